@@ -1,0 +1,305 @@
+/*
+ * careshed.h — the whole public API of the careshed library.
+ *
+ * careshed measures how well a district's elder-care facilities serve its older
+ * residents: who lives within a 5-, 10- or 15-minute service circle of each kind of
+ * facility, which streets (areas) fall short of a plan's targets, and by how much.
+ *
+ * The flow is one way:
+ *
+ *   cs_config  (a study file and/or key=value settings)
+ *     -> cs_study_load()   read, validate and project every layer into one metric CRS
+ *     -> cs_run()          cost fields, coverage per area and district, targets
+ *     -> cs_result_write() GeoJSON, CSV and a JSON summary, written atomically
+ *
+ * Conventions
+ * - Every fallible call returns a cs_status (CS_OK is 0) and puts its results in
+ *   trailing out-parameters, which are cleared (set to NULL/0) on failure.
+ * - The library never prints and never exits. What went wrong, in which file, which
+ *   feature or line, which field, and what to do, is recorded as cs_message entries
+ *   in the cs_context; warnings are recorded there too.
+ * - A cs_context belongs to one thread at a time: it owns that thread's GEOS handle
+ *   and PROJ context. Call GDALAllRegister() (or let cs_context_create do it) from the
+ *   main thread before any thread starts.
+ * - Ownership is written at each prototype: "borrowed" pointers stay valid until the
+ *   named object is destroyed; "new" objects are freed with the named function.
+ * - Units are part of names: _m, _m2, _min, _kmh, lon_deg.
+ */
+#ifndef CARESHED_H
+#define CARESHED_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(CARESHED_BUILDING) && defined(__GNUC__)
+#define CS_API __attribute__((visibility("default")))
+#else
+#define CS_API
+#endif
+
+#define CARESHED_VERSION "0.1.0"
+
+/* ------------------------------------------------------------------ status */
+
+/** Status of every fallible call. Values are stable; new ones are only appended. */
+typedef enum cs_status {
+    CS_OK = 0,
+    CS_ERR_ARGUMENT = 1, /**< an API call got a NULL or out-of-range argument */
+    CS_ERR_NOMEM = 2,    /**< memory could not be allocated */
+    CS_ERR_STUDY = 3,    /**< the study file or a setting is invalid */
+    CS_ERR_INPUT = 4,    /**< an input layer is missing, unreadable or invalid */
+    CS_ERR_CRS = 5,      /**< a coordinate system is unknown or cannot be converted */
+    CS_ERR_OUTPUT = 6,   /**< an output cannot be written */
+    CS_ERR_INTERNAL = 7  /**< a bug or an unexpected failure in a dependency */
+} cs_status;
+
+/** A short English phrase for a status ("input error"). Never NULL; static storage. */
+CS_API const char *cs_status_string(cs_status status);
+
+/** The library's version string, e.g. "0.1.0". Static storage. */
+CS_API const char *cs_version(void);
+
+/* --------------------------------------------------------------- allocator */
+
+/** Functions the library allocates with. All three must be set. */
+typedef struct cs_allocator {
+    void *(*malloc_fn)(size_t size);
+    void *(*realloc_fn)(void *ptr, size_t size);
+    void (*free_fn)(void *ptr);
+} cs_allocator;
+
+/**
+ * Replace the allocator for all later allocations (NULL restores malloc/realloc/free).
+ * Not thread-safe: call it before creating any context, and never while objects made
+ * with another allocator are alive. Memory inside GDAL, GEOS and PROJ is unaffected.
+ */
+CS_API void cs_set_allocator(const cs_allocator *allocator);
+
+/* --------------------------------------------------------------- messages */
+
+typedef enum cs_severity {
+    CS_SEVERITY_WARNING = 1,
+    CS_SEVERITY_ERROR = 2
+} cs_severity;
+
+/**
+ * One problem found by the library. Strings are borrowed from the context and valid
+ * until cs_context_clear_messages() or cs_context_destroy(); any may be NULL, and
+ * line/feature are 0 when they do not apply.
+ */
+typedef struct cs_message {
+    cs_severity severity;
+    cs_status status;       /**< class of the problem (input, CRS, ...) */
+    const char *file;       /**< file concerned */
+    long line;              /**< 1-based line in a text file (study file, CSV) */
+    long feature;           /**< 1-based feature number in a layer */
+    const char *feature_id; /**< the feature's id value, when known */
+    const char *field;      /**< field or study key concerned */
+    const char *text;       /**< what is wrong */
+    const char *hint;       /**< what the user can do about it */
+} cs_message;
+
+/**
+ * Format a message on one line, without the program's name and without a newline:
+ * "error: streets.shp: feature 12 (id 310112001): field 'pop': negative value -5;
+ * fix the value or remove the feature". Writes at most size bytes including the
+ * terminating NUL; returns the length the full text needs (like snprintf).
+ */
+CS_API size_t cs_message_format(const cs_message *message, char *buffer, size_t size);
+
+/* ---------------------------------------------------------------- context */
+
+typedef struct cs_context cs_context;
+
+/** Progress callback: stage name (static storage) and fraction done in [0, 1]. */
+typedef void (*cs_progress_fn)(void *user, const char *stage, double fraction);
+
+/**
+ * Create a context: a message list, a GEOS handle and a PROJ context for one thread.
+ * Registers GDAL drivers on first use. *out is new, free with cs_context_destroy().
+ * Errors: CS_ERR_NOMEM; CS_ERR_CRS when PROJ's database cannot be found (the message
+ * names PROJ_DATA).
+ */
+CS_API cs_status cs_context_create(cs_context **out);
+
+/** Destroy a context and everything it owns. NULL is ignored. */
+CS_API void cs_context_destroy(cs_context *ctx);
+
+/** Number of messages (warnings and errors) recorded so far. */
+CS_API size_t cs_context_message_count(const cs_context *ctx);
+
+/** Number of errors among the messages. */
+CS_API size_t cs_context_error_count(const cs_context *ctx);
+
+/** Message i (0-based, in the order found); borrowed; NULL when i is out of range. */
+CS_API const cs_message *cs_context_get_message(const cs_context *ctx, size_t i);
+
+/** Forget all messages. */
+CS_API void cs_context_clear_messages(cs_context *ctx);
+
+/** Report progress of long stages to fn (NULL to stop). Called on the context's thread. */
+CS_API void cs_context_set_progress(cs_context *ctx, cs_progress_fn fn, void *user);
+
+/** Use up to n threads for the cost field (0 = all cores). Results never depend on n. */
+CS_API void cs_context_set_threads(cs_context *ctx, int n);
+
+/* ------------------------------------------------------------------ config */
+
+/**
+ * A study's settings: where each layer is, which fields hold what, coordinate
+ * systems, facility kinds with thresholds, and targets. Keys are dotted paths, the
+ * same in the YAML study file and in cs_config_set(), e.g. "walk_speed_kmh",
+ * "areas.path", "kinds.centre.thresholds_min", "targets.meals.at_least".
+ * The full list of keys is in README.md ("The study file").
+ */
+typedef struct cs_config cs_config;
+
+/** A config holding the defaults. *out is new, free with cs_config_destroy(). */
+CS_API cs_status cs_config_create(cs_context *ctx, cs_config **out);
+
+/** Free a config. NULL is ignored. */
+CS_API void cs_config_destroy(cs_config *cfg);
+
+/**
+ * Read a YAML study file into cfg, on top of what cfg holds. Relative layer paths are
+ * taken relative to the study file's folder. Every unknown key and bad value is
+ * recorded (file, line, key) and reading goes on, so one call reports them all.
+ * Errors: CS_ERR_STUDY (file missing, not YAML, unknown keys, bad values), CS_ERR_NOMEM.
+ */
+CS_API cs_status cs_config_load(cs_context *ctx, cs_config *cfg, const char *path);
+
+/**
+ * Set one key, as the command line's "--set key=value" does. Lists are written with
+ * commas ("5,10,15"); an empty value restores the default.
+ * Errors: CS_ERR_STUDY (unknown key or bad value), CS_ERR_NOMEM.
+ */
+CS_API cs_status cs_config_set(cs_context *ctx, cs_config *cfg, const char *key,
+                               const char *value);
+
+/* ------------------------------------------------------------------- study */
+
+/** Coordinates in WGS84, longitude first. */
+typedef struct cs_lonlat {
+    double lon_deg;
+    double lat_deg;
+} cs_lonlat;
+
+/** A loaded study: every layer validated and projected to one metric CRS; immutable. */
+typedef struct cs_study cs_study;
+
+/**
+ * Load everything cfg names: areas (streets), facilities and population. Geometries
+ * are repaired (with a warning naming the feature) or rejected; fields are checked;
+ * points are located in areas; all coordinates are projected into the working CRS.
+ * Every problem found is recorded, not just the first: check the context's messages.
+ * *out is new, free with cs_study_destroy(); cfg is only read and may be destroyed
+ * after the call.
+ * Errors: CS_ERR_STUDY, CS_ERR_INPUT, CS_ERR_CRS, CS_ERR_NOMEM.
+ */
+CS_API cs_status cs_study_load(cs_context *ctx, const cs_config *cfg, cs_study **out);
+
+/** Free a study. NULL is ignored. */
+CS_API void cs_study_destroy(cs_study *study);
+
+/** Number of areas (streets). */
+CS_API size_t cs_study_area_count(const cs_study *study);
+/** Area i's id and name; borrowed until the study is destroyed. */
+CS_API const char *cs_study_area_id(const cs_study *study, size_t i);
+CS_API const char *cs_study_area_name(const cs_study *study, size_t i);
+/** Number of facilities and of demand points. */
+CS_API size_t cs_study_facility_count(const cs_study *study);
+CS_API size_t cs_study_demand_count(const cs_study *study);
+/** Number of facility kinds; kind k's id and display name (borrowed). */
+CS_API size_t cs_study_kind_count(const cs_study *study);
+CS_API const char *cs_study_kind_id(const cs_study *study, size_t k);
+CS_API const char *cs_study_kind_name(const cs_study *study, size_t k);
+/** Number of thresholds of kind k and threshold j in minutes (NaN for metre-only
+ *  thresholds) and in metres. */
+CS_API size_t cs_study_threshold_count(const cs_study *study, size_t k);
+CS_API double cs_study_threshold_min(const cs_study *study, size_t k, size_t j);
+CS_API double cs_study_threshold_m(const cs_study *study, size_t k, size_t j);
+/** Population bands: band 0 is all residents ("total"), then the age bands ("60+"...). */
+CS_API size_t cs_study_band_count(const cs_study *study);
+CS_API const char *cs_study_band_name(const cs_study *study, size_t b);
+/** Description of the working CRS (PROJ string); borrowed. */
+CS_API const char *cs_study_crs(const cs_study *study);
+
+/* -------------------------------------------------------------- cost field */
+
+/**
+ * The cost field of kind k: for every demand point, the straight-line distance in
+ * metres to the nearest facility of that kind (INFINITY when the kind has none).
+ * dist_m must hold cs_study_demand_count() values; nearest (may be NULL) receives the
+ * facility index, or -1. Uses a spatial index, never all pairs.
+ * Errors: CS_ERR_ARGUMENT, CS_ERR_NOMEM.
+ */
+CS_API cs_status cs_cost_field_compute(cs_context *ctx, const cs_study *study, size_t k,
+                                       double *dist_m, long *nearest);
+
+/* ------------------------------------------------------------------ result */
+
+/** The outcome of a run: cost fields, coverage, facility statistics and targets. */
+typedef struct cs_result cs_result;
+
+/**
+ * Compute the cost field of every kind, coverage per area and district at every
+ * threshold and band, facility counts and capacities, and every target.
+ * *out is new, free with cs_result_destroy(); it borrows study, which must outlive it.
+ * Errors: CS_ERR_NOMEM, CS_ERR_INTERNAL.
+ */
+CS_API cs_status cs_run(cs_context *ctx, const cs_study *study, cs_result **out);
+
+/** Free a result. NULL is ignored. */
+CS_API void cs_result_destroy(cs_result *result);
+
+/** Coverage of one kind, threshold and band, for area a or, with a = CS_DISTRICT,
+ *  the whole district: residents of the band covered and in all. */
+#define CS_DISTRICT ((size_t)-1)
+typedef struct cs_coverage {
+    double covered;
+    double total;
+    double share; /**< covered / total; NaN when total is 0 */
+} cs_coverage;
+CS_API cs_status cs_result_coverage(const cs_result *result, size_t k, size_t j, size_t b,
+                                    size_t a, cs_coverage *out);
+
+/** Outcome of one target at one scope. */
+typedef struct cs_target_outcome {
+    int evaluated;   /**< 0 when the target does not apply at this scope */
+    int binding;     /**< 1 when this scope is the one the target is set for */
+    int pass;        /**< 1 when the value meets the target */
+    double value;    /**< the indicator's value, in the target's units */
+    double required; /**< the target value */
+    double gap;      /**< how much is missing in the user's units (0 when it passes) */
+    const char *gap_text; /**< "3,120 more residents aged 65+ need ..."; borrowed, NULL on pass */
+} cs_target_outcome;
+
+/** Number of targets; target t's id and name (borrowed). */
+CS_API size_t cs_result_target_count(const cs_result *result);
+CS_API const char *cs_result_target_id(const cs_result *result, size_t t);
+CS_API const char *cs_result_target_name(const cs_result *result, size_t t);
+/** Target t at area a or CS_DISTRICT. */
+CS_API cs_status cs_result_target(const cs_result *result, size_t t, size_t a,
+                                  cs_target_outcome *out);
+/** Number of binding targets that fail (district or any area, as each target says). */
+CS_API size_t cs_result_failed_targets(const cs_result *result);
+
+/**
+ * Write areas.geojson, service-circles.geojson, facilities.geojson, summary.json and
+ * areas.csv into out_dir (created if missing). Every file is written to a temporary
+ * name and renamed into place only when all are complete, so a failed call leaves the
+ * folder as it was. The same study and options give byte-identical files.
+ * Errors: CS_ERR_OUTPUT (folder cannot be created or written), CS_ERR_NOMEM,
+ * CS_ERR_INTERNAL.
+ */
+CS_API cs_status cs_result_write(cs_context *ctx, const cs_study *study,
+                                 const cs_result *result, const char *out_dir);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CARESHED_H */

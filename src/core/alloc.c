@@ -1,0 +1,81 @@
+/*
+ * alloc.c — the one door every library allocation goes through, so that a test can
+ * swap in an allocator that fails after N calls and check for clean errors.
+ */
+#include "core/core.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static cs_allocator current = {malloc, realloc, free};
+
+void cs_set_allocator(const cs_allocator *allocator)
+{
+    if (allocator && allocator->malloc_fn && allocator->realloc_fn && allocator->free_fn)
+        current = *allocator;
+    else
+        current = (cs_allocator){malloc, realloc, free};
+}
+
+void *cs_malloc(size_t size)
+{
+    return current.malloc_fn(size ? size : 1);
+}
+
+void *cs_calloc(size_t count, size_t size)
+{
+    if (size && count > SIZE_MAX / size)
+        return NULL;
+    void *p = cs_malloc(count * size);
+    if (p)
+        memset(p, 0, count * size);
+    return p;
+}
+
+void *cs_realloc(void *ptr, size_t size)
+{
+    return current.realloc_fn(ptr, size ? size : 1);
+}
+
+void *cs_reallocarray(void *ptr, size_t count, size_t size)
+{
+    if (size && count > SIZE_MAX / size)
+        return NULL;
+    return cs_realloc(ptr, count * size);
+}
+
+void cs_free(void *ptr)
+{
+    if (ptr)
+        current.free_fn(ptr);
+}
+
+char *cs_strdup(const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    char *d = cs_malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+bool cs_grow(void **array, size_t *capacity, size_t need, size_t elem_size)
+{
+    if (need <= *capacity)
+        return true;
+    size_t cap = *capacity ? *capacity : 8;
+    while (cap < need) {
+        if (cap > SIZE_MAX / 2)
+            return false;
+        cap *= 2;
+    }
+    void *p = cs_reallocarray(*array, cap, elem_size);
+    if (!p)
+        return false;
+    *array = p;
+    *capacity = cap;
+    return true;
+}

@@ -1,0 +1,173 @@
+/*
+ * buf.c — a growable string buffer and small text utilities. A failed allocation
+ * marks the buffer failed instead of returning an error from every append, so
+ * writers can check once at the end.
+ */
+#include "core/core.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cs_buf_init(cs_buf *b)
+{
+    b->data = NULL;
+    b->len = b->cap = 0;
+    b->failed = false;
+}
+
+void cs_buf_free(cs_buf *b)
+{
+    cs_free(b->data);
+    cs_buf_init(b);
+}
+
+void cs_buf_clear(cs_buf *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+static bool reserve(cs_buf *b, size_t extra)
+{
+    if (b->failed)
+        return false;
+    if (!cs_grow((void **)&b->data, &b->cap, b->len + extra + 1, 1)) {
+        b->failed = true;
+        return false;
+    }
+    return true;
+}
+
+void cs_buf_addn(cs_buf *b, const char *s, size_t n)
+{
+    if (!reserve(b, n))
+        return;
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+void cs_buf_add(cs_buf *b, const char *s)
+{
+    cs_buf_addn(b, s, strlen(s));
+}
+
+void cs_buf_addc(cs_buf *b, char c)
+{
+    cs_buf_addn(b, &c, 1);
+}
+
+void cs_buf_printf(cs_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0 || !reserve(b, (size_t)n)) {
+        if (n < 0)
+            b->failed = true;
+        va_end(ap2);
+        return;
+    }
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap2);
+    va_end(ap2);
+    b->len += (size_t)n;
+}
+
+char *cs_buf_take(cs_buf *b)
+{
+    if (b->failed) {
+        cs_buf_free(b);
+        return NULL;
+    }
+    if (!b->data)
+        reserve(b, 0);
+    if (b->failed)
+        return NULL;
+    if (b->len == 0)
+        b->data[0] = '\0';
+    char *s = b->data;
+    cs_buf_init(b);
+    return s;
+}
+
+void cs_buf_add_grouped(cs_buf *b, double value, int decimals)
+{
+    char digits[64];
+    if (!isfinite(value)) {
+        cs_buf_add(b, isnan(value) ? "n/a" : (value > 0 ? "inf" : "-inf"));
+        return;
+    }
+    snprintf(digits, sizeof digits, "%.*f", decimals, fabs(value));
+    /* "-0" after rounding is printed as "0" */
+    bool negative = value < 0 && strspn(digits, "0.") != strlen(digits);
+    if (negative)
+        cs_buf_addc(b, '-');
+    const char *dot = strchr(digits, '.');
+    size_t int_len = dot ? (size_t)(dot - digits) : strlen(digits);
+    for (size_t i = 0; i < int_len; i++) {
+        if (i > 0 && (int_len - i) % 3 == 0)
+            cs_buf_addc(b, ',');
+        cs_buf_addc(b, digits[i]);
+    }
+    if (dot)
+        cs_buf_add(b, dot);
+}
+
+bool cs_parse_double(const char *s, double *out)
+{
+    if (!s)
+        return false;
+    while (isspace((unsigned char)*s))
+        s++;
+    if (!*s)
+        return false;
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(s, &end);
+    while (end && isspace((unsigned char)*end))
+        end++;
+    if (errno == ERANGE || !end || *end || !isfinite(v))
+        return false;
+    *out = v;
+    return true;
+}
+
+bool cs_is_utf8(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        int n;
+        if (*p < 0x80)
+            n = 0;
+        else if ((*p & 0xE0) == 0xC0 && *p >= 0xC2)
+            n = 1;
+        else if ((*p & 0xF0) == 0xE0)
+            n = 2;
+        else if ((*p & 0xF8) == 0xF0 && *p <= 0xF4)
+            n = 3;
+        else
+            return false;
+        p++;
+        for (int i = 0; i < n; i++, p++)
+            if ((*p & 0xC0) != 0x80)
+                return false;
+    }
+    return true;
+}
+
+int cs_strcasecmp(const char *a, const char *b)
+{
+    for (;; a++, b++) {
+        int ca = tolower((unsigned char)*a), cb = tolower((unsigned char)*b);
+        if (ca != cb || !ca)
+            return ca - cb;
+    }
+}

@@ -1,0 +1,105 @@
+/*
+ * core.h — private helpers every module shares: allocation through the one
+ * overridable allocator, the context (messages, GEOS handle, PROJ context), and a
+ * growable string buffer. Not part of the public API.
+ */
+#ifndef CS_CORE_H
+#define CS_CORE_H
+
+#include "careshed/careshed.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* ---------------------------------------------------------------- memory */
+
+/* All library allocations go through these, so tests can make them fail. */
+void *cs_malloc(size_t size);
+void *cs_calloc(size_t count, size_t size); /* zeroed; checks count*size overflow */
+void *cs_realloc(void *ptr, size_t size);
+void *cs_reallocarray(void *ptr, size_t count, size_t size); /* checks overflow */
+void cs_free(void *ptr);
+char *cs_strdup(const char *s); /* NULL in, NULL out */
+
+/* Grow *array (of *capacity elements of elem_size) to hold at least need elements. */
+bool cs_grow(void **array, size_t *capacity, size_t need, size_t elem_size);
+
+/* ---------------------------------------------------------------- context */
+
+struct GEOSContextHandle_HS;
+struct pj_ctx;
+
+struct cs_context {
+    cs_message *messages;
+    size_t message_count, message_capacity;
+    size_t error_count;
+    bool out_of_memory; /* a message could not be stored */
+    struct GEOSContextHandle_HS *geos;
+    struct pj_ctx *proj;
+    char foreign_error[512]; /* last message from GEOS/PROJ/GDAL, for the next report */
+    cs_progress_fn progress;
+    void *progress_user;
+    int threads;
+};
+
+/*
+ * Where a problem is. Any member may be NULL/0. The strings are copied.
+ */
+typedef struct cs_where {
+    const char *file;
+    long line;
+    long feature;
+    const char *feature_id;
+    const char *field;
+} cs_where;
+
+/*
+ * Record a message: text is printf-formatted, hint is a plain string (may be NULL).
+ * Returns status for errors so callers can write `return cs_error(...)`; for warnings
+ * returns CS_OK. A message that cannot be stored sets ctx->out_of_memory.
+ */
+cs_status cs_report(cs_context *ctx, cs_severity sev, cs_status status, const cs_where *where,
+                    const char *hint, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+#define cs_error(ctx, status, where, hint, ...) \
+    cs_report((ctx), CS_SEVERITY_ERROR, (status), (where), (hint), __VA_ARGS__)
+#define cs_warn(ctx, where, hint, ...) \
+    cs_report((ctx), CS_SEVERITY_WARNING, CS_OK, (where), (hint), __VA_ARGS__)
+/* Shorthand for the one error every allocation failure records. */
+cs_status cs_nomem(cs_context *ctx);
+
+/* Report progress if a callback is set. */
+void cs_progress(cs_context *ctx, const char *stage, double fraction);
+
+/* ------------------------------------------------------------ string buffer */
+
+typedef struct cs_buf {
+    char *data;   /* NUL-terminated while ok */
+    size_t len, cap;
+    bool failed;  /* an allocation failed; further appends are ignored */
+} cs_buf;
+
+void cs_buf_init(cs_buf *b);
+void cs_buf_free(cs_buf *b);
+void cs_buf_clear(cs_buf *b);
+void cs_buf_add(cs_buf *b, const char *s);
+void cs_buf_addn(cs_buf *b, const char *s, size_t n);
+void cs_buf_addc(cs_buf *b, char c);
+void cs_buf_printf(cs_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Take the string out (the buffer is left empty); NULL if an allocation failed. */
+char *cs_buf_take(cs_buf *b);
+
+/* Format a number with thousands separators: 3120 -> "3,120"; decimals as given. */
+void cs_buf_add_grouped(cs_buf *b, double value, int decimals);
+
+/* ------------------------------------------------------------------ misc */
+
+/* Strict number parsing: whole string must be a finite number. */
+bool cs_parse_double(const char *s, double *out);
+/* True if s is valid UTF-8. */
+bool cs_is_utf8(const char *s);
+/* Case-insensitive ASCII comparison. */
+int cs_strcasecmp(const char *a, const char *b);
+
+#endif /* CS_CORE_H */

@@ -1,0 +1,135 @@
+/*
+ * config.h — the study's settings in memory (the private shape of cs_config).
+ *
+ * A study file and the command line's --set both end in cs_config_set_at(): one
+ * setter per dotted key, so the YAML reader and the overrides accept exactly the same
+ * keys and values, and report problems the same way (file, line, key).
+ *
+ * Strings are owned by the config (cs_malloc'd); NULL means "not set / default".
+ */
+#ifndef CS_CONFIG_H
+#define CS_CONFIG_H
+
+#include "core/core.h"
+
+#define CS_MAX_THRESHOLDS 8
+
+/* Where one input layer is and how to read it. */
+typedef struct cs_layer_config {
+    char *path;     /* file or GDAL dataset name; relative to the study file's folder */
+    char *layer;    /* layer name; NULL = the first layer */
+    char *crs;      /* "EPSG:4326", "GCJ-02", "BD-09", WKT or PROJ string; NULL = from file */
+    char *encoding; /* e.g. "CP936" for Shapefiles without .cpg; NULL = .cpg or detected */
+    char *x_field;  /* for tables of points (CSV): longitude/easting field */
+    char *y_field;  /*                              latitude/northing field */
+    char *id_field;
+    char *name_field;
+    int path_line;  /* line in the study file where path was set (0 = not from a file) */
+} cs_layer_config;
+
+/* A named capacity measured at facilities: beds, meals per day, floor area... */
+typedef struct cs_capacity_config {
+    char *id;    /* "beds" */
+    char *field; /* facility field holding it; NULL = same as id */
+    char *unit;  /* "beds", "meals/day", "m²"; NULL = id */
+    char *name;  /* display name, e.g. 床位; NULL = id */
+} cs_capacity_config;
+
+/* A population band (age group) counted at demand points. */
+typedef struct cs_band_config {
+    char *id;    /* "60+" */
+    char *field; /* population field holding the count */
+    double share; /* used when field is NULL: share of the total (e.g. census 0.2021) */
+} cs_band_config;
+
+/* A facility kind with its service thresholds. */
+typedef struct cs_kind_config {
+    char *id;       /* "centre" */
+    char *name;     /* display name; NULL = id */
+    char *name_en;
+    char *unit;     /* what one facility is called in gap texts ("centres"); NULL = id */
+    char **match;   /* values of the facility kind field meaning this kind; NULL = {id} */
+    size_t match_count;
+    double thresholds_min[CS_MAX_THRESHOLDS]; /* minutes at walk_speed_kmh */
+    double thresholds_m[CS_MAX_THRESHOLDS];   /* or metres; only one of the two is used */
+    size_t threshold_count;
+    bool thresholds_in_m;
+    double walk_speed_kmh; /* NaN = the study's */
+} cs_kind_config;
+
+typedef enum cs_target_type {
+    CS_TARGET_COVERAGE = 1,        /* share of band within threshold of kind >= at_least */
+    CS_TARGET_COUNT,               /* number of facilities of kind >= at_least */
+    CS_TARGET_CAPACITY,            /* total capacity (of kind, or all) >= at_least */
+    CS_TARGET_CAPACITY_PER_POP,    /* capacity / (band population / per) >= at_least */
+    CS_TARGET_CAPACITY_SHARE       /* capacity / capacity_of >= at_least */
+} cs_target_type;
+
+typedef enum cs_scope {
+    CS_SCOPE_DISTRICT = 1,
+    CS_SCOPE_AREA = 2 /* every area (street) must meet it */
+} cs_scope;
+
+typedef struct cs_target_config {
+    char *id;
+    char *name;    /* display name (Chinese in the bundled study) */
+    char *name_en;
+    cs_target_type type;
+    cs_scope scope;
+    char *kind;        /* kind id; NULL = all kinds (capacity targets) */
+    char *capacity;    /* capacity id */
+    char *capacity_of; /* for CAPACITY_SHARE: the denominator capacity */
+    char *band;        /* band id; NULL = "total" */
+    double within_min; /* COVERAGE: threshold in minutes (or within_m) */
+    double within_m;
+    double per;        /* CAPACITY_PER_POP: population unit (1, 1000); default 1 */
+    double at_least;   /* the target value */
+    int line;          /* where the target was defined, for messages */
+} cs_target_config;
+
+struct cs_config {
+    char *file;      /* the study file read last, for messages; NULL */
+    char *base_dir;  /* folder relative layer paths are taken from; NULL = cwd */
+    char *name;      /* study name */
+    char *crs;       /* working metric CRS; NULL or "auto" = tmerc at the centre */
+    double walk_speed_kmh;                     /* default 4 */
+    double thresholds_min[CS_MAX_THRESHOLDS];  /* default 5, 10, 15 */
+    size_t threshold_count;
+    double outside_tolerance_m; /* a point this close to an area counts in it; default 50 */
+    double far_outside_km;      /* a point farther from the areas is an error; default 10 */
+
+    cs_layer_config areas;
+    cs_layer_config facilities;
+    char *kind_field;           /* facilities: field holding the kind; default "kind" */
+    cs_layer_config population;
+    char *total_field;          /* population: residents field; default "pop" */
+
+    cs_capacity_config *capacities; size_t capacity_count;
+    cs_band_config *bands;         size_t band_count;
+    cs_kind_config *kinds;         size_t kind_count;
+    cs_target_config *targets;     size_t target_count;
+};
+
+/*
+ * Set one dotted key from text. file/line say where the value came from (NULL/0 for
+ * the command line) and appear in messages. Records an error and returns
+ * CS_ERR_STUDY for unknown keys (listing the known ones) and bad values.
+ */
+cs_status cs_config_set_at(cs_context *ctx, cs_config *cfg, const char *key, const char *value,
+                           const char *file, int line);
+
+/*
+ * Check what single keys cannot: every target names a known kind, capacity and band,
+ * coverage targets name a threshold of their kind, and so on. Records every problem.
+ */
+cs_status cs_config_validate(cs_context *ctx, const cs_config *cfg);
+
+/* Find by id; -1 when absent. */
+long cs_config_find_kind(const cs_config *cfg, const char *id);
+long cs_config_find_capacity(const cs_config *cfg, const char *id);
+long cs_config_find_band(const cs_config *cfg, const char *id); /* "total" -> -1 too */
+
+/* Resolve a layer path against base_dir; new string (cs_free). */
+char *cs_config_resolve_path(const cs_config *cfg, const char *path);
+
+#endif /* CS_CONFIG_H */

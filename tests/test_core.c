@@ -1,0 +1,127 @@
+/*
+ * test_core.c — the context's message list and formatting, the string buffer, number
+ * parsing and the allocator override.
+ */
+#include "testutil.h"
+
+#include "core/core.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void message_names_file_feature_field_and_hint(void **state)
+{
+    (void)state;
+    cs_context *ctx = NULL;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    cs_where w = {.file = "streets.shp", .feature = 12, .feature_id = "310112001",
+                  .field = "pop"};
+    assert_int_equal(cs_error(ctx, CS_ERR_INPUT, &w, "fix the value", "negative value %d", -5),
+                     CS_ERR_INPUT);
+    assert_int_equal(cs_warn(ctx, NULL, NULL, "just a warning"), CS_OK);
+    assert_int_equal(cs_context_message_count(ctx), 2);
+    assert_int_equal(cs_context_error_count(ctx), 1);
+    char text[256];
+    cs_message_format(cs_context_get_message(ctx, 0), text, sizeof text);
+    assert_string_equal(text, "error: streets.shp: feature 12 (id 310112001): 'pop': "
+                              "negative value -5; fix the value");
+    cs_message_format(cs_context_get_message(ctx, 1), text, sizeof text);
+    assert_string_equal(text, "warning: just a warning");
+    /* truncation behaves like snprintf */
+    size_t need = cs_message_format(cs_context_get_message(ctx, 1), text, 5);
+    assert_int_equal(need, strlen("warning: just a warning"));
+    assert_string_equal(text, "warn");
+    assert_null(cs_context_get_message(ctx, 2));
+    cs_context_clear_messages(ctx);
+    assert_int_equal(cs_context_message_count(ctx), 0);
+    cs_context_destroy(ctx);
+}
+
+static void grouped_numbers(void **state)
+{
+    (void)state;
+    struct { double v; int d; const char *want; } cases[] = {
+        {3120, 0, "3,120"}, {0, 0, "0"}, {-1234567.891, 2, "-1,234,567.89"},
+        {999.6, 0, "1,000"}, {-0.4, 0, "0"}, {12, 1, "12.0"}, {NAN, 0, "n/a"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cs_buf b;
+        cs_buf_init(&b);
+        cs_buf_add_grouped(&b, cases[i].v, cases[i].d);
+        char *s = cs_buf_take(&b);
+        assert_string_equal(s, cases[i].want);
+        cs_free(s);
+    }
+}
+
+static void strict_number_parsing(void **state)
+{
+    (void)state;
+    double v;
+    assert_true(cs_parse_double(" 4.5 ", &v));
+    assert_true(v == 4.5);
+    assert_false(cs_parse_double("4.5km", &v));
+    assert_false(cs_parse_double("", &v));
+    assert_false(cs_parse_double("nan", &v));
+    assert_false(cs_parse_double("1e999", &v));
+    assert_false(cs_parse_double(NULL, &v));
+}
+
+static void utf8_check(void **state)
+{
+    (void)state;
+    assert_true(cs_is_utf8("闵行区 abc"));
+    assert_false(cs_is_utf8("\xc3\xfc\xd0\xd0")); /* 闵行 in GBK */
+    assert_false(cs_is_utf8("\xc0\x80"));         /* overlong */
+}
+
+static long fail_after = -1;
+static void *failing_malloc(size_t n)
+{
+    if (fail_after == 0)
+        return NULL;
+    if (fail_after > 0)
+        fail_after--;
+    return malloc(n);
+}
+static void *failing_realloc(void *p, size_t n)
+{
+    if (fail_after == 0)
+        return NULL;
+    if (fail_after > 0)
+        fail_after--;
+    return realloc(p, n);
+}
+
+static void report_survives_allocation_failure(void **state)
+{
+    (void)state;
+    cs_context *ctx = NULL;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    cs_allocator a = {failing_malloc, failing_realloc, free};
+    cs_set_allocator(&a);
+    for (long n = 0; n < 12; n++) {
+        fail_after = n;
+        cs_where w = {.file = "f", .field = "x"};
+        assert_int_equal(cs_error(ctx, CS_ERR_INPUT, &w, "hint", "text %ld", n), CS_ERR_INPUT);
+        /* the error is counted whether or not its text could be stored */
+        assert_true(cs_context_error_count(ctx) >= 1);
+        cs_context_clear_messages(ctx);
+    }
+    fail_after = -1;
+    cs_set_allocator(NULL);
+    cs_context_destroy(ctx);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(message_names_file_feature_field_and_hint),
+        cmocka_unit_test(grouped_numbers),
+        cmocka_unit_test(strict_number_parsing),
+        cmocka_unit_test(utf8_check),
+        cmocka_unit_test(report_survives_allocation_failure),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,139 @@
+/*
+ * testutil.c — helpers shared by the tests (see testutil.h).
+ */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+char *tu_mkdtemp(void)
+{
+    char tmpl[] = "/tmp/careshed-test-XXXXXX";
+    char *d = mkdtemp(tmpl);
+    return d ? strdup(d) : NULL;
+}
+
+void tu_rmtree(const char *path)
+{
+    if (!path || strncmp(path, "/tmp/careshed-test-", 19) != 0)
+        return;
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", path);
+}
+
+char *tu_join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+char *tu_write(const char *dir, const char *name, const char *text)
+{
+    char *p = tu_join(dir, name);
+    FILE *f = fopen(p, "wb");
+    if (!f)
+        return p;
+    fputs(text, f);
+    fclose(f);
+    return p;
+}
+
+char *tu_read(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    size_t got = fread(s, 1, (size_t)n, f);
+    s[got] = '\0';
+    fclose(f);
+    if (len)
+        *len = got;
+    return s;
+}
+
+bool tu_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+int tu_run(const char *command, char **output)
+{
+    char *full = malloc(strlen(command) + 16);
+    sprintf(full, "%s 2>&1", command);
+    FILE *p = popen(full, "r");
+    free(full);
+    if (!p)
+        return -1;
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    size_t n;
+    while ((n = fread(buf + len, 1, cap - len - 1, p)) > 0) {
+        len += n;
+        if (cap - len < 1024) {
+            cap *= 2;
+            buf = realloc(buf, cap);
+        }
+    }
+    buf[len] = '\0';
+    int status = pclose(p);
+    if (output)
+        *output = buf;
+    else
+        free(buf);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+const char *tu_shared_data(void)
+{
+    static char path[1024];
+    snprintf(path, sizeof path, "%s/data/real", CS_SHARED_DIR);
+    char *probe = tu_join(path, "minhang-streets.geojson");
+    bool ok = tu_exists(probe);
+    free(probe);
+    if (!ok) {
+        fprintf(stderr, "skipping: the shared real data (%s) is absent\n", path);
+        return NULL;
+    }
+    return path;
+}
+
+bool tu_has_message(const cs_context *ctx, ...)
+{
+    for (size_t i = 0; i < cs_context_message_count(ctx); i++) {
+        char text[2048];
+        cs_message_format(cs_context_get_message(ctx, i), text, sizeof text);
+        va_list ap;
+        va_start(ap, ctx);
+        bool all = true;
+        const char *needle;
+        while ((needle = va_arg(ap, const char *)) != NULL)
+            if (!strstr(text, needle))
+                all = false;
+        va_end(ap);
+        if (all)
+            return true;
+    }
+    return false;
+}
+
+void tu_dump_messages(const cs_context *ctx)
+{
+    for (size_t i = 0; i < cs_context_message_count(ctx); i++) {
+        char text[2048];
+        cs_message_format(cs_context_get_message(ctx, i), text, sizeof text);
+        fprintf(stderr, "  [msg] %s\n", text);
+    }
+}

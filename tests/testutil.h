@@ -1,0 +1,38 @@
+/*
+ * testutil.h — small helpers shared by the tests: temporary folders, files, running
+ * the CLI, finding the shared real data, and searching the context's messages.
+ */
+#ifndef CS_TESTUTIL_H
+#define CS_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "careshed/careshed.h"
+
+/* A fresh temporary folder (new string, free()); removed by tu_rmtree. */
+char *tu_mkdtemp(void);
+void tu_rmtree(const char *path);
+/* path = dir + "/" + name; new string, free(). */
+char *tu_join(const char *dir, const char *name);
+/* Write text to dir/name; returns the full path (free()). */
+char *tu_write(const char *dir, const char *name, const char *text);
+/* Read a whole file (free()); NULL if missing. */
+char *tu_read(const char *path, size_t *len);
+bool tu_exists(const char *path);
+/* Run a shell command; returns its exit code; stdout+stderr go to *output (free()). */
+int tu_run(const char *command, char **output);
+/* The shared real-data folder, or NULL when absent (the caller skips). */
+const char *tu_shared_data(void);
+/* True if any message of the context contains all of the given substrings (NULL-ended)
+ * in its formatted text. */
+bool tu_has_message(const cs_context *ctx, ...);
+/* Print all messages of a context (for debugging failed tests). */
+void tu_dump_messages(const cs_context *ctx);
+
+#endif
