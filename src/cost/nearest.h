@@ -1,0 +1,34 @@
+/*
+ * nearest.h — a static spatial index over 2-D points (facilities) answering nearest-
+ * neighbour and within-radius queries. It is the straight-line cost field's engine:
+ * every demand point asks for its nearest facility once, never all pairs.
+ */
+#ifndef CS_NEAREST_H
+#define CS_NEAREST_H
+
+#include "core/core.h"
+
+typedef struct cs_point_index cs_point_index;
+
+/* Build over n points (copied; n may be 0). */
+cs_status cs_point_index_create(const double *x, const double *y, size_t n,
+                                cs_point_index **out);
+void cs_point_index_destroy(cs_point_index *index);
+
+/* Nearest point to (qx, qy): its index, or -1 when the index is empty (then
+ * *dist_m = INFINITY). Equal distances resolve to the lowest index. */
+long cs_point_index_nearest(const cs_point_index *index, double qx, double qy, double *dist_m);
+
+/* nearest() for n queries on up to `threads` threads (0 = all); results identical for
+ * any thread count. nearest_out may be NULL. */
+void cs_point_index_nearest_all(const cs_point_index *index, const double *qx,
+                                const double *qy, size_t n, int threads, double *dist_m,
+                                long *nearest_out);
+
+/* Indices of all points within r_m of (qx, qy) (distance <= r_m), in increasing index
+ * order, into *out (grown with cs_grow; *cap its capacity). Returns the count, or
+ * (size_t)-1 when memory runs out. */
+size_t cs_point_index_within(const cs_point_index *index, double qx, double qy, double r_m,
+                             long **out, size_t *cap);
+
+#endif

@@ -1,0 +1,44 @@
+/*
+ * rings.h — areas as plain arrays of rings, and the point-in-area index built on them.
+ *
+ * An area (a street, possibly with holes and several parts) is a set of closed rings;
+ * a point is inside the area when a ray from it crosses the area's rings an odd number
+ * of times (even-odd rule), which handles holes and exclaves without knowing which
+ * ring is which. Coordinates are in the study's metric CRS.
+ */
+#ifndef CS_RINGS_H
+#define CS_RINGS_H
+
+#include "core/core.h"
+
+typedef struct cs_rings {
+    double *x, *y;           /* all vertices; each ring closed (last vertex == first) */
+    size_t vertex_count;
+    size_t *ring_start;      /* ring r spans [ring_start[r], ring_start[r + 1]) */
+    size_t ring_count;
+    size_t *area_ring_start; /* area a owns rings [area_ring_start[a], area_ring_start[a + 1]) */
+    size_t area_count;
+} cs_rings;
+
+void cs_rings_free(cs_rings *rings); /* frees the arrays, leaves a zeroed struct */
+
+typedef struct cs_area_index cs_area_index;
+
+/* Build the index; borrows rings, which must outlive it. */
+cs_status cs_area_index_create(const cs_rings *rings, cs_area_index **out);
+void cs_area_index_destroy(cs_area_index *index);
+
+/* The lowest-numbered area containing (x, y), or -1. */
+long cs_area_index_locate(const cs_area_index *index, double x, double y);
+
+/* The area whose boundary is nearest to (x, y) within max_dist_m (ties: lowest
+ * number), or -1; *dist_m receives the distance (0 when inside). */
+long cs_area_index_nearest(const cs_area_index *index, double x, double y, double max_dist_m,
+                           double *dist_m);
+
+/* locate() for n points, on up to `threads` threads (0 = all); results identical for
+ * any thread count. */
+void cs_area_index_locate_all(const cs_area_index *index, const double *x, const double *y,
+                              size_t n, int threads, long *area_out);
+
+#endif
