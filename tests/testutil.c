@@ -126,6 +126,8 @@ bool tu_has_message(const cs_context *ctx, ...)
         if (all)
             return true;
     }
+    if (getenv("CS_TEST_DUMP"))
+        tu_dump_messages(ctx);
     return false;
 }
 

@@ -146,6 +146,15 @@ CS_API void cs_context_set_progress(cs_context *ctx, cs_progress_fn fn, void *us
 /** Use up to n threads for the cost field (0 = all cores). Results never depend on n. */
 CS_API void cs_context_set_threads(cs_context *ctx, int n);
 
+/**
+ * Wall-clock seconds spent in each stage so far ("read", "project", "index",
+ * "cost field", "coverage", "write"), summed over calls, in the order first entered.
+ * Returns the number of stages; stage i's name (static storage) and seconds through
+ * the out-parameters when i is in range.
+ */
+CS_API size_t cs_context_timings(const cs_context *ctx, size_t i, const char **stage,
+                                 double *seconds);
+
 /* ------------------------------------------------------------------ config */
 
 /**
@@ -224,6 +233,10 @@ CS_API double cs_study_threshold_m(const cs_study *study, size_t k, size_t j);
 /** Population bands: band 0 is all residents ("total"), then the age bands ("60+"...). */
 CS_API size_t cs_study_band_count(const cs_study *study);
 CS_API const char *cs_study_band_name(const cs_study *study, size_t b);
+/** Capacities measured at facilities (beds, meals/day ...): count, id and unit. */
+CS_API size_t cs_study_capacity_count(const cs_study *study);
+CS_API const char *cs_study_capacity_id(const cs_study *study, size_t c);
+CS_API const char *cs_study_capacity_unit(const cs_study *study, size_t c);
 /** Description of the working CRS (PROJ string); borrowed. */
 CS_API const char *cs_study_crs(const cs_study *study);
 
@@ -265,6 +278,14 @@ typedef struct cs_coverage {
 } cs_coverage;
 CS_API cs_status cs_result_coverage(const cs_result *result, size_t k, size_t j, size_t b,
                                     size_t a, cs_coverage *out);
+
+/**
+ * Facilities of kind k in area a (or CS_DISTRICT, which also counts facilities
+ * outside every area): their number, and when capacity is not NULL their total of
+ * each capacity (cs_study_capacity_count() values).
+ */
+CS_API cs_status cs_result_facilities(const cs_result *result, size_t k, size_t a,
+                                      double *count, double *capacity);
 
 /** Outcome of one target at one scope. */
 typedef struct cs_target_outcome {

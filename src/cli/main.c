@@ -1,3 +1,363 @@
+/*
+ * main.c — the careshed command: parse options, call the library, show messages and
+ * progress, map errors to exit codes. Data (the results table) goes to stdout, talk
+ * to stderr with the program's name in front. Uses the public API only.
+ */
 #include "careshed/careshed.h"
+
+#include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
-int main(void) { printf("%s\n", cs_version()); return 0; }
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+enum exit_code {
+    EXIT_OK = 0,
+    EXIT_TARGETS = 1,
+    EXIT_USAGE = 2,
+    EXIT_STUDY = 3,
+    EXIT_INPUT = 4,
+    EXIT_CRS = 5,
+    EXIT_OUTPUT = 6,
+    EXIT_INTERNAL = 7
+};
+
+static const char exit_codes_text[] =
+    "Exit codes:\n"
+    "  0  success\n"
+    "  1  --check was given and a target is not met\n"
+    "  2  usage error (unknown option, missing value)\n"
+    "  3  the study file or a --set value is invalid\n"
+    "  4  an input layer is missing, unreadable or invalid\n"
+    "  5  a coordinate system is unknown or cannot be converted\n"
+    "  6  an output cannot be written\n"
+    "  7  out of memory or internal error\n";
+
+static void usage_main(FILE *f)
+{
+    fprintf(f,
+            "careshed %s — how well elder-care facilities serve older residents\n\n"
+            "Usage:\n"
+            "  careshed run [STUDY.yaml] [options]    coverage, targets, GeoJSON/CSV/JSON\n"
+            "  careshed check [STUDY.yaml] [options]  load and validate everything, report\n"
+            "                                         every problem, compute nothing\n"
+            "  careshed --help | --version\n\n"
+            "`careshed run --help` lists the options.\n\n%s",
+            cs_version(), exit_codes_text);
+}
+
+static void usage_run(FILE *f)
+{
+    fprintf(f,
+            "Usage: careshed run [STUDY.yaml] [options]\n"
+            "       careshed check [STUDY.yaml] [options]\n\n"
+            "Without a study file, give the three layers; everything else has defaults\n"
+            "(fields id/name/kind/pop/pop60/pop65/pop80, kinds from the kind field,\n"
+            "5/10/15 minutes at 4 km/h, a transverse Mercator centred on the areas).\n\n"
+            "Options:\n"
+            "  --areas FILE        street (area) polygons            [areas.path]\n"
+            "  --facilities FILE   facility points or lon/lat table  [facilities.path]\n"
+            "  --population FILE   population points                 [population.path]\n"
+            "  --out DIR           output folder (default: out)\n"
+            "  --crs CRS           working metric CRS, e.g. EPSG:4549 [crs]\n"
+            "  --speed KMH         walking speed                     [walk_speed_kmh]\n"
+            "  --thresholds LIST   minutes, e.g. 5,10,15             [thresholds_min]\n"
+            "  --set KEY=VALUE     set any study key (repeatable), e.g.\n"
+            "                      --set facilities.crs=GCJ-02 --set kinds.meal.thresholds_min=10\n"
+            "  --check             exit 1 when a target is not met (run only)\n"
+            "  --threads N         threads for the cost field (default: all cores)\n"
+            "  --timings           print each stage's time and the peak memory to stderr\n"
+            "  -q, --quiet         print errors only\n"
+            "  -h, --help          this text\n\n"
+            "Outputs in DIR: areas.geojson, service-circles.geojson, facilities.geojson,\n"
+            "areas.csv, summary.json.\n\n%s",
+            exit_codes_text);
+}
+
+typedef struct options {
+    const char *command;
+    const char *study;
+    const char *out_dir;
+    bool check_targets, quiet, timings;
+    int threads;
+    /* key=value settings in the order given */
+    const char **keys, **values;
+    size_t settings;
+} options;
+
+static int exit_for(cs_status st)
+{
+    switch (st) {
+    case CS_OK: return EXIT_OK;
+    case CS_ERR_STUDY: return EXIT_STUDY;
+    case CS_ERR_INPUT: return EXIT_INPUT;
+    case CS_ERR_CRS: return EXIT_CRS;
+    case CS_ERR_OUTPUT: return EXIT_OUTPUT;
+    default: return EXIT_INTERNAL;
+    }
+}
+
+static void print_messages(const cs_context *ctx, size_t *shown, bool quiet)
+{
+    for (; *shown < cs_context_message_count(ctx); (*shown)++) {
+        const cs_message *m = cs_context_get_message(ctx, *shown);
+        if (quiet && m->severity != CS_SEVERITY_ERROR)
+            continue;
+        char text[4096];
+        cs_message_format(m, text, sizeof text);
+        fprintf(stderr, "careshed: %s\n", text);
+    }
+}
+
+static void progress(void *user, const char *stage, double fraction)
+{
+    (void)user;
+    fprintf(stderr, "\rcareshed: %-12s %3.0f%%%s", stage, fraction * 100,
+            fraction >= 1 ? "\n" : "");
+    fflush(stderr);
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "careshed: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\ncareshed: try 'careshed run --help'\n");
+    return EXIT_USAGE;
+}
+
+static bool add_setting(options *o, const char *key, const char *value)
+{
+    const char **k = realloc(o->keys, (o->settings + 1) * sizeof *k);
+    if (k)
+        o->keys = k;
+    const char **v = realloc(o->values, (o->settings + 1) * sizeof *v);
+    if (v)
+        o->values = v;
+    if (!k || !v)
+        return false;
+    o->keys[o->settings] = key;
+    o->values[o->settings++] = value;
+    return true;
+}
+
+/* Options that are shorthands for study keys. */
+static const struct {
+    const char *option, *key;
+} shorthands[] = {
+    {"--areas", "areas.path"},         {"--facilities", "facilities.path"},
+    {"--population", "population.path"}, {"--crs", "crs"},
+    {"--speed", "walk_speed_kmh"},     {"--thresholds", "thresholds_min"},
+};
+
+/* Returns -1 to go on, else the exit code. */
+static int parse(int argc, char **argv, options *o)
+{
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+        bool matched = false;
+        for (size_t s = 0; s < sizeof shorthands / sizeof shorthands[0]; s++)
+            if (!strcmp(a, shorthands[s].option)) {
+                if (!next)
+                    return usage_error("%s needs a value", a);
+                if (!add_setting(o, shorthands[s].key, next))
+                    return EXIT_INTERNAL;
+                i++;
+                matched = true;
+            }
+        if (matched)
+            continue;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage_run(stdout);
+            return EXIT_OK;
+        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+            o->quiet = true;
+        } else if (!strcmp(a, "--timings")) {
+            o->timings = true;
+        } else if (!strcmp(a, "--check")) {
+            o->check_targets = true;
+        } else if (!strcmp(a, "--out") || !strcmp(a, "--threads") || !strcmp(a, "--set")) {
+            if (!next)
+                return usage_error("%s needs a value", a);
+            i++;
+            if (!strcmp(a, "--out")) {
+                o->out_dir = next;
+            } else if (!strcmp(a, "--threads")) {
+                char *end;
+                long n = strtol(next, &end, 10);
+                if (*end || n < 0 || n > 1024)
+                    return usage_error("--threads needs a number from 0 to 1024, got '%s'", next);
+                o->threads = (int)n;
+            } else {
+                char *eq = strchr(next, '=');
+                if (!eq || eq == next)
+                    return usage_error("--set needs KEY=VALUE, got '%s'", next);
+                *eq = '\0';
+                if (!add_setting(o, next, eq + 1))
+                    return EXIT_INTERNAL;
+            }
+        } else if (a[0] == '-' && a[1]) {
+            return usage_error("unknown option '%s'", a);
+        } else if (!o->study) {
+            o->study = a;
+        } else {
+            return usage_error("unexpected argument '%s' (only one study file)", a);
+        }
+    }
+    return -1;
+}
+
+static const char *kind_label(const cs_study *s, size_t k)
+{
+    return cs_study_kind_name(s, k);
+}
+
+/* The short results table on stdout. */
+static void print_results(const cs_study *s, const cs_result *r, const char *out_dir)
+{
+    size_t band = cs_study_band_count(s) > 1 ? 1 : 0;
+    cs_coverage total;
+    printf("%zu areas, %zu facilities, %zu demand points\n", cs_study_area_count(s),
+           cs_study_facility_count(s), cs_study_demand_count(s));
+    printf("\nDistrict coverage of %s%s (straight line):\n",
+           band ? "residents aged " : "all residents", band ? cs_study_band_name(s, band) : "");
+    for (size_t k = 0; k < cs_study_kind_count(s); k++) {
+        printf("  %-12s", cs_study_kind_id(s, k));
+        for (size_t j = 0; j < cs_study_threshold_count(s, k); j++) {
+            cs_result_coverage(r, k, j, band, CS_DISTRICT, &total);
+            double min = cs_study_threshold_min(s, k, j);
+            if (!isnan(min))
+                printf("  %4g min %5.1f%%", min, total.share * 100);
+            else
+                printf("  %5g m %5.1f%%", cs_study_threshold_m(s, k, j), total.share * 100);
+        }
+        printf("   %s\n", kind_label(s, k));
+    }
+    if (cs_result_target_count(r) > 0) {
+        printf("\nTargets (district):\n");
+        for (size_t t = 0; t < cs_result_target_count(r); t++) {
+            cs_target_outcome o;
+            cs_result_target(r, t, CS_DISTRICT, &o);
+            printf("  %s  %s", o.pass ? "pass" : "FAIL", cs_result_target_name(r, t));
+            if (!o.pass && o.gap_text)
+                printf(": %s", o.gap_text);
+            printf("\n");
+        }
+        printf("%zu of %zu targets not met\n", cs_result_failed_targets(r),
+               cs_result_target_count(r));
+    }
+    printf("\nWrote %s/{areas.geojson, service-circles.geojson, facilities.geojson, "
+           "areas.csv, summary.json}\n", out_dir);
+}
+
+static void print_timings(const cs_context *ctx)
+{
+    size_t n = cs_context_timings(ctx, 0, NULL, NULL);
+    for (size_t i = 0; i < n; i++) {
+        const char *stage;
+        double seconds;
+        cs_context_timings(ctx, i, &stage, &seconds);
+        fprintf(stderr, "careshed: time %-10s %9.4f s\n", stage, seconds);
+    }
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0)
+        fprintf(stderr, "careshed: peak memory %9.1f MB\n", (double)ru.ru_maxrss / 1024.0);
+}
+
+static int run(options *o)
+{
+    bool check_only = !strcmp(o->command, "check");
+    cs_context *ctx = NULL;
+    cs_config *cfg = NULL;
+    cs_study *study = NULL;
+    cs_result *result = NULL;
+    size_t shown = 0;
+    cs_status st = cs_context_create(&ctx);
+    if (st != CS_OK) {
+        if (ctx)
+            print_messages(ctx, &shown, false);
+        else
+            fprintf(stderr, "careshed: error: %s\n", cs_status_string(st));
+        cs_context_destroy(ctx);
+        return exit_for(st);
+    }
+    cs_context_set_threads(ctx, o->threads);
+    if (isatty(STDERR_FILENO) && !o->quiet)
+        cs_context_set_progress(ctx, progress, NULL);
+    st = cs_config_create(ctx, &cfg);
+    cs_status load_st = CS_OK;
+    if (st == CS_OK && o->study)
+        load_st = cs_config_load(ctx, cfg, o->study);
+    for (size_t i = 0; st == CS_OK && i < o->settings; i++) {
+        cs_status sst = cs_config_set(ctx, cfg, o->keys[i], o->values[i]);
+        if (load_st == CS_OK)
+            load_st = sst;
+    }
+    if (st == CS_OK)
+        st = load_st;
+    /* `check` goes on to the layers even when settings are wrong, to list everything */
+    if (st == CS_OK || (check_only && st == CS_ERR_STUDY)) {
+        cs_status lst = cs_study_load(ctx, cfg, &study);
+        if (st == CS_OK)
+            st = lst;
+    }
+    if (st == CS_OK && !check_only)
+        st = cs_run(ctx, study, &result);
+    if (st == CS_OK && !check_only)
+        st = cs_result_write(ctx, study, result, o->out_dir);
+    print_messages(ctx, &shown, o->quiet);
+    if (o->timings)
+        print_timings(ctx);
+    int code = exit_for(st);
+    if (st == CS_OK && check_only) {
+        if (!o->quiet)
+            fprintf(stderr, "careshed: check passed: %zu areas, %zu facilities, %zu demand "
+                            "points, %zu warnings\n",
+                    cs_study_area_count(study), cs_study_facility_count(study),
+                    cs_study_demand_count(study), cs_context_message_count(ctx));
+    } else if (st == CS_OK) {
+        if (!o->quiet)
+            print_results(study, result, o->out_dir);
+        if (o->check_targets && cs_result_failed_targets(result) > 0)
+            code = EXIT_TARGETS;
+    } else if (!o->quiet || cs_context_error_count(ctx) == 0) {
+        fprintf(stderr, "careshed: %s failed (%s, %zu errors)\n", o->command,
+                cs_status_string(st), cs_context_error_count(ctx));
+    }
+    cs_result_destroy(result);
+    cs_study_destroy(study);
+    cs_config_destroy(cfg);
+    cs_context_destroy(ctx);
+    return code;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage_main(stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+        usage_main(stdout);
+        return EXIT_OK;
+    }
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
+        printf("careshed %s\n", cs_version());
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "run") != 0 && strcmp(cmd, "check") != 0) {
+        fprintf(stderr, "careshed: unknown command '%s'\n", cmd);
+        usage_main(stderr);
+        return EXIT_USAGE;
+    }
+    options o = {.command = cmd, .out_dir = "out"};
+    int code = parse(argc, argv, &o);
+    if (code < 0)
+        code = run(&o);
+    free(o.keys);
+    free(o.values);
+    return code;
+}

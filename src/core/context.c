@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static pthread_once_t gdal_once = PTHREAD_ONCE_INIT;
 
@@ -263,4 +264,64 @@ size_t cs_message_format(const cs_message *m, char *buffer, size_t size)
     }
     cs_buf_free(&b);
     return need;
+}
+
+void cs_context_limit_messages(cs_context *ctx, size_t from, size_t keep, const char *file)
+{
+    if (!ctx || ctx->message_count <= from + keep + 1)
+        return;
+    size_t dropped_errors = 0, dropped = ctx->message_count - from - keep;
+    for (size_t i = from + keep; i < ctx->message_count; i++) {
+        if (ctx->messages[i].severity == CS_SEVERITY_ERROR)
+            dropped_errors++;
+        free_message(&ctx->messages[i]);
+    }
+    ctx->message_count = from + keep;
+    /* The dropped errors are still counted in error_count; the summary is a note. */
+    cs_buf b;
+    cs_buf_init(&b);
+    cs_buf_add(&b, "... and ");
+    cs_buf_add_grouped(&b, (double)dropped, 0);
+    cs_buf_printf(&b, " more problems (%zu of them errors) not listed", dropped_errors);
+    cs_where w = {.file = file};
+    cs_report(ctx, CS_SEVERITY_WARNING, CS_OK, &w, "fix the ones above and run again",
+              "%s", b.failed ? "... more problems not listed" : b.data);
+    cs_buf_free(&b);
+}
+
+double cs_stage_begin(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void cs_stage_end(cs_context *ctx, const char *stage, double start)
+{
+    if (!ctx)
+        return;
+    double elapsed = cs_stage_begin() - start;
+    size_t i = 0;
+    while (i < ctx->stage_count && strcmp(ctx->stage_names[i], stage) != 0)
+        i++;
+    if (i == ctx->stage_count) {
+        if (i == sizeof ctx->stage_names / sizeof ctx->stage_names[0])
+            return;
+        ctx->stage_names[ctx->stage_count++] = stage;
+        ctx->stage_seconds[i] = 0;
+    }
+    ctx->stage_seconds[i] += elapsed;
+}
+
+size_t cs_context_timings(const cs_context *ctx, size_t i, const char **stage, double *seconds)
+{
+    if (!ctx)
+        return 0;
+    if (i < ctx->stage_count) {
+        if (stage)
+            *stage = ctx->stage_names[i];
+        if (seconds)
+            *seconds = ctx->stage_seconds[i];
+    }
+    return ctx->stage_count;
 }

@@ -41,6 +41,9 @@ struct cs_context {
     cs_progress_fn progress;
     void *progress_user;
     int threads;
+    const char *stage_names[16]; /* stage timings, see cs_context_timings */
+    double stage_seconds[16];
+    size_t stage_count;
 };
 
 /*
@@ -68,6 +71,11 @@ cs_status cs_report(cs_context *ctx, cs_severity sev, cs_status status, const cs
     cs_report((ctx), CS_SEVERITY_WARNING, CS_OK, (where), (hint), __VA_ARGS__)
 /* Shorthand for the one error every allocation failure records. */
 cs_status cs_nomem(cs_context *ctx);
+
+/* Stage timing: returns a start mark; cs_stage_end adds the time since it to stage
+ * (a string literal). */
+double cs_stage_begin(void);
+void cs_stage_end(cs_context *ctx, const char *stage, double start);
 
 /* Report progress if a callback is set. */
 void cs_progress(cs_context *ctx, const char *stage, double fraction);
@@ -101,5 +109,10 @@ bool cs_parse_double(const char *s, double *out);
 bool cs_is_utf8(const char *s);
 /* Case-insensitive ASCII comparison. */
 int cs_strcasecmp(const char *a, const char *b);
+
+/* Keep at most `keep` of the messages recorded since index `from` and replace the
+ * rest with one summary line ("... and 1,234 more problems like these in <file>").
+ * Counts are unchanged. Used so a file with a million bad rows stays readable. */
+void cs_context_limit_messages(cs_context *ctx, size_t from, size_t keep, const char *file);
 
 #endif /* CS_CORE_H */

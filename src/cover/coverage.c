@@ -1,0 +1,121 @@
+/*
+ * coverage.c — coverage tables from the cost fields: residents of every band within
+ * every threshold, per area and for the district, plus facility counts and
+ * capacities. One pass over the demand points per kind: each point's residents go to
+ * the first threshold that reaches it, and a running sum over thresholds gives the
+ * rest (thresholds are ascending). Sums run in a fixed order, so results do not
+ * depend on the thread count.
+ */
+#include "cover/result.h"
+
+#include <math.h>
+#include <string.h>
+
+static void tabulate_population(cs_result *r)
+{
+    const cs_study *s = r->study;
+    for (size_t i = 0; i < s->demand_count; i++) {
+        size_t a = (size_t)s->dem_area[i];
+        for (size_t b = 0; b < r->B; b++)
+            r->population[cs_res_pop(r, a, b)] += s->dem_pop[i * r->B + b];
+    }
+    for (size_t a = 0; a < r->A; a++)
+        for (size_t b = 0; b < r->B; b++)
+            r->population[cs_res_pop(r, r->A, b)] += r->population[cs_res_pop(r, a, b)];
+}
+
+static void tabulate_kind(cs_result *r, size_t k)
+{
+    const cs_study *s = r->study;
+    const cs_kind *kind = &s->kinds[k];
+    const double *dist = r->dist_m[k];
+    size_t nt = kind->threshold_count;
+    for (size_t i = 0; i < s->demand_count; i++) {
+        size_t j = 0;
+        while (j < nt && !(dist[i] <= kind->threshold_m[j]))
+            j++;
+        if (j == nt)
+            continue;
+        size_t a = (size_t)s->dem_area[i];
+        for (size_t b = 0; b < r->B; b++)
+            r->covered[cs_res_cov(r, k, j, a, b)] += s->dem_pop[i * r->B + b];
+    }
+    /* running sum over thresholds, then the district as the sum of its areas */
+    for (size_t a = 0; a < r->A; a++)
+        for (size_t j = 1; j < nt; j++)
+            for (size_t b = 0; b < r->B; b++)
+                r->covered[cs_res_cov(r, k, j, a, b)] += r->covered[cs_res_cov(r, k, j - 1, a, b)];
+    for (size_t j = 0; j < nt; j++)
+        for (size_t a = 0; a < r->A; a++)
+            for (size_t b = 0; b < r->B; b++)
+                r->covered[cs_res_cov(r, k, j, r->A, b)] += r->covered[cs_res_cov(r, k, j, a, b)];
+}
+
+static void tabulate_facilities(cs_result *r)
+{
+    const cs_study *s = r->study;
+    for (size_t f = 0; f < s->facility_count; f++) {
+        size_t k = (size_t)s->fac_kind[f];
+        long a = s->fac_area[f];
+        const double *cap = &s->fac_capacity[f * r->C];
+        /* a facility outside every area counts for the district only */
+        r->fac_count[cs_res_count(r, k, r->A)] += 1;
+        for (size_t c = 0; c < r->C; c++)
+            r->fac_cap[cs_res_cap(r, k, r->A, c)] += cap[c];
+        if (a < 0)
+            continue;
+        r->fac_count[cs_res_count(r, k, (size_t)a)] += 1;
+        for (size_t c = 0; c < r->C; c++)
+            r->fac_cap[cs_res_cap(r, k, (size_t)a, c)] += cap[c];
+    }
+}
+
+cs_status cs_cover_tabulate(cs_context *ctx, cs_result *r)
+{
+    size_t A1 = r->A + 1;
+    r->population = cs_calloc(A1 * r->B, sizeof *r->population);
+    r->covered = cs_calloc(r->K * CS_MAX_THRESHOLDS * A1 * r->B + 1, sizeof *r->covered);
+    r->fac_count = cs_calloc(r->K * A1 + 1, sizeof *r->fac_count);
+    r->fac_cap = cs_calloc(r->K * A1 * r->C + 1, sizeof *r->fac_cap);
+    if (!r->population || !r->covered || !r->fac_count || !r->fac_cap)
+        return cs_nomem(ctx);
+    tabulate_population(r);
+    for (size_t k = 0; k < r->K; k++) {
+        tabulate_kind(r, k);
+        cs_progress(ctx, "coverage", (double)(k + 1) / (double)r->K);
+    }
+    tabulate_facilities(r);
+    return CS_OK;
+}
+
+cs_status cs_result_coverage(const cs_result *r, size_t k, size_t j, size_t b, size_t a,
+                             cs_coverage *out)
+{
+    if (!r || !out || k >= r->K || b >= r->B)
+        return CS_ERR_ARGUMENT;
+    if (j >= r->study->kinds[k].threshold_count)
+        return CS_ERR_ARGUMENT;
+    if (a == CS_DISTRICT)
+        a = r->A;
+    if (a > r->A)
+        return CS_ERR_ARGUMENT;
+    out->covered = r->covered[cs_res_cov(r, k, j, a, b)];
+    out->total = r->population[cs_res_pop(r, a, b)];
+    out->share = out->total > 0 ? out->covered / out->total : (double)NAN;
+    return CS_OK;
+}
+
+cs_status cs_result_facilities(const cs_result *r, size_t k, size_t a, double *count,
+                               double *capacity)
+{
+    if (!r || !count || k >= r->K)
+        return CS_ERR_ARGUMENT;
+    if (a == CS_DISTRICT)
+        a = r->A;
+    if (a > r->A)
+        return CS_ERR_ARGUMENT;
+    *count = r->fac_count[cs_res_count(r, k, a)];
+    for (size_t c = 0; capacity && c < r->C; c++)
+        capacity[c] = r->fac_cap[cs_res_cap(r, k, a, c)];
+    return CS_OK;
+}

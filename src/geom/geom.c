@@ -1,0 +1,367 @@
+/*
+ * geom.c — GEOS behind one door: building polygons from plain rings, validity and
+ * repair, unions, discs and intersections for service circles, and turning GEOS
+ * polygons back into plain rings for indexing and output.
+ */
+#include "geom/geom.h"
+
+#include <geos_c.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Number of segments per quarter circle in disc outlines: 16 keeps the outline
+ * within 0.5% of the true radius (1 - cos(pi/64)) ≈ 0.12%). */
+#define CS_DISC_QUADSEGS 16
+
+cs_geos cs_geos_create(void)
+{
+    return GEOS_init_r();
+}
+
+void cs_geos_destroy(cs_geos h)
+{
+    if (h)
+        GEOS_finish_r(h);
+}
+
+static GEOSCoordSequence *ring_sequence(cs_geos h, const cs_rings *r, size_t ring)
+{
+    size_t start = r->ring_start[ring], end = r->ring_start[ring + 1];
+    size_t n = end - start;
+    GEOSCoordSequence *seq = GEOSCoordSeq_create_r(h, (unsigned)n, 2);
+    if (!seq)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        GEOSCoordSeq_setXY_r(h, seq, (unsigned)i, r->x[start + i], r->y[start + i]);
+    return seq;
+}
+
+static GEOSGeometry *one_polygon(cs_geos h, const cs_rings *r, size_t poly)
+{
+    size_t first = r->area_ring_start[poly], last = r->area_ring_start[poly + 1];
+    if (first == last)
+        return NULL;
+    GEOSGeometry *shell = NULL, **holes = NULL;
+    size_t hole_count = last - first - 1, made = 0;
+    GEOSCoordSequence *seq = ring_sequence(h, r, first);
+    shell = seq ? GEOSGeom_createLinearRing_r(h, seq) : NULL;
+    if (!shell)
+        goto fail;
+    holes = cs_calloc(hole_count ? hole_count : 1, sizeof *holes);
+    if (!holes)
+        goto fail;
+    for (; made < hole_count; made++) {
+        seq = ring_sequence(h, r, first + 1 + made);
+        holes[made] = seq ? GEOSGeom_createLinearRing_r(h, seq) : NULL;
+        if (!holes[made])
+            goto fail;
+    }
+    GEOSGeometry *poly_geom = GEOSGeom_createPolygon_r(h, shell, holes, (unsigned)hole_count);
+    cs_free(holes);
+    return poly_geom;
+fail:
+    for (size_t i = 0; i < made; i++)
+        GEOSGeom_destroy_r(h, holes[i]);
+    cs_free(holes);
+    if (shell)
+        GEOSGeom_destroy_r(h, shell);
+    return NULL;
+}
+
+cs_geom *cs_geom_from_polygons(cs_geos h, const cs_rings *polygons)
+{
+    size_t n = polygons->area_count;
+    GEOSGeometry **parts = cs_calloc(n ? n : 1, sizeof *parts);
+    if (!parts)
+        return NULL;
+    size_t made = 0;
+    for (; made < n; made++) {
+        parts[made] = one_polygon(h, polygons, made);
+        if (!parts[made])
+            break;
+    }
+    GEOSGeometry *g = NULL;
+    if (made == n)
+        g = GEOSGeom_createCollection_r(h, GEOS_MULTIPOLYGON, parts, (unsigned)n);
+    if (!g)
+        for (size_t i = 0; i < made; i++)
+            GEOSGeom_destroy_r(h, parts[i]);
+    cs_free(parts);
+    return g;
+}
+
+bool cs_geom_is_valid(cs_geos h, const cs_geom *g, char *reason, size_t reason_size)
+{
+    char *why = NULL;
+    GEOSGeometry *where = NULL;
+    char valid = GEOSisValidDetail_r(h, g, 0, &why, &where);
+    if (valid != 1 && reason && reason_size) {
+        if (why && where) {
+            double x = 0, y = 0;
+            GEOSGeomGetX_r(h, where, &x);
+            GEOSGeomGetY_r(h, where, &y);
+            snprintf(reason, reason_size, "%s", why);
+        } else {
+            snprintf(reason, reason_size, "%s", why ? why : "GEOS could not check it");
+        }
+    }
+    if (why)
+        GEOSFree_r(h, why);
+    if (where)
+        GEOSGeom_destroy_r(h, where);
+    return valid == 1;
+}
+
+/* Collect the polygons of g (any nesting of collections) into a new MultiPolygon. */
+static void collect_polygons(cs_geos h, const GEOSGeometry *g, GEOSGeometry ***list,
+                             size_t *count, size_t *cap, bool *failed)
+{
+    int type = GEOSGeomTypeId_r(h, g);
+    if (type == GEOS_POLYGON) {
+        if (GEOSisEmpty_r(h, g) == 1)
+            return;
+        if (!cs_grow((void **)list, cap, *count + 1, sizeof **list)) {
+            *failed = true;
+            return;
+        }
+        GEOSGeometry *c = GEOSGeom_clone_r(h, g);
+        if (!c)
+            *failed = true;
+        else
+            (*list)[(*count)++] = c;
+    } else if (type == GEOS_MULTIPOLYGON || type == GEOS_GEOMETRYCOLLECTION) {
+        int n = GEOSGetNumGeometries_r(h, g);
+        for (int i = 0; i < n; i++)
+            collect_polygons(h, GEOSGetGeometryN_r(h, g, i), list, count, cap, failed);
+    }
+}
+
+static cs_geom *polygonal_part(cs_geos h, const GEOSGeometry *g)
+{
+    GEOSGeometry **list = NULL;
+    size_t count = 0, cap = 0;
+    bool failed = false;
+    collect_polygons(h, g, &list, &count, &cap, &failed);
+    GEOSGeometry *out = NULL;
+    if (!failed && count > 0)
+        out = GEOSGeom_createCollection_r(h, GEOS_MULTIPOLYGON, list, (unsigned)count);
+    if (!out)
+        for (size_t i = 0; i < count; i++)
+            GEOSGeom_destroy_r(h, list[i]);
+    cs_free(list);
+    return out;
+}
+
+cs_geom *cs_geom_repair(cs_geos h, const cs_geom *g)
+{
+    GEOSGeometry *fixed = GEOSMakeValid_r(h, g);
+    if (!fixed)
+        return NULL;
+    cs_geom *out = polygonal_part(h, fixed);
+    GEOSGeom_destroy_r(h, fixed);
+    if (out && GEOSisValid_r(h, out) != 1) {
+        GEOSGeom_destroy_r(h, out);
+        return NULL;
+    }
+    return out;
+}
+
+static cs_status append_ring(cs_geos h, const GEOSGeometry *ring, cs_rings *out,
+                             size_t *vcap, size_t *rcap)
+{
+    const GEOSCoordSequence *seq = GEOSGeom_getCoordSeq_r(h, ring);
+    unsigned n = 0;
+    if (!seq || !GEOSCoordSeq_getSize_r(h, seq, &n))
+        return CS_ERR_INTERNAL;
+    size_t need = out->vertex_count + n;
+    if (!cs_grow((void **)&out->x, vcap, need, sizeof *out->x))
+        return CS_ERR_NOMEM;
+    /* y always has x's capacity */
+    double *ny = cs_reallocarray(out->y, *vcap, sizeof *out->y);
+    if (!ny)
+        return CS_ERR_NOMEM;
+    out->y = ny;
+    for (unsigned i = 0; i < n; i++)
+        GEOSCoordSeq_getXY_r(h, seq, i, &out->x[out->vertex_count + i],
+                             &out->y[out->vertex_count + i]);
+    out->vertex_count = need;
+    if (!cs_grow((void **)&out->ring_start, rcap, out->ring_count + 2,
+                 sizeof *out->ring_start))
+        return CS_ERR_NOMEM;
+    out->ring_count++;
+    out->ring_start[out->ring_count] = need;
+    return CS_OK;
+}
+
+cs_status cs_geom_append_polygons(cs_geos h, const cs_geom *g, cs_rings *out)
+{
+    /* Capacities are not stored in cs_rings; grow exactly (amortised by cs_grow on the
+     * current counts, which is enough for the few thousand rings areas have). */
+    size_t vcap = out->vertex_count, rcap = out->ring_count + 1, acap = out->area_count + 1;
+    if (!out->ring_start) {
+        out->ring_start = cs_calloc(1, sizeof *out->ring_start);
+        out->area_ring_start = cs_calloc(1, sizeof *out->area_ring_start);
+        if (!out->ring_start || !out->area_ring_start)
+            return CS_ERR_NOMEM;
+    }
+    int type = GEOSGeomTypeId_r(h, g);
+    int n = (type == GEOS_POLYGON) ? 1 : GEOSGetNumGeometries_r(h, g);
+    for (int i = 0; i < n; i++) {
+        const GEOSGeometry *poly = type == GEOS_POLYGON ? g : GEOSGetGeometryN_r(h, g, i);
+        if (GEOSGeomTypeId_r(h, poly) != GEOS_POLYGON || GEOSisEmpty_r(h, poly) == 1)
+            continue;
+        cs_status st = append_ring(h, GEOSGetExteriorRing_r(h, poly), out, &vcap, &rcap);
+        int holes = GEOSGetNumInteriorRings_r(h, poly);
+        for (int k = 0; st == CS_OK && k < holes; k++)
+            st = append_ring(h, GEOSGetInteriorRingN_r(h, poly, k), out, &vcap, &rcap);
+        if (st != CS_OK)
+            return st;
+        if (!cs_grow((void **)&out->area_ring_start, &acap, out->area_count + 2,
+                     sizeof *out->area_ring_start))
+            return CS_ERR_NOMEM;
+        out->area_count++;
+        out->area_ring_start[out->area_count] = out->ring_count;
+    }
+    return CS_OK;
+}
+
+cs_geom *cs_geom_union(cs_geos h, cs_geom *const *geoms, size_t n)
+{
+    GEOSGeometry **clones = cs_calloc(n ? n : 1, sizeof *clones);
+    if (!clones)
+        return NULL;
+    size_t made = 0;
+    for (; made < n; made++) {
+        clones[made] = GEOSGeom_clone_r(h, geoms[made]);
+        if (!clones[made])
+            break;
+    }
+    GEOSGeometry *coll = NULL, *u = NULL;
+    if (made == n)
+        coll = GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, clones, (unsigned)n);
+    if (!coll) {
+        for (size_t i = 0; i < made; i++)
+            GEOSGeom_destroy_r(h, clones[i]);
+    } else {
+        u = n ? GEOSUnaryUnion_r(h, coll) : GEOSGeom_createEmptyPolygon_r(h);
+        GEOSGeom_destroy_r(h, coll);
+    }
+    cs_free(clones);
+    return u;
+}
+
+cs_geom *cs_geom_discs(cs_geos h, const double *x, const double *y, size_t n, double radius_m)
+{
+    GEOSGeometry **discs = cs_calloc(n ? n : 1, sizeof *discs);
+    if (!discs)
+        return NULL;
+    size_t made = 0;
+    for (; made < n; made++) {
+        GEOSGeometry *pt = GEOSGeom_createPointFromXY_r(h, x[made], y[made]);
+        discs[made] = pt ? GEOSBuffer_r(h, pt, radius_m, CS_DISC_QUADSEGS) : NULL;
+        if (pt)
+            GEOSGeom_destroy_r(h, pt);
+        if (!discs[made])
+            break;
+    }
+    GEOSGeometry *u = NULL;
+    if (made == n) {
+        GEOSGeometry *coll =
+            GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, discs, (unsigned)n);
+        if (coll) {
+            u = n ? GEOSUnaryUnion_r(h, coll) : GEOSGeom_createEmptyPolygon_r(h);
+            GEOSGeom_destroy_r(h, coll);
+            cs_free(discs);
+            return u;
+        }
+    }
+    for (size_t i = 0; i < made; i++)
+        GEOSGeom_destroy_r(h, discs[i]);
+    cs_free(discs);
+    return NULL;
+}
+
+cs_geom *cs_geom_intersection(cs_geos h, const cs_geom *a, const cs_geom *b)
+{
+    GEOSGeometry *i = GEOSIntersection_r(h, a, b);
+    if (!i)
+        return NULL;
+    cs_geom *poly = polygonal_part(h, i);
+    GEOSGeom_destroy_r(h, i);
+    return poly ? poly : GEOSGeom_createEmptyPolygon_r(h);
+}
+
+double cs_geom_area_m2(cs_geos h, const cs_geom *g)
+{
+    double a = 0;
+    if (!GEOSArea_r(h, g, &a))
+        return NAN;
+    return a;
+}
+
+bool cs_geom_is_empty(cs_geos h, const cs_geom *g)
+{
+    return GEOSisEmpty_r(h, g) == 1;
+}
+
+cs_geom *cs_geom_clone(cs_geos h, const cs_geom *g)
+{
+    return GEOSGeom_clone_r(h, g);
+}
+
+void cs_geom_destroy(cs_geos h, cs_geom *g)
+{
+    if (g)
+        GEOSGeom_destroy_r(h, g);
+}
+
+cs_status cs_rings_add_polygon(cs_rings *r, size_t ring_count, const double *const *xs,
+                               const double *const *ys, const size_t *counts)
+{
+    if (!r->ring_start) {
+        r->ring_start = cs_calloc(1, sizeof *r->ring_start);
+        r->area_ring_start = cs_calloc(1, sizeof *r->area_ring_start);
+        if (!r->ring_start || !r->area_ring_start)
+            return CS_ERR_NOMEM;
+    }
+    size_t added = 0;
+    for (size_t k = 0; k < ring_count; k++) {
+        size_t n = counts[k];
+        bool closed = n > 0 && xs[k][0] == xs[k][n - 1] && ys[k][0] == ys[k][n - 1];
+        added += n + (closed ? 0 : 1);
+    }
+    double *nx = cs_reallocarray(r->x, r->vertex_count + added, sizeof *nx);
+    if (!nx)
+        return CS_ERR_NOMEM;
+    r->x = nx;
+    double *ny = cs_reallocarray(r->y, r->vertex_count + added, sizeof *ny);
+    if (!ny)
+        return CS_ERR_NOMEM;
+    r->y = ny;
+    size_t *rs = cs_reallocarray(r->ring_start, r->ring_count + ring_count + 1, sizeof *rs);
+    if (!rs)
+        return CS_ERR_NOMEM;
+    r->ring_start = rs;
+    size_t *as = cs_reallocarray(r->area_ring_start, r->area_count + 2, sizeof *as);
+    if (!as)
+        return CS_ERR_NOMEM;
+    r->area_ring_start = as;
+    for (size_t k = 0; k < ring_count; k++) {
+        size_t n = counts[k], v = r->vertex_count;
+        memcpy(r->x + v, xs[k], n * sizeof(double));
+        memcpy(r->y + v, ys[k], n * sizeof(double));
+        v += n;
+        if (n > 0 && (xs[k][0] != xs[k][n - 1] || ys[k][0] != ys[k][n - 1])) {
+            r->x[v] = xs[k][0];
+            r->y[v] = ys[k][0];
+            v++;
+        }
+        r->vertex_count = v;
+        r->ring_count++;
+        r->ring_start[r->ring_count] = v;
+    }
+    r->area_count++;
+    r->area_ring_start[r->area_count] = r->ring_count;
+    return CS_OK;
+}

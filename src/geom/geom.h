@@ -1,0 +1,54 @@
+/*
+ * geom.h — the one door to GEOS. The rest of the library sees cs_geom pointers and
+ * plain ring arrays (cs_rings); only geom.c includes geos_c.h.
+ *
+ * Polygons cross this door as cs_rings where each "area" is one polygon: its first
+ * ring is the shell, the rest are holes.
+ */
+#ifndef CS_GEOM_H
+#define CS_GEOM_H
+
+#include "geom/rings.h"
+
+struct GEOSGeom_t;
+typedef struct GEOSGeom_t cs_geom;
+struct GEOSContextHandle_HS;
+typedef struct GEOSContextHandle_HS *cs_geos;
+
+/* A GEOS handle of one's own (for objects that outlive a context), and its end. */
+cs_geos cs_geos_create(void);
+void cs_geos_destroy(cs_geos h);
+
+/* A new (Multi)Polygon from polygons given as rings (see above). NULL on failure. */
+cs_geom *cs_geom_from_polygons(cs_geos h, const cs_rings *polygons);
+
+/* Whether g is valid; when not, why (GEOS's reason) goes into reason. */
+bool cs_geom_is_valid(cs_geos h, const cs_geom *g, char *reason, size_t reason_size);
+
+/* The polygonal part of GEOS's repair of g (new), or NULL when nothing polygonal is
+ * left or the repair fails. */
+cs_geom *cs_geom_repair(cs_geos h, const cs_geom *g);
+
+/* Append the polygons of a polygonal g to out, one "area" per polygon. */
+cs_status cs_geom_append_polygons(cs_geos h, const cs_geom *g, cs_rings *out);
+
+/* Union of n geometries (borrowed); new; NULL on failure. n = 0 gives an empty polygon. */
+cs_geom *cs_geom_union(cs_geos h, cs_geom *const *geoms, size_t n);
+
+/* Union of discs of radius_m around n points; new. */
+cs_geom *cs_geom_discs(cs_geos h, const double *x, const double *y, size_t n, double radius_m);
+
+/* a ∩ b; new. */
+cs_geom *cs_geom_intersection(cs_geos h, const cs_geom *a, const cs_geom *b);
+
+double cs_geom_area_m2(cs_geos h, const cs_geom *g);
+bool cs_geom_is_empty(cs_geos h, const cs_geom *g);
+cs_geom *cs_geom_clone(cs_geos h, const cs_geom *g);
+void cs_geom_destroy(cs_geos h, cs_geom *g);
+
+/* Append one polygon given by its rings to a cs_rings (helper for builders): the rings
+ * are copied and closed if needed. */
+cs_status cs_rings_add_polygon(cs_rings *r, size_t ring_count, const double *const *xs,
+                               const double *const *ys, const size_t *counts);
+
+#endif

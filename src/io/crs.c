@@ -1,0 +1,162 @@
+/*
+ * crs.c — coordinate transforms through PROJ, with the GCJ-02 and BD-09 encodings
+ * handled before PROJ sees the coordinates (PROJ does not know them).
+ */
+#include "io/crs.h"
+#include "io/chinacrs.h"
+
+#include <math.h>
+#include <proj.h>
+#include <stdio.h>
+#include <string.h>
+
+struct cs_transform {
+    PJ *pj;         /* NULL when src and dst are the same */
+    cs_shift shift; /* applied first: source encoding -> WGS84 */
+};
+
+cs_shift cs_shift_parse(const char *def)
+{
+    if (!def)
+        return CS_SHIFT_NONE;
+    char norm[32];
+    size_t n = 0;
+    for (const char *p = def; *p && n + 1 < sizeof norm; p++)
+        if (*p != '-' && *p != '_' && *p != ' ')
+            norm[n++] = (char)((*p >= 'A' && *p <= 'Z') ? *p + 32 : *p);
+    norm[n] = '\0';
+    if (!strcmp(norm, "gcj02") || !strcmp(norm, "gcj") || !strcmp(norm, "amap") ||
+        !strcmp(norm, "tencent"))
+        return CS_SHIFT_GCJ02;
+    if (!strcmp(norm, "bd09") || !strcmp(norm, "bd09ll") || !strcmp(norm, "baidu"))
+        return CS_SHIFT_BD09;
+    return CS_SHIFT_NONE;
+}
+
+static PJ *create_crs(cs_context *ctx, const char *def)
+{
+    ctx->foreign_error[0] = '\0';
+    return proj_create(ctx->proj, def);
+}
+
+cs_status cs_transform_create(cs_context *ctx, const char *src_def, const char *dst_def,
+                              const cs_where *where, cs_transform **out)
+{
+    *out = NULL;
+    cs_transform *t = cs_calloc(1, sizeof *t);
+    if (!t)
+        return cs_nomem(ctx);
+    t->shift = cs_shift_parse(src_def);
+    if (t->shift != CS_SHIFT_NONE)
+        src_def = "EPSG:4326";
+    if (!strcmp(src_def, dst_def)) {
+        *out = t;
+        return CS_OK;
+    }
+    PJ *src = create_crs(ctx, src_def);
+    if (!src) {
+        cs_free(t);
+        return cs_error(ctx, CS_ERR_CRS, where,
+                        "name a CRS PROJ knows (EPSG:4326, EPSG:4490, EPSG:4549, a WKT or "
+                        "PROJ string) or GCJ-02 / BD-09",
+                        "unknown coordinate system '%.200s' (%s)", src_def,
+                        ctx->foreign_error[0] ? ctx->foreign_error : "PROJ cannot parse it");
+    }
+    PJ *dst = create_crs(ctx, dst_def);
+    if (!dst) {
+        proj_destroy(src);
+        cs_free(t);
+        return cs_error(ctx, CS_ERR_CRS, where, "name a projected CRS in metres",
+                        "unknown coordinate system '%.200s' (%s)", dst_def,
+                        ctx->foreign_error[0] ? ctx->foreign_error : "PROJ cannot parse it");
+    }
+    PJ *op = proj_create_crs_to_crs_from_pj(ctx->proj, src, dst, NULL, NULL);
+    proj_destroy(src);
+    proj_destroy(dst);
+    PJ *norm = op ? proj_normalize_for_visualization(ctx->proj, op) : NULL;
+    proj_destroy(op);
+    if (!norm) {
+        cs_free(t);
+        return cs_error(ctx, CS_ERR_CRS, where, "check the layer's CRS",
+                        "no transformation from '%.200s' to '%.200s' (%s)", src_def, dst_def,
+                        ctx->foreign_error);
+    }
+    t->pj = norm;
+    *out = t;
+    return CS_OK;
+}
+
+void cs_transform_destroy(cs_transform *t)
+{
+    if (!t)
+        return;
+    proj_destroy(t->pj);
+    cs_free(t);
+}
+
+size_t cs_transform_apply(cs_transform *t, double *x, double *y, size_t n)
+{
+    size_t failed = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (t->shift == CS_SHIFT_GCJ02)
+            cs_wgs84_from_gcj02(x[i], y[i], &x[i], &y[i]);
+        else if (t->shift == CS_SHIFT_BD09)
+            cs_wgs84_from_bd09(x[i], y[i], &x[i], &y[i]);
+    }
+    if (t->pj && n > 0)
+        proj_trans_generic(t->pj, PJ_FWD, x, sizeof *x, n, y, sizeof *y, n, NULL, 0, 0, NULL,
+                           0, 0);
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(x[i]) || !isfinite(y[i]) || fabs(x[i]) > 1e20 || fabs(y[i]) > 1e20) {
+            x[i] = y[i] = NAN;
+            failed++;
+        }
+    }
+    return failed;
+}
+
+int cs_crs_is_geographic(cs_context *ctx, const char *def)
+{
+    if (cs_shift_parse(def) != CS_SHIFT_NONE)
+        return 1;
+    PJ *crs = create_crs(ctx, def);
+    if (!crs)
+        return -1;
+    PJ_TYPE type = proj_get_type(crs);
+    if (type == PJ_TYPE_BOUND_CRS) {
+        PJ *base = proj_get_source_crs(ctx->proj, crs);
+        proj_destroy(crs);
+        crs = base;
+        type = crs ? proj_get_type(crs) : PJ_TYPE_UNKNOWN;
+    }
+    proj_destroy(crs);
+    return type == PJ_TYPE_GEOGRAPHIC_2D_CRS || type == PJ_TYPE_GEOGRAPHIC_3D_CRS;
+}
+
+bool cs_crs_is_metric(cs_context *ctx, const char *def)
+{
+    PJ *crs = create_crs(ctx, def);
+    if (!crs)
+        return false;
+    bool ok = false;
+    if (proj_get_type(crs) == PJ_TYPE_PROJECTED_CRS) {
+        PJ *cs = proj_crs_get_coordinate_system(ctx->proj, crs);
+        double factor = 0;
+        if (cs && proj_cs_get_axis_info(ctx->proj, cs, 0, NULL, NULL, NULL, &factor, NULL,
+                                        NULL, NULL))
+            ok = fabs(factor - 1.0) < 1e-12;
+        proj_destroy(cs);
+    }
+    proj_destroy(crs);
+    return ok;
+}
+
+char *cs_crs_auto_tmerc(double lon0_deg)
+{
+    char text[160];
+    snprintf(text, sizeof text,
+             "+proj=tmerc +lat_0=0 +lon_0=%.3f +k=1 +x_0=500000 +y_0=0 +datum=WGS84 "
+             "+units=m +no_defs +type=crs",
+             round(lon0_deg * 1000.0) / 1000.0);
+    return cs_strdup(text);
+}

@@ -1,0 +1,49 @@
+/*
+ * crs.h — the one door to PROJ (with the GCJ-02/BD-09 shifts in front of it).
+ *
+ * Every layer goes through WGS84 lon/lat on its way into the study: source -> WGS84
+ * (PROJ, or the GCJ-02/BD-09 inverse), then WGS84 -> the working metric CRS. Checks on
+ * coordinates (swapped lat/lon, far outside the study area) are made in lon/lat.
+ */
+#ifndef CS_CRS_H
+#define CS_CRS_H
+
+#include "core/core.h"
+
+typedef struct cs_transform cs_transform;
+
+/* How a layer's coordinates are encoded before PROJ can read them. */
+typedef enum cs_shift {
+    CS_SHIFT_NONE = 0,
+    CS_SHIFT_GCJ02, /* AMap, Tencent */
+    CS_SHIFT_BD09   /* Baidu */
+} cs_shift;
+
+/* Recognise "GCJ-02"/"GCJ02"/"gcj" and "BD-09"/"BD09"/"baidu" (any case). */
+cs_shift cs_shift_parse(const char *def);
+
+/*
+ * A transform from src_def (anything proj_create accepts: "EPSG:4549", WKT, PROJJSON,
+ * a PROJ string; or "GCJ-02"/"BD-09", which mean those encodings of WGS84) to dst_def,
+ * in GIS axis order (lon/lat, easting/northing). where/role name the layer for errors.
+ * Errors: CS_ERR_CRS naming the CRS text and PROJ's reason.
+ */
+cs_status cs_transform_create(cs_context *ctx, const char *src_def, const char *dst_def,
+                              const cs_where *where, cs_transform **out);
+void cs_transform_destroy(cs_transform *t);
+
+/* Transform n points in place. Points PROJ cannot transform become NaN; returns the
+ * number of such points. */
+size_t cs_transform_apply(cs_transform *t, double *x, double *y, size_t n);
+
+/* Whether the CRS text describes a geographic (lon/lat) CRS; -1 when unknown. */
+int cs_crs_is_geographic(cs_context *ctx, const char *def);
+
+/* Whether def is a projected CRS in metres (usable as the working CRS). */
+bool cs_crs_is_metric(cs_context *ctx, const char *def);
+
+/* The automatic working CRS: a transverse Mercator on WGS84 centred at lon0
+ * (rounded to 0.001 degree so the same areas always give the same CRS). New string. */
+char *cs_crs_auto_tmerc(double lon0_deg);
+
+#endif

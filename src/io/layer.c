@@ -1,0 +1,515 @@
+/*
+ * layer.c — one input layer through GDAL/OGR. Format differences end here: CSV
+ * tables get their lon/lat columns as points, Shapefiles without a .cpg file get
+ * their text encoding detected (GBK is common in China), and every value leaves as
+ * plain numbers or UTF-8 text.
+ */
+#include "io/layer.h"
+#include "geom/geom.h"
+
+#include <cpl_conv.h>
+#include <cpl_error.h>
+#include <cpl_string.h>
+#include <gdal.h>
+#include <math.h>
+#include <ogr_api.h>
+#include <ogr_srs_api.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct cs_layer {
+    char *name;   /* as the user gave it */
+    char *role;
+    GDALDatasetH ds;
+    OGRLayerH layer;
+    OGRFeatureDefnH defn;
+    OGRFeatureH feature; /* current */
+    long number;
+    char *srs_wkt;
+    int x_field, y_field; /* >= 0 for tables of points */
+    bool csv;             /* feature n sits on line n + 1 */
+    char *x_name, *y_name;
+};
+
+static const char *const x_candidates[] = {"lon", "longitude", "lng", "x", "LON", "Lon",
+                                           "Longitude", "LONGITUDE", "X", "经度", NULL};
+static const char *const y_candidates[] = {"lat", "latitude", "y", "LAT", "Lat", "Latitude",
+                                           "LATITUDE", "Y", "纬度", NULL};
+
+const char *cs_layer_name(const cs_layer *layer) { return layer->name; }
+const char *cs_layer_srs(const cs_layer *layer) { return layer->srs_wkt; }
+bool cs_layer_is_csv(const cs_layer *layer) { return layer->csv; }
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && cs_strcasecmp(s + n - m, suffix) == 0;
+}
+
+/* A Shapefile whose .cpg is missing: is its text valid UTF-8 or (likely) GBK? Reads
+ * the raw bytes of up to 2,000 features. */
+static bool shapefile_needs_gbk(const char *path)
+{
+    char **opts = CSLSetNameValue(NULL, "ENCODING", "");
+    const char *drivers[] = {"ESRI Shapefile", NULL};
+    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, drivers,
+                                 (const char *const *)opts, NULL);
+    CSLDestroy(opts);
+    if (!ds)
+        return false;
+    bool gbk = false;
+    OGRLayerH l = GDALDatasetGetLayer(ds, 0);
+    OGRFeatureH f;
+    int seen = 0;
+    OGR_L_ResetReading(l);
+    while (!gbk && seen++ < 2000 && (f = OGR_L_GetNextFeature(l)) != NULL) {
+        for (int i = 0; i < OGR_F_GetFieldCount(f); i++)
+            if (OGR_F_IsFieldSetAndNotNull(f, i) && !cs_is_utf8(OGR_F_GetFieldAsString(f, i)))
+                gbk = true;
+        OGR_F_Destroy(f);
+    }
+    GDALClose(ds);
+    return gbk;
+}
+
+static bool has_cpg(const char *path)
+{
+    char *base = cs_strdup(path);
+    if (!base)
+        return false;
+    size_t n = strlen(base);
+    bool found = false;
+    if (n > 4) {
+        struct stat st;
+        strcpy(base + n - 3, "cpg");
+        found = stat(base, &st) == 0;
+        if (!found) {
+            strcpy(base + n - 3, "CPG");
+            found = stat(base, &st) == 0;
+        }
+    }
+    cs_free(base);
+    return found;
+}
+
+static char **open_options(cs_context *ctx, const cs_layer_config *lc, const char *role,
+                           const char *path)
+{
+    char **opts = NULL;
+    if (ends_with(path, ".csv") || ends_with(path, ".tsv") || ends_with(path, ".txt")) {
+        cs_buf xs, ys;
+        cs_buf_init(&xs);
+        cs_buf_init(&ys);
+        /* GDAL makes points from the first matching column; naming the configured
+         * one alone avoids taking "x" when the user meant "lon". */
+        if (lc->x_field)
+            cs_buf_add(&xs, lc->x_field);
+        else
+            for (int i = 0; x_candidates[i]; i++)
+                cs_buf_printf(&xs, "%s%s", i ? "," : "", x_candidates[i]);
+        if (lc->y_field)
+            cs_buf_add(&ys, lc->y_field);
+        else
+            for (int i = 0; y_candidates[i]; i++)
+                cs_buf_printf(&ys, "%s%s", i ? "," : "", y_candidates[i]);
+        if (!xs.failed && !ys.failed) {
+            opts = CSLSetNameValue(opts, "X_POSSIBLE_NAMES", xs.data);
+            opts = CSLSetNameValue(opts, "Y_POSSIBLE_NAMES", ys.data);
+            opts = CSLSetNameValue(opts, "KEEP_GEOM_COLUMNS", "YES");
+        }
+        cs_buf_free(&xs);
+        cs_buf_free(&ys);
+    }
+    if (ends_with(path, ".shp") || ends_with(path, ".dbf")) {
+        if (lc->encoding) {
+            opts = CSLSetNameValue(opts, "ENCODING", lc->encoding);
+        } else if (!has_cpg(path) && shapefile_needs_gbk(path)) {
+            opts = CSLSetNameValue(opts, "ENCODING", "CP936");
+            cs_where w = {.file = path};
+            cs_warn(ctx, &w, NULL,
+                    "no .cpg file and the text is not UTF-8: read as GBK/CP936 (set %s.encoding "
+                    "to choose another encoding)",
+                    role);
+        }
+    }
+    return opts;
+}
+
+static cs_status open_error(cs_context *ctx, const char *path, const char *shown,
+                            const char *role)
+{
+    struct stat st;
+    cs_where w = {.file = shown, .field = NULL};
+    if (stat(path, &st) != 0 && !strstr(path, ":"))
+        return cs_error(ctx, CS_ERR_INPUT, &w, "check the path (relative paths in a study "
+                        "file are taken from the study file's folder)",
+                        "%s file not found", role);
+    const char *why = CPLGetLastErrorMsg();
+    return cs_error(ctx, CS_ERR_INPUT, &w,
+                    "use a vector format GDAL reads (GeoJSON, Shapefile, GeoPackage, CSV with "
+                    "lon/lat columns, KML, FlatGeobuf...); `ogrinfo --formats` lists them",
+                    "%s file cannot be read as a vector layer%s%s", role, why && *why ? ": " : "",
+                    why ? why : "");
+}
+
+static cs_status select_layer(cs_context *ctx, cs_layer *l, const cs_layer_config *lc)
+{
+    cs_where w = {.file = l->name};
+    if (lc->layer) {
+        l->layer = GDALDatasetGetLayerByName(l->ds, lc->layer);
+        if (!l->layer) {
+            cs_buf names;
+            cs_buf_init(&names);
+            for (int i = 0; i < GDALDatasetGetLayerCount(l->ds); i++)
+                cs_buf_printf(&names, "%s%s", i ? ", " : "",
+                              OGR_L_GetName(GDALDatasetGetLayer(l->ds, i)));
+            cs_status st = cs_error(ctx, CS_ERR_INPUT, &w, names.data ? names.data : "",
+                                    "no layer named '%s'; the layers are:", lc->layer);
+            cs_buf_free(&names);
+            return st;
+        }
+    } else {
+        l->layer = GDALDatasetGetLayerCount(l->ds) > 0 ? GDALDatasetGetLayer(l->ds, 0) : NULL;
+        if (!l->layer)
+            return cs_error(ctx, CS_ERR_INPUT, &w, "check that this is the right file",
+                            "the file holds no vector layer");
+    }
+    l->defn = OGR_L_GetLayerDefn(l->layer);
+    return CS_OK;
+}
+
+static void read_srs(cs_layer *l)
+{
+    OGRSpatialReferenceH srs = OGR_L_GetSpatialRef(l->layer);
+    if (!srs)
+        return;
+    char *wkt = NULL;
+    const char *opts[] = {"FORMAT=WKT2_2019", NULL};
+    if (OSRExportToWktEx(srs, &wkt, opts) == OGRERR_NONE && wkt)
+        l->srs_wkt = cs_strdup(wkt);
+    CPLFree(wkt);
+}
+
+cs_status cs_layer_open(cs_context *ctx, const cs_layer_config *lc, const char *role,
+                        const char *path, bool want_points, cs_layer **out)
+{
+    *out = NULL;
+    cs_layer *l = cs_calloc(1, sizeof *l);
+    if (!l)
+        return cs_nomem(ctx);
+    l->x_field = l->y_field = -1;
+    l->name = cs_strdup(lc->path ? lc->path : path);
+    l->role = cs_strdup(role);
+    if (!l->name || !l->role) {
+        cs_layer_close(l);
+        return cs_nomem(ctx);
+    }
+    char **opts = open_options(ctx, lc, role, path);
+    CPLErrorReset();
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    l->ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL,
+                       (const char *const *)opts, NULL);
+    CPLPopErrorHandler();
+    CSLDestroy(opts);
+    cs_status st = CS_OK;
+    if (!l->ds)
+        st = open_error(ctx, path, l->name, role);
+    if (st == CS_OK)
+        st = select_layer(ctx, l, lc);
+    if (st == CS_OK) {
+        GDALDriverH drv = GDALGetDatasetDriver(l->ds);
+        l->csv = drv && !strcmp(GDALGetDriverShortName(drv), "CSV");
+        read_srs(l);
+        if (OGR_L_GetFeatureCount(l->layer, 1) == 0) {
+            cs_where w = {.file = l->name};
+            st = cs_error(ctx, CS_ERR_INPUT, &w, "check that this is the right file and layer",
+                          "the %s layer is empty", role);
+        }
+    }
+    if (st == CS_OK && want_points && l->csv) {
+        /* Point tables: find the coordinate columns ourselves so that text in them
+         * is reported, not silently turned into an empty geometry. */
+        l->x_field = cs_layer_find_field(ctx, l, lc->x_field, x_candidates,
+                                         lc->x_field ? "x" : "x (longitude)", true);
+        l->y_field = cs_layer_find_field(ctx, l, lc->y_field, y_candidates,
+                                         lc->y_field ? "y" : "y (latitude)", true);
+        if (l->x_field < 0 || l->y_field < 0)
+            st = CS_ERR_INPUT;
+    }
+    if (st != CS_OK) {
+        cs_layer_close(l);
+        return st;
+    }
+    OGR_L_ResetReading(l->layer);
+    *out = l;
+    return CS_OK;
+}
+
+void cs_layer_close(cs_layer *l)
+{
+    if (!l)
+        return;
+    if (l->feature)
+        OGR_F_Destroy(l->feature);
+    if (l->ds)
+        GDALClose(l->ds);
+    cs_free(l->srs_wkt);
+    cs_free(l->name);
+    cs_free(l->role);
+    cs_free(l);
+}
+
+static int compare_strings(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char **cs_layer_files(cs_layer *l, size_t *count)
+{
+    *count = 0;
+    char **list = GDALGetFileList(l->ds);
+    size_t n = (size_t)CSLCount(list);
+    char **out = cs_calloc(n ? n : 1, sizeof *out);
+    for (size_t i = 0; out && i < n; i++) {
+        out[i] = cs_strdup(list[i]);
+        if (!out[i]) {
+            for (size_t j = 0; j < i; j++)
+                cs_free(out[j]);
+            cs_free(out);
+            out = NULL;
+        }
+    }
+    CSLDestroy(list);
+    if (out) {
+        qsort(out, n, sizeof *out, compare_strings);
+        *count = n;
+    }
+    return out;
+}
+
+long cs_layer_feature_count(cs_layer *l)
+{
+    return (long)OGR_L_GetFeatureCount(l->layer, 1);
+}
+
+const char *cs_layer_field_name(const cs_layer *l, int index)
+{
+    return OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(l->defn, index));
+}
+
+static int field_index(const cs_layer *l, const char *name)
+{
+    int n = OGR_FD_GetFieldCount(l->defn);
+    for (int i = 0; i < n; i++)
+        if (!strcmp(cs_layer_field_name(l, i), name))
+            return i;
+    for (int i = 0; i < n; i++)
+        if (!cs_strcasecmp(cs_layer_field_name(l, i), name))
+            return i;
+    return -1;
+}
+
+static void list_fields(const cs_layer *l, cs_buf *b)
+{
+    int n = OGR_FD_GetFieldCount(l->defn);
+    cs_buf_add(b, "the fields are: ");
+    for (int i = 0; i < n; i++)
+        cs_buf_printf(b, "%s%s", i ? ", " : "", cs_layer_field_name(l, i));
+    if (n == 0)
+        cs_buf_add(b, "(none)");
+}
+
+int cs_layer_find_field(cs_context *ctx, cs_layer *l, const char *configured,
+                        const char *const *candidates, const char *key, bool required)
+{
+    int idx = -1;
+    if (configured) {
+        idx = field_index(l, configured);
+    } else {
+        for (int i = 0; candidates && candidates[i] && idx < 0; i++)
+            idx = field_index(l, candidates[i]);
+    }
+    /* A field the user named explicitly must exist, required or not. */
+    if (idx >= 0 || (!required && !configured))
+        return idx;
+    cs_buf hint;
+    cs_buf_init(&hint);
+    list_fields(l, &hint);
+    cs_buf_printf(&hint, "; set %s.%s to the right one", l->role, key);
+    cs_where w = {.file = l->name, .field = configured};
+    if (configured) {
+        cs_error(ctx, CS_ERR_INPUT, &w, hint.data, "no field '%s' (%s.%s)", configured,
+                 l->role, key);
+    } else {
+        cs_buf tried;
+        cs_buf_init(&tried);
+        for (int i = 0; candidates && candidates[i]; i++)
+            cs_buf_printf(&tried, "%s%s", i ? ", " : "", candidates[i]);
+        cs_error(ctx, CS_ERR_INPUT, &w, hint.data, "no field for %s.%s (looked for %s)",
+                 l->role, key, tried.data ? tried.data : "nothing");
+        cs_buf_free(&tried);
+    }
+    cs_buf_free(&hint);
+    return -1;
+}
+
+bool cs_layer_next(cs_layer *l, long *number)
+{
+    if (l->feature)
+        OGR_F_Destroy(l->feature);
+    l->feature = OGR_L_GetNextFeature(l->layer);
+    if (!l->feature)
+        return false;
+    *number = ++l->number;
+    return true;
+}
+
+const char *cs_layer_text(cs_layer *l, int index)
+{
+    if (index < 0 || !OGR_F_IsFieldSetAndNotNull(l->feature, index))
+        return "";
+    return OGR_F_GetFieldAsString(l->feature, index);
+}
+
+cs_where cs_layer_where(const cs_layer *l, const char *id, const char *field)
+{
+    cs_where w = {.file = l->name, .feature = l->number, .feature_id = id, .field = field};
+    if (l->csv) {
+        /* CSV users think in lines: the header is line 1. */
+        w.line = l->number + 1;
+        w.feature = 0;
+    }
+    return w;
+}
+
+cs_status cs_layer_number(cs_context *ctx, cs_layer *l, int index, const char *id,
+                          double missing_value, bool allow_negative, double *out)
+{
+    *out = missing_value;
+    if (index < 0 || !OGR_F_IsFieldSetAndNotNull(l->feature, index))
+        return CS_OK;
+    OGRFieldType type = OGR_Fld_GetType(OGR_FD_GetFieldDefn(l->defn, index));
+    const char *text = OGR_F_GetFieldAsString(l->feature, index);
+    double v;
+    bool ok;
+    if (type == OFTReal || type == OFTInteger || type == OFTInteger64) {
+        v = OGR_F_GetFieldAsDouble(l->feature, index);
+        ok = isfinite(v);
+    } else {
+        while (*text == ' ')
+            text++;
+        if (!*text)
+            return CS_OK;
+        ok = cs_parse_double(text, &v);
+    }
+    cs_where w = cs_layer_where(l, id, cs_layer_field_name(l, index));
+    if (!ok)
+        return cs_error(ctx, CS_ERR_INPUT, &w, "write a plain number, or leave it empty",
+                        "'%.60s' is not a number", text);
+    if (!allow_negative && v < 0)
+        return cs_error(ctx, CS_ERR_INPUT, &w, "counts and capacities cannot be negative",
+                        "negative value %g", v);
+    *out = v;
+    return CS_OK;
+}
+
+cs_status cs_layer_point(cs_context *ctx, cs_layer *l, const char *id, double *x, double *y)
+{
+    *x = *y = NAN;
+    if (l->x_field >= 0) {
+        cs_status st = cs_layer_number(ctx, l, l->x_field, id, NAN, true, x);
+        if (st == CS_OK)
+            st = cs_layer_number(ctx, l, l->y_field, id, NAN, true, y);
+        if (st == CS_OK && (isnan(*x) || isnan(*y))) {
+            cs_where w = cs_layer_where(l, id, cs_layer_field_name(l, isnan(*x) ? l->x_field
+                                                                             : l->y_field));
+            return cs_error(ctx, CS_ERR_INPUT, &w, "give both coordinates or remove the row",
+                            "missing coordinate");
+        }
+        return st;
+    }
+    OGRGeometryH g = OGR_F_GetGeometryRef(l->feature);
+    cs_where w = cs_layer_where(l, id, NULL);
+    if (!g || OGR_G_IsEmpty(g))
+        return cs_error(ctx, CS_ERR_INPUT, &w, "give the feature a point or remove it",
+                        "no geometry");
+    OGRwkbGeometryType t = wkbFlatten(OGR_G_GetGeometryType(g));
+    if (t == wkbMultiPoint && OGR_G_GetGeometryCount(g) == 1) {
+        g = OGR_G_GetGeometryRef(g, 0);
+        t = wkbPoint;
+    }
+    if (t != wkbPoint)
+        return cs_error(ctx, CS_ERR_INPUT, &w, "this layer must hold points",
+                        "geometry is a %s, not a point", OGRGeometryTypeToName(t));
+    *x = OGR_G_GetX(g, 0);
+    *y = OGR_G_GetY(g, 0);
+    return CS_OK;
+}
+
+/* Copy one OGR polygon's rings into out as one entry. */
+static cs_status add_polygon(OGRGeometryH poly, cs_rings *out)
+{
+    int rings = OGR_G_GetGeometryCount(poly);
+    if (rings <= 0)
+        return CS_OK;
+    double **xs = cs_calloc((size_t)rings, sizeof *xs);
+    double **ys = cs_calloc((size_t)rings, sizeof *ys);
+    size_t *counts = cs_calloc((size_t)rings, sizeof *counts);
+    cs_status st = (xs && ys && counts) ? CS_OK : CS_ERR_NOMEM;
+    for (int r = 0; st == CS_OK && r < rings; r++) {
+        OGRGeometryH ring = OGR_G_GetGeometryRef(poly, r);
+        int n = OGR_G_GetPointCount(ring);
+        counts[r] = (size_t)(n > 0 ? n : 0);
+        xs[r] = cs_calloc(counts[r] + 1, sizeof(double));
+        ys[r] = cs_calloc(counts[r] + 1, sizeof(double));
+        if (!xs[r] || !ys[r]) {
+            st = CS_ERR_NOMEM;
+            break;
+        }
+        OGR_G_GetPoints(ring, xs[r], sizeof(double), ys[r], sizeof(double), NULL, 0);
+    }
+    if (st == CS_OK)
+        st = cs_rings_add_polygon(out, (size_t)rings, (const double *const *)xs,
+                                  (const double *const *)ys, counts);
+    for (int r = 0; xs && ys && r < rings; r++) {
+        cs_free(xs[r]);
+        cs_free(ys[r]);
+    }
+    cs_free(xs);
+    cs_free(ys);
+    cs_free(counts);
+    return st;
+}
+
+cs_status cs_layer_polygons(cs_context *ctx, cs_layer *l, const char *id, cs_rings *out)
+{
+    OGRGeometryH g = OGR_F_GetGeometryRef(l->feature);
+    cs_where w = cs_layer_where(l, id, NULL);
+    if (!g || OGR_G_IsEmpty(g))
+        return cs_error(ctx, CS_ERR_INPUT, &w, "give the area a polygon or remove it",
+                        "no geometry");
+    OGRwkbGeometryType t = wkbFlatten(OGR_G_GetGeometryType(g));
+    OGRGeometryH linear = NULL;
+    if (t == wkbCurvePolygon || t == wkbMultiSurface) {
+        linear = OGR_G_GetLinearGeometry(g, 0, NULL);
+        g = linear;
+        t = wkbFlatten(OGR_G_GetGeometryType(g));
+    }
+    cs_status st = CS_OK;
+    if (t == wkbPolygon) {
+        st = add_polygon(g, out);
+    } else if (t == wkbMultiPolygon) {
+        for (int i = 0; st == CS_OK && i < OGR_G_GetGeometryCount(g); i++)
+            st = add_polygon(OGR_G_GetGeometryRef(g, i), out);
+    } else {
+        st = cs_error(ctx, CS_ERR_INPUT, &w, "the areas layer must hold polygons",
+                      "geometry is a %s, not a polygon", OGRGeometryTypeToName(t));
+    }
+    if (linear)
+        OGR_G_DestroyGeometry(linear);
+    if (st == CS_ERR_NOMEM)
+        return cs_nomem(ctx);
+    return st;
+}

@@ -1,0 +1,76 @@
+/*
+ * layer.h — reading one input layer through GDAL/OGR: opening any vector format
+ * (GeoJSON, Shapefile with GBK text, GeoPackage, CSV with lon/lat columns, KML,
+ * FlatGeobuf...), finding fields, and pulling features' points, polygons and values
+ * out as plain numbers and text, with errors that name the file, feature and field.
+ */
+#ifndef CS_LAYER_H
+#define CS_LAYER_H
+
+#include "geom/rings.h"
+#include "io/config.h"
+
+typedef struct cs_layer cs_layer;
+
+/*
+ * Open the layer that lc describes; role ("areas", "facilities", "population") is the
+ * study key used in messages. path is the resolved path. Errors (CS_ERR_INPUT): missing
+ * file, format GDAL cannot read, missing layer, empty layer; the message names the file
+ * and says what to do.
+ */
+cs_status cs_layer_open(cs_context *ctx, const cs_layer_config *lc, const char *role,
+                        const char *path, bool want_points, cs_layer **out);
+void cs_layer_close(cs_layer *layer);
+
+/* The file name used in messages (the path as the user gave it). Borrowed. */
+const char *cs_layer_name(const cs_layer *layer);
+/* Whether rows are named by line (CSV: the header is line 1). */
+bool cs_layer_is_csv(const cs_layer *layer);
+/* The layer's CRS as WKT, or NULL when it has none. Borrowed. */
+const char *cs_layer_srs(const cs_layer *layer);
+/* The files that make up the dataset (.shp, .dbf, .prj ...), sorted; new array of
+ * new strings (free each and the array with cs_free); *count receives the number. */
+char **cs_layer_files(cs_layer *layer, size_t *count);
+/* Number of features (may count them); < 0 when unknown. */
+long cs_layer_feature_count(cs_layer *layer);
+
+/*
+ * Find a field: the configured name (key is the study key, e.g. "population.total"),
+ * or when configured is NULL the first of candidates present (NULL-terminated; may be
+ * NULL). Returns its index, or -1. When required and missing, records an error that
+ * lists the fields the layer has.
+ */
+int cs_layer_find_field(cs_context *ctx, cs_layer *layer, const char *configured,
+                        const char *const *candidates, const char *key, bool required);
+const char *cs_layer_field_name(const cs_layer *layer, int index);
+
+/* Iterate: returns false at the end. *number is the 1-based feature number. */
+bool cs_layer_next(cs_layer *layer, long *number);
+
+/* The current feature's text value of field index (empty string when unset). The
+ * pointer is valid until the next call to cs_layer_next. */
+const char *cs_layer_text(cs_layer *layer, int index);
+
+/*
+ * The current feature's value of field index as a number. Empty/unset gives
+ * missing_value. Text that is not a number, NaN and (when !allow_negative) negative
+ * values are errors naming the feature, its id and the field. Returns CS_OK or
+ * CS_ERR_INPUT.
+ */
+cs_status cs_layer_number(cs_context *ctx, cs_layer *layer, int index, const char *id,
+                          double missing_value, bool allow_negative, double *out);
+
+/* Where the current feature is, for messages (borrowed strings). */
+cs_where cs_layer_where(const cs_layer *layer, const char *id, const char *field);
+
+/* The current feature's point (a Point, or a MultiPoint of one point, or x/y fields).
+ * Errors name the feature. */
+cs_status cs_layer_point(cs_context *ctx, cs_layer *layer, const char *id, double *x,
+                         double *y);
+
+/* Append the current feature's polygons to out, one entry per polygon (its shell
+ * first, then its holes), in the source CRS. Errors name the feature (not polygonal,
+ * empty). */
+cs_status cs_layer_polygons(cs_context *ctx, cs_layer *layer, const char *id, cs_rings *out);
+
+#endif

@@ -1,0 +1,673 @@
+/*
+ * load_layers.c — reading the areas, facilities and population layers into plain
+ * arrays in their own CRS. Every field and value is checked here, and every problem
+ * is recorded (not just the first), so `careshed check` can list them all.
+ */
+#include "io/load.h"
+#include "io/layer.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* At most this many detailed messages per layer; the rest are summarised. */
+#define CS_MESSAGES_PER_LAYER 20
+
+static const char *const id_candidates[] = {"id", "ID", "Id", "code", "CODE", "fid", NULL};
+static const char *const name_candidates[] = {"name", "NAME", "Name", "名称", NULL};
+
+/* Known capacity fields, recognised when the study names none. */
+static const struct {
+    const char *field, *id, *unit;
+} known_capacities[] = {
+    {"beds", "beds", "beds"},
+    {"nursing_beds", "nursing_beds", "beds"},
+    {"dementia_beds", "dementia_beds", "beds"},
+    {"meals_per_day", "meals", "meals/day"},
+    {"meals", "meals", "meals/day"},
+    {"floor_area_m2", "floor_area", "m²"},
+    {"places", "places", "places"},
+};
+
+/* Known age-band fields, recognised when the study names none. */
+static const struct {
+    const char *band;
+    const char *fields[4];
+} known_bands[] = {
+    {"60+", {"pop60", "pop_60", "age60", "60+"}},
+    {"65+", {"pop65", "pop_65", "age65", "65+"}},
+    {"80+", {"pop80", "pop_80", "age80", "80+"}},
+};
+
+static void free_strings(char **s, size_t n)
+{
+    for (size_t i = 0; s && i < n; i++)
+        cs_free(s[i]);
+    cs_free(s);
+}
+
+static void raw_layer_free(cs_raw_layer *l)
+{
+    cs_free(l->display);
+    cs_free(l->srs);
+    cs_free(l->input.role);
+    cs_free(l->input.path);
+    cs_free(l->input.crs);
+    free_strings(l->input.files, l->input.file_count);
+    memset(l, 0, sizeof *l);
+}
+
+void cs_raw_areas_free(cs_raw_areas *a)
+{
+    raw_layer_free(&a->layer);
+    free_strings(a->id, a->count);
+    free_strings(a->name, a->count);
+    cs_free(a->feature);
+    cs_rings_free(&a->polys);
+    cs_free(a->first_poly);
+    memset(a, 0, sizeof *a);
+}
+
+void cs_raw_points_free(cs_raw_points *p)
+{
+    raw_layer_free(&p->layer);
+    cs_free(p->x);
+    cs_free(p->y);
+    cs_free(p->feature);
+    free_strings(p->id, p->count);
+    free_strings(p->name, p->count);
+    cs_free(p->kind);
+    cs_free(p->values);
+    memset(p, 0, sizeof *p);
+}
+
+/* Open a layer and fill the common record. */
+static cs_status open_layer(cs_context *ctx, const cs_config *cfg, const cs_layer_config *lc,
+                            const char *role, bool points, cs_raw_layer *raw, cs_layer **out)
+{
+    *out = NULL;
+    if (!lc->path) {
+        cs_where w = {.file = cfg->file, .field = role};
+        return cs_error(ctx, CS_ERR_STUDY, &w, "give it in the study file or with --areas, "
+                        "--facilities, --population",
+                        "no %s layer given (%s.path)", role, role);
+    }
+    char *path = cs_config_resolve_path(cfg, lc->path);
+    if (!path)
+        return cs_nomem(ctx);
+    cs_status st = cs_layer_open(ctx, lc, role, path, points, out);
+    cs_free(path);
+    if (st != CS_OK)
+        return st;
+    raw->display = cs_strdup(lc->path);
+    raw->csv = cs_layer_is_csv(*out);
+    raw->srs_from_config = lc->crs != NULL;
+    raw->srs = cs_strdup(lc->crs ? lc->crs : cs_layer_srs(*out));
+    raw->input.role = cs_strdup(role);
+    raw->input.path = cs_strdup(lc->path);
+    raw->input.files = cs_layer_files(*out, &raw->input.file_count);
+    if (!raw->display || !raw->input.role || !raw->input.path || !raw->input.files ||
+        (!raw->srs && (lc->crs || cs_layer_srs(*out)))) {
+        cs_layer_close(*out);
+        *out = NULL;
+        return cs_nomem(ctx);
+    }
+    return CS_OK;
+}
+
+/* The feature's id text: the id field's value, or its number when there is no field. */
+static char *feature_id(cs_layer *layer, int id_field, long number)
+{
+    if (id_field < 0) {
+        char text[32];
+        snprintf(text, sizeof text, "%ld", number);
+        return cs_strdup(text);
+    }
+    return cs_strdup(cs_layer_text(layer, id_field));
+}
+
+static char *const *sort_ids;
+static int compare_index_by_id(const void *a, const void *b)
+{
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    int c = strcmp(sort_ids[i], sort_ids[j]);
+    return c ? c : (i < j ? -1 : i > j);
+}
+
+cs_where cs_raw_where(const cs_raw_layer *raw, long feature, const char *id)
+{
+    cs_where w = {.file = raw->display, .feature_id = id};
+    if (raw->csv)
+        w.line = feature + 1;
+    else
+        w.feature = feature;
+    return w;
+}
+
+cs_status cs_check_unique_ids(cs_context *ctx, const cs_raw_layer *raw, const char *role,
+                              char *const *ids, const long *feature, size_t n)
+{
+    size_t *order = cs_calloc(n ? n : 1, sizeof *order);
+    if (!order)
+        return cs_nomem(ctx);
+    for (size_t i = 0; i < n; i++)
+        order[i] = i;
+    /* qsort has no context argument in C11; loading is single-threaded. */
+    sort_ids = ids;
+    qsort(order, n, sizeof *order, compare_index_by_id);
+    sort_ids = NULL;
+    cs_status st = CS_OK;
+    for (size_t k = 1; k < n; k++) {
+        size_t a = order[k - 1], b = order[k];
+        if (strcmp(ids[a], ids[b]) != 0)
+            continue;
+        cs_where w = cs_raw_where(raw, feature[b], ids[b]);
+        char hint[160];
+        snprintf(hint, sizeof hint, "give every feature a distinct id (or name the id field "
+                 "with %s.id)", role);
+        st = cs_error(ctx, CS_ERR_INPUT, &w, hint, "duplicate id: %s %ld has the same id",
+                      raw->csv ? "line" : "feature", raw->csv ? feature[a] + 1 : feature[a]);
+    }
+    cs_free(order);
+    return st;
+}
+
+/* ------------------------------------------------------------------- areas */
+
+static cs_status read_area(cs_context *ctx, cs_layer *layer, int id_field, int name_field,
+                           long number, cs_raw_areas *a, size_t *cap)
+{
+    if (!cs_grow((void **)&a->id, cap, a->count + 1, sizeof *a->id))
+        return cs_nomem(ctx);
+    /* the other arrays follow id's capacity exactly */
+    char **names = cs_reallocarray(a->name, *cap, sizeof *names);
+    if (names)
+        a->name = names;
+    long *features = cs_reallocarray(a->feature, *cap, sizeof *features);
+    if (features)
+        a->feature = features;
+    size_t *first = cs_reallocarray(a->first_poly, *cap + 1, sizeof *first);
+    if (first)
+        a->first_poly = first;
+    if (!names || !features || !first)
+        return cs_nomem(ctx);
+    size_t i = a->count;
+    a->id[i] = feature_id(layer, id_field, number);
+    a->name[i] = cs_strdup(name_field >= 0 ? cs_layer_text(layer, name_field) : "");
+    a->feature[i] = number;
+    a->first_poly[i] = a->polys.area_count;
+    a->count++;
+    a->first_poly[a->count] = a->polys.area_count;
+    if (!a->id[i] || !a->name[i])
+        return cs_nomem(ctx);
+    if (!a->name[i][0]) {
+        cs_free(a->name[i]);
+        a->name[i] = cs_strdup(a->id[i]);
+        if (!a->name[i])
+            return cs_nomem(ctx);
+    }
+    cs_where w = cs_layer_where(layer, a->id[i], id_field >= 0 ? cs_layer_field_name(layer, id_field) : NULL);
+    if (!a->id[i][0])
+        return cs_error(ctx, CS_ERR_INPUT, &w, "give every area an id", "empty id");
+    cs_status st = cs_layer_polygons(ctx, layer, a->id[i], &a->polys);
+    a->first_poly[a->count] = a->polys.area_count;
+    return st;
+}
+
+cs_status cs_load_areas(cs_context *ctx, const cs_config *cfg, cs_raw_areas *a)
+{
+    memset(a, 0, sizeof *a);
+    cs_layer *layer = NULL;
+    cs_status st = open_layer(ctx, cfg, &cfg->areas, "areas", false, &a->layer, &layer);
+    if (st != CS_OK)
+        return st;
+    size_t first_message = cs_context_message_count(ctx);
+    int id_field = cs_layer_find_field(ctx, layer, cfg->areas.id_field, id_candidates, "id",
+                                       cfg->areas.id_field != NULL);
+    int name_field = cs_layer_find_field(ctx, layer, cfg->areas.name_field, name_candidates,
+                                         "name", cfg->areas.name_field != NULL);
+    if ((cfg->areas.id_field && id_field < 0) || (cfg->areas.name_field && name_field < 0))
+        st = CS_ERR_INPUT;
+    size_t cap = 0;
+    long number;
+    while (st != CS_ERR_NOMEM && cs_layer_next(layer, &number)) {
+        cs_status fst = read_area(ctx, layer, id_field, name_field, number, a, &cap);
+        if (fst != CS_OK && st == CS_OK)
+            st = fst;
+        if (fst == CS_ERR_NOMEM)
+            st = fst;
+    }
+    a->layer.input.features = a->count;
+    if (st != CS_ERR_NOMEM && a->count > 0) {
+        cs_status ust = cs_check_unique_ids(ctx, &a->layer, "areas", a->id, a->feature,
+                                            a->count);
+        if (st == CS_OK)
+            st = ust;
+    }
+    cs_context_limit_messages(ctx, first_message, CS_MESSAGES_PER_LAYER, a->layer.display);
+    cs_layer_close(layer);
+    return st;
+}
+
+/* -------------------------------------------------------------- point layers */
+
+static bool grow_points(cs_raw_points *p, bool named)
+{
+    size_t old = p->cap;
+    if (!cs_grow((void **)&p->x, &p->cap, p->count + 1, sizeof *p->x))
+        return false;
+    if (p->cap == old)
+        return true;
+    size_t cap = p->cap;
+#define GROW(field)                                                          \
+    do {                                                                     \
+        void *q = cs_reallocarray(p->field, cap, sizeof *p->field);         \
+        if (!q)                                                              \
+            return false;                                                    \
+        p->field = q;                                                        \
+    } while (0)
+    GROW(y);
+    GROW(feature);
+    if (named) {
+        GROW(id);
+        GROW(name);
+        GROW(kind);
+    }
+#undef GROW
+    if (p->value_count) {
+        void *q = cs_reallocarray(p->values, cap, p->value_count * sizeof *p->values);
+        if (!q)
+            return false;
+        p->values = q;
+    }
+    return true;
+}
+
+/* Find the capacity fields: the study's, or the known names present in the layer. */
+static cs_status resolve_capacities(cs_context *ctx, const cs_config *cfg, cs_layer *layer,
+                                    cs_study *study, int *fields)
+{
+    cs_status st = CS_OK;
+    if (cfg->capacity_count > 0) {
+        study->capacities = cs_calloc(cfg->capacity_count, sizeof *study->capacities);
+        if (!study->capacities)
+            return cs_nomem(ctx);
+        for (size_t c = 0; c < cfg->capacity_count; c++) {
+            const cs_capacity_config *cc = &cfg->capacities[c];
+            cs_capacity *cap = &study->capacities[study->capacity_count++];
+            cap->id = cs_strdup(cc->id);
+            cap->name = cs_strdup(cc->name ? cc->name : cc->id);
+            cap->unit = cs_strdup(cc->unit ? cc->unit : cc->id);
+            if (!cap->id || !cap->name || !cap->unit)
+                return cs_nomem(ctx);
+            char key[128];
+            snprintf(key, sizeof key, "capacities.%s.field", cc->id);
+            fields[c] = cs_layer_find_field(ctx, layer, cc->field ? cc->field : cc->id, NULL,
+                                            key, true);
+            if (fields[c] < 0)
+                st = CS_ERR_INPUT;
+        }
+        return st;
+    }
+    size_t n = sizeof known_capacities / sizeof known_capacities[0];
+    study->capacities = cs_calloc(n, sizeof *study->capacities);
+    if (!study->capacities)
+        return cs_nomem(ctx);
+    for (size_t k = 0; k < n; k++) {
+        int f = cs_layer_find_field(ctx, layer, NULL,
+                                    (const char *const[]){known_capacities[k].field, NULL},
+                                    known_capacities[k].id, false);
+        bool taken = false;
+        for (size_t c = 0; c < study->capacity_count; c++)
+            taken |= !strcmp(study->capacities[c].id, known_capacities[k].id);
+        if (f < 0 || taken)
+            continue;
+        cs_capacity *cap = &study->capacities[study->capacity_count];
+        cap->id = cs_strdup(known_capacities[k].id);
+        cap->name = cs_strdup(known_capacities[k].id);
+        cap->unit = cs_strdup(known_capacities[k].unit);
+        if (!cap->id || !cap->name || !cap->unit)
+            return cs_nomem(ctx);
+        fields[study->capacity_count++] = f;
+    }
+    return CS_OK;
+}
+
+static cs_status set_kind(cs_context *ctx, const cs_config *cfg, const cs_kind_config *kc,
+                          const char *id, cs_kind *k)
+{
+    k->id = cs_strdup(kc ? kc->id : id);
+    k->name = cs_strdup(kc && kc->name ? kc->name : k->id);
+    k->name_en = cs_strdup(kc && kc->name_en ? kc->name_en : (kc ? NULL : k->id));
+    k->unit = cs_strdup(kc && kc->unit ? kc->unit : "facilities");
+    if (!k->id || !k->name || !k->unit || (k->name_en == NULL && kc && kc->name_en))
+        return cs_nomem(ctx);
+    k->walk_speed_kmh = kc && !isnan(kc->walk_speed_kmh) ? kc->walk_speed_kmh
+                                                        : cfg->walk_speed_kmh;
+    double m_per_min = k->walk_speed_kmh * 1000.0 / 60.0;
+    if (kc && kc->threshold_count > 0 && kc->thresholds_in_m) {
+        k->threshold_count = kc->threshold_count;
+        for (size_t j = 0; j < k->threshold_count; j++) {
+            k->threshold_m[j] = kc->thresholds_m[j];
+            k->threshold_min[j] = NAN;
+        }
+    } else {
+        const double *mins = kc && kc->threshold_count ? kc->thresholds_min : cfg->thresholds_min;
+        k->threshold_count = kc && kc->threshold_count ? kc->threshold_count : cfg->threshold_count;
+        for (size_t j = 0; j < k->threshold_count; j++) {
+            k->threshold_min[j] = mins[j];
+            k->threshold_m[j] = mins[j] * m_per_min;
+        }
+    }
+    return CS_OK;
+}
+
+static int compare_cstr(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Kinds from the study, or one kind per distinct value of the kind field. */
+static cs_status resolve_kinds(cs_context *ctx, const cs_config *cfg, cs_study *study,
+                               char **values, size_t n)
+{
+    if (cfg->kind_count > 0) {
+        study->kinds = cs_calloc(cfg->kind_count, sizeof *study->kinds);
+        if (!study->kinds)
+            return cs_nomem(ctx);
+        for (size_t k = 0; k < cfg->kind_count; k++) {
+            cs_status st = set_kind(ctx, cfg, &cfg->kinds[k], NULL, &study->kinds[k]);
+            study->kind_count++;
+            if (st != CS_OK)
+                return st;
+        }
+        return CS_OK;
+    }
+    char **sorted = cs_calloc(n ? n : 1, sizeof *sorted);
+    if (!sorted)
+        return cs_nomem(ctx);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (values[i] && values[i][0])
+            sorted[m++] = values[i];
+    qsort(sorted, m, sizeof *sorted, compare_cstr);
+    size_t distinct = 0;
+    for (size_t i = 0; i < m; i++)
+        if (i == 0 || strcmp(sorted[i], sorted[i - 1]))
+            sorted[distinct++] = sorted[i];
+    study->kinds = cs_calloc(distinct ? distinct : 1, sizeof *study->kinds);
+    cs_status st = study->kinds ? CS_OK : cs_nomem(ctx);
+    for (size_t k = 0; st == CS_OK && k < distinct; k++) {
+        st = set_kind(ctx, cfg, NULL, sorted[k], &study->kinds[k]);
+        study->kind_count++;
+    }
+    cs_free(sorted);
+    return st;
+}
+
+static long match_kind(const cs_config *cfg, const cs_study *study, const char *value)
+{
+    if (cfg->kind_count == 0) {
+        for (size_t k = 0; k < study->kind_count; k++)
+            if (!strcmp(study->kinds[k].id, value))
+                return (long)k;
+        return -1;
+    }
+    for (size_t k = 0; k < cfg->kind_count; k++) {
+        const cs_kind_config *kc = &cfg->kinds[k];
+        if (kc->match_count == 0 && !strcmp(kc->id, value))
+            return (long)k;
+        for (size_t m = 0; m < kc->match_count; m++)
+            if (!strcmp(kc->match[m], value))
+                return (long)k;
+    }
+    return -1;
+}
+
+/* Warn once per kind value that matches no kind, with how many facilities carry it. */
+static void warn_unmatched_kinds(cs_context *ctx, const cs_study *study, const char *file,
+                                 char **values, const long *kinds, size_t n)
+{
+    char **unmatched = cs_calloc(n ? n : 1, sizeof *unmatched);
+    if (!unmatched)
+        return;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (kinds[i] < 0)
+            unmatched[m++] = values[i];
+    qsort(unmatched, m, sizeof *unmatched, compare_cstr);
+    cs_buf known;
+    cs_buf_init(&known);
+    for (size_t k = 0; k < study->kind_count; k++)
+        cs_buf_printf(&known, "%s%s", k ? ", " : "", study->kinds[k].id);
+    for (size_t i = 0; i < m;) {
+        size_t j = i;
+        while (j < m && !strcmp(unmatched[j], unmatched[i]))
+            j++;
+        cs_where w = {.file = file, .field = "kind"};
+        cs_warn(ctx, &w, "add it to a kind's match list in the study to count these",
+                "%zu facilities of kind '%s' match none of the study's kinds (%s) and are "
+                "left out", j - i, unmatched[i], known.data ? known.data : "none");
+        i = j;
+    }
+    cs_buf_free(&known);
+    cs_free(unmatched);
+}
+
+static cs_status read_facility(cs_context *ctx, cs_layer *layer, const int *fields,
+                               size_t capacity_count, long number, cs_raw_points *p,
+                               char ***kind_values, size_t *kind_cap)
+{
+    if (!grow_points(p, true) ||
+        !cs_grow((void **)kind_values, kind_cap, p->count + 1, sizeof **kind_values))
+        return cs_nomem(ctx);
+    size_t i = p->count++;
+    p->feature[i] = number;
+    p->kind[i] = -1;
+    p->id[i] = feature_id(layer, fields[0], number);
+    p->name[i] = cs_strdup(cs_layer_text(layer, fields[1]));
+    (*kind_values)[i] = cs_strdup(cs_layer_text(layer, fields[2]));
+    for (size_t c = 0; c < capacity_count; c++)
+        p->values[i * capacity_count + c] = 0;
+    p->x[i] = p->y[i] = NAN;
+    if (!p->id[i] || !p->name[i] || !(*kind_values)[i])
+        return cs_nomem(ctx);
+    cs_status st = CS_OK;
+    if (fields[0] >= 0 && !p->id[i][0]) {
+        cs_where w = cs_layer_where(layer, NULL, cs_layer_field_name(layer, fields[0]));
+        st = cs_error(ctx, CS_ERR_INPUT, &w, "give every facility an id", "empty id");
+    }
+    cs_status pst = cs_layer_point(ctx, layer, p->id[i], &p->x[i], &p->y[i]);
+    if (st == CS_OK)
+        st = pst;
+    for (size_t c = 0; c < capacity_count; c++) {
+        double v;
+        cs_status cst = cs_layer_number(ctx, layer, fields[3 + c], p->id[i], 0, false, &v);
+        p->values[i * capacity_count + c] = cst == CS_OK ? v : 0;
+        if (st == CS_OK)
+            st = cst;
+    }
+    return st;
+}
+
+cs_status cs_load_facilities(cs_context *ctx, const cs_config *cfg, cs_study *study,
+                             cs_raw_points *p)
+{
+    memset(p, 0, sizeof *p);
+    cs_layer *layer = NULL;
+    cs_status st = open_layer(ctx, cfg, &cfg->facilities, "facilities", true, &p->layer, &layer);
+    if (st != CS_OK)
+        return st;
+    size_t first_message = cs_context_message_count(ctx);
+    size_t ncap_max = cfg->capacity_count + sizeof known_capacities / sizeof known_capacities[0];
+    int *fields = cs_calloc(3 + ncap_max, sizeof *fields);
+    char **kind_values = NULL;
+    size_t kind_cap = 0;
+    if (!fields) {
+        cs_layer_close(layer);
+        return cs_nomem(ctx);
+    }
+    fields[0] = cs_layer_find_field(ctx, layer, cfg->facilities.id_field, id_candidates, "id",
+                                    cfg->facilities.id_field != NULL);
+    fields[1] = cs_layer_find_field(ctx, layer, cfg->facilities.name_field, name_candidates,
+                                    "name", cfg->facilities.name_field != NULL);
+    fields[2] = cs_layer_find_field(ctx, layer, cfg->kind_field, NULL, "kind", true);
+    if ((cfg->facilities.id_field && fields[0] < 0) ||
+        (cfg->facilities.name_field && fields[1] < 0) || fields[2] < 0)
+        st = CS_ERR_INPUT;
+    cs_status cst = resolve_capacities(ctx, cfg, layer, study, fields + 3);
+    if (st == CS_OK || cst == CS_ERR_NOMEM)
+        st = cst;
+    p->value_count = study->capacity_count;
+    long number;
+    while (st != CS_ERR_NOMEM && cs_layer_next(layer, &number)) {
+        cs_status fst = read_facility(ctx, layer, fields, study->capacity_count, number, p,
+                                      &kind_values, &kind_cap);
+        if (st == CS_OK || fst == CS_ERR_NOMEM)
+            st = fst == CS_OK ? st : fst;
+    }
+    p->layer.input.features = p->count;
+    if (st != CS_ERR_NOMEM) {
+        cs_status kst = resolve_kinds(ctx, cfg, study, kind_values, p->count);
+        for (size_t i = 0; kst == CS_OK && i < p->count; i++)
+            p->kind[i] = match_kind(cfg, study, kind_values[i]);
+        if (kst == CS_OK)
+            warn_unmatched_kinds(ctx, study, p->layer.display, kind_values, p->kind, p->count);
+        if (st == CS_OK || kst == CS_ERR_NOMEM)
+            st = kst;
+    }
+    if (st != CS_ERR_NOMEM && fields[0] >= 0) {
+        cs_status ust = cs_check_unique_ids(ctx, &p->layer, "facilities", p->id,
+                                            p->feature, p->count);
+        if (st == CS_OK)
+            st = ust;
+    }
+    cs_context_limit_messages(ctx, first_message, CS_MESSAGES_PER_LAYER, p->layer.display);
+    free_strings(kind_values, p->count);
+    cs_free(fields);
+    cs_layer_close(layer);
+    return st;
+}
+
+/* ----------------------------------------------------------------- population */
+
+typedef struct band_source {
+    int field;    /* >= 0: counted in this field */
+    double share; /* else: this share of the total */
+} band_source;
+
+static cs_status resolve_bands(cs_context *ctx, const cs_config *cfg, cs_layer *layer,
+                               cs_study *study, band_source *src)
+{
+    size_t known = sizeof known_bands / sizeof known_bands[0];
+    size_t n = cfg->band_count ? cfg->band_count : known;
+    study->band_names = cs_calloc(n + 1, sizeof *study->band_names);
+    if (!study->band_names || !(study->band_names[0] = cs_strdup("total")))
+        return cs_nomem(ctx);
+    study->band_count = 1;
+    cs_status st = CS_OK;
+    for (size_t b = 0; b < n; b++) {
+        const char *name;
+        band_source s = {-1, NAN};
+        if (cfg->band_count) {
+            const cs_band_config *bc = &cfg->bands[b];
+            name = bc->id;
+            if (bc->field) {
+                char key[96];
+                snprintf(key, sizeof key, "bands.%s", bc->id);
+                s.field = cs_layer_find_field(ctx, layer, bc->field, NULL, key, true);
+                if (s.field < 0)
+                    st = CS_ERR_INPUT;
+            } else {
+                s.share = bc->share;
+            }
+        } else {
+            name = known_bands[b].band;
+            const char *cands[5] = {known_bands[b].fields[0], known_bands[b].fields[1],
+                                    known_bands[b].fields[2], known_bands[b].fields[3], NULL};
+            s.field = cs_layer_find_field(ctx, layer, NULL, cands, name, false);
+            if (s.field < 0)
+                continue;
+        }
+        src[study->band_count - 1] = s;
+        if (!(study->band_names[study->band_count++] = cs_strdup(name)))
+            return cs_nomem(ctx);
+    }
+    return st;
+}
+
+static cs_status read_demand(cs_context *ctx, cs_layer *layer, int id_field, int total_field,
+                             const band_source *src, const cs_study *study, long number,
+                             cs_raw_points *p)
+{
+    if (!grow_points(p, false))
+        return cs_nomem(ctx);
+    size_t i = p->count++, nb = study->band_count;
+    double *v = &p->values[i * nb];
+    for (size_t b = 0; b < nb; b++)
+        v[b] = 0;
+    p->feature[i] = number;
+    const char *id = id_field >= 0 ? cs_layer_text(layer, id_field) : NULL;
+    char *id_copy = cs_strdup(id); /* the text buffer changes with the next read */
+    if (id && !id_copy)
+        return cs_nomem(ctx);
+    cs_status st = cs_layer_point(ctx, layer, id_copy, &p->x[i], &p->y[i]);
+    cs_status vst = cs_layer_number(ctx, layer, total_field, id_copy, 0, false, &v[0]);
+    if (st == CS_OK)
+        st = vst;
+    for (size_t b = 1; b < nb; b++) {
+        if (src[b - 1].field >= 0) {
+            vst = cs_layer_number(ctx, layer, src[b - 1].field, id_copy, 0, false, &v[b]);
+            if (vst == CS_OK && v[b] > v[0] * (1 + 1e-9)) {
+                cs_where w = cs_layer_where(layer, id_copy, cs_layer_field_name(layer, src[b - 1].field));
+                vst = cs_error(ctx, CS_ERR_INPUT, &w, "an age band cannot hold more people "
+                               "than the total; check the field mapping",
+                               "%s count %g exceeds the total %g", study->band_names[b], v[b], v[0]);
+            }
+            if (st == CS_OK)
+                st = vst;
+        } else {
+            v[b] = v[0] * src[b - 1].share;
+        }
+    }
+    cs_free(id_copy);
+    return st;
+}
+
+cs_status cs_load_population(cs_context *ctx, const cs_config *cfg, cs_study *study,
+                             cs_raw_points *p)
+{
+    memset(p, 0, sizeof *p);
+    cs_layer *layer = NULL;
+    cs_status st = open_layer(ctx, cfg, &cfg->population, "population", true, &p->layer, &layer);
+    if (st != CS_OK)
+        return st;
+    size_t first_message = cs_context_message_count(ctx);
+    size_t nb_max = (cfg->band_count ? cfg->band_count : 3) + 1;
+    band_source *src = cs_calloc(nb_max, sizeof *src);
+    if (!src) {
+        cs_layer_close(layer);
+        return cs_nomem(ctx);
+    }
+    int id_field = cs_layer_find_field(ctx, layer, cfg->population.id_field, NULL, "id",
+                                       cfg->population.id_field != NULL);
+    int total_field = cs_layer_find_field(ctx, layer, cfg->total_field, NULL, "total", true);
+    if ((cfg->population.id_field && id_field < 0) || total_field < 0)
+        st = CS_ERR_INPUT;
+    cs_status bst = resolve_bands(ctx, cfg, layer, study, src);
+    if (st == CS_OK || bst == CS_ERR_NOMEM)
+        st = bst;
+    p->value_count = study->band_count;
+    long number;
+    while (st != CS_ERR_NOMEM && cs_layer_next(layer, &number)) {
+        cs_status fst = read_demand(ctx, layer, id_field, total_field, src, study, number, p);
+        if (st == CS_OK || fst == CS_ERR_NOMEM)
+            st = fst == CS_OK ? st : fst;
+    }
+    p->layer.input.features = p->count;
+    cs_context_limit_messages(ctx, first_message, CS_MESSAGES_PER_LAYER, p->layer.display);
+    cs_free(src);
+    cs_layer_close(layer);
+    return st;
+}

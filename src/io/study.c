@@ -1,0 +1,692 @@
+/*
+ * study.c — the second half of loading a study: choose the working metric CRS, move
+ * every layer into it through WGS84, repair area geometries, locate every point in
+ * its area, catch swapped lat/lon and points far from the study area, and resolve
+ * the targets' names to indices. The result is immutable.
+ */
+#include "io/study.h"
+#include "io/crs.h"
+#include "io/load.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WGS84 "EPSG:4326"
+#define DEG_TO_M 111320.0 /* metres per degree of latitude, for rough distances */
+
+/* The areas' extent in lon/lat, for checks on the point layers. */
+typedef struct lonlat_box {
+    double lon_min, lat_min, lon_max, lat_max;
+} lonlat_box;
+
+static cs_status first_error(cs_status current, cs_status next)
+{
+    if (next == CS_ERR_NOMEM)
+        return next;
+    return current != CS_OK ? current : next;
+}
+
+/* ------------------------------------------------------------ into WGS84 */
+
+static bool fits_lonlat(const double *x, const double *y, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!(fabs(x[i]) <= 180 && fabs(y[i]) <= 90))
+            return false;
+    return true;
+}
+
+/* Count points whose latitude is impossible but would be fine swapped. */
+static size_t count_swapped(const double *x, const double *y, size_t n, size_t *example)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++)
+        if (fabs(y[i]) > 90 && fabs(y[i]) <= 180 && fabs(x[i]) <= 90) {
+            if (count++ == 0)
+                *example = i;
+        }
+    return count;
+}
+
+/*
+ * Convert a layer's coordinates (in place) to WGS84 lon/lat. feature[i] gives the
+ * feature number of coordinate i for messages (NULL: none).
+ */
+static cs_status to_wgs84(cs_context *ctx, const cs_raw_layer *raw, const char *role,
+                          double *x, double *y, size_t n, const long *feature)
+{
+    cs_where w = {.file = raw->display, .field = NULL};
+    char key[192];
+    snprintf(key, sizeof key, "name the layer's CRS with %s.crs (e.g. EPSG:4326, EPSG:4549, "
+             "GCJ-02, BD-09)", role);
+    const char *src = raw->srs;
+    if (!src) {
+        if (!fits_lonlat(x, y, n))
+            return cs_error(ctx, CS_ERR_CRS, &w, key,
+                            "the %s layer has no coordinate system and its coordinates are "
+                            "not longitude/latitude", role);
+        cs_warn(ctx, &w, key, "the %s layer has no coordinate system; its coordinates fit "
+                "longitude/latitude, so they are read as WGS84", role);
+        src = WGS84;
+    }
+    int geographic = cs_crs_is_geographic(ctx, src);
+    if (geographic == 1) {
+        size_t example = 0, swapped = count_swapped(x, y, n, &example);
+        if (swapped > 0) {
+            if (feature)
+                w = cs_raw_where(raw, feature[example], NULL);
+            return cs_error(ctx, CS_ERR_CRS, &w,
+                            "latitude and longitude look swapped: exchange the x and y fields "
+                            "(or the coordinate order) and run again",
+                            "%zu points have a latitude beyond ±90 (e.g. %.6f, %.6f)", swapped,
+                            x[example], y[example]);
+        }
+    }
+    cs_transform *t = NULL;
+    cs_status st = cs_transform_create(ctx, src, WGS84, &w, &t);
+    if (st != CS_OK)
+        return st;
+    /* the shift (GCJ-02/BD-09) works in degrees: they must be lon/lat already */
+    size_t failed = cs_transform_apply(t, x, y, n);
+    cs_transform_destroy(t);
+    if (failed > 0) {
+        size_t i = 0;
+        while (i < n && !isnan(x[i]))
+            i++;
+        if (feature && i < n)
+            w = cs_raw_where(raw, feature[i], NULL);
+        return cs_error(ctx, CS_ERR_CRS, &w, key,
+                        "%zu coordinates cannot be converted from the layer's CRS to WGS84",
+                        failed);
+    }
+    return CS_OK;
+}
+
+static cs_status to_working(cs_context *ctx, const cs_study *study, const cs_raw_layer *raw,
+                            double *x, double *y, size_t n)
+{
+    cs_where w = {.file = raw->display};
+    cs_transform *t = NULL;
+    cs_status st = cs_transform_create(ctx, WGS84, study->crs, &w, &t);
+    if (st != CS_OK)
+        return st;
+    size_t failed = cs_transform_apply(t, x, y, n);
+    cs_transform_destroy(t);
+    if (failed > 0)
+        return cs_error(ctx, CS_ERR_CRS, &w, "choose a working CRS (crs:) that covers the study "
+                        "area, or leave it on auto",
+                        "%zu coordinates cannot be projected to the working CRS", failed);
+    return CS_OK;
+}
+
+/* ------------------------------------------------------------------ areas */
+
+static cs_status choose_crs(cs_context *ctx, const cs_config *cfg, cs_study *study,
+                            const lonlat_box *box)
+{
+    if (cfg->crs && cs_strcasecmp(cfg->crs, "auto") != 0) {
+        cs_where w = {.file = cfg->file, .field = "crs"};
+        if (!cs_crs_is_metric(ctx, cfg->crs))
+            return cs_error(ctx, CS_ERR_CRS, &w, "name a projected CRS in metres (e.g. "
+                            "EPSG:4549, EPSG:32651) or use auto",
+                            "the working CRS '%s' is unknown or not projected in metres",
+                            cfg->crs);
+        study->crs = cs_strdup(cfg->crs);
+    } else {
+        study->crs = cs_crs_auto_tmerc((box->lon_min + box->lon_max) / 2);
+    }
+    return study->crs ? CS_OK : cs_nomem(ctx);
+}
+
+/* Build, check and (if needed) repair area a's geometry. */
+static cs_status build_area(cs_context *ctx, cs_study *study, const cs_raw_areas *raw, size_t a)
+{
+    cs_rings view = raw->polys;
+    view.area_ring_start = raw->polys.area_ring_start + raw->first_poly[a];
+    view.area_count = raw->first_poly[a + 1] - raw->first_poly[a];
+    cs_where w = {.file = raw->layer.display, .feature = raw->feature[a],
+                  .feature_id = study->area_id[a]};
+    cs_geom *g = view.area_count ? cs_geom_from_polygons(study->geos, &view) : NULL;
+    if (!g)
+        return cs_error(ctx, CS_ERR_INPUT, &w, "fix the geometry in a GIS and run again",
+                        "the polygon cannot be built (rings with fewer than 4 points?)");
+    char reason[256] = "";
+    if (!cs_geom_is_valid(study->geos, g, reason, sizeof reason)) {
+        cs_geom *fixed = cs_geom_repair(study->geos, g);
+        cs_geom_destroy(study->geos, g);
+        g = fixed;
+        if (!g)
+            return cs_error(ctx, CS_ERR_INPUT, &w, "fix the geometry in a GIS and run again",
+                            "invalid polygon (%s) that cannot be repaired", reason);
+        cs_warn(ctx, &w, "check the repaired shape in areas.geojson",
+                "invalid polygon (%s) was repaired", reason);
+    }
+    study->area_geom[a] = g;
+    study->area_m2[a] = cs_geom_area_m2(study->geos, g);
+    /* a collapsed ring (all points on a line) survives projection as a sliver */
+    if (!(study->area_m2[a] >= 1.0))
+        return cs_error(ctx, CS_ERR_INPUT, &w, "fix the geometry in a GIS and run again",
+                        "the polygon has no area (under 1 m²) and cannot be repaired");
+    size_t first_ring = study->rings.ring_count;
+    if (cs_geom_append_polygons(study->geos, g, &study->rings) != CS_OK)
+        return cs_nomem(ctx);
+    /* group this area's polygons' rings as one entry of the point index */
+    size_t *starts = cs_reallocarray(study->rings.area_ring_start, a + 2, sizeof *starts);
+    if (!starts)
+        return cs_nomem(ctx);
+    study->rings.area_ring_start = starts;
+    study->rings.area_count = a + 1;
+    study->rings.area_ring_start[a] = first_ring;
+    study->rings.area_ring_start[a + 1] = study->rings.ring_count;
+    return CS_OK;
+}
+
+static cs_status place_areas(cs_context *ctx, const cs_config *cfg, cs_study *study,
+                             cs_raw_areas *raw, lonlat_box *box)
+{
+    cs_rings *p = &raw->polys;
+    /* feature number of every vertex is not kept; messages name the layer */
+    cs_status st = to_wgs84(ctx, &raw->layer, "areas", p->x, p->y, p->vertex_count, NULL);
+    if (st != CS_OK)
+        return st;
+    *box = (lonlat_box){INFINITY, INFINITY, -INFINITY, -INFINITY};
+    for (size_t i = 0; i < p->vertex_count; i++) {
+        box->lon_min = fmin(box->lon_min, p->x[i]);
+        box->lon_max = fmax(box->lon_max, p->x[i]);
+        box->lat_min = fmin(box->lat_min, p->y[i]);
+        box->lat_max = fmax(box->lat_max, p->y[i]);
+    }
+    if ((st = choose_crs(ctx, cfg, study, box)) != CS_OK)
+        return st;
+    if ((st = to_working(ctx, study, &raw->layer, p->x, p->y, p->vertex_count)) != CS_OK)
+        return st;
+    size_t n = raw->count;
+    study->area_count = n;
+    /* take the ids and names over from the raw layer */
+    study->area_id = raw->id;
+    study->area_name = raw->name;
+    raw->id = raw->name = NULL;
+    study->area_geom = cs_calloc(n, sizeof *study->area_geom);
+    study->area_m2 = cs_calloc(n, sizeof *study->area_m2);
+    if (!study->area_geom || !study->area_m2)
+        return cs_nomem(ctx);
+    for (size_t a = 0; a < n; a++)
+        st = first_error(st, build_area(ctx, study, raw, a));
+    if (st != CS_OK)
+        return st;
+    study->district = cs_geom_union(study->geos, study->area_geom, n);
+    if (!study->district)
+        return cs_error(ctx, CS_ERR_INTERNAL, NULL, NULL, "the union of the areas failed: %s",
+                        ctx->foreign_error);
+    if (cs_area_index_create(&study->rings, &study->area_index) != CS_OK)
+        return cs_nomem(ctx);
+    return CS_OK;
+}
+
+/* ----------------------------------------------------------------- points */
+
+/* Points far beyond the areas' extent: swapped lat/lon when the swapped point would lie
+ * in the extent. */
+static cs_status check_far_lonlat(cs_context *ctx, const cs_study *study,
+                                  const cs_raw_points *raw, const char *role,
+                                  const double *lon, const double *lat, const lonlat_box *box)
+{
+    double margin = study->far_outside_km * 1000.0 / DEG_TO_M;
+    size_t swapped = 0, example = 0;
+    for (size_t i = 0; i < raw->count; i++) {
+        bool inside = lon[i] >= box->lon_min - margin && lon[i] <= box->lon_max + margin &&
+                      lat[i] >= box->lat_min - margin && lat[i] <= box->lat_max + margin;
+        bool inside_swapped = lat[i] >= box->lon_min - margin && lat[i] <= box->lon_max + margin &&
+                              lon[i] >= box->lat_min - margin && lon[i] <= box->lat_max + margin;
+        if (!inside && inside_swapped && swapped++ == 0)
+            example = i;
+    }
+    if (swapped == 0)
+        return CS_OK;
+    cs_where w = cs_raw_where(&raw->layer, raw->feature[example],
+                              raw->id ? raw->id[example] : NULL);
+    char hint[200];
+    snprintf(hint, sizeof hint, "latitude and longitude look swapped: exchange %s.x and %s.y "
+             "(or the coordinate order) and run again", role, role);
+    return cs_error(ctx, CS_ERR_CRS, &w, hint,
+                    "%zu points lie far from the study area but would fall in it with x and y "
+                    "exchanged (e.g. %.6f, %.6f)", swapped, lon[example], lat[example]);
+}
+
+/* Locate every point; the area index gives -1 for points outside every area. */
+static cs_status locate_points(cs_context *ctx, const cs_study *study,
+                               const cs_raw_points *raw, const char *role, long *area,
+                               double *outside_m)
+{
+    cs_area_index_locate_all(study->area_index, raw->x, raw->y, raw->count, ctx->threads, area);
+    cs_status st = CS_OK;
+    double far_m = study->far_outside_km * 1000.0;
+    size_t far_reported = 0;
+    for (size_t i = 0; i < raw->count; i++) {
+        outside_m[i] = 0;
+        if (area[i] >= 0)
+            continue;
+        double d = INFINITY;
+        area[i] = cs_area_index_nearest(study->area_index, raw->x[i], raw->y[i], far_m, &d);
+        outside_m[i] = d;
+        if (area[i] >= 0)
+            continue;
+        cs_where w = cs_raw_where(&raw->layer, raw->feature[i], raw->id ? raw->id[i] : NULL);
+        if (far_reported++ < 20) {
+            double dist = INFINITY;
+            cs_area_index_nearest(study->area_index, raw->x[i], raw->y[i], 1e9, &dist);
+            st = cs_error(ctx, CS_ERR_INPUT, &w,
+                          "check the point's coordinates and the layer's CRS (or raise "
+                          "far_outside_km)",
+                          "point lies %.1f km from the study area (more than far_outside_km "
+                          "= %g)", dist / 1000.0, study->far_outside_km);
+        } else {
+            st = cs_error(ctx, CS_ERR_INPUT, &w, NULL, "point lies far from the study area");
+        }
+        (void)role;
+    }
+    return st;
+}
+
+static cs_status place_facilities(cs_context *ctx, cs_study *study, cs_raw_points *raw,
+                                  const lonlat_box *box)
+{
+    size_t n = raw->count;
+    double *lon = cs_calloc(n ? n : 1, sizeof *lon), *lat = cs_calloc(n ? n : 1, sizeof *lat);
+    long *area = cs_calloc(n ? n : 1, sizeof *area);
+    double *outside = cs_calloc(n ? n : 1, sizeof *outside);
+    cs_status st = lon && lat && area && outside ? CS_OK : cs_nomem(ctx);
+    if (st == CS_OK)
+        st = to_wgs84(ctx, &raw->layer, "facilities", raw->x, raw->y, n, raw->feature);
+    if (st == CS_OK) {
+        memcpy(lon, raw->x, n * sizeof *lon);
+        memcpy(lat, raw->y, n * sizeof *lat);
+        st = check_far_lonlat(ctx, study, raw, "facilities", lon, lat, box);
+    }
+    if (st == CS_OK)
+        st = to_working(ctx, study, &raw->layer, raw->x, raw->y, n);
+    if (st == CS_OK)
+        st = locate_points(ctx, study, raw, "facilities", area, outside);
+    if (st == CS_OK) {
+        size_t nc = study->capacity_count, m = 0;
+        study->fac_id = cs_calloc(n ? n : 1, sizeof(char *));
+        study->fac_name = cs_calloc(n ? n : 1, sizeof(char *));
+        study->fac_kind = cs_calloc(n ? n : 1, sizeof(long));
+        study->fac_x = cs_calloc(n ? n : 1, sizeof(double));
+        study->fac_y = cs_calloc(n ? n : 1, sizeof(double));
+        study->fac_lon = cs_calloc(n ? n : 1, sizeof(double));
+        study->fac_lat = cs_calloc(n ? n : 1, sizeof(double));
+        study->fac_area = cs_calloc(n ? n : 1, sizeof(long));
+        study->fac_capacity = cs_calloc((n ? n : 1) * (nc ? nc : 1), sizeof(double));
+        if (!study->fac_id || !study->fac_name || !study->fac_kind || !study->fac_x ||
+            !study->fac_y || !study->fac_lon || !study->fac_lat || !study->fac_area ||
+            !study->fac_capacity)
+            st = cs_nomem(ctx);
+        for (size_t i = 0; st == CS_OK && i < n; i++) {
+            if (raw->kind[i] < 0)
+                continue; /* warned about when reading */
+            if (outside[i] > 0) {
+                cs_where w = cs_raw_where(&raw->layer, raw->feature[i], raw->id[i]);
+                cs_warn(ctx, &w, "it still serves the residents around it; check its "
+                        "position if it should lie inside",
+                        "facility lies outside every area, %.0f m from %s", outside[i],
+                        study->area_name[area[i]]);
+                area[i] = -1;
+            }
+            study->fac_id[m] = raw->id[i];
+            study->fac_name[m] = raw->name[i];
+            raw->id[i] = raw->name[i] = NULL;
+            study->fac_kind[m] = raw->kind[i];
+            study->fac_x[m] = raw->x[i];
+            study->fac_y[m] = raw->y[i];
+            study->fac_lon[m] = lon[i];
+            study->fac_lat[m] = lat[i];
+            study->fac_area[m] = area[i];
+            memcpy(&study->fac_capacity[m * nc], &raw->values[i * nc], nc * sizeof(double));
+            m++;
+        }
+        study->facility_count = m;
+    }
+    cs_free(lon);
+    cs_free(lat);
+    cs_free(area);
+    cs_free(outside);
+    return st;
+}
+
+static void warn_dropped(cs_context *ctx, const cs_study *study, const cs_raw_points *raw)
+{
+    if (study->dropped_points == 0)
+        return;
+    cs_where w = {.file = raw->layer.display};
+    cs_buf b;
+    cs_buf_init(&b);
+    cs_buf_add_grouped(&b, study->dropped_pop, 0);
+    cs_warn(ctx, &w, "check the points' positions, or raise outside_tolerance_m",
+            "%zu demand points (%s residents) lie outside every area, farther than "
+            "outside_tolerance_m = %g m, and are left out",
+            study->dropped_points, b.data ? b.data : "?", study->outside_tolerance_m);
+    cs_buf_free(&b);
+}
+
+static cs_status place_population(cs_context *ctx, cs_study *study, cs_raw_points *raw,
+                                  const lonlat_box *box)
+{
+    size_t n = raw->count, nb = study->band_count;
+    long *area = cs_calloc(n ? n : 1, sizeof *area);
+    double *outside = cs_calloc(n ? n : 1, sizeof *outside);
+    cs_status st = area && outside ? CS_OK : cs_nomem(ctx);
+    if (st == CS_OK)
+        st = to_wgs84(ctx, &raw->layer, "population", raw->x, raw->y, n, raw->feature);
+    if (st == CS_OK)
+        st = check_far_lonlat(ctx, study, raw, "population", raw->x, raw->y, box);
+    if (st == CS_OK)
+        st = to_working(ctx, study, &raw->layer, raw->x, raw->y, n);
+    if (st == CS_OK)
+        st = locate_points(ctx, study, raw, "population", area, outside);
+    if (st == CS_OK) {
+        /* compact in place: keep points inside an area or within the tolerance */
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (outside[i] > study->outside_tolerance_m) {
+                study->dropped_points++;
+                study->dropped_pop += raw->values[i * nb];
+                continue;
+            }
+            raw->x[m] = raw->x[i];
+            raw->y[m] = raw->y[i];
+            area[m] = area[i];
+            memmove(&raw->values[m * nb], &raw->values[i * nb], nb * sizeof(double));
+            m++;
+        }
+        study->demand_count = m;
+        study->dem_x = raw->x;
+        study->dem_y = raw->y;
+        study->dem_pop = raw->values;
+        study->dem_area = area;
+        raw->x = raw->y = raw->values = NULL;
+        area = NULL;
+        warn_dropped(ctx, study, raw);
+    }
+    cs_free(area);
+    cs_free(outside);
+    return st;
+}
+
+/* ---------------------------------------------------------------- targets */
+
+static long find_threshold(const cs_kind *k, const cs_target_config *tc)
+{
+    for (size_t j = 0; j < k->threshold_count; j++) {
+        if (!isnan(tc->within_min) && fabs(k->threshold_min[j] - tc->within_min) < 1e-9)
+            return (long)j;
+        if (!isnan(tc->within_m) && fabs(k->threshold_m[j] - tc->within_m) < 1e-9)
+            return (long)j;
+    }
+    return -1;
+}
+
+static long find_kind(const cs_study *s, const char *id)
+{
+    for (size_t k = 0; id && k < s->kind_count; k++)
+        if (!strcmp(s->kinds[k].id, id))
+            return (long)k;
+    return -1;
+}
+
+static long find_capacity(const cs_study *s, const char *id)
+{
+    for (size_t c = 0; id && c < s->capacity_count; c++)
+        if (!strcmp(s->capacities[c].id, id))
+            return (long)c;
+    return -1;
+}
+
+static long find_band(const cs_study *s, const char *id)
+{
+    if (!id)
+        return 0;
+    for (size_t b = 0; b < s->band_count; b++)
+        if (!strcmp(s->band_names[b], id))
+            return (long)b;
+    return -1;
+}
+
+static cs_status resolve_target(cs_context *ctx, const cs_config *cfg, cs_study *s,
+                                const cs_target_config *tc, cs_target *t)
+{
+    t->id = cs_strdup(tc->id);
+    t->name = cs_strdup(tc->name ? tc->name : tc->id);
+    t->name_en = cs_strdup(tc->name_en ? tc->name_en : (tc->name ? NULL : tc->id));
+    if (!t->id || !t->name)
+        return cs_nomem(ctx);
+    t->type = tc->type;
+    t->scope = tc->scope ? tc->scope : CS_SCOPE_DISTRICT;
+    t->per = isnan(tc->per) || tc->per <= 0 ? 1 : tc->per;
+    t->at_least = tc->at_least;
+    t->kind = find_kind(s, tc->kind);
+    t->capacity = find_capacity(s, tc->capacity);
+    t->capacity_of = find_capacity(s, tc->capacity_of);
+    t->band = find_band(s, tc->band);
+    t->threshold = t->kind >= 0 ? find_threshold(&s->kinds[t->kind], tc) : -1;
+    char key[160];
+    cs_where w = {.file = cfg->file, .line = tc->line, .field = key};
+    snprintf(key, sizeof key, "targets.%s", tc->id);
+    bool needs_kind = t->type == CS_TARGET_COVERAGE || t->type == CS_TARGET_COUNT;
+    if ((needs_kind || tc->kind) && t->kind < 0)
+        return cs_error(ctx, CS_ERR_STUDY, &w, "name one of the kinds the facilities have",
+                        "unknown kind '%s'", tc->kind ? tc->kind : "(none)");
+    bool needs_capacity = t->type == CS_TARGET_CAPACITY || t->type == CS_TARGET_CAPACITY_PER_POP ||
+                          t->type == CS_TARGET_CAPACITY_SHARE;
+    if (needs_capacity && t->capacity < 0)
+        return cs_error(ctx, CS_ERR_STUDY, &w, "name a capacity the facilities layer has",
+                        "unknown capacity '%s'", tc->capacity ? tc->capacity : "(none)");
+    if (t->type == CS_TARGET_CAPACITY_SHARE && t->capacity_of < 0)
+        return cs_error(ctx, CS_ERR_STUDY, &w, "name a capacity the facilities layer has",
+                        "unknown capacity_of '%s'", tc->capacity_of ? tc->capacity_of : "(none)");
+    if (t->band < 0)
+        return cs_error(ctx, CS_ERR_STUDY, &w, "name a band declared under population.bands",
+                        "unknown band '%s'", tc->band);
+    if (t->type == CS_TARGET_COVERAGE && t->threshold < 0)
+        return cs_error(ctx, CS_ERR_STUDY, &w, "use one of the kind's thresholds",
+                        "within_min/within_m is not a threshold of kind '%s'", tc->kind);
+    return CS_OK;
+}
+
+static cs_status resolve_targets(cs_context *ctx, const cs_config *cfg, cs_study *s)
+{
+    if (cfg->target_count == 0)
+        return CS_OK;
+    s->targets = cs_calloc(cfg->target_count, sizeof *s->targets);
+    if (!s->targets)
+        return cs_nomem(ctx);
+    cs_status st = CS_OK;
+    for (size_t t = 0; t < cfg->target_count; t++) {
+        st = first_error(st, resolve_target(ctx, cfg, s, &cfg->targets[t], &s->targets[t]));
+        s->target_count++;
+    }
+    return st;
+}
+
+/* ------------------------------------------------------------------- load */
+
+static void take_input(cs_study *s, cs_raw_layer *raw)
+{
+    if (!raw->input.role)
+        return;
+    cs_input *in = &s->inputs[s->input_count++];
+    *in = raw->input;
+    in->crs = cs_strdup(raw->srs ? raw->srs : WGS84);
+    memset(&raw->input, 0, sizeof raw->input);
+}
+
+cs_status cs_study_load(cs_context *ctx, const cs_config *cfg, cs_study **out)
+{
+    if (!ctx || !cfg || !out)
+        return CS_ERR_ARGUMENT;
+    *out = NULL;
+    size_t errors_before = cs_context_error_count(ctx);
+    cs_study *s = cs_calloc(1, sizeof *s);
+    if (!s)
+        return cs_nomem(ctx);
+    s->geos = cs_geos_create();
+    s->name = cs_strdup(cfg->name ? cfg->name : "careshed study");
+    s->walk_speed_kmh = cfg->walk_speed_kmh;
+    s->outside_tolerance_m = cfg->outside_tolerance_m;
+    s->far_outside_km = cfg->far_outside_km;
+    cs_status st = s->geos && s->name ? cs_config_validate(ctx, cfg) : cs_nomem(ctx);
+    cs_raw_areas areas;
+    cs_raw_points facilities, population;
+    double t0 = cs_stage_begin();
+    cs_status sa = cs_load_areas(ctx, cfg, &areas);
+    cs_status sf = cs_load_facilities(ctx, cfg, s, &facilities);
+    cs_status sp = cs_load_population(ctx, cfg, s, &population);
+    cs_stage_end(ctx, "read", t0);
+    st = first_error(first_error(first_error(st, sa), sf), sp);
+    t0 = cs_stage_begin();
+    lonlat_box box;
+    if (sa == CS_OK)
+        sa = place_areas(ctx, cfg, s, &areas, &box);
+    if (sa == CS_OK && sf == CS_OK)
+        st = first_error(st, place_facilities(ctx, s, &facilities, &box));
+    if (sa == CS_OK && sp == CS_OK)
+        st = first_error(st, place_population(ctx, s, &population, &box));
+    st = first_error(st, sa);
+    cs_stage_end(ctx, "project", t0);
+    /* targets name kinds, capacities and bands, known only once both layers are read */
+    if (sf == CS_OK && sp == CS_OK)
+        st = first_error(st, resolve_targets(ctx, cfg, s));
+    take_input(s, &areas.layer);
+    take_input(s, &facilities.layer);
+    take_input(s, &population.layer);
+    cs_raw_areas_free(&areas);
+    cs_raw_points_free(&facilities);
+    cs_raw_points_free(&population);
+    if (st == CS_OK && cs_context_error_count(ctx) > errors_before)
+        st = CS_ERR_INPUT; /* an error was recorded on a path that went on */
+    if (st != CS_OK) {
+        cs_study_destroy(s);
+        return st;
+    }
+    *out = s;
+    return CS_OK;
+}
+
+/* ------------------------------------------------------------- accessors */
+
+static void free_list(char **list, size_t n)
+{
+    for (size_t i = 0; list && i < n; i++)
+        cs_free(list[i]);
+    cs_free(list);
+}
+
+void cs_study_destroy(cs_study *s)
+{
+    if (!s)
+        return;
+    for (size_t a = 0; s->area_geom && a < s->area_count; a++)
+        cs_geom_destroy(s->geos, s->area_geom[a]);
+    cs_free(s->area_geom);
+    cs_geom_destroy(s->geos, s->district);
+    cs_area_index_destroy(s->area_index);
+    cs_rings_free(&s->rings);
+    free_list(s->area_id, s->area_count);
+    free_list(s->area_name, s->area_count);
+    cs_free(s->area_m2);
+    free_list(s->fac_id, s->facility_count);
+    free_list(s->fac_name, s->facility_count);
+    cs_free(s->fac_kind);
+    cs_free(s->fac_x);
+    cs_free(s->fac_y);
+    cs_free(s->fac_lon);
+    cs_free(s->fac_lat);
+    cs_free(s->fac_capacity);
+    cs_free(s->fac_area);
+    cs_free(s->dem_x);
+    cs_free(s->dem_y);
+    cs_free(s->dem_pop);
+    cs_free(s->dem_area);
+    for (size_t k = 0; s->kinds && k < s->kind_count; k++) {
+        cs_free(s->kinds[k].id);
+        cs_free(s->kinds[k].name);
+        cs_free(s->kinds[k].name_en);
+        cs_free(s->kinds[k].unit);
+    }
+    cs_free(s->kinds);
+    for (size_t c = 0; s->capacities && c < s->capacity_count; c++) {
+        cs_free(s->capacities[c].id);
+        cs_free(s->capacities[c].name);
+        cs_free(s->capacities[c].unit);
+    }
+    cs_free(s->capacities);
+    free_list(s->band_names, s->band_count);
+    for (size_t t = 0; s->targets && t < s->target_count; t++) {
+        cs_free(s->targets[t].id);
+        cs_free(s->targets[t].name);
+        cs_free(s->targets[t].name_en);
+    }
+    cs_free(s->targets);
+    for (size_t i = 0; i < s->input_count; i++) {
+        cs_free(s->inputs[i].role);
+        cs_free(s->inputs[i].path);
+        cs_free(s->inputs[i].crs);
+        free_list(s->inputs[i].files, s->inputs[i].file_count);
+    }
+    cs_free(s->name);
+    cs_free(s->crs);
+    cs_geos_destroy(s->geos);
+    cs_free(s);
+}
+
+size_t cs_study_area_count(const cs_study *s) { return s ? s->area_count : 0; }
+const char *cs_study_area_id(const cs_study *s, size_t i)
+{
+    return s && i < s->area_count ? s->area_id[i] : NULL;
+}
+const char *cs_study_area_name(const cs_study *s, size_t i)
+{
+    return s && i < s->area_count ? s->area_name[i] : NULL;
+}
+size_t cs_study_facility_count(const cs_study *s) { return s ? s->facility_count : 0; }
+size_t cs_study_demand_count(const cs_study *s) { return s ? s->demand_count : 0; }
+size_t cs_study_kind_count(const cs_study *s) { return s ? s->kind_count : 0; }
+const char *cs_study_kind_id(const cs_study *s, size_t k)
+{
+    return s && k < s->kind_count ? s->kinds[k].id : NULL;
+}
+const char *cs_study_kind_name(const cs_study *s, size_t k)
+{
+    return s && k < s->kind_count ? s->kinds[k].name : NULL;
+}
+size_t cs_study_threshold_count(const cs_study *s, size_t k)
+{
+    return s && k < s->kind_count ? s->kinds[k].threshold_count : 0;
+}
+double cs_study_threshold_min(const cs_study *s, size_t k, size_t j)
+{
+    return s && k < s->kind_count && j < s->kinds[k].threshold_count ? s->kinds[k].threshold_min[j]
+                                                                     : NAN;
+}
+double cs_study_threshold_m(const cs_study *s, size_t k, size_t j)
+{
+    return s && k < s->kind_count && j < s->kinds[k].threshold_count ? s->kinds[k].threshold_m[j]
+                                                                     : NAN;
+}
+size_t cs_study_band_count(const cs_study *s) { return s ? s->band_count : 0; }
+const char *cs_study_band_name(const cs_study *s, size_t b)
+{
+    return s && b < s->band_count ? s->band_names[b] : NULL;
+}
+const char *cs_study_crs(const cs_study *s) { return s ? s->crs : NULL; }
+size_t cs_study_capacity_count(const cs_study *s) { return s ? s->capacity_count : 0; }
+const char *cs_study_capacity_id(const cs_study *s, size_t c)
+{
+    return s && c < s->capacity_count ? s->capacities[c].id : NULL;
+}
+const char *cs_study_capacity_unit(const cs_study *s, size_t c)
+{
+    return s && c < s->capacity_count ? s->capacities[c].unit : NULL;
+}

@@ -1,0 +1,86 @@
+/*
+ * study.h — the loaded study (the private shape of cs_study): every layer validated
+ * and projected into one metric CRS, as plain arrays (struct of arrays) for anything
+ * counted in thousands or millions, GEOS geometries only for the areas.
+ */
+#ifndef CS_STUDY_H
+#define CS_STUDY_H
+
+#include "geom/geom.h"
+#include "io/config.h"
+
+typedef struct cs_kind {
+    char *id, *name, *name_en, *unit;
+    size_t threshold_count;
+    double threshold_min[CS_MAX_THRESHOLDS]; /* NaN for metre thresholds */
+    double threshold_m[CS_MAX_THRESHOLDS];
+    double walk_speed_kmh;
+} cs_kind;
+
+typedef struct cs_capacity {
+    char *id, *name, *unit;
+} cs_capacity;
+
+/* A target with its names resolved to indices. */
+typedef struct cs_target {
+    char *id, *name, *name_en;
+    cs_target_type type;
+    cs_scope scope;
+    long kind;        /* -1 = all kinds */
+    long capacity, capacity_of;
+    long band;        /* 0 = total */
+    long threshold;   /* coverage: index into the kind's thresholds */
+    double per, at_least;
+} cs_target;
+
+/* One input file, for the summary (path as given and the files GDAL read). */
+typedef struct cs_input {
+    char *role, *path;
+    char **files; /* every file making up the dataset (.shp, .dbf, .prj, ...) */
+    size_t file_count;
+    char *crs;    /* the CRS the layer was read in */
+    size_t features;
+} cs_input;
+
+struct cs_study {
+    cs_geos geos;    /* the study's own GEOS handle: its geometries live with it */
+    char *name;
+    char *crs;       /* working CRS (PROJ string or user's definition) */
+    double walk_speed_kmh;
+
+    /* areas */
+    size_t area_count;
+    char **area_id, **area_name;
+    double *area_m2;
+    cs_geom **area_geom;   /* valid (Multi)Polygons in the working CRS */
+    cs_geom *district;     /* union of the areas */
+    cs_rings rings;        /* every area's rings, for the point index */
+    cs_area_index *area_index;
+
+    /* facilities */
+    size_t facility_count;
+    char **fac_id, **fac_name;
+    long *fac_kind;        /* index into kinds */
+    double *fac_x, *fac_y; /* working CRS */
+    double *fac_lon, *fac_lat;
+    double *fac_capacity;  /* facility_count x capacity_count, 0 when not given */
+    long *fac_area;        /* -1 when outside every area */
+
+    /* demand */
+    size_t demand_count;
+    double *dem_x, *dem_y;
+    double *dem_pop;       /* demand_count x band_count; band 0 = total */
+    long *dem_area;        /* always a valid area (points outside are dropped) */
+    double dropped_pop;    /* residents outside every area, left out */
+    size_t dropped_points;
+
+    size_t kind_count;     cs_kind *kinds;
+    size_t capacity_count; cs_capacity *capacities;
+    size_t band_count;     char **band_names; /* [0] = "total" */
+    size_t target_count;   cs_target *targets;
+
+    size_t input_count;    cs_input inputs[3];
+    double outside_tolerance_m, far_outside_km;
+};
+
+#endif

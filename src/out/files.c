@@ -1,0 +1,417 @@
+/*
+ * files.c — SHA-256 of files through OpenSSL's EVP interface, and the atomic
+ * multi-file writer (see files.h). Temporaries live in the output folder itself so
+ * that the final rename stays on one file system and is atomic per file.
+ */
+#include "out/files.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SHA256_CHUNK (64 * 1024)
+
+static const char *const FOLDER_HINT = "choose another --out folder or fix its permissions";
+
+/* The system's text for an error number, without strerror's shared buffer. */
+static void describe_errno(int err, char reason[128])
+{
+    if (strerror_r(err, reason, 128) != 0)
+        snprintf(reason, 128, "error %d", err);
+}
+
+/* ----------------------------------------------------------------- SHA-256 */
+
+static void to_hex(const unsigned char *digest, unsigned len, char *hex)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (unsigned i = 0; i < len; i++) {
+        hex[2 * i] = digits[digest[i] >> 4];
+        hex[2 * i + 1] = digits[digest[i] & 0x0F];
+    }
+    hex[2 * len] = '\0';
+}
+
+cs_status cs_sha256_file(cs_context *ctx, const char *path, char hex_out[65])
+{
+    if (hex_out)
+        hex_out[0] = '\0';
+    if (!path || !hex_out)
+        return cs_error(ctx, CS_ERR_ARGUMENT, NULL, NULL,
+                        "cs_sha256_file needs a path and an output buffer");
+    cs_where where = {.file = path};
+    char reason[128];
+    cs_status st = CS_OK;
+    unsigned char *chunk = NULL;
+    EVP_MD_CTX *md = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        describe_errno(errno, reason);
+        st = cs_error(ctx, CS_ERR_INPUT, &where, "check the path and its permissions",
+                      "cannot open the file to compute its checksum: %s", reason);
+        goto done;
+    }
+    chunk = cs_malloc(SHA256_CHUNK);
+    if (!chunk) {
+        st = cs_nomem(ctx);
+        goto done;
+    }
+    md = EVP_MD_CTX_new();
+    if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+        st = cs_error(ctx, CS_ERR_INTERNAL, &where, NULL, "OpenSSL cannot start SHA-256");
+        goto done;
+    }
+    for (;;) {
+        size_t n = fread(chunk, 1, SHA256_CHUNK, f);
+        if (n > 0 && EVP_DigestUpdate(md, chunk, n) != 1) {
+            st = cs_error(ctx, CS_ERR_INTERNAL, &where, NULL, "OpenSSL SHA-256 failed");
+            goto done;
+        }
+        if (n < SHA256_CHUNK) {
+            if (ferror(f)) {
+                /* Also where a folder given as a file ends up (EISDIR). */
+                describe_errno(errno, reason);
+                st = cs_error(ctx, CS_ERR_INPUT, &where, "check the path",
+                              "cannot read the file to compute its checksum: %s", reason);
+                goto done;
+            }
+            break;
+        }
+    }
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned digest_len = 0;
+    if (EVP_DigestFinal_ex(md, digest, &digest_len) != 1 || digest_len != 32) {
+        st = cs_error(ctx, CS_ERR_INTERNAL, &where, NULL, "OpenSSL SHA-256 failed");
+        goto done;
+    }
+    to_hex(digest, digest_len, hex_out);
+done:
+    EVP_MD_CTX_free(md);
+    cs_free(chunk);
+    if (f)
+        fclose(f);
+    return st;
+}
+
+/* ------------------------------------------------------------ output set */
+
+typedef struct pending_file {
+    char *name;       /* as given to cs_outset_add */
+    char *tmp_path;   /* dir/.name.tmp-XXXXXX, exists until renamed or removed */
+    char *final_path; /* dir/name */
+} pending_file;
+
+struct cs_outset {
+    char *dir;
+    pending_file *files;
+    size_t count, capacity;
+    mode_t file_mode; /* mkstemp makes 0600 files; outputs get the usual 0666 & ~umask */
+    bool failed;      /* an add failed: commit must refuse */
+    bool committed;
+};
+
+/*
+ * The mode a plain open() would give a new file. The umask is read from
+ * /proc/self/status because umask() can only be read by changing it, which would
+ * race with other threads; 022 when that is unavailable.
+ */
+static mode_t default_file_mode(void)
+{
+    unsigned mask = 022;
+    FILE *f = fopen("/proc/self/status", "r");
+    if (f) {
+        char line[256];
+        unsigned value;
+        while (fgets(line, sizeof line, f))
+            if (sscanf(line, "Umask: %o", &value) == 1)
+                mask = value;
+        fclose(f);
+    }
+    return (mode_t)(0666 & ~mask);
+}
+
+/* mkdir -p: create each missing component of dir in turn. */
+static cs_status make_folders(cs_context *ctx, const char *dir)
+{
+    cs_where where = {.file = dir};
+    char reason[128];
+    char *path = cs_strdup(dir);
+    if (!path)
+        return cs_nomem(ctx);
+    cs_status st = CS_OK;
+    for (char *p = path + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char saved = *p;
+        *p = '\0';
+        if (mkdir(path, 0777) != 0 && errno != EEXIST) {
+            describe_errno(errno, reason);
+            if (saved)
+                st = cs_error(ctx, CS_ERR_OUTPUT, &where, FOLDER_HINT,
+                              "cannot create the output folder: %s: %s", path, reason);
+            else
+                st = cs_error(ctx, CS_ERR_OUTPUT, &where, FOLDER_HINT,
+                              "cannot create the output folder: %s", reason);
+            goto done;
+        }
+        *p = saved;
+        if (!saved)
+            break;
+    }
+done:
+    cs_free(path);
+    return st;
+}
+
+static cs_status check_folder(cs_context *ctx, const char *dir)
+{
+    cs_where where = {.file = dir};
+    char reason[128];
+    struct stat info;
+    if (stat(dir, &info) != 0) {
+        describe_errno(errno, reason);
+        return cs_error(ctx, CS_ERR_OUTPUT, &where, FOLDER_HINT,
+                        "cannot use the output folder: %s", reason);
+    }
+    if (!S_ISDIR(info.st_mode)) {
+        describe_errno(ENOTDIR, reason);
+        return cs_error(ctx, CS_ERR_OUTPUT, &where, FOLDER_HINT,
+                        "cannot use the output folder: %s", reason);
+    }
+    /* access() also reports a read-only file system (EROFS). It cannot see every
+     * obstacle (root passes permission bits), so writes are checked again later. */
+    if (access(dir, W_OK | X_OK) != 0) {
+        describe_errno(errno, reason);
+        return cs_error(ctx, CS_ERR_OUTPUT, &where, FOLDER_HINT,
+                        "the output folder is not writable: %s", reason);
+    }
+    return CS_OK;
+}
+
+cs_status cs_outset_begin(cs_context *ctx, const char *dir, cs_outset **out)
+{
+    if (out)
+        *out = NULL;
+    if (!dir || !*dir || !out)
+        return cs_error(ctx, CS_ERR_ARGUMENT, NULL, NULL,
+                        "cs_outset_begin needs a folder name and an output pointer");
+    cs_status st = make_folders(ctx, dir);
+    if (st == CS_OK)
+        st = check_folder(ctx, dir);
+    if (st != CS_OK)
+        return st;
+    cs_outset *set = cs_calloc(1, sizeof *set);
+    if (!set || !(set->dir = cs_strdup(dir))) {
+        cs_free(set);
+        return cs_nomem(ctx);
+    }
+    set->file_mode = default_file_mode();
+    *out = set;
+    return CS_OK;
+}
+
+static bool valid_name(const char *name)
+{
+    return name && *name && !strchr(name, '/') && strcmp(name, ".") != 0 &&
+           strcmp(name, "..") != 0;
+}
+
+/* Write all of data, retrying short writes and interruptions. 0 or an errno. */
+static int write_all(int fd, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return errno;
+        if (n == 0)
+            return ENOSPC;
+        data += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Create, fill, flush and close the temporary at f->tmp_path (a mkstemp template).
+ * 0 or an errno; the temporary does not exist afterwards on failure. */
+static int write_temporary(const cs_outset *set, pending_file *f, const char *data,
+                           size_t len)
+{
+    int fd = mkstemp(f->tmp_path);
+    if (fd < 0)
+        return errno;
+    /* Best effort: a file left at 0600 is still a correct output. */
+    (void)fchmod(fd, set->file_mode);
+    int err = write_all(fd, data, len);
+    if (!err && fsync(fd) != 0)
+        err = errno;
+    /* close() can be where a network file system reports a failed write. */
+    if (close(fd) != 0 && !err)
+        err = errno;
+    if (err)
+        unlink(f->tmp_path);
+    return err;
+}
+
+static void free_pending(pending_file *f)
+{
+    cs_free(f->name);
+    cs_free(f->tmp_path);
+    cs_free(f->final_path);
+}
+
+static char *join_path(const char *dir, const char *prefix, const char *name,
+                       const char *suffix)
+{
+    cs_buf b;
+    cs_buf_init(&b);
+    cs_buf_printf(&b, "%s/%s%s%s", dir, prefix, name, suffix);
+    return cs_buf_take(&b);
+}
+
+cs_status cs_outset_add(cs_context *ctx, cs_outset *set, const char *name, const char *data,
+                        size_t len)
+{
+    if (!set || !valid_name(name) || (!data && len > 0) || set->committed)
+        return cs_error(ctx, CS_ERR_ARGUMENT, NULL, NULL,
+                        "cs_outset_add: no set, an invalid file name, or a committed set");
+    for (size_t i = 0; i < set->count; i++)
+        if (strcmp(set->files[i].name, name) == 0)
+            return cs_error(ctx, CS_ERR_ARGUMENT, NULL, NULL,
+                            "output file '%s' was added twice", name);
+    pending_file f = {0};
+    f.name = cs_strdup(name);
+    f.tmp_path = join_path(set->dir, ".", name, ".tmp-XXXXXX");
+    f.final_path = join_path(set->dir, "", name, "");
+    if (!f.name || !f.tmp_path || !f.final_path ||
+        !cs_grow((void **)&set->files, &set->capacity, set->count + 1, sizeof f)) {
+        free_pending(&f);
+        set->failed = true;
+        return cs_nomem(ctx);
+    }
+    int err = write_temporary(set, &f, data ? data : "", len);
+    if (err) {
+        char reason[128];
+        describe_errno(err, reason);
+        cs_where where = {.file = f.final_path};
+        cs_status st = cs_error(ctx, CS_ERR_OUTPUT, &where,
+                                "free some disk space, or choose another --out folder "
+                                "or fix its permissions",
+                                "cannot write the output file: %s", reason);
+        free_pending(&f);
+        set->failed = true;
+        return st;
+    }
+    set->files[set->count++] = f;
+    return CS_OK;
+}
+
+void cs_outset_abort(cs_outset *set)
+{
+    if (!set)
+        return;
+    for (size_t i = 0; i < set->count; i++) {
+        unlink(set->files[i].tmp_path);
+        free_pending(&set->files[i]);
+    }
+    set->count = 0;
+}
+
+/* Before renaming anything: a folder in the way would stop the renames half-way. */
+static cs_status check_targets(cs_context *ctx, const cs_outset *set)
+{
+    for (size_t i = 0; i < set->count; i++) {
+        struct stat info;
+        if (lstat(set->files[i].final_path, &info) == 0 && S_ISDIR(info.st_mode)) {
+            cs_where where = {.file = set->files[i].final_path};
+            return cs_error(ctx, CS_ERR_OUTPUT, &where,
+                            "remove or rename that folder, or choose another --out folder",
+                            "a folder is in the way of this output file; no output "
+                            "was replaced");
+        }
+    }
+    return CS_OK;
+}
+
+/* Rename i failed after 0..i-1 succeeded: say exactly what state the folder is in. */
+static cs_status report_partial_commit(cs_context *ctx, const cs_outset *set, size_t i,
+                                       int err)
+{
+    char reason[128];
+    describe_errno(err, reason);
+    cs_buf done;
+    cs_buf_init(&done);
+    for (size_t k = 0; k < i; k++)
+        cs_buf_printf(&done, "%s%s", k ? ", " : "", set->files[k].name);
+    cs_where where = {.file = set->files[i].final_path};
+    cs_status st = cs_error(
+        ctx, CS_ERR_OUTPUT, &where,
+        "the output folder now mixes new and old files; fix the cause and run again",
+        "cannot move the new file into place: %s; %zu of %zu output files were already "
+        "replaced (%s), the others keep their old content",
+        reason, i, set->count, i == 0 ? "none" : done.failed ? "?" : done.data);
+    cs_buf_free(&done);
+    return st;
+}
+
+/* Make the renames themselves durable. Best effort: some file systems refuse to
+ * fsync a folder, and the files' contents are already on disk. */
+static void sync_folder(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+}
+
+cs_status cs_outset_commit(cs_context *ctx, cs_outset *set)
+{
+    if (!set || set->committed)
+        return cs_error(ctx, CS_ERR_ARGUMENT, NULL, NULL,
+                        "cs_outset_commit: no set, or a set already committed");
+    cs_status st = CS_OK;
+    if (set->failed) {
+        cs_where where = {.file = set->dir};
+        st = cs_error(ctx, CS_ERR_OUTPUT, &where, NULL,
+                      "an output file could not be written, so no output was replaced");
+        goto done;
+    }
+    st = check_targets(ctx, set);
+    if (st != CS_OK)
+        goto done;
+    for (size_t i = 0; i < set->count; i++) {
+        if (rename(set->files[i].tmp_path, set->files[i].final_path) != 0) {
+            st = report_partial_commit(ctx, set, i, errno);
+            /* The renamed ones are in place; drop them from what abort removes. */
+            for (size_t k = 0; k < i; k++)
+                free_pending(&set->files[k]);
+            memmove(set->files, set->files + i, (set->count - i) * sizeof *set->files);
+            set->count -= i;
+            goto done;
+        }
+    }
+    sync_folder(set->dir);
+    for (size_t i = 0; i < set->count; i++)
+        free_pending(&set->files[i]);
+    set->count = 0;
+done:
+    cs_outset_abort(set);
+    set->committed = true;
+    return st;
+}
+
+void cs_outset_destroy(cs_outset *set)
+{
+    if (!set)
+        return;
+    cs_outset_abort(set);
+    cs_free(set->files);
+    cs_free(set->dir);
+    cs_free(set);
+}

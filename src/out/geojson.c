@@ -1,0 +1,283 @@
+/*
+ * geojson.c — the GeoJSON and CSV files: areas with every indicator, service circles,
+ * facilities with the area each lies in, and the same area table as CSV (UTF-8 with a
+ * byte-order mark, so Excel shows Chinese). GeoJSON follows RFC 7946: WGS84 lon/lat,
+ * exterior rings counter-clockwise and holes clockwise, 7 decimals; no "crs" member.
+ */
+#include "out/out.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static double signed_area(const double *x, const double *y, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i + 1 < n; i++)
+        s += x[i] * y[i + 1] - x[i + 1] * y[i];
+    return s / 2;
+}
+
+/* One ring; ccw says which way it must turn. Consecutive points equal at 7 decimals
+ * are written once. */
+static void write_ring(cs_json *j, const double *x, const double *y, size_t n, bool ccw)
+{
+    bool reverse = (signed_area(x, y, n) > 0) != ccw;
+    cs_json_begin_array(j);
+    double last_x = NAN, last_y = NAN;
+    double scale = pow(10, CS_COORD_DECIMALS);
+    for (size_t k = 0; k < n; k++) {
+        size_t i = reverse ? n - 1 - k : k;
+        double rx = round(x[i] * scale) / scale, ry = round(y[i] * scale) / scale;
+        if (rx == last_x && ry == last_y)
+            continue;
+        cs_json_begin_array(j);
+        cs_json_number(j, rx, CS_COORD_DECIMALS);
+        cs_json_number(j, ry, CS_COORD_DECIMALS);
+        cs_json_end_array(j);
+        last_x = rx;
+        last_y = ry;
+    }
+    cs_json_end_array(j);
+}
+
+cs_status cs_out_json_polygons(cs_json *j, const cs_study *s, const cs_geom *g,
+                               cs_transform *to_wgs84)
+{
+    cs_rings p = {0};
+    cs_status st = cs_geom_append_polygons(s->geos, g, &p);
+    if (st != CS_OK) {
+        cs_rings_free(&p);
+        return st;
+    }
+    cs_transform_apply(to_wgs84, p.x, p.y, p.vertex_count);
+    cs_json_begin_object(j);
+    cs_json_key(j, "type");
+    cs_json_string(j, "MultiPolygon");
+    cs_json_key(j, "coordinates");
+    cs_json_begin_array(j);
+    for (size_t poly = 0; poly < p.area_count; poly++) {
+        cs_json_begin_array(j);
+        for (size_t r = p.area_ring_start[poly]; r < p.area_ring_start[poly + 1]; r++) {
+            size_t start = p.ring_start[r], n = p.ring_start[r + 1] - start;
+            write_ring(j, p.x + start, p.y + start, n, r == p.area_ring_start[poly]);
+        }
+        cs_json_end_array(j);
+    }
+    cs_json_end_array(j);
+    cs_json_end_object(j);
+    cs_rings_free(&p);
+    return CS_OK;
+}
+
+static void begin_collection(cs_json *j, const char *name)
+{
+    cs_json_begin_object(j);
+    cs_json_key(j, "type");
+    cs_json_string(j, "FeatureCollection");
+    cs_json_key(j, "name");
+    cs_json_string(j, name);
+    cs_json_key(j, "features");
+    cs_json_begin_array(j);
+}
+
+static void end_collection(cs_json *j)
+{
+    cs_json_end_array(j);
+    cs_json_end_object(j);
+}
+
+static cs_status finish(cs_buf *out)
+{
+    cs_buf_addc(out, '\n');
+    return out->failed ? CS_ERR_NOMEM : CS_OK;
+}
+
+cs_status cs_out_areas_geojson(cs_context *ctx, const cs_result *r, const cs_table *t,
+                               cs_transform *to_wgs84, cs_buf *out)
+{
+    (void)ctx;
+    cs_json j;
+    cs_json_init(&j, out, false);
+    begin_collection(&j, "areas");
+    for (size_t a = 0; a < r->A; a++) {
+        cs_buf_add(out, "\n");
+        cs_json_begin_object(&j);
+        cs_json_key(&j, "type");
+        cs_json_string(&j, "Feature");
+        cs_json_key(&j, "properties");
+        cs_json_begin_object(&j);
+        for (size_t c = 0; c < t->columns; c++) {
+            cs_json_key(&j, t->names[c]);
+            cs_out_json_cell(&j, &t->cells[a * t->columns + c]);
+        }
+        cs_json_end_object(&j);
+        cs_json_key(&j, "geometry");
+        cs_status st = cs_out_json_polygons(&j, r->study, r->study->area_geom[a], to_wgs84);
+        if (st != CS_OK)
+            return st;
+        cs_json_end_object(&j);
+    }
+    end_collection(&j);
+    return finish(out);
+}
+
+static void threshold_props(cs_json *j, const cs_kind *k, size_t t)
+{
+    cs_json_key(j, "threshold_min");
+    cs_json_number(j, k->threshold_min[t], 3);
+    cs_json_key(j, "threshold_m");
+    cs_json_number(j, k->threshold_m[t], 1);
+    cs_json_key(j, "walk_speed_kmh");
+    cs_json_number(j, isnan(k->threshold_min[t]) ? NAN : k->walk_speed_kmh, 3);
+}
+
+cs_status cs_out_circles_geojson(cs_context *ctx, const cs_result *r, cs_transform *to_wgs84,
+                                 cs_buf *out)
+{
+    const cs_study *s = r->study;
+    cs_json j;
+    cs_json_init(&j, out, false);
+    begin_collection(&j, "service-circles");
+    for (size_t k = 0; k < r->K; k++) {
+        const cs_kind *kind = &s->kinds[k];
+        for (size_t t = 0; t < kind->threshold_count; t++) {
+            cs_geom *g = NULL;
+            cs_status st = cs_cover_circles(ctx, s, k, t, &g);
+            if (st != CS_OK)
+                return st;
+            cs_buf_add(out, "\n");
+            cs_json_begin_object(&j);
+            cs_json_key(&j, "type");
+            cs_json_string(&j, "Feature");
+            cs_json_key(&j, "properties");
+            cs_json_begin_object(&j);
+            cs_json_key(&j, "kind");
+            cs_json_string(&j, kind->id);
+            cs_json_key(&j, "kind_name");
+            cs_json_string(&j, kind->name);
+            threshold_props(&j, kind, t);
+            cs_json_key(&j, "facilities");
+            cs_json_number(&j, r->fac_count[cs_res_count(r, k, r->A)], 0);
+            cs_json_key(&j, "area_km2");
+            cs_json_number(&j, cs_geom_area_m2(s->geos, g) / 1e6, 3);
+            for (size_t b = 0; b < r->B; b++) {
+                char key[96];
+                snprintf(key, sizeof key, "covered_%s", s->band_names[b]);
+                cs_json_key(&j, key);
+                cs_json_number(&j, r->covered[cs_res_cov(r, k, t, r->A, b)], 1);
+            }
+            cs_json_end_object(&j);
+            cs_json_key(&j, "geometry");
+            st = cs_out_json_polygons(&j, s, g, to_wgs84);
+            cs_geom_destroy(s->geos, g);
+            if (st != CS_OK)
+                return st;
+            cs_json_end_object(&j);
+        }
+    }
+    end_collection(&j);
+    return finish(out);
+}
+
+cs_status cs_out_facilities_geojson(const cs_result *r, cs_buf *out)
+{
+    const cs_study *s = r->study;
+    cs_json j;
+    cs_json_init(&j, out, false);
+    begin_collection(&j, "facilities");
+    for (size_t f = 0; f < s->facility_count; f++) {
+        const cs_kind *kind = &s->kinds[s->fac_kind[f]];
+        long a = s->fac_area[f];
+        cs_buf_add(out, "\n");
+        cs_json_begin_object(&j);
+        cs_json_key(&j, "type");
+        cs_json_string(&j, "Feature");
+        cs_json_key(&j, "properties");
+        cs_json_begin_object(&j);
+        cs_json_key(&j, "id");
+        cs_json_string(&j, s->fac_id[f]);
+        cs_json_key(&j, "name");
+        cs_json_string(&j, s->fac_name[f]);
+        cs_json_key(&j, "kind");
+        cs_json_string(&j, kind->id);
+        cs_json_key(&j, "kind_name");
+        cs_json_string(&j, kind->name);
+        for (size_t c = 0; c < r->C; c++) {
+            if (!(r->fac_cap[cs_res_cap(r, (size_t)s->fac_kind[f], r->A, c)] > 0))
+                continue;
+            cs_json_key(&j, s->capacities[c].id);
+            cs_json_number(&j, s->fac_capacity[f * r->C + c], 2);
+        }
+        cs_json_key(&j, "area_id");
+        cs_json_string(&j, a >= 0 ? s->area_id[a] : NULL);
+        cs_json_key(&j, "area_name");
+        cs_json_string(&j, a >= 0 ? s->area_name[a] : NULL);
+        cs_json_key(&j, "inside_area");
+        cs_json_boolean(&j, a >= 0);
+        cs_json_end_object(&j);
+        cs_json_key(&j, "geometry");
+        cs_json_begin_object(&j);
+        cs_json_key(&j, "type");
+        cs_json_string(&j, "Point");
+        cs_json_key(&j, "coordinates");
+        cs_json_begin_array(&j);
+        cs_json_number(&j, s->fac_lon[f], CS_COORD_DECIMALS);
+        cs_json_number(&j, s->fac_lat[f], CS_COORD_DECIMALS);
+        cs_json_end_array(&j);
+        cs_json_end_object(&j);
+        cs_json_end_object(&j);
+    }
+    end_collection(&j);
+    return finish(out);
+}
+
+/* RFC 4180 quoting: only when the text holds a comma, quote or line break. */
+static void csv_text(cs_buf *out, const char *text)
+{
+    if (!strpbrk(text, ",\"\r\n")) {
+        cs_buf_add(out, text);
+        return;
+    }
+    cs_buf_addc(out, '"');
+    for (const char *p = text; *p; p++) {
+        if (*p == '"')
+            cs_buf_addc(out, '"');
+        cs_buf_addc(out, *p);
+    }
+    cs_buf_addc(out, '"');
+}
+
+static void csv_cell(cs_buf *out, const cs_cell *c)
+{
+    cs_json j;
+    switch (c->type) {
+    case CS_CELL_NULL: break;
+    case CS_CELL_TEXT: csv_text(out, c->text); break;
+    case CS_CELL_BOOL: cs_buf_add(out, c->number != 0 ? "true" : "false"); break;
+    case CS_CELL_NUMBER:
+        cs_json_init(&j, out, false);
+        cs_json_number(&j, c->number, c->decimals);
+        break;
+    }
+}
+
+cs_status cs_out_areas_csv(const cs_table *t, cs_buf *out)
+{
+    cs_buf_add(out, "\xEF\xBB\xBF"); /* UTF-8 byte-order mark for Excel */
+    for (size_t c = 0; c < t->columns; c++) {
+        if (c)
+            cs_buf_addc(out, ',');
+        csv_text(out, t->names[c]);
+    }
+    cs_buf_add(out, "\r\n");
+    for (size_t row = 0; row < t->rows; row++) {
+        for (size_t c = 0; c < t->columns; c++) {
+            if (c)
+                cs_buf_addc(out, ',');
+            csv_cell(out, &t->cells[row * t->columns + c]);
+        }
+        cs_buf_add(out, "\r\n");
+    }
+    return out->failed ? CS_ERR_NOMEM : CS_OK;
+}

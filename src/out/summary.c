@@ -1,0 +1,241 @@
+/*
+ * summary.c — summary.json: what was run (version, options, kinds, the inputs with
+ * their SHA-256 checksums), what came out for the district, every target with the
+ * areas that fall short, and the warnings. Enough to reproduce and audit a run.
+ */
+#include "out/files.h"
+#include "out/out.h"
+
+#include <math.h>
+#include <string.h>
+
+static const char *type_name(cs_target_type t)
+{
+    switch (t) {
+    case CS_TARGET_COVERAGE: return "coverage";
+    case CS_TARGET_COUNT: return "count";
+    case CS_TARGET_CAPACITY: return "capacity";
+    case CS_TARGET_CAPACITY_PER_POP: return "capacity_per_population";
+    case CS_TARGET_CAPACITY_SHARE: return "capacity_share";
+    }
+    return "unknown";
+}
+
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+static cs_status write_inputs(cs_context *ctx, cs_json *j, const cs_study *s)
+{
+    cs_json_key(j, "inputs");
+    cs_json_begin_array(j);
+    for (size_t i = 0; i < s->input_count; i++) {
+        const cs_input *in = &s->inputs[i];
+        cs_json_begin_object(j);
+        cs_json_key(j, "role");
+        cs_json_string(j, in->role);
+        cs_json_key(j, "path");
+        cs_json_string(j, in->path);
+        cs_json_key(j, "crs");
+        cs_json_string(j, in->crs);
+        cs_json_key(j, "features");
+        cs_json_integer(j, (long long)in->features);
+        cs_json_key(j, "files");
+        cs_json_begin_array(j);
+        for (size_t f = 0; f < in->file_count; f++) {
+            char hex[65];
+            cs_status st = cs_sha256_file(ctx, in->files[f], hex);
+            if (st != CS_OK)
+                return st;
+            cs_json_begin_object(j);
+            cs_json_key(j, "name");
+            cs_json_string(j, base_name(in->files[f]));
+            cs_json_key(j, "sha256");
+            cs_json_string(j, hex);
+            cs_json_end_object(j);
+        }
+        cs_json_end_array(j);
+        cs_json_end_object(j);
+    }
+    cs_json_end_array(j);
+    return CS_OK;
+}
+
+static void write_numbers(cs_json *j, const char *key, const double *v, size_t n, int decimals)
+{
+    cs_json_key(j, key);
+    cs_json_begin_array(j);
+    for (size_t i = 0; i < n; i++)
+        cs_json_number(j, v[i], decimals);
+    cs_json_end_array(j);
+}
+
+static void write_options(cs_json *j, const cs_study *s)
+{
+    cs_json_key(j, "options");
+    cs_json_begin_object(j);
+    cs_json_key(j, "mode");
+    cs_json_string(j, "straight-line");
+    cs_json_key(j, "walk_speed_kmh");
+    cs_json_number(j, s->walk_speed_kmh, 3);
+    cs_json_key(j, "outside_tolerance_m");
+    cs_json_number(j, s->outside_tolerance_m, 3);
+    cs_json_key(j, "far_outside_km");
+    cs_json_number(j, s->far_outside_km, 3);
+    cs_json_key(j, "bands");
+    cs_json_begin_array(j);
+    for (size_t b = 0; b < s->band_count; b++)
+        cs_json_string(j, s->band_names[b]);
+    cs_json_end_array(j);
+    cs_json_key(j, "capacities");
+    cs_json_begin_array(j);
+    for (size_t c = 0; c < s->capacity_count; c++) {
+        cs_json_begin_object(j);
+        cs_json_key(j, "id");
+        cs_json_string(j, s->capacities[c].id);
+        cs_json_key(j, "name");
+        cs_json_string(j, s->capacities[c].name);
+        cs_json_key(j, "unit");
+        cs_json_string(j, s->capacities[c].unit);
+        cs_json_end_object(j);
+    }
+    cs_json_end_array(j);
+    cs_json_key(j, "kinds");
+    cs_json_begin_array(j);
+    for (size_t k = 0; k < s->kind_count; k++) {
+        const cs_kind *kind = &s->kinds[k];
+        cs_json_begin_object(j);
+        cs_json_key(j, "id");
+        cs_json_string(j, kind->id);
+        cs_json_key(j, "name");
+        cs_json_string(j, kind->name);
+        cs_json_key(j, "name_en");
+        cs_json_string(j, kind->name_en);
+        cs_json_key(j, "walk_speed_kmh");
+        cs_json_number(j, kind->walk_speed_kmh, 3);
+        write_numbers(j, "thresholds_min", kind->threshold_min, kind->threshold_count, 3);
+        write_numbers(j, "thresholds_m", kind->threshold_m, kind->threshold_count, 1);
+        cs_json_end_object(j);
+    }
+    cs_json_end_array(j);
+    cs_json_end_object(j);
+}
+
+static void write_outcome(cs_json *j, const cs_target_outcome *o)
+{
+    cs_json_key(j, "value");
+    cs_json_number(j, o->value, 6);
+    cs_json_key(j, "pass");
+    cs_json_boolean(j, o->pass);
+    cs_json_key(j, "gap");
+    cs_json_number(j, o->gap, 2);
+    cs_json_key(j, "gap_text");
+    cs_json_string(j, o->gap_text);
+}
+
+static void write_targets(cs_json *j, const cs_result *r)
+{
+    const cs_study *s = r->study;
+    cs_json_key(j, "targets");
+    cs_json_begin_array(j);
+    for (size_t t = 0; t < s->target_count; t++) {
+        const cs_target *tg = &s->targets[t];
+        cs_json_begin_object(j);
+        cs_json_key(j, "id");
+        cs_json_string(j, tg->id);
+        cs_json_key(j, "name");
+        cs_json_string(j, tg->name);
+        cs_json_key(j, "name_en");
+        cs_json_string(j, tg->name_en);
+        cs_json_key(j, "type");
+        cs_json_string(j, type_name(tg->type));
+        cs_json_key(j, "scope");
+        cs_json_string(j, tg->scope == CS_SCOPE_AREA ? "area" : "district");
+        cs_json_key(j, "at_least");
+        cs_json_number(j, tg->at_least, 6);
+        cs_json_key(j, "district");
+        cs_json_begin_object(j);
+        write_outcome(j, &r->outcomes[cs_res_target(r, t, r->A)]);
+        cs_json_end_object(j);
+        cs_json_key(j, "areas_short");
+        cs_json_begin_array(j);
+        for (size_t a = 0; a < r->A; a++) {
+            const cs_target_outcome *o = &r->outcomes[cs_res_target(r, t, a)];
+            if (!o->evaluated || o->pass)
+                continue;
+            cs_json_begin_object(j);
+            cs_json_key(j, "id");
+            cs_json_string(j, s->area_id[a]);
+            cs_json_key(j, "name");
+            cs_json_string(j, s->area_name[a]);
+            write_outcome(j, o);
+            cs_json_end_object(j);
+        }
+        cs_json_end_array(j);
+        cs_json_end_object(j);
+    }
+    cs_json_end_array(j);
+}
+
+static void write_messages(cs_json *j, const cs_context *ctx)
+{
+    cs_json_key(j, "warnings");
+    cs_json_begin_array(j);
+    for (size_t i = 0; i < cs_context_message_count(ctx); i++) {
+        const cs_message *m = cs_context_get_message(ctx, i);
+        char text[1024];
+        cs_message_format(m, text, sizeof text);
+        if (m->severity == CS_SEVERITY_WARNING)
+            cs_json_string(j, text);
+    }
+    cs_json_end_array(j);
+}
+
+cs_status cs_out_summary_json(cs_context *ctx, const cs_result *r, const cs_table *t,
+                              cs_buf *out)
+{
+    const cs_study *s = r->study;
+    cs_json j;
+    cs_json_init(&j, out, true);
+    cs_json_begin_object(&j);
+    cs_json_key(&j, "careshed_version");
+    cs_json_string(&j, CARESHED_VERSION);
+    cs_json_key(&j, "study");
+    cs_json_string(&j, s->name);
+    cs_json_key(&j, "crs");
+    cs_json_string(&j, s->crs);
+    write_options(&j, s);
+    cs_status st = write_inputs(ctx, &j, s);
+    if (st != CS_OK)
+        return st;
+    cs_json_key(&j, "counts");
+    cs_json_begin_object(&j);
+    cs_json_key(&j, "areas");
+    cs_json_integer(&j, (long long)s->area_count);
+    cs_json_key(&j, "facilities");
+    cs_json_integer(&j, (long long)s->facility_count);
+    cs_json_key(&j, "demand_points");
+    cs_json_integer(&j, (long long)s->demand_count);
+    cs_json_key(&j, "demand_points_left_out");
+    cs_json_integer(&j, (long long)s->dropped_points);
+    cs_json_key(&j, "residents_left_out");
+    cs_json_number(&j, s->dropped_pop, 1);
+    cs_json_end_object(&j);
+    cs_json_key(&j, "district");
+    cs_json_begin_object(&j);
+    size_t row = t->rows - 1; /* the district is the table's last row */
+    for (size_t c = 0; c < t->columns; c++) {
+        cs_json_key(&j, t->names[c]);
+        cs_out_json_cell(&j, &t->cells[row * t->columns + c]);
+    }
+    cs_json_end_object(&j);
+    write_targets(&j, r);
+    cs_json_key(&j, "failed_targets");
+    cs_json_integer(&j, (long long)cs_result_failed_targets(r));
+    write_messages(&j, ctx);
+    cs_json_end_object(&j);
+    cs_buf_addc(out, '\n');
+    return out->failed ? cs_nomem(ctx) : CS_OK;
+}

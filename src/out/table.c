@@ -1,0 +1,229 @@
+/*
+ * table.c — the indicator table: one row per area (and one for the district), one
+ * column per indicator. areas.geojson and areas.csv are both written from it, so
+ * they never disagree. Column names say kind, threshold and band:
+ * "centre_15min_60+_share", "meal_meals_per1000_65+", "t_meals_gap".
+ */
+#include "out/out.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct builder {
+    cs_table *t;
+    size_t row, col;
+} builder;
+
+/* Columns are declared while the first row is written; later rows only fill cells. */
+static cs_cell *next_cell(builder *b, const char *name)
+{
+    cs_table *t = b->t;
+    if (t->failed)
+        return NULL;
+    if (b->row == 0) {
+        if (!cs_grow((void **)&t->names, &t->name_cap, t->columns + 1, sizeof *t->names) ||
+            !(t->names[t->columns] = cs_strdup(name))) {
+            t->failed = true;
+            return NULL;
+        }
+        t->columns++;
+    }
+    size_t index = b->row * t->columns + b->col++;
+    if (!cs_grow((void **)&t->cells, &t->cell_cap, index + 1, sizeof *t->cells)) {
+        t->failed = true;
+        return NULL;
+    }
+    t->cells[index] = (cs_cell){0};
+    return &t->cells[index];
+}
+
+static void add_number(builder *b, const char *name, double v, int decimals)
+{
+    cs_cell *c = next_cell(b, name);
+    if (c)
+        *c = (cs_cell){isfinite(v) ? CS_CELL_NUMBER : CS_CELL_NULL, v, decimals, NULL, false};
+}
+
+static void add_text(builder *b, const char *name, const char *text, bool owned)
+{
+    cs_cell *c = next_cell(b, name);
+    if (!c) {
+        if (owned)
+            cs_free((char *)text);
+        return;
+    }
+    *c = (cs_cell){text ? CS_CELL_TEXT : CS_CELL_NULL, 0, 0, text, owned};
+}
+
+static void add_bool(builder *b, const char *name, int evaluated, int value)
+{
+    cs_cell *c = next_cell(b, name);
+    if (c)
+        *c = (cs_cell){evaluated ? CS_CELL_BOOL : CS_CELL_NULL, value, 0, NULL, false};
+}
+
+static double per_1000(double value, double pop)
+{
+    return pop > 0 ? value * 1000.0 / pop : NAN;
+}
+
+/* Whether kind k has any of capacity c in the district (else its columns are left out). */
+static bool kind_has_capacity(const cs_result *r, size_t k, size_t c)
+{
+    return r->fac_cap[cs_res_cap(r, k, r->A, c)] > 0;
+}
+
+static void threshold_label(const cs_kind *k, size_t j, char *out, size_t n)
+{
+    if (!isnan(k->threshold_min[j]))
+        snprintf(out, n, "%gmin", k->threshold_min[j]);
+    else
+        snprintf(out, n, "%gm", k->threshold_m[j]);
+}
+
+static void facility_columns(builder *b, const cs_result *r, size_t a)
+{
+    const cs_study *s = r->study;
+    char name[256];
+    for (size_t k = 0; k < r->K; k++) {
+        const char *kid = s->kinds[k].id;
+        double count = r->fac_count[cs_res_count(r, k, a)];
+        snprintf(name, sizeof name, "%s_count", kid);
+        add_number(b, name, count, 0);
+        for (size_t band = 0; band < r->B; band++) {
+            snprintf(name, sizeof name, "%s_count_per1000%s%s", kid, band ? "_" : "",
+                     band ? s->band_names[band] : "");
+            add_number(b, name, per_1000(count, r->population[cs_res_pop(r, a, band)]), 4);
+        }
+        for (size_t c = 0; c < r->C; c++) {
+            if (!kind_has_capacity(r, k, c))
+                continue;
+            const char *cid = s->capacities[c].id;
+            double cap = r->fac_cap[cs_res_cap(r, k, a, c)];
+            snprintf(name, sizeof name, "%s_%s", kid, cid);
+            add_number(b, name, cap, 2);
+            for (size_t band = 0; band < r->B; band++) {
+                snprintf(name, sizeof name, "%s_%s_per1000%s%s", kid, cid, band ? "_" : "",
+                         band ? s->band_names[band] : "");
+                add_number(b, name, per_1000(cap, r->population[cs_res_pop(r, a, band)]), 3);
+            }
+        }
+    }
+}
+
+static void coverage_columns(builder *b, const cs_result *r, size_t a)
+{
+    const cs_study *s = r->study;
+    char name[256], thr[32];
+    for (size_t k = 0; k < r->K; k++) {
+        const cs_kind *kind = &s->kinds[k];
+        for (size_t j = 0; j < kind->threshold_count; j++) {
+            threshold_label(kind, j, thr, sizeof thr);
+            for (size_t band = 0; band < r->B; band++) {
+                double total = r->population[cs_res_pop(r, a, band)];
+                double covered = r->covered[cs_res_cov(r, k, j, a, band)];
+                snprintf(name, sizeof name, "%s_%s_%s_covered", kind->id, thr, s->band_names[band]);
+                add_number(b, name, covered, 1);
+                snprintf(name, sizeof name, "%s_%s_%s_share", kind->id, thr, s->band_names[band]);
+                add_number(b, name, total > 0 ? covered / total : NAN, 4);
+            }
+        }
+    }
+}
+
+static void target_columns(builder *b, const cs_result *r, size_t a)
+{
+    const cs_study *s = r->study;
+    char name[256];
+    cs_buf flags;
+    cs_buf_init(&flags);
+    for (size_t t = 0; t < s->target_count; t++) {
+        const cs_target_outcome *o = &r->outcomes[cs_res_target(r, t, a)];
+        const char *tid = s->targets[t].id;
+        snprintf(name, sizeof name, "t_%s_value", tid);
+        add_number(b, name, o->evaluated ? o->value : NAN, 4);
+        snprintf(name, sizeof name, "t_%s_pass", tid);
+        add_bool(b, name, o->evaluated, o->pass);
+        snprintf(name, sizeof name, "t_%s_gap", tid);
+        add_number(b, name, o->evaluated ? o->gap : NAN, 1);
+        snprintf(name, sizeof name, "t_%s_gap_text", tid);
+        add_text(b, name, o->evaluated ? o->gap_text : NULL, false);
+        if (o->evaluated && !o->pass)
+            cs_buf_printf(&flags, "%s%s", flags.len ? "," : "", tid);
+    }
+    if (flags.failed)
+        b->t->failed = true;
+    size_t count = 0;
+    for (size_t i = 0; flags.data && i < flags.len; i++)
+        count += flags.data[i] == ',';
+    add_number(b, "flag_count", flags.len ? (double)count + 1 : 0, 0);
+    add_text(b, "flags", cs_buf_take(&flags), true);
+}
+
+static void area_row(builder *b, const cs_result *r, size_t a)
+{
+    const cs_study *s = r->study;
+    bool district = a == r->A;
+    b->col = 0;
+    add_text(b, "id", district ? "district" : s->area_id[a], false);
+    add_text(b, "name", district ? s->name : s->area_name[a], false);
+    double m2 = 0;
+    if (district)
+        for (size_t i = 0; i < r->A; i++)
+            m2 += s->area_m2[i];
+    add_number(b, "area_km2", (district ? m2 : s->area_m2[a]) / 1e6, 3);
+    char name[128];
+    for (size_t band = 0; band < r->B; band++) {
+        snprintf(name, sizeof name, "pop_%s", s->band_names[band]);
+        add_number(b, name, r->population[cs_res_pop(r, a, band)], 1);
+    }
+    facility_columns(b, r, a);
+    coverage_columns(b, r, a);
+    target_columns(b, r, a);
+    b->row++;
+}
+
+cs_status cs_out_area_table(const cs_result *r, bool with_district, cs_table *out)
+{
+    memset(out, 0, sizeof *out);
+    builder b = {out, 0, 0};
+    for (size_t a = 0; a < r->A; a++)
+        area_row(&b, r, a);
+    if (with_district)
+        area_row(&b, r, r->A);
+    if (out->failed) {
+        /* free exactly the cells written so far, the partial row included */
+        size_t written = b.row * out->columns + b.col;
+        for (size_t i = 0; out->cells && i < written && i < out->cell_cap; i++)
+            if (out->cells[i].owned)
+                cs_free((char *)out->cells[i].text);
+        out->rows = 0;
+        cs_table_free(out);
+        return CS_ERR_NOMEM;
+    }
+    out->rows = b.row;
+    return CS_OK;
+}
+
+void cs_table_free(cs_table *t)
+{
+    for (size_t i = 0; i < t->columns; i++)
+        cs_free(t->names[i]);
+    for (size_t i = 0; t->cells && i < t->rows * t->columns; i++)
+        if (t->cells[i].owned)
+            cs_free((char *)t->cells[i].text);
+    cs_free(t->names);
+    cs_free(t->cells);
+    memset(t, 0, sizeof *t);
+}
+
+void cs_out_json_cell(cs_json *j, const cs_cell *c)
+{
+    switch (c->type) {
+    case CS_CELL_NULL: cs_json_null(j); break;
+    case CS_CELL_NUMBER: cs_json_number(j, c->number, c->decimals); break;
+    case CS_CELL_TEXT: cs_json_string(j, c->text); break;
+    case CS_CELL_BOOL: cs_json_boolean(j, c->number != 0); break;
+    }
+}

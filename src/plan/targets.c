@@ -1,0 +1,199 @@
+/*
+ * targets.c — every target evaluated for the district and every area: the indicator's
+ * value, pass or fail, and the gap in the user's own units ("3,120 more residents aged
+ * 65+ need a centre within 15 minutes", "short of 420 meals/day", "31 more centres").
+ *
+ * Ratio targets (coverage, capacity per population, capacity share) make sense at any
+ * scale, so they are evaluated everywhere; absolute ones (count, capacity) only at the
+ * scope they are set for. A target set for every area ("scope: area") is met by the
+ * district when every area meets it, and its district gap is the sum of the areas'.
+ */
+#include "cover/result.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Tolerance for comparing a value with its target (shares and ratios). */
+#define CS_TARGET_EPS 1e-9
+
+typedef struct measure {
+    bool evaluated;
+    double value, gap; /* gap in the target's units: residents, facilities, capacity */
+} measure;
+
+static double sum_capacity(const cs_result *r, const cs_target *t, size_t a, long c)
+{
+    double total = 0;
+    for (size_t k = 0; k < r->K; k++)
+        if (t->kind < 0 || (size_t)t->kind == k)
+            total += r->fac_cap[cs_res_cap(r, k, a, (size_t)c)];
+    return total;
+}
+
+/* The target's indicator at one scope a (an area, or r->A for the district). */
+static measure measure_at(const cs_result *r, const cs_target *t, size_t a)
+{
+    measure m = {true, NAN, 0};
+    double need;
+    switch (t->type) {
+    case CS_TARGET_COVERAGE: {
+        double total = r->population[cs_res_pop(r, a, (size_t)t->band)];
+        double covered = r->covered[cs_res_cov(r, (size_t)t->kind, (size_t)t->threshold, a,
+                                               (size_t)t->band)];
+        m.value = total > 0 ? covered / total : NAN;
+        /* whole people: round the shortfall up */
+        need = ceil(t->at_least * total - covered - CS_TARGET_EPS);
+        m.gap = total > 0 && need > 0 ? need : 0;
+        break;
+    }
+    case CS_TARGET_COUNT:
+        m.value = r->fac_count[cs_res_count(r, (size_t)t->kind, a)];
+        need = ceil(t->at_least - CS_TARGET_EPS) - m.value;
+        m.gap = need > 0 ? need : 0;
+        break;
+    case CS_TARGET_CAPACITY:
+        m.value = sum_capacity(r, t, a, t->capacity);
+        m.gap = t->at_least - m.value > CS_TARGET_EPS ? t->at_least - m.value : 0;
+        break;
+    case CS_TARGET_CAPACITY_PER_POP: {
+        double pop = r->population[cs_res_pop(r, a, (size_t)t->band)];
+        double cap = sum_capacity(r, t, a, t->capacity);
+        m.value = pop > 0 ? cap / (pop / t->per) : NAN;
+        need = t->at_least * pop / t->per - cap;
+        m.gap = need > CS_TARGET_EPS ? need : 0;
+        break;
+    }
+    case CS_TARGET_CAPACITY_SHARE: {
+        double part = sum_capacity(r, t, a, t->capacity);
+        double whole = sum_capacity(r, t, a, t->capacity_of);
+        m.value = whole > 0 ? part / whole : NAN;
+        /* more of `capacity` within the same whole, e.g. beds converted to nursing beds */
+        need = t->at_least * whole - part;
+        m.gap = need > CS_TARGET_EPS ? need : 0;
+        break;
+    }
+    }
+    return m;
+}
+
+static bool is_absolute(const cs_target *t)
+{
+    return t->type == CS_TARGET_COUNT || t->type == CS_TARGET_CAPACITY;
+}
+
+static void band_phrase(cs_buf *b, const cs_study *s, const cs_target *t)
+{
+    if (t->band == 0)
+        cs_buf_add(b, "residents");
+    else
+        cs_buf_printf(b, "residents aged %s", s->band_names[t->band]);
+}
+
+static const char *kind_label(const cs_kind *k)
+{
+    return k->name_en ? k->name_en : k->name;
+}
+
+/* The gap in words; NULL when there is no gap (or memory ran out). */
+static char *gap_text(const cs_result *r, const cs_target *t, double gap, size_t failing_areas)
+{
+    if (!(gap > 0))
+        return NULL;
+    const cs_study *s = r->study;
+    cs_buf b;
+    cs_buf_init(&b);
+    switch (t->type) {
+    case CS_TARGET_COVERAGE: {
+        const cs_kind *k = &s->kinds[t->kind];
+        cs_buf_add_grouped(&b, gap, 0);
+        cs_buf_add(&b, " more ");
+        band_phrase(&b, s, t);
+        cs_buf_printf(&b, " need a %s within ", kind_label(k));
+        if (!isnan(k->threshold_min[t->threshold]))
+            cs_buf_printf(&b, "%g minutes", k->threshold_min[t->threshold]);
+        else
+            cs_buf_printf(&b, "%g m", k->threshold_m[t->threshold]);
+        break;
+    }
+    case CS_TARGET_COUNT:
+        cs_buf_add_grouped(&b, gap, 0);
+        cs_buf_printf(&b, " more %s", s->kinds[t->kind].unit);
+        break;
+    default: {
+        const cs_capacity *c = &s->capacities[t->capacity];
+        cs_buf_add(&b, "short of ");
+        cs_buf_add_grouped(&b, gap, gap == floor(gap) || gap >= 100 ? 0 : 1);
+        cs_buf_printf(&b, " %s", c->unit);
+        if (strcmp(c->name, c->unit) != 0)
+            cs_buf_printf(&b, " (%s)", c->name);
+        break;
+    }
+    }
+    if (failing_areas > 0)
+        cs_buf_printf(&b, ", across %zu area%s", failing_areas, failing_areas == 1 ? "" : "s");
+    return cs_buf_take(&b);
+}
+
+static cs_status set_outcome(cs_result *r, size_t t, size_t a, measure m, bool binding,
+                             bool pass, size_t failing_areas)
+{
+    const cs_target *tg = &r->study->targets[t];
+    cs_target_outcome *o = &r->outcomes[cs_res_target(r, t, a)];
+    o->evaluated = m.evaluated;
+    o->binding = binding;
+    o->pass = pass;
+    o->value = m.value;
+    o->required = tg->at_least;
+    o->gap = m.gap;
+    o->gap_text = NULL;
+    if (!m.evaluated || pass)
+        return CS_OK;
+    char *text = gap_text(r, tg, m.gap, failing_areas);
+    if (!text && m.gap > 0)
+        return CS_ERR_NOMEM;
+    r->gap_texts[cs_res_target(r, t, a)] = text;
+    o->gap_text = text;
+    return CS_OK;
+}
+
+static cs_status evaluate_target(cs_result *r, size_t t)
+{
+    const cs_target *tg = &r->study->targets[t];
+    bool per_area = tg->scope == CS_SCOPE_AREA;
+    double gap_sum = 0;
+    size_t failing = 0;
+    for (size_t a = 0; a < r->A; a++) {
+        measure m = measure_at(r, tg, a);
+        if (is_absolute(tg) && !per_area)
+            m = (measure){false, NAN, 0};
+        bool pass = m.gap <= 0;
+        if (m.evaluated && !pass) {
+            gap_sum += m.gap;
+            failing++;
+        }
+        if (set_outcome(r, t, a, m, per_area, pass, 0) != CS_OK)
+            return CS_ERR_NOMEM;
+    }
+    measure d = measure_at(r, tg, r->A);
+    if (per_area) {
+        /* met by the district when every area meets it */
+        d.gap = gap_sum;
+        if (is_absolute(tg))
+            d.value = (double)(r->A - failing);
+        return set_outcome(r, t, r->A, d, true, failing == 0, failing);
+    }
+    return set_outcome(r, t, r->A, d, true, d.gap <= 0, 0);
+}
+
+cs_status cs_plan_evaluate(cs_context *ctx, cs_result *r)
+{
+    size_t T = r->study->target_count, A1 = r->A + 1;
+    r->outcomes = cs_calloc(T * A1 + 1, sizeof *r->outcomes);
+    r->gap_texts = cs_calloc(T * A1 + 1, sizeof *r->gap_texts);
+    if (!r->outcomes || !r->gap_texts)
+        return cs_nomem(ctx);
+    for (size_t t = 0; t < T; t++)
+        if (evaluate_target(r, t) != CS_OK)
+            return cs_nomem(ctx);
+    return CS_OK;
+}

@@ -1,0 +1,41 @@
+/*
+ * fixture.h — small generated studies for the tests, in UTM zone 51N (EPSG:32651)
+ * with the working CRS set to the same, so the tests can compute expected values by
+ * brute force on the very coordinates they wrote.
+ *
+ * Areas are a gx x gy grid of square cells of cell_m metres from (x0, y0); ids "A<i>".
+ * Facilities have kinds "a" or "b" and a "beds" capacity; demand points have "pop" and
+ * "pop65". The study walks at 4.8 km/h = 80 m/min: 5/10/15 min = 400/800/1200 m.
+ */
+#ifndef CS_FIXTURE_H
+#define CS_FIXTURE_H
+
+#include <stddef.h>
+
+#define FX_X0 350000.0
+#define FX_Y0 3440000.0
+#define FX_M_PER_MIN 80.0
+
+typedef struct fx_data {
+    size_t gx, gy;
+    double cell_m;
+    size_t nfac;
+    double *fx, *fy, *fbeds;
+    int *fkind; /* 0 = "a", 1 = "b" */
+    size_t npop;
+    double *px, *py, *pop, *pop65;
+} fx_data;
+
+/* Random facilities and demand points inside the grid (deterministic for a seed). */
+void fx_random(fx_data *d, unsigned seed, size_t gx, size_t gy, double cell_m, size_t nfac,
+               size_t npop);
+void fx_free(fx_data *d);
+
+/* Write areas.geojson, facilities.csv, population.csv and study.yaml into dir, with
+ * extra_yaml appended to the study (may be NULL). Returns the study path (free()). */
+char *fx_write(const char *dir, const fx_data *d, const char *extra_yaml);
+
+/* Area index (row-major) of a point in the grid, -1 outside. */
+long fx_area_of(const fx_data *d, double x, double y);
+
+#endif

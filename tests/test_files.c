@@ -1,0 +1,460 @@
+/*
+ * test_files.c — SHA-256 of files against sha256sum, and the atomic output set:
+ * commit, abort, folder creation and its failures, write failures, and commits that
+ * are refused or fail part-way. Every test checks that no temporary file is left.
+ */
+#include "testutil.h"
+
+#include "out/files.h"
+
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The folder's entries, sorted and joined by commas (new string, free()). */
+static char *listing(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return strdup("(no folder)");
+    char *names[64];
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && n < 64)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            names[n++] = strdup(e->d_name);
+    closedir(d);
+    for (size_t i = 1; i < n; i++)
+        for (size_t k = i; k > 0 && strcmp(names[k - 1], names[k]) > 0; k--) {
+            char *t = names[k];
+            names[k] = names[k - 1];
+            names[k - 1] = t;
+        }
+    char *out = calloc(1, 64 * 260);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            strcat(out, ",");
+        strcat(out, names[i]);
+        free(names[i]);
+    }
+    return out;
+}
+
+static void assert_listing(const char *dir, const char *want)
+{
+    char *got = listing(dir);
+    if (strcmp(got, want) != 0)
+        fail_msg("folder %s holds [%s], want [%s]", dir, got, want);
+    free(got);
+}
+
+static void assert_content(const char *dir, const char *name, const char *want, size_t len)
+{
+    char *path = tu_join(dir, name);
+    size_t got_len = 0;
+    char *got = tu_read(path, &got_len);
+    assert_non_null(got);
+    assert_int_equal(got_len, len);
+    assert_memory_equal(got, want, len);
+    free(got);
+    free(path);
+}
+
+/* Path of the one temporary whose name starts with ".name.tmp-" (free()). */
+static char *find_temporary(const char *dir, const char *name)
+{
+    char prefix[300];
+    snprintf(prefix, sizeof prefix, ".%s.tmp-", name);
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char *found = NULL;
+    while (d && (e = readdir(d)) != NULL)
+        if (strncmp(e->d_name, prefix, strlen(prefix)) == 0)
+            found = tu_join(dir, e->d_name);
+    if (d)
+        closedir(d);
+    return found;
+}
+
+/*
+ * Expected digests computed with the sha256sum command-line tool:
+ *   printf 'careshed\n' | sha256sum
+ *   yes careshed | head -c 200000 | sha256sum      (several 64 KiB chunks)
+ *   printf '' | sha256sum
+ */
+static void sha256_of_known_files(void **state)
+{
+    (void)state;
+    cs_context *ctx = NULL;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    char *dir = tu_mkdtemp();
+    char hex[65];
+
+    char *small = tu_write(dir, "small.txt", "careshed\n");
+    assert_int_equal(cs_sha256_file(ctx, small, hex), CS_OK);
+    assert_string_equal(hex, "1fba512584c7b1cf2d285e8b880b65f2c766b75bd3d4468df098ae157501f286");
+
+    char *text = malloc(200001);
+    for (size_t i = 0; i < 200000; i++)
+        text[i] = "careshed\n"[i % 9];
+    text[200000] = '\0';
+    char *big = tu_write(dir, "big.txt", text);
+    assert_int_equal(cs_sha256_file(ctx, big, hex), CS_OK);
+    assert_string_equal(hex, "67ad2bc67d92281bc3453b23bcc15e3284cf8523ab41d6da9f706231405b54aa");
+
+    char *empty = tu_write(dir, "empty.txt", "");
+    assert_int_equal(cs_sha256_file(ctx, empty, hex), CS_OK);
+    assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    assert_int_equal(cs_context_message_count(ctx), 0);
+
+    free(text);
+    free(small);
+    free(big);
+    free(empty);
+    tu_rmtree(dir);
+    free(dir);
+    cs_context_destroy(ctx);
+}
+
+static void sha256_errors_name_the_file(void **state)
+{
+    (void)state;
+    cs_context *ctx = NULL;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    char *dir = tu_mkdtemp();
+    char *missing = tu_join(dir, "missing.geojson");
+    char hex[65] = "junk";
+    assert_int_equal(cs_sha256_file(ctx, missing, hex), CS_ERR_INPUT);
+    assert_string_equal(hex, "");
+    assert_true(tu_has_message(ctx, missing, "No such file", NULL));
+    /* A folder opens but cannot be read. */
+    assert_int_equal(cs_sha256_file(ctx, dir, hex), CS_ERR_INPUT);
+    assert_true(tu_has_message(ctx, dir, "cannot read", NULL));
+    assert_int_equal(cs_sha256_file(ctx, NULL, hex), CS_ERR_ARGUMENT);
+    free(missing);
+    tu_rmtree(dir);
+    free(dir);
+    cs_context_destroy(ctx);
+}
+
+static void outset_writes_and_commits(void **state)
+{
+    (void)state;
+    cs_context *ctx = NULL;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    char *root = tu_mkdtemp();
+    char *dir = tu_join(root, "out/run 1"); /* two missing levels, a space */
+    cs_outset *set = NULL;
+    assert_int_equal(cs_outset_begin(ctx, dir, &set), CS_OK);
+    assert_non_null(set);
+    assert_listing(dir, "");
+    free(tu_write(dir, "a.json", "old content"));
+
+    const char bin[] = {'x', '\0', 'y', '\n'};
+    assert_int_equal(cs_outset_add(ctx, set, "a.json", "{\"new\":true}", 12), CS_OK);
+    assert_int_equal(cs_outset_add(ctx, set, "b.bin", bin, sizeof bin), CS_OK);
+    assert_int_equal(cs_outset_add(ctx, set, "empty.csv", NULL, 0), CS_OK);
+    /* Nothing visible changes before the commit. */
+    assert_content(dir, "a.json", "old content", 11);
+    char *b_final = tu_join(dir, "b.bin");
+    assert_false(tu_exists(b_final));
+    free(b_final);
+    char *tmp_b = find_temporary(dir, "b.bin");
+    assert_non_null(tmp_b);
+    free(tmp_b);
+
+    assert_int_equal(cs_outset_commit(ctx, set), CS_OK);
+    assert_listing(dir, "a.json,b.bin,empty.csv");
+    assert_content(dir, "a.json", "{\"new\":true}", 12);
+    assert_content(dir, "b.bin", bin, sizeof bin);
+    assert_content(dir, "empty.csv", "", 0);
+
+    /* New files get the mode open() would give them, not mkstemp's 0600. */
+    mode_t mask = umask(022);
+    umask(mask);
+    char *b_path = tu_join(dir, "b.bin");
+    struct stat info;
+    assert_int_equal(stat(b_path, &info), 0);
+    assert_int_equal(info.st_mode & 0777, 0666 & ~mask);
+    free(b_path);
+
+    /* A committed set takes nothing more. */
+    assert_int_equal(cs_outset_add(ctx, set, "c.txt", "c", 1), CS_ERR_ARGUMENT);
+    assert_int_equal(cs_outset_commit(ctx, set), CS_ERR_ARGUMENT);
+    cs_outset_destroy(set);
+    assert_listing(dir, "a.json,b.bin,empty.csv");
+    assert_int_equal(cs_context_error_count(ctx), 2);
+
+    tu_rmtree(root);
+    free(dir);
+    free(root);
+    cs_context_destroy(ctx);
+}
+
+static void abort_leaves_folder_as_it_was(void **state)
+{
+    (void)state;
+    cs_context *ctx = NULL;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    char *dir = tu_mkdtemp();
+    free(tu_write(dir, "a.json", "old"));
+    free(tu_write(dir, "unrelated.txt", "keep me"));
+
+    cs_outset *set = NULL;
+    assert_int_equal(cs_outset_begin(ctx, dir, &set), CS_OK);
+    assert_int_equal(cs_outset_add(ctx, set, "a.json", "new", 3), CS_OK);
+    assert_int_equal(cs_outset_add(ctx, set, "c.txt", "c", 1), CS_OK);
+    cs_outset_abort(set);
+    assert_listing(dir, "a.json,unrelated.txt");
+    assert_content(dir, "a.json", "old", 3);
+    cs_outset_destroy(set);
+
+    /* Destroying an uncommitted set aborts it too. */
+    assert_int_equal(cs_outset_begin(ctx, dir, &set), CS_OK);
+    assert_int_equal(cs_outset_add(ctx, set, "a.json", "new", 3), CS_OK);
+    cs_outset_destroy(set);
+    assert_listing(dir, "a.json,unrelated.txt");
+    assert_content(dir, "a.json", "old", 3);
+    assert_content(dir, "unrelated.txt", "keep me", 7);
+    cs_outset_abort(NULL);
+    cs_outset_destroy(NULL);
+    assert_int_equal(cs_context_message_count(ctx), 0);
+
+    tu_rmtree(dir);
+    free(dir);
+    cs_context_destroy(ctx);
+}
+
+static void begin_under_a_regular_file_fails(void **state)
+{
+    (void)state;
+    cs_context *ctx = NULL;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    char *dir = tu_mkdtemp();
+    free(tu_write(dir, "existingfile", "x"));
+    char *bad = tu_join(dir, "existingfile/sub");
+    cs_outset *set = (cs_outset *)dir; /* must be cleared */
+    assert_int_equal(cs_outset_begin(ctx, bad, &set), CS_ERR_OUTPUT);
+    assert_null(set);
+    assert_true(tu_has_message(ctx, bad, "Not a directory",
+                               "choose another --out folder or fix its permissions", NULL));
+    /* The file itself as the folder. */
+    char *file = tu_join(dir, "existingfile");
+    assert_int_equal(cs_outset_begin(ctx, file, &set), CS_ERR_OUTPUT);
+    assert_true(tu_has_message(ctx, file, "Not a directory", NULL));
+    assert_content(dir, "existingfile", "x", 1);
+    assert_int_equal(cs_outset_begin(ctx, "", &set), CS_ERR_ARGUMENT);
+    assert_int_equal(cs_outset_begin(ctx, NULL, &set), CS_ERR_ARGUMENT);
+    free(bad);
+    free(file);
+    tu_rmtree(dir);
+    free(dir);
+    cs_context_destroy(ctx);
+}
+
+/* /proc refuses new folders even to root, so this runs everywhere. */
+static void begin_where_no_folder_can_be_made_fails(void **state)
+{
+    (void)state;
+    cs_context *ctx = NULL;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    const char *bad = "/proc/careshed-never-here/out";
+    cs_outset *set = NULL;
+    assert_int_equal(cs_outset_begin(ctx, bad, &set), CS_ERR_OUTPUT);
+    assert_null(set);
+    assert_true(tu_has_message(ctx, bad, "/proc/careshed-never-here:",
+                               "choose another --out folder", NULL));
+    cs_context_destroy(ctx);
+}
+
+static void begin_on_read_only_folder_fails(void **state)
+{
+    (void)state;
+    if (geteuid() == 0) {
+        print_message("skipping the chmod 0555 case: root ignores permission bits\n");
+        return;
+    }
+    cs_context *ctx = NULL;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    char *dir = tu_mkdtemp();
+    char *ro = tu_join(dir, "ro");
+    assert_int_equal(mkdir(ro, 0555), 0);
+    chmod(ro, 0555);
+    cs_outset *set = NULL;
+    assert_int_equal(cs_outset_begin(ctx, ro, &set), CS_ERR_OUTPUT);
+    assert_true(tu_has_message(ctx, ro, "not writable", "choose another --out folder", NULL));
+    /* Nor can a folder be made inside it. */
+    char *sub = tu_join(ro, "sub");
+    assert_int_equal(cs_outset_begin(ctx, sub, &set), CS_ERR_OUTPUT);
+    assert_true(tu_has_message(ctx, sub, "Permission denied", NULL));
+    chmod(ro, 0755);
+    free(sub);
+    free(ro);
+    tu_rmtree(dir);
+    free(dir);
+    cs_context_destroy(ctx);
+}
+
+/* The folder vanishes under the set: the add fails and the commit refuses. */
+static void failed_add_blocks_the_commit(void **state)
+{
+    (void)state;
+    cs_context *ctx = NULL;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    char *root = tu_mkdtemp();
+    char *dir = tu_join(root, "out");
+    cs_outset *set = NULL;
+    assert_int_equal(cs_outset_begin(ctx, dir, &set), CS_OK);
+    assert_int_equal(rmdir(dir), 0);
+    char *a_path = tu_join(dir, "a.json");
+    assert_int_equal(cs_outset_add(ctx, set, "a.json", "a", 1), CS_ERR_OUTPUT);
+    assert_true(tu_has_message(ctx, a_path, "cannot write", "No such file", NULL));
+    assert_int_equal(mkdir(dir, 0755), 0);
+    assert_int_equal(cs_outset_add(ctx, set, "b.json", "b", 1), CS_OK);
+    assert_int_equal(cs_outset_commit(ctx, set), CS_ERR_OUTPUT);
+    assert_true(tu_has_message(ctx, "no output was replaced", NULL));
+    assert_listing(dir, "");
+    cs_outset_destroy(set);
+    free(a_path);
+    free(dir);
+    tu_rmtree(root);
+    free(root);
+    cs_context_destroy(ctx);
+}
+
+/* A full disk, simulated with the file-size limit (EFBIG instead of ENOSPC). */
+static void write_failure_removes_the_temporary(void **state)
+{
+    (void)state;
+    cs_context *ctx = NULL;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    char *dir = tu_mkdtemp();
+    cs_outset *set = NULL;
+    assert_int_equal(cs_outset_begin(ctx, dir, &set), CS_OK);
+    char *data = calloc(1, 100000);
+    struct rlimit old, small;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    small = old;
+    small.rlim_cur = 4096;
+    void (*old_handler)(int) = signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+    cs_status st = cs_outset_add(ctx, set, "big.json", data, 100000);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, old_handler);
+    assert_int_equal(st, CS_ERR_OUTPUT);
+    char *path = tu_join(dir, "big.json");
+    assert_true(tu_has_message(ctx, path, "cannot write", "File too large",
+                               "free some disk space", NULL));
+    assert_listing(dir, "");
+    assert_int_equal(cs_outset_commit(ctx, set), CS_ERR_OUTPUT);
+    cs_outset_destroy(set);
+    free(path);
+    free(data);
+    tu_rmtree(dir);
+    free(dir);
+    cs_context_destroy(ctx);
+}
+
+/* The second rename fails (its temporary was deleted behind the set's back). */
+static void partial_commit_is_reported(void **state)
+{
+    (void)state;
+    cs_context *ctx = NULL;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    char *dir = tu_mkdtemp();
+    free(tu_write(dir, "a.json", "old a"));
+    free(tu_write(dir, "b.json", "old b"));
+    cs_outset *set = NULL;
+    assert_int_equal(cs_outset_begin(ctx, dir, &set), CS_OK);
+    assert_int_equal(cs_outset_add(ctx, set, "a.json", "new a", 5), CS_OK);
+    assert_int_equal(cs_outset_add(ctx, set, "b.json", "new b", 5), CS_OK);
+    assert_int_equal(cs_outset_add(ctx, set, "c.json", "new c", 5), CS_OK);
+    char *tmp_b = find_temporary(dir, "b.json");
+    assert_non_null(tmp_b);
+    assert_int_equal(unlink(tmp_b), 0);
+    assert_int_equal(cs_outset_commit(ctx, set), CS_ERR_OUTPUT);
+    char *b_path = tu_join(dir, "b.json");
+    assert_true(tu_has_message(ctx, b_path, "1 of 3 output files were already replaced (a.json)",
+                               "mixes new and old", NULL));
+    assert_content(dir, "a.json", "new a", 5);
+    assert_content(dir, "b.json", "old b", 5);
+    assert_listing(dir, "a.json,b.json"); /* c's temporary was removed */
+    cs_outset_destroy(set);
+    free(b_path);
+    free(tmp_b);
+    tu_rmtree(dir);
+    free(dir);
+    cs_context_destroy(ctx);
+}
+
+static void folder_in_the_way_stops_commit_before_renaming(void **state)
+{
+    (void)state;
+    cs_context *ctx = NULL;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    char *dir = tu_mkdtemp();
+    free(tu_write(dir, "a.json", "old a"));
+    char *b_path = tu_join(dir, "b.json");
+    assert_int_equal(mkdir(b_path, 0755), 0);
+    cs_outset *set = NULL;
+    assert_int_equal(cs_outset_begin(ctx, dir, &set), CS_OK);
+    assert_int_equal(cs_outset_add(ctx, set, "a.json", "new a", 5), CS_OK);
+    assert_int_equal(cs_outset_add(ctx, set, "b.json", "new b", 5), CS_OK);
+    assert_int_equal(cs_outset_commit(ctx, set), CS_ERR_OUTPUT);
+    assert_true(tu_has_message(ctx, b_path, "folder is in the way", NULL));
+    assert_content(dir, "a.json", "old a", 5);
+    assert_listing(dir, "a.json,b.json");
+    cs_outset_destroy(set);
+    free(b_path);
+    tu_rmtree(dir);
+    free(dir);
+    cs_context_destroy(ctx);
+}
+
+static void bad_names_are_refused(void **state)
+{
+    (void)state;
+    cs_context *ctx = NULL;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    char *dir = tu_mkdtemp();
+    cs_outset *set = NULL;
+    assert_int_equal(cs_outset_begin(ctx, dir, &set), CS_OK);
+    const char *bad[] = {"", ".", "..", "../escape.json", "sub/a.json", NULL};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(cs_outset_add(ctx, set, bad[i], "x", 1), CS_ERR_ARGUMENT);
+    assert_int_equal(cs_outset_add(ctx, set, "a.json", "x", 1), CS_OK);
+    assert_int_equal(cs_outset_add(ctx, set, "a.json", "y", 1), CS_ERR_ARGUMENT);
+    assert_true(tu_has_message(ctx, "a.json", "added twice", NULL));
+    /* Refused names do not block the commit. */
+    assert_int_equal(cs_outset_commit(ctx, set), CS_OK);
+    assert_listing(dir, "a.json");
+    assert_content(dir, "a.json", "x", 1);
+    cs_outset_destroy(set);
+    tu_rmtree(dir);
+    free(dir);
+    cs_context_destroy(ctx);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(sha256_of_known_files),
+        cmocka_unit_test(sha256_errors_name_the_file),
+        cmocka_unit_test(outset_writes_and_commits),
+        cmocka_unit_test(abort_leaves_folder_as_it_was),
+        cmocka_unit_test(begin_under_a_regular_file_fails),
+        cmocka_unit_test(begin_where_no_folder_can_be_made_fails),
+        cmocka_unit_test(begin_on_read_only_folder_fails),
+        cmocka_unit_test(failed_add_blocks_the_commit),
+        cmocka_unit_test(write_failure_removes_the_temporary),
+        cmocka_unit_test(partial_commit_is_reported),
+        cmocka_unit_test(folder_in_the_way_stops_commit_before_renaming),
+        cmocka_unit_test(bad_names_are_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,475 @@
+/*
+ * test_input.c — reading layers: every bad-input case the users meet gets a clear
+ * error (file, feature or line, field, what to do) or warning, and odd but valid
+ * inputs (no CRS, GCJ-02/BD-09, GBK Shapefiles, other formats) load correctly.
+ */
+#include "fixture.h"
+#include "testutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct env {
+    char *dir;
+    char *study;
+    fx_data d;
+    cs_context *ctx;
+    cs_config *cfg;
+    cs_study *loaded;
+} env;
+
+static int setup(void **state)
+{
+    env *e = calloc(1, sizeof *e);
+    e->dir = tu_mkdtemp();
+    fx_random(&e->d, 5, 2, 2, 1000, 12, 200);
+    e->study = fx_write(e->dir, &e->d, NULL);
+    assert_int_equal(cs_context_create(&e->ctx), CS_OK);
+    assert_int_equal(cs_config_create(e->ctx, &e->cfg), CS_OK);
+    assert_int_equal(cs_config_load(e->ctx, e->cfg, e->study), CS_OK);
+    *state = e;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    env *e = *state;
+    cs_study_destroy(e->loaded);
+    cs_config_destroy(e->cfg);
+    cs_context_destroy(e->ctx);
+    tu_rmtree(e->dir);
+    free(e->dir);
+    free(e->study);
+    fx_free(&e->d);
+    free(e);
+    return 0;
+}
+
+static void set(env *e, const char *key, const char *value)
+{
+    assert_int_equal(cs_config_set(e->ctx, e->cfg, key, value), CS_OK);
+}
+
+static cs_status load(env *e)
+{
+    cs_study_destroy(e->loaded);
+    e->loaded = NULL;
+    return cs_study_load(e->ctx, e->cfg, &e->loaded);
+}
+
+static void expect(env *e, cs_status want, ...)
+{
+    cs_status st = load(e);
+    if (st != want)
+        tu_dump_messages(e->ctx);
+    assert_int_equal(st, want);
+    assert_null(e->loaded);
+    (void)0;
+}
+
+static void write_file(env *e, const char *name, const char *text)
+{
+    free(tu_write(e->dir, name, text));
+}
+
+static void missing_file(void **state)
+{
+    env *e = *state;
+    set(e, "population.path", "nowhere.csv");
+    expect(e, CS_ERR_INPUT);
+    assert_true(tu_has_message(e->ctx, "nowhere.csv", "not found", "check the path", NULL));
+}
+
+static void unknown_format(void **state)
+{
+    env *e = *state;
+    write_file(e, "garbage.xyz", "\x01\x02 this is not a vector file \x03");
+    set(e, "facilities.path", "garbage.xyz");
+    expect(e, CS_ERR_INPUT);
+    assert_true(tu_has_message(e->ctx, "garbage.xyz", "cannot be read as a vector layer",
+                               "ogrinfo --formats", NULL));
+}
+
+static void missing_field_lists_fields(void **state)
+{
+    env *e = *state;
+    set(e, "population.total", "people");
+    expect(e, CS_ERR_INPUT);
+    assert_true(tu_has_message(e->ctx, "population.csv", "no field 'people'",
+                               "the fields are: x, y, pop, pop65", NULL));
+}
+
+static void text_in_number_field(void **state)
+{
+    env *e = *state;
+    write_file(e, "population.csv", "x,y,pop,pop65\n350100,3440100,100,10\n"
+                                    "350200,3440200,12O,5\n");
+    expect(e, CS_ERR_INPUT);
+    /* CSV rows are named by line: the header is line 1 */
+    assert_true(tu_has_message(e->ctx, "population.csv:3:", "'pop'", "'12O' is not a number", NULL));
+}
+
+static void empty_layer(void **state)
+{
+    env *e = *state;
+    write_file(e, "facilities.csv", "id,name,kind,x,y,beds\n");
+    expect(e, CS_ERR_INPUT);
+    assert_true(tu_has_message(e->ctx, "facilities.csv", "layer is empty", NULL));
+}
+
+static const char bowtie[] =
+    "{\"type\":\"FeatureCollection\",\"features\":["
+    "{\"type\":\"Feature\",\"properties\":{\"id\":\"A0\",\"name\":\"bow\"},\"geometry\":"
+    "{\"type\":\"Polygon\",\"coordinates\":[[[350000,3440000],[352000,3442000],[352000,3440000],"
+    "[350000,3442000],[350000,3440000]]]}}]}\n";
+
+static void invalid_polygon_is_repaired_with_warning(void **state)
+{
+    env *e = *state;
+    write_file(e, "areas.geojson", bowtie);
+    set(e, "far_outside_km", "50");
+    cs_status st = load(e);
+    if (st != CS_OK)
+        tu_dump_messages(e->ctx);
+    assert_int_equal(st, CS_OK);
+    assert_true(tu_has_message(e->ctx, "warning", "areas.geojson", "feature 1 (id A0)",
+                               "invalid polygon", "repaired", NULL));
+    /* the bow tie's two triangles: 2 x (2000 x 1000 / 2) = 2 km² */
+    assert_int_equal(cs_study_area_count(e->loaded), 1);
+}
+
+static void unrepairable_polygon_is_an_error(void **state)
+{
+    env *e = *state;
+    write_file(e, "areas.geojson",
+               "{\"type\":\"FeatureCollection\",\"features\":["
+               "{\"type\":\"Feature\",\"properties\":{\"id\":\"flat\",\"name\":\"f\"},\"geometry\":"
+               "{\"type\":\"Polygon\",\"coordinates\":[[[350000,3440000],[351000,3440000],"
+               "[352000,3440000],[350000,3440000]]]}}]}\n");
+    expect(e, CS_ERR_INPUT);
+    assert_true(tu_has_message(e->ctx, "error", "areas.geojson", "id flat", "cannot be repaired",
+                               NULL));
+}
+
+static void duplicate_ids(void **state)
+{
+    env *e = *state;
+    write_file(e, "facilities.csv", "id,name,kind,x,y,beds\nF1,x,a,350100,3440100,1\n"
+                                    "F2,y,a,350200,3440100,1\nF1,z,b,350300,3440100,1\n");
+    expect(e, CS_ERR_INPUT);
+    assert_true(tu_has_message(e->ctx, "facilities.csv:4:", "id F1", "duplicate id",
+                               "line 2 has the same id", "facilities.id", NULL));
+}
+
+static void negative_and_nan_values(void **state)
+{
+    env *e = *state;
+    write_file(e, "population.csv", "x,y,pop,pop65\n350100,3440100,-5,0\n"
+                                    "350200,3440200,100,200\n");
+    write_file(e, "facilities.csv", "id,name,kind,x,y,beds\nF1,x,a,350100,3440100,nan\n");
+    expect(e, CS_ERR_INPUT);
+    assert_true(tu_has_message(e->ctx, "population.csv:2:", "'pop'", "negative value -5", NULL));
+    assert_true(tu_has_message(e->ctx, "population.csv:3:", "65+ count 200 exceeds the total 100",
+                               NULL));
+    assert_true(tu_has_message(e->ctx, "facilities.csv:2:", "id F1", "'beds'",
+                               "'nan' is not a number", NULL));
+}
+
+static void facility_outside_every_area_warns_and_serves(void **state)
+{
+    env *e = *state;
+    /* the grid spans 2 x 2 km; F9 stands 300 m east of it, 390 m from a resident */
+    write_file(e, "facilities.csv", "id,name,kind,x,y,beds\nF9,out,a,352300,3440500,10\n");
+    write_file(e, "population.csv", "x,y,pop,pop65\n351910,3440500,100,20\n");
+    cs_status st = load(e);
+    assert_int_equal(st, CS_OK);
+    assert_true(tu_has_message(e->ctx, "warning", "id F9", "outside every area", "300 m",
+                               "still serves", NULL));
+    cs_result *r = NULL;
+    assert_int_equal(cs_run(e->ctx, e->loaded, &r), CS_OK);
+    cs_coverage c;
+    assert_int_equal(cs_result_coverage(r, 0, 0, 0, CS_DISTRICT, &c), CS_OK);
+    assert_true(c.covered == 100); /* 390 m from F9: within 5 minutes (400 m) */
+    double n;
+    assert_int_equal(cs_result_facilities(r, 0, CS_DISTRICT, &n, NULL), CS_OK);
+    assert_true(n == 1);
+    assert_int_equal(cs_result_facilities(r, 0, 1, &n, NULL), CS_OK);
+    assert_true(n == 0);
+    cs_result_destroy(r);
+}
+
+static void point_far_outside(void **state)
+{
+    env *e = *state;
+    write_file(e, "population.csv", "x,y,pop,pop65\n350100,3440100,10,1\n850100,3440100,10,1\n");
+    expect(e, CS_ERR_INPUT);
+    assert_true(tu_has_message(e->ctx, "population.csv:3:", "498.1 km from the study area",
+                               "far_outside_km", NULL));
+}
+
+static void demand_just_outside_is_kept_or_dropped(void **state)
+{
+    env *e = *state;
+    /* 30 m outside: within the 50 m tolerance, counted; 2 km outside: left out */
+    write_file(e, "population.csv", "x,y,pop,pop65\n349970,3440500,10,1\n348000,3440500,7,1\n");
+    assert_int_equal(load(e), CS_OK);
+    assert_int_equal(cs_study_demand_count(e->loaded), 1);
+    assert_true(tu_has_message(e->ctx, "warning", "1 demand points (7 residents)",
+                               "outside every area", NULL));
+}
+
+/* A lon/lat study around Shanghai, for the CRS cases. */
+static void lonlat_study(env *e, const char *fac_csv, const char *fac_crs)
+{
+    write_file(e, "ll-areas.geojson",
+               "{\"type\":\"FeatureCollection\",\"features\":["
+               "{\"type\":\"Feature\",\"properties\":{\"id\":\"S\"},\"geometry\":"
+               "{\"type\":\"Polygon\",\"coordinates\":[[[121.38,31.13],[121.41,31.13],"
+               "[121.41,31.16],[121.38,31.16],[121.38,31.13]]]}}]}\n");
+    write_file(e, "ll-pop.csv", "lon,lat,pop\n121.39,31.14,100\n");
+    write_file(e, "ll-fac.csv", fac_csv);
+    set(e, "crs", "auto");
+    set(e, "areas.path", "ll-areas.geojson");
+    set(e, "areas.crs", "");
+    set(e, "areas.name", "");
+    set(e, "facilities.name", "");
+    set(e, "population.path", "ll-pop.csv");
+    set(e, "population.crs", "EPSG:4326");
+    set(e, "population.x", "");
+    set(e, "population.y", "");
+    set(e, "population.bands.65+", "");
+    set(e, "population.bands.65+.share", "0.14");
+    set(e, "facilities.path", "ll-fac.csv");
+    set(e, "facilities.crs", fac_crs);
+    set(e, "facilities.x", "");
+    set(e, "facilities.y", "");
+}
+
+static void swapped_lat_lon(void **state)
+{
+    env *e = *state;
+    lonlat_study(e, "id,kind,lon,lat,beds\nF1,a,31.14,121.39,1\n", "EPSG:4326");
+    expect(e, CS_ERR_CRS);
+    assert_true(tu_has_message(e->ctx, "ll-fac.csv", "latitude beyond", "swapped", NULL));
+}
+
+static void swapped_in_a_plausible_range(void **state)
+{
+    env *e = *state;
+    /* both numbers are valid lon/lat, but only the swapped point is near the areas */
+    write_file(e, "ll-areas2.geojson",
+               "{\"type\":\"FeatureCollection\",\"features\":["
+               "{\"type\":\"Feature\",\"properties\":{\"id\":\"S\"},\"geometry\":"
+               "{\"type\":\"Polygon\",\"coordinates\":[[[10.0,50.0],[10.1,50.0],"
+               "[10.1,50.1],[10.0,50.1],[10.0,50.0]]]}}]}\n");
+    lonlat_study(e, "id,kind,lon,lat,beds\nF1,a,50.05,10.05,1\n", "EPSG:4326");
+    set(e, "areas.path", "ll-areas2.geojson");
+    write_file(e, "ll-pop.csv", "lon,lat,pop\n10.05,50.05,100\n");
+    expect(e, CS_ERR_CRS);
+    assert_true(tu_has_message(e->ctx, "ll-fac.csv", "would fall in it with x and y exchanged",
+                               "swapped", NULL));
+}
+
+static void unknown_crs(void **state)
+{
+    env *e = *state;
+    set(e, "facilities.crs", "EPSG:999999");
+    expect(e, CS_ERR_CRS);
+    assert_true(tu_has_message(e->ctx, "facilities.csv", "unknown coordinate system 'EPSG:999999'",
+                               "GCJ-02", NULL));
+}
+
+static void layer_without_crs(void **state)
+{
+    env *e = *state;
+    /* lon/lat numbers and no CRS anywhere: read as WGS84, with a warning */
+    lonlat_study(e, "id,kind,lon,lat,beds\nF1,a,121.395,31.145,1\n", "");
+    set(e, "population.crs", "");
+    assert_int_equal(load(e), CS_OK);
+    assert_true(tu_has_message(e->ctx, "warning", "ll-pop.csv", "no coordinate system",
+                               "read as WGS84", NULL));
+    /* metres and no CRS: an error that says how to name one */
+    write_file(e, "ll-pop.csv", "lon,lat,pop\n350100,3440100,100\n");
+    expect(e, CS_ERR_CRS);
+    assert_true(tu_has_message(e->ctx, "error", "ll-pop.csv", "not longitude/latitude",
+                               "population.crs", NULL));
+}
+
+static void gcj02_and_bd09_layers(void **state)
+{
+    env *e = *state;
+    /* 古美 facility 莲花敬老院: BD-09 (121.402695, 31.160113) is WGS84 (121.3915041,
+     * 31.1562316) per the shared data's conversion; GCJ-02 of that WGS84 point is the
+     * BD-09 point less Baidu's own offset. Here: the study's area contains only the
+     * converted point, so loading succeeds only when the shift is applied. */
+    lonlat_study(e, "id,kind,lon,lat,beds\nF1,a,121.402695,31.160113,1\n", "BD-09");
+    write_file(e, "ll-areas.geojson",
+               "{\"type\":\"FeatureCollection\",\"features\":["
+               "{\"type\":\"Feature\",\"properties\":{\"id\":\"S\"},\"geometry\":"
+               "{\"type\":\"Polygon\",\"coordinates\":[[[121.388,31.153],[121.395,31.153],"
+               "[121.395,31.159],[121.388,31.159],[121.388,31.153]]]}}]}\n");
+    write_file(e, "ll-pop.csv", "lon,lat,pop\n121.3915,31.1562,100\n");
+    set(e, "outside_tolerance_m", "0");
+    assert_int_equal(load(e), CS_OK);
+    assert_false(tu_has_message(e->ctx, "outside every area", NULL));
+    cs_result *r = NULL;
+    assert_int_equal(cs_run(e->ctx, e->loaded, &r), CS_OK);
+    double n;
+    assert_int_equal(cs_result_facilities(r, 0, 0, &n, NULL), CS_OK);
+    assert_true(n == 1); /* the BD-09 point landed inside the small area */
+    cs_result_destroy(r);
+}
+
+/* Write a Shapefile of the two-area grid with GBK names and no .cpg. */
+static void gbk_shapefile_without_cpg(void **state)
+{
+    env *e = *state;
+    /* 闵行 and 七宝 in GBK (checked with iconv -t GBK) */
+    char *areas_csv = tu_write(e->dir, "gbk.csv",
+                               "WKT,code,name\n"
+                               "\"POLYGON((350000 3440000,351000 3440000,351000 3441000,350000 3441000,350000 3440000))\",A0,\xe3\xc9\xd0\xd0\n"
+                               "\"POLYGON((351000 3440000,352000 3440000,352000 3441000,351000 3441000,351000 3440000))\",A1,\xc6\xdf\xb1\xa6\n");
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && ogr2ogr -q -f 'ESRI Shapefile' -oo ENCODING='' -lco ENCODING='' "
+             "-a_srs EPSG:32651 gbk.shp gbk.csv && rm -f gbk.cpg", e->dir);
+    if (tu_run(cmd, NULL) != 0) {
+        free(areas_csv);
+        skip();
+    }
+    free(areas_csv);
+    set(e, "areas.path", "gbk.shp");
+    set(e, "areas.id", "code");
+    set(e, "areas.crs", "");
+    assert_int_equal(load(e), CS_OK);
+    assert_string_equal(cs_study_area_name(e->loaded, 0), "闵行");
+    assert_string_equal(cs_study_area_name(e->loaded, 1), "七宝");
+    assert_true(tu_has_message(e->ctx, "warning", "gbk.shp", "GBK", NULL));
+    /* naming the encoding gives the same names without a warning */
+    cs_context_clear_messages(e->ctx);
+    set(e, "areas.encoding", "CP936");
+    assert_int_equal(load(e), CS_OK);
+    assert_string_equal(cs_study_area_name(e->loaded, 0), "闵行");
+    assert_false(tu_has_message(e->ctx, "GBK", NULL));
+}
+
+/* The same study read from other formats gives the same coverage. */
+static void other_formats_give_same_results(void **state)
+{
+    env *e = *state;
+    assert_int_equal(load(e), CS_OK);
+    cs_result *base = NULL;
+    assert_int_equal(cs_run(e->ctx, e->loaded, &base), CS_OK);
+    cs_coverage want;
+    assert_int_equal(cs_result_coverage(base, 0, 1, 1, CS_DISTRICT, &want), CS_OK);
+    cs_result_destroy(base); /* it borrows the study, which the next load replaces */
+    const struct {
+        const char *driver, *ext, *srs;
+    } formats[] = {
+        {"GPKG", "gpkg", "EPSG:32651"},
+        {"ESRI Shapefile", "shp", "EPSG:32651"},
+        {"FlatGeobuf", "fgb", "EPSG:32651"},
+        {"KML", "kml", "EPSG:4326"},
+        {"GeoJSON", "geojson", "EPSG:4326"},
+    };
+    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
+        char cmd[2048];
+        const char *layers[] = {"areas.geojson", "facilities.csv", "population.csv"};
+        const char *roles[] = {"areas", "facilities", "population"};
+        for (int l = 0; l < 3; l++) {
+            const char *oo = l ? "-oo X_POSSIBLE_NAMES=x -oo Y_POSSIBLE_NAMES=y" : "";
+            snprintf(cmd, sizeof cmd,
+                     "cd '%s' && rm -rf conv-%s.%s && ogr2ogr -q -f '%s' %s -s_srs EPSG:32651 "
+                     "-t_srs %s conv-%s.%s %s",
+                     e->dir, roles[l], formats[i].ext, formats[i].driver, oo, formats[i].srs,
+                     roles[l], formats[i].ext, layers[l]);
+            assert_int_equal(tu_run(cmd, NULL), 0);
+            char key[64], value[64];
+            snprintf(key, sizeof key, "%s.path", roles[l]);
+            snprintf(value, sizeof value, "conv-%s.%s", roles[l], formats[i].ext);
+            set(e, key, value);
+            snprintf(key, sizeof key, "%s.crs", roles[l]);
+            set(e, key, ""); /* from the file */
+            if (l) {
+                snprintf(key, sizeof key, "%s.x", roles[l]);
+                set(e, key, "");
+                snprintf(key, sizeof key, "%s.y", roles[l]);
+                set(e, key, "");
+            }
+        }
+        cs_status st = load(e);
+        if (st != CS_OK)
+            tu_dump_messages(e->ctx);
+        assert_int_equal(st, CS_OK);
+        cs_result *r = NULL;
+        assert_int_equal(cs_run(e->ctx, e->loaded, &r), CS_OK);
+        cs_coverage got;
+        assert_int_equal(cs_result_coverage(r, 0, 1, 1, CS_DISTRICT, &got), CS_OK);
+        assert_true(got.covered == want.covered && got.total == want.total);
+        assert_int_equal(cs_study_facility_count(e->loaded), e->d.nfac);
+        cs_result_destroy(r);
+    }
+}
+
+static void every_problem_is_reported(void **state)
+{
+    env *e = *state;
+    write_file(e, "population.csv", "x,y,pop,pop65\n350100,3440100,-1,0\n350100,3440100,x,0\n"
+                                    "350100,3440100,5,9\n");
+    write_file(e, "facilities.csv", "id,name,kind,x,y,beds\nF1,a,a,350100,3440100,-3\n"
+                                    "F1,b,a,350100,3440100,1\n");
+    expect(e, CS_ERR_INPUT);
+    /* three population rows and two facility problems: all five reported */
+    assert_true(cs_context_error_count(e->ctx) >= 5);
+    assert_true(tu_has_message(e->ctx, "population.csv:2:", NULL));
+    assert_true(tu_has_message(e->ctx, "population.csv:3:", NULL));
+    assert_true(tu_has_message(e->ctx, "population.csv:4:", NULL));
+    assert_true(tu_has_message(e->ctx, "facilities.csv:2:", "negative", NULL));
+    assert_true(tu_has_message(e->ctx, "duplicate id", NULL));
+}
+
+static void many_bad_rows_are_summarised(void **state)
+{
+    env *e = *state;
+    char *text = malloc(200 * 40 + 64);
+    strcpy(text, "x,y,pop,pop65\n");
+    for (int i = 0; i < 200; i++)
+        strcat(text, "350100,3440100,-1,0\n");
+    write_file(e, "population.csv", text);
+    free(text);
+    expect(e, CS_ERR_INPUT);
+    assert_true(cs_context_error_count(e->ctx) >= 200);
+    assert_true(cs_context_message_count(e->ctx) <= 30);
+    assert_true(tu_has_message(e->ctx, "more problems", "180 of them errors", NULL));
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(missing_file),
+        T(unknown_format),
+        T(missing_field_lists_fields),
+        T(text_in_number_field),
+        T(empty_layer),
+        T(invalid_polygon_is_repaired_with_warning),
+        T(unrepairable_polygon_is_an_error),
+        T(duplicate_ids),
+        T(negative_and_nan_values),
+        T(facility_outside_every_area_warns_and_serves),
+        T(point_far_outside),
+        T(demand_just_outside_is_kept_or_dropped),
+        T(swapped_lat_lon),
+        T(swapped_in_a_plausible_range),
+        T(unknown_crs),
+        T(layer_without_crs),
+        T(gcj02_and_bd09_layers),
+        T(gbk_shapefile_without_cpg),
+        T(other_formats_give_same_results),
+        T(every_problem_is_reported),
+        T(many_bad_rows_are_summarised),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

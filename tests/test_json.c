@@ -1,0 +1,321 @@
+/*
+ * test_json.c — the JSON writer: nested documents compact and pretty against
+ * hand-written text, number formatting, string escaping, invalid UTF-8 and misuse.
+ */
+#include "testutil.h"
+
+#include "out/json.h"
+
+#include <math.h>
+#include <string.h>
+
+/* The same document written in either style. */
+static void write_sample(cs_json *j)
+{
+    cs_json_begin_object(j);
+    cs_json_key(j, "name");
+    cs_json_string(j, "古美");
+    cs_json_key(j, "n");
+    cs_json_integer(j, 3);
+    cs_json_key(j, "ok");
+    cs_json_boolean(j, true);
+    cs_json_key(j, "none");
+    cs_json_string(j, NULL);
+    cs_json_key(j, "list");
+    cs_json_begin_array(j);
+    cs_json_integer(j, 1);
+    cs_json_number(j, 2.5, 3);
+    cs_json_begin_array(j);
+    cs_json_end_array(j);
+    cs_json_begin_object(j);
+    cs_json_end_object(j);
+    cs_json_raw(j, "[1,2]");
+    cs_json_end_array(j);
+    cs_json_key(j, "obj");
+    cs_json_begin_object(j);
+    cs_json_key(j, "a");
+    cs_json_begin_array(j);
+    cs_json_begin_object(j);
+    cs_json_key(j, "b");
+    cs_json_boolean(j, false);
+    cs_json_key(j, "c");
+    cs_json_null(j);
+    cs_json_end_object(j);
+    cs_json_end_array(j);
+    cs_json_end_object(j);
+    cs_json_end_object(j);
+}
+
+static void nested_compact(void **state)
+{
+    (void)state;
+    cs_buf b;
+    cs_buf_init(&b);
+    cs_json j;
+    cs_json_init(&j, &b, false);
+    write_sample(&j);
+    assert_true(cs_json_ok(&j));
+    assert_string_equal(b.data, "{\"name\":\"古美\",\"n\":3,\"ok\":true,\"none\":null,"
+                                "\"list\":[1,2.5,[],{},[1,2]],"
+                                "\"obj\":{\"a\":[{\"b\":false,\"c\":null}]}}");
+    cs_buf_free(&b);
+}
+
+static void nested_pretty(void **state)
+{
+    (void)state;
+    cs_buf b;
+    cs_buf_init(&b);
+    cs_json j;
+    cs_json_init(&j, &b, true);
+    write_sample(&j);
+    assert_true(cs_json_ok(&j));
+    assert_string_equal(b.data, "{\n"
+                                "  \"name\": \"古美\",\n"
+                                "  \"n\": 3,\n"
+                                "  \"ok\": true,\n"
+                                "  \"none\": null,\n"
+                                "  \"list\": [\n"
+                                "    1,\n"
+                                "    2.5,\n"
+                                "    [],\n"
+                                "    {},\n"
+                                "    [1,2]\n"
+                                "  ],\n"
+                                "  \"obj\": {\n"
+                                "    \"a\": [\n"
+                                "      {\n"
+                                "        \"b\": false,\n"
+                                "        \"c\": null\n"
+                                "      }\n"
+                                "    ]\n"
+                                "  }\n"
+                                "}");
+    cs_buf_free(&b);
+}
+
+static void top_level_scalars(void **state)
+{
+    (void)state;
+    cs_buf b;
+    cs_buf_init(&b);
+    cs_json j;
+    cs_json_init(&j, &b, true);
+    cs_json_integer(&j, -9223372036854775807LL - 1);
+    assert_true(cs_json_ok(&j));
+    assert_string_equal(b.data, "-9223372036854775808");
+    /* A second top-level value is not JSON. */
+    cs_json_null(&j);
+    assert_false(cs_json_ok(&j));
+    cs_buf_free(&b);
+}
+
+static char *number_text(double v, int decimals)
+{
+    cs_buf b;
+    cs_buf_init(&b);
+    cs_json j;
+    cs_json_init(&j, &b, false);
+    cs_json_number(&j, v, decimals);
+    assert_true(cs_json_ok(&j));
+    return cs_buf_take(&b);
+}
+
+/*
+ * Expected texts worked out by hand; the ties follow printf, which rounds the exact
+ * binary value and breaks exact ties to even (checked with Python's '%.0f' % 2.5).
+ */
+static void number_formatting(void **state)
+{
+    (void)state;
+    struct { double v; int d; const char *want; } cases[] = {
+        {0.1 + 0.2, 7, "0.3"},
+        {121.4006000, 7, "121.4006"},
+        {1e-9, 7, "0"},
+        {-0.00000001, 7, "0"},
+        {-0.0, 3, "0"},
+        {2.5, 0, "2"},    /* tie to even */
+        {3.5, 0, "4"},    /* tie to even */
+        {-1.5, 0, "-2"},  /* tie to even */
+        {0.5, 0, "0"},
+        {-0.5, 0, "0"},   /* "-0" after rounding */
+        {1.005, 2, "1"},  /* 1.005 is 1.00499999999999989... in binary */
+        {100, 2, "100"},  /* integer zeros are kept */
+        {100.10, 1, "100.1"},
+        {1e20, 2, "100000000000000000000"},
+        {-31.2301, 3, "-31.23"},
+        {3.14159, -1, "3"},                         /* negative decimals: 0 */
+        {1.0 / 3.0, 40, "0.33333333333333331"},     /* clamped to 17 */
+        {NAN, 2, "null"},
+        {INFINITY, 2, "null"},
+        {-INFINITY, 2, "null"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *s = number_text(cases[i].v, cases[i].d);
+        if (strcmp(s, cases[i].want) != 0)
+            fail_msg("case %zu: %.17g at %d decimals gave \"%s\", want \"%s\"", i,
+                     cases[i].v, cases[i].d, s, cases[i].want);
+        cs_free(s);
+    }
+    char *huge = number_text(-1.7976931348623157e308, 17);
+    assert_int_equal(strlen(huge), 310); /* sign and 309 digits, no decimals left */
+    cs_free(huge);
+}
+
+static char *string_text(const char *s)
+{
+    cs_buf b;
+    cs_buf_init(&b);
+    cs_json j;
+    cs_json_init(&j, &b, false);
+    cs_json_string(&j, s);
+    assert_true(cs_json_ok(&j));
+    return cs_buf_take(&b);
+}
+
+static void check_strings(const char *const (*cases)[2], size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char *s = string_text(cases[i][0]);
+        if (strcmp(s, cases[i][1]) != 0)
+            fail_msg("case %zu: got %s, want %s", i, s, cases[i][1]);
+        assert_true(cs_is_utf8(s));
+        cs_free(s);
+    }
+}
+
+static void string_escaping(void **state)
+{
+    (void)state;
+    const char *const cases[][2] = {
+        {"", "\"\""},
+        {"plain / text", "\"plain / text\""},
+        {"a\"b\\c", "\"a\\\"b\\\\c\""},
+        {"\n\t\r\b\f", "\"\\n\\t\\r\\b\\f\""},
+        {"\x01\x1f x", "\"\\u0001\\u001f x\""},
+        {"\x7f", "\"\x7f\""},                             /* DEL may stay raw */
+        {"闵行区 é 😀", "\"闵行区 é 😀\""},                 /* UTF-8 passes through */
+        {"a\xE2\x80\xA8" "b\xE2\x80\xA9", "\"a\\u2028b\\u2029\""},
+        {"\xEF\xBF\xBD", "\"\xEF\xBF\xBD\""},               /* a real U+FFFD stays */
+    };
+    check_strings(cases, sizeof cases / sizeof cases[0]);
+}
+
+/* Each ill-formed subsequence becomes one U+FFFD (Unicode's maximal subpart rule). */
+static void invalid_utf8_replaced(void **state)
+{
+    (void)state;
+#define R "\xEF\xBF\xBD"
+    const char *const cases[][2] = {
+        {"\xff", "\"" R "\""},
+        {"a\xC3", "\"a" R "\""},                          /* truncated 2-byte */
+        {"\xE4\xB8x", "\"" R "x\""},                      /* truncated 3-byte: one */
+        {"\xF0\x9F\x98!", "\"" R "!\""},                  /* truncated 4-byte: one */
+        {"\xC0\xAF", "\"" R R "\""},                      /* overlong '/' */
+        {"\xE0\x80\x80", "\"" R R R "\""},                /* overlong 3-byte */
+        {"\xED\xA0\x80", "\"" R R R "\""},                /* surrogate D800 */
+        {"\xF4\x90\x80\x80", "\"" R R R R "\""},          /* above U+10FFFF */
+        {"\x80z", "\"" R "z\""},                          /* stray continuation */
+        {"\xB9\xC5\xC3\xC0", "\"" R R R R "\""},          /* GBK bytes of 古美 */
+        {"ok\xC3\xA9\xFE\"", "\"ok\xC3\xA9" R "\\\"\""},  /* valid, invalid, escape */
+    };
+#undef R
+    check_strings(cases, sizeof cases / sizeof cases[0]);
+}
+
+static void keys_are_escaped(void **state)
+{
+    (void)state;
+    cs_buf b;
+    cs_buf_init(&b);
+    cs_json j;
+    cs_json_init(&j, &b, false);
+    cs_json_begin_object(&j);
+    cs_json_key(&j, "a\"\n\xff");
+    cs_json_integer(&j, 1);
+    cs_json_end_object(&j);
+    assert_true(cs_json_ok(&j));
+    assert_string_equal(b.data, "{\"a\\\"\\n\xEF\xBF\xBD\":1}");
+    cs_buf_free(&b);
+}
+
+/* Each misuse leaves cs_json_ok false; none may crash or overrun. */
+static void misuse_is_reported(void **state)
+{
+    (void)state;
+    for (int kind = 0; kind < 7; kind++) {
+        cs_buf b;
+        cs_buf_init(&b);
+        cs_json j;
+        cs_json_init(&j, &b, kind % 2 == 0);
+        switch (kind) {
+        case 0: /* value in an object without a key */
+            cs_json_begin_object(&j);
+            cs_json_integer(&j, 1);
+            cs_json_end_object(&j);
+            break;
+        case 1: /* key in an array */
+            cs_json_begin_array(&j);
+            cs_json_key(&j, "k");
+            cs_json_integer(&j, 1);
+            cs_json_end_array(&j);
+            break;
+        case 2: /* unclosed */
+            cs_json_begin_array(&j);
+            break;
+        case 3: /* closed twice, wrong kind */
+            cs_json_begin_array(&j);
+            cs_json_end_object(&j);
+            cs_json_end_array(&j);
+            break;
+        case 4: /* key without value */
+            cs_json_begin_object(&j);
+            cs_json_key(&j, "k");
+            cs_json_end_object(&j);
+            break;
+        case 5: /* NULL key */
+            cs_json_begin_object(&j);
+            cs_json_key(&j, NULL);
+            cs_json_null(&j);
+            cs_json_end_object(&j);
+            break;
+        case 6: /* too deep, then balanced again */
+            for (int i = 0; i < CS_JSON_MAX_DEPTH + 10; i++)
+                cs_json_begin_array(&j);
+            for (int i = 0; i < CS_JSON_MAX_DEPTH + 10; i++)
+                cs_json_end_array(&j);
+            assert_int_equal(j.depth, 0);
+            break;
+        }
+        if (cs_json_ok(&j))
+            fail_msg("misuse %d not reported; output %s", kind, b.data);
+        cs_buf_free(&b);
+    }
+    /* The deepest allowed nesting is fine. */
+    cs_buf b;
+    cs_buf_init(&b);
+    cs_json j;
+    cs_json_init(&j, &b, false);
+    for (int i = 0; i < CS_JSON_MAX_DEPTH - 1; i++)
+        cs_json_begin_array(&j);
+    for (int i = 0; i < CS_JSON_MAX_DEPTH - 1; i++)
+        cs_json_end_array(&j);
+    assert_true(cs_json_ok(&j));
+    assert_int_equal(b.len, 2 * (CS_JSON_MAX_DEPTH - 1));
+    cs_buf_free(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(nested_compact),
+        cmocka_unit_test(nested_pretty),
+        cmocka_unit_test(top_level_scalars),
+        cmocka_unit_test(number_formatting),
+        cmocka_unit_test(string_escaping),
+        cmocka_unit_test(invalid_utf8_replaced),
+        cmocka_unit_test(keys_are_escaped),
+        cmocka_unit_test(misuse_is_reported),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

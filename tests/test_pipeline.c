@@ -1,0 +1,204 @@
+/*
+ * test_pipeline.c — the cost field, coverage tables and facility statistics of a
+ * whole run on generated studies, each checked against a brute-force computation on
+ * the coordinates the test wrote (all pairs, no index).
+ */
+#include "fixture.h"
+#include "testutil.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct loaded {
+    char *dir;
+    fx_data d;
+    cs_context *ctx;
+    cs_config *cfg;
+    cs_study *study;
+    cs_result *result;
+} loaded;
+
+static void load(loaded *L, unsigned seed, size_t gx, size_t gy, size_t nfac, size_t npop,
+                 int threads)
+{
+    memset(L, 0, sizeof *L);
+    L->dir = tu_mkdtemp();
+    fx_random(&L->d, seed, gx, gy, 1500, nfac, npop);
+    char *study = fx_write(L->dir, &L->d, NULL);
+    assert_int_equal(cs_context_create(&L->ctx), CS_OK);
+    cs_context_set_threads(L->ctx, threads);
+    assert_int_equal(cs_config_create(L->ctx, &L->cfg), CS_OK);
+    assert_int_equal(cs_config_load(L->ctx, L->cfg, study), CS_OK);
+    cs_status st = cs_study_load(L->ctx, L->cfg, &L->study);
+    if (st != CS_OK)
+        tu_dump_messages(L->ctx);
+    assert_int_equal(st, CS_OK);
+    assert_int_equal(cs_run(L->ctx, L->study, &L->result), CS_OK);
+    free(study);
+}
+
+static void unload(loaded *L)
+{
+    cs_result_destroy(L->result);
+    cs_study_destroy(L->study);
+    cs_config_destroy(L->cfg);
+    cs_context_destroy(L->ctx);
+    tu_rmtree(L->dir);
+    free(L->dir);
+    fx_free(&L->d);
+}
+
+/* Brute force: distance from demand point i to the nearest facility of kind k. */
+static double brute_nearest(const fx_data *d, size_t i, int k)
+{
+    double best = INFINITY;
+    for (size_t f = 0; f < d->nfac; f++)
+        if (d->fkind[f] == k)
+            best = fmin(best, hypot(d->px[i] - d->fx[f], d->py[i] - d->fy[f]));
+    return best;
+}
+
+static void cost_field_equals_brute_force(void **state)
+{
+    (void)state;
+    for (unsigned seed = 1; seed <= 4; seed++) {
+        loaded L;
+        load(&L, seed, 3, 2, 5 + seed * 7, 1500, 0);
+        assert_int_equal(cs_study_demand_count(L.study), L.d.npop);
+        double *dist = malloc(L.d.npop * sizeof *dist);
+        long *nearest = malloc(L.d.npop * sizeof *nearest);
+        for (int k = 0; k < 2; k++) {
+            assert_int_equal(cs_cost_field_compute(L.ctx, L.study, (size_t)k, dist, nearest),
+                             CS_OK);
+            for (size_t i = 0; i < L.d.npop; i++) {
+                double want = brute_nearest(&L.d, i, k);
+                /* the round trip through WGS84 moves points by nanometres */
+                assert_true(fabs(dist[i] - want) < 1e-4);
+                assert_true(nearest[i] >= 0);
+            }
+        }
+        free(dist);
+        free(nearest);
+        unload(&L);
+    }
+}
+
+static void kind_without_facilities_is_infinitely_far(void **state)
+{
+    (void)state;
+    loaded L;
+    load(&L, 9, 1, 1, 1, 50, 0); /* one facility: only one of the two kinds has any */
+    int missing = L.d.fkind[0] == 0 ? 1 : 0;
+    double *dist = malloc(50 * sizeof *dist);
+    long *nearest = malloc(50 * sizeof *nearest);
+    assert_int_equal(cs_cost_field_compute(L.ctx, L.study, (size_t)missing, dist, nearest), CS_OK);
+    for (size_t i = 0; i < 50; i++) {
+        assert_true(isinf(dist[i]));
+        assert_int_equal(nearest[i], -1);
+    }
+    cs_coverage c;
+    assert_int_equal(cs_result_coverage(L.result, (size_t)missing, 2, 0, CS_DISTRICT, &c), CS_OK);
+    assert_true(c.covered == 0 && c.total > 0 && c.share == 0);
+    assert_int_equal(cs_cost_field_compute(L.ctx, L.study, 7, dist, nearest), CS_ERR_ARGUMENT);
+    free(dist);
+    free(nearest);
+    unload(&L);
+}
+
+static void coverage_equals_brute_force(void **state)
+{
+    (void)state;
+    const double limits_m[3] = {5 * FX_M_PER_MIN, 10 * FX_M_PER_MIN, 15 * FX_M_PER_MIN};
+    for (unsigned seed = 11; seed <= 13; seed++) {
+        loaded L;
+        load(&L, seed, 3, 3, 30, 3000, 0);
+        size_t A = L.d.gx * L.d.gy;
+        assert_int_equal(cs_study_area_count(L.study), A);
+        for (int k = 0; k < 2; k++)
+            for (size_t j = 0; j < 3; j++) {
+                assert_true(fabs(cs_study_threshold_m(L.study, (size_t)k, j) - limits_m[j]) < 1e-9);
+                double cov[10][2] = {{0}}, tot[10][2] = {{0}};
+                for (size_t i = 0; i < L.d.npop; i++) {
+                    long a = fx_area_of(&L.d, L.d.px[i], L.d.py[i]);
+                    bool in = brute_nearest(&L.d, i, k) <= limits_m[j];
+                    double v[2] = {L.d.pop[i], L.d.pop65[i]};
+                    for (int b = 0; b < 2; b++) {
+                        tot[a][b] += v[b];
+                        tot[A][b] += v[b];
+                        if (in) {
+                            cov[a][b] += v[b];
+                            cov[A][b] += v[b];
+                        }
+                    }
+                }
+                for (size_t a = 0; a <= A; a++)
+                    for (size_t b = 0; b < 2; b++) {
+                        cs_coverage c;
+                        assert_int_equal(cs_result_coverage(L.result, (size_t)k, j, b,
+                                                             a == A ? CS_DISTRICT : a, &c),
+                                         CS_OK);
+                        assert_true(c.covered == cov[a][b]);
+                        assert_true(c.total == tot[a][b]);
+                    }
+            }
+        unload(&L);
+    }
+}
+
+static void facility_counts_and_capacity_by_area(void **state)
+{
+    (void)state;
+    loaded L;
+    load(&L, 21, 2, 2, 40, 100, 0);
+    for (int k = 0; k < 2; k++)
+        for (size_t a = 0; a <= 4; a++) {
+            double want_n = 0, want_beds = 0;
+            for (size_t f = 0; f < L.d.nfac; f++)
+                if (L.d.fkind[f] == k && (a == 4 || fx_area_of(&L.d, L.d.fx[f], L.d.fy[f]) == (long)a)) {
+                    want_n += 1;
+                    want_beds += L.d.fbeds[f];
+                }
+            double n, beds[1];
+            assert_int_equal(cs_result_facilities(L.result, (size_t)k, a == 4 ? CS_DISTRICT : a,
+                                                  &n, beds), CS_OK);
+            assert_true(n == want_n);
+            assert_true(beds[0] == want_beds);
+        }
+    unload(&L);
+}
+
+static void thread_count_does_not_change_results(void **state)
+{
+    (void)state;
+    loaded one, two;
+    load(&one, 31, 3, 3, 60, 4000, 1);
+    load(&two, 31, 3, 3, 60, 4000, 2);
+    size_t n = cs_study_demand_count(one.study);
+    double *d1 = malloc(n * sizeof *d1), *d2 = malloc(n * sizeof *d2);
+    long *n1 = malloc(n * sizeof *n1), *n2 = malloc(n * sizeof *n2);
+    for (size_t k = 0; k < 2; k++) {
+        assert_int_equal(cs_cost_field_compute(one.ctx, one.study, k, d1, n1), CS_OK);
+        assert_int_equal(cs_cost_field_compute(two.ctx, two.study, k, d2, n2), CS_OK);
+        assert_memory_equal(d1, d2, n * sizeof *d1);
+        assert_memory_equal(n1, n2, n * sizeof *n1);
+    }
+    free(d1);
+    free(d2);
+    free(n1);
+    free(n2);
+    unload(&one);
+    unload(&two);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(cost_field_equals_brute_force),
+        cmocka_unit_test(kind_without_facilities_is_infinitely_far),
+        cmocka_unit_test(coverage_equals_brute_force),
+        cmocka_unit_test(facility_counts_and_capacity_by_area),
+        cmocka_unit_test(thread_count_does_not_change_results),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
