@@ -13,6 +13,7 @@
 typedef struct builder {
     cs_table *t;
     size_t row, col;
+    size_t made; /* cells created so far, for the clean-up on failure */
 } builder;
 
 /* Columns are declared while the first row is written; later rows only fill cells. */
@@ -29,11 +30,13 @@ static cs_cell *next_cell(builder *b, const char *name)
         }
         t->columns++;
     }
-    size_t index = b->row * t->columns + b->col++;
+    size_t index = b->row * t->columns + b->col;
     if (!cs_grow((void **)&t->cells, &t->cell_cap, index + 1, sizeof *t->cells)) {
         t->failed = true;
         return NULL;
     }
+    b->col++;
+    b->made++;
     t->cells[index] = (cs_cell){0};
     return &t->cells[index];
 }
@@ -187,15 +190,14 @@ static void area_row(builder *b, const cs_result *r, size_t a)
 cs_status cs_out_area_table(const cs_result *r, bool with_district, cs_table *out)
 {
     memset(out, 0, sizeof *out);
-    builder b = {out, 0, 0};
+    builder b = {out, 0, 0, 0};
     for (size_t a = 0; a < r->A; a++)
         area_row(&b, r, a);
     if (with_district)
         area_row(&b, r, r->A);
     if (out->failed) {
-        /* free exactly the cells written so far, the partial row included */
-        size_t written = b.row * out->columns + b.col;
-        for (size_t i = 0; out->cells && i < written && i < out->cell_cap; i++)
+        /* free exactly the cells made so far, the partial row included */
+        for (size_t i = 0; out->cells && i < b.made; i++)
             if (out->cells[i].owned)
                 cs_free((char *)out->cells[i].text);
         out->rows = 0;

@@ -1,0 +1,140 @@
+/*
+ * test_alloc.c — the whole pipeline under an allocator that fails after N calls, for
+ * every N until the run succeeds: each failure must come back as a clean error
+ * (CS_ERR_NOMEM, or the error it caused), leave the output folder exactly as it was,
+ * and leak nothing (AddressSanitizer's leak check runs at exit).
+ */
+#include "fixture.h"
+#include "testutil.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static long budget = -1; /* allocations left before failing; -1 = never fail */
+static long calls;
+
+static void *counting_malloc(size_t n)
+{
+    calls++;
+    if (budget == 0)
+        return NULL;
+    if (budget > 0)
+        budget--;
+    return malloc(n);
+}
+
+static void *counting_realloc(void *p, size_t n)
+{
+    calls++;
+    if (budget == 0)
+        return NULL;
+    if (budget > 0)
+        budget--;
+    return realloc(p, n);
+}
+
+static const cs_allocator counting = {counting_malloc, counting_realloc, free};
+
+/* One full run; returns its status. */
+static cs_status pipeline(const char *study_path, const char *out_dir)
+{
+    cs_context *ctx = NULL;
+    cs_config *cfg = NULL;
+    cs_study *study = NULL;
+    cs_result *result = NULL;
+    cs_status st = cs_context_create(&ctx);
+    if (st == CS_OK)
+        st = cs_config_create(ctx, &cfg);
+    if (st == CS_OK)
+        st = cs_config_load(ctx, cfg, study_path);
+    if (st == CS_OK)
+        st = cs_study_load(ctx, cfg, &study);
+    if (st == CS_OK)
+        st = cs_run(ctx, study, &result);
+    if (st == CS_OK)
+        st = cs_result_write(ctx, study, result, out_dir);
+    /* a failed allocation must show up as an error, never as a silent success */
+    if (st == CS_OK && ctx && cs_context_error_count(ctx) > 0)
+        st = CS_ERR_INTERNAL;
+    cs_result_destroy(result);
+    cs_study_destroy(study);
+    cs_config_destroy(cfg);
+    cs_context_destroy(ctx);
+    return st;
+}
+
+/* The folder holds only old.txt with its old content. */
+static bool folder_untouched(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return false;
+    struct dirent *e;
+    int others = 0;
+    while ((e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, "old.txt"))
+            others++;
+    closedir(d);
+    char *path = tu_join(dir, "old.txt");
+    char *text = tu_read(path, NULL);
+    bool same = text && !strcmp(text, "old output\n");
+    free(path);
+    free(text);
+    return same && others == 0;
+}
+
+static void every_allocation_failure_is_clean(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    fx_data d;
+    fx_random(&d, 3, 2, 1, 800, 6, 40);
+    char *study = fx_write(dir, &d, "targets:\n  t1: {type: count, kind: a, at_least: 5}\n");
+    char *out = tu_join(dir, "out");
+    assert_int_equal(tu_run("true", NULL), 0);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s' && printf 'old output\\n' > '%s/old.txt'", out, out);
+    assert_int_equal(tu_run(cmd, NULL), 0);
+
+    cs_set_allocator(&counting);
+    long n = 0;
+    cs_status st;
+    for (;; n++) {
+        budget = n;
+        calls = 0;
+        st = pipeline(study, out);
+        budget = -1;
+        if (st == CS_OK)
+            break;
+        assert_true(st == CS_ERR_NOMEM || st == CS_ERR_INPUT || st == CS_ERR_STUDY ||
+                    st == CS_ERR_OUTPUT || st == CS_ERR_CRS || st == CS_ERR_INTERNAL);
+        assert_true(folder_untouched(out));
+        assert_true(n < 100000);
+    }
+    cs_set_allocator(NULL);
+    /* the run that succeeded wrote every file */
+    const char *names[] = {"areas.geojson", "service-circles.geojson", "facilities.geojson",
+                           "areas.csv", "summary.json"};
+    for (size_t i = 0; i < 5; i++) {
+        char *p = tu_join(out, names[i]);
+        assert_true(tu_exists(p));
+        free(p);
+    }
+    print_message("%ld allocation points failed cleanly\n", n);
+    assert_true(n > 100);
+    fx_free(&d);
+    free(study);
+    free(out);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(every_allocation_failure_is_clean),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
