@@ -344,7 +344,8 @@ static cs_status place_facilities(cs_context *ctx, cs_study *study, cs_raw_point
             study->fac_lon[m] = lon[i];
             study->fac_lat[m] = lat[i];
             study->fac_area[m] = area[i];
-            memcpy(&study->fac_capacity[m * nc], &raw->values[i * nc], nc * sizeof(double));
+            if (nc > 0)
+                memcpy(&study->fac_capacity[m * nc], &raw->values[i * nc], nc * sizeof(double));
             m++;
         }
         study->facility_count = m;

@@ -1,0 +1,183 @@
+/*
+ * test_real.c — the real Minhang boundaries in ../shared/data/real (14 units with holes,
+ * enclaves and exclaves) and the real 古美 facilities and committees in BD-09. Skips
+ * when the shared data are absent.
+ *
+ * The expected areas were computed independently with GDAL/GEOS (OGR Contains on the
+ * source polygons), not with careshed: e.g. (121.383210, 31.010592) lies in a hole of
+ * 江川路街道 and inside 马桥镇.
+ */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *shared;
+
+static int setup(void **state)
+{
+    (void)state;
+    shared = tu_shared_data();
+    return 0;
+}
+
+static long area_by_id(const cs_study *s, const char *id)
+{
+    for (size_t a = 0; a < cs_study_area_count(s); a++)
+        if (!strcmp(cs_study_area_id(s, a), id))
+            return (long)a;
+    return -1;
+}
+
+typedef struct run {
+    cs_context *ctx;
+    cs_config *cfg;
+    cs_study *study;
+    cs_result *result;
+} run;
+
+static void run_study(run *r, const char *study_path)
+{
+    memset(r, 0, sizeof *r);
+    assert_int_equal(cs_context_create(&r->ctx), CS_OK);
+    assert_int_equal(cs_config_create(r->ctx, &r->cfg), CS_OK);
+    assert_int_equal(cs_config_load(r->ctx, r->cfg, study_path), CS_OK);
+    cs_status st = cs_study_load(r->ctx, r->cfg, &r->study);
+    if (st != CS_OK)
+        tu_dump_messages(r->ctx);
+    assert_int_equal(st, CS_OK);
+    assert_int_equal(cs_run(r->ctx, r->study, &r->result), CS_OK);
+}
+
+static void end_run(run *r)
+{
+    cs_result_destroy(r->result);
+    cs_study_destroy(r->study);
+    cs_config_destroy(r->cfg);
+    cs_context_destroy(r->ctx);
+}
+
+static double facilities_in(run *r, const char *area_id)
+{
+    long a = area_by_id(r->study, area_id);
+    assert_true(a >= 0);
+    double n;
+    assert_int_equal(cs_result_facilities(r->result, 0, (size_t)a, &n, NULL), CS_OK);
+    return n;
+}
+
+/* Points in holes belong to the unit that fills the hole; points in exclaves to their
+ * own unit. */
+static void holes_and_exclaves(void **state)
+{
+    (void)state;
+    if (!shared)
+        skip();
+    char *dir = tu_mkdtemp();
+    free(tu_write(dir, "points.csv",
+                  "id,kind,lon,lat,pop\n"
+                  "H1,x,121.383210,31.010592,100\n"  /* hole of 江川路 -> 马桥镇 */
+                  "H2,x,121.444903,31.091245,100\n"  /* hole of 梅陇 -> 吴泾镇 */
+                  "H3,x,121.382038,31.072049,100\n"  /* hole of 颛桥 -> 莘庄工业区 */
+                  "E1,x,121.470859,31.116949,100\n"  /* exclave of 浦锦街道 */
+                  "E2,x,121.243545,31.259563,100\n"  /* exclave of 华漕镇 */
+                  "E3,x,121.388321,30.998565,100\n")); /* second part of 马桥镇 */
+    char yaml[2048];
+    snprintf(yaml, sizeof yaml,
+             "areas: {path: %s/minhang-streets.geojson, id: code9, name: name}\n"
+             "facilities: {path: points.csv, crs: EPSG:4326}\n"
+             "population: {path: points.csv, crs: EPSG:4326}\n"
+             "outside_tolerance_m: 0\n",
+             shared);
+    char *study = tu_write(dir, "study.yaml", yaml);
+    run r;
+    run_study(&r, study);
+    assert_int_equal(cs_study_area_count(r.study), 14);
+    assert_int_equal(cs_study_demand_count(r.study), 6);
+    assert_true(facilities_in(&r, "310112112") == 2); /* 马桥镇: H1 and E3 */
+    assert_true(facilities_in(&r, "310112110") == 1); /* 吴泾镇 */
+    assert_true(facilities_in(&r, "310112501") == 1); /* 莘庄工业区 */
+    assert_true(facilities_in(&r, "310112009") == 1); /* 浦锦街道 */
+    assert_true(facilities_in(&r, "310112106") == 1); /* 华漕镇 */
+    assert_true(facilities_in(&r, "310112001") == 0); /* 江川路街道: only holes */
+    assert_true(facilities_in(&r, "310112108") == 0); /* 梅陇镇 */
+    assert_true(facilities_in(&r, "310112103") == 0); /* 颛桥镇 */
+    /* residents follow the same rule: 马桥镇 has 200 */
+    cs_coverage c;
+    assert_int_equal(cs_result_coverage(r.result, 0, 0, 0, (size_t)area_by_id(r.study, "310112112"),
+                                        &c), CS_OK);
+    assert_true(c.total == 200 && c.covered == 200);
+    end_run(&r);
+    free(study);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+/* The 古美 facilities and committees in BD-09 (their source coordinates) all land in
+ * 古美路街道 once converted, as they do in the shared data's own conversion. */
+static void bd09_points_land_in_gumei(void **state)
+{
+    (void)state;
+    if (!shared)
+        skip();
+    char *dir = tu_mkdtemp();
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && ogr2ogr -q -f CSV fac.csv '%s/minhang-gumei-elder-facilities.geojson' "
+             "-dialect SQLite -sql \"SELECT id, name, 'home' AS kind, src_lon, src_lat, beds "
+             "FROM \\\"minhang-gumei-elder-facilities\\\"\" && "
+             "ogr2ogr -q -f CSV pop.csv '%s/minhang-gumei-committees.geojson' -dialect SQLite "
+             "-sql \"SELECT id, src_lon, src_lat, 1000 AS pop FROM \\\"minhang-gumei-committees\\\"\"",
+             dir, shared, shared);
+    char *out = NULL;
+    int code = tu_run(cmd, &out);
+    if (code != 0)
+        fprintf(stderr, "%s\n", out);
+    free(out);
+    assert_int_equal(code, 0);
+    char yaml[2048];
+    snprintf(yaml, sizeof yaml,
+             "areas: {path: %s/minhang-streets.geojson, id: code9, name: name}\n"
+             "facilities: {path: fac.csv, crs: BD-09, x: src_lon, y: src_lat}\n"
+             "population: {path: pop.csv, crs: BD-09, x: src_lon, y: src_lat}\n"
+             "outside_tolerance_m: 0\n",
+             shared);
+    char *study = tu_write(dir, "study.yaml", yaml);
+    run r;
+    run_study(&r, study);
+    assert_true(facilities_in(&r, "310112006") == 6);
+    cs_coverage c;
+    long gumei = area_by_id(r.study, "310112006");
+    assert_int_equal(cs_result_coverage(r.result, 0, 2, 0, (size_t)gumei, &c), CS_OK);
+    assert_true(c.total == 40000); /* all 40 committee points, 1,000 each */
+    /* 古美 is about 2.5 km across and has 6 homes: most of it is within 15 minutes */
+    assert_true(c.share > 0.5);
+    end_run(&r);
+
+    /* The same through the command line, with every output written */
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' run study.yaml --out out -q", dir, CS_CLI);
+    assert_int_equal(tu_run(cmd, NULL), 0);
+    char *areas_path = tu_join(dir, "out/areas.geojson");
+    char *areas = tu_read(areas_path, NULL);
+    assert_non_null(areas);
+    size_t features = 0;
+    for (const char *p = areas; (p = strstr(p, "\"type\":\"Feature\"")) != NULL; p++)
+        features++;
+    assert_int_equal(features, 14);
+    assert_non_null(strstr(areas, "\"name\":\"古美街道\""));
+    free(areas);
+    free(areas_path);
+    free(study);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(holes_and_exclaves),
+        cmocka_unit_test(bd09_points_land_in_gumei),
+    };
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
