@@ -242,6 +242,19 @@ static void nearest_by_hand(void **state)
     assert_int_equal(cs_area_index_nearest(ix, 13, 4, 5, NULL), 0);
     cs_area_index_destroy(ix);
     cs_rings_free(&r);
+
+    /* the same tie with the lower-numbered area on the right, met last in a scan */
+    rings_init(&r);
+    add_rect(&r, 20, 0, 30, 10);
+    end_area(&r);
+    add_rect(&r, 0, 0, 10, 10);
+    end_area(&r);
+    ix = make_index(&r);
+    assert_int_equal(cs_area_index_nearest(ix, 15, 5, 5, &d), 0);
+    assert_near(d, 5.0, 1e-12);
+    assert_int_equal(cs_area_index_nearest(ix, 15, 5, 4.5, &d), -1);
+    cs_area_index_destroy(ix);
+    cs_rings_free(&r);
 }
 
 /* Two triangles sharing a diagonal, drawn in opposite directions: each point on or

@@ -542,6 +542,15 @@ static double segment_distance(const edge *e, double x, double y)
     return hypot(x - (e->xa + t * dx), y - (e->ya + t * dy));
 }
 
+/* A lower bound on the distance from (x, y) to anything registered in a cell (whose
+ * edges may stick out of it by eps). */
+static double cell_distance(const cs_area_index *ix, size_t row, size_t c, double x, double y)
+{
+    double dx = fmax(fmax(col_x(ix, c) - x, x - col_x(ix, c + 1)), 0);
+    double dy = fmax(fmax(row_y(ix, row) - y, y - row_y(ix, row + 1)), 0);
+    return fmax(hypot(dx, dy) - 2 * ix->eps, 0);
+}
+
 /* Scan the cells meeting the square of half-side r around (x, y); returns whether the
  * square covers the whole grid. Ties go to the lower area, and the canonical edge
  * order makes a shared edge equally far from both its areas. */
@@ -554,6 +563,8 @@ static bool scan_square(const cs_area_index *ix, double x, double y, double r, d
     for (size_t row = r0; row <= r1; row++) {
         for (size_t c = c0; c <= c1; c++) {
             size_t cell = row * ix->ncols + c;
+            if (cell_distance(ix, row, c, x, y) > *best_d)
+                continue; /* nothing in it can beat or tie the best */
             for (uint32_t k = ix->cell_start[cell]; k < ix->cell_start[cell + 1]; k++) {
                 const edge *e = &ix->edges[ix->cell_edges[k]];
                 double d = segment_distance(e, x, y);
@@ -591,8 +602,11 @@ long cs_area_index_nearest(const cs_area_index *index, double x, double y, doubl
         return -1;
     double best_d = INFINITY;
     long best_a = -1;
-    for (double r = fmax(gx, gy) + fmax(index->w, index->h);; r *= 2) {
-        double rr = fmin(r, max_dist_m);
+    /* Grow the reach into the grid from its near side, not from the point, so a point
+     * far outside does not jump at once to scanning the whole grid. */
+    double step = fmax(index->w, index->h);
+    for (double grow = step;; grow *= 2) {
+        double rr = fmin(fmax(gx, gy) + grow, max_dist_m);
         bool all = scan_square(index, x, y, rr, &best_d, &best_a);
         if (best_d <= rr || rr >= max_dist_m || all)
             break;

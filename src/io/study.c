@@ -220,8 +220,12 @@ static cs_status place_areas(cs_context *ctx, const cs_config *cfg, cs_study *st
     if (!study->district)
         return cs_error(ctx, CS_ERR_INTERNAL, NULL, NULL, "the union of the areas failed: %s",
                         ctx->foreign_error);
-    if (cs_area_index_create(&study->rings, &study->area_index) != CS_OK)
+    st = cs_area_index_create(&study->rings, &study->area_index);
+    if (st == CS_ERR_NOMEM)
         return cs_nomem(ctx);
+    if (st != CS_OK)
+        return cs_error(ctx, CS_ERR_INTERNAL, NULL, NULL, "the areas cannot be indexed (%s)",
+                        cs_status_string(st));
     return CS_OK;
 }
 

@@ -1,0 +1,353 @@
+/*
+ * test_cli.c — the careshed command end to end on the bundled sample: help and exit
+ * codes, the five outputs, byte-identical reruns (any thread count), the quick run
+ * without a study file, `check`, inputs left untouched, failed runs leaving no output.
+ */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SAMPLE CS_SOURCE_DIR "/geodata"
+
+static const char *outputs[] = {"areas.geojson", "service-circles.geojson",
+                                "facilities.geojson", "areas.csv", "summary.json"};
+
+static int cli(const char *args, char **output)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "'%s' %s", CS_CLI, args);
+    return tu_run(cmd, output);
+}
+
+static void expect_cli(const char *args, int code, const char *needle)
+{
+    char *out = NULL;
+    int got = cli(args, &out);
+    if (got != code || (needle && !strstr(out, needle)))
+        fprintf(stderr, "careshed %s -> %d:\n%s\n", args, got, out);
+    assert_int_equal(got, code);
+    if (needle)
+        assert_non_null(strstr(out, needle));
+    free(out);
+}
+
+static void help_version_and_usage_errors(void **state)
+{
+    (void)state;
+    expect_cli("--help", 0, "Exit codes:");
+    expect_cli("run --help", 0, "--population FILE");
+    expect_cli("run --help", 0, "6  an output cannot be written");
+    expect_cli("--version", 0, "careshed " CARESHED_VERSION);
+    expect_cli("", 2, "Usage:");
+    expect_cli("frobnicate", 2, "careshed: unknown command 'frobnicate'");
+    expect_cli("run --bogus", 2, "careshed: unknown option '--bogus'");
+    expect_cli("run --out", 2, "careshed: --out needs a value");
+    expect_cli("run --set novalue", 2, "needs KEY=VALUE");
+    expect_cli("run a.yaml b.yaml", 2, "only one study file");
+}
+
+static char *run_sample(const char *extra, int want_code)
+{
+    char *dir = tu_mkdtemp();
+    char args[2048];
+    snprintf(args, sizeof args, "run '%s/study.yaml' --out '%s/out' %s", SAMPLE, dir,
+             extra ? extra : "");
+    char *out = NULL;
+    int code = cli(args, &out);
+    if (code != want_code)
+        fprintf(stderr, "%s\n", out);
+    assert_int_equal(code, want_code);
+    free(out);
+    return dir;
+}
+
+static char *read_output(const char *dir, const char *name, size_t *len)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/out/%s", dir, name);
+    return tu_read(path, len);
+}
+
+static size_t count(const char *text, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* Sum of the pop column of the sample's population.csv, read independently. */
+static double sample_population(void)
+{
+    char *text = tu_read(SAMPLE "/population.csv", NULL);
+    assert_non_null(text);
+    char *line = strchr(text, '\n');
+    /* find the pop column in the header */
+    int col = -1, i = 0;
+    for (char *h = text; h < line; i++) {
+        char *comma = memchr(h, ',', (size_t)(line - h));
+        size_t n = comma ? (size_t)(comma - h) : (size_t)(line - h);
+        if (n == 3 && !strncmp(h, "pop", 3))
+            col = i;
+        h = comma ? comma + 1 : line;
+    }
+    assert_true(col >= 0);
+    double total = 0;
+    for (char *p = line + 1; *p;) {
+        char *end = strchr(p, '\n');
+        char *field = p;
+        for (int c = 0; c < col; c++)
+            field = strchr(field, ',') + 1;
+        total += strtod(field, NULL);
+        p = end ? end + 1 : p + strlen(p);
+    }
+    free(text);
+    return total;
+}
+
+static void sample_run_writes_every_output(void **state)
+{
+    (void)state;
+    char *dir = run_sample(NULL, 0);
+    for (size_t i = 0; i < 5; i++) {
+        size_t len = 0;
+        char *text = read_output(dir, outputs[i], &len);
+        assert_non_null(text);
+        assert_true(len > 100);
+        free(text);
+    }
+    char *areas = read_output(dir, "areas.geojson", NULL);
+    assert_int_equal(count(areas, "\"type\":\"Feature\""), 14);
+    assert_null(strstr(areas, "\"crs\"")); /* RFC 7946: no crs member */
+    assert_non_null(strstr(areas, "江川路街道"));
+    free(areas);
+    char *csv = read_output(dir, "areas.csv", NULL);
+    assert_memory_equal(csv, "\xEF\xBB\xBF" "id,name,", 11);
+    assert_int_equal(count(csv, "\r\n"), 16); /* header, 14 areas, the district */
+    free(csv);
+    char *summary = read_output(dir, "summary.json", NULL);
+    assert_non_null(strstr(summary, "\"careshed_version\": \"" CARESHED_VERSION "\""));
+    assert_non_null(strstr(summary, "\"sha256\""));
+    assert_non_null(strstr(summary, "社区综合为老服务中心"));
+    /* the district's residents equal the sum of the population file */
+    char want[64];
+    snprintf(want, sizeof want, "\"pop_total\": %.0f", sample_population());
+    assert_non_null(strstr(summary, want));
+    free(summary);
+    char *facilities = read_output(dir, "facilities.geojson", NULL);
+    assert_int_equal(count(facilities, "\"type\":\"Feature\""), 79 + 106 + 80 + 63);
+    free(facilities);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+/* Every coordinate in a GeoJSON file has at most 7 decimals and rings turn the right
+ * way (checked on areas.geojson by the shoelace sum of the first ring). */
+static void geojson_is_rfc7946(void **state)
+{
+    (void)state;
+    char *dir = run_sample(NULL, 0);
+    char *areas = read_output(dir, "areas.geojson", NULL);
+    const char *p = strstr(areas, "\"coordinates\":[[[[");
+    assert_non_null(p);
+    p += strlen("\"coordinates\":[[[");
+    double area2 = 0, x0 = 0, y0 = 0, px = 0, py = 0;
+    int n = 0;
+    while (*p == '[') {
+        char *end;
+        double x = strtod(p + 1, &end);
+        const char *dot = strchr(p, '.');
+        assert_true(dot && strcspn(dot + 1, ",]") <= 7);
+        double y = strtod(end + 1, &end);
+        if (n == 0) {
+            x0 = x;
+            y0 = y;
+        } else {
+            area2 += px * y - x * py;
+        }
+        px = x;
+        py = y;
+        n++;
+        p = end + 1; /* past ']' */
+        if (*p == ',')
+            p++;
+    }
+    assert_true(n >= 4);
+    assert_true(px == x0 && py == y0); /* closed */
+    assert_true(area2 > 0);            /* exterior ring counter-clockwise */
+    free(areas);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+static void reruns_are_byte_identical(void **state)
+{
+    (void)state;
+    char *a = run_sample("--threads 1", 0);
+    char *b = run_sample("--threads 2", 0);
+    for (size_t i = 0; i < 5; i++) {
+        size_t la = 0, lb = 0;
+        char *ta = read_output(a, outputs[i], &la), *tb = read_output(b, outputs[i], &lb);
+        assert_int_equal(la, lb);
+        assert_memory_equal(ta, tb, la);
+        free(ta);
+        free(tb);
+    }
+    tu_rmtree(a);
+    tu_rmtree(b);
+    free(a);
+    free(b);
+}
+
+static void check_flag_fails_on_unmet_targets(void **state)
+{
+    (void)state;
+    /* the sample is made so that some streets fall short */
+    char *dir = run_sample("--check -q", 1);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+static void check_command(void **state)
+{
+    (void)state;
+    expect_cli("check '" SAMPLE "/study.yaml'", 0, "check passed");
+    char *dir = tu_mkdtemp();
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml,
+             "walk_sped_kmh: 4\n"
+             "areas: {path: %s/streets.geojson, id: code}\n"
+             "facilities: {path: missing.csv}\n"
+             "population: {path: %s/population.csv, x: lon, y: lat, crs: EPSG:4326, total: people}\n",
+             SAMPLE, SAMPLE);
+    char *study = tu_write(dir, "bad.yaml", yaml);
+    char args[1024];
+    snprintf(args, sizeof args, "check '%s'", study);
+    char *out = NULL;
+    assert_int_equal(cli(args, &out), 3);
+    /* every problem, not just the first */
+    assert_non_null(strstr(out, "careshed: error: "));
+    assert_non_null(strstr(out, "bad.yaml:1"));
+    assert_non_null(strstr(out, "walk_sped_kmh"));
+    assert_non_null(strstr(out, "missing.csv"));
+    assert_non_null(strstr(out, "no field 'people'"));
+    free(out);
+    free(study);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+static void exit_codes_by_error_class(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    char args[2048];
+    snprintf(args, sizeof args, "run '%s/study.yaml' --out '%s/o' --set population.path=nope.csv",
+             SAMPLE, dir);
+    expect_cli(args, 4, "nope.csv");
+    snprintf(args, sizeof args, "run '%s/study.yaml' --out '%s/o' --set facilities.crs=EPSG:999999",
+             SAMPLE, dir);
+    expect_cli(args, 5, "unknown coordinate system");
+    snprintf(args, sizeof args, "run '%s/study.yaml' --out /proc/careshed-cannot/out -q", SAMPLE);
+    expect_cli(args, 6, "careshed: error: ");
+    snprintf(args, sizeof args, "run '%s/study.yaml' --set walk_speed_kmh=fast", SAMPLE);
+    expect_cli(args, 3, "walk_speed_kmh");
+    /* none of the failed runs created the output folder's files */
+    char *o = tu_join(dir, "o/summary.json");
+    assert_false(tu_exists(o));
+    free(o);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+static char *checksums(void)
+{
+    char *out = NULL;
+    assert_int_equal(tu_run("cd '" SAMPLE "' && sha256sum * && ls -la --time-style=full-iso", &out), 0);
+    return out;
+}
+
+static void inputs_untouched_and_failed_run_leaves_nothing(void **state)
+{
+    (void)state;
+    char *before = checksums();
+    char *dir = run_sample(NULL, 0);
+    char *after = checksums();
+    assert_string_equal(before, after);
+    /* a run that fails leaves an existing output folder as it was */
+    char args[2048];
+    snprintf(args, sizeof args,
+             "run '%s/study.yaml' --out '%s/out' --set facilities.crs=EPSG:999999 -q", SAMPLE, dir);
+    char *listing_before = NULL, *listing_after = NULL;
+    char ls[1024];
+    snprintf(ls, sizeof ls, "cd '%s/out' && ls -la --time-style=full-iso && sha256sum *", dir);
+    tu_run(ls, &listing_before);
+    assert_int_equal(cli(args, NULL), 5);
+    tu_run(ls, &listing_after);
+    assert_string_equal(listing_before, listing_after);
+    free(listing_before);
+    free(listing_after);
+    free(before);
+    free(after);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+static void quick_run_without_study_file(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    char args[2048];
+    snprintf(args, sizeof args,
+             "run --areas '%s/streets.geojson' --facilities '%s/facilities.csv' "
+             "--population '%s/population.csv' --out '%s/quick'",
+             SAMPLE, SAMPLE, SAMPLE, dir);
+    char *out = NULL;
+    int code = cli(args, &out);
+    if (code != 0)
+        fprintf(stderr, "%s\n", out);
+    assert_int_equal(code, 0);
+    /* kinds come from the kind field, sorted; CSV layers without CRS read as WGS84 */
+    assert_non_null(strstr(out, "care_home"));
+    assert_non_null(strstr(out, "read as WGS84"));
+    free(out);
+    /* same coverage as the study run (same thresholds and speed) */
+    char *ref = run_sample(NULL, 0);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/quick/summary.json", dir);
+    char *quick = tu_read(path, NULL);
+    char *full = read_output(ref, "summary.json", NULL);
+    const char *key = "\"centre_15min_60+_share\": ";
+    char *q = strstr(quick, key), *f = strstr(full, key);
+    assert_non_null(q);
+    assert_non_null(f);
+    assert_true(strtod(q + strlen(key), NULL) == strtod(f + strlen(key), NULL));
+    free(quick);
+    free(full);
+    tu_rmtree(ref);
+    free(ref);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+int main(void)
+{
+    if (!tu_exists(SAMPLE "/study.yaml")) {
+        fprintf(stderr, "the bundled sample is missing: run scripts/make-sample\n");
+        return 1;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(help_version_and_usage_errors),
+        cmocka_unit_test(sample_run_writes_every_output),
+        cmocka_unit_test(geojson_is_rfc7946),
+        cmocka_unit_test(reruns_are_byte_identical),
+        cmocka_unit_test(check_flag_fails_on_unmet_targets),
+        cmocka_unit_test(check_command),
+        cmocka_unit_test(exit_codes_by_error_class),
+        cmocka_unit_test(inputs_untouched_and_failed_run_leaves_nothing),
+        cmocka_unit_test(quick_run_without_study_file),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
