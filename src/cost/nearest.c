@@ -35,6 +35,16 @@
 /* Bits per axis of the Morton key that orders batch queries. */
 #define MORTON_BITS 12
 
+/* For finite values only; unlike fmin/fmax these inline instead of calling libm. */
+static inline double dmin(double a, double b)
+{
+    return a < b ? a : b;
+}
+static inline double dmax(double a, double b)
+{
+    return a > b ? a : b;
+}
+
 typedef struct node {
     double x0, y0, x1, y1; /* bounding box of the node's points (not split planes) */
     uint32_t lo, hi;       /* the node's points are xy[lo..hi) in tree order */
@@ -114,10 +124,10 @@ static uint32_t build(cs_point_index *ix, uint32_t lo, uint32_t hi, uint32_t *ne
     nd->min_id = UINT32_MAX;
     for (uint32_t i = lo; i < hi; i++) {
         double x = ix->xy[2 * (size_t)i], y = ix->xy[2 * (size_t)i + 1];
-        nd->x0 = fmin(nd->x0, x);
-        nd->x1 = fmax(nd->x1, x);
-        nd->y0 = fmin(nd->y0, y);
-        nd->y1 = fmax(nd->y1, y);
+        nd->x0 = dmin(nd->x0, x);
+        nd->x1 = dmax(nd->x1, x);
+        nd->y0 = dmin(nd->y0, y);
+        nd->y1 = dmax(nd->y1, y);
         if (ix->id[i] < nd->min_id)
             nd->min_id = ix->id[i];
     }
@@ -201,8 +211,9 @@ void cs_point_index_destroy(cs_point_index *index)
  * it is exact, not just approximately right. */
 static inline double box_d2(const node *nd, double qx, double qy)
 {
-    double dx = fmax(fmax(nd->x0 - qx, qx - nd->x1), 0.0);
-    double dy = fmax(fmax(nd->y0 - qy, qy - nd->y1), 0.0);
+    /* Plain comparisons, not fmax: libm's fmax is a call, and this is the hot spot. */
+    double dx = nd->x0 - qx > 0 ? nd->x0 - qx : (qx - nd->x1 > 0 ? qx - nd->x1 : 0.0);
+    double dy = nd->y0 - qy > 0 ? nd->y0 - qy : (qy - nd->y1 > 0 ? qy - nd->y1 : 0.0);
     return dx * dx + dy * dy;
 }
 
@@ -358,14 +369,14 @@ static uint64_t *morton_order(const double *qx, const double *qy, size_t n)
     double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
     for (size_t i = 0; i < n; i++) {
         if (isfinite(qx[i]) && isfinite(qy[i])) {
-            x0 = fmin(x0, qx[i]);
-            x1 = fmax(x1, qx[i]);
-            y0 = fmin(y0, qy[i]);
-            y1 = fmax(y1, qy[i]);
+            x0 = dmin(x0, qx[i]);
+            x1 = dmax(x1, qx[i]);
+            y0 = dmin(y0, qy[i]);
+            y1 = dmax(y1, qy[i]);
         }
     }
     /* One scale for both axes keeps cells square, so Morton neighbours are near. */
-    double extent = fmax(x1 - x0, y1 - y0);
+    double extent = dmax(x1 - x0, y1 - y0);
     double scale = extent > 0 ? (double)(1u << MORTON_BITS) / extent : 0.0;
     for (size_t i = 0; i < n; i++) {
         uint32_t key = spread_bits(quantize(qx[i], x0, scale)) |
@@ -377,20 +388,36 @@ static uint64_t *morton_order(const double *qx, const double *qy, size_t n)
     return order;
 }
 
-/* Answer queries [from, to) of the visiting order, each seeded with the one before. */
+/* Answer queries [from, to) of the visiting order (at most CHUNK), each seeded with the
+ * one before. The queries are gathered into local arrays first and the answers
+ * scattered back after: in Morton order the input positions are all over memory, and a
+ * tight copy loop overlaps those cache misses where the search loop would stall on
+ * each one. */
 static void run_chunk(const cs_point_index *ix, const double *qx, const double *qy,
                       const uint64_t *order, size_t from, size_t to, double *dist_m,
                       long *nearest_out)
 {
+    double cx[CHUNK], cy[CHUNK], cd[CHUNK];
+    long cn[CHUNK];
+    size_t m = to - from;
+    assert(m <= CHUNK);
+    for (size_t k = 0; k < m; k++) {
+        size_t i = order ? (size_t)(order[from + k] & 0xffffffffu) : from + k;
+        cx[k] = qx[i];
+        cy[k] = qy[i];
+    }
     long seed = -1;
-    for (size_t k = from; k < to; k++) {
-        size_t i = order ? (size_t)(order[k] & 0xffffffffu) : k;
+    for (size_t k = 0; k < m; k++) {
         long pos;
-        long id = query(ix, qx[i], qy[i], seed, &dist_m[i], &pos);
+        cn[k] = query(ix, cx[k], cy[k], seed, &cd[k], &pos);
         if (pos >= 0)
             seed = pos;
+    }
+    for (size_t k = 0; k < m; k++) {
+        size_t i = order ? (size_t)(order[from + k] & 0xffffffffu) : from + k;
+        dist_m[i] = cd[k];
         if (nearest_out)
-            nearest_out[i] = id;
+            nearest_out[i] = cn[k];
     }
 }
 
@@ -408,15 +435,13 @@ void cs_point_index_nearest_all(const cs_point_index *index, const double *qx,
     if ((size_t)team > chunks)
         team = (int)chunks;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(team) if (team > 1)
+#else
+    (void)threads;
+#endif
     for (size_t c = 0; c < chunks; c++) {
         size_t to = (c + 1) * CHUNK < n ? (c + 1) * CHUNK : n;
         run_chunk(index, qx, qy, order, c * CHUNK, to, dist_m, nearest_out);
     }
-#else
-    (void)threads;
-    (void)chunks;
-    run_chunk(index, qx, qy, order, 0, n, dist_m, nearest_out);
-#endif
     cs_free(order);
 }
 
@@ -431,8 +456,8 @@ static int compare_long(const void *a, const void *b)
 /* Farthest squared distance from (qx, qy) to a node's box; bounds every point inside. */
 static double box_max_d2(const node *nd, double qx, double qy)
 {
-    double dx = fmax(fabs(nd->x0 - qx), fabs(nd->x1 - qx));
-    double dy = fmax(fabs(nd->y0 - qy), fabs(nd->y1 - qy));
+    double dx = dmax(fabs(nd->x0 - qx), fabs(nd->x1 - qx));
+    double dy = dmax(fabs(nd->y0 - qy), fabs(nd->y1 - qy));
     return dx * dx + dy * dy;
 }
 
@@ -456,7 +481,8 @@ size_t cs_point_index_within(const cs_point_index *index, double qx, double qy, 
 {
     assert(index && out && cap);
     size_t count = 0;
-    if (index->n == 0)
+    /* A NaN would defeat every bound and walk the whole tree to find nothing. */
+    if (index->n == 0 || isnan(qx) || isnan(qy) || !(r_m >= 0))
         return 0;
     uint32_t stack[STACK_DEPTH];
     int top = 0;

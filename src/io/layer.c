@@ -94,34 +94,12 @@ static bool has_cpg(const char *path)
     return found;
 }
 
+/* Open options. CSV coordinate columns are read by cs_layer_point itself (so text in
+ * them is reported), so GDAL is not asked to make point geometries from them. */
 static char **open_options(cs_context *ctx, const cs_layer_config *lc, const char *role,
                            const char *path)
 {
     char **opts = NULL;
-    if (ends_with(path, ".csv") || ends_with(path, ".tsv") || ends_with(path, ".txt")) {
-        cs_buf xs, ys;
-        cs_buf_init(&xs);
-        cs_buf_init(&ys);
-        /* GDAL makes points from the first matching column; naming the configured
-         * one alone avoids taking "x" when the user meant "lon". */
-        if (lc->x_field)
-            cs_buf_add(&xs, lc->x_field);
-        else
-            for (int i = 0; x_candidates[i]; i++)
-                cs_buf_printf(&xs, "%s%s", i ? "," : "", x_candidates[i]);
-        if (lc->y_field)
-            cs_buf_add(&ys, lc->y_field);
-        else
-            for (int i = 0; y_candidates[i]; i++)
-                cs_buf_printf(&ys, "%s%s", i ? "," : "", y_candidates[i]);
-        if (!xs.failed && !ys.failed) {
-            opts = CSLSetNameValue(opts, "X_POSSIBLE_NAMES", xs.data);
-            opts = CSLSetNameValue(opts, "Y_POSSIBLE_NAMES", ys.data);
-            opts = CSLSetNameValue(opts, "KEEP_GEOM_COLUMNS", "YES");
-        }
-        cs_buf_free(&xs);
-        cs_buf_free(&ys);
-    }
     if (ends_with(path, ".shp") || ends_with(path, ".dbf")) {
         if (lc->encoding) {
             opts = CSLSetNameValue(opts, "ENCODING", lc->encoding);
@@ -287,6 +265,26 @@ char **cs_layer_files(cs_layer *l, size_t *count)
         *count = n;
     }
     return out;
+}
+
+void cs_layer_keep_fields(cs_layer *l, const int *fields, size_t n)
+{
+    int count = OGR_FD_GetFieldCount(l->defn);
+    const char **ignored = cs_calloc((size_t)count + 2, sizeof *ignored);
+    if (!ignored)
+        return; /* only an optimisation */
+    size_t m = 0;
+    for (int i = 0; i < count; i++) {
+        bool keep = i == l->x_field || i == l->y_field;
+        for (size_t k = 0; k < n && !keep; k++)
+            keep = fields[k] == i;
+        if (!keep)
+            ignored[m++] = cs_layer_field_name(l, i);
+    }
+    if (l->x_field >= 0)
+        ignored[m++] = "OGR_GEOMETRY";
+    OGR_L_SetIgnoredFields(l->layer, ignored);
+    cs_free(ignored);
 }
 
 long cs_layer_feature_count(cs_layer *l)

@@ -44,6 +44,10 @@ int cs_layer_find_field(cs_context *ctx, cs_layer *layer, const char *configured
                         const char *const *candidates, const char *key, bool required);
 const char *cs_layer_field_name(const cs_layer *layer, int index);
 
+/* Read only these fields (and the coordinates) from now on: skipping the others makes
+ * large tables faster to read. Indices < 0 are ignored. */
+void cs_layer_keep_fields(cs_layer *layer, const int *fields, size_t n);
+
 /* Iterate: returns false at the end. *number is the 1-based feature number. */
 bool cs_layer_next(cs_layer *layer, long *number);
 

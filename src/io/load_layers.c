@@ -229,6 +229,7 @@ cs_status cs_load_areas(cs_context *ctx, const cs_config *cfg, cs_raw_areas *a)
                                          "name", cfg->areas.name_field != NULL);
     if ((cfg->areas.id_field && id_field < 0) || (cfg->areas.name_field && name_field < 0))
         st = CS_ERR_INPUT;
+    cs_layer_keep_fields(layer, (const int[]){id_field, name_field}, 2);
     size_t cap = 0;
     long number;
     while (st != CS_ERR_NOMEM && cs_layer_next(layer, &number)) {
@@ -520,6 +521,7 @@ cs_status cs_load_facilities(cs_context *ctx, const cs_config *cfg, cs_study *st
     if (st == CS_OK || cst == CS_ERR_NOMEM)
         st = cst;
     p->value_count = study->capacity_count;
+    cs_layer_keep_fields(layer, fields, 3 + study->capacity_count);
     long number;
     while (st != CS_ERR_NOMEM && cs_layer_next(layer, &number)) {
         cs_status fst = read_facility(ctx, layer, fields, study->capacity_count, number, p,
@@ -659,6 +661,15 @@ cs_status cs_load_population(cs_context *ctx, const cs_config *cfg, cs_study *st
     if (st == CS_OK || bst == CS_ERR_NOMEM)
         st = bst;
     p->value_count = study->band_count;
+    int *keep = cs_calloc(study->band_count + 1, sizeof *keep);
+    if (keep) { /* only an optimisation: without it every field is read */
+        keep[0] = id_field;
+        keep[1] = total_field;
+        for (size_t b = 1; b < study->band_count; b++)
+            keep[b + 1] = src[b - 1].field;
+        cs_layer_keep_fields(layer, keep, study->band_count + 1);
+        cs_free(keep);
+    }
     long number;
     while (st != CS_ERR_NOMEM && cs_layer_next(layer, &number)) {
         cs_status fst = read_demand(ctx, layer, id_field, total_field, src, study, number, p);
