@@ -135,10 +135,30 @@ static void sample_run_writes_every_output(void **state)
     char want[64];
     snprintf(want, sizeof want, "\"pop_total\": %.0f", sample_population());
     assert_non_null(strstr(summary, want));
+    /* scripts/make-sample computes the same straight-line coverage by brute force in
+     * Python and prints it (geodata/README.md): 124,675 residents aged 60+ are beyond
+     * 1,000 m of a centre, 47,414 of them in 浦江镇. */
+    assert_non_null(strstr(summary, "124,675 more residents aged 60+ need a community "
+                                    "elder-service centre within 15 minutes, across 13 areas"));
+    assert_non_null(strstr(summary, "\"gap_text\": \"47,414 more residents aged 60+"));
     free(summary);
     char *facilities = read_output(dir, "facilities.geojson", NULL);
     assert_int_equal(count(facilities, "\"type\":\"Feature\""), 79 + 106 + 80 + 63);
     free(facilities);
+    /* GDAL (as QGIS does) reads every GeoJSON output as WGS84 with the right counts */
+    const struct { const char *name; const char *count; } layers[] = {
+        {"areas.geojson", "Feature Count: 14"},
+        {"service-circles.geojson", "Feature Count: 12"},
+        {"facilities.geojson", "Feature Count: 328"},
+    };
+    for (size_t i = 0; i < 3; i++) {
+        char cmd[2048], *info = NULL;
+        snprintf(cmd, sizeof cmd, "ogrinfo -ro -so -al '%s/out/%s'", dir, layers[i].name);
+        assert_int_equal(tu_run(cmd, &info), 0);
+        assert_non_null(strstr(info, layers[i].count));
+        assert_non_null(strstr(info, "WGS 84"));
+        free(info);
+    }
     tu_rmtree(dir);
     free(dir);
 }

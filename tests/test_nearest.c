@@ -280,7 +280,7 @@ static void check_against_brute_force(enum layout kind, size_t n, size_t nq, uin
 static void nearest_matches_brute_force(void **state)
 {
     (void)state;
-    const size_t sizes[] = {0, 1, 2, 7, 8, 9, 17, 100, 1000, 5000};
+    const size_t sizes[] = {0, 1, 2, 7, 16, 17, 33, 100, 1000, 5000};
     const enum layout kinds[] = {UNIFORM, CLUSTERED, DUPLICATE_GRID, COLLINEAR, ALL_SAME};
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
         for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)

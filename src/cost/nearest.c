@@ -24,12 +24,13 @@
 
 /* Points per leaf: a leaf is scanned linearly, which is cheaper than descending further
  * once a run of points fits in a few cache lines. */
-#define LEAF_SIZE 8
+#define LEAF_SIZE 16
 /* A tree over at most UINT32_MAX points is at most 32 levels deep; one stacked sibling
  * per level. */
 #define STACK_DEPTH 64
-/* Batch queries handed to a thread at a time; each chunk starts unseeded. */
-#define CHUNK 2048
+/* Batch queries handed to a thread at a time; each chunk starts unseeded and keeps
+ * 32 bytes a query on the stack. */
+#define CHUNK 1024
 /* Below this many queries the Morton sort costs more than it saves. */
 #define SORT_MIN 4096
 /* Bits per axis of the Morton key that orders batch queries. */
@@ -338,8 +339,9 @@ static uint32_t quantize(double v, double lo, double scale)
     return (uint32_t)q;
 }
 
-/* LSD radix sort of 64-bit items on bits [32, 32 + 2*MORTON_BITS), 8 bits a pass. */
-static void radix_sort(uint64_t *a, uint64_t *tmp, size_t n)
+/* LSD radix sort of 64-bit items on bits [32, 32 + 2*MORTON_BITS), 8 bits a pass,
+ * moving between the two buffers; returns the one that holds the sorted items. */
+static uint64_t *radix_sort(uint64_t *a, uint64_t *tmp, size_t n)
 {
     for (int shift = 32; shift < 32 + 2 * MORTON_BITS; shift += 8) {
         size_t count[257] = {0};
@@ -349,8 +351,11 @@ static void radix_sort(uint64_t *a, uint64_t *tmp, size_t n)
             count[k + 1] += count[k];
         for (size_t i = 0; i < n; i++)
             tmp[count[(a[i] >> shift) & 0xff]++] = a[i];
-        memcpy(a, tmp, n * sizeof *a);
+        uint64_t *t = a;
+        a = tmp;
+        tmp = t;
     }
+    return a;
 }
 
 /* Query positions in Morton order of their cells (position in the low 32 bits), or
@@ -383,9 +388,9 @@ static uint64_t *morton_order(const double *qx, const double *qy, size_t n)
                        (spread_bits(quantize(qy[i], y0, scale)) << 1);
         order[i] = ((uint64_t)key << 32) | (uint64_t)i;
     }
-    radix_sort(order, tmp, n);
-    cs_free(tmp);
-    return order;
+    uint64_t *sorted = radix_sort(order, tmp, n);
+    cs_free(sorted == order ? tmp : order);
+    return sorted;
 }
 
 /* Answer queries [from, to) of the visiting order (at most CHUNK), each seeded with the
