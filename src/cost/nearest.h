@@ -16,7 +16,8 @@ cs_status cs_point_index_create(const double *x, const double *y, size_t n,
 void cs_point_index_destroy(cs_point_index *index);
 
 /* Nearest point to (qx, qy): its index, or -1 when the index is empty (then
- * *dist_m = INFINITY). Equal distances resolve to the lowest index. */
+ * *dist_m = INFINITY) or the query is not finite (then *dist_m = NAN). Equal
+ * distances resolve to the lowest index. */
 long cs_point_index_nearest(const cs_point_index *index, double qx, double qy, double *dist_m);
 
 /* nearest() for n queries on up to `threads` threads (0 = all); results identical for

@@ -151,6 +151,34 @@ bool cs_crs_is_metric(cs_context *ctx, const char *def)
     return ok;
 }
 
+char *cs_crs_short_name(cs_context *ctx, const char *def)
+{
+    PJ *crs = cs_shift_parse(def) == CS_SHIFT_NONE ? create_crs(ctx, def) : NULL;
+    if (!crs)
+        return cs_strdup(def);
+    char text[256] = "";
+    const char *auth = proj_get_id_auth_name(crs, 0), *code = proj_get_id_code(crs, 0);
+    if (auth && code) {
+        snprintf(text, sizeof text, "%s:%s", auth, code);
+    } else {
+        /* a WKT without an ID (e.g. from a .prj file): PROJ's confident match, if any */
+        int *confidence = NULL;
+        PJ_OBJ_LIST *matches = proj_identify(ctx->proj, crs, "EPSG", NULL, &confidence);
+        if (matches && proj_list_get_count(matches) > 0 && confidence[0] >= 90) {
+            PJ *best = proj_list_get(ctx->proj, matches, 0);
+            snprintf(text, sizeof text, "%s:%s", proj_get_id_auth_name(best, 0),
+                     proj_get_id_code(best, 0));
+            proj_destroy(best);
+        }
+        proj_list_destroy(matches);
+        proj_int_list_destroy(confidence);
+    }
+    if (!text[0])
+        snprintf(text, sizeof text, "%s", proj_get_name(crs) ? proj_get_name(crs) : def);
+    proj_destroy(crs);
+    return cs_strdup(text);
+}
+
 char *cs_crs_auto_tmerc(double lon0_deg)
 {
     char text[160];

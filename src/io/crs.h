@@ -42,6 +42,10 @@ int cs_crs_is_geographic(cs_context *ctx, const char *def);
 /* Whether def is a projected CRS in metres (usable as the working CRS). */
 bool cs_crs_is_metric(cs_context *ctx, const char *def);
 
+/* A short name for a CRS: "EPSG:4326" when it has an identifier, else its name, else
+ * the text itself (for GCJ-02/BD-09). New string. */
+char *cs_crs_short_name(cs_context *ctx, const char *def);
+
 /* The automatic working CRS: a transverse Mercator on WGS84 centred at lon0
  * (rounded to 0.001 degree so the same areas always give the same CRS). New string. */
 char *cs_crs_auto_tmerc(double lon0_deg);

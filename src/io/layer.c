@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 
 struct cs_layer {
+    cs_context *ctx; /* GDAL's messages go into it while the layer is open */
     char *name;   /* as the user gave it */
     char *role;
     GDALDatasetH ds;
@@ -37,6 +38,15 @@ static const char *const x_candidates[] = {"lon", "longitude", "lng", "x", "LON"
                                            "Longitude", "LONGITUDE", "X", "经度", NULL};
 static const char *const y_candidates[] = {"lat", "latitude", "y", "LAT", "Lat", "Latitude",
                                            "LATITUDE", "Y", "纬度", NULL};
+
+/* GDAL must not print: its messages are kept for the next error report. */
+static void CPL_STDCALL capture_gdal_message(CPLErr level, CPLErrorNum number, const char *text)
+{
+    (void)number;
+    cs_context *ctx = CPLGetErrorHandlerUserData();
+    if (ctx && level >= CE_Warning)
+        snprintf(ctx->foreign_error, sizeof ctx->foreign_error, "%s", text);
+}
 
 const char *cs_layer_name(const cs_layer *layer) { return layer->name; }
 const char *cs_layer_srs(const cs_layer *layer) { return layer->srs_wkt; }
@@ -177,6 +187,8 @@ cs_status cs_layer_open(cs_context *ctx, const cs_layer_config *lc, const char *
     cs_layer *l = cs_calloc(1, sizeof *l);
     if (!l)
         return cs_nomem(ctx);
+    CPLPushErrorHandlerEx(capture_gdal_message, ctx);
+    l->ctx = ctx;
     l->x_field = l->y_field = -1;
     l->name = cs_strdup(lc->path ? lc->path : path);
     l->role = cs_strdup(role);
@@ -186,10 +198,8 @@ cs_status cs_layer_open(cs_context *ctx, const cs_layer_config *lc, const char *
     }
     char **opts = open_options(ctx, lc, role, path);
     CPLErrorReset();
-    CPLPushErrorHandler(CPLQuietErrorHandler);
     l->ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL,
                        (const char *const *)opts, NULL);
-    CPLPopErrorHandler();
     CSLDestroy(opts);
     cs_status st = CS_OK;
     if (!l->ds)
@@ -233,6 +243,8 @@ void cs_layer_close(cs_layer *l)
         OGR_F_Destroy(l->feature);
     if (l->ds)
         GDALClose(l->ds);
+    if (l->ctx)
+        CPLPopErrorHandler();
     cs_free(l->srs_wkt);
     cs_free(l->name);
     cs_free(l->role);

@@ -517,13 +517,13 @@ static cs_status resolve_targets(cs_context *ctx, const cs_config *cfg, cs_study
 
 /* ------------------------------------------------------------------- load */
 
-static void take_input(cs_study *s, cs_raw_layer *raw)
+static void take_input(cs_context *ctx, cs_study *s, cs_raw_layer *raw)
 {
     if (!raw->input.role)
         return;
     cs_input *in = &s->inputs[s->input_count++];
     *in = raw->input;
-    in->crs = cs_strdup(raw->srs ? raw->srs : WGS84);
+    in->crs = cs_crs_short_name(ctx, raw->srs ? raw->srs : WGS84);
     memset(&raw->input, 0, sizeof raw->input);
 }
 
@@ -563,9 +563,9 @@ cs_status cs_study_load(cs_context *ctx, const cs_config *cfg, cs_study **out)
     /* targets name kinds, capacities and bands, known only once both layers are read */
     if (sf == CS_OK && sp == CS_OK)
         st = first_error(st, resolve_targets(ctx, cfg, s));
-    take_input(s, &areas.layer);
-    take_input(s, &facilities.layer);
-    take_input(s, &population.layer);
+    take_input(ctx, s, &areas.layer);
+    take_input(ctx, s, &facilities.layer);
+    take_input(ctx, s, &population.layer);
     cs_raw_areas_free(&areas);
     cs_raw_points_free(&facilities);
     cs_raw_points_free(&population);
