@@ -147,7 +147,7 @@ CS_API void cs_context_set_progress(cs_context *ctx, cs_progress_fn fn, void *us
 CS_API void cs_context_set_threads(cs_context *ctx, int n);
 
 /**
- * Wall-clock seconds spent in each stage so far ("read", "project", "index",
+ * Wall-clock seconds spent in each stage so far ("load", "project", "index",
  * "cost field", "coverage", "write"), summed over calls, in the order first entered.
  * Returns the number of stages; stage i's name (static storage) and seconds through
  * the out-parameters when i is in range.

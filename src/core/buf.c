@@ -62,14 +62,11 @@ void cs_buf_addc(cs_buf *b, char c)
     cs_buf_addn(b, &c, 1);
 }
 
-void cs_buf_printf(cs_buf *b, const char *fmt, ...)
+void cs_buf_vprintf(cs_buf *b, const char *fmt, va_list ap)
 {
-    va_list ap;
-    va_start(ap, fmt);
     va_list ap2;
     va_copy(ap2, ap);
     int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
     if (n < 0 || !reserve(b, (size_t)n)) {
         if (n < 0)
             b->failed = true;
@@ -79,6 +76,14 @@ void cs_buf_printf(cs_buf *b, const char *fmt, ...)
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap2);
     va_end(ap2);
     b->len += (size_t)n;
+}
+
+void cs_buf_printf(cs_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    cs_buf_vprintf(b, fmt, ap);
+    va_end(ap);
 }
 
 char *cs_buf_take(cs_buf *b)

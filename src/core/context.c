@@ -176,21 +176,8 @@ cs_status cs_report(cs_context *ctx, cs_severity sev, cs_status status, const cs
     cs_buf_init(&text);
     va_list ap;
     va_start(ap, fmt);
-    va_list ap2;
-    va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    cs_buf_vprintf(&text, fmt, ap);
     va_end(ap);
-    if (n >= 0) {
-        char *s = cs_malloc((size_t)n + 1);
-        if (s) {
-            vsnprintf(s, (size_t)n + 1, fmt, ap2);
-            cs_buf_add(&text, s);
-            cs_free(s);
-        } else {
-            text.failed = true;
-        }
-    }
-    va_end(ap2);
     cs_message m = {0};
     m.severity = sev;
     m.status = sev == CS_SEVERITY_ERROR ? status : CS_OK;

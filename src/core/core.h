@@ -95,6 +95,7 @@ void cs_buf_add(cs_buf *b, const char *s);
 void cs_buf_addn(cs_buf *b, const char *s, size_t n);
 void cs_buf_addc(cs_buf *b, char c);
 void cs_buf_printf(cs_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cs_buf_vprintf(cs_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Take the string out (the buffer is left empty); NULL if an allocation failed. */
 char *cs_buf_take(cs_buf *b);
 

@@ -548,7 +548,7 @@ cs_status cs_study_load(cs_context *ctx, const cs_config *cfg, cs_study **out)
     cs_status sa = cs_load_areas(ctx, cfg, &areas);
     cs_status sf = cs_load_facilities(ctx, cfg, s, &facilities);
     cs_status sp = cs_load_population(ctx, cfg, s, &population);
-    cs_stage_end(ctx, "read", t0);
+    cs_stage_end(ctx, "load", t0);
     st = first_error(first_error(first_error(st, sa), sf), sp);
     t0 = cs_stage_begin();
     lonlat_box box;
