@@ -1,0 +1,129 @@
+/*
+ * test_crs.c — the CRS door: transforms through PROJ in lon/lat order, the GCJ-02 and
+ * BD-09 encodings in front of it, the automatic transverse Mercator, short names and
+ * the errors for unknown CRSs. Reference values are hand-checked or published.
+ */
+#include "testutil.h"
+
+#include "core/core.h"
+#include "io/chinacrs.h"
+#include "io/crs.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static cs_context *ctx;
+
+static int setup(void **state)
+{
+    (void)state;
+    return cs_context_create(&ctx) == CS_OK ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    cs_context_destroy(ctx);
+    return 0;
+}
+
+static void lonlat_order_to_utm(void **state)
+{
+    (void)state;
+    cs_transform *t = NULL;
+    assert_int_equal(cs_transform_create(ctx, "EPSG:4326", "EPSG:32651", NULL, &t), CS_OK);
+    /* the central meridian of zone 51 (123 E) on the equator: easting 500,000 m */
+    double x[2] = {123.0, 121.4}, y[2] = {0.0, 31.1};
+    assert_int_equal(cs_transform_apply(t, x, y, 2), 0);
+    assert_true(fabs(x[0] - 500000) < 1e-6 && fabs(y[0]) < 1e-6);
+    /* Shanghai lies west of 123 E and about 3,440 km north */
+    assert_true(x[1] > 300000 && x[1] < 400000 && y[1] > 3.43e6 && y[1] < 3.45e6);
+    cs_transform_destroy(t);
+}
+
+static void auto_tmerc_is_metric_and_centred(void **state)
+{
+    (void)state;
+    char *def = cs_crs_auto_tmerc(121.40449);
+    assert_non_null(strstr(def, "+lon_0=121.404 "));
+    assert_true(cs_crs_is_metric(ctx, def));
+    assert_false(cs_crs_is_metric(ctx, "EPSG:4326"));
+    assert_int_equal(cs_crs_is_geographic(ctx, "EPSG:4490"), 1);
+    assert_int_equal(cs_crs_is_geographic(ctx, "EPSG:4549"), 0);
+    assert_int_equal(cs_crs_is_geographic(ctx, "GCJ-02"), 1);
+    assert_int_equal(cs_crs_is_geographic(ctx, "not a crs"), -1);
+    /* on the central meridian, northing 0 at the equator and x = the false easting */
+    cs_transform *t = NULL;
+    assert_int_equal(cs_transform_create(ctx, "EPSG:4326", def, NULL, &t), CS_OK);
+    double x = 121.404, y = 0;
+    cs_transform_apply(t, &x, &y, 1);
+    assert_true(fabs(x - 500000) < 1e-6 && fabs(y) < 1e-6);
+    cs_transform_destroy(t);
+    cs_free(def);
+}
+
+static void shifted_encodings_go_through_wgs84(void **state)
+{
+    (void)state;
+    assert_int_equal(cs_shift_parse("GCJ-02"), CS_SHIFT_GCJ02);
+    assert_int_equal(cs_shift_parse("gcj02"), CS_SHIFT_GCJ02);
+    assert_int_equal(cs_shift_parse("BD-09"), CS_SHIFT_BD09);
+    assert_int_equal(cs_shift_parse("baidu"), CS_SHIFT_BD09);
+    assert_int_equal(cs_shift_parse("EPSG:4326"), CS_SHIFT_NONE);
+    /* GCJ-02 -> WGS84 through a transform equals the direct inverse */
+    double glon, glat;
+    cs_gcj02_from_wgs84(121.4, 31.1, &glon, &glat);
+    cs_transform *t = NULL;
+    assert_int_equal(cs_transform_create(ctx, "GCJ-02", "EPSG:4326", NULL, &t), CS_OK);
+    double x = glon, y = glat;
+    cs_transform_apply(t, &x, &y, 1);
+    assert_true(fabs(x - 121.4) < 1e-8 && fabs(y - 31.1) < 1e-8);
+    cs_transform_destroy(t);
+}
+
+static void unknown_crs_names_the_text(void **state)
+{
+    (void)state;
+    cs_context_clear_messages(ctx);
+    cs_transform *t = NULL;
+    cs_where w = {.file = "f.csv"};
+    assert_int_equal(cs_transform_create(ctx, "EPSG:999999", "EPSG:4326", &w, &t), CS_ERR_CRS);
+    assert_null(t);
+    assert_true(tu_has_message(ctx, "f.csv", "unknown coordinate system 'EPSG:999999'", NULL));
+}
+
+static void points_that_cannot_be_transformed_are_counted(void **state)
+{
+    (void)state;
+    cs_transform *t = NULL;
+    assert_int_equal(cs_transform_create(ctx, "EPSG:4326", "EPSG:32651", NULL, &t), CS_OK);
+    double x[2] = {121.4, 500}, y[2] = {31.1, 95};
+    assert_int_equal(cs_transform_apply(t, x, y, 2), 1);
+    assert_true(isnan(x[1]) && isnan(y[1]) && isfinite(x[0]));
+    cs_transform_destroy(t);
+}
+
+static void short_names(void **state)
+{
+    (void)state;
+    char *a = cs_crs_short_name(ctx, "EPSG:4549");
+    assert_string_equal(a, "EPSG:4549");
+    char *b = cs_crs_short_name(ctx, "BD-09");
+    assert_string_equal(b, "BD-09");
+    cs_free(a);
+    cs_free(b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(lonlat_order_to_utm),
+        cmocka_unit_test(auto_tmerc_is_metric_and_centred),
+        cmocka_unit_test(shifted_encodings_go_through_wgs84),
+        cmocka_unit_test(unknown_crs_names_the_text),
+        cmocka_unit_test(points_that_cannot_be_transformed_are_counted),
+        cmocka_unit_test(short_names),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
