@@ -136,11 +136,11 @@ static void sample_run_writes_every_output(void **state)
     snprintf(want, sizeof want, "\"pop_total\": %.0f", sample_population());
     assert_non_null(strstr(summary, want));
     /* scripts/make-sample computes the same straight-line coverage by brute force in
-     * Python and prints it (geodata/README.md): 124,675 residents aged 60+ are beyond
-     * 1,000 m of a centre, 47,414 of them in 浦江镇. */
-    assert_non_null(strstr(summary, "124,675 more residents aged 60+ need a community "
-                                    "elder-service centre within 15 minutes, across 13 areas"));
-    assert_non_null(strstr(summary, "\"gap_text\": \"47,414 more residents aged 60+"));
+     * Python and prints it (geodata/README.md): 130,859 residents aged 60+ are beyond
+     * 1,000 m of a centre, 47,235 of them in 浦江镇. */
+    assert_non_null(strstr(summary, "130,859 more residents aged 60+ need a community "
+                                    "elder-service centre within 15 minutes, across 11 areas"));
+    assert_non_null(strstr(summary, "\"gap_text\": \"47,235 more residents aged 60+"));
     free(summary);
     char *facilities = read_output(dir, "facilities.geojson", NULL);
     assert_int_equal(count(facilities, "\"type\":\"Feature\""), 79 + 106 + 80 + 63);
