@@ -1,40 +1,109 @@
 /*
- * circles.c — service-circle polygons: for one kind and threshold, the union of discs
+ * circles.c — service-circle polygons: for each kind and threshold, the union of discs
  * of the threshold's radius around the kind's facilities, clipped to the district.
  * Facilities outside every area still draw their circle, since they serve their
- * neighbours.
+ * neighbours. The unions are the slowest geometry work of a run, so the (kind,
+ * threshold) pairs are shared among threads, each with its own GEOS handle; nothing
+ * is allocated through cs_malloc inside the parallel part.
  */
 #include "cover/result.h"
 
-cs_status cs_cover_circles(cs_context *ctx, const cs_study *s, size_t k, size_t j,
-                           cs_geom **out)
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* The facilities of every kind as coordinate arrays: xs[k], ys[k], counts[k]. */
+static bool gather_facilities(const cs_study *s, double **xs, double **ys, size_t *counts)
 {
-    *out = NULL;
-    size_t n = 0;
     for (size_t f = 0; f < s->facility_count; f++)
-        n += s->fac_kind[f] == (long)k;
-    double *x = cs_calloc(n ? n : 1, sizeof *x), *y = cs_calloc(n ? n : 1, sizeof *y);
-    if (!x || !y) {
-        cs_free(x);
-        cs_free(y);
-        return cs_nomem(ctx);
+        counts[s->fac_kind[f]]++;
+    for (size_t k = 0; k < s->kind_count; k++) {
+        xs[k] = cs_calloc(counts[k] ? counts[k] : 1, sizeof **xs);
+        ys[k] = cs_calloc(counts[k] ? counts[k] : 1, sizeof **ys);
+        if (!xs[k] || !ys[k])
+            return false;
+        counts[k] = 0;
     }
-    size_t m = 0;
-    for (size_t f = 0; f < s->facility_count; f++)
-        if (s->fac_kind[f] == (long)k) {
-            x[m] = s->fac_x[f];
-            y[m++] = s->fac_y[f];
-        }
-    cs_geom *discs = cs_geom_discs(s->geos, x, y, n, s->kinds[k].threshold_m[j]);
-    cs_free(x);
-    cs_free(y);
+    for (size_t f = 0; f < s->facility_count; f++) {
+        size_t k = (size_t)s->fac_kind[f];
+        xs[k][counts[k]] = s->fac_x[f];
+        ys[k][counts[k]++] = s->fac_y[f];
+    }
+    return true;
+}
+
+static cs_geom *clipped_circles(cs_geos h, const cs_geom *district, const double *x,
+                                const double *y, size_t n, double radius_m)
+{
+    cs_geom *discs = cs_geom_discs(h, x, y, n, radius_m);
     if (!discs)
-        return cs_error(ctx, CS_ERR_INTERNAL, NULL, NULL, "service circles failed: %s",
-                        ctx->foreign_error);
-    *out = cs_geom_intersection(s->geos, discs, s->district);
-    cs_geom_destroy(s->geos, discs);
-    if (!*out)
-        return cs_error(ctx, CS_ERR_INTERNAL, NULL, NULL, "clipping service circles failed: %s",
-                        ctx->foreign_error);
-    return CS_OK;
+        return NULL;
+    cs_geom *clipped = cs_geom_intersection(h, discs, district);
+    cs_geom_destroy(h, discs);
+    return clipped;
+}
+
+static bool compute_all(const cs_study *s, double **xs, double **ys, const size_t *counts,
+                        int threads, cs_geom **out)
+{
+    long jobs = (long)(s->kind_count * CS_MAX_THRESHOLDS);
+    int failed = 0;
+#ifdef _OPENMP
+    int n = threads > 0 ? threads : omp_get_max_threads();
+#pragma omp parallel num_threads(n) reduction(| : failed)
+#else
+    (void)threads;
+#endif
+    {
+        cs_geos h = cs_geos_create();
+        cs_geom *district = NULL;
+        /* each thread works on its own copy: GEOS geometries are not shared safely */
+#ifdef _OPENMP
+#pragma omp critical(cs_circles_clone)
+#endif
+        district = h ? cs_geom_clone(h, s->district) : NULL;
+        failed |= district == NULL;
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, 1)
+#endif
+        for (long job = 0; job < jobs; job++) {
+            size_t k = (size_t)job / CS_MAX_THRESHOLDS, j = (size_t)job % CS_MAX_THRESHOLDS;
+            if (!district || j >= s->kinds[k].threshold_count)
+                continue;
+            out[job] = clipped_circles(h, district, xs[k], ys[k], counts[k],
+                                       s->kinds[k].threshold_m[j]);
+            failed |= out[job] == NULL;
+        }
+        cs_geom_destroy(h, district);
+        cs_geos_destroy(h);
+    }
+    return !failed;
+}
+
+cs_status cs_cover_circles(cs_context *ctx, const cs_study *s, cs_geom **out)
+{
+    size_t K = s->kind_count;
+    for (size_t i = 0; i < K * CS_MAX_THRESHOLDS; i++)
+        out[i] = NULL;
+    double **xs = cs_calloc(K + 1, sizeof *xs), **ys = cs_calloc(K + 1, sizeof *ys);
+    size_t *counts = cs_calloc(K + 1, sizeof *counts);
+    cs_status st = CS_OK;
+    if (!xs || !ys || !counts || !gather_facilities(s, xs, ys, counts))
+        st = cs_nomem(ctx);
+    else if (!compute_all(s, xs, ys, counts, ctx->threads, out))
+        st = cs_error(ctx, CS_ERR_INTERNAL, NULL, NULL,
+                      "building the service-circle polygons failed in GEOS");
+    for (size_t k = 0; xs && ys && k < K; k++) {
+        cs_free(xs[k]);
+        cs_free(ys[k]);
+    }
+    cs_free(xs);
+    cs_free(ys);
+    cs_free(counts);
+    if (st != CS_OK)
+        for (size_t i = 0; i < K * CS_MAX_THRESHOLDS; i++) {
+            cs_geom_destroy(s->geos, out[i]);
+            out[i] = NULL;
+        }
+    return st;
 }

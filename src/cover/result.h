@@ -45,10 +45,11 @@ static inline size_t cs_res_target(const cs_result *r, size_t t, size_t a)
 /* Coverage tables and facility statistics from the cost fields (cover/coverage.c). */
 cs_status cs_cover_tabulate(cs_context *ctx, cs_result *r);
 
-/* Service circles of kind k at threshold j: the union of discs around the kind's
- * facilities, clipped to the district; new geometry (cover/circles.c). */
-cs_status cs_cover_circles(cs_context *ctx, const cs_study *study, size_t k, size_t j,
-                           cs_geom **out);
+/* Service circles of every kind k and threshold j: the union of discs around the
+ * kind's facilities, clipped to the district, into out[k * CS_MAX_THRESHOLDS + j]
+ * (NULL where the kind has no such threshold); new geometries, destroy each with the
+ * study's GEOS handle (cover/circles.c). */
+cs_status cs_cover_circles(cs_context *ctx, const cs_study *study, cs_geom **out);
 
 /* Every target at the district and every area (plan/targets.c). */
 cs_status cs_plan_evaluate(cs_context *ctx, cs_result *r);

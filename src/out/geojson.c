@@ -132,52 +132,60 @@ static void threshold_props(cs_json *j, const cs_kind *k, size_t t)
     cs_json_number(j, isnan(k->threshold_min[t]) ? NAN : k->walk_speed_kmh, 3);
 }
 
+static void circle_feature(cs_json *j, const cs_result *r, size_t k, size_t t,
+                           const cs_geom *g)
+{
+    const cs_study *s = r->study;
+    const cs_kind *kind = &s->kinds[k];
+    cs_json_key(j, "type");
+    cs_json_string(j, "Feature");
+    cs_json_key(j, "properties");
+    cs_json_begin_object(j);
+    cs_json_key(j, "kind");
+    cs_json_string(j, kind->id);
+    cs_json_key(j, "kind_name");
+    cs_json_string(j, kind->name);
+    threshold_props(j, kind, t);
+    cs_json_key(j, "facilities");
+    cs_json_number(j, r->fac_count[cs_res_count(r, k, r->A)], 0);
+    cs_json_key(j, "area_km2");
+    cs_json_number(j, cs_geom_area_m2(s->geos, g) / 1e6, 3);
+    for (size_t b = 0; b < r->B; b++) {
+        char key[96];
+        snprintf(key, sizeof key, "covered_%s", s->band_names[b]);
+        cs_json_key(j, key);
+        cs_json_number(j, r->covered[cs_res_cov(r, k, t, r->A, b)], 1);
+    }
+    cs_json_end_object(j);
+}
+
 cs_status cs_out_circles_geojson(cs_context *ctx, const cs_result *r, cs_transform *to_wgs84,
                                  cs_buf *out)
 {
     const cs_study *s = r->study;
+    size_t n = r->K * CS_MAX_THRESHOLDS;
+    cs_geom **circles = cs_calloc(n + 1, sizeof *circles);
+    if (!circles)
+        return cs_nomem(ctx);
+    cs_status st = cs_cover_circles(ctx, s, circles);
     cs_json j;
     cs_json_init(&j, out, false);
     begin_collection(&j, "service-circles");
-    for (size_t k = 0; k < r->K; k++) {
-        const cs_kind *kind = &s->kinds[k];
-        for (size_t t = 0; t < kind->threshold_count; t++) {
-            cs_geom *g = NULL;
-            cs_status st = cs_cover_circles(ctx, s, k, t, &g);
-            if (st != CS_OK)
-                return st;
+    for (size_t k = 0; st == CS_OK && k < r->K; k++)
+        for (size_t t = 0; st == CS_OK && t < s->kinds[k].threshold_count; t++) {
+            const cs_geom *g = circles[k * CS_MAX_THRESHOLDS + t];
             cs_buf_add(out, "\n");
             cs_json_begin_object(&j);
-            cs_json_key(&j, "type");
-            cs_json_string(&j, "Feature");
-            cs_json_key(&j, "properties");
-            cs_json_begin_object(&j);
-            cs_json_key(&j, "kind");
-            cs_json_string(&j, kind->id);
-            cs_json_key(&j, "kind_name");
-            cs_json_string(&j, kind->name);
-            threshold_props(&j, kind, t);
-            cs_json_key(&j, "facilities");
-            cs_json_number(&j, r->fac_count[cs_res_count(r, k, r->A)], 0);
-            cs_json_key(&j, "area_km2");
-            cs_json_number(&j, cs_geom_area_m2(s->geos, g) / 1e6, 3);
-            for (size_t b = 0; b < r->B; b++) {
-                char key[96];
-                snprintf(key, sizeof key, "covered_%s", s->band_names[b]);
-                cs_json_key(&j, key);
-                cs_json_number(&j, r->covered[cs_res_cov(r, k, t, r->A, b)], 1);
-            }
-            cs_json_end_object(&j);
+            circle_feature(&j, r, k, t, g);
             cs_json_key(&j, "geometry");
             st = cs_out_json_polygons(&j, s, g, to_wgs84);
-            cs_geom_destroy(s->geos, g);
-            if (st != CS_OK)
-                return st;
             cs_json_end_object(&j);
         }
-    }
     end_collection(&j);
-    return finish(out);
+    for (size_t i = 0; i < n; i++)
+        cs_geom_destroy(s->geos, circles[i]);
+    cs_free(circles);
+    return st == CS_OK ? finish(out) : st;
 }
 
 cs_status cs_out_facilities_geojson(const cs_result *r, cs_buf *out)
