@@ -261,8 +261,7 @@ static cs_status check_far_lonlat(cs_context *ctx, const cs_study *study,
 
 /* Locate every point; the area index gives -1 for points outside every area. */
 static cs_status locate_points(cs_context *ctx, const cs_study *study,
-                               const cs_raw_points *raw, const char *role, long *area,
-                               double *outside_m)
+                               const cs_raw_points *raw, long *area, double *outside_m)
 {
     cs_area_index_locate_all(study->area_index, raw->x, raw->y, raw->count, ctx->threads, area);
     cs_status st = CS_OK;
@@ -289,7 +288,6 @@ static cs_status locate_points(cs_context *ctx, const cs_study *study,
         } else {
             st = cs_error(ctx, CS_ERR_INPUT, &w, NULL, "point lies far from the study area");
         }
-        (void)role;
     }
     return st;
 }
@@ -312,7 +310,7 @@ static cs_status place_facilities(cs_context *ctx, cs_study *study, cs_raw_point
     if (st == CS_OK)
         st = to_working(ctx, study, &raw->layer, raw->x, raw->y, n);
     if (st == CS_OK)
-        st = locate_points(ctx, study, raw, "facilities", area, outside);
+        st = locate_points(ctx, study, raw, area, outside);
     if (st == CS_OK) {
         size_t nc = study->capacity_count, m = 0;
         study->fac_id = cs_calloc(n ? n : 1, sizeof(char *));
@@ -390,7 +388,7 @@ static cs_status place_population(cs_context *ctx, cs_study *study, cs_raw_point
     if (st == CS_OK)
         st = to_working(ctx, study, &raw->layer, raw->x, raw->y, n);
     if (st == CS_OK)
-        st = locate_points(ctx, study, raw, "population", area, outside);
+        st = locate_points(ctx, study, raw, area, outside);
     if (st == CS_OK) {
         /* compact in place: keep points inside an area or within the tolerance */
         size_t m = 0;

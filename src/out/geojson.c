@@ -93,10 +93,9 @@ static cs_status finish(cs_buf *out)
     return out->failed ? CS_ERR_NOMEM : CS_OK;
 }
 
-cs_status cs_out_areas_geojson(cs_context *ctx, const cs_result *r, const cs_table *t,
-                               cs_transform *to_wgs84, cs_buf *out)
+cs_status cs_out_areas_geojson(const cs_result *r, const cs_table *t, cs_transform *to_wgs84,
+                               cs_buf *out)
 {
-    (void)ctx;
     cs_json j;
     cs_json_init(&j, out, false);
     begin_collection(&j, "areas");

@@ -45,8 +45,8 @@ cs_status cs_out_json_polygons(cs_json *j, const cs_study *s, const cs_geom *g,
                                cs_transform *to_wgs84);
 
 /* The files: each returns a new buffer in *out. */
-cs_status cs_out_areas_geojson(cs_context *ctx, const cs_result *r, const cs_table *t,
-                               cs_transform *to_wgs84, cs_buf *out);
+cs_status cs_out_areas_geojson(const cs_result *r, const cs_table *t, cs_transform *to_wgs84,
+                               cs_buf *out);
 cs_status cs_out_areas_csv(const cs_table *t, cs_buf *out);
 cs_status cs_out_facilities_geojson(const cs_result *r, cs_buf *out);
 cs_status cs_out_circles_geojson(cs_context *ctx, const cs_result *r, cs_transform *to_wgs84,

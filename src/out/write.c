@@ -12,7 +12,8 @@ typedef cs_status (*build_fn)(cs_context *ctx, const cs_result *r, const cs_tabl
 static cs_status build_areas(cs_context *ctx, const cs_result *r, const cs_table *t,
                              cs_transform *tr, cs_buf *out)
 {
-    return cs_out_areas_geojson(ctx, r, t, tr, out);
+    (void)ctx;
+    return cs_out_areas_geojson(r, t, tr, out);
 }
 static cs_status build_circles(cs_context *ctx, const cs_result *r, const cs_table *t,
                                cs_transform *tr, cs_buf *out)
