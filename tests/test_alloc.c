@@ -12,31 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static long budget = -1; /* allocations left before failing; -1 = never fail */
-static long calls;
-
-static void *counting_malloc(size_t n)
-{
-    calls++;
-    if (budget == 0)
-        return NULL;
-    if (budget > 0)
-        budget--;
-    return malloc(n);
-}
-
-static void *counting_realloc(void *p, size_t n)
-{
-    calls++;
-    if (budget == 0)
-        return NULL;
-    if (budget > 0)
-        budget--;
-    return realloc(p, n);
-}
-
-static const cs_allocator counting = {counting_malloc, counting_realloc, free};
-
 /* One full run; returns its status. */
 static cs_status pipeline(const char *study_path, const char *out_dir)
 {
@@ -97,15 +72,12 @@ static void every_allocation_failure_is_clean(void **state)
     char cmd[512];
     snprintf(cmd, sizeof cmd, "mkdir -p '%s' && printf 'old output\\n' > '%s/old.txt'", out, out);
     assert_int_equal(tu_run(cmd, NULL), 0);
-
-    cs_set_allocator(&counting);
     long n = 0;
     cs_status st;
     for (;; n++) {
-        budget = n;
-        calls = 0;
+        tu_alloc_fail_after(n);
         st = pipeline(study, out);
-        budget = -1;
+        tu_alloc_restore();
         if (st == CS_OK)
             break;
         assert_true(st == CS_ERR_NOMEM || st == CS_ERR_INPUT || st == CS_ERR_STUDY ||
@@ -113,7 +85,7 @@ static void every_allocation_failure_is_clean(void **state)
         assert_true(folder_untouched(out));
         assert_true(n < 100000);
     }
-    cs_set_allocator(NULL);
+    tu_alloc_restore();
     /* the run that succeeded wrote every file */
     const char *names[] = {"areas.geojson", "service-circles.geojson", "facilities.geojson",
                            "areas.csv", "summary.json"};

@@ -399,24 +399,6 @@ static void bad_arguments(void **state)
     cs_rings_free(&r);
 }
 
-static long fail_after = -1;
-static void *failing_malloc(size_t n)
-{
-    if (fail_after == 0)
-        return NULL;
-    if (fail_after > 0)
-        fail_after--;
-    return malloc(n);
-}
-static void *failing_realloc(void *p, size_t n)
-{
-    if (fail_after == 0)
-        return NULL;
-    if (fail_after > 0)
-        fail_after--;
-    return realloc(p, n);
-}
-
 static void allocation_failures_are_clean(void **state)
 {
     (void)state;
@@ -427,13 +409,11 @@ static void allocation_failures_are_clean(void **state)
     end_area(&r);
     add_rect(&r, 4, 4, 6, 6);
     end_area(&r);
-    cs_allocator a = {failing_malloc, failing_realloc, free};
-    cs_set_allocator(&a);
     cs_area_index *ix = NULL;
     cs_status st = CS_ERR_NOMEM;
     long n = 0;
     for (; st != CS_OK && n < 100; n++) {
-        fail_after = n;
+        tu_alloc_fail_after(n);
         ix = (cs_area_index *)&ix;
         st = cs_area_index_create(&r, &ix);
         if (st != CS_OK) {
@@ -441,8 +421,7 @@ static void allocation_failures_are_clean(void **state)
             assert_null(ix);
         }
     }
-    fail_after = -1;
-    cs_set_allocator(NULL);
+    tu_alloc_restore();
     assert_int_equal(st, CS_OK);
     assert_true(n > 3); /* several allocations were made to fail */
     assert_int_equal(cs_area_index_locate(ix, 5, 5), 1);

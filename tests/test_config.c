@@ -1103,42 +1103,14 @@ static void relative_paths(void **state)
 
 /* ------------------------------------------------------- allocation failure */
 
-static long fail_after = -1; /* allocations left before failing; -1 = never fail */
-static long failures;
-
-static void *failing_malloc(size_t n)
-{
-    if (fail_after == 0) {
-        failures++;
-        return NULL;
-    }
-    if (fail_after > 0)
-        fail_after--;
-    return malloc(n);
-}
-
-static void *failing_realloc(void *p, size_t n)
-{
-    if (fail_after == 0) {
-        failures++;
-        return NULL;
-    }
-    if (fail_after > 0)
-        fail_after--;
-    return realloc(p, n);
-}
-
 static void allocation_failures_are_clean(void **state)
 {
     fixture *f = *state;
     char *path = tu_write(f->dir, "study.yaml", full_study);
-    cs_allocator failing = {failing_malloc, failing_realloc, free};
     long n = 0;
     for (;; n++) {
         assert_true(n < 100000);
-        failures = 0;
-        fail_after = n;
-        cs_set_allocator(&failing);
+        tu_alloc_fail_after(n);
         cs_config *cfg = NULL;
         cs_status st = cs_config_create(f->ctx, &cfg);
         if (st == CS_OK) {
@@ -1153,12 +1125,11 @@ static void allocation_failures_are_clean(void **state)
         if (st == CS_ERR_NOMEM)
             assert_true(cs_context_error_count(f->ctx) >= 1);
         cs_config_destroy(cfg);
-        fail_after = -1;
-        cs_set_allocator(NULL);
+        tu_alloc_restore();
         cs_context_clear_messages(f->ctx);
         if (st == CS_OK) {
             /* success must never hide a failed allocation */
-            assert_int_equal(failures, 0);
+            assert_int_equal(tu_alloc_refused(), 0);
             assert_true(complete);
             break;
         }

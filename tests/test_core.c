@@ -76,41 +76,20 @@ static void utf8_check(void **state)
     assert_false(cs_is_utf8("\xc0\x80"));         /* overlong */
 }
 
-static long fail_after = -1;
-static void *failing_malloc(size_t n)
-{
-    if (fail_after == 0)
-        return NULL;
-    if (fail_after > 0)
-        fail_after--;
-    return malloc(n);
-}
-static void *failing_realloc(void *p, size_t n)
-{
-    if (fail_after == 0)
-        return NULL;
-    if (fail_after > 0)
-        fail_after--;
-    return realloc(p, n);
-}
-
 static void report_survives_allocation_failure(void **state)
 {
     (void)state;
     cs_context *ctx = NULL;
     assert_int_equal(cs_context_create(&ctx), CS_OK);
-    cs_allocator a = {failing_malloc, failing_realloc, free};
-    cs_set_allocator(&a);
     for (long n = 0; n < 12; n++) {
-        fail_after = n;
+        tu_alloc_fail_after(n);
         cs_where w = {.file = "f", .field = "x"};
         assert_int_equal(cs_error(ctx, CS_ERR_INPUT, &w, "hint", "text %ld", n), CS_ERR_INPUT);
         /* the error is counted whether or not its text could be stored */
         assert_true(cs_context_error_count(ctx) >= 1);
         cs_context_clear_messages(ctx);
     }
-    fail_after = -1;
-    cs_set_allocator(NULL);
+    tu_alloc_restore();
     cs_context_destroy(ctx);
 }
 

@@ -418,24 +418,6 @@ static void non_finite_query(void **state)
     cs_point_index_destroy(ix);
 }
 
-static long fail_after = -1;
-static void *failing_malloc(size_t n)
-{
-    if (fail_after == 0)
-        return NULL;
-    if (fail_after > 0)
-        fail_after--;
-    return malloc(n);
-}
-static void *failing_realloc(void *p, size_t n)
-{
-    if (fail_after == 0)
-        return NULL;
-    if (fail_after > 0)
-        fail_after--;
-    return realloc(p, n);
-}
-
 /* Every allocation failing in turn: create fails cleanly (no leak under ASan) until it
  * has all it needs; within reports (size_t)-1 and leaves the buffer usable; the batch
  * query still answers correctly when its ordering buffer cannot be had. */
@@ -448,12 +430,10 @@ static void allocation_failures(void **state)
     long *nn = alloc_longs(nq);
     make_points(CLUSTERED, n, 5, x, y);
     make_queries(CLUSTERED, nq, 5, qx, qy);
-    cs_allocator a = {failing_malloc, failing_realloc, free};
-    cs_set_allocator(&a);
     cs_point_index *ix = NULL;
     long k = 0;
     for (;; k++) {
-        fail_after = k;
+        tu_alloc_fail_after(k);
         cs_status st = cs_point_index_create(x, y, n, &ix);
         if (st == CS_OK)
             break;
@@ -463,14 +443,13 @@ static void allocation_failures(void **state)
     assert_true(k >= 4); /* the struct and its three arrays */
     assert_non_null(ix);
 
-    fail_after = 0;
+    tu_alloc_fail_after(0);
     long *out = NULL;
     size_t cap = 0;
     assert_true(cs_point_index_within(ix, 0, 0, INFINITY, &out, &cap) == (size_t)-1);
-    fail_after = 0;
+    tu_alloc_fail_after(0);
     cs_point_index_nearest_all(ix, qx, qy, nq, 2, d, nn);
-    fail_after = -1;
-    cs_set_allocator(NULL);
+    tu_alloc_restore();
     for (size_t q = 0; q < nq; q++) {
         double want_d;
         assert_int_equal(nn[q], brute_nearest(x, y, n, qx[q], qy[q], &want_d));

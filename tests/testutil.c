@@ -139,3 +139,46 @@ void tu_dump_messages(const cs_context *ctx)
         fprintf(stderr, "  [msg] %s\n", text);
     }
 }
+
+static long alloc_budget = -1; /* allocations left before refusing; -1 = never refuse */
+static long alloc_refused;
+
+static bool alloc_allowed(void)
+{
+    if (alloc_budget == 0) {
+        alloc_refused++;
+        return false;
+    }
+    if (alloc_budget > 0)
+        alloc_budget--;
+    return true;
+}
+
+static void *budget_malloc(size_t n)
+{
+    return alloc_allowed() ? malloc(n) : NULL;
+}
+
+static void *budget_realloc(void *p, size_t n)
+{
+    return alloc_allowed() ? realloc(p, n) : NULL;
+}
+
+void tu_alloc_fail_after(long n)
+{
+    static const cs_allocator budgeted = {budget_malloc, budget_realloc, free};
+    alloc_budget = n;
+    alloc_refused = 0;
+    cs_set_allocator(&budgeted);
+}
+
+void tu_alloc_restore(void)
+{
+    alloc_budget = -1;
+    cs_set_allocator(NULL);
+}
+
+long tu_alloc_refused(void)
+{
+    return alloc_refused;
+}

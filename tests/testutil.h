@@ -32,6 +32,13 @@ const char *tu_shared_data(void);
 /* True if any message of the context contains all of the given substrings (NULL-ended)
  * in its formatted text. */
 bool tu_has_message(const cs_context *ctx, ...);
+/* Install an allocator that lets n more allocations succeed and refuses every one
+ * after (n < 0: refuses none); tu_alloc_refused() counts the refusals since. Restore
+ * the default with tu_alloc_restore(). For the tests that make allocation fail. */
+void tu_alloc_fail_after(long n);
+void tu_alloc_restore(void);
+long tu_alloc_refused(void);
+
 /* Print all messages of a context (for debugging failed tests). */
 void tu_dump_messages(const cs_context *ctx);
 
