@@ -20,6 +20,9 @@ static cs_status pipeline(const char *study_path, const char *out_dir)
     cs_study *study = NULL;
     cs_result *result = NULL;
     cs_status st = cs_context_create(&ctx);
+    /* one thread: the test allocator's budget is a plain counter */
+    if (st == CS_OK)
+        cs_context_set_threads(ctx, 1);
     if (st == CS_OK)
         st = cs_config_create(ctx, &cfg);
     if (st == CS_OK)

@@ -315,6 +315,28 @@ static void inputs_untouched_and_failed_run_leaves_nothing(void **state)
     free(dir);
 }
 
+static void output_never_replaces_an_input(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "cp '%s/streets.geojson' '%s/areas.geojson'", SAMPLE, dir);
+    assert_int_equal(tu_run(cmd, NULL), 0);
+    char *before = NULL, *after = NULL;
+    snprintf(cmd, sizeof cmd, "sha256sum '%s/areas.geojson'", dir);
+    tu_run(cmd, &before);
+    char args[2048];
+    snprintf(args, sizeof args, "run '%s/study.yaml' --set areas.path='%s/areas.geojson' --out '%s'",
+             SAMPLE, dir, dir);
+    expect_cli(args, 6, "would replace the areas input");
+    tu_run(cmd, &after);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 static void quick_run_without_study_file(void **state)
 {
     (void)state;
@@ -367,6 +389,7 @@ int main(void)
         cmocka_unit_test(check_command),
         cmocka_unit_test(exit_codes_by_error_class),
         cmocka_unit_test(inputs_untouched_and_failed_run_leaves_nothing),
+        cmocka_unit_test(output_never_replaces_an_input),
         cmocka_unit_test(quick_run_without_study_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -91,6 +91,9 @@ static void unknown_crs_names_the_text(void **state)
     assert_int_equal(cs_transform_create(ctx, "EPSG:999999", "EPSG:4326", &w, &t), CS_ERR_CRS);
     assert_null(t);
     assert_true(tu_has_message(ctx, "f.csv", "unknown coordinate system 'EPSG:999999'", NULL));
+    /* a bare word is not guessed (PROJ alone would match "FOO" to some datum) */
+    assert_int_equal(cs_transform_create(ctx, "FOO", "EPSG:4326", &w, &t), CS_ERR_CRS);
+    assert_true(tu_has_message(ctx, "unknown coordinate system 'FOO'", "not an AUTH:CODE", NULL));
 }
 
 static void points_that_cannot_be_transformed_are_counted(void **state)

@@ -193,11 +193,36 @@ static void facility_outside_every_area_warns_and_serves(void **state)
     assert_int_equal(cs_result_coverage(r, 0, 0, 0, CS_DISTRICT, &c), CS_OK);
     assert_true(c.covered == 100); /* 390 m from F9: within 5 minutes (400 m) */
     double n;
+    /* it serves its neighbours but is not part of the district's stock */
     assert_int_equal(cs_result_facilities(r, 0, CS_DISTRICT, &n, NULL), CS_OK);
-    assert_true(n == 1);
+    assert_true(n == 0);
     assert_int_equal(cs_result_facilities(r, 0, 1, &n, NULL), CS_OK);
     assert_true(n == 0);
     cs_result_destroy(r);
+}
+
+static void facility_just_outside_belongs_to_nearest_area(void **state)
+{
+    env *e = *state;
+    /* 30 m east of the grid (within the 50 m tolerance), beside area A1 (x 1-2 km, y 0-1 km) */
+    write_file(e, "facilities.csv", "id,name,kind,x,y,beds\nF8,edge,a,352030,3440500,10\n");
+    assert_int_equal(load(e), CS_OK);
+    assert_false(tu_has_message(e->ctx, "outside every area", NULL));
+    cs_result *r = NULL;
+    assert_int_equal(cs_run(e->ctx, e->loaded, &r), CS_OK);
+    double n;
+    assert_int_equal(cs_result_facilities(r, 0, 1, &n, NULL), CS_OK);
+    assert_true(n == 1);
+    cs_result_destroy(r);
+}
+
+static void no_resident_inside(void **state)
+{
+    env *e = *state;
+    write_file(e, "population.csv", "x,y,pop,pop65\n348000,3440500,7,1\n");
+    expect(e, CS_ERR_INPUT);
+    assert_true(tu_has_message(e->ctx, "population.csv", "no demand point lies in the study area",
+                               NULL));
 }
 
 static void point_far_outside(void **state)
@@ -459,6 +484,8 @@ int main(void)
         T(duplicate_ids),
         T(negative_and_nan_values),
         T(facility_outside_every_area_warns_and_serves),
+        T(facility_just_outside_belongs_to_nearest_area),
+        T(no_resident_inside),
         T(point_far_outside),
         T(demand_just_outside_is_kept_or_dropped),
         T(swapped_lat_lon),

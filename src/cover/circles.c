@@ -3,8 +3,7 @@
  * of the threshold's radius around the kind's facilities, clipped to the district.
  * Facilities outside every area still draw their circle, since they serve their
  * neighbours. The unions are the slowest geometry work of a run, so the (kind,
- * threshold) pairs are shared among threads, each with its own GEOS handle; nothing
- * is allocated through cs_malloc inside the parallel part.
+ * threshold) pairs are shared among threads, each with its own GEOS handle.
  */
 #include "cover/result.h"
 

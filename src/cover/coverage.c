@@ -30,21 +30,18 @@ static void tabulate_kind(cs_result *r, size_t k)
     const cs_kind *kind = &s->kinds[k];
     const double *dist = r->dist_m[k];
     size_t nt = kind->threshold_count;
+    /* Residents are added to every threshold that reaches them, in the same order as
+     * the totals, so a fully covered area's sum equals its total to the last bit. */
     for (size_t i = 0; i < s->demand_count; i++) {
-        size_t j = 0;
-        while (j < nt && !(dist[i] <= kind->threshold_m[j]))
-            j++;
-        if (j == nt)
-            continue;
         size_t a = (size_t)s->dem_area[i];
-        for (size_t b = 0; b < r->B; b++)
-            r->covered[cs_res_cov(r, k, j, a, b)] += s->dem_pop[i * r->B + b];
-    }
-    /* running sum over thresholds, then the district as the sum of its areas */
-    for (size_t a = 0; a < r->A; a++)
-        for (size_t j = 1; j < nt; j++)
+        for (size_t j = 0; j < nt; j++) {
+            if (!(dist[i] <= kind->threshold_m[j]))
+                continue;
             for (size_t b = 0; b < r->B; b++)
-                r->covered[cs_res_cov(r, k, j, a, b)] += r->covered[cs_res_cov(r, k, j - 1, a, b)];
+                r->covered[cs_res_cov(r, k, j, a, b)] += s->dem_pop[i * r->B + b];
+        }
+    }
+    /* the district as the sum of its areas, like the population totals */
     for (size_t j = 0; j < nt; j++)
         for (size_t a = 0; a < r->A; a++)
             for (size_t b = 0; b < r->B; b++)
@@ -58,12 +55,13 @@ static void tabulate_facilities(cs_result *r)
         size_t k = (size_t)s->fac_kind[f];
         long a = s->fac_area[f];
         const double *cap = &s->fac_capacity[f * r->C];
-        /* a facility outside every area counts for the district only */
+        /* a facility outside every area serves its neighbours (it is in the cost field)
+         * but is not part of the district's stock */
+        if (a < 0)
+            continue;
         r->fac_count[cs_res_count(r, k, r->A)] += 1;
         for (size_t c = 0; c < r->C; c++)
             r->fac_cap[cs_res_cap(r, k, r->A, c)] += cap[c];
-        if (a < 0)
-            continue;
         r->fac_count[cs_res_count(r, k, (size_t)a)] += 1;
         for (size_t c = 0; c < r->C; c++)
             r->fac_cap[cs_res_cap(r, k, (size_t)a, c)] += cap[c];

@@ -33,9 +33,22 @@ cs_shift cs_shift_parse(const char *def)
     return CS_SHIFT_NONE;
 }
 
+/* PROJ also takes bare names and matches them loosely ("FOO" becomes some datum);
+ * careshed takes only definitions that cannot be guessed: AUTH:CODE, WKT, PROJJSON or
+ * a PROJ string. */
+static bool is_exact_definition(const char *def)
+{
+    return strchr(def, ':') || strchr(def, '[') || def[0] == '{' || def[0] == '+';
+}
+
 static PJ *create_crs(cs_context *ctx, const char *def)
 {
     ctx->foreign_error[0] = '\0';
+    if (!is_exact_definition(def)) {
+        snprintf(ctx->foreign_error, sizeof ctx->foreign_error,
+                 "not an AUTH:CODE, WKT, PROJJSON or PROJ string");
+        return NULL;
+    }
     return proj_create(ctx->proj, def);
 }
 

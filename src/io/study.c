@@ -329,10 +329,13 @@ static cs_status place_facilities(cs_context *ctx, cs_study *study, cs_raw_point
         for (size_t i = 0; st == CS_OK && i < n; i++) {
             if (raw->kind[i] < 0)
                 continue; /* warned about when reading */
-            if (outside[i] > 0) {
+            /* just outside (simplified boundaries): it belongs to the nearest area, as
+             * residents do; farther out it is not part of any area's stock */
+            if (outside[i] > study->outside_tolerance_m) {
                 cs_where w = cs_raw_where(&raw->layer, raw->feature[i], raw->id[i]);
-                cs_warn(ctx, &w, "it still serves the residents around it; check its "
-                        "position if it should lie inside",
+                cs_warn(ctx, &w, "it still serves the residents around it but is not "
+                        "counted in the district's facilities; check its position if it "
+                        "should lie inside",
                         "facility lies outside every area, %.0f m from %s", outside[i],
                         study->area_name[area[i]]);
                 area[i] = -1;
@@ -412,6 +415,12 @@ static cs_status place_population(cs_context *ctx, cs_study *study, cs_raw_point
         raw->x = raw->y = raw->values = NULL;
         area = NULL;
         warn_dropped(ctx, study, raw);
+        if (m == 0) {
+            cs_where w = {.file = raw->layer.display};
+            st = cs_error(ctx, CS_ERR_INPUT, &w, "check the population layer's CRS and "
+                          "positions against the areas",
+                          "no demand point lies in the study area");
+        }
     }
     cs_free(area);
     cs_free(outside);

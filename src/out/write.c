@@ -6,6 +6,9 @@
 #include "out/files.h"
 #include "out/out.h"
 
+#include <stdio.h>
+#include <sys/stat.h>
+
 typedef cs_status (*build_fn)(cs_context *ctx, const cs_result *r, const cs_table *t,
                               cs_transform *to_wgs84, cs_buf *out);
 
@@ -51,6 +54,33 @@ static const struct {
     {"summary.json", build_summary},
 };
 
+/* An output that would replace one of the study's input files is refused: inputs are
+ * never touched, whatever --out says. */
+static cs_status check_inputs_not_replaced(cs_context *ctx, const cs_study *study,
+                                           const char *out_dir)
+{
+    for (size_t o = 0; o < sizeof outputs / sizeof outputs[0]; o++) {
+        char path[4096];
+        struct stat out_st;
+        snprintf(path, sizeof path, "%s/%s", out_dir, outputs[o].name);
+        if (stat(path, &out_st) != 0)
+            continue;
+        for (size_t i = 0; i < study->input_count; i++)
+            for (size_t f = 0; f < study->inputs[i].file_count; f++) {
+                struct stat in_st;
+                if (stat(study->inputs[i].files[f], &in_st) == 0 &&
+                    in_st.st_dev == out_st.st_dev && in_st.st_ino == out_st.st_ino) {
+                    cs_where w = {.file = path};
+                    return cs_error(ctx, CS_ERR_OUTPUT, &w,
+                                    "choose another --out folder; inputs are never overwritten",
+                                    "writing it would replace the %s input",
+                                    study->inputs[i].role);
+                }
+            }
+    }
+    return CS_OK;
+}
+
 cs_status cs_result_write(cs_context *ctx, const cs_study *study, const cs_result *r,
                           const char *out_dir)
 {
@@ -62,7 +92,9 @@ cs_status cs_result_write(cs_context *ctx, const cs_study *study, const cs_resul
     cs_buf buf;
     cs_buf_init(&buf);
     double t0 = cs_stage_begin();
-    cs_status st = cs_outset_begin(ctx, out_dir, &set);
+    cs_status st = check_inputs_not_replaced(ctx, study, out_dir);
+    if (st == CS_OK)
+        st = cs_outset_begin(ctx, out_dir, &set);
     if (st == CS_OK)
         st = cs_transform_create(ctx, study->crs, "EPSG:4326", NULL, &to_wgs84);
     if (st == CS_OK && cs_out_area_table(r, true, &table) != CS_OK)

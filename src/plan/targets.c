@@ -40,10 +40,14 @@ static measure measure_at(const cs_result *r, const cs_target *t, size_t a)
         double total = r->population[cs_res_pop(r, a, (size_t)t->band)];
         double covered = r->covered[cs_res_cov(r, (size_t)t->kind, (size_t)t->threshold, a,
                                                (size_t)t->band)];
-        m.value = total > 0 ? covered / total : NAN;
-        /* whole people: round the shortfall up */
-        need = ceil(t->at_least * total - covered - CS_TARGET_EPS);
-        m.gap = total > 0 && need > 0 ? need : 0;
+        if (!(total > 0)) { /* nobody of the band lives here: nothing to measure */
+            m.evaluated = false;
+            break;
+        }
+        m.value = covered / total;
+        /* whole people: round the shortfall up, past rounding noise in the sums */
+        need = ceil(t->at_least * total - covered - CS_TARGET_EPS * fmax(1, total));
+        m.gap = need > 0 ? need : 0;
         break;
     }
     case CS_TARGET_COUNT:
@@ -58,7 +62,11 @@ static measure measure_at(const cs_result *r, const cs_target *t, size_t a)
     case CS_TARGET_CAPACITY_PER_POP: {
         double pop = r->population[cs_res_pop(r, a, (size_t)t->band)];
         double cap = sum_capacity(r, t, a, t->capacity);
-        m.value = pop > 0 ? cap / (pop / t->per) : NAN;
+        if (!(pop > 0)) {
+            m.evaluated = false;
+            break;
+        }
+        m.value = cap / (pop / t->per);
         need = t->at_least * pop / t->per - cap;
         m.gap = need > CS_TARGET_EPS ? need : 0;
         break;
@@ -122,7 +130,9 @@ static char *gap_text(const cs_result *r, const cs_target *t, double gap, size_t
     default: {
         const cs_capacity *c = &s->capacities[t->capacity];
         cs_buf_add(&b, "short of ");
-        cs_buf_add_grouped(&b, gap, gap == floor(gap) || gap >= 100 ? 0 : 1);
+        /* round up, so a small shortfall never reads "short of 0" */
+        bool whole = gap == floor(gap) || gap >= 100;
+        cs_buf_add_grouped(&b, whole ? ceil(gap) : ceil(gap * 10) / 10, whole ? 0 : 1);
         cs_buf_printf(&b, " %s", c->unit);
         if (strcmp(c->name, c->unit) != 0)
             cs_buf_printf(&b, " (%s)", c->name);
@@ -166,7 +176,7 @@ static cs_status evaluate_target(cs_result *r, size_t t)
         measure m = measure_at(r, tg, a);
         if (is_absolute(tg) && !per_area)
             m = (measure){false, NAN, 0};
-        bool pass = m.gap <= 0;
+        bool pass = !m.evaluated || m.gap <= 0;
         if (m.evaluated && !pass) {
             gap_sum += m.gap;
             failing++;
@@ -175,6 +185,8 @@ static cs_status evaluate_target(cs_result *r, size_t t)
             return CS_ERR_NOMEM;
     }
     measure d = measure_at(r, tg, r->A);
+    if (!d.evaluated)
+        return set_outcome(r, t, r->A, d, true, false, 0);
     if (per_area) {
         /* met by the district when every area meets it */
         d.gap = gap_sum;
