@@ -270,6 +270,8 @@ static void exit_codes_by_error_class(void **state)
     snprintf(args, sizeof args, "run '%s/study.yaml' --out '%s/o' --set facilities.crs=EPSG:999999",
              SAMPLE, dir);
     expect_cli(args, 5, "unknown coordinate system");
+    snprintf(args, sizeof args, "run '%s/study.yaml' --out '%s/o' --crs EPSG:3857", SAMPLE, dir);
+    expect_cli(args, 5, "distorts distances by 17.");
     snprintf(args, sizeof args, "run '%s/study.yaml' --out /proc/careshed-cannot/out -q", SAMPLE);
     expect_cli(args, 6, "careshed: error: ");
     snprintf(args, sizeof args, "run '%s/study.yaml' --set walk_speed_kmh=fast", SAMPLE);

@@ -107,6 +107,19 @@ static void points_that_cannot_be_transformed_are_counted(void **state)
     cs_transform_destroy(t);
 }
 
+static void distance_distortion_of_a_crs(void **state)
+{
+    (void)state;
+    /* UTM on its central meridian: scale k0 = 0.9996, so 0.04% */
+    assert_true(fabs(cs_crs_scale_error(ctx, "EPSG:32651", 123.0, 31.0) - 0.0004) < 1e-5);
+    /* Web Mercator north-south scale is a / (M cos(phi)), M the meridian radius */
+    double a = 6378137.0, e2 = 0.00669437999014, phi = 31.0 * M_PI / 180;
+    double m = a * (1 - e2) / pow(1 - e2 * sin(phi) * sin(phi), 1.5);
+    double want = a / (m * cos(phi)) - 1;
+    assert_true(fabs(cs_crs_scale_error(ctx, "EPSG:3857", 121.4, 31.0) - want) < 1e-4);
+    assert_true(isnan(cs_crs_scale_error(ctx, "FOO", 121.4, 31.0)));
+}
+
 static void short_names(void **state)
 {
     (void)state;
@@ -126,6 +139,7 @@ int main(void)
         cmocka_unit_test(shifted_encodings_go_through_wgs84),
         cmocka_unit_test(unknown_crs_names_the_text),
         cmocka_unit_test(points_that_cannot_be_transformed_are_counted),
+        cmocka_unit_test(distance_distortion_of_a_crs),
         cmocka_unit_test(short_names),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -164,6 +164,28 @@ bool cs_crs_is_metric(cs_context *ctx, const char *def)
     return ok;
 }
 
+double cs_crs_scale_error(cs_context *ctx, const char *def, double lon_deg, double lat_deg)
+{
+    /* Project the point and two neighbours 0.001 degree east and north, and compare the
+     * projected steps with the true ones on the WGS84 ellipsoid (radii of curvature
+     * M and N): exact to about 1e-6 over such a short step. */
+    cs_transform *t = NULL;
+    if (cs_transform_create(ctx, "EPSG:4326", def, NULL, &t) != CS_OK)
+        return NAN;
+    const double step = 0.001, a = 6378137.0, e2 = 0.00669437999014;
+    double x[3] = {lon_deg, lon_deg + step, lon_deg}, y[3] = {lat_deg, lat_deg, lat_deg + step};
+    size_t failed = cs_transform_apply(t, x, y, 3);
+    cs_transform_destroy(t);
+    if (failed)
+        return NAN;
+    double phi = (lat_deg + step / 2) * M_PI / 180, s2 = sin(phi) * sin(phi);
+    double m = a * (1 - e2) / pow(1 - e2 * s2, 1.5), n = a / sqrt(1 - e2 * s2);
+    double east_true = n * cos(lat_deg * M_PI / 180) * step * M_PI / 180;
+    double north_true = m * step * M_PI / 180;
+    double east = hypot(x[1] - x[0], y[1] - y[0]), north = hypot(x[2] - x[0], y[2] - y[0]);
+    return fmax(fabs(east / east_true - 1), fabs(north / north_true - 1));
+}
+
 char *cs_crs_short_name(cs_context *ctx, const char *def)
 {
     PJ *crs = cs_shift_parse(def) == CS_SHIFT_NONE ? create_crs(ctx, def) : NULL;

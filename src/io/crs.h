@@ -42,6 +42,10 @@ int cs_crs_is_geographic(cs_context *ctx, const char *def);
 /* Whether def is a projected CRS in metres (usable as the working CRS). */
 bool cs_crs_is_metric(cs_context *ctx, const char *def);
 
+/* How far a projected CRS stretches distances at (lon, lat): the larger of
+ * |meridional scale - 1| and |parallel scale - 1|; NaN when PROJ cannot tell. */
+double cs_crs_scale_error(cs_context *ctx, const char *def, double lon_deg, double lat_deg);
+
 /* A short name for a CRS: "EPSG:4326" when it has an identifier, else its name, else
  * the text itself (for GCJ-02/BD-09). New string. */
 char *cs_crs_short_name(cs_context *ctx, const char *def);

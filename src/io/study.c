@@ -15,6 +15,9 @@
 
 #define WGS84 "EPSG:4326"
 #define DEG_TO_M 111320.0 /* metres per degree of latitude, for rough distances */
+/* Largest distance distortion of a user's working CRS at the study area's centre:
+ * 0.1% is 1 m in a 1 km service circle (a 3-degree Gauss-Kruger zone stays within it). */
+#define CS_MAX_SCALE_ERROR 0.001
 
 /* The areas' extent in lon/lat, for checks on the point layers. */
 typedef struct lonlat_box {
@@ -133,6 +136,16 @@ static cs_status choose_crs(cs_context *ctx, const cs_config *cfg, cs_study *stu
                             "EPSG:4549, EPSG:32651) or use auto",
                             "the working CRS '%s' is unknown or not projected in metres",
                             cfg->crs);
+        /* distances are measured in this CRS: it must not stretch them here (Web
+         * Mercator, say, adds 17% at 31 N) */
+        double lon = (box->lon_min + box->lon_max) / 2, lat = (box->lat_min + box->lat_max) / 2;
+        double stretch = cs_crs_scale_error(ctx, cfg->crs, lon, lat);
+        if (!(stretch <= CS_MAX_SCALE_ERROR))
+            return cs_error(ctx, CS_ERR_CRS, &w, "use auto, or a CRS made for the study area "
+                            "(e.g. a transverse Mercator zone such as EPSG:4549)",
+                            "the working CRS '%s' distorts distances by %.2f%% at the study "
+                            "area (at most %.1f%% is allowed)", cfg->crs, stretch * 100,
+                            CS_MAX_SCALE_ERROR * 100);
         study->crs = cs_strdup(cfg->crs);
     } else {
         study->crs = cs_crs_auto_tmerc((box->lon_min + box->lon_max) / 2);
