@@ -163,6 +163,19 @@ static void duplicate_ids(void **state)
                                "line 2 has the same id", "facilities.id", NULL));
 }
 
+static void age_bands_must_nest(void **state)
+{
+    env *e = *state;
+    write_file(e, "population.csv", "x,y,pop,p60,p65,p80\n350100,3440100,100,30,40,10\n");
+    set(e, "population.bands.65+", "p65");
+    set(e, "population.bands.60+", "p60");
+    set(e, "population.bands.80+", "p80");
+    expect(e, CS_ERR_INPUT);
+    assert_true(tu_has_message(e->ctx, "population.csv:2:", "'p65'",
+                               "65+ count 40 exceeds the 60+ count 30", NULL));
+    assert_false(tu_has_message(e->ctx, "80+ count", NULL));
+}
+
 static void negative_and_nan_values(void **state)
 {
     env *e = *state;
@@ -482,6 +495,7 @@ int main(void)
         T(invalid_polygon_is_repaired_with_warning),
         T(unrepairable_polygon_is_an_error),
         T(duplicate_ids),
+        T(age_bands_must_nest),
         T(negative_and_nan_values),
         T(facility_outside_every_area_warns_and_serves),
         T(facility_just_outside_belongs_to_nearest_area),

@@ -599,6 +599,35 @@ static cs_status resolve_bands(cs_context *ctx, const cs_config *cfg, cs_layer *
     return st;
 }
 
+/* The lower age of a band named "<age>+" ("65+" -> 65), or -1. */
+static long band_age(const char *name)
+{
+    char *end;
+    long age = strtol(name, &end, 10);
+    return end != name && end[0] == '+' && end[1] == '\0' ? age : -1;
+}
+
+/* Open-ended age bands nest: 80+ cannot hold more people than 65+, nor 65+ than 60+. */
+static cs_status check_nested_bands(cs_context *ctx, cs_layer *layer, const char *id,
+                                    const band_source *src, const cs_study *study,
+                                    const double *v)
+{
+    cs_status st = CS_OK;
+    for (size_t b = 1; b < study->band_count; b++)
+        for (size_t c = 1; c < study->band_count; c++) {
+            long young = band_age(study->band_names[b]), old = band_age(study->band_names[c]);
+            if (young < 0 || old <= young || src[b - 1].field < 0 || src[c - 1].field < 0 ||
+                !(v[c] > v[b] * (1 + 1e-9)))
+                continue;
+            cs_where w = cs_layer_where(layer, id, cs_layer_field_name(layer, src[c - 1].field));
+            st = cs_error(ctx, CS_ERR_INPUT, &w, "older age bands are part of younger ones; "
+                          "check the field mapping",
+                          "%s count %g exceeds the %s count %g", study->band_names[c], v[c],
+                          study->band_names[b], v[b]);
+        }
+    return st;
+}
+
 static cs_status read_demand(cs_context *ctx, cs_layer *layer, int id_field, int total_field,
                              const band_source *src, const cs_study *study, long number,
                              cs_raw_points *p)
@@ -616,12 +645,13 @@ static cs_status read_demand(cs_context *ctx, cs_layer *layer, int id_field, int
         return cs_nomem(ctx);
     cs_status st = cs_layer_point(ctx, layer, id_copy, &p->x[i], &p->y[i]);
     cs_status vst = cs_layer_number(ctx, layer, total_field, id_copy, 0, false, &v[0]);
+    bool total_ok = vst == CS_OK; /* else comparing bands with it says nothing new */
     if (st == CS_OK)
         st = vst;
     for (size_t b = 1; b < nb; b++) {
         if (src[b - 1].field >= 0) {
             vst = cs_layer_number(ctx, layer, src[b - 1].field, id_copy, 0, false, &v[b]);
-            if (vst == CS_OK && v[b] > v[0] * (1 + 1e-9)) {
+            if (vst == CS_OK && total_ok && v[b] > v[0] * (1 + 1e-9)) {
                 cs_where w = cs_layer_where(layer, id_copy, cs_layer_field_name(layer, src[b - 1].field));
                 vst = cs_error(ctx, CS_ERR_INPUT, &w, "an age band cannot hold more people "
                                "than the total; check the field mapping",
@@ -633,6 +663,9 @@ static cs_status read_demand(cs_context *ctx, cs_layer *layer, int id_field, int
             v[b] = v[0] * src[b - 1].share;
         }
     }
+    cs_status nst = check_nested_bands(ctx, layer, id_copy, src, study, v);
+    if (st == CS_OK)
+        st = nst;
     cs_free(id_copy);
     return st;
 }
