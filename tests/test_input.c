@@ -238,6 +238,16 @@ static void no_resident_inside(void **state)
                                NULL));
 }
 
+static void left_out_kind_far_away_is_only_warned(void **state)
+{
+    env *e = *state;
+    write_file(e, "facilities.csv", "id,name,kind,x,y,beds\nF1,x,a,350100,3440100,1\n"
+                                    "F2,far,zoo,850100,3440100,1\n");
+    assert_int_equal(load(e), CS_OK);
+    assert_true(tu_has_message(e->ctx, "warning", "kind 'zoo'", "left out", NULL));
+    assert_int_equal(cs_study_facility_count(e->loaded), 1);
+}
+
 static void point_far_outside(void **state)
 {
     env *e = *state;
@@ -500,6 +510,7 @@ int main(void)
         T(facility_outside_every_area_warns_and_serves),
         T(facility_just_outside_belongs_to_nearest_area),
         T(no_resident_inside),
+        T(left_out_kind_far_away_is_only_warned),
         T(point_far_outside),
         T(demand_just_outside_is_kept_or_dropped),
         T(swapped_lat_lon),

@@ -282,7 +282,8 @@ static cs_status locate_points(cs_context *ctx, const cs_study *study,
     size_t far_reported = 0;
     for (size_t i = 0; i < raw->count; i++) {
         outside_m[i] = 0;
-        if (area[i] >= 0)
+        /* facilities of a kind the study leaves out were warned about; skip them */
+        if (area[i] >= 0 || (raw->kind && raw->kind[i] < 0))
             continue;
         double d = INFINITY;
         area[i] = cs_area_index_nearest(study->area_index, raw->x[i], raw->y[i], far_m, &d);
