@@ -81,6 +81,17 @@ static void begin_collection(cs_json *j, const char *name)
     cs_json_begin_array(j);
 }
 
+/* A new feature on its own line, left open in its properties object. */
+static void begin_feature(cs_json *j, cs_buf *out)
+{
+    cs_buf_add(out, "\n");
+    cs_json_begin_object(j);
+    cs_json_key(j, "type");
+    cs_json_string(j, "Feature");
+    cs_json_key(j, "properties");
+    cs_json_begin_object(j);
+}
+
 static void end_collection(cs_json *j)
 {
     cs_json_end_array(j);
@@ -100,12 +111,7 @@ cs_status cs_out_areas_geojson(const cs_result *r, const cs_table *t, cs_transfo
     cs_json_init(&j, out, false);
     begin_collection(&j, "areas");
     for (size_t a = 0; a < r->A; a++) {
-        cs_buf_add(out, "\n");
-        cs_json_begin_object(&j);
-        cs_json_key(&j, "type");
-        cs_json_string(&j, "Feature");
-        cs_json_key(&j, "properties");
-        cs_json_begin_object(&j);
+        begin_feature(&j, out);
         for (size_t c = 0; c < t->columns; c++) {
             cs_json_key(&j, t->names[c]);
             cs_out_json_cell(&j, &t->cells[a * t->columns + c]);
@@ -131,15 +137,11 @@ static void threshold_props(cs_json *j, const cs_kind *k, size_t t)
     cs_json_number(j, isnan(k->threshold_min[t]) ? NAN : k->walk_speed_kmh, 3);
 }
 
-static void circle_feature(cs_json *j, const cs_result *r, size_t k, size_t t,
-                           const cs_geom *g)
+static void circle_properties(cs_json *j, const cs_result *r, size_t k, size_t t,
+                              const cs_geom *g)
 {
     const cs_study *s = r->study;
     const cs_kind *kind = &s->kinds[k];
-    cs_json_key(j, "type");
-    cs_json_string(j, "Feature");
-    cs_json_key(j, "properties");
-    cs_json_begin_object(j);
     cs_json_key(j, "kind");
     cs_json_string(j, kind->id);
     cs_json_key(j, "kind_name");
@@ -173,9 +175,8 @@ cs_status cs_out_circles_geojson(cs_context *ctx, const cs_result *r, cs_transfo
     for (size_t k = 0; st == CS_OK && k < r->K; k++)
         for (size_t t = 0; st == CS_OK && t < s->kinds[k].threshold_count; t++) {
             const cs_geom *g = circles[k * CS_MAX_THRESHOLDS + t];
-            cs_buf_add(out, "\n");
-            cs_json_begin_object(&j);
-            circle_feature(&j, r, k, t, g);
+            begin_feature(&j, out);
+            circle_properties(&j, r, k, t, g);
             cs_json_key(&j, "geometry");
             st = cs_out_json_polygons(&j, s, g, to_wgs84);
             cs_json_end_object(&j);
@@ -196,12 +197,7 @@ cs_status cs_out_facilities_geojson(const cs_result *r, cs_buf *out)
     for (size_t f = 0; f < s->facility_count; f++) {
         const cs_kind *kind = &s->kinds[s->fac_kind[f]];
         long a = s->fac_area[f];
-        cs_buf_add(out, "\n");
-        cs_json_begin_object(&j);
-        cs_json_key(&j, "type");
-        cs_json_string(&j, "Feature");
-        cs_json_key(&j, "properties");
-        cs_json_begin_object(&j);
+        begin_feature(&j, out);
         cs_json_key(&j, "id");
         cs_json_string(&j, s->fac_id[f]);
         cs_json_key(&j, "name");
