@@ -63,15 +63,12 @@ static bool folder_untouched(const char *dir)
     return same && others == 0;
 }
 
-static void every_allocation_failure_is_clean(void **state)
+/* Fail every allocation point in turn until a run succeeds; then every named output
+ * must be there. */
+static void fail_each_allocation(const char *dir, const char *study, const char *const *names,
+                                 size_t nnames)
 {
-    (void)state;
-    char *dir = tu_mkdtemp();
-    fx_data d;
-    fx_random(&d, 3, 2, 1, 800, 6, 40);
-    char *study = fx_write(dir, &d, "targets:\n  t1: {type: count, kind: a, at_least: 5}\n");
     char *out = tu_join(dir, "out");
-    assert_int_equal(tu_run("true", NULL), 0);
     char cmd[512];
     snprintf(cmd, sizeof cmd, "mkdir -p '%s' && printf 'old output\\n' > '%s/old.txt'", out, out);
     assert_int_equal(tu_run(cmd, NULL), 0);
@@ -89,19 +86,59 @@ static void every_allocation_failure_is_clean(void **state)
         assert_true(n < 100000);
     }
     tu_alloc_restore();
-    /* the run that succeeded wrote every file */
-    const char *names[] = {"areas.geojson", "service-circles.geojson", "facilities.geojson",
-                           "areas.csv", "summary.json"};
-    for (size_t i = 0; i < 5; i++) {
+    for (size_t i = 0; i < nnames; i++) {
         char *p = tu_join(out, names[i]);
         assert_true(tu_exists(p));
         free(p);
     }
     print_message("%ld allocation points failed cleanly\n", n);
     assert_true(n > 100);
+    free(out);
+}
+
+static void every_allocation_failure_is_clean(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    fx_data d;
+    fx_random(&d, 3, 2, 1, 800, 6, 40);
+    char *study = fx_write(dir, &d, "targets:\n  t1: {type: count, kind: a, at_least: 5}\n");
+    const char *names[] = {"areas.geojson", "service-circles.geojson", "facilities.geojson",
+                           "areas.csv", "summary.json"};
+    fail_each_allocation(dir, study, names, 5);
     fx_free(&d);
     free(study);
-    free(out);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+/* The same with a walking network, its service areas and per-facility areas. */
+static void every_allocation_failure_is_clean_with_network(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    fx_data d;
+    fx_random(&d, 4, 2, 1, 800, 6, 40);
+    char net[2048];
+    snprintf(net, sizeof net,
+             "{\"type\":\"FeatureCollection\",\"features\":["
+             "{\"type\":\"Feature\",\"properties\":{\"highway\":\"residential\"},"
+             "\"geometry\":{\"type\":\"LineString\",\"coordinates\":"
+             "[[%.1f,%.1f],[%.1f,%.1f],[%.1f,%.1f]]}},"
+             "{\"type\":\"Feature\",\"properties\":{\"highway\":\"footway\"},"
+             "\"geometry\":{\"type\":\"LineString\",\"coordinates\":"
+             "[[%.1f,%.1f],[%.1f,%.1f]]}}]}\n",
+             FX_X0, FX_Y0 + 400, FX_X0 + 800, FX_Y0 + 400, FX_X0 + 1600, FX_Y0 + 400,
+             FX_X0 + 800, FX_Y0, FX_X0 + 800, FX_Y0 + 800);
+    free(tu_write(dir, "network.geojson", net));
+    char *study = fx_write(dir, &d, "network: {path: network.geojson, crs: EPSG:32651, "
+                                    "facility_areas: true}\n");
+    const char *names[] = {"areas.geojson", "service-circles.geojson",
+                           "service-network.geojson", "facility-service-areas.geojson",
+                           "facilities.geojson", "areas.csv", "summary.json"};
+    fail_each_allocation(dir, study, names, 7);
+    fx_free(&d);
+    free(study);
     tu_rmtree(dir);
     free(dir);
 }
@@ -110,6 +147,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_allocation_failure_is_clean),
+        cmocka_unit_test(every_allocation_failure_is_clean_with_network),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -224,6 +224,76 @@ static void entries_have_their_defaults(void **state)
     assert_string_equal(f->cfg->bands[0].field, "p60");
 }
 
+/* The network keys: defaults, values read back, lists, booleans, measures and
+ * resets; each expected value is the literal the test wrote. */
+static void network_settings(void **state)
+{
+    fixture *f = *state;
+    cs_context *ctx = f->ctx;
+    cs_config *c = f->cfg;
+    assert_null(c->network.layer.path);
+    assert_true(c->network.snap_m == 0.5 && c->network.max_attach_m == 300 &&
+                c->network.access_width_m == 50);
+    assert_false(c->network.node_crossings || c->network.facility_areas);
+    assert_int_equal(c->measures, 0);
+    /* without a network everything is straight */
+    assert_int_equal(cs_config_measures(c, NULL), CS_MEASURE_STRAIGHT_BIT);
+    static const char text[] =
+        "measure: network\n"
+        "network:\n"
+        "  path: roads.osm.pbf\n"
+        "  highway: [footway, steps]\n"
+        "  closed: shut\n"
+        "  speed: pace\n"
+        "  class: kind\n"
+        "  snap_m: 0\n"
+        "  node_crossings: yes\n"
+        "  max_attach_m: 150\n"
+        "  access_width_m: 25\n"
+        "  facility_areas: TRUE\n"
+        "kinds:\n"
+        "  meal: {measure: both, load_capacity: meals, load_band: 65+, load_rate: 0.05}\n"
+        "targets:\n"
+        "  t: {type: coverage, kind: meal, within_min: 15, at_least: 0.9, measure: straight}\n";
+    assert_int_equal(load_text(f, "net.yaml", text, NULL), CS_OK);
+    assert_int_equal(cs_context_message_count(ctx), 0);
+    const cs_network_config *n = &c->network;
+    assert_non_null(strstr(n->layer.path, "roads.osm.pbf"));
+    assert_int_equal(n->highway_count, 2);
+    assert_string_equal(n->highway[0], "footway");
+    assert_string_equal(n->highway[1], "steps");
+    assert_string_equal(n->closed_field, "shut");
+    assert_string_equal(n->speed_field, "pace");
+    assert_string_equal(n->class_field, "kind");
+    assert_true(n->snap_m == 0 && n->max_attach_m == 150 && n->access_width_m == 25);
+    assert_true(n->node_crossings && n->facility_areas);
+    assert_int_equal(c->measures, CS_MEASURE_NETWORK_BIT);
+    const cs_kind_config *k = &c->kinds[0];
+    assert_int_equal(k->measures, CS_MEASURE_STRAIGHT_BIT | CS_MEASURE_NETWORK_BIT);
+    assert_string_equal(k->load_capacity, "meals");
+    assert_string_equal(k->load_band, "65+");
+    assert_true(k->load_rate == 0.05);
+    assert_int_equal(c->targets[0].measure, CS_MEASURE_STRAIGHT_BIT);
+    assert_int_equal(cs_config_validate(ctx, c), CS_OK);
+    /* an empty value restores a default; the whole section resets */
+    assert_int_equal(cs_config_set(ctx, c, "network.max_attach_m", ""), CS_OK);
+    assert_true(n->max_attach_m == 300);
+    assert_int_equal(cs_config_set(ctx, c, "kinds.meal.load_band", "total"), CS_OK);
+    assert_null(k->load_band);
+    assert_int_equal(cs_config_set(ctx, c, "network", ""), CS_OK);
+    assert_null(n->layer.path);
+    assert_int_equal(n->highway_count, 0);
+    assert_false(n->node_crossings);
+    /* measuring along a network that is no longer there is an error */
+    assert_int_equal(cs_config_validate(ctx, c), CS_ERR_STUDY);
+    assert_true(tu_has_message(ctx, "measure", "no network is given", NULL));
+    /* a target cannot take "both" */
+    assert_int_equal(cs_config_set(ctx, c, "targets.t.measure", "both"), CS_ERR_STUDY);
+    assert_true(tu_has_message(ctx, "targets.t.measure", "straight or network", NULL));
+    assert_int_equal(cs_config_set(ctx, c, "network.x", "lon"), CS_ERR_STUDY);
+    assert_true(tu_has_message(ctx, "unknown key 'network.x'", NULL));
+}
+
 /* ---------------------------------------------------------- the full study */
 
 static void full_study_read_back(void **state)
@@ -541,8 +611,9 @@ static void unknown_key_top_level(void **state)
     assert_string_equal(m->text, "unknown key 'walk_sped_kmh'");
     assert_non_null(strstr(m->hint, "did you mean 'walk_speed_kmh'?"));
     assert_non_null(strstr(m->hint, "known keys: name, crs, walk_speed_kmh, thresholds_min, "
-                                    "outside_tolerance_m, far_outside_km, areas, facilities, "
-                                    "population, capacities, kinds, targets"));
+                                    "outside_tolerance_m, far_outside_km, measure, areas, "
+                                    "facilities, population, network, capacities, kinds, "
+                                    "targets"));
     char want[512];
     snprintf(want, sizeof want, "%s:2: 'walk_sped_kmh': unknown key", path);
     assert_true(tu_has_message(f->ctx, want, NULL));
@@ -568,7 +639,8 @@ static void unknown_key_nested(void **state)
     assert_string_equal(m->file, path);
     assert_string_equal(m->text, "unknown key 'kinds.centre.nmae_en'");
     assert_string_equal(m->hint, "did you mean 'name_en'? known keys: name, name_en, unit, "
-                                 "match, thresholds_min, thresholds_m, walk_speed_kmh");
+                                 "match, thresholds_min, thresholds_m, walk_speed_kmh, "
+                                 "measure, load_capacity, load_band, load_rate");
     m = cs_context_get_message(f->ctx, 1);
     assert_int_equal(m->line, 7);
     assert_string_equal(m->field, "areas.fields");
@@ -1145,6 +1217,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(defaults, setup, teardown),
         cmocka_unit_test_setup_teardown(entries_have_their_defaults, setup, teardown),
+        cmocka_unit_test_setup_teardown(network_settings, setup, teardown),
         cmocka_unit_test_setup_teardown(full_study_read_back, setup, teardown),
         cmocka_unit_test_setup_teardown(documentation_example_loads, setup, teardown),
         cmocka_unit_test_setup_teardown(overrides_replace_values, setup, teardown),

@@ -240,6 +240,47 @@ CS_API const char *cs_study_capacity_unit(const cs_study *study, size_t c);
 /** Description of the working CRS (PROJ string); borrowed. */
 CS_API const char *cs_study_crs(const cs_study *study);
 
+/** How distances are measured. */
+typedef enum cs_measure {
+    CS_MEASURE_STRAIGHT = 1, /**< straight line, as the crow flies */
+    CS_MEASURE_NETWORK = 2   /**< along the walking network */
+} cs_measure;
+
+/** 1 when kind k is measured this way (see the study file's measure keys). */
+CS_API int cs_study_kind_measured(const cs_study *study, size_t k, cs_measure measure);
+/** 1 when the study has a walking network. */
+CS_API int cs_study_has_network(const cs_study *study);
+
+/* ----------------------------------------------------------------- network */
+
+/** What the walking network is like, and how well the study's points reach it. */
+typedef struct cs_network_report {
+    size_t edges, nodes;
+    double length_km;           /**< total length of the edges */
+    size_t components;          /**< connected components */
+    double largest_share;       /**< share of the length in the largest component */
+    size_t snapped_vertices;    /**< vertices merged within network.snap_m */
+    size_t noded_crossings;     /**< crossings given a node (network.node_crossings) */
+    size_t left_out_class;      /**< ways left out by class (motorway, trunk, ...) */
+    size_t left_out_closed;     /**< ways left out as closed to walkers */
+    double max_attach_m;        /**< points farther from every edge are off-network */
+    size_t demand_off;          /**< demand points off the network (never covered) */
+    double demand_off_pop;      /**< their residents */
+    size_t facilities_off;      /**< facilities off the network (serve no one on foot) */
+    size_t demand_islands;      /**< demand points on small islands (< 1% of the length) */
+    double demand_islands_pop;
+    size_t facilities_islands;
+} cs_network_report;
+
+/**
+ * Build the study's walking network and attach every demand point and facility to
+ * it, as a run does, and describe it. Warnings name points off the network.
+ * Errors: CS_ERR_ARGUMENT (the study has no network), CS_ERR_INPUT (no walkable
+ * edge), CS_ERR_NOMEM.
+ */
+CS_API cs_status cs_network_check(cs_context *ctx, const cs_study *study,
+                                  cs_network_report *out);
+
 /* -------------------------------------------------------------- cost field */
 
 /**
@@ -251,6 +292,19 @@ CS_API const char *cs_study_crs(const cs_study *study);
  */
 CS_API cs_status cs_cost_field_compute(cs_context *ctx, const cs_study *study, size_t k,
                                        double *dist_m, long *nearest);
+
+/**
+ * The same along the walking network: for every demand point, the walking distance
+ * in metres (at walking speed; a way's speed factor stretches it) to the nearest
+ * facility of kind k, the straight access from the point to the network and from the
+ * network to the facility included. Computed by one search from all the kind's
+ * facilities at once, bounded by the kind's largest threshold: beyond it, and for
+ * points off the network, INFINITY and -1. Builds the network for this one call; a
+ * run builds it once for all kinds.
+ * Errors: CS_ERR_ARGUMENT (no network, bad k), CS_ERR_INPUT, CS_ERR_NOMEM.
+ */
+CS_API cs_status cs_network_cost_field_compute(cs_context *ctx, const cs_study *study,
+                                               size_t k, double *dist_m, long *nearest);
 
 /* ------------------------------------------------------------------ result */
 
@@ -269,7 +323,8 @@ CS_API cs_status cs_run(cs_context *ctx, const cs_study *study, cs_result **out)
 CS_API void cs_result_destroy(cs_result *result);
 
 /** Coverage of one kind, threshold and band, for area a or, with a = CS_DISTRICT,
- *  the whole district: residents of the band covered and in all. */
+ *  the whole district: residents of the band covered and in all. Measured along the
+ *  network when the kind is, else straight (cs_result_coverage_by chooses). */
 #define CS_DISTRICT ((size_t)-1)
 typedef struct cs_coverage {
     double covered;
@@ -278,6 +333,21 @@ typedef struct cs_coverage {
 } cs_coverage;
 CS_API cs_status cs_result_coverage(const cs_result *result, size_t k, size_t j, size_t b,
                                     size_t a, cs_coverage *out);
+/** The same for one measure; CS_ERR_ARGUMENT when kind k is not measured that way. */
+CS_API cs_status cs_result_coverage_by(const cs_result *result, cs_measure measure, size_t k,
+                                       size_t j, size_t b, size_t a, cs_coverage *out);
+
+/**
+ * Who facility f serves: the residents of band b whose nearest facility of its kind,
+ * within the kind's largest threshold (by its main measure), is f. *load is served
+ * residents of the kind's load band times its load rate over the facility's load
+ * capacity (NaN when the kind has none or the capacity is 0).
+ */
+CS_API cs_status cs_result_served(const cs_result *result, size_t f, size_t b, double *served,
+                                  double *load);
+
+/** The network report of the run; CS_ERR_ARGUMENT when it used no network. */
+CS_API cs_status cs_result_network(const cs_result *result, cs_network_report *out);
 
 /**
  * Facilities of kind k in area a (or CS_DISTRICT, which also counts facilities
@@ -310,7 +380,9 @@ CS_API size_t cs_result_failed_targets(const cs_result *result);
 
 /**
  * Write areas.geojson, service-circles.geojson, facilities.geojson, summary.json and
- * areas.csv into out_dir (created if missing). Every file is written to a temporary
+ * areas.csv into out_dir (created if missing); with a walking network also
+ * service-network.geojson (the reached streets) and, when network.facility_areas is
+ * set, facility-service-areas.geojson. Every file is written to a temporary
  * name and renamed into place only when all are complete, so a failed call leaves the
  * folder as it was. The same study and options give byte-identical files.
  * Errors: CS_ERR_OUTPUT (folder cannot be created or written), CS_ERR_NOMEM,

@@ -24,11 +24,13 @@ static void tabulate_population(cs_result *r)
             r->population[cs_res_pop(r, r->A, b)] += r->population[cs_res_pop(r, a, b)];
 }
 
-static void tabulate_kind(cs_result *r, size_t k)
+static void tabulate_kind(cs_result *r, size_t m, size_t k)
 {
     const cs_study *s = r->study;
     const cs_kind *kind = &s->kinds[k];
-    const double *dist = r->dist_m[k];
+    const double *dist = r->dist_m[cs_res_field(r, m, k)];
+    if (!dist)
+        return; /* not measured this way */
     size_t nt = kind->threshold_count;
     /* Residents are added to every threshold that reaches them, in the same order as
      * the totals, so a fully covered area's sum equals its total to the last bit. */
@@ -38,14 +40,14 @@ static void tabulate_kind(cs_result *r, size_t k)
             if (!(dist[i] <= kind->threshold_m[j]))
                 continue;
             for (size_t b = 0; b < r->B; b++)
-                r->covered[cs_res_cov(r, k, j, a, b)] += s->dem_pop[i * r->B + b];
+                r->covered[cs_res_cov(r, m, k, j, a, b)] += s->dem_pop[i * r->B + b];
         }
     }
     /* the district as the sum of its areas, like the population totals */
     for (size_t j = 0; j < nt; j++)
         for (size_t a = 0; a < r->A; a++)
             for (size_t b = 0; b < r->B; b++)
-                r->covered[cs_res_cov(r, k, j, r->A, b)] += r->covered[cs_res_cov(r, k, j, a, b)];
+                r->covered[cs_res_cov(r, m, k, j, r->A, b)] += r->covered[cs_res_cov(r, m, k, j, a, b)];
 }
 
 static void tabulate_facilities(cs_result *r)
@@ -72,24 +74,70 @@ cs_status cs_cover_tabulate(cs_context *ctx, cs_result *r)
 {
     size_t A1 = r->A + 1;
     r->population = cs_calloc(A1 * r->B, sizeof *r->population);
-    r->covered = cs_calloc(r->K * CS_MAX_THRESHOLDS * A1 * r->B + 1, sizeof *r->covered);
+    r->covered = cs_calloc(CS_MEASURES * r->K * CS_MAX_THRESHOLDS * A1 * r->B + 1,
+                           sizeof *r->covered);
     r->fac_count = cs_calloc(r->K * A1 + 1, sizeof *r->fac_count);
     r->fac_cap = cs_calloc(r->K * A1 * r->C + 1, sizeof *r->fac_cap);
     if (!r->population || !r->covered || !r->fac_count || !r->fac_cap)
         return cs_nomem(ctx);
     tabulate_population(r);
     for (size_t k = 0; k < r->K; k++) {
-        tabulate_kind(r, k);
+        for (size_t m = 0; m < CS_MEASURES; m++)
+            tabulate_kind(r, m, k);
         cs_progress(ctx, "coverage", (double)(k + 1) / (double)r->K);
     }
     tabulate_facilities(r);
     return CS_OK;
 }
 
-cs_status cs_result_coverage(const cs_result *r, size_t k, size_t j, size_t b, size_t a,
-                             cs_coverage *out)
+/*
+ * Each resident goes to the nearest facility of each kind when it lies within the
+ * kind's largest threshold (its service circle), by the kind's main measure; the
+ * residents a facility gets are then set against its capacity (cs_result_served).
+ */
+cs_status cs_cover_catchments(cs_context *ctx, cs_result *r)
+{
+    const cs_study *s = r->study;
+    r->served = cs_calloc(s->facility_count * r->B + 1, sizeof *r->served);
+    if (!r->served)
+        return cs_nomem(ctx);
+    for (size_t k = 0; k < r->K; k++) {
+        size_t i = cs_res_field(r, cs_res_main(r, k), k);
+        double reach = cs_net_kind_budget_m(s, k);
+        for (size_t d = 0; d < s->demand_count; d++) {
+            long f = r->nearest[i][d];
+            if (f < 0 || !(r->dist_m[i][d] <= reach))
+                continue;
+            for (size_t b = 0; b < r->B; b++)
+                r->served[(size_t)f * r->B + b] += s->dem_pop[d * r->B + b];
+        }
+    }
+    return CS_OK;
+}
+
+cs_status cs_result_served(const cs_result *r, size_t f, size_t b, double *served, double *load)
+{
+    if (!r || f >= r->study->facility_count || b >= r->B || !served)
+        return CS_ERR_ARGUMENT;
+    const cs_study *s = r->study;
+    *served = r->served[f * r->B + b];
+    if (load) {
+        const cs_kind *kind = &s->kinds[s->fac_kind[f]];
+        double cap = kind->load_capacity >= 0
+                         ? s->fac_capacity[f * r->C + (size_t)kind->load_capacity]
+                         : 0;
+        *load = cap > 0 ? r->served[f * r->B + (size_t)kind->load_band] * kind->load_rate / cap
+                        : (double)NAN;
+    }
+    return CS_OK;
+}
+
+static cs_status coverage_at(const cs_result *r, size_t m, size_t k, size_t j, size_t b,
+                             size_t a, cs_coverage *out)
 {
     if (!r || !out || k >= r->K || b >= r->B)
+        return CS_ERR_ARGUMENT;
+    if (!r->dist_m[cs_res_field(r, m, k)])
         return CS_ERR_ARGUMENT;
     if (j >= r->study->kinds[k].threshold_count)
         return CS_ERR_ARGUMENT;
@@ -97,10 +145,26 @@ cs_status cs_result_coverage(const cs_result *r, size_t k, size_t j, size_t b, s
         a = r->A;
     if (a > r->A)
         return CS_ERR_ARGUMENT;
-    out->covered = r->covered[cs_res_cov(r, k, j, a, b)];
+    out->covered = r->covered[cs_res_cov(r, m, k, j, a, b)];
     out->total = r->population[cs_res_pop(r, a, b)];
     out->share = out->total > 0 ? out->covered / out->total : (double)NAN;
     return CS_OK;
+}
+
+cs_status cs_result_coverage(const cs_result *r, size_t k, size_t j, size_t b, size_t a,
+                             cs_coverage *out)
+{
+    if (!r || k >= r->K)
+        return CS_ERR_ARGUMENT;
+    return coverage_at(r, cs_res_main(r, k), k, j, b, a, out);
+}
+
+cs_status cs_result_coverage_by(const cs_result *r, cs_measure measure, size_t k, size_t j,
+                                size_t b, size_t a, cs_coverage *out)
+{
+    if (measure != CS_MEASURE_STRAIGHT && measure != CS_MEASURE_NETWORK)
+        return CS_ERR_ARGUMENT;
+    return coverage_at(r, measure == CS_MEASURE_NETWORK ? 1 : 0, k, j, b, a, out);
 }
 
 cs_status cs_result_facilities(const cs_result *r, size_t k, size_t a, double *count,

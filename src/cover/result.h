@@ -7,14 +7,34 @@
 #define CS_RESULT_H
 
 #include "io/study.h"
+#include "net/network.h"
+
+/* Measures as indices: 0 straight, 1 along the network. */
+#define CS_MEASURES 2
+static inline size_t cs_measure_index(unsigned bit)
+{
+    return bit == CS_MEASURE_NETWORK_BIT ? 1 : 0;
+}
+static inline unsigned cs_measure_bit(size_t m)
+{
+    return m ? CS_MEASURE_NETWORK_BIT : CS_MEASURE_STRAIGHT_BIT;
+}
 
 struct cs_result {
     const cs_study *study;
     size_t K, A, B, C; /* kinds, areas, bands, capacities */
-    double **dist_m;   /* per kind: distance of each demand point to its nearest facility */
-    long **nearest;    /* per kind: that facility's index in the study, or -1 */
+    /* per measure and kind (index m * K + k; NULL where the kind is not measured so):
+     * distance of each demand point to its nearest facility, and that facility's index
+     * in the study (-1 when none) */
+    double **dist_m;
+    long **nearest;
     double *population; /* (A + 1) x B residents */
-    double *covered;    /* K x CS_MAX_THRESHOLDS x (A + 1) x B residents within reach */
+    double *covered;    /* M x K x CS_MAX_THRESHOLDS x (A + 1) x B residents within reach */
+    double *served;     /* F x B: residents whose nearest facility within the kind's largest
+                           threshold (main measure) is this one */
+    bool has_network;
+    cs_net net;             /* the network, when any kind is measured along it */
+    cs_net_field *fields;   /* per kind: its network search (node costs), for service areas */
     double *fac_count;  /* K x (A + 1) facilities */
     double *fac_cap;    /* K x (A + 1) x C capacity */
     cs_target_outcome *outcomes; /* T x (A + 1) */
@@ -25,9 +45,19 @@ static inline size_t cs_res_pop(const cs_result *r, size_t a, size_t b)
 {
     return a * r->B + b;
 }
-static inline size_t cs_res_cov(const cs_result *r, size_t k, size_t j, size_t a, size_t b)
+static inline size_t cs_res_cov(const cs_result *r, size_t m, size_t k, size_t j, size_t a,
+                                size_t b)
 {
-    return ((k * CS_MAX_THRESHOLDS + j) * (r->A + 1) + a) * r->B + b;
+    return (((m * r->K + k) * CS_MAX_THRESHOLDS + j) * (r->A + 1) + a) * r->B + b;
+}
+static inline size_t cs_res_field(const cs_result *r, size_t m, size_t k)
+{
+    return m * r->K + k;
+}
+/* The measure index a kind's main figures use: the network when measured, else straight. */
+static inline size_t cs_res_main(const cs_result *r, size_t k)
+{
+    return cs_measure_index(cs_config_main_measure(r->study->kinds[k].measures));
 }
 static inline size_t cs_res_count(const cs_result *r, size_t k, size_t a)
 {
@@ -45,11 +75,29 @@ static inline size_t cs_res_target(const cs_result *r, size_t t, size_t a)
 /* Coverage tables and facility statistics from the cost fields (cover/coverage.c). */
 cs_status cs_cover_tabulate(cs_context *ctx, cs_result *r);
 
+/* Who each facility serves (r->served), from the main measure's cost fields. */
+cs_status cs_cover_catchments(cs_context *ctx, cs_result *r);
+
 /* Service circles of every kind k and threshold j: the union of discs around the
  * kind's facilities, clipped to the district, into out[k * CS_MAX_THRESHOLDS + j]
  * (NULL where the kind has no such threshold); new geometries, destroy each with the
  * study's GEOS handle (cover/circles.c). */
 cs_status cs_cover_circles(cs_context *ctx, const cs_study *study, cs_geom **out);
+
+/* The network reached from a search within budget_m, as polylines (partial edges cut
+ * exactly at the budget). Errors: CS_ERR_NOMEM (cover/network_areas.c). */
+cs_status cs_cover_reached_lines(const cs_net_field *f, double budget_m, cs_lines *out);
+
+/* Network service areas of every kind k measured along the network and threshold j,
+ * into lines[k * CS_MAX_THRESHOLDS + j] (the reached network) and polys[...] (those
+ * lines buffered by the access width, dissolved and clipped to the district; NULL where
+ * not measured). Destroy polygons with the study's GEOS handle, free the lines. */
+cs_status cs_cover_network_areas(cs_context *ctx, const cs_result *r, cs_lines *lines,
+                                 cs_geom **polys);
+
+/* Each facility's own network service area at its kind's largest threshold, into
+ * polys[f] (NULL for facilities off the network or of kinds not measured so). */
+cs_status cs_cover_facility_areas(cs_context *ctx, const cs_result *r, cs_geom **polys);
 
 /* Every target at the district and every area (plan/targets.c). */
 cs_status cs_plan_evaluate(cs_context *ctx, cs_result *r);

@@ -13,6 +13,10 @@
 /* Number of segments per quarter circle in disc outlines: 16 keeps the outline
  * within 0.5% of the true radius (1 - cos(pi/64)) ≈ 0.12%). */
 #define CS_DISC_QUADSEGS 16
+/* Quarter-circle segments of the round caps and joins of buffered streets: 2 keeps
+ * every outline vertex exactly at the width and the chords within 8% of it (4 m at
+ * 50 m) inside, and halves the buffering time of 4. */
+#define CS_LINE_QUADSEGS 2
 
 cs_geos cs_geos_create(void)
 {
@@ -280,6 +284,86 @@ cs_geom *cs_geom_discs(cs_geos h, const double *x, const double *y, size_t n, do
         GEOSGeom_destroy_r(h, discs[i]);
     cs_free(discs);
     return NULL;
+}
+
+static GEOSGeometry *line_string(cs_geos h, const cs_lines *lines, size_t i)
+{
+    size_t first = lines->start[i], n = lines->start[i + 1] - first;
+    GEOSCoordSequence *seq = GEOSCoordSeq_create_r(h, (unsigned)n, 2);
+    if (!seq)
+        return NULL;
+    for (size_t v = 0; v < n; v++)
+        if (!GEOSCoordSeq_setXY_r(h, seq, (unsigned)v, lines->x[first + v],
+                                  lines->y[first + v])) {
+            GEOSCoordSeq_destroy_r(h, seq);
+            return NULL;
+        }
+    return GEOSGeom_createLineString_r(h, seq); /* takes seq, even on failure */
+}
+
+/* The union of each line's own buffer: one cascaded union is much faster than
+ * buffering the whole collection at once. */
+static GEOSGeometry *buffer_each(cs_geos h, const GEOSGeometry *lines, double width_m)
+{
+    int n = GEOSGetNumGeometries_r(h, lines);
+    if (n <= 0)
+        return GEOSGeom_createEmptyPolygon_r(h);
+    GEOSGeometry **parts = cs_calloc((size_t)n, sizeof *parts);
+    if (!parts)
+        return NULL;
+    int made = 0;
+    while (made < n && (parts[made] = GEOSBuffer_r(h, GEOSGetGeometryN_r(h, lines, made),
+                                                   width_m, CS_LINE_QUADSEGS)))
+        made++;
+    GEOSGeometry *u = NULL;
+    if (made == n) {
+        GEOSGeometry *coll = GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, parts,
+                                                         (unsigned)n);
+        if (coll) {
+            made = 0;
+            u = GEOSUnaryUnion_r(h, coll);
+            GEOSGeom_destroy_r(h, coll);
+        }
+    }
+    for (int i = 0; i < made; i++)
+        GEOSGeom_destroy_r(h, parts[i]);
+    cs_free(parts);
+    return u;
+}
+
+cs_geom *cs_geom_buffer_lines(cs_geos h, const cs_lines *lines, double width_m)
+{
+    if (lines->count == 0)
+        return GEOSGeom_createEmptyPolygon_r(h);
+    GEOSGeometry **parts = cs_calloc(lines->count, sizeof *parts);
+    if (!parts)
+        return NULL;
+    size_t made = 0;
+    while (made < lines->count && (parts[made] = line_string(h, lines, made)))
+        made++;
+    GEOSGeometry *u = NULL;
+    if (made == lines->count) {
+        GEOSGeometry *multi = GEOSGeom_createCollection_r(h, GEOS_MULTILINESTRING, parts,
+                                                          (unsigned)made);
+        if (multi) {
+            made = 0; /* the collection owns the parts now */
+            /* one buffer of the whole collection dissolves the overlaps as it goes;
+             * round joins and caps keep the width exact around bends and ends */
+            /* joining the touching pieces first leaves far fewer lines to buffer */
+            GEOSGeometry *merged = GEOSLineMerge_r(h, multi);
+            GEOSGeom_destroy_r(h, multi);
+            GEOSGeometry *buffered = merged ? buffer_each(h, merged, width_m) : NULL;
+            if (merged)
+                GEOSGeom_destroy_r(h, merged);
+            u = buffered ? polygonal_part(h, buffered) : NULL;
+            if (buffered)
+                GEOSGeom_destroy_r(h, buffered);
+        }
+    }
+    for (size_t i = 0; i < made; i++)
+        GEOSGeom_destroy_r(h, parts[i]);
+    cs_free(parts);
+    return u;
 }
 
 cs_geom *cs_geom_intersection(cs_geos h, const cs_geom *a, const cs_geom *b)

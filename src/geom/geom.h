@@ -38,6 +38,10 @@ cs_geom *cs_geom_union(cs_geos h, cs_geom *const *geoms, size_t n);
 /* Union of discs of radius_m around n points; new. */
 cs_geom *cs_geom_discs(cs_geos h, const double *x, const double *y, size_t n, double radius_m);
 
+/* The area within width_m of any of the lines, dissolved into one (Multi)Polygon;
+ * new; an empty polygon when there are no lines; NULL on failure. */
+cs_geom *cs_geom_buffer_lines(cs_geos h, const cs_lines *lines, double width_m);
+
 /* a ∩ b; new. */
 cs_geom *cs_geom_intersection(cs_geos h, const cs_geom *a, const cs_geom *b);
 

@@ -17,3 +17,15 @@ void cs_rings_free(cs_rings *rings)
     cs_free(rings->area_ring_start);
     memset(rings, 0, sizeof *rings);
 }
+
+void cs_lines_free(cs_lines *lines)
+{
+    if (!lines)
+        return;
+    cs_free(lines->start);
+    cs_free(lines->x);
+    cs_free(lines->y);
+    cs_free(lines->speed);
+    cs_free(lines->feature);
+    memset(lines, 0, sizeof *lines);
+}

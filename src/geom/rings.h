@@ -1,5 +1,5 @@
 /*
- * rings.h — areas as plain arrays of rings, and the point-in-area index built on them.
+ * rings.h — areas as plain arrays of rings (and lines as plain arrays of polylines), and the point-in-area index built on them.
  *
  * An area (a street, possibly with holes and several parts) is a set of closed rings;
  * a point is inside the area when a ray from it crosses the area's rings an odd number
@@ -21,6 +21,17 @@ typedef struct cs_rings {
 } cs_rings;
 
 void cs_rings_free(cs_rings *rings); /* frees the arrays, leaves a zeroed struct */
+
+/* Polylines (the walking network's ways) as plain arrays. */
+typedef struct cs_lines {
+    size_t count;          /* lines */
+    size_t *start;         /* count + 1 offsets: line i is vertices [start[i], start[i+1]) */
+    double *x, *y;         /* vertices */
+    double *speed;         /* per line: walking speed factor (> 0); NULL = all 1 */
+    long *feature;         /* per line: 1-based feature number in its file; NULL = none */
+} cs_lines;
+
+void cs_lines_free(cs_lines *lines); /* frees the arrays, leaves a zeroed struct */
 
 typedef struct cs_area_index cs_area_index;
 

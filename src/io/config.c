@@ -21,6 +21,10 @@
 #define DEFAULT_WALK_SPEED_KMH 4.0
 #define DEFAULT_OUTSIDE_TOLERANCE_M 50.0
 #define DEFAULT_FAR_OUTSIDE_KM 10.0
+#define DEFAULT_SNAP_M 0.5
+#define DEFAULT_MAX_ATTACH_M 300.0
+#define DEFAULT_ACCESS_WIDTH_M 50.0
+#define DEFAULT_LOAD_RATE 1.0
 #define SAME_THRESHOLD 1e-9
 
 static const double default_thresholds_min[] = {5, 10, 15};
@@ -29,21 +33,25 @@ static const double default_thresholds_min[] = {5, 10, 15};
 
 static const char *const top_keys[] = {
     "name", "crs", "walk_speed_kmh", "thresholds_min", "outside_tolerance_m",
-    "far_outside_km", "areas", "facilities", "population", "capacities", "kinds",
-    "targets", NULL};
+    "far_outside_km", "measure", "areas", "facilities", "population", "network",
+    "capacities", "kinds", "targets", NULL};
 static const char *const areas_keys[] = {"path", "layer", "crs", "encoding", "x",
                                          "y", "id", "name", NULL};
 static const char *const facilities_keys[] = {"path", "layer", "crs", "encoding", "x",
                                               "y", "id", "name", "kind", NULL};
 static const char *const population_keys[] = {"path", "layer", "crs", "encoding", "x", "y",
                                               "id", "name", "total", "bands", NULL};
+static const char *const network_keys[] = {
+    "path", "layer", "crs", "encoding", "id", "name", "class", "closed", "speed", "highway",
+    "snap_m", "node_crossings", "max_attach_m", "access_width_m", "facility_areas", NULL};
 static const char *const band_keys[] = {"field", "share", NULL};
 static const char *const capacity_keys[] = {"field", "unit", "name", NULL};
 static const char *const kind_keys[] = {"name", "name_en", "unit", "match", "thresholds_min",
-                                        "thresholds_m", "walk_speed_kmh", NULL};
+                                        "thresholds_m", "walk_speed_kmh", "measure",
+                                        "load_capacity", "load_band", "load_rate", NULL};
 static const char *const target_keys[] = {
     "name", "name_en", "type", "scope", "kind", "capacity", "capacity_of", "band",
-    "within_min", "within_m", "per", "at_least", NULL};
+    "within_min", "within_m", "per", "at_least", "measure", NULL};
 
 /* The text fields every layer has, by key. */
 static const struct {
@@ -91,6 +99,14 @@ static const num_rule per_rule = {0, HUGE_VAL, true, "a number > 0",
                                   "give a population unit, e.g. 1 or 1000"};
 static const num_rule at_least_rule = {0, HUGE_VAL, false, "a number >= 0",
                                        "give the target value; shares as 0.9 for 90%"};
+static const num_rule snap_rule = {0, 100, false, "a number in [0, 100]",
+                                   "give a distance in metres, e.g. 0.5"};
+static const num_rule attach_rule = {0, 100000, true, "a number in (0, 100000]",
+                                     "give a distance in metres, e.g. 300"};
+static const num_rule width_rule = {0, 10000, true, "a number in (0, 10000]",
+                                    "give a width in metres, e.g. 50"};
+static const num_rule rate_rule = {0, 1000, true, "a number in (0, 1000]",
+                                   "give the share of the band using the kind, e.g. 0.05"};
 static const num_rule share_rule = {0, 1, false, "a number in [0, 1]",
                                     "give the band's share of all residents, e.g. 0.2"};
 
@@ -304,6 +320,7 @@ static void init_kind(cs_kind_config *k, char *id)
     memset(k, 0, sizeof *k);
     k->id = id;
     k->walk_speed_kmh = NAN;
+    k->load_rate = DEFAULT_LOAD_RATE;
 }
 
 static void free_kind(cs_kind_config *k)
@@ -312,6 +329,8 @@ static void free_kind(cs_kind_config *k)
     cs_free(k->name);
     cs_free(k->name_en);
     cs_free(k->unit);
+    cs_free(k->load_capacity);
+    cs_free(k->load_band);
     free_strings(k->match, k->match_count);
 }
 
@@ -336,6 +355,19 @@ static void free_target(cs_target_config *t)
     cs_free(t->capacity);
     cs_free(t->capacity_of);
     cs_free(t->band);
+}
+
+static void reset_network(cs_network_config *n)
+{
+    free_layer(&n->layer);
+    free_strings(n->highway, n->highway_count);
+    cs_free(n->class_field);
+    cs_free(n->closed_field);
+    cs_free(n->speed_field);
+    memset(n, 0, sizeof *n);
+    n->snap_m = DEFAULT_SNAP_M;
+    n->max_attach_m = DEFAULT_MAX_ATTACH_M;
+    n->access_width_m = DEFAULT_ACCESS_WIDTH_M;
 }
 
 static void clear_capacities(cs_config *c)
@@ -417,6 +449,7 @@ cs_status cs_config_create(cs_context *ctx, cs_config **out)
     c->threshold_count = sizeof default_thresholds_min / sizeof default_thresholds_min[0];
     c->outside_tolerance_m = DEFAULT_OUTSIDE_TOLERANCE_M;
     c->far_outside_km = DEFAULT_FAR_OUTSIDE_KM;
+    reset_network(&c->network);
     *out = c;
     return CS_OK;
 }
@@ -434,6 +467,7 @@ void cs_config_destroy(cs_config *cfg)
     cs_free(cfg->kind_field);
     free_layer(&cfg->population);
     cs_free(cfg->total_field);
+    reset_network(&cfg->network);
     clear_capacities(cfg);
     clear_bands(cfg);
     clear_kinds(cfg);
@@ -605,6 +639,92 @@ static cs_status set_crs(const setter *s)
     return set_text(s, &s->cfg->crs, NULL);
 }
 
+/* A list of non-empty words written with commas ("centre,中心"); empty = NULL. */
+static cs_status set_list(const setter *s, char ***slot, size_t *slot_count)
+{
+    char **list = NULL;
+    size_t n = 0;
+    if (*s->value) {
+        char shown[64];
+        list = cs_calloc(count_items(s->value), sizeof *list);
+        if (!list)
+            return cs_nomem(s->ctx);
+        for (const char *p = s->value; p;) {
+            seg item = next_item(&p);
+            if (item.n == 0) {
+                free_strings(list, n);
+                return bad(s, "write the values separated by commas, e.g. a,b",
+                           "%.300s has an empty value in '%s'", s->key,
+                           quote(shown, sizeof shown, s->value));
+            }
+            if (!(list[n] = seg_dup(item))) {
+                free_strings(list, n);
+                return cs_nomem(s->ctx);
+            }
+            n++;
+        }
+    }
+    free_strings(*slot, *slot_count);
+    *slot = list;
+    *slot_count = n;
+    return CS_OK;
+}
+
+/* "yes"/"no" and their usual spellings; empty restores def. */
+static cs_status set_bool(const setter *s, bool *slot, bool def)
+{
+    static const char *const yes[] = {"true", "yes", "on", "1"};
+    static const char *const no[] = {"false", "no", "off", "0"};
+    char shown[64];
+    if (!*s->value) {
+        *slot = def;
+        return CS_OK;
+    }
+    for (size_t i = 0; i < 4; i++) {
+        if (!cs_strcasecmp(s->value, yes[i]) || !cs_strcasecmp(s->value, no[i])) {
+            *slot = !cs_strcasecmp(s->value, yes[i]);
+            return CS_OK;
+        }
+    }
+    return bad(s, "write true or false", "%.300s must be true or false, got '%s'", s->key,
+               quote(shown, sizeof shown, s->value));
+}
+
+/* straight | network | both (both only where several measures are allowed); empty = 0,
+ * which means "as the study (or the kind) says". */
+static cs_status set_measures(const setter *s, unsigned *slot, bool allow_both)
+{
+    char shown[64];
+    unsigned v = 0;
+    if (!strcmp(s->value, "straight"))
+        v = CS_MEASURE_STRAIGHT_BIT;
+    else if (!strcmp(s->value, "network"))
+        v = CS_MEASURE_NETWORK_BIT;
+    else if (allow_both && !strcmp(s->value, "both"))
+        v = CS_MEASURE_STRAIGHT_BIT | CS_MEASURE_NETWORK_BIT;
+    else if (*s->value)
+        return bad(s, allow_both ? "straight: as the crow flies; network: along the walking "
+                                   "network; both: side by side"
+                                 : "straight: as the crow flies; network: along the walking "
+                                   "network",
+                   "%.300s must be %s, got '%s'", s->key,
+                   allow_both ? "straight, network or both" : "straight or network",
+                   quote(shown, sizeof shown, s->value));
+    *slot = v;
+    return CS_OK;
+}
+
+/* A band id where "total" and the default are one thing: NULL. */
+static cs_status set_target_band_text(const setter *s, char **slot)
+{
+    if (!strcmp(s->value, "total")) {
+        cs_free(*slot);
+        *slot = NULL;
+        return CS_OK;
+    }
+    return set_text(s, slot, NULL);
+}
+
 /* ----------------------------------------------------------------- layers */
 
 typedef enum layer_role { ROLE_AREAS, ROLE_FACILITIES, ROLE_POPULATION } layer_role;
@@ -730,6 +850,48 @@ static cs_status set_layer(const setter *s, layer_role role, const char *rest)
     return unknown_key(s, names, g);
 }
 
+/* network.* */
+static cs_status set_network(const setter *s, const char *rest)
+{
+    cs_network_config *n = &s->cfg->network;
+    if (!rest) {
+        if (*s->value)
+            return group_not_value(s, network_keys);
+        reset_network(n);
+        return CS_OK;
+    }
+    seg g = next_seg(&rest);
+    if (rest)
+        return in_list(network_keys, g) ? below_value(s, g) : unknown_key(s, network_keys, g);
+    for (size_t i = 0; i < sizeof layer_fields / sizeof layer_fields[0]; i++) {
+        if (!seg_is(g, layer_fields[i].key) || seg_is(g, "x") || seg_is(g, "y"))
+            continue;
+        cs_status st = set_text(s, (char **)((char *)&n->layer + layer_fields[i].offset), NULL);
+        if (st == CS_OK && !strcmp(layer_fields[i].key, "path"))
+            n->layer.path_line = n->layer.path ? (int)s->where.line : 0;
+        return st;
+    }
+    if (seg_is(g, "class"))
+        return set_text(s, &n->class_field, NULL);
+    if (seg_is(g, "closed"))
+        return set_text(s, &n->closed_field, NULL);
+    if (seg_is(g, "speed"))
+        return set_text(s, &n->speed_field, NULL);
+    if (seg_is(g, "highway"))
+        return set_list(s, &n->highway, &n->highway_count);
+    if (seg_is(g, "snap_m"))
+        return set_number(s, &n->snap_m, DEFAULT_SNAP_M, &snap_rule);
+    if (seg_is(g, "node_crossings"))
+        return set_bool(s, &n->node_crossings, false);
+    if (seg_is(g, "max_attach_m"))
+        return set_number(s, &n->max_attach_m, DEFAULT_MAX_ATTACH_M, &attach_rule);
+    if (seg_is(g, "access_width_m"))
+        return set_number(s, &n->access_width_m, DEFAULT_ACCESS_WIDTH_M, &width_rule);
+    if (seg_is(g, "facility_areas"))
+        return set_bool(s, &n->facility_areas, false);
+    return unknown_key(s, network_keys, g);
+}
+
 /* ------------------------------------------------------------- capacities */
 
 static cs_status set_capacities(const setter *s, const char *rest)
@@ -804,36 +966,6 @@ static cs_status set_kind_thresholds(const setter *s, cs_kind_config *k, bool in
     return CS_OK;
 }
 
-static cs_status set_match(const setter *s, cs_kind_config *k)
-{
-    char **list = NULL;
-    size_t n = 0;
-    if (*s->value) {
-        char shown[64];
-        list = cs_calloc(count_items(s->value), sizeof *list);
-        if (!list)
-            return cs_nomem(s->ctx);
-        for (const char *p = s->value; p;) {
-            seg item = next_item(&p);
-            if (item.n == 0) {
-                free_strings(list, n);
-                return bad(s, "write the values separated by commas, e.g. centre,中心",
-                           "%.300s has an empty value in '%s'", s->key,
-                           quote(shown, sizeof shown, s->value));
-            }
-            if (!(list[n] = seg_dup(item))) {
-                free_strings(list, n);
-                return cs_nomem(s->ctx);
-            }
-            n++;
-        }
-    }
-    free_strings(k->match, k->match_count);
-    k->match = list;
-    k->match_count = n;
-    return CS_OK;
-}
-
 static cs_status set_kinds(const setter *s, const char *rest)
 {
     cs_config *c = s->cfg;
@@ -880,7 +1012,15 @@ static cs_status set_kinds(const setter *s, const char *rest)
     if (seg_is(g, "unit"))
         return set_text(s, &k->unit, NULL);
     if (seg_is(g, "match"))
-        return set_match(s, k);
+        return set_list(s, &k->match, &k->match_count);
+    if (seg_is(g, "measure"))
+        return set_measures(s, &k->measures, true);
+    if (seg_is(g, "load_capacity"))
+        return set_text(s, &k->load_capacity, NULL);
+    if (seg_is(g, "load_band"))
+        return set_target_band_text(s, &k->load_band);
+    if (seg_is(g, "load_rate"))
+        return set_number(s, &k->load_rate, DEFAULT_LOAD_RATE, &rate_rule);
     if (seg_is(g, "thresholds_min"))
         return set_kind_thresholds(s, k, false);
     if (seg_is(g, "thresholds_m"))
@@ -940,17 +1080,6 @@ static cs_status set_within(const setter *s, cs_target_config *t, bool in_m)
     return st;
 }
 
-static cs_status set_target_band(const setter *s, cs_target_config *t)
-{
-    /* "total" and the default are one thing: NULL. */
-    if (!strcmp(s->value, "total")) {
-        cs_free(t->band);
-        t->band = NULL;
-        return CS_OK;
-    }
-    return set_text(s, &t->band, NULL);
-}
-
 static cs_status set_target_field(const setter *s, cs_target_config *t, seg g)
 {
     if (seg_is(g, "name"))
@@ -968,7 +1097,9 @@ static cs_status set_target_field(const setter *s, cs_target_config *t, seg g)
     if (seg_is(g, "capacity_of"))
         return set_text(s, &t->capacity_of, NULL);
     if (seg_is(g, "band"))
-        return set_target_band(s, t);
+        return set_target_band_text(s, &t->band);
+    if (seg_is(g, "measure"))
+        return set_measures(s, &t->measure, false);
     if (seg_is(g, "within_min"))
         return set_within(s, t, false);
     if (seg_is(g, "within_m"))
@@ -1034,6 +1165,8 @@ static cs_status set_top(const setter *s)
         return set_layer(s, ROLE_FACILITIES, rest);
     if (seg_is(g, "population"))
         return set_layer(s, ROLE_POPULATION, rest);
+    if (seg_is(g, "network"))
+        return set_network(s, rest);
     if (seg_is(g, "capacities"))
         return set_capacities(s, rest);
     if (seg_is(g, "kinds"))
@@ -1055,6 +1188,8 @@ static cs_status set_top(const setter *s)
                           &tolerance_rule);
     if (seg_is(g, "far_outside_km"))
         return set_number(s, &c->far_outside_km, DEFAULT_FAR_OUTSIDE_KM, &far_rule);
+    if (seg_is(g, "measure"))
+        return set_measures(s, &c->measures, true);
     return unknown_key(s, top_keys, g);
 }
 
@@ -1124,6 +1259,22 @@ long cs_config_find_band(const cs_config *cfg, const char *id)
         return -1;
     return find_entry(cfg->bands, cfg->band_count, sizeof *cfg->bands,
                       offsetof(cs_band_config, id), (seg){id, strlen(id)});
+}
+
+unsigned cs_config_measures(const cs_config *cfg, const cs_kind_config *kind)
+{
+    if (kind && kind->measures)
+        return kind->measures;
+    if (cfg->measures)
+        return cfg->measures;
+    return cfg->network.layer.path ? CS_MEASURE_STRAIGHT_BIT | CS_MEASURE_NETWORK_BIT
+                                   : CS_MEASURE_STRAIGHT_BIT;
+}
+
+unsigned cs_config_main_measure(unsigned measures)
+{
+    return measures & CS_MEASURE_NETWORK_BIT ? CS_MEASURE_NETWORK_BIT
+                                             : CS_MEASURE_STRAIGHT_BIT;
 }
 
 /* "PG:dbname=x", "WFS:http://...": GDAL connection strings are not file paths. */
@@ -1344,6 +1495,42 @@ static void check_within(checker *ck, const cs_target_config *t, const cs_kind_c
             want_m ? "within_m" : "within_min", within, k->id, list);
 }
 
+/* Measuring along the network needs a network. */
+static void check_measures(checker *ck)
+{
+    const cs_config *c = ck->cfg;
+    if (c->network.layer.path)
+        return;
+    const char *hint = "name the walking network with network.path (an OpenStreetMap file "
+                       "or a line layer), or measure straight";
+    if (c->measures & CS_MEASURE_NETWORK_BIT)
+        problem(ck, 0, "measure", hint, "measure asks for the walking network, but no "
+                "network is given");
+    for (size_t i = 0; i < c->kind_count; i++) {
+        if (!(c->kinds[i].measures & CS_MEASURE_NETWORK_BIT))
+            continue;
+        char field[256];
+        snprintf(field, sizeof field, "kinds.%s.measure", c->kinds[i].id);
+        problem(ck, 0, field, hint, "kind '%s' is to be measured along the walking network, "
+                "but no network is given", c->kinds[i].id);
+    }
+}
+
+/* A coverage target's measure must be one its kind is measured by. */
+static void check_target_measure(checker *ck, const cs_target_config *t,
+                                 const cs_kind_config *k)
+{
+    unsigned have = cs_config_measures(ck->cfg, k);
+    if (!t->measure || (t->measure & have))
+        return;
+    char field[256], hint[320];
+    snprintf(field, sizeof field, "targets.%s.measure", t->id);
+    snprintf(hint, sizeof hint, "set kinds.%s.measure to both, or remove %s", k->id, field);
+    problem(ck, t->line, field, hint, "target '%s' is measured %s, but kind '%s' is not",
+            t->id, t->measure == CS_MEASURE_NETWORK_BIT ? "along the network" : "straight",
+            k->id);
+}
+
 static void check_share(checker *ck, const cs_target_config *t, const char *type_name)
 {
     if (isnan(t->at_least) || t->at_least <= 1)
@@ -1393,8 +1580,10 @@ static void check_target(checker *ck, const cs_target_config *t)
     switch (t->type) {
     case CS_TARGET_COVERAGE:
         require(ck, t, "kind", t->kind, name);
-        if (t->kind && kind_ok)
+        if (t->kind && kind_ok) {
             check_within(ck, t, &c->kinds[kind]);
+            check_target_measure(ck, t, &c->kinds[kind]);
+        }
         check_share(ck, t, name);
         break;
     case CS_TARGET_COUNT:
@@ -1434,6 +1623,7 @@ cs_status cs_config_validate(cs_context *ctx, const cs_config *cfg)
     checker ck = {ctx, cfg, 0};
     check_bands(&ck);
     check_kind_matches(&ck);
+    check_measures(&ck);
     for (size_t i = 0; i < cfg->target_count; i++)
         check_target(&ck, &cfg->targets[i]);
     return ck.errors ? CS_ERR_STUDY : CS_OK;

@@ -55,7 +55,33 @@ typedef struct cs_kind_config {
     size_t threshold_count;
     bool thresholds_in_m;
     double walk_speed_kmh; /* NaN = the study's */
+    unsigned measures;     /* cs_measure_bits; 0 = the study's */
+    char *load_capacity;   /* capacity a facility's load is measured against; NULL = none */
+    char *load_band;       /* band whose residents use it; NULL = "total" */
+    double load_rate;      /* share of that band that uses it (e.g. 0.05); default 1 */
 } cs_kind_config;
+
+/* How distances are measured for a kind: a bit set of these. */
+typedef enum cs_measure_bits {
+    CS_MEASURE_STRAIGHT_BIT = 1, /* straight line (as the crow flies) */
+    CS_MEASURE_NETWORK_BIT = 2   /* along the walking network */
+} cs_measure_bits;
+
+/* The walking network: OpenStreetMap (.osm, .osm.pbf) or any line layer. */
+typedef struct cs_network_config {
+    cs_layer_config layer;     /* layer.path NULL = no network */
+    char **highway;            /* way classes walked on; NULL = the default list */
+    size_t highway_count;
+    char *class_field;         /* line layers: field of the way class; NULL = "highway"
+                                  when present (classes are then filtered as in OSM) */
+    char *closed_field;        /* line layers: field flagging closed ways (1/true/yes) */
+    char *speed_field;         /* line layers: field of a walking speed factor (> 0) */
+    double snap_m;             /* vertices this close are one node; default 0.5 */
+    bool node_crossings;       /* split lines where they cross; default false */
+    double max_attach_m;       /* farther from every edge = off-network; default 300 */
+    double access_width_m;     /* buffer of reached lines in service areas; default 50 */
+    bool facility_areas;       /* also write per-facility service areas; default false */
+} cs_network_config;
 
 typedef enum cs_target_type {
     CS_TARGET_COVERAGE = 1,        /* share of band within threshold of kind >= at_least */
@@ -84,6 +110,7 @@ typedef struct cs_target_config {
     double within_m;
     double per;        /* CAPACITY_PER_POP: population unit (1, 1000); default 1 */
     double at_least;   /* the target value */
+    unsigned measure;  /* COVERAGE: one cs_measure_bits value; 0 = the kind's main one */
     int line;          /* where the target was defined, for messages */
 } cs_target_config;
 
@@ -103,6 +130,8 @@ struct cs_config {
     char *kind_field;           /* facilities: field holding the kind; default "kind" */
     cs_layer_config population;
     char *total_field;          /* population: residents field; default "pop" */
+    cs_network_config network;
+    unsigned measures;          /* cs_measure_bits; 0 = both with a network, else straight */
 
     cs_capacity_config *capacities; size_t capacity_count;
     cs_band_config *bands;         size_t band_count;
@@ -128,6 +157,12 @@ cs_status cs_config_validate(cs_context *ctx, const cs_config *cfg);
 long cs_config_find_kind(const cs_config *cfg, const char *id);
 long cs_config_find_capacity(const cs_config *cfg, const char *id);
 long cs_config_find_band(const cs_config *cfg, const char *id); /* "total" -> -1 too */
+
+/* How kind (NULL: a kind taken from the data) is measured: its own setting, else the
+ * study's, else both when a network is given and straight otherwise. */
+unsigned cs_config_measures(const cs_config *cfg, const cs_kind_config *kind);
+/* The measure targets use by default: the network when measured, else straight. */
+unsigned cs_config_main_measure(unsigned measures);
 
 /* Resolve a layer path against base_dir; new string (cs_free). */
 char *cs_config_resolve_path(const cs_config *cfg, const char *path);

@@ -52,6 +52,12 @@ const char *cs_layer_name(const cs_layer *layer) { return layer->name; }
 const char *cs_layer_srs(const cs_layer *layer) { return layer->srs_wkt; }
 bool cs_layer_is_csv(const cs_layer *layer) { return layer->csv; }
 
+bool cs_layer_is_osm(const cs_layer *layer)
+{
+    GDALDriverH drv = layer->ds ? GDALGetDatasetDriver(layer->ds) : NULL;
+    return drv && !strcmp(GDALGetDriverShortName(drv), "OSM");
+}
+
 static bool ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), m = strlen(suffix);
@@ -158,6 +164,12 @@ static cs_status select_layer(cs_context *ctx, cs_layer *l, const cs_layer_confi
             cs_buf_free(&names);
             return st;
         }
+    } else if (cs_layer_is_osm(l)) {
+        /* OpenStreetMap: the ways are in "lines" (points, multipolygons... elsewhere) */
+        l->layer = GDALDatasetGetLayerByName(l->ds, "lines");
+        if (!l->layer)
+            return cs_error(ctx, CS_ERR_INPUT, &w, "check that this is an OpenStreetMap file",
+                            "the OpenStreetMap file has no 'lines' layer");
     } else {
         l->layer = GDALDatasetGetLayerCount(l->ds) > 0 ? GDALDatasetGetLayer(l->ds, 0) : NULL;
         if (!l->layer)
@@ -522,4 +534,52 @@ cs_status cs_layer_polygons(cs_context *ctx, cs_layer *l, const char *id, cs_rin
     if (st == CS_ERR_NOMEM)
         return cs_nomem(ctx);
     return st;
+}
+
+/* Append one linestring (>= 2 points) to out. */
+static cs_status add_line(OGRGeometryH line, cs_lines *out, size_t *line_cap, size_t *vertex_cap,
+                          size_t *added)
+{
+    int n = OGR_G_GetPointCount(line);
+    if (n < 2)
+        return CS_OK;
+    size_t first = out->count ? out->start[out->count] : 0, need = first + (size_t)n;
+    size_t cx = *vertex_cap, cy = *vertex_cap, cl = *line_cap;
+    if (!cs_grow((void **)&out->x, &cx, need, sizeof *out->x) ||
+        !cs_grow((void **)&out->y, &cy, need, sizeof *out->y) ||
+        !cs_grow((void **)&out->start, &cl, out->count + 2, sizeof *out->start))
+        return CS_ERR_NOMEM;
+    *vertex_cap = cx;
+    *line_cap = cl;
+    OGR_G_GetPoints(line, out->x + first, sizeof(double), out->y + first, sizeof(double), NULL,
+                    0);
+    out->start[out->count] = first;
+    out->start[++out->count] = need;
+    (*added)++;
+    return CS_OK;
+}
+
+cs_status cs_layer_lines(cs_context *ctx, cs_layer *l, cs_lines *out, size_t *line_cap,
+                         size_t *vertex_cap, size_t *added)
+{
+    *added = 0;
+    OGRGeometryH g = OGR_F_GetGeometryRef(l->feature);
+    if (!g || OGR_G_IsEmpty(g))
+        return CS_OK;
+    OGRwkbGeometryType t = wkbFlatten(OGR_G_GetGeometryType(g));
+    OGRGeometryH linear = NULL;
+    if (t == wkbCircularString || t == wkbCompoundCurve || t == wkbMultiCurve) {
+        linear = OGR_G_GetLinearGeometry(g, 0, NULL);
+        g = linear;
+        t = g ? wkbFlatten(OGR_G_GetGeometryType(g)) : wkbUnknown;
+    }
+    cs_status st = CS_OK;
+    if (t == wkbLineString)
+        st = add_line(g, out, line_cap, vertex_cap, added);
+    else if (t == wkbMultiLineString)
+        for (int i = 0; st == CS_OK && i < OGR_G_GetGeometryCount(g); i++)
+            st = add_line(OGR_G_GetGeometryRef(g, i), out, line_cap, vertex_cap, added);
+    if (linear)
+        OGR_G_DestroyGeometry(linear);
+    return st == CS_ERR_NOMEM ? cs_nomem(ctx) : st;
 }

@@ -24,6 +24,8 @@ void cs_layer_close(cs_layer *layer);
 
 /* The file name used in messages (the path as the user gave it). Borrowed. */
 const char *cs_layer_name(const cs_layer *layer);
+/* Whether the file is OpenStreetMap, read through GDAL's OSM driver. */
+bool cs_layer_is_osm(const cs_layer *layer);
 /* Whether rows are named by line (CSV: the header is line 1). */
 bool cs_layer_is_csv(const cs_layer *layer);
 /* The layer's CRS as WKT, or NULL when it has none. Borrowed. */
@@ -76,5 +78,12 @@ cs_status cs_layer_point(cs_context *ctx, cs_layer *layer, const char *id, doubl
  * first, then its holes), in the source CRS. Errors name the feature (not polygonal,
  * empty). */
 cs_status cs_layer_polygons(cs_context *ctx, cs_layer *layer, const char *id, cs_rings *out);
+
+/* Append the current feature's lines (a LineString, each part of a MultiLineString,
+ * curves made linear; parts of fewer than 2 points are skipped) to out, whose arrays
+ * grow with line_cap/vertex_cap; *added receives the number appended (0 for features
+ * that hold no line). Errors: CS_ERR_NOMEM. */
+cs_status cs_layer_lines(cs_context *ctx, cs_layer *layer, cs_lines *out, size_t *line_cap,
+                         size_t *vertex_cap, size_t *added);
 
 #endif

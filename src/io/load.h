@@ -7,7 +7,11 @@
 #ifndef CS_LOAD_H
 #define CS_LOAD_H
 
+#include "io/layer.h"
 #include "io/study.h"
+
+/* After this many messages about one layer's features the rest are summarised. */
+#define CS_MESSAGES_PER_LAYER 20
 
 /* What every layer keeps besides its features. */
 typedef struct cs_raw_layer {
@@ -38,7 +42,28 @@ typedef struct cs_raw_points {
     size_t value_count;
 } cs_raw_points;
 
+/* The network layer's lines that can be walked on, in the source CRS. */
+typedef struct cs_raw_lines {
+    cs_raw_layer layer;
+    cs_lines lines;        /* multi-lines are split; lines.feature names their feature */
+    size_t line_cap, vertex_cap;
+    bool osm;              /* read through GDAL's OSM driver */
+    size_t features;       /* features read */
+    size_t left_out_class; /* left out by their class (highway=motorway, ...) */
+    size_t left_out_closed;/* left out as closed (foot=no, access=private, closed field) */
+} cs_raw_lines;
+
+/* The value of tag key in an OpenStreetMap other_tags text ("foot"=>"no",...), into
+ * buf (empty when absent); escaped quotes inside values are understood. */
+void cs_osm_tag(const char *tags, const char *key, char *buf, size_t size);
+
+void cs_raw_layer_free(cs_raw_layer *raw);
 void cs_raw_areas_free(cs_raw_areas *a);
+void cs_raw_lines_free(cs_raw_lines *l);
+
+/* Read the network layer cfg->network names (nothing when its path is NULL). Keeps the
+ * ways usable on foot. Errors: CS_ERR_INPUT (unreadable, no lines, bad fields). */
+cs_status cs_load_network(cs_context *ctx, const cs_config *cfg, cs_raw_lines *out);
 void cs_raw_points_free(cs_raw_points *p);
 
 /* Read the areas layer. Errors are recorded; returns the first error status. */
@@ -51,6 +76,11 @@ cs_status cs_load_facilities(cs_context *ctx, const cs_config *cfg, cs_study *st
 /* Read population; sets the study's bands (from cfg or the data). */
 cs_status cs_load_population(cs_context *ctx, const cs_config *cfg, cs_study *study,
                              cs_raw_points *out);
+
+/* Open the layer lc describes (role is its study key) and fill raw's description of it.
+ * Errors: CS_ERR_STUDY when lc has no path, and those of cs_layer_open. */
+cs_status cs_load_open_layer(cs_context *ctx, const cs_config *cfg, const cs_layer_config *lc,
+                             const char *role, bool points, cs_raw_layer *raw, cs_layer **out);
 
 /* Where feature number `feature` of a raw layer is, for messages. */
 cs_where cs_raw_where(const cs_raw_layer *raw, long feature, const char *id);

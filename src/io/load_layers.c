@@ -11,9 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* At most this many detailed messages per layer; the rest are summarised. */
-#define CS_MESSAGES_PER_LAYER 20
-
 static const char *const id_candidates[] = {"id", "ID", "Id", "code", "CODE", "fid", NULL};
 static const char *const name_candidates[] = {"name", "NAME", "Name", "名称", NULL};
 
@@ -47,7 +44,7 @@ static void free_strings(char **s, size_t n)
     cs_free(s);
 }
 
-static void raw_layer_free(cs_raw_layer *l)
+void cs_raw_layer_free(cs_raw_layer *l)
 {
     cs_free(l->display);
     cs_free(l->srs);
@@ -60,7 +57,7 @@ static void raw_layer_free(cs_raw_layer *l)
 
 void cs_raw_areas_free(cs_raw_areas *a)
 {
-    raw_layer_free(&a->layer);
+    cs_raw_layer_free(&a->layer);
     free_strings(a->id, a->count);
     free_strings(a->name, a->count);
     cs_free(a->feature);
@@ -71,7 +68,7 @@ void cs_raw_areas_free(cs_raw_areas *a)
 
 void cs_raw_points_free(cs_raw_points *p)
 {
-    raw_layer_free(&p->layer);
+    cs_raw_layer_free(&p->layer);
     cs_free(p->x);
     cs_free(p->y);
     cs_free(p->feature);
@@ -83,7 +80,7 @@ void cs_raw_points_free(cs_raw_points *p)
 }
 
 /* Open a layer and fill the common record. */
-static cs_status open_layer(cs_context *ctx, const cs_config *cfg, const cs_layer_config *lc,
+cs_status cs_load_open_layer(cs_context *ctx, const cs_config *cfg, const cs_layer_config *lc,
                             const char *role, bool points, cs_raw_layer *raw, cs_layer **out)
 {
     *out = NULL;
@@ -219,7 +216,7 @@ cs_status cs_load_areas(cs_context *ctx, const cs_config *cfg, cs_raw_areas *a)
 {
     memset(a, 0, sizeof *a);
     cs_layer *layer = NULL;
-    cs_status st = open_layer(ctx, cfg, &cfg->areas, "areas", false, &a->layer, &layer);
+    cs_status st = cs_load_open_layer(ctx, cfg, &cfg->areas, "areas", false, &a->layer, &layer);
     if (st != CS_OK)
         return st;
     size_t first_message = cs_context_message_count(ctx);
@@ -346,6 +343,11 @@ static cs_status set_kind(cs_context *ctx, const cs_config *cfg, const cs_kind_c
         return cs_nomem(ctx);
     k->walk_speed_kmh = kc && !isnan(kc->walk_speed_kmh) ? kc->walk_speed_kmh
                                                         : cfg->walk_speed_kmh;
+    k->measures = cs_config_measures(cfg, kc);
+    /* the load's capacity and band are named in the study but resolved once both
+     * point layers are read (io/study.c) */
+    k->load_capacity = -1;
+    k->load_rate = kc ? kc->load_rate : 1.0;
     double m_per_min = k->walk_speed_kmh * 1000.0 / 60.0;
     if (kc && kc->threshold_count > 0 && kc->thresholds_in_m) {
         k->threshold_count = kc->threshold_count;
@@ -497,7 +499,7 @@ cs_status cs_load_facilities(cs_context *ctx, const cs_config *cfg, cs_study *st
 {
     memset(p, 0, sizeof *p);
     cs_layer *layer = NULL;
-    cs_status st = open_layer(ctx, cfg, &cfg->facilities, "facilities", true, &p->layer, &layer);
+    cs_status st = cs_load_open_layer(ctx, cfg, &cfg->facilities, "facilities", true, &p->layer, &layer);
     if (st != CS_OK)
         return st;
     size_t first_message = cs_context_message_count(ctx);
@@ -675,7 +677,7 @@ cs_status cs_load_population(cs_context *ctx, const cs_config *cfg, cs_study *st
 {
     memset(p, 0, sizeof *p);
     cs_layer *layer = NULL;
-    cs_status st = open_layer(ctx, cfg, &cfg->population, "population", true, &p->layer, &layer);
+    cs_status st = cs_load_open_layer(ctx, cfg, &cfg->population, "population", true, &p->layer, &layer);
     if (st != CS_OK)
         return st;
     size_t first_message = cs_context_message_count(ctx);

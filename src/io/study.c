@@ -441,6 +441,58 @@ static cs_status place_population(cs_context *ctx, cs_study *study, cs_raw_point
     return st;
 }
 
+/* ---------------------------------------------------------------- network */
+
+/*
+ * Move the network's lines into the working CRS. A network none of whose vertices
+ * lies near the areas is an error: it is the wrong file, or its CRS is wrong.
+ */
+static cs_status place_network(cs_context *ctx, cs_study *study, const cs_config *cfg,
+                               cs_raw_lines *raw, const lonlat_box *box)
+{
+    cs_lines *l = &raw->lines;
+    size_t n = l->count ? l->start[l->count] : 0;
+    cs_status st = to_wgs84(ctx, &raw->layer, "network", l->x, l->y, n, NULL);
+    if (st != CS_OK)
+        return st;
+    double margin = cfg->network.max_attach_m / DEG_TO_M;
+    size_t near = 0;
+    for (size_t i = 0; i < n; i++)
+        near += l->x[i] >= box->lon_min - margin && l->x[i] <= box->lon_max + margin &&
+                l->y[i] >= box->lat_min - margin && l->y[i] <= box->lat_max + margin;
+    if (near == 0) {
+        double lon0 = INFINITY, lat0 = INFINITY, lon1 = -INFINITY, lat1 = -INFINITY;
+        for (size_t i = 0; i < n; i++) {
+            lon0 = fmin(lon0, l->x[i]);
+            lon1 = fmax(lon1, l->x[i]);
+            lat0 = fmin(lat0, l->y[i]);
+            lat1 = fmax(lat1, l->y[i]);
+        }
+        cs_where w = {.file = raw->layer.display};
+        return cs_error(ctx, CS_ERR_INPUT, &w, "give a network that covers the study area, "
+                        "or name its CRS with network.crs",
+                        "the network misses the study area: its lines span longitude %.4f to "
+                        "%.4f, latitude %.4f to %.4f; the areas span %.4f to %.4f, %.4f to "
+                        "%.4f", lon0, lon1, lat0, lat1, box->lon_min, box->lon_max,
+                        box->lat_min, box->lat_max);
+    }
+    st = to_working(ctx, study, &raw->layer, l->x, l->y, n);
+    if (st != CS_OK)
+        return st;
+    study->has_network = true;
+    study->net_lines = *l;
+    memset(l, 0, sizeof *l);
+    study->net = cfg->network;
+    memset(&study->net.layer, 0, sizeof study->net.layer);
+    study->net.highway = NULL;
+    study->net.highway_count = 0;
+    study->net.class_field = study->net.closed_field = study->net.speed_field = NULL;
+    study->net_display = cs_strdup(raw->layer.display);
+    study->net_left_out_class = raw->left_out_class;
+    study->net_left_out_closed = raw->left_out_closed;
+    return study->net_display ? CS_OK : cs_nomem(ctx);
+}
+
 /* ---------------------------------------------------------------- targets */
 
 static long find_threshold(const cs_kind *k, const cs_target_config *tc)
@@ -497,6 +549,9 @@ static cs_status resolve_target(cs_context *ctx, const cs_config *cfg, cs_study 
     t->capacity_of = find_capacity(s, tc->capacity_of);
     t->band = find_band(s, tc->band);
     t->threshold = t->kind >= 0 ? find_threshold(&s->kinds[t->kind], tc) : -1;
+    t->measure = tc->measure ? tc->measure
+                             : cs_config_main_measure(t->kind >= 0 ? s->kinds[t->kind].measures
+                                                                   : CS_MEASURE_STRAIGHT_BIT);
     char key[160];
     cs_where w = {.file = cfg->file, .line = tc->line, .field = key};
     snprintf(key, sizeof key, "targets.%s", tc->id);
@@ -515,10 +570,41 @@ static cs_status resolve_target(cs_context *ctx, const cs_config *cfg, cs_study 
     if (t->band < 0)
         return cs_error(ctx, CS_ERR_STUDY, &w, "name a band declared under population.bands",
                         "unknown band '%s'", tc->band);
+    if (t->type == CS_TARGET_COVERAGE && !(t->measure & s->kinds[t->kind].measures))
+        return cs_error(ctx, CS_ERR_STUDY, &w, "measure the kind both ways, or change the "
+                        "target's measure", "kind '%s' is not measured %s", tc->kind,
+                        t->measure == CS_MEASURE_NETWORK_BIT ? "along the network" : "straight");
     if (t->type == CS_TARGET_COVERAGE && t->threshold < 0)
         return cs_error(ctx, CS_ERR_STUDY, &w, "use one of the kind's thresholds",
                         "within_min/within_m is not a threshold of kind '%s'", tc->kind);
     return CS_OK;
+}
+
+/* The capacity and band each kind's load ratio is measured with. */
+static cs_status resolve_loads(cs_context *ctx, const cs_config *cfg, cs_study *s)
+{
+    cs_status st = CS_OK;
+    for (size_t i = 0; i < cfg->kind_count && i < s->kind_count; i++) {
+        const cs_kind_config *kc = &cfg->kinds[i];
+        cs_kind *k = &s->kinds[i];
+        char key[160];
+        cs_where w = {.file = cfg->file, .field = key};
+        k->load_capacity = find_capacity(s, kc->load_capacity);
+        k->load_band = find_band(s, kc->load_band);
+        if (kc->load_capacity && k->load_capacity < 0) {
+            snprintf(key, sizeof key, "kinds.%s.load_capacity", kc->id);
+            st = first_error(st, cs_error(ctx, CS_ERR_STUDY, &w, "name a capacity the "
+                                          "facilities layer has", "unknown capacity '%s'",
+                                          kc->load_capacity));
+        }
+        if (k->load_band < 0) {
+            snprintf(key, sizeof key, "kinds.%s.load_band", kc->id);
+            st = first_error(st, cs_error(ctx, CS_ERR_STUDY, &w, "name a band declared under "
+                                          "population.bands", "unknown band '%s'",
+                                          kc->load_band));
+        }
+    }
+    return st;
 }
 
 static cs_status resolve_targets(cs_context *ctx, const cs_config *cfg, cs_study *s)
@@ -565,12 +651,15 @@ cs_status cs_study_load(cs_context *ctx, const cs_config *cfg, cs_study **out)
     cs_status st = s->geos && s->name ? cs_config_validate(ctx, cfg) : cs_nomem(ctx);
     cs_raw_areas areas;
     cs_raw_points facilities, population;
+    cs_raw_lines network;
+    memset(&network, 0, sizeof network);
     double t0 = cs_stage_begin();
     cs_status sa = cs_load_areas(ctx, cfg, &areas);
     cs_status sf = cs_load_facilities(ctx, cfg, s, &facilities);
     cs_status sp = cs_load_population(ctx, cfg, s, &population);
+    cs_status sn = cs_load_network(ctx, cfg, &network);
     cs_stage_end(ctx, "load", t0);
-    st = first_error(first_error(first_error(st, sa), sf), sp);
+    st = first_error(first_error(first_error(first_error(st, sa), sf), sp), sn);
     t0 = cs_stage_begin();
     lonlat_box box;
     if (sa == CS_OK)
@@ -579,17 +668,22 @@ cs_status cs_study_load(cs_context *ctx, const cs_config *cfg, cs_study **out)
         st = first_error(st, place_facilities(ctx, s, &facilities, &box));
     if (sa == CS_OK && sp == CS_OK)
         st = first_error(st, place_population(ctx, s, &population, &box));
+    if (sa == CS_OK && sn == CS_OK && network.lines.count > 0)
+        st = first_error(st, place_network(ctx, s, cfg, &network, &box));
     st = first_error(st, sa);
     cs_stage_end(ctx, "project", t0);
     /* targets name kinds, capacities and bands, known only once both layers are read */
     if (sf == CS_OK && sp == CS_OK)
-        st = first_error(st, resolve_targets(ctx, cfg, s));
+        st = first_error(first_error(st, resolve_loads(ctx, cfg, s)),
+                         resolve_targets(ctx, cfg, s));
     take_input(ctx, s, &areas.layer);
     take_input(ctx, s, &facilities.layer);
     take_input(ctx, s, &population.layer);
+    take_input(ctx, s, &network.layer);
     cs_raw_areas_free(&areas);
     cs_raw_points_free(&facilities);
     cs_raw_points_free(&population);
+    cs_raw_lines_free(&network);
     if (st == CS_OK && cs_context_error_count(ctx) > errors_before)
         st = CS_ERR_INPUT; /* an error was recorded on a path that went on */
     if (st != CS_OK) {
@@ -635,6 +729,8 @@ void cs_study_destroy(cs_study *s)
     cs_free(s->dem_y);
     cs_free(s->dem_pop);
     cs_free(s->dem_area);
+    cs_lines_free(&s->net_lines);
+    cs_free(s->net_display);
     for (size_t k = 0; s->kinds && k < s->kind_count; k++) {
         cs_free(s->kinds[k].id);
         cs_free(s->kinds[k].name);
@@ -715,4 +811,18 @@ const char *cs_study_capacity_id(const cs_study *s, size_t c)
 const char *cs_study_capacity_unit(const cs_study *s, size_t c)
 {
     return s && c < s->capacity_count ? s->capacities[c].unit : NULL;
+}
+
+int cs_study_has_network(const cs_study *s)
+{
+    return s && s->has_network;
+}
+
+int cs_study_kind_measured(const cs_study *s, size_t k, cs_measure m)
+{
+    if (!s || k >= s->kind_count)
+        return 0;
+    unsigned bit = m == CS_MEASURE_NETWORK ? CS_MEASURE_NETWORK_BIT
+                   : m == CS_MEASURE_STRAIGHT ? CS_MEASURE_STRAIGHT_BIT : 0;
+    return (s->kinds[k].measures & bit) != 0;
 }

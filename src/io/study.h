@@ -15,6 +15,10 @@ typedef struct cs_kind {
     double threshold_min[CS_MAX_THRESHOLDS]; /* NaN for metre thresholds */
     double threshold_m[CS_MAX_THRESHOLDS];
     double walk_speed_kmh;
+    unsigned measures;     /* cs_measure_bits: how this kind is measured */
+    long load_capacity;    /* capacity index for the load ratio; -1 = none */
+    long load_band;        /* band using the kind */
+    double load_rate;      /* share of the band that uses it */
 } cs_kind;
 
 typedef struct cs_capacity {
@@ -31,6 +35,7 @@ typedef struct cs_target {
     long band;        /* 0 = total */
     long threshold;   /* coverage: index into the kind's thresholds */
     double per, at_least;
+    unsigned measure;  /* coverage: CS_MEASURE_STRAIGHT_BIT or CS_MEASURE_NETWORK_BIT */
 } cs_target;
 
 /* One input file, for the summary (path as given and the files GDAL read). */
@@ -79,7 +84,14 @@ struct cs_study {
     size_t band_count;     char **band_names; /* [0] = "total" */
     size_t target_count;   cs_target *targets;
 
-    size_t input_count;    cs_input inputs[3];
+    /* walking network (optional): the walkable ways in the working CRS */
+    bool has_network;
+    cs_lines net_lines;
+    cs_network_config net;  /* its settings (layer strings not kept: NULL) */
+    char *net_display;      /* the network file as the user named it */
+    size_t net_left_out_class, net_left_out_closed;
+
+    size_t input_count;    cs_input inputs[4];
     double outside_tolerance_m, far_outside_km;
 };
 

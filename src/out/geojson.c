@@ -70,6 +70,49 @@ cs_status cs_out_json_polygons(cs_json *j, const cs_study *s, const cs_geom *g,
     return CS_OK;
 }
 
+/* Lines (working CRS) as a MultiLineString in WGS84; consecutive points equal at 7
+ * decimals are written once. */
+static cs_status json_lines(cs_json *j, const cs_lines *lines, cs_transform *to_wgs84)
+{
+    size_t n = lines->count ? lines->start[lines->count] : 0;
+    double *x = cs_calloc(n + 1, sizeof *x), *y = cs_calloc(n + 1, sizeof *y);
+    if (!x || !y) {
+        cs_free(x);
+        cs_free(y);
+        return CS_ERR_NOMEM;
+    }
+    memcpy(x, lines->x, n * sizeof *x);
+    memcpy(y, lines->y, n * sizeof *y);
+    cs_transform_apply(to_wgs84, x, y, n);
+    double scale = pow(10, CS_COORD_DECIMALS);
+    cs_json_begin_object(j);
+    cs_json_key(j, "type");
+    cs_json_string(j, "MultiLineString");
+    cs_json_key(j, "coordinates");
+    cs_json_begin_array(j);
+    for (size_t l = 0; l < lines->count; l++) {
+        cs_json_begin_array(j);
+        double last_x = NAN, last_y = NAN;
+        for (size_t i = lines->start[l]; i < lines->start[l + 1]; i++) {
+            double rx = round(x[i] * scale) / scale, ry = round(y[i] * scale) / scale;
+            if (rx == last_x && ry == last_y)
+                continue;
+            cs_json_begin_array(j);
+            cs_json_number(j, rx, CS_COORD_DECIMALS);
+            cs_json_number(j, ry, CS_COORD_DECIMALS);
+            cs_json_end_array(j);
+            last_x = rx;
+            last_y = ry;
+        }
+        cs_json_end_array(j);
+    }
+    cs_json_end_array(j);
+    cs_json_end_object(j);
+    cs_free(x);
+    cs_free(y);
+    return CS_OK;
+}
+
 static void begin_collection(cs_json *j, const char *name)
 {
     cs_json_begin_object(j);
@@ -137,16 +180,28 @@ static void threshold_props(cs_json *j, const cs_kind *k, size_t t)
     cs_json_number(j, isnan(k->threshold_min[t]) ? NAN : k->walk_speed_kmh, 3);
 }
 
-static void circle_properties(cs_json *j, const cs_result *r, size_t k, size_t t,
-                              const cs_geom *g)
+static const char *measure_name(size_t m)
 {
-    const cs_study *s = r->study;
-    const cs_kind *kind = &s->kinds[k];
+    return m ? "network" : "straight";
+}
+
+/* Properties every service-area feature starts with. */
+static void kind_props(cs_json *j, const cs_kind *kind, size_t m, size_t t)
+{
     cs_json_key(j, "kind");
     cs_json_string(j, kind->id);
     cs_json_key(j, "kind_name");
     cs_json_string(j, kind->name);
+    cs_json_key(j, "measure");
+    cs_json_string(j, measure_name(m));
     threshold_props(j, kind, t);
+}
+
+static void circle_properties(cs_json *j, const cs_result *r, size_t m, size_t k, size_t t,
+                              const cs_geom *g)
+{
+    const cs_study *s = r->study;
+    kind_props(j, &s->kinds[k], m, t);
     cs_json_key(j, "facilities");
     cs_json_number(j, r->fac_count[cs_res_count(r, k, r->A)], 0);
     cs_json_key(j, "area_km2");
@@ -155,13 +210,13 @@ static void circle_properties(cs_json *j, const cs_result *r, size_t k, size_t t
         char key[96];
         snprintf(key, sizeof key, "covered_%s", s->band_names[b]);
         cs_json_key(j, key);
-        cs_json_number(j, r->covered[cs_res_cov(r, k, t, r->A, b)], 1);
+        cs_json_number(j, r->covered[cs_res_cov(r, m, k, t, r->A, b)], 1);
     }
     cs_json_end_object(j);
 }
 
 cs_status cs_out_circles_geojson(cs_context *ctx, const cs_result *r, cs_transform *to_wgs84,
-                                 cs_buf *out)
+                                 cs_geom *const *net_polys, cs_buf *out)
 {
     const cs_study *s = r->study;
     size_t n = r->K * CS_MAX_THRESHOLDS;
@@ -172,20 +227,105 @@ cs_status cs_out_circles_geojson(cs_context *ctx, const cs_result *r, cs_transfo
     cs_json j;
     cs_json_init(&j, out, false);
     begin_collection(&j, "service-circles");
-    for (size_t k = 0; st == CS_OK && k < r->K; k++)
-        for (size_t t = 0; st == CS_OK && t < s->kinds[k].threshold_count; t++) {
-            const cs_geom *g = circles[k * CS_MAX_THRESHOLDS + t];
-            begin_feature(&j, out);
-            circle_properties(&j, r, k, t, g);
-            cs_json_key(&j, "geometry");
-            st = cs_out_json_polygons(&j, s, g, to_wgs84);
-            cs_json_end_object(&j);
-        }
+    /* straight circles, then network areas, so QGIS can style by "measure" */
+    for (size_t m = 0; m < CS_MEASURES; m++)
+        for (size_t k = 0; st == CS_OK && k < r->K; k++)
+            for (size_t t = 0; st == CS_OK && t < s->kinds[k].threshold_count; t++) {
+                if (!r->dist_m[cs_res_field(r, m, k)])
+                    continue;
+                const cs_geom *g = (m ? net_polys : circles)[k * CS_MAX_THRESHOLDS + t];
+                begin_feature(&j, out);
+                circle_properties(&j, r, m, k, t, g);
+                cs_json_key(&j, "geometry");
+                st = cs_out_json_polygons(&j, s, g, to_wgs84);
+                cs_json_end_object(&j);
+            }
     end_collection(&j);
     for (size_t i = 0; i < n; i++)
         cs_geom_destroy(s->geos, circles[i]);
     cs_free(circles);
     return st == CS_OK ? finish(out) : st;
+}
+
+cs_status cs_out_network_geojson(const cs_result *r, const cs_lines *lines,
+                                 cs_transform *to_wgs84, cs_buf *out)
+{
+    const cs_study *s = r->study;
+    cs_json j;
+    cs_json_init(&j, out, false);
+    begin_collection(&j, "service-network");
+    cs_status st = CS_OK;
+    for (size_t k = 0; st == CS_OK && k < r->K; k++)
+        for (size_t t = 0; st == CS_OK && t < s->kinds[k].threshold_count; t++) {
+            const cs_lines *l = &lines[k * CS_MAX_THRESHOLDS + t];
+            if (!r->dist_m[cs_res_field(r, 1, k)])
+                continue;
+            double length_m = 0;
+            for (size_t p = 0; p < l->count; p++)
+                for (size_t i = l->start[p]; i + 1 < l->start[p + 1]; i++)
+                    length_m += hypot(l->x[i + 1] - l->x[i], l->y[i + 1] - l->y[i]);
+            begin_feature(&j, out);
+            kind_props(&j, &s->kinds[k], 1, t);
+            cs_json_key(&j, "length_km");
+            cs_json_number(&j, length_m / 1000.0, 3);
+            cs_json_end_object(&j);
+            cs_json_key(&j, "geometry");
+            st = json_lines(&j, l, to_wgs84);
+            cs_json_end_object(&j);
+        }
+    end_collection(&j);
+    return st == CS_OK ? finish(out) : st;
+}
+
+cs_status cs_out_facility_areas_geojson(const cs_result *r, cs_geom *const *polys,
+                                        cs_transform *to_wgs84, cs_buf *out)
+{
+    const cs_study *s = r->study;
+    cs_json j;
+    cs_json_init(&j, out, false);
+    begin_collection(&j, "facility-service-areas");
+    cs_status st = CS_OK;
+    for (size_t f = 0; st == CS_OK && f < s->facility_count; f++) {
+        if (!polys[f])
+            continue;
+        const cs_kind *kind = &s->kinds[s->fac_kind[f]];
+        begin_feature(&j, out);
+        cs_json_key(&j, "id");
+        cs_json_string(&j, s->fac_id[f]);
+        cs_json_key(&j, "name");
+        cs_json_string(&j, s->fac_name[f]);
+        kind_props(&j, kind, 1, kind->threshold_count - 1);
+        cs_json_key(&j, "area_km2");
+        cs_json_number(&j, cs_geom_area_m2(s->geos, polys[f]) / 1e6, 3);
+        cs_json_end_object(&j);
+        cs_json_key(&j, "geometry");
+        st = cs_out_json_polygons(&j, s, polys[f], to_wgs84);
+        cs_json_end_object(&j);
+    }
+    end_collection(&j);
+    return st == CS_OK ? finish(out) : st;
+}
+
+/* Who the facility serves within its kind's service circle, and its load. */
+static void served_props(cs_json *j, const cs_result *r, size_t f)
+{
+    const cs_study *s = r->study;
+    char key[96];
+    double served, load = NAN;
+    for (size_t b = 0; b < r->B; b++) {
+        cs_result_served(r, f, b, &served, b == 0 ? &load : NULL);
+        snprintf(key, sizeof key, "served_%s", s->band_names[b]);
+        cs_json_key(j, key);
+        cs_json_number(j, served, 1);
+    }
+    cs_json_key(j, "load_ratio");
+    cs_json_number(j, load, 3);
+    if (!r->has_network)
+        return;
+    cs_json_key(j, "on_network");
+    cs_json_boolean(j, r->net.facilities.edge[f] >= 0);
+    cs_json_key(j, "network_access_m");
+    cs_json_number(j, r->net.facilities.access_m[f], 1);
 }
 
 cs_status cs_out_facilities_geojson(const cs_result *r, cs_buf *out)
@@ -218,6 +358,7 @@ cs_status cs_out_facilities_geojson(const cs_result *r, cs_buf *out)
         cs_json_string(&j, a >= 0 ? s->area_name[a] : NULL);
         cs_json_key(&j, "inside_area");
         cs_json_boolean(&j, a >= 0);
+        served_props(&j, r, f);
         cs_json_end_object(&j);
         cs_json_key(&j, "geometry");
         cs_json_begin_object(&j);

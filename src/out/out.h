@@ -49,8 +49,16 @@ cs_status cs_out_areas_geojson(const cs_result *r, const cs_table *t, cs_transfo
                                cs_buf *out);
 cs_status cs_out_areas_csv(const cs_table *t, cs_buf *out);
 cs_status cs_out_facilities_geojson(const cs_result *r, cs_buf *out);
+/* Straight circles (computed here) and the network areas net_polys (see
+ * cs_cover_network_areas) of every kind and threshold. */
 cs_status cs_out_circles_geojson(cs_context *ctx, const cs_result *r, cs_transform *to_wgs84,
-                                 cs_buf *out);
+                                 cs_geom *const *net_polys, cs_buf *out);
+/* The reached network of every kind and threshold (lines from cs_cover_network_areas). */
+cs_status cs_out_network_geojson(const cs_result *r, const cs_lines *lines,
+                                 cs_transform *to_wgs84, cs_buf *out);
+/* Per-facility service areas (from cs_cover_facility_areas). */
+cs_status cs_out_facility_areas_geojson(const cs_result *r, cs_geom *const *polys,
+                                        cs_transform *to_wgs84, cs_buf *out);
 cs_status cs_out_summary_json(cs_context *ctx, const cs_result *r, const cs_table *t,
                               cs_buf *out);
 

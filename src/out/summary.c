@@ -76,8 +76,21 @@ static void write_options(cs_json *j, const cs_study *s)
 {
     cs_json_key(j, "options");
     cs_json_begin_object(j);
-    cs_json_key(j, "mode");
-    cs_json_string(j, "straight-line");
+    cs_json_key(j, "network");
+    cs_json_boolean(j, s->has_network);
+    if (s->has_network) {
+        cs_json_key(j, "network_settings");
+        cs_json_begin_object(j);
+        cs_json_key(j, "snap_m");
+        cs_json_number(j, s->net.snap_m, 3);
+        cs_json_key(j, "node_crossings");
+        cs_json_boolean(j, s->net.node_crossings);
+        cs_json_key(j, "max_attach_m");
+        cs_json_number(j, s->net.max_attach_m, 3);
+        cs_json_key(j, "access_width_m");
+        cs_json_number(j, s->net.access_width_m, 3);
+        cs_json_end_object(j);
+    }
     cs_json_key(j, "walk_speed_kmh");
     cs_json_number(j, s->walk_speed_kmh, 3);
     cs_json_key(j, "outside_tolerance_m");
@@ -115,11 +128,49 @@ static void write_options(cs_json *j, const cs_study *s)
         cs_json_string(j, kind->name_en);
         cs_json_key(j, "walk_speed_kmh");
         cs_json_number(j, kind->walk_speed_kmh, 3);
+        cs_json_key(j, "measures");
+        cs_json_begin_array(j);
+        if (kind->measures & CS_MEASURE_STRAIGHT_BIT)
+            cs_json_string(j, "straight");
+        if (kind->measures & CS_MEASURE_NETWORK_BIT)
+            cs_json_string(j, "network");
+        cs_json_end_array(j);
         write_numbers(j, "thresholds_min", kind->threshold_min, kind->threshold_count, 3);
         write_numbers(j, "thresholds_m", kind->threshold_m, kind->threshold_count, 1);
         cs_json_end_object(j);
     }
     cs_json_end_array(j);
+    cs_json_end_object(j);
+}
+
+static void write_network(cs_json *j, const cs_network_report *n)
+{
+    cs_json_key(j, "network");
+    cs_json_begin_object(j);
+    cs_json_key(j, "edges");
+    cs_json_integer(j, (long long)n->edges);
+    cs_json_key(j, "nodes");
+    cs_json_integer(j, (long long)n->nodes);
+    cs_json_key(j, "length_km");
+    cs_json_number(j, n->length_km, 3);
+    cs_json_key(j, "components");
+    cs_json_integer(j, (long long)n->components);
+    cs_json_key(j, "largest_component_share");
+    cs_json_number(j, n->largest_share, 4);
+    cs_json_key(j, "ways_left_out_by_class");
+    cs_json_integer(j, (long long)n->left_out_class);
+    cs_json_key(j, "ways_left_out_closed");
+    cs_json_integer(j, (long long)n->left_out_closed);
+    cs_json_key(j, "demand_points_off_network");
+    cs_json_integer(j, (long long)n->demand_off);
+    cs_json_key(j, "residents_off_network");
+    cs_json_number(j, n->demand_off_pop, 1);
+    cs_json_key(j, "facilities_off_network");
+    cs_json_integer(j, (long long)n->facilities_off);
+    cs_json_key(j, "demand_points_on_islands");
+    cs_json_integer(j, (long long)n->demand_islands);
+    cs_json_key(j, "facilities_on_islands");
+    cs_json_integer(j, (long long)n->facilities_islands);
     cs_json_end_object(j);
 }
 
@@ -153,6 +204,10 @@ static void write_targets(cs_json *j, const cs_result *r)
         cs_json_string(j, type_name(tg->type));
         cs_json_key(j, "scope");
         cs_json_string(j, tg->scope == CS_SCOPE_AREA ? "area" : "district");
+        if (tg->type == CS_TARGET_COVERAGE) {
+            cs_json_key(j, "measure");
+            cs_json_string(j, tg->measure == CS_MEASURE_NETWORK_BIT ? "network" : "straight");
+        }
         cs_json_key(j, "at_least");
         cs_json_number(j, tg->at_least, 6);
         cs_json_key(j, "district");
@@ -223,6 +278,8 @@ cs_status cs_out_summary_json(cs_context *ctx, const cs_result *r, const cs_tabl
     cs_json_key(&j, "residents_left_out");
     cs_json_number(&j, s->dropped_pop, 1);
     cs_json_end_object(&j);
+    if (r->has_network)
+        write_network(&j, &r->net.report);
     cs_json_key(&j, "district");
     cs_json_begin_object(&j);
     size_t row = t->rows - 1; /* the district is the table's last row */

@@ -2,7 +2,7 @@
  * table.c — the indicator table: one row per area (and one for the district), one
  * column per indicator. areas.geojson and areas.csv are both written from it, so
  * they never disagree. Column names say kind, threshold and band:
- * "centre_15min_60+_share", "meal_meals_per1000_65+", "t_meals_gap".
+ * "centre_15min_60+_share" (straight), "centre_walk_15min_60+_share" (network), "meal_meals_per1000_65+", "t_meals_gap".
  */
 #include "out/out.h"
 
@@ -115,6 +115,8 @@ static void facility_columns(builder *b, const cs_result *r, size_t a)
     }
 }
 
+/* Straight-line figures are "centre_15min_60+_share"; along the network, side by
+ * side, "centre_walk_15min_60+_share". */
 static void coverage_columns(builder *b, const cs_result *r, size_t a)
 {
     const cs_study *s = r->study;
@@ -123,13 +125,20 @@ static void coverage_columns(builder *b, const cs_result *r, size_t a)
         const cs_kind *kind = &s->kinds[k];
         for (size_t j = 0; j < kind->threshold_count; j++) {
             threshold_label(kind, j, thr, sizeof thr);
-            for (size_t band = 0; band < r->B; band++) {
-                double total = r->population[cs_res_pop(r, a, band)];
-                double covered = r->covered[cs_res_cov(r, k, j, a, band)];
-                snprintf(name, sizeof name, "%s_%s_%s_covered", kind->id, thr, s->band_names[band]);
-                add_number(b, name, covered, 1);
-                snprintf(name, sizeof name, "%s_%s_%s_share", kind->id, thr, s->band_names[band]);
-                add_number(b, name, total > 0 ? covered / total : NAN, 4);
+            for (size_t m = 0; m < CS_MEASURES; m++) {
+                if (!r->dist_m[cs_res_field(r, m, k)])
+                    continue;
+                const char *tag = m ? "walk_" : "";
+                for (size_t band = 0; band < r->B; band++) {
+                    double total = r->population[cs_res_pop(r, a, band)];
+                    double covered = r->covered[cs_res_cov(r, m, k, j, a, band)];
+                    snprintf(name, sizeof name, "%s_%s%s_%s_covered", kind->id, tag, thr,
+                             s->band_names[band]);
+                    add_number(b, name, covered, 1);
+                    snprintf(name, sizeof name, "%s_%s%s_%s_share", kind->id, tag, thr,
+                             s->band_names[band]);
+                    add_number(b, name, total > 0 ? covered / total : NAN, 4);
+                }
             }
         }
     }

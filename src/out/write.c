@@ -9,50 +9,108 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
-typedef cs_status (*build_fn)(cs_context *ctx, const cs_result *r, const cs_table *t,
-                              cs_transform *to_wgs84, cs_buf *out);
+/* What the files are built from. */
+typedef struct sources {
+    const cs_result *r;
+    const cs_table *table;
+    cs_transform *to_wgs84;
+    cs_lines *net_lines;   /* K x CS_MAX_THRESHOLDS reached networks */
+    cs_geom **net_polys;   /* K x CS_MAX_THRESHOLDS network service areas */
+    cs_geom **fac_polys;   /* per facility, when asked for */
+} sources;
 
-static cs_status build_areas(cs_context *ctx, const cs_result *r, const cs_table *t,
-                             cs_transform *tr, cs_buf *out)
+typedef cs_status (*build_fn)(cs_context *ctx, const sources *src, cs_buf *out);
+
+static cs_status build_areas(cs_context *ctx, const sources *src, cs_buf *out)
 {
     (void)ctx;
-    return cs_out_areas_geojson(r, t, tr, out);
+    return cs_out_areas_geojson(src->r, src->table, src->to_wgs84, out);
 }
-static cs_status build_circles(cs_context *ctx, const cs_result *r, const cs_table *t,
-                               cs_transform *tr, cs_buf *out)
+static cs_status build_circles(cs_context *ctx, const sources *src, cs_buf *out)
 {
-    (void)t;
-    return cs_out_circles_geojson(ctx, r, tr, out);
+    return cs_out_circles_geojson(ctx, src->r, src->to_wgs84, src->net_polys, out);
 }
-static cs_status build_facilities(cs_context *ctx, const cs_result *r, const cs_table *t,
-                                  cs_transform *tr, cs_buf *out)
+static cs_status build_network(cs_context *ctx, const sources *src, cs_buf *out)
 {
-    (void)ctx, (void)t, (void)tr;
-    return cs_out_facilities_geojson(r, out);
+    (void)ctx;
+    return cs_out_network_geojson(src->r, src->net_lines, src->to_wgs84, out);
 }
-static cs_status build_csv(cs_context *ctx, const cs_result *r, const cs_table *t,
-                           cs_transform *tr, cs_buf *out)
+static cs_status build_facility_areas(cs_context *ctx, const sources *src, cs_buf *out)
 {
-    (void)ctx, (void)r, (void)tr;
-    return cs_out_areas_csv(t, out);
+    (void)ctx;
+    return cs_out_facility_areas_geojson(src->r, src->fac_polys, src->to_wgs84, out);
 }
-static cs_status build_summary(cs_context *ctx, const cs_result *r, const cs_table *t,
-                               cs_transform *tr, cs_buf *out)
+static cs_status build_facilities(cs_context *ctx, const sources *src, cs_buf *out)
 {
-    (void)tr;
-    return cs_out_summary_json(ctx, r, t, out);
+    (void)ctx;
+    return cs_out_facilities_geojson(src->r, out);
 }
+static cs_status build_csv(cs_context *ctx, const sources *src, cs_buf *out)
+{
+    (void)ctx;
+    return cs_out_areas_csv(src->table, out);
+}
+static cs_status build_summary(cs_context *ctx, const sources *src, cs_buf *out)
+{
+    return cs_out_summary_json(ctx, src->r, src->table, out);
+}
+
+typedef enum when { ALWAYS, WITH_NETWORK, WITH_FACILITY_AREAS } when;
 
 static const struct {
     const char *name;
     build_fn build;
+    when when;
 } outputs[] = {
-    {"areas.geojson", build_areas},
-    {"service-circles.geojson", build_circles},
-    {"facilities.geojson", build_facilities},
-    {"areas.csv", build_csv},
-    {"summary.json", build_summary},
+    {"areas.geojson", build_areas, ALWAYS},
+    {"service-circles.geojson", build_circles, ALWAYS},
+    {"service-network.geojson", build_network, WITH_NETWORK},
+    {"facility-service-areas.geojson", build_facility_areas, WITH_FACILITY_AREAS},
+    {"facilities.geojson", build_facilities, ALWAYS},
+    {"areas.csv", build_csv, ALWAYS},
+    {"summary.json", build_summary, ALWAYS},
 };
+
+static bool wanted(const cs_result *r, when w)
+{
+    switch (w) {
+    case ALWAYS: return true;
+    case WITH_NETWORK: return r->has_network;
+    case WITH_FACILITY_AREAS: return r->has_network && r->study->net.facility_areas;
+    }
+    return false;
+}
+
+/* The network's service areas, computed once for the files that show them. */
+static cs_status network_geometry(cs_context *ctx, const cs_result *r, sources *src)
+{
+    size_t n = r->K * CS_MAX_THRESHOLDS + 1;
+    src->net_lines = cs_calloc(n, sizeof *src->net_lines);
+    src->net_polys = cs_calloc(n, sizeof *src->net_polys);
+    src->fac_polys = cs_calloc(r->study->facility_count + 1, sizeof *src->fac_polys);
+    if (!src->net_lines || !src->net_polys || !src->fac_polys)
+        return cs_nomem(ctx);
+    cs_status st = cs_cover_network_areas(ctx, r, src->net_lines, src->net_polys);
+    if (st == CS_OK && wanted(r, WITH_FACILITY_AREAS))
+        st = cs_cover_facility_areas(ctx, r, src->fac_polys);
+    return st;
+}
+
+static void free_network_geometry(const cs_result *r, sources *src)
+{
+    const cs_study *s = r->study;
+    for (size_t i = 0; i < r->K * CS_MAX_THRESHOLDS; i++) {
+        if (src->net_lines)
+            cs_lines_free(&src->net_lines[i]);
+        if (src->net_polys)
+            cs_geom_destroy(s->geos, src->net_polys[i]);
+    }
+    for (size_t f = 0; src->fac_polys && f < s->facility_count; f++)
+        cs_geom_destroy(s->geos, src->fac_polys[f]);
+    cs_free(src->net_lines);
+    cs_free(src->net_polys);
+    cs_free(src->fac_polys);
+}
 
 /* An output that would replace one of the study's input files is refused: inputs are
  * never touched, whatever --out says. */
@@ -87,8 +145,8 @@ cs_status cs_result_write(cs_context *ctx, const cs_study *study, const cs_resul
     if (!ctx || !study || !r || !out_dir || r->study != study)
         return CS_ERR_ARGUMENT;
     cs_outset *set = NULL;
-    cs_transform *to_wgs84 = NULL;
     cs_table table = {0};
+    sources src = {r, &table, NULL, NULL, NULL, NULL};
     cs_buf buf;
     cs_buf_init(&buf);
     double t0 = cs_stage_begin();
@@ -96,13 +154,17 @@ cs_status cs_result_write(cs_context *ctx, const cs_study *study, const cs_resul
     if (st == CS_OK)
         st = cs_outset_begin(ctx, out_dir, &set);
     if (st == CS_OK)
-        st = cs_transform_create(ctx, study->crs, "EPSG:4326", NULL, &to_wgs84);
+        st = cs_transform_create(ctx, study->crs, "EPSG:4326", NULL, &src.to_wgs84);
     if (st == CS_OK && cs_out_area_table(r, true, &table) != CS_OK)
         st = cs_nomem(ctx);
+    if (st == CS_OK)
+        st = network_geometry(ctx, r, &src);
     size_t n = sizeof outputs / sizeof outputs[0];
     for (size_t i = 0; st == CS_OK && i < n; i++) {
+        if (!wanted(r, outputs[i].when))
+            continue;
         cs_buf_clear(&buf);
-        st = outputs[i].build(ctx, r, &table, to_wgs84, &buf);
+        st = outputs[i].build(ctx, &src, &buf);
         if (st == CS_ERR_NOMEM)
             st = cs_nomem(ctx);
         if (st == CS_OK)
@@ -114,8 +176,9 @@ cs_status cs_result_write(cs_context *ctx, const cs_study *study, const cs_resul
     if (set && st != CS_OK)
         cs_outset_abort(set);
     cs_outset_destroy(set);
+    free_network_geometry(r, &src);
     cs_table_free(&table);
-    cs_transform_destroy(to_wgs84);
+    cs_transform_destroy(src.to_wgs84);
     cs_buf_free(&buf);
     cs_stage_end(ctx, "write", t0);
     return st;

@@ -7,6 +7,35 @@
 
 #include <math.h>
 
+static bool any_network_kind(const cs_study *s)
+{
+    for (size_t k = 0; k < s->kind_count; k++)
+        if (s->kinds[k].measures & CS_MEASURE_NETWORK_BIT)
+            return true;
+    return false;
+}
+
+/* The cost fields of kind k, each way it is measured. */
+static cs_status kind_fields(cs_context *ctx, cs_result *r, size_t k, size_t n)
+{
+    const cs_study *s = r->study;
+    for (size_t m = 0; m < CS_MEASURES; m++) {
+        if (!(s->kinds[k].measures & cs_measure_bit(m)))
+            continue;
+        size_t i = cs_res_field(r, m, k);
+        r->dist_m[i] = cs_calloc(n, sizeof **r->dist_m);
+        r->nearest[i] = cs_calloc(n, sizeof **r->nearest);
+        if (!r->dist_m[i] || !r->nearest[i])
+            return cs_nomem(ctx);
+        cs_status st = m == 0 ? cs_cost_field_compute(ctx, s, k, r->dist_m[i], r->nearest[i])
+                              : cs_net_cost_field(ctx, s, &r->net, k, &r->fields[k],
+                                                  r->dist_m[i], r->nearest[i]);
+        if (st != CS_OK)
+            return st;
+    }
+    return CS_OK;
+}
+
 cs_status cs_run(cs_context *ctx, const cs_study *study, cs_result **out)
 {
     if (!ctx || !study || !out)
@@ -21,21 +50,23 @@ cs_status cs_run(cs_context *ctx, const cs_study *study, cs_result **out)
     r->B = study->band_count;
     r->C = study->capacity_count;
     size_t n = study->demand_count ? study->demand_count : 1;
-    r->dist_m = cs_calloc(r->K + 1, sizeof *r->dist_m);
-    r->nearest = cs_calloc(r->K + 1, sizeof *r->nearest);
-    cs_status st = r->dist_m && r->nearest ? CS_OK : cs_nomem(ctx);
+    r->dist_m = cs_calloc(CS_MEASURES * r->K + 1, sizeof *r->dist_m);
+    r->nearest = cs_calloc(CS_MEASURES * r->K + 1, sizeof *r->nearest);
+    r->fields = cs_calloc(r->K + 1, sizeof *r->fields);
+    cs_status st = r->dist_m && r->nearest && r->fields ? CS_OK : cs_nomem(ctx);
+    if (st == CS_OK && any_network_kind(study)) {
+        st = cs_net_prepare(ctx, study, &r->net);
+        r->has_network = st == CS_OK;
+    }
     for (size_t k = 0; st == CS_OK && k < r->K; k++) {
-        r->dist_m[k] = cs_calloc(n, sizeof **r->dist_m);
-        r->nearest[k] = cs_calloc(n, sizeof **r->nearest);
-        if (!r->dist_m[k] || !r->nearest[k])
-            st = cs_nomem(ctx);
-        else
-            st = cs_cost_field_compute(ctx, study, k, r->dist_m[k], r->nearest[k]);
+        st = kind_fields(ctx, r, k, n);
         cs_progress(ctx, "cost field", (double)(k + 1) / (double)r->K);
     }
     double t0 = cs_stage_begin();
     if (st == CS_OK)
         st = cs_cover_tabulate(ctx, r);
+    if (st == CS_OK)
+        st = cs_cover_catchments(ctx, r);
     if (st == CS_OK)
         st = cs_plan_evaluate(ctx, r);
     cs_stage_end(ctx, "coverage", t0);
@@ -51,12 +82,17 @@ void cs_result_destroy(cs_result *r)
 {
     if (!r)
         return;
-    for (size_t k = 0; k < r->K; k++) {
+    for (size_t i = 0; i < CS_MEASURES * r->K; i++) {
         if (r->dist_m)
-            cs_free(r->dist_m[k]);
+            cs_free(r->dist_m[i]);
         if (r->nearest)
-            cs_free(r->nearest[k]);
+            cs_free(r->nearest[i]);
     }
+    for (size_t k = 0; r->fields && k < r->K; k++)
+        cs_net_field_free(&r->fields[k]);
+    cs_free(r->fields);
+    cs_net_free(&r->net);
+    cs_free(r->served);
     cs_free(r->dist_m);
     cs_free(r->nearest);
     cs_free(r->population);
@@ -95,6 +131,14 @@ cs_status cs_result_target(const cs_result *r, size_t t, size_t a, cs_target_out
     if (a > r->A)
         return CS_ERR_ARGUMENT;
     *out = r->outcomes[cs_res_target(r, t, a)];
+    return CS_OK;
+}
+
+cs_status cs_result_network(const cs_result *r, cs_network_report *out)
+{
+    if (!r || !out || !r->has_network)
+        return CS_ERR_ARGUMENT;
+    *out = r->net.report;
     return CS_OK;
 }
 

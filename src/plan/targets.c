@@ -38,7 +38,8 @@ static measure measure_at(const cs_result *r, const cs_target *t, size_t a)
     switch (t->type) {
     case CS_TARGET_COVERAGE: {
         double total = r->population[cs_res_pop(r, a, (size_t)t->band)];
-        double covered = r->covered[cs_res_cov(r, (size_t)t->kind, (size_t)t->threshold, a,
+        double covered = r->covered[cs_res_cov(r, cs_measure_index(t->measure),
+                                               (size_t)t->kind, (size_t)t->threshold, a,
                                                (size_t)t->band)];
         if (!(total > 0)) { /* nobody of the band lives here: nothing to measure */
             m.evaluated = false;
@@ -117,10 +118,12 @@ static char *gap_text(const cs_result *r, const cs_target *t, double gap, size_t
         cs_buf_add(&b, " more ");
         band_phrase(&b, s, t);
         cs_buf_printf(&b, " need a %s within ", kind_label(k));
+        bool walk = t->measure == CS_MEASURE_NETWORK_BIT;
         if (!isnan(k->threshold_min[t->threshold]))
-            cs_buf_printf(&b, "%g minutes", k->threshold_min[t->threshold]);
+            cs_buf_printf(&b, walk ? "a %g-minute walk" : "%g minutes",
+                          k->threshold_min[t->threshold]);
         else
-            cs_buf_printf(&b, "%g m", k->threshold_m[t->threshold]);
+            cs_buf_printf(&b, walk ? "%g m on foot" : "%g m", k->threshold_m[t->threshold]);
         break;
     }
     case CS_TARGET_COUNT:

@@ -1,0 +1,189 @@
+/*
+ * network_areas.c — service areas along the walking network. For each kind measured
+ * along the network and each threshold: the reached network as lines (edges, and the
+ * partial edges cut exactly where the budget runs out), and a polygon made of those
+ * lines buffered by the access width and dissolved. Unlike a hull, the polygon never
+ * jumps a river or spans a rail yard: it only follows streets that were walked.
+ * Per-facility service areas come from one search per facility.
+ */
+#include "cover/result.h"
+
+#include <math.h>
+#include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* Append one cut polyline to lines. */
+static bool add_cut(const cs_graph *g, const cs_interval *iv, cs_lines *lines,
+                    size_t *line_cap, size_t *vertex_cap)
+{
+    if (!cs_grow((void **)&lines->start, line_cap, lines->count + 2, sizeof *lines->start))
+        return false;
+    size_t len = lines->start[lines->count];
+    size_t added = cs_graph_cut(g, (size_t)iv->edge, iv->from_m, iv->to_m, &lines->x,
+                                &lines->y, &len, vertex_cap);
+    if (added == 0)
+        return false;
+    lines->start[++lines->count] = len;
+    return true;
+}
+
+cs_status cs_cover_reached_lines(const cs_net_field *f, double budget_m, cs_lines *out)
+{
+    memset(out, 0, sizeof *out);
+    cs_interval *iv = NULL;
+    size_t cap = 0, line_cap = 0, vertex_cap = 0;
+    size_t n = cs_net_field_reached(f, budget_m, &iv, &cap);
+    bool ok = n != (size_t)-1 &&
+              cs_grow((void **)&out->start, &line_cap, 1, sizeof *out->start);
+    if (ok)
+        out->start[0] = 0;
+    for (size_t i = 0; ok && i < n; i++)
+        if (iv[i].to_m > iv[i].from_m)
+            ok = add_cut(f->g, &iv[i], out, &line_cap, &vertex_cap);
+    cs_free(iv);
+    if (!ok) {
+        cs_lines_free(out);
+        return CS_ERR_NOMEM;
+    }
+    return CS_OK;
+}
+
+/* One service area: the reached lines buffered and clipped to the district. */
+static cs_geom *area_of(cs_geos h, const cs_geom *district, const cs_lines *lines,
+                        double width_m)
+{
+    cs_geom *buffered = cs_geom_buffer_lines(h, lines, width_m);
+    if (!buffered)
+        return NULL;
+    cs_geom *clipped = cs_geom_intersection(h, buffered, district);
+    cs_geom_destroy(h, buffered);
+    return clipped;
+}
+
+/* Run job(i) for i < jobs on threads with their own GEOS handle and district copy. */
+typedef bool (*area_job)(const void *data, cs_geos h, const cs_geom *district, long i);
+
+static bool run_jobs(const cs_study *s, long jobs, int threads, area_job job, const void *data)
+{
+    int failed = 0;
+#ifdef _OPENMP
+    int n = threads > 0 ? threads : omp_get_max_threads();
+#pragma omp parallel num_threads(n) reduction(| : failed)
+#else
+    (void)threads;
+#endif
+    {
+        cs_geos h = cs_geos_create();
+        cs_geom *district = NULL;
+#ifdef _OPENMP
+#pragma omp critical(cs_network_areas_clone)
+#endif
+        district = h ? cs_geom_clone(h, s->district) : NULL;
+        failed |= district == NULL;
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, 1)
+#endif
+        for (long i = 0; i < jobs; i++)
+            if (district)
+                failed |= !job(data, h, district, i);
+        cs_geom_destroy(h, district);
+        cs_geos_destroy(h);
+    }
+    return !failed;
+}
+
+typedef struct kind_areas {
+    const cs_result *r;
+    cs_lines *lines;
+    cs_geom **polys;
+} kind_areas;
+
+static bool kind_area_job(const void *data, cs_geos h, const cs_geom *district, long i)
+{
+    const kind_areas *ka = data;
+    const cs_result *r = ka->r;
+    const cs_study *s = r->study;
+    size_t k = (size_t)i / CS_MAX_THRESHOLDS, j = (size_t)i % CS_MAX_THRESHOLDS;
+    if (j >= s->kinds[k].threshold_count || !r->dist_m[cs_res_field(r, 1, k)])
+        return true;
+    if (cs_cover_reached_lines(&r->fields[k], s->kinds[k].threshold_m[j], &ka->lines[i]) !=
+        CS_OK)
+        return false;
+    ka->polys[i] = area_of(h, district, &ka->lines[i], s->net.access_width_m);
+    return ka->polys[i] != NULL;
+}
+
+cs_status cs_cover_network_areas(cs_context *ctx, const cs_result *r, cs_lines *lines,
+                                 cs_geom **polys)
+{
+    const cs_study *s = r->study;
+    long jobs = (long)(r->K * CS_MAX_THRESHOLDS);
+    memset(lines, 0, (size_t)jobs * sizeof *lines);
+    for (long i = 0; i < jobs; i++)
+        polys[i] = NULL;
+    if (!r->has_network)
+        return CS_OK;
+    kind_areas ka = {r, lines, polys};
+    if (run_jobs(s, jobs, ctx->threads, kind_area_job, &ka))
+        return CS_OK;
+    for (long i = 0; i < jobs; i++) {
+        cs_lines_free(&lines[i]);
+        cs_geom_destroy(s->geos, polys[i]);
+        polys[i] = NULL;
+    }
+    return cs_error(ctx, CS_ERR_INTERNAL, NULL, NULL,
+                    "building the network service areas failed (GEOS, or out of memory)");
+}
+
+typedef struct facility_areas {
+    const cs_result *r;
+    cs_geom **polys;
+} facility_areas;
+
+/* Facility f's own service area at its kind's largest threshold: a search from f alone. */
+static bool facility_area_job(const void *data, cs_geos h, const cs_geom *district, long i)
+{
+    const facility_areas *fa = data;
+    const cs_result *r = fa->r;
+    const cs_study *s = r->study;
+    size_t f = (size_t)i, k = (size_t)s->fac_kind[f];
+    if (!r->dist_m[cs_res_field(r, 1, k)] || r->net.facilities.edge[f] < 0)
+        return true;
+    cs_attach one = {1, &r->net.facilities.edge[f], &r->net.facilities.along_m[f],
+                     &r->net.facilities.access_m[f]};
+    long id = (long)f;
+    double budget = cs_net_kind_budget_m(s, k);
+    cs_net_field field;
+    memset(&field, 0, sizeof field);
+    cs_lines lines;
+    memset(&lines, 0, sizeof lines);
+    bool ok = cs_net_field_compute(&r->net.graph, &one, &id, budget, &field) == CS_OK &&
+              cs_cover_reached_lines(&field, budget, &lines) == CS_OK;
+    if (ok)
+        ok = (fa->polys[f] = area_of(h, district, &lines, s->net.access_width_m)) != NULL;
+    cs_lines_free(&lines);
+    cs_net_field_free(&field);
+    return ok;
+}
+
+cs_status cs_cover_facility_areas(cs_context *ctx, const cs_result *r, cs_geom **polys)
+{
+    const cs_study *s = r->study;
+    for (size_t f = 0; f < s->facility_count; f++)
+        polys[f] = NULL;
+    if (!r->has_network)
+        return CS_OK;
+    facility_areas fa = {r, polys};
+    if (run_jobs(s, (long)s->facility_count, ctx->threads, facility_area_job, &fa))
+        return CS_OK;
+    for (size_t f = 0; f < s->facility_count; f++) {
+        cs_geom_destroy(s->geos, polys[f]);
+        polys[f] = NULL;
+    }
+    return cs_error(ctx, CS_ERR_INTERNAL, NULL, NULL,
+                    "building the per-facility service areas failed (GEOS, or out of "
+                    "memory)");
+}

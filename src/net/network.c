@@ -1,0 +1,234 @@
+/*
+ * network.c — the study's walking network made ready to search: the graph, the
+ * attachment of every demand point and facility to its nearest edge, the network
+ * report, and the network cost field of a kind (one search from all its facilities).
+ */
+#include "net/network.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* How many off-network facilities a warning names before it just counts. */
+#define NAMED_FACILITIES 5
+
+void cs_net_free(cs_net *net)
+{
+    if (!net)
+        return;
+    cs_graph_free(&net->graph);
+    cs_segment_index_destroy(net->index);
+    cs_attach_free(&net->demand);
+    cs_attach_free(&net->facilities);
+    memset(net, 0, sizeof *net);
+}
+
+static bool on_island(const cs_graph *g, const cs_attach *a, size_t i)
+{
+    if (a->edge[i] < 0)
+        return false;
+    uint32_t c = g->node_component[g->edge_u[a->edge[i]]];
+    return g->component_len_m[c] < CS_ISLAND_SHARE * g->total_len_m;
+}
+
+static void count_points(cs_net *net, const cs_study *s)
+{
+    cs_network_report *r = &net->report;
+    const cs_graph *g = &net->graph;
+    for (size_t i = 0; i < s->demand_count; i++) {
+        double pop = s->dem_pop[i * s->band_count];
+        if (net->demand.edge[i] < 0) {
+            r->demand_off++;
+            r->demand_off_pop += pop;
+        } else if (on_island(g, &net->demand, i)) {
+            r->demand_islands++;
+            r->demand_islands_pop += pop;
+        }
+    }
+    for (size_t f = 0; f < s->facility_count; f++) {
+        if (net->facilities.edge[f] < 0)
+            r->facilities_off++;
+        else if (on_island(g, &net->facilities, f))
+            r->facilities_islands++;
+    }
+}
+
+/* "F12, F40 and 3 more" for the facilities matching off (or island). */
+static void name_facilities(cs_buf *b, const cs_net *net, const cs_study *s, bool island)
+{
+    size_t named = 0, total = 0;
+    for (size_t f = 0; f < s->facility_count; f++) {
+        bool hit = island ? on_island(&net->graph, &net->facilities, f)
+                          : net->facilities.edge[f] < 0;
+        if (!hit)
+            continue;
+        if (named < NAMED_FACILITIES)
+            cs_buf_printf(b, "%s%s", named++ ? ", " : "", s->fac_id[f]);
+        total++;
+    }
+    if (total > named)
+        cs_buf_printf(b, " and %zu more", total - named);
+}
+
+static void warn_points(cs_context *ctx, const cs_net *net, const cs_study *s)
+{
+    const cs_network_report *r = &net->report;
+    cs_where w = {.file = s->net_display, .field = "network.max_attach_m"};
+    if (r->demand_off)
+        cs_warn(ctx, &w, "extend the network, or raise network.max_attach_m",
+                "%zu demand points (%.0f residents) are more than %g m from every walkable "
+                "way: they count as not covered along the network", r->demand_off,
+                r->demand_off_pop, r->max_attach_m);
+    cs_buf names;
+    cs_buf_init(&names);
+    if (r->facilities_off) {
+        name_facilities(&names, net, s, false);
+        cs_warn(ctx, &w, "extend the network, or check the facilities' positions",
+                "%zu facilities are more than %g m from every walkable way and serve no one "
+                "along the network: %s", r->facilities_off, r->max_attach_m,
+                names.data ? names.data : "");
+    }
+    w.field = NULL;
+    if (r->demand_islands)
+        cs_warn(ctx, &w, "check the network's connections there (missing links, bridges "
+                "or crossings); `careshed check` describes the network",
+                "%zu demand points (%.0f residents) attach to small islands of the network "
+                "(components with less than 1%% of its length)", r->demand_islands,
+                r->demand_islands_pop);
+    if (r->facilities_islands) {
+        cs_buf_clear(&names);
+        name_facilities(&names, net, s, true);
+        cs_warn(ctx, &w, "check the network's connections near them",
+                "%zu facilities attach to small islands of the network: %s",
+                r->facilities_islands, names.data ? names.data : "");
+    }
+    cs_buf_free(&names);
+}
+
+static void fill_report(cs_net *net, const cs_study *s)
+{
+    const cs_graph *g = &net->graph;
+    cs_network_report *r = &net->report;
+    memset(r, 0, sizeof *r);
+    r->edges = g->edge_count;
+    r->nodes = g->node_count;
+    r->length_km = g->total_len_m / 1000.0;
+    r->components = g->component_count;
+    r->largest_share = g->total_len_m > 0 ? g->component_len_m[0] / g->total_len_m : 0;
+    r->snapped_vertices = g->snapped_vertices;
+    r->noded_crossings = g->noded_crossings;
+    r->left_out_class = s->net_left_out_class;
+    r->left_out_closed = s->net_left_out_closed;
+    r->max_attach_m = s->net.max_attach_m;
+    count_points(net, s);
+}
+
+cs_status cs_net_prepare(cs_context *ctx, const cs_study *s, cs_net *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!s->has_network)
+        return CS_ERR_ARGUMENT;
+    double t0 = cs_stage_begin();
+    cs_status st = cs_graph_build(&s->net_lines, s->net.snap_m, s->net.node_crossings,
+                                  &out->graph);
+    if (st == CS_OK && out->graph.edge_count == 0) {
+        cs_where w = {.file = s->net_display};
+        st = cs_error(ctx, CS_ERR_INPUT, &w, "give a network with walkable ways of some "
+                      "length", "the network has no edge of positive length");
+    }
+    if (st == CS_OK)
+        st = cs_segment_index_create(&out->graph, &out->index);
+    cs_stage_end(ctx, "graph", t0);
+    t0 = cs_stage_begin();
+    if (st == CS_OK)
+        st = cs_attach_points(&out->graph, out->index, s->dem_x, s->dem_y, s->demand_count,
+                              s->net.max_attach_m, ctx->threads, &out->demand);
+    if (st == CS_OK)
+        st = cs_attach_points(&out->graph, out->index, s->fac_x, s->fac_y, s->facility_count,
+                              s->net.max_attach_m, ctx->threads, &out->facilities);
+    cs_stage_end(ctx, "attach", t0);
+    if (st != CS_OK) {
+        cs_net_free(out);
+        return st == CS_ERR_NOMEM ? cs_nomem(ctx) : st;
+    }
+    fill_report(out, s);
+    warn_points(ctx, out, s);
+    return CS_OK;
+}
+
+double cs_net_kind_budget_m(const cs_study *s, size_t k)
+{
+    const cs_kind *kind = &s->kinds[k];
+    return kind->threshold_count ? kind->threshold_m[kind->threshold_count - 1] : 0;
+}
+
+cs_status cs_net_cost_field(cs_context *ctx, const cs_study *s, const cs_net *net, size_t k,
+                            cs_net_field *field, double *dist_m, long *nearest)
+{
+    size_t n = 0;
+    for (size_t f = 0; f < s->facility_count; f++)
+        n += s->fac_kind[f] == (long)k;
+    cs_attach src = {0};
+    long *id = cs_calloc(n ? n : 1, sizeof *id);
+    src.edge = cs_calloc(n ? n : 1, sizeof *src.edge);
+    src.along_m = cs_calloc(n ? n : 1, sizeof *src.along_m);
+    src.access_m = cs_calloc(n ? n : 1, sizeof *src.access_m);
+    cs_status st = id && src.edge && src.along_m && src.access_m ? CS_OK : CS_ERR_NOMEM;
+    double t0 = cs_stage_begin();
+    if (st == CS_OK) {
+        for (size_t f = 0; f < s->facility_count; f++) {
+            if (s->fac_kind[f] != (long)k)
+                continue;
+            src.edge[src.count] = net->facilities.edge[f];
+            src.along_m[src.count] = net->facilities.along_m[f];
+            src.access_m[src.count] = net->facilities.access_m[f];
+            id[src.count++] = (long)f;
+        }
+        st = cs_net_field_compute(&net->graph, &src, id, cs_net_kind_budget_m(s, k), field);
+    }
+    if (st == CS_OK)
+        cs_net_field_points(field, &net->demand, ctx->threads, dist_m, nearest);
+    cs_stage_end(ctx, "network search", t0);
+    cs_free(id);
+    cs_attach_free(&src);
+    return st == CS_ERR_NOMEM ? cs_nomem(ctx) : st;
+}
+
+/* ------------------------------------------------------------- public API */
+
+cs_status cs_network_check(cs_context *ctx, const cs_study *s, cs_network_report *out)
+{
+    if (!ctx || !s || !out)
+        return CS_ERR_ARGUMENT;
+    memset(out, 0, sizeof *out);
+    if (!s->has_network)
+        return cs_error(ctx, CS_ERR_ARGUMENT, NULL, "set network.path",
+                        "the study has no walking network");
+    cs_net net;
+    cs_status st = cs_net_prepare(ctx, s, &net);
+    if (st != CS_OK)
+        return st;
+    *out = net.report;
+    cs_net_free(&net);
+    return CS_OK;
+}
+
+cs_status cs_network_cost_field_compute(cs_context *ctx, const cs_study *s, size_t k,
+                                        double *dist_m, long *nearest)
+{
+    if (!ctx || !s || !dist_m || k >= s->kind_count)
+        return CS_ERR_ARGUMENT;
+    if (!s->has_network)
+        return cs_error(ctx, CS_ERR_ARGUMENT, NULL, "set network.path",
+                        "the study has no walking network");
+    cs_net net;
+    cs_status st = cs_net_prepare(ctx, s, &net);
+    if (st != CS_OK)
+        return st;
+    cs_net_field field;
+    memset(&field, 0, sizeof field);
+    st = cs_net_cost_field(ctx, s, &net, k, &field, dist_m, nearest);
+    cs_net_field_free(&field);
+    cs_net_free(&net);
+    return st;
+}

@@ -1,0 +1,452 @@
+/*
+ * search.c — shortest walks on the network graph: one bounded multi-source search per
+ * kind (Dijkstra with a binary heap, keys compared as (cost, source id) so ties always
+ * go to the lowest id), costs read off at attached points with exact partial edges,
+ * the reached stretches of every edge, and the straightforward one-search-per-source
+ * way used to check and benchmark it.
+ */
+#include "net/search.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* ------------------------------------------------------------------ heap */
+
+typedef struct entry {
+    double cost;
+    long src;
+    uint32_t node;
+} entry;
+
+typedef struct heap {
+    entry *e;
+    size_t n, cap;
+} heap;
+
+static bool before(double ca, long sa, double cb, long sb)
+{
+    return ca < cb || (ca == cb && sa < sb);
+}
+
+static bool heap_push(heap *h, double cost, long src, uint32_t node)
+{
+    if (!cs_grow((void **)&h->e, &h->cap, h->n + 1, sizeof *h->e))
+        return false;
+    size_t i = h->n++;
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (!before(cost, src, h->e[p].cost, h->e[p].src))
+            break;
+        h->e[i] = h->e[p];
+        i = p;
+    }
+    h->e[i] = (entry){cost, src, node};
+    return true;
+}
+
+static entry heap_pop(heap *h)
+{
+    entry top = h->e[0], last = h->e[--h->n];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= h->n)
+            break;
+        if (c + 1 < h->n && before(h->e[c + 1].cost, h->e[c + 1].src, h->e[c].cost, h->e[c].src))
+            c++;
+        if (!before(h->e[c].cost, h->e[c].src, last.cost, last.src))
+            break;
+        h->e[i] = h->e[c];
+        i = c;
+    }
+    if (h->n)
+        h->e[i] = last;
+    return top;
+}
+
+/* ------------------------------------------------------------- searching */
+
+static double edge_scale(const cs_graph *g, size_t e)
+{
+    return g->edge_cost_m[e] / g->edge_len_m[e];
+}
+
+/* Offer (cost, src) to node v; pushes it when it improves v. */
+static bool offer(heap *h, double *cost, long *src, uint32_t v, double c, long s, double budget,
+                  uint32_t *touched, size_t *ntouched)
+{
+    if (!(c <= budget) || !before(c, s, cost[v], src[v]))
+        return true;
+    if (touched && isinf(cost[v]))
+        touched[(*ntouched)++] = v;
+    cost[v] = c;
+    src[v] = s;
+    return heap_push(h, c, s, v);
+}
+
+/* Dijkstra from the entries already offered; stops at the budget. */
+static bool settle(const cs_graph *g, heap *h, double *cost, long *src, double budget,
+                   uint32_t *touched, size_t *ntouched)
+{
+    while (h->n) {
+        entry top = heap_pop(h);
+        if (top.cost != cost[top.node] || top.src != src[top.node])
+            continue; /* a stale entry: the node was improved since */
+        for (size_t k = g->adj_start[top.node]; k < g->adj_start[top.node + 1]; k++) {
+            double c = top.cost + g->edge_cost_m[g->adj_edge[k]];
+            if (!offer(h, cost, src, g->adj_node[k], c, top.src, budget, touched, ntouched))
+                return false;
+        }
+    }
+    return true;
+}
+
+/* Offer source (edge e, along t, access a, id s) to both ends of its edge. */
+static bool offer_source(const cs_graph *g, heap *h, double *cost, long *src, long e, double t,
+                         double a, long s, double budget, uint32_t *touched, size_t *ntouched)
+{
+    double scale = edge_scale(g, (size_t)e);
+    return offer(h, cost, src, g->edge_u[e], a + t * scale, s, budget, touched, ntouched) &&
+           offer(h, cost, src, g->edge_v[e], a + (g->edge_len_m[e] - t) * scale, s, budget,
+                 touched, ntouched);
+}
+
+typedef struct source {
+    long edge, id;
+    double along, access;
+} source;
+
+static int compare_sources(const void *pa, const void *pb)
+{
+    const source *a = pa, *b = pb;
+    if (a->edge != b->edge)
+        return a->edge < b->edge ? -1 : 1;
+    if (a->along != b->along)
+        return a->along < b->along ? -1 : 1;
+    return (a->id > b->id) - (a->id < b->id);
+}
+
+/* Copy the sources on the network into f, sorted by edge, along and id. */
+static bool keep_sources(cs_net_field *f, const cs_attach *src, const long *src_id)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < src->count; i++)
+        n += src->edge[i] >= 0;
+    source *s = cs_calloc(n + 1, sizeof *s);
+    f->src_edge = cs_calloc(n + 1, sizeof *f->src_edge);
+    f->src_id = cs_calloc(n + 1, sizeof *f->src_id);
+    f->src_along_m = cs_calloc(n + 1, sizeof *f->src_along_m);
+    f->src_access_m = cs_calloc(n + 1, sizeof *f->src_access_m);
+    bool ok = s && f->src_edge && f->src_id && f->src_along_m && f->src_access_m;
+    if (ok) {
+        size_t m = 0;
+        for (size_t i = 0; i < src->count; i++)
+            if (src->edge[i] >= 0)
+                s[m++] = (source){src->edge[i], src_id ? src_id[i] : (long)i, src->along_m[i],
+                                  src->access_m[i]};
+        qsort(s, n, sizeof *s, compare_sources);
+        for (size_t i = 0; i < n; i++) {
+            f->src_edge[i] = s[i].edge;
+            f->src_id[i] = s[i].id;
+            f->src_along_m[i] = s[i].along;
+            f->src_access_m[i] = s[i].access;
+        }
+        f->src_count = n;
+    }
+    cs_free(s);
+    return ok;
+}
+
+void cs_net_field_free(cs_net_field *f)
+{
+    if (!f)
+        return;
+    cs_free(f->node_cost);
+    cs_free(f->node_src);
+    cs_free(f->src_edge);
+    cs_free(f->src_id);
+    cs_free(f->src_along_m);
+    cs_free(f->src_access_m);
+    memset(f, 0, sizeof *f);
+}
+
+cs_status cs_net_field_compute(const cs_graph *g, const cs_attach *src, const long *src_id,
+                               double budget_m, cs_net_field *out)
+{
+    memset(out, 0, sizeof *out);
+    out->g = g;
+    out->budget_m = budget_m;
+    size_t nn = g->node_count;
+    out->node_cost = cs_calloc(nn + 1, sizeof *out->node_cost);
+    out->node_src = cs_calloc(nn + 1, sizeof *out->node_src);
+    heap h = {0};
+    bool ok = out->node_cost && out->node_src && keep_sources(out, src, src_id);
+    for (size_t i = 0; ok && i < nn; i++) {
+        out->node_cost[i] = INFINITY;
+        out->node_src[i] = -1;
+    }
+    for (size_t i = 0; ok && i < out->src_count; i++)
+        ok = offer_source(g, &h, out->node_cost, out->node_src, out->src_edge[i],
+                          out->src_along_m[i], out->src_access_m[i], out->src_id[i], budget_m,
+                          NULL, NULL);
+    if (ok)
+        ok = settle(g, &h, out->node_cost, out->node_src, budget_m, NULL, NULL);
+    cs_free(h.e);
+    if (!ok) {
+        cs_net_field_free(out);
+        return CS_ERR_NOMEM;
+    }
+    return CS_OK;
+}
+
+/* First index of the sorted sources whose edge is >= e. */
+static size_t first_source(const cs_net_field *f, long e)
+{
+    size_t lo = 0, hi = f->src_count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (f->src_edge[mid] < e)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The best (cost, source) of a point at (e, t) on the network, access not included. */
+static void point_best(const cs_net_field *f, long e, double t, double *best, long *best_src)
+{
+    const cs_graph *g = f->g;
+    double scale = edge_scale(g, (size_t)e), len = g->edge_len_m[e];
+    uint32_t u = g->edge_u[e], v = g->edge_v[e];
+    double c = f->node_cost[u] + t * scale;
+    long s = f->node_src[u];
+    double cv = f->node_cost[v] + (len - t) * scale;
+    if (before(cv, f->node_src[v], c, s)) {
+        c = cv;
+        s = f->node_src[v];
+    }
+    for (size_t i = first_source(f, e); i < f->src_count && f->src_edge[i] == e; i++) {
+        double cs = f->src_access_m[i] + fabs(t - f->src_along_m[i]) * scale;
+        if (before(cs, f->src_id[i], c, s)) {
+            c = cs;
+            s = f->src_id[i];
+        }
+    }
+    *best = c;
+    *best_src = s;
+}
+
+void cs_net_field_points(const cs_net_field *f, const cs_attach *pts, int threads,
+                         double *cost_m, long *nearest)
+{
+    long n = (long)pts->count;
+#ifdef _OPENMP
+    int nt = threads > 0 ? threads : omp_get_max_threads();
+#pragma omp parallel for schedule(static) num_threads(nt)
+#else
+    (void)threads;
+#endif
+    for (long i = 0; i < n; i++) {
+        double c = INFINITY;
+        long s = -1;
+        if (pts->edge[i] >= 0) {
+            point_best(f, pts->edge[i], pts->along_m[i], &c, &s);
+            c += pts->access_m[i];
+            if (!(c <= f->budget_m)) {
+                c = INFINITY;
+                s = -1;
+            }
+        }
+        cost_m[i] = c;
+        if (nearest)
+            nearest[i] = s;
+    }
+}
+
+/* ------------------------------------------------------------ reached */
+
+static int compare_intervals(const void *pa, const void *pb)
+{
+    const cs_interval *a = pa, *b = pb;
+    return (a->from_m > b->from_m) - (a->from_m < b->from_m);
+}
+
+/* Append edge e's reached stretches (at most n_src + 2 before merging). */
+static bool edge_reached(const cs_net_field *f, long e, double b, size_t first_src,
+                         cs_interval **out, size_t *cap, size_t *n)
+{
+    const cs_graph *g = f->g;
+    double len = g->edge_len_m[e], per_m = g->edge_len_m[e] / g->edge_cost_m[e];
+    double cu = f->node_cost[g->edge_u[e]], cv = f->node_cost[g->edge_v[e]];
+    size_t start = *n;
+#define ADD(lo, hi)                                                                    \
+    do {                                                                               \
+        if (!cs_grow((void **)out, cap, *n + 1, sizeof **out))                          \
+            return false;                                                              \
+        (*out)[(*n)++] = (cs_interval){e, fmax(0, (lo)), fmin(len, (hi))};              \
+    } while (0)
+    if (cu <= b)
+        ADD(0, (b - cu) * per_m);
+    if (cv <= b)
+        ADD(len - (b - cv) * per_m, len);
+    for (size_t i = first_src; i < f->src_count && f->src_edge[i] == e; i++)
+        if (f->src_access_m[i] <= b) {
+            double r = (b - f->src_access_m[i]) * per_m;
+            ADD(f->src_along_m[i] - r, f->src_along_m[i] + r);
+        }
+#undef ADD
+    /* merge overlapping stretches; drop empty ones */
+    qsort(*out + start, *n - start, sizeof **out, compare_intervals);
+    size_t m = start;
+    for (size_t i = start; i < *n; i++) {
+        cs_interval iv = (*out)[i];
+        if (!(iv.to_m > iv.from_m))
+            continue;
+        if (m > start && iv.from_m <= (*out)[m - 1].to_m)
+            (*out)[m - 1].to_m = fmax((*out)[m - 1].to_m, iv.to_m);
+        else
+            (*out)[m++] = iv;
+    }
+    *n = m;
+    return true;
+}
+
+size_t cs_net_field_reached(const cs_net_field *f, double budget_m, cs_interval **out,
+                            size_t *cap)
+{
+    const cs_graph *g = f->g;
+    size_t n = 0, next_src = 0;
+    for (size_t e = 0; e < g->edge_count; e++) {
+        while (next_src < f->src_count && f->src_edge[next_src] < (long)e)
+            next_src++;
+        bool near_src = next_src < f->src_count && f->src_edge[next_src] == (long)e;
+        if (!near_src && !(f->node_cost[g->edge_u[e]] <= budget_m) &&
+            !(f->node_cost[g->edge_v[e]] <= budget_m))
+            continue;
+        if (!edge_reached(f, (long)e, budget_m, next_src, out, cap, &n))
+            return (size_t)-1;
+    }
+    return n;
+}
+
+/* ------------------------------------------------ one search per source */
+
+/* Points by edge (CSR): the points on edge e are pts_of[first[e] .. first[e + 1]). */
+static bool points_by_edge(const cs_graph *g, const cs_attach *pts, size_t **first_out,
+                           size_t **pts_out)
+{
+    size_t *first = cs_calloc(g->edge_count + 2, sizeof *first);
+    size_t *of = cs_calloc(pts->count + 1, sizeof *of);
+    if (!first || !of) {
+        cs_free(first);
+        cs_free(of);
+        return false;
+    }
+    for (size_t i = 0; i < pts->count; i++)
+        if (pts->edge[i] >= 0)
+            first[pts->edge[i] + 1]++;
+    for (size_t e = 0; e < g->edge_count; e++)
+        first[e + 1] += first[e];
+    size_t *cursor = cs_calloc(g->edge_count + 1, sizeof *cursor);
+    if (!cursor) {
+        cs_free(first);
+        cs_free(of);
+        return false;
+    }
+    memcpy(cursor, first, g->edge_count * sizeof *cursor);
+    for (size_t i = 0; i < pts->count; i++)
+        if (pts->edge[i] >= 0)
+            of[cursor[pts->edge[i]]++] = i;
+    cs_free(cursor);
+    *first_out = first;
+    *pts_out = of;
+    return true;
+}
+
+static void improve(double *cost_m, long *nearest, size_t p, double c, long s, double budget)
+{
+    if (c <= budget && before(c, s, cost_m[p], nearest[p])) {
+        cost_m[p] = c;
+        nearest[p] = s;
+    }
+}
+
+/* After one source's search: update the points on every edge it reached. */
+static void update_points(const cs_graph *g, const cs_attach *pts, const size_t *first,
+                          const size_t *of, const double *cost, const uint32_t *touched,
+                          size_t ntouched, long id, double budget, double *cost_m, long *nearest)
+{
+    for (size_t k = 0; k < ntouched; k++) {
+        uint32_t u = touched[k];
+        for (size_t a = g->adj_start[u]; a < g->adj_start[u + 1]; a++) {
+            uint32_t e = g->adj_edge[a];
+            double scale = edge_scale(g, e), len = g->edge_len_m[e];
+            for (size_t q = first[e]; q < first[e + 1]; q++) {
+                size_t p = of[q];
+                double t = pts->along_m[p];
+                double c = g->edge_u[e] == u ? cost[u] + t * scale : INFINITY;
+                if (g->edge_v[e] == u)
+                    c = fmin(c, cost[u] + (len - t) * scale);
+                improve(cost_m, nearest, p, c + pts->access_m[p], id, budget);
+            }
+        }
+    }
+}
+
+cs_status cs_net_each_source(const cs_graph *g, const cs_attach *src, const long *src_id,
+                             double budget_m, const cs_attach *pts, double *cost_m,
+                             long *nearest)
+{
+    size_t nn = g->node_count, *first = NULL, *of = NULL;
+    double *cost = cs_calloc(nn + 1, sizeof *cost);
+    long *from = cs_calloc(nn + 1, sizeof *from);
+    uint32_t *touched = cs_calloc(nn + 1, sizeof *touched);
+    heap h = {0};
+    bool ok = cost && from && touched && points_by_edge(g, pts, &first, &of);
+    for (size_t i = 0; ok && i < nn; i++) {
+        cost[i] = INFINITY;
+        from[i] = -1;
+    }
+    for (size_t i = 0; ok && i < pts->count; i++) {
+        cost_m[i] = INFINITY;
+        nearest[i] = -1;
+    }
+    for (size_t i = 0; ok && i < src->count; i++) {
+        long e = src->edge[i], id = src_id ? src_id[i] : (long)i;
+        if (e < 0)
+            continue;
+        size_t ntouched = 0;
+        h.n = 0;
+        ok = offer_source(g, &h, cost, from, e, src->along_m[i], src->access_m[i], id, budget_m,
+                          touched, &ntouched) &&
+             settle(g, &h, cost, from, budget_m, touched, &ntouched);
+        if (!ok)
+            break;
+        update_points(g, pts, first, of, cost, touched, ntouched, id, budget_m, cost_m,
+                      nearest);
+        /* the walk along the source's own edge */
+        double scale = edge_scale(g, (size_t)e);
+        for (size_t q = first[e]; q < first[e + 1]; q++) {
+            size_t p = of[q];
+            double c = src->access_m[i] + fabs(pts->along_m[p] - src->along_m[i]) * scale;
+            improve(cost_m, nearest, p, c + pts->access_m[p], id, budget_m);
+        }
+        for (size_t k = 0; k < ntouched; k++) {
+            cost[touched[k]] = INFINITY;
+            from[touched[k]] = -1;
+        }
+    }
+    cs_free(h.e);
+    cs_free(cost);
+    cs_free(from);
+    cs_free(touched);
+    cs_free(first);
+    cs_free(of);
+    return ok ? CS_OK : CS_ERR_NOMEM;
+}

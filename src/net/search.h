@@ -1,0 +1,74 @@
+/*
+ * search.h — shortest walks on the network graph.
+ *
+ * The cost field of a facility kind comes from ONE multi-source search started from
+ * all of its facilities at once, bounded by the kind's largest threshold: every node
+ * learns its cost to the nearest facility and which one it is. A resident's cost is
+ * then read off its edge: the cheaper of its two end nodes plus the part of the edge
+ * walked, or straight along the edge when a facility sits on the same edge, plus both
+ * access distances. Partial edges are exact at both ends.
+ *
+ * One search per facility (cs_net_each_source) gives the same costs the
+ * straightforward way; it serves per-facility service areas and the benchmark.
+ */
+#ifndef CS_NET_SEARCH_H
+#define CS_NET_SEARCH_H
+
+#include "net/graph.h"
+
+/* The result of one bounded multi-source search. */
+typedef struct cs_net_field {
+    const cs_graph *g;   /* borrowed */
+    double budget_m;     /* costs beyond it are unknown (INFINITY) */
+    double *node_cost;   /* node_count: walking metres to the nearest source */
+    long *node_src;      /* node_count: that source's id, -1 when beyond the budget */
+    /* the sources, sorted by edge (then along_m, then id), for same-edge walks */
+    size_t src_count;
+    long *src_edge, *src_id;
+    double *src_along_m, *src_access_m;
+} cs_net_field;
+
+/*
+ * Search from every source whose edge is >= 0 (sources off the network are skipped).
+ * src_id[i] is the id reported for source i (e.g. its facility index); NULL = i.
+ * Equal costs resolve to the lowest id, so the result does not depend on input order.
+ * Errors: CS_ERR_NOMEM.
+ */
+cs_status cs_net_field_compute(const cs_graph *g, const cs_attach *src, const long *src_id,
+                               double budget_m, cs_net_field *out);
+void cs_net_field_free(cs_net_field *f);
+
+/*
+ * The cost of each attached point (access included) and its nearest source id, on up
+ * to `threads` threads. Points off the network, or costing more than the budget, get
+ * INFINITY and -1. nearest may be NULL.
+ */
+void cs_net_field_points(const cs_net_field *f, const cs_attach *pts, int threads,
+                         double *cost_m, long *nearest);
+
+/* A reached stretch of an edge: along-distances from_m <= to_m. */
+typedef struct cs_interval {
+    long edge;
+    double from_m, to_m;
+} cs_interval;
+
+/*
+ * The stretches of network reachable within budget_m (<= f->budget_m) of a source,
+ * access distance included: whole edges and partial edges cut exactly at the budget.
+ * Sorted by edge, then from_m; overlapping stretches of one edge are merged.
+ * Returns the count into *out (grown with cs_grow), or (size_t)-1 when memory runs out.
+ */
+size_t cs_net_field_reached(const cs_net_field *f, double budget_m, cs_interval **out,
+                            size_t *cap);
+
+/*
+ * The straightforward way: one bounded search per source, each touching only the
+ * nodes it reaches; for each point the cheapest over all sources (ties: lowest id).
+ * Gives the same cost_m/nearest as cs_net_field_compute + cs_net_field_points.
+ * Errors: CS_ERR_NOMEM.
+ */
+cs_status cs_net_each_source(const cs_graph *g, const cs_attach *src, const long *src_id,
+                             double budget_m, const cs_attach *pts, double *cost_m,
+                             long *nearest);
+
+#endif

@@ -1,0 +1,604 @@
+/*
+ * test_network.c — network mode end to end: a river crossed by one bridge (straight
+ * line covers, the network does not), both measures side by side, network service
+ * areas checked against a brute-force search (no polygon point farther than the budget
+ * plus the access width along the network), catchments and load ratios worked by
+ * hand, and bad network settings and inputs.
+ *
+ * Studies are in UTM 51N with the working CRS the same (see fixture.h: 80 m/min, so
+ * 5/10/15 minutes are 400/800/1200 m); the network is written in the same CRS.
+ */
+#include "fixture.h"
+#include "testutil.h"
+
+#include "cover/result.h"
+#include "geom/geom.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------- helpers */
+
+static void fx_alloc(fx_data *d, size_t gx, size_t gy, double cell_m, size_t nfac,
+                     size_t npop)
+{
+    memset(d, 0, sizeof *d);
+    d->gx = gx;
+    d->gy = gy;
+    d->cell_m = cell_m;
+    d->nfac = nfac;
+    d->npop = npop;
+    d->fx = calloc(nfac + 1, sizeof(double));
+    d->fy = calloc(nfac + 1, sizeof(double));
+    d->fbeds = calloc(nfac + 1, sizeof(double));
+    d->fkind = calloc(nfac + 1, sizeof(int));
+    d->px = calloc(npop + 1, sizeof(double));
+    d->py = calloc(npop + 1, sizeof(double));
+    d->pop = calloc(npop + 1, sizeof(double));
+    d->pop65 = calloc(npop + 1, sizeof(double));
+}
+
+/* Lines given as (x, y) pairs relative to the fixture origin; a NAN x ends a line. */
+static void write_network(const char *dir, const double *xy, size_t n, const char *highway)
+{
+    char *path = tu_join(dir, "network.geojson");
+    FILE *f = fopen(path, "w");
+    free(path);
+    fprintf(f, "{\"type\":\"FeatureCollection\",\"features\":[\n");
+    bool open = false, first = true;
+    for (size_t i = 0; i < n; i++) {
+        double x = xy[2 * i], y = xy[2 * i + 1];
+        if (isnan(x)) {
+            fprintf(f, "]}}\n");
+            open = false;
+            continue;
+        }
+        if (!open) {
+            fprintf(f, "%s{\"type\":\"Feature\",\"properties\":{\"highway\":\"%s\"},"
+                       "\"geometry\":{\"type\":\"LineString\",\"coordinates\":[",
+                    first ? "" : ",", highway);
+            first = false;
+            open = true;
+        } else {
+            fprintf(f, ",");
+        }
+        fprintf(f, "[%.3f,%.3f]", FX_X0 + x, FX_Y0 + y);
+    }
+    fprintf(f, "]}\n");
+    fclose(f);
+}
+
+typedef struct run {
+    char *dir;
+    cs_context *ctx;
+    cs_config *cfg;
+    cs_study *study;
+    cs_result *result;
+} run;
+
+/* Load the study in dir (written with fx_write) and run it; expect_load is the status
+ * the load must give (the run happens only when it is CS_OK). */
+static void start(run *R, char *dir, const fx_data *d, const char *yaml, cs_status expect_load)
+{
+    memset(R, 0, sizeof *R);
+    R->dir = dir;
+    char *study = fx_write(dir, d, yaml);
+    assert_int_equal(cs_context_create(&R->ctx), CS_OK);
+    assert_int_equal(cs_config_create(R->ctx, &R->cfg), CS_OK);
+    cs_status st = cs_config_load(R->ctx, R->cfg, study);
+    if (st == CS_OK)
+        st = cs_study_load(R->ctx, R->cfg, &R->study);
+    if (st != expect_load)
+        tu_dump_messages(R->ctx);
+    assert_int_equal(st, expect_load);
+    if (st == CS_OK) {
+        st = cs_run(R->ctx, R->study, &R->result);
+        if (st != CS_OK)
+            tu_dump_messages(R->ctx);
+        assert_int_equal(st, CS_OK);
+    }
+    free(study);
+}
+
+static void finish(run *R)
+{
+    cs_result_destroy(R->result);
+    cs_study_destroy(R->study);
+    cs_config_destroy(R->cfg);
+    cs_context_destroy(R->ctx);
+    tu_rmtree(R->dir);
+    free(R->dir);
+}
+
+/* ----------------------------------------------------- a river, one bridge */
+
+/*
+ * Two 2000 m cells side by side; a river runs north-south along x = 2000 between them.
+ * Streets: y = 1000 on each bank (stopping 100 m short of the river), x = 1900 on the
+ * west bank and x = 2100 on the east bank, and one bridge at y = 1900.
+ * Facility F (kind a) at (1800, 1000); resident W at (1100, 1000) (100 people), E at
+ * (2300, 1000) (300 people).
+ * By hand: straight F-W 700 m, F-E 500 m: both within 10 minutes (800 m).
+ * Along the network: F-W 700 m; F-E 100 (to the corner) + 900 (north) + 200 (bridge)
+ * + 900 (south) + 200 (east) = 2300 m, beyond 15 minutes (1200 m).
+ */
+static const double river_streets[] = {
+    100, 1000, 1900, 1000, NAN, 0,   /* west street */
+    2100, 1000, 3900, 1000, NAN, 0,  /* east street */
+    1900, 100, 1900, 1000, 1900, 1900, NAN, 0, /* west bank */
+    2100, 100, 2100, 1000, 2100, 1900, NAN, 0, /* east bank */
+    1900, 1900, 2100, 1900, NAN, 0,  /* the bridge */
+};
+
+static void river_data(fx_data *d)
+{
+    fx_alloc(d, 2, 1, 2000, 1, 2);
+    d->fx[0] = FX_X0 + 1800;
+    d->fy[0] = FX_Y0 + 1000;
+    d->fbeds[0] = 40;
+    d->px[0] = FX_X0 + 1100;
+    d->py[0] = FX_Y0 + 1000;
+    d->pop[0] = 100;
+    d->pop65[0] = 20;
+    d->px[1] = FX_X0 + 2300;
+    d->py[1] = FX_Y0 + 1000;
+    d->pop[1] = 300;
+    d->pop65[1] = 60;
+}
+
+static const char river_yaml[] =
+    "network: {path: network.geojson, crs: EPSG:32651}\n"
+    "measure: both\n";
+
+static void river_with_one_bridge(void **state)
+{
+    (void)state;
+    fx_data d;
+    river_data(&d);
+    char *dir = tu_mkdtemp();
+    write_network(dir, river_streets, sizeof river_streets / sizeof(double) / 2, "residential");
+    run R;
+    start(&R, dir, &d, river_yaml, CS_OK);
+    assert_true(cs_study_has_network(R.study));
+    assert_true(cs_study_kind_measured(R.study, 0, CS_MEASURE_STRAIGHT));
+    assert_true(cs_study_kind_measured(R.study, 0, CS_MEASURE_NETWORK));
+
+    /* the cost fields, worked by hand */
+    double dist[2];
+    long near[2];
+    assert_int_equal(cs_cost_field_compute(R.ctx, R.study, 0, dist, near), CS_OK);
+    assert_true(fabs(dist[0] - 700) < 1e-6 && fabs(dist[1] - 500) < 1e-6);
+    assert_int_equal(cs_network_cost_field_compute(R.ctx, R.study, 0, dist, near), CS_OK);
+    assert_true(fabs(dist[0] - 700) < 1e-6);
+    assert_true(isinf(dist[1]) && near[1] == -1); /* 2300 m: beyond the 1200 m budget */
+    assert_int_equal(near[0], 0);
+
+    /* straight: everyone within 10 and 15 minutes; on foot: only W (100 of 400) */
+    cs_coverage c;
+    assert_int_equal(cs_result_coverage_by(R.result, CS_MEASURE_STRAIGHT, 0, 2, 0, CS_DISTRICT,
+                                           &c), CS_OK);
+    assert_true(c.covered == 400 && c.total == 400);
+    assert_int_equal(cs_result_coverage_by(R.result, CS_MEASURE_NETWORK, 0, 2, 0, CS_DISTRICT,
+                                           &c), CS_OK);
+    assert_true(c.covered == 100 && c.total == 400);
+    /* the main figure is the network's */
+    assert_int_equal(cs_result_coverage(R.result, 0, 2, 0, CS_DISTRICT, &c), CS_OK);
+    assert_true(c.covered == 100);
+    /* the east cell (area 1): straight 300 of 300, on foot none */
+    assert_int_equal(cs_result_coverage_by(R.result, CS_MEASURE_STRAIGHT, 0, 1, 0, 1, &c), CS_OK);
+    assert_true(c.covered == 300);
+    assert_int_equal(cs_result_coverage_by(R.result, CS_MEASURE_NETWORK, 0, 1, 0, 1, &c), CS_OK);
+    assert_true(c.covered == 0);
+
+    cs_network_report n;
+    assert_int_equal(cs_result_network(R.result, &n), CS_OK);
+    assert_int_equal(n.components, 1);
+    if (fabs(n.length_km - 7.4) >= 1e-6) /* 4 x 1.8 + 0.2 */
+        fail_msg("network length %.9f km, want 7.4", n.length_km); /* 1.8 + 1.8 + 1.8 + 1.8 + 0.2 */
+    assert_int_equal(n.demand_off, 0);
+
+    /* the 15-minute network area stops at the bridge's east end: E is not inside */
+    cs_lines lines[2 * CS_MAX_THRESHOLDS];
+    cs_geom *polys[2 * CS_MAX_THRESHOLDS];
+    assert_int_equal(cs_cover_network_areas(R.ctx, R.result, lines, polys), CS_OK);
+    cs_rings rings = {0};
+    assert_int_equal(cs_geom_append_polygons(R.study->geos, polys[2], &rings), CS_OK);
+    cs_area_index *ix = NULL;
+    /* each polygon is an "area" of the rings: locate() says whether a point is inside */
+    assert_int_equal(cs_area_index_create(&rings, &ix), CS_OK);
+    assert_true(cs_area_index_locate(ix, FX_X0 + 2300, FX_Y0 + 1000) < 0);
+    assert_true(cs_area_index_locate(ix, FX_X0 + 1100, FX_Y0 + 1000) >= 0);
+    assert_true(cs_area_index_locate(ix, FX_X0 + 2130, FX_Y0 + 1900) >= 0); /* past the bridge */
+    cs_area_index_destroy(ix);
+    cs_rings_free(&rings);
+    for (size_t i = 0; i < 2 * CS_MAX_THRESHOLDS; i++) {
+        cs_lines_free(&lines[i]);
+        cs_geom_destroy(R.study->geos, polys[i]);
+    }
+    finish(&R);
+    fx_free(&d);
+}
+
+/* A second bridge on the street F and E stand on: E is then 500 m away on foot too. */
+static void second_bridge_covers(void **state)
+{
+    (void)state;
+    fx_data d;
+    river_data(&d);
+    double streets[sizeof river_streets / sizeof(double) + 6];
+    memcpy(streets, river_streets, sizeof river_streets);
+    size_t n = sizeof river_streets / sizeof(double);
+    const double bridge[] = {1900, 1000, 2100, 1000, NAN, 0};
+    memcpy(streets + n, bridge, sizeof bridge);
+    char *dir = tu_mkdtemp();
+    write_network(dir, streets, (n + 6) / 2, "residential");
+    run R;
+    start(&R, dir, &d, river_yaml, CS_OK);
+    cs_coverage c;
+    assert_int_equal(cs_result_coverage_by(R.result, CS_MEASURE_NETWORK, 0, 1, 0, CS_DISTRICT,
+                                           &c), CS_OK);
+    assert_true(c.covered == 400); /* W 700 m, E 500 m: both within 800 m */
+    finish(&R);
+    fx_free(&d);
+}
+
+/* The bridge is a motorway, which the default class filter leaves out: E is cut off
+ * and the network falls into two components. */
+static void motorway_bridge_is_not_walked(void **state)
+{
+    (void)state;
+    fx_data d;
+    river_data(&d);
+    char *dir = tu_mkdtemp();
+    size_t n = sizeof river_streets / sizeof(double) / 2;
+    write_network(dir, river_streets, n - 3, "residential"); /* all but the bridge */
+    /* append the bridge as a motorway by rewriting the file with one more feature */
+    char *path = tu_join(dir, "network.geojson");
+    size_t len = 0;
+    char *text = tu_read(path, &len);
+    char *end = strrchr(text, ']');
+    *end = '\0';
+    size_t more_len = strlen(text) + 512;
+    char *more = malloc(more_len);
+    assert_true(snprintf(more, more_len, "%s,{\"type\":\"Feature\",\"properties\":{\"highway\":"
+                                "\"motorway\"},\"geometry\":{\"type\":\"LineString\","
+                                "\"coordinates\":[[%.3f,%.3f],[%.3f,%.3f]]}}]}\n",
+                         text, FX_X0 + 1900, FX_Y0 + 1900, FX_X0 + 2100, FX_Y0 + 1900) > 0);
+    free(tu_write(dir, "network.geojson", more));
+    free(more);
+    free(text);
+    free(path);
+    run R;
+    start(&R, dir, &d, river_yaml, CS_OK);
+    cs_network_report r;
+    assert_int_equal(cs_result_network(R.result, &r), CS_OK);
+    assert_int_equal(r.components, 2);
+    assert_int_equal(r.left_out_class, 1);
+    assert_true(fabs(r.largest_share - 0.5) < 1e-9); /* 3.6 km on each bank */
+    finish(&R);
+    fx_free(&d);
+}
+
+/* ---------------------------------------- service areas: the self-check */
+
+#define GRID_N 13        /* 13 x 13 street crossings */
+#define GRID_STEP 250.0  /* metres between streets */
+
+/* The grid of streets: one line per row and per column, a vertex at every crossing. */
+static void write_grid(const char *dir)
+{
+    size_t n = 2 * GRID_N * (GRID_N + 1);
+    double *xy = calloc(2 * n, sizeof *xy);
+    size_t k = 0;
+    for (int dir_i = 0; dir_i < 2; dir_i++)
+        for (int a = 0; a < GRID_N; a++) {
+            for (int b = 0; b < GRID_N; b++) {
+                xy[k++] = dir_i ? a * GRID_STEP : b * GRID_STEP;
+                xy[k++] = dir_i ? b * GRID_STEP : a * GRID_STEP;
+            }
+            xy[k++] = NAN;
+            xy[k++] = 0;
+        }
+    write_network(dir, xy, k / 2, "footway");
+    free(xy);
+}
+
+/* Brute-force node costs on the grid: Dijkstra by linear scans over the 169 nodes, from
+ * facilities placed exactly on horizontal streets (access 0). */
+static void grid_costs(const fx_data *d, double *cost)
+{
+    int nn = GRID_N * GRID_N;
+    bool done[GRID_N * GRID_N] = {false};
+    for (int i = 0; i < nn; i++)
+        cost[i] = INFINITY;
+    for (size_t f = 0; f < d->nfac; f++) {
+        double x = d->fx[f] - FX_X0, y = d->fy[f] - FX_Y0;
+        int row = (int)lround(y / GRID_STEP), col = (int)floor(x / GRID_STEP);
+        double t = x - col * GRID_STEP;
+        cost[row * GRID_N + col] = fmin(cost[row * GRID_N + col], t);
+        cost[row * GRID_N + col + 1] = fmin(cost[row * GRID_N + col + 1], GRID_STEP - t);
+    }
+    for (int it = 0; it < nn; it++) {
+        int u = -1;
+        for (int i = 0; i < nn; i++)
+            if (!done[i] && (u < 0 || cost[i] < cost[u]))
+                u = i;
+        done[u] = true;
+        int r = u / GRID_N, c = u % GRID_N;
+        int nb[4][2] = {{r - 1, c}, {r + 1, c}, {r, c - 1}, {r, c + 1}};
+        for (int k = 0; k < 4; k++)
+            if (nb[k][0] >= 0 && nb[k][0] < GRID_N && nb[k][1] >= 0 && nb[k][1] < GRID_N) {
+                int v = nb[k][0] * GRID_N + nb[k][1];
+                cost[v] = fmin(cost[v], cost[u] + GRID_STEP);
+            }
+    }
+}
+
+static double point_segment(double px, double py, double ax, double ay, double bx, double by)
+{
+    double dx = bx - ax, dy = by - ay, len2 = dx * dx + dy * dy;
+    double t = len2 > 0 ? ((px - ax) * dx + (py - ay) * dy) / len2 : 0;
+    t = t < 0 ? 0 : t > 1 ? 1 : t;
+    return hypot(px - (ax + t * dx), py - (ay + t * dy));
+}
+
+/* Distance from p to the part of edge (a -> b, length GRID_STEP) reached within budget:
+ * from each end as far as its cost allows, and around facilities on the edge. */
+static double to_reached(double px, double py, double ax, double ay, double bx, double by,
+                         double ca, double cb, const fx_data *d, double budget)
+{
+    double best = INFINITY, ux = (bx - ax) / GRID_STEP, uy = (by - ay) / GRID_STEP;
+    double lo[8], hi[8];
+    size_t n = 0;
+    if (ca <= budget) {
+        lo[n] = 0;
+        hi[n++] = fmin(GRID_STEP, budget - ca);
+    }
+    if (cb <= budget) {
+        lo[n] = fmax(0, GRID_STEP - (budget - cb));
+        hi[n++] = GRID_STEP;
+    }
+    for (size_t f = 0; f < d->nfac && n < 8; f++) {
+        double fx = d->fx[f] - FX_X0 - ax, fy = d->fy[f] - FX_Y0 - ay;
+        double t = fx * ux + fy * uy;
+        if (fabs(fx * uy - fy * ux) < 1e-6 && t >= 0 && t <= GRID_STEP) {
+            lo[n] = fmax(0, t - budget);
+            hi[n++] = fmin(GRID_STEP, t + budget);
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        best = fmin(best, point_segment(px, py, ax + lo[i] * ux, ay + lo[i] * uy,
+                                        ax + hi[i] * ux, ay + hi[i] * uy));
+    return best;
+}
+
+static double to_reached_network(double px, double py, const double *cost, const fx_data *d,
+                                 double budget)
+{
+    double best = INFINITY;
+    for (int r = 0; r < GRID_N; r++)
+        for (int c = 0; c < GRID_N; c++) {
+            double x = c * GRID_STEP, y = r * GRID_STEP, cu = cost[r * GRID_N + c];
+            if (c + 1 < GRID_N)
+                best = fmin(best, to_reached(px, py, x, y, x + GRID_STEP, y, cu,
+                                             cost[r * GRID_N + c + 1], d, budget));
+            if (r + 1 < GRID_N)
+                best = fmin(best, to_reached(px, py, x, y, x, y + GRID_STEP, cu,
+                                             cost[(r + 1) * GRID_N + c], d, budget));
+        }
+    return best;
+}
+
+static void service_area_self_check(void **state)
+{
+    (void)state;
+    fx_data d;
+    fx_alloc(&d, 2, 2, 1500, 4, 1);
+    srand(7);
+    for (size_t f = 0; f < d.nfac; f++) { /* on a horizontal street, inside a block */
+        int row = 1 + rand() % (GRID_N - 2), col = rand() % (GRID_N - 1);
+        d.fx[f] = FX_X0 + col * GRID_STEP + 10 + rand() % 230;
+        d.fy[f] = FX_Y0 + row * GRID_STEP;
+    }
+    d.px[0] = FX_X0 + 10;
+    d.py[0] = FX_Y0 + 10;
+    d.pop[0] = 1;
+    char *dir = tu_mkdtemp();
+    write_grid(dir);
+    run R;
+    start(&R, dir, &d, "network: {path: network.geojson, crs: EPSG:32651, "
+                       "access_width_m: 40}\nmeasure: network\n", CS_OK);
+    double cost[GRID_N * GRID_N];
+    grid_costs(&d, cost);
+    cs_lines lines[2 * CS_MAX_THRESHOLDS];
+    cs_geom *polys[2 * CS_MAX_THRESHOLDS];
+    assert_int_equal(cs_cover_network_areas(R.ctx, R.result, lines, polys), CS_OK);
+    size_t checked = 0;
+    for (size_t j = 0; j < 3; j++) {
+        double budget = 400.0 * (double)(j + 1);
+        cs_rings rings = {0};
+        assert_non_null(polys[j]);
+        assert_int_equal(cs_geom_append_polygons(R.study->geos, polys[j], &rings), CS_OK);
+        for (size_t v = 0; v < rings.vertex_count; v++) {
+            double px = rings.x[v] - FX_X0, py = rings.y[v] - FX_Y0;
+            double far = to_reached_network(px, py, cost, &d, budget);
+            if (far > 40 + 1e-6)
+                fail_msg("vertex (%.3f, %.3f) of the %g m area is %.3f m from the reached "
+                         "network", px, py, budget, far);
+            checked++;
+        }
+        /* and every vertex of the reached lines is itself reached */
+        for (size_t v = 0; lines[j].count && v < lines[j].start[lines[j].count]; v++)
+            assert_true(to_reached_network(lines[j].x[v] - FX_X0, lines[j].y[v] - FX_Y0,
+                                           cost, &d, budget + 1e-6) < 1e-6);
+        cs_rings_free(&rings);
+    }
+    assert_true(checked > 100);
+    for (size_t i = 0; i < 2 * CS_MAX_THRESHOLDS; i++) {
+        cs_lines_free(&lines[i]);
+        cs_geom_destroy(R.study->geos, polys[i]);
+    }
+    finish(&R);
+    fx_free(&d);
+}
+
+/* ------------------------------------------------ catchments and loads */
+
+/*
+ * Kind b, two facilities on one street (y = 1000): G0 at x = 500 (20 beds), G1 at
+ * x = 1500 (10 beds). Residents on the street: at 300 (100 people, 65+: 50), at 1100
+ * (200, 65+: 100) and at 1400 (300, 65+: 150); at 3000 (1000 people): beyond 1200 m of
+ * both. By hand, nearest within 15 minutes: 300 -> G0 (200 m); 1100 -> G1 (400 vs 600);
+ * 1400 -> G1 (100). G0 serves 100 (65+: 50), G1 serves 500 (65+: 250).
+ * Load with 10% of 65+ using beds: G0 5 / 20 = 0.25, G1 25 / 10 = 2.5 (overloaded).
+ */
+static void catchments_and_load(void **state)
+{
+    (void)state;
+    fx_data d;
+    fx_alloc(&d, 2, 1, 2000, 2, 4);
+    const double fxs[] = {500, 1500}, beds[] = {20, 10};
+    for (size_t f = 0; f < 2; f++) {
+        d.fx[f] = FX_X0 + fxs[f];
+        d.fy[f] = FX_Y0 + 1000;
+        d.fbeds[f] = beds[f];
+        d.fkind[f] = 1;
+    }
+    const double pxs[] = {300, 1100, 1400, 3000}, pops[] = {100, 200, 300, 1000};
+    for (size_t i = 0; i < 4; i++) {
+        d.px[i] = FX_X0 + pxs[i];
+        d.py[i] = FX_Y0 + 1000;
+        d.pop[i] = pops[i];
+        d.pop65[i] = pops[i] / 2;
+    }
+    const double street[] = {0, 1000, 4000, 1000, NAN, 0};
+    char *dir = tu_mkdtemp();
+    write_network(dir, street, 3, "residential");
+    run R;
+    start(&R, dir, &d, "network: {path: network.geojson, crs: EPSG:32651}\n"
+                       "kinds.b.load_capacity: beds\nkinds.b.load_band: 65+\nkinds.b.load_rate: 0.1\n",
+          CS_OK);
+    double served, load;
+    assert_int_equal(cs_result_served(R.result, 0, 0, &served, &load), CS_OK);
+    assert_true(served == 100 && fabs(load - 0.25) < 1e-12);
+    assert_int_equal(cs_result_served(R.result, 0, 1, &served, NULL), CS_OK);
+    assert_true(served == 50);
+    assert_int_equal(cs_result_served(R.result, 1, 0, &served, &load), CS_OK);
+    assert_true(served == 500 && fabs(load - 2.5) < 1e-12);
+    assert_int_equal(cs_result_served(R.result, 2, 0, &served, &load), CS_ERR_ARGUMENT);
+    finish(&R);
+    fx_free(&d);
+}
+
+/* ------------------------------------------------------- bad settings */
+
+static void study_error(const char *yaml, bool with_network, cs_status want, const char *a,
+                        const char *b)
+{
+    fx_data d;
+    river_data(&d);
+    char *dir = tu_mkdtemp();
+    if (with_network)
+        write_network(dir, river_streets, sizeof river_streets / sizeof(double) / 2,
+                      "residential");
+    run R;
+    start(&R, dir, &d, yaml, want);
+    if (!tu_has_message(R.ctx, a, b, NULL)) {
+        tu_dump_messages(R.ctx);
+        fail_msg("no message with '%s' and '%s'", a, b);
+    }
+    finish(&R);
+    fx_free(&d);
+}
+
+static void network_measure_needs_network(void **state)
+{
+    (void)state;
+    study_error("measure: network\n", false, CS_ERR_STUDY, "no network is given",
+                "network.path");
+    study_error("kinds.a.measure: network\n", false, CS_ERR_STUDY, "kinds.a.measure",
+                "no network is given");
+}
+
+static void bad_network_settings(void **state)
+{
+    (void)state;
+    study_error("network: {path: network.geojson, crs: EPSG:32651, node_crossings: maybe}\n",
+                true, CS_ERR_STUDY, "network.node_crossings", "true or false");
+    study_error("network: {path: network.geojson, crs: EPSG:32651, snap: 1}\n", true,
+                CS_ERR_STUDY, "unknown key", "snap_m");
+    study_error("network: {path: network.geojson, crs: EPSG:32651, max_attach_m: 0}\n", true,
+                CS_ERR_STUDY, "max_attach_m", "(0, 100000]");
+    study_error("measure: sometimes\n", true, CS_ERR_STUDY, "straight, network or both",
+                "sometimes");
+    study_error("network: {path: network.geojson, crs: EPSG:32651}\n"
+                "kinds.a.measure: straight\n"
+                "targets:\n  t: {type: coverage, kind: a, within_min: 15, at_least: 0.9, "
+                "measure: network}\n",
+                true, CS_ERR_STUDY, "targets.t.measure", "kind 'a' is not");
+    study_error("network: {path: network.geojson, crs: EPSG:32651}\n"
+                "kinds.b.load_capacity: places\n",
+                true, CS_ERR_STUDY, "kinds.b.load_capacity", "unknown capacity 'places'");
+}
+
+static void bad_network_input(void **state)
+{
+    (void)state;
+    /* a CRS PROJ does not know */
+    study_error("network: {path: network.geojson, crs: EPSG:999999}\n", true, CS_ERR_CRS,
+                "network.geojson", "EPSG:999999");
+    /* the same lines read as lon/lat degrees of UTM 51N near the equator: far away */
+    study_error("network: {path: network.geojson, crs: EPSG:32751}\n", true, CS_ERR_INPUT,
+                "misses the study area", "network.crs");
+    /* a file that is not there */
+    study_error("network: {path: nowhere.geojson, crs: EPSG:32651}\n", false, CS_ERR_INPUT,
+                "nowhere.geojson", NULL);
+}
+
+/* A resident 400 m from the only street is off the network with the default 300 m:
+ * never covered on foot, counted and reported; with max_attach_m 500 it is on. */
+static void off_network_points(void **state)
+{
+    (void)state;
+    fx_data d;
+    river_data(&d);
+    d.py[1] = FX_Y0 + 1400; /* E moves 400 m north of the east street (100 m west of...) */
+    d.px[1] = FX_X0 + 3000;
+    char *dir = tu_mkdtemp();
+    write_network(dir, river_streets, sizeof river_streets / sizeof(double) / 2, "residential");
+    run R;
+    start(&R, dir, &d, river_yaml, CS_OK);
+    cs_network_report n;
+    assert_int_equal(cs_result_network(R.result, &n), CS_OK);
+    assert_int_equal(n.demand_off, 1);
+    assert_true(n.demand_off_pop == 300);
+    assert_true(tu_has_message(R.ctx, "1 demand points (300 residents)", "300 m", NULL));
+    finish(&R);
+
+    dir = tu_mkdtemp();
+    write_network(dir, river_streets, sizeof river_streets / sizeof(double) / 2, "residential");
+    start(&R, dir, &d, "network: {path: network.geojson, crs: EPSG:32651, max_attach_m: 500}\n",
+          CS_OK);
+    assert_int_equal(cs_result_network(R.result, &n), CS_OK);
+    assert_int_equal(n.demand_off, 0);
+    finish(&R);
+    fx_free(&d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(river_with_one_bridge),
+        cmocka_unit_test(second_bridge_covers),
+        cmocka_unit_test(motorway_bridge_is_not_walked),
+        cmocka_unit_test(service_area_self_check),
+        cmocka_unit_test(catchments_and_load),
+        cmocka_unit_test(network_measure_needs_network),
+        cmocka_unit_test(bad_network_settings),
+        cmocka_unit_test(bad_network_input),
+        cmocka_unit_test(off_network_points),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
