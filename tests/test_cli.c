@@ -11,8 +11,11 @@
 
 #define SAMPLE CS_SOURCE_DIR "/geodata"
 
+/* the bundled study has a walking network, hence service-network.geojson */
 static const char *outputs[] = {"areas.geojson", "service-circles.geojson",
-                                "facilities.geojson", "areas.csv", "summary.json"};
+                                "facilities.geojson", "areas.csv", "summary.json",
+                                "service-network.geojson"};
+#define OUTPUTS (sizeof outputs / sizeof outputs[0])
 
 static int cli(const char *args, char **output)
 {
@@ -111,7 +114,7 @@ static void sample_run_writes_every_output(void **state)
 {
     (void)state;
     char *dir = run_sample(NULL, 0);
-    for (size_t i = 0; i < 5; i++) {
+    for (size_t i = 0; i < OUTPUTS; i++) {
         size_t len = 0;
         char *text = read_output(dir, outputs[i], &len);
         assert_non_null(text);
@@ -135,12 +138,12 @@ static void sample_run_writes_every_output(void **state)
     char want[64];
     snprintf(want, sizeof want, "\"pop_total\": %.0f", sample_population());
     assert_non_null(strstr(summary, want));
-    /* scripts/make-sample computes the same straight-line coverage by brute force in
-     * Python and prints it (geodata/README.md): 130,859 residents aged 60+ are beyond
-     * 1,000 m of a centre, 47,235 of them in 浦江镇. */
-    assert_non_null(strstr(summary, "130,859 more residents aged 60+ need a community "
-                                    "elder-service centre within 15 minutes, across 11 areas"));
-    assert_non_null(strstr(summary, "\"gap_text\": \"47,235 more residents aged 60+"));
+    /* the coverage target is measured along the network, as the kind is */
+    assert_non_null(strstr(summary, "\"measure\": \"network\""));
+    assert_non_null(strstr(summary, "need a community elder-service centre within a "
+                                    "15-minute walk"));
+    /* scripts/make-sample finds the network in two pieces by shared vertices */
+    assert_non_null(strstr(summary, "\"components\": 2"));
     free(summary);
     char *facilities = read_output(dir, "facilities.geojson", NULL);
     assert_int_equal(count(facilities, "\"type\":\"Feature\""), 79 + 106 + 80 + 63);
@@ -148,10 +151,11 @@ static void sample_run_writes_every_output(void **state)
     /* GDAL (as QGIS does) reads every GeoJSON output as WGS84 with the right counts */
     const struct { const char *name; const char *count; } layers[] = {
         {"areas.geojson", "Feature Count: 14"},
-        {"service-circles.geojson", "Feature Count: 12"},
+        {"service-circles.geojson", "Feature Count: 24"}, /* 12 straight, 12 network */
         {"facilities.geojson", "Feature Count: 328"},
+        {"service-network.geojson", "Feature Count: 12"},
     };
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < sizeof layers / sizeof layers[0]; i++) {
         char cmd[2048], *info = NULL;
         snprintf(cmd, sizeof cmd, "ogrinfo -ro -so -al '%s/out/%s'", dir, layers[i].name);
         assert_int_equal(tu_run(cmd, &info), 0);
@@ -165,6 +169,23 @@ static void sample_run_writes_every_output(void **state)
 
 /* Every coordinate in a GeoJSON file has at most 7 decimals and rings turn the right
  * way (checked on areas.geojson by the shoelace sum of the first ring). */
+/* Straight-line figures, against the generator's own brute force. */
+static void sample_straight_line_matches_generator(void **state)
+{
+    (void)state;
+    char *dir = run_sample("--set targets.service_circle_15min.measure=straight", 0);
+    char *summary = read_output(dir, "summary.json", NULL);
+    /* scripts/make-sample computes the same straight-line coverage by brute force in
+     * Python and prints it (geodata/README.md): 130,859 residents aged 60+ are beyond
+     * 1,000 m of a centre, 47,235 of them in 浦江镇. */
+    assert_non_null(strstr(summary, "130,859 more residents aged 60+ need a community "
+                                    "elder-service centre within 15 minutes, across 11 areas"));
+    assert_non_null(strstr(summary, "\"gap_text\": \"47,235 more residents aged 60+"));
+    free(summary);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 static void geojson_is_rfc7946(void **state)
 {
     (void)state;
@@ -207,7 +228,7 @@ static void reruns_are_byte_identical(void **state)
     (void)state;
     char *a = run_sample("--threads 1", 0);
     char *b = run_sample("--threads 2", 0);
-    for (size_t i = 0; i < 5; i++) {
+    for (size_t i = 0; i < OUTPUTS; i++) {
         size_t la = 0, lb = 0;
         char *ta = read_output(a, outputs[i], &la), *tb = read_output(b, outputs[i], &lb);
         assert_int_equal(la, lb);
@@ -234,6 +255,7 @@ static void check_command(void **state)
 {
     (void)state;
     expect_cli("check '" SAMPLE "/study.yaml'", 0, "check passed");
+    expect_cli("check '" SAMPLE "/study.yaml'", 0, "2 connected components");
     char *dir = tu_mkdtemp();
     char yaml[1024];
     snprintf(yaml, sizeof yaml,
@@ -385,6 +407,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(help_version_and_usage_errors),
         cmocka_unit_test(sample_run_writes_every_output),
+        cmocka_unit_test(sample_straight_line_matches_generator),
         cmocka_unit_test(geojson_is_rfc7946),
         cmocka_unit_test(reruns_are_byte_identical),
         cmocka_unit_test(check_flag_fails_on_unmet_targets),

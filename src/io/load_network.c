@@ -78,7 +78,7 @@ typedef struct net_fields {
 
 static bool in_list(const char *v, const char *const *list, size_t n)
 {
-    for (size_t i = 0; list[i] && (n == 0 || i < n); i++)
+    for (size_t i = 0; (n == 0 || i < n) && list[i]; i++)
         if (!strcmp(v, list[i]))
             return true;
     return false;
