@@ -281,6 +281,33 @@ static void motorway_bridge_is_not_walked(void **state)
     fx_free(&d);
 }
 
+/* A reached network larger than network.area_max_pieces gets no polygon: the feature
+ * is written with a null geometry and a warning says why. */
+static void large_areas_left_out(void **state)
+{
+    (void)state;
+    fx_data d;
+    river_data(&d);
+    char *dir = tu_mkdtemp();
+    write_network(dir, river_streets, sizeof river_streets / sizeof(double) / 2, "residential");
+    run R;
+    start(&R, dir, &d, "network: {path: network.geojson, crs: EPSG:32651, area_max_pieces: 2}\n",
+          CS_OK);
+    char *out = tu_join(dir, "out");
+    assert_int_equal(cs_result_write(R.ctx, R.study, R.result, out), CS_OK);
+    assert_true(tu_has_message(R.ctx, "network.area_max_pieces", "without a polygon", NULL));
+    char *path = tu_join(out, "service-circles.geojson");
+    char *text = tu_read(path, NULL);
+    /* 15 minutes reach more than 2 pieces: that feature has no geometry */
+    assert_non_null(strstr(text, "\"measure\":\"network\""));
+    assert_non_null(strstr(text, "\"geometry\":null"));
+    free(text);
+    free(path);
+    free(out);
+    finish(&R);
+    fx_free(&d);
+}
+
 /* ---------------------------------------- service areas: the self-check */
 
 #define GRID_N 13        /* 13 x 13 street crossings */
@@ -594,6 +621,7 @@ int main(void)
         cmocka_unit_test(second_bridge_covers),
         cmocka_unit_test(motorway_bridge_is_not_walked),
         cmocka_unit_test(service_area_self_check),
+        cmocka_unit_test(large_areas_left_out),
         cmocka_unit_test(catchments_and_load),
         cmocka_unit_test(network_measure_needs_network),
         cmocka_unit_test(bad_network_settings),

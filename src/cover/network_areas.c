@@ -112,8 +112,30 @@ static bool kind_area_job(const void *data, cs_geos h, const cs_geom *district, 
     if (cs_cover_reached_lines(&r->fields[k], s->kinds[k].threshold_m[j], &ka->lines[i]) !=
         CS_OK)
         return false;
+    if ((double)ka->lines[i].count > s->net.area_max_pieces)
+        return true; /* left out, with a warning: the reached lines are still written */
     ka->polys[i] = area_of(h, district, &ka->lines[i], s->net.access_width_m);
     return ka->polys[i] != NULL;
+}
+
+/* Say which service-area polygons were left out for their size. */
+static void warn_left_out(cs_context *ctx, const cs_result *r, const cs_lines *lines,
+                          cs_geom *const *polys)
+{
+    const cs_study *s = r->study;
+    size_t n = 0, most = 0;
+    for (size_t i = 0; i < r->K * CS_MAX_THRESHOLDS; i++)
+        if (lines[i].count && !polys[i]) {
+            n++;
+            most = lines[i].count > most ? lines[i].count : most;
+        }
+    if (n == 0)
+        return;
+    cs_where w = {.field = "network.area_max_pieces"};
+    cs_warn(ctx, &w, "the reached streets are in service-network.geojson; raise "
+            "network.area_max_pieces to build the polygons anyway (it takes minutes)",
+            "%zu network service areas reach more than %.0f street pieces (up to %zu) and "
+            "are written without a polygon", n, s->net.area_max_pieces, most);
 }
 
 cs_status cs_cover_network_areas(cs_context *ctx, const cs_result *r, cs_lines *lines,
@@ -127,8 +149,10 @@ cs_status cs_cover_network_areas(cs_context *ctx, const cs_result *r, cs_lines *
     if (!r->has_network)
         return CS_OK;
     kind_areas ka = {r, lines, polys};
-    if (run_jobs(s, jobs, ctx->threads, kind_area_job, &ka))
+    if (run_jobs(s, jobs, ctx->threads, kind_area_job, &ka)) {
+        warn_left_out(ctx, r, lines, polys);
         return CS_OK;
+    }
     for (long i = 0; i < jobs; i++) {
         cs_lines_free(&lines[i]);
         cs_geom_destroy(s->geos, polys[i]);

@@ -25,6 +25,7 @@
 #define DEFAULT_MAX_ATTACH_M 300.0
 #define DEFAULT_ACCESS_WIDTH_M 50.0
 #define DEFAULT_LOAD_RATE 1.0
+#define DEFAULT_AREA_MAX_PIECES 200000
 #define SAME_THRESHOLD 1e-9
 
 static const double default_thresholds_min[] = {5, 10, 15};
@@ -43,7 +44,8 @@ static const char *const population_keys[] = {"path", "layer", "crs", "encoding"
                                               "id", "name", "total", "bands", NULL};
 static const char *const network_keys[] = {
     "path", "layer", "crs", "encoding", "id", "name", "class", "closed", "speed", "highway",
-    "snap_m", "node_crossings", "max_attach_m", "access_width_m", "facility_areas", NULL};
+    "snap_m", "node_crossings", "max_attach_m", "access_width_m", "area_max_pieces",
+    "facility_areas", NULL};
 static const char *const band_keys[] = {"field", "share", NULL};
 static const char *const capacity_keys[] = {"field", "unit", "name", NULL};
 static const char *const kind_keys[] = {"name", "name_en", "unit", "match", "thresholds_min",
@@ -105,6 +107,9 @@ static const num_rule attach_rule = {0, 100000, true, "a number in (0, 100000]",
                                      "give a distance in metres, e.g. 300"};
 static const num_rule width_rule = {0, 10000, true, "a number in (0, 10000]",
                                     "give a width in metres, e.g. 50"};
+static const num_rule pieces_rule = {0, 1e9, false, "a number in [0, 1e9]",
+                                     "give a number of street pieces, e.g. 200000; 0 skips "
+                                     "the polygons"};
 static const num_rule rate_rule = {0, 1000, true, "a number in (0, 1000]",
                                    "give the share of the band using the kind, e.g. 0.05"};
 static const num_rule share_rule = {0, 1, false, "a number in [0, 1]",
@@ -368,6 +373,7 @@ static void reset_network(cs_network_config *n)
     n->snap_m = DEFAULT_SNAP_M;
     n->max_attach_m = DEFAULT_MAX_ATTACH_M;
     n->access_width_m = DEFAULT_ACCESS_WIDTH_M;
+    n->area_max_pieces = DEFAULT_AREA_MAX_PIECES;
 }
 
 static void clear_capacities(cs_config *c)
@@ -889,6 +895,8 @@ static cs_status set_network(const setter *s, const char *rest)
         return set_number(s, &n->access_width_m, DEFAULT_ACCESS_WIDTH_M, &width_rule);
     if (seg_is(g, "facility_areas"))
         return set_bool(s, &n->facility_areas, false);
+    if (seg_is(g, "area_max_pieces"))
+        return set_number(s, &n->area_max_pieces, DEFAULT_AREA_MAX_PIECES, &pieces_rule);
     return unknown_key(s, network_keys, g);
 }
 

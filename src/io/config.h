@@ -80,6 +80,9 @@ typedef struct cs_network_config {
     bool node_crossings;       /* split lines where they cross; default false */
     double max_attach_m;       /* farther from every edge = off-network; default 300 */
     double access_width_m;     /* buffer of reached lines in service areas; default 50 */
+    double area_max_pieces;    /* service-area polygons are built from at most this many
+                                  reached street pieces (dissolving more takes minutes);
+                                  default 200000, 0 = never */
     bool facility_areas;       /* also write per-facility service areas; default false */
 } cs_network_config;
 

@@ -81,9 +81,11 @@ static cs_status json_lines(cs_json *j, const cs_lines *lines, cs_transform *to_
         cs_free(y);
         return CS_ERR_NOMEM;
     }
-    memcpy(x, lines->x, n * sizeof *x);
-    memcpy(y, lines->y, n * sizeof *y);
-    cs_transform_apply(to_wgs84, x, y, n);
+    if (n) { /* a kind that reaches nothing has no vertices at all */
+        memcpy(x, lines->x, n * sizeof *x);
+        memcpy(y, lines->y, n * sizeof *y);
+        cs_transform_apply(to_wgs84, x, y, n);
+    }
     double scale = pow(10, CS_COORD_DECIMALS);
     cs_json_begin_object(j);
     cs_json_key(j, "type");
@@ -205,7 +207,7 @@ static void circle_properties(cs_json *j, const cs_result *r, size_t m, size_t k
     cs_json_key(j, "facilities");
     cs_json_number(j, r->fac_count[cs_res_count(r, k, r->A)], 0);
     cs_json_key(j, "area_km2");
-    cs_json_number(j, cs_geom_area_m2(s->geos, g) / 1e6, 3);
+    cs_json_number(j, g ? cs_geom_area_m2(s->geos, g) / 1e6 : NAN, 3);
     for (size_t b = 0; b < r->B; b++) {
         char key[96];
         snprintf(key, sizeof key, "covered_%s", s->band_names[b]);
@@ -237,7 +239,10 @@ cs_status cs_out_circles_geojson(cs_context *ctx, const cs_result *r, cs_transfo
                 begin_feature(&j, out);
                 circle_properties(&j, r, m, k, t, g);
                 cs_json_key(&j, "geometry");
-                st = cs_out_json_polygons(&j, s, g, to_wgs84);
+                if (g)
+                    st = cs_out_json_polygons(&j, s, g, to_wgs84);
+                else /* too large to dissolve (network.area_max_pieces) */
+                    cs_json_null(&j);
                 cs_json_end_object(&j);
             }
     end_collection(&j);
