@@ -25,7 +25,7 @@
 #define DEFAULT_MAX_ATTACH_M 300.0
 #define DEFAULT_ACCESS_WIDTH_M 50.0
 #define DEFAULT_LOAD_RATE 1.0
-#define DEFAULT_AREA_MAX_PIECES 200000
+#define DEFAULT_AREA_MAX_PIECES 50000
 #define SAME_THRESHOLD 1e-9
 
 static const double default_thresholds_min[] = {5, 10, 15};
@@ -108,7 +108,7 @@ static const num_rule attach_rule = {0, 100000, true, "a number in (0, 100000]",
 static const num_rule width_rule = {0, 10000, true, "a number in (0, 10000]",
                                     "give a width in metres, e.g. 50"};
 static const num_rule pieces_rule = {0, 1e9, false, "a number in [0, 1e9]",
-                                     "give a number of street pieces, e.g. 200000; 0 skips "
+                                     "give a number of street pieces, e.g. 50000; 0 skips "
                                      "the polygons"};
 static const num_rule rate_rule = {0, 1000, true, "a number in (0, 1000]",
                                    "give the share of the band using the kind, e.g. 0.05"};

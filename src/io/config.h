@@ -82,7 +82,7 @@ typedef struct cs_network_config {
     double access_width_m;     /* buffer of reached lines in service areas; default 50 */
     double area_max_pieces;    /* service-area polygons are built from at most this many
                                   reached street pieces (dissolving more takes minutes);
-                                  default 200000, 0 = never */
+                                  default 50000, 0 = never */
     bool facility_areas;       /* also write per-facility service areas; default false */
 } cs_network_config;
 
