@@ -25,19 +25,11 @@ static double now(void)
 static double each_source(const cs_study *s, const cs_net *net, size_t k, double *cost,
                           long *nearest)
 {
-    size_t n = 0;
-    for (size_t f = 0; f < s->facility_count; f++)
-        n += s->fac_kind[f] == (long)k;
-    cs_attach src = {0, calloc(n + 1, sizeof(long)), calloc(n + 1, sizeof(double)),
-                     calloc(n + 1, sizeof(double))};
-    long *id = calloc(n + 1, sizeof *id);
-    for (size_t f = 0; f < s->facility_count; f++) {
-        if (s->fac_kind[f] != (long)k)
-            continue;
-        src.edge[src.count] = net->facilities.edge[f];
-        src.along_m[src.count] = net->facilities.along_m[f];
-        src.access_m[src.count] = net->facilities.access_m[f];
-        id[src.count++] = (long)f;
+    cs_attach src;
+    long *id = NULL;
+    if (cs_net_kind_sources(s, net, k, &src, &id) != CS_OK) {
+        fprintf(stderr, "bench_network: out of memory\n");
+        exit(1);
     }
     double t0 = now();
     if (cs_net_each_source(&net->graph, &src, id, cs_net_kind_budget_m(s, k), &net->demand,
@@ -46,10 +38,8 @@ static double each_source(const cs_study *s, const cs_net *net, size_t k, double
         exit(1);
     }
     double t = now() - t0;
-    free(src.edge);
-    free(src.along_m);
-    free(src.access_m);
-    free(id);
+    cs_attach_free(&src);
+    cs_free(id);
     return t;
 }
 

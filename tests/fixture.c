@@ -15,10 +15,8 @@ static double uniform(unsigned long long *state)
     return (double)(*state >> 11) / 9007199254740992.0;
 }
 
-void fx_random(fx_data *d, unsigned seed, size_t gx, size_t gy, double cell_m, size_t nfac,
-               size_t npop)
+void fx_alloc(fx_data *d, size_t gx, size_t gy, double cell_m, size_t nfac, size_t npop)
 {
-    unsigned long long s = seed * 2654435761ULL + 1;
     memset(d, 0, sizeof *d);
     d->gx = gx;
     d->gy = gy;
@@ -33,6 +31,13 @@ void fx_random(fx_data *d, unsigned seed, size_t gx, size_t gy, double cell_m, s
     d->py = calloc(npop + 1, sizeof(double));
     d->pop = calloc(npop + 1, sizeof(double));
     d->pop65 = calloc(npop + 1, sizeof(double));
+}
+
+void fx_random(fx_data *d, unsigned seed, size_t gx, size_t gy, double cell_m, size_t nfac,
+               size_t npop)
+{
+    unsigned long long s = seed * 2654435761ULL + 1;
+    fx_alloc(d, gx, gy, cell_m, nfac, npop);
     /* keep points 1 m inside the grid so none sits on its outer edge */
     double w = (double)gx * cell_m - 2, h = (double)gy * cell_m - 2;
     for (size_t i = 0; i < nfac; i++) {

@@ -26,6 +26,9 @@ typedef struct fx_data {
     double *px, *py, *pop, *pop65;
 } fx_data;
 
+/* A study of gx x gy cells with room for nfac facilities and npop demand points, all
+ * zero (the caller places them). */
+void fx_alloc(fx_data *d, size_t gx, size_t gy, double cell_m, size_t nfac, size_t npop);
 /* Random facilities and demand points inside the grid (deterministic for a seed). */
 void fx_random(fx_data *d, unsigned seed, size_t gx, size_t gy, double cell_m, size_t nfac,
                size_t npop);

@@ -21,25 +21,6 @@
 
 /* ------------------------------------------------------------- helpers */
 
-static void fx_alloc(fx_data *d, size_t gx, size_t gy, double cell_m, size_t nfac,
-                     size_t npop)
-{
-    memset(d, 0, sizeof *d);
-    d->gx = gx;
-    d->gy = gy;
-    d->cell_m = cell_m;
-    d->nfac = nfac;
-    d->npop = npop;
-    d->fx = calloc(nfac + 1, sizeof(double));
-    d->fy = calloc(nfac + 1, sizeof(double));
-    d->fbeds = calloc(nfac + 1, sizeof(double));
-    d->fkind = calloc(nfac + 1, sizeof(int));
-    d->px = calloc(npop + 1, sizeof(double));
-    d->py = calloc(npop + 1, sizeof(double));
-    d->pop = calloc(npop + 1, sizeof(double));
-    d->pop65 = calloc(npop + 1, sizeof(double));
-}
-
 /* Lines given as (x, y) pairs relative to the fixture origin; a NAN x ends a line. */
 static void write_network(const char *dir, const double *xy, size_t n, const char *highway)
 {

@@ -3,7 +3,8 @@
  * of the threshold's radius around the kind's facilities, clipped to the district.
  * Facilities outside every area still draw their circle, since they serve their
  * neighbours. The unions are the slowest geometry work of a run, so the (kind,
- * threshold) pairs are shared among threads, each with its own GEOS handle.
+ * threshold) pairs are shared among threads, each with its own GEOS handle, by the job
+ * runner below (the network service areas use it too).
  */
 #include "cover/result.h"
 
@@ -42,10 +43,27 @@ static cs_geom *clipped_circles(cs_geos h, const cs_geom *district, const double
     return clipped;
 }
 
-static bool compute_all(const cs_study *s, double **xs, double **ys, const size_t *counts,
-                        int threads, cs_geom **out)
+typedef struct circle_jobs {
+    const cs_study *s;
+    double **xs, **ys;
+    const size_t *counts;
+    cs_geom **out;
+} circle_jobs;
+
+static bool circle_job(const void *data, cs_geos h, const cs_geom *district, long job)
 {
-    long jobs = (long)(s->kind_count * CS_MAX_THRESHOLDS);
+    const circle_jobs *cj = data;
+    size_t k = (size_t)job / CS_MAX_THRESHOLDS, j = (size_t)job % CS_MAX_THRESHOLDS;
+    if (j >= cj->s->kinds[k].threshold_count)
+        return true;
+    cj->out[job] = clipped_circles(h, district, cj->xs[k], cj->ys[k], cj->counts[k],
+                                   cj->s->kinds[k].threshold_m[j]);
+    return cj->out[job] != NULL;
+}
+
+bool cs_cover_run_jobs(const cs_study *s, long jobs, int threads, cs_cover_job job,
+                       const void *data)
+{
     int failed = 0;
 #ifdef _OPENMP
     int n = threads > 0 ? threads : omp_get_max_threads();
@@ -56,23 +74,17 @@ static bool compute_all(const cs_study *s, double **xs, double **ys, const size_
     {
         cs_geos h = cs_geos_create();
         cs_geom *district = NULL;
-        /* each thread works on its own copy: GEOS geometries are not shared safely */
 #ifdef _OPENMP
-#pragma omp critical(cs_circles_clone)
+#pragma omp critical(cs_cover_clone)
 #endif
         district = h ? cs_geom_clone(h, s->district) : NULL;
         failed |= district == NULL;
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 1)
 #endif
-        for (long job = 0; job < jobs; job++) {
-            size_t k = (size_t)job / CS_MAX_THRESHOLDS, j = (size_t)job % CS_MAX_THRESHOLDS;
-            if (!district || j >= s->kinds[k].threshold_count)
-                continue;
-            out[job] = clipped_circles(h, district, xs[k], ys[k], counts[k],
-                                       s->kinds[k].threshold_m[j]);
-            failed |= out[job] == NULL;
-        }
+        for (long i = 0; i < jobs; i++)
+            if (district)
+                failed |= !job(data, h, district, i);
         cs_geom_destroy(h, district);
         cs_geos_destroy(h);
     }
@@ -89,7 +101,8 @@ cs_status cs_cover_circles(cs_context *ctx, const cs_study *s, cs_geom **out)
     cs_status st = CS_OK;
     if (!xs || !ys || !counts || !gather_facilities(s, xs, ys, counts))
         st = cs_nomem(ctx);
-    else if (!compute_all(s, xs, ys, counts, ctx->threads, out))
+    else if (!cs_cover_run_jobs(s, (long)(K * CS_MAX_THRESHOLDS), ctx->threads, circle_job,
+                                &(circle_jobs){s, xs, ys, counts, out}))
         st = cs_error(ctx, CS_ERR_INTERNAL, NULL, NULL,
                       "building the service-circle polygons failed in GEOS");
     for (size_t k = 0; xs && ys && k < K; k++) {

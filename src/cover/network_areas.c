@@ -11,9 +11,6 @@
 #include <math.h>
 #include <string.h>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 /* Append one cut polyline to lines. */
 static bool add_cut(const cs_graph *g, const cs_interval *iv, cs_lines *lines,
@@ -61,38 +58,6 @@ static cs_geom *area_of(cs_geos h, const cs_geom *district, const cs_lines *line
     cs_geom *clipped = cs_geom_intersection(h, buffered, district);
     cs_geom_destroy(h, buffered);
     return clipped;
-}
-
-/* Run job(i) for i < jobs on threads with their own GEOS handle and district copy. */
-typedef bool (*area_job)(const void *data, cs_geos h, const cs_geom *district, long i);
-
-static bool run_jobs(const cs_study *s, long jobs, int threads, area_job job, const void *data)
-{
-    int failed = 0;
-#ifdef _OPENMP
-    int n = threads > 0 ? threads : omp_get_max_threads();
-#pragma omp parallel num_threads(n) reduction(| : failed)
-#else
-    (void)threads;
-#endif
-    {
-        cs_geos h = cs_geos_create();
-        cs_geom *district = NULL;
-#ifdef _OPENMP
-#pragma omp critical(cs_network_areas_clone)
-#endif
-        district = h ? cs_geom_clone(h, s->district) : NULL;
-        failed |= district == NULL;
-#ifdef _OPENMP
-#pragma omp for schedule(dynamic, 1)
-#endif
-        for (long i = 0; i < jobs; i++)
-            if (district)
-                failed |= !job(data, h, district, i);
-        cs_geom_destroy(h, district);
-        cs_geos_destroy(h);
-    }
-    return !failed;
 }
 
 typedef struct kind_areas {
@@ -149,7 +114,7 @@ cs_status cs_cover_network_areas(cs_context *ctx, const cs_result *r, cs_lines *
     if (!r->has_network)
         return CS_OK;
     kind_areas ka = {r, lines, polys};
-    if (run_jobs(s, jobs, ctx->threads, kind_area_job, &ka)) {
+    if (cs_cover_run_jobs(s, jobs, ctx->threads, kind_area_job, &ka)) {
         warn_left_out(ctx, r, lines, polys);
         return CS_OK;
     }
@@ -201,7 +166,7 @@ cs_status cs_cover_facility_areas(cs_context *ctx, const cs_result *r, cs_geom *
     if (!r->has_network)
         return CS_OK;
     facility_areas fa = {r, polys};
-    if (run_jobs(s, (long)s->facility_count, ctx->threads, facility_area_job, &fa))
+    if (cs_cover_run_jobs(s, (long)s->facility_count, ctx->threads, facility_area_job, &fa))
         return CS_OK;
     for (size_t f = 0; f < s->facility_count; f++) {
         cs_geom_destroy(s->geos, polys[f]);

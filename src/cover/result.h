@@ -78,6 +78,13 @@ cs_status cs_cover_tabulate(cs_context *ctx, cs_result *r);
 /* Who each facility serves (r->served), from the main measure's cost fields. */
 cs_status cs_cover_catchments(cs_context *ctx, cs_result *r);
 
+/* Run job(data, h, district, i) for every i < jobs on up to `threads` threads (0 = all),
+ * each thread with its own GEOS handle and its own copy of the district (GEOS objects
+ * are not shared between threads); false when any job or set-up failed. */
+typedef bool (*cs_cover_job)(const void *data, cs_geos h, const cs_geom *district, long i);
+bool cs_cover_run_jobs(const cs_study *s, long jobs, int threads, cs_cover_job job,
+                       const void *data);
+
 /* Service circles of every kind k and threshold j: the union of discs around the
  * kind's facilities, clipped to the district, into out[k * CS_MAX_THRESHOLDS + j]
  * (NULL where the kind has no such threshold); new geometries, destroy each with the

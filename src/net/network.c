@@ -162,30 +162,43 @@ double cs_net_kind_budget_m(const cs_study *s, size_t k)
     return kind->threshold_count ? kind->threshold_m[kind->threshold_count - 1] : 0;
 }
 
-cs_status cs_net_cost_field(cs_context *ctx, const cs_study *s, const cs_net *net, size_t k,
-                            cs_net_field *field, double *dist_m, long *nearest)
+cs_status cs_net_kind_sources(const cs_study *s, const cs_net *net, size_t k, cs_attach *src,
+                              long **id)
 {
     size_t n = 0;
     for (size_t f = 0; f < s->facility_count; f++)
         n += s->fac_kind[f] == (long)k;
-    cs_attach src = {0};
-    long *id = cs_calloc(n ? n : 1, sizeof *id);
-    src.edge = cs_calloc(n ? n : 1, sizeof *src.edge);
-    src.along_m = cs_calloc(n ? n : 1, sizeof *src.along_m);
-    src.access_m = cs_calloc(n ? n : 1, sizeof *src.access_m);
-    cs_status st = id && src.edge && src.along_m && src.access_m ? CS_OK : CS_ERR_NOMEM;
-    double t0 = cs_stage_begin();
-    if (st == CS_OK) {
-        for (size_t f = 0; f < s->facility_count; f++) {
-            if (s->fac_kind[f] != (long)k)
-                continue;
-            src.edge[src.count] = net->facilities.edge[f];
-            src.along_m[src.count] = net->facilities.along_m[f];
-            src.access_m[src.count] = net->facilities.access_m[f];
-            id[src.count++] = (long)f;
-        }
-        st = cs_net_field_compute(&net->graph, &src, id, cs_net_kind_budget_m(s, k), field);
+    memset(src, 0, sizeof *src);
+    *id = cs_calloc(n + 1, sizeof **id);
+    src->edge = cs_calloc(n + 1, sizeof *src->edge);
+    src->along_m = cs_calloc(n + 1, sizeof *src->along_m);
+    src->access_m = cs_calloc(n + 1, sizeof *src->access_m);
+    if (!*id || !src->edge || !src->along_m || !src->access_m) {
+        cs_free(*id);
+        *id = NULL;
+        cs_attach_free(src);
+        return CS_ERR_NOMEM;
     }
+    for (size_t f = 0; f < s->facility_count; f++) {
+        if (s->fac_kind[f] != (long)k)
+            continue;
+        src->edge[src->count] = net->facilities.edge[f];
+        src->along_m[src->count] = net->facilities.along_m[f];
+        src->access_m[src->count] = net->facilities.access_m[f];
+        (*id)[src->count++] = (long)f;
+    }
+    return CS_OK;
+}
+
+cs_status cs_net_cost_field(cs_context *ctx, const cs_study *s, const cs_net *net, size_t k,
+                            cs_net_field *field, double *dist_m, long *nearest)
+{
+    cs_attach src;
+    long *id = NULL;
+    double t0 = cs_stage_begin();
+    cs_status st = cs_net_kind_sources(s, net, k, &src, &id);
+    if (st == CS_OK)
+        st = cs_net_field_compute(&net->graph, &src, id, cs_net_kind_budget_m(s, k), field);
     if (st == CS_OK)
         cs_net_field_points(field, &net->demand, ctx->threads, dist_m, nearest);
     cs_stage_end(ctx, "network search", t0);

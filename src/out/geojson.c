@@ -18,11 +18,10 @@ static double signed_area(const double *x, const double *y, size_t n)
     return s / 2;
 }
 
-/* One ring; ccw says which way it must turn. Consecutive points equal at 7 decimals
- * are written once. */
-static void write_ring(cs_json *j, const double *x, const double *y, size_t n, bool ccw)
+/* Points [0, n) as a JSON array of [lon, lat], backwards when reverse; consecutive
+ * points equal at 7 decimals are written once. */
+static void write_points(cs_json *j, const double *x, const double *y, size_t n, bool reverse)
 {
-    bool reverse = (signed_area(x, y, n) > 0) != ccw;
     cs_json_begin_array(j);
     double last_x = NAN, last_y = NAN;
     double scale = pow(10, CS_COORD_DECIMALS);
@@ -39,6 +38,12 @@ static void write_ring(cs_json *j, const double *x, const double *y, size_t n, b
         last_y = ry;
     }
     cs_json_end_array(j);
+}
+
+/* One ring; ccw says which way it must turn. */
+static void write_ring(cs_json *j, const double *x, const double *y, size_t n, bool ccw)
+{
+    write_points(j, x, y, n, (signed_area(x, y, n) > 0) != ccw);
 }
 
 cs_status cs_out_json_polygons(cs_json *j, const cs_study *s, const cs_geom *g,
@@ -86,28 +91,14 @@ static cs_status json_lines(cs_json *j, const cs_lines *lines, cs_transform *to_
         memcpy(y, lines->y, n * sizeof *y);
         cs_transform_apply(to_wgs84, x, y, n);
     }
-    double scale = pow(10, CS_COORD_DECIMALS);
     cs_json_begin_object(j);
     cs_json_key(j, "type");
     cs_json_string(j, "MultiLineString");
     cs_json_key(j, "coordinates");
     cs_json_begin_array(j);
-    for (size_t l = 0; l < lines->count; l++) {
-        cs_json_begin_array(j);
-        double last_x = NAN, last_y = NAN;
-        for (size_t i = lines->start[l]; i < lines->start[l + 1]; i++) {
-            double rx = round(x[i] * scale) / scale, ry = round(y[i] * scale) / scale;
-            if (rx == last_x && ry == last_y)
-                continue;
-            cs_json_begin_array(j);
-            cs_json_number(j, rx, CS_COORD_DECIMALS);
-            cs_json_number(j, ry, CS_COORD_DECIMALS);
-            cs_json_end_array(j);
-            last_x = rx;
-            last_y = ry;
-        }
-        cs_json_end_array(j);
-    }
+    for (size_t l = 0; l < lines->count; l++)
+        write_points(j, x + lines->start[l], y + lines->start[l],
+                     lines->start[l + 1] - lines->start[l], false);
     cs_json_end_array(j);
     cs_json_end_object(j);
     cs_free(x);
