@@ -215,6 +215,40 @@ static hit nearest(const cs_segment_index *ix, double x, double y, double max_m)
     return best;
 }
 
+/* The points in the order of the grid cells they fall in (a counting sort), so that
+ * consecutive searches touch the same cells and segments: it halves the time of
+ * attaching millions of points given in file order. */
+static size_t *cell_order(const cs_segment_index *ix, const double *x, const double *y,
+                          size_t n)
+{
+    size_t ncell = ix->nx * ix->ny;
+    size_t *order = cs_calloc(n + 1, sizeof *order);
+    size_t *start = cs_calloc(ncell + 2, sizeof *start);
+    if (!order || !start) {
+        cs_free(order);
+        cs_free(start);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t c = isfinite(x[i]) && isfinite(y[i])
+                       ? cell_of(y[i], ix->y0, ix->cell, ix->ny) * ix->nx +
+                             cell_of(x[i], ix->x0, ix->cell, ix->nx)
+                       : 0;
+        start[c + 2]++;
+    }
+    for (size_t c = 0; c < ncell; c++)
+        start[c + 2] += start[c + 1];
+    for (size_t i = 0; i < n; i++) {
+        size_t c = isfinite(x[i]) && isfinite(y[i])
+                       ? cell_of(y[i], ix->y0, ix->cell, ix->ny) * ix->nx +
+                             cell_of(x[i], ix->x0, ix->cell, ix->nx)
+                       : 0;
+        order[start[c + 1]++] = i;
+    }
+    cs_free(start);
+    return order;
+}
+
 cs_status cs_attach_points(const cs_graph *g, const cs_segment_index *ix, const double *x,
                            const double *y, size_t n, double max_m, int threads,
                            cs_attach *out)
@@ -224,8 +258,10 @@ cs_status cs_attach_points(const cs_graph *g, const cs_segment_index *ix, const 
     out->edge = cs_calloc(n + 1, sizeof *out->edge);
     out->along_m = cs_calloc(n + 1, sizeof *out->along_m);
     out->access_m = cs_calloc(n + 1, sizeof *out->access_m);
-    if (!out->edge || !out->along_m || !out->access_m) {
+    size_t *order = cell_order(ix, x, y, n);
+    if (!out->edge || !out->along_m || !out->access_m || !order) {
         cs_attach_free(out);
+        cs_free(order);
         return CS_ERR_NOMEM;
     }
     out->count = n;
@@ -235,11 +271,13 @@ cs_status cs_attach_points(const cs_graph *g, const cs_segment_index *ix, const 
 #else
     (void)threads;
 #endif
-    for (long i = 0; i < (long)n; i++) {
+    for (long k = 0; k < (long)n; k++) {
+        size_t i = order[k];
         hit h = nearest(ix, x[i], y[i], max_m);
         out->edge[i] = h.edge;
         out->along_m[i] = h.along;
         out->access_m[i] = h.dist;
     }
+    cs_free(order);
     return CS_OK;
 }
