@@ -121,6 +121,17 @@ static void crossing_without_vertex(void **state)
     assert_int_equal(g.component_count, 1);
     assert_int_equal(g.edge_count, 3);
     cs_graph_free(&g);
+    /* a street passing through a vertex of another street's interior (an X where only
+     * one of the two has a vertex): noded into four edges */
+    const double x_one[] = {0, 0, 100, 0, 200, 0, END, 100, -100, 100, 100, END};
+    build(&g, x_one, PAIRS(x_one), NULL, 0.5, false);
+    assert_int_equal(g.component_count, 2);
+    cs_graph_free(&g);
+    build(&g, x_one, PAIRS(x_one), NULL, 0.5, true);
+    assert_int_equal(g.component_count, 1);
+    assert_int_equal(g.edge_count, 4);
+    assert_int_equal(g.noded_crossings, 1);
+    cs_graph_free(&g);
 }
 
 static void snapping(void **state)

@@ -239,7 +239,8 @@ static bool seg_grid_build(const cs_lines *l, const bool *is_seg, size_t nv, seg
     return true;
 }
 
-/* Find the cuts: proper crossings, and line ends lying on another segment. */
+/* Find the cuts: proper crossings, and vertices lying inside another segment (a T, or
+ * a line passing through a vertex of another line there). */
 static bool find_cuts(const cs_lines *l, const bool *is_seg, const bool *is_end, size_t nv,
                       double tol, cut **cuts, size_t *n, size_t *crossings)
 {
@@ -261,8 +262,11 @@ static bool find_cuts(const cs_lines *l, const bool *is_seg, const bool *is_end,
                     *crossings += ok;
                 }
                 for (int end = 0; ok && end < 2 && a != b; end++) {
-                    size_t v = a + (size_t)end; /* a's ends that are line ends */
-                    if (is_end[v] && v != b && v != b + 1 && touches(l, v, b, tol, &tb) &&
+                    /* every vertex once: as the start of its segment, or as the last
+                     * vertex of its line */
+                    size_t v = a + (size_t)end;
+                    if ((end == 0 || is_end[v]) && v != b && v != b + 1 &&
+                        touches(l, v, b, tol, &tb) &&
                         clampi((l->x[v] - g.x0) / g.cell, g.nx) +
                                 g.nx * clampi((l->y[v] - g.y0) / g.cell, g.ny) == c) {
                         ok = add_cut(cuts, n, &cap, b, tb, l->x[v], l->y[v]);
