@@ -186,6 +186,30 @@ static void sample_straight_line_matches_generator(void **state)
     free(dir);
 }
 
+/* --measure and --network are shorthands for the study keys. */
+static void measure_and_network_options(void **state)
+{
+    (void)state;
+    char *dir = run_sample("--measure straight --network ''", 0);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/out/service-network.geojson", dir);
+    assert_false(tu_exists(path));
+    char *areas = read_output(dir, "areas.csv", NULL);
+    assert_non_null(strstr(areas, "centre_15min_60+_share"));
+    assert_null(strstr(areas, "centre_walk_15min_60+_share"));
+    free(areas);
+    tu_rmtree(dir);
+    free(dir);
+    dir = run_sample("--measure network", 0);
+    areas = read_output(dir, "areas.csv", NULL);
+    assert_null(strstr(areas, "centre_15min_60+_share"));
+    assert_non_null(strstr(areas, "centre_walk_15min_60+_share"));
+    free(areas);
+    tu_rmtree(dir);
+    free(dir);
+    expect_cli("run '" SAMPLE "/study.yaml' --measure often", 3, "straight, network or both");
+}
+
 static void geojson_is_rfc7946(void **state)
 {
     (void)state;
@@ -408,6 +432,7 @@ int main(void)
         cmocka_unit_test(help_version_and_usage_errors),
         cmocka_unit_test(sample_run_writes_every_output),
         cmocka_unit_test(sample_straight_line_matches_generator),
+        cmocka_unit_test(measure_and_network_options),
         cmocka_unit_test(geojson_is_rfc7946),
         cmocka_unit_test(reruns_are_byte_identical),
         cmocka_unit_test(check_flag_fails_on_unmet_targets),

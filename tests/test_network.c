@@ -272,7 +272,8 @@ static void large_areas_left_out(void **state)
     char *dir = tu_mkdtemp();
     write_network(dir, river_streets, sizeof river_streets / sizeof(double) / 2, "residential");
     run R;
-    start(&R, dir, &d, "network: {path: network.geojson, crs: EPSG:32651, area_max_pieces: 2}\n",
+    start(&R, dir, &d, "network: {path: network.geojson, crs: EPSG:32651, area_max_pieces: 2, "
+                       "facility_areas: true}\n",
           CS_OK);
     char *out = tu_join(dir, "out");
     assert_int_equal(cs_result_write(R.ctx, R.study, R.result, out), CS_OK);
@@ -282,6 +283,14 @@ static void large_areas_left_out(void **state)
     /* 15 minutes reach more than 2 pieces: that feature has no geometry */
     assert_non_null(strstr(text, "\"measure\":\"network\""));
     assert_non_null(strstr(text, "\"geometry\":null"));
+    free(text);
+    free(path);
+    /* the one facility's own service area (15 minutes) is written when asked for */
+    path = tu_join(out, "facility-service-areas.geojson");
+    text = tu_read(path, NULL);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "\"id\":\"F0\""));
+    assert_non_null(strstr(text, "\"threshold_min\":15"));
     free(text);
     free(path);
     free(out);
