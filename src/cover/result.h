@@ -97,8 +97,8 @@ cs_status cs_cover_reached_lines(const cs_net_field *f, double budget_m, cs_line
 
 /* Network service areas of every kind k measured along the network and threshold j,
  * into lines[k * CS_MAX_THRESHOLDS + j] (the reached network) and polys[...] (those
- * lines buffered by the access width, dissolved and clipped to the district; NULL where
- * not measured). Destroy polygons with the study's GEOS handle, free the lines. */
+ * lines buffered by the access width and dissolved; NULL where not measured, or larger
+ * than network.area_max_pieces). Destroy polygons with the study's GEOS handle, free the lines. */
 cs_status cs_cover_network_areas(cs_context *ctx, const cs_result *r, cs_lines *lines,
                                  cs_geom **polys);
 

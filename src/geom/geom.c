@@ -347,9 +347,8 @@ cs_geom *cs_geom_buffer_lines(cs_geos h, const cs_lines *lines, double width_m)
                                                           (unsigned)made);
         if (multi) {
             made = 0; /* the collection owns the parts now */
-            /* one buffer of the whole collection dissolves the overlaps as it goes;
+            /* joining the touching pieces first leaves far fewer lines to buffer;
              * round joins and caps keep the width exact around bends and ends */
-            /* joining the touching pieces first leaves far fewer lines to buffer */
             GEOSGeometry *merged = GEOSLineMerge_r(h, multi);
             GEOSGeom_destroy_r(h, multi);
             GEOSGeometry *buffered = merged ? buffer_each(h, merged, width_m) : NULL;
