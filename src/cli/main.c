@@ -221,7 +221,7 @@ static const char *kind_label(const cs_study *s, size_t k)
 
 static void print_network(const cs_network_report *n)
 {
-    printf("Walking network: %zu edges, %.1f km, %zu connected components, %.1f%% of the "
+    printf("Walking network: %zu edges, %.1f km, %zu connected components, %.2f%% of the "
            "length in the largest\n", n->edges, n->length_km, n->components,
            n->largest_share * 100);
     printf("  ways left out: %zu by class (motorway, trunk, ...), %zu closed to walkers\n",
