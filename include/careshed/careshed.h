@@ -148,7 +148,8 @@ CS_API void cs_context_set_threads(cs_context *ctx, int n);
 
 /**
  * Wall-clock seconds spent in each stage so far ("load", "project", "index",
- * "cost field", "coverage", "write"), summed over calls, in the order first entered.
+ * "cost field", with a network "graph", "attach" and "network search", then
+ * "coverage", "write"), summed over calls, in the order first entered.
  * Returns the number of stages; stage i's name (static storage) and seconds through
  * the out-parameters when i is in range.
  */
