@@ -139,6 +139,24 @@ static cs_status check_inputs_not_replaced(cs_context *ctx, const cs_study *stud
     return CS_OK;
 }
 
+/* Files of kinds this run did not write but an earlier run did: the writer never
+ * touches them (a folder may hold anything), so say they are not from this run. */
+static void warn_stale(cs_context *ctx, const cs_result *r, const char *out_dir)
+{
+    for (size_t o = 0; o < sizeof outputs / sizeof outputs[0]; o++) {
+        char path[4096];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", out_dir, outputs[o].name);
+        if (wanted(r, outputs[o].when) || stat(path, &st) != 0)
+            continue;
+        cs_where w = {.file = path};
+        cs_warn(ctx, &w, "remove it, or write each run to its own folder",
+                "this file is from an earlier run: this run writes no %s",
+                outputs[o].when == WITH_NETWORK ? "network service areas"
+                                                : "per-facility service areas");
+    }
+}
+
 cs_status cs_result_write(cs_context *ctx, const cs_study *study, const cs_result *r,
                           const char *out_dir)
 {
@@ -173,6 +191,8 @@ cs_status cs_result_write(cs_context *ctx, const cs_study *study, const cs_resul
     }
     if (st == CS_OK)
         st = cs_outset_commit(ctx, set);
+    if (st == CS_OK)
+        warn_stale(ctx, r, out_dir);
     if (set && st != CS_OK)
         cs_outset_abort(set);
     cs_outset_destroy(set);
