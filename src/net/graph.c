@@ -1,9 +1,17 @@
 /*
- * graph.c — building the walking graph from polylines: vertices within the snap
- * tolerance merged into one point (a hash grid, first come first kept, so the same
- * input always gives the same graph), optional noding of crossings, lines split into
- * edges at every point that is a line's end or is shared, compact node numbers, CSR
- * adjacency and connected components by length.
+ * graph.c — building the walking graph from polylines.
+ *
+ * Every vertex is first mapped to a point: the nearest earlier point within the snap
+ * tolerance (found in a hash grid), or a new point of its own. Vertices are taken in
+ * input order, so the same input always gives the same points. Each line becomes a
+ * path of point ids with repeated points removed; optionally, crossings and
+ * T-junctions are then noded by inserting a shared point into the paths concerned.
+ * Paths are split into edges at every point that ends a line or is used more than
+ * once; only points that end an edge become nodes, numbered by first appearance.
+ * CSR adjacency and connected components (by decreasing length) complete the graph.
+ *
+ * Lengths everywhere are sums of sqrt(dx*dx + dy*dy) over segments in polyline order;
+ * attach.c measures along-distances the same way, so they agree to the last bit.
  */
 #include "net/graph.h"
 
@@ -12,325 +20,669 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define NONE UINT32_MAX
+
+#if defined(__GNUC__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
+
+static double seg_len(double ax, double ay, double bx, double by)
+{
+    double dx = bx - ax, dy = by - ay;
+    return sqrt(dx * dx + dy * dy);
+}
+
 /* ------------------------------------------------------------ snapping */
 
+typedef struct point {
+    double x, y;
+    uint32_t next; /* 1 + the next point in the same cell; 0 = none */
+} point;
+
+typedef struct slot {
+    uint32_t head; /* 1 + the cell's latest point; 0 = empty slot */
+    uint32_t tag;  /* high bits of the cell's hash, to skip most foreign cells */
+} slot;
+
+/* The points, and a hash grid over them. With a tolerance, cells are a little over
+ * twice the tolerance wide, so every point within it lies in the 2 x 2 block of cells
+ * nearest the query; without one, keys are the coordinates' bits (exact matches).
+ * Slots hold no keys: a cell's key is recomputed from the coordinates of its chain's
+ * head, which keeps the table at 8 bytes a slot. */
 typedef struct snapper {
-    double cell, snap_m;
-    size_t mask;
-    int64_t *kx, *ky;  /* hash slots: cell coordinates */
-    long *head;        /* first point in the slot's cell, -1 = empty slot */
-    long *next;        /* next point in the same cell */
-    double *px, *py;   /* points (representatives) */
-    size_t count;
+    double snap_m, cell; /* cell == 0: exact matching */
+    slot *slots;
+    size_t mask, used;
+    point *pt;       /* the points */
+    size_t count, cap;
 } snapper;
 
-static uint64_t hash_cell(int64_t x, int64_t y)
+static uint64_t mix(int64_t kx, int64_t ky)
 {
-    uint64_t h = (uint64_t)x * 0x9E3779B97F4A7C15ull ^ ((uint64_t)y + 0x632BE59BD9B4E019ull);
+    uint64_t h = (uint64_t)kx * 0x9E3779B97F4A7C15u + (uint64_t)ky;
+    h ^= h >> 31;
+    h *= 0xBF58476D1CE4E5B9u;
     h ^= h >> 29;
-    return h * 0xBF58476D1CE4E5B9ull;
+    return h;
 }
 
-/* The slot of cell (x, y): where it is, or the empty slot it would take. */
-static size_t slot_of(const snapper *s, int64_t x, int64_t y)
+/* floor(v / cell), clamped (NaN goes to 0: such points never snap); *frac receives
+ * where v lies inside its cell, in [0, 1). Written out because floor() is a library
+ * call on baseline x86-64, and this runs several times per vertex. */
+static int64_t cell_key_frac(double v, double cell, double *frac)
 {
-    size_t i = hash_cell(x, y) & s->mask;
-    while (s->head[i] >= 0 && (s->kx[i] != x || s->ky[i] != y))
-        i = (i + 1) & s->mask;
-    return i;
+    double c = v / cell;
+    *frac = 0;
+    if (!(c > -4e18 && c < 4e18))
+        return c != c ? 0 : c < 0 ? -(int64_t)4e18 : (int64_t)4e18;
+    int64_t k = (int64_t)c; /* toward zero */
+    k -= (double)k > c;
+    *frac = c - (double)k;
+    return k;
 }
 
-/* The point within snap_m of (x, y), or a new one there. */
-static long snap_point(snapper *s, double x, double y, bool *moved)
+static int64_t cell_key(double v, double cell)
 {
-    int64_t cx = (int64_t)floor(x / s->cell), cy = (int64_t)floor(y / s->cell);
-    long best = -1;
-    double best_d = INFINITY;
-    for (int64_t dy = -1; dy <= 1; dy++)
-        for (int64_t dx = -1; dx <= 1; dx++) {
-            size_t i = slot_of(s, cx + dx, cy + dy);
-            for (long p = s->head[i]; p >= 0; p = s->next[p]) {
-                double d = hypot(s->px[p] - x, s->py[p] - y);
-                if (d <= s->snap_m && (d < best_d || (d == best_d && p < best))) {
-                    best = p;
-                    best_d = d;
-                }
-            }
-        }
-    if (best >= 0) {
-        *moved = best_d > 0;
-        return best;
+    double frac;
+    return cell_key_frac(v, cell, &frac);
+}
+
+static int64_t exact_key(double v)
+{
+    v += 0.0; /* -0.0 and 0.0 are the same place */
+    int64_t k;
+    memcpy(&k, &v, sizeof k);
+    return k;
+}
+
+static void key_of(const snapper *s, double x, double y, int64_t *kx, int64_t *ky)
+{
+    *kx = s->cell == 0 ? exact_key(x) : cell_key(x, s->cell);
+    *ky = s->cell == 0 ? exact_key(y) : cell_key(y, s->cell);
+}
+
+/* Where cell (kx, ky) would sit in the table, and its tag. With a tolerance, the 4 x 4
+ * cells of a block share one hashed stretch of 16 slots, so the 2 x 2 cells a query
+ * probes are mostly in one or two cache lines. */
+static inline size_t home_of(const snapper *s, int64_t kx, int64_t ky, uint32_t *tag)
+{
+    if (s->cell == 0) {
+        uint64_t h = mix(kx, ky);
+        *tag = (uint32_t)(h >> 32);
+        return (size_t)h & s->mask;
     }
-    long p = (long)s->count++;
-    size_t i = slot_of(s, cx, cy);
-    s->px[p] = x;
-    s->py[p] = y;
-    s->next[p] = s->head[i];
-    s->kx[i] = cx;
-    s->ky[i] = cy;
-    s->head[i] = p;
-    *moved = false;
-    return p;
+    uint64_t h = mix(kx >> 2, ky >> 2);
+    size_t offset = (size_t)((ky & 3) << 2 | (kx & 3));
+    *tag = (uint32_t)(h >> 32) + (uint32_t)offset;
+    return ((size_t)h << 4 | offset) & s->mask;
+}
+
+/* The slot of cell (kx, ky): where it is, or the empty slot it would take. */
+static slot *find_slot(const snapper *s, int64_t kx, int64_t ky)
+{
+    uint32_t tag;
+    for (size_t i = home_of(s, kx, ky, &tag);; i = (i + 1) & s->mask) {
+        slot *sl = &s->slots[i];
+        if (!sl->head)
+            return sl;
+        if (sl->tag == tag) {
+            int64_t ox, oy;
+            key_of(s, s->pt[sl->head - 1].x, s->pt[sl->head - 1].y, &ox, &oy);
+            if (ox == kx && oy == ky)
+                return sl;
+        }
+    }
+}
+
+static bool snapper_init(snapper *s, double snap_m, size_t expect)
+{
+    memset(s, 0, sizeof *s);
+    s->snap_m = snap_m > 0 ? snap_m : 0;
+    s->cell = snap_m > 0 ? 2.002 * snap_m : 0; /* the margin absorbs rounding */
+    size_t n = 64;
+    while (n < 2 * expect) /* no rehashing unless crossings add many points */
+        n *= 2;
+    s->mask = n - 1;
+    s->slots = cs_calloc(n, sizeof *s->slots);
+    return s->slots != NULL;
 }
 
 static void snapper_free(snapper *s)
 {
-    cs_free(s->kx);
-    cs_free(s->ky);
-    cs_free(s->head);
-    cs_free(s->next);
-    cs_free(s->px);
-    cs_free(s->py);
+    cs_free(s->slots);
+    cs_free(s->pt);
+    memset(s, 0, sizeof *s);
 }
 
-/* Map every vertex to a point: pid[v]. */
-static bool snap_all(const cs_lines *lines, double snap_m, long *pid, snapper *s, size_t *moved)
+/* The hash grid is only needed while points are being added. */
+static void snapper_drop_table(snapper *s)
 {
-    size_t nv = lines->count ? lines->start[lines->count] : 0;
-    size_t slots = 16;
-    while (slots < 2 * nv + 16)
-        slots *= 2;
-    memset(s, 0, sizeof *s);
-    s->cell = snap_m > 0 ? snap_m : 1.0;
-    s->snap_m = snap_m;
-    s->mask = slots - 1;
-    s->kx = cs_calloc(slots, sizeof *s->kx);
-    s->ky = cs_calloc(slots, sizeof *s->ky);
-    s->head = cs_calloc(slots, sizeof *s->head);
-    s->next = cs_calloc(nv + 1, sizeof *s->next);
-    s->px = cs_calloc(nv + 1, sizeof *s->px);
-    s->py = cs_calloc(nv + 1, sizeof *s->py);
-    if (!s->kx || !s->ky || !s->head || !s->next || !s->px || !s->py)
+    cs_free(s->slots);
+    s->slots = NULL;
+}
+
+static bool table_grow(snapper *s)
+{
+    size_t old_n = s->mask + 1, n = 2 * old_n;
+    slot *old = s->slots, *fresh = cs_calloc(n, sizeof *fresh);
+    if (!fresh)
         return false;
-    for (size_t i = 0; i < slots; i++)
-        s->head[i] = -1;
-    *moved = 0;
-    for (size_t v = 0; v < nv; v++) {
-        bool m = false;
-        pid[v] = snap_point(s, lines->x[v], lines->y[v], &m);
-        *moved += m;
+    s->slots = fresh;
+    s->mask = n - 1;
+    for (size_t i = 0; i < old_n; i++)
+        if (old[i].head) {
+            int64_t kx, ky;
+            key_of(s, s->pt[old[i].head - 1].x, s->pt[old[i].head - 1].y, &kx, &ky);
+            *find_slot(s, kx, ky) = old[i];
+        }
+    cs_free(old);
+    return true;
+}
+
+/* The lowest cell of the 2 x 2 block holding every point within the tolerance. */
+static void block_of(const snapper *s, double x, double y, int64_t *kx, int64_t *ky)
+{
+    double fx, fy;
+    *kx = cell_key_frac(x, s->cell, &fx);
+    *ky = cell_key_frac(y, s->cell, &fy);
+    *kx -= fx < 0.5;
+    *ky -= fy < 0.5;
+}
+
+/* What a later vertex will read first, so it can be asked for early: on big inputs
+ * every probe is a cache miss, and a slot's point is a second one behind it. Stage 0:
+ * the slots of the cells the vertex will probe; stage 1 (once those have arrived):
+ * their points. Returns how many addresses it put in at[]. (The caller prefetches:
+ * GCC drops prefetches from a function it finds to have no other effect.) */
+static int read_ahead(const snapper *s, double x, double y, int stage, const void *at[4])
+{
+    int64_t kx, ky;
+    uint32_t tag;
+    int n = s->cell == 0 ? 1 : 2, count = 0;
+    if (s->cell == 0)
+        key_of(s, x, y, &kx, &ky);
+    else
+        block_of(s, x, y, &kx, &ky);
+    for (int dy = 0; dy < n; dy++)
+        for (int dx = 0; dx < n; dx++) {
+            const slot *sl = &s->slots[home_of(s, kx + dx, ky + dy, &tag)];
+            if (stage == 0)
+                at[count++] = sl;
+            else if (sl->head)
+                at[count++] = &s->pt[sl->head - 1];
+        }
+    return count;
+}
+
+/* The nearest point within the tolerance (ties: the earliest), or NONE. */
+static uint32_t nearest_point(const snapper *s, double x, double y, double *d2_out)
+{
+    uint32_t best = NONE;
+    double best_d2 = INFINITY;
+    if (s->cell == 0) {
+        const slot *sl = find_slot(s, exact_key(x), exact_key(y));
+        for (uint32_t p = sl->head; p; p = s->pt[p - 1].next)
+            if (s->pt[p - 1].x == x && s->pt[p - 1].y == y) { /* NaN never matches */
+                best = p - 1;
+                best_d2 = 0;
+                break;
+            }
+        *d2_out = best_d2;
+        return best;
     }
+    int64_t kx, ky;
+    block_of(s, x, y, &kx, &ky);
+    double tol2 = s->snap_m * s->snap_m;
+    for (int64_t dy = 0; dy < 2; dy++)
+        for (int64_t dx = 0; dx < 2; dx++) {
+            const slot *sl = find_slot(s, kx + dx, ky + dy);
+            for (uint32_t p = sl->head; p; p = s->pt[p - 1].next) {
+                double ex = s->pt[p - 1].x - x, ey = s->pt[p - 1].y - y, d2 = ex * ex + ey * ey;
+                if (d2 <= tol2 && (d2 < best_d2 || (d2 == best_d2 && p - 1 < best))) {
+                    best = p - 1;
+                    best_d2 = d2;
+                }
+            }
+        }
+    *d2_out = best_d2;
+    return best;
+}
+
+/* The point for vertex (x, y): an existing one within the tolerance, or a new one.
+ * *moved: the vertex moved to reach it. False when memory runs out. */
+static bool snap_vertex(snapper *s, double x, double y, uint32_t *pid, bool *moved)
+{
+    double d2;
+    uint32_t p = nearest_point(s, x, y, &d2);
+    *moved = false;
+    if (p != NONE) {
+        *pid = p;
+        *moved = d2 > 0;
+        return true;
+    }
+    if (s->count >= NONE - 1)
+        return false; /* more points than ids: as good as out of memory */
+    if (!cs_grow((void **)&s->pt, &s->cap, s->count + 1, sizeof *s->pt))
+        return false;
+    if (2 * (s->used + 1) > s->mask + 1 && !table_grow(s))
+        return false;
+    int64_t kx, ky;
+    key_of(s, x, y, &kx, &ky);
+    slot *sl = find_slot(s, kx, ky);
+    if (!sl->head) {
+        home_of(s, kx, ky, &sl->tag);
+        s->used++;
+    }
+    p = (uint32_t)s->count++;
+    s->pt[p].x = x;
+    s->pt[p].y = y;
+    s->pt[p].next = sl->head;
+    sl->head = p + 1;
+    *pid = p;
+    return true;
+}
+
+/* -------------------------------------------------------------- paths */
+
+/* Each line as a sequence of point ids, without repeats of the same point in a row
+ * (nor vertices without finite coordinates, which loaders should not let through). */
+typedef struct paths {
+    size_t count;  /* lines */
+    size_t *start; /* count + 1 offsets into pid */
+    uint32_t *pid;
+} paths;
+
+static void paths_free(paths *p)
+{
+    cs_free(p->start);
+    cs_free(p->pid);
+    memset(p, 0, sizeof *p);
+}
+
+static bool make_paths(const cs_lines *l, snapper *s, paths *p, cs_graph *g)
+{
+    size_t nv = l->count && l->start ? l->start[l->count] : 0;
+    p->count = l->count;
+    p->start = cs_calloc(l->count + 1, sizeof *p->start);
+    p->pid = cs_calloc(nv + 1, sizeof *p->pid);
+    if (!p->start || !p->pid || nv >= NONE)
+        return false;
+    size_t k = 0;
+    for (size_t i = 0; i < l->count; i++) {
+        p->start[i] = k;
+        for (size_t v = l->start[i]; v < l->start[i + 1]; v++) {
+            uint32_t id;
+            bool moved;
+            const void *at[4];
+            for (int stage = 0; stage < 2; stage++) {
+                size_t w = v + (stage == 0 ? 16 : 8);
+                for (int j = w < nv ? read_ahead(s, l->x[w], l->y[w], stage, at) : 0; j-- > 0;)
+                    PREFETCH(at[j]);
+            }
+            if (!isfinite(l->x[v]) || !isfinite(l->y[v])) {
+                g->dropped_segments++; /* no place to put it: left out with its segment */
+                continue;
+            }
+            if (!snap_vertex(s, l->x[v], l->y[v], &id, &moved))
+                return false;
+            g->snapped_vertices += moved;
+            if (k > p->start[i] && p->pid[k - 1] == id)
+                g->dropped_segments++;
+            else
+                p->pid[k++] = id;
+        }
+    }
+    p->start[l->count] = k;
     return true;
 }
 
 /* ------------------------------------------------------------- crossings */
 
-/* Lines with the crossings noded: a copy of lines with a vertex inserted wherever two
- * segments cross in their interiors (and where a line's end touches another's
- * segment). The grid over segments keeps it from being all pairs. */
+/* A point to insert into segment seg (the path position of its first point). */
 typedef struct cut {
-    size_t seg;   /* segment (its first vertex index) */
-    double t;     /* where along it, in (0, 1) */
-    double x, y;
+    uint32_t seg, pid;
+    double t;
 } cut;
 
-static int compare_cuts(const void *pa, const void *pb)
-{
-    const cut *a = pa, *b = pb;
-    if (a->seg != b->seg)
-        return a->seg < b->seg ? -1 : 1;
-    return (a->t > b->t) - (a->t < b->t);
-}
+/* Two segments crossing in both interiors, found before the crossing's point exists. */
+typedef struct crossing {
+    uint32_t a, b;
+    double ta, tb, x, y;
+} crossing;
 
-static bool add_cut(cut **cuts, size_t *n, size_t *cap, size_t seg, double t, double x, double y)
-{
-    if (!cs_grow((void **)cuts, cap, *n + 1, sizeof **cuts))
-        return false;
-    (*cuts)[(*n)++] = (cut){seg, t, x, y};
-    return true;
-}
-
-/* Where segments a (a0-a1) and b (b0-b1) cross, if they do in both interiors. */
-static bool crossing(const cs_lines *l, size_t a, size_t b, double *ta, double *tb)
-{
-    double ax = l->x[a], ay = l->y[a], adx = l->x[a + 1] - ax, ady = l->y[a + 1] - ay;
-    double bx = l->x[b], by = l->y[b], bdx = l->x[b + 1] - bx, bdy = l->y[b + 1] - by;
-    double den = adx * bdy - ady * bdx;
-    if (den == 0)
-        return false;
-    *ta = ((bx - ax) * bdy - (by - ay) * bdx) / den;
-    *tb = ((bx - ax) * ady - (by - ay) * adx) / den;
-    const double eps = 1e-9;
-    return *ta > eps && *ta < 1 - eps && *tb > eps && *tb < 1 - eps;
-}
-
-/* Is vertex v (a line's end) on segment b's interior, within tol? */
-static bool touches(const cs_lines *l, size_t v, size_t b, double tol, double *tb)
-{
-    double bx = l->x[b], by = l->y[b], dx = l->x[b + 1] - bx, dy = l->y[b + 1] - by;
-    double len2 = dx * dx + dy * dy;
-    if (len2 == 0)
-        return false;
-    double t = ((l->x[v] - bx) * dx + (l->y[v] - by) * dy) / len2;
-    if (t <= 1e-9 || t >= 1 - 1e-9)
-        return false;
-    *tb = t;
-    return hypot(bx + t * dx - l->x[v], by + t * dy - l->y[v]) <= tol;
-}
-
-/* Segment ids per grid cell (CSR), for the crossing search. */
-typedef struct seg_grid {
+typedef struct noder {
+    const point *pt; /* the snapper's, while scanning (it grows afterwards) */
+    const uint32_t *pid;
+    const uint8_t *last;   /* position ends its line: no segment starts there */
+    double tol;            /* how near a vertex must be to a segment to touch it */
     double x0, y0, cell;
     size_t nx, ny;
-    size_t *first, *ids;
-} seg_grid;
+    size_t *first; /* cell c's segments are ids[first[c] .. first[c + 1]) */
+    uint32_t *ids;
+    cut *cuts;
+    size_t ncuts, cut_cap;
+    crossing *xs;
+    size_t nxs, xs_cap;
+} noder;
 
-static size_t clampi(double v, size_t n)
+static size_t clamp_cell(double v, size_t n)
 {
-    return v < 0 ? 0 : v >= (double)n ? n - 1 : (size_t)v;
+    return !(v >= 0) ? 0 : v >= (double)n ? n - 1 : (size_t)v;
 }
 
-static bool seg_grid_build(const cs_lines *l, const bool *is_seg, size_t nv, seg_grid *g)
+/* The columns row iy of the grid needs for segment (a, b) widened by tol: the part of
+ * the segment inside the row's band, widened again, so long diagonal segments only
+ * fill the cells they pass through. */
+static void row_span(const noder *n, double ax, double ay, double bx, double by, size_t iy,
+                     size_t *ix0, size_t *ix1)
+{
+    double pad = n->tol + 1e-7 * n->cell;
+    double lo = n->y0 + (double)iy * n->cell - pad, hi = lo + n->cell + 2 * pad;
+    double t0 = 0, t1 = 1;
+    if (by != ay) {
+        t0 = (lo - ay) / (by - ay);
+        t1 = (hi - ay) / (by - ay);
+        if (t0 > t1) {
+            double t = t0;
+            t0 = t1;
+            t1 = t;
+        }
+        t0 = t0 < 0 ? 0 : t0 > 1 ? 1 : t0;
+        t1 = t1 < 0 ? 0 : t1 > 1 ? 1 : t1;
+    }
+    double xa = ax + t0 * (bx - ax), xb = ax + t1 * (bx - ax);
+    *ix0 = clamp_cell((fmin(xa, xb) - pad - n->x0) / n->cell, n->nx);
+    *ix1 = clamp_cell((fmax(xa, xb) + pad - n->x0) / n->cell, n->nx);
+}
+
+static size_t cell_at(const noder *n, double x, double y)
+{
+    return clamp_cell((y - n->y0) / n->cell, n->ny) * n->nx +
+           clamp_cell((x - n->x0) / n->cell, n->nx);
+}
+
+/* Size the grid: cells about as wide as the mean segment, but no more cells than
+ * twice the segments (a sparse network in a wide box). */
+static void size_noder_grid(noder *n, size_t npos)
 {
     double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY, total = 0;
     size_t ns = 0;
-    for (size_t v = 0; v + 1 < nv; v++)
-        if (is_seg[v]) {
-            x0 = fmin(x0, fmin(l->x[v], l->x[v + 1]));
-            x1 = fmax(x1, fmax(l->x[v], l->x[v + 1]));
-            y0 = fmin(y0, fmin(l->y[v], l->y[v + 1]));
-            y1 = fmax(y1, fmax(l->y[v], l->y[v + 1]));
-            total += hypot(l->x[v + 1] - l->x[v], l->y[v + 1] - l->y[v]);
+    for (size_t k = 0; k < npos; k++) {
+        double x = n->pt[n->pid[k]].x, y = n->pt[n->pid[k]].y;
+        x0 = fmin(x0, x), x1 = fmax(x1, x), y0 = fmin(y0, y), y1 = fmax(y1, y);
+        if (!n->last[k]) {
+            total += seg_len(x, y, n->pt[n->pid[k + 1]].x, n->pt[n->pid[k + 1]].y);
             ns++;
         }
-    memset(g, 0, sizeof *g);
-    g->cell = ns ? fmax(total / (double)ns, 1.0) : 1.0;
-    g->x0 = x0;
-    g->y0 = y0;
-    g->nx = ns ? (size_t)((x1 - x0) / g->cell) + 1 : 1;
-    g->ny = ns ? (size_t)((y1 - y0) / g->cell) + 1 : 1;
-    while (g->nx * g->ny > 4 * ns + 16) { /* keep the grid near the segment count */
-        g->cell *= 2;
-        g->nx = (size_t)((x1 - x0) / g->cell) + 1;
-        g->ny = (size_t)((y1 - y0) / g->cell) + 1;
     }
-    g->first = cs_calloc(g->nx * g->ny + 1, sizeof *g->first);
-    if (!g->first)
+    if (ns == 0)
+        x0 = y0 = x1 = y1 = 0;
+    n->x0 = x0 - n->tol;
+    n->y0 = y0 - n->tol;
+    double w = x1 - x0 + 2 * n->tol, h = y1 - y0 + 2 * n->tol;
+    double cell = ns ? fmax(total / (double)ns, 1e-6) : 1;
+    while ((w / cell + 1) * (h / cell + 1) > 2.0 * (double)ns + 16)
+        cell *= 1.5;
+    n->cell = cell;
+    n->nx = (size_t)(w / cell) + 1;
+    n->ny = (size_t)(h / cell) + 1;
+}
+
+/* Every segment into the cells it passes through (CSR: count, then fill). */
+static bool fill_noder_grid(noder *n, size_t npos)
+{
+    size_t ncell = n->nx * n->ny;
+    n->first = cs_calloc(ncell + 2, sizeof *n->first);
+    if (!n->first)
         return false;
     for (int pass = 0; pass < 2; pass++) {
-        for (size_t v = 0; v + 1 < nv; v++) {
-            if (!is_seg[v])
+        for (size_t k = 0; k < npos; k++) {
+            if (n->last[k])
                 continue;
-            size_t ix0 = clampi((fmin(l->x[v], l->x[v + 1]) - x0) / g->cell, g->nx);
-            size_t ix1 = clampi((fmax(l->x[v], l->x[v + 1]) - x0) / g->cell, g->nx);
-            size_t iy0 = clampi((fmin(l->y[v], l->y[v + 1]) - y0) / g->cell, g->ny);
-            size_t iy1 = clampi((fmax(l->y[v], l->y[v + 1]) - y0) / g->cell, g->ny);
-            for (size_t iy = iy0; iy <= iy1; iy++)
+            double ax = n->pt[n->pid[k]].x, ay = n->pt[n->pid[k]].y;
+            double bx = n->pt[n->pid[k + 1]].x, by = n->pt[n->pid[k + 1]].y;
+            size_t iy0 = clamp_cell((fmin(ay, by) - n->tol - n->y0) / n->cell - 1e-7, n->ny);
+            size_t iy1 = clamp_cell((fmax(ay, by) + n->tol - n->y0) / n->cell + 1e-7, n->ny);
+            for (size_t iy = iy0; iy <= iy1; iy++) {
+                size_t ix0, ix1;
+                row_span(n, ax, ay, bx, by, iy, &ix0, &ix1);
                 for (size_t ix = ix0; ix <= ix1; ix++) {
-                    size_t c = iy * g->nx + ix;
+                    size_t c = iy * n->nx + ix;
                     if (pass == 0)
-                        g->first[c + 1]++;
+                        n->first[c + 2]++;
                     else
-                        g->ids[g->first[c]++] = v;
+                        n->ids[n->first[c + 1]++] = (uint32_t)k;
                 }
+            }
         }
         if (pass == 0) {
-            for (size_t c = 0; c < g->nx * g->ny; c++)
-                g->first[c + 1] += g->first[c];
-            g->ids = cs_calloc(g->first[g->nx * g->ny] + 1, sizeof *g->ids);
-            if (!g->ids)
+            /* shifted sums: first[c + 1] is cell c's fill cursor, ending as c + 1's start */
+            for (size_t c = 0; c < ncell; c++)
+                n->first[c + 2] += n->first[c + 1];
+            n->ids = cs_calloc(n->first[ncell + 1] + 1, sizeof *n->ids);
+            if (!n->ids)
                 return false;
         }
     }
-    /* the fill pass moved each start to the next cell's: shift back */
-    for (size_t c = g->nx * g->ny; c > 0; c--)
-        g->first[c] = g->first[c - 1];
-    g->first[0] = 0;
     return true;
 }
 
-/* Find the cuts: proper crossings, and vertices lying inside another segment (a T, or
- * a line passing through a vertex of another line there). */
-static bool find_cuts(const cs_lines *l, const bool *is_seg, const bool *is_end, size_t nv,
-                      double tol, cut **cuts, size_t *n, size_t *crossings)
+static bool add_cut(noder *n, uint32_t seg, uint32_t pid, double t)
 {
-    seg_grid g;
-    size_t cap = 0;
-    bool ok = seg_grid_build(l, is_seg, nv, &g);
-    for (size_t c = 0; ok && c < g.nx * g.ny; c++) {
-        for (size_t i = g.first[c]; ok && i < g.first[c + 1]; i++) {
-            for (size_t j = g.first[c]; ok && j < g.first[c + 1]; j++) {
-                size_t a = g.ids[i], b = g.ids[j];
-                double ta, tb;
-                if (a < b && b != a + 1 && crossing(l, a, b, &ta, &tb)) {
-                    double x = l->x[a] + ta * (l->x[a + 1] - l->x[a]);
-                    double y = l->y[a] + ta * (l->y[a + 1] - l->y[a]);
-                    /* count the pair once: in the cell holding the crossing */
-                    if (clampi((x - g.x0) / g.cell, g.nx) + g.nx * clampi((y - g.y0) / g.cell, g.ny) != c)
-                        continue;
-                    ok = add_cut(cuts, n, &cap, a, ta, x, y) && add_cut(cuts, n, &cap, b, tb, x, y);
-                    *crossings += ok;
-                }
-                for (int end = 0; ok && end < 2 && a != b; end++) {
-                    /* every vertex once: as the start of its segment, or as the last
-                     * vertex of its line */
-                    size_t v = a + (size_t)end;
-                    if ((end == 0 || is_end[v]) && v != b && v != b + 1 &&
-                        touches(l, v, b, tol, &tb) &&
-                        clampi((l->x[v] - g.x0) / g.cell, g.nx) +
-                                g.nx * clampi((l->y[v] - g.y0) / g.cell, g.ny) == c) {
-                        ok = add_cut(cuts, n, &cap, b, tb, l->x[v], l->y[v]);
-                        *crossings += ok;
-                    }
-                }
+    if (!cs_grow((void **)&n->cuts, &n->cut_cap, n->ncuts + 1, sizeof *n->cuts))
+        return false;
+    n->cuts[n->ncuts++] = (cut){seg, pid, t};
+    return true;
+}
+
+/* Segments a and b cross in both interiors (they share no point). */
+static bool check_crossing(noder *n, uint32_t a, uint32_t b, size_t c)
+{
+    const point *pt = n->pt;
+    uint32_t a0 = n->pid[a], a1 = n->pid[a + 1], b0 = n->pid[b], b1 = n->pid[b + 1];
+    if (a0 == b0 || a0 == b1 || a1 == b0 || a1 == b1)
+        return true;
+    double ax = pt[a0].x, ay = pt[a0].y, adx = pt[a1].x - ax, ady = pt[a1].y - ay;
+    double bx = pt[b0].x, by = pt[b0].y, bdx = pt[b1].x - bx, bdy = pt[b1].y - by;
+    double den = adx * bdy - ady * bdx;
+    if (den == 0)
+        return true; /* parallel: touching ends are found as touches */
+    double ta = ((bx - ax) * bdy - (by - ay) * bdx) / den;
+    double tb = ((bx - ax) * ady - (by - ay) * adx) / den;
+    const double eps = 1e-9;
+    if (!(ta > eps && ta < 1 - eps && tb > eps && tb < 1 - eps))
+        return true;
+    double x = ax + ta * adx, y = ay + ta * ady;
+    if (cell_at(n, x, y) != c) /* the pair meets in several cells: count it in one */
+        return true;
+    if (!cs_grow((void **)&n->xs, &n->xs_cap, n->nxs + 1, sizeof *n->xs))
+        return false;
+    n->xs[n->nxs++] = (crossing){a, b, ta, tb, x, y};
+    return true;
+}
+
+/* The vertex at position v lies inside segment b (within tol): a T-junction, or a
+ * line passing through another's vertex. */
+static bool check_touch(noder *n, size_t v, uint32_t b, size_t c)
+{
+    uint32_t p = n->pid[v], b0 = n->pid[b], b1 = n->pid[b + 1];
+    if (p == b0 || p == b1)
+        return true;
+    double x = n->pt[p].x, y = n->pt[p].y;
+    double bx = n->pt[b0].x, by = n->pt[b0].y, dx = n->pt[b1].x - bx, dy = n->pt[b1].y - by;
+    double len2 = dx * dx + dy * dy;
+    double t = ((x - bx) * dx + (y - by) * dy) / len2;
+    if (!(t > 1e-9 && t < 1 - 1e-9) || cell_at(n, x, y) != c)
+        return true;
+    double ex = bx + t * dx - x, ey = by + t * dy - y;
+    if (ex * ex + ey * ey > n->tol * n->tol)
+        return true;
+    return add_cut(n, b, p, t);
+}
+
+/* Each vertex is tested once: as the start of its segment, or as its line's end. */
+static bool check_touches(noder *n, uint32_t a, uint32_t b, size_t c)
+{
+    return check_touch(n, a, b, c) && (!n->last[a + 1] || check_touch(n, a + 1, b, c));
+}
+
+static bool scan_cells(noder *n)
+{
+    for (size_t c = 0; c < n->nx * n->ny; c++)
+        for (size_t i = n->first[c]; i < n->first[c + 1]; i++)
+            for (size_t j = i + 1; j < n->first[c + 1]; j++) {
+                uint32_t a = n->ids[i], b = n->ids[j];
+                if (!check_crossing(n, a, b, c) || !check_touches(n, a, b, c) ||
+                    !check_touches(n, b, a, c))
+                    return false;
             }
+    return true;
+}
+
+static int compare_cut_t(const void *pa, const void *pb)
+{
+    const cut *a = pa, *b = pb;
+    if (a->t != b->t)
+        return a->t < b->t ? -1 : 1;
+    return (a->pid > b->pid) - (a->pid < b->pid);
+}
+
+/* Order one segment's cuts along it (runs are short: insertion sort unless long). */
+static void sort_run(cut *c, size_t n)
+{
+    if (n > 16) {
+        qsort(c, n, sizeof *c, compare_cut_t);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        cut x = c[i];
+        size_t j = i;
+        for (; j > 0 && compare_cut_t(&x, &c[j - 1]) < 0; j--)
+            c[j] = c[j - 1];
+        c[j] = x;
+    }
+}
+
+/* Give each crossing its point (snapped like any vertex, so three lines crossing at
+ * one place share it) and a cut in each segment that does not already end there. */
+static bool crossings_to_cuts(noder *n, snapper *s)
+{
+    for (size_t i = 0; i < n->nxs; i++) {
+        const void *at[4];
+        for (int stage = 0; stage < 2; stage++) {
+            size_t w = i + (stage == 0 ? 16 : 8);
+            for (int j = w < n->nxs ? read_ahead(s, n->xs[w].x, n->xs[w].y, stage, at) : 0;
+                 j-- > 0;)
+                PREFETCH(at[j]);
+        }
+        const crossing *x = &n->xs[i];
+        uint32_t p;
+        bool moved;
+        if (!snap_vertex(s, x->x, x->y, &p, &moved))
+            return false;
+        if (p != n->pid[x->a] && p != n->pid[x->a + 1] && !add_cut(n, x->a, p, x->ta))
+            return false;
+        if (p != n->pid[x->b] && p != n->pid[x->b + 1] && !add_cut(n, x->b, p, x->tb))
+            return false;
+    }
+    return true;
+}
+
+/* Group the cuts by segment (a counting sort), order each segment's along it, drop a
+ * point cut twice into one segment, and count the distinct points inserted: the
+ * places newly connected. */
+static bool group_cuts(noder *n, size_t npos, size_t npoints, size_t *noded)
+{
+    size_t *first = cs_calloc(npos + 2, sizeof *first);
+    cut *sorted = cs_calloc(n->ncuts + 1, sizeof *sorted);
+    uint32_t *seen = cs_calloc(npoints + 1, sizeof *seen); /* 1 + last segment cut there */
+    bool ok = first && sorted && seen;
+    for (size_t i = 0; ok && i < n->ncuts; i++)
+        first[n->cuts[i].seg + 2]++;
+    for (size_t k = 0; ok && k < npos; k++)
+        first[k + 2] += first[k + 1];
+    for (size_t i = 0; ok && i < n->ncuts; i++)
+        sorted[first[n->cuts[i].seg + 1]++] = n->cuts[i];
+    size_t kept = 0;
+    *noded = 0;
+    for (size_t k = 0; ok && k < npos; k++) {
+        sort_run(sorted + first[k], first[k + 1] - first[k]);
+        for (size_t i = first[k]; i < first[k + 1]; i++) {
+            uint32_t p = sorted[i].pid;
+            if (seen[p] == k + 1)
+                continue;
+            *noded += seen[p] == 0;
+            seen[p] = (uint32_t)(k + 1);
+            sorted[kept++] = sorted[i];
         }
     }
-    cs_free(g.first);
-    cs_free(g.ids);
-    if (ok)
-        qsort(*cuts, *n, sizeof **cuts, compare_cuts);
+    if (ok) {
+        cs_free(n->cuts);
+        n->cuts = sorted;
+        n->ncuts = kept;
+        sorted = NULL;
+    }
+    cs_free(first);
+    cs_free(sorted);
+    cs_free(seen);
     return ok;
 }
 
-/* A copy of lines with every cut inserted as a vertex. */
-static bool node_crossings(const cs_lines *l, double tol, cs_lines *out, size_t *crossings)
+/* Insert the cuts (sorted by segment, then position along it) into the paths. */
+static bool insert_cuts(paths *p, const cut *cuts, size_t ncuts)
 {
-    size_t nv = l->count ? l->start[l->count] : 0;
-    bool *is_seg = cs_calloc(nv + 1, sizeof *is_seg), *is_end = cs_calloc(nv + 1, sizeof *is_end);
-    cut *cuts = NULL;
-    size_t ncuts = 0;
-    memset(out, 0, sizeof *out);
-    bool ok = is_seg && is_end;
-    for (size_t i = 0; ok && i < l->count; i++) {
-        for (size_t v = l->start[i]; v + 1 < l->start[i + 1]; v++)
-            is_seg[v] = true;
-        if (l->start[i + 1] > l->start[i]) {
-            is_end[l->start[i]] = true;
-            is_end[l->start[i + 1] - 1] = true;
-        }
-    }
-    ok = ok && find_cuts(l, is_seg, is_end, nv, tol, &cuts, &ncuts, crossings);
-    out->count = l->count;
-    out->start = ok ? cs_calloc(l->count + 1, sizeof *out->start) : NULL;
-    out->x = ok ? cs_calloc(nv + ncuts + 1, sizeof *out->x) : NULL;
-    out->y = ok ? cs_calloc(nv + ncuts + 1, sizeof *out->y) : NULL;
-    out->speed = l->speed;     /* borrowed: same lines, same order */
-    out->feature = l->feature;
-    ok = ok && out->start && out->x && out->y;
+    size_t npos = p->start[p->count];
+    if (npos + ncuts >= NONE)
+        return false;
+    uint32_t *pid = cs_calloc(npos + ncuts + 1, sizeof *pid);
+    if (!pid)
+        return false;
     size_t k = 0, c = 0;
-    for (size_t i = 0; ok && i < l->count; i++) {
-        out->start[i] = k;
-        for (size_t v = l->start[i]; v < l->start[i + 1]; v++) {
-            out->x[k] = l->x[v];
-            out->y[k++] = l->y[v];
-            for (; c < ncuts && cuts[c].seg == v; c++) {
-                out->x[k] = cuts[c].x;
-                out->y[k++] = cuts[c].y;
-            }
+    for (size_t i = 0; i < p->count; i++) {
+        size_t from = p->start[i], to = p->start[i + 1];
+        p->start[i] = k;
+        for (size_t v = from; v < to; v++) {
+            pid[k++] = p->pid[v];
+            for (; c < ncuts && cuts[c].seg == v; c++)
+                pid[k++] = cuts[c].pid;
         }
     }
-    if (ok)
-        out->start[l->count] = k;
-    cs_free(is_seg);
-    cs_free(is_end);
-    cs_free(cuts);
-    if (!ok) {
-        cs_free(out->start);
-        cs_free(out->x);
-        cs_free(out->y);
-        memset(out, 0, sizeof *out);
+    p->start[p->count] = k;
+    cs_free(p->pid);
+    p->pid = pid;
+    return true;
+}
+
+static bool node_crossings(paths *p, snapper *s, double snap_m, size_t *noded)
+{
+    size_t npos = p->start[p->count];
+    noder n;
+    memset(&n, 0, sizeof n);
+    n.pt = s->pt;
+    n.pid = p->pid;
+    /* a vertex exactly on a segment is rarely exactly on it in floating point */
+    n.tol = fmax(snap_m, 1e-6);
+    uint8_t *last = cs_calloc(npos + 1, sizeof *last);
+    bool ok = last != NULL;
+    for (size_t i = 0; ok && i < p->count; i++)
+        if (p->start[i + 1] > p->start[i])
+            last[p->start[i + 1] - 1] = 1;
+    n.last = last;
+    if (ok) {
+        size_noder_grid(&n, npos);
+        ok = fill_noder_grid(&n, npos) && scan_cells(&n);
     }
+    cs_free(n.first);
+    cs_free(n.ids);
+    n.first = NULL;
+    n.ids = NULL;
+    ok = ok && crossings_to_cuts(&n, s) && group_cuts(&n, npos, s->count, noded) &&
+         insert_cuts(p, n.cuts, n.ncuts);
+    cs_free(last);
+    cs_free(n.cuts);
+    cs_free(n.xs);
     return ok;
 }
 
@@ -357,136 +709,118 @@ void cs_graph_free(cs_graph *g)
     memset(g, 0, sizeof *g);
 }
 
-/* Points that end an edge: a line's ends, and points used more than once. */
-static bool mark_nodes(const cs_lines *l, const long *pid, size_t npoints, bool **is_node)
+/* Points that end an edge: a line's ends, and points used more than once (by two
+ * lines, or twice by one). is_node[point] is 2 for those. A line shrunk to one point
+ * has no edge and makes no node. */
+static uint8_t *mark_nodes(const paths *p, size_t npoints)
 {
     uint8_t *uses = cs_calloc(npoints + 1, sizeof *uses);
-    *is_node = cs_calloc(npoints + 1, sizeof **is_node);
-    if (!uses || !*is_node) {
-        cs_free(uses);
-        return false;
+    if (!uses)
+        return NULL;
+    for (size_t i = 0; i < p->count; i++) {
+        size_t a = p->start[i], b = p->start[i + 1];
+        if (b - a < 2)
+            continue;
+        for (size_t k = a; k < b; k++)
+            uses[p->pid[k]] += uses[p->pid[k]] < 2;
+        uses[p->pid[a]] = 2;
+        uses[p->pid[b - 1]] = 2;
     }
-    for (size_t i = 0; i < l->count; i++) {
-        size_t a = l->start[i], b = l->start[i + 1];
-        long last = -1;
-        for (size_t v = a; v < b; v++) {
-            if (pid[v] == last)
-                continue; /* a zero-length segment */
-            if (uses[pid[v]] < 2)
-                uses[pid[v]]++;
-            last = pid[v];
-        }
-        if (b > a) {
-            (*is_node)[pid[a]] = true;
-            (*is_node)[pid[b - 1]] = true;
-        }
-    }
-    for (size_t p = 0; p < npoints; p++)
-        if (uses[p] >= 2)
-            (*is_node)[p] = true;
-    cs_free(uses);
-    return true;
+    return uses;
 }
 
-typedef struct builder {
-    cs_graph *g;
-    size_t edge_cap, vstart_cap, vertex_cap, node_cap;
-    long *node_of;  /* point -> node, -1 until used */
-    const double *px, *py;
-} builder;
-
-/* Grow arrays that share one capacity *cap (all of elem_size) to hold need. */
-static bool grow_all(void **arrays[], size_t n, size_t *cap, size_t need, size_t elem_size)
+/* Count the edges and their vertices, to allocate them once. */
+static void count_edges(const paths *p, const uint8_t *is_node, size_t *edges, size_t *verts)
 {
-    size_t c = *cap;
-    for (size_t i = 0; i < n; i++) {
-        c = *cap; /* each from the same start, so all end with the same capacity */
-        if (!cs_grow(arrays[i], &c, need, elem_size))
-            return false;
+    *edges = *verts = 0;
+    for (size_t i = 0; i < p->count; i++) {
+        size_t a = p->start[i], b = p->start[i + 1];
+        if (b - a < 2)
+            continue;
+        size_t pieces = 0;
+        for (size_t k = a + 1; k < b; k++)
+            pieces += is_node[p->pid[k]] == 2;
+        *edges += pieces;
+        *verts += (b - a) + pieces - 1;
     }
-    *cap = c;
-    return true;
 }
 
-static long node_for(builder *b, long p)
+static bool alloc_edges(cs_graph *g, size_t ne, size_t nv, size_t nn)
 {
-    if (b->node_of[p] >= 0)
-        return b->node_of[p];
-    cs_graph *g = b->g;
-    void **xy[] = {(void **)&g->node_x, (void **)&g->node_y};
-    if (!grow_all(xy, 2, &b->node_cap, g->node_count + 1, sizeof(double)))
-        return -1;
-    g->node_x[g->node_count] = b->px[p];
-    g->node_y[g->node_count] = b->py[p];
-    b->node_of[p] = (long)g->node_count++;
-    return b->node_of[p];
+    g->edge_u = cs_calloc(ne + 1, sizeof *g->edge_u);
+    g->edge_v = cs_calloc(ne + 1, sizeof *g->edge_v);
+    g->edge_len_m = cs_calloc(ne + 1, sizeof *g->edge_len_m);
+    g->edge_cost_m = cs_calloc(ne + 1, sizeof *g->edge_cost_m);
+    g->edge_vstart = cs_calloc(ne + 1, sizeof *g->edge_vstart);
+    g->vx = cs_calloc(nv + 1, sizeof *g->vx);
+    g->vy = cs_calloc(nv + 1, sizeof *g->vy);
+    g->node_x = cs_calloc(nn + 1, sizeof *g->node_x);
+    g->node_y = cs_calloc(nn + 1, sizeof *g->node_y);
+    return g->edge_u && g->edge_v && g->edge_len_m && g->edge_cost_m && g->edge_vstart &&
+           g->vx && g->vy && g->node_x && g->node_y;
 }
 
-/* Emit the edge whose polyline points are pts[0..n) (point ids), if it has length. */
-static bool emit_edge(builder *b, const long *pts, size_t n, double speed)
+static uint32_t node_for(cs_graph *g, uint32_t *node_of, const snapper *s, uint32_t p)
 {
-    cs_graph *g = b->g;
+    if (node_of[p] == NONE) {
+        g->node_x[g->node_count] = s->pt[p].x;
+        g->node_y[g->node_count] = s->pt[p].y;
+        node_of[p] = (uint32_t)g->node_count++;
+    }
+    return node_of[p];
+}
+
+/* Emit the edge along path positions [a, b] of a line at the given speed. */
+static void emit_edge(cs_graph *g, uint32_t *node_of, const snapper *s, const uint32_t *pid,
+                      size_t a, size_t b, double speed)
+{
+    size_t e = g->edge_count, v = g->edge_vstart[e];
     double len = 0;
-    for (size_t i = 0; i + 1 < n; i++)
-        len += hypot(b->px[pts[i + 1]] - b->px[pts[i]], b->py[pts[i + 1]] - b->py[pts[i]]);
-    if (!(len > 0))
-        return true;
-    long u = node_for(b, pts[0]), v = node_for(b, pts[n - 1]);
-    if (u < 0 || v < 0)
-        return false;
-    size_t e = g->edge_count, start = e ? g->edge_vstart[e] : 0;
-    void **ends[] = {(void **)&g->edge_u, (void **)&g->edge_v};
-    void **lens[] = {(void **)&g->edge_len_m, (void **)&g->edge_cost_m};
-    void **verts[] = {(void **)&g->vx, (void **)&g->vy};
-    size_t end_cap = b->edge_cap;
-    if (!grow_all(ends, 2, &end_cap, e + 1, sizeof(uint32_t)) ||
-        !grow_all(lens, 2, &b->edge_cap, e + 1, sizeof(double)) ||
-        !cs_grow((void **)&g->edge_vstart, &b->vstart_cap, e + 2, sizeof *g->edge_vstart) ||
-        !grow_all(verts, 2, &b->vertex_cap, start + n, sizeof(double)))
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        g->vx[start + i] = b->px[pts[i]];
-        g->vy[start + i] = b->py[pts[i]];
+    for (size_t k = a; k <= b; k++) {
+        g->vx[v + k - a] = s->pt[pid[k]].x;
+        g->vy[v + k - a] = s->pt[pid[k]].y;
+        if (k > a)
+            len += seg_len(g->vx[v + k - a - 1], g->vy[v + k - a - 1], g->vx[v + k - a],
+                           g->vy[v + k - a]);
     }
-    g->edge_u[e] = (uint32_t)u;
-    g->edge_v[e] = (uint32_t)v;
+    if (!(len > 0)) { /* only with degenerate coordinates (NaN, underflow) */
+        g->dropped_segments += b - a;
+        return;
+    }
+    g->edge_u[e] = node_for(g, node_of, s, pid[a]);
+    g->edge_v[e] = node_for(g, node_of, s, pid[b]);
     g->edge_len_m[e] = len;
     g->edge_cost_m[e] = len / speed;
-    g->edge_vstart[e] = start;
-    g->edge_vstart[e + 1] = start + n;
+    g->edge_vstart[e + 1] = v + (b - a + 1);
     g->edge_count++;
-    return true;
 }
 
-/* Split every line at its nodes into edges. */
-static bool split_lines(builder *b, const cs_lines *l, const long *pid, const bool *is_node,
-                        size_t *dropped)
+/* Split every path at its nodes into edges. */
+static bool split_paths(cs_graph *g, const cs_lines *l, const paths *p, const snapper *s)
 {
-    size_t longest = 0;
-    for (size_t i = 0; i < l->count; i++)
-        if (l->start[i + 1] - l->start[i] > longest)
-            longest = l->start[i + 1] - l->start[i];
-    long *run = cs_calloc(longest + 1, sizeof *run);
-    if (!run)
-        return false;
-    bool ok = true;
-    for (size_t i = 0; ok && i < l->count; i++) {
-        double speed = l->speed ? l->speed[i] : 1.0;
-        size_t n = 0;
-        for (size_t v = l->start[i]; ok && v < l->start[i + 1]; v++) {
-            if (n > 0 && run[n - 1] == pid[v]) {
-                (*dropped)++;
-                continue;
-            }
-            run[n++] = pid[v];
-            if (n > 1 && is_node[pid[v]]) {
-                ok = emit_edge(b, run, n, speed);
-                run[0] = pid[v];
-                n = 1;
-            }
-        }
+    uint8_t *is_node = mark_nodes(p, s->count);
+    uint32_t *node_of = cs_calloc(s->count + 1, sizeof *node_of);
+    size_t ne, nv, nn = 0;
+    bool ok = is_node && node_of;
+    if (ok) {
+        count_edges(p, is_node, &ne, &nv);
+        for (size_t i = 0; i < s->count; i++) /* every marked point ends an edge */
+            nn += is_node[i] == 2;
+        ok = alloc_edges(g, ne, nv, nn);
     }
-    cs_free(run);
+    for (size_t i = 0; ok && i <= s->count; i++)
+        node_of[i] = NONE;
+    for (size_t i = 0; ok && i < p->count; i++) {
+        double speed = l->speed ? l->speed[i] : 1.0;
+        size_t from = p->start[i];
+        for (size_t k = from + 1; k < p->start[i + 1]; k++)
+            if (is_node[p->pid[k]] == 2) {
+                emit_edge(g, node_of, s, p->pid, from, k, speed);
+                from = k;
+            }
+    }
+    cs_free(is_node);
+    cs_free(node_of);
     return ok;
 }
 
@@ -494,30 +828,34 @@ static bool split_lines(builder *b, const cs_lines *l, const long *pid, const bo
 
 static bool build_adjacency(cs_graph *g)
 {
-    g->adj_start = cs_calloc(g->node_count + 2, sizeof *g->adj_start);
-    g->adj_edge = cs_calloc(2 * g->edge_count + 1, sizeof *g->adj_edge);
-    g->adj_node = cs_calloc(2 * g->edge_count + 1, sizeof *g->adj_node);
+    size_t nn = g->node_count, ne = g->edge_count;
+    g->adj_start = cs_calloc(nn + 1, sizeof *g->adj_start);
+    g->adj_edge = cs_calloc(2 * ne + 1, sizeof *g->adj_edge);
+    g->adj_node = cs_calloc(2 * ne + 1, sizeof *g->adj_node);
     if (!g->adj_start || !g->adj_edge || !g->adj_node)
         return false;
-    for (size_t e = 0; e < g->edge_count; e++) {
-        g->adj_start[g->edge_u[e] + 1]++;
-        g->adj_start[g->edge_v[e] + 1]++;
+    for (size_t e = 0; e < ne; e++) {
+        g->adj_start[g->edge_u[e]]++;
+        g->adj_start[g->edge_v[e]]++;
     }
-    for (size_t n = 0; n < g->node_count; n++)
-        g->adj_start[n + 1] += g->adj_start[n];
-    size_t *cursor = cs_calloc(g->node_count + 1, sizeof *cursor);
-    if (!cursor)
-        return false;
-    memcpy(cursor, g->adj_start, g->node_count * sizeof *cursor);
-    /* edges in order, so each node's slots come out sorted by edge */
-    for (size_t e = 0; e < g->edge_count; e++) {
+    /* exclusive sums shifted by one: adj_start[n] becomes the end of n's slots, and
+     * filling backwards (edges in decreasing order) moves it to the start, leaving
+     * each node's slots sorted by edge and a loop's two slots side by side */
+    size_t sum = 0;
+    for (size_t n = 0; n < nn; n++) {
+        sum += g->adj_start[n];
+        g->adj_start[n] = sum;
+    }
+    g->adj_start[nn] = sum;
+    for (size_t e = ne; e-- > 0;) {
         uint32_t u = g->edge_u[e], v = g->edge_v[e];
-        g->adj_edge[cursor[u]] = (uint32_t)e;
-        g->adj_node[cursor[u]++] = v;
-        g->adj_edge[cursor[v]] = (uint32_t)e;
-        g->adj_node[cursor[v]++] = u;
+        size_t i = --g->adj_start[v];
+        g->adj_edge[i] = (uint32_t)e;
+        g->adj_node[i] = u;
+        i = --g->adj_start[u];
+        g->adj_edge[i] = (uint32_t)e;
+        g->adj_node[i] = v;
     }
-    cs_free(cursor);
     return true;
 }
 
@@ -532,7 +870,7 @@ static uint32_t find_root(uint32_t *parent, uint32_t x)
 
 typedef struct comp {
     double len;
-    uint32_t first_node, root;
+    uint32_t root; /* also the component's smallest node: roots are kept smallest */
 } comp;
 
 static int compare_comps(const void *pa, const void *pb)
@@ -540,14 +878,14 @@ static int compare_comps(const void *pa, const void *pb)
     const comp *a = pa, *b = pb;
     if (a->len != b->len)
         return a->len > b->len ? -1 : 1;
-    return (a->first_node > b->first_node) - (a->first_node < b->first_node);
+    return (a->root > b->root) - (a->root < b->root);
 }
 
 static bool build_components(cs_graph *g)
 {
     size_t nn = g->node_count;
     uint32_t *parent = cs_calloc(nn + 1, sizeof *parent);
-    uint32_t *index = cs_calloc(nn + 1, sizeof *index); /* root -> component slot */
+    uint32_t *index = cs_calloc(nn + 1, sizeof *index); /* root -> component */
     comp *comps = cs_calloc(nn + 1, sizeof *comps);
     g->node_component = cs_calloc(nn + 1, sizeof *g->node_component);
     bool ok = parent && index && comps && g->node_component;
@@ -555,17 +893,17 @@ static bool build_components(cs_graph *g)
         parent[n] = (uint32_t)n;
     for (size_t e = 0; ok && e < g->edge_count; e++) {
         uint32_t a = find_root(parent, g->edge_u[e]), b = find_root(parent, g->edge_v[e]);
-        if (a != b)
-            parent[a > b ? a : b] = a > b ? b : a;
+        if (a < b)
+            parent[b] = a;
+        else if (b < a)
+            parent[a] = b;
     }
     size_t nc = 0;
-    for (size_t n = 0; ok && n < nn; n++) {
-        uint32_t r = find_root(parent, (uint32_t)n);
-        if (r == n) {
-            index[r] = (uint32_t)nc;
-            comps[nc++] = (comp){0, (uint32_t)n, r};
+    for (size_t n = 0; ok && n < nn; n++)
+        if (find_root(parent, (uint32_t)n) == n) {
+            index[n] = (uint32_t)nc;
+            comps[nc++] = (comp){0, (uint32_t)n};
         }
-    }
     for (size_t e = 0; ok && e < g->edge_count; e++) {
         comps[index[find_root(parent, g->edge_u[e])]].len += g->edge_len_m[e];
         g->total_len_m += g->edge_len_m[e];
@@ -593,44 +931,17 @@ static bool build_components(cs_graph *g)
 cs_status cs_graph_build(const cs_lines *lines, double snap_m, bool node_xings, cs_graph *out)
 {
     memset(out, 0, sizeof *out);
-    cs_lines noded = {0};
-    const cs_lines *l = lines;
-    if (node_xings) {
-        if (!node_crossings(lines, fmax(snap_m, 1e-6), &noded, &out->noded_crossings))
-            return CS_ERR_NOMEM;
-        l = &noded;
-    }
-    size_t nv = l->count ? l->start[l->count] : 0;
-    long *pid = cs_calloc(nv + 1, sizeof *pid);
-    bool *is_node = NULL;
+    size_t nv = lines->count && lines->start ? lines->start[lines->count] : 0;
     snapper s;
-    memset(&s, 0, sizeof s);
-    builder b = {out, 0, 0, 0, 0, NULL, NULL, NULL};
-    bool ok = pid && snap_all(l, snap_m, pid, &s, &out->snapped_vertices);
-    ok = ok && mark_nodes(l, pid, s.count, &is_node);
-    if (ok) {
-        b.node_of = cs_calloc(s.count + 1, sizeof *b.node_of);
-        b.px = s.px;
-        b.py = s.py;
-        ok = b.node_of != NULL;
-        for (size_t p = 0; ok && p < s.count; p++)
-            b.node_of[p] = -1;
-    }
-    ok = ok && split_lines(&b, l, pid, is_node, &out->dropped_segments);
-    if (ok && out->edge_count == 0) { /* valid, but keep the arrays allocated */
-        out->edge_vstart = cs_calloc(1, sizeof *out->edge_vstart);
-        ok = out->edge_vstart != NULL;
-    }
-    ok = ok && build_adjacency(out) && build_components(out);
-    cs_free(pid);
-    cs_free(is_node);
-    cs_free(b.node_of);
+    paths p = {0, NULL, NULL};
+    bool ok = snapper_init(&s, snap_m, nv) && make_paths(lines, &s, &p, out);
+    if (ok && node_xings)
+        ok = node_crossings(&p, &s, snap_m, &out->noded_crossings);
+    snapper_drop_table(&s);
+    ok = ok && split_paths(out, lines, &p, &s) && build_adjacency(out) &&
+         build_components(out);
+    paths_free(&p);
     snapper_free(&s);
-    if (node_xings) {
-        cs_free(noded.start);
-        cs_free(noded.x);
-        cs_free(noded.y);
-    }
     if (!ok) {
         cs_graph_free(out);
         return CS_ERR_NOMEM;
@@ -644,19 +955,24 @@ void cs_graph_point_at(const cs_graph *g, size_t e, double t_m, double *x, doubl
 {
     size_t a = g->edge_vstart[e], b = g->edge_vstart[e + 1];
     double walked = 0;
-    for (size_t i = a; i + 1 < b; i++) {
-        double seg = hypot(g->vx[i + 1] - g->vx[i], g->vy[i + 1] - g->vy[i]);
-        if (walked + seg >= t_m || i + 2 == b) {
-            double f = seg > 0 ? (t_m - walked) / seg : 0;
-            f = f < 0 ? 0 : f > 1 ? 1 : f;
+    for (size_t i = a; t_m > 0 && i + 1 < b; i++) {
+        double len = seg_len(g->vx[i], g->vy[i], g->vx[i + 1], g->vy[i + 1]);
+        if (walked + len == t_m) { /* a vertex comes back exactly, not rebuilt */
+            *x = g->vx[i + 1];
+            *y = g->vy[i + 1];
+            return;
+        }
+        if (walked + len > t_m) {
+            double f = (t_m - walked) / len;
             *x = g->vx[i] + f * (g->vx[i + 1] - g->vx[i]);
             *y = g->vy[i] + f * (g->vy[i + 1] - g->vy[i]);
             return;
         }
-        walked += seg;
+        walked += len;
     }
-    *x = g->vx[a];
-    *y = g->vy[a];
+    bool start = !(t_m > 0);
+    *x = start ? g->vx[a] : g->vx[b - 1];
+    *y = start ? g->vy[a] : g->vy[b - 1];
 }
 
 static bool push_vertex(double **x, double **y, size_t *len, size_t *cap, double px, double py)
@@ -676,24 +992,23 @@ static bool push_vertex(double **x, double **y, size_t *len, size_t *cap, double
 size_t cs_graph_cut(const cs_graph *g, size_t e, double a_m, double b_m, double **x, double **y,
                     size_t *len, size_t *cap)
 {
-    double L = g->edge_len_m[e];
-    a_m = a_m < 0 ? 0 : a_m > L ? L : a_m;
-    b_m = b_m < a_m ? a_m : b_m > L ? L : b_m;
-    size_t before_len = *len;
-    double px, py;
+    double total = g->edge_len_m[e];
+    a_m = a_m < 0 ? 0 : a_m > total ? total : a_m;
+    b_m = b_m < a_m ? a_m : b_m > total ? total : b_m;
+    size_t before = *len, first = g->edge_vstart[e], end = g->edge_vstart[e + 1];
+    double px, py, walked = 0;
     cs_graph_point_at(g, e, a_m, &px, &py);
     if (!push_vertex(x, y, len, cap, px, py))
         return 0;
-    double walked = 0;
-    for (size_t i = g->edge_vstart[e]; i + 1 < g->edge_vstart[e + 1]; i++) {
-        walked += hypot(g->vx[i + 1] - g->vx[i], g->vy[i + 1] - g->vy[i]);
-        bool interior = i + 2 < g->edge_vstart[e + 1];
-        if (interior && walked > a_m && walked < b_m &&
-            !push_vertex(x, y, len, cap, g->vx[i + 1], g->vy[i + 1]))
+    /* interior vertices whose along-distance (summed as everywhere else) lies strictly
+     * between the two cut points */
+    for (size_t i = first + 1; i + 1 < end && walked < b_m; i++) {
+        walked += seg_len(g->vx[i - 1], g->vy[i - 1], g->vx[i], g->vy[i]);
+        if (walked > a_m && walked < b_m && !push_vertex(x, y, len, cap, g->vx[i], g->vy[i]))
             return 0;
     }
     cs_graph_point_at(g, e, b_m, &px, &py);
     if (!push_vertex(x, y, len, cap, px, py))
         return 0;
-    return *len - before_len;
+    return *len - before;
 }
