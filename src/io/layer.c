@@ -222,7 +222,8 @@ cs_status cs_layer_open(cs_context *ctx, const cs_layer_config *lc, const char *
         GDALDriverH drv = GDALGetDatasetDriver(l->ds);
         l->csv = drv && !strcmp(GDALGetDriverShortName(drv), "CSV");
         read_srs(l);
-        if (OGR_L_GetFeatureCount(l->layer, 1) == 0) {
+        /* Counting an OpenStreetMap layer means parsing the whole file once more. */
+        if (!cs_layer_is_osm(l) && OGR_L_GetFeatureCount(l->layer, 1) == 0) {
             cs_where w = {.file = l->name};
             st = cs_error(ctx, CS_ERR_INPUT, &w, "check that this is the right file and layer",
                           "the %s layer is empty", role);
@@ -534,6 +535,35 @@ cs_status cs_layer_polygons(cs_context *ctx, cs_layer *l, const char *id, cs_rin
     if (st == CS_ERR_NOMEM)
         return cs_nomem(ctx);
     return st;
+}
+
+cs_geom_kind cs_layer_geom_kind(const cs_layer *l)
+{
+    OGRGeometryH g = l->feature ? OGR_F_GetGeometryRef(l->feature) : NULL;
+    if (!g || OGR_G_IsEmpty(g))
+        return CS_GEOM_NONE;
+    OGRwkbGeometryType t = wkbFlatten(OGR_G_GetGeometryType(g));
+    switch (t) {
+    case wkbPoint:
+    case wkbMultiPoint:
+        return CS_GEOM_POINT;
+    case wkbLineString:
+    case wkbMultiLineString:
+    case wkbCircularString:
+    case wkbCompoundCurve:
+    case wkbMultiCurve:
+        return CS_GEOM_LINE;
+    case wkbPolygon:
+    case wkbMultiPolygon:
+    case wkbCurvePolygon:
+    case wkbMultiSurface:
+    case wkbTriangle:
+    case wkbTIN:
+    case wkbPolyhedralSurface:
+        return CS_GEOM_POLYGON;
+    default:
+        return CS_GEOM_OTHER;
+    }
 }
 
 /* Append one linestring (>= 2 points) to out. */

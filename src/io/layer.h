@@ -14,9 +14,12 @@ typedef struct cs_layer cs_layer;
 
 /*
  * Open the layer that lc describes; role ("areas", "facilities", "population") is the
- * study key used in messages. path is the resolved path. Errors (CS_ERR_INPUT): missing
- * file, format GDAL cannot read, missing layer, empty layer; the message names the file
- * and says what to do.
+ * study key used in messages. path is the resolved path. OpenStreetMap files (.osm,
+ * .osm.pbf, read by GDAL's OSM driver) open their "lines" layer (the ways) unless lc
+ * names another; they are not counted up front (that would parse the file twice), so an
+ * empty one is left to the caller. Errors (CS_ERR_INPUT): missing file, format GDAL
+ * cannot read, missing layer, empty layer; the message names the file and says what to
+ * do.
  */
 cs_status cs_layer_open(cs_context *ctx, const cs_layer_config *lc, const char *role,
                         const char *path, bool want_points, cs_layer **out);
@@ -78,6 +81,17 @@ cs_status cs_layer_point(cs_context *ctx, cs_layer *layer, const char *id, doubl
  * first, then its holes), in the source CRS. Errors name the feature (not polygonal,
  * empty). */
 cs_status cs_layer_polygons(cs_context *ctx, cs_layer *layer, const char *id, cs_rings *out);
+
+/* What the current feature's geometry is, with 2.5D, measured and curved types
+ * counted as their plain kind (a CircularString is a line, a CurvePolygon a polygon). */
+typedef enum cs_geom_kind {
+    CS_GEOM_NONE,    /* no geometry, or an empty one */
+    CS_GEOM_POINT,   /* Point, MultiPoint */
+    CS_GEOM_LINE,    /* LineString, MultiLineString, curves */
+    CS_GEOM_POLYGON, /* Polygon, MultiPolygon, surfaces */
+    CS_GEOM_OTHER    /* GeometryCollection and the rest */
+} cs_geom_kind;
+cs_geom_kind cs_layer_geom_kind(const cs_layer *layer);
 
 /* Append the current feature's lines (a LineString, each part of a MultiLineString,
  * curves made linear; parts of fewer than 2 points are skipped) to out, whose arrays

@@ -5,8 +5,9 @@
  * The rule, as for OpenStreetMap: a way is walked when its class (highway=) is in the
  * list (network.highway, or the default below), it is not tagged foot=no, and it is
  * not access=no/private unless foot=yes/designated/permissive. Line layers follow the
- * same rule when they have a class field (and foot/access fields); they may also flag
- * closed ways and give a walking speed factor. Coordinates stay in the layer's CRS.
+ * same rule when they have a class field (and foot/access fields, or OSM's other_tags);
+ * they may also flag closed ways and give a walking speed factor. Features that are not
+ * lines are skipped and counted. Coordinates stay in the layer's CRS.
  */
 #include "io/load.h"
 
@@ -14,10 +15,16 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Motorways and trunk roads are left out (people cannot walk on them, or only on a
+ * separately mapped sidewalk), and so are construction/proposed ways, tracks, cycleways
+ * and bridleways: a study that wants them lists its classes in network.highway. */
 static const char *const default_highways[] = {
     "footway", "path", "pedestrian", "steps", "living_street", "residential", "service",
     "unclassified", "tertiary", "secondary", "primary", "tertiary_link", "secondary_link",
     "primary_link", NULL};
+
+/* Distinct class values tallied for the message when nothing can be walked. */
+#define NET_TALLY 6
 
 void cs_raw_lines_free(cs_raw_lines *l)
 {
@@ -28,58 +35,105 @@ void cs_raw_lines_free(cs_raw_lines *l)
     memset(l, 0, sizeof *l);
 }
 
+/* ------------------------------------------------------------ other_tags */
+
 /*
- * The value of tag key in OSM's other_tags text ("foot"=>"no","access"=>"private"),
- * into buf (empty when absent). Values may hold escaped quotes (\") and commas.
+ * Read the quoted string at *p (which points at its opening quote), undoing \" and \\.
+ * When buf is given the text goes there (cut to size); when key is given, *equal says
+ * whether the text is exactly key. Leaves *p after the closing quote; false when the
+ * string is not closed.
+ */
+static bool scan_quoted(const char **p, const char *key, bool *equal, char *buf, size_t size)
+{
+    const char *s = *p + 1;
+    size_t n = 0, k = 0;
+    bool same = key != NULL;
+    while (*s && *s != '"') {
+        if (*s == '\\' && s[1])
+            s++;
+        if (same)
+            same = key[k] && key[k] == *s;
+        k++;
+        if (buf && n + 1 < size)
+            buf[n++] = *s;
+        s++;
+    }
+    if (buf && size)
+        buf[n] = '\0';
+    if (equal)
+        *equal = same && !key[k];
+    if (!*s)
+        return false;
+    *p = s + 1;
+    return true;
+}
+
+/*
+ * OSM's other_tags is hstore text: "key"=>"value" pairs separated by commas, with
+ * quotes and backslashes inside keys and values escaped by a backslash. A value may also
+ * be NULL (hstore's own spelling), read as empty.
  */
 void cs_osm_tag(const char *tags, const char *key, char *buf, size_t size)
 {
-    buf[0] = '\0';
-    size_t klen = strlen(key);
+    if (size)
+        buf[0] = '\0';
     const char *p = tags;
     while (p && *p) {
-        if (*p != '"') {
+        while (*p == ' ' || *p == ',')
             p++;
-            continue;
-        }
-        /* a key in quotes */
-        const char *k = ++p;
-        while (*p && !(*p == '"' && p[-1] != '\\'))
-            p++;
-        size_t kn = (size_t)(p - k);
-        if (!*p)
+        if (*p != '"')
+            return; /* not hstore text */
+        bool match;
+        if (!scan_quoted(&p, key, &match, NULL, 0))
             return;
-        p++;
-        if (strncmp(p, "=>\"", 3) != 0)
-            continue;
-        p += 3;
-        size_t n = 0;
-        bool match = kn == klen && !strncmp(k, key, klen);
-        while (*p && *p != '"') {
-            if (*p == '\\' && p[1])
-                p++;
-            if (match && n + 1 < size)
-                buf[n++] = *p;
+        while (*p == ' ')
             p++;
+        if (strncmp(p, "=>", 2) != 0)
+            return;
+        p += 2;
+        while (*p == ' ')
+            p++;
+        if (!strncmp(p, "NULL", 4)) {
+            p += 4;
+            if (match)
+                return;
+            continue;
         }
+        if (*p != '"')
+            return;
         if (match) {
-            buf[n] = '\0';
+            scan_quoted(&p, NULL, NULL, buf, size);
             return;
         }
-        if (*p)
-            p++;
+        if (!scan_quoted(&p, NULL, NULL, NULL, 0))
+            return;
     }
 }
 
+/* ------------------------------------------------------------- the rule */
+
 /* The fields the rule reads; -1 where the layer has none. */
 typedef struct net_fields {
-    int klass, foot, access, other_tags, closed, speed;
+    int klass, foot, access, other_tags, closed, speed, id;
 } net_fields;
+
+/* Everything one reading of the layer keeps besides the output. */
+typedef struct net_reader {
+    cs_context *ctx;
+    const cs_config *cfg;
+    cs_layer *layer;
+    cs_raw_lines *out;
+    net_fields f;
+    size_t feature_cap, speed_cap;
+    size_t points, polygons, empty, other; /* features skipped as not lines */
+    char tally_value[NET_TALLY][40];       /* classes left out, for the message */
+    size_t tally_count[NET_TALLY], tally_rest;
+} net_reader;
 
 static bool in_list(const char *v, const char *const *list, size_t n)
 {
-    for (size_t i = 0; (n == 0 || i < n) && list[i]; i++)
-        if (!strcmp(v, list[i]))
+    for (size_t i = 0; i < n; i++)
+        if (!cs_strcasecmp(v, list[i]))
             return true;
     return false;
 }
@@ -89,149 +143,265 @@ static bool class_walked(const cs_config *cfg, const char *v)
     const cs_network_config *n = &cfg->network;
     if (n->highway_count)
         return in_list(v, (const char *const *)n->highway, n->highway_count);
-    return in_list(v, default_highways, 0);
+    return in_list(v, default_highways, sizeof default_highways / sizeof *default_highways - 1);
 }
 
-/* foot=no, or access=no/private without an explicit foot permission. */
+/* foot=no, or access=no/private without an explicit permission for pedestrians. */
 static bool closed_by_tags(const char *foot, const char *access)
 {
-    if (!strcmp(foot, "no"))
+    if (!cs_strcasecmp(foot, "no"))
         return true;
-    bool foot_ok = !strcmp(foot, "yes") || !strcmp(foot, "designated") ||
-                   !strcmp(foot, "permissive");
-    return (!strcmp(access, "no") || !strcmp(access, "private")) && !foot_ok;
+    bool foot_ok = !cs_strcasecmp(foot, "yes") || !cs_strcasecmp(foot, "designated") ||
+                   !cs_strcasecmp(foot, "permissive");
+    return (!cs_strcasecmp(access, "no") || !cs_strcasecmp(access, "private")) && !foot_ok;
 }
 
-static const char *tag(cs_layer *layer, int field, int other_tags, const char *key, char *buf,
-                       size_t size)
+/* A tag's value into buf: its own field when the layer has one, else from other_tags.
+ * Copied, since GDAL's text of a non-text field lasts only until the next call. */
+static const char *tag(net_reader *r, int field, const char *key, char *buf, size_t size)
 {
-    if (field >= 0)
-        return cs_layer_text(layer, field);
     buf[0] = '\0';
-    if (other_tags >= 0)
-        cs_osm_tag(cs_layer_text(layer, other_tags), key, buf, size);
+    if (field >= 0)
+        snprintf(buf, size, "%s", cs_layer_text(r->layer, field));
+    else if (r->f.other_tags >= 0)
+        cs_osm_tag(cs_layer_text(r->layer, r->f.other_tags), key, buf, size);
     return buf;
+}
+
+static void tally_class(net_reader *r, const char *v)
+{
+    const char *shown = *v ? v : "(no class)";
+    for (size_t i = 0; i < NET_TALLY; i++) {
+        if (!r->tally_count[i])
+            snprintf(r->tally_value[i], sizeof r->tally_value[i], "%s", shown);
+        if (!strcmp(r->tally_value[i], shown)) {
+            r->tally_count[i]++;
+            return;
+        }
+    }
+    r->tally_rest++;
 }
 
 /* A closure flag: 1 when closed, 0 when open, -1 when the value is not understood. */
 static int closure_value(const char *v)
 {
-    static const char *const yes[] = {"1", "true", "yes", "y", "closed", NULL};
-    static const char *const no[] = {"0", "false", "no", "n", "open", "", NULL};
-    for (size_t i = 0; yes[i]; i++)
-        if (!cs_strcasecmp(v, yes[i]))
-            return 1;
-    for (size_t i = 0; no[i]; i++)
-        if (!cs_strcasecmp(v, no[i]))
-            return 0;
+    static const char *const yes[] = {"1", "true", "yes", "y", "closed"};
+    static const char *const no[] = {"0", "false", "no", "n", "open", ""};
+    char t[16];
+    while (*v == ' ')
+        v++;
+    size_t n = strlen(v);
+    while (n && v[n - 1] == ' ')
+        n--;
+    if (n >= sizeof t)
+        return -1;
+    memcpy(t, v, n);
+    t[n] = '\0';
+    if (in_list(t, yes, sizeof yes / sizeof *yes))
+        return 1;
+    if (in_list(t, no, sizeof no / sizeof *no))
+        return 0;
     return -1;
 }
 
-/* Whether the current feature is walked; errors name the feature and field. */
-static cs_status walked(cs_context *ctx, cs_layer *layer, const cs_config *cfg,
-                        const net_fields *f, cs_raw_lines *out, bool *keep, double *speed)
+static const char *feature_id(net_reader *r)
+{
+    const char *id = cs_layer_text(r->layer, r->f.id);
+    return *id ? id : NULL;
+}
+
+/* The current feature's closure field: *closed is set; errors name feature and field. */
+static cs_status read_closed(net_reader *r, bool *closed)
+{
+    const char *v = cs_layer_text(r->layer, r->f.closed);
+    int c = closure_value(v);
+    *closed = c == 1;
+    if (c >= 0)
+        return CS_OK;
+    cs_where w = cs_layer_where(r->layer, feature_id(r), cs_layer_field_name(r->layer,
+                                                                             r->f.closed));
+    return cs_error(r->ctx, CS_ERR_INPUT, &w, "write 1/true/yes/closed for a closed way, "
+                    "0/false/no/open or nothing for an open one",
+                    "'%.60s' is not a closure flag", v);
+}
+
+/* The current feature's speed factor (1 when empty); errors name feature and field. */
+static cs_status read_speed(net_reader *r, double *speed)
+{
+    const char *id = feature_id(r);
+    cs_status st = cs_layer_number(r->ctx, r->layer, r->f.speed, id, 1.0, true, speed);
+    if (st != CS_OK || (*speed > 0 && *speed <= 10))
+        return st;
+    cs_where w = cs_layer_where(r->layer, id, cs_layer_field_name(r->layer, r->f.speed));
+    return cs_error(r->ctx, CS_ERR_INPUT, &w, "give a walking speed factor above 0 and at "
+                    "most 10 (e.g. 0.5 on steps), or leave it empty for 1",
+                    "speed factor %g is out of range", *speed);
+}
+
+/* Whether the current line feature is walked, counting the ones left out. */
+static cs_status walked(net_reader *r, bool *keep, double *speed)
 {
     char foot[64], access[64];
     *keep = false;
     *speed = 1;
-    if (f->klass >= 0) {
-        const char *k = cs_layer_text(layer, f->klass);
-        /* a line layer's way without a class is taken as walkable; OSM lines without
-         * highway= are rivers, railways, power lines... */
-        if ((*k || out->osm) && !class_walked(cfg, k)) {
-            out->left_out_class++;
+    if (r->f.klass >= 0) {
+        const char *k = cs_layer_text(r->layer, r->f.klass);
+        /* A line layer's way without a class is kept: a partly classified layer (paths
+         * digitised without one) must not lose them silently. OpenStreetMap lines
+         * without highway= are rivers, railways, fences... */
+        if ((*k || r->out->osm) && !class_walked(r->cfg, k)) {
+            r->out->left_out_class++;
+            tally_class(r, k);
             return CS_OK;
         }
     }
-    if (closed_by_tags(tag(layer, f->foot, f->other_tags, "foot", foot, sizeof foot),
-                       tag(layer, f->access, f->other_tags, "access", access, sizeof access))) {
-        out->left_out_closed++;
+    if (closed_by_tags(tag(r, r->f.foot, "foot", foot, sizeof foot),
+                       tag(r, r->f.access, "access", access, sizeof access))) {
+        r->out->left_out_closed++;
         return CS_OK;
     }
-    const cs_network_config *n = &cfg->network;
-    if (f->closed >= 0) {
-        const char *v = cs_layer_text(layer, f->closed);
-        int c = closure_value(v);
-        if (c < 0) {
-            cs_where w = cs_layer_where(layer, NULL, n->closed_field);
-            return cs_error(ctx, CS_ERR_INPUT, &w, "write 1/true/yes for a closed way, "
-                            "0/false/no or nothing for an open one",
-                            "'%.60s' is not a closure flag", v);
-        }
-        if (c == 1) {
-            out->left_out_closed++;
-            return CS_OK;
+    if (r->f.closed >= 0) {
+        bool closed;
+        cs_status st = read_closed(r, &closed);
+        if (st != CS_OK || closed) {
+            r->out->left_out_closed += closed;
+            return st;
         }
     }
-    if (f->speed >= 0) {
-        cs_status st = cs_layer_number(ctx, layer, f->speed, NULL, 1.0, false, speed);
+    if (r->f.speed >= 0) {
+        cs_status st = read_speed(r, speed);
         if (st != CS_OK)
             return st;
-        if (!(*speed > 0 && *speed <= 10)) {
-            cs_where w = cs_layer_where(layer, NULL, n->speed_field);
-            return cs_error(ctx, CS_ERR_INPUT, &w, "give a walking speed factor in (0, 10], "
-                            "e.g. 0.5 on steps, or leave it empty for 1",
-                            "speed factor %g is out of range", *speed);
-        }
     }
     *keep = true;
     return CS_OK;
 }
 
-static cs_status find_fields(cs_context *ctx, cs_layer *layer, const cs_config *cfg, bool osm,
-                             net_fields *f)
+/* ------------------------------------------------------------- reading */
+
+static cs_status find_fields(net_reader *r)
 {
-    const cs_network_config *n = &cfg->network;
+    const cs_network_config *n = &r->cfg->network;
     static const char *const highway[] = {"highway", NULL};
     static const char *const foot[] = {"foot", NULL};
     static const char *const access[] = {"access", NULL};
     static const char *const other[] = {"other_tags", NULL};
-    f->klass = cs_layer_find_field(ctx, layer, n->class_field, highway, "class",
+    static const char *const ids[] = {"osm_id", "id", "ID", NULL};
+    net_fields *f = &r->f;
+    cs_context *ctx = r->ctx;
+    f->klass = cs_layer_find_field(ctx, r->layer, n->class_field, highway, "class",
                                    n->class_field != NULL);
-    f->foot = cs_layer_find_field(ctx, layer, NULL, foot, "foot", false);
-    f->access = cs_layer_find_field(ctx, layer, NULL, access, "access", false);
-    f->other_tags = osm ? cs_layer_find_field(ctx, layer, NULL, other, "other_tags", false) : -1;
-    f->closed = cs_layer_find_field(ctx, layer, n->closed_field, NULL, "closed",
+    f->foot = cs_layer_find_field(ctx, r->layer, NULL, foot, "foot", false);
+    f->access = cs_layer_find_field(ctx, r->layer, NULL, access, "access", false);
+    /* other_tags also comes with OpenStreetMap data converted by ogr2ogr */
+    f->other_tags = cs_layer_find_field(ctx, r->layer, NULL, other, "other_tags", false);
+    f->closed = cs_layer_find_field(ctx, r->layer, n->closed_field, NULL, "closed",
                                     n->closed_field != NULL);
-    f->speed = cs_layer_find_field(ctx, layer, n->speed_field, NULL, "speed",
+    f->speed = cs_layer_find_field(ctx, r->layer, n->speed_field, NULL, "speed",
                                    n->speed_field != NULL);
+    f->id = cs_layer_find_field(ctx, r->layer, n->layer.id_field, ids, "id",
+                                n->layer.id_field != NULL);
     if ((n->class_field && f->klass < 0) || (n->closed_field && f->closed < 0) ||
-        (n->speed_field && f->speed < 0))
+        (n->speed_field && f->speed < 0) || (n->layer.id_field && f->id < 0))
         return CS_ERR_INPUT;
-    int keep[] = {f->klass, f->foot, f->access, f->other_tags, f->closed, f->speed};
-    cs_layer_keep_fields(layer, keep, sizeof keep / sizeof keep[0]);
+    int keep[] = {f->klass, f->foot, f->access, f->other_tags, f->closed, f->speed, f->id};
+    cs_layer_keep_fields(r->layer, keep, sizeof keep / sizeof keep[0]);
     return CS_OK;
 }
 
-/* Remember the speed and feature of the lines just added. */
-static cs_status note_lines(cs_context *ctx, cs_raw_lines *out, size_t added, double speed,
-                            long number, size_t *meta_cap)
+/* Remember the feature (and speed) of the lines just added. */
+static cs_status note_lines(net_reader *r, size_t added, double speed, long number)
 {
-    cs_lines *l = &out->lines;
-    size_t cap_f = *meta_cap, cap_s = *meta_cap;
-    if (!cs_grow((void **)&l->feature, &cap_f, l->count, sizeof *l->feature) ||
-        !cs_grow((void **)&l->speed, &cap_s, l->count, sizeof *l->speed))
-        return cs_nomem(ctx);
-    *meta_cap = cap_f;
+    cs_lines *l = &r->out->lines;
+    if (!cs_grow((void **)&l->feature, &r->feature_cap, l->count, sizeof *l->feature))
+        return cs_nomem(r->ctx);
+    if (r->f.speed >= 0 &&
+        !cs_grow((void **)&l->speed, &r->speed_cap, l->count, sizeof *l->speed))
+        return cs_nomem(r->ctx);
     for (size_t i = l->count - added; i < l->count; i++) {
         l->feature[i] = number;
-        l->speed[i] = speed;
+        if (l->speed)
+            l->speed[i] = speed;
     }
     return CS_OK;
 }
 
-static cs_status no_lines(cs_context *ctx, const cs_raw_lines *out, size_t other)
+/* Read the current feature: skip what is not a line, apply the rule, keep the rest. */
+static cs_status read_feature(net_reader *r, long number)
 {
+    switch (cs_layer_geom_kind(r->layer)) {
+    case CS_GEOM_LINE:
+        break;
+    case CS_GEOM_POINT:
+        r->points++;
+        return CS_OK;
+    case CS_GEOM_POLYGON:
+        r->polygons++;
+        return CS_OK;
+    case CS_GEOM_NONE:
+        r->empty++;
+        return CS_OK;
+    default:
+        r->other++;
+        return CS_OK;
+    }
+    bool keep;
+    double speed;
+    cs_status st = walked(r, &keep, &speed);
+    if (st != CS_OK || !keep)
+        return st;
+    size_t added = 0;
+    st = cs_layer_lines(r->ctx, r->layer, &r->out->lines, &r->out->line_cap,
+                        &r->out->vertex_cap, &added);
+    if (st == CS_OK && added == 0)
+        r->empty++; /* lines of fewer than 2 points */
+    if (st == CS_OK && added)
+        st = note_lines(r, added, speed, number);
+    return st;
+}
+
+/* The error when nothing is left: no lines at all, or all of them left out. */
+static cs_status nothing_walked(const net_reader *r)
+{
+    const cs_raw_lines *out = r->out;
     cs_where w = {.file = out->layer.display};
-    if (out->left_out_class + out->left_out_closed == 0)
-        return cs_error(ctx, CS_ERR_INPUT, &w, "give a line layer of streets and paths, or an "
-                        "OpenStreetMap file (.osm, .osm.pbf)",
-                        "the network layer has no lines (%zu features, %zu of them points or "
-                        "polygons)", out->features, other);
-    return cs_error(ctx, CS_ERR_INPUT, &w, "check network.highway (the way classes walked on) "
-                    "and network.class / network.closed",
-                    "no way of the network can be walked: %zu left out by their class, %zu "
-                    "as closed", out->left_out_class, out->left_out_closed);
+    if (out->left_out_class + out->left_out_closed == 0) {
+        const size_t n[] = {r->points, r->polygons, r->empty, r->other};
+        const char *const what[] = {"points", "polygons", "without geometry or too short",
+                                    "other geometries"};
+        cs_buf kinds;
+        cs_buf_init(&kinds);
+        for (size_t i = 0; i < 4; i++)
+            if (n[i])
+                cs_buf_printf(&kinds, "%s%zu %s", kinds.len ? ", " : ": ", n[i], what[i]);
+        cs_status st = cs_error(r->ctx, CS_ERR_INPUT, &w,
+                                "give a line layer of streets and paths, or an OpenStreetMap "
+                                "file (.osm, .osm.pbf)",
+                                "the network layer has no lines (%zu features%s)",
+                                out->features,
+                                kinds.data ? kinds.data : "");
+        cs_buf_free(&kinds);
+        return st;
+    }
+    cs_buf classes;
+    cs_buf_init(&classes);
+    for (size_t i = 0; i < NET_TALLY && r->tally_count[i]; i++)
+        cs_buf_printf(&classes, "%s%s %zu", i ? ", " : " (", r->tally_value[i],
+                      r->tally_count[i]);
+    if (r->tally_rest)
+        cs_buf_printf(&classes, ", others %zu", r->tally_rest);
+    if (r->tally_count[0])
+        cs_buf_add(&classes, ")");
+    cs_status st = cs_error(r->ctx, CS_ERR_INPUT, &w,
+                            "check network.highway (the way classes walked on; the default "
+                            "leaves out motorway and trunk), network.class and network.closed",
+                            "no way of the network can be walked: %zu left out by their "
+                            "class%s, %zu as closed (foot=no, access=no/private or the "
+                            "closed field)",
+                            out->left_out_class, classes.data ? classes.data : "",
+                            out->left_out_closed);
+    cs_buf_free(&classes);
+    return st;
 }
 
 cs_status cs_load_network(cs_context *ctx, const cs_config *cfg, cs_raw_lines *out)
@@ -239,36 +409,26 @@ cs_status cs_load_network(cs_context *ctx, const cs_config *cfg, cs_raw_lines *o
     memset(out, 0, sizeof *out);
     if (!cfg->network.layer.path)
         return CS_OK;
-    cs_layer *layer = NULL;
+    net_reader r = {.ctx = ctx, .cfg = cfg, .out = out};
     cs_status st = cs_load_open_layer(ctx, cfg, &cfg->network.layer, "network", false,
-                                      &out->layer, &layer);
+                                      &out->layer, &r.layer);
     if (st != CS_OK)
         return st;
-    out->osm = cs_layer_is_osm(layer);
-    size_t first_message = cs_context_message_count(ctx), other = 0, meta_cap = 0;
-    net_fields f;
-    st = find_fields(ctx, layer, cfg, out->osm, &f);
+    out->osm = cs_layer_is_osm(r.layer);
+    size_t first_message = cs_context_message_count(ctx);
+    st = find_fields(&r);
+    bool fields_found = st == CS_OK; /* else reading the features would tell nothing */
     long number;
-    while (st != CS_ERR_NOMEM && cs_layer_next(layer, &number)) {
+    while (fields_found && st != CS_ERR_NOMEM && cs_layer_next(r.layer, &number)) {
         out->features++;
-        bool keep;
-        double speed;
-        cs_status fst = walked(ctx, layer, cfg, &f, out, &keep, &speed);
-        size_t added = 0;
-        if (fst == CS_OK && keep)
-            fst = cs_layer_lines(ctx, layer, &out->lines, &out->line_cap, &out->vertex_cap,
-                                 &added);
-        if (fst == CS_OK && keep && added == 0)
-            other++;
-        if (fst == CS_OK && added)
-            fst = note_lines(ctx, out, added, speed, number, &meta_cap);
-        if (st == CS_OK || fst == CS_ERR_NOMEM)
-            st = fst == CS_OK ? st : fst;
+        cs_status fst = read_feature(&r, number);
+        if (fst != CS_OK && (st == CS_OK || fst == CS_ERR_NOMEM))
+            st = fst;
     }
     out->layer.input.features = out->features;
     cs_context_limit_messages(ctx, first_message, CS_MESSAGES_PER_LAYER, out->layer.display);
-    cs_layer_close(layer);
+    cs_layer_close(r.layer);
     if (st == CS_OK && out->lines.count == 0)
-        st = no_lines(ctx, out, other);
+        st = nothing_walked(&r);
     return st;
 }
