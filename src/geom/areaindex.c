@@ -617,3 +617,27 @@ long cs_area_index_nearest(const cs_area_index *index, double x, double y, doubl
         *dist_m = best_d;
     return best_a;
 }
+
+long cs_area_index_box(const cs_area_index *index, double xmin, double ymin, double xmax,
+                       double ymax)
+{
+    const cs_area_index *ix = index;
+    if (!(xmin >= ix->x0 && xmax <= ix->x1 && ymin >= ix->y0 && ymax <= ix->y1))
+        return -1;
+    size_t c0 = col_of(ix, xmin), c1 = col_of(ix, xmax);
+    size_t r0 = row_of(ix, ymin), r1 = row_of(ix, ymax);
+    /* col_of/row_of round; widen by one so a box on a cell edge is still covered */
+    c0 = c0 ? c0 - 1 : 0;
+    r0 = r0 ? r0 - 1 : 0;
+    c1 = c1 + 1 < ix->ncols ? c1 + 1 : c1;
+    r1 = r1 + 1 < ix->nrows ? r1 + 1 : r1;
+    long area = -1;
+    for (size_t r = r0; r <= r1; r++)
+        for (size_t c = c0; c <= c1; c++) {
+            int32_t s = ix->status[r * ix->ncols + c];
+            if (s < 0 || (area >= 0 && s != area))
+                return -1;
+            area = s;
+        }
+    return area;
+}

@@ -75,13 +75,18 @@ fail:
 
 cs_geom *cs_geom_from_polygons(cs_geos h, const cs_rings *polygons)
 {
-    size_t n = polygons->area_count;
+    return cs_geom_from_polygon_range(h, polygons, 0, polygons->area_count);
+}
+
+cs_geom *cs_geom_from_polygon_range(cs_geos h, const cs_rings *polygons, size_t first,
+                                    size_t n)
+{
     GEOSGeometry **parts = cs_calloc(n ? n : 1, sizeof *parts);
     if (!parts)
         return NULL;
     size_t made = 0;
     for (; made < n; made++) {
-        parts[made] = one_polygon(h, polygons, made);
+        parts[made] = one_polygon(h, polygons, first + made);
         if (!parts[made])
             break;
     }
@@ -447,4 +452,175 @@ cs_status cs_rings_add_polygon(cs_rings *r, size_t ring_count, const double *con
     r->area_count++;
     r->area_ring_start[r->area_count] = r->ring_count;
     return CS_OK;
+}
+
+/* ------------------------------------------------------------ grid pieces */
+
+static bool add_piece(cs_pieces *out, double x, double y, double m2)
+{
+    if (out->count == out->cap) {
+        size_t cap = out->cap;
+        if (!cs_grow((void **)&out->x, &cap, out->count + 1, sizeof *out->x))
+            return false;
+        cap = out->cap;
+        if (!cs_grow((void **)&out->y, &cap, out->count + 1, sizeof *out->y))
+            return false;
+        cap = out->cap;
+        if (!cs_grow((void **)&out->m2, &cap, out->count + 1, sizeof *out->m2))
+            return false;
+        out->cap = cap;
+    }
+    out->x[out->count] = x;
+    out->y[out->count] = y;
+    out->m2[out->count++] = m2;
+    return true;
+}
+
+/* The centroid and area of a polygonal g as one piece (nothing when its area is 0). */
+static cs_status whole_piece(cs_geos h, const GEOSGeometry *g, cs_pieces *out)
+{
+    double m2 = 0, x = 0, y = 0;
+    if (!GEOSArea_r(h, g, &m2))
+        return CS_ERR_INTERNAL;
+    if (!(m2 > 0))
+        return CS_OK;
+    GEOSGeometry *c = GEOSGetCentroid_r(h, g);
+    bool ok = c && GEOSGeomGetX_r(h, c, &x) && GEOSGeomGetY_r(h, c, &y);
+    if (c)
+        GEOSGeom_destroy_r(h, c);
+    if (!ok)
+        return CS_ERR_INTERNAL;
+    return add_piece(out, x, y, m2) ? CS_OK : CS_ERR_NOMEM;
+}
+
+static GEOSGeometry *box_polygon(cs_geos h, double x0, double y0, double x1, double y1)
+{
+    GEOSCoordSequence *seq = GEOSCoordSeq_create_r(h, 5, 2);
+    if (!seq)
+        return NULL;
+    double xs[5] = {x0, x1, x1, x0, x0}, ys[5] = {y0, y0, y1, y1, y0};
+    for (unsigned i = 0; i < 5; i++)
+        GEOSCoordSeq_setXY_r(h, seq, i, xs[i], ys[i]);
+    GEOSGeometry *ring = GEOSGeom_createLinearRing_r(h, seq);
+    return ring ? GEOSGeom_createPolygon_r(h, ring, NULL, 0) : NULL;
+}
+
+/* Pieces smaller than this share of a grid cell are rounding slivers. */
+#define SLIVER 1e-6
+
+/* One grid cell's share of g: the whole cell when g holds it, else the intersection. */
+static cs_status cell_piece(cs_geos h, const GEOSGeometry *g, const GEOSPreparedGeometry *pg,
+                            double x0, double y0, double cell_m, cs_pieces *out)
+{
+    GEOSGeometry *cell = box_polygon(h, x0, y0, x0 + cell_m, y0 + cell_m);
+    if (!cell)
+        return CS_ERR_INTERNAL;
+    cs_status st = CS_OK;
+    char inside = GEOSPreparedContainsProperly_r(h, pg, cell);
+    if (inside == 1) {
+        st = add_piece(out, x0 + cell_m / 2, y0 + cell_m / 2, cell_m * cell_m) ? CS_OK
+                                                                               : CS_ERR_NOMEM;
+    } else if (inside == 0 && GEOSPreparedIntersects_r(h, pg, cell) == 1) {
+        GEOSGeometry *part = GEOSIntersection_r(h, g, cell);
+        double m2 = 0;
+        if (part && !GEOSArea_r(h, part, &m2))
+            st = CS_ERR_INTERNAL;
+        /* slivers where g's edge runs along a grid line up to rounding are not pieces */
+        else if (part && m2 > SLIVER * cell_m * cell_m)
+            st = whole_piece(h, part, out);
+        else if (!part)
+            st = CS_ERR_INTERNAL;
+        if (part)
+            GEOSGeom_destroy_r(h, part);
+    } else if (inside != 0) {
+        st = CS_ERR_INTERNAL;
+    }
+    GEOSGeom_destroy_r(h, cell);
+    return st;
+}
+
+cs_status cs_geom_grid_pieces(cs_geos h, const cs_geom *g, double cell_m, double x0,
+                              double y0, cs_pieces *out)
+{
+    double xmin, ymin, xmax, ymax;
+    if (GEOSisEmpty_r(h, g))
+        return CS_OK;
+    if (!GEOSGeom_getXMin_r(h, g, &xmin) || !GEOSGeom_getYMin_r(h, g, &ymin) ||
+        !GEOSGeom_getXMax_r(h, g, &xmax) || !GEOSGeom_getYMax_r(h, g, &ymax))
+        return CS_ERR_INTERNAL;
+    if (!(cell_m > 0) || (xmax - xmin <= cell_m && ymax - ymin <= cell_m &&
+                          floor((xmin - x0) / cell_m) == floor((xmax - x0) / cell_m) &&
+                          floor((ymin - y0) / cell_m) == floor((ymax - y0) / cell_m)))
+        return whole_piece(h, g, out);
+    const GEOSPreparedGeometry *pg = GEOSPrepare_r(h, g);
+    if (!pg)
+        return CS_ERR_INTERNAL;
+    cs_status st = CS_OK;
+    double c0 = floor((xmin - x0) / cell_m), c1 = floor((xmax - x0) / cell_m);
+    double r0 = floor((ymin - y0) / cell_m), r1 = floor((ymax - y0) / cell_m);
+    for (double r = r0; st == CS_OK && r <= r1; r++)
+        for (double c = c0; st == CS_OK && c <= c1; c++)
+            st = cell_piece(h, g, pg, x0 + c * cell_m, y0 + r * cell_m, cell_m, out);
+    GEOSPreparedGeom_destroy_r(h, pg);
+    return st;
+}
+
+cs_status cs_pieces_append(cs_pieces *dst, const cs_pieces *src)
+{
+    for (size_t i = 0; i < src->count; i++)
+        if (!add_piece(dst, src->x[i], src->y[i], src->m2[i]))
+            return CS_ERR_NOMEM;
+    return CS_OK;
+}
+
+void cs_pieces_free(cs_pieces *p)
+{
+    cs_free(p->x);
+    cs_free(p->y);
+    cs_free(p->m2);
+    memset(p, 0, sizeof *p);
+}
+
+bool cs_geom_bounds(cs_geos h, const cs_geom *g, double box[4])
+{
+    return !GEOSisEmpty_r(h, g) && GEOSGeom_getXMin_r(h, g, &box[0]) &&
+           GEOSGeom_getYMin_r(h, g, &box[1]) && GEOSGeom_getXMax_r(h, g, &box[2]) &&
+           GEOSGeom_getYMax_r(h, g, &box[3]);
+}
+
+cs_geom *cs_geom_ring_polygon(cs_geos h, const double *x, const double *y, size_t n)
+{
+    GEOSCoordSequence *seq = GEOSCoordSeq_create_r(h, (unsigned)n + 1, 2);
+    if (!seq)
+        return NULL;
+    for (size_t i = 0; i <= n; i++)
+        GEOSCoordSeq_setXY_r(h, seq, (unsigned)i, x[i % n], y[i % n]);
+    GEOSGeometry *ring = GEOSGeom_createLinearRing_r(h, seq);
+    return ring ? GEOSGeom_createPolygon_r(h, ring, NULL, 0) : NULL;
+}
+
+cs_geom *cs_geom_cells_union(cs_geos h, const cs_rings *cells)
+{
+    size_t n = cells->area_count;
+    GEOSGeometry **parts = cs_calloc(n ? n : 1, sizeof *parts);
+    if (!parts)
+        return NULL;
+    size_t made = 0;
+    for (; made < n; made++)
+        if (!(parts[made] = one_polygon(h, cells, made)))
+            break;
+    GEOSGeometry *coll = NULL, *u = NULL;
+    if (made == n)
+        coll = GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, parts, (unsigned)n);
+    if (!coll) {
+        for (size_t i = 0; i < made; i++)
+            GEOSGeom_destroy_r(h, parts[i]);
+    } else {
+        /* cells share edges exactly and never overlap: a coverage, dissolved edge by
+         * edge without the general overlay */
+        u = n ? GEOSCoverageUnion_r(h, coll) : GEOSGeom_createEmptyPolygon_r(h);
+        GEOSGeom_destroy_r(h, coll);
+    }
+    cs_free(parts);
+    return u;
 }

@@ -22,6 +22,10 @@ void cs_geos_destroy(cs_geos h);
 /* A new (Multi)Polygon from polygons given as rings (see above). NULL on failure. */
 cs_geom *cs_geom_from_polygons(cs_geos h, const cs_rings *polygons);
 
+/* Polygons first .. first + n - 1 of `polygons` as one MultiPolygon; new; NULL on failure. */
+cs_geom *cs_geom_from_polygon_range(cs_geos h, const cs_rings *polygons, size_t first,
+                                    size_t n);
+
 /* Whether g is valid; when not, why (GEOS's reason) goes into reason. */
 bool cs_geom_is_valid(cs_geos h, const cs_geom *g, char *reason, size_t reason_size);
 
@@ -49,6 +53,31 @@ double cs_geom_area_m2(cs_geos h, const cs_geom *g);
 bool cs_geom_is_empty(cs_geos h, const cs_geom *g);
 cs_geom *cs_geom_clone(cs_geos h, const cs_geom *g);
 void cs_geom_destroy(cs_geos h, cs_geom *g);
+
+/* Pieces of a polygonal geometry: a centroid and an area (m²) each. */
+typedef struct cs_pieces {
+    size_t count, cap;
+    double *x, *y, *m2;
+} cs_pieces;
+void cs_pieces_free(cs_pieces *p);
+cs_status cs_pieces_append(cs_pieces *dst, const cs_pieces *src); /* CS_ERR_NOMEM */
+
+/* Cut g by a square grid of cell_m metres anchored at (x0, y0) and append every piece
+ * of positive area to out: whole cells where g holds them, intersections elsewhere.
+ * cell_m <= 0, or g within one cell, gives g as one piece. Errors: CS_ERR_NOMEM,
+ * CS_ERR_INTERNAL (GEOS failed). */
+cs_status cs_geom_grid_pieces(cs_geos h, const cs_geom *g, double cell_m, double x0,
+                              double y0, cs_pieces *out);
+
+/* The polygon of one ring of n >= 3 vertices (closed here); new; NULL on failure. */
+cs_geom *cs_geom_ring_polygon(cs_geos h, const double *x, const double *y, size_t n);
+
+/* The union of grid cells given as polygons (one "area" each) that share edges with
+ * bit-identical vertices and do not overlap; new; NULL on failure. */
+cs_geom *cs_geom_cells_union(cs_geos h, const cs_rings *cells);
+
+/* g's bounding box (xmin, ymin, xmax, ymax); false when g is empty. */
+bool cs_geom_bounds(cs_geos h, const cs_geom *g, double box[4]);
 
 /* Append one polygon given by its rings to a cs_rings (helper for builders): the rings
  * are copied and closed if needed. */

@@ -47,6 +47,12 @@ long cs_area_index_locate(const cs_area_index *index, double x, double y);
 long cs_area_index_nearest(const cs_area_index *index, double x, double y, double max_dist_m,
                            double *dist_m);
 
+/* The one area wholly containing the box, when the index can tell without geometry
+ * (every grid cell the box touches lies inside that area, clear of its edges), else -1.
+ * A fast path only: -1 does not mean the box is outside. */
+long cs_area_index_box(const cs_area_index *index, double xmin, double ymin, double xmax,
+                       double ymax);
+
 /* locate() for n points, on up to `threads` threads (0 = all); results identical for
  * any thread count. */
 void cs_area_index_locate_all(const cs_area_index *index, const double *x, const double *y,

@@ -26,6 +26,10 @@
 #define DEFAULT_ACCESS_WIDTH_M 50.0
 #define DEFAULT_LOAD_RATE 1.0
 #define DEFAULT_AREA_MAX_PIECES 50000
+#define DEFAULT_SPREAD_M 50.0
+#define DEFAULT_PATCH_CELL_M 250.0
+#define DEFAULT_ACCESS_PER 1000.0
+#define DEFAULT_LANDUSE_CLASS "landuse"
 #define SAME_THRESHOLD 1e-9
 
 static const double default_thresholds_min[] = {5, 10, 15};
@@ -34,14 +38,18 @@ static const double default_thresholds_min[] = {5, 10, 15};
 
 static const char *const top_keys[] = {
     "name", "crs", "walk_speed_kmh", "thresholds_min", "outside_tolerance_m",
-    "far_outside_km", "measure", "areas", "facilities", "population", "network",
-    "capacities", "kinds", "targets", NULL};
+    "far_outside_km", "measure", "areas", "facilities", "population", "landuse",
+    "underserved", "network", "capacities", "kinds", "targets", NULL};
 static const char *const areas_keys[] = {"path", "layer", "crs", "encoding", "x",
                                          "y", "id", "name", NULL};
 static const char *const facilities_keys[] = {"path", "layer", "crs", "encoding", "x",
                                               "y", "id", "name", "kind", NULL};
 static const char *const population_keys[] = {"path", "layer", "crs", "encoding", "x", "y",
-                                              "id", "name", "total", "bands", NULL};
+                                              "id", "name", "total", "bands", "area",
+                                              "spread_m", NULL};
+static const char *const landuse_keys[] = {"path", "layer", "crs", "encoding", "class",
+                                           "residential", NULL};
+static const char *const underserved_keys[] = {"cell_m", "grid", "band", NULL};
 static const char *const network_keys[] = {
     "path", "layer", "crs", "encoding", "id", "name", "class", "closed", "speed", "highway",
     "snap_m", "node_crossings", "max_attach_m", "access_width_m", "area_max_pieces",
@@ -50,10 +58,11 @@ static const char *const band_keys[] = {"field", "share", NULL};
 static const char *const capacity_keys[] = {"field", "unit", "name", NULL};
 static const char *const kind_keys[] = {"name", "name_en", "unit", "match", "thresholds_min",
                                         "thresholds_m", "walk_speed_kmh", "measure",
-                                        "load_capacity", "load_band", "load_rate", NULL};
+                                        "load_capacity", "load_band", "load_rate",
+                                        "access_decay", "access_weights", "access_per", NULL};
 static const char *const target_keys[] = {
     "name", "name_en", "type", "scope", "kind", "capacity", "capacity_of", "band",
-    "within_min", "within_m", "per", "at_least", "measure", NULL};
+    "within_min", "within_m", "per", "at_least", "at_most", "measure", NULL};
 
 /* The text fields every layer has, by key. */
 static const struct {
@@ -79,6 +88,8 @@ static const struct {
     {"capacity", CS_TARGET_CAPACITY},
     {"capacity_per_population", CS_TARGET_CAPACITY_PER_POP},
     {"capacity_share", CS_TARGET_CAPACITY_SHARE},
+    {"accessibility", CS_TARGET_ACCESSIBILITY},
+    {"load", CS_TARGET_LOAD},
 };
 
 /* A range a number must fall in, with the words used when it does not. */
@@ -112,6 +123,13 @@ static const num_rule pieces_rule = {0, 1e9, false, "a number in [0, 1e9]",
                                      "the polygons"};
 static const num_rule rate_rule = {0, 1000, true, "a number in (0, 1000]",
                                    "give the share of the band using the kind, e.g. 0.05"};
+static const num_rule spread_rule = {0, 10000, false, "a number in [0, 10000]",
+                                     "give a grid size in metres, e.g. 50; 0 keeps each "
+                                     "polygon's population at its centroid"};
+static const num_rule cell_rule = {1, 100000, false, "a number in [1, 100000]",
+                                   "give a grid cell size in metres, e.g. 250"};
+static const num_rule at_most_rule = {0, HUGE_VAL, true, "a number > 0",
+                                      "give the highest load ratio allowed, e.g. 1 for full"};
 static const num_rule share_rule = {0, 1, false, "a number in [0, 1]",
                                     "give the band's share of all residents, e.g. 0.2"};
 
@@ -326,6 +344,7 @@ static void init_kind(cs_kind_config *k, char *id)
     k->id = id;
     k->walk_speed_kmh = NAN;
     k->load_rate = DEFAULT_LOAD_RATE;
+    k->access_per = DEFAULT_ACCESS_PER;
 }
 
 static void free_kind(cs_kind_config *k)
@@ -348,6 +367,7 @@ static void init_target(cs_target_config *t, char *id, int line)
     t->within_m = NAN;
     t->per = 1;
     t->at_least = NAN;
+    t->at_most = NAN;
     t->line = line;
 }
 
@@ -455,6 +475,8 @@ cs_status cs_config_create(cs_context *ctx, cs_config **out)
     c->threshold_count = sizeof default_thresholds_min / sizeof default_thresholds_min[0];
     c->outside_tolerance_m = DEFAULT_OUTSIDE_TOLERANCE_M;
     c->far_outside_km = DEFAULT_FAR_OUTSIDE_KM;
+    c->spread_m = DEFAULT_SPREAD_M;
+    c->patch_cell_m = DEFAULT_PATCH_CELL_M;
     reset_network(&c->network);
     *out = c;
     return CS_OK;
@@ -473,6 +495,11 @@ void cs_config_destroy(cs_config *cfg)
     cs_free(cfg->kind_field);
     free_layer(&cfg->population);
     cs_free(cfg->total_field);
+    cs_free(cfg->area_field);
+    free_layer(&cfg->landuse);
+    cs_free(cfg->landuse_class);
+    free_strings(cfg->landuse_residential, cfg->landuse_residential_count);
+    cs_free(cfg->patch_band);
     reset_network(&cfg->network);
     clear_capacities(cfg);
     clear_bands(cfg);
@@ -754,6 +781,9 @@ static cs_status reset_layer_section(const setter *s, layer_role role)
         free_layer(&c->population);
         cs_free(c->total_field);
         c->total_field = field;
+        cs_free(c->area_field);
+        c->area_field = NULL;
+        c->spread_m = DEFAULT_SPREAD_M;
         clear_bands(c);
     }
     return CS_OK;
@@ -845,6 +875,10 @@ static cs_status set_layer(const setter *s, layer_role role, const char *rest)
         return set_text(s, &c->kind_field, DEFAULT_KIND_FIELD);
     if (!rest && role == ROLE_POPULATION && seg_is(g, "total"))
         return set_text(s, &c->total_field, DEFAULT_TOTAL_FIELD);
+    if (!rest && role == ROLE_POPULATION && seg_is(g, "area"))
+        return set_text(s, &c->area_field, NULL);
+    if (!rest && role == ROLE_POPULATION && seg_is(g, "spread_m"))
+        return set_number(s, &c->spread_m, DEFAULT_SPREAD_M, &spread_rule);
     for (size_t i = 0; !rest && i < sizeof layer_fields / sizeof layer_fields[0]; i++) {
         if (!seg_is(g, layer_fields[i].key))
             continue;
@@ -854,6 +888,72 @@ static cs_status set_layer(const setter *s, layer_role role, const char *rest)
         return st;
     }
     return unknown_key(s, names, g);
+}
+
+/* landuse.*: residential land, over which area totals are spread */
+static cs_status set_landuse(const setter *s, const char *rest)
+{
+    cs_config *c = s->cfg;
+    if (!rest) {
+        if (*s->value)
+            return group_not_value(s, landuse_keys);
+        free_layer(&c->landuse);
+        cs_free(c->landuse_class);
+        c->landuse_class = NULL;
+        free_strings(c->landuse_residential, c->landuse_residential_count);
+        c->landuse_residential = NULL;
+        c->landuse_residential_count = 0;
+        return CS_OK;
+    }
+    seg g = next_seg(&rest);
+    if (rest)
+        return in_list(landuse_keys, g) ? below_value(s, g) : unknown_key(s, landuse_keys, g);
+    if (seg_is(g, "class"))
+        return set_text(s, &c->landuse_class, NULL);
+    if (seg_is(g, "residential"))
+        return set_list(s, &c->landuse_residential, &c->landuse_residential_count);
+    for (size_t i = 0; i < 4; i++) { /* path, layer, crs, encoding */
+        if (!seg_is(g, layer_fields[i].key))
+            continue;
+        cs_status st = set_text(s, (char **)((char *)&c->landuse + layer_fields[i].offset), NULL);
+        if (st == CS_OK && i == 0)
+            c->landuse.path_line = c->landuse.path ? (int)s->where.line : 0;
+        return st;
+    }
+    return unknown_key(s, landuse_keys, g);
+}
+
+/* underserved.*: the grid under-served patches are gathered on */
+static cs_status set_underserved(const setter *s, const char *rest)
+{
+    cs_config *c = s->cfg;
+    if (!rest) {
+        if (*s->value)
+            return group_not_value(s, underserved_keys);
+        c->patch_cell_m = DEFAULT_PATCH_CELL_M;
+        c->patch_hex = false;
+        cs_free(c->patch_band);
+        c->patch_band = NULL;
+        return CS_OK;
+    }
+    seg g = next_seg(&rest);
+    if (rest)
+        return in_list(underserved_keys, g) ? below_value(s, g)
+                                            : unknown_key(s, underserved_keys, g);
+    if (seg_is(g, "cell_m"))
+        return set_number(s, &c->patch_cell_m, DEFAULT_PATCH_CELL_M, &cell_rule);
+    if (seg_is(g, "band"))
+        return set_target_band_text(s, &c->patch_band);
+    if (seg_is(g, "grid")) {
+        char shown[64];
+        if (!*s->value || !strcmp(s->value, "square") || !strcmp(s->value, "hex")) {
+            c->patch_hex = !strcmp(s->value, "hex");
+            return CS_OK;
+        }
+        return bad(s, "write square or hex", "%.300s must be square or hex, got '%s'", s->key,
+                   quote(shown, sizeof shown, s->value));
+    }
+    return unknown_key(s, underserved_keys, g);
 }
 
 /* network.* */
@@ -974,6 +1074,52 @@ static cs_status set_kind_thresholds(const setter *s, cs_kind_config *k, bool in
     return CS_OK;
 }
 
+static cs_status set_decay(const setter *s, cs_kind_config *k)
+{
+    static const char *const names[] = {"none", "steps", "gaussian"};
+    char shown[64];
+    if (!*s->value) {
+        k->access_decay = CS_DECAY_NONE;
+        return CS_OK;
+    }
+    for (size_t i = 0; i < 3; i++)
+        if (!strcmp(s->value, names[i])) {
+            k->access_decay = (cs_decay_kind)i;
+            return CS_OK;
+        }
+    return bad(s, "none: every facility within reach counts fully (2SFCA); steps: "
+               "access_weights per threshold zone; gaussian: fading to 0 at the catchment",
+               "%.300s must be none, steps or gaussian, got '%s'", s->key,
+               quote(shown, sizeof shown, s->value));
+}
+
+/* "1,0.68,0.22": one weight in [0, 1] per threshold zone, nearest first. */
+static cs_status set_access_weights(const setter *s, cs_kind_config *k)
+{
+    const char *hint = "write one weight in [0, 1] per threshold, nearest first, e.g. 1,0.68,0.22";
+    size_t n = 0;
+    if (count_items(s->value) > CS_MAX_THRESHOLDS)
+        return bad(s, hint, "%.300s has more values than thresholds can have (%d)", s->key,
+                   CS_MAX_THRESHOLDS);
+    for (const char *p = *s->value ? s->value : NULL; p;) {
+        seg item = next_item(&p);
+        char num[64];
+        double v;
+        bool ok = item.n > 0 && item.n < sizeof num;
+        if (ok) {
+            memcpy(num, item.s, item.n);
+            num[item.n] = '\0';
+            ok = cs_parse_double(num, &v) && v >= 0 && v <= 1;
+        }
+        if (!ok)
+            return bad(s, hint, "%.300s must be weights in [0, 1], got '%.*s'", s->key,
+                       (int)(item.n > 60 ? 60 : item.n), item.s);
+        k->access_weights[n++] = v;
+    }
+    k->access_weight_count = n;
+    return CS_OK;
+}
+
 static cs_status set_kinds(const setter *s, const char *rest)
 {
     cs_config *c = s->cfg;
@@ -1029,6 +1175,12 @@ static cs_status set_kinds(const setter *s, const char *rest)
         return set_target_band_text(s, &k->load_band);
     if (seg_is(g, "load_rate"))
         return set_number(s, &k->load_rate, DEFAULT_LOAD_RATE, &rate_rule);
+    if (seg_is(g, "access_decay"))
+        return set_decay(s, k);
+    if (seg_is(g, "access_weights"))
+        return set_access_weights(s, k);
+    if (seg_is(g, "access_per"))
+        return set_number(s, &k->access_per, DEFAULT_ACCESS_PER, &per_rule);
     if (seg_is(g, "thresholds_min"))
         return set_kind_thresholds(s, k, false);
     if (seg_is(g, "thresholds_m"))
@@ -1055,7 +1207,7 @@ static cs_status set_target_type(const setter *s, cs_target_config *t)
     }
     return bad(s, "see docs/study-file.md for what each type measures",
                "%.300s must be one of coverage, count, capacity, capacity_per_population, "
-               "capacity_share, got '%s'",
+               "capacity_share, accessibility or load, got '%s'",
                s->key, quote(shown, sizeof shown, s->value));
 }
 
@@ -1116,6 +1268,8 @@ static cs_status set_target_field(const setter *s, cs_target_config *t, seg g)
         return set_number(s, &t->per, 1, &per_rule);
     if (seg_is(g, "at_least"))
         return set_number(s, &t->at_least, NAN, &at_least_rule);
+    if (seg_is(g, "at_most"))
+        return set_number(s, &t->at_most, NAN, &at_most_rule);
     return unknown_key(s, target_keys, g);
 }
 
@@ -1175,6 +1329,10 @@ static cs_status set_top(const setter *s)
         return set_layer(s, ROLE_POPULATION, rest);
     if (seg_is(g, "network"))
         return set_network(s, rest);
+    if (seg_is(g, "landuse"))
+        return set_landuse(s, rest);
+    if (seg_is(g, "underserved"))
+        return set_underserved(s, rest);
     if (seg_is(g, "capacities"))
         return set_capacities(s, rest);
     if (seg_is(g, "kinds"))
@@ -1565,10 +1723,16 @@ static void check_target(checker *ck, const cs_target_config *t)
     if (!t->type) {
         snprintf(field, sizeof field, "targets.%s.type", t->id);
         snprintf(hint, sizeof hint, "set %s to coverage, count, capacity, "
-                 "capacity_per_population or capacity_share", field);
+                 "capacity_per_population, capacity_share, accessibility or load", field);
         problem(ck, t->line, field, hint, "target '%s' has no type", t->id);
     }
-    if (isnan(t->at_least)) {
+    if (t->type == CS_TARGET_LOAD) {
+        if (isnan(t->at_most)) {
+            snprintf(field, sizeof field, "targets.%s.at_most", t->id);
+            problem(ck, t->line, field, "set it to the highest load ratio allowed, e.g. 1",
+                    "load target '%s' has no at_most", t->id);
+        }
+    } else if (isnan(t->at_least)) {
         snprintf(field, sizeof field, "targets.%s.at_least", t->id);
         snprintf(hint, sizeof hint, "set %s to the target value", field);
         problem(ck, t->line, field, hint, "target '%s' has no at_least", t->id);
@@ -1612,6 +1776,10 @@ static void check_target(checker *ck, const cs_target_config *t)
         require(ck, t, "capacity", t->capacity, name);
         require(ck, t, "capacity_of", t->capacity_of, name);
         check_share(ck, t, name);
+        break;
+    case CS_TARGET_ACCESSIBILITY:
+    case CS_TARGET_LOAD:
+        require(ck, t, "kind", t->kind, name);
         break;
     }
     if (t->type && t->type != CS_TARGET_COVERAGE &&

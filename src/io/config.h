@@ -42,6 +42,13 @@ typedef struct cs_band_config {
     double share; /* used when field is NULL: share of the total (e.g. census 0.2021) */
 } cs_band_config;
 
+/* How accessibility (2SFCA) weighs a facility by its distance within the catchment. */
+typedef enum cs_decay_kind {
+    CS_DECAY_NONE = 0, /* every facility within reach counts fully (2SFCA) */
+    CS_DECAY_STEPS,    /* one weight per threshold zone (E2SFCA) */
+    CS_DECAY_GAUSSIAN  /* Gaussian, 1 at the facility and 0 at the catchment's edge */
+} cs_decay_kind;
+
 /* A facility kind with its service thresholds. */
 typedef struct cs_kind_config {
     char *id;       /* "centre" */
@@ -59,6 +66,10 @@ typedef struct cs_kind_config {
     char *load_capacity;   /* capacity a facility's load is measured against; NULL = none */
     char *load_band;       /* band whose residents use it; NULL = "total" */
     double load_rate;      /* share of that band that uses it (e.g. 0.05); default 1 */
+    cs_decay_kind access_decay;   /* accessibility (2SFCA) weights by distance */
+    double access_weights[CS_MAX_THRESHOLDS]; /* steps: one weight per threshold zone */
+    size_t access_weight_count;
+    double access_per;     /* accessibility per this many residents; default 1000 */
 } cs_kind_config;
 
 /* How distances are measured for a kind: a bit set of these. */
@@ -91,7 +102,9 @@ typedef enum cs_target_type {
     CS_TARGET_COUNT,               /* number of facilities of kind >= at_least */
     CS_TARGET_CAPACITY,            /* total capacity (of kind, or all) >= at_least */
     CS_TARGET_CAPACITY_PER_POP,    /* capacity / (band population / per) >= at_least */
-    CS_TARGET_CAPACITY_SHARE       /* capacity / capacity_of >= at_least */
+    CS_TARGET_CAPACITY_SHARE,      /* capacity / capacity_of >= at_least */
+    CS_TARGET_ACCESSIBILITY,       /* residents' mean 2SFCA accessibility >= at_least */
+    CS_TARGET_LOAD                 /* every facility's load ratio <= at_most */
 } cs_target_type;
 
 typedef enum cs_scope {
@@ -113,6 +126,7 @@ typedef struct cs_target_config {
     double within_m;
     double per;        /* CAPACITY_PER_POP: population unit (1, 1000); default 1 */
     double at_least;   /* the target value */
+    double at_most;    /* LOAD: the highest load ratio allowed (1 = full) */
     unsigned measure;  /* COVERAGE: one cs_measure_bits value; 0 = the kind's main one */
     int line;          /* where the target was defined, for messages */
 } cs_target_config;
@@ -133,6 +147,15 @@ struct cs_config {
     char *kind_field;           /* facilities: field holding the kind; default "kind" */
     cs_layer_config population;
     char *total_field;          /* population: residents field; default "pop" */
+    char *area_field;           /* population: field of area ids = totals per area */
+    double spread_m;            /* polygon population is spread on a grid this fine */
+    cs_layer_config landuse;    /* land use polygons, for spreading area totals */
+    char *landuse_class;        /* its class field; default "landuse" */
+    char **landuse_residential; /* classes that are residential; default residential */
+    size_t landuse_residential_count;
+    double patch_cell_m;        /* under-served patches: grid cell size; default 250 */
+    bool patch_hex;             /* hexagonal cells instead of squares */
+    char *patch_band;           /* band counted; NULL = the first age band */
     cs_network_config network;
     unsigned measures;          /* cs_measure_bits; 0 = both with a network, else straight */
 

@@ -31,6 +31,30 @@ typedef struct cs_raw_areas {
     size_t *first_poly; /* area a owns polygons [first_poly[a], first_poly[a + 1]) */
 } cs_raw_areas;
 
+/* Population given over surfaces rather than at points: polygons (blocks, compounds),
+ * grid cells, or totals per area; spread into demand points once projected
+ * (io/spread.c). */
+typedef enum cs_surface_kind {
+    CS_SURFACE_NONE = 0,
+    CS_SURFACE_POLYGONS,   /* spread over each polygon by area */
+    CS_SURFACE_CELLS,      /* grid cells: split at area boundaries only */
+    CS_SURFACE_AREA_TOTALS /* one row per area: spread over its residential land */
+} cs_surface_kind;
+
+typedef struct cs_raw_surfaces {
+    cs_surface_kind kind;
+    size_t count, cap;       /* features (polygons, cells or rows) */
+    long *feature;           /* 1-based feature or line number; cells: row * cols + col + 1 */
+    double *values;          /* count x value_count, as the points' values */
+    size_t value_count;
+    cs_rings polys;          /* POLYGONS: feature i owns polygons [first[i], first[i + 1]) */
+    size_t *first;
+    double *quad_x, *quad_y; /* CELLS: 4 corners each */
+    size_t raster_cols;
+    char **area_key;         /* AREA_TOTALS: each row's area id, */
+    char *area_field;        /* read from this field */
+} cs_raw_surfaces;
+
 typedef struct cs_raw_points {
     cs_raw_layer layer;
     size_t count, cap;
@@ -40,6 +64,7 @@ typedef struct cs_raw_points {
     long *kind;         /* facilities: index into the study's kinds, -1 = ignored */
     double *values;     /* count x value_count: capacities or population bands */
     size_t value_count;
+    cs_raw_surfaces surfaces; /* population: what is not given at points */
 } cs_raw_points;
 
 /* The network layer's lines that can be walked on, in the source CRS. */
@@ -76,6 +101,21 @@ cs_status cs_load_facilities(cs_context *ctx, const cs_config *cfg, cs_study *st
 /* Read population; sets the study's bands (from cfg or the data). */
 cs_status cs_load_population(cs_context *ctx, const cs_config *cfg, cs_study *study,
                              cs_raw_points *out);
+
+/* Whether GDAL reads the layer lc describes as a raster grid. */
+bool cs_is_raster(const cs_config *cfg, const cs_layer_config *lc);
+
+/* Read a population grid (the first band counts residents; age bands are shares of it)
+ * into p->surfaces as cells. Errors: CS_ERR_INPUT (unreadable, no geotransform,
+ * negative counts, nothing populated), CS_ERR_CRS (no CRS), CS_ERR_STUDY (a band
+ * mapped to a field). */
+cs_status cs_load_population_raster(cs_context *ctx, const cs_config *cfg, cs_study *study,
+                                    cs_raw_points *p);
+
+/* Read the residential polygons of the land-use layer (nothing when none is given). */
+cs_status cs_load_landuse(cs_context *ctx, const cs_config *cfg, cs_raw_areas *out);
+
+void cs_raw_surfaces_free(cs_raw_surfaces *s);
 
 /* Open the layer lc describes (role is its study key) and fill raw's description of it.
  * Errors: CS_ERR_STUDY when lc has no path, and those of cs_layer_open. */

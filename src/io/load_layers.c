@@ -76,7 +76,21 @@ void cs_raw_points_free(cs_raw_points *p)
     free_strings(p->name, p->count);
     cs_free(p->kind);
     cs_free(p->values);
+    cs_raw_surfaces_free(&p->surfaces);
     memset(p, 0, sizeof *p);
+}
+
+void cs_raw_surfaces_free(cs_raw_surfaces *s)
+{
+    cs_free(s->feature);
+    cs_free(s->values);
+    cs_rings_free(&s->polys);
+    cs_free(s->first);
+    cs_free(s->quad_x);
+    cs_free(s->quad_y);
+    free_strings(s->area_key, s->area_key ? s->count : 0);
+    cs_free(s->area_field);
+    memset(s, 0, sizeof *s);
 }
 
 /* Open a layer and fill the common record. */
@@ -248,6 +262,46 @@ cs_status cs_load_areas(cs_context *ctx, const cs_config *cfg, cs_raw_areas *a)
     return st;
 }
 
+/* ----------------------------------------------------------------- land use */
+
+static bool is_residential(const cs_config *cfg, const char *cls)
+{
+    if (!cfg->landuse_residential_count)
+        return !cs_strcasecmp(cls, "residential");
+    for (size_t i = 0; i < cfg->landuse_residential_count; i++)
+        if (!cs_strcasecmp(cls, cfg->landuse_residential[i]))
+            return true;
+    return false;
+}
+
+cs_status cs_load_landuse(cs_context *ctx, const cs_config *cfg, cs_raw_areas *a)
+{
+    memset(a, 0, sizeof *a);
+    if (!cfg->landuse.path)
+        return CS_OK;
+    cs_layer *layer = NULL;
+    cs_status st = cs_load_open_layer(ctx, cfg, &cfg->landuse, "landuse", false, &a->layer,
+                                      &layer);
+    if (st != CS_OK)
+        return st;
+    size_t first_message = cs_context_message_count(ctx);
+    const char *class_name = cfg->landuse_class ? cfg->landuse_class : "landuse";
+    int class_field = cs_layer_find_field(ctx, layer, class_name, NULL, "class", true);
+    if (class_field < 0)
+        st = CS_ERR_INPUT;
+    size_t cap = 0;
+    long number;
+    while (st == CS_OK && cs_layer_next(layer, &number)) {
+        if (!is_residential(cfg, cs_layer_text(layer, class_field)))
+            continue;
+        st = read_area(ctx, layer, -1, -1, number, a, &cap);
+    }
+    a->layer.input.features = a->count;
+    cs_context_limit_messages(ctx, first_message, CS_MESSAGES_PER_LAYER, a->layer.display);
+    cs_layer_close(layer);
+    return st;
+}
+
 /* -------------------------------------------------------------- point layers */
 
 static bool grow_points(cs_raw_points *p, bool named)
@@ -348,6 +402,10 @@ static cs_status set_kind(cs_context *ctx, const cs_config *cfg, const cs_kind_c
      * point layers are read (io/study.c) */
     k->load_capacity = -1;
     k->load_rate = kc ? kc->load_rate : 1.0;
+    k->access_decay = kc ? kc->access_decay : CS_DECAY_NONE;
+    k->access_per = kc ? kc->access_per : 1000.0;
+    if (kc)
+        memcpy(k->access_weights, kc->access_weights, sizeof k->access_weights);
     double m_per_min = k->walk_speed_kmh * 1000.0 / 60.0;
     if (kc && kc->threshold_count > 0 && kc->thresholds_in_m) {
         k->threshold_count = kc->threshold_count;
@@ -630,10 +688,69 @@ static cs_status check_nested_bands(cs_context *ctx, cs_layer *layer, const char
     return st;
 }
 
-static cs_status read_demand(cs_context *ctx, cs_layer *layer, int id_field, int total_field,
+/* Room for one more surface row (a polygon feature or an area's totals). */
+static bool grow_surfaces(cs_raw_surfaces *sf, bool polygons)
+{
+    if (sf->count + 1 < sf->cap)
+        return true;
+    size_t cap = sf->cap ? sf->cap * 2 : 64;
+    long *f = cs_reallocarray(sf->feature, cap, sizeof *f);
+    if (f)
+        sf->feature = f;
+    double *v = f ? cs_reallocarray(sf->values, cap, sf->value_count * sizeof *v) : NULL;
+    if (v)
+        sf->values = v;
+    void *extra = !v ? NULL
+                  : polygons ? cs_reallocarray(sf->first, cap + 1, sizeof *sf->first)
+                             : cs_reallocarray(sf->area_key, cap, sizeof *sf->area_key);
+    if (!extra)
+        return false;
+    if (polygons)
+        sf->first = extra;
+    else
+        sf->area_key = extra;
+    sf->cap = cap;
+    return true;
+}
+
+/* Move the demand row just read (point i) to the surfaces: its polygons, or the id of
+ * the area whose totals it holds. */
+static cs_status move_to_surfaces(cs_context *ctx, cs_layer *layer, int area_field,
+                                  const char *id, cs_raw_points *p)
+{
+    cs_raw_surfaces *sf = &p->surfaces;
+    bool polygons = area_field < 0;
+    sf->kind = polygons ? CS_SURFACE_POLYGONS : CS_SURFACE_AREA_TOTALS;
+    sf->value_count = p->value_count;
+    if (!grow_surfaces(sf, polygons))
+        return cs_nomem(ctx);
+    size_t i = p->count - 1, j = sf->count;
+    cs_status st = CS_OK;
+    if (polygons) {
+        if (j == 0)
+            sf->first[0] = 0;
+        st = cs_layer_polygons(ctx, layer, id, &sf->polys);
+        sf->first[j + 1] = sf->polys.area_count;
+    } else {
+        sf->area_key[j] = cs_strdup(cs_layer_text(layer, area_field));
+        if (!sf->area_key[j])
+            st = cs_nomem(ctx);
+    }
+    if (st == CS_ERR_NOMEM)
+        return st;
+    sf->feature[j] = p->feature[i];
+    memcpy(&sf->values[j * p->value_count], &p->values[i * p->value_count],
+           p->value_count * sizeof(double));
+    sf->count++;
+    p->count--;
+    return st;
+}
+
+static cs_status read_demand(cs_context *ctx, cs_layer *layer, const int *fields,
                              const band_source *src, const cs_study *study, long number,
                              cs_raw_points *p)
 {
+    int id_field = fields[0], total_field = fields[1], area_field = fields[2];
     if (!grow_points(p, false))
         return cs_nomem(ctx);
     size_t i = p->count++, nb = study->band_count;
@@ -641,11 +758,13 @@ static cs_status read_demand(cs_context *ctx, cs_layer *layer, int id_field, int
     for (size_t b = 0; b < nb; b++)
         v[b] = 0;
     p->feature[i] = number;
+    p->x[i] = p->y[i] = NAN;
     const char *id = id_field >= 0 ? cs_layer_text(layer, id_field) : NULL;
     char *id_copy = cs_strdup(id); /* the text buffer changes with the next read */
     if (id && !id_copy)
         return cs_nomem(ctx);
-    cs_status st = cs_layer_point(ctx, layer, id_copy, &p->x[i], &p->y[i]);
+    bool surface = area_field >= 0 || cs_layer_geom_kind(layer) == CS_GEOM_POLYGON;
+    cs_status st = surface ? CS_OK : cs_layer_point(ctx, layer, id_copy, &p->x[i], &p->y[i]);
     cs_status vst = cs_layer_number(ctx, layer, total_field, id_copy, 0, false, &v[0]);
     bool total_ok = vst == CS_OK; /* else comparing bands with it says nothing new */
     if (st == CS_OK)
@@ -668,6 +787,11 @@ static cs_status read_demand(cs_context *ctx, cs_layer *layer, int id_field, int
     cs_status nst = check_nested_bands(ctx, layer, id_copy, src, study, v);
     if (st == CS_OK)
         st = nst;
+    if (surface && st != CS_ERR_NOMEM) {
+        cs_status mst = move_to_surfaces(ctx, layer, area_field, id_copy, p);
+        if (st == CS_OK || mst == CS_ERR_NOMEM)
+            st = mst;
+    }
     cs_free(id_copy);
     return st;
 }
@@ -676,8 +800,11 @@ cs_status cs_load_population(cs_context *ctx, const cs_config *cfg, cs_study *st
                              cs_raw_points *p)
 {
     memset(p, 0, sizeof *p);
+    if (cs_is_raster(cfg, &cfg->population))
+        return cs_load_population_raster(ctx, cfg, study, p);
     cs_layer *layer = NULL;
-    cs_status st = cs_load_open_layer(ctx, cfg, &cfg->population, "population", true, &p->layer, &layer);
+    cs_status st = cs_load_open_layer(ctx, cfg, &cfg->population, "population",
+                                      cfg->area_field == NULL, &p->layer, &layer);
     if (st != CS_OK)
         return st;
     size_t first_message = cs_context_message_count(ctx);
@@ -690,28 +817,37 @@ cs_status cs_load_population(cs_context *ctx, const cs_config *cfg, cs_study *st
     int id_field = cs_layer_find_field(ctx, layer, cfg->population.id_field, NULL, "id",
                                        cfg->population.id_field != NULL);
     int total_field = cs_layer_find_field(ctx, layer, cfg->total_field, NULL, "total", true);
-    if ((cfg->population.id_field && id_field < 0) || total_field < 0)
+    int area_field = cfg->area_field ? cs_layer_find_field(ctx, layer, cfg->area_field, NULL,
+                                                           "area", true)
+                                     : -1;
+    if ((cfg->population.id_field && id_field < 0) || total_field < 0 ||
+        (cfg->area_field && area_field < 0))
         st = CS_ERR_INPUT;
     cs_status bst = resolve_bands(ctx, cfg, layer, study, src);
     if (st == CS_OK || bst == CS_ERR_NOMEM)
         st = bst;
     p->value_count = study->band_count;
-    int *keep = cs_calloc(study->band_count + 1, sizeof *keep);
+    int *keep = cs_calloc(study->band_count + 2, sizeof *keep);
     if (keep) { /* only an optimisation: without it every field is read */
         keep[0] = id_field;
         keep[1] = total_field;
+        keep[2] = area_field;
         for (size_t b = 1; b < study->band_count; b++)
-            keep[b + 1] = src[b - 1].field;
-        cs_layer_keep_fields(layer, keep, study->band_count + 1);
+            keep[b + 2] = src[b - 1].field;
+        cs_layer_keep_fields(layer, keep, study->band_count + 2);
         cs_free(keep);
     }
     long number;
+    const int fields[3] = {id_field, total_field, area_field};
     while (st != CS_ERR_NOMEM && cs_layer_next(layer, &number)) {
-        cs_status fst = read_demand(ctx, layer, id_field, total_field, src, study, number, p);
+        cs_status fst = read_demand(ctx, layer, fields, src, study, number, p);
         if (st == CS_OK || fst == CS_ERR_NOMEM)
             st = fst == CS_OK ? st : fst;
     }
-    p->layer.input.features = p->count;
+    p->layer.input.features = p->count + p->surfaces.count;
+    if (st == CS_OK && area_field >= 0 &&
+        !(p->surfaces.area_field = cs_strdup(cs_layer_field_name(layer, area_field))))
+        st = cs_nomem(ctx);
     cs_context_limit_messages(ctx, first_message, CS_MESSAGES_PER_LAYER, p->layer.display);
     cs_free(src);
     cs_layer_close(layer);

@@ -7,6 +7,7 @@
 #include "io/study.h"
 #include "io/crs.h"
 #include "io/load.h"
+#include "io/spread.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -391,8 +392,9 @@ static void warn_dropped(cs_context *ctx, const cs_study *study, const cs_raw_po
     cs_buf_free(&b);
 }
 
-static cs_status place_population(cs_context *ctx, cs_study *study, cs_raw_points *raw,
-                                  const lonlat_box *box)
+/* Points: projected, located, those far outside every area left out. */
+static cs_status place_points(cs_context *ctx, cs_study *study, cs_raw_points *raw,
+                              const lonlat_box *box)
 {
     size_t n = raw->count, nb = study->band_count;
     long *area = cs_calloc(n ? n : 1, sizeof *area);
@@ -428,25 +430,101 @@ static cs_status place_population(cs_context *ctx, cs_study *study, cs_raw_point
         study->dem_area = area;
         raw->x = raw->y = raw->values = NULL;
         area = NULL;
-        warn_dropped(ctx, study, raw);
-        if (m == 0) {
-            cs_where w = {.file = raw->layer.display};
-            st = cs_error(ctx, CS_ERR_INPUT, &w, "check the population layer's CRS and "
-                          "positions against the areas",
-                          "no demand point lies in the study area");
-        }
     }
     cs_free(area);
     cs_free(outside);
     return st;
 }
 
-/* ---------------------------------------------------------------- network */
+/* Append the points spread from surfaces to the study's demand. */
+static cs_status take_demand(cs_context *ctx, cs_study *s, cs_demand *d)
+{
+    size_t n = s->demand_count + d->count, nb = s->band_count;
+    double *x = cs_reallocarray(s->dem_x, n + 1, sizeof *x);
+    if (x)
+        s->dem_x = x;
+    double *y = x ? cs_reallocarray(s->dem_y, n + 1, sizeof *y) : NULL;
+    if (y)
+        s->dem_y = y;
+    double *pop = y ? cs_reallocarray(s->dem_pop, n + 1, nb * sizeof *pop) : NULL;
+    if (pop)
+        s->dem_pop = pop;
+    long *area = pop ? cs_reallocarray(s->dem_area, n + 1, sizeof *area) : NULL;
+    if (!area)
+        return cs_nomem(ctx);
+    s->dem_area = area;
+    size_t m = s->demand_count;
+    memcpy(&s->dem_x[m], d->x, d->count * sizeof *x);
+    memcpy(&s->dem_y[m], d->y, d->count * sizeof *y);
+    memcpy(&s->dem_pop[m * nb], d->pop, d->count * nb * sizeof *pop);
+    memcpy(&s->dem_area[m], d->area, d->count * sizeof *area);
+    s->demand_count = n;
+    return CS_OK;
+}
 
-/*
- * Move the network's lines into the working CRS. A network none of whose vertices
- * lies near the areas is an error: it is the wrong file, or its CRS is wrong.
- */
+/* Polygons, grid cells or area totals: projected, then spread into demand points. */
+static cs_status place_surfaces(cs_context *ctx, cs_study *study, const cs_config *cfg,
+                                cs_raw_points *raw, const cs_raw_areas *landuse)
+{
+    cs_raw_surfaces *sf = &raw->surfaces;
+    double *x = sf->kind == CS_SURFACE_CELLS ? sf->quad_x : sf->polys.x;
+    double *y = sf->kind == CS_SURFACE_CELLS ? sf->quad_y : sf->polys.y;
+    size_t n = sf->kind == CS_SURFACE_CELLS ? 4 * sf->count : sf->polys.vertex_count;
+    cs_status st = CS_OK;
+    if (n > 0) {
+        st = to_wgs84(ctx, &raw->layer, "population", x, y, n, NULL);
+        if (st == CS_OK)
+            st = to_working(ctx, study, &raw->layer, x, y, n);
+    }
+    cs_demand d = {0};
+    if (st == CS_OK)
+        st = cs_spread_surfaces(ctx, study, raw, landuse, cfg->spread_m, &d,
+                                &study->dropped_pop, &study->dropped_points);
+    if (st == CS_OK)
+        st = take_demand(ctx, study, &d);
+    cs_demand_free(&d);
+    study->pop_estimated = sf->kind == CS_SURFACE_AREA_TOTALS;
+    study->pop_source = sf->kind == CS_SURFACE_CELLS      ? "grid"
+                        : sf->kind == CS_SURFACE_POLYGONS ? "polygons"
+                        : sf->kind == CS_SURFACE_AREA_TOTALS ? "area totals"
+                                                          : "points";
+    return st;
+}
+
+static cs_status place_landuse(cs_context *ctx, cs_study *study, cs_raw_areas *landuse)
+{
+    if (landuse->polys.vertex_count == 0)
+        return CS_OK;
+    cs_status st = to_wgs84(ctx, &landuse->layer, "landuse", landuse->polys.x,
+                            landuse->polys.y, landuse->polys.vertex_count, NULL);
+    if (st == CS_OK)
+        st = to_working(ctx, study, &landuse->layer, landuse->polys.x, landuse->polys.y,
+                        landuse->polys.vertex_count);
+    return st;
+}
+
+static cs_status place_population(cs_context *ctx, cs_study *study, const cs_config *cfg,
+                                  cs_raw_points *raw, cs_raw_areas *landuse,
+                                  const lonlat_box *box)
+{
+    study->pop_source = "points";
+    cs_status st = raw->count > 0 ? place_points(ctx, study, raw, box) : CS_OK;
+    if (st == CS_OK && raw->surfaces.kind == CS_SURFACE_AREA_TOTALS)
+        st = place_landuse(ctx, study, landuse);
+    if (st == CS_OK && raw->surfaces.kind != CS_SURFACE_NONE)
+        st = place_surfaces(ctx, study, cfg, raw, landuse);
+    if (st != CS_OK)
+        return st;
+    warn_dropped(ctx, study, raw);
+    if (study->demand_count == 0) {
+        cs_where w = {.file = raw->layer.display};
+        return cs_error(ctx, CS_ERR_INPUT, &w, "check the population layer's CRS and "
+                        "positions against the areas",
+                        "no demand point lies in the study area");
+    }
+    return CS_OK;
+}
+
 static cs_status place_network(cs_context *ctx, cs_study *study, const cs_config *cfg,
                                cs_raw_lines *raw, const lonlat_box *box)
 {
@@ -544,6 +622,7 @@ static cs_status resolve_target(cs_context *ctx, const cs_config *cfg, cs_study 
     t->scope = tc->scope ? tc->scope : CS_SCOPE_DISTRICT;
     t->per = isnan(tc->per) || tc->per <= 0 ? 1 : tc->per;
     t->at_least = tc->at_least;
+    t->at_most = tc->at_most;
     t->kind = find_kind(s, tc->kind);
     t->capacity = find_capacity(s, tc->capacity);
     t->capacity_of = find_capacity(s, tc->capacity_of);
@@ -555,7 +634,8 @@ static cs_status resolve_target(cs_context *ctx, const cs_config *cfg, cs_study 
     char key[160];
     cs_where w = {.file = cfg->file, .line = tc->line, .field = key};
     snprintf(key, sizeof key, "targets.%s", tc->id);
-    bool needs_kind = t->type == CS_TARGET_COVERAGE || t->type == CS_TARGET_COUNT;
+    bool by_capacity = t->type == CS_TARGET_ACCESSIBILITY || t->type == CS_TARGET_LOAD;
+    bool needs_kind = t->type == CS_TARGET_COVERAGE || t->type == CS_TARGET_COUNT || by_capacity;
     if ((needs_kind || tc->kind) && t->kind < 0)
         return cs_error(ctx, CS_ERR_STUDY, &w, "name one of the kinds the facilities have",
                         "unknown kind '%s'", tc->kind ? tc->kind : "(none)");
@@ -574,6 +654,10 @@ static cs_status resolve_target(cs_context *ctx, const cs_config *cfg, cs_study 
         return cs_error(ctx, CS_ERR_STUDY, &w, "measure the kind both ways, or change the "
                         "target's measure", "kind '%s' is not measured %s", tc->kind,
                         t->measure == CS_MEASURE_NETWORK_BIT ? "along the network" : "straight");
+    if (by_capacity && s->kinds[t->kind].load_capacity < 0)
+        return cs_error(ctx, CS_ERR_STUDY, &w, "set the kind's capacity with "
+                        "kinds.<kind>.load_capacity", "kind '%s' has no capacity to measure "
+                        "%s with", tc->kind, t->type == CS_TARGET_LOAD ? "load" : "accessibility");
     if (t->type == CS_TARGET_COVERAGE && t->threshold < 0)
         return cs_error(ctx, CS_ERR_STUDY, &w, "use one of the kind's thresholds",
                         "within_min/within_m is not a threshold of kind '%s'", tc->kind);
@@ -597,6 +681,18 @@ static cs_status resolve_loads(cs_context *ctx, const cs_config *cfg, cs_study *
                                           "facilities layer has", "unknown capacity '%s'",
                                           kc->load_capacity));
         }
+        if (kc->access_decay == CS_DECAY_STEPS && kc->access_weight_count == 0 &&
+            k->threshold_count == 3) {
+            static const double luo_qi[3] = {1, 0.68, 0.22}; /* Luo & Qi (2009) */
+            memcpy(k->access_weights, luo_qi, sizeof luo_qi);
+        } else if (kc->access_decay == CS_DECAY_STEPS &&
+                   kc->access_weight_count != k->threshold_count) {
+            snprintf(key, sizeof key, "kinds.%s.access_weights", kc->id);
+            st = first_error(st, cs_error(ctx, CS_ERR_STUDY, &w, "give one weight per "
+                                          "threshold of the kind, nearest first",
+                                          "%zu weights for %zu thresholds",
+                                          kc->access_weight_count, k->threshold_count));
+        }
         if (k->load_band < 0) {
             snprintf(key, sizeof key, "kinds.%s.load_band", kc->id);
             st = first_error(st, cs_error(ctx, CS_ERR_STUDY, &w, "name a band declared under "
@@ -605,6 +701,19 @@ static cs_status resolve_loads(cs_context *ctx, const cs_config *cfg, cs_study *
         }
     }
     return st;
+}
+
+/* The band under-served patches count: the one named, else the first age band. */
+static cs_status resolve_patches(cs_context *ctx, const cs_config *cfg, cs_study *s)
+{
+    s->patch_cell_m = cfg->patch_cell_m;
+    s->patch_hex = cfg->patch_hex;
+    s->patch_band = cfg->patch_band ? find_band(s, cfg->patch_band) : (s->band_count > 1);
+    if (s->patch_band >= 0)
+        return CS_OK;
+    cs_where w = {.file = cfg->file, .field = "underserved.band"};
+    return cs_error(ctx, CS_ERR_STUDY, &w, "name a band declared under population.bands",
+                    "unknown band '%s'", cfg->patch_band);
 }
 
 static cs_status resolve_targets(cs_context *ctx, const cs_config *cfg, cs_study *s)
@@ -653,11 +762,15 @@ cs_status cs_study_load(cs_context *ctx, const cs_config *cfg, cs_study **out)
     cs_raw_points facilities, population;
     cs_raw_lines network;
     memset(&network, 0, sizeof network);
+    cs_raw_areas landuse;
+    memset(&landuse, 0, sizeof landuse);
     double t0 = cs_stage_begin();
     cs_status sa = cs_load_areas(ctx, cfg, &areas);
     cs_status sf = cs_load_facilities(ctx, cfg, s, &facilities);
     cs_status sp = cs_load_population(ctx, cfg, s, &population);
     cs_status sn = cs_load_network(ctx, cfg, &network);
+    cs_status sl = cs_load_landuse(ctx, cfg, &landuse);
+    sp = first_error(sp, sl);
     cs_stage_end(ctx, "load", t0);
     st = first_error(first_error(first_error(first_error(st, sa), sf), sp), sn);
     t0 = cs_stage_begin();
@@ -667,19 +780,22 @@ cs_status cs_study_load(cs_context *ctx, const cs_config *cfg, cs_study **out)
     if (sa == CS_OK && sf == CS_OK)
         st = first_error(st, place_facilities(ctx, s, &facilities, &box));
     if (sa == CS_OK && sp == CS_OK)
-        st = first_error(st, place_population(ctx, s, &population, &box));
+        st = first_error(st, place_population(ctx, s, cfg, &population, &landuse, &box));
     if (sa == CS_OK && sn == CS_OK && network.lines.count > 0)
         st = first_error(st, place_network(ctx, s, cfg, &network, &box));
     st = first_error(st, sa);
     cs_stage_end(ctx, "project", t0);
     /* targets name kinds, capacities and bands, known only once both layers are read */
     if (sf == CS_OK && sp == CS_OK)
-        st = first_error(first_error(st, resolve_loads(ctx, cfg, s)),
-                         resolve_targets(ctx, cfg, s));
+        st = first_error(first_error(first_error(st, resolve_loads(ctx, cfg, s)),
+                                     resolve_targets(ctx, cfg, s)),
+                         resolve_patches(ctx, cfg, s));
     take_input(ctx, s, &areas.layer);
     take_input(ctx, s, &facilities.layer);
     take_input(ctx, s, &population.layer);
     take_input(ctx, s, &network.layer);
+    take_input(ctx, s, &landuse.layer);
+    cs_raw_areas_free(&landuse);
     cs_raw_areas_free(&areas);
     cs_raw_points_free(&facilities);
     cs_raw_points_free(&population);
@@ -825,4 +941,19 @@ int cs_study_kind_measured(const cs_study *s, size_t k, cs_measure m)
     unsigned bit = m == CS_MEASURE_NETWORK ? CS_MEASURE_NETWORK_BIT
                    : m == CS_MEASURE_STRAIGHT ? CS_MEASURE_STRAIGHT_BIT : 0;
     return (s->kinds[k].measures & bit) != 0;
+}
+
+long cs_study_kind_capacity(const cs_study *s, size_t k)
+{
+    return s && k < s->kind_count ? s->kinds[k].load_capacity : -1;
+}
+
+size_t cs_study_kind_band(const cs_study *s, size_t k)
+{
+    return s && k < s->kind_count ? (size_t)s->kinds[k].load_band : 0;
+}
+
+double cs_study_kind_access_per(const cs_study *s, size_t k)
+{
+    return s && k < s->kind_count ? s->kinds[k].access_per : NAN;
 }

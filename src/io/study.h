@@ -19,6 +19,9 @@ typedef struct cs_kind {
     long load_capacity;    /* capacity index for the load ratio; -1 = none */
     long load_band;        /* band using the kind */
     double load_rate;      /* share of the band that uses it */
+    cs_decay_kind access_decay;               /* accessibility (2SFCA) distance weights */
+    double access_weights[CS_MAX_THRESHOLDS]; /* steps: weight per threshold zone */
+    double access_per;                        /* accessibility per this many residents */
 } cs_kind;
 
 typedef struct cs_capacity {
@@ -34,7 +37,7 @@ typedef struct cs_target {
     long capacity, capacity_of;
     long band;        /* 0 = total */
     long threshold;   /* coverage: index into the kind's thresholds */
-    double per, at_least;
+    double per, at_least, at_most;
     unsigned measure;  /* coverage: CS_MEASURE_STRAIGHT_BIT or CS_MEASURE_NETWORK_BIT */
 } cs_target;
 
@@ -77,6 +80,8 @@ struct cs_study {
     double *dem_pop;       /* demand_count x band_count; band 0 = total */
     long *dem_area;        /* always a valid area (points outside are dropped) */
     double dropped_pop;    /* residents outside every area, left out */
+    const char *pop_source; /* "points", "polygons", "grid" or "area totals" (static) */
+    bool pop_estimated;    /* spread from area totals: positions are estimates */
     size_t dropped_points;
 
     size_t kind_count;     cs_kind *kinds;
@@ -91,7 +96,12 @@ struct cs_study {
     char *net_display;      /* the network file as the user named it */
     size_t net_left_out_class, net_left_out_closed;
 
-    size_t input_count;    cs_input inputs[4];
+    /* under-served patches: the grid and the band counted */
+    double patch_cell_m;
+    bool patch_hex;
+    long patch_band;
+
+    size_t input_count;    cs_input inputs[5];
     double outside_tolerance_m, far_outside_km;
 };
 

@@ -1,0 +1,245 @@
+/*
+ * raster.c — population from a grid (WorldPop, GHSL, a census grid as GeoTIFF or any
+ * raster GDAL reads): every populated cell becomes a quadrilateral with its count,
+ * later split across the areas it straddles (io/spread.c).
+ *
+ * The grid is read one block at a time, in the file's own block layout, so a city-wide
+ * 100 m grid never sits in memory as a whole; only populated cells are kept. Cells equal
+ * to the band's nodata value, or not a number, are empty. A negative count is an error
+ * naming the cell, since a grid that holds them is not a population count.
+ */
+#include "io/load.h"
+
+#include <cpl_string.h>
+#include <gdal.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Whether GDAL reads path as a raster (and not as a vector layer). */
+bool cs_is_raster(const cs_config *cfg, const cs_layer_config *lc)
+{
+    if (!lc->path)
+        return false;
+    char *path = cs_config_resolve_path(cfg, lc->path);
+    if (!path)
+        return false;
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
+    bool raster = ds && GDALGetRasterCount(ds) > 0 && GDALDatasetGetLayerCount(ds) == 0;
+    if (ds)
+        GDALClose(ds);
+    CPLPopErrorHandler();
+    cs_free(path);
+    return raster;
+}
+
+static bool grow_cells(cs_raw_surfaces *s)
+{
+    if (s->count < s->cap)
+        return true;
+    size_t cap = s->cap ? s->cap * 2 : 4096;
+    double *qx = cs_reallocarray(s->quad_x, cap, 4 * sizeof *qx);
+    if (!qx)
+        return false;
+    s->quad_x = qx;
+    double *qy = cs_reallocarray(s->quad_y, cap, 4 * sizeof *qy);
+    if (!qy)
+        return false;
+    s->quad_y = qy;
+    long *f = cs_reallocarray(s->feature, cap, sizeof *f);
+    if (!f)
+        return false;
+    s->feature = f;
+    double *v = cs_reallocarray(s->values, cap, s->value_count * sizeof *v);
+    if (!v)
+        return false;
+    s->values = v;
+    s->cap = cap;
+    return true;
+}
+
+/* Append cell (row, col) with count v; its corners come from the geotransform. */
+static bool add_cell(cs_raw_surfaces *s, const double *gt, size_t row, size_t col, size_t cols,
+                     double v, const double *share)
+{
+    if (!grow_cells(s))
+        return false;
+    size_t i = s->count++;
+    static const double dc[4] = {0, 1, 1, 0}, dr[4] = {0, 0, 1, 1};
+    for (size_t k = 0; k < 4; k++) {
+        double c = (double)col + dc[k], r = (double)row + dr[k];
+        s->quad_x[4 * i + k] = gt[0] + c * gt[1] + r * gt[2];
+        s->quad_y[4 * i + k] = gt[3] + c * gt[4] + r * gt[5];
+    }
+    s->feature[i] = (long)(row * cols + col + 1);
+    double *vals = &s->values[i * s->value_count];
+    vals[0] = v;
+    for (size_t b = 1; b < s->value_count; b++)
+        vals[b] = v * share[b];
+    return true;
+}
+
+/* Age bands of a grid can only be shares of its count. */
+static cs_status raster_bands(cs_context *ctx, const cs_config *cfg, cs_study *study,
+                              const char *display, double **share)
+{
+    size_t n = cfg->band_count;
+    study->band_names = cs_calloc(n + 1, sizeof *study->band_names);
+    *share = cs_calloc(n + 1, sizeof **share);
+    if (!study->band_names || !*share || !(study->band_names[0] = cs_strdup("total")))
+        return cs_nomem(ctx);
+    study->band_count = 1;
+    cs_status st = CS_OK;
+    for (size_t b = 0; b < n; b++) {
+        const cs_band_config *bc = &cfg->bands[b];
+        if (bc->field) {
+            char key[96];
+            snprintf(key, sizeof key, "population.bands.%s", bc->id);
+            cs_where w = {.file = display, .field = key};
+            st = cs_error(ctx, CS_ERR_STUDY, &w, "a population grid holds one count per "
+                          "cell: give the band as a share of it, e.g. {share: 0.2}",
+                          "band %s names a field, but the population is a raster", bc->id);
+            continue;
+        }
+        (*share)[study->band_count] = bc->share;
+        if (!(study->band_names[study->band_count++] = cs_strdup(bc->id)))
+            return cs_nomem(ctx);
+    }
+    return st;
+}
+
+static void describe_input(cs_context *ctx, GDALDatasetH ds, const cs_layer_config *lc,
+                           cs_raw_layer *raw)
+{
+    raw->display = cs_strdup(lc->path);
+    raw->srs_from_config = lc->crs != NULL;
+    const char *wkt = GDALGetProjectionRef(ds);
+    raw->srs = cs_strdup(lc->crs ? lc->crs : (wkt && *wkt ? wkt : NULL));
+    raw->input.role = cs_strdup("population");
+    raw->input.path = cs_strdup(lc->path);
+    char **files = GDALGetFileList(ds);
+    size_t n = (size_t)CSLCount(files);
+    raw->input.files = cs_calloc(n + 1, sizeof *raw->input.files);
+    for (size_t i = 0; raw->input.files && i < n; i++)
+        if ((raw->input.files[i] = cs_strdup(files[i])))
+            raw->input.file_count++;
+    CSLDestroy(files);
+    (void)ctx;
+}
+
+typedef struct grid_reader {
+    cs_context *ctx;
+    GDALRasterBandH band;
+    const double *gt;
+    size_t cols, rows;
+    int has_nodata;
+    double nodata;
+    const double *share;
+    const char *display;
+    size_t negatives;
+} grid_reader;
+
+/* One block's cells into s. */
+static cs_status read_block(grid_reader *g, size_t r0, size_t c0, size_t h, size_t w,
+                            double *buf, cs_raw_surfaces *s)
+{
+    if (GDALRasterIO(g->band, GF_Read, (int)c0, (int)r0, (int)w, (int)h, buf, (int)w, (int)h,
+                     GDT_Float64, 0, 0) != CE_None) {
+        cs_where where = {.file = g->display};
+        return cs_error(g->ctx, CS_ERR_INPUT, &where, "check that the file is complete and "
+                        "readable", "cannot read rows %zu–%zu of the population grid", r0 + 1,
+                        r0 + h);
+    }
+    for (size_t r = 0; r < h; r++)
+        for (size_t c = 0; c < w; c++) {
+            double v = buf[r * w + c];
+            if (isnan(v) || (g->has_nodata && v == g->nodata) || v == 0)
+                continue;
+            if (v < 0 || isinf(v)) {
+                if (g->negatives++ < CS_MESSAGES_PER_LAYER) {
+                    cs_where where = {.file = g->display, .field = "band 1"};
+                    cs_error(g->ctx, CS_ERR_INPUT, &where, "a population grid counts people: "
+                             "set the band's nodata value if this marks empty cells",
+                             "cell at row %zu, column %zu holds %g", r0 + r + 1, c0 + c + 1, v);
+                }
+                continue;
+            }
+            if (!add_cell(s, g->gt, r0 + r, c0 + c, g->cols, v, g->share))
+                return cs_nomem(g->ctx);
+        }
+    return CS_OK;
+}
+
+static cs_status read_grid(grid_reader *g, cs_raw_surfaces *s)
+{
+    int bw = 0, bh = 0;
+    GDALGetBlockSize(g->band, &bw, &bh);
+    size_t w = bw > 0 ? (size_t)bw : g->cols, h = bh > 0 ? (size_t)bh : 1;
+    if (w > g->cols)
+        w = g->cols;
+    double *buf = cs_calloc(w * h, sizeof *buf);
+    if (!buf)
+        return cs_nomem(g->ctx);
+    cs_status st = CS_OK;
+    for (size_t r0 = 0; st == CS_OK && r0 < g->rows; r0 += h)
+        for (size_t c0 = 0; st == CS_OK && c0 < g->cols; c0 += w) {
+            size_t bh2 = r0 + h > g->rows ? g->rows - r0 : h;
+            size_t bw2 = c0 + w > g->cols ? g->cols - c0 : w;
+            st = read_block(g, r0, c0, bh2, bw2, buf, s);
+        }
+    cs_free(buf);
+    if (st == CS_OK && g->negatives > 0)
+        st = CS_ERR_INPUT;
+    if (g->negatives > CS_MESSAGES_PER_LAYER) {
+        cs_where where = {.file = g->display};
+        cs_error(g->ctx, CS_ERR_INPUT, &where, NULL, "%zu more cells hold negative counts",
+                 g->negatives - CS_MESSAGES_PER_LAYER);
+    }
+    return st;
+}
+
+cs_status cs_load_population_raster(cs_context *ctx, const cs_config *cfg, cs_study *study,
+                                    cs_raw_points *p)
+{
+    memset(p, 0, sizeof *p);
+    const cs_layer_config *lc = &cfg->population;
+    char *path = cs_config_resolve_path(cfg, lc->path);
+    if (!path)
+        return cs_nomem(ctx);
+    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
+    cs_free(path);
+    cs_where w = {.file = lc->path};
+    if (!ds)
+        return cs_error(ctx, CS_ERR_INPUT, &w, "check the path and that GDAL can read it",
+                        "cannot open the population grid");
+    describe_input(ctx, ds, lc, &p->layer);
+    double *share = NULL;
+    cs_status st = raster_bands(ctx, cfg, study, lc->path, &share);
+    double gt[6];
+    if (st == CS_OK && GDALGetGeoTransform(ds, gt) != CE_None)
+        st = cs_error(ctx, CS_ERR_INPUT, &w, "georeference the grid (e.g. with gdal_translate "
+                      "-a_ullr and -a_srs)", "the population grid has no geotransform");
+    if (st == CS_OK && !p->layer.srs)
+        st = cs_error(ctx, CS_ERR_CRS, &w, "name the grid's CRS with population.crs (e.g. "
+                      "EPSG:4326)", "the population grid has no coordinate system");
+    if (st == CS_OK) {
+        p->surfaces.kind = CS_SURFACE_CELLS;
+        p->surfaces.value_count = study->band_count;
+        grid_reader g = {ctx, GDALGetRasterBand(ds, 1), gt, (size_t)GDALGetRasterXSize(ds),
+                         (size_t)GDALGetRasterYSize(ds), 0, 0, share, lc->path, 0};
+        g.nodata = GDALGetRasterNoDataValue(g.band, &g.has_nodata);
+        st = read_grid(&g, &p->surfaces);
+        p->surfaces.raster_cols = g.cols;
+        p->layer.input.features = p->surfaces.count;
+        if (st == CS_OK && p->surfaces.count == 0)
+            st = cs_error(ctx, CS_ERR_INPUT, &w, "check the band and its nodata value",
+                          "the population grid has no populated cell");
+    }
+    if (!p->layer.display || !p->layer.input.role || !p->layer.input.path ||
+        !p->layer.input.files)
+        st = cs_nomem(ctx);
+    cs_free(share);
+    GDALClose(ds);
+    return st;
+}

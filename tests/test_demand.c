@@ -1,0 +1,333 @@
+/*
+ * test_demand.c — population from surfaces: residential blocks spread by area (not
+ * piled on their centroid), a hand-made GeoTIFF grid with cells split across streets
+ * and cut at the district's edge, and street totals spread over residential land. The
+ * expected counts are worked by hand on two 1 km square areas side by side:
+ * A0 = [0, 1000] x [0, 1000] and A1 = [1000, 2000] x [0, 1000] (metres from FX_X0/Y0).
+ */
+#include "fixture.h"
+#include "testutil.h"
+
+#include "io/study.h"
+
+#include <gdal.h>
+#include <ogr_srs_api.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct env {
+    char *dir;
+    fx_data d;
+    cs_context *ctx;
+    cs_config *cfg;
+    cs_study *study;
+} env;
+
+static int setup(void **state)
+{
+    env *e = calloc(1, sizeof *e);
+    e->dir = tu_mkdtemp();
+    fx_alloc(&e->d, 2, 1, 1000, 1, 0);
+    e->d.fx[0] = FX_X0 + 500;
+    e->d.fy[0] = FX_Y0 + 500;
+    e->d.fbeds[0] = 10;
+    char *study = fx_write(e->dir, &e->d, NULL);
+    assert_int_equal(cs_context_create(&e->ctx), CS_OK);
+    assert_int_equal(cs_config_create(e->ctx, &e->cfg), CS_OK);
+    assert_int_equal(cs_config_load(e->ctx, e->cfg, study), CS_OK);
+    free(study);
+    *state = e;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    env *e = *state;
+    cs_study_destroy(e->study);
+    cs_config_destroy(e->cfg);
+    cs_context_destroy(e->ctx);
+    tu_rmtree(e->dir);
+    free(e->dir);
+    fx_free(&e->d);
+    free(e);
+    return 0;
+}
+
+static void set(env *e, const char *key, const char *value)
+{
+    assert_int_equal(cs_config_set(e->ctx, e->cfg, key, value), CS_OK);
+}
+
+static cs_status load(env *e)
+{
+    cs_study_destroy(e->study);
+    e->study = NULL;
+    cs_status st = cs_study_load(e->ctx, e->cfg, &e->study);
+    if (st != CS_OK)
+        tu_dump_messages(e->ctx);
+    return st;
+}
+
+/* Residents of band b per area (from the demand points). */
+static void area_sums(const cs_study *s, size_t b, double sums[2])
+{
+    sums[0] = sums[1] = 0;
+    for (size_t i = 0; i < s->demand_count; i++)
+        sums[s->dem_area[i]] += s->dem_pop[i * s->band_count + b];
+}
+
+/* A rectangle feature, metres from the fixture's origin. */
+static void rect(FILE *f, bool first, double x0, double y0, double x1, double y1,
+                 const char *props)
+{
+    fprintf(f, "%s{\"type\":\"Feature\",\"properties\":{%s},\"geometry\":{\"type\":\"Polygon\","
+               "\"coordinates\":[[[%.2f,%.2f],[%.2f,%.2f],[%.2f,%.2f],[%.2f,%.2f],[%.2f,%.2f]]]}}\n",
+            first ? "" : ",", props, FX_X0 + x0, FX_Y0 + y0, FX_X0 + x1, FX_Y0 + y0, FX_X0 + x1,
+            FX_Y0 + y1, FX_X0 + x0, FX_Y0 + y1, FX_X0 + x0, FX_Y0 + y0);
+}
+
+/* ------------------------------------------------------------- polygons */
+
+static void write_blocks(env *e)
+{
+    char *path = tu_join(e->dir, "blocks.geojson");
+    FILE *f = fopen(path, "w");
+    free(path);
+    fprintf(f, "{\"type\":\"FeatureCollection\",\"features\":[\n");
+    /* across the A0/A1 border, 300 m on each side */
+    rect(f, true, 700, 300, 1300, 700, "\"pop\":1200,\"pop65\":300");
+    /* half outside the district: all its people live in the half inside */
+    rect(f, false, 1800, 100, 2200, 200, "\"pop\":100,\"pop65\":20");
+    /* wholly outside */
+    rect(f, false, 3000, 100, 3100, 200, "\"pop\":50,\"pop65\":5");
+    fprintf(f, "]}\n");
+    fclose(f);
+    set(e, "population", "");
+    set(e, "population.path", "blocks.geojson");
+    set(e, "population.crs", "EPSG:32651");
+    set(e, "population.bands.65+", "pop65");
+}
+
+static void polygons_spread_by_area(void **state)
+{
+    env *e = *state;
+    write_blocks(e);
+    assert_int_equal(load(e), CS_OK);
+    const cs_study *s = e->study;
+    double pop[2], old[2];
+    area_sums(s, 0, pop);
+    area_sums(s, 1, old);
+    /* the first block splits 300:300 m across the border; the second keeps all 100 */
+    assert_true(fabs(pop[0] - 600) < 1e-9);
+    assert_true(fabs(pop[1] - 700) < 1e-9);
+    assert_true(fabs(old[0] - 150) < 1e-9);
+    assert_true(fabs(old[1] - 170) < 1e-9);
+    assert_true(fabs(s->dropped_pop - 50) < 1e-9);
+    /* 50 m grid anchored at the areas' corner: 12 x 8 cells, then 4 x 2 inside */
+    assert_int_equal(s->demand_count, 96 + 8);
+    double xmin = INFINITY, xmax = -INFINITY;
+    for (size_t i = 0; i < 96; i++) {
+        assert_true(fabs(s->dem_pop[i * s->band_count] - 12.5) < 1e-9);
+        xmin = fmin(xmin, s->dem_x[i] - FX_X0);
+        xmax = fmax(xmax, s->dem_x[i] - FX_X0);
+    }
+    assert_true(fabs(xmin - 725) < 1e-6 && fabs(xmax - 1275) < 1e-6);
+    assert_string_equal(s->pop_source, "polygons");
+    assert_false(s->pop_estimated);
+}
+
+static void polygons_conserve_on_a_coarse_grid(void **state)
+{
+    env *e = *state;
+    write_blocks(e);
+    /* a grid not aligned with the blocks: pieces of unequal size, same totals */
+    set(e, "population.spread_m", "37");
+    assert_int_equal(load(e), CS_OK);
+    double pop[2];
+    area_sums(e->study, 0, pop);
+    assert_true(fabs(pop[0] - 600) < 1e-9);
+    assert_true(fabs(pop[1] - 700) < 1e-9);
+    /* and with no grid: one point per piece (each side of the border) */
+    set(e, "population.spread_m", "0");
+    assert_int_equal(load(e), CS_OK);
+    area_sums(e->study, 0, pop);
+    assert_true(fabs(pop[0] - 600) < 1e-9);
+    assert_int_equal(e->study->demand_count, 3);
+}
+
+/* ----------------------------------------------------------------- raster */
+
+/* A 4 x 2 grid of 250 m cells, its top-left corner at (625, 1100): row 0 spans y 850..1100
+ * (150 m of it inside the district), row 1 y 600..850; columns start at x 625, 875, 1125,
+ * 1375, so column 1 straddles the A0/A1 border at 1000. */
+static char *write_grid(env *e, const char *name, const double *v, bool with_crs,
+                        bool with_nodata)
+{
+    char *path = tu_join(e->dir, name);
+    GDALAllRegister();
+    GDALDriverH drv = GDALGetDriverByName("GTiff");
+    GDALDatasetH ds = GDALCreate(drv, path, 4, 2, 1, GDT_Float32, NULL);
+    double gt[6] = {FX_X0 + 625, 250, 0, FX_Y0 + 1100, 0, -250};
+    GDALSetGeoTransform(ds, gt);
+    if (with_crs) {
+        OGRSpatialReferenceH srs = OSRNewSpatialReference(NULL);
+        OSRImportFromEPSG(srs, 32651);
+        GDALSetSpatialRef(ds, srs);
+        OSRDestroySpatialReference(srs);
+    }
+    GDALRasterBandH band = GDALGetRasterBand(ds, 1);
+    if (with_nodata)
+        GDALSetRasterNoDataValue(band, -1);
+    float buf[8];
+    for (size_t i = 0; i < 8; i++)
+        buf[i] = (float)v[i];
+    assert_int_equal(GDALRasterIO(band, GF_Write, 0, 0, 4, 2, buf, 4, 2, GDT_Float32, 0, 0),
+                     CE_None);
+    GDALClose(ds);
+    return path;
+}
+
+static void use_grid(env *e, const char *name)
+{
+    set(e, "population", "");
+    set(e, "population.path", name);
+    set(e, "population.bands.65+.share", "0.2");
+}
+
+static void raster_cells_split_and_cut(void **state)
+{
+    env *e = *state;
+    const double v[8] = {10, 20, -1, 40, 0, 60, 30, 5};
+    free(write_grid(e, "grid.tif", v, true, true));
+    use_grid(e, "grid.tif");
+    assert_int_equal(load(e), CS_OK);
+    const cs_study *s = e->study;
+    double pop[2], old[2];
+    area_sums(s, 0, pop);
+    area_sums(s, 1, old);
+    /* row 0 is 60% inside: A0 10*.6 + 20*.5*.6 = 12, A1 20*.5*.6 + 40*.6 = 30;
+     * row 1: A0 60/2 = 30, A1 60/2 + 30 + 5 = 65; the nodata and zero cells add nothing */
+    assert_true(fabs(pop[0] - 42) < 1e-6);
+    assert_true(fabs(pop[1] - 95) < 1e-6);
+    assert_true(fabs(old[0] - 8.4) < 1e-6);
+    assert_true(fabs(old[1] - 19) < 1e-6);
+    assert_true(fabs(s->dropped_pop - 0.4 * 70) < 1e-6);
+    /* pieces: row 0 cells 0, 1 (two), 3; row 1 cells 1 (two), 2, 3 */
+    assert_int_equal(s->demand_count, 8);
+    assert_string_equal(s->pop_source, "grid");
+}
+
+static void raster_errors(void **state)
+{
+    env *e = *state;
+    const double bad[8] = {10, -3, 5, 5, 5, 5, 5, 5};
+    free(write_grid(e, "negative.tif", bad, true, false));
+    use_grid(e, "negative.tif");
+    assert_int_equal(cs_study_load(e->ctx, e->cfg, &e->study), CS_ERR_INPUT);
+    assert_true(tu_has_message(e->ctx, "negative.tif", "row 1, column 2", "-3", "nodata", NULL));
+
+    const double ok[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+    free(write_grid(e, "nocrs.tif", ok, false, false));
+    use_grid(e, "nocrs.tif");
+    assert_int_equal(cs_study_load(e->ctx, e->cfg, &e->study), CS_ERR_CRS);
+    assert_true(tu_has_message(e->ctx, "nocrs.tif", "no coordinate system", "population.crs",
+                               NULL));
+
+    set(e, "population.crs", "EPSG:999999");
+    assert_int_not_equal(cs_study_load(e->ctx, e->cfg, &e->study), CS_OK);
+    assert_true(tu_has_message(e->ctx, "nocrs.tif", "EPSG:999999", NULL));
+
+    free(write_grid(e, "grid.tif", ok, true, false));
+    use_grid(e, "grid.tif");
+    set(e, "population.bands.65+", "pop65");
+    assert_int_equal(cs_study_load(e->ctx, e->cfg, &e->study), CS_ERR_STUDY);
+    assert_true(tu_has_message(e->ctx, "population.bands.65+", "share", NULL));
+    assert_null(e->study);
+}
+
+/* ------------------------------------------------------------ area totals */
+
+static void write_landuse(env *e)
+{
+    char *path = tu_join(e->dir, "landuse.geojson");
+    FILE *f = fopen(path, "w");
+    free(path);
+    fprintf(f, "{\"type\":\"FeatureCollection\",\"features\":[\n");
+    rect(f, true, 0, 0, 1000, 500, "\"landuse\":\"Residential\"");
+    rect(f, false, 1000, 0, 2000, 1000, "\"landuse\":\"industrial\"");
+    fprintf(f, "]}\n");
+    fclose(f);
+}
+
+static void use_totals(env *e, const char *csv)
+{
+    free(tu_write(e->dir, "totals.csv", csv));
+    set(e, "population", "");
+    set(e, "population.path", "totals.csv");
+    set(e, "population.area", "code");
+    set(e, "population.bands.65+", "pop65");
+}
+
+static void totals_spread_over_residential_land(void **state)
+{
+    env *e = *state;
+    write_landuse(e);
+    use_totals(e, "code,pop,pop65\nA0,1000,200\nA1,500,100\n");
+    set(e, "landuse.path", "landuse.geojson");
+    set(e, "landuse.crs", "EPSG:32651");
+    assert_int_equal(load(e), CS_OK);
+    const cs_study *s = e->study;
+    double pop[2], old[2];
+    area_sums(s, 0, pop);
+    area_sums(s, 1, old);
+    assert_true(fabs(pop[0] - 1000) < 1e-9 && fabs(pop[1] - 500) < 1e-9);
+    assert_true(fabs(old[0] - 200) < 1e-9 && fabs(old[1] - 100) < 1e-9);
+    size_t in_a0 = 0, in_a1 = 0;
+    for (size_t i = 0; i < s->demand_count; i++) {
+        if (s->dem_area[i] == 0) {
+            in_a0++;
+            assert_true(s->dem_y[i] - FX_Y0 < 500); /* only on the residential half */
+        } else {
+            in_a1++;
+        }
+    }
+    assert_int_equal(in_a0, 20 * 10); /* 50 m cells on the residential half */
+    assert_int_equal(in_a1, 20 * 20); /* no residential land: the whole area */
+    assert_true(tu_has_message(e->ctx, "区1", "no residential land", NULL));
+    assert_true(s->pop_estimated);
+    assert_string_equal(s->pop_source, "area totals");
+}
+
+static void totals_errors(void **state)
+{
+    env *e = *state;
+    use_totals(e, "code,pop,pop65\nA0,1000,200\nA9,500,100\n");
+    assert_int_equal(cs_study_load(e->ctx, e->cfg, &e->study), CS_ERR_INPUT);
+    assert_true(tu_has_message(e->ctx, "totals.csv:3", "'code'", "no area has the id 'A9'",
+                               NULL));
+    use_totals(e, "code,pop,pop65\nA0,1000,200\nA0,500,100\n");
+    assert_int_equal(cs_study_load(e->ctx, e->cfg, &e->study), CS_ERR_INPUT);
+    assert_true(tu_has_message(e->ctx, "already has totals", NULL));
+    use_totals(e, "code,pop,pop65\nA0,abc,200\nA1,500,100\n");
+    assert_int_equal(cs_study_load(e->ctx, e->cfg, &e->study), CS_ERR_INPUT);
+    assert_true(tu_has_message(e->ctx, "totals.csv", "pop", "abc", NULL));
+    /* an area without a row counts nobody, with a warning */
+    use_totals(e, "code,pop,pop65\nA0,1000,200\n");
+    assert_int_equal(load(e), CS_OK);
+    assert_true(tu_has_message(e->ctx, "区1", "no population totals", NULL));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(polygons_spread_by_area, setup, teardown),
+        cmocka_unit_test_setup_teardown(polygons_conserve_on_a_coarse_grid, setup, teardown),
+        cmocka_unit_test_setup_teardown(raster_cells_split_and_cut, setup, teardown),
+        cmocka_unit_test_setup_teardown(raster_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(totals_spread_over_residential_land, setup, teardown),
+        cmocka_unit_test_setup_teardown(totals_errors, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
