@@ -450,3 +450,152 @@ cs_status cs_net_each_source(const cs_graph *g, const cs_attach *src, const long
     cs_free(of);
     return ok ? CS_OK : CS_ERR_NOMEM;
 }
+
+/* ------------------------------------------- every point one source reaches */
+
+struct cs_net_reach {
+    const cs_graph *g;
+    const cs_attach *pts;
+    size_t *first, *of; /* points by edge */
+};
+
+struct cs_net_scratch {
+    double *cost;
+    long *from;
+    uint32_t *touched;
+    heap h;
+};
+
+cs_status cs_net_reach_create(const cs_graph *g, const cs_attach *pts, cs_net_reach **out)
+{
+    cs_net_reach *r = cs_calloc(1, sizeof *r);
+    if (!r || !points_by_edge(g, pts, &r->first, &r->of)) {
+        cs_free(r);
+        return CS_ERR_NOMEM;
+    }
+    r->g = g;
+    r->pts = pts;
+    *out = r;
+    return CS_OK;
+}
+
+void cs_net_reach_destroy(cs_net_reach *r)
+{
+    if (!r)
+        return;
+    cs_free(r->first);
+    cs_free(r->of);
+    cs_free(r);
+}
+
+cs_net_scratch *cs_net_scratch_create(const cs_graph *g)
+{
+    cs_net_scratch *s = cs_calloc(1, sizeof *s);
+    size_t nn = g->node_count + 1;
+    if (!s || !(s->cost = cs_calloc(nn, sizeof *s->cost)) ||
+        !(s->from = cs_calloc(nn, sizeof *s->from)) ||
+        !(s->touched = cs_calloc(nn, sizeof *s->touched))) {
+        cs_net_scratch_destroy(s);
+        return NULL;
+    }
+    for (size_t i = 0; i < nn; i++) {
+        s->cost[i] = INFINITY;
+        s->from[i] = -1;
+    }
+    return s;
+}
+
+void cs_net_scratch_destroy(cs_net_scratch *s)
+{
+    if (!s)
+        return;
+    cs_free(s->cost);
+    cs_free(s->from);
+    cs_free(s->touched);
+    cs_free(s->h.e);
+    cs_free(s);
+}
+
+static bool add_pair(long p, double c, long **pt, double **cost, size_t *cap, size_t *n)
+{
+    if (*n == *cap) {
+        size_t want = *cap ? *cap * 2 : 256;
+        long *np = cs_reallocarray(*pt, want, sizeof *np);
+        if (!np)
+            return false;
+        *pt = np;
+        double *nc = cs_reallocarray(*cost, want, sizeof *nc);
+        if (!nc)
+            return false;
+        *cost = nc;
+        *cap = want;
+    }
+    (*pt)[*n] = p;
+    (*cost)[(*n)++] = c;
+    return true;
+}
+
+/* The points of edge e with their cheapest cost over both of its ends (and, on the
+ * source's own edge, the walk along it); each edge is listed by one end only. */
+static bool edge_pairs(const cs_net_reach *r, const double *cost, long e, long src_edge,
+                       double src_t, double src_a, double budget, long **pt, double **pc,
+                       size_t *cap, size_t *n)
+{
+    const cs_graph *g = r->g;
+    double scale = edge_scale(g, (size_t)e), len = g->edge_len_m[e];
+    double cu = cost[g->edge_u[e]], cv = cost[g->edge_v[e]];
+    for (size_t q = r->first[e]; q < r->first[e + 1]; q++) {
+        size_t p = r->of[q];
+        double t = r->pts->along_m[p];
+        double c = fmin(cu + t * scale, cv + (len - t) * scale);
+        if (e == src_edge)
+            c = fmin(c, src_a + fabs(t - src_t) * scale);
+        c += r->pts->access_m[p];
+        if (c <= budget && !add_pair((long)p, c, pt, pc, cap, n))
+            return false;
+    }
+    return true;
+}
+
+/* A loop appears twice in its node's list: only its first slot counts. */
+static bool listed_before(const cs_graph *g, uint32_t u, size_t a)
+{
+    if (g->adj_node[a] != u)
+        return false;
+    for (size_t b = g->adj_start[u]; b < a; b++)
+        if (g->adj_edge[b] == g->adj_edge[a])
+            return true;
+    return false;
+}
+
+size_t cs_net_reach_from(const cs_net_reach *r, cs_net_scratch *s, long edge, double along_m,
+                         double access_m, double budget_m, long **pt, double **cost,
+                         size_t *cap)
+{
+    const cs_graph *g = r->g;
+    size_t n = 0, ntouched = 0;
+    if (edge < 0)
+        return 0;
+    s->h.n = 0;
+    bool ok = offer_source(g, &s->h, s->cost, s->from, edge, along_m, access_m, 0, budget_m,
+                           s->touched, &ntouched) &&
+              settle(g, &s->h, s->cost, s->from, budget_m, s->touched, &ntouched);
+    /* the source's own edge first (its ends may not be reached within the budget) */
+    ok = ok && edge_pairs(r, s->cost, edge, edge, along_m, access_m, budget_m, pt, cost, cap, &n);
+    for (size_t k = 0; ok && k < ntouched; k++) {
+        uint32_t u = s->touched[k];
+        for (size_t a = g->adj_start[u]; ok && a < g->adj_start[u + 1]; a++) {
+            uint32_t e = g->adj_edge[a], v = g->adj_node[a];
+            /* an edge with both ends reached is listed from its lower end only */
+            if ((long)e == edge || (isfinite(s->cost[v]) && v < u) || listed_before(g, u, a))
+                continue;
+            ok = edge_pairs(r, s->cost, (long)e, edge, along_m, access_m, budget_m, pt, cost,
+                            cap, &n);
+        }
+    }
+    for (size_t k = 0; k < ntouched; k++) {
+        s->cost[s->touched[k]] = INFINITY;
+        s->from[s->touched[k]] = -1;
+    }
+    return ok ? n : (size_t)-1;
+}

@@ -71,4 +71,24 @@ cs_status cs_net_each_source(const cs_graph *g, const cs_attach *src, const long
                              double budget_m, const cs_attach *pts, double *cost_m,
                              long *nearest);
 
+/*
+ * Every point one source reaches, for measures that need all pairs within reach (the
+ * 2SFCA catchments), not just the nearest source. A cs_net_reach indexes the points by
+ * edge (shared, read-only); a cs_net_scratch is one thread's search memory.
+ */
+typedef struct cs_net_reach cs_net_reach;
+typedef struct cs_net_scratch cs_net_scratch;
+cs_status cs_net_reach_create(const cs_graph *g, const cs_attach *pts, cs_net_reach **out);
+void cs_net_reach_destroy(cs_net_reach *r);
+cs_net_scratch *cs_net_scratch_create(const cs_graph *g); /* NULL when memory runs out */
+void cs_net_scratch_destroy(cs_net_scratch *s);
+
+/* The points within budget_m of a source at (edge, along_m, access_m): their indices
+ * and costs (access distances included, each point once at its cheapest) into *pt and
+ * *cost (grown; *cap their capacity), in a fixed order. Returns the count, or
+ * (size_t)-1 when memory runs out. edge < 0 (off the network) reaches nothing. */
+size_t cs_net_reach_from(const cs_net_reach *r, cs_net_scratch *s, long edge, double along_m,
+                         double access_m, double budget_m, long **pt, double **cost,
+                         size_t *cap);
+
 #endif

@@ -1,0 +1,782 @@
+/*
+ * access.c — the two-step floating catchment area method (2SFCA) and its distance-decay
+ * forms (E2SFCA), in two engines.
+ *
+ * Straight-line engine: one uniform grid geometry (cells a quarter of the catchment
+ * wide, padded by more than a catchment around the demand points' box) holds the demand
+ * points and the facilities, each counting-sorted into cell order with ties kept in
+ * input order. Step 1 runs in parallel over facilities: each sums P_i W(d) over the
+ * points of the cells whose box lies within the catchment. Step 2 runs in parallel over
+ * demand cells: a cell gathers the facilities with R_j > 0 of the cells within reach of
+ * its box into a short local list, and each of its points sums R_j W(d) over that list.
+ * Every sum runs in an order fixed by the data alone (cells, then input order), and each
+ * output is written by one thread, so the results are bit-identical for any number of
+ * threads. No pair is ever stored: memory is O(F + N).
+ *
+ * Pairs engine: the travel costs come from a callback. Step 1 lists each facility's
+ * pairs and sums them; step 2 lists them again a chunk of facilities at a time, in
+ * parallel, turns each cost into R_j W(d) there, and then adds the chunk into access[]
+ * sequentially in facility order, which keeps the sums deterministic and the memory
+ * bounded by one chunk of catchments.
+ *
+ * A pair is in reach when d <= d0, d being sqrt(dx*dx + dy*dy) or the callback's cost.
+ * The straight engine never takes the root: it compares dx*dx + dy*dy with the largest
+ * double whose square root is <= d0 (or <= a step limit), which is the same test
+ * because sqrt is correctly rounded; so points exactly at d0 count in both engines.
+ */
+#include "access/access.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* Grid cells per catchment radius: smaller cells hug the catchment circle more tightly
+ * (less wasted distance tests) at the price of more, shorter runs. */
+#define CELLS_PER_RADIUS 4
+/* Facilities whose pairs the pairs engine holds at once. */
+#define PAIRS_CHUNK 256
+
+/* ------------------------------------------------------------------ weights */
+
+cs_status cs_access_spec_check(const cs_access_spec *s)
+{
+    if (!s || !isfinite(s->catchment_m) || !(s->catchment_m > 0) || !isfinite(s->per) ||
+        !(s->per > 0))
+        return CS_ERR_ARGUMENT;
+    switch (s->decay) {
+    case CS_DECAY_NONE:
+    case CS_DECAY_GAUSSIAN:
+        return CS_OK;
+    case CS_DECAY_STEPS:
+        if (s->step_count < 1 || s->step_count > CS_ACCESS_MAX_STEPS)
+            return CS_ERR_ARGUMENT;
+        for (size_t k = 0; k < s->step_count; k++) {
+            if (!isfinite(s->step_m[k]) || !(s->step_m[k] >= 0) || !isfinite(s->step_w[k]) ||
+                !(s->step_w[k] >= 0))
+                return CS_ERR_ARGUMENT;
+            if (k > 0 && !(s->step_m[k] > s->step_m[k - 1]))
+                return CS_ERR_ARGUMENT;
+        }
+        return CS_OK;
+    }
+    return CS_ERR_ARGUMENT;
+}
+
+/* The weight function with its constants worked out once. The straight engine tests
+ * squared distances against limits T with sqrt(d2) <= r exactly when d2 <= T, so it
+ * never takes a square root yet draws every boundary where the definitions do. */
+typedef struct weigher {
+    cs_decay decay;
+    double d0, t0;  /* catchment and its squared limit */
+    double k, e, inv; /* Gaussian: exp(k d^2) with k = -1/(2 d0^2), minus e = exp(-1/2),
+                       * times inv = 1/(1 - e) */
+    size_t steps;
+    double step_m[CS_ACCESS_MAX_STEPS], step_w[CS_ACCESS_MAX_STEPS];
+    double step_t[CS_ACCESS_MAX_STEPS]; /* squared limits of min(step_m, d0) */
+} weigher;
+
+/* The largest x with sqrt(x) <= r (sqrt is correctly rounded, hence monotone). */
+static double squared_limit(double r)
+{
+    double x = r * r;
+    while (x > 0 && sqrt(x) > r)
+        x = nextafter(x, 0.0);
+    while (x < INFINITY && sqrt(nextafter(x, INFINITY)) <= r)
+        x = nextafter(x, INFINITY);
+    return x;
+}
+
+static weigher make_weigher(const cs_access_spec *s)
+{
+    weigher w;
+    memset(&w, 0, sizeof w);
+    w.decay = s->decay;
+    w.d0 = s->catchment_m;
+    w.t0 = squared_limit(w.d0);
+    w.k = -0.5 / (w.d0 * w.d0);
+    w.e = exp(-0.5);
+    w.inv = 1.0 / (1.0 - w.e);
+    if (s->decay == CS_DECAY_STEPS) {
+        w.steps = s->step_count;
+        for (size_t k = 0; k < w.steps; k++) {
+            w.step_m[k] = s->step_m[k];
+            w.step_w[k] = s->step_w[k];
+            w.step_t[k] = squared_limit(fmin(s->step_m[k], w.d0));
+        }
+    }
+    return w;
+}
+
+/* The Gaussian of a squared distance within the catchment. */
+static inline double gauss_d2(const weigher *w, double d2)
+{
+    double g = (exp(w->k * d2) - w->e) * w->inv;
+    return g > 0 ? g : 0.0;
+}
+
+static inline double weigh(const weigher *w, double d)
+{
+    if (!(d <= w->d0))
+        return 0.0; /* beyond the catchment, or NaN */
+    if (d < 0)
+        d = 0;
+    switch (w->decay) {
+    case CS_DECAY_NONE:
+        return 1.0;
+    case CS_DECAY_STEPS:
+        for (size_t k = 0; k < w->steps; k++) {
+            if (d <= w->step_m[k])
+                return w->step_w[k];
+        }
+        return 0.0;
+    case CS_DECAY_GAUSSIAN:
+        return gauss_d2(w, d * d);
+    }
+    return 0.0;
+}
+
+double cs_access_weight(const cs_access_spec *s, double d_m)
+{
+    weigher w = make_weigher(s);
+    return weigh(&w, d_m);
+}
+
+/* People of a demand point: anything but a finite positive count is none. */
+static inline double people(const double *demand, size_t i)
+{
+    double p = demand[i];
+    return isfinite(p) && p > 0 ? p : 0.0;
+}
+
+static inline bool has_supply(const double *supply, size_t j)
+{
+    return isfinite(supply[j]) && supply[j] > 0;
+}
+
+static int team_size(int threads)
+{
+#ifdef _OPENMP
+    return threads > 0 ? threads : omp_get_max_threads();
+#else
+    (void)threads;
+    return 1;
+#endif
+}
+
+/* --------------------------------------------------------------------- grid */
+
+/* The cell geometry both point sets share. */
+typedef struct geometry {
+    double x0, y0, cell;
+    long nx, ny;
+    double slack; /* added to the catchment in cell tests, against rounding */
+} geometry;
+
+/* Points of one set in cell order: cell c holds [start[c], start[c + 1]). */
+typedef struct cell_set {
+    size_t *start;
+    double *x, *y, *w; /* w: people (demand) or R_j (facilities) */
+    size_t *id;        /* input index */
+    size_t n;
+} cell_set;
+
+static void cell_set_free(cell_set *cs)
+{
+    cs_free(cs->start);
+    cs_free(cs->x);
+    cs_free(cs->y);
+    cs_free(cs->w);
+    cs_free(cs->id);
+    memset(cs, 0, sizeof *cs);
+}
+
+/* Cells of a quarter catchment over the box [bx0, bx1] x [by0, by1], padded by more
+ * than a catchment so every facility that reaches a point lies inside the grid; coarser
+ * when that would make many more cells than points. */
+static void make_geometry(geometry *g, double d0, double bx0, double by0, double bx1,
+                          double by1, size_t points)
+{
+    double max_cells = 4.0 * (double)points + 4096;
+    double cell = d0 / CELLS_PER_RADIUS;
+    for (;;) {
+        double pad = (ceil(d0 / cell) + 1) * cell;
+        double nx = floor((bx1 - bx0 + 2 * pad) / cell) + 1;
+        double ny = floor((by1 - by0 + 2 * pad) / cell) + 1;
+        if (nx * ny <= max_cells) {
+            g->x0 = bx0 - pad;
+            g->y0 = by0 - pad;
+            g->nx = (long)nx;
+            g->ny = (long)ny;
+            break;
+        }
+        cell *= 1.5;
+    }
+    g->cell = cell;
+    double span = fabs(g->x0) + fabs(g->y0) + (double)(g->nx + g->ny) * cell;
+    g->slack = 1e-9 * span + 1e-9 * d0;
+}
+
+/* The cell of (x, y), or false when it lies outside the grid. */
+static bool cell_of(const geometry *g, double x, double y, size_t *c)
+{
+    double fx = floor((x - g->x0) / g->cell), fy = floor((y - g->y0) / g->cell);
+    if (!(fx >= 0 && fx < (double)g->nx && fy >= 0 && fy < (double)g->ny))
+        return false;
+    *c = (size_t)fy * (size_t)g->nx + (size_t)fx;
+    return true;
+}
+
+/* Counting sort of the chosen points (keep[i]) into cell order, stable. */
+static bool fill_cells(cell_set *cs, const geometry *g, const double *x, const double *y,
+                       const double *w, const unsigned char *keep, size_t n, size_t kept)
+{
+    size_t ncells = (size_t)g->nx * (size_t)g->ny;
+    cs->start = cs_calloc(ncells + 1, sizeof *cs->start);
+    cs->x = cs_reallocarray(NULL, kept, sizeof *cs->x);
+    cs->y = cs_reallocarray(NULL, kept, sizeof *cs->y);
+    cs->w = cs_reallocarray(NULL, kept, sizeof *cs->w);
+    cs->id = cs_reallocarray(NULL, kept, sizeof *cs->id);
+    if (!cs->start || !cs->x || !cs->y || !cs->w || !cs->id)
+        return false;
+    cs->n = kept;
+    size_t c;
+    for (size_t i = 0; i < n; i++) {
+        if (keep[i] && cell_of(g, x[i], y[i], &c))
+            cs->start[c + 1]++;
+    }
+    for (size_t k = 0; k < ncells; k++)
+        cs->start[k + 1] += cs->start[k];
+    for (size_t i = 0; i < n; i++) {
+        if (!keep[i] || !cell_of(g, x[i], y[i], &c))
+            continue;
+        size_t at = cs->start[c]++;
+        cs->x[at] = x[i];
+        cs->y[at] = y[i];
+        cs->w[at] = w ? w[i] : 0.0;
+        cs->id[at] = i;
+    }
+    /* The placing loop moved every start to the next cell's; shift them back. */
+    for (size_t k = ncells; k > 0; k--)
+        cs->start[k] = cs->start[k - 1];
+    cs->start[0] = 0;
+    return true;
+}
+
+/* The kernels: acc plus the sum of v[k] W(d_k) over a run of points within the
+ * catchment of (qx, qy), in run order, one per decay. Points out of reach add +0.0,
+ * which leaves every sum bit-identical to skipping them, without a branch. */
+static double run_none(const weigher *w, double acc, double qx, double qy, const double *x,
+                       const double *y, const double *v, size_t n)
+{
+    double t = w->t0;
+    for (size_t k = 0; k < n; k++) {
+        double dx = x[k] - qx, dy = y[k] - qy;
+        acc += dx * dx + dy * dy <= t ? v[k] : 0.0;
+    }
+    return acc;
+}
+
+static double run_steps(const weigher *w, double acc, double qx, double qy, const double *x,
+                        const double *y, const double *v, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        double dx = x[k] - qx, dy = y[k] - qy;
+        double d2 = dx * dx + dy * dy, wt = 0.0;
+        for (size_t s = w->steps; s-- > 0;)
+            wt = d2 <= w->step_t[s] ? w->step_w[s] : wt;
+        acc += v[k] * wt;
+    }
+    return acc;
+}
+
+/* The Gaussian costs an exp: gather the points in reach, a block at a time, first. */
+static double run_gauss(const weigher *w, double acc, double qx, double qy, const double *x,
+                        const double *y, const double *v, size_t n)
+{
+    enum { BLOCK = 64 };
+    double d2s[BLOCK], vs[BLOCK], t = w->t0;
+    for (size_t a = 0; a < n; a += BLOCK) {
+        size_t b = n - a > BLOCK ? a + BLOCK : n, m = 0;
+        for (size_t k = a; k < b; k++) {
+            double dx = x[k] - qx, dy = y[k] - qy;
+            double d2 = dx * dx + dy * dy;
+            d2s[m] = d2;
+            vs[m] = v[k];
+            m += d2 <= t;
+        }
+        for (size_t k = 0; k < m; k++)
+            acc += vs[k] * gauss_d2(w, d2s[k]);
+    }
+    return acc;
+}
+
+static inline double run_sum(const weigher *w, double acc, double qx, double qy,
+                             const double *x, const double *y, const double *v, size_t n)
+{
+    switch (w->decay) {
+    case CS_DECAY_NONE:
+        return run_none(w, acc, qx, qy, x, y, v, n);
+    case CS_DECAY_STEPS:
+        return run_steps(w, acc, qx, qy, x, y, v, n);
+    case CS_DECAY_GAUSSIAN:
+        return run_gauss(w, acc, qx, qy, x, y, v, n);
+    }
+    return acc;
+}
+
+/* Step 1 for one facility at (fx, fy): the weighted demand in its catchment. */
+static double weighted_demand(const geometry *g, const cell_set *pts, const weigher *w,
+                              double fx, double fy)
+{
+    double reach = w->d0 + g->slack, reach2 = reach * reach, c = g->cell;
+    long kx0 = (long)fmax(floor((fx - reach - g->x0) / c), 0.0);
+    long ky0 = (long)fmax(floor((fy - reach - g->y0) / c), 0.0);
+    long kx1 = (long)fmin(floor((fx + reach - g->x0) / c), (double)(g->nx - 1));
+    long ky1 = (long)fmin(floor((fy + reach - g->y0) / c), (double)(g->ny - 1));
+    double sum = 0;
+    for (long ky = ky0; ky <= ky1; ky++) {
+        double by0 = g->y0 + (double)ky * c, by1 = by0 + c;
+        double gy = by0 - fy > 0 ? by0 - fy : (fy - by1 > 0 ? fy - by1 : 0.0);
+        for (long kx = kx0; kx <= kx1; kx++) {
+            double bx0 = g->x0 + (double)kx * c, bx1 = bx0 + c;
+            double gx = bx0 - fx > 0 ? bx0 - fx : (fx - bx1 > 0 ? fx - bx1 : 0.0);
+            if (gx * gx + gy * gy > reach2)
+                continue;
+            size_t cell = (size_t)ky * (size_t)g->nx + (size_t)kx;
+            size_t a = pts->start[cell];
+            sum = run_sum(w, sum, fx, fy, pts->x + a, pts->y + a, pts->w + a,
+                          pts->start[cell + 1] - a);
+        }
+    }
+    return sum;
+}
+
+/* Cell offsets (dx, dy) whose cells can hold a facility within reach of some point of
+ * a cell: the gap between the two boxes is at most the catchment. */
+static long *reach_offsets(const geometry *g, double d0, size_t *count)
+{
+    double reach = d0 + g->slack;
+    long r = (long)ceil(reach / g->cell) + 1;
+    long *off = cs_reallocarray(NULL, (size_t)(2 * r + 1) * (size_t)(2 * r + 1),
+                                2 * sizeof *off);
+    if (!off)
+        return NULL;
+    size_t n = 0;
+    for (long dy = -r; dy <= r; dy++) {
+        for (long dx = -r; dx <= r; dx++) {
+            double gx = (double)(labs(dx) > 0 ? labs(dx) - 1 : 0) * g->cell;
+            double gy = (double)(labs(dy) > 0 ? labs(dy) - 1 : 0) * g->cell;
+            if (gx * gx + gy * gy <= reach * reach) {
+                off[2 * n] = dx;
+                off[2 * n + 1] = dy;
+                n++;
+            }
+        }
+    }
+    *count = n;
+    return off;
+}
+
+/* A thread's list of the facilities near one demand cell. */
+typedef struct near_list {
+    double *x, *y, *r;
+    size_t n, cap;
+} near_list;
+
+static bool near_list_reserve(near_list *l, size_t need)
+{
+    if (need <= l->cap)
+        return true;
+    size_t cap = l->cap ? l->cap : 256;
+    while (cap < need)
+        cap *= 2;
+    double *x = cs_reallocarray(l->x, cap, sizeof *x);
+    if (x)
+        l->x = x;
+    double *y = cs_reallocarray(l->y, cap, sizeof *y);
+    if (y)
+        l->y = y;
+    double *r = cs_reallocarray(l->r, cap, sizeof *r);
+    if (r)
+        l->r = r;
+    if (!x || !y || !r)
+        return false;
+    l->cap = cap;
+    return true;
+}
+
+/* Gather the facilities with R_j > 0 that may reach demand cell (cx, cy). */
+static bool gather_near(near_list *l, const geometry *g, const cell_set *fac,
+                        const long *off, size_t noff, long cx, long cy)
+{
+    l->n = 0;
+    for (size_t o = 0; o < noff; o++) {
+        long kx = cx + off[2 * o], ky = cy + off[2 * o + 1];
+        if (kx < 0 || ky < 0 || kx >= g->nx || ky >= g->ny)
+            continue;
+        size_t cell = (size_t)ky * (size_t)g->nx + (size_t)kx;
+        size_t a = fac->start[cell], b = fac->start[cell + 1];
+        if (a == b)
+            continue;
+        if (!near_list_reserve(l, l->n + (b - a)))
+            return false;
+        for (size_t k = a; k < b; k++) {
+            if (fac->w[k] > 0) {
+                l->x[l->n] = fac->x[k];
+                l->y[l->n] = fac->y[k];
+                l->r[l->n] = fac->w[k];
+                l->n++;
+            }
+        }
+    }
+    return true;
+}
+
+/* Step 2 for one demand cell: each point sums R_j W(d) over the gathered list. */
+static void cell_access(const cell_set *pts, size_t cell, const near_list *l,
+                        const weigher *w, double per, double *access)
+{
+    for (size_t k = pts->start[cell]; k < pts->start[cell + 1]; k++) {
+        double sum = run_sum(w, 0.0, pts->x[k], pts->y[k], l->x, l->y, l->r, l->n);
+        access[pts->id[k]] = per * sum;
+    }
+}
+
+/* Which points take part, and the demand points' box; returns how many. */
+static size_t mark_points(const double *x, const double *y, size_t n, unsigned char *keep,
+                          double box[4])
+{
+    size_t kept = 0;
+    box[0] = box[1] = INFINITY;
+    box[2] = box[3] = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        keep[i] = isfinite(x[i]) && isfinite(y[i]);
+        if (!keep[i])
+            continue;
+        kept++;
+        box[0] = fmin(box[0], x[i]);
+        box[1] = fmin(box[1], y[i]);
+        box[2] = fmax(box[2], x[i]);
+        box[3] = fmax(box[3], y[i]);
+    }
+    return kept;
+}
+
+/* Step 1 over the facilities in cell order (neighbours share cached points). */
+static void straight_step1(const geometry *g, const cell_set *pts, cell_set *fac,
+                           const weigher *w, const double *supply, int nt, double *ratio,
+                           unsigned char *state)
+{
+    size_t nf = fac->n;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 64) num_threads(nt)
+#else
+    (void)nt;
+#endif
+    for (size_t k = 0; k < nf; k++) {
+        size_t j = fac->id[k];
+        double den = weighted_demand(g, pts, w, fac->x[k], fac->y[k]);
+        double r = den > 0 ? supply[j] / den : 0.0;
+        if (!isfinite(r))
+            r = 0.0;
+        fac->w[k] = r;
+        ratio[j] = r;
+        if (state)
+            state[j] = r > 0 ? CS_ACCESS_SERVED : CS_ACCESS_NO_DEMAND;
+    }
+}
+
+/* Step 2 over the demand cells; false when a thread ran out of memory. */
+static bool straight_step2(const geometry *g, const cell_set *pts, const cell_set *fac,
+                           const long *off, size_t noff, const weigher *w, double per, int nt,
+                           double *access)
+{
+    size_t ncells = (size_t)g->nx * (size_t)g->ny;
+    int failed = 0;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt)
+#else
+    (void)nt;
+#endif
+    {
+        near_list l = {NULL, NULL, NULL, 0, 0};
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, 16)
+#endif
+        for (size_t c = 0; c < ncells; c++) {
+            if (pts->start[c] == pts->start[c + 1])
+                continue;
+            long cx = (long)(c % (size_t)g->nx), cy = (long)(c / (size_t)g->nx);
+            if (!gather_near(&l, g, fac, off, noff, cx, cy)) {
+#ifdef _OPENMP
+#pragma omp atomic write
+#endif
+                failed = 1;
+                continue;
+            }
+            cell_access(pts, c, &l, w, per, access);
+        }
+        cs_free(l.x);
+        cs_free(l.y);
+        cs_free(l.r);
+    }
+    return !failed;
+}
+
+static bool arrays_ok(size_t n, const void *a, const void *b, const void *c, const void *d)
+{
+    return n == 0 || (a && b && c && d);
+}
+
+cs_status cs_access_straight(const cs_access_spec *s, const double *fx, const double *fy,
+                             const double *supply, size_t F, const double *px,
+                             const double *py, const double *demand, size_t N, int threads,
+                             double *ratio, double *access, unsigned char *state)
+{
+    if (cs_access_spec_check(s) != CS_OK || !arrays_ok(F, fx, fy, supply, ratio) ||
+        !arrays_ok(N, px, py, demand, access))
+        return CS_ERR_ARGUMENT;
+    weigher w = make_weigher(s);
+    int nt = team_size(threads);
+    for (size_t j = 0; j < F; j++) {
+        ratio[j] = 0.0;
+        if (state)
+            state[j] = CS_ACCESS_NO_DEMAND;
+    }
+    for (size_t i = 0; i < N; i++)
+        access[i] = 0.0;
+
+    cs_status status = CS_ERR_NOMEM;
+    cell_set pts = {0}, fac = {0};
+    long *off = NULL;
+    double *people_of = NULL;
+    unsigned char *keep = cs_malloc(N > F ? N : F);
+    if (!keep)
+        goto done;
+    double box[4];
+    size_t np = mark_points(px, py, N, keep, box);
+    if (np == 0) {
+        /* Nothing to reach: every facility with supply has no demand in reach. */
+        for (size_t j = 0; j < F && state; j++) {
+            if (!has_supply(supply, j) || !isfinite(fx[j]) || !isfinite(fy[j]))
+                state[j] = CS_ACCESS_IGNORED;
+        }
+        status = CS_OK;
+        goto done;
+    }
+    geometry g;
+    make_geometry(&g, s->catchment_m, box[0], box[1], box[2], box[3], np);
+    people_of = cs_reallocarray(NULL, N, sizeof *people_of);
+    if (!people_of)
+        goto done;
+    for (size_t i = 0; i < N; i++)
+        people_of[i] = people(demand, i);
+    if (!fill_cells(&pts, &g, px, py, people_of, keep, N, np))
+        goto done;
+
+    /* Facilities with supply and a position; those outside the padded grid reach no
+     * point, so they stay at R_j = 0, no demand. */
+    size_t nf = 0, c;
+    for (size_t j = 0; j < F; j++) {
+        keep[j] = has_supply(supply, j) && isfinite(fx[j]) && isfinite(fy[j]);
+        if (!keep[j]) {
+            if (state)
+                state[j] = CS_ACCESS_IGNORED;
+        } else if (cell_of(&g, fx[j], fy[j], &c)) {
+            nf++;
+        }
+    }
+    if (!fill_cells(&fac, &g, fx, fy, NULL, keep, F, nf))
+        goto done;
+    straight_step1(&g, &pts, &fac, &w, supply, nt, ratio, state);
+
+    size_t noff = 0;
+    off = reach_offsets(&g, s->catchment_m, &noff);
+    if (!off)
+        goto done;
+    if (straight_step2(&g, &pts, &fac, off, noff, &w, s->per, nt, access))
+        status = CS_OK;
+done:
+    cs_free(keep);
+    cs_free(people_of);
+    cs_free(off);
+    cell_set_free(&pts);
+    cell_set_free(&fac);
+    return status;
+}
+
+/* -------------------------------------------------------------- pairs engine */
+
+bool cs_access_pairs_reserve(cs_access_pairs_buf *buf, size_t need)
+{
+    if (need <= buf->cap)
+        return true;
+    size_t cap = buf->cap ? buf->cap : 64;
+    while (cap < need) {
+        if (cap > SIZE_MAX / 2 / sizeof(double))
+            return false;
+        cap *= 2;
+    }
+    /* Either array may end up larger than cap; cap only grows once both have. */
+    long *pt = cs_reallocarray(buf->pt, cap, sizeof *pt);
+    if (!pt)
+        return false;
+    buf->pt = pt;
+    double *cost = cs_reallocarray(buf->cost, cap, sizeof *cost);
+    if (!cost)
+        return false;
+    buf->cost = cost;
+    buf->cap = cap;
+    return true;
+}
+
+enum { PAIRS_OK = 0, PAIRS_NOMEM = 1, PAIRS_BAD = 2 };
+
+/* List facility j's pairs into buf; *n their count. Returns a PAIRS_* verdict. */
+static int list_pairs(cs_access_pairs_fn pairs, void *data, size_t j, size_t N,
+                      cs_access_pairs_buf *buf, size_t *n)
+{
+    *n = pairs(data, j, buf);
+    if (*n == (size_t)-1) {
+        *n = 0;
+        return PAIRS_NOMEM;
+    }
+    if (*n > buf->cap)
+        return PAIRS_BAD;
+    for (size_t p = 0; p < *n; p++) {
+        if (buf->pt[p] < 0 || (size_t)buf->pt[p] >= N)
+            return PAIRS_BAD;
+    }
+    return PAIRS_OK;
+}
+
+/* Keep the worst verdict: running out of memory outranks a bad pair. */
+static void note_verdict(int *worst, int v)
+{
+    if (v == PAIRS_OK)
+        return;
+#ifdef _OPENMP
+#pragma omp critical(cs_access_verdict)
+#endif
+    {
+        if (*worst == PAIRS_OK || v == PAIRS_NOMEM)
+            *worst = v;
+    }
+}
+
+static void pairs_step1(const weigher *w, const double *supply, size_t from, size_t to,
+                        const double *demand, size_t N, cs_access_pairs_fn pairs, void *data,
+                        cs_access_pairs_buf *bufs, int nt, int *verdict, double *ratio,
+                        unsigned char *state)
+{
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
+#else
+    (void)nt;
+#endif
+    for (size_t j = from; j < to; j++) {
+        ratio[j] = 0.0;
+        if (!has_supply(supply, j)) {
+            if (state)
+                state[j] = CS_ACCESS_IGNORED;
+            continue;
+        }
+        cs_access_pairs_buf *buf = &bufs[j - from];
+        size_t n;
+        int v = list_pairs(pairs, data, j, N, buf, &n);
+        if (v != PAIRS_OK) {
+            note_verdict(verdict, v);
+            continue;
+        }
+        double den = 0;
+        for (size_t p = 0; p < n; p++)
+            den += people(demand, (size_t)buf->pt[p]) * weigh(w, buf->cost[p]);
+        double r = den > 0 ? supply[j] / den : 0.0;
+        ratio[j] = isfinite(r) ? r : 0.0;
+        if (state)
+            state[j] = ratio[j] > 0 ? CS_ACCESS_SERVED : CS_ACCESS_NO_DEMAND;
+    }
+}
+
+/* Step 2 for facilities [from, to): list in parallel, turning costs into R_j W(d),
+ * then add into access[] in facility order. */
+static void pairs_step2(const weigher *w, size_t from, size_t to, size_t N,
+                        cs_access_pairs_fn pairs, void *data, cs_access_pairs_buf *bufs,
+                        size_t *counts, int nt, int *verdict, const double *ratio,
+                        double *access)
+{
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
+#else
+    (void)nt;
+#endif
+    for (size_t j = from; j < to; j++) {
+        cs_access_pairs_buf *buf = &bufs[j - from];
+        counts[j - from] = 0;
+        if (!(ratio[j] > 0))
+            continue;
+        size_t n;
+        int v = list_pairs(pairs, data, j, N, buf, &n);
+        if (v != PAIRS_OK) {
+            note_verdict(verdict, v);
+            continue;
+        }
+        for (size_t p = 0; p < n; p++)
+            buf->cost[p] = ratio[j] * weigh(w, buf->cost[p]);
+        counts[j - from] = n;
+    }
+    if (*verdict != PAIRS_OK)
+        return;
+    for (size_t j = from; j < to; j++) {
+        const cs_access_pairs_buf *buf = &bufs[j - from];
+        for (size_t p = 0; p < counts[j - from]; p++)
+            access[buf->pt[p]] += buf->cost[p];
+    }
+}
+
+cs_status cs_access_pairs(const cs_access_spec *s, const double *supply, size_t F,
+                          const double *demand, size_t N, cs_access_pairs_fn pairs,
+                          void *data, int threads, double *ratio, double *access,
+                          unsigned char *state)
+{
+    if (cs_access_spec_check(s) != CS_OK || (F > 0 && (!supply || !ratio || !pairs)) ||
+        (N > 0 && (!demand || !access)))
+        return CS_ERR_ARGUMENT;
+    weigher w = make_weigher(s);
+    int nt = team_size(threads);
+    for (size_t i = 0; i < N; i++)
+        access[i] = 0.0;
+    size_t chunk = F < PAIRS_CHUNK ? F : PAIRS_CHUNK;
+    cs_access_pairs_buf *bufs = cs_calloc(chunk ? chunk : 1, sizeof *bufs);
+    size_t *counts = cs_calloc(chunk ? chunk : 1, sizeof *counts);
+    int verdict = PAIRS_OK;
+    if (!bufs || !counts) {
+        verdict = PAIRS_NOMEM;
+        goto done;
+    }
+    for (size_t from = 0; from < F && verdict == PAIRS_OK; from += chunk) {
+        size_t to = F - from > chunk ? from + chunk : F;
+        pairs_step1(&w, supply, from, to, demand, N, pairs, data, bufs, nt, &verdict, ratio,
+                    state);
+    }
+    for (size_t from = 0; from < F && verdict == PAIRS_OK; from += chunk) {
+        size_t to = F - from > chunk ? from + chunk : F;
+        pairs_step2(&w, from, to, N, pairs, data, bufs, counts, nt, &verdict, ratio, access);
+    }
+    for (size_t i = 0; i < N; i++)
+        access[i] = s->per * access[i];
+done:
+    for (size_t k = 0; bufs && k < chunk; k++) {
+        cs_free(bufs[k].pt);
+        cs_free(bufs[k].cost);
+    }
+    cs_free(bufs);
+    cs_free(counts);
+    return verdict == PAIRS_OK ? CS_OK : verdict == PAIRS_NOMEM ? CS_ERR_NOMEM
+                                                                : CS_ERR_ARGUMENT;
+}

@@ -1,0 +1,174 @@
+/*
+ * kinds.c — accessibility of every kind that has a capacity (kinds.<id>.load_capacity):
+ * 2SFCA or its distance-decay forms over the kind's largest threshold, with the kind's
+ * main measure (straight, or along the walking network), for the residents of the
+ * kind's band. Per demand point, per facility (step one's ratio) and per area (the
+ * band-weighted mean, which is the capacity the area's residents reach per `per` of
+ * them).
+ */
+#include "access/access.h"
+#include "cover/result.h"
+
+#include <math.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+static void kind_spec(const cs_kind *k, cs_access_spec *spec)
+{
+    memset(spec, 0, sizeof *spec);
+    spec->catchment_m = k->threshold_m[k->threshold_count - 1];
+    spec->decay = (cs_decay)k->access_decay;
+    spec->per = k->access_per;
+    if (spec->decay != CS_DECAY_STEPS)
+        return;
+    spec->step_count = k->threshold_count;
+    for (size_t j = 0; j < k->threshold_count; j++) {
+        spec->step_m[j] = k->threshold_m[j];
+        spec->step_w[j] = k->access_weights[j];
+    }
+}
+
+/* The facilities of kind k: their study indices and capacities. */
+static size_t kind_facilities(const cs_study *s, size_t k, long *idx, double *supply)
+{
+    size_t n = 0;
+    for (size_t f = 0; f < s->facility_count; f++) {
+        if (s->fac_kind[f] != (long)k)
+            continue;
+        idx[n] = (long)f;
+        supply[n++] = s->fac_capacity[f * s->capacity_count + (size_t)s->kinds[k].load_capacity];
+    }
+    return n;
+}
+
+typedef struct net_pairs {
+    const cs_net *net;
+    cs_net_reach *reach;
+    cs_net_scratch **scratch; /* one per thread */
+    const long *idx;
+    double budget_m;
+} net_pairs;
+
+static size_t list_net_pairs(void *data, size_t j, cs_access_pairs_buf *buf)
+{
+    net_pairs *np = data;
+    int t = 0;
+#ifdef _OPENMP
+    t = omp_get_thread_num();
+#endif
+    const cs_attach *fa = &np->net->facilities;
+    size_t f = (size_t)np->idx[j];
+    return cs_net_reach_from(np->reach, np->scratch[t], fa->edge[f], fa->along_m[f],
+                             fa->access_m[f], np->budget_m, &buf->pt, &buf->cost, &buf->cap);
+}
+
+static cs_status network_access(const cs_result *r, const cs_access_spec *spec,
+                                const long *idx, const double *supply, size_t F,
+                                const double *demand, double *ratio, double *access, int threads)
+{
+    const cs_net *net = &r->net;
+    int nt = 1;
+#ifdef _OPENMP
+    nt = threads > 0 ? threads : omp_get_max_threads();
+#endif
+    net_pairs np = {net, NULL, cs_calloc((size_t)nt, sizeof(cs_net_scratch *)), idx,
+                    spec->catchment_m};
+    cs_status st = np.scratch ? cs_net_reach_create(&net->graph, &net->demand, &np.reach)
+                              : CS_ERR_NOMEM;
+    for (int t = 0; st == CS_OK && t < nt; t++)
+        if (!(np.scratch[t] = cs_net_scratch_create(&net->graph)))
+            st = CS_ERR_NOMEM;
+    if (st == CS_OK)
+        st = cs_access_pairs(spec, supply, F, demand, r->study->demand_count, list_net_pairs,
+                             &np, nt, ratio, access, NULL);
+    for (int t = 0; np.scratch && t < nt; t++)
+        cs_net_scratch_destroy(np.scratch[t]);
+    cs_free(np.scratch);
+    cs_net_reach_destroy(np.reach);
+    return st;
+}
+
+/* The band-weighted mean accessibility of every area and the district. */
+static void area_means(cs_result *r, size_t k, const double *access)
+{
+    const cs_study *s = r->study;
+    size_t band = (size_t)s->kinds[k].load_band;
+    double *sum = &r->access_mean[cs_res_count(r, k, 0)];
+    for (size_t a = 0; a <= r->A; a++)
+        sum[a] = 0;
+    for (size_t i = 0; i < s->demand_count; i++) {
+        double w = s->dem_pop[i * r->B + band] * access[i];
+        sum[s->dem_area[i]] += w;
+        sum[r->A] += w;
+    }
+    for (size_t a = 0; a <= r->A; a++) {
+        double pop = r->population[cs_res_pop(r, a, band)];
+        sum[a] = pop > 0 ? sum[a] / pop : NAN;
+    }
+}
+
+static cs_status kind_access(cs_context *ctx, cs_result *r, size_t k)
+{
+    const cs_study *s = r->study;
+    size_t N = s->demand_count, F = s->facility_count;
+    cs_access_spec spec;
+    kind_spec(&s->kinds[k], &spec);
+    long *idx = cs_calloc(F + 1, sizeof *idx);
+    double *supply = cs_calloc(F + 1, sizeof *supply), *ratio = cs_calloc(F + 1, sizeof *ratio);
+    double *fx = cs_calloc(F + 1, sizeof *fx), *fy = cs_calloc(F + 1, sizeof *fy);
+    double *demand = cs_calloc(N + 1, sizeof *demand);
+    r->access[k] = cs_calloc(N + 1, sizeof **r->access);
+    r->fac_ratio[k] = cs_calloc(F + 1, sizeof **r->fac_ratio);
+    cs_status st = idx && supply && ratio && fx && fy && demand && r->access[k] && r->fac_ratio[k]
+                       ? CS_OK
+                       : CS_ERR_NOMEM;
+    size_t nk = st == CS_OK ? kind_facilities(s, k, idx, supply) : 0;
+    size_t band = (size_t)s->kinds[k].load_band;
+    for (size_t i = 0; st == CS_OK && i < N; i++)
+        demand[i] = s->dem_pop[i * r->B + band];
+    for (size_t j = 0; j < nk; j++) {
+        fx[j] = s->fac_x[idx[j]];
+        fy[j] = s->fac_y[idx[j]];
+    }
+    if (st == CS_OK && cs_res_main(r, k) == 1)
+        st = network_access(r, &spec, idx, supply, nk, demand, ratio, r->access[k], ctx->threads);
+    else if (st == CS_OK)
+        st = cs_access_straight(&spec, fx, fy, supply, nk, s->dem_x, s->dem_y, demand, N,
+                                ctx->threads, ratio, r->access[k], NULL);
+    for (size_t f = 0; st == CS_OK && f < F; f++)
+        r->fac_ratio[k][f] = NAN;
+    for (size_t j = 0; st == CS_OK && j < nk; j++)
+        r->fac_ratio[k][idx[j]] = ratio[j];
+    if (st == CS_OK)
+        area_means(r, k, r->access[k]);
+    cs_free(idx);
+    cs_free(supply);
+    cs_free(ratio);
+    cs_free(fx);
+    cs_free(fy);
+    cs_free(demand);
+    if (st == CS_ERR_NOMEM)
+        return cs_nomem(ctx);
+    if (st != CS_OK)
+        return cs_error(ctx, CS_ERR_INTERNAL, NULL, "report this with the study",
+                        "accessibility of kind %s could not be computed", s->kinds[k].id);
+    return CS_OK;
+}
+
+cs_status cs_access_kinds(cs_context *ctx, cs_result *r)
+{
+    r->access = cs_calloc(r->K + 1, sizeof *r->access);
+    r->fac_ratio = cs_calloc(r->K + 1, sizeof *r->fac_ratio);
+    r->access_mean = cs_calloc(r->K * (r->A + 1) + 1, sizeof *r->access_mean);
+    if (!r->access || !r->fac_ratio || !r->access_mean)
+        return cs_nomem(ctx);
+    for (size_t i = 0; i < r->K * (r->A + 1); i++)
+        r->access_mean[i] = NAN;
+    cs_status st = CS_OK;
+    for (size_t k = 0; st == CS_OK && k < r->K; k++)
+        if (r->study->kinds[k].load_capacity >= 0)
+            st = kind_access(ctx, r, k);
+    return st;
+}
