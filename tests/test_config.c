@@ -612,7 +612,8 @@ static void unknown_key_top_level(void **state)
     assert_non_null(strstr(m->hint, "did you mean 'walk_speed_kmh'?"));
     assert_non_null(strstr(m->hint, "known keys: name, crs, walk_speed_kmh, thresholds_min, "
                                     "outside_tolerance_m, far_outside_km, measure, areas, "
-                                    "facilities, population, network, capacities, kinds, "
+                                    "facilities, population, landuse, underserved, network, "
+                                    "capacities, kinds, "
                                     "targets"));
     char want[512];
     snprintf(want, sizeof want, "%s:2: 'walk_sped_kmh': unknown key", path);
@@ -640,7 +641,8 @@ static void unknown_key_nested(void **state)
     assert_string_equal(m->text, "unknown key 'kinds.centre.nmae_en'");
     assert_string_equal(m->hint, "did you mean 'name_en'? known keys: name, name_en, unit, "
                                  "match, thresholds_min, thresholds_m, walk_speed_kmh, "
-                                 "measure, load_capacity, load_band, load_rate");
+                                 "measure, load_capacity, load_band, load_rate, "
+                                 "access_decay, access_weights, access_per");
     m = cs_context_get_message(f->ctx, 1);
     assert_int_equal(m->line, 7);
     assert_string_equal(m->field, "areas.fields");
@@ -775,7 +777,7 @@ static void bad_target_type(void **state)
     assert_int_equal(count_errors(f->ctx), 2);
     const cs_message *m = cs_context_get_message(f->ctx, 0);
     assert_string_equal(m->text, "targets.t1.type must be one of coverage, count, capacity, "
-                                 "capacity_per_population, capacity_share, got 'share'");
+                                 "capacity_per_population, capacity_share, accessibility or load, got 'share'");
     assert_int_equal(m->line, 3);
     assert_string_equal(m->field, "targets.t1.type");
     m = cs_context_get_message(f->ctx, 1);

@@ -165,7 +165,7 @@ static void capacity_targets(void **state)
      * A0: 100 beds for 300 -> 333.3, passes. A1: 50 for 560 -> 89.3; need 112: short 62. */
     o = outcome(w, "beds_per_65", CS_DISTRICT);
     assert_true(!o.pass && fabs(o.value - 150 / 0.86) < 1e-9 && fabs(o.gap - 22) < 1e-9);
-    assert_string_equal(o.gap_text, "short of 22 beds (床位)");
+    assert_string_equal(o.gap_text, "short of 22 beds (床位) for 200 per 1,000 residents aged 65+");
     o = outcome(w, "beds_per_65", 0);
     assert_true(o.pass && !o.binding && fabs(o.value - 1000.0 / 3) < 1e-9);
     o = outcome(w, "beds_per_65", 1);

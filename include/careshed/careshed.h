@@ -249,6 +249,11 @@ typedef enum cs_measure {
 
 /** 1 when kind k is measured this way (see the study file's measure keys). */
 CS_API int cs_study_kind_measured(const cs_study *study, size_t k, cs_measure measure);
+/** The capacity a kind's load and accessibility are measured in (kinds.<k>.load_capacity),
+ *  -1 when none; the band using it; accessibility's population unit (access_per). */
+CS_API long cs_study_kind_capacity(const cs_study *study, size_t k);
+CS_API size_t cs_study_kind_band(const cs_study *study, size_t k);
+CS_API double cs_study_kind_access_per(const cs_study *study, size_t k);
 /** 1 when the study has a walking network. */
 CS_API int cs_study_has_network(const cs_study *study);
 
@@ -346,6 +351,33 @@ CS_API cs_status cs_result_coverage_by(const cs_result *result, cs_measure measu
  */
 CS_API cs_status cs_result_served(const cs_result *result, size_t f, size_t b, double *served,
                                   double *load);
+
+/**
+ * An under-served patch: contiguous grid cells (underserved.cell_m, square or hex)
+ * holding residents of the patch band (underserved.band) beyond the largest threshold
+ * of a kind, by its main measure. Patches are ranked by uncovered residents.
+ */
+typedef struct cs_patch_info {
+    double uncovered;  /**< residents of the band beyond reach */
+    double area_m2;    /**< the patch's cells clipped to the areas it lies in */
+    double nearest_m;  /**< straight line from its nearest resident to the kind's nearest facility */
+    size_t cells;
+    size_t area_count; /**< areas it lies in, */
+    const long *areas; /**< their indices, ascending */
+} cs_patch_info;
+CS_API size_t cs_result_patch_count(const cs_result *result, size_t k);
+CS_API cs_status cs_result_patch(const cs_result *result, size_t k, size_t i,
+                                 cs_patch_info *out);
+
+/**
+ * Accessibility of kind k (2SFCA, or E2SFCA with kinds.<k>.access_decay): the capacity
+ * within reach per kinds.<k>.access_per residents of its load band, averaged over the
+ * band's residents of area a (or CS_DISTRICT). NaN where the band has nobody.
+ * CS_ERR_ARGUMENT when the kind has no capacity (kinds.<k>.load_capacity).
+ */
+CS_API cs_status cs_result_access(const cs_result *result, size_t k, size_t a, double *mean);
+/** Each demand point's accessibility of kind k, or NULL when the kind has none. */
+CS_API const double *cs_result_access_points(const cs_result *result, size_t k);
 
 /** The network report of the run; CS_ERR_ARGUMENT when it used no network. */
 CS_API cs_status cs_result_network(const cs_result *result, cs_network_report *out);

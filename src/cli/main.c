@@ -257,6 +257,38 @@ static void print_kind_coverage(const cs_study *s, const cs_result *r, size_t k,
     printf("   %s\n", kind_label(s, k));
 }
 
+/* Where the uncovered are, and the capacity within reach. */
+static void print_demand(const cs_study *s, const cs_result *r)
+{
+    printf("\nUnder-served patches (beyond each kind's largest threshold):\n");
+    for (size_t k = 0; k < cs_study_kind_count(s); k++) {
+        size_t n = cs_result_patch_count(r, k);
+        printf("  %-12s %4zu patch%s", cs_study_kind_id(s, k), n, n == 1 ? "  " : "es");
+        cs_patch_info p;
+        if (n > 0 && cs_result_patch(r, k, 0, &p) == CS_OK) {
+            printf("; largest: %.0f residents, %.2f km², in %s", p.uncovered, p.area_m2 / 1e6,
+                   cs_study_area_name(s, (size_t)p.areas[0]));
+            if (p.area_count > 1)
+                printf(" and %zu more area%s", p.area_count - 1, p.area_count > 2 ? "s" : "");
+        }
+        printf("\n");
+    }
+    bool header = false;
+    for (size_t k = 0; k < cs_study_kind_count(s); k++) {
+        double mean;
+        if (cs_result_access(r, k, CS_DISTRICT, &mean) != CS_OK)
+            continue;
+        if (!header)
+            printf("\nAccessibility (capacity within reach, 2SFCA):\n");
+        header = true;
+        size_t band = cs_study_kind_band(s, k);
+        printf("  %-12s %10.2f %s per %g %s%s\n", cs_study_kind_id(s, k), mean,
+               cs_study_capacity_unit(s, (size_t)cs_study_kind_capacity(s, k)),
+               cs_study_kind_access_per(s, k), band ? "residents aged " : "residents",
+               band ? cs_study_band_name(s, band) : "");
+    }
+}
+
 /* The short results table on stdout. */
 static void print_results(const cs_study *s, const cs_result *r, const char *out_dir)
 {
@@ -273,6 +305,7 @@ static void print_results(const cs_study *s, const cs_result *r, const char *out
                    : "straight line");
     for (size_t k = 0; k < cs_study_kind_count(s); k++)
         print_kind_coverage(s, r, k, band);
+    print_demand(s, r);
     if (cs_result_target_count(r) > 0) {
         printf("\nTargets (district):\n");
         for (size_t t = 0; t < cs_result_target_count(r); t++) {
@@ -286,8 +319,12 @@ static void print_results(const cs_study *s, const cs_result *r, const char *out
         printf("%zu of %zu targets not met\n", cs_result_failed_targets(r),
                cs_result_target_count(r));
     }
+    bool access = false;
+    for (size_t k = 0; k < cs_study_kind_count(s); k++)
+        access = access || cs_result_access_points(r, k);
     printf("\nWrote %s/{areas.geojson, service-circles.geojson, %sfacilities.geojson, "
-           "areas.csv, summary.json}\n", out_dir, network ? "service-network.geojson, " : "");
+           "underserved.geojson, %sareas.csv, summary.json}\n", out_dir,
+           network ? "service-network.geojson, " : "", access ? "demand-access.csv, " : "");
 }
 
 static void print_timings(const cs_context *ctx)

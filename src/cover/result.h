@@ -35,6 +35,12 @@ struct cs_result {
     bool has_network;
     cs_net net;             /* the network, when any kind is measured along it */
     cs_net_field *fields;   /* per kind: its network search (node costs), for service areas */
+    /* accessibility (2SFCA) of kinds with a load capacity (NULL elsewhere), main measure */
+    double **access;       /* per kind: each demand point's supply per access_per residents */
+    double **fac_ratio;    /* per kind: per facility of the study, its supply per resident
+                              reached (step one), NaN for other kinds' facilities */
+    double *access_mean;   /* K x (A + 1): band-weighted mean accessibility, NaN when none */
+    struct cs_patch_set *patches; /* per kind: under-served patches, ranked */
     double *fac_count;  /* K x (A + 1) facilities */
     double *fac_cap;    /* K x (A + 1) x C capacity */
     cs_target_outcome *outcomes; /* T x (A + 1) */
@@ -72,6 +78,18 @@ static inline size_t cs_res_target(const cs_result *r, size_t t, size_t a)
     return t * (r->A + 1) + a;
 }
 
+/* A facility's use (the residents of its kind's load band it serves, times the load
+ * rate) and its capacity; false when its kind has no load capacity. */
+static inline bool cs_res_load(const cs_result *r, size_t f, double *use, double *cap)
+{
+    const cs_kind *k = &r->study->kinds[r->study->fac_kind[f]];
+    if (k->load_capacity < 0)
+        return false;
+    *cap = r->study->fac_capacity[f * r->C + (size_t)k->load_capacity];
+    *use = r->served[f * r->B + (size_t)k->load_band] * k->load_rate;
+    return true;
+}
+
 /* Coverage tables and facility statistics from the cost fields (cover/coverage.c). */
 cs_status cs_cover_tabulate(cs_context *ctx, cs_result *r);
 
@@ -105,6 +123,13 @@ cs_status cs_cover_network_areas(cs_context *ctx, const cs_result *r, cs_lines *
 /* Each facility's own network service area at its kind's largest threshold, into
  * polys[f] (NULL for facilities off the network or of kinds not measured so). */
 cs_status cs_cover_facility_areas(cs_context *ctx, const cs_result *r, cs_geom **polys);
+
+/* Under-served patches of every kind (cover/underserved.c); free with the result. */
+cs_status cs_cover_patches(cs_context *ctx, cs_result *r);
+void cs_cover_patches_free(cs_result *r);
+
+/* Accessibility (2SFCA) of every kind with a capacity (access/kinds.c). */
+cs_status cs_access_kinds(cs_context *ctx, cs_result *r);
 
 /* Every target at the district and every area (plan/targets.c). */
 cs_status cs_plan_evaluate(cs_context *ctx, cs_result *r);

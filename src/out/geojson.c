@@ -316,6 +316,17 @@ static void served_props(cs_json *j, const cs_result *r, size_t f)
     }
     cs_json_key(j, "load_ratio");
     cs_json_number(j, load, 3);
+    double use, cap;
+    if (cs_res_load(r, f, &use, &cap)) {
+        /* by how much it is over: capacity units it lacks for the residents it serves */
+        cs_json_key(j, "overloaded");
+        cs_json_boolean(j, use > cap);
+        cs_json_key(j, "over_capacity");
+        cs_json_number(j, use > cap ? use - cap : 0, 1);
+        const cs_kind *kind = &s->kinds[s->fac_kind[f]];
+        cs_json_key(j, "access_ratio");
+        cs_json_number(j, r->fac_ratio[s->fac_kind[f]][f] * kind->access_per, 4);
+    }
     if (!r->has_network)
         return;
     cs_json_key(j, "on_network");
@@ -373,7 +384,7 @@ cs_status cs_out_facilities_geojson(const cs_result *r, cs_buf *out)
 }
 
 /* RFC 4180 quoting: only when the text holds a comma, quote or line break. */
-static void csv_text(cs_buf *out, const char *text)
+void cs_out_csv_text(cs_buf *out, const char *text)
 {
     if (!strpbrk(text, ",\"\r\n")) {
         cs_buf_add(out, text);
@@ -393,7 +404,7 @@ static void csv_cell(cs_buf *out, const cs_cell *c)
     cs_json j;
     switch (c->type) {
     case CS_CELL_NULL: break;
-    case CS_CELL_TEXT: csv_text(out, c->text); break;
+    case CS_CELL_TEXT: cs_out_csv_text(out, c->text); break;
     case CS_CELL_BOOL: cs_buf_add(out, c->number != 0 ? "true" : "false"); break;
     case CS_CELL_NUMBER:
         cs_json_init(&j, out, false);
@@ -408,7 +419,7 @@ cs_status cs_out_areas_csv(const cs_table *t, cs_buf *out)
     for (size_t c = 0; c < t->columns; c++) {
         if (c)
             cs_buf_addc(out, ',');
-        csv_text(out, t->names[c]);
+        cs_out_csv_text(out, t->names[c]);
     }
     cs_buf_add(out, "\r\n");
     for (size_t row = 0; row < t->rows; row++) {

@@ -59,6 +59,13 @@ cs_status cs_out_network_geojson(const cs_result *r, const cs_lines *lines,
 /* Per-facility service areas (from cs_cover_facility_areas). */
 cs_status cs_out_facility_areas_geojson(const cs_result *r, cs_geom *const *polys,
                                         cs_transform *to_wgs84, cs_buf *out);
+/* RFC 4180 quoting of one CSV field. */
+void cs_out_csv_text(cs_buf *out, const char *text);
+/* Under-served patches of every kind (out/demand.c). */
+cs_status cs_out_underserved_geojson(const cs_result *r, cs_transform *to_wgs84, cs_buf *out);
+/* Whether any kind has accessibility figures, and every demand point's. */
+bool cs_out_has_access(const cs_result *r);
+cs_status cs_out_demand_csv(const cs_result *r, cs_transform *to_wgs84, cs_buf *out);
 cs_status cs_out_summary_json(cs_context *ctx, const cs_result *r, const cs_table *t,
                               cs_buf *out);
 

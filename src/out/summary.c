@@ -4,6 +4,7 @@
  * areas that fall short, and the warnings. Enough to reproduce and audit a run.
  */
 #include "out/files.h"
+#include "cover/patch.h"
 #include "out/out.h"
 
 #include <math.h>
@@ -17,6 +18,8 @@ static const char *type_name(cs_target_type t)
     case CS_TARGET_CAPACITY: return "capacity";
     case CS_TARGET_CAPACITY_PER_POP: return "capacity_per_population";
     case CS_TARGET_CAPACITY_SHARE: return "capacity_share";
+    case CS_TARGET_ACCESSIBILITY: return "accessibility";
+    case CS_TARGET_LOAD: return "load";
     }
     return "unknown";
 }
@@ -234,6 +237,80 @@ static void write_targets(cs_json *j, const cs_result *r)
     cs_json_end_array(j);
 }
 
+static const char *decay_name(cs_decay_kind d)
+{
+    return d == CS_DECAY_STEPS ? "steps" : d == CS_DECAY_GAUSSIAN ? "gaussian" : "none";
+}
+
+/* Where the population came from, how under-served patches and accessibility were
+ * made, and the largest patches of each kind. */
+static void write_demand(cs_json *j, const cs_result *r)
+{
+    const cs_study *s = r->study;
+    cs_json_key(j, "population");
+    cs_json_begin_object(j);
+    cs_json_key(j, "source");
+    cs_json_string(j, s->pop_source);
+    cs_json_key(j, "estimated");
+    cs_json_boolean(j, s->pop_estimated);
+    cs_json_end_object(j);
+    cs_json_key(j, "underserved");
+    cs_json_begin_object(j);
+    cs_json_key(j, "grid");
+    cs_json_string(j, s->patch_hex ? "hex" : "square");
+    cs_json_key(j, "cell_m");
+    cs_json_number(j, s->patch_cell_m, 1);
+    cs_json_key(j, "band");
+    cs_json_string(j, s->band_names[s->patch_band]);
+    cs_json_key(j, "kinds");
+    cs_json_begin_object(j);
+    for (size_t k = 0; k < r->K; k++) {
+        const cs_patch_set *ps = &r->patches[k];
+        cs_json_key(j, s->kinds[k].id);
+        cs_json_begin_object(j);
+        cs_json_key(j, "patches");
+        cs_json_integer(j, (long long)ps->count);
+        cs_json_key(j, "largest");
+        cs_json_begin_array(j);
+        for (size_t p = 0; p < ps->count && p < 5; p++) {
+            cs_json_begin_object(j);
+            cs_json_key(j, "uncovered");
+            cs_json_number(j, ps->patches[p].uncovered, 1);
+            cs_json_key(j, "area_km2");
+            cs_json_number(j, ps->patches[p].area_m2 / 1e6, 4);
+            cs_json_key(j, "nearest_facility_m");
+            cs_json_number(j, ps->patches[p].nearest_m, 1);
+            cs_json_key(j, "area_ids");
+            cs_json_begin_array(j);
+            for (size_t i = 0; i < ps->patches[p].area_count; i++)
+                cs_json_string(j, s->area_id[ps->patches[p].areas[i]]);
+            cs_json_end_array(j);
+            cs_json_end_object(j);
+        }
+        cs_json_end_array(j);
+        if (s->kinds[k].load_capacity >= 0) {
+            cs_json_key(j, "accessibility");
+            cs_json_begin_object(j);
+            cs_json_key(j, "method");
+            cs_json_string(j, s->kinds[k].access_decay ? "E2SFCA" : "2SFCA");
+            cs_json_key(j, "decay");
+            cs_json_string(j, decay_name(s->kinds[k].access_decay));
+            cs_json_key(j, "catchment_m");
+            cs_json_number(j, s->kinds[k].threshold_m[s->kinds[k].threshold_count - 1], 1);
+            cs_json_key(j, "per");
+            cs_json_number(j, s->kinds[k].access_per, 0);
+            cs_json_key(j, "band");
+            cs_json_string(j, s->band_names[s->kinds[k].load_band]);
+            cs_json_key(j, "capacity");
+            cs_json_string(j, s->capacities[s->kinds[k].load_capacity].id);
+            cs_json_end_object(j);
+        }
+        cs_json_end_object(j);
+    }
+    cs_json_end_object(j);
+    cs_json_end_object(j);
+}
+
 static void write_messages(cs_json *j, const cs_context *ctx)
 {
     cs_json_key(j, "warnings");
@@ -278,6 +355,7 @@ cs_status cs_out_summary_json(cs_context *ctx, const cs_result *r, const cs_tabl
     cs_json_key(&j, "residents_left_out");
     cs_json_number(&j, s->dropped_pop, 1);
     cs_json_end_object(&j);
+    write_demand(&j, r);
     if (r->has_network)
         write_network(&j, &r->net.report);
     cs_json_key(&j, "district");

@@ -4,6 +4,7 @@
  * they never disagree. Column names say kind, threshold and band:
  * "centre_15min_60+_share" (straight), "centre_walk_15min_60+_share" (network), "meal_meals_per1000_65+", "t_meals_gap".
  */
+#include "cover/patch.h"
 #include "out/out.h"
 
 #include <math.h>
@@ -144,6 +145,65 @@ static void coverage_columns(builder *b, const cs_result *r, size_t a)
     }
 }
 
+/* Patches of kind k touching area a (every patch for the district). */
+static size_t patches_in(const cs_result *r, size_t k, size_t a)
+{
+    const cs_patch_set *ps = &r->patches[k];
+    size_t n = 0;
+    for (size_t p = 0; p < ps->count; p++) {
+        bool in = a == r->A;
+        for (size_t i = 0; !in && i < ps->patches[p].area_count; i++)
+            in = ps->patches[p].areas[i] == (long)a;
+        n += in;
+    }
+    return n;
+}
+
+/* Facilities of kind k in area a loaded beyond their capacity. */
+static size_t overloaded_in(const cs_result *r, size_t k, size_t a)
+{
+    const cs_study *s = r->study;
+    size_t n = 0;
+    for (size_t f = 0; f < s->facility_count; f++) {
+        double use, cap;
+        if (s->fac_kind[f] == (long)k && (a == r->A || s->fac_area[f] == (long)a) &&
+            cs_res_load(r, f, &use, &cap) && use > cap)
+            n++;
+    }
+    return n;
+}
+
+/* Where the uncovered are (beyond the largest threshold, by the kind's main measure)
+ * and, for kinds with a capacity, accessibility and the capacity the band needs. */
+static void demand_columns(builder *b, const cs_result *r, size_t a)
+{
+    const cs_study *s = r->study;
+    char name[256];
+    size_t pb = (size_t)s->patch_band;
+    for (size_t k = 0; k < r->K; k++) {
+        const cs_kind *kind = &s->kinds[k];
+        double pop = r->population[cs_res_pop(r, a, pb)];
+        double covered = r->covered[cs_res_cov(r, cs_res_main(r, k), k,
+                                               kind->threshold_count - 1, a, pb)];
+        snprintf(name, sizeof name, "%s_uncovered_%s", kind->id, s->band_names[pb]);
+        add_number(b, name, pop - covered, 1);
+        snprintf(name, sizeof name, "%s_patches", kind->id);
+        add_number(b, name, (double)patches_in(r, k, a), 0);
+        if (kind->load_capacity < 0)
+            continue;
+        double need = r->population[cs_res_pop(r, a, (size_t)kind->load_band)] * kind->load_rate;
+        double have = r->fac_cap[cs_res_cap(r, k, a, (size_t)kind->load_capacity)];
+        snprintf(name, sizeof name, "%s_access", kind->id);
+        add_number(b, name, r->access_mean[cs_res_count(r, k, a)], 4);
+        snprintf(name, sizeof name, "%s_need", kind->id);
+        add_number(b, name, need, 1);
+        snprintf(name, sizeof name, "%s_short", kind->id);
+        add_number(b, name, need > have ? need - have : 0, 1);
+        snprintf(name, sizeof name, "%s_overloaded", kind->id);
+        add_number(b, name, (double)overloaded_in(r, k, a), 0);
+    }
+}
+
 static void target_columns(builder *b, const cs_result *r, size_t a)
 {
     const cs_study *s = r->study;
@@ -185,6 +245,7 @@ static void area_row(builder *b, const cs_result *r, size_t a)
         for (size_t i = 0; i < r->A; i++)
             m2 += s->area_m2[i];
     add_number(b, "area_km2", (district ? m2 : s->area_m2[a]) / 1e6, 3);
+    add_bool(b, "pop_estimated", true, s->pop_estimated);
     char name[128];
     for (size_t band = 0; band < r->B; band++) {
         snprintf(name, sizeof name, "pop_%s", s->band_names[band]);
@@ -192,6 +253,7 @@ static void area_row(builder *b, const cs_result *r, size_t a)
     }
     facility_columns(b, r, a);
     coverage_columns(b, r, a);
+    demand_columns(b, r, a);
     target_columns(b, r, a);
     b->row++;
 }

@@ -50,12 +50,22 @@ static cs_status build_csv(cs_context *ctx, const sources *src, cs_buf *out)
     (void)ctx;
     return cs_out_areas_csv(src->table, out);
 }
+static cs_status build_underserved(cs_context *ctx, const sources *src, cs_buf *out)
+{
+    (void)ctx;
+    return cs_out_underserved_geojson(src->r, src->to_wgs84, out);
+}
+static cs_status build_demand(cs_context *ctx, const sources *src, cs_buf *out)
+{
+    (void)ctx;
+    return cs_out_demand_csv(src->r, src->to_wgs84, out);
+}
 static cs_status build_summary(cs_context *ctx, const sources *src, cs_buf *out)
 {
     return cs_out_summary_json(ctx, src->r, src->table, out);
 }
 
-typedef enum when { ALWAYS, WITH_NETWORK, WITH_FACILITY_AREAS } when;
+typedef enum when { ALWAYS, WITH_NETWORK, WITH_FACILITY_AREAS, WITH_ACCESS } when;
 
 static const struct {
     const char *name;
@@ -67,6 +77,8 @@ static const struct {
     {"service-network.geojson", build_network, WITH_NETWORK},
     {"facility-service-areas.geojson", build_facility_areas, WITH_FACILITY_AREAS},
     {"facilities.geojson", build_facilities, ALWAYS},
+    {"underserved.geojson", build_underserved, ALWAYS},
+    {"demand-access.csv", build_demand, WITH_ACCESS},
     {"areas.csv", build_csv, ALWAYS},
     {"summary.json", build_summary, ALWAYS},
 };
@@ -77,6 +89,7 @@ static bool wanted(const cs_result *r, when w)
     case ALWAYS: return true;
     case WITH_NETWORK: return r->has_network;
     case WITH_FACILITY_AREAS: return r->has_network && r->study->net.facility_areas;
+    case WITH_ACCESS: return cs_out_has_access(r);
     }
     return false;
 }
@@ -152,8 +165,9 @@ static void warn_stale(cs_context *ctx, const cs_result *r, const char *out_dir)
         cs_where w = {.file = path};
         cs_warn(ctx, &w, "remove it, or write each run to its own folder",
                 "this file is from an earlier run: this run writes no %s",
-                outputs[o].when == WITH_NETWORK ? "network service areas"
-                                                : "per-facility service areas");
+                outputs[o].when == WITH_NETWORK          ? "network service areas"
+                : outputs[o].when == WITH_FACILITY_AREAS ? "per-facility service areas"
+                                                         : "accessibility per demand point");
     }
 }
 

@@ -3,6 +3,7 @@
  * then coverage tables and facility statistics, then targets. Also the result's
  * accessors.
  */
+#include "cover/patch.h"
 #include "cover/result.h"
 
 #include <math.h>
@@ -67,9 +68,17 @@ cs_status cs_run(cs_context *ctx, const cs_study *study, cs_result **out)
         st = cs_cover_tabulate(ctx, r);
     if (st == CS_OK)
         st = cs_cover_catchments(ctx, r);
+    cs_stage_end(ctx, "coverage", t0);
+    t0 = cs_stage_begin();
+    if (st == CS_OK)
+        st = cs_access_kinds(ctx, r);
+    cs_stage_end(ctx, "accessibility", t0);
+    t0 = cs_stage_begin();
+    if (st == CS_OK)
+        st = cs_cover_patches(ctx, r);
+    cs_stage_end(ctx, "patches", t0);
     if (st == CS_OK)
         st = cs_plan_evaluate(ctx, r);
-    cs_stage_end(ctx, "coverage", t0);
     if (st != CS_OK) {
         cs_result_destroy(r);
         return st;
@@ -93,6 +102,16 @@ void cs_result_destroy(cs_result *r)
     cs_free(r->fields);
     cs_net_free(&r->net);
     cs_free(r->served);
+    for (size_t k = 0; k < r->K; k++) {
+        if (r->access)
+            cs_free(r->access[k]);
+        if (r->fac_ratio)
+            cs_free(r->fac_ratio[k]);
+    }
+    cs_free(r->access);
+    cs_free(r->fac_ratio);
+    cs_free(r->access_mean);
+    cs_cover_patches_free(r);
     cs_free(r->dist_m);
     cs_free(r->nearest);
     cs_free(r->population);
@@ -153,4 +172,36 @@ size_t cs_result_failed_targets(const cs_result *r)
         failed += d->evaluated && d->binding && !d->pass;
     }
     return failed;
+}
+
+size_t cs_result_patch_count(const cs_result *r, size_t k)
+{
+    return r && k < r->K && r->patches ? r->patches[k].count : 0;
+}
+
+cs_status cs_result_patch(const cs_result *r, size_t k, size_t i, cs_patch_info *out)
+{
+    if (!out || i >= cs_result_patch_count(r, k))
+        return CS_ERR_ARGUMENT;
+    const cs_patch *p = &r->patches[k].patches[i];
+    *out = (cs_patch_info){p->uncovered, p->area_m2, p->nearest_m, p->cells, p->area_count,
+                           p->areas};
+    return CS_OK;
+}
+
+cs_status cs_result_access(const cs_result *r, size_t k, size_t a, double *mean)
+{
+    if (!r || !mean || k >= r->K || !r->access || !r->access[k])
+        return CS_ERR_ARGUMENT;
+    if (a == CS_DISTRICT)
+        a = r->A;
+    if (a > r->A)
+        return CS_ERR_ARGUMENT;
+    *mean = r->access_mean[cs_res_count(r, k, a)];
+    return CS_OK;
+}
+
+const double *cs_result_access_points(const cs_result *r, size_t k)
+{
+    return r && k < r->K && r->access ? r->access[k] : NULL;
 }

@@ -30,6 +30,27 @@ static double sum_capacity(const cs_result *r, const cs_target *t, size_t a, lon
     return total;
 }
 
+/* The highest load ratio among the kind's facilities in scope a (every facility for the
+ * district), and the capacity missing to bring each one down to at_most. */
+static measure load_at(const cs_result *r, const cs_target *t, size_t a)
+{
+    const cs_study *s = r->study;
+    measure m = {false, NAN, 0};
+    for (size_t f = 0; f < s->facility_count; f++) {
+        if (s->fac_kind[f] != t->kind || (a < r->A && s->fac_area[f] != (long)a))
+            continue;
+        double cap = 0, use = 0;
+        cs_res_load(r, f, &use, &cap);
+        double ratio = cap > 0 ? use / cap : (use > 0 ? INFINITY : 0);
+        if (!m.evaluated || ratio > m.value)
+            m.value = ratio;
+        m.evaluated = true;
+        if (use - t->at_most * cap > CS_TARGET_EPS)
+            m.gap += use / t->at_most - cap;
+    }
+    return m;
+}
+
 /* The target's indicator at one scope a (an area, or r->A for the district). */
 static measure measure_at(const cs_result *r, const cs_target *t, size_t a)
 {
@@ -72,6 +93,23 @@ static measure measure_at(const cs_result *r, const cs_target *t, size_t a)
         m.gap = need > CS_TARGET_EPS ? need : 0;
         break;
     }
+    case CS_TARGET_ACCESSIBILITY: {
+        const cs_kind *k = &r->study->kinds[t->kind];
+        double pop = r->population[cs_res_pop(r, a, (size_t)k->load_band)];
+        m.value = r->access_mean[cs_res_count(r, (size_t)t->kind, a)];
+        if (!(pop > 0) || isnan(m.value)) {
+            m.evaluated = false;
+            break;
+        }
+        /* the capacity within reach that would lift the mean to the target: the mean
+         * times the band's population is the capacity it reaches (2SFCA conserves it) */
+        need = (t->at_least - m.value) * pop / k->access_per;
+        m.gap = need > CS_TARGET_EPS ? need : 0;
+        break;
+    }
+    case CS_TARGET_LOAD:
+        m = load_at(r, t, a);
+        break;
     case CS_TARGET_CAPACITY_SHARE: {
         double part = sum_capacity(r, t, a, t->capacity);
         double whole = sum_capacity(r, t, a, t->capacity_of);
@@ -103,6 +141,52 @@ static const char *kind_label(const cs_kind *k)
     return k->name_en ? k->name_en : k->name;
 }
 
+/* " for 40 per 1,000 " */
+static void per_phrase(cs_buf *b, double value, double per)
+{
+    cs_buf_printf(b, " for %g per ", value);
+    cs_buf_add_grouped(b, per, per == floor(per) ? 0 : 2);
+    cs_buf_add(b, " ");
+}
+
+/* "short of 240 meals/day (供餐能力) for 5% of residents aged 65+" and the like. */
+static void capacity_gap_text(cs_buf *b, const cs_result *r, const cs_target *t, double gap)
+{
+    const cs_study *s = r->study;
+    const cs_kind *k = t->kind >= 0 ? &s->kinds[t->kind] : NULL;
+    long cap_id = t->type == CS_TARGET_ACCESSIBILITY || t->type == CS_TARGET_LOAD
+                      ? k->load_capacity : t->capacity;
+    const cs_capacity *c = &s->capacities[cap_id];
+    cs_buf_add(b, "short of ");
+    /* round up, so a small shortfall never reads "short of 0" */
+    bool whole = gap == floor(gap) || gap >= 100;
+    cs_buf_add_grouped(b, whole ? ceil(gap) : ceil(gap * 10) / 10, whole ? 0 : 1);
+    cs_buf_printf(b, " %s", c->unit);
+    if (strcmp(c->name, c->unit) != 0)
+        cs_buf_printf(b, " (%s)", c->name);
+    cs_target band_of = *t;
+    switch (t->type) {
+    case CS_TARGET_CAPACITY_PER_POP:
+        if (t->per == 1 && t->at_least <= 1)
+            cs_buf_printf(b, " for %g%% of ", t->at_least * 100);
+        else
+            per_phrase(b, t->at_least, t->per);
+        band_phrase(b, s, t);
+        break;
+    case CS_TARGET_ACCESSIBILITY:
+        band_of.band = k->load_band;
+        cs_buf_add(b, " within reach,");
+        per_phrase(b, t->at_least, k->access_per);
+        band_phrase(b, s, &band_of);
+        break;
+    case CS_TARGET_LOAD:
+        cs_buf_printf(b, " at %s loaded over %g%%", k->unit, t->at_most * 100);
+        break;
+    default:
+        break;
+    }
+}
+
 /* The gap in words; NULL when there is no gap (or memory ran out). */
 static char *gap_text(const cs_result *r, const cs_target *t, double gap, size_t failing_areas)
 {
@@ -130,17 +214,9 @@ static char *gap_text(const cs_result *r, const cs_target *t, double gap, size_t
         cs_buf_add_grouped(&b, gap, 0);
         cs_buf_printf(&b, " more %s", s->kinds[t->kind].unit);
         break;
-    default: {
-        const cs_capacity *c = &s->capacities[t->capacity];
-        cs_buf_add(&b, "short of ");
-        /* round up, so a small shortfall never reads "short of 0" */
-        bool whole = gap == floor(gap) || gap >= 100;
-        cs_buf_add_grouped(&b, whole ? ceil(gap) : ceil(gap * 10) / 10, whole ? 0 : 1);
-        cs_buf_printf(&b, " %s", c->unit);
-        if (strcmp(c->name, c->unit) != 0)
-            cs_buf_printf(&b, " (%s)", c->name);
+    default:
+        capacity_gap_text(&b, r, t, gap);
         break;
-    }
     }
     if (failing_areas > 0)
         cs_buf_printf(&b, ", across %zu area%s", failing_areas, failing_areas == 1 ? "" : "s");
@@ -156,7 +232,7 @@ static cs_status set_outcome(cs_result *r, size_t t, size_t a, measure m, bool b
     o->binding = binding;
     o->pass = pass;
     o->value = m.value;
-    o->required = tg->at_least;
+    o->required = tg->type == CS_TARGET_LOAD ? tg->at_most : tg->at_least;
     o->gap = m.gap;
     o->gap_text = NULL;
     if (!m.evaluated || pass)
