@@ -270,8 +270,8 @@ static cs_status patch_geometry(cs_geos h, const build *b, const size_t *cells, 
     cs_rings_free(&rings);
     if (st != CS_OK)
         return st;
-    if (!u)
-        return CS_ERR_INTERNAL;
+    if (!u) /* the cells are valid by construction: only memory can fail here */
+        return CS_ERR_NOMEM;
     cs_geom **mine = cs_calloc(p->area_count + 1, sizeof *mine);
     if (!mine) {
         cs_geom_destroy(h, u);
@@ -286,7 +286,7 @@ static cs_status patch_geometry(cs_geos h, const build *b, const size_t *cells, 
     cs_geom_destroy(h, clip);
     cs_geom_destroy(h, u);
     if (!p->geom)
-        return CS_ERR_INTERNAL;
+        return CS_ERR_NOMEM;
     p->area_m2 = cs_geom_area_m2(h, p->geom);
     return CS_OK;
 }

@@ -146,19 +146,25 @@ static void collect_polygons(cs_geos h, const GEOSGeometry *g, GEOSGeometry ***l
     }
 }
 
-static cs_geom *polygonal_part(cs_geos h, const GEOSGeometry *g)
+/* The polygons of g as a new MultiPolygon; NULL when g has none, or when memory ran out
+ * (then *failed, if given, is set). */
+static cs_geom *polygonal_part(cs_geos h, const GEOSGeometry *g, bool *failed_out)
 {
     GEOSGeometry **list = NULL;
     size_t count = 0, cap = 0;
     bool failed = false;
     collect_polygons(h, g, &list, &count, &cap, &failed);
     GEOSGeometry *out = NULL;
-    if (!failed && count > 0)
+    if (!failed && count > 0) {
         out = GEOSGeom_createCollection_r(h, GEOS_MULTIPOLYGON, list, (unsigned)count);
+        failed = !out;
+    }
     if (!out)
         for (size_t i = 0; i < count; i++)
             GEOSGeom_destroy_r(h, list[i]);
     cs_free(list);
+    if (failed_out)
+        *failed_out = failed;
     return out;
 }
 
@@ -167,7 +173,7 @@ cs_geom *cs_geom_repair(cs_geos h, const cs_geom *g)
     GEOSGeometry *fixed = GEOSMakeValid_r(h, g);
     if (!fixed)
         return NULL;
-    cs_geom *out = polygonal_part(h, fixed);
+    cs_geom *out = polygonal_part(h, fixed, NULL);
     GEOSGeom_destroy_r(h, fixed);
     if (out && GEOSisValid_r(h, out) != 1) {
         GEOSGeom_destroy_r(h, out);
@@ -359,7 +365,7 @@ cs_geom *cs_geom_buffer_lines(cs_geos h, const cs_lines *lines, double width_m)
             GEOSGeometry *buffered = merged ? buffer_each(h, merged, width_m) : NULL;
             if (merged)
                 GEOSGeom_destroy_r(h, merged);
-            u = buffered ? polygonal_part(h, buffered) : NULL;
+            u = buffered ? polygonal_part(h, buffered, NULL) : NULL;
             if (buffered)
                 GEOSGeom_destroy_r(h, buffered);
         }
@@ -375,8 +381,11 @@ cs_geom *cs_geom_intersection(cs_geos h, const cs_geom *a, const cs_geom *b)
     GEOSGeometry *i = GEOSIntersection_r(h, a, b);
     if (!i)
         return NULL;
-    cs_geom *poly = polygonal_part(h, i);
+    bool failed = false;
+    cs_geom *poly = polygonal_part(h, i, &failed);
     GEOSGeom_destroy_r(h, i);
+    if (failed)
+        return NULL;
     return poly ? poly : GEOSGeom_createEmptyPolygon_r(h);
 }
 
