@@ -5,6 +5,7 @@
  */
 #include "testutil.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,8 @@
 /* the bundled study has a walking network, hence service-network.geojson */
 static const char *outputs[] = {"areas.geojson", "service-circles.geojson",
                                 "facilities.geojson", "areas.csv", "summary.json",
-                                "service-network.geojson"};
+                                "service-network.geojson", "underserved.geojson",
+                                "demand-access.csv"};
 #define OUTPUTS (sizeof outputs / sizeof outputs[0])
 
 static int cli(const char *args, char **output)
@@ -182,6 +184,35 @@ static void sample_straight_line_matches_generator(void **state)
                                     "elder-service centre within 15 minutes, across 11 areas"));
     assert_non_null(strstr(summary, "\"gap_text\": \"47,235 more residents aged 60+"));
     free(summary);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+/* The under-served patches of centres hold exactly the residents aged 60+ beyond 15
+ * minutes of one: straight line, the generator's 130,859. */
+static void sample_patches_hold_the_uncovered(void **state)
+{
+    (void)state;
+    char *dir = run_sample("--measure straight --network ''", 0);
+    char *patches = read_output(dir, "underserved.geojson", NULL);
+    double sum = 0;
+    size_t n = 0;
+    for (char *line = strtok(patches, "\n"); line; line = strtok(NULL, "\n")) {
+        const char *u = strstr(line, "\"uncovered_60+\":");
+        if (!strstr(line, "\"kind\":\"centre\"") || !u)
+            continue;
+        sum += strtod(u + strlen("\"uncovered_60+\":"), NULL);
+        n++;
+    }
+    assert_true(n > 0);
+    assert_true(fabs(sum - 130859) < 0.5 * (double)n); /* written to 0.1 each */
+    free(patches);
+    char *info = NULL, cmd[2048];
+    snprintf(cmd, sizeof cmd, "ogrinfo -ro -so -al '%s/out/underserved.geojson'", dir);
+    assert_int_equal(tu_run(cmd, &info), 0);
+    assert_non_null(strstr(info, "WGS 84"));
+    assert_non_null(strstr(info, "Geometry: Multi Polygon"));
+    free(info);
     tu_rmtree(dir);
     free(dir);
 }
@@ -443,6 +474,7 @@ int main(void)
         cmocka_unit_test(help_version_and_usage_errors),
         cmocka_unit_test(sample_run_writes_every_output),
         cmocka_unit_test(sample_straight_line_matches_generator),
+        cmocka_unit_test(sample_patches_hold_the_uncovered),
         cmocka_unit_test(measure_and_network_options),
         cmocka_unit_test(geojson_is_rfc7946),
         cmocka_unit_test(reruns_are_byte_identical),

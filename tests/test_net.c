@@ -540,6 +540,70 @@ static void costs_against_brute_force(void **state)
     }
 }
 
+/* Every point one source reaches (for the 2SFCA catchments): each point within the
+ * budget listed once, at its brute-force cost from that source alone. */
+static void reach_from_against_brute_force(void **state)
+{
+    (void)state;
+    for (unsigned seed = 21; seed <= 26; seed++) {
+        cs_graph g;
+        random_graph(&g, seed);
+        enum { NS = 4, NP = 60 };
+        double sx[NS], sy[NS], px[NP], py[NP];
+        random_points(sx, sy, NS);
+        random_points(px, py, NP);
+        cs_attach src, pts;
+        attach(&g, sx, sy, NS, 120, &src);
+        attach(&g, px, py, NP, 120, &pts);
+        dense d;
+        densify(&g, &src, &pts, &d);
+        double *dist = malloc(d.n * sizeof *dist);
+        cs_net_reach *reach = NULL;
+        assert_int_equal(cs_net_reach_create(&g, &pts, &reach), CS_OK);
+        cs_net_scratch *scratch = cs_net_scratch_create(&g);
+        assert_non_null(scratch);
+        long *pt = NULL;
+        double *cost = NULL;
+        size_t cap = 0;
+        const double budgets[] = {150, 400, 5000};
+        for (size_t s = 0; s < NS; s++) {
+            if (src.edge[s] >= 0)
+                dense_dijkstra(&d, g.node_count + s, src.access_m[s], dist);
+            for (size_t b = 0; b < 3; b++) {
+                size_t n = cs_net_reach_from(reach, scratch, src.edge[s], src.along_m[s],
+                                             src.access_m[s], budgets[b], &pt, &cost, &cap);
+                assert_true(n != (size_t)-1);
+                int listed[NP] = {0};
+                for (size_t k = 0; k < n; k++) {
+                    size_t i = (size_t)pt[k];
+                    double want = dist[g.node_count + NS + i] + pts.access_m[i];
+                    listed[i]++;
+                    if (fabs(want - cost[k]) > 1e-6)
+                        fail_msg("seed %u source %zu point %zu: %.9f, brute force %.9f", seed,
+                                 s, i, cost[k], want);
+                }
+                for (size_t i = 0; i < NP; i++) {
+                    double want = src.edge[s] < 0 || pts.edge[i] < 0
+                                      ? INFINITY
+                                      : dist[g.node_count + NS + i] + pts.access_m[i];
+                    assert_int_equal(listed[i], want <= budgets[b] - 1e-6 ? 1
+                                                : want > budgets[b] + 1e-6 ? 0
+                                                                           : listed[i]);
+                }
+            }
+        }
+        cs_free(pt);
+        cs_free(cost);
+        cs_net_scratch_destroy(scratch);
+        cs_net_reach_destroy(reach);
+        free(dist);
+        free(d.w);
+        cs_attach_free(&src);
+        cs_attach_free(&pts);
+        cs_graph_free(&g);
+    }
+}
+
 /* ------------------------------------------------------ OpenStreetMap tags */
 
 static void osm_tags(void **state)
@@ -754,6 +818,7 @@ int main(void)
         cmocka_unit_test(costs_by_hand),
         cmocka_unit_test(attachment_against_brute_force),
         cmocka_unit_test(costs_against_brute_force),
+        cmocka_unit_test(reach_from_against_brute_force),
         cmocka_unit_test(osm_tags),
         cmocka_unit_test(osm_way_filter),
         cmocka_unit_test(line_layer_fields),

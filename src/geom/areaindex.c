@@ -618,26 +618,60 @@ long cs_area_index_nearest(const cs_area_index *index, double x, double y, doubl
     return best_a;
 }
 
+/* Whether segment e meets the closed box b (xmin, ymin, xmax, ymax): Liang–Barsky. */
+static bool edge_meets_box(const edge *e, const double *b)
+{
+    double dx = e->xb - e->xa, dy = e->yb - e->ya, t0 = 0, t1 = 1;
+    double p[4] = {-dx, dx, -dy, dy};
+    double q[4] = {e->xa - b[0], b[2] - e->xa, e->ya - b[1], b[3] - e->ya};
+    for (int k = 0; k < 4; k++) {
+        if (p[k] == 0) {
+            if (q[k] < 0)
+                return false;
+            continue;
+        }
+        double r = q[k] / p[k];
+        if (p[k] < 0)
+            t0 = r > t0 ? r : t0;
+        else
+            t1 = r < t1 ? r : t1;
+        if (t0 > t1)
+            return false;
+    }
+    return true;
+}
+
 long cs_area_index_box(const cs_area_index *index, double xmin, double ymin, double xmax,
                        double ymax)
 {
     const cs_area_index *ix = index;
-    if (!(xmin >= ix->x0 && xmax <= ix->x1 && ymin >= ix->y0 && ymax <= ix->y1))
+    if (!ix || ix->ncols == 0 ||
+        !(xmin >= ix->x0 && xmax <= ix->x1 && ymin >= ix->y0 && ymax <= ix->y1))
         return -1;
+    /* a cell margin around the box, against rounding in col_of/row_of */
     size_t c0 = col_of(ix, xmin), c1 = col_of(ix, xmax);
     size_t r0 = row_of(ix, ymin), r1 = row_of(ix, ymax);
-    /* col_of/row_of round; widen by one so a box on a cell edge is still covered */
     c0 = c0 ? c0 - 1 : 0;
     r0 = r0 ? r0 - 1 : 0;
     c1 = c1 + 1 < ix->ncols ? c1 + 1 : c1;
     r1 = r1 + 1 < ix->nrows ? r1 + 1 : r1;
+    const double box[4] = {xmin, ymin, xmax, ymax};
     long area = -1;
     for (size_t r = r0; r <= r1; r++)
         for (size_t c = c0; c <= c1; c++) {
-            int32_t s = ix->status[r * ix->ncols + c];
-            if (s < 0 || (area >= 0 && s != area))
+            size_t cell = r * ix->ncols + c;
+            int32_t s = ix->status[cell];
+            if (s == CELL_EDGES) {
+                for (uint32_t k = ix->cell_start[cell]; k < ix->cell_start[cell + 1]; k++)
+                    if (edge_meets_box(&ix->edges[ix->cell_edges[k]], box))
+                        return -1;
+            } else if (s < 0 || (area >= 0 && s != area)) {
                 return -1;
-            area = s;
+            } else {
+                area = s;
+            }
         }
-    return area;
+    /* no boundary crosses the box: it lies wholly in the area of any of its points */
+    long here = cs_area_index_locate(ix, (xmin + xmax) / 2, (ymin + ymax) / 2);
+    return area >= 0 && here != area ? -1 : here;
 }

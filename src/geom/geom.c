@@ -633,3 +633,16 @@ cs_geom *cs_geom_cells_union(cs_geos h, const cs_rings *cells)
     cs_free(parts);
     return u;
 }
+
+cs_geom *cs_geom_clip_box(cs_geos h, const cs_geom *g, const double box[4])
+{
+    GEOSGeometry *c = GEOSClipByRect_r(h, g, box[0], box[1], box[2], box[3]);
+    if (!c)
+        return NULL;
+    bool failed = false;
+    cs_geom *poly = polygonal_part(h, c, &failed);
+    GEOSGeom_destroy_r(h, c);
+    if (failed)
+        return NULL;
+    return poly ? poly : GEOSGeom_createEmptyPolygon_r(h);
+}

@@ -76,6 +76,10 @@ cs_geom *cs_geom_ring_polygon(cs_geos h, const double *x, const double *y, size_
  * bit-identical vertices and do not overlap; new; NULL on failure. */
 cs_geom *cs_geom_cells_union(cs_geos h, const cs_rings *cells);
 
+/* The polygonal part of g within the box (xmin, ymin, xmax, ymax): fast for a small box
+ * over a large polygon; new; NULL on failure. */
+cs_geom *cs_geom_clip_box(cs_geos h, const cs_geom *g, const double box[4]);
+
 /* g's bounding box (xmin, ymin, xmax, ymax); false when g is empty. */
 bool cs_geom_bounds(cs_geos h, const cs_geom *g, double box[4]);
 

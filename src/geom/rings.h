@@ -47,9 +47,9 @@ long cs_area_index_locate(const cs_area_index *index, double x, double y);
 long cs_area_index_nearest(const cs_area_index *index, double x, double y, double max_dist_m,
                            double *dist_m);
 
-/* The one area wholly containing the box, when the index can tell without geometry
- * (every grid cell the box touches lies inside that area, clear of its edges), else -1.
- * A fast path only: -1 does not mean the box is outside. */
+/* The one area wholly containing the box, when no area's boundary meets the box (the
+ * grid cells around it are checked edge by edge), else -1. A fast path only: -1 does
+ * not mean the box is outside. */
 long cs_area_index_box(const cs_area_index *index, double xmin, double ymin, double xmax,
                        double ymax);
 

@@ -16,7 +16,8 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Whether GDAL reads path as a raster (and not as a vector layer). */
+/* Whether GDAL reads path as a raster and not as a vector layer: a table of points
+ * (which GDAL's XYZ driver would also take for a grid) stays points. */
 bool cs_is_raster(const cs_config *cfg, const cs_layer_config *lc)
 {
     if (!lc->path)
@@ -25,10 +26,14 @@ bool cs_is_raster(const cs_config *cfg, const cs_layer_config *lc)
     if (!path)
         return false;
     CPLPushErrorHandler(CPLQuietErrorHandler);
-    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
-    bool raster = ds && GDALGetRasterCount(ds) > 0 && GDALDatasetGetLayerCount(ds) == 0;
-    if (ds)
+    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+    bool raster = false;
+    if (ds) {
         GDALClose(ds);
+    } else if ((ds = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL))) {
+        raster = GDALGetRasterCount(ds) > 0;
+        GDALClose(ds);
+    }
     CPLPopErrorHandler();
     cs_free(path);
     return raster;

@@ -785,11 +785,13 @@ cs_status cs_study_load(cs_context *ctx, const cs_config *cfg, cs_study **out)
         st = first_error(st, place_network(ctx, s, cfg, &network, &box));
     st = first_error(st, sa);
     cs_stage_end(ctx, "project", t0);
-    /* targets name kinds, capacities and bands, known only once both layers are read */
-    if (sf == CS_OK && sp == CS_OK)
-        st = first_error(first_error(first_error(st, resolve_loads(ctx, cfg, s)),
-                                     resolve_targets(ctx, cfg, s)),
-                         resolve_patches(ctx, cfg, s));
+    /* targets name kinds, capacities and bands, known only once both layers are read;
+     * in this order, since targets use the loads */
+    if (sf == CS_OK && sp == CS_OK) {
+        st = first_error(st, resolve_loads(ctx, cfg, s));
+        st = first_error(st, resolve_targets(ctx, cfg, s));
+        st = first_error(st, resolve_patches(ctx, cfg, s));
+    }
     take_input(ctx, s, &areas.layer);
     take_input(ctx, s, &facilities.layer);
     take_input(ctx, s, &population.layer);

@@ -1,0 +1,326 @@
+/*
+ * test_capacity.c — capacity against demand through a whole run: accessibility (2SFCA
+ * and its decays) of every demand point and area against a brute-force double loop
+ * over the fixture's random points, a hand-worked case for the accessibility and load
+ * targets, the per-street capacity columns and their gap texts, and the settings'
+ * errors. Walking 80 m/min: the catchment (15 min) is 1,200 m; zones 400/800/1,200 m.
+ */
+#include "fixture.h"
+#include "testutil.h"
+
+#include "out/out.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct env {
+    char *dir;
+    fx_data d;
+    cs_context *ctx;
+    cs_config *cfg;
+    cs_study *study;
+    cs_result *result;
+} env;
+
+static void open_env(env *e)
+{
+    char *study = fx_write(e->dir, &e->d, NULL);
+    assert_int_equal(cs_context_create(&e->ctx), CS_OK);
+    assert_int_equal(cs_config_create(e->ctx, &e->cfg), CS_OK);
+    assert_int_equal(cs_config_load(e->ctx, e->cfg, study), CS_OK);
+    free(study);
+    /* kind b serves the 65+ with its beds: 10% of them use it */
+    assert_int_equal(cs_config_set(e->ctx, e->cfg, "kinds.b.load_capacity", "beds"), CS_OK);
+    assert_int_equal(cs_config_set(e->ctx, e->cfg, "kinds.b.load_band", "65+"), CS_OK);
+    assert_int_equal(cs_config_set(e->ctx, e->cfg, "kinds.b.load_rate", "0.1"), CS_OK);
+}
+
+static int setup(void **state)
+{
+    env *e = calloc(1, sizeof *e);
+    e->dir = tu_mkdtemp();
+    *state = e;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    env *e = *state;
+    cs_result_destroy(e->result);
+    cs_study_destroy(e->study);
+    cs_config_destroy(e->cfg);
+    cs_context_destroy(e->ctx);
+    tu_rmtree(e->dir);
+    free(e->dir);
+    fx_free(&e->d);
+    free(e);
+    return 0;
+}
+
+static void set(env *e, const char *key, const char *value)
+{
+    assert_int_equal(cs_config_set(e->ctx, e->cfg, key, value), CS_OK);
+}
+
+static void run(env *e)
+{
+    cs_result_destroy(e->result);
+    cs_study_destroy(e->study);
+    e->result = NULL;
+    e->study = NULL;
+    cs_status st = cs_study_load(e->ctx, e->cfg, &e->study);
+    if (st == CS_OK)
+        st = cs_run(e->ctx, e->study, &e->result);
+    if (st != CS_OK)
+        tu_dump_messages(e->ctx);
+    assert_int_equal(st, CS_OK);
+}
+
+/* ------------------------------------------------------------ brute force */
+
+static double weight(int decay, double d)
+{
+    if (d > 1200)
+        return 0;
+    if (decay == 1) /* Luo & Qi's zones */
+        return d <= 400 ? 1 : d <= 800 ? 0.68 : 0.22;
+    if (decay == 2) {
+        double e0 = exp(-0.5);
+        return (exp(-0.5 * (d / 1200) * (d / 1200)) - e0) / (1 - e0);
+    }
+    return 1;
+}
+
+static void brute_access(const fx_data *d, int decay, double *access)
+{
+    double *ratio = calloc(d->nfac, sizeof *ratio);
+    for (size_t j = 0; j < d->nfac; j++) {
+        if (d->fkind[j] != 1)
+            continue;
+        double demand = 0;
+        for (size_t i = 0; i < d->npop; i++)
+            demand += d->pop65[i] * weight(decay, hypot(d->px[i] - d->fx[j], d->py[i] - d->fy[j]));
+        ratio[j] = demand > 0 ? d->fbeds[j] / demand : 0;
+    }
+    for (size_t i = 0; i < d->npop; i++) {
+        access[i] = 0;
+        for (size_t j = 0; j < d->nfac; j++)
+            if (d->fkind[j] == 1)
+                access[i] += 1000 * ratio[j] *
+                             weight(decay, hypot(d->px[i] - d->fx[j], d->py[i] - d->fy[j]));
+    }
+    free(ratio);
+}
+
+static void access_against_brute_force(void **state)
+{
+    env *e = *state;
+    fx_random(&e->d, 17, 2, 2, 1000, 40, 500);
+    open_env(e);
+    static const char *const decays[] = {"none", "steps", "gaussian"};
+    double *want = calloc(e->d.npop, sizeof *want);
+    for (int decay = 0; decay < 3; decay++) {
+        set(e, "kinds.b.access_decay", decays[decay]);
+        run(e);
+        assert_int_equal(cs_study_demand_count(e->study), e->d.npop);
+        const double *got = cs_result_access_points(e->result, 1);
+        assert_non_null(got);
+        assert_null(cs_result_access_points(e->result, 0)); /* kind a has no capacity */
+        brute_access(&e->d, decay, want);
+        double num[5] = {0}, den[5] = {0};
+        for (size_t i = 0; i < e->d.npop; i++) {
+            if (fabs(got[i] - want[i]) > 1e-9 * fmax(1, want[i]))
+                fail_msg("%s point %zu: %.12g, brute force %.12g", decays[decay], i, got[i],
+                         want[i]);
+            long a = fx_area_of(&e->d, e->d.px[i], e->d.py[i]);
+            num[a] += e->d.pop65[i] * want[i];
+            den[a] += e->d.pop65[i];
+            num[4] += e->d.pop65[i] * want[i];
+            den[4] += e->d.pop65[i];
+        }
+        for (size_t a = 0; a <= 4; a++) {
+            double mean;
+            assert_int_equal(cs_result_access(e->result, 1, a == 4 ? CS_DISTRICT : a, &mean),
+                             CS_OK);
+            assert_true(fabs(mean - num[a] / den[a]) < 1e-9 * fmax(1, mean));
+        }
+    }
+    double mean;
+    assert_int_equal(cs_result_access(e->result, 0, CS_DISTRICT, &mean), CS_ERR_ARGUMENT);
+    free(want);
+}
+
+/* -------------------------------------------------------------- by hand */
+
+/* A0 = [0,1000] x [0,1000], A1 = [1000,2000] x [0,1000] (from FX_X0/Y0).
+ *   F0 kind b at (500,500) in A0, 10 beds; F1 kind b at (1900,500) in A1, 2 beds.
+ *   P0 (200,500)  65+ 100: 300 m from F0, 1700 from F1     -> F0's catchment only
+ *   P1 (1500,500) 65+  50: 1000 m from F0, 400 from F1     -> both; nearest F1
+ *   P2 (1950,900) 65+  30: 403.1 m from F1, 1506 from F0  -> F1 only
+ * 2SFCA: R0 = 10 / 150, R1 = 2 / 80; per 1,000: P0 66.67, P1 91.67, P2 25. Every mean
+ * is 66.67: A0 (P0), A1 (50 x 91.67 + 30 x 25) / 80, the district 12 beds x 1000 / 180.
+ * Load (10% of the 65+ they serve): F0 serves P0: 10 of 10 beds (ratio 1); F1 serves
+ * P1 and P2: 8 for 2 beds (ratio 4, 6 beds short). */
+static void hand_worked(env *e)
+{
+    fx_alloc(&e->d, 2, 1, 1000, 2, 3);
+    const double f[2][3] = {{500, 500, 10}, {1900, 500, 2}};
+    for (size_t j = 0; j < 2; j++) {
+        e->d.fx[j] = FX_X0 + f[j][0];
+        e->d.fy[j] = FX_Y0 + f[j][1];
+        e->d.fbeds[j] = f[j][2];
+        e->d.fkind[j] = 1;
+    }
+    const double p[3][3] = {{200, 500, 100}, {1500, 500, 50}, {1950, 900, 30}};
+    for (size_t i = 0; i < 3; i++) {
+        e->d.px[i] = FX_X0 + p[i][0];
+        e->d.py[i] = FX_Y0 + p[i][1];
+        e->d.pop[i] = 2 * p[i][2];
+        e->d.pop65[i] = p[i][2];
+    }
+    open_env(e);
+    set(e, "targets.access.type", "accessibility");
+    set(e, "targets.access.kind", "b");
+    set(e, "targets.access.at_least", "100");
+    set(e, "targets.load.type", "load");
+    set(e, "targets.load.kind", "b");
+    set(e, "targets.load.at_most", "1");
+    set(e, "targets.load.scope", "area");
+    set(e, "targets.beds.type", "capacity_per_population");
+    set(e, "targets.beds.capacity", "beds");
+    set(e, "targets.beds.band", "65+");
+    set(e, "targets.beds.per", "1000");
+    set(e, "targets.beds.at_least", "100");
+    set(e, "targets.meals.type", "capacity_per_population");
+    set(e, "targets.meals.capacity", "beds");
+    set(e, "targets.meals.band", "65+");
+    set(e, "targets.meals.at_least", "0.1");
+    run(e);
+}
+
+static cs_target_outcome outcome(const env *e, const char *id, size_t a)
+{
+    for (size_t t = 0; t < cs_result_target_count(e->result); t++)
+        if (!strcmp(cs_result_target_id(e->result, t), id)) {
+            cs_target_outcome o;
+            assert_int_equal(cs_result_target(e->result, t, a, &o), CS_OK);
+            return o;
+        }
+    fail_msg("no target %s", id);
+    return (cs_target_outcome){0};
+}
+
+static void accessibility_and_load_by_hand(void **state)
+{
+    env *e = *state;
+    hand_worked(e);
+    const double *acc = cs_result_access_points(e->result, 1);
+    assert_true(fabs(acc[0] - 1000.0 / 15) < 1e-9);
+    assert_true(fabs(acc[1] - (1000.0 / 15 + 25)) < 1e-9);
+    assert_true(fabs(acc[2] - 25) < 1e-9);
+    double mean;
+    for (size_t a = 0; a < 2; a++) {
+        assert_int_equal(cs_result_access(e->result, 1, a, &mean), CS_OK);
+        assert_true(fabs(mean - 1000.0 / 15) < 1e-9);
+    }
+    /* accessibility: (100 - 66.67) per 1,000 of 180 residents aged 65+ = 6 beds */
+    cs_target_outcome o = outcome(e, "access", CS_DISTRICT);
+    assert_true(!o.pass && fabs(o.value - 1000.0 / 15) < 1e-9 && fabs(o.gap - 6) < 1e-9);
+    assert_non_null(strstr(o.gap_text, "beds (床位) within reach, for 100 per 1,000 residents "
+                                       "aged 65+"));
+    /* load: A0's F0 is exactly full and passes; A1's F1 is 4 times full, 6 beds short */
+    o = outcome(e, "load", 0);
+    assert_true(o.pass && fabs(o.value - 1) < 1e-9);
+    o = outcome(e, "load", 1);
+    assert_true(!o.pass && fabs(o.value - 4) < 1e-9 && fabs(o.gap - 6) < 1e-9);
+    assert_string_equal(o.gap_text, "short of 6 beds (床位) at meal sites loaded over 100%");
+    o = outcome(e, "load", CS_DISTRICT);
+    assert_true(!o.pass && fabs(o.gap - 6) < 1e-9);
+    /* capacity per population in the user's words: 12 beds for 180 aged 65+ against 100
+     * per 1,000 (18): 6 short; and 10% of them (18): 6 short */
+    o = outcome(e, "beds", CS_DISTRICT);
+    assert_string_equal(o.gap_text, "short of 6 beds (床位) for 100 per 1,000 residents aged 65+");
+    o = outcome(e, "meals", CS_DISTRICT);
+    assert_string_equal(o.gap_text, "short of 6 beds (床位) for 10% of residents aged 65+");
+}
+
+static double column(const cs_table *t, size_t row, const char *name)
+{
+    for (size_t c = 0; c < t->columns; c++)
+        if (!strcmp(t->names[c], name))
+            return t->cells[row * t->columns + c].number;
+    fail_msg("no column %s", name);
+    return NAN;
+}
+
+static void street_capacity_columns(void **state)
+{
+    env *e = *state;
+    hand_worked(e);
+    cs_table t;
+    assert_int_equal(cs_out_area_table(e->result, true, &t), CS_OK);
+    /* need: 10% of the 65+; short: need beyond the beds in the street */
+    assert_true(column(&t, 0, "b_need") == 10 && column(&t, 0, "b_short") == 0);
+    assert_true(column(&t, 1, "b_need") == 8 && column(&t, 1, "b_short") == 6);
+    assert_true(column(&t, 0, "b_overloaded") == 0 && column(&t, 1, "b_overloaded") == 1);
+    assert_true(column(&t, 2, "b_overloaded") == 1);
+    assert_true(fabs(column(&t, 2, "b_access") - 1000.0 / 15) < 1e-9);
+    /* kind a has no facility at all: every resident aged 65+ is uncovered */
+    assert_true(column(&t, 2, "a_uncovered_65+") == 180);
+    assert_true(column(&t, 2, "b_uncovered_65+") == 0 && column(&t, 2, "b_patches") == 0);
+    cs_table_free(&t);
+}
+
+static void settings_errors(void **state)
+{
+    env *e = *state;
+    fx_random(&e->d, 3, 2, 1, 1000, 6, 50);
+    open_env(e);
+    assert_int_equal(cs_config_set(e->ctx, e->cfg, "kinds.b.access_decay", "linear"),
+                     CS_ERR_STUDY);
+    assert_true(tu_has_message(e->ctx, "kinds.b.access_decay", "none, steps or gaussian", NULL));
+    assert_int_equal(cs_config_set(e->ctx, e->cfg, "kinds.b.access_weights", "1,1.5"),
+                     CS_ERR_STUDY);
+    assert_true(tu_has_message(e->ctx, "kinds.b.access_weights", "[0, 1]", "1.5", NULL));
+    assert_int_equal(cs_config_set(e->ctx, e->cfg, "underserved.grid", "triangle"),
+                     CS_ERR_STUDY);
+    assert_true(tu_has_message(e->ctx, "underserved.grid", "square or hex", NULL));
+    assert_int_equal(cs_config_set(e->ctx, e->cfg, "underserved.cell_m", "0"), CS_ERR_STUDY);
+
+    /* two weights for three thresholds */
+    set(e, "kinds.b.access_decay", "steps");
+    set(e, "kinds.b.access_weights", "1,0.5");
+    assert_int_equal(cs_study_load(e->ctx, e->cfg, &e->study), CS_ERR_STUDY);
+    assert_true(tu_has_message(e->ctx, "kinds.b.access_weights", "2 weights for 3 thresholds",
+                               NULL));
+    set(e, "kinds.b.access_weights", "");
+    set(e, "underserved.band", "90+");
+    assert_int_equal(cs_study_load(e->ctx, e->cfg, &e->study), CS_ERR_STUDY);
+    assert_true(tu_has_message(e->ctx, "underserved.band", "unknown band '90+'", NULL));
+    set(e, "underserved.band", "");
+
+    /* a load target needs at_most; accessibility needs a kind with a capacity */
+    set(e, "targets.l.type", "load");
+    set(e, "targets.l.kind", "b");
+    assert_int_equal(cs_config_validate(e->ctx, e->cfg), CS_ERR_STUDY);
+    assert_true(tu_has_message(e->ctx, "targets.l.at_most", "no at_most", NULL));
+    set(e, "targets.l.at_most", "1");
+    set(e, "targets.x.type", "accessibility");
+    set(e, "targets.x.kind", "a");
+    set(e, "targets.x.at_least", "10");
+    assert_int_equal(cs_study_load(e->ctx, e->cfg, &e->study), CS_ERR_STUDY);
+    assert_true(tu_has_message(e->ctx, "targets.x", "kind 'a' has no capacity", NULL));
+    assert_null(e->study);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(access_against_brute_force, setup, teardown),
+        cmocka_unit_test_setup_teardown(accessibility_and_load_by_hand, setup, teardown),
+        cmocka_unit_test_setup_teardown(street_capacity_columns, setup, teardown),
+        cmocka_unit_test_setup_teardown(settings_errors, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
