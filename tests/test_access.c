@@ -337,7 +337,10 @@ static void published_worked_example(void **state)
 }
 
 /*
- * The classic 2SFCA picture (hand-worked, in the spirit of Luo & Wang's illustration):
+ * The classic 2SFCA picture, laid out as Luo & Wang's (2003) Fig. 3 is usually retold
+ * (one physician at a and one at b, 8 people in a's catchment and 4 in b's, ratios 1/8
+ * and 1/4, 3/8 where the catchments overlap); the figure's text itself could not be
+ * read from the stored copy of the paper, so the values here are worked by hand:
  * physicians a at (0,0) and b at (10,0), one each, catchment 6.
  *   a reaches (-3,0) with 3 people, (0,3) with 2 and (5,0) with 3: 8 people, R_a = 1/8;
  *   b reaches (5,0) with 3 and (13,0) with 1: 4 people, R_b = 1/4.

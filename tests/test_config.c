@@ -611,7 +611,7 @@ static void unknown_key_top_level(void **state)
     assert_string_equal(m->text, "unknown key 'walk_sped_kmh'");
     assert_non_null(strstr(m->hint, "did you mean 'walk_speed_kmh'?"));
     assert_non_null(strstr(m->hint, "known keys: name, crs, walk_speed_kmh, thresholds_min, "
-                                    "outside_tolerance_m, far_outside_km, measure, areas, "
+                                    "outside_tolerance_m, far_outside_km, measure, demand_points_csv, areas, "
                                     "facilities, population, landuse, underserved, network, "
                                     "capacities, kinds, "
                                     "targets"));

@@ -7,6 +7,7 @@
 #include "core/core.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,11 +94,45 @@ static void report_survives_allocation_failure(void **state)
     cs_context_destroy(ctx);
 }
 
+/* The fast fixed-decimal writer: exactly d decimals, no exponent, and the number read
+ * back within half a unit of the last decimal (printf's own rounding of exact ties may
+ * differ in the last digit). */
+static void fixed_numbers_round_right(void **state)
+{
+    (void)state;
+    unsigned long long seed = 7;
+    for (int i = 0; i < 20000; i++) {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        double mag = pow(10, (double)(seed >> 60) - 6);
+        double v = ((double)(seed >> 11) / 9007199254740992.0 - 0.3) * mag;
+        int d = (int)((seed >> 40) % 10);
+        cs_buf b;
+        cs_buf_init(&b);
+        cs_buf_add_fixed(&b, v, d);
+        const char *dot = strchr(b.data, '.');
+        assert_true(d == 0 ? dot == NULL : dot != NULL && (int)strlen(dot + 1) == d);
+        assert_null(strpbrk(b.data, "eE"));
+        double back = strtod(b.data, NULL);
+        if (fabs(back - v) > 0.5 * pow(10, -d) * (1 + 1e-6) + 1e-15 * fabs(v))
+            fail_msg("%.17g with %d decimals: %s", v, d, b.data);
+        cs_buf_free(&b);
+    }
+    cs_buf b;
+    cs_buf_init(&b);
+    cs_buf_add_fixed(&b, NAN, 2);
+    cs_buf_add_fixed(&b, 121.4567891, 7);
+    cs_buf_addc(&b, '|');
+    cs_buf_add_fixed(&b, 3e9, 1); /* beyond the fast path */
+    assert_string_equal(b.data, "121.4567891|3000000000.0");
+    cs_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(message_names_file_feature_field_and_hint),
         cmocka_unit_test(grouped_numbers),
+        cmocka_unit_test(fixed_numbers_round_right),
         cmocka_unit_test(strict_number_parsing),
         cmocka_unit_test(utf8_check),
         cmocka_unit_test(report_survives_allocation_failure),

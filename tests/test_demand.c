@@ -170,7 +170,8 @@ static char *write_grid(env *e, const char *name, const double *v, bool with_crs
     GDALDriverH drv = GDALGetDriverByName("GTiff");
     GDALDatasetH ds = GDALCreate(drv, path, 4, 2, 1, GDT_Float32, NULL);
     double gt[6] = {FX_X0 + 625, 250, 0, FX_Y0 + 1100, 0, -250};
-    GDALSetGeoTransform(ds, gt);
+    if (strcmp(name, "nogeo.tif") != 0)
+        GDALSetGeoTransform(ds, gt);
     if (with_crs) {
         OGRSpatialReferenceH srs = OSRNewSpatialReference(NULL);
         OSRImportFromEPSG(srs, 32651);
@@ -238,6 +239,17 @@ static void raster_errors(void **state)
     set(e, "population.crs", "EPSG:999999");
     assert_int_not_equal(cs_study_load(e->ctx, e->cfg, &e->study), CS_OK);
     assert_true(tu_has_message(e->ctx, "nocrs.tif", "EPSG:999999", NULL));
+
+    free(write_grid(e, "nogeo.tif", ok, true, false));
+    use_grid(e, "nogeo.tif");
+    assert_int_equal(cs_study_load(e->ctx, e->cfg, &e->study), CS_ERR_INPUT);
+    assert_true(tu_has_message(e->ctx, "nogeo.tif", "no geotransform", NULL));
+
+    const double empty[8] = {-1, -1, 0, 0, -1, -1, 0, 0};
+    free(write_grid(e, "empty.tif", empty, true, true));
+    use_grid(e, "empty.tif");
+    assert_int_equal(cs_study_load(e->ctx, e->cfg, &e->study), CS_ERR_INPUT);
+    assert_true(tu_has_message(e->ctx, "empty.tif", "no populated cell", "nodata", NULL));
 
     free(write_grid(e, "grid.tif", ok, true, false));
     use_grid(e, "grid.tif");
@@ -313,6 +325,14 @@ static void totals_errors(void **state)
     use_totals(e, "code,pop,pop65\nA0,abc,200\nA1,500,100\n");
     assert_int_equal(cs_study_load(e->ctx, e->cfg, &e->study), CS_ERR_INPUT);
     assert_true(tu_has_message(e->ctx, "totals.csv", "pop", "abc", NULL));
+    /* a land-use layer without its class field */
+    write_landuse(e);
+    use_totals(e, "code,pop,pop65\nA0,1000,200\nA1,500,100\n");
+    set(e, "landuse.path", "landuse.geojson");
+    set(e, "landuse.class", "zoning");
+    assert_int_equal(cs_study_load(e->ctx, e->cfg, &e->study), CS_ERR_INPUT);
+    assert_true(tu_has_message(e->ctx, "landuse.geojson", "zoning", NULL));
+    set(e, "landuse", "");
     /* an area without a row counts nobody, with a warning */
     use_totals(e, "code,pop,pop65\nA0,1000,200\n");
     assert_int_equal(load(e), CS_OK);

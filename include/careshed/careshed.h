@@ -423,6 +423,9 @@ CS_API size_t cs_result_failed_targets(const cs_result *result);
  */
 CS_API cs_status cs_result_write(cs_context *ctx, const cs_study *study,
                                  const cs_result *result, const char *out_dir);
+/** The name of the i-th file cs_result_write writes for this result (in writing
+ *  order), or NULL past the last. */
+CS_API const char *cs_result_output_name(const cs_result *result, size_t i);
 
 #ifdef __cplusplus
 }

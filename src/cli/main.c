@@ -319,12 +319,10 @@ static void print_results(const cs_study *s, const cs_result *r, const char *out
         printf("%zu of %zu targets not met\n", cs_result_failed_targets(r),
                cs_result_target_count(r));
     }
-    bool access = false;
-    for (size_t k = 0; k < cs_study_kind_count(s); k++)
-        access = access || cs_result_access_points(r, k);
-    printf("\nWrote %s/{areas.geojson, service-circles.geojson, %sfacilities.geojson, "
-           "underserved.geojson, %sareas.csv, summary.json}\n", out_dir,
-           network ? "service-network.geojson, " : "", access ? "demand-access.csv, " : "");
+    printf("\nWrote %s/{", out_dir);
+    for (size_t i = 0; cs_result_output_name(r, i); i++)
+        printf("%s%s", i ? ", " : "", cs_result_output_name(r, i));
+    printf("}\n");
 }
 
 static void print_timings(const cs_context *ctx)

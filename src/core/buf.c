@@ -126,6 +126,39 @@ void cs_buf_add_grouped(cs_buf *b, double value, int decimals)
         cs_buf_add(b, dot);
 }
 
+void cs_buf_add_fixed(cs_buf *b, double value, int decimals)
+{
+    static const double scale[10] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+    /* the fast path needs value * 10^decimals well inside double's exact integers */
+    if (decimals < 0 || decimals > 9 || !(fabs(value) * scale[decimals < 0 || decimals > 9
+                                                                   ? 0 : decimals] < 1e15)) {
+        if (isfinite(value))
+            cs_buf_printf(b, "%.*f", decimals < 0 ? 0 : decimals, value);
+        else
+            cs_buf_add(b, "");
+        return;
+    }
+    /* integer arithmetic */
+    double r = round(fabs(value) * scale[decimals]);
+    unsigned long long u = (unsigned long long)r;
+    char text[40];
+    size_t n = 0;
+    do {
+        text[n++] = (char)('0' + u % 10);
+        u /= 10;
+        if ((int)n == decimals)
+            text[n++] = '.';
+    } while (u > 0 || (int)n <= decimals);
+    if (text[n - 1] == '.')
+        text[n++] = '0';
+    if (value < 0 && r > 0)
+        text[n++] = '-';
+    char out[40];
+    for (size_t i = 0; i < n; i++)
+        out[i] = text[n - 1 - i];
+    cs_buf_addn(b, out, n);
+}
+
 bool cs_parse_double(const char *s, double *out)
 {
     if (!s)

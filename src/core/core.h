@@ -99,6 +99,11 @@ void cs_buf_vprintf(cs_buf *b, const char *fmt, va_list ap) __attribute__((forma
 /* Take the string out (the buffer is left empty); NULL if an allocation failed. */
 char *cs_buf_take(cs_buf *b);
 
+/* A number with exactly `decimals` (0..9) decimals and no exponent, rounded to within
+ * half a unit of the last decimal, fast (for large tables); non-finite values are
+ * written as nothing (an empty CSV field). */
+void cs_buf_add_fixed(cs_buf *b, double value, int decimals);
+
 /* Format a number with thousands separators: 3120 -> "3,120"; decimals as given. */
 void cs_buf_add_grouped(cs_buf *b, double value, int decimals);
 

@@ -38,8 +38,8 @@ static const double default_thresholds_min[] = {5, 10, 15};
 
 static const char *const top_keys[] = {
     "name", "crs", "walk_speed_kmh", "thresholds_min", "outside_tolerance_m",
-    "far_outside_km", "measure", "areas", "facilities", "population", "landuse",
-    "underserved", "network", "capacities", "kinds", "targets", NULL};
+    "far_outside_km", "measure", "demand_points_csv", "areas", "facilities", "population",
+    "landuse", "underserved", "network", "capacities", "kinds", "targets", NULL};
 static const char *const areas_keys[] = {"path", "layer", "crs", "encoding", "x",
                                          "y", "id", "name", NULL};
 static const char *const facilities_keys[] = {"path", "layer", "crs", "encoding", "x",
@@ -476,6 +476,7 @@ cs_status cs_config_create(cs_context *ctx, cs_config **out)
     c->outside_tolerance_m = DEFAULT_OUTSIDE_TOLERANCE_M;
     c->far_outside_km = DEFAULT_FAR_OUTSIDE_KM;
     c->spread_m = DEFAULT_SPREAD_M;
+    c->demand_points_csv = -1;
     c->patch_cell_m = DEFAULT_PATCH_CELL_M;
     reset_network(&c->network);
     *out = c;
@@ -1356,6 +1357,17 @@ static cs_status set_top(const setter *s)
         return set_number(s, &c->far_outside_km, DEFAULT_FAR_OUTSIDE_KM, &far_rule);
     if (seg_is(g, "measure"))
         return set_measures(s, &c->measures, true);
+    if (seg_is(g, "demand_points_csv")) {
+        bool on = false;
+        if (!*s->value || !strcmp(s->value, "auto")) {
+            c->demand_points_csv = -1;
+            return CS_OK;
+        }
+        cs_status st = set_bool(s, &on, false);
+        if (st == CS_OK)
+            c->demand_points_csv = on;
+        return st;
+    }
     return unknown_key(s, top_keys, g);
 }
 

@@ -13,6 +13,9 @@
 #include "core/core.h"
 
 #define CS_MAX_THRESHOLDS 8
+/* demand-access.csv is written by default up to this many demand points (a large city's
+ * millions of rows take seconds to format and hundreds of MB). */
+#define CS_DEMAND_CSV_AUTO_MAX 500000
 
 /* Where one input layer is and how to read it. */
 typedef struct cs_layer_config {
@@ -153,6 +156,8 @@ struct cs_config {
     char *landuse_class;        /* its class field; default "landuse" */
     char **landuse_residential; /* classes that are residential; default residential */
     size_t landuse_residential_count;
+    int demand_points_csv;      /* demand-access.csv: 1 always, 0 never, -1 (default) when
+                                   the study has at most CS_DEMAND_CSV_AUTO_MAX points */
     double patch_cell_m;        /* under-served patches: grid cell size; default 250 */
     bool patch_hex;             /* hexagonal cells instead of squares */
     char *patch_band;           /* band counted; NULL = the first age band */

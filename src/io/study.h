@@ -99,6 +99,7 @@ struct cs_study {
     /* under-served patches: the grid and the band counted */
     double patch_cell_m;
     bool patch_hex;
+    int demand_points_csv;   /* as cs_config's */
     long patch_band;
 
     size_t input_count;    cs_input inputs[5];

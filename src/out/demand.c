@@ -112,13 +112,20 @@ cs_status cs_out_demand_csv(const cs_result *r, cs_transform *to_wgs84, cs_buf *
     memcpy(lat, s->dem_y, n * sizeof *lat);
     cs_transform_apply(to_wgs84, lon, lat, n);
     for (size_t i = 0; i < n; i++) {
-        cs_buf_printf(out, "%.7f,%.7f,", lon[i], lat[i]);
+        cs_buf_add_fixed(out, lon[i], 7);
+        cs_buf_addc(out, ',');
+        cs_buf_add_fixed(out, lat[i], 7);
+        cs_buf_addc(out, ',');
         cs_out_csv_text(out, s->area_id[s->dem_area[i]]);
-        for (size_t b = 0; b < r->B; b++)
-            cs_buf_printf(out, ",%.3f", s->dem_pop[i * r->B + b]);
+        for (size_t b = 0; b < r->B; b++) {
+            cs_buf_addc(out, ',');
+            cs_buf_add_fixed(out, s->dem_pop[i * r->B + b], 3);
+        }
         for (size_t k = 0; k < r->K; k++)
-            if (r->access[k])
-                cs_buf_printf(out, ",%.6g", r->access[k][i]);
+            if (r->access[k]) {
+                cs_buf_addc(out, ',');
+                cs_buf_add_fixed(out, r->access[k][i], 4);
+            }
         cs_buf_add(out, "\r\n");
     }
     cs_free(lon);

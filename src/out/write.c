@@ -89,9 +89,21 @@ static bool wanted(const cs_result *r, when w)
     case ALWAYS: return true;
     case WITH_NETWORK: return r->has_network;
     case WITH_FACILITY_AREAS: return r->has_network && r->study->net.facility_areas;
-    case WITH_ACCESS: return cs_out_has_access(r);
+    case WITH_ACCESS:
+        return cs_out_has_access(r) &&
+               (r->study->demand_points_csv == 1 ||
+                (r->study->demand_points_csv < 0 &&
+                 r->study->demand_count <= CS_DEMAND_CSV_AUTO_MAX));
     }
     return false;
+}
+
+const char *cs_result_output_name(const cs_result *r, size_t i)
+{
+    for (size_t o = 0; r && o < sizeof outputs / sizeof outputs[0]; o++)
+        if (wanted(r, outputs[o].when) && i-- == 0)
+            return outputs[o].name;
+    return NULL;
 }
 
 /* The network's service areas, computed once for the files that show them. */
@@ -207,6 +219,13 @@ cs_status cs_result_write(cs_context *ctx, const cs_study *study, const cs_resul
         st = cs_outset_commit(ctx, set);
     if (st == CS_OK)
         warn_stale(ctx, r, out_dir);
+    if (st == CS_OK && cs_out_has_access(r) && !wanted(r, WITH_ACCESS) &&
+        study->demand_points_csv < 0) {
+        cs_where w = {.file = out_dir};
+        cs_warn(ctx, &w, "set demand_points_csv: true to write it anyway",
+                "demand-access.csv (each demand point's accessibility) is not written for "
+                "%zu demand points (more than %d)", study->demand_count, CS_DEMAND_CSV_AUTO_MAX);
+    }
     if (set && st != CS_OK)
         cs_outset_abort(set);
     cs_outset_destroy(set);
