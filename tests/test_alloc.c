@@ -143,11 +143,51 @@ static void every_allocation_failure_is_clean_with_network(void **state)
     free(dir);
 }
 
+/* Population as residential blocks spread over the streets, with a kind that has a
+ * capacity (accessibility, load) and the demand side's files. */
+static void every_allocation_failure_is_clean_with_blocks(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    fx_data d;
+    fx_random(&d, 5, 2, 1, 800, 6, 0);
+    char *study = fx_write(dir, &d, NULL);
+    char blocks[1024];
+    snprintf(blocks, sizeof blocks,
+             "{\"type\":\"FeatureCollection\",\"features\":["
+             "{\"type\":\"Feature\",\"properties\":{\"pop\":300,\"pop65\":60},"
+             "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":"
+             "[[[%.1f,%.1f],[%.1f,%.1f],[%.1f,%.1f],[%.1f,%.1f],[%.1f,%.1f]]]}}]}\n",
+             FX_X0 + 700, FX_Y0 + 300, FX_X0 + 900, FX_Y0 + 300, FX_X0 + 900, FX_Y0 + 400,
+             FX_X0 + 700, FX_Y0 + 400, FX_X0 + 700, FX_Y0 + 300);
+    free(tu_write(dir, "blocks.geojson", blocks));
+    /* the population from the blocks; kind b gets a capacity */
+    char *text = tu_read(study, NULL);
+    char *at = strstr(text, "  path: population.csv\n");
+    char *unit = strstr(text, "unit: meal sites}");
+    assert_true(at && unit && at < unit);
+    FILE *f = fopen(study, "w");
+    fprintf(f, "%.*s  path: blocks.geojson\n", (int)(at - text), text);
+    const char *rest = at + strlen("  path: population.csv\n");
+    fprintf(f, "%.*sunit: meal sites, load_capacity: beds, load_band: 65+}%s",
+            (int)(unit - rest), rest, unit + strlen("unit: meal sites}"));
+    fclose(f);
+    free(text);
+    const char *names[] = {"areas.geojson", "facilities.geojson", "underserved.geojson",
+                           "demand-access.csv", "summary.json"};
+    fail_each_allocation(dir, study, names, 5);
+    fx_free(&d);
+    free(study);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_allocation_failure_is_clean),
         cmocka_unit_test(every_allocation_failure_is_clean_with_network),
+        cmocka_unit_test(every_allocation_failure_is_clean_with_blocks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

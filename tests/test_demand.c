@@ -157,6 +157,35 @@ static void polygons_conserve_on_a_coarse_grid(void **state)
     assert_int_equal(e->study->demand_count, 3);
 }
 
+static void invalid_block_is_repaired(void **state)
+{
+    env *e = *state;
+    char *path = tu_join(e->dir, "bowtie.geojson");
+    FILE *f = fopen(path, "w");
+    free(path);
+    /* a bow tie (self-intersecting) in A0: two triangles of 10,000 m² once repaired */
+    fprintf(f, "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\","
+               "\"properties\":{\"pop\":40,\"pop65\":8},\"geometry\":{\"type\":\"Polygon\","
+               "\"coordinates\":[[[%.1f,%.1f],[%.1f,%.1f],[%.1f,%.1f],[%.1f,%.1f],[%.1f,%.1f]]]}}]}\n",
+            FX_X0 + 100, FX_Y0 + 100, FX_X0 + 300, FX_Y0 + 300, FX_X0 + 300, FX_Y0 + 100,
+            FX_X0 + 100, FX_Y0 + 300, FX_X0 + 100, FX_Y0 + 100);
+    fclose(f);
+    set(e, "population", "");
+    set(e, "population.path", "bowtie.geojson");
+    set(e, "population.crs", "EPSG:32651");
+    set(e, "population.bands.65+", "pop65");
+    assert_int_equal(load(e), CS_OK);
+    assert_true(tu_has_message(e->ctx, "bowtie.geojson", "feature 1", "was repaired", NULL));
+    double pop[2];
+    area_sums(e->study, 0, pop);
+    assert_true(fabs(pop[0] - 40) < 1e-9 && pop[1] == 0);
+    /* each triangle's points lie in it: below the diagonal pair's crossing at (200,200) */
+    for (size_t i = 0; i < e->study->demand_count; i++) {
+        double x = e->study->dem_x[i] - FX_X0, y = e->study->dem_y[i] - FX_Y0;
+        assert_true(x > 100 && x < 300 && y > 100 && y < 300);
+    }
+}
+
 /* ----------------------------------------------------------------- raster */
 
 /* A 4 x 2 grid of 250 m cells, its top-left corner at (625, 1100): row 0 spans y 850..1100
@@ -344,6 +373,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(polygons_spread_by_area, setup, teardown),
         cmocka_unit_test_setup_teardown(polygons_conserve_on_a_coarse_grid, setup, teardown),
+        cmocka_unit_test_setup_teardown(invalid_block_is_repaired, setup, teardown),
         cmocka_unit_test_setup_teardown(raster_cells_split_and_cut, setup, teardown),
         cmocka_unit_test_setup_teardown(raster_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(totals_spread_over_residential_land, setup, teardown),

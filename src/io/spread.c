@@ -167,6 +167,34 @@ static double pieces_m2(const spreader *sp)
 
 /* ------------------------------------------------------------ polygons */
 
+/* Polygon feature f of a layer (polygons [first, first + n) of polys) as one valid
+ * geometry, repaired with a warning when invalid; NULL (with an error) when it cannot
+ * be built or repaired. */
+static cs_geom *valid_polygon(spreader *sp, const cs_raw_layer *layer, const cs_rings *polys,
+                              size_t first, size_t n, long feature)
+{
+    cs_geos h = sp->study->geos;
+    cs_where w = cs_raw_where(layer, feature, NULL);
+    cs_geom *g = cs_geom_from_polygon_range(h, polys, first, n);
+    if (!g) {
+        cs_error(sp->ctx, CS_ERR_INPUT, &w, "fix the geometry in a GIS and run again",
+                 "the polygon cannot be built (rings with fewer than 4 points?)");
+        return NULL;
+    }
+    char reason[256] = "";
+    if (cs_geom_is_valid(h, g, reason, sizeof reason))
+        return g;
+    cs_geom *fixed = cs_geom_repair(h, g);
+    cs_geom_destroy(h, g);
+    if (!fixed)
+        cs_error(sp->ctx, CS_ERR_INPUT, &w, "fix the geometry in a GIS and run again",
+                 "invalid polygon (%s) that cannot be repaired", reason);
+    else
+        cs_warn(sp->ctx, &w, "check its shape", "invalid polygon (%s) was repaired; its "
+                "residents are spread over the repaired shape", reason);
+    return fixed;
+}
+
 static cs_status spread_polygons(spreader *sp)
 {
     const cs_raw_surfaces *sf = &sp->raw->surfaces;
@@ -176,9 +204,10 @@ static cs_status spread_polygons(spreader *sp)
         size_t n = sf->first[i + 1] - sf->first[i];
         if (n == 0)
             continue;
-        cs_geom *g = cs_geom_from_polygon_range(h, &sf->polys, sf->first[i], n);
+        cs_geom *g = valid_polygon(sp, &sp->raw->layer, &sf->polys, sf->first[i], n,
+                                   sf->feature[i]);
         if (!g)
-            return CS_ERR_INTERNAL;
+            return CS_ERR_INPUT;
         st = cut_by_areas(sp, g, true);
         cs_geom_destroy(h, g);
         if (st == CS_OK) /* all of a block's people live in its part inside the areas */
@@ -258,9 +287,10 @@ static cs_status residential_pieces(spreader *sp, const cs_raw_areas *landuse, c
         size_t n = landuse->first_poly[f + 1] - landuse->first_poly[f];
         if (n == 0)
             continue;
-        cs_geom *g = cs_geom_from_polygon_range(h, &landuse->polys, landuse->first_poly[f], n);
+        cs_geom *g = valid_polygon(sp, &landuse->layer, &landuse->polys, landuse->first_poly[f],
+                                   n, landuse->feature[f]);
         if (!g)
-            return CS_ERR_INTERNAL;
+            return CS_ERR_INPUT;
         st = cut_by_areas(sp, g, true);
         cs_geom_destroy(h, g);
         for (size_t i = 0; st == CS_OK && i < sp->pieces.count; i++) {
