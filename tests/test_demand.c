@@ -249,6 +249,41 @@ static void raster_cells_split_and_cut(void **state)
     assert_string_equal(s->pop_source, "grid");
 }
 
+/* A grid of 100 km x 100 km (250 m cells, one resident each) around the two 1 km
+ * areas: only the window over the areas is read (a few hundred cells, not 160,000),
+ * and the areas get their 32 cells (to rounding: the areas went through WGS84). */
+static void large_grid_read_over_the_study_area(void **state)
+{
+    env *e = *state;
+    enum { N = 400 };
+    char *path = tu_join(e->dir, "big.tif");
+    GDALAllRegister();
+    GDALDatasetH ds = GDALCreate(GDALGetDriverByName("GTiff"), path, N, N, 1, GDT_Float32,
+                                 (char *[]){"TILED=YES", NULL});
+    double gt[6] = {FX_X0 - 50000, 250, 0, FX_Y0 + 50000, 0, -250};
+    GDALSetGeoTransform(ds, gt);
+    OGRSpatialReferenceH srs = OSRNewSpatialReference(NULL);
+    OSRImportFromEPSG(srs, 32651);
+    GDALSetSpatialRef(ds, srs);
+    OSRDestroySpatialReference(srs);
+    float *ones = malloc(N * N * sizeof *ones);
+    for (size_t i = 0; i < N * N; i++)
+        ones[i] = 1;
+    assert_int_equal(GDALRasterIO(GDALGetRasterBand(ds, 1), GF_Write, 0, 0, N, N, ones, N, N,
+                                  GDT_Float32, 0, 0), CE_None);
+    free(ones);
+    GDALClose(ds);
+    free(path);
+    use_grid(e, "big.tif");
+    assert_int_equal(load(e), CS_OK);
+    double pop[2];
+    area_sums(e->study, 0, pop);
+    if (!(fabs(pop[0] - 16) < 1e-6 && fabs(pop[1] - 16) < 1e-6))
+        fail_msg("areas %.12g %.12g, left out %.12g", pop[0], pop[1], e->study->dropped_pop);
+    /* what was read beyond the areas is only the window's margin */
+    assert_true(e->study->dropped_pop > 0 && e->study->dropped_pop < 400);
+}
+
 static void raster_errors(void **state)
 {
     env *e = *state;
@@ -375,6 +410,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(polygons_conserve_on_a_coarse_grid, setup, teardown),
         cmocka_unit_test_setup_teardown(invalid_block_is_repaired, setup, teardown),
         cmocka_unit_test_setup_teardown(raster_cells_split_and_cut, setup, teardown),
+        cmocka_unit_test_setup_teardown(large_grid_read_over_the_study_area, setup, teardown),
         cmocka_unit_test_setup_teardown(raster_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(totals_spread_over_residential_land, setup, teardown),
         cmocka_unit_test_setup_teardown(totals_errors, setup, teardown),

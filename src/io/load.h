@@ -50,7 +50,10 @@ typedef struct cs_raw_surfaces {
     cs_rings polys;          /* POLYGONS: feature i owns polygons [first[i], first[i + 1]) */
     size_t *first;
     double *quad_x, *quad_y; /* CELLS: 4 corners each */
-    size_t raster_cols;
+    char *raster_path;       /* CELLS: the grid, read once the study area is known */
+    double gt[6];            /* its geotransform */
+    size_t raster_cols, raster_rows;
+    double *band_share;      /* value_count: each band's share of the count ([0] unused) */
     char **area_key;         /* AREA_TOTALS: each row's area id, */
     char *area_field;        /* read from this field */
 } cs_raw_surfaces;
@@ -105,12 +108,17 @@ cs_status cs_load_population(cs_context *ctx, const cs_config *cfg, cs_study *st
 /* Whether GDAL reads the layer lc describes as a raster grid. */
 bool cs_is_raster(const cs_config *cfg, const cs_layer_config *lc);
 
-/* Read a population grid (the first band counts residents; age bands are shares of it)
- * into p->surfaces as cells. Errors: CS_ERR_INPUT (unreadable, no geotransform,
- * negative counts, nothing populated), CS_ERR_CRS (no CRS), CS_ERR_STUDY (a band
+/* Open a population grid (the first band counts residents; age bands are shares of
+ * it) and check it; its cells are read later, over the study area only. Errors:
+ * CS_ERR_INPUT (unreadable, no geotransform), CS_ERR_CRS (no CRS), CS_ERR_STUDY (a band
  * mapped to a field). */
 cs_status cs_load_population_raster(cs_context *ctx, const cs_config *cfg, cs_study *study,
                                     cs_raw_points *p);
+
+/* Read the populated cells of the grid within box (xmin, ymin, xmax, ymax in the grid's
+ * CRS) into p->surfaces, one block at a time. Errors: CS_ERR_INPUT (negative counts,
+ * nothing populated there, unreadable). */
+cs_status cs_raster_read_cells(cs_context *ctx, cs_raw_points *p, const double *box);
 
 /* Read the residential polygons of the land-use layer (nothing when none is given). */
 cs_status cs_load_landuse(cs_context *ctx, const cs_config *cfg, cs_raw_areas *out);

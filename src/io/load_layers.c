@@ -90,6 +90,8 @@ void cs_raw_surfaces_free(cs_raw_surfaces *s)
     cs_free(s->quad_y);
     free_strings(s->area_key, s->area_key ? s->count : 0);
     cs_free(s->area_field);
+    cs_free(s->raster_path);
+    cs_free(s->band_share);
     memset(s, 0, sizeof *s);
 }
 

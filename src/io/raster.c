@@ -3,8 +3,10 @@
  * raster GDAL reads): every populated cell becomes a quadrilateral with its count,
  * later split across the areas it straddles (io/spread.c).
  *
- * The grid is read one block at a time, in the file's own block layout, so a city-wide
- * 100 m grid never sits in memory as a whole; only populated cells are kept. Cells equal
+ * The grid is checked when the layers are read, and its cells are read once the study
+ * area is known: only the window over the areas' box (a national WorldPop grid holds
+ * billions of cells), one block at a time in the file's own block layout, keeping only
+ * populated cells. Cells equal
  * to the band's nodata value, or not a number, are empty. A negative count is an error
  * naming the cell, since a grid that holds them is not a population count.
  */
@@ -137,7 +139,8 @@ typedef struct grid_reader {
     cs_context *ctx;
     GDALRasterBandH band;
     const double *gt;
-    size_t cols, rows;
+    size_t cols;           /* of the whole grid (cells are numbered by it) */
+    size_t r0, r1, c0, c1; /* the window read */
     int has_nodata;
     double nodata;
     const double *share;
@@ -176,22 +179,22 @@ static cs_status read_block(grid_reader *g, size_t r0, size_t c0, size_t h, size
     return CS_OK;
 }
 
+/* The window's cells into s, one block of the file's own layout at a time. */
 static cs_status read_grid(grid_reader *g, cs_raw_surfaces *s)
 {
     int bw = 0, bh = 0;
     GDALGetBlockSize(g->band, &bw, &bh);
-    size_t w = bw > 0 ? (size_t)bw : g->cols, h = bh > 0 ? (size_t)bh : 1;
-    if (w > g->cols)
-        w = g->cols;
+    size_t w = bw > 0 ? (size_t)bw : g->c1 - g->c0, h = bh > 0 ? (size_t)bh : 1;
     double *buf = cs_calloc(w * h, sizeof *buf);
     if (!buf)
         return cs_nomem(g->ctx);
     cs_status st = CS_OK;
-    for (size_t r0 = 0; st == CS_OK && r0 < g->rows; r0 += h)
-        for (size_t c0 = 0; st == CS_OK && c0 < g->cols; c0 += w) {
-            size_t bh2 = r0 + h > g->rows ? g->rows - r0 : h;
-            size_t bw2 = c0 + w > g->cols ? g->cols - c0 : w;
-            st = read_block(g, r0, c0, bh2, bw2, buf, s);
+    /* blocks aligned with the file's, clipped to the window */
+    for (size_t br = g->r0 / h * h; st == CS_OK && br < g->r1; br += h)
+        for (size_t bc = g->c0 / w * w; st == CS_OK && bc < g->c1; bc += w) {
+            size_t r0 = br > g->r0 ? br : g->r0, c0 = bc > g->c0 ? bc : g->c0;
+            size_t r1 = br + h < g->r1 ? br + h : g->r1, c1 = bc + w < g->c1 ? bc + w : g->c1;
+            st = read_block(g, r0, c0, r1 - r0, c1 - c0, buf, s);
         }
     cs_free(buf);
     if (st == CS_OK && g->negatives > 0)
@@ -209,42 +212,83 @@ cs_status cs_load_population_raster(cs_context *ctx, const cs_config *cfg, cs_st
 {
     memset(p, 0, sizeof *p);
     const cs_layer_config *lc = &cfg->population;
-    char *path = cs_config_resolve_path(cfg, lc->path);
-    if (!path)
+    cs_raw_surfaces *sf = &p->surfaces;
+    sf->raster_path = cs_config_resolve_path(cfg, lc->path);
+    if (!sf->raster_path)
         return cs_nomem(ctx);
-    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
-    cs_free(path);
+    GDALDatasetH ds = GDALOpenEx(sf->raster_path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL,
+                                 NULL, NULL);
     cs_where w = {.file = lc->path};
     if (!ds)
         return cs_error(ctx, CS_ERR_INPUT, &w, "check the path and that GDAL can read it",
                         "cannot open the population grid");
     describe_input(ctx, ds, lc, &p->layer);
-    double *share = NULL;
-    cs_status st = raster_bands(ctx, cfg, study, lc->path, &share);
-    double gt[6];
-    if (st == CS_OK && GDALGetGeoTransform(ds, gt) != CE_None)
+    cs_status st = raster_bands(ctx, cfg, study, lc->path, &sf->band_share);
+    if (st == CS_OK && GDALGetGeoTransform(ds, sf->gt) != CE_None)
         st = cs_error(ctx, CS_ERR_INPUT, &w, "georeference the grid (e.g. with gdal_translate "
                       "-a_ullr and -a_srs)", "the population grid has no geotransform");
     if (st == CS_OK && !p->layer.srs)
         st = cs_error(ctx, CS_ERR_CRS, &w, "name the grid's CRS with population.crs (e.g. "
                       "EPSG:4326)", "the population grid has no coordinate system");
-    if (st == CS_OK) {
-        p->surfaces.kind = CS_SURFACE_CELLS;
-        p->surfaces.value_count = study->band_count;
-        grid_reader g = {ctx, GDALGetRasterBand(ds, 1), gt, (size_t)GDALGetRasterXSize(ds),
-                         (size_t)GDALGetRasterYSize(ds), 0, 0, share, lc->path, 0};
-        g.nodata = GDALGetRasterNoDataValue(g.band, &g.has_nodata);
-        st = read_grid(&g, &p->surfaces);
-        p->surfaces.raster_cols = g.cols;
-        p->layer.input.features = p->surfaces.count;
-        if (st == CS_OK && p->surfaces.count == 0)
-            st = cs_error(ctx, CS_ERR_INPUT, &w, "check the band and its nodata value",
-                          "the population grid has no populated cell");
-    }
+    sf->kind = CS_SURFACE_CELLS;
+    sf->value_count = study->band_count;
+    sf->raster_cols = (size_t)GDALGetRasterXSize(ds);
+    sf->raster_rows = (size_t)GDALGetRasterYSize(ds);
     if (!p->layer.display || !p->layer.input.role || !p->layer.input.path ||
         !p->layer.input.files)
         st = cs_nomem(ctx);
-    cs_free(share);
+    GDALClose(ds);
+    return st;
+}
+
+/* The pixel window [c0, c1) x [r0, r1) covering the box (in the grid's CRS) plus a
+ * cell of margin, clamped to the grid; false when they do not meet. */
+static bool window_of(const cs_raw_surfaces *sf, const double *box, size_t *c0, size_t *c1,
+                      size_t *r0, size_t *r1)
+{
+    double inv[6];
+    if (!GDALInvGeoTransform((double *)sf->gt, inv))
+        return false;
+    double cmin = INFINITY, cmax = -INFINITY, rmin = INFINITY, rmax = -INFINITY;
+    const double xs[4] = {box[0], box[2], box[2], box[0]}, ys[4] = {box[1], box[1], box[3], box[3]};
+    for (int k = 0; k < 4; k++) {
+        double c = inv[0] + xs[k] * inv[1] + ys[k] * inv[2];
+        double r = inv[3] + xs[k] * inv[4] + ys[k] * inv[5];
+        cmin = fmin(cmin, c), cmax = fmax(cmax, c), rmin = fmin(rmin, r), rmax = fmax(rmax, r);
+    }
+    cmin = floor(cmin) - 1, rmin = floor(rmin) - 1, cmax = ceil(cmax) + 1, rmax = ceil(rmax) + 1;
+    double nc = (double)sf->raster_cols, nr = (double)sf->raster_rows;
+    if (!(cmax > 0 && rmax > 0 && cmin < nc && rmin < nr))
+        return false;
+    *c0 = cmin > 0 ? (size_t)cmin : 0;
+    *r0 = rmin > 0 ? (size_t)rmin : 0;
+    *c1 = cmax < nc ? (size_t)cmax : sf->raster_cols;
+    *r1 = rmax < nr ? (size_t)rmax : sf->raster_rows;
+    return true;
+}
+
+cs_status cs_raster_read_cells(cs_context *ctx, cs_raw_points *p, const double *box)
+{
+    cs_raw_surfaces *sf = &p->surfaces;
+    cs_where w = {.file = p->layer.display};
+    GDALDatasetH ds = GDALOpenEx(sf->raster_path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL,
+                                 NULL, NULL);
+    if (!ds)
+        return cs_error(ctx, CS_ERR_INPUT, &w, "check that the file is still there",
+                        "cannot open the population grid");
+    size_t c0, c1, r0, r1;
+    cs_status st = CS_OK;
+    if (window_of(sf, box, &c0, &c1, &r0, &r1)) {
+        grid_reader g = {ctx, GDALGetRasterBand(ds, 1), sf->gt, sf->raster_cols, r0, r1, c0, c1,
+                         0, 0, sf->band_share, p->layer.display, 0};
+        g.nodata = GDALGetRasterNoDataValue(g.band, &g.has_nodata);
+        st = read_grid(&g, sf);
+    }
+    p->layer.input.features = sf->count;
+    if (st == CS_OK && sf->count == 0)
+        st = cs_error(ctx, CS_ERR_INPUT, &w, "check the band, its nodata value and that the "
+                      "grid covers the areas", "the population grid has no populated cell "
+                      "over the study area");
     GDALClose(ds);
     return st;
 }

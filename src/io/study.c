@@ -462,11 +462,57 @@ static cs_status take_demand(cs_context *ctx, cs_study *s, cs_demand *d)
     return CS_OK;
 }
 
+/* The study area's lon/lat box in the grid's CRS: its edges sampled, so a curved
+ * image of the box is still covered. */
+static cs_status grid_box(cs_context *ctx, const cs_raw_points *raw, const lonlat_box *box,
+                          double out[4])
+{
+    enum { STEPS = 32 };
+    double x[4 * STEPS], y[4 * STEPS];
+    for (size_t k = 0; k < STEPS; k++) {
+        double t = (double)k / STEPS;
+        double lon = box->lon_min + t * (box->lon_max - box->lon_min);
+        double lat = box->lat_min + t * (box->lat_max - box->lat_min);
+        x[k] = lon, y[k] = box->lat_min;
+        x[STEPS + k] = box->lon_max, y[STEPS + k] = lat;
+        x[2 * STEPS + k] = box->lon_max - t * (box->lon_max - box->lon_min), y[2 * STEPS + k] = box->lat_max;
+        x[3 * STEPS + k] = box->lon_min, y[3 * STEPS + k] = box->lat_max - t * (box->lat_max - box->lat_min);
+    }
+    cs_where w = {.file = raw->layer.display};
+    cs_transform *t = NULL;
+    cs_status st = cs_transform_create(ctx, WGS84, raw->layer.srs, &w, &t);
+    if (st != CS_OK)
+        return st;
+    cs_transform_apply(t, x, y, 4 * STEPS);
+    cs_transform_destroy(t);
+    out[0] = out[1] = INFINITY;
+    out[2] = out[3] = -INFINITY;
+    for (size_t k = 0; k < 4 * STEPS; k++) {
+        if (!isfinite(x[k]) || !isfinite(y[k]))
+            continue;
+        out[0] = fmin(out[0], x[k]), out[1] = fmin(out[1], y[k]);
+        out[2] = fmax(out[2], x[k]), out[3] = fmax(out[3], y[k]);
+    }
+    if (out[0] > out[2])
+        return cs_error(ctx, CS_ERR_CRS, &w, "check the grid's CRS (population.crs)",
+                        "the study area cannot be placed in the population grid's CRS");
+    return CS_OK;
+}
+
 /* Polygons, grid cells or area totals: projected, then spread into demand points. */
 static cs_status place_surfaces(cs_context *ctx, cs_study *study, const cs_config *cfg,
-                                cs_raw_points *raw, const cs_raw_areas *landuse)
+                                cs_raw_points *raw, const cs_raw_areas *landuse,
+                                const lonlat_box *box)
 {
     cs_raw_surfaces *sf = &raw->surfaces;
+    if (sf->kind == CS_SURFACE_CELLS) { /* only the cells over the study area are read */
+        double gbox[4];
+        cs_status gst = grid_box(ctx, raw, box, gbox);
+        if (gst == CS_OK)
+            gst = cs_raster_read_cells(ctx, raw, gbox);
+        if (gst != CS_OK)
+            return gst;
+    }
     double *x = sf->kind == CS_SURFACE_CELLS ? sf->quad_x : sf->polys.x;
     double *y = sf->kind == CS_SURFACE_CELLS ? sf->quad_y : sf->polys.y;
     size_t n = sf->kind == CS_SURFACE_CELLS ? 4 * sf->count : sf->polys.vertex_count;
@@ -512,7 +558,7 @@ static cs_status place_population(cs_context *ctx, cs_study *study, const cs_con
     if (st == CS_OK && raw->surfaces.kind == CS_SURFACE_AREA_TOTALS)
         st = place_landuse(ctx, study, landuse);
     if (st == CS_OK && raw->surfaces.kind != CS_SURFACE_NONE)
-        st = place_surfaces(ctx, study, cfg, raw, landuse);
+        st = place_surfaces(ctx, study, cfg, raw, landuse, box);
     if (st != CS_OK)
         return st;
     warn_dropped(ctx, study, raw);
