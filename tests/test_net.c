@@ -1,11 +1,10 @@
 /*
- * test_net.c — the walking graph and its searches, against independent computations:
- * topology cases worked by hand (T junction, crossings with and without noding,
- * snapping, zero-length pieces, speed factors), partial-edge and same-edge costs worked
- * by hand, attachment against a loop over every segment, and costs on random graphs
- * against a plain Dijkstra on a densified copy of the graph where every source and
- * point is a node of its own. Also the tag rule for OpenStreetMap ways and the real
- * OpenStreetMap extract of ../shared/data/real.
+ * test_net.c — searches on the walking graph, against independent computations:
+ * partial-edge and same-edge costs worked by hand, and costs (nearest source, reached
+ * stretches, every point one source reaches) on random graphs against a plain Dijkstra
+ * on a densified copy of the graph where every source and point is a node of its own.
+ * Also the tag rule for OpenStreetMap ways and the real OpenStreetMap extract of
+ * ../shared/data/real. The graph's topology and attachment are tested in test_graph.c.
  */
 #include "testutil.h"
 
@@ -70,144 +69,6 @@ static void attach(const cs_graph *g, const double *x, const double *y, size_t n
 
 #define END NAN, 0
 #define PAIRS(xy) (sizeof(xy) / sizeof(xy)[0] / 2)
-
-/* -------------------------------------------------------------- topology */
-
-static void t_junction(void **state)
-{
-    (void)state;
-    /* a street 0-200 with a side street from its vertex at 100 going north */
-    const double xy[] = {0, 0, 100, 0, 200, 0, END, 100, 0, 100, 80, END};
-    cs_graph g;
-    build(&g, xy, PAIRS(xy), NULL, 0.5, false);
-    assert_int_equal(g.node_count, 4);
-    assert_int_equal(g.edge_count, 3);
-    assert_int_equal(g.component_count, 1);
-    assert_true(fabs(g.total_len_m - 280) < 1e-9);
-    /* the junction has degree 3 */
-    size_t max_degree = 0;
-    for (size_t n = 0; n < g.node_count; n++)
-        if (g.adj_start[n + 1] - g.adj_start[n] > max_degree)
-            max_degree = g.adj_start[n + 1] - g.adj_start[n];
-    assert_int_equal(max_degree, 3);
-    cs_graph_free(&g);
-}
-
-static void crossing_without_vertex(void **state)
-{
-    (void)state;
-    /* a bridge over a street: no shared vertex, two components */
-    const double xy[] = {0, 0, 200, 0, END, 100, -100, 100, 100, END};
-    cs_graph g;
-    build(&g, xy, PAIRS(xy), NULL, 0.5, false);
-    assert_int_equal(g.edge_count, 2);
-    assert_int_equal(g.component_count, 2);
-    cs_graph_free(&g);
-    /* noded: one component of four 100 m edges */
-    build(&g, xy, PAIRS(xy), NULL, 0.5, true);
-    assert_int_equal(g.edge_count, 4);
-    assert_int_equal(g.node_count, 5);
-    assert_int_equal(g.component_count, 1);
-    assert_int_equal(g.noded_crossings, 1);
-    for (size_t e = 0; e < 4; e++)
-        assert_true(fabs(g.edge_len_m[e] - 100) < 1e-9);
-    cs_graph_free(&g);
-    /* a T whose stem ends on the street without a vertex there: noded too */
-    const double tee[] = {0, 0, 200, 0, END, 50, 0, 50, 60, END};
-    build(&g, tee, PAIRS(tee), NULL, 0.5, false);
-    assert_int_equal(g.component_count, 2);
-    cs_graph_free(&g);
-    build(&g, tee, PAIRS(tee), NULL, 0.5, true);
-    assert_int_equal(g.component_count, 1);
-    assert_int_equal(g.edge_count, 3);
-    cs_graph_free(&g);
-    /* a street passing through a vertex of another street's interior (an X where only
-     * one of the two has a vertex): noded into four edges */
-    const double x_one[] = {0, 0, 100, 0, 200, 0, END, 100, -100, 100, 100, END};
-    build(&g, x_one, PAIRS(x_one), NULL, 0.5, false);
-    assert_int_equal(g.component_count, 2);
-    cs_graph_free(&g);
-    build(&g, x_one, PAIRS(x_one), NULL, 0.5, true);
-    assert_int_equal(g.component_count, 1);
-    assert_int_equal(g.edge_count, 4);
-    assert_int_equal(g.noded_crossings, 1);
-    cs_graph_free(&g);
-}
-
-static void snapping(void **state)
-{
-    (void)state;
-    /* two streets whose ends are 0.3 m apart */
-    const double xy[] = {0, 0, 100, 0, END, 100.3, 0, 200, 0, END};
-    cs_graph g;
-    build(&g, xy, PAIRS(xy), NULL, 0.5, false);
-    assert_int_equal(g.component_count, 1);
-    assert_int_equal(g.node_count, 3);
-    assert_int_equal(g.snapped_vertices, 1);
-    cs_graph_free(&g);
-    build(&g, xy, PAIRS(xy), NULL, 0.2, false);
-    assert_int_equal(g.component_count, 2);
-    assert_int_equal(g.node_count, 4);
-    cs_graph_free(&g);
-}
-
-static void zero_length_and_speed(void **state)
-{
-    (void)state;
-    /* a repeated vertex, a line of one point twice, and steps at half speed */
-    const double xy[] = {0, 0, 50, 0, 50, 0, 100, 0, END, 7, 7, 7, 7, END,
-                         100, 0, 100, 30, END};
-    const double speeds[] = {1, 1, 0.5};
-    cs_graph g;
-    build(&g, xy, PAIRS(xy), speeds, 0.5, false);
-    assert_int_equal(g.edge_count, 2);
-    assert_true(g.dropped_segments >= 2);
-    assert_true(fabs(g.edge_len_m[0] - 100) < 1e-9 && fabs(g.edge_cost_m[0] - 100) < 1e-9);
-    assert_true(fabs(g.edge_len_m[1] - 30) < 1e-9 && fabs(g.edge_cost_m[1] - 60) < 1e-9);
-    /* the repeated vertex is kept once in the polyline */
-    assert_int_equal(g.edge_vstart[1] - g.edge_vstart[0], 3);
-    cs_graph_free(&g);
-}
-
-static void components_by_length(void **state)
-{
-    (void)state;
-    /* a short piece first, a long one second, a loop third */
-    const double xy[] = {0, 0, 10, 0, END, 0, 100, 500, 100, END,
-                         0, 200, 50, 200, 50, 250, 0, 200, END};
-    cs_graph g;
-    build(&g, xy, PAIRS(xy), NULL, 0.5, false);
-    assert_int_equal(g.component_count, 3);
-    assert_true(fabs(g.component_len_m[0] - 500) < 1e-9);
-    assert_true(fabs(g.component_len_m[1] - (100 + sqrt(2) * 50)) < 1e-9);
-    assert_true(fabs(g.component_len_m[2] - 10) < 1e-9);
-    /* the loop is one edge from its node back to itself */
-    size_t loops = 0;
-    for (size_t e = 0; e < g.edge_count; e++)
-        loops += g.edge_u[e] == g.edge_v[e];
-    assert_int_equal(loops, 1);
-    cs_graph_free(&g);
-}
-
-static void cut_bent_edge(void **state)
-{
-    (void)state;
-    const double xy[] = {0, 0, 100, 0, 100, 100, END};
-    cs_graph g;
-    build(&g, xy, PAIRS(xy), NULL, 0.5, false);
-    double *x = NULL, *y = NULL;
-    size_t len = 0, cap = 0;
-    assert_int_equal(cs_graph_cut(&g, 0, 50, 150, &x, &y, &len, &cap), 3);
-    assert_true(x[0] == 50 && y[0] == 0);
-    assert_true(x[1] == 100 && y[1] == 0);
-    assert_true(x[2] == 100 && y[2] == 50);
-    /* a cut within one segment has just its two ends */
-    assert_int_equal(cs_graph_cut(&g, 0, 120, 130, &x, &y, &len, &cap), 2);
-    assert_true(x[3] == 100 && fabs(y[3] - 20) < 1e-12 && fabs(y[4] - 30) < 1e-12);
-    cs_free(x);
-    cs_free(y);
-    cs_graph_free(&g);
-}
 
 /* --------------------------------------------------------- hand-worked costs */
 
@@ -306,71 +167,6 @@ static void random_points(double *x, double *y, size_t n)
     for (size_t i = 0; i < n; i++) {
         x[i] = (rand() % 60000) / 100.0 - 50;
         y[i] = (rand() % 60000) / 100.0 - 50;
-    }
-}
-
-/* Brute-force attachment: every segment of every edge. */
-static void attach_by_brute_force(const cs_graph *g, double x, double y, double max_m,
-                                  long *edge, double *along, double *dist)
-{
-    *edge = -1;
-    *dist = INFINITY;
-    *along = 0;
-    for (size_t e = 0; e < g->edge_count; e++) {
-        double walked = 0;
-        for (size_t v = g->edge_vstart[e]; v + 1 < g->edge_vstart[e + 1]; v++) {
-            double ax = g->vx[v], ay = g->vy[v], dx = g->vx[v + 1] - ax, dy = g->vy[v + 1] - ay;
-            double l2 = dx * dx + dy * dy, seg = sqrt(l2);
-            double t = l2 > 0 ? ((x - ax) * dx + (y - ay) * dy) / l2 : 0;
-            t = t < 0 ? 0 : t > 1 ? 1 : t;
-            double d = hypot(x - (ax + t * dx), y - (ay + t * dy));
-            if (d < *dist - 1e-9) {
-                *dist = d;
-                *edge = (long)e;
-                *along = walked + t * seg;
-            }
-            walked += seg;
-        }
-    }
-    if (*dist > max_m) {
-        *edge = -1;
-        *dist = INFINITY;
-    }
-}
-
-static void attachment_against_brute_force(void **state)
-{
-    (void)state;
-    for (unsigned seed = 1; seed <= 5; seed++) {
-        cs_graph g;
-        random_graph(&g, seed);
-        enum { N = 400 };
-        double x[N], y[N];
-        random_points(x, y, N);
-        cs_attach a1, a2;
-        cs_segment_index *ix = NULL;
-        assert_int_equal(cs_segment_index_create(&g, &ix), CS_OK);
-        assert_int_equal(cs_attach_points(&g, ix, x, y, N, 80, 1, &a1), CS_OK);
-        assert_int_equal(cs_attach_points(&g, ix, x, y, N, 80, 2, &a2), CS_OK);
-        for (size_t i = 0; i < N; i++) {
-            long e;
-            double along, d;
-            attach_by_brute_force(&g, x[i], y[i], 80, &e, &along, &d);
-            if (e < 0) {
-                assert_int_equal(a1.edge[i], -1);
-                continue;
-            }
-            assert_true(fabs(a1.access_m[i] - d) < 1e-9);
-            /* equally near edges may differ; the point on the network must not */
-            double px, py;
-            cs_graph_point_at(&g, (size_t)a1.edge[i], a1.along_m[i], &px, &py);
-            assert_true(fabs(hypot(px - x[i], py - y[i]) - d) < 1e-6);
-            assert_true(a1.edge[i] == a2.edge[i] && a1.along_m[i] == a2.along_m[i]);
-        }
-        cs_attach_free(&a1);
-        cs_attach_free(&a2);
-        cs_segment_index_destroy(ix);
-        cs_graph_free(&g);
     }
 }
 
@@ -809,14 +605,7 @@ static void real_extract(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(t_junction),
-        cmocka_unit_test(crossing_without_vertex),
-        cmocka_unit_test(snapping),
-        cmocka_unit_test(zero_length_and_speed),
-        cmocka_unit_test(components_by_length),
-        cmocka_unit_test(cut_bent_edge),
         cmocka_unit_test(costs_by_hand),
-        cmocka_unit_test(attachment_against_brute_force),
         cmocka_unit_test(costs_against_brute_force),
         cmocka_unit_test(reach_from_against_brute_force),
         cmocka_unit_test(osm_tags),
