@@ -270,6 +270,12 @@ static void street_capacity_columns(void **state)
     assert_true(column(&t, 2, "a_uncovered_65+") == 180);
     assert_true(column(&t, 2, "b_uncovered_65+") == 0 && column(&t, 2, "b_patches") == 0);
     cs_table_free(&t);
+    /* counting every resident instead: P0..P2 hold 2 x (100 + 50 + 30) */
+    set(e, "underserved.band", "total");
+    run(e);
+    assert_int_equal(cs_out_area_table(e->result, true, &t), CS_OK);
+    assert_true(column(&t, 2, "a_uncovered_total") == 360);
+    cs_table_free(&t);
 }
 
 static void settings_errors(void **state)

@@ -943,8 +943,8 @@ static cs_status set_underserved(const setter *s, const char *rest)
                                             : unknown_key(s, underserved_keys, g);
     if (seg_is(g, "cell_m"))
         return set_number(s, &c->patch_cell_m, DEFAULT_PATCH_CELL_M, &cell_rule);
-    if (seg_is(g, "band"))
-        return set_target_band_text(s, &c->patch_band);
+    if (seg_is(g, "band")) /* "total" is kept: unset means the first age band */
+        return set_text(s, &c->patch_band, NULL);
     if (seg_is(g, "grid")) {
         char shown[64];
         if (!*s->value || !strcmp(s->value, "square") || !strcmp(s->value, "hex")) {
