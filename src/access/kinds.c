@@ -133,7 +133,8 @@ static cs_status kind_access(cs_context *ctx, cs_result *r, size_t k)
         fy[j] = s->fac_y[idx[j]];
     }
     if (st == CS_OK && cs_res_main(r, k) == 1)
-        st = network_access(r, &spec, idx, supply, nk, demand, ratio, r->access[k], ctx->threads);
+        st = network_access(r, &spec, idx, supply, nk, demand, ratio, r->access[k],
+                            ctx->threads);
     else if (st == CS_OK)
         st = cs_access_straight(&spec, fx, fy, supply, nk, s->dem_x, s->dem_y, demand, N,
                                 ctx->threads, ratio, r->access[k], NULL);

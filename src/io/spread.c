@@ -231,8 +231,10 @@ static cs_status spread_cell(spreader *sp, size_t i)
     const cs_raw_surfaces *sf = &sp->raw->surfaces;
     const double *x = &sf->quad_x[4 * i], *y = &sf->quad_y[4 * i];
     const double *values = &sf->values[i * sf->value_count];
-    double b[4] = {fmin(fmin(x[0], x[1]), fmin(x[2], x[3])), fmin(fmin(y[0], y[1]), fmin(y[2], y[3])),
-                   fmax(fmax(x[0], x[1]), fmax(x[2], x[3])), fmax(fmax(y[0], y[1]), fmax(y[2], y[3]))};
+    double b[4] = {fmin(fmin(x[0], x[1]), fmin(x[2], x[3])),
+                   fmin(fmin(y[0], y[1]), fmin(y[2], y[3])),
+                   fmax(fmax(x[0], x[1]), fmax(x[2], x[3])),
+                   fmax(fmax(y[0], y[1]), fmax(y[2], y[3]))};
     long a = cs_area_index_box(sp->study->area_index, b[0], b[1], b[2], b[3]);
     if (a >= 0) /* wholly inside one area: no geometry needed */
         return demand_add(sp->out, (x[0] + x[1] + x[2] + x[3]) / 4,

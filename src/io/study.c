@@ -469,14 +469,13 @@ static cs_status grid_box(cs_context *ctx, const cs_raw_points *raw, const lonla
 {
     enum { STEPS = 32 };
     double x[4 * STEPS], y[4 * STEPS];
-    for (size_t k = 0; k < STEPS; k++) {
+    double dlon = box->lon_max - box->lon_min, dlat = box->lat_max - box->lat_min;
+    for (size_t k = 0; k < STEPS; k++) { /* bottom, right, top, left */
         double t = (double)k / STEPS;
-        double lon = box->lon_min + t * (box->lon_max - box->lon_min);
-        double lat = box->lat_min + t * (box->lat_max - box->lat_min);
-        x[k] = lon, y[k] = box->lat_min;
-        x[STEPS + k] = box->lon_max, y[STEPS + k] = lat;
-        x[2 * STEPS + k] = box->lon_max - t * (box->lon_max - box->lon_min), y[2 * STEPS + k] = box->lat_max;
-        x[3 * STEPS + k] = box->lon_min, y[3 * STEPS + k] = box->lat_max - t * (box->lat_max - box->lat_min);
+        x[k] = box->lon_min + t * dlon, y[k] = box->lat_min;
+        x[STEPS + k] = box->lon_max, y[STEPS + k] = box->lat_min + t * dlat;
+        x[2 * STEPS + k] = box->lon_max - t * dlon, y[2 * STEPS + k] = box->lat_max;
+        x[3 * STEPS + k] = box->lon_min, y[3 * STEPS + k] = box->lat_max - t * dlat;
     }
     cs_where w = {.file = raw->layer.display};
     cs_transform *t = NULL;

@@ -2,7 +2,8 @@
  * table.c — the indicator table: one row per area (and one for the district), one
  * column per indicator. areas.geojson and areas.csv are both written from it, so
  * they never disagree. Column names say kind, threshold and band:
- * "centre_15min_60+_share" (straight), "centre_walk_15min_60+_share" (network), "meal_meals_per1000_65+", "t_meals_gap".
+ * "centre_15min_60+_share" (straight), "centre_walk_15min_60+_share" (network),
+ * "meal_meals_per1000_65+", "meal_access", "centre_uncovered_60+", "t_meals_gap".
  */
 #include "cover/patch.h"
 #include "out/out.h"
