@@ -411,6 +411,73 @@ CS_API cs_status cs_result_target(const cs_result *result, size_t t, size_t a,
 /** Number of binding targets that fail (district or any area, as each target says). */
 CS_API size_t cs_result_failed_targets(const cs_result *result);
 
+/* ------------------------------------------------------------------ siting */
+
+/** Proposed sites evaluated against a run (cs_site_evaluate). */
+typedef struct cs_site cs_site;
+
+/** One proposed site. */
+typedef struct cs_site_input {
+    const char *id;  /**< shown in outputs; NULL = its number from 1 */
+    double lon, lat; /**< in crs */
+    const char *crs; /**< NULL = WGS84; "GCJ-02", "BD-09", "EPSG:4549", ... */
+    const char *kind;  /**< a kind id of the study */
+    double capacity;   /**< in the kind's load capacity (beds, meals/day...); NaN = none */
+    long feature;      /**< its feature or line in a proposals file, for messages; 0 = none */
+} cs_site_input;
+
+/**
+ * What each proposal alone, and all of them together, would change: residents newly
+ * within each threshold of its kind, by street; the share of its service circle's
+ * residents already covered; every target after; with a capacity, the accessibility
+ * it adds and the load it takes from neighbouring facilities. Only the residents
+ * around each proposal are visited, on the run's cost fields. where names the file the
+ * proposals came from, for messages (NULL: the command line).
+ * Errors: CS_ERR_INPUT (a proposal outside the study area, an unknown kind, a negative
+ * capacity; each named), CS_ERR_CRS, CS_ERR_NOMEM.
+ */
+CS_API cs_status cs_site_evaluate(cs_context *ctx, const cs_result *result,
+                                  const cs_site_input *in, size_t n, const char *where,
+                                  cs_site **out);
+CS_API void cs_site_destroy(cs_site *site);
+/**
+ * Read proposals from a point layer (any format GDAL reads; CSV with lon/lat columns)
+ * in its own CRS or crs (e.g. "BD-09"), with optional fields id, kind (kind where the
+ * row has none) and capacity. *out is new (free with cs_site_inputs_free).
+ * Errors: CS_ERR_INPUT naming the file, feature and field (e.g. a negative or
+ * non-numeric capacity).
+ */
+CS_API cs_status cs_site_read(cs_context *ctx, const char *path, const char *crs,
+                              const char *kind, cs_site_input **out, size_t *n);
+CS_API void cs_site_inputs_free(cs_site_input *in, size_t n);
+/** The number of proposals; index cs_site_count() in the calls below is all together. */
+CS_API size_t cs_site_count(const cs_site *site);
+/** Residents of band b in area a (or CS_DISTRICT) newly within threshold j of kind k,
+ *  by the kind's main measure, for proposal p (or all together). */
+CS_API cs_status cs_site_newly(const cs_site *site, size_t p, size_t k, size_t j, size_t b,
+                               size_t a, double *out);
+typedef struct cs_site_figures {
+    const char *id;
+    size_t kind;
+    double within;      /**< residents of the patch band within its largest threshold */
+    double overlap;     /**< the share of them already covered; NaN when none */
+    double access_gain; /**< district mean accessibility it adds (NaN without capacity) */
+    double load_taken;  /**< use (capacity units) it takes from neighbouring facilities */
+    size_t neighbours;  /**< how many facilities lose residents to it */
+    double own_load;    /**< its use over its capacity (NaN without capacity) */
+} cs_site_figures;
+CS_API cs_status cs_site_get_figures(const cs_site *site, size_t p, cs_site_figures *out);
+/** Target t at area a (or CS_DISTRICT) with proposal p (or all together) added. */
+CS_API cs_status cs_site_target(const cs_site *site, size_t p, size_t t, size_t a,
+                                cs_target_outcome *after);
+/** A one-line answer for proposal p (or all together); static storage until the next
+ *  call or cs_site_destroy. */
+CS_API const char *cs_site_line(cs_site *site, size_t p);
+/** Write proposals.geojson (every figure, per proposal and street) into out_dir,
+ *  atomically. Errors: CS_ERR_OUTPUT, CS_ERR_NOMEM. */
+CS_API cs_status cs_site_write(cs_context *ctx, const cs_site *site, const char *out_dir);
+
+
 /**
  * Write areas.geojson, service-circles.geojson, facilities.geojson, summary.json and
  * areas.csv into out_dir (created if missing); with a walking network also

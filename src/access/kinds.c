@@ -15,7 +15,7 @@
 #include <omp.h>
 #endif
 
-static void kind_spec(const cs_kind *k, cs_access_spec *spec)
+void cs_access_kind_spec(const cs_kind *k, cs_access_spec *spec)
 {
     memset(spec, 0, sizeof *spec);
     spec->catchment_m = k->threshold_m[k->threshold_count - 1];
@@ -114,7 +114,7 @@ static cs_status kind_access(cs_context *ctx, cs_result *r, size_t k)
     const cs_study *s = r->study;
     size_t N = s->demand_count, F = s->facility_count;
     cs_access_spec spec;
-    kind_spec(&s->kinds[k], &spec);
+    cs_access_kind_spec(&s->kinds[k], &spec);
     long *idx = cs_calloc(F + 1, sizeof *idx);
     double *supply = cs_calloc(F + 1, sizeof *supply), *ratio = cs_calloc(F + 1, sizeof *ratio);
     double *fx = cs_calloc(F + 1, sizeof *fx), *fy = cs_calloc(F + 1, sizeof *fy);

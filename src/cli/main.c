@@ -43,6 +43,9 @@ static void usage_main(FILE *f)
             "  careshed run [STUDY.yaml] [options]    coverage, targets, GeoJSON/CSV/JSON\n"
             "  careshed check [STUDY.yaml] [options]  load and validate everything, report\n"
             "                                         every problem, compute nothing\n"
+            "  careshed site [STUDY.yaml] --at LON,LAT[,KIND[,CAPACITY]] ... |\n"
+            "                --proposals FILE [options]\n"
+            "                                         what proposed sites would change\n"
             "  careshed --help | --version\n\n"
             "`careshed run --help` lists the options.\n\n%s",
             cs_version(), exit_codes_text);
@@ -74,6 +77,10 @@ static void usage_run(FILE *f)
             "  --timings           print each stage's time and the peak memory to stderr\n"
             "  -q, --quiet         print errors only\n"
             "  -h, --help          this text\n\n"
+            "Site (careshed site): --at LON,LAT[,KIND[,CAPACITY]] (repeatable, WGS84),\n"
+            "  --proposals FILE (points, any format and CRS; fields id, kind, capacity),\n"
+            "  --proposals-crs CRS (e.g. GCJ-02, BD-09), --kind KIND (when not given per\n"
+            "  site); writes DIR/proposals.geojson and one line per proposal.\n\n"
             "Outputs in DIR: areas.geojson, service-circles.geojson, facilities.geojson,\n"
             "areas.csv, summary.json; with a network also service-network.geojson (and\n"
             "facility-service-areas.geojson with --set network.facility_areas=true).\n\n%s",
@@ -84,6 +91,10 @@ typedef struct options {
     const char *command;
     const char *study;
     const char *out_dir;
+    /* site: proposals given with --at, a --proposals file, its CRS, a default kind */
+    const char **at;
+    size_t at_count;
+    const char *proposals, *proposals_crs, *kind;
     bool check_targets, quiet, timings;
     int threads;
     /* key=value settings in the order given */
@@ -183,6 +194,25 @@ static int parse(int argc, char **argv, options *o)
             o->timings = true;
         } else if (!strcmp(a, "--check")) {
             o->check_targets = true;
+        } else if (!strcmp(o->command, "site") &&
+                   (!strcmp(a, "--at") || !strcmp(a, "--proposals") ||
+                    !strcmp(a, "--proposals-crs") || !strcmp(a, "--kind"))) {
+            if (!next)
+                return usage_error("%s needs a value", a);
+            i++;
+            if (!strcmp(a, "--at")) {
+                const char **grown = realloc(o->at, (o->at_count + 1) * sizeof *grown);
+                if (!grown)
+                    return EXIT_INTERNAL;
+                o->at = grown;
+                o->at[o->at_count++] = next;
+            } else if (!strcmp(a, "--proposals")) {
+                o->proposals = next;
+            } else if (!strcmp(a, "--proposals-crs")) {
+                o->proposals_crs = next;
+            } else {
+                o->kind = next;
+            }
         } else if (!strcmp(a, "--out") || !strcmp(a, "--threads") || !strcmp(a, "--set")) {
             if (!next)
                 return usage_error("%s needs a value", a);
@@ -325,6 +355,77 @@ static void print_results(const cs_study *s, const cs_result *r, const char *out
     printf("}\n");
 }
 
+/* --at LON,LAT[,KIND[,CAPACITY]] into a proposal; false when it does not parse. */
+static bool parse_at(const char *text, const char *kind, cs_site_input *p, char **kind_copy)
+{
+    char *copy = strdup(text), *save = NULL, *end;
+    if (!copy)
+        return false;
+    char *lon = strtok_r(copy, ",", &save), *lat = strtok_r(NULL, ",", &save);
+    char *k = strtok_r(NULL, ",", &save), *cap = strtok_r(NULL, ",", &save);
+    bool ok = lon && lat && !strtok_r(NULL, ",", &save);
+    memset(p, 0, sizeof *p);
+    p->capacity = NAN;
+    if (ok) {
+        p->lon = strtod(lon, &end);
+        ok = *end == '\0';
+        p->lat = strtod(lat, &end);
+        ok = ok && *end == '\0';
+    }
+    if (ok && cap) {
+        p->capacity = strtod(cap, &end);
+        ok = *end == '\0';
+    }
+    *kind_copy = ok ? strdup(k && *k ? k : (kind ? kind : "")) : NULL;
+    p->kind = *kind_copy;
+    free(copy);
+    return ok && *kind_copy;
+}
+
+/* careshed site: evaluate the proposals against the run, print a line each, write
+ * proposals.geojson. */
+static cs_status evaluate_sites(cs_context *ctx, const options *o, const cs_result *r,
+                                size_t *shown)
+{
+    cs_site_input *in = NULL;
+    size_t n = 0;
+    cs_status st = CS_OK;
+    if (o->proposals) {
+        st = cs_site_read(ctx, o->proposals, o->proposals_crs, o->kind, &in, &n);
+    }
+    char **kinds = calloc(o->at_count + 1, sizeof *kinds);
+    cs_site_input *all = st == CS_OK ? calloc(n + o->at_count + 1, sizeof *all) : NULL;
+    if (st == CS_OK && (!all || !kinds))
+        st = CS_ERR_NOMEM;
+    for (size_t i = 0; st == CS_OK && i < n; i++)
+        all[i] = in[i];
+    for (size_t i = 0; st == CS_OK && i < o->at_count; i++) {
+        if (!parse_at(o->at[i], o->kind, &all[n + i], &kinds[i])) {
+            fprintf(stderr, "careshed: --at needs LON,LAT[,KIND[,CAPACITY]] (and a kind, "
+                            "here or with --kind), got '%s'\n", o->at[i]);
+            st = CS_ERR_STUDY;
+        }
+    }
+    cs_site *site = NULL;
+    if (st == CS_OK)
+        st = cs_site_evaluate(ctx, r, all, n + o->at_count, o->proposals, &site);
+    if (st == CS_OK)
+        st = cs_site_write(ctx, site, o->out_dir);
+    print_messages(ctx, shown, o->quiet);
+    for (size_t p = 0; st == CS_OK && p <= cs_site_count(site); p++)
+        if (p < cs_site_count(site) || cs_site_count(site) > 1)
+            printf("%s\n", cs_site_line(site, p));
+    if (st == CS_OK && !o->quiet)
+        printf("\nWrote %s/proposals.geojson\n", o->out_dir);
+    cs_site_destroy(site);
+    for (size_t i = 0; kinds && i < o->at_count; i++)
+        free(kinds[i]);
+    free(kinds);
+    free(all);
+    cs_site_inputs_free(in, n);
+    return st;
+}
+
 static void print_timings(const cs_context *ctx)
 {
     size_t n = cs_context_timings(ctx, 0, NULL, NULL);
@@ -376,9 +477,12 @@ static int run(options *o)
         if (st == CS_OK)
             st = lst;
     }
+    bool site_only = !strcmp(o->command, "site");
     if (st == CS_OK && !check_only)
         st = cs_run(ctx, study, &result);
-    if (st == CS_OK && !check_only)
+    if (st == CS_OK && site_only)
+        st = evaluate_sites(ctx, o, result, &shown);
+    else if (st == CS_OK && !check_only)
         st = cs_result_write(ctx, study, result, o->out_dir);
     print_messages(ctx, &shown, o->quiet);
     if (o->timings)
@@ -398,6 +502,8 @@ static int run(options *o)
                             "points, %zu warnings\n",
                     cs_study_area_count(study), cs_study_facility_count(study),
                     cs_study_demand_count(study), cs_context_message_count(ctx));
+    } else if (st == CS_OK && site_only) {
+        /* the answers were printed as they came */
     } else if (st == CS_OK) {
         if (!o->quiet)
             print_results(study, result, o->out_dir);
@@ -411,6 +517,7 @@ static int run(options *o)
     cs_study_destroy(study);
     cs_config_destroy(cfg);
     cs_context_destroy(ctx);
+    free(o->at);
     return code;
 }
 
@@ -429,7 +536,7 @@ int main(int argc, char **argv)
         printf("careshed %s\n", cs_version());
         return EXIT_OK;
     }
-    if (strcmp(cmd, "run") != 0 && strcmp(cmd, "check") != 0) {
+    if (strcmp(cmd, "run") != 0 && strcmp(cmd, "check") != 0 && strcmp(cmd, "site") != 0) {
         fprintf(stderr, "careshed: unknown command '%s'\n", cmd);
         usage_main(stderr);
         return EXIT_USAGE;

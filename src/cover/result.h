@@ -128,8 +128,11 @@ cs_status cs_cover_facility_areas(cs_context *ctx, const cs_result *r, cs_geom *
 cs_status cs_cover_patches(cs_context *ctx, cs_result *r);
 void cs_cover_patches_free(cs_result *r);
 
-/* Accessibility (2SFCA) of every kind with a capacity (access/kinds.c). */
+/* Accessibility (2SFCA) of every kind with a capacity (access/kinds.c), and the
+ * settings of kind k's (its catchment, decay, weights and unit). */
 cs_status cs_access_kinds(cs_context *ctx, cs_result *r);
+struct cs_access_spec;
+void cs_access_kind_spec(const cs_kind *k, struct cs_access_spec *spec);
 
 /* Every target at the district and every area (plan/targets.c). */
 cs_status cs_plan_evaluate(cs_context *ctx, cs_result *r);

@@ -1,0 +1,80 @@
+/*
+ * proposals.c — proposed sites from a file: points (or a table with lon/lat columns)
+ * in any format GDAL reads and any CRS (the file's own, or as declared, GCJ-02 and
+ * BD-09 included), with optional id, kind and capacity fields.
+ */
+#include "io/layer.h"
+
+#include <math.h>
+#include <string.h>
+
+static const char *const id_fields[] = {"id", "ID", "name", NULL};
+static const char *const kind_fields[] = {"kind", "KIND", "type", NULL};
+static const char *const capacity_fields[] = {"capacity", "CAPACITY", "cap", NULL};
+
+void cs_site_inputs_free(cs_site_input *in, size_t n)
+{
+    for (size_t i = 0; in && i < n; i++) {
+        cs_free((char *)in[i].id);
+        cs_free((char *)in[i].kind);
+        cs_free((char *)in[i].crs);
+    }
+    cs_free(in);
+}
+
+static cs_status read_one(cs_context *ctx, cs_layer *layer, const int *f, const char *crs,
+                          const char *kind, long number, cs_site_input *p)
+{
+    memset(p, 0, sizeof *p);
+    p->feature = number;
+    p->capacity = NAN;
+    p->id = cs_strdup(f[0] >= 0 ? cs_layer_text(layer, f[0]) : NULL);
+    const char *k = f[1] >= 0 ? cs_layer_text(layer, f[1]) : NULL;
+    p->kind = cs_strdup(k && *k ? k : kind);
+    p->crs = cs_strdup(crs);
+    if ((f[0] >= 0 && !p->id) || ((k || kind) && !p->kind) || (crs && !p->crs))
+        return cs_nomem(ctx);
+    cs_status st = cs_layer_point(ctx, layer, p->id, &p->lon, &p->lat);
+    if (f[2] >= 0) {
+        cs_status cst = cs_layer_number(ctx, layer, f[2], p->id, NAN, false, &p->capacity);
+        if (st == CS_OK)
+            st = cst;
+    }
+    return st;
+}
+
+cs_status cs_site_read(cs_context *ctx, const char *path, const char *crs, const char *kind,
+                       cs_site_input **out, size_t *n)
+{
+    if (!ctx || !path || !out || !n)
+        return CS_ERR_ARGUMENT;
+    *out = NULL;
+    *n = 0;
+    cs_layer_config lc = {.path = (char *)path, .crs = (char *)crs};
+    cs_layer *layer = NULL;
+    cs_status st = cs_layer_open(ctx, &lc, "proposals", path, true, &layer);
+    if (st != CS_OK)
+        return st;
+    const char *srs = crs ? crs : cs_layer_srs(layer);
+    int f[3] = {cs_layer_find_field(ctx, layer, NULL, id_fields, "id", false),
+                cs_layer_find_field(ctx, layer, NULL, kind_fields, "kind", false),
+                cs_layer_find_field(ctx, layer, NULL, capacity_fields, "capacity", false)};
+    size_t cap = 0;
+    long number;
+    while (st != CS_ERR_NOMEM && cs_layer_next(layer, &number)) {
+        if (!cs_grow((void **)out, &cap, *n + 1, sizeof **out)) {
+            st = cs_nomem(ctx);
+            break;
+        }
+        cs_status fst = read_one(ctx, layer, f, srs, kind, number, &(*out)[(*n)++]);
+        if (st == CS_OK || fst == CS_ERR_NOMEM)
+            st = fst;
+    }
+    cs_layer_close(layer);
+    if (st != CS_OK) {
+        cs_site_inputs_free(*out, *n);
+        *out = NULL;
+        *n = 0;
+    }
+    return st;
+}

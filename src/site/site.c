@@ -1,0 +1,210 @@
+/*
+ * site.c — proposed sites: placing them in the study (any CRS, GCJ-02 and BD-09
+ * included), checking them, and the accessors of cs_site. The evaluation itself is in
+ * evaluate.c.
+ */
+#include "site/site.h"
+
+#include "io/crs.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define WGS84 "EPSG:4326"
+
+static long find_kind(const cs_study *s, const char *id)
+{
+    for (size_t k = 0; id && k < s->kind_count; k++)
+        if (!strcmp(s->kinds[k].id, id))
+            return (long)k;
+    return -1;
+}
+
+static cs_status bad(cs_context *ctx, const cs_where *w, const char *hint, const char *what,
+                     const char *detail)
+{
+    return cs_error(ctx, CS_ERR_INPUT, w, hint, "proposal %s: %s", what, detail);
+}
+
+/* The study's kinds as "centre, meal, ..." for messages. */
+static void kind_list(const cs_study *s, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    for (size_t k = 0; k < s->kind_count; k++) {
+        size_t len = strlen(buf);
+        snprintf(buf + len, size - len, "%s%s", k ? ", " : "", s->kinds[k].id);
+    }
+}
+
+/* lon/lat in crs to the working CRS. */
+static cs_status to_working(cs_context *ctx, const cs_study *s, const cs_site_input *in,
+                            const cs_where *w, cs_proposal *p)
+{
+    double x = in->lon, y = in->lat;
+    cs_transform *t = NULL;
+    cs_status st = CS_OK;
+    if (in->crs && strcmp(in->crs, WGS84) != 0) {
+        st = cs_transform_create(ctx, in->crs, WGS84, w, &t);
+        if (st == CS_OK && cs_transform_apply(t, &x, &y, 1) > 0)
+            st = bad(ctx, w, "check the coordinates and their CRS", "coordinates",
+                     "cannot be converted to longitude/latitude");
+        cs_transform_destroy(t);
+        t = NULL;
+    }
+    p->lon = x;
+    p->lat = y;
+    if (st == CS_OK)
+        st = cs_transform_create(ctx, WGS84, s->crs, w, &t);
+    if (st == CS_OK && cs_transform_apply(t, &x, &y, 1) > 0)
+        st = bad(ctx, w, "give longitude,latitude in the study's region", "coordinates",
+                 "cannot be projected to the study's CRS");
+    cs_transform_destroy(t);
+    p->x = x;
+    p->y = y;
+    return st;
+}
+
+static cs_status place(cs_context *ctx, const cs_study *s, const cs_site_input *in, size_t i,
+                       const char *where, cs_proposal *p)
+{
+    char number[32], kinds[512], detail[640];
+    snprintf(number, sizeof number, "%zu", i + 1);
+    p->id = cs_strdup(in->id ? in->id : number);
+    if (!p->id)
+        return cs_nomem(ctx);
+    cs_where w = {.file = where, .feature = in->feature, .feature_id = p->id};
+    p->kind = find_kind(s, in->kind);
+    p->capacity = in->capacity;
+    cs_status st = CS_OK;
+    if (p->kind < 0) {
+        kind_list(s, kinds, sizeof kinds);
+        snprintf(detail, sizeof detail, "unknown kind '%s'", in->kind ? in->kind : "(none)");
+        char hint[600];
+        snprintf(hint, sizeof hint, "give one of the study's kinds: %s", kinds);
+        st = bad(ctx, &w, hint, "kind", detail);
+    }
+    if (!isnan(in->capacity) && !(in->capacity >= 0 && isfinite(in->capacity))) {
+        snprintf(detail, sizeof detail, "capacity %g is not a number >= 0", in->capacity);
+        st = bad(ctx, &w, "give the capacity in the kind's unit (beds, meals/day...), or none",
+                 "capacity", detail);
+    }
+    if (p->kind >= 0 && !isnan(in->capacity) && s->kinds[p->kind].load_capacity < 0)
+        cs_warn(ctx, &w, "set kinds.<kind>.load_capacity to use it",
+                "kind '%s' has no capacity measure; the capacity is left out", in->kind);
+    cs_status pst = to_working(ctx, s, in, &w, p);
+    if (pst != CS_OK)
+        return pst;
+    p->area = cs_area_index_locate(s->area_index, p->x, p->y);
+    if (p->area < 0) {
+        double d = INFINITY;
+        p->area = cs_area_index_nearest(s->area_index, p->x, p->y, s->outside_tolerance_m, &d);
+        if (p->area < 0) {
+            cs_area_index_nearest(s->area_index, p->x, p->y, 1e9, &d);
+            snprintf(detail, sizeof detail, "(%.6f, %.6f) lies outside the study area, %.1f km "
+                     "from the nearest area", p->lon, p->lat, d / 1000.0);
+            st = bad(ctx, &w, "check the coordinates and their CRS (--at takes "
+                     "longitude,latitude)", "position", detail);
+        }
+    }
+    return st;
+}
+
+static void free_effect(const cs_result *r, cs_site_effect *e)
+{
+    size_t n = r->study->target_count * (r->A + 1);
+    for (size_t i = 0; e->after_texts && i < n; i++)
+        cs_free(e->after_texts[i]);
+    cs_free(e->after_texts);
+    cs_free(e->after);
+    cs_free(e->newly);
+}
+
+void cs_site_destroy(cs_site *site)
+{
+    if (!site)
+        return;
+    for (size_t p = 0; p < site->P; p++)
+        cs_free(site->proposals[p].id);
+    for (size_t p = 0; site->effects && p <= site->P; p++)
+        free_effect(site->r, &site->effects[p]);
+    cs_free(site->proposals);
+    cs_free(site->effects);
+    cs_free(site->line);
+    cs_free(site);
+}
+
+cs_status cs_site_evaluate(cs_context *ctx, const cs_result *r, const cs_site_input *in,
+                           size_t n, const char *where, cs_site **out)
+{
+    if (!ctx || !r || (!in && n) || !out)
+        return CS_ERR_ARGUMENT;
+    *out = NULL;
+    cs_site *site = cs_calloc(1, sizeof *site);
+    if (!site)
+        return cs_nomem(ctx);
+    site->r = r;
+    site->proposals = cs_calloc(n + 1, sizeof *site->proposals);
+    cs_status st = site->proposals ? CS_OK : cs_nomem(ctx);
+    for (size_t i = 0; st != CS_ERR_NOMEM && i < n; i++) {
+        cs_status pst = place(ctx, r->study, &in[i], i, where, &site->proposals[i]);
+        site->P = i + 1;
+        if (st == CS_OK)
+            st = pst;
+    }
+    if (st == CS_OK && n == 0)
+        st = cs_error(ctx, CS_ERR_INPUT, NULL, "give --at LON,LAT,KIND or --proposals FILE",
+                      "no proposal to evaluate");
+    if (st == CS_OK)
+        st = cs_site_run(ctx, r, site);
+    if (st != CS_OK) {
+        cs_site_destroy(site);
+        return st;
+    }
+    *out = site;
+    return CS_OK;
+}
+
+size_t cs_site_count(const cs_site *site)
+{
+    return site ? site->P : 0;
+}
+
+cs_status cs_site_newly(const cs_site *site, size_t p, size_t k, size_t j, size_t b, size_t a,
+                        double *out)
+{
+    if (!site || !out || p > site->P)
+        return CS_ERR_ARGUMENT;
+    const cs_result *r = site->r;
+    if (a == CS_DISTRICT)
+        a = r->A;
+    if (k >= r->K || j >= r->study->kinds[k].threshold_count || b >= r->B || a > r->A)
+        return CS_ERR_ARGUMENT;
+    *out = site->effects[p].newly[cs_site_at(r, k, cs_res_main(r, k), j, a, b)];
+    return CS_OK;
+}
+
+cs_status cs_site_get_figures(const cs_site *site, size_t p, cs_site_figures *out)
+{
+    if (!site || !out || p > site->P)
+        return CS_ERR_ARGUMENT;
+    const cs_site_effect *e = &site->effects[p];
+    *out = (cs_site_figures){p < site->P ? site->proposals[p].id : "all",
+                             p < site->P ? (size_t)site->proposals[p].kind : 0,
+                             e->within, e->overlap, e->access_gain, e->load_taken,
+                             e->neighbours, e->own_load};
+    return CS_OK;
+}
+
+cs_status cs_site_target(const cs_site *site, size_t p, size_t t, size_t a,
+                         cs_target_outcome *after)
+{
+    if (!site || !after || p > site->P || t >= site->r->study->target_count)
+        return CS_ERR_ARGUMENT;
+    if (a == CS_DISTRICT)
+        a = site->r->A;
+    if (a > site->r->A)
+        return CS_ERR_ARGUMENT;
+    *after = site->effects[p].after[cs_res_target(site->r, t, a)];
+    return CS_OK;
+}

@@ -1,0 +1,49 @@
+/*
+ * site.h — the private shape of cs_site: what proposed sites would change, from the
+ * run's cost fields and a search around each site only (site/evaluate.c).
+ */
+#ifndef CS_SITE_H
+#define CS_SITE_H
+
+#include "cover/result.h"
+
+/* One proposed site, placed in the study. */
+typedef struct cs_proposal {
+    char *id;
+    double lon, lat, x, y;
+    long kind;
+    double capacity;  /* in the kind's load capacity; NaN when not given */
+    long area;        /* -1: outside every area (only just: within the tolerance) */
+} cs_proposal;
+
+/* What one proposal (or all of them together: index P) changes. */
+typedef struct cs_site_effect {
+    double *newly;          /* K x M x CS_MAX_THRESHOLDS x (A + 1) x B residents newly
+                               covered (cs_site_at) */
+    double within, overlap; /* patch band within its largest threshold; share already covered */
+    double access_gain;     /* district mean accessibility gained (its kind's units) */
+    double load_taken;      /* capacity units of use moved from neighbouring facilities */
+    size_t neighbours;      /* facilities losing residents to it */
+    double own_load;        /* its use (residents it would serve x rate) over its capacity */
+    cs_target_outcome *after; /* T x (A + 1) */
+    char **after_texts;     /* their gap texts */
+} cs_site_effect;
+
+struct cs_site {
+    const cs_result *r;
+    size_t P;
+    cs_proposal *proposals;
+    cs_site_effect *effects; /* P + 1: each alone, then all together */
+    char *line;              /* the last one-line answer */
+};
+
+/* Evaluate every proposal of site (placed already) against r (site/evaluate.c). */
+cs_status cs_site_run(cs_context *ctx, const cs_result *r, cs_site *site);
+
+static inline size_t cs_site_at(const cs_result *r, size_t k, size_t m, size_t j, size_t a,
+                                size_t b)
+{
+    return cs_res_cov(r, m, k, j, a, b);
+}
+
+#endif

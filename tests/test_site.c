@@ -1,0 +1,255 @@
+/*
+ * test_site.c — proposed sites against a full recomputation: each proposal (and all
+ * together) is added to the facilities file as an ordinary facility, the whole study is
+ * run again, and the coverage, targets, accessibility and load the evaluation predicted
+ * from its local search must be what the new run finds — straight and along a walking
+ * network. Also bad proposals (outside the study area, an unknown kind, a capacity of
+ * -5), each with a clear error.
+ */
+#include "fixture.h"
+#include "testutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A study: its folder, context, config, loaded study and run. */
+typedef struct world {
+    char *dir, *study;
+    cs_context *ctx;
+    cs_config *cfg;
+    cs_study *s;
+    cs_result *r;
+} world;
+
+static const char extra[] =
+    "targets:\n"
+    "  cover_a: {type: coverage, kind: a, within_min: 15, band: 65+, at_least: 0.95, "
+    "scope: area}\n"
+    "  cover_b: {type: coverage, kind: b, within_min: 10, at_least: 0.9}\n"
+    "  count_a: {type: count, kind: a, at_least: 20}\n"
+    "  beds_b: {type: capacity, kind: b, capacity: beds, at_least: 5000}\n"
+    "  access_b: {type: accessibility, kind: b, at_least: 200}\n";
+
+static const char network_yaml[] = "network: {path: network.geojson, crs: EPSG:32651}\n";
+
+/* A street grid every 125 m over the 2 x 2 km fixture. */
+static void write_network(const char *dir)
+{
+    char *path = tu_join(dir, "network.geojson");
+    FILE *f = fopen(path, "w");
+    free(path);
+    fprintf(f, "{\"type\":\"FeatureCollection\",\"features\":[\n");
+    bool first = true;
+    for (int i = 0; i <= 16; i++)
+        for (int dir_ = 0; dir_ < 2; dir_++) {
+            double a = 125.0 * i;
+            double x0 = dir_ ? a : 0, y0 = dir_ ? 0 : a, x1 = dir_ ? a : 2000, y1 = dir_ ? 2000 : a;
+            fprintf(f, "%s{\"type\":\"Feature\",\"properties\":{\"highway\":\"residential\"},"
+                       "\"geometry\":{\"type\":\"LineString\",\"coordinates\":[[%.1f,%.1f],"
+                       "[%.1f,%.1f]]}}\n", first ? "" : ",", FX_X0 + x0, FX_Y0 + y0,
+                    FX_X0 + x1, FX_Y0 + y1);
+            first = false;
+        }
+    fprintf(f, "]}\n");
+    fclose(f);
+}
+
+static void open_world(world *w, const fx_data *d, bool network)
+{
+    w->dir = tu_mkdtemp();
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml, "%s%s", extra, network ? network_yaml : "");
+    if (network)
+        write_network(w->dir);
+    w->study = fx_write(w->dir, d, yaml);
+    assert_int_equal(cs_context_create(&w->ctx), CS_OK);
+    assert_int_equal(cs_config_create(w->ctx, &w->cfg), CS_OK);
+    assert_int_equal(cs_config_load(w->ctx, w->cfg, w->study), CS_OK);
+    const char *set[][2] = {{"kinds.b.load_capacity", "beds"}, {"kinds.b.load_band", "65+"},
+                            {"kinds.b.load_rate", "0.1"}};
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(cs_config_set(w->ctx, w->cfg, set[i][0], set[i][1]), CS_OK);
+    cs_status st = cs_study_load(w->ctx, w->cfg, &w->s);
+    if (st == CS_OK)
+        st = cs_run(w->ctx, w->s, &w->r);
+    if (st != CS_OK)
+        tu_dump_messages(w->ctx);
+    assert_int_equal(st, CS_OK);
+}
+
+static void close_world(world *w)
+{
+    cs_result_destroy(w->r);
+    cs_study_destroy(w->s);
+    cs_config_destroy(w->cfg);
+    cs_context_destroy(w->ctx);
+    tu_rmtree(w->dir);
+    free(w->dir);
+    free(w->study);
+}
+
+/* The fixture with proposals q (indices into props) appended as facilities. */
+static void with_proposals(const fx_data *d, const cs_site_input *props, const size_t *q,
+                           size_t nq, fx_data *out)
+{
+    fx_alloc(out, d->gx, d->gy, d->cell_m, d->nfac + nq, d->npop);
+    for (size_t i = 0; i < d->nfac; i++) {
+        out->fx[i] = d->fx[i], out->fy[i] = d->fy[i];
+        out->fkind[i] = d->fkind[i], out->fbeds[i] = d->fbeds[i];
+    }
+    for (size_t i = 0; i < nq; i++) {
+        const cs_site_input *p = &props[q[i]];
+        out->fx[d->nfac + i] = p->lon, out->fy[d->nfac + i] = p->lat;
+        out->fkind[d->nfac + i] = !strcmp(p->kind, "b");
+        out->fbeds[d->nfac + i] = isnan(p->capacity) ? 0 : p->capacity;
+    }
+    for (size_t i = 0; i < d->npop; i++) {
+        out->px[i] = d->px[i], out->py[i] = d->py[i];
+        out->pop[i] = d->pop[i], out->pop65[i] = d->pop65[i];
+    }
+}
+
+static bool near(double a, double b)
+{
+    return fabs(a - b) <= 1e-6 * fmax(1, fabs(b)) || (isnan(a) && isnan(b));
+}
+
+/* Evaluation p of `site` against a run of the study with those proposals added. */
+static void check_against_rerun(const world *base, cs_site *site, size_t p, const world *re)
+{
+    const cs_study *s = base->s;
+    for (size_t k = 0; k < cs_study_kind_count(s); k++)
+        for (size_t j = 0; j < cs_study_threshold_count(s, k); j++)
+            for (size_t b = 0; b < cs_study_band_count(s); b++)
+                for (size_t a = 0; a <= cs_study_area_count(s); a++) {
+                    size_t area = a == cs_study_area_count(s) ? CS_DISTRICT : a;
+                    cs_coverage before, after;
+                    double newly;
+                    assert_int_equal(cs_result_coverage(base->r, k, j, b, area, &before), CS_OK);
+                    assert_int_equal(cs_result_coverage(re->r, k, j, b, area, &after), CS_OK);
+                    assert_int_equal(cs_site_newly(site, p, k, j, b, area, &newly), CS_OK);
+                    if (!near(before.covered + newly, after.covered))
+                        fail_msg("proposal %zu kind %zu thr %zu band %zu area %zu: %.6f + %.6f "
+                                 "!= %.6f", p, k, j, b, a, before.covered, newly, after.covered);
+                }
+    for (size_t t = 0; t < cs_result_target_count(base->r); t++)
+        for (size_t a = 0; a <= cs_study_area_count(s); a++) {
+            size_t area = a == cs_study_area_count(s) ? CS_DISTRICT : a;
+            cs_target_outcome want, got;
+            assert_int_equal(cs_result_target(re->r, t, area, &want), CS_OK);
+            assert_int_equal(cs_site_target(site, p, t, area, &got), CS_OK);
+            assert_int_equal(got.evaluated, want.evaluated);
+            assert_int_equal(got.pass, want.pass);
+            if (want.evaluated && !(near(got.value, want.value) && near(got.gap, want.gap)))
+                fail_msg("proposal %zu target %s area %zu: %.9g (gap %.9g), rerun %.9g "
+                         "(gap %.9g)", p, cs_result_target_id(base->r, t), a, got.value,
+                         got.gap, want.value, want.gap);
+        }
+}
+
+/* Residents aged 65+ (kind b's load band, band 1) the existing facilities lose in the
+ * rerun's catchments. */
+static double served_moved(const world *base, const world *re)
+{
+    double moved = 0;
+    for (size_t f = 0; f < cs_study_facility_count(base->s); f++) {
+        double before, after;
+        assert_int_equal(cs_result_served(base->r, f, 1, &before, NULL), CS_OK);
+        assert_int_equal(cs_result_served(re->r, f, 1, &after, NULL), CS_OK);
+        moved += before - after;
+    }
+    return moved;
+}
+
+static void proposals_against_recomputation(bool network)
+{
+    fx_data d;
+    fx_random(&d, 9, 2, 2, 1000, 14, 600);
+    world base = {0};
+    open_world(&base, &d, network);
+    cs_site_input props[3] = {
+        {"P1", FX_X0 + 420.5, FX_Y0 + 1610.25, "EPSG:32651", "a", NAN, 0},
+        {"P2", FX_X0 + 1530, FX_Y0 + 470.75, "EPSG:32651", "b", 80, 0},
+        {"P3", FX_X0 + 1700.5, FX_Y0 + 1820, "EPSG:32651", "a", NAN, 0},
+    };
+    cs_site *site = NULL;
+    assert_int_equal(cs_site_evaluate(base.ctx, base.r, props, 3, NULL, &site), CS_OK);
+    assert_int_equal(cs_site_count(site), 3);
+    for (size_t p = 0; p <= 3; p++) {
+        size_t q[3] = {0, 1, 2}, one = p;
+        fx_data d2;
+        with_proposals(&d, props, p < 3 ? &one : q, p < 3 ? 1 : 3, &d2);
+        world re = {0};
+        open_world(&re, &d2, network);
+        check_against_rerun(&base, site, p, &re);
+        cs_site_figures fig;
+        assert_int_equal(cs_site_get_figures(site, p, &fig), CS_OK);
+        if (p == 1) { /* the one with beds: accessibility gained and load taken */
+            double mean_before, mean_after;
+            assert_int_equal(cs_result_access(base.r, 1, CS_DISTRICT, &mean_before), CS_OK);
+            assert_int_equal(cs_result_access(re.r, 1, CS_DISTRICT, &mean_after), CS_OK);
+            assert_true(near(mean_before + fig.access_gain, mean_after));
+            assert_true(fig.access_gain > 0);
+            assert_true(near(fig.load_taken, 0.1 * served_moved(&base, &re)));
+        }
+        close_world(&re);
+        fx_free(&d2);
+    }
+    cs_site_destroy(site);
+    close_world(&base);
+    fx_free(&d);
+}
+
+static void straight_against_recomputation(void **state)
+{
+    (void)state;
+    proposals_against_recomputation(false);
+}
+
+static void network_against_recomputation(void **state)
+{
+    (void)state;
+    proposals_against_recomputation(true);
+}
+
+static void bad_proposals(void **state)
+{
+    (void)state;
+    fx_data d;
+    fx_random(&d, 4, 2, 1, 1000, 6, 100);
+    world w = {0};
+    open_world(&w, &d, false);
+    cs_site *site = NULL;
+    cs_site_input far = {"far", FX_X0 + 50000, FX_Y0, "EPSG:32651", "a", NAN, 0};
+    assert_int_equal(cs_site_evaluate(w.ctx, w.r, &far, 1, NULL, &site), CS_ERR_INPUT);
+    assert_true(tu_has_message(w.ctx, "far", "outside the study area", "48.0 km", NULL));
+    cs_site_input kind = {"k", FX_X0 + 500, FX_Y0 + 500, "EPSG:32651", "school", NAN, 0};
+    assert_int_equal(cs_site_evaluate(w.ctx, w.r, &kind, 1, NULL, &site), CS_ERR_INPUT);
+    assert_true(tu_has_message(w.ctx, "unknown kind 'school'", "a, b", NULL));
+    cs_site_input neg = {"n", FX_X0 + 500, FX_Y0 + 500, "EPSG:32651", "b", -5, 0};
+    assert_int_equal(cs_site_evaluate(w.ctx, w.r, &neg, 1, NULL, &site), CS_ERR_INPUT);
+    assert_true(tu_has_message(w.ctx, "capacity -5 is not a number >= 0", NULL));
+    assert_null(site);
+    /* from a file: a negative capacity is named by feature and field */
+    char *csv = tu_write(w.dir, "sites.csv", "id,kind,x,y,capacity\nS1,b,350500,3440500,-5\n");
+    cs_site_input *in = NULL;
+    size_t n = 0;
+    assert_int_equal(cs_site_read(w.ctx, csv, "EPSG:32651", NULL, &in, &n), CS_ERR_INPUT);
+    assert_true(tu_has_message(w.ctx, "sites.csv", "capacity", "-5", NULL));
+    assert_null(in);
+    free(csv);
+    close_world(&w);
+    fx_free(&d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(straight_against_recomputation),
+        cmocka_unit_test(network_against_recomputation),
+        cmocka_unit_test(bad_proposals),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
