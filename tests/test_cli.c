@@ -217,6 +217,37 @@ static void sample_patches_hold_the_uncovered(void **state)
     free(dir);
 }
 
+/* careshed site: a line per proposal and together, proposals.geojson, clear errors. */
+static void site_command(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp(), args[2048], *out = NULL;
+    snprintf(args, sizeof args, "site '%s/study.yaml' --out '%s/out' --measure straight "
+             "--network '' --at 121.38,31.15,centre --at 121.45,31.05,meal,120", SAMPLE, dir);
+    assert_int_equal(cli(args, &out), 0);
+    assert_non_null(strstr(out, "1 (centre, 古美路街道): centre newly covers"));
+    assert_non_null(strstr(out, "2 (meal, "));
+    assert_non_null(strstr(out, "all 2 together:"));
+    free(out);
+    char *geo = read_output(dir, "proposals.geojson", NULL);
+    assert_int_equal(count(geo, "\"type\":\"Feature\""), 3);
+    assert_non_null(strstr(geo, "\"centre_new_15min_60+\""));
+    free(geo);
+    const struct { const char *at; int code; const char *needle; } bad[] = {
+        {"10,10,centre", 4, "outside the study area"},
+        {"121.38,31.15,school", 4, "unknown kind 'school'"},
+        {"121.38,31.15,meal,-5", 4, "capacity -5 is not a number >= 0"},
+        {"121.38", 3, "--at needs LON,LAT[,KIND[,CAPACITY]]"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(args, sizeof args, "site '%s/study.yaml' --out '%s/out' --measure straight "
+                 "--network '' --at %s", SAMPLE, dir, bad[i].at);
+        expect_cli(args, bad[i].code, bad[i].needle);
+    }
+    tu_rmtree(dir);
+    free(dir);
+}
+
 /* --measure and --network are shorthands for the study keys. */
 static void measure_and_network_options(void **state)
 {
@@ -475,6 +506,7 @@ int main(void)
         cmocka_unit_test(sample_run_writes_every_output),
         cmocka_unit_test(sample_straight_line_matches_generator),
         cmocka_unit_test(sample_patches_hold_the_uncovered),
+        cmocka_unit_test(site_command),
         cmocka_unit_test(measure_and_network_options),
         cmocka_unit_test(geojson_is_rfc7946),
         cmocka_unit_test(reruns_are_byte_identical),

@@ -244,12 +244,44 @@ static void bad_proposals(void **state)
     fx_free(&d);
 }
 
+static void allocation_failures(void **state)
+{
+    (void)state;
+    fx_data d;
+    fx_random(&d, 6, 2, 1, 1000, 6, 80);
+    world w = {0};
+    open_world(&w, &d, true);
+    cs_site_input props[2] = {
+        {"P1", FX_X0 + 300, FX_Y0 + 300, "EPSG:32651", "b", 20, 0},
+        {"P2", FX_X0 + 1300, FX_Y0 + 600, "EPSG:32651", "a", NAN, 0},
+    };
+    long n = 0;
+    for (;; n++) {
+        cs_site *site = NULL;
+        tu_alloc_fail_after(n);
+        cs_status st = cs_site_evaluate(w.ctx, w.r, props, 2, NULL, &site);
+        long refused = tu_alloc_refused();
+        tu_alloc_restore();
+        if (refused == 0) {
+            assert_int_equal(st, CS_OK);
+            cs_site_destroy(site);
+            break;
+        }
+        assert_true(st == CS_ERR_NOMEM || st == CS_ERR_CRS);
+        assert_null(site);
+    }
+    assert_true(n > 20);
+    close_world(&w);
+    fx_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(straight_against_recomputation),
         cmocka_unit_test(network_against_recomputation),
         cmocka_unit_test(bad_proposals),
+        cmocka_unit_test(allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

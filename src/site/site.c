@@ -155,8 +155,10 @@ cs_status cs_site_evaluate(cs_context *ctx, const cs_result *r, const cs_site_in
     if (st == CS_OK && n == 0)
         st = cs_error(ctx, CS_ERR_INPUT, NULL, "give --at LON,LAT,KIND or --proposals FILE",
                       "no proposal to evaluate");
+    double t0 = cs_stage_begin();
     if (st == CS_OK)
         st = cs_site_run(ctx, r, site);
+    cs_stage_end(ctx, "site", t0);
     if (st != CS_OK) {
         cs_site_destroy(site);
         return st;
