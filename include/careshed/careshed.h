@@ -470,11 +470,48 @@ CS_API cs_status cs_site_get_figures(const cs_site *site, size_t p, cs_site_figu
 /** Target t at area a (or CS_DISTRICT) with proposal p (or all together) added. */
 CS_API cs_status cs_site_target(const cs_site *site, size_t p, size_t t, size_t a,
                                 cs_target_outcome *after);
+/** Choosing new sites (careshed site --suggest). */
+typedef struct cs_suggest_options {
+    const char *kind;
+    size_t k;           /**< maximal covering: the number of sites to choose */
+    double within_min;  /**< the threshold covered; NaN = the kind's largest */
+    double reach_share; /**< set covering: the fewest sites lifting coverage of the
+                             underserved.band to this share; NaN = maximal covering */
+    int exact;          /**< also solve exactly (GLPK) and report greedy's gap */
+    double exact_time_s;/**< time limit of the exact solver; 0 = 60 s */
+    const cs_site_input *candidates; /**< candidate sites; NULL = generated: the centres
+                                          of the under-served grid cells of the kind */
+    size_t candidate_count;
+} cs_suggest_options;
+typedef struct cs_suggest_report {
+    size_t candidates;     /**< candidates considered */
+    size_t chosen;         /**< sites chosen by greedy */
+    double greedy_covered; /**< residents of the band newly covered by them */
+    double need;           /**< set covering: residents to cover to reach the share */
+    int exact_run;         /**< whether the exact solver ran (size limits) */
+    int exact_optimal;     /**< it proved optimality within the time limit */
+    double exact_value;    /**< its covered residents (max) or site count (set covering) */
+    double gap;            /**< (exact - greedy) / exact for maximal covering */
+} cs_suggest_report;
+/**
+ * Choose sites for kind opt->kind: maximal covering by lazy greedy (at least 1 - 1/e of
+ * the optimum), or set covering; with opt->exact also GLPK's optimum. The chosen sites
+ * come back as proposals evaluated as by cs_site_evaluate, in the order chosen, with
+ * their marginal gains (cs_site_gain); cs_site_write writes suggestions.geojson.
+ * Errors: CS_ERR_ARGUMENT (bad options), CS_ERR_INPUT (bad candidates), CS_ERR_NOMEM.
+ */
+CS_API cs_status cs_site_suggest(cs_context *ctx, const cs_result *result,
+                                 const cs_suggest_options *opt, cs_site **out,
+                                 cs_suggest_report *report);
+/** The marginal gain of suggested site p (residents of the band it added); NaN for
+ *  proposals that were not suggested. */
+CS_API double cs_site_gain(const cs_site *site, size_t p);
 /** A one-line answer for proposal p (or all together); static storage until the next
  *  call or cs_site_destroy. */
 CS_API const char *cs_site_line(cs_site *site, size_t p);
-/** Write proposals.geojson (every figure, per proposal and street) into out_dir,
- *  atomically. Errors: CS_ERR_OUTPUT, CS_ERR_NOMEM. */
+/** Write proposals.geojson (every figure, per proposal and street; suggestions.geojson,
+ *  ranked with marginal gains, for suggested sites) into out_dir, atomically.
+ *  Errors: CS_ERR_OUTPUT, CS_ERR_NOMEM. */
 CS_API cs_status cs_site_write(cs_context *ctx, const cs_site *site, const char *out_dir);
 
 

@@ -80,7 +80,12 @@ static void usage_run(FILE *f)
             "Site (careshed site): --at LON,LAT[,KIND[,CAPACITY]] (repeatable, WGS84),\n"
             "  --proposals FILE (points, any format and CRS; fields id, kind, capacity),\n"
             "  --proposals-crs CRS (e.g. GCJ-02, BD-09), --kind KIND (when not given per\n"
-            "  site); writes DIR/proposals.geojson and one line per proposal.\n\n"
+            "  site); writes DIR/proposals.geojson and one line per proposal.\n"
+            "  --suggest K --kind KIND: the K sites newly covering the most residents of\n"
+            "  underserved.band (lazy greedy); --reach-share S instead: the fewest sites\n"
+            "  lifting coverage to S; --within MIN (default: the largest threshold);\n"
+            "  --candidates FILE (default: centres of under-served grid cells); --exact:\n"
+            "  also solve exactly with GLPK. Writes DIR/suggestions.geojson.\n\n"
             "Outputs in DIR: areas.geojson, service-circles.geojson, facilities.geojson,\n"
             "areas.csv, summary.json; with a network also service-network.geojson (and\n"
             "facility-service-areas.geojson with --set network.facility_areas=true).\n\n%s",
@@ -95,6 +100,11 @@ typedef struct options {
     const char **at;
     size_t at_count;
     const char *proposals, *proposals_crs, *kind;
+    /* site --suggest K / --reach-share S: choose sites (from --candidates or generated) */
+    long suggest;
+    double reach_share, within_min;
+    bool exact;
+    const char *candidates;
     bool check_targets, quiet, timings;
     int threads;
     /* key=value settings in the order given */
@@ -194,12 +204,41 @@ static int parse(int argc, char **argv, options *o)
             o->timings = true;
         } else if (!strcmp(a, "--check")) {
             o->check_targets = true;
+        } else if (!strcmp(o->command, "site") && !strcmp(a, "--exact")) {
+            o->exact = true;
         } else if (!strcmp(o->command, "site") &&
-                   (!strcmp(a, "--at") || !strcmp(a, "--proposals") ||
-                    !strcmp(a, "--proposals-crs") || !strcmp(a, "--kind"))) {
+                   (!strcmp(a, "--suggest") || !strcmp(a, "--reach-share") ||
+                    !strcmp(a, "--within"))) {
             if (!next)
                 return usage_error("%s needs a value", a);
             i++;
+            char *end;
+            double v = strtod(next, &end);
+            if (*end || !(v > 0) || (!strcmp(a, "--suggest") && v != floor(v)) ||
+                (!strcmp(a, "--reach-share") && v > 1))
+                return usage_error(!strcmp(a, "--suggest")       ? "--suggest needs a whole "
+                                                                   "number > 0, got '%s'"
+                                   : !strcmp(a, "--reach-share") ? "--reach-share needs a "
+                                                                   "share in (0, 1], got '%s'"
+                                                                 : "--within needs minutes "
+                                                                   "> 0, got '%s'", next);
+            if (!strcmp(a, "--suggest"))
+                o->suggest = (long)v;
+            else if (!strcmp(a, "--reach-share"))
+                o->reach_share = v;
+            else
+                o->within_min = v;
+        } else if (!strcmp(o->command, "site") &&
+                   (!strcmp(a, "--at") || !strcmp(a, "--proposals") ||
+                    !strcmp(a, "--proposals-crs") || !strcmp(a, "--kind") ||
+                    !strcmp(a, "--candidates"))) {
+            if (!next)
+                return usage_error("%s needs a value", a);
+            i++;
+            if (!strcmp(a, "--candidates")) {
+                o->candidates = next;
+                continue;
+            }
             if (!strcmp(a, "--at")) {
                 const char **grown = realloc(o->at, (o->at_count + 1) * sizeof *grown);
                 if (!grown)
@@ -426,6 +465,54 @@ static cs_status evaluate_sites(cs_context *ctx, const options *o, const cs_resu
     return st;
 }
 
+/* careshed site --suggest K | --reach-share S: choose sites, print and write them. */
+static cs_status suggest_sites(cs_context *ctx, const options *o, const cs_result *r,
+                               size_t *shown)
+{
+    cs_site_input *cand = NULL;
+    size_t nc = 0;
+    cs_status st = CS_OK;
+    if (!o->kind) {
+        fprintf(stderr, "careshed: --suggest and --reach-share need --kind KIND\n");
+        return CS_ERR_STUDY;
+    }
+    if (o->candidates)
+        st = cs_site_read(ctx, o->candidates, o->proposals_crs, o->kind, &cand, &nc);
+    cs_suggest_options opt = {o->kind, (size_t)(o->suggest > 0 ? o->suggest : 0),
+                              o->within_min, o->reach_share, o->exact, 0, cand, nc};
+    cs_suggest_report rep;
+    cs_site *site = NULL;
+    if (st == CS_OK)
+        st = cs_site_suggest(ctx, r, &opt, &site, &rep);
+    if (st == CS_OK && site)
+        st = cs_site_write(ctx, site, o->out_dir);
+    print_messages(ctx, shown, o->quiet);
+    if (st == CS_OK) {
+        printf("%zu candidates; greedy chose %zu site%s newly covering %.0f residents",
+               rep.candidates, rep.chosen, rep.chosen == 1 ? "" : "s", rep.greedy_covered);
+        if (!isnan(rep.need))
+            printf(" (%.0f needed for a share of %g)", rep.need > 0 ? rep.need : 0,
+                   o->reach_share);
+        printf("\n");
+        if (o->exact && !rep.exact_run)
+            printf("exact: not run (too large for the exact solver)\n");
+        else if (o->exact && isnan(o->reach_share))
+            printf("exact: %.0f residents%s; greedy is %.2f%% below\n", rep.exact_value,
+                   rep.exact_optimal ? " (optimal)" : " (time limit: best found)",
+                   rep.gap * 100);
+        else if (o->exact)
+            printf("exact: %.0f sites%s\n", rep.exact_value,
+                   rep.exact_optimal ? " (optimal)" : " (time limit: best found)");
+        for (size_t p = 0; site && p < cs_site_count(site); p++)
+            printf("#%zu +%.0f  %s\n", p + 1, cs_site_gain(site, p), cs_site_line(site, p));
+        if (site && !o->quiet)
+            printf("\nWrote %s/suggestions.geojson\n", o->out_dir);
+    }
+    cs_site_destroy(site);
+    cs_site_inputs_free(cand, nc);
+    return st;
+}
+
 static void print_timings(const cs_context *ctx)
 {
     size_t n = cs_context_timings(ctx, 0, NULL, NULL);
@@ -480,7 +567,9 @@ static int run(options *o)
     bool site_only = !strcmp(o->command, "site");
     if (st == CS_OK && !check_only)
         st = cs_run(ctx, study, &result);
-    if (st == CS_OK && site_only)
+    if (st == CS_OK && site_only && (o->suggest > 0 || !isnan(o->reach_share)))
+        st = suggest_sites(ctx, o, result, &shown);
+    else if (st == CS_OK && site_only)
         st = evaluate_sites(ctx, o, result, &shown);
     else if (st == CS_OK && !check_only)
         st = cs_result_write(ctx, study, result, o->out_dir);
@@ -541,7 +630,7 @@ int main(int argc, char **argv)
         usage_main(stderr);
         return EXIT_USAGE;
     }
-    options o = {.command = cmd, .out_dir = "out"};
+    options o = {.command = cmd, .out_dir = "out", .reach_share = NAN, .within_min = NAN};
     int code = parse(argc, argv, &o);
     if (code < 0)
         code = run(&o);

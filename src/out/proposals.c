@@ -172,6 +172,12 @@ static void feature(cs_json *j, cs_buf *out, cs_site *site, size_t p)
     cs_json_begin_object(j);
     cs_json_key(j, "id");
     cs_json_string(j, p < site->P ? site->proposals[p].id : "all");
+    if (site->gain && p < site->P) { /* suggested: in the order chosen */
+        cs_json_key(j, "rank");
+        cs_json_integer(j, (long long)p + 1);
+        cs_json_key(j, "marginal_gain");
+        cs_json_number(j, site->gain[p], 1);
+    }
     if (p < site->P) {
         const cs_proposal *pr = &site->proposals[p];
         cs_json_key(j, "kind");
@@ -229,8 +235,9 @@ cs_status cs_site_write(cs_context *ctx, const cs_site *csite, const char *out_d
     cs_json_begin_object(&j);
     cs_json_key(&j, "type");
     cs_json_string(&j, "FeatureCollection");
+    const char *name = site->gain ? "suggestions" : "proposals";
     cs_json_key(&j, "name");
-    cs_json_string(&j, "proposals");
+    cs_json_string(&j, name);
     cs_json_key(&j, "features");
     cs_json_begin_array(&j);
     for (size_t p = 0; p <= site->P; p++)
@@ -241,7 +248,8 @@ cs_status cs_site_write(cs_context *ctx, const cs_site *csite, const char *out_d
     cs_outset *set = NULL;
     cs_status st = buf.failed ? cs_nomem(ctx) : cs_outset_begin(ctx, out_dir, &set);
     if (st == CS_OK)
-        st = cs_outset_add(ctx, set, "proposals.geojson", buf.data, buf.len);
+        st = cs_outset_add(ctx, set, site->gain ? "suggestions.geojson" : "proposals.geojson",
+                           buf.data, buf.len);
     if (st == CS_OK)
         st = cs_outset_commit(ctx, set);
     if (set && st != CS_OK)

@@ -19,21 +19,97 @@
 #include <math.h>
 #include <string.h>
 
-typedef struct pairs {
-    size_t n, cap;
-    long *pt;
-    double *cost;
-} pairs;
-
-/* What every evaluation shares: the demand points' index, the network searcher. */
-typedef struct evaluator {
-    cs_context *ctx;
+/* What every search around a site shares: the demand points' index, the network
+ * searcher and their scratch memory. */
+struct cs_reacher {
     const cs_result *r;
     cs_point_index *demand;
     cs_net_reach *reach;
     cs_net_scratch *scratch;
     long *idx; /* within-radius results */
     size_t idx_cap;
+};
+
+cs_status cs_reacher_create(const cs_result *r, cs_reacher **out)
+{
+    cs_reacher *rc = cs_calloc(1, sizeof *rc);
+    *out = rc;
+    if (!rc)
+        return CS_ERR_NOMEM;
+    rc->r = r;
+    const cs_study *s = r->study;
+    cs_status st = cs_point_index_create(s->dem_x, s->dem_y, s->demand_count, &rc->demand);
+    if (st == CS_OK && r->has_network) {
+        st = cs_net_reach_create(&r->net.graph, &r->net.demand, &rc->reach);
+        if (st == CS_OK && !(rc->scratch = cs_net_scratch_create(&r->net.graph)))
+            st = CS_ERR_NOMEM;
+    }
+    return st;
+}
+
+void cs_reacher_destroy(cs_reacher *rc)
+{
+    if (!rc)
+        return;
+    cs_free(rc->idx);
+    cs_point_index_destroy(rc->demand);
+    cs_net_reach_destroy(rc->reach);
+    cs_net_scratch_destroy(rc->scratch);
+    cs_free(rc);
+}
+
+static bool reserve(cs_pairs *out, size_t n)
+{
+    if (n <= out->cap)
+        return true;
+    long *pt = cs_reallocarray(out->pt, n, sizeof *pt);
+    if (pt)
+        out->pt = pt;
+    double *c = pt ? cs_reallocarray(out->cost, n, sizeof *c) : NULL;
+    if (!c)
+        return false;
+    out->cost = c;
+    out->cap = n;
+    return true;
+}
+
+cs_status cs_reacher_reach(cs_reacher *rc, double x, double y, size_t m, double reach_m,
+                           cs_pairs *out)
+{
+    const cs_result *r = rc->r;
+    const cs_study *s = r->study;
+    out->n = 0;
+    if (m == 0) {
+        size_t n = cs_point_index_within(rc->demand, x, y, reach_m, &rc->idx, &rc->idx_cap);
+        if (n == (size_t)-1 || !reserve(out, n))
+            return CS_ERR_NOMEM;
+        for (size_t q = 0; q < n; q++) {
+            size_t i = (size_t)rc->idx[q];
+            out->pt[q] = (long)i;
+            out->cost[q] = hypot(s->dem_x[i] - x, s->dem_y[i] - y);
+        }
+        out->n = n;
+        return CS_OK;
+    }
+    cs_attach at = {0};
+    cs_status st = cs_attach_points(&r->net.graph, r->net.index, &x, &y, 1,
+                                    s->net.max_attach_m, 1, &at);
+    if (st != CS_OK)
+        return st;
+    size_t n = cs_net_reach_from(rc->reach, rc->scratch, at.edge[0], at.along_m[0],
+                                 at.access_m[0], reach_m, &out->pt, &out->cost, &out->cap);
+    cs_attach_free(&at);
+    if (n == (size_t)-1)
+        return CS_ERR_NOMEM;
+    out->n = n;
+    return CS_OK;
+}
+
+/* The context of one evaluation. */
+typedef struct evaluator {
+    cs_context *ctx;
+    const cs_result *r;
+    cs_reacher *reacher;
 } evaluator;
 
 static double kind_reach_m(const cs_kind *k)
@@ -42,46 +118,10 @@ static double kind_reach_m(const cs_kind *k)
 }
 
 /* The residents within kind k's largest threshold of p, by measure m, with their costs. */
-static cs_status reach_of(evaluator *ev, const cs_proposal *p, size_t m, pairs *out)
+static cs_status reach_of(evaluator *ev, const cs_proposal *p, size_t m, cs_pairs *out)
 {
-    const cs_result *r = ev->r;
-    const cs_study *s = r->study;
-    double reach = kind_reach_m(&s->kinds[p->kind]);
-    out->n = 0;
-    if (m == 0) {
-        size_t n = cs_point_index_within(ev->demand, p->x, p->y, reach, &ev->idx, &ev->idx_cap);
-        if (n == (size_t)-1)
-            return CS_ERR_NOMEM;
-        if (n > out->cap) {
-            long *pt = cs_reallocarray(out->pt, n, sizeof *pt);
-            if (pt)
-                out->pt = pt;
-            double *c = pt ? cs_reallocarray(out->cost, n, sizeof *c) : NULL;
-            if (!c)
-                return CS_ERR_NOMEM;
-            out->cost = c;
-            out->cap = n;
-        }
-        for (size_t q = 0; q < n; q++) {
-            size_t i = (size_t)ev->idx[q];
-            out->pt[q] = (long)i;
-            out->cost[q] = hypot(s->dem_x[i] - p->x, s->dem_y[i] - p->y);
-        }
-        out->n = n;
-        return CS_OK;
-    }
-    cs_attach at = {0};
-    cs_status st = cs_attach_points(&r->net.graph, r->net.index, &p->x, &p->y, 1,
-                                    s->net.max_attach_m, 1, &at);
-    if (st != CS_OK)
-        return st;
-    size_t n = cs_net_reach_from(ev->reach, ev->scratch, at.edge[0], at.along_m[0],
-                                 at.access_m[0], reach, &out->pt, &out->cost, &out->cap);
-    cs_attach_free(&at);
-    if (n == (size_t)-1)
-        return CS_ERR_NOMEM;
-    out->n = n;
-    return CS_OK;
+    return cs_reacher_reach(ev->reacher, p->x, p->y, m,
+                            kind_reach_m(&ev->r->study->kinds[p->kind]), out);
 }
 
 /* Add resident i, now at cost `cost` from a new facility of kind k, to the newly
@@ -105,7 +145,7 @@ static void add_newly(const cs_result *r, double *newly, size_t k, size_t m, siz
 }
 
 /* Overlap, load moved from neighbours and the proposal's own use, by the main measure. */
-static void main_measure_figures(const cs_result *r, const cs_proposal *p, const pairs *pr,
+static void main_measure_figures(const cs_result *r, const cs_proposal *p, const cs_pairs *pr,
                                  cs_site_effect *e, unsigned char *losing)
 {
     const cs_study *s = r->study;
@@ -138,7 +178,7 @@ static void main_measure_figures(const cs_result *r, const cs_proposal *p, const
 
 /* The capacity of p within reach of residents, as 2SFCA hands it out: added to every
  * area's mean accessibility (access_mean, K x (A + 1) sums of band x accessibility). */
-static void add_access(const cs_result *r, const cs_proposal *p, const pairs *pr,
+static void add_access(const cs_result *r, const cs_proposal *p, const cs_pairs *pr,
                        double *access_sum)
 {
     const cs_study *s = r->study;
@@ -219,7 +259,7 @@ typedef struct best_costs {
 } best_costs;
 
 static cs_status note_best(const cs_result *r, best_costs *bc, size_t k, size_t m,
-                           const pairs *pr)
+                           const cs_pairs *pr)
 {
     size_t slot = k * CS_MEASURES + m, N = r->study->demand_count;
     if (!bc->cost[slot]) {
@@ -256,7 +296,7 @@ static void finish_access(const cs_result *r, const cs_proposal *ps, size_t n,
 
 /* One proposal alone. */
 static cs_status evaluate_one(evaluator *ev, const cs_proposal *p, best_costs *bc,
-                              double *access_all, pairs *pr, cs_site_effect *e)
+                              double *access_all, cs_pairs *pr, cs_site_effect *e)
 {
     const cs_result *r = ev->r;
     size_t k = (size_t)p->kind;
@@ -315,20 +355,13 @@ static cs_status evaluate_together(evaluator *ev, const cs_site *site, const bes
 
 cs_status cs_site_run(cs_context *ctx, const cs_result *r, cs_site *site)
 {
-    evaluator ev = {.ctx = ctx, .r = r};
+    evaluator ev = {.ctx = ctx, .r = r, .reacher = NULL};
     best_costs bc = {cs_calloc(r->K * CS_MEASURES + 1, sizeof(double *))};
     double *access_all = cs_calloc(r->K * (r->A + 1) + 1, sizeof *access_all);
-    pairs pr = {0};
+    cs_pairs pr = {0};
     site->effects = cs_calloc(site->P + 1, sizeof *site->effects);
-    const cs_study *s = r->study;
-    cs_status st = bc.cost && access_all && site->effects
-                       ? cs_point_index_create(s->dem_x, s->dem_y, s->demand_count, &ev.demand)
-                       : CS_ERR_NOMEM;
-    if (st == CS_OK && r->has_network) {
-        st = cs_net_reach_create(&r->net.graph, &r->net.demand, &ev.reach);
-        if (st == CS_OK && !(ev.scratch = cs_net_scratch_create(&r->net.graph)))
-            st = CS_ERR_NOMEM;
-    }
+    cs_status st = bc.cost && access_all && site->effects ? cs_reacher_create(r, &ev.reacher)
+                                                          : CS_ERR_NOMEM;
     for (size_t p = 0; st == CS_OK && p < site->P; p++)
         st = evaluate_one(&ev, &site->proposals[p], &bc, access_all, &pr, &site->effects[p]);
     if (st == CS_OK)
@@ -339,9 +372,6 @@ cs_status cs_site_run(cs_context *ctx, const cs_result *r, cs_site *site)
     cs_free(access_all);
     cs_free(pr.pt);
     cs_free(pr.cost);
-    cs_free(ev.idx);
-    cs_point_index_destroy(ev.demand);
-    cs_net_reach_destroy(ev.reach);
-    cs_net_scratch_destroy(ev.scratch);
+    cs_reacher_destroy(ev.reacher);
     return st == CS_ERR_NOMEM ? cs_nomem(ctx) : st;
 }

@@ -131,14 +131,13 @@ void cs_site_destroy(cs_site *site)
     cs_free(site->proposals);
     cs_free(site->effects);
     cs_free(site->line);
+    cs_free(site->gain);
     cs_free(site);
 }
 
-cs_status cs_site_evaluate(cs_context *ctx, const cs_result *r, const cs_site_input *in,
-                           size_t n, const char *where, cs_site **out)
+cs_status cs_site_place(cs_context *ctx, const cs_result *r, const cs_site_input *in, size_t n,
+                        const char *where, cs_site **out)
 {
-    if (!ctx || !r || (!in && n) || !out)
-        return CS_ERR_ARGUMENT;
     *out = NULL;
     cs_site *site = cs_calloc(1, sizeof *site);
     if (!site)
@@ -152,9 +151,25 @@ cs_status cs_site_evaluate(cs_context *ctx, const cs_result *r, const cs_site_in
         if (st == CS_OK)
             st = pst;
     }
-    if (st == CS_OK && n == 0)
-        st = cs_error(ctx, CS_ERR_INPUT, NULL, "give --at LON,LAT,KIND or --proposals FILE",
-                      "no proposal to evaluate");
+    if (st != CS_OK) {
+        cs_site_destroy(site);
+        return st;
+    }
+    *out = site;
+    return CS_OK;
+}
+
+cs_status cs_site_evaluate(cs_context *ctx, const cs_result *r, const cs_site_input *in,
+                           size_t n, const char *where, cs_site **out)
+{
+    if (!ctx || !r || (!in && n) || !out)
+        return CS_ERR_ARGUMENT;
+    *out = NULL;
+    if (n == 0)
+        return cs_error(ctx, CS_ERR_INPUT, NULL, "give --at LON,LAT,KIND or --proposals FILE",
+                        "no proposal to evaluate");
+    cs_site *site = NULL;
+    cs_status st = cs_site_place(ctx, r, in, n, where, &site);
     double t0 = cs_stage_begin();
     if (st == CS_OK)
         st = cs_site_run(ctx, r, site);
@@ -209,4 +224,9 @@ cs_status cs_site_target(const cs_site *site, size_t p, size_t t, size_t a,
         return CS_ERR_ARGUMENT;
     *after = site->effects[p].after[cs_res_target(site->r, t, a)];
     return CS_OK;
+}
+
+double cs_site_gain(const cs_site *site, size_t p)
+{
+    return site && site->gain && p < site->P ? site->gain[p] : NAN;
 }

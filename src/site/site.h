@@ -35,7 +35,27 @@ struct cs_site {
     cs_proposal *proposals;
     cs_site_effect *effects; /* P + 1: each alone, then all together */
     char *line;              /* the last one-line answer */
+    double *gain;            /* suggested sites: marginal gains (NULL for proposals) */
 };
+
+/* Residents around a position with their costs (site/evaluate.c). */
+typedef struct cs_pairs {
+    size_t n, cap;
+    long *pt;
+    double *cost;
+} cs_pairs;
+typedef struct cs_reacher cs_reacher;
+cs_status cs_reacher_create(const cs_result *r, cs_reacher **out); /* *out even on failure */
+void cs_reacher_destroy(cs_reacher *rc);
+/* The residents within reach_m of (x, y) by measure m (0 straight, 1 network) into out
+ * (grown). Errors: CS_ERR_NOMEM. */
+cs_status cs_reacher_reach(cs_reacher *rc, double x, double y, size_t m, double reach_m,
+                           cs_pairs *out);
+
+/* Place proposals (checked, in the working CRS) without evaluating them; *out is new.
+ * Errors as cs_site_evaluate's. */
+cs_status cs_site_place(cs_context *ctx, const cs_result *r, const cs_site_input *in, size_t n,
+                        const char *where, cs_site **out);
 
 /* Evaluate every proposal of site (placed already) against r (site/evaluate.c). */
 cs_status cs_site_run(cs_context *ctx, const cs_result *r, cs_site *site);

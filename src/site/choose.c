@@ -1,0 +1,262 @@
+/*
+ * choose.c — cs_site_suggest: candidates (given, or the centres of the grid cells that
+ * hold uncovered residents of the kind), their cover sets, greedy and exact choice,
+ * then the chosen sites evaluated as proposals.
+ */
+#include "cover/patch.h"
+#include "io/crs.h"
+#include "site/suggest.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Exact solving is tried up to these sizes (GLPK's branch and cut grows fast). */
+#define EXACT_MAX_CANDIDATES 5000
+#define EXACT_MAX_PAIRS 2000000
+
+typedef struct chooser {
+    cs_context *ctx;
+    const cs_result *r;
+    size_t k, m;       /* kind and its main measure */
+    double within_m;
+    const double *now; /* the kind's cost field */
+    double *cx, *cy;   /* candidates, working CRS */
+    size_t nc;
+} chooser;
+
+static int compare_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The centres of the square cells (underserved.cell_m, anchored as the patches) that
+ * hold uncovered residents of the patch band. */
+static cs_status generate_candidates(chooser *ch)
+{
+    const cs_study *s = ch->r->study;
+    size_t N = s->demand_count, pb = (size_t)s->patch_band, n = 0;
+    cs_grid g = {CS_GRID_SQUARE, s->patch_cell_m, INFINITY, INFINITY};
+    for (size_t v = 0; v < s->rings.vertex_count; v++) {
+        g.x0 = fmin(g.x0, s->rings.x[v]);
+        g.y0 = fmin(g.y0, s->rings.y[v]);
+    }
+    int64_t *keys = cs_calloc(N + 1, sizeof *keys);
+    if (!keys)
+        return CS_ERR_NOMEM;
+    for (size_t i = 0; i < N; i++) {
+        if (!(s->dem_pop[i * ch->r->B + pb] > 0) || ch->now[i] <= ch->within_m)
+            continue;
+        int32_t col, row;
+        cs_grid_cell(&g, s->dem_x[i], s->dem_y[i], &col, &row);
+        keys[n++] = cs_grid_key(col, row);
+    }
+    qsort(keys, n, sizeof *keys, compare_i64);
+    ch->cx = cs_calloc(n + 1, sizeof *ch->cx);
+    ch->cy = cs_calloc(n + 1, sizeof *ch->cy);
+    cs_status st = ch->cx && ch->cy ? CS_OK : CS_ERR_NOMEM;
+    for (size_t q = 0; st == CS_OK && q < n; q++) {
+        if (q > 0 && keys[q] == keys[q - 1])
+            continue;
+        int64_t low = (int64_t)((uint64_t)keys[q] & 0xffffffffu);
+        double col = (double)((keys[q] - low) / 4294967296LL), row = (double)(low - 2147483648LL);
+        ch->cx[ch->nc] = g.x0 + (col + 0.5) * g.cell_m;
+        ch->cy[ch->nc++] = g.y0 + (row + 0.5) * g.cell_m;
+    }
+    cs_free(keys);
+    return st;
+}
+
+/* Each candidate's uncovered residents within reach, and their weights. */
+static cs_status cover_sets(chooser *ch, cs_cover_sets *cs)
+{
+    const cs_study *s = ch->r->study;
+    size_t N = s->demand_count, pb = (size_t)s->patch_band, cap = 0;
+    cs->candidates = ch->nc;
+    cs->points = N;
+    cs->first = cs_calloc(ch->nc + 1, sizeof *cs->first);
+    cs->weight = cs_calloc(N + 1, sizeof *cs->weight);
+    cs_reacher *rc = NULL;
+    cs_pairs pr = {0};
+    cs_status st = cs->first && cs->weight ? cs_reacher_create(ch->r, &rc) : CS_ERR_NOMEM;
+    for (size_t i = 0; st == CS_OK && i < N; i++)
+        cs->weight[i] = ch->now[i] > ch->within_m ? s->dem_pop[i * ch->r->B + pb] : 0;
+    size_t n = 0;
+    for (size_t c = 0; st == CS_OK && c < ch->nc; c++) {
+        cs->first[c] = n;
+        st = cs_reacher_reach(rc, ch->cx[c], ch->cy[c], ch->m, ch->within_m, &pr);
+        for (size_t q = 0; st == CS_OK && q < pr.n; q++) {
+            if (!(cs->weight[pr.pt[q]] > 0))
+                continue;
+            if (!cs_grow((void **)&cs->pt, &cap, n + 1, sizeof *cs->pt))
+                st = CS_ERR_NOMEM;
+            else
+                cs->pt[n++] = (uint32_t)pr.pt[q];
+        }
+    }
+    if (cs->first)
+        cs->first[ch->nc] = n;
+    cs_free(pr.pt);
+    cs_free(pr.cost);
+    cs_reacher_destroy(rc);
+    return st;
+}
+
+/* Residents of the band that set covering must newly cover to reach share. */
+static double needed(const chooser *ch, double share, size_t j)
+{
+    const cs_result *r = ch->r;
+    size_t pb = (size_t)r->study->patch_band;
+    double total = r->population[cs_res_pop(r, r->A, pb)];
+    double covered = r->covered[cs_res_cov(r, ch->m, ch->k, j, r->A, pb)];
+    return share * total - covered;
+}
+
+static cs_status solve(chooser *ch, const cs_suggest_options *opt, size_t j, size_t **chosen,
+                       double **gains, size_t *count, cs_suggest_report *rep)
+{
+    cs_cover_sets cs = {0};
+    cs_status st = cover_sets(ch, &cs);
+    bool covering = !isnan(opt->reach_share);
+    double need = covering ? needed(ch, opt->reach_share, j) : INFINITY;
+    size_t k = covering ? ch->nc : opt->k;
+    rep->candidates = ch->nc;
+    rep->need = covering ? need : NAN;
+    *chosen = cs_calloc(ch->nc + 1, sizeof **chosen);
+    *gains = cs_calloc(ch->nc + 1, sizeof **gains);
+    if (st == CS_OK && (!*chosen || !*gains))
+        st = CS_ERR_NOMEM;
+    if (st == CS_OK && !(need > 0))
+        *count = 0; /* the share is reached already */
+    else if (st == CS_OK)
+        st = cs_greedy_cover(&cs, k, need, *chosen, *gains, count);
+    rep->chosen = *count;
+    rep->greedy_covered = 0;
+    for (size_t q = 0; q < *count; q++)
+        rep->greedy_covered += (*gains)[q];
+    rep->exact_value = rep->gap = NAN;
+    if (st == CS_OK && opt->exact && need > 0 && ch->nc <= EXACT_MAX_CANDIDATES &&
+        cs.first[ch->nc] <= EXACT_MAX_PAIRS) {
+        size_t *best = cs_calloc(ch->nc + 1, sizeof *best), nbest = 0;
+        bool optimal = false;
+        st = best ? cs_exact_cover(&cs, opt->k, need,
+                                   opt->exact_time_s > 0 ? opt->exact_time_s : 60, best,
+                                   &nbest, &rep->exact_value, &optimal)
+                  : CS_ERR_NOMEM;
+        rep->exact_run = st == CS_OK;
+        rep->exact_optimal = optimal;
+        if (!covering && rep->exact_value > 0)
+            rep->gap = (rep->exact_value - rep->greedy_covered) / rep->exact_value;
+        cs_free(best);
+    }
+    cs_cover_sets_free(&cs);
+    return st;
+}
+
+/* The chosen candidates as proposals (lon/lat), evaluated together and alone. */
+static cs_status evaluate_chosen(chooser *ch, const cs_suggest_options *opt,
+                                 const size_t *chosen, const double *gains, size_t n,
+                                 cs_site **out)
+{
+    const cs_study *s = ch->r->study;
+    cs_site_input *in = cs_calloc(n + 1, sizeof *in);
+    char (*ids)[32] = cs_calloc(n + 1, sizeof *ids);
+    cs_transform *t = NULL;
+    cs_status st = in && ids ? cs_transform_create(ch->ctx, s->crs, "EPSG:4326", NULL, &t)
+                             : CS_ERR_NOMEM;
+    for (size_t q = 0; st == CS_OK && q < n; q++) {
+        const cs_site_input *given = opt->candidates ? &opt->candidates[chosen[q]] : NULL;
+        double x = ch->cx[chosen[q]], y = ch->cy[chosen[q]];
+        cs_transform_apply(t, &x, &y, 1);
+        snprintf(ids[q], sizeof ids[q], "S%zu", q + 1);
+        in[q] = (cs_site_input){given && given->id ? given->id : ids[q], x, y, NULL,
+                                s->kinds[ch->k].id, given ? given->capacity : NAN,
+                                given ? given->feature : 0};
+    }
+    cs_transform_destroy(t);
+    if (st == CS_OK && n > 0)
+        st = cs_site_evaluate(ch->ctx, ch->r, in, n, NULL, out);
+    if (st == CS_OK && n > 0) {
+        (*out)->gain = cs_calloc(n, sizeof *(*out)->gain);
+        if (!(*out)->gain)
+            st = CS_ERR_NOMEM;
+        for (size_t q = 0; st == CS_OK && q < n; q++)
+            (*out)->gain[q] = gains[q];
+    }
+    cs_free(in);
+    cs_free(ids);
+    return st;
+}
+
+/* Given candidates into the working CRS (placed as proposals are, with their errors). */
+static cs_status place_candidates(chooser *ch, const cs_suggest_options *opt)
+{
+    cs_site *placed = NULL;
+    ch->cx = cs_calloc(opt->candidate_count + 1, sizeof *ch->cx);
+    ch->cy = cs_calloc(opt->candidate_count + 1, sizeof *ch->cy);
+    if (!ch->cx || !ch->cy)
+        return CS_ERR_NOMEM;
+    cs_status st = cs_site_place(ch->ctx, ch->r, opt->candidates, opt->candidate_count, NULL,
+                                 &placed);
+    for (size_t c = 0; st == CS_OK && c < opt->candidate_count; c++) {
+        ch->cx[c] = placed->proposals[c].x;
+        ch->cy[c] = placed->proposals[c].y;
+    }
+    ch->nc = st == CS_OK ? opt->candidate_count : 0;
+    cs_site_destroy(placed);
+    return st;
+}
+
+cs_status cs_site_suggest(cs_context *ctx, const cs_result *r, const cs_suggest_options *opt,
+                          cs_site **out, cs_suggest_report *report)
+{
+    if (!ctx || !r || !opt || !out || !report)
+        return CS_ERR_ARGUMENT;
+    *out = NULL;
+    memset(report, 0, sizeof *report);
+    const cs_study *s = r->study;
+    chooser ch = {.ctx = ctx, .r = r};
+    long k = -1;
+    for (size_t i = 0; opt->kind && i < s->kind_count; i++)
+        if (!strcmp(s->kinds[i].id, opt->kind))
+            k = (long)i;
+    if (k < 0)
+        return cs_error(ctx, CS_ERR_ARGUMENT, NULL, "name one of the study's kinds with --kind",
+                        "unknown kind '%s' to suggest sites for", opt->kind ? opt->kind : "");
+    const cs_kind *kind = &s->kinds[k];
+    size_t j = kind->threshold_count - 1;
+    for (size_t t = 0; !isnan(opt->within_min) && t < kind->threshold_count; t++)
+        if (fabs(kind->threshold_min[t] - opt->within_min) < 1e-9)
+            j = t;
+    if (!isnan(opt->within_min) && !(fabs(kind->threshold_min[j] - opt->within_min) < 1e-9))
+        return cs_error(ctx, CS_ERR_ARGUMENT, NULL, "use one of the kind's thresholds",
+                        "%g minutes is not a threshold of kind '%s'", opt->within_min, kind->id);
+    if (isnan(opt->reach_share) ? opt->k == 0 : !(opt->reach_share > 0 && opt->reach_share <= 1))
+        return cs_error(ctx, CS_ERR_ARGUMENT, NULL, "give --suggest K > 0, or --reach-share "
+                        "in (0, 1]", "nothing to choose");
+    ch.k = (size_t)k;
+    ch.m = cs_res_main(r, ch.k);
+    ch.within_m = kind->threshold_m[j];
+    ch.now = r->dist_m[cs_res_field(r, ch.m, ch.k)];
+    size_t *chosen = NULL, count = 0;
+    double *gains = NULL;
+    double t0 = cs_stage_begin();
+    cs_status st = opt->candidates ? place_candidates(&ch, opt) : generate_candidates(&ch);
+    if (st == CS_OK)
+        st = solve(&ch, opt, j, &chosen, &gains, &count, report);
+    cs_stage_end(ctx, "suggest", t0);
+    if (st == CS_OK && count == 0)
+        cs_warn(ctx, NULL, NULL, "no site is needed or none of the %zu candidates adds "
+                "coverage", ch.nc);
+    if (st == CS_OK)
+        st = evaluate_chosen(&ch, opt, chosen, gains, count, out);
+    cs_free(chosen);
+    cs_free(gains);
+    cs_free(ch.cx);
+    cs_free(ch.cy);
+    if (st == CS_ERR_NOMEM)
+        return cs_nomem(ctx);
+    return st;
+}

@@ -1,0 +1,210 @@
+/*
+ * test_suggest.c — choosing sites: lazy greedy and GLPK's exact maximal and set
+ * covering on the textbook case where greedy falls short, against brute-force
+ * enumeration on small random instances (greedy never below 1 - 1/e of the optimum),
+ * and through a whole study against a brute force that measures every distance itself.
+ */
+#include "fixture.h"
+#include "testutil.h"
+
+#include "site/suggest.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void make_sets(cs_cover_sets *cs, size_t C, size_t P, const size_t *first,
+                      const uint32_t *pt, const double *w)
+{
+    cs->candidates = C;
+    cs->points = P;
+    cs->first = cs_calloc(C + 1, sizeof *cs->first);
+    cs->pt = cs_calloc(first[C] + 1, sizeof *cs->pt);
+    cs->weight = cs_calloc(P + 1, sizeof *cs->weight);
+    memcpy(cs->first, first, (C + 1) * sizeof *first);
+    memcpy(cs->pt, pt, first[C] * sizeof *pt);
+    memcpy(cs->weight, w, P * sizeof *w);
+}
+
+/* Six unit points; S0 = {0,1,2,3}, S1 = {0,1,4}, S2 = {2,3,5}. With two sites greedy
+ * takes S0 (4) and then gains 1: 5; the optimum S1 + S2 covers all 6. Covering all 6
+ * takes greedy three sites, the optimum two. */
+static void textbook_case(void **state)
+{
+    (void)state;
+    const size_t first[] = {0, 4, 7, 10};
+    const uint32_t pt[] = {0, 1, 2, 3, 0, 1, 4, 2, 3, 5};
+    const double w[] = {1, 1, 1, 1, 1, 1};
+    cs_cover_sets cs;
+    make_sets(&cs, 3, 6, first, pt, w);
+    size_t chosen[3], n;
+    double gains[3], value;
+    bool optimal;
+    assert_int_equal(cs_greedy_cover(&cs, 2, INFINITY, chosen, gains, &n), CS_OK);
+    assert_int_equal(n, 2);
+    assert_true(chosen[0] == 0 && chosen[1] == 1); /* the tie goes to the lower index */
+    assert_true(gains[0] == 4 && gains[1] == 1);
+    assert_int_equal(cs_exact_cover(&cs, 2, INFINITY, 10, chosen, &n, &value, &optimal), CS_OK);
+    assert_true(optimal && value == 6 && n == 2 && chosen[0] == 1 && chosen[1] == 2);
+    assert_int_equal(cs_greedy_cover(&cs, 3, 6, chosen, gains, &n), CS_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(cs_exact_cover(&cs, 3, 6, 10, chosen, &n, &value, &optimal), CS_OK);
+    assert_true(optimal && value == 2 && n == 2);
+    cs_cover_sets_free(&cs);
+}
+
+static uint64_t rng_next(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* The best covered weight over every subset of at most k candidates. */
+static double brute_best(const cs_cover_sets *cs, size_t k)
+{
+    double best = 0;
+    for (unsigned mask = 0; mask < (1u << cs->candidates); mask++) {
+        if ((size_t)__builtin_popcount(mask) > k)
+            continue;
+        double got = 0;
+        for (size_t i = 0; i < cs->points; i++) {
+            bool in = false;
+            for (size_t c = 0; c < cs->candidates && !in; c++)
+                if (mask & (1u << c))
+                    for (size_t q = cs->first[c]; q < cs->first[c + 1] && !in; q++)
+                        in = cs->pt[q] == i;
+            got += in ? cs->weight[i] : 0;
+        }
+        best = fmax(best, got);
+    }
+    return best;
+}
+
+static void random_against_enumeration(void **state)
+{
+    (void)state;
+    uint64_t s = 42;
+    for (int round = 0; round < 40; round++) {
+        size_t C = 6 + rng_next(&s) % 7, P = 10 + rng_next(&s) % 30;
+        size_t first[16] = {0};
+        uint32_t pt[16 * 40];
+        double w[40];
+        size_t n = 0;
+        for (size_t i = 0; i < P; i++)
+            w[i] = (double)(1 + rng_next(&s) % 20);
+        for (size_t c = 0; c < C; c++) {
+            for (size_t i = 0; i < P; i++)
+                if (rng_next(&s) % 4 == 0)
+                    pt[n++] = (uint32_t)i;
+            first[c + 1] = n;
+        }
+        cs_cover_sets cs;
+        make_sets(&cs, C, P, first, pt, w);
+        for (size_t k = 1; k <= 4; k++) {
+            size_t chosen[16], m;
+            double gains[16], value, greedy = 0;
+            bool optimal;
+            double best = brute_best(&cs, k);
+            assert_int_equal(cs_greedy_cover(&cs, k, INFINITY, chosen, gains, &m), CS_OK);
+            for (size_t q = 0; q < m; q++)
+                greedy += gains[q];
+            assert_int_equal(cs_exact_cover(&cs, k, INFINITY, 10, chosen, &m, &value, &optimal),
+                             CS_OK);
+            assert_true(optimal);
+            if (fabs(value - best) > 1e-9)
+                fail_msg("round %d k %zu: exact %g, enumeration %g", round, k, value, best);
+            assert_true(greedy <= best + 1e-9);
+            assert_true(greedy >= (1 - exp(-1)) * best - 1e-9);
+        }
+        cs_cover_sets_free(&cs);
+    }
+}
+
+/* Through a study: candidates given; the optimum of two sites by brute force over the
+ * candidate pairs, measuring every distance here. */
+static void study_against_brute_force(void **state)
+{
+    (void)state;
+    fx_data d;
+    fx_random(&d, 12, 3, 3, 1000, 1, 300);
+    d.fkind[0] = 0; /* one centre in a corner: most residents are uncovered */
+    d.fx[0] = FX_X0 + 100;
+    d.fy[0] = FX_Y0 + 100;
+    char *dir = tu_mkdtemp(), *study = fx_write(dir, &d, NULL);
+    cs_context *ctx;
+    cs_config *cfg;
+    cs_study *s = NULL;
+    cs_result *r = NULL;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    assert_int_equal(cs_config_create(ctx, &cfg), CS_OK);
+    assert_int_equal(cs_config_load(ctx, cfg, study), CS_OK);
+    assert_int_equal(cs_study_load(ctx, cfg, &s), CS_OK);
+    assert_int_equal(cs_run(ctx, s, &r), CS_OK);
+    enum { NC = 9 };
+    cs_site_input cand[NC];
+    for (size_t c = 0; c < NC; c++)
+        cand[c] = (cs_site_input){NULL, FX_X0 + 400 + 1100.0 * (double)(c % 3),
+                                  FX_Y0 + 400 + 1100.0 * (double)(c / 3), "EPSG:32651", "a",
+                                  NAN, 0};
+    /* uncovered (beyond 1,200 m of every facility) residents aged 65+ */
+    double best = 0;
+    for (size_t c1 = 0; c1 < NC; c1++)
+        for (size_t c2 = c1 + 1; c2 < NC; c2++) {
+            double got = 0;
+            for (size_t i = 0; i < d.npop; i++) {
+                double now = INFINITY;
+                for (size_t f = 0; f < d.nfac; f++)
+                    now = fmin(now, hypot(d.px[i] - d.fx[f], d.py[i] - d.fy[f]));
+                double a = hypot(d.px[i] - cand[c1].lon, d.py[i] - cand[c1].lat);
+                double b = hypot(d.px[i] - cand[c2].lon, d.py[i] - cand[c2].lat);
+                if (now > 1200 && fmin(a, b) <= 1200)
+                    got += d.pop65[i];
+            }
+            best = fmax(best, got);
+        }
+    cs_suggest_options opt = {"a", 2, NAN, NAN, 1, 0, cand, NC};
+    cs_suggest_report rep;
+    cs_site *site = NULL;
+    cs_status sst = cs_site_suggest(ctx, r, &opt, &site, &rep);
+    if (sst != CS_OK)
+        tu_dump_messages(ctx);
+    assert_int_equal(sst, CS_OK);
+    assert_true(rep.exact_run && rep.exact_optimal && best > 0 && rep.chosen == 2);
+    assert_true(fabs(rep.exact_value - best) < 1e-6);
+    assert_true(rep.greedy_covered <= best + 1e-6 && rep.greedy_covered >= 0.632 * best);
+    assert_int_equal(cs_site_count(site), rep.chosen);
+    /* the sites chosen, evaluated together, newly cover what greedy counted */
+    double together;
+    assert_int_equal(cs_site_newly(site, cs_site_count(site), 0, 2, 1, CS_DISTRICT, &together),
+                     CS_OK);
+    assert_true(fabs(together - rep.greedy_covered) < 1e-6);
+    cs_site_destroy(site);
+    /* errors */
+    cs_suggest_options bad = {"zz", 2, NAN, NAN, 0, 0, NULL, 0};
+    assert_int_equal(cs_site_suggest(ctx, r, &bad, &site, &rep), CS_ERR_ARGUMENT);
+    assert_true(tu_has_message(ctx, "unknown kind 'zz'", NULL));
+    bad.kind = "a";
+    bad.k = 0;
+    assert_int_equal(cs_site_suggest(ctx, r, &bad, &site, &rep), CS_ERR_ARGUMENT);
+    assert_true(tu_has_message(ctx, "nothing to choose", NULL));
+    cs_result_destroy(r);
+    cs_study_destroy(s);
+    cs_config_destroy(cfg);
+    cs_context_destroy(ctx);
+    tu_rmtree(dir);
+    free(dir);
+    free(study);
+    fx_free(&d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(textbook_case),
+        cmocka_unit_test(random_against_enumeration),
+        cmocka_unit_test(study_against_brute_force),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
