@@ -244,6 +244,19 @@ static void site_command(void **state)
                  "--network '' --at %s", SAMPLE, dir, bad[i].at);
         expect_cli(args, bad[i].code, bad[i].needle);
     }
+    /* choosing sites: greedy equals GLPK's optimum here or is within 1 - 1/e of it */
+    snprintf(args, sizeof args, "site '%s/study.yaml' --out '%s/out' --measure straight "
+             "--network '' --suggest 3 --kind centre --exact", SAMPLE, dir);
+    assert_int_equal(cli(args, &out), 0);
+    assert_non_null(strstr(out, "greedy chose 3 sites newly covering"));
+    assert_non_null(strstr(out, "(optimal)"));
+    assert_non_null(strstr(out, "#1 +"));
+    free(out);
+    geo = read_output(dir, "suggestions.geojson", NULL);
+    assert_int_equal(count(geo, "\"type\":\"Feature\""), 4);
+    assert_non_null(strstr(geo, "\"marginal_gain\""));
+    free(geo);
+    expect_cli("site x.yaml --suggest 0", 2, "--suggest needs a whole number > 0");
     tu_rmtree(dir);
     free(dir);
 }

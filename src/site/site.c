@@ -37,36 +37,54 @@ static void kind_list(const cs_study *s, char *buf, size_t size)
     }
 }
 
+/* Transforms shared by the proposals placed in one call: to the working CRS, and from
+ * the last source CRS seen (proposals of one file share it; creating a PROJ pipeline
+ * costs milliseconds). */
+typedef struct placer {
+    cs_transform *to_work, *from;
+    char *from_crs;
+} placer;
+
+static void placer_free(placer *pl)
+{
+    cs_transform_destroy(pl->to_work);
+    cs_transform_destroy(pl->from);
+    cs_free(pl->from_crs);
+}
+
 /* lon/lat in crs to the working CRS. */
-static cs_status to_working(cs_context *ctx, const cs_study *s, const cs_site_input *in,
-                            const cs_where *w, cs_proposal *p)
+static cs_status to_working(cs_context *ctx, const cs_study *s, placer *pl,
+                            const cs_site_input *in, const cs_where *w, cs_proposal *p)
 {
     double x = in->lon, y = in->lat;
-    cs_transform *t = NULL;
     cs_status st = CS_OK;
     if (in->crs && strcmp(in->crs, WGS84) != 0) {
-        st = cs_transform_create(ctx, in->crs, WGS84, w, &t);
-        if (st == CS_OK && cs_transform_apply(t, &x, &y, 1) > 0)
+        if (!pl->from || strcmp(pl->from_crs, in->crs) != 0) {
+            cs_transform_destroy(pl->from);
+            cs_free(pl->from_crs);
+            pl->from = NULL;
+            pl->from_crs = cs_strdup(in->crs);
+            st = pl->from_crs ? cs_transform_create(ctx, in->crs, WGS84, w, &pl->from)
+                              : cs_nomem(ctx);
+        }
+        if (st == CS_OK && cs_transform_apply(pl->from, &x, &y, 1) > 0)
             st = bad(ctx, w, "check the coordinates and their CRS", "coordinates",
                      "cannot be converted to longitude/latitude");
-        cs_transform_destroy(t);
-        t = NULL;
     }
     p->lon = x;
     p->lat = y;
-    if (st == CS_OK)
-        st = cs_transform_create(ctx, WGS84, s->crs, w, &t);
-    if (st == CS_OK && cs_transform_apply(t, &x, &y, 1) > 0)
+    if (st == CS_OK && !pl->to_work)
+        st = cs_transform_create(ctx, WGS84, s->crs, w, &pl->to_work);
+    if (st == CS_OK && cs_transform_apply(pl->to_work, &x, &y, 1) > 0)
         st = bad(ctx, w, "give longitude,latitude in the study's region", "coordinates",
                  "cannot be projected to the study's CRS");
-    cs_transform_destroy(t);
     p->x = x;
     p->y = y;
     return st;
 }
 
-static cs_status place(cs_context *ctx, const cs_study *s, const cs_site_input *in, size_t i,
-                       const char *where, cs_proposal *p)
+static cs_status place(cs_context *ctx, const cs_study *s, placer *pl,
+                       const cs_site_input *in, size_t i, const char *where, cs_proposal *p)
 {
     char number[32], kinds[512], detail[640];
     snprintf(number, sizeof number, "%zu", i + 1);
@@ -92,7 +110,7 @@ static cs_status place(cs_context *ctx, const cs_study *s, const cs_site_input *
     if (p->kind >= 0 && !isnan(in->capacity) && s->kinds[p->kind].load_capacity < 0)
         cs_warn(ctx, &w, "set kinds.<kind>.load_capacity to use it",
                 "kind '%s' has no capacity measure; the capacity is left out", in->kind);
-    cs_status pst = to_working(ctx, s, in, &w, p);
+    cs_status pst = to_working(ctx, s, pl, in, &w, p);
     if (pst != CS_OK)
         return pst;
     p->area = cs_area_index_locate(s->area_index, p->x, p->y);
@@ -145,12 +163,14 @@ cs_status cs_site_place(cs_context *ctx, const cs_result *r, const cs_site_input
     site->r = r;
     site->proposals = cs_calloc(n + 1, sizeof *site->proposals);
     cs_status st = site->proposals ? CS_OK : cs_nomem(ctx);
+    placer pl = {0};
     for (size_t i = 0; st != CS_ERR_NOMEM && i < n; i++) {
-        cs_status pst = place(ctx, r->study, &in[i], i, where, &site->proposals[i]);
+        cs_status pst = place(ctx, r->study, &pl, &in[i], i, where, &site->proposals[i]);
         site->P = i + 1;
         if (st == CS_OK)
             st = pst;
     }
+    placer_free(&pl);
     if (st != CS_OK) {
         cs_site_destroy(site);
         return st;
