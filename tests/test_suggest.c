@@ -10,6 +10,7 @@
 #include "site/suggest.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -144,8 +145,11 @@ static void study_against_brute_force(void **state)
     assert_int_equal(cs_run(ctx, s, &r), CS_OK);
     enum { NC = 9 };
     cs_site_input cand[NC];
+    char names[NC][8];
     for (size_t c = 0; c < NC; c++)
-        cand[c] = (cs_site_input){NULL, FX_X0 + 400 + 1100.0 * (double)(c % 3),
+        snprintf(names[c], sizeof names[c], "C%zu", c + 1);
+    for (size_t c = 0; c < NC; c++)
+        cand[c] = (cs_site_input){names[c], FX_X0 + 400 + 1100.0 * (double)(c % 3),
                                   FX_Y0 + 400 + 1100.0 * (double)(c / 3), "EPSG:32651", "a",
                                   NAN, 0};
     /* uncovered (beyond 1,200 m of every facility) residents aged 65+ */
@@ -164,7 +168,7 @@ static void study_against_brute_force(void **state)
             }
             best = fmax(best, got);
         }
-    cs_suggest_options opt = {"a", 2, NAN, NAN, 1, 0, cand, NC};
+    cs_suggest_options opt = {"a", 2, NAN, NAN, 1, 0, cand, NC, NULL, NULL};
     cs_suggest_report rep;
     cs_site *site = NULL;
     cs_status sst = cs_site_suggest(ctx, r, &opt, &site, &rep);
@@ -180,9 +184,54 @@ static void study_against_brute_force(void **state)
     assert_int_equal(cs_site_newly(site, cs_site_count(site), 0, 2, 1, CS_DISTRICT, &together),
                      CS_OK);
     assert_true(fabs(together - rep.greedy_covered) < 1e-6);
+    /* an exclusion zone around the first site chosen: it is left out, and the best of
+     * the rest (by brute force again) is what the exact solver finds */
+    cs_site_figures first;
+    assert_int_equal(cs_site_get_figures(site, 0, &first), CS_OK);
+    size_t c0 = 0;
+    double bx = NAN, by = NAN;
+    for (size_t c = 0; c < NC; c++)
+        if (!strcmp(first.id, names[c]))
+            c0 = c, bx = cand[c].lon, by = cand[c].lat;
+    assert_false(isnan(bx));
+    char zone[512];
+    snprintf(zone, sizeof zone, "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":"
+             "\"Feature\",\"properties\":{},\"geometry\":{\"type\":\"Polygon\",\"coordinates\":"
+             "[[[%.1f,%.1f],[%.1f,%.1f],[%.1f,%.1f],[%.1f,%.1f],[%.1f,%.1f]]]}}]}\n",
+             bx - 50, by - 50, bx + 50, by - 50, bx + 50, by + 50, bx - 50, by + 50, bx - 50,
+             by - 50);
+    char *zpath = tu_write(dir, "water.geojson", zone);
+    cs_site_destroy(site);
+    site = NULL;
+    opt.exclude = zpath;
+    opt.exclude_crs = "EPSG:32651";
+    assert_int_equal(cs_site_suggest(ctx, r, &opt, &site, &rep), CS_OK);
+    assert_int_equal(rep.excluded, 1);
+    for (size_t p = 0; p < cs_site_count(site); p++) {
+        cs_site_figures f;
+        assert_int_equal(cs_site_get_figures(site, p, &f), CS_OK);
+        assert_string_not_equal(f.id, names[c0]);
+    }
+    double best_rest = 0;
+    for (size_t c1 = 0; c1 < NC; c1++)
+        for (size_t c2 = c1 + 1; c2 < NC; c2++) {
+            if (c1 == c0 || c2 == c0)
+                continue;
+            double got = 0;
+            for (size_t i = 0; i < d.npop; i++) {
+                double now = hypot(d.px[i] - d.fx[0], d.py[i] - d.fy[0]);
+                double a = hypot(d.px[i] - cand[c1].lon, d.py[i] - cand[c1].lat);
+                double b = hypot(d.px[i] - cand[c2].lon, d.py[i] - cand[c2].lat);
+                if (now > 1200 && fmin(a, b) <= 1200)
+                    got += d.pop65[i];
+            }
+            best_rest = fmax(best_rest, got);
+        }
+    assert_true(fabs(rep.exact_value - best_rest) < 1e-6);
+    free(zpath);
     cs_site_destroy(site);
     /* errors */
-    cs_suggest_options bad = {"zz", 2, NAN, NAN, 0, 0, NULL, 0};
+    cs_suggest_options bad = {"zz", 2, NAN, NAN, 0, 0, NULL, 0, NULL, NULL};
     assert_int_equal(cs_site_suggest(ctx, r, &bad, &site, &rep), CS_ERR_ARGUMENT);
     assert_true(tu_has_message(ctx, "unknown kind 'zz'", NULL));
     bad.kind = "a";

@@ -479,12 +479,17 @@ typedef struct cs_suggest_options {
                              underserved.band to this share; NaN = maximal covering */
     int exact;          /**< also solve exactly (GLPK) and report greedy's gap */
     double exact_time_s;/**< time limit of the exact solver; 0 = 60 s */
-    const cs_site_input *candidates; /**< candidate sites; NULL = generated: the centres
-                                          of the under-served grid cells of the kind */
+    const cs_site_input *candidates; /**< candidate sites; NULL = generated in the grid
+                                          cells of uncovered residents: their centres, or
+                                          the network's nodes there for a kind measured
+                                          along the network */
     size_t candidate_count;
+    const char *exclude;     /**< polygons no site may lie in (water, industry); NULL */
+    const char *exclude_crs; /**< their CRS when the file has none or it is GCJ-02/BD-09 */
 } cs_suggest_options;
 typedef struct cs_suggest_report {
     size_t candidates;     /**< candidates considered */
+    size_t excluded;       /**< candidates left out inside exclusion polygons */
     size_t chosen;         /**< sites chosen by greedy */
     double greedy_covered; /**< residents of the band newly covered by them */
     double need;           /**< set covering: residents to cover to reach the share */

@@ -85,7 +85,8 @@ static void usage_run(FILE *f)
             "  underserved.band (lazy greedy); --reach-share S instead: the fewest sites\n"
             "  lifting coverage to S; --within MIN (default: the largest threshold);\n"
             "  --candidates FILE (default: centres of under-served grid cells); --exact:\n"
-            "  also solve exactly with GLPK. Writes DIR/suggestions.geojson.\n\n"
+            "  also solve exactly with GLPK; --exclude FILE: polygons no site may lie in\n"
+            "  (--exclude-crs CRS). Writes DIR/suggestions.geojson.\n\n"
             "Outputs in DIR: areas.geojson, service-circles.geojson, facilities.geojson,\n"
             "areas.csv, summary.json; with a network also service-network.geojson (and\n"
             "facility-service-areas.geojson with --set network.facility_areas=true).\n\n%s",
@@ -104,7 +105,7 @@ typedef struct options {
     long suggest;
     double reach_share, within_min;
     bool exact;
-    const char *candidates;
+    const char *candidates, *exclude, *exclude_crs;
     bool check_targets, quiet, timings;
     int threads;
     /* key=value settings in the order given */
@@ -231,12 +232,16 @@ static int parse(int argc, char **argv, options *o)
         } else if (!strcmp(o->command, "site") &&
                    (!strcmp(a, "--at") || !strcmp(a, "--proposals") ||
                     !strcmp(a, "--proposals-crs") || !strcmp(a, "--kind") ||
-                    !strcmp(a, "--candidates"))) {
+                    !strcmp(a, "--candidates") || !strcmp(a, "--exclude") ||
+                    !strcmp(a, "--exclude-crs"))) {
             if (!next)
                 return usage_error("%s needs a value", a);
             i++;
-            if (!strcmp(a, "--candidates")) {
-                o->candidates = next;
+            if (!strcmp(a, "--candidates") || !strcmp(a, "--exclude") ||
+                !strcmp(a, "--exclude-crs")) {
+                *(!strcmp(a, "--candidates") ? &o->candidates
+                  : !strcmp(a, "--exclude")  ? &o->exclude
+                                             : &o->exclude_crs) = next;
                 continue;
             }
             if (!strcmp(a, "--at")) {
@@ -479,7 +484,8 @@ static cs_status suggest_sites(cs_context *ctx, const options *o, const cs_resul
     if (o->candidates)
         st = cs_site_read(ctx, o->candidates, o->proposals_crs, o->kind, &cand, &nc);
     cs_suggest_options opt = {o->kind, (size_t)(o->suggest > 0 ? o->suggest : 0),
-                              o->within_min, o->reach_share, o->exact, 0, cand, nc};
+                              o->within_min, o->reach_share, o->exact, 0, cand, nc,
+                              o->exclude, o->exclude_crs};
     cs_suggest_report rep;
     cs_site *site = NULL;
     if (st == CS_OK)
@@ -488,6 +494,8 @@ static cs_status suggest_sites(cs_context *ctx, const options *o, const cs_resul
         st = cs_site_write(ctx, site, o->out_dir);
     print_messages(ctx, shown, o->quiet);
     if (st == CS_OK) {
+        if (rep.excluded)
+            printf("%zu candidates left out in the exclusion zones\n", rep.excluded);
         printf("%zu candidates; greedy chose %zu site%s newly covering %.0f residents",
                rep.candidates, rep.chosen, rep.chosen == 1 ? "" : "s", rep.greedy_covered);
         if (!isnan(rep.need))

@@ -125,6 +125,11 @@ cs_status cs_load_landuse(cs_context *ctx, const cs_config *cfg, cs_raw_areas *o
 
 void cs_raw_surfaces_free(cs_raw_surfaces *s);
 
+/* Polygons of a layer (e.g. water, industrial land) in the working CRS work_crs, one
+ * "area" per polygon, from the layer's CRS or crs. Errors: CS_ERR_INPUT, CS_ERR_CRS. */
+cs_status cs_read_zones(cs_context *ctx, const char *path, const char *crs, const char *work_crs,
+                        cs_rings *out);
+
 /* Open the layer lc describes (role is its study key) and fill raw's description of it.
  * Errors: CS_ERR_STUDY when lc has no path, and those of cs_layer_open. */
 cs_status cs_load_open_layer(cs_context *ctx, const cs_config *cfg, const cs_layer_config *lc,

@@ -3,7 +3,9 @@
  * in any format GDAL reads and any CRS (the file's own, or as declared, GCJ-02 and
  * BD-09 included), with optional id, kind and capacity fields.
  */
+#include "io/crs.h"
 #include "io/layer.h"
+#include "io/load.h"
 
 #include <math.h>
 #include <string.h>
@@ -76,5 +78,36 @@ cs_status cs_site_read(cs_context *ctx, const char *path, const char *crs, const
         *out = NULL;
         *n = 0;
     }
+    return st;
+}
+
+cs_status cs_read_zones(cs_context *ctx, const char *path, const char *crs, const char *work_crs,
+                        cs_rings *out)
+{
+    memset(out, 0, sizeof *out);
+    cs_layer_config lc = {.path = (char *)path, .crs = (char *)crs};
+    cs_layer *layer = NULL;
+    cs_status st = cs_layer_open(ctx, &lc, "exclude", path, false, &layer);
+    if (st != CS_OK)
+        return st;
+    const char *srs = crs ? crs : cs_layer_srs(layer);
+    long number;
+    while (st == CS_OK && cs_layer_next(layer, &number))
+        st = cs_layer_polygons(ctx, layer, NULL, out);
+    cs_layer_close(layer);
+    cs_where w = {.file = path};
+    cs_transform *to_wgs = NULL, *to_work = NULL;
+    if (st == CS_OK && srs)
+        st = cs_transform_create(ctx, srs, "EPSG:4326", &w, &to_wgs);
+    if (st == CS_OK)
+        st = cs_transform_create(ctx, "EPSG:4326", work_crs, &w, &to_work);
+    if (st == CS_OK && ((to_wgs && cs_transform_apply(to_wgs, out->x, out->y, out->vertex_count)) ||
+                        cs_transform_apply(to_work, out->x, out->y, out->vertex_count)))
+        st = cs_error(ctx, CS_ERR_CRS, &w, "check the layer's CRS (--exclude-crs)",
+                      "the exclusion zones cannot be brought into the study's CRS");
+    cs_transform_destroy(to_wgs);
+    cs_transform_destroy(to_work);
+    if (st != CS_OK)
+        cs_rings_free(out);
     return st;
 }

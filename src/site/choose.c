@@ -5,6 +5,7 @@
  */
 #include "cover/patch.h"
 #include "io/crs.h"
+#include "io/load.h"
 #include "site/suggest.h"
 
 #include <math.h>
@@ -24,6 +25,7 @@ typedef struct chooser {
     const double *now; /* the kind's cost field */
     double *cx, *cy;   /* candidates, working CRS */
     size_t nc;
+    size_t *keep;      /* after exclusion: each candidate's number before it (or NULL) */
 } chooser;
 
 static int compare_i64(const void *a, const void *b)
@@ -32,12 +34,26 @@ static int compare_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The centres of the square cells (underserved.cell_m, anchored as the patches) that
- * hold uncovered residents of the patch band. */
+static bool add_candidate(chooser *ch, size_t *cap, double x, double y)
+{
+    if (!cs_grow((void **)&ch->cx, cap, ch->nc + 1, sizeof *ch->cx))
+        return false;
+    double *cy = cs_reallocarray(ch->cy, *cap, sizeof *cy);
+    if (!cy)
+        return false;
+    ch->cy = cy;
+    ch->cx[ch->nc] = x;
+    ch->cy[ch->nc++] = y;
+    return true;
+}
+
+/* Generated candidates, in the grid cells (underserved.cell_m, anchored as the patches)
+ * that hold uncovered residents of the patch band: the cells' centres, or for a kind
+ * measured along the network the network's nodes in them. */
 static cs_status generate_candidates(chooser *ch)
 {
     const cs_study *s = ch->r->study;
-    size_t N = s->demand_count, pb = (size_t)s->patch_band, n = 0;
+    size_t N = s->demand_count, pb = (size_t)s->patch_band, n = 0, cap = 0;
     cs_grid g = {CS_GRID_SQUARE, s->patch_cell_m, INFINITY, INFINITY};
     for (size_t v = 0; v < s->rings.vertex_count; v++) {
         g.x0 = fmin(g.x0, s->rings.x[v]);
@@ -54,16 +70,27 @@ static cs_status generate_candidates(chooser *ch)
         keys[n++] = cs_grid_key(col, row);
     }
     qsort(keys, n, sizeof *keys, compare_i64);
-    ch->cx = cs_calloc(n + 1, sizeof *ch->cx);
-    ch->cy = cs_calloc(n + 1, sizeof *ch->cy);
-    cs_status st = ch->cx && ch->cy ? CS_OK : CS_ERR_NOMEM;
-    for (size_t q = 0; st == CS_OK && q < n; q++) {
-        if (q > 0 && keys[q] == keys[q - 1])
-            continue;
+    size_t u = 0; /* unique cells */
+    for (size_t q = 0; q < n; q++)
+        if (q == 0 || keys[q] != keys[u - 1])
+            keys[u++] = keys[q];
+    cs_status st = CS_OK;
+    if (ch->m == 1) {
+        const cs_graph *gr = &ch->r->net.graph;
+        for (size_t v = 0; st == CS_OK && v < gr->node_count; v++) {
+            int32_t col, row;
+            cs_grid_cell(&g, gr->node_x[v], gr->node_y[v], &col, &row);
+            int64_t key = cs_grid_key(col, row);
+            if (bsearch(&key, keys, u, sizeof *keys, compare_i64) &&
+                !add_candidate(ch, &cap, gr->node_x[v], gr->node_y[v]))
+                st = CS_ERR_NOMEM;
+        }
+    }
+    for (size_t q = 0; st == CS_OK && ch->m == 0 && q < u; q++) {
         int64_t low = (int64_t)((uint64_t)keys[q] & 0xffffffffu);
         double col = (double)((keys[q] - low) / 4294967296LL), row = (double)(low - 2147483648LL);
-        ch->cx[ch->nc] = g.x0 + (col + 0.5) * g.cell_m;
-        ch->cy[ch->nc++] = g.y0 + (row + 0.5) * g.cell_m;
+        if (!add_candidate(ch, &cap, g.x0 + (col + 0.5) * g.cell_m, g.y0 + (row + 0.5) * g.cell_m))
+            st = CS_ERR_NOMEM;
     }
     cs_free(keys);
     return st;
@@ -167,7 +194,8 @@ static cs_status evaluate_chosen(chooser *ch, const cs_suggest_options *opt,
     cs_status st = in && ids ? cs_transform_create(ch->ctx, s->crs, "EPSG:4326", NULL, &t)
                              : CS_ERR_NOMEM;
     for (size_t q = 0; st == CS_OK && q < n; q++) {
-        const cs_site_input *given = opt->candidates ? &opt->candidates[chosen[q]] : NULL;
+        size_t c = ch->keep ? ch->keep[chosen[q]] : chosen[q];
+        const cs_site_input *given = opt->candidates ? &opt->candidates[c] : NULL;
         double x = ch->cx[chosen[q]], y = ch->cy[chosen[q]];
         cs_transform_apply(t, &x, &y, 1);
         snprintf(ids[q], sizeof ids[q], "S%zu", q + 1);
@@ -209,6 +237,37 @@ static cs_status place_candidates(chooser *ch, const cs_suggest_options *opt)
     return st;
 }
 
+/* Candidates inside an exclusion polygon are left out (their order kept); given
+ * candidates keep their numbers through ch->keep. */
+static cs_status exclude_candidates(chooser *ch, const cs_suggest_options *opt,
+                                    size_t *excluded)
+{
+    cs_rings zones = {0};
+    cs_area_index *ix = NULL;
+    cs_status st = cs_read_zones(ch->ctx, opt->exclude, opt->exclude_crs, ch->r->study->crs,
+                                 &zones);
+    if (st == CS_OK && zones.area_count > 0)
+        st = cs_area_index_create(&zones, &ix);
+    ch->keep = st == CS_OK ? cs_calloc(ch->nc + 1, sizeof *ch->keep) : NULL;
+    if (st == CS_OK && !ch->keep)
+        st = CS_ERR_NOMEM;
+    size_t n = 0;
+    for (size_t c = 0; st == CS_OK && c < ch->nc; c++) {
+        if (ix && cs_area_index_locate(ix, ch->cx[c], ch->cy[c]) >= 0)
+            continue;
+        ch->cx[n] = ch->cx[c];
+        ch->cy[n] = ch->cy[c];
+        ch->keep[n++] = c;
+    }
+    if (st == CS_OK) {
+        *excluded = ch->nc - n;
+        ch->nc = n;
+    }
+    cs_area_index_destroy(ix);
+    cs_rings_free(&zones);
+    return st;
+}
+
 cs_status cs_site_suggest(cs_context *ctx, const cs_result *r, const cs_suggest_options *opt,
                           cs_site **out, cs_suggest_report *report)
 {
@@ -244,6 +303,8 @@ cs_status cs_site_suggest(cs_context *ctx, const cs_result *r, const cs_suggest_
     double *gains = NULL;
     double t0 = cs_stage_begin();
     cs_status st = opt->candidates ? place_candidates(&ch, opt) : generate_candidates(&ch);
+    if (st == CS_OK && opt->exclude)
+        st = exclude_candidates(&ch, opt, &report->excluded);
     if (st == CS_OK)
         st = solve(&ch, opt, j, &chosen, &gains, &count, report);
     cs_stage_end(ctx, "suggest", t0);
@@ -256,6 +317,7 @@ cs_status cs_site_suggest(cs_context *ctx, const cs_result *r, const cs_suggest_
     cs_free(gains);
     cs_free(ch.cx);
     cs_free(ch.cy);
+    cs_free(ch.keep);
     if (st == CS_ERR_NOMEM)
         return cs_nomem(ctx);
     return st;
