@@ -3,6 +3,7 @@
  * hold uncovered residents of the kind), their cover sets, greedy and exact choice,
  * then the chosen sites evaluated as proposals.
  */
+#include "cost/nearest.h"
 #include "cover/patch.h"
 #include "io/crs.h"
 #include "io/load.h"
@@ -96,38 +97,84 @@ static cs_status generate_candidates(chooser *ch)
     return st;
 }
 
+static bool append_point(cs_cover_sets *cs, size_t *cap, size_t *n, size_t i)
+{
+    if (!cs_grow((void **)&cs->pt, cap, *n + 1, sizeof *cs->pt))
+        return false;
+    cs->pt[(*n)++] = (uint32_t)i;
+    return true;
+}
+
+/* Straight line: an index over the uncovered residents only (usually a small share of
+ * all), queried within the threshold of every candidate. */
+static cs_status straight_sets(chooser *ch, cs_cover_sets *cs, size_t *n, size_t *cap)
+{
+    const cs_study *s = ch->r->study;
+    size_t N = s->demand_count, U = 0, idx_cap = 0;
+    size_t *uid = cs_calloc(N + 1, sizeof *uid);
+    double *ux = cs_calloc(N + 1, sizeof *ux), *uy = cs_calloc(N + 1, sizeof *uy);
+    long *idx = NULL;
+    cs_point_index *ix = NULL;
+    cs_status st = uid && ux && uy ? CS_OK : CS_ERR_NOMEM;
+    for (size_t i = 0; st == CS_OK && i < N; i++)
+        if (cs->weight[i] > 0) {
+            ux[U] = s->dem_x[i];
+            uy[U] = s->dem_y[i];
+            uid[U++] = i;
+        }
+    if (st == CS_OK)
+        st = cs_point_index_create(ux, uy, U, &ix);
+    for (size_t c = 0; st == CS_OK && c < ch->nc; c++) {
+        cs->first[c] = *n;
+        size_t m = cs_point_index_within(ix, ch->cx[c], ch->cy[c], ch->within_m, &idx, &idx_cap);
+        if (m == (size_t)-1)
+            st = CS_ERR_NOMEM;
+        for (size_t q = 0; st == CS_OK && q < m; q++)
+            if (!append_point(cs, cap, n, uid[idx[q]]))
+                st = CS_ERR_NOMEM;
+    }
+    cs_point_index_destroy(ix);
+    cs_free(idx);
+    cs_free(uid);
+    cs_free(ux);
+    cs_free(uy);
+    return st;
+}
+
+/* Along the network: one bounded search per candidate. */
+static cs_status network_sets(chooser *ch, cs_cover_sets *cs, size_t *n, size_t *cap)
+{
+    cs_reacher *rc = NULL;
+    cs_pairs pr = {0};
+    cs_status st = cs_reacher_create(ch->r, &rc);
+    for (size_t c = 0; st == CS_OK && c < ch->nc; c++) {
+        cs->first[c] = *n;
+        st = cs_reacher_reach(rc, ch->cx[c], ch->cy[c], 1, ch->within_m, &pr);
+        for (size_t q = 0; st == CS_OK && q < pr.n; q++)
+            if (cs->weight[pr.pt[q]] > 0 && !append_point(cs, cap, n, (size_t)pr.pt[q]))
+                st = CS_ERR_NOMEM;
+    }
+    cs_free(pr.pt);
+    cs_free(pr.cost);
+    cs_reacher_destroy(rc);
+    return st;
+}
+
 /* Each candidate's uncovered residents within reach, and their weights. */
 static cs_status cover_sets(chooser *ch, cs_cover_sets *cs)
 {
     const cs_study *s = ch->r->study;
-    size_t N = s->demand_count, pb = (size_t)s->patch_band, cap = 0;
+    size_t N = s->demand_count, pb = (size_t)s->patch_band, cap = 0, n = 0;
     cs->candidates = ch->nc;
     cs->points = N;
     cs->first = cs_calloc(ch->nc + 1, sizeof *cs->first);
     cs->weight = cs_calloc(N + 1, sizeof *cs->weight);
-    cs_reacher *rc = NULL;
-    cs_pairs pr = {0};
-    cs_status st = cs->first && cs->weight ? cs_reacher_create(ch->r, &rc) : CS_ERR_NOMEM;
-    for (size_t i = 0; st == CS_OK && i < N; i++)
+    if (!cs->first || !cs->weight)
+        return CS_ERR_NOMEM;
+    for (size_t i = 0; i < N; i++)
         cs->weight[i] = ch->now[i] > ch->within_m ? s->dem_pop[i * ch->r->B + pb] : 0;
-    size_t n = 0;
-    for (size_t c = 0; st == CS_OK && c < ch->nc; c++) {
-        cs->first[c] = n;
-        st = cs_reacher_reach(rc, ch->cx[c], ch->cy[c], ch->m, ch->within_m, &pr);
-        for (size_t q = 0; st == CS_OK && q < pr.n; q++) {
-            if (!(cs->weight[pr.pt[q]] > 0))
-                continue;
-            if (!cs_grow((void **)&cs->pt, &cap, n + 1, sizeof *cs->pt))
-                st = CS_ERR_NOMEM;
-            else
-                cs->pt[n++] = (uint32_t)pr.pt[q];
-        }
-    }
-    if (cs->first)
-        cs->first[ch->nc] = n;
-    cs_free(pr.pt);
-    cs_free(pr.cost);
-    cs_reacher_destroy(rc);
+    cs_status st = ch->m == 0 ? straight_sets(ch, cs, &n, &cap) : network_sets(ch, cs, &n, &cap);
+    cs->first[ch->nc] = n;
     return st;
 }
 
