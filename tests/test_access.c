@@ -17,20 +17,6 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-/* splitmix64: a reproducible generator independent of the C library. */
-static uint64_t rng_next(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static double rng_unit(uint64_t *s)
-{
-    return (double)(rng_next(s) >> 11) * (1.0 / 9007199254740992.0);
-}
-
 static double *alloc_doubles(size_t n)
 {
     double *p = calloc(n ? n : 1, sizeof *p);
@@ -112,9 +98,9 @@ static void make_problem(problem *p, size_t F, size_t N, double d0, uint64_t see
     uint64_t s = seed;
     size_t i = 0;
     for (size_t j = 0; j < F; j++) {
-        p->fx[j] = rng_unit(&s) * 8000;
-        p->fy[j] = rng_unit(&s) * 8000;
-        p->supply[j] = 1 + (double)(rng_next(&s) % 20);
+        p->fx[j] = tu_rng_unit(&s) * 8000;
+        p->fy[j] = tu_rng_unit(&s) * 8000;
+        p->supply[j] = 1 + (double)(tu_rng_next(&s) % 20);
         if (j % 5 == 0) {
             p->fx[j] = floor(p->fx[j]);
             p->fy[j] = floor(p->fy[j]);
@@ -122,26 +108,26 @@ static void make_problem(problem *p, size_t F, size_t N, double d0, uint64_t see
             for (int k = 0; k < 4 && i < N; k++, i++) {
                 p->px[i] = p->fx[j] + ex[k][0];
                 p->py[i] = p->fy[j] + ex[k][1];
-                p->demand[i] = 1 + (double)(rng_next(&s) % 50);
+                p->demand[i] = 1 + (double)(tu_rng_next(&s) % 50);
             }
         }
         if (j % 11 == 3) { /* far away: no demand in reach */
-            p->fx[j] = 1e5 + rng_unit(&s) * 1000;
+            p->fx[j] = 1e5 + tu_rng_unit(&s) * 1000;
         }
         if (j % 13 == 5) { /* just outside the square: reaches only its border */
             p->fx[j] = -d0 * 0.9;
         }
     }
     for (; i < N; i++) {
-        if (i > 10 && rng_next(&s) % 10 == 0) { /* a duplicate of an earlier point */
-            size_t k = (size_t)(rng_next(&s) % i);
+        if (i > 10 && tu_rng_next(&s) % 10 == 0) { /* a duplicate of an earlier point */
+            size_t k = (size_t)(tu_rng_next(&s) % i);
             p->px[i] = p->px[k];
             p->py[i] = p->py[k];
         } else {
-            p->px[i] = rng_unit(&s) * 8000;
-            p->py[i] = rng_unit(&s) * 8000;
+            p->px[i] = tu_rng_unit(&s) * 8000;
+            p->py[i] = tu_rng_unit(&s) * 8000;
         }
-        p->demand[i] = rng_next(&s) % 7 == 0 ? 0 : (double)(rng_next(&s) % 200);
+        p->demand[i] = tu_rng_next(&s) % 7 == 0 ? 0 : (double)(tu_rng_next(&s) % 200);
     }
     if (F > 6) {
         p->supply[1] = 0;

@@ -17,23 +17,9 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-/* splitmix64: a reproducible generator independent of the C library. */
-static uint64_t rng_next(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static double rng_unit(uint64_t *s)
-{
-    return (double)(rng_next(s) >> 11) * (1.0 / 9007199254740992.0);
-}
-
 static double rng_normal(uint64_t *s)
 {
-    double u = rng_unit(s), v = rng_unit(s);
+    double u = tu_rng_unit(s), v = tu_rng_unit(s);
     if (u < 1e-300)
         u = 1e-300;
     return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
@@ -49,27 +35,27 @@ static void make_points(enum layout kind, size_t n, uint64_t seed, double *x, do
     uint64_t s = seed;
     double cx[16], cy[16];
     for (int c = 0; c < 16; c++) {
-        cx[c] = rng_unit(&s) * 10000;
-        cy[c] = rng_unit(&s) * 10000;
+        cx[c] = tu_rng_unit(&s) * 10000;
+        cy[c] = tu_rng_unit(&s) * 10000;
     }
     for (size_t i = 0; i < n; i++) {
         switch (kind) {
         case UNIFORM:
-            x[i] = rng_unit(&s) * 10000;
-            y[i] = rng_unit(&s) * 10000;
+            x[i] = tu_rng_unit(&s) * 10000;
+            y[i] = tu_rng_unit(&s) * 10000;
             break;
         case CLUSTERED: {
-            int c = (int)(rng_next(&s) % 16);
+            int c = (int)(tu_rng_next(&s) % 16);
             x[i] = cx[c] + rng_normal(&s) * 300;
             y[i] = cy[c] + rng_normal(&s) * 300;
             break;
         }
         case DUPLICATE_GRID:
-            x[i] = (double)(rng_next(&s) % 11) * 1000;
-            y[i] = (double)(rng_next(&s) % 11) * 1000;
+            x[i] = (double)(tu_rng_next(&s) % 11) * 1000;
+            y[i] = (double)(tu_rng_next(&s) % 11) * 1000;
             break;
         case COLLINEAR: {
-            double t = (double)(rng_next(&s) % 2000);
+            double t = (double)(tu_rng_next(&s) % 2000);
             x[i] = 5 * t;
             y[i] = 2 * t + 7;
             break;
@@ -89,11 +75,11 @@ static void make_queries(enum layout kind, size_t n, uint64_t seed, double *x, d
     uint64_t s = seed ^ 0x5555;
     for (size_t i = 0; i < n; i++) {
         if (kind == DUPLICATE_GRID && i % 2 == 0) {
-            x[i] = (double)(rng_next(&s) % 23) * 500 - 500;
-            y[i] = (double)(rng_next(&s) % 23) * 500 - 500;
+            x[i] = (double)(tu_rng_next(&s) % 23) * 500 - 500;
+            y[i] = (double)(tu_rng_next(&s) % 23) * 500 - 500;
         } else {
-            x[i] = rng_unit(&s) * 12000 - 1000;
-            y[i] = rng_unit(&s) * 12000 - 1000;
+            x[i] = tu_rng_unit(&s) * 12000 - 1000;
+            y[i] = tu_rng_unit(&s) * 12000 - 1000;
         }
     }
 }

@@ -155,19 +155,6 @@ static void ranked_with_ties_by_position(void **state)
 
 /* --------------------------------------------------------------- brute force */
 
-static uint64_t rng_next(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static double rng_unit(uint64_t *s)
-{
-    return (double)(rng_next(s) >> 11) * (1.0 / 9007199254740992.0);
-}
-
 /* The centre of the cell holding (x, y), found as the nearest centre (independent of the
  * module's rounding). */
 static void brute_centre(const cs_grid *g, double x, double y, double *cx, double *cy)
@@ -210,11 +197,11 @@ static void check_random(env *e, cs_grid_shape shape, uint64_t seed)
     for (size_t i = 0; i < N; i++) {
         /* blobs: points near a few centres, so patches have many cells */
         double bx = 200 + 400 * (double)(i % 4), by = 500;
-        x[i] = bx + (rng_unit(&s) - 0.5) * 600;
-        y[i] = by + (rng_unit(&s) - 0.5) * 600;
-        w[i] = floor(rng_unit(&s) * 10);
+        x[i] = bx + (tu_rng_unit(&s) - 0.5) * 600;
+        y[i] = by + (tu_rng_unit(&s) - 0.5) * 600;
+        w[i] = floor(tu_rng_unit(&s) * 10);
         area[i] = x[i] < 1000 ? 0 : 1;
-        near[i] = rng_unit(&s) * 1000;
+        near[i] = tu_rng_unit(&s) * 1000;
     }
     /* brute force: cells by nearest centre, joined when their centres are one cell
      * apart (a square's edge neighbours at s, a hexagon's at sqrt3 R) */

@@ -54,14 +54,6 @@ static void textbook_case(void **state)
     cs_cover_sets_free(&cs);
 }
 
-static uint64_t rng_next(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 /* The best covered weight over every subset of at most k candidates. */
 static double brute_best(const cs_cover_sets *cs, size_t k)
 {
@@ -88,16 +80,16 @@ static void random_against_enumeration(void **state)
     (void)state;
     uint64_t s = 42;
     for (int round = 0; round < 40; round++) {
-        size_t C = 6 + rng_next(&s) % 7, P = 10 + rng_next(&s) % 30;
+        size_t C = 6 + tu_rng_next(&s) % 7, P = 10 + tu_rng_next(&s) % 30;
         size_t first[16] = {0};
         uint32_t pt[16 * 40];
         double w[40];
         size_t n = 0;
         for (size_t i = 0; i < P; i++)
-            w[i] = (double)(1 + rng_next(&s) % 20);
+            w[i] = (double)(1 + tu_rng_next(&s) % 20);
         for (size_t c = 0; c < C; c++) {
             for (size_t i = 0; i < P; i++)
-                if (rng_next(&s) % 4 == 0)
+                if (tu_rng_next(&s) % 4 == 0)
                     pt[n++] = (uint32_t)i;
             first[c + 1] = n;
         }

@@ -182,3 +182,16 @@ long tu_alloc_refused(void)
 {
     return alloc_refused;
 }
+
+uint64_t tu_rng_next(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+double tu_rng_unit(uint64_t *s)
+{
+    return (double)(tu_rng_next(s) >> 11) * (1.0 / 9007199254740992.0);
+}

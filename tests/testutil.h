@@ -39,6 +39,11 @@ void tu_alloc_fail_after(long n);
 void tu_alloc_restore(void);
 long tu_alloc_refused(void);
 
+/* splitmix64: a reproducible random generator independent of the C library; and a
+ * uniform double in [0, 1) from it. */
+uint64_t tu_rng_next(uint64_t *state);
+double tu_rng_unit(uint64_t *state);
+
 /* Print all messages of a context (for debugging failed tests). */
 void tu_dump_messages(const cs_context *ctx);
 
