@@ -343,11 +343,27 @@ static cs_status evaluate_together(evaluator *ev, const cs_site *site, const bes
                 if (isfinite(best[i]))
                     add_newly(r, e->newly, k, m, i, best[i]);
         }
-    e->overlap = e->access_gain = e->own_load = NAN;
-    for (size_t p = 0; p < site->P; p++) {
-        e->within += site->effects[p].within;
-        e->load_taken += site->effects[p].load_taken; /* an upper bound: see the header */
+    e->overlap = e->access_gain = e->own_load = e->within = NAN;
+    /* load moved: each resident once, to its cheapest proposal when that beats its
+     * nearest existing facility */
+    unsigned char *losing = cs_calloc(s->facility_count + 1, 1);
+    if (st == CS_OK && !losing)
+        st = CS_ERR_NOMEM;
+    for (size_t k = 0; st == CS_OK && k < r->K; k++) {
+        const cs_kind *kind = &s->kinds[k];
+        size_t m = cs_res_main(r, k);
+        const double *best = bc->cost[k * CS_MEASURES + m];
+        const double *now = r->dist_m[cs_res_field(r, m, k)];
+        const long *nearest = r->nearest[cs_res_field(r, m, k)];
+        for (size_t i = 0; best && kind->load_capacity >= 0 && i < s->demand_count; i++) {
+            if (!(best[i] <= kind_reach_m(kind)) || !(best[i] < now[i]) || nearest[i] < 0)
+                continue;
+            e->load_taken += s->dem_pop[i * r->B + (size_t)kind->load_band] * kind->load_rate;
+            if (!losing[nearest[i]]++)
+                e->neighbours++;
+        }
     }
+    cs_free(losing);
     if (st == CS_OK)
         st = evaluate_targets(ev->ctx, r, site->proposals, site->P, e->newly, access_all, e);
     return st;
