@@ -10,6 +10,7 @@
 #include "cover/result.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -43,25 +44,90 @@ static size_t kind_facilities(const cs_study *s, size_t k, long *idx, double *su
     return n;
 }
 
+/* Step one's pairs of a facility, kept for step two while they fit the budget. */
+typedef struct cached_pairs {
+    uint32_t *pt;
+    double *cost;
+    size_t n;
+    bool kept;
+} cached_pairs;
+
+/* Memory for keeping step one's pairs (12 bytes each): the network searches of step
+ * two are then skipped for the facilities kept. */
+#define PAIR_CACHE_BYTES ((size_t)512 << 20)
+
 typedef struct net_pairs {
     const cs_net *net;
     cs_net_reach *reach;
     cs_net_scratch **scratch; /* one per thread */
     const long *idx;
     double budget_m;
+    cached_pairs *cache;      /* per facility */
+    size_t cache_left;        /* pairs that may still be kept */
 } net_pairs;
+
+static bool take_budget(net_pairs *np, size_t n)
+{
+    bool ok = false;
+#ifdef _OPENMP
+#pragma omp critical(cs_pair_cache)
+#endif
+    {
+        if (np->cache_left >= n) {
+            np->cache_left -= n;
+            ok = true;
+        }
+    }
+    return ok;
+}
+
+static void keep_pairs(net_pairs *np, size_t j, const cs_access_pairs_buf *buf, size_t n)
+{
+    cached_pairs *c = &np->cache[j];
+    if (!np->cache || n == 0 || !take_budget(np, n))
+        return;
+    c->pt = cs_calloc(n, sizeof *c->pt);
+    c->cost = cs_calloc(n, sizeof *c->cost);
+    if (!c->pt || !c->cost) { /* only an optimisation */
+        cs_free(c->pt);
+        cs_free(c->cost);
+        c->pt = NULL;
+        c->cost = NULL;
+        return;
+    }
+    for (size_t q = 0; q < n; q++) {
+        c->pt[q] = (uint32_t)buf->pt[q];
+        c->cost[q] = buf->cost[q];
+    }
+    c->n = n;
+    c->kept = true;
+}
 
 static size_t list_net_pairs(void *data, size_t j, cs_access_pairs_buf *buf)
 {
     net_pairs *np = data;
+    if (np->cache && np->cache[j].kept) {
+        const cached_pairs *c = &np->cache[j];
+        if (!cs_access_pairs_reserve(buf, c->n))
+            return (size_t)-1;
+        for (size_t q = 0; q < c->n; q++) {
+            buf->pt[q] = (long)c->pt[q];
+            buf->cost[q] = c->cost[q];
+        }
+        return c->n;
+    }
     int t = 0;
 #ifdef _OPENMP
     t = omp_get_thread_num();
 #endif
     const cs_attach *fa = &np->net->facilities;
     size_t f = (size_t)np->idx[j];
-    return cs_net_reach_from(np->reach, np->scratch[t], fa->edge[f], fa->along_m[f],
-                             fa->access_m[f], np->budget_m, &buf->pt, &buf->cost, &buf->cap);
+    size_t n = cs_net_reach_from(np->reach, np->scratch[t], fa->edge[f], fa->along_m[f],
+                                 fa->access_m[f], np->budget_m, &buf->pt, &buf->cost,
+                                 &buf->cap);
+    if (n != (size_t)-1)
+        keep_pairs(np, j, buf, n);
+    return n;
 }
 
 static cs_status network_access(const cs_result *r, const cs_access_spec *spec,
@@ -74,7 +140,8 @@ static cs_status network_access(const cs_result *r, const cs_access_spec *spec,
     nt = threads > 0 ? threads : omp_get_max_threads();
 #endif
     net_pairs np = {net, NULL, cs_calloc((size_t)nt, sizeof(cs_net_scratch *)), idx,
-                    spec->catchment_m};
+                    spec->catchment_m, cs_calloc(F + 1, sizeof(cached_pairs)),
+                    PAIR_CACHE_BYTES / (sizeof(uint32_t) + sizeof(double))};
     cs_status st = np.scratch ? cs_net_reach_create(&net->graph, &net->demand, &np.reach)
                               : CS_ERR_NOMEM;
     for (int t = 0; st == CS_OK && t < nt; t++)
@@ -85,6 +152,11 @@ static cs_status network_access(const cs_result *r, const cs_access_spec *spec,
                              &np, nt, ratio, access, NULL);
     for (int t = 0; np.scratch && t < nt; t++)
         cs_net_scratch_destroy(np.scratch[t]);
+    for (size_t j = 0; np.cache && j < F; j++) {
+        cs_free(np.cache[j].pt);
+        cs_free(np.cache[j].cost);
+    }
+    cs_free(np.cache);
     cs_free(np.scratch);
     cs_net_reach_destroy(np.reach);
     return st;
