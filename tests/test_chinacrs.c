@@ -208,7 +208,7 @@ static void real_baidu_facilities_match_author_conversion(void **state)
     const char *p = text;
     size_t found = 0;
     double worst_m = 0;
-    double src_lon, src_lat, lon, lat;
+    double src_lon = 0, src_lat = 0, lon = 0, lat = 0;
     while (next_number(&p, "\"src_lon\":", &src_lon)) {
         assert_true(next_number(&p, "\"src_lat\":", &src_lat));
         assert_true(next_number(&p, "\"coordinates\": [", &lon));

@@ -225,34 +225,48 @@ static int compare_long(const void *pa, const void *pb)
 static cs_status patch_figures(build *b, const double *w, const long *area, const double *near_m,
                                cs_patch *p)
 {
+    /* the last patch each area was added to: a patch's list grows only when one of its
+     * points lies in an area not just added to it (repeats are removed after sorting) */
+    long max_area = -1;
+    for (size_t k = 0; k < b->m; k++)
+        max_area = area[b->pts[k].i] > max_area ? area[b->pts[k].i] : max_area;
+    size_t *last = cs_calloc((size_t)(max_area + 1) + 1, sizeof *last);
+    if (!last)
+        return CS_ERR_NOMEM;
     for (size_t q = 0; q < b->P; q++)
         p[q].nearest_m = INFINITY;
-    for (size_t c = 0; c < b->C; c++) {
-        cs_patch *pt = &p[b->patch_of[c]];
+    cs_status st = CS_OK;
+    for (size_t c = 0; st == CS_OK && c < b->C; c++) {
+        size_t q = b->patch_of[c];
+        cs_patch *pt = &p[q];
         if (pt->cells++ == 0)
             pt->first_cell = b->cell_key[c];
-        for (size_t k = b->cell_first[c]; k < b->cell_first[c + 1]; k++) {
+        for (size_t k = b->cell_first[c]; st == CS_OK && k < b->cell_first[c + 1]; k++) {
             size_t i = b->pts[k].i;
             pt->uncovered += w[i];
             pt->points++;
             pt->nearest_m = fmin(pt->nearest_m, near_m[i]);
-            /* areas: gathered unsorted, made unique below */
-            size_t cap = pt->area_count;
-            bool seen = false;
-            for (size_t a = 0; a < pt->area_count && !seen; a++)
-                seen = pt->areas[a] == area[i];
-            if (seen)
+            if (last[area[i]] == q + 1)
                 continue;
-            long *grown = cs_reallocarray(pt->areas, cap + 1, sizeof *grown);
+            last[area[i]] = q + 1;
+            long *grown = cs_reallocarray(pt->areas, pt->area_count + 1, sizeof *grown);
             if (!grown)
-                return CS_ERR_NOMEM;
-            pt->areas = grown;
-            pt->areas[pt->area_count++] = area[i];
+                st = CS_ERR_NOMEM;
+            else
+                (pt->areas = grown)[pt->area_count++] = area[i];
         }
     }
-    for (size_t q = 0; q < b->P; q++)
-        qsort(p[q].areas, p[q].area_count, sizeof *p[q].areas, compare_long);
-    return CS_OK;
+    cs_free(last);
+    for (size_t q = 0; st == CS_OK && q < b->P; q++) {
+        cs_patch *pt = &p[q];
+        qsort(pt->areas, pt->area_count, sizeof *pt->areas, compare_long);
+        size_t u = 0;
+        for (size_t a = 0; a < pt->area_count; a++)
+            if (u == 0 || pt->areas[a] != pt->areas[u - 1])
+                pt->areas[u++] = pt->areas[a];
+        pt->area_count = u;
+    }
+    return st;
 }
 
 /* The patch's cells dissolved and clipped to its areas. */
