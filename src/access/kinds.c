@@ -19,7 +19,7 @@
 void cs_access_kind_spec(const cs_kind *k, cs_access_spec *spec)
 {
     memset(spec, 0, sizeof *spec);
-    spec->catchment_m = k->threshold_m[k->threshold_count - 1];
+    spec->catchment_m = cs_kind_reach_m(k);
     spec->decay = (cs_decay)k->access_decay;
     spec->per = k->access_per;
     if (spec->decay != CS_DECAY_STEPS)

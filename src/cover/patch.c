@@ -54,7 +54,7 @@ int64_t cs_grid_key(int32_t col, int32_t row)
     return (int64_t)col * 4294967296LL + ((int64_t)row + 2147483648LL);
 }
 
-static void key_cell(int64_t key, int32_t *col, int32_t *row)
+void cs_grid_key_cell(int64_t key, int32_t *col, int32_t *row)
 {
     int64_t low = (int64_t)((uint64_t)key & 0xffffffffu); /* row + 2^31 */
     *col = (int32_t)((key - low) / 4294967296LL);
@@ -193,7 +193,7 @@ static cs_status label_cells(build *b)
     for (size_t c = 0; c < b->C; c++) {
         int32_t col, row;
         int64_t nb[3];
-        key_cell(b->cell_key[c], &col, &row);
+        cs_grid_key_cell(b->cell_key[c], &col, &row);
         size_t k = forward_neighbours(b->grid, col, row, nb);
         for (size_t j = 0; j < k; j++) {
             long d = find_key(b->cell_key, b->C, nb[j]);
@@ -277,7 +277,7 @@ static cs_status patch_geometry(cs_geos h, const build *b, const size_t *cells, 
     cs_status st = CS_OK;
     for (size_t k = 0; st == CS_OK && k < ncells; k++) {
         int32_t col, row;
-        key_cell(b->cell_key[cells[k]], &col, &row);
+        cs_grid_key_cell(b->cell_key[cells[k]], &col, &row);
         st = add_cell_polygon(b->grid, col, row, &rings);
     }
     cs_geom *u = st == CS_OK ? cs_geom_cells_union(h, &rings) : NULL;

@@ -45,9 +45,15 @@ cs_status cs_patches_build(cs_geos h, const cs_grid *grid, const double *x, cons
                            size_t n, cs_geom *const *area_geom, cs_patch_set *out);
 void cs_patch_set_free(cs_geos h, cs_patch_set *s);
 
+/* The under-served patches' grid of a study: its shape and cell size, anchored at the
+ * areas' lower-left corner so it is the same on every run (cover/underserved.c). */
+struct cs_study;
+cs_grid cs_study_patch_grid(const struct cs_study *s);
+
 /* The cell of (x, y) as integer lattice coordinates (column, row), and the key of a
  * cell; exposed for the tests. */
 void cs_grid_cell(const cs_grid *g, double x, double y, int32_t *col, int32_t *row);
 int64_t cs_grid_key(int32_t col, int32_t row);
+void cs_grid_key_cell(int64_t key, int32_t *col, int32_t *row); /* the inverse */
 
 #endif

@@ -32,7 +32,7 @@ static cs_status gather(const cs_result *r, size_t k, uncovered *u)
     const cs_kind *kind = &s->kinds[k];
     size_t N = s->demand_count, band = (size_t)s->patch_band;
     const double *dist = r->dist_m[cs_res_field(r, cs_res_main(r, k), k)];
-    double reach = kind->threshold_m[kind->threshold_count - 1];
+    double reach = cs_kind_reach_m(kind);
     u->x = cs_calloc(N + 1, sizeof *u->x);
     u->y = cs_calloc(N + 1, sizeof *u->y);
     u->w = cs_calloc(N + 1, sizeof *u->w);
@@ -75,15 +75,15 @@ static cs_status nearest_facility(const cs_result *r, size_t k, int threads, unc
     return st;
 }
 
-/* The lower-left corner of the areas: the grid's anchor, the same for every run. */
-static void grid_origin(const cs_study *s, double *x0, double *y0)
+cs_grid cs_study_patch_grid(const cs_study *s)
 {
-    *x0 = INFINITY;
-    *y0 = INFINITY;
+    cs_grid g = {s->patch_hex ? CS_GRID_HEX : CS_GRID_SQUARE, s->patch_cell_m, INFINITY,
+                 INFINITY};
     for (size_t v = 0; v < s->rings.vertex_count; v++) {
-        *x0 = fmin(*x0, s->rings.x[v]);
-        *y0 = fmin(*y0, s->rings.y[v]);
+        g.x0 = fmin(g.x0, s->rings.x[v]);
+        g.y0 = fmin(g.y0, s->rings.y[v]);
     }
+    return g;
 }
 
 cs_status cs_cover_patches(cs_context *ctx, cs_result *r)
@@ -92,8 +92,7 @@ cs_status cs_cover_patches(cs_context *ctx, cs_result *r)
     r->patches = cs_calloc(r->K + 1, sizeof *r->patches);
     if (!r->patches)
         return cs_nomem(ctx);
-    cs_grid grid = {s->patch_hex ? CS_GRID_HEX : CS_GRID_SQUARE, s->patch_cell_m, 0, 0};
-    grid_origin(s, &grid.x0, &grid.y0);
+    cs_grid grid = cs_study_patch_grid(s);
     cs_status st = CS_OK;
     for (size_t k = 0; st == CS_OK && k < r->K; k++) {
         uncovered u = {0};

@@ -24,6 +24,12 @@ typedef struct cs_kind {
     double access_per;                        /* accessibility per this many residents */
 } cs_kind;
 
+/* A kind's largest threshold in metres: how far its reach goes (0 without thresholds). */
+static inline double cs_kind_reach_m(const cs_kind *k)
+{
+    return k->threshold_count ? k->threshold_m[k->threshold_count - 1] : 0;
+}
+
 typedef struct cs_capacity {
     char *id, *name, *unit;
 } cs_capacity;

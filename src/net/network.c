@@ -158,8 +158,7 @@ cs_status cs_net_prepare(cs_context *ctx, const cs_study *s, cs_net *out)
 
 double cs_net_kind_budget_m(const cs_study *s, size_t k)
 {
-    const cs_kind *kind = &s->kinds[k];
-    return kind->threshold_count ? kind->threshold_m[kind->threshold_count - 1] : 0;
+    return cs_kind_reach_m(&s->kinds[k]);
 }
 
 cs_status cs_net_kind_sources(const cs_study *s, const cs_net *net, size_t k, cs_attach *src,

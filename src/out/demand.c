@@ -23,7 +23,7 @@ static void patch_props(cs_json *j, const cs_result *r, size_t k, size_t rank,
     cs_json_key(j, "measure");
     cs_json_string(j, cs_res_main(r, k) ? "network" : "straight");
     cs_json_key(j, "beyond_m");
-    cs_json_number(j, kind->threshold_m[kind->threshold_count - 1], 1);
+    cs_json_number(j, cs_kind_reach_m(kind), 1);
     cs_json_key(j, "rank");
     cs_json_number(j, (double)rank, 0);
     snprintf(key, sizeof key, "uncovered_%s", s->band_names[s->patch_band]);

@@ -296,7 +296,7 @@ static void write_demand(cs_json *j, const cs_result *r)
             cs_json_key(j, "decay");
             cs_json_string(j, decay_name(s->kinds[k].access_decay));
             cs_json_key(j, "catchment_m");
-            cs_json_number(j, s->kinds[k].threshold_m[s->kinds[k].threshold_count - 1], 1);
+            cs_json_number(j, cs_kind_reach_m(&s->kinds[k]), 1);
             cs_json_key(j, "per");
             cs_json_number(j, s->kinds[k].access_per, 0);
             cs_json_key(j, "band");

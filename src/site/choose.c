@@ -55,11 +55,8 @@ static cs_status generate_candidates(chooser *ch)
 {
     const cs_study *s = ch->r->study;
     size_t N = s->demand_count, pb = (size_t)s->patch_band, n = 0, cap = 0;
-    cs_grid g = {CS_GRID_SQUARE, s->patch_cell_m, INFINITY, INFINITY};
-    for (size_t v = 0; v < s->rings.vertex_count; v++) {
-        g.x0 = fmin(g.x0, s->rings.x[v]);
-        g.y0 = fmin(g.y0, s->rings.y[v]);
-    }
+    cs_grid g = cs_study_patch_grid(s);
+    g.shape = CS_GRID_SQUARE; /* candidates at square cells' centres */
     int64_t *keys = cs_calloc(N + 1, sizeof *keys);
     if (!keys)
         return CS_ERR_NOMEM;
@@ -88,9 +85,10 @@ static cs_status generate_candidates(chooser *ch)
         }
     }
     for (size_t q = 0; st == CS_OK && ch->m == 0 && q < u; q++) {
-        int64_t low = (int64_t)((uint64_t)keys[q] & 0xffffffffu);
-        double col = (double)((keys[q] - low) / 4294967296LL), row = (double)(low - 2147483648LL);
-        if (!add_candidate(ch, &cap, g.x0 + (col + 0.5) * g.cell_m, g.y0 + (row + 0.5) * g.cell_m))
+        int32_t col, row;
+        cs_grid_key_cell(keys[q], &col, &row);
+        if (!add_candidate(ch, &cap, g.x0 + ((double)col + 0.5) * g.cell_m,
+                           g.y0 + ((double)row + 0.5) * g.cell_m))
             st = CS_ERR_NOMEM;
     }
     cs_free(keys);

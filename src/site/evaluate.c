@@ -112,16 +112,11 @@ typedef struct evaluator {
     cs_reacher *reacher;
 } evaluator;
 
-static double kind_reach_m(const cs_kind *k)
-{
-    return k->threshold_m[k->threshold_count - 1];
-}
-
 /* The residents within kind k's largest threshold of p, by measure m, with their costs. */
 static cs_status reach_of(evaluator *ev, const cs_proposal *p, size_t m, cs_pairs *out)
 {
     return cs_reacher_reach(ev->reacher, p->x, p->y, m,
-                            kind_reach_m(&ev->r->study->kinds[p->kind]), out);
+                            cs_kind_reach_m(&ev->r->study->kinds[p->kind]), out);
 }
 
 /* Add resident i, now at cost `cost` from a new facility of kind k, to the newly
@@ -153,7 +148,7 @@ static void main_measure_figures(const cs_result *r, const cs_proposal *p, const
     size_t m = cs_res_main(r, (size_t)p->kind), pb = (size_t)s->patch_band;
     const double *now = r->dist_m[cs_res_field(r, m, (size_t)p->kind)];
     const long *nearest = r->nearest[cs_res_field(r, m, (size_t)p->kind)];
-    double reach = kind_reach_m(kind), covered = 0, use = 0;
+    double reach = cs_kind_reach_m(kind), covered = 0, use = 0;
     for (size_t q = 0; q < pr->n; q++) {
         size_t i = (size_t)pr->pt[q];
         double c = pr->cost[q], band = s->dem_pop[i * r->B + pb];
@@ -356,7 +351,7 @@ static cs_status evaluate_together(evaluator *ev, const cs_site *site, const bes
         const double *now = r->dist_m[cs_res_field(r, m, k)];
         const long *nearest = r->nearest[cs_res_field(r, m, k)];
         for (size_t i = 0; best && kind->load_capacity >= 0 && i < s->demand_count; i++) {
-            if (!(best[i] <= kind_reach_m(kind)) || !(best[i] < now[i]) || nearest[i] < 0)
+            if (!(best[i] <= cs_kind_reach_m(kind)) || !(best[i] < now[i]) || nearest[i] < 0)
                 continue;
             e->load_taken += s->dem_pop[i * r->B + (size_t)kind->load_band] * kind->load_rate;
             if (!losing[nearest[i]]++)
