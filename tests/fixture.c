@@ -109,9 +109,9 @@ char *fx_write(const char *dir, const fx_data *d, const char *extra_yaml)
     path = tu_join(dir, "population.csv");
     f = fopen(path, "w");
     free(path);
-    fprintf(f, "x,y,pop,pop65\n");
+    fprintf(f, "x,y,pop,pop65,id\n");
     for (size_t i = 0; i < d->npop; i++)
-        fprintf(f, "%.2f,%.2f,%.0f,%.0f\n", d->px[i], d->py[i], d->pop[i], d->pop65[i]);
+        fprintf(f, "%.2f,%.2f,%.0f,%.0f,D%zu\n", d->px[i], d->py[i], d->pop[i], d->pop65[i], i);
     fclose(f);
     path = tu_join(dir, "study.yaml");
     f = fopen(path, "w");

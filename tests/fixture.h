@@ -4,7 +4,8 @@
  * brute force on the very coordinates they wrote.
  *
  * Areas are a gx x gy grid of square cells of cell_m metres from (x0, y0); ids "A<i>".
- * Facilities have kinds "a" or "b" and a "beds" capacity; demand points have "pop" and
+ * Facilities ("F<i>") have kinds "a" or "b" and a "beds" capacity; demand points
+ * ("D<i>", in the id field, which the study does not read unless told) have "pop" and
  * "pop65". The study walks at 4.8 km/h = 80 m/min: 5/10/15 min = 400/800/1200 m.
  */
 #ifndef CS_FIXTURE_H

@@ -290,7 +290,36 @@ static void measure_and_network_options(void **state)
     free(out);
     tu_rmtree(dir);
     free(dir);
-    expect_cli("run '" SAMPLE "/study.yaml' --measure often", 3, "straight, network or both");
+    expect_cli("run '" SAMPLE "/study.yaml' --measure often", 3,
+               "straight, network, matrix, both or a list of them");
+}
+
+/* --costs: a hand-made matrix for two residents (ids 1 and 2 of the sample, 23 and 45
+ * aged 60+) and the first two centres, one pair beyond 15 minutes, and a candidate. */
+static void cost_matrix_option(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    free(tu_write(dir, "costs.csv", "from,to,cost\n1,C001,3\n2,C001,12\n2,C002,20\n"
+                                    "1,N1,2\n"));
+    char args[2048], *out = NULL;
+    snprintf(args, sizeof args, "run '%s/study.yaml' --out '%s/out' --costs '%s/costs.csv' "
+             "--set population.id=id --measure straight,matrix", SAMPLE, dir, dir);
+    assert_int_equal(cli(args, &out), 0);
+    assert_non_null(strstr(out, "Cost matrix: 4 pairs in minutes, 2 of 328 facilities with "
+                                "pairs, 1 candidate sites"));
+    free(out);
+    char *summary = read_output(dir, "summary.json", NULL);
+    assert_non_null(strstr(summary, "\"centre_matrix_5min_60+_covered\": 23,"));
+    assert_non_null(strstr(summary, "\"centre_matrix_15min_60+_covered\": 68,"));
+    free(summary);
+    /* a proposal by --at has no id the matrix knows */
+    snprintf(args, sizeof args, "site '%s/study.yaml' --out '%s/out' --costs '%s/costs.csv' "
+             "--set population.id=id --measure matrix --at 121.40,31.05,centre", SAMPLE, dir,
+             dir);
+    expect_cli(args, 4, "no row for this id");
+    tu_rmtree(dir);
+    free(dir);
 }
 
 static void geojson_is_rfc7946(void **state)
@@ -521,6 +550,7 @@ int main(void)
         cmocka_unit_test(sample_patches_hold_the_uncovered),
         cmocka_unit_test(site_command),
         cmocka_unit_test(measure_and_network_options),
+        cmocka_unit_test(cost_matrix_option),
         cmocka_unit_test(geojson_is_rfc7946),
         cmocka_unit_test(reruns_are_byte_identical),
         cmocka_unit_test(check_flag_fails_on_unmet_targets),

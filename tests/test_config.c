@@ -286,10 +286,10 @@ static void network_settings(void **state)
     assert_false(n->node_crossings);
     /* measuring along a network that is no longer there is an error */
     assert_int_equal(cs_config_validate(ctx, c), CS_ERR_STUDY);
-    assert_true(tu_has_message(ctx, "measure", "no network is given", NULL));
+    assert_true(tu_has_message(ctx, "measure", "no walking network is given", NULL));
     /* a target cannot take "both" */
     assert_int_equal(cs_config_set(ctx, c, "targets.t.measure", "both"), CS_ERR_STUDY);
-    assert_true(tu_has_message(ctx, "targets.t.measure", "straight or network", NULL));
+    assert_true(tu_has_message(ctx, "targets.t.measure", "one of straight, network and matrix", NULL));
     assert_int_equal(cs_config_set(ctx, c, "network.x", "lon"), CS_ERR_STUDY);
     assert_true(tu_has_message(ctx, "unknown key 'network.x'", NULL));
 }
@@ -612,7 +612,7 @@ static void unknown_key_top_level(void **state)
     assert_non_null(strstr(m->hint, "did you mean 'walk_speed_kmh'?"));
     assert_non_null(strstr(m->hint, "known keys: name, crs, walk_speed_kmh, thresholds_min, "
                                     "outside_tolerance_m, far_outside_km, measure, demand_points_csv, areas, "
-                                    "facilities, population, landuse, underserved, network, "
+                                    "facilities, population, landuse, underserved, network, costs, "
                                     "capacities, kinds, "
                                     "targets"));
     char want[512];

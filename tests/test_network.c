@@ -533,10 +533,10 @@ static void study_error(const char *yaml, bool with_network, cs_status want, con
 static void network_measure_needs_network(void **state)
 {
     (void)state;
-    study_error("measure: network\n", false, CS_ERR_STUDY, "no network is given",
+    study_error("measure: network\n", false, CS_ERR_STUDY, "no walking network is given",
                 "network.path");
     study_error("kinds.a.measure: network\n", false, CS_ERR_STUDY, "kinds.a.measure",
-                "no network is given");
+                "no walking network is given");
 }
 
 static void bad_network_settings(void **state)
@@ -548,7 +548,7 @@ static void bad_network_settings(void **state)
                 CS_ERR_STUDY, "unknown key", "snap_m");
     study_error("network: {path: network.geojson, crs: EPSG:32651, max_attach_m: 0}\n", true,
                 CS_ERR_STUDY, "max_attach_m", "(0, 100000]");
-    study_error("measure: sometimes\n", true, CS_ERR_STUDY, "straight, network or both",
+    study_error("measure: sometimes\n", true, CS_ERR_STUDY, "straight, network, matrix, both or a list",
                 "sometimes");
     study_error("network: {path: network.geojson, crs: EPSG:32651}\n"
                 "kinds.a.measure: straight\n"

@@ -244,7 +244,8 @@ CS_API const char *cs_study_crs(const cs_study *study);
 /** How distances are measured. */
 typedef enum cs_measure {
     CS_MEASURE_STRAIGHT = 1, /**< straight line, as the crow flies */
-    CS_MEASURE_NETWORK = 2   /**< along the walking network */
+    CS_MEASURE_NETWORK = 2,  /**< along the walking network */
+    CS_MEASURE_MATRIX = 4    /**< from the study's cost matrix (costs.*) */
 } cs_measure;
 
 /** 1 when kind k is measured this way (see the study file's measure keys). */
@@ -256,6 +257,17 @@ CS_API size_t cs_study_kind_band(const cs_study *study, size_t k);
 CS_API double cs_study_kind_access_per(const cs_study *study, size_t k);
 /** 1 when the study has a walking network. */
 CS_API int cs_study_has_network(const cs_study *study);
+/** The cost matrix (costs.*) as joined to the study. */
+typedef struct cs_matrix_report {
+    int in_m;                     /**< costs in metres (else minutes) */
+    size_t pairs;                 /**< demand point - site pairs kept */
+    size_t pairs_left_out;        /**< rows naming demand points outside the study area */
+    size_t pairs_repeated;        /**< rows repeating a pair (the cheapest is kept) */
+    size_t facilities_with_pairs; /**< facilities the matrix gives any pair */
+    size_t candidate_sites;       /**< ids of its to column that are no facility's */
+} cs_matrix_report;
+/** Errors: CS_ERR_ARGUMENT when the study has no cost matrix. */
+CS_API cs_status cs_study_cost_matrix(const cs_study *study, cs_matrix_report *out);
 
 /* ----------------------------------------------------------------- network */
 

@@ -1,12 +1,13 @@
 /*
  * kinds.c — accessibility of every kind that has a capacity (kinds.<id>.load_capacity):
  * 2SFCA or its distance-decay forms over the kind's largest threshold, with the kind's
- * main measure (straight, or along the walking network), for the residents of the
- * kind's band. Per demand point, per facility (step one's ratio) and per area (the
- * band-weighted mean, which is the capacity the area's residents reach per `per` of
- * them).
+ * main measure (straight, along the walking network or from the cost matrix), for the
+ * residents of the kind's band. Per demand point, per facility (step one's ratio) and
+ * per area (the band-weighted mean, which is the capacity the area's residents reach
+ * per `per` of them).
  */
 #include "access/access.h"
+#include "cost/matrix.h"
 #include "cover/result.h"
 
 #include <math.h>
@@ -162,6 +163,23 @@ static cs_status network_access(const cs_result *r, const cs_access_spec *spec,
     return st;
 }
 
+/* The cost matrix: a facility's pairs are its row's, within the catchment. */
+typedef struct matrix_pairs {
+    const cs_study *s;
+    size_t k;
+    const long *idx;
+    double catchment_m;
+} matrix_pairs;
+
+static size_t list_matrix_pairs(void *data, size_t j, cs_access_pairs_buf *buf)
+{
+    const matrix_pairs *mp = data;
+    size_t row = (size_t)mp->idx[j];
+    if (!cs_access_pairs_reserve(buf, cs_matrix_row_size(mp->s, row)))
+        return (size_t)-1;
+    return cs_matrix_reach(mp->s, mp->k, row, mp->catchment_m, buf->pt, buf->cost);
+}
+
 /* The band-weighted mean accessibility of every area and the district. */
 static void area_means(cs_result *r, size_t k, const double *access)
 {
@@ -204,9 +222,14 @@ static cs_status kind_access(cs_context *ctx, cs_result *r, size_t k)
         fx[j] = s->fac_x[idx[j]];
         fy[j] = s->fac_y[idx[j]];
     }
-    if (st == CS_OK && cs_res_main(r, k) == 1)
+    size_t m = cs_res_main(r, k);
+    matrix_pairs mp = {s, k, idx, spec.catchment_m};
+    if (st == CS_OK && m == CS_M_NETWORK)
         st = network_access(r, &spec, idx, supply, nk, demand, ratio, r->access[k],
                             ctx->threads);
+    else if (st == CS_OK && m == CS_M_MATRIX)
+        st = cs_access_pairs(&spec, supply, nk, demand, N, list_matrix_pairs, &mp,
+                             ctx->threads, ratio, r->access[k], NULL);
     else if (st == CS_OK)
         st = cs_access_straight(&spec, fx, fy, supply, nk, s->dem_x, s->dem_y, demand, N,
                                 ctx->threads, ratio, r->access[k], NULL);

@@ -64,8 +64,10 @@ static void usage_run(FILE *f)
             "  --facilities FILE   facility points or lon/lat table  [facilities.path]\n"
             "  --population FILE   population points                 [population.path]\n"
             "  --network FILE      walking network: .osm/.osm.pbf or lines [network.path]\n"
-            "  --measure M         straight, network or both (default: both with a\n"
-            "                      network, else straight)           [measure]\n"
+            "  --costs FILE        cost matrix from another router: demand id, site id,\n"
+            "                      cost (see costs.* keys)           [costs.path]\n"
+            "  --measure M         straight, network, matrix, both or a list (default:\n"
+            "                      straight, plus network and matrix when given) [measure]\n"
             "  --out DIR           output folder (default: out)\n"
             "  --crs CRS           working metric CRS, e.g. EPSG:4549 [crs]\n"
             "  --speed KMH         walking speed                     [walk_speed_kmh]\n"
@@ -175,7 +177,7 @@ static const struct {
     {"--areas", "areas.path"},         {"--facilities", "facilities.path"},
     {"--population", "population.path"}, {"--crs", "crs"},
     {"--speed", "walk_speed_kmh"},     {"--thresholds", "thresholds_min"},
-    {"--network", "network.path"},     {"--measure", "measure"},
+    {"--network", "network.path"},     {"--measure", "measure"}, {"--costs", "costs.path"},
 };
 
 /* Returns -1 to go on, else the exit code. */
@@ -309,7 +311,7 @@ static void print_network(const cs_network_report *n)
 }
 
 /* One kind's district coverage at every threshold: "15 min 92.0% / 71.3%" when it is
- * measured both ways (straight line first). */
+ * measured more than one way (straight line, network, cost matrix). */
 static void print_kind_coverage(const cs_study *s, const cs_result *r, size_t k, size_t band)
 {
     printf("  %-12s", cs_study_kind_id(s, k));
@@ -320,9 +322,11 @@ static void print_kind_coverage(const cs_study *s, const cs_result *r, size_t k,
         else
             printf("  %5g m", cs_study_threshold_m(s, k, j));
         const char *sep = " ";
-        for (int m = CS_MEASURE_STRAIGHT; m <= CS_MEASURE_NETWORK; m++) {
+        static const cs_measure measures[] = {CS_MEASURE_STRAIGHT, CS_MEASURE_NETWORK,
+                                              CS_MEASURE_MATRIX};
+        for (size_t m = 0; m < sizeof measures / sizeof measures[0]; m++) {
             cs_coverage c;
-            if (cs_result_coverage_by(r, (cs_measure)m, k, j, band, CS_DISTRICT, &c) != CS_OK)
+            if (cs_result_coverage_by(r, measures[m], k, j, band, CS_DISTRICT, &c) != CS_OK)
                 continue;
             printf("%s%5.1f%%", sep, c.share * 100);
             sep = " / ";
@@ -373,10 +377,18 @@ static void print_results(const cs_study *s, const cs_result *r, const char *out
     bool network = cs_result_network(r, &net) == CS_OK;
     if (network)
         print_network(&net);
-    printf("\nDistrict coverage of %s%s (%s):\n",
+    cs_matrix_report mx;
+    bool matrix = cs_study_cost_matrix(s, &mx) == CS_OK;
+    if (matrix)
+        printf("Cost matrix: %zu pairs in %s, %zu of %zu facilities with pairs, %zu candidate "
+               "sites; %zu rows outside the study area, %zu repeated\n", mx.pairs,
+               mx.in_m ? "metres" : "minutes", mx.facilities_with_pairs,
+               cs_study_facility_count(s), mx.candidate_sites, mx.pairs_left_out,
+               mx.pairs_repeated);
+    printf("\nDistrict coverage of %s%s (%s%s%s, where measured so):\n",
            band ? "residents aged " : "all residents", band ? cs_study_band_name(s, band) : "",
-           network ? "straight line / on foot along the network, where measured so"
-                   : "straight line");
+           "straight line", network ? " / on foot along the network" : "",
+           matrix ? " / by the cost matrix" : "");
     for (size_t k = 0; k < cs_study_kind_count(s); k++)
         print_kind_coverage(s, r, k, band);
     print_demand(s, r);

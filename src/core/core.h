@@ -25,6 +25,22 @@ char *cs_strdup(const char *s); /* NULL in, NULL out */
 /* Grow *array (of *capacity elements of elem_size) to hold at least need elements. */
 bool cs_grow(void **array, size_t *capacity, size_t need, size_t elem_size);
 
+/* ---------------------------------------------------------------- id map */
+
+/* Text ids to indices: open addressing, grown as needed. Keys are borrowed (they must
+ * outlive the map). Zero-initialised is an empty map. */
+typedef struct cs_idmap {
+    size_t count, cap; /* cap: a power of two, or 0 */
+    const char **key;
+    long *value;
+} cs_idmap;
+/* Add key -> value (value >= 0). Returns the value already held when the key is there
+ * (the map is then unchanged), -1 when added, -2 when memory ran out. */
+long cs_idmap_put(cs_idmap *m, const char *key, long value);
+/* The value of key, or -1. */
+long cs_idmap_get(const cs_idmap *m, const char *key);
+void cs_idmap_free(cs_idmap *m);
+
 /* ---------------------------------------------------------------- context */
 
 struct GEOSContextHandle_HS;

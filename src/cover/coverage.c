@@ -162,9 +162,10 @@ cs_status cs_result_coverage(const cs_result *r, size_t k, size_t j, size_t b, s
 cs_status cs_result_coverage_by(const cs_result *r, cs_measure measure, size_t k, size_t j,
                                 size_t b, size_t a, cs_coverage *out)
 {
-    if (measure != CS_MEASURE_STRAIGHT && measure != CS_MEASURE_NETWORK)
+    if (measure != CS_MEASURE_STRAIGHT && measure != CS_MEASURE_NETWORK &&
+        measure != CS_MEASURE_MATRIX)
         return CS_ERR_ARGUMENT;
-    return coverage_at(r, measure == CS_MEASURE_NETWORK ? 1 : 0, k, j, b, a, out);
+    return coverage_at(r, cs_measure_index((unsigned)measure), k, j, b, a, out);
 }
 
 cs_status cs_result_facilities(const cs_result *r, size_t k, size_t a, double *count,

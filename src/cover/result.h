@@ -9,15 +9,25 @@
 #include "io/study.h"
 #include "net/network.h"
 
-/* Measures as indices: 0 straight, 1 along the network. */
-#define CS_MEASURES 2
+/* Measures as indices: 0 straight, 1 along the network, 2 from the cost matrix. */
+#define CS_MEASURES 3
+#define CS_M_STRAIGHT 0
+#define CS_M_NETWORK 1
+#define CS_M_MATRIX 2
 static inline size_t cs_measure_index(unsigned bit)
 {
-    return bit == CS_MEASURE_NETWORK_BIT ? 1 : 0;
+    return bit == CS_MEASURE_MATRIX_BIT    ? CS_M_MATRIX
+           : bit == CS_MEASURE_NETWORK_BIT ? CS_M_NETWORK
+                                           : CS_M_STRAIGHT;
 }
 static inline unsigned cs_measure_bit(size_t m)
 {
-    return m ? CS_MEASURE_NETWORK_BIT : CS_MEASURE_STRAIGHT_BIT;
+    return 1u << m; /* CS_MEASURE_STRAIGHT_BIT, _NETWORK_BIT, _MATRIX_BIT */
+}
+/* A measure's name in outputs: "straight", "network", "matrix". */
+static inline const char *cs_measure_name(size_t m)
+{
+    return m == CS_M_MATRIX ? "matrix" : m == CS_M_NETWORK ? "network" : "straight";
 }
 
 struct cs_result {

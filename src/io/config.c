@@ -39,7 +39,7 @@ static const double default_thresholds_min[] = {5, 10, 15};
 static const char *const top_keys[] = {
     "name", "crs", "walk_speed_kmh", "thresholds_min", "outside_tolerance_m",
     "far_outside_km", "measure", "demand_points_csv", "areas", "facilities", "population",
-    "landuse", "underserved", "network", "capacities", "kinds", "targets", NULL};
+    "landuse", "underserved", "network", "costs", "capacities", "kinds", "targets", NULL};
 static const char *const areas_keys[] = {"path", "layer", "crs", "encoding", "x",
                                          "y", "id", "name", NULL};
 static const char *const facilities_keys[] = {"path", "layer", "crs", "encoding", "x",
@@ -54,6 +54,8 @@ static const char *const network_keys[] = {
     "path", "layer", "crs", "encoding", "id", "name", "class", "closed", "speed", "highway",
     "snap_m", "node_crossings", "max_attach_m", "access_width_m", "area_max_pieces",
     "facility_areas", NULL};
+static const char *const costs_keys[] = {"path", "layer", "encoding", "from", "to", "cost",
+                                         "unit", NULL};
 static const char *const band_keys[] = {"field", "share", NULL};
 static const char *const capacity_keys[] = {"field", "unit", "name", NULL};
 static const char *const kind_keys[] = {"name", "name_en", "unit", "match", "thresholds_min",
@@ -396,6 +398,15 @@ static void reset_network(cs_network_config *n)
     n->area_max_pieces = DEFAULT_AREA_MAX_PIECES;
 }
 
+static void reset_costs(cs_costs_config *m)
+{
+    free_layer(&m->layer);
+    cs_free(m->from_field);
+    cs_free(m->to_field);
+    cs_free(m->cost_field);
+    memset(m, 0, sizeof *m);
+}
+
 static void clear_capacities(cs_config *c)
 {
     for (size_t i = 0; i < c->capacity_count; i++)
@@ -502,6 +513,7 @@ void cs_config_destroy(cs_config *cfg)
     free_strings(cfg->landuse_residential, cfg->landuse_residential_count);
     cs_free(cfg->patch_band);
     reset_network(&cfg->network);
+    reset_costs(&cfg->costs);
     clear_capacities(cfg);
     clear_bands(cfg);
     clear_kinds(cfg);
@@ -724,25 +736,59 @@ static cs_status set_bool(const setter *s, bool *slot, bool def)
                quote(shown, sizeof shown, s->value));
 }
 
-/* straight | network | both (both only where several measures are allowed); empty = 0,
- * which means "as the study (or the kind) says". */
-static cs_status set_measures(const setter *s, unsigned *slot, bool allow_both)
+/* A single measure's name, as the study file writes it. */
+static const char *measure_name(unsigned bit)
+{
+    return bit == CS_MEASURE_MATRIX_BIT ? "matrix" : bit == CS_MEASURE_NETWORK_BIT ? "network"
+                                                                                  : "straight";
+}
+
+/* One measure's bit from its name (0 when unknown). */
+static unsigned measure_named(const char *name, size_t n)
+{
+    static const struct {
+        const char *name;
+        unsigned bits;
+    } names[] = {{"straight", CS_MEASURE_STRAIGHT_BIT},
+                 {"network", CS_MEASURE_NETWORK_BIT},
+                 {"matrix", CS_MEASURE_MATRIX_BIT},
+                 {"both", CS_MEASURE_STRAIGHT_BIT | CS_MEASURE_NETWORK_BIT}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strlen(names[i].name) == n && !strncmp(names[i].name, name, n))
+            return names[i].bits;
+    return 0;
+}
+
+/* straight | network | matrix, or where several measures are allowed a list of them
+ * ("straight, matrix"; both = straight and network); empty = 0, which means "as the
+ * study (or the kind) says". */
+static cs_status set_measures(const setter *s, unsigned *slot, bool allow_several)
 {
     char shown[64];
     unsigned v = 0;
-    if (!strcmp(s->value, "straight"))
-        v = CS_MEASURE_STRAIGHT_BIT;
-    else if (!strcmp(s->value, "network"))
-        v = CS_MEASURE_NETWORK_BIT;
-    else if (allow_both && !strcmp(s->value, "both"))
-        v = CS_MEASURE_STRAIGHT_BIT | CS_MEASURE_NETWORK_BIT;
-    else if (*s->value)
-        return bad(s, allow_both ? "straight: as the crow flies; network: along the walking "
-                                   "network; both: side by side"
+    size_t names = 0;
+    bool known = true;
+    for (const char *p = s->value; *p && known;) {
+        size_t n = strcspn(p, ", ");
+        if (n > 0) {
+            unsigned bits = measure_named(p, n);
+            known = bits != 0 && (allow_several || bits != (CS_MEASURE_STRAIGHT_BIT |
+                                                            CS_MEASURE_NETWORK_BIT));
+            v |= bits;
+            names++;
+        }
+        p += n + (p[n] != 0);
+    }
+    if (!known || (!allow_several && names > 1))
+        return bad(s,
+                   allow_several ? "straight: as the crow flies; network: along the walking "
+                                   "network; matrix: the cost matrix (costs.path); list "
+                                   "several to see them side by side, e.g. straight, network"
                                  : "straight: as the crow flies; network: along the walking "
-                                   "network",
+                                   "network; matrix: the cost matrix (costs.path)",
                    "%.300s must be %s, got '%s'", s->key,
-                   allow_both ? "straight, network or both" : "straight or network",
+                   allow_several ? "straight, network, matrix, both or a list of them"
+                                 : "one of straight, network and matrix",
                    quote(shown, sizeof shown, s->value));
     *slot = v;
     return CS_OK;
@@ -999,6 +1045,46 @@ static cs_status set_network(const setter *s, const char *rest)
     if (seg_is(g, "area_max_pieces"))
         return set_number(s, &n->area_max_pieces, DEFAULT_AREA_MAX_PIECES, &pieces_rule);
     return unknown_key(s, network_keys, g);
+}
+
+/* costs.*: a cost matrix from another router */
+static cs_status set_costs(const setter *s, const char *rest)
+{
+    cs_costs_config *m = &s->cfg->costs;
+    if (!rest) {
+        if (*s->value)
+            return group_not_value(s, costs_keys);
+        reset_costs(m);
+        return CS_OK;
+    }
+    seg g = next_seg(&rest);
+    if (rest)
+        return in_list(costs_keys, g) ? below_value(s, g) : unknown_key(s, costs_keys, g);
+    if (seg_is(g, "from"))
+        return set_text(s, &m->from_field, NULL);
+    if (seg_is(g, "to"))
+        return set_text(s, &m->to_field, NULL);
+    if (seg_is(g, "cost"))
+        return set_text(s, &m->cost_field, NULL);
+    if (seg_is(g, "unit")) {
+        char shown[64];
+        if (!*s->value || !strcmp(s->value, "min") || !strcmp(s->value, "m")) {
+            m->in_m = !strcmp(s->value, "m");
+            return CS_OK;
+        }
+        return bad(s, "write min for minutes or m for metres",
+                   "%.300s must be min or m, got '%s'", s->key,
+                   quote(shown, sizeof shown, s->value));
+    }
+    for (size_t i = 0; i < 4; i++) { /* path, layer, crs (not offered), encoding */
+        if (!seg_is(g, layer_fields[i].key) || seg_is(g, "crs"))
+            continue;
+        cs_status st = set_text(s, (char **)((char *)&m->layer + layer_fields[i].offset), NULL);
+        if (st == CS_OK && i == 0)
+            m->layer.path_line = m->layer.path ? (int)s->where.line : 0;
+        return st;
+    }
+    return unknown_key(s, costs_keys, g);
 }
 
 /* ------------------------------------------------------------- capacities */
@@ -1332,6 +1418,8 @@ static cs_status set_top(const setter *s)
         return set_network(s, rest);
     if (seg_is(g, "landuse"))
         return set_landuse(s, rest);
+    if (seg_is(g, "costs"))
+        return set_costs(s, rest);
     if (seg_is(g, "underserved"))
         return set_underserved(s, rest);
     if (seg_is(g, "capacities"))
@@ -1445,14 +1533,22 @@ unsigned cs_config_measures(const cs_config *cfg, const cs_kind_config *kind)
         return kind->measures;
     if (cfg->measures)
         return cfg->measures;
-    return cfg->network.layer.path ? CS_MEASURE_STRAIGHT_BIT | CS_MEASURE_NETWORK_BIT
-                                   : CS_MEASURE_STRAIGHT_BIT;
+    return CS_MEASURE_STRAIGHT_BIT | (cfg->network.layer.path ? CS_MEASURE_NETWORK_BIT : 0) |
+           (cfg->costs.layer.path ? CS_MEASURE_MATRIX_BIT : 0);
 }
 
 unsigned cs_config_main_measure(unsigned measures)
 {
-    return measures & CS_MEASURE_NETWORK_BIT ? CS_MEASURE_NETWORK_BIT
-                                             : CS_MEASURE_STRAIGHT_BIT;
+    return measures & CS_MEASURE_MATRIX_BIT    ? CS_MEASURE_MATRIX_BIT
+           : measures & CS_MEASURE_NETWORK_BIT ? CS_MEASURE_NETWORK_BIT
+                                               : CS_MEASURE_STRAIGHT_BIT;
+}
+
+const char *cs_config_measure_text(unsigned measure)
+{
+    return measure == CS_MEASURE_MATRIX_BIT    ? "by the cost matrix"
+           : measure == CS_MEASURE_NETWORK_BIT ? "along the network"
+                                               : "straight";
 }
 
 /* "PG:dbname=x", "WFS:http://...": GDAL connection strings are not file paths. */
@@ -1673,25 +1769,41 @@ static void check_within(checker *ck, const cs_target_config *t, const cs_kind_c
             want_m ? "within_m" : "within_min", within, k->id, list);
 }
 
-/* Measuring along the network needs a network. */
-static void check_measures(checker *ck)
+/* A measure that needs an input the study does not name: the network, or the cost
+ * matrix. */
+static void check_measure_input(checker *ck, unsigned bit, const char *hint, const char *what)
 {
     const cs_config *c = ck->cfg;
-    if (c->network.layer.path)
-        return;
-    const char *hint = "name the walking network with network.path (an OpenStreetMap file "
-                       "or a line layer), or measure straight";
-    if (c->measures & CS_MEASURE_NETWORK_BIT)
-        problem(ck, 0, "measure", hint, "measure asks for the walking network, but no "
-                "network is given");
+    if (c->measures & bit)
+        problem(ck, 0, "measure", hint, "measure asks for the %s, but no %s is given", what,
+                what);
     for (size_t i = 0; i < c->kind_count; i++) {
-        if (!(c->kinds[i].measures & CS_MEASURE_NETWORK_BIT))
+        if (!(c->kinds[i].measures & bit))
             continue;
         char field[256];
         snprintf(field, sizeof field, "kinds.%s.measure", c->kinds[i].id);
-        problem(ck, 0, field, hint, "kind '%s' is to be measured along the walking network, "
-                "but no network is given", c->kinds[i].id);
+        problem(ck, 0, field, hint, "kind '%s' is to be measured %s, but no %s is given",
+                c->kinds[i].id, cs_config_measure_text(bit), what);
     }
+}
+
+static void check_measures(checker *ck)
+{
+    const cs_config *c = ck->cfg;
+    if (!c->network.layer.path)
+        check_measure_input(ck, CS_MEASURE_NETWORK_BIT,
+                            "name the walking network with network.path (an OpenStreetMap "
+                            "file or a line layer), or measure straight",
+                            "walking network");
+    if (!c->costs.layer.path)
+        check_measure_input(ck, CS_MEASURE_MATRIX_BIT,
+                            "name the cost matrix with costs.path (a table of demand id, "
+                            "facility id and cost), or measure straight",
+                            "cost matrix");
+    else if (!c->population.id_field)
+        problem(ck, c->costs.layer.path_line, "population.id",
+                "name the population field holding the ids the matrix's from column uses",
+                "a cost matrix names demand points by id, but population.id is not set");
 }
 
 /* A coverage target's measure must be one its kind is measured by. */
@@ -1703,10 +1815,10 @@ static void check_target_measure(checker *ck, const cs_target_config *t,
         return;
     char field[256], hint[320];
     snprintf(field, sizeof field, "targets.%s.measure", t->id);
-    snprintf(hint, sizeof hint, "set kinds.%s.measure to both, or remove %s", k->id, field);
+    snprintf(hint, sizeof hint, "add %s to kinds.%s.measure, or remove %s",
+             measure_name(t->measure), k->id, field);
     problem(ck, t->line, field, hint, "target '%s' is measured %s, but kind '%s' is not",
-            t->id, t->measure == CS_MEASURE_NETWORK_BIT ? "along the network" : "straight",
-            k->id);
+            t->id, cs_config_measure_text(t->measure), k->id);
 }
 
 static void check_share(checker *ck, const cs_target_config *t, const char *type_name)

@@ -78,8 +78,20 @@ typedef struct cs_kind_config {
 /* How distances are measured for a kind: a bit set of these. */
 typedef enum cs_measure_bits {
     CS_MEASURE_STRAIGHT_BIT = 1, /* straight line (as the crow flies) */
-    CS_MEASURE_NETWORK_BIT = 2   /* along the walking network */
+    CS_MEASURE_NETWORK_BIT = 2,  /* along the walking network */
+    CS_MEASURE_MATRIX_BIT = 4    /* from a cost matrix another router made (costs.*) */
 } cs_measure_bits;
+
+/* A cost matrix from another router: one row per (demand point, facility or candidate)
+ * pair it can reach, with the cost in minutes or metres. Pairs not listed are out of
+ * reach. */
+typedef struct cs_costs_config {
+    cs_layer_config layer; /* layer.path NULL = no matrix */
+    char *from_field;      /* the demand point's id (population.id); default "from" */
+    char *to_field;        /* the facility's or candidate's id; default "to" */
+    char *cost_field;      /* default "cost" */
+    bool in_m;             /* costs are metres; default minutes (at each kind's speed) */
+} cs_costs_config;
 
 /* The walking network: OpenStreetMap (.osm, .osm.pbf) or any line layer. */
 typedef struct cs_network_config {
@@ -162,7 +174,9 @@ struct cs_config {
     bool patch_hex;             /* hexagonal cells instead of squares */
     char *patch_band;           /* band counted; NULL = the first age band */
     cs_network_config network;
-    unsigned measures;          /* cs_measure_bits; 0 = both with a network, else straight */
+    cs_costs_config costs;
+    unsigned measures;          /* cs_measure_bits; 0 = straight, plus network with a
+                                   network and matrix with a cost matrix */
 
     cs_capacity_config *capacities; size_t capacity_count;
     cs_band_config *bands;         size_t band_count;
@@ -190,10 +204,14 @@ long cs_config_find_capacity(const cs_config *cfg, const char *id);
 long cs_config_find_band(const cs_config *cfg, const char *id); /* "total" -> -1 too */
 
 /* How kind (NULL: a kind taken from the data) is measured: its own setting, else the
- * study's, else both when a network is given and straight otherwise. */
+ * study's, else straight plus the network and the cost matrix when they are given. */
 unsigned cs_config_measures(const cs_config *cfg, const cs_kind_config *kind);
-/* The measure targets use by default: the network when measured, else straight. */
+/* The measure targets use by default: the cost matrix when measured, else the network
+ * when measured, else straight. */
 unsigned cs_config_main_measure(unsigned measures);
+/* How one measure reads in messages: "straight", "along the network", "by the cost
+ * matrix". Static. */
+const char *cs_config_measure_text(unsigned measure);
 
 /* Resolve a layer path against base_dir; new string (cs_free). */
 char *cs_config_resolve_path(const cs_config *cfg, const char *path);

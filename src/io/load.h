@@ -63,7 +63,8 @@ typedef struct cs_raw_points {
     size_t count, cap;
     double *x, *y;      /* source coordinates */
     long *feature;      /* 1-based feature number, for messages */
-    char **id, **name;  /* facilities (NULL for population) */
+    char **id, **name;  /* facilities; population: id only when keep_ids */
+    bool keep_ids;      /* population: keep each point's id (for a cost matrix) */
     long *kind;         /* facilities: index into the study's kinds, -1 = ignored */
     double *values;     /* count x value_count: capacities or population bands */
     size_t value_count;
@@ -124,6 +125,15 @@ cs_status cs_raster_read_cells(cs_context *ctx, cs_raw_points *p, const double *
 cs_status cs_load_landuse(cs_context *ctx, const cs_config *cfg, cs_raw_areas *out);
 
 void cs_raw_surfaces_free(cs_raw_surfaces *s);
+
+/* Read the cost matrix cfg->costs names (nothing when none) into study->costs, joined
+ * by id to the study's demand points (those left out of the study are skipped) and
+ * facilities; other ids become candidate rows. raw describes the table for the summary.
+ * Errors: CS_ERR_STUDY (population without ids), CS_ERR_INPUT (unreadable, missing
+ * fields, unknown demand ids, empty or negative or non-numeric costs, repeated demand
+ * ids, nothing inside the study). */
+cs_status cs_load_costs(cs_context *ctx, const cs_config *cfg, cs_study *study,
+                        cs_raw_layer *raw);
 
 /* Polygons of a layer (e.g. water, industrial land) in the working CRS work_crs, one
  * "area" per polygon, from the layer's CRS or crs. Errors: CS_ERR_INPUT, CS_ERR_CRS. */

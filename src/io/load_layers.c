@@ -323,8 +323,9 @@ static bool grow_points(cs_raw_points *p, bool named)
     } while (0)
     GROW(y);
     GROW(feature);
-    if (named) {
+    if (named || p->keep_ids)
         GROW(id);
+    if (named) {
         GROW(name);
         GROW(kind);
     }
@@ -757,6 +758,8 @@ static cs_status read_demand(cs_context *ctx, cs_layer *layer, const int *fields
         return cs_nomem(ctx);
     size_t i = p->count++, nb = study->band_count;
     double *v = &p->values[i * nb];
+    if (p->keep_ids)
+        p->id[i] = NULL;
     for (size_t b = 0; b < nb; b++)
         v[b] = 0;
     p->feature[i] = number;
@@ -793,6 +796,9 @@ static cs_status read_demand(cs_context *ctx, cs_layer *layer, const int *fields
         cs_status mst = move_to_surfaces(ctx, layer, area_field, id_copy, p);
         if (st == CS_OK || mst == CS_ERR_NOMEM)
             st = mst;
+    } else if (p->keep_ids) {
+        p->id[i] = id_copy;
+        id_copy = NULL;
     }
     cs_free(id_copy);
     return st;
@@ -804,6 +810,7 @@ cs_status cs_load_population(cs_context *ctx, const cs_config *cfg, cs_study *st
     memset(p, 0, sizeof *p);
     if (cs_is_raster(cfg, &cfg->population))
         return cs_load_population_raster(ctx, cfg, study, p);
+    p->keep_ids = cfg->costs.layer.path != NULL;
     cs_layer *layer = NULL;
     cs_status st = cs_load_open_layer(ctx, cfg, &cfg->population, "population",
                                       cfg->area_field == NULL, &p->layer, &layer);

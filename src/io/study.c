@@ -408,29 +408,43 @@ static cs_status place_points(cs_context *ctx, cs_study *study, cs_raw_points *r
         st = to_working(ctx, study, &raw->layer, raw->x, raw->y, n);
     if (st == CS_OK)
         st = locate_points(ctx, study, raw, area, outside);
+    char **dropped_id = raw->id ? cs_calloc(n ? n : 1, sizeof *dropped_id) : NULL;
+    if (st == CS_OK && raw->id && !dropped_id)
+        st = cs_nomem(ctx);
     if (st == CS_OK) {
-        /* compact in place: keep points inside an area or within the tolerance */
-        size_t m = 0;
+        /* compact in place: keep points inside an area or within the tolerance (and the
+         * ids of those left out after the others) */
+        size_t m = 0, d = 0;
         for (size_t i = 0; i < n; i++) {
             if (outside[i] > study->outside_tolerance_m) {
                 study->dropped_points++;
                 study->dropped_pop += raw->values[i * nb];
+                if (raw->id)
+                    dropped_id[d++] = raw->id[i];
                 continue;
             }
             raw->x[m] = raw->x[i];
             raw->y[m] = raw->y[i];
+            if (raw->id)
+                raw->id[m] = raw->id[i];
             area[m] = area[i];
             memmove(&raw->values[m * nb], &raw->values[i * nb], nb * sizeof(double));
             m++;
         }
+        for (size_t q = 0; q < d; q++)
+            raw->id[m + q] = dropped_id[q];
         study->demand_count = m;
         study->dem_x = raw->x;
         study->dem_y = raw->y;
         study->dem_pop = raw->values;
         study->dem_area = area;
+        study->dem_id = raw->id;
+        study->dem_id_count = raw->id ? n : 0;
         raw->x = raw->y = raw->values = NULL;
+        raw->id = NULL;
         area = NULL;
     }
+    cs_free(dropped_id);
     cs_free(area);
     cs_free(outside);
     return st;
@@ -696,9 +710,9 @@ static cs_status resolve_target(cs_context *ctx, const cs_config *cfg, cs_study 
         return cs_error(ctx, CS_ERR_STUDY, &w, "name a band declared under population.bands",
                         "unknown band '%s'", tc->band);
     if (t->type == CS_TARGET_COVERAGE && !(t->measure & s->kinds[t->kind].measures))
-        return cs_error(ctx, CS_ERR_STUDY, &w, "measure the kind both ways, or change the "
-                        "target's measure", "kind '%s' is not measured %s", tc->kind,
-                        t->measure == CS_MEASURE_NETWORK_BIT ? "along the network" : "straight");
+        return cs_error(ctx, CS_ERR_STUDY, &w, "measure the kind that way too, or change "
+                        "the target's measure", "kind '%s' is not measured %s", tc->kind,
+                        cs_config_measure_text(t->measure));
     if (by_capacity && s->kinds[t->kind].load_capacity < 0)
         return cs_error(ctx, CS_ERR_STUDY, &w, "set the kind's capacity with "
                         "kinds.<kind>.load_capacity", "kind '%s' has no capacity to measure "
@@ -831,6 +845,12 @@ cs_status cs_study_load(cs_context *ctx, const cs_config *cfg, cs_study **out)
         st = first_error(st, place_network(ctx, s, cfg, &network, &box));
     st = first_error(st, sa);
     cs_stage_end(ctx, "project", t0);
+    cs_raw_layer costs = {0};
+    if (st == CS_OK) {
+        t0 = cs_stage_begin();
+        st = cs_load_costs(ctx, cfg, s, &costs);
+        cs_stage_end(ctx, "cost matrix", t0);
+    }
     /* targets name kinds, capacities and bands, known only once both layers are read;
      * in this order, since targets use the loads */
     if (sf == CS_OK && sp == CS_OK) {
@@ -843,6 +863,8 @@ cs_status cs_study_load(cs_context *ctx, const cs_config *cfg, cs_study **out)
     take_input(ctx, s, &population.layer);
     take_input(ctx, s, &network.layer);
     take_input(ctx, s, &landuse.layer);
+    take_input(ctx, s, &costs);
+    cs_raw_layer_free(&costs);
     cs_raw_areas_free(&landuse);
     cs_raw_areas_free(&areas);
     cs_raw_points_free(&facilities);
@@ -893,6 +915,8 @@ void cs_study_destroy(cs_study *s)
     cs_free(s->dem_y);
     cs_free(s->dem_pop);
     cs_free(s->dem_area);
+    free_list(s->dem_id, s->dem_id_count);
+    cs_cost_matrix_free(&s->costs);
     cs_lines_free(&s->net_lines);
     cs_free(s->net_display);
     for (size_t k = 0; s->kinds && k < s->kind_count; k++) {
@@ -986,9 +1010,8 @@ int cs_study_kind_measured(const cs_study *s, size_t k, cs_measure m)
 {
     if (!s || k >= s->kind_count)
         return 0;
-    unsigned bit = m == CS_MEASURE_NETWORK ? CS_MEASURE_NETWORK_BIT
-                   : m == CS_MEASURE_STRAIGHT ? CS_MEASURE_STRAIGHT_BIT : 0;
-    return (s->kinds[k].measures & bit) != 0;
+    bool known = m == CS_MEASURE_STRAIGHT || m == CS_MEASURE_NETWORK || m == CS_MEASURE_MATRIX;
+    return known && (s->kinds[k].measures & (unsigned)m) != 0;
 }
 
 long cs_study_kind_capacity(const cs_study *s, size_t k)

@@ -9,6 +9,8 @@
 #include "geom/geom.h"
 #include "io/config.h"
 
+#include <stdint.h>
+
 typedef struct cs_kind {
     char *id, *name, *name_en, *unit;
     size_t threshold_count;
@@ -30,6 +32,13 @@ static inline double cs_kind_reach_m(const cs_kind *k)
     return k->threshold_count ? k->threshold_m[k->threshold_count - 1] : 0;
 }
 
+/* A cost of the matrix in metres for kind k: minutes are walked at the kind's speed,
+ * as its minute thresholds are, so a cost equal to a threshold stays within it. */
+static inline double cs_kind_matrix_m(const cs_kind *k, bool in_m, double cost)
+{
+    return in_m ? cost : cost * (k->walk_speed_kmh * 1000.0 / 60.0);
+}
+
 typedef struct cs_capacity {
     char *id, *name, *unit;
 } cs_capacity;
@@ -46,6 +55,27 @@ typedef struct cs_target {
     double per, at_least, at_most;
     unsigned measure;  /* coverage: CS_MEASURE_STRAIGHT_BIT or CS_MEASURE_NETWORK_BIT */
 } cs_target;
+
+/* A cost matrix from another router (costs.*), by row: rows [0, facility_count) are
+ * the study's facilities in order, later rows the other ids of its "to" column
+ * (candidate sites). Row r reaches demand points pt[first[r] .. first[r + 1]), each
+ * once, at cost[...] in minutes or (in_m) metres; pairs not listed are out of reach. */
+typedef struct cs_cost_matrix {
+    size_t rows;
+    char **id;        /* rows >= facility_count: their ids (facilities' are fac_id) */
+    cs_idmap ids;     /* every row's id -> row */
+    size_t *first;    /* rows + 1 */
+    uint32_t *pt;
+    double *cost;
+    bool in_m;
+    size_t pairs;          /* kept (after merging repeated pairs) */
+    size_t pairs_outside;  /* rows naming demand points left out (outside every area) */
+    size_t pairs_repeated; /* rows repeating a pair: the cheapest is kept */
+} cs_cost_matrix;
+
+void cs_cost_matrix_free(cs_cost_matrix *m);
+/* The matrix row of a facility or candidate id, or -1 (also without a matrix). */
+long cs_cost_matrix_row(const cs_study *s, const char *id);
 
 /* One input file, for the summary (path as given and the files GDAL read). */
 typedef struct cs_input {
@@ -85,6 +115,9 @@ struct cs_study {
     double *dem_x, *dem_y;
     double *dem_pop;       /* demand_count x band_count; band 0 = total */
     long *dem_area;        /* always a valid area (points outside are dropped) */
+    char **dem_id;         /* with a cost matrix only: each point's id (population.id),
+                              then those of the dropped points */
+    size_t dem_id_count;
     double dropped_pop;    /* residents outside every area, left out */
     const char *pop_source; /* "points", "polygons", "grid" or "area totals" (static) */
     bool pop_estimated;    /* spread from area totals: positions are estimates */
@@ -108,7 +141,10 @@ struct cs_study {
     int demand_points_csv;   /* as cs_config's */
     long patch_band;
 
-    size_t input_count;    cs_input inputs[5];
+    bool has_costs;
+    cs_cost_matrix costs;
+
+    size_t input_count;    cs_input inputs[6];
     double outside_tolerance_m, far_outside_km;
 };
 

@@ -21,7 +21,7 @@ static void patch_props(cs_json *j, const cs_result *r, size_t k, size_t rank,
     cs_json_key(j, "kind_name");
     cs_json_string(j, kind->name);
     cs_json_key(j, "measure");
-    cs_json_string(j, cs_res_main(r, k) ? "network" : "straight");
+    cs_json_string(j, cs_measure_name(cs_res_main(r, k)));
     cs_json_key(j, "beyond_m");
     cs_json_number(j, cs_kind_reach_m(kind), 1);
     cs_json_key(j, "rank");

@@ -173,11 +173,6 @@ static void threshold_props(cs_json *j, const cs_kind *k, size_t t)
     cs_json_number(j, isnan(k->threshold_min[t]) ? NAN : k->walk_speed_kmh, 3);
 }
 
-static const char *measure_name(size_t m)
-{
-    return m ? "network" : "straight";
-}
-
 /* Properties every service-area feature starts with. */
 static void kind_props(cs_json *j, const cs_kind *kind, size_t m, size_t t)
 {
@@ -186,7 +181,7 @@ static void kind_props(cs_json *j, const cs_kind *kind, size_t m, size_t t)
     cs_json_key(j, "kind_name");
     cs_json_string(j, kind->name);
     cs_json_key(j, "measure");
-    cs_json_string(j, measure_name(m));
+    cs_json_string(j, cs_measure_name(m));
     threshold_props(j, kind, t);
 }
 
@@ -220,8 +215,9 @@ cs_status cs_out_circles_geojson(cs_context *ctx, const cs_result *r, cs_transfo
     cs_json j;
     cs_json_init(&j, out, false);
     begin_collection(&j, "service-circles");
-    /* straight circles, then network areas, so QGIS can style by "measure" */
-    for (size_t m = 0; m < CS_MEASURES; m++)
+    /* straight circles, then network areas, so QGIS can style by "measure"; a cost
+     * matrix has no shape to draw */
+    for (size_t m = CS_M_STRAIGHT; m <= CS_M_NETWORK; m++)
         for (size_t k = 0; st == CS_OK && k < r->K; k++)
             for (size_t t = 0; st == CS_OK && t < s->kinds[k].threshold_count; t++) {
                 if (!r->dist_m[cs_res_field(r, m, k)])

@@ -75,6 +75,30 @@ static void write_numbers(cs_json *j, const char *key, const double *v, size_t n
     cs_json_end_array(j);
 }
 
+/* The cost matrix as joined to the study. */
+static void write_costs(cs_json *j, const cs_study *s)
+{
+    cs_matrix_report m;
+    if (cs_study_cost_matrix(s, &m) != CS_OK)
+        return;
+    cs_json_key(j, "cost_matrix");
+    cs_json_begin_object(j);
+    cs_json_key(j, "unit");
+    cs_json_string(j, m.in_m ? "m" : "min");
+    const struct {
+        const char *key;
+        size_t value;
+    } counts[] = {{"pairs", m.pairs}, {"pairs_left_out", m.pairs_left_out},
+                  {"pairs_repeated", m.pairs_repeated},
+                  {"facilities_with_pairs", m.facilities_with_pairs},
+                  {"candidate_sites", m.candidate_sites}};
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+        cs_json_key(j, counts[i].key);
+        cs_json_integer(j, (long long)counts[i].value);
+    }
+    cs_json_end_object(j);
+}
+
 static void write_options(cs_json *j, const cs_study *s)
 {
     cs_json_key(j, "options");
@@ -133,10 +157,9 @@ static void write_options(cs_json *j, const cs_study *s)
         cs_json_number(j, kind->walk_speed_kmh, 3);
         cs_json_key(j, "measures");
         cs_json_begin_array(j);
-        if (kind->measures & CS_MEASURE_STRAIGHT_BIT)
-            cs_json_string(j, "straight");
-        if (kind->measures & CS_MEASURE_NETWORK_BIT)
-            cs_json_string(j, "network");
+        for (size_t m = 0; m < CS_MEASURES; m++)
+            if (kind->measures & cs_measure_bit(m))
+                cs_json_string(j, cs_measure_name(m));
         cs_json_end_array(j);
         write_numbers(j, "thresholds_min", kind->threshold_min, kind->threshold_count, 3);
         write_numbers(j, "thresholds_m", kind->threshold_m, kind->threshold_count, 1);
@@ -209,7 +232,7 @@ static void write_targets(cs_json *j, const cs_result *r)
         cs_json_string(j, tg->scope == CS_SCOPE_AREA ? "area" : "district");
         if (tg->type == CS_TARGET_COVERAGE) {
             cs_json_key(j, "measure");
-            cs_json_string(j, tg->measure == CS_MEASURE_NETWORK_BIT ? "network" : "straight");
+            cs_json_string(j, cs_measure_name(cs_measure_index(tg->measure)));
         }
         cs_json_key(j, "at_least");
         cs_json_number(j, tg->at_least, 6);
@@ -358,6 +381,7 @@ cs_status cs_out_summary_json(cs_context *ctx, const cs_result *r, const cs_tabl
     write_demand(&j, r);
     if (r->has_network)
         write_network(&j, &r->net.report);
+    write_costs(&j, s);
     cs_json_key(&j, "district");
     cs_json_begin_object(&j);
     size_t row = t->rows - 1; /* the district is the table's last row */

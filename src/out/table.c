@@ -118,7 +118,8 @@ static void facility_columns(builder *b, const cs_result *r, size_t a)
 }
 
 /* Straight-line figures are "centre_15min_60+_share"; along the network, side by
- * side, "centre_walk_15min_60+_share". */
+ * side, "centre_walk_15min_60+_share", and from a cost matrix
+ * "centre_matrix_15min_60+_share". */
 static void coverage_columns(builder *b, const cs_result *r, size_t a)
 {
     const cs_study *s = r->study;
@@ -130,7 +131,7 @@ static void coverage_columns(builder *b, const cs_result *r, size_t a)
             for (size_t m = 0; m < CS_MEASURES; m++) {
                 if (!r->dist_m[cs_res_field(r, m, k)])
                     continue;
-                const char *tag = m ? "walk_" : "";
+                const char *tag = m == CS_M_NETWORK ? "walk_" : m == CS_M_MATRIX ? "matrix_" : "";
                 for (size_t band = 0; band < r->B; band++) {
                     double total = r->population[cs_res_pop(r, a, band)];
                     double covered = r->covered[cs_res_cov(r, m, k, j, a, band)];

@@ -3,6 +3,7 @@
  * then coverage tables and facility statistics, then targets. Also the result's
  * accessors.
  */
+#include "cost/matrix.h"
 #include "cover/patch.h"
 #include "cover/result.h"
 
@@ -28,9 +29,14 @@ static cs_status kind_fields(cs_context *ctx, cs_result *r, size_t k, size_t n)
         r->nearest[i] = cs_calloc(n, sizeof **r->nearest);
         if (!r->dist_m[i] || !r->nearest[i])
             return cs_nomem(ctx);
-        cs_status st = m == 0 ? cs_cost_field_compute(ctx, s, k, r->dist_m[i], r->nearest[i])
-                              : cs_net_cost_field(ctx, s, &r->net, k, &r->fields[k],
-                                                  r->dist_m[i], r->nearest[i]);
+        cs_status st = CS_OK;
+        if (m == CS_M_STRAIGHT)
+            st = cs_cost_field_compute(ctx, s, k, r->dist_m[i], r->nearest[i]);
+        else if (m == CS_M_NETWORK)
+            st = cs_net_cost_field(ctx, s, &r->net, k, &r->fields[k], r->dist_m[i],
+                                   r->nearest[i]);
+        else
+            cs_matrix_cost_field(s, k, r->dist_m[i], r->nearest[i]);
         if (st != CS_OK)
             return st;
     }

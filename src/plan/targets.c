@@ -208,6 +208,8 @@ static char *gap_text(const cs_result *r, const cs_target *t, double gap, size_t
                           k->threshold_min[t->threshold]);
         else
             cs_buf_printf(&b, walk ? "%g m on foot" : "%g m", k->threshold_m[t->threshold]);
+        if (t->measure == CS_MEASURE_MATRIX_BIT)
+            cs_buf_add(&b, " by the study's travel costs");
         break;
     }
     case CS_TARGET_COUNT:

@@ -1,6 +1,7 @@
 /*
  * choose.c — cs_site_suggest: candidates (given, or the centres of the grid cells that
- * hold uncovered residents of the kind), their cover sets, greedy and exact choice,
+ * hold uncovered residents of the kind; a kind measured by a cost matrix needs given
+ * ones, with rows in it), their cover sets, greedy and exact choice,
  * then the chosen sites evaluated as proposals.
  */
 #include "cost/nearest.h"
@@ -25,6 +26,7 @@ typedef struct chooser {
     double within_m;
     const double *now; /* the kind's cost field */
     double *cx, *cy;   /* candidates, working CRS */
+    long *row;         /* given candidates: their rows of the cost matrix (-1: none) */
     size_t nc;
     size_t *keep;      /* after exclusion: each candidate's number before it (or NULL) */
 } chooser;
@@ -73,7 +75,7 @@ static cs_status generate_candidates(chooser *ch)
         if (q == 0 || keys[q] != keys[u - 1])
             keys[u++] = keys[q];
     cs_status st = CS_OK;
-    if (ch->m == 1) {
+    if (ch->m == CS_M_NETWORK) {
         const cs_graph *gr = &ch->r->net.graph;
         for (size_t v = 0; st == CS_OK && v < gr->node_count; v++) {
             int32_t col, row;
@@ -84,7 +86,7 @@ static cs_status generate_candidates(chooser *ch)
                 st = CS_ERR_NOMEM;
         }
     }
-    for (size_t q = 0; st == CS_OK && ch->m == 0 && q < u; q++) {
+    for (size_t q = 0; st == CS_OK && ch->m == CS_M_STRAIGHT && q < u; q++) {
         int32_t col, row;
         cs_grid_key_cell(keys[q], &col, &row);
         if (!add_candidate(ch, &cap, g.x0 + ((double)col + 0.5) * g.cell_m,
@@ -139,15 +141,17 @@ static cs_status straight_sets(chooser *ch, cs_cover_sets *cs, size_t *n, size_t
     return st;
 }
 
-/* Along the network: one bounded search per candidate. */
-static cs_status network_sets(chooser *ch, cs_cover_sets *cs, size_t *n, size_t *cap)
+/* Along the network (one bounded search per candidate) or from the cost matrix (each
+ * candidate's row). */
+static cs_status search_sets(chooser *ch, cs_cover_sets *cs, size_t *n, size_t *cap)
 {
     cs_reacher *rc = NULL;
     cs_pairs pr = {0};
     cs_status st = cs_reacher_create(ch->r, &rc);
     for (size_t c = 0; st == CS_OK && c < ch->nc; c++) {
         cs->first[c] = *n;
-        st = cs_reacher_reach(rc, ch->cx[c], ch->cy[c], 1, ch->within_m, &pr);
+        st = cs_reacher_reach(rc, ch->cx[c], ch->cy[c], ch->row ? ch->row[c] : -1, ch->k, ch->m,
+                              ch->within_m, &pr);
         for (size_t q = 0; st == CS_OK && q < pr.n; q++)
             if (cs->weight[pr.pt[q]] > 0 && !append_point(cs, cap, n, (size_t)pr.pt[q]))
                 st = CS_ERR_NOMEM;
@@ -171,7 +175,8 @@ static cs_status cover_sets(chooser *ch, cs_cover_sets *cs)
         return CS_ERR_NOMEM;
     for (size_t i = 0; i < N; i++)
         cs->weight[i] = ch->now[i] > ch->within_m ? s->dem_pop[i * ch->r->B + pb] : 0;
-    cs_status st = ch->m == 0 ? straight_sets(ch, cs, &n, &cap) : network_sets(ch, cs, &n, &cap);
+    cs_status st = ch->m == CS_M_STRAIGHT ? straight_sets(ch, cs, &n, &cap)
+                                          : search_sets(ch, cs, &n, &cap);
     cs->first[ch->nc] = n;
     return st;
 }
@@ -269,13 +274,15 @@ static cs_status place_candidates(chooser *ch, const cs_suggest_options *opt)
     cs_site *placed = NULL;
     ch->cx = cs_calloc(opt->candidate_count + 1, sizeof *ch->cx);
     ch->cy = cs_calloc(opt->candidate_count + 1, sizeof *ch->cy);
-    if (!ch->cx || !ch->cy)
+    ch->row = cs_calloc(opt->candidate_count + 1, sizeof *ch->row);
+    if (!ch->cx || !ch->cy || !ch->row)
         return CS_ERR_NOMEM;
     cs_status st = cs_site_place(ch->ctx, ch->r, opt->candidates, opt->candidate_count, NULL,
                                  &placed);
     for (size_t c = 0; st == CS_OK && c < opt->candidate_count; c++) {
         ch->cx[c] = placed->proposals[c].x;
         ch->cy[c] = placed->proposals[c].y;
+        ch->row[c] = placed->proposals[c].row;
     }
     ch->nc = st == CS_OK ? opt->candidate_count : 0;
     cs_site_destroy(placed);
@@ -302,6 +309,8 @@ static cs_status exclude_candidates(chooser *ch, const cs_suggest_options *opt,
             continue;
         ch->cx[n] = ch->cx[c];
         ch->cy[n] = ch->cy[c];
+        if (ch->row)
+            ch->row[n] = ch->row[c];
         ch->keep[n++] = c;
     }
     if (st == CS_OK) {
@@ -344,6 +353,11 @@ cs_status cs_site_suggest(cs_context *ctx, const cs_result *r, const cs_suggest_
     ch.m = cs_res_main(r, ch.k);
     ch.within_m = kind->threshold_m[j];
     ch.now = r->dist_m[cs_res_field(r, ch.m, ch.k)];
+    if (ch.m == CS_M_MATRIX && !opt->candidates)
+        return cs_error(ctx, CS_ERR_ARGUMENT, NULL, "give the candidates with --candidates "
+                        "FILE, with the ids the matrix's to column uses",
+                        "kind '%s' is measured by the cost matrix, which has costs only for "
+                        "the sites it names", kind->id);
     size_t *chosen = NULL, count = 0;
     double *gains = NULL;
     double t0 = cs_stage_begin();
@@ -362,6 +376,7 @@ cs_status cs_site_suggest(cs_context *ctx, const cs_result *r, const cs_suggest_
     cs_free(gains);
     cs_free(ch.cx);
     cs_free(ch.cy);
+    cs_free(ch.row);
     cs_free(ch.keep);
     if (st == CS_ERR_NOMEM)
         return cs_nomem(ctx);

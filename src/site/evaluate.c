@@ -4,9 +4,9 @@
  * A proposal only changes what lies within its kind's largest threshold of it, and the
  * run's cost fields already say how far every resident is from the nearest existing
  * facility. So each proposal needs only the residents around it — a within-radius
- * query on the demand points (straight) or one bounded search from it (network) — and
- * a resident is newly covered at a threshold when the proposal is within it and the
- * nearest existing facility is not. All proposals together are not the sum of each
+ * query on the demand points (straight), one bounded search from it (network) or its
+ * row of the cost matrix — and a resident is newly covered at a threshold when the
+ * proposal is within it and the nearest existing facility is not. All proposals together are not the sum of each
  * alone: a resident two proposals reach counts once, so together takes each resident's
  * cheapest proposal. Targets are then evaluated again on the run's tables plus the
  * changes (covered residents, facility counts and capacities, accessibility).
@@ -14,6 +14,7 @@
 #include "site/site.h"
 
 #include "access/access.h"
+#include "cost/matrix.h"
 #include "cost/nearest.h"
 
 #include <math.h>
@@ -73,13 +74,21 @@ static bool reserve(cs_pairs *out, size_t n)
     return true;
 }
 
-cs_status cs_reacher_reach(cs_reacher *rc, double x, double y, size_t m, double reach_m,
-                           cs_pairs *out)
+cs_status cs_reacher_reach(cs_reacher *rc, double x, double y, long row, size_t k, size_t m,
+                           double reach_m, cs_pairs *out)
 {
     const cs_result *r = rc->r;
     const cs_study *s = r->study;
     out->n = 0;
-    if (m == 0) {
+    if (m == CS_M_MATRIX) {
+        if (row < 0)
+            return CS_OK;
+        if (!reserve(out, cs_matrix_row_size(s, (size_t)row)))
+            return CS_ERR_NOMEM;
+        out->n = cs_matrix_reach(s, k, (size_t)row, reach_m, out->pt, out->cost);
+        return CS_OK;
+    }
+    if (m == CS_M_STRAIGHT) {
         size_t n = cs_point_index_within(rc->demand, x, y, reach_m, &rc->idx, &rc->idx_cap);
         if (n == (size_t)-1 || !reserve(out, n))
             return CS_ERR_NOMEM;
@@ -115,7 +124,7 @@ typedef struct evaluator {
 /* The residents within kind k's largest threshold of p, by measure m, with their costs. */
 static cs_status reach_of(evaluator *ev, const cs_proposal *p, size_t m, cs_pairs *out)
 {
-    return cs_reacher_reach(ev->reacher, p->x, p->y, m,
+    return cs_reacher_reach(ev->reacher, p->x, p->y, p->row, (size_t)p->kind, m,
                             cs_kind_reach_m(&ev->r->study->kinds[p->kind]), out);
 }
 

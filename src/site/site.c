@@ -107,6 +107,15 @@ static cs_status place(cs_context *ctx, const cs_study *s, placer *pl,
         st = bad(ctx, &w, "give the capacity in the kind's unit (beds, meals/day...), or none",
                  "capacity", detail);
     }
+    p->row = cs_cost_matrix_row(s, p->id);
+    if (p->kind >= 0 && (s->kinds[p->kind].measures & CS_MEASURE_MATRIX_BIT) &&
+        (p->row < 0 || (size_t)p->row < s->facility_count)) {
+        snprintf(detail, sizeof detail, "kind '%s' is measured by the cost matrix, which %s",
+                 s->kinds[p->kind].id, p->row < 0 ? "has no row for this id"
+                                                  : "gives this id to an existing facility");
+        st = bad(ctx, &w, "add the site's costs to the matrix under a new id, and give that "
+                 "id to the proposal (--proposals FILE with an id field)", "id", detail);
+    }
     if (p->kind >= 0 && !isnan(in->capacity) && s->kinds[p->kind].load_capacity < 0)
         cs_warn(ctx, &w, "set kinds.<kind>.load_capacity to use it",
                 "kind '%s' has no capacity measure; the capacity is left out", in->kind);

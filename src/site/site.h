@@ -14,6 +14,7 @@ typedef struct cs_proposal {
     long kind;
     double capacity;  /* in the kind's load capacity; NaN when not given */
     long area;        /* -1: outside every area (only just: within the tolerance) */
+    long row;         /* its row of the cost matrix, -1 when none */
 } cs_proposal;
 
 /* What one proposal (or all of them together: index P) changes. */
@@ -47,10 +48,10 @@ typedef struct cs_pairs {
 typedef struct cs_reacher cs_reacher;
 cs_status cs_reacher_create(const cs_result *r, cs_reacher **out); /* *out even on failure */
 void cs_reacher_destroy(cs_reacher *rc);
-/* The residents within reach_m of (x, y) by measure m (0 straight, 1 network) into out
- * (grown). Errors: CS_ERR_NOMEM. */
-cs_status cs_reacher_reach(cs_reacher *rc, double x, double y, size_t m, double reach_m,
-                           cs_pairs *out);
+/* The residents within reach_m (metres) of a site of kind k at (x, y), whose row of the
+ * cost matrix is row (-1: none), by measure m, into out (grown). Errors: CS_ERR_NOMEM. */
+cs_status cs_reacher_reach(cs_reacher *rc, double x, double y, long row, size_t k, size_t m,
+                           double reach_m, cs_pairs *out);
 
 /* Place proposals (checked, in the working CRS) without evaluating them; *out is new.
  * Errors as cs_site_evaluate's. */
