@@ -74,12 +74,17 @@ static void make_costs(matrix_case *c, unsigned seed)
         }
 }
 
-static void write_costs(matrix_case *c, const char *name)
+/* The matrix as a plain CSV (read straight from the file), or in a form only GDAL
+ * reads: quoted ids; or with a byte order mark and CRLF line ends. */
+typedef enum csv_form { CSV_PLAIN, CSV_QUOTED, CSV_BOM_CRLF } csv_form;
+
+static void write_costs_as(matrix_case *c, const char *name, csv_form form)
 {
     char *path = tu_join(c->dir, name);
     FILE *f = fopen(path, "w");
     free(path);
-    fprintf(f, "origin_id,site,minutes\n");
+    const char *q = form == CSV_QUOTED ? "\"" : "", *eol = form == CSV_BOM_CRLF ? "\r\n" : "\n";
+    fprintf(f, "%sorigin_id,site,minutes%s", form == CSV_BOM_CRLF ? "\xEF\xBB\xBF" : "", eol);
     size_t written = 0;
     for (size_t i = 0; i < c->d.npop; i++)
         for (size_t j = 0; j < c->sites; j++) {
@@ -89,13 +94,18 @@ static void write_costs(matrix_case *c, const char *name)
             char id[16];
             site_id(c, j, id, sizeof id);
             if (written < 3)
-                fprintf(f, "D%zu,%s,%.17g\n", i, id, v + 3);
-            fprintf(f, "D%zu,%s,%.17g\n", i, id, v);
+                fprintf(f, "%sD%zu%s,%s%s%s,%.17g%s", q, i, q, q, id, q, v + 3, eol);
+            fprintf(f, "%sD%zu%s,%s%s%s,%.17g%s", q, i, q, q, id, q, v, eol);
             if (written >= 3 && written < 6)
-                fprintf(f, "D%zu,%s,%.17g\n", i, id, v + 3);
+                fprintf(f, "%sD%zu%s,%s%s%s,%.17g%s", q, i, q, q, id, q, v + 3, eol);
             written++;
         }
     fclose(f);
+}
+
+static void write_costs(matrix_case *c, const char *name)
+{
+    write_costs_as(c, name, CSV_PLAIN);
 }
 
 static const char *const extra = NULL;
@@ -219,6 +229,32 @@ static void coverage_by_brute_force(void **state)
         }
         assert_int_equal(cs_result_served(c.r, f, 1, &got, NULL), CS_OK);
         assert_true(near(got, want));
+    }
+    close_case(&c);
+}
+
+/* The fast reader of plain CSV and GDAL's reader give the same matrix. */
+static void readers_agree(void **state)
+{
+    (void)state;
+    matrix_case c;
+    open_case(&c, 19);
+    const cs_cost_matrix *plain = &c.s->costs;
+    for (csv_form form = CSV_QUOTED; form <= CSV_BOM_CRLF; form++) {
+        write_costs_as(&c, "costs.csv", form);
+        cs_study *s = NULL;
+        assert_int_equal(cs_study_load(c.ctx, c.cfg, &s), CS_OK);
+        const cs_cost_matrix *m = &s->costs;
+        assert_int_equal(m->rows, plain->rows);
+        assert_int_equal(m->pairs, plain->pairs);
+        assert_int_equal(m->pairs_repeated, plain->pairs_repeated);
+        for (size_t r = 0; r <= m->rows; r++)
+            assert_int_equal(m->first[r], plain->first[r]);
+        for (size_t q = 0; q < m->pairs; q++) {
+            assert_int_equal(m->pt[q], plain->pt[q]);
+            assert_true(m->cost[q] == plain->cost[q]);
+        }
+        cs_study_destroy(s);
     }
     close_case(&c);
 }
@@ -447,6 +483,17 @@ static void bad_matrices(void **state)
         }
         close_case(&c);
     }
+    /* a line over the reader's 1 MB block */
+    size_t long_len = (1u << 20) + 100;
+    char *text = malloc(long_len + 64);
+    strcpy(text, "origin_id,site,minutes\nD1,F0,3\nD1,");
+    memset(text + strlen(text), 'x', long_len);
+    strcpy(text + strlen("origin_id,site,minutes\nD1,F0,3\nD1,") + long_len, ",4\n");
+    matrix_case c;
+    assert_int_equal(load_matrix_text(&c, text, matrix_keys, 5), CS_ERR_INPUT);
+    assert_true(tu_has_message(c.ctx, "costs.csv:3:", "a line longer than", NULL));
+    close_case(&c);
+    free(text);
 }
 
 static void bad_matrix_settings(void **state)
@@ -540,6 +587,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(coverage_by_brute_force),
         cmocka_unit_test(access_by_brute_force),
+        cmocka_unit_test(readers_agree),
         cmocka_unit_test(straight_distances_agree),
         cmocka_unit_test(proposals_by_matrix),
         cmocka_unit_test(suggestions_by_matrix),

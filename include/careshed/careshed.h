@@ -213,6 +213,16 @@ CS_API cs_status cs_study_load(cs_context *ctx, const cs_config *cfg, cs_study *
 
 /** Free a study. NULL is ignored. */
 CS_API void cs_study_destroy(cs_study *study);
+/**
+ * The study as it stood in `year`: the same areas, residents, network and settings, with
+ * only the facilities open that year (facilities.opened <= year < facilities.closed; a
+ * facility without years is always open). It borrows from study, which must outlive
+ * it; run it with cs_run, free it with cs_study_destroy. Errors: CS_ERR_NOMEM.
+ */
+CS_API cs_status cs_study_in_year(cs_context *ctx, const cs_study *study, int year,
+                                  cs_study **out);
+/** 1 and the first and last year any facility opened or closed, or 0 when none has years. */
+CS_API int cs_study_years(const cs_study *study, int *first, int *last);
 
 /** Number of areas (streets). */
 CS_API size_t cs_study_area_count(const cs_study *study);
@@ -531,6 +541,29 @@ CS_API const char *cs_site_line(cs_site *site, size_t p);
  *  Errors: CS_ERR_OUTPUT, CS_ERR_NOMEM. */
 CS_API cs_status cs_site_write(cs_context *ctx, const cs_site *site, const char *out_dir);
 
+
+/* ------------------------------------------------------------------ report */
+
+/** The annual coverage report (careshed report). */
+typedef struct cs_report_options {
+    const char *lang;     /**< "zh" or "en"; NULL = Chinese when the study's names are */
+    int year;             /**< the year reported; 0 = the last year a facility opened or
+                               closed (none: the study as given) */
+    int since;            /**< the first year of the trend; 0 = four years before year */
+    const char *baseline; /**< a previous run's summary.json (its areas.csv beside it is
+                               read too) to compare with; NULL */
+    const char *command;  /**< the command line that made it, for the methods; NULL */
+} cs_report_options;
+/**
+ * Evaluate the study in every year from opt->since to opt->year (facilities open in each,
+ * see cs_study_in_year) and write the report as one HTML file at path (atomically):
+ * indicators against targets, their trend, changes since the previous year or the
+ * baseline, maps, charts, a per-street table and the methods. Errors: CS_ERR_ARGUMENT
+ * (bad years or language), CS_ERR_INPUT (unreadable baseline), CS_ERR_OUTPUT,
+ * CS_ERR_NOMEM, and those of cs_run.
+ */
+CS_API cs_status cs_report_write(cs_context *ctx, const cs_study *study,
+                                 const cs_report_options *opt, const char *path);
 
 /**
  * Write areas.geojson, service-circles.geojson, facilities.geojson, summary.json and

@@ -13,6 +13,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "pdf.h"
+
 enum exit_code {
     EXIT_OK = 0,
     EXIT_TARGETS = 1,
@@ -46,6 +48,9 @@ static void usage_main(FILE *f)
             "  careshed site [STUDY.yaml] --at LON,LAT[,KIND[,CAPACITY]] ... |\n"
             "                --proposals FILE [options]\n"
             "                                         what proposed sites would change\n"
+            "  careshed report [STUDY.yaml] --out report.html [--year Y] [--since Y0]\n"
+            "                [--baseline PREVIOUS/summary.json] [--lang zh|en] [--pdf]\n"
+            "                                         the annual coverage report (HTML)\n"
             "  careshed --help | --version\n\n"
             "`careshed run --help` lists the options.\n\n%s",
             cs_version(), exit_codes_text);
@@ -89,6 +94,11 @@ static void usage_run(FILE *f)
             "  --candidates FILE (default: centres of under-served grid cells); --exact:\n"
             "  also solve exactly with GLPK; --exclude FILE: polygons no site may lie in\n"
             "  (--exclude-crs CRS). Writes DIR/suggestions.geojson.\n\n"
+            "Report (careshed report): --out FILE (default report.html); --year Y (default:\n"
+            "  the last year a facility opened or closed, from facilities.opened/closed);\n"
+            "  --since Y0 (default Y - 4): every year from Y0 to Y is evaluated; --baseline\n"
+            "  PREVIOUS/summary.json (and its areas.csv) to compare with; --lang zh|en\n"
+            "  (default: Chinese for Chinese names); --pdf: also FILE.pdf through Chromium.\n\n"
             "Outputs in DIR: areas.geojson, service-circles.geojson, facilities.geojson,\n"
             "areas.csv, summary.json; with a network also service-network.geojson (and\n"
             "facility-service-areas.geojson with --set network.facility_areas=true).\n\n%s",
@@ -108,6 +118,11 @@ typedef struct options {
     double reach_share, within_min;
     bool exact;
     const char *candidates, *exclude, *exclude_crs;
+    /* report: the years, a baseline, the language, PDF, and the command for the methods */
+    int year, since;
+    const char *baseline, *lang;
+    bool pdf;
+    char *command_line;
     bool check_targets, quiet, timings;
     int threads;
     /* key=value settings in the order given */
@@ -209,6 +224,28 @@ static int parse(int argc, char **argv, options *o)
             o->check_targets = true;
         } else if (!strcmp(o->command, "site") && !strcmp(a, "--exact")) {
             o->exact = true;
+        } else if (!strcmp(o->command, "report") && !strcmp(a, "--pdf")) {
+            o->pdf = true;
+        } else if (!strcmp(o->command, "report") &&
+                   (!strcmp(a, "--year") || !strcmp(a, "--since"))) {
+            if (!next)
+                return usage_error("%s needs a value", a);
+            i++;
+            char *end;
+            long y = strtol(next, &end, 10);
+            if (*end || y < 1900 || y > 2200)
+                return usage_error(!strcmp(a, "--year") ? "--year needs a year, got '%s'"
+                                                        : "--since needs a year, got '%s'",
+                                   next);
+            *(!strcmp(a, "--year") ? &o->year : &o->since) = (int)y;
+        } else if (!strcmp(o->command, "report") &&
+                   (!strcmp(a, "--baseline") || !strcmp(a, "--lang"))) {
+            if (!next)
+                return usage_error("%s needs a value", a);
+            i++;
+            if (!strcmp(a, "--lang") && strcmp(next, "zh") != 0 && strcmp(next, "en") != 0)
+                return usage_error("--lang needs zh or en, got '%s'", next);
+            *(!strcmp(a, "--baseline") ? &o->baseline : &o->lang) = next;
         } else if (!strcmp(o->command, "site") &&
                    (!strcmp(a, "--suggest") || !strcmp(a, "--reach-share") ||
                     !strcmp(a, "--within"))) {
@@ -547,6 +584,66 @@ static void print_timings(const cs_context *ctx)
         fprintf(stderr, "careshed: peak memory %9.1f MB\n", (double)ru.ru_maxrss / 1024.0);
 }
 
+/* The command as typed, arguments quoted where the shell would need it. */
+static char *command_line(int argc, char **argv)
+{
+    size_t n = 16;
+    for (int i = 0; i < argc; i++)
+        n += 4 * strlen(argv[i]) + 3;
+    char *s = malloc(n), *p = s;
+    if (!s)
+        return NULL;
+    p += sprintf(p, "careshed");
+    for (int i = 1; i < argc; i++) {
+        bool plain = argv[i][0] && strspn(argv[i], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP"
+                                                    "QRSTUVWXYZ0123456789-_./=,:+") ==
+                                           strlen(argv[i]);
+        *p++ = ' ';
+        if (plain) {
+            p += sprintf(p, "%s", argv[i]);
+            continue;
+        }
+        *p++ = '\'';
+        for (const char *c = argv[i]; *c; c++)
+            p += *c == '\'' ? sprintf(p, "'\\''") : sprintf(p, "%c", *c);
+        *p++ = '\'';
+    }
+    *p = '\0';
+    return s;
+}
+
+static cs_status write_report(cs_context *ctx, const options *o, const cs_study *study)
+{
+    cs_report_options ro = {o->lang, o->year, o->since, o->baseline, o->command_line};
+    return cs_report_write(ctx, study, &ro, o->out_dir);
+}
+
+/* Say where the report went and print it to PDF when asked. */
+static int finish_report(const options *o)
+{
+    if (!o->quiet)
+        printf("Wrote %s\n", o->out_dir);
+    if (!o->pdf)
+        return EXIT_OK;
+    char pdf[4200];
+    if (cs_cli_print_pdf(o->out_dir, pdf, sizeof pdf) != 0)
+        return EXIT_OUTPUT;
+    if (!o->quiet)
+        printf("Wrote %s\n", pdf);
+    return EXIT_OK;
+}
+
+/* What run and site do with the run: write the outputs, or evaluate or choose sites. */
+static cs_status use_result(cs_context *ctx, const options *o, const cs_study *study,
+                            const cs_result *result, size_t *shown)
+{
+    if (strcmp(o->command, "site") != 0)
+        return cs_result_write(ctx, study, result, o->out_dir);
+    if (o->suggest > 0 || !isnan(o->reach_share))
+        return suggest_sites(ctx, o, result, shown);
+    return evaluate_sites(ctx, o, result, shown);
+}
+
 static int run(options *o)
 {
     bool check_only = !strcmp(o->command, "check");
@@ -585,14 +682,13 @@ static int run(options *o)
             st = lst;
     }
     bool site_only = !strcmp(o->command, "site");
-    if (st == CS_OK && !check_only)
-        st = cs_run(ctx, study, &result);
-    if (st == CS_OK && site_only && (o->suggest > 0 || !isnan(o->reach_share)))
-        st = suggest_sites(ctx, o, result, &shown);
-    else if (st == CS_OK && site_only)
-        st = evaluate_sites(ctx, o, result, &shown);
+    bool report_only = !strcmp(o->command, "report");
+    if (st == CS_OK && report_only)
+        st = write_report(ctx, o, study);
     else if (st == CS_OK && !check_only)
-        st = cs_result_write(ctx, study, result, o->out_dir);
+        st = cs_run(ctx, study, &result);
+    if (st == CS_OK && result)
+        st = use_result(ctx, o, study, result, &shown);
     print_messages(ctx, &shown, o->quiet);
     if (o->timings)
         print_timings(ctx);
@@ -613,6 +709,8 @@ static int run(options *o)
                     cs_study_demand_count(study), cs_context_message_count(ctx));
     } else if (st == CS_OK && site_only) {
         /* the answers were printed as they came */
+    } else if (st == CS_OK && report_only) {
+        code = finish_report(o);
     } else if (st == CS_OK) {
         if (!o->quiet)
             print_results(study, result, o->out_dir);
@@ -645,16 +743,21 @@ int main(int argc, char **argv)
         printf("careshed %s\n", cs_version());
         return EXIT_OK;
     }
-    if (strcmp(cmd, "run") != 0 && strcmp(cmd, "check") != 0 && strcmp(cmd, "site") != 0) {
+    if (strcmp(cmd, "run") != 0 && strcmp(cmd, "check") != 0 && strcmp(cmd, "site") != 0 &&
+        strcmp(cmd, "report") != 0) {
         fprintf(stderr, "careshed: unknown command '%s'\n", cmd);
         usage_main(stderr);
         return EXIT_USAGE;
     }
-    options o = {.command = cmd, .out_dir = "out", .reach_share = NAN, .within_min = NAN};
+    options o = {.command = cmd, .out_dir = strcmp(cmd, "report") ? "out" : "report.html",
+                 .reach_share = NAN, .within_min = NAN};
     int code = parse(argc, argv, &o);
+    if (code < 0 && !(o.command_line = command_line(argc, argv)))
+        code = EXIT_INTERNAL;
     if (code < 0)
         code = run(&o);
     free(o.keys);
     free(o.values);
+    free(o.command_line);
     return code;
 }

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* ---------------------------------------------------------------- memory */
 
@@ -29,10 +30,14 @@ bool cs_grow(void **array, size_t *capacity, size_t need, size_t elem_size);
 
 /* Text ids to indices: open addressing, grown as needed. Keys are borrowed (they must
  * outlive the map). Zero-initialised is an empty map. */
+typedef struct cs_idslot {
+    const char *key; /* NULL: empty */
+    long value;
+    uint32_t tag;    /* the high half of the key's hash */
+} cs_idslot;
 typedef struct cs_idmap {
     size_t count, cap; /* cap: a power of two, or 0 */
-    const char **key;
-    long *value;
+    cs_idslot *slot;
 } cs_idmap;
 /* Add key -> value (value >= 0). Returns the value already held when the key is there
  * (the map is then unchanged), -1 when added, -2 when memory ran out. */

@@ -42,8 +42,8 @@ static const char *const top_keys[] = {
     "landuse", "underserved", "network", "costs", "capacities", "kinds", "targets", NULL};
 static const char *const areas_keys[] = {"path", "layer", "crs", "encoding", "x",
                                          "y", "id", "name", NULL};
-static const char *const facilities_keys[] = {"path", "layer", "crs", "encoding", "x",
-                                              "y", "id", "name", "kind", NULL};
+static const char *const facilities_keys[] = {"path", "layer", "crs", "encoding", "x", "y",
+                                              "id", "name", "kind", "opened", "closed", NULL};
 static const char *const population_keys[] = {"path", "layer", "crs", "encoding", "x", "y",
                                               "id", "name", "total", "bands", "area",
                                               "spread_m", NULL};
@@ -505,6 +505,8 @@ void cs_config_destroy(cs_config *cfg)
     free_layer(&cfg->areas);
     free_layer(&cfg->facilities);
     cs_free(cfg->kind_field);
+    cs_free(cfg->opened_field);
+    cs_free(cfg->closed_field);
     free_layer(&cfg->population);
     cs_free(cfg->total_field);
     cs_free(cfg->area_field);
@@ -824,6 +826,9 @@ static cs_status reset_layer_section(const setter *s, layer_role role)
         free_layer(&c->facilities);
         cs_free(c->kind_field);
         c->kind_field = field;
+        cs_free(c->opened_field);
+        cs_free(c->closed_field);
+        c->opened_field = c->closed_field = NULL;
     } else {
         free_layer(&c->population);
         cs_free(c->total_field);
@@ -920,6 +925,10 @@ static cs_status set_layer(const setter *s, layer_role role, const char *rest)
         return below_value(s, g);
     if (!rest && role == ROLE_FACILITIES && seg_is(g, "kind"))
         return set_text(s, &c->kind_field, DEFAULT_KIND_FIELD);
+    if (!rest && role == ROLE_FACILITIES && seg_is(g, "opened"))
+        return set_text(s, &c->opened_field, NULL);
+    if (!rest && role == ROLE_FACILITIES && seg_is(g, "closed"))
+        return set_text(s, &c->closed_field, NULL);
     if (!rest && role == ROLE_POPULATION && seg_is(g, "total"))
         return set_text(s, &c->total_field, DEFAULT_TOTAL_FIELD);
     if (!rest && role == ROLE_POPULATION && seg_is(g, "area"))

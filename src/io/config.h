@@ -160,6 +160,8 @@ struct cs_config {
     cs_layer_config areas;
     cs_layer_config facilities;
     char *kind_field;           /* facilities: field holding the kind; default "kind" */
+    char *opened_field;         /* facilities: year opened; NULL = "opened" when present */
+    char *closed_field;         /* facilities: year closed; NULL = "closed" when present */
     cs_layer_config population;
     char *total_field;          /* population: residents field; default "pop" */
     char *area_field;           /* population: field of area ids = totals per area */

@@ -4,6 +4,7 @@
  * (population.id) and facilities by id, and kept by facility or candidate (compressed
  * rows) with each row's demand points in order and each pair once.
  */
+#include "io/csv.h"
 #include "io/load.h"
 
 #include <math.h>
@@ -65,9 +66,12 @@ typedef struct reader {
     const cs_config *cfg;
     cs_study *s;
     cs_layer *layer;
-    int from, to, cost;     /* field indices */
+    int field[3];           /* from, to, cost: their indices */
+    const char *names[3];   /* and names */
     cs_idmap demand;        /* demand ids -> points (>= demand_count: left out) */
     size_t id_cap;
+    char last_to[64];       /* the last "to" id (when short) and its row: a router's */
+    long last_row;          /* rows usually come grouped by site */
     triples t;
 } reader;
 
@@ -94,49 +98,106 @@ static long row_of(reader *rd, const char *id)
     return (long)m->rows++;
 }
 
-static cs_status text_field(reader *rd, int field, const char *id, const char **out)
+/* An error about field `field` (0 from, 1 to, 2 cost) of the row at `where`. */
+static cs_status row_error(reader *rd, const cs_where *where, int field, const char *id,
+                           const char *hint, const char *what, const char *text)
 {
-    *out = cs_layer_text(rd->layer, field);
-    if (**out)
-        return CS_OK;
-    cs_where w = cs_layer_where(rd->layer, id, cs_layer_field_name(rd->layer, field));
-    return cs_error(rd->ctx, CS_ERR_INPUT, &w, "every row needs a demand id, a facility or "
-                    "candidate id and a cost", "empty %s", cs_layer_field_name(rd->layer, field));
+    cs_where w = *where;
+    w.feature_id = id;
+    w.field = rd->names[field];
+    return cs_error(rd->ctx, CS_ERR_INPUT, &w, hint, what, text);
 }
 
-static cs_status read_row(reader *rd)
+/* One row: demand id, facility or candidate id, cost (texts). */
+static cs_status add_pair(reader *rd, const char *const *text, const cs_where *where)
 {
     cs_study *s = rd->s;
-    const char *from, *to;
-    cs_status st = text_field(rd, rd->from, NULL, &from);
-    if (st != CS_OK)
-        return st;
+    const char *from = text[0], *to = text[1], *cost_text = text[2];
+    static const char empty_hint[] = "every row needs a demand id, a facility or candidate id "
+                                     "and a cost";
+    if (!*from)
+        return row_error(rd, where, 0, NULL, empty_hint, "empty %s", rd->names[0]);
     long pt = cs_idmap_get(&rd->demand, from);
-    if (pt < 0) {
-        cs_where w = cs_layer_where(rd->layer, from, cs_layer_field_name(rd->layer, rd->from));
-        return cs_error(rd->ctx, CS_ERR_INPUT, &w, "the demand ids must be those of the "
-                        "population layer (population.id): check that the matrix was made "
-                        "from the same population", "no demand point has id '%s'", from);
-    }
+    if (pt < 0)
+        return row_error(rd, where, 0, from, "the demand ids must be those of the population "
+                         "layer (population.id): check that the matrix was made from the same "
+                         "population", "no demand point has id '%s'", from);
+    while (*cost_text == ' ')
+        cost_text++;
     double cost;
-    st = cs_layer_number(rd->ctx, rd->layer, rd->cost, from, NAN, false, &cost);
-    if (st == CS_OK && isnan(cost)) {
-        cs_where w = cs_layer_where(rd->layer, from, cs_layer_field_name(rd->layer, rd->cost));
-        st = cs_error(rd->ctx, CS_ERR_INPUT, &w, "leave out pairs that cannot be reached",
-                      "no cost given");
-    }
-    if (st == CS_OK)
-        st = text_field(rd, rd->to, from, &to);
-    if (st != CS_OK)
-        return st;
+    if (!*cost_text)
+        return row_error(rd, where, 2, from, "leave out pairs that cannot be reached",
+                         "no cost given%s", "");
+    if (!cs_parse_double(cost_text, &cost))
+        return row_error(rd, where, 2, from, "write the cost as a plain number",
+                         "'%.60s' is not a number", cost_text);
+    if (cost < 0)
+        return row_error(rd, where, 2, from, "costs cannot be negative", "negative cost %s",
+                         cost_text);
+    if (!*to)
+        return row_error(rd, where, 1, from, empty_hint, "empty %s", rd->names[1]);
     if ((size_t)pt >= s->demand_count) {
         s->costs.pairs_outside++;
         return CS_OK;
     }
-    long row = row_of(rd, to);
-    if (row < 0 || !add_triple(&rd->t, (uint32_t)row, (uint32_t)pt, cost))
+    if (strcmp(rd->last_to, to) != 0) {
+        rd->last_row = row_of(rd, to);
+        bool fits = strlen(to) < sizeof rd->last_to;
+        memcpy(rd->last_to, fits ? to : "", fits ? strlen(to) + 1 : 1);
+    }
+    if (rd->last_row < 0 || !add_triple(&rd->t, (uint32_t)rd->last_row, (uint32_t)pt, cost))
         return cs_nomem(rd->ctx);
     return CS_OK;
+}
+
+/* Through GDAL: any table it reads. */
+static cs_status read_layer(reader *rd, size_t *rows)
+{
+    cs_status st = CS_OK;
+    long number;
+    while (st != CS_ERR_NOMEM && cs_layer_next(rd->layer, &number)) {
+        const char *text[3];
+        char *copy[3];
+        for (int i = 0; i < 3; i++) /* each text lives until the next call */
+            text[i] = copy[i] = cs_strdup(cs_layer_text(rd->layer, rd->field[i]));
+        cs_where where = cs_layer_where(rd->layer, NULL, NULL);
+        cs_status rst = copy[0] && copy[1] && copy[2] ? add_pair(rd, text, &where)
+                                                      : cs_nomem(rd->ctx);
+        for (int i = 0; i < 3; i++)
+            cs_free(copy[i]);
+        (*rows)++;
+        if (st == CS_OK || rst == CS_ERR_NOMEM)
+            st = rst == CS_OK ? st : rst;
+    }
+    return st;
+}
+
+typedef struct csv_rows {
+    reader *rd;
+    const char *file;
+    size_t rows;
+} csv_rows;
+
+static cs_status csv_row(void *data, const char *const *fields, long line)
+{
+    csv_rows *cr = data;
+    cs_where where = {.file = cr->file, .line = line};
+    cr->rows++;
+    return add_pair(cr->rd, fields, &where);
+}
+
+/* A plain CSV straight from the file (GDAL has found the fields): several times faster
+ * than a GDAL feature per row. *done is false when the file is not plain enough. */
+static cs_status read_plain_csv(reader *rd, const char *path, const char *display,
+                                size_t *rows, bool *done)
+{
+    *done = false;
+    if (!cs_layer_is_csv(rd->layer) || !cs_csv_is_plain(path))
+        return CS_OK;
+    csv_rows cr = {rd, display, 0};
+    cs_status st = cs_csv_read(rd->ctx, path, display, rd->names, 3, csv_row, &cr, done);
+    *rows = cr.rows;
+    return st;
 }
 
 /* Every demand id and facility id into the maps; facilities are rows 0 .. F - 1. */
@@ -276,22 +337,29 @@ cs_status cs_load_costs(cs_context *ctx, const cs_config *cfg, cs_study *s, cs_r
     if (st != CS_OK)
         return st;
     size_t first_message = cs_context_message_count(ctx);
-    rd.from = cs_layer_find_field(ctx, rd.layer, cc->from_field, from_candidates, "from", true);
-    rd.to = cs_layer_find_field(ctx, rd.layer, cc->to_field, to_candidates, "to", true);
-    rd.cost = cs_layer_find_field(ctx, rd.layer, cc->cost_field, cost_candidates, "cost", true);
-    if (rd.from < 0 || rd.to < 0 || rd.cost < 0)
-        st = CS_ERR_INPUT;
-    cs_layer_keep_fields(rd.layer, (const int[]){rd.from, rd.to, rd.cost}, 3);
+    const char *configured[3] = {cc->from_field, cc->to_field, cc->cost_field};
+    const char *const *candidates[3] = {from_candidates, to_candidates, cost_candidates};
+    static const char *const keys[3] = {"from", "to", "cost"};
+    for (int i = 0; i < 3; i++) {
+        rd.field[i] = cs_layer_find_field(ctx, rd.layer, configured[i], candidates[i], keys[i],
+                                          true);
+        rd.names[i] = rd.field[i] >= 0 ? cs_layer_field_name(rd.layer, rd.field[i]) : keys[i];
+        if (rd.field[i] < 0)
+            st = CS_ERR_INPUT;
+    }
+    cs_layer_keep_fields(rd.layer, rd.field, 3);
     if (st == CS_OK)
         st = index_ids(&rd);
-    long number;
     size_t rows_read = 0;
-    while (st != CS_ERR_NOMEM && cs_layer_next(rd.layer, &number)) {
-        cs_status rst = read_row(&rd);
-        rows_read++;
-        if (st == CS_OK || rst == CS_ERR_NOMEM)
-            st = rst == CS_OK ? st : rst;
-    }
+    char *path = cs_config_resolve_path(cfg, cc->layer.path);
+    bool done = false;
+    if (!path)
+        st = cs_nomem(ctx);
+    if (st == CS_OK && !cc->layer.layer && !cc->layer.encoding)
+        st = read_plain_csv(&rd, path, raw->display, &rows_read, &done);
+    if (st == CS_OK && !done)
+        st = read_layer(&rd, &rows_read);
+    cs_free(path);
     raw->input.features = rows_read;
     cs_context_limit_messages(ctx, first_message, CS_MESSAGES_PER_LAYER, raw->display);
     if (st == CS_OK && rd.t.n == 0) {

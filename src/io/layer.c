@@ -192,6 +192,20 @@ static void read_srs(cs_layer *l)
     CPLFree(wkt);
 }
 
+/* Whether a layer has no feature: its count when the format knows it cheaply, else
+ * whether a first feature comes (counting a CSV or GeoJSON means reading it all). */
+static bool layer_is_empty(OGRLayerH layer)
+{
+    if (OGR_L_TestCapability(layer, OLCFastFeatureCount))
+        return OGR_L_GetFeatureCount(layer, 1) == 0;
+    OGRFeatureH first = OGR_L_GetNextFeature(layer);
+    OGR_L_ResetReading(layer);
+    if (!first)
+        return true;
+    OGR_F_Destroy(first);
+    return false;
+}
+
 cs_status cs_layer_open(cs_context *ctx, const cs_layer_config *lc, const char *role,
                         const char *path, bool want_points, cs_layer **out)
 {
@@ -223,7 +237,7 @@ cs_status cs_layer_open(cs_context *ctx, const cs_layer_config *lc, const char *
         l->csv = drv && !strcmp(GDALGetDriverShortName(drv), "CSV");
         read_srs(l);
         /* Counting an OpenStreetMap layer means parsing the whole file once more. */
-        if (!cs_layer_is_osm(l) && OGR_L_GetFeatureCount(l->layer, 1) == 0) {
+        if (!cs_layer_is_osm(l) && layer_is_empty(l->layer)) {
             cs_where w = {.file = l->name};
             st = cs_error(ctx, CS_ERR_INPUT, &w, "check that this is the right file and layer",
                           "the %s layer is empty", role);

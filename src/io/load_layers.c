@@ -13,6 +13,8 @@
 
 static const char *const id_candidates[] = {"id", "ID", "Id", "code", "CODE", "fid", NULL};
 static const char *const name_candidates[] = {"name", "NAME", "Name", "名称", NULL};
+static const char *const opened_candidates[] = {"opened", "open_year", "opened_year", NULL};
+static const char *const closed_candidates[] = {"closed", "close_year", "closed_year", NULL};
 
 /* Known capacity fields, recognised when the study names none. */
 static const struct {
@@ -75,6 +77,8 @@ void cs_raw_points_free(cs_raw_points *p)
     free_strings(p->id, p->count);
     free_strings(p->name, p->count);
     cs_free(p->kind);
+    cs_free(p->opened);
+    cs_free(p->closed);
     cs_free(p->values);
     cs_raw_surfaces_free(&p->surfaces);
     memset(p, 0, sizeof *p);
@@ -328,6 +332,8 @@ static bool grow_points(cs_raw_points *p, bool named)
     if (named) {
         GROW(name);
         GROW(kind);
+        GROW(opened);
+        GROW(closed);
     }
 #undef GROW
     if (p->value_count) {
@@ -519,6 +525,34 @@ static void warn_unmatched_kinds(cs_context *ctx, const cs_study *study, const c
     cs_free(unmatched);
 }
 
+/* A facility's year (opened or closed) from field (NaN when the field is absent or the
+ * value empty): a whole number between 1900 and 2200. */
+static cs_status read_year(cs_context *ctx, cs_layer *layer, int field, const char *id,
+                           double *year)
+{
+    cs_status st = cs_layer_number(ctx, layer, field, id, NAN, false, year);
+    if (st != CS_OK || isnan(*year) || (*year == floor(*year) && *year >= 1900 && *year <= 2200))
+        return st;
+    cs_where w = cs_layer_where(layer, id, cs_layer_field_name(layer, field));
+    return cs_error(ctx, CS_ERR_INPUT, &w, "give the year as a whole number, e.g. 2023, or "
+                    "leave it empty", "%g is not a year", *year);
+}
+
+static cs_status read_years(cs_context *ctx, cs_layer *layer, const int *fields, size_t i,
+                            cs_raw_points *p)
+{
+    cs_status st = read_year(ctx, layer, fields[0], p->id[i], &p->opened[i]);
+    cs_status cst = read_year(ctx, layer, fields[1], p->id[i], &p->closed[i]);
+    if (st == CS_OK)
+        st = cst;
+    if (st == CS_OK && p->closed[i] < p->opened[i]) {
+        cs_where w = cs_layer_where(layer, p->id[i], cs_layer_field_name(layer, fields[1]));
+        st = cs_error(ctx, CS_ERR_INPUT, &w, "check the two years", "closed in %g, before "
+                      "it opened (%g)", p->closed[i], p->opened[i]);
+    }
+    return st;
+}
+
 static cs_status read_facility(cs_context *ctx, cs_layer *layer, const int *fields,
                                size_t capacity_count, long number, cs_raw_points *p,
                                char ***kind_values, size_t *kind_cap)
@@ -547,12 +581,13 @@ static cs_status read_facility(cs_context *ctx, cs_layer *layer, const int *fiel
         st = pst;
     for (size_t c = 0; c < capacity_count; c++) {
         double v;
-        cs_status cst = cs_layer_number(ctx, layer, fields[3 + c], p->id[i], 0, false, &v);
+        cs_status cst = cs_layer_number(ctx, layer, fields[5 + c], p->id[i], 0, false, &v);
         p->values[i * capacity_count + c] = cst == CS_OK ? v : 0;
         if (st == CS_OK)
             st = cst;
     }
-    return st;
+    cs_status yst = read_years(ctx, layer, fields + 3, i, p);
+    return st == CS_OK ? yst : st;
 }
 
 cs_status cs_load_facilities(cs_context *ctx, const cs_config *cfg, cs_study *study,
@@ -565,7 +600,8 @@ cs_status cs_load_facilities(cs_context *ctx, const cs_config *cfg, cs_study *st
         return st;
     size_t first_message = cs_context_message_count(ctx);
     size_t ncap_max = cfg->capacity_count + sizeof known_capacities / sizeof known_capacities[0];
-    int *fields = cs_calloc(3 + ncap_max, sizeof *fields);
+    /* id, name, kind, opened, closed, then the capacities */
+    int *fields = cs_calloc(5 + ncap_max, sizeof *fields);
     char **kind_values = NULL;
     size_t kind_cap = 0;
     if (!fields) {
@@ -577,14 +613,19 @@ cs_status cs_load_facilities(cs_context *ctx, const cs_config *cfg, cs_study *st
     fields[1] = cs_layer_find_field(ctx, layer, cfg->facilities.name_field, name_candidates,
                                     "name", cfg->facilities.name_field != NULL);
     fields[2] = cs_layer_find_field(ctx, layer, cfg->kind_field, NULL, "kind", true);
+    fields[3] = cs_layer_find_field(ctx, layer, cfg->opened_field, opened_candidates, "opened",
+                                    cfg->opened_field != NULL);
+    fields[4] = cs_layer_find_field(ctx, layer, cfg->closed_field, closed_candidates, "closed",
+                                    cfg->closed_field != NULL);
     if ((cfg->facilities.id_field && fields[0] < 0) ||
-        (cfg->facilities.name_field && fields[1] < 0) || fields[2] < 0)
+        (cfg->facilities.name_field && fields[1] < 0) || fields[2] < 0 ||
+        (cfg->opened_field && fields[3] < 0) || (cfg->closed_field && fields[4] < 0))
         st = CS_ERR_INPUT;
-    cs_status cst = resolve_capacities(ctx, cfg, layer, study, fields + 3);
+    cs_status cst = resolve_capacities(ctx, cfg, layer, study, fields + 5);
     if (st == CS_OK || cst == CS_ERR_NOMEM)
         st = cst;
     p->value_count = study->capacity_count;
-    cs_layer_keep_fields(layer, fields, 3 + study->capacity_count);
+    cs_layer_keep_fields(layer, fields, 5 + study->capacity_count);
     long number;
     while (st != CS_ERR_NOMEM && cs_layer_next(layer, &number)) {
         cs_status fst = read_facility(ctx, layer, fields, study->capacity_count, number, p,

@@ -336,10 +336,12 @@ static cs_status place_facilities(cs_context *ctx, cs_study *study, cs_raw_point
         study->fac_lon = cs_calloc(n ? n : 1, sizeof(double));
         study->fac_lat = cs_calloc(n ? n : 1, sizeof(double));
         study->fac_area = cs_calloc(n ? n : 1, sizeof(long));
+        study->fac_opened = cs_calloc(n ? n : 1, sizeof(double));
+        study->fac_closed = cs_calloc(n ? n : 1, sizeof(double));
         study->fac_capacity = cs_calloc((n ? n : 1) * (nc ? nc : 1), sizeof(double));
         if (!study->fac_id || !study->fac_name || !study->fac_kind || !study->fac_x ||
             !study->fac_y || !study->fac_lon || !study->fac_lat || !study->fac_area ||
-            !study->fac_capacity)
+            !study->fac_capacity || !study->fac_opened || !study->fac_closed)
             st = cs_nomem(ctx);
         for (size_t i = 0; st == CS_OK && i < n; i++) {
             if (raw->kind[i] < 0)
@@ -364,6 +366,8 @@ static cs_status place_facilities(cs_context *ctx, cs_study *study, cs_raw_point
             study->fac_lon[m] = lon[i];
             study->fac_lat[m] = lat[i];
             study->fac_area[m] = area[i];
+            study->fac_opened[m] = raw->opened[i];
+            study->fac_closed[m] = raw->closed[i];
             if (nc > 0)
                 memcpy(&study->fac_capacity[m * nc], &raw->values[i * nc], nc * sizeof(double));
             m++;
@@ -893,6 +897,10 @@ void cs_study_destroy(cs_study *s)
 {
     if (!s)
         return;
+    if (s->view_of) {
+        cs_study_view_free(s);
+        return;
+    }
     for (size_t a = 0; s->area_geom && a < s->area_count; a++)
         cs_geom_destroy(s->geos, s->area_geom[a]);
     cs_free(s->area_geom);
@@ -911,6 +919,8 @@ void cs_study_destroy(cs_study *s)
     cs_free(s->fac_lat);
     cs_free(s->fac_capacity);
     cs_free(s->fac_area);
+    cs_free(s->fac_opened);
+    cs_free(s->fac_closed);
     cs_free(s->dem_x);
     cs_free(s->dem_y);
     cs_free(s->dem_pop);

@@ -74,6 +74,8 @@ typedef struct cs_cost_matrix {
 } cs_cost_matrix;
 
 void cs_cost_matrix_free(cs_cost_matrix *m);
+/* Free a year's view (io/study_year.c); cs_study_destroy calls it for views. */
+void cs_study_view_free(cs_study *v);
 /* The matrix row of a facility or candidate id, or -1 (also without a matrix). */
 long cs_cost_matrix_row(const cs_study *s, const char *id);
 
@@ -87,6 +89,8 @@ typedef struct cs_input {
 } cs_input;
 
 struct cs_study {
+    const cs_study *view_of; /* a year's view (cs_study_in_year) borrows all but its
+                                facilities and matrix from this study; NULL */
     cs_geos geos;    /* the study's own GEOS handle: its geometries live with it */
     char *name;
     char *crs;       /* working CRS (PROJ string or user's definition) */
@@ -109,6 +113,8 @@ struct cs_study {
     double *fac_lon, *fac_lat;
     double *fac_capacity;  /* facility_count x capacity_count, 0 when not given */
     long *fac_area;        /* -1 when outside every area */
+    double *fac_opened, *fac_closed; /* years (facilities.opened/closed), NaN = not given:
+                                        open in year y when opened <= y < closed */
 
     /* demand */
     size_t demand_count;

@@ -34,6 +34,10 @@ typedef struct cs_table {
 /* The indicator table of every area: one row per area, then one for the district
  * when with_district (id "district"). */
 cs_status cs_out_area_table(const cs_result *r, bool with_district, cs_table *out);
+/* The name of the share column of kind k's threshold j, measure m, band (as in
+ * areas.csv): "centre_walk_15min_60+_share". */
+void cs_out_coverage_column(const cs_result *r, size_t m, size_t k, size_t j, size_t band,
+                            char *out, size_t n);
 void cs_table_free(cs_table *t);
 
 /* Write one cell as a JSON value. */

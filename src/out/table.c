@@ -79,6 +79,24 @@ static bool kind_has_capacity(const cs_result *r, size_t k, size_t c)
     return r->fac_cap[cs_res_cap(r, k, r->A, c)] > 0;
 }
 
+static void threshold_label(const cs_kind *k, size_t j, char *out, size_t n);
+
+/* How a measure's coverage columns are tagged: none for straight, walk_, matrix_. */
+static const char *coverage_tag(size_t m)
+{
+    return m == CS_M_NETWORK ? "walk_" : m == CS_M_MATRIX ? "matrix_" : "";
+}
+
+void cs_out_coverage_column(const cs_result *r, size_t m, size_t k, size_t j, size_t band,
+                            char *out, size_t n)
+{
+    const cs_kind *kind = &r->study->kinds[k];
+    char thr[32];
+    threshold_label(kind, j, thr, sizeof thr);
+    snprintf(out, n, "%s_%s%s_%s_share", kind->id, coverage_tag(m), thr,
+             r->study->band_names[band]);
+}
+
 static void threshold_label(const cs_kind *k, size_t j, char *out, size_t n)
 {
     if (!isnan(k->threshold_min[j]))
@@ -131,7 +149,7 @@ static void coverage_columns(builder *b, const cs_result *r, size_t a)
             for (size_t m = 0; m < CS_MEASURES; m++) {
                 if (!r->dist_m[cs_res_field(r, m, k)])
                     continue;
-                const char *tag = m == CS_M_NETWORK ? "walk_" : m == CS_M_MATRIX ? "matrix_" : "";
+                const char *tag = coverage_tag(m);
                 for (size_t band = 0; band < r->B; band++) {
                     double total = r->population[cs_res_pop(r, a, band)];
                     double covered = r->covered[cs_res_cov(r, m, k, j, a, band)];

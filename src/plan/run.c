@@ -35,8 +35,11 @@ static cs_status kind_fields(cs_context *ctx, cs_result *r, size_t k, size_t n)
         else if (m == CS_M_NETWORK)
             st = cs_net_cost_field(ctx, s, &r->net, k, &r->fields[k], r->dist_m[i],
                                    r->nearest[i]);
-        else
+        else {
+            double t0 = cs_stage_begin();
             cs_matrix_cost_field(s, k, r->dist_m[i], r->nearest[i]);
+            cs_stage_end(ctx, "cost field", t0);
+        }
         if (st != CS_OK)
             return st;
     }

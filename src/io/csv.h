@@ -1,0 +1,29 @@
+/*
+ * csv.h — a fast reader for large plain CSV tables (io/csv.c).
+ */
+#ifndef CS_CSV_H
+#define CS_CSV_H
+
+#include "core/core.h"
+
+#define CS_CSV_MAX_COLUMNS 256
+#define CS_CSV_MAX_WANTED 8
+
+/* Whether path looks like a plain CSV this reader takes: commas, and no quotes in its
+ * first 64 KB. */
+bool cs_csv_is_plain(const char *path);
+
+/* Called with the wanted columns' texts of one data line (line: 1-based, the header
+ * is line 1; a missing column is ""). */
+typedef cs_status (*cs_csv_row_fn)(void *data, const char *const *fields, long line);
+
+/* Read path (display: its name in messages): find names[0 .. n) in the header
+ * (case-insensitive), then call fn for every non-empty line. *found is false when a
+ * name is missing (nothing is read). Returns the first error fn returned (reading goes
+ * on past others, stops at CS_ERR_NOMEM), CS_ERR_INPUT when the file cannot be read or
+ * has a line over 1 MB, CS_ERR_NOMEM. */
+cs_status cs_csv_read(cs_context *ctx, const char *path, const char *display,
+                      const char *const *names, size_t n, cs_csv_row_fn fn, void *data,
+                      bool *found);
+
+#endif

@@ -1,0 +1,572 @@
+/*
+ * page.c — cs_report_write: the report's page, section by section, from the runs of
+ * every year (report/years.c), in Chinese or English. Every number shown comes from
+ * the same results as summary.json; the headline table also carries each value
+ * unrounded (data-value) so a reader, or a test, can check it against the summary.
+ */
+#include "out/files.h"
+#include "report/report.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+/* Print-friendly: A4 pages, nothing split across a page break, no fonts fetched. */
+static const char css[] =
+    "@page{size:A4;margin:14mm}"
+    "body{font-family:'Noto Sans CJK SC','Source Han Sans SC','PingFang SC','Microsoft YaHei',"
+    "'WenQuanYi Micro Hei',sans-serif;color:#222;max-width:180mm;margin:0 auto;font-size:10.5pt;"
+    "line-height:1.45}"
+    "h1{font-size:18pt;margin:0 0 2mm}h2{font-size:13pt;border-bottom:1px solid #999;"
+    "margin-top:8mm;break-after:avoid}h3{font-size:11pt;break-after:avoid}"
+    ".sub{color:#555;margin:0 0 4mm}"
+    "table{border-collapse:collapse;width:100%;margin:2mm 0 4mm;font-size:9pt}"
+    "th,td{border:1px solid #bbb;padding:1mm 1.5mm;text-align:left;vertical-align:top}"
+    "th{background:#eee}td.n{text-align:right;white-space:nowrap}"
+    "thead{display:table-header-group}tr{break-inside:avoid}"
+    ".st{white-space:nowrap}.pass{color:#0b6e4f;font-weight:bold}.fail{color:#b2182b;font-weight:bold}"
+    "figure{margin:2mm 0 5mm;break-inside:avoid}figcaption{font-size:9pt;color:#444}"
+    "svg{max-width:100%;height:auto;display:block}"
+    ".maps{display:flex;flex-wrap:wrap;gap:4mm}.maps figure{width:86mm}"
+    ".trends{display:flex;flex-wrap:wrap;gap:3mm}.trends figure{width:86mm}"
+    "code{font-size:8.5pt;word-break:break-all}"
+    "@media print{h2{break-before:auto}.map-section{break-before:page}}";
+
+void cs_html_text(cs_buf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '<': cs_buf_add(b, "&lt;"); break;
+        case '>': cs_buf_add(b, "&gt;"); break;
+        case '&': cs_buf_add(b, "&amp;"); break;
+        case '"': cs_buf_add(b, "&quot;"); break;
+        default: cs_buf_addc(b, *s);
+        }
+    }
+}
+
+void cs_html_number(cs_buf *b, double v, int decimals)
+{
+    if (isfinite(v))
+        cs_buf_add_grouped(b, v, decimals);
+    else
+        cs_buf_add(b, "—");
+}
+
+void cs_html_share(cs_buf *b, double share)
+{
+    if (isfinite(share))
+        cs_buf_printf(b, "%.1f%%", share * 100);
+    else
+        cs_buf_add(b, "—");
+}
+
+static const char *tx(const cs_reporter *rp, cs_text id)
+{
+    return cs_report_text(rp, id);
+}
+
+static const char *kind_name(const cs_reporter *rp, size_t k)
+{
+    const cs_kind *kind = &rp->s->kinds[k];
+    return rp->lang == CS_LANG_EN && kind->name_en ? kind->name_en : kind->name;
+}
+
+static const char *target_name(const cs_reporter *rp, size_t t)
+{
+    const cs_target *tg = &rp->s->targets[t];
+    return rp->lang == CS_LANG_EN && tg->name_en ? tg->name_en : tg->name;
+}
+
+/* Whether a target's values are shares (shown as percentages). */
+static bool is_share(const cs_target *tg)
+{
+    return tg->type == CS_TARGET_COVERAGE || tg->type == CS_TARGET_CAPACITY_SHARE ||
+           tg->type == CS_TARGET_LOAD ||
+           (tg->type == CS_TARGET_CAPACITY_PER_POP && tg->per == 1);
+}
+
+void cs_report_value(cs_buf *b, const cs_target *tg, double v)
+{
+    if (is_share(tg))
+        cs_html_share(b, v);
+    else
+        cs_html_number(b, v, fabs(v) < 100 && v != floor(v) ? 2 : 0);
+}
+
+static const cs_target_outcome *district_outcome(const cs_result *r, size_t t)
+{
+    return &r->outcomes[cs_res_target(r, t, r->A)];
+}
+
+/* The change of target t's value since the previous year, else the baseline. */
+static double target_change(const cs_reporter *rp, size_t t)
+{
+    const cs_target_outcome *now = district_outcome(rp->now, t);
+    if (rp->base) {
+        for (size_t i = 0; i < rp->base->target_count; i++)
+            if (!strcmp(rp->base->target_id[i], rp->s->targets[t].id))
+                return now->value - rp->base->target_value[i];
+        return NAN;
+    }
+    if (!rp->prev)
+        return NAN;
+    const cs_target_outcome *before = district_outcome(rp->prev, t);
+    return before->evaluated && now->evaluated ? now->value - before->value : NAN;
+}
+
+static void headline(cs_reporter *rp)
+{
+    cs_buf *b = rp->out;
+    cs_buf_printf(b, "<section id=\"headline\"><h2>%s</h2><table class=\"headline\"><thead><tr>"
+                  "<th scope=\"col\">%s</th><th scope=\"col\">%s</th><th scope=\"col\">%s</th>"
+                  "<th scope=\"col\">%s</th><th scope=\"col\">%s</th><th scope=\"col\">%s "
+                  "(%s)</th></tr></thead><tbody>",
+                  tx(rp, T_HEADLINE), tx(rp, T_INDICATOR), tx(rp, T_VALUE), tx(rp, T_TARGET),
+                  tx(rp, T_STATUS), tx(rp, T_GAP), tx(rp, T_CHANGE),
+                  tx(rp, rp->base ? T_SINCE_BASELINE : T_SINCE_PREVIOUS));
+    for (size_t t = 0; t < rp->s->target_count; t++) {
+        const cs_target *tg = &rp->s->targets[t];
+        const cs_target_outcome *o = district_outcome(rp->now, t);
+        cs_buf_printf(b, "<tr data-target=\"");
+        cs_html_text(b, tg->id);
+        cs_buf_printf(b, "\" data-value=\"%.17g\" data-pass=\"%d\"><th scope=\"row\">",
+                      o->evaluated ? o->value : NAN, o->pass);
+        cs_html_text(b, target_name(rp, t));
+        cs_buf_add(b, "</th><td class=\"n\">");
+        if (o->evaluated)
+            cs_report_value(b, tg, o->value);
+        else
+            cs_buf_add(b, "—");
+        cs_buf_printf(b, "</td><td class=\"n\">%s ",
+                      tx(rp, tg->type == CS_TARGET_LOAD ? T_AT_MOST : T_AT_LEAST));
+        cs_report_value(b, tg, tg->type == CS_TARGET_LOAD ? tg->at_most : tg->at_least);
+        cs_buf_printf(b, "</td><td class=\"st %s\">%s</td><td>",
+                      !o->evaluated ? "" : o->pass ? "pass" : "fail",
+                      tx(rp, !o->evaluated ? T_NOT_EVALUATED : o->pass ? T_PASS : T_FAIL));
+        if (o->evaluated && !o->pass)
+            cs_html_text(b, rp->now->gap_texts[cs_res_target(rp->now, t, rp->now->A)]);
+        cs_buf_add(b, "</td><td class=\"n\">");
+        double change = target_change(rp, t);
+        if (isfinite(change)) {
+            cs_buf_add(b, change >= 0 ? "+" : "−");
+            if (is_share(tg))
+                cs_buf_printf(b, "%.1f pp", fabs(change) * 100);
+            else
+                cs_html_number(b, fabs(change), fabs(change) < 100 && change != floor(change) ? 2 : 0);
+        } else {
+            cs_buf_add(b, "—");
+        }
+        cs_buf_add(b, "</td></tr>");
+    }
+    cs_buf_add(b, "</tbody></table></section>");
+}
+
+/* Every target's district value in every year, and a small chart per target. */
+static void trend(cs_reporter *rp)
+{
+    if (rp->run_count < 2 || rp->s->target_count == 0)
+        return;
+    cs_buf *b = rp->out;
+    cs_buf_printf(b, "<section id=\"trend\"><h2>%s</h2><table class=\"trend\"><thead><tr>"
+                  "<th scope=\"col\">%s</th>", tx(rp, T_TREND), tx(rp, T_INDICATOR));
+    for (size_t i = 0; i < rp->run_count; i++)
+        cs_buf_printf(b, "<th scope=\"col\">%d</th>", rp->runs[i].year);
+    cs_buf_printf(b, "<th scope=\"col\">%s</th></tr></thead><tbody>", tx(rp, T_TARGET));
+    for (size_t t = 0; t < rp->s->target_count; t++) {
+        const cs_target *tg = &rp->s->targets[t];
+        cs_buf_add(b, "<tr><th scope=\"row\">");
+        cs_html_text(b, target_name(rp, t));
+        cs_buf_add(b, "</th>");
+        for (size_t i = 0; i < rp->run_count; i++) {
+            const cs_target_outcome *o = district_outcome(rp->runs[i].r, t);
+            cs_buf_printf(b, "<td class=\"n %s\" data-year=\"%d\" data-target=\"",
+                          o->evaluated ? (o->pass ? "pass" : "fail") : "", rp->runs[i].year);
+            cs_html_text(b, tg->id);
+            cs_buf_printf(b, "\" data-value=\"%.17g\">", o->evaluated ? o->value : NAN);
+            if (o->evaluated)
+                cs_report_value(b, tg, o->value);
+            else
+                cs_buf_add(b, "—");
+            cs_buf_add(b, "</td>");
+        }
+        cs_buf_printf(b, "<td class=\"n\">%s ", tx(rp, tg->type == CS_TARGET_LOAD ? T_AT_MOST
+                                                                                    : T_AT_LEAST));
+        cs_report_value(b, tg, tg->type == CS_TARGET_LOAD ? tg->at_most : tg->at_least);
+        cs_buf_add(b, "</td></tr>");
+    }
+    cs_buf_add(b, "</tbody></table><div class=\"trends\">");
+    for (size_t t = 0; t < rp->s->target_count; t++) {
+        cs_buf_add(b, "<figure>");
+        cs_svg_trend_chart(rp, t, b);
+        cs_buf_add(b, "<figcaption>");
+        cs_html_text(b, target_name(rp, t));
+        cs_buf_add(b, "</figcaption></figure>");
+    }
+    cs_buf_add(b, "</div></section>");
+}
+
+/* Facilities open in one year and not the other (opened: in `now` only). */
+static void facility_list(cs_reporter *rp, const cs_study *in, const cs_study *notin,
+                          cs_text title)
+{
+    cs_buf *b = rp->out;
+    cs_buf_printf(b, "<h3>%s</h3>", tx(rp, title));
+    cs_idmap other = {0};
+    for (size_t g = 0; g < notin->facility_count; g++)
+        if (cs_idmap_put(&other, notin->fac_id[g], (long)g) == -2)
+            b->failed = true; /* out of memory: the page is not written */
+    size_t n = 0;
+    for (size_t f = 0; f < in->facility_count && !b->failed; f++) {
+        if (cs_idmap_get(&other, in->fac_id[f]) >= 0)
+            continue;
+        if (n++ == 0)
+            cs_buf_printf(b, "<table class=\"facility-changes\"><thead><tr><th scope=\"col\">id"
+                          "</th><th scope=\"col\">%s</th><th scope=\"col\">%s</th>"
+                          "<th scope=\"col\">%s</th></tr></thead><tbody>",
+                          tx(rp, T_NAME), tx(rp, T_KIND), tx(rp, T_STREET));
+        cs_buf_add(b, "<tr><td>");
+        cs_html_text(b, in->fac_id[f]);
+        cs_buf_add(b, "</td><td>");
+        cs_html_text(b, in->fac_name[f]);
+        cs_buf_add(b, "</td><td>");
+        cs_html_text(b, kind_name(rp, (size_t)in->fac_kind[f]));
+        cs_buf_add(b, "</td><td>");
+        if (in->fac_area[f] >= 0)
+            cs_html_text(b, in->area_name[in->fac_area[f]]);
+        cs_buf_add(b, "</td></tr>");
+    }
+    cs_idmap_free(&other);
+    cs_buf_printf(b, n ? "</tbody></table>" : "<p>%s</p>", tx(rp, T_NONE));
+}
+
+/* The headline coverage of street a before (previous year or baseline); NaN unknown. */
+static double share_before(const cs_reporter *rp, size_t k, size_t a)
+{
+    if (rp->base) {
+        for (size_t i = 0; k == rp->head_kind && i < rp->base->area_count; i++)
+            if (!strcmp(rp->base->area_id[i], rp->s->area_id[a]))
+                return rp->base->area_share[i];
+        return NAN;
+    }
+    return rp->prev ? cs_report_share(rp, rp->prev, k, a) : NAN;
+}
+
+static void changes(cs_reporter *rp)
+{
+    if (!rp->prev && !rp->base)
+        return;
+    cs_buf *b = rp->out;
+    const cs_study *s = rp->s;
+    cs_buf_printf(b, "<section id=\"changes\"><h2>%s (%s)</h2>", tx(rp, T_CHANGES),
+                  tx(rp, rp->base ? T_SINCE_BASELINE : T_SINCE_PREVIOUS));
+    if (rp->prev && !rp->base) {
+        facility_list(rp, rp->now->study, rp->prev->study, T_NEW_FACILITIES);
+        facility_list(rp, rp->prev->study, rp->now->study, T_CLOSED_FACILITIES);
+    }
+    size_t kinds = rp->base ? 1 : s->kind_count;
+    cs_buf_printf(b, "<h3>%s</h3><table class=\"coverage-changes\"><thead><tr><th scope=\"col\">"
+                  "%s</th>", tx(rp, T_COVERAGE_CHANGE), tx(rp, T_STREET));
+    for (size_t q = 0; q < kinds; q++) {
+        cs_buf_add(b, "<th scope=\"col\">");
+        cs_html_text(b, kind_name(rp, rp->base ? rp->head_kind : q));
+        cs_buf_add(b, "</th>");
+    }
+    cs_buf_add(b, "</tr></thead><tbody>");
+    for (size_t a = 0; a <= s->area_count; a++) {
+        cs_buf_add(b, "<tr><th scope=\"row\">");
+        cs_html_text(b, a < s->area_count ? s->area_name[a] : tx(rp, T_DISTRICT));
+        cs_buf_add(b, "</th>");
+        for (size_t q = 0; q < kinds; q++) {
+            size_t k = rp->base ? rp->head_kind : q;
+            double d = cs_report_share(rp, rp->now, k, a) -
+                       (a < s->area_count || !rp->base ? share_before(rp, k, a) : NAN);
+            cs_buf_printf(b, "<td class=\"n%s\">", d > 0 ? " pass" : d < 0 ? " fail" : "");
+            if (isfinite(d))
+                cs_buf_printf(b, "%s%.1f", d > 0 ? "+" : d < 0 ? "−" : "±", fabs(d) * 100);
+            else
+                cs_buf_add(b, "—");
+            cs_buf_add(b, "</td>");
+        }
+        cs_buf_add(b, "</tr>");
+    }
+    cs_buf_add(b, "</tbody></table></section>");
+}
+
+static void maps(cs_reporter *rp)
+{
+    cs_buf *b = rp->out;
+    const cs_study *s = rp->now->study;
+    cs_buf_printf(b, "<section id=\"maps\" class=\"map-section\"><h2>%s</h2><figure>",
+                  tx(rp, T_MAP));
+    cs_svg_district_map(rp, b);
+    cs_svg_legend(rp, -1, b);
+    cs_buf_printf(b, "<figcaption>%s (", tx(rp, T_MAP_CAPTION));
+    cs_html_text(b, kind_name(rp, rp->head_kind));
+    cs_buf_add(b, ", ");
+    cs_html_text(b, s->band_names[rp->head_band]);
+    cs_buf_printf(b, "). %s.</figcaption></figure><h3>%s</h3><div class=\"maps\">",
+                  tx(rp, T_NETWORK_NOTE), tx(rp, T_KIND_MAPS));
+    for (size_t k = 0; k < s->kind_count; k++) {
+        cs_buf_add(b, "<figure>");
+        cs_svg_kind_map(rp, k, b);
+        cs_svg_legend(rp, (long)k, b);
+        cs_buf_add(b, "<figcaption>");
+        cs_html_text(b, kind_name(rp, k));
+        if (rp->now->fac_count[cs_res_count(rp->now, k, rp->now->A)] == 0)
+            cs_buf_printf(b, " — %s", tx(rp, T_NO_FACILITIES));
+        cs_buf_add(b, "</figcaption></figure>");
+    }
+    cs_buf_add(b, "</div></section>");
+}
+
+static void charts(cs_reporter *rp)
+{
+    cs_buf *b = rp->out;
+    const cs_study *s = rp->now->study;
+    cs_buf_printf(b, "<section id=\"charts\"><h2>%s</h2>", tx(rp, T_CHARTS));
+    for (size_t k = 0; k < s->kind_count; k++) {
+        if (s->kinds[k].threshold_count == 0)
+            continue;
+        cs_buf_add(b, "<figure>");
+        cs_svg_coverage_chart(rp, k, b);
+        cs_buf_add(b, "<figcaption>");
+        cs_html_text(b, kind_name(rp, k));
+        cs_buf_printf(b, ": %s (", tx(rp, T_CHARTS_CAPTION));
+        cs_html_text(b, s->band_names[rp->head_band]);
+        cs_buf_add(b, ")</figcaption></figure>");
+    }
+    cs_buf_add(b, "</section>");
+}
+
+static void streets(cs_reporter *rp)
+{
+    cs_buf *b = rp->out;
+    const cs_result *r = rp->now;
+    const cs_study *s = r->study;
+    cs_buf_printf(b, "<section id=\"streets\"><h2>%s</h2><table class=\"streets\"><thead><tr>"
+                  "<th scope=\"col\">%s</th><th scope=\"col\">%s</th><th scope=\"col\">",
+                  tx(rp, T_STREETS), tx(rp, T_STREET), tx(rp, T_POPULATION));
+    cs_html_text(b, s->band_names[rp->head_band]);
+    cs_buf_add(b, "</th>");
+    for (size_t k = 0; k < s->kind_count; k++) {
+        cs_buf_add(b, "<th scope=\"col\">");
+        cs_html_text(b, kind_name(rp, k));
+        cs_buf_printf(b, ": %s / %s</th>", tx(rp, T_FACILITIES), tx(rp, T_COVERAGE_SHARE));
+    }
+    cs_buf_add(b, "</tr></thead><tbody>");
+    for (size_t a = 0; a <= s->area_count; a++) {
+        cs_buf_add(b, "<tr><th scope=\"row\">");
+        cs_html_text(b, a < s->area_count ? s->area_name[a] : tx(rp, T_DISTRICT));
+        cs_buf_add(b, "</th><td class=\"n\">");
+        cs_html_number(b, r->population[cs_res_pop(r, a, 0)], 0);
+        cs_buf_add(b, "</td><td class=\"n\">");
+        cs_html_number(b, r->population[cs_res_pop(r, a, rp->head_band)], 0);
+        cs_buf_add(b, "</td>");
+        for (size_t k = 0; k < s->kind_count; k++) {
+            cs_buf_add(b, "<td class=\"n\">");
+            cs_html_number(b, r->fac_count[cs_res_count(r, k, a)], 0);
+            cs_buf_add(b, " / ");
+            cs_html_share(b, cs_report_share(rp, r, k, a));
+            cs_buf_add(b, "</td>");
+        }
+        cs_buf_add(b, "</tr>");
+    }
+    cs_buf_add(b, "</tbody></table></section>");
+}
+
+static void source_rows(cs_reporter *rp)
+{
+    cs_buf *b = rp->out;
+    const cs_study *s = rp->s;
+    for (size_t i = 0; i < s->input_count; i++) {
+        const cs_input *in = &s->inputs[i];
+        for (size_t f = 0; f < in->file_count; f++) {
+            struct stat st;
+            char date[32] = "—", hex[65] = "";
+            if (stat(in->files[f], &st) == 0) {
+                struct tm tm;
+                gmtime_r(&st.st_mtime, &tm);
+                strftime(date, sizeof date, "%Y-%m-%d", &tm);
+            }
+            if (cs_sha256_file(rp->ctx, in->files[f], hex) != CS_OK)
+                snprintf(hex, sizeof hex, "—");
+            cs_buf_add(b, "<tr><td>");
+            cs_html_text(b, in->role);
+            cs_buf_add(b, "</td><td><code>");
+            cs_html_text(b, in->files[f]);
+            cs_buf_printf(b, "</code></td><td class=\"n\">%zu</td><td>", in->features);
+            cs_html_text(b, in->crs);
+            cs_buf_printf(b, "</td><td>%s</td><td><code>%s</code></td></tr>", date, hex);
+        }
+    }
+}
+
+static void methods(cs_reporter *rp)
+{
+    cs_buf *b = rp->out;
+    const cs_study *s = rp->s;
+    cs_buf_printf(b, "<section id=\"methods\"><h2>%s</h2><h3>%s</h3><table class=\"sources\">"
+                  "<thead><tr><th scope=\"col\">%s</th><th scope=\"col\">%s</th>"
+                  "<th scope=\"col\">%s</th><th scope=\"col\">%s</th><th scope=\"col\">%s</th>"
+                  "<th scope=\"col\">%s</th></tr></thead><tbody>",
+                  tx(rp, T_METHODS), tx(rp, T_SOURCES), tx(rp, T_ROLE), tx(rp, T_FILE),
+                  tx(rp, T_FEATURES), tx(rp, T_CRS), tx(rp, T_MODIFIED), tx(rp, T_SHA256));
+    source_rows(rp);
+    cs_buf_printf(b, "</tbody></table><h3>%s</h3><table class=\"settings\"><tbody>",
+                  tx(rp, T_SETTINGS));
+    cs_buf_printf(b, "<tr><th scope=\"row\">%s</th><td><code>", tx(rp, T_WORKING_CRS));
+    cs_html_text(b, s->crs);
+    cs_buf_printf(b, "</code></td></tr><tr><th scope=\"row\">%s</th><td>%g km/h</td></tr>",
+                  tx(rp, T_SPEED), s->walk_speed_kmh);
+    for (size_t k = 0; k < s->kind_count; k++) {
+        const cs_kind *kind = &s->kinds[k];
+        cs_buf_add(b, "<tr><th scope=\"row\">");
+        cs_html_text(b, kind_name(rp, k));
+        cs_buf_printf(b, "</th><td>%s: ", tx(rp, T_THRESHOLDS));
+        for (size_t j = 0; j < kind->threshold_count; j++)
+            cs_buf_printf(b, "%s%g %s", j ? ", " : "",
+                          isnan(kind->threshold_min[j]) ? kind->threshold_m[j]
+                                                        : kind->threshold_min[j],
+                          tx(rp, isnan(kind->threshold_min[j]) ? T_METRES : T_MINUTES));
+        cs_buf_printf(b, " (%g km/h); %s: ", kind->walk_speed_kmh, tx(rp, T_MEASURES));
+        const char *sep = "";
+        for (size_t m = 0; m < CS_MEASURES; m++)
+            if (kind->measures & cs_measure_bit(m)) {
+                cs_buf_printf(b, "%s%s", sep, tx(rp, m == CS_M_NETWORK  ? T_NETWORK
+                                                      : m == CS_M_MATRIX ? T_MATRIX
+                                                                         : T_STRAIGHT));
+                sep = ", ";
+            }
+        cs_buf_add(b, "</td></tr>");
+    }
+    cs_buf_printf(b, "<tr><th scope=\"row\">%s</th><td>%s%s%s</td></tr>", tx(rp, T_POP_SOURCE),
+                  s->pop_source, s->pop_estimated ? "; " : "",
+                  s->pop_estimated ? tx(rp, T_ESTIMATED) : "");
+    cs_buf_printf(b, "<tr><th scope=\"row\">%s</th><td>%g m %s</td></tr>", tx(rp, T_PATCH_GRID),
+                  s->patch_cell_m, s->patch_hex ? "hex" : "square");
+    cs_buf_printf(b, "<tr><th scope=\"row\">%s</th><td>", tx(rp, T_LEFT_OUT));
+    cs_html_number(b, s->dropped_pop, 0);
+    cs_buf_add(b, "</td></tr>");
+    if (rp->opt->command) {
+        cs_buf_printf(b, "<tr><th scope=\"row\">%s</th><td><code>", tx(rp, T_REPRODUCE));
+        cs_html_text(b, rp->opt->command);
+        cs_buf_add(b, "</code></td></tr>");
+    }
+    cs_buf_printf(b, "</tbody></table><p>careshed %s</p></section>", CARESHED_VERSION);
+}
+
+/* Chinese when the study's or its streets' names hold CJK characters (UTF-8 lead bytes
+ * 0xE3-0xE9 cover U+3000-U+9FFF). */
+static cs_lang data_language(const cs_study *s)
+{
+    const char *names[2] = {s->name, s->area_count ? s->area_name[0] : ""};
+    for (int i = 0; i < 2; i++)
+        for (const unsigned char *p = (const unsigned char *)names[i]; p && *p; p++)
+            if (*p >= 0xE3 && *p <= 0xE9)
+                return CS_LANG_ZH;
+    return CS_LANG_EN;
+}
+
+/* The kind and band of the headline coverage: the first coverage target's. */
+static void choose_headline(cs_reporter *rp)
+{
+    const cs_study *s = rp->s;
+    rp->head_kind = 0;
+    rp->head_band = s->patch_band >= 0 ? (size_t)s->patch_band : 0;
+    for (size_t t = 0; t < s->target_count; t++)
+        if (s->targets[t].type == CS_TARGET_COVERAGE) {
+            rp->head_kind = (size_t)s->targets[t].kind;
+            rp->head_band = (size_t)s->targets[t].band;
+            return;
+        }
+}
+
+static void page(cs_reporter *rp)
+{
+    cs_buf *b = rp->out;
+    const cs_study *s = rp->s;
+    char generated[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(generated, sizeof generated, "%Y-%m-%d", &tm);
+    cs_buf_printf(b, "<!DOCTYPE html><html lang=\"%s\"><head><meta charset=\"utf-8\">"
+                  "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+                  "<title>", rp->lang == CS_LANG_ZH ? "zh-CN" : "en");
+    cs_html_text(b, s->name);
+    cs_buf_printf(b, " — %s</title><style>%s</style></head><body><header><h1>", tx(rp, T_TITLE),
+                  css);
+    cs_html_text(b, s->name);
+    int year = rp->runs[rp->run_count - 1].year;
+    if (year)
+        cs_buf_printf(b, " %d", year);
+    cs_buf_printf(b, " · %s</h1><p class=\"sub\">%s · %s %s</p></header>", tx(rp, T_TITLE),
+                  tx(rp, T_SUBTITLE), tx(rp, T_GENERATED), generated);
+    headline(rp);
+    trend(rp);
+    changes(rp);
+    maps(rp);
+    charts(rp);
+    streets(rp);
+    methods(rp);
+    cs_buf_add(b, "</body></html>\n");
+}
+
+static cs_status write_file(cs_context *ctx, const char *path, const cs_buf *b)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? cs_malloc((size_t)(slash - path) + 2) : cs_strdup(".");
+    if (!dir)
+        return cs_nomem(ctx);
+    if (slash) {
+        memcpy(dir, path, (size_t)(slash - path));
+        dir[slash - path] = '\0';
+        if (!dir[0])
+            strcpy(dir, "/");
+    }
+    cs_outset *set = NULL;
+    cs_status st = cs_outset_begin(ctx, dir, &set);
+    if (st == CS_OK)
+        st = cs_outset_add(ctx, set, slash ? slash + 1 : path, b->data, b->len);
+    if (st == CS_OK)
+        st = cs_outset_commit(ctx, set);
+    cs_outset_destroy(set);
+    cs_free(dir);
+    return st;
+}
+
+cs_status cs_report_write(cs_context *ctx, const cs_study *study, const cs_report_options *opt,
+                          const char *path)
+{
+    if (!ctx || !study || !opt || !path || !*path)
+        return CS_ERR_ARGUMENT;
+    if (opt->lang && strcmp(opt->lang, "zh") != 0 && strcmp(opt->lang, "en") != 0)
+        return cs_error(ctx, CS_ERR_ARGUMENT, NULL, "use --lang zh or --lang en",
+                        "unknown report language '%s'", opt->lang);
+    cs_buf out;
+    cs_buf_init(&out);
+    cs_reporter rp = {.ctx = ctx, .s = study, .opt = opt, .out = &out};
+    rp.lang = opt->lang ? (!strcmp(opt->lang, "en") ? CS_LANG_EN : CS_LANG_ZH)
+                        : data_language(study);
+    choose_headline(&rp);
+    double t0 = cs_stage_begin();
+    cs_status st = cs_report_runs(&rp);
+    cs_stage_end(ctx, "report runs", t0);
+    if (st == CS_OK && opt->baseline)
+        st = cs_baseline_read(ctx, opt->baseline, &rp, &rp.base);
+    t0 = cs_stage_begin();
+    if (st == CS_OK)
+        page(&rp);
+    if (st == CS_OK && (out.failed || !out.data))
+        st = cs_nomem(ctx);
+    if (st == CS_OK)
+        st = write_file(ctx, path, &out);
+    cs_stage_end(ctx, "report page", t0);
+    cs_baseline_free(rp.base);
+    cs_report_runs_free(&rp);
+    cs_buf_free(&out);
+    return st;
+}

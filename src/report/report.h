@@ -1,0 +1,95 @@
+/*
+ * report.h — the annual coverage report (careshed report): one self-contained HTML
+ * page (inline CSS and SVG, nothing fetched) built from the same results as the
+ * GeoJSON outputs: the plan's indicators against their targets, year by year when
+ * facilities carry opened/closed years, what changed since the previous year or a
+ * baseline run, maps drawn in the study's metric CRS, charts, a per-street table and
+ * the methods.
+ */
+#ifndef CS_REPORT_H
+#define CS_REPORT_H
+
+#include "cover/result.h"
+
+/* Text in the report's language. */
+typedef enum cs_lang { CS_LANG_ZH, CS_LANG_EN } cs_lang;
+
+/* One evaluated year (year 0: the study as given, without years). */
+typedef struct cs_report_run {
+    int year;
+    cs_study *view; /* NULL when the study itself is run */
+    cs_result *r;
+} cs_report_run;
+
+/* A previous run's figures (its summary.json and the areas.csv beside it). */
+typedef struct cs_baseline {
+    char *path;
+    size_t target_count;
+    char **target_id;
+    double *target_value;  /* NaN when not evaluated */
+    size_t area_count;
+    char **area_id;
+    double *area_share;    /* per area: the headline coverage share; NaN when absent */
+} cs_baseline;
+
+typedef struct cs_reporter {
+    cs_context *ctx;
+    const cs_study *s;
+    const cs_report_options *opt;
+    cs_lang lang;
+    size_t run_count;
+    cs_report_run *runs;   /* the years in order; the last is the one reported */
+    const cs_result *now;  /* runs[run_count - 1].r */
+    const cs_result *prev; /* the year before, NULL when only one */
+    cs_baseline *base;     /* NULL without --baseline */
+    size_t head_kind;      /* the kind of the headline coverage (the first coverage
+                              target's, else kind 0) */
+    size_t head_band;      /* its band (the target's, else the patch band) */
+    cs_buf *out;
+} cs_reporter;
+
+/* Evaluate every year from opt->since to opt->year (report/years.c). */
+cs_status cs_report_runs(cs_reporter *rp);
+void cs_report_runs_free(cs_reporter *rp);
+
+/* Read a baseline (report/baseline.c). Errors: CS_ERR_INPUT naming the file. */
+cs_status cs_baseline_read(cs_context *ctx, const char *summary_path, const cs_reporter *rp,
+                           cs_baseline **out);
+void cs_baseline_free(cs_baseline *b);
+
+/* The headline coverage share of area a (r->A: the district): kind rp->head_kind at its
+ * largest threshold, main measure, band rp->head_band; NaN without residents. */
+double cs_report_share(const cs_reporter *rp, const cs_result *r, size_t kind, size_t a);
+
+/* Text of string id in the report's language (report/text.c). */
+typedef enum cs_text {
+    T_TITLE, T_SUBTITLE, T_GENERATED, T_HEADLINE, T_INDICATOR, T_VALUE, T_TARGET, T_STATUS,
+    T_GAP, T_CHANGE, T_PASS, T_FAIL, T_NOT_EVALUATED, T_TREND, T_YEAR, T_CHANGES,
+    T_SINCE_PREVIOUS, T_SINCE_BASELINE, T_NEW_FACILITIES, T_CLOSED_FACILITIES, T_NONE,
+    T_COVERAGE_CHANGE, T_STREET, T_KIND, T_NAME, T_BEFORE, T_AFTER, T_MAP, T_MAP_CAPTION,
+    T_KIND_MAPS, T_CHARTS, T_CHARTS_CAPTION, T_STREETS, T_POPULATION, T_FACILITIES,
+    T_METHODS, T_SOURCES, T_ROLE, T_FILE, T_FEATURES, T_CRS, T_MODIFIED, T_SHA256,
+    T_SETTINGS, T_WORKING_CRS, T_SPEED, T_MEASURES, T_THRESHOLDS, T_POP_SOURCE,
+    T_ESTIMATED, T_PATCH_GRID, T_LEFT_OUT, T_REPRODUCE, T_UNDERSERVED, T_COVERAGE_SHARE,
+    T_NO_DATA, T_STRAIGHT, T_NETWORK, T_MATRIX, T_NORTH, T_AT_LEAST, T_AT_MOST,
+    T_MINUTES, T_METRES, T_NO_FACILITIES, T_NETWORK_NOTE, T_DISTRICT, T_COUNT
+} cs_text;
+const char *cs_report_text(const cs_reporter *rp, cs_text id);
+
+/* HTML helpers (report/page.c). */
+void cs_html_text(cs_buf *b, const char *s); /* escaped */
+void cs_html_number(cs_buf *b, double v, int decimals); /* grouped; "—" for NaN */
+void cs_html_share(cs_buf *b, double share);              /* "60.5%"; "—" for NaN */
+/* A target's value as shown: shares as percentages, other values grouped. */
+void cs_report_value(cs_buf *b, const cs_target *tg, double v);
+
+/* Maps and charts as inline SVG (report/svg.c). */
+void cs_svg_district_map(const cs_reporter *rp, cs_buf *b);
+void cs_svg_kind_map(const cs_reporter *rp, size_t k, cs_buf *b);
+void cs_svg_coverage_chart(const cs_reporter *rp, size_t k, cs_buf *b);
+void cs_svg_trend_chart(const cs_reporter *rp, size_t t, cs_buf *b);
+void cs_svg_legend(const cs_reporter *rp, long kind, cs_buf *b);
+/* The colour of a share in the sequential, colour-blind-safe scale. */
+const char *cs_svg_share_colour(double share);
+
+#endif

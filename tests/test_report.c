@@ -1,0 +1,568 @@
+/*
+ * test_report.c — the annual report. Rendered in headless Chromium (Debian's chromium,
+ * installed by scripts/test's set-up; the tests that need it skip without it): a
+ * screenshot is taken, the page logs nothing to the console, the district map is not
+ * blank, and the headline numbers in the rendered page equal summary.json's. The
+ * year-by-year figures are checked against separate runs of each year's facilities,
+ * the changes against a baseline run; a district without facilities of a kind and one
+ * of a single street still render; bad years, languages and baselines get errors.
+ */
+#include "fixture.h"
+#include "testutil.h"
+
+#include <gdal.h>
+#include <json-c/json.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SAMPLE CS_SOURCE_DIR "/geodata"
+
+static bool have_chromium(void)
+{
+    return access("/usr/bin/chromium", X_OK) == 0;
+}
+
+#define NEED_CHROMIUM()                                                                    \
+    do {                                                                                   \
+        if (!have_chromium()) {                                                            \
+            fprintf(stderr, "skipped: Chromium is not installed (scripts/setup-deps --test)\n"); \
+            skip();                                                                        \
+        }                                                                                  \
+    } while (0)
+
+/* Run headless Chromium on file `html` with `args`; its stderr (where the console
+ * goes) into *log, stdout into *out (each may be NULL). Returns its exit code. */
+static int chromium(const char *html, const char *args, char **out, char **log)
+{
+    char *dir = tu_mkdtemp(), cmd[4096], *err_path = tu_join(dir, "stderr");
+    /* in a subshell: tu_run sends the command's stderr to its output */
+    snprintf(cmd, sizeof cmd, "(cd '%s' && HOME='%s' chromium --headless --no-sandbox "
+             "--disable-gpu --hide-scrollbars --enable-logging=stderr --v=0 %s 'file://%s' "
+             "2>'%s')", dir, dir, args, html, err_path);
+    char *stdout_text = NULL;
+    int code = tu_run(cmd, &stdout_text);
+    if (out)
+        *out = stdout_text;
+    else
+        free(stdout_text);
+    if (log)
+        *log = tu_read(err_path, NULL);
+    free(err_path);
+    tu_rmtree(dir);
+    free(dir);
+    return code;
+}
+
+/* Console messages Chromium logged for the page (lines with ":CONSOLE"). */
+static bool console_clean(const char *log)
+{
+    return !log || !strstr(log, ":CONSOLE");
+}
+
+static int cli(const char *args, char **output)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "'%s' %s", CS_CLI, args);
+    return tu_run(cmd, output);
+}
+
+/* The number after `key` in text (e.g. after `data-value="`), NaN when absent. */
+static double number_after(const char *text, const char *key)
+{
+    const char *p = text ? strstr(text, key) : NULL;
+    return p ? strtod(p + strlen(key), NULL) : NAN;
+}
+
+static bool same(double a, double b)
+{
+    return (isnan(a) && isnan(b)) || fabs(a - b) <= 5e-7 + 1e-9 * fabs(b);
+}
+
+/* The screenshot's pixels (RGB) through GDAL's PNG driver: how many differ from the
+ * map's background and how many distinct colours there are. */
+static void count_pixels(const char *png, long *painted, long *colours, long *total)
+{
+    GDALAllRegister();
+    GDALDatasetH ds = GDALOpen(png, GA_ReadOnly);
+    assert_non_null(ds);
+    int w = GDALGetRasterXSize(ds), h = GDALGetRasterYSize(ds);
+    unsigned char *rgb = malloc((size_t)w * h * 3);
+    for (int b = 0; b < 3; b++)
+        assert_int_equal(GDALRasterIO(GDALGetRasterBand(ds, b + 1), GF_Read, 0, 0, w, h,
+                                      rgb + (size_t)b * w * h, w, h, GDT_Byte, 0, 0), CE_None);
+    GDALClose(ds);
+    static unsigned char seen[1 << 15]; /* 5 bits per channel */
+    memset(seen, 0, sizeof seen);
+    *painted = *colours = 0;
+    *total = (long)w * h;
+    for (long i = 0; i < *total; i++) {
+        unsigned r = rgb[i], g = rgb[i + (long)w * h], bl = rgb[i + 2L * w * h];
+        bool background = (r >= 0xf5 && g >= 0xf5 && bl >= 0xf5);
+        *painted += !background;
+        unsigned key = (r >> 3) << 10 | (g >> 3) << 5 | (bl >> 3);
+        *colours += !seen[key];
+        seen[key] = 1;
+    }
+    free(rgb);
+}
+
+/* The district map alone, as a page of its own size, for the blank check. */
+static char *map_page(const char *dir, const char *html)
+{
+    const char *start = strstr(html, "<svg class=\"map district-map\"");
+    assert_non_null(start);
+    const char *end = strstr(start, "</svg>");
+    assert_non_null(end);
+    char *page = malloc((size_t)(end - start) + 200);
+    sprintf(page, "<!DOCTYPE html><html><body style=\"margin:0\">%.*s</svg></body></html>",
+            (int)(end - start), start);
+    char *path = tu_write(dir, "map.html", page);
+    free(page);
+    return path;
+}
+
+static void sample_report_renders(void **state)
+{
+    (void)state;
+    NEED_CHROMIUM();
+    char *dir = tu_mkdtemp(), args[2048], *out = NULL;
+    snprintf(args, sizeof args, "run '%s/study.yaml' --out '%s/run' -q", SAMPLE, dir);
+    assert_int_equal(cli(args, &out), 0);
+    free(out);
+    snprintf(args, sizeof args, "report '%s/study.yaml' --out '%s/report.html' -q", SAMPLE, dir);
+    assert_int_equal(cli(args, &out), 0);
+    free(out);
+    char *html_path = tu_join(dir, "report.html"), *html = tu_read(html_path, NULL);
+    assert_non_null(html);
+    /* self-contained: nothing fetched, no scripts */
+    assert_null(strstr(html, "<script"));
+    assert_null(strstr(html, "<link"));
+    assert_null(strstr(html, "@import"));
+    assert_null(strstr(html, "https://"));
+    for (const char *p = strstr(html, "http://"); p; p = strstr(p + 1, "http://"))
+        assert_int_equal(strncmp(p, "http://www.w3.org/2000/svg\"", 27), 0);
+    /* the headline numbers in the rendered page are summary.json's */
+    char *dom = NULL, *log = NULL;
+    assert_int_equal(chromium(html_path, "--dump-dom", &dom, &log), 0);
+    assert_true(console_clean(log));
+    free(log);
+    char *summary_path = tu_join(dir, "run/summary.json");
+    json_object *summary = json_object_from_file(summary_path), *targets;
+    assert_non_null(summary);
+    assert_true(json_object_object_get_ex(summary, "targets", &targets));
+    size_t n = json_object_array_length(targets);
+    assert_true(n >= 5);
+    for (size_t t = 0; t < n; t++) {
+        json_object *tg = json_object_array_get_idx(targets, t), *id, *district, *value, *pass;
+        assert_true(json_object_object_get_ex(tg, "id", &id));
+        assert_true(json_object_object_get_ex(tg, "district", &district));
+        assert_true(json_object_object_get_ex(district, "value", &value));
+        assert_true(json_object_object_get_ex(district, "pass", &pass));
+        char key[256];
+        snprintf(key, sizeof key, "<tr data-target=\"%s\" data-value=\"",
+                 json_object_get_string(id));
+        double shown = number_after(dom, key);
+        if (!same(shown, json_object_get_double(value)))
+            fail_msg("target %s: page %.9g, summary.json %.9g", json_object_get_string(id),
+                     shown, json_object_get_double(value));
+        snprintf(key, sizeof key, "<tr data-target=\"%s\" data-value=\"",
+                 json_object_get_string(id));
+        const char *row = strstr(dom, key);
+        assert_non_null(row);
+        assert_non_null(strstr(row, json_object_get_boolean(pass) ? "data-pass=\"1\""
+                                                                  : "data-pass=\"0\""));
+    }
+    json_object_put(summary);
+    free(summary_path);
+    free(dom);
+    /* a screenshot, and the map area is painted with the coverage colours */
+    char *shot = tu_join(dir, "shot.png"), shot_arg[4200];
+    snprintf(shot_arg, sizeof shot_arg, "--window-size=900,2400 --screenshot='%s'", shot);
+    assert_int_equal(chromium(html_path, shot_arg, NULL, NULL), 0);
+    assert_true(tu_exists(shot));
+    char *map_path = map_page(dir, html);
+    snprintf(shot_arg, sizeof shot_arg, "--window-size=680,800 --screenshot='%s'", shot);
+    assert_int_equal(chromium(map_path, shot_arg, NULL, NULL), 0);
+    long painted, colours, total;
+    count_pixels(shot, &painted, &colours, &total);
+    assert_true(painted > total / 3);
+    assert_true(colours >= 8);
+    free(map_path);
+    free(shot);
+    free(html);
+    free(html_path);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+/* The console check can fail: a page with a script error is caught. */
+static void console_errors_are_seen(void **state)
+{
+    (void)state;
+    NEED_CHROMIUM();
+    char *dir = tu_mkdtemp();
+    char *bad = tu_write(dir, "bad.html", "<html><body><script>nosuch();</script></body></html>");
+    char *log = NULL;
+    chromium(bad, "--dump-dom", NULL, &log);
+    assert_false(console_clean(log));
+    free(log);
+    free(bad);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+/* ------------------------------------------------------------ year by year */
+
+static const char targets_yaml[] =
+    "targets:\n"
+    "  cover_a: {type: coverage, kind: a, within_min: 15, band: 65+, at_least: 0.9}\n"
+    "  count_a: {type: count, kind: a, at_least: 8}\n"
+    "  beds_b: {type: capacity, kind: b, capacity: beds, at_least: 400}\n";
+
+/* Facilities with opened/closed years (0: none), all of them or only those open in
+ * `year` (then without the year columns), into dir/name. */
+static void write_facilities(const char *dir, const char *name, const fx_data *d,
+                             const int *opened, const int *closed, int year)
+{
+    char *path = tu_join(dir, name);
+    FILE *f = fopen(path, "w");
+    free(path);
+    fprintf(f, year ? "id,name,kind,x,y,beds\n" : "id,name,kind,x,y,beds,opened,closed\n");
+    for (size_t i = 0; i < d->nfac; i++) {
+        bool open = (!opened[i] || opened[i] <= year) && (!closed[i] || closed[i] > year);
+        if (year && !open)
+            continue;
+        fprintf(f, "F%zu,设施%zu,%s,%.2f,%.2f,%.0f", i, i, d->fkind[i] ? "b" : "a", d->fx[i],
+                d->fy[i], d->fbeds[i]);
+        if (!year) {
+            if (opened[i])
+                fprintf(f, ",%d", opened[i]);
+            else
+                fprintf(f, ",");
+            if (closed[i])
+                fprintf(f, ",%d", closed[i]);
+            else
+                fprintf(f, ",");
+        }
+        fprintf(f, "\n");
+    }
+    fclose(f);
+}
+
+typedef struct study_run {
+    cs_context *ctx;
+    cs_config *cfg;
+    cs_study *s;
+    cs_result *r;
+} study_run;
+
+static void load(study_run *w, const char *study, const char *facilities)
+{
+    memset(w, 0, sizeof *w);
+    assert_int_equal(cs_context_create(&w->ctx), CS_OK);
+    assert_int_equal(cs_config_create(w->ctx, &w->cfg), CS_OK);
+    assert_int_equal(cs_config_load(w->ctx, w->cfg, study), CS_OK);
+    if (facilities)
+        assert_int_equal(cs_config_set(w->ctx, w->cfg, "facilities.path", facilities), CS_OK);
+    cs_status st = cs_study_load(w->ctx, w->cfg, &w->s);
+    if (st != CS_OK)
+        tu_dump_messages(w->ctx);
+    assert_int_equal(st, CS_OK);
+}
+
+static void unload(study_run *w)
+{
+    cs_result_destroy(w->r);
+    cs_study_destroy(w->s);
+    cs_config_destroy(w->cfg);
+    cs_context_destroy(w->ctx);
+}
+
+static void years_against_separate_runs(void **state)
+{
+    (void)state;
+    fx_data d;
+    fx_random(&d, 21, 2, 2, 1000, 16, 800);
+    int opened[16] = {0}, closed[16] = {0};
+    for (size_t i = 0; i < 16; i++) { /* openings and closings spread over 2019-2024 */
+        opened[i] = i % 3 == 0 ? 0 : 2018 + (int)(i % 6);
+        closed[i] = i % 5 == 4 ? 2022 + (int)(i % 2) : 0;
+    }
+    char *dir = tu_mkdtemp(), *study = fx_write(dir, &d, targets_yaml);
+    write_facilities(dir, "facilities.csv", &d, opened, closed, 0);
+    study_run all;
+    load(&all, study, NULL);
+    int first, last;
+    assert_true(cs_study_years(all.s, &first, &last));
+    assert_int_equal(first, 2019);
+    assert_int_equal(last, 2023);
+    char *html_path = tu_join(dir, "report.html");
+    cs_report_options opt = {.lang = "en", .year = 2023, .since = 2019};
+    cs_status st = cs_report_write(all.ctx, all.s, &opt, html_path);
+    if (st != CS_OK)
+        tu_dump_messages(all.ctx);
+    assert_int_equal(st, CS_OK);
+    char *html = tu_read(html_path, NULL);
+    for (int year = 2019; year <= 2023; year++) {
+        char name[64];
+        snprintf(name, sizeof name, "facilities-%d.csv", year);
+        write_facilities(dir, name, &d, opened, closed, year);
+        study_run one;
+        load(&one, study, name);
+        assert_int_equal(cs_run(one.ctx, one.s, &one.r), CS_OK);
+        for (size_t t = 0; t < cs_result_target_count(one.r); t++) {
+            cs_target_outcome o;
+            assert_int_equal(cs_result_target(one.r, t, CS_DISTRICT, &o), CS_OK);
+            char key[256];
+            snprintf(key, sizeof key, "data-year=\"%d\" data-target=\"%s\" data-value=\"", year,
+                     cs_result_target_id(one.r, t));
+            double shown = number_after(html, key);
+            if (!(fabs(shown - o.value) <= 1e-12 * fmax(1, fabs(o.value))))
+                fail_msg("%d %s: report %.17g, separate run %.17g", year,
+                         cs_result_target_id(one.r, t), shown, o.value);
+        }
+        unload(&one);
+    }
+    /* 2023: F5 and F11 opened, F9 (open from the start) closed */
+    const char *changes = strstr(html, "id=\"changes\"");
+    assert_non_null(changes);
+    const char *closed_at = strstr(changes, "Closed facilities");
+    assert_non_null(closed_at);
+    assert_true(strstr(changes, "<td>F5</td>") < closed_at);
+    assert_true(strstr(changes, "<td>F11</td>") < closed_at);
+    assert_non_null(strstr(closed_at, "<td>F9</td>"));
+    free(html);
+    free(html_path);
+    unload(&all);
+    free(study);
+    tu_rmtree(dir);
+    free(dir);
+    fx_free(&d);
+}
+
+/* The change column against a baseline: this run's value minus the baseline's. */
+static void baseline_changes(void **state)
+{
+    (void)state;
+    fx_data d;
+    fx_random(&d, 23, 2, 2, 1000, 10, 500);
+    char *dir = tu_mkdtemp(), *study = fx_write(dir, &d, targets_yaml), args[4096], *out = NULL;
+    snprintf(args, sizeof args, "run '%s' --out '%s/before' -q --set 'kinds.a.thresholds_min=5,10,12' "
+             "--set targets.cover_a.within_min=12", study, dir);
+    assert_int_equal(cli(args, &out), 0);
+    free(out);
+    snprintf(args, sizeof args, "report '%s' --out '%s/report.html' --baseline '%s/before/summary.json' "
+             "--lang en -q", study, dir, dir);
+    assert_int_equal(cli(args, &out), 0);
+    free(out);
+    study_run now;
+    load(&now, study, NULL);
+    assert_int_equal(cs_run(now.ctx, now.s, &now.r), CS_OK);
+    char *summary = tu_join(dir, "before/summary.json");
+    json_object *root = json_object_from_file(summary), *targets, *tg, *district, *value;
+    assert_true(json_object_object_get_ex(root, "targets", &targets));
+    tg = json_object_array_get_idx(targets, 0); /* cover_a */
+    assert_true(json_object_object_get_ex(tg, "district", &district));
+    assert_true(json_object_object_get_ex(district, "value", &value));
+    cs_target_outcome o;
+    assert_int_equal(cs_result_target(now.r, 0, CS_DISTRICT, &o), CS_OK);
+    double pp = (o.value - json_object_get_double(value)) * 100;
+    assert_true(pp > 0); /* 15 minutes reach more than 12 */
+    char *html_path = tu_join(dir, "report.html"), *html = tu_read(html_path, NULL), want[64];
+    const char *row = strstr(html, "<tr data-target=\"cover_a\"");
+    assert_non_null(row);
+    snprintf(want, sizeof want, "+%.1f pp</td></tr>", pp);
+    const char *end = strstr(row, "</tr>");
+    const char *hit = strstr(row, want);
+    assert_true(hit && hit < end + 1);
+    assert_non_null(strstr(html, "since the baseline run"));
+    json_object_put(root);
+    free(summary);
+    free(html);
+    free(html_path);
+    unload(&now);
+    free(study);
+    tu_rmtree(dir);
+    free(dir);
+    fx_free(&d);
+}
+
+/* A district of one street, with no facility of kind b, still renders. */
+static void odd_districts_render(void **state)
+{
+    (void)state;
+    NEED_CHROMIUM();
+    fx_data d;
+    fx_random(&d, 25, 1, 1, 1500, 5, 200);
+    for (size_t i = 0; i < d.nfac; i++)
+        d.fkind[i] = 0;
+    char *dir = tu_mkdtemp(), *study = fx_write(dir, &d, targets_yaml), args[4096], *out = NULL;
+    snprintf(args, sizeof args, "report '%s' --out '%s/report.html' --lang en -q", study, dir);
+    assert_int_equal(cli(args, &out), 0);
+    free(out);
+    char *html_path = tu_join(dir, "report.html"), *html = tu_read(html_path, NULL);
+    assert_non_null(strstr(html, "The district has no facility of this kind"));
+    char *log = NULL, *shot = tu_join(dir, "shot.png"), shot_arg[4200];
+    snprintf(shot_arg, sizeof shot_arg, "--window-size=900,1600 --screenshot='%s'", shot);
+    assert_int_equal(chromium(html_path, shot_arg, NULL, &log), 0);
+    assert_true(console_clean(log));
+    assert_true(tu_exists(shot));
+    char *map_path = map_page(dir, html);
+    snprintf(shot_arg, sizeof shot_arg, "--window-size=680,800 --screenshot='%s'", shot);
+    assert_int_equal(chromium(map_path, shot_arg, NULL, NULL), 0);
+    long painted, colours, total;
+    count_pixels(shot, &painted, &colours, &total);
+    assert_true(painted > total / 4);
+    free(map_path);
+    free(log);
+    free(shot);
+    free(html);
+    free(html_path);
+    free(study);
+    tu_rmtree(dir);
+    free(dir);
+    fx_free(&d);
+}
+
+static void pdf_through_chromium(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp(), args[4096], *out = NULL;
+    /* without Chromium on PATH: a clear message, and the HTML is still written */
+    snprintf(args, sizeof args, "env PATH=/nonexistent '%s' report '%s/study.yaml' --out "
+             "'%s/r.html' --pdf -q", CS_CLI, SAMPLE, dir);
+    assert_int_equal(tu_run(args, &out), 6);
+    assert_non_null(strstr(out, "--pdf needs Chromium, which is not installed"));
+    free(out);
+    char *html = tu_join(dir, "r.html");
+    assert_true(tu_exists(html));
+    free(html);
+    if (have_chromium()) {
+        snprintf(args, sizeof args, "report '%s/study.yaml' --out '%s/r.html' --pdf -q", SAMPLE,
+                 dir);
+        assert_int_equal(cli(args, &out), 0);
+        free(out);
+        char *pdf = tu_join(dir, "r.pdf"), *bytes = tu_read(pdf, NULL);
+        assert_non_null(bytes);
+        assert_int_equal(strncmp(bytes, "%PDF", 4), 0);
+        free(bytes);
+        free(pdf);
+    }
+    tu_rmtree(dir);
+    free(dir);
+}
+
+static void bad_reports(void **state)
+{
+    (void)state;
+    fx_data d;
+    fx_random(&d, 27, 2, 1, 1000, 4, 50);
+    char *dir = tu_mkdtemp(), *study = fx_write(dir, &d, NULL);
+    study_run w;
+    load(&w, study, NULL);
+    char *path = tu_join(dir, "r.html");
+    cs_report_options opt = {.lang = "fr"};
+    assert_int_equal(cs_report_write(w.ctx, w.s, &opt, path), CS_ERR_ARGUMENT);
+    assert_true(tu_has_message(w.ctx, "unknown report language 'fr'", NULL));
+    opt = (cs_report_options){.year = 2020, .since = 2022};
+    assert_int_equal(cs_report_write(w.ctx, w.s, &opt, path), CS_ERR_ARGUMENT);
+    assert_true(tu_has_message(w.ctx, "cannot report the years 2022 to 2020", NULL));
+    char *bad = tu_write(dir, "bad.json", "{\"no\": 1}");
+    opt = (cs_report_options){.baseline = bad};
+    assert_int_equal(cs_report_write(w.ctx, w.s, &opt, path), CS_ERR_INPUT);
+    assert_true(tu_has_message(w.ctx, "bad.json", "not a careshed summary", NULL));
+    char *garbage = tu_write(dir, "garbage.json", "not json");
+    opt = (cs_report_options){.baseline = garbage};
+    assert_int_equal(cs_report_write(w.ctx, w.s, &opt, path), CS_ERR_INPUT);
+    assert_true(tu_has_message(w.ctx, "garbage.json", "cannot be read as JSON", NULL));
+    assert_false(tu_exists(path)); /* nothing written on failure */
+    unload(&w);
+    /* years that are not years, and closing before opening */
+    static const struct {
+        const char *row, *want;
+    } years[] = {{"2023.5,", "2023.5 is not a year"}, {"20x1,", "'20x1' is not a number"},
+                 {"2022,2020", "closed in 2020, before it opened (2022)"}};
+    for (size_t q = 0; q < 3; q++) {
+        char text[512];
+        snprintf(text, sizeof text, "id,name,kind,x,y,beds,opened,closed\n"
+                 "F0,x,a,350500,3440500,0,%s\n", years[q].row);
+        free(tu_write(dir, "facilities.csv", text));
+        study_run e = {0};
+        assert_int_equal(cs_context_create(&e.ctx), CS_OK);
+        assert_int_equal(cs_config_create(e.ctx, &e.cfg), CS_OK);
+        assert_int_equal(cs_config_load(e.ctx, e.cfg, study), CS_OK);
+        assert_int_equal(cs_study_load(e.ctx, e.cfg, &e.s), CS_ERR_INPUT);
+        if (!tu_has_message(e.ctx, "facilities.csv:2:", years[q].want, NULL)) {
+            tu_dump_messages(e.ctx);
+            fail_msg("no message '%s'", years[q].want);
+        }
+        unload(&e);
+    }
+    free(bad);
+    free(garbage);
+    free(path);
+    free(study);
+    tu_rmtree(dir);
+    free(dir);
+    fx_free(&d);
+}
+
+/* Writing a report of two years with a baseline fails cleanly wherever memory runs
+ * out, and leaves no file behind. */
+static void allocation_failures(void **state)
+{
+    (void)state;
+    fx_data d;
+    fx_random(&d, 29, 2, 1, 1000, 4, 60);
+    int opened[4] = {0, 2022, 0, 0}, closed[4] = {0, 0, 2023, 0};
+    char *dir = tu_mkdtemp(), *study = fx_write(dir, &d, targets_yaml), args[4096], *out = NULL;
+    write_facilities(dir, "facilities.csv", &d, opened, closed, 0);
+    snprintf(args, sizeof args, "run '%s' --out '%s/before' -q", study, dir);
+    assert_int_equal(cli(args, &out), 0);
+    free(out);
+    study_run w;
+    load(&w, study, NULL);
+    char *path = tu_join(dir, "r.html"), *base = tu_join(dir, "before/summary.json");
+    cs_report_options opt = {.year = 2023, .since = 2022, .baseline = base};
+    long n = 0;
+    for (;; n++) {
+        tu_alloc_fail_after(n);
+        cs_status st = cs_report_write(w.ctx, w.s, &opt, path);
+        long refused = tu_alloc_refused();
+        tu_alloc_restore();
+        if (refused == 0) {
+            assert_int_equal(st, CS_OK);
+            break;
+        }
+        assert_true(st == CS_ERR_NOMEM || st == CS_ERR_INTERNAL || st == CS_ERR_OUTPUT ||
+                    st == CS_ERR_INPUT);
+        assert_false(tu_exists(path));
+    }
+    assert_true(n > 100);
+    assert_true(tu_exists(path));
+    free(path);
+    free(base);
+    unload(&w);
+    free(study);
+    tu_rmtree(dir);
+    free(dir);
+    fx_free(&d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(sample_report_renders),
+        cmocka_unit_test(console_errors_are_seen),
+        cmocka_unit_test(years_against_separate_runs),
+        cmocka_unit_test(baseline_changes),
+        cmocka_unit_test(odd_districts_render),
+        cmocka_unit_test(pdf_through_chromium),
+        cmocka_unit_test(bad_reports),
+        cmocka_unit_test(allocation_failures),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
