@@ -398,6 +398,17 @@ static void proposals_by_matrix(void **state)
     assert_int_equal(cs_site_evaluate(c.ctx, c.r, &unknown, 1, NULL, &site), CS_ERR_INPUT);
     assert_true(tu_has_message(c.ctx, "C9", "measured by the cost matrix", "no row for this id",
                                NULL));
+    /* many sites with the same mistake: the messages are summarised */
+    cs_site_input many[40];
+    char many_ids[40][8];
+    for (size_t q = 0; q < 40; q++) {
+        snprintf(many_ids[q], sizeof many_ids[q], "X%zu", q);
+        many[q] = (cs_site_input){many_ids[q], c.cx[0], c.cy[0], "EPSG:32651", "a", NAN, 0};
+    }
+    size_t before = cs_context_message_count(c.ctx);
+    assert_int_equal(cs_site_evaluate(c.ctx, c.r, many, 40, "sites.csv", &site), CS_ERR_INPUT);
+    assert_true(cs_context_message_count(c.ctx) - before <= 21);
+    assert_true(tu_has_message(c.ctx, "more", "sites.csv", NULL));
     cs_site_input existing = {"F2", c.cx[0], c.cy[0], "EPSG:32651", "a", NAN, 0};
     assert_int_equal(cs_site_evaluate(c.ctx, c.r, &existing, 1, NULL, &site), CS_ERR_INPUT);
     assert_true(tu_has_message(c.ctx, "F2", "an existing facility", NULL));

@@ -343,6 +343,84 @@ static void years_against_separate_runs(void **state)
     fx_free(&d);
 }
 
+/* Population rows of d, scaled for a year (every third point's 65+ grows by half, the
+ * others' by a tenth each year after 2021), with a year column or not. */
+static void write_population(const char *dir, const char *name, const fx_data *d,
+                             const int *years, size_t nyears)
+{
+    char *path = tu_join(dir, name);
+    FILE *f = fopen(path, "w");
+    free(path);
+    fprintf(f, nyears > 1 ? "x,y,pop,pop65,year\n" : "x,y,pop,pop65\n");
+    for (size_t y = 0; y < nyears; y++)
+        for (size_t i = 0; i < d->npop; i++) {
+            double grow = 1 + (years[y] - 2021) * (i % 3 == 0 ? 0.5 : 0.1);
+            double pop65 = fmin(d->pop[i], round(d->pop65[i] * grow));
+            fprintf(f, "%.2f,%.2f,%.0f,%.0f", d->px[i], d->py[i], d->pop[i], pop65);
+            if (nyears > 1)
+                fprintf(f, ",%d", years[y]);
+            fprintf(f, "\n");
+        }
+    fclose(f);
+}
+
+/* Population given for 2021 and 2023: 2021 and 2022 use the first, 2023 and 2024 the
+ * second; each year against a run of that population alone. */
+static void population_years_against_separate_runs(void **state)
+{
+    (void)state;
+    fx_data d;
+    fx_random(&d, 31, 2, 2, 1000, 8, 400);
+    char *dir = tu_mkdtemp(), *study = fx_write(dir, &d, targets_yaml);
+    const int years[2] = {2021, 2023};
+    write_population(dir, "population.csv", &d, years, 2);
+    study_run all = {0};
+    assert_int_equal(cs_context_create(&all.ctx), CS_OK);
+    assert_int_equal(cs_config_create(all.ctx, &all.cfg), CS_OK);
+    assert_int_equal(cs_config_load(all.ctx, all.cfg, study), CS_OK);
+    assert_int_equal(cs_config_set(all.ctx, all.cfg, "population.year", "year"), CS_OK);
+    assert_int_equal(cs_study_load(all.ctx, all.cfg, &all.s), CS_OK);
+    assert_int_equal(cs_study_demand_count(all.s), d.npop); /* the latest year's */
+    char *html_path = tu_join(dir, "report.html");
+    cs_report_options opt = {.lang = "en", .year = 2024, .since = 2021};
+    assert_int_equal(cs_report_write(all.ctx, all.s, &opt, html_path), CS_OK);
+    char *html = tu_read(html_path, NULL);
+    for (int year = 2021; year <= 2024; year++) {
+        int py = year < 2023 ? 2021 : 2023;
+        write_population(dir, "one.csv", &d, &py, 1);
+        study_run one;
+        memset(&one, 0, sizeof one);
+        assert_int_equal(cs_context_create(&one.ctx), CS_OK);
+        assert_int_equal(cs_config_create(one.ctx, &one.cfg), CS_OK);
+        assert_int_equal(cs_config_load(one.ctx, one.cfg, study), CS_OK);
+        assert_int_equal(cs_config_set(one.ctx, one.cfg, "population.path", "one.csv"), CS_OK);
+        assert_int_equal(cs_study_load(one.ctx, one.cfg, &one.s), CS_OK);
+        assert_int_equal(cs_run(one.ctx, one.s, &one.r), CS_OK);
+        for (size_t t = 0; t < cs_result_target_count(one.r); t++) {
+            cs_target_outcome o;
+            assert_int_equal(cs_result_target(one.r, t, CS_DISTRICT, &o), CS_OK);
+            char key[256];
+            snprintf(key, sizeof key, "data-year=\"%d\" data-target=\"%s\" data-value=\"",
+                     year, cs_result_target_id(one.r, t));
+            double shown = number_after(html, key);
+            if (!(fabs(shown - o.value) <= 1e-12 * fmax(1, fabs(o.value))))
+                fail_msg("%d %s: report %.17g, separate run %.17g", year,
+                         cs_result_target_id(one.r, t), shown, o.value);
+        }
+        unload(&one);
+    }
+    /* the population grew: coverage of 65+ differs between 2022 and 2023 */
+    assert_true(number_after(html, "data-year=\"2022\" data-target=\"cover_a\" data-value=\"") !=
+                number_after(html, "data-year=\"2023\" data-target=\"cover_a\" data-value=\""));
+    free(html);
+    free(html_path);
+    unload(&all);
+    free(study);
+    tu_rmtree(dir);
+    free(dir);
+    fx_free(&d);
+}
+
 /* The change column against a baseline: this run's value minus the baseline's. */
 static void baseline_changes(void **state)
 {
@@ -501,6 +579,58 @@ static void bad_reports(void **state)
         }
         unload(&e);
     }
+    /* population years: every row needs one; points only; not with a cost matrix */
+    static const struct {
+        const char *file, *text, *key, *value, *want;
+    } pops[] = {
+        {"p1.csv", "x,y,pop,pop65,year\n350500,3440500,10,2,2021\n350600,3440500,10,2,\n",
+         NULL, NULL, "no year given"},
+        {"p2.geojson", "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\","
+         "\"properties\":{\"pop\":10,\"pop65\":2,\"year\":2021},\"geometry\":{\"type\":"
+         "\"Polygon\",\"coordinates\":[[[350100,3440100],[350200,3440100],[350200,3440200],"
+         "[350100,3440100]]]}}]}", NULL, NULL, "population.year is for point populations"},
+        {"p3.csv", "x,y,pop,pop65,year,id\n350500,3440500,10,2,2021,D1\n", "costs.path",
+         "costs.csv", "population.year gives several years"},
+    };
+    free(tu_write(dir, "costs.csv", "from,to,cost\nD1,F0,3\n"));
+    free(tu_write(dir, "facilities.csv", "id,name,kind,x,y,beds\nF0,x,a,350500,3440500,0\n"));
+    for (size_t q = 0; q < 3; q++) {
+        free(tu_write(dir, pops[q].file, pops[q].text));
+        study_run e = {0};
+        assert_int_equal(cs_context_create(&e.ctx), CS_OK);
+        assert_int_equal(cs_config_create(e.ctx, &e.cfg), CS_OK);
+        assert_int_equal(cs_config_load(e.ctx, e.cfg, study), CS_OK);
+        assert_int_equal(cs_config_set(e.ctx, e.cfg, "population.path", pops[q].file), CS_OK);
+        assert_int_equal(cs_config_set(e.ctx, e.cfg, "population.year", "year"), CS_OK);
+        assert_int_equal(cs_config_set(e.ctx, e.cfg, "population.id", "id"), CS_OK);
+        if (pops[q].key)
+            assert_int_equal(cs_config_set(e.ctx, e.cfg, pops[q].key, pops[q].value), CS_OK);
+        if (q < 2) /* the id field only matters with the matrix */
+            assert_int_equal(cs_config_set(e.ctx, e.cfg, "population.id", ""), CS_OK);
+        assert_int_not_equal(cs_study_load(e.ctx, e.cfg, &e.s), CS_OK);
+        if (!tu_has_message(e.ctx, pops[q].want, NULL)) {
+            tu_dump_messages(e.ctx);
+            fail_msg("no message '%s'", pops[q].want);
+        }
+        unload(&e);
+    }
+    /* nor a grid */
+    char *tif = tu_join(dir, "grid.tif");
+    GDALAllRegister();
+    GDALDatasetH ds = GDALCreate(GDALGetDriverByName("GTiff"), tif, 1, 1, 1, GDT_Float32, NULL);
+    GDALClose(ds);
+    study_run g = {0};
+    assert_int_equal(cs_context_create(&g.ctx), CS_OK);
+    assert_int_equal(cs_config_create(g.ctx, &g.cfg), CS_OK);
+    assert_int_equal(cs_config_load(g.ctx, g.cfg, study), CS_OK);
+    assert_int_equal(cs_config_set(g.ctx, g.cfg, "population", ""), CS_OK);
+    assert_int_equal(cs_config_set(g.ctx, g.cfg, "population.path", "grid.tif"), CS_OK);
+    assert_int_equal(cs_config_set(g.ctx, g.cfg, "population.year", "year"), CS_OK);
+    assert_int_equal(cs_study_load(g.ctx, g.cfg, &g.s), CS_ERR_STUDY);
+    assert_true(tu_has_message(g.ctx, "population.year is for point populations, not grids",
+                               NULL));
+    unload(&g);
+    free(tif);
     free(bad);
     free(garbage);
     free(path);
@@ -558,6 +688,7 @@ int main(void)
         cmocka_unit_test(sample_report_renders),
         cmocka_unit_test(console_errors_are_seen),
         cmocka_unit_test(years_against_separate_runs),
+        cmocka_unit_test(population_years_against_separate_runs),
         cmocka_unit_test(baseline_changes),
         cmocka_unit_test(odd_districts_render),
         cmocka_unit_test(pdf_through_chromium),

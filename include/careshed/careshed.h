@@ -214,14 +214,17 @@ CS_API cs_status cs_study_load(cs_context *ctx, const cs_config *cfg, cs_study *
 /** Free a study. NULL is ignored. */
 CS_API void cs_study_destroy(cs_study *study);
 /**
- * The study as it stood in `year`: the same areas, residents, network and settings, with
- * only the facilities open that year (facilities.opened <= year < facilities.closed; a
- * facility without years is always open). It borrows from study, which must outlive
- * it; run it with cs_run, free it with cs_study_destroy. Errors: CS_ERR_NOMEM.
+ * The study as it stood in `year`: the same areas, network and settings, with only the
+ * facilities open that year (facilities.opened <= year < facilities.closed; a facility
+ * without years is always open) and, when the population is given per year
+ * (population.year), the residents of the latest population year not after it (else
+ * the first). It borrows from study, which must outlive it; run it with cs_run, free
+ * it with cs_study_destroy. Errors: CS_ERR_NOMEM.
  */
 CS_API cs_status cs_study_in_year(cs_context *ctx, const cs_study *study, int year,
                                   cs_study **out);
-/** 1 and the first and last year any facility opened or closed, or 0 when none has years. */
+/** 1 and the first and last year any facility opened or closed or the population is
+ *  given for, or 0 when there are no years. */
 CS_API int cs_study_years(const cs_study *study, int *first, int *last);
 
 /** Number of areas (streets). */

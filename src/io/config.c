@@ -46,7 +46,7 @@ static const char *const facilities_keys[] = {"path", "layer", "crs", "encoding"
                                               "id", "name", "kind", "opened", "closed", NULL};
 static const char *const population_keys[] = {"path", "layer", "crs", "encoding", "x", "y",
                                               "id", "name", "total", "bands", "area",
-                                              "spread_m", NULL};
+                                              "spread_m", "year", NULL};
 static const char *const landuse_keys[] = {"path", "layer", "crs", "encoding", "class",
                                            "residential", NULL};
 static const char *const underserved_keys[] = {"cell_m", "grid", "band", NULL};
@@ -510,6 +510,7 @@ void cs_config_destroy(cs_config *cfg)
     free_layer(&cfg->population);
     cs_free(cfg->total_field);
     cs_free(cfg->area_field);
+    cs_free(cfg->pop_year_field);
     free_layer(&cfg->landuse);
     cs_free(cfg->landuse_class);
     free_strings(cfg->landuse_residential, cfg->landuse_residential_count);
@@ -835,6 +836,8 @@ static cs_status reset_layer_section(const setter *s, layer_role role)
         c->total_field = field;
         cs_free(c->area_field);
         c->area_field = NULL;
+        cs_free(c->pop_year_field);
+        c->pop_year_field = NULL;
         c->spread_m = DEFAULT_SPREAD_M;
         clear_bands(c);
     }
@@ -933,6 +936,8 @@ static cs_status set_layer(const setter *s, layer_role role, const char *rest)
         return set_text(s, &c->total_field, DEFAULT_TOTAL_FIELD);
     if (!rest && role == ROLE_POPULATION && seg_is(g, "area"))
         return set_text(s, &c->area_field, NULL);
+    if (!rest && role == ROLE_POPULATION && seg_is(g, "year"))
+        return set_text(s, &c->pop_year_field, NULL);
     if (!rest && role == ROLE_POPULATION && seg_is(g, "spread_m"))
         return set_number(s, &c->spread_m, DEFAULT_SPREAD_M, &spread_rule);
     for (size_t i = 0; !rest && i < sizeof layer_fields / sizeof layer_fields[0]; i++) {

@@ -165,6 +165,8 @@ struct cs_config {
     cs_layer_config population;
     char *total_field;          /* population: residents field; default "pop" */
     char *area_field;           /* population: field of area ids = totals per area */
+    char *pop_year_field;       /* population: the year each point's counts are of (rows of
+                                   several years); NULL = one year */
     double spread_m;            /* polygon population is spread on a grid this fine */
     cs_layer_config landuse;    /* land use polygons, for spreading area totals */
     char *landuse_class;        /* its class field; default "landuse" */

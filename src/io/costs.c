@@ -330,6 +330,12 @@ cs_status cs_load_costs(cs_context *ctx, const cs_config *cfg, cs_study *s, cs_r
                         "a cost matrix names demand points by id, but the population is "
                         "given as %s", s->pop_source);
     }
+    if (!isnan(s->pop_year)) {
+        cs_where w = {.file = cfg->file, .line = cc->layer.path_line, .field = "costs.path"};
+        return cs_error(ctx, CS_ERR_STUDY, &w, "give the population of one year with a cost "
+                        "matrix", "a cost matrix joins one year's demand points by id, but "
+                        "population.year gives several years");
+    }
     reader rd = {.ctx = ctx, .cfg = cfg, .s = s};
     s->has_costs = true;
     s->costs.in_m = cc->in_m;

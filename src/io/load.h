@@ -67,6 +67,7 @@ typedef struct cs_raw_points {
     bool keep_ids;      /* population: keep each point's id (for a cost matrix) */
     long *kind;         /* facilities: index into the study's kinds, -1 = ignored */
     double *opened, *closed; /* facilities: years, NaN when not given */
+    double *year;       /* population with population.year: the year of each point */
     double *values;     /* count x value_count: capacities or population bands */
     size_t value_count;
     cs_raw_surfaces surfaces; /* population: what is not given at points */

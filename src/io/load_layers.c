@@ -79,6 +79,7 @@ void cs_raw_points_free(cs_raw_points *p)
     cs_free(p->kind);
     cs_free(p->opened);
     cs_free(p->closed);
+    cs_free(p->year);
     cs_free(p->values);
     cs_raw_surfaces_free(&p->surfaces);
     memset(p, 0, sizeof *p);
@@ -329,6 +330,8 @@ static bool grow_points(cs_raw_points *p, bool named)
     GROW(feature);
     if (named || p->keep_ids)
         GROW(id);
+    if (p->year)
+        GROW(year);
     if (named) {
         GROW(name);
         GROW(kind);
@@ -790,11 +793,28 @@ static cs_status move_to_surfaces(cs_context *ctx, cs_layer *layer, int area_fie
     return st;
 }
 
+/* A point's year (population.year): required on every row, for points only. */
+static cs_status read_population_year(cs_context *ctx, cs_layer *layer, int field,
+                                      const char *id, bool surface, double *year)
+{
+    cs_where w = cs_layer_where(layer, id, cs_layer_field_name(layer, field));
+    if (surface)
+        return cs_error(ctx, CS_ERR_INPUT, &w, "give the population of each year as points, "
+                        "or leave population.year unset", "population.year is for point "
+                        "populations; this feature is a surface");
+    cs_status st = read_year(ctx, layer, field, id, year);
+    if (st == CS_OK && isnan(*year))
+        st = cs_error(ctx, CS_ERR_INPUT, &w, "give every row the year its counts are of",
+                      "no year given");
+    return st;
+}
+
 static cs_status read_demand(cs_context *ctx, cs_layer *layer, const int *fields,
                              const band_source *src, const cs_study *study, long number,
                              cs_raw_points *p)
 {
     int id_field = fields[0], total_field = fields[1], area_field = fields[2];
+    int year_field = fields[3];
     if (!grow_points(p, false))
         return cs_nomem(ctx);
     size_t i = p->count++, nb = study->band_count;
@@ -833,6 +853,12 @@ static cs_status read_demand(cs_context *ctx, cs_layer *layer, const int *fields
     cs_status nst = check_nested_bands(ctx, layer, id_copy, src, study, v);
     if (st == CS_OK)
         st = nst;
+    if (year_field >= 0) {
+        cs_status yst = read_population_year(ctx, layer, year_field, id_copy, surface,
+                                             &p->year[i]);
+        if (st == CS_OK)
+            st = yst;
+    }
     if (surface && st != CS_ERR_NOMEM) {
         cs_status mst = move_to_surfaces(ctx, layer, area_field, id_copy, p);
         if (st == CS_OK || mst == CS_ERR_NOMEM)
@@ -849,6 +875,12 @@ cs_status cs_load_population(cs_context *ctx, const cs_config *cfg, cs_study *st
                              cs_raw_points *p)
 {
     memset(p, 0, sizeof *p);
+    if (cs_is_raster(cfg, &cfg->population) && cfg->pop_year_field) {
+        cs_where w = {.file = cfg->population.path, .field = "population.year"};
+        return cs_error(ctx, CS_ERR_STUDY, &w, "give the population of each year as points, "
+                        "or leave population.year unset", "population.year is for point "
+                        "populations, not grids");
+    }
     if (cs_is_raster(cfg, &cfg->population))
         return cs_load_population_raster(ctx, cfg, study, p);
     p->keep_ids = cfg->costs.layer.path != NULL;
@@ -870,25 +902,31 @@ cs_status cs_load_population(cs_context *ctx, const cs_config *cfg, cs_study *st
     int area_field = cfg->area_field ? cs_layer_find_field(ctx, layer, cfg->area_field, NULL,
                                                            "area", true)
                                      : -1;
+    int year_field = cfg->pop_year_field ? cs_layer_find_field(ctx, layer, cfg->pop_year_field,
+                                                               NULL, "year", true)
+                                         : -1;
     if ((cfg->population.id_field && id_field < 0) || total_field < 0 ||
-        (cfg->area_field && area_field < 0))
+        (cfg->area_field && area_field < 0) || (cfg->pop_year_field && year_field < 0))
         st = CS_ERR_INPUT;
+    if (year_field >= 0 && !(p->year = cs_calloc(1, sizeof *p->year)))
+        st = cs_nomem(ctx); /* grown with the points */
     cs_status bst = resolve_bands(ctx, cfg, layer, study, src);
     if (st == CS_OK || bst == CS_ERR_NOMEM)
         st = bst;
     p->value_count = study->band_count;
-    int *keep = cs_calloc(study->band_count + 2, sizeof *keep);
+    int *keep = cs_calloc(study->band_count + 3, sizeof *keep);
     if (keep) { /* only an optimisation: without it every field is read */
         keep[0] = id_field;
         keep[1] = total_field;
         keep[2] = area_field;
+        keep[3] = year_field;
         for (size_t b = 1; b < study->band_count; b++)
-            keep[b + 2] = src[b - 1].field;
-        cs_layer_keep_fields(layer, keep, study->band_count + 2);
+            keep[b + 3] = src[b - 1].field;
+        cs_layer_keep_fields(layer, keep, study->band_count + 3);
         cs_free(keep);
     }
     long number;
-    const int fields[3] = {id_field, total_field, area_field};
+    const int fields[4] = {id_field, total_field, area_field, year_field};
     while (st != CS_ERR_NOMEM && cs_layer_next(layer, &number)) {
         cs_status fst = read_demand(ctx, layer, fields, src, study, number, p);
         if (st == CS_OK || fst == CS_ERR_NOMEM)

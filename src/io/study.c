@@ -396,6 +396,44 @@ static void warn_dropped(cs_context *ctx, const cs_study *study, const cs_raw_po
     cs_buf_free(&b);
 }
 
+/* Rows of several years (population.year): the study's demand becomes the latest
+ * year's, the other rows are kept for the views of earlier years (cs_study_in_year). */
+static cs_status split_years(cs_context *ctx, cs_study *s, const double *year)
+{
+    size_t n = s->demand_count, nb = s->band_count, other = 0;
+    double last = -INFINITY;
+    for (size_t i = 0; i < n; i++)
+        last = fmax(last, year[i]);
+    s->pop_year = n ? last : NAN;
+    for (size_t i = 0; i < n; i++)
+        other += year[i] != last;
+    cs_demand_rows *o = &s->pop_other;
+    o->x = cs_calloc(other + 1, sizeof *o->x);
+    o->y = cs_calloc(other + 1, sizeof *o->y);
+    o->pop = cs_calloc((other + 1) * nb, sizeof *o->pop);
+    o->area = cs_calloc(other + 1, sizeof *o->area);
+    o->year = cs_calloc(other + 1, sizeof *o->year);
+    if (!o->x || !o->y || !o->pop || !o->area || !o->year)
+        return cs_nomem(ctx);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool now = year[i] == last;
+        double *x = now ? &s->dem_x[m] : &o->x[o->count], *y = now ? &s->dem_y[m] : &o->y[o->count];
+        long *area = now ? &s->dem_area[m] : &o->area[o->count];
+        double *pop = now ? &s->dem_pop[m * nb] : &o->pop[o->count * nb];
+        *x = s->dem_x[i];
+        *y = s->dem_y[i];
+        *area = s->dem_area[i];
+        memmove(pop, &s->dem_pop[i * nb], nb * sizeof *pop);
+        if (now)
+            m++;
+        else
+            o->year[o->count++] = year[i];
+    }
+    s->demand_count = m;
+    return CS_OK;
+}
+
 /* Points: projected, located, those far outside every area left out. */
 static cs_status place_points(cs_context *ctx, cs_study *study, cs_raw_points *raw,
                               const lonlat_box *box)
@@ -431,6 +469,8 @@ static cs_status place_points(cs_context *ctx, cs_study *study, cs_raw_points *r
             raw->y[m] = raw->y[i];
             if (raw->id)
                 raw->id[m] = raw->id[i];
+            if (raw->year)
+                raw->year[m] = raw->year[i];
             area[m] = area[i];
             memmove(&raw->values[m * nb], &raw->values[i * nb], nb * sizeof(double));
             m++;
@@ -451,6 +491,8 @@ static cs_status place_points(cs_context *ctx, cs_study *study, cs_raw_points *r
     cs_free(dropped_id);
     cs_free(area);
     cs_free(outside);
+    if (st == CS_OK && raw->year)
+        st = split_years(ctx, study, raw->year);
     return st;
 }
 
@@ -819,6 +861,7 @@ cs_status cs_study_load(cs_context *ctx, const cs_config *cfg, cs_study **out)
     s->geos = cs_geos_create();
     s->name = cs_strdup(cfg->name ? cfg->name : "careshed study");
     s->walk_speed_kmh = cfg->walk_speed_kmh;
+    s->pop_year = NAN;
     s->outside_tolerance_m = cfg->outside_tolerance_m;
     s->far_outside_km = cfg->far_outside_km;
     cs_status st = s->geos && s->name ? cs_config_validate(ctx, cfg) : cs_nomem(ctx);
@@ -850,7 +893,7 @@ cs_status cs_study_load(cs_context *ctx, const cs_config *cfg, cs_study **out)
     st = first_error(st, sa);
     cs_stage_end(ctx, "project", t0);
     cs_raw_layer costs = {0};
-    if (st == CS_OK) {
+    if (st == CS_OK && cfg->costs.layer.path) {
         t0 = cs_stage_begin();
         st = cs_load_costs(ctx, cfg, s, &costs);
         cs_stage_end(ctx, "cost matrix", t0);
@@ -926,6 +969,7 @@ void cs_study_destroy(cs_study *s)
     cs_free(s->dem_pop);
     cs_free(s->dem_area);
     free_list(s->dem_id, s->dem_id_count);
+    cs_demand_rows_free(&s->pop_other);
     cs_cost_matrix_free(&s->costs);
     cs_lines_free(&s->net_lines);
     cs_free(s->net_display);

@@ -56,6 +56,15 @@ typedef struct cs_target {
     unsigned measure;  /* coverage: CS_MEASURE_STRAIGHT_BIT or CS_MEASURE_NETWORK_BIT */
 } cs_target;
 
+/* Demand points of other years (population.year), located. */
+typedef struct cs_demand_rows {
+    size_t count;
+    double *x, *y, *pop; /* pop: count x band_count */
+    long *area;
+    double *year;
+} cs_demand_rows;
+void cs_demand_rows_free(cs_demand_rows *r);
+
 /* A cost matrix from another router (costs.*), by row: rows [0, facility_count) are
  * the study's facilities in order, later rows the other ids of its "to" column
  * (candidate sites). Row r reaches demand points pt[first[r] .. first[r + 1]), each
@@ -90,7 +99,9 @@ typedef struct cs_input {
 
 struct cs_study {
     const cs_study *view_of; /* a year's view (cs_study_in_year) borrows all but its
-                                facilities and matrix from this study; NULL */
+                                facilities and matrix (and with owns_demand its demand)
+                                from this study; NULL */
+    bool owns_demand;
     cs_geos geos;    /* the study's own GEOS handle: its geometries live with it */
     char *name;
     char *crs;       /* working CRS (PROJ string or user's definition) */
@@ -124,6 +135,9 @@ struct cs_study {
     char **dem_id;         /* with a cost matrix only: each point's id (population.id),
                               then those of the dropped points */
     size_t dem_id_count;
+    double pop_year;       /* population.year: the year of the demand above (the latest);
+                              NaN when the population has no years */
+    cs_demand_rows pop_other; /* and the rows of the other years */
     double dropped_pop;    /* residents outside every area, left out */
     const char *pop_source; /* "points", "polygons", "grid" or "area totals" (static) */
     bool pop_estimated;    /* spread from area totals: positions are estimates */

@@ -2,7 +2,9 @@
  * study_year.c — a study as it stood in one year: the same areas, residents, network
  * and settings (borrowed, not copied), with only the facilities open that year
  * (facilities.opened <= year < facilities.closed; a facility without years is always
- * open). Runs of such views give the year-by-year figures of the annual report.
+ * open) and, when the population is given per year (population.year), the residents
+ * of the latest population year not after it. Runs of such views give the
+ * year-by-year figures of the annual report.
  */
 #include "io/study.h"
 
@@ -45,6 +47,58 @@ static bool matrix_view(const cs_study *s, const size_t *keep, size_t n, cs_stud
         memcpy(&o->cost[o->first[r]], &m->cost[m->first[from]], len * sizeof *o->cost);
     }
     o->pairs = pairs;
+    return true;
+}
+
+void cs_demand_rows_free(cs_demand_rows *r)
+{
+    cs_free(r->x);
+    cs_free(r->y);
+    cs_free(r->pop);
+    cs_free(r->area);
+    cs_free(r->year);
+    memset(r, 0, sizeof *r);
+}
+
+/* The population year a view of `year` uses: the latest not after it, else the first. */
+static double population_year(const cs_study *s, int year)
+{
+    const cs_demand_rows *o = &s->pop_other;
+    double best = s->pop_year <= year ? s->pop_year : -INFINITY, first = s->pop_year;
+    for (size_t i = 0; i < o->count; i++) {
+        if (o->year[i] <= year && o->year[i] > best)
+            best = o->year[i];
+        first = fmin(first, o->year[i]);
+    }
+    return isinf(best) ? first : best;
+}
+
+/* The demand of population year py, when it is not the study's own. */
+static bool demand_view(const cs_study *s, double py, cs_study *v)
+{
+    const cs_demand_rows *o = &s->pop_other;
+    size_t n = 0, nb = s->band_count;
+    for (size_t i = 0; i < o->count; i++)
+        n += o->year[i] == py;
+    v->dem_x = cs_calloc(n + 1, sizeof *v->dem_x);
+    v->dem_y = cs_calloc(n + 1, sizeof *v->dem_y);
+    v->dem_pop = cs_calloc((n + 1) * nb, sizeof *v->dem_pop);
+    v->dem_area = cs_calloc(n + 1, sizeof *v->dem_area);
+    v->owns_demand = true;
+    if (!v->dem_x || !v->dem_y || !v->dem_pop || !v->dem_area)
+        return false;
+    size_t m = 0;
+    for (size_t i = 0; i < o->count; i++) {
+        if (o->year[i] != py)
+            continue;
+        v->dem_x[m] = o->x[i];
+        v->dem_y[m] = o->y[i];
+        v->dem_area[m] = o->area[i];
+        memcpy(&v->dem_pop[m * nb], &o->pop[i * nb], nb * sizeof(double));
+        m++;
+    }
+    v->demand_count = n;
+    v->pop_year = py;
     return true;
 }
 
@@ -101,8 +155,13 @@ cs_status cs_study_in_year(cs_context *ctx, const cs_study *s, int year, cs_stud
     }
     v->facility_count = n;
     memset(&v->costs, 0, sizeof v->costs);
+    memset(&v->pop_other, 0, sizeof v->pop_other);
+    v->owns_demand = false;
     if (ok && s->has_costs)
         ok = matrix_view(s, keep, n, v);
+    double py = isnan(s->pop_year) ? NAN : population_year(s, year);
+    if (ok && !isnan(py) && py != s->pop_year)
+        ok = demand_view(s, py, v);
     cs_free(keep);
     if (!ok) {
         cs_study_destroy(v);
@@ -131,12 +190,23 @@ void cs_study_view_free(cs_study *v)
     cs_free(v->costs.first);
     cs_free(v->costs.pt);
     cs_free(v->costs.cost);
+    if (v->owns_demand) {
+        cs_free(v->dem_x);
+        cs_free(v->dem_y);
+        cs_free(v->dem_pop);
+        cs_free(v->dem_area);
+    }
     cs_free(v);
 }
 
 int cs_study_years(const cs_study *s, int *first, int *last)
 {
-    double lo = INFINITY, hi = -INFINITY;
+    double lo = s && !isnan(s->pop_year) ? s->pop_year : INFINITY;
+    double hi = s && !isnan(s->pop_year) ? s->pop_year : -INFINITY;
+    for (size_t i = 0; s && i < s->pop_other.count; i++) {
+        lo = fmin(lo, s->pop_other.year[i]);
+        hi = fmax(hi, s->pop_other.year[i]);
+    }
     for (size_t f = 0; s && f < s->facility_count; f++) {
         if (!isnan(s->fac_opened[f])) {
             lo = fmin(lo, s->fac_opened[f]);

@@ -276,6 +276,10 @@ static void write_demand(cs_json *j, const cs_result *r)
     cs_json_string(j, s->pop_source);
     cs_json_key(j, "estimated");
     cs_json_boolean(j, s->pop_estimated);
+    if (!isnan(s->pop_year)) { /* population.year: the latest year's rows are used */
+        cs_json_key(j, "year");
+        cs_json_number(j, s->pop_year, 0);
+    }
     cs_json_end_object(j);
     cs_json_key(j, "underserved");
     cs_json_begin_object(j);

@@ -197,6 +197,12 @@ static void trend(cs_reporter *rp)
         cs_report_value(b, tg, tg->type == CS_TARGET_LOAD ? tg->at_most : tg->at_least);
         cs_buf_add(b, "</td></tr>");
     }
+    if (!isnan(rp->s->pop_year)) { /* which population each year was measured against */
+        cs_buf_printf(b, "<tr><th scope=\"row\">%s</th>", tx(rp, T_POP_YEAR));
+        for (size_t i = 0; i < rp->run_count; i++)
+            cs_buf_printf(b, "<td class=\"n\">%.0f</td>", rp->runs[i].r->study->pop_year);
+        cs_buf_add(b, "<td></td></tr>");
+    }
     cs_buf_add(b, "</tbody></table><div class=\"trends\">");
     for (size_t t = 0; t < rp->s->target_count; t++) {
         cs_buf_add(b, "<figure>");
@@ -445,6 +451,9 @@ static void methods(cs_reporter *rp)
     cs_buf_printf(b, "<tr><th scope=\"row\">%s</th><td>%s%s%s</td></tr>", tx(rp, T_POP_SOURCE),
                   s->pop_source, s->pop_estimated ? "; " : "",
                   s->pop_estimated ? tx(rp, T_ESTIMATED) : "");
+    if (!isnan(rp->now->study->pop_year))
+        cs_buf_printf(b, "<tr><th scope=\"row\">%s</th><td>%.0f</td></tr>", tx(rp, T_POP_YEAR),
+                      rp->now->study->pop_year);
     cs_buf_printf(b, "<tr><th scope=\"row\">%s</th><td>%g m %s</td></tr>", tx(rp, T_PATCH_GRID),
                   s->patch_cell_m, s->patch_hex ? "hex" : "square");
     cs_buf_printf(b, "<tr><th scope=\"row\">%s</th><td>", tx(rp, T_LEFT_OUT));

@@ -6,6 +6,7 @@
 #include "site/site.h"
 
 #include "io/crs.h"
+#include "io/load.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -173,6 +174,7 @@ cs_status cs_site_place(cs_context *ctx, const cs_result *r, const cs_site_input
     site->proposals = cs_calloc(n + 1, sizeof *site->proposals);
     cs_status st = site->proposals ? CS_OK : cs_nomem(ctx);
     placer pl = {0};
+    size_t first_message = cs_context_message_count(ctx);
     for (size_t i = 0; st != CS_ERR_NOMEM && i < n; i++) {
         cs_status pst = place(ctx, r->study, &pl, &in[i], i, where, &site->proposals[i]);
         site->P = i + 1;
@@ -180,6 +182,9 @@ cs_status cs_site_place(cs_context *ctx, const cs_result *r, const cs_site_input
             st = pst;
     }
     placer_free(&pl);
+    /* thousands of candidates with one mistake in common read as one */
+    cs_context_limit_messages(ctx, first_message, CS_MESSAGES_PER_LAYER,
+                              where ? where : "the proposals");
     if (st != CS_OK) {
         cs_site_destroy(site);
         return st;
