@@ -75,15 +75,17 @@ static void make_costs(matrix_case *c, unsigned seed)
 }
 
 /* The matrix as a plain CSV (read straight from the file), or in a form only GDAL
- * reads: quoted ids; or with a byte order mark and CRLF line ends. */
-typedef enum csv_form { CSV_PLAIN, CSV_QUOTED, CSV_BOM_CRLF } csv_form;
+ * reads: quoted ids; or with a byte order mark and CRLF line ends; or with spaces
+ * around the values. */
+typedef enum csv_form { CSV_PLAIN, CSV_QUOTED, CSV_BOM_CRLF, CSV_SPACES } csv_form;
 
 static void write_costs_as(matrix_case *c, const char *name, csv_form form)
 {
     char *path = tu_join(c->dir, name);
     FILE *f = fopen(path, "w");
     free(path);
-    const char *q = form == CSV_QUOTED ? "\"" : "", *eol = form == CSV_BOM_CRLF ? "\r\n" : "\n";
+    const char *q = form == CSV_QUOTED ? "\"" : form == CSV_SPACES ? " " : "";
+    const char *eol = form == CSV_BOM_CRLF ? "\r\n" : "\n";
     fprintf(f, "%sorigin_id,site,minutes%s", form == CSV_BOM_CRLF ? "\xEF\xBB\xBF" : "", eol);
     size_t written = 0;
     for (size_t i = 0; i < c->d.npop; i++)
@@ -240,7 +242,7 @@ static void readers_agree(void **state)
     matrix_case c;
     open_case(&c, 19);
     const cs_cost_matrix *plain = &c.s->costs;
-    for (csv_form form = CSV_QUOTED; form <= CSV_BOM_CRLF; form++) {
+    for (csv_form form = CSV_QUOTED; form <= CSV_SPACES; form++) {
         write_costs_as(&c, "costs.csv", form);
         cs_study *s = NULL;
         assert_int_equal(cs_study_load(c.ctx, c.cfg, &s), CS_OK);
@@ -494,6 +496,15 @@ static void bad_matrices(void **state)
         }
         close_case(&c);
     }
+    /* a matrix for another population: the first rows' errors, then a count */
+    char many[4096] = "origin_id,site,minutes\n";
+    for (int q = 0; q < 50; q++)
+        snprintf(many + strlen(many), sizeof many - strlen(many), "Z%d,F0,3\n", q);
+    matrix_case mc;
+    assert_int_equal(load_matrix_text(&mc, many, matrix_keys, 5), CS_ERR_INPUT);
+    assert_true(tu_has_message(mc.ctx, "and 30 more rows with errors", NULL));
+    assert_true(cs_context_message_count(mc.ctx) <= 25);
+    close_case(&mc);
     /* a line over the reader's 1 MB block */
     size_t long_len = (1u << 20) + 100;
     char *text = malloc(long_len + 64);

@@ -326,6 +326,23 @@ static void years_against_separate_runs(void **state)
         }
         unload(&one);
     }
+    /* careshed run --year counts the facilities open that year (and says so without) */
+    char args[4096], *out = NULL;
+    snprintf(args, sizeof args, "run '%s' --year 2021 --out '%s/y2021'", study, dir);
+    assert_int_equal(cli(args, &out), 0);
+    assert_null(strstr(out, "carry years"));
+    size_t open2021 = 0;
+    for (size_t i = 0; i < 16; i++)
+        open2021 += (!opened[i] || opened[i] <= 2021) && (!closed[i] || closed[i] > 2021);
+    char want[64];
+    snprintf(want, sizeof want, "%zu facilities", open2021);
+    assert_non_null(strstr(out, want));
+    free(out);
+    snprintf(args, sizeof args, "run '%s' --out '%s/all'", study, dir);
+    assert_int_equal(cli(args, &out), 0);
+    assert_non_null(strstr(out, "carry years (2019 to 2023)"));
+    assert_non_null(strstr(out, "16 facilities"));
+    free(out);
     /* 2023: F5 and F11 opened, F9 (open from the start) closed */
     const char *changes = strstr(html, "id=\"changes\"");
     assert_non_null(changes);
@@ -518,12 +535,12 @@ static void pdf_through_chromium(void **state)
     char *html = tu_join(dir, "r.html");
     assert_true(tu_exists(html));
     free(html);
-    if (have_chromium()) {
-        snprintf(args, sizeof args, "report '%s/study.yaml' --out '%s/r.html' --pdf -q", SAMPLE,
-                 dir);
+    if (have_chromium()) { /* a name a URL would cut at '#' */
+        snprintf(args, sizeof args, "report '%s/study.yaml' --out '%s/r 4#x.html' --pdf -q",
+                 SAMPLE, dir);
         assert_int_equal(cli(args, &out), 0);
         free(out);
-        char *pdf = tu_join(dir, "r.pdf"), *bytes = tu_read(pdf, NULL);
+        char *pdf = tu_join(dir, "r 4#x.pdf"), *bytes = tu_read(pdf, NULL);
         assert_non_null(bytes);
         assert_int_equal(strncmp(bytes, "%PDF", 4), 0);
         free(bytes);
@@ -548,6 +565,15 @@ static void bad_reports(void **state)
     opt = (cs_report_options){.year = 2020, .since = 2022};
     assert_int_equal(cs_report_write(w.ctx, w.s, &opt, path), CS_ERR_ARGUMENT);
     assert_true(tu_has_message(w.ctx, "cannot report the years 2022 to 2020", NULL));
+    opt = (cs_report_options){.since = 2020};
+    assert_int_equal(cs_report_write(w.ctx, w.s, &opt, path), CS_OK);
+    assert_true(tu_has_message(w.ctx, "--since is left out: the study has no years", NULL));
+    remove(path);
+    char *folder = tu_join(dir, "out/");
+    opt = (cs_report_options){0};
+    assert_int_equal(cs_report_write(w.ctx, w.s, &opt, folder), CS_ERR_OUTPUT);
+    assert_true(tu_has_message(w.ctx, "out/", "is a folder", NULL));
+    free(folder);
     char *bad = tu_write(dir, "bad.json", "{\"no\": 1}");
     opt = (cs_report_options){.baseline = bad};
     assert_int_equal(cs_report_write(w.ctx, w.s, &opt, path), CS_ERR_INPUT);

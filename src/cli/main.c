@@ -79,6 +79,8 @@ static void usage_run(FILE *f)
             "  --thresholds LIST   minutes, e.g. 5,10,15             [thresholds_min]\n"
             "  --set KEY=VALUE     set any study key (repeatable), e.g.\n"
             "                      --set facilities.crs=GCJ-02 --set kinds.meal.thresholds_min=10\n"
+            "  --year Y            only the facilities open in year Y (opened <= Y < closed)\n"
+            "                      and the latest population not after Y\n"
             "  --check             exit 1 when a target is not met (run only)\n"
             "  --threads N         threads for the cost field (default: all cores)\n"
             "  --timings           print each stage's time and the peak memory to stderr\n"
@@ -226,8 +228,8 @@ static int parse(int argc, char **argv, options *o)
             o->exact = true;
         } else if (!strcmp(o->command, "report") && !strcmp(a, "--pdf")) {
             o->pdf = true;
-        } else if (!strcmp(o->command, "report") &&
-                   (!strcmp(a, "--year") || !strcmp(a, "--since"))) {
+        } else if (!strcmp(a, "--year") ||
+                   (!strcmp(o->command, "report") && !strcmp(a, "--since"))) {
             if (!next)
                 return usage_error("%s needs a value", a);
             i++;
@@ -633,6 +635,21 @@ static int finish_report(const options *o)
     return EXIT_OK;
 }
 
+/* run and site: the study as given, or as it stood in --year. */
+static cs_status run_year(cs_context *ctx, const options *o, const cs_study *study,
+                          cs_study **view, cs_result **result)
+{
+    int first, last;
+    if (o->year == 0 && cs_study_years(study, &first, &last) && !o->quiet)
+        fprintf(stderr, "careshed: warning: the facilities or population carry years (%d to "
+                        "%d), but every facility and the latest population are counted; give "
+                        "--year Y to count those of year Y\n", first, last);
+    cs_status st = o->year ? cs_study_in_year(ctx, study, o->year, view) : CS_OK;
+    if (st == CS_OK)
+        st = cs_run(ctx, *view ? *view : study, result);
+    return st;
+}
+
 /* What run and site do with the run: write the outputs, or evaluate or choose sites. */
 static cs_status use_result(cs_context *ctx, const options *o, const cs_study *study,
                             const cs_result *result, size_t *shown)
@@ -649,7 +666,7 @@ static int run(options *o)
     bool check_only = !strcmp(o->command, "check");
     cs_context *ctx = NULL;
     cs_config *cfg = NULL;
-    cs_study *study = NULL;
+    cs_study *study = NULL, *view = NULL; /* view: the study in --year */
     cs_result *result = NULL;
     size_t shown = 0;
     cs_status st = cs_context_create(&ctx);
@@ -686,9 +703,9 @@ static int run(options *o)
     if (st == CS_OK && report_only)
         st = write_report(ctx, o, study);
     else if (st == CS_OK && !check_only)
-        st = cs_run(ctx, study, &result);
+        st = run_year(ctx, o, study, &view, &result);
     if (st == CS_OK && result)
-        st = use_result(ctx, o, study, result, &shown);
+        st = use_result(ctx, o, view ? view : study, result, &shown);
     print_messages(ctx, &shown, o->quiet);
     if (o->timings)
         print_timings(ctx);
@@ -713,7 +730,7 @@ static int run(options *o)
         code = finish_report(o);
     } else if (st == CS_OK) {
         if (!o->quiet)
-            print_results(study, result, o->out_dir);
+            print_results(view ? view : study, result, o->out_dir);
         if (o->check_targets && cs_result_failed_targets(result) > 0)
             code = EXIT_TARGETS;
     } else if (!o->quiet || cs_context_error_count(ctx) == 0) {
@@ -721,6 +738,7 @@ static int run(options *o)
                 cs_status_string(st), cs_context_error_count(ctx));
     }
     cs_result_destroy(result);
+    cs_study_destroy(view);
     cs_study_destroy(study);
     cs_config_destroy(cfg);
     cs_context_destroy(ctx);

@@ -70,6 +70,7 @@ typedef struct reader {
     const char *names[3];   /* and names */
     cs_idmap demand;        /* demand ids -> points (>= demand_count: left out) */
     size_t id_cap;
+    size_t bad_rows;        /* rows with errors: only the first few are recorded */
     char last_to[64];       /* the last "to" id (when short) and its row: a router's */
     long last_row;          /* rows usually come grouped by site */
     triples t;
@@ -102,6 +103,10 @@ static long row_of(reader *rd, const char *id)
 static cs_status row_error(reader *rd, const cs_where *where, int field, const char *id,
                            const char *hint, const char *what, const char *text)
 {
+    /* a matrix made for another population can have millions of bad rows: the messages
+     * beyond the first few are only counted (a summary line follows) */
+    if (rd->bad_rows++ >= CS_MESSAGES_PER_LAYER)
+        return CS_ERR_INPUT;
     cs_where w = *where;
     w.feature_id = id;
     w.field = rd->names[field];
@@ -122,8 +127,6 @@ static cs_status add_pair(reader *rd, const char *const *text, const cs_where *w
         return row_error(rd, where, 0, from, "the demand ids must be those of the population "
                          "layer (population.id): check that the matrix was made from the same "
                          "population", "no demand point has id '%s'", from);
-    while (*cost_text == ' ')
-        cost_text++;
     double cost;
     if (!*cost_text)
         return row_error(rd, where, 2, from, "leave out pairs that cannot be reached",
@@ -158,8 +161,10 @@ static cs_status read_layer(reader *rd, size_t *rows)
     while (st != CS_ERR_NOMEM && cs_layer_next(rd->layer, &number)) {
         const char *text[3];
         char *copy[3];
-        for (int i = 0; i < 3; i++) /* each text lives until the next call */
-            text[i] = copy[i] = cs_strdup(cs_layer_text(rd->layer, rd->field[i]));
+        for (int i = 0; i < 3; i++) { /* each text lives until the next call */
+            copy[i] = cs_strdup(cs_layer_text(rd->layer, rd->field[i]));
+            text[i] = copy[i] ? cs_csv_trim(copy[i]) : NULL;
+        }
         cs_where where = cs_layer_where(rd->layer, NULL, NULL);
         cs_status rst = copy[0] && copy[1] && copy[2] ? add_pair(rd, text, &where)
                                                       : cs_nomem(rd->ctx);
@@ -368,6 +373,11 @@ cs_status cs_load_costs(cs_context *ctx, const cs_config *cfg, cs_study *s, cs_r
     cs_free(path);
     raw->input.features = rows_read;
     cs_context_limit_messages(ctx, first_message, CS_MESSAGES_PER_LAYER, raw->display);
+    if (rd.bad_rows > CS_MESSAGES_PER_LAYER) {
+        cs_where w = {.file = raw->display};
+        cs_error(ctx, CS_ERR_INPUT, &w, "fix the rows above first; the others are likely alike",
+                 "and %zu more rows with errors", rd.bad_rows - CS_MESSAGES_PER_LAYER);
+    }
     if (st == CS_OK && rd.t.n == 0) {
         cs_where w = {.file = raw->display};
         st = cs_error(ctx, CS_ERR_INPUT, &w, "check that the matrix belongs to this study",

@@ -9,9 +9,10 @@
 #define CS_CSV_MAX_COLUMNS 256
 #define CS_CSV_MAX_WANTED 8
 
-/* Whether path looks like a plain CSV this reader takes: commas, and no quotes in its
- * first 64 KB. */
+/* Whether path is a plain CSV this reader takes: commas, and no quote anywhere. */
 bool cs_csv_is_plain(const char *path);
+/* s without leading and trailing spaces and tabs (trailing ones cut in place). */
+char *cs_csv_trim(char *s);
 
 /* Called with the wanted columns' texts of one data line (line: 1-based, the header
  * is line 1; a missing column is ""). */

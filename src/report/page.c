@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Print-friendly: A4 pages, nothing split across a page break, no fonts fetched. */
 static const char css[] =
@@ -181,7 +182,7 @@ static void trend(cs_reporter *rp)
         cs_html_text(b, target_name(rp, t));
         cs_buf_add(b, "</th>");
         for (size_t i = 0; i < rp->run_count; i++) {
-            const cs_target_outcome *o = district_outcome(rp->runs[i].r, t);
+            const cs_target_outcome *o = &rp->runs[i].district[t];
             cs_buf_printf(b, "<td class=\"n %s\" data-year=\"%d\" data-target=\"",
                           o->evaluated ? (o->pass ? "pass" : "fail") : "", rp->runs[i].year);
             cs_html_text(b, tg->id);
@@ -200,7 +201,7 @@ static void trend(cs_reporter *rp)
     if (!isnan(rp->s->pop_year)) { /* which population each year was measured against */
         cs_buf_printf(b, "<tr><th scope=\"row\">%s</th>", tx(rp, T_POP_YEAR));
         for (size_t i = 0; i < rp->run_count; i++)
-            cs_buf_printf(b, "<td class=\"n\">%.0f</td>", rp->runs[i].r->study->pop_year);
+            cs_buf_printf(b, "<td class=\"n\">%.0f</td>", rp->runs[i].pop_year);
         cs_buf_add(b, "<td></td></tr>");
     }
     cs_buf_add(b, "</tbody></table><div class=\"trends\">");
@@ -251,9 +252,10 @@ static void facility_list(cs_reporter *rp, const cs_study *in, const cs_study *n
 /* The headline coverage of street a before (previous year or baseline); NaN unknown. */
 static double share_before(const cs_reporter *rp, size_t k, size_t a)
 {
-    if (rp->base) {
+    if (rp->base) { /* areas.csv's last row is the district's */
+        const char *id = a < rp->s->area_count ? rp->s->area_id[a] : "district";
         for (size_t i = 0; k == rp->head_kind && i < rp->base->area_count; i++)
-            if (!strcmp(rp->base->area_id[i], rp->s->area_id[a]))
+            if (!strcmp(rp->base->area_id[i], id))
                 return rp->base->area_share[i];
         return NAN;
     }
@@ -287,8 +289,7 @@ static void changes(cs_reporter *rp)
         cs_buf_add(b, "</th>");
         for (size_t q = 0; q < kinds; q++) {
             size_t k = rp->base ? rp->head_kind : q;
-            double d = cs_report_share(rp, rp->now, k, a) -
-                       (a < s->area_count || !rp->base ? share_before(rp, k, a) : NAN);
+            double d = cs_report_share(rp, rp->now, k, a) - share_before(rp, k, a);
             cs_buf_printf(b, "<td class=\"n%s\">", d > 0 ? " pass" : d < 0 ? " fail" : "");
             if (isfinite(d))
                 cs_buf_printf(b, "%s%.1f", d > 0 ? "+" : d < 0 ? "−" : "±", fabs(d) * 100);
@@ -397,7 +398,9 @@ static void source_rows(cs_reporter *rp)
                 gmtime_r(&st.st_mtime, &tm);
                 strftime(date, sizeof date, "%Y-%m-%d", &tm);
             }
-            if (cs_sha256_file(rp->ctx, in->files[f], hex) != CS_OK)
+            /* a file gone since it was read is shown without a checksum, not an error */
+            if (access(in->files[f], R_OK) != 0 ||
+                cs_sha256_file(rp->ctx, in->files[f], hex) != CS_OK)
                 snprintf(hex, sizeof hex, "—");
             cs_buf_add(b, "<tr><td>");
             cs_html_text(b, in->role);
@@ -489,8 +492,15 @@ static void choose_headline(cs_reporter *rp)
         if (s->targets[t].type == CS_TARGET_COVERAGE) {
             rp->head_kind = (size_t)s->targets[t].kind;
             rp->head_band = (size_t)s->targets[t].band;
+            rp->head_threshold = (size_t)s->targets[t].threshold;
+            rp->head_measure = cs_measure_index(s->targets[t].measure);
             return;
         }
+    if (s->kind_count > 0) {
+        const cs_kind *k = &s->kinds[0];
+        rp->head_threshold = k->threshold_count ? k->threshold_count - 1 : 0;
+        rp->head_measure = cs_measure_index(cs_config_main_measure(k->measures));
+    }
 }
 
 static void page(cs_reporter *rp)
@@ -552,6 +562,11 @@ cs_status cs_report_write(cs_context *ctx, const cs_study *study, const cs_repor
 {
     if (!ctx || !study || !opt || !path || !*path)
         return CS_ERR_ARGUMENT;
+    if (path[strlen(path) - 1] == '/') {
+        cs_where w = {.file = path};
+        return cs_error(ctx, CS_ERR_OUTPUT, &w, "give the report a file name, e.g. "
+                        "out/report.html", "is a folder");
+    }
     if (opt->lang && strcmp(opt->lang, "zh") != 0 && strcmp(opt->lang, "en") != 0)
         return cs_error(ctx, CS_ERR_ARGUMENT, NULL, "use --lang zh or --lang en",
                         "unknown report language '%s'", opt->lang);

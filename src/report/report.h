@@ -14,12 +14,18 @@
 /* Text in the report's language. */
 typedef enum cs_lang { CS_LANG_ZH, CS_LANG_EN } cs_lang;
 
-/* One evaluated year (year 0: the study as given, without years). */
+/* One evaluated year (year 0: the study as given, without years): what the trend needs. */
 typedef struct cs_report_run {
     int year;
+    double pop_year;               /* the population's year, NaN without population.year */
+    cs_target_outcome *district;   /* each target at the district (gap texts not kept) */
+} cs_report_run;
+
+/* A run kept whole: the last two years' (the page's maps, tables and changes). */
+typedef struct cs_report_held {
     cs_study *view; /* NULL when the study itself is run */
     cs_result *r;
-} cs_report_run;
+} cs_report_held;
 
 /* A previous run's figures (its summary.json and the areas.csv beside it). */
 typedef struct cs_baseline {
@@ -39,12 +45,16 @@ typedef struct cs_reporter {
     cs_lang lang;
     size_t run_count;
     cs_report_run *runs;   /* the years in order; the last is the one reported */
-    const cs_result *now;  /* runs[run_count - 1].r */
-    const cs_result *prev; /* the year before, NULL when only one */
+    cs_report_held held[2]; /* the year before and the last (the same when nothing
+                               changed between them) */
+    const cs_result *now;  /* the last year's run */
+    const cs_result *prev; /* the year before's, NULL when only one */
     cs_baseline *base;     /* NULL without --baseline */
     size_t head_kind;      /* the kind of the headline coverage (the first coverage
                               target's, else kind 0) */
     size_t head_band;      /* its band (the target's, else the patch band) */
+    size_t head_threshold; /* its threshold (the target's, else the largest) */
+    size_t head_measure;   /* its measure index (the target's, else the kind's main) */
     cs_buf *out;
 } cs_reporter;
 
@@ -57,8 +67,9 @@ cs_status cs_baseline_read(cs_context *ctx, const char *summary_path, const cs_r
                            cs_baseline **out);
 void cs_baseline_free(cs_baseline *b);
 
-/* The headline coverage share of area a (r->A: the district): kind rp->head_kind at its
- * largest threshold, main measure, band rp->head_band; NaN without residents. */
+/* The coverage share of kind k in area a (r->A: the district) for band rp->head_band:
+ * for the headline kind at the headline target's threshold and measure, for others at
+ * their largest threshold and main measure; NaN without residents. */
 double cs_report_share(const cs_reporter *rp, const cs_result *r, size_t kind, size_t a);
 
 /* Text of string id in the report's language (report/text.c). */

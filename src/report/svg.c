@@ -320,8 +320,7 @@ void cs_svg_trend_chart(const cs_reporter *rp, size_t t, cs_buf *b)
     double goal = tg->type == CS_TARGET_LOAD ? tg->at_most : tg->at_least;
     double lo = isnan(goal) ? INFINITY : goal, hi = isnan(goal) ? -INFINITY : goal;
     for (size_t i = 0; i < rp->run_count; i++) {
-        const cs_target_outcome *o = &rp->runs[i].r->outcomes[cs_res_target(rp->runs[i].r, t,
-                                                                           rp->runs[i].r->A)];
+        const cs_target_outcome *o = &rp->runs[i].district[t];
         if (o->evaluated && isfinite(o->value)) {
             lo = fmin(lo, o->value);
             hi = fmax(hi, o->value);
@@ -353,15 +352,13 @@ void cs_svg_trend_chart(const cs_reporter *rp, size_t t, cs_buf *b)
     }
     cs_buf_add(b, "<polyline fill=\"none\" stroke=\"#0072b2\" stroke-width=\"1.5\" points=\"");
     for (size_t i = 0; i < rp->run_count; i++) {
-        const cs_result *r = rp->runs[i].r;
-        const cs_target_outcome *o = &r->outcomes[cs_res_target(r, t, r->A)];
+        const cs_target_outcome *o = &rp->runs[i].district[t];
         if (o->evaluated && isfinite(o->value))
             cs_buf_printf(b, "%.1f,%.1f ", TX(i), TY(o->value));
     }
     cs_buf_add(b, "\"/>");
     for (size_t i = 0; i < rp->run_count; i++) {
-        const cs_result *r = rp->runs[i].r;
-        const cs_target_outcome *o = &r->outcomes[cs_res_target(r, t, r->A)];
+        const cs_target_outcome *o = &rp->runs[i].district[t];
         if (o->evaluated && isfinite(o->value))
             cs_buf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" stroke=\"#0072b2\" "
                           "fill=\"%s\"><title>%d: %.6g</title></circle>",
