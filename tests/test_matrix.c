@@ -235,6 +235,62 @@ static void coverage_by_brute_force(void **state)
     close_case(&c);
 }
 
+/* A year's view keeps the matrix rows of its open facilities and every candidate:
+ * coverage and a proposal in 2023, when F1 and F4 have not opened yet, by brute force
+ * over the other facilities. */
+static void matrix_in_a_year(void **state)
+{
+    (void)state;
+    matrix_case c;
+    open_case(&c, 37);
+    char *path = tu_join(c.dir, "facilities.csv");
+    FILE *f = fopen(path, "w");
+    free(path);
+    fprintf(f, "id,name,kind,x,y,beds,opened\n");
+    for (size_t i = 0; i < c.d.nfac; i++)
+        fprintf(f, "F%zu,f,%s,%.2f,%.2f,%.0f,%s\n", i, c.d.fkind[i] ? "b" : "a", c.d.fx[i],
+                c.d.fy[i], c.d.fbeds[i], i == 1 || i == 4 ? "2024" : "");
+    fclose(f);
+    cs_study *s = NULL, *view = NULL;
+    cs_result *r = NULL;
+    assert_int_equal(cs_study_load(c.ctx, c.cfg, &s), CS_OK);
+    assert_int_equal(cs_study_in_year(c.ctx, s, 2023, &view), CS_OK);
+    assert_int_equal(cs_study_facility_count(view), c.d.nfac - 2);
+    assert_int_equal(cs_run(c.ctx, view, &r), CS_OK);
+    for (int k = 0; k < 2; k++) {
+        double want = 0;
+        for (size_t i = 0; i < c.d.npop; i++) {
+            double min = INFINITY;
+            for (size_t j = 0; j < c.d.nfac; j++)
+                if (c.d.fkind[j] == k && j != 1 && j != 4)
+                    min = fmin(min, *cost_at(&c, i, j));
+            want += min <= 15 ? c.d.pop65[i] : 0;
+        }
+        cs_coverage got;
+        assert_int_equal(cs_result_coverage(r, (size_t)k, 2, 1, CS_DISTRICT, &got), CS_OK);
+        assert_true(near(got.covered, want));
+    }
+    cs_site_input in = {"C2", c.cx[2], c.cy[2], "EPSG:32651", "a", NAN, 0};
+    cs_site *site = NULL;
+    assert_int_equal(cs_site_evaluate(c.ctx, r, &in, 1, NULL, &site), CS_OK);
+    double want = 0, got;
+    for (size_t i = 0; i < c.d.npop; i++) {
+        double now = INFINITY;
+        for (size_t j = 0; j < c.d.nfac; j++)
+            if (c.d.fkind[j] == 0 && j != 1 && j != 4)
+                now = fmin(now, *cost_at(&c, i, j));
+        if (*cost_at(&c, i, c.d.nfac + 2) <= 15 && now > 15)
+            want += c.d.pop65[i];
+    }
+    assert_int_equal(cs_site_newly(site, 0, 0, 2, 1, CS_DISTRICT, &got), CS_OK);
+    assert_true(near(got, want));
+    cs_site_destroy(site);
+    cs_result_destroy(r);
+    cs_study_destroy(view);
+    cs_study_destroy(s);
+    close_case(&c);
+}
+
 /* The fast reader of plain CSV and GDAL's reader give the same matrix. */
 static void readers_agree(void **state)
 {
@@ -250,8 +306,10 @@ static void readers_agree(void **state)
         assert_int_equal(m->rows, plain->rows);
         assert_int_equal(m->pairs, plain->pairs);
         assert_int_equal(m->pairs_repeated, plain->pairs_repeated);
-        for (size_t r = 0; r <= m->rows; r++)
-            assert_int_equal(m->first[r], plain->first[r]);
+        for (size_t r = 0; r < m->rows; r++) {
+            assert_int_equal(m->start[r], plain->start[r]);
+            assert_int_equal(m->end[r], plain->end[r]);
+        }
         for (size_t q = 0; q < m->pairs; q++) {
             assert_int_equal(m->pt[q], plain->pt[q]);
             assert_true(m->cost[q] == plain->cost[q]);
@@ -610,6 +668,7 @@ int main(void)
         cmocka_unit_test(coverage_by_brute_force),
         cmocka_unit_test(access_by_brute_force),
         cmocka_unit_test(readers_agree),
+        cmocka_unit_test(matrix_in_a_year),
         cmocka_unit_test(straight_distances_agree),
         cmocka_unit_test(proposals_by_matrix),
         cmocka_unit_test(suggestions_by_matrix),

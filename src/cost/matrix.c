@@ -20,7 +20,7 @@ void cs_matrix_cost_field(const cs_study *s, size_t k, double *dist_m, long *nea
     for (size_t f = 0; f < s->facility_count; f++) {
         if (s->fac_kind[f] != (long)k)
             continue;
-        for (size_t q = m->first[f]; q < m->first[f + 1]; q++) {
+        for (size_t q = m->start[f]; q < m->end[f]; q++) {
             double d = cs_kind_matrix_m(kind, m->in_m, m->cost[q]);
             if (d < dist_m[m->pt[q]]) {
                 dist_m[m->pt[q]] = d;
@@ -35,7 +35,7 @@ size_t cs_matrix_reach(const cs_study *s, size_t k, size_t row, double reach_m, 
 {
     const cs_cost_matrix *m = &s->costs;
     size_t n = 0;
-    for (size_t q = m->first[row]; q < m->first[row + 1]; q++) {
+    for (size_t q = m->start[row]; q < m->end[row]; q++) {
         double d = cs_kind_matrix_m(&s->kinds[k], m->in_m, m->cost[q]);
         if (d <= reach_m) {
             pt[n] = (long)m->pt[q];

@@ -17,7 +17,7 @@ size_t cs_matrix_reach(const cs_study *s, size_t k, size_t row, double reach_m, 
 
 static inline size_t cs_matrix_row_size(const cs_study *s, size_t row)
 {
-    return s->costs.first[row + 1] - s->costs.first[row];
+    return s->costs.end[row] - s->costs.start[row];
 }
 
 #endif

@@ -54,7 +54,8 @@ void cs_cost_matrix_free(cs_cost_matrix *m)
         cs_free(m->id[r]);
     cs_free(m->id);
     cs_idmap_free(&m->ids);
-    cs_free(m->first);
+    cs_free(m->start);
+    cs_free(m->end);
     cs_free(m->pt);
     cs_free(m->cost);
     memset(m, 0, sizeof *m);
@@ -255,10 +256,11 @@ static cs_status build_rows(reader *rd)
     cs_cost_matrix *m = &rd->s->costs;
     const triples *t = &rd->t;
     size_t *order = cs_calloc(t->n + 1, sizeof *order);
-    m->first = cs_calloc(m->rows + 1, sizeof *m->first);
+    m->start = cs_calloc(m->rows + 1, sizeof *m->start);
+    m->end = cs_calloc(m->rows + 1, sizeof *m->end);
     m->pt = cs_calloc(t->n + 1, sizeof *m->pt);
     m->cost = cs_calloc(t->n + 1, sizeof *m->cost);
-    if (!order || !m->first || !m->pt || !m->cost) {
+    if (!order || !m->start || !m->end || !m->pt || !m->cost) {
         cs_free(order);
         return cs_nomem(rd->ctx);
     }
@@ -282,11 +284,13 @@ static cs_status build_rows(reader *rd)
         }
         m->pt[n] = t->pt[i];
         m->cost[n] = t->cost[i];
-        m->first[t->row[i] + 1] = ++n;
+        m->end[t->row[i]] = ++n;
     }
-    for (size_t r = 0; r < m->rows; r++) /* empty rows start where the last one ended */
-        if (m->first[r + 1] < m->first[r])
-            m->first[r + 1] = m->first[r];
+    for (size_t r = 0; r < m->rows; r++) { /* empty rows start where the last one ended */
+        m->start[r] = r ? m->end[r - 1] : 0;
+        if (m->end[r] < m->start[r])
+            m->end[r] = m->start[r];
+    }
     m->pairs = n;
     cs_free(order);
     return CS_OK;
@@ -312,7 +316,7 @@ static void warn_missing_rows(cs_context *ctx, const cs_study *s, const char *fi
             if (s->fac_kind[f] != (long)k)
                 continue;
             total++;
-            if (s->costs.first[f + 1] == s->costs.first[f] && missing++ == 0)
+            if (s->costs.end[f] == s->costs.start[f] && missing++ == 0)
                 example = s->fac_id[f];
         }
         cs_where w = {.file = file};
@@ -401,7 +405,7 @@ cs_status cs_study_cost_matrix(const cs_study *s, cs_matrix_report *out)
     *out = (cs_matrix_report){m->in_m, m->pairs, m->pairs_outside, m->pairs_repeated, 0,
                               m->rows - s->facility_count};
     for (size_t f = 0; f < s->facility_count; f++)
-        out->facilities_with_pairs += m->first[f + 1] > m->first[f];
+        out->facilities_with_pairs += m->end[f] > m->start[f];
     return CS_OK;
 }
 

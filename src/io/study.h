@@ -67,13 +67,14 @@ void cs_demand_rows_free(cs_demand_rows *r);
 
 /* A cost matrix from another router (costs.*), by row: rows [0, facility_count) are
  * the study's facilities in order, later rows the other ids of its "to" column
- * (candidate sites). Row r reaches demand points pt[first[r] .. first[r + 1]), each
- * once, at cost[...] in minutes or (in_m) metres; pairs not listed are out of reach. */
+ * (candidate sites). Row r reaches demand points pt[start[r] .. end[r]), each once,
+ * at cost[...] in minutes or (in_m) metres; pairs not listed are out of reach. A year's
+ * view of the study has rows of its own over its parent's pairs. */
 typedef struct cs_cost_matrix {
     size_t rows;
     char **id;        /* rows >= facility_count: their ids (facilities' are fac_id) */
     cs_idmap ids;     /* every row's id -> row */
-    size_t *first;    /* rows + 1 */
+    size_t *start, *end;
     uint32_t *pt;
     double *cost;
     bool in_m;

@@ -16,37 +16,32 @@ static bool open_in(const cs_study *s, size_t f, int year)
     return !(s->fac_opened[f] > year) && !(s->fac_closed[f] <= year);
 }
 
-/* The matrix rows of the kept facilities (then every candidate row), pairs copied. */
+/* The matrix rows of the kept facilities, then every candidate row, over the parent's
+ * pairs (borrowed). */
 static bool matrix_view(const cs_study *s, const size_t *keep, size_t n, cs_study *v)
 {
     const cs_cost_matrix *m = &s->costs;
     cs_cost_matrix *o = &v->costs;
     memset(o, 0, sizeof *o);
-    size_t F = s->facility_count, rows = n + (m->rows - F), pairs = 0;
+    size_t F = s->facility_count, rows = n + (m->rows - F);
     o->rows = rows;
     o->in_m = m->in_m;
-    o->first = cs_calloc(rows + 1, sizeof *o->first);
+    o->pt = m->pt;
+    o->cost = m->cost;
+    o->start = cs_calloc(rows + 1, sizeof *o->start);
+    o->end = cs_calloc(rows + 1, sizeof *o->end);
     o->id = cs_calloc(rows + 1, sizeof *o->id);
-    if (!o->first || !o->id)
+    if (!o->start || !o->end || !o->id)
         return false;
     for (size_t r = 0; r < rows; r++) {
         size_t from = r < n ? keep[r] : F + (r - n);
-        pairs += m->first[from + 1] - m->first[from];
-        o->first[r + 1] = pairs;
+        o->start[r] = m->start[from];
+        o->end[r] = m->end[from];
+        o->pairs += m->end[from] - m->start[from];
         o->id[r] = from < F ? v->fac_id[r] : m->id[from]; /* borrowed */
         if (cs_idmap_put(&o->ids, o->id[r], (long)r) == -2)
             return false;
     }
-    o->pt = cs_calloc(pairs + 1, sizeof *o->pt);
-    o->cost = cs_calloc(pairs + 1, sizeof *o->cost);
-    if (!o->pt || !o->cost)
-        return false;
-    for (size_t r = 0; r < rows; r++) {
-        size_t from = r < n ? keep[r] : F + (r - n), len = m->first[from + 1] - m->first[from];
-        memcpy(&o->pt[o->first[r]], &m->pt[m->first[from]], len * sizeof *o->pt);
-        memcpy(&o->cost[o->first[r]], &m->cost[m->first[from]], len * sizeof *o->cost);
-    }
-    o->pairs = pairs;
     return true;
 }
 
@@ -187,9 +182,8 @@ void cs_study_view_free(cs_study *v)
     cs_free(v->fac_capacity);
     cs_free(v->costs.id);
     cs_idmap_free(&v->costs.ids);
-    cs_free(v->costs.first);
-    cs_free(v->costs.pt);
-    cs_free(v->costs.cost);
+    cs_free(v->costs.start);
+    cs_free(v->costs.end);
     if (v->owns_demand) {
         cs_free(v->dem_x);
         cs_free(v->dem_y);
