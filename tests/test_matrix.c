@@ -93,7 +93,7 @@ static void write_costs_as(matrix_case *c, const char *name, csv_form form)
             double v = *cost_at(c, i, j);
             if (isinf(v))
                 continue;
-            char id[16];
+            char id[32];
             site_id(c, j, id, sizeof id);
             if (written < 3)
                 fprintf(f, "%sD%zu%s,%s%s%s,%.17g%s", q, i, q, q, id, q, v + 3, eol);

@@ -37,17 +37,14 @@ static bool have_chromium(void)
  * goes) into *log, stdout into *out (each may be NULL). Returns its exit code. */
 static int chromium(const char *html, const char *args, char **out, char **log)
 {
-    char *dir = tu_mkdtemp(), cmd[4096], *err_path = tu_join(dir, "stderr");
+    char *dir = tu_mkdtemp(), cmd[16384], *err_path = tu_join(dir, "stderr");
     /* in a subshell: tu_run sends the command's stderr to its output */
     snprintf(cmd, sizeof cmd, "(cd '%s' && HOME='%s' chromium --headless --no-sandbox "
              "--disable-gpu --hide-scrollbars --enable-logging=stderr --v=0 %s 'file://%s' "
              "2>'%s')", dir, dir, args, html, err_path);
-    char *stdout_text = NULL;
-    int code = tu_run(cmd, &stdout_text);
-    if (out)
-        *out = stdout_text;
-    else
-        free(stdout_text);
+    char *discard = NULL;
+    int code = tu_run(cmd, out ? out : &discard);
+    free(discard);
     if (log)
         *log = tu_read(err_path, NULL);
     free(err_path);
@@ -64,7 +61,7 @@ static bool console_clean(const char *log)
 
 static int cli(const char *args, char **output)
 {
-    char cmd[4096];
+    char cmd[8192];
     snprintf(cmd, sizeof cmd, "'%s' %s", CS_CLI, args);
     return tu_run(cmd, output);
 }
