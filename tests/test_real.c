@@ -168,6 +168,26 @@ static void bd09_points_land_in_gumei(void **state)
     assert_non_null(strstr(areas, "\"name\":\"古美街道\""));
     free(areas);
     free(areas_path);
+    /* the report's district map draws the 14 streets, holes and exclaves included (one
+     * even-odd path each, with as many rings as the streets have) */
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' report study.yaml --out out/report.html -q", dir,
+             CS_CLI);
+    assert_int_equal(tu_run(cmd, NULL), 0);
+    char *report_path = tu_join(dir, "out/report.html"), *report = tu_read(report_path, NULL);
+    const char *map = strstr(report, "class=\"map district-map\"");
+    const char *map_end = map ? strstr(map, "</svg>") : NULL;
+    assert_non_null(map_end);
+    size_t streets = 0, rings = 0;
+    for (const char *p = map; (p = strstr(p, "<path fill-rule=\"evenodd\" fill=")) && p < map_end;
+         p++) {
+        streets++;
+        for (const char *q = p; *q != '>' && q < map_end; q++)
+            rings += *q == 'M';
+    }
+    assert_int_equal(streets, 14);
+    assert_true(rings > 14); /* the holes and exclaves are drawn */
+    free(report);
+    free(report_path);
     free(study);
     tu_rmtree(dir);
     free(dir);

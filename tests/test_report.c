@@ -562,9 +562,12 @@ static void bad_reports(void **state)
     opt = (cs_report_options){.year = 2020, .since = 2022};
     assert_int_equal(cs_report_write(w.ctx, w.s, &opt, path), CS_ERR_ARGUMENT);
     assert_true(tu_has_message(w.ctx, "cannot report the years 2022 to 2020", NULL));
-    opt = (cs_report_options){.since = 2020};
+    opt = (cs_report_options){.since = 2020, .lang = "en"};
     assert_int_equal(cs_report_write(w.ctx, w.s, &opt, path), CS_OK);
     assert_true(tu_has_message(w.ctx, "--since is left out: the study has no years", NULL));
+    char *html = tu_read(path, NULL); /* a study without targets says so */
+    assert_non_null(strstr(html, "The study sets no targets"));
+    free(html);
     remove(path);
     char *folder = tu_join(dir, "out/");
     opt = (cs_report_options){0};

@@ -121,6 +121,11 @@ static double target_change(const cs_reporter *rp, size_t t)
 static void headline(cs_reporter *rp)
 {
     cs_buf *b = rp->out;
+    if (rp->s->target_count == 0) {
+        cs_buf_printf(b, "<section id=\"headline\"><h2>%s</h2><p>%s</p></section>",
+                      tx(rp, T_HEADLINE), tx(rp, T_NO_TARGETS));
+        return;
+    }
     cs_buf_printf(b, "<section id=\"headline\"><h2>%s</h2><table class=\"headline\"><thead><tr>"
                   "<th scope=\"col\">%s</th><th scope=\"col\">%s</th><th scope=\"col\">%s</th>"
                   "<th scope=\"col\">%s</th><th scope=\"col\">%s</th><th scope=\"col\">%s "
