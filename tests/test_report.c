@@ -442,8 +442,19 @@ static void baseline_changes(void **state)
     fx_data d;
     fx_random(&d, 23, 2, 2, 1000, 10, 500);
     char *dir = tu_mkdtemp(), *study = fx_write(dir, &d, targets_yaml), args[4096], *out = NULL;
+    /* the baseline had F99 (since closed) and not yet F3 (since opened) */
+    char *before_csv = tu_join(dir, "facilities-before.csv");
+    FILE *f = fopen(before_csv, "w");
+    fprintf(f, "id,name,kind,x,y,beds\nF99,旧站,a,%.2f,%.2f,0\n", d.fx[0], d.fy[0]);
+    for (size_t i = 0; i < d.nfac; i++)
+        if (i != 3)
+            fprintf(f, "F%zu,设施%zu,%s,%.2f,%.2f,%.0f\n", i, i, d.fkind[i] ? "b" : "a", d.fx[i],
+                    d.fy[i], d.fbeds[i]);
+    fclose(f);
     snprintf(args, sizeof args, "run '%s' --out '%s/before' -q --set 'kinds.a.thresholds_min=5,10,12' "
-             "--set targets.cover_a.within_min=12", study, dir);
+             "--set targets.cover_a.within_min=12 --set 'facilities.path=%s'", study, dir,
+             before_csv);
+    free(before_csv);
     assert_int_equal(cli(args, &out), 0);
     free(out);
     snprintf(args, sizeof args, "report '%s' --out '%s/report.html' --baseline '%s/before/summary.json' "
@@ -471,6 +482,12 @@ static void baseline_changes(void **state)
     const char *hit = strstr(row, want);
     assert_true(hit && hit < end + 1);
     assert_non_null(strstr(html, "since the baseline run"));
+    const char *changes = strstr(html, "id=\"changes\""), *closed = strstr(html, "Closed facilities");
+    assert_true(changes && closed);
+    const char *f3 = strstr(changes, "<td>F3</td>"), *f99 = strstr(changes, "<td>F99</td>");
+    assert_true(f3 && f3 < closed);  /* opened since */
+    assert_true(f99 && f99 > closed); /* closed since */
+    assert_non_null(strstr(f99, "旧站"));
     json_object_put(root);
     free(summary);
     free(html);

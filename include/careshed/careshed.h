@@ -553,8 +553,9 @@ typedef struct cs_report_options {
     int year;             /**< the year reported; 0 = the last year a facility opened or
                                closed (none: the study as given) */
     int since;            /**< the first year of the trend; 0 = four years before year */
-    const char *baseline; /**< a previous run's summary.json (its areas.csv beside it is
-                               read too) to compare with; NULL */
+    const char *baseline; /**< a previous run's summary.json (its areas.csv and
+                               facilities.geojson beside it are read too) to compare
+                               with; NULL */
     const char *command;  /**< the command line that made it, for the methods; NULL */
 } cs_report_options;
 /**

@@ -1,7 +1,8 @@
 /*
  * baseline.c — a previous run to compare with: its targets' district values from
- * summary.json (json-c) and its streets' headline coverage from the areas.csv beside
- * it (GDAL's CSV driver), matched by target and street id.
+ * summary.json (json-c), and from the files beside it (through GDAL) its streets'
+ * headline coverage (areas.csv) and its facilities (facilities.geojson), matched by
+ * target, street and facility id.
  */
 #include "out/out.h"
 #include "report/report.h"
@@ -19,6 +20,12 @@ void cs_baseline_free(cs_baseline *b)
         cs_free(b->target_id[t]);
     for (size_t a = 0; b->area_id && a < b->area_count; a++)
         cs_free(b->area_id[a]);
+    char **facility_texts[4] = {b->fac_id, b->fac_name, b->fac_kind, b->fac_street};
+    for (int i = 0; i < 4; i++) {
+        for (size_t f = 0; facility_texts[i] && f < b->fac_count; f++)
+            cs_free(facility_texts[i][f]);
+        cs_free(facility_texts[i]);
+    }
     cs_free(b->target_id);
     cs_free(b->target_value);
     cs_free(b->area_id);
@@ -67,62 +74,116 @@ static cs_status read_targets(cs_context *ctx, const char *path, cs_baseline *b)
     return st;
 }
 
-/* The areas.csv beside summary.json; its absence leaves the streets unknown. */
-static cs_status read_areas(cs_context *ctx, const cs_reporter *rp, const char *summary,
-                            cs_baseline *b)
+/* A file beside summary.json, opened with GDAL; NULL (with a warning saying what is
+ * left out) when it cannot be read. */
+static GDALDatasetH open_beside(cs_context *ctx, const char *summary, const char *name,
+                                const char *left_out)
 {
     const char *slash = strrchr(summary, '/');
     cs_buf path;
     cs_buf_init(&path);
     if (slash)
         cs_buf_addn(&path, summary, (size_t)(slash - summary + 1));
-    cs_buf_add(&path, "areas.csv");
-    if (!path.data)
-        return cs_nomem(ctx);
+    cs_buf_add(&path, name);
+    GDALDatasetH ds = path.data ? GDALOpenEx(path.data, GDAL_OF_VECTOR, NULL, NULL, NULL)
+                                : NULL;
+    if (!ds) {
+        cs_where w = {.file = path.data ? path.data : name};
+        cs_warn(ctx, &w, "keep the run's files together to compare with them",
+                "cannot be read: %s are left out", left_out);
+    }
+    cs_buf_free(&path);
+    return ds;
+}
+
+/* Append a text to a growing list (count in *n, capacity in *cap). */
+static bool add_text(char ***list, size_t *n, size_t *cap, const char *text)
+{
+    if (!cs_grow((void **)list, cap, *n + 1, sizeof **list))
+        return false;
+    (*list)[*n] = cs_strdup(text);
+    return (*list)[(*n)++] != NULL;
+}
+
+/* The streets' headline coverage from the areas.csv beside summary.json. */
+static cs_status read_areas(cs_context *ctx, const cs_reporter *rp, const char *summary,
+                            cs_baseline *b)
+{
     char column[256];
     const cs_result *r = rp->now;
-    size_t k = rp->head_kind;
-    cs_out_coverage_column(r, cs_res_main(r, k), k, r->study->kinds[k].threshold_count - 1,
+    cs_out_coverage_column(r, rp->head_measure, rp->head_kind, rp->head_threshold,
                            rp->head_band, column, sizeof column);
-    GDALDatasetH ds = GDALOpenEx(path.data, GDAL_OF_VECTOR, NULL, NULL, NULL);
-    OGRLayerH layer = ds ? GDALDatasetGetLayer(ds, 0) : NULL;
+    GDALDatasetH ds = open_beside(ctx, summary, "areas.csv", "the changes by street");
+    if (!ds)
+        return CS_OK;
+    OGRLayerH layer = GDALDatasetGetLayer(ds, 0);
     OGRFeatureDefnH defn = layer ? OGR_L_GetLayerDefn(layer) : NULL;
     int id_field = defn ? OGR_FD_GetFieldIndex(defn, "id") : -1;
     int share_field = defn ? OGR_FD_GetFieldIndex(defn, column) : -1;
-    cs_status st = CS_OK;
-    if (!ds) {
-        cs_where w = {.file = path.data};
-        cs_warn(ctx, &w, "keep areas.csv beside the baseline's summary.json to compare streets",
-                "cannot be read: changes by street are left out");
-    } else if (id_field < 0 || share_field < 0) {
-        cs_where w = {.file = path.data, .field = column};
+    if (id_field < 0 || share_field < 0) {
+        cs_where w = {.file = "areas.csv", .field = column};
         cs_warn(ctx, &w, "the baseline may measure differently; run it with the same study",
-                "has no column %s: changes by street are left out", column);
+                "the baseline has no column %s: changes by street are left out", column);
     }
-    size_t cap = 0;
+    cs_status st = CS_OK;
+    size_t cap = 0, share_cap = 0;
     OGRFeatureH f;
     while (st == CS_OK && id_field >= 0 && share_field >= 0 &&
            (f = OGR_L_GetNextFeature(layer)) != NULL) {
-        size_t old = cap;
-        double *shares = NULL;
-        if (!cs_grow((void **)&b->area_id, &cap, b->area_count + 1, sizeof *b->area_id) ||
-            (cap != old && !(shares = cs_reallocarray(b->area_share, cap, sizeof *shares))))
+        double v;
+        size_t n = b->area_count;
+        if (!cs_grow((void **)&b->area_share, &share_cap, n + 1, sizeof *b->area_share) ||
+            !add_text(&b->area_id, &b->area_count, &cap, OGR_F_GetFieldAsString(f, id_field)))
             st = cs_nomem(ctx);
-        if (shares)
-            b->area_share = shares;
-        if (st == CS_OK) {
-            const char *text = OGR_F_GetFieldAsString(f, share_field);
-            double v;
-            b->area_share[b->area_count] = cs_parse_double(text, &v) ? v : NAN;
-            b->area_id[b->area_count] = cs_strdup(OGR_F_GetFieldAsString(f, id_field));
-            if (!b->area_id[b->area_count++])
-                st = cs_nomem(ctx);
-        }
+        else
+            b->area_share[n] = cs_parse_double(OGR_F_GetFieldAsString(f, share_field), &v)
+                                   ? v
+                                   : NAN;
         OGR_F_Destroy(f);
     }
-    if (ds)
-        GDALClose(ds);
-    cs_buf_free(&path);
+    GDALClose(ds);
+    return st;
+}
+
+/* The facilities from the facilities.geojson beside summary.json: id, name, kind, street. */
+static cs_status read_facilities(cs_context *ctx, const char *summary, cs_baseline *b)
+{
+    GDALDatasetH ds = open_beside(ctx, summary, "facilities.geojson",
+                                  "the new and closed facilities");
+    if (!ds)
+        return CS_OK;
+    OGRLayerH layer = GDALDatasetGetLayer(ds, 0);
+    OGRFeatureDefnH defn = layer ? OGR_L_GetLayerDefn(layer) : NULL;
+    static const char *const names[4] = {"id", "name", "kind_name", "area_name"};
+    int field[4];
+    for (int i = 0; i < 4; i++)
+        field[i] = defn ? OGR_FD_GetFieldIndex(defn, names[i]) : -1;
+    b->has_facilities = field[0] >= 0;
+    cs_status st = CS_OK;
+    size_t cap[4] = {0};
+    OGRFeatureH f;
+    while (st == CS_OK && b->has_facilities && (f = OGR_L_GetNextFeature(layer)) != NULL) {
+        char ***list[4] = {&b->fac_id, &b->fac_name, &b->fac_kind, &b->fac_street};
+        char *text[4];
+        bool ok = true;
+        for (int i = 0; i < 4; i++) {
+            text[i] = cs_strdup(field[i] >= 0 ? OGR_F_GetFieldAsString(f, field[i]) : "");
+            ok = ok && text[i];
+        }
+        for (int i = 0; ok && i < 4; i++) /* every list grows, or none takes a text */
+            ok = cs_grow((void **)list[i], &cap[i], b->fac_count + 1, sizeof(char *));
+        for (int i = 0; i < 4; i++) {
+            if (ok)
+                (*list[i])[b->fac_count] = text[i];
+            else
+                cs_free(text[i]);
+        }
+        b->fac_count += ok;
+        if (!ok)
+            st = cs_nomem(ctx);
+        OGR_F_Destroy(f);
+    }
+    GDALClose(ds);
     return st;
 }
 
@@ -135,5 +196,7 @@ cs_status cs_baseline_read(cs_context *ctx, const char *summary_path, const cs_r
     cs_status st = read_targets(ctx, summary_path, *out);
     if (st == CS_OK)
         st = read_areas(ctx, rp, summary_path, *out);
+    if (st == CS_OK)
+        st = read_facilities(ctx, summary_path, *out);
     return st;
 }

@@ -220,34 +220,62 @@ static void trend(cs_reporter *rp)
     cs_buf_add(b, "</div></section>");
 }
 
-/* Facilities open in one year and not the other (opened: in `now` only). */
-static void facility_list(cs_reporter *rp, const cs_study *in, const cs_study *notin,
+/* The facilities of a year's study, or of the baseline run. */
+typedef struct fac_source {
+    const cs_study *s; /* NULL: the baseline's */
+    const cs_baseline *base;
+} fac_source;
+
+static size_t source_count(const fac_source *src)
+{
+    return src->s ? src->s->facility_count : src->base->fac_count;
+}
+
+/* Facility i's id, name, kind and street. */
+static void source_row(const cs_reporter *rp, const fac_source *src, size_t i,
+                       const char *cell[4])
+{
+    const cs_study *s = src->s;
+    if (!s) {
+        const cs_baseline *b = src->base;
+        cell[0] = b->fac_id[i], cell[1] = b->fac_name[i], cell[2] = b->fac_kind[i];
+        cell[3] = b->fac_street[i];
+        return;
+    }
+    cell[0] = s->fac_id[i];
+    cell[1] = s->fac_name[i];
+    cell[2] = kind_name(rp, (size_t)s->fac_kind[i]);
+    cell[3] = s->fac_area[i] >= 0 ? s->area_name[s->fac_area[i]] : "";
+}
+
+/* The facilities of `in` that `notin` lacks (by id): opened, or closed. */
+static void facility_list(cs_reporter *rp, const fac_source *in, const fac_source *notin,
                           cs_text title)
 {
     cs_buf *b = rp->out;
     cs_buf_printf(b, "<h3>%s</h3>", tx(rp, title));
     cs_idmap other = {0};
-    for (size_t g = 0; g < notin->facility_count; g++)
-        if (cs_idmap_put(&other, notin->fac_id[g], (long)g) == -2)
+    for (size_t g = 0; g < source_count(notin); g++) {
+        const char *cell[4];
+        source_row(rp, notin, g, cell);
+        if (cs_idmap_put(&other, cell[0], (long)g) == -2)
             b->failed = true; /* out of memory: the page is not written */
+    }
     size_t n = 0;
-    for (size_t f = 0; f < in->facility_count && !b->failed; f++) {
-        if (cs_idmap_get(&other, in->fac_id[f]) >= 0)
+    for (size_t f = 0; f < source_count(in) && !b->failed; f++) {
+        const char *cell[4];
+        source_row(rp, in, f, cell);
+        if (cs_idmap_get(&other, cell[0]) >= 0)
             continue;
         if (n++ == 0)
             cs_buf_printf(b, "<table class=\"facility-changes\"><thead><tr><th scope=\"col\">id"
                           "</th><th scope=\"col\">%s</th><th scope=\"col\">%s</th>"
                           "<th scope=\"col\">%s</th></tr></thead><tbody>",
                           tx(rp, T_NAME), tx(rp, T_KIND), tx(rp, T_STREET));
-        cs_buf_add(b, "<tr><td>");
-        cs_html_text(b, in->fac_id[f]);
-        cs_buf_add(b, "</td><td>");
-        cs_html_text(b, in->fac_name[f]);
-        cs_buf_add(b, "</td><td>");
-        cs_html_text(b, kind_name(rp, (size_t)in->fac_kind[f]));
-        cs_buf_add(b, "</td><td>");
-        if (in->fac_area[f] >= 0)
-            cs_html_text(b, in->area_name[in->fac_area[f]]);
+        for (int i = 0; i < 4; i++) {
+            cs_buf_add(b, i ? "</td><td>" : "<tr><td>");
+            cs_html_text(b, cell[i]);
+        }
         cs_buf_add(b, "</td></tr>");
     }
     cs_idmap_free(&other);
@@ -275,9 +303,12 @@ static void changes(cs_reporter *rp)
     const cs_study *s = rp->s;
     cs_buf_printf(b, "<section id=\"changes\"><h2>%s (%s)</h2>", tx(rp, T_CHANGES),
                   tx(rp, rp->base ? T_SINCE_BASELINE : T_SINCE_PREVIOUS));
-    if (rp->prev && !rp->base) {
-        facility_list(rp, rp->now->study, rp->prev->study, T_NEW_FACILITIES);
-        facility_list(rp, rp->prev->study, rp->now->study, T_CLOSED_FACILITIES);
+    fac_source now = {rp->now->study, NULL};
+    fac_source before = rp->base ? (fac_source){NULL, rp->base} : (fac_source){rp->prev->study,
+                                                                               NULL};
+    if (!rp->base || rp->base->has_facilities) {
+        facility_list(rp, &now, &before, T_NEW_FACILITIES);
+        facility_list(rp, &before, &now, T_CLOSED_FACILITIES);
     }
     size_t kinds = rp->base ? 1 : s->kind_count;
     cs_buf_printf(b, "<h3>%s</h3><table class=\"coverage-changes\"><thead><tr><th scope=\"col\">"

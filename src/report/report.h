@@ -36,6 +36,9 @@ typedef struct cs_baseline {
     size_t area_count;
     char **area_id;
     double *area_share;    /* per area: the headline coverage share; NaN when absent */
+    bool has_facilities;   /* its facilities.geojson was read */
+    size_t fac_count;
+    char **fac_id, **fac_name, **fac_kind, **fac_street;
 } cs_baseline;
 
 typedef struct cs_reporter {
