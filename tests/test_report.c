@@ -536,6 +536,40 @@ static void odd_districts_render(void **state)
     fx_free(&d);
 }
 
+/* With over a thousand facilities the district map shows the headline kind's only
+ * (kind a, of the coverage target), each once. */
+static void crowded_district_map(void **state)
+{
+    (void)state;
+    fx_data d;
+    fx_random(&d, 33, 2, 2, 1000, 1200, 100);
+    size_t kind_a = 0;
+    for (size_t i = 0; i < d.nfac; i++)
+        kind_a += d.fkind[i] == 0;
+    char *dir = tu_mkdtemp(), *study = fx_write(dir, &d, targets_yaml), args[4096], *out = NULL;
+    snprintf(args, sizeof args, "report '%s' --out '%s/report.html' --lang en -q", study, dir);
+    assert_int_equal(cli(args, &out), 0);
+    free(out);
+    char *html_path = tu_join(dir, "report.html"), *html = tu_read(html_path, NULL);
+    const char *map = strstr(html, "class=\"map district-map\"");
+    const char *marks = strstr(map, "<g class=\"facilities\"");
+    const char *end = strstr(marks, "</g>");
+    size_t circles = 0, others = 0;
+    for (const char *p = marks; p < end; p++) {
+        circles += !strncmp(p, "<circle", 7);
+        others += !strncmp(p, "<rect", 5) || !strncmp(p, "<path", 5);
+    }
+    assert_int_equal(circles, kind_a); /* kind a (index 0) is drawn as circles */
+    assert_int_equal(others, 0);
+    assert_non_null(strstr(html, "only this kind's are shown"));
+    free(html);
+    free(html_path);
+    free(study);
+    tu_rmtree(dir);
+    free(dir);
+    fx_free(&d);
+}
+
 static void pdf_through_chromium(void **state)
 {
     (void)state;
@@ -734,6 +768,7 @@ int main(void)
         cmocka_unit_test(population_years_against_separate_runs),
         cmocka_unit_test(baseline_changes),
         cmocka_unit_test(odd_districts_render),
+        cmocka_unit_test(crowded_district_map),
         cmocka_unit_test(pdf_through_chromium),
         cmocka_unit_test(bad_reports),
         cmocka_unit_test(allocation_failures),

@@ -345,12 +345,15 @@ static void maps(cs_reporter *rp)
     cs_buf_printf(b, "<section id=\"maps\" class=\"map-section\"><h2>%s</h2><figure>",
                   tx(rp, T_MAP));
     cs_svg_district_map(rp, b);
-    cs_svg_legend(rp, -1, b);
+    cs_svg_legend(rp, cs_svg_district_kinds(rp), b);
     cs_buf_printf(b, "<figcaption>%s (", tx(rp, T_MAP_CAPTION));
     cs_html_text(b, kind_name(rp, rp->head_kind));
     cs_buf_add(b, ", ");
     cs_html_text(b, s->band_names[rp->head_band]);
-    cs_buf_printf(b, "). %s.</figcaption></figure><h3>%s</h3><div class=\"maps\">",
+    cs_buf_add(b, "). ");
+    if (cs_svg_district_kinds(rp) >= 0)
+        cs_buf_printf(b, "%s. ", tx(rp, T_ONLY_HEAD));
+    cs_buf_printf(b, "%s.</figcaption></figure><h3>%s</h3><div class=\"maps\">",
                   tx(rp, T_NETWORK_NOTE), tx(rp, T_KIND_MAPS));
     for (size_t k = 0; k < s->kind_count; k++) {
         cs_buf_add(b, "<figure>");

@@ -86,7 +86,7 @@ typedef enum cs_text {
     T_SETTINGS, T_WORKING_CRS, T_SPEED, T_MEASURES, T_THRESHOLDS, T_POP_SOURCE,
     T_ESTIMATED, T_PATCH_GRID, T_LEFT_OUT, T_REPRODUCE, T_UNDERSERVED, T_COVERAGE_SHARE,
     T_NO_DATA, T_STRAIGHT, T_NETWORK, T_MATRIX, T_NORTH, T_AT_LEAST, T_AT_MOST,
-    T_MINUTES, T_METRES, T_NO_FACILITIES, T_NETWORK_NOTE, T_DISTRICT, T_POP_YEAR, T_NO_TARGETS, T_COUNT
+    T_MINUTES, T_METRES, T_NO_FACILITIES, T_NETWORK_NOTE, T_DISTRICT, T_POP_YEAR, T_NO_TARGETS, T_ONLY_HEAD, T_COUNT
 } cs_text;
 const char *cs_report_text(const cs_reporter *rp, cs_text id);
 
@@ -99,6 +99,7 @@ void cs_report_value(cs_buf *b, const cs_target *tg, double v);
 
 /* Maps and charts as inline SVG (report/svg.c). */
 void cs_svg_district_map(const cs_reporter *rp, cs_buf *b);
+long cs_svg_district_kinds(const cs_reporter *rp); /* -1: all, else the one kind shown */
 void cs_svg_kind_map(const cs_reporter *rp, size_t k, cs_buf *b);
 void cs_svg_coverage_chart(const cs_reporter *rp, size_t k, cs_buf *b);
 void cs_svg_trend_chart(const cs_reporter *rp, size_t t, cs_buf *b);

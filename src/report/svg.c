@@ -146,11 +146,15 @@ static void marker(cs_buf *b, size_t k, double x, double y, double r)
 static void facilities(const cs_reporter *rp, const frame *f, long only_kind, cs_buf *b)
 {
     const cs_study *s = rp->now->study;
+    size_t shown = 0;
+    for (size_t i = 0; i < s->facility_count; i++)
+        shown += only_kind < 0 || s->fac_kind[i] == only_kind;
+    /* smaller markers where there are many, so they do not hide the streets' shading */
+    double r = (f->w > SMALL_W ? 2.6 : 2.2) * (shown > 300 ? 0.6 : 1);
     cs_buf_add(b, "<g class=\"facilities\" stroke=\"#000000\" stroke-width=\"0.4\">");
     for (size_t i = 0; i < s->facility_count; i++)
         if (only_kind < 0 || s->fac_kind[i] == only_kind)
-            marker(b, (size_t)s->fac_kind[i], px(f, s->fac_x[i]), py(f, s->fac_y[i]),
-                   only_kind < 0 ? 2.6 : 2.2);
+            marker(b, (size_t)s->fac_kind[i], px(f, s->fac_x[i]), py(f, s->fac_y[i]), r);
     cs_buf_add(b, "</g>");
 }
 
@@ -193,9 +197,16 @@ static void map(const cs_reporter *rp, double width, long kind, const char *cls,
     cs_buf_add(b, "</svg>");
 }
 
+/* The kinds the district map shows: all (-1), or with thousands of facilities only the
+ * headline kind's (the small maps show each kind), so the map stays readable. */
+long cs_svg_district_kinds(const cs_reporter *rp)
+{
+    return rp->now->study->facility_count > 1000 ? (long)rp->head_kind : -1;
+}
+
 void cs_svg_district_map(const cs_reporter *rp, cs_buf *b)
 {
-    map(rp, MAP_W, -1, "map district-map", b);
+    map(rp, MAP_W, cs_svg_district_kinds(rp), "map district-map", b);
 }
 
 void cs_svg_kind_map(const cs_reporter *rp, size_t k, cs_buf *b)

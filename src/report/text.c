@@ -71,6 +71,7 @@ static const char *const texts[T_COUNT][2] = {
     [T_NO_FACILITIES] = {"本区暂无此类设施", "The district has no facility of this kind"},
     [T_DISTRICT] = {"全区", "District"},
     [T_POP_YEAR] = {"人口数据年份", "Population of the year"},
+    [T_ONLY_HEAD] = {"设施较多，此图只显示该类设施，其他类型见分类型覆盖图", "With this many facilities only this kind's are shown; the maps by kind show the others"},
     [T_NO_TARGETS] = {"本研究未设定规划指标（targets）", "The study sets no targets"},
     [T_NETWORK_NOTE] = {"地图为计算坐标系投影，正北向上（网格北）", "Maps are drawn in the working CRS, grid north up"},
 };
