@@ -256,15 +256,24 @@ typedef struct study_run {
     cs_result *r;
 } study_run;
 
-static void load(study_run *w, const char *study, const char *facilities)
+/* A context, the study file's settings with set[0 .. n) (key, value) on top, and the
+ * study loaded from them: the status of loading. */
+static cs_status configure(study_run *w, const char *study, const char *const (*set)[2],
+                           size_t n)
 {
     memset(w, 0, sizeof *w);
     assert_int_equal(cs_context_create(&w->ctx), CS_OK);
     assert_int_equal(cs_config_create(w->ctx, &w->cfg), CS_OK);
     assert_int_equal(cs_config_load(w->ctx, w->cfg, study), CS_OK);
-    if (facilities)
-        assert_int_equal(cs_config_set(w->ctx, w->cfg, "facilities.path", facilities), CS_OK);
-    cs_status st = cs_study_load(w->ctx, w->cfg, &w->s);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(cs_config_set(w->ctx, w->cfg, set[i][0], set[i][1]), CS_OK);
+    return cs_study_load(w->ctx, w->cfg, &w->s);
+}
+
+static void load(study_run *w, const char *study, const char *facilities)
+{
+    const char *const set[1][2] = {{"facilities.path", facilities}};
+    cs_status st = configure(w, study, set, facilities ? 1 : 0);
     if (st != CS_OK)
         tu_dump_messages(w->ctx);
     assert_int_equal(st, CS_OK);
@@ -388,12 +397,9 @@ static void population_years_against_separate_runs(void **state)
     char *dir = tu_mkdtemp(), *study = fx_write(dir, &d, targets_yaml);
     const int years[2] = {2021, 2023};
     write_population(dir, "population.csv", &d, years, 2);
-    study_run all = {0};
-    assert_int_equal(cs_context_create(&all.ctx), CS_OK);
-    assert_int_equal(cs_config_create(all.ctx, &all.cfg), CS_OK);
-    assert_int_equal(cs_config_load(all.ctx, all.cfg, study), CS_OK);
-    assert_int_equal(cs_config_set(all.ctx, all.cfg, "population.year", "year"), CS_OK);
-    assert_int_equal(cs_study_load(all.ctx, all.cfg, &all.s), CS_OK);
+    study_run all;
+    const char *const by_year[][2] = {{"population.year", "year"}};
+    assert_int_equal(configure(&all, study, by_year, 1), CS_OK);
     assert_int_equal(cs_study_demand_count(all.s), d.npop); /* the latest year's */
     char *html_path = tu_join(dir, "report.html");
     cs_report_options opt = {.lang = "en", .year = 2024, .since = 2021};
@@ -403,12 +409,8 @@ static void population_years_against_separate_runs(void **state)
         int py = year < 2023 ? 2021 : 2023;
         write_population(dir, "one.csv", &d, &py, 1);
         study_run one;
-        memset(&one, 0, sizeof one);
-        assert_int_equal(cs_context_create(&one.ctx), CS_OK);
-        assert_int_equal(cs_config_create(one.ctx, &one.cfg), CS_OK);
-        assert_int_equal(cs_config_load(one.ctx, one.cfg, study), CS_OK);
-        assert_int_equal(cs_config_set(one.ctx, one.cfg, "population.path", "one.csv"), CS_OK);
-        assert_int_equal(cs_study_load(one.ctx, one.cfg, &one.s), CS_OK);
+        const char *const one_year[][2] = {{"population.path", "one.csv"}};
+        assert_int_equal(configure(&one, study, one_year, 1), CS_OK);
         assert_int_equal(cs_run(one.ctx, one.s, &one.r), CS_OK);
         for (size_t t = 0; t < cs_result_target_count(one.r); t++) {
             cs_target_outcome o;
@@ -645,11 +647,8 @@ static void bad_reports(void **state)
         snprintf(text, sizeof text, "id,name,kind,x,y,beds,opened,closed\n"
                  "F0,x,a,350500,3440500,0,%s\n", years[q].row);
         free(tu_write(dir, "facilities.csv", text));
-        study_run e = {0};
-        assert_int_equal(cs_context_create(&e.ctx), CS_OK);
-        assert_int_equal(cs_config_create(e.ctx, &e.cfg), CS_OK);
-        assert_int_equal(cs_config_load(e.ctx, e.cfg, study), CS_OK);
-        assert_int_equal(cs_study_load(e.ctx, e.cfg, &e.s), CS_ERR_INPUT);
+        study_run e;
+        assert_int_equal(configure(&e, study, NULL, 0), CS_ERR_INPUT);
         if (!tu_has_message(e.ctx, "facilities.csv:2:", years[q].want, NULL)) {
             tu_dump_messages(e.ctx);
             fail_msg("no message '%s'", years[q].want);
@@ -673,18 +672,13 @@ static void bad_reports(void **state)
     free(tu_write(dir, "facilities.csv", "id,name,kind,x,y,beds\nF0,x,a,350500,3440500,0\n"));
     for (size_t q = 0; q < 3; q++) {
         free(tu_write(dir, pops[q].file, pops[q].text));
-        study_run e = {0};
-        assert_int_equal(cs_context_create(&e.ctx), CS_OK);
-        assert_int_equal(cs_config_create(e.ctx, &e.cfg), CS_OK);
-        assert_int_equal(cs_config_load(e.ctx, e.cfg, study), CS_OK);
-        assert_int_equal(cs_config_set(e.ctx, e.cfg, "population.path", pops[q].file), CS_OK);
-        assert_int_equal(cs_config_set(e.ctx, e.cfg, "population.year", "year"), CS_OK);
-        assert_int_equal(cs_config_set(e.ctx, e.cfg, "population.id", "id"), CS_OK);
-        if (pops[q].key)
-            assert_int_equal(cs_config_set(e.ctx, e.cfg, pops[q].key, pops[q].value), CS_OK);
-        if (q < 2) /* the id field only matters with the matrix */
-            assert_int_equal(cs_config_set(e.ctx, e.cfg, "population.id", ""), CS_OK);
-        assert_int_not_equal(cs_study_load(e.ctx, e.cfg, &e.s), CS_OK);
+        study_run e;
+        /* the id field only matters with the matrix (the last case) */
+        const char *const set[][2] = {{"population.path", pops[q].file},
+                                      {"population.year", "year"},
+                                      {"population.id", "id"},
+                                      {pops[q].key, pops[q].value}};
+        assert_int_not_equal(configure(&e, study, set, pops[q].key ? 4 : 2), CS_OK);
         if (!tu_has_message(e.ctx, pops[q].want, NULL)) {
             tu_dump_messages(e.ctx);
             fail_msg("no message '%s'", pops[q].want);
@@ -696,14 +690,10 @@ static void bad_reports(void **state)
     GDALAllRegister();
     GDALDatasetH ds = GDALCreate(GDALGetDriverByName("GTiff"), tif, 1, 1, 1, GDT_Float32, NULL);
     GDALClose(ds);
-    study_run g = {0};
-    assert_int_equal(cs_context_create(&g.ctx), CS_OK);
-    assert_int_equal(cs_config_create(g.ctx, &g.cfg), CS_OK);
-    assert_int_equal(cs_config_load(g.ctx, g.cfg, study), CS_OK);
-    assert_int_equal(cs_config_set(g.ctx, g.cfg, "population", ""), CS_OK);
-    assert_int_equal(cs_config_set(g.ctx, g.cfg, "population.path", "grid.tif"), CS_OK);
-    assert_int_equal(cs_config_set(g.ctx, g.cfg, "population.year", "year"), CS_OK);
-    assert_int_equal(cs_study_load(g.ctx, g.cfg, &g.s), CS_ERR_STUDY);
+    study_run g;
+    const char *const grid[][2] = {{"population", ""}, {"population.path", "grid.tif"},
+                                   {"population.year", "year"}};
+    assert_int_equal(configure(&g, study, grid, 3), CS_ERR_STUDY);
     assert_true(tu_has_message(g.ctx, "population.year is for point populations, not grids",
                                NULL));
     unload(&g);

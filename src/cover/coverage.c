@@ -141,9 +141,7 @@ static cs_status coverage_at(const cs_result *r, size_t m, size_t k, size_t j, s
         return CS_ERR_ARGUMENT;
     if (j >= r->study->kinds[k].threshold_count)
         return CS_ERR_ARGUMENT;
-    if (a == CS_DISTRICT)
-        a = r->A;
-    if (a > r->A)
+    if (!cs_res_area(r, &a))
         return CS_ERR_ARGUMENT;
     out->covered = r->covered[cs_res_cov(r, m, k, j, a, b)];
     out->total = r->population[cs_res_pop(r, a, b)];
@@ -173,9 +171,7 @@ cs_status cs_result_facilities(const cs_result *r, size_t k, size_t a, double *c
 {
     if (!r || !count || k >= r->K)
         return CS_ERR_ARGUMENT;
-    if (a == CS_DISTRICT)
-        a = r->A;
-    if (a > r->A)
+    if (!cs_res_area(r, &a))
         return CS_ERR_ARGUMENT;
     *count = r->fac_count[cs_res_count(r, k, a)];
     for (size_t c = 0; capacity && c < r->C; c++)

@@ -75,6 +75,14 @@ static inline size_t cs_res_main(const cs_result *r, size_t k)
 {
     return cs_measure_index(cs_config_main_measure(r->study->kinds[k].measures));
 }
+/* An area argument of the API into *a: CS_DISTRICT is the district (index A); false
+ * when out of range. */
+static inline bool cs_res_area(const cs_result *r, size_t *a)
+{
+    if (*a == CS_DISTRICT)
+        *a = r->A;
+    return *a <= r->A;
+}
 static inline size_t cs_res_count(const cs_result *r, size_t k, size_t a)
 {
     return k * (r->A + 1) + a;

@@ -154,9 +154,7 @@ cs_status cs_result_target(const cs_result *r, size_t t, size_t a, cs_target_out
 {
     if (!r || !out || t >= r->study->target_count)
         return CS_ERR_ARGUMENT;
-    if (a == CS_DISTRICT)
-        a = r->A;
-    if (a > r->A)
+    if (!cs_res_area(r, &a))
         return CS_ERR_ARGUMENT;
     *out = r->outcomes[cs_res_target(r, t, a)];
     return CS_OK;
@@ -202,9 +200,7 @@ cs_status cs_result_access(const cs_result *r, size_t k, size_t a, double *mean)
 {
     if (!r || !mean || k >= r->K || !r->access || !r->access[k])
         return CS_ERR_ARGUMENT;
-    if (a == CS_DISTRICT)
-        a = r->A;
-    if (a > r->A)
+    if (!cs_res_area(r, &a))
         return CS_ERR_ARGUMENT;
     *mean = r->access_mean[cs_res_count(r, k, a)];
     return CS_OK;

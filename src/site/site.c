@@ -227,9 +227,8 @@ cs_status cs_site_newly(const cs_site *site, size_t p, size_t k, size_t j, size_
     if (!site || !out || p > site->P)
         return CS_ERR_ARGUMENT;
     const cs_result *r = site->r;
-    if (a == CS_DISTRICT)
-        a = r->A;
-    if (k >= r->K || j >= r->study->kinds[k].threshold_count || b >= r->B || a > r->A)
+    if (!cs_res_area(r, &a) || k >= r->K || j >= r->study->kinds[k].threshold_count ||
+        b >= r->B)
         return CS_ERR_ARGUMENT;
     *out = site->effects[p].newly[cs_site_at(r, k, cs_res_main(r, k), j, a, b)];
     return CS_OK;
@@ -252,9 +251,7 @@ cs_status cs_site_target(const cs_site *site, size_t p, size_t t, size_t a,
 {
     if (!site || !after || p > site->P || t >= site->r->study->target_count)
         return CS_ERR_ARGUMENT;
-    if (a == CS_DISTRICT)
-        a = site->r->A;
-    if (a > site->r->A)
+    if (!cs_res_area(site->r, &a))
         return CS_ERR_ARGUMENT;
     *after = site->effects[p].after[cs_res_target(site->r, t, a)];
     return CS_OK;
