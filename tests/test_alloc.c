@@ -43,8 +43,9 @@ static cs_status pipeline(const char *study_path, const char *out_dir)
     return st;
 }
 
-/* The folder holds only old.txt with its old content. */
-static bool folder_untouched(const char *dir)
+/* The folder holds only the previous run's summary.json with its old content, and
+ * no staging folder is left beside it. */
+static bool folder_untouched(const char *parent, const char *dir)
 {
     DIR *d = opendir(dir);
     if (!d)
@@ -52,10 +53,17 @@ static bool folder_untouched(const char *dir)
     struct dirent *e;
     int others = 0;
     while ((e = readdir(d)) != NULL)
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, "old.txt"))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+            strcmp(e->d_name, "summary.json"))
             others++;
     closedir(d);
-    char *path = tu_join(dir, "old.txt");
+    if (!(d = opendir(parent)))
+        return false;
+    while ((e = readdir(d)) != NULL)
+        if (!strncmp(e->d_name, ".out.careshed-", 14))
+            others++;
+    closedir(d);
+    char *path = tu_join(dir, "summary.json");
     char *text = tu_read(path, NULL);
     bool same = text && !strcmp(text, "old output\n");
     free(path);
@@ -70,7 +78,8 @@ static void fail_each_allocation(const char *dir, const char *study, const char 
 {
     char *out = tu_join(dir, "out");
     char cmd[512];
-    snprintf(cmd, sizeof cmd, "mkdir -p '%s' && printf 'old output\\n' > '%s/old.txt'", out, out);
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s' && printf 'old output\\n' > '%s/summary.json'",
+             out, out);
     assert_int_equal(tu_run(cmd, NULL), 0);
     long n = 0;
     cs_status st;
@@ -82,7 +91,7 @@ static void fail_each_allocation(const char *dir, const char *study, const char 
             break;
         assert_true(st == CS_ERR_NOMEM || st == CS_ERR_INPUT || st == CS_ERR_STUDY ||
                     st == CS_ERR_OUTPUT || st == CS_ERR_CRS || st == CS_ERR_INTERNAL);
-        assert_true(folder_untouched(out));
+        assert_true(folder_untouched(dir, out));
         assert_true(n < 100000);
     }
     tu_alloc_restore();

@@ -404,9 +404,10 @@ static void folder_in_the_way_stops_commit_before_renaming(void **state)
     cs_outset *set = NULL;
     assert_int_equal(cs_outset_begin(ctx, dir, &set), CS_OK);
     assert_int_equal(cs_outset_add(ctx, set, "a.json", "new a", 5), CS_OK);
-    assert_int_equal(cs_outset_add(ctx, set, "b.json", "new b", 5), CS_OK);
-    assert_int_equal(cs_outset_commit(ctx, set), CS_ERR_OUTPUT);
+    /* refused when added, before anything is written for it */
+    assert_int_equal(cs_outset_add(ctx, set, "b.json", "new b", 5), CS_ERR_OUTPUT);
     assert_true(tu_has_message(ctx, b_path, "folder is in the way", NULL));
+    assert_int_equal(cs_outset_commit(ctx, set), CS_ERR_OUTPUT);
     assert_content(dir, "a.json", "old a", 5);
     assert_listing(dir, "a.json,b.json");
     cs_outset_destroy(set);

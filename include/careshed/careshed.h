@@ -573,14 +573,28 @@ CS_API cs_status cs_report_write(cs_context *ctx, const cs_study *study,
  * Write areas.geojson, service-circles.geojson, facilities.geojson, summary.json and
  * areas.csv into out_dir (created if missing); with a walking network also
  * service-network.geojson (the reached streets) and, when network.facility_areas is
- * set, facility-service-areas.geojson. Every file is written to a temporary
- * name and renamed into place only when all are complete, so a failed call leaves the
- * folder as it was. The same study and options give byte-identical files.
- * Errors: CS_ERR_OUTPUT (folder cannot be created or written), CS_ERR_NOMEM,
- * CS_ERR_INTERNAL.
+ * set, facility-service-areas.geojson. out_dir is careshed's own folder and changes as
+ * one unit: the new set is written beside it and swapped in atomically, so at any
+ * instant, even if the process is killed, it holds the complete previous set or the
+ * complete new one; files of an earlier run that this run does not write are gone,
+ * files of other commands (careshed site) are kept. A second writer to the same
+ * folder is refused while one writes. The same study and options give byte-identical
+ * files.
+ * Errors: CS_ERR_OUTPUT (the folder cannot be created or written, another careshed
+ * is writing to it, it holds files careshed did not write, or the new set would
+ * replace a file read as an input), CS_ERR_NOMEM, CS_ERR_INTERNAL.
  */
 CS_API cs_status cs_result_write(cs_context *ctx, const cs_study *study,
                                  const cs_result *result, const char *out_dir);
+/**
+ * Check that path may be written as an output file: it is not a file this context
+ * has read as an input (by any name: a link, a relative path), nor a folder, device,
+ * pipe or socket. CS_OK when nothing is there yet or a plain file that is no input.
+ * Errors: CS_ERR_OUTPUT naming path and the input it would replace; CS_ERR_ARGUMENT;
+ * CS_ERR_NOMEM when the list of inputs read is incomplete.
+ */
+CS_API cs_status cs_output_path_check(cs_context *ctx, const char *path);
+
 /** The name of the i-th file cs_result_write writes for this result (in writing
  *  order), or NULL past the last. */
 CS_API const char *cs_result_output_name(const cs_result *result, size_t i);

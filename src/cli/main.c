@@ -618,6 +618,13 @@ static char *command_line(int argc, char **argv)
 static cs_status write_report(cs_context *ctx, const options *o, const cs_study *study)
 {
     cs_report_options ro = {o->lang, o->year, o->since, o->baseline, o->command_line};
+    char pdf[4200];
+    /* the PDF goes beside the report: neither may replace an input */
+    if (o->pdf && cs_cli_pdf_name(o->out_dir, pdf, sizeof pdf)) {
+        cs_status st = cs_output_path_check(ctx, pdf);
+        if (st != CS_OK)
+            return st;
+    }
     return cs_report_write(ctx, study, &ro, o->out_dir);
 }
 
@@ -629,7 +636,11 @@ static int finish_report(const options *o)
     if (!o->pdf)
         return EXIT_OK;
     char pdf[4200];
-    if (cs_cli_print_pdf(o->out_dir, pdf, sizeof pdf) != 0)
+    if (!cs_cli_pdf_name(o->out_dir, pdf, sizeof pdf)) {
+        fprintf(stderr, "careshed: %s: the path is too long to print to PDF\n", o->out_dir);
+        return EXIT_OUTPUT;
+    }
+    if (cs_cli_print_pdf(o->out_dir, pdf) != 0)
         return EXIT_OUTPUT;
     if (!o->quiet)
         printf("Wrote %s\n", pdf);

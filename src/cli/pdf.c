@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -54,20 +55,42 @@ static bool file_url(const char *path, char *url, size_t size)
     return true;
 }
 
-int cs_cli_print_pdf(const char *html, char *pdf, size_t pdf_size)
+bool cs_cli_pdf_name(const char *html, char *pdf, size_t pdf_size)
 {
-    char chromium[1024], url[12400], out_arg[4200];
     size_t len = strlen(html);
     int w = snprintf(pdf, pdf_size, "%.*s.pdf",
                      (int)(len > 5 && !strcmp(html + len - 5, ".html") ? len - 5 : len), html);
+    return w >= 0 && (size_t)w < pdf_size;
+}
+
+/* A new empty temporary beside pdf, its name into tmp; false when none can be made. */
+static bool make_temporary(const char *pdf, char *tmp, size_t size)
+{
+    const char *slash = strrchr(pdf, '/');
+    int dir_len = slash ? (int)(slash - pdf + 1) : 0;
+    int w = snprintf(tmp, size, "%.*s.%s.tmp-XXXXXX", dir_len, pdf, pdf + dir_len);
+    if (w < 0 || (size_t)w >= size)
+        return false;
+    int fd = mkstemp(tmp);
+    if (fd < 0)
+        return false;
+    (void)fchmod(fd, 0644);
+    close(fd);
+    return true;
+}
+
+int cs_cli_print_pdf(const char *html, const char *pdf)
+{
+    char chromium[1024], url[12400], out_arg[4200], tmp[4200];
     if (!find_chromium(chromium, sizeof chromium)) {
         fprintf(stderr, "careshed: --pdf needs Chromium, which is not installed; install it "
                         "(Debian: apt install chromium) or print %s from a browser\n", html);
         return 1;
     }
-    if (w < 0 || (size_t)w >= pdf_size || !file_url(html, url, sizeof url) ||
-        snprintf(out_arg, sizeof out_arg, "--print-to-pdf=%s", pdf) >= (int)sizeof out_arg) {
-        fprintf(stderr, "careshed: %s: the path is too long to print to PDF\n", html);
+    if (!file_url(html, url, sizeof url) || !make_temporary(pdf, tmp, sizeof tmp) ||
+        snprintf(out_arg, sizeof out_arg, "--print-to-pdf=%s", tmp) >= (int)sizeof out_arg) {
+        fprintf(stderr, "careshed: %s: cannot make a temporary file beside it to print to, "
+                        "or the path is too long; choose another --out\n", pdf);
         return 1;
     }
     fflush(NULL); /* or the child's streams would write careshed's pending output again */
@@ -91,8 +114,11 @@ int cs_cli_print_pdf(const char *html, char *pdf, size_t pdf_size)
         _exit(127);
     }
     int status = 0;
+    struct stat info;
     if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
-        WEXITSTATUS(status) != 0 || access(pdf, R_OK) != 0) {
+        WEXITSTATUS(status) != 0 || stat(tmp, &info) != 0 || info.st_size == 0 ||
+        rename(tmp, pdf) != 0) {
+        unlink(tmp);
         fprintf(stderr, "careshed: %s could not print %s to %s\n", chromium, html, pdf);
         return 1;
     }

@@ -209,3 +209,9 @@ int cs_strcasecmp(const char *a, const char *b)
             return ca - cb;
     }
 }
+
+void cs_describe_errno(int err, char reason[128])
+{
+    if (strerror_r(err, reason, 128) != 0)
+        snprintf(reason, 128, "error %d", err);
+}

@@ -115,6 +115,7 @@ void cs_context_destroy(cs_context *ctx)
         return;
     cs_context_clear_messages(ctx);
     cs_free(ctx->messages);
+    cs_input_forget(ctx);
     if (ctx->geos)
         GEOS_finish_r(ctx->geos);
     if (ctx->proj)

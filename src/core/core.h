@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct stat;
+
 /* ---------------------------------------------------------------- memory */
 
 /* All library allocations go through these, so tests can make them fail. */
@@ -51,6 +53,13 @@ void cs_idmap_free(cs_idmap *m);
 struct GEOSContextHandle_HS;
 struct pj_ctx;
 
+/* A file read as an input, known by device and inode so that any name of it matches. */
+typedef struct cs_input_file {
+    uint64_t dev, ino;
+    char *path;
+    char *role; /* "areas", "study file", ... */
+} cs_input_file;
+
 struct cs_context {
     cs_message *messages;
     size_t message_count, message_capacity;
@@ -65,6 +74,9 @@ struct cs_context {
     const char *stage_names[16]; /* stage timings, see cs_context_timings */
     double stage_seconds[16];
     size_t stage_count;
+    cs_input_file *inputs_read; /* see cs_input_note */
+    size_t inputs_read_count, inputs_read_capacity;
+    bool inputs_read_lost;      /* one could not be recorded: writers must refuse */
 };
 
 /*
@@ -101,6 +113,22 @@ void cs_stage_end(cs_context *ctx, const char *stage, double start);
 /* Report progress if a callback is set. */
 void cs_progress(cs_context *ctx, const char *stage, double fraction);
 
+/* ------------------------------------------------------------ inputs read */
+
+/*
+ * Note that path was read as an input (role says which: "areas", "study file"...).
+ * Every reader calls this for each file it opens, sidecars included; every writer
+ * refuses to replace a noted file (cs_input_find). Files that do not exist are
+ * ignored; when memory runs out the context remembers that a file went unnoted.
+ */
+void cs_input_note(cs_context *ctx, const char *path, const char *role);
+
+/* The noted input that is the same file (device and inode) as info, or NULL. */
+const cs_input_file *cs_input_find(const cs_context *ctx, const struct stat *info);
+
+/* Free the list of inputs read (cs_context_destroy calls it). */
+void cs_input_forget(cs_context *ctx);
+
 /* ------------------------------------------------------------ string buffer */
 
 typedef struct cs_buf {
@@ -132,6 +160,8 @@ void cs_buf_add_grouped(cs_buf *b, double value, int decimals);
 
 /* Strict number parsing: whole string must be a finite number. */
 bool cs_parse_double(const char *s, double *out);
+/* The system's text for an error number, without strerror's shared buffer. */
+void cs_describe_errno(int err, char reason[128]);
 /* True if s is valid UTF-8. */
 bool cs_is_utf8(const char *s);
 /* Case-insensitive ASCII comparison. */

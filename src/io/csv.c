@@ -118,6 +118,7 @@ cs_status cs_csv_read(cs_context *ctx, const char *path, const char *display,
     if (n > CS_CSV_MAX_WANTED)
         return CS_ERR_ARGUMENT;
     cs_where w = {.file = display};
+    cs_input_note(ctx, path, "table");
     FILE *f = fopen(path, "rb");
     char *buf = cs_malloc(BLOCK + 1);
     if (!f || !buf) {

@@ -206,6 +206,16 @@ static bool layer_is_empty(OGRLayerH layer)
     return false;
 }
 
+/* Every file of the dataset (a Shapefile's .dbf, .prj, .cpg...) is an input no output
+ * may replace. */
+static void note_files(cs_context *ctx, GDALDatasetH ds, const char *role)
+{
+    char **list = GDALGetFileList(ds);
+    for (char **f = list; f && *f; f++)
+        cs_input_note(ctx, *f, role);
+    CSLDestroy(list);
+}
+
 cs_status cs_layer_open(cs_context *ctx, const cs_layer_config *lc, const char *role,
                         const char *path, bool want_points, cs_layer **out)
 {
@@ -230,6 +240,8 @@ cs_status cs_layer_open(cs_context *ctx, const cs_layer_config *lc, const char *
     cs_status st = CS_OK;
     if (!l->ds)
         st = open_error(ctx, path, l->name, role);
+    else
+        note_files(ctx, l->ds, role);
     if (st == CS_OK)
         st = select_layer(ctx, l, lc);
     if (st == CS_OK) {

@@ -32,9 +32,11 @@ static cs_status read_one(cs_context *ctx, cs_layer *layer, const int *f, const 
     p->capacity = NAN;
     p->id = cs_strdup(f[0] >= 0 ? cs_layer_text(layer, f[0]) : NULL);
     const char *k = f[1] >= 0 ? cs_layer_text(layer, f[1]) : NULL;
-    p->kind = cs_strdup(k && *k ? k : kind);
+    if (!k || !*k)
+        k = kind; /* an empty kind field means "not given" */
+    p->kind = cs_strdup(k);
     p->crs = cs_strdup(crs);
-    if ((f[0] >= 0 && !p->id) || ((k || kind) && !p->kind) || (crs && !p->crs))
+    if ((f[0] >= 0 && !p->id) || (k && !p->kind) || (crs && !p->crs))
         return cs_nomem(ctx);
     cs_status st = cs_layer_point(ctx, layer, p->id, &p->lon, &p->lat);
     if (f[2] >= 0) {

@@ -127,12 +127,13 @@ static void describe_input(cs_context *ctx, GDALDatasetH ds, const cs_layer_conf
     raw->input.path = cs_strdup(lc->path);
     char **files = GDALGetFileList(ds);
     size_t n = (size_t)CSLCount(files);
+    for (size_t i = 0; i < n; i++)
+        cs_input_note(ctx, files[i], "population");
     raw->input.files = cs_calloc(n + 1, sizeof *raw->input.files);
     for (size_t i = 0; raw->input.files && i < n; i++)
         if ((raw->input.files[i] = cs_strdup(files[i])))
             raw->input.file_count++;
     CSLDestroy(files);
-    (void)ctx;
 }
 
 typedef struct grid_reader {

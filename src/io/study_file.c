@@ -66,6 +66,7 @@ static cs_status read_file(cs_context *ctx, const char *path, char **out, size_t
     char reason[128] = "";
     *out = NULL;
     *out_len = 0;
+    cs_input_note(ctx, path, "study file");
     FILE *f = fopen(path, "rb");
     if (!f) {
         if (strerror_r(errno, reason, sizeof reason) != 0)

@@ -1,9 +1,11 @@
 /*
- * files.c — SHA-256 of files through OpenSSL's EVP interface, and the atomic
- * multi-file writer (see files.h). Temporaries live in the output folder itself so
- * that the final rename stays on one file system and is atomic per file.
+ * files.c — SHA-256 of files through OpenSSL's EVP interface, and the output set
+ * every writer goes through (see files.h): a folder replaced as a whole (folder.c),
+ * or single files each renamed into place from a temporary beside it.
  */
 #include "out/files.h"
+
+#include "out/folder.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,14 +17,6 @@
 
 #define SHA256_CHUNK (64 * 1024)
 
-static const char *const FOLDER_HINT = "choose another --out folder or fix its permissions";
-
-/* The system's text for an error number, without strerror's shared buffer. */
-static void describe_errno(int err, char reason[128])
-{
-    if (strerror_r(err, reason, 128) != 0)
-        snprintf(reason, 128, "error %d", err);
-}
 
 /* ----------------------------------------------------------------- SHA-256 */
 
@@ -50,7 +44,7 @@ cs_status cs_sha256_file(cs_context *ctx, const char *path, char hex_out[65])
     EVP_MD_CTX *md = NULL;
     FILE *f = fopen(path, "rb");
     if (!f) {
-        describe_errno(errno, reason);
+        cs_describe_errno(errno, reason);
         st = cs_error(ctx, CS_ERR_INPUT, &where, "check the path and its permissions",
                       "cannot open the file to compute its checksum: %s", reason);
         goto done;
@@ -74,7 +68,7 @@ cs_status cs_sha256_file(cs_context *ctx, const char *path, char hex_out[65])
         if (n < SHA256_CHUNK) {
             if (ferror(f)) {
                 /* Also where a folder given as a file ends up (EISDIR). */
-                describe_errno(errno, reason);
+                cs_describe_errno(errno, reason);
                 st = cs_error(ctx, CS_ERR_INPUT, &where, "check the path",
                               "cannot read the file to compute its checksum: %s", reason);
                 goto done;
@@ -101,12 +95,14 @@ done:
 
 typedef struct pending_file {
     char *name;       /* as given to cs_outset_add */
-    char *tmp_path;   /* dir/.name.tmp-XXXXXX, exists until renamed or removed */
+    char *tmp_path;   /* where it is written: a temporary, or its place in the staging
+                       * folder; exists until renamed or removed */
     char *final_path; /* dir/name */
 } pending_file;
 
 struct cs_outset {
     char *dir;
+    cs_folder *folder; /* a folder replaced as a whole; NULL: single files */
     pending_file *files;
     size_t count, capacity;
     mode_t file_mode; /* mkstemp makes 0600 files; outputs get the usual 0666 & ~umask */
@@ -134,76 +130,8 @@ static mode_t default_file_mode(void)
     return (mode_t)(0666 & ~mask);
 }
 
-/* mkdir -p: create each missing component of dir in turn. */
-static cs_status make_folders(cs_context *ctx, const char *dir)
+static cs_status new_set(cs_context *ctx, const char *dir, cs_outset **out)
 {
-    cs_where where = {.file = dir};
-    char reason[128];
-    char *path = cs_strdup(dir);
-    if (!path)
-        return cs_nomem(ctx);
-    cs_status st = CS_OK;
-    for (char *p = path + 1;; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        char saved = *p;
-        *p = '\0';
-        if (mkdir(path, 0777) != 0 && errno != EEXIST) {
-            describe_errno(errno, reason);
-            if (saved)
-                st = cs_error(ctx, CS_ERR_OUTPUT, &where, FOLDER_HINT,
-                              "cannot create the output folder: %s: %s", path, reason);
-            else
-                st = cs_error(ctx, CS_ERR_OUTPUT, &where, FOLDER_HINT,
-                              "cannot create the output folder: %s", reason);
-            goto done;
-        }
-        *p = saved;
-        if (!saved)
-            break;
-    }
-done:
-    cs_free(path);
-    return st;
-}
-
-static cs_status check_folder(cs_context *ctx, const char *dir)
-{
-    cs_where where = {.file = dir};
-    char reason[128];
-    struct stat info;
-    if (stat(dir, &info) != 0) {
-        describe_errno(errno, reason);
-        return cs_error(ctx, CS_ERR_OUTPUT, &where, FOLDER_HINT,
-                        "cannot use the output folder: %s", reason);
-    }
-    if (!S_ISDIR(info.st_mode)) {
-        describe_errno(ENOTDIR, reason);
-        return cs_error(ctx, CS_ERR_OUTPUT, &where, FOLDER_HINT,
-                        "cannot use the output folder: %s", reason);
-    }
-    /* access() also reports a read-only file system (EROFS). It cannot see every
-     * obstacle (root passes permission bits), so writes are checked again later. */
-    if (access(dir, W_OK | X_OK) != 0) {
-        describe_errno(errno, reason);
-        return cs_error(ctx, CS_ERR_OUTPUT, &where, FOLDER_HINT,
-                        "the output folder is not writable: %s", reason);
-    }
-    return CS_OK;
-}
-
-cs_status cs_outset_begin(cs_context *ctx, const char *dir, cs_outset **out)
-{
-    if (out)
-        *out = NULL;
-    if (!dir || !*dir || !out)
-        return cs_error(ctx, CS_ERR_ARGUMENT, NULL, NULL,
-                        "cs_outset_begin needs a folder name and an output pointer");
-    cs_status st = make_folders(ctx, dir);
-    if (st == CS_OK)
-        st = check_folder(ctx, dir);
-    if (st != CS_OK)
-        return st;
     cs_outset *set = cs_calloc(1, sizeof *set);
     if (!set || !(set->dir = cs_strdup(dir))) {
         cs_free(set);
@@ -214,10 +142,43 @@ cs_status cs_outset_begin(cs_context *ctx, const char *dir, cs_outset **out)
     return CS_OK;
 }
 
+cs_status cs_outset_begin(cs_context *ctx, const char *dir, cs_outset **out)
+{
+    if (out)
+        *out = NULL;
+    if (!dir || !*dir || !out)
+        return cs_error(ctx, CS_ERR_ARGUMENT, NULL, NULL,
+                        "cs_outset_begin needs a folder name and an output pointer");
+    cs_status st = cs_folder_make(ctx, dir);
+    if (st == CS_OK)
+        st = cs_folder_check_writable(ctx, dir);
+    return st == CS_OK ? new_set(ctx, dir, out) : st;
+}
+
+cs_status cs_outset_begin_folder(cs_context *ctx, const char *dir, const char *owner,
+                                 cs_outset **out)
+{
+    if (out)
+        *out = NULL;
+    if (!dir || !*dir || !owner || !out)
+        return cs_error(ctx, CS_ERR_ARGUMENT, NULL, NULL,
+                        "cs_outset_begin_folder needs a folder name, an owner and an output "
+                        "pointer");
+    cs_folder *folder = NULL;
+    cs_status st = cs_folder_open(ctx, dir, owner, &folder);
+    if (st == CS_OK)
+        st = new_set(ctx, dir, out);
+    if (st == CS_OK)
+        (*out)->folder = folder;
+    else
+        cs_folder_close(folder);
+    return st;
+}
+
 static bool valid_name(const char *name)
 {
     return name && *name && !strchr(name, '/') && strcmp(name, ".") != 0 &&
-           strcmp(name, "..") != 0;
+           strcmp(name, "..") != 0 && strcmp(name, CS_FOLDER_MARKER) != 0;
 }
 
 /* Write all of data, retrying short writes and interruptions. 0 or an errno. */
@@ -237,16 +198,19 @@ static int write_all(int fd, const char *data, size_t len)
     return 0;
 }
 
-/* Create, fill, flush and close the temporary at f->tmp_path (a mkstemp template).
- * 0 or an errno; the temporary does not exist afterwards on failure. */
+/* Create, fill, flush and close f->tmp_path: a mkstemp template for single files, a
+ * new name in the staging folder otherwise. 0 or an errno; the file does not exist
+ * afterwards on failure. */
 static int write_temporary(const cs_outset *set, pending_file *f, const char *data,
                            size_t len)
 {
-    int fd = mkstemp(f->tmp_path);
+    int fd = set->folder ? open(f->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666)
+                         : mkstemp(f->tmp_path);
     if (fd < 0)
         return errno;
     /* Best effort: a file left at 0600 is still a correct output. */
-    (void)fchmod(fd, set->file_mode);
+    if (!set->folder)
+        (void)fchmod(fd, set->file_mode);
     int err = write_all(fd, data, len);
     if (!err && fsync(fd) != 0)
         err = errno;
@@ -286,7 +250,8 @@ cs_status cs_outset_add(cs_context *ctx, cs_outset *set, const char *name, const
                             "output file '%s' was added twice", name);
     pending_file f = {0};
     f.name = cs_strdup(name);
-    f.tmp_path = join_path(set->dir, ".", name, ".tmp-XXXXXX");
+    f.tmp_path = set->folder ? join_path(cs_folder_staging(set->folder), "", name, "")
+                             : join_path(set->dir, ".", name, ".tmp-XXXXXX");
     f.final_path = join_path(set->dir, "", name, "");
     if (!f.name || !f.tmp_path || !f.final_path ||
         !cs_grow((void **)&set->files, &set->capacity, set->count + 1, sizeof f)) {
@@ -294,15 +259,21 @@ cs_status cs_outset_add(cs_context *ctx, cs_outset *set, const char *name, const
         set->failed = true;
         return cs_nomem(ctx);
     }
+    cs_status st = set->folder ? CS_OK : cs_output_path_check(ctx, f.final_path);
+    if (st != CS_OK) {
+        free_pending(&f);
+        set->failed = true;
+        return st;
+    }
     int err = write_temporary(set, &f, data ? data : "", len);
     if (err) {
         char reason[128];
-        describe_errno(err, reason);
+        cs_describe_errno(err, reason);
         cs_where where = {.file = f.final_path};
-        cs_status st = cs_error(ctx, CS_ERR_OUTPUT, &where,
-                                "free some disk space, or choose another --out folder "
-                                "or fix its permissions",
-                                "cannot write the output file: %s", reason);
+        st = cs_error(ctx, CS_ERR_OUTPUT, &where,
+                      "free some disk space, or choose another --out folder or fix its "
+                      "permissions",
+                      "cannot write the output file: %s", reason);
         free_pending(&f);
         set->failed = true;
         return st;
@@ -322,28 +293,12 @@ void cs_outset_abort(cs_outset *set)
     set->count = 0;
 }
 
-/* Before renaming anything: a folder in the way would stop the renames half-way. */
-static cs_status check_targets(cs_context *ctx, const cs_outset *set)
-{
-    for (size_t i = 0; i < set->count; i++) {
-        struct stat info;
-        if (lstat(set->files[i].final_path, &info) == 0 && S_ISDIR(info.st_mode)) {
-            cs_where where = {.file = set->files[i].final_path};
-            return cs_error(ctx, CS_ERR_OUTPUT, &where,
-                            "remove or rename that folder, or choose another --out folder",
-                            "a folder is in the way of this output file; no output "
-                            "was replaced");
-        }
-    }
-    return CS_OK;
-}
-
 /* Rename i failed after 0..i-1 succeeded: say exactly what state the folder is in. */
 static cs_status report_partial_commit(cs_context *ctx, const cs_outset *set, size_t i,
                                        int err)
 {
     char reason[128];
-    describe_errno(err, reason);
+    cs_describe_errno(err, reason);
     cs_buf done;
     cs_buf_init(&done);
     for (size_t k = 0; k < i; k++)
@@ -370,6 +325,42 @@ static void sync_folder(const char *dir)
     }
 }
 
+/* Single files: each renamed into place (atomic per file). */
+static cs_status commit_files(cs_context *ctx, cs_outset *set)
+{
+    for (size_t i = 0; i < set->count; i++) {
+        cs_status st = cs_output_path_check(ctx, set->files[i].final_path);
+        if (st != CS_OK)
+            return st;
+    }
+    for (size_t i = 0; i < set->count; i++) {
+        if (rename(set->files[i].tmp_path, set->files[i].final_path) != 0) {
+            cs_status st = report_partial_commit(ctx, set, i, errno);
+            /* The renamed ones are in place; drop them from what abort removes. */
+            for (size_t k = 0; k < i; k++)
+                free_pending(&set->files[k]);
+            memmove(set->files, set->files + i, (set->count - i) * sizeof *set->files);
+            set->count -= i;
+            return st;
+        }
+    }
+    sync_folder(set->dir);
+    return CS_OK;
+}
+
+/* A folder: the staging folder, holding every file, is swapped in as a whole. */
+static cs_status commit_folder(cs_context *ctx, cs_outset *set)
+{
+    const char **names = cs_calloc(set->count + 1, sizeof *names);
+    if (!names)
+        return cs_nomem(ctx);
+    for (size_t i = 0; i < set->count; i++)
+        names[i] = set->files[i].name;
+    cs_status st = cs_folder_swap(ctx, set->folder, names, set->count);
+    cs_free(names);
+    return st;
+}
+
 cs_status cs_outset_commit(cs_context *ctx, cs_outset *set)
 {
     if (!set || set->committed)
@@ -380,27 +371,14 @@ cs_status cs_outset_commit(cs_context *ctx, cs_outset *set)
         cs_where where = {.file = set->dir};
         st = cs_error(ctx, CS_ERR_OUTPUT, &where, NULL,
                       "an output file could not be written, so no output was replaced");
-        goto done;
+    } else {
+        st = set->folder ? commit_folder(ctx, set) : commit_files(ctx, set);
     }
-    st = check_targets(ctx, set);
-    if (st != CS_OK)
-        goto done;
-    for (size_t i = 0; i < set->count; i++) {
-        if (rename(set->files[i].tmp_path, set->files[i].final_path) != 0) {
-            st = report_partial_commit(ctx, set, i, errno);
-            /* The renamed ones are in place; drop them from what abort removes. */
-            for (size_t k = 0; k < i; k++)
-                free_pending(&set->files[k]);
-            memmove(set->files, set->files + i, (set->count - i) * sizeof *set->files);
-            set->count -= i;
-            goto done;
-        }
+    if (st == CS_OK) {
+        for (size_t i = 0; i < set->count; i++)
+            free_pending(&set->files[i]);
+        set->count = 0;
     }
-    sync_folder(set->dir);
-    for (size_t i = 0; i < set->count; i++)
-        free_pending(&set->files[i]);
-    set->count = 0;
-done:
     cs_outset_abort(set);
     set->committed = true;
     return st;
@@ -411,7 +389,34 @@ void cs_outset_destroy(cs_outset *set)
     if (!set)
         return;
     cs_outset_abort(set);
+    cs_folder_close(set->folder);
     cs_free(set->files);
     cs_free(set->dir);
     cs_free(set);
+}
+
+cs_status cs_output_path_check(cs_context *ctx, const char *path)
+{
+    if (!ctx || !path || !*path)
+        return CS_ERR_ARGUMENT;
+    cs_where where = {.file = path};
+    if (ctx->inputs_read_lost)
+        return cs_nomem(ctx);
+    struct stat info;
+    if (stat(path, &info) != 0)
+        return CS_OK; /* nothing there yet (or a dangling link, which rename replaces) */
+    const cs_input_file *in = cs_input_find(ctx, &info);
+    if (in)
+        return cs_error(ctx, CS_ERR_OUTPUT, &where,
+                        "choose another output name; inputs are never overwritten",
+                        "writing it would replace the %s input (%s)", in->role, in->path);
+    if (S_ISDIR(info.st_mode))
+        return cs_error(ctx, CS_ERR_OUTPUT, &where,
+                        "remove or rename that folder, or choose another output name",
+                        "a folder is in the way of this output file; no output was replaced");
+    if (!S_ISREG(info.st_mode))
+        return cs_error(ctx, CS_ERR_OUTPUT, &where,
+                        "give an output file name in a folder, e.g. out/report.html",
+                        "is a device, pipe or socket, not a file careshed may write");
+    return CS_OK;
 }

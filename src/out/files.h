@@ -2,11 +2,14 @@
  * files.h — output-file plumbing: SHA-256 of files (for run manifests) and the
  * atomic multi-file writer every output goes through.
  *
- * The writer keeps a run's outputs all-or-nothing as far as POSIX allows: each file
- * is written and fsync'ed to a hidden temporary file beside its final name, and only
- * when all have been written are they renamed into place. A failed run leaves the
- * output folder as it was (apart from folders it created). It never touches any file
- * other than its own temporaries and the final names it was given.
+ * Two kinds of set. A folder of careshed's own (cs_outset_begin_folder: a run's
+ * layers, a site's proposals) is replaced as one unit: the files are written into a
+ * staging folder beside it that is swapped in atomically (folder.h), so the folder
+ * always holds a complete set. Single files in any folder (cs_outset_begin: a report)
+ * are each written and fsync'ed to a hidden temporary beside their final name and
+ * renamed into place when all have been written. Either way a failed run leaves
+ * things as they were, and no output ever replaces a file the context read as an
+ * input, a folder, or a device, pipe or socket.
  */
 #ifndef CS_FILES_H
 #define CS_FILES_H
@@ -31,6 +34,16 @@ typedef struct cs_outset cs_outset;
  * folder and the system's reason, with a hint to choose another folder, CS_ERR_NOMEM.
  */
 cs_status cs_outset_begin(cs_context *ctx, const char *dir, cs_outset **out);
+
+/*
+ * Start replacing folder dir as a whole, as command owner ("run", "proposals",
+ * "suggestions": the owner's earlier files that the new set lacks are dropped, other
+ * files kept). *out is new (cs_outset_destroy), NULL on failure. Errors: those of
+ * cs_folder_open (folder.h): not a folder, not writable, locked by another careshed,
+ * holding files careshed did not write; CS_ERR_ARGUMENT, CS_ERR_NOMEM.
+ */
+cs_status cs_outset_begin_folder(cs_context *ctx, const char *dir, const char *owner,
+                                 cs_outset **out);
 
 /*
  * Write len bytes of data as the future file dir/name: into a hidden temporary

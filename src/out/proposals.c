@@ -6,6 +6,7 @@
  * target it moves, before and after.
  */
 #include "out/files.h"
+#include "out/folder.h"
 #include "out/out.h"
 #include "site/site.h"
 
@@ -223,6 +224,20 @@ static void feature(cs_json *j, cs_buf *out, cs_site *site, size_t p)
     cs_json_end_object(j);
 }
 
+/* The site command's two files, each its own owner in a shared output folder. */
+static const char PROPOSALS[] = "proposals", SUGGESTIONS[] = "suggestions";
+static const struct {
+    const char *owner, *file;
+} site_files[] = {{PROPOSALS, "proposals.geojson"}, {SUGGESTIONS, "suggestions.geojson"}};
+
+const char *cs_out_site_file_owner(const char *name)
+{
+    for (size_t i = 0; name && i < sizeof site_files / sizeof site_files[0]; i++)
+        if (!strcmp(name, site_files[i].file))
+            return site_files[i].owner;
+    return NULL;
+}
+
 cs_status cs_site_write(cs_context *ctx, const cs_site *csite, const char *out_dir)
 {
     if (!ctx || !csite || !out_dir)
@@ -246,10 +261,11 @@ cs_status cs_site_write(cs_context *ctx, const cs_site *csite, const char *out_d
     cs_json_end_object(&j);
     cs_buf_addc(&buf, '\n');
     cs_outset *set = NULL;
-    cs_status st = buf.failed ? cs_nomem(ctx) : cs_outset_begin(ctx, out_dir, &set);
+    size_t which = site->gain ? 1 : 0;
+    cs_status st = buf.failed ? cs_nomem(ctx)
+                              : cs_outset_begin_folder(ctx, out_dir, site_files[which].owner, &set);
     if (st == CS_OK)
-        st = cs_outset_add(ctx, set, site->gain ? "suggestions.geojson" : "proposals.geojson",
-                           buf.data, buf.len);
+        st = cs_outset_add(ctx, set, site_files[which].file, buf.data, buf.len);
     if (st == CS_OK)
         st = cs_outset_commit(ctx, set);
     if (set && st != CS_OK)

@@ -1,13 +1,14 @@
 /*
- * write.c — cs_result_write: every output file is built in memory, written to a
- * temporary name in the output folder, and renamed into place only when all of them
- * are complete. A failed run leaves the folder as it was.
+ * write.c — cs_result_write: every output file is built in memory and written into
+ * a new set that replaces the output folder as a whole only when all of them are
+ * complete (files.h). A failed run leaves the folder as it was.
  */
 #include "out/files.h"
+#include "out/folder.h"
 #include "out/out.h"
 
 #include <stdio.h>
-#include <sys/stat.h>
+#include <string.h>
 
 /* What the files are built from. */
 typedef struct sources {
@@ -137,50 +138,12 @@ static void free_network_geometry(const cs_result *r, sources *src)
     cs_free(src->fac_polys);
 }
 
-/* An output that would replace one of the study's input files is refused: inputs are
- * never touched, whatever --out says. */
-static cs_status check_inputs_not_replaced(cs_context *ctx, const cs_study *study,
-                                           const char *out_dir)
+const char *cs_out_file_owner(const char *name)
 {
-    for (size_t o = 0; o < sizeof outputs / sizeof outputs[0]; o++) {
-        char path[4096];
-        struct stat out_st;
-        snprintf(path, sizeof path, "%s/%s", out_dir, outputs[o].name);
-        if (stat(path, &out_st) != 0)
-            continue;
-        for (size_t i = 0; i < study->input_count; i++)
-            for (size_t f = 0; f < study->inputs[i].file_count; f++) {
-                struct stat in_st;
-                if (stat(study->inputs[i].files[f], &in_st) == 0 &&
-                    in_st.st_dev == out_st.st_dev && in_st.st_ino == out_st.st_ino) {
-                    cs_where w = {.file = path};
-                    return cs_error(ctx, CS_ERR_OUTPUT, &w,
-                                    "choose another --out folder; inputs are never overwritten",
-                                    "writing it would replace the %s input",
-                                    study->inputs[i].role);
-                }
-            }
-    }
-    return CS_OK;
-}
-
-/* Files of kinds this run did not write but an earlier run did: the writer never
- * touches them (a folder may hold anything), so say they are not from this run. */
-static void warn_stale(cs_context *ctx, const cs_result *r, const char *out_dir)
-{
-    for (size_t o = 0; o < sizeof outputs / sizeof outputs[0]; o++) {
-        char path[4096];
-        struct stat st;
-        snprintf(path, sizeof path, "%s/%s", out_dir, outputs[o].name);
-        if (wanted(r, outputs[o].when) || stat(path, &st) != 0)
-            continue;
-        cs_where w = {.file = path};
-        cs_warn(ctx, &w, "remove it, or write each run to its own folder",
-                "this file is from an earlier run: this run writes no %s",
-                outputs[o].when == WITH_NETWORK          ? "network service areas"
-                : outputs[o].when == WITH_FACILITY_AREAS ? "per-facility service areas"
-                                                         : "accessibility per demand point");
-    }
+    for (size_t o = 0; name && o < sizeof outputs / sizeof outputs[0]; o++)
+        if (!strcmp(name, outputs[o].name))
+            return "run";
+    return cs_out_site_file_owner(name);
 }
 
 cs_status cs_result_write(cs_context *ctx, const cs_study *study, const cs_result *r,
@@ -194,9 +157,7 @@ cs_status cs_result_write(cs_context *ctx, const cs_study *study, const cs_resul
     cs_buf buf;
     cs_buf_init(&buf);
     double t0 = cs_stage_begin();
-    cs_status st = check_inputs_not_replaced(ctx, study, out_dir);
-    if (st == CS_OK)
-        st = cs_outset_begin(ctx, out_dir, &set);
+    cs_status st = cs_outset_begin_folder(ctx, out_dir, "run", &set);
     if (st == CS_OK)
         st = cs_transform_create(ctx, study->crs, "EPSG:4326", NULL, &src.to_wgs84);
     if (st == CS_OK && cs_out_area_table(r, true, &table) != CS_OK)
@@ -217,8 +178,6 @@ cs_status cs_result_write(cs_context *ctx, const cs_study *study, const cs_resul
     }
     if (st == CS_OK)
         st = cs_outset_commit(ctx, set);
-    if (st == CS_OK)
-        warn_stale(ctx, r, out_dir);
     if (st == CS_OK && cs_out_has_access(r) && !wanted(r, WITH_ACCESS) &&
         study->demand_points_csv < 0) {
         cs_where w = {.file = out_dir};

@@ -43,6 +43,7 @@ static cs_status bad(cs_context *ctx, const char *path, const char *what)
 
 static cs_status read_targets(cs_context *ctx, const char *path, cs_baseline *b)
 {
+    cs_input_note(ctx, path, "baseline");
     json_object *root = json_object_from_file(path), *targets = NULL;
     if (!root)
         return bad(ctx, path, "cannot be read as JSON");
@@ -85,6 +86,7 @@ static GDALDatasetH open_beside(cs_context *ctx, const char *summary, const char
     if (slash)
         cs_buf_addn(&path, summary, (size_t)(slash - summary + 1));
     cs_buf_add(&path, name);
+    cs_input_note(ctx, path.data, "baseline");
     GDALDatasetH ds = path.data ? GDALOpenEx(path.data, GDAL_OF_VECTOR, NULL, NULL, NULL)
                                 : NULL;
     if (!ds) {

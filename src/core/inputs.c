@@ -1,0 +1,65 @@
+/*
+ * inputs.c — the list of files a context has read. Readers note each file they open;
+ * writers look up every file they would replace or remove, so that no command ever
+ * overwrites an input, whatever name (a link, a relative path) the output is given.
+ */
+#include "core/core.h"
+
+#include <sys/stat.h>
+
+void cs_input_note(cs_context *ctx, const char *path, const char *role)
+{
+    struct stat info;
+    if (!ctx || !path || stat(path, &info) != 0)
+        return;
+    if (cs_input_find(ctx, &info))
+        return;
+    if (!cs_grow((void **)&ctx->inputs_read, &ctx->inputs_read_capacity,
+                 ctx->inputs_read_count + 1, sizeof *ctx->inputs_read)) {
+        ctx->inputs_read_lost = true;
+        return;
+    }
+    cs_input_file *in = &ctx->inputs_read[ctx->inputs_read_count];
+    in->dev = (uint64_t)info.st_dev;
+    in->ino = (uint64_t)info.st_ino;
+    in->path = cs_strdup(path);
+    in->role = cs_strdup(role ? role : "input");
+    if (!in->path || !in->role) {
+        cs_free(in->path);
+        cs_free(in->role);
+        ctx->inputs_read_lost = true;
+        return;
+    }
+    ctx->inputs_read_count++;
+}
+
+/* Is the noted file still there under its name? A deleted input's inode number can
+ * be given to a new file, which is no input. */
+static bool still_there(const cs_input_file *in)
+{
+    struct stat now;
+    return stat(in->path, &now) == 0 && (uint64_t)now.st_dev == in->dev &&
+           (uint64_t)now.st_ino == in->ino;
+}
+
+const cs_input_file *cs_input_find(const cs_context *ctx, const struct stat *info)
+{
+    for (size_t i = 0; ctx && i < ctx->inputs_read_count; i++)
+        if (ctx->inputs_read[i].dev == (uint64_t)info->st_dev &&
+            ctx->inputs_read[i].ino == (uint64_t)info->st_ino && still_there(&ctx->inputs_read[i]))
+            return &ctx->inputs_read[i];
+    return NULL;
+}
+
+void cs_input_forget(cs_context *ctx)
+{
+    for (size_t i = 0; ctx && i < ctx->inputs_read_count; i++) {
+        cs_free(ctx->inputs_read[i].path);
+        cs_free(ctx->inputs_read[i].role);
+    }
+    if (ctx) {
+        cs_free(ctx->inputs_read);
+        ctx->inputs_read = NULL;
+        ctx->inputs_read_count = ctx->inputs_read_capacity = 0;
+    }
+}

@@ -1,0 +1,522 @@
+/*
+ * folder.c — an output folder replaced as one unit (see folder.h): lock, ownership,
+ * staging beside the folder, carrying kept files over, the atomic swap, and removing
+ * what killed runs left behind.
+ */
+#define _GNU_SOURCE /* renameat2 */
+#include "out/folder.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define STAGING_TAG ".careshed-"      /* PARENT/.NAME.careshed-XXXXXX */
+#define PREVIOUS_SUFFIX "prev"        /* PARENT/.NAME.careshed-prev: see swap_by_renames */
+#define LOCK_TRIES 20
+
+static const char *const FOLDER_HINT = "choose another --out folder or fix its permissions";
+
+struct cs_folder {
+    char *path;    /* the output folder, resolved: absolute, no symbolic links */
+    char *parent;  /* the folder holding it */
+    char *name;    /* its name in parent */
+    char *staging; /* the new set, beside it */
+    char *owner;   /* the command writing: "run", "proposals", ... */
+    int lock_fd;   /* the locked output folder, -1 when not locked */
+    bool swapped;  /* staging now holds the previous set (removed by swap) */
+};
+
+/* ------------------------------------------------------------------ helpers */
+
+static char *path_join(const char *dir, const char *name)
+{
+    cs_buf b;
+    cs_buf_init(&b);
+    cs_buf_printf(&b, "%s%s%s", dir, strcmp(dir, "/") ? "/" : "", name);
+    return cs_buf_take(&b);
+}
+
+static cs_status folder_error(cs_context *ctx, const char *path, int err, const char *hint,
+                              const char *what)
+{
+    char reason[128];
+    cs_describe_errno(err, reason);
+    cs_where w = {.file = path};
+    return cs_error(ctx, CS_ERR_OUTPUT, &w, hint, "%s: %s", what, reason);
+}
+
+/* A temporary name of an earlier careshed (".areas.geojson.tmp-Ab12Cd"): never kept. */
+static bool is_old_temporary(const char *name)
+{
+    const char *tag = name[0] == '.' ? strstr(name, ".tmp-") : NULL;
+    return tag && strlen(tag) == strlen(".tmp-XXXXXX");
+}
+
+/* PARENT/.NAME.careshed-XXXXXX (a staging folder) or .NAME.careshed-prev. */
+static bool is_leftover_of(const char *entry, const char *name)
+{
+    size_t n = strlen(name), t = strlen(STAGING_TAG);
+    if (entry[0] != '.' || strncmp(entry + 1, name, n) != 0 ||
+        strncmp(entry + 1 + n, STAGING_TAG, t) != 0)
+        return false;
+    const char *tail = entry + 1 + n + t;
+    if (!strcmp(tail, PREVIOUS_SUFFIX))
+        return true;
+    if (strlen(tail) != 6)
+        return false;
+    for (const char *c = tail; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')))
+            return false;
+    return true;
+}
+
+/* Remove a folder of plain files (a staging folder, a previous set). Returns 0 or an
+ * errno; what cannot be removed stays. */
+static int remove_set(const char *path)
+{
+    DIR *d = opendir(path);
+    if (!d)
+        return errno == ENOENT ? 0 : errno;
+    int err = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        if (unlinkat(dirfd(d), e->d_name, 0) != 0 && !err)
+            err = errno;
+    }
+    closedir(d);
+    if (rmdir(path) != 0 && !err)
+        err = errno;
+    return err;
+}
+
+static void sync_folder(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        (void)fsync(fd); /* best effort: some file systems refuse to sync a folder */
+        close(fd);
+    }
+}
+
+/* ---------------------------------------------------------------- create */
+
+cs_status cs_folder_make(cs_context *ctx, const char *dir)
+{
+    cs_where where = {.file = dir};
+    char reason[128];
+    char *path = cs_strdup(dir);
+    if (!path)
+        return cs_nomem(ctx);
+    cs_status st = CS_OK;
+    for (char *p = path + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char saved = *p;
+        *p = '\0';
+        if (mkdir(path, 0777) != 0 && errno != EEXIST) {
+            cs_describe_errno(errno, reason);
+            if (saved)
+                st = cs_error(ctx, CS_ERR_OUTPUT, &where, FOLDER_HINT,
+                              "cannot create the output folder: %s: %s", path, reason);
+            else
+                st = cs_error(ctx, CS_ERR_OUTPUT, &where, FOLDER_HINT,
+                              "cannot create the output folder: %s", reason);
+            goto done;
+        }
+        *p = saved;
+        if (!saved)
+            break;
+    }
+done:
+    cs_free(path);
+    return st;
+}
+
+cs_status cs_folder_check_writable(cs_context *ctx, const char *dir)
+{
+    struct stat info;
+    if (stat(dir, &info) != 0)
+        return folder_error(ctx, dir, errno, FOLDER_HINT, "cannot use the output folder");
+    if (!S_ISDIR(info.st_mode))
+        return folder_error(ctx, dir, ENOTDIR, FOLDER_HINT, "cannot use the output folder");
+    /* access() also reports a read-only file system (EROFS). It cannot see every
+     * obstacle (root passes permission bits), so writes are checked again later. */
+    if (access(dir, W_OK | X_OK) != 0)
+        return folder_error(ctx, dir, errno, FOLDER_HINT, "the output folder is not writable");
+    return CS_OK;
+}
+
+/* Where a swap without RENAME_EXCHANGE keeps the previous set for a moment. */
+static char *previous_path(const char *parent, const char *name)
+{
+    cs_buf b;
+    cs_buf_init(&b);
+    cs_buf_printf(&b, "%s/.%s" STAGING_TAG PREVIOUS_SUFFIX, strcmp(parent, "/") ? parent : "",
+                  name);
+    return cs_buf_take(&b);
+}
+
+/* Such a swap killed between its two renames left the output folder missing and the
+ * previous set aside: put it back. */
+static void restore_previous(const char *dir)
+{
+    char *copy = cs_strdup(dir);
+    size_t len = copy ? strlen(copy) : 0;
+    while (len > 1 && copy[len - 1] == '/')
+        copy[--len] = '\0';
+    char *slash = copy ? strrchr(copy, '/') : NULL;
+    char *prev = NULL;
+    if (slash && slash[1]) {
+        *slash = '\0';
+        prev = previous_path(slash == copy ? "/" : copy, slash + 1);
+        *slash = '/';
+    } else if (copy && !slash) {
+        prev = previous_path(".", copy);
+    }
+    if (prev)
+        (void)rename(prev, copy);
+    cs_free(prev);
+    cs_free(copy);
+}
+
+/* Resolve dir (links, "..", a relative path) and split it into parent and name. */
+static cs_status resolve(cs_context *ctx, cs_folder *f, const char *dir)
+{
+    char *real = realpath(dir, NULL); /* malloc'ed by libc */
+    if (!real)
+        return errno == ENOMEM ? cs_nomem(ctx)
+                               : folder_error(ctx, dir, errno, FOLDER_HINT,
+                                              "cannot use the output folder");
+    f->path = cs_strdup(real);
+    free(real);
+    if (!f->path)
+        return cs_nomem(ctx);
+    char *slash = strrchr(f->path, '/');
+    if (!slash || !slash[1]) {
+        cs_where w = {.file = dir};
+        return cs_error(ctx, CS_ERR_OUTPUT, &w, "choose a folder inside it, e.g. --out out",
+                        "the root folder cannot be an output folder");
+    }
+    f->name = cs_strdup(slash + 1);
+    f->parent = slash == f->path ? cs_strdup("/") : cs_malloc((size_t)(slash - f->path) + 1);
+    if (!f->name || !f->parent)
+        return cs_nomem(ctx);
+    if (slash != f->path) {
+        memcpy(f->parent, f->path, (size_t)(slash - f->path));
+        f->parent[slash - f->path] = '\0';
+    }
+    return CS_OK;
+}
+
+/* flock the folder; a run that swapped it meanwhile makes us lock the new one. */
+static cs_status lock(cs_context *ctx, cs_folder *f)
+{
+    for (int tries = 0; tries < LOCK_TRIES; tries++) {
+        int fd = open(f->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+            return folder_error(ctx, f->path, errno, FOLDER_HINT, "cannot open the output folder");
+        if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+            int err = errno;
+            close(fd);
+            if (err == EWOULDBLOCK) {
+                cs_where w = {.file = f->path};
+                return cs_error(ctx, CS_ERR_OUTPUT, &w,
+                                "wait for it to finish, or write to another --out folder",
+                                "another careshed is writing to this output folder");
+            }
+            return folder_error(ctx, f->path, err, FOLDER_HINT, "cannot lock the output folder");
+        }
+        struct stat held, now;
+        if (fstat(fd, &held) == 0 && stat(f->path, &now) == 0 && held.st_dev == now.st_dev &&
+            held.st_ino == now.st_ino) {
+            f->lock_fd = fd;
+            return CS_OK;
+        }
+        close(fd); /* swapped under us: lock what the name holds now */
+    }
+    cs_where w = {.file = f->path};
+    return cs_error(ctx, CS_ERR_OUTPUT, &w, "write to another --out folder",
+                    "the output folder keeps being replaced by another program");
+}
+
+/* Is every entry careshed's (or is the marker there), and none a folder or special
+ * file? Names the first entry in the way. */
+static cs_status check_owned(cs_context *ctx, const cs_folder *f)
+{
+    DIR *d = opendir(f->path);
+    if (!d)
+        return folder_error(ctx, f->path, errno, FOLDER_HINT, "cannot list the output folder");
+    bool marked = faccessat(dirfd(d), CS_FOLDER_MARKER, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+    cs_status st = CS_OK;
+    char foreign[NAME_MAX + 1] = "";
+    for (struct dirent *e; st == CS_OK && (e = readdir(d));) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        struct stat info;
+        if (fstatat(dirfd(d), e->d_name, &info, AT_SYMLINK_NOFOLLOW) != 0)
+            continue; /* gone meanwhile */
+        if (!S_ISREG(info.st_mode)) {
+            cs_where w = {.file = f->path};
+            st = cs_error(ctx, CS_ERR_OUTPUT, &w,
+                          "move it out of the output folder, or choose another --out folder",
+                          "the output folder holds %s '%s', which careshed does not write; "
+                          "careshed replaces its output folder as a whole",
+                          S_ISDIR(info.st_mode)   ? "the folder"
+                          : S_ISLNK(info.st_mode) ? "the symbolic link"
+                                                  : "the special file",
+                          e->d_name);
+        } else if (!foreign[0] && strcmp(e->d_name, CS_FOLDER_MARKER) &&
+                   !cs_out_file_owner(e->d_name) && !is_old_temporary(e->d_name)) {
+            snprintf(foreign, sizeof foreign, "%s", e->d_name);
+        }
+    }
+    closedir(d);
+    if (st == CS_OK && foreign[0] && !marked) {
+        cs_where w = {.file = f->path};
+        st = cs_error(ctx, CS_ERR_OUTPUT, &w,
+                      "give careshed a new or empty folder of its own, e.g. --out out/run1",
+                      "this folder holds files careshed did not write (%s); careshed replaces "
+                      "its output folder as a whole, so it only writes to folders of its own",
+                      foreign);
+    }
+    return st;
+}
+
+/* Staging folders of killed runs, and a previous set a killed swap left. */
+static void remove_leftovers(const cs_folder *f)
+{
+    DIR *d = opendir(f->parent);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        if (!is_leftover_of(e->d_name, f->name))
+            continue;
+        char *path = path_join(f->parent, e->d_name);
+        if (path)
+            (void)remove_set(path);
+        cs_free(path);
+    }
+    if (d)
+        closedir(d);
+}
+
+/* The staging folder gets the output folder's permissions, which it will take over. */
+static cs_status make_staging(cs_context *ctx, cs_folder *f)
+{
+    cs_buf b;
+    cs_buf_init(&b);
+    cs_buf_printf(&b, "%s/.%s" STAGING_TAG "XXXXXX", strcmp(f->parent, "/") ? f->parent : "",
+                  f->name);
+    f->staging = cs_buf_take(&b);
+    if (!f->staging)
+        return cs_nomem(ctx);
+    if (!mkdtemp(f->staging)) {
+        int err = errno;
+        cs_free(f->staging);
+        f->staging = NULL;
+        return folder_error(ctx, f->parent, err,
+                            "careshed writes the new set beside the output folder; make its "
+                            "parent folder writable or choose another --out folder",
+                            "cannot create a folder beside the output folder");
+    }
+    struct stat info;
+    if (stat(f->path, &info) == 0)
+        (void)chmod(f->staging, info.st_mode & 07777);
+    return CS_OK;
+}
+
+cs_status cs_folder_open(cs_context *ctx, const char *dir, const char *owner, cs_folder **out)
+{
+    *out = NULL;
+    cs_folder *f = cs_calloc(1, sizeof *f);
+    if (!f || !(f->owner = cs_strdup(owner))) {
+        cs_free(f);
+        return cs_nomem(ctx);
+    }
+    f->lock_fd = -1;
+    struct stat info;
+    if (lstat(dir, &info) != 0 && errno == ENOENT)
+        restore_previous(dir);
+    cs_status st = cs_folder_make(ctx, dir);
+    if (st == CS_OK)
+        st = cs_folder_check_writable(ctx, dir);
+    if (st == CS_OK)
+        st = resolve(ctx, f, dir);
+    if (st == CS_OK)
+        st = lock(ctx, f);
+    if (st == CS_OK)
+        st = check_owned(ctx, f);
+    if (st == CS_OK) {
+        remove_leftovers(f);
+        st = make_staging(ctx, f);
+    }
+    if (st != CS_OK) {
+        cs_folder_close(f);
+        return st;
+    }
+    *out = f;
+    return CS_OK;
+}
+
+const char *cs_folder_staging(const cs_folder *f)
+{
+    return f->staging;
+}
+
+/* ------------------------------------------------------------------- swap */
+
+static bool in_list(const char *name, const char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(name, names[i]))
+            return true;
+    return false;
+}
+
+/* What the swap would drop must not be an input (lstat: dropping a link to an input
+ * leaves the input as it is). */
+static cs_status check_not_input(cs_context *ctx, const cs_folder *f, int dfd, const char *name)
+{
+    struct stat info;
+    const cs_input_file *in = NULL;
+    if (fstatat(dfd, name, &info, AT_SYMLINK_NOFOLLOW) != 0 || !(in = cs_input_find(ctx, &info)))
+        return CS_OK;
+    char *path = path_join(f->path, name);
+    cs_where w = {.file = path ? path : name};
+    cs_status st = cs_error(ctx, CS_ERR_OUTPUT, &w,
+                            "choose another --out folder; inputs are never overwritten",
+                            "writing the output folder would replace the %s input (%s)",
+                            in->role, in->path);
+    cs_free(path);
+    return st;
+}
+
+/* Hard-link the files the new set keeps into the staging folder; check what it drops. */
+static cs_status carry_over(cs_context *ctx, const cs_folder *f, const char *const *names,
+                            size_t n)
+{
+    if (ctx->inputs_read_lost)
+        return cs_nomem(ctx);
+    DIR *d = opendir(f->path);
+    if (!d)
+        return folder_error(ctx, f->path, errno, FOLDER_HINT, "cannot list the output folder");
+    int staging_fd = open(f->staging, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    cs_status st = staging_fd < 0 ? folder_error(ctx, f->staging, errno, FOLDER_HINT,
+                                                 "cannot open the new output folder")
+                                  : CS_OK;
+    for (struct dirent *e; st == CS_OK && (e = readdir(d));) {
+        const char *name = e->d_name;
+        if (!strcmp(name, ".") || !strcmp(name, "..") || !strcmp(name, CS_FOLDER_MARKER))
+            continue;
+        const char *owner = cs_out_file_owner(name);
+        bool dropped = in_list(name, names, n) || is_old_temporary(name) ||
+                       (owner && !strcmp(owner, f->owner));
+        if (dropped) {
+            st = check_not_input(ctx, f, dirfd(d), name);
+        } else if (linkat(dirfd(d), name, staging_fd, name, 0) != 0) {
+            char *path = path_join(f->path, name);
+            st = folder_error(ctx, path ? path : f->path, errno,
+                              "move it out of the output folder, or choose another --out folder",
+                              "cannot keep this file in the new output set");
+            cs_free(path);
+        }
+    }
+    closedir(d);
+    if (staging_fd >= 0)
+        close(staging_fd);
+    return st;
+}
+
+static cs_status write_marker(cs_context *ctx, const cs_folder *f)
+{
+    static const char text[] =
+        "This folder is written by careshed and replaced as a whole by each run.\n";
+    char *path = path_join(f->staging, CS_FOLDER_MARKER);
+    if (!path)
+        return cs_nomem(ctx);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    int err = fd < 0 ? errno : 0;
+    if (fd >= 0 && write(fd, text, sizeof text - 1) != (ssize_t)(sizeof text - 1))
+        err = errno ? errno : ENOSPC;
+    if (fd >= 0 && close(fd) != 0 && !err)
+        err = errno;
+    cs_status st = err ? folder_error(ctx, path, err, FOLDER_HINT, "cannot write the output file")
+                       : CS_OK;
+    cs_free(path);
+    return st;
+}
+
+/* For file systems without RENAME_EXCHANGE (NFS, some FUSE): the previous set moves
+ * aside to a fixed name first, which the next writer puts back if killed between the
+ * two renames. */
+static int swap_by_renames(const cs_folder *f)
+{
+    char *prev = previous_path(f->parent, f->name);
+    if (!prev)
+        return ENOMEM;
+    (void)remove_set(prev);
+    int err = 0;
+    if (rename(f->path, prev) != 0) {
+        err = errno;
+    } else if (rename(f->staging, f->path) != 0) {
+        err = errno;
+        (void)rename(prev, f->path);
+    } else if (rename(prev, f->staging) != 0) {
+        (void)remove_set(prev);
+    }
+    cs_free(prev);
+    return err;
+}
+
+cs_status cs_folder_swap(cs_context *ctx, cs_folder *f, const char *const *names, size_t n)
+{
+    cs_status st = carry_over(ctx, f, names, n);
+    if (st == CS_OK)
+        st = write_marker(ctx, f);
+    if (st != CS_OK)
+        return st;
+    sync_folder(f->staging);
+    int err = 0;
+    if (renameat2(AT_FDCWD, f->staging, AT_FDCWD, f->path, RENAME_EXCHANGE) != 0) {
+        err = errno;
+        if (err == EINVAL || err == ENOSYS || err == ENOTSUP)
+            err = swap_by_renames(f);
+    }
+    if (err)
+        return folder_error(ctx, f->path, err, FOLDER_HINT,
+                            "cannot move the new output set into place; the folder keeps the "
+                            "previous set");
+    f->swapped = true;
+    sync_folder(f->parent);
+    err = remove_set(f->staging);
+    if (err) {
+        char reason[128];
+        cs_describe_errno(err, reason);
+        cs_where w = {.file = f->staging};
+        cs_warn(ctx, &w, "the next run into the same folder removes it",
+                "the previous output set could not be removed: %s", reason);
+    }
+    return CS_OK;
+}
+
+void cs_folder_close(cs_folder *f)
+{
+    if (!f)
+        return;
+    if (f->staging && !f->swapped)
+        (void)remove_set(f->staging);
+    if (f->lock_fd >= 0)
+        close(f->lock_fd);
+    cs_free(f->path);
+    cs_free(f->parent);
+    cs_free(f->name);
+    cs_free(f->staging);
+    cs_free(f->owner);
+    cs_free(f);
+}

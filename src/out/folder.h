@@ -1,0 +1,66 @@
+/*
+ * folder.h — an output folder that changes as one unit.
+ *
+ * careshed owns the folders it writes: a new set of files is written into a hidden
+ * staging folder beside the output folder ("PARENT/.NAME.careshed-XXXXXX") and then
+ * swapped with it in one atomic step (renameat2 RENAME_EXCHANGE), so that at any
+ * instant, killed or not, the folder holds the complete previous set or the complete
+ * new one. An flock on the folder keeps a second writer out; staging folders left by
+ * killed runs are removed by the next writer.
+ *
+ * A folder is careshed's when it is new or empty, carries the marker file
+ * ".careshed", or holds only names careshed writes (outputs of earlier versions).
+ * Files of other commands (a run's layers beside a site's proposals) and files a
+ * user added to such a folder are carried into the new set by hard link; the files of
+ * the same command that the new set does not contain are dropped. Nothing in the
+ * folder that the swap would drop may be a file the context has read as an input.
+ */
+#ifndef CS_FOLDER_H
+#define CS_FOLDER_H
+
+#include "core/core.h"
+
+typedef struct cs_folder cs_folder;
+
+/* The marker file that makes a folder careshed's. */
+#define CS_FOLDER_MARKER ".careshed"
+
+/*
+ * Take the output folder dir for command owner ("run", "proposals", ...): create it
+ * (and its parents) when missing, lock it, check that careshed owns it, remove what
+ * killed runs left, and make the staging folder. *out is new (cs_folder_close).
+ * Errors (CS_ERR_OUTPUT, naming the folder and what to do): dir is not a folder, is
+ * not writable or its parent is not, another careshed is writing to it, it holds files
+ * careshed did not write or a folder or special file; CS_ERR_NOMEM.
+ */
+cs_status cs_folder_open(cs_context *ctx, const char *dir, const char *owner, cs_folder **out);
+
+/* The staging folder new files are written into (borrowed, valid until close). */
+const char *cs_folder_staging(const cs_folder *f);
+
+/*
+ * Make the staging folder the output folder: carry over the files the new set keeps
+ * (everything but names[0..n-1] and the owner's other files), write the marker, swap
+ * the two folders atomically and remove the previous set. Refuses, changing nothing,
+ * when a file it would drop is an input the context has read.
+ */
+cs_status cs_folder_swap(cs_context *ctx, cs_folder *f, const char *const *names, size_t n);
+
+/* Remove the staging folder unless swapped, unlock, free. NULL is ignored. */
+void cs_folder_close(cs_folder *f);
+
+/* mkdir -p dir. CS_ERR_OUTPUT naming the component that cannot be made, CS_ERR_NOMEM. */
+cs_status cs_folder_make(cs_context *ctx, const char *dir);
+
+/* dir is a folder this process can write in; CS_ERR_OUTPUT with the reason otherwise. */
+cs_status cs_folder_check_writable(cs_context *ctx, const char *dir);
+
+/*
+ * Which command writes the output file name ("run", "proposals", "suggestions"), or
+ * NULL when careshed writes no file of that name. Defined by the writers (write.c).
+ */
+const char *cs_out_file_owner(const char *name);
+/* The same for the site command's files (proposals.c). */
+const char *cs_out_site_file_owner(const char *name);
+
+#endif /* CS_FOLDER_H */

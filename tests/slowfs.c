@@ -1,0 +1,56 @@
+/*
+ * slowfs.c — an LD_PRELOAD shim for the kill tests (test_nothing_lost): every call
+ * that changes a folder's entries or flushes a file sleeps SLOWFS_MS milliseconds
+ * first, so that a kill lands between two of them far more often than it would.
+ * Built without sanitizers; not part of careshed.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+static void slow(void)
+{
+    const char *ms = getenv("SLOWFS_MS");
+    long n = ms ? strtol(ms, NULL, 10) : 0;
+    struct timespec t = {n / 1000, (n % 1000) * 1000000L};
+    if (n > 0)
+        nanosleep(&t, NULL);
+}
+
+#define REAL(name, type) ((type)dlsym(RTLD_NEXT, name))
+
+int rename(const char *a, const char *b)
+{
+    slow();
+    return REAL("rename", int (*)(const char *, const char *))(a, b);
+}
+
+int renameat2(int da, const char *a, int db, const char *b, unsigned flags)
+{
+    slow();
+    return REAL("renameat2", int (*)(int, const char *, int, const char *, unsigned))(
+        da, a, db, b, flags);
+}
+
+int linkat(int da, const char *a, int db, const char *b, int flags)
+{
+    slow();
+    return REAL("linkat", int (*)(int, const char *, int, const char *, int))(da, a, db, b,
+                                                                             flags);
+}
+
+int unlinkat(int d, const char *a, int flags)
+{
+    slow();
+    return REAL("unlinkat", int (*)(int, const char *, int))(d, a, flags);
+}
+
+int fsync(int fd)
+{
+    slow();
+    return REAL("fsync", int (*)(int))(fd);
+}
