@@ -270,6 +270,14 @@ static void an_input_is_never_dropped_or_replaced(void **state)
     assert_int_equal(write_set(dir, "run", without), CS_ERR_OUTPUT);
     assert_string_equal(listing(dir), ".careshed,areas.csv,summary.json");
     assert_content(dir, "areas.csv", "old table");
+    /* nor is the marker, were someone to read it */
+    char *marker = tu_join(dir, ".careshed");
+    cs_input_note(ctx, marker, "study file");
+    assert_int_equal(write_set(dir, "proposals", without), CS_ERR_OUTPUT);
+    assert_true(tu_has_message(ctx, "would replace the study file input", NULL));
+    free(marker);
+    cs_input_forget(ctx);
+    cs_input_note(ctx, table, "population");
     /* another command's set keeps it: allowed */
     const char *site[] = {"proposals.geojson", "P", NULL};
     assert_int_equal(write_set(dir, "proposals", site), CS_OK);

@@ -47,6 +47,15 @@ static cs_status read_one(cs_context *ctx, cs_layer *layer, const int *f, const 
     return st;
 }
 
+/* The proposals.geojson careshed writes ends with the proposals together (id "all",
+ * no kind): given back as proposals, that feature is no site. */
+static bool is_careshed_total(cs_layer *layer, const int *f)
+{
+    const char *id = f[0] >= 0 ? cs_layer_text(layer, f[0]) : NULL;
+    const char *k = f[1] >= 0 ? cs_layer_text(layer, f[1]) : NULL;
+    return id && !strcmp(id, "all") && (!k || !*k);
+}
+
 cs_status cs_site_read(cs_context *ctx, const char *path, const char *crs, const char *kind,
                        cs_site_input **out, size_t *n)
 {
@@ -70,6 +79,8 @@ cs_status cs_site_read(cs_context *ctx, const char *path, const char *crs, const
             st = cs_nomem(ctx);
             break;
         }
+        if (is_careshed_total(layer, f))
+            continue;
         cs_status fst = read_one(ctx, layer, f, srs, kind, number, &(*out)[(*n)++]);
         if (st == CS_OK || fst == CS_ERR_NOMEM)
             st = fst;
@@ -92,7 +103,10 @@ cs_status cs_read_zones(cs_context *ctx, const char *path, const char *crs, cons
     cs_status st = cs_layer_open(ctx, &lc, "exclude", path, false, &layer);
     if (st != CS_OK)
         return st;
-    const char *srs = crs ? crs : cs_layer_srs(layer);
+    /* the layer's CRS is the layer's: copied before the layer is closed */
+    char *srs = cs_strdup(crs ? crs : cs_layer_srs(layer));
+    if ((crs || cs_layer_srs(layer)) && !srs)
+        st = cs_nomem(ctx);
     long number;
     while (st == CS_OK && cs_layer_next(layer, &number))
         st = cs_layer_polygons(ctx, layer, NULL, out);
@@ -109,6 +123,7 @@ cs_status cs_read_zones(cs_context *ctx, const char *path, const char *crs, cons
                       "the exclusion zones cannot be brought into the study's CRS");
     cs_transform_destroy(to_wgs);
     cs_transform_destroy(to_work);
+    cs_free(srs);
     if (st != CS_OK)
         cs_rings_free(out);
     return st;

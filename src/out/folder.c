@@ -412,11 +412,11 @@ static cs_status carry_over(cs_context *ctx, const cs_folder *f, const char *con
                                   : CS_OK;
     for (struct dirent *e; st == CS_OK && (e = readdir(d));) {
         const char *name = e->d_name;
-        if (!strcmp(name, ".") || !strcmp(name, "..") || !strcmp(name, CS_FOLDER_MARKER))
+        if (!strcmp(name, ".") || !strcmp(name, ".."))
             continue;
         const char *owner = cs_out_file_owner(name);
         bool dropped = in_list(name, names, n) || is_old_temporary(name) ||
-                       (owner && !strcmp(owner, f->owner));
+                       !strcmp(name, CS_FOLDER_MARKER) || (owner && !strcmp(owner, f->owner));
         if (dropped) {
             st = check_not_input(ctx, f, dirfd(d), name);
         } else if (linkat(dirfd(d), name, staging_fd, name, 0) != 0) {

@@ -601,6 +601,9 @@ cs_status cs_report_write(cs_context *ctx, const cs_study *study, const cs_repor
 {
     if (!ctx || !study || !opt || !path || !*path)
         return CS_ERR_ARGUMENT;
+    cs_status checked = cs_output_path_check(ctx, path); /* an input, a folder, a device */
+    if (checked != CS_OK)
+        return checked;
     if (path[strlen(path) - 1] == '/') {
         cs_where w = {.file = path};
         return cs_error(ctx, CS_ERR_OUTPUT, &w, "give the report a file name, e.g. "
