@@ -107,7 +107,9 @@ static void report_never_replaces_an_input(void **state)
     char args[1024];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         snprintf(args, sizeof args,
-                 "report study.yaml --measure straight --out '%s' --baseline before/summary.json -q", cases[i].out);
+                 "report study.yaml --measure straight --out '%s' --baseline "
+                 "before/summary.json -q",
+                 cases[i].out);
         expect_refused(args, cases[i].role);
     }
     /* every file of a Shapefile, by any name (a hard link, a relative path) */
@@ -115,7 +117,9 @@ static void report_never_replaces_an_input(void **state)
                               "./../$(basename $PWD)/streets.dbf"};
     for (size_t i = 0; i < sizeof sidecars / sizeof sidecars[0]; i++) {
         snprintf(args, sizeof args,
-                 "report study.yaml --measure straight --set areas.path=streets.shp --out \"%s\" -q", sidecars[i]);
+                 "report study.yaml --measure straight --set areas.path=streets.shp "
+                 "--out \"%s\" -q",
+                 sidecars[i]);
         expect_refused(args, "areas");
     }
     expect_refused("report study.yaml --costs costs.csv --set population.id=id "

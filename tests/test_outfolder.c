@@ -93,7 +93,8 @@ static void new_set_replaces_the_old_one_as_a_whole(void **state)
     const char *first[] = {"areas.geojson", "A1", "summary.json", "S1",
                            "service-network.geojson", "N1", NULL};
     assert_int_equal(write_set(dir, "run", first), CS_OK);
-    assert_string_equal(listing(dir), ".careshed,areas.geojson,service-network.geojson,summary.json");
+    assert_string_equal(listing(dir),
+                        ".careshed,areas.geojson,service-network.geojson,summary.json");
     assert_string_equal(listing(root), "out");
     char *out = tu_join(root, "out");
     assert_string_equal(listing(out), "run"); /* no staging folder left beside it */
@@ -105,7 +106,8 @@ static void new_set_replaces_the_old_one_as_a_whole(void **state)
     assert_int_equal(write_set(dir, "proposals", site), CS_OK);
     const char *second[] = {"areas.geojson", "A2", "summary.json", "S2", NULL};
     assert_int_equal(write_set(dir, "run", second), CS_OK);
-    assert_string_equal(listing(dir), ".careshed,areas.geojson,notes.txt,proposals.geojson,summary.json");
+    assert_string_equal(listing(dir),
+                        ".careshed,areas.geojson,notes.txt,proposals.geojson,summary.json");
     assert_content(dir, "areas.geojson", "A2");
     assert_content(dir, "notes.txt", "mine");
     assert_content(dir, "proposals.geojson", "P1");
