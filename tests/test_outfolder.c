@@ -192,9 +192,10 @@ static void folders_of_earlier_versions_are_careshed_s(void **state)
     free(tu_write(dir, "areas.geojson", "old"));
     free(tu_write(dir, "service-network.geojson", "old"));
     free(tu_write(dir, ".summary.json.tmp-Ab12Cd", "a killed run's temporary"));
+    free(tu_write(dir, "report.html", "scripts/sample writes its report here"));
     const char *files[] = {"areas.geojson", "new", NULL};
     assert_int_equal(write_set(dir, "run", files), CS_OK);
-    assert_string_equal(listing(dir), ".careshed,areas.geojson");
+    assert_string_equal(listing(dir), ".careshed,areas.geojson,report.html");
     tu_rmtree(dir);
     free(dir);
 }

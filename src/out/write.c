@@ -143,6 +143,10 @@ const char *cs_out_file_owner(const char *name)
     for (size_t o = 0; name && o < sizeof outputs / sizeof outputs[0]; o++)
         if (!strcmp(name, outputs[o].name))
             return "run";
+    /* the report's default names: a report written into a run's folder keeps it
+     * careshed's (the report is a single file, never dropped by a run) */
+    if (name && (!strcmp(name, "report.html") || !strcmp(name, "report.pdf")))
+        return "report";
     return cs_out_site_file_owner(name);
 }
 
