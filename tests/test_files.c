@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -417,6 +419,33 @@ static void folder_in_the_way_stops_commit_before_renaming(void **state)
     cs_context_destroy(ctx);
 }
 
+/* A killed writer's temporary is removed by the next writer of the same file; one a
+ * live writer holds (flock) is left alone. */
+static void dead_temporaries_are_removed(void **state)
+{
+    (void)state;
+    cs_context *ctx = NULL;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    char *dir = tu_mkdtemp();
+    free(tu_write(dir, ".r.html.tmp-Dead01", "killed"));
+    char *live = tu_write(dir, ".r.html.tmp-Live01", "writing");
+    free(tu_write(dir, ".other.html.tmp-Dead02", "not this file's"));
+    int fd = open(live, O_RDONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(flock(fd, LOCK_EX), 0);
+    cs_outset *set = NULL;
+    assert_int_equal(cs_outset_begin(ctx, dir, &set), CS_OK);
+    assert_int_equal(cs_outset_add(ctx, set, "r.html", "new", 3), CS_OK);
+    assert_int_equal(cs_outset_commit(ctx, set), CS_OK);
+    cs_outset_destroy(set);
+    assert_listing(dir, ".other.html.tmp-Dead02,.r.html.tmp-Live01,r.html");
+    close(fd);
+    free(live);
+    tu_rmtree(dir);
+    free(dir);
+    cs_context_destroy(ctx);
+}
+
 static void bad_names_are_refused(void **state)
 {
     (void)state;
@@ -448,6 +477,7 @@ int main(void)
         cmocka_unit_test(sha256_errors_name_the_file),
         cmocka_unit_test(outset_writes_and_commits),
         cmocka_unit_test(abort_leaves_folder_as_it_was),
+        cmocka_unit_test(dead_temporaries_are_removed),
         cmocka_unit_test(begin_under_a_regular_file_fails),
         cmocka_unit_test(begin_where_no_folder_can_be_made_fails),
         cmocka_unit_test(begin_on_read_only_folder_fails),

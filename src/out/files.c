@@ -7,11 +7,13 @@
 
 #include "out/folder.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -98,6 +100,8 @@ typedef struct pending_file {
     char *tmp_path;   /* where it is written: a temporary, or its place in the staging
                        * folder; exists until renamed or removed */
     char *final_path; /* dir/name */
+    int lock_fd;      /* single files: the temporary, open and flock'ed until it is
+                       * renamed or removed, so others can tell it from a dead run's */
 } pending_file;
 
 struct cs_outset {
@@ -198,32 +202,67 @@ static int write_all(int fd, const char *data, size_t len)
     return 0;
 }
 
-/* Create, fill, flush and close f->tmp_path: a mkstemp template for single files, a
- * new name in the staging folder otherwise. 0 or an errno; the file does not exist
- * afterwards on failure. */
+/* Temporaries of name that no live writer holds (killed runs left them): removed. A
+ * writer keeps an flock on its temporary until it is renamed, so a lock we can take
+ * is a dead writer's. */
+static void remove_dead_temporaries(const char *dir, const char *name)
+{
+    DIR *d = opendir(dir);
+    size_t n = strlen(name);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        const char *s = e->d_name;
+        if (s[0] != '.' || strncmp(s + 1, name, n) || strncmp(s + 1 + n, ".tmp-", 5) ||
+            strlen(s + 1 + n + 5) != 6)
+            continue;
+        int fd = openat(dirfd(d), s, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
+            (void)unlinkat(dirfd(d), s, 0);
+        if (fd >= 0)
+            close(fd);
+    }
+    if (d)
+        closedir(d);
+}
+
+/* Create, fill and flush f->tmp_path: a mkstemp template for single files (kept open
+ * and locked), a new name in the staging folder otherwise (closed). 0 or an errno;
+ * the file does not exist afterwards on failure. */
 static int write_temporary(const cs_outset *set, pending_file *f, const char *data,
                            size_t len)
 {
+    if (!set->folder)
+        remove_dead_temporaries(set->dir, f->name);
     int fd = set->folder ? open(f->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666)
                          : mkstemp(f->tmp_path);
     if (fd < 0)
         return errno;
+    if (!set->folder)
+        (void)fcntl(fd, F_SETFD, FD_CLOEXEC); /* no child process holds the lock */
+    int err = set->folder || flock(fd, LOCK_EX | LOCK_NB) == 0 ? 0 : errno;
     /* Best effort: a file left at 0600 is still a correct output. */
     if (!set->folder)
         (void)fchmod(fd, set->file_mode);
-    int err = write_all(fd, data, len);
+    if (!err)
+        err = write_all(fd, data, len);
     if (!err && fsync(fd) != 0)
         err = errno;
-    /* close() can be where a network file system reports a failed write. */
-    if (close(fd) != 0 && !err)
-        err = errno;
+    if (set->folder || err) {
+        /* close() can be where a network file system reports a failed write. */
+        if (close(fd) != 0 && !err)
+            err = errno;
+        fd = -1;
+    }
     if (err)
         unlink(f->tmp_path);
+    f->lock_fd = fd;
     return err;
 }
 
 static void free_pending(pending_file *f)
 {
+    if (f->lock_fd >= 0)
+        close(f->lock_fd);
+    f->lock_fd = -1;
     cs_free(f->name);
     cs_free(f->tmp_path);
     cs_free(f->final_path);
@@ -248,7 +287,7 @@ cs_status cs_outset_add(cs_context *ctx, cs_outset *set, const char *name, const
         if (strcmp(set->files[i].name, name) == 0)
             return cs_error(ctx, CS_ERR_ARGUMENT, NULL, NULL,
                             "output file '%s' was added twice", name);
-    pending_file f = {0};
+    pending_file f = {.lock_fd = -1};
     f.name = cs_strdup(name);
     f.tmp_path = set->folder ? join_path(cs_folder_staging(set->folder), "", name, "")
                              : join_path(set->dir, ".", name, ".tmp-XXXXXX");
