@@ -148,6 +148,32 @@ static cs_status open_error(cs_context *ctx, const char *path, const char *shown
                     why ? why : "");
 }
 
+const char *cs_layer_not_a_file(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || S_ISREG(st.st_mode))
+        return NULL;
+    if (S_ISDIR(st.st_mode))
+        return ends_with(path, ".gdb") || ends_with(path, ".gdb/") ? NULL : "a folder";
+    return S_ISFIFO(st.st_mode)  ? "a named pipe (FIFO)"
+           : S_ISSOCK(st.st_mode) ? "a socket"
+                                  : "a device";
+}
+
+/* Refuse what is not a file before GDAL opens it (CS_ERR_INPUT naming role.path). */
+static cs_status check_regular_file(cs_context *ctx, const char *path, const char *shown,
+                                    const char *role)
+{
+    const char *what = cs_layer_not_a_file(path);
+    if (!what)
+        return CS_OK;
+    char key[64];
+    snprintf(key, sizeof key, "%s.path", role);
+    cs_where w = {.file = shown, .field = key};
+    return cs_error(ctx, CS_ERR_INPUT, &w, "give the path of a file holding the layer",
+                    "%s file is not a regular file but %s", role, what);
+}
+
 static cs_status select_layer(cs_context *ctx, cs_layer *l, const cs_layer_config *lc)
 {
     cs_where w = {.file = l->name};
@@ -222,12 +248,16 @@ cs_status cs_layer_open(cs_context *ctx, const cs_layer_config *lc, const char *
         cs_layer_close(l);
         return cs_nomem(ctx);
     }
+    cs_status st = check_regular_file(ctx, path, l->name, role);
+    if (st != CS_OK) {
+        cs_layer_close(l);
+        return st;
+    }
     char **opts = open_options(ctx, lc, role, path);
     CPLErrorReset();
     l->ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL,
                        (const char *const *)opts, NULL);
     CSLDestroy(opts);
-    cs_status st = CS_OK;
     if (!l->ds)
         st = open_error(ctx, path, l->name, role);
     if (st == CS_OK)

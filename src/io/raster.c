@@ -10,6 +10,7 @@
  * to the band's nodata value, or not a number, are empty. A negative count is an error
  * naming the cell, since a grid that holds them is not a population count.
  */
+#include "io/layer.h"
 #include "io/load.h"
 
 #include <cpl_string.h>
@@ -27,6 +28,10 @@ bool cs_is_raster(const cs_config *cfg, const cs_layer_config *lc)
     char *path = cs_config_resolve_path(cfg, lc->path);
     if (!path)
         return false;
+    if (cs_layer_not_a_file(path)) { /* cs_layer_open refuses it, before GDAL waits on it */
+        cs_free(path);
+        return false;
+    }
     CPLPushErrorHandler(CPLQuietErrorHandler);
     GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
     bool raster = false;

