@@ -205,6 +205,38 @@ static void alias_bomb_ends_with_a_message(void **state)
     free(path);
 }
 
+/* ------------------------------------------------------------ 2. grid cell sizes */
+
+/* The sample district spans about 30 x 30 km (its streets.geojson: lon 121.254..121.568,
+ * 0.313 deg x 95.3 km = 29.9 km at lat 31.1; lat 30.982..31.254, 0.272 deg x 111.2 km =
+ * 30.2 km): a 1 m grid holds about 9.0e8 cells, over the 1e7 allowed; the smallest cell
+ * that fits is about sqrt(9.0e8 / 1e7) = 9.5 m, so the hint names 10-19 m. */
+static void tiny_underserved_cell_is_refused(void **state)
+{
+    fixture *f = *state;
+    expect_cli(f, "run study.yaml --out out -q --set underserved.cell_m=1", 3,
+               "study.yaml: 'underserved.cell_m': underserved.cell_m = 1 m would cut the "
+               "areas' extent", "into 9", "cells, more than the 10000000 allowed",
+               "set underserved.cell_m to at least 1", NULL);
+}
+
+/* population.spread_m = 0.001 (inside its documented range [0, 10000]) grew memory
+ * without end for a population given as area totals. */
+static void tiny_spread_cell_is_refused(void **state)
+{
+    fixture *f = *state;
+    run_sh(f, "python3 -c \"import json\nd = json.load(open('streets.geojson'))\n"
+              "print('code,pop')\nfor x in d['features']: print(x['properties']['code'] + "
+              "',1000')\" > totals.csv");
+    expect_cli(f, "run study.yaml --out out -q --population totals.csv "
+               "--set population.area=code --set population.id= --set population.x= "
+               "--set population.y= --set population.bands.60+.share=0.2 "
+               "--set population.bands.65+.share=0.1 --set population.bands.80+.share=0.02 "
+               "--set population.spread_m=0.001",
+               3, "'population.spread_m': population.spread_m = 0.001 m would cut",
+               "more than the 10000000 allowed", "set population.spread_m to at least", NULL);
+}
+
 /* ------------------------------------------------------- 4. not a regular file */
 
 /* A FIFO made GDAL wait for a writer forever; a device and a folder were read as
@@ -236,6 +268,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(study_file_nesting_limit_is_16, setup, teardown),
         cmocka_unit_test_setup_teardown(study_file_over_1mib_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(alias_bomb_ends_with_a_message, setup, teardown),
+        cmocka_unit_test_setup_teardown(tiny_underserved_cell_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(tiny_spread_cell_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(fifo_device_and_folder_are_refused, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
