@@ -101,6 +101,11 @@ static void expect_cli(const fixture *f, const char *args, int code, ...)
     free(out);
 }
 
+static void write_text(const char *dir, const char *name, const char *text)
+{
+    free(tu_write(dir, name, text));
+}
+
 static double seconds_since(const struct timespec *t0)
 {
     struct timespec t1;
@@ -237,6 +242,52 @@ static void tiny_spread_cell_is_refused(void **state)
                "more than the 10000000 allowed", "set population.spread_m to at least", NULL);
 }
 
+/* ------------------------------------------------------------ 3. huge rasters */
+
+#define GRID_OPTIONS "--set population.id= --set population.x= --set population.y= " \
+    "--set population.crs=EPSG:4326 --set population.bands.60+.share=0.2 " \
+    "--set population.bands.65+.share=0.1 --set population.bands.80+.share=0.02"
+
+/* A VRT that claims 1e6 x 1e6 cells of 1e-6 degrees from (121, 31.5): its window over
+ * the sample's areas (lon 121.2544..121.5676, lat 30.9819..31.2540) is about 313,000 x
+ * 272,000 = 8.5e10 cells, which used to be read one block at a time for ever. */
+static void raster_window_over_the_cap_is_refused(void **state)
+{
+    fixture *f = *state;
+    write_text(f->dir, "big.vrt",
+                  "<VRTDataset rasterXSize=\"1000000\" rasterYSize=\"1000000\">\n"
+                  "  <SRS>EPSG:4326</SRS>\n"
+                  "  <GeoTransform>121.0, 1e-6, 0, 31.5, 0, -1e-6</GeoTransform>\n"
+                  "  <VRTRasterBand dataType=\"Float32\" band=\"1\"/>\n"
+                  "</VRTDataset>\n");
+    expect_cli(f, "run study.yaml --out out -q --population big.vrt " GRID_OPTIONS, 4,
+               "big.vrt: the population grid's window over the areas holds 313",
+               "x 272", "more than the 25000000 read", "resample the grid to larger cells",
+               NULL);
+    /* 2e9 x 2e9 cells of 5e-10 degrees: the same refusal, no 16 GB block buffer */
+    write_text(f->dir, "big2.vrt",
+                  "<VRTDataset rasterXSize=\"2000000000\" rasterYSize=\"2000000000\">\n"
+                  "  <SRS>EPSG:4326</SRS>\n"
+                  "  <GeoTransform>121.0, 5e-10, 0, 31.5, 0, -5e-10</GeoTransform>\n"
+                  "  <VRTRasterBand dataType=\"Float32\" band=\"1\"/>\n"
+                  "</VRTDataset>\n");
+    expect_cli(f, "run study.yaml --out out -q --population big2.vrt " GRID_OPTIONS, 4,
+               "big2.vrt: the population grid's window over the areas holds 626",
+               "more than the 25000000 read", NULL);
+}
+
+/* A grid cell of 1e30 people (or inf) is refused like a negative one, naming the cell. */
+static void raster_cell_over_the_people_cap_is_refused(void **state)
+{
+    fixture *f = *state;
+    /* 3 x 3 cells of 0.1 degree from (121.25, 30.95): the middle one holds 1e30 */
+    write_text(f->dir, "grid.asc", "ncols 3\nnrows 3\nxllcorner 121.25\nyllcorner 30.95\n"
+                  "cellsize 0.1\nNODATA_value -9999\n5 5 5\n5 1e30 5\n5 5 5\n");
+    expect_cli(f, "run study.yaml --out out -q --population grid.asc " GRID_OPTIONS, 4,
+               "grid.asc: 'band 1': cell at row 2, column 2 holds 1e+30",
+               "at most 10,000,000 a cell", NULL);
+}
+
 /* ------------------------------------------------------- 4. not a regular file */
 
 /* A FIFO made GDAL wait for a writer forever; a device and a folder were read as
@@ -270,6 +321,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(alias_bomb_ends_with_a_message, setup, teardown),
         cmocka_unit_test_setup_teardown(tiny_underserved_cell_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(tiny_spread_cell_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(raster_window_over_the_cap_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(raster_cell_over_the_people_cap_is_refused, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(fifo_device_and_folder_are_refused, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
