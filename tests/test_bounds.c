@@ -288,6 +288,78 @@ static void raster_cell_over_the_people_cap_is_refused(void **state)
                "at most 10,000,000 a cell", NULL);
 }
 
+/* ------------------------------------------------------------------ 5. numbers */
+
+/* Decimal only: strtod reads "0x7A" as 122, and takes "inf" and "nan". */
+static void numbers_are_decimal_only(void **state)
+{
+    (void)state;
+    double v = 0;
+    assert_true(cs_parse_double("-1.5e3", &v));
+    assert_true(v == -1500);
+    assert_true(cs_parse_double(" 12 ", &v));
+    assert_true(v == 12);
+    assert_true(cs_parse_double(".5", &v));
+    assert_true(v == 0.5);
+    assert_true(cs_parse_double("+3", &v));
+    assert_true(v == 3);
+    const char *refused[] = {"0x7A", "0X7a", "0x1p3", "inf", "-inf", "nan", "NaN",
+                             "infinity", "1e400", "12abc", "", " ", "x1", "--1"};
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        v = 42;
+        if (cs_parse_double(refused[i], &v))
+            fprintf(stderr, "'%s' was taken as %g\n", refused[i], v);
+        assert_false(cs_parse_double(refused[i], &v));
+        assert_true(v == 42);
+    }
+}
+
+/* Line 2 of the sample's population.csv is "1,121.414442,30.996376,126,23,16,3"
+ * (id,lon,lat,pop,pop60,pop65,pop80); each case changes one of its fields with sed. */
+static void absurd_population_rows_are_refused(void **state)
+{
+    fixture *f = *state;
+    run_sh(f, "sed '2s/^1,121.414442,/1,0x7A,/' population.csv > hex.csv && "
+              "sed '2s/,30.996376,/,nan,/' population.csv > nan.csv && "
+              "sed '2s/,30.996376,/,91,/' population.csv > lat91.csv && "
+              "sed '2s/,126,/,1e308,/' population.csv > huge.csv && "
+              "sed '2s/,126,/,inf,/' population.csv > inf.csv && "
+              "sed '2s/,126,23,/,20000000,23,/' population.csv > over.csv");
+    expect_cli(f, "check study.yaml -q --population hex.csv", 4,
+               "hex.csv:2: id 1: 'lon': '0x7A' is not a number",
+               "plain decimal number (not hexadecimal", NULL);
+    expect_cli(f, "check study.yaml -q --population nan.csv", 4,
+               "nan.csv:2: id 1: 'lat': 'nan' is not a number", NULL);
+    expect_cli(f, "check study.yaml -q --population lat91.csv", 4,
+               "lat91.csv:2: id 1: 'lat': latitude 91 is outside -90..90 degrees",
+               "name its CRS with population.crs", NULL);
+    expect_cli(f, "check study.yaml -q --population huge.csv", 4,
+               "huge.csv:2: id 1: 'pop': 1e+308 people at one feature is more than the "
+               "10,000,000 allowed", NULL);
+    expect_cli(f, "check study.yaml -q --population inf.csv", 4,
+               "inf.csv:2: id 1: 'pop': 'inf' is not a number", NULL);
+    expect_cli(f, "check study.yaml -q --population over.csv", 4,
+               "over.csv:2: id 1: 'pop': 2e+07 people at one feature", NULL);
+}
+
+/* A facility at latitude 91 exited 5 (CRS) although the input is at fault; a street
+ * polygon with a vertex at latitude 91.5 (feature 3 of streets.geojson, code 310112008)
+ * likewise. */
+static void coordinates_beyond_the_globe_are_input_errors(void **state)
+{
+    fixture *f = *state;
+    run_sh(f, "sed '2s/,31.011010,/,91,/' facilities.csv > fac91.csv && python3 -c \""
+              "import json\nd = json.load(open('streets.geojson'))\n"
+              "c = d['features'][2]['geometry']['coordinates']\n"
+              "while isinstance(c[0][0], list): c = c[0]\n"
+              "c[1][1] = 91.5\njson.dump(d, open('s91.geojson', 'w'))\"");
+    expect_cli(f, "check study.yaml -q --facilities fac91.csv", 4,
+               "fac91.csv:2: id C001: 'lat': latitude 91 is outside -90..90 degrees", NULL);
+    expect_cli(f, "check study.yaml -q --areas s91.geojson", 4,
+               "s91.geojson: feature 3 (id 310112008): latitude 91.5 is outside -90..90",
+               "name its CRS with areas.crs", NULL);
+}
+
 /* ------------------------------------------------------- 4. not a regular file */
 
 /* A FIFO made GDAL wait for a writer forever; a device and a folder were read as
@@ -323,6 +395,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(tiny_spread_cell_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(raster_window_over_the_cap_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(raster_cell_over_the_people_cap_is_refused, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(numbers_are_decimal_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(absurd_population_rows_are_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(coordinates_beyond_the_globe_are_input_errors, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(fifo_device_and_folder_are_refused, setup, teardown),
     };

@@ -130,7 +130,9 @@ void cs_buf_add_grouped(cs_buf *b, double value, int decimals);
 
 /* ------------------------------------------------------------------ misc */
 
-/* Strict number parsing: whole string must be a finite number. */
+/* Strict number parsing: the whole string (spaces around allowed) must be a finite
+ * decimal number, e.g. "-1.5e3"; hexadecimal ("0x7A"), "inf" and "nan", which strtod
+ * takes, are refused. */
 bool cs_parse_double(const char *s, double *out);
 /* True if s is valid UTF-8. */
 bool cs_is_utf8(const char *s);

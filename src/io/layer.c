@@ -6,6 +6,7 @@
  */
 #include "io/layer.h"
 #include "geom/geom.h"
+#include "io/crs.h"
 
 #include <cpl_conv.h>
 #include <cpl_error.h>
@@ -31,6 +32,7 @@ struct cs_layer {
     char *srs_wkt;
     int x_field, y_field; /* >= 0 for tables of points */
     bool csv;             /* feature n sits on line n + 1 */
+    bool lonlat;          /* its CRS (lc->crs or the file's) is geographic: degrees */
     char *x_name, *y_name;
 };
 
@@ -266,6 +268,8 @@ cs_status cs_layer_open(cs_context *ctx, const cs_layer_config *lc, const char *
         GDALDriverH drv = GDALGetDatasetDriver(l->ds);
         l->csv = drv && !strcmp(GDALGetDriverShortName(drv), "CSV");
         read_srs(l);
+        const char *crs = lc->crs ? lc->crs : l->srs_wkt;
+        l->lonlat = crs && cs_crs_is_geographic(ctx, crs) == 1;
         /* Counting an OpenStreetMap layer means parsing the whole file once more. */
         if (!cs_layer_is_osm(l) && layer_is_empty(l->layer)) {
             cs_where w = {.file = l->name};
@@ -473,13 +477,49 @@ cs_status cs_layer_number(cs_context *ctx, cs_layer *l, int index, const char *i
     }
     cs_where w = cs_layer_where(l, id, cs_layer_field_name(l, index));
     if (!ok)
-        return cs_error(ctx, CS_ERR_INPUT, &w, "write a plain number, or leave it empty",
-                        "'%.60s' is not a number", text);
+        return cs_error(ctx, CS_ERR_INPUT, &w, "write a plain decimal number (not hexadecimal, "
+                        "inf or nan), or leave it empty", "'%.60s' is not a number", text);
     if (!allow_negative && v < 0)
         return cs_error(ctx, CS_ERR_INPUT, &w, "counts and capacities cannot be negative",
                         "negative value %g", v);
     *out = v;
     return CS_OK;
+}
+
+/*
+ * Coordinates must be finite, and in a geographic CRS within ±180 and ±90 degrees. A
+ * point whose numbers would fit swapped is left to the study's swapped lat/lon check,
+ * which says so. field: the coordinate fields' indices (x, y), or < 0 for geometries.
+ */
+static cs_status check_coordinate(cs_context *ctx, cs_layer *l, const char *id, double x,
+                                  double y, int x_field, int y_field)
+{
+    bool finite = isfinite(x) && isfinite(y);
+    if (finite && (!l->lonlat || (fabs(x) <= 180 && fabs(y) <= 90) ||
+                   (fabs(x) <= 90 && fabs(y) <= 180)))
+        return CS_OK;
+    bool bad_y = !isfinite(y) || (isfinite(x) && fabs(y) > 90);
+    int field = bad_y ? y_field : x_field;
+    cs_where w = cs_layer_where(l, id, field >= 0 ? cs_layer_field_name(l, field) : NULL);
+    char hint[192];
+    snprintf(hint, sizeof hint, "%s; if the layer is not in degrees, name its CRS with %s.crs",
+             finite ? "check the value" : "give a finite number", l->role);
+    if (!finite)
+        return cs_error(ctx, CS_ERR_INPUT, &w, hint, "%s %g is not a finite number",
+                        bad_y ? "y (latitude)" : "x (longitude)", bad_y ? y : x);
+    return cs_error(ctx, CS_ERR_INPUT, &w, hint, "%s %g is outside %s degrees of the layer's "
+                    "geographic CRS", bad_y ? "latitude" : "longitude", bad_y ? y : x,
+                    bad_y ? "-90..90" : "-180..180");
+}
+
+/* Every vertex from index `from` of x, y (a feature's geometry) through check_coordinate. */
+static cs_status check_vertices(cs_context *ctx, cs_layer *l, const char *id, const double *x,
+                                const double *y, size_t from, size_t to)
+{
+    cs_status st = CS_OK;
+    for (size_t i = from; st == CS_OK && i < to; i++)
+        st = check_coordinate(ctx, l, id, x[i], y[i], -1, -1);
+    return st;
 }
 
 cs_status cs_layer_point(cs_context *ctx, cs_layer *l, const char *id, double *x, double *y)
@@ -495,7 +535,7 @@ cs_status cs_layer_point(cs_context *ctx, cs_layer *l, const char *id, double *x
             return cs_error(ctx, CS_ERR_INPUT, &w, "give both coordinates or remove the row",
                             "missing coordinate");
         }
-        return st;
+        return st == CS_OK ? check_coordinate(ctx, l, id, *x, *y, l->x_field, l->y_field) : st;
     }
     OGRGeometryH g = OGR_F_GetGeometryRef(l->feature);
     cs_where w = cs_layer_where(l, id, NULL);
@@ -512,7 +552,7 @@ cs_status cs_layer_point(cs_context *ctx, cs_layer *l, const char *id, double *x
                         "geometry is a %s, not a point", OGRGeometryTypeToName(t));
     *x = OGR_G_GetX(g, 0);
     *y = OGR_G_GetY(g, 0);
-    return CS_OK;
+    return check_coordinate(ctx, l, id, *x, *y, -1, -1);
 }
 
 /* Copy one OGR polygon's rings into out as one entry. */
@@ -565,6 +605,7 @@ cs_status cs_layer_polygons(cs_context *ctx, cs_layer *l, const char *id, cs_rin
         t = wkbFlatten(OGR_G_GetGeometryType(g));
     }
     cs_status st = CS_OK;
+    size_t first_vertex = out->vertex_count;
     if (t == wkbPolygon) {
         st = add_polygon(g, out);
     } else if (t == wkbMultiPolygon) {
@@ -578,6 +619,8 @@ cs_status cs_layer_polygons(cs_context *ctx, cs_layer *l, const char *id, cs_rin
         OGR_G_DestroyGeometry(linear);
     if (st == CS_ERR_NOMEM)
         return cs_nomem(ctx);
+    if (st == CS_OK)
+        st = check_vertices(ctx, l, id, out->x, out->y, first_vertex, out->vertex_count);
     return st;
 }
 
@@ -648,6 +691,7 @@ cs_status cs_layer_lines(cs_context *ctx, cs_layer *l, cs_lines *out, size_t *li
         t = g ? wkbFlatten(OGR_G_GetGeometryType(g)) : wkbUnknown;
     }
     cs_status st = CS_OK;
+    size_t first_vertex = out->count ? out->start[out->count] : 0;
     if (t == wkbLineString)
         st = add_line(g, out, line_cap, vertex_cap, added);
     else if (t == wkbMultiLineString)
@@ -655,5 +699,7 @@ cs_status cs_layer_lines(cs_context *ctx, cs_layer *l, cs_lines *out, size_t *li
             st = add_line(OGR_G_GetGeometryRef(g, i), out, line_cap, vertex_cap, added);
     if (linear)
         OGR_G_DestroyGeometry(linear);
+    if (st == CS_OK && *added > 0)
+        st = check_vertices(ctx, l, NULL, out->x, out->y, first_vertex, out->start[out->count]);
     return st == CS_ERR_NOMEM ? cs_nomem(ctx) : st;
 }

@@ -809,6 +809,22 @@ static cs_status read_population_year(cs_context *ctx, cs_layer *layer, int fiel
     return st;
 }
 
+/* A count of people (total or band) of the current feature: a number in
+ * [0, CS_MAX_PEOPLE]; more is a unit or field mistake that would swamp every sum. */
+static cs_status read_people(cs_context *ctx, cs_layer *layer, int field, const char *id,
+                             double *v)
+{
+    cs_status st = cs_layer_number(ctx, layer, field, id, 0, false, v);
+    if (st != CS_OK || *v <= CS_MAX_PEOPLE)
+        return st;
+    cs_where w = cs_layer_where(layer, id, cs_layer_field_name(layer, field));
+    st = cs_error(ctx, CS_ERR_INPUT, &w, "check that the field counts people and its unit",
+                  "%g people at one feature is more than the " CS_MAX_PEOPLE_TEXT " allowed",
+                  *v);
+    *v = 0;
+    return st;
+}
+
 static cs_status read_demand(cs_context *ctx, cs_layer *layer, const int *fields,
                              const band_source *src, const cs_study *study, long number,
                              cs_raw_points *p)
@@ -831,13 +847,13 @@ static cs_status read_demand(cs_context *ctx, cs_layer *layer, const int *fields
         return cs_nomem(ctx);
     bool surface = area_field >= 0 || cs_layer_geom_kind(layer) == CS_GEOM_POLYGON;
     cs_status st = surface ? CS_OK : cs_layer_point(ctx, layer, id_copy, &p->x[i], &p->y[i]);
-    cs_status vst = cs_layer_number(ctx, layer, total_field, id_copy, 0, false, &v[0]);
+    cs_status vst = read_people(ctx, layer, total_field, id_copy, &v[0]);
     bool total_ok = vst == CS_OK; /* else comparing bands with it says nothing new */
     if (st == CS_OK)
         st = vst;
     for (size_t b = 1; b < nb; b++) {
         if (src[b - 1].field >= 0) {
-            vst = cs_layer_number(ctx, layer, src[b - 1].field, id_copy, 0, false, &v[b]);
+            vst = read_people(ctx, layer, src[b - 1].field, id_copy, &v[b]);
             if (vst == CS_OK && total_ok && v[b] > v[0] * (1 + 1e-9)) {
                 cs_where w = cs_layer_where(layer, id_copy, cs_layer_field_name(layer, src[b - 1].field));
                 vst = cs_error(ctx, CS_ERR_INPUT, &w, "an age band cannot hold more people "
