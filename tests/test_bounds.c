@@ -360,6 +360,49 @@ static void coordinates_beyond_the_globe_are_input_errors(void **state)
                "name its CRS with areas.crs", NULL);
 }
 
+/* ------------------------------------------- 6. zero areas, encodings, unknown CRS */
+
+/* Every street of the sample turned into the ring (121.3 31.0, 121.4 31.1, 121.5 31.2):
+ * three points on a line in degrees, which projected became slivers and 4,700 "point
+ * lies far" errors. Now one error names the file. */
+static void streets_all_of_zero_area_are_refused(void **state)
+{
+    fixture *f = *state;
+    run_sh(f, "python3 -c \"import json\nd = json.load(open('streets.geojson'))\n"
+              "for x in d['features']: x['geometry'] = {'type': 'Polygon', 'coordinates': "
+              "[[[121.3, 31.0], [121.4, 31.1], [121.5, 31.2], [121.3, 31.0]]]}\n"
+              "json.dump(d, open('flat.geojson', 'w'))\"");
+    expect_cli(f, "check study.yaml -q --areas flat.geojson", 4,
+               "careshed: error: flat.geojson: all 14 areas have zero area: their rings are "
+               "lines or points", "polygons enclose ground", NULL);
+}
+
+/* An unknown encoding was silently ignored; a known one (CP936) still passes. */
+static void unknown_encoding_is_refused(void **state)
+{
+    fixture *f = *state;
+    expect_cli(f, "check study.yaml -q --set areas.encoding=NOPE-1", 3,
+               "'areas.encoding': unknown encoding 'NOPE-1'", "`iconv -l` lists them", NULL);
+    expect_cli(f, "check study.yaml -q --set costs.encoding=XYZ", 3,
+               "'costs.encoding': unknown encoding 'XYZ'", NULL);
+    expect_cli(f, "check study.yaml -q --set facilities.encoding=CP936", 0, NULL);
+}
+
+/* GDAL reports an unknown GeoJSON crs member and then reads the file as WGS84: refused
+ * (exit 5) unless areas.crs names the CRS. */
+static void geojson_with_unknown_crs_is_refused(void **state)
+{
+    fixture *f = *state;
+    run_sh(f, "python3 -c \"import json\nd = json.load(open('streets.geojson'))\n"
+              "d['crs'] = {'type': 'name', 'properties': {'name': "
+              "'urn:ogc:def:crs:EPSG::999999'}}\njson.dump(d, open('crs.geojson', 'w'))\"");
+    expect_cli(f, "check study.yaml -q --areas crs.geojson", 5,
+               "crs.geojson: the file names a coordinate system GDAL does not know",
+               "GDAL would read it as WGS84", "name the layer's CRS with areas.crs", NULL);
+    expect_cli(f, "check study.yaml -q --areas crs.geojson --set areas.crs=EPSG:4326", 0,
+               NULL);
+}
+
 /* ------------------------------------------------------- 4. not a regular file */
 
 /* A FIFO made GDAL wait for a writer forever; a device and a folder were read as
@@ -400,6 +443,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(absurd_population_rows_are_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(coordinates_beyond_the_globe_are_input_errors, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(streets_all_of_zero_area_are_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(unknown_encoding_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(geojson_with_unknown_crs_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(fifo_device_and_folder_are_refused, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -34,6 +34,7 @@ struct cs_layer {
     bool csv;             /* feature n sits on line n + 1 */
     bool lonlat;          /* its CRS (lc->crs or the file's) is geographic: degrees */
     char *x_name, *y_name;
+    char open_failure[256]; /* GDAL's last failure while opening, even one it went past */
 };
 
 static const char *const x_candidates[] = {"lon", "longitude", "lng", "x", "LON", "Lon",
@@ -48,6 +49,18 @@ static void CPL_STDCALL capture_gdal_message(CPLErr level, CPLErrorNum number, c
     cs_context *ctx = CPLGetErrorHandlerUserData();
     if (ctx && level >= CE_Warning)
         snprintf(ctx->foreign_error, sizeof ctx->foreign_error, "%s", text);
+}
+
+/* While a layer opens: GDAL's failures are kept on the layer too, since GDAL resets its
+ * error state after some it goes past (an unknown GeoJSON crs). */
+static void CPL_STDCALL capture_open_message(CPLErr level, CPLErrorNum number, const char *text)
+{
+    (void)number;
+    cs_layer *l = CPLGetErrorHandlerUserData();
+    if (l && level >= CE_Failure)
+        snprintf(l->open_failure, sizeof l->open_failure, "%s", text);
+    if (l && level >= CE_Warning) /* as capture_gdal_message */
+        snprintf(l->ctx->foreign_error, sizeof l->ctx->foreign_error, "%s", text);
 }
 
 const char *cs_layer_name(const cs_layer *layer) { return layer->name; }
@@ -176,6 +189,24 @@ static cs_status check_regular_file(cs_context *ctx, const char *path, const cha
                     "%s file is not a regular file but %s", role, what);
 }
 
+/*
+ * A GeoJSON "crs" member GDAL cannot resolve (e.g. urn:ogc:def:crs:EPSG::999999) makes
+ * GDAL report an error and then read the file as WGS84 all the same: refuse it rather
+ * than guess, unless role.crs names the CRS. Called once the layer's CRS was read.
+ */
+static cs_status check_geojson_crs(cs_context *ctx, const cs_layer *l)
+{
+    GDALDriverH drv = GDALGetDatasetDriver(l->ds);
+    if (!drv || strcmp(GDALGetDriverShortName(drv), "GeoJSON") != 0 || !l->open_failure[0])
+        return CS_OK;
+    char hint[160];
+    snprintf(hint, sizeof hint, "fix the file's crs member, or name the layer's CRS with "
+             "%s.crs (e.g. EPSG:4326)", l->role);
+    cs_where w = {.file = l->name};
+    return cs_error(ctx, CS_ERR_CRS, &w, hint, "the file names a coordinate system GDAL does "
+                    "not know (%s); GDAL would read it as WGS84", l->open_failure);
+}
+
 static cs_status select_layer(cs_context *ctx, cs_layer *l, const cs_layer_config *lc)
 {
     cs_where w = {.file = l->name};
@@ -257,8 +288,10 @@ cs_status cs_layer_open(cs_context *ctx, const cs_layer_config *lc, const char *
     }
     char **opts = open_options(ctx, lc, role, path);
     CPLErrorReset();
+    CPLPushErrorHandlerEx(capture_open_message, l);
     l->ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL,
                        (const char *const *)opts, NULL);
+    CPLPopErrorHandler();
     CSLDestroy(opts);
     if (!l->ds)
         st = open_error(ctx, path, l->name, role);
@@ -268,10 +301,12 @@ cs_status cs_layer_open(cs_context *ctx, const cs_layer_config *lc, const char *
         GDALDriverH drv = GDALGetDatasetDriver(l->ds);
         l->csv = drv && !strcmp(GDALGetDriverShortName(drv), "CSV");
         read_srs(l);
+        if (!lc->crs)
+            st = check_geojson_crs(ctx, l);
         const char *crs = lc->crs ? lc->crs : l->srs_wkt;
         l->lonlat = crs && cs_crs_is_geographic(ctx, crs) == 1;
         /* Counting an OpenStreetMap layer means parsing the whole file once more. */
-        if (!cs_layer_is_osm(l) && layer_is_empty(l->layer)) {
+        if (st == CS_OK && !cs_layer_is_osm(l) && layer_is_empty(l->layer)) {
             cs_where w = {.file = l->name};
             st = cs_error(ctx, CS_ERR_INPUT, &w, "check that this is the right file and layer",
                           "the %s layer is empty", role);

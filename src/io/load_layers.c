@@ -233,6 +233,28 @@ static cs_status read_area(cs_context *ctx, cs_layer *layer, int id_field, int n
     return st;
 }
 
+/* Whether every ring of r encloses no area in its own coordinates (all its points on a
+ * line, or on one point): no triangle of a fan over its points has an area, compared
+ * with the square of the extent so units do not matter (a self-crossing ring, whose
+ * signed area can be 0, has such triangles). Such "areas" become slivers once
+ * projected, and every point falls outside them. */
+static bool all_rings_flat(const cs_rings *r)
+{
+    double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY, total = 0;
+    for (size_t k = 0; k < r->ring_count; k++) {
+        size_t first = r->ring_start[k], end = r->ring_start[k + 1];
+        for (size_t i = first; i + 1 < end; i++) {
+            double ax = r->x[i] - r->x[first], ay = r->y[i] - r->y[first];
+            double bx = r->x[i + 1] - r->x[first], by = r->y[i + 1] - r->y[first];
+            total += fabs(ax * by - bx * ay) / 2;
+            x0 = fmin(x0, r->x[i]), x1 = fmax(x1, r->x[i]);
+            y0 = fmin(y0, r->y[i]), y1 = fmax(y1, r->y[i]);
+        }
+    }
+    double extent = fmax(x1 - x0, y1 - y0);
+    return !(total > 1e-9 * extent * extent);
+}
+
 cs_status cs_load_areas(cs_context *ctx, const cs_config *cfg, cs_raw_areas *a)
 {
     memset(a, 0, sizeof *a);
@@ -258,6 +280,13 @@ cs_status cs_load_areas(cs_context *ctx, const cs_config *cfg, cs_raw_areas *a)
             st = fst;
     }
     a->layer.input.features = a->count;
+    /* one flat area is reported by name when its geometry is built (study.c) */
+    if (st == CS_OK && a->count > 1 && all_rings_flat(&a->polys)) {
+        cs_where w = {.file = a->layer.display};
+        st = cs_error(ctx, CS_ERR_INPUT, &w, "check that this is the areas layer and that its "
+                      "polygons enclose ground", "all %zu areas have zero area: their rings "
+                      "are lines or points", a->count);
+    }
     if (st != CS_ERR_NOMEM && a->count > 0) {
         cs_status ust = cs_check_unique_ids(ctx, &a->layer, "areas", a->id, a->feature,
                                             a->count);
