@@ -403,6 +403,32 @@ static void geojson_with_unknown_crs_is_refused(void **state)
                NULL);
 }
 
+/* ------------------------------------------------------ 7. unterminated quotes */
+
+/* Line 3 opens a quote that never closes: GDAL read the rest of the file as the "to"
+ * id. Quotes written twice inside a quoted field stay fine. */
+static void unterminated_quote_names_its_line(void **state)
+{
+    fixture *f = *state;
+    write_text(f->dir, "costs.csv", "from,to,cost\n1,C001,100\n2,\"C002,200\n3,C003,300\n"
+               "4,C001,50\n");
+    expect_cli(f, "check study.yaml -q --set population.id=id --costs costs.csv", 4,
+               "careshed: error: costs.csv:3: a quote opened on this line is never closed",
+               "written twice", NULL);
+    write_text(f->dir, "ok.csv", "from,to,cost\n1,\"C0\"\"01\",100\n2,\"C002\",200\n");
+    char *out = NULL;
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "'%s' check study.yaml -q --set population.id=id --costs ok.csv",
+             CS_CLI);
+    sh(f, cmd, &out);
+    assert_null(strstr(out, "never closed"));
+    free(out);
+    /* the facilities table goes through the same opener */
+    run_sh(f, "sed '5s/,centre,/,\"centre,/' facilities.csv > fq.csv");
+    expect_cli(f, "check study.yaml -q --facilities fq.csv", 4,
+               "fq.csv:5: a quote opened on this line is never closed", NULL);
+}
+
 /* ------------------------------------------------------- 4. not a regular file */
 
 /* A FIFO made GDAL wait for a writer forever; a device and a folder were read as
@@ -446,6 +472,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(streets_all_of_zero_area_are_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(unknown_encoding_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(geojson_with_unknown_crs_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(unterminated_quote_names_its_line, setup, teardown),
         cmocka_unit_test_setup_teardown(fifo_device_and_folder_are_refused, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,6 +7,7 @@
 #include "io/layer.h"
 #include "geom/geom.h"
 #include "io/crs.h"
+#include "io/csv.h"
 
 #include <cpl_conv.h>
 #include <cpl_error.h>
@@ -300,8 +301,10 @@ cs_status cs_layer_open(cs_context *ctx, const cs_layer_config *lc, const char *
     if (st == CS_OK) {
         GDALDriverH drv = GDALGetDatasetDriver(l->ds);
         l->csv = drv && !strcmp(GDALGetDriverShortName(drv), "CSV");
+        if (l->csv)
+            st = cs_csv_check_quotes(ctx, path, l->name);
         read_srs(l);
-        if (!lc->crs)
+        if (st == CS_OK && !lc->crs)
             st = check_geojson_crs(ctx, l);
         const char *crs = lc->crs ? lc->crs : l->srs_wkt;
         l->lonlat = crs && cs_crs_is_geographic(ctx, crs) == 1;
