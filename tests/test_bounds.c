@@ -12,6 +12,7 @@
 #include "testutil.h"
 
 #include "io/config.h"
+#include "out/out.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -429,6 +430,57 @@ static void unterminated_quote_names_its_line(void **state)
                "fq.csv:5: a quote opened on this line is never closed", NULL);
 }
 
+/* ------------------------------------------------------ 8. CSV text is UTF-8 */
+
+/* 0xB2 0xBB (GBK bytes read as UTF-8) are two ill-formed sequences: U+FFFD (EF BF BD)
+ * each, in the CSV as in the JSON; the comma still makes the CSV field quoted. */
+static void csv_text_is_cleaned_like_json(void **state)
+{
+    (void)state;
+    cs_buf b;
+    cs_buf_init(&b);
+    cs_out_csv_text(&b, "\xB2\xBB,x\xE6\xB1\x9F");
+    assert_string_equal(b.data, "\"\xEF\xBF\xBD\xEF\xBF\xBD,x\xE6\xB1\x9F\"");
+    cs_buf_clear(&b);
+    cs_json j;
+    cs_json_init(&j, &b, false);
+    cs_json_string(&j, "\xB2\xBB,x\xE6\xB1\x9F");
+    assert_string_equal(b.data, "\"\xEF\xBF\xBD\xEF\xBF\xBD,x\xE6\xB1\x9F\"");
+    cs_buf_clear(&b);
+    /* an overlong form (C0 80) and a lone surrogate (ED A0 80): cleaned, not copied */
+    cs_out_csv_text(&b, "a\xC0\x80" "b\xED\xA0\x80");
+    assert_string_equal(b.data, "a\xEF\xBF\xBD\xEF\xBF\xBD" "b\xEF\xBF\xBD\xEF\xBF\xBD"
+                                "\xEF\xBF\xBD");
+    cs_buf_clear(&b);
+    cs_out_csv_text(&b, "plain \"q\"");
+    assert_string_equal(b.data, "\"plain \"\"q\"\"\"");
+    cs_buf_free(&b);
+}
+
+/* End to end: a street named with two stray bytes comes out the same in areas.csv and
+ * areas.geojson. */
+static void areas_csv_and_geojson_agree_on_bad_names(void **state)
+{
+    fixture *f = *state;
+    run_sh(f, "python3 -c \"d = open('streets.geojson', 'rb').read()\n"
+              "i = d.index(b'\\\"name\\\":\\\"', d.index(b'properties')) + 8\n"
+              "open('bad.geojson', 'wb').write(d[:i] + b'\\xb2\\xbb' + d[i:])\"");
+    expect_cli(f, "run study.yaml --out out -q --areas bad.geojson", 0, NULL);
+    char *csv = tu_join(f->dir, "out/areas.csv");
+    char *text = tu_read(csv, NULL);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "310112001,\xEF\xBF\xBD\xEF\xBF\xBD\xE6\xB1\x9F"));
+    assert_null(strstr(text, "\xB2\xBB"));
+    free(text);
+    free(csv);
+    char *geojson = tu_join(f->dir, "out/areas.geojson");
+    text = tu_read(geojson, NULL);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "\"\xEF\xBF\xBD\xEF\xBF\xBD\xE6\xB1\x9F"));
+    free(text);
+    free(geojson);
+}
+
 /* ------------------------------------------------------- 4. not a regular file */
 
 /* A FIFO made GDAL wait for a writer forever; a device and a folder were read as
@@ -473,6 +525,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(unknown_encoding_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(geojson_with_unknown_crs_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(unterminated_quote_names_its_line, setup, teardown),
+        cmocka_unit_test_setup_teardown(csv_text_is_cleaned_like_json, setup, teardown),
+        cmocka_unit_test_setup_teardown(areas_csv_and_geojson_agree_on_bad_names, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(fifo_device_and_folder_are_refused, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
