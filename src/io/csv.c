@@ -43,9 +43,12 @@ cs_status cs_csv_check_quotes(cs_context *ctx, const char *path, const char *dis
             else if (*p == '"')
                 opened = opened ? 0 : line;
         }
+    bool no_memory = f && !buf;
     if (f)
         fclose(f);
     cs_free(buf);
+    if (no_memory)
+        return cs_nomem(ctx);
     if (!opened)
         return CS_OK;
     cs_where w = {.file = display, .line = opened};

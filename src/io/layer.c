@@ -266,6 +266,28 @@ static bool layer_is_empty(OGRLayerH layer)
     return false;
 }
 
+/* Once the layer is chosen: its kind (CSV), CRS and whether it is in degrees, and the
+ * checks that need them (quotes, the GeoJSON crs member, no feature at all). */
+static cs_status describe_opened(cs_context *ctx, cs_layer *l, const cs_layer_config *lc,
+                                 const char *path)
+{
+    GDALDriverH drv = GDALGetDatasetDriver(l->ds);
+    l->csv = drv && !strcmp(GDALGetDriverShortName(drv), "CSV");
+    cs_status st = l->csv ? cs_csv_check_quotes(ctx, path, l->name) : CS_OK;
+    read_srs(l);
+    if (st == CS_OK && !lc->crs)
+        st = check_geojson_crs(ctx, l);
+    const char *crs = lc->crs ? lc->crs : l->srs_wkt;
+    l->lonlat = crs && cs_crs_is_geographic(ctx, crs) == 1;
+    /* Counting an OpenStreetMap layer means parsing the whole file once more. */
+    if (st == CS_OK && !cs_layer_is_osm(l) && layer_is_empty(l->layer)) {
+        cs_where w = {.file = l->name};
+        st = cs_error(ctx, CS_ERR_INPUT, &w, "check that this is the right file and layer",
+                      "the %s layer is empty", l->role);
+    }
+    return st;
+}
+
 cs_status cs_layer_open(cs_context *ctx, const cs_layer_config *lc, const char *role,
                         const char *path, bool want_points, cs_layer **out)
 {
@@ -298,23 +320,8 @@ cs_status cs_layer_open(cs_context *ctx, const cs_layer_config *lc, const char *
         st = open_error(ctx, path, l->name, role);
     if (st == CS_OK)
         st = select_layer(ctx, l, lc);
-    if (st == CS_OK) {
-        GDALDriverH drv = GDALGetDatasetDriver(l->ds);
-        l->csv = drv && !strcmp(GDALGetDriverShortName(drv), "CSV");
-        if (l->csv)
-            st = cs_csv_check_quotes(ctx, path, l->name);
-        read_srs(l);
-        if (st == CS_OK && !lc->crs)
-            st = check_geojson_crs(ctx, l);
-        const char *crs = lc->crs ? lc->crs : l->srs_wkt;
-        l->lonlat = crs && cs_crs_is_geographic(ctx, crs) == 1;
-        /* Counting an OpenStreetMap layer means parsing the whole file once more. */
-        if (st == CS_OK && !cs_layer_is_osm(l) && layer_is_empty(l->layer)) {
-            cs_where w = {.file = l->name};
-            st = cs_error(ctx, CS_ERR_INPUT, &w, "check that this is the right file and layer",
-                          "the %s layer is empty", role);
-        }
-    }
+    if (st == CS_OK)
+        st = describe_opened(ctx, l, lc, path);
     if (st == CS_OK && want_points && l->csv) {
         /* Point tables: find the coordinate columns ourselves so that text in them
          * is reported, not silently turned into an empty geometry. */
