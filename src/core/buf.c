@@ -167,6 +167,10 @@ bool cs_parse_double(const char *s, double *out)
         s++;
     if (!*s)
         return false;
+    /* decimal only: strtod also takes "0x7A" (122), "inf", "nan" and "infinity" */
+    const char *digits = s + (*s == '+' || *s == '-');
+    if (!(isdigit((unsigned char)*digits) || *digits == '.') || strpbrk(s, "xX"))
+        return false;
     char *end = NULL;
     errno = 0;
     double v = strtod(s, &end);

@@ -158,7 +158,9 @@ void cs_buf_add_grouped(cs_buf *b, double value, int decimals);
 
 /* ------------------------------------------------------------------ misc */
 
-/* Strict number parsing: whole string must be a finite number. */
+/* Strict number parsing: the whole string (spaces around allowed) must be a finite
+ * decimal number, e.g. "-1.5e3"; hexadecimal ("0x7A"), "inf" and "nan", which strtod
+ * takes, are refused. */
 bool cs_parse_double(const char *s, double *out);
 /* The system's text for an error number, without strerror's shared buffer. */
 void cs_describe_errno(int err, char reason[128]);

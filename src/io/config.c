@@ -9,6 +9,7 @@
  */
 #include "io/config.h"
 
+#include <iconv.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -1930,6 +1931,32 @@ static void check_target(checker *ck, const cs_target_config *t)
     }
 }
 
+/* Every *.encoding must name a character set iconv knows (GDAL recodes with iconv): an
+ * unknown one was silently ignored and the text read as it came. */
+static void check_encodings(checker *ck)
+{
+    const cs_config *c = ck->cfg;
+    const struct {
+        const cs_layer_config *lc;
+        const char *key;
+    } layers[] = {{&c->areas, "areas.encoding"},      {&c->facilities, "facilities.encoding"},
+                  {&c->population, "population.encoding"}, {&c->landuse, "landuse.encoding"},
+                  {&c->network.layer, "network.encoding"}, {&c->costs.layer, "costs.encoding"}};
+    for (size_t i = 0; i < sizeof layers / sizeof layers[0]; i++) {
+        const char *enc = layers[i].lc->encoding;
+        if (!enc)
+            continue;
+        iconv_t cd = iconv_open("UTF-8", enc);
+        if (cd != (iconv_t)-1) {
+            iconv_close(cd);
+            continue;
+        }
+        problem(ck, 0, layers[i].key, "name a character set such as CP936, GBK, GB18030, "
+                "BIG5, UTF-8 or ISO-8859-1 (`iconv -l` lists them)",
+                "unknown encoding '%.100s'", enc);
+    }
+}
+
 cs_status cs_config_validate(cs_context *ctx, const cs_config *cfg)
 {
     if (!cfg)
@@ -1938,6 +1965,7 @@ cs_status cs_config_validate(cs_context *ctx, const cs_config *cfg)
     check_bands(&ck);
     check_kind_matches(&ck);
     check_measures(&ck);
+    check_encodings(&ck);
     for (size_t i = 0; i < cfg->target_count; i++)
         check_target(&ck, &cfg->targets[i]);
     return ck.errors ? CS_ERR_STUDY : CS_OK;

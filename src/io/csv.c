@@ -30,6 +30,33 @@ bool cs_csv_is_plain(const char *path)
     return plain;
 }
 
+cs_status cs_csv_check_quotes(cs_context *ctx, const char *path, const char *display)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = f ? cs_malloc(BLOCK) : NULL;
+    long line = 1, opened = 0; /* opened: the line of the open quote, 0 when none */
+    size_t n;
+    while (buf && (n = fread(buf, 1, BLOCK, f)) > 0)
+        for (const char *p = buf, *end = buf + n; p < end; p++) {
+            if (*p == '\n')
+                line++;
+            else if (*p == '"')
+                opened = opened ? 0 : line;
+        }
+    bool no_memory = f && !buf;
+    if (f)
+        fclose(f);
+    cs_free(buf);
+    if (no_memory)
+        return cs_nomem(ctx);
+    if (!opened)
+        return CS_OK;
+    cs_where w = {.file = display, .line = opened};
+    return cs_error(ctx, CS_ERR_INPUT, &w, "close the quote (a quote inside a quoted field is "
+                    "written twice: \"\")", "a quote opened on this line is never closed, so "
+                    "the rest of the file would be read as one field");
+}
+
 char *cs_csv_trim(char *s)
 {
     while (*s == ' ' || *s == '\t')

@@ -11,6 +11,12 @@
 
 /* Whether path is a plain CSV this reader takes: commas, and no quote anywhere. */
 bool cs_csv_is_plain(const char *path);
+/* Whether every quote that opens a field in path is closed (quotes toggle, so "" inside
+ * a quoted field counts twice, as in RFC 4180 and GDAL's reader). When one is not, the
+ * rest of the file would be read as one field: CS_ERR_INPUT naming display and the line
+ * where the quote opened. CS_OK when the file cannot be read (left to its reader). */
+cs_status cs_csv_check_quotes(cs_context *ctx, const char *path, const char *display);
+
 /* s without leading and trailing spaces and tabs (trailing ones cut in place). */
 char *cs_csv_trim(char *s);
 

@@ -6,6 +6,8 @@
  */
 #include "io/layer.h"
 #include "geom/geom.h"
+#include "io/crs.h"
+#include "io/csv.h"
 
 #include <cpl_conv.h>
 #include <cpl_error.h>
@@ -31,7 +33,9 @@ struct cs_layer {
     char *srs_wkt;
     int x_field, y_field; /* >= 0 for tables of points */
     bool csv;             /* feature n sits on line n + 1 */
+    bool lonlat;          /* its CRS (lc->crs or the file's) is geographic: degrees */
     char *x_name, *y_name;
+    char open_failure[256]; /* GDAL's last failure while opening, even one it went past */
 };
 
 static const char *const x_candidates[] = {"lon", "longitude", "lng", "x", "LON", "Lon",
@@ -46,6 +50,18 @@ static void CPL_STDCALL capture_gdal_message(CPLErr level, CPLErrorNum number, c
     cs_context *ctx = CPLGetErrorHandlerUserData();
     if (ctx && level >= CE_Warning)
         snprintf(ctx->foreign_error, sizeof ctx->foreign_error, "%s", text);
+}
+
+/* While a layer opens: GDAL's failures are kept on the layer too, since GDAL resets its
+ * error state after some it goes past (an unknown GeoJSON crs). */
+static void CPL_STDCALL capture_open_message(CPLErr level, CPLErrorNum number, const char *text)
+{
+    (void)number;
+    cs_layer *l = CPLGetErrorHandlerUserData();
+    if (l && level >= CE_Failure)
+        snprintf(l->open_failure, sizeof l->open_failure, "%s", text);
+    if (l && level >= CE_Warning) /* as capture_gdal_message */
+        snprintf(l->ctx->foreign_error, sizeof l->ctx->foreign_error, "%s", text);
 }
 
 const char *cs_layer_name(const cs_layer *layer) { return layer->name; }
@@ -148,6 +164,50 @@ static cs_status open_error(cs_context *ctx, const char *path, const char *shown
                     why ? why : "");
 }
 
+const char *cs_layer_not_a_file(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || S_ISREG(st.st_mode))
+        return NULL;
+    if (S_ISDIR(st.st_mode))
+        return ends_with(path, ".gdb") || ends_with(path, ".gdb/") ? NULL : "a folder";
+    return S_ISFIFO(st.st_mode)  ? "a named pipe (FIFO)"
+           : S_ISSOCK(st.st_mode) ? "a socket"
+                                  : "a device";
+}
+
+/* Refuse what is not a file before GDAL opens it (CS_ERR_INPUT naming role.path). */
+static cs_status check_regular_file(cs_context *ctx, const char *path, const char *shown,
+                                    const char *role)
+{
+    const char *what = cs_layer_not_a_file(path);
+    if (!what)
+        return CS_OK;
+    char key[64];
+    snprintf(key, sizeof key, "%s.path", role);
+    cs_where w = {.file = shown, .field = key};
+    return cs_error(ctx, CS_ERR_INPUT, &w, "give the path of a file holding the layer",
+                    "%s file is not a regular file but %s", role, what);
+}
+
+/*
+ * A GeoJSON "crs" member GDAL cannot resolve (e.g. urn:ogc:def:crs:EPSG::999999) makes
+ * GDAL report an error and then read the file as WGS84 all the same: refuse it rather
+ * than guess, unless role.crs names the CRS. Called once the layer's CRS was read.
+ */
+static cs_status check_geojson_crs(cs_context *ctx, const cs_layer *l)
+{
+    GDALDriverH drv = GDALGetDatasetDriver(l->ds);
+    if (!drv || strcmp(GDALGetDriverShortName(drv), "GeoJSON") != 0 || !l->open_failure[0])
+        return CS_OK;
+    char hint[160];
+    snprintf(hint, sizeof hint, "fix the file's crs member, or name the layer's CRS with "
+             "%s.crs (e.g. EPSG:4326)", l->role);
+    cs_where w = {.file = l->name};
+    return cs_error(ctx, CS_ERR_CRS, &w, hint, "the file names a coordinate system GDAL does "
+                    "not know (%s); GDAL would read it as WGS84", l->open_failure);
+}
+
 static cs_status select_layer(cs_context *ctx, cs_layer *l, const cs_layer_config *lc)
 {
     cs_where w = {.file = l->name};
@@ -216,6 +276,28 @@ static void note_files(cs_context *ctx, GDALDatasetH ds, const char *role)
     CSLDestroy(list);
 }
 
+/* Once the layer is chosen: its kind (CSV), CRS and whether it is in degrees, and the
+ * checks that need them (quotes, the GeoJSON crs member, no feature at all). */
+static cs_status describe_opened(cs_context *ctx, cs_layer *l, const cs_layer_config *lc,
+                                 const char *path)
+{
+    GDALDriverH drv = GDALGetDatasetDriver(l->ds);
+    l->csv = drv && !strcmp(GDALGetDriverShortName(drv), "CSV");
+    cs_status st = l->csv ? cs_csv_check_quotes(ctx, path, l->name) : CS_OK;
+    read_srs(l);
+    if (st == CS_OK && !lc->crs)
+        st = check_geojson_crs(ctx, l);
+    const char *crs = lc->crs ? lc->crs : l->srs_wkt;
+    l->lonlat = crs && cs_crs_is_geographic(ctx, crs) == 1;
+    /* Counting an OpenStreetMap layer means parsing the whole file once more. */
+    if (st == CS_OK && !cs_layer_is_osm(l) && layer_is_empty(l->layer)) {
+        cs_where w = {.file = l->name};
+        st = cs_error(ctx, CS_ERR_INPUT, &w, "check that this is the right file and layer",
+                      "the %s layer is empty", l->role);
+    }
+    return st;
+}
+
 cs_status cs_layer_open(cs_context *ctx, const cs_layer_config *lc, const char *role,
                         const char *path, bool want_points, cs_layer **out)
 {
@@ -232,29 +314,26 @@ cs_status cs_layer_open(cs_context *ctx, const cs_layer_config *lc, const char *
         cs_layer_close(l);
         return cs_nomem(ctx);
     }
+    cs_status st = check_regular_file(ctx, path, l->name, role);
+    if (st != CS_OK) {
+        cs_layer_close(l);
+        return st;
+    }
     char **opts = open_options(ctx, lc, role, path);
     CPLErrorReset();
+    CPLPushErrorHandlerEx(capture_open_message, l);
     l->ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL,
                        (const char *const *)opts, NULL);
+    CPLPopErrorHandler();
     CSLDestroy(opts);
-    cs_status st = CS_OK;
     if (!l->ds)
         st = open_error(ctx, path, l->name, role);
     else
         note_files(ctx, l->ds, role);
     if (st == CS_OK)
         st = select_layer(ctx, l, lc);
-    if (st == CS_OK) {
-        GDALDriverH drv = GDALGetDatasetDriver(l->ds);
-        l->csv = drv && !strcmp(GDALGetDriverShortName(drv), "CSV");
-        read_srs(l);
-        /* Counting an OpenStreetMap layer means parsing the whole file once more. */
-        if (!cs_layer_is_osm(l) && layer_is_empty(l->layer)) {
-            cs_where w = {.file = l->name};
-            st = cs_error(ctx, CS_ERR_INPUT, &w, "check that this is the right file and layer",
-                          "the %s layer is empty", role);
-        }
-    }
+    if (st == CS_OK)
+        st = describe_opened(ctx, l, lc, path);
     if (st == CS_OK && want_points && l->csv) {
         /* Point tables: find the coordinate columns ourselves so that text in them
          * is reported, not silently turned into an empty geometry. */
@@ -455,13 +534,49 @@ cs_status cs_layer_number(cs_context *ctx, cs_layer *l, int index, const char *i
     }
     cs_where w = cs_layer_where(l, id, cs_layer_field_name(l, index));
     if (!ok)
-        return cs_error(ctx, CS_ERR_INPUT, &w, "write a plain number, or leave it empty",
-                        "'%.60s' is not a number", text);
+        return cs_error(ctx, CS_ERR_INPUT, &w, "write a plain decimal number (not hexadecimal, "
+                        "inf or nan), or leave it empty", "'%.60s' is not a number", text);
     if (!allow_negative && v < 0)
         return cs_error(ctx, CS_ERR_INPUT, &w, "counts and capacities cannot be negative",
                         "negative value %g", v);
     *out = v;
     return CS_OK;
+}
+
+/*
+ * Coordinates must be finite, and in a geographic CRS within ±180 and ±90 degrees. A
+ * point whose numbers would fit swapped is left to the study's swapped lat/lon check,
+ * which says so. field: the coordinate fields' indices (x, y), or < 0 for geometries.
+ */
+static cs_status check_coordinate(cs_context *ctx, cs_layer *l, const char *id, double x,
+                                  double y, int x_field, int y_field)
+{
+    bool finite = isfinite(x) && isfinite(y);
+    if (finite && (!l->lonlat || (fabs(x) <= 180 && fabs(y) <= 90) ||
+                   (fabs(x) <= 90 && fabs(y) <= 180)))
+        return CS_OK;
+    bool bad_y = !isfinite(y) || (isfinite(x) && fabs(y) > 90);
+    int field = bad_y ? y_field : x_field;
+    cs_where w = cs_layer_where(l, id, field >= 0 ? cs_layer_field_name(l, field) : NULL);
+    char hint[192];
+    snprintf(hint, sizeof hint, "%s; if the layer is not in degrees, name its CRS with %s.crs",
+             finite ? "check the value" : "give a finite number", l->role);
+    if (!finite)
+        return cs_error(ctx, CS_ERR_INPUT, &w, hint, "%s %g is not a finite number",
+                        bad_y ? "y (latitude)" : "x (longitude)", bad_y ? y : x);
+    return cs_error(ctx, CS_ERR_INPUT, &w, hint, "%s %g is outside %s degrees of the layer's "
+                    "geographic CRS", bad_y ? "latitude" : "longitude", bad_y ? y : x,
+                    bad_y ? "-90..90" : "-180..180");
+}
+
+/* Every vertex from index `from` of x, y (a feature's geometry) through check_coordinate. */
+static cs_status check_vertices(cs_context *ctx, cs_layer *l, const char *id, const double *x,
+                                const double *y, size_t from, size_t to)
+{
+    cs_status st = CS_OK;
+    for (size_t i = from; st == CS_OK && i < to; i++)
+        st = check_coordinate(ctx, l, id, x[i], y[i], -1, -1);
+    return st;
 }
 
 cs_status cs_layer_point(cs_context *ctx, cs_layer *l, const char *id, double *x, double *y)
@@ -477,7 +592,7 @@ cs_status cs_layer_point(cs_context *ctx, cs_layer *l, const char *id, double *x
             return cs_error(ctx, CS_ERR_INPUT, &w, "give both coordinates or remove the row",
                             "missing coordinate");
         }
-        return st;
+        return st == CS_OK ? check_coordinate(ctx, l, id, *x, *y, l->x_field, l->y_field) : st;
     }
     OGRGeometryH g = OGR_F_GetGeometryRef(l->feature);
     cs_where w = cs_layer_where(l, id, NULL);
@@ -494,7 +609,7 @@ cs_status cs_layer_point(cs_context *ctx, cs_layer *l, const char *id, double *x
                         "geometry is a %s, not a point", OGRGeometryTypeToName(t));
     *x = OGR_G_GetX(g, 0);
     *y = OGR_G_GetY(g, 0);
-    return CS_OK;
+    return check_coordinate(ctx, l, id, *x, *y, -1, -1);
 }
 
 /* Copy one OGR polygon's rings into out as one entry. */
@@ -547,6 +662,7 @@ cs_status cs_layer_polygons(cs_context *ctx, cs_layer *l, const char *id, cs_rin
         t = wkbFlatten(OGR_G_GetGeometryType(g));
     }
     cs_status st = CS_OK;
+    size_t first_vertex = out->vertex_count;
     if (t == wkbPolygon) {
         st = add_polygon(g, out);
     } else if (t == wkbMultiPolygon) {
@@ -560,6 +676,8 @@ cs_status cs_layer_polygons(cs_context *ctx, cs_layer *l, const char *id, cs_rin
         OGR_G_DestroyGeometry(linear);
     if (st == CS_ERR_NOMEM)
         return cs_nomem(ctx);
+    if (st == CS_OK)
+        st = check_vertices(ctx, l, id, out->x, out->y, first_vertex, out->vertex_count);
     return st;
 }
 
@@ -630,6 +748,7 @@ cs_status cs_layer_lines(cs_context *ctx, cs_layer *l, cs_lines *out, size_t *li
         t = g ? wkbFlatten(OGR_G_GetGeometryType(g)) : wkbUnknown;
     }
     cs_status st = CS_OK;
+    size_t first_vertex = out->count ? out->start[out->count] : 0;
     if (t == wkbLineString)
         st = add_line(g, out, line_cap, vertex_cap, added);
     else if (t == wkbMultiLineString)
@@ -637,5 +756,7 @@ cs_status cs_layer_lines(cs_context *ctx, cs_layer *l, cs_lines *out, size_t *li
             st = add_line(OGR_G_GetGeometryRef(g, i), out, line_cap, vertex_cap, added);
     if (linear)
         OGR_G_DestroyGeometry(linear);
+    if (st == CS_OK && *added > 0)
+        st = check_vertices(ctx, l, NULL, out->x, out->y, first_vertex, out->start[out->count]);
     return st == CS_ERR_NOMEM ? cs_nomem(ctx) : st;
 }

@@ -25,6 +25,13 @@ cs_status cs_layer_open(cs_context *ctx, const cs_layer_config *lc, const char *
                         const char *path, bool want_points, cs_layer **out);
 void cs_layer_close(cs_layer *layer);
 
+/* What path is when it is not something a layer can be read from (a FIFO, a device,
+ * a socket, or a folder other than a FileGDB .gdb), e.g. "a named pipe (FIFO)"; NULL
+ * when it is a regular file, a .gdb folder, or does not exist (GDAL's virtual paths
+ * such as /vsizip/ are not files). Static text. A FIFO would make GDAL wait for a
+ * writer forever and a device would be read without end, so this is asked first. */
+const char *cs_layer_not_a_file(const char *path);
+
 /* The file name used in messages (the path as the user gave it). Borrowed. */
 const char *cs_layer_name(const cs_layer *layer);
 /* Whether the file is OpenStreetMap, read through GDAL's OSM driver. */

@@ -12,6 +12,10 @@
 
 /* After this many messages about one layer's features the rest are summarised. */
 #define CS_MESSAGES_PER_LAYER 20
+/* Most people one population point, polygon or grid cell may hold: more is a unit or
+ * field mistake (a whole city has fewer), and sums stay exact in a double. */
+#define CS_MAX_PEOPLE 1e7
+#define CS_MAX_PEOPLE_TEXT "10,000,000"
 
 /* What every layer keeps besides its features. */
 typedef struct cs_raw_layer {

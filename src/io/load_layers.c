@@ -233,6 +233,28 @@ static cs_status read_area(cs_context *ctx, cs_layer *layer, int id_field, int n
     return st;
 }
 
+/* Whether every ring of r encloses no area in its own coordinates (all its points on a
+ * line, or on one point): no triangle of a fan over its points has an area, compared
+ * with the square of the extent so units do not matter (a self-crossing ring, whose
+ * signed area can be 0, has such triangles). Such "areas" become slivers once
+ * projected, and every point falls outside them. */
+static bool all_rings_flat(const cs_rings *r)
+{
+    double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY, total = 0;
+    for (size_t k = 0; k < r->ring_count; k++) {
+        size_t first = r->ring_start[k], end = r->ring_start[k + 1];
+        for (size_t i = first; i + 1 < end; i++) {
+            double ax = r->x[i] - r->x[first], ay = r->y[i] - r->y[first];
+            double bx = r->x[i + 1] - r->x[first], by = r->y[i + 1] - r->y[first];
+            total += fabs(ax * by - bx * ay) / 2;
+            x0 = fmin(x0, r->x[i]), x1 = fmax(x1, r->x[i]);
+            y0 = fmin(y0, r->y[i]), y1 = fmax(y1, r->y[i]);
+        }
+    }
+    double extent = fmax(x1 - x0, y1 - y0);
+    return !(total > 1e-9 * extent * extent);
+}
+
 cs_status cs_load_areas(cs_context *ctx, const cs_config *cfg, cs_raw_areas *a)
 {
     memset(a, 0, sizeof *a);
@@ -258,6 +280,13 @@ cs_status cs_load_areas(cs_context *ctx, const cs_config *cfg, cs_raw_areas *a)
             st = fst;
     }
     a->layer.input.features = a->count;
+    /* one flat area is reported by name when its geometry is built (study.c) */
+    if (st == CS_OK && a->count > 1 && all_rings_flat(&a->polys)) {
+        cs_where w = {.file = a->layer.display};
+        st = cs_error(ctx, CS_ERR_INPUT, &w, "check that this is the areas layer and that its "
+                      "polygons enclose ground", "all %zu areas have zero area: their rings "
+                      "are lines or points", a->count);
+    }
     if (st != CS_ERR_NOMEM && a->count > 0) {
         cs_status ust = cs_check_unique_ids(ctx, &a->layer, "areas", a->id, a->feature,
                                             a->count);
@@ -809,6 +838,22 @@ static cs_status read_population_year(cs_context *ctx, cs_layer *layer, int fiel
     return st;
 }
 
+/* A count of people (total or band) of the current feature: a number in
+ * [0, CS_MAX_PEOPLE]; more is a unit or field mistake that would swamp every sum. */
+static cs_status read_people(cs_context *ctx, cs_layer *layer, int field, const char *id,
+                             double *v)
+{
+    cs_status st = cs_layer_number(ctx, layer, field, id, 0, false, v);
+    if (st != CS_OK || *v <= CS_MAX_PEOPLE)
+        return st;
+    cs_where w = cs_layer_where(layer, id, cs_layer_field_name(layer, field));
+    st = cs_error(ctx, CS_ERR_INPUT, &w, "check that the field counts people and its unit",
+                  "%g people at one feature is more than the " CS_MAX_PEOPLE_TEXT " allowed",
+                  *v);
+    *v = 0;
+    return st;
+}
+
 static cs_status read_demand(cs_context *ctx, cs_layer *layer, const int *fields,
                              const band_source *src, const cs_study *study, long number,
                              cs_raw_points *p)
@@ -831,13 +876,13 @@ static cs_status read_demand(cs_context *ctx, cs_layer *layer, const int *fields
         return cs_nomem(ctx);
     bool surface = area_field >= 0 || cs_layer_geom_kind(layer) == CS_GEOM_POLYGON;
     cs_status st = surface ? CS_OK : cs_layer_point(ctx, layer, id_copy, &p->x[i], &p->y[i]);
-    cs_status vst = cs_layer_number(ctx, layer, total_field, id_copy, 0, false, &v[0]);
+    cs_status vst = read_people(ctx, layer, total_field, id_copy, &v[0]);
     bool total_ok = vst == CS_OK; /* else comparing bands with it says nothing new */
     if (st == CS_OK)
         st = vst;
     for (size_t b = 1; b < nb; b++) {
         if (src[b - 1].field >= 0) {
-            vst = cs_layer_number(ctx, layer, src[b - 1].field, id_copy, 0, false, &v[b]);
+            vst = read_people(ctx, layer, src[b - 1].field, id_copy, &v[b]);
             if (vst == CS_OK && total_ok && v[b] > v[0] * (1 + 1e-9)) {
                 cs_where w = cs_layer_where(layer, id_copy, cs_layer_field_name(layer, src[b - 1].field));
                 vst = cs_error(ctx, CS_ERR_INPUT, &w, "an age band cannot hold more people "

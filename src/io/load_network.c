@@ -355,8 +355,10 @@ static cs_status read_feature(net_reader *r, long number)
                         &r->out->vertex_cap, &added);
     if (st == CS_OK && added == 0)
         r->empty++; /* lines of fewer than 2 points */
-    if (st == CS_OK && added)
-        st = note_lines(r, added, speed, number);
+    if (added && st != CS_ERR_NOMEM) { /* lines with a bad coordinate are noted too */
+        cs_status nst = note_lines(r, added, speed, number);
+        st = st == CS_OK || nst == CS_ERR_NOMEM ? nst : st;
+    }
     return st;
 }
 

@@ -10,6 +10,7 @@
  * to the band's nodata value, or not a number, are empty. A negative count is an error
  * naming the cell, since a grid that holds them is not a population count.
  */
+#include "io/layer.h"
 #include "io/load.h"
 
 #include <cpl_string.h>
@@ -17,6 +18,10 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+
+/* Most cells read from a grid's window over the areas: 25 million is a 5,000 x 5,000
+ * window, a 30 m grid over 150 x 150 km. */
+#define CS_MAX_RASTER_CELLS 25000000.0
 
 /* Whether GDAL reads path as a raster and not as a vector layer: a table of points
  * (which GDAL's XYZ driver would also take for a grid) stays points. */
@@ -27,6 +32,10 @@ bool cs_is_raster(const cs_config *cfg, const cs_layer_config *lc)
     char *path = cs_config_resolve_path(cfg, lc->path);
     if (!path)
         return false;
+    if (cs_layer_not_a_file(path)) { /* cs_layer_open refuses it, before GDAL waits on it */
+        cs_free(path);
+        return false;
+    }
     CPLPushErrorHandler(CPLQuietErrorHandler);
     GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
     bool raster = false;
@@ -165,11 +174,12 @@ static cs_status read_block(grid_reader *g, size_t r0, size_t c0, size_t h, size
             double v = buf[r * w + c];
             if (isnan(v) || (g->has_nodata && v == g->nodata) || v == 0)
                 continue;
-            if (v < 0 || isinf(v)) {
+            if (!(v > 0 && v <= CS_MAX_PEOPLE)) {
                 if (g->negatives++ < CS_MESSAGES_PER_LAYER) {
                     cs_where where = {.file = g->display, .field = "band 1"};
-                    cs_error(g->ctx, CS_ERR_INPUT, &where, "a population grid counts people: "
-                             "set the band's nodata value if this marks empty cells",
+                    cs_error(g->ctx, CS_ERR_INPUT, &where, "a population grid counts people "
+                             "(at most " CS_MAX_PEOPLE_TEXT " a cell): set the band's nodata "
+                             "value if this marks empty cells",
                              "cell at row %zu, column %zu holds %g", r0 + r + 1, c0 + c + 1, v);
                 }
                 continue;
@@ -186,7 +196,10 @@ static cs_status read_grid(grid_reader *g, cs_raw_surfaces *s)
     int bw = 0, bh = 0;
     GDALGetBlockSize(g->band, &bw, &bh);
     size_t w = bw > 0 ? (size_t)bw : g->c1 - g->c0, h = bh > 0 ? (size_t)bh : 1;
-    double *buf = cs_calloc(w * h, sizeof *buf);
+    /* a block is clipped to the window: a grid of a 2-billion-cell row has such blocks */
+    size_t bufw = w < g->c1 - g->c0 ? w : g->c1 - g->c0;
+    size_t bufh = h < g->r1 - g->r0 ? h : g->r1 - g->r0;
+    double *buf = cs_calloc(bufw * bufh + 1, sizeof *buf);
     if (!buf)
         return cs_nomem(g->ctx);
     cs_status st = CS_OK;
@@ -202,7 +215,8 @@ static cs_status read_grid(grid_reader *g, cs_raw_surfaces *s)
         st = CS_ERR_INPUT;
     if (g->negatives > CS_MESSAGES_PER_LAYER) {
         cs_where where = {.file = g->display};
-        cs_error(g->ctx, CS_ERR_INPUT, &where, NULL, "%zu more cells hold negative counts",
+        cs_error(g->ctx, CS_ERR_INPUT, &where, NULL, "%zu more cells hold counts that are "
+                 "negative, not finite or over " CS_MAX_PEOPLE_TEXT,
                  g->negatives - CS_MESSAGES_PER_LAYER);
     }
     return st;
@@ -279,7 +293,13 @@ cs_status cs_raster_read_cells(cs_context *ctx, cs_raw_points *p, const double *
                         "cannot open the population grid");
     size_t c0, c1, r0, r1;
     cs_status st = CS_OK;
-    if (window_of(sf, box, &c0, &c1, &r0, &r1)) {
+    bool meets = window_of(sf, box, &c0, &c1, &r0, &r1);
+    if (meets && (double)(c1 - c0) * (double)(r1 - r0) > CS_MAX_RASTER_CELLS) {
+        st = cs_error(ctx, CS_ERR_INPUT, &w, "resample the grid to larger cells (e.g. gdalwarp "
+                      "-tr) or check its geotransform", "the population grid's window over the "
+                      "areas holds %zu x %zu = %.0f cells, more than the %.0f read", c1 - c0,
+                      r1 - r0, (double)(c1 - c0) * (double)(r1 - r0), CS_MAX_RASTER_CELLS);
+    } else if (meets) {
         grid_reader g = {ctx, GDALGetRasterBand(ds, 1), sf->gt, sf->raster_cols, r0, r1, c0, c1,
                          0, 0, sf->band_share, p->layer.display, 0};
         g.nodata = GDALGetRasterNoDataValue(g.band, &g.has_nodata);

@@ -19,6 +19,9 @@
 /* Largest distance distortion of a user's working CRS at the study area's centre:
  * 0.1% is 1 m in a 1 km service circle (a 3-degree Gauss-Kruger zone stays within it). */
 #define CS_MAX_SCALE_ERROR 0.001
+/* Most cells a grid over the areas' extent may have (population.spread_m,
+ * underserved.cell_m): 10 million is a 50 m grid over 25,000 km². */
+#define CS_MAX_GRID_CELLS 10000000.0
 
 /* The areas' extent in lon/lat, for checks on the point layers. */
 typedef struct lonlat_box {
@@ -197,6 +200,35 @@ static cs_status build_area(cs_context *ctx, cs_study *study, const cs_raw_areas
     return CS_OK;
 }
 
+/*
+ * A grid of cell_m metres (key names it) over the extent of rings (working CRS) must
+ * have at most CS_MAX_GRID_CELLS cells: a tiny cell size would make billions. Checked
+ * from the extent, before any cell is made. CS_ERR_STUDY names the key, the count and
+ * the smallest size that fits.
+ */
+static cs_status check_grid_cells(cs_context *ctx, const cs_config *cfg, const cs_rings *r,
+                                  double cell_m, const char *key)
+{
+    if (!(cell_m > 0) || r->vertex_count == 0)
+        return CS_OK;
+    double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
+    for (size_t i = 0; i < r->vertex_count; i++) {
+        x0 = fmin(x0, r->x[i]), x1 = fmax(x1, r->x[i]);
+        y0 = fmin(y0, r->y[i]), y1 = fmax(y1, r->y[i]);
+    }
+    double w = x1 - x0, h = y1 - y0;
+    double cells = fmax(1, ceil(w / cell_m)) * fmax(1, ceil(h / cell_m));
+    if (cells <= CS_MAX_GRID_CELLS)
+        return CS_OK;
+    char hint[160];
+    snprintf(hint, sizeof hint, "set %s to at least %.0f (metres)", key,
+             ceil(sqrt(w * h / CS_MAX_GRID_CELLS)) + 1);
+    cs_where where = {.file = cfg->file, .field = key};
+    return cs_error(ctx, CS_ERR_STUDY, &where, hint, "%s = %g m would cut the areas' extent "
+                    "(%.1f x %.1f km) into %.0f cells, more than the %.0f allowed", key,
+                    cell_m, w / 1000, h / 1000, cells, CS_MAX_GRID_CELLS);
+}
+
 static cs_status place_areas(cs_context *ctx, const cs_config *cfg, cs_study *study,
                              cs_raw_areas *raw, lonlat_box *box)
 {
@@ -228,6 +260,9 @@ static cs_status place_areas(cs_context *ctx, const cs_config *cfg, cs_study *st
         return cs_nomem(ctx);
     for (size_t a = 0; a < n; a++)
         st = first_error(st, build_area(ctx, study, raw, a));
+    if (st != CS_OK)
+        return st;
+    st = check_grid_cells(ctx, cfg, &study->rings, cfg->patch_cell_m, "underserved.cell_m");
     if (st != CS_OK)
         return st;
     study->district = cs_geom_union(study->geos, study->area_geom, n);
@@ -564,6 +599,10 @@ static cs_status place_surfaces(cs_context *ctx, cs_study *study, const cs_confi
                                 const lonlat_box *box)
 {
     cs_raw_surfaces *sf = &raw->surfaces;
+    cs_status cst = check_grid_cells(ctx, cfg, &study->rings, cfg->spread_m,
+                                     "population.spread_m");
+    if (cst != CS_OK)
+        return cst;
     if (sf->kind == CS_SURFACE_CELLS) { /* only the cells over the study area are read */
         double gbox[4];
         cs_status gst = grid_box(ctx, raw, box, gbox);

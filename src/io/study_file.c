@@ -15,9 +15,13 @@
 #include <sys/stat.h>
 #include <yaml.h>
 
-#define MAX_FILE_BYTES ((size_t)16 << 20) /* a study file is a page of settings */
+#define MAX_FILE_BYTES ((size_t)1 << 20) /* a study file is a page of settings */
 #define MAX_DEPTH 6         /* the deepest key has 4 parts: population.bands.80+.share */
-#define MAX_VISITS 100000   /* aliases can make a small file expand enormously */
+/* Nesting checked on libyaml's events before its document loader runs, which takes
+ * minutes on a file of '[' (its time grows with the square of the depth). */
+#define MAX_NESTING 16 /* levels, the top-level mapping included */
+#define MAX_VISITS 10000    /* aliases can make a small file expand enormously */
+#define MAX_PROBLEMS 30     /* listed; the rest are counted in one line */
 
 typedef struct walker {
     cs_context *ctx;
@@ -26,8 +30,10 @@ typedef struct walker {
     const char *file;
     cs_buf key;         /* the dotted key of the node being walked */
     size_t visits;
+    size_t first_message; /* the context's message count when the walk began */
     bool failed;        /* a problem was reported */
     bool out_of_memory;
+    size_t too_many_line; /* where the walk passed MAX_VISITS values, else 0 */
     bool stop;          /* out of memory or too much to walk: go no further */
 } walker;
 
@@ -217,8 +223,7 @@ static void walk_mapping(walker *w, const yaml_node_t *map, size_t depth);
 static void walk_value(walker *w, const yaml_node_t *value, size_t line, size_t depth)
 {
     if (++w->visits > MAX_VISITS) {
-        problem(w, line, "write the settings out instead of repeating them with aliases",
-                "the study file expands to more than %d values", MAX_VISITS);
+        w->too_many_line = line; /* reported after the others are cut (walk_document) */
         w->stop = true;
         return;
     }
@@ -334,6 +339,42 @@ static cs_status remember_file(cs_context *ctx, cs_config *cfg, const char *path
     return CS_OK;
 }
 
+/*
+ * Refuse a file nested deeper than MAX_NESTING before loading it: the event parser
+ * stops at the first container too deep, after a few events, where the document
+ * loader would first build (slowly) every level.
+ */
+static cs_status check_nesting(walker *w, const char *text, size_t len)
+{
+    yaml_parser_t p;
+    if (!yaml_parser_initialize(&p))
+        return cs_nomem(w->ctx);
+    yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+    cs_status st = CS_OK;
+    size_t depth = 0;
+    for (bool end = false; !end && st == CS_OK;) {
+        yaml_event_t e;
+        if (!yaml_parser_parse(&p, &e)) {
+            st = syntax_problem(w, &p, text, len);
+            break;
+        }
+        end = e.type == YAML_STREAM_END_EVENT;
+        if (e.type == YAML_SEQUENCE_START_EVENT || e.type == YAML_MAPPING_START_EVENT)
+            depth++;
+        else if (e.type == YAML_SEQUENCE_END_EVENT || e.type == YAML_MAPPING_END_EVENT)
+            depth--;
+        if (depth > MAX_NESTING) {
+            problem(w, e.start_mark.line + 1, "no key has more than 4 parts; check the "
+                    "brackets and the indentation", "settings nested more than %d levels "
+                    "deep", MAX_NESTING);
+            st = CS_ERR_STUDY;
+        }
+        yaml_event_delete(&e);
+    }
+    yaml_parser_delete(&p);
+    return st;
+}
+
 /* Walk the one document of the file; then make sure no second one follows. */
 static cs_status walk_document(walker *w, yaml_parser_t *parser, const char *text, size_t len)
 {
@@ -352,6 +393,11 @@ static cs_status walk_document(walker *w, yaml_parser_t *parser, const char *tex
     else
         walk_mapping(w, root, 1);
     yaml_document_delete(&doc);
+    /* an alias bomb can make thousands of problems before it is stopped */
+    cs_context_limit_messages(w->ctx, w->first_message, MAX_PROBLEMS, w->file);
+    if (w->too_many_line)
+        problem(w, w->too_many_line, "write the settings out instead of repeating them with "
+                "aliases", "the study file expands to more than %d values", MAX_VISITS);
     w->doc = NULL;
     if (w->stop || !root)
         return CS_OK;
@@ -380,7 +426,8 @@ cs_status cs_config_load(cs_context *ctx, cs_config *cfg, const char *path)
         cs_free(text);
         return st;
     }
-    walker w = {.ctx = ctx, .cfg = cfg, .file = path};
+    walker w = {.ctx = ctx, .cfg = cfg, .file = path,
+                .first_message = cs_context_message_count(ctx)};
     cs_buf_init(&w.key);
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser)) {
@@ -388,7 +435,9 @@ cs_status cs_config_load(cs_context *ctx, cs_config *cfg, const char *path)
         return cs_nomem(ctx);
     }
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-    st = walk_document(&w, &parser, text, len);
+    st = check_nesting(&w, text, len);
+    if (st == CS_OK)
+        st = walk_document(&w, &parser, text, len);
     yaml_parser_delete(&parser);
     cs_buf_free(&w.key);
     cs_free(text);

@@ -379,9 +379,21 @@ cs_status cs_out_facilities_geojson(const cs_result *r, cs_buf *out)
     return finish(out);
 }
 
-/* RFC 4180 quoting: only when the text holds a comma, quote or line break. */
+/* RFC 4180 quoting: only when the text holds a comma, quote or line break. Text that
+ * is not UTF-8 is cleaned as in the GeoJSON outputs (cs_utf8_add_clean). */
 void cs_out_csv_text(cs_buf *out, const char *text)
 {
+    if (!cs_utf8_is_clean(text)) {
+        cs_buf clean;
+        cs_buf_init(&clean);
+        cs_utf8_add_clean(&clean, text);
+        if (clean.failed)
+            out->failed = true;
+        else
+            cs_out_csv_text(out, clean.data);
+        cs_buf_free(&clean);
+        return;
+    }
     if (!strpbrk(text, ",\"\r\n")) {
         cs_buf_add(out, text);
         return;

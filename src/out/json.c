@@ -183,16 +183,17 @@ static const char *escape_for(uint32_t cp, char tmp[8])
     return NULL;
 }
 
-static void add_quoted(cs_buf *b, const char *s)
+/* Append s with each invalid UTF-8 sequence replaced by U+FFFD and, when json, each
+ * character JSON must escape by its escape. */
+static void add_replaced(cs_buf *b, const char *s, bool json)
 {
     const unsigned char *p = (const unsigned char *)s, *run = p;
-    cs_buf_addc(b, '"');
     while (*p) {
         uint32_t cp = 0;
         bool valid;
         size_t n = utf8_next(p, &cp, &valid);
         char tmp[8];
-        const char *replacement = valid ? escape_for(cp, tmp) : "\xEF\xBF\xBD";
+        const char *replacement = !valid ? "\xEF\xBF\xBD" : json ? escape_for(cp, tmp) : NULL;
         if (replacement) {
             /* Flush the run of characters that pass through unchanged. */
             cs_buf_addn(b, (const char *)run, (size_t)(p - run));
@@ -202,6 +203,30 @@ static void add_quoted(cs_buf *b, const char *s)
         p += n;
     }
     cs_buf_addn(b, (const char *)run, (size_t)(p - run));
+}
+
+void cs_utf8_add_clean(cs_buf *b, const char *s)
+{
+    add_replaced(b, s, false);
+}
+
+bool cs_utf8_is_clean(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        uint32_t cp;
+        bool valid;
+        p += utf8_next(p, &cp, &valid);
+        if (!valid)
+            return false;
+    }
+    return true;
+}
+
+static void add_quoted(cs_buf *b, const char *s)
+{
+    cs_buf_addc(b, '"');
+    add_replaced(b, s, true);
     cs_buf_addc(b, '"');
 }
 

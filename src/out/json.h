@@ -51,6 +51,15 @@ void cs_json_key(cs_json *j, const char *key);
 void cs_json_string(cs_json *j, const char *s);
 
 /*
+ * Append s to b as valid UTF-8 without any escaping: each invalid UTF-8 sequence
+ * becomes U+FFFD exactly as in cs_json_string, so a CSV written with it holds the same
+ * text as the GeoJSON beside it.
+ */
+void cs_utf8_add_clean(cs_buf *b, const char *s);
+/* Whether cs_utf8_add_clean would leave s unchanged (s is well-formed UTF-8). */
+bool cs_utf8_is_clean(const char *s);
+
+/*
  * A number in fixed notation with at most max_decimals decimals (clamped to 0..17),
  * rounded by printf (exact binary value, ties to even: 2.5 -> 2), then trailing zeros
  * and a trailing '.' removed; "-0" is written as 0. NaN and infinities are written as
