@@ -66,6 +66,10 @@ cs_status cs_context_create(cs_context **out)
     if (!ctx)
         return CS_ERR_NOMEM;
     ctx->threads = 0;
+    if (!cs_input_reserve(ctx)) {
+        cs_context_destroy(ctx);
+        return CS_ERR_NOMEM;
+    }
     ctx->geos = GEOS_init_r();
     ctx->proj = proj_context_create();
     if (!ctx->geos || !ctx->proj) {

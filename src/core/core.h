@@ -56,8 +56,8 @@ struct pj_ctx;
 /* A file read as an input, known by device and inode so that any name of it matches. */
 typedef struct cs_input_file {
     uint64_t dev, ino;
-    char *path;
-    char *role; /* "areas", "study file", ... */
+    char *path; /* NULL when memory ran short */
+    char *role; /* "areas", "study file", ...; NULL when memory ran short */
 } cs_input_file;
 
 struct cs_context {
@@ -122,6 +122,11 @@ void cs_progress(cs_context *ctx, const char *stage, double fraction);
  * ignored; when memory runs out the context remembers that a file went unnoted.
  */
 void cs_input_note(cs_context *ctx, const char *path, const char *role);
+
+/* Room for this many inputs is made when the context is created, so that noting them
+ * never fails for want of memory. False when it cannot be made. */
+#define CS_INPUTS_RESERVED 64
+bool cs_input_reserve(cs_context *ctx);
 
 /* The noted input that is the same file (device and inode) as info, or NULL. */
 const cs_input_file *cs_input_find(const cs_context *ctx, const struct stat *info);

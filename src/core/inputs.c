@@ -7,6 +7,12 @@
 
 #include <sys/stat.h>
 
+bool cs_input_reserve(cs_context *ctx)
+{
+    return cs_grow((void **)&ctx->inputs_read, &ctx->inputs_read_capacity, CS_INPUTS_RESERVED,
+                   sizeof *ctx->inputs_read);
+}
+
 void cs_input_note(cs_context *ctx, const char *path, const char *role)
 {
     struct stat info;
@@ -14,23 +20,18 @@ void cs_input_note(cs_context *ctx, const char *path, const char *role)
         return;
     if (cs_input_find(ctx, &info))
         return;
+    /* Within the reserve this needs no memory, so a study's inputs are always known;
+     * names are for messages only and may be missing when memory runs short. */
     if (!cs_grow((void **)&ctx->inputs_read, &ctx->inputs_read_capacity,
                  ctx->inputs_read_count + 1, sizeof *ctx->inputs_read)) {
         ctx->inputs_read_lost = true;
         return;
     }
-    cs_input_file *in = &ctx->inputs_read[ctx->inputs_read_count];
+    cs_input_file *in = &ctx->inputs_read[ctx->inputs_read_count++];
     in->dev = (uint64_t)info.st_dev;
     in->ino = (uint64_t)info.st_ino;
     in->path = cs_strdup(path);
-    in->role = cs_strdup(role ? role : "input");
-    if (!in->path || !in->role) {
-        cs_free(in->path);
-        cs_free(in->role);
-        ctx->inputs_read_lost = true;
-        return;
-    }
-    ctx->inputs_read_count++;
+    in->role = cs_strdup(role);
 }
 
 /* Is the noted file still there under its name? A deleted input's inode number can
@@ -38,6 +39,8 @@ void cs_input_note(cs_context *ctx, const char *path, const char *role)
 static bool still_there(const cs_input_file *in)
 {
     struct stat now;
+    if (!in->path)
+        return true; /* its name is unknown: take it as there */
     return stat(in->path, &now) == 0 && (uint64_t)now.st_dev == in->dev &&
            (uint64_t)now.st_ino == in->ino;
 }
@@ -61,5 +64,6 @@ void cs_input_forget(cs_context *ctx)
         cs_free(ctx->inputs_read);
         ctx->inputs_read = NULL;
         ctx->inputs_read_count = ctx->inputs_read_capacity = 0;
+        ctx->inputs_read_lost = false;
     }
 }

@@ -448,7 +448,8 @@ cs_status cs_output_path_check(cs_context *ctx, const char *path)
     if (in)
         return cs_error(ctx, CS_ERR_OUTPUT, &where,
                         "choose another output name; inputs are never overwritten",
-                        "writing it would replace the %s input (%s)", in->role, in->path);
+                        "writing it would replace the %s input (%s)",
+                        in->role ? in->role : "study's", in->path ? in->path : "name unknown");
     if (S_ISDIR(info.st_mode))
         return cs_error(ctx, CS_ERR_OUTPUT, &where,
                         "remove or rename that folder, or choose another output name",

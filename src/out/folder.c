@@ -392,7 +392,7 @@ static cs_status check_not_input(cs_context *ctx, const cs_folder *f, int dfd, c
     cs_status st = cs_error(ctx, CS_ERR_OUTPUT, &w,
                             "choose another --out folder; inputs are never overwritten",
                             "writing the output folder would replace the %s input (%s)",
-                            in->role, in->path);
+                            in->role ? in->role : "study's", in->path ? in->path : "name unknown");
     cs_free(path);
     return st;
 }
