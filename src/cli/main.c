@@ -795,12 +795,14 @@ static int run(options *o)
     }
     bool site_only = !strcmp(o->command, "site");
     bool report_only = !strcmp(o->command, "report");
-    cli_stage = report_only ? "writing the report" : "computing the coverage";
+    if (st == CS_OK)
+        cli_stage = report_only ? "writing the report" : "computing the coverage";
     if (st == CS_OK && report_only)
         st = write_report(ctx, o, study);
     else if (st == CS_OK && !check_only)
         st = run_year(ctx, o, study, &view, &result);
-    cli_stage = site_only ? "evaluating the sites" : "writing the outputs";
+    if (st == CS_OK) /* else the stage that failed stays named */
+        cli_stage = site_only ? "evaluating the sites" : "writing the outputs";
     if (st == CS_OK && result)
         st = use_result(ctx, o, view ? view : study, result, &shown);
     /* use_result may have printed some messages already: look at them all again */
