@@ -853,7 +853,6 @@ static int run(options *o)
     cs_study_destroy(study);
     cs_config_destroy(cfg);
     cs_context_destroy(ctx);
-    free(o->at);
     return code;
 }
 
@@ -895,6 +894,7 @@ static int main_body(int argc, char **argv)
         code = EXIT_INTERNAL;
     if (code < 0)
         code = run(&o);
+    free(o.at); /* also when parse stopped at a usage error after an --at */
     free(o.keys);
     free(o.values);
     free(o.command_line);

@@ -221,6 +221,7 @@ void cs_context_clear_messages(cs_context *ctx)
     ctx->error_count = 0;
     ctx->out_of_memory = false;
     ctx->nomem_reported = false;
+    (void)cs_take_nomem();
 }
 
 void cs_context_destroy(cs_context *ctx)
@@ -300,6 +301,7 @@ cs_status cs_report(cs_context *ctx, cs_severity sev, cs_status status, const cs
     if (!cs_grow((void **)&ctx->messages, &ctx->message_capacity, ctx->message_count + 1,
                  sizeof *ctx->messages)) {
         ctx->out_of_memory = true;
+        (void)cs_take_nomem();
         return result;
     }
     cs_buf text;
@@ -330,9 +332,11 @@ cs_status cs_report(cs_context *ctx, cs_severity sev, cs_status status, const cs
     if (!ok) {
         free_message(&m);
         ctx->out_of_memory = true;
+        (void)cs_take_nomem();
         return result;
     }
     ctx->messages[ctx->message_count++] = m;
+    (void)cs_take_nomem(); /* our own allocations here are not the next error's cause */
     return result;
 }
 
