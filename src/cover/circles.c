@@ -107,8 +107,10 @@ cs_status cs_cover_circles(cs_context *ctx, const cs_study *s, cs_geom **out)
         st = cs_nomem(ctx);
     else if (!cs_cover_run_jobs(s, (long)(K * CS_MAX_THRESHOLDS), ctx->threads, circle_job,
                                 &(circle_jobs){s, xs, ys, counts, out}))
-        st = cs_error(ctx, CS_ERR_INTERNAL, NULL, NULL,
-                      "building the service-circle polygons failed in GEOS");
+        st = cs_take_nomem() ? cs_error(ctx, CS_ERR_NOMEM, NULL, CS_NOMEM_HINT,
+                                        "out of memory while building the service circles")
+                             : cs_error(ctx, CS_ERR_INTERNAL, NULL, NULL,
+                                        "building the service-circle polygons failed in GEOS");
     for (size_t k = 0; xs && ys && k < K; k++) {
         cs_free(xs[k]);
         cs_free(ys[k]);
