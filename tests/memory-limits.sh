@@ -13,6 +13,34 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 failures=0 seen7=0 seen0=0
 
+# The last line of defence, made to fire on purpose: a library that ends the program
+# (libgomp's exit(1) when it cannot start a thread: here a thread stack that cannot be
+# had), aborts (SIGABRT) or crashes under a memory limit (SIGSEGV) still gives exit 7
+# and one message naming the stage.
+expect_stopped() { # name rc stderr-file pattern
+    local n
+    n=$(grep -c '^careshed: .*memory' "$3")
+    if [[ $2 != 7 || $n != 1 ]] || ! grep -q -- "$4" "$3"; then
+        echo "FAIL $1: exit $2, $n memory line(s), want exit 7 and one line matching '$4':"
+        sed 's/^/    /' "$3" | tail -5
+        failures=$(( failures + 1 ))
+    else
+        echo "ok   $1: $(grep '^careshed: .*memory' "$3" | cut -c1-120)"
+    fi
+}
+OMP_STACKSIZE=100G "$bin" run "$sample/study.yaml" --out "$work/s1" -q 2>"$work/stderr"
+expect_stopped "libgomp exits" $? "$work/stderr" \
+    '^careshed: error: out of memory while starting (a library ended the program); free memory, raise the limit (ulimit -v)'
+"$bin" run "$sample/study.yaml" --out "$work/s2" --measure both -q 2>"$work/stderr" &
+pid=$!; sleep 1; kill -ABRT $pid; wait $pid
+expect_stopped "SIGABRT" $? "$work/stderr" \
+    '^careshed: error: out of memory while [a-z ]* (a library aborted); free memory'
+( ulimit -v $(( 4000 * 1024 )); exec "$bin" run "$sample/study.yaml" --out "$work/s3" -q ) \
+    2>"$work/stderr" &
+pid=$!; sleep 1; kill -SEGV $pid; wait $pid
+expect_stopped "SIGSEGV under a limit" $? "$work/stderr" \
+    'a library crashed) with the address space limited to 4000 MB; free memory'
+
 # the lowest limit (MB) at which `careshed --version` starts
 lo=16 hi=4096
 while (( hi - lo > 1 )); do

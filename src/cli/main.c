@@ -157,7 +157,7 @@ static const char *volatile cli_stage = "starting";
 static const char nomem_hint[] =
     "free memory, raise the limit (ulimit -v) or use a smaller study";
 static volatile sig_atomic_t finished;
-static char limit_text[96]; /* " (the address-space limit, ulimit -v, is N MB)" or "" */
+static char limit_text[96]; /* " with the address space limited to N MB", or "" */
 
 static void write_text(const char *text)
 {
@@ -787,7 +787,8 @@ static int run(options *o)
     if (st == CS_OK)
         st = load_st;
     /* `check` goes on to the layers even when settings are wrong, to list everything */
-    cli_stage = "loading the layers";
+    if (st == CS_OK)
+        cli_stage = "loading the layers";
     if (st == CS_OK || (check_only && st == CS_ERR_STUDY)) {
         cs_status lst = cs_study_load(ctx, cfg, &study);
         if (st == CS_OK)
