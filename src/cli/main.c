@@ -295,8 +295,9 @@ static int parse(int argc, char **argv, options *o)
         bool matched = false;
         for (size_t s = 0; s < sizeof shorthands / sizeof shorthands[0]; s++)
             if (!strcmp(a, shorthands[s].option)) {
-                if (!next || !*next)
-                    return missing_value(a, next);
+                /* empty is a value here: --network '' leaves the study's network out */
+                if (!next)
+                    return usage_error("%s needs a value", a);
                 if (!add_setting(o, shorthands[s].key, next))
                     return EXIT_INTERNAL;
                 i++;
