@@ -12,6 +12,8 @@ max_runs=${CS_MEMORY_MAX_RUNS:-16}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 failures=0 seen7=0 seen0=0
+# the one line every exit 7 for lack of memory must show
+memory_line='^careshed: error: .*out of memory.*; free memory, raise the limit (ulimit -v)'
 
 # The last line of defence, made to fire on purpose: a library that ends the program
 # (libgomp's exit(1) when it cannot start a thread: here a thread stack that cannot be
@@ -19,13 +21,13 @@ failures=0 seen7=0 seen0=0
 # and one message naming the stage.
 expect_stopped() { # name rc stderr-file pattern
     local n
-    n=$(grep -c '^careshed: .*memory' "$3")
+    n=$(grep -c "$memory_line" "$3")
     if [[ $2 != 7 || $n != 1 ]] || ! grep -q -- "$4" "$3"; then
         echo "FAIL $1: exit $2, $n memory line(s), want exit 7 and one line matching '$4':"
         sed 's/^/    /' "$3" | tail -5
         failures=$(( failures + 1 ))
     else
-        echo "ok   $1: $(grep '^careshed: .*memory' "$3" | cut -c1-120)"
+        echo "ok   $1: $(grep "$memory_line" "$3" | cut -c1-120)"
     fi
 }
 OMP_STACKSIZE=100G "$bin" run "$sample/study.yaml" --out "$work/s1" -q 2>"$work/stderr"
@@ -62,13 +64,13 @@ for (( i = 0; i < max_runs; i++ )); do
     ( ulimit -v $(( mb * 1024 )); exec "$bin" run "$sample/study.yaml" --out "$out" \
         --measure both "${quiet[@]}" ) >"$work/stdout" 2>"$work/stderr"
     rc=$?
-    memory_lines=$(grep -c '^careshed: .*memory' "$work/stderr")
+    memory_lines=$(grep -c "$memory_line" "$work/stderr")
     printf '%4d MB %-3s exit %3d, %d memory line(s): %s\n' "$mb" "${quiet[*]:-}" "$rc" \
         "$memory_lines" "$(grep -a 'memory' "$work/stderr" | head -1 | cut -c1-150)"
     bad=""
     if (( rc == 7 )); then
         seen7=1
-        (( memory_lines == 1 )) || bad="exit 7 with $memory_lines careshed: lines about memory"
+        (( memory_lines == 1 )) || bad="exit 7 with $memory_lines out-of-memory lines (want 1)"
     elif (( rc == 0 )); then
         seen0=1
     else
