@@ -94,14 +94,31 @@ static bool proj_db_present(void)
     return false;
 }
 
+/* The address space this process uses now, in bytes (0 when unknown). */
+static size_t address_space_used(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long pages = 0;
+    if (f) {
+        if (fscanf(f, "%lu", &pages) != 1)
+            pages = 0;
+        fclose(f);
+    }
+    long page = sysconf(_SC_PAGESIZE);
+    return page > 0 ? (size_t)pages * (size_t)page : 0;
+}
+
 /*
  * Threads for the parallel stages. Under an address-space limit (ulimit -v) libgomp
  * cannot create a thread whose stack does not fit, and then ends the program (exit 1,
- * "libgomp: Thread creation failed"), which careshed cannot catch. So, when a limit is
- * set, first check that the stacks fit (mapping and unmapping the room they need) and
- * use fewer threads when they do not; then start the threads now, while memory is
- * still free: libgomp keeps them for the later parallel regions of this thread with
- * as many threads or fewer, which then start no new thread. Returns the threads to use.
+ * "libgomp: Thread creation failed"), which careshed cannot catch; and every thread
+ * works on its own geometry at the same time, so that a thread too many turns a run
+ * that fits into one that does not. So, under a limit, each thread beyond the first
+ * needs its stack plus 128 MB to work in, of the address space still free, and
+ * its stack must really map (mapped and unmapped here); then the threads are started
+ * now, while memory is still free: libgomp keeps them for the later parallel regions
+ * of this thread with as many threads or fewer, which then start no new thread.
+ * Returns the threads to use (0: all cores, when nothing was cut).
  */
 static int prepare_threads(int wanted)
 {
@@ -117,6 +134,11 @@ static int prepare_threads(int wanted)
                 stack = s;
             pthread_attr_destroy(&attr);
         }
+        size_t used = address_space_used(), limit = (size_t)as.rlim_cur;
+        size_t free_now = used < limit ? limit - used : 0;
+        size_t per_thread = stack + (128u << 20);
+        if ((size_t)(n - 1) > free_now / per_thread)
+            n = 1 + (int)(free_now / per_thread);
         /* each stack, its guard page and some room for libgomp and the first steps */
         for (; n > 1; n--) {
             size_t need = (size_t)(n - 1) * (stack + (64u << 10)) + (16u << 20);
