@@ -7,8 +7,8 @@
 # CARESHED must not be a sanitizer build: AddressSanitizer cannot run under ulimit -v.
 set -u
 bin=$1 sample=$2
-step_mb=${CS_MEMORY_STEP_MB:-9}
-max_runs=${CS_MEMORY_MAX_RUNS:-16}
+step_mb=${CS_MEMORY_STEP_MB:-3}
+max_runs=${CS_MEMORY_MAX_RUNS:-30}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 failures=0 seen7=0 seen0=0
