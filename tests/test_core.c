@@ -94,6 +94,81 @@ static void report_survives_allocation_failure(void **state)
     cs_context_destroy(ctx);
 }
 
+/* What the libraries say when memory runs out, and what they say otherwise. */
+static void foreign_messages_about_memory(void **state)
+{
+    (void)state;
+    assert_true(cs_message_means_nomem("std::bad_alloc"));
+    assert_true(cs_message_means_nomem("CPLMalloc(): Out of memory allocating 1048576 bytes."));
+    assert_true(cs_message_means_nomem("sqlite3_open_v2: out of memory"));
+    assert_true(cs_message_means_nomem("mmap failed: Cannot allocate memory"));
+    assert_true(cs_message_means_nomem("Not enough memory to open the layer"));
+    assert_false(cs_message_means_nomem("Self-intersection at or near point 3 4"));
+    assert_false(cs_message_means_nomem("proj_create: no database context specified"));
+    assert_false(cs_message_means_nomem("Failed to open the memory driver"));
+    assert_false(cs_message_means_nomem(""));
+    assert_false(cs_message_means_nomem(NULL));
+}
+
+/* A failed allocation leaves a note for this thread, read once. */
+static void failed_allocation_is_noted(void **state)
+{
+    (void)state;
+    (void)cs_take_nomem();
+    assert_false(cs_take_nomem());
+    void *p = cs_malloc(16);
+    assert_non_null(p);
+    cs_free(p);
+    assert_false(cs_take_nomem());
+    tu_alloc_fail_after(0);
+    p = cs_malloc(16);
+    tu_alloc_restore();
+    assert_null(p);
+    assert_true(cs_take_nomem());
+    assert_false(cs_take_nomem());
+}
+
+/* An error that running out of memory caused is reported as out of memory, with the
+ * memory hint instead of its own, once; the errors after it are counted, not listed;
+ * an error with no such cause after it is listed as it is. */
+static void error_caused_by_memory_says_so_once(void **state)
+{
+    (void)state;
+    cs_context *ctx = NULL;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    cs_where w = {.file = "streets.geojson", .feature = 3};
+    cs_note_nomem(); /* as GEOS's handler does on std::bad_alloc */
+    assert_int_equal(cs_error(ctx, CS_ERR_INPUT, &w, "fix the geometry in a GIS",
+                              "the polygon cannot be built"),
+                     CS_ERR_NOMEM);
+    assert_int_equal(cs_context_message_count(ctx), 1);
+    char text[512];
+    cs_message_format(cs_context_get_message(ctx, 0), text, sizeof text);
+    assert_string_equal(text, "error: streets.geojson: feature 3: out of memory: the polygon "
+                              "cannot be built; free memory, raise the limit (ulimit -v) or "
+                              "use a smaller study");
+    assert_int_equal(cs_context_get_message(ctx, 0)->status, CS_ERR_NOMEM);
+    w.feature = 4;
+    cs_note_nomem();
+    assert_int_equal(cs_error(ctx, CS_ERR_INPUT, &w, "fix the geometry in a GIS",
+                              "the polygon cannot be built"),
+                     CS_ERR_NOMEM);
+    assert_int_equal(cs_context_message_count(ctx), 1);
+    assert_int_equal(cs_context_error_count(ctx), 2);
+    w.feature = 5;
+    assert_int_equal(cs_error(ctx, CS_ERR_INPUT, &w, "give it a number", "'pop' is text"),
+                     CS_ERR_INPUT);
+    assert_int_equal(cs_context_message_count(ctx), 2);
+    cs_message_format(cs_context_get_message(ctx, 1), text, sizeof text);
+    assert_string_equal(text, "error: streets.geojson: feature 5: 'pop' is text; give it a "
+                              "number");
+    /* a note left without an error does not outlive clearing the messages */
+    cs_note_nomem();
+    cs_context_clear_messages(ctx);
+    assert_int_equal(cs_error(ctx, CS_ERR_CRS, NULL, NULL, "unknown CRS"), CS_ERR_CRS);
+    cs_context_destroy(ctx);
+}
+
 /* The fast fixed-decimal writer: exactly d decimals, no exponent, and the number read
  * back within half a unit of the last decimal (printf's own rounding of exact ties may
  * differ in the last digit). */
@@ -136,6 +211,9 @@ int main(void)
         cmocka_unit_test(strict_number_parsing),
         cmocka_unit_test(utf8_check),
         cmocka_unit_test(report_survives_allocation_failure),
+        cmocka_unit_test(foreign_messages_about_memory),
+        cmocka_unit_test(failed_allocation_is_noted),
+        cmocka_unit_test(error_caused_by_memory_says_so_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -120,8 +120,9 @@ typedef void (*cs_progress_fn)(void *user, const char *stage, double fraction);
 /**
  * Create a context: a message list, a GEOS handle and a PROJ context for one thread.
  * Registers GDAL drivers on first use. *out is new, free with cs_context_destroy().
- * Errors: CS_ERR_NOMEM; CS_ERR_CRS when PROJ's database cannot be found (the message
- * names PROJ_DATA).
+ * Errors: CS_ERR_NOMEM (also when proj.db is there but could not be opened under a
+ * memory limit); CS_ERR_CRS when PROJ's database cannot be found (the message names
+ * PROJ_DATA). Starts the OpenMP threads (see cs_context_set_threads).
  */
 CS_API cs_status cs_context_create(cs_context **out);
 
@@ -143,7 +144,13 @@ CS_API void cs_context_clear_messages(cs_context *ctx);
 /** Report progress of long stages to fn (NULL to stop). Called on the context's thread. */
 CS_API void cs_context_set_progress(cs_context *ctx, cs_progress_fn fn, void *user);
 
-/** Use up to n threads for the cost field (0 = all cores). Results never depend on n. */
+/**
+ * Use up to n threads for the parallel stages (0 = all cores). Results never depend on
+ * n. Under an address-space limit (ulimit -v) fewer threads are used when their stacks
+ * would not fit, and the threads are started here, on the calling thread, so that no
+ * later stage has to start one when memory is short (OpenMP ends the program when it
+ * cannot). Call it from the thread that runs the study.
+ */
 CS_API void cs_context_set_threads(cs_context *ctx, int n);
 
 /**

@@ -6,6 +6,7 @@
 #include "careshed/careshed.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,16 +146,96 @@ static int exit_for(cs_status st)
     }
 }
 
-static void print_messages(const cs_context *ctx, size_t *shown, bool quiet)
+/*
+ * The last line of defence. A library that runs out of memory may not return an error
+ * but end the program: libgomp calls exit(1) when it cannot start a thread or allocate
+ * ("libgomp: Thread creation failed"), json-c and glibc abort on an assertion. careshed
+ * must still end with exit 7 and one message naming the stage. `cli_stage` says what the
+ * command was doing; `finished` is set when main returns by itself.
+ */
+static const char *volatile cli_stage = "starting";
+static const char nomem_hint[] =
+    "free memory, raise the limit (ulimit -v) or use a smaller study";
+static volatile sig_atomic_t finished;
+static char limit_text[96]; /* " with the address space limited to N MB", or "" */
+
+static void write_text(const char *text)
 {
+    size_t n = strlen(text);
+    while (n > 0) {
+        ssize_t w = write(STDERR_FILENO, text, n);
+        if (w <= 0)
+            return;
+        text += w;
+        n -= (size_t)w;
+    }
+}
+
+/* Async-signal-safe: only write and strlen. */
+static void write_stopped_message(const char *how)
+{
+    write_text("careshed: error: out of memory while ");
+    write_text((const char *)cli_stage);
+    write_text(" (");
+    write_text(how);
+    write_text(")");
+    write_text(limit_text);
+    write_text("; ");
+    write_text(nomem_hint);
+    write_text("; if memory was plentiful, this is a bug: please report it\n");
+}
+
+static void on_fatal_signal(int sig)
+{
+    write_stopped_message(sig == SIGABRT ? "a library aborted" : "a library crashed");
+    _exit(EXIT_INTERNAL);
+}
+
+static void on_early_exit(void)
+{
+    if (finished)
+        return;
+    write_stopped_message("a library ended the program");
+    _exit(EXIT_INTERNAL);
+}
+
+static void install_safety_net(void)
+{
+    struct rlimit as;
+    if (getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY)
+        snprintf(limit_text, sizeof limit_text,
+                 " with the address space limited to %.0f MB", (double)as.rlim_cur / 1048576.0);
+    atexit(on_early_exit);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_fatal_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGABRT, &sa, NULL);
+    /* A crash under a memory limit is most likely a library using memory it could not
+     * get; without a limit it is a bug, and the default (a core dump, or the
+     * sanitizers' report) serves better. */
+    if (limit_text[0]) {
+        sigaction(SIGSEGV, &sa, NULL);
+        sigaction(SIGBUS, &sa, NULL);
+    }
+}
+
+/* Print the messages from *shown on; returns whether an out-of-memory error was among
+ * them. */
+static bool print_messages(const cs_context *ctx, size_t *shown, bool quiet)
+{
+    bool nomem = false;
     for (; *shown < cs_context_message_count(ctx); (*shown)++) {
         const cs_message *m = cs_context_get_message(ctx, *shown);
+        if (m->severity == CS_SEVERITY_ERROR && m->status == CS_ERR_NOMEM)
+            nomem = true;
         if (quiet && m->severity != CS_SEVERITY_ERROR)
             continue;
         char text[4096];
         cs_message_format(m, text, sizeof text);
         fprintf(stderr, "careshed: %s\n", text);
     }
+    return nomem;
 }
 
 static void progress(void *user, const char *stage, double fraction)
@@ -171,6 +252,13 @@ static int usage_error(const char *fmt, const char *arg)
     fprintf(stderr, fmt, arg);
     fprintf(stderr, "\ncareshed: try 'careshed run --help'\n");
     return EXIT_USAGE;
+}
+
+/* An option given no value, or an empty one (--out ""). */
+static int missing_value(const char *option, const char *value)
+{
+    return usage_error(value ? "%s needs a value, got an empty string" : "%s needs a value",
+                       option);
 }
 
 static bool add_setting(options *o, const char *key, const char *value)
@@ -207,6 +295,7 @@ static int parse(int argc, char **argv, options *o)
         bool matched = false;
         for (size_t s = 0; s < sizeof shorthands / sizeof shorthands[0]; s++)
             if (!strcmp(a, shorthands[s].option)) {
+                /* empty is a value here: --network '' leaves the study's network out */
                 if (!next)
                     return usage_error("%s needs a value", a);
                 if (!add_setting(o, shorthands[s].key, next))
@@ -231,8 +320,8 @@ static int parse(int argc, char **argv, options *o)
             o->pdf = true;
         } else if (!strcmp(a, "--year") ||
                    (!strcmp(o->command, "report") && !strcmp(a, "--since"))) {
-            if (!next)
-                return usage_error("%s needs a value", a);
+            if (!next || !*next)
+                return missing_value(a, next);
             i++;
             char *end;
             long y = strtol(next, &end, 10);
@@ -243,8 +332,8 @@ static int parse(int argc, char **argv, options *o)
             *(!strcmp(a, "--year") ? &o->year : &o->since) = (int)y;
         } else if (!strcmp(o->command, "report") &&
                    (!strcmp(a, "--baseline") || !strcmp(a, "--lang"))) {
-            if (!next)
-                return usage_error("%s needs a value", a);
+            if (!next || !*next)
+                return missing_value(a, next);
             i++;
             if (!strcmp(a, "--lang") && strcmp(next, "zh") != 0 && strcmp(next, "en") != 0)
                 return usage_error("--lang needs zh or en, got '%s'", next);
@@ -252,8 +341,8 @@ static int parse(int argc, char **argv, options *o)
         } else if (!strcmp(o->command, "site") &&
                    (!strcmp(a, "--suggest") || !strcmp(a, "--reach-share") ||
                     !strcmp(a, "--within"))) {
-            if (!next)
-                return usage_error("%s needs a value", a);
+            if (!next || !*next)
+                return missing_value(a, next);
             i++;
             char *end;
             double v = strtod(next, &end);
@@ -276,8 +365,8 @@ static int parse(int argc, char **argv, options *o)
                     !strcmp(a, "--proposals-crs") || !strcmp(a, "--kind") ||
                     !strcmp(a, "--candidates") || !strcmp(a, "--exclude") ||
                     !strcmp(a, "--exclude-crs"))) {
-            if (!next)
-                return usage_error("%s needs a value", a);
+            if (!next || !*next)
+                return missing_value(a, next);
             i++;
             if (!strcmp(a, "--candidates") || !strcmp(a, "--exclude") ||
                 !strcmp(a, "--exclude-crs")) {
@@ -300,15 +389,15 @@ static int parse(int argc, char **argv, options *o)
                 o->kind = next;
             }
         } else if (!strcmp(a, "--out") || !strcmp(a, "--threads") || !strcmp(a, "--set")) {
-            if (!next)
-                return usage_error("%s needs a value", a);
+            if (!next || !*next)
+                return missing_value(a, next);
             i++;
             if (!strcmp(a, "--out")) {
                 o->out_dir = next;
             } else if (!strcmp(a, "--threads")) {
                 char *end;
                 long n = strtol(next, &end, 10);
-                if (*end || n < 0 || n > 1024)
+                if (end == next || *end || n < 0 || n > 1024)
                     return usage_error("--threads needs a number from 0 to 1024, got '%s'", next);
                 o->threads = (int)n;
             } else {
@@ -681,11 +770,15 @@ static int run(options *o)
     cs_study *study = NULL, *view = NULL; /* view: the study in --year */
     cs_result *result = NULL;
     size_t shown = 0;
+    bool nomem_shown = false;
+    cli_stage = "starting";
     cs_status st = cs_context_create(&ctx);
     if (st != CS_OK) {
         if (ctx)
-            print_messages(ctx, &shown, false);
-        else
+            nomem_shown = print_messages(ctx, &shown, false);
+        if (st == CS_ERR_NOMEM && !nomem_shown)
+            fprintf(stderr, "careshed: error: out of memory while starting; %s\n", nomem_hint);
+        else if (!ctx)
             fprintf(stderr, "careshed: error: %s\n", cs_status_string(st));
         cs_context_destroy(ctx);
         return exit_for(st);
@@ -693,6 +786,7 @@ static int run(options *o)
     cs_context_set_threads(ctx, o->threads);
     if (isatty(STDERR_FILENO) && !o->quiet)
         cs_context_set_progress(ctx, progress, NULL);
+    cli_stage = "reading the study file";
     st = cs_config_create(ctx, &cfg);
     cs_status load_st = CS_OK;
     if (st == CS_OK && o->study)
@@ -705,6 +799,8 @@ static int run(options *o)
     if (st == CS_OK)
         st = load_st;
     /* `check` goes on to the layers even when settings are wrong, to list everything */
+    if (st == CS_OK)
+        cli_stage = "loading the layers";
     if (st == CS_OK || (check_only && st == CS_ERR_STUDY)) {
         cs_status lst = cs_study_load(ctx, cfg, &study);
         if (st == CS_OK)
@@ -712,20 +808,30 @@ static int run(options *o)
     }
     bool site_only = !strcmp(o->command, "site");
     bool report_only = !strcmp(o->command, "report");
+    if (st == CS_OK)
+        cli_stage = report_only ? "writing the report" : "computing the coverage";
     if (st == CS_OK && report_only)
         st = write_report(ctx, o, study);
     else if (st == CS_OK && !check_only)
         st = run_year(ctx, o, study, &view, &result);
+    if (st == CS_OK) /* else the stage that failed stays named */
+        cli_stage = site_only ? "evaluating the sites" : "writing the outputs";
     if (st == CS_OK && result)
         st = use_result(ctx, o, view ? view : study, result, &shown);
-    print_messages(ctx, &shown, o->quiet);
+    /* use_result may have printed some messages already: look at them all again */
+    for (size_t i = 0; i < shown; i++) {
+        const cs_message *m = cs_context_get_message(ctx, i);
+        nomem_shown |= m->severity == CS_SEVERITY_ERROR && m->status == CS_ERR_NOMEM;
+    }
+    nomem_shown |= print_messages(ctx, &shown, o->quiet);
     if (o->timings)
         print_timings(ctx);
     int code = exit_for(st);
     if (st == CS_OK && check_only && cs_study_has_network(study)) {
         cs_network_report net;
+        cli_stage = "checking the network";
         st = cs_network_check(ctx, study, &net);
-        print_messages(ctx, &shown, o->quiet);
+        nomem_shown |= print_messages(ctx, &shown, o->quiet);
         code = exit_for(st);
         if (st == CS_OK && !o->quiet)
             print_network(&net);
@@ -745,6 +851,12 @@ static int run(options *o)
             print_results(view ? view : study, result, o->out_dir);
         if (o->check_targets && cs_result_failed_targets(result) > 0)
             code = EXIT_TARGETS;
+    } else if (st == CS_ERR_NOMEM) {
+        /* one line about memory, also under -q: the library's, or this one when it had
+         * no memory left to say so */
+        if (!nomem_shown)
+            fprintf(stderr, "careshed: error: out of memory while %s; %s\n", cli_stage,
+                    nomem_hint);
     } else if (!o->quiet || cs_context_error_count(ctx) == 0) {
         fprintf(stderr, "careshed: %s failed (%s, %zu errors)\n", o->command,
                 cs_status_string(st), cs_context_error_count(ctx));
@@ -754,11 +866,20 @@ static int run(options *o)
     cs_study_destroy(study);
     cs_config_destroy(cfg);
     cs_context_destroy(ctx);
-    free(o->at);
     return code;
 }
 
+static int main_body(int argc, char **argv);
+
 int main(int argc, char **argv)
+{
+    install_safety_net();
+    int code = main_body(argc, argv);
+    finished = 1;
+    return code;
+}
+
+static int main_body(int argc, char **argv)
 {
     if (argc < 2) {
         usage_main(stderr);
@@ -786,6 +907,7 @@ int main(int argc, char **argv)
         code = EXIT_INTERNAL;
     if (code < 0)
         code = run(&o);
+    free(o.at); /* also when parse stopped at a usage error after an --at */
     free(o.keys);
     free(o.values);
     free(o.command_line);

@@ -10,6 +10,23 @@
 
 static cs_allocator current = {malloc, realloc, free};
 
+/* Set when an allocation of this thread failed or a library said it ran out of memory;
+ * read (and cleared) by cs_take_nomem so that an error it caused is reported as what it
+ * is. Per thread: the job runners gather their threads' flags themselves. */
+static _Thread_local bool memory_failed;
+
+void cs_note_nomem(void)
+{
+    memory_failed = true;
+}
+
+bool cs_take_nomem(void)
+{
+    bool failed = memory_failed;
+    memory_failed = false;
+    return failed;
+}
+
 void cs_set_allocator(const cs_allocator *allocator)
 {
     if (allocator && allocator->malloc_fn && allocator->realloc_fn && allocator->free_fn)
@@ -20,7 +37,10 @@ void cs_set_allocator(const cs_allocator *allocator)
 
 void *cs_malloc(size_t size)
 {
-    return current.malloc_fn(size ? size : 1);
+    void *p = current.malloc_fn(size ? size : 1);
+    if (!p)
+        memory_failed = true;
+    return p;
 }
 
 void *cs_calloc(size_t count, size_t size)
@@ -35,7 +55,10 @@ void *cs_calloc(size_t count, size_t size)
 
 void *cs_realloc(void *ptr, size_t size)
 {
-    return current.realloc_fn(ptr, size ? size : 1);
+    void *p = current.realloc_fn(ptr, size ? size : 1);
+    if (!p)
+        memory_failed = true;
+    return p;
 }
 
 void *cs_reallocarray(void *ptr, size_t count, size_t size)

@@ -15,6 +15,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 static pthread_once_t gdal_once = PTHREAD_ONCE_INIT;
 
@@ -26,14 +32,134 @@ static void register_gdal(void)
 static void geos_message(const char *message, void *user)
 {
     cs_context *ctx = user;
+    if (cs_message_means_nomem(message))
+        cs_note_nomem();
     snprintf(ctx->foreign_error, sizeof ctx->foreign_error, "%s", message);
 }
 
 static void proj_message(void *user, int level, const char *message)
 {
     cs_context *ctx = user;
+    if (cs_message_means_nomem(message))
+        cs_note_nomem();
     if (level <= PJ_LOG_ERROR)
         snprintf(ctx->foreign_error, sizeof ctx->foreign_error, "%s", message);
+}
+
+bool cs_message_means_nomem(const char *text)
+{
+    static const char *const signs[] = {"bad_alloc", "out of memory", "cannot allocate memory",
+                                        "memory allocation failed", "failed to allocate",
+                                        "not enough memory", "insufficient memory", NULL};
+    if (!text)
+        return false;
+    char lower[512];
+    size_t n = 0;
+    for (; text[n] && n + 1 < sizeof lower; n++)
+        lower[n] = (char)(text[n] >= 'A' && text[n] <= 'Z' ? text[n] + 32 : text[n]);
+    lower[n] = '\0';
+    for (size_t i = 0; signs[i]; i++)
+        if (strstr(lower, signs[i]))
+            return true;
+    return false;
+}
+
+/* Whether the process runs under an address-space or data limit (ulimit -v / -d). */
+static bool memory_limited(void)
+{
+    struct rlimit as, data;
+    return (getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY) ||
+           (getrlimit(RLIMIT_DATA, &data) == 0 && data.rlim_cur != RLIM_INFINITY);
+}
+
+/* Whether proj.db is in one of PROJ's search paths (so that failing to open it is not
+ * a missing installation). */
+static bool proj_db_present(void)
+{
+    PJ_INFO info = proj_info();
+    const char *p = info.searchpath;
+    while (p && *p) {
+        size_t n = strcspn(p, ":;");
+        char path[4096];
+        if (n > 0 && n + sizeof "/proj.db" < sizeof path) {
+            memcpy(path, p, n);
+            memcpy(path + n, "/proj.db", sizeof "/proj.db");
+            if (access(path, R_OK) == 0)
+                return true;
+        }
+        p += n;
+        if (*p)
+            p++;
+    }
+    return false;
+}
+
+/* The address space this process uses now, in bytes (0 when unknown). */
+static size_t address_space_used(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long pages = 0;
+    if (f) {
+        if (fscanf(f, "%lu", &pages) != 1)
+            pages = 0;
+        fclose(f);
+    }
+    long page = sysconf(_SC_PAGESIZE);
+    return page > 0 ? (size_t)pages * (size_t)page : 0;
+}
+
+/*
+ * Threads for the parallel stages. Under an address-space limit (ulimit -v) libgomp
+ * cannot create a thread whose stack does not fit, and then ends the program (exit 1,
+ * "libgomp: Thread creation failed"), which careshed cannot catch; and every thread
+ * works on its own geometry at the same time, so that a thread too many turns a run
+ * that fits into one that does not. So, under a limit, each thread beyond the first
+ * needs its stack plus 128 MB to work in, of the address space still free, and
+ * its stack must really map (mapped and unmapped here); then the threads are started
+ * now, while memory is still free: libgomp keeps them for the later parallel regions
+ * of this thread with as many threads or fewer, which then start no new thread.
+ * Returns the threads to use (0: all cores, when nothing was cut).
+ */
+static int prepare_threads(int wanted)
+{
+#ifdef _OPENMP
+    int n = wanted > 0 ? wanted : omp_get_max_threads();
+    struct rlimit as;
+    if (n > 1 && getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY) {
+        size_t stack = 8u << 20;
+        pthread_attr_t attr;
+        if (pthread_attr_init(&attr) == 0) {
+            size_t s = 0;
+            if (pthread_attr_getstacksize(&attr, &s) == 0 && s > 0)
+                stack = s;
+            pthread_attr_destroy(&attr);
+        }
+        size_t used = address_space_used(), limit = (size_t)as.rlim_cur;
+        size_t free_now = used < limit ? limit - used : 0;
+        size_t per_thread = stack + (128u << 20);
+        if ((size_t)(n - 1) > free_now / per_thread)
+            n = 1 + (int)(free_now / per_thread);
+        /* each stack, its guard page and some room for libgomp and the first steps */
+        for (; n > 1; n--) {
+            size_t need = (size_t)(n - 1) * (stack + (64u << 10)) + (16u << 20);
+            void *p = mmap(NULL, need, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                           -1, 0);
+            if (p != MAP_FAILED) {
+                munmap(p, need);
+                break;
+            }
+        }
+    }
+    if (n > 1) {
+        int started = 0;
+#pragma omp parallel num_threads(n) reduction(+ : started)
+        started += 1;
+        (void)started;
+    }
+    return wanted > 0 || n < omp_get_max_threads() ? n : 0;
+#else
+    return wanted;
+#endif
 }
 
 const char *cs_version(void)
@@ -65,7 +191,8 @@ cs_status cs_context_create(cs_context **out)
     cs_context *ctx = cs_calloc(1, sizeof *ctx);
     if (!ctx)
         return CS_ERR_NOMEM;
-    ctx->threads = 0;
+    (void)cs_take_nomem(); /* a note left by an earlier failure is not this context's */
+    ctx->threads = prepare_threads(0);
     if (!cs_input_reserve(ctx)) {
         cs_context_destroy(ctx);
         return CS_ERR_NOMEM;
@@ -83,6 +210,14 @@ cs_status cs_context_create(cs_context **out)
     PJ *probe = proj_create(ctx->proj, "EPSG:4326");
     if (!probe) {
         *out = ctx;
+        /* PROJ says "no database context specified" whether proj.db is missing or could
+         * not be opened for lack of memory: when the file is there and memory is
+         * limited (or a message said so), it is memory. */
+        if (cs_take_nomem() || cs_message_means_nomem(ctx->foreign_error) ||
+            (memory_limited() && proj_db_present()))
+            return cs_error(ctx, CS_ERR_NOMEM, NULL, CS_NOMEM_HINT,
+                            "out of memory while opening PROJ's database (proj.db): %s",
+                            ctx->foreign_error);
         return cs_error(ctx, CS_ERR_CRS, NULL,
                         "install the proj-data package or set PROJ_DATA to the folder "
                         "holding proj.db",
@@ -111,6 +246,8 @@ void cs_context_clear_messages(cs_context *ctx)
     ctx->message_count = 0;
     ctx->error_count = 0;
     ctx->out_of_memory = false;
+    ctx->nomem_reported = false;
+    (void)cs_take_nomem();
 }
 
 void cs_context_destroy(cs_context *ctx)
@@ -155,7 +292,7 @@ void cs_context_set_progress(cs_context *ctx, cs_progress_fn fn, void *user)
 void cs_context_set_threads(cs_context *ctx, int n)
 {
     if (ctx)
-        ctx->threads = n < 0 ? 0 : n;
+        ctx->threads = prepare_threads(n < 0 ? 0 : n);
 }
 
 void cs_progress(cs_context *ctx, const char *stage, double fraction)
@@ -167,6 +304,22 @@ void cs_progress(cs_context *ctx, const char *stage, double fraction)
 cs_status cs_report(cs_context *ctx, cs_severity sev, cs_status status, const cs_where *where,
                     const char *hint, const char *fmt, ...)
 {
+    /* An error that running out of memory caused is reported as out of memory, once:
+     * the errors it causes next (each feature GEOS could not build, ...) are counted
+     * but not listed. */
+    bool converted = false;
+    if (sev == CS_SEVERITY_ERROR && status != CS_ERR_ARGUMENT && ctx) {
+        bool nomem = cs_take_nomem();
+        if ((nomem || status == CS_ERR_NOMEM) && ctx->nomem_reported) {
+            ctx->error_count++;
+            return CS_ERR_NOMEM;
+        }
+        converted = nomem && status != CS_ERR_NOMEM;
+        if (nomem || status == CS_ERR_NOMEM) {
+            status = CS_ERR_NOMEM;
+            ctx->nomem_reported = true;
+        }
+    }
     cs_status result = sev == CS_SEVERITY_ERROR ? status : CS_OK;
     if (!ctx)
         return result;
@@ -175,10 +328,15 @@ cs_status cs_report(cs_context *ctx, cs_severity sev, cs_status status, const cs
     if (!cs_grow((void **)&ctx->messages, &ctx->message_capacity, ctx->message_count + 1,
                  sizeof *ctx->messages)) {
         ctx->out_of_memory = true;
+        (void)cs_take_nomem();
         return result;
     }
     cs_buf text;
     cs_buf_init(&text);
+    if (converted) {
+        cs_buf_add(&text, "out of memory: ");
+        hint = CS_NOMEM_HINT;
+    }
     va_list ap;
     va_start(ap, fmt);
     cs_buf_vprintf(&text, fmt, ap);
@@ -201,9 +359,11 @@ cs_status cs_report(cs_context *ctx, cs_severity sev, cs_status status, const cs
     if (!ok) {
         free_message(&m);
         ctx->out_of_memory = true;
+        (void)cs_take_nomem();
         return result;
     }
     ctx->messages[ctx->message_count++] = m;
+    (void)cs_take_nomem(); /* our own allocations here are not the next error's cause */
     return result;
 }
 

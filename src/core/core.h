@@ -25,6 +25,21 @@ void *cs_reallocarray(void *ptr, size_t count, size_t size); /* checks overflow 
 void cs_free(void *ptr);
 char *cs_strdup(const char *s); /* NULL in, NULL out */
 
+/* Running out of memory, wherever it happens (our allocator, GEOS's std::bad_alloc,
+ * GDAL's CPLE_OutOfMemory, PROJ), is noted per thread: cs_note_nomem sets the note,
+ * cs_take_nomem returns and clears it. cs_report turns the next error into an
+ * out-of-memory error when the note is set, so that, say, a polygon GEOS could not
+ * build for lack of memory is not blamed on the geometry. */
+void cs_note_nomem(void);
+bool cs_take_nomem(void);
+
+/* Whether a message from GEOS, GDAL, PROJ or the C library says memory ran out
+ * ("std::bad_alloc", "out of memory", "Cannot allocate memory", ...). */
+bool cs_message_means_nomem(const char *text);
+
+/* The hint of every out-of-memory message. */
+#define CS_NOMEM_HINT "free memory, raise the limit (ulimit -v) or use a smaller study"
+
 /* Grow *array (of *capacity elements of elem_size) to hold at least need elements. */
 bool cs_grow(void **array, size_t *capacity, size_t need, size_t elem_size);
 
@@ -65,6 +80,7 @@ struct cs_context {
     size_t message_count, message_capacity;
     size_t error_count;
     bool out_of_memory; /* a message could not be stored */
+    bool nomem_reported; /* an out-of-memory error is stored: later errors are its echoes */
     struct GEOSContextHandle_HS *geos;
     struct pj_ctx *proj;
     char foreign_error[512]; /* last message from GEOS/PROJ/GDAL, for the next report */

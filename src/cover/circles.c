@@ -64,10 +64,10 @@ static bool circle_job(const void *data, cs_geos h, const cs_geom *district, lon
 bool cs_cover_run_jobs(const cs_study *s, long jobs, int threads, cs_cover_job job,
                        const void *data)
 {
-    int failed = 0;
+    int failed = 0, nomem = 0;
 #ifdef _OPENMP
     int n = threads > 0 ? threads : omp_get_max_threads();
-#pragma omp parallel num_threads(n) reduction(| : failed)
+#pragma omp parallel num_threads(n) reduction(| : failed, nomem)
 #else
     (void)threads;
 #endif
@@ -87,7 +87,11 @@ bool cs_cover_run_jobs(const cs_study *s, long jobs, int threads, cs_cover_job j
                 failed |= !job(data, h, district, i);
         cs_geom_destroy(h, district);
         cs_geos_destroy(h);
+        /* each thread's out-of-memory note, gathered for the caller's error */
+        nomem |= cs_take_nomem();
     }
+    if (nomem)
+        cs_note_nomem();
     return !failed;
 }
 
@@ -103,8 +107,10 @@ cs_status cs_cover_circles(cs_context *ctx, const cs_study *s, cs_geom **out)
         st = cs_nomem(ctx);
     else if (!cs_cover_run_jobs(s, (long)(K * CS_MAX_THRESHOLDS), ctx->threads, circle_job,
                                 &(circle_jobs){s, xs, ys, counts, out}))
-        st = cs_error(ctx, CS_ERR_INTERNAL, NULL, NULL,
-                      "building the service-circle polygons failed in GEOS");
+        st = cs_take_nomem() ? cs_error(ctx, CS_ERR_NOMEM, NULL, CS_NOMEM_HINT,
+                                        "out of memory while building the service circles")
+                             : cs_error(ctx, CS_ERR_INTERNAL, NULL, NULL,
+                                        "building the service-circle polygons failed in GEOS");
     for (size_t k = 0; xs && ys && k < K; k++) {
         cs_free(xs[k]);
         cs_free(ys[k]);

@@ -120,6 +120,9 @@ cs_status cs_cover_network_areas(cs_context *ctx, const cs_result *r, cs_lines *
         cs_geom_destroy(s->geos, polys[i]);
         polys[i] = NULL;
     }
+    if (cs_take_nomem())
+        return cs_error(ctx, CS_ERR_NOMEM, NULL, CS_NOMEM_HINT,
+                        "out of memory while building the network service areas");
     return cs_error(ctx, CS_ERR_INTERNAL, NULL, NULL,
                     "building the network service areas failed (GEOS, or out of memory)");
 }
@@ -169,6 +172,9 @@ cs_status cs_cover_facility_areas(cs_context *ctx, const cs_result *r, cs_geom *
         cs_geom_destroy(s->geos, polys[f]);
         polys[f] = NULL;
     }
+    if (cs_take_nomem())
+        return cs_error(ctx, CS_ERR_NOMEM, NULL, CS_NOMEM_HINT,
+                        "out of memory while building the per-facility service areas");
     return cs_error(ctx, CS_ERR_INTERNAL, NULL, NULL,
                     "building the per-facility service areas failed (GEOS, or out of "
                     "memory)");

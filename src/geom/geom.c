@@ -18,9 +18,21 @@
  * 50 m) inside, and halves the buffering time of 4. */
 #define CS_LINE_QUADSEGS 2
 
+/* GEOS reports a std::bad_alloc as an error message (and a NULL or 2 result): note
+ * it, so that the error it causes is reported as out of memory. */
+static void note_geos_error(const char *message, void *user)
+{
+    (void)user;
+    if (cs_message_means_nomem(message))
+        cs_note_nomem();
+}
+
 cs_geos cs_geos_create(void)
 {
-    return GEOS_init_r();
+    GEOSContextHandle_t h = GEOS_init_r();
+    if (h)
+        GEOSContext_setErrorMessageHandler_r(h, note_geos_error, NULL);
+    return h;
 }
 
 void cs_geos_destroy(cs_geos h)

@@ -46,7 +46,8 @@ static const char *const y_candidates[] = {"lat", "latitude", "y", "LAT", "Lat",
 /* GDAL must not print: its messages are kept for the next error report. */
 static void CPL_STDCALL capture_gdal_message(CPLErr level, CPLErrorNum number, const char *text)
 {
-    (void)number;
+    if (number == CPLE_OutOfMemory || cs_message_means_nomem(text))
+        cs_note_nomem();
     cs_context *ctx = CPLGetErrorHandlerUserData();
     if (ctx && level >= CE_Warning)
         snprintf(ctx->foreign_error, sizeof ctx->foreign_error, "%s", text);

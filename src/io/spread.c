@@ -176,6 +176,11 @@ static cs_geom *valid_polygon(spreader *sp, const cs_raw_layer *layer, const cs_
     cs_geos h = sp->study->geos;
     cs_where w = cs_raw_where(layer, feature, NULL);
     cs_geom *g = cs_geom_from_polygon_range(h, polys, first, n);
+    if (!g && cs_take_nomem()) {
+        cs_error(sp->ctx, CS_ERR_NOMEM, &w, CS_NOMEM_HINT,
+                 "out of memory while building the polygon");
+        return NULL;
+    }
     if (!g) {
         cs_error(sp->ctx, CS_ERR_INPUT, &w, "fix the geometry in a GIS and run again",
                  "the polygon cannot be built (rings with fewer than 4 points?)");

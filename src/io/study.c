@@ -166,6 +166,9 @@ static cs_status build_area(cs_context *ctx, cs_study *study, const cs_raw_areas
     cs_where w = {.file = raw->layer.display, .feature = raw->feature[a],
                   .feature_id = study->area_id[a]};
     cs_geom *g = view.area_count ? cs_geom_from_polygons(study->geos, &view) : NULL;
+    if (!g && cs_take_nomem())
+        return cs_error(ctx, CS_ERR_NOMEM, &w, CS_NOMEM_HINT,
+                        "out of memory while building the polygon");
     if (!g)
         return cs_error(ctx, CS_ERR_INPUT, &w, "fix the geometry in a GIS and run again",
                         "the polygon cannot be built (rings with fewer than 4 points?)");
@@ -266,6 +269,9 @@ static cs_status place_areas(cs_context *ctx, const cs_config *cfg, cs_study *st
     if (st != CS_OK)
         return st;
     study->district = cs_geom_union(study->geos, study->area_geom, n);
+    if (!study->district && cs_take_nomem())
+        return cs_error(ctx, CS_ERR_NOMEM, NULL, CS_NOMEM_HINT,
+                        "out of memory while uniting the areas into the district");
     if (!study->district)
         return cs_error(ctx, CS_ERR_INTERNAL, NULL, NULL, "the union of the areas failed: %s",
                         ctx->foreign_error);
