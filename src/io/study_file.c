@@ -18,6 +18,8 @@
 #define MAX_FILE_BYTES ((size_t)16 << 20) /* a study file is a page of settings */
 #define MAX_DEPTH 6         /* the deepest key has 4 parts: population.bands.80+.share */
 #define MAX_VISITS 100000   /* aliases can make a small file expand enormously */
+#define MAX_PROBLEMS 50     /* more, and the file is not a study file (or an alias bomb
+                               repeats one mistake): stop rather than flood the terminal */
 
 typedef struct walker {
     cs_context *ctx;
@@ -26,6 +28,7 @@ typedef struct walker {
     const char *file;
     cs_buf key;         /* the dotted key of the node being walked */
     size_t visits;
+    size_t problems;    /* reported so far */
     bool failed;        /* a problem was reported */
     bool out_of_memory;
     bool stop;          /* out of memory or too much to walk: go no further */
@@ -35,6 +38,18 @@ static void out_of_memory(walker *w)
 {
     w->out_of_memory = true;
     w->stop = true;
+}
+
+/* One more problem reported; past MAX_PROBLEMS, say so and stop reading. */
+static void count_problem(walker *w)
+{
+    w->failed = true;
+    if (++w->problems == MAX_PROBLEMS) {
+        cs_where file = {.file = w->file};
+        cs_error(w->ctx, CS_ERR_STUDY, &file, "fix the problems above and run again",
+                 "reading stopped after %d problems", MAX_PROBLEMS);
+        w->stop = true;
+    }
 }
 
 static void problem(walker *w, size_t line, const char *hint, const char *fmt, ...)
@@ -50,7 +65,7 @@ static void problem(walker *w, size_t line, const char *hint, const char *fmt, .
     cs_where where = {.file = w->file, .line = (long)line,
                       .field = w->key.len ? w->key.data : NULL};
     cs_error(w->ctx, CS_ERR_STUDY, &where, hint, "%s", text);
-    w->failed = true;
+    count_problem(w);
 }
 
 static size_t line_of(const yaml_node_t *node)
@@ -149,7 +164,7 @@ static void set_value(walker *w, const char *value, size_t line)
     if (st == CS_ERR_NOMEM)
         out_of_memory(w);
     else if (st != CS_OK)
-        w->failed = true;
+        count_problem(w);
 }
 
 /* '~', 'null' and nothing at all, unquoted, restore the default. */
