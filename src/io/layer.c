@@ -358,8 +358,9 @@ static void list_fields(const cs_layer *l, cs_buf *b)
 {
     int n = OGR_FD_GetFieldCount(l->defn);
     bool control = false;
+    int shown = n > 40 ? 30 : n; /* a table of thousands of columns: the first few */
     cs_buf_add(b, "the fields are: ");
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < shown; i++) {
         if (i)
             cs_buf_add(b, ", ");
         /* a binary file read as a table has "names" whose bytes no terminal should get */
@@ -369,6 +370,8 @@ static void list_fields(const cs_layer *l, cs_buf *b)
             cs_buf_addc(b, bad ? '?' : *c);
         }
     }
+    if (shown < n)
+        cs_buf_printf(b, " and %d more", n - shown);
     if (n == 0)
         cs_buf_add(b, "(none)");
     if (control)
