@@ -220,8 +220,14 @@ static cs_status select_layer(cs_context *ctx, cs_layer *l, const cs_layer_confi
             for (int i = 0; i < GDALDatasetGetLayerCount(l->ds); i++)
                 cs_buf_printf(&names, "%s%s", i ? ", " : "",
                               OGR_L_GetName(GDALDatasetGetLayer(l->ds, i)));
-            cs_status st = cs_error(ctx, CS_ERR_INPUT, &w, names.data ? names.data : "",
-                                    "no layer named '%s'; the layers are:", lc->layer);
+            cs_buf hint;
+            cs_buf_init(&hint);
+            cs_buf_printf(&hint, "set %s.layer to one of them, or leave it out for the first",
+                          l->role);
+            cs_status st = cs_error(ctx, CS_ERR_INPUT, &w, hint.data,
+                                    "no layer named '%s'; the layers are: %s", lc->layer,
+                                    names.data ? names.data : "(none)");
+            cs_buf_free(&hint);
             cs_buf_free(&names);
             return st;
         }
@@ -443,11 +449,25 @@ static int field_index(const cs_layer *l, const char *name)
 static void list_fields(const cs_layer *l, cs_buf *b)
 {
     int n = OGR_FD_GetFieldCount(l->defn);
+    bool control = false;
+    int shown = n > 40 ? 30 : n; /* a table of thousands of columns: the first few */
     cs_buf_add(b, "the fields are: ");
-    for (int i = 0; i < n; i++)
-        cs_buf_printf(b, "%s%s", i ? ", " : "", cs_layer_field_name(l, i));
+    for (int i = 0; i < shown; i++) {
+        if (i)
+            cs_buf_add(b, ", ");
+        /* a binary file read as a table has "names" whose bytes no terminal should get */
+        for (const char *c = cs_layer_field_name(l, i); *c; c++) {
+            bool bad = (unsigned char)*c < 0x20 || *c == 0x7f;
+            control = control || bad;
+            cs_buf_addc(b, bad ? '?' : *c);
+        }
+    }
+    if (shown < n)
+        cs_buf_printf(b, " and %d more", n - shown);
     if (n == 0)
         cs_buf_add(b, "(none)");
+    if (control)
+        cs_buf_add(b, " (control characters shown as ?: is this a text table at all?)");
 }
 
 int cs_layer_find_field(cs_context *ctx, cs_layer *l, const char *configured,

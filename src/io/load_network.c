@@ -376,9 +376,14 @@ static cs_status nothing_walked(const net_reader *r)
         for (size_t i = 0; i < 4; i++)
             if (n[i])
                 cs_buf_printf(&kinds, "%s%zu %s", kinds.len ? ", " : ": ", n[i], what[i]);
-        cs_status st = cs_error(r->ctx, CS_ERR_INPUT, &w,
-                                "give a line layer of streets and paths, or an OpenStreetMap "
-                                "file (.osm, .osm.pbf)",
+        /* an OpenStreetMap file without lines is cut short, or its ways lack their
+         * nodes (GDAL leaves such ways out): the usual hint would send users in circles */
+        const char *hint = out->osm ? "check that the OpenStreetMap file is complete (not cut "
+                                      "off) and holds every node its ways use (e.g. osmium "
+                                      "extract --strategy complete_ways)"
+                                    : "give a line layer of streets and paths, or an "
+                                      "OpenStreetMap file (.osm, .osm.pbf)";
+        cs_status st = cs_error(r->ctx, CS_ERR_INPUT, &w, hint,
                                 "the network layer has no lines (%zu features%s)",
                                 out->features,
                                 kinds.data ? kinds.data : "");
