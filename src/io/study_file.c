@@ -22,8 +22,6 @@
 #define MAX_NESTING 16 /* levels, the top-level mapping included */
 #define MAX_VISITS 10000    /* aliases can make a small file expand enormously */
 #define MAX_PROBLEMS 30     /* listed; the rest are counted in one line */
-#define STOP_AFTER 50       /* problems: more, and the file is not a study file (or an
-                               alias bomb repeats one mistake): stop reading */
 
 typedef struct walker {
     cs_context *ctx;
@@ -33,8 +31,6 @@ typedef struct walker {
     cs_buf key;         /* the dotted key of the node being walked */
     size_t visits;
     size_t first_message; /* the context's message count when the walk began */
-    size_t problems;    /* reported so far */
-    bool stopped_early; /* STOP_AFTER problems reached */
     bool failed;        /* a problem was reported */
     bool out_of_memory;
     size_t too_many_line; /* where the walk passed MAX_VISITS values, else 0 */
@@ -45,17 +41,6 @@ static void out_of_memory(walker *w)
 {
     w->out_of_memory = true;
     w->stop = true;
-}
-
-/* One more problem reported; at STOP_AFTER, stop reading (said once the messages
- * have been cut down to MAX_PROBLEMS). */
-static void count_problem(walker *w)
-{
-    w->failed = true;
-    if (++w->problems == STOP_AFTER) {
-        w->stopped_early = true;
-        w->stop = true;
-    }
 }
 
 static void problem(walker *w, size_t line, const char *hint, const char *fmt, ...)
@@ -71,7 +56,7 @@ static void problem(walker *w, size_t line, const char *hint, const char *fmt, .
     cs_where where = {.file = w->file, .line = (long)line,
                       .field = w->key.len ? w->key.data : NULL};
     cs_error(w->ctx, CS_ERR_STUDY, &where, hint, "%s", text);
-    count_problem(w);
+    w->failed = true;
 }
 
 static size_t line_of(const yaml_node_t *node)
@@ -171,7 +156,7 @@ static void set_value(walker *w, const char *value, size_t line)
     if (st == CS_ERR_NOMEM)
         out_of_memory(w);
     else if (st != CS_OK)
-        count_problem(w);
+        w->failed = true;
 }
 
 /* '~', 'null' and nothing at all, unquoted, restore the default. */
@@ -410,11 +395,6 @@ static cs_status walk_document(walker *w, yaml_parser_t *parser, const char *tex
     yaml_document_delete(&doc);
     /* an alias bomb can make thousands of problems before it is stopped */
     cs_context_limit_messages(w->ctx, w->first_message, MAX_PROBLEMS, w->file);
-    if (w->stopped_early) {
-        cs_where file = {.file = w->file};
-        cs_error(w->ctx, CS_ERR_STUDY, &file, "fix the problems above and run again",
-                 "reading stopped after %d problems", STOP_AFTER);
-    }
     if (w->too_many_line)
         problem(w, w->too_many_line, "write the settings out instead of repeating them with "
                 "aliases", "the study file expands to more than %d values", MAX_VISITS);
