@@ -185,6 +185,33 @@ static void foreign_folders_are_refused(void **state)
     free(dir);
 }
 
+/* The check before the work says what the write would say, and changes nothing. */
+static void folders_are_checked_before_the_work(void **state)
+{
+    (void)state;
+    char *root = tu_mkdtemp();
+    char *missing = tu_join(root, "new/run");
+    assert_int_equal(cs_output_folder_check(ctx, missing), CS_OK);
+    assert_false(tu_exists(missing)); /* not made by a check */
+    free(tu_write(root, "thesis.docx", "years of work"));
+    cs_context_clear_messages(ctx);
+    assert_int_equal(cs_output_folder_check(ctx, root), CS_ERR_OUTPUT);
+    assert_true(tu_has_message(ctx, "files careshed did not write (thesis.docx)", NULL));
+    char *file = tu_join(root, "thesis.docx");
+    assert_int_equal(cs_output_folder_check(ctx, file), CS_ERR_OUTPUT);
+    const char *files[] = {"summary.json", "{}", NULL};
+    char *run = tu_join(root, "run");
+    assert_int_equal(write_set(run, "run", files), CS_OK);
+    assert_int_equal(cs_output_folder_check(ctx, run), CS_OK);
+    assert_string_equal(listing(root), "run,thesis.docx");
+    assert_int_equal(cs_output_folder_check(ctx, ""), CS_ERR_ARGUMENT);
+    free(run);
+    free(file);
+    free(missing);
+    tu_rmtree(root);
+    free(root);
+}
+
 static void folders_of_earlier_versions_are_careshed_s(void **state)
 {
     (void)state;
@@ -380,6 +407,7 @@ int main(void)
         cmocka_unit_test(new_set_replaces_the_old_one_as_a_whole),
         cmocka_unit_test(folder_keeps_its_permissions),
         cmocka_unit_test(foreign_folders_are_refused),
+        cmocka_unit_test(folders_are_checked_before_the_work),
         cmocka_unit_test(folders_of_earlier_versions_are_careshed_s),
         cmocka_unit_test(a_locked_folder_is_refused),
         cmocka_unit_test(leftovers_of_killed_runs_are_removed),

@@ -602,6 +602,15 @@ CS_API cs_status cs_result_write(cs_context *ctx, const cs_study *study,
  */
 CS_API cs_status cs_output_path_check(cs_context *ctx, const char *path);
 
+/**
+ * Check, before the work, that out_dir could take cs_result_write's (or
+ * cs_site_write's) outputs: missing (it will be made), or a writable folder careshed
+ * owns (empty, marked by its .careshed file, or holding only names careshed writes)
+ * with no folder, link or special file inside. Changes nothing. Errors: CS_ERR_OUTPUT
+ * naming the folder and what is in the way; CS_ERR_ARGUMENT; CS_ERR_NOMEM.
+ */
+CS_API cs_status cs_output_folder_check(cs_context *ctx, const char *out_dir);
+
 /** The name of the i-th file cs_result_write writes for this result (in writing
  *  order), or NULL past the last. */
 CS_API const char *cs_result_output_name(const cs_result *result, size_t i);

@@ -798,6 +798,9 @@ static int run(options *o)
     }
     if (st == CS_OK)
         st = load_st;
+    /* a folder careshed may not write to is said before any work is done */
+    if (st == CS_OK && (!strcmp(o->command, "run") || !strcmp(o->command, "site")))
+        st = cs_output_folder_check(ctx, o->out_dir);
     /* `check` goes on to the layers even when settings are wrong, to list everything */
     if (st == CS_OK)
         cli_stage = "loading the layers";

@@ -434,6 +434,13 @@ void cs_outset_destroy(cs_outset *set)
     cs_free(set);
 }
 
+cs_status cs_output_folder_check(cs_context *ctx, const char *dir)
+{
+    if (!ctx || !dir || !*dir)
+        return CS_ERR_ARGUMENT;
+    return cs_folder_check(ctx, dir);
+}
+
 cs_status cs_output_path_check(cs_context *ctx, const char *path)
 {
     if (!ctx || !path || !*path)

@@ -364,6 +364,23 @@ cs_status cs_folder_open(cs_context *ctx, const char *dir, const char *owner, cs
     return CS_OK;
 }
 
+cs_status cs_folder_check(cs_context *ctx, const char *dir)
+{
+    struct stat info;
+    if (lstat(dir, &info) != 0 && errno == ENOENT)
+        return CS_OK; /* made when written */
+    cs_folder f = {.lock_fd = -1};
+    cs_status st = cs_folder_check_writable(ctx, dir);
+    if (st == CS_OK)
+        st = resolve(ctx, &f, dir);
+    if (st == CS_OK)
+        st = check_owned(ctx, &f);
+    cs_free(f.path);
+    cs_free(f.parent);
+    cs_free(f.name);
+    return st;
+}
+
 const char *cs_folder_staging(const cs_folder *f)
 {
     return f->staging;

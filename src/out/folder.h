@@ -35,6 +35,13 @@ typedef struct cs_folder cs_folder;
  */
 cs_status cs_folder_open(cs_context *ctx, const char *dir, const char *owner, cs_folder **out);
 
+/*
+ * Would cs_folder_open take dir? Checks, changing nothing and taking no lock, that an
+ * existing dir is a writable folder careshed owns (a missing one is fine: it is made
+ * when written). Errors as cs_folder_open's.
+ */
+cs_status cs_folder_check(cs_context *ctx, const char *dir);
+
 /* The staging folder new files are written into (borrowed, valid until close). */
 const char *cs_folder_staging(const cs_folder *f);
 
