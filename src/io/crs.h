@@ -36,6 +36,12 @@ void cs_transform_destroy(cs_transform *t);
  * number of such points. */
 size_t cs_transform_apply(cs_transform *t, double *x, double *y, size_t n);
 
+/* Whether two CRS texts name the same CRS (the same text, or definitions PROJ finds
+ * equivalent, e.g. "EPSG:32651" and its WKT), so that coordinates in one are already
+ * in the other and need no transform. GCJ-02/BD-09 are never the same as a PROJ CRS;
+ * false when either cannot be parsed. */
+bool cs_crs_same(cs_context *ctx, const char *a_def, const char *b_def);
+
 /* Whether the CRS text describes a geographic (lon/lat) CRS; -1 when unknown. */
 int cs_crs_is_geographic(cs_context *ctx, const char *def);
 

@@ -57,12 +57,41 @@ static size_t count_swapped(const double *x, const double *y, size_t n, size_t *
     return count;
 }
 
+static cs_status to_wgs84_convert(cs_context *ctx, const cs_raw_layer *raw, const char *role,
+                                  double *x, double *y, size_t n, const long *feature);
+
 /*
  * Convert a layer's coordinates (in place) to WGS84 lon/lat. feature[i] gives the
  * feature number of coordinate i for messages (NULL: none).
+ *
+ * When the layer is already in the working CRS work_crs (NULL: not chosen yet, or
+ * auto), *kept receives a new copy of its own coordinates (x then y, 2n values) for
+ * to_working to put back: the checks below and after need lon/lat, but a round trip
+ * through WGS84 moves points by ~1e-9 m, enough to put a resident exactly at a
+ * threshold just beyond it. *kept is NULL otherwise, and on failure.
  */
 static cs_status to_wgs84(cs_context *ctx, const cs_raw_layer *raw, const char *role,
-                          double *x, double *y, size_t n, const long *feature)
+                          double *x, double *y, size_t n, const long *feature,
+                          const char *work_crs, double **kept)
+{
+    *kept = NULL;
+    if (n > 0 && raw->srs && work_crs && cs_crs_same(ctx, raw->srs, work_crs)) {
+        *kept = cs_reallocarray(NULL, 2 * n, sizeof **kept);
+        if (!*kept)
+            return cs_nomem(ctx);
+        memcpy(*kept, x, n * sizeof *x);
+        memcpy(*kept + n, y, n * sizeof *y);
+    }
+    cs_status st = to_wgs84_convert(ctx, raw, role, x, y, n, feature);
+    if (st != CS_OK) {
+        cs_free(*kept);
+        *kept = NULL;
+    }
+    return st;
+}
+
+static cs_status to_wgs84_convert(cs_context *ctx, const cs_raw_layer *raw, const char *role,
+                                  double *x, double *y, size_t n, const long *feature)
 {
     cs_where w = {.file = raw->display, .field = NULL};
     char key[192];
@@ -111,9 +140,17 @@ static cs_status to_wgs84(cs_context *ctx, const cs_raw_layer *raw, const char *
     return CS_OK;
 }
 
+/* Convert lon/lat (in place) to the working CRS; with kept (from to_wgs84, taken and
+ * freed here) put the layer's own coordinates back instead. */
 static cs_status to_working(cs_context *ctx, const cs_study *study, const cs_raw_layer *raw,
-                            double *x, double *y, size_t n)
+                            double *x, double *y, size_t n, double *kept)
 {
+    if (kept) {
+        memcpy(x, kept, n * sizeof *x);
+        memcpy(y, kept + n, n * sizeof *y);
+        cs_free(kept);
+        return CS_OK;
+    }
     cs_where w = {.file = raw->display};
     cs_transform *t = NULL;
     cs_status st = cs_transform_create(ctx, WGS84, study->crs, &w, &t);
@@ -237,7 +274,10 @@ static cs_status place_areas(cs_context *ctx, const cs_config *cfg, cs_study *st
 {
     cs_rings *p = &raw->polys;
     /* feature number of every vertex is not kept; messages name the layer */
-    cs_status st = to_wgs84(ctx, &raw->layer, "areas", p->x, p->y, p->vertex_count, NULL);
+    const char *work_crs = cfg->crs && cs_strcasecmp(cfg->crs, "auto") != 0 ? cfg->crs : NULL;
+    double *kept = NULL;
+    cs_status st = to_wgs84(ctx, &raw->layer, "areas", p->x, p->y, p->vertex_count, NULL,
+                            work_crs, &kept);
     if (st != CS_OK)
         return st;
     *box = (lonlat_box){INFINITY, INFINITY, -INFINITY, -INFINITY};
@@ -247,9 +287,11 @@ static cs_status place_areas(cs_context *ctx, const cs_config *cfg, cs_study *st
         box->lat_min = fmin(box->lat_min, p->y[i]);
         box->lat_max = fmax(box->lat_max, p->y[i]);
     }
-    if ((st = choose_crs(ctx, cfg, study, box)) != CS_OK)
+    if ((st = choose_crs(ctx, cfg, study, box)) != CS_OK) {
+        cs_free(kept);
         return st;
-    if ((st = to_working(ctx, study, &raw->layer, p->x, p->y, p->vertex_count)) != CS_OK)
+    }
+    if ((st = to_working(ctx, study, &raw->layer, p->x, p->y, p->vertex_count, kept)) != CS_OK)
         return st;
     size_t n = raw->count;
     study->area_count = n;
@@ -355,16 +397,21 @@ static cs_status place_facilities(cs_context *ctx, cs_study *study, cs_raw_point
     double *lon = cs_calloc(n ? n : 1, sizeof *lon), *lat = cs_calloc(n ? n : 1, sizeof *lat);
     long *area = cs_calloc(n ? n : 1, sizeof *area);
     double *outside = cs_calloc(n ? n : 1, sizeof *outside);
+    double *kept = NULL;
     cs_status st = lon && lat && area && outside ? CS_OK : cs_nomem(ctx);
     if (st == CS_OK)
-        st = to_wgs84(ctx, &raw->layer, "facilities", raw->x, raw->y, n, raw->feature);
+        st = to_wgs84(ctx, &raw->layer, "facilities", raw->x, raw->y, n, raw->feature,
+                      study->crs, &kept);
     if (st == CS_OK) {
         memcpy(lon, raw->x, n * sizeof *lon);
         memcpy(lat, raw->y, n * sizeof *lat);
         st = check_far_lonlat(ctx, study, raw, "facilities", lon, lat, box);
     }
-    if (st == CS_OK)
-        st = to_working(ctx, study, &raw->layer, raw->x, raw->y, n);
+    if (st == CS_OK) {
+        st = to_working(ctx, study, &raw->layer, raw->x, raw->y, n, kept);
+        kept = NULL;
+    }
+    cs_free(kept);
     if (st == CS_OK)
         st = locate_points(ctx, study, raw, area, outside);
     if (st == CS_OK) {
@@ -482,13 +529,18 @@ static cs_status place_points(cs_context *ctx, cs_study *study, cs_raw_points *r
     size_t n = raw->count, nb = study->band_count;
     long *area = cs_calloc(n ? n : 1, sizeof *area);
     double *outside = cs_calloc(n ? n : 1, sizeof *outside);
+    double *kept = NULL;
     cs_status st = area && outside ? CS_OK : cs_nomem(ctx);
     if (st == CS_OK)
-        st = to_wgs84(ctx, &raw->layer, "population", raw->x, raw->y, n, raw->feature);
+        st = to_wgs84(ctx, &raw->layer, "population", raw->x, raw->y, n, raw->feature,
+                      study->crs, &kept);
     if (st == CS_OK)
         st = check_far_lonlat(ctx, study, raw, "population", raw->x, raw->y, box);
-    if (st == CS_OK)
-        st = to_working(ctx, study, &raw->layer, raw->x, raw->y, n);
+    if (st == CS_OK) {
+        st = to_working(ctx, study, &raw->layer, raw->x, raw->y, n, kept);
+        kept = NULL;
+    }
+    cs_free(kept);
     if (st == CS_OK)
         st = locate_points(ctx, study, raw, area, outside);
     char **dropped_id = raw->id ? cs_calloc(n ? n : 1, sizeof *dropped_id) : NULL;
@@ -622,9 +674,10 @@ static cs_status place_surfaces(cs_context *ctx, cs_study *study, const cs_confi
     size_t n = sf->kind == CS_SURFACE_CELLS ? 4 * sf->count : sf->polys.vertex_count;
     cs_status st = CS_OK;
     if (n > 0) {
-        st = to_wgs84(ctx, &raw->layer, "population", x, y, n, NULL);
+        double *kept = NULL;
+        st = to_wgs84(ctx, &raw->layer, "population", x, y, n, NULL, study->crs, &kept);
         if (st == CS_OK)
-            st = to_working(ctx, study, &raw->layer, x, y, n);
+            st = to_working(ctx, study, &raw->layer, x, y, n, kept);
     }
     cs_demand d = {0};
     if (st == CS_OK)
@@ -645,11 +698,13 @@ static cs_status place_landuse(cs_context *ctx, cs_study *study, cs_raw_areas *l
 {
     if (landuse->polys.vertex_count == 0)
         return CS_OK;
+    double *kept = NULL;
     cs_status st = to_wgs84(ctx, &landuse->layer, "landuse", landuse->polys.x,
-                            landuse->polys.y, landuse->polys.vertex_count, NULL);
+                            landuse->polys.y, landuse->polys.vertex_count, NULL, study->crs,
+                            &kept);
     if (st == CS_OK)
         st = to_working(ctx, study, &landuse->layer, landuse->polys.x, landuse->polys.y,
-                        landuse->polys.vertex_count);
+                        landuse->polys.vertex_count, kept);
     return st;
 }
 
@@ -680,7 +735,8 @@ static cs_status place_network(cs_context *ctx, cs_study *study, const cs_config
 {
     cs_lines *l = &raw->lines;
     size_t n = l->count ? l->start[l->count] : 0;
-    cs_status st = to_wgs84(ctx, &raw->layer, "network", l->x, l->y, n, NULL);
+    double *kept = NULL;
+    cs_status st = to_wgs84(ctx, &raw->layer, "network", l->x, l->y, n, NULL, study->crs, &kept);
     if (st != CS_OK)
         return st;
     double margin = cfg->network.max_attach_m / DEG_TO_M;
@@ -696,6 +752,7 @@ static cs_status place_network(cs_context *ctx, cs_study *study, const cs_config
             lat0 = fmin(lat0, l->y[i]);
             lat1 = fmax(lat1, l->y[i]);
         }
+        cs_free(kept);
         cs_where w = {.file = raw->layer.display};
         return cs_error(ctx, CS_ERR_INPUT, &w, "give a network that covers the study area, "
                         "or name its CRS with network.crs",
@@ -704,7 +761,7 @@ static cs_status place_network(cs_context *ctx, cs_study *study, const cs_config
                         "%.4f", lon0, lon1, lat0, lat1, box->lon_min, box->lon_max,
                         box->lat_min, box->lat_max);
     }
-    st = to_working(ctx, study, &raw->layer, l->x, l->y, n);
+    st = to_working(ctx, study, &raw->layer, l->x, l->y, n, kept);
     if (st != CS_OK)
         return st;
     study->has_network = true;
