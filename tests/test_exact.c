@@ -139,6 +139,8 @@ static void straight_exactly_at_threshold(void **state)
     run r;
     run_study(&r, "EPSG:32651", "thresholds_min: [15]", "straight", ring_facilities(),
               ring_residents(), NULL);
+    /* 15 min * 4 km/h = 60 km·min/h = 1000 m, exactly */
+    assert_true(cs_study_threshold_m(r.study, 0, 0) == 1000.0);
     size_t n = cs_study_demand_count(r.study);
     assert_int_equal(n, FAC_COUNT * RES_PER_FAC);
     double dist[FAC_COUNT * RES_PER_FAC];
