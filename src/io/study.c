@@ -1,6 +1,7 @@
 /*
  * study.c — the second half of loading a study: choose the working metric CRS, move
- * every layer into it through WGS84, repair area geometries, locate every point in
+ * every layer into it through WGS84 (a layer already in it keeps its own coordinates;
+ * the checks still see lon/lat), repair area geometries, locate every point in
  * its area, catch swapped lat/lon and points far from the study area, and resolve
  * the targets' names to indices. The result is immutable.
  */
