@@ -128,6 +128,27 @@ size_t cs_transform_apply(cs_transform *t, double *x, double *y, size_t n)
     return failed;
 }
 
+bool cs_crs_same(cs_context *ctx, const char *a_def, const char *b_def)
+{
+    if (!a_def || !b_def)
+        return false;
+    bool shift_a = cs_shift_parse(a_def) != CS_SHIFT_NONE,
+         shift_b = cs_shift_parse(b_def) != CS_SHIFT_NONE;
+    if (shift_a || shift_b)
+        return shift_a && shift_b && cs_shift_parse(a_def) == cs_shift_parse(b_def);
+    if (!strcmp(a_def, b_def))
+        return true;
+    PJ *a = create_crs(ctx, a_def);
+    PJ *b = a ? create_crs(ctx, b_def) : NULL;
+    /* PJ_COMP_EQUIVALENT: same datum, projection, parameters, units and axis order,
+     * names and identifiers aside (a .prj WKT without an ID matches its EPSG code) */
+    bool same = a && b && proj_is_equivalent_to_with_ctx(ctx->proj, a, b, PJ_COMP_EQUIVALENT);
+    proj_destroy(b);
+    proj_destroy(a);
+    ctx->foreign_error[0] = '\0';
+    return same;
+}
+
 int cs_crs_is_geographic(cs_context *ctx, const char *def)
 {
     if (cs_shift_parse(def) != CS_SHIFT_NONE)

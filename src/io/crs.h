@@ -3,7 +3,9 @@
  *
  * Every layer goes through WGS84 lon/lat on its way into the study: source -> WGS84
  * (PROJ, or the GCJ-02/BD-09 inverse), then WGS84 -> the working metric CRS. Checks on
- * coordinates (swapped lat/lon, far outside the study area) are made in lon/lat.
+ * coordinates (swapped lat/lon, far outside the study area) are made in lon/lat. A
+ * layer already in the working CRS (cs_crs_same) keeps its own coordinates: the round
+ * trip would move them by ~1e-9 m (io/study.c).
  */
 #ifndef CS_CRS_H
 #define CS_CRS_H
@@ -35,6 +37,12 @@ void cs_transform_destroy(cs_transform *t);
 /* Transform n points in place. Points PROJ cannot transform become NaN; returns the
  * number of such points. */
 size_t cs_transform_apply(cs_transform *t, double *x, double *y, size_t n);
+
+/* Whether two CRS texts name the same CRS (the same text, or definitions PROJ finds
+ * equivalent, e.g. "EPSG:32651" and its WKT), so that coordinates in one are already
+ * in the other and need no transform. GCJ-02/BD-09 are never the same as a PROJ CRS;
+ * false when either cannot be parsed. */
+bool cs_crs_same(cs_context *ctx, const char *a_def, const char *b_def);
 
 /* Whether the CRS text describes a geographic (lon/lat) CRS; -1 when unknown. */
 int cs_crs_is_geographic(cs_context *ctx, const char *def);

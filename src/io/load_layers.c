@@ -447,7 +447,6 @@ static cs_status set_kind(cs_context *ctx, const cs_config *cfg, const cs_kind_c
     k->access_per = kc ? kc->access_per : 1000.0;
     if (kc)
         memcpy(k->access_weights, kc->access_weights, sizeof k->access_weights);
-    double m_per_min = k->walk_speed_kmh * 1000.0 / 60.0;
     if (kc && kc->threshold_count > 0 && kc->thresholds_in_m) {
         k->threshold_count = kc->threshold_count;
         for (size_t j = 0; j < k->threshold_count; j++) {
@@ -459,7 +458,11 @@ static cs_status set_kind(cs_context *ctx, const cs_config *cfg, const cs_kind_c
         k->threshold_count = kc && kc->threshold_count ? kc->threshold_count : cfg->threshold_count;
         for (size_t j = 0; j < k->threshold_count; j++) {
             k->threshold_min[j] = mins[j];
-            k->threshold_m[j] = mins[j] * m_per_min;
+            /* minutes * km/h * 1000 is exact for ordinary values, so only the division
+             * rounds: 15 min at 4 km/h is 1000 m exactly, where 15 * (4000 / 60) gave
+             * 1000.0000000000001. cs_kind_matrix_m converts matrix minutes the same way,
+             * so a cost of 15 min still meets a 15 min threshold. */
+            k->threshold_m[j] = cs_kind_matrix_m(k, false, mins[j]);
         }
     }
     return CS_OK;

@@ -113,12 +113,16 @@ cs_status cs_read_zones(cs_context *ctx, const char *path, const char *crs, cons
     cs_layer_close(layer);
     cs_where w = {.file = path};
     cs_transform *to_wgs = NULL, *to_work = NULL;
-    if (st == CS_OK && srs)
+    /* zones already in the working CRS keep their own coordinates (a round trip through
+     * WGS84 would move them by ~1e-9 m) */
+    bool same = st == CS_OK && srs && cs_crs_same(ctx, srs, work_crs);
+    if (st == CS_OK && srs && !same)
         st = cs_transform_create(ctx, srs, "EPSG:4326", &w, &to_wgs);
-    if (st == CS_OK)
+    if (st == CS_OK && !same)
         st = cs_transform_create(ctx, "EPSG:4326", work_crs, &w, &to_work);
-    if (st == CS_OK && ((to_wgs && cs_transform_apply(to_wgs, out->x, out->y, out->vertex_count)) ||
-                        cs_transform_apply(to_work, out->x, out->y, out->vertex_count)))
+    if (st == CS_OK && !same &&
+        ((to_wgs && cs_transform_apply(to_wgs, out->x, out->y, out->vertex_count)) ||
+         cs_transform_apply(to_work, out->x, out->y, out->vertex_count)))
         st = cs_error(ctx, CS_ERR_CRS, &w, "check the layer's CRS (--exclude-crs)",
                       "the exclusion zones cannot be brought into the study's CRS");
     cs_transform_destroy(to_wgs);

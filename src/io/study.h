@@ -36,7 +36,7 @@ static inline double cs_kind_reach_m(const cs_kind *k)
  * as its minute thresholds are, so a cost equal to a threshold stays within it. */
 static inline double cs_kind_matrix_m(const cs_kind *k, bool in_m, double cost)
 {
-    return in_m ? cost : cost * (k->walk_speed_kmh * 1000.0 / 60.0);
+    return in_m ? cost : cost * k->walk_speed_kmh * 1000.0 / 60.0;
 }
 
 typedef struct cs_capacity {
