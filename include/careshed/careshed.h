@@ -529,12 +529,18 @@ typedef struct cs_suggest_report {
     int exact_optimal;     /**< it proved optimality within the time limit */
     double exact_value;    /**< its covered residents (max) or site count (set covering) */
     double gap;            /**< (exact - greedy) / exact for maximal covering */
+    int exact_listed;      /**< the sites returned are the exact solution's (it was found
+                                and is no worse than greedy's); else greedy's */
+    size_t exact_chosen;   /**< sites in the exact solution (0 when none was found) */
+    double exact_covered;  /**< residents of the band they newly cover; NaN: none */
 } cs_suggest_report;
 /**
  * Choose sites for kind opt->kind: maximal covering by lazy greedy (at least 1 - 1/e of
  * the optimum), or set covering; with opt->exact also GLPK's optimum. The chosen sites
- * come back as proposals evaluated as by cs_site_evaluate, in the order chosen, with
- * their marginal gains (cs_site_gain); cs_site_write writes suggestions.geojson.
+ * (the exact solution's when it was found and is no worse than greedy's, ranked by
+ * marginal gain; else greedy's) come back as proposals evaluated as by cs_site_evaluate,
+ * in the order chosen, with their marginal gains (cs_site_gain); cs_site_write writes
+ * suggestions.geojson, with both solutions' values.
  * Errors: CS_ERR_ARGUMENT (bad options), CS_ERR_INPUT (bad candidates), CS_ERR_NOMEM.
  */
 CS_API cs_status cs_site_suggest(cs_context *ctx, const cs_result *result,

@@ -642,16 +642,25 @@ static cs_status suggest_sites(cs_context *ctx, const options *o, const cs_resul
         if (!isnan(rep.need))
             printf(" (%.0f needed for a share of %g)", rep.need > 0 ? rep.need : 0,
                    o->reach_share);
+        if (rep.exact_run && !isnan(rep.exact_covered))
+            printf("; exact chose %zu site%s newly covering %.0f residents%s", rep.exact_chosen,
+                   rep.exact_chosen == 1 ? "" : "s", rep.exact_covered,
+                   rep.exact_optimal ? " (optimal)" : " (time limit: best found)");
         printf("\n");
         if (o->exact && !rep.exact_run)
             printf("exact: not run (too large for the exact solver)\n");
+        else if (o->exact && isnan(rep.exact_covered))
+            printf("exact: no solution found within the time limit\n");
         else if (o->exact && isnan(o->reach_share))
-            printf("exact: %.0f residents%s; greedy is %.2f%% below\n", rep.exact_value,
+            printf("exact: %.0f residents%s; greedy is %.2f%% below\n", rep.exact_covered,
                    rep.exact_optimal ? " (optimal)" : " (time limit: best found)",
                    rep.gap * 100);
         else if (o->exact)
-            printf("exact: %.0f sites%s\n", rep.exact_value,
+            printf("exact: %zu sites%s\n", rep.exact_chosen,
                    rep.exact_optimal ? " (optimal)" : " (time limit: best found)");
+        if (site)
+            printf("Listed: %s's %zu site%s\n", rep.exact_listed ? "the exact solution" : "greedy",
+                   cs_site_count(site), cs_site_count(site) == 1 ? "" : "s");
         for (size_t p = 0; site && p < cs_site_count(site); p++)
             printf("#%zu +%.0f  %s\n", p + 1, cs_site_gain(site, p), cs_site_line(site, p));
         if (site && !o->quiet)

@@ -191,6 +191,31 @@ static double needed(const chooser *ch, double share, size_t j)
     return share * total - covered;
 }
 
+/* The exact solution's sites best[0..nbest) ranked by marginal gain (greedy within
+ * them; sites that add nothing are left out), as indices into the candidates. */
+static cs_status rank_exact(const cs_cover_sets *cs, const size_t *best, size_t nbest,
+                            size_t *chosen, double *gains, size_t *count)
+{
+    cs_cover_sets sub = {nbest, cs->points, NULL, NULL, cs->weight};
+    size_t n = 0, cap = 0;
+    cs_status st = (sub.first = cs_calloc(nbest + 1, sizeof *sub.first)) ? CS_OK : CS_ERR_NOMEM;
+    for (size_t b = 0; st == CS_OK && b < nbest; b++) {
+        sub.first[b] = n;
+        for (size_t q = cs->first[best[b]]; st == CS_OK && q < cs->first[best[b] + 1]; q++)
+            if (!append_point(&sub, &cap, &n, cs->pt[q]))
+                st = CS_ERR_NOMEM;
+    }
+    if (st == CS_OK) {
+        sub.first[nbest] = n;
+        st = cs_greedy_cover(&sub, nbest, INFINITY, chosen, gains, count);
+    }
+    for (size_t q = 0; st == CS_OK && q < *count; q++)
+        chosen[q] = best[chosen[q]];
+    cs_free(sub.first);
+    cs_free(sub.pt);
+    return st;
+}
+
 static cs_status solve(chooser *ch, const cs_suggest_options *opt, size_t j, size_t **chosen,
                        double **gains, size_t *count, cs_suggest_report *rep)
 {
@@ -213,20 +238,42 @@ static cs_status solve(chooser *ch, const cs_suggest_options *opt, size_t j, siz
     rep->greedy_covered = 0;
     for (size_t q = 0; q < *count; q++)
         rep->greedy_covered += (*gains)[q];
-    rep->exact_value = rep->gap = NAN;
+    rep->exact_value = rep->gap = rep->exact_covered = NAN;
     if (st == CS_OK && opt->exact && need > 0 && ch->nc <= EXACT_MAX_CANDIDATES &&
         cs.first[ch->nc] <= EXACT_MAX_PAIRS) {
-        size_t *best = cs_calloc(ch->nc + 1, sizeof *best), nbest = 0;
+        size_t *best = cs_calloc(ch->nc + 1, sizeof *best), nbest = 0, m = 0;
+        size_t *ranked = cs_calloc(ch->nc + 1, sizeof *ranked);
+        double *rgains = cs_calloc(ch->nc + 1, sizeof *rgains);
         bool optimal = false;
-        st = best ? cs_exact_cover(&cs, opt->k, need,
-                                   opt->exact_time_s > 0 ? opt->exact_time_s : 60, best,
-                                   &nbest, &rep->exact_value, &optimal)
-                  : CS_ERR_NOMEM;
+        st = best && ranked && rgains
+                 ? cs_exact_cover(&cs, opt->k, need,
+                                  opt->exact_time_s > 0 ? opt->exact_time_s : 60, best, &nbest,
+                                  &rep->exact_value, &optimal)
+                 : CS_ERR_NOMEM;
         rep->exact_run = st == CS_OK;
         rep->exact_optimal = optimal;
         if (!covering && rep->exact_value > 0)
             rep->gap = (rep->exact_value - rep->greedy_covered) / rep->exact_value;
+        if (st == CS_OK && !isnan(rep->exact_value))
+            st = rank_exact(&cs, best, nbest, ranked, rgains, &m);
+        if (st == CS_OK && !isnan(rep->exact_value)) {
+            rep->exact_chosen = m;
+            rep->exact_covered = 0;
+            for (size_t q = 0; q < m; q++)
+                rep->exact_covered += rgains[q];
+        }
+        /* listed: the exact solution unless it is worse (a time limit's best found) */
+        if (st == CS_OK && !isnan(rep->exact_value) &&
+            (covering ? m <= *count && rep->exact_covered >= need - 1e-9 * fabs(need)
+                      : rep->exact_covered >= rep->greedy_covered - 1e-9)) {
+            rep->exact_listed = 1;
+            memcpy(*chosen, ranked, m * sizeof *ranked);
+            memcpy(*gains, rgains, m * sizeof *rgains);
+            *count = m;
+        }
         cs_free(best);
+        cs_free(ranked);
+        cs_free(rgains);
     }
     cs_cover_sets_free(&cs);
     return st;
@@ -372,6 +419,8 @@ cs_status cs_site_suggest(cs_context *ctx, const cs_result *r, const cs_suggest_
                 "coverage", ch.nc);
     if (st == CS_OK)
         st = evaluate_chosen(&ch, opt, chosen, gains, count, out);
+    if (st == CS_OK && *out)
+        (*out)->suggest = *report;
     cs_free(chosen);
     cs_free(gains);
     cs_free(ch.cx);
