@@ -160,7 +160,7 @@ static void study_against_brute_force(void **state)
             }
             best = fmax(best, got);
         }
-    cs_suggest_options opt = {"a", 2, NAN, NAN, 1, 0, cand, NC, NULL, NULL};
+    cs_suggest_options opt = {"a", 2, NAN, NAN, 1, 0, cand, NC, NULL, NULL, 0};
     cs_suggest_report rep;
     cs_site *site = NULL;
     cs_status sst = cs_site_suggest(ctx, r, &opt, &site, &rep);
@@ -225,13 +225,24 @@ static void study_against_brute_force(void **state)
     free(zpath);
     cs_site_destroy(site);
     /* errors */
-    cs_suggest_options bad = {"zz", 2, NAN, NAN, 0, 0, NULL, 0, NULL, NULL};
-    assert_int_equal(cs_site_suggest(ctx, r, &bad, &site, &rep), CS_ERR_ARGUMENT);
-    assert_true(tu_has_message(ctx, "unknown kind 'zz'", NULL));
+    cs_suggest_options bad = {"zz", 2, NAN, NAN, 0, 0, NULL, 0, NULL, NULL, 0};
+    assert_int_equal(cs_site_suggest(ctx, r, &bad, &site, &rep), CS_ERR_STUDY);
+    assert_true(tu_has_message(ctx, "unknown kind 'zz' to suggest sites for (--kind)",
+                               "give --kind one of the study's kinds: a, b", NULL));
     bad.kind = "a";
+    bad.within_min = 7;
+    assert_int_equal(cs_site_suggest(ctx, r, &bad, &site, &rep), CS_ERR_STUDY);
+    assert_true(tu_has_message(ctx, "--within 7 minutes is not a threshold of kind 'a'",
+                               "give --within one of the kind's thresholds: 5, 10, 15 min",
+                               NULL));
+    bad.within_min = NAN;
+    bad.within_m = 999;
+    assert_int_equal(cs_site_suggest(ctx, r, &bad, &site, &rep), CS_ERR_STUDY);
+    assert_true(tu_has_message(ctx, "--within 999 m is not a threshold of kind 'a'", NULL));
+    bad.within_m = 0;
     bad.k = 0;
-    assert_int_equal(cs_site_suggest(ctx, r, &bad, &site, &rep), CS_ERR_ARGUMENT);
-    assert_true(tu_has_message(ctx, "nothing to choose", NULL));
+    assert_int_equal(cs_site_suggest(ctx, r, &bad, &site, &rep), CS_ERR_STUDY);
+    assert_true(tu_has_message(ctx, "nothing to choose", "give --suggest K > 0", NULL));
     cs_result_destroy(r);
     cs_study_destroy(s);
     cs_config_destroy(cfg);
@@ -249,9 +260,8 @@ static void study_against_brute_force(void **state)
  * over the 3 pairs: C1+C2 and C1+C3 newly cover 50, C2+C3 all 60. Greedy takes C1 then
  * C2 (50); --exact must list C2 and C3 (60) and report both values; covering all 60
  * takes greedy three sites and the optimum two. */
-static void exact_sites_listed(void **state)
+static void line_case(fx_data *d_)
 {
-    (void)state;
     fx_data d;
     fx_alloc(&d, 10, 1, 1000, 1, 6);
     d.fkind[0] = 0;
@@ -264,6 +274,16 @@ static void exact_sites_listed(void **state)
         d.py[i] = FX_Y0 + 500;
         d.pop[i] = d.pop65[i] = 10;
     }
+    *d_ = d;
+}
+
+static const double line_cx[3] = {5000, 3500, 6500};
+
+static void exact_sites_listed(void **state)
+{
+    (void)state;
+    fx_data d;
+    line_case(&d);
     char *dir = tu_mkdtemp(), *study = fx_write(dir, &d, NULL);
     cs_context *ctx;
     cs_config *cfg;
@@ -274,14 +294,13 @@ static void exact_sites_listed(void **state)
     assert_int_equal(cs_config_load(ctx, cfg, study), CS_OK);
     assert_int_equal(cs_study_load(ctx, cfg, &s), CS_OK);
     assert_int_equal(cs_run(ctx, s, &r), CS_OK);
-    const double cx[3] = {5000, 3500, 6500};
     cs_site_input cand[3];
     const char *names[3] = {"C1", "C2", "C3"};
     for (size_t c = 0; c < 3; c++)
-        cand[c] = (cs_site_input){names[c], FX_X0 + cx[c], FX_Y0 + 500, "EPSG:32651", "a",
+        cand[c] = (cs_site_input){names[c], FX_X0 + line_cx[c], FX_Y0 + 500, "EPSG:32651", "a",
                                   NAN, 0};
     /* maximal covering, two sites */
-    cs_suggest_options opt = {"a", 2, NAN, NAN, 1, 0, cand, 3, NULL, NULL};
+    cs_suggest_options opt = {"a", 2, NAN, NAN, 1, 0, cand, 3, NULL, NULL, 0};
     cs_suggest_report rep;
     cs_site *site = NULL;
     cs_status sst = cs_site_suggest(ctx, r, &opt, &site, &rep);
@@ -325,7 +344,7 @@ static void exact_sites_listed(void **state)
     free(text);
     cs_site_destroy(site);
     /* set covering of all 60: greedy three sites, the optimum two (C2, C3) listed */
-    cs_suggest_options cover = {"a", 0, NAN, 1.0, 1, 0, cand, 3, NULL, NULL};
+    cs_suggest_options cover = {"a", 0, NAN, 1.0, 1, 0, cand, 3, NULL, NULL, 0};
     assert_int_equal(cs_site_suggest(ctx, r, &cover, &site, &rep), CS_OK);
     assert_int_equal(rep.chosen, 3);
     assert_true(rep.exact_listed && rep.exact_chosen == 2 && fabs(rep.exact_covered - 60) < 1e-9);
@@ -346,6 +365,63 @@ static void exact_sites_listed(void **state)
     fx_free(&d);
 }
 
+/* The same line with kind a's thresholds in metres (600, 1,200): --within 600 m reaches
+ * from C2 (3,500) p4 and p0, p1 (30) and from C3 (6,500) p2, p3, p5 (30), from C1
+ * (5,000) nothing; within 1,200 m C1 reaches 40. Minutes are no threshold of it. */
+static void within_metres(void **state)
+{
+    (void)state;
+    fx_data d;
+    line_case(&d);
+    char *dir = tu_mkdtemp(), *study = fx_write(dir, &d, NULL);
+    cs_context *ctx;
+    cs_config *cfg;
+    cs_study *s = NULL;
+    cs_result *r = NULL;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    assert_int_equal(cs_config_create(ctx, &cfg), CS_OK);
+    assert_int_equal(cs_config_load(ctx, cfg, study), CS_OK);
+    assert_int_equal(cs_config_set(ctx, cfg, "kinds.a.thresholds_m", "600,1200"), CS_OK);
+    assert_int_equal(cs_study_load(ctx, cfg, &s), CS_OK);
+    assert_int_equal(cs_run(ctx, s, &r), CS_OK);
+    cs_site_input cand[3];
+    const char *names[3] = {"C1", "C2", "C3"};
+    for (size_t c = 0; c < 3; c++)
+        cand[c] = (cs_site_input){names[c], FX_X0 + line_cx[c], FX_Y0 + 500, "EPSG:32651", "a",
+                                  NAN, 0};
+    cs_suggest_options opt = {"a", 1, NAN, NAN, 0, 0, cand, 3, NULL, NULL, 600};
+    cs_suggest_report rep;
+    cs_site *site = NULL;
+    cs_site_figures f;
+    assert_int_equal(cs_site_suggest(ctx, r, &opt, &site, &rep), CS_OK);
+    assert_true(rep.chosen == 1 && rep.greedy_covered == 30);
+    assert_int_equal(cs_site_get_figures(site, 0, &f), CS_OK);
+    assert_string_equal(f.id, "C2"); /* the tie with C3 goes to the lower index */
+    cs_site_destroy(site);
+    opt.within_m = 1200;
+    assert_int_equal(cs_site_suggest(ctx, r, &opt, &site, &rep), CS_OK);
+    assert_true(rep.chosen == 1 && rep.greedy_covered == 40);
+    assert_int_equal(cs_site_get_figures(site, 0, &f), CS_OK);
+    assert_string_equal(f.id, "C1");
+    cs_site_destroy(site);
+    site = NULL;
+    opt.within_m = 0;
+    opt.within_min = 15;
+    assert_int_equal(cs_site_suggest(ctx, r, &opt, &site, &rep), CS_ERR_STUDY);
+    assert_true(tu_has_message(ctx, "--within 15 minutes is not a threshold of kind 'a'",
+                               "give --within one of the kind's thresholds: 600, 1200 m "
+                               "(metres with an m: --within 500m)", NULL));
+    assert_null(site);
+    cs_result_destroy(r);
+    cs_study_destroy(s);
+    cs_config_destroy(cfg);
+    cs_context_destroy(ctx);
+    tu_rmtree(dir);
+    free(dir);
+    free(study);
+    fx_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -353,6 +429,7 @@ int main(void)
         cmocka_unit_test(random_against_enumeration),
         cmocka_unit_test(study_against_brute_force),
         cmocka_unit_test(exact_sites_listed),
+        cmocka_unit_test(within_metres),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -518,6 +518,8 @@ typedef struct cs_suggest_options {
     size_t candidate_count;
     const char *exclude;     /**< polygons no site may lie in (water, industry); NULL */
     const char *exclude_crs; /**< their CRS when the file has none or it is GCJ-02/BD-09 */
+    double within_m;    /**< the threshold covered in metres (one of the kind's, for a kind
+                             with metre thresholds); used when > 0, instead of within_min */
 } cs_suggest_options;
 typedef struct cs_suggest_report {
     size_t candidates;     /**< candidates considered */
@@ -541,7 +543,10 @@ typedef struct cs_suggest_report {
  * marginal gain; else greedy's) come back as proposals evaluated as by cs_site_evaluate,
  * in the order chosen, with their marginal gains (cs_site_gain); cs_site_write writes
  * suggestions.geojson, with both solutions' values.
- * Errors: CS_ERR_ARGUMENT (bad options), CS_ERR_INPUT (bad candidates), CS_ERR_NOMEM.
+ * Errors: CS_ERR_STUDY (options that do not fit the study: an unknown kind, a threshold
+ * the kind does not have, a kind measured by the cost matrix without candidates, nothing
+ * to choose), CS_ERR_ARGUMENT (NULL arguments), CS_ERR_INPUT (bad candidates),
+ * CS_ERR_NOMEM.
  */
 CS_API cs_status cs_site_suggest(cs_context *ctx, const cs_result *result,
                                  const cs_suggest_options *opt, cs_site **out,

@@ -93,7 +93,8 @@ static void usage_run(FILE *f)
             "  site); writes DIR/proposals.geojson and one line per proposal.\n"
             "  --suggest K --kind KIND: the K sites newly covering the most residents of\n"
             "  underserved.band (lazy greedy); --reach-share S instead: the fewest sites\n"
-            "  lifting coverage to S; --within MIN (default: the largest threshold);\n"
+            "  lifting coverage to S; --within MIN, or 500m for metre thresholds (default:\n"
+            "  the largest threshold);\n"
             "  --candidates FILE (default: centres of under-served grid cells); --exact:\n"
             "  also solve exactly with GLPK; --exclude FILE: polygons no site may lie in\n"
             "  (--exclude-crs CRS). Writes DIR/suggestions.geojson.\n\n"
@@ -119,7 +120,7 @@ typedef struct options {
     const char *proposals, *proposals_crs, *kind;
     /* site --suggest K / --reach-share S: choose sites (from --candidates or generated) */
     long suggest;
-    double reach_share, within_min;
+    double reach_share, within_min, within_m;
     bool exact;
     const char *candidates, *exclude, *exclude_crs;
     /* report: the years, a baseline, the language, PDF, and the command for the methods */
@@ -346,6 +347,9 @@ static int parse(int argc, char **argv, options *o)
             i++;
             char *end;
             double v = strtod(next, &end);
+            bool metres = !strcmp(a, "--within") && end != next && !strcmp(end, "m");
+            if (!strcmp(a, "--within") && end != next && (metres || !strcmp(end, "min")))
+                end += strlen(end); /* 500m: metres; 15 or 15min: minutes */
             if (*end || !(v > 0) || (!strcmp(a, "--suggest") && v != floor(v)) ||
                 (!strcmp(a, "--reach-share") && v > 1))
                 return usage_error(!strcmp(a, "--suggest")       ? "--suggest needs a whole "
@@ -353,13 +357,16 @@ static int parse(int argc, char **argv, options *o)
                                    : !strcmp(a, "--reach-share") ? "--reach-share needs a "
                                                                    "share in (0, 1], got '%s'"
                                                                  : "--within needs minutes "
-                                                                   "> 0, got '%s'", next);
+                                                                   "> 0 (or metres: 500m), "
+                                                                   "got '%s'", next);
             if (!strcmp(a, "--suggest"))
                 o->suggest = (long)v;
             else if (!strcmp(a, "--reach-share"))
                 o->reach_share = v;
+            else if (metres)
+                o->within_m = v, o->within_min = NAN;
             else
-                o->within_min = v;
+                o->within_min = v, o->within_m = 0;
         } else if (!strcmp(o->command, "site") &&
                    (!strcmp(a, "--at") || !strcmp(a, "--proposals") ||
                     !strcmp(a, "--proposals-crs") || !strcmp(a, "--kind") ||
@@ -626,7 +633,7 @@ static cs_status suggest_sites(cs_context *ctx, const options *o, const cs_resul
         st = cs_site_read(ctx, o->candidates, o->proposals_crs, o->kind, &cand, &nc);
     cs_suggest_options opt = {o->kind, (size_t)(o->suggest > 0 ? o->suggest : 0),
                               o->within_min, o->reach_share, o->exact, 0, cand, nc,
-                              o->exclude, o->exclude_crs};
+                              o->exclude, o->exclude_crs, o->within_m};
     cs_suggest_report rep;
     cs_site *site = NULL;
     if (st == CS_OK)
@@ -658,7 +665,7 @@ static cs_status suggest_sites(cs_context *ctx, const options *o, const cs_resul
         else if (o->exact)
             printf("exact: %zu sites%s\n", rep.exact_chosen,
                    rep.exact_optimal ? " (optimal)" : " (time limit: best found)");
-        if (site)
+        if (site && o->exact)
             printf("Listed: %s's %zu site%s\n", rep.exact_listed ? "the exact solution" : "greedy",
                    cs_site_count(site), cs_site_count(site) == 1 ? "" : "s");
         for (size_t p = 0; site && p < cs_site_count(site); p++)
