@@ -481,6 +481,12 @@ CS_API void cs_site_destroy(cs_site *site);
  */
 CS_API cs_status cs_site_read(cs_context *ctx, const char *path, const char *crs,
                               const char *kind, cs_site_input **out, size_t *n);
+/** cs_site_read with a table's coordinate fields named (NULL: found by name, e.g. lon,
+ *  lng, long, longitude, x and lat, latitude, y). A named field must exist
+ *  (CS_ERR_INPUT listing the fields there). */
+CS_API cs_status cs_site_read_fields(cs_context *ctx, const char *path, const char *crs,
+                                     const char *kind, const char *x_field,
+                                     const char *y_field, cs_site_input **out, size_t *n);
 CS_API void cs_site_inputs_free(cs_site_input *in, size_t n);
 /** The number of proposals; index cs_site_count() in the calls below is all together. */
 CS_API size_t cs_site_count(const cs_site *site);

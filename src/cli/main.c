@@ -90,7 +90,8 @@ static void usage_run(FILE *f)
             "Site (careshed site): --at LON,LAT[,KIND[,CAPACITY]] (repeatable, WGS84),\n"
             "  --proposals FILE (points, any format and CRS; fields id, kind, capacity),\n"
             "  --proposals-crs CRS (e.g. GCJ-02, BD-09), --kind KIND (when not given per\n"
-            "  site); writes DIR/proposals.geojson and one line per proposal.\n"
+            "  site); --x-field/--y-field NAME: a table's coordinate columns (here and in\n"
+            "  --candidates); writes DIR/proposals.geojson and one line per proposal.\n"
             "  --suggest K --kind KIND: the K sites newly covering the most residents of\n"
             "  underserved.band (lazy greedy); --reach-share S instead: the fewest sites\n"
             "  lifting coverage to S; --within MIN, or 500m for metre thresholds (default:\n"
@@ -117,7 +118,7 @@ typedef struct options {
     /* site: proposals given with --at, a --proposals file, its CRS, a default kind */
     const char **at;
     size_t at_count;
-    const char *proposals, *proposals_crs, *kind;
+    const char *proposals, *proposals_crs, *kind, *x_field, *y_field;
     /* site --suggest K / --reach-share S: choose sites (from --candidates or generated) */
     long suggest;
     double reach_share, within_min, within_m;
@@ -371,14 +372,18 @@ static int parse(int argc, char **argv, options *o)
                    (!strcmp(a, "--at") || !strcmp(a, "--proposals") ||
                     !strcmp(a, "--proposals-crs") || !strcmp(a, "--kind") ||
                     !strcmp(a, "--candidates") || !strcmp(a, "--exclude") ||
-                    !strcmp(a, "--exclude-crs"))) {
+                    !strcmp(a, "--exclude-crs") || !strcmp(a, "--x-field") ||
+                    !strcmp(a, "--y-field"))) {
             if (!next || !*next)
                 return missing_value(a, next);
             i++;
             if (!strcmp(a, "--candidates") || !strcmp(a, "--exclude") ||
-                !strcmp(a, "--exclude-crs")) {
+                !strcmp(a, "--exclude-crs") || !strcmp(a, "--x-field") ||
+                !strcmp(a, "--y-field")) {
                 *(!strcmp(a, "--candidates") ? &o->candidates
                   : !strcmp(a, "--exclude")  ? &o->exclude
+                  : !strcmp(a, "--x-field")  ? &o->x_field
+                  : !strcmp(a, "--y-field")  ? &o->y_field
                                              : &o->exclude_crs) = next;
                 continue;
             }
@@ -583,7 +588,8 @@ static cs_status evaluate_sites(cs_context *ctx, const options *o, const cs_resu
     size_t n = 0;
     cs_status st = CS_OK;
     if (o->proposals) {
-        st = cs_site_read(ctx, o->proposals, o->proposals_crs, o->kind, &in, &n);
+        st = cs_site_read_fields(ctx, o->proposals, o->proposals_crs, o->kind, o->x_field,
+                                 o->y_field, &in, &n);
     }
     char **kinds = calloc(o->at_count + 1, sizeof *kinds);
     cs_site_input *all = st == CS_OK ? calloc(n + o->at_count + 1, sizeof *all) : NULL;
@@ -630,7 +636,8 @@ static cs_status suggest_sites(cs_context *ctx, const options *o, const cs_resul
         return CS_ERR_STUDY;
     }
     if (o->candidates)
-        st = cs_site_read(ctx, o->candidates, o->proposals_crs, o->kind, &cand, &nc);
+        st = cs_site_read_fields(ctx, o->candidates, o->proposals_crs, o->kind, o->x_field,
+                                 o->y_field, &cand, &nc);
     cs_suggest_options opt = {o->kind, (size_t)(o->suggest > 0 ? o->suggest : 0),
                               o->within_min, o->reach_share, o->exact, 0, cand, nc,
                               o->exclude, o->exclude_crs, o->within_m};
