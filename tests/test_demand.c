@@ -403,6 +403,69 @@ static void totals_errors(void **state)
     assert_true(tu_has_message(e->ctx, "区1", "no population totals", NULL));
 }
 
+/* demand-access.csv: with population.id set, each row starts with the point's id (the
+ * fixture writes D0, D1, ... in order); without it there is no id column. */
+static void demand_ids_in_access_csv(void **state)
+{
+    (void)state;
+    fx_data d;
+    fx_alloc(&d, 2, 1, 1000, 1, 3);
+    d.fx[0] = FX_X0 + 500;
+    d.fy[0] = FX_Y0 + 500;
+    d.fbeds[0] = 10;
+    for (size_t i = 0; i < 3; i++) {
+        d.px[i] = FX_X0 + 300 + 600 * (double)i;
+        d.py[i] = FX_Y0 + 400;
+        d.pop[i] = 100;
+        d.pop65[i] = 20;
+    }
+    char *dir = tu_mkdtemp(), *study = fx_write(dir, &d, NULL);
+    for (int with_id = 1; with_id >= 0; with_id--) {
+        cs_context *ctx;
+        cs_config *cfg;
+        cs_study *s = NULL;
+        cs_result *r = NULL;
+        assert_int_equal(cs_context_create(&ctx), CS_OK);
+        assert_int_equal(cs_config_create(ctx, &cfg), CS_OK);
+        assert_int_equal(cs_config_load(ctx, cfg, study), CS_OK);
+        assert_int_equal(cs_config_set(ctx, cfg, "kinds.a.load_capacity", "beds"), CS_OK);
+        if (with_id)
+            assert_int_equal(cs_config_set(ctx, cfg, "population.id", "id"), CS_OK);
+        cs_status st = cs_study_load(ctx, cfg, &s);
+        if (st == CS_OK)
+            st = cs_run(ctx, s, &r);
+        char *out = tu_join(dir, with_id ? "with" : "without");
+        if (st == CS_OK)
+            st = cs_result_write(ctx, s, r, out);
+        if (st != CS_OK)
+            tu_dump_messages(ctx);
+        assert_int_equal(st, CS_OK);
+        char *path = tu_join(out, "demand-access.csv");
+        char *text = tu_read(path, NULL);
+        assert_non_null(text);
+        if (with_id) {
+            assert_true(!strncmp(text, "\xEF\xBB\xBF" "demand_id,lon,lat,area_id,", 28));
+            assert_non_null(strstr(text, "\r\nD0,"));
+            assert_non_null(strstr(text, "\r\nD1,"));
+            assert_non_null(strstr(text, "\r\nD2,"));
+        } else {
+            assert_true(!strncmp(text, "\xEF\xBB\xBF" "lon,lat,area_id,", 19));
+            assert_null(strstr(text, "D0"));
+        }
+        free(text);
+        free(path);
+        free(out);
+        cs_result_destroy(r);
+        cs_study_destroy(s);
+        cs_config_destroy(cfg);
+        cs_context_destroy(ctx);
+    }
+    tu_rmtree(dir);
+    free(dir);
+    free(study);
+    fx_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -414,6 +477,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(raster_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(totals_spread_over_residential_land, setup, teardown),
         cmocka_unit_test_setup_teardown(totals_errors, setup, teardown),
+        cmocka_unit_test(demand_ids_in_access_csv),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
