@@ -250,13 +250,18 @@ static void site_command(void **state)
     assert_int_equal(cli(args, &out), 0);
     assert_non_null(strstr(out, "greedy chose 3 sites newly covering"));
     assert_non_null(strstr(out, "(optimal)"));
+    assert_non_null(strstr(out, "; exact chose 3 sites newly covering"));
+    assert_non_null(strstr(out, "Listed: the exact solution's 3 sites"));
     assert_non_null(strstr(out, "#1 +"));
     free(out);
     geo = read_output(dir, "suggestions.geojson", NULL);
     assert_int_equal(count(geo, "\"type\":\"Feature\""), 4);
     assert_non_null(strstr(geo, "\"marginal_gain\""));
+    assert_non_null(strstr(geo, "\"listed\":\"exact\",\"greedy\":{\"sites\":3,"));
+    assert_non_null(strstr(geo, "\"exact\":{\"sites\":3,"));
     free(geo);
     expect_cli("site x.yaml --suggest 0", 2, "--suggest needs a whole number > 0");
+    expect_cli("site x.yaml --within 5km", 2, "--within needs minutes > 0 (or metres: 500m)");
     tu_rmtree(dir);
     free(dir);
 }

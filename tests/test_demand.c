@@ -403,6 +403,126 @@ static void totals_errors(void **state)
     assert_true(tu_has_message(e->ctx, "区1", "no population totals", NULL));
 }
 
+/* demand-access.csv: with population.id set, each row starts with the point's id (the
+ * fixture writes D0, D1, ... in order); without it there is no id column. */
+static void demand_ids_in_access_csv(void **state)
+{
+    (void)state;
+    fx_data d;
+    fx_alloc(&d, 2, 1, 1000, 1, 3);
+    d.fx[0] = FX_X0 + 500;
+    d.fy[0] = FX_Y0 + 500;
+    d.fbeds[0] = 10;
+    for (size_t i = 0; i < 3; i++) {
+        d.px[i] = FX_X0 + 300 + 600 * (double)i;
+        d.py[i] = FX_Y0 + 400;
+        d.pop[i] = 100;
+        d.pop65[i] = 20;
+    }
+    char *dir = tu_mkdtemp(), *study = fx_write(dir, &d, NULL);
+    for (int with_id = 1; with_id >= 0; with_id--) {
+        cs_context *ctx;
+        cs_config *cfg;
+        cs_study *s = NULL;
+        cs_result *r = NULL;
+        assert_int_equal(cs_context_create(&ctx), CS_OK);
+        assert_int_equal(cs_config_create(ctx, &cfg), CS_OK);
+        assert_int_equal(cs_config_load(ctx, cfg, study), CS_OK);
+        assert_int_equal(cs_config_set(ctx, cfg, "kinds.a.load_capacity", "beds"), CS_OK);
+        if (with_id)
+            assert_int_equal(cs_config_set(ctx, cfg, "population.id", "id"), CS_OK);
+        cs_status st = cs_study_load(ctx, cfg, &s);
+        if (st == CS_OK)
+            st = cs_run(ctx, s, &r);
+        char *out = tu_join(dir, with_id ? "with" : "without");
+        if (st == CS_OK)
+            st = cs_result_write(ctx, s, r, out);
+        if (st != CS_OK)
+            tu_dump_messages(ctx);
+        assert_int_equal(st, CS_OK);
+        char *path = tu_join(out, "demand-access.csv");
+        char *text = tu_read(path, NULL);
+        assert_non_null(text);
+        if (with_id) {
+            assert_true(!strncmp(text, "\xEF\xBB\xBF" "demand_id,lon,lat,area_id,", 28));
+            assert_non_null(strstr(text, "\r\nD0,"));
+            assert_non_null(strstr(text, "\r\nD1,"));
+            assert_non_null(strstr(text, "\r\nD2,"));
+        } else {
+            assert_true(!strncmp(text, "\xEF\xBB\xBF" "lon,lat,area_id,", 19));
+            assert_null(strstr(text, "D0"));
+        }
+        free(text);
+        free(path);
+        free(out);
+        cs_result_destroy(r);
+        cs_study_destroy(s);
+        cs_config_destroy(cfg);
+        cs_context_destroy(ctx);
+    }
+    /* population.year: rows of 2020 and 2024 interleaved; the study's demand is 2024's
+     * and the view of 2021 is 2020's, each row with its own id */
+    char *pop = tu_write(dir, "population.csv",
+                         "x,y,pop,pop65,id,year\n"
+                         "350300,3440400,100,20,OLD1,2020\n"
+                         "350900,3440400,100,20,NEW1,2024\n"
+                         "351500,3440400,100,20,OLD2,2020\n"
+                         "350600,3440400,100,20,NEW2,2024\n");
+    cs_context *ctx;
+    cs_config *cfg;
+    cs_study *s = NULL, *v = NULL;
+    cs_result *r = NULL, *rv = NULL;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    assert_int_equal(cs_config_create(ctx, &cfg), CS_OK);
+    assert_int_equal(cs_config_load(ctx, cfg, study), CS_OK);
+    assert_int_equal(cs_config_set(ctx, cfg, "kinds.a.load_capacity", "beds"), CS_OK);
+    assert_int_equal(cs_config_set(ctx, cfg, "population.id", "id"), CS_OK);
+    assert_int_equal(cs_config_set(ctx, cfg, "population.year", "year"), CS_OK);
+    cs_status st = cs_study_load(ctx, cfg, &s);
+    if (st == CS_OK)
+        st = cs_run(ctx, s, &r);
+    if (st == CS_OK)
+        st = cs_study_in_year(ctx, s, 2021, &v);
+    if (st == CS_OK)
+        st = cs_run(ctx, v, &rv);
+    char *now = tu_join(dir, "now"), *then = tu_join(dir, "then");
+    if (st == CS_OK)
+        st = cs_result_write(ctx, s, r, now);
+    if (st == CS_OK)
+        st = cs_result_write(ctx, v, rv, then);
+    if (st != CS_OK)
+        tu_dump_messages(ctx);
+    assert_int_equal(st, CS_OK);
+    const char *want[2][2] = {{"NEW1", "NEW2"}, {"OLD1", "OLD2"}};
+    for (int y = 0; y < 2; y++) {
+        char *path = tu_join(y ? then : now, "demand-access.csv");
+        char *text = tu_read(path, NULL), *p1, *p2;
+        assert_non_null(text);
+        /* each id with its own x: NEW1 350900 is east of NEW2 350600, OLD2 of OLD1 */
+        assert_non_null(p1 = strstr(text, want[y][0]));
+        assert_non_null(p2 = strstr(text, want[y][1]));
+        assert_null(strstr(text, want[1 - y][0]));
+        assert_null(strstr(text, want[1 - y][1]));
+        double lon1 = strtod(p1 + 5, NULL), lon2 = strtod(p2 + 5, NULL);
+        assert_true(y ? lon1 < lon2 : lon1 > lon2);
+        free(text);
+        free(path);
+    }
+    free(now);
+    free(then);
+    free(pop);
+    cs_result_destroy(rv);
+    cs_result_destroy(r);
+    cs_study_destroy(v);
+    cs_study_destroy(s);
+    cs_config_destroy(cfg);
+    cs_context_destroy(ctx);
+    tu_rmtree(dir);
+    free(dir);
+    free(study);
+    fx_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -414,6 +534,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(raster_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(totals_spread_over_residential_land, setup, teardown),
         cmocka_unit_test_setup_teardown(totals_errors, setup, teardown),
+        cmocka_unit_test(demand_ids_in_access_csv),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -500,7 +500,22 @@ static void suggestions_by_matrix(void **state)
     assert_true(best > 0);
     assert_true(rep.exact_run);
     assert_true(near(rep.exact_value, best));
+    /* the sites listed are the exact solution's: together they newly cover the best */
+    assert_true(rep.exact_listed);
+    size_t listed[2], nl = cs_site_count(site);
     cs_site_figures fig;
+    assert_true(nl >= 1 && nl <= 2 && nl == rep.exact_chosen);
+    for (size_t p = 0; p < nl; p++) {
+        assert_int_equal(cs_site_get_figures(site, p, &fig), CS_OK);
+        listed[p] = (size_t)(fig.id[1] - '0');
+    }
+    assert_true(near(newly_by_brute_force(&c, listed, nl, 0, 15, 1), best));
+    cs_site_destroy(site);
+    site = NULL;
+    /* greedy's own sites without --exact */
+    opt.exact = 0;
+    assert_int_equal(cs_site_suggest(c.ctx, c.r, &opt, &site, &rep), CS_OK);
+    assert_false(rep.exact_listed);
     assert_int_equal(cs_site_get_figures(site, 0, &fig), CS_OK);
     size_t first = (size_t)(fig.id[1] - '0');
     double first_gain = newly_by_brute_force(&c, &first, 1, 0, 15, 1);
@@ -512,8 +527,9 @@ static void suggestions_by_matrix(void **state)
     /* generated candidates have no costs */
     opt.candidates = NULL;
     opt.candidate_count = 0;
-    assert_int_equal(cs_site_suggest(c.ctx, c.r, &opt, &site, &rep), CS_ERR_ARGUMENT);
-    assert_true(tu_has_message(c.ctx, "measured by the cost matrix", "--candidates", NULL));
+    assert_int_equal(cs_site_suggest(c.ctx, c.r, &opt, &site, &rep), CS_ERR_STUDY);
+    assert_true(tu_has_message(c.ctx, "kind 'a' is measured by the cost matrix",
+                               "give the candidates with --candidates FILE", NULL));
     close_case(&c);
 }
 

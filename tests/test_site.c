@@ -244,6 +244,30 @@ static void bad_proposals(void **state)
     assert_true(tu_has_message(w.ctx, "sites.csv", "capacity", "-5", NULL));
     assert_null(in);
     free(csv);
+    /* coordinate columns: 'long' is found as longitude; others are named */
+    csv = tu_write(w.dir, "long.csv", "id,kind,long,lat\nS1,b,350500,3440600\n");
+    assert_int_equal(cs_site_read(w.ctx, csv, "EPSG:32651", NULL, &in, &n), CS_OK);
+    assert_true(n == 1 && in[0].lon == 350500 && in[0].lat == 3440600);
+    cs_site_inputs_free(in, n);
+    free(csv);
+    csv = tu_write(w.dir, "en.csv", "id,kind,E,N\nS1,b,350700,3440800\n");
+    assert_int_equal(cs_site_read(w.ctx, csv, "EPSG:32651", NULL, &in, &n), CS_ERR_INPUT);
+    assert_true(tu_has_message(w.ctx, "en.csv", "no field for proposals.x (longitude)",
+                               "the fields are: id, kind, E, N", "name it with --x-field NAME",
+                               NULL));
+    assert_true(tu_has_message(w.ctx, "en.csv", "name it with --y-field NAME", NULL));
+    assert_null(in);
+    assert_int_equal(cs_site_read_fields(w.ctx, csv, "EPSG:32651", NULL, "E", "N", &in, &n),
+                     CS_OK);
+    assert_true(n == 1 && in[0].lon == 350700 && in[0].lat == 3440800);
+    cs_site_inputs_free(in, n);
+    in = NULL;
+    assert_int_equal(cs_site_read_fields(w.ctx, csv, "EPSG:32651", NULL, "EE", "N", &in, &n),
+                     CS_ERR_INPUT);
+    assert_true(tu_has_message(w.ctx, "en.csv", "no field 'EE'", "name it with --x-field NAME",
+                               NULL));
+    assert_null(in);
+    free(csv);
     close_world(&w);
     fx_free(&d);
 }

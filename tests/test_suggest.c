@@ -160,7 +160,7 @@ static void study_against_brute_force(void **state)
             }
             best = fmax(best, got);
         }
-    cs_suggest_options opt = {"a", 2, NAN, NAN, 1, 0, cand, NC, NULL, NULL};
+    cs_suggest_options opt = {"a", 2, NAN, NAN, 1, 0, cand, NC, NULL, NULL, 0};
     cs_suggest_report rep;
     cs_site *site = NULL;
     cs_status sst = cs_site_suggest(ctx, r, &opt, &site, &rep);
@@ -171,11 +171,13 @@ static void study_against_brute_force(void **state)
     assert_true(fabs(rep.exact_value - best) < 1e-6);
     assert_true(rep.greedy_covered <= best + 1e-6 && rep.greedy_covered >= 0.632 * best);
     assert_int_equal(cs_site_count(site), rep.chosen);
-    /* the sites chosen, evaluated together, newly cover what greedy counted */
+    /* the sites listed (the exact solution's), evaluated together, newly cover the
+     * optimum found by brute force */
+    assert_true(rep.exact_listed && fabs(rep.exact_covered - best) < 1e-6);
     double together;
     assert_int_equal(cs_site_newly(site, cs_site_count(site), 0, 2, 1, CS_DISTRICT, &together),
                      CS_OK);
-    assert_true(fabs(together - rep.greedy_covered) < 1e-6);
+    assert_true(fabs(together - best) < 1e-6);
     /* an exclusion zone around the first site chosen: it is left out, and the best of
      * the rest (by brute force again) is what the exact solver finds */
     cs_site_figures first;
@@ -223,13 +225,193 @@ static void study_against_brute_force(void **state)
     free(zpath);
     cs_site_destroy(site);
     /* errors */
-    cs_suggest_options bad = {"zz", 2, NAN, NAN, 0, 0, NULL, 0, NULL, NULL};
-    assert_int_equal(cs_site_suggest(ctx, r, &bad, &site, &rep), CS_ERR_ARGUMENT);
-    assert_true(tu_has_message(ctx, "unknown kind 'zz'", NULL));
+    cs_suggest_options bad = {"zz", 2, NAN, NAN, 0, 0, NULL, 0, NULL, NULL, 0};
+    assert_int_equal(cs_site_suggest(ctx, r, &bad, &site, &rep), CS_ERR_STUDY);
+    assert_true(tu_has_message(ctx, "unknown kind 'zz' to suggest sites for (--kind)",
+                               "give --kind one of the study's kinds: a, b", NULL));
     bad.kind = "a";
+    bad.within_min = 7;
+    assert_int_equal(cs_site_suggest(ctx, r, &bad, &site, &rep), CS_ERR_STUDY);
+    assert_true(tu_has_message(ctx, "--within 7 minutes is not a threshold of kind 'a'",
+                               "give --within one of the kind's thresholds: 5, 10, 15 min",
+                               NULL));
+    bad.within_min = NAN;
+    bad.within_m = 999;
+    assert_int_equal(cs_site_suggest(ctx, r, &bad, &site, &rep), CS_ERR_STUDY);
+    assert_true(tu_has_message(ctx, "--within 999 m is not a threshold of kind 'a'", NULL));
+    bad.within_m = 0;
     bad.k = 0;
-    assert_int_equal(cs_site_suggest(ctx, r, &bad, &site, &rep), CS_ERR_ARGUMENT);
-    assert_true(tu_has_message(ctx, "nothing to choose", NULL));
+    assert_int_equal(cs_site_suggest(ctx, r, &bad, &site, &rep), CS_ERR_STUDY);
+    assert_true(tu_has_message(ctx, "nothing to choose", "give --suggest K > 0", NULL));
+    cs_result_destroy(r);
+    cs_study_destroy(s);
+    cs_config_destroy(cfg);
+    cs_context_destroy(ctx);
+    tu_rmtree(dir);
+    free(dir);
+    free(study);
+    fx_free(&d);
+}
+
+/* The textbook case placed on a line (metres from FX_X0, all at FX_Y0 + 500; 1,200 m
+ * threshold): residents of weight 10 at 3,000 (p4), 4,000 (p0, p1), 6,000 (p2, p3) and
+ * 7,000 (p5); candidates C1 at 5,000 (reaches p0-p3), C2 at 3,500 (p4, p0, p1), C3 at
+ * 6,500 (p2, p3, p5); the one facility at 100 m reaches none of them. By enumeration
+ * over the 3 pairs: C1+C2 and C1+C3 newly cover 50, C2+C3 all 60. Greedy takes C1 then
+ * C2 (50); --exact must list C2 and C3 (60) and report both values; covering all 60
+ * takes greedy three sites and the optimum two. */
+static void line_case(fx_data *d_)
+{
+    fx_data d;
+    fx_alloc(&d, 10, 1, 1000, 1, 6);
+    d.fkind[0] = 0;
+    d.fx[0] = FX_X0 + 100;
+    d.fy[0] = FX_Y0 + 500;
+    d.fbeds[0] = 10;
+    const double at[6] = {4000, 4000, 6000, 6000, 3000, 7000};
+    for (size_t i = 0; i < 6; i++) {
+        d.px[i] = FX_X0 + at[i];
+        d.py[i] = FX_Y0 + 500;
+        d.pop[i] = d.pop65[i] = 10;
+    }
+    *d_ = d;
+}
+
+static const double line_cx[3] = {5000, 3500, 6500};
+
+static void exact_sites_listed(void **state)
+{
+    (void)state;
+    fx_data d;
+    line_case(&d);
+    char *dir = tu_mkdtemp(), *study = fx_write(dir, &d, NULL);
+    cs_context *ctx;
+    cs_config *cfg;
+    cs_study *s = NULL;
+    cs_result *r = NULL;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    assert_int_equal(cs_config_create(ctx, &cfg), CS_OK);
+    assert_int_equal(cs_config_load(ctx, cfg, study), CS_OK);
+    assert_int_equal(cs_study_load(ctx, cfg, &s), CS_OK);
+    assert_int_equal(cs_run(ctx, s, &r), CS_OK);
+    cs_site_input cand[3];
+    const char *names[3] = {"C1", "C2", "C3"};
+    for (size_t c = 0; c < 3; c++)
+        cand[c] = (cs_site_input){names[c], FX_X0 + line_cx[c], FX_Y0 + 500, "EPSG:32651", "a",
+                                  NAN, 0};
+    /* maximal covering, two sites */
+    cs_suggest_options opt = {"a", 2, NAN, NAN, 1, 0, cand, 3, NULL, NULL, 0};
+    cs_suggest_report rep;
+    cs_site *site = NULL;
+    cs_status sst = cs_site_suggest(ctx, r, &opt, &site, &rep);
+    if (sst != CS_OK)
+        tu_dump_messages(ctx);
+    assert_int_equal(sst, CS_OK);
+    assert_int_equal(rep.chosen, 2);
+    assert_true(fabs(rep.greedy_covered - 50) < 1e-9);
+    assert_true(rep.exact_run && rep.exact_optimal && rep.exact_listed);
+    assert_int_equal(rep.exact_chosen, 2);
+    assert_true(fabs(rep.exact_covered - 60) < 1e-9 && fabs(rep.exact_value - 60) < 1e-6);
+    assert_int_equal(cs_site_count(site), 2);
+    cs_site_figures f0, f1;
+    assert_int_equal(cs_site_get_figures(site, 0, &f0), CS_OK);
+    assert_int_equal(cs_site_get_figures(site, 1, &f1), CS_OK);
+    assert_true((!strcmp(f0.id, "C2") && !strcmp(f1.id, "C3")) ||
+                (!strcmp(f0.id, "C3") && !strcmp(f1.id, "C2")));
+    assert_true(cs_site_gain(site, 0) == 30 && cs_site_gain(site, 1) == 30);
+    double together;
+    assert_int_equal(cs_site_newly(site, 2, 0, 2, 1, CS_DISTRICT, &together), CS_OK);
+    assert_true(fabs(together - 60) < 1e-6);
+    char *out = tu_join(dir, "out");
+    assert_int_equal(cs_site_write(ctx, site, out), CS_OK);
+    char *path = tu_join(out, "suggestions.geojson");
+    char *text = tu_read(path, NULL);
+    assert_non_null(strstr(text, "\"listed\":\"exact\",\"greedy\":{\"sites\":2,"
+                                 "\"newly_covered\":50},\"exact\":{\"sites\":2,"
+                                 "\"newly_covered\":60,\"optimal\":true}"));
+    free(text);
+    cs_site_destroy(site);
+    /* without --exact greedy's sites are listed and the exact one is null */
+    opt.exact = 0;
+    assert_int_equal(cs_site_suggest(ctx, r, &opt, &site, &rep), CS_OK);
+    assert_false(rep.exact_listed);
+    assert_int_equal(cs_site_get_figures(site, 0, &f0), CS_OK);
+    assert_string_equal(f0.id, "C1");
+    assert_int_equal(cs_site_write(ctx, site, out), CS_OK);
+    text = tu_read(path, NULL);
+    assert_non_null(strstr(text, "\"listed\":\"greedy\",\"greedy\":{\"sites\":2,"
+                                 "\"newly_covered\":50},\"exact\":null"));
+    free(text);
+    cs_site_destroy(site);
+    /* set covering of all 60: greedy three sites, the optimum two (C2, C3) listed */
+    cs_suggest_options cover = {"a", 0, NAN, 1.0, 1, 0, cand, 3, NULL, NULL, 0};
+    assert_int_equal(cs_site_suggest(ctx, r, &cover, &site, &rep), CS_OK);
+    assert_int_equal(rep.chosen, 3);
+    assert_true(rep.exact_listed && rep.exact_chosen == 2 && fabs(rep.exact_covered - 60) < 1e-9);
+    assert_int_equal(cs_site_count(site), 2);
+    assert_int_equal(cs_site_get_figures(site, 0, &f0), CS_OK);
+    assert_int_equal(cs_site_get_figures(site, 1, &f1), CS_OK);
+    assert_true(strcmp(f0.id, "C1") && strcmp(f1.id, "C1"));
+    cs_site_destroy(site);
+    cs_result_destroy(r);
+    cs_study_destroy(s);
+    cs_config_destroy(cfg);
+    cs_context_destroy(ctx);
+    tu_rmtree(dir);
+    free(path);
+    free(out);
+    free(dir);
+    free(study);
+    fx_free(&d);
+}
+
+/* The same line with kind a's thresholds in metres (600, 1,200): --within 600 m reaches
+ * from C2 (3,500) p4 and p0, p1 (30) and from C3 (6,500) p2, p3, p5 (30), from C1
+ * (5,000) nothing; within 1,200 m C1 reaches 40. Minutes are no threshold of it. */
+static void within_metres(void **state)
+{
+    (void)state;
+    fx_data d;
+    line_case(&d);
+    char *dir = tu_mkdtemp(), *study = fx_write(dir, &d, NULL);
+    cs_context *ctx;
+    cs_config *cfg;
+    cs_study *s = NULL;
+    cs_result *r = NULL;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    assert_int_equal(cs_config_create(ctx, &cfg), CS_OK);
+    assert_int_equal(cs_config_load(ctx, cfg, study), CS_OK);
+    assert_int_equal(cs_config_set(ctx, cfg, "kinds.a.thresholds_m", "600,1200"), CS_OK);
+    assert_int_equal(cs_study_load(ctx, cfg, &s), CS_OK);
+    assert_int_equal(cs_run(ctx, s, &r), CS_OK);
+    cs_site_input cand[3];
+    const char *names[3] = {"C1", "C2", "C3"};
+    for (size_t c = 0; c < 3; c++)
+        cand[c] = (cs_site_input){names[c], FX_X0 + line_cx[c], FX_Y0 + 500, "EPSG:32651", "a",
+                                  NAN, 0};
+    cs_suggest_options opt = {"a", 1, NAN, NAN, 0, 0, cand, 3, NULL, NULL, 600};
+    cs_suggest_report rep;
+    cs_site *site = NULL;
+    cs_site_figures f;
+    assert_int_equal(cs_site_suggest(ctx, r, &opt, &site, &rep), CS_OK);
+    assert_true(rep.chosen == 1 && rep.greedy_covered == 30);
+    assert_int_equal(cs_site_get_figures(site, 0, &f), CS_OK);
+    assert_string_equal(f.id, "C2"); /* the tie with C3 goes to the lower index */
+    cs_site_destroy(site);
+    opt.within_m = 1200;
+    assert_int_equal(cs_site_suggest(ctx, r, &opt, &site, &rep), CS_OK);
+    assert_true(rep.chosen == 1 && rep.greedy_covered == 40);
+    assert_int_equal(cs_site_get_figures(site, 0, &f), CS_OK);
+    assert_string_equal(f.id, "C1");
+    cs_site_destroy(site);
+    site = NULL;
+    opt.within_m = 0;
+    opt.within_min = 15;
+    assert_int_equal(cs_site_suggest(ctx, r, &opt, &site, &rep), CS_ERR_STUDY);
+    assert_true(tu_has_message(ctx, "--within 15 minutes is not a threshold of kind 'a'",
+                               "give --within one of the kind's thresholds: 600, 1200 m "
+                               "(metres with an m: --within 500m)", NULL));
+    assert_null(site);
     cs_result_destroy(r);
     cs_study_destroy(s);
     cs_config_destroy(cfg);
@@ -246,6 +428,8 @@ int main(void)
         cmocka_unit_test(textbook_case),
         cmocka_unit_test(random_against_enumeration),
         cmocka_unit_test(study_against_brute_force),
+        cmocka_unit_test(exact_sites_listed),
+        cmocka_unit_test(within_metres),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

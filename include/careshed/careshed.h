@@ -481,6 +481,12 @@ CS_API void cs_site_destroy(cs_site *site);
  */
 CS_API cs_status cs_site_read(cs_context *ctx, const char *path, const char *crs,
                               const char *kind, cs_site_input **out, size_t *n);
+/** cs_site_read with a table's coordinate fields named (NULL: found by name, e.g. lon,
+ *  lng, long, longitude, x and lat, latitude, y). A named field must exist
+ *  (CS_ERR_INPUT listing the fields there). */
+CS_API cs_status cs_site_read_fields(cs_context *ctx, const char *path, const char *crs,
+                                     const char *kind, const char *x_field,
+                                     const char *y_field, cs_site_input **out, size_t *n);
 CS_API void cs_site_inputs_free(cs_site_input *in, size_t n);
 /** The number of proposals; index cs_site_count() in the calls below is all together. */
 CS_API size_t cs_site_count(const cs_site *site);
@@ -518,6 +524,8 @@ typedef struct cs_suggest_options {
     size_t candidate_count;
     const char *exclude;     /**< polygons no site may lie in (water, industry); NULL */
     const char *exclude_crs; /**< their CRS when the file has none or it is GCJ-02/BD-09 */
+    double within_m;    /**< the threshold covered in metres (one of the kind's, for a kind
+                             with metre thresholds); used when > 0, instead of within_min */
 } cs_suggest_options;
 typedef struct cs_suggest_report {
     size_t candidates;     /**< candidates considered */
@@ -529,13 +537,22 @@ typedef struct cs_suggest_report {
     int exact_optimal;     /**< it proved optimality within the time limit */
     double exact_value;    /**< its covered residents (max) or site count (set covering) */
     double gap;            /**< (exact - greedy) / exact for maximal covering */
+    int exact_listed;      /**< the sites returned are the exact solution's (it was found
+                                and is no worse than greedy's); else greedy's */
+    size_t exact_chosen;   /**< sites in the exact solution (0 when none was found) */
+    double exact_covered;  /**< residents of the band they newly cover; NaN: none */
 } cs_suggest_report;
 /**
  * Choose sites for kind opt->kind: maximal covering by lazy greedy (at least 1 - 1/e of
  * the optimum), or set covering; with opt->exact also GLPK's optimum. The chosen sites
- * come back as proposals evaluated as by cs_site_evaluate, in the order chosen, with
- * their marginal gains (cs_site_gain); cs_site_write writes suggestions.geojson.
- * Errors: CS_ERR_ARGUMENT (bad options), CS_ERR_INPUT (bad candidates), CS_ERR_NOMEM.
+ * (the exact solution's when it was found and is no worse than greedy's, ranked by
+ * marginal gain; else greedy's) come back as proposals evaluated as by cs_site_evaluate,
+ * in the order chosen, with their marginal gains (cs_site_gain); cs_site_write writes
+ * suggestions.geojson, with both solutions' values.
+ * Errors: CS_ERR_STUDY (options that do not fit the study: an unknown kind, a threshold
+ * the kind does not have, a kind measured by the cost matrix without candidates, nothing
+ * to choose), CS_ERR_ARGUMENT (NULL arguments), CS_ERR_INPUT (bad candidates),
+ * CS_ERR_NOMEM.
  */
 CS_API cs_status cs_site_suggest(cs_context *ctx, const cs_result *result,
                                  const cs_suggest_options *opt, cs_site **out,

@@ -90,10 +90,12 @@ static void usage_run(FILE *f)
             "Site (careshed site): --at LON,LAT[,KIND[,CAPACITY]] (repeatable, WGS84),\n"
             "  --proposals FILE (points, any format and CRS; fields id, kind, capacity),\n"
             "  --proposals-crs CRS (e.g. GCJ-02, BD-09), --kind KIND (when not given per\n"
-            "  site); writes DIR/proposals.geojson and one line per proposal.\n"
+            "  site); --x-field/--y-field NAME: a table's coordinate columns (here and in\n"
+            "  --candidates); writes DIR/proposals.geojson and one line per proposal.\n"
             "  --suggest K --kind KIND: the K sites newly covering the most residents of\n"
             "  underserved.band (lazy greedy); --reach-share S instead: the fewest sites\n"
-            "  lifting coverage to S; --within MIN (default: the largest threshold);\n"
+            "  lifting coverage to S; --within MIN, or 500m for metre thresholds (default:\n"
+            "  the largest threshold);\n"
             "  --candidates FILE (default: centres of under-served grid cells); --exact:\n"
             "  also solve exactly with GLPK; --exclude FILE: polygons no site may lie in\n"
             "  (--exclude-crs CRS). Writes DIR/suggestions.geojson.\n\n"
@@ -116,10 +118,10 @@ typedef struct options {
     /* site: proposals given with --at, a --proposals file, its CRS, a default kind */
     const char **at;
     size_t at_count;
-    const char *proposals, *proposals_crs, *kind;
+    const char *proposals, *proposals_crs, *kind, *x_field, *y_field;
     /* site --suggest K / --reach-share S: choose sites (from --candidates or generated) */
     long suggest;
-    double reach_share, within_min;
+    double reach_share, within_min, within_m;
     bool exact;
     const char *candidates, *exclude, *exclude_crs;
     /* report: the years, a baseline, the language, PDF, and the command for the methods */
@@ -346,6 +348,9 @@ static int parse(int argc, char **argv, options *o)
             i++;
             char *end;
             double v = strtod(next, &end);
+            bool metres = !strcmp(a, "--within") && end != next && !strcmp(end, "m");
+            if (!strcmp(a, "--within") && end != next && (metres || !strcmp(end, "min")))
+                end += strlen(end); /* 500m: metres; 15 or 15min: minutes */
             if (*end || !(v > 0) || (!strcmp(a, "--suggest") && v != floor(v)) ||
                 (!strcmp(a, "--reach-share") && v > 1))
                 return usage_error(!strcmp(a, "--suggest")       ? "--suggest needs a whole "
@@ -353,25 +358,32 @@ static int parse(int argc, char **argv, options *o)
                                    : !strcmp(a, "--reach-share") ? "--reach-share needs a "
                                                                    "share in (0, 1], got '%s'"
                                                                  : "--within needs minutes "
-                                                                   "> 0, got '%s'", next);
+                                                                   "> 0 (or metres: 500m), "
+                                                                   "got '%s'", next);
             if (!strcmp(a, "--suggest"))
                 o->suggest = (long)v;
             else if (!strcmp(a, "--reach-share"))
                 o->reach_share = v;
+            else if (metres)
+                o->within_m = v, o->within_min = NAN;
             else
-                o->within_min = v;
+                o->within_min = v, o->within_m = 0;
         } else if (!strcmp(o->command, "site") &&
                    (!strcmp(a, "--at") || !strcmp(a, "--proposals") ||
                     !strcmp(a, "--proposals-crs") || !strcmp(a, "--kind") ||
                     !strcmp(a, "--candidates") || !strcmp(a, "--exclude") ||
-                    !strcmp(a, "--exclude-crs"))) {
+                    !strcmp(a, "--exclude-crs") || !strcmp(a, "--x-field") ||
+                    !strcmp(a, "--y-field"))) {
             if (!next || !*next)
                 return missing_value(a, next);
             i++;
             if (!strcmp(a, "--candidates") || !strcmp(a, "--exclude") ||
-                !strcmp(a, "--exclude-crs")) {
+                !strcmp(a, "--exclude-crs") || !strcmp(a, "--x-field") ||
+                !strcmp(a, "--y-field")) {
                 *(!strcmp(a, "--candidates") ? &o->candidates
                   : !strcmp(a, "--exclude")  ? &o->exclude
+                  : !strcmp(a, "--x-field")  ? &o->x_field
+                  : !strcmp(a, "--y-field")  ? &o->y_field
                                              : &o->exclude_crs) = next;
                 continue;
             }
@@ -576,7 +588,8 @@ static cs_status evaluate_sites(cs_context *ctx, const options *o, const cs_resu
     size_t n = 0;
     cs_status st = CS_OK;
     if (o->proposals) {
-        st = cs_site_read(ctx, o->proposals, o->proposals_crs, o->kind, &in, &n);
+        st = cs_site_read_fields(ctx, o->proposals, o->proposals_crs, o->kind, o->x_field,
+                                 o->y_field, &in, &n);
     }
     char **kinds = calloc(o->at_count + 1, sizeof *kinds);
     cs_site_input *all = st == CS_OK ? calloc(n + o->at_count + 1, sizeof *all) : NULL;
@@ -623,10 +636,11 @@ static cs_status suggest_sites(cs_context *ctx, const options *o, const cs_resul
         return CS_ERR_STUDY;
     }
     if (o->candidates)
-        st = cs_site_read(ctx, o->candidates, o->proposals_crs, o->kind, &cand, &nc);
+        st = cs_site_read_fields(ctx, o->candidates, o->proposals_crs, o->kind, o->x_field,
+                                 o->y_field, &cand, &nc);
     cs_suggest_options opt = {o->kind, (size_t)(o->suggest > 0 ? o->suggest : 0),
                               o->within_min, o->reach_share, o->exact, 0, cand, nc,
-                              o->exclude, o->exclude_crs};
+                              o->exclude, o->exclude_crs, o->within_m};
     cs_suggest_report rep;
     cs_site *site = NULL;
     if (st == CS_OK)
@@ -642,16 +656,25 @@ static cs_status suggest_sites(cs_context *ctx, const options *o, const cs_resul
         if (!isnan(rep.need))
             printf(" (%.0f needed for a share of %g)", rep.need > 0 ? rep.need : 0,
                    o->reach_share);
+        if (rep.exact_run && !isnan(rep.exact_covered))
+            printf("; exact chose %zu site%s newly covering %.0f residents%s", rep.exact_chosen,
+                   rep.exact_chosen == 1 ? "" : "s", rep.exact_covered,
+                   rep.exact_optimal ? " (optimal)" : " (time limit: best found)");
         printf("\n");
         if (o->exact && !rep.exact_run)
             printf("exact: not run (too large for the exact solver)\n");
+        else if (o->exact && isnan(rep.exact_covered))
+            printf("exact: no solution found within the time limit\n");
         else if (o->exact && isnan(o->reach_share))
-            printf("exact: %.0f residents%s; greedy is %.2f%% below\n", rep.exact_value,
+            printf("exact: %.0f residents%s; greedy is %.2f%% below\n", rep.exact_covered,
                    rep.exact_optimal ? " (optimal)" : " (time limit: best found)",
                    rep.gap * 100);
         else if (o->exact)
-            printf("exact: %.0f sites%s\n", rep.exact_value,
+            printf("exact: %zu sites%s\n", rep.exact_chosen,
                    rep.exact_optimal ? " (optimal)" : " (time limit: best found)");
+        if (site && o->exact)
+            printf("Listed: %s's %zu site%s\n", rep.exact_listed ? "the exact solution" : "greedy",
+                   cs_site_count(site), cs_site_count(site) == 1 ? "" : "s");
         for (size_t p = 0; site && p < cs_site_count(site); p++)
             printf("#%zu +%.0f  %s\n", p + 1, cs_site_gain(site, p), cs_site_line(site, p));
         if (site && !o->quiet)

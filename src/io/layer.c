@@ -38,8 +38,9 @@ struct cs_layer {
     char open_failure[256]; /* GDAL's last failure while opening, even one it went past */
 };
 
-static const char *const x_candidates[] = {"lon", "longitude", "lng", "x", "LON", "Lon",
-                                           "Longitude", "LONGITUDE", "X", "经度", NULL};
+static const char *const x_candidates[] = {"lon", "longitude", "lng", "long", "x", "LON",
+                                           "Lon", "Longitude", "LONGITUDE", "LONG", "Long",
+                                           "LNG", "Lng", "X", "经度", NULL};
 static const char *const y_candidates[] = {"lat", "latitude", "y", "LAT", "Lat", "Latitude",
                                            "LATITUDE", "Y", "纬度", NULL};
 
@@ -486,7 +487,10 @@ int cs_layer_find_field(cs_context *ctx, cs_layer *l, const char *configured,
     cs_buf hint;
     cs_buf_init(&hint);
     list_fields(l, &hint);
-    cs_buf_printf(&hint, "; set %s.%s to the right one", l->role, key);
+    if (!strcmp(l->role, "proposals") && (key[0] == 'x' || key[0] == 'y'))
+        cs_buf_printf(&hint, "; name it with --%c-field NAME", key[0]); /* a site file */
+    else
+        cs_buf_printf(&hint, "; set %s.%s to the right one", l->role, key);
     cs_where w = {.file = l->name, .field = configured};
     if (configured) {
         cs_error(ctx, CS_ERR_INPUT, &w, hint.data, "no field '%s' (%s.%s)", configured,

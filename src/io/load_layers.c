@@ -931,7 +931,7 @@ cs_status cs_load_population(cs_context *ctx, const cs_config *cfg, cs_study *st
     }
     if (cs_is_raster(cfg, &cfg->population))
         return cs_load_population_raster(ctx, cfg, study, p);
-    p->keep_ids = cfg->costs.layer.path != NULL;
+    p->keep_ids = cfg->costs.layer.path != NULL || cfg->population.id_field != NULL;
     cs_layer *layer = NULL;
     cs_status st = cs_load_open_layer(ctx, cfg, &cfg->population, "population",
                                       cfg->area_field == NULL, &p->layer, &layer);

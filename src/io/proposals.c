@@ -59,11 +59,19 @@ static bool is_careshed_total(cs_layer *layer, const int *f)
 cs_status cs_site_read(cs_context *ctx, const char *path, const char *crs, const char *kind,
                        cs_site_input **out, size_t *n)
 {
+    return cs_site_read_fields(ctx, path, crs, kind, NULL, NULL, out, n);
+}
+
+cs_status cs_site_read_fields(cs_context *ctx, const char *path, const char *crs,
+                              const char *kind, const char *x_field, const char *y_field,
+                              cs_site_input **out, size_t *n)
+{
     if (!ctx || !path || !out || !n)
         return CS_ERR_ARGUMENT;
     *out = NULL;
     *n = 0;
-    cs_layer_config lc = {.path = (char *)path, .crs = (char *)crs};
+    cs_layer_config lc = {.path = (char *)path, .crs = (char *)crs, .x_field = (char *)x_field,
+                          .y_field = (char *)y_field};
     cs_layer *layer = NULL;
     cs_status st = cs_layer_open(ctx, &lc, "proposals", path, true, &layer);
     if (st != CS_OK)

@@ -539,6 +539,16 @@ static cs_status split_years(cs_context *ctx, cs_study *s, const double *year)
             o->year[o->count++] = year[i];
     }
     s->demand_count = m;
+    /* ids alike: the latest year's first, then the others' in their order (then the
+     * ids of points left out, as they were) */
+    char **ids = s->dem_id ? cs_calloc(n + 1, sizeof *ids) : NULL;
+    if (s->dem_id && !ids)
+        return cs_nomem(ctx);
+    for (size_t i = 0, a = 0, b = m; ids && i < n; i++)
+        ids[year[i] == last ? a++ : b++] = s->dem_id[i];
+    if (ids)
+        memcpy(s->dem_id, ids, n * sizeof *ids);
+    cs_free(ids);
     return CS_OK;
 }
 

@@ -133,8 +133,8 @@ struct cs_study {
     double *dem_x, *dem_y;
     double *dem_pop;       /* demand_count x band_count; band 0 = total */
     long *dem_area;        /* always a valid area (points outside are dropped) */
-    char **dem_id;         /* with a cost matrix only: each point's id (population.id),
-                              then those of the dropped points */
+    char **dem_id;         /* with a cost matrix or population.id: each point's id, then
+                              those of the dropped points (NULL otherwise) */
     size_t dem_id_count;
     double pop_year;       /* population.year: the year of the demand above (the latest);
                               NaN when the population has no years */

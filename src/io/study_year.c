@@ -79,8 +79,11 @@ static bool demand_view(const cs_study *s, double py, cs_study *v)
     v->dem_y = cs_calloc(n + 1, sizeof *v->dem_y);
     v->dem_pop = cs_calloc((n + 1) * nb, sizeof *v->dem_pop);
     v->dem_area = cs_calloc(n + 1, sizeof *v->dem_area);
+    /* the other years' ids follow the latest year's in the study's (borrowed) */
+    v->dem_id = s->dem_id ? cs_calloc(n + 1, sizeof *v->dem_id) : NULL;
+    v->dem_id_count = s->dem_id ? n : 0;
     v->owns_demand = true;
-    if (!v->dem_x || !v->dem_y || !v->dem_pop || !v->dem_area)
+    if (!v->dem_x || !v->dem_y || !v->dem_pop || !v->dem_area || (s->dem_id && !v->dem_id))
         return false;
     size_t m = 0;
     for (size_t i = 0; i < o->count; i++) {
@@ -89,6 +92,8 @@ static bool demand_view(const cs_study *s, double py, cs_study *v)
         v->dem_x[m] = o->x[i];
         v->dem_y[m] = o->y[i];
         v->dem_area[m] = o->area[i];
+        if (v->dem_id)
+            v->dem_id[m] = s->dem_id[s->demand_count + i];
         memcpy(&v->dem_pop[m * nb], &o->pop[i * nb], nb * sizeof(double));
         m++;
     }
@@ -189,6 +194,7 @@ void cs_study_view_free(cs_study *v)
         cs_free(v->dem_y);
         cs_free(v->dem_pop);
         cs_free(v->dem_area);
+        cs_free(v->dem_id); /* the array only: its ids are the study's */
     }
     cs_free(v);
 }

@@ -94,7 +94,10 @@ bool cs_out_has_access(const cs_result *r)
 cs_status cs_out_demand_csv(const cs_result *r, cs_transform *to_wgs84, cs_buf *out)
 {
     const cs_study *s = r->study;
-    cs_buf_add(out, "\xEF\xBB\xBFlon,lat,area_id");
+    /* the demand point's id (population.id) first, when the study reads it */
+    bool ids = s->dem_id && s->dem_id_count >= s->demand_count;
+    cs_buf_add(out, "\xEF\xBB\xBF"); /* UTF-8 BOM */
+    cs_buf_add(out, ids ? "demand_id,lon,lat,area_id" : "lon,lat,area_id");
     for (size_t b = 0; b < r->B; b++)
         cs_buf_printf(out, ",%s", s->band_names[b]);
     for (size_t k = 0; k < r->K; k++)
@@ -112,6 +115,10 @@ cs_status cs_out_demand_csv(const cs_result *r, cs_transform *to_wgs84, cs_buf *
     memcpy(lat, s->dem_y, n * sizeof *lat);
     cs_transform_apply(to_wgs84, lon, lat, n);
     for (size_t i = 0; i < n; i++) {
+        if (ids) {
+            cs_out_csv_text(out, s->dem_id[i] ? s->dem_id[i] : "");
+            cs_buf_addc(out, ',');
+        }
         cs_buf_add_fixed(out, lon[i], 7);
         cs_buf_addc(out, ',');
         cs_buf_add_fixed(out, lat[i], 7);

@@ -224,6 +224,35 @@ static void feature(cs_json *j, cs_buf *out, cs_site *site, size_t p)
     cs_json_end_object(j);
 }
 
+/* How suggested sites were chosen: which solution is listed, and both solutions'
+ * sizes and residents newly covered (the exact one null when it was not found). */
+static void choice_props(cs_json *j, const cs_suggest_report *rep)
+{
+    bool exact = rep->exact_run && !isnan(rep->exact_covered);
+    cs_json_key(j, "listed");
+    cs_json_string(j, rep->exact_listed ? "exact" : "greedy");
+    cs_json_key(j, "greedy");
+    cs_json_begin_object(j);
+    cs_json_key(j, "sites");
+    cs_json_integer(j, (long long)rep->chosen);
+    cs_json_key(j, "newly_covered");
+    cs_json_number(j, rep->greedy_covered, 1);
+    cs_json_end_object(j);
+    cs_json_key(j, "exact");
+    if (!exact) {
+        cs_json_null(j);
+        return;
+    }
+    cs_json_begin_object(j);
+    cs_json_key(j, "sites");
+    cs_json_integer(j, (long long)rep->exact_chosen);
+    cs_json_key(j, "newly_covered");
+    cs_json_number(j, rep->exact_covered, 1);
+    cs_json_key(j, "optimal");
+    cs_json_boolean(j, rep->exact_optimal);
+    cs_json_end_object(j);
+}
+
 /* The site command's two files, each its own owner in a shared output folder. */
 static const char PROPOSALS[] = "proposals", SUGGESTIONS[] = "suggestions";
 static const struct {
@@ -253,6 +282,8 @@ cs_status cs_site_write(cs_context *ctx, const cs_site *csite, const char *out_d
     const char *name = site->gain ? "suggestions" : "proposals";
     cs_json_key(&j, "name");
     cs_json_string(&j, name);
+    if (site->gain)
+        choice_props(&j, &site->suggest);
     cs_json_key(&j, "features");
     cs_json_begin_array(&j);
     for (size_t p = 0; p <= site->P; p++)

@@ -191,6 +191,31 @@ static double needed(const chooser *ch, double share, size_t j)
     return share * total - covered;
 }
 
+/* The exact solution's sites best[0..nbest) ranked by marginal gain (greedy within
+ * them; sites that add nothing are left out), as indices into the candidates. */
+static cs_status rank_exact(const cs_cover_sets *cs, const size_t *best, size_t nbest,
+                            size_t *chosen, double *gains, size_t *count)
+{
+    cs_cover_sets sub = {nbest, cs->points, NULL, NULL, cs->weight};
+    size_t n = 0, cap = 0;
+    cs_status st = (sub.first = cs_calloc(nbest + 1, sizeof *sub.first)) ? CS_OK : CS_ERR_NOMEM;
+    for (size_t b = 0; st == CS_OK && b < nbest; b++) {
+        sub.first[b] = n;
+        for (size_t q = cs->first[best[b]]; st == CS_OK && q < cs->first[best[b] + 1]; q++)
+            if (!append_point(&sub, &cap, &n, cs->pt[q]))
+                st = CS_ERR_NOMEM;
+    }
+    if (st == CS_OK) {
+        sub.first[nbest] = n;
+        st = cs_greedy_cover(&sub, nbest, INFINITY, chosen, gains, count);
+    }
+    for (size_t q = 0; st == CS_OK && q < *count; q++)
+        chosen[q] = best[chosen[q]];
+    cs_free(sub.first);
+    cs_free(sub.pt);
+    return st;
+}
+
 static cs_status solve(chooser *ch, const cs_suggest_options *opt, size_t j, size_t **chosen,
                        double **gains, size_t *count, cs_suggest_report *rep)
 {
@@ -213,20 +238,42 @@ static cs_status solve(chooser *ch, const cs_suggest_options *opt, size_t j, siz
     rep->greedy_covered = 0;
     for (size_t q = 0; q < *count; q++)
         rep->greedy_covered += (*gains)[q];
-    rep->exact_value = rep->gap = NAN;
+    rep->exact_value = rep->gap = rep->exact_covered = NAN;
     if (st == CS_OK && opt->exact && need > 0 && ch->nc <= EXACT_MAX_CANDIDATES &&
         cs.first[ch->nc] <= EXACT_MAX_PAIRS) {
-        size_t *best = cs_calloc(ch->nc + 1, sizeof *best), nbest = 0;
+        size_t *best = cs_calloc(ch->nc + 1, sizeof *best), nbest = 0, m = 0;
+        size_t *ranked = cs_calloc(ch->nc + 1, sizeof *ranked);
+        double *rgains = cs_calloc(ch->nc + 1, sizeof *rgains);
         bool optimal = false;
-        st = best ? cs_exact_cover(&cs, opt->k, need,
-                                   opt->exact_time_s > 0 ? opt->exact_time_s : 60, best,
-                                   &nbest, &rep->exact_value, &optimal)
-                  : CS_ERR_NOMEM;
+        st = best && ranked && rgains
+                 ? cs_exact_cover(&cs, opt->k, need,
+                                  opt->exact_time_s > 0 ? opt->exact_time_s : 60, best, &nbest,
+                                  &rep->exact_value, &optimal)
+                 : CS_ERR_NOMEM;
         rep->exact_run = st == CS_OK;
         rep->exact_optimal = optimal;
         if (!covering && rep->exact_value > 0)
             rep->gap = (rep->exact_value - rep->greedy_covered) / rep->exact_value;
+        if (st == CS_OK && !isnan(rep->exact_value))
+            st = rank_exact(&cs, best, nbest, ranked, rgains, &m);
+        if (st == CS_OK && !isnan(rep->exact_value)) {
+            rep->exact_chosen = m;
+            rep->exact_covered = 0;
+            for (size_t q = 0; q < m; q++)
+                rep->exact_covered += rgains[q];
+        }
+        /* listed: the exact solution unless it is worse (a time limit's best found) */
+        if (st == CS_OK && !isnan(rep->exact_value) &&
+            (covering ? m <= *count && rep->exact_covered >= need - 1e-9 * fabs(need)
+                      : rep->exact_covered >= rep->greedy_covered - 1e-9)) {
+            rep->exact_listed = 1;
+            memcpy(*chosen, ranked, m * sizeof *ranked);
+            memcpy(*gains, rgains, m * sizeof *rgains);
+            *count = m;
+        }
         cs_free(best);
+        cs_free(ranked);
+        cs_free(rgains);
     }
     cs_cover_sets_free(&cs);
     return st;
@@ -322,6 +369,69 @@ static cs_status exclude_candidates(chooser *ch, const cs_suggest_options *opt,
     return st;
 }
 
+/* A kind's thresholds as the study gives them ("5, 10, 15 min" or "300, 500 m"). */
+static const char *threshold_list(const cs_kind *kind, char *buf, size_t size)
+{
+    size_t n = 0;
+    bool metres = kind->threshold_count > 0 && isnan(kind->threshold_min[0]);
+    buf[0] = '\0';
+    for (size_t t = 0; t < kind->threshold_count && n < size; t++)
+        n += (size_t)snprintf(buf + n, size - n, "%s%g", t ? ", " : "",
+                              metres ? kind->threshold_m[t] : kind->threshold_min[t]);
+    if (n < size)
+        snprintf(buf + n, size - n, metres ? " m" : " min");
+    return buf;
+}
+
+/* The kind (*k) and threshold (*j) the options name; CS_ERR_STUDY, naming the option,
+ * when they do not fit the study. */
+static cs_status check_options(cs_context *ctx, const cs_result *r,
+                               const cs_suggest_options *opt, long *k, size_t *j)
+{
+    const cs_study *s = r->study;
+    char list[512];
+    size_t n = 0;
+    list[0] = '\0';
+    for (size_t i = 0; i < s->kind_count; i++) {
+        if (opt->kind && !strcmp(s->kinds[i].id, opt->kind))
+            *k = (long)i;
+        if (n < sizeof list)
+            n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", i ? ", " : "",
+                                  s->kinds[i].id);
+    }
+    char hint[700];
+    snprintf(hint, sizeof hint, "give --kind one of the study's kinds: %s", list);
+    if (*k < 0)
+        return cs_error(ctx, CS_ERR_STUDY, NULL, hint,
+                        "unknown kind '%s' to suggest sites for (--kind)",
+                        opt->kind ? opt->kind : "");
+    const cs_kind *kind = &s->kinds[*k];
+    if (kind->threshold_count == 0)
+        return cs_error(ctx, CS_ERR_STUDY, NULL, "give the kind thresholds in the study file",
+                        "kind '%s' has no thresholds to cover within", kind->id);
+    bool by_min = !isnan(opt->within_min), by_m = opt->within_m > 0;
+    *j = kind->threshold_count - 1;
+    bool found = !by_min && !by_m;
+    for (size_t t = 0; !found && t < kind->threshold_count; t++)
+        if (by_min ? fabs(kind->threshold_min[t] - opt->within_min) < 1e-9
+                   : fabs(kind->threshold_m[t] - opt->within_m) < 1e-6 * opt->within_m)
+            *j = t, found = true;
+    if (!found) {
+        bool metres = isnan(kind->threshold_min[0]);
+        snprintf(hint, sizeof hint, "give --within one of the kind's thresholds: %s%s",
+                 threshold_list(kind, list, sizeof list),
+                 metres ? " (metres with an m: --within 500m)" : "");
+        return cs_error(ctx, CS_ERR_STUDY, NULL, hint,
+                        "--within %g %s is not a threshold of kind '%s'",
+                        by_min ? opt->within_min : opt->within_m, by_min ? "minutes" : "m",
+                        kind->id);
+    }
+    if (isnan(opt->reach_share) ? opt->k == 0 : !(opt->reach_share > 0 && opt->reach_share <= 1))
+        return cs_error(ctx, CS_ERR_STUDY, NULL, "give --suggest K > 0, or --reach-share "
+                        "in (0, 1]", "nothing to choose");
+    return CS_OK;
+}
+
 cs_status cs_site_suggest(cs_context *ctx, const cs_result *r, const cs_suggest_options *opt,
                           cs_site **out, cs_suggest_report *report)
 {
@@ -332,36 +442,24 @@ cs_status cs_site_suggest(cs_context *ctx, const cs_result *r, const cs_suggest_
     const cs_study *s = r->study;
     chooser ch = {.ctx = ctx, .r = r};
     long k = -1;
-    for (size_t i = 0; opt->kind && i < s->kind_count; i++)
-        if (!strcmp(s->kinds[i].id, opt->kind))
-            k = (long)i;
-    if (k < 0)
-        return cs_error(ctx, CS_ERR_ARGUMENT, NULL, "name one of the study's kinds with --kind",
-                        "unknown kind '%s' to suggest sites for", opt->kind ? opt->kind : "");
+    size_t j = 0;
+    cs_status st = check_options(ctx, r, opt, &k, &j);
+    if (st != CS_OK)
+        return st;
     const cs_kind *kind = &s->kinds[k];
-    size_t j = kind->threshold_count - 1;
-    for (size_t t = 0; !isnan(opt->within_min) && t < kind->threshold_count; t++)
-        if (fabs(kind->threshold_min[t] - opt->within_min) < 1e-9)
-            j = t;
-    if (!isnan(opt->within_min) && !(fabs(kind->threshold_min[j] - opt->within_min) < 1e-9))
-        return cs_error(ctx, CS_ERR_ARGUMENT, NULL, "use one of the kind's thresholds",
-                        "%g minutes is not a threshold of kind '%s'", opt->within_min, kind->id);
-    if (isnan(opt->reach_share) ? opt->k == 0 : !(opt->reach_share > 0 && opt->reach_share <= 1))
-        return cs_error(ctx, CS_ERR_ARGUMENT, NULL, "give --suggest K > 0, or --reach-share "
-                        "in (0, 1]", "nothing to choose");
     ch.k = (size_t)k;
     ch.m = cs_res_main(r, ch.k);
     ch.within_m = kind->threshold_m[j];
     ch.now = r->dist_m[cs_res_field(r, ch.m, ch.k)];
     if (ch.m == CS_M_MATRIX && !opt->candidates)
-        return cs_error(ctx, CS_ERR_ARGUMENT, NULL, "give the candidates with --candidates "
+        return cs_error(ctx, CS_ERR_STUDY, NULL, "give the candidates with --candidates "
                         "FILE, with the ids the matrix's to column uses",
                         "kind '%s' is measured by the cost matrix, which has costs only for "
                         "the sites it names", kind->id);
     size_t *chosen = NULL, count = 0;
     double *gains = NULL;
     double t0 = cs_stage_begin();
-    cs_status st = opt->candidates ? place_candidates(&ch, opt) : generate_candidates(&ch);
+    st = opt->candidates ? place_candidates(&ch, opt) : generate_candidates(&ch);
     if (st == CS_OK && opt->exclude)
         st = exclude_candidates(&ch, opt, &report->excluded);
     if (st == CS_OK)
@@ -372,6 +470,8 @@ cs_status cs_site_suggest(cs_context *ctx, const cs_result *r, const cs_suggest_
                 "coverage", ch.nc);
     if (st == CS_OK)
         st = evaluate_chosen(&ch, opt, chosen, gains, count, out);
+    if (st == CS_OK && *out)
+        (*out)->suggest = *report;
     cs_free(chosen);
     cs_free(gains);
     cs_free(ch.cx);

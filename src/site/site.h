@@ -37,6 +37,7 @@ struct cs_site {
     cs_site_effect *effects; /* P + 1: each alone, then all together */
     char *line;              /* the last one-line answer */
     double *gain;            /* suggested sites: marginal gains (NULL for proposals) */
+    cs_suggest_report suggest; /* suggested sites: how they were chosen */
 };
 
 /* Residents around a position with their costs (site/evaluate.c). */
