@@ -5,6 +5,7 @@
  */
 #include "careshed/careshed.h"
 
+#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -72,6 +73,8 @@ static void usage_run(FILE *f)
             "  --network FILE      walking network: .osm/.osm.pbf or lines [network.path]\n"
             "  --costs FILE        cost matrix from another router: demand id, site id,\n"
             "                      cost (see costs.* keys)           [costs.path]\n"
+            "                      (these FILEs and --set *.path= are relative to the\n"
+            "                      current folder, a study file's paths to its folder)\n"
             "  --measure M         straight, network, matrix, both or a list (default:\n"
             "                      straight, plus network and matrix when given) [measure]\n"
             "  --out DIR           output folder (default: out)\n"
@@ -132,6 +135,8 @@ typedef struct options {
     /* key=value settings in the order given */
     const char **keys, **values;
     size_t settings;
+    char **owned; /* values made here (layer paths joined to the current folder) */
+    size_t owned_count;
 } options;
 
 static int exit_for(cs_status st)
@@ -261,8 +266,74 @@ static int missing_value(const char *option, const char *value)
                        option);
 }
 
+/* The keys naming an input layer's file. */
+static bool is_layer_path(const char *key)
+{
+    static const char *const keys[] = {"areas.path",   "facilities.path", "population.path",
+                                       "landuse.path", "network.path",    "costs.path"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (!strcmp(key, keys[i]))
+            return true;
+    return false;
+}
+
+/* "PG:dbname=x", "WFS:http://...": GDAL connection strings are not file paths. */
+static bool has_scheme(const char *path)
+{
+    size_t n = 0;
+    while ((path[n] >= 'A' && path[n] <= 'Z') || (path[n] >= 'a' && path[n] <= 'z') ||
+           (n > 0 && ((path[n] >= '0' && path[n] <= '9') || path[n] == '+' ||
+                      path[n] == '-' || path[n] == '.')))
+        n++;
+    return n >= 2 && path[n] == ':';
+}
+
+/*
+ * A layer path typed on the command line (--population pop.csv, --set costs.path=m.csv)
+ * is relative to the folder the user stands in, as any path typed in a shell is; the
+ * library takes a relative path as relative to the study file's folder. So a relative
+ * one is joined here to the current folder. Sets *out to value itself when it needs no
+ * change (empty, absolute, a connection string), else to a new string kept in o->owned;
+ * false when out of memory or the current folder cannot be named.
+ */
+static bool path_from_here(options *o, const char *value, const char **out)
+{
+    *out = value;
+    const char *p = value;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (!*p || *p == '/' || has_scheme(p))
+        return true;
+    char *cwd = getcwd(NULL, 0);
+    if (!cwd) {
+        fprintf(stderr, "careshed: error: cannot name the current folder to find '%s' in "
+                        "(%s); give the path from / instead\n", value, strerror(errno));
+        return false;
+    }
+    size_t dn = strlen(cwd), pn = strlen(p);
+    bool slash = dn == 0 || cwd[dn - 1] != '/';
+    char *joined = malloc(dn + slash + pn + 1);
+    char **grown = joined ? realloc(o->owned, (o->owned_count + 1) * sizeof *grown) : NULL;
+    if (!grown) {
+        free(joined);
+        free(cwd);
+        return false;
+    }
+    o->owned = grown;
+    memcpy(joined, cwd, dn);
+    if (slash)
+        joined[dn] = '/';
+    memcpy(joined + dn + slash, p, pn + 1);
+    free(cwd);
+    o->owned[o->owned_count++] = joined;
+    *out = joined;
+    return true;
+}
+
 static bool add_setting(options *o, const char *key, const char *value)
 {
+    if (is_layer_path(key) && !path_from_here(o, value, &value))
+        return false;
     const char **k = realloc(o->keys, (o->settings + 1) * sizeof *k);
     if (k)
         o->keys = k;
@@ -910,6 +981,9 @@ static int main_body(int argc, char **argv)
     free(o.at); /* also when parse stopped at a usage error after an --at */
     free(o.keys);
     free(o.values);
+    for (size_t i = 0; i < o.owned_count; i++)
+        free(o.owned[i]);
+    free(o.owned);
     free(o.command_line);
     return code;
 }
