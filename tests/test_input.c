@@ -264,8 +264,8 @@ static void demand_just_outside_is_kept_or_dropped(void **state)
     write_file(e, "population.csv", "x,y,pop,pop65\n349970,3440500,10,1\n348000,3440500,7,1\n");
     assert_int_equal(load(e), CS_OK);
     assert_int_equal(cs_study_demand_count(e->loaded), 1);
-    assert_true(tu_has_message(e->ctx, "warning", "1 demand points (7 residents)",
-                               "outside every area", NULL));
+    assert_true(tu_has_message(e->ctx, "warning", "1 demand point (7 residents) lies",
+                               "outside every area", "and is left out", NULL));
 }
 
 /* A lon/lat study around Shanghai, for the CRS cases. */

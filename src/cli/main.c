@@ -495,19 +495,28 @@ static const char *kind_label(const cs_study *s, size_t k)
     return cs_study_kind_name(s, k);
 }
 
+/* "1 error", "2 errors": the noun for n, singular or plural. */
+static const char *noun(size_t n, const char *one, const char *many)
+{
+    return n == 1 ? one : many;
+}
+
 static void print_network(const cs_network_report *n)
 {
-    printf("Walking network: %zu edges, %.1f km, %zu connected components, %.2f%% of the "
-           "length in the largest\n", n->edges, n->length_km, n->components,
+    printf("Walking network: %zu %s, %.1f km, %zu connected %s, %.2f%% of the "
+           "length in the largest\n", n->edges, noun(n->edges, "edge", "edges"), n->length_km,
+           n->components, noun(n->components, "component", "components"),
            n->largest_share * 100);
     printf("  ways left out: %zu by class (motorway, trunk, ...), %zu closed to walkers\n",
            n->left_out_class, n->left_out_closed);
-    printf("  off the network (over %g m from any way): %zu demand points (%.0f residents), "
-           "%zu facilities\n", n->max_attach_m, n->demand_off, n->demand_off_pop,
-           n->facilities_off);
-    printf("  on small islands (<1%% of the length): %zu demand points (%.0f residents), "
-           "%zu facilities\n", n->demand_islands, n->demand_islands_pop,
-           n->facilities_islands);
+    printf("  off the network (over %g m from any way): %zu %s (%.0f residents), "
+           "%zu %s\n", n->max_attach_m, n->demand_off,
+           noun(n->demand_off, "demand point", "demand points"), n->demand_off_pop,
+           n->facilities_off, noun(n->facilities_off, "facility", "facilities"));
+    printf("  on small islands (<1%% of the length): %zu %s (%.0f residents), "
+           "%zu %s\n", n->demand_islands, noun(n->demand_islands, "demand point",
+           "demand points"), n->demand_islands_pop, n->facilities_islands,
+           noun(n->facilities_islands, "facility", "facilities"));
 }
 
 /* One kind's district coverage at every threshold: "15 min 92.0% / 71.3%" when it is
@@ -571,8 +580,10 @@ static void print_demand(const cs_study *s, const cs_result *r)
 static void print_results(const cs_study *s, const cs_result *r, const char *out_dir)
 {
     size_t band = cs_study_band_count(s) > 1 ? 1 : 0;
-    printf("%zu areas, %zu facilities, %zu demand points\n", cs_study_area_count(s),
-           cs_study_facility_count(s), cs_study_demand_count(s));
+    size_t na = cs_study_area_count(s), nf = cs_study_facility_count(s),
+           nd = cs_study_demand_count(s);
+    printf("%zu %s, %zu %s, %zu %s\n", na, noun(na, "area", "areas"), nf,
+           noun(nf, "facility", "facilities"), nd, noun(nd, "demand point", "demand points"));
     cs_network_report net;
     bool network = cs_result_network(r, &net) == CS_OK;
     if (network)
@@ -909,10 +920,14 @@ static int run(options *o)
     }
     if (st == CS_OK && check_only) {
         if (!o->quiet)
-            fprintf(stderr, "careshed: check passed: %zu areas, %zu facilities, %zu demand "
-                            "points, %zu warnings\n",
-                    cs_study_area_count(study), cs_study_facility_count(study),
-                    cs_study_demand_count(study), cs_context_message_count(ctx));
+        if (!o->quiet) {
+            size_t na = cs_study_area_count(study), nf = cs_study_facility_count(study),
+                   nd = cs_study_demand_count(study), nw = cs_context_message_count(ctx);
+            fprintf(stderr, "careshed: check passed: %zu %s, %zu %s, %zu %s, %zu %s\n", na,
+                    noun(na, "area", "areas"), nf, noun(nf, "facility", "facilities"), nd,
+                    noun(nd, "demand point", "demand points"), nw,
+                    noun(nw, "warning", "warnings"));
+        }
     } else if (st == CS_OK && site_only) {
         /* the answers were printed as they came */
     } else if (st == CS_OK && report_only) {
@@ -929,8 +944,9 @@ static int run(options *o)
             fprintf(stderr, "careshed: error: out of memory while %s; %s\n", cli_stage,
                     nomem_hint);
     } else if (!o->quiet || cs_context_error_count(ctx) == 0) {
-        fprintf(stderr, "careshed: %s failed (%s, %zu errors)\n", o->command,
-                cs_status_string(st), cs_context_error_count(ctx));
+        size_t ne = cs_context_error_count(ctx);
+        fprintf(stderr, "careshed: %s failed (%s, %zu %s)\n", o->command,
+                cs_status_string(st), ne, noun(ne, "error", "errors"));
     }
     cs_result_destroy(result);
     cs_study_destroy(view);

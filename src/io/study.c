@@ -431,9 +431,11 @@ static void warn_dropped(cs_context *ctx, const cs_study *study, const cs_raw_po
     cs_buf_init(&b);
     cs_buf_add_grouped(&b, study->dropped_pop, 0);
     cs_warn(ctx, &w, "check the points' positions, or raise outside_tolerance_m",
-            "%zu demand points (%s residents) lie outside every area, farther than "
-            "outside_tolerance_m = %g m, and are left out",
-            study->dropped_points, b.data ? b.data : "?", study->outside_tolerance_m);
+            "%zu demand point%s (%s residents) %s outside every area, farther than "
+            "outside_tolerance_m = %g m, and %s left out",
+            study->dropped_points, study->dropped_points == 1 ? "" : "s", b.data ? b.data : "?",
+            study->dropped_points == 1 ? "lies" : "lie", study->outside_tolerance_m,
+            study->dropped_points == 1 ? "is" : "are");
     cs_buf_free(&b);
 }
 
