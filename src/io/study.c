@@ -919,11 +919,18 @@ cs_status cs_study_load(cs_context *ctx, const cs_config *cfg, cs_study **out)
     cs_raw_areas landuse;
     memset(&landuse, 0, sizeof landuse);
     double t0 = cs_stage_begin();
+    /* progress by layer: a large population or network layer takes seconds */
+    cs_progress(ctx, "load", 0);
     cs_status sa = cs_load_areas(ctx, cfg, &areas);
+    cs_progress(ctx, "load", 0.1);
     cs_status sf = cs_load_facilities(ctx, cfg, s, &facilities);
+    cs_progress(ctx, "load", 0.2);
     cs_status sp = cs_load_population(ctx, cfg, s, &population);
+    cs_progress(ctx, "load", 0.6);
     cs_status sn = cs_load_network(ctx, cfg, &network);
+    cs_progress(ctx, "load", 0.95);
     cs_status sl = cs_load_landuse(ctx, cfg, &landuse);
+    cs_progress(ctx, "load", 1);
     sp = first_error(sp, sl);
     cs_stage_end(ctx, "load", t0);
     st = first_error(first_error(first_error(first_error(st, sa), sf), sp), sn);
