@@ -495,6 +495,55 @@ static const char *kind_label(const cs_study *s, size_t k)
     return cs_study_kind_name(s, k);
 }
 
+/* Whether code point c takes two columns on a terminal: East Asian Wide and Fullwidth
+ * (Unicode's EastAsianWidth W and F: CJK, kana, Hangul, fullwidth forms, the emoji
+ * block). */
+static bool is_wide(unsigned long c)
+{
+    return (c >= 0x1100 && c <= 0x115F) || (c >= 0x2E80 && c <= 0x303E) ||
+           (c >= 0x3041 && c <= 0x33FF) || (c >= 0x3400 && c <= 0x4DBF) ||
+           (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0xA000 && c <= 0xA4CF) ||
+           (c >= 0xAC00 && c <= 0xD7A3) || (c >= 0xF900 && c <= 0xFAFF) ||
+           (c >= 0xFE30 && c <= 0xFE4F) || (c >= 0xFF00 && c <= 0xFF60) ||
+           (c >= 0xFFE0 && c <= 0xFFE6) || (c >= 0x1F300 && c <= 0x1F64F) ||
+           (c >= 0x1F900 && c <= 0x1F9FF) || (c >= 0x20000 && c <= 0x3FFFD);
+}
+
+/* Columns UTF-8 text takes on a terminal, whatever the locale: 2 for a wide character,
+ * 0 for a combining mark, else 1 (a byte that is not UTF-8 counts as one). */
+static size_t display_width(const char *s)
+{
+    size_t w = 0;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        unsigned long c = *p;
+        size_t n = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : 0;
+        c &= n == 3 ? 0x07 : n == 2 ? 0x0F : n == 1 ? 0x1F : 0xFF;
+        size_t i = 1;
+        for (; i <= n && (p[i] & 0xC0) == 0x80; i++)
+            c = c << 6 | (p[i] & 0x3F);
+        if (i <= n) { /* broken sequence: one column for its first byte */
+            w++;
+            p++;
+            continue;
+        }
+        p += n + 1;
+        bool combining = (c >= 0x0300 && c <= 0x036F) || (c >= 0x200B && c <= 0x200F) ||
+                         (c >= 0xFE00 && c <= 0xFE0F) || (c >= 0x20D0 && c <= 0x20FF);
+        w += combining ? 0 : is_wide(c) ? 2 : 1;
+    }
+    return w;
+}
+
+/* text, then spaces up to `columns` terminal columns (printf's %-12s counts bytes, which
+ * puts a Chinese kind name's columns out of line). */
+static void print_padded(const char *text, size_t columns)
+{
+    fputs(text, stdout);
+    for (size_t w = display_width(text); w < columns; w++)
+        putchar(' ');
+}
+
 /* "1 error", "2 errors": the noun for n, singular or plural. */
 static const char *noun(size_t n, const char *one, const char *many)
 {
@@ -523,7 +572,8 @@ static void print_network(const cs_network_report *n)
  * measured more than one way (straight line, network, cost matrix). */
 static void print_kind_coverage(const cs_study *s, const cs_result *r, size_t k, size_t band)
 {
-    printf("  %-12s", cs_study_kind_id(s, k));
+    printf("  ");
+    print_padded(cs_study_kind_id(s, k), 12);
     for (size_t j = 0; j < cs_study_threshold_count(s, k); j++) {
         double min = cs_study_threshold_min(s, k, j);
         if (!isnan(min))
@@ -550,7 +600,9 @@ static void print_demand(const cs_study *s, const cs_result *r)
     printf("\nUnder-served patches (beyond each kind's largest threshold):\n");
     for (size_t k = 0; k < cs_study_kind_count(s); k++) {
         size_t n = cs_result_patch_count(r, k);
-        printf("  %-12s %4zu patch%s", cs_study_kind_id(s, k), n, n == 1 ? "  " : "es");
+        printf("  ");
+        print_padded(cs_study_kind_id(s, k), 12);
+        printf(" %4zu patch%s", n, n == 1 ? "  " : "es");
         cs_patch_info p;
         if (n > 0 && cs_result_patch(r, k, 0, &p) == CS_OK) {
             printf("; largest: %.0f residents, %.2f km², in %s", p.uncovered, p.area_m2 / 1e6,
@@ -569,7 +621,9 @@ static void print_demand(const cs_study *s, const cs_result *r)
             printf("\nAccessibility (capacity within reach, 2SFCA):\n");
         header = true;
         size_t band = cs_study_kind_band(s, k);
-        printf("  %-12s %10.2f %s per %g %s%s\n", cs_study_kind_id(s, k), mean,
+        printf("  ");
+        print_padded(cs_study_kind_id(s, k), 12);
+        printf(" %10.2f %s per %g %s%s\n", mean,
                cs_study_capacity_unit(s, (size_t)cs_study_kind_capacity(s, k)),
                cs_study_kind_access_per(s, k), band ? "residents aged " : "residents",
                band ? cs_study_band_name(s, band) : "");
