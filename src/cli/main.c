@@ -332,8 +332,6 @@ static bool path_from_here(options *o, const char *value, const char **out)
 
 static bool add_setting(options *o, const char *key, const char *value)
 {
-    if (is_layer_path(key) && !path_from_here(o, value, &value))
-        return false;
     const char **k = realloc(o->keys, (o->settings + 1) * sizeof *k);
     if (k)
         o->keys = k;
@@ -487,6 +485,12 @@ static int parse(int argc, char **argv, options *o)
             return usage_error("unexpected argument '%s' (only one study file)", a);
         }
     }
+    /* With the study file in another folder, the library would take a relative layer
+     * path from that folder; one typed here means the current folder. (With the study
+     * file here, or none, the path is left as typed, which messages then show.) */
+    for (size_t i = 0; o->study && strchr(o->study, '/') && i < o->settings; i++)
+        if (is_layer_path(o->keys[i]) && !path_from_here(o, o->values[i], &o->values[i]))
+            return EXIT_INTERNAL;
     return -1;
 }
 
