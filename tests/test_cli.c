@@ -545,6 +545,47 @@ static void quick_run_without_study_file(void **state)
     free(dir);
 }
 
+/* A kind named in Chinese lines up with one named in Latin letters: each Chinese
+ * character takes two terminal columns, so 日间照料 (8 columns) gets 4 spaces of padding
+ * to the 12 columns of the kind column, and meal gets 8. */
+static void chinese_kind_names_line_up(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    free(tu_write(dir, "areas.geojson",
+                  "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\","
+                  "\"properties\":{\"id\":\"A\",\"name\":\"North\"},\"geometry\":{\"type\":"
+                  "\"Polygon\",\"coordinates\":[[[121.40,31.01],[121.42,31.01],[121.42,31.03],"
+                  "[121.40,31.03],[121.40,31.01]]]}},{\"type\":\"Feature\",\"properties\":"
+                  "{\"id\":\"B\",\"name\":\"South\"},\"geometry\":{\"type\":\"Polygon\","
+                  "\"coordinates\":[[[121.40,30.99],[121.42,30.99],[121.42,31.01],[121.40,31.01],"
+                  "[121.40,30.99]]]}}]}\n"));
+    free(tu_write(dir, "facilities.csv", "id,name,kind,lon,lat\nF1,One,日间照料,121.41,31.02\n"
+                                         "F2,Two,meal,121.41,31.00\n"));
+    free(tu_write(dir, "population.csv", "id,lon,lat,pop,pop60,pop65,pop80\n"
+                                         "1,121.405,31.015,100,30,20,5\n"
+                                         "2,121.415,31.005,80,20,10,2\n"
+                                         "3,121.41,30.995,50,10,5,1\n"));
+    char args[4096], *out = NULL;
+    snprintf(args, sizeof args, "run --areas '%s/areas.geojson' --facilities "
+             "'%s/facilities.csv' --population '%s/population.csv' --set "
+             "facilities.crs=EPSG:4326 --set population.crs=EPSG:4326 --out '%s/out'",
+             dir, dir, dir, dir);
+    int code = cli(args, &out);
+    if (code != 0)
+        fprintf(stderr, "%s\n", out);
+    assert_int_equal(code, 0);
+    /* the coverage table: "  " + kind + padding to 12 columns + "  %4g min" */
+    assert_non_null(strstr(out, "\n  meal" "        " "     5 min"));
+    assert_non_null(strstr(out, "\n  日间照料" "    " "     5 min"));
+    /* the patches: "  " + kind + padding + " %4zu patch" */
+    assert_non_null(strstr(out, "\n  meal" "        " "    1 patch"));
+    assert_non_null(strstr(out, "\n  日间照料" "    " "    2 patches"));
+    free(out);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     if (!tu_exists(SAMPLE "/study.yaml")) {
@@ -567,6 +608,7 @@ int main(void)
         cmocka_unit_test(inputs_untouched_and_failed_run_leaves_nothing),
         cmocka_unit_test(output_never_replaces_an_input),
         cmocka_unit_test(quick_run_without_study_file),
+        cmocka_unit_test(chinese_kind_names_line_up),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -39,6 +39,62 @@ static void message_names_file_feature_field_and_hint(void **state)
     cs_context_destroy(ctx);
 }
 
+/* Three kinds interleaved over 1,200 rows (a bad total, a negative band — errors —
+ * and a warning about a third field), after a message from before `from`: each kind
+ * keeps its first 3, in order, and gets one line counting the rest; counts stay. */
+static void repeats_are_listed_a_few_times_then_counted(void **state)
+{
+    (void)state;
+    cs_context *ctx = NULL;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    assert_int_equal(cs_warn(ctx, NULL, NULL, "before"), CS_OK);
+    for (long row = 2; row < 1202; row++) {
+        cs_where w = {.file = "pop.csv", .line = row, .field = "pop"};
+        (void)cs_error(ctx, CS_ERR_INPUT, &w, "write a number", "'x%ld' is not a number", row);
+        w.field = "pop65";
+        (void)cs_error(ctx, CS_ERR_INPUT, &w, "cannot be negative", "negative value -%ld", row);
+        if (row % 2 == 0) { /* 600 of them */
+            w.field = "year";
+            (void)cs_warn(ctx, &w, "check the year", "year %ld is late", row);
+        }
+    }
+    assert_int_equal(cs_context_message_count(ctx), 1 + 2400 + 600);
+    cs_context_limit_repeats(ctx, 1, 3, "pop.csv");
+    assert_int_equal(cs_context_error_count(ctx), 2400);
+    assert_int_equal(cs_context_message_count(ctx), 1 + 3 * 3 + 3);
+    char text[256];
+    const char *const want[] = {
+        "warning: before",
+        "error: pop.csv:2: 'pop': 'x2' is not a number; write a number",
+        "error: pop.csv:2: 'pop65': negative value -2; cannot be negative",
+        "warning: pop.csv:2: 'year': year 2 is late; check the year",
+        "error: pop.csv:3: 'pop': 'x3' is not a number; write a number",
+        "error: pop.csv:3: 'pop65': negative value -3; cannot be negative",
+        "error: pop.csv:4: 'pop': 'x4' is not a number; write a number",
+        "error: pop.csv:4: 'pop65': negative value -4; cannot be negative",
+        "warning: pop.csv:4: 'year': year 4 is late; check the year",
+        "warning: pop.csv:6: 'year': year 6 is late; check the year",
+        "warning: pop.csv: 'pop': ... and 1,197 more errors like the ones above, not listed; "
+        "fix the ones above and run again",
+        "warning: pop.csv: 'pop65': ... and 1,197 more errors like the ones above, not "
+        "listed; fix the ones above and run again",
+        "warning: pop.csv: 'year': ... and 597 more warnings like the ones above, not listed; "
+        "fix the ones above and run again",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        cs_message_format(cs_context_get_message(ctx, i), text, sizeof text);
+        assert_string_equal(text, want[i]);
+    }
+    /* nothing more than `keep` of any kind: left as it is */
+    cs_context_clear_messages(ctx);
+    cs_where w = {.file = "f.csv", .line = 2, .field = "pop"};
+    (void)cs_error(ctx, CS_ERR_INPUT, &w, "h", "one");
+    (void)cs_error(ctx, CS_ERR_INPUT, &w, "h", "two");
+    cs_context_limit_repeats(ctx, 0, 2, "f.csv");
+    assert_int_equal(cs_context_message_count(ctx), 2);
+    cs_context_destroy(ctx);
+}
+
 static void grouped_numbers(void **state)
 {
     (void)state;
@@ -206,6 +262,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(message_names_file_feature_field_and_hint),
+        cmocka_unit_test(repeats_are_listed_a_few_times_then_counted),
         cmocka_unit_test(grouped_numbers),
         cmocka_unit_test(fixed_numbers_round_right),
         cmocka_unit_test(strict_number_parsing),

@@ -190,7 +190,10 @@ CS_API cs_status cs_config_load(cs_context *ctx, cs_config *cfg, const char *pat
 
 /**
  * Set one key, as the command line's "--set key=value" does. Lists are written with
- * commas ("5,10,15"); an empty value restores the default.
+ * commas ("5,10,15"); an empty value restores the default. A relative layer path
+ * (areas.path, ...) is taken from the folder of the study file read last, as one
+ * written in it; the careshed command joins the paths typed on its command line to
+ * the current folder before setting them.
  * Errors: CS_ERR_STUDY (unknown key or bad value), CS_ERR_NOMEM.
  */
 CS_API cs_status cs_config_set(cs_context *ctx, cs_config *cfg, const char *key,

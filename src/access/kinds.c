@@ -263,8 +263,10 @@ cs_status cs_access_kinds(cs_context *ctx, cs_result *r)
     for (size_t i = 0; i < r->K * (r->A + 1); i++)
         r->access_mean[i] = NAN;
     cs_status st = CS_OK;
-    for (size_t k = 0; st == CS_OK && k < r->K; k++)
+    for (size_t k = 0; st == CS_OK && k < r->K; k++) {
         if (r->study->kinds[k].load_capacity >= 0)
             st = kind_access(ctx, r, k);
+        cs_progress(ctx, "accessibility", (double)(k + 1) / (double)r->K);
+    }
     return st;
 }

@@ -5,6 +5,7 @@
  */
 #include "careshed/careshed.h"
 
+#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -72,6 +73,8 @@ static void usage_run(FILE *f)
             "  --network FILE      walking network: .osm/.osm.pbf or lines [network.path]\n"
             "  --costs FILE        cost matrix from another router: demand id, site id,\n"
             "                      cost (see costs.* keys)           [costs.path]\n"
+            "                      (these FILEs and --set *.path= are relative to the\n"
+            "                      current folder, a study file's paths to its folder)\n"
             "  --measure M         straight, network, matrix, both or a list (default:\n"
             "                      straight, plus network and matrix when given) [measure]\n"
             "  --out DIR           output folder (default: out)\n"
@@ -134,6 +137,8 @@ typedef struct options {
     /* key=value settings in the order given */
     const char **keys, **values;
     size_t settings;
+    char **owned; /* values made here (layer paths joined to the current folder) */
+    size_t owned_count;
 } options;
 
 static int exit_for(cs_status st)
@@ -261,6 +266,70 @@ static int missing_value(const char *option, const char *value)
 {
     return usage_error(value ? "%s needs a value, got an empty string" : "%s needs a value",
                        option);
+}
+
+/* The keys naming an input layer's file. */
+static bool is_layer_path(const char *key)
+{
+    static const char *const keys[] = {"areas.path",   "facilities.path", "population.path",
+                                       "landuse.path", "network.path",    "costs.path"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (!strcmp(key, keys[i]))
+            return true;
+    return false;
+}
+
+/* "PG:dbname=x", "WFS:http://...": GDAL connection strings are not file paths. */
+static bool has_scheme(const char *path)
+{
+    size_t n = 0;
+    while ((path[n] >= 'A' && path[n] <= 'Z') || (path[n] >= 'a' && path[n] <= 'z') ||
+           (n > 0 && ((path[n] >= '0' && path[n] <= '9') || path[n] == '+' ||
+                      path[n] == '-' || path[n] == '.')))
+        n++;
+    return n >= 2 && path[n] == ':';
+}
+
+/*
+ * A layer path typed on the command line (--population pop.csv, --set costs.path=m.csv)
+ * is relative to the folder the user stands in, as any path typed in a shell is; the
+ * library takes a relative path as relative to the study file's folder. So a relative
+ * one is joined here to the current folder. Sets *out to value itself when it needs no
+ * change (empty, absolute, a connection string), else to a new string kept in o->owned;
+ * false when out of memory or the current folder cannot be named.
+ */
+static bool path_from_here(options *o, const char *value, const char **out)
+{
+    *out = value;
+    const char *p = value;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (!*p || *p == '/' || has_scheme(p))
+        return true;
+    char *cwd = getcwd(NULL, 0);
+    if (!cwd) {
+        fprintf(stderr, "careshed: error: cannot name the current folder to find '%s' in "
+                        "(%s); give the path from / instead\n", value, strerror(errno));
+        return false;
+    }
+    size_t dn = strlen(cwd), pn = strlen(p);
+    bool slash = dn == 0 || cwd[dn - 1] != '/';
+    char *joined = malloc(dn + slash + pn + 1);
+    char **grown = joined ? realloc(o->owned, (o->owned_count + 1) * sizeof *grown) : NULL;
+    if (!grown) {
+        free(joined);
+        free(cwd);
+        return false;
+    }
+    o->owned = grown;
+    memcpy(joined, cwd, dn);
+    if (slash)
+        joined[dn] = '/';
+    memcpy(joined + dn + slash, p, pn + 1);
+    free(cwd);
+    o->owned[o->owned_count++] = joined;
+    *out = joined;
+    return true;
 }
 
 static bool add_setting(options *o, const char *key, const char *value)
@@ -428,6 +497,12 @@ static int parse(int argc, char **argv, options *o)
             return usage_error("unexpected argument '%s' (only one study file)", a);
         }
     }
+    /* With the study file in another folder, the library would take a relative layer
+     * path from that folder; one typed here means the current folder. (With the study
+     * file here, or none, the path is left as typed, which messages then show.) */
+    for (size_t i = 0; o->study && strchr(o->study, '/') && i < o->settings; i++)
+        if (is_layer_path(o->keys[i]) && !path_from_here(o, o->values[i], &o->values[i]))
+            return EXIT_INTERNAL;
     return -1;
 }
 
@@ -436,26 +511,85 @@ static const char *kind_label(const cs_study *s, size_t k)
     return cs_study_kind_name(s, k);
 }
 
+/* Whether code point c takes two columns on a terminal: East Asian Wide and Fullwidth
+ * (Unicode's EastAsianWidth W and F: CJK, kana, Hangul, fullwidth forms, the emoji
+ * block). */
+static bool is_wide(unsigned long c)
+{
+    return (c >= 0x1100 && c <= 0x115F) || (c >= 0x2E80 && c <= 0x303E) ||
+           (c >= 0x3041 && c <= 0x33FF) || (c >= 0x3400 && c <= 0x4DBF) ||
+           (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0xA000 && c <= 0xA4CF) ||
+           (c >= 0xAC00 && c <= 0xD7A3) || (c >= 0xF900 && c <= 0xFAFF) ||
+           (c >= 0xFE30 && c <= 0xFE4F) || (c >= 0xFF00 && c <= 0xFF60) ||
+           (c >= 0xFFE0 && c <= 0xFFE6) || (c >= 0x1F300 && c <= 0x1F64F) ||
+           (c >= 0x1F900 && c <= 0x1F9FF) || (c >= 0x20000 && c <= 0x3FFFD);
+}
+
+/* Columns UTF-8 text takes on a terminal, whatever the locale: 2 for a wide character,
+ * 0 for a combining mark, else 1 (a byte that is not UTF-8 counts as one). */
+static size_t display_width(const char *s)
+{
+    size_t w = 0;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        unsigned long c = *p;
+        size_t n = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : 0;
+        c &= n == 3 ? 0x07 : n == 2 ? 0x0F : n == 1 ? 0x1F : 0xFF;
+        size_t i = 1;
+        for (; i <= n && (p[i] & 0xC0) == 0x80; i++)
+            c = c << 6 | (p[i] & 0x3F);
+        if (i <= n) { /* broken sequence: one column for its first byte */
+            w++;
+            p++;
+            continue;
+        }
+        p += n + 1;
+        bool combining = (c >= 0x0300 && c <= 0x036F) || (c >= 0x200B && c <= 0x200F) ||
+                         (c >= 0xFE00 && c <= 0xFE0F) || (c >= 0x20D0 && c <= 0x20FF);
+        w += combining ? 0 : is_wide(c) ? 2 : 1;
+    }
+    return w;
+}
+
+/* text, then spaces up to `columns` terminal columns (printf's %-12s counts bytes, which
+ * puts a Chinese kind name's columns out of line). */
+static void print_padded(const char *text, size_t columns)
+{
+    fputs(text, stdout);
+    for (size_t w = display_width(text); w < columns; w++)
+        putchar(' ');
+}
+
+/* "1 error", "2 errors": the noun for n, singular or plural. */
+static const char *noun(size_t n, const char *one, const char *many)
+{
+    return n == 1 ? one : many;
+}
+
 static void print_network(const cs_network_report *n)
 {
-    printf("Walking network: %zu edges, %.1f km, %zu connected components, %.2f%% of the "
-           "length in the largest\n", n->edges, n->length_km, n->components,
+    printf("Walking network: %zu %s, %.1f km, %zu connected %s, %.2f%% of the "
+           "length in the largest\n", n->edges, noun(n->edges, "edge", "edges"), n->length_km,
+           n->components, noun(n->components, "component", "components"),
            n->largest_share * 100);
     printf("  ways left out: %zu by class (motorway, trunk, ...), %zu closed to walkers\n",
            n->left_out_class, n->left_out_closed);
-    printf("  off the network (over %g m from any way): %zu demand points (%.0f residents), "
-           "%zu facilities\n", n->max_attach_m, n->demand_off, n->demand_off_pop,
-           n->facilities_off);
-    printf("  on small islands (<1%% of the length): %zu demand points (%.0f residents), "
-           "%zu facilities\n", n->demand_islands, n->demand_islands_pop,
-           n->facilities_islands);
+    printf("  off the network (over %g m from any way): %zu %s (%.0f residents), "
+           "%zu %s\n", n->max_attach_m, n->demand_off,
+           noun(n->demand_off, "demand point", "demand points"), n->demand_off_pop,
+           n->facilities_off, noun(n->facilities_off, "facility", "facilities"));
+    printf("  on small islands (<1%% of the length): %zu %s (%.0f residents), "
+           "%zu %s\n", n->demand_islands, noun(n->demand_islands, "demand point",
+           "demand points"), n->demand_islands_pop, n->facilities_islands,
+           noun(n->facilities_islands, "facility", "facilities"));
 }
 
 /* One kind's district coverage at every threshold: "15 min 92.0% / 71.3%" when it is
  * measured more than one way (straight line, network, cost matrix). */
 static void print_kind_coverage(const cs_study *s, const cs_result *r, size_t k, size_t band)
 {
-    printf("  %-12s", cs_study_kind_id(s, k));
+    printf("  ");
+    print_padded(cs_study_kind_id(s, k), 12);
     for (size_t j = 0; j < cs_study_threshold_count(s, k); j++) {
         double min = cs_study_threshold_min(s, k, j);
         if (!isnan(min))
@@ -482,7 +616,9 @@ static void print_demand(const cs_study *s, const cs_result *r)
     printf("\nUnder-served patches (beyond each kind's largest threshold):\n");
     for (size_t k = 0; k < cs_study_kind_count(s); k++) {
         size_t n = cs_result_patch_count(r, k);
-        printf("  %-12s %4zu patch%s", cs_study_kind_id(s, k), n, n == 1 ? "  " : "es");
+        printf("  ");
+        print_padded(cs_study_kind_id(s, k), 12);
+        printf(" %4zu patch%s", n, n == 1 ? "  " : "es");
         cs_patch_info p;
         if (n > 0 && cs_result_patch(r, k, 0, &p) == CS_OK) {
             printf("; largest: %.0f residents, %.2f km², in %s", p.uncovered, p.area_m2 / 1e6,
@@ -501,7 +637,9 @@ static void print_demand(const cs_study *s, const cs_result *r)
             printf("\nAccessibility (capacity within reach, 2SFCA):\n");
         header = true;
         size_t band = cs_study_kind_band(s, k);
-        printf("  %-12s %10.2f %s per %g %s%s\n", cs_study_kind_id(s, k), mean,
+        printf("  ");
+        print_padded(cs_study_kind_id(s, k), 12);
+        printf(" %10.2f %s per %g %s%s\n", mean,
                cs_study_capacity_unit(s, (size_t)cs_study_kind_capacity(s, k)),
                cs_study_kind_access_per(s, k), band ? "residents aged " : "residents",
                band ? cs_study_band_name(s, band) : "");
@@ -512,8 +650,10 @@ static void print_demand(const cs_study *s, const cs_result *r)
 static void print_results(const cs_study *s, const cs_result *r, const char *out_dir)
 {
     size_t band = cs_study_band_count(s) > 1 ? 1 : 0;
-    printf("%zu areas, %zu facilities, %zu demand points\n", cs_study_area_count(s),
-           cs_study_facility_count(s), cs_study_demand_count(s));
+    size_t na = cs_study_area_count(s), nf = cs_study_facility_count(s),
+           nd = cs_study_demand_count(s);
+    printf("%zu %s, %zu %s, %zu %s\n", na, noun(na, "area", "areas"), nf,
+           noun(nf, "facility", "facilities"), nd, noun(nd, "demand point", "demand points"));
     cs_network_report net;
     bool network = cs_result_network(r, &net) == CS_OK;
     if (network)
@@ -864,10 +1004,14 @@ static int run(options *o)
     }
     if (st == CS_OK && check_only) {
         if (!o->quiet)
-            fprintf(stderr, "careshed: check passed: %zu areas, %zu facilities, %zu demand "
-                            "points, %zu warnings\n",
-                    cs_study_area_count(study), cs_study_facility_count(study),
-                    cs_study_demand_count(study), cs_context_message_count(ctx));
+        if (!o->quiet) {
+            size_t na = cs_study_area_count(study), nf = cs_study_facility_count(study),
+                   nd = cs_study_demand_count(study), nw = cs_context_message_count(ctx);
+            fprintf(stderr, "careshed: check passed: %zu %s, %zu %s, %zu %s, %zu %s\n", na,
+                    noun(na, "area", "areas"), nf, noun(nf, "facility", "facilities"), nd,
+                    noun(nd, "demand point", "demand points"), nw,
+                    noun(nw, "warning", "warnings"));
+        }
     } else if (st == CS_OK && site_only) {
         /* the answers were printed as they came */
     } else if (st == CS_OK && report_only) {
@@ -884,8 +1028,9 @@ static int run(options *o)
             fprintf(stderr, "careshed: error: out of memory while %s; %s\n", cli_stage,
                     nomem_hint);
     } else if (!o->quiet || cs_context_error_count(ctx) == 0) {
-        fprintf(stderr, "careshed: %s failed (%s, %zu errors)\n", o->command,
-                cs_status_string(st), cs_context_error_count(ctx));
+        size_t ne = cs_context_error_count(ctx);
+        fprintf(stderr, "careshed: %s failed (%s, %zu %s)\n", o->command,
+                cs_status_string(st), ne, noun(ne, "error", "errors"));
     }
     cs_result_destroy(result);
     cs_study_destroy(view);
@@ -936,6 +1081,9 @@ static int main_body(int argc, char **argv)
     free(o.at); /* also when parse stopped at a usage error after an --at */
     free(o.keys);
     free(o.values);
+    for (size_t i = 0; i < o.owned_count; i++)
+        free(o.owned[i]);
+    free(o.owned);
     free(o.command_line);
     return code;
 }

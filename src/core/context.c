@@ -441,6 +441,69 @@ void cs_context_limit_messages(cs_context *ctx, size_t from, size_t keep, const 
     cs_buf_free(&b);
 }
 
+static bool same_text(const char *a, const char *b)
+{
+    return a == b || (a && b && !strcmp(a, b));
+}
+
+/* Whether two messages are the same kind of problem (their texts differ by row). */
+static bool same_kind(const cs_message *a, const cs_message *b)
+{
+    return a->severity == b->severity && a->status == b->status && same_text(a->file, b->file) &&
+           same_text(a->field, b->field) && same_text(a->hint, b->hint);
+}
+
+void cs_context_limit_repeats(cs_context *ctx, size_t from, size_t keep, const char *file)
+{
+    if (!ctx || keep == 0 || ctx->message_count <= from + keep)
+        return;
+    /* Kinds are few (a layer's fields times its problems); past MAX_KINDS, a new kind
+     * is left whole, and cs_context_limit_messages still bounds the list. */
+    enum { MAX_KINDS = 128 };
+    size_t first[MAX_KINDS], seen[MAX_KINDS], dropped_errors[MAX_KINDS];
+    size_t kinds = 0, out = from;
+    for (size_t i = from; i < ctx->message_count; i++) {
+        cs_message *m = &ctx->messages[i];
+        size_t k = 0;
+        while (k < kinds && !same_kind(&ctx->messages[first[k]], m))
+            k++;
+        if (k == kinds && kinds < MAX_KINDS) {
+            first[kinds] = out; /* the first of a kind is always kept */
+            seen[kinds] = dropped_errors[kinds] = 0;
+            kinds++;
+        }
+        if (k < kinds && ++seen[k] > keep) {
+            dropped_errors[k] += m->severity == CS_SEVERITY_ERROR;
+            free_message(m);
+            continue;
+        }
+        ctx->messages[out++] = *m;
+    }
+    ctx->message_count = out;
+    for (size_t k = 0; k < kinds; k++) {
+        if (seen[k] <= keep)
+            continue;
+        size_t dropped = seen[k] - keep;
+        const cs_message *m = &ctx->messages[first[k]];
+        /* copied: reporting may move the messages */
+        char *field = cs_strdup(m->field);
+        cs_buf b;
+        cs_buf_init(&b);
+        cs_buf_add(&b, "... and ");
+        cs_buf_add_grouped(&b, (double)dropped, 0);
+        if (dropped_errors[k] == dropped)
+            cs_buf_add(&b, dropped == 1 ? " more error" : " more errors");
+        else
+            cs_buf_add(&b, dropped == 1 ? " more warning" : " more warnings");
+        cs_buf_add(&b, " like the ones above, not listed");
+        cs_where w = {.file = file, .field = field};
+        cs_report(ctx, CS_SEVERITY_WARNING, CS_OK, &w, "fix the ones above and run again",
+                  "%s", b.failed ? "... more like the ones above, not listed" : b.data);
+        cs_buf_free(&b);
+        cs_free(field);
+    }
+}
+
 double cs_stage_begin(void)
 {
     struct timespec ts;

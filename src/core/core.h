@@ -195,4 +195,13 @@ int cs_strcasecmp(const char *a, const char *b);
  * Counts are unchanged. Used so a file with a million bad rows stays readable. */
 void cs_context_limit_messages(cs_context *ctx, size_t from, size_t keep, const char *file);
 
+/* How many messages of one kind a layer lists before counting the rest. */
+#define CS_REPEATS_SHOWN 5
+
+/* Keep the first `keep` of each kind of message recorded since index `from` — a kind is
+ * the same severity, status, file, field and hint, as one missing or bad value repeated
+ * over many rows is — and replace the rest of each kind with one summary line naming
+ * the field ("... and 58,930 more like these, not listed"). Counts are unchanged. */
+void cs_context_limit_repeats(cs_context *ctx, size_t from, size_t keep, const char *file);
+
 #endif /* CS_CORE_H */

@@ -103,6 +103,7 @@ cs_status cs_cover_patches(cs_context *ctx, cs_result *r)
             st = cs_patches_build(s->geos, &grid, u.x, u.y, u.w, u.area, u.near_m, u.n,
                                   s->area_geom, &r->patches[k]);
         uncovered_free(&u);
+        cs_progress(ctx, "patches", (double)(k + 1) / (double)r->K);
     }
     if (st == CS_ERR_NOMEM)
         return cs_nomem(ctx);

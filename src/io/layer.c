@@ -154,10 +154,16 @@ static cs_status open_error(cs_context *ctx, const char *path, const char *shown
 {
     struct stat st;
     cs_where w = {.file = shown, .field = NULL};
-    if (stat(path, &st) != 0 && !strstr(path, ":"))
-        return cs_error(ctx, CS_ERR_INPUT, &w, "check the path (relative paths in a study "
-                        "file are taken from the study file's folder)",
-                        "%s file not found", role);
+    if (stat(path, &st) != 0 && !strstr(path, ":")) {
+        /* say where a path relative to the study file's folder was looked for: the
+         * user may have meant the folder they stand in */
+        char hint[1024] = "check the path";
+        if (shown && *shown != '/' && strcmp(shown, path) != 0)
+            snprintf(hint, sizeof hint, "check the path: a relative path in a study file is "
+                     "taken from the study file's folder, so this one was looked for as "
+                     "'%.900s'", path);
+        return cs_error(ctx, CS_ERR_INPUT, &w, hint, "%s file not found", role);
+    }
     const char *why = CPLGetLastErrorMsg();
     return cs_error(ctx, CS_ERR_INPUT, &w,
                     "use a vector format GDAL reads (GeoJSON, Shapefile, GeoPackage, CSV with "

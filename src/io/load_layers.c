@@ -293,6 +293,7 @@ cs_status cs_load_areas(cs_context *ctx, const cs_config *cfg, cs_raw_areas *a)
         if (st == CS_OK)
             st = ust;
     }
+    cs_context_limit_repeats(ctx, first_message, CS_REPEATS_SHOWN, a->layer.display);
     cs_context_limit_messages(ctx, first_message, CS_MESSAGES_PER_LAYER, a->layer.display);
     cs_layer_close(layer);
     return st;
@@ -333,6 +334,7 @@ cs_status cs_load_landuse(cs_context *ctx, const cs_config *cfg, cs_raw_areas *a
         st = read_area(ctx, layer, -1, -1, number, a, &cap);
     }
     a->layer.input.features = a->count;
+    cs_context_limit_repeats(ctx, first_message, CS_REPEATS_SHOWN, a->layer.display);
     cs_context_limit_messages(ctx, first_message, CS_MESSAGES_PER_LAYER, a->layer.display);
     cs_layer_close(layer);
     return st;
@@ -684,6 +686,7 @@ cs_status cs_load_facilities(cs_context *ctx, const cs_config *cfg, cs_study *st
         if (st == CS_OK)
             st = ust;
     }
+    cs_context_limit_repeats(ctx, first_message, CS_REPEATS_SHOWN, p->layer.display);
     cs_context_limit_messages(ctx, first_message, CS_MESSAGES_PER_LAYER, p->layer.display);
     free_strings(kind_values, p->count);
     cs_free(fields);
@@ -880,12 +883,17 @@ static cs_status read_demand(cs_context *ctx, cs_layer *layer, const int *fields
     bool surface = area_field >= 0 || cs_layer_geom_kind(layer) == CS_GEOM_POLYGON;
     cs_status st = surface ? CS_OK : cs_layer_point(ctx, layer, id_copy, &p->x[i], &p->y[i]);
     cs_status vst = read_people(ctx, layer, total_field, id_copy, &v[0]);
-    bool total_ok = vst == CS_OK; /* else comparing bands with it says nothing new */
+    /* a total that failed, or whose field is missing (reported once for the layer),
+     * is no total: comparing each row's bands with it would repeat that one error on
+     * every row */
+    bool total_ok = vst == CS_OK && total_field >= 0;
     if (st == CS_OK)
         st = vst;
     for (size_t b = 1; b < nb; b++) {
         if (src[b - 1].field >= 0) {
             vst = read_people(ctx, layer, src[b - 1].field, id_copy, &v[b]);
+            if (vst != CS_OK)
+                v[b] = NAN; /* no count: compared with nothing below */
             if (vst == CS_OK && total_ok && v[b] > v[0] * (1 + 1e-9)) {
                 cs_where w = cs_layer_where(layer, id_copy, cs_layer_field_name(layer, src[b - 1].field));
                 vst = cs_error(ctx, CS_ERR_INPUT, &w, "an age band cannot hold more people "
@@ -901,6 +909,9 @@ static cs_status read_demand(cs_context *ctx, cs_layer *layer, const int *fields
     cs_status nst = check_nested_bands(ctx, layer, id_copy, src, study, v);
     if (st == CS_OK)
         st = nst;
+    for (size_t b = 1; b < nb; b++)
+        if (isnan(v[b]))
+            v[b] = 0;
     if (year_field >= 0) {
         cs_status yst = read_population_year(ctx, layer, year_field, id_copy, surface,
                                              &p->year[i]);
@@ -984,6 +995,7 @@ cs_status cs_load_population(cs_context *ctx, const cs_config *cfg, cs_study *st
     if (st == CS_OK && area_field >= 0 &&
         !(p->surfaces.area_field = cs_strdup(cs_layer_field_name(layer, area_field))))
         st = cs_nomem(ctx);
+    cs_context_limit_repeats(ctx, first_message, CS_REPEATS_SHOWN, p->layer.display);
     cs_context_limit_messages(ctx, first_message, CS_MESSAGES_PER_LAYER, p->layer.display);
     cs_free(src);
     cs_layer_close(layer);

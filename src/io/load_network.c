@@ -433,6 +433,7 @@ cs_status cs_load_network(cs_context *ctx, const cs_config *cfg, cs_raw_lines *o
             st = fst;
     }
     out->layer.input.features = out->features;
+    cs_context_limit_repeats(ctx, first_message, CS_REPEATS_SHOWN, out->layer.display);
     cs_context_limit_messages(ctx, first_message, CS_MESSAGES_PER_LAYER, out->layer.display);
     cs_layer_close(r.layer);
     if (st == CS_OK && out->lines.count == 0)

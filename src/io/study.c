@@ -498,9 +498,11 @@ static void warn_dropped(cs_context *ctx, const cs_study *study, const cs_raw_po
     cs_buf_init(&b);
     cs_buf_add_grouped(&b, study->dropped_pop, 0);
     cs_warn(ctx, &w, "check the points' positions, or raise outside_tolerance_m",
-            "%zu demand points (%s residents) lie outside every area, farther than "
-            "outside_tolerance_m = %g m, and are left out",
-            study->dropped_points, b.data ? b.data : "?", study->outside_tolerance_m);
+            "%zu demand point%s (%s residents) %s outside every area, farther than "
+            "outside_tolerance_m = %g m, and %s left out",
+            study->dropped_points, study->dropped_points == 1 ? "" : "s", b.data ? b.data : "?",
+            study->dropped_points == 1 ? "lies" : "lie", study->outside_tolerance_m,
+            study->dropped_points == 1 ? "is" : "are");
     cs_buf_free(&b);
 }
 
@@ -1018,11 +1020,18 @@ cs_status cs_study_load(cs_context *ctx, const cs_config *cfg, cs_study **out)
     cs_raw_areas landuse;
     memset(&landuse, 0, sizeof landuse);
     double t0 = cs_stage_begin();
+    /* progress by layer: a large population or network layer takes seconds */
+    cs_progress(ctx, "load", 0);
     cs_status sa = cs_load_areas(ctx, cfg, &areas);
+    cs_progress(ctx, "load", 0.1);
     cs_status sf = cs_load_facilities(ctx, cfg, s, &facilities);
+    cs_progress(ctx, "load", 0.2);
     cs_status sp = cs_load_population(ctx, cfg, s, &population);
+    cs_progress(ctx, "load", 0.6);
     cs_status sn = cs_load_network(ctx, cfg, &network);
+    cs_progress(ctx, "load", 0.95);
     cs_status sl = cs_load_landuse(ctx, cfg, &landuse);
+    cs_progress(ctx, "load", 1);
     sp = first_error(sp, sl);
     cs_stage_end(ctx, "load", t0);
     st = first_error(first_error(first_error(first_error(st, sa), sf), sp), sn);

@@ -76,9 +76,11 @@ static void warn_points(cs_context *ctx, const cs_net *net, const cs_study *s)
     cs_where w = {.file = s->net_display, .field = "network.max_attach_m"};
     if (r->demand_off)
         cs_warn(ctx, &w, "extend the network, or raise network.max_attach_m",
-                "%zu demand points (%.0f residents) are more than %g m from every walkable "
-                "way: they count as not covered along the network", r->demand_off,
-                r->demand_off_pop, r->max_attach_m);
+                "%zu demand point%s (%.0f residents) %s more than %g m from every walkable "
+                "way: %s as not covered along the network", r->demand_off,
+                r->demand_off == 1 ? "" : "s", r->demand_off_pop,
+                r->demand_off == 1 ? "is" : "are", r->max_attach_m,
+                r->demand_off == 1 ? "it counts" : "they count");
     cs_buf names;
     cs_buf_init(&names);
     if (r->facilities_off) {
@@ -92,9 +94,10 @@ static void warn_points(cs_context *ctx, const cs_net *net, const cs_study *s)
     if (r->demand_islands)
         cs_warn(ctx, &w, "check the network's connections there (missing links, bridges "
                 "or crossings); `careshed check` describes the network",
-                "%zu demand points (%.0f residents) attach to small islands of the network "
-                "(components with less than 1%% of its length)", r->demand_islands,
-                r->demand_islands_pop);
+                "%zu demand point%s (%.0f residents) attach%s to small islands of the "
+                "network (components with less than 1%% of its length)", r->demand_islands,
+                r->demand_islands == 1 ? "" : "s", r->demand_islands_pop,
+                r->demand_islands == 1 ? "es" : "");
     if (r->facilities_islands) {
         cs_buf_clear(&names);
         name_facilities(&names, net, s, true);

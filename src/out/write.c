@@ -166,8 +166,13 @@ cs_status cs_result_write(cs_context *ctx, const cs_study *study, const cs_resul
         st = cs_transform_create(ctx, study->crs, "EPSG:4326", NULL, &src.to_wgs84);
     if (st == CS_OK && cs_out_area_table(r, true, &table) != CS_OK)
         st = cs_nomem(ctx);
+    /* the service areas along the network take seconds in a city: say so before */
+    if (st == CS_OK && r->has_network)
+        cs_progress(ctx, "service areas", 0);
     if (st == CS_OK)
         st = network_geometry(ctx, r, &src);
+    if (st == CS_OK && r->has_network)
+        cs_progress(ctx, "service areas", 1);
     size_t n = sizeof outputs / sizeof outputs[0];
     for (size_t i = 0; st == CS_OK && i < n; i++) {
         if (!wanted(r, outputs[i].when))
