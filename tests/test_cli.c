@@ -21,7 +21,7 @@ static const char *outputs[] = {"areas.geojson", "service-circles.geojson",
 
 static int cli(const char *args, char **output)
 {
-    char cmd[4096];
+    char cmd[8192];
     snprintf(cmd, sizeof cmd, "'%s' %s", CS_CLI, args);
     return tu_run(cmd, output);
 }
