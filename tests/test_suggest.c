@@ -279,26 +279,58 @@ static void line_case(fx_data *d_)
 
 static const double line_cx[3] = {5000, 3500, 6500};
 
+/* The line case loaded and run (with one setting when key is given), and its three
+ * candidates. */
+typedef struct line_run {
+    fx_data d;
+    char *dir, *study;
+    cs_context *ctx;
+    cs_config *cfg;
+    cs_study *s;
+    cs_result *r;
+    cs_site_input cand[3];
+} line_run;
+
+static void line_run_open(line_run *lr, const char *key, const char *value)
+{
+    line_case(&lr->d);
+    lr->dir = tu_mkdtemp();
+    lr->study = fx_write(lr->dir, &lr->d, NULL);
+    lr->s = NULL;
+    lr->r = NULL;
+    assert_int_equal(cs_context_create(&lr->ctx), CS_OK);
+    assert_int_equal(cs_config_create(lr->ctx, &lr->cfg), CS_OK);
+    assert_int_equal(cs_config_load(lr->ctx, lr->cfg, lr->study), CS_OK);
+    if (key)
+        assert_int_equal(cs_config_set(lr->ctx, lr->cfg, key, value), CS_OK);
+    assert_int_equal(cs_study_load(lr->ctx, lr->cfg, &lr->s), CS_OK);
+    assert_int_equal(cs_run(lr->ctx, lr->s, &lr->r), CS_OK);
+    const char *names[3] = {"C1", "C2", "C3"};
+    for (size_t c = 0; c < 3; c++)
+        lr->cand[c] = (cs_site_input){names[c], FX_X0 + line_cx[c], FX_Y0 + 500, "EPSG:32651",
+                                      "a", NAN, 0};
+}
+
+static void line_run_close(line_run *lr)
+{
+    cs_result_destroy(lr->r);
+    cs_study_destroy(lr->s);
+    cs_config_destroy(lr->cfg);
+    cs_context_destroy(lr->ctx);
+    tu_rmtree(lr->dir);
+    free(lr->dir);
+    free(lr->study);
+    fx_free(&lr->d);
+}
+
 static void exact_sites_listed(void **state)
 {
     (void)state;
-    fx_data d;
-    line_case(&d);
-    char *dir = tu_mkdtemp(), *study = fx_write(dir, &d, NULL);
-    cs_context *ctx;
-    cs_config *cfg;
-    cs_study *s = NULL;
-    cs_result *r = NULL;
-    assert_int_equal(cs_context_create(&ctx), CS_OK);
-    assert_int_equal(cs_config_create(ctx, &cfg), CS_OK);
-    assert_int_equal(cs_config_load(ctx, cfg, study), CS_OK);
-    assert_int_equal(cs_study_load(ctx, cfg, &s), CS_OK);
-    assert_int_equal(cs_run(ctx, s, &r), CS_OK);
-    cs_site_input cand[3];
-    const char *names[3] = {"C1", "C2", "C3"};
-    for (size_t c = 0; c < 3; c++)
-        cand[c] = (cs_site_input){names[c], FX_X0 + line_cx[c], FX_Y0 + 500, "EPSG:32651", "a",
-                                  NAN, 0};
+    line_run lr;
+    line_run_open(&lr, NULL, NULL);
+    cs_context *ctx = lr.ctx;
+    cs_result *r = lr.r;
+    cs_site_input *cand = lr.cand;
     /* maximal covering, two sites */
     cs_suggest_options opt = {"a", 2, NAN, NAN, 1, 0, cand, 3, NULL, NULL, 0};
     cs_suggest_report rep;
@@ -322,7 +354,7 @@ static void exact_sites_listed(void **state)
     double together;
     assert_int_equal(cs_site_newly(site, 2, 0, 2, 1, CS_DISTRICT, &together), CS_OK);
     assert_true(fabs(together - 60) < 1e-6);
-    char *out = tu_join(dir, "out");
+    char *out = tu_join(lr.dir, "out");
     assert_int_equal(cs_site_write(ctx, site, out), CS_OK);
     char *path = tu_join(out, "suggestions.geojson");
     char *text = tu_read(path, NULL);
@@ -353,16 +385,9 @@ static void exact_sites_listed(void **state)
     assert_int_equal(cs_site_get_figures(site, 1, &f1), CS_OK);
     assert_true(strcmp(f0.id, "C1") && strcmp(f1.id, "C1"));
     cs_site_destroy(site);
-    cs_result_destroy(r);
-    cs_study_destroy(s);
-    cs_config_destroy(cfg);
-    cs_context_destroy(ctx);
-    tu_rmtree(dir);
     free(path);
     free(out);
-    free(dir);
-    free(study);
-    fx_free(&d);
+    line_run_close(&lr);
 }
 
 /* The same line with kind a's thresholds in metres (600, 1,200): --within 600 m reaches
@@ -371,24 +396,11 @@ static void exact_sites_listed(void **state)
 static void within_metres(void **state)
 {
     (void)state;
-    fx_data d;
-    line_case(&d);
-    char *dir = tu_mkdtemp(), *study = fx_write(dir, &d, NULL);
-    cs_context *ctx;
-    cs_config *cfg;
-    cs_study *s = NULL;
-    cs_result *r = NULL;
-    assert_int_equal(cs_context_create(&ctx), CS_OK);
-    assert_int_equal(cs_config_create(ctx, &cfg), CS_OK);
-    assert_int_equal(cs_config_load(ctx, cfg, study), CS_OK);
-    assert_int_equal(cs_config_set(ctx, cfg, "kinds.a.thresholds_m", "600,1200"), CS_OK);
-    assert_int_equal(cs_study_load(ctx, cfg, &s), CS_OK);
-    assert_int_equal(cs_run(ctx, s, &r), CS_OK);
-    cs_site_input cand[3];
-    const char *names[3] = {"C1", "C2", "C3"};
-    for (size_t c = 0; c < 3; c++)
-        cand[c] = (cs_site_input){names[c], FX_X0 + line_cx[c], FX_Y0 + 500, "EPSG:32651", "a",
-                                  NAN, 0};
+    line_run lr;
+    line_run_open(&lr, "kinds.a.thresholds_m", "600,1200");
+    cs_context *ctx = lr.ctx;
+    cs_result *r = lr.r;
+    cs_site_input *cand = lr.cand;
     cs_suggest_options opt = {"a", 1, NAN, NAN, 0, 0, cand, 3, NULL, NULL, 600};
     cs_suggest_report rep;
     cs_site *site = NULL;
@@ -412,14 +424,7 @@ static void within_metres(void **state)
                                "give --within one of the kind's thresholds: 600, 1200 m "
                                "(metres with an m: --within 500m)", NULL));
     assert_null(site);
-    cs_result_destroy(r);
-    cs_study_destroy(s);
-    cs_config_destroy(cfg);
-    cs_context_destroy(ctx);
-    tu_rmtree(dir);
-    free(dir);
-    free(study);
-    fx_free(&d);
+    line_run_close(&lr);
 }
 
 int main(void)
