@@ -353,17 +353,6 @@ static cs_status report_partial_commit(cs_context *ctx, const cs_outset *set, si
     return st;
 }
 
-/* Make the renames themselves durable. Best effort: some file systems refuse to
- * fsync a folder, and the files' contents are already on disk. */
-static void sync_folder(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (fd >= 0) {
-        (void)fsync(fd);
-        close(fd);
-    }
-}
-
 /* Single files: each renamed into place (atomic per file). */
 static cs_status commit_files(cs_context *ctx, cs_outset *set)
 {
@@ -383,7 +372,7 @@ static cs_status commit_files(cs_context *ctx, cs_outset *set)
             return st;
         }
     }
-    sync_folder(set->dir);
+    cs_folder_sync(set->dir); /* the renames themselves made durable */
     return CS_OK;
 }
 

@@ -97,7 +97,7 @@ static int remove_set(const char *path)
     return err;
 }
 
-static void sync_folder(const char *dir)
+void cs_folder_sync(const char *dir)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd >= 0) {
@@ -498,7 +498,7 @@ cs_status cs_folder_swap(cs_context *ctx, cs_folder *f, const char *const *names
         st = write_marker(ctx, f);
     if (st != CS_OK)
         return st;
-    sync_folder(f->staging);
+    cs_folder_sync(f->staging);
     int err = 0;
     if (renameat2(AT_FDCWD, f->staging, AT_FDCWD, f->path, RENAME_EXCHANGE) != 0) {
         err = errno;
@@ -510,7 +510,7 @@ cs_status cs_folder_swap(cs_context *ctx, cs_folder *f, const char *const *names
                             "cannot move the new output set into place; the folder keeps the "
                             "previous set");
     f->swapped = true;
-    sync_folder(f->parent);
+    cs_folder_sync(f->parent);
     err = remove_set(f->staging);
     if (err) {
         char reason[128];

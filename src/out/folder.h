@@ -59,6 +59,10 @@ void cs_folder_close(cs_folder *f);
 /* mkdir -p dir. CS_ERR_OUTPUT naming the component that cannot be made, CS_ERR_NOMEM. */
 cs_status cs_folder_make(cs_context *ctx, const char *dir);
 
+/* fsync the folder itself, so renames in it are durable. Best effort: some file
+ * systems refuse, and the files' contents are already on disk. */
+void cs_folder_sync(const char *dir);
+
 /* dir is a folder this process can write in; CS_ERR_OUTPUT with the reason otherwise. */
 cs_status cs_folder_check_writable(cs_context *ctx, const char *dir);
 
