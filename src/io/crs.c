@@ -15,22 +15,48 @@ struct cs_transform {
     cs_shift shift; /* applied first: source encoding -> WGS84 */
 };
 
+/* A CRS name as the aliases are matched: lower case, without '-', '_' and spaces
+ * ("WGS 84", "wgs-84" and "WGS84" all become "wgs84"); "" when too long for one. */
+static void alias_key(const char *def, char *norm, size_t size)
+{
+    size_t n = 0;
+    for (const char *p = def; *p; p++) {
+        if (*p == '-' || *p == '_' || *p == ' ')
+            continue;
+        if (n + 1 >= size) {
+            n = 0;
+            break;
+        }
+        norm[n++] = (char)((*p >= 'A' && *p <= 'Z') ? *p + 32 : *p);
+    }
+    norm[n] = '\0';
+}
+
 cs_shift cs_shift_parse(const char *def)
 {
     if (!def)
         return CS_SHIFT_NONE;
     char norm[32];
-    size_t n = 0;
-    for (const char *p = def; *p && n + 1 < sizeof norm; p++)
-        if (*p != '-' && *p != '_' && *p != ' ')
-            norm[n++] = (char)((*p >= 'A' && *p <= 'Z') ? *p + 32 : *p);
-    norm[n] = '\0';
+    alias_key(def, norm, sizeof norm);
     if (!strcmp(norm, "gcj02") || !strcmp(norm, "gcj") || !strcmp(norm, "amap") ||
         !strcmp(norm, "tencent"))
         return CS_SHIFT_GCJ02;
     if (!strcmp(norm, "bd09") || !strcmp(norm, "bd09ll") || !strcmp(norm, "baidu"))
         return CS_SHIFT_BD09;
     return CS_SHIFT_NONE;
+}
+
+const char *cs_crs_alias(const char *def)
+{
+    if (!def)
+        return NULL;
+    char norm[32];
+    alias_key(def, norm, sizeof norm);
+    if (!strcmp(norm, "wgs84") || !strcmp(norm, "wgs1984"))
+        return "EPSG:4326";
+    if (!strcmp(norm, "cgcs2000") || !strcmp(norm, "cgcs"))
+        return "EPSG:4490";
+    return NULL;
 }
 
 /* PROJ also takes bare names and matches them loosely ("FOO" becomes some datum);
@@ -44,6 +70,8 @@ static bool is_exact_definition(const char *def)
 static PJ *create_crs(cs_context *ctx, const char *def)
 {
     ctx->foreign_error[0] = '\0';
+    if (cs_crs_alias(def))
+        def = cs_crs_alias(def);
     if (!is_exact_definition(def)) {
         snprintf(ctx->foreign_error, sizeof ctx->foreign_error,
                  "not an AUTH:CODE, WKT, PROJJSON or PROJ string");
@@ -62,6 +90,10 @@ cs_status cs_transform_create(cs_context *ctx, const char *src_def, const char *
     t->shift = cs_shift_parse(src_def);
     if (t->shift != CS_SHIFT_NONE)
         src_def = "EPSG:4326";
+    if (cs_crs_alias(src_def))
+        src_def = cs_crs_alias(src_def);
+    if (cs_crs_alias(dst_def))
+        dst_def = cs_crs_alias(dst_def);
     if (!strcmp(src_def, dst_def)) {
         *out = t;
         return CS_OK;
@@ -71,7 +103,7 @@ cs_status cs_transform_create(cs_context *ctx, const char *src_def, const char *
         cs_free(t);
         return cs_error(ctx, CS_ERR_CRS, where,
                         "name a CRS PROJ knows (EPSG:4326, EPSG:4490, EPSG:4549, a WKT or "
-                        "PROJ string) or GCJ-02 / BD-09",
+                        "PROJ string), WGS84, CGCS2000, GCJ-02 or BD-09",
                         "unknown coordinate system '%.200s' (%s)", src_def,
                         ctx->foreign_error[0] ? ctx->foreign_error : "PROJ cannot parse it");
     }

@@ -24,6 +24,12 @@ typedef enum cs_shift {
 /* Recognise "GCJ-02"/"GCJ02"/"gcj" and "BD-09"/"BD09"/"baidu" (any case). */
 cs_shift cs_shift_parse(const char *def);
 
+/* The EPSG code a common name stands for: "WGS84" (also "WGS 84", "wgs-84", "WGS1984")
+ * is "EPSG:4326", "CGCS2000" is "EPSG:4490"; matched as cs_shift_parse matches its
+ * names (any case, '-', '_' and spaces ignored). NULL for anything else. Every
+ * function here that takes a CRS text takes these names too. Static string. */
+const char *cs_crs_alias(const char *def);
+
 /*
  * A transform from src_def (anything proj_create accepts: "EPSG:4549", WKT, PROJJSON,
  * a PROJ string; or "GCJ-02"/"BD-09", which mean those encodings of WGS84) to dst_def,

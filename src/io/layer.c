@@ -34,6 +34,7 @@ struct cs_layer {
     int x_field, y_field; /* >= 0 for tables of points */
     bool csv;             /* feature n sits on line n + 1 */
     bool lonlat;          /* its CRS (lc->crs or the file's) is geographic: degrees */
+    bool defer_metres;    /* values beyond ±360 are checked by the caller, layer-wide */
     char *x_name, *y_name;
     char open_failure[256]; /* GDAL's last failure while opening, even one it went past */
 };
@@ -68,6 +69,16 @@ static void CPL_STDCALL capture_open_message(CPLErr level, CPLErrorNum number, c
 
 const char *cs_layer_name(const cs_layer *layer) { return layer->name; }
 const char *cs_layer_srs(const cs_layer *layer) { return layer->srs_wkt; }
+
+bool cs_layer_xy_fields(const cs_layer *layer, const char **x, const char **y)
+{
+    bool fields = layer->x_field >= 0 && layer->y_field >= 0;
+    *x = fields ? cs_layer_field_name(layer, layer->x_field) : NULL;
+    *y = fields ? cs_layer_field_name(layer, layer->y_field) : NULL;
+    return fields;
+}
+
+void cs_layer_defer_metres(cs_layer *layer) { layer->defer_metres = true; }
 bool cs_layer_is_csv(const cs_layer *layer) { return layer->csv; }
 
 bool cs_layer_is_osm(const cs_layer *layer)
@@ -577,14 +588,16 @@ cs_status cs_layer_number(cs_context *ctx, cs_layer *l, int index, const char *i
 /*
  * Coordinates must be finite, and in a geographic CRS within ±180 and ±90 degrees. A
  * point whose numbers would fit swapped is left to the study's swapped lat/lon check,
- * which says so. field: the coordinate fields' indices (x, y), or < 0 for geometries.
+ * which says so, and so are metres in a layer that defers them (cs_layer_defer_metres).
+ * field: the coordinate fields' indices (x, y), or < 0 for geometries.
  */
 static cs_status check_coordinate(cs_context *ctx, cs_layer *l, const char *id, double x,
                                   double y, int x_field, int y_field)
 {
     bool finite = isfinite(x) && isfinite(y);
     if (finite && (!l->lonlat || (fabs(x) <= 180 && fabs(y) <= 90) ||
-                   (fabs(x) <= 90 && fabs(y) <= 180)))
+                   (fabs(x) <= 90 && fabs(y) <= 180) ||
+                   (l->defer_metres && (fabs(x) > 360 || fabs(y) > 360))))
         return CS_OK;
     bool bad_y = !isfinite(y) || (isfinite(x) && fabs(y) > 90);
     int field = bad_y ? y_field : x_field;

@@ -40,6 +40,15 @@ bool cs_layer_is_osm(const cs_layer *layer);
 bool cs_layer_is_csv(const cs_layer *layer);
 /* The layer's CRS as WKT, or NULL when it has none. Borrowed. */
 const char *cs_layer_srs(const cs_layer *layer);
+/* The fields coordinates are read from (tables of points such as CSV): *x, *y receive
+ * their names (borrowed, valid while the layer is open); false, with NULLs, when the
+ * layer has geometries instead. */
+bool cs_layer_xy_fields(const cs_layer *layer, const char **x, const char **y);
+/* A caller that checks the whole layer's coordinates once read (study.c) takes over
+ * values no degree can have (beyond ±360) in a layer labelled longitude/latitude: they
+ * are then read as they are instead of failing feature by feature, so that a layer in
+ * metres gets one message naming its likely CRS. */
+void cs_layer_defer_metres(cs_layer *layer);
 /* The files that make up the dataset (.shp, .dbf, .prj ...), sorted; new array of
  * new strings (free each and the array with cs_free); *count receives the number. */
 char **cs_layer_files(cs_layer *layer, size_t *count);

@@ -50,6 +50,8 @@ void cs_raw_layer_free(cs_raw_layer *l)
 {
     cs_free(l->display);
     cs_free(l->srs);
+    cs_free(l->x_field);
+    cs_free(l->y_field);
     cs_free(l->input.role);
     cs_free(l->input.path);
     cs_free(l->input.crs);
@@ -118,6 +120,14 @@ cs_status cs_load_open_layer(cs_context *ctx, const cs_config *cfg, const cs_lay
     cs_free(path);
     if (st != CS_OK)
         return st;
+    /* metres in a layer labelled lon/lat are told layer-wide, with the likely CRS
+     * (study.c) */
+    cs_layer_defer_metres(*out);
+    const char *xf = NULL, *yf = NULL;
+    if (cs_layer_xy_fields(*out, &xf, &yf)) {
+        raw->x_field = cs_strdup(xf);
+        raw->y_field = cs_strdup(yf);
+    }
     raw->display = cs_strdup(lc->path);
     raw->csv = cs_layer_is_csv(*out);
     raw->srs_from_config = lc->crs != NULL;
@@ -126,7 +136,8 @@ cs_status cs_load_open_layer(cs_context *ctx, const cs_config *cfg, const cs_lay
     raw->input.path = cs_strdup(lc->path);
     raw->input.files = cs_layer_files(*out, &raw->input.file_count);
     if (!raw->display || !raw->input.role || !raw->input.path || !raw->input.files ||
-        (!raw->srs && (lc->crs || cs_layer_srs(*out)))) {
+        (!raw->srs && (lc->crs || cs_layer_srs(*out))) || (xf && (!raw->x_field ||
+        !raw->y_field))) {
         cs_layer_close(*out);
         *out = NULL;
         return cs_nomem(ctx);

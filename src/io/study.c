@@ -58,12 +58,236 @@ static size_t count_swapped(const double *x, const double *y, size_t n, size_t *
     return count;
 }
 
+/* Whether every point is longitude/latitude read either way round. */
+static bool fits_lonlat_or_swapped(const double *x, const double *y, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!((fabs(x[i]) <= 180 && fabs(y[i]) <= 90) || (fabs(x[i]) <= 90 && fabs(y[i]) <= 180)))
+            return false;
+    return true;
+}
+
+/* What to do about swapped latitude and longitude: name the fields to exchange in a
+ * table of points, or the coordinates of a layer of geometries. */
+static void swapped_hint(const cs_raw_layer *raw, const char *role, char *hint, size_t size)
+{
+    if (raw->x_field)
+        snprintf(hint, size, "latitude and longitude look swapped: the field '%.60s' holds "
+                 "latitudes; read x from '%.60s' and y from '%.60s' (%s.x: %.60s and %s.y: "
+                 "%.60s in the study file, or --set %s.x=%.60s --set %s.y=%.60s)",
+                 raw->x_field, raw->y_field, raw->x_field, role, raw->y_field, role,
+                 raw->x_field, role, raw->y_field, role, raw->x_field);
+    else
+        snprintf(hint, size, "latitude and longitude look swapped: the file holds latitude "
+                 "first; exchange the coordinates in a GIS (or the program that wrote the "
+                 "file) and run again");
+}
+
+/* ------------------------------------------------------- degrees or metres */
+
+/* No coordinate in degrees reaches this: a larger value is metres (or feet) of a
+ * projected CRS, whatever the layer's label says (layer.c leaves such values to
+ * check_degrees, cs_layer_defer_metres). */
+#define CS_DEGREES_MAX 360.0
+/* Web Mercator's extent: ±π × 6378137 m east and north (85.05° N/S). */
+#define CS_MERCATOR_MAX_M 20037508.35
+/* How near the reference layers points converted by a guessed CRS must fall: 0.2 degree
+ * (~20 km) takes points just outside the areas and still tells apart CRSs whose
+ * central meridians are 3 degrees apart. */
+#define CS_GUESS_MARGIN_DEG 0.2
+/* Points tried per guess: enough to be sure, few enough to be instant. */
+#define CS_GUESS_SAMPLE 256
+
+static bool is_metres(double x, double y)
+{
+    return isfinite(x) && isfinite(y) && (fabs(x) > CS_DEGREES_MAX || fabs(y) > CS_DEGREES_MAX);
+}
+
+/* The longitude/latitude box of a point layer that holds degrees (labelled geographic,
+ * or unlabelled, and every point fitting), as the other layers' reference for the
+ * areas' own check; false for any other layer. */
+static bool points_lonlat_box(cs_context *ctx, const cs_raw_points *raw, lonlat_box *box)
+{
+    if (raw->count == 0 || !fits_lonlat(raw->x, raw->y, raw->count) ||
+        (raw->layer.srs && cs_crs_is_geographic(ctx, raw->layer.srs) != 1))
+        return false;
+    *box = (lonlat_box){INFINITY, INFINITY, -INFINITY, -INFINITY};
+    for (size_t i = 0; i < raw->count; i++) {
+        box->lon_min = fmin(box->lon_min, raw->x[i]), box->lon_max = fmax(box->lon_max, raw->x[i]);
+        box->lat_min = fmin(box->lat_min, raw->y[i]), box->lat_max = fmax(box->lat_max, raw->y[i]);
+    }
+    return true;
+}
+
+/* Whether nine in ten of the n sampled points (projected metres), read in crs, fall
+ * within CS_GUESS_MARGIN_DEG of ref. */
+static bool lands_near(cs_context *ctx, const char *crs, const double *sx, const double *sy,
+                       size_t n, const lonlat_box *ref)
+{
+    double x[CS_GUESS_SAMPLE], y[CS_GUESS_SAMPLE];
+    memcpy(x, sx, n * sizeof *x);
+    memcpy(y, sy, n * sizeof *y);
+    cs_transform *t = NULL;
+    if (cs_transform_create(ctx, crs, WGS84, NULL, &t) != CS_OK)
+        return false;
+    cs_transform_apply(t, x, y, n);
+    cs_transform_destroy(t);
+    size_t near = 0;
+    const double m = CS_GUESS_MARGIN_DEG;
+    for (size_t i = 0; i < n; i++)
+        near += x[i] >= ref->lon_min - m && x[i] <= ref->lon_max + m &&
+                y[i] >= ref->lat_min - m && y[i] <= ref->lat_max + m;
+    return near * 10 >= n * 9;
+}
+
+/*
+ * The projected CRS a layer's metres are most likely in: the first of Web Mercator
+ * (what web maps use, and what a GeoJSON written from one holds), the UTM zone of ref's
+ * centre, and the CGCS2000 3-degree Gauss-Kruger zone around it (easting with and
+ * without the zone number in front) that puts the points within reach of ref, the
+ * other layers' extent in longitude/latitude. false (no guess) without ref or when no
+ * candidate fits; text receives "EPSG:<code>".
+ */
+static bool guess_projected(cs_context *ctx, const double *x, const double *y, size_t n,
+                            const lonlat_box *ref, char *text, size_t size)
+{
+    if (!ref)
+        return false;
+    double sx[CS_GUESS_SAMPLE], sy[CS_GUESS_SAMPLE];
+    size_t m = 0, metres = 0;
+    for (size_t i = 0; i < n; i++)
+        metres += is_metres(x[i], y[i]);
+    size_t step = metres > CS_GUESS_SAMPLE ? metres / CS_GUESS_SAMPLE + 1 : 1;
+    bool mercator = true;
+    for (size_t i = 0, k = 0; i < n && m < CS_GUESS_SAMPLE; i++) {
+        if (!is_metres(x[i], y[i]))
+            continue;
+        mercator = mercator && fabs(x[i]) <= CS_MERCATOR_MAX_M && fabs(y[i]) <= CS_MERCATOR_MAX_M;
+        if (k++ % step == 0)
+            sx[m] = x[i], sy[m] = y[i], m++;
+    }
+    if (m == 0)
+        return false;
+    double lon = (ref->lon_min + ref->lon_max) / 2, lat = (ref->lat_min + ref->lat_max) / 2;
+    int utm_zone = (int)floor((lon + 180) / 6) + 1, gk_cm = (int)lround(lon / 3) * 3;
+    int codes[4], count = 0;
+    if (mercator)
+        codes[count++] = 3857;
+    if (utm_zone >= 1 && utm_zone <= 60)
+        codes[count++] = (lat >= 0 ? 32600 : 32700) + utm_zone;
+    if (gk_cm >= 75 && gk_cm <= 135) { /* EPSG:4534-4554: CM 75E-135E; 4513-4533 zoned */
+        codes[count++] = 4534 + (gk_cm - 75) / 3;
+        codes[count++] = 4513 + (gk_cm / 3 - 25);
+    }
+    for (int c = 0; c < count; c++) {
+        snprintf(text, size, "EPSG:%d", codes[c]);
+        if (lands_near(ctx, text, sx, sy, m, ref))
+            return true;
+    }
+    return false;
+}
+
+/* Whether the file name says GeoJSON, which GDAL always labels WGS84 (RFC 7946). */
+static bool named_geojson(const char *path)
+{
+    size_t n = path ? strlen(path) : 0;
+    return (n >= 8 && !cs_strcasecmp(path + n - 8, ".geojson")) ||
+           (n >= 5 && !cs_strcasecmp(path + n - 5, ".json"));
+}
+
+/*
+ * A layer read as longitude/latitude (labelled geographic, or unlabelled: src NULL)
+ * must hold degrees. When most of its values are beyond any degree (metres of a
+ * projected CRS, say a GeoJSON written in Web Mercator, which GDAL still labels WGS84)
+ * the layer fails as a whole, with the CRS they fit when a guess puts them within
+ * reach of ref (guess_projected) and the key that names it. A few such values among
+ * degrees are typos: each fails on its own (an unlabelled layer leaves them to the
+ * "not longitude/latitude" error).
+ */
+static cs_status check_degrees(cs_context *ctx, const cs_raw_layer *raw, const char *role,
+                               const char *src, const double *x, const double *y, size_t n,
+                               const long *feature, const lonlat_box *ref)
+{
+    size_t metres = 0, example = 0;
+    for (size_t i = 0; i < n; i++)
+        if (is_metres(x[i], y[i]) && metres++ == 0)
+            example = i;
+    if (metres == 0)
+        return CS_OK;
+    if (2 * metres < n) {
+        cs_status st = CS_OK;
+        size_t told = 0;
+        for (size_t i = 0; src && i < n; i++) {
+            if (!is_metres(x[i], y[i]))
+                continue;
+            bool bad_y = fabs(y[i]) > 90;
+            cs_where w = {.file = raw->display};
+            if (feature)
+                w = cs_raw_where(raw, feature[i], NULL);
+            w.field = bad_y ? raw->y_field : raw->x_field;
+            char hint[160];
+            snprintf(hint, sizeof hint, "check the value; if the layer is not in degrees, "
+                     "name its CRS with %s.crs", role);
+            if (told++ < CS_MESSAGES_PER_LAYER)
+                st = cs_error(ctx, CS_ERR_INPUT, &w, hint, "%s %g is outside %s degrees of "
+                              "the layer's geographic CRS", bad_y ? "latitude" : "longitude",
+                              bad_y ? y[i] : x[i], bad_y ? "-90..90" : "-180..180");
+        }
+        if (told > CS_MESSAGES_PER_LAYER) {
+            cs_where w = {.file = raw->display};
+            cs_warn(ctx, &w, "fix the ones above and run again", "... and %zu more values "
+                    "outside degrees, not listed", told - CS_MESSAGES_PER_LAYER);
+        }
+        return st;
+    }
+    cs_where w = {.file = raw->display};
+    if (feature)
+        w = cs_raw_where(raw, feature[example], NULL);
+    char label[160];
+    if (!src) {
+        snprintf(label, sizeof label, "has no coordinate system");
+    } else {
+        char *name = cs_crs_short_name(ctx, src);
+        if (!name)
+            return cs_nomem(ctx);
+        if (raw->srs_from_config)
+            snprintf(label, sizeof label, "is declared %.60s (%s.crs)", name, role);
+        else if (named_geojson(raw->display))
+            snprintf(label, sizeof label, "is read as %.60s (GDAL reads every GeoJSON file "
+                     "so)", name);
+        else
+            snprintf(label, sizeof label, "is labelled %.60s by its file", name);
+        cs_free(name);
+    }
+    char guess[32], hint[320], what[200];
+    if (guess_projected(ctx, x, y, n, ref, guess, sizeof guess)) {
+        snprintf(what, sizeof what, "they fit %s%s: read so, they fall on the %s", guess,
+                 !strcmp(guess, "EPSG:3857") ? " (Web Mercator)" : "",
+                 strcmp(role, "areas") ? "study area" : "other layers");
+        snprintf(hint, sizeof hint, "name the layer's CRS: %s.crs: %s in the study file "
+                 "(or --set %s.crs=%s)", role, guess, role, guess);
+    } else {
+        snprintf(what, sizeof what, "they are projected metres in a CRS careshed cannot "
+                 "guess");
+        snprintf(hint, sizeof hint, "name the layer's projected CRS (shown in a GIS's layer "
+                 "properties): %s.crs: EPSG:<code> in the study file, e.g. %s.crs: EPSG:3857 "
+                 "for Web Mercator or EPSG:4549 (or --set %s.crs=EPSG:<code>)", role, role,
+                 role);
+    }
+    return cs_error(ctx, CS_ERR_CRS, &w, hint, "the %s layer %s, but %zu of its %zu "
+                    "coordinates are metres, not degrees (e.g. %.1f, %.1f); %s", role, label,
+                    metres, n, x[example], y[example], what);
+}
+
 static cs_status to_wgs84_convert(cs_context *ctx, const cs_raw_layer *raw, const char *role,
-                                  double *x, double *y, size_t n, const long *feature);
+                                  double *x, double *y, size_t n, const long *feature,
+                                  const lonlat_box *ref);
 
 /*
  * Convert a layer's coordinates (in place) to WGS84 lon/lat. feature[i] gives the
- * feature number of coordinate i for messages (NULL: none).
+ * feature number of coordinate i for messages (NULL: none). ref: the other layers'
+ * extent in lon/lat (NULL: not known), for naming the CRS of a layer in metres
+ * labelled lon/lat.
  *
  * When the layer is already in the working CRS work_crs (NULL: not chosen yet, or
  * auto), *kept receives a new copy of its own coordinates (x then y, 2n values) for
@@ -73,7 +297,7 @@ static cs_status to_wgs84_convert(cs_context *ctx, const cs_raw_layer *raw, cons
  */
 static cs_status to_wgs84(cs_context *ctx, const cs_raw_layer *raw, const char *role,
                           double *x, double *y, size_t n, const long *feature,
-                          const char *work_crs, double **kept)
+                          const lonlat_box *ref, const char *work_crs, double **kept)
 {
     *kept = NULL;
     if (n > 0 && raw->srs && work_crs && cs_crs_same(ctx, raw->srs, work_crs)) {
@@ -83,7 +307,7 @@ static cs_status to_wgs84(cs_context *ctx, const cs_raw_layer *raw, const char *
         memcpy(*kept, x, n * sizeof *x);
         memcpy(*kept + n, y, n * sizeof *y);
     }
-    cs_status st = to_wgs84_convert(ctx, raw, role, x, y, n, feature);
+    cs_status st = to_wgs84_convert(ctx, raw, role, x, y, n, feature, ref);
     if (st != CS_OK) {
         cs_free(*kept);
         *kept = NULL;
@@ -92,34 +316,43 @@ static cs_status to_wgs84(cs_context *ctx, const cs_raw_layer *raw, const char *
 }
 
 static cs_status to_wgs84_convert(cs_context *ctx, const cs_raw_layer *raw, const char *role,
-                                  double *x, double *y, size_t n, const long *feature)
+                                  double *x, double *y, size_t n, const long *feature,
+                                  const lonlat_box *ref)
 {
     cs_where w = {.file = raw->display, .field = NULL};
     char key[192];
     snprintf(key, sizeof key, "name the layer's CRS with %s.crs (e.g. EPSG:4326, EPSG:4549, "
              "GCJ-02, BD-09)", role);
     const char *src = raw->srs;
-    if (!src) {
-        if (!fits_lonlat(x, y, n))
-            return cs_error(ctx, CS_ERR_CRS, &w, key,
-                            "the %s layer has no coordinate system and its coordinates are "
-                            "not longitude/latitude", role);
-        cs_warn(ctx, &w, key, "the %s layer has no coordinate system; its coordinates fit "
-                "longitude/latitude, so they are read as WGS84", role);
-        src = WGS84;
+    int geographic = src ? cs_crs_is_geographic(ctx, src) : -1;
+    if (!src || geographic == 1) {
+        cs_status st = check_degrees(ctx, raw, role, src, x, y, n, feature, ref);
+        if (st != CS_OK)
+            return st;
     }
-    int geographic = cs_crs_is_geographic(ctx, src);
-    if (geographic == 1) {
-        size_t example = 0, swapped = count_swapped(x, y, n, &example);
-        if (swapped > 0) {
-            if (feature)
-                w = cs_raw_where(raw, feature[example], NULL);
-            return cs_error(ctx, CS_ERR_CRS, &w,
-                            "latitude and longitude look swapped: exchange the x and y fields "
-                            "(or the coordinate order) and run again",
-                            "%zu points have a latitude beyond ±90 (e.g. %.6f, %.6f)", swapped,
-                            x[example], y[example]);
+    size_t example = 0, swapped = 0;
+    char hint[640];
+    if (!src) {
+        if (!fits_lonlat(x, y, n)) {
+            /* unlabelled degrees that fit only the other way round: swapped, not some CRS */
+            if (!fits_lonlat_or_swapped(x, y, n) || !(swapped = count_swapped(x, y, n, &example)))
+                return cs_error(ctx, CS_ERR_CRS, &w, key,
+                                "the %s layer has no coordinate system and its coordinates "
+                                "are not longitude/latitude", role);
+        } else {
+            cs_warn(ctx, &w, key, "the %s layer has no coordinate system; its coordinates fit "
+                    "longitude/latitude, so they are read as WGS84", role);
         }
+        src = WGS84;
+        geographic = 1;
+    }
+    if (geographic == 1 && (swapped || (swapped = count_swapped(x, y, n, &example)) > 0)) {
+        if (feature)
+            w = cs_raw_where(raw, feature[example], NULL);
+        swapped_hint(raw, role, hint, sizeof hint);
+        return cs_error(ctx, CS_ERR_CRS, &w, hint,
+                        "in the %s layer %zu of %zu points have a latitude beyond ±90 (e.g. "
+                        "%.6f, %.6f)", role, swapped, n, x[example], y[example]);
     }
     cs_transform *t = NULL;
     cs_status st = cs_transform_create(ctx, src, WGS84, &w, &t);
@@ -290,14 +523,14 @@ static cs_status check_grid_cells(cs_context *ctx, const cs_config *cfg, const c
 }
 
 static cs_status place_areas(cs_context *ctx, const cs_config *cfg, cs_study *study,
-                             cs_raw_areas *raw, lonlat_box *box)
+                             cs_raw_areas *raw, const lonlat_box *ref, lonlat_box *box)
 {
     cs_rings *p = &raw->polys;
     /* feature number of every vertex is not kept; messages name the layer */
     const char *work_crs = cfg->crs && cs_strcasecmp(cfg->crs, "auto") != 0 ? cfg->crs : NULL;
     double *kept = NULL;
     cs_status st = to_wgs84(ctx, &raw->layer, "areas", p->x, p->y, p->vertex_count, NULL,
-                            work_crs, &kept);
+                            ref, work_crs, &kept);
     if (st != CS_OK)
         return st;
     *box = (lonlat_box){INFINITY, INFINITY, -INFINITY, -INFINITY};
@@ -419,7 +652,7 @@ static cs_status place_facilities(cs_context *ctx, cs_study *study, cs_raw_point
     double *kept = NULL;
     cs_status st = lon && lat && area && outside ? CS_OK : cs_nomem(ctx);
     if (st == CS_OK)
-        st = to_wgs84(ctx, &raw->layer, "facilities", raw->x, raw->y, n, raw->feature,
+        st = to_wgs84(ctx, &raw->layer, "facilities", raw->x, raw->y, n, raw->feature, box,
                       study->crs, &kept);
     if (st == CS_OK) {
         memcpy(lon, raw->x, n * sizeof *lon);
@@ -569,8 +802,8 @@ static cs_status place_points(cs_context *ctx, cs_study *study, cs_raw_points *r
                               study->far_outside_km * 1000.0);
     } else if (st == CS_OK) {
         double *kept = NULL; /* none: the layer is not in the working CRS */
-        st = to_wgs84(ctx, &raw->layer, "population", raw->x, raw->y, n, raw->feature, NULL,
-                      &kept);
+        st = to_wgs84(ctx, &raw->layer, "population", raw->x, raw->y, n, raw->feature, box,
+                      NULL, &kept);
         if (st == CS_OK)
             st = check_far_lonlat(ctx, raw, "population", raw->x, raw->y, box,
                                   study->far_outside_km * 1000.0 / DEG_TO_M);
@@ -712,7 +945,7 @@ static cs_status place_surfaces(cs_context *ctx, cs_study *study, const cs_confi
     if (n > 0) {
         double *kept = NULL;
         if (!in_working_crs(ctx, study, &raw->layer)) { /* else nothing to do */
-            st = to_wgs84(ctx, &raw->layer, "population", x, y, n, NULL, NULL, &kept);
+            st = to_wgs84(ctx, &raw->layer, "population", x, y, n, NULL, box, NULL, &kept);
             if (st == CS_OK)
                 st = to_working(ctx, study, &raw->layer, x, y, n, NULL);
         }
@@ -732,7 +965,8 @@ static cs_status place_surfaces(cs_context *ctx, cs_study *study, const cs_confi
     return st;
 }
 
-static cs_status place_landuse(cs_context *ctx, cs_study *study, cs_raw_areas *landuse)
+static cs_status place_landuse(cs_context *ctx, cs_study *study, cs_raw_areas *landuse,
+                               const lonlat_box *box)
 {
     if (landuse->polys.vertex_count == 0)
         return CS_OK;
@@ -740,7 +974,7 @@ static cs_status place_landuse(cs_context *ctx, cs_study *study, cs_raw_areas *l
         return CS_OK;
     double *kept = NULL;
     cs_status st = to_wgs84(ctx, &landuse->layer, "landuse", landuse->polys.x,
-                            landuse->polys.y, landuse->polys.vertex_count, NULL, NULL, &kept);
+                            landuse->polys.y, landuse->polys.vertex_count, NULL, box, NULL, &kept);
     if (st == CS_OK)
         st = to_working(ctx, study, &landuse->layer, landuse->polys.x, landuse->polys.y,
                         landuse->polys.vertex_count, NULL);
@@ -754,7 +988,7 @@ static cs_status place_population(cs_context *ctx, cs_study *study, const cs_con
     study->pop_source = "points";
     cs_status st = raw->count > 0 ? place_points(ctx, study, raw, box) : CS_OK;
     if (st == CS_OK && raw->surfaces.kind == CS_SURFACE_AREA_TOTALS)
-        st = place_landuse(ctx, study, landuse);
+        st = place_landuse(ctx, study, landuse, box);
     if (st == CS_OK && raw->surfaces.kind != CS_SURFACE_NONE)
         st = place_surfaces(ctx, study, cfg, raw, landuse, box);
     if (st != CS_OK)
@@ -779,7 +1013,8 @@ static cs_status place_network(cs_context *ctx, cs_study *study, const cs_config
     bool same = in_working_crs(ctx, study, &raw->layer);
     double *kept = NULL; /* none: when the layer is in the working CRS, it stays */
     cs_status st = same ? CS_OK
-                        : to_wgs84(ctx, &raw->layer, "network", l->x, l->y, n, NULL, NULL, &kept);
+                        : to_wgs84(ctx, &raw->layer, "network", l->x, l->y, n, NULL, box, NULL,
+                                   &kept);
     if (st != CS_OK)
         return st;
     lonlat_box near_box = same ? working_box(study) : *box;
@@ -790,7 +1025,8 @@ static cs_status place_network(cs_context *ctx, cs_study *study, const cs_config
                 l->y[i] >= near_box.lat_min - margin && l->y[i] <= near_box.lat_max + margin;
     /* the message gives lon/lat: only now are the lines converted */
     if (near == 0 && same &&
-        (st = to_wgs84(ctx, &raw->layer, "network", l->x, l->y, n, NULL, NULL, &kept)) != CS_OK)
+        (st = to_wgs84(ctx, &raw->layer, "network", l->x, l->y, n, NULL, box, NULL, &kept)) !=
+            CS_OK)
         return st;
     if (near == 0) {
         double lon0 = INFINITY, lat0 = INFINITY, lon1 = -INFINITY, lat1 = -INFINITY;
@@ -1036,9 +1272,12 @@ cs_status cs_study_load(cs_context *ctx, const cs_config *cfg, cs_study **out)
     cs_stage_end(ctx, "load", t0);
     st = first_error(first_error(first_error(first_error(st, sa), sf), sp), sn);
     t0 = cs_stage_begin();
-    lonlat_box box;
+    /* the point layers' extent, for naming the CRS of areas in metres labelled lon/lat */
+    lonlat_box box, ref;
+    bool have_ref = (sf == CS_OK && points_lonlat_box(ctx, &facilities, &ref)) ||
+                    (sp == CS_OK && points_lonlat_box(ctx, &population, &ref));
     if (sa == CS_OK)
-        sa = place_areas(ctx, cfg, s, &areas, &box);
+        sa = place_areas(ctx, cfg, s, &areas, have_ref ? &ref : NULL, &box);
     if (sa == CS_OK && sf == CS_OK)
         st = first_error(st, place_facilities(ctx, s, &facilities, &box));
     if (sa == CS_OK && sp == CS_OK)
