@@ -245,7 +245,8 @@ static cs_status check_degrees(cs_context *ctx, const cs_raw_layer *raw, const c
         w = cs_raw_where(raw, feature[example], NULL);
     char label[160];
     if (!src) {
-        snprintf(label, sizeof label, "has no coordinate system");
+        snprintf(label, sizeof label, "has no coordinate system and its coordinates are "
+                 "not longitude/latitude");
     } else {
         char *name = cs_crs_short_name(ctx, src);
         if (!name)
@@ -274,7 +275,7 @@ static cs_status check_degrees(cs_context *ctx, const cs_raw_layer *raw, const c
                  "for Web Mercator or EPSG:4549 (or --set %s.crs=EPSG:<code>)", role, role,
                  role);
     }
-    return cs_error(ctx, CS_ERR_CRS, &w, hint, "the %s layer %s, but %zu of its %zu "
+    return cs_error(ctx, CS_ERR_CRS, &w, hint, "the %s layer %s; %zu of its %zu "
                     "coordinates are metres, not degrees (e.g. %.1f, %.1f); %s", role, label,
                     metres, n, x[example], y[example], what);
 }
