@@ -62,6 +62,7 @@ static cs_status load(env *e)
 {
     cs_study_destroy(e->loaded);
     e->loaded = NULL;
+    cs_context_clear_messages(e->ctx); /* each load's messages on their own */
     return cs_study_load(e->ctx, e->cfg, &e->loaded);
 }
 
@@ -310,6 +311,44 @@ static void one_typo_among_degrees_is_told_by_line(void **state)
     assert_false(tu_has_message(e->ctx, "EPSG:3857", NULL));
 }
 
+/* ------------------------------------------------------- far from the areas */
+
+static void layer_in_the_wrong_projected_crs(void **state)
+{
+    env *e = *state;
+    /* UTM 51N metres (gdaltransform, as above) declared as CGCS2000 CM 120E: every
+     * facility lands ~300 km east; one error for the layer, naming the CRS they fit */
+    write_file(e, "w.csv", "id,kind,x,y,beds\nF1,a,346999.933,3446780.288,1\n"
+                           "F2,a,346999.933,3446780.288,1\n");
+    lonlat_study(e, "w.csv", "EPSG:4549");
+    expect(e, CS_ERR_CRS);
+    assert_true(tu_has_message(e->ctx, "w.csv:2", "none of the 2 points of the facilities layer",
+                               "wrong CRS (EPSG:4549, declared", "facilities.crs: EPSG:32651",
+                               NULL));
+    assert_false(tu_has_message(e->ctx, "point lies", NULL));
+    set(e, "facilities.crs", "EPSG:32651");
+    expect_ok(e);
+    assert_true(fabs(e->loaded->fac_lon[1] - 121.395) < 1e-7);
+}
+
+static void population_far_without_a_guess(void **state)
+{
+    env *e = *state;
+    /* degrees of another city (Beijing) in the population layer: the layer is named */
+    write_file(e, "f.csv", "id,kind,lon,lat,beds\nF1,a,121.395,31.145,1\n");
+    lonlat_study(e, "f.csv", "EPSG:4326");
+    write_file(e, "ll-pop.csv", "lon,lat,pop\n116.39,39.91,100\n116.40,39.92,50\n");
+    expect(e, CS_ERR_CRS);
+    assert_true(tu_has_message(e->ctx, "ll-pop.csv:2", "none of the 2 points of the population "
+                               "layer", "population.crs", NULL));
+    /* one point far among near ones is that point's problem, as before */
+    write_file(e, "ll-pop.csv", "lon,lat,pop\n121.39,31.14,100\n116.40,39.92,50\n");
+    expect(e, CS_ERR_INPUT);
+    assert_true(tu_has_message(e->ctx, "ll-pop.csv:3", "point lies", "from the study area",
+                               NULL));
+    assert_false(tu_has_message(e->ctx, "none of the", NULL));
+}
+
 /* ------------------------------------------------------------------ aliases */
 
 static void wgs84_and_cgcs2000_names(void **state)
@@ -352,6 +391,8 @@ int main(void)
         T(metres_with_no_sound_guess),
         T(metres_in_declared_csv),
         T(one_typo_among_degrees_is_told_by_line),
+        T(layer_in_the_wrong_projected_crs),
+        T(population_far_without_a_guess),
         T(wgs84_and_cgcs2000_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

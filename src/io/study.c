@@ -583,30 +583,55 @@ static cs_status place_areas(cs_context *ctx, const cs_config *cfg, cs_study *st
 /* ----------------------------------------------------------------- points */
 
 /* Points far beyond the areas' extent: swapped lat/lon when the swapped point would lie
- * in the extent. */
+ * in the extent; and a layer of two or more points none of which comes near the areas,
+ * which is a layer read in the wrong CRS rather than points placed wrong one by one. */
 static cs_status check_far_lonlat(cs_context *ctx, const cs_raw_points *raw, const char *role,
                                   const double *lon, const double *lat, const lonlat_box *box,
-                                  double margin)
+                                  double margin, const double *orig_x, const double *orig_y)
 {
-    size_t swapped = 0, example = 0;
+    size_t swapped = 0, example = 0, near = 0;
     for (size_t i = 0; i < raw->count; i++) {
         bool inside = lon[i] >= box->lon_min - margin && lon[i] <= box->lon_max + margin &&
                       lat[i] >= box->lat_min - margin && lat[i] <= box->lat_max + margin;
         bool inside_swapped = lat[i] >= box->lon_min - margin && lat[i] <= box->lon_max + margin &&
                               lon[i] >= box->lat_min - margin && lon[i] <= box->lat_max + margin;
+        near += inside;
         if (!inside && inside_swapped && swapped++ == 0)
             example = i;
     }
-    if (swapped == 0)
+    if (swapped > 0) {
+        cs_where w = cs_raw_where(&raw->layer, raw->feature[example],
+                                  raw->id ? raw->id[example] : NULL);
+        char hint[640];
+        swapped_hint(&raw->layer, role, hint, sizeof hint);
+        return cs_error(ctx, CS_ERR_CRS, &w, hint,
+                        "%zu points lie far from the study area but would fall in it with x and "
+                        "y exchanged (e.g. %.6f, %.6f)", swapped, lon[example], lat[example]);
+    }
+    if (near > 0 || raw->count < 2)
         return CS_OK;
-    cs_where w = cs_raw_where(&raw->layer, raw->feature[example],
-                              raw->id ? raw->id[example] : NULL);
-    char hint[200];
-    snprintf(hint, sizeof hint, "latitude and longitude look swapped: exchange %s.x and %s.y "
-             "(or the coordinate order) and run again", role, role);
-    return cs_error(ctx, CS_ERR_CRS, &w, hint,
-                    "%zu points lie far from the study area but would fall in it with x and y "
-                    "exchanged (e.g. %.6f, %.6f)", swapped, lon[example], lat[example]);
+    cs_where w = cs_raw_where(&raw->layer, raw->feature[0], raw->id ? raw->id[0] : NULL);
+    char *name = cs_crs_short_name(ctx, raw->layer.srs ? raw->layer.srs : WGS84);
+    if (!name)
+        return cs_nomem(ctx);
+    /* orig_x, orig_y: the layer's own projected coordinates, for naming the CRS they fit */
+    char hint[320], guess[32];
+    if (orig_x && guess_projected(ctx, orig_x, orig_y, raw->count, box, guess, sizeof guess))
+        snprintf(hint, sizeof hint, "the coordinates fit %s, and read so they fall on the "
+                 "study area: %s.crs: %s in the study file (or --set %s.crs=%s)", guess, role,
+                 guess, role, guess);
+    else
+        snprintf(hint, sizeof hint, "name the CRS the layer's coordinates are in with %s.crs "
+                 "(in the study file, or --set %s.crs=EPSG:<code>), and check the areas' CRS "
+                 "too", role, role);
+    cs_status st = cs_error(ctx, CS_ERR_CRS, &w, hint, "none of the %zu points of the %s layer "
+                            "lies near the study area (far_outside_km): the layer is likely "
+                            "read in the wrong CRS (%.60s, %s)", raw->count, role, name,
+                            raw->layer.srs_from_config ? "declared by its crs key"
+                            : raw->layer.srs           ? "from the file"
+                                                       : "none given: read as WGS84");
+    cs_free(name);
+    return st;
 }
 
 /* Locate every point; the area index gives -1 for points outside every area. */
@@ -650,8 +675,17 @@ static cs_status place_facilities(cs_context *ctx, cs_study *study, cs_raw_point
     double *lon = cs_calloc(n ? n : 1, sizeof *lon), *lat = cs_calloc(n ? n : 1, sizeof *lat);
     long *area = cs_calloc(n ? n : 1, sizeof *area);
     double *outside = cs_calloc(n ? n : 1, sizeof *outside);
-    double *kept = NULL;
+    double *kept = NULL, *orig_x = NULL, *orig_y = NULL;
     cs_status st = lon && lat && area && outside ? CS_OK : cs_nomem(ctx);
+    /* a projected layer's own coordinates, to name the CRS they fit if they land far */
+    if (st == CS_OK && n > 0 && raw->layer.srs && cs_crs_is_geographic(ctx, raw->layer.srs) == 0) {
+        orig_x = cs_reallocarray(NULL, n, sizeof *orig_x);
+        orig_y = cs_reallocarray(NULL, n, sizeof *orig_y);
+        if (!orig_x || !orig_y)
+            st = cs_nomem(ctx);
+        else
+            memcpy(orig_x, raw->x, n * sizeof *orig_x), memcpy(orig_y, raw->y, n * sizeof *orig_y);
+    }
     if (st == CS_OK)
         st = to_wgs84(ctx, &raw->layer, "facilities", raw->x, raw->y, n, raw->feature, box,
                       study->crs, &kept);
@@ -659,13 +693,15 @@ static cs_status place_facilities(cs_context *ctx, cs_study *study, cs_raw_point
         memcpy(lon, raw->x, n * sizeof *lon);
         memcpy(lat, raw->y, n * sizeof *lat);
         st = check_far_lonlat(ctx, raw, "facilities", lon, lat, box,
-                              study->far_outside_km * 1000.0 / DEG_TO_M);
+                              study->far_outside_km * 1000.0 / DEG_TO_M, orig_x, orig_y);
     }
     if (st == CS_OK) {
         st = to_working(ctx, study, &raw->layer, raw->x, raw->y, n, kept);
         kept = NULL;
     }
     cs_free(kept);
+    cs_free(orig_x);
+    cs_free(orig_y);
     if (st == CS_OK)
         st = locate_points(ctx, study, raw, area, outside);
     if (st == CS_OK) {
@@ -800,14 +836,14 @@ static cs_status place_points(cs_context *ctx, cs_study *study, cs_raw_points *r
         /* already in the working CRS: no round trip; the x/y swap check in metres */
         lonlat_box wbox = working_box(study);
         st = check_far_lonlat(ctx, raw, "population", raw->x, raw->y, &wbox,
-                              study->far_outside_km * 1000.0);
+                              study->far_outside_km * 1000.0, NULL, NULL);
     } else if (st == CS_OK) {
         double *kept = NULL; /* none: the layer is not in the working CRS */
         st = to_wgs84(ctx, &raw->layer, "population", raw->x, raw->y, n, raw->feature, box,
                       NULL, &kept);
         if (st == CS_OK)
             st = check_far_lonlat(ctx, raw, "population", raw->x, raw->y, box,
-                                  study->far_outside_km * 1000.0 / DEG_TO_M);
+                                  study->far_outside_km * 1000.0 / DEG_TO_M, NULL, NULL);
         if (st == CS_OK)
             st = to_working(ctx, study, &raw->layer, raw->x, raw->y, n, NULL);
     }
