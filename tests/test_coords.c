@@ -239,7 +239,7 @@ static void web_mercator_areas_named_from_points(void **state)
     write_file(e, "merc-areas.geojson", text);
     set(e, "areas.path", "merc-areas.geojson");
     expect(e, CS_ERR_CRS);
-    assert_true(tu_has_message(e->ctx, "merc-areas.geojson", "areas layer", "metres",
+    assert_true(tu_has_message(e->ctx, "merc-areas.geojson: feature 1", "areas layer", "metres",
                                "EPSG:3857", "areas.crs: EPSG:3857", NULL));
     set(e, "areas.crs", "EPSG:3857");
     expect_ok(e);

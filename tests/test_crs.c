@@ -131,6 +131,36 @@ static void short_names(void **state)
     cs_free(b);
 }
 
+static void names_of_wgs84_and_cgcs2000(void **state)
+{
+    (void)state;
+    const char *wgs[] = {"WGS84", "wgs84", "WGS 84", "wgs-84", "WGS_84", "WGS1984"};
+    for (size_t i = 0; i < sizeof wgs / sizeof *wgs; i++) {
+        assert_string_equal(cs_crs_alias(wgs[i]), "EPSG:4326");
+        assert_true(cs_crs_same(ctx, wgs[i], "EPSG:4326"));
+        assert_int_equal(cs_crs_is_geographic(ctx, wgs[i]), 1);
+        /* the same transform as EPSG:4326: 123 E on the equator is UTM 51N's origin */
+        cs_transform *t = NULL;
+        assert_int_equal(cs_transform_create(ctx, wgs[i], "EPSG:32651", NULL, &t), CS_OK);
+        double x = 123.0, y = 0.0;
+        assert_int_equal(cs_transform_apply(t, &x, &y, 1), 0);
+        assert_true(fabs(x - 500000) < 1e-6 && fabs(y) < 1e-6);
+        cs_transform_destroy(t);
+    }
+    assert_string_equal(cs_crs_alias("CGCS2000"), "EPSG:4490");
+    assert_string_equal(cs_crs_alias("cgcs-2000"), "EPSG:4490");
+    assert_true(cs_crs_same(ctx, "CGCS2000", "EPSG:4490"));
+    char *name = cs_crs_short_name(ctx, "WGS 84");
+    assert_string_equal(name, "EPSG:4326");
+    cs_free(name);
+    /* near misses stay unknown (no loose matching), and so do the shifted encodings */
+    assert_null(cs_crs_alias("WGS85"));
+    assert_null(cs_crs_alias("WGS84x"));
+    assert_null(cs_crs_alias("GCJ-02"));
+    assert_null(cs_crs_alias(NULL));
+    assert_int_equal(cs_crs_is_geographic(ctx, "WGS85"), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -141,6 +171,7 @@ int main(void)
         cmocka_unit_test(points_that_cannot_be_transformed_are_counted),
         cmocka_unit_test(distance_distortion_of_a_crs),
         cmocka_unit_test(short_names),
+        cmocka_unit_test(names_of_wgs84_and_cgcs2000),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

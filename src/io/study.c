@@ -527,11 +527,20 @@ static cs_status place_areas(cs_context *ctx, const cs_config *cfg, cs_study *st
                              cs_raw_areas *raw, const lonlat_box *ref, lonlat_box *box)
 {
     cs_rings *p = &raw->polys;
-    /* feature number of every vertex is not kept; messages name the layer */
+    /* each vertex's feature number, for the messages about coordinates */
+    long *feature = cs_calloc(p->vertex_count ? p->vertex_count : 1, sizeof *feature);
+    if (!feature)
+        return cs_nomem(ctx);
+    for (size_t a = 0; a < raw->count; a++)
+        for (size_t q = raw->first_poly[a]; q < raw->first_poly[a + 1]; q++)
+            for (size_t r = p->area_ring_start[q]; r < p->area_ring_start[q + 1]; r++)
+                for (size_t v = p->ring_start[r]; v < p->ring_start[r + 1]; v++)
+                    feature[v] = raw->feature[a];
     const char *work_crs = cfg->crs && cs_strcasecmp(cfg->crs, "auto") != 0 ? cfg->crs : NULL;
     double *kept = NULL;
-    cs_status st = to_wgs84(ctx, &raw->layer, "areas", p->x, p->y, p->vertex_count, NULL,
+    cs_status st = to_wgs84(ctx, &raw->layer, "areas", p->x, p->y, p->vertex_count, feature,
                             ref, work_crs, &kept);
+    cs_free(feature);
     if (st != CS_OK)
         return st;
     *box = (lonlat_box){INFINITY, INFINITY, -INFINITY, -INFINITY};
