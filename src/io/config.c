@@ -830,7 +830,7 @@ static const key_row rows[] = {
     LAYER_ALL("facilities", facilities, "the facilities: points, or a table with x/y"),
     {.key = "facilities.kind", .type = KEY_TEXT, .at = CFG(kind_field), .text = "kind",
      .kind_text = "field name",
-     .help = "the field of the kind, matched against kinds.<id>.match"},
+     .help = "the field of the kind, matched against each kind's match"},
     {.key = "facilities.opened", .type = KEY_TEXT, .at = CFG(opened_field),
      .kind_text = "field name", .shown = "opened, open_year or opened_year when present",
      .help = "the year a facility opened: open in year Y when opened <= Y < closed; "
@@ -845,8 +845,8 @@ static const key_row rows[] = {
      .kind_text = "field name", .help = "the field of the residents"},
     {.key = "population.bands.<band>.field", .type = KEY_TEXT, .at = BAND(field),
      .set = set_band_field, .kind_text = "field name",
-     .help = "the field of an age band's count (population.bands.<band>: F for short); "
-             "clears its share"},
+     .help = "the field of an age band's count (the band's key alone, e.g. "
+             "population.bands.60+: pop60, is short for it); clears its share"},
     {.key = "population.bands.<band>.share", .type = KEY_NUMBER, .at = BAND(share),
      .num = NO_NUMBER, .rule = &share_rule, .set = set_band_share,
      .help = "an age band as a share of the total (rasters: shares only); clears its field"},
@@ -922,7 +922,8 @@ static const key_row rows[] = {
      .help = "true: also write each facility's own service area"},
 
     LAYER_PATH("costs", costs.layer,
-               "a cost matrix from another router: one row per pair, CSV or any table"),
+               "a cost matrix from another router: one row per pair, CSV or any table (a "
+               "quote never closed is refused naming its line)"),
     LAYER_LAYER("costs", costs.layer, "the first"),
     LAYER_ENCODING("costs", costs.layer),
     {.key = "costs.from", .type = KEY_TEXT, .at = CFG(costs.from_field),
@@ -971,7 +972,8 @@ static const key_row rows[] = {
     {.key = "kinds.<id>.load_capacity", .type = KEY_TEXT, .at = KIND(load_capacity),
      .kind_text = "capacity id", .shown = "none",
      .help = "a facility's load: residents it serves (nearest, within the largest "
-             "threshold) of load_band, times load_rate, over this capacity"},
+             "threshold) of load_band, times load_rate, over this capacity; checked after "
+             "reading"},
     {.key = "kinds.<id>.load_band", .type = KEY_TEXT, .at = KIND(load_band),
      .set = set_band_ref, .kind_text = "band id or total", .shown = "total",
      .help = "the band whose residents use the kind"},
