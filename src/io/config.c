@@ -1066,16 +1066,22 @@ _Static_assert(offsetof(cs_target_config, line) != 0, "line_at 0 means none");
 
 /* ------------------------------------------------------ the table at work */
 
-#define LEVEL_MAX 32 /* the most names one level has (the top: 18) */
+#define LEVEL_MAX 48 /* the most names one level has (the top: 18) */
 #define PATH_MAX_LEN 64 /* the longest row key, with room */
 
-/* The rest of key below prefix ("" = the top), or NULL when key is not below it. */
-static const char *below(const char *key, const char *prefix)
+/* The rest of key below prefix of length n ("" = the top), or NULL when key is not
+ * below it. */
+static const char *below_n(const char *key, const char *prefix, size_t n)
 {
-    size_t n = strlen(prefix);
     if (!n)
         return key;
-    return !strncmp(key, prefix, n) && key[n] == '.' ? key + n + 1 : NULL;
+    return key[0] == prefix[0] && !strncmp(key, prefix, n) && key[n] == '.' ? key + n + 1
+                                                                              : NULL;
+}
+
+static const char *below(const char *key, const char *prefix)
+{
+    return below_n(key, prefix, strlen(prefix));
 }
 
 /* Whether a row belongs to an entry of a group (its key holds <id> or <band>). */
@@ -1096,10 +1102,9 @@ static size_t level_names(const char *prefix, seg names[LEVEL_MAX])
         bool seen = false;
         for (size_t j = 0; j < n && !seen; j++)
             seen = segs_equal(names[j], g);
-        if (!seen) {
-            assert(n < LEVEL_MAX);
+        assert(seen || n < LEVEL_MAX);
+        if (!seen && n < LEVEL_MAX)
             names[n++] = g;
-        }
     }
     return n;
 }
@@ -1119,6 +1124,18 @@ static const key_row *row_named(const char *key)
     for (size_t i = 0; i < ROW_COUNT; i++)
         if (!strcmp(rows[i].key, key))
             return &rows[i];
+    return NULL;
+}
+
+/* The first row one level below prefix whose name there is g; NULL when none. */
+static const key_row *first_below(const char *prefix, seg g)
+{
+    size_t n = strlen(prefix);
+    for (size_t i = 0; i < ROW_COUNT; i++) {
+        const char *rest = below_n(rows[i].key, prefix, n);
+        if (rest && !strncmp(rest, g.s, g.n) && (rest[g.n] == '.' || rest[g.n] == '\0'))
+            return &rows[i];
+    }
     return NULL;
 }
 
@@ -1206,8 +1223,9 @@ static void init_entry(const setter *s, const key_map *m, char *e, char *id, int
     *entry_id(m, e) = id;
     if (m->line_at)
         *(int *)(e + m->line_at) = line;
+    size_t n = strlen(m->entry);
     for (size_t i = 0; i < ROW_COUNT; i++) {
-        if (below(rows[i].key, m->entry)) {
+        if (below_n(rows[i].key, m->entry, n)) {
             /* entries' defaults are numbers and NULLs: nothing to allocate or refuse */
             cs_status st = row_set(&blank, &rows[i], e);
             assert(st == CS_OK);
@@ -1219,8 +1237,9 @@ static void init_entry(const setter *s, const key_map *m, char *e, char *id, int
 /* Release an entry's values, but not its id. */
 static void free_entry_rows(const key_map *m, char *e)
 {
+    size_t n = strlen(m->entry);
     for (size_t i = 0; i < ROW_COUNT; i++)
-        if (below(rows[i].key, m->entry))
+        if (below_n(rows[i].key, m->entry, n))
             row_free(&rows[i], e);
 }
 
@@ -1291,7 +1310,6 @@ static cs_status set_in_group(const setter *s, const key_map *m, const char *res
     if (!e)
         return CS_ERR_NOMEM;
     seg names[LEVEL_MAX];
-    size_t n = level_names(m->entry, names);
     if (!rest) {
         char key[PATH_MAX_LEN];
         if (*s->value && m->value_key) {
@@ -1299,7 +1317,7 @@ static cs_status set_in_group(const setter *s, const key_map *m, const char *res
             return row_set(s, row_named(key), e);
         }
         if (*s->value)
-            return group_not_value(s, names, n);
+            return group_not_value(s, names, level_names(m->entry, names));
         char *keep = *entry_id(m, e);
         int line = m->line_at ? *(int *)(e + m->line_at) : 0;
         free_entry_rows(m, e);
@@ -1307,16 +1325,11 @@ static cs_status set_in_group(const setter *s, const key_map *m, const char *res
         return CS_OK;
     }
     seg g = next_seg(&rest);
-    for (size_t i = 0; i < n; i++) {
-        if (!segs_equal(names[i], g))
-            continue;
-        if (rest)
-            return below_value(s, g);
-        char key[PATH_MAX_LEN];
-        join_key(key, sizeof key, m->entry, g);
-        return row_set(s, row_named(key), e);
-    }
-    return unknown_key(s, names, n, g);
+    const key_row *r = first_below(m->entry, g);
+    if (!r)
+        return unknown_key(s, names, level_names(m->entry, names), g);
+    /* an entry's keys all take values: none groups others */
+    return rest ? below_value(s, g) : row_set(s, r, e);
 }
 
 /* A whole section restored ("network:" with nothing): each of its keys, and its groups. */
@@ -1342,25 +1355,21 @@ static cs_status set_key(const setter *s)
     const char *rest = s->key;
     for (;;) {
         seg g = next_seg(&rest);
+        const key_row *r = first_below(prefix, g);
         seg names[LEVEL_MAX];
-        size_t n = level_names(prefix, names), i = 0;
-        while (i < n && !segs_equal(names[i], g))
-            i++;
-        if (i == n)
-            return unknown_key(s, names, n, g);
+        if (!r)
+            return unknown_key(s, names, level_names(prefix, names), g);
         char path[PATH_MAX_LEN];
         join_key(path, sizeof path, prefix, g);
         const key_map *m = map_named(path);
         if (m)
             return set_in_group(s, m, rest);
-        const key_row *r = row_named(path);
-        if (r)
+        if (!strcmp(r->key, path))
             return rest ? below_value(s, g) : row_set(s, r, (char *)s->cfg);
         if (!rest) {
             if (!*s->value)
                 return reset_section(s, path);
-            n = level_names(path, names);
-            return group_not_value(s, names, n);
+            return group_not_value(s, names, level_names(path, names));
         }
         memcpy(prefix, path, sizeof prefix);
     }
