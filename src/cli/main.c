@@ -88,6 +88,8 @@ static void usage_run(FILE *f)
             "  --year Y            only the facilities open in year Y (opened <= Y < closed)\n"
             "                      and the latest population not after Y\n"
             "  --check             exit 1 when a target is not met (run only)\n"
+            "  --keys [--markdown] list every study key: type, values, default, help\n"
+            "                      (check only; --markdown: as in docs/study-file.md)\n"
             "  --threads N         threads for the cost field (default: all cores)\n"
             "  --timings           print each stage's time and the peak memory to stderr\n"
             "  -q, --quiet         print errors only\n"
