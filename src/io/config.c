@@ -1,15 +1,15 @@
 /*
- * config.c — the study's settings: one table of keys (rows[] below), the one setter
- * every key goes through (the study file and --set alike), the checks that span
- * several keys, and lookups.
+ * config.c — the study's settings: the one setter every key goes through (the study
+ * file and --set alike), driven by one table of keys; the checks that span several
+ * keys; and lookups.
  *
- * Each key is one row: its dotted name, how its value is kept and where (an offset in
- * cs_config, or in an entry of kinds, targets, capacities or bands), its default, the
- * range or names it allows and a line of help. Setting, restoring defaults, freeing,
- * the lists of known keys in messages ("did you mean"), and `careshed check --keys`
- * (which docs/study-file.md's key table is generated from) all read the same rows, so
- * adding a key is one row and one field. Keys that need their own parsing name a
- * small setter in their row.
+ * Each key is one row of config_keys.def (included below): its dotted name, how its
+ * value is kept and where (an offset in cs_config, or in an entry of kinds, targets,
+ * capacities or bands), its default, the range or names it allows and a line of help.
+ * Setting, restoring defaults, freeing, the lists of known keys in messages ("did you
+ * mean"), and `careshed check --keys` (which docs/study-file.md's key table is
+ * printed by) all read the same rows, so adding a key is one row and one field. Keys
+ * that need their own parsing name a small setter in their row.
  *
  * A key is read one segment at a time; the names known at each level are those of
  * the rows below it, so an unknown key is answered with the keys that would have
@@ -36,39 +36,6 @@ typedef struct num_rule {
     const char *hint;
 } num_rule;
 
-static const num_rule speed_rule = {0, 20, true, "a number in (0, 20]",
-                                    "give a walking speed in km/h, e.g. 4"};
-static const num_rule tolerance_rule = {0, HUGE_VAL, false, "a number >= 0",
-                                        "give a distance in metres, e.g. 50"};
-static const num_rule far_rule = {0, HUGE_VAL, true, "a number > 0",
-                                  "give a distance in kilometres, e.g. 10"};
-static const num_rule within_rule = {0, HUGE_VAL, true, "a number > 0",
-                                     "give one of the kind's thresholds, e.g. 15"};
-static const num_rule per_rule = {0, HUGE_VAL, true, "a number > 0",
-                                  "give a population unit, e.g. 1 or 1000"};
-static const num_rule at_least_rule = {0, HUGE_VAL, false, "a number >= 0",
-                                       "give the target value; shares as 0.9 for 90%"};
-static const num_rule snap_rule = {0, 100, false, "a number in [0, 100]",
-                                   "give a distance in metres, e.g. 0.5"};
-static const num_rule attach_rule = {0, 100000, true, "a number in (0, 100000]",
-                                     "give a distance in metres, e.g. 300"};
-static const num_rule width_rule = {0, 10000, true, "a number in (0, 10000]",
-                                    "give a width in metres, e.g. 50"};
-static const num_rule pieces_rule = {0, 1e9, false, "a number in [0, 1e9]",
-                                     "give a number of street pieces, e.g. 50000; 0 skips "
-                                     "the polygons"};
-static const num_rule rate_rule = {0, 1000, true, "a number in (0, 1000]",
-                                   "give the share of the band using the kind, e.g. 0.05"};
-static const num_rule spread_rule = {0, 10000, false, "a number in [0, 10000]",
-                                     "give a grid size in metres, e.g. 50; 0 keeps each "
-                                     "polygon's population at its centroid"};
-static const num_rule cell_rule = {1, 100000, false, "a number in [1, 100000]",
-                                   "give a grid cell size in metres, e.g. 250"};
-static const num_rule at_most_rule = {0, HUGE_VAL, true, "a number > 0",
-                                      "give the highest load ratio allowed, e.g. 1 for full"};
-static const num_rule share_rule = {0, 1, false, "a number in [0, 1]",
-                                    "give the band's share of all residents, e.g. 0.2"};
-
 /* A key taking one of a few names, kept as an int-sized enum or a bool. */
 typedef struct choice_name {
     const char *name;
@@ -86,38 +53,6 @@ typedef struct key_choice {
 
 #define CHOICE(names, def, as_bool, what, hint)                                               \
     {names, sizeof names / sizeof names[0], def, as_bool, what, hint}
-
-static const choice_name target_types[] = {
-    {"coverage", CS_TARGET_COVERAGE},
-    {"count", CS_TARGET_COUNT},
-    {"capacity", CS_TARGET_CAPACITY},
-    {"capacity_per_population", CS_TARGET_CAPACITY_PER_POP},
-    {"capacity_share", CS_TARGET_CAPACITY_SHARE},
-    {"accessibility", CS_TARGET_ACCESSIBILITY},
-    {"load", CS_TARGET_LOAD},
-};
-static const choice_name scopes[] = {{"district", CS_SCOPE_DISTRICT}, {"area", CS_SCOPE_AREA}};
-static const choice_name decays[] = {
-    {"none", CS_DECAY_NONE}, {"steps", CS_DECAY_STEPS}, {"gaussian", CS_DECAY_GAUSSIAN}};
-static const choice_name grids[] = {{"square", 0}, {"hex", 1}};
-static const choice_name cost_units[] = {{"min", 0}, {"m", 1}};
-
-static const key_choice type_choice = CHOICE(
-    target_types, 0, false,
-    "one of coverage, count, capacity, capacity_per_population, capacity_share, "
-    "accessibility or load",
-    "see docs/study-file.md for what each type measures");
-static const key_choice scope_choice =
-    CHOICE(scopes, CS_SCOPE_DISTRICT, false, "district or area",
-           "district: the district as a whole; area: every area on its own");
-static const key_choice decay_choice = CHOICE(
-    decays, CS_DECAY_NONE, false, "none, steps or gaussian",
-    "none: every facility within reach counts fully (2SFCA); steps: access_weights per "
-    "threshold zone; gaussian: fading to 0 at the catchment");
-static const key_choice grid_choice =
-    CHOICE(grids, 0, true, "square or hex", "write square or hex");
-static const key_choice unit_choice =
-    CHOICE(cost_units, 0, true, "min or m", "write min for minutes or m for metres");
 
 _Static_assert(sizeof(cs_target_type) == sizeof(int) && sizeof(cs_scope) == sizeof(int) &&
                    sizeof(cs_decay_kind) == sizeof(int),
@@ -567,6 +502,18 @@ struct key_row {
     const char *help;         /* one line */
 };
 
+/* A group of entries named by id, each holding the rows under `entry`. */
+typedef struct key_map {
+    const char *group;   /* "kinds" */
+    const char *entry;   /* "kinds.<id>": the prefix of its rows */
+    const char *what;    /* "kind", in messages */
+    const char *hint;    /* for a value given to the group itself */
+    size_t array_at, count_at, size, id_at; /* in cs_config; size and id of an entry */
+    size_t line_at;      /* targets: where the entry was defined; 0 = not kept */
+    bool band;           /* band ids: '+' allowed, "total" reserved */
+    const char *value_key; /* a value given to the entry itself sets this row ("field") */
+} key_map;
+
 static cs_status set_crs(const setter *s, const key_row *r, char *base)
 {
     char **slot = (char **)(base + r->at);
@@ -754,315 +701,8 @@ static cs_status set_within(const setter *s, const key_row *r, char *base)
 
 /* ------------------------------------------------------------- the key table */
 
-#define CFG(m) offsetof(cs_config, m)
-#define KIND(m) offsetof(cs_kind_config, m)
-#define TARGET(m) offsetof(cs_target_config, m)
-#define CAPACITY(m) offsetof(cs_capacity_config, m)
-#define BAND(m) offsetof(cs_band_config, m)
-#define NO_NUMBER NAN
-
-/* The keys every layer section may have: sec is its key, l its cs_layer_config. */
-#define LAYER_PATH(sec, l, what)                                                              \
-    {.key = sec ".path", .type = KEY_PATH, .at = CFG(l), .kind_text = "path",                 \
-     .help = what "; relative to the study file's folder"}
-#define LAYER_LAYER(sec, l, first)                                                            \
-    {.key = sec ".layer", .type = KEY_TEXT, .at = CFG(l.layer), .shown = first,               \
-     .help = "the layer's name inside the file"}
-#define LAYER_CRS(sec, l)                                                                     \
-    {.key = sec ".crs", .type = KEY_TEXT, .at = CFG(l.crs), .kind_text = "CRS",               \
-     .shown = "the file's own",                                                               \
-     .help = "the layer's CRS: EPSG:4326, EPSG:4490, GCJ-02, BD-09, WKT or a PROJ string"}
-#define LAYER_ENCODING(sec, l)                                                                \
-    {.key = sec ".encoding", .type = KEY_TEXT, .at = CFG(l.encoding),                         \
-     .kind_text = "character set", .shown = ".cpg, else detected",                            \
-     .help = "one iconv knows (iconv -l), e.g. CP936 for a Shapefile without .cpg"}
-#define LAYER_XY(sec, l)                                                                      \
-    {.key = sec ".x", .type = KEY_TEXT, .at = CFG(l.x_field), .kind_text = "field name",      \
-     .shown = "lon, longitude or x", .help = "tables (CSV, XLSX): the longitude or easting"}, \
-    {.key = sec ".y", .type = KEY_TEXT, .at = CFG(l.y_field), .kind_text = "field name",      \
-     .shown = "lat, latitude or y", .help = "tables (CSV, XLSX): the latitude or northing"}
-#define LAYER_ID_NAME(sec, l)                                                                 \
-    {.key = sec ".id", .type = KEY_TEXT, .at = CFG(l.id_field), .kind_text = "field name",    \
-     .shown = "id or code when present", .help = "the field of each feature's id"},           \
-    {.key = sec ".name", .type = KEY_TEXT, .at = CFG(l.name_field),                           \
-     .kind_text = "field name", .shown = "name when present",                                 \
-     .help = "the field of each feature's name"}
-#define LAYER_ALL(sec, l, what)                                                               \
-    LAYER_PATH(sec, l, what), LAYER_LAYER(sec, l, "the first"), LAYER_CRS(sec, l),            \
-        LAYER_ENCODING(sec, l), LAYER_XY(sec, l), LAYER_ID_NAME(sec, l)
-
-/*
- * Every key, in the order of docs/study-file.md. The names one level knows, listed in
- * messages, come in this order too. Entries of kinds, targets, capacities and bands
- * are the rows under the groups of maps[] below; their offsets are in the entry.
- */
-static const key_row rows[] = {
-    {.key = "name", .type = KEY_TEXT, .at = CFG(name), .text = "careshed study",
-     .help = "the study's name, shown in outputs"},
-    {.key = "crs", .type = KEY_TEXT, .at = CFG(crs), .set = set_crs, .kind_text = "CRS",
-     .allowed = "auto, or a projected CRS in metres PROJ knows, e.g. EPSG:4549",
-     .shown = "auto",
-     .help = "the working CRS; auto: a transverse Mercator centred on the areas; layers "
-             "already in it are not transformed"},
-    {.key = "walk_speed_kmh", .type = KEY_NUMBER, .at = CFG(walk_speed_kmh), .num = 4,
-     .rule = &speed_rule, .help = "the walking speed of every kind without its own"},
-    {.key = "thresholds_min", .type = KEY_THRESHOLDS, .at = CFG(thresholds_min),
-     .count_at = CFG(threshold_count), .text = "5,10,15", .set = set_study_thresholds,
-     .help = "the thresholds of every kind without its own, sorted on reading; in metres "
-             "minutes × km/h × 1000 / 60 (15 min at 4 km/h = 1000 m)"},
-    {.key = "outside_tolerance_m", .type = KEY_NUMBER, .at = CFG(outside_tolerance_m),
-     .num = 50, .rule = &tolerance_rule,
-     .help = "a demand point outside every area but this close to one counts in it"},
-    {.key = "far_outside_km", .type = KEY_NUMBER, .at = CFG(far_outside_km), .num = 10,
-     .rule = &far_rule, .help = "a point farther than this from the areas is an error"},
-    {.key = "measure", .type = KEY_MEASURES, .at = CFG(measures), .set = set_measures,
-     .arg = 1, .allowed = "straight, network, matrix, both, or a list (straight, matrix)",
-     .shown = "straight, plus network and matrix when given",
-     .help = "how distances are measured; network needs network.path, matrix costs.path; "
-             "targets use the matrix, else the network, else straight"},
-    {.key = "demand_points_csv", .type = KEY_AUTO_BOOL, .at = CFG(demand_points_csv),
-     .set = set_auto_bool, .shown = "auto",
-     .help = "write demand-access.csv, every demand point's accessibility; auto: when "
-             "there are at most 500,000 demand points"},
-
-    LAYER_ALL("areas", areas, "the areas (streets, 街道/镇): polygons"),
-
-    LAYER_ALL("facilities", facilities, "the facilities: points, or a table with x/y"),
-    {.key = "facilities.kind", .type = KEY_TEXT, .at = CFG(kind_field), .text = "kind",
-     .kind_text = "field name",
-     .help = "the field of the kind, matched against each kind's match"},
-    {.key = "facilities.opened", .type = KEY_TEXT, .at = CFG(opened_field),
-     .kind_text = "field name", .shown = "opened, open_year or opened_year when present",
-     .help = "the year a facility opened: open in year Y when opened <= Y < closed; "
-             "empty = always"},
-    {.key = "facilities.closed", .type = KEY_TEXT, .at = CFG(closed_field),
-     .kind_text = "field name", .shown = "closed, close_year or closed_year when present",
-     .help = "the year a facility closed"},
-
-    LAYER_ALL("population", population,
-              "the residents: points, polygons, a raster grid or totals per area"),
-    {.key = "population.total", .type = KEY_TEXT, .at = CFG(total_field), .text = "pop",
-     .kind_text = "field name", .help = "the field of the residents"},
-    {.key = "population.bands.<band>.field", .type = KEY_TEXT, .at = BAND(field),
-     .set = set_band_field, .kind_text = "field name",
-     .help = "the field of an age band's count (the band's key alone, e.g. "
-             "population.bands.60+: pop60, is short for it); clears its share"},
-    {.key = "population.bands.<band>.share", .type = KEY_NUMBER, .at = BAND(share),
-     .num = NO_NUMBER, .rule = &share_rule, .set = set_band_share,
-     .help = "an age band as a share of the total (rasters: shares only); clears its field"},
-    {.key = "population.area", .type = KEY_TEXT, .at = CFG(area_field),
-     .kind_text = "field name", .shown = "none",
-     .help = "a field of area ids: the layer holds totals per area, spread over "
-             "residential land (landuse) or the area"},
-    {.key = "population.spread_m", .type = KEY_NUMBER, .at = CFG(spread_m), .num = 50,
-     .rule = &spread_rule,
-     .help = "polygons and area totals are spread over a grid this fine (0: one point per "
-             "polygon piece); at most 10 million cells over the areas"},
-    {.key = "population.year", .type = KEY_TEXT, .at = CFG(pop_year_field),
-     .kind_text = "field name", .shown = "none: one year",
-     .help = "the field of each row's year: runs use the latest year's rows"},
-
-    LAYER_PATH("landuse", landuse, "land use polygons, for spreading area totals"),
-    LAYER_LAYER("landuse", landuse, "the first"),
-    LAYER_CRS("landuse", landuse),
-    LAYER_ENCODING("landuse", landuse),
-    {.key = "landuse.class", .type = KEY_TEXT, .at = CFG(landuse_class),
-     .kind_text = "field name", .shown = "landuse", .help = "the field of the land-use class"},
-    {.key = "landuse.residential", .type = KEY_LIST, .at = CFG(landuse_residential),
-     .count_at = CFG(landuse_residential_count), .shown = "residential",
-     .help = "the classes that are residential (case-insensitive)"},
-
-    {.key = "underserved.cell_m", .type = KEY_NUMBER, .at = CFG(patch_cell_m), .num = 250,
-     .rule = &cell_rule,
-     .help = "under-served patches: the grid's cell size; at most 10 million cells over "
-             "the areas"},
-    {.key = "underserved.grid", .type = KEY_CHOICE, .at = CFG(patch_hex),
-     .choice = &grid_choice,
-     .help = "square cells, or hexagons of the same area; edge-sharing cells merge"},
-    {.key = "underserved.band", .type = KEY_TEXT, .at = CFG(patch_band),
-     .kind_text = "band id or total", .shown = "the first age band",
-     .help = "the residents counted: those beyond each kind's largest threshold"},
-
-    LAYER_PATH("network", network.layer,
-               "the walking network: OpenStreetMap (.osm, .osm.pbf) or a line layer"),
-    LAYER_LAYER("network", network.layer, "lines for OpenStreetMap, else the first"),
-    LAYER_CRS("network", network.layer),
-    LAYER_ENCODING("network", network.layer),
-    LAYER_ID_NAME("network", network.layer),
-    {.key = "network.class", .type = KEY_TEXT, .at = CFG(network.class_field),
-     .kind_text = "field name", .shown = "highway when present",
-     .help = "line layers: the field of the way class, filtered as in OpenStreetMap"},
-    {.key = "network.closed", .type = KEY_TEXT, .at = CFG(network.closed_field),
-     .kind_text = "field name", .shown = "none",
-     .help = "line layers: a field flagging closed ways (1/true/yes/closed)"},
-    {.key = "network.speed", .type = KEY_TEXT, .at = CFG(network.speed_field),
-     .kind_text = "field name", .shown = "none",
-     .help = "line layers: a walking speed factor (> 0, <= 10; 0.5 = half speed)"},
-    {.key = "network.highway", .type = KEY_LIST, .at = CFG(network.highway),
-     .count_at = CFG(network.highway_count),
-     .shown = "footway, path, pedestrian, steps, living_street, residential, service, "
-              "unclassified, tertiary, secondary, primary and their _link",
-     .help = "the way classes walked on (OpenStreetMap, and line layers with a class)"},
-    {.key = "network.snap_m", .type = KEY_NUMBER, .at = CFG(network.snap_m), .num = 0.5,
-     .rule = &snap_rule, .help = "vertices closer than this become one node"},
-    {.key = "network.node_crossings", .type = KEY_BOOL, .at = CFG(network.node_crossings),
-     .help = "true: connect lines where they cross without a shared vertex (layers never "
-             "noded); false keeps bridges and tunnels apart"},
-    {.key = "network.max_attach_m", .type = KEY_NUMBER, .at = CFG(network.max_attach_m),
-     .num = 300, .rule = &attach_rule,
-     .help = "a point farther than this from every way is off the network"},
-    {.key = "network.access_width_m", .type = KEY_NUMBER, .at = CFG(network.access_width_m),
-     .num = 50, .rule = &width_rule,
-     .help = "service areas: the reached streets buffered by this width"},
-    {.key = "network.area_max_pieces", .type = KEY_NUMBER,
-     .at = CFG(network.area_max_pieces), .num = 50000, .rule = &pieces_rule,
-     .help = "larger reached networks get no polygon, only their lines (dissolving a "
-             "city's streets takes minutes); 0 = never"},
-    {.key = "network.facility_areas", .type = KEY_BOOL, .at = CFG(network.facility_areas),
-     .help = "true: also write each facility's own service area"},
-
-    LAYER_PATH("costs", costs.layer,
-               "a cost matrix from another router: one row per pair, CSV or any table (a "
-               "quote never closed is refused naming its line)"),
-    LAYER_LAYER("costs", costs.layer, "the first"),
-    LAYER_ENCODING("costs", costs.layer),
-    {.key = "costs.from", .type = KEY_TEXT, .at = CFG(costs.from_field),
-     .kind_text = "field name", .shown = "from or origin",
-     .help = "the demand point's id, as in population.id (population must be points)"},
-    {.key = "costs.to", .type = KEY_TEXT, .at = CFG(costs.to_field),
-     .kind_text = "field name", .shown = "to or destination",
-     .help = "a facility's id, or a candidate site's"},
-    {.key = "costs.cost", .type = KEY_TEXT, .at = CFG(costs.cost_field),
-     .kind_text = "field name", .shown = "cost",
-     .help = "the cost; pairs not listed are out of reach, a pair listed twice keeps its "
-             "cheapest"},
-    {.key = "costs.unit", .type = KEY_CHOICE, .at = CFG(costs.in_m), .choice = &unit_choice,
-     .help = "minutes (walked at each kind's speed against metre thresholds) or metres"},
-
-    {.key = "capacities.<id>.field", .type = KEY_TEXT, .at = CAPACITY(field),
-     .kind_text = "field name", .shown = "the id",
-     .help = "the facility field holding a capacity (beds, meals per day...)"},
-    {.key = "capacities.<id>.unit", .type = KEY_TEXT, .at = CAPACITY(unit),
-     .shown = "the id", .help = "its unit, e.g. beds, meals/day, m²"},
-    {.key = "capacities.<id>.name", .type = KEY_TEXT, .at = CAPACITY(name),
-     .shown = "the id", .help = "its display name, e.g. 床位"},
-
-    {.key = "kinds.<id>.name", .type = KEY_TEXT, .at = KIND(name), .shown = "the id",
-     .help = "a facility kind's display name; kinds keep their order in all outputs"},
-    {.key = "kinds.<id>.name_en", .type = KEY_TEXT, .at = KIND(name_en), .shown = "the id",
-     .help = "its English name"},
-    {.key = "kinds.<id>.unit", .type = KEY_TEXT, .at = KIND(unit), .shown = "the id",
-     .help = "what one facility is called in gap texts, e.g. centres"},
-    {.key = "kinds.<id>.match", .type = KEY_LIST, .at = KIND(match),
-     .count_at = KIND(match_count), .shown = "the id",
-     .help = "the values of facilities.kind meaning this kind"},
-    {.key = "kinds.<id>.thresholds_min", .type = KEY_THRESHOLDS, .at = KIND(thresholds_min),
-     .count_at = KIND(threshold_count), .set = set_kind_thresholds, .arg = 0,
-     .shown = "the study's", .help = "the kind's thresholds in minutes; clears thresholds_m"},
-    {.key = "kinds.<id>.thresholds_m", .type = KEY_THRESHOLDS, .at = KIND(thresholds_m),
-     .count_at = KIND(threshold_count), .set = set_kind_thresholds, .arg = 1,
-     .help = "or in metres; clears thresholds_min"},
-    {.key = "kinds.<id>.walk_speed_kmh", .type = KEY_NUMBER, .at = KIND(walk_speed_kmh),
-     .num = NO_NUMBER, .rule = &speed_rule, .shown = "the study's",
-     .help = "the kind's walking speed"},
-    {.key = "kinds.<id>.measure", .type = KEY_MEASURES, .at = KIND(measures),
-     .set = set_measures, .arg = 1,
-     .allowed = "straight, network, matrix, both, or a list (straight, matrix)",
-     .shown = "the study's measure", .help = "how the kind's distances are measured"},
-    {.key = "kinds.<id>.load_capacity", .type = KEY_TEXT, .at = KIND(load_capacity),
-     .kind_text = "capacity id", .shown = "none",
-     .help = "a facility's load: residents it serves (nearest, within the largest "
-             "threshold) of load_band, times load_rate, over this capacity; checked after "
-             "reading"},
-    {.key = "kinds.<id>.load_band", .type = KEY_TEXT, .at = KIND(load_band),
-     .set = set_band_ref, .kind_text = "band id or total", .shown = "total",
-     .help = "the band whose residents use the kind"},
-    {.key = "kinds.<id>.load_rate", .type = KEY_NUMBER, .at = KIND(load_rate), .num = 1,
-     .rule = &rate_rule, .help = "the share of load_band that uses the kind"},
-    {.key = "kinds.<id>.access_decay", .type = KEY_CHOICE, .at = KIND(access_decay),
-     .choice = &decay_choice,
-     .help = "accessibility (2SFCA) of kinds with a load_capacity: none (2SFCA), steps "
-             "(E2SFCA) or gaussian (1 at the site, 0 at the edge)"},
-    {.key = "kinds.<id>.access_weights", .type = KEY_WEIGHTS, .at = KIND(access_weights),
-     .count_at = KIND(access_weight_count), .set = set_access_weights,
-     .allowed = "one number in [0, 1] per threshold, nearest first",
-     .shown = "1, 0.68, 0.22 for 3 thresholds (Luo & Qi 2009)",
-     .help = "steps: the weight of each threshold zone"},
-    {.key = "kinds.<id>.access_per", .type = KEY_NUMBER, .at = KIND(access_per), .num = 1000,
-     .rule = &per_rule, .help = "accessibility per this many residents of load_band"},
-
-    {.key = "targets.<id>.name", .type = KEY_TEXT, .at = TARGET(name), .shown = "the id",
-     .help = "a target's display name; each is evaluated for the district and every area"},
-    {.key = "targets.<id>.name_en", .type = KEY_TEXT, .at = TARGET(name_en),
-     .shown = "the id", .help = "its English name"},
-    {.key = "targets.<id>.type", .type = KEY_CHOICE, .at = TARGET(type),
-     .choice = &type_choice, .shown = "required",
-     .help = "what is measured: share of band within reach, number of facilities, "
-             "capacity, capacity per residents, share of capacity, 2SFCA, load"},
-    {.key = "targets.<id>.scope", .type = KEY_CHOICE, .at = TARGET(scope),
-     .choice = &scope_choice,
-     .help = "district: the district as a whole; area: every area must meet it"},
-    {.key = "targets.<id>.kind", .type = KEY_TEXT, .at = TARGET(kind),
-     .kind_text = "kind id", .shown = "all kinds (capacity targets)",
-     .help = "the kind measured; checked after reading"},
-    {.key = "targets.<id>.capacity", .type = KEY_TEXT, .at = TARGET(capacity),
-     .kind_text = "capacity id", .help = "the capacity measured; checked after reading"},
-    {.key = "targets.<id>.capacity_of", .type = KEY_TEXT, .at = TARGET(capacity_of),
-     .kind_text = "capacity id", .help = "capacity_share: the capacity divided by"},
-    {.key = "targets.<id>.band", .type = KEY_TEXT, .at = TARGET(band), .set = set_band_ref,
-     .kind_text = "band id or total", .shown = "total", .help = "the residents counted"},
-    {.key = "targets.<id>.within_min", .type = KEY_NUMBER, .at = TARGET(within_min),
-     .num = NO_NUMBER, .rule = &within_rule, .set = set_within, .arg = 0,
-     .help = "coverage: one of the kind's thresholds; clears within_m"},
-    {.key = "targets.<id>.within_m", .type = KEY_NUMBER, .at = TARGET(within_m),
-     .num = NO_NUMBER, .rule = &within_rule, .set = set_within, .arg = 1,
-     .help = "coverage: or a threshold in metres; clears within_min"},
-    {.key = "targets.<id>.per", .type = KEY_NUMBER, .at = TARGET(per), .num = 1,
-     .rule = &per_rule,
-     .help = "capacity_per_population: per this many residents (1000: per 1,000)"},
-    {.key = "targets.<id>.at_least", .type = KEY_NUMBER, .at = TARGET(at_least),
-     .num = NO_NUMBER, .rule = &at_least_rule, .shown = "required",
-     .help = "the target value, all types but load; shares (coverage, capacity_share) "
-             "in [0, 1]"},
-    {.key = "targets.<id>.at_most", .type = KEY_NUMBER, .at = TARGET(at_most),
-     .num = NO_NUMBER, .rule = &at_most_rule, .shown = "required",
-     .help = "load: the highest load ratio allowed (1 = full)"},
-    {.key = "targets.<id>.measure", .type = KEY_MEASURES, .at = TARGET(measure),
-     .set = set_measures, .arg = 0, .allowed = "straight, network, matrix",
-     .shown = "the kind's main measure",
-     .help = "coverage: the measure counted (main: matrix, else network, else straight)"},
-};
-
-#define ROW_COUNT (sizeof rows / sizeof rows[0])
-
-/* A group of entries named by id, each holding the rows under `entry`. */
-typedef struct key_map {
-    const char *group;   /* "kinds" */
-    const char *entry;   /* "kinds.<id>": the prefix of its rows */
-    const char *what;    /* "kind", in messages */
-    const char *hint;    /* for a value given to the group itself */
-    size_t array_at, count_at, size, id_at; /* in cs_config; size and id of an entry */
-    size_t line_at;      /* targets: where the entry was defined; 0 = not kept */
-    bool band;           /* band ids: '+' allowed, "total" reserved */
-    const char *value_key; /* a value given to the entry itself sets this row ("field") */
-} key_map;
-
-static const key_map maps[] = {
-    {"population.bands", "population.bands.<band>", "band",
-     "give one key per band, e.g. population.bands.60+: pop60", CFG(bands), CFG(band_count),
-     sizeof(cs_band_config), BAND(id), 0, true, "field"},
-    {"capacities", "capacities.<id>", "capacity",
-     "give one group of keys per capacity, e.g. capacities.beds.field", CFG(capacities),
-     CFG(capacity_count), sizeof(cs_capacity_config), CAPACITY(id), 0, false, NULL},
-    {"kinds", "kinds.<id>", "kind", "give one group of keys per kind, e.g. kinds.centre.name",
-     CFG(kinds), CFG(kind_count), sizeof(cs_kind_config), KIND(id), 0, false, NULL},
-    {"targets", "targets.<id>", "target",
-     "give one group of keys per target, e.g. targets.beds.type", CFG(targets),
-     CFG(target_count), sizeof(cs_target_config), TARGET(id), TARGET(line), false, NULL},
-};
-
-_Static_assert(offsetof(cs_layer_config, path) == 0, "a layer's path row names the layer");
-_Static_assert(offsetof(cs_target_config, line) != 0, "line_at 0 means none");
+/* The rules and names keys allow, every key's row, and the groups of entries. */
+#include "io/config_keys.def"
 
 /* ------------------------------------------------------ the table at work */
 
