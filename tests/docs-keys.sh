@@ -1,6 +1,6 @@
 #!/bin/sh
 # The key table of docs/study-file.md is what `careshed check --keys --markdown` prints
-# from the table of keys in src/io/config.c. This checks that the two agree, so a key
+# from the table of keys in src/io/config_keys.def. This checks that the two agree, so a key
 # added without its documentation fails; with --write it puts the printed table into
 # the docs instead.
 #
