@@ -428,6 +428,29 @@ static void check_command(void **state)
     free(dir);
 }
 
+/* check --keys lists the study keys; the values expected are those docs/study-file.md
+ * gave by hand before the list was printed from the code. */
+static void check_lists_keys(void **state)
+{
+    (void)state;
+    char *out = NULL;
+    assert_int_equal(cli("check --keys 2>/dev/null", &out), 0);
+    assert_non_null(strstr(out, "walk_speed_kmh"));
+    assert_non_null(strstr(out, "number: (0, 20]; default 4\n"));
+    assert_non_null(strstr(out, "kinds.<id>.access_decay"));
+    assert_non_null(strstr(out, "one of: none, steps, gaussian; default none\n"));
+    assert_non_null(strstr(out, "targets.<id>.scope"));
+    assert_non_null(strstr(out, "population.bands.<band>.share"));
+    free(out);
+    assert_int_equal(cli("check --keys --markdown 2>/dev/null", &out), 0);
+    assert_non_null(strstr(out, "\n| `network.snap_m` | number | [0, 100] | 0.5 | "));
+    assert_non_null(strstr(out, "\n| `costs.unit` | one of | min, m | min | "));
+    assert_non_null(strstr(out, "\n| `targets.<id>.per` | number | > 0 | 1 | "));
+    free(out);
+    expect_cli("check --markdown", 2, "careshed: --markdown goes with --keys");
+    expect_cli("run --keys", 2, "careshed: unknown option '--keys'");
+}
+
 static void exit_codes_by_error_class(void **state)
 {
     (void)state;
@@ -609,6 +632,7 @@ int main(void)
         cmocka_unit_test(output_never_replaces_an_input),
         cmocka_unit_test(quick_run_without_study_file),
         cmocka_unit_test(chinese_kind_names_line_up),
+        cmocka_unit_test(check_lists_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -677,6 +677,148 @@ static void unknown_key_from_set(void **state)
     assert_int_equal(count_errors(f->ctx), 6);
 }
 
+/* The names each level knows, as the study file's reader listed them before they were
+ * taken from the table of keys (the twelve lists of names it had, copied by hand). */
+static void known_keys_at_every_level(void **state)
+{
+    fixture *f = *state;
+    static const struct {
+        const char *key, *known;
+    } levels[] = {
+        {"zz", "name, crs, walk_speed_kmh, thresholds_min, outside_tolerance_m, "
+               "far_outside_km, measure, demand_points_csv, areas, facilities, population, "
+               "landuse, underserved, network, costs, capacities, kinds, targets"},
+        {"areas.zz", "path, layer, crs, encoding, x, y, id, name"},
+        {"facilities.zz", "path, layer, crs, encoding, x, y, id, name, kind, opened, closed"},
+        {"population.zz", "path, layer, crs, encoding, x, y, id, name, total, bands, area, "
+                          "spread_m, year"},
+        {"landuse.zz", "path, layer, crs, encoding, class, residential"},
+        {"underserved.zz", "cell_m, grid, band"},
+        {"network.zz", "path, layer, crs, encoding, id, name, class, closed, speed, highway, "
+                       "snap_m, node_crossings, max_attach_m, access_width_m, "
+                       "area_max_pieces, facility_areas"},
+        {"costs.zz", "path, layer, encoding, from, to, cost, unit"},
+        {"population.bands.60+.zz", "field, share"},
+        {"capacities.beds.zz", "field, unit, name"},
+        {"kinds.centre.zz", "name, name_en, unit, match, thresholds_min, thresholds_m, "
+                            "walk_speed_kmh, measure, load_capacity, load_band, load_rate, "
+                            "access_decay, access_weights, access_per"},
+        {"targets.t.zz", "name, name_en, type, scope, kind, capacity, capacity_of, band, "
+                         "within_min, within_m, per, at_least, at_most, measure"},
+    };
+    for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
+        cs_context_clear_messages(f->ctx);
+        assert_int_equal(cs_config_set(f->ctx, f->cfg, levels[i].key, "1"), CS_ERR_STUDY);
+        const cs_message *m = cs_context_get_message(f->ctx, 0);
+        char want[512];
+        snprintf(want, sizeof want, "known keys: %s", levels[i].known);
+        if (strcmp(m->hint, want) != 0)
+            fail_msg("%s: hint '%s', want '%s'", levels[i].key, m->hint, want);
+        snprintf(want, sizeof want, "unknown key '%s'", levels[i].key);
+        assert_string_equal(m->text, want);
+    }
+    /* a whole section given a value lists its keys, without a guess */
+    cs_context_clear_messages(f->ctx);
+    assert_int_equal(cs_config_set(f->ctx, f->cfg, "underserved", "x"), CS_ERR_STUDY);
+    assert_string_equal(cs_context_get_message(f->ctx, 0)->hint,
+                        "known keys: cell_m, grid, band");
+    assert_string_equal(cs_context_get_message(f->ctx, 0)->text,
+                        "underserved is a group of keys, not a value");
+}
+
+/* Every listed key is one the setter takes, and the list has every key: 104, the leaf
+ * keys of those twelve lists (the group "population.bands" counted by its two keys). */
+static void listed_keys_are_the_keys(void **state)
+{
+    fixture *f = *state;
+    size_t n = cs_config_key_count();
+    assert_int_equal(n, 104);
+    cs_config_key k;
+    assert_int_equal(cs_config_key_get(n, &k), CS_ERR_ARGUMENT);
+    assert_int_equal(cs_config_key_get(0, NULL), CS_ERR_ARGUMENT);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(cs_config_key_get(i, &k), CS_OK);
+        assert_true(*k.key && *k.type && *k.help);
+        /* Markdown cells: no '|', and no '<' that a renderer would take for a tag */
+        const char *cells[] = {k.type, k.allowed, k.default_value, k.help};
+        for (size_t c = 0; c < 4; c++) {
+            assert_null(strchr(cells[c], '|'));
+            for (const char *p = strchr(cells[c], '<'); p; p = strchr(p + 1, '<'))
+                assert_false((p[1] >= 'a' && p[1] <= 'z') || (p[1] >= 'A' && p[1] <= 'Z'));
+        }
+        for (size_t j = 0; j < i; j++) {
+            cs_config_key other;
+            assert_int_equal(cs_config_key_get(j, &other), CS_OK);
+            assert_string_not_equal(other.key, k.key);
+        }
+        /* the key with ids filled in, set to its default */
+        char key[128];
+        size_t o = 0;
+        for (const char *p = k.key; *p && o + 8 < sizeof key;) {
+            if (!strncmp(p, "<id>", 4)) {
+                memcpy(key + o, "x1", 2), o += 2, p += 4;
+            } else if (!strncmp(p, "<band>", 6)) {
+                memcpy(key + o, "60+", 3), o += 3, p += 6;
+            } else {
+                key[o++] = *p++;
+            }
+        }
+        key[o] = '\0';
+        if (cs_config_set(f->ctx, f->cfg, key, "") != CS_OK)
+            fail_msg("listed key '%s' (%s) is not accepted", k.key, key);
+    }
+    assert_int_equal(cs_context_message_count(f->ctx), 0);
+    /* the defaults listed are those the config starts with (read off docs/study-file.md) */
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(cs_config_key_get(i, &k), CS_OK);
+        if (!strcmp(k.key, "walk_speed_kmh"))
+            assert_string_equal(k.default_value, "4");
+        if (!strcmp(k.key, "network.area_max_pieces"))
+            assert_string_equal(k.allowed, "[0, 1e9]");
+        if (!strcmp(k.key, "targets.<id>.scope"))
+            assert_string_equal(k.default_value, "district");
+    }
+}
+
+/* A whole section given no value restores every key in it (and only there). */
+static void sections_restore_their_defaults(void **state)
+{
+    fixture *f = *state;
+    cs_context *ctx = f->ctx;
+    cs_config *c = f->cfg;
+    static const char text[] =
+        "name: kept\n"
+        "population: {path: p.csv, total: people, area: code, year: yr, spread_m: 10,\n"
+        "             bands: {60+: p60}}\n"
+        "landuse: {path: l.shp, class: kind, residential: [a, b]}\n"
+        "underserved: {cell_m: 100, grid: hex, band: 60+}\n"
+        "costs: {path: c.csv, from: o, to: d, cost: minutes, unit: m}\n";
+    assert_int_equal(load_text(f, "s.yaml", text, NULL), CS_OK);
+    assert_int_equal(c->population.path_line, 2);
+    assert_true(c->patch_hex && c->costs.in_m && c->spread_m == 10);
+    static const char *const sections[] = {"population", "landuse", "underserved", "costs"};
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(cs_config_set(ctx, c, sections[i], ""), CS_OK);
+    assert_null(c->population.path);
+    assert_int_equal(c->population.path_line, 0);
+    assert_string_equal(c->total_field, "pop");
+    assert_null(c->area_field);
+    assert_null(c->pop_year_field);
+    assert_true(c->spread_m == 50);
+    assert_int_equal(c->band_count, 0);
+    assert_null(c->landuse.path);
+    assert_null(c->landuse_class);
+    assert_int_equal(c->landuse_residential_count, 0);
+    assert_true(c->patch_cell_m == 250 && !c->patch_hex);
+    assert_null(c->patch_band);
+    assert_null(c->costs.layer.path);
+    assert_null(c->costs.from_field);
+    assert_null(c->costs.cost_field);
+    assert_false(c->costs.in_m);
+    assert_string_equal(c->name, "kept");
+    assert_int_equal(cs_context_message_count(ctx), 0);
+}
+
 static void bad_ids(void **state)
 {
     fixture *f = *state;
@@ -1227,6 +1369,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(unknown_key_top_level, setup, teardown),
         cmocka_unit_test_setup_teardown(unknown_key_nested, setup, teardown),
         cmocka_unit_test_setup_teardown(unknown_key_from_set, setup, teardown),
+        cmocka_unit_test_setup_teardown(known_keys_at_every_level, setup, teardown),
+        cmocka_unit_test_setup_teardown(listed_keys_are_the_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(sections_restore_their_defaults, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_number, setup, teardown),
         cmocka_unit_test_setup_teardown(negative_speed, setup, teardown),

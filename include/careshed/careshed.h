@@ -170,7 +170,7 @@ CS_API size_t cs_context_timings(const cs_context *ctx, size_t i, const char **s
  * systems, facility kinds with thresholds, and targets. Keys are dotted paths, the
  * same in the YAML study file and in cs_config_set(), e.g. "walk_speed_kmh",
  * "areas.path", "kinds.centre.thresholds_min", "targets.meals.at_least".
- * The full list of keys is in README.md ("The study file").
+ * The full list of keys is in docs/study-file.md and cs_config_key_get().
  */
 typedef struct cs_config cs_config;
 
@@ -198,6 +198,25 @@ CS_API cs_status cs_config_load(cs_context *ctx, cs_config *cfg, const char *pat
  */
 CS_API cs_status cs_config_set(cs_context *ctx, cs_config *cfg, const char *key,
                                const char *value);
+
+/** One study key, as `careshed check --keys` lists it. */
+typedef struct cs_config_key {
+    const char *key;          /**< dotted name; <id> (<band>) stands for an entry's id */
+    const char *type;         /**< "text", "field name", "number", "true/false", ... */
+    char allowed[256];        /**< the range or the values allowed; "" when any */
+    char default_value[160];  /**< what leaving the key out means; "" when nothing */
+    const char *help;         /**< one line */
+} cs_config_key;
+
+/** The number of study keys. */
+CS_API size_t cs_config_key_count(void);
+
+/**
+ * Fill *out with key i (0 <= i < cs_config_key_count()), in the order of
+ * docs/study-file.md. The const char * members are static.
+ * Errors: CS_ERR_ARGUMENT (out NULL or i out of range; nothing is recorded).
+ */
+CS_API cs_status cs_config_key_get(size_t i, cs_config_key *out);
 
 /* ------------------------------------------------------------------- study */
 

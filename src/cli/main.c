@@ -47,6 +47,8 @@ static void usage_main(FILE *f)
             "  careshed run [STUDY.yaml] [options]    coverage, targets, GeoJSON/CSV/JSON\n"
             "  careshed check [STUDY.yaml] [options]  load and validate everything, report\n"
             "                                         every problem, compute nothing\n"
+            "  careshed check --keys [--markdown]     list every study key: type, values,\n"
+            "                                         default and what it does\n"
             "  careshed site [STUDY.yaml] --at LON,LAT[,KIND[,CAPACITY]] ... |\n"
             "                --proposals FILE [options]\n"
             "                                         what proposed sites would change\n"
@@ -86,6 +88,8 @@ static void usage_run(FILE *f)
             "  --year Y            only the facilities open in year Y (opened <= Y < closed)\n"
             "                      and the latest population not after Y\n"
             "  --check             exit 1 when a target is not met (run only)\n"
+            "  --keys [--markdown] list every study key: type, values, default, help\n"
+            "                      (check only; --markdown: as in docs/study-file.md)\n"
             "  --threads N         threads for the cost field (default: all cores)\n"
             "  --timings           print each stage's time and the peak memory to stderr\n"
             "  -q, --quiet         print errors only\n"
@@ -133,6 +137,7 @@ typedef struct options {
     bool pdf;
     char *command_line;
     bool check_targets, quiet, timings;
+    bool list_keys, markdown; /* check --keys [--markdown] */
     int threads;
     /* key=value settings in the order given */
     const char **keys, **values;
@@ -268,14 +273,13 @@ static int missing_value(const char *option, const char *value)
                        option);
 }
 
-/* The keys naming an input layer's file. */
+/* The keys naming an input layer's file (areas.path, ...): those of type path. */
 static bool is_layer_path(const char *key)
 {
-    static const char *const keys[] = {"areas.path",   "facilities.path", "population.path",
-                                       "landuse.path", "network.path",    "costs.path"};
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-        if (!strcmp(key, keys[i]))
-            return true;
+    cs_config_key k;
+    for (size_t i = 0; cs_config_key_get(i, &k) == CS_OK; i++)
+        if (!strcmp(key, k.key))
+            return !strcmp(k.type, "path");
     return false;
 }
 
@@ -385,6 +389,10 @@ static int parse(int argc, char **argv, options *o)
             o->timings = true;
         } else if (!strcmp(a, "--check")) {
             o->check_targets = true;
+        } else if (!strcmp(o->command, "check") && !strcmp(a, "--keys")) {
+            o->list_keys = true;
+        } else if (!strcmp(o->command, "check") && !strcmp(a, "--markdown")) {
+            o->markdown = true;
         } else if (!strcmp(o->command, "site") && !strcmp(a, "--exact")) {
             o->exact = true;
         } else if (!strcmp(o->command, "report") && !strcmp(a, "--pdf")) {
@@ -497,6 +505,8 @@ static int parse(int argc, char **argv, options *o)
             return usage_error("unexpected argument '%s' (only one study file)", a);
         }
     }
+    if (o->markdown && !o->list_keys)
+        return usage_error("%s goes with --keys", "--markdown");
     /* With the study file in another folder, the library would take a relative layer
      * path from that folder; one typed here means the current folder. (With the study
      * file here, or none, the path is left as typed, which messages then show.) */
@@ -1040,6 +1050,38 @@ static int run(options *o)
     return code;
 }
 
+/* careshed check --keys: every study key from the library's table, as text or as the
+ * Markdown table of docs/study-file.md. */
+static int print_keys(bool markdown)
+{
+    cs_config_key k;
+    int width = 0;
+    for (size_t i = 0; cs_config_key_get(i, &k) == CS_OK; i++)
+        if ((int)strlen(k.key) > width)
+            width = (int)strlen(k.key);
+    if (markdown)
+        printf("| key | type | allowed | default | what it does |\n|---|---|---|---|---|\n");
+    for (size_t i = 0; cs_config_key_get(i, &k) == CS_OK; i++) {
+        if (markdown) {
+            printf("| `%s` | %s | %s | %s | %s |\n", k.key, k.type, k.allowed, k.default_value,
+                   k.help);
+            continue;
+        }
+        printf("%-*s  %s", width, k.key, k.type);
+        if (*k.allowed)
+            printf(": %s", k.allowed);
+        if (*k.default_value)
+            printf("; default %s", k.default_value);
+        printf("\n%-*s  %s\n", width, "", k.help);
+    }
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "careshed: error: cannot write the keys to standard output (%s)\n",
+                strerror(errno));
+        return EXIT_OUTPUT;
+    }
+    return EXIT_OK;
+}
+
 static int main_body(int argc, char **argv);
 
 int main(int argc, char **argv)
@@ -1074,6 +1116,8 @@ static int main_body(int argc, char **argv)
     options o = {.command = cmd, .out_dir = strcmp(cmd, "report") ? "out" : "report.html",
                  .reach_share = NAN, .within_min = NAN};
     int code = parse(argc, argv, &o);
+    if (code < 0 && o.list_keys)
+        code = print_keys(o.markdown);
     if (code < 0 && !(o.command_line = command_line(argc, argv)))
         code = EXIT_INTERNAL;
     if (code < 0)

@@ -1,14 +1,24 @@
 /*
- * config.c — the study's settings: defaults, the one setter every key goes through
- * (the study file and --set alike), the checks that span several keys, and lookups.
+ * config.c — the study's settings: the one setter every key goes through (the study
+ * file and --set alike), driven by one table of keys; the checks that span several
+ * keys; and lookups.
  *
- * A key is a dotted path read one segment at a time; each level has a list of the
- * names it knows, so an unknown key is answered with the keys that would have worked.
- * Every setter parses the whole value before it touches the config, so a bad value
- * leaves the previous one in place.
+ * Each key is one row of config_keys.def (included below): its dotted name, how its
+ * value is kept and where (an offset in cs_config, or in an entry of kinds, targets,
+ * capacities or bands), its default, the range or names it allows and a line of help.
+ * Setting, restoring defaults, freeing, the lists of known keys in messages ("did you
+ * mean"), and `careshed check --keys` (which docs/study-file.md's key table is
+ * printed by) all read the same rows, so adding a key is one row and one field. Keys
+ * that need their own parsing name a small setter in their row.
+ *
+ * A key is read one segment at a time; the names known at each level are those of
+ * the rows below it, so an unknown key is answered with the keys that would have
+ * worked. Every setter parses the whole value before it touches the config, so a bad
+ * value leaves the previous one in place.
  */
 #include "io/config.h"
 
+#include <assert.h>
 #include <iconv.h>
 #include <math.h>
 #include <stddef.h>
@@ -16,84 +26,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define DEFAULT_NAME "careshed study"
-#define DEFAULT_KIND_FIELD "kind"
-#define DEFAULT_TOTAL_FIELD "pop"
-#define DEFAULT_WALK_SPEED_KMH 4.0
-#define DEFAULT_OUTSIDE_TOLERANCE_M 50.0
-#define DEFAULT_FAR_OUTSIDE_KM 10.0
-#define DEFAULT_SNAP_M 0.5
-#define DEFAULT_MAX_ATTACH_M 300.0
-#define DEFAULT_ACCESS_WIDTH_M 50.0
-#define DEFAULT_LOAD_RATE 1.0
-#define DEFAULT_AREA_MAX_PIECES 50000
-#define DEFAULT_SPREAD_M 50.0
-#define DEFAULT_PATCH_CELL_M 250.0
-#define DEFAULT_ACCESS_PER 1000.0
-#define DEFAULT_LANDUSE_CLASS "landuse"
 #define SAME_THRESHOLD 1e-9
-
-static const double default_thresholds_min[] = {5, 10, 15};
-
-/* ------------------------------------------------------------ key tables */
-
-static const char *const top_keys[] = {
-    "name", "crs", "walk_speed_kmh", "thresholds_min", "outside_tolerance_m",
-    "far_outside_km", "measure", "demand_points_csv", "areas", "facilities", "population",
-    "landuse", "underserved", "network", "costs", "capacities", "kinds", "targets", NULL};
-static const char *const areas_keys[] = {"path", "layer", "crs", "encoding", "x",
-                                         "y", "id", "name", NULL};
-static const char *const facilities_keys[] = {"path", "layer", "crs", "encoding", "x", "y",
-                                              "id", "name", "kind", "opened", "closed", NULL};
-static const char *const population_keys[] = {"path", "layer", "crs", "encoding", "x", "y",
-                                              "id", "name", "total", "bands", "area",
-                                              "spread_m", "year", NULL};
-static const char *const landuse_keys[] = {"path", "layer", "crs", "encoding", "class",
-                                           "residential", NULL};
-static const char *const underserved_keys[] = {"cell_m", "grid", "band", NULL};
-static const char *const network_keys[] = {
-    "path", "layer", "crs", "encoding", "id", "name", "class", "closed", "speed", "highway",
-    "snap_m", "node_crossings", "max_attach_m", "access_width_m", "area_max_pieces",
-    "facility_areas", NULL};
-static const char *const costs_keys[] = {"path", "layer", "encoding", "from", "to", "cost",
-                                         "unit", NULL};
-static const char *const band_keys[] = {"field", "share", NULL};
-static const char *const capacity_keys[] = {"field", "unit", "name", NULL};
-static const char *const kind_keys[] = {"name", "name_en", "unit", "match", "thresholds_min",
-                                        "thresholds_m", "walk_speed_kmh", "measure",
-                                        "load_capacity", "load_band", "load_rate",
-                                        "access_decay", "access_weights", "access_per", NULL};
-static const char *const target_keys[] = {
-    "name", "name_en", "type", "scope", "kind", "capacity", "capacity_of", "band",
-    "within_min", "within_m", "per", "at_least", "at_most", "measure", NULL};
-
-/* The text fields every layer has, by key. */
-static const struct {
-    const char *key;
-    size_t offset;
-} layer_fields[] = {
-    {"path", offsetof(cs_layer_config, path)},
-    {"layer", offsetof(cs_layer_config, layer)},
-    {"crs", offsetof(cs_layer_config, crs)},
-    {"encoding", offsetof(cs_layer_config, encoding)},
-    {"x", offsetof(cs_layer_config, x_field)},
-    {"y", offsetof(cs_layer_config, y_field)},
-    {"id", offsetof(cs_layer_config, id_field)},
-    {"name", offsetof(cs_layer_config, name_field)},
-};
-
-static const struct {
-    const char *name;
-    cs_target_type type;
-} target_types[] = {
-    {"coverage", CS_TARGET_COVERAGE},
-    {"count", CS_TARGET_COUNT},
-    {"capacity", CS_TARGET_CAPACITY},
-    {"capacity_per_population", CS_TARGET_CAPACITY_PER_POP},
-    {"capacity_share", CS_TARGET_CAPACITY_SHARE},
-    {"accessibility", CS_TARGET_ACCESSIBILITY},
-    {"load", CS_TARGET_LOAD},
-};
 
 /* A range a number must fall in, with the words used when it does not. */
 typedef struct num_rule {
@@ -103,38 +36,27 @@ typedef struct num_rule {
     const char *hint;
 } num_rule;
 
-static const num_rule speed_rule = {0, 20, true, "a number in (0, 20]",
-                                    "give a walking speed in km/h, e.g. 4"};
-static const num_rule tolerance_rule = {0, HUGE_VAL, false, "a number >= 0",
-                                        "give a distance in metres, e.g. 50"};
-static const num_rule far_rule = {0, HUGE_VAL, true, "a number > 0",
-                                  "give a distance in kilometres, e.g. 10"};
-static const num_rule within_rule = {0, HUGE_VAL, true, "a number > 0",
-                                     "give one of the kind's thresholds, e.g. 15"};
-static const num_rule per_rule = {0, HUGE_VAL, true, "a number > 0",
-                                  "give a population unit, e.g. 1 or 1000"};
-static const num_rule at_least_rule = {0, HUGE_VAL, false, "a number >= 0",
-                                       "give the target value; shares as 0.9 for 90%"};
-static const num_rule snap_rule = {0, 100, false, "a number in [0, 100]",
-                                   "give a distance in metres, e.g. 0.5"};
-static const num_rule attach_rule = {0, 100000, true, "a number in (0, 100000]",
-                                     "give a distance in metres, e.g. 300"};
-static const num_rule width_rule = {0, 10000, true, "a number in (0, 10000]",
-                                    "give a width in metres, e.g. 50"};
-static const num_rule pieces_rule = {0, 1e9, false, "a number in [0, 1e9]",
-                                     "give a number of street pieces, e.g. 50000; 0 skips "
-                                     "the polygons"};
-static const num_rule rate_rule = {0, 1000, true, "a number in (0, 1000]",
-                                   "give the share of the band using the kind, e.g. 0.05"};
-static const num_rule spread_rule = {0, 10000, false, "a number in [0, 10000]",
-                                     "give a grid size in metres, e.g. 50; 0 keeps each "
-                                     "polygon's population at its centroid"};
-static const num_rule cell_rule = {1, 100000, false, "a number in [1, 100000]",
-                                   "give a grid cell size in metres, e.g. 250"};
-static const num_rule at_most_rule = {0, HUGE_VAL, true, "a number > 0",
-                                      "give the highest load ratio allowed, e.g. 1 for full"};
-static const num_rule share_rule = {0, 1, false, "a number in [0, 1]",
-                                    "give the band's share of all residents, e.g. 0.2"};
+/* A key taking one of a few names, kept as an int-sized enum or a bool. */
+typedef struct choice_name {
+    const char *name;
+    int value;
+} choice_name;
+
+typedef struct key_choice {
+    const choice_name *names;
+    size_t count;
+    int def;          /* the value an empty value restores */
+    bool as_bool;     /* kept in a bool, not an enum */
+    const char *what; /* "square or hex", as in "... must be square or hex" */
+    const char *hint;
+} key_choice;
+
+#define CHOICE(names, def, as_bool, what, hint)                                               \
+    {names, sizeof names / sizeof names[0], def, as_bool, what, hint}
+
+_Static_assert(sizeof(cs_target_type) == sizeof(int) && sizeof(cs_scope) == sizeof(int) &&
+                   sizeof(cs_decay_kind) == sizeof(int),
+               "choices are kept in int-sized enums");
 
 /* ------------------------------------------------------------ small helpers */
 
@@ -186,12 +108,9 @@ static bool seg_is(seg g, const char *name)
     return strlen(name) == g.n && memcmp(g.s, name, g.n) == 0;
 }
 
-static bool in_list(const char *const *names, seg g)
+static bool segs_equal(seg a, seg b)
 {
-    for (size_t i = 0; names[i]; i++)
-        if (seg_is(g, names[i]))
-            return true;
-    return false;
+    return a.n == b.n && memcmp(a.s, b.s, a.n) == 0;
 }
 
 static char *seg_dup(seg g)
@@ -215,6 +134,15 @@ static void append(char *buf, size_t size, const char *s)
     }
 }
 
+static void append_seg(char *buf, size_t size, seg g)
+{
+    char part[64];
+    size_t n = g.n < sizeof part ? g.n : sizeof part - 1;
+    memcpy(part, g.s, n);
+    part[n] = '\0';
+    append(buf, size, part);
+}
+
 /* A value as shown in messages: at most size-4 bytes, cut at a character boundary. */
 static const char *quote(char *buf, size_t size, const char *value)
 {
@@ -231,9 +159,9 @@ static const char *quote(char *buf, size_t size, const char *value)
     return buf;
 }
 
-static size_t edit_distance(seg a, const char *b)
+static size_t edit_distance(seg a, seg b)
 {
-    size_t bn = strlen(b);
+    size_t bn = b.n;
     size_t row[41];
     if (a.n > 40 || bn > 40)
         return SIZE_MAX;
@@ -244,7 +172,7 @@ static size_t edit_distance(seg a, const char *b)
         row[0] = i;
         for (size_t j = 1; j <= bn; j++) {
             size_t up = row[j];
-            size_t best = diag + (a.s[i - 1] != b[j - 1]);
+            size_t best = diag + (a.s[i - 1] != b.s[j - 1]);
             if (up + 1 < best)
                 best = up + 1;
             if (row[j - 1] + 1 < best)
@@ -257,29 +185,29 @@ static size_t edit_distance(seg a, const char *b)
 }
 
 /* "did you mean 'name'? known keys: name, crs, ..." for a wrong segment at one level. */
-static void known_keys_hint(char *buf, size_t size, const char *const *names, seg wrong)
+static void known_keys_hint(char *buf, size_t size, const seg *names, size_t count, seg wrong)
 {
-    const char *close = NULL;
+    const seg *close = NULL;
     size_t best = SIZE_MAX;
-    for (size_t i = 0; names[i]; i++) {
+    for (size_t i = 0; i < count; i++) {
         size_t d = edit_distance(wrong, names[i]);
         /* Only near misses: a one-letter key is never "close" to another one. */
-        if (d < best && d <= 2 && d * 3 <= strlen(names[i])) {
+        if (d < best && d <= 2 && d * 3 <= names[i].n) {
             best = d;
-            close = names[i];
+            close = &names[i];
         }
     }
     buf[0] = '\0';
     if (close) {
         append(buf, size, "did you mean '");
-        append(buf, size, close);
+        append_seg(buf, size, *close);
         append(buf, size, "'? ");
     }
     append(buf, size, "known keys: ");
-    for (size_t i = 0; names[i]; i++) {
+    for (size_t i = 0; i < count; i++) {
         if (i)
             append(buf, size, ", ");
-        append(buf, size, names[i]);
+        append_seg(buf, size, names[i]);
     }
 }
 
@@ -304,227 +232,6 @@ static void free_strings(char **list, size_t n)
         cs_free(list[i]);
     cs_free(list);
 }
-
-/* ------------------------------------------------------- entries: init/free */
-
-static void free_layer(cs_layer_config *l)
-{
-    for (size_t i = 0; i < sizeof layer_fields / sizeof layer_fields[0]; i++)
-        cs_free(*(char **)((char *)l + layer_fields[i].offset));
-    memset(l, 0, sizeof *l);
-}
-
-static void init_capacity(cs_capacity_config *c, char *id)
-{
-    memset(c, 0, sizeof *c);
-    c->id = id;
-}
-
-static void free_capacity(cs_capacity_config *c)
-{
-    cs_free(c->id);
-    cs_free(c->field);
-    cs_free(c->unit);
-    cs_free(c->name);
-}
-
-static void init_band(cs_band_config *b, char *id)
-{
-    memset(b, 0, sizeof *b);
-    b->id = id;
-    b->share = NAN;
-}
-
-static void free_band(cs_band_config *b)
-{
-    cs_free(b->id);
-    cs_free(b->field);
-}
-
-static void init_kind(cs_kind_config *k, char *id)
-{
-    memset(k, 0, sizeof *k);
-    k->id = id;
-    k->walk_speed_kmh = NAN;
-    k->load_rate = DEFAULT_LOAD_RATE;
-    k->access_per = DEFAULT_ACCESS_PER;
-}
-
-static void free_kind(cs_kind_config *k)
-{
-    cs_free(k->id);
-    cs_free(k->name);
-    cs_free(k->name_en);
-    cs_free(k->unit);
-    cs_free(k->load_capacity);
-    cs_free(k->load_band);
-    free_strings(k->match, k->match_count);
-}
-
-static void init_target(cs_target_config *t, char *id, int line)
-{
-    memset(t, 0, sizeof *t);
-    t->id = id;
-    t->scope = CS_SCOPE_DISTRICT;
-    t->within_min = NAN;
-    t->within_m = NAN;
-    t->per = 1;
-    t->at_least = NAN;
-    t->at_most = NAN;
-    t->line = line;
-}
-
-static void free_target(cs_target_config *t)
-{
-    cs_free(t->id);
-    cs_free(t->name);
-    cs_free(t->name_en);
-    cs_free(t->kind);
-    cs_free(t->capacity);
-    cs_free(t->capacity_of);
-    cs_free(t->band);
-}
-
-static void reset_network(cs_network_config *n)
-{
-    free_layer(&n->layer);
-    free_strings(n->highway, n->highway_count);
-    cs_free(n->class_field);
-    cs_free(n->closed_field);
-    cs_free(n->speed_field);
-    memset(n, 0, sizeof *n);
-    n->snap_m = DEFAULT_SNAP_M;
-    n->max_attach_m = DEFAULT_MAX_ATTACH_M;
-    n->access_width_m = DEFAULT_ACCESS_WIDTH_M;
-    n->area_max_pieces = DEFAULT_AREA_MAX_PIECES;
-}
-
-static void reset_costs(cs_costs_config *m)
-{
-    free_layer(&m->layer);
-    cs_free(m->from_field);
-    cs_free(m->to_field);
-    cs_free(m->cost_field);
-    memset(m, 0, sizeof *m);
-}
-
-static void clear_capacities(cs_config *c)
-{
-    for (size_t i = 0; i < c->capacity_count; i++)
-        free_capacity(&c->capacities[i]);
-    cs_free(c->capacities);
-    c->capacities = NULL;
-    c->capacity_count = 0;
-}
-
-static void clear_bands(cs_config *c)
-{
-    for (size_t i = 0; i < c->band_count; i++)
-        free_band(&c->bands[i]);
-    cs_free(c->bands);
-    c->bands = NULL;
-    c->band_count = 0;
-}
-
-static void clear_kinds(cs_config *c)
-{
-    for (size_t i = 0; i < c->kind_count; i++)
-        free_kind(&c->kinds[i]);
-    cs_free(c->kinds);
-    c->kinds = NULL;
-    c->kind_count = 0;
-}
-
-static void clear_targets(cs_config *c)
-{
-    for (size_t i = 0; i < c->target_count; i++)
-        free_target(&c->targets[i]);
-    cs_free(c->targets);
-    c->targets = NULL;
-    c->target_count = 0;
-}
-
-/* Index of the entry whose id (a char * at id_offset) equals g; -1 when absent. */
-static long find_entry(const void *array, size_t count, size_t size, size_t id_offset, seg g)
-{
-    for (size_t i = 0; i < count; i++) {
-        const char *id = *(char *const *)((const char *)array + i * size + id_offset);
-        if (id && seg_is(g, id))
-            return (long)i;
-    }
-    return -1;
-}
-
-/* Make room for one more element at the end; the caller fills it and counts it. */
-static bool make_room(void **array, size_t count, size_t size)
-{
-    void *p = cs_reallocarray(*array, count + 1, size);
-    if (!p)
-        return false;
-    *array = p;
-    return true;
-}
-
-/* --------------------------------------------------------- create/destroy */
-
-cs_status cs_config_create(cs_context *ctx, cs_config **out)
-{
-    if (!out)
-        return cs_error(ctx, CS_ERR_ARGUMENT, NULL, NULL, "cs_config_create: out is NULL");
-    *out = NULL;
-    cs_config *c = cs_calloc(1, sizeof *c);
-    if (!c)
-        return cs_nomem(ctx);
-    c->name = cs_strdup(DEFAULT_NAME);
-    c->kind_field = cs_strdup(DEFAULT_KIND_FIELD);
-    c->total_field = cs_strdup(DEFAULT_TOTAL_FIELD);
-    if (!c->name || !c->kind_field || !c->total_field) {
-        cs_config_destroy(c);
-        return cs_nomem(ctx);
-    }
-    c->walk_speed_kmh = DEFAULT_WALK_SPEED_KMH;
-    memcpy(c->thresholds_min, default_thresholds_min, sizeof default_thresholds_min);
-    c->threshold_count = sizeof default_thresholds_min / sizeof default_thresholds_min[0];
-    c->outside_tolerance_m = DEFAULT_OUTSIDE_TOLERANCE_M;
-    c->far_outside_km = DEFAULT_FAR_OUTSIDE_KM;
-    c->spread_m = DEFAULT_SPREAD_M;
-    c->demand_points_csv = -1;
-    c->patch_cell_m = DEFAULT_PATCH_CELL_M;
-    reset_network(&c->network);
-    *out = c;
-    return CS_OK;
-}
-
-void cs_config_destroy(cs_config *cfg)
-{
-    if (!cfg)
-        return;
-    cs_free(cfg->file);
-    cs_free(cfg->base_dir);
-    cs_free(cfg->name);
-    cs_free(cfg->crs);
-    free_layer(&cfg->areas);
-    free_layer(&cfg->facilities);
-    cs_free(cfg->kind_field);
-    cs_free(cfg->opened_field);
-    cs_free(cfg->closed_field);
-    free_layer(&cfg->population);
-    cs_free(cfg->total_field);
-    cs_free(cfg->area_field);
-    cs_free(cfg->pop_year_field);
-    free_layer(&cfg->landuse);
-    cs_free(cfg->landuse_class);
-    free_strings(cfg->landuse_residential, cfg->landuse_residential_count);
-    cs_free(cfg->patch_band);
-    reset_network(&cfg->network);
-    reset_costs(&cfg->costs);
-    clear_capacities(cfg);
-    clear_bands(cfg);
-    clear_kinds(cfg);
-    clear_targets(cfg);
-    cs_free(cfg);
-}
-
 /* ---------------------------------------------------------------- setters */
 
 /* One cs_config_set_at() call: the key, its trimmed value and where it came from. */
@@ -549,10 +256,10 @@ static cs_status bad(const setter *s, const char *hint, const char *fmt, ...)
     return cs_error(s->ctx, CS_ERR_STUDY, &s->where, hint, "%s", text);
 }
 
-static cs_status unknown_key(const setter *s, const char *const *names, seg wrong)
+static cs_status unknown_key(const setter *s, const seg *names, size_t count, seg wrong)
 {
     char hint[512];
-    known_keys_hint(hint, sizeof hint, names, wrong);
+    known_keys_hint(hint, sizeof hint, names, count, wrong);
     return bad(s, hint, "unknown key '%.300s'", s->key);
 }
 
@@ -566,10 +273,10 @@ static cs_status below_value(const setter *s, seg leaf)
 }
 
 /* A value given to a key that only groups other keys ("areas: streets.geojson"). */
-static cs_status group_not_value(const setter *s, const char *const *names)
+static cs_status group_not_value(const setter *s, const seg *names, size_t count)
 {
     char hint[512];
-    known_keys_hint(hint, sizeof hint, names, (seg){"", 0});
+    known_keys_hint(hint, sizeof hint, names, count, (seg){"", 0});
     return bad(s, hint, "%.300s is a group of keys, not a value", s->key);
 }
 
@@ -661,34 +368,6 @@ static cs_status parse_thresholds(const setter *s, double out[CS_MAX_THRESHOLDS]
     return CS_OK;
 }
 
-static cs_status set_study_thresholds(const setter *s)
-{
-    cs_config *c = s->cfg;
-    double v[CS_MAX_THRESHOLDS] = {0};
-    size_t n = sizeof default_thresholds_min / sizeof default_thresholds_min[0];
-    if (*s->value) {
-        cs_status st = parse_thresholds(s, v, &n);
-        if (st != CS_OK)
-            return st;
-    } else {
-        memcpy(v, default_thresholds_min, sizeof default_thresholds_min);
-    }
-    memcpy(c->thresholds_min, v, sizeof v);
-    c->threshold_count = n;
-    return CS_OK;
-}
-
-static cs_status set_crs(const setter *s)
-{
-    /* "auto" and the default are one thing: NULL, so readers test one case. */
-    if (!cs_strcasecmp(s->value, "auto")) {
-        cs_free(s->cfg->crs);
-        s->cfg->crs = NULL;
-        return CS_OK;
-    }
-    return set_text(s, &s->cfg->crs, NULL);
-}
-
 /* A list of non-empty words written with commas ("centre,中心"); empty = NULL. */
 static cs_status set_list(const setter *s, char ***slot, size_t *slot_count)
 {
@@ -740,6 +419,27 @@ static cs_status set_bool(const setter *s, bool *slot, bool def)
                quote(shown, sizeof shown, s->value));
 }
 
+/* One of a choice's names (exact spelling); empty restores its default. */
+static cs_status set_choice(const setter *s, const key_choice *c, void *slot)
+{
+    char shown[64];
+    int v = c->def;
+    bool found = !*s->value;
+    for (size_t i = 0; i < c->count && !found; i++)
+        if (!strcmp(s->value, c->names[i].name)) {
+            v = c->names[i].value;
+            found = true;
+        }
+    if (!found)
+        return bad(s, c->hint, "%.300s must be %s, got '%s'", s->key, c->what,
+                   quote(shown, sizeof shown, s->value));
+    if (c->as_bool)
+        *(bool *)slot = v != 0;
+    else
+        memcpy(slot, &v, sizeof v); /* an int-sized enum (asserted above) */
+    return CS_OK;
+}
+
 /* A single measure's name, as the study file writes it. */
 static const char *measure_name(unsigned bit)
 {
@@ -763,11 +463,159 @@ static unsigned measure_named(const char *name, size_t n)
     return 0;
 }
 
-/* straight | network | matrix, or where several measures are allowed a list of them
- * ("straight, matrix"; both = straight and network); empty = 0, which means "as the
- * study (or the kind) says". */
-static cs_status set_measures(const setter *s, unsigned *slot, bool allow_several)
+/* ------------------------------------------------------- the rows' own setters */
+
+typedef struct key_row key_row;
+
+/* Set a key the type alone cannot: base is the struct the row's offsets are in. */
+typedef cs_status (*key_setter)(const setter *s, const key_row *r, char *base);
+
+/* How a key's value is kept, which says how it is set, restored, freed and listed. */
+typedef enum key_type {
+    KEY_TEXT,       /* char *; NULL = not set */
+    KEY_PATH,       /* a layer's path: at is the cs_layer_config, whose path_line is set */
+    KEY_NUMBER,     /* double within rule */
+    KEY_BOOL,       /* bool */
+    KEY_LIST,       /* char ** with its size_t count at count_at */
+    KEY_CHOICE,     /* one of choice's names */
+    KEY_THRESHOLDS, /* double[CS_MAX_THRESHOLDS] with a size_t count (own setter) */
+    KEY_WEIGHTS,    /* double[CS_MAX_THRESHOLDS] with a size_t count (own setter) */
+    KEY_MEASURES,   /* unsigned cs_measure_bits (own setter) */
+    KEY_AUTO_BOOL   /* int: -1 auto, 0 false, 1 true (own setter) */
+} key_type;
+
+struct key_row {
+    const char *key;  /* dotted name; <id> or <band> stands for an entry's id */
+    key_type type;
+    size_t at;        /* offset of the value in cs_config, or in the entry */
+    size_t count_at;  /* KEY_LIST, KEY_THRESHOLDS, KEY_WEIGHTS: offset of the count */
+    double num;       /* KEY_NUMBER, KEY_BOOL: the default */
+    const char *text; /* KEY_TEXT, KEY_THRESHOLDS: the default (NULL = none) */
+    const num_rule *rule;     /* KEY_NUMBER */
+    const key_choice *choice; /* KEY_CHOICE */
+    key_setter set;           /* own parsing; NULL = by type */
+    int arg;                  /* for set: e.g. 1 = metres, not minutes */
+    /* What `careshed check --keys` shows, where the storage does not say it: */
+    const char *kind_text;    /* the type, e.g. "field name" for a text */
+    const char *allowed;      /* the range or values */
+    const char *shown;        /* the default, e.g. "the study's" */
+    const char *help;         /* one line */
+};
+
+/* A group of entries named by id, each holding the rows under `entry`. */
+typedef struct key_map {
+    const char *group;   /* "kinds" */
+    const char *entry;   /* "kinds.<id>": the prefix of its rows */
+    const char *what;    /* "kind", in messages */
+    const char *hint;    /* for a value given to the group itself */
+    size_t array_at, count_at, size, id_at; /* in cs_config; size and id of an entry */
+    size_t line_at;      /* targets: where the entry was defined; 0 = not kept */
+    bool band;           /* band ids: '+' allowed, "total" reserved */
+    const char *value_key; /* a value given to the entry itself sets this row ("field") */
+} key_map;
+
+static cs_status set_crs(const setter *s, const key_row *r, char *base)
 {
+    char **slot = (char **)(base + r->at);
+    /* "auto" and the default are one thing: NULL, so readers test one case. */
+    if (!cs_strcasecmp(s->value, "auto")) {
+        cs_free(*slot);
+        *slot = NULL;
+        return CS_OK;
+    }
+    return set_text(s, slot, NULL);
+}
+
+/* A band id where "total" and the default are one thing: NULL. */
+static cs_status set_band_ref(const setter *s, const key_row *r, char *base)
+{
+    char **slot = (char **)(base + r->at);
+    if (!strcmp(s->value, "total")) {
+        cs_free(*slot);
+        *slot = NULL;
+        return CS_OK;
+    }
+    return set_text(s, slot, NULL);
+}
+
+/* The study's thresholds: an empty value restores the row's default list. */
+static cs_status set_study_thresholds(const setter *s, const key_row *r, char *base)
+{
+    setter with_default = *s;
+    if (!*s->value)
+        with_default.value = r->text;
+    double v[CS_MAX_THRESHOLDS] = {0};
+    size_t n = 0;
+    cs_status st = parse_thresholds(&with_default, v, &n);
+    if (st != CS_OK)
+        return st;
+    memcpy(base + r->at, v, sizeof v);
+    memcpy(base + r->count_at, &n, sizeof n);
+    return CS_OK;
+}
+
+/* A kind's thresholds in minutes (arg 0) or metres (arg 1): setting one clears the
+ * other. */
+static cs_status set_kind_thresholds(const setter *s, const key_row *r, char *base)
+{
+    cs_kind_config *k = (cs_kind_config *)base;
+    bool in_m = r->arg;
+    if (!*s->value) {
+        /* Restoring one unit leaves thresholds given in the other unit alone. */
+        if (k->thresholds_in_m == in_m) {
+            k->threshold_count = 0;
+            k->thresholds_in_m = false;
+        }
+        return CS_OK;
+    }
+    double v[CS_MAX_THRESHOLDS] = {0};
+    size_t n = 0;
+    cs_status st = parse_thresholds(s, v, &n);
+    if (st != CS_OK)
+        return st;
+    memset(k->thresholds_min, 0, sizeof k->thresholds_min);
+    memset(k->thresholds_m, 0, sizeof k->thresholds_m);
+    memcpy(in_m ? k->thresholds_m : k->thresholds_min, v, sizeof v);
+    k->threshold_count = n;
+    k->thresholds_in_m = in_m;
+    return CS_OK;
+}
+
+/* "1,0.68,0.22": one weight in [0, 1] per threshold zone, nearest first. */
+static cs_status set_access_weights(const setter *s, const key_row *r, char *base)
+{
+    (void)r;
+    cs_kind_config *k = (cs_kind_config *)base;
+    const char *hint = "write one weight in [0, 1] per threshold, nearest first, e.g. 1,0.68,0.22";
+    size_t n = 0;
+    if (count_items(s->value) > CS_MAX_THRESHOLDS)
+        return bad(s, hint, "%.300s has more values than thresholds can have (%d)", s->key,
+                   CS_MAX_THRESHOLDS);
+    for (const char *p = *s->value ? s->value : NULL; p;) {
+        seg item = next_item(&p);
+        char num[64];
+        double v;
+        bool ok = item.n > 0 && item.n < sizeof num;
+        if (ok) {
+            memcpy(num, item.s, item.n);
+            num[item.n] = '\0';
+            ok = cs_parse_double(num, &v) && v >= 0 && v <= 1;
+        }
+        if (!ok)
+            return bad(s, hint, "%.300s must be weights in [0, 1], got '%.*s'", s->key,
+                       (int)(item.n > 60 ? 60 : item.n), item.s);
+        k->access_weights[n++] = v;
+    }
+    k->access_weight_count = n;
+    return CS_OK;
+}
+
+/* straight | network | matrix, or where several measures are allowed (arg 1) a list of
+ * them ("straight, matrix"; both = straight and network); empty = 0, which means "as
+ * the study (or the kind) says". */
+static cs_status set_measures(const setter *s, const key_row *r, char *base)
+{
+    bool allow_several = r->arg;
     char shown[64];
     unsigned v = 0;
     size_t names = 0;
@@ -794,68 +642,40 @@ static cs_status set_measures(const setter *s, unsigned *slot, bool allow_severa
                    allow_several ? "straight, network, matrix, both or a list of them"
                                  : "one of straight, network and matrix",
                    quote(shown, sizeof shown, s->value));
-    *slot = v;
+    *(unsigned *)(base + r->at) = v;
     return CS_OK;
 }
 
-/* A band id where "total" and the default are one thing: NULL. */
-static cs_status set_target_band_text(const setter *s, char **slot)
+/* auto (or empty), else true or false. */
+static cs_status set_auto_bool(const setter *s, const key_row *r, char *base)
 {
-    if (!strcmp(s->value, "total")) {
-        cs_free(*slot);
-        *slot = NULL;
+    int *slot = (int *)(base + r->at);
+    bool on = false;
+    if (!*s->value || !strcmp(s->value, "auto")) {
+        *slot = -1;
         return CS_OK;
     }
-    return set_text(s, slot, NULL);
-}
-
-/* ----------------------------------------------------------------- layers */
-
-typedef enum layer_role { ROLE_AREAS, ROLE_FACILITIES, ROLE_POPULATION } layer_role;
-
-/* Restore a whole layer section (key "areas", "facilities" or "population"). */
-static cs_status reset_layer_section(const setter *s, layer_role role)
-{
-    cs_config *c = s->cfg;
-    if (role == ROLE_AREAS) {
-        free_layer(&c->areas);
-        return CS_OK;
-    }
-    char *field = cs_strdup(role == ROLE_FACILITIES ? DEFAULT_KIND_FIELD : DEFAULT_TOTAL_FIELD);
-    if (!field)
-        return cs_nomem(s->ctx);
-    if (role == ROLE_FACILITIES) {
-        free_layer(&c->facilities);
-        cs_free(c->kind_field);
-        c->kind_field = field;
-        cs_free(c->opened_field);
-        cs_free(c->closed_field);
-        c->opened_field = c->closed_field = NULL;
-    } else {
-        free_layer(&c->population);
-        cs_free(c->total_field);
-        c->total_field = field;
-        cs_free(c->area_field);
-        c->area_field = NULL;
-        cs_free(c->pop_year_field);
-        c->pop_year_field = NULL;
-        c->spread_m = DEFAULT_SPREAD_M;
-        clear_bands(c);
-    }
-    return CS_OK;
-}
-
-static cs_status set_band_field(const setter *s, cs_band_config *b)
-{
-    cs_status st = set_text(s, &b->field, NULL);
-    if (st == CS_OK && b->field)
-        b->share = NAN; /* a field and a share exclude each other */
+    cs_status st = set_bool(s, &on, false);
+    if (st == CS_OK)
+        *slot = on;
     return st;
 }
 
-static cs_status set_band_share(const setter *s, cs_band_config *b)
+/* A band's field and share exclude each other: setting one clears the other. */
+static cs_status set_band_field(const setter *s, const key_row *r, char *base)
 {
-    cs_status st = set_number(s, &b->share, NAN, &share_rule);
+    (void)r;
+    cs_band_config *b = (cs_band_config *)base;
+    cs_status st = set_text(s, &b->field, NULL);
+    if (st == CS_OK && b->field)
+        b->share = NAN;
+    return st;
+}
+
+static cs_status set_band_share(const setter *s, const key_row *r, char *base)
+{
+    cs_band_config *b = (cs_band_config *)base;
+    cs_status st = set_number(s, &b->share, r->num, r->rule);
     if (st == CS_OK && !isnan(b->share)) {
         cs_free(b->field);
         b->field = NULL;
@@ -863,476 +683,13 @@ static cs_status set_band_share(const setter *s, cs_band_config *b)
     return st;
 }
 
-/* population.bands[.<band>[.field|.share]] */
-static cs_status set_bands(const setter *s, const char *rest)
+/* within_min (arg 0) and within_m (arg 1) exclude each other: setting one clears the
+ * other. */
+static cs_status set_within(const setter *s, const key_row *r, char *base)
 {
-    cs_config *c = s->cfg;
-    if (!rest) {
-        if (*s->value)
-            return bad(s, "give one key per band, e.g. population.bands.60+: pop60",
-                       "%.300s is a group of keys, not a value", s->key);
-        clear_bands(c);
-        return CS_OK;
-    }
-    seg id = next_seg(&rest);
-    if (!valid_id(id, true))
-        return bad_id(s, id, "band", true);
-    if (seg_is(id, "total"))
-        return bad(s, "use population.total for the field of all residents",
-                   "'total' is reserved for all residents and cannot name a band");
-    long i = find_entry(c->bands, c->band_count, sizeof *c->bands,
-                        offsetof(cs_band_config, id), id);
-    if (i < 0) {
-        char *copy = seg_dup(id);
-        if (!copy || !make_room((void **)&c->bands, c->band_count, sizeof *c->bands)) {
-            cs_free(copy);
-            return cs_nomem(s->ctx);
-        }
-        init_band(&c->bands[c->band_count], copy);
-        i = (long)c->band_count++;
-    }
-    cs_band_config *b = &c->bands[i];
-    if (!rest) {
-        if (*s->value)
-            return set_band_field(s, b);
-        cs_free(b->field);
-        b->field = NULL;
-        b->share = NAN;
-        return CS_OK;
-    }
-    seg g = next_seg(&rest);
-    if (rest && in_list(band_keys, g))
-        return below_value(s, g);
-    if (!rest && seg_is(g, "field"))
-        return set_band_field(s, b);
-    if (!rest && seg_is(g, "share"))
-        return set_band_share(s, b);
-    return unknown_key(s, band_keys, g);
-}
-
-/* areas.*, facilities.*, population.* */
-static cs_status set_layer(const setter *s, layer_role role, const char *rest)
-{
-    cs_config *c = s->cfg;
-    const char *const *names = role == ROLE_AREAS        ? areas_keys
-                               : role == ROLE_FACILITIES ? facilities_keys
-                                                         : population_keys;
-    cs_layer_config *l = role == ROLE_AREAS        ? &c->areas
-                         : role == ROLE_FACILITIES ? &c->facilities
-                                                   : &c->population;
-    if (!rest)
-        return *s->value ? group_not_value(s, names) : reset_layer_section(s, role);
-    seg g = next_seg(&rest);
-    if (role == ROLE_POPULATION && seg_is(g, "bands"))
-        return set_bands(s, rest);
-    if (rest && in_list(names, g))
-        return below_value(s, g);
-    if (!rest && role == ROLE_FACILITIES && seg_is(g, "kind"))
-        return set_text(s, &c->kind_field, DEFAULT_KIND_FIELD);
-    if (!rest && role == ROLE_FACILITIES && seg_is(g, "opened"))
-        return set_text(s, &c->opened_field, NULL);
-    if (!rest && role == ROLE_FACILITIES && seg_is(g, "closed"))
-        return set_text(s, &c->closed_field, NULL);
-    if (!rest && role == ROLE_POPULATION && seg_is(g, "total"))
-        return set_text(s, &c->total_field, DEFAULT_TOTAL_FIELD);
-    if (!rest && role == ROLE_POPULATION && seg_is(g, "area"))
-        return set_text(s, &c->area_field, NULL);
-    if (!rest && role == ROLE_POPULATION && seg_is(g, "year"))
-        return set_text(s, &c->pop_year_field, NULL);
-    if (!rest && role == ROLE_POPULATION && seg_is(g, "spread_m"))
-        return set_number(s, &c->spread_m, DEFAULT_SPREAD_M, &spread_rule);
-    for (size_t i = 0; !rest && i < sizeof layer_fields / sizeof layer_fields[0]; i++) {
-        if (!seg_is(g, layer_fields[i].key))
-            continue;
-        cs_status st = set_text(s, (char **)((char *)l + layer_fields[i].offset), NULL);
-        if (st == CS_OK && !strcmp(layer_fields[i].key, "path"))
-            l->path_line = l->path ? (int)s->where.line : 0;
-        return st;
-    }
-    return unknown_key(s, names, g);
-}
-
-/* landuse.*: residential land, over which area totals are spread */
-static cs_status set_landuse(const setter *s, const char *rest)
-{
-    cs_config *c = s->cfg;
-    if (!rest) {
-        if (*s->value)
-            return group_not_value(s, landuse_keys);
-        free_layer(&c->landuse);
-        cs_free(c->landuse_class);
-        c->landuse_class = NULL;
-        free_strings(c->landuse_residential, c->landuse_residential_count);
-        c->landuse_residential = NULL;
-        c->landuse_residential_count = 0;
-        return CS_OK;
-    }
-    seg g = next_seg(&rest);
-    if (rest)
-        return in_list(landuse_keys, g) ? below_value(s, g) : unknown_key(s, landuse_keys, g);
-    if (seg_is(g, "class"))
-        return set_text(s, &c->landuse_class, NULL);
-    if (seg_is(g, "residential"))
-        return set_list(s, &c->landuse_residential, &c->landuse_residential_count);
-    for (size_t i = 0; i < 4; i++) { /* path, layer, crs, encoding */
-        if (!seg_is(g, layer_fields[i].key))
-            continue;
-        cs_status st = set_text(s, (char **)((char *)&c->landuse + layer_fields[i].offset), NULL);
-        if (st == CS_OK && i == 0)
-            c->landuse.path_line = c->landuse.path ? (int)s->where.line : 0;
-        return st;
-    }
-    return unknown_key(s, landuse_keys, g);
-}
-
-/* underserved.*: the grid under-served patches are gathered on */
-static cs_status set_underserved(const setter *s, const char *rest)
-{
-    cs_config *c = s->cfg;
-    if (!rest) {
-        if (*s->value)
-            return group_not_value(s, underserved_keys);
-        c->patch_cell_m = DEFAULT_PATCH_CELL_M;
-        c->patch_hex = false;
-        cs_free(c->patch_band);
-        c->patch_band = NULL;
-        return CS_OK;
-    }
-    seg g = next_seg(&rest);
-    if (rest)
-        return in_list(underserved_keys, g) ? below_value(s, g)
-                                            : unknown_key(s, underserved_keys, g);
-    if (seg_is(g, "cell_m"))
-        return set_number(s, &c->patch_cell_m, DEFAULT_PATCH_CELL_M, &cell_rule);
-    if (seg_is(g, "band")) /* "total" is kept: unset means the first age band */
-        return set_text(s, &c->patch_band, NULL);
-    if (seg_is(g, "grid")) {
-        char shown[64];
-        if (!*s->value || !strcmp(s->value, "square") || !strcmp(s->value, "hex")) {
-            c->patch_hex = !strcmp(s->value, "hex");
-            return CS_OK;
-        }
-        return bad(s, "write square or hex", "%.300s must be square or hex, got '%s'", s->key,
-                   quote(shown, sizeof shown, s->value));
-    }
-    return unknown_key(s, underserved_keys, g);
-}
-
-/* network.* */
-static cs_status set_network(const setter *s, const char *rest)
-{
-    cs_network_config *n = &s->cfg->network;
-    if (!rest) {
-        if (*s->value)
-            return group_not_value(s, network_keys);
-        reset_network(n);
-        return CS_OK;
-    }
-    seg g = next_seg(&rest);
-    if (rest)
-        return in_list(network_keys, g) ? below_value(s, g) : unknown_key(s, network_keys, g);
-    for (size_t i = 0; i < sizeof layer_fields / sizeof layer_fields[0]; i++) {
-        if (!seg_is(g, layer_fields[i].key) || seg_is(g, "x") || seg_is(g, "y"))
-            continue;
-        cs_status st = set_text(s, (char **)((char *)&n->layer + layer_fields[i].offset), NULL);
-        if (st == CS_OK && !strcmp(layer_fields[i].key, "path"))
-            n->layer.path_line = n->layer.path ? (int)s->where.line : 0;
-        return st;
-    }
-    if (seg_is(g, "class"))
-        return set_text(s, &n->class_field, NULL);
-    if (seg_is(g, "closed"))
-        return set_text(s, &n->closed_field, NULL);
-    if (seg_is(g, "speed"))
-        return set_text(s, &n->speed_field, NULL);
-    if (seg_is(g, "highway"))
-        return set_list(s, &n->highway, &n->highway_count);
-    if (seg_is(g, "snap_m"))
-        return set_number(s, &n->snap_m, DEFAULT_SNAP_M, &snap_rule);
-    if (seg_is(g, "node_crossings"))
-        return set_bool(s, &n->node_crossings, false);
-    if (seg_is(g, "max_attach_m"))
-        return set_number(s, &n->max_attach_m, DEFAULT_MAX_ATTACH_M, &attach_rule);
-    if (seg_is(g, "access_width_m"))
-        return set_number(s, &n->access_width_m, DEFAULT_ACCESS_WIDTH_M, &width_rule);
-    if (seg_is(g, "facility_areas"))
-        return set_bool(s, &n->facility_areas, false);
-    if (seg_is(g, "area_max_pieces"))
-        return set_number(s, &n->area_max_pieces, DEFAULT_AREA_MAX_PIECES, &pieces_rule);
-    return unknown_key(s, network_keys, g);
-}
-
-/* costs.*: a cost matrix from another router */
-static cs_status set_costs(const setter *s, const char *rest)
-{
-    cs_costs_config *m = &s->cfg->costs;
-    if (!rest) {
-        if (*s->value)
-            return group_not_value(s, costs_keys);
-        reset_costs(m);
-        return CS_OK;
-    }
-    seg g = next_seg(&rest);
-    if (rest)
-        return in_list(costs_keys, g) ? below_value(s, g) : unknown_key(s, costs_keys, g);
-    if (seg_is(g, "from"))
-        return set_text(s, &m->from_field, NULL);
-    if (seg_is(g, "to"))
-        return set_text(s, &m->to_field, NULL);
-    if (seg_is(g, "cost"))
-        return set_text(s, &m->cost_field, NULL);
-    if (seg_is(g, "unit")) {
-        char shown[64];
-        if (!*s->value || !strcmp(s->value, "min") || !strcmp(s->value, "m")) {
-            m->in_m = !strcmp(s->value, "m");
-            return CS_OK;
-        }
-        return bad(s, "write min for minutes or m for metres",
-                   "%.300s must be min or m, got '%s'", s->key,
-                   quote(shown, sizeof shown, s->value));
-    }
-    for (size_t i = 0; i < 4; i++) { /* path, layer, crs (not offered), encoding */
-        if (!seg_is(g, layer_fields[i].key) || seg_is(g, "crs"))
-            continue;
-        cs_status st = set_text(s, (char **)((char *)&m->layer + layer_fields[i].offset), NULL);
-        if (st == CS_OK && i == 0)
-            m->layer.path_line = m->layer.path ? (int)s->where.line : 0;
-        return st;
-    }
-    return unknown_key(s, costs_keys, g);
-}
-
-/* ------------------------------------------------------------- capacities */
-
-static cs_status set_capacities(const setter *s, const char *rest)
-{
-    cs_config *c = s->cfg;
-    if (!rest) {
-        if (*s->value)
-            return bad(s, "give one group of keys per capacity, e.g. capacities.beds.field",
-                       "%.300s is a group of keys, not a value", s->key);
-        clear_capacities(c);
-        return CS_OK;
-    }
-    seg id = next_seg(&rest);
-    if (!valid_id(id, false))
-        return bad_id(s, id, "capacity", false);
-    long i = find_entry(c->capacities, c->capacity_count, sizeof *c->capacities,
-                        offsetof(cs_capacity_config, id), id);
-    if (i < 0) {
-        char *copy = seg_dup(id);
-        if (!copy ||
-            !make_room((void **)&c->capacities, c->capacity_count, sizeof *c->capacities)) {
-            cs_free(copy);
-            return cs_nomem(s->ctx);
-        }
-        init_capacity(&c->capacities[c->capacity_count], copy);
-        i = (long)c->capacity_count++;
-    }
-    cs_capacity_config *cap = &c->capacities[i];
-    if (!rest) {
-        if (*s->value)
-            return group_not_value(s, capacity_keys);
-        char *keep = cap->id;
-        cap->id = NULL;
-        free_capacity(cap);
-        init_capacity(cap, keep);
-        return CS_OK;
-    }
-    seg g = next_seg(&rest);
-    if (rest && in_list(capacity_keys, g))
-        return below_value(s, g);
-    if (!rest && seg_is(g, "field"))
-        return set_text(s, &cap->field, NULL);
-    if (!rest && seg_is(g, "unit"))
-        return set_text(s, &cap->unit, NULL);
-    if (!rest && seg_is(g, "name"))
-        return set_text(s, &cap->name, NULL);
-    return unknown_key(s, capacity_keys, g);
-}
-
-/* ------------------------------------------------------------------ kinds */
-
-static cs_status set_kind_thresholds(const setter *s, cs_kind_config *k, bool in_m)
-{
-    if (!*s->value) {
-        /* Restoring one unit leaves thresholds given in the other unit alone. */
-        if (k->thresholds_in_m == in_m) {
-            k->threshold_count = 0;
-            k->thresholds_in_m = false;
-        }
-        return CS_OK;
-    }
-    double v[CS_MAX_THRESHOLDS] = {0};
-    size_t n = 0;
-    cs_status st = parse_thresholds(s, v, &n);
-    if (st != CS_OK)
-        return st;
-    memset(k->thresholds_min, 0, sizeof k->thresholds_min);
-    memset(k->thresholds_m, 0, sizeof k->thresholds_m);
-    memcpy(in_m ? k->thresholds_m : k->thresholds_min, v, sizeof v);
-    k->threshold_count = n;
-    k->thresholds_in_m = in_m;
-    return CS_OK;
-}
-
-static cs_status set_decay(const setter *s, cs_kind_config *k)
-{
-    static const char *const names[] = {"none", "steps", "gaussian"};
-    char shown[64];
-    if (!*s->value) {
-        k->access_decay = CS_DECAY_NONE;
-        return CS_OK;
-    }
-    for (size_t i = 0; i < 3; i++)
-        if (!strcmp(s->value, names[i])) {
-            k->access_decay = (cs_decay_kind)i;
-            return CS_OK;
-        }
-    return bad(s, "none: every facility within reach counts fully (2SFCA); steps: "
-               "access_weights per threshold zone; gaussian: fading to 0 at the catchment",
-               "%.300s must be none, steps or gaussian, got '%s'", s->key,
-               quote(shown, sizeof shown, s->value));
-}
-
-/* "1,0.68,0.22": one weight in [0, 1] per threshold zone, nearest first. */
-static cs_status set_access_weights(const setter *s, cs_kind_config *k)
-{
-    const char *hint = "write one weight in [0, 1] per threshold, nearest first, e.g. 1,0.68,0.22";
-    size_t n = 0;
-    if (count_items(s->value) > CS_MAX_THRESHOLDS)
-        return bad(s, hint, "%.300s has more values than thresholds can have (%d)", s->key,
-                   CS_MAX_THRESHOLDS);
-    for (const char *p = *s->value ? s->value : NULL; p;) {
-        seg item = next_item(&p);
-        char num[64];
-        double v;
-        bool ok = item.n > 0 && item.n < sizeof num;
-        if (ok) {
-            memcpy(num, item.s, item.n);
-            num[item.n] = '\0';
-            ok = cs_parse_double(num, &v) && v >= 0 && v <= 1;
-        }
-        if (!ok)
-            return bad(s, hint, "%.300s must be weights in [0, 1], got '%.*s'", s->key,
-                       (int)(item.n > 60 ? 60 : item.n), item.s);
-        k->access_weights[n++] = v;
-    }
-    k->access_weight_count = n;
-    return CS_OK;
-}
-
-static cs_status set_kinds(const setter *s, const char *rest)
-{
-    cs_config *c = s->cfg;
-    if (!rest) {
-        if (*s->value)
-            return bad(s, "give one group of keys per kind, e.g. kinds.centre.name",
-                       "%.300s is a group of keys, not a value", s->key);
-        clear_kinds(c);
-        return CS_OK;
-    }
-    seg id = next_seg(&rest);
-    if (!valid_id(id, false))
-        return bad_id(s, id, "kind", false);
-    long i = find_entry(c->kinds, c->kind_count, sizeof *c->kinds,
-                        offsetof(cs_kind_config, id), id);
-    if (i < 0) {
-        char *copy = seg_dup(id);
-        if (!copy || !make_room((void **)&c->kinds, c->kind_count, sizeof *c->kinds)) {
-            cs_free(copy);
-            return cs_nomem(s->ctx);
-        }
-        init_kind(&c->kinds[c->kind_count], copy);
-        i = (long)c->kind_count++;
-    }
-    cs_kind_config *k = &c->kinds[i];
-    if (!rest) {
-        if (*s->value)
-            return group_not_value(s, kind_keys);
-        char *keep = k->id;
-        k->id = NULL;
-        free_kind(k);
-        init_kind(k, keep);
-        return CS_OK;
-    }
-    seg g = next_seg(&rest);
-    if (rest && in_list(kind_keys, g))
-        return below_value(s, g);
-    if (rest)
-        return unknown_key(s, kind_keys, g);
-    if (seg_is(g, "name"))
-        return set_text(s, &k->name, NULL);
-    if (seg_is(g, "name_en"))
-        return set_text(s, &k->name_en, NULL);
-    if (seg_is(g, "unit"))
-        return set_text(s, &k->unit, NULL);
-    if (seg_is(g, "match"))
-        return set_list(s, &k->match, &k->match_count);
-    if (seg_is(g, "measure"))
-        return set_measures(s, &k->measures, true);
-    if (seg_is(g, "load_capacity"))
-        return set_text(s, &k->load_capacity, NULL);
-    if (seg_is(g, "load_band"))
-        return set_target_band_text(s, &k->load_band);
-    if (seg_is(g, "load_rate"))
-        return set_number(s, &k->load_rate, DEFAULT_LOAD_RATE, &rate_rule);
-    if (seg_is(g, "access_decay"))
-        return set_decay(s, k);
-    if (seg_is(g, "access_weights"))
-        return set_access_weights(s, k);
-    if (seg_is(g, "access_per"))
-        return set_number(s, &k->access_per, DEFAULT_ACCESS_PER, &per_rule);
-    if (seg_is(g, "thresholds_min"))
-        return set_kind_thresholds(s, k, false);
-    if (seg_is(g, "thresholds_m"))
-        return set_kind_thresholds(s, k, true);
-    if (seg_is(g, "walk_speed_kmh"))
-        return set_number(s, &k->walk_speed_kmh, NAN, &speed_rule);
-    return unknown_key(s, kind_keys, g);
-}
-
-/* ---------------------------------------------------------------- targets */
-
-static cs_status set_target_type(const setter *s, cs_target_config *t)
-{
-    char shown[64];
-    if (!*s->value) {
-        t->type = 0;
-        return CS_OK;
-    }
-    for (size_t i = 0; i < sizeof target_types / sizeof target_types[0]; i++) {
-        if (!strcmp(s->value, target_types[i].name)) {
-            t->type = target_types[i].type;
-            return CS_OK;
-        }
-    }
-    return bad(s, "see docs/study-file.md for what each type measures",
-               "%.300s must be one of coverage, count, capacity, capacity_per_population, "
-               "capacity_share, accessibility or load, got '%s'",
-               s->key, quote(shown, sizeof shown, s->value));
-}
-
-static cs_status set_scope(const setter *s, cs_target_config *t)
-{
-    char shown[64];
-    if (!*s->value || !strcmp(s->value, "district")) {
-        t->scope = CS_SCOPE_DISTRICT;
-        return CS_OK;
-    }
-    if (!strcmp(s->value, "area")) {
-        t->scope = CS_SCOPE_AREA;
-        return CS_OK;
-    }
-    return bad(s, "district: the district as a whole; area: every area on its own",
-               "%.300s must be district or area, got '%s'", s->key,
-               quote(shown, sizeof shown, s->value));
-}
-
-/* within_min and within_m exclude each other: setting one clears the other. */
-static cs_status set_within(const setter *s, cs_target_config *t, bool in_m)
-{
-    cs_status st = set_number(s, in_m ? &t->within_m : &t->within_min, NAN, &within_rule);
+    cs_target_config *t = (cs_target_config *)base;
+    bool in_m = r->arg;
+    cs_status st = set_number(s, in_m ? &t->within_m : &t->within_min, r->num, r->rule);
     if (st == CS_OK && *s->value) {
         if (in_m)
             t->within_min = NAN;
@@ -1342,137 +699,361 @@ static cs_status set_within(const setter *s, cs_target_config *t, bool in_m)
     return st;
 }
 
-static cs_status set_target_field(const setter *s, cs_target_config *t, seg g)
+/* ------------------------------------------------------------- the key table */
+
+/* The rules and names keys allow, every key's row, and the groups of entries. */
+#include "io/config_keys.def"
+
+/* ------------------------------------------------------ the table at work */
+
+#define LEVEL_MAX 48 /* the most names one level has (the top: 18) */
+#define PATH_MAX_LEN 64 /* the longest row key, with room */
+
+/* The rest of key below prefix of length n ("" = the top), or NULL when key is not
+ * below it. */
+static const char *below_n(const char *key, const char *prefix, size_t n)
 {
-    if (seg_is(g, "name"))
-        return set_text(s, &t->name, NULL);
-    if (seg_is(g, "name_en"))
-        return set_text(s, &t->name_en, NULL);
-    if (seg_is(g, "type"))
-        return set_target_type(s, t);
-    if (seg_is(g, "scope"))
-        return set_scope(s, t);
-    if (seg_is(g, "kind"))
-        return set_text(s, &t->kind, NULL);
-    if (seg_is(g, "capacity"))
-        return set_text(s, &t->capacity, NULL);
-    if (seg_is(g, "capacity_of"))
-        return set_text(s, &t->capacity_of, NULL);
-    if (seg_is(g, "band"))
-        return set_target_band_text(s, &t->band);
-    if (seg_is(g, "measure"))
-        return set_measures(s, &t->measure, false);
-    if (seg_is(g, "within_min"))
-        return set_within(s, t, false);
-    if (seg_is(g, "within_m"))
-        return set_within(s, t, true);
-    if (seg_is(g, "per"))
-        return set_number(s, &t->per, 1, &per_rule);
-    if (seg_is(g, "at_least"))
-        return set_number(s, &t->at_least, NAN, &at_least_rule);
-    if (seg_is(g, "at_most"))
-        return set_number(s, &t->at_most, NAN, &at_most_rule);
-    return unknown_key(s, target_keys, g);
+    if (!n)
+        return key;
+    return key[0] == prefix[0] && !strncmp(key, prefix, n) && key[n] == '.' ? key + n + 1
+                                                                              : NULL;
 }
 
-static cs_status set_targets(const setter *s, const char *rest)
+static const char *below(const char *key, const char *prefix)
+{
+    return below_n(key, prefix, strlen(prefix));
+}
+
+/* Whether a row belongs to an entry of a group (its key holds <id> or <band>). */
+static bool in_entry(const key_row *r)
+{
+    return strchr(r->key, '<') != NULL;
+}
+
+/* The names one level below prefix knows, in table order, each once. */
+static size_t level_names(const char *prefix, seg names[LEVEL_MAX])
+{
+    size_t n = 0;
+    for (size_t i = 0; i < ROW_COUNT; i++) {
+        const char *rest = below(rows[i].key, prefix);
+        if (!rest)
+            continue;
+        seg g = next_seg(&rest);
+        bool seen = false;
+        for (size_t j = 0; j < n && !seen; j++)
+            seen = segs_equal(names[j], g);
+        assert(seen || n < LEVEL_MAX);
+        if (!seen && n < LEVEL_MAX)
+            names[n++] = g;
+    }
+    return n;
+}
+
+/* prefix.name (or name at the top) into buf; names come from the table, so it fits. */
+static void join_key(char *buf, size_t size, const char *prefix, seg name)
+{
+    buf[0] = '\0';
+    append(buf, size, prefix);
+    if (*prefix)
+        append(buf, size, ".");
+    append_seg(buf, size, name);
+}
+
+static const key_row *row_named(const char *key)
+{
+    for (size_t i = 0; i < ROW_COUNT; i++)
+        if (!strcmp(rows[i].key, key))
+            return &rows[i];
+    return NULL;
+}
+
+/* The first row one level below prefix whose name there is g; NULL when none. */
+static const key_row *first_below(const char *prefix, seg g)
+{
+    size_t n = strlen(prefix);
+    for (size_t i = 0; i < ROW_COUNT; i++) {
+        const char *rest = below_n(rows[i].key, prefix, n);
+        if (rest && !strncmp(rest, g.s, g.n) && (rest[g.n] == '.' || rest[g.n] == '\0'))
+            return &rows[i];
+    }
+    return NULL;
+}
+
+static const key_map *map_named(const char *group)
+{
+    for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++)
+        if (!strcmp(maps[i].group, group))
+            return &maps[i];
+    return NULL;
+}
+
+/* Set one row's value in base (cs_config, or the entry the row belongs to). */
+static cs_status row_set(const setter *s, const key_row *r, char *base)
+{
+    if (r->set)
+        return r->set(s, r, base);
+    char *slot = base + r->at;
+    switch (r->type) {
+    case KEY_TEXT:
+        return set_text(s, (char **)slot, r->text);
+    case KEY_PATH: {
+        cs_layer_config *l = (cs_layer_config *)slot;
+        cs_status st = set_text(s, &l->path, NULL);
+        if (st == CS_OK)
+            l->path_line = l->path ? (int)s->where.line : 0;
+        return st;
+    }
+    case KEY_NUMBER:
+        return set_number(s, (double *)slot, r->num, r->rule);
+    case KEY_BOOL:
+        return set_bool(s, (bool *)slot, r->num != 0);
+    case KEY_LIST:
+        return set_list(s, (char ***)slot, (size_t *)(base + r->count_at));
+    case KEY_CHOICE:
+        return set_choice(s, r->choice, slot);
+    case KEY_THRESHOLDS:
+    case KEY_WEIGHTS:
+    case KEY_MEASURES:
+    case KEY_AUTO_BOOL:
+        break; /* these rows name their own setter */
+    }
+    assert(!"a row of this type needs its own setter");
+    return cs_error(s->ctx, CS_ERR_INTERNAL, NULL, NULL, "key %s has no setter", r->key);
+}
+
+/* Release what one row's value holds. */
+static void row_free(const key_row *r, char *base)
+{
+    char *slot = base + r->at;
+    if (r->type == KEY_TEXT || r->type == KEY_PATH) {
+        cs_free(*(char **)slot);
+        *(char **)slot = NULL;
+    } else if (r->type == KEY_LIST) {
+        size_t *count = (size_t *)(base + r->count_at);
+        free_strings(*(char ***)slot, *count);
+        *(char ***)slot = NULL;
+        *count = 0;
+    }
+}
+
+/* The entries of a group: their array (the pointer in cs_config) and count. */
+static char *entries(const cs_config *cfg, const key_map *m)
+{
+    char *array;
+    memcpy(&array, (const char *)cfg + m->array_at, sizeof array);
+    return array;
+}
+
+static size_t *entry_count(cs_config *cfg, const key_map *m)
+{
+    return (size_t *)((char *)cfg + m->count_at);
+}
+
+static char **entry_id(const key_map *m, char *e)
+{
+    return (char **)(e + m->id_at);
+}
+
+/* A new entry (or one restored): every row at its default, the id taken. */
+static void init_entry(const setter *s, const key_map *m, char *e, char *id, int line)
+{
+    setter blank = *s;
+    blank.value = "";
+    memset(e, 0, m->size);
+    *entry_id(m, e) = id;
+    if (m->line_at)
+        *(int *)(e + m->line_at) = line;
+    size_t n = strlen(m->entry);
+    for (size_t i = 0; i < ROW_COUNT; i++) {
+        if (below_n(rows[i].key, m->entry, n)) {
+            /* entries' defaults are numbers and NULLs: nothing to allocate or refuse */
+            cs_status st = row_set(&blank, &rows[i], e);
+            assert(st == CS_OK);
+            (void)st;
+        }
+    }
+}
+
+/* Release an entry's values, but not its id. */
+static void free_entry_rows(const key_map *m, char *e)
+{
+    size_t n = strlen(m->entry);
+    for (size_t i = 0; i < ROW_COUNT; i++)
+        if (below_n(rows[i].key, m->entry, n))
+            row_free(&rows[i], e);
+}
+
+static void clear_entries(cs_config *cfg, const key_map *m)
+{
+    char *array = entries(cfg, m);
+    size_t *count = entry_count(cfg, m);
+    for (size_t i = 0; i < *count; i++) {
+        free_entry_rows(m, array + i * m->size);
+        cs_free(*entry_id(m, array + i * m->size));
+    }
+    cs_free(array);
+    array = NULL;
+    memcpy((char *)cfg + m->array_at, &array, sizeof array);
+    *count = 0;
+}
+
+/* Index of the entry whose id (a char * at id_offset) equals g; -1 when absent. */
+static long find_entry(const void *array, size_t count, size_t size, size_t id_offset, seg g)
+{
+    for (size_t i = 0; i < count; i++) {
+        const char *id = *(char *const *)((const char *)array + i * size + id_offset);
+        if (id && seg_is(g, id))
+            return (long)i;
+    }
+    return -1;
+}
+
+/* The entry named id, created at the end (at its defaults) when new; NULL = no memory. */
+static char *find_or_add_entry(const setter *s, const key_map *m, seg id)
 {
     cs_config *c = s->cfg;
+    char *array = entries(c, m);
+    size_t *count = entry_count(c, m);
+    long i = find_entry(array, *count, m->size, m->id_at, id);
+    if (i >= 0)
+        return array + (size_t)i * m->size;
+    char *copy = seg_dup(id);
+    char *grown = copy ? cs_reallocarray(array, *count + 1, m->size) : NULL;
+    if (!grown) {
+        cs_free(copy);
+        cs_nomem(s->ctx);
+        return NULL;
+    }
+    memcpy((char *)c + m->array_at, &grown, sizeof grown);
+    char *e = grown + *count * m->size;
+    init_entry(s, m, e, copy, (int)s->where.line);
+    ++*count;
+    return e;
+}
+
+/* group[.<id>[.key]]: the group, one entry, or one of an entry's keys. */
+static cs_status set_in_group(const setter *s, const key_map *m, const char *rest)
+{
     if (!rest) {
         if (*s->value)
-            return bad(s, "give one group of keys per target, e.g. targets.beds.type",
-                       "%.300s is a group of keys, not a value", s->key);
-        clear_targets(c);
+            return bad(s, m->hint, "%.300s is a group of keys, not a value", s->key);
+        clear_entries(s->cfg, m);
         return CS_OK;
     }
     seg id = next_seg(&rest);
-    if (!valid_id(id, false))
-        return bad_id(s, id, "target", false);
-    long i = find_entry(c->targets, c->target_count, sizeof *c->targets,
-                        offsetof(cs_target_config, id), id);
-    if (i < 0) {
-        char *copy = seg_dup(id);
-        if (!copy || !make_room((void **)&c->targets, c->target_count, sizeof *c->targets)) {
-            cs_free(copy);
-            return cs_nomem(s->ctx);
-        }
-        init_target(&c->targets[c->target_count], copy, (int)s->where.line);
-        i = (long)c->target_count++;
-    }
-    cs_target_config *t = &c->targets[i];
+    if (!valid_id(id, m->band))
+        return bad_id(s, id, m->what, m->band);
+    if (m->band && seg_is(id, "total"))
+        return bad(s, "use population.total for the field of all residents",
+                   "'total' is reserved for all residents and cannot name a band");
+    char *e = find_or_add_entry(s, m, id);
+    if (!e)
+        return CS_ERR_NOMEM;
+    seg names[LEVEL_MAX];
     if (!rest) {
+        char key[PATH_MAX_LEN];
+        if (*s->value && m->value_key) {
+            join_key(key, sizeof key, m->entry, (seg){m->value_key, strlen(m->value_key)});
+            return row_set(s, row_named(key), e);
+        }
         if (*s->value)
-            return group_not_value(s, target_keys);
-        char *keep = t->id;
-        int line = t->line;
-        t->id = NULL;
-        free_target(t);
-        init_target(t, keep, line);
+            return group_not_value(s, names, level_names(m->entry, names));
+        char *keep = *entry_id(m, e);
+        int line = m->line_at ? *(int *)(e + m->line_at) : 0;
+        free_entry_rows(m, e);
+        init_entry(s, m, e, keep, line);
         return CS_OK;
     }
     seg g = next_seg(&rest);
-    if (rest)
-        return in_list(target_keys, g) ? below_value(s, g) : unknown_key(s, target_keys, g);
-    return set_target_field(s, t, g);
+    const key_row *r = first_below(m->entry, g);
+    if (!r)
+        return unknown_key(s, names, level_names(m->entry, names), g);
+    /* an entry's keys all take values: none groups others */
+    return rest ? below_value(s, g) : row_set(s, r, e);
 }
 
-/* -------------------------------------------------------------- top level */
-
-static cs_status set_top(const setter *s)
+/* A whole section restored ("network:" with nothing): each of its keys, and its groups. */
+static cs_status reset_section(const setter *s, const char *section)
 {
-    cs_config *c = s->cfg;
-    const char *rest = s->key;
-    seg g = next_seg(&rest);
-    if (seg_is(g, "areas"))
-        return set_layer(s, ROLE_AREAS, rest);
-    if (seg_is(g, "facilities"))
-        return set_layer(s, ROLE_FACILITIES, rest);
-    if (seg_is(g, "population"))
-        return set_layer(s, ROLE_POPULATION, rest);
-    if (seg_is(g, "network"))
-        return set_network(s, rest);
-    if (seg_is(g, "landuse"))
-        return set_landuse(s, rest);
-    if (seg_is(g, "costs"))
-        return set_costs(s, rest);
-    if (seg_is(g, "underserved"))
-        return set_underserved(s, rest);
-    if (seg_is(g, "capacities"))
-        return set_capacities(s, rest);
-    if (seg_is(g, "kinds"))
-        return set_kinds(s, rest);
-    if (seg_is(g, "targets"))
-        return set_targets(s, rest);
-    if (rest)
-        return in_list(top_keys, g) ? below_value(s, g) : unknown_key(s, top_keys, g);
-    if (seg_is(g, "name"))
-        return set_text(s, &c->name, DEFAULT_NAME);
-    if (seg_is(g, "crs"))
-        return set_crs(s);
-    if (seg_is(g, "walk_speed_kmh"))
-        return set_number(s, &c->walk_speed_kmh, DEFAULT_WALK_SPEED_KMH, &speed_rule);
-    if (seg_is(g, "thresholds_min"))
-        return set_study_thresholds(s);
-    if (seg_is(g, "outside_tolerance_m"))
-        return set_number(s, &c->outside_tolerance_m, DEFAULT_OUTSIDE_TOLERANCE_M,
-                          &tolerance_rule);
-    if (seg_is(g, "far_outside_km"))
-        return set_number(s, &c->far_outside_km, DEFAULT_FAR_OUTSIDE_KM, &far_rule);
-    if (seg_is(g, "measure"))
-        return set_measures(s, &c->measures, true);
-    if (seg_is(g, "demand_points_csv")) {
-        bool on = false;
-        if (!*s->value || !strcmp(s->value, "auto")) {
-            c->demand_points_csv = -1;
-            return CS_OK;
-        }
-        cs_status st = set_bool(s, &on, false);
-        if (st == CS_OK)
-            c->demand_points_csv = on;
-        return st;
+    for (size_t i = 0; i < ROW_COUNT; i++) {
+        if (!below(rows[i].key, section) || in_entry(&rows[i]))
+            continue;
+        cs_status st = row_set(s, &rows[i], (char *)s->cfg);
+        if (st != CS_OK)
+            return st;
     }
-    return unknown_key(s, top_keys, g);
+    for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++)
+        if (below(maps[i].group, section))
+            clear_entries(s->cfg, &maps[i]);
+    return CS_OK;
 }
+
+/* Walk the key down the table, one segment at a time, to its row. */
+static cs_status set_key(const setter *s)
+{
+    char prefix[PATH_MAX_LEN] = "";
+    const char *rest = s->key;
+    for (;;) {
+        seg g = next_seg(&rest);
+        const key_row *r = first_below(prefix, g);
+        seg names[LEVEL_MAX];
+        if (!r)
+            return unknown_key(s, names, level_names(prefix, names), g);
+        char path[PATH_MAX_LEN];
+        join_key(path, sizeof path, prefix, g);
+        const key_map *m = map_named(path);
+        if (m)
+            return set_in_group(s, m, rest);
+        if (!strcmp(r->key, path))
+            return rest ? below_value(s, g) : row_set(s, r, (char *)s->cfg);
+        if (!rest) {
+            if (!*s->value)
+                return reset_section(s, path);
+            return group_not_value(s, names, level_names(path, names));
+        }
+        memcpy(prefix, path, sizeof prefix);
+    }
+}
+
+/* --------------------------------------------------------- create/destroy */
+
+cs_status cs_config_create(cs_context *ctx, cs_config **out)
+{
+    if (!out)
+        return cs_error(ctx, CS_ERR_ARGUMENT, NULL, NULL, "cs_config_create: out is NULL");
+    *out = NULL;
+    cs_config *c = cs_calloc(1, sizeof *c);
+    if (!c)
+        return cs_nomem(ctx);
+    setter blank = {ctx, c, "", "", {0}};
+    for (size_t i = 0; i < ROW_COUNT; i++) {
+        if (in_entry(&rows[i]))
+            continue;
+        cs_status st = row_set(&blank, &rows[i], (char *)c);
+        if (st != CS_OK) {
+            cs_config_destroy(c);
+            return st;
+        }
+    }
+    *out = c;
+    return CS_OK;
+}
+
+void cs_config_destroy(cs_config *cfg)
+{
+    if (!cfg)
+        return;
+    cs_free(cfg->file);
+    cs_free(cfg->base_dir);
+    for (size_t i = 0; i < ROW_COUNT; i++)
+        if (!in_entry(&rows[i]))
+            row_free(&rows[i], (char *)cfg);
+    for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++)
+        clear_entries(cfg, &maps[i]);
+    cs_free(cfg);
+}
+
+/* ---------------------------------------------------------------- setting */
 
 /* A copy of value without surrounding white space ("" for NULL). */
 static char *trimmed_copy(const char *value)
@@ -1506,7 +1087,7 @@ cs_status cs_config_set_at(cs_context *ctx, cs_config *cfg, const char *key, con
     if (!v)
         return cs_nomem(ctx);
     s.value = v;
-    cs_status st = set_top(&s);
+    cs_status st = set_key(&s);
     cs_free(v);
     return st;
 }
@@ -1514,6 +1095,84 @@ cs_status cs_config_set_at(cs_context *ctx, cs_config *cfg, const char *key, con
 cs_status cs_config_set(cs_context *ctx, cs_config *cfg, const char *key, const char *value)
 {
     return cs_config_set_at(ctx, cfg, key, value, NULL, 0);
+}
+
+/* ----------------------------------------------------------- listing keys */
+
+size_t cs_config_key_count(void)
+{
+    return ROW_COUNT;
+}
+
+/* What a row's storage says when the row does not say more. */
+static const char *type_text(const key_row *r)
+{
+    if (r->kind_text)
+        return r->kind_text;
+    switch (r->type) {
+    case KEY_TEXT:
+        return "text";
+    case KEY_PATH:
+        return "path";
+    case KEY_NUMBER:
+        return "number";
+    case KEY_BOOL:
+        return "true/false";
+    case KEY_LIST:
+        return "list of text";
+    case KEY_CHOICE:
+        return "one of";
+    case KEY_THRESHOLDS:
+    case KEY_WEIGHTS:
+        return "list of numbers";
+    case KEY_MEASURES:
+        return "measure";
+    case KEY_AUTO_BOOL:
+        return "auto/true/false";
+    }
+    return "?";
+}
+
+cs_status cs_config_key_get(size_t i, cs_config_key *out)
+{
+    if (!out || i >= ROW_COUNT)
+        return CS_ERR_ARGUMENT;
+    const key_row *r = &rows[i];
+    memset(out, 0, sizeof *out);
+    out->key = r->key;
+    out->type = type_text(r);
+    out->help = r->help ? r->help : "";
+    char *allowed = out->allowed, *def = out->default_value;
+    size_t asize = sizeof out->allowed, dsize = sizeof out->default_value;
+    if (r->allowed) {
+        append(allowed, asize, r->allowed);
+    } else if (r->type == KEY_NUMBER) {
+        /* "a number in (0, 20]" -> "(0, 20]"; "a number >= 0" -> ">= 0" */
+        const char *w = r->rule->what + strlen("a number ");
+        append(allowed, asize, !strncmp(w, "in ", 3) ? w + 3 : w);
+    } else if (r->type == KEY_CHOICE) {
+        for (size_t j = 0; j < r->choice->count; j++) {
+            if (j)
+                append(allowed, asize, ", ");
+            append(allowed, asize, r->choice->names[j].name);
+        }
+    } else if (r->type == KEY_THRESHOLDS) {
+        append(allowed, asize, "1 to 8 numbers > 0");
+    }
+    if (r->shown) {
+        append(def, dsize, r->shown);
+    } else if ((r->type == KEY_TEXT || r->type == KEY_THRESHOLDS) && r->text) {
+        append(def, dsize, r->text);
+    } else if (r->type == KEY_NUMBER && !isnan(r->num)) {
+        snprintf(def, dsize, "%g", r->num);
+    } else if (r->type == KEY_BOOL) {
+        append(def, dsize, r->num != 0 ? "true" : "false");
+    } else if (r->type == KEY_CHOICE) {
+        for (size_t j = 0; j < r->choice->count; j++)
+            if (r->choice->names[j].value == r->choice->def)
+                append(def, dsize, r->choice->names[j].name);
+    }
+    return CS_OK;
 }
 
 /* ----------------------------------------------------------------- lookups */
@@ -1850,7 +1509,7 @@ static void check_share(checker *ck, const cs_target_config *t, const char *type
 static const char *type_name(cs_target_type type)
 {
     for (size_t i = 0; i < sizeof target_types / sizeof target_types[0]; i++)
-        if (target_types[i].type == type)
+        if (target_types[i].value == (int)type)
             return target_types[i].name;
     return "?";
 }

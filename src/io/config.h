@@ -1,9 +1,11 @@
 /*
  * config.h — the study's settings in memory (the private shape of cs_config).
  *
- * A study file and the command line's --set both end in cs_config_set_at(): one
- * setter per dotted key, so the YAML reader and the overrides accept exactly the same
- * keys and values, and report problems the same way (file, line, key).
+ * A study file and the command line's --set both end in cs_config_set_at(), which
+ * finds each dotted key in one table of keys (config.c: name, where its value is kept,
+ * default, range, help), so the YAML reader and the overrides accept exactly the same
+ * keys and values, and report problems the same way (file, line, key). Adding a key is
+ * a field here and a row there.
  *
  * Strings are owned by the config (cs_malloc'd); NULL means "not set / default".
  */
