@@ -72,11 +72,11 @@ static bool fits_lonlat_or_swapped(const double *x, const double *y, size_t n)
 static void swapped_hint(const cs_raw_layer *raw, const char *role, char *hint, size_t size)
 {
     if (raw->x_field)
-        snprintf(hint, size, "latitude and longitude look swapped: the field '%.60s' holds "
-                 "latitudes; read x from '%.60s' and y from '%.60s' (%s.x: %.60s and %s.y: "
-                 "%.60s in the study file, or --set %s.x=%.60s --set %s.y=%.60s)",
-                 raw->x_field, raw->y_field, raw->x_field, role, raw->y_field, role,
-                 raw->x_field, role, raw->y_field, role, raw->x_field);
+        snprintf(hint, size, "latitude and longitude look swapped: exchange %s.x and %s.y, "
+                 "reading x from '%.60s' and y from '%.60s' (%s.x: %.60s and %s.y: %.60s in "
+                 "the study file, or --set %s.x=%.60s --set %s.y=%.60s)", role, role,
+                 raw->y_field, raw->x_field, role, raw->y_field, role, raw->x_field, role,
+                 raw->y_field, role, raw->x_field);
     else
         snprintf(hint, size, "latitude and longitude look swapped: the file holds latitude "
                  "first; exchange the coordinates in a GIS (or the program that wrote the "
