@@ -325,9 +325,9 @@ static cs_where text_where(const cs_layer *l, long number, int field, char *buf,
     const char *name = l->names ? l->names[field] : raw_field_name(l, field);
     size_t i = 0;
     for (; name[i] && i + 1 < size; i++)
-        buf[i] = (unsigned char)name[i] < 0x80 ? name[i] : '?';
+        buf[i] = (unsigned char)name[i] >= 0x20 && (unsigned char)name[i] < 0x7f ? name[i] : '?';
     buf[i] = '\0';
-    cs_where w = {.file = l->name, .field = cs_utf8_valid(name, strlen(name)) ? name : buf};
+    cs_where w = {.file = l->name, .field = buf};
     if (l->csv)
         w.line = number + 1; /* the header is line 1 */
     else
@@ -495,7 +495,6 @@ static cs_status prepare_text(cs_context *ctx, cs_layer *l, const cs_layer_confi
     char **names = cs_calloc((size_t)l->field_count + 1, sizeof *names);
     if (!names)
         return cs_nomem(ctx);
-    size_t errors = ctx->error_count;
     for (int i = 0; i < l->field_count; i++) {
         names[i] = cs_strdup(convert_text(l, raw_field_name(l, i), 0, i));
         if (!names[i]) {
@@ -506,7 +505,9 @@ static cs_status prepare_text(cs_context *ctx, cs_layer *l, const cs_layer_confi
         }
     }
     l->names = names;
-    return ctx->error_count > errors ? CS_ERR_INPUT : CS_OK;
+    /* a name that did not convert is reported and shown with '?': opening goes on, so
+     * that a file that is no table at all also hears so from the field lookup */
+    return CS_OK;
 }
 
 cs_status cs_layer_open(cs_context *ctx, const cs_layer_config *lc, const char *role,
