@@ -319,7 +319,8 @@ static bool is_ascii(const char *s)
 }
 
 /* Where feature number (0: the field names) and field are, for messages. A field name
- * that is not UTF-8 is shown with '?' for its other bytes (written into buf). */
+ * that is not UTF-8 (or holds control characters) is shown with '?' for its bytes that
+ * are not printable ASCII (written into buf). */
 static cs_where text_where(const cs_layer *l, long number, int field, char *buf, size_t size)
 {
     const char *name = l->names ? l->names[field] : raw_field_name(l, field);
@@ -327,7 +328,10 @@ static cs_where text_where(const cs_layer *l, long number, int field, char *buf,
     for (; name[i] && i + 1 < size; i++)
         buf[i] = (unsigned char)name[i] >= 0x20 && (unsigned char)name[i] < 0x7f ? name[i] : '?';
     buf[i] = '\0';
-    cs_where w = {.file = l->name, .field = buf};
+    bool clean = cs_utf8_valid(name, strlen(name));
+    for (const char *c = name; clean && *c; c++)
+        clean = (unsigned char)*c >= 0x20 && *c != 0x7f;
+    cs_where w = {.file = l->name, .field = clean ? name : buf};
     if (l->csv)
         w.line = number + 1; /* the header is line 1 */
     else
@@ -777,7 +781,9 @@ cs_status cs_layer_number(cs_context *ctx, cs_layer *l, int index, const char *i
     if (index < 0 || !OGR_F_IsFieldSetAndNotNull(l->feature, index))
         return CS_OK;
     OGRFieldType type = OGR_Fld_GetType(OGR_FD_GetFieldDefn(l->defn, index));
-    const char *text = OGR_F_GetFieldAsString(l->feature, index);
+    /* as UTF-8, for the message when it is not a number */
+    const char *text = type == OFTString ? cs_layer_text(l, index)
+                                         : OGR_F_GetFieldAsString(l->feature, index);
     double v;
     bool ok;
     if (type == OFTReal || type == OFTInteger || type == OFTInteger64) {
