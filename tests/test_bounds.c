@@ -386,7 +386,8 @@ static void unknown_encoding_is_refused(void **state)
                "'areas.encoding': unknown encoding 'NOPE-1'", "`iconv -l` lists them", NULL);
     expect_cli(f, "check study.yaml -q --set costs.encoding=XYZ", 3,
                "'costs.encoding': unknown encoding 'XYZ'", NULL);
-    expect_cli(f, "check study.yaml -q --set facilities.encoding=CP936", 0, NULL);
+    /* a known one passes (population.csv is ASCII, the same in CP936) */
+    expect_cli(f, "check study.yaml -q --set population.encoding=CP936", 0, NULL);
 }
 
 /* GDAL reports an unknown GeoJSON crs member and then reads the file as WGS84: refused
@@ -457,28 +458,50 @@ static void csv_text_is_cleaned_like_json(void **state)
     cs_buf_free(&b);
 }
 
-/* End to end: a street named with two stray bytes comes out the same in areas.csv and
- * areas.geojson. */
-static void areas_csv_and_geojson_agree_on_bad_names(void **state)
+/* End to end: a street named with two stray bytes before its UTF-8 name is text that
+ * neither UTF-8, GB18030 nor Big5 reads: an error naming the file, the feature, the
+ * field and the key to set, and nothing written (it was written with two U+FFFD). */
+static void stray_bytes_in_a_name_are_an_error(void **state)
 {
     fixture *f = *state;
     run_sh(f, "python3 -c \"d = open('streets.geojson', 'rb').read()\n"
               "i = d.index(b'\\\"name\\\":\\\"', d.index(b'properties')) + 8\n"
               "open('bad.geojson', 'wb').write(d[:i] + b'\\xb2\\xbb' + d[i:])\"");
-    expect_cli(f, "run study.yaml --out out -q --areas bad.geojson", 0, NULL);
-    char *csv = tu_join(f->dir, "out/areas.csv");
-    char *text = tu_read(csv, NULL);
+    expect_cli(f, "run study.yaml --out out -q --areas bad.geojson", 4,
+               "bad.geojson: feature 1: 'name'", "not UTF-8", "areas.encoding", NULL);
+    char *out = tu_join(f->dir, "out");
+    assert_false(tu_exists(out));
+    free(out);
+}
+
+/* End to end: the sample's facilities with Chinese kind names, saved in GBK. Every
+ * facility is counted (all 79 centres were dropped, with coverage 0.0%), the names come
+ * out as written, and no output holds U+FFFD or a byte sequence that is not UTF-8. */
+static void gbk_facilities_table_reads_as_written(void **state)
+{
+    fixture *f = *state;
+    run_sh(f, "sed 's/,centre,/,社区综合为老服务中心,/' facilities.csv | iconv -f UTF-8 -t GBK "
+              "> f-gbk.csv");
+    expect_cli(f, "run study.yaml --out out --facilities f-gbk.csv", 0, "f-gbk.csv",
+               "not UTF-8", "GB18030", "facilities.encoding", NULL);
+    char *log = NULL;
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "'%s' check study.yaml --facilities f-gbk.csv", CS_CLI);
+    sh(f, cmd, &log);
+    assert_null(strstr(log, "match none")); /* no facility left out */
+    free(log);
+    char *geojson = tu_join(f->dir, "out/facilities.geojson");
+    char *text = tu_read(geojson, NULL);
     assert_non_null(text);
-    assert_non_null(strstr(text, "310112001,\xEF\xBF\xBD\xEF\xBF\xBD\xE6\xB1\x9F"));
-    assert_null(strstr(text, "\xB2\xBB"));
-    free(text);
-    free(csv);
-    char *geojson = tu_join(f->dir, "out/areas.geojson");
-    text = tu_read(geojson, NULL);
-    assert_non_null(text);
-    assert_non_null(strstr(text, "\"\xEF\xBF\xBD\xEF\xBF\xBD\xE6\xB1\x9F"));
+    /* C001's name and kind in the sample's UTF-8 table */
+    assert_non_null(strstr(text, "江川路街道社区综合为老服务中心"));
     free(text);
     free(geojson);
+    /* every output is UTF-8 (python's strict decoder) and holds no U+FFFD */
+    run_sh(f, "python3 -c \"import glob, sys\n"
+              "for p in glob.glob('out/*'):\n"
+              "    t = open(p, 'rb').read().decode('utf-8')\n"
+              "    assert chr(0xfffd) not in t, p\"");
 }
 
 /* ------------------------------------------------------- 4. not a regular file */
@@ -526,7 +549,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(geojson_with_unknown_crs_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(unterminated_quote_names_its_line, setup, teardown),
         cmocka_unit_test_setup_teardown(csv_text_is_cleaned_like_json, setup, teardown),
-        cmocka_unit_test_setup_teardown(areas_csv_and_geojson_agree_on_bad_names, setup,
+        cmocka_unit_test_setup_teardown(stray_bytes_in_a_name_are_an_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(gbk_facilities_table_reads_as_written, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(fifo_device_and_folder_are_refused, setup, teardown),
     };

@@ -6,6 +6,8 @@
 #include "fixture.h"
 #include "testutil.h"
 
+#include "io/study.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -403,6 +405,207 @@ static void gbk_shapefile_without_cpg(void **state)
     assert_false(tu_has_message(e->ctx, "GBK", NULL));
 }
 
+/* ------------------------------------------------------------- text encodings */
+
+/* The fixture's facilities with names word0, word1 ... and kinds kinds[0] / kinds[1],
+ * as UTF-8, then turned into encoding enc with iconv (independent of careshed) into
+ * name; the study reads them with the kinds matched by those words. Skips when iconv
+ * is missing or cannot write the text in enc. */
+static void write_facilities_in(env *e, const char *name, const char *enc, const char *word,
+                                const char *const kinds[2], bool chinese_header)
+{
+    char utf8_name[64];
+    snprintf(utf8_name, sizeof utf8_name, "%s.utf8", name);
+    char *path = tu_join(e->dir, utf8_name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(chinese_header ? "编号,名称,类型,x,y,beds\n" : "id,name,kind,x,y,beds\n", f);
+    for (size_t i = 0; i < e->d.nfac; i++)
+        fprintf(f, "F%zu,%s%zu,%s,%.2f,%.2f,%.0f\n", i, word, i, kinds[e->d.fkind[i]],
+                e->d.fx[i], e->d.fy[i], e->d.fbeds[i]);
+    fclose(f);
+    free(path);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "cd '%s' && iconv -f UTF-8 -t %s %s > %s", e->dir, enc,
+             utf8_name, name);
+    if (tu_run(cmd, NULL) != 0)
+        skip();
+    set(e, "facilities.path", name);
+    set(e, "kinds.a.match", kinds[0]);
+    set(e, "kinds.b.match", kinds[1]);
+    if (chinese_header) {
+        set(e, "facilities.id", "编号");
+        set(e, "facilities.name", "名称");
+        set(e, "facilities.kind", "类型");
+    }
+}
+
+/* Every facility is kept, with the name and kind it was written with in UTF-8. */
+static void expect_facilities_as_written(env *e, const char *word)
+{
+    assert_int_equal(load(e), CS_OK);
+    const cs_study *s = e->loaded;
+    assert_int_equal(cs_study_facility_count(s), e->d.nfac);
+    for (size_t i = 0; i < e->d.nfac; i++) {
+        char want[64];
+        snprintf(want, sizeof want, "%s%zu", word, i);
+        assert_string_equal(s->fac_name[i], want);
+        assert_int_equal(s->fac_kind[i], e->d.fkind[i]);
+    }
+}
+
+static const char *const kinds_gbk[2] = {"中心", "助餐点"};
+
+/* A GBK table with facilities.encoding: GBK: read as written, no warning. GDAL has no
+ * encoding option for CSV, so the key was ignored and every facility dropped. */
+static void gbk_csv_with_declared_encoding(void **state)
+{
+    env *e = *state;
+    write_facilities_in(e, "f-gbk.csv", "GBK", "设施", kinds_gbk, false);
+    set(e, "facilities.encoding", "GBK");
+    expect_facilities_as_written(e, "设施");
+    assert_false(tu_has_message(e->ctx, "not UTF-8", NULL));
+}
+
+/* Undeclared: the text is not UTF-8, GB18030 reads it all; one warning names the file,
+ * the encoding and the key. Field names in GBK are found too. */
+static void gbk_csv_detected_with_warning(void **state)
+{
+    env *e = *state;
+    write_facilities_in(e, "f-gbk.csv", "GBK", "设施", kinds_gbk, true);
+    expect_facilities_as_written(e, "设施");
+    assert_true(tu_has_message(e->ctx, "warning", "f-gbk.csv", "not UTF-8", "GB18030",
+                               "facilities.encoding", NULL));
+}
+
+/* A GeoJSON with GBK names (not valid GeoJSON, but common): the street names come out
+ * as written, with a warning naming areas.encoding. */
+static void gbk_geojson_detected(void **state)
+{
+    env *e = *state;
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "cd '%s' && iconv -f UTF-8 -t GBK areas.geojson > a-gbk.geojson",
+             e->dir);
+    if (tu_run(cmd, NULL) != 0)
+        skip();
+    set(e, "areas.path", "a-gbk.geojson");
+    assert_int_equal(load(e), CS_OK);
+    assert_int_equal(cs_study_area_count(e->loaded), e->d.gx * e->d.gy);
+    for (size_t a = 0; a < cs_study_area_count(e->loaded); a++) {
+        char want[32];
+        snprintf(want, sizeof want, "区%zu", a); /* as fx_write names them */
+        assert_string_equal(cs_study_area_name(e->loaded, a), want);
+    }
+    assert_true(tu_has_message(e->ctx, "warning", "a-gbk.geojson", "GB18030",
+                               "areas.encoding", NULL));
+}
+
+/* Big5 (traditional characters): chosen over GB18030, which reads Big5 bytes too but
+ * as kana, Greek and private-use characters. Declared, it reads the same. */
+static void big5_csv_detected_and_declared(void **state)
+{
+    env *e = *state;
+    static const char *const kinds[2] = {"綜合服務中心", "長者飯堂"};
+    write_facilities_in(e, "f-big5.csv", "BIG5", "養老設施", kinds, false);
+    expect_facilities_as_written(e, "養老設施");
+    assert_true(tu_has_message(e->ctx, "warning", "f-big5.csv", "Big5", "facilities.encoding",
+                               NULL));
+    cs_context_clear_messages(e->ctx);
+    set(e, "facilities.encoding", "BIG5");
+    expect_facilities_as_written(e, "養老設施");
+    assert_false(tu_has_message(e->ctx, "not UTF-8", NULL));
+}
+
+/* GB18030 proper: a name with a character GBK lacks, written in four bytes (U+20000). */
+static void gb18030_four_byte_characters(void **state)
+{
+    env *e = *state;
+    write_facilities_in(e, "f-gb18030.csv", "GB18030", "𠀀院", kinds_gbk, false);
+    char *path = tu_join(e->dir, "f-gb18030.csv");
+    size_t len = 0;
+    char *text = tu_read(path, &len);
+    free(path);
+    /* U+20000 by GB18030's four-byte rule: 0x90308130 + 0x10000 steps */
+    assert_non_null(strstr(text, "\x95\x32\x82\x36"));
+    free(text);
+    expect_facilities_as_written(e, "𠀀院");
+    assert_true(tu_has_message(e->ctx, "warning", "GB18030", NULL));
+}
+
+/* A Shapefile in Big5 without .cpg: chosen like any layer's text (it was read as GBK). */
+static void big5_shapefile_without_cpg(void **state)
+{
+    env *e = *state;
+    /* 閔行 and 七寶 in Big5 (checked with iconv -t BIG5) */
+    char *areas_csv = tu_write(e->dir, "b5.csv",
+                               "WKT,code,name\n"
+                               "\"POLYGON((350000 3440000,351000 3440000,351000 3441000,350000 3441000,350000 3440000))\",A0,\xb6\x7b\xa6\xe6\n"
+                               "\"POLYGON((351000 3440000,352000 3440000,352000 3441000,351000 3441000,351000 3440000))\",A1,\xa4\x43\xc4\x5f\n");
+    free(areas_csv);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && ogr2ogr -q -f 'ESRI Shapefile' -oo ENCODING='' -lco ENCODING='' "
+             "-a_srs EPSG:32651 b5.shp b5.csv && rm -f b5.cpg", e->dir);
+    if (tu_run(cmd, NULL) != 0)
+        skip();
+    set(e, "areas.path", "b5.shp");
+    set(e, "areas.id", "code");
+    set(e, "areas.crs", "");
+    assert_int_equal(load(e), CS_OK);
+    assert_string_equal(cs_study_area_name(e->loaded, 0), "閔行");
+    assert_string_equal(cs_study_area_name(e->loaded, 1), "七寶");
+    assert_true(tu_has_message(e->ctx, "warning", "b5.shp", "Big5", "areas.encoding", NULL));
+}
+
+/* A study file saved in GBK is read, with a warning; its Chinese names come through. */
+static void study_file_in_gbk(void **state)
+{
+    env *e = *state;
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "cd '%s' && iconv -f UTF-8 -t GBK study.yaml > study-gbk.yaml",
+             e->dir);
+    if (tu_run(cmd, NULL) != 0)
+        skip();
+    char *path = tu_join(e->dir, "study-gbk.yaml");
+    cs_config_destroy(e->cfg);
+    assert_int_equal(cs_config_create(e->ctx, &e->cfg), CS_OK);
+    assert_int_equal(cs_config_load(e->ctx, e->cfg, path), CS_OK);
+    free(path);
+    assert_true(tu_has_message(e->ctx, "warning", "study-gbk.yaml", "not UTF-8", "GB18030",
+                               NULL));
+    assert_int_equal(load(e), CS_OK);
+    assert_string_equal(cs_study_kind_name(e->loaded, 0), "中心"); /* as fx_write has it */
+    assert_string_equal(cs_study_kind_name(e->loaded, 1), "助餐点");
+}
+
+/* Text no candidate reads (0x80 and 0xFF are not in GBK, GB18030 or Big5) is an error
+ * naming the file, the line and the field and the key to set; text that is not in a
+ * declared encoding too. Nothing is loaded. */
+static void unconvertible_text_is_an_error(void **state)
+{
+    env *e = *state;
+    write_file(e, "facilities.csv", "id,name,kind,x,y,beds\nF0,ok,a,350100,3440100,1\n"
+                                    "F1,bad\x80\xff,a,350200,3440200,1\n");
+    expect(e, CS_ERR_INPUT);
+    assert_true(tu_has_message(e->ctx, "error", "facilities.csv:3:", "'name'", "not UTF-8",
+                               "GB18030", "Big5", "facilities.encoding", NULL));
+    /* declared: 0x81 0x20 is a GBK lead byte with no trail */
+    cs_context_clear_messages(e->ctx);
+    write_file(e, "facilities.csv", "id,name,kind,x,y,beds\nF0,ok,a,350100,3440100,1\n"
+                                    "F1,a\x81 b,a,350200,3440200,1\n");
+    set(e, "facilities.encoding", "GBK");
+    expect(e, CS_ERR_INPUT);
+    assert_true(tu_has_message(e->ctx, "error", "facilities.csv:3:", "'name'",
+                               "not valid GBK", "facilities.encoding", NULL));
+    /* declared UTF-8: no guessing */
+    cs_context_clear_messages(e->ctx);
+    write_file(e, "facilities.csv", "id,name,kind,x,y,beds\nF0,\xd6\xd0,a,350100,3440100,1\n");
+    set(e, "facilities.encoding", "UTF-8");
+    expect(e, CS_ERR_INPUT);
+    assert_true(tu_has_message(e->ctx, "error", "facilities.csv:2:", "'name'", "not UTF-8",
+                               NULL));
+}
+
 /* The same study read from other formats gives the same coverage. */
 static void other_formats_give_same_results(void **state)
 {
@@ -585,6 +788,14 @@ int main(void)
         T(layer_without_crs),
         T(gcj02_and_bd09_layers),
         T(gbk_shapefile_without_cpg),
+        T(gbk_csv_with_declared_encoding),
+        T(gbk_csv_detected_with_warning),
+        T(gbk_geojson_detected),
+        T(big5_csv_detected_and_declared),
+        T(gb18030_four_byte_characters),
+        T(big5_shapefile_without_cpg),
+        T(study_file_in_gbk),
+        T(unconvertible_text_is_an_error),
         T(other_formats_give_same_results),
         T(every_problem_is_reported),
         T(many_bad_rows_are_summarised),

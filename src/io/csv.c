@@ -16,16 +16,19 @@ bool cs_csv_is_plain(const char *path)
 {
     FILE *f = fopen(path, "rb");
     char *buf = cs_malloc(BLOCK);
-    bool comma = false, quote = false;
+    bool comma = false, quote = false, text = false;
     size_t n;
     /* a quote anywhere means quoted fields: one pass of memchr, tens of ms per 100 MB */
-    while (f && buf && !quote && (n = fread(buf, 1, BLOCK, f)) > 0) {
+    while (f && buf && !quote && !text && (n = fread(buf, 1, BLOCK, f)) > 0) {
         quote = memchr(buf, '"', n) != NULL;
         comma = comma || memchr(buf, ',', n) != NULL;
+        /* text beyond ASCII may need converting (GBK...): cs_layer_text does that */
+        for (size_t i = 0; i < n && !text; i++)
+            text = (unsigned char)buf[i] >= 0x80;
     }
     if (f)
         fclose(f);
-    bool plain = f && buf && comma && !quote;
+    bool plain = f && buf && comma && !quote && !text;
     cs_free(buf);
     return plain;
 }

@@ -9,7 +9,8 @@
 #define CS_CSV_MAX_COLUMNS 256
 #define CS_CSV_MAX_WANTED 8
 
-/* Whether path is a plain CSV this reader takes: commas, and no quote anywhere. */
+/* Whether path is a plain CSV this reader takes: commas, no quote anywhere, and only
+ * ASCII (other text goes through GDAL and cs_layer_text, which convert it). */
 bool cs_csv_is_plain(const char *path);
 /* Whether every quote that opens a field in path is closed (quotes toggle, so "" inside
  * a quoted field counts twice, as in RFC 4180 and GDAL's reader). When one is not, the

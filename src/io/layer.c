@@ -1,13 +1,19 @@
 /*
  * layer.c — one input layer through GDAL/OGR. Format differences end here: CSV
- * tables get their lon/lat columns as points, Shapefiles without a .cpg file get
- * their text encoding detected (GBK is common in China), and every value leaves as
- * plain numbers or UTF-8 text.
+ * tables get their lon/lat columns as points, and every value leaves as plain numbers
+ * or UTF-8 text. Text is converted here, whatever the format: from role.encoding when
+ * it is set, else, when a value is not UTF-8, from the encoding the whole layer's text
+ * reads cleanly in (GB18030/GBK or Big5, see io/textenc.h), with a warning. GDAL
+ * recodes only Shapefiles (and only from a .cpg file, replacing what it cannot with
+ * '?'), so a Shapefile without .cpg, or with role.encoding set, is read as raw bytes
+ * and converted here too. A value that does not convert is an error naming the
+ * feature and field; no text leaves this file that is not UTF-8.
  */
 #include "io/layer.h"
 #include "geom/geom.h"
 #include "io/crs.h"
 #include "io/csv.h"
+#include "io/textenc.h"
 
 #include <cpl_conv.h>
 #include <cpl_error.h>
@@ -37,6 +43,18 @@ struct cs_layer {
     bool defer_metres;    /* values beyond ±360 are checked by the caller, layer-wide */
     char *x_name, *y_name;
     char open_failure[256]; /* GDAL's last failure while opening, even one it went past */
+    /* text encoding (see the top of this file) */
+    char *path;          /* as opened, for the scan that chooses an encoding */
+    char **open_opts;    /* as opened (CSL) */
+    cs_textenc *enc;     /* text that is not UTF-8 is converted from it; NULL: none yet */
+    bool enc_declared;   /* role.encoding named it: every value is converted */
+    bool enc_scanned;    /* the layer's text was scanned for its encoding (once) */
+    bool scan_failed;    /* no encoding reads the layer's text: reported once */
+    size_t text_errors;  /* values that did not convert, reported one by one */
+    int field_count;
+    char **texts;        /* the current feature's converted values, by field */
+    char **names;        /* field names, converted (NULL when none needed it) */
+    cs_buf conv;
 };
 
 static const char *const x_candidates[] = {"lon", "longitude", "lng", "long", "x", "LON",
@@ -93,32 +111,6 @@ static bool ends_with(const char *s, const char *suffix)
     return n >= m && cs_strcasecmp(s + n - m, suffix) == 0;
 }
 
-/* A Shapefile whose .cpg is missing: is its text valid UTF-8 or (likely) GBK? Reads
- * the raw bytes of up to 2,000 features. */
-static bool shapefile_needs_gbk(const char *path)
-{
-    char **opts = CSLSetNameValue(NULL, "ENCODING", "");
-    const char *drivers[] = {"ESRI Shapefile", NULL};
-    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, drivers,
-                                 (const char *const *)opts, NULL);
-    CSLDestroy(opts);
-    if (!ds)
-        return false;
-    bool gbk = false;
-    OGRLayerH l = GDALDatasetGetLayer(ds, 0);
-    OGRFeatureH f;
-    int seen = 0;
-    OGR_L_ResetReading(l);
-    while (!gbk && seen++ < 2000 && (f = OGR_L_GetNextFeature(l)) != NULL) {
-        for (int i = 0; i < OGR_F_GetFieldCount(f); i++)
-            if (OGR_F_IsFieldSetAndNotNull(f, i) && !cs_is_utf8(OGR_F_GetFieldAsString(f, i)))
-                gbk = true;
-        OGR_F_Destroy(f);
-    }
-    GDALClose(ds);
-    return gbk;
-}
-
 static bool has_cpg(const char *path)
 {
     char *base = cs_strdup(path);
@@ -140,23 +132,14 @@ static bool has_cpg(const char *path)
 }
 
 /* Open options. CSV coordinate columns are read by cs_layer_point itself (so text in
- * them is reported), so GDAL is not asked to make point geometries from them. */
-static char **open_options(cs_context *ctx, const cs_layer_config *lc, const char *role,
-                           const char *path)
+ * them is reported), so GDAL is not asked to make point geometries from them. A
+ * Shapefile is read as raw bytes unless a .cpg names its encoding and role.encoding
+ * does not: its text is then converted here like any other format's. */
+static char **open_options(const cs_layer_config *lc, const char *path)
 {
     char **opts = NULL;
-    if (ends_with(path, ".shp") || ends_with(path, ".dbf")) {
-        if (lc->encoding) {
-            opts = CSLSetNameValue(opts, "ENCODING", lc->encoding);
-        } else if (!has_cpg(path) && shapefile_needs_gbk(path)) {
-            opts = CSLSetNameValue(opts, "ENCODING", "CP936");
-            cs_where w = {.file = path};
-            cs_warn(ctx, &w, NULL,
-                    "no .cpg file and the text is not UTF-8: read as GBK/CP936 (set %s.encoding "
-                    "to choose another encoding)",
-                    role);
-        }
-    }
+    if ((ends_with(path, ".shp") || ends_with(path, ".dbf")) && (lc->encoding || !has_cpg(path)))
+        opts = CSLSetNameValue(opts, "ENCODING", "");
     return opts;
 }
 
@@ -323,6 +306,225 @@ static cs_status describe_opened(cs_context *ctx, cs_layer *l, const cs_layer_co
     return st;
 }
 
+/* ------------------------------------------------------------ text encoding */
+
+static void free_texts(cs_layer *l)
+{
+    for (int i = 0; l->texts && i < l->field_count; i++) {
+        cs_free(l->texts[i]);
+        l->texts[i] = NULL;
+    }
+}
+
+static const char *raw_field_name(const cs_layer *l, int index)
+{
+    return OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(l->defn, index));
+}
+
+static bool is_ascii(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s >= 0x80)
+            return false;
+    return true;
+}
+
+/* Where feature number (0: the field names) and field are, for messages. A field name
+ * that is not UTF-8 (or holds control characters) is shown with '?' for its bytes that
+ * are not printable ASCII (written into buf). */
+static cs_where text_where(const cs_layer *l, long number, int field, char *buf, size_t size)
+{
+    const char *name = l->names ? l->names[field] : raw_field_name(l, field);
+    size_t i = 0;
+    for (; name[i] && i + 1 < size; i++)
+        buf[i] = (unsigned char)name[i] >= 0x20 && (unsigned char)name[i] < 0x7f ? name[i] : '?';
+    buf[i] = '\0';
+    bool clean = cs_utf8_valid(name, strlen(name));
+    for (const char *c = name; clean && *c; c++)
+        clean = (unsigned char)*c >= 0x20 && *c != 0x7f;
+    cs_where w = {.file = l->name, .field = clean ? name : buf};
+    if (l->csv)
+        w.line = number + 1; /* the header is line 1 */
+    else
+        w.feature = number;
+    return w;
+}
+
+/*
+ * Choose the encoding of a layer whose text is not all UTF-8 (io/textenc.h gives the
+ * rule): the field names and every text value that is not UTF-8, of the whole layer,
+ * read once more through a second handle, go to the guess. Warns once, naming the
+ * encoding and the key; when no candidate reads every value, one error names the
+ * first value that the closest one fails on, and scan_failed is set.
+ */
+static cs_status scan_encoding(cs_context *ctx, cs_layer *l)
+{
+    l->enc_scanned = true;
+    cs_textenc_guess g;
+    if (cs_textenc_guess_init(&g) != CS_OK)
+        return cs_nomem(ctx);
+    cs_status st = CS_OK;
+    for (int i = 0; st == CS_OK && i < l->field_count; i++) {
+        const char *name = raw_field_name(l, i);
+        if (!cs_utf8_valid(name, strlen(name)))
+            st = cs_textenc_guess_add(&g, name, strlen(name), 0, i);
+    }
+    GDALDatasetH ds = GDALOpenEx(l->path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL,
+                                 (const char *const *)l->open_opts, NULL);
+    OGRLayerH layer = ds ? GDALDatasetGetLayerByName(ds, OGR_L_GetName(l->layer)) : NULL;
+    OGRFeatureDefnH defn = layer ? OGR_L_GetLayerDefn(layer) : NULL;
+    int n = defn ? OGR_FD_GetFieldCount(defn) : 0;
+    /* only text fields: the others hold no text to choose by */
+    const char **ignored = layer ? cs_calloc((size_t)n + 2, sizeof *ignored) : NULL;
+    if (ignored) {
+        size_t m = 0;
+        for (int i = 0; i < n; i++)
+            if (OGR_Fld_GetType(OGR_FD_GetFieldDefn(defn, i)) != OFTString)
+                ignored[m++] = OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i));
+        ignored[m] = "OGR_GEOMETRY";
+        OGR_L_SetIgnoredFields(layer, ignored);
+        cs_free(ignored);
+    }
+    long number = 0;
+    OGRFeatureH f;
+    if (layer)
+        OGR_L_ResetReading(layer);
+    while (st == CS_OK && layer && (f = OGR_L_GetNextFeature(layer)) != NULL) {
+        number++;
+        for (int i = 0; st == CS_OK && i < n; i++) {
+            if (OGR_Fld_GetType(OGR_FD_GetFieldDefn(defn, i)) != OFTString ||
+                !OGR_F_IsFieldSetAndNotNull(f, i))
+                continue;
+            const char *v = OGR_F_GetFieldAsString(f, i);
+            size_t len = strlen(v);
+            if (!cs_utf8_valid(v, len))
+                st = cs_textenc_guess_add(&g, v, len, number, i);
+        }
+        OGR_F_Destroy(f);
+    }
+    if (ds)
+        GDALClose(ds);
+    if (st != CS_OK) {
+        cs_textenc_guess_free(&g);
+        return cs_nomem(ctx);
+    }
+    int best;
+    int chosen = cs_textenc_guess_choose(&g, &best);
+    char hint[256], field[128];
+    if (chosen >= 0) {
+        l->enc = cs_textenc_guess_take(&g, chosen);
+        cs_where w = {.file = l->name};
+        snprintf(hint, sizeof hint, "if that is right, set %s.encoding: %s to say so; else "
+                 "name the file's encoding there, or save the file as UTF-8", l->role,
+                 cs_textenc_guess_name(chosen));
+        cs_warn(ctx, &w, hint, "%s text is not UTF-8: read as %s, %zu value%s converted",
+                l->role, chosen == 0 ? "GB18030 (GBK)" : "Big5", g.values,
+                g.values == 1 ? "" : "s");
+    } else if (g.values > 0) {
+        l->scan_failed = true;
+        cs_where w = text_where(l, g.first_failure[best][0], (int)g.first_failure[best][1],
+                                field, sizeof field);
+        snprintf(hint, sizeof hint, "set %s.encoding to the file's encoding (`iconv -l` "
+                 "lists them), or save the file as UTF-8", l->role);
+        cs_error(ctx, CS_ERR_INPUT, &w, hint, "text in an unknown encoding: it is not UTF-8 "
+                 "and neither GB18030 (GBK) nor Big5 reads all of the layer's text (%zu "
+                 "of %zu values fail as %s, the first here)", g.failures[best], g.values, cs_textenc_guess_name(best));
+    }
+    cs_textenc_guess_free(&g);
+    return CS_OK;
+}
+
+/*
+ * raw as UTF-8: itself when it is UTF-8 (unless role.encoding names another
+ * encoding) or ASCII, else converted into l->conv (from the declared encoding, or the
+ * one the scan chooses on the first such value). Text that does not convert is
+ * reported (once when the scan failed, else for each value, naming feature and field)
+ * and comes back with '?' for its bytes that are not ASCII.
+ */
+static const char *convert_text(cs_layer *l, const char *raw, long number, int field)
+{
+    size_t len = strlen(raw);
+    if (is_ascii(raw) || (!l->enc_declared && cs_utf8_valid(raw, len)))
+        return raw;
+    if (!l->enc && !l->enc_scanned && scan_encoding(l->ctx, l) != CS_OK)
+        return "";
+    char hint[256], name[128];
+    size_t bad = 0;
+    cs_status st = CS_ERR_INPUT;
+    if (l->enc)
+        st = cs_textenc_convert(l->enc, raw, len, &l->conv, &bad);
+    if (st == CS_ERR_NOMEM) {
+        cs_nomem(l->ctx);
+        return "";
+    }
+    if (st == CS_OK)
+        return l->conv.data;
+    if (!l->scan_failed) { /* a declared encoding (UTF-8 too) the value is not in */
+        l->text_errors++;
+        cs_where w = text_where(l, number, field, name, sizeof name);
+        snprintf(hint, sizeof hint, "set %s.encoding to the file's encoding (e.g. GBK, "
+                 "BIG5, UTF-8), or save the file as UTF-8", l->role);
+        if (l->enc)
+            cs_error(l->ctx, CS_ERR_INPUT, &w, hint, "text is not valid %s (%s.encoding) "
+                     "at byte %zu", cs_textenc_name(l->enc), l->role, bad + 1);
+        else
+            cs_error(l->ctx, CS_ERR_INPUT, &w, hint, "text is not UTF-8 (%s.encoding)",
+                     l->role);
+    }
+    cs_buf_clear(&l->conv);
+    for (const char *c = raw; *c; c++)
+        cs_buf_addc(&l->conv, (unsigned char)*c < 0x80 ? *c : '?');
+    if (l->conv.failed) {
+        cs_nomem(l->ctx);
+        return "";
+    }
+    return l->conv.data;
+}
+
+/* Once the layer is chosen: the declared encoding, and the field names as UTF-8 (a
+ * name that is not starts the scan). */
+static cs_status prepare_text(cs_context *ctx, cs_layer *l, const cs_layer_config *lc)
+{
+    l->field_count = OGR_FD_GetFieldCount(l->defn);
+    l->texts = cs_calloc((size_t)l->field_count + 1, sizeof *l->texts);
+    if (!l->texts)
+        return cs_nomem(ctx);
+    if (lc->encoding && !cs_textenc_is_utf8(lc->encoding)) {
+        l->enc = cs_textenc_open(lc->encoding);
+        if (!l->enc) {
+            char key[64];
+            snprintf(key, sizeof key, "%s.encoding", l->role);
+            cs_where w = {.file = l->name, .field = key};
+            return cs_error(ctx, CS_ERR_INPUT, &w, "name a character set such as GBK, "
+                            "GB18030, BIG5 or UTF-8 (`iconv -l` lists them)",
+                            "unknown encoding '%.100s'", lc->encoding);
+        }
+    }
+    l->enc_declared = lc->encoding != NULL;
+    l->enc_scanned = l->enc_declared;
+    bool plain = true;
+    for (int i = 0; i < l->field_count; i++)
+        plain = plain && is_ascii(raw_field_name(l, i));
+    if (plain)
+        return CS_OK;
+    char **names = cs_calloc((size_t)l->field_count + 1, sizeof *names);
+    if (!names)
+        return cs_nomem(ctx);
+    for (int i = 0; i < l->field_count; i++) {
+        names[i] = cs_strdup(convert_text(l, raw_field_name(l, i), 0, i));
+        if (!names[i]) {
+            for (int j = 0; j < i; j++)
+                cs_free(names[j]);
+            cs_free(names);
+            return cs_nomem(ctx);
+        }
+    }
+    l->names = names;
+    /* a name that did not convert is reported and shown with '?': opening goes on, so
+     * that a file that is no table at all also hears so from the field lookup */
+    return CS_OK;
+}
+
 cs_status cs_layer_open(cs_context *ctx, const cs_layer_config *lc, const char *role,
                         const char *path, bool want_points, cs_layer **out)
 {
@@ -344,13 +546,17 @@ cs_status cs_layer_open(cs_context *ctx, const cs_layer_config *lc, const char *
         cs_layer_close(l);
         return st;
     }
-    char **opts = open_options(ctx, lc, role, path);
+    l->open_opts = open_options(lc, path);
+    l->path = cs_strdup(path);
+    if (!l->path) {
+        cs_layer_close(l);
+        return cs_nomem(ctx);
+    }
     CPLErrorReset();
     CPLPushErrorHandlerEx(capture_open_message, l);
     l->ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL,
-                       (const char *const *)opts, NULL);
+                       (const char *const *)l->open_opts, NULL);
     CPLPopErrorHandler();
-    CSLDestroy(opts);
     if (!l->ds)
         st = open_error(ctx, path, l->name, role);
     else
@@ -359,6 +565,8 @@ cs_status cs_layer_open(cs_context *ctx, const cs_layer_config *lc, const char *
         st = select_layer(ctx, l, lc);
     if (st == CS_OK)
         st = describe_opened(ctx, l, lc, path);
+    if (st == CS_OK)
+        st = prepare_text(ctx, l, lc);
     if (st == CS_OK && want_points && l->csv) {
         /* Point tables: find the coordinate columns ourselves so that text in them
          * is reported, not silently turned into an empty geometry. */
@@ -388,6 +596,15 @@ void cs_layer_close(cs_layer *l)
         GDALClose(l->ds);
     if (l->ctx)
         CPLPopErrorHandler();
+    free_texts(l);
+    for (int i = 0; l->names && i < l->field_count; i++)
+        cs_free(l->names[i]);
+    cs_free(l->names);
+    cs_free(l->texts);
+    cs_buf_free(&l->conv);
+    cs_textenc_close(l->enc);
+    CSLDestroy(l->open_opts);
+    cs_free(l->path);
     cs_free(l->srs_wkt);
     cs_free(l->name);
     cs_free(l->role);
@@ -434,7 +651,7 @@ void cs_layer_keep_fields(cs_layer *l, const int *fields, size_t n)
         for (size_t k = 0; k < n && !keep; k++)
             keep = fields[k] == i;
         if (!keep)
-            ignored[m++] = cs_layer_field_name(l, i);
+            ignored[m++] = raw_field_name(l, i); /* GDAL's own name */
     }
     if (l->x_field >= 0)
         ignored[m++] = "OGR_GEOMETRY";
@@ -449,7 +666,7 @@ long cs_layer_feature_count(cs_layer *l)
 
 const char *cs_layer_field_name(const cs_layer *l, int index)
 {
-    return OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(l->defn, index));
+    return l->names ? l->names[index] : raw_field_name(l, index);
 }
 
 static int field_index(const cs_layer *l, const char *name)
@@ -527,6 +744,7 @@ int cs_layer_find_field(cs_context *ctx, cs_layer *l, const char *configured,
 
 bool cs_layer_next(cs_layer *l, long *number)
 {
+    free_texts(l);
     if (l->feature)
         OGR_F_Destroy(l->feature);
     l->feature = OGR_L_GetNextFeature(l->layer);
@@ -540,8 +758,21 @@ const char *cs_layer_text(cs_layer *l, int index)
 {
     if (index < 0 || !OGR_F_IsFieldSetAndNotNull(l->feature, index))
         return "";
-    return OGR_F_GetFieldAsString(l->feature, index);
+    const char *raw = OGR_F_GetFieldAsString(l->feature, index);
+    const char *text = convert_text(l, raw, l->number, index);
+    if (text == raw || !*text)
+        return text;
+    /* kept per field: a caller may hold several of the feature's texts at once */
+    cs_free(l->texts[index]);
+    l->texts[index] = cs_strdup(text);
+    if (!l->texts[index]) {
+        cs_nomem(l->ctx);
+        return "";
+    }
+    return l->texts[index];
 }
+
+bool cs_layer_text_failed(const cs_layer *l) { return l->scan_failed || l->text_errors; }
 
 cs_where cs_layer_where(const cs_layer *l, const char *id, const char *field)
 {
@@ -561,7 +792,9 @@ cs_status cs_layer_number(cs_context *ctx, cs_layer *l, int index, const char *i
     if (index < 0 || !OGR_F_IsFieldSetAndNotNull(l->feature, index))
         return CS_OK;
     OGRFieldType type = OGR_Fld_GetType(OGR_FD_GetFieldDefn(l->defn, index));
-    const char *text = OGR_F_GetFieldAsString(l->feature, index);
+    /* as UTF-8, for the message when it is not a number */
+    const char *text = type == OFTString ? cs_layer_text(l, index)
+                                         : OGR_F_GetFieldAsString(l->feature, index);
     double v;
     bool ok;
     if (type == OFTReal || type == OFTInteger || type == OFTInteger64) {

@@ -1,8 +1,9 @@
 /*
  * layer.h — reading one input layer through GDAL/OGR: opening any vector format
- * (GeoJSON, Shapefile with GBK text, GeoPackage, CSV with lon/lat columns, KML,
- * FlatGeobuf...), finding fields, and pulling features' points, polygons and values
- * out as plain numbers and text, with errors that name the file, feature and field.
+ * (GeoJSON, Shapefile, GeoPackage, CSV with lon/lat columns, KML, FlatGeobuf...),
+ * finding fields, and pulling features' points, polygons and values out as plain
+ * numbers and UTF-8 text (converted from GBK, Big5 or a declared encoding), with
+ * errors that name the file, feature and field.
  */
 #ifndef CS_LAYER_H
 #define CS_LAYER_H
@@ -63,6 +64,8 @@ long cs_layer_feature_count(cs_layer *layer);
  */
 int cs_layer_find_field(cs_context *ctx, cs_layer *layer, const char *configured,
                         const char *const *candidates, const char *key, bool required);
+/* The field's name, as UTF-8 like cs_layer_text. Borrowed, valid while the layer is
+ * open. */
 const char *cs_layer_field_name(const cs_layer *layer, int index);
 
 /* Read only these fields (and the coordinates) from now on: skipping the others makes
@@ -72,9 +75,15 @@ void cs_layer_keep_fields(cs_layer *layer, const int *fields, size_t n);
 /* Iterate: returns false at the end. *number is the 1-based feature number. */
 bool cs_layer_next(cs_layer *layer, long *number);
 
-/* The current feature's text value of field index (empty string when unset). The
- * pointer is valid until the next call to cs_layer_next. */
+/* The current feature's text value of field index (empty string when unset), always
+ * UTF-8: converted from the layer's encoding (role.encoding, or the one chosen when
+ * the layer's text is not UTF-8, with a warning; see layer.c). Text that does not
+ * convert is recorded as an error in the layer's context (naming the feature and
+ * field) and comes back with '?' for its bytes that are not ASCII. The pointer is
+ * valid until the next call to cs_layer_next. */
 const char *cs_layer_text(cs_layer *layer, int index);
+/* Whether some text of the layer did not convert (each such error is recorded). */
+bool cs_layer_text_failed(const cs_layer *layer);
 
 /*
  * The current feature's value of field index as a number. Empty/unset gives

@@ -93,6 +93,8 @@ cs_status cs_site_read_fields(cs_context *ctx, const char *path, const char *crs
         if (st == CS_OK || fst == CS_ERR_NOMEM)
             st = fst;
     }
+    if (st == CS_OK && cs_layer_text_failed(layer))
+        st = CS_ERR_INPUT; /* recorded as it was read */
     cs_layer_close(layer);
     if (st != CS_OK) {
         cs_site_inputs_free(*out, *n);

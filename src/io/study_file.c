@@ -5,8 +5,11 @@
  * cs_config_set_at(), so the study file and --set accept exactly the same keys and
  * values and word their complaints the same way. libyaml's document API gives every
  * node its line. Reading goes on after a bad key, so one load reports every problem.
+ * A file saved in GBK/GB18030 or Big5 (as editors on Chinese Windows do) is converted
+ * to UTF-8 first, with a warning (io/textenc.h says how the encoding is chosen).
  */
 #include "io/config.h"
+#include "io/textenc.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -121,6 +124,38 @@ done:
     return CS_OK;
 }
 
+/* Text that is not UTF-8 (nor UTF-16, which libyaml reads itself) becomes UTF-8 when
+ * GB18030 or Big5 reads all of it (lines stay where they were); otherwise it is left
+ * to libyaml, whose error names the line of the first byte it cannot read. */
+static cs_status recode_study(cs_context *ctx, const char *path, char **text, size_t *len)
+{
+    const unsigned char *u = (const unsigned char *)*text;
+    if (cs_utf8_valid(*text, *len) ||
+        (*len >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF))))
+        return CS_OK;
+    cs_textenc_guess g;
+    if (cs_textenc_guess_init(&g) != CS_OK)
+        return cs_nomem(ctx);
+    cs_status st = cs_textenc_guess_add(&g, *text, *len, 0, 0);
+    int chosen = st == CS_OK ? cs_textenc_guess_choose(&g, NULL) : -1;
+    cs_buf out;
+    cs_buf_init(&out);
+    if (chosen >= 0)
+        st = cs_textenc_convert(g.enc[chosen], *text, *len, &out, NULL);
+    if (chosen >= 0 && st == CS_OK) {
+        cs_free(*text);
+        *len = out.len;
+        *text = cs_buf_take(&out);
+        cs_where w = {.file = path};
+        cs_warn(ctx, &w, "save the study file as UTF-8 text",
+                "the study file is not UTF-8: read as %s",
+                chosen == 0 ? "GB18030 (GBK)" : "Big5");
+    }
+    cs_buf_free(&out);
+    cs_textenc_guess_free(&g);
+    return st == CS_ERR_NOMEM ? cs_nomem(ctx) : CS_OK;
+}
+
 /* Report what libyaml could not parse: file, line, column and its own words. */
 static cs_status syntax_problem(walker *w, const yaml_parser_t *p, const char *text,
                                 size_t len)
@@ -135,7 +170,8 @@ static cs_status syntax_problem(walker *w, const yaml_parser_t *p, const char *t
             line += text[i] == '\n';
             col = text[i] == '\n' ? 1 : col + 1;
         }
-        problem(w, line, "save the study file as UTF-8 text",
+        problem(w, line, "save the study file as UTF-8 text (it is not UTF-8, and neither "
+                "GB18030 (GBK) nor Big5 reads it all)",
                 "cannot read the text at column %zu: %s", col, what);
         return CS_ERR_STUDY;
     }
@@ -419,8 +455,12 @@ cs_status cs_config_load(cs_context *ctx, cs_config *cfg, const char *path)
     char *text = NULL;
     size_t len = 0;
     cs_status st = read_file(ctx, path, &text, &len);
-    if (st != CS_OK)
+    if (st == CS_OK)
+        st = recode_study(ctx, path, &text, &len);
+    if (st != CS_OK) {
+        cs_free(text);
         return st;
+    }
     st = remember_file(ctx, cfg, path);
     if (st != CS_OK) {
         cs_free(text);
