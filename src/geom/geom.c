@@ -696,11 +696,29 @@ static int compare_size(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The polygonal part of a ∩ b when it has positive area, else NULL (*failed on error). */
+/* The polygonal part of a ∩ b when it has positive area, else NULL (*failed on error).
+ * Both are first clipped to the common part of their boxes, where the whole of a ∩ b
+ * lies: neighbours share a strip of their boxes, and the overlay costs by vertices. */
 static cs_geom *shared_area(cs_geos h, const GEOSGeometry *a, const GEOSGeometry *b,
                             bool *failed)
 {
-    GEOSGeometry *i = GEOSIntersection_r(h, a, b);
+    double ba[4], bb[4];
+    GEOSGeometry *ca = NULL, *cb = NULL;
+    if (cs_geom_bounds(h, a, ba) && cs_geom_bounds(h, b, bb)) {
+        /* a margin keeps the clip's new edges off the shapes' shared boundary */
+        double m = 1e-6 * fmax(fmax(ba[2] - ba[0], ba[3] - ba[1]), 1.0);
+        double box[4] = {fmax(ba[0], bb[0]) - m, fmax(ba[1], bb[1]) - m,
+                         fmin(ba[2], bb[2]) + m, fmin(ba[3], bb[3]) + m};
+        ca = cs_geom_clip_box(h, a, box);
+        cb = ca ? cs_geom_clip_box(h, b, box) : NULL;
+        if (!ca || !cb) { /* GEOS 3.11's clipping fails on a few shapes */
+            cs_geom_destroy(h, ca);
+            ca = cb = NULL;
+        }
+    }
+    GEOSGeometry *i = GEOSIntersection_r(h, ca ? ca : a, cb ? cb : b);
+    cs_geom_destroy(h, ca);
+    cs_geom_destroy(h, cb);
     if (!i) {
         *failed = true;
         return NULL;
@@ -747,16 +765,14 @@ cs_status cs_geom_overlaps(cs_geos h, cs_geom *const *geoms, size_t n, cs_geom_o
                 st = CS_ERR_INTERNAL;
                 goto done;
             }
-            /* neighbours that only touch (shared edges drawn bit-identical) need no
-             * overlay; the predicates are far cheaper than the intersection */
+            /* boxes that meet while the shapes do not cost no overlay */
             char meets = GEOSPreparedIntersects_r(h, pg, geoms[j]);
-            char touches = meets == 1 ? GEOSPreparedTouches_r(h, pg, geoms[j]) : 0;
-            if (meets == 2 || touches == 2) {
+            if (meets == 2) {
                 GEOSPreparedGeom_destroy_r(h, pg);
                 st = CS_ERR_INTERNAL;
                 goto done;
             }
-            if (meets != 1 || touches == 1)
+            if (meets != 1)
                 continue;
             bool failed = false;
             cs_geom *shared = shared_area(h, geoms[i], geoms[j], &failed);
@@ -857,4 +873,54 @@ int cs_geom_intersects(cs_geos h, const cs_geom *a, const cs_geom *b)
 {
     char r = GEOSIntersects_r(h, a, b);
     return r == 2 ? -1 : r;
+}
+
+cs_status cs_geom_bordering(cs_geos h, cs_geom *const *areas, size_t n, cs_geom *const *targets,
+                            size_t m, long (*out)[2])
+{
+    for (size_t t = 0; t < m; t++)
+        out[t][0] = out[t][1] = -1;
+    if (n == 0 || m == 0)
+        return CS_OK;
+    cs_status st = CS_ERR_NOMEM;
+    candidates c = {0};
+    const GEOSPreparedGeometry **prep = cs_calloc(n, sizeof *prep);
+    GEOSSTRtree *tree = prep ? GEOSSTRtree_create_r(h, 10) : NULL;
+    if (!tree)
+        goto done;
+    for (size_t i = 0; i < n; i++)
+        GEOSSTRtree_insert_r(h, tree, areas[i], (void *)(uintptr_t)i);
+    for (size_t t = 0; t < m; t++) {
+        c.count = 0;
+        GEOSSTRtree_query_r(h, tree, targets[t], note_candidate, &c);
+        if (c.failed)
+            goto done;
+        qsort(c.list, c.count, sizeof *c.list, compare_size);
+        for (size_t k = 0; k < c.count && out[t][1] < 0; k++) {
+            size_t a = c.list[k];
+            /* each area is prepared once, when first needed: its segment index then
+             * answers every small target around it */
+            if (!prep[a] && !(prep[a] = GEOSPrepare_r(h, areas[a]))) {
+                st = CS_ERR_INTERNAL;
+                goto done;
+            }
+            char meets = GEOSPreparedIntersects_r(h, prep[a], targets[t]);
+            if (meets == 2) {
+                st = CS_ERR_INTERNAL;
+                goto done;
+            }
+            if (meets == 1)
+                out[t][out[t][0] < 0 ? 0 : 1] = (long)a;
+        }
+    }
+    st = CS_OK;
+done:
+    if (tree)
+        GEOSSTRtree_destroy_r(h, tree);
+    for (size_t i = 0; prep && i < n; i++)
+        if (prep[i])
+            GEOSPreparedGeom_destroy_r(h, prep[i]);
+    cs_free(prep);
+    cs_free(c.list);
+    return st;
 }

@@ -96,6 +96,12 @@ typedef struct cs_geom_overlap {
 cs_status cs_geom_overlaps(cs_geos h, cs_geom *const *geoms, size_t n, cs_geom_overlap **out,
                            size_t *count);
 
+/* For each of the m targets, the first two of the n areas (lowest numbers) that meet
+ * it, -1 when fewer (an STRtree of the areas, each prepared once). Errors:
+ * CS_ERR_NOMEM, CS_ERR_INTERNAL (GEOS failed). */
+cs_status cs_geom_bordering(cs_geos h, cs_geom *const *areas, size_t n, cs_geom *const *targets,
+                            size_t m, long (*out)[2]);
+
 /* The polygonal part of a minus b; new; NULL on failure. */
 cs_geom *cs_geom_difference(cs_geos h, const cs_geom *a, const cs_geom *b);
 

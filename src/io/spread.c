@@ -167,7 +167,9 @@ static cs_status cut_in_area(spreader *sp, const cs_geom *g, const double *g_box
 {
     cs_geos h = sp->study->geos;
     cs_geom *near = cs_geom_clip_box(h, sp->study->area_geom[a], g_box);
-    cs_geom *part = near ? cs_geom_intersection(h, g, near) : NULL;
+    /* GEOS 3.11's rectangle clipping fails on a few valid shapes (an area that gave up
+     * overlaps, at one cell of Shanghai's 229 townships): the general overlay then */
+    cs_geom *part = cs_geom_intersection(h, g, near ? near : sp->study->area_geom[a]);
     cs_geom_destroy(h, near);
     if (!part)
         return CS_ERR_INTERNAL;
