@@ -293,6 +293,30 @@ static void points_in_overlap_follow_the_rule(void **state)
     assert_true(fabs(e->study->overlaps[0].residents - 30) < 1e-9);
 }
 
+/* An area drawn wholly inside an earlier one keeps no ground, with a warning. */
+static void draw_nested(FILE *f)
+{
+    rect(f, true, 0, 0, 1000, 1000, "\"id\":\"A0\",\"name\":\"A0\"");
+    rect(f, false, 200, 200, 400, 400, "\"id\":\"A1\",\"name\":\"A1\"");
+}
+
+static void area_inside_an_earlier_one(void **state)
+{
+    env *e = *state;
+    write_areas(e, draw_nested);
+    const double r[1][4] = {{100, 100, 500, 500}};
+    const double pop[1] = {160};
+    draw_blocks(e, "blocks.geojson", r, pop, 1);
+    assert_int_equal(load(e), CS_OK);
+    double sums[2];
+    area_sums(e->study, 0, sums);
+    assert_true(fabs(sums[0] - 160) < 1e-6 && sums[1] == 0);
+    assert_true(e->study->area_m2[1] < 1);
+    assert_true(fabs(e->study->overlaps[0].residents - 40) < 1e-6); /* 200² of 400² */
+    assert_true(tu_has_message(e->ctx, "areas.geojson", "A1", "lies wholly within areas before "
+                               "it", NULL));
+}
+
 /* A0 with a hole [400, 600]^2 that no area fills (a gap of 40,000 m²) and A1 beside it.
  * A block over [500, 700] x [450, 550] (200 people) has half its area in the gap: 100
  * left out, reported as in the gap and in residents_left_out. */
@@ -689,6 +713,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(overlap_counted_once, setup, teardown),
         cmocka_unit_test_setup_teardown(points_in_overlap_follow_the_rule, setup, teardown),
         cmocka_unit_test_setup_teardown(gap_reported_and_left_out, setup, teardown),
+        cmocka_unit_test_setup_teardown(area_inside_an_earlier_one, setup, teardown),
         cmocka_unit_test_setup_teardown(raster_cells_split_and_cut, setup, teardown),
         cmocka_unit_test_setup_teardown(large_grid_read_over_the_study_area, setup, teardown),
         cmocka_unit_test_setup_teardown(raster_errors, setup, teardown),

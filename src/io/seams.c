@@ -29,10 +29,9 @@ void cs_seams_free(cs_study *s)
     s->overlap_count = s->gap_count = 0;
 }
 
-/* Area b without the overlaps it gives to areas before it (overlaps [first, end) are
- * those with .b == b). */
-static cs_status give_up_overlaps(cs_context *ctx, cs_study *s, size_t b, cs_geom *const *parts,
-                                  size_t n)
+/* Area b without the n overlaps (parts) it gives to areas before it. */
+static cs_status give_up_overlaps(cs_context *ctx, cs_study *s, const char *file, size_t b,
+                                  cs_geom *const *parts, size_t n)
 {
     cs_geos h = s->geos;
     cs_geom *lost = cs_geom_union(h, parts, n);
@@ -54,10 +53,16 @@ static cs_status give_up_overlaps(cs_context *ctx, cs_study *s, size_t b, cs_geo
     cs_geom_destroy(h, s->area_geom[b]);
     s->area_geom[b] = kept;
     s->area_m2[b] = cs_geom_area_m2(h, kept);
+    if (!(s->area_m2[b] >= 1.0)) {
+        cs_where w = {.file = file, .feature_id = s->area_id[b]};
+        cs_warn(ctx, &w, "remove the repeated area, or put it before the one that covers it",
+                "area %s lies wholly within areas before it in the layer: it keeps no ground "
+                "and counts no residents", s->area_name[b]);
+    }
     return CS_OK;
 }
 
-static cs_status find_overlaps(cs_context *ctx, cs_study *s)
+static cs_status find_overlaps(cs_context *ctx, cs_study *s, const char *file)
 {
     cs_geos h = s->geos;
     cs_geom_overlap *ov = NULL;
@@ -96,7 +101,7 @@ static cs_status find_overlaps(cs_context *ctx, cs_study *s)
             if (s->overlaps[i].b == (long)b)
                 parts[k++] = s->overlaps[i].geom;
         if (k > 0)
-            st = give_up_overlaps(ctx, s, b, parts, k);
+            st = give_up_overlaps(ctx, s, file, b, parts, k);
     }
     cs_free(parts);
     return st;
@@ -173,7 +178,7 @@ static cs_status to_lonlat(cs_context *ctx, cs_study *s)
     return st;
 }
 
-cs_status cs_seams_find(cs_context *ctx, cs_study *s)
+cs_status cs_seams_find(cs_context *ctx, cs_study *s, const char *file)
 {
     /* the areas add up to their union (a clean partition, to rounding): no overlap has
      * any area to speak of, and the pairwise search is skipped */
@@ -181,7 +186,7 @@ cs_status cs_seams_find(cs_context *ctx, cs_study *s)
     for (size_t a = 0; a < s->area_count; a++)
         sum += s->area_m2[a];
     bool clean = sum - cs_geom_area_m2(s->geos, s->district) <= 1e-9 * sum;
-    cs_status st = clean ? CS_OK : find_overlaps(ctx, s);
+    cs_status st = clean ? CS_OK : find_overlaps(ctx, s, file);
     if (st == CS_OK)
         st = find_gaps(ctx, s);
     if (st == CS_OK)

@@ -31,11 +31,12 @@ typedef struct cs_seam {
 /*
  * Find the overlaps between the study's areas and its gaps (the areas, their index and
  * the district must be built), give each overlap to its first area (the other loses it
- * from area_geom and area_m2) and fill study->overlaps and study->gaps. Errors:
+ * from area_geom and area_m2; an area left with no ground is warned about, naming
+ * areas_file) and fill study->overlaps and study->gaps. Errors:
  * CS_ERR_NOMEM, CS_ERR_INTERNAL (GEOS failed), CS_ERR_CRS (the working CRS cannot be
  * turned back into lon/lat).
  */
-cs_status cs_seams_find(cs_context *ctx, cs_study *study);
+cs_status cs_seams_find(cs_context *ctx, cs_study *study, const char *areas_file);
 
 /* Add the residents of n located points to the seams they lie in: area[i] >= 0 is the
  * area holding point i (overlaps of that area are tested), -1 outside every area (gaps

@@ -345,7 +345,7 @@ static cs_status place_areas(cs_context *ctx, const cs_config *cfg, cs_study *st
         return cs_error(ctx, CS_ERR_INTERNAL, NULL, NULL, "the areas cannot be indexed (%s)",
                         cs_status_string(st));
     /* after the index and the district: the overlaps' owners agree with the index */
-    return cs_seams_find(ctx, study);
+    return cs_seams_find(ctx, study, raw->layer.display);
 }
 
 /* ----------------------------------------------------------------- points */
