@@ -293,6 +293,34 @@ static void points_in_overlap_follow_the_rule(void **state)
     assert_true(fabs(e->study->overlaps[0].residents - 30) < 1e-9);
 }
 
+/* With overlaps and a block across the edge, every allocation of the load fails in
+ * turn: each failure is a clean error (ASan checks for leaks). */
+static void seams_survive_every_allocation_failure(void **state)
+{
+    env *e = *state;
+    write_areas(e, draw_overlapping);
+    const double r[3][4] = {{800, 400, 1000, 600}, {900, 0, 1100, 100}, {1900, 0, 2100, 100}};
+    const double pop[3] = {400, 200, 100};
+    draw_blocks(e, "blocks.geojson", r, pop, 3);
+    long n = 0;
+    for (;; n++) {
+        cs_context *ctx = NULL;
+        assert_int_equal(cs_context_create(&ctx), CS_OK);
+        cs_study *s = NULL;
+        tu_alloc_fail_after(n);
+        cs_status st = cs_study_load(ctx, e->cfg, &s);
+        tu_alloc_restore();
+        cs_study_destroy(s);
+        cs_context_destroy(ctx);
+        if (st == CS_OK)
+            break;
+        /* as in test_alloc: a reader may turn a refused allocation into a bad input */
+        assert_true(st == CS_ERR_NOMEM || st == CS_ERR_INPUT || st == CS_ERR_INTERNAL);
+        assert_true(n < 100000);
+    }
+    assert_true(n > 50);
+}
+
 /* An area drawn wholly inside an earlier one keeps no ground, with a warning. */
 static void draw_nested(FILE *f)
 {
@@ -714,6 +742,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(points_in_overlap_follow_the_rule, setup, teardown),
         cmocka_unit_test_setup_teardown(gap_reported_and_left_out, setup, teardown),
         cmocka_unit_test_setup_teardown(area_inside_an_earlier_one, setup, teardown),
+        cmocka_unit_test_setup_teardown(seams_survive_every_allocation_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(raster_cells_split_and_cut, setup, teardown),
         cmocka_unit_test_setup_teardown(large_grid_read_over_the_study_area, setup, teardown),
         cmocka_unit_test_setup_teardown(raster_errors, setup, teardown),
