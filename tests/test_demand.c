@@ -8,6 +8,7 @@
 #include "fixture.h"
 #include "testutil.h"
 
+#include "io/seams.h"
 #include "io/study.h"
 
 #include <gdal.h>
@@ -98,8 +99,8 @@ static void write_blocks(env *e)
     fprintf(f, "{\"type\":\"FeatureCollection\",\"features\":[\n");
     /* across the A0/A1 border, 300 m on each side */
     rect(f, true, 700, 300, 1300, 700, "\"pop\":1200,\"pop65\":300");
-    /* half outside the district: all its people live in the half inside */
-    rect(f, false, 1800, 100, 2200, 200, "\"pop\":100,\"pop65\":20");
+    /* a quarter outside the district: its people spread by area, as a grid cell's */
+    rect(f, false, 1700, 100, 2100, 200, "\"pop\":100,\"pop65\":20");
     /* wholly outside */
     rect(f, false, 3000, 100, 3100, 200, "\"pop\":50,\"pop65\":5");
     fprintf(f, "]}\n");
@@ -119,14 +120,18 @@ static void polygons_spread_by_area(void **state)
     double pop[2], old[2];
     area_sums(s, 0, pop);
     area_sums(s, 1, old);
-    /* the first block splits 300:300 m across the border; the second keeps all 100 */
+    /* the first block splits 300:300 m across the border; the second keeps the 300 of
+     * its 400 m inside (75 of 100, 15 of 20), the 100 m beyond the edge are left out
+     * with the third block and reported */
     assert_true(fabs(pop[0] - 600) < 1e-9);
-    assert_true(fabs(pop[1] - 700) < 1e-9);
+    assert_true(fabs(pop[1] - 675) < 1e-9);
     assert_true(fabs(old[0] - 150) < 1e-9);
-    assert_true(fabs(old[1] - 170) < 1e-9);
-    assert_true(fabs(s->dropped_pop - 50) < 1e-9);
-    /* 50 m grid anchored at the areas' corner: 12 x 8 cells, then 4 x 2 inside */
-    assert_int_equal(s->demand_count, 96 + 8);
+    assert_true(fabs(old[1] - 165) < 1e-9);
+    assert_true(fabs(s->dropped_pop - 75) < 1e-9);
+    assert_true(tu_has_message(e->ctx, "blocks.geojson", "1 polygon lies partly outside every "
+                               "area", "the 25 residents on the parts outside", NULL));
+    /* 50 m grid anchored at the areas' corner: 12 x 8 cells, then 6 x 2 inside */
+    assert_int_equal(s->demand_count, 96 + 12);
     double xmin = INFINITY, xmax = -INFINITY;
     for (size_t i = 0; i < 96; i++) {
         assert_true(fabs(s->dem_pop[i * s->band_count] - 12.5) < 1e-9);
@@ -148,7 +153,7 @@ static void polygons_conserve_on_a_coarse_grid(void **state)
     double pop[2];
     area_sums(e->study, 0, pop);
     assert_true(fabs(pop[0] - 600) < 1e-9);
-    assert_true(fabs(pop[1] - 700) < 1e-9);
+    assert_true(fabs(pop[1] - 675) < 1e-9);
     /* and with no grid: one point per piece (each side of the border) */
     set(e, "population.spread_m", "0");
     assert_int_equal(load(e), CS_OK);
@@ -184,6 +189,210 @@ static void invalid_block_is_repaired(void **state)
         double x = e->study->dem_x[i] - FX_X0, y = e->study->dem_y[i] - FX_Y0;
         assert_true(x > 100 && x < 300 && y > 100 && y < 300);
     }
+}
+
+/* ------------------------------------------------------ overlaps and gaps */
+
+/* Replace the fixture's areas (A0, A1) with the given features (rect()s). */
+static void write_areas(env *e, void (*draw)(FILE *f))
+{
+    char *path = tu_join(e->dir, "areas.geojson");
+    FILE *f = fopen(path, "w");
+    free(path);
+    fprintf(f, "{\"type\":\"FeatureCollection\",\"features\":[\n");
+    draw(f);
+    fprintf(f, "]}\n");
+    fclose(f);
+}
+
+/* A0 = [0, 1000] x [0, 1000] and A1 = [950, 2000] x [0, 1000]: they overlap on
+ * [950, 1000] x [0, 1000], 50,000 m². */
+static void draw_overlapping(FILE *f)
+{
+    rect(f, true, 0, 0, 1000, 1000, "\"id\":\"A0\",\"name\":\"A0\"");
+    rect(f, false, 950, 0, 2000, 1000, "\"id\":\"A1\",\"name\":\"A1\"");
+}
+
+static void draw_blocks(env *e, const char *name, const double (*r)[4], const double *pop,
+                        size_t n)
+{
+    char *path = tu_join(e->dir, name);
+    FILE *f = fopen(path, "w");
+    free(path);
+    fprintf(f, "{\"type\":\"FeatureCollection\",\"features\":[\n");
+    for (size_t i = 0; i < n; i++) {
+        char props[64];
+        snprintf(props, sizeof props, "\"pop\":%g,\"pop65\":0", pop[i]);
+        rect(f, i == 0, r[i][0], r[i][1], r[i][2], r[i][3], props);
+    }
+    fprintf(f, "]}\n");
+    fclose(f);
+    set(e, "population", "");
+    set(e, "population.path", name);
+    set(e, "population.crs", "EPSG:32651");
+    set(e, "population.bands.65+", "pop65");
+}
+
+/* Residents of blocks in an overlap count once, in the area first in the layer; the
+ * overlap is reported with its area and residents. By hand: block 1 ([800, 1000] x
+ * [400, 600], 400 people) lies in A0, a quarter of it in the overlap (100); block 2
+ * ([900, 1100] x [0, 100], 200 people) has 100 m² x 100 in A0 without the overlap,
+ * 50 x 100 in the overlap and 100 x 100 in A1 beyond it: 50 + 50 to A0, 100 to A1. */
+static void overlap_counted_once(void **state)
+{
+    env *e = *state;
+    write_areas(e, draw_overlapping);
+    const double r[2][4] = {{800, 400, 1000, 600}, {900, 0, 1100, 100}};
+    const double pop[2] = {400, 200};
+    draw_blocks(e, "blocks.geojson", r, pop, 2);
+    assert_int_equal(load(e), CS_OK);
+    const cs_study *s = e->study;
+    double sums[2];
+    area_sums(s, 0, sums);
+    assert_true(fabs(sums[0] - 500) < 1e-6);
+    assert_true(fabs(sums[1] - 100) < 1e-6);
+    assert_true(fabs(sums[0] + sums[1] - 600) < 1e-6); /* the district holds what was placed */
+    assert_true(fabs(s->dropped_pop) < 1e-6);
+    assert_int_equal(s->overlap_count, 1);
+    assert_int_equal(s->overlaps[0].a, 0);
+    assert_int_equal(s->overlaps[0].b, 1);
+    assert_true(fabs(s->overlaps[0].m2 - 50000) < 1e-3);
+    assert_true(fabs(s->overlaps[0].residents - 150) < 1e-6);
+    /* A1 gave the overlap up: its area is 1,000,000 m², not 1,050,000 */
+    assert_true(fabs(s->area_m2[0] - 1e6) < 1e-3);
+    assert_true(fabs(s->area_m2[1] - 1e6) < 1e-3);
+    assert_int_equal(s->gap_count, 0);
+    assert_true(tu_has_message(e->ctx, "areas.geojson", "1 overlap between areas", "50,000 m²",
+                               "150 residents in them", "A0 / A1", "comes first", NULL));
+}
+
+/* A point in an overlap goes to the area that the overlap's spread residents go to,
+ * and counts among the overlap's residents. */
+static void points_in_overlap_follow_the_rule(void **state)
+{
+    env *e = *state;
+    write_areas(e, draw_overlapping);
+    free(tu_write(e->dir, "points.csv", "x,y,pop,pop65\n"
+                  "350975,3440500,30,0\n"    /* in the overlap */
+                  "351500,3440500,7,0\n"));  /* in A1 only */
+    set(e, "population.path", "points.csv");
+    assert_int_equal(load(e), CS_OK);
+    const cs_study *s = e->study;
+    assert_int_equal(s->demand_count, 2);
+    assert_int_equal(s->dem_area[0], 0);
+    assert_int_equal(s->dem_area[1], 1);
+    assert_true(fabs(s->overlaps[0].residents - 30) < 1e-9);
+    /* a small block around the same point: all of it to the same area */
+    const double r[1][4] = {{970, 490, 980, 510}};
+    const double pop[1] = {30};
+    draw_blocks(e, "small.geojson", r, pop, 1);
+    assert_int_equal(load(e), CS_OK);
+    double sums[2];
+    area_sums(e->study, 0, sums);
+    assert_true(fabs(sums[0] - 30) < 1e-9 && sums[1] == 0);
+    assert_true(fabs(e->study->overlaps[0].residents - 30) < 1e-9);
+}
+
+/* With overlaps and a block across the edge, every allocation of the load fails in
+ * turn: each failure is a clean error (ASan checks for leaks). */
+static void seams_survive_every_allocation_failure(void **state)
+{
+    env *e = *state;
+    write_areas(e, draw_overlapping);
+    const double r[3][4] = {{800, 400, 1000, 600}, {900, 0, 1100, 100}, {1900, 0, 2100, 100}};
+    const double pop[3] = {400, 200, 100};
+    draw_blocks(e, "blocks.geojson", r, pop, 3);
+    long n = 0;
+    for (;; n++) {
+        cs_context *ctx = NULL;
+        assert_int_equal(cs_context_create(&ctx), CS_OK);
+        cs_study *s = NULL;
+        tu_alloc_fail_after(n);
+        cs_status st = cs_study_load(ctx, e->cfg, &s);
+        tu_alloc_restore();
+        cs_study_destroy(s);
+        cs_context_destroy(ctx);
+        if (st == CS_OK)
+            break;
+        /* as in test_alloc: a reader may turn a refused allocation into a bad input */
+        assert_true(st == CS_ERR_NOMEM || st == CS_ERR_INPUT || st == CS_ERR_INTERNAL);
+        assert_true(n < 100000);
+    }
+    assert_true(n > 50);
+}
+
+/* An area drawn wholly inside an earlier one keeps no ground, with a warning. */
+static void draw_nested(FILE *f)
+{
+    rect(f, true, 0, 0, 1000, 1000, "\"id\":\"A0\",\"name\":\"A0\"");
+    rect(f, false, 200, 200, 400, 400, "\"id\":\"A1\",\"name\":\"A1\"");
+}
+
+static void area_inside_an_earlier_one(void **state)
+{
+    env *e = *state;
+    write_areas(e, draw_nested);
+    const double r[1][4] = {{100, 100, 500, 500}};
+    const double pop[1] = {160};
+    draw_blocks(e, "blocks.geojson", r, pop, 1);
+    assert_int_equal(load(e), CS_OK);
+    double sums[2];
+    area_sums(e->study, 0, sums);
+    assert_true(fabs(sums[0] - 160) < 1e-6 && sums[1] == 0);
+    assert_true(e->study->area_m2[1] < 1);
+    assert_true(fabs(e->study->overlaps[0].residents - 40) < 1e-6); /* 200² of 400² */
+    assert_true(tu_has_message(e->ctx, "areas.geojson", "A1", "lies wholly within areas before "
+                               "it", NULL));
+}
+
+/* A0 with a hole [400, 600]^2 that no area fills (a gap of 40,000 m²) and A1 beside it.
+ * A block over [500, 700] x [450, 550] (200 people) has half its area in the gap: 100
+ * left out, reported as in the gap and in residents_left_out. */
+static void draw_gap(FILE *f)
+{
+    fprintf(f, "{\"type\":\"Feature\",\"properties\":{\"id\":\"A0\",\"name\":\"A0\"},"
+               "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[%.2f,%.2f],[%.2f,%.2f],"
+               "[%.2f,%.2f],[%.2f,%.2f],[%.2f,%.2f]],[[%.2f,%.2f],[%.2f,%.2f],[%.2f,%.2f],"
+               "[%.2f,%.2f],[%.2f,%.2f]]]}}\n",
+            FX_X0, FX_Y0, FX_X0 + 1000, FX_Y0, FX_X0 + 1000, FX_Y0 + 1000, FX_X0, FX_Y0 + 1000,
+            FX_X0, FX_Y0, FX_X0 + 400, FX_Y0 + 400, FX_X0 + 400, FX_Y0 + 600, FX_X0 + 600,
+            FX_Y0 + 600, FX_X0 + 600, FX_Y0 + 400, FX_X0 + 400, FX_Y0 + 400);
+    rect(f, false, 1000, 0, 2000, 1000, "\"id\":\"A1\",\"name\":\"A1\"");
+}
+
+static void gap_reported_and_left_out(void **state)
+{
+    env *e = *state;
+    write_areas(e, draw_gap);
+    const double r[1][4] = {{500, 450, 700, 550}};
+    const double pop[1] = {200};
+    draw_blocks(e, "blocks.geojson", r, pop, 1);
+    assert_int_equal(load(e), CS_OK);
+    const cs_study *s = e->study;
+    double sums[2];
+    area_sums(s, 0, sums);
+    assert_true(fabs(sums[0] - 100) < 1e-6 && sums[1] == 0);
+    assert_true(fabs(s->dropped_pop - 100) < 1e-6);
+    assert_int_equal(s->overlap_count, 0);
+    assert_int_equal(s->gap_count, 1);
+    assert_true(fabs(s->gaps[0].m2 - 40000) < 1e-3);
+    assert_true(fabs(s->gaps[0].residents - 100) < 1e-6);
+    assert_int_equal(s->gaps[0].a, 0);
+    assert_true(tu_has_message(e->ctx, "areas.geojson", "1 gap between areas", "40,000 m²",
+                               "100 residents in them left out", "beside A0", NULL));
+    /* a point in the gap is outside every area: dropped beyond the tolerance, and
+     * counted as in the gap */
+    free(tu_write(e->dir, "points.csv",
+                  "x,y,pop,pop65\n350500,3440500,12,0\n351500,3440500,7,0\n"));
+    set(e, "population", "");
+    set(e, "population.path", "points.csv");
+    set(e, "population.crs", "EPSG:32651");
+    set(e, "population.bands.65+", "pop65");
+    set(e, "outside_tolerance_m", "10");
+    assert_int_equal(load(e), CS_OK);
+    assert_int_equal(e->study->demand_count, 1);
+    assert_true(fabs(e->study->gaps[0].residents - 12) < 1e-9);
+    assert_true(fabs(e->study->dropped_pop - 12) < 1e-9);
 }
 
 /* ----------------------------------------------------------------- raster */
@@ -529,6 +738,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(polygons_spread_by_area, setup, teardown),
         cmocka_unit_test_setup_teardown(polygons_conserve_on_a_coarse_grid, setup, teardown),
         cmocka_unit_test_setup_teardown(invalid_block_is_repaired, setup, teardown),
+        cmocka_unit_test_setup_teardown(overlap_counted_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(points_in_overlap_follow_the_rule, setup, teardown),
+        cmocka_unit_test_setup_teardown(gap_reported_and_left_out, setup, teardown),
+        cmocka_unit_test_setup_teardown(area_inside_an_earlier_one, setup, teardown),
+        cmocka_unit_test_setup_teardown(seams_survive_every_allocation_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(raster_cells_split_and_cut, setup, teardown),
         cmocka_unit_test_setup_teardown(large_grid_read_over_the_study_area, setup, teardown),
         cmocka_unit_test_setup_teardown(raster_errors, setup, teardown),

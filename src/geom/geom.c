@@ -7,7 +7,9 @@
 
 #include <geos_c.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Number of segments per quarter circle in disc outlines: 16 keeps the outline
@@ -669,4 +671,256 @@ cs_geom *cs_geom_clip_box(cs_geos h, const cs_geom *g, const double box[4])
     if (failed)
         return NULL;
     return poly ? poly : GEOSGeom_createEmptyPolygon_r(h);
+}
+
+/* ------------------------------------------------------------ overlaps between areas */
+
+typedef struct candidates {
+    size_t *list, count, cap;
+    bool failed;
+} candidates;
+
+static void note_candidate(void *item, void *user)
+{
+    candidates *c = user;
+    if (!cs_grow((void **)&c->list, &c->cap, c->count + 1, sizeof *c->list)) {
+        c->failed = true;
+        return;
+    }
+    c->list[c->count++] = (size_t)(uintptr_t)item;
+}
+
+static int compare_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The polygonal part of a ∩ b when it has positive area, else NULL (*failed on error).
+ * Both are first clipped to the common part of their boxes, where the whole of a ∩ b
+ * lies: neighbours share a strip of their boxes, and the overlay costs by vertices. */
+static cs_geom *shared_area(cs_geos h, const GEOSGeometry *a, const GEOSGeometry *b,
+                            bool *failed)
+{
+    double ba[4], bb[4];
+    GEOSGeometry *ca = NULL, *cb = NULL;
+    if (cs_geom_bounds(h, a, ba) && cs_geom_bounds(h, b, bb)) {
+        /* a margin keeps the clip's new edges off the shapes' shared boundary */
+        double m = 1e-6 * fmax(fmax(ba[2] - ba[0], ba[3] - ba[1]), 1.0);
+        double box[4] = {fmax(ba[0], bb[0]) - m, fmax(ba[1], bb[1]) - m,
+                         fmin(ba[2], bb[2]) + m, fmin(ba[3], bb[3]) + m};
+        ca = cs_geom_clip_box(h, a, box);
+        cb = ca ? cs_geom_clip_box(h, b, box) : NULL;
+        if (!ca || !cb) { /* GEOS 3.11's clipping fails on a few shapes */
+            cs_geom_destroy(h, ca);
+            ca = cb = NULL;
+        }
+    }
+    GEOSGeometry *i = GEOSIntersection_r(h, ca ? ca : a, cb ? cb : b);
+    cs_geom_destroy(h, ca);
+    cs_geom_destroy(h, cb);
+    if (!i) {
+        *failed = true;
+        return NULL;
+    }
+    cs_geom *poly = polygonal_part(h, i, failed);
+    GEOSGeom_destroy_r(h, i);
+    double m2 = 0;
+    if (poly && (!GEOSArea_r(h, poly, &m2) || !(m2 > 0))) {
+        GEOSGeom_destroy_r(h, poly);
+        poly = NULL;
+    }
+    return poly;
+}
+
+cs_status cs_geom_overlaps(cs_geos h, cs_geom *const *geoms, size_t n, cs_geom_overlap **out,
+                           size_t *count)
+{
+    *out = NULL;
+    *count = 0;
+    if (n < 2)
+        return CS_OK;
+    cs_status st = CS_ERR_NOMEM;
+    candidates c = {0};
+    cs_geom_overlap *found = NULL;
+    size_t nfound = 0, cap = 0;
+    GEOSSTRtree *tree = GEOSSTRtree_create_r(h, 10);
+    if (!tree)
+        goto done;
+    for (size_t i = 0; i < n; i++)
+        GEOSSTRtree_insert_r(h, tree, geoms[i], (void *)(uintptr_t)i);
+    for (size_t i = 0; i < n; i++) {
+        c.count = 0;
+        GEOSSTRtree_query_r(h, tree, geoms[i], note_candidate, &c);
+        if (c.failed)
+            goto done;
+        /* the tree's order is its own: pairs are visited in (i, j) order */
+        qsort(c.list, c.count, sizeof *c.list, compare_size);
+        const GEOSPreparedGeometry *pg = NULL;
+        for (size_t k = 0; k < c.count; k++) {
+            size_t j = c.list[k];
+            if (j <= i)
+                continue;
+            if (!pg && !(pg = GEOSPrepare_r(h, geoms[i]))) {
+                st = CS_ERR_INTERNAL;
+                goto done;
+            }
+            /* boxes that meet while the shapes do not cost no overlay */
+            char meets = GEOSPreparedIntersects_r(h, pg, geoms[j]);
+            if (meets == 2) {
+                GEOSPreparedGeom_destroy_r(h, pg);
+                st = CS_ERR_INTERNAL;
+                goto done;
+            }
+            if (meets != 1)
+                continue;
+            bool failed = false;
+            cs_geom *shared = shared_area(h, geoms[i], geoms[j], &failed);
+            if (failed || (shared && !cs_grow((void **)&found, &cap, nfound + 1,
+                                              sizeof *found))) {
+                cs_geom_destroy(h, shared);
+                GEOSPreparedGeom_destroy_r(h, pg);
+                st = failed && !cs_take_nomem() ? CS_ERR_INTERNAL : CS_ERR_NOMEM;
+                goto done;
+            }
+            if (shared)
+                found[nfound++] = (cs_geom_overlap){i, j, shared};
+        }
+        if (pg)
+            GEOSPreparedGeom_destroy_r(h, pg);
+    }
+    st = CS_OK;
+done:
+    if (tree)
+        GEOSSTRtree_destroy_r(h, tree);
+    cs_free(c.list);
+    if (st != CS_OK) {
+        for (size_t k = 0; k < nfound; k++)
+            cs_geom_destroy(h, found[k].geom);
+        cs_free(found);
+        return st;
+    }
+    *out = found;
+    *count = nfound;
+    return CS_OK;
+}
+
+cs_geom *cs_geom_difference(cs_geos h, const cs_geom *a, const cs_geom *b)
+{
+    GEOSGeometry *d = GEOSDifference_r(h, a, b);
+    if (!d)
+        return NULL;
+    bool failed = false;
+    cs_geom *poly = polygonal_part(h, d, &failed);
+    GEOSGeom_destroy_r(h, d);
+    if (failed)
+        return NULL;
+    return poly ? poly : GEOSGeom_createEmptyPolygon_r(h);
+}
+
+cs_status cs_geom_holes(cs_geos h, const cs_geom *g, cs_geom ***out, size_t *count)
+{
+    *out = NULL;
+    *count = 0;
+    size_t cap = 0;
+    int type = GEOSGeomTypeId_r(h, g);
+    int n = type == GEOS_POLYGON ? 1 : type == GEOS_MULTIPOLYGON ? GEOSGetNumGeometries_r(h, g) : 0;
+    for (int i = 0; i < n; i++) {
+        const GEOSGeometry *poly = type == GEOS_POLYGON ? g : GEOSGetGeometryN_r(h, g, i);
+        int holes = GEOSisEmpty_r(h, poly) == 1 ? 0 : GEOSGetNumInteriorRings_r(h, poly);
+        for (int k = 0; k < holes; k++) {
+            const GEOSGeometry *ring = GEOSGetInteriorRingN_r(h, poly, k);
+            GEOSGeometry *shell = ring ? GEOSGeom_clone_r(h, ring) : NULL;
+            GEOSGeometry *hole = shell ? GEOSGeom_createPolygon_r(h, shell, NULL, 0) : NULL;
+            if (!hole || !cs_grow((void **)out, &cap, *count + 1, sizeof **out)) {
+                if (hole)
+                    GEOSGeom_destroy_r(h, hole);
+                else if (shell)
+                    GEOSGeom_destroy_r(h, shell);
+                for (size_t q = 0; q < *count; q++)
+                    GEOSGeom_destroy_r(h, (*out)[q]);
+                cs_free(*out);
+                *out = NULL;
+                *count = 0;
+                return CS_ERR_NOMEM;
+            }
+            (*out)[(*count)++] = hole;
+        }
+    }
+    return CS_OK;
+}
+
+bool cs_geom_point_on(cs_geos h, const cs_geom *g, double *x, double *y)
+{
+    GEOSGeometry *p = GEOSPointOnSurface_r(h, g);
+    bool ok = p && GEOSisEmpty_r(h, p) == 0 && GEOSGeomGetX_r(h, p, x) && GEOSGeomGetY_r(h, p, y);
+    if (p)
+        GEOSGeom_destroy_r(h, p);
+    return ok;
+}
+
+int cs_geom_covers_xy(cs_geos h, const cs_geom *g, double x, double y)
+{
+    GEOSGeometry *p = GEOSGeom_createPointFromXY_r(h, x, y);
+    if (!p)
+        return -1;
+    char r = GEOSCovers_r(h, g, p);
+    GEOSGeom_destroy_r(h, p);
+    return r == 2 ? -1 : r;
+}
+
+int cs_geom_intersects(cs_geos h, const cs_geom *a, const cs_geom *b)
+{
+    char r = GEOSIntersects_r(h, a, b);
+    return r == 2 ? -1 : r;
+}
+
+cs_status cs_geom_bordering(cs_geos h, cs_geom *const *areas, size_t n, cs_geom *const *targets,
+                            size_t m, long (*out)[2])
+{
+    for (size_t t = 0; t < m; t++)
+        out[t][0] = out[t][1] = -1;
+    if (n == 0 || m == 0)
+        return CS_OK;
+    cs_status st = CS_ERR_NOMEM;
+    candidates c = {0};
+    const GEOSPreparedGeometry **prep = cs_calloc(n, sizeof *prep);
+    GEOSSTRtree *tree = prep ? GEOSSTRtree_create_r(h, 10) : NULL;
+    if (!tree)
+        goto done;
+    for (size_t i = 0; i < n; i++)
+        GEOSSTRtree_insert_r(h, tree, areas[i], (void *)(uintptr_t)i);
+    for (size_t t = 0; t < m; t++) {
+        c.count = 0;
+        GEOSSTRtree_query_r(h, tree, targets[t], note_candidate, &c);
+        if (c.failed)
+            goto done;
+        qsort(c.list, c.count, sizeof *c.list, compare_size);
+        for (size_t k = 0; k < c.count && out[t][1] < 0; k++) {
+            size_t a = c.list[k];
+            /* each area is prepared once, when first needed: its segment index then
+             * answers every small target around it */
+            if (!prep[a] && !(prep[a] = GEOSPrepare_r(h, areas[a]))) {
+                st = CS_ERR_INTERNAL;
+                goto done;
+            }
+            char meets = GEOSPreparedIntersects_r(h, prep[a], targets[t]);
+            if (meets == 2) {
+                st = CS_ERR_INTERNAL;
+                goto done;
+            }
+            if (meets == 1)
+                out[t][out[t][0] < 0 ? 0 : 1] = (long)a;
+        }
+    }
+    st = CS_OK;
+done:
+    if (tree)
+        GEOSSTRtree_destroy_r(h, tree);
+    for (size_t i = 0; prep && i < n; i++)
+        if (prep[i])
+            GEOSPreparedGeom_destroy_r(h, prep[i]);
+    cs_free(prep);
+    cs_free(c.list);
+    return st;
 }

@@ -83,6 +83,41 @@ cs_geom *cs_geom_clip_box(cs_geos h, const cs_geom *g, const double box[4]);
 /* g's bounding box (xmin, ymin, xmax, ymax); false when g is empty. */
 bool cs_geom_bounds(cs_geos h, const cs_geom *g, double box[4]);
 
+/* Two areas whose interiors share positive area (a < b), and that shared part (new). */
+typedef struct cs_geom_overlap {
+    size_t a, b;
+    cs_geom *geom;
+} cs_geom_overlap;
+
+/* Every pair of the n polygonal geoms (borrowed) sharing positive area, in (a, b)
+ * order: candidates from an STRtree of their boxes, then prepared predicates, so that
+ * pairs that only touch cost no overlay. *out is new (destroy each geom, cs_free the
+ * array); nothing on failure. Errors: CS_ERR_NOMEM, CS_ERR_INTERNAL (GEOS failed). */
+cs_status cs_geom_overlaps(cs_geos h, cs_geom *const *geoms, size_t n, cs_geom_overlap **out,
+                           size_t *count);
+
+/* For each of the m targets, the first two of the n areas (lowest numbers) that meet
+ * it, -1 when fewer (an STRtree of the areas, each prepared once). Errors:
+ * CS_ERR_NOMEM, CS_ERR_INTERNAL (GEOS failed). */
+cs_status cs_geom_bordering(cs_geos h, cs_geom *const *areas, size_t n, cs_geom *const *targets,
+                            size_t m, long (*out)[2]);
+
+/* The polygonal part of a minus b; new; NULL on failure. */
+cs_geom *cs_geom_difference(cs_geos h, const cs_geom *a, const cs_geom *b);
+
+/* The holes of a polygonal g, each as a polygon of its own (new; destroy each, cs_free
+ * the array); nothing on failure. Errors: CS_ERR_NOMEM. */
+cs_status cs_geom_holes(cs_geos h, const cs_geom *g, cs_geom ***out, size_t *count);
+
+/* A point on g's surface (GEOS's point-on-surface); false when g is empty or GEOS fails. */
+bool cs_geom_point_on(cs_geos h, const cs_geom *g, double *x, double *y);
+
+/* Whether g covers (x, y): 1 or 0, -1 when GEOS fails. */
+int cs_geom_covers_xy(cs_geos h, const cs_geom *g, double x, double y);
+
+/* Whether a and b meet: 1 or 0, -1 when GEOS fails. */
+int cs_geom_intersects(cs_geos h, const cs_geom *a, const cs_geom *b);
+
 /* Append one polygon given by its rings to a cs_rings (helper for builders): the rings
  * are copied and closed if needed. */
 cs_status cs_rings_add_polygon(cs_rings *r, size_t ring_count, const double *const *xs,

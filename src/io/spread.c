@@ -14,6 +14,9 @@
  */
 #include "io/spread.h"
 
+#include "io/seams.h"
+
+#include <assert.h>
 #include <math.h>
 #include <string.h>
 
@@ -69,6 +72,17 @@ typedef struct spreader {
     cs_demand *out;
     double dropped_pop;
     size_t dropped;
+    /* residents in the study's overlaps and gaps: each surface's m² in them, turned
+     * into residents when the surface is emitted (see seams.h) */
+    bool track;            /* off while pieces are gathered for later (land use) */
+    bool pending;          /* some m² below wait for emit_pieces */
+    size_t *ov_first;      /* area a owns overlaps [ov_first[a], ov_first[a + 1]) */
+    double *ov_box, *gap_box; /* 4 each */
+    double *ov_m2, *gap_m2;
+    double *ov_residents, *gap_residents; /* the caller's */
+    /* surfaces partly outside every area, and their residents left out there */
+    size_t partial;
+    double partial_pop;
 } spreader;
 
 static bool boxes_meet(const double *a, const double *b)
@@ -99,6 +113,52 @@ static cs_status area_boxes(spreader *sp)
     return CS_OK;
 }
 
+/* The seams' boxes and m² counters, and each area's overlaps (listed by owner, as
+ * cs_geom_overlaps finds them). */
+static cs_status seam_setup(spreader *sp)
+{
+    const cs_study *s = sp->study;
+    size_t no = s->overlap_count, ng = s->gap_count;
+    sp->ov_first = cs_calloc(s->area_count + 2, sizeof *sp->ov_first);
+    sp->ov_box = cs_calloc(4 * no + 4, sizeof *sp->ov_box);
+    sp->gap_box = cs_calloc(4 * ng + 4, sizeof *sp->gap_box);
+    sp->ov_m2 = cs_calloc(no + 1, sizeof *sp->ov_m2);
+    sp->gap_m2 = cs_calloc(ng + 1, sizeof *sp->gap_m2);
+    if (!sp->ov_first || !sp->ov_box || !sp->gap_box || !sp->ov_m2 || !sp->gap_m2)
+        return CS_ERR_NOMEM;
+    for (size_t k = 0; k < no; k++) {
+        assert(k == 0 || s->overlaps[k].a >= s->overlaps[k - 1].a);
+        sp->ov_first[s->overlaps[k].a + 1]++;
+        if (!cs_geom_bounds(s->geos, s->overlaps[k].geom, &sp->ov_box[4 * k]))
+            sp->ov_box[4 * k] = INFINITY, sp->ov_box[4 * k + 2] = -INFINITY;
+    }
+    for (size_t a = 0; a < s->area_count; a++)
+        sp->ov_first[a + 1] += sp->ov_first[a];
+    for (size_t k = 0; k < ng; k++)
+        if (!cs_geom_bounds(s->geos, s->gaps[k].geom, &sp->gap_box[4 * k]))
+            sp->gap_box[4 * k] = INFINITY, sp->gap_box[4 * k + 2] = -INFINITY;
+    sp->track = no + ng > 0;
+    return CS_OK;
+}
+
+/* Add the m² of g in seam k (box sb) to *m2. */
+static cs_status seam_m2(spreader *sp, const cs_geom *g, const double *g_box, const cs_seam *k,
+                         const double *sb, double *m2)
+{
+    if (!boxes_meet(g_box, sb))
+        return CS_OK;
+    cs_geom *in = cs_geom_intersection(sp->study->geos, g, k->geom);
+    if (!in)
+        return CS_ERR_INTERNAL;
+    double a = cs_geom_area_m2(sp->study->geos, in);
+    cs_geom_destroy(sp->study->geos, in);
+    if (a > 0) {
+        *m2 += a;
+        sp->pending = true;
+    }
+    return CS_OK;
+}
+
 /* Append the pieces of g ∩ area a (cut by the grid when cut) to sp->pieces. g_box is
  * g's bounding box: the area is first clipped to it, which is much faster than the
  * general intersection when g is small and the area large. */
@@ -107,7 +167,9 @@ static cs_status cut_in_area(spreader *sp, const cs_geom *g, const double *g_box
 {
     cs_geos h = sp->study->geos;
     cs_geom *near = cs_geom_clip_box(h, sp->study->area_geom[a], g_box);
-    cs_geom *part = near ? cs_geom_intersection(h, g, near) : NULL;
+    /* GEOS 3.11's rectangle clipping fails on a few valid shapes (an area that gave up
+     * overlaps, at one cell of Shanghai's 229 townships): the general overlay then */
+    cs_geom *part = cs_geom_intersection(h, g, near ? near : sp->study->area_geom[a]);
     cs_geom_destroy(h, near);
     if (!part)
         return CS_ERR_INTERNAL;
@@ -120,6 +182,9 @@ static cs_status cut_in_area(spreader *sp, const cs_geom *g, const double *g_box
         st = CS_ERR_NOMEM;
     for (size_t i = before; st == CS_OK && i < sp->pieces.count; i++)
         sp->piece_area[i] = (long)a;
+    /* the overlaps a owns: the part of g in them counts in a, and is reported */
+    for (size_t k = sp->ov_first[a]; st == CS_OK && sp->track && k < sp->ov_first[a + 1]; k++)
+        st = seam_m2(sp, g, g_box, &sp->study->overlaps[k], &sp->ov_box[4 * k], &sp->ov_m2[k]);
     return st;
 }
 
@@ -133,6 +198,8 @@ static cs_status cut_by_areas(spreader *sp, const cs_geom *g, bool cut)
     for (size_t a = 0; st == CS_OK && a < sp->study->area_count; a++)
         if (boxes_meet(gb, &sp->box[4 * a]))
             st = cut_in_area(sp, g, gb, a, cut);
+    for (size_t k = 0; st == CS_OK && sp->track && k < sp->study->gap_count; k++)
+        st = seam_m2(sp, g, gb, &sp->study->gaps[k], &sp->gap_box[4 * k], &sp->gap_m2[k]);
     return st;
 }
 
@@ -150,10 +217,26 @@ static cs_status emit_pieces(spreader *sp, const double *values, double whole)
     }
     if (kept < 1 - 1e-9) {
         sp->dropped_pop += values[0] * (1 - kept);
-        if (sp->pieces.count == 0)
+        if (sp->pieces.count == 0) {
             sp->dropped++;
+        } else if (kept < 1 - 1e-6) { /* not mere rounding of the overlay */
+            sp->partial++;
+            sp->partial_pop += values[0] * (1 - kept);
+        }
     }
     sp->pieces.count = 0;
+    if (sp->pending) {
+        const cs_study *s = sp->study;
+        for (size_t k = 0; k < s->overlap_count; k++) {
+            sp->ov_residents[k] += values[0] * sp->ov_m2[k] / whole;
+            sp->ov_m2[k] = 0;
+        }
+        for (size_t k = 0; k < s->gap_count; k++) {
+            sp->gap_residents[k] += values[0] * sp->gap_m2[k] / whole;
+            sp->gap_m2[k] = 0;
+        }
+        sp->pending = false;
+    }
     return CS_OK;
 }
 
@@ -213,10 +296,13 @@ static cs_status spread_polygons(spreader *sp)
                                    sf->feature[i]);
         if (!g)
             return CS_ERR_INPUT;
+        double whole = cs_geom_area_m2(h, g);
         st = cut_by_areas(sp, g, true);
         cs_geom_destroy(h, g);
-        if (st == CS_OK) /* all of a block's people live in its part inside the areas */
-            st = emit_pieces(sp, &sf->values[i * sf->value_count], pieces_m2(sp));
+        /* by area, as grid cells: the part outside every area (beyond the district's
+         * edge or in a gap between streets) is left out and counted */
+        if (st == CS_OK)
+            st = emit_pieces(sp, &sf->values[i * sf->value_count], whole);
     }
     return st;
 }
@@ -241,6 +327,10 @@ static cs_status spread_cell(spreader *sp, size_t i)
                    fmax(fmax(x[0], x[1]), fmax(x[2], x[3])),
                    fmax(fmax(y[0], y[1]), fmax(y[2], y[3]))};
     long a = cs_area_index_box(sp->study->area_index, b[0], b[1], b[2], b[3]);
+    /* near an overlap its owner holds, the cell's part in it is measured below */
+    for (size_t k = a >= 0 ? sp->ov_first[a] : 0; a >= 0 && k < sp->ov_first[a + 1]; k++)
+        if (boxes_meet(b, &sp->ov_box[4 * k]))
+            a = -1;
     if (a >= 0) /* wholly inside one area: no geometry needed */
         return demand_add(sp->out, (x[0] + x[1] + x[2] + x[3]) / 4,
                           (y[0] + y[1] + y[2] + y[3]) / 4, a, values, 1)
@@ -298,7 +388,11 @@ static cs_status residential_pieces(spreader *sp, const cs_raw_areas *landuse, c
                                    n, landuse->feature[f]);
         if (!g)
             return CS_ERR_INPUT;
+        /* land is not people: its pieces are weighed later, by area */
+        bool track = sp->track;
+        sp->track = false;
         st = cut_by_areas(sp, g, true);
+        sp->track = track;
         cs_geom_destroy(h, g);
         for (size_t i = 0; st == CS_OK && i < sp->pieces.count; i++) {
             cs_pieces *dst = &by_area[sp->piece_area[i]];
@@ -353,12 +447,16 @@ static cs_status spread_totals(spreader *sp, const cs_raw_areas *landuse)
 
 cs_status cs_spread_surfaces(cs_context *ctx, const cs_study *study, const cs_raw_points *raw,
                              const cs_raw_areas *landuse, double spread_m, cs_demand *out,
-                             double *dropped_pop, size_t *dropped)
+                             double *dropped_pop, size_t *dropped, double *overlap_residents,
+                             double *gap_residents)
 {
     const cs_raw_surfaces *sf = &raw->surfaces;
-    spreader sp = {.ctx = ctx, .study = study, .raw = raw, .cell_m = spread_m, .out = out};
+    spreader sp = {.ctx = ctx, .study = study, .raw = raw, .cell_m = spread_m, .out = out,
+                   .ov_residents = overlap_residents, .gap_residents = gap_residents};
     out->nb = study->band_count;
     cs_status st = area_boxes(&sp);
+    if (st == CS_OK)
+        st = seam_setup(&sp);
     if (st == CS_OK && !cs_grow((void **)&sp.piece_area, &sp.piece_area_cap, 64,
                                 sizeof *sp.piece_area))
         st = CS_ERR_NOMEM;
@@ -370,6 +468,25 @@ cs_status cs_spread_surfaces(cs_context *ctx, const cs_study *study, const cs_ra
         st = spread_totals(&sp, landuse);
     *dropped_pop += sp.dropped_pop;
     *dropped += sp.dropped;
+    if (st == CS_OK && sp.partial > 0 && sf->kind != CS_SURFACE_AREA_TOTALS) {
+        cs_where w = {.file = raw->layer.display};
+        cs_buf b;
+        cs_buf_init(&b);
+        cs_buf_add_grouped(&b, sp.partial_pop, 0);
+        cs_warn(ctx, &w, "check the areas' outline if these people belong to the district",
+                "%zu %s partly outside every area (beyond the district's edge or in gaps "
+                "between areas): the %s residents on the parts outside, by area, are left "
+                "out (residents_left_out in summary.json)", sp.partial,
+                sf->kind == CS_SURFACE_CELLS ? (sp.partial == 1 ? "grid cell lies" : "grid cells lie")
+                                             : (sp.partial == 1 ? "polygon lies" : "polygons lie"),
+                b.data ? b.data : "?");
+        cs_buf_free(&b);
+    }
+    cs_free(sp.ov_first);
+    cs_free(sp.ov_box);
+    cs_free(sp.gap_box);
+    cs_free(sp.ov_m2);
+    cs_free(sp.gap_m2);
     cs_pieces_free(&sp.pieces);
     cs_free(sp.piece_area);
     cs_free(sp.box);

@@ -8,6 +8,7 @@
 #include "io/study.h"
 #include "io/crs.h"
 #include "io/load.h"
+#include "io/seams.h"
 #include "io/spread.h"
 
 #include <math.h>
@@ -586,7 +587,8 @@ static cs_status place_areas(cs_context *ctx, const cs_config *cfg, cs_study *st
     if (st != CS_OK)
         return cs_error(ctx, CS_ERR_INTERNAL, NULL, NULL, "the areas cannot be indexed (%s)",
                         cs_status_string(st));
-    return CS_OK;
+    /* after the index and the district: the overlaps' owners agree with the index */
+    return cs_seams_find(ctx, study, raw->layer.display);
 }
 
 /* ----------------------------------------------------------------- points */
@@ -833,6 +835,24 @@ static cs_status split_years(cs_context *ctx, cs_study *s, const double *year)
     return CS_OK;
 }
 
+/* The residents of the points in overlaps and gaps (of the latest year's rows when the
+ * population has several): a point inside an area is tested against its overlaps, one
+ * outside every area (even within the tolerance) against the gaps. */
+static void count_seam_points(cs_study *study, const cs_raw_points *raw, const long *area,
+                              const double *outside)
+{
+    double last = -INFINITY;
+    for (size_t i = 0; raw->year && i < raw->count; i++)
+        last = fmax(last, raw->year[i]);
+    for (size_t i = 0; i < raw->count; i++) {
+        if (raw->year && raw->year[i] != last)
+            continue;
+        long where = outside[i] > 0 ? -1 : area[i];
+        cs_seams_count_points(study, &raw->x[i], &raw->y[i], &raw->values[i * study->band_count],
+                              study->band_count, &where, 1);
+    }
+}
+
 /* Points: projected, located, those far outside every area left out. */
 static cs_status place_points(cs_context *ctx, cs_study *study, cs_raw_points *raw,
                               const lonlat_box *box)
@@ -858,6 +878,8 @@ static cs_status place_points(cs_context *ctx, cs_study *study, cs_raw_points *r
     }
     if (st == CS_OK)
         st = locate_points(ctx, study, raw, area, outside);
+    if (st == CS_OK)
+        count_seam_points(study, raw, area, outside);
     char **dropped_id = raw->id ? cs_calloc(n ? n : 1, sizeof *dropped_id) : NULL;
     if (st == CS_OK && raw->id && !dropped_id)
         st = cs_nomem(ctx);
@@ -997,9 +1019,19 @@ static cs_status place_surfaces(cs_context *ctx, cs_study *study, const cs_confi
         }
     }
     cs_demand d = {0};
+    double *ov = cs_calloc(study->overlap_count + 1, sizeof *ov);
+    double *gap = cs_calloc(study->gap_count + 1, sizeof *gap);
+    if (st == CS_OK && (!ov || !gap))
+        st = cs_nomem(ctx);
     if (st == CS_OK)
         st = cs_spread_surfaces(ctx, study, raw, landuse, cfg->spread_m, &d,
-                                &study->dropped_pop, &study->dropped_points);
+                                &study->dropped_pop, &study->dropped_points, ov, gap);
+    for (size_t k = 0; st == CS_OK && k < study->overlap_count; k++)
+        study->overlaps[k].residents += ov[k];
+    for (size_t k = 0; st == CS_OK && k < study->gap_count; k++)
+        study->gaps[k].residents += gap[k];
+    cs_free(ov);
+    cs_free(gap);
     if (st == CS_OK)
         st = take_demand(ctx, study, &d);
     cs_demand_free(&d);
@@ -1328,6 +1360,8 @@ cs_status cs_study_load(cs_context *ctx, const cs_config *cfg, cs_study **out)
         st = first_error(st, place_facilities(ctx, s, &facilities, &box));
     if (sa == CS_OK && sp == CS_OK)
         st = first_error(st, place_population(ctx, s, cfg, &population, &landuse, &box));
+    if (sa == CS_OK)
+        cs_seams_warn(ctx, s, areas.layer.display);
     if (sa == CS_OK && sn == CS_OK && network.lines.count > 0)
         st = first_error(st, place_network(ctx, s, cfg, &network, &box));
     st = first_error(st, sa);
@@ -1387,6 +1421,7 @@ void cs_study_destroy(cs_study *s)
     for (size_t a = 0; s->area_geom && a < s->area_count; a++)
         cs_geom_destroy(s->geos, s->area_geom[a]);
     cs_free(s->area_geom);
+    cs_seams_free(s);
     cs_geom_destroy(s->geos, s->district);
     cs_area_index_destroy(s->area_index);
     cs_rings_free(&s->rings);

@@ -116,6 +116,11 @@ struct cs_study {
     cs_geom *district;     /* union of the areas */
     cs_rings rings;        /* every area's rings, for the point index */
     cs_area_index *area_index;
+    /* where the areas overlap (each overlap given to the first of its two areas, whose
+     * area_geom keeps it while the other's loses it) and the gaps between them (holes
+     * of the district); see io/seams.h */
+    size_t overlap_count, gap_count;
+    struct cs_seam *overlaps, *gaps;
 
     /* facilities */
     size_t facility_count;
