@@ -118,8 +118,8 @@ static const cli_option table[] = {
              "fields id, kind, capacity"},
     {.name = "--proposals-crs", .commands = CLI_SITE, .arg = "CRS", .store = STORE_STRING,
      .offset = OFF(proposals_crs), .group = GROUP_SITES,
-     .help = "the CRS of --proposals and --candidates when they\n"
-             "carry none, e.g. GCJ-02, BD-09"},
+     .help = "the CRS of --proposals and --candidates,\n"
+             "e.g. GCJ-02, BD-09"},
     {.name = "--kind", .commands = CLI_SITE, .arg = "KIND", .store = STORE_STRING,
      .offset = OFF(kind), .group = GROUP_SITES,
      .help = "the kind of a site that names none; the kind to\n"
@@ -141,8 +141,8 @@ static const cli_option table[] = {
      .help = "instead of --suggest: the fewest sites lifting\ncoverage to S"},
     {.name = "--within", .commands = CLI_SITE, .arg = "MIN", .store = STORE_CALL,
      .want = "minutes > 0 (or metres: 500m)", .call = set_within, .group = GROUP_CHOOSE,
-     .help = "the threshold to cover within, or 500m for metre\n"
-             "thresholds (default: the largest threshold)"},
+     .help = "cover within MIN minutes, one of the kind's thresholds;\n"
+             "500m for metre thresholds (default: the largest)"},
     {.name = "--candidates", .commands = CLI_SITE, .arg = "FILE", .store = STORE_STRING,
      .offset = OFF(candidates), .group = GROUP_CHOOSE,
      .help = "candidate sites (default: centres of under-served\ngrid cells)"},
