@@ -523,7 +523,8 @@ static int run(options *o)
             size_t na = cs_study_area_count(study), nf = cs_study_facility_count(study),
                    nd = cs_study_demand_count(study), nw = cs_context_message_count(ctx);
             fprintf(stderr, "careshed: check passed: %zu %s, %zu %s, %zu %s, %zu %s\n", na,
-                    cli_noun(na, "area", "areas"), nf, cli_noun(nf, "facility", "facilities"), nd,
+                    cli_noun(na, "area", "areas"), nf,
+                    cli_noun(nf, "facility", "facilities"), nd,
                     cli_noun(nd, "demand point", "demand points"), nw,
                     cli_noun(nw, "warning", "warnings"));
         }

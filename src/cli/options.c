@@ -267,7 +267,8 @@ void cli_usage_main(FILE *f)
             "                [--baseline PREVIOUS/summary.json] [--lang zh|en] [--pdf]\n"
             "                                         the annual coverage report (HTML)\n"
             "  careshed --help | --version\n\n"
-            "`careshed COMMAND --help` lists a command's options, e.g. `careshed run --help`.\n\n"
+            "`careshed COMMAND --help` lists a command's options, e.g.\n"
+            "`careshed run --help`.\n\n"
             "%s",
             cs_version(), exit_codes_text);
 }

@@ -72,8 +72,8 @@ const char *cli_noun(size_t n, const char *one, const char *many)
 void cli_print_network(const cs_network_report *n)
 {
     printf("Walking network: %zu %s, %.1f km, %zu connected %s, %.2f%% of the "
-           "length in the largest\n", n->edges, cli_noun(n->edges, "edge", "edges"), n->length_km,
-           n->components, cli_noun(n->components, "component", "components"),
+           "length in the largest\n", n->edges, cli_noun(n->edges, "edge", "edges"),
+           n->length_km, n->components, cli_noun(n->components, "component", "components"),
            n->largest_share * 100);
     printf("  ways left out: %zu by class (motorway, trunk, ...), %zu closed to walkers\n",
            n->left_out_class, n->left_out_closed);
@@ -156,7 +156,8 @@ void cli_print_results(const cs_study *s, const cs_result *r, const char *out_di
     size_t na = cs_study_area_count(s), nf = cs_study_facility_count(s),
            nd = cs_study_demand_count(s);
     printf("%zu %s, %zu %s, %zu %s\n", na, cli_noun(na, "area", "areas"), nf,
-           cli_noun(nf, "facility", "facilities"), nd, cli_noun(nd, "demand point", "demand points"));
+           cli_noun(nf, "facility", "facilities"), nd,
+           cli_noun(nd, "demand point", "demand points"));
     cs_network_report net;
     bool network = cs_result_network(r, &net) == CS_OK;
     if (network)
