@@ -112,6 +112,175 @@ static double sample_population(void)
     return total;
 }
 
+/* careshed args gives code and its output lacks needle. */
+static void expect_cli_without(const char *args, int code, const char *needle)
+{
+    char *out = NULL;
+    int got = cli(args, &out);
+    if (got != code || strstr(out, needle))
+        fprintf(stderr, "careshed %s -> %d (should lack '%s'):\n%s\n", args, got, needle, out);
+    assert_int_equal(got, code);
+    assert_null(strstr(out, needle));
+    free(out);
+}
+
+/* Each subcommand's --help lists the options it takes, and not the others'. */
+static void each_command_has_its_own_help(void **state)
+{
+    (void)state;
+    const struct { const char *cmd, *has[4], *lacks[3]; } helps[] = {
+        {"run", {"\n  --network FILE", "[network.path]", "\n  --check ", "Outputs in DIR:"},
+         {"\n  --lang ", "\n  --suggest ", "\n  --keys "}},
+        {"check", {"\n  --keys ", "\n  --areas FILE", "[areas.path]", "-q, --quiet"},
+         {"\n  --check ", "\n  --at ", "\n  --pdf "}},
+        {"site", {"\n  --at LON,LAT[,KIND[,CAPACITY]]", "\n  --suggest K", "\n  --exact ",
+                  "\n  --out DIR"},
+         {"\n  --lang ", "\n  --pdf ", "\n  --since "}},
+        {"report", {"\n  --lang zh|en", "\n  --pdf ", "\n  --since Y0", "\n  --out FILE"},
+         {"\n  --suggest ", "\n  --at ", "\n  --out DIR"}},
+    };
+    char args[64];
+    for (size_t i = 0; i < sizeof helps / sizeof helps[0]; i++) {
+        snprintf(args, sizeof args, "%s --help", helps[i].cmd);
+        for (size_t j = 0; j < 4; j++)
+            expect_cli(args, 0, helps[i].has[j]);
+        for (size_t j = 0; j < 3; j++)
+            expect_cli_without(args, 0, helps[i].lacks[j]);
+        expect_cli(args, 0, "7  out of memory or internal error");
+        snprintf(args, sizeof args, "%s -h", helps[i].cmd);
+        expect_cli(args, 0, "Usage: careshed ");
+    }
+    /* the overview stays the overview */
+    expect_cli_without("--help", 0, "\n  --network FILE");
+}
+
+/* An option of another subcommand says whose it is; a misspelt one gets a near miss. */
+static void wrong_and_misspelt_options(void **state)
+{
+    (void)state;
+    expect_cli("run --exact", 2, "--exact is not an option of 'run' but of 'site'");
+    expect_cli("run --exact", 2, "see 'careshed site --help'");
+    expect_cli("report x.yaml --suggest 3", 2,
+               "--suggest is not an option of 'report' but of 'site'");
+    expect_cli("check x.yaml --pdf", 2, "--pdf is not an option of 'check' but of 'report'");
+    expect_cli("run --keys", 2, "--keys is not an option of 'run' but of 'check'");
+    expect_cli("site x.yaml --lang=en", 2, "try 'careshed site --help'");
+    expect_cli("run --netwrok x.osm", 2,
+               "unknown option '--netwrok'; did you mean '--network'?");
+    expect_cli("run --popluation=p.csv", 2, "did you mean '--population'?");
+    expect_cli("report --sugest 3", 2, "did you mean '--suggest' (an option of 'site')?");
+    expect_cli_without("run --bogus", 2, "did you mean");
+    expect_cli("run -x", 2, "unknown option '-x'");
+    expect_cli("run --quiet=yes", 2, "--quiet takes no value, got '--quiet=yes'");
+}
+
+/* --opt=value is --opt value: the same checks and the same effect. */
+static void option_equals_value(void **state)
+{
+    (void)state;
+    expect_cli("run --threads=4x", 2, "--threads needs a number from 0 to 1024, got '4x'");
+    expect_cli("run --out=", 2, "--out needs a value, got an empty string");
+    expect_cli("site x.yaml --within=5km", 2, "--within needs minutes > 0 (or metres: 500m)");
+    expect_cli("run '" SAMPLE "/study.yaml' --set=walk_speed_kmh=fast", 3, "walk_speed_kmh");
+    /* --measure=straight --network= leaves the network out, as with a space */
+    char *eq = tu_mkdtemp(), *sp = tu_mkdtemp();
+    char args[2048], path[1024], *out = NULL;
+    snprintf(args, sizeof args, "run '%s/study.yaml' --out='%s/out' --measure=straight "
+             "--network= --threads=1 -q", SAMPLE, eq);
+    assert_int_equal(cli(args, &out), 0);
+    free(out);
+    snprintf(path, sizeof path, "%s/out/service-network.geojson", eq);
+    assert_false(tu_exists(path));
+    char *areas = read_output(eq, "areas.csv", NULL);
+    assert_non_null(strstr(areas, "centre_15min_60+_share"));
+    assert_null(strstr(areas, "centre_walk_15min_60+_share"));
+    free(areas);
+    snprintf(args, sizeof args, "run '%s/study.yaml' --out '%s/out' --measure straight "
+             "--network '' --threads 1 -q", SAMPLE, sp);
+    assert_int_equal(cli(args, &out), 0);
+    free(out);
+    for (size_t i = 0; i < 5; i++) { /* the outputs without a network */
+        size_t la = 0, lb = 0;
+        char *ta = read_output(eq, outputs[i], &la), *tb = read_output(sp, outputs[i], &lb);
+        assert_int_equal(la, lb);
+        assert_memory_equal(ta, tb, la);
+        free(ta);
+        free(tb);
+    }
+    tu_rmtree(eq);
+    tu_rmtree(sp);
+    free(eq);
+    free(sp);
+}
+
+/* README's options table names options, placeholders and study keys as the commands'
+ * --help do, and every option of run is in it. */
+static void readme_options_agree_with_help(void **state)
+{
+    (void)state;
+    char *readme = tu_read(CS_SOURCE_DIR "/README.md", NULL), *help = NULL, *others = NULL;
+    assert_non_null(readme);
+    assert_int_equal(cli("run --help", &help), 0);
+    /* a row may be another command's (check --keys): their helps after run's */
+    char *all = strdup(help);
+    const char *commands[] = {"check --help", "site --help", "report --help"};
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(cli(commands[i], &others), 0);
+        char *grown = realloc(all, strlen(all) + strlen(others) + 1);
+        assert_non_null(grown);
+        all = strcat(grown, others);
+        free(others);
+    }
+    char *table = strstr(readme, "| option | study key | meaning |"), *row = table;
+    assert_non_null(table);
+    size_t rows = 0;
+    for (row = strchr(row, '\n') + 1; *row == '|'; row = strchr(row, '\n') + 1) {
+        char *cells[3] = {row + 1};
+        for (int c = 1; c < 3; c++)
+            cells[c] = strchr(cells[c - 1], '|') + 1;
+        if (!strncmp(row, "|---", 4))
+            continue;
+        /* "`-q`, `--quiet`" -> "-q, --quiet" */
+        char option[128] = "\n  ", key[128] = "";
+        for (char *t = strchr(cells[0], '`'); t && t < cells[1]; t = strchr(t, '`')) {
+            char *end = strchr(t + 1, '`');
+            if (option[3])
+                strcat(option, ", ");
+            strncat(option, t + 1, (size_t)(end - t - 1));
+            t = end + 1;
+        }
+        char *k = strchr(cells[1], '`');
+        if (k && k < cells[2])
+            snprintf(key, sizeof key, "[%.*s]", (int)(strchr(k + 1, '`') - k - 1), k + 1);
+        char *at = strstr(all, option);
+        if (!at)
+            fprintf(stderr, "README's %s is in no command's --help\n", option + 3);
+        assert_non_null(at);
+        char *next = strstr(at + 1, "\n  -"), *found = key[0] ? strstr(at, key) : NULL;
+        if (key[0] && (!found || (next && found > next)))
+            fprintf(stderr, "--help gives %s no %s\n", option + 3, key);
+        assert_true(!key[0] || (found && (!next || found < next)));
+        rows++;
+    }
+    assert_true(rows >= 16);
+    *row = '\0'; /* the table ends here */
+    /* and the other way: run's options are all in README, except --help */
+    for (char *o = strstr(help, "\n  -"); o; o = strstr(o + 1, "\n  -")) {
+        char name[64];
+        sscanf(o + 3, "%63[^ \n]", name);
+        if (!strcmp(name, "-h,"))
+            continue;
+        char want[80];
+        snprintf(want, sizeof want, "`%s", !strcmp(name, "-q,") ? "--quiet" : name);
+        if (!strstr(table, want))
+            fprintf(stderr, "run's %s is not in README's options table\n", name);
+        assert_non_null(strstr(table, want));
+    }
+    free(all);
+    free(help);
+    free(readme);
+}
+
 static void sample_run_writes_every_output(void **state)
 {
     (void)state;
@@ -617,6 +786,10 @@ int main(void)
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(help_version_and_usage_errors),
+        cmocka_unit_test(each_command_has_its_own_help),
+        cmocka_unit_test(wrong_and_misspelt_options),
+        cmocka_unit_test(option_equals_value),
+        cmocka_unit_test(readme_options_agree_with_help),
         cmocka_unit_test(sample_run_writes_every_output),
         cmocka_unit_test(sample_straight_line_matches_generator),
         cmocka_unit_test(sample_patches_hold_the_uncovered),
