@@ -423,6 +423,19 @@ static void check_command(void **state)
     assert_non_null(strstr(out, "missing.csv"));
     assert_non_null(strstr(out, "no field 'people'"));
     free(out);
+    /* a study file that cannot be read or is not YAML: that error alone, not also
+     * "no layer given" for every layer it would have named */
+    const char *unread[] = {"missing.yaml", "notyaml.yaml", ""};
+    free(tu_write(dir, "notyaml.yaml", "areas: [\n"));
+    for (size_t i = 0; i < sizeof unread / sizeof unread[0]; i++) {
+        snprintf(args, sizeof args, "check '%s/%s'", dir, unread[i]);
+        assert_int_equal(cli(args, &out), 3);
+        assert_non_null(strstr(out, "careshed: error: "));
+        if (strstr(out, "no areas layer given"))
+            fail_msg("careshed %s:\n%s", args, out);
+        assert_non_null(strstr(out, "1 error)"));
+        free(out);
+    }
     free(study);
     tu_rmtree(dir);
     free(dir);

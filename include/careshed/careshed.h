@@ -132,6 +132,11 @@ CS_API void cs_context_destroy(cs_context *ctx);
 /** Number of messages (warnings and errors) recorded so far. */
 CS_API size_t cs_context_message_count(const cs_context *ctx);
 
+/** Number of warnings reported so far, including those not listed one by one (a
+ * summary line such as "... and 1,234 more warnings like the ones above" stands for
+ * them and is not counted itself). */
+CS_API size_t cs_context_warning_count(const cs_context *ctx);
+
 /** Number of errors among the messages. */
 CS_API size_t cs_context_error_count(const cs_context *ctx);
 

@@ -97,6 +97,7 @@ struct cs_context {
     cs_message *messages;
     size_t message_count, message_capacity;
     size_t error_count;
+    size_t warning_count; /* warnings reported, listed or not; summary notes not counted */
     bool out_of_memory; /* a message could not be stored */
     bool nomem_reported; /* an out-of-memory error is stored: later errors are its echoes */
     struct GEOSContextHandle_HS *geos;
