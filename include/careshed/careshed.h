@@ -495,6 +495,12 @@ CS_API cs_status cs_site_read(cs_context *ctx, const char *path, const char *crs
 CS_API cs_status cs_site_read_fields(cs_context *ctx, const char *path, const char *crs,
                                      const char *kind, const char *x_field,
                                      const char *y_field, cs_site_input **out, size_t *n);
+/** cs_site_read_fields for candidate sites (cs_suggest_options): the same reading,
+ *  with messages naming them candidates. */
+CS_API cs_status cs_candidates_read_fields(cs_context *ctx, const char *path,
+                                           const char *crs, const char *kind,
+                                           const char *x_field, const char *y_field,
+                                           cs_site_input **out, size_t *n);
 CS_API void cs_site_inputs_free(cs_site_input *in, size_t n);
 /** The number of proposals; index cs_site_count() in the calls below is all together. */
 CS_API size_t cs_site_count(const cs_site *site);

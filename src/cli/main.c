@@ -789,8 +789,8 @@ static cs_status suggest_sites(cs_context *ctx, const options *o, const cs_resul
         return CS_ERR_STUDY;
     }
     if (o->candidates)
-        st = cs_site_read_fields(ctx, o->candidates, o->proposals_crs, o->kind, o->x_field,
-                                 o->y_field, &cand, &nc);
+        st = cs_candidates_read_fields(ctx, o->candidates, o->proposals_crs, o->kind,
+                                       o->x_field, o->y_field, &cand, &nc);
     cs_suggest_options opt = {o->kind, (size_t)(o->suggest > 0 ? o->suggest : 0),
                               o->within_min, o->reach_share, o->exact, 0, cand, nc,
                               o->exclude, o->exclude_crs, o->within_m};
