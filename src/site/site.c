@@ -132,8 +132,11 @@ static cs_status place(cs_context *ctx, const cs_study *s, placer *pl,
             cs_area_index_nearest(s->area_index, p->x, p->y, 1e9, &d);
             snprintf(detail, sizeof detail, "(%.6f, %.6f) lies outside the study area, %.1f km "
                      "from the nearest area", p->lon, p->lat, d / 1000.0);
-            st = bad(ctx, pl->noun, &w, "check the coordinates and their CRS (--at takes "
-                     "longitude,latitude)", "position", detail);
+            st = bad(ctx, pl->noun, &w,
+                     strcmp(pl->noun, "candidate")
+                         ? "check the coordinates and their CRS (--at takes longitude,latitude)"
+                         : "check the coordinates and their CRS (--proposals-crs)",
+                     "position", detail);
         }
     }
     return st;
