@@ -78,7 +78,7 @@ int main(int argc, char **argv)
         cs_net_field field;
         memset(&field, 0, sizeof field);
         double t0 = now();
-        cs_net_cost_field(ctx, s, &net, k, &field, a, na);
+        cs_net_cost_field(ctx, s, &net, k, &field, a, na, NULL);
         double one = now() - t0;
         cs_net_field_free(&field);
         double each = each_source(s, &net, k, b, nb);

@@ -429,6 +429,23 @@ static void site_command(void **state)
     assert_non_null(strstr(geo, "\"listed\":\"exact\",\"greedy\":{\"sites\":3,"));
     assert_non_null(strstr(geo, "\"exact\":{\"sites\":3,"));
     free(geo);
+    /* a candidates file is named as such in its messages, not as proposals */
+    const struct { const char *text; const char *needle; } cands[] = {
+        {NULL, "candidates file not found"},
+        {"foo,bar\n1,2\n", "no field for candidates.x"},
+        {"lon,lat\n10,10\n", "candidate position: (10.000000, 10.000000) lies outside"},
+    };
+    for (size_t i = 0; i < sizeof cands / sizeof cands[0]; i++) {
+        char *path = cands[i].text ? tu_write(dir, "cand.csv", cands[i].text)
+                                   : tu_join(dir, "none.csv");
+        snprintf(args, sizeof args, "site '%s/study.yaml' --out '%s/out' --measure straight "
+                 "--network '' --suggest 2 --kind centre --candidates '%s'", SAMPLE, dir, path);
+        assert_int_equal(cli(args, &out), 4);
+        if (!strstr(out, cands[i].needle) || strstr(out, "proposal"))
+            fail_msg("careshed %s:\n%s", args, out);
+        free(out);
+        free(path);
+    }
     expect_cli("site x.yaml --suggest 0", 2, "--suggest needs a whole number > 0");
     expect_cli("site x.yaml --within 5km", 2, "--within needs minutes > 0 (or metres: 500m)");
     tu_rmtree(dir);
@@ -592,6 +609,19 @@ static void check_command(void **state)
     assert_non_null(strstr(out, "missing.csv"));
     assert_non_null(strstr(out, "no field 'people'"));
     free(out);
+    /* a study file that cannot be read or is not YAML: that error alone, not also
+     * "no layer given" for every layer it would have named */
+    const char *unread[] = {"missing.yaml", "notyaml.yaml", ""};
+    free(tu_write(dir, "notyaml.yaml", "areas: [\n"));
+    for (size_t i = 0; i < sizeof unread / sizeof unread[0]; i++) {
+        snprintf(args, sizeof args, "check '%s/%s'", dir, unread[i]);
+        assert_int_equal(cli(args, &out), 3);
+        assert_non_null(strstr(out, "careshed: error: "));
+        if (strstr(out, "no areas layer given"))
+            fail_msg("careshed %s:\n%s", args, out);
+        assert_non_null(strstr(out, "1 error)"));
+        free(out);
+    }
     free(study);
     tu_rmtree(dir);
     free(dir);

@@ -62,6 +62,8 @@ static void repeats_are_listed_a_few_times_then_counted(void **state)
     cs_context_limit_repeats(ctx, 1, 3, "pop.csv");
     assert_int_equal(cs_context_error_count(ctx), 2400);
     assert_int_equal(cs_context_message_count(ctx), 1 + 3 * 3 + 3);
+    /* the warnings reported, not the lines left: "before" and the 600 about the year */
+    assert_int_equal(cs_context_warning_count(ctx), 1 + 600);
     char text[256];
     const char *const want[] = {
         "warning: before",
@@ -92,6 +94,13 @@ static void repeats_are_listed_a_few_times_then_counted(void **state)
     (void)cs_error(ctx, CS_ERR_INPUT, &w, "h", "two");
     cs_context_limit_repeats(ctx, 0, 2, "f.csv");
     assert_int_equal(cs_context_message_count(ctx), 2);
+    assert_int_equal(cs_context_warning_count(ctx), 0);
+    /* a list cut short: its note is not a warning either */
+    for (int i = 0; i < 20; i++)
+        (void)cs_warn(ctx, &w, "h", "warning %d", i);
+    cs_context_limit_messages(ctx, 2, 5, "f.csv");
+    assert_int_equal(cs_context_message_count(ctx), 2 + 5 + 1);
+    assert_int_equal(cs_context_warning_count(ctx), 20);
     cs_context_destroy(ctx);
 }
 

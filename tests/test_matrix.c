@@ -235,6 +235,48 @@ static void coverage_by_brute_force(void **state)
     close_case(&c);
 }
 
+/* Whole minutes, as many routers write them, make ties common: a resident whose
+ * cheapest cost two or more facilities of a kind share counts an equal share in each
+ * (brute force over the costs written). */
+static void whole_minutes_share(void **state)
+{
+    (void)state;
+    matrix_case c;
+    memset(&c, 0, sizeof c);
+    make_costs(&c, 41);
+    for (size_t q = 0; q < c.d.npop * c.sites; q++)
+        c.cost[q] = ceil(c.cost[q]);
+    c.dir = tu_mkdtemp();
+    c.study = fx_write(c.dir, &c.d, extra);
+    write_costs(&c, "costs.csv");
+    assert_int_equal(load_case(&c, matrix_keys, 5), CS_OK);
+    double *want = calloc(c.d.nfac, sizeof *want);
+    size_t tied = 0;
+    for (size_t i = 0; i < c.d.npop; i++)
+        for (int kind = 0; kind < 2; kind++) {
+            double min;
+            nearest_of(&c, i, kind, &min);
+            if (!(min <= 15))
+                continue;
+            size_t n = 0;
+            for (size_t f = 0; f < c.d.nfac; f++)
+                n += c.d.fkind[f] == kind && *cost_at(&c, i, f) == min;
+            tied += n > 1;
+            for (size_t f = 0; f < c.d.nfac; f++)
+                if (c.d.fkind[f] == kind && *cost_at(&c, i, f) == min)
+                    want[f] += c.d.pop65[i] / (double)n;
+        }
+    assert_true(tied >= 10);
+    for (size_t f = 0; f < c.d.nfac; f++) {
+        double got;
+        assert_int_equal(cs_result_served(c.r, f, 1, &got, NULL), CS_OK);
+        if (!near(got, want[f]))
+            fail_msg("F%zu serves %.9g residents 65+, by brute force %.9g", f, got, want[f]);
+    }
+    free(want);
+    close_case(&c);
+}
+
 /* A year's view keeps the matrix rows of its open facilities and every candidate:
  * coverage and a proposal in 2023, when F1 and F4 have not opened yet, by brute force
  * over the other facilities. */
@@ -682,6 +724,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(coverage_by_brute_force),
+        cmocka_unit_test(whole_minutes_share),
         cmocka_unit_test(access_by_brute_force),
         cmocka_unit_test(readers_agree),
         cmocka_unit_test(matrix_in_a_year),

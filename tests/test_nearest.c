@@ -224,6 +224,9 @@ static void points_are_copied(void **state)
     cs_point_index_destroy(ix);
 }
 
+/* Queries of check_against_brute_force with two or more nearest points. */
+static size_t tie_queries;
+
 /* nearest, nearest_all on 1 and 2 threads, and the thread default, all equal brute force
  * exactly (index and distance). */
 static void check_against_brute_force(enum layout kind, size_t n, size_t nq, uint64_t seed)
@@ -258,6 +261,41 @@ static void check_against_brute_force(enum layout kind, size_t n, size_t nq, uin
     /* nearest_out may be NULL. */
     cs_point_index_nearest_all(ix, qx, qy, nq, 2, d2, NULL);
     assert_memory_equal(d1, d2, nq * sizeof *d1);
+    /* Ties: every query with two or more points at its nearest squared distance (brute
+     * force) is flagged, on any thread count, and lists exactly those points. */
+    unsigned char *t1 = calloc(nq, 1), *t2 = calloc(nq, 1);
+    cs_point_index_nearest_all_tied(ix, qx, qy, nq, 1, d2, n2, t1);
+    cs_point_index_nearest_all_tied(ix, qx, qy, nq, 2, d2, n2, t2);
+    assert_memory_equal(t1, t2, nq);
+    assert_memory_equal(n1, n2, nq * sizeof *n1);
+    long *want = alloc_longs(n), *got = NULL;
+    size_t cap = 0, flagged = 0, tied = 0;
+    for (size_t q = 0; q < nq; q++) {
+        double best = INFINITY;
+        for (size_t i = 0; i < n; i++) {
+            double dx = x[i] - qx[q], dy = y[i] - qy[q];
+            best = fmin(best, dx * dx + dy * dy);
+        }
+        size_t nw = 0;
+        for (size_t i = 0; i < n; i++) {
+            double dx = x[i] - qx[q], dy = y[i] - qy[q];
+            if (dx * dx + dy * dy == best)
+                want[nw++] = (long)i;
+        }
+        size_t ng = cs_point_index_ties(ix, qx[q], qy[q], &got, &cap);
+        if (ng != nw || (nw > 1 && !t1[q]))
+            fail_msg("layout %d query %zu: %zu points tie by brute force, %zu listed, "
+                     "flag %d", (int)kind, q, nw, ng, t1[q]);
+        if (nw)
+            assert_memory_equal(got, want, nw * sizeof *want);
+        flagged += t1[q];
+        tied += nw > 1;
+    }
+    /* flags without a tie cost a second look; they must stay rare */
+    if (flagged != tied) /* the flag is exact */
+        fail_msg("layout %d n %zu: %zu flagged, %zu tied of %zu", (int)kind, n, flagged, tied, nq);
+    tie_queries += tied;
+    free(t1), free(t2), free(want), cs_free(got);
     cs_point_index_destroy(ix);
     free(x), free(y), free(qx), free(qy), free(d1), free(d2), free(d0);
     free(n1), free(n2), free(n0);
@@ -272,6 +310,7 @@ static void nearest_matches_brute_force(void **state)
         for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
             for (uint64_t seed = 1; seed <= 3; seed++)
                 check_against_brute_force(kinds[k], sizes[s], 2000, seed * 7919 + k);
+    assert_true(tie_queries > 1000); /* the duplicate and same-point layouts tie */
 }
 
 /* Enough queries that the batch goes in Morton order, chunk by chunk, on both threads. */

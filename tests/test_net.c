@@ -336,6 +336,110 @@ static void costs_against_brute_force(void **state)
     }
 }
 
+/*
+ * Ties against brute force: a 500 m lattice of straight streets (every 100 m), sources
+ * and points at whole metres beside them, so every cost is a whole number of metres
+ * and the densified Dijkstra's costs compare exactly. For each point the set of
+ * sources at its cheapest cost (brute force, one Dijkstra per source) must be what
+ * cs_net_point_ties lists, and every point with two or more must be flagged. Many
+ * points tie on such a grid (walks around a block are equal either way round).
+ */
+static void ties_against_brute_force(void **state)
+{
+    (void)state;
+    double xy[2 * 40];
+    size_t n = 0;
+    for (int i = 0; i <= 5; i++) {
+        double line[] = {0, 100.0 * i, 500, 100.0 * i, NAN, 0,
+                         100.0 * i, 0, 100.0 * i, 500, NAN, 0};
+        memcpy(xy + 2 * n, line, sizeof line);
+        n += 6;
+    }
+    cs_graph g;
+    build(&g, xy, n, NULL, 0.5, true);
+    size_t checked_ties = 0;
+    for (unsigned seed = 31; seed <= 38; seed++) {
+        srand(seed);
+        enum { NS = 7, NP = 80 };
+        double sx[NS], sy[NS], px[NP], py[NP];
+        for (size_t i = 0; i < NS + NP; i++) {
+            /* on a street, at a multiple of 50 m along it, up to 20 m beside it */
+            double along = 50.0 * (rand() % 11), street = 100.0 * (rand() % 6);
+            double off = 10.0 * (rand() % 3);
+            bool vertical = rand() % 2;
+            double x = vertical ? street + off : along, y = vertical ? along : street + off;
+            if (x > 500 || y > 500) { /* keep it nearest to its own street */
+                x = vertical ? street - off : along;
+                y = vertical ? along : street - off;
+            }
+            if (i < NS) {
+                sx[i] = x;
+                sy[i] = y;
+            } else {
+                px[i - NS] = x;
+                py[i - NS] = y;
+            }
+        }
+        if (seed == 31) { /* twins: one spot, two sources */
+            sx[1] = sx[0];
+            sy[1] = sy[0];
+        }
+        cs_attach src, pts;
+        attach(&g, sx, sy, NS, 120, &src);
+        attach(&g, px, py, NP, 120, &pts);
+        dense d;
+        densify(&g, &src, &pts, &d);
+        double each[NS][NP];
+        double *dist = malloc(d.n * sizeof *dist);
+        for (size_t s = 0; s < NS; s++) {
+            assert_true(src.edge[s] >= 0);
+            dense_dijkstra(&d, g.node_count + s, src.access_m[s], dist);
+            for (size_t i = 0; i < NP; i++)
+                each[s][i] = dist[g.node_count + NS + i];
+        }
+        cs_net_field f;
+        assert_int_equal(cs_net_field_compute(&g, &src, NULL, 5000, &f), CS_OK);
+        double cost[NP];
+        long near[NP];
+        unsigned char tied[NP];
+        cs_net_field_points_tied(&f, &pts, 2, cost, near, tied);
+        long *ids = NULL;
+        size_t cap = 0;
+        for (size_t i = 0; i < NP; i++) {
+            assert_true(pts.edge[i] >= 0);
+            double best = INFINITY;
+            for (size_t s = 0; s < NS; s++)
+                best = fmin(best, each[s][i]);
+            long want[NS];
+            size_t nw = 0;
+            for (size_t s = 0; s < NS; s++)
+                if (each[s][i] == best)
+                    want[nw++] = (long)s;
+            assert_true(cost[i] - pts.access_m[i] == best);
+            assert_int_equal(near[i], want[0]);
+            size_t got = cs_net_point_ties(&f, pts.edge[i], pts.along_m[i], &ids, &cap);
+            if (got != nw)
+                fail_msg("seed %u point %zu (%g, %g): %zu sources tie by brute force, %zu "
+                         "listed", seed, i, px[i], py[i], nw, got);
+            for (size_t k = 0; k < nw; k++)
+                assert_int_equal(ids[k], want[k]);
+            if (nw > 1) {
+                assert_true(tied[i]);
+                checked_ties++;
+            }
+        }
+        cs_free(ids);
+        cs_net_field_free(&f);
+        free(dist);
+        free(d.w);
+        cs_attach_free(&src);
+        cs_attach_free(&pts);
+    }
+    if (checked_ties < 20) /* the lattice really made ties */
+        fail_msg("only %zu ties", checked_ties);
+    cs_graph_free(&g);
+}
+
 /* Every point one source reaches (for the 2SFCA catchments): each point within the
  * budget listed once, at its brute-force cost from that source alone. */
 static void reach_from_against_brute_force(void **state)
@@ -607,6 +711,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(costs_by_hand),
         cmocka_unit_test(costs_against_brute_force),
+        cmocka_unit_test(ties_against_brute_force),
         cmocka_unit_test(reach_from_against_brute_force),
         cmocka_unit_test(osm_tags),
         cmocka_unit_test(osm_way_filter),

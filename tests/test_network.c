@@ -509,6 +509,222 @@ static void catchments_and_load(void **state)
     fx_free(&d);
 }
 
+/* ----------------------------------------------------------------- ties */
+
+/* start() on a given number of threads. */
+static void start_on(run *R, char *dir, const fx_data *d, const char *yaml, int threads)
+{
+    memset(R, 0, sizeof *R);
+    R->dir = dir;
+    char *study = fx_write(dir, d, yaml);
+    assert_int_equal(cs_context_create(&R->ctx), CS_OK);
+    cs_context_set_threads(R->ctx, threads);
+    assert_int_equal(cs_config_create(R->ctx, &R->cfg), CS_OK);
+    cs_status st = cs_config_load(R->ctx, R->cfg, study);
+    if (st == CS_OK)
+        st = cs_study_load(R->ctx, R->cfg, &R->study);
+    if (st == CS_OK)
+        st = cs_run(R->ctx, R->study, &R->result);
+    if (st != CS_OK)
+        tu_dump_messages(R->ctx);
+    assert_int_equal(st, CS_OK);
+    free(study);
+}
+
+static void expect_served(const run *R, size_t f, double all, double old, double load)
+{
+    double served, got_load;
+    assert_int_equal(cs_result_served(R->result, f, 0, &served, &got_load), CS_OK);
+    if (fabs(served - all) > 1e-9 || (!isnan(load) && fabs(got_load - load) > 1e-12))
+        fail_msg("facility %zu serves %.12g (load %.12g), by hand %.12g (load %.12g)", f,
+                 served, got_load, all, load);
+    assert_int_equal(cs_result_served(R->result, f, 1, &served, NULL), CS_OK);
+    assert_true(fabs(served - old) < 1e-9);
+}
+
+static const char load_yaml[] =
+    "kinds.b.load_capacity: beds\nkinds.b.load_band: 65+\nkinds.b.load_rate: 0.1\n";
+
+/*
+ * Twins, straight line: kind b, T0 and T1 both at (1000, 1000) with 20 and 10 beds,
+ * F2 at (3000, 1000) with 10. Residents: (1300, 1000) 100 people (65+: 50), (1000, 1600)
+ * 300 (65+: 150): 300 m and 600 m from the twins, beyond 1200 m of F2; (3000, 1300)
+ * 40 (65+: 20): F2's. By hand, each twin serves half of 400 = 200 (65+: 100, use
+ * 100 x 0.1 = 10): loads 10 / 20 = 0.5 and 10 / 10 = 1. F2 serves 40, load 2 / 10.
+ */
+static void twins_share_equally(void **state)
+{
+    (void)state;
+    fx_data d;
+    fx_alloc(&d, 2, 1, 2000, 3, 3);
+    const double fxs[] = {1000, 1000, 3000}, beds[] = {20, 10, 10};
+    for (size_t f = 0; f < 3; f++) {
+        d.fx[f] = FX_X0 + fxs[f];
+        d.fy[f] = FX_Y0 + 1000;
+        d.fbeds[f] = beds[f];
+        d.fkind[f] = 1;
+    }
+    const double pxs[] = {1300, 1000, 3000}, pys[] = {1000, 1600, 1300},
+                 pops[] = {100, 300, 40};
+    for (size_t i = 0; i < 3; i++) {
+        d.px[i] = FX_X0 + pxs[i];
+        d.py[i] = FX_Y0 + pys[i];
+        d.pop[i] = pops[i];
+        d.pop65[i] = pops[i] / 2;
+    }
+    run R;
+    start_on(&R, tu_mkdtemp(), &d, load_yaml, 2);
+    expect_served(&R, 0, 200, 100, 0.5);
+    expect_served(&R, 1, 200, 100, 1.0);
+    expect_served(&R, 2, 40, 20, 0.2);
+    finish(&R);
+    fx_free(&d);
+}
+
+/*
+ * One street (y = 1000, x 0..4000), along the network: G0 at x = 500 (20 beds), G1 at
+ * x = 1500 (10 beds). Residents on the street: at 1000 (200 people, 65+: 100), 500 m
+ * from both; at 300 (100, 65+: 50), G0's (200 m vs 1200 m). By hand: G0 serves 100 +
+ * 200 / 2 = 200 (65+: 100, use 10, load 0.5); G1 serves 100 (65+: 50, use 5, load 0.5).
+ */
+static void equidistant_on_the_network(void **state)
+{
+    (void)state;
+    fx_data d;
+    fx_alloc(&d, 2, 1, 2000, 2, 2);
+    const double fxs[] = {500, 1500}, beds[] = {20, 10};
+    for (size_t f = 0; f < 2; f++) {
+        d.fx[f] = FX_X0 + fxs[f];
+        d.fy[f] = FX_Y0 + 1000;
+        d.fbeds[f] = beds[f];
+        d.fkind[f] = 1;
+    }
+    const double pxs[] = {1000, 300}, pops[] = {200, 100};
+    for (size_t i = 0; i < 2; i++) {
+        d.px[i] = FX_X0 + pxs[i];
+        d.py[i] = FX_Y0 + 1000;
+        d.pop[i] = pops[i];
+        d.pop65[i] = pops[i] / 2;
+    }
+    const double street[] = {0, 1000, 4000, 1000, NAN, 0};
+    char *dir = tu_mkdtemp();
+    write_network(dir, street, 3, "residential");
+    char yaml[512];
+    snprintf(yaml, sizeof yaml, "network: {path: network.geojson, crs: EPSG:32651}\n%s",
+             load_yaml);
+    run R;
+    start_on(&R, dir, &d, yaml, 1);
+    expect_served(&R, 0, 200, 100, 0.5);
+    expect_served(&R, 1, 100, 50, 0.5);
+    finish(&R);
+    fx_free(&d);
+}
+
+/*
+ * Three-way, straight line: H0 (1000, 1000), H1 (1600, 1000), H2 (1300, 1900); the
+ * resident at (1300, 1400), 300 people (65+: 150), is 500 m from each (300-400-500 and
+ * 0-500). By hand each serves 100 (65+: 50); all have 10 beds: load 5 / 10 = 0.5.
+ */
+static void three_way_tie(void **state)
+{
+    (void)state;
+    fx_data d;
+    fx_alloc(&d, 2, 1, 2000, 3, 1);
+    const double fxs[] = {1000, 1600, 1300}, fys[] = {1000, 1000, 1900};
+    for (size_t f = 0; f < 3; f++) {
+        d.fx[f] = FX_X0 + fxs[f];
+        d.fy[f] = FX_Y0 + fys[f];
+        d.fbeds[f] = 10;
+        d.fkind[f] = 1;
+    }
+    d.px[0] = FX_X0 + 1300;
+    d.py[0] = FX_Y0 + 1400;
+    d.pop[0] = 300;
+    d.pop65[0] = 150;
+    run R;
+    start_on(&R, tu_mkdtemp(), &d, load_yaml, 1);
+    for (size_t f = 0; f < 3; f++)
+        expect_served(&R, f, 100, 50, 0.5);
+    finish(&R);
+    fx_free(&d);
+}
+
+/*
+ * Order and threads: a lattice of streets every 100 m over 2 x 2 km, facilities on
+ * 100 m points (some twins), residents on 50 m points, so ties abound straight and
+ * along the network. The facility file reversed, and run on 1 or 2 threads, must give
+ * every facility the same served residents to the last bit.
+ */
+static void ties_do_not_depend_on_order(void **state)
+{
+    (void)state;
+    enum { NF = 24, NP = 600 };
+    double lattice[2 * 6 * 42];
+    size_t n = 0;
+    for (int i = 0; i <= 20; i++) {
+        double line[] = {0, 100.0 * i, 2000, 100.0 * i, NAN, 0,
+                         100.0 * i, 0, 100.0 * i, 2000, NAN, 0};
+        memcpy(lattice + 2 * n, line, sizeof line);
+        n += 6;
+    }
+    fx_data d[2];
+    for (int v = 0; v < 2; v++) {
+        fx_alloc(&d[v], 1, 1, 2000, NF, NP);
+        unsigned long long r = 12345;
+        for (size_t f = 0; f < NF; f++) {
+            size_t at = v == 0 ? f : NF - 1 - f; /* reversed in the second file */
+            r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+            bool twin = f % 4 == 1;
+            d[v].fx[at] = twin ? d[v].fx[v == 0 ? at - 1 : at + 1]
+                               : FX_X0 + 100.0 * (double)((r >> 33) % 21);
+            d[v].fy[at] = twin ? d[v].fy[v == 0 ? at - 1 : at + 1]
+                               : FX_Y0 + 100.0 * (double)((r >> 45) % 21);
+            d[v].fbeds[at] = 5 + (double)(f % 3);
+            d[v].fkind[at] = (int)((f / 2) % 2); /* twins share a kind */
+        }
+        r = 999;
+        for (size_t i = 0; i < NP; i++) {
+            r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+            d[v].px[i] = FX_X0 + 50.0 * (double)((r >> 33) % 41);
+            d[v].py[i] = FX_Y0 + 50.0 * (double)((r >> 45) % 41);
+            d[v].pop[i] = 10 + (double)(i % 7);
+            d[v].pop65[i] = 3 + (double)(i % 5);
+        }
+    }
+    const char *modes[] = {"", "network: {path: network.geojson, crs: EPSG:32651}\n"};
+    for (int m = 0; m < 2; m++) {
+        double served[3][NF][2];
+        for (int v = 0; v < 3; v++) {
+            char *dir = tu_mkdtemp();
+            write_network(dir, lattice, n, "residential");
+            run R;
+            start_on(&R, dir, &d[v == 1], modes[m], v == 2 ? 2 : 1);
+            for (size_t f = 0; f < NF; f++) {
+                size_t at = v == 1 ? NF - 1 - f : f;
+                for (size_t b = 0; b < 2; b++)
+                    assert_int_equal(cs_result_served(R.result, at, b, &served[v][f][b], NULL),
+                                     CS_OK);
+            }
+            finish(&R);
+        }
+        double total = 0;
+        for (size_t f = 0; f < NF; f++)
+            for (size_t b = 0; b < 2; b++) {
+                if (served[1][f][b] != served[0][f][b] || served[2][f][b] != served[0][f][b])
+                    fail_msg("%s: facility %zu band %zu serves %.17g, reversed %.17g, on two "
+                             "threads %.17g", m ? "network" : "straight", f, b,
+                             served[0][f][b], served[1][f][b], served[2][f][b]);
+                total += served[0][f][b];
+            }
+        assert_true(total > 0);
+        /* the twins share: each of a pair serves the same */
+        for (size_t f = 1; f < NF; f += 4)
+            assert_true(served[0][f][0] == served[0][f - 1][0] && served[0][f][0] > 0);
+    }
+    fx_free(&d[0]);
+    fx_free(&d[1]);
+}
+
 /* ------------------------------------------------------- bad settings */
 
 static void study_error(const char *yaml, bool with_network, cs_status want, const char *a,
@@ -614,6 +830,10 @@ int main(void)
         cmocka_unit_test(service_area_self_check),
         cmocka_unit_test(large_areas_left_out),
         cmocka_unit_test(catchments_and_load),
+        cmocka_unit_test(twins_share_equally),
+        cmocka_unit_test(equidistant_on_the_network),
+        cmocka_unit_test(three_way_tie),
+        cmocka_unit_test(ties_do_not_depend_on_order),
         cmocka_unit_test(network_measure_needs_network),
         cmocka_unit_test(bad_network_settings),
         cmocka_unit_test(bad_network_input),

@@ -132,6 +132,11 @@ CS_API void cs_context_destroy(cs_context *ctx);
 /** Number of messages (warnings and errors) recorded so far. */
 CS_API size_t cs_context_message_count(const cs_context *ctx);
 
+/** Number of warnings reported so far, including those not listed one by one (a
+ * summary line such as "... and 1,234 more warnings like the ones above" stands for
+ * them and is not counted itself). */
+CS_API size_t cs_context_warning_count(const cs_context *ctx);
+
 /** Number of errors among the messages. */
 CS_API size_t cs_context_error_count(const cs_context *ctx);
 
@@ -509,6 +514,12 @@ CS_API cs_status cs_site_read(cs_context *ctx, const char *path, const char *crs
 CS_API cs_status cs_site_read_fields(cs_context *ctx, const char *path, const char *crs,
                                      const char *kind, const char *x_field,
                                      const char *y_field, cs_site_input **out, size_t *n);
+/** cs_site_read_fields for candidate sites (cs_suggest_options): the same reading,
+ *  with messages naming them candidates. */
+CS_API cs_status cs_candidates_read_fields(cs_context *ctx, const char *path,
+                                           const char *crs, const char *kind,
+                                           const char *x_field, const char *y_field,
+                                           cs_site_input **out, size_t *n);
 CS_API void cs_site_inputs_free(cs_site_input *in, size_t n);
 /** The number of proposals; index cs_site_count() in the calls below is all together. */
 CS_API size_t cs_site_count(const cs_site *site);

@@ -131,6 +131,19 @@ static void progress(void *user, const char *stage, double fraction)
     fflush(stderr);
 }
 
+/* Whether an error since message `from` is about the study file as a whole (it could
+ * not be read, or is not YAML), not about one of its keys: then its layers are unknown,
+ * and `check` does not go on to say that none were given. */
+static bool study_file_unread(const cs_context *ctx, size_t from)
+{
+    for (size_t i = from; i < cs_context_message_count(ctx); i++) {
+        const cs_message *m = cs_context_get_message(ctx, i);
+        if (m->severity == CS_SEVERITY_ERROR && !m->field)
+            return true;
+    }
+    return false;
+}
+
 /* The keys naming an input layer's file. */
 static bool is_layer_path(const char *key)
 {
@@ -290,8 +303,8 @@ static cs_status suggest_sites(cs_context *ctx, const options *o, const cs_resul
         return CS_ERR_STUDY;
     }
     if (o->candidates)
-        st = cs_site_read_fields(ctx, o->candidates, o->proposals_crs, o->kind, o->x_field,
-                                 o->y_field, &cand, &nc);
+        st = cs_candidates_read_fields(ctx, o->candidates, o->proposals_crs, o->kind,
+                                       o->x_field, o->y_field, &cand, &nc);
     cs_suggest_options opt = {o->kind, (size_t)(o->suggest > 0 ? o->suggest : 0),
                               o->within_min, o->reach_share, o->exact, 0, cand, nc,
                               o->exclude, o->exclude_crs, o->within_m};
@@ -466,8 +479,12 @@ static int run(options *o)
     cli_stage = "reading the study file";
     st = cs_config_create(ctx, &cfg);
     cs_status load_st = CS_OK;
-    if (st == CS_OK && o->study)
+    bool file_read = true; /* the study file was read and parsed, whatever its keys say */
+    if (st == CS_OK && o->study) {
+        size_t before = cs_context_message_count(ctx);
         load_st = cs_config_load(ctx, cfg, o->study);
+        file_read = !study_file_unread(ctx, before);
+    }
     for (size_t i = 0; st == CS_OK && i < o->settings; i++) {
         cs_status sst = cs_config_set(ctx, cfg, o->keys[i], o->values[i]);
         if (load_st == CS_OK)
@@ -481,7 +498,7 @@ static int run(options *o)
     /* `check` goes on to the layers even when settings are wrong, to list everything */
     if (st == CS_OK)
         cli_stage = "loading the layers";
-    if (st == CS_OK || (check_only && st == CS_ERR_STUDY)) {
+    if (st == CS_OK || (check_only && st == CS_ERR_STUDY && file_read)) {
         cs_status lst = cs_study_load(ctx, cfg, &study);
         if (st == CS_OK)
             st = lst;
@@ -517,10 +534,9 @@ static int run(options *o)
             cli_print_network(&net);
     }
     if (st == CS_OK && check_only) {
-        if (!o->quiet)
         if (!o->quiet) {
             size_t na = cs_study_area_count(study), nf = cs_study_facility_count(study),
-                   nd = cs_study_demand_count(study), nw = cs_context_message_count(ctx);
+                   nd = cs_study_demand_count(study), nw = cs_context_warning_count(ctx);
             fprintf(stderr, "careshed: check passed: %zu %s, %zu %s, %zu %s, %zu %s\n", na,
                     cli_noun(na, "area", "areas"), nf,
                     cli_noun(nf, "facility", "facilities"), nd,

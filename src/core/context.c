@@ -245,6 +245,7 @@ void cs_context_clear_messages(cs_context *ctx)
         free_message(&ctx->messages[i]);
     ctx->message_count = 0;
     ctx->error_count = 0;
+    ctx->warning_count = 0;
     ctx->out_of_memory = false;
     ctx->nomem_reported = false;
     (void)cs_take_nomem();
@@ -267,6 +268,11 @@ void cs_context_destroy(cs_context *ctx)
 size_t cs_context_message_count(const cs_context *ctx)
 {
     return ctx ? ctx->message_count : 0;
+}
+
+size_t cs_context_warning_count(const cs_context *ctx)
+{
+    return ctx ? ctx->warning_count : 0;
 }
 
 size_t cs_context_error_count(const cs_context *ctx)
@@ -325,6 +331,8 @@ cs_status cs_report(cs_context *ctx, cs_severity sev, cs_status status, const cs
         return result;
     if (sev == CS_SEVERITY_ERROR)
         ctx->error_count++;
+    else
+        ctx->warning_count++;
     if (!cs_grow((void **)&ctx->messages, &ctx->message_capacity, ctx->message_count + 1,
                  sizeof *ctx->messages)) {
         ctx->out_of_memory = true;
@@ -438,6 +446,7 @@ void cs_context_limit_messages(cs_context *ctx, size_t from, size_t keep, const 
     cs_where w = {.file = file};
     cs_report(ctx, CS_SEVERITY_WARNING, CS_OK, &w, "fix the ones above and run again",
               "%s", b.failed ? "... more problems not listed" : b.data);
+    ctx->warning_count--; /* a note about others, not a warning of its own */
     cs_buf_free(&b);
 }
 
@@ -499,6 +508,7 @@ void cs_context_limit_repeats(cs_context *ctx, size_t from, size_t keep, const c
         cs_where w = {.file = file, .field = field};
         cs_report(ctx, CS_SEVERITY_WARNING, CS_OK, &w, "fix the ones above and run again",
                   "%s", b.failed ? "... more like the ones above, not listed" : b.data);
+        ctx->warning_count--; /* a note about others, not a warning of its own */
         cs_buf_free(&b);
         cs_free(field);
     }

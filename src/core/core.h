@@ -43,6 +43,24 @@ bool cs_message_means_nomem(const char *text);
 /* Grow *array (of *capacity elements of elem_size) to hold at least need elements. */
 bool cs_grow(void **array, size_t *capacity, size_t need, size_t elem_size);
 
+/* ------------------------------------------------------------------ ties */
+
+/* The demand points with more than one nearest facility (equal costs, as computed):
+ * tied point pt[i] has the facilities fac[start[i] .. start[i + 1]), in increasing
+ * index order; points in increasing order. Zero-initialised is an empty set. Ties are
+ * rare, so a cost field keeps its single nearest facility and lists only these. */
+typedef struct cs_ties {
+    size_t count;
+    size_t *pt, *start;
+    long *fac;
+    size_t pt_cap, start_cap, fac_cap;
+} cs_ties;
+
+/* Append point pt (greater than any listed) with its n facilities (sorted, distinct);
+ * false when memory runs out (the set is then unchanged). */
+bool cs_ties_add(cs_ties *t, size_t pt, const long *fac, size_t n);
+void cs_ties_free(cs_ties *t);
+
 /* ---------------------------------------------------------------- id map */
 
 /* Text ids to indices: open addressing, grown as needed. Keys are borrowed (they must
@@ -79,6 +97,7 @@ struct cs_context {
     cs_message *messages;
     size_t message_count, message_capacity;
     size_t error_count;
+    size_t warning_count; /* warnings reported, listed or not; summary notes not counted */
     bool out_of_memory; /* a message could not be stored */
     bool nomem_reported; /* an out-of-memory error is stored: later errors are its echoes */
     struct GEOSContextHandle_HS *geos;

@@ -2,15 +2,48 @@
  * costfield.c — the straight-line cost field: for every demand point, the distance to
  * the nearest facility of one kind, through a spatial index over that kind's
  * facilities (never all pairs). Thresholds are applied later, so 5, 10 and 15
- * minutes all come from this one pass.
+ * minutes all come from this one pass. Points with more than one nearest facility
+ * (the same squared distance) are listed apart, with all of them.
  */
 #include "cost/nearest.h"
 #include "io/study.h"
 
 #include <math.h>
 
+/* The tied points' facilities (flagged by the batch query), as study indices. */
+static cs_status list_ties(const cs_study *study, const cs_point_index *index,
+                           const long *global, const unsigned char *tied, cs_ties *ties)
+{
+    long *fac = NULL;
+    size_t cap = 0;
+    cs_status st = CS_OK;
+    for (size_t i = 0; st == CS_OK && i < study->demand_count; i++) {
+        if (!tied[i])
+            continue;
+        size_t n = cs_point_index_ties(index, study->dem_x[i], study->dem_y[i], &fac, &cap);
+        if (n == (size_t)-1) {
+            st = CS_ERR_NOMEM;
+            break;
+        }
+        if (n < 2)
+            continue; /* flagged, but alone at its distance */
+        for (size_t j = 0; j < n; j++)
+            fac[j] = global[fac[j]]; /* increasing, as the kind's facilities are */
+        if (!cs_ties_add(ties, i, fac, n))
+            st = CS_ERR_NOMEM;
+    }
+    cs_free(fac);
+    return st;
+}
+
 cs_status cs_cost_field_compute(cs_context *ctx, const cs_study *study, size_t k,
                                 double *dist_m, long *nearest)
+{
+    return cs_cost_field_ties(ctx, study, k, dist_m, nearest, NULL);
+}
+
+cs_status cs_cost_field_ties(cs_context *ctx, const cs_study *study, size_t k, double *dist_m,
+                             long *nearest, cs_ties *ties)
 {
     if (!ctx || !study || !dist_m || k >= study->kind_count)
         return CS_ERR_ARGUMENT;
@@ -21,8 +54,10 @@ cs_status cs_cost_field_compute(cs_context *ctx, const cs_study *study, size_t k
     long *global = cs_calloc(n ? n : 1, sizeof *global);
     long *local = nearest ? NULL : cs_calloc(study->demand_count ? study->demand_count : 1,
                                              sizeof *local);
+    unsigned char *tied = ties ? cs_calloc(study->demand_count + 1, 1) : NULL;
     cs_point_index *index = NULL;
-    cs_status st = x && y && global && (nearest || local) ? CS_OK : CS_ERR_NOMEM;
+    cs_status st = x && y && global && (nearest || local) && (tied || !ties) ? CS_OK
+                                                                             : CS_ERR_NOMEM;
     if (st == CS_OK) {
         size_t m = 0;
         for (size_t f = 0; f < study->facility_count; f++)
@@ -38,11 +73,13 @@ cs_status cs_cost_field_compute(cs_context *ctx, const cs_study *study, size_t k
     if (st == CS_OK) {
         double t0 = cs_stage_begin();
         long *out = nearest ? nearest : local;
-        cs_point_index_nearest_all(index, study->dem_x, study->dem_y, study->demand_count,
-                                   ctx->threads, dist_m, out);
+        cs_point_index_nearest_all_tied(index, study->dem_x, study->dem_y,
+                                        study->demand_count, ctx->threads, dist_m, out, tied);
         /* facility indices of this kind -> indices in the study */
         for (size_t i = 0; i < study->demand_count; i++)
             out[i] = out[i] >= 0 ? global[out[i]] : -1;
+        if (ties)
+            st = list_ties(study, index, global, tied, ties);
         cs_stage_end(ctx, "cost field", t0);
     }
     cs_point_index_destroy(index);
@@ -50,5 +87,6 @@ cs_status cs_cost_field_compute(cs_context *ctx, const cs_study *study, size_t k
     cs_free(y);
     cs_free(global);
     cs_free(local);
+    cs_free(tied);
     return st == CS_ERR_NOMEM ? cs_nomem(ctx) : st;
 }

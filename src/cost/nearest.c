@@ -9,6 +9,10 @@
  * Every answer is the lexicographic minimum of (squared distance, original index) over
  * all points; pruning never discards a point that could tie, so the result does not
  * depend on the order of queries, on the seed, or on the number of threads.
+ *
+ * A search also notices, at almost no cost, when another point sits at exactly the
+ * same squared distance (a tie it resolves by index); only those rare queries are
+ * asked again for all their tied points (cs_point_index_ties).
  */
 #include "cost/nearest.h"
 
@@ -50,7 +54,6 @@ typedef struct node {
     double x0, y0, x1, y1; /* bounding box of the node's points (not split planes) */
     uint32_t lo, hi;       /* the node's points are xy[lo..hi) in tree order */
     uint32_t right;        /* right child; 0 for a leaf (left child is this + 1) */
-    uint32_t min_id;       /* lowest original index below: lets ties prune */
 } node;
 
 struct cs_point_index {
@@ -122,23 +125,19 @@ static uint32_t build(cs_point_index *ix, uint32_t lo, uint32_t hi, uint32_t *ne
     node *nd = &ix->nodes[self];
     nd->x0 = nd->y0 = INFINITY;
     nd->x1 = nd->y1 = -INFINITY;
-    nd->min_id = UINT32_MAX;
     for (uint32_t i = lo; i < hi; i++) {
         double x = ix->xy[2 * (size_t)i], y = ix->xy[2 * (size_t)i + 1];
         nd->x0 = dmin(nd->x0, x);
         nd->x1 = dmax(nd->x1, x);
         nd->y0 = dmin(nd->y0, y);
         nd->y1 = dmax(nd->y1, y);
-        if (ix->id[i] < nd->min_id)
-            nd->min_id = ix->id[i];
     }
     nd->lo = lo;
     nd->hi = hi;
     nd->right = 0;
     if (hi - lo <= LEAF_SIZE)
         return self;
-    /* Split the wider side at the median; even an all-duplicate run splits in half,
-     * and min_id keeps its ties cheap to prune. */
+    /* Split the wider side at the median; even an all-duplicate run splits in half. */
     int axis = (nd->x1 - nd->x0) >= (nd->y1 - nd->y0) ? 0 : 1;
     uint32_t mid = lo + (hi - lo) / 2;
     select_kth(ix->xy, ix->id, axis, lo, hi, mid);
@@ -218,17 +217,21 @@ static inline double box_d2(const node *nd, double qx, double qy)
     return dx * dx + dy * dy;
 }
 
-/* The running answer of one search: tree position, original index, squared distance. */
+/* The running answer of one search: tree position, original index, squared distance,
+ * and tie_d2: the squared distance at which two points were last met at once. There is
+ * a tie exactly when tie_d2 equals the final d2 (d2 only ever falls, so a stale tie_d2
+ * never matches). */
 typedef struct best {
-    double d2;
+    double d2, tie_d2;
     uint32_t pos, id;
 } best;
 
-/* A node can hold a better answer only if its box is strictly nearer, or equally near
- * and it holds a lower index (a tie it would win). */
-static inline int can_improve(const node *nd, double lb, const best *b)
+/* A node can hold a better answer, or a tie, only if its box is no farther. Equally far
+ * boxes are entered too, so every tie is met and noticed, not pruned by index: such
+ * boxes are rare but for piles of points at one spot. */
+static inline int can_improve(double lb, const best *b)
 {
-    return lb < b->d2 || (lb == b->d2 && nd->min_id < b->id);
+    return lb <= b->d2;
 }
 
 static inline void scan_leaf(const cs_point_index *ix, const node *nd, double qx, double qy,
@@ -237,11 +240,18 @@ static inline void scan_leaf(const cs_point_index *ix, const node *nd, double qx
     for (uint32_t j = nd->lo; j < nd->hi; j++) {
         double dx = ix->xy[2 * (size_t)j] - qx, dy = ix->xy[2 * (size_t)j + 1] - qy;
         double d2 = dx * dx + dy * dy;
-        if (d2 < b->d2 || (d2 == b->d2 && ix->id[j] < b->id)) {
-            b->d2 = d2;
-            b->pos = j;
-            b->id = ix->id[j];
+        if (d2 > b->d2)
+            continue;
+        if (d2 == b->d2) {
+            if (ix->id[j] == b->id)
+                continue; /* the seed itself */
+            b->tie_d2 = d2;
+            if (ix->id[j] > b->id)
+                continue;
         }
+        b->d2 = d2;
+        b->pos = j;
+        b->id = ix->id[j];
     }
 }
 
@@ -255,7 +265,7 @@ static void search(const cs_point_index *ix, double qx, double qy, best *b)
     double lb = box_d2(&ix->nodes[0], qx, qy);
     for (;;) {
         const node *nd = &ix->nodes[cur];
-        if (can_improve(nd, lb, b)) {
+        if (can_improve(lb, b)) {
             if (nd->right == 0) {
                 scan_leaf(ix, nd, qx, qy, b);
             } else {
@@ -286,16 +296,18 @@ static void search(const cs_point_index *ix, double qx, double qy, best *b)
 }
 
 /* One query, optionally seeded with a tree position whose distance bounds the answer.
- * Returns the original index, or -1 for an empty index or a non-finite query. */
+ * Returns the original index, or -1 for an empty index or a non-finite query; *tied
+ * says whether another point may be at the same distance. */
 static long query(const cs_point_index *ix, double qx, double qy, long seed_pos, double *d,
-                  long *pos_out)
+                  long *pos_out, bool *tied)
 {
+    *tied = false;
     if (ix->n == 0 || !isfinite(qx) || !isfinite(qy)) {
         *d = ix->n == 0 ? INFINITY : NAN;
         *pos_out = -1;
         return -1;
     }
-    best b = {INFINITY, 0, UINT32_MAX};
+    best b = {INFINITY, -1, 0, UINT32_MAX};
     if (seed_pos >= 0) {
         uint32_t s = (uint32_t)seed_pos;
         double dx = ix->xy[2 * (size_t)s] - qx, dy = ix->xy[2 * (size_t)s + 1] - qy;
@@ -304,6 +316,7 @@ static long query(const cs_point_index *ix, double qx, double qy, long seed_pos,
         b.id = ix->id[s];
     }
     search(ix, qx, qy, &b);
+    *tied = b.tie_d2 == b.d2;
     *d = sqrt(b.d2);
     *pos_out = b.pos;
     return (long)b.id;
@@ -313,7 +326,56 @@ long cs_point_index_nearest(const cs_point_index *index, double qx, double qy, d
 {
     assert(index && dist_m);
     long pos;
-    return query(index, qx, qy, -1, dist_m, &pos);
+    bool tied;
+    return query(index, qx, qy, -1, dist_m, &pos, &tied);
+}
+
+/* Collect every point at squared distance d2 exactly; nodes whose box is farther are
+ * skipped (box_d2 never exceeds a point's computed squared distance). */
+static bool collect_ties(const cs_point_index *ix, double qx, double qy, double d2, long **out,
+                         size_t *cap, size_t *count)
+{
+    uint32_t stack[STACK_DEPTH];
+    int top = 0;
+    stack[top++] = 0;
+    while (top > 0) {
+        const node *nd = &ix->nodes[stack[--top]];
+        if (box_d2(nd, qx, qy) > d2)
+            continue;
+        if (nd->right != 0) {
+            assert(top + 2 <= STACK_DEPTH);
+            stack[top++] = nd->right;
+            stack[top++] = (uint32_t)(nd - ix->nodes) + 1;
+            continue;
+        }
+        for (uint32_t j = nd->lo; j < nd->hi; j++) {
+            double dx = ix->xy[2 * (size_t)j] - qx, dy = ix->xy[2 * (size_t)j + 1] - qy;
+            if (dx * dx + dy * dy != d2)
+                continue;
+            if (!cs_grow((void **)out, cap, *count + 1, sizeof **out))
+                return false;
+            (*out)[(*count)++] = (long)ix->id[j];
+        }
+    }
+    return true;
+}
+
+static int compare_long(const void *a, const void *b);
+
+size_t cs_point_index_ties(const cs_point_index *index, double qx, double qy, long **out,
+                           size_t *cap)
+{
+    assert(index && out && cap);
+    size_t count = 0;
+    if (index->n == 0 || !isfinite(qx) || !isfinite(qy))
+        return 0;
+    best b = {INFINITY, -1, 0, UINT32_MAX};
+    search(index, qx, qy, &b);
+    if (!collect_ties(index, qx, qy, b.d2, out, cap, &count))
+        return (size_t)-1;
+    if (count > 1)
+        qsort(*out, count, sizeof **out, compare_long);
+    return count;
 }
 
 /* ------------------------------------------------------------- batch query */
@@ -400,10 +462,11 @@ static uint64_t *morton_order(const double *qx, const double *qy, size_t n)
  * each one. */
 static void run_chunk(const cs_point_index *ix, const double *qx, const double *qy,
                       const uint64_t *order, size_t from, size_t to, double *dist_m,
-                      long *nearest_out)
+                      long *nearest_out, unsigned char *tied_out)
 {
     double cx[CHUNK], cy[CHUNK], cd[CHUNK];
     long cn[CHUNK];
+    bool ct[CHUNK];
     size_t m = to - from;
     assert(m <= CHUNK);
     for (size_t k = 0; k < m; k++) {
@@ -414,7 +477,7 @@ static void run_chunk(const cs_point_index *ix, const double *qx, const double *
     long seed = -1;
     for (size_t k = 0; k < m; k++) {
         long pos;
-        cn[k] = query(ix, cx[k], cy[k], seed, &cd[k], &pos);
+        cn[k] = query(ix, cx[k], cy[k], seed, &cd[k], &pos, &ct[k]);
         if (pos >= 0)
             seed = pos;
     }
@@ -423,12 +486,21 @@ static void run_chunk(const cs_point_index *ix, const double *qx, const double *
         dist_m[i] = cd[k];
         if (nearest_out)
             nearest_out[i] = cn[k];
+        if (tied_out)
+            tied_out[i] = ct[k];
     }
 }
 
 void cs_point_index_nearest_all(const cs_point_index *index, const double *qx,
                                 const double *qy, size_t n, int threads, double *dist_m,
                                 long *nearest_out)
+{
+    cs_point_index_nearest_all_tied(index, qx, qy, n, threads, dist_m, nearest_out, NULL);
+}
+
+void cs_point_index_nearest_all_tied(const cs_point_index *index, const double *qx,
+                                     const double *qy, size_t n, int threads, double *dist_m,
+                                     long *nearest_out, unsigned char *tied_out)
 {
     assert(index && (n == 0 || (qx && qy && dist_m)));
     if (n == 0)
@@ -445,7 +517,7 @@ void cs_point_index_nearest_all(const cs_point_index *index, const double *qx,
 #endif
     for (size_t c = 0; c < chunks; c++) {
         size_t to = (c + 1) * CHUNK < n ? (c + 1) * CHUNK : n;
-        run_chunk(index, qx, qy, order, c * CHUNK, to, dist_m, nearest_out);
+        run_chunk(index, qx, qy, order, c * CHUNK, to, dist_m, nearest_out, tied_out);
     }
     cs_free(order);
 }

@@ -26,10 +26,28 @@ void cs_point_index_nearest_all(const cs_point_index *index, const double *qx,
                                 const double *qy, size_t n, int threads, double *dist_m,
                                 long *nearest_out);
 
+/* nearest_all() that also flags, in tied_out (may be NULL), each query that may have
+ * more than one nearest point: never a tie unflagged; rarely a flag without a tie. */
+void cs_point_index_nearest_all_tied(const cs_point_index *index, const double *qx,
+                                     const double *qy, size_t n, int threads, double *dist_m,
+                                     long *nearest_out, unsigned char *tied_out);
+
+/* Every point at the nearest squared distance from (qx, qy) (the same squared distance
+ * as computed, no tolerance), in increasing index order, into *out (grown with cs_grow;
+ * *cap its capacity). Returns the count (0 for an empty index or a non-finite query),
+ * or (size_t)-1 when memory runs out. */
+size_t cs_point_index_ties(const cs_point_index *index, double qx, double qy, long **out,
+                           size_t *cap);
+
 /* Indices of all points within r_m of (qx, qy) (distance <= r_m), in increasing index
  * order, into *out (grown with cs_grow; *cap its capacity). Returns the count, or
  * (size_t)-1 when memory runs out. */
 size_t cs_point_index_within(const cs_point_index *index, double qx, double qy, double r_m,
                              long **out, size_t *cap);
+
+/* cs_cost_field_compute (careshed.h) that also lists, into *ties (may be NULL), the
+ * demand points with more than one nearest facility of kind k, with all of them. */
+cs_status cs_cost_field_ties(cs_context *ctx, const cs_study *study, size_t k, double *dist_m,
+                             long *nearest, cs_ties *ties);
 
 #endif

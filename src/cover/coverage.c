@@ -94,6 +94,9 @@ cs_status cs_cover_tabulate(cs_context *ctx, cs_result *r)
  * Each resident goes to the nearest facility of each kind when it lies within the
  * kind's largest threshold (its service circle), by the kind's main measure; the
  * residents a facility gets are then set against its capacity (cs_result_served).
+ * A resident with several nearest facilities (the same cost, as computed: twins at one
+ * spot, or one equally far from both) is shared equally among them, so neither the
+ * order of the facility file nor an index decides who gets whom.
  */
 cs_status cs_cover_catchments(cs_context *ctx, cs_result *r)
 {
@@ -104,12 +107,24 @@ cs_status cs_cover_catchments(cs_context *ctx, cs_result *r)
     for (size_t k = 0; k < r->K; k++) {
         size_t i = cs_res_field(r, cs_res_main(r, k), k);
         double reach = cs_net_kind_budget_m(s, k);
+        const cs_ties *ties = &r->ties[i];
+        size_t next = 0; /* the next tied point (ties are listed in point order) */
         for (size_t d = 0; d < s->demand_count; d++) {
             long f = r->nearest[i][d];
+            bool tied = next < ties->count && ties->pt[next] == d;
+            next += tied;
             if (f < 0 || !(r->dist_m[i][d] <= reach))
                 continue;
-            for (size_t b = 0; b < r->B; b++)
-                r->served[(size_t)f * r->B + b] += s->dem_pop[d * r->B + b];
+            if (!tied) {
+                for (size_t b = 0; b < r->B; b++)
+                    r->served[(size_t)f * r->B + b] += s->dem_pop[d * r->B + b];
+                continue;
+            }
+            size_t from = ties->start[next - 1], to = ties->start[next];
+            double n = (double)(to - from);
+            for (size_t q = from; q < to; q++)
+                for (size_t b = 0; b < r->B; b++)
+                    r->served[(size_t)ties->fac[q] * r->B + b] += s->dem_pop[d * r->B + b] / n;
         }
     }
     return CS_OK;

@@ -38,10 +38,13 @@ struct cs_result {
      * in the study (-1 when none) */
     double **dist_m;
     long **nearest;
+    cs_ties *ties;      /* per measure and kind: the points with several nearest facilities
+                           (the same cost), which nearest lists by the lowest index */
     double *population; /* (A + 1) x B residents */
     double *covered;    /* M x K x CS_MAX_THRESHOLDS x (A + 1) x B residents within reach */
     double *served;     /* F x B: residents whose nearest facility within the kind's largest
-                           threshold (main measure) is this one */
+                           threshold (main measure) is this one; a resident with several
+                           at the same cost counts an equal share in each */
     bool has_network;
     cs_net net;             /* the network, when any kind is measured along it */
     cs_net_field *fields;   /* per kind: its network search (node costs), for service areas */

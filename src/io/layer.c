@@ -721,7 +721,8 @@ int cs_layer_find_field(cs_context *ctx, cs_layer *l, const char *configured,
     cs_buf hint;
     cs_buf_init(&hint);
     list_fields(l, &hint);
-    if (!strcmp(l->role, "proposals") && (key[0] == 'x' || key[0] == 'y'))
+    if ((!strcmp(l->role, "proposals") || !strcmp(l->role, "candidates")) &&
+        (key[0] == 'x' || key[0] == 'y'))
         cs_buf_printf(&hint, "; name it with --%c-field NAME", key[0]); /* a site file */
     else
         cs_buf_printf(&hint, "; set %s.%s to the right one", l->role, key);

@@ -62,9 +62,29 @@ cs_status cs_site_read(cs_context *ctx, const char *path, const char *crs, const
     return cs_site_read_fields(ctx, path, crs, kind, NULL, NULL, out, n);
 }
 
+static cs_status read_sites(cs_context *ctx, const char *role, const char *path,
+                            const char *crs, const char *kind, const char *x_field,
+                            const char *y_field, cs_site_input **out, size_t *n);
+
 cs_status cs_site_read_fields(cs_context *ctx, const char *path, const char *crs,
                               const char *kind, const char *x_field, const char *y_field,
                               cs_site_input **out, size_t *n)
+{
+    return read_sites(ctx, "proposals", path, crs, kind, x_field, y_field, out, n);
+}
+
+cs_status cs_candidates_read_fields(cs_context *ctx, const char *path, const char *crs,
+                                    const char *kind, const char *x_field, const char *y_field,
+                                    cs_site_input **out, size_t *n)
+{
+    return read_sites(ctx, "candidates", path, crs, kind, x_field, y_field, out, n);
+}
+
+/* Sites from a point layer; role names the layer in messages ("proposals file not
+ * found", "no field for candidates.x"). */
+static cs_status read_sites(cs_context *ctx, const char *role, const char *path,
+                            const char *crs, const char *kind, const char *x_field,
+                            const char *y_field, cs_site_input **out, size_t *n)
 {
     if (!ctx || !path || !out || !n)
         return CS_ERR_ARGUMENT;
@@ -73,7 +93,7 @@ cs_status cs_site_read_fields(cs_context *ctx, const char *path, const char *crs
     cs_layer_config lc = {.path = (char *)path, .crs = (char *)crs, .x_field = (char *)x_field,
                           .y_field = (char *)y_field};
     cs_layer *layer = NULL;
-    cs_status st = cs_layer_open(ctx, &lc, "proposals", path, true, &layer);
+    cs_status st = cs_layer_open(ctx, &lc, role, path, true, &layer);
     if (st != CS_OK)
         return st;
     const char *srs = crs ? crs : cs_layer_srs(layer);

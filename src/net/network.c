@@ -192,18 +192,41 @@ cs_status cs_net_kind_sources(const cs_study *s, const cs_net *net, size_t k, cs
     return CS_OK;
 }
 
+/* The flagged points' tied facilities, into ties. */
+static cs_status list_ties(const cs_net_field *field, const cs_attach *pts,
+                           const unsigned char *tied, cs_ties *ties)
+{
+    long *ids = NULL;
+    size_t cap = 0;
+    cs_status st = CS_OK;
+    for (size_t i = 0; st == CS_OK && i < pts->count; i++) {
+        if (!tied[i])
+            continue;
+        size_t n = cs_net_point_ties(field, pts->edge[i], pts->along_m[i], &ids, &cap);
+        if (n == (size_t)-1 || (n > 1 && !cs_ties_add(ties, i, ids, n)))
+            st = CS_ERR_NOMEM;
+    }
+    cs_free(ids);
+    return st;
+}
+
 cs_status cs_net_cost_field(cs_context *ctx, const cs_study *s, const cs_net *net, size_t k,
-                            cs_net_field *field, double *dist_m, long *nearest)
+                            cs_net_field *field, double *dist_m, long *nearest, cs_ties *ties)
 {
     cs_attach src;
+    memset(&src, 0, sizeof src);
     long *id = NULL;
     double t0 = cs_stage_begin();
-    cs_status st = cs_net_kind_sources(s, net, k, &src, &id);
+    unsigned char *tied = ties ? cs_calloc(net->demand.count + 1, 1) : NULL;
+    cs_status st = ties && !tied ? CS_ERR_NOMEM : cs_net_kind_sources(s, net, k, &src, &id);
     if (st == CS_OK)
         st = cs_net_field_compute(&net->graph, &src, id, cs_net_kind_budget_m(s, k), field);
     if (st == CS_OK)
-        cs_net_field_points(field, &net->demand, ctx->threads, dist_m, nearest);
+        cs_net_field_points_tied(field, &net->demand, ctx->threads, dist_m, nearest, tied);
+    if (st == CS_OK && ties)
+        st = list_ties(field, &net->demand, tied, ties);
     cs_stage_end(ctx, "network search", t0);
+    cs_free(tied);
     cs_free(id);
     cs_attach_free(&src);
     return st == CS_ERR_NOMEM ? cs_nomem(ctx) : st;
@@ -242,7 +265,7 @@ cs_status cs_network_cost_field_compute(cs_context *ctx, const cs_study *s, size
         return st;
     cs_net_field field;
     memset(&field, 0, sizeof field);
-    st = cs_net_cost_field(ctx, s, &net, k, &field, dist_m, nearest);
+    st = cs_net_cost_field(ctx, s, &net, k, &field, dist_m, nearest, NULL);
     cs_net_field_free(&field);
     cs_net_free(&net);
     return st;

@@ -4,6 +4,11 @@
  * go to the lowest id), costs read off at attached points with exact partial edges,
  * the reached stretches of every edge, and the straightforward one-search-per-source
  * way used to check and benchmark it.
+ *
+ * Ties: a node two sources reach at the same cost (the same double, summed the same
+ * way) is flagged during the search, and the flag flows on to the nodes it is the
+ * cheapest way to; after the search, only the flagged nodes (rare) get the full list of
+ * their tied sources, in the order they were settled, from their cheapest neighbours.
  */
 #include "net/search.h"
 
@@ -76,12 +81,32 @@ static double edge_scale(const cs_graph *g, size_t e)
     return g->edge_cost_m[e] / g->edge_len_m[e];
 }
 
-/* Offer (cost, src) to node v; pushes it when it improves v. */
-static bool offer(heap *h, double *cost, long *src, uint32_t v, double c, long s, double budget,
-                  uint32_t *touched, size_t *ntouched)
+/* A tie flag of the search (NODE_TIED), later the index + 1 of the node's tie set. */
+#define NODE_TIED UINT32_MAX
+
+/* The ties a search keeps: a flag per node, and the flagged nodes in settling order. */
+typedef struct tie_track {
+    uint32_t *flag;
+    uint32_t *list;
+    size_t n, cap;
+} tie_track;
+
+/* Offer (cost, src) to node v; pushes it when it improves v. tie (may be NULL) flags v
+ * when another source reaches it at the same cost, or when the node offering it (ptie)
+ * is tied. */
+static bool offer(heap *h, double *cost, long *src, uint32_t *tie, uint32_t v, double c, long s,
+                  uint32_t ptie, double budget, uint32_t *touched, size_t *ntouched)
 {
-    if (!(c <= budget) || !before(c, s, cost[v], src[v]))
+    if (!(c <= budget) || c > cost[v])
         return true;
+    if (c == cost[v]) {
+        if (tie && (s != src[v] || ptie))
+            tie[v] = NODE_TIED;
+        if (s >= src[v])
+            return true;
+    } else if (tie) {
+        tie[v] = ptie;
+    }
     if (touched && isinf(cost[v]))
         touched[(*ntouched)++] = v;
     cost[v] = c;
@@ -90,16 +115,24 @@ static bool offer(heap *h, double *cost, long *src, uint32_t v, double c, long s
 }
 
 /* Dijkstra from the entries already offered; stops at the budget. */
-static bool settle(const cs_graph *g, heap *h, double *cost, long *src, double budget,
-                   uint32_t *touched, size_t *ntouched)
+static bool settle(const cs_graph *g, heap *h, double *cost, long *src, tie_track *tt,
+                   double budget, uint32_t *touched, size_t *ntouched)
 {
+    uint32_t *tie = tt ? tt->flag : NULL;
     while (h->n) {
         entry top = heap_pop(h);
         if (top.cost != cost[top.node] || top.src != src[top.node])
             continue; /* a stale entry: the node was improved since */
+        uint32_t ptie = tie ? tie[top.node] : 0;
+        if (ptie) {
+            if (!cs_grow((void **)&tt->list, &tt->cap, tt->n + 1, sizeof *tt->list))
+                return false;
+            tt->list[tt->n++] = top.node;
+        }
         for (size_t k = g->adj_start[top.node]; k < g->adj_start[top.node + 1]; k++) {
             double c = top.cost + g->edge_cost_m[g->adj_edge[k]];
-            if (!offer(h, cost, src, g->adj_node[k], c, top.src, budget, touched, ntouched))
+            if (!offer(h, cost, src, tie, g->adj_node[k], c, top.src, ptie, budget, touched,
+                       ntouched))
                 return false;
         }
     }
@@ -107,13 +140,15 @@ static bool settle(const cs_graph *g, heap *h, double *cost, long *src, double b
 }
 
 /* Offer source (edge e, along t, access a, id s) to both ends of its edge. */
-static bool offer_source(const cs_graph *g, heap *h, double *cost, long *src, long e, double t,
-                         double a, long s, double budget, uint32_t *touched, size_t *ntouched)
+static bool offer_source(const cs_graph *g, heap *h, double *cost, long *src, uint32_t *tie,
+                         long e, double t, double a, long s, double budget, uint32_t *touched,
+                         size_t *ntouched)
 {
     double scale = edge_scale(g, (size_t)e);
-    return offer(h, cost, src, g->edge_u[e], a + t * scale, s, budget, touched, ntouched) &&
-           offer(h, cost, src, g->edge_v[e], a + (g->edge_len_m[e] - t) * scale, s, budget,
-                 touched, ntouched);
+    return offer(h, cost, src, tie, g->edge_u[e], a + t * scale, s, 0, budget, touched,
+                 ntouched) &&
+           offer(h, cost, src, tie, g->edge_v[e], a + (g->edge_len_m[e] - t) * scale, s, 0,
+                 budget, touched, ntouched);
 }
 
 typedef struct source {
@@ -172,8 +207,13 @@ void cs_net_field_free(cs_net_field *f)
     cs_free(f->src_id);
     cs_free(f->src_along_m);
     cs_free(f->src_access_m);
+    cs_free(f->node_tie);
+    cs_free(f->tie_start);
+    cs_free(f->tie_src);
     memset(f, 0, sizeof *f);
 }
+
+static bool resolve_ties(cs_net_field *f, const uint32_t *list, size_t n);
 
 cs_status cs_net_field_compute(const cs_graph *g, const cs_attach *src, const long *src_id,
                                double budget_m, cs_net_field *out)
@@ -184,18 +224,23 @@ cs_status cs_net_field_compute(const cs_graph *g, const cs_attach *src, const lo
     size_t nn = g->node_count;
     out->node_cost = cs_calloc(nn + 1, sizeof *out->node_cost);
     out->node_src = cs_calloc(nn + 1, sizeof *out->node_src);
+    out->node_tie = cs_calloc(nn + 1, sizeof *out->node_tie);
     heap h = {0};
-    bool ok = out->node_cost && out->node_src && keep_sources(out, src, src_id);
+    tie_track tt = {out->node_tie, NULL, 0, 0};
+    bool ok = out->node_cost && out->node_src && out->node_tie && keep_sources(out, src, src_id);
     for (size_t i = 0; ok && i < nn; i++) {
         out->node_cost[i] = INFINITY;
         out->node_src[i] = -1;
     }
     for (size_t i = 0; ok && i < out->src_count; i++)
-        ok = offer_source(g, &h, out->node_cost, out->node_src, out->src_edge[i],
+        ok = offer_source(g, &h, out->node_cost, out->node_src, out->node_tie, out->src_edge[i],
                           out->src_along_m[i], out->src_access_m[i], out->src_id[i], budget_m,
                           NULL, NULL);
     if (ok)
-        ok = settle(g, &h, out->node_cost, out->node_src, budget_m, NULL, NULL);
+        ok = settle(g, &h, out->node_cost, out->node_src, &tt, budget_m, NULL, NULL);
+    if (ok && tt.n)
+        ok = resolve_ties(out, tt.list, tt.n);
+    cs_free(tt.list);
     cs_free(h.e);
     if (!ok) {
         cs_net_field_free(out);
@@ -218,32 +263,173 @@ static size_t first_source(const cs_net_field *f, long e)
     return lo;
 }
 
-/* The best (cost, source) of a point at (e, t) on the network, access not included. */
-static void point_best(const cs_net_field *f, long e, double t, double *best, long *best_src)
+/* ------------------------------------------------------------------ ties */
+
+static int compare_long(const void *pa, const void *pb)
+{
+    long a = *(const long *)pa, b = *(const long *)pb;
+    return (a > b) - (a < b);
+}
+
+/* Add node u's sources (its tie set, else its one source) to ids[*n..]. */
+static bool add_node_sources(const cs_net_field *f, uint32_t u, long **ids, size_t *cap,
+                             size_t *n)
+{
+    uint32_t t = f->node_tie ? f->node_tie[u] : 0;
+    size_t from = 0, to = 0;
+    if (t && t != NODE_TIED) {
+        from = f->tie_start[t - 1];
+        to = f->tie_start[t];
+    }
+    if (!cs_grow((void **)ids, cap, *n + (to - from) + 1, sizeof **ids))
+        return false;
+    if (from == to) {
+        if (f->node_src[u] >= 0)
+            (*ids)[(*n)++] = f->node_src[u];
+        return true;
+    }
+    for (size_t i = from; i < to; i++)
+        (*ids)[(*n)++] = f->tie_src[i];
+    return true;
+}
+
+static bool add_id(long id, long **ids, size_t *cap, size_t *n)
+{
+    if (!cs_grow((void **)ids, cap, *n + 1, sizeof **ids))
+        return false;
+    (*ids)[(*n)++] = id;
+    return true;
+}
+
+/* Sort and keep each id once; the new count. */
+static size_t unique_ids(long *ids, size_t n)
+{
+    if (n < 2)
+        return n;
+    qsort(ids, n, sizeof *ids, compare_long);
+    size_t m = 1;
+    for (size_t i = 1; i < n; i++)
+        if (ids[i] != ids[m - 1])
+            ids[m++] = ids[i];
+    return m;
+}
+
+/* The tie set of every flagged node, in settling order: the union of the sets of the
+ * neighbours it is reached from at its cost (settled before it, as every edge costs
+ * more than nothing) and of the sources on its edges offering that same cost. The sums
+ * are those of the search, so equal means what it meant there. */
+static bool resolve_ties(cs_net_field *f, const uint32_t *list, size_t n)
+{
+    const cs_graph *g = f->g;
+    long *ids = NULL;
+    size_t cap = 0, sets = 0, used = 0, start_cap = 0, src_cap = 0;
+    bool ok = cs_grow((void **)&f->tie_start, &start_cap, 1, sizeof *f->tie_start);
+    if (ok)
+        f->tie_start[0] = 0;
+    for (size_t q = 0; ok && q < n; q++) {
+        uint32_t v = list[q];
+        double cv = f->node_cost[v];
+        size_t m = 0;
+        for (size_t k = g->adj_start[v]; ok && k < g->adj_start[v + 1]; k++) {
+            uint32_t u = g->adj_node[k], e = g->adj_edge[k];
+            if (f->node_cost[u] + g->edge_cost_m[e] == cv)
+                ok = add_node_sources(f, u, &ids, &cap, &m);
+            double scale = edge_scale(g, e);
+            for (size_t i = first_source(f, e); ok && i < f->src_count && f->src_edge[i] == e;
+                 i++) {
+                double a = f->src_access_m[i], t = f->src_along_m[i];
+                if ((g->edge_u[e] == v && a + t * scale == cv) ||
+                    (g->edge_v[e] == v && a + (g->edge_len_m[e] - t) * scale == cv))
+                    ok = add_id(f->src_id[i], &ids, &cap, &m);
+            }
+        }
+        if (!ok)
+            break;
+        m = unique_ids(ids, m);
+        ok = cs_grow((void **)&f->tie_src, &src_cap, used + m + 1, sizeof *f->tie_src) &&
+             cs_grow((void **)&f->tie_start, &start_cap, sets + 2, sizeof *f->tie_start);
+        if (!ok)
+            break;
+        for (size_t i = 0; i < m; i++)
+            f->tie_src[used++] = ids[i];
+        f->tie_start[++sets] = used;
+        f->node_tie[v] = (uint32_t)sets; /* index + 1 */
+    }
+    f->tie_sets = sets;
+    cs_free(ids);
+    return ok;
+}
+
+/* The best (cost, source) of a point at (e, t) on the network, access not included;
+ * *tied when another source may reach it at the same cost. */
+static void point_best(const cs_net_field *f, long e, double t, double *best, long *best_src,
+                       bool *tied)
 {
     const cs_graph *g = f->g;
     double scale = edge_scale(g, (size_t)e), len = g->edge_len_m[e];
     uint32_t u = g->edge_u[e], v = g->edge_v[e];
     double c = f->node_cost[u] + t * scale;
     long s = f->node_src[u];
+    bool tie = f->node_tie && f->node_tie[u];
     double cv = f->node_cost[v] + (len - t) * scale;
-    if (before(cv, f->node_src[v], c, s)) {
+    if (cv < c) {
         c = cv;
         s = f->node_src[v];
+        tie = f->node_tie && f->node_tie[v];
+    } else if (cv == c && isfinite(c)) {
+        tie = tie || f->node_src[v] != s || (f->node_tie && f->node_tie[v]);
+        s = f->node_src[v] < s ? f->node_src[v] : s;
     }
     for (size_t i = first_source(f, e); i < f->src_count && f->src_edge[i] == e; i++) {
         double cs = f->src_access_m[i] + fabs(t - f->src_along_m[i]) * scale;
-        if (before(cs, f->src_id[i], c, s)) {
+        if (cs < c) {
             c = cs;
             s = f->src_id[i];
+            tie = false;
+        } else if (cs == c) {
+            tie = tie || f->src_id[i] != s;
+            s = f->src_id[i] < s ? f->src_id[i] : s;
         }
     }
     *best = c;
     *best_src = s;
+    *tied = tie;
+}
+
+size_t cs_net_point_ties(const cs_net_field *f, long e, double t, long **out, size_t *cap)
+{
+    if (e < 0)
+        return 0;
+    const cs_graph *g = f->g;
+    double c;
+    long s;
+    bool tied;
+    point_best(f, e, t, &c, &s, &tied);
+    if (!isfinite(c))
+        return 0;
+    /* the same sums as point_best, each candidate at the best cost adds its sources */
+    double scale = edge_scale(g, (size_t)e), len = g->edge_len_m[e];
+    uint32_t u = g->edge_u[e], v = g->edge_v[e];
+    size_t n = 0;
+    bool ok = true;
+    if (f->node_cost[u] + t * scale == c)
+        ok = add_node_sources(f, u, out, cap, &n);
+    if (ok && f->node_cost[v] + (len - t) * scale == c)
+        ok = add_node_sources(f, v, out, cap, &n);
+    for (size_t i = first_source(f, e); ok && i < f->src_count && f->src_edge[i] == e; i++)
+        if (f->src_access_m[i] + fabs(t - f->src_along_m[i]) * scale == c)
+            ok = add_id(f->src_id[i], out, cap, &n);
+    return ok ? unique_ids(*out, n) : (size_t)-1;
 }
 
 void cs_net_field_points(const cs_net_field *f, const cs_attach *pts, int threads,
                          double *cost_m, long *nearest)
+{
+    cs_net_field_points_tied(f, pts, threads, cost_m, nearest, NULL);
+}
+
+void cs_net_field_points_tied(const cs_net_field *f, const cs_attach *pts, int threads,
+                              double *cost_m, long *nearest, unsigned char *tied)
 {
     long n = (long)pts->count;
 #ifdef _OPENMP
@@ -255,17 +441,21 @@ void cs_net_field_points(const cs_net_field *f, const cs_attach *pts, int thread
     for (long i = 0; i < n; i++) {
         double c = INFINITY;
         long s = -1;
+        bool tie = false;
         if (pts->edge[i] >= 0) {
-            point_best(f, pts->edge[i], pts->along_m[i], &c, &s);
+            point_best(f, pts->edge[i], pts->along_m[i], &c, &s, &tie);
             c += pts->access_m[i];
             if (!(c <= f->budget_m)) {
                 c = INFINITY;
                 s = -1;
+                tie = false;
             }
         }
         cost_m[i] = c;
         if (nearest)
             nearest[i] = s;
+        if (tied)
+            tied[i] = tie;
     }
 }
 
@@ -423,9 +613,9 @@ cs_status cs_net_each_source(const cs_graph *g, const cs_attach *src, const long
             continue;
         size_t ntouched = 0;
         h.n = 0;
-        ok = offer_source(g, &h, cost, from, e, src->along_m[i], src->access_m[i], id, budget_m,
-                          touched, &ntouched) &&
-             settle(g, &h, cost, from, budget_m, touched, &ntouched);
+        ok = offer_source(g, &h, cost, from, NULL, e, src->along_m[i], src->access_m[i], id,
+                          budget_m, touched, &ntouched) &&
+             settle(g, &h, cost, from, NULL, budget_m, touched, &ntouched);
         if (!ok)
             break;
         update_points(g, pts, first, of, cost, touched, ntouched, id, budget_m, cost_m,
@@ -577,9 +767,9 @@ size_t cs_net_reach_from(const cs_net_reach *r, cs_net_scratch *s, long edge, do
     if (edge < 0)
         return 0;
     s->h.n = 0;
-    bool ok = offer_source(g, &s->h, s->cost, s->from, edge, along_m, access_m, 0, budget_m,
-                           s->touched, &ntouched) &&
-              settle(g, &s->h, s->cost, s->from, budget_m, s->touched, &ntouched);
+    bool ok = offer_source(g, &s->h, s->cost, s->from, NULL, edge, along_m, access_m, 0,
+                           budget_m, s->touched, &ntouched) &&
+              settle(g, &s->h, s->cost, s->from, NULL, budget_m, s->touched, &ntouched);
     /* the source's own edge first (its ends may not be reached within the budget) */
     ok = ok && edge_pairs(r, s->cost, edge, edge, along_m, access_m, budget_m, pt, cost, cap, &n);
     for (size_t k = 0; ok && k < ntouched; k++) {

@@ -26,6 +26,13 @@ typedef struct cs_net_field {
     size_t src_count;
     long *src_edge, *src_id;
     double *src_along_m, *src_access_m;
+    /* nodes two or more sources reach at the same cost: node_tie[n] is 0 for others,
+       else its tie set's index + 1; set i is tie_src[tie_start[i] .. tie_start[i + 1]),
+       increasing ids */
+    uint32_t *node_tie;
+    size_t tie_sets;
+    size_t *tie_start;
+    long *tie_src;
 } cs_net_field;
 
 /*
@@ -45,6 +52,17 @@ void cs_net_field_free(cs_net_field *f);
  */
 void cs_net_field_points(const cs_net_field *f, const cs_attach *pts, int threads,
                          double *cost_m, long *nearest);
+
+/* cs_net_field_points that also flags, in tied (may be NULL), each point that another
+ * source may reach at the same cost: never a tie unflagged. */
+void cs_net_field_points_tied(const cs_net_field *f, const cs_attach *pts, int threads,
+                              double *cost_m, long *nearest, unsigned char *tied);
+
+/* Every source at the cheapest cost of a point at (e, t) on the network (access not
+ * included: it is the same for every source), as computed by the search: their ids,
+ * increasing, into *out (grown with cs_grow; *cap its capacity). Returns the count, 0
+ * when no source reaches the point, or (size_t)-1 when memory runs out. */
+size_t cs_net_point_ties(const cs_net_field *f, long e, double t, long **out, size_t *cap);
 
 /* A reached stretch of an edge: along-distances from_m <= to_m. */
 typedef struct cs_interval {

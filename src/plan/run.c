@@ -4,6 +4,7 @@
  * accessors.
  */
 #include "cost/matrix.h"
+#include "cost/nearest.h"
 #include "cover/patch.h"
 #include "cover/result.h"
 
@@ -31,13 +32,14 @@ static cs_status kind_fields(cs_context *ctx, cs_result *r, size_t k, size_t n)
             return cs_nomem(ctx);
         cs_status st = CS_OK;
         if (m == CS_M_STRAIGHT)
-            st = cs_cost_field_compute(ctx, s, k, r->dist_m[i], r->nearest[i]);
+            st = cs_cost_field_ties(ctx, s, k, r->dist_m[i], r->nearest[i], &r->ties[i]);
         else if (m == CS_M_NETWORK)
             st = cs_net_cost_field(ctx, s, &r->net, k, &r->fields[k], r->dist_m[i],
-                                   r->nearest[i]);
+                                   r->nearest[i], &r->ties[i]);
         else {
             double t0 = cs_stage_begin();
-            cs_matrix_cost_field(s, k, r->dist_m[i], r->nearest[i]);
+            if (!cs_matrix_cost_field(s, k, r->dist_m[i], r->nearest[i], &r->ties[i]))
+                st = cs_nomem(ctx);
             cs_stage_end(ctx, "cost field", t0);
         }
         if (st != CS_OK)
@@ -62,8 +64,9 @@ cs_status cs_run(cs_context *ctx, const cs_study *study, cs_result **out)
     size_t n = study->demand_count ? study->demand_count : 1;
     r->dist_m = cs_calloc(CS_MEASURES * r->K + 1, sizeof *r->dist_m);
     r->nearest = cs_calloc(CS_MEASURES * r->K + 1, sizeof *r->nearest);
+    r->ties = cs_calloc(CS_MEASURES * r->K + 1, sizeof *r->ties);
     r->fields = cs_calloc(r->K + 1, sizeof *r->fields);
-    cs_status st = r->dist_m && r->nearest && r->fields ? CS_OK : cs_nomem(ctx);
+    cs_status st = r->dist_m && r->nearest && r->ties && r->fields ? CS_OK : cs_nomem(ctx);
     if (st == CS_OK && any_network_kind(study)) {
         st = cs_net_prepare(ctx, study, &r->net);
         r->has_network = st == CS_OK;
@@ -105,6 +108,8 @@ void cs_result_destroy(cs_result *r)
             cs_free(r->dist_m[i]);
         if (r->nearest)
             cs_free(r->nearest[i]);
+        if (r->ties)
+            cs_ties_free(&r->ties[i]);
     }
     for (size_t k = 0; r->fields && k < r->K; k++)
         cs_net_field_free(&r->fields[k]);
@@ -123,6 +128,7 @@ void cs_result_destroy(cs_result *r)
     cs_cover_patches_free(r);
     cs_free(r->dist_m);
     cs_free(r->nearest);
+    cs_free(r->ties);
     cs_free(r->population);
     cs_free(r->covered);
     cs_free(r->fac_count);

@@ -325,7 +325,7 @@ static cs_status place_candidates(chooser *ch, const cs_suggest_options *opt)
     if (!ch->cx || !ch->cy || !ch->row)
         return CS_ERR_NOMEM;
     cs_status st = cs_site_place(ch->ctx, ch->r, opt->candidates, opt->candidate_count, NULL,
-                                 &placed);
+                                 "candidate", &placed);
     for (size_t c = 0; st == CS_OK && c < opt->candidate_count; c++) {
         ch->cx[c] = placed->proposals[c].x;
         ch->cy[c] = placed->proposals[c].y;

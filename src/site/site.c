@@ -22,10 +22,10 @@ static long find_kind(const cs_study *s, const char *id)
     return -1;
 }
 
-static cs_status bad(cs_context *ctx, const cs_where *w, const char *hint, const char *what,
-                     const char *detail)
+static cs_status bad(cs_context *ctx, const char *noun, const cs_where *w, const char *hint,
+                     const char *what, const char *detail)
 {
-    return cs_error(ctx, CS_ERR_INPUT, w, hint, "proposal %s: %s", what, detail);
+    return cs_error(ctx, CS_ERR_INPUT, w, hint, "%s %s: %s", noun, what, detail);
 }
 
 /* The study's kinds as "centre, meal, ..." for messages. */
@@ -44,6 +44,7 @@ static void kind_list(const cs_study *s, char *buf, size_t size)
 typedef struct placer {
     cs_transform *to_work, *from;
     char *from_crs;
+    const char *noun; /* "proposal" or "candidate", for messages */
 } placer;
 
 static void placer_free(placer *pl)
@@ -69,7 +70,7 @@ static cs_status to_working(cs_context *ctx, const cs_study *s, placer *pl,
                               : cs_nomem(ctx);
         }
         if (st == CS_OK && cs_transform_apply(pl->from, &x, &y, 1) > 0)
-            st = bad(ctx, w, "check the coordinates and their CRS", "coordinates",
+            st = bad(ctx, pl->noun, w, "check the coordinates and their CRS", "coordinates",
                      "cannot be converted to longitude/latitude");
     }
     p->lon = x;
@@ -77,7 +78,7 @@ static cs_status to_working(cs_context *ctx, const cs_study *s, placer *pl,
     if (st == CS_OK && !pl->to_work)
         st = cs_transform_create(ctx, WGS84, s->crs, w, &pl->to_work);
     if (st == CS_OK && cs_transform_apply(pl->to_work, &x, &y, 1) > 0)
-        st = bad(ctx, w, "give longitude,latitude in the study's region", "coordinates",
+        st = bad(ctx, pl->noun, w, "give longitude,latitude in the study's region", "coordinates",
                  "cannot be projected to the study's CRS");
     p->x = x;
     p->y = y;
@@ -101,11 +102,11 @@ static cs_status place(cs_context *ctx, const cs_study *s, placer *pl,
         snprintf(detail, sizeof detail, "unknown kind '%s'", in->kind ? in->kind : "(none)");
         char hint[600];
         snprintf(hint, sizeof hint, "give one of the study's kinds: %s", kinds);
-        st = bad(ctx, &w, hint, "kind", detail);
+        st = bad(ctx, pl->noun, &w, hint, "kind", detail);
     }
     if (!isnan(in->capacity) && !(in->capacity >= 0 && isfinite(in->capacity))) {
         snprintf(detail, sizeof detail, "capacity %g is not a number >= 0", in->capacity);
-        st = bad(ctx, &w, "give the capacity in the kind's unit (beds, meals/day...), or none",
+        st = bad(ctx, pl->noun, &w, "give the capacity in the kind's unit (beds, meals/day...), or none",
                  "capacity", detail);
     }
     p->row = cs_cost_matrix_row(s, p->id);
@@ -114,7 +115,7 @@ static cs_status place(cs_context *ctx, const cs_study *s, placer *pl,
         snprintf(detail, sizeof detail, "kind '%s' is measured by the cost matrix, which %s",
                  s->kinds[p->kind].id, p->row < 0 ? "has no row for this id"
                                                   : "gives this id to an existing facility");
-        st = bad(ctx, &w, "add the site's costs to the matrix under a new id, and give that "
+        st = bad(ctx, pl->noun, &w, "add the site's costs to the matrix under a new id, and give that "
                  "id to the proposal (--proposals FILE with an id field)", "id", detail);
     }
     if (p->kind >= 0 && !isnan(in->capacity) && s->kinds[p->kind].load_capacity < 0)
@@ -131,8 +132,11 @@ static cs_status place(cs_context *ctx, const cs_study *s, placer *pl,
             cs_area_index_nearest(s->area_index, p->x, p->y, 1e9, &d);
             snprintf(detail, sizeof detail, "(%.6f, %.6f) lies outside the study area, %.1f km "
                      "from the nearest area", p->lon, p->lat, d / 1000.0);
-            st = bad(ctx, &w, "check the coordinates and their CRS (--at takes "
-                     "longitude,latitude)", "position", detail);
+            st = bad(ctx, pl->noun, &w,
+                     strcmp(pl->noun, "candidate")
+                         ? "check the coordinates and their CRS (--at takes longitude,latitude)"
+                         : "check the coordinates and their CRS (--proposals-crs)",
+                     "position", detail);
         }
     }
     return st;
@@ -164,7 +168,7 @@ void cs_site_destroy(cs_site *site)
 }
 
 cs_status cs_site_place(cs_context *ctx, const cs_result *r, const cs_site_input *in, size_t n,
-                        const char *where, cs_site **out)
+                        const char *where, const char *noun, cs_site **out)
 {
     *out = NULL;
     cs_site *site = cs_calloc(1, sizeof *site);
@@ -173,7 +177,7 @@ cs_status cs_site_place(cs_context *ctx, const cs_result *r, const cs_site_input
     site->r = r;
     site->proposals = cs_calloc(n + 1, sizeof *site->proposals);
     cs_status st = site->proposals ? CS_OK : cs_nomem(ctx);
-    placer pl = {0};
+    placer pl = {.noun = noun};
     size_t first_message = cs_context_message_count(ctx);
     for (size_t i = 0; st != CS_ERR_NOMEM && i < n; i++) {
         cs_status pst = place(ctx, r->study, &pl, &in[i], i, where, &site->proposals[i]);
@@ -184,7 +188,8 @@ cs_status cs_site_place(cs_context *ctx, const cs_result *r, const cs_site_input
     placer_free(&pl);
     /* thousands of candidates with one mistake in common read as one */
     cs_context_limit_messages(ctx, first_message, CS_MESSAGES_PER_LAYER,
-                              where ? where : "the proposals");
+                              where ? where : strcmp(noun, "candidate") ? "the proposals"
+                                                                         : "the candidates");
     if (st != CS_OK) {
         cs_site_destroy(site);
         return st;
@@ -203,7 +208,7 @@ cs_status cs_site_evaluate(cs_context *ctx, const cs_result *r, const cs_site_in
         return cs_error(ctx, CS_ERR_INPUT, NULL, "give --at LON,LAT,KIND or --proposals FILE",
                         "no proposal to evaluate");
     cs_site *site = NULL;
-    cs_status st = cs_site_place(ctx, r, in, n, where, &site);
+    cs_status st = cs_site_place(ctx, r, in, n, where, "proposal", &site);
     double t0 = cs_stage_begin();
     if (st == CS_OK)
         st = cs_site_run(ctx, r, site);

@@ -55,9 +55,9 @@ cs_status cs_reacher_reach(cs_reacher *rc, double x, double y, long row, size_t 
                            double reach_m, cs_pairs *out);
 
 /* Place proposals (checked, in the working CRS) without evaluating them; *out is new.
- * Errors as cs_site_evaluate's. */
+ * noun names them in messages ("proposal", "candidate"). Errors as cs_site_evaluate's. */
 cs_status cs_site_place(cs_context *ctx, const cs_result *r, const cs_site_input *in, size_t n,
-                        const char *where, cs_site **out);
+                        const char *where, const char *noun, cs_site **out);
 
 /* Evaluate every proposal of site (placed already) against r (site/evaluate.c). */
 cs_status cs_site_run(cs_context *ctx, const cs_result *r, cs_site *site);
