@@ -189,7 +189,7 @@ static void site_never_replaces_an_input(void **state)
                      0);
     expect_refused("site study.yaml --measure straight --suggest 1 --kind centre --candidates "
                    "before/suggestions.geojson --out before -q",
-                   "proposals");
+                   "candidates");
     assert_int_equal(sh("rm before/suggestions.geojson && "
                          "ogr2ogr -q -f GeoJSON before/suggestions.geojson zones.csv",
                          NULL),
