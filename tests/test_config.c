@@ -237,7 +237,7 @@ static void network_settings(void **state)
     assert_false(c->network.node_crossings || c->network.facility_areas);
     assert_int_equal(c->measures, 0);
     /* without a network everything is straight */
-    assert_int_equal(cs_config_measures(c, NULL), CS_MEASURE_STRAIGHT_BIT);
+    assert_int_equal(cs_config_measures(c, NULL), CS_MEASURE_STRAIGHT);
     static const char text[] =
         "measure: network\n"
         "network:\n"
@@ -267,13 +267,13 @@ static void network_settings(void **state)
     assert_string_equal(n->class_field, "kind");
     assert_true(n->snap_m == 0 && n->max_attach_m == 150 && n->access_width_m == 25);
     assert_true(n->node_crossings && n->facility_areas);
-    assert_int_equal(c->measures, CS_MEASURE_NETWORK_BIT);
+    assert_int_equal(c->measures, CS_MEASURE_NETWORK);
     const cs_kind_config *k = &c->kinds[0];
-    assert_int_equal(k->measures, CS_MEASURE_STRAIGHT_BIT | CS_MEASURE_NETWORK_BIT);
+    assert_int_equal(k->measures, CS_MEASURE_STRAIGHT | CS_MEASURE_NETWORK);
     assert_string_equal(k->load_capacity, "meals");
     assert_string_equal(k->load_band, "65+");
     assert_true(k->load_rate == 0.05);
-    assert_int_equal(c->targets[0].measure, CS_MEASURE_STRAIGHT_BIT);
+    assert_int_equal(c->targets[0].measure, CS_MEASURE_STRAIGHT);
     assert_int_equal(cs_config_validate(ctx, c), CS_OK);
     /* an empty value restores a default; the whole section resets */
     assert_int_equal(cs_config_set(ctx, c, "network.max_attach_m", ""), CS_OK);

@@ -9,27 +9,6 @@
 #include "io/study.h"
 #include "net/network.h"
 
-/* Measures as indices: 0 straight, 1 along the network, 2 from the cost matrix. */
-#define CS_MEASURES 3
-#define CS_M_STRAIGHT 0
-#define CS_M_NETWORK 1
-#define CS_M_MATRIX 2
-static inline size_t cs_measure_index(unsigned bit)
-{
-    return bit == CS_MEASURE_MATRIX_BIT    ? CS_M_MATRIX
-           : bit == CS_MEASURE_NETWORK_BIT ? CS_M_NETWORK
-                                           : CS_M_STRAIGHT;
-}
-static inline unsigned cs_measure_bit(size_t m)
-{
-    return 1u << m; /* CS_MEASURE_STRAIGHT_BIT, _NETWORK_BIT, _MATRIX_BIT */
-}
-/* A measure's name in outputs: "straight", "network", "matrix". */
-static inline const char *cs_measure_name(size_t m)
-{
-    return m == CS_M_MATRIX ? "matrix" : m == CS_M_NETWORK ? "network" : "straight";
-}
-
 struct cs_result {
     const cs_study *study;
     size_t K, A, B, C; /* kinds, areas, bands, capacities */
@@ -76,7 +55,7 @@ static inline size_t cs_res_field(const cs_result *r, size_t m, size_t k)
 /* The measure index a kind's main figures use: the network when measured, else straight. */
 static inline size_t cs_res_main(const cs_result *r, size_t k)
 {
-    return cs_measure_index(cs_config_main_measure(r->study->kinds[k].measures));
+    return cs_measure_index(r->study->kinds[k].main_measure);
 }
 /* An area argument of the API into *a: CS_DISTRICT is the district (index A); false
  * when out of range. */

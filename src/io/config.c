@@ -443,7 +443,7 @@ static cs_status set_choice(const setter *s, const key_choice *c, void *slot)
 /* A single measure's name, as the study file writes it. */
 static const char *measure_name(unsigned bit)
 {
-    return bit == CS_MEASURE_MATRIX_BIT ? "matrix" : bit == CS_MEASURE_NETWORK_BIT ? "network"
+    return bit == CS_MEASURE_MATRIX ? "matrix" : bit == CS_MEASURE_NETWORK ? "network"
                                                                                   : "straight";
 }
 
@@ -453,10 +453,10 @@ static unsigned measure_named(const char *name, size_t n)
     static const struct {
         const char *name;
         unsigned bits;
-    } names[] = {{"straight", CS_MEASURE_STRAIGHT_BIT},
-                 {"network", CS_MEASURE_NETWORK_BIT},
-                 {"matrix", CS_MEASURE_MATRIX_BIT},
-                 {"both", CS_MEASURE_STRAIGHT_BIT | CS_MEASURE_NETWORK_BIT}};
+    } names[] = {{"straight", CS_MEASURE_STRAIGHT},
+                 {"network", CS_MEASURE_NETWORK},
+                 {"matrix", CS_MEASURE_MATRIX},
+                 {"both", CS_MEASURE_STRAIGHT | CS_MEASURE_NETWORK}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strlen(names[i].name) == n && !strncmp(names[i].name, name, n))
             return names[i].bits;
@@ -480,7 +480,7 @@ typedef enum key_type {
     KEY_CHOICE,     /* one of choice's names */
     KEY_THRESHOLDS, /* double[CS_MAX_THRESHOLDS] with a size_t count (own setter) */
     KEY_WEIGHTS,    /* double[CS_MAX_THRESHOLDS] with a size_t count (own setter) */
-    KEY_MEASURES,   /* unsigned cs_measure_bits (own setter) */
+    KEY_MEASURES,   /* unsigned cs_measure bits (own setter) */
     KEY_AUTO_BOOL   /* int: -1 auto, 0 false, 1 true (own setter) */
 } key_type;
 
@@ -624,8 +624,8 @@ static cs_status set_measures(const setter *s, const key_row *r, char *base)
         size_t n = strcspn(p, ", ");
         if (n > 0) {
             unsigned bits = measure_named(p, n);
-            known = bits != 0 && (allow_several || bits != (CS_MEASURE_STRAIGHT_BIT |
-                                                            CS_MEASURE_NETWORK_BIT));
+            known = bits != 0 && (allow_several || bits != (CS_MEASURE_STRAIGHT |
+                                                            CS_MEASURE_NETWORK));
             v |= bits;
             names++;
         }
@@ -1207,21 +1207,14 @@ unsigned cs_config_measures(const cs_config *cfg, const cs_kind_config *kind)
         return kind->measures;
     if (cfg->measures)
         return cfg->measures;
-    return CS_MEASURE_STRAIGHT_BIT | (cfg->network.layer.path ? CS_MEASURE_NETWORK_BIT : 0) |
-           (cfg->costs.layer.path ? CS_MEASURE_MATRIX_BIT : 0);
-}
-
-unsigned cs_config_main_measure(unsigned measures)
-{
-    return measures & CS_MEASURE_MATRIX_BIT    ? CS_MEASURE_MATRIX_BIT
-           : measures & CS_MEASURE_NETWORK_BIT ? CS_MEASURE_NETWORK_BIT
-                                               : CS_MEASURE_STRAIGHT_BIT;
+    return CS_MEASURE_STRAIGHT | (cfg->network.layer.path ? CS_MEASURE_NETWORK : 0) |
+           (cfg->costs.layer.path ? CS_MEASURE_MATRIX : 0);
 }
 
 const char *cs_config_measure_text(unsigned measure)
 {
-    return measure == CS_MEASURE_MATRIX_BIT    ? "by the cost matrix"
-           : measure == CS_MEASURE_NETWORK_BIT ? "along the network"
+    return measure == CS_MEASURE_MATRIX    ? "by the cost matrix"
+           : measure == CS_MEASURE_NETWORK ? "along the network"
                                                : "straight";
 }
 
@@ -1465,12 +1458,12 @@ static void check_measures(checker *ck)
 {
     const cs_config *c = ck->cfg;
     if (!c->network.layer.path)
-        check_measure_input(ck, CS_MEASURE_NETWORK_BIT,
+        check_measure_input(ck, CS_MEASURE_NETWORK,
                             "name the walking network with network.path (an OpenStreetMap "
                             "file or a line layer), or measure straight",
                             "walking network");
     if (!c->costs.layer.path)
-        check_measure_input(ck, CS_MEASURE_MATRIX_BIT,
+        check_measure_input(ck, CS_MEASURE_MATRIX,
                             "name the cost matrix with costs.path (a table of demand id, "
                             "facility id and cost), or measure straight",
                             "cost matrix");

@@ -12,9 +12,8 @@
 #ifndef CS_CONFIG_H
 #define CS_CONFIG_H
 
-#include "core/core.h"
+#include "core/model.h"
 
-#define CS_MAX_THRESHOLDS 8
 /* demand-access.csv is written by default up to this many demand points (a large city's
  * millions of rows take seconds to format and hundreds of MB). */
 #define CS_DEMAND_CSV_AUTO_MAX 500000
@@ -47,13 +46,6 @@ typedef struct cs_band_config {
     double share; /* used when field is NULL: share of the total (e.g. census 0.2021) */
 } cs_band_config;
 
-/* How accessibility (2SFCA) weighs a facility by its distance within the catchment. */
-typedef enum cs_decay_kind {
-    CS_DECAY_NONE = 0, /* every facility within reach counts fully (2SFCA) */
-    CS_DECAY_STEPS,    /* one weight per threshold zone (E2SFCA) */
-    CS_DECAY_GAUSSIAN  /* Gaussian, 1 at the facility and 0 at the catchment's edge */
-} cs_decay_kind;
-
 /* A facility kind with its service thresholds. */
 typedef struct cs_kind_config {
     char *id;       /* "centre" */
@@ -67,7 +59,7 @@ typedef struct cs_kind_config {
     size_t threshold_count;
     bool thresholds_in_m;
     double walk_speed_kmh; /* NaN = the study's */
-    unsigned measures;     /* cs_measure_bits; 0 = the study's */
+    unsigned measures;     /* cs_measure bits; 0 = the study's */
     char *load_capacity;   /* capacity a facility's load is measured against; NULL = none */
     char *load_band;       /* band whose residents use it; NULL = "total" */
     double load_rate;      /* share of that band that uses it (e.g. 0.05); default 1 */
@@ -76,13 +68,6 @@ typedef struct cs_kind_config {
     size_t access_weight_count;
     double access_per;     /* accessibility per this many residents; default 1000 */
 } cs_kind_config;
-
-/* How distances are measured for a kind: a bit set of these. */
-typedef enum cs_measure_bits {
-    CS_MEASURE_STRAIGHT_BIT = 1, /* straight line (as the crow flies) */
-    CS_MEASURE_NETWORK_BIT = 2,  /* along the walking network */
-    CS_MEASURE_MATRIX_BIT = 4    /* from a cost matrix another router made (costs.*) */
-} cs_measure_bits;
 
 /* A cost matrix from another router: one row per (demand point, facility or candidate)
  * pair it can reach, with the cost in minutes or metres. Pairs not listed are out of
@@ -114,21 +99,6 @@ typedef struct cs_network_config {
     bool facility_areas;       /* also write per-facility service areas; default false */
 } cs_network_config;
 
-typedef enum cs_target_type {
-    CS_TARGET_COVERAGE = 1,        /* share of band within threshold of kind >= at_least */
-    CS_TARGET_COUNT,               /* number of facilities of kind >= at_least */
-    CS_TARGET_CAPACITY,            /* total capacity (of kind, or all) >= at_least */
-    CS_TARGET_CAPACITY_PER_POP,    /* capacity / (band population / per) >= at_least */
-    CS_TARGET_CAPACITY_SHARE,      /* capacity / capacity_of >= at_least */
-    CS_TARGET_ACCESSIBILITY,       /* residents' mean 2SFCA accessibility >= at_least */
-    CS_TARGET_LOAD                 /* every facility's load ratio <= at_most */
-} cs_target_type;
-
-typedef enum cs_scope {
-    CS_SCOPE_DISTRICT = 1,
-    CS_SCOPE_AREA = 2 /* every area (street) must meet it */
-} cs_scope;
-
 typedef struct cs_target_config {
     char *id;
     char *name;    /* display name (Chinese in the bundled study) */
@@ -144,7 +114,7 @@ typedef struct cs_target_config {
     double per;        /* CAPACITY_PER_POP: population unit (1, 1000); default 1 */
     double at_least;   /* the target value */
     double at_most;    /* LOAD: the highest load ratio allowed (1 = full) */
-    unsigned measure;  /* COVERAGE: one cs_measure_bits value; 0 = the kind's main one */
+    unsigned measure;  /* COVERAGE: one cs_measure bit; 0 = the kind's main one */
     int line;          /* where the target was defined, for messages */
 } cs_target_config;
 
@@ -181,7 +151,7 @@ struct cs_config {
     char *patch_band;           /* band counted; NULL = the first age band */
     cs_network_config network;
     cs_costs_config costs;
-    unsigned measures;          /* cs_measure_bits; 0 = straight, plus network with a
+    unsigned measures;          /* cs_measure bits; 0 = straight, plus network with a
                                    network and matrix with a cost matrix */
 
     cs_capacity_config *capacities; size_t capacity_count;
@@ -212,9 +182,6 @@ long cs_config_find_band(const cs_config *cfg, const char *id); /* "total" -> -1
 /* How kind (NULL: a kind taken from the data) is measured: its own setting, else the
  * study's, else straight plus the network and the cost matrix when they are given. */
 unsigned cs_config_measures(const cs_config *cfg, const cs_kind_config *kind);
-/* The measure targets use by default: the cost matrix when measured, else the network
- * when measured, else straight. */
-unsigned cs_config_main_measure(unsigned measures);
 /* How one measure reads in messages: "straight", "along the network", "by the cost
  * matrix". Static. */
 const char *cs_config_measure_text(unsigned measure);

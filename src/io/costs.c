@@ -302,13 +302,13 @@ static void warn_missing_rows(cs_context *ctx, const cs_study *s, const char *fi
 {
     bool used = false;
     for (size_t k = 0; k < s->kind_count; k++)
-        used = used || (s->kinds[k].measures & CS_MEASURE_MATRIX_BIT);
+        used = used || (s->kinds[k].measures & CS_MEASURE_MATRIX);
     cs_where unused = {.file = file};
     if (!used)
         cs_warn(ctx, &unused, "add matrix to the study's or a kind's measure, e.g. measure: "
                 "straight, matrix", "no kind is measured by the cost matrix: it is left unused");
     for (size_t k = 0; k < s->kind_count; k++) {
-        if (!(s->kinds[k].measures & CS_MEASURE_MATRIX_BIT))
+        if (!(s->kinds[k].measures & CS_MEASURE_MATRIX))
             continue;
         size_t missing = 0, total = 0;
         const char *example = NULL;

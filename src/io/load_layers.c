@@ -452,6 +452,7 @@ static cs_status set_kind(cs_context *ctx, const cs_config *cfg, const cs_kind_c
     k->walk_speed_kmh = kc && !isnan(kc->walk_speed_kmh) ? kc->walk_speed_kmh
                                                         : cfg->walk_speed_kmh;
     k->measures = cs_config_measures(cfg, kc);
+    k->main_measure = cs_main_measure(k->measures);
     /* the load's capacity and band are named in the study but resolved once both
      * point layers are read (io/study.c) */
     k->load_capacity = -1;

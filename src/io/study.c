@@ -1196,8 +1196,8 @@ static cs_status resolve_target(cs_context *ctx, const cs_config *cfg, cs_study 
     t->band = find_band(s, tc->band);
     t->threshold = t->kind >= 0 ? find_threshold(&s->kinds[t->kind], tc) : -1;
     t->measure = tc->measure ? tc->measure
-                             : cs_config_main_measure(t->kind >= 0 ? s->kinds[t->kind].measures
-                                                                   : CS_MEASURE_STRAIGHT_BIT);
+                             : cs_main_measure(t->kind >= 0 ? s->kinds[t->kind].measures
+                                                                   : CS_MEASURE_STRAIGHT);
     char key[160];
     cs_where w = {.file = cfg->file, .line = tc->line, .field = key};
     snprintf(key, sizeof key, "targets.%s", tc->id);

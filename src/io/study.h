@@ -17,7 +17,8 @@ typedef struct cs_kind {
     double threshold_min[CS_MAX_THRESHOLDS]; /* NaN for metre thresholds */
     double threshold_m[CS_MAX_THRESHOLDS];
     double walk_speed_kmh;
-    unsigned measures;     /* cs_measure_bits: how this kind is measured */
+    unsigned measures;     /* cs_measure bits: how this kind is measured */
+    unsigned main_measure; /* the one of them its targets and headline figures use */
     long load_capacity;    /* capacity index for the load ratio; -1 = none */
     long load_band;        /* band using the kind */
     double load_rate;      /* share of the band that uses it */
@@ -53,7 +54,7 @@ typedef struct cs_target {
     long band;        /* 0 = total */
     long threshold;   /* coverage: index into the kind's thresholds */
     double per, at_least, at_most;
-    unsigned measure;  /* coverage: CS_MEASURE_STRAIGHT_BIT or CS_MEASURE_NETWORK_BIT */
+    unsigned measure;  /* coverage: CS_MEASURE_STRAIGHT or CS_MEASURE_NETWORK */
 } cs_target;
 
 /* Demand points of other years (population.year), located. */

@@ -13,7 +13,7 @@
 static bool any_network_kind(const cs_study *s)
 {
     for (size_t k = 0; k < s->kind_count; k++)
-        if (s->kinds[k].measures & CS_MEASURE_NETWORK_BIT)
+        if (s->kinds[k].measures & CS_MEASURE_NETWORK)
             return true;
     return false;
 }

@@ -202,13 +202,13 @@ static char *gap_text(const cs_result *r, const cs_target *t, double gap, size_t
         cs_buf_add(&b, " more ");
         band_phrase(&b, s, t);
         cs_buf_printf(&b, " need a %s within ", kind_label(k));
-        bool walk = t->measure == CS_MEASURE_NETWORK_BIT;
+        bool walk = t->measure == CS_MEASURE_NETWORK;
         if (!isnan(k->threshold_min[t->threshold]))
             cs_buf_printf(&b, walk ? "a %g-minute walk" : "%g minutes",
                           k->threshold_min[t->threshold]);
         else
             cs_buf_printf(&b, walk ? "%g m on foot" : "%g m", k->threshold_m[t->threshold]);
-        if (t->measure == CS_MEASURE_MATRIX_BIT)
+        if (t->measure == CS_MEASURE_MATRIX)
             cs_buf_add(&b, " by the study's travel costs");
         break;
     }

@@ -538,7 +538,7 @@ static void choose_headline(cs_reporter *rp)
     if (s->kind_count > 0) {
         const cs_kind *k = &s->kinds[0];
         rp->head_threshold = k->threshold_count ? k->threshold_count - 1 : 0;
-        rp->head_measure = cs_measure_index(cs_config_main_measure(k->measures));
+        rp->head_measure = cs_measure_index(k->main_measure);
     }
 }
 

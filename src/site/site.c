@@ -110,7 +110,7 @@ static cs_status place(cs_context *ctx, const cs_study *s, placer *pl,
                  "capacity", detail);
     }
     p->row = cs_cost_matrix_row(s, p->id);
-    if (p->kind >= 0 && (s->kinds[p->kind].measures & CS_MEASURE_MATRIX_BIT) &&
+    if (p->kind >= 0 && (s->kinds[p->kind].measures & CS_MEASURE_MATRIX) &&
         (p->row < 0 || (size_t)p->row < s->facility_count)) {
         snprintf(detail, sizeof detail, "kind '%s' is measured by the cost matrix, which %s",
                  s->kinds[p->kind].id, p->row < 0 ? "has no row for this id"

@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cs_kind kinds[2];
     memset(kinds, 0, sizeof kinds);
     kinds[0].id = "centre";
-    kinds[0].measures = CS_MEASURE_MATRIX_BIT;
+    kinds[0].measures = CS_MEASURE_MATRIX;
     kinds[1].id = "meal";
     cs_study s;
     memset(&s, 0, sizeof s);
