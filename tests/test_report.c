@@ -129,11 +129,14 @@ static void sample_report_renders(void **state)
     snprintf(args, sizeof args, "run '%s/study.yaml' --out '%s/run' -q", SAMPLE, dir);
     assert_int_equal(cli(args, &out), 0);
     free(out);
-    snprintf(args, sizeof args, "report '%s/study.yaml' --out '%s/report.html' -q", SAMPLE, dir);
+    /* a --set that changes nothing, to see it quoted whole in the methods */
+    snprintf(args, sizeof args, "report '%s/study.yaml' --out '%s/report.html' -q "
+             "--set demand_points_csv=auto", SAMPLE, dir);
     assert_int_equal(cli(args, &out), 0);
     free(out);
     char *html_path = tu_join(dir, "report.html"), *html = tu_read(html_path, NULL);
     assert_non_null(html);
+    assert_non_null(strstr(html, "--set demand_points_csv=auto"));
     /* self-contained: nothing fetched, no scripts */
     assert_null(strstr(html, "<script"));
     assert_null(strstr(html, "<link"));

@@ -190,19 +190,15 @@ static bool path_from_here(options *o, const char *value, const char **out)
     size_t dn = strlen(cwd), pn = strlen(p);
     bool slash = dn == 0 || cwd[dn - 1] != '/';
     char *joined = malloc(dn + slash + pn + 1);
-    char **grown = joined ? realloc(o->owned, (o->owned_count + 1) * sizeof *grown) : NULL;
-    if (!grown) {
-        free(joined);
-        free(cwd);
-        return false;
+    if (joined) {
+        memcpy(joined, cwd, dn);
+        if (slash)
+            joined[dn] = '/';
+        memcpy(joined + dn + slash, p, pn + 1);
     }
-    o->owned = grown;
-    memcpy(joined, cwd, dn);
-    if (slash)
-        joined[dn] = '/';
-    memcpy(joined + dn + slash, p, pn + 1);
     free(cwd);
-    o->owned[o->owned_count++] = joined;
+    if (!cli_keep(o, joined))
+        return false;
     *out = joined;
     return true;
 }

@@ -419,14 +419,27 @@ void cli_options_free(options *o)
     free(o->command_line);
 }
 
-/* --set KEY=VALUE: the '=' becomes the key's end. */
+bool cli_keep(options *o, char *text)
+{
+    char **grown = text ? realloc(o->owned, (o->owned_count + 1) * sizeof *grown) : NULL;
+    if (!grown) {
+        free(text);
+        return false;
+    }
+    o->owned = grown;
+    o->owned[o->owned_count++] = text;
+    return true;
+}
+
+/* --set KEY=VALUE: the key is copied, so that argv (and the command line the report
+ * quotes) keeps its '='. */
 static int set_setting(options *o, const cli_option *opt, char *value)
 {
     char *eq = strchr(value, '=');
     if (!eq || eq == value)
         return bad_value(o, opt, value);
-    *eq = '\0';
-    return cli_add_setting(o, value, eq + 1) ? -1 : EXIT_INTERNAL;
+    char *key = strndup(value, (size_t)(eq - value));
+    return cli_keep(o, key) && cli_add_setting(o, key, eq + 1) ? -1 : EXIT_INTERNAL;
 }
 
 static int set_suggest(options *o, const cli_option *opt, char *value)

@@ -75,6 +75,9 @@ int cli_parse(int argc, char **argv, options *o);
 
 /* Append a key=value setting to o; false when out of memory. */
 bool cli_add_setting(options *o, const char *key, const char *value);
+/* Keep text (malloc'd, may be NULL) until cli_options_free; false (text freed) when it
+ * is NULL or out of memory. */
+bool cli_keep(options *o, char *text);
 
 /* Free what parsing allocated in o (not o itself). */
 void cli_options_free(options *o);
