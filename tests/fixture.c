@@ -5,6 +5,12 @@
 #include "testutil.h"
 
 #include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,4 +146,37 @@ char *fx_write(const char *dir, const fx_data *d, const char *extra_yaml)
             extra_yaml ? extra_yaml : "");
     fclose(f);
     return path;
+}
+
+int fx_env_setup(void **state)
+{
+    fx_env *e = calloc(1, sizeof *e);
+    assert_non_null(e);
+    e->dir = tu_mkdtemp();
+    fx_random(&e->d, 5, 2, 2, 1000, 12, 200);
+    e->study = fx_write(e->dir, &e->d, NULL);
+    assert_int_equal(cs_context_create(&e->ctx), CS_OK);
+    assert_int_equal(cs_config_create(e->ctx, &e->cfg), CS_OK);
+    assert_int_equal(cs_config_load(e->ctx, e->cfg, e->study), CS_OK);
+    *state = e;
+    return 0;
+}
+
+int fx_env_teardown(void **state)
+{
+    fx_env *e = *state;
+    cs_study_destroy(e->loaded);
+    cs_config_destroy(e->cfg);
+    cs_context_destroy(e->ctx);
+    tu_rmtree(e->dir);
+    free(e->dir);
+    free(e->study);
+    fx_free(&e->d);
+    free(e);
+    return 0;
+}
+
+void fx_env_set(fx_env *e, const char *key, const char *value)
+{
+    assert_int_equal(cs_config_set(e->ctx, e->cfg, key, value), CS_OK);
 }

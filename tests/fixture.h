@@ -11,6 +11,8 @@
 #ifndef CS_FIXTURE_H
 #define CS_FIXTURE_H
 
+#include "careshed/careshed.h"
+
 #include <stddef.h>
 
 #define FX_X0 350000.0
@@ -41,5 +43,22 @@ char *fx_write(const char *dir, const fx_data *d, const char *extra_yaml);
 
 /* Area index (row-major) of a point in the grid, -1 outside. */
 long fx_area_of(const fx_data *d, double x, double y);
+
+/* A loaded-study test's state: a random 2 x 2 study of 1 km cells (seed 5, 12
+ * facilities, 200 demand points) written to a temporary folder, its context and config
+ * read from it; `loaded` is the test's to fill. fx_env_setup and fx_env_teardown are
+ * cmocka's setup and teardown. */
+typedef struct fx_env {
+    char *dir;
+    char *study;
+    fx_data d;
+    cs_context *ctx;
+    cs_config *cfg;
+    cs_study *loaded;
+} fx_env;
+int fx_env_setup(void **state);
+int fx_env_teardown(void **state);
+/* Set a study key, asserting that it takes. */
+void fx_env_set(fx_env *e, const char *key, const char *value);
 
 #endif

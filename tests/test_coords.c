@@ -17,46 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct env {
-    char *dir;
-    char *study;
-    fx_data d;
-    cs_context *ctx;
-    cs_config *cfg;
-    cs_study *loaded;
-} env;
-
-static int setup(void **state)
-{
-    env *e = calloc(1, sizeof *e);
-    e->dir = tu_mkdtemp();
-    fx_random(&e->d, 5, 2, 2, 1000, 12, 200);
-    e->study = fx_write(e->dir, &e->d, NULL);
-    assert_int_equal(cs_context_create(&e->ctx), CS_OK);
-    assert_int_equal(cs_config_create(e->ctx, &e->cfg), CS_OK);
-    assert_int_equal(cs_config_load(e->ctx, e->cfg, e->study), CS_OK);
-    *state = e;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    env *e = *state;
-    cs_study_destroy(e->loaded);
-    cs_config_destroy(e->cfg);
-    cs_context_destroy(e->ctx);
-    tu_rmtree(e->dir);
-    free(e->dir);
-    free(e->study);
-    fx_free(&e->d);
-    free(e);
-    return 0;
-}
-
-static void set(env *e, const char *key, const char *value)
-{
-    assert_int_equal(cs_config_set(e->ctx, e->cfg, key, value), CS_OK);
-}
+typedef fx_env env;
 
 static cs_status load(env *e)
 {
@@ -100,21 +61,21 @@ static void lonlat_study(env *e, const char *fac_path, const char *fac_crs)
 {
     write_file(e, "ll-areas.geojson", AREAS_LONLAT);
     write_file(e, "ll-pop.csv", "lon,lat,pop\n121.39,31.14,100\n");
-    set(e, "crs", "auto");
-    set(e, "areas.path", "ll-areas.geojson");
-    set(e, "areas.crs", "");
-    set(e, "areas.name", "");
-    set(e, "facilities.name", "");
-    set(e, "population.path", "ll-pop.csv");
-    set(e, "population.crs", "EPSG:4326");
-    set(e, "population.x", "");
-    set(e, "population.y", "");
-    set(e, "population.bands.65+", "");
-    set(e, "population.bands.65+.share", "0.14");
-    set(e, "facilities.path", fac_path);
-    set(e, "facilities.crs", fac_crs);
-    set(e, "facilities.x", "");
-    set(e, "facilities.y", "");
+    fx_env_set(e, "crs", "auto");
+    fx_env_set(e, "areas.path", "ll-areas.geojson");
+    fx_env_set(e, "areas.crs", "");
+    fx_env_set(e, "areas.name", "");
+    fx_env_set(e, "facilities.name", "");
+    fx_env_set(e, "population.path", "ll-pop.csv");
+    fx_env_set(e, "population.crs", "EPSG:4326");
+    fx_env_set(e, "population.x", "");
+    fx_env_set(e, "population.y", "");
+    fx_env_set(e, "population.bands.65+", "");
+    fx_env_set(e, "population.bands.65+.share", "0.14");
+    fx_env_set(e, "facilities.path", fac_path);
+    fx_env_set(e, "facilities.crs", fac_crs);
+    fx_env_set(e, "facilities.x", "");
+    fx_env_set(e, "facilities.y", "");
 }
 
 /* Web Mercator (EPSG:3857) by its formula: the sphere of radius 6378137 m. */
@@ -162,8 +123,8 @@ static void swapped_without_crs(void **state)
                                "--set facilities.x=lat", NULL));
     assert_false(tu_has_message(e->ctx, "not longitude/latitude", NULL));
     /* the fix it names works: the points land where they belong */
-    set(e, "facilities.x", "lat");
-    set(e, "facilities.y", "lon");
+    fx_env_set(e, "facilities.x", "lat");
+    fx_env_set(e, "facilities.y", "lon");
     expect_ok(e);
     assert_int_equal(e->loaded->facility_count, 2);
     assert_true(fabs(e->loaded->fac_lon[1] - 121.395) < 1e-9);
@@ -212,7 +173,7 @@ static void web_mercator_facilities(void **state)
     assert_int_equal(cs_context_error_count(e->ctx), 1);
     /* with the CRS named, the facilities are where they were made from (4 mm: the
      * coordinates were written to 1 mm) */
-    set(e, "facilities.crs", "EPSG:3857");
+    fx_env_set(e, "facilities.crs", "EPSG:3857");
     expect_ok(e);
     for (int i = 0; i < 3; i++) {
         assert_true(fabs(e->loaded->fac_lon[i] - fac_lon[i]) < 4e-8);
@@ -237,11 +198,11 @@ static void web_mercator_areas_named_from_points(void **state)
     write_file(e, "fac.csv", "id,kind,lon,lat,beds\nF1,a,121.395,31.145,1\n");
     lonlat_study(e, "fac.csv", "EPSG:4326");
     write_file(e, "merc-areas.geojson", text);
-    set(e, "areas.path", "merc-areas.geojson");
+    fx_env_set(e, "areas.path", "merc-areas.geojson");
     expect(e, CS_ERR_CRS);
     assert_true(tu_has_message(e->ctx, "merc-areas.geojson: feature 1", "areas layer", "metres",
                                "EPSG:3857", "areas.crs: EPSG:3857", NULL));
-    set(e, "areas.crs", "EPSG:3857");
+    fx_env_set(e, "areas.crs", "EPSG:3857");
     expect_ok(e);
     assert_int_equal(e->loaded->area_count, 1);
 }
@@ -259,10 +220,10 @@ static void utm_and_gauss_kruger_facilities(void **state)
                                "facilities.crs: EPSG:32651", NULL));
     x[0] = 633032.587, y[0] = 3447888.292;
     write_points_geojson(e, "gk.geojson", x, y, 1);
-    set(e, "facilities.path", "gk.geojson");
+    fx_env_set(e, "facilities.path", "gk.geojson");
     expect(e, CS_ERR_CRS);
     assert_true(tu_has_message(e->ctx, "gk.geojson", "facilities.crs: EPSG:4549", NULL));
-    set(e, "facilities.crs", "EPSG:4549");
+    fx_env_set(e, "facilities.crs", "EPSG:4549");
     expect_ok(e);
     assert_true(fabs(e->loaded->fac_lon[0] - 121.395) < 1e-7);
     assert_true(fabs(e->loaded->fac_lat[0] - 31.145) < 1e-7);
@@ -326,7 +287,7 @@ static void layer_in_the_wrong_projected_crs(void **state)
                                "wrong CRS (EPSG:4549, declared", "facilities.crs: EPSG:32651",
                                NULL));
     assert_false(tu_has_message(e->ctx, "point lies", NULL));
-    set(e, "facilities.crs", "EPSG:32651");
+    fx_env_set(e, "facilities.crs", "EPSG:32651");
     expect_ok(e);
     assert_true(fabs(e->loaded->fac_lon[1] - 121.395) < 1e-7);
 }
@@ -360,19 +321,19 @@ static void wgs84_and_cgcs2000_names(void **state)
     double x = e->loaded->fac_x[0], y = e->loaded->fac_y[0];
     const char *names[] = {"WGS84", "wgs84", "WGS 84", "wgs-84", "WGS_1984"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
-        set(e, "facilities.crs", names[i]);
+        fx_env_set(e, "facilities.crs", names[i]);
         expect_ok(e);
         /* the same numbers read as the same CRS: exactly the same place */
         assert_true(e->loaded->fac_x[0] == x && e->loaded->fac_y[0] == y);
     }
-    set(e, "facilities.crs", "EPSG:4490");
+    fx_env_set(e, "facilities.crs", "EPSG:4490");
     expect_ok(e);
     x = e->loaded->fac_x[0], y = e->loaded->fac_y[0];
-    set(e, "facilities.crs", "CGCS2000");
+    fx_env_set(e, "facilities.crs", "CGCS2000");
     expect_ok(e);
     assert_true(e->loaded->fac_x[0] == x && e->loaded->fac_y[0] == y);
     /* a name that is neither is still refused, and the hint names the accepted ones */
-    set(e, "facilities.crs", "WGS85");
+    fx_env_set(e, "facilities.crs", "WGS85");
     expect(e, CS_ERR_CRS);
     assert_true(tu_has_message(e->ctx, "unknown coordinate system 'WGS85'", "WGS84",
                                "CGCS2000", NULL));
@@ -380,7 +341,7 @@ static void wgs84_and_cgcs2000_names(void **state)
 
 int main(void)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, fx_env_setup, fx_env_teardown)
     const struct CMUnitTest tests[] = {
         T(swapped_without_crs),
         T(swapped_declared_names_fields),

@@ -13,46 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct env {
-    char *dir;
-    char *study;
-    fx_data d;
-    cs_context *ctx;
-    cs_config *cfg;
-    cs_study *loaded;
-} env;
-
-static int setup(void **state)
-{
-    env *e = calloc(1, sizeof *e);
-    e->dir = tu_mkdtemp();
-    fx_random(&e->d, 5, 2, 2, 1000, 12, 200);
-    e->study = fx_write(e->dir, &e->d, NULL);
-    assert_int_equal(cs_context_create(&e->ctx), CS_OK);
-    assert_int_equal(cs_config_create(e->ctx, &e->cfg), CS_OK);
-    assert_int_equal(cs_config_load(e->ctx, e->cfg, e->study), CS_OK);
-    *state = e;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    env *e = *state;
-    cs_study_destroy(e->loaded);
-    cs_config_destroy(e->cfg);
-    cs_context_destroy(e->ctx);
-    tu_rmtree(e->dir);
-    free(e->dir);
-    free(e->study);
-    fx_free(&e->d);
-    free(e);
-    return 0;
-}
-
-static void set(env *e, const char *key, const char *value)
-{
-    assert_int_equal(cs_config_set(e->ctx, e->cfg, key, value), CS_OK);
-}
+typedef fx_env env;
 
 static cs_status load(env *e)
 {
@@ -79,7 +40,7 @@ static void write_file(env *e, const char *name, const char *text)
 static void missing_file(void **state)
 {
     env *e = *state;
-    set(e, "population.path", "nowhere.csv");
+    fx_env_set(e, "population.path", "nowhere.csv");
     expect(e, CS_ERR_INPUT);
     assert_true(tu_has_message(e->ctx, "nowhere.csv", "not found", "check the path", NULL));
 }
@@ -88,7 +49,7 @@ static void unknown_format(void **state)
 {
     env *e = *state;
     write_file(e, "garbage.xyz", "\x01\x02 this is not a vector file \x03");
-    set(e, "facilities.path", "garbage.xyz");
+    fx_env_set(e, "facilities.path", "garbage.xyz");
     expect(e, CS_ERR_INPUT);
     assert_true(tu_has_message(e->ctx, "garbage.xyz", "cannot be read as a vector layer",
                                "ogrinfo --formats", NULL));
@@ -97,7 +58,7 @@ static void unknown_format(void **state)
 static void missing_field_lists_fields(void **state)
 {
     env *e = *state;
-    set(e, "population.total", "people");
+    fx_env_set(e, "population.total", "people");
     expect(e, CS_ERR_INPUT);
     assert_true(tu_has_message(e->ctx, "population.csv", "no field 'people'",
                                "the fields are: x, y, pop, pop65", NULL));
@@ -131,7 +92,7 @@ static void invalid_polygon_is_repaired_with_warning(void **state)
 {
     env *e = *state;
     write_file(e, "areas.geojson", bowtie);
-    set(e, "far_outside_km", "50");
+    fx_env_set(e, "far_outside_km", "50");
     cs_status st = load(e);
     if (st != CS_OK)
         tu_dump_messages(e->ctx);
@@ -169,9 +130,9 @@ static void age_bands_must_nest(void **state)
 {
     env *e = *state;
     write_file(e, "population.csv", "x,y,pop,p60,p65,p80\n350100,3440100,100,30,40,10\n");
-    set(e, "population.bands.65+", "p65");
-    set(e, "population.bands.60+", "p60");
-    set(e, "population.bands.80+", "p80");
+    fx_env_set(e, "population.bands.65+", "p65");
+    fx_env_set(e, "population.bands.60+", "p60");
+    fx_env_set(e, "population.bands.80+", "p80");
     expect(e, CS_ERR_INPUT);
     assert_true(tu_has_message(e->ctx, "population.csv:2:", "'p65'",
                                "65+ count 40 exceeds the 60+ count 30", NULL));
@@ -280,21 +241,21 @@ static void lonlat_study(env *e, const char *fac_csv, const char *fac_crs)
                "[121.41,31.16],[121.38,31.16],[121.38,31.13]]]}}]}\n");
     write_file(e, "ll-pop.csv", "lon,lat,pop\n121.39,31.14,100\n");
     write_file(e, "ll-fac.csv", fac_csv);
-    set(e, "crs", "auto");
-    set(e, "areas.path", "ll-areas.geojson");
-    set(e, "areas.crs", "");
-    set(e, "areas.name", "");
-    set(e, "facilities.name", "");
-    set(e, "population.path", "ll-pop.csv");
-    set(e, "population.crs", "EPSG:4326");
-    set(e, "population.x", "");
-    set(e, "population.y", "");
-    set(e, "population.bands.65+", "");
-    set(e, "population.bands.65+.share", "0.14");
-    set(e, "facilities.path", "ll-fac.csv");
-    set(e, "facilities.crs", fac_crs);
-    set(e, "facilities.x", "");
-    set(e, "facilities.y", "");
+    fx_env_set(e, "crs", "auto");
+    fx_env_set(e, "areas.path", "ll-areas.geojson");
+    fx_env_set(e, "areas.crs", "");
+    fx_env_set(e, "areas.name", "");
+    fx_env_set(e, "facilities.name", "");
+    fx_env_set(e, "population.path", "ll-pop.csv");
+    fx_env_set(e, "population.crs", "EPSG:4326");
+    fx_env_set(e, "population.x", "");
+    fx_env_set(e, "population.y", "");
+    fx_env_set(e, "population.bands.65+", "");
+    fx_env_set(e, "population.bands.65+.share", "0.14");
+    fx_env_set(e, "facilities.path", "ll-fac.csv");
+    fx_env_set(e, "facilities.crs", fac_crs);
+    fx_env_set(e, "facilities.x", "");
+    fx_env_set(e, "facilities.y", "");
 }
 
 static void swapped_lat_lon(void **state)
@@ -315,7 +276,7 @@ static void swapped_in_a_plausible_range(void **state)
                "{\"type\":\"Polygon\",\"coordinates\":[[[10.0,50.0],[10.1,50.0],"
                "[10.1,50.1],[10.0,50.1],[10.0,50.0]]]}}]}\n");
     lonlat_study(e, "id,kind,lon,lat,beds\nF1,a,50.05,10.05,1\n", "EPSG:4326");
-    set(e, "areas.path", "ll-areas2.geojson");
+    fx_env_set(e, "areas.path", "ll-areas2.geojson");
     write_file(e, "ll-pop.csv", "lon,lat,pop\n10.05,50.05,100\n");
     expect(e, CS_ERR_CRS);
     assert_true(tu_has_message(e->ctx, "ll-fac.csv", "would fall in it with x and y exchanged",
@@ -325,7 +286,7 @@ static void swapped_in_a_plausible_range(void **state)
 static void unknown_crs(void **state)
 {
     env *e = *state;
-    set(e, "facilities.crs", "EPSG:999999");
+    fx_env_set(e, "facilities.crs", "EPSG:999999");
     expect(e, CS_ERR_CRS);
     assert_true(tu_has_message(e->ctx, "facilities.csv", "unknown coordinate system 'EPSG:999999'",
                                "GCJ-02", NULL));
@@ -336,7 +297,7 @@ static void layer_without_crs(void **state)
     env *e = *state;
     /* lon/lat numbers and no CRS anywhere: read as WGS84, with a warning */
     lonlat_study(e, "id,kind,lon,lat,beds\nF1,a,121.395,31.145,1\n", "");
-    set(e, "population.crs", "");
+    fx_env_set(e, "population.crs", "");
     assert_int_equal(load(e), CS_OK);
     assert_true(tu_has_message(e->ctx, "warning", "ll-pop.csv", "no coordinate system",
                                "read as WGS84", NULL));
@@ -361,7 +322,7 @@ static void gcj02_and_bd09_layers(void **state)
                "{\"type\":\"Polygon\",\"coordinates\":[[[121.388,31.153],[121.395,31.153],"
                "[121.395,31.159],[121.388,31.159],[121.388,31.153]]]}}]}\n");
     write_file(e, "ll-pop.csv", "lon,lat,pop\n121.3915,31.1562,100\n");
-    set(e, "outside_tolerance_m", "0");
+    fx_env_set(e, "outside_tolerance_m", "0");
     assert_int_equal(load(e), CS_OK);
     assert_false(tu_has_message(e->ctx, "outside every area", NULL));
     cs_result *r = NULL;
@@ -390,16 +351,16 @@ static void gbk_shapefile_without_cpg(void **state)
         skip();
     }
     free(areas_csv);
-    set(e, "areas.path", "gbk.shp");
-    set(e, "areas.id", "code");
-    set(e, "areas.crs", "");
+    fx_env_set(e, "areas.path", "gbk.shp");
+    fx_env_set(e, "areas.id", "code");
+    fx_env_set(e, "areas.crs", "");
     assert_int_equal(load(e), CS_OK);
     assert_string_equal(cs_study_area_name(e->loaded, 0), "闵行");
     assert_string_equal(cs_study_area_name(e->loaded, 1), "七宝");
     assert_true(tu_has_message(e->ctx, "warning", "gbk.shp", "GBK", NULL));
     /* naming the encoding gives the same names without a warning */
     cs_context_clear_messages(e->ctx);
-    set(e, "areas.encoding", "CP936");
+    fx_env_set(e, "areas.encoding", "CP936");
     assert_int_equal(load(e), CS_OK);
     assert_string_equal(cs_study_area_name(e->loaded, 0), "闵行");
     assert_false(tu_has_message(e->ctx, "GBK", NULL));
@@ -430,13 +391,13 @@ static void write_facilities_in(env *e, const char *name, const char *enc, const
              utf8_name, name);
     if (tu_run(cmd, NULL) != 0)
         skip();
-    set(e, "facilities.path", name);
-    set(e, "kinds.a.match", kinds[0]);
-    set(e, "kinds.b.match", kinds[1]);
+    fx_env_set(e, "facilities.path", name);
+    fx_env_set(e, "kinds.a.match", kinds[0]);
+    fx_env_set(e, "kinds.b.match", kinds[1]);
     if (chinese_header) {
-        set(e, "facilities.id", "编号");
-        set(e, "facilities.name", "名称");
-        set(e, "facilities.kind", "类型");
+        fx_env_set(e, "facilities.id", "编号");
+        fx_env_set(e, "facilities.name", "名称");
+        fx_env_set(e, "facilities.kind", "类型");
     }
 }
 
@@ -462,7 +423,7 @@ static void gbk_csv_with_declared_encoding(void **state)
 {
     env *e = *state;
     write_facilities_in(e, "f-gbk.csv", "GBK", "设施", kinds_gbk, false);
-    set(e, "facilities.encoding", "GBK");
+    fx_env_set(e, "facilities.encoding", "GBK");
     expect_facilities_as_written(e, "设施");
     assert_false(tu_has_message(e->ctx, "not UTF-8", NULL));
 }
@@ -488,7 +449,7 @@ static void gbk_geojson_detected(void **state)
              e->dir);
     if (tu_run(cmd, NULL) != 0)
         skip();
-    set(e, "areas.path", "a-gbk.geojson");
+    fx_env_set(e, "areas.path", "a-gbk.geojson");
     assert_int_equal(load(e), CS_OK);
     assert_int_equal(cs_study_area_count(e->loaded), e->d.gx * e->d.gy);
     for (size_t a = 0; a < cs_study_area_count(e->loaded); a++) {
@@ -511,7 +472,7 @@ static void big5_csv_detected_and_declared(void **state)
     assert_true(tu_has_message(e->ctx, "warning", "f-big5.csv", "Big5", "facilities.encoding",
                                NULL));
     cs_context_clear_messages(e->ctx);
-    set(e, "facilities.encoding", "BIG5");
+    fx_env_set(e, "facilities.encoding", "BIG5");
     expect_facilities_as_written(e, "養老設施");
     assert_false(tu_has_message(e->ctx, "not UTF-8", NULL));
 }
@@ -548,9 +509,9 @@ static void big5_shapefile_without_cpg(void **state)
              "-a_srs EPSG:32651 b5.shp b5.csv && rm -f b5.cpg", e->dir);
     if (tu_run(cmd, NULL) != 0)
         skip();
-    set(e, "areas.path", "b5.shp");
-    set(e, "areas.id", "code");
-    set(e, "areas.crs", "");
+    fx_env_set(e, "areas.path", "b5.shp");
+    fx_env_set(e, "areas.id", "code");
+    fx_env_set(e, "areas.crs", "");
     assert_int_equal(load(e), CS_OK);
     assert_string_equal(cs_study_area_name(e->loaded, 0), "閔行");
     assert_string_equal(cs_study_area_name(e->loaded, 1), "七寶");
@@ -593,14 +554,14 @@ static void unconvertible_text_is_an_error(void **state)
     cs_context_clear_messages(e->ctx);
     write_file(e, "facilities.csv", "id,name,kind,x,y,beds\nF0,ok,a,350100,3440100,1\n"
                                     "F1,a\x81 b,a,350200,3440200,1\n");
-    set(e, "facilities.encoding", "GBK");
+    fx_env_set(e, "facilities.encoding", "GBK");
     expect(e, CS_ERR_INPUT);
     assert_true(tu_has_message(e->ctx, "error", "facilities.csv:3:", "'name'",
                                "not valid GBK", "facilities.encoding", NULL));
     /* declared UTF-8: no guessing */
     cs_context_clear_messages(e->ctx);
     write_file(e, "facilities.csv", "id,name,kind,x,y,beds\nF0,\xd6\xd0,a,350100,3440100,1\n");
-    set(e, "facilities.encoding", "UTF-8");
+    fx_env_set(e, "facilities.encoding", "UTF-8");
     expect(e, CS_ERR_INPUT);
     assert_true(tu_has_message(e->ctx, "error", "facilities.csv:2:", "'name'", "not UTF-8",
                                NULL));
@@ -640,14 +601,14 @@ static void other_formats_give_same_results(void **state)
             char key[64], value[64];
             snprintf(key, sizeof key, "%s.path", roles[l]);
             snprintf(value, sizeof value, "conv-%s.%s", roles[l], formats[i].ext);
-            set(e, key, value);
+            fx_env_set(e, key, value);
             snprintf(key, sizeof key, "%s.crs", roles[l]);
-            set(e, key, ""); /* from the file */
+            fx_env_set(e, key, ""); /* from the file */
             if (l) {
                 snprintf(key, sizeof key, "%s.x", roles[l]);
-                set(e, key, "");
+                fx_env_set(e, key, "");
                 snprintf(key, sizeof key, "%s.y", roles[l]);
-                set(e, key, "");
+                fx_env_set(e, key, "");
             }
         }
         cs_status st = load(e);
@@ -764,7 +725,7 @@ static void repeated_errors_are_listed_a_few_times_each(void **state)
 
 int main(void)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, fx_env_setup, fx_env_teardown)
     const struct CMUnitTest tests[] = {
         T(missing_file),
         T(unknown_format),
