@@ -333,7 +333,12 @@ static void killed_runs_leave_a_complete_set(void **state)
 
     uint64_t rng = 12;
     size_t outcomes[2] = {0, 0};
-    for (int k = 0; k < 16; k++) {
+    /* kills at random moments up to a little past the measured write; on a loaded
+     * machine a write can take longer than it did when measured, so while no kill has
+     * yet landed after the swap the span grows, for at most 48 kills */
+    double span = 1.1 * write_s;
+    int kills = 0;
+    for (int k = 0; k < 16 || (!(outcomes[0] && outcomes[1]) && k < 48); k++, kills++) {
         /* the folder holds a complete set before each kill; write the other one and
          * kill it at a random moment of its write stage (or just after) */
         char *current = folder_signature(dir);
@@ -341,7 +346,7 @@ static void killed_runs_leave_a_complete_set(void **state)
         staging_names("kill", before, sizeof before); /* killed runs leave theirs */
         pid = start_run("kill", is_a ? "3" : "4", true);
         wait_for_staging(pid, "kill", before);
-        double at = 1.1 * write_s * tu_rng_unit(&rng);
+        double at = span * tu_rng_unit(&rng);
         sleep_s(at);
         kill(pid, SIGKILL);
         int code = wait_exit(pid);
@@ -352,11 +357,13 @@ static void killed_runs_leave_a_complete_set(void **state)
                     k, at, code, after);
         assert_true(whole_a || whole_b);
         outcomes[whole_a == is_a ? 0 : 1]++;
+        if (k >= 8 && outcomes[1] == 0)
+            span *= 1.5;
         free(after);
         free(current);
     }
-    print_message("16 kills while writing: %zu left the previous set, %zu the new one\n",
-                  outcomes[0], outcomes[1]);
+    print_message("%d kills while writing: %zu left the previous set, %zu the new one\n",
+                  kills, outcomes[0], outcomes[1]);
     /* the kills landed on both sides of the swap */
     assert_true(outcomes[0] > 0 && outcomes[1] > 0);
     /* the next run removes what the killed ones left */
