@@ -4,6 +4,8 @@
 #include "fixture.h"
 #include "testutil.h"
 
+#include "io/config.h"
+
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>

@@ -7,6 +7,8 @@
 #include "fixture.h"
 #include "testutil.h"
 
+#include "io/config.h"
+
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>

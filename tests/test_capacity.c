@@ -8,6 +8,7 @@
 #include "fixture.h"
 #include "testutil.h"
 
+#include "io/config.h"
 #include "out/out.h"
 
 #include <math.h>

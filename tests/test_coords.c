@@ -50,10 +50,10 @@ static void write_file(env *e, const char *name, const char *text)
 }
 
 /* The street used by every case: 121.38..121.41 E, 31.13..31.16 N (Shanghai). */
-#define AREAS_LONLAT                                                                       \
-    "{\"type\":\"FeatureCollection\",\"features\":["                                        \
-    "{\"type\":\"Feature\",\"properties\":{\"id\":\"S\"},\"geometry\":"                       \
-    "{\"type\":\"Polygon\",\"coordinates\":[[[121.38,31.13],[121.41,31.13],"                  \
+#define AREAS_LONLAT                                                                           \
+    "{\"type\":\"FeatureCollection\",\"features\":["                                           \
+    "{\"type\":\"Feature\",\"properties\":{\"id\":\"S\"},\"geometry\":"                        \
+    "{\"type\":\"Polygon\",\"coordinates\":[[[121.38,31.13],[121.41,31.13],"                   \
     "[121.41,31.16],[121.38,31.16],[121.38,31.13]]]}}]}\n"
 
 /* A lon/lat study with that street; facilities from fac_path, crs fac_crs ("": none). */
@@ -91,8 +91,8 @@ static void write_points_geojson(env *e, const char *name, const double *x, cons
                                  size_t n)
 {
     char text[4096];
-    size_t used = (size_t)snprintf(text, sizeof text,
-                                   "{\"type\":\"FeatureCollection\",\"features\":[");
+    size_t used =
+        (size_t)snprintf(text, sizeof text, "{\"type\":\"FeatureCollection\",\"features\":[");
     for (size_t i = 0; i < n; i++)
         used += (size_t)snprintf(text + used, sizeof text - used,
                                  "%s{\"type\":\"Feature\",\"properties\":{\"id\":\"F%zu\","
@@ -113,8 +113,9 @@ static void swapped_without_crs(void **state)
 {
     env *e = *state;
     /* the file's "lon" column holds latitudes; no CRS anywhere */
-    write_file(e, "sw.csv", "id,kind,lon,lat,beds\nF1,a,31.135,121.385,1\n"
-                            "F2,a,31.145,121.395,1\n");
+    write_file(e, "sw.csv",
+               "id,kind,lon,lat,beds\nF1,a,31.135,121.385,1\n"
+               "F2,a,31.145,121.395,1\n");
     lonlat_study(e, "sw.csv", "");
     expect(e, CS_ERR_CRS);
     /* the layer, file and line, and the fix: which field to read x and y from */
@@ -126,9 +127,9 @@ static void swapped_without_crs(void **state)
     fx_env_set(e, "facilities.x", "lat");
     fx_env_set(e, "facilities.y", "lon");
     expect_ok(e);
-    assert_int_equal(e->loaded->facility_count, 2);
-    assert_true(fabs(e->loaded->fac_lon[1] - 121.395) < 1e-9);
-    assert_true(fabs(e->loaded->fac_lat[1] - 31.145) < 1e-9);
+    assert_int_equal(e->loaded->fac.count, 2);
+    assert_true(fabs(e->loaded->fac.lon[1] - 121.395) < 1e-9);
+    assert_true(fabs(e->loaded->fac.lat[1] - 31.145) < 1e-9);
 }
 
 static void swapped_declared_names_fields(void **state)
@@ -147,8 +148,8 @@ static void unlabelled_other_numbers_still_refused(void **state)
     write_file(e, "odd.csv", "id,kind,lon,lat,beds\nF1,a,200,100,1\n");
     lonlat_study(e, "odd.csv", "");
     expect(e, CS_ERR_CRS);
-    assert_true(tu_has_message(e->ctx, "odd.csv", "not longitude/latitude", "facilities.crs",
-                               NULL));
+    assert_true(
+        tu_has_message(e->ctx, "odd.csv", "not longitude/latitude", "facilities.crs", NULL));
     assert_false(tu_has_message(e->ctx, "swapped", NULL));
 }
 
@@ -176,8 +177,8 @@ static void web_mercator_facilities(void **state)
     fx_env_set(e, "facilities.crs", "EPSG:3857");
     expect_ok(e);
     for (int i = 0; i < 3; i++) {
-        assert_true(fabs(e->loaded->fac_lon[i] - fac_lon[i]) < 4e-8);
-        assert_true(fabs(e->loaded->fac_lat[i] - fac_lat[i]) < 4e-8);
+        assert_true(fabs(e->loaded->fac.lon[i] - fac_lon[i]) < 4e-8);
+        assert_true(fabs(e->loaded->fac.lat[i] - fac_lat[i]) < 4e-8);
     }
 }
 
@@ -204,7 +205,7 @@ static void web_mercator_areas_named_from_points(void **state)
                                "EPSG:3857", "areas.crs: EPSG:3857", NULL));
     fx_env_set(e, "areas.crs", "EPSG:3857");
     expect_ok(e);
-    assert_int_equal(e->loaded->area_count, 1);
+    assert_int_equal(e->loaded->areas.count, 1);
 }
 
 static void utm_and_gauss_kruger_facilities(void **state)
@@ -225,8 +226,8 @@ static void utm_and_gauss_kruger_facilities(void **state)
     assert_true(tu_has_message(e->ctx, "gk.geojson", "facilities.crs: EPSG:4549", NULL));
     fx_env_set(e, "facilities.crs", "EPSG:4549");
     expect_ok(e);
-    assert_true(fabs(e->loaded->fac_lon[0] - 121.395) < 1e-7);
-    assert_true(fabs(e->loaded->fac_lat[0] - 31.145) < 1e-7);
+    assert_true(fabs(e->loaded->fac.lon[0] - 121.395) < 1e-7);
+    assert_true(fabs(e->loaded->fac.lat[0] - 31.145) < 1e-7);
 }
 
 static void metres_with_no_sound_guess(void **state)
@@ -263,8 +264,9 @@ static void one_typo_among_degrees_is_told_by_line(void **state)
 {
     env *e = *state;
     /* one latitude typed in metres among degrees: that row, not the layer's CRS */
-    write_file(e, "t.csv", "id,kind,lon,lat,beds\nF1,a,121.385,31.135,1\n"
-                           "F2,a,121.395,3114500,1\nF3,a,121.405,31.155,1\n");
+    write_file(e, "t.csv",
+               "id,kind,lon,lat,beds\nF1,a,121.385,31.135,1\n"
+               "F2,a,121.395,3114500,1\nF3,a,121.405,31.155,1\n");
     lonlat_study(e, "t.csv", "EPSG:4326");
     expect(e, CS_ERR_INPUT);
     assert_true(tu_has_message(e->ctx, "t.csv:3", "'lat'", "latitude 3.1145e+06",
@@ -279,17 +281,18 @@ static void layer_in_the_wrong_projected_crs(void **state)
     env *e = *state;
     /* UTM 51N metres (gdaltransform, as above) declared as CGCS2000 CM 120E: every
      * facility lands ~300 km east; one error for the layer, naming the CRS they fit */
-    write_file(e, "w.csv", "id,kind,x,y,beds\nF1,a,346999.933,3446780.288,1\n"
-                           "F2,a,346999.933,3446780.288,1\n");
+    write_file(e, "w.csv",
+               "id,kind,x,y,beds\nF1,a,346999.933,3446780.288,1\n"
+               "F2,a,346999.933,3446780.288,1\n");
     lonlat_study(e, "w.csv", "EPSG:4549");
     expect(e, CS_ERR_CRS);
-    assert_true(tu_has_message(e->ctx, "w.csv:2", "none of the 2 points of the facilities layer",
-                               "wrong CRS (EPSG:4549, declared", "facilities.crs: EPSG:32651",
-                               NULL));
+    assert_true(
+        tu_has_message(e->ctx, "w.csv:2", "none of the 2 points of the facilities layer",
+                       "wrong CRS (EPSG:4549, declared", "facilities.crs: EPSG:32651", NULL));
     assert_false(tu_has_message(e->ctx, "point lies", NULL));
     fx_env_set(e, "facilities.crs", "EPSG:32651");
     expect_ok(e);
-    assert_true(fabs(e->loaded->fac_lon[1] - 121.395) < 1e-7);
+    assert_true(fabs(e->loaded->fac.lon[1] - 121.395) < 1e-7);
 }
 
 static void population_far_without_a_guess(void **state)
@@ -300,13 +303,15 @@ static void population_far_without_a_guess(void **state)
     lonlat_study(e, "f.csv", "EPSG:4326");
     write_file(e, "ll-pop.csv", "lon,lat,pop\n116.39,39.91,100\n116.40,39.92,50\n");
     expect(e, CS_ERR_CRS);
-    assert_true(tu_has_message(e->ctx, "ll-pop.csv:2", "none of the 2 points of the population "
-                               "layer", "population.crs", NULL));
+    assert_true(tu_has_message(e->ctx, "ll-pop.csv:2",
+                               "none of the 2 points of the population "
+                               "layer",
+                               "population.crs", NULL));
     /* one point far among near ones is that point's problem, as before */
     write_file(e, "ll-pop.csv", "lon,lat,pop\n121.39,31.14,100\n116.40,39.92,50\n");
     expect(e, CS_ERR_INPUT);
-    assert_true(tu_has_message(e->ctx, "ll-pop.csv:3", "point lies", "from the study area",
-                               NULL));
+    assert_true(
+        tu_has_message(e->ctx, "ll-pop.csv:3", "point lies", "from the study area", NULL));
     assert_false(tu_has_message(e->ctx, "none of the", NULL));
 }
 
@@ -318,25 +323,25 @@ static void wgs84_and_cgcs2000_names(void **state)
     write_file(e, "f.csv", "id,kind,lon,lat,beds\nF1,a,121.395,31.145,1\n");
     lonlat_study(e, "f.csv", "EPSG:4326");
     expect_ok(e);
-    double x = e->loaded->fac_x[0], y = e->loaded->fac_y[0];
+    double x = e->loaded->fac.x[0], y = e->loaded->fac.y[0];
     const char *names[] = {"WGS84", "wgs84", "WGS 84", "wgs-84", "WGS_1984"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
         fx_env_set(e, "facilities.crs", names[i]);
         expect_ok(e);
         /* the same numbers read as the same CRS: exactly the same place */
-        assert_true(e->loaded->fac_x[0] == x && e->loaded->fac_y[0] == y);
+        assert_true(e->loaded->fac.x[0] == x && e->loaded->fac.y[0] == y);
     }
     fx_env_set(e, "facilities.crs", "EPSG:4490");
     expect_ok(e);
-    x = e->loaded->fac_x[0], y = e->loaded->fac_y[0];
+    x = e->loaded->fac.x[0], y = e->loaded->fac.y[0];
     fx_env_set(e, "facilities.crs", "CGCS2000");
     expect_ok(e);
-    assert_true(e->loaded->fac_x[0] == x && e->loaded->fac_y[0] == y);
+    assert_true(e->loaded->fac.x[0] == x && e->loaded->fac.y[0] == y);
     /* a name that is neither is still refused, and the hint names the accepted ones */
     fx_env_set(e, "facilities.crs", "WGS85");
     expect(e, CS_ERR_CRS);
-    assert_true(tu_has_message(e->ctx, "unknown coordinate system 'WGS85'", "WGS84",
-                               "CGCS2000", NULL));
+    assert_true(
+        tu_has_message(e->ctx, "unknown coordinate system 'WGS85'", "WGS84", "CGCS2000", NULL));
 }
 
 int main(void)

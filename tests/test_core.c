@@ -7,6 +7,7 @@
 #include "core/core.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,6 +268,30 @@ static void fixed_numbers_round_right(void **state)
     cs_buf_free(&b);
 }
 
+/* Hand-worked distances (the classic kitten/sitting is 3) and the path schemes GDAL
+ * and URLs use, against paths that only look alike. */
+static void names_distance_and_schemes(void **state)
+{
+    (void)state;
+    assert_int_equal(cs_edit_distance("kitten", 6, "sitting", 7), 3);
+    assert_int_equal(cs_edit_distance("", 0, "abc", 3), 3);
+    assert_int_equal(cs_edit_distance("areas", 5, "areas", 5), 0);
+    assert_int_equal(cs_edit_distance("threshold_min", 13, "thresholds_min", 14), 1);
+    assert_int_equal(cs_edit_distance("meal", 4, "meals", 5), 1);
+    char longer[42];
+    memset(longer, 'a', 41);
+    longer[41] = '\0';
+    assert_true(cs_edit_distance(longer, 41, "a", 1) == SIZE_MAX);
+    assert_true(cs_path_has_scheme("PG:dbname=x"));
+    assert_true(cs_path_has_scheme("https://example.org/a.geojson"));
+    assert_true(cs_path_has_scheme("WFS:http://x"));
+    assert_false(cs_path_has_scheme("C:\\data\\a.shp")); /* a drive letter */
+    assert_false(cs_path_has_scheme("/vsizip/a.zip"));
+    assert_false(cs_path_has_scheme("streets.geojson"));
+    assert_false(cs_path_has_scheme("2024:x"));
+    assert_false(cs_path_has_scheme(""));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -280,6 +305,7 @@ int main(void)
         cmocka_unit_test(foreign_messages_about_memory),
         cmocka_unit_test(failed_allocation_is_noted),
         cmocka_unit_test(error_caused_by_memory_says_so_once),
+        cmocka_unit_test(names_distance_and_schemes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,7 @@
 #include "fixture.h"
 #include "testutil.h"
 
+#include "io/config.h"
 #include "io/seams.h"
 #include "io/study.h"
 
@@ -75,18 +76,20 @@ static cs_status load(env *e)
 static void area_sums(const cs_study *s, size_t b, double sums[2])
 {
     sums[0] = sums[1] = 0;
-    for (size_t i = 0; i < s->demand_count; i++)
-        sums[s->dem_area[i]] += s->dem_pop[i * s->band_count + b];
+    for (size_t i = 0; i < s->dem.count; i++)
+        sums[s->dem.area[i]] += s->dem.pop[i * s->settings.band_count + b];
 }
 
 /* A rectangle feature, metres from the fixture's origin. */
 static void rect(FILE *f, bool first, double x0, double y0, double x1, double y1,
                  const char *props)
 {
-    fprintf(f, "%s{\"type\":\"Feature\",\"properties\":{%s},\"geometry\":{\"type\":\"Polygon\","
-               "\"coordinates\":[[[%.2f,%.2f],[%.2f,%.2f],[%.2f,%.2f],[%.2f,%.2f],[%.2f,%.2f]]]}}\n",
-            first ? "" : ",", props, FX_X0 + x0, FX_Y0 + y0, FX_X0 + x1, FX_Y0 + y0, FX_X0 + x1,
-            FX_Y0 + y1, FX_X0 + x0, FX_Y0 + y1, FX_X0 + x0, FX_Y0 + y0);
+    fprintf(
+        f,
+        "%s{\"type\":\"Feature\",\"properties\":{%s},\"geometry\":{\"type\":\"Polygon\","
+        "\"coordinates\":[[[%.2f,%.2f],[%.2f,%.2f],[%.2f,%.2f],[%.2f,%.2f],[%.2f,%.2f]]]}}\n",
+        first ? "" : ",", props, FX_X0 + x0, FX_Y0 + y0, FX_X0 + x1, FX_Y0 + y0, FX_X0 + x1,
+        FX_Y0 + y1, FX_X0 + x0, FX_Y0 + y1, FX_X0 + x0, FX_Y0 + y0);
 }
 
 /* ------------------------------------------------------------- polygons */
@@ -127,20 +130,20 @@ static void polygons_spread_by_area(void **state)
     assert_true(fabs(pop[1] - 675) < 1e-9);
     assert_true(fabs(old[0] - 150) < 1e-9);
     assert_true(fabs(old[1] - 165) < 1e-9);
-    assert_true(fabs(s->dropped_pop - 75) < 1e-9);
+    assert_true(fabs(s->dem.dropped_pop - 75) < 1e-9);
     assert_true(tu_has_message(e->ctx, "blocks.geojson", "1 polygon lies partly outside every "
                                "area", "the 25 residents on the parts outside", NULL));
     /* 50 m grid anchored at the areas' corner: 12 x 8 cells, then 6 x 2 inside */
-    assert_int_equal(s->demand_count, 96 + 12);
+    assert_int_equal(s->dem.count, 96 + 12);
     double xmin = INFINITY, xmax = -INFINITY;
     for (size_t i = 0; i < 96; i++) {
-        assert_true(fabs(s->dem_pop[i * s->band_count] - 12.5) < 1e-9);
-        xmin = fmin(xmin, s->dem_x[i] - FX_X0);
-        xmax = fmax(xmax, s->dem_x[i] - FX_X0);
+        assert_true(fabs(s->dem.pop[i * s->settings.band_count] - 12.5) < 1e-9);
+        xmin = fmin(xmin, s->dem.x[i] - FX_X0);
+        xmax = fmax(xmax, s->dem.x[i] - FX_X0);
     }
     assert_true(fabs(xmin - 725) < 1e-6 && fabs(xmax - 1275) < 1e-6);
-    assert_string_equal(s->pop_source, "polygons");
-    assert_false(s->pop_estimated);
+    assert_string_equal(s->dem.source, "polygons");
+    assert_false(s->dem.estimated);
 }
 
 static void polygons_conserve_on_a_coarse_grid(void **state)
@@ -159,7 +162,7 @@ static void polygons_conserve_on_a_coarse_grid(void **state)
     assert_int_equal(load(e), CS_OK);
     area_sums(e->study, 0, pop);
     assert_true(fabs(pop[0] - 600) < 1e-9);
-    assert_int_equal(e->study->demand_count, 3);
+    assert_int_equal(e->study->dem.count, 3);
 }
 
 static void invalid_block_is_repaired(void **state)
@@ -169,11 +172,13 @@ static void invalid_block_is_repaired(void **state)
     FILE *f = fopen(path, "w");
     free(path);
     /* a bow tie (self-intersecting) in A0: two triangles of 10,000 m² once repaired */
-    fprintf(f, "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\","
-               "\"properties\":{\"pop\":40,\"pop65\":8},\"geometry\":{\"type\":\"Polygon\","
-               "\"coordinates\":[[[%.1f,%.1f],[%.1f,%.1f],[%.1f,%.1f],[%.1f,%.1f],[%.1f,%.1f]]]}}]}\n",
-            FX_X0 + 100, FX_Y0 + 100, FX_X0 + 300, FX_Y0 + 300, FX_X0 + 300, FX_Y0 + 100,
-            FX_X0 + 100, FX_Y0 + 300, FX_X0 + 100, FX_Y0 + 100);
+    fprintf(
+        f,
+        "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\","
+        "\"properties\":{\"pop\":40,\"pop65\":8},\"geometry\":{\"type\":\"Polygon\","
+        "\"coordinates\":[[[%.1f,%.1f],[%.1f,%.1f],[%.1f,%.1f],[%.1f,%.1f],[%.1f,%.1f]]]}}]}\n",
+        FX_X0 + 100, FX_Y0 + 100, FX_X0 + 300, FX_Y0 + 300, FX_X0 + 300, FX_Y0 + 100,
+        FX_X0 + 100, FX_Y0 + 300, FX_X0 + 100, FX_Y0 + 100);
     fclose(f);
     set(e, "population", "");
     set(e, "population.path", "bowtie.geojson");
@@ -185,8 +190,8 @@ static void invalid_block_is_repaired(void **state)
     area_sums(e->study, 0, pop);
     assert_true(fabs(pop[0] - 40) < 1e-9 && pop[1] == 0);
     /* each triangle's points lie in it: below the diagonal pair's crossing at (200,200) */
-    for (size_t i = 0; i < e->study->demand_count; i++) {
-        double x = e->study->dem_x[i] - FX_X0, y = e->study->dem_y[i] - FX_Y0;
+    for (size_t i = 0; i < e->study->dem.count; i++) {
+        double x = e->study->dem.x[i] - FX_X0, y = e->study->dem.y[i] - FX_Y0;
         assert_true(x > 100 && x < 300 && y > 100 && y < 300);
     }
 }
@@ -252,16 +257,16 @@ static void overlap_counted_once(void **state)
     assert_true(fabs(sums[0] - 500) < 1e-6);
     assert_true(fabs(sums[1] - 100) < 1e-6);
     assert_true(fabs(sums[0] + sums[1] - 600) < 1e-6); /* the district holds what was placed */
-    assert_true(fabs(s->dropped_pop) < 1e-6);
-    assert_int_equal(s->overlap_count, 1);
-    assert_int_equal(s->overlaps[0].a, 0);
-    assert_int_equal(s->overlaps[0].b, 1);
-    assert_true(fabs(s->overlaps[0].m2 - 50000) < 1e-3);
-    assert_true(fabs(s->overlaps[0].residents - 150) < 1e-6);
+    assert_true(fabs(s->dem.dropped_pop) < 1e-6);
+    assert_int_equal(s->areas.overlap_count, 1);
+    assert_int_equal(s->areas.overlaps[0].a, 0);
+    assert_int_equal(s->areas.overlaps[0].b, 1);
+    assert_true(fabs(s->areas.overlaps[0].m2 - 50000) < 1e-3);
+    assert_true(fabs(s->areas.overlaps[0].residents - 150) < 1e-6);
     /* A1 gave the overlap up: its area is 1,000,000 m², not 1,050,000 */
-    assert_true(fabs(s->area_m2[0] - 1e6) < 1e-3);
-    assert_true(fabs(s->area_m2[1] - 1e6) < 1e-3);
-    assert_int_equal(s->gap_count, 0);
+    assert_true(fabs(s->areas.m2[0] - 1e6) < 1e-3);
+    assert_true(fabs(s->areas.m2[1] - 1e6) < 1e-3);
+    assert_int_equal(s->areas.gap_count, 0);
     assert_true(tu_has_message(e->ctx, "areas.geojson", "1 overlap between areas", "50,000 m²",
                                "150 residents in them", "A0 / A1", "comes first", NULL));
 }
@@ -278,10 +283,10 @@ static void points_in_overlap_follow_the_rule(void **state)
     set(e, "population.path", "points.csv");
     assert_int_equal(load(e), CS_OK);
     const cs_study *s = e->study;
-    assert_int_equal(s->demand_count, 2);
-    assert_int_equal(s->dem_area[0], 0);
-    assert_int_equal(s->dem_area[1], 1);
-    assert_true(fabs(s->overlaps[0].residents - 30) < 1e-9);
+    assert_int_equal(s->dem.count, 2);
+    assert_int_equal(s->dem.area[0], 0);
+    assert_int_equal(s->dem.area[1], 1);
+    assert_true(fabs(s->areas.overlaps[0].residents - 30) < 1e-9);
     /* a small block around the same point: all of it to the same area */
     const double r[1][4] = {{970, 490, 980, 510}};
     const double pop[1] = {30};
@@ -290,7 +295,7 @@ static void points_in_overlap_follow_the_rule(void **state)
     double sums[2];
     area_sums(e->study, 0, sums);
     assert_true(fabs(sums[0] - 30) < 1e-9 && sums[1] == 0);
-    assert_true(fabs(e->study->overlaps[0].residents - 30) < 1e-9);
+    assert_true(fabs(e->study->areas.overlaps[0].residents - 30) < 1e-9);
 }
 
 /* With overlaps and a block across the edge, every allocation of the load fails in
@@ -339,8 +344,8 @@ static void area_inside_an_earlier_one(void **state)
     double sums[2];
     area_sums(e->study, 0, sums);
     assert_true(fabs(sums[0] - 160) < 1e-6 && sums[1] == 0);
-    assert_true(e->study->area_m2[1] < 1);
-    assert_true(fabs(e->study->overlaps[0].residents - 40) < 1e-6); /* 200² of 400² */
+    assert_true(e->study->areas.m2[1] < 1);
+    assert_true(fabs(e->study->areas.overlaps[0].residents - 40) < 1e-6); /* 200² of 400² */
     assert_true(tu_has_message(e->ctx, "areas.geojson", "A1", "lies wholly within areas before "
                                "it", NULL));
 }
@@ -372,12 +377,12 @@ static void gap_reported_and_left_out(void **state)
     double sums[2];
     area_sums(s, 0, sums);
     assert_true(fabs(sums[0] - 100) < 1e-6 && sums[1] == 0);
-    assert_true(fabs(s->dropped_pop - 100) < 1e-6);
-    assert_int_equal(s->overlap_count, 0);
-    assert_int_equal(s->gap_count, 1);
-    assert_true(fabs(s->gaps[0].m2 - 40000) < 1e-3);
-    assert_true(fabs(s->gaps[0].residents - 100) < 1e-6);
-    assert_int_equal(s->gaps[0].a, 0);
+    assert_true(fabs(s->dem.dropped_pop - 100) < 1e-6);
+    assert_int_equal(s->areas.overlap_count, 0);
+    assert_int_equal(s->areas.gap_count, 1);
+    assert_true(fabs(s->areas.gaps[0].m2 - 40000) < 1e-3);
+    assert_true(fabs(s->areas.gaps[0].residents - 100) < 1e-6);
+    assert_int_equal(s->areas.gaps[0].a, 0);
     assert_true(tu_has_message(e->ctx, "areas.geojson", "1 gap between areas", "40,000 m²",
                                "100 residents in them left out", "beside A0", NULL));
     /* a point in the gap is outside every area: dropped beyond the tolerance, and
@@ -390,9 +395,9 @@ static void gap_reported_and_left_out(void **state)
     set(e, "population.bands.65+", "pop65");
     set(e, "outside_tolerance_m", "10");
     assert_int_equal(load(e), CS_OK);
-    assert_int_equal(e->study->demand_count, 1);
-    assert_true(fabs(e->study->gaps[0].residents - 12) < 1e-9);
-    assert_true(fabs(e->study->dropped_pop - 12) < 1e-9);
+    assert_int_equal(e->study->dem.count, 1);
+    assert_true(fabs(e->study->areas.gaps[0].residents - 12) < 1e-9);
+    assert_true(fabs(e->study->dem.dropped_pop - 12) < 1e-9);
 }
 
 /* ----------------------------------------------------------------- raster */
@@ -452,10 +457,10 @@ static void raster_cells_split_and_cut(void **state)
     assert_true(fabs(pop[1] - 95) < 1e-6);
     assert_true(fabs(old[0] - 8.4) < 1e-6);
     assert_true(fabs(old[1] - 19) < 1e-6);
-    assert_true(fabs(s->dropped_pop - 0.4 * 70) < 1e-6);
+    assert_true(fabs(s->dem.dropped_pop - 0.4 * 70) < 1e-6);
     /* pieces: row 0 cells 0, 1 (two), 3; row 1 cells 1 (two), 2, 3 */
-    assert_int_equal(s->demand_count, 8);
-    assert_string_equal(s->pop_source, "grid");
+    assert_int_equal(s->dem.count, 8);
+    assert_string_equal(s->dem.source, "grid");
 }
 
 /* A grid of 100 km x 100 km (250 m cells, one resident each) around the two 1 km
@@ -488,9 +493,9 @@ static void large_grid_read_over_the_study_area(void **state)
     double pop[2];
     area_sums(e->study, 0, pop);
     if (!(fabs(pop[0] - 16) < 1e-6 && fabs(pop[1] - 16) < 1e-6))
-        fail_msg("areas %.12g %.12g, left out %.12g", pop[0], pop[1], e->study->dropped_pop);
+        fail_msg("areas %.12g %.12g, left out %.12g", pop[0], pop[1], e->study->dem.dropped_pop);
     /* what was read beyond the areas is only the window's margin */
-    assert_true(e->study->dropped_pop > 0 && e->study->dropped_pop < 400);
+    assert_true(e->study->dem.dropped_pop > 0 && e->study->dem.dropped_pop < 400);
 }
 
 static void raster_errors(void **state)
@@ -570,10 +575,10 @@ static void totals_spread_over_residential_land(void **state)
     assert_true(fabs(pop[0] - 1000) < 1e-9 && fabs(pop[1] - 500) < 1e-9);
     assert_true(fabs(old[0] - 200) < 1e-9 && fabs(old[1] - 100) < 1e-9);
     size_t in_a0 = 0, in_a1 = 0;
-    for (size_t i = 0; i < s->demand_count; i++) {
-        if (s->dem_area[i] == 0) {
+    for (size_t i = 0; i < s->dem.count; i++) {
+        if (s->dem.area[i] == 0) {
             in_a0++;
-            assert_true(s->dem_y[i] - FX_Y0 < 500); /* only on the residential half */
+            assert_true(s->dem.y[i] - FX_Y0 < 500); /* only on the residential half */
         } else {
             in_a1++;
         }
@@ -581,8 +586,8 @@ static void totals_spread_over_residential_land(void **state)
     assert_int_equal(in_a0, 20 * 10); /* 50 m cells on the residential half */
     assert_int_equal(in_a1, 20 * 20); /* no residential land: the whole area */
     assert_true(tu_has_message(e->ctx, "区1", "no residential land", NULL));
-    assert_true(s->pop_estimated);
-    assert_string_equal(s->pop_source, "area totals");
+    assert_true(s->dem.estimated);
+    assert_string_equal(s->dem.source, "area totals");
 }
 
 static void totals_errors(void **state)

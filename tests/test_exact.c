@@ -11,6 +11,7 @@
 
 #include "core/core.h"
 #include "geom/rings.h"
+#include "io/config.h"
 #include "io/crs.h"
 #include "io/load.h"
 

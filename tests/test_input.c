@@ -6,6 +6,7 @@
 #include "fixture.h"
 #include "testutil.h"
 
+#include "io/config.h"
 #include "io/study.h"
 
 #include <math.h>
@@ -71,7 +72,8 @@ static void text_in_number_field(void **state)
                                     "350200,3440200,12O,5\n");
     expect(e, CS_ERR_INPUT);
     /* CSV rows are named by line: the header is line 1 */
-    assert_true(tu_has_message(e->ctx, "population.csv:3:", "'pop'", "'12O' is not a number", NULL));
+    assert_true(
+        tu_has_message(e->ctx, "population.csv:3:", "'pop'", "'12O' is not a number", NULL));
 }
 
 static void empty_layer(void **state)
@@ -340,8 +342,10 @@ static void gbk_shapefile_without_cpg(void **state)
     /* 闵行 and 七宝 in GBK (checked with iconv -t GBK) */
     char *areas_csv = tu_write(e->dir, "gbk.csv",
                                "WKT,code,name\n"
-                               "\"POLYGON((350000 3440000,351000 3440000,351000 3441000,350000 3441000,350000 3440000))\",A0,\xe3\xc9\xd0\xd0\n"
-                               "\"POLYGON((351000 3440000,352000 3440000,352000 3441000,351000 3441000,351000 3440000))\",A1,\xc6\xdf\xb1\xa6\n");
+                               "\"POLYGON((350000 3440000,351000 3440000,351000 3441000,350000 "
+                               "3441000,350000 3440000))\",A0,\xe3\xc9\xd0\xd0\n"
+                               "\"POLYGON((351000 3440000,352000 3440000,352000 3441000,351000 "
+                               "3441000,351000 3440000))\",A1,\xc6\xdf\xb1\xa6\n");
     char cmd[2048];
     snprintf(cmd, sizeof cmd,
              "cd '%s' && ogr2ogr -q -f 'ESRI Shapefile' -oo ENCODING='' -lco ENCODING='' "
@@ -410,8 +414,8 @@ static void expect_facilities_as_written(env *e, const char *word)
     for (size_t i = 0; i < e->d.nfac; i++) {
         char want[64];
         snprintf(want, sizeof want, "%s%zu", word, i);
-        assert_string_equal(s->fac_name[i], want);
-        assert_int_equal(s->fac_kind[i], e->d.fkind[i]);
+        assert_string_equal(s->fac.name[i], want);
+        assert_int_equal(s->fac.kind[i], e->d.fkind[i]);
     }
 }
 
@@ -500,8 +504,10 @@ static void big5_shapefile_without_cpg(void **state)
     /* 閔行 and 七寶 in Big5 (checked with iconv -t BIG5) */
     char *areas_csv = tu_write(e->dir, "b5.csv",
                                "WKT,code,name\n"
-                               "\"POLYGON((350000 3440000,351000 3440000,351000 3441000,350000 3441000,350000 3440000))\",A0,\xb6\x7b\xa6\xe6\n"
-                               "\"POLYGON((351000 3440000,352000 3440000,352000 3441000,351000 3441000,351000 3440000))\",A1,\xa4\x43\xc4\x5f\n");
+                               "\"POLYGON((350000 3440000,351000 3440000,351000 3441000,350000 "
+                               "3441000,350000 3440000))\",A0,\xb6\x7b\xa6\xe6\n"
+                               "\"POLYGON((351000 3440000,352000 3440000,352000 3441000,351000 "
+                               "3441000,351000 3440000))\",A1,\xa4\x43\xc4\x5f\n");
     free(areas_csv);
     char cmd[2048];
     snprintf(cmd, sizeof cmd,

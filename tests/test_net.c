@@ -8,6 +8,7 @@
  */
 #include "testutil.h"
 
+#include "io/config.h"
 #include "io/load.h"
 #include "net/search.h"
 

@@ -11,8 +11,9 @@
 #include "fixture.h"
 #include "testutil.h"
 
-#include "cover/result.h"
+#include "cover/cover.h"
 #include "geom/geom.h"
+#include "io/config.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -11,6 +11,7 @@
  */
 #include "testutil.h"
 
+#include "io/config.h"
 #include "io/load.h"
 
 #include <math.h>

@@ -6,6 +6,8 @@
 #include "fixture.h"
 #include "testutil.h"
 
+#include "io/config.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -14,6 +14,8 @@
  */
 #include "testutil.h"
 
+#include "io/config.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

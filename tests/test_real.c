@@ -9,6 +9,7 @@
  */
 #include "testutil.h"
 
+#include "io/config.h"
 #include "io/seams.h"
 #include "io/study.h"
 
@@ -133,7 +134,8 @@ static void bd09_points_land_in_gumei(void **state)
              "-dialect SQLite -sql \"SELECT id, name, 'home' AS kind, src_lon, src_lat, beds "
              "FROM \\\"minhang-gumei-elder-facilities\\\"\" && "
              "ogr2ogr -q -f CSV pop.csv '%s/minhang-gumei-committees.geojson' -dialect SQLite "
-             "-sql \"SELECT id, src_lon, src_lat, 1000 AS pop FROM \\\"minhang-gumei-committees\\\"\"",
+             "-sql \"SELECT id, src_lon, src_lat, 1000 AS pop FROM "
+             "\\\"minhang-gumei-committees\\\"\"",
              dir, shared, shared);
     char *out = NULL;
     int code = tu_run(cmd, &out);
@@ -228,31 +230,32 @@ static void overlap_counted_once(void **state)
     long jiangchuan = area_by_id(s, "310112001"), zhuanqiao = area_by_id(s, "310112103");
     double total = 0, by[2] = {0, 0};
     for (size_t i = 0; i < cs_study_demand_count(s); i++) {
-        double pop = s->dem_pop[i * s->band_count];
+        double pop = s->dem.pop[i * s->settings.band_count];
         total += pop;
-        by[0] += s->dem_area[i] == jiangchuan ? pop : 0;
-        by[1] += s->dem_area[i] == zhuanqiao ? pop : 0;
+        by[0] += s->dem.area[i] == jiangchuan ? pop : 0;
+        by[1] += s->dem.area[i] == zhuanqiao ? pop : 0;
     }
     assert_true(fabs(total - 1000) < 1e-6);
     assert_true(fabs(by[0] + by[1] - 1000) < 1e-6);
     assert_true(fabs(by[0] - 501.32) < 0.5);
     assert_true(fabs(by[1] - 498.68) < 0.5);
-    assert_true(s->dropped_pop < 1e-6);
+    assert_true(s->dem.dropped_pop < 1e-6);
     /* the district's row agrees */
     cs_coverage c;
     assert_int_equal(cs_result_coverage(r.result, 0, 0, 0, cs_study_area_count(s), &c), CS_OK);
     assert_true(fabs(c.total - 1000) < 1e-6);
     /* the overlaps: 22 of them, about 0.017 km², the cell's share named */
-    assert_int_equal(s->overlap_count, 22);
+    assert_int_equal(s->areas.overlap_count, 22);
     double m2 = 0, in_pair = -1;
-    for (size_t k = 0; k < s->overlap_count; k++) {
-        m2 += s->overlaps[k].m2;
-        if (s->overlaps[k].a == jiangchuan && s->overlaps[k].b == zhuanqiao)
-            in_pair = s->overlaps[k].residents;
+    for (size_t k = 0; k < s->areas.overlap_count; k++) {
+        m2 += s->areas.overlaps[k].m2;
+        if (s->areas.overlaps[k].a == jiangchuan && s->areas.overlaps[k].b == zhuanqiao)
+            in_pair = s->areas.overlaps[k].residents;
     }
     assert_true(fabs(m2 - 17101) < 0.02 * 17101);
     assert_true(fabs(in_pair - 27.17) < 0.5);
-    assert_true(tu_has_message(r.ctx, "22 overlaps between areas", "江川路街道 / 颛桥镇", NULL));
+    assert_true(
+        tu_has_message(r.ctx, "22 overlaps between areas", "江川路街道 / 颛桥镇", NULL));
     /* the facility in the overlap lies in the area the overlap's residents went to */
     assert_true(facilities_in(&r, "310112001") == 1);
     assert_true(facilities_in(&r, "310112103") == 0);

@@ -10,6 +10,8 @@
 #include "fixture.h"
 #include "testutil.h"
 
+#include "io/config.h"
+
 #include <gdal.h>
 #include <json-c/json.h>
 #include <math.h>

@@ -9,6 +9,8 @@
 #include "fixture.h"
 #include "testutil.h"
 
+#include "io/config.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

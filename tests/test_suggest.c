@@ -7,6 +7,7 @@
 #include "fixture.h"
 #include "testutil.h"
 
+#include "io/config.h"
 #include "site/suggest.h"
 
 #include <math.h>

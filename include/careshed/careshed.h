@@ -62,6 +62,20 @@ CS_API const char *cs_status_string(cs_status status);
 /** The library's version string, e.g. "0.1.0". Static storage. */
 CS_API const char *cs_version(void);
 
+/**
+ * The Levenshtein distance between a[0..an) and b[0..bn) (bytes), or SIZE_MAX when
+ * either is longer than 40 bytes: the measure behind careshed's "did you mean"
+ * suggestions for study keys and command-line options alike.
+ */
+CS_API size_t cs_edit_distance(const char *a, size_t an, const char *b, size_t bn);
+
+/**
+ * Whether a path starts with a scheme ("https:", "PG:"): two or more letters (then
+ * letters, digits, '+', '-', '.') and ':'. Such a path names no file in a folder and is
+ * never joined to one.
+ */
+CS_API int cs_path_has_scheme(const char *path);
+
 /* --------------------------------------------------------------- allocator */
 
 /** Functions the library allocates with. All three must be set. */

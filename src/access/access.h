@@ -15,12 +15,12 @@
 #define CS_ACCESS_H
 
 #include "core/core.h"
-#include "io/config.h"
+#include "core/model.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 
-/* How the weight falls with distance inside the catchment (io/config.h):
+/* How the weight falls with distance inside the catchment (core/model.h):
  * CS_DECAY_NONE     W = 1 within d0: the classic 2SFCA;
  * CS_DECAY_STEPS    W = step_w[s] for the first zone s with d <= step_m[s]; 0 past the
  *                   last zone (E2SFCA, e.g. 0-5-10-15 min with 1, 0.68, 0.22);

@@ -6,9 +6,10 @@
  * per area (the band-weighted mean, which is the capacity the area's residents reach
  * per `per` of them).
  */
+#include "access/kinds.h"
+
 #include "access/access.h"
 #include "cost/matrix.h"
-#include "cover/result.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -36,11 +37,12 @@ void cs_access_kind_spec(const cs_kind *k, cs_access_spec *spec)
 static size_t kind_facilities(const cs_study *s, size_t k, long *idx, double *supply)
 {
     size_t n = 0;
-    for (size_t f = 0; f < s->facility_count; f++) {
-        if (s->fac_kind[f] != (long)k)
+    for (size_t f = 0; f < s->fac.count; f++) {
+        if (s->fac.kind[f] != (long)k)
             continue;
         idx[n] = (long)f;
-        supply[n++] = s->fac_capacity[f * s->capacity_count + (size_t)s->kinds[k].load_capacity];
+        supply[n++] = s->fac.capacity[f * s->settings.capacity_count +
+                                      (size_t)s->settings.kinds[k].load_capacity];
     }
     return n;
 }
@@ -149,7 +151,7 @@ static cs_status network_access(const cs_result *r, const cs_access_spec *spec,
         if (!(np.scratch[t] = cs_net_scratch_create(&net->graph)))
             st = CS_ERR_NOMEM;
     if (st == CS_OK)
-        st = cs_access_pairs(spec, supply, F, demand, r->study->demand_count, list_net_pairs,
+        st = cs_access_pairs(spec, supply, F, demand, r->study->dem.count, list_net_pairs,
                              &np, nt, ratio, access, NULL);
     for (int t = 0; np.scratch && t < nt; t++)
         cs_net_scratch_destroy(np.scratch[t]);
@@ -184,13 +186,13 @@ static size_t list_matrix_pairs(void *data, size_t j, cs_access_pairs_buf *buf)
 static void area_means(cs_result *r, size_t k, const double *access)
 {
     const cs_study *s = r->study;
-    size_t band = (size_t)s->kinds[k].load_band;
+    size_t band = (size_t)s->settings.kinds[k].load_band;
     double *sum = &r->access_mean[cs_res_count(r, k, 0)];
     for (size_t a = 0; a <= r->A; a++)
         sum[a] = 0;
-    for (size_t i = 0; i < s->demand_count; i++) {
-        double w = s->dem_pop[i * r->B + band] * access[i];
-        sum[s->dem_area[i]] += w;
+    for (size_t i = 0; i < s->dem.count; i++) {
+        double w = s->dem.pop[i * r->B + band] * access[i];
+        sum[s->dem.area[i]] += w;
         sum[r->A] += w;
     }
     for (size_t a = 0; a <= r->A; a++) {
@@ -202,9 +204,9 @@ static void area_means(cs_result *r, size_t k, const double *access)
 static cs_status kind_access(cs_context *ctx, cs_result *r, size_t k)
 {
     const cs_study *s = r->study;
-    size_t N = s->demand_count, F = s->facility_count;
+    size_t N = s->dem.count, F = s->fac.count;
     cs_access_spec spec;
-    cs_access_kind_spec(&s->kinds[k], &spec);
+    cs_access_kind_spec(&s->settings.kinds[k], &spec);
     long *idx = cs_calloc(F + 1, sizeof *idx);
     double *supply = cs_calloc(F + 1, sizeof *supply), *ratio = cs_calloc(F + 1, sizeof *ratio);
     double *fx = cs_calloc(F + 1, sizeof *fx), *fy = cs_calloc(F + 1, sizeof *fy);
@@ -215,12 +217,12 @@ static cs_status kind_access(cs_context *ctx, cs_result *r, size_t k)
                        ? CS_OK
                        : CS_ERR_NOMEM;
     size_t nk = st == CS_OK ? kind_facilities(s, k, idx, supply) : 0;
-    size_t band = (size_t)s->kinds[k].load_band;
+    size_t band = (size_t)s->settings.kinds[k].load_band;
     for (size_t i = 0; st == CS_OK && i < N; i++)
-        demand[i] = s->dem_pop[i * r->B + band];
+        demand[i] = s->dem.pop[i * r->B + band];
     for (size_t j = 0; j < nk; j++) {
-        fx[j] = s->fac_x[idx[j]];
-        fy[j] = s->fac_y[idx[j]];
+        fx[j] = s->fac.x[idx[j]];
+        fy[j] = s->fac.y[idx[j]];
     }
     size_t m = cs_res_main(r, k);
     matrix_pairs mp = {s, k, idx, spec.catchment_m};
@@ -231,7 +233,7 @@ static cs_status kind_access(cs_context *ctx, cs_result *r, size_t k)
         st = cs_access_pairs(&spec, supply, nk, demand, N, list_matrix_pairs, &mp,
                              ctx->threads, ratio, r->access[k], NULL);
     else if (st == CS_OK)
-        st = cs_access_straight(&spec, fx, fy, supply, nk, s->dem_x, s->dem_y, demand, N,
+        st = cs_access_straight(&spec, fx, fy, supply, nk, s->dem.x, s->dem.y, demand, N,
                                 ctx->threads, ratio, r->access[k], NULL);
     for (size_t f = 0; st == CS_OK && f < F; f++)
         r->fac_ratio[k][f] = NAN;
@@ -249,7 +251,7 @@ static cs_status kind_access(cs_context *ctx, cs_result *r, size_t k)
         return cs_nomem(ctx);
     if (st != CS_OK)
         return cs_error(ctx, CS_ERR_INTERNAL, NULL, "report this with the study",
-                        "accessibility of kind %s could not be computed", s->kinds[k].id);
+                        "accessibility of kind %s could not be computed", s->settings.kinds[k].id);
     return CS_OK;
 }
 
@@ -264,7 +266,7 @@ cs_status cs_access_kinds(cs_context *ctx, cs_result *r)
         r->access_mean[i] = NAN;
     cs_status st = CS_OK;
     for (size_t k = 0; st == CS_OK && k < r->K; k++) {
-        if (r->study->kinds[k].load_capacity >= 0)
+        if (r->study->settings.kinds[k].load_capacity >= 0)
             st = kind_access(ctx, r, k);
         cs_progress(ctx, "accessibility", (double)(k + 1) / (double)r->K);
     }

@@ -154,17 +154,6 @@ static bool is_layer_path(const char *key)
     return false;
 }
 
-/* "PG:dbname=x", "WFS:http://...": GDAL connection strings are not file paths. */
-static bool has_scheme(const char *path)
-{
-    size_t n = 0;
-    while ((path[n] >= 'A' && path[n] <= 'Z') || (path[n] >= 'a' && path[n] <= 'z') ||
-           (n > 0 && ((path[n] >= '0' && path[n] <= '9') || path[n] == '+' ||
-                      path[n] == '-' || path[n] == '.')))
-        n++;
-    return n >= 2 && path[n] == ':';
-}
-
 /*
  * A layer path typed on the command line (--population pop.csv, --set costs.path=m.csv)
  * is relative to the folder the user stands in, as any path typed in a shell is; the
@@ -179,7 +168,7 @@ static bool path_from_here(options *o, const char *value, const char **out)
     const char *p = value;
     while (*p == ' ' || *p == '\t')
         p++;
-    if (!*p || *p == '/' || has_scheme(p))
+    if (!*p || *p == '/' || cs_path_has_scheme(p))
         return true;
     char *cwd = getcwd(NULL, 0);
     if (!cwd) {

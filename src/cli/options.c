@@ -526,30 +526,6 @@ static const cli_option *find_option(const char *arg, size_t n, unsigned bits)
     return NULL;
 }
 
-/* Levenshtein distance of a's first an bytes and b (config.c does the same for keys). */
-static size_t edit_distance(const char *a, size_t an, const char *b)
-{
-    size_t bn = strlen(b), row[41];
-    if (an > 40 || bn > 40)
-        return SIZE_MAX;
-    for (size_t j = 0; j <= bn; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= an; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= bn; j++) {
-            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[bn];
-}
-
 /* The option closest to a misspelt one, among those of `bits` first; NULL when none is
  * a near miss (as for study keys: at most 2 edits, and at most a third of the name). */
 static const cli_option *closest_option(const char *arg, size_t n, unsigned bits)
@@ -561,7 +537,7 @@ static const cli_option *closest_option(const char *arg, size_t n, unsigned bits
             const cli_option *opt = &table[i];
             if (pass == 0 && !(opt->commands & bits))
                 continue;
-            size_t d = edit_distance(arg, n, opt->name);
+            size_t d = cs_edit_distance(arg, n, opt->name, strlen(opt->name));
             if (d < best && d <= 2 && d * 3 <= strlen(opt->name) - 2) {
                 best = d;
                 close = opt;

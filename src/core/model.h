@@ -13,6 +13,10 @@
 /* A kind has at most this many thresholds (minutes or metres). */
 #define CS_MAX_THRESHOLDS 8
 
+/* demand-access.csv is written by default up to this many demand points (a large city's
+ * millions of rows take seconds to format and hundreds of MB). */
+#define CS_DEMAND_CSV_AUTO_MAX 500000
+
 /* A measure is one bit of the public cs_measure (CS_MEASURE_STRAIGHT, _NETWORK,
  * _MATRIX); a set of them is their OR. Tables index measures 0, 1, 2 in the same order,
  * so that a bit and its index are 1 << m and its log2. */

@@ -11,16 +11,16 @@
 #include <math.h>
 
 /* The tied points' facilities (flagged by the batch query), as study indices. */
-static cs_status list_ties(const cs_study *study, const cs_point_index *index,
+static cs_status list_ties(const cs_demand *dem, const cs_point_index *index,
                            const long *global, const unsigned char *tied, cs_ties *ties)
 {
     long *fac = NULL;
     size_t cap = 0;
     cs_status st = CS_OK;
-    for (size_t i = 0; st == CS_OK && i < study->demand_count; i++) {
+    for (size_t i = 0; st == CS_OK && i < dem->count; i++) {
         if (!tied[i])
             continue;
-        size_t n = cs_point_index_ties(index, study->dem_x[i], study->dem_y[i], &fac, &cap);
+        size_t n = cs_point_index_ties(index, dem->x[i], dem->y[i], &fac, &cap);
         if (n == (size_t)-1) {
             st = CS_ERR_NOMEM;
             break;
@@ -45,25 +45,25 @@ cs_status cs_cost_field_compute(cs_context *ctx, const cs_study *study, size_t k
 cs_status cs_cost_field_ties(cs_context *ctx, const cs_study *study, size_t k, double *dist_m,
                              long *nearest, cs_ties *ties)
 {
-    if (!ctx || !study || !dist_m || k >= study->kind_count)
+    if (!ctx || !study || !dist_m || k >= study->settings.kind_count)
         return CS_ERR_ARGUMENT;
     size_t n = 0;
-    for (size_t f = 0; f < study->facility_count; f++)
-        n += study->fac_kind[f] == (long)k;
+    for (size_t f = 0; f < study->fac.count; f++)
+        n += study->fac.kind[f] == (long)k;
     double *x = cs_calloc(n ? n : 1, sizeof *x), *y = cs_calloc(n ? n : 1, sizeof *y);
     long *global = cs_calloc(n ? n : 1, sizeof *global);
-    long *local = nearest ? NULL : cs_calloc(study->demand_count ? study->demand_count : 1,
-                                             sizeof *local);
-    unsigned char *tied = ties ? cs_calloc(study->demand_count + 1, 1) : NULL;
+    long *local =
+        nearest ? NULL : cs_calloc(study->dem.count ? study->dem.count : 1, sizeof *local);
+    unsigned char *tied = ties ? cs_calloc(study->dem.count + 1, 1) : NULL;
     cs_point_index *index = NULL;
-    cs_status st = x && y && global && (nearest || local) && (tied || !ties) ? CS_OK
-                                                                             : CS_ERR_NOMEM;
+    cs_status st =
+        x && y && global && (nearest || local) && (tied || !ties) ? CS_OK : CS_ERR_NOMEM;
     if (st == CS_OK) {
         size_t m = 0;
-        for (size_t f = 0; f < study->facility_count; f++)
-            if (study->fac_kind[f] == (long)k) {
-                x[m] = study->fac_x[f];
-                y[m] = study->fac_y[f];
+        for (size_t f = 0; f < study->fac.count; f++)
+            if (study->fac.kind[f] == (long)k) {
+                x[m] = study->fac.x[f];
+                y[m] = study->fac.y[f];
                 global[m++] = (long)f;
             }
         double t0 = cs_stage_begin();
@@ -73,13 +73,13 @@ cs_status cs_cost_field_ties(cs_context *ctx, const cs_study *study, size_t k, d
     if (st == CS_OK) {
         double t0 = cs_stage_begin();
         long *out = nearest ? nearest : local;
-        cs_point_index_nearest_all_tied(index, study->dem_x, study->dem_y,
-                                        study->demand_count, ctx->threads, dist_m, out, tied);
+        cs_point_index_nearest_all_tied(index, study->dem.x, study->dem.y, study->dem.count,
+                                        ctx->threads, dist_m, out, tied);
         /* facility indices of this kind -> indices in the study */
-        for (size_t i = 0; i < study->demand_count; i++)
+        for (size_t i = 0; i < study->dem.count; i++)
             out[i] = out[i] >= 0 ? global[out[i]] : -1;
         if (ties)
-            st = list_ties(study, index, global, tied, ties);
+            st = list_ties(&study->dem, index, global, tied, ties);
         cs_stage_end(ctx, "cost field", t0);
     }
     cs_point_index_destroy(index);

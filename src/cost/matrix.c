@@ -15,15 +15,15 @@ static bool list_ties(const cs_study *s, size_t k, const double *dist_m, unsigne
                       cs_ties *ties)
 {
     const cs_cost_matrix *m = &s->costs;
-    const cs_kind *kind = &s->kinds[k];
-    size_t *count = cs_calloc(s->demand_count + 1, sizeof *count);
-    size_t *first = cs_calloc(s->demand_count + 2, sizeof *first);
+    const cs_kind *kind = &s->settings.kinds[k];
+    size_t *count = cs_calloc(s->dem.count + 1, sizeof *count);
+    size_t *first = cs_calloc(s->dem.count + 2, sizeof *first);
     long *fac = NULL;
     bool ok = count && first;
     /* count, then place (facilities in increasing order), as CSR */
     for (int pass = 0; ok && pass < 2; pass++) {
-        for (size_t f = 0; f < s->facility_count; f++) {
-            if (s->fac_kind[f] != (long)k)
+        for (size_t f = 0; f < s->fac.count; f++) {
+            if (s->fac.kind[f] != (long)k)
                 continue;
             for (size_t q = m->start[f]; q < m->end[f]; q++) {
                 size_t i = m->pt[q];
@@ -36,14 +36,14 @@ static bool list_ties(const cs_study *s, size_t k, const double *dist_m, unsigne
             }
         }
         if (pass == 0) {
-            for (size_t i = 0; i < s->demand_count; i++) {
+            for (size_t i = 0; i < s->dem.count; i++) {
                 first[i + 1] = first[i] + count[i];
                 count[i] = 0;
             }
-            ok = (fac = cs_calloc(first[s->demand_count] + 1, sizeof *fac)) != NULL;
+            ok = (fac = cs_calloc(first[s->dem.count] + 1, sizeof *fac)) != NULL;
         }
     }
-    for (size_t i = 0; ok && i < s->demand_count; i++)
+    for (size_t i = 0; ok && i < s->dem.count; i++)
         if (count[i] > 1)
             ok = cs_ties_add(ties, i, fac + first[i], count[i]);
     cs_free(count);
@@ -56,18 +56,18 @@ bool cs_matrix_cost_field(const cs_study *s, size_t k, double *dist_m, long *nea
                           cs_ties *ties)
 {
     const cs_cost_matrix *m = &s->costs;
-    const cs_kind *kind = &s->kinds[k];
-    unsigned char *tied = ties ? cs_calloc(s->demand_count + 1, 1) : NULL;
+    const cs_kind *kind = &s->settings.kinds[k];
+    unsigned char *tied = ties ? cs_calloc(s->dem.count + 1, 1) : NULL;
     if (ties && !tied)
         return false;
     bool any = false;
-    for (size_t i = 0; i < s->demand_count; i++) {
+    for (size_t i = 0; i < s->dem.count; i++) {
         dist_m[i] = INFINITY;
         nearest[i] = -1;
     }
     /* facilities in order and a strict comparison: ties go to the lowest index */
-    for (size_t f = 0; f < s->facility_count; f++) {
-        if (s->fac_kind[f] != (long)k)
+    for (size_t f = 0; f < s->fac.count; f++) {
+        if (s->fac.kind[f] != (long)k)
             continue;
         for (size_t q = m->start[f]; q < m->end[f]; q++) {
             double d = cs_kind_matrix_m(kind, m->in_m, m->cost[q]);
@@ -94,7 +94,7 @@ size_t cs_matrix_reach(const cs_study *s, size_t k, size_t row, double reach_m, 
     const cs_cost_matrix *m = &s->costs;
     size_t n = 0;
     for (size_t q = m->start[row]; q < m->end[row]; q++) {
-        double d = cs_kind_matrix_m(&s->kinds[k], m->in_m, m->cost[q]);
+        double d = cs_kind_matrix_m(&s->settings.kinds[k], m->in_m, m->cost[q]);
         if (d <= reach_m) {
             pt[n] = (long)m->pt[q];
             cost[n++] = d;

@@ -6,7 +6,7 @@
  * threshold) pairs are shared among threads, each with its own GEOS handle, by the job
  * runner below (the network service areas use it too).
  */
-#include "cover/result.h"
+#include "cover/cover.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -15,19 +15,19 @@
 /* The facilities of every kind as coordinate arrays: xs[k], ys[k], counts[k]. */
 static bool gather_facilities(const cs_study *s, double **xs, double **ys, size_t *counts)
 {
-    for (size_t f = 0; f < s->facility_count; f++)
-        counts[s->fac_kind[f]]++;
-    for (size_t k = 0; k < s->kind_count; k++) {
+    for (size_t f = 0; f < s->fac.count; f++)
+        counts[s->fac.kind[f]]++;
+    for (size_t k = 0; k < s->settings.kind_count; k++) {
         xs[k] = cs_calloc(counts[k] ? counts[k] : 1, sizeof **xs);
         ys[k] = cs_calloc(counts[k] ? counts[k] : 1, sizeof **ys);
         if (!xs[k] || !ys[k])
             return false;
         counts[k] = 0;
     }
-    for (size_t f = 0; f < s->facility_count; f++) {
-        size_t k = (size_t)s->fac_kind[f];
-        xs[k][counts[k]] = s->fac_x[f];
-        ys[k][counts[k]++] = s->fac_y[f];
+    for (size_t f = 0; f < s->fac.count; f++) {
+        size_t k = (size_t)s->fac.kind[f];
+        xs[k][counts[k]] = s->fac.x[f];
+        ys[k][counts[k]++] = s->fac.y[f];
     }
     return true;
 }
@@ -54,14 +54,14 @@ static bool circle_job(const void *data, cs_geos h, const cs_geom *district, lon
 {
     const circle_jobs *cj = data;
     size_t k = (size_t)job / CS_MAX_THRESHOLDS, j = (size_t)job % CS_MAX_THRESHOLDS;
-    if (j >= cj->s->kinds[k].threshold_count)
+    if (j >= cj->s->settings.kinds[k].threshold_count)
         return true;
     cj->out[job] = clipped_circles(h, district, cj->xs[k], cj->ys[k], cj->counts[k],
-                                   cj->s->kinds[k].threshold_m[j]);
+                                   cj->s->settings.kinds[k].threshold_m[j]);
     return cj->out[job] != NULL;
 }
 
-bool cs_cover_run_jobs(const cs_study *s, long jobs, int threads, cs_cover_job job,
+bool cs_cover_run_jobs(const cs_areas *areas, long jobs, int threads, cs_cover_job job,
                        const void *data)
 {
     int failed = 0, nomem = 0;
@@ -77,7 +77,7 @@ bool cs_cover_run_jobs(const cs_study *s, long jobs, int threads, cs_cover_job j
 #ifdef _OPENMP
 #pragma omp critical(cs_cover_clone)
 #endif
-        district = h ? cs_geom_clone(h, s->district) : NULL;
+        district = h ? cs_geom_clone(h, areas->district) : NULL;
         failed |= district == NULL;
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 1)
@@ -97,7 +97,7 @@ bool cs_cover_run_jobs(const cs_study *s, long jobs, int threads, cs_cover_job j
 
 cs_status cs_cover_circles(cs_context *ctx, const cs_study *s, cs_geom **out)
 {
-    size_t K = s->kind_count;
+    size_t K = s->settings.kind_count;
     for (size_t i = 0; i < K * CS_MAX_THRESHOLDS; i++)
         out[i] = NULL;
     double **xs = cs_calloc(K + 1, sizeof *xs), **ys = cs_calloc(K + 1, sizeof *ys);
@@ -105,7 +105,7 @@ cs_status cs_cover_circles(cs_context *ctx, const cs_study *s, cs_geom **out)
     cs_status st = CS_OK;
     if (!xs || !ys || !counts || !gather_facilities(s, xs, ys, counts))
         st = cs_nomem(ctx);
-    else if (!cs_cover_run_jobs(s, (long)(K * CS_MAX_THRESHOLDS), ctx->threads, circle_job,
+    else if (!cs_cover_run_jobs(&s->areas, (long)(K * CS_MAX_THRESHOLDS), ctx->threads, circle_job,
                                 &(circle_jobs){s, xs, ys, counts, out}))
         st = cs_take_nomem() ? cs_error(ctx, CS_ERR_NOMEM, NULL, CS_NOMEM_HINT,
                                         "out of memory while building the service circles")

@@ -6,7 +6,7 @@
  * rest (thresholds are ascending). Sums run in a fixed order, so results do not
  * depend on the thread count.
  */
-#include "cover/result.h"
+#include "cover/cover.h"
 
 #include <math.h>
 #include <string.h>
@@ -14,10 +14,10 @@
 static void tabulate_population(cs_result *r)
 {
     const cs_study *s = r->study;
-    for (size_t i = 0; i < s->demand_count; i++) {
-        size_t a = (size_t)s->dem_area[i];
+    for (size_t i = 0; i < s->dem.count; i++) {
+        size_t a = (size_t)s->dem.area[i];
         for (size_t b = 0; b < r->B; b++)
-            r->population[cs_res_pop(r, a, b)] += s->dem_pop[i * r->B + b];
+            r->population[cs_res_pop(r, a, b)] += s->dem.pop[i * r->B + b];
     }
     for (size_t a = 0; a < r->A; a++)
         for (size_t b = 0; b < r->B; b++)
@@ -27,36 +27,37 @@ static void tabulate_population(cs_result *r)
 static void tabulate_kind(cs_result *r, size_t m, size_t k)
 {
     const cs_study *s = r->study;
-    const cs_kind *kind = &s->kinds[k];
+    const cs_kind *kind = &s->settings.kinds[k];
     const double *dist = r->dist_m[cs_res_field(r, m, k)];
     if (!dist)
         return; /* not measured this way */
     size_t nt = kind->threshold_count;
     /* Residents are added to every threshold that reaches them, in the same order as
      * the totals, so a fully covered area's sum equals its total to the last bit. */
-    for (size_t i = 0; i < s->demand_count; i++) {
-        size_t a = (size_t)s->dem_area[i];
+    for (size_t i = 0; i < s->dem.count; i++) {
+        size_t a = (size_t)s->dem.area[i];
         for (size_t j = 0; j < nt; j++) {
             if (!(dist[i] <= kind->threshold_m[j]))
                 continue;
             for (size_t b = 0; b < r->B; b++)
-                r->covered[cs_res_cov(r, m, k, j, a, b)] += s->dem_pop[i * r->B + b];
+                r->covered[cs_res_cov(r, m, k, j, a, b)] += s->dem.pop[i * r->B + b];
         }
     }
     /* the district as the sum of its areas, like the population totals */
     for (size_t j = 0; j < nt; j++)
         for (size_t a = 0; a < r->A; a++)
             for (size_t b = 0; b < r->B; b++)
-                r->covered[cs_res_cov(r, m, k, j, r->A, b)] += r->covered[cs_res_cov(r, m, k, j, a, b)];
+                r->covered[cs_res_cov(r, m, k, j, r->A, b)] +=
+                    r->covered[cs_res_cov(r, m, k, j, a, b)];
 }
 
 static void tabulate_facilities(cs_result *r)
 {
     const cs_study *s = r->study;
-    for (size_t f = 0; f < s->facility_count; f++) {
-        size_t k = (size_t)s->fac_kind[f];
-        long a = s->fac_area[f];
-        const double *cap = &s->fac_capacity[f * r->C];
+    for (size_t f = 0; f < s->fac.count; f++) {
+        size_t k = (size_t)s->fac.kind[f];
+        long a = s->fac.area[f];
+        const double *cap = &s->fac.capacity[f * r->C];
         /* a facility outside every area serves its neighbours (it is in the cost field)
          * but is not part of the district's stock */
         if (a < 0)
@@ -101,15 +102,15 @@ cs_status cs_cover_tabulate(cs_context *ctx, cs_result *r)
 cs_status cs_cover_catchments(cs_context *ctx, cs_result *r)
 {
     const cs_study *s = r->study;
-    r->served = cs_calloc(s->facility_count * r->B + 1, sizeof *r->served);
+    r->served = cs_calloc(s->fac.count * r->B + 1, sizeof *r->served);
     if (!r->served)
         return cs_nomem(ctx);
     for (size_t k = 0; k < r->K; k++) {
         size_t i = cs_res_field(r, cs_res_main(r, k), k);
-        double reach = cs_net_kind_budget_m(s, k);
+        double reach = cs_kind_reach_m(&s->settings.kinds[k]);
         const cs_ties *ties = &r->ties[i];
         size_t next = 0; /* the next tied point (ties are listed in point order) */
-        for (size_t d = 0; d < s->demand_count; d++) {
+        for (size_t d = 0; d < s->dem.count; d++) {
             long f = r->nearest[i][d];
             bool tied = next < ties->count && ties->pt[next] == d;
             next += tied;
@@ -117,14 +118,14 @@ cs_status cs_cover_catchments(cs_context *ctx, cs_result *r)
                 continue;
             if (!tied) {
                 for (size_t b = 0; b < r->B; b++)
-                    r->served[(size_t)f * r->B + b] += s->dem_pop[d * r->B + b];
+                    r->served[(size_t)f * r->B + b] += s->dem.pop[d * r->B + b];
                 continue;
             }
             size_t from = ties->start[next - 1], to = ties->start[next];
             double n = (double)(to - from);
             for (size_t q = from; q < to; q++)
                 for (size_t b = 0; b < r->B; b++)
-                    r->served[(size_t)ties->fac[q] * r->B + b] += s->dem_pop[d * r->B + b] / n;
+                    r->served[(size_t)ties->fac[q] * r->B + b] += s->dem.pop[d * r->B + b] / n;
         }
     }
     return CS_OK;
@@ -132,14 +133,14 @@ cs_status cs_cover_catchments(cs_context *ctx, cs_result *r)
 
 cs_status cs_result_served(const cs_result *r, size_t f, size_t b, double *served, double *load)
 {
-    if (!r || f >= r->study->facility_count || b >= r->B || !served)
+    if (!r || f >= r->study->fac.count || b >= r->B || !served)
         return CS_ERR_ARGUMENT;
     const cs_study *s = r->study;
     *served = r->served[f * r->B + b];
     if (load) {
-        const cs_kind *kind = &s->kinds[s->fac_kind[f]];
+        const cs_kind *kind = &s->settings.kinds[s->fac.kind[f]];
         double cap = kind->load_capacity >= 0
-                         ? s->fac_capacity[f * r->C + (size_t)kind->load_capacity]
+                         ? s->fac.capacity[f * r->C + (size_t)kind->load_capacity]
                          : 0;
         *load = cap > 0 ? r->served[f * r->B + (size_t)kind->load_band] * kind->load_rate / cap
                         : (double)NAN;
@@ -154,7 +155,7 @@ static cs_status coverage_at(const cs_result *r, size_t m, size_t k, size_t j, s
         return CS_ERR_ARGUMENT;
     if (!r->dist_m[cs_res_field(r, m, k)])
         return CS_ERR_ARGUMENT;
-    if (j >= r->study->kinds[k].threshold_count)
+    if (j >= r->study->settings.kinds[k].threshold_count)
         return CS_ERR_ARGUMENT;
     if (!cs_res_area(r, &a))
         return CS_ERR_ARGUMENT;

@@ -6,20 +6,20 @@
  * jumps a river or spans a rail yard: it only follows streets that were walked.
  * Per-facility service areas come from one search per facility.
  */
-#include "cover/result.h"
+#include "cover/cover.h"
 
 #include <math.h>
 #include <string.h>
 
 /* Append one cut polyline to lines. */
-static bool add_cut(const cs_graph *g, const cs_interval *iv, cs_lines *lines,
-                    size_t *line_cap, size_t *vertex_cap)
+static bool add_cut(const cs_graph *g, const cs_interval *iv, cs_lines *lines, size_t *line_cap,
+                    size_t *vertex_cap)
 {
     if (!cs_grow((void **)&lines->start, line_cap, lines->count + 2, sizeof *lines->start))
         return false;
     size_t len = lines->start[lines->count];
-    size_t added = cs_graph_cut(g, (size_t)iv->edge, iv->from_m, iv->to_m, &lines->x,
-                                &lines->y, &len, vertex_cap);
+    size_t added = cs_graph_cut(g, (size_t)iv->edge, iv->from_m, iv->to_m, &lines->x, &lines->y,
+                                &len, vertex_cap);
     if (added == 0)
         return false;
     lines->start[++lines->count] = len;
@@ -32,8 +32,8 @@ cs_status cs_cover_reached_lines(const cs_net_field *f, double budget_m, cs_line
     cs_interval *iv = NULL;
     size_t cap = 0, line_cap = 0, vertex_cap = 0;
     size_t n = cs_net_field_reached(f, budget_m, &iv, &cap);
-    bool ok = n != (size_t)-1 &&
-              cs_grow((void **)&out->start, &line_cap, 1, sizeof *out->start);
+    bool ok =
+        n != (size_t)-1 && cs_grow((void **)&out->start, &line_cap, 1, sizeof *out->start);
     if (ok)
         out->start[0] = 0;
     for (size_t i = 0; ok && i < n; i++)
@@ -69,10 +69,10 @@ static bool kind_area_job(const void *data, cs_geos h, const cs_geom *district, 
     const cs_result *r = ka->r;
     const cs_study *s = r->study;
     size_t k = (size_t)i / CS_MAX_THRESHOLDS, j = (size_t)i % CS_MAX_THRESHOLDS;
-    if (j >= s->kinds[k].threshold_count || !r->dist_m[cs_res_field(r, 1, k)])
+    if (j >= s->settings.kinds[k].threshold_count || !r->dist_m[cs_res_field(r, 1, k)])
         return true;
-    if (cs_cover_reached_lines(&r->fields[k], s->kinds[k].threshold_m[j], &ka->lines[i]) !=
-        CS_OK)
+    if (cs_cover_reached_lines(&r->fields[k], s->settings.kinds[k].threshold_m[j],
+                               &ka->lines[i]) != CS_OK)
         return false;
     if ((double)ka->lines[i].count > s->net.area_max_pieces)
         return true; /* left out, with a warning: the reached lines are still written */
@@ -94,10 +94,12 @@ static void warn_left_out(cs_context *ctx, const cs_result *r, const cs_lines *l
     if (n == 0)
         return;
     cs_where w = {.field = "network.area_max_pieces"};
-    cs_warn(ctx, &w, "the reached streets are in service-network.geojson; raise "
+    cs_warn(ctx, &w,
+            "the reached streets are in service-network.geojson; raise "
             "network.area_max_pieces to build the polygons anyway (it takes minutes)",
             "%zu network service areas reach more than %.0f street pieces (up to %zu) and "
-            "are written without a polygon", n, s->net.area_max_pieces, most);
+            "are written without a polygon",
+            n, s->net.area_max_pieces, most);
 }
 
 cs_status cs_cover_network_areas(cs_context *ctx, const cs_result *r, cs_lines *lines,
@@ -111,7 +113,7 @@ cs_status cs_cover_network_areas(cs_context *ctx, const cs_result *r, cs_lines *
     if (!r->has_network)
         return CS_OK;
     kind_areas ka = {r, lines, polys};
-    if (cs_cover_run_jobs(s, jobs, ctx->threads, kind_area_job, &ka)) {
+    if (cs_cover_run_jobs(&s->areas, jobs, ctx->threads, kind_area_job, &ka)) {
         warn_left_out(ctx, r, lines, polys);
         return CS_OK;
     }
@@ -138,13 +140,13 @@ static bool facility_area_job(const void *data, cs_geos h, const cs_geom *distri
     const facility_areas *fa = data;
     const cs_result *r = fa->r;
     const cs_study *s = r->study;
-    size_t f = (size_t)i, k = (size_t)s->fac_kind[f];
+    size_t f = (size_t)i, k = (size_t)s->fac.kind[f];
     if (!r->dist_m[cs_res_field(r, 1, k)] || r->net.facilities.edge[f] < 0)
         return true;
     cs_attach one = {1, &r->net.facilities.edge[f], &r->net.facilities.along_m[f],
                      &r->net.facilities.access_m[f]};
     long id = (long)f;
-    double budget = cs_net_kind_budget_m(s, k);
+    double budget = cs_kind_reach_m(&s->settings.kinds[k]);
     cs_net_field field;
     memset(&field, 0, sizeof field);
     cs_lines lines;
@@ -152,7 +154,8 @@ static bool facility_area_job(const void *data, cs_geos h, const cs_geom *distri
     bool ok = cs_net_field_compute(&r->net.graph, &one, &id, budget, &field) == CS_OK &&
               cs_cover_reached_lines(&field, budget, &lines) == CS_OK;
     if (ok)
-        ok = (fa->polys[f] = area_of(h, district, &lines, s->net.access_width_m)) != NULL;
+        ok =
+            (fa->polys[f] = area_of(h, district, &lines, s->net.access_width_m)) != NULL;
     cs_lines_free(&lines);
     cs_net_field_free(&field);
     return ok;
@@ -161,14 +164,14 @@ static bool facility_area_job(const void *data, cs_geos h, const cs_geom *distri
 cs_status cs_cover_facility_areas(cs_context *ctx, const cs_result *r, cs_geom **polys)
 {
     const cs_study *s = r->study;
-    for (size_t f = 0; f < s->facility_count; f++)
+    for (size_t f = 0; f < s->fac.count; f++)
         polys[f] = NULL;
     if (!r->has_network)
         return CS_OK;
     facility_areas fa = {r, polys};
-    if (cs_cover_run_jobs(s, (long)s->facility_count, ctx->threads, facility_area_job, &fa))
+    if (cs_cover_run_jobs(&s->areas, (long)s->fac.count, ctx->threads, facility_area_job, &fa))
         return CS_OK;
-    for (size_t f = 0; f < s->facility_count; f++) {
+    for (size_t f = 0; f < s->fac.count; f++) {
         cs_geom_destroy(s->geos, polys[f]);
         polys[f] = NULL;
     }

@@ -6,7 +6,7 @@
  */
 #include "cost/nearest.h"
 #include "cover/patch.h"
-#include "cover/result.h"
+#include "cover/cover.h"
 
 #include <math.h>
 
@@ -29,8 +29,8 @@ static void uncovered_free(uncovered *u)
 static cs_status gather(const cs_result *r, size_t k, uncovered *u)
 {
     const cs_study *s = r->study;
-    const cs_kind *kind = &s->kinds[k];
-    size_t N = s->demand_count, band = (size_t)s->patch_band;
+    const cs_kind *kind = &s->settings.kinds[k];
+    size_t N = s->dem.count, band = (size_t)s->settings.patch_band;
     const double *dist = r->dist_m[cs_res_field(r, cs_res_main(r, k), k)];
     double reach = cs_kind_reach_m(kind);
     u->x = cs_calloc(N + 1, sizeof *u->x);
@@ -41,13 +41,13 @@ static cs_status gather(const cs_result *r, size_t k, uncovered *u)
     if (!u->x || !u->y || !u->w || !u->near_m || !u->area)
         return CS_ERR_NOMEM;
     for (size_t i = 0; i < N; i++) {
-        double w = s->dem_pop[i * r->B + band];
+        double w = s->dem.pop[i * r->B + band];
         if (!(w > 0) || dist[i] <= reach)
             continue;
-        u->x[u->n] = s->dem_x[i];
-        u->y[u->n] = s->dem_y[i];
+        u->x[u->n] = s->dem.x[i];
+        u->y[u->n] = s->dem.y[i];
         u->w[u->n] = w;
-        u->area[u->n++] = s->dem_area[i];
+        u->area[u->n++] = s->dem.area[i];
     }
     return CS_OK;
 }
@@ -56,14 +56,14 @@ static cs_status gather(const cs_result *r, size_t k, uncovered *u)
 static cs_status nearest_facility(const cs_result *r, size_t k, int threads, uncovered *u)
 {
     const cs_study *s = r->study;
-    size_t F = s->facility_count, n = 0;
+    size_t F = s->fac.count, n = 0;
     double *fx = cs_calloc(F + 1, sizeof *fx), *fy = cs_calloc(F + 1, sizeof *fy);
     cs_point_index *ix = NULL;
     cs_status st = fx && fy ? CS_OK : CS_ERR_NOMEM;
     for (size_t f = 0; st == CS_OK && f < F; f++)
-        if (s->fac_kind[f] == (long)k) {
-            fx[n] = s->fac_x[f];
-            fy[n++] = s->fac_y[f];
+        if (s->fac.kind[f] == (long)k) {
+            fx[n] = s->fac.x[f];
+            fy[n++] = s->fac.y[f];
         }
     if (st == CS_OK)
         st = cs_point_index_create(fx, fy, n, &ix);
@@ -77,11 +77,11 @@ static cs_status nearest_facility(const cs_result *r, size_t k, int threads, unc
 
 cs_grid cs_study_patch_grid(const cs_study *s)
 {
-    cs_grid g = {s->patch_hex ? CS_GRID_HEX : CS_GRID_SQUARE, s->patch_cell_m, INFINITY,
-                 INFINITY};
-    for (size_t v = 0; v < s->rings.vertex_count; v++) {
-        g.x0 = fmin(g.x0, s->rings.x[v]);
-        g.y0 = fmin(g.y0, s->rings.y[v]);
+    cs_grid g = {s->settings.patch_hex ? CS_GRID_HEX : CS_GRID_SQUARE, s->settings.patch_cell_m,
+                 INFINITY, INFINITY};
+    for (size_t v = 0; v < s->areas.rings.vertex_count; v++) {
+        g.x0 = fmin(g.x0, s->areas.rings.x[v]);
+        g.y0 = fmin(g.y0, s->areas.rings.y[v]);
     }
     return g;
 }
@@ -101,7 +101,7 @@ cs_status cs_cover_patches(cs_context *ctx, cs_result *r)
             st = nearest_facility(r, k, ctx->threads, &u);
         if (st == CS_OK)
             st = cs_patches_build(s->geos, &grid, u.x, u.y, u.w, u.area, u.near_m, u.n,
-                                  s->area_geom, &r->patches[k]);
+                                  s->areas.geom, &r->patches[k]);
         uncovered_free(&u);
         cs_progress(ctx, "patches", (double)(k + 1) / (double)r->K);
     }

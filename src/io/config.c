@@ -159,38 +159,13 @@ static const char *quote(char *buf, size_t size, const char *value)
     return buf;
 }
 
-static size_t edit_distance(seg a, seg b)
-{
-    size_t bn = b.n;
-    size_t row[41];
-    if (a.n > 40 || bn > 40)
-        return SIZE_MAX;
-    for (size_t j = 0; j <= bn; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= a.n; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= bn; j++) {
-            size_t up = row[j];
-            size_t best = diag + (a.s[i - 1] != b.s[j - 1]);
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[bn];
-}
-
 /* "did you mean 'name'? known keys: name, crs, ..." for a wrong segment at one level. */
 static void known_keys_hint(char *buf, size_t size, const seg *names, size_t count, seg wrong)
 {
     const seg *close = NULL;
     size_t best = SIZE_MAX;
     for (size_t i = 0; i < count; i++) {
-        size_t d = edit_distance(wrong, names[i]);
+        size_t d = cs_edit_distance(wrong.s, wrong.n, names[i].s, names[i].n);
         /* Only near misses: a one-letter key is never "close" to another one. */
         if (d < best && d <= 2 && d * 3 <= names[i].n) {
             best = d;
@@ -1219,22 +1194,12 @@ const char *cs_config_measure_text(unsigned measure)
 }
 
 /* "PG:dbname=x", "WFS:http://...": GDAL connection strings are not file paths. */
-static bool has_prefix_scheme(const char *path)
-{
-    size_t n = 0;
-    while ((path[n] >= 'A' && path[n] <= 'Z') || (path[n] >= 'a' && path[n] <= 'z') ||
-           (n > 0 && ((path[n] >= '0' && path[n] <= '9') || path[n] == '+' ||
-                      path[n] == '-' || path[n] == '.')))
-        n++;
-    return n >= 2 && path[n] == ':';
-}
-
 char *cs_config_resolve_path(const cs_config *cfg, const char *path)
 {
     if (!path)
         return NULL;
     if (!cfg || !cfg->base_dir || !*cfg->base_dir || !*path || path[0] == '/' ||
-        has_prefix_scheme(path))
+        cs_path_has_scheme(path))
         return cs_strdup(path);
     size_t dn = strlen(cfg->base_dir), pn = strlen(path);
     bool slash = cfg->base_dir[dn - 1] != '/';

@@ -14,10 +14,6 @@
 
 #include "core/model.h"
 
-/* demand-access.csv is written by default up to this many demand points (a large city's
- * millions of rows take seconds to format and hundreds of MB). */
-#define CS_DEMAND_CSV_AUTO_MAX 500000
-
 /* Where one input layer is and how to read it. */
 typedef struct cs_layer_config {
     char *path;     /* file or GDAL dataset name; relative to the study file's folder */

@@ -140,7 +140,7 @@ static cs_status add_pair(reader *rd, const char *const *text, const cs_where *w
                          cost_text);
     if (!*to)
         return row_error(rd, where, 1, from, empty_hint, "empty %s", rd->names[1]);
-    if ((size_t)pt >= s->demand_count) {
+    if ((size_t)pt >= s->dem.count) {
         s->costs.pairs_outside++;
         return CS_OK;
     }
@@ -210,21 +210,21 @@ static cs_status read_plain_csv(reader *rd, const char *path, const char *displa
 static cs_status index_ids(reader *rd)
 {
     cs_study *s = rd->s;
-    for (size_t i = 0; i < s->dem_id_count; i++) {
-        long had = s->dem_id[i] ? cs_idmap_put(&rd->demand, s->dem_id[i], (long)i) : -1;
+    for (size_t i = 0; i < s->dem.id_count; i++) {
+        long had = s->dem.id[i] ? cs_idmap_put(&rd->demand, s->dem.id[i], (long)i) : -1;
         if (had == -2)
             return cs_nomem(rd->ctx);
         if (had >= 0) {
             cs_where w = {.file = rd->cfg->population.path, .field = rd->cfg->population.id_field};
             return cs_error(rd->ctx, CS_ERR_INPUT, &w, "the matrix can only name demand "
                             "points whose ids are unique", "demand id '%s' is used twice",
-                            s->dem_id[i]);
+                            s->dem.id[i]);
         }
     }
-    for (size_t f = 0; f < s->facility_count; f++)
-        if (cs_idmap_put(&s->costs.ids, s->fac_id[f], (long)f) == -2)
+    for (size_t f = 0; f < s->fac.count; f++)
+        if (cs_idmap_put(&s->costs.ids, s->fac.id[f], (long)f) == -2)
             return cs_nomem(rd->ctx);
-    s->costs.rows = s->facility_count;
+    s->costs.rows = s->fac.count;
     return CS_OK;
 }
 
@@ -267,7 +267,7 @@ static cs_status build_rows(reader *rd)
     for (size_t q = 0; q < t->n; q++)
         order[q] = q;
     /* by point, then (stably) by row: radix order without comparisons */
-    if (!sort_pass(order, t->n, t->pt, rd->s->demand_count) ||
+    if (!sort_pass(order, t->n, t->pt, rd->s->dem.count) ||
         !sort_pass(order, t->n, t->row, m->rows)) {
         cs_free(order);
         return cs_nomem(rd->ctx);
@@ -301,29 +301,30 @@ static cs_status build_rows(reader *rd)
 static void warn_missing_rows(cs_context *ctx, const cs_study *s, const char *file)
 {
     bool used = false;
-    for (size_t k = 0; k < s->kind_count; k++)
-        used = used || (s->kinds[k].measures & CS_MEASURE_MATRIX);
+    for (size_t k = 0; k < s->settings.kind_count; k++)
+        used = used || (s->settings.kinds[k].measures & CS_MEASURE_MATRIX);
     cs_where unused = {.file = file};
     if (!used)
         cs_warn(ctx, &unused, "add matrix to the study's or a kind's measure, e.g. measure: "
                 "straight, matrix", "no kind is measured by the cost matrix: it is left unused");
-    for (size_t k = 0; k < s->kind_count; k++) {
-        if (!(s->kinds[k].measures & CS_MEASURE_MATRIX))
+    for (size_t k = 0; k < s->settings.kind_count; k++) {
+        if (!(s->settings.kinds[k].measures & CS_MEASURE_MATRIX))
             continue;
         size_t missing = 0, total = 0;
         const char *example = NULL;
-        for (size_t f = 0; f < s->facility_count; f++) {
-            if (s->fac_kind[f] != (long)k)
+        for (size_t f = 0; f < s->fac.count; f++) {
+            if (s->fac.kind[f] != (long)k)
                 continue;
             total++;
             if (s->costs.end[f] == s->costs.start[f] && missing++ == 0)
-                example = s->fac_id[f];
+                example = s->fac.id[f];
         }
         cs_where w = {.file = file};
         if (missing > 0)
             cs_warn(ctx, &w, "add their rows, or check the to column holds facility ids",
                     "%zu of the %zu facilities of kind %s (e.g. %s) have no row in the cost "
-                    "matrix: by it they reach no one", missing, total, s->kinds[k].id, example);
+                    "matrix: by it they reach no one",
+                    missing, total, s->settings.kinds[k].id, example);
     }
 }
 
@@ -332,14 +333,14 @@ cs_status cs_load_costs(cs_context *ctx, const cs_config *cfg, cs_study *s, cs_r
     const cs_costs_config *cc = &cfg->costs;
     if (!cc->layer.path)
         return CS_OK;
-    if (!s->dem_id || strcmp(s->pop_source, "points") != 0) {
+    if (!s->dem.id || strcmp(s->dem.source, "points") != 0) {
         cs_where w = {.file = cfg->file, .line = cc->layer.path_line, .field = "costs.path"};
         return cs_error(ctx, CS_ERR_STUDY, &w, "give the population as points with ids "
                         "(population.id), as the router that made the matrix had them",
                         "a cost matrix names demand points by id, but the population is "
-                        "given as %s", s->pop_source);
+                        "given as %s", s->dem.source);
     }
-    if (!isnan(s->pop_year)) {
+    if (!isnan(s->dem.year)) {
         cs_where w = {.file = cfg->file, .line = cc->layer.path_line, .field = "costs.path"};
         return cs_error(ctx, CS_ERR_STUDY, &w, "give the population of one year with a cost "
                         "matrix", "a cost matrix joins one year's demand points by id, but "
@@ -403,8 +404,8 @@ cs_status cs_study_cost_matrix(const cs_study *s, cs_matrix_report *out)
         return CS_ERR_ARGUMENT;
     const cs_cost_matrix *m = &s->costs;
     *out = (cs_matrix_report){m->in_m, m->pairs, m->pairs_outside, m->pairs_repeated, 0,
-                              m->rows - s->facility_count};
-    for (size_t f = 0; f < s->facility_count; f++)
+                              m->rows - s->fac.count};
+    for (size_t f = 0; f < s->fac.count; f++)
         out->facilities_with_pairs += m->end[f] > m->start[f];
     return CS_OK;
 }

@@ -236,7 +236,8 @@ static cs_status read_area(cs_context *ctx, cs_layer *layer, int id_field, int n
         if (!a->name[i])
             return cs_nomem(ctx);
     }
-    cs_where w = cs_layer_where(layer, a->id[i], id_field >= 0 ? cs_layer_field_name(layer, id_field) : NULL);
+    cs_where w = cs_layer_where(layer, a->id[i],
+                                id_field >= 0 ? cs_layer_field_name(layer, id_field) : NULL);
     if (!a->id[i][0])
         return cs_error(ctx, CS_ERR_INPUT, &w, "give every area an id", "empty id");
     cs_status st = cs_layer_polygons(ctx, layer, a->id[i], &a->polys);
@@ -396,12 +397,13 @@ static cs_status resolve_capacities(cs_context *ctx, const cs_config *cfg, cs_la
 {
     cs_status st = CS_OK;
     if (cfg->capacity_count > 0) {
-        study->capacities = cs_calloc(cfg->capacity_count, sizeof *study->capacities);
-        if (!study->capacities)
+        study->settings.capacities =
+            cs_calloc(cfg->capacity_count, sizeof *study->settings.capacities);
+        if (!study->settings.capacities)
             return cs_nomem(ctx);
         for (size_t c = 0; c < cfg->capacity_count; c++) {
             const cs_capacity_config *cc = &cfg->capacities[c];
-            cs_capacity *cap = &study->capacities[study->capacity_count++];
+            cs_capacity *cap = &study->settings.capacities[study->settings.capacity_count++];
             cap->id = cs_strdup(cc->id);
             cap->name = cs_strdup(cc->name ? cc->name : cc->id);
             cap->unit = cs_strdup(cc->unit ? cc->unit : cc->id);
@@ -417,25 +419,25 @@ static cs_status resolve_capacities(cs_context *ctx, const cs_config *cfg, cs_la
         return st;
     }
     size_t n = sizeof known_capacities / sizeof known_capacities[0];
-    study->capacities = cs_calloc(n, sizeof *study->capacities);
-    if (!study->capacities)
+    study->settings.capacities = cs_calloc(n, sizeof *study->settings.capacities);
+    if (!study->settings.capacities)
         return cs_nomem(ctx);
     for (size_t k = 0; k < n; k++) {
         int f = cs_layer_find_field(ctx, layer, NULL,
                                     (const char *const[]){known_capacities[k].field, NULL},
                                     known_capacities[k].id, false);
         bool taken = false;
-        for (size_t c = 0; c < study->capacity_count; c++)
-            taken |= !strcmp(study->capacities[c].id, known_capacities[k].id);
+        for (size_t c = 0; c < study->settings.capacity_count; c++)
+            taken |= !strcmp(study->settings.capacities[c].id, known_capacities[k].id);
         if (f < 0 || taken)
             continue;
-        cs_capacity *cap = &study->capacities[study->capacity_count];
+        cs_capacity *cap = &study->settings.capacities[study->settings.capacity_count];
         cap->id = cs_strdup(known_capacities[k].id);
         cap->name = cs_strdup(known_capacities[k].id);
         cap->unit = cs_strdup(known_capacities[k].unit);
         if (!cap->id || !cap->name || !cap->unit)
             return cs_nomem(ctx);
-        fields[study->capacity_count++] = f;
+        fields[study->settings.capacity_count++] = f;
     }
     return CS_OK;
 }
@@ -492,12 +494,12 @@ static cs_status resolve_kinds(cs_context *ctx, const cs_config *cfg, cs_study *
                                char **values, size_t n)
 {
     if (cfg->kind_count > 0) {
-        study->kinds = cs_calloc(cfg->kind_count, sizeof *study->kinds);
-        if (!study->kinds)
+        study->settings.kinds = cs_calloc(cfg->kind_count, sizeof *study->settings.kinds);
+        if (!study->settings.kinds)
             return cs_nomem(ctx);
         for (size_t k = 0; k < cfg->kind_count; k++) {
-            cs_status st = set_kind(ctx, cfg, &cfg->kinds[k], NULL, &study->kinds[k]);
-            study->kind_count++;
+            cs_status st = set_kind(ctx, cfg, &cfg->kinds[k], NULL, &study->settings.kinds[k]);
+            study->settings.kind_count++;
             if (st != CS_OK)
                 return st;
         }
@@ -515,11 +517,11 @@ static cs_status resolve_kinds(cs_context *ctx, const cs_config *cfg, cs_study *
     for (size_t i = 0; i < m; i++)
         if (i == 0 || strcmp(sorted[i], sorted[i - 1]))
             sorted[distinct++] = sorted[i];
-    study->kinds = cs_calloc(distinct ? distinct : 1, sizeof *study->kinds);
-    cs_status st = study->kinds ? CS_OK : cs_nomem(ctx);
+    study->settings.kinds = cs_calloc(distinct ? distinct : 1, sizeof *study->settings.kinds);
+    cs_status st = study->settings.kinds ? CS_OK : cs_nomem(ctx);
     for (size_t k = 0; st == CS_OK && k < distinct; k++) {
-        st = set_kind(ctx, cfg, NULL, sorted[k], &study->kinds[k]);
-        study->kind_count++;
+        st = set_kind(ctx, cfg, NULL, sorted[k], &study->settings.kinds[k]);
+        study->settings.kind_count++;
     }
     cs_free(sorted);
     return st;
@@ -528,8 +530,8 @@ static cs_status resolve_kinds(cs_context *ctx, const cs_config *cfg, cs_study *
 static long match_kind(const cs_config *cfg, const cs_study *study, const char *value)
 {
     if (cfg->kind_count == 0) {
-        for (size_t k = 0; k < study->kind_count; k++)
-            if (!strcmp(study->kinds[k].id, value))
+        for (size_t k = 0; k < study->settings.kind_count; k++)
+            if (!strcmp(study->settings.kinds[k].id, value))
                 return (long)k;
         return -1;
     }
@@ -558,8 +560,8 @@ static void warn_unmatched_kinds(cs_context *ctx, const cs_study *study, const c
     qsort(unmatched, m, sizeof *unmatched, compare_cstr);
     cs_buf known;
     cs_buf_init(&known);
-    for (size_t k = 0; k < study->kind_count; k++)
-        cs_buf_printf(&known, "%s%s", k ? ", " : "", study->kinds[k].id);
+    for (size_t k = 0; k < study->settings.kind_count; k++)
+        cs_buf_printf(&known, "%s%s", k ? ", " : "", study->settings.kinds[k].id);
     for (size_t i = 0; i < m;) {
         size_t j = i;
         while (j < m && !strcmp(unmatched[j], unmatched[i]))
@@ -644,7 +646,8 @@ cs_status cs_load_facilities(cs_context *ctx, const cs_config *cfg, cs_study *st
 {
     memset(p, 0, sizeof *p);
     cs_layer *layer = NULL;
-    cs_status st = cs_load_open_layer(ctx, cfg, &cfg->facilities, "facilities", true, &p->layer, &layer);
+    cs_status st =
+        cs_load_open_layer(ctx, cfg, &cfg->facilities, "facilities", true, &p->layer, &layer);
     if (st != CS_OK)
         return st;
     size_t first_message = cs_context_message_count(ctx);
@@ -673,11 +676,11 @@ cs_status cs_load_facilities(cs_context *ctx, const cs_config *cfg, cs_study *st
     cs_status cst = resolve_capacities(ctx, cfg, layer, study, fields + 5);
     if (st == CS_OK || cst == CS_ERR_NOMEM)
         st = cst;
-    p->value_count = study->capacity_count;
-    cs_layer_keep_fields(layer, fields, 5 + study->capacity_count);
+    p->value_count = study->settings.capacity_count;
+    cs_layer_keep_fields(layer, fields, 5 + study->settings.capacity_count);
     long number;
     while (st != CS_ERR_NOMEM && cs_layer_next(layer, &number)) {
-        cs_status fst = read_facility(ctx, layer, fields, study->capacity_count, number, p,
+        cs_status fst = read_facility(ctx, layer, fields, study->settings.capacity_count, number, p,
                                       &kind_values, &kind_cap);
         if (st == CS_OK || fst == CS_ERR_NOMEM)
             st = fst == CS_OK ? st : fst;
@@ -718,10 +721,10 @@ static cs_status resolve_bands(cs_context *ctx, const cs_config *cfg, cs_layer *
 {
     size_t known = sizeof known_bands / sizeof known_bands[0];
     size_t n = cfg->band_count ? cfg->band_count : known;
-    study->band_names = cs_calloc(n + 1, sizeof *study->band_names);
-    if (!study->band_names || !(study->band_names[0] = cs_strdup("total")))
+    study->settings.band_names = cs_calloc(n + 1, sizeof *study->settings.band_names);
+    if (!study->settings.band_names || !(study->settings.band_names[0] = cs_strdup("total")))
         return cs_nomem(ctx);
-    study->band_count = 1;
+    study->settings.band_count = 1;
     cs_status st = CS_OK;
     for (size_t b = 0; b < n; b++) {
         const char *name;
@@ -746,8 +749,8 @@ static cs_status resolve_bands(cs_context *ctx, const cs_config *cfg, cs_layer *
             if (s.field < 0)
                 continue;
         }
-        src[study->band_count - 1] = s;
-        if (!(study->band_names[study->band_count++] = cs_strdup(name)))
+        src[study->settings.band_count - 1] = s;
+        if (!(study->settings.band_names[study->settings.band_count++] = cs_strdup(name)))
             return cs_nomem(ctx);
     }
     return st;
@@ -767,17 +770,19 @@ static cs_status check_nested_bands(cs_context *ctx, cs_layer *layer, const char
                                     const double *v)
 {
     cs_status st = CS_OK;
-    for (size_t b = 1; b < study->band_count; b++)
-        for (size_t c = 1; c < study->band_count; c++) {
-            long young = band_age(study->band_names[b]), old = band_age(study->band_names[c]);
+    for (size_t b = 1; b < study->settings.band_count; b++)
+        for (size_t c = 1; c < study->settings.band_count; c++) {
+            long young = band_age(study->settings.band_names[b]),
+                 old = band_age(study->settings.band_names[c]);
             if (young < 0 || old <= young || src[b - 1].field < 0 || src[c - 1].field < 0 ||
                 !(v[c] > v[b] * (1 + 1e-9)))
                 continue;
             cs_where w = cs_layer_where(layer, id, cs_layer_field_name(layer, src[c - 1].field));
-            st = cs_error(ctx, CS_ERR_INPUT, &w, "older age bands are part of younger ones; "
+            st = cs_error(ctx, CS_ERR_INPUT, &w,
+                          "older age bands are part of younger ones; "
                           "check the field mapping",
-                          "%s count %g exceeds the %s count %g", study->band_names[c], v[c],
-                          study->band_names[b], v[b]);
+                          "%s count %g exceeds the %s count %g", study->settings.band_names[c],
+                          v[c], study->settings.band_names[b], v[b]);
         }
     return st;
 }
@@ -880,7 +885,7 @@ static cs_status read_demand(cs_context *ctx, cs_layer *layer, const int *fields
     int year_field = fields[3];
     if (!grow_points(p, false))
         return cs_nomem(ctx);
-    size_t i = p->count++, nb = study->band_count;
+    size_t i = p->count++, nb = study->settings.band_count;
     double *v = &p->values[i * nb];
     if (p->keep_ids)
         p->id[i] = NULL;
@@ -907,10 +912,13 @@ static cs_status read_demand(cs_context *ctx, cs_layer *layer, const int *fields
             if (vst != CS_OK)
                 v[b] = NAN; /* no count: compared with nothing below */
             if (vst == CS_OK && total_ok && v[b] > v[0] * (1 + 1e-9)) {
-                cs_where w = cs_layer_where(layer, id_copy, cs_layer_field_name(layer, src[b - 1].field));
-                vst = cs_error(ctx, CS_ERR_INPUT, &w, "an age band cannot hold more people "
+                cs_where w = cs_layer_where(layer, id_copy,
+                                            cs_layer_field_name(layer, src[b - 1].field));
+                vst = cs_error(ctx, CS_ERR_INPUT, &w,
+                               "an age band cannot hold more people "
                                "than the total; check the field mapping",
-                               "%s count %g exceeds the total %g", study->band_names[b], v[b], v[0]);
+                               "%s count %g exceeds the total %g",
+                               study->settings.band_names[b], v[b], v[0]);
             }
             if (st == CS_OK)
                 st = vst;
@@ -984,16 +992,16 @@ cs_status cs_load_population(cs_context *ctx, const cs_config *cfg, cs_study *st
     cs_status bst = resolve_bands(ctx, cfg, layer, study, src);
     if (st == CS_OK || bst == CS_ERR_NOMEM)
         st = bst;
-    p->value_count = study->band_count;
-    int *keep = cs_calloc(study->band_count + 3, sizeof *keep);
+    p->value_count = study->settings.band_count;
+    int *keep = cs_calloc(study->settings.band_count + 3, sizeof *keep);
     if (keep) { /* only an optimisation: without it every field is read */
         keep[0] = id_field;
         keep[1] = total_field;
         keep[2] = area_field;
         keep[3] = year_field;
-        for (size_t b = 1; b < study->band_count; b++)
+        for (size_t b = 1; b < study->settings.band_count; b++)
             keep[b + 3] = src[b - 1].field;
-        cs_layer_keep_fields(layer, keep, study->band_count + 3);
+        cs_layer_keep_fields(layer, keep, study->settings.band_count + 3);
         cs_free(keep);
     }
     long number;

@@ -101,11 +101,12 @@ static cs_status raster_bands(cs_context *ctx, const cs_config *cfg, cs_study *s
                               const char *display, double **share)
 {
     size_t n = cfg->band_count;
-    study->band_names = cs_calloc(n + 1, sizeof *study->band_names);
+    study->settings.band_names = cs_calloc(n + 1, sizeof *study->settings.band_names);
     *share = cs_calloc(n + 1, sizeof **share);
-    if (!study->band_names || !*share || !(study->band_names[0] = cs_strdup("total")))
+    if (!study->settings.band_names || !*share ||
+        !(study->settings.band_names[0] = cs_strdup("total")))
         return cs_nomem(ctx);
-    study->band_count = 1;
+    study->settings.band_count = 1;
     cs_status st = CS_OK;
     for (size_t b = 0; b < n; b++) {
         const cs_band_config *bc = &cfg->bands[b];
@@ -118,8 +119,8 @@ static cs_status raster_bands(cs_context *ctx, const cs_config *cfg, cs_study *s
                           "band %s names a field, but the population is a raster", bc->id);
             continue;
         }
-        (*share)[study->band_count] = bc->share;
-        if (!(study->band_names[study->band_count++] = cs_strdup(bc->id)))
+        (*share)[study->settings.band_count] = bc->share;
+        if (!(study->settings.band_names[study->settings.band_count++] = cs_strdup(bc->id)))
             return cs_nomem(ctx);
     }
     return st;
@@ -246,7 +247,7 @@ cs_status cs_load_population_raster(cs_context *ctx, const cs_config *cfg, cs_st
         st = cs_error(ctx, CS_ERR_CRS, &w, "name the grid's CRS with population.crs (e.g. "
                       "EPSG:4326)", "the population grid has no coordinate system");
     sf->kind = CS_SURFACE_CELLS;
-    sf->value_count = study->band_count;
+    sf->value_count = study->settings.band_count;
     sf->raster_cols = (size_t)GDALGetRasterXSize(ds);
     sf->raster_rows = (size_t)GDALGetRasterYSize(ds);
     if (!p->layer.display || !p->layer.input.role || !p->layer.input.path ||

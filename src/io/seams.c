@@ -17,16 +17,16 @@
 /* The largest few overlaps and gaps named in the warnings. */
 #define SEAMS_SHOWN 5
 
-void cs_seams_free(cs_study *s)
+void cs_seams_free(cs_areas *a, cs_geos h)
 {
-    for (size_t i = 0; s->overlaps && i < s->overlap_count; i++)
-        cs_geom_destroy(s->geos, s->overlaps[i].geom);
-    for (size_t i = 0; s->gaps && i < s->gap_count; i++)
-        cs_geom_destroy(s->geos, s->gaps[i].geom);
-    cs_free(s->overlaps);
-    cs_free(s->gaps);
-    s->overlaps = s->gaps = NULL;
-    s->overlap_count = s->gap_count = 0;
+    for (size_t i = 0; a->overlaps && i < a->overlap_count; i++)
+        cs_geom_destroy(h, a->overlaps[i].geom);
+    for (size_t i = 0; a->gaps && i < a->gap_count; i++)
+        cs_geom_destroy(h, a->gaps[i].geom);
+    cs_free(a->overlaps);
+    cs_free(a->gaps);
+    a->overlaps = a->gaps = NULL;
+    a->overlap_count = a->gap_count = 0;
 }
 
 /* Area b without the n overlaps (parts) it gives to areas before it. */
@@ -35,7 +35,7 @@ static cs_status give_up_overlaps(cs_context *ctx, cs_study *s, const char *file
 {
     cs_geos h = s->geos;
     cs_geom *lost = cs_geom_union(h, parts, n);
-    cs_geom *kept = lost ? cs_geom_difference(h, s->area_geom[b], lost) : NULL;
+    cs_geom *kept = lost ? cs_geom_difference(h, s->areas.geom[b], lost) : NULL;
     cs_geom_destroy(h, lost);
     char reason[256] = "";
     if (kept && !cs_geom_is_valid(h, kept, reason, sizeof reason)) {
@@ -49,15 +49,15 @@ static cs_status give_up_overlaps(cs_context *ctx, cs_study *s, const char *file
     if (!kept)
         return cs_error(ctx, CS_ERR_INTERNAL, NULL, "report this with the areas layer",
                         "GEOS failed while taking the overlaps out of area %s: %s",
-                        s->area_name[b], ctx->foreign_error);
-    cs_geom_destroy(h, s->area_geom[b]);
-    s->area_geom[b] = kept;
-    s->area_m2[b] = cs_geom_area_m2(h, kept);
-    if (!(s->area_m2[b] >= 1.0)) {
-        cs_where w = {.file = file, .feature_id = s->area_id[b]};
+                        s->areas.name[b], ctx->foreign_error);
+    cs_geom_destroy(h, s->areas.geom[b]);
+    s->areas.geom[b] = kept;
+    s->areas.m2[b] = cs_geom_area_m2(h, kept);
+    if (!(s->areas.m2[b] >= 1.0)) {
+        cs_where w = {.file = file, .feature_id = s->areas.id[b]};
         cs_warn(ctx, &w, "remove the repeated area, or put it before the one that covers it",
                 "area %s lies wholly within areas before it in the layer: it keeps no ground "
-                "and counts no residents", s->area_name[b]);
+                "and counts no residents", s->areas.name[b]);
     }
     return CS_OK;
 }
@@ -67,7 +67,7 @@ static cs_status find_overlaps(cs_context *ctx, cs_study *s, const char *file)
     cs_geos h = s->geos;
     cs_geom_overlap *ov = NULL;
     size_t n = 0;
-    cs_status st = cs_geom_overlaps(h, s->area_geom, s->area_count, &ov, &n);
+    cs_status st = cs_geom_overlaps(h, s->areas.geom, s->areas.count, &ov, &n);
     if (st == CS_ERR_NOMEM)
         return cs_nomem(ctx);
     if (st != CS_OK)
@@ -76,18 +76,18 @@ static cs_status find_overlaps(cs_context *ctx, cs_study *s, const char *file)
                         ctx->foreign_error);
     if (n == 0)
         return CS_OK;
-    s->overlaps = cs_calloc(n, sizeof *s->overlaps);
+    s->areas.overlaps = cs_calloc(n, sizeof *s->areas.overlaps);
     cs_geom **parts = cs_calloc(n, sizeof *parts);
-    if (!s->overlaps || !parts) {
+    if (!s->areas.overlaps || !parts) {
         for (size_t i = 0; i < n; i++)
             cs_geom_destroy(h, ov[i].geom);
         cs_free(ov);
         cs_free(parts);
         return cs_nomem(ctx);
     }
-    s->overlap_count = n;
+    s->areas.overlap_count = n;
     for (size_t i = 0; i < n; i++) {
-        cs_seam *o = &s->overlaps[i];
+        cs_seam *o = &s->areas.overlaps[i];
         *o = (cs_seam){.a = (long)ov[i].a, .b = (long)ov[i].b, .geom = ov[i].geom};
         o->m2 = cs_geom_area_m2(h, o->geom);
         if (!cs_geom_point_on(h, o->geom, &o->x, &o->y))
@@ -95,11 +95,11 @@ static cs_status find_overlaps(cs_context *ctx, cs_study *s, const char *file)
     }
     cs_free(ov);
     /* every area that comes second in a pair gives up all its overlaps at once */
-    for (size_t b = 1; st == CS_OK && b < s->area_count; b++) {
+    for (size_t b = 1; st == CS_OK && b < s->areas.count; b++) {
         size_t k = 0;
         for (size_t i = 0; i < n; i++)
-            if (s->overlaps[i].b == (long)b)
-                parts[k++] = s->overlaps[i].geom;
+            if (s->areas.overlaps[i].b == (long)b)
+                parts[k++] = s->areas.overlaps[i].geom;
         if (k > 0)
             st = give_up_overlaps(ctx, s, file, b, parts, k);
     }
@@ -112,20 +112,20 @@ static cs_status find_gaps(cs_context *ctx, cs_study *s)
     cs_geos h = s->geos;
     cs_geom **holes = NULL;
     size_t n = 0;
-    if (cs_geom_holes(h, s->district, &holes, &n) != CS_OK)
+    if (cs_geom_holes(h, s->areas.district, &holes, &n) != CS_OK)
         return cs_nomem(ctx);
     if (n == 0)
         return CS_OK;
-    s->gaps = cs_calloc(n, sizeof *s->gaps);
-    if (!s->gaps) {
+    s->areas.gaps = cs_calloc(n, sizeof *s->areas.gaps);
+    if (!s->areas.gaps) {
         for (size_t i = 0; i < n; i++)
             cs_geom_destroy(h, holes[i]);
         cs_free(holes);
         return cs_nomem(ctx);
     }
-    s->gap_count = n;
+    s->areas.gap_count = n;
     for (size_t i = 0; i < n; i++) {
-        cs_seam *g = &s->gaps[i];
+        cs_seam *g = &s->areas.gaps[i];
         *g = (cs_seam){.a = -1, .b = -1, .geom = holes[i]};
         g->m2 = cs_geom_area_m2(h, g->geom);
         if (!cs_geom_point_on(h, g->geom, &g->x, &g->y))
@@ -133,11 +133,11 @@ static cs_status find_gaps(cs_context *ctx, cs_study *s)
     }
     /* the first two areas around each, for the message */
     long (*beside)[2] = cs_calloc(n, sizeof *beside);
-    cs_status st = beside ? cs_geom_bordering(h, s->area_geom, s->area_count, holes, n, beside)
+    cs_status st = beside ? cs_geom_bordering(h, s->areas.geom, s->areas.count, holes, n, beside)
                           : CS_ERR_NOMEM;
     for (size_t i = 0; st == CS_OK && i < n; i++) {
-        s->gaps[i].a = beside[i][0];
-        s->gaps[i].b = beside[i][1];
+        s->areas.gaps[i].a = beside[i][0];
+        s->areas.gaps[i].b = beside[i][1];
     }
     cs_free(beside);
     cs_free(holes);
@@ -152,23 +152,26 @@ static cs_status find_gaps(cs_context *ctx, cs_study *s)
 /* Each seam's point in WGS84 lon/lat for the messages. */
 static cs_status to_lonlat(cs_context *ctx, cs_study *s)
 {
-    size_t n = s->overlap_count + s->gap_count;
+    size_t n = s->areas.overlap_count + s->areas.gap_count;
     if (n == 0)
         return CS_OK;
     double *x = cs_calloc(n, sizeof *x), *y = cs_calloc(n, sizeof *y);
     cs_transform *t = NULL;
     cs_status st = x && y ? CS_OK : cs_nomem(ctx);
     for (size_t i = 0; st == CS_OK && i < n; i++) {
-        const cs_seam *m = i < s->overlap_count ? &s->overlaps[i] : &s->gaps[i - s->overlap_count];
+        const cs_seam *m = i < s->areas.overlap_count
+                               ? &s->areas.overlaps[i]
+                               : &s->areas.gaps[i - s->areas.overlap_count];
         x[i] = m->x;
         y[i] = m->y;
     }
     if (st == CS_OK)
-        st = cs_transform_create(ctx, s->crs, "EPSG:4326", NULL, &t);
+        st = cs_transform_create(ctx, s->settings.crs, "EPSG:4326", NULL, &t);
     if (st == CS_OK)
         cs_transform_apply(t, x, y, n);
     for (size_t i = 0; st == CS_OK && i < n; i++) {
-        cs_seam *m = i < s->overlap_count ? &s->overlaps[i] : &s->gaps[i - s->overlap_count];
+        cs_seam *m = i < s->areas.overlap_count ? &s->areas.overlaps[i]
+                                                : &s->areas.gaps[i - s->areas.overlap_count];
         m->lon = x[i];
         m->lat = y[i];
     }
@@ -183,9 +186,9 @@ cs_status cs_seams_find(cs_context *ctx, cs_study *s, const char *file)
     /* the areas add up to their union (a clean partition, to rounding): no overlap has
      * any area to speak of, and the pairwise search is skipped */
     double sum = 0;
-    for (size_t a = 0; a < s->area_count; a++)
-        sum += s->area_m2[a];
-    bool clean = sum - cs_geom_area_m2(s->geos, s->district) <= 1e-9 * sum;
+    for (size_t a = 0; a < s->areas.count; a++)
+        sum += s->areas.m2[a];
+    bool clean = sum - cs_geom_area_m2(s->geos, s->areas.district) <= 1e-9 * sum;
     cs_status st = clean ? CS_OK : find_overlaps(ctx, s, file);
     if (st == CS_OK)
         st = find_gaps(ctx, s);
@@ -203,13 +206,13 @@ static bool in_box(cs_geos h, const cs_geom *g, double x, double y)
 void cs_seams_count_points(cs_study *s, const double *x, const double *y, const double *pop,
                            size_t stride, const long *area, size_t n)
 {
-    if (s->overlap_count == 0 && s->gap_count == 0)
+    if (s->areas.overlap_count == 0 && s->areas.gap_count == 0)
         return;
     cs_geos h = s->geos;
     for (size_t i = 0; i < n; i++) {
         /* an overlap is only ever inside its owner, the area the point was given to */
-        cs_seam *list = area[i] >= 0 ? s->overlaps : s->gaps;
-        size_t count = area[i] >= 0 ? s->overlap_count : s->gap_count;
+        cs_seam *list = area[i] >= 0 ? s->areas.overlaps : s->areas.gaps;
+        size_t count = area[i] >= 0 ? s->areas.overlap_count : s->areas.gap_count;
         for (size_t k = 0; k < count; k++) {
             if ((area[i] >= 0 && list[k].a != area[i]) || !in_box(h, list[k].geom, x[i], y[i]))
                 continue;
@@ -252,12 +255,12 @@ static void add_area(cs_buf *b, double m2)
 static void add_seam(cs_buf *b, const cs_study *s, const cs_seam *m, bool overlap)
 {
     if (overlap)
-        cs_buf_printf(b, "%s / %s, ", s->area_name[m->a], s->area_name[m->b]);
+        cs_buf_printf(b, "%s / %s, ", s->areas.name[m->a], s->areas.name[m->b]);
     add_area(b, m->m2);
     cs_buf_printf(b, " at %.6f, %.6f", m->lon, m->lat);
     if (!overlap && m->a >= 0)
-        cs_buf_printf(b, " beside %s%s%s", s->area_name[m->a], m->b >= 0 ? " and " : "",
-                      m->b >= 0 ? s->area_name[m->b] : "");
+        cs_buf_printf(b, " beside %s%s%s", s->areas.name[m->a], m->b >= 0 ? " and " : "",
+                      m->b >= 0 ? s->areas.name[m->b] : "");
     cs_buf_add(b, ", ");
     cs_buf_add_grouped(b, m->residents, 0);
     cs_buf_add(b, " residents");
@@ -265,8 +268,8 @@ static void add_seam(cs_buf *b, const cs_study *s, const cs_seam *m, bool overla
 
 static void warn_seams(cs_context *ctx, const cs_study *s, const char *file, bool overlap)
 {
-    const cs_seam *m = overlap ? s->overlaps : s->gaps;
-    size_t n = overlap ? s->overlap_count : s->gap_count;
+    const cs_seam *m = overlap ? s->areas.overlaps : s->areas.gaps;
+    size_t n = overlap ? s->areas.overlap_count : s->areas.gap_count;
     if (n == 0)
         return;
     double m2 = 0, residents = 0;

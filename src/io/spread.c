@@ -20,7 +20,7 @@
 #include <math.h>
 #include <string.h>
 
-void cs_demand_free(cs_demand *d)
+void cs_demand_buf_free(cs_demand_buf *d)
 {
     cs_free(d->x);
     cs_free(d->y);
@@ -29,7 +29,7 @@ void cs_demand_free(cs_demand *d)
     memset(d, 0, sizeof *d);
 }
 
-static bool demand_add(cs_demand *d, double x, double y, long area, const double *values,
+static bool demand_add(cs_demand_buf *d, double x, double y, long area, const double *values,
                        double share)
 {
     if (d->count == d->cap) {
@@ -69,7 +69,7 @@ typedef struct spreader {
     cs_pieces pieces;
     long *piece_area;      /* the area of each piece */
     size_t piece_area_cap;
-    cs_demand *out;
+    cs_demand_buf *out;
     double dropped_pop;
     size_t dropped;
     /* residents in the study's overlaps and gaps: each surface's m² in them, turned
@@ -93,15 +93,15 @@ static bool boxes_meet(const double *a, const double *b)
 static cs_status area_boxes(spreader *sp)
 {
     const cs_study *s = sp->study;
-    sp->box = cs_calloc(4 * s->area_count + 4, sizeof *sp->box);
+    sp->box = cs_calloc(4 * s->areas.count + 4, sizeof *sp->box);
     if (!sp->box)
         return CS_ERR_NOMEM;
-    double *all = &sp->box[4 * s->area_count];
+    double *all = &sp->box[4 * s->areas.count];
     all[0] = all[1] = INFINITY;
     all[2] = all[3] = -INFINITY;
-    for (size_t a = 0; a < s->area_count; a++) {
+    for (size_t a = 0; a < s->areas.count; a++) {
         double *b = &sp->box[4 * a];
-        if (!cs_geom_bounds(s->geos, s->area_geom[a], b))
+        if (!cs_geom_bounds(s->geos, s->areas.geom[a], b))
             b[0] = b[1] = INFINITY, b[2] = b[3] = -INFINITY;
         all[0] = fmin(all[0], b[0]);
         all[1] = fmin(all[1], b[1]);
@@ -118,8 +118,8 @@ static cs_status area_boxes(spreader *sp)
 static cs_status seam_setup(spreader *sp)
 {
     const cs_study *s = sp->study;
-    size_t no = s->overlap_count, ng = s->gap_count;
-    sp->ov_first = cs_calloc(s->area_count + 2, sizeof *sp->ov_first);
+    size_t no = s->areas.overlap_count, ng = s->areas.gap_count;
+    sp->ov_first = cs_calloc(s->areas.count + 2, sizeof *sp->ov_first);
     sp->ov_box = cs_calloc(4 * no + 4, sizeof *sp->ov_box);
     sp->gap_box = cs_calloc(4 * ng + 4, sizeof *sp->gap_box);
     sp->ov_m2 = cs_calloc(no + 1, sizeof *sp->ov_m2);
@@ -127,15 +127,15 @@ static cs_status seam_setup(spreader *sp)
     if (!sp->ov_first || !sp->ov_box || !sp->gap_box || !sp->ov_m2 || !sp->gap_m2)
         return CS_ERR_NOMEM;
     for (size_t k = 0; k < no; k++) {
-        assert(k == 0 || s->overlaps[k].a >= s->overlaps[k - 1].a);
-        sp->ov_first[s->overlaps[k].a + 1]++;
-        if (!cs_geom_bounds(s->geos, s->overlaps[k].geom, &sp->ov_box[4 * k]))
+        assert(k == 0 || s->areas.overlaps[k].a >= s->areas.overlaps[k - 1].a);
+        sp->ov_first[s->areas.overlaps[k].a + 1]++;
+        if (!cs_geom_bounds(s->geos, s->areas.overlaps[k].geom, &sp->ov_box[4 * k]))
             sp->ov_box[4 * k] = INFINITY, sp->ov_box[4 * k + 2] = -INFINITY;
     }
-    for (size_t a = 0; a < s->area_count; a++)
+    for (size_t a = 0; a < s->areas.count; a++)
         sp->ov_first[a + 1] += sp->ov_first[a];
     for (size_t k = 0; k < ng; k++)
-        if (!cs_geom_bounds(s->geos, s->gaps[k].geom, &sp->gap_box[4 * k]))
+        if (!cs_geom_bounds(s->geos, s->areas.gaps[k].geom, &sp->gap_box[4 * k]))
             sp->gap_box[4 * k] = INFINITY, sp->gap_box[4 * k + 2] = -INFINITY;
     sp->track = no + ng > 0;
     return CS_OK;
@@ -166,10 +166,10 @@ static cs_status cut_in_area(spreader *sp, const cs_geom *g, const double *g_box
                              bool cut)
 {
     cs_geos h = sp->study->geos;
-    cs_geom *near = cs_geom_clip_box(h, sp->study->area_geom[a], g_box);
+    cs_geom *near = cs_geom_clip_box(h, sp->study->areas.geom[a], g_box);
     /* GEOS 3.11's rectangle clipping fails on a few valid shapes (an area that gave up
      * overlaps, at one cell of Shanghai's 229 townships): the general overlay then */
-    cs_geom *part = cs_geom_intersection(h, g, near ? near : sp->study->area_geom[a]);
+    cs_geom *part = cs_geom_intersection(h, g, near ? near : sp->study->areas.geom[a]);
     cs_geom_destroy(h, near);
     if (!part)
         return CS_ERR_INTERNAL;
@@ -184,7 +184,8 @@ static cs_status cut_in_area(spreader *sp, const cs_geom *g, const double *g_box
         sp->piece_area[i] = (long)a;
     /* the overlaps a owns: the part of g in them counts in a, and is reported */
     for (size_t k = sp->ov_first[a]; st == CS_OK && sp->track && k < sp->ov_first[a + 1]; k++)
-        st = seam_m2(sp, g, g_box, &sp->study->overlaps[k], &sp->ov_box[4 * k], &sp->ov_m2[k]);
+        st = seam_m2(sp, g, g_box, &sp->study->areas.overlaps[k], &sp->ov_box[4 * k],
+                     &sp->ov_m2[k]);
     return st;
 }
 
@@ -195,11 +196,11 @@ static cs_status cut_by_areas(spreader *sp, const cs_geom *g, bool cut)
     if (!cs_geom_bounds(sp->study->geos, g, gb))
         return CS_OK;
     cs_status st = CS_OK;
-    for (size_t a = 0; st == CS_OK && a < sp->study->area_count; a++)
+    for (size_t a = 0; st == CS_OK && a < sp->study->areas.count; a++)
         if (boxes_meet(gb, &sp->box[4 * a]))
             st = cut_in_area(sp, g, gb, a, cut);
-    for (size_t k = 0; st == CS_OK && sp->track && k < sp->study->gap_count; k++)
-        st = seam_m2(sp, g, gb, &sp->study->gaps[k], &sp->gap_box[4 * k], &sp->gap_m2[k]);
+    for (size_t k = 0; st == CS_OK && sp->track && k < sp->study->areas.gap_count; k++)
+        st = seam_m2(sp, g, gb, &sp->study->areas.gaps[k], &sp->gap_box[4 * k], &sp->gap_m2[k]);
     return st;
 }
 
@@ -227,11 +228,11 @@ static cs_status emit_pieces(spreader *sp, const double *values, double whole)
     sp->pieces.count = 0;
     if (sp->pending) {
         const cs_study *s = sp->study;
-        for (size_t k = 0; k < s->overlap_count; k++) {
+        for (size_t k = 0; k < s->areas.overlap_count; k++) {
             sp->ov_residents[k] += values[0] * sp->ov_m2[k] / whole;
             sp->ov_m2[k] = 0;
         }
-        for (size_t k = 0; k < s->gap_count; k++) {
+        for (size_t k = 0; k < s->areas.gap_count; k++) {
             sp->gap_residents[k] += values[0] * sp->gap_m2[k] / whole;
             sp->gap_m2[k] = 0;
         }
@@ -326,7 +327,7 @@ static cs_status spread_cell(spreader *sp, size_t i)
                    fmin(fmin(y[0], y[1]), fmin(y[2], y[3])),
                    fmax(fmax(x[0], x[1]), fmax(x[2], x[3])),
                    fmax(fmax(y[0], y[1]), fmax(y[2], y[3]))};
-    long a = cs_area_index_box(sp->study->area_index, b[0], b[1], b[2], b[3]);
+    long a = cs_area_index_box(sp->study->areas.index, b[0], b[1], b[2], b[3]);
     /* near an overlap its owner holds, the cell's part in it is measured below */
     for (size_t k = a >= 0 ? sp->ov_first[a] : 0; a >= 0 && k < sp->ov_first[a + 1]; k++)
         if (boxes_meet(b, &sp->ov_box[4 * k]))
@@ -353,15 +354,15 @@ static cs_status match_rows(spreader *sp, long *row_of_area)
     const cs_raw_surfaces *sf = &sp->raw->surfaces;
     const cs_study *s = sp->study;
     cs_status st = CS_OK;
-    for (size_t a = 0; a < s->area_count; a++)
+    for (size_t a = 0; a < s->areas.count; a++)
         row_of_area[a] = -1;
     for (size_t i = 0; i < sf->count; i++) {
         size_t a = 0;
-        while (a < s->area_count && strcmp(s->area_id[a], sf->area_key[i]) != 0)
+        while (a < s->areas.count && strcmp(s->areas.id[a], sf->area_key[i]) != 0)
             a++;
         cs_where w = cs_raw_where(&sp->raw->layer, sf->feature[i], sf->area_key[i]);
         w.field = sf->area_field;
-        if (a == s->area_count) {
+        if (a == s->areas.count) {
             st = cs_error(sp->ctx, CS_ERR_INPUT, &w, "use the ids of the areas layer "
                           "(population.area names the field holding them)",
                           "no area has the id '%s'", sf->area_key[i]);
@@ -408,17 +409,17 @@ static cs_status spread_totals(spreader *sp, const cs_raw_areas *landuse)
 {
     const cs_study *s = sp->study;
     const cs_raw_surfaces *sf = &sp->raw->surfaces;
-    long *row = cs_calloc(s->area_count + 1, sizeof *row);
-    cs_pieces *land = cs_calloc(s->area_count + 1, sizeof *land);
+    long *row = cs_calloc(s->areas.count + 1, sizeof *row);
+    cs_pieces *land = cs_calloc(s->areas.count + 1, sizeof *land);
     cs_status st = row && land ? match_rows(sp, row) : CS_ERR_NOMEM;
     if (st == CS_OK)
         st = residential_pieces(sp, landuse, land);
-    for (size_t a = 0; st == CS_OK && a < s->area_count; a++) {
-        cs_where w = {.file = sp->raw->layer.display, .feature_id = s->area_id[a]};
+    for (size_t a = 0; st == CS_OK && a < s->areas.count; a++) {
+        cs_where w = {.file = sp->raw->layer.display, .feature_id = s->areas.id[a]};
         if (row[a] < 0) {
             cs_warn(sp->ctx, &w, "add a row for it if people live there",
                     "area %s has no population totals; it counts no residents",
-                    s->area_name[a]);
+                    s->areas.name[a]);
             continue;
         }
         if (land[a].count > 0) {
@@ -432,13 +433,13 @@ static cs_status spread_totals(spreader *sp, const cs_raw_areas *landuse)
             if (landuse && landuse->count > 0)
                 cs_warn(sp->ctx, &w, "add its residential land to the land-use layer",
                         "area %s has no residential land; its residents are spread over "
-                        "the whole area", s->area_name[a]);
-            st = cut_in_area(sp, s->area_geom[a], &sp->box[4 * a], a, true);
+                        "the whole area", s->areas.name[a]);
+            st = cut_in_area(sp, s->areas.geom[a], &sp->box[4 * a], a, true);
         }
         if (st == CS_OK)
             st = emit_pieces(sp, &sf->values[(size_t)row[a] * sf->value_count], pieces_m2(sp));
     }
-    for (size_t a = 0; land && a < s->area_count; a++)
+    for (size_t a = 0; land && a < s->areas.count; a++)
         cs_pieces_free(&land[a]);
     cs_free(land);
     cs_free(row);
@@ -446,14 +447,14 @@ static cs_status spread_totals(spreader *sp, const cs_raw_areas *landuse)
 }
 
 cs_status cs_spread_surfaces(cs_context *ctx, const cs_study *study, const cs_raw_points *raw,
-                             const cs_raw_areas *landuse, double spread_m, cs_demand *out,
+                             const cs_raw_areas *landuse, double spread_m, cs_demand_buf *out,
                              double *dropped_pop, size_t *dropped, double *overlap_residents,
                              double *gap_residents)
 {
     const cs_raw_surfaces *sf = &raw->surfaces;
     spreader sp = {.ctx = ctx, .study = study, .raw = raw, .cell_m = spread_m, .out = out,
                    .ov_residents = overlap_residents, .gap_residents = gap_residents};
-    out->nb = study->band_count;
+    out->nb = study->settings.band_count;
     cs_status st = area_boxes(&sp);
     if (st == CS_OK)
         st = seam_setup(&sp);
@@ -476,9 +477,11 @@ cs_status cs_spread_surfaces(cs_context *ctx, const cs_study *study, const cs_ra
         cs_warn(ctx, &w, "check the areas' outline if these people belong to the district",
                 "%zu %s partly outside every area (beyond the district's edge or in gaps "
                 "between areas): the %s residents on the parts outside, by area, are left "
-                "out (residents_left_out in summary.json)", sp.partial,
-                sf->kind == CS_SURFACE_CELLS ? (sp.partial == 1 ? "grid cell lies" : "grid cells lie")
-                                             : (sp.partial == 1 ? "polygon lies" : "polygons lie"),
+                "out (residents_left_out in summary.json)",
+                sp.partial,
+                sf->kind == CS_SURFACE_CELLS
+                    ? (sp.partial == 1 ? "grid cell lies" : "grid cells lie")
+                    : (sp.partial == 1 ? "polygon lies" : "polygons lie"),
                 b.data ? b.data : "?");
         cs_buf_free(&b);
     }

@@ -7,13 +7,13 @@
 #include "io/load.h"
 
 /* Demand points being gathered (working CRS), nb values each. */
-typedef struct cs_demand {
+typedef struct cs_demand_buf {
     size_t count, cap, nb;
     double *x, *y, *pop;
     long *area;
-} cs_demand;
+} cs_demand_buf;
 
-void cs_demand_free(cs_demand *d);
+void cs_demand_buf_free(cs_demand_buf *d);
 
 /*
  * Spread raw->surfaces (already in the working CRS) into demand points appended to out:
@@ -33,7 +33,7 @@ void cs_demand_free(cs_demand *d);
  * CS_ERR_INTERNAL (GEOS failed).
  */
 cs_status cs_spread_surfaces(cs_context *ctx, const cs_study *study, const cs_raw_points *raw,
-                             const cs_raw_areas *landuse, double spread_m, cs_demand *out,
+                             const cs_raw_areas *landuse, double spread_m, cs_demand_buf *out,
                              double *dropped_pop, size_t *dropped, double *overlap_residents,
                              double *gap_residents);
 

@@ -389,7 +389,7 @@ static cs_status to_working(cs_context *ctx, const cs_study *study, const cs_raw
     }
     cs_where w = {.file = raw->display};
     cs_transform *t = NULL;
-    cs_status st = cs_transform_create(ctx, WGS84, study->crs, &w, &t);
+    cs_status st = cs_transform_create(ctx, WGS84, study->settings.crs, &w, &t);
     if (st != CS_OK)
         return st;
     size_t failed = cs_transform_apply(t, x, y, n);
@@ -404,7 +404,7 @@ static cs_status to_working(cs_context *ctx, const cs_study *study, const cs_raw
 /* Whether a layer is already in the study's working CRS (chosen with the areas). */
 static bool in_working_crs(cs_context *ctx, const cs_study *study, const cs_raw_layer *raw)
 {
-    return raw->srs && study->crs && cs_crs_same(ctx, raw->srs, study->crs);
+    return raw->srs && study->settings.crs && cs_crs_same(ctx, raw->srs, study->settings.crs);
 }
 
 /* The areas' extent in the working CRS (in a lonlat_box: x as lon, y as lat), for the
@@ -412,7 +412,7 @@ static bool in_working_crs(cs_context *ctx, const cs_study *study, const cs_raw_
 static lonlat_box working_box(const cs_study *study)
 {
     lonlat_box b = {INFINITY, INFINITY, -INFINITY, -INFINITY};
-    const cs_rings *r = &study->rings;
+    const cs_rings *r = &study->areas.rings;
     for (size_t i = 0; i < r->vertex_count; i++) {
         b.lon_min = fmin(b.lon_min, r->x[i]), b.lon_max = fmax(b.lon_max, r->x[i]);
         b.lat_min = fmin(b.lat_min, r->y[i]), b.lat_max = fmax(b.lat_max, r->y[i]);
@@ -442,11 +442,11 @@ static cs_status choose_crs(cs_context *ctx, const cs_config *cfg, cs_study *stu
                             "the working CRS '%s' distorts distances by %.2f%% at the study "
                             "area (at most %.1f%% is allowed)", cfg->crs, stretch * 100,
                             CS_MAX_SCALE_ERROR * 100);
-        study->crs = cs_strdup(cfg->crs);
+        study->settings.crs = cs_strdup(cfg->crs);
     } else {
-        study->crs = cs_crs_auto_tmerc((box->lon_min + box->lon_max) / 2);
+        study->settings.crs = cs_crs_auto_tmerc((box->lon_min + box->lon_max) / 2);
     }
-    return study->crs ? CS_OK : cs_nomem(ctx);
+    return study->settings.crs ? CS_OK : cs_nomem(ctx);
 }
 
 /* Build, check and (if needed) repair area a's geometry. */
@@ -456,7 +456,7 @@ static cs_status build_area(cs_context *ctx, cs_study *study, const cs_raw_areas
     view.area_ring_start = raw->polys.area_ring_start + raw->first_poly[a];
     view.area_count = raw->first_poly[a + 1] - raw->first_poly[a];
     cs_where w = {.file = raw->layer.display, .feature = raw->feature[a],
-                  .feature_id = study->area_id[a]};
+                  .feature_id = study->areas.id[a]};
     cs_geom *g = view.area_count ? cs_geom_from_polygons(study->geos, &view) : NULL;
     if (!g && cs_take_nomem())
         return cs_error(ctx, CS_ERR_NOMEM, &w, CS_NOMEM_HINT,
@@ -475,23 +475,23 @@ static cs_status build_area(cs_context *ctx, cs_study *study, const cs_raw_areas
         cs_warn(ctx, &w, "check the repaired shape in areas.geojson",
                 "invalid polygon (%s) was repaired", reason);
     }
-    study->area_geom[a] = g;
-    study->area_m2[a] = cs_geom_area_m2(study->geos, g);
+    study->areas.geom[a] = g;
+    study->areas.m2[a] = cs_geom_area_m2(study->geos, g);
     /* a collapsed ring (all points on a line) survives projection as a sliver */
-    if (!(study->area_m2[a] >= 1.0))
+    if (!(study->areas.m2[a] >= 1.0))
         return cs_error(ctx, CS_ERR_INPUT, &w, "fix the geometry in a GIS and run again",
                         "the polygon has no area (under 1 m²) and cannot be repaired");
-    size_t first_ring = study->rings.ring_count;
-    if (cs_geom_append_polygons(study->geos, g, &study->rings) != CS_OK)
+    size_t first_ring = study->areas.rings.ring_count;
+    if (cs_geom_append_polygons(study->geos, g, &study->areas.rings) != CS_OK)
         return cs_nomem(ctx);
     /* group this area's polygons' rings as one entry of the point index */
-    size_t *starts = cs_reallocarray(study->rings.area_ring_start, a + 2, sizeof *starts);
+    size_t *starts = cs_reallocarray(study->areas.rings.area_ring_start, a + 2, sizeof *starts);
     if (!starts)
         return cs_nomem(ctx);
-    study->rings.area_ring_start = starts;
-    study->rings.area_count = a + 1;
-    study->rings.area_ring_start[a] = first_ring;
-    study->rings.area_ring_start[a + 1] = study->rings.ring_count;
+    study->areas.rings.area_ring_start = starts;
+    study->areas.rings.area_count = a + 1;
+    study->areas.rings.area_ring_start[a] = first_ring;
+    study->areas.rings.area_ring_start[a + 1] = study->areas.rings.ring_count;
     return CS_OK;
 }
 
@@ -558,30 +558,30 @@ static cs_status place_areas(cs_context *ctx, const cs_config *cfg, cs_study *st
     if ((st = to_working(ctx, study, &raw->layer, p->x, p->y, p->vertex_count, kept)) != CS_OK)
         return st;
     size_t n = raw->count;
-    study->area_count = n;
+    study->areas.count = n;
     /* take the ids and names over from the raw layer */
-    study->area_id = raw->id;
-    study->area_name = raw->name;
+    study->areas.id = raw->id;
+    study->areas.name = raw->name;
     raw->id = raw->name = NULL;
-    study->area_geom = cs_calloc(n, sizeof *study->area_geom);
-    study->area_m2 = cs_calloc(n, sizeof *study->area_m2);
-    if (!study->area_geom || !study->area_m2)
+    study->areas.geom = cs_calloc(n, sizeof *study->areas.geom);
+    study->areas.m2 = cs_calloc(n, sizeof *study->areas.m2);
+    if (!study->areas.geom || !study->areas.m2)
         return cs_nomem(ctx);
     for (size_t a = 0; a < n; a++)
         st = first_error(st, build_area(ctx, study, raw, a));
     if (st != CS_OK)
         return st;
-    st = check_grid_cells(ctx, cfg, &study->rings, cfg->patch_cell_m, "underserved.cell_m");
+    st = check_grid_cells(ctx, cfg, &study->areas.rings, cfg->patch_cell_m, "underserved.cell_m");
     if (st != CS_OK)
         return st;
-    study->district = cs_geom_union(study->geos, study->area_geom, n);
-    if (!study->district && cs_take_nomem())
+    study->areas.district = cs_geom_union(study->geos, study->areas.geom, n);
+    if (!study->areas.district && cs_take_nomem())
         return cs_error(ctx, CS_ERR_NOMEM, NULL, CS_NOMEM_HINT,
                         "out of memory while uniting the areas into the district");
-    if (!study->district)
+    if (!study->areas.district)
         return cs_error(ctx, CS_ERR_INTERNAL, NULL, NULL, "the union of the areas failed: %s",
                         ctx->foreign_error);
-    st = cs_area_index_create(&study->rings, &study->area_index);
+    st = cs_area_index_create(&study->areas.rings, &study->areas.index);
     if (st == CS_ERR_NOMEM)
         return cs_nomem(ctx);
     if (st != CS_OK)
@@ -649,9 +649,9 @@ static cs_status check_far_lonlat(cs_context *ctx, const cs_raw_points *raw, con
 static cs_status locate_points(cs_context *ctx, const cs_study *study,
                                const cs_raw_points *raw, long *area, double *outside_m)
 {
-    cs_area_index_locate_all(study->area_index, raw->x, raw->y, raw->count, ctx->threads, area);
+    cs_area_index_locate_all(study->areas.index, raw->x, raw->y, raw->count, ctx->threads, area);
     cs_status st = CS_OK;
-    double far_m = study->far_outside_km * 1000.0;
+    double far_m = study->settings.far_outside_km * 1000.0;
     size_t far_reported = 0;
     for (size_t i = 0; i < raw->count; i++) {
         outside_m[i] = 0;
@@ -659,19 +659,19 @@ static cs_status locate_points(cs_context *ctx, const cs_study *study,
         if (area[i] >= 0 || (raw->kind && raw->kind[i] < 0))
             continue;
         double d = INFINITY;
-        area[i] = cs_area_index_nearest(study->area_index, raw->x[i], raw->y[i], far_m, &d);
+        area[i] = cs_area_index_nearest(study->areas.index, raw->x[i], raw->y[i], far_m, &d);
         outside_m[i] = d;
         if (area[i] >= 0)
             continue;
         cs_where w = cs_raw_where(&raw->layer, raw->feature[i], raw->id ? raw->id[i] : NULL);
         if (far_reported++ < 20) {
             double dist = INFINITY;
-            cs_area_index_nearest(study->area_index, raw->x[i], raw->y[i], 1e9, &dist);
+            cs_area_index_nearest(study->areas.index, raw->x[i], raw->y[i], 1e9, &dist);
             st = cs_error(ctx, CS_ERR_INPUT, &w,
                           "check the point's coordinates and the layer's CRS (or raise "
                           "far_outside_km)",
                           "point lies %.1f km from the study area (more than far_outside_km "
-                          "= %g)", dist / 1000.0, study->far_outside_km);
+                          "= %g)", dist / 1000.0, study->settings.far_outside_km);
         } else {
             st = cs_error(ctx, CS_ERR_INPUT, &w, NULL, "point lies far from the study area");
         }
@@ -699,12 +699,12 @@ static cs_status place_facilities(cs_context *ctx, cs_study *study, cs_raw_point
     }
     if (st == CS_OK)
         st = to_wgs84(ctx, &raw->layer, "facilities", raw->x, raw->y, n, raw->feature, box,
-                      study->crs, &kept);
+                      study->settings.crs, &kept);
     if (st == CS_OK) {
         memcpy(lon, raw->x, n * sizeof *lon);
         memcpy(lat, raw->y, n * sizeof *lat);
         st = check_far_lonlat(ctx, raw, "facilities", lon, lat, box,
-                              study->far_outside_km * 1000.0 / DEG_TO_M, orig_x, orig_y);
+                              study->settings.far_outside_km * 1000.0 / DEG_TO_M, orig_x, orig_y);
     }
     if (st == CS_OK) {
         st = to_working(ctx, study, &raw->layer, raw->x, raw->y, n, kept);
@@ -716,52 +716,39 @@ static cs_status place_facilities(cs_context *ctx, cs_study *study, cs_raw_point
     if (st == CS_OK)
         st = locate_points(ctx, study, raw, area, outside);
     if (st == CS_OK) {
-        size_t nc = study->capacity_count, m = 0;
-        study->fac_id = cs_calloc(n ? n : 1, sizeof(char *));
-        study->fac_name = cs_calloc(n ? n : 1, sizeof(char *));
-        study->fac_kind = cs_calloc(n ? n : 1, sizeof(long));
-        study->fac_x = cs_calloc(n ? n : 1, sizeof(double));
-        study->fac_y = cs_calloc(n ? n : 1, sizeof(double));
-        study->fac_lon = cs_calloc(n ? n : 1, sizeof(double));
-        study->fac_lat = cs_calloc(n ? n : 1, sizeof(double));
-        study->fac_area = cs_calloc(n ? n : 1, sizeof(long));
-        study->fac_opened = cs_calloc(n ? n : 1, sizeof(double));
-        study->fac_closed = cs_calloc(n ? n : 1, sizeof(double));
-        study->fac_capacity = cs_calloc((n ? n : 1) * (nc ? nc : 1), sizeof(double));
-        if (!study->fac_id || !study->fac_name || !study->fac_kind || !study->fac_x ||
-            !study->fac_y || !study->fac_lon || !study->fac_lat || !study->fac_area ||
-            !study->fac_capacity || !study->fac_opened || !study->fac_closed)
+        size_t nc = study->settings.capacity_count, m = 0;
+        if (!cs_facilities_create(&study->fac, n, nc))
             st = cs_nomem(ctx);
         for (size_t i = 0; st == CS_OK && i < n; i++) {
             if (raw->kind[i] < 0)
                 continue; /* warned about when reading */
             /* just outside (simplified boundaries): it belongs to the nearest area, as
              * residents do; farther out it is not part of any area's stock */
-            if (outside[i] > study->outside_tolerance_m) {
+            if (outside[i] > study->settings.outside_tolerance_m) {
                 cs_where w = cs_raw_where(&raw->layer, raw->feature[i], raw->id[i]);
                 cs_warn(ctx, &w, "it still serves the residents around it but is not "
                         "counted in the district's facilities; check its position if it "
                         "should lie inside",
                         "facility lies outside every area, %.0f m from %s", outside[i],
-                        study->area_name[area[i]]);
+                        study->areas.name[area[i]]);
                 area[i] = -1;
             }
-            study->fac_id[m] = raw->id[i];
-            study->fac_name[m] = raw->name[i];
+            study->fac.id[m] = raw->id[i];
+            study->fac.name[m] = raw->name[i];
             raw->id[i] = raw->name[i] = NULL;
-            study->fac_kind[m] = raw->kind[i];
-            study->fac_x[m] = raw->x[i];
-            study->fac_y[m] = raw->y[i];
-            study->fac_lon[m] = lon[i];
-            study->fac_lat[m] = lat[i];
-            study->fac_area[m] = area[i];
-            study->fac_opened[m] = raw->opened[i];
-            study->fac_closed[m] = raw->closed[i];
+            study->fac.kind[m] = raw->kind[i];
+            study->fac.x[m] = raw->x[i];
+            study->fac.y[m] = raw->y[i];
+            study->fac.lon[m] = lon[i];
+            study->fac.lat[m] = lat[i];
+            study->fac.area[m] = area[i];
+            study->fac.opened[m] = raw->opened[i];
+            study->fac.closed[m] = raw->closed[i];
             if (nc > 0)
-                memcpy(&study->fac_capacity[m * nc], &raw->values[i * nc], nc * sizeof(double));
+                memcpy(&study->fac.capacity[m * nc], &raw->values[i * nc], nc * sizeof(double));
             m++;
         }
-        study->facility_count = m;
+        study->fac.count = m;
     }
     cs_free(lon);
     cs_free(lat);
@@ -772,18 +759,18 @@ static cs_status place_facilities(cs_context *ctx, cs_study *study, cs_raw_point
 
 static void warn_dropped(cs_context *ctx, const cs_study *study, const cs_raw_points *raw)
 {
-    if (study->dropped_points == 0)
+    if (study->dem.dropped_points == 0)
         return;
     cs_where w = {.file = raw->layer.display};
     cs_buf b;
     cs_buf_init(&b);
-    cs_buf_add_grouped(&b, study->dropped_pop, 0);
+    cs_buf_add_grouped(&b, study->dem.dropped_pop, 0);
     cs_warn(ctx, &w, "check the points' positions, or raise outside_tolerance_m",
             "%zu demand point%s (%s residents) %s outside every area, farther than "
             "outside_tolerance_m = %g m, and %s left out",
-            study->dropped_points, study->dropped_points == 1 ? "" : "s", b.data ? b.data : "?",
-            study->dropped_points == 1 ? "lies" : "lie", study->outside_tolerance_m,
-            study->dropped_points == 1 ? "is" : "are");
+            study->dem.dropped_points, study->dem.dropped_points == 1 ? "" : "s",
+            b.data ? b.data : "?", study->dem.dropped_points == 1 ? "lies" : "lie",
+            study->settings.outside_tolerance_m, study->dem.dropped_points == 1 ? "is" : "are");
     cs_buf_free(&b);
 }
 
@@ -791,14 +778,14 @@ static void warn_dropped(cs_context *ctx, const cs_study *study, const cs_raw_po
  * year's, the other rows are kept for the views of earlier years (cs_study_in_year). */
 static cs_status split_years(cs_context *ctx, cs_study *s, const double *year)
 {
-    size_t n = s->demand_count, nb = s->band_count, other = 0;
+    size_t n = s->dem.count, nb = s->settings.band_count, other = 0;
     double last = -INFINITY;
     for (size_t i = 0; i < n; i++)
         last = fmax(last, year[i]);
-    s->pop_year = n ? last : NAN;
+    s->dem.year = n ? last : NAN;
     for (size_t i = 0; i < n; i++)
         other += year[i] != last;
-    cs_demand_rows *o = &s->pop_other;
+    cs_demand_rows *o = &s->dem.other;
     o->x = cs_calloc(other + 1, sizeof *o->x);
     o->y = cs_calloc(other + 1, sizeof *o->y);
     o->pop = cs_calloc((other + 1) * nb, sizeof *o->pop);
@@ -809,28 +796,28 @@ static cs_status split_years(cs_context *ctx, cs_study *s, const double *year)
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
         bool now = year[i] == last;
-        double *x = now ? &s->dem_x[m] : &o->x[o->count], *y = now ? &s->dem_y[m] : &o->y[o->count];
-        long *area = now ? &s->dem_area[m] : &o->area[o->count];
-        double *pop = now ? &s->dem_pop[m * nb] : &o->pop[o->count * nb];
-        *x = s->dem_x[i];
-        *y = s->dem_y[i];
-        *area = s->dem_area[i];
-        memmove(pop, &s->dem_pop[i * nb], nb * sizeof *pop);
+        double *x = now ? &s->dem.x[m] : &o->x[o->count], *y = now ? &s->dem.y[m] : &o->y[o->count];
+        long *area = now ? &s->dem.area[m] : &o->area[o->count];
+        double *pop = now ? &s->dem.pop[m * nb] : &o->pop[o->count * nb];
+        *x = s->dem.x[i];
+        *y = s->dem.y[i];
+        *area = s->dem.area[i];
+        memmove(pop, &s->dem.pop[i * nb], nb * sizeof *pop);
         if (now)
             m++;
         else
             o->year[o->count++] = year[i];
     }
-    s->demand_count = m;
+    s->dem.count = m;
     /* ids alike: the latest year's first, then the others' in their order (then the
      * ids of points left out, as they were) */
-    char **ids = s->dem_id ? cs_calloc(n + 1, sizeof *ids) : NULL;
-    if (s->dem_id && !ids)
+    char **ids = s->dem.id ? cs_calloc(n + 1, sizeof *ids) : NULL;
+    if (s->dem.id && !ids)
         return cs_nomem(ctx);
     for (size_t i = 0, a = 0, b = m; ids && i < n; i++)
-        ids[year[i] == last ? a++ : b++] = s->dem_id[i];
+        ids[year[i] == last ? a++ : b++] = s->dem.id[i];
     if (ids)
-        memcpy(s->dem_id, ids, n * sizeof *ids);
+        memcpy(s->dem.id, ids, n * sizeof *ids);
     cs_free(ids);
     return CS_OK;
 }
@@ -848,8 +835,9 @@ static void count_seam_points(cs_study *study, const cs_raw_points *raw, const l
         if (raw->year && raw->year[i] != last)
             continue;
         long where = outside[i] > 0 ? -1 : area[i];
-        cs_seams_count_points(study, &raw->x[i], &raw->y[i], &raw->values[i * study->band_count],
-                              study->band_count, &where, 1);
+        cs_seams_count_points(study, &raw->x[i], &raw->y[i],
+                              &raw->values[i * study->settings.band_count],
+                              study->settings.band_count, &where, 1);
     }
 }
 
@@ -857,7 +845,7 @@ static void count_seam_points(cs_study *study, const cs_raw_points *raw, const l
 static cs_status place_points(cs_context *ctx, cs_study *study, cs_raw_points *raw,
                               const lonlat_box *box)
 {
-    size_t n = raw->count, nb = study->band_count;
+    size_t n = raw->count, nb = study->settings.band_count;
     long *area = cs_calloc(n ? n : 1, sizeof *area);
     double *outside = cs_calloc(n ? n : 1, sizeof *outside);
     cs_status st = area && outside ? CS_OK : cs_nomem(ctx);
@@ -865,14 +853,14 @@ static cs_status place_points(cs_context *ctx, cs_study *study, cs_raw_points *r
         /* already in the working CRS: no round trip; the x/y swap check in metres */
         lonlat_box wbox = working_box(study);
         st = check_far_lonlat(ctx, raw, "population", raw->x, raw->y, &wbox,
-                              study->far_outside_km * 1000.0, NULL, NULL);
+                              study->settings.far_outside_km * 1000.0, NULL, NULL);
     } else if (st == CS_OK) {
         double *kept = NULL; /* none: the layer is not in the working CRS */
         st = to_wgs84(ctx, &raw->layer, "population", raw->x, raw->y, n, raw->feature, box,
                       NULL, &kept);
         if (st == CS_OK)
             st = check_far_lonlat(ctx, raw, "population", raw->x, raw->y, box,
-                                  study->far_outside_km * 1000.0 / DEG_TO_M, NULL, NULL);
+                                  study->settings.far_outside_km * 1000.0 / DEG_TO_M, NULL, NULL);
         if (st == CS_OK)
             st = to_working(ctx, study, &raw->layer, raw->x, raw->y, n, NULL);
     }
@@ -888,9 +876,9 @@ static cs_status place_points(cs_context *ctx, cs_study *study, cs_raw_points *r
          * ids of those left out after the others) */
         size_t m = 0, d = 0;
         for (size_t i = 0; i < n; i++) {
-            if (outside[i] > study->outside_tolerance_m) {
-                study->dropped_points++;
-                study->dropped_pop += raw->values[i * nb];
+            if (outside[i] > study->settings.outside_tolerance_m) {
+                study->dem.dropped_points++;
+                study->dem.dropped_pop += raw->values[i * nb];
                 if (raw->id)
                     dropped_id[d++] = raw->id[i];
                 continue;
@@ -907,13 +895,13 @@ static cs_status place_points(cs_context *ctx, cs_study *study, cs_raw_points *r
         }
         for (size_t q = 0; q < d; q++)
             raw->id[m + q] = dropped_id[q];
-        study->demand_count = m;
-        study->dem_x = raw->x;
-        study->dem_y = raw->y;
-        study->dem_pop = raw->values;
-        study->dem_area = area;
-        study->dem_id = raw->id;
-        study->dem_id_count = raw->id ? n : 0;
+        study->dem.count = m;
+        study->dem.x = raw->x;
+        study->dem.y = raw->y;
+        study->dem.pop = raw->values;
+        study->dem.area = area;
+        study->dem.id = raw->id;
+        study->dem.id_count = raw->id ? n : 0;
         raw->x = raw->y = raw->values = NULL;
         raw->id = NULL;
         area = NULL;
@@ -927,28 +915,28 @@ static cs_status place_points(cs_context *ctx, cs_study *study, cs_raw_points *r
 }
 
 /* Append the points spread from surfaces to the study's demand. */
-static cs_status take_demand(cs_context *ctx, cs_study *s, cs_demand *d)
+static cs_status take_demand(cs_context *ctx, cs_study *s, cs_demand_buf *d)
 {
-    size_t n = s->demand_count + d->count, nb = s->band_count;
-    double *x = cs_reallocarray(s->dem_x, n + 1, sizeof *x);
+    size_t n = s->dem.count + d->count, nb = s->settings.band_count;
+    double *x = cs_reallocarray(s->dem.x, n + 1, sizeof *x);
     if (x)
-        s->dem_x = x;
-    double *y = x ? cs_reallocarray(s->dem_y, n + 1, sizeof *y) : NULL;
+        s->dem.x = x;
+    double *y = x ? cs_reallocarray(s->dem.y, n + 1, sizeof *y) : NULL;
     if (y)
-        s->dem_y = y;
-    double *pop = y ? cs_reallocarray(s->dem_pop, n + 1, nb * sizeof *pop) : NULL;
+        s->dem.y = y;
+    double *pop = y ? cs_reallocarray(s->dem.pop, n + 1, nb * sizeof *pop) : NULL;
     if (pop)
-        s->dem_pop = pop;
-    long *area = pop ? cs_reallocarray(s->dem_area, n + 1, sizeof *area) : NULL;
+        s->dem.pop = pop;
+    long *area = pop ? cs_reallocarray(s->dem.area, n + 1, sizeof *area) : NULL;
     if (!area)
         return cs_nomem(ctx);
-    s->dem_area = area;
-    size_t m = s->demand_count;
-    memcpy(&s->dem_x[m], d->x, d->count * sizeof *x);
-    memcpy(&s->dem_y[m], d->y, d->count * sizeof *y);
-    memcpy(&s->dem_pop[m * nb], d->pop, d->count * nb * sizeof *pop);
-    memcpy(&s->dem_area[m], d->area, d->count * sizeof *area);
-    s->demand_count = n;
+    s->dem.area = area;
+    size_t m = s->dem.count;
+    memcpy(&s->dem.x[m], d->x, d->count * sizeof *x);
+    memcpy(&s->dem.y[m], d->y, d->count * sizeof *y);
+    memcpy(&s->dem.pop[m * nb], d->pop, d->count * nb * sizeof *pop);
+    memcpy(&s->dem.area[m], d->area, d->count * sizeof *area);
+    s->dem.count = n;
     return CS_OK;
 }
 
@@ -994,7 +982,7 @@ static cs_status place_surfaces(cs_context *ctx, cs_study *study, const cs_confi
                                 const lonlat_box *box)
 {
     cs_raw_surfaces *sf = &raw->surfaces;
-    cs_status cst = check_grid_cells(ctx, cfg, &study->rings, cfg->spread_m,
+    cs_status cst = check_grid_cells(ctx, cfg, &study->areas.rings, cfg->spread_m,
                                      "population.spread_m");
     if (cst != CS_OK)
         return cst;
@@ -1018,25 +1006,25 @@ static cs_status place_surfaces(cs_context *ctx, cs_study *study, const cs_confi
                 st = to_working(ctx, study, &raw->layer, x, y, n, NULL);
         }
     }
-    cs_demand d = {0};
-    double *ov = cs_calloc(study->overlap_count + 1, sizeof *ov);
-    double *gap = cs_calloc(study->gap_count + 1, sizeof *gap);
+    cs_demand_buf d = {0};
+    double *ov = cs_calloc(study->areas.overlap_count + 1, sizeof *ov);
+    double *gap = cs_calloc(study->areas.gap_count + 1, sizeof *gap);
     if (st == CS_OK && (!ov || !gap))
         st = cs_nomem(ctx);
     if (st == CS_OK)
         st = cs_spread_surfaces(ctx, study, raw, landuse, cfg->spread_m, &d,
-                                &study->dropped_pop, &study->dropped_points, ov, gap);
-    for (size_t k = 0; st == CS_OK && k < study->overlap_count; k++)
-        study->overlaps[k].residents += ov[k];
-    for (size_t k = 0; st == CS_OK && k < study->gap_count; k++)
-        study->gaps[k].residents += gap[k];
+                                &study->dem.dropped_pop, &study->dem.dropped_points, ov, gap);
+    for (size_t k = 0; st == CS_OK && k < study->areas.overlap_count; k++)
+        study->areas.overlaps[k].residents += ov[k];
+    for (size_t k = 0; st == CS_OK && k < study->areas.gap_count; k++)
+        study->areas.gaps[k].residents += gap[k];
     cs_free(ov);
     cs_free(gap);
     if (st == CS_OK)
         st = take_demand(ctx, study, &d);
-    cs_demand_free(&d);
-    study->pop_estimated = sf->kind == CS_SURFACE_AREA_TOTALS;
-    study->pop_source = sf->kind == CS_SURFACE_CELLS      ? "grid"
+    cs_demand_buf_free(&d);
+    study->dem.estimated = sf->kind == CS_SURFACE_AREA_TOTALS;
+    study->dem.source = sf->kind == CS_SURFACE_CELLS      ? "grid"
                         : sf->kind == CS_SURFACE_POLYGONS ? "polygons"
                         : sf->kind == CS_SURFACE_AREA_TOTALS ? "area totals"
                                                           : "points";
@@ -1063,7 +1051,7 @@ static cs_status place_population(cs_context *ctx, cs_study *study, const cs_con
                                   cs_raw_points *raw, cs_raw_areas *landuse,
                                   const lonlat_box *box)
 {
-    study->pop_source = "points";
+    study->dem.source = "points";
     cs_status st = raw->count > 0 ? place_points(ctx, study, raw, box) : CS_OK;
     if (st == CS_OK && raw->surfaces.kind == CS_SURFACE_AREA_TOTALS)
         st = place_landuse(ctx, study, landuse, box);
@@ -1072,7 +1060,7 @@ static cs_status place_population(cs_context *ctx, cs_study *study, const cs_con
     if (st != CS_OK)
         return st;
     warn_dropped(ctx, study, raw);
-    if (study->demand_count == 0) {
+    if (study->dem.count == 0) {
         cs_where w = {.file = raw->layer.display};
         return cs_error(ctx, CS_ERR_INPUT, &w, "check the population layer's CRS and "
                         "positions against the areas",
@@ -1124,18 +1112,20 @@ static cs_status place_network(cs_context *ctx, cs_study *study, const cs_config
     }
     if (!same && (st = to_working(ctx, study, &raw->layer, l->x, l->y, n, NULL)) != CS_OK)
         return st;
-    study->has_network = true;
-    study->net_lines = *l;
+    study->net.present = true;
+    study->net.lines = *l;
     memset(l, 0, sizeof *l);
-    study->net = cfg->network;
-    memset(&study->net.layer, 0, sizeof study->net.layer);
-    study->net.highway = NULL;
-    study->net.highway_count = 0;
-    study->net.class_field = study->net.closed_field = study->net.speed_field = NULL;
-    study->net_display = cs_strdup(raw->layer.display);
-    study->net_left_out_class = raw->left_out_class;
-    study->net_left_out_closed = raw->left_out_closed;
-    return study->net_display ? CS_OK : cs_nomem(ctx);
+    const cs_network_config *nc = &cfg->network;
+    study->net.snap_m = nc->snap_m;
+    study->net.max_attach_m = nc->max_attach_m;
+    study->net.access_width_m = nc->access_width_m;
+    study->net.area_max_pieces = nc->area_max_pieces;
+    study->net.node_crossings = nc->node_crossings;
+    study->net.facility_areas = nc->facility_areas;
+    study->net.display = cs_strdup(raw->layer.display);
+    study->net.left_out_class = raw->left_out_class;
+    study->net.left_out_closed = raw->left_out_closed;
+    return study->net.display ? CS_OK : cs_nomem(ctx);
 }
 
 /* ---------------------------------------------------------------- targets */
@@ -1153,16 +1143,16 @@ static long find_threshold(const cs_kind *k, const cs_target_config *tc)
 
 static long find_kind(const cs_study *s, const char *id)
 {
-    for (size_t k = 0; id && k < s->kind_count; k++)
-        if (!strcmp(s->kinds[k].id, id))
+    for (size_t k = 0; id && k < s->settings.kind_count; k++)
+        if (!strcmp(s->settings.kinds[k].id, id))
             return (long)k;
     return -1;
 }
 
 static long find_capacity(const cs_study *s, const char *id)
 {
-    for (size_t c = 0; id && c < s->capacity_count; c++)
-        if (!strcmp(s->capacities[c].id, id))
+    for (size_t c = 0; id && c < s->settings.capacity_count; c++)
+        if (!strcmp(s->settings.capacities[c].id, id))
             return (long)c;
     return -1;
 }
@@ -1171,8 +1161,8 @@ static long find_band(const cs_study *s, const char *id)
 {
     if (!id)
         return 0;
-    for (size_t b = 0; b < s->band_count; b++)
-        if (!strcmp(s->band_names[b], id))
+    for (size_t b = 0; b < s->settings.band_count; b++)
+        if (!strcmp(s->settings.band_names[b], id))
             return (long)b;
     return -1;
 }
@@ -1194,9 +1184,9 @@ static cs_status resolve_target(cs_context *ctx, const cs_config *cfg, cs_study 
     t->capacity = find_capacity(s, tc->capacity);
     t->capacity_of = find_capacity(s, tc->capacity_of);
     t->band = find_band(s, tc->band);
-    t->threshold = t->kind >= 0 ? find_threshold(&s->kinds[t->kind], tc) : -1;
+    t->threshold = t->kind >= 0 ? find_threshold(&s->settings.kinds[t->kind], tc) : -1;
     t->measure = tc->measure ? tc->measure
-                             : cs_main_measure(t->kind >= 0 ? s->kinds[t->kind].measures
+                             : cs_main_measure(t->kind >= 0 ? s->settings.kinds[t->kind].measures
                                                                    : CS_MEASURE_STRAIGHT);
     char key[160];
     cs_where w = {.file = cfg->file, .line = tc->line, .field = key};
@@ -1217,11 +1207,11 @@ static cs_status resolve_target(cs_context *ctx, const cs_config *cfg, cs_study 
     if (t->band < 0)
         return cs_error(ctx, CS_ERR_STUDY, &w, "name a band declared under population.bands",
                         "unknown band '%s'", tc->band);
-    if (t->type == CS_TARGET_COVERAGE && !(t->measure & s->kinds[t->kind].measures))
+    if (t->type == CS_TARGET_COVERAGE && !(t->measure & s->settings.kinds[t->kind].measures))
         return cs_error(ctx, CS_ERR_STUDY, &w, "measure the kind that way too, or change "
                         "the target's measure", "kind '%s' is not measured %s", tc->kind,
                         cs_config_measure_text(t->measure));
-    if (by_capacity && s->kinds[t->kind].load_capacity < 0)
+    if (by_capacity && s->settings.kinds[t->kind].load_capacity < 0)
         return cs_error(ctx, CS_ERR_STUDY, &w, "set the kind's capacity with "
                         "kinds.<kind>.load_capacity", "kind '%s' has no capacity to measure "
                         "%s with", tc->kind, t->type == CS_TARGET_LOAD ? "load" : "accessibility");
@@ -1235,9 +1225,9 @@ static cs_status resolve_target(cs_context *ctx, const cs_config *cfg, cs_study 
 static cs_status resolve_loads(cs_context *ctx, const cs_config *cfg, cs_study *s)
 {
     cs_status st = CS_OK;
-    for (size_t i = 0; i < cfg->kind_count && i < s->kind_count; i++) {
+    for (size_t i = 0; i < cfg->kind_count && i < s->settings.kind_count; i++) {
         const cs_kind_config *kc = &cfg->kinds[i];
-        cs_kind *k = &s->kinds[i];
+        cs_kind *k = &s->settings.kinds[i];
         char key[160];
         cs_where w = {.file = cfg->file, .field = key};
         k->load_capacity = find_capacity(s, kc->load_capacity);
@@ -1273,11 +1263,12 @@ static cs_status resolve_loads(cs_context *ctx, const cs_config *cfg, cs_study *
 /* The band under-served patches count: the one named, else the first age band. */
 static cs_status resolve_patches(cs_context *ctx, const cs_config *cfg, cs_study *s)
 {
-    s->patch_cell_m = cfg->patch_cell_m;
-    s->demand_points_csv = cfg->demand_points_csv;
-    s->patch_hex = cfg->patch_hex;
-    s->patch_band = cfg->patch_band ? find_band(s, cfg->patch_band) : (s->band_count > 1);
-    if (s->patch_band >= 0)
+    s->settings.patch_cell_m = cfg->patch_cell_m;
+    s->settings.demand_points_csv = cfg->demand_points_csv;
+    s->settings.patch_hex = cfg->patch_hex;
+    s->settings.patch_band =
+        cfg->patch_band ? find_band(s, cfg->patch_band) : (s->settings.band_count > 1);
+    if (s->settings.patch_band >= 0)
         return CS_OK;
     cs_where w = {.file = cfg->file, .field = "underserved.band"};
     return cs_error(ctx, CS_ERR_STUDY, &w, "name a band declared under population.bands",
@@ -1288,13 +1279,14 @@ static cs_status resolve_targets(cs_context *ctx, const cs_config *cfg, cs_study
 {
     if (cfg->target_count == 0)
         return CS_OK;
-    s->targets = cs_calloc(cfg->target_count, sizeof *s->targets);
-    if (!s->targets)
+    s->settings.targets = cs_calloc(cfg->target_count, sizeof *s->settings.targets);
+    if (!s->settings.targets)
         return cs_nomem(ctx);
     cs_status st = CS_OK;
     for (size_t t = 0; t < cfg->target_count; t++) {
-        st = first_error(st, resolve_target(ctx, cfg, s, &cfg->targets[t], &s->targets[t]));
-        s->target_count++;
+        st = first_error(
+            st, resolve_target(ctx, cfg, s, &cfg->targets[t], &s->settings.targets[t]));
+        s->settings.target_count++;
     }
     return st;
 }
@@ -1321,12 +1313,12 @@ cs_status cs_study_load(cs_context *ctx, const cs_config *cfg, cs_study **out)
     if (!s)
         return cs_nomem(ctx);
     s->geos = cs_geos_create();
-    s->name = cs_strdup(cfg->name ? cfg->name : "careshed study");
-    s->walk_speed_kmh = cfg->walk_speed_kmh;
-    s->pop_year = NAN;
-    s->outside_tolerance_m = cfg->outside_tolerance_m;
-    s->far_outside_km = cfg->far_outside_km;
-    cs_status st = s->geos && s->name ? cs_config_validate(ctx, cfg) : cs_nomem(ctx);
+    s->settings.name = cs_strdup(cfg->name ? cfg->name : "careshed study");
+    s->settings.walk_speed_kmh = cfg->walk_speed_kmh;
+    s->dem.year = NAN;
+    s->settings.outside_tolerance_m = cfg->outside_tolerance_m;
+    s->settings.far_outside_km = cfg->far_outside_km;
+    cs_status st = s->geos && s->settings.name ? cs_config_validate(ctx, cfg) : cs_nomem(ctx);
     cs_raw_areas areas;
     cs_raw_points facilities, population;
     cs_raw_lines network;
@@ -1403,13 +1395,6 @@ cs_status cs_study_load(cs_context *ctx, const cs_config *cfg, cs_study **out)
 
 /* ------------------------------------------------------------- accessors */
 
-static void free_list(char **list, size_t n)
-{
-    for (size_t i = 0; list && i < n; i++)
-        cs_free(list[i]);
-    cs_free(list);
-}
-
 void cs_study_destroy(cs_study *s)
 {
     if (!s)
@@ -1418,142 +1403,100 @@ void cs_study_destroy(cs_study *s)
         cs_study_view_free(s);
         return;
     }
-    for (size_t a = 0; s->area_geom && a < s->area_count; a++)
-        cs_geom_destroy(s->geos, s->area_geom[a]);
-    cs_free(s->area_geom);
-    cs_seams_free(s);
-    cs_geom_destroy(s->geos, s->district);
-    cs_area_index_destroy(s->area_index);
-    cs_rings_free(&s->rings);
-    free_list(s->area_id, s->area_count);
-    free_list(s->area_name, s->area_count);
-    cs_free(s->area_m2);
-    free_list(s->fac_id, s->facility_count);
-    free_list(s->fac_name, s->facility_count);
-    cs_free(s->fac_kind);
-    cs_free(s->fac_x);
-    cs_free(s->fac_y);
-    cs_free(s->fac_lon);
-    cs_free(s->fac_lat);
-    cs_free(s->fac_capacity);
-    cs_free(s->fac_area);
-    cs_free(s->fac_opened);
-    cs_free(s->fac_closed);
-    cs_free(s->dem_x);
-    cs_free(s->dem_y);
-    cs_free(s->dem_pop);
-    cs_free(s->dem_area);
-    free_list(s->dem_id, s->dem_id_count);
-    cs_demand_rows_free(&s->pop_other);
+    cs_areas_free(&s->areas, s->geos);
+    cs_facilities_free(&s->fac);
+    cs_demand_free(&s->dem);
     cs_cost_matrix_free(&s->costs);
-    cs_lines_free(&s->net_lines);
-    cs_free(s->net_display);
-    for (size_t k = 0; s->kinds && k < s->kind_count; k++) {
-        cs_free(s->kinds[k].id);
-        cs_free(s->kinds[k].name);
-        cs_free(s->kinds[k].name_en);
-        cs_free(s->kinds[k].unit);
-    }
-    cs_free(s->kinds);
-    for (size_t c = 0; s->capacities && c < s->capacity_count; c++) {
-        cs_free(s->capacities[c].id);
-        cs_free(s->capacities[c].name);
-        cs_free(s->capacities[c].unit);
-    }
-    cs_free(s->capacities);
-    free_list(s->band_names, s->band_count);
-    for (size_t t = 0; s->targets && t < s->target_count; t++) {
-        cs_free(s->targets[t].id);
-        cs_free(s->targets[t].name);
-        cs_free(s->targets[t].name_en);
-    }
-    cs_free(s->targets);
+    cs_walk_network_free(&s->net);
+    cs_settings_free(&s->settings);
     for (size_t i = 0; i < s->input_count; i++) {
         cs_free(s->inputs[i].role);
         cs_free(s->inputs[i].path);
         cs_free(s->inputs[i].crs);
-        free_list(s->inputs[i].files, s->inputs[i].file_count);
+        for (size_t j = 0; j < s->inputs[i].file_count; j++)
+            cs_free(s->inputs[i].files[j]);
+        cs_free(s->inputs[i].files);
     }
-    cs_free(s->name);
-    cs_free(s->crs);
     cs_geos_destroy(s->geos);
     cs_free(s);
 }
 
-size_t cs_study_area_count(const cs_study *s) { return s ? s->area_count : 0; }
+size_t cs_study_area_count(const cs_study *s) { return s ? s->areas.count : 0; }
 const char *cs_study_area_id(const cs_study *s, size_t i)
 {
-    return s && i < s->area_count ? s->area_id[i] : NULL;
+    return s && i < s->areas.count ? s->areas.id[i] : NULL;
 }
 const char *cs_study_area_name(const cs_study *s, size_t i)
 {
-    return s && i < s->area_count ? s->area_name[i] : NULL;
+    return s && i < s->areas.count ? s->areas.name[i] : NULL;
 }
-size_t cs_study_facility_count(const cs_study *s) { return s ? s->facility_count : 0; }
-size_t cs_study_demand_count(const cs_study *s) { return s ? s->demand_count : 0; }
-size_t cs_study_kind_count(const cs_study *s) { return s ? s->kind_count : 0; }
+size_t cs_study_facility_count(const cs_study *s) { return s ? s->fac.count : 0; }
+size_t cs_study_demand_count(const cs_study *s) { return s ? s->dem.count : 0; }
+size_t cs_study_kind_count(const cs_study *s) { return s ? s->settings.kind_count : 0; }
 const char *cs_study_kind_id(const cs_study *s, size_t k)
 {
-    return s && k < s->kind_count ? s->kinds[k].id : NULL;
+    return s && k < s->settings.kind_count ? s->settings.kinds[k].id : NULL;
 }
 const char *cs_study_kind_name(const cs_study *s, size_t k)
 {
-    return s && k < s->kind_count ? s->kinds[k].name : NULL;
+    return s && k < s->settings.kind_count ? s->settings.kinds[k].name : NULL;
 }
 size_t cs_study_threshold_count(const cs_study *s, size_t k)
 {
-    return s && k < s->kind_count ? s->kinds[k].threshold_count : 0;
+    return s && k < s->settings.kind_count ? s->settings.kinds[k].threshold_count : 0;
 }
 double cs_study_threshold_min(const cs_study *s, size_t k, size_t j)
 {
-    return s && k < s->kind_count && j < s->kinds[k].threshold_count ? s->kinds[k].threshold_min[j]
-                                                                     : NAN;
+    return s && k < s->settings.kind_count && j < s->settings.kinds[k].threshold_count
+               ? s->settings.kinds[k].threshold_min[j]
+               : NAN;
 }
 double cs_study_threshold_m(const cs_study *s, size_t k, size_t j)
 {
-    return s && k < s->kind_count && j < s->kinds[k].threshold_count ? s->kinds[k].threshold_m[j]
-                                                                     : NAN;
+    return s && k < s->settings.kind_count && j < s->settings.kinds[k].threshold_count
+               ? s->settings.kinds[k].threshold_m[j]
+               : NAN;
 }
-size_t cs_study_band_count(const cs_study *s) { return s ? s->band_count : 0; }
+size_t cs_study_band_count(const cs_study *s) { return s ? s->settings.band_count : 0; }
 const char *cs_study_band_name(const cs_study *s, size_t b)
 {
-    return s && b < s->band_count ? s->band_names[b] : NULL;
+    return s && b < s->settings.band_count ? s->settings.band_names[b] : NULL;
 }
-const char *cs_study_crs(const cs_study *s) { return s ? s->crs : NULL; }
-size_t cs_study_capacity_count(const cs_study *s) { return s ? s->capacity_count : 0; }
+const char *cs_study_crs(const cs_study *s) { return s ? s->settings.crs : NULL; }
+size_t cs_study_capacity_count(const cs_study *s) { return s ? s->settings.capacity_count : 0; }
 const char *cs_study_capacity_id(const cs_study *s, size_t c)
 {
-    return s && c < s->capacity_count ? s->capacities[c].id : NULL;
+    return s && c < s->settings.capacity_count ? s->settings.capacities[c].id : NULL;
 }
 const char *cs_study_capacity_unit(const cs_study *s, size_t c)
 {
-    return s && c < s->capacity_count ? s->capacities[c].unit : NULL;
+    return s && c < s->settings.capacity_count ? s->settings.capacities[c].unit : NULL;
 }
 
 int cs_study_has_network(const cs_study *s)
 {
-    return s && s->has_network;
+    return s && s->net.present;
 }
 
 int cs_study_kind_measured(const cs_study *s, size_t k, cs_measure m)
 {
-    if (!s || k >= s->kind_count)
+    if (!s || k >= s->settings.kind_count)
         return 0;
     bool known = m == CS_MEASURE_STRAIGHT || m == CS_MEASURE_NETWORK || m == CS_MEASURE_MATRIX;
-    return known && (s->kinds[k].measures & (unsigned)m) != 0;
+    return known && (s->settings.kinds[k].measures & (unsigned)m) != 0;
 }
 
 long cs_study_kind_capacity(const cs_study *s, size_t k)
 {
-    return s && k < s->kind_count ? s->kinds[k].load_capacity : -1;
+    return s && k < s->settings.kind_count ? s->settings.kinds[k].load_capacity : -1;
 }
 
 size_t cs_study_kind_band(const cs_study *s, size_t k)
 {
-    return s && k < s->kind_count ? (size_t)s->kinds[k].load_band : 0;
+    return s && k < s->settings.kind_count ? (size_t)s->settings.kinds[k].load_band : 0;
 }
 
 double cs_study_kind_access_per(const cs_study *s, size_t k)
 {
-    return s && k < s->kind_count ? s->kinds[k].access_per : NAN;
+    return s && k < s->settings.kind_count ? s->settings.kinds[k].access_per : NAN;
 }

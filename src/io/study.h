@@ -6,8 +6,8 @@
 #ifndef CS_STUDY_H
 #define CS_STUDY_H
 
+#include "core/model.h"
 #include "geom/geom.h"
-#include "io/config.h"
 
 #include <stdint.h>
 
@@ -17,12 +17,12 @@ typedef struct cs_kind {
     double threshold_min[CS_MAX_THRESHOLDS]; /* NaN for metre thresholds */
     double threshold_m[CS_MAX_THRESHOLDS];
     double walk_speed_kmh;
-    unsigned measures;     /* cs_measure bits: how this kind is measured */
-    unsigned main_measure; /* the one of them its targets and headline figures use */
-    long load_capacity;    /* capacity index for the load ratio; -1 = none */
-    long load_band;        /* band using the kind */
-    double load_rate;      /* share of the band that uses it */
-    cs_decay_kind access_decay;               /* accessibility (2SFCA) distance weights */
+    unsigned measures;          /* cs_measure bits: how this kind is measured */
+    unsigned main_measure;      /* the one of them its targets and headline figures use */
+    long load_capacity;         /* capacity index for the load ratio; -1 = none */
+    long load_band;             /* band using the kind */
+    double load_rate;           /* share of the band that uses it */
+    cs_decay_kind access_decay; /* accessibility (2SFCA) distance weights */
     double access_weights[CS_MAX_THRESHOLDS]; /* steps: weight per threshold zone */
     double access_per;                        /* accessibility per this many residents */
 } cs_kind;
@@ -49,12 +49,12 @@ typedef struct cs_target {
     char *id, *name, *name_en;
     cs_target_type type;
     cs_scope scope;
-    long kind;        /* -1 = all kinds */
+    long kind; /* -1 = all kinds */
     long capacity, capacity_of;
-    long band;        /* 0 = total */
-    long threshold;   /* coverage: index into the kind's thresholds */
+    long band;      /* 0 = total */
+    long threshold; /* coverage: index into the kind's thresholds */
     double per, at_least, at_most;
-    unsigned measure;  /* coverage: CS_MEASURE_STRAIGHT or CS_MEASURE_NETWORK */
+    unsigned measure; /* coverage: CS_MEASURE_STRAIGHT or CS_MEASURE_NETWORK */
 } cs_target;
 
 /* Demand points of other years (population.year), located. */
@@ -73,8 +73,8 @@ void cs_demand_rows_free(cs_demand_rows *r);
  * view of the study has rows of its own over its parent's pairs. */
 typedef struct cs_cost_matrix {
     size_t rows;
-    char **id;        /* rows >= facility_count: their ids (facilities' are fac_id) */
-    cs_idmap ids;     /* every row's id -> row */
+    char **id;    /* rows >= facility_count: their ids (facilities' are fac_id) */
+    cs_idmap ids; /* every row's id -> row */
     size_t *start, *end;
     uint32_t *pt;
     double *cost;
@@ -95,84 +95,124 @@ typedef struct cs_input {
     char *role, *path;
     char **files; /* every file making up the dataset (.shp, .dbf, .prj, ...) */
     size_t file_count;
-    char *crs;    /* the CRS the layer was read in */
+    char *crs; /* the CRS the layer was read in */
     size_t features;
 } cs_input;
 
-struct cs_study {
-    const cs_study *view_of; /* a year's view (cs_study_in_year) borrows all but its
-                                facilities and matrix (and with owns_demand its demand)
-                                from this study; NULL */
-    bool owns_demand;
-    cs_geos geos;    /* the study's own GEOS handle: its geometries live with it */
-    char *name;
-    char *crs;       /* working CRS (PROJ string or user's definition) */
-    double walk_speed_kmh;
-
-    /* areas */
-    size_t area_count;
-    char **area_id, **area_name;
-    double *area_m2;
-    cs_geom **area_geom;   /* valid (Multi)Polygons in the working CRS */
-    cs_geom *district;     /* union of the areas */
-    cs_rings rings;        /* every area's rings, for the point index */
-    cs_area_index *area_index;
+/* The study's areas (streets): geometry, names and the indexes over them. */
+typedef struct cs_areas {
+    size_t count;
+    char **id, **name;
+    double *m2;
+    cs_geom **geom;    /* valid (Multi)Polygons in the working CRS */
+    cs_geom *district; /* union of the areas */
+    cs_rings rings;    /* every area's rings, for the point index */
+    cs_area_index *index;
     /* where the areas overlap (each overlap given to the first of its two areas, whose
-     * area_geom keeps it while the other's loses it) and the gaps between them (holes
-     * of the district); see io/seams.h */
+     * geom keeps it while the other's loses it) and the gaps between them (holes of
+     * the district); see io/seams.h */
     size_t overlap_count, gap_count;
     struct cs_seam *overlaps, *gaps;
+} cs_areas;
+void cs_areas_free(cs_areas *a, cs_geos h);
 
-    /* facilities */
-    size_t facility_count;
-    char **fac_id, **fac_name;
-    long *fac_kind;        /* index into kinds */
-    double *fac_x, *fac_y; /* working CRS */
-    double *fac_lon, *fac_lat;
-    double *fac_capacity;  /* facility_count x capacity_count, 0 when not given */
-    long *fac_area;        /* -1 when outside every area */
-    double *fac_opened, *fac_closed; /* years (facilities.opened/closed), NaN = not given:
-                                        open in year y when opened <= y < closed */
+/* The facilities, as parallel arrays. A selection (cs_facilities_select) borrows the
+ * id and name strings of the set it was taken from and owns the arrays. */
+typedef struct cs_facilities {
+    size_t count;
+    size_t capacity_count; /* columns of capacity */
+    char **id, **name;
+    long *kind;    /* index into the kinds */
+    double *x, *y; /* working CRS */
+    double *lon, *lat;
+    double *capacity;        /* count x capacity_count, 0 when not given */
+    long *area;              /* -1 when outside every area */
+    double *opened, *closed; /* years (facilities.opened/closed), NaN = not given: open
+                                in year y when opened <= y < closed */
+    bool borrowed_strings;
+} cs_facilities;
+/* Room for n facilities (strings NULL, years NaN); false when out of memory. */
+bool cs_facilities_create(cs_facilities *f, size_t n, size_t capacity_count);
+/* The facilities rows[0..n) of src, in that order. */
+bool cs_facilities_select(const cs_facilities *src, const size_t *rows, size_t n,
+                          cs_facilities *out);
+/* The facilities open in `year`; *rows (when rows) gets their indices in all. */
+bool cs_facilities_in_year(const cs_facilities *all, int year, cs_facilities *out,
+                           size_t **rows);
+void cs_facilities_free(cs_facilities *f);
 
-    /* demand */
-    size_t demand_count;
-    double *dem_x, *dem_y;
-    double *dem_pop;       /* demand_count x band_count; band 0 = total */
-    long *dem_area;        /* always a valid area (points outside are dropped) */
-    char **dem_id;         /* with a cost matrix or population.id: each point's id, then
-                              those of the dropped points (NULL otherwise) */
-    size_t dem_id_count;
-    double pop_year;       /* population.year: the year of the demand above (the latest);
-                              NaN when the population has no years */
-    cs_demand_rows pop_other; /* and the rows of the other years */
-    double dropped_pop;    /* residents outside every area, left out */
-    const char *pop_source; /* "points", "polygons", "grid" or "area totals" (static) */
-    bool pop_estimated;    /* spread from area totals: positions are estimates */
+/* The residents: demand points of the (latest) population year, each in an area. */
+typedef struct cs_demand {
+    size_t count;
+    double *x, *y;
+    double *pop; /* count x band_count; band 0 = total */
+    long *area;  /* always a valid area (points outside are dropped) */
+    char **id;   /* with a cost matrix or population.id: each point's id, then
+                    those of the dropped points (NULL otherwise) */
+    size_t id_count;
+    bool borrowed_ids;    /* a year's demand: id strings belong to the study's */
+    double year;          /* population.year: the year of the demand above (the
+                             latest); NaN when the population has no years */
+    cs_demand_rows other; /* and the rows of the other years */
+    double dropped_pop;   /* residents outside every area, left out */
+    const char *source;   /* "points", "polygons", "grid" or "area totals" (static) */
+    bool estimated;       /* spread from area totals: positions are estimates */
     size_t dropped_points;
+} cs_demand;
+/* Room for n points of nb bands (with ids when with_ids). */
+bool cs_demand_create(cs_demand *d, size_t n, size_t nb, bool with_ids);
+void cs_demand_free(cs_demand *d);
 
-    size_t kind_count;     cs_kind *kinds;
-    size_t capacity_count; cs_capacity *capacities;
-    size_t band_count;     char **band_names; /* [0] = "total" */
-    size_t target_count;   cs_target *targets;
+/* The walking network (optional): the walkable ways in the working CRS. */
+typedef struct cs_walk_network {
+    bool present;
+    cs_lines lines;
+    char *display;            /* the network file as the user named it */
+    /* its settings (network.*, see io/config.h) */
+    double snap_m, max_attach_m, access_width_m, area_max_pieces;
+    bool node_crossings, facility_areas;
+    size_t left_out_class, left_out_closed;
+} cs_walk_network;
+void cs_walk_network_free(cs_walk_network *n);
 
-    /* walking network (optional): the walkable ways in the working CRS */
-    bool has_network;
-    cs_lines net_lines;
-    cs_network_config net;  /* its settings (layer strings not kept: NULL) */
-    char *net_display;      /* the network file as the user named it */
-    size_t net_left_out_class, net_left_out_closed;
-
+/* What the study file settles: the kinds and their thresholds, capacities, population
+ * bands, targets, the working CRS and the grids and tolerances of the run. */
+typedef struct cs_settings {
+    char *name;
+    char *crs; /* working CRS (PROJ string or user's definition) */
+    double walk_speed_kmh;
+    size_t kind_count;
+    cs_kind *kinds;
+    size_t capacity_count;
+    cs_capacity *capacities;
+    size_t band_count;
+    char **band_names; /* [0] = "total" */
+    size_t target_count;
+    cs_target *targets;
     /* under-served patches: the grid and the band counted */
     double patch_cell_m;
     bool patch_hex;
-    int demand_points_csv;   /* as cs_config's */
+    int demand_points_csv; /* as cs_config's */
     long patch_band;
+    double outside_tolerance_m, far_outside_km;
+} cs_settings;
+void cs_settings_free(cs_settings *s);
 
+struct cs_study {
+    const cs_study *view_of; /* a year's view (cs_study_in_year) borrows all but its
+                                facilities and matrix (and, when its population year
+                                differs, its demand) from this study; NULL */
+    bool owns_demand;        /* a view whose population year differs owns its demand */
+    cs_geos geos;            /* the study's own GEOS handle: its geometries live with it */
+    cs_areas areas;
+    cs_facilities fac;
+    cs_demand dem;
+    cs_walk_network net;
+    cs_settings settings;
     bool has_costs;
     cs_cost_matrix costs;
-
-    size_t input_count;    cs_input inputs[6];
-    double outside_tolerance_m, far_outside_km;
+    size_t input_count;
+    cs_input inputs[6];
 };
 
 #endif

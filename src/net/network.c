@@ -35,8 +35,8 @@ static void count_points(cs_net *net, const cs_study *s)
 {
     cs_network_report *r = &net->report;
     const cs_graph *g = &net->graph;
-    for (size_t i = 0; i < s->demand_count; i++) {
-        double pop = s->dem_pop[i * s->band_count];
+    for (size_t i = 0; i < s->dem.count; i++) {
+        double pop = s->dem.pop[i * s->settings.band_count];
         if (net->demand.edge[i] < 0) {
             r->demand_off++;
             r->demand_off_pop += pop;
@@ -45,7 +45,7 @@ static void count_points(cs_net *net, const cs_study *s)
             r->demand_islands_pop += pop;
         }
     }
-    for (size_t f = 0; f < s->facility_count; f++) {
+    for (size_t f = 0; f < s->fac.count; f++) {
         if (net->facilities.edge[f] < 0)
             r->facilities_off++;
         else if (on_island(g, &net->facilities, f))
@@ -57,13 +57,13 @@ static void count_points(cs_net *net, const cs_study *s)
 static void name_facilities(cs_buf *b, const cs_net *net, const cs_study *s, bool island)
 {
     size_t named = 0, total = 0;
-    for (size_t f = 0; f < s->facility_count; f++) {
-        bool hit = island ? on_island(&net->graph, &net->facilities, f)
-                          : net->facilities.edge[f] < 0;
+    for (size_t f = 0; f < s->fac.count; f++) {
+        bool hit =
+            island ? on_island(&net->graph, &net->facilities, f) : net->facilities.edge[f] < 0;
         if (!hit)
             continue;
         if (named < NAMED_FACILITIES)
-            cs_buf_printf(b, "%s%s", named++ ? ", " : "", s->fac_id[f]);
+            cs_buf_printf(b, "%s%s", named++ ? ", " : "", s->fac.id[f]);
         total++;
     }
     if (total > named)
@@ -73,12 +73,12 @@ static void name_facilities(cs_buf *b, const cs_net *net, const cs_study *s, boo
 static void warn_points(cs_context *ctx, const cs_net *net, const cs_study *s)
 {
     const cs_network_report *r = &net->report;
-    cs_where w = {.file = s->net_display, .field = "network.max_attach_m"};
+    cs_where w = {.file = s->net.display, .field = "network.max_attach_m"};
     if (r->demand_off)
         cs_warn(ctx, &w, "extend the network, or raise network.max_attach_m",
                 "%zu demand point%s (%.0f residents) %s more than %g m from every walkable "
-                "way: %s as not covered along the network", r->demand_off,
-                r->demand_off == 1 ? "" : "s", r->demand_off_pop,
+                "way: %s as not covered along the network",
+                r->demand_off, r->demand_off == 1 ? "" : "s", r->demand_off_pop,
                 r->demand_off == 1 ? "is" : "are", r->max_attach_m,
                 r->demand_off == 1 ? "it counts" : "they count");
     cs_buf names;
@@ -87,16 +87,17 @@ static void warn_points(cs_context *ctx, const cs_net *net, const cs_study *s)
         name_facilities(&names, net, s, false);
         cs_warn(ctx, &w, "extend the network, or check the facilities' positions",
                 "%zu facilities are more than %g m from every walkable way and serve no one "
-                "along the network: %s", r->facilities_off, r->max_attach_m,
-                names.data ? names.data : "");
+                "along the network: %s",
+                r->facilities_off, r->max_attach_m, names.data ? names.data : "");
     }
     w.field = NULL;
     if (r->demand_islands)
-        cs_warn(ctx, &w, "check the network's connections there (missing links, bridges "
+        cs_warn(ctx, &w,
+                "check the network's connections there (missing links, bridges "
                 "or crossings); `careshed check` describes the network",
                 "%zu demand point%s (%.0f residents) attach%s to small islands of the "
-                "network (components with less than 1%% of its length)", r->demand_islands,
-                r->demand_islands == 1 ? "" : "s", r->demand_islands_pop,
+                "network (components with less than 1%% of its length)",
+                r->demand_islands, r->demand_islands == 1 ? "" : "s", r->demand_islands_pop,
                 r->demand_islands == 1 ? "es" : "");
     if (r->facilities_islands) {
         cs_buf_clear(&names);
@@ -120,8 +121,8 @@ static void fill_report(cs_net *net, const cs_study *s)
     r->largest_share = g->total_len_m > 0 ? g->component_len_m[0] / g->total_len_m : 0;
     r->snapped_vertices = g->snapped_vertices;
     r->noded_crossings = g->noded_crossings;
-    r->left_out_class = s->net_left_out_class;
-    r->left_out_closed = s->net_left_out_closed;
+    r->left_out_class = s->net.left_out_class;
+    r->left_out_closed = s->net.left_out_closed;
     r->max_attach_m = s->net.max_attach_m;
     count_points(net, s);
 }
@@ -129,25 +130,27 @@ static void fill_report(cs_net *net, const cs_study *s)
 cs_status cs_net_prepare(cs_context *ctx, const cs_study *s, cs_net *out)
 {
     memset(out, 0, sizeof *out);
-    if (!s->has_network)
+    if (!s->net.present)
         return CS_ERR_ARGUMENT;
     double t0 = cs_stage_begin();
-    cs_status st = cs_graph_build(&s->net_lines, s->net.snap_m, s->net.node_crossings,
-                                  &out->graph);
+    cs_status st = cs_graph_build(&s->net.lines, s->net.snap_m,
+                                  s->net.node_crossings, &out->graph);
     if (st == CS_OK && out->graph.edge_count == 0) {
-        cs_where w = {.file = s->net_display};
-        st = cs_error(ctx, CS_ERR_INPUT, &w, "give a network with walkable ways of some "
-                      "length", "the network has no edge of positive length");
+        cs_where w = {.file = s->net.display};
+        st = cs_error(ctx, CS_ERR_INPUT, &w,
+                      "give a network with walkable ways of some "
+                      "length",
+                      "the network has no edge of positive length");
     }
     if (st == CS_OK)
         st = cs_segment_index_create(&out->graph, &out->index);
     cs_stage_end(ctx, "graph", t0);
     t0 = cs_stage_begin();
     if (st == CS_OK)
-        st = cs_attach_points(&out->graph, out->index, s->dem_x, s->dem_y, s->demand_count,
+        st = cs_attach_points(&out->graph, out->index, s->dem.x, s->dem.y, s->dem.count,
                               s->net.max_attach_m, ctx->threads, &out->demand);
     if (st == CS_OK)
-        st = cs_attach_points(&out->graph, out->index, s->fac_x, s->fac_y, s->facility_count,
+        st = cs_attach_points(&out->graph, out->index, s->fac.x, s->fac.y, s->fac.count,
                               s->net.max_attach_m, ctx->threads, &out->facilities);
     cs_stage_end(ctx, "attach", t0);
     if (st != CS_OK) {
@@ -159,17 +162,12 @@ cs_status cs_net_prepare(cs_context *ctx, const cs_study *s, cs_net *out)
     return CS_OK;
 }
 
-double cs_net_kind_budget_m(const cs_study *s, size_t k)
-{
-    return cs_kind_reach_m(&s->kinds[k]);
-}
-
-cs_status cs_net_kind_sources(const cs_study *s, const cs_net *net, size_t k, cs_attach *src,
-                              long **id)
+cs_status cs_net_kind_sources(const cs_facilities *fac, const cs_net *net, size_t k,
+                              cs_attach *src, long **id)
 {
     size_t n = 0;
-    for (size_t f = 0; f < s->facility_count; f++)
-        n += s->fac_kind[f] == (long)k;
+    for (size_t f = 0; f < fac->count; f++)
+        n += fac->kind[f] == (long)k;
     memset(src, 0, sizeof *src);
     *id = cs_calloc(n + 1, sizeof **id);
     src->edge = cs_calloc(n + 1, sizeof *src->edge);
@@ -181,8 +179,8 @@ cs_status cs_net_kind_sources(const cs_study *s, const cs_net *net, size_t k, cs
         cs_attach_free(src);
         return CS_ERR_NOMEM;
     }
-    for (size_t f = 0; f < s->facility_count; f++) {
-        if (s->fac_kind[f] != (long)k)
+    for (size_t f = 0; f < fac->count; f++) {
+        if (fac->kind[f] != (long)k)
             continue;
         src->edge[src->count] = net->facilities.edge[f];
         src->along_m[src->count] = net->facilities.along_m[f];
@@ -218,9 +216,9 @@ cs_status cs_net_cost_field(cs_context *ctx, const cs_study *s, const cs_net *ne
     long *id = NULL;
     double t0 = cs_stage_begin();
     unsigned char *tied = ties ? cs_calloc(net->demand.count + 1, 1) : NULL;
-    cs_status st = ties && !tied ? CS_ERR_NOMEM : cs_net_kind_sources(s, net, k, &src, &id);
+    cs_status st = ties && !tied ? CS_ERR_NOMEM : cs_net_kind_sources(&s->fac, net, k, &src, &id);
     if (st == CS_OK)
-        st = cs_net_field_compute(&net->graph, &src, id, cs_net_kind_budget_m(s, k), field);
+        st = cs_net_field_compute(&net->graph, &src, id, cs_kind_reach_m(&s->settings.kinds[k]), field);
     if (st == CS_OK)
         cs_net_field_points_tied(field, &net->demand, ctx->threads, dist_m, nearest, tied);
     if (st == CS_OK && ties)
@@ -239,7 +237,7 @@ cs_status cs_network_check(cs_context *ctx, const cs_study *s, cs_network_report
     if (!ctx || !s || !out)
         return CS_ERR_ARGUMENT;
     memset(out, 0, sizeof *out);
-    if (!s->has_network)
+    if (!s->net.present)
         return cs_error(ctx, CS_ERR_ARGUMENT, NULL, "set network.path",
                         "the study has no walking network");
     cs_net net;
@@ -254,9 +252,9 @@ cs_status cs_network_check(cs_context *ctx, const cs_study *s, cs_network_report
 cs_status cs_network_cost_field_compute(cs_context *ctx, const cs_study *s, size_t k,
                                         double *dist_m, long *nearest)
 {
-    if (!ctx || !s || !dist_m || k >= s->kind_count)
+    if (!ctx || !s || !dist_m || k >= s->settings.kind_count)
         return CS_ERR_ARGUMENT;
-    if (!s->has_network)
+    if (!s->net.present)
         return cs_error(ctx, CS_ERR_ARGUMENT, NULL, "set network.path",
                         "the study has no walking network");
     cs_net net;

@@ -42,10 +42,7 @@ cs_status cs_net_cost_field(cs_context *ctx, const cs_study *study, const cs_net
 
 /* The facilities of kind k as search sources: their attachments into *src (free with
  * cs_attach_free) and their study indices into *id (new, cs_free). Errors: NOMEM. */
-cs_status cs_net_kind_sources(const cs_study *study, const cs_net *net, size_t k,
+cs_status cs_net_kind_sources(const cs_facilities *fac, const cs_net *net, size_t k,
                               cs_attach *src, long **id);
-
-/* The kind's largest threshold in metres (the search's budget). */
-double cs_net_kind_budget_m(const cs_study *study, size_t k);
 
 #endif

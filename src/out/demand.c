@@ -14,7 +14,7 @@ static void patch_props(cs_json *j, const cs_result *r, size_t k, size_t rank,
                         const cs_patch *p)
 {
     const cs_study *s = r->study;
-    const cs_kind *kind = &s->kinds[k];
+    const cs_kind *kind = &s->settings.kinds[k];
     char key[96];
     cs_json_key(j, "kind");
     cs_json_string(j, kind->id);
@@ -26,7 +26,7 @@ static void patch_props(cs_json *j, const cs_result *r, size_t k, size_t rank,
     cs_json_number(j, cs_kind_reach_m(kind), 1);
     cs_json_key(j, "rank");
     cs_json_number(j, (double)rank, 0);
-    snprintf(key, sizeof key, "uncovered_%s", s->band_names[s->patch_band]);
+    snprintf(key, sizeof key, "uncovered_%s", s->settings.band_names[s->settings.patch_band]);
     cs_json_key(j, key);
     cs_json_number(j, p->uncovered, 1);
     cs_json_key(j, "area_km2");
@@ -38,12 +38,12 @@ static void patch_props(cs_json *j, const cs_result *r, size_t k, size_t rank,
     cs_json_key(j, "area_ids");
     cs_json_begin_array(j);
     for (size_t i = 0; i < p->area_count; i++)
-        cs_json_string(j, s->area_id[p->areas[i]]);
+        cs_json_string(j, s->areas.id[p->areas[i]]);
     cs_json_end_array(j);
     cs_json_key(j, "area_names");
     cs_json_begin_array(j);
     for (size_t i = 0; i < p->area_count; i++)
-        cs_json_string(j, s->area_name[p->areas[i]]);
+        cs_json_string(j, s->areas.name[p->areas[i]]);
     cs_json_end_array(j);
     cs_json_end_object(j);
 }
@@ -95,38 +95,38 @@ cs_status cs_out_demand_csv(const cs_result *r, cs_transform *to_wgs84, cs_buf *
 {
     const cs_study *s = r->study;
     /* the demand point's id (population.id) first, when the study reads it */
-    bool ids = s->dem_id && s->dem_id_count >= s->demand_count;
+    bool ids = s->dem.id && s->dem.id_count >= s->dem.count;
     cs_buf_add(out, "\xEF\xBB\xBF"); /* UTF-8 BOM */
     cs_buf_add(out, ids ? "demand_id,lon,lat,area_id" : "lon,lat,area_id");
     for (size_t b = 0; b < r->B; b++)
-        cs_buf_printf(out, ",%s", s->band_names[b]);
+        cs_buf_printf(out, ",%s", s->settings.band_names[b]);
     for (size_t k = 0; k < r->K; k++)
         if (r->access[k])
-            cs_buf_printf(out, ",%s_access", s->kinds[k].id);
+            cs_buf_printf(out, ",%s_access", s->settings.kinds[k].id);
     cs_buf_add(out, "\r\n");
-    size_t n = s->demand_count;
+    size_t n = s->dem.count;
     double *lon = cs_calloc(n + 1, sizeof *lon), *lat = cs_calloc(n + 1, sizeof *lat);
     if (!lon || !lat) {
         cs_free(lon);
         cs_free(lat);
         return CS_ERR_NOMEM;
     }
-    memcpy(lon, s->dem_x, n * sizeof *lon);
-    memcpy(lat, s->dem_y, n * sizeof *lat);
+    memcpy(lon, s->dem.x, n * sizeof *lon);
+    memcpy(lat, s->dem.y, n * sizeof *lat);
     cs_transform_apply(to_wgs84, lon, lat, n);
     for (size_t i = 0; i < n; i++) {
         if (ids) {
-            cs_out_csv_text(out, s->dem_id[i] ? s->dem_id[i] : "");
+            cs_out_csv_text(out, s->dem.id[i] ? s->dem.id[i] : "");
             cs_buf_addc(out, ',');
         }
         cs_buf_add_fixed(out, lon[i], 7);
         cs_buf_addc(out, ',');
         cs_buf_add_fixed(out, lat[i], 7);
         cs_buf_addc(out, ',');
-        cs_out_csv_text(out, s->area_id[s->dem_area[i]]);
+        cs_out_csv_text(out, s->areas.id[s->dem.area[i]]);
         for (size_t b = 0; b < r->B; b++) {
             cs_buf_addc(out, ',');
-            cs_buf_add_fixed(out, s->dem_pop[i * r->B + b], 3);
+            cs_buf_add_fixed(out, s->dem.pop[i * r->B + b], 3);
         }
         for (size_t k = 0; k < r->K; k++)
             if (r->access[k]) {

@@ -4,6 +4,7 @@
  * byte-order mark, so Excel shows Chinese). GeoJSON follows RFC 7946: WGS84 lon/lat,
  * exterior rings counter-clockwise and holes clockwise, 7 decimals; no "crs" member.
  */
+#include "cover/cover.h"
 #include "out/out.h"
 
 #include <math.h>
@@ -154,7 +155,7 @@ cs_status cs_out_areas_geojson(const cs_result *r, const cs_table *t, cs_transfo
         }
         cs_json_end_object(&j);
         cs_json_key(&j, "geometry");
-        cs_status st = cs_out_json_polygons(&j, r->study, r->study->area_geom[a], to_wgs84);
+        cs_status st = cs_out_json_polygons(&j, r->study, r->study->areas.geom[a], to_wgs84);
         if (st != CS_OK)
             return st;
         cs_json_end_object(&j);
@@ -189,14 +190,14 @@ static void circle_properties(cs_json *j, const cs_result *r, size_t m, size_t k
                               const cs_geom *g)
 {
     const cs_study *s = r->study;
-    kind_props(j, &s->kinds[k], m, t);
+    kind_props(j, &s->settings.kinds[k], m, t);
     cs_json_key(j, "facilities");
     cs_json_number(j, r->fac_count[cs_res_count(r, k, r->A)], 0);
     cs_json_key(j, "area_km2");
     cs_json_number(j, g ? cs_geom_area_m2(s->geos, g) / 1e6 : NAN, 3);
     for (size_t b = 0; b < r->B; b++) {
         char key[96];
-        snprintf(key, sizeof key, "covered_%s", s->band_names[b]);
+        snprintf(key, sizeof key, "covered_%s", s->settings.band_names[b]);
         cs_json_key(j, key);
         cs_json_number(j, r->covered[cs_res_cov(r, m, k, t, r->A, b)], 1);
     }
@@ -219,7 +220,7 @@ cs_status cs_out_circles_geojson(cs_context *ctx, const cs_result *r, cs_transfo
      * matrix has no shape to draw */
     for (size_t m = CS_M_STRAIGHT; m <= CS_M_NETWORK; m++)
         for (size_t k = 0; st == CS_OK && k < r->K; k++)
-            for (size_t t = 0; st == CS_OK && t < s->kinds[k].threshold_count; t++) {
+            for (size_t t = 0; st == CS_OK && t < s->settings.kinds[k].threshold_count; t++) {
                 if (!r->dist_m[cs_res_field(r, m, k)])
                     continue;
                 const cs_geom *g = (m ? net_polys : circles)[k * CS_MAX_THRESHOLDS + t];
@@ -248,7 +249,7 @@ cs_status cs_out_network_geojson(const cs_result *r, const cs_lines *lines,
     begin_collection(&j, "service-network");
     cs_status st = CS_OK;
     for (size_t k = 0; st == CS_OK && k < r->K; k++)
-        for (size_t t = 0; st == CS_OK && t < s->kinds[k].threshold_count; t++) {
+        for (size_t t = 0; st == CS_OK && t < s->settings.kinds[k].threshold_count; t++) {
             const cs_lines *l = &lines[k * CS_MAX_THRESHOLDS + t];
             if (!r->dist_m[cs_res_field(r, 1, k)])
                 continue;
@@ -257,7 +258,7 @@ cs_status cs_out_network_geojson(const cs_result *r, const cs_lines *lines,
                 for (size_t i = l->start[p]; i + 1 < l->start[p + 1]; i++)
                     length_m += hypot(l->x[i + 1] - l->x[i], l->y[i + 1] - l->y[i]);
             begin_feature(&j, out);
-            kind_props(&j, &s->kinds[k], 1, t);
+            kind_props(&j, &s->settings.kinds[k], 1, t);
             cs_json_key(&j, "length_km");
             cs_json_number(&j, length_m / 1000.0, 3);
             cs_json_end_object(&j);
@@ -277,15 +278,15 @@ cs_status cs_out_facility_areas_geojson(const cs_result *r, cs_geom *const *poly
     cs_json_init(&j, out, false);
     begin_collection(&j, "facility-service-areas");
     cs_status st = CS_OK;
-    for (size_t f = 0; st == CS_OK && f < s->facility_count; f++) {
+    for (size_t f = 0; st == CS_OK && f < s->fac.count; f++) {
         if (!polys[f])
             continue;
-        const cs_kind *kind = &s->kinds[s->fac_kind[f]];
+        const cs_kind *kind = &s->settings.kinds[s->fac.kind[f]];
         begin_feature(&j, out);
         cs_json_key(&j, "id");
-        cs_json_string(&j, s->fac_id[f]);
+        cs_json_string(&j, s->fac.id[f]);
         cs_json_key(&j, "name");
-        cs_json_string(&j, s->fac_name[f]);
+        cs_json_string(&j, s->fac.name[f]);
         kind_props(&j, kind, 1, kind->threshold_count - 1);
         cs_json_key(&j, "area_km2");
         cs_json_number(&j, cs_geom_area_m2(s->geos, polys[f]) / 1e6, 3);
@@ -306,7 +307,7 @@ static void served_props(cs_json *j, const cs_result *r, size_t f)
     double served, load = NAN;
     for (size_t b = 0; b < r->B; b++) {
         cs_result_served(r, f, b, &served, b == 0 ? &load : NULL);
-        snprintf(key, sizeof key, "served_%s", s->band_names[b]);
+        snprintf(key, sizeof key, "served_%s", s->settings.band_names[b]);
         cs_json_key(j, key);
         cs_json_number(j, served, 1);
     }
@@ -319,9 +320,9 @@ static void served_props(cs_json *j, const cs_result *r, size_t f)
         cs_json_boolean(j, use > cap);
         cs_json_key(j, "over_capacity");
         cs_json_number(j, use > cap ? use - cap : 0, 1);
-        const cs_kind *kind = &s->kinds[s->fac_kind[f]];
+        const cs_kind *kind = &s->settings.kinds[s->fac.kind[f]];
         cs_json_key(j, "access_ratio");
-        cs_json_number(j, r->fac_ratio[s->fac_kind[f]][f] * kind->access_per, 4);
+        cs_json_number(j, r->fac_ratio[s->fac.kind[f]][f] * kind->access_per, 4);
     }
     if (!r->has_network)
         return;
@@ -337,28 +338,28 @@ cs_status cs_out_facilities_geojson(const cs_result *r, cs_buf *out)
     cs_json j;
     cs_json_init(&j, out, false);
     begin_collection(&j, "facilities");
-    for (size_t f = 0; f < s->facility_count; f++) {
-        const cs_kind *kind = &s->kinds[s->fac_kind[f]];
-        long a = s->fac_area[f];
+    for (size_t f = 0; f < s->fac.count; f++) {
+        const cs_kind *kind = &s->settings.kinds[s->fac.kind[f]];
+        long a = s->fac.area[f];
         begin_feature(&j, out);
         cs_json_key(&j, "id");
-        cs_json_string(&j, s->fac_id[f]);
+        cs_json_string(&j, s->fac.id[f]);
         cs_json_key(&j, "name");
-        cs_json_string(&j, s->fac_name[f]);
+        cs_json_string(&j, s->fac.name[f]);
         cs_json_key(&j, "kind");
         cs_json_string(&j, kind->id);
         cs_json_key(&j, "kind_name");
         cs_json_string(&j, kind->name);
         for (size_t c = 0; c < r->C; c++) {
-            if (!(r->fac_cap[cs_res_cap(r, (size_t)s->fac_kind[f], r->A, c)] > 0))
+            if (!(r->fac_cap[cs_res_cap(r, (size_t)s->fac.kind[f], r->A, c)] > 0))
                 continue;
-            cs_json_key(&j, s->capacities[c].id);
-            cs_json_number(&j, s->fac_capacity[f * r->C + c], 2);
+            cs_json_key(&j, s->settings.capacities[c].id);
+            cs_json_number(&j, s->fac.capacity[f * r->C + c], 2);
         }
         cs_json_key(&j, "area_id");
-        cs_json_string(&j, a >= 0 ? s->area_id[a] : NULL);
+        cs_json_string(&j, a >= 0 ? s->areas.id[a] : NULL);
         cs_json_key(&j, "area_name");
-        cs_json_string(&j, a >= 0 ? s->area_name[a] : NULL);
+        cs_json_string(&j, a >= 0 ? s->areas.name[a] : NULL);
         cs_json_key(&j, "inside_area");
         cs_json_boolean(&j, a >= 0);
         served_props(&j, r, f);
@@ -369,8 +370,8 @@ cs_status cs_out_facilities_geojson(const cs_result *r, cs_buf *out)
         cs_json_string(&j, "Point");
         cs_json_key(&j, "coordinates");
         cs_json_begin_array(&j);
-        cs_json_number(&j, s->fac_lon[f], CS_COORD_DECIMALS);
-        cs_json_number(&j, s->fac_lat[f], CS_COORD_DECIMALS);
+        cs_json_number(&j, s->fac.lon[f], CS_COORD_DECIMALS);
+        cs_json_number(&j, s->fac.lat[f], CS_COORD_DECIMALS);
         cs_json_end_array(&j);
         cs_json_end_object(&j);
         cs_json_end_object(&j);
@@ -411,9 +412,14 @@ static void csv_cell(cs_buf *out, const cs_cell *c)
 {
     cs_json j;
     switch (c->type) {
-    case CS_CELL_NULL: break;
-    case CS_CELL_TEXT: cs_out_csv_text(out, c->text); break;
-    case CS_CELL_BOOL: cs_buf_add(out, c->number != 0 ? "true" : "false"); break;
+    case CS_CELL_NULL:
+        break;
+    case CS_CELL_TEXT:
+        cs_out_csv_text(out, c->text);
+        break;
+    case CS_CELL_BOOL:
+        cs_buf_add(out, c->number != 0 ? "true" : "false");
+        break;
     case CS_CELL_NUMBER:
         cs_json_init(&j, out, false);
         cs_json_number(&j, c->number, c->decimals);

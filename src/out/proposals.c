@@ -45,7 +45,7 @@ static double newly_at(const cs_site *site, size_t p, size_t k, size_t j, size_t
 static void target_changes(cs_buf *b, const cs_site *site, size_t p)
 {
     const cs_result *r = site->r;
-    for (size_t t = 0; t < r->study->target_count; t++) {
+    for (size_t t = 0; t < r->study->settings.target_count; t++) {
         const cs_target_outcome *before = &r->outcomes[cs_res_target(r, t, r->A)];
         const cs_target_outcome *after = &site->effects[p].after[cs_res_target(r, t, r->A)];
         if (!after->evaluated || after->value == before->value)
@@ -53,7 +53,7 @@ static void target_changes(cs_buf *b, const cs_site *site, size_t p)
         const char *verb = !before->pass && after->pass ? "closes"
                            : after->gap < before->gap   ? "narrows"
                                                         : "changes";
-        cs_buf_printf(b, "; %s %s (%.4g -> %.4g)", verb, r->study->targets[t].name,
+        cs_buf_printf(b, "; %s %s (%.4g -> %.4g)", verb, r->study->settings.targets[t].name,
                       before->value, after->value);
     }
 }
@@ -64,20 +64,20 @@ const char *cs_site_line(cs_site *site, size_t p)
         return NULL;
     const cs_result *r = site->r;
     const cs_study *s = r->study;
-    size_t pb = (size_t)s->patch_band;
+    size_t pb = (size_t)s->settings.patch_band;
     cs_buf b;
     cs_buf_init(&b);
     if (p < site->P) {
         const cs_proposal *pr = &site->proposals[p];
-        cs_buf_printf(&b, "%s (%s, %s):", pr->id, s->kinds[pr->kind].id,
-                      pr->area >= 0 ? s->area_name[pr->area] : "just outside");
+        cs_buf_printf(&b, "%s (%s, %s):", pr->id, s->settings.kinds[pr->kind].id,
+                      pr->area >= 0 ? s->areas.name[pr->area] : "just outside");
     } else {
         cs_buf_printf(&b, "all %zu together:", site->P);
     }
     for (size_t k = 0; k < r->K; k++) {
         if (!shows_kind(site, p, k))
             continue;
-        const cs_kind *kind = &s->kinds[k];
+        const cs_kind *kind = &s->settings.kinds[k];
         cs_buf_printf(&b, " %s newly covers", kind->id);
         for (size_t j = 0; j < kind->threshold_count; j++) {
             char thr[32];
@@ -85,7 +85,7 @@ const char *cs_site_line(cs_site *site, size_t p)
             cs_buf_add_grouped(&b, newly_at(site, p, k, j, r->A, pb), 0);
             cs_buf_printf(&b, " in %s", thr_label(kind, j, thr, sizeof thr));
         }
-        cs_buf_printf(&b, " (residents %s)", s->band_names[pb]);
+        cs_buf_printf(&b, " (residents %s)", s->settings.band_names[pb]);
     }
     const cs_site_effect *e = &site->effects[p];
     if (!isnan(e->overlap))
@@ -109,11 +109,11 @@ static void newly_props(cs_json *j, const cs_site *site, size_t p)
     for (size_t k = 0; k < r->K; k++) {
         if (!shows_kind(site, p, k))
             continue;
-        const cs_kind *kind = &s->kinds[k];
+        const cs_kind *kind = &s->settings.kinds[k];
         for (size_t t = 0; t < kind->threshold_count; t++)
             for (size_t b = 0; b < r->B; b++) {
                 snprintf(key, sizeof key, "%s_new_%s_%s", kind->id,
-                         thr_label(kind, t, thr, sizeof thr), s->band_names[b]);
+                         thr_label(kind, t, thr, sizeof thr), s->settings.band_names[b]);
                 cs_json_key(j, key);
                 cs_json_number(j, newly_at(site, p, k, t, r->A, b), 1);
             }
@@ -123,9 +123,9 @@ static void newly_props(cs_json *j, const cs_site *site, size_t p)
         cs_json_begin_object(j);
         for (size_t a = 0; a < r->A; a++) {
             double v = newly_at(site, p, k, kind->threshold_count - 1, a,
-                                (size_t)s->patch_band);
+                                (size_t)s->settings.patch_band);
             if (v > 0) {
-                cs_json_key(j, s->area_id[a]);
+                cs_json_key(j, s->areas.id[a]);
                 cs_json_number(j, v, 1);
             }
         }
@@ -138,12 +138,12 @@ static void target_props(cs_json *j, const cs_site *site, size_t p)
     const cs_result *r = site->r;
     cs_json_key(j, "targets");
     cs_json_begin_array(j);
-    for (size_t t = 0; t < r->study->target_count; t++) {
+    for (size_t t = 0; t < r->study->settings.target_count; t++) {
         const cs_target_outcome *b = &r->outcomes[cs_res_target(r, t, r->A)];
         const cs_target_outcome *a = &site->effects[p].after[cs_res_target(r, t, r->A)];
         cs_json_begin_object(j);
         cs_json_key(j, "id");
-        cs_json_string(j, r->study->targets[t].id);
+        cs_json_string(j, r->study->settings.targets[t].id);
         cs_json_key(j, "value_before");
         cs_json_number(j, b->evaluated ? b->value : NAN, 6);
         cs_json_key(j, "value_after");
@@ -182,9 +182,9 @@ static void feature(cs_json *j, cs_buf *out, cs_site *site, size_t p)
     if (p < site->P) {
         const cs_proposal *pr = &site->proposals[p];
         cs_json_key(j, "kind");
-        cs_json_string(j, s->kinds[pr->kind].id);
+        cs_json_string(j, s->settings.kinds[pr->kind].id);
         cs_json_key(j, "area_id");
-        cs_json_string(j, pr->area >= 0 ? s->area_id[pr->area] : NULL);
+        cs_json_string(j, pr->area >= 0 ? s->areas.id[pr->area] : NULL);
         cs_json_key(j, "capacity");
         cs_json_number(j, pr->capacity, 2);
     }
@@ -293,8 +293,9 @@ cs_status cs_site_write(cs_context *ctx, const cs_site *csite, const char *out_d
     cs_buf_addc(&buf, '\n');
     cs_outset *set = NULL;
     size_t which = site->gain ? 1 : 0;
-    cs_status st = buf.failed ? cs_nomem(ctx)
-                              : cs_outset_begin_folder(ctx, out_dir, site_files[which].owner, &set);
+    cs_status st = buf.failed
+                       ? cs_nomem(ctx)
+                       : cs_outset_begin_folder(ctx, out_dir, site_files[which].owner, &set);
     if (st == CS_OK)
         st = cs_outset_add(ctx, set, site_files[which].file, buf.data, buf.len);
     if (st == CS_OK)

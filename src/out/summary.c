@@ -3,8 +3,8 @@
  * their SHA-256 checksums), what came out for the district, every target with the
  * areas that fall short, and the warnings. Enough to reproduce and audit a run.
  */
-#include "out/files.h"
 #include "cover/patch.h"
+#include "out/files.h"
 #include "out/out.h"
 
 #include <math.h>
@@ -13,13 +13,20 @@
 static const char *type_name(cs_target_type t)
 {
     switch (t) {
-    case CS_TARGET_COVERAGE: return "coverage";
-    case CS_TARGET_COUNT: return "count";
-    case CS_TARGET_CAPACITY: return "capacity";
-    case CS_TARGET_CAPACITY_PER_POP: return "capacity_per_population";
-    case CS_TARGET_CAPACITY_SHARE: return "capacity_share";
-    case CS_TARGET_ACCESSIBILITY: return "accessibility";
-    case CS_TARGET_LOAD: return "load";
+    case CS_TARGET_COVERAGE:
+        return "coverage";
+    case CS_TARGET_COUNT:
+        return "count";
+    case CS_TARGET_CAPACITY:
+        return "capacity";
+    case CS_TARGET_CAPACITY_PER_POP:
+        return "capacity_per_population";
+    case CS_TARGET_CAPACITY_SHARE:
+        return "capacity_share";
+    case CS_TARGET_ACCESSIBILITY:
+        return "accessibility";
+    case CS_TARGET_LOAD:
+        return "load";
     }
     return "unknown";
 }
@@ -88,7 +95,8 @@ static void write_costs(cs_json *j, const cs_study *s)
     const struct {
         const char *key;
         size_t value;
-    } counts[] = {{"pairs", m.pairs}, {"pairs_left_out", m.pairs_left_out},
+    } counts[] = {{"pairs", m.pairs},
+                  {"pairs_left_out", m.pairs_left_out},
                   {"pairs_repeated", m.pairs_repeated},
                   {"facilities_with_pairs", m.facilities_with_pairs},
                   {"candidate_sites", m.candidate_sites}};
@@ -104,8 +112,8 @@ static void write_options(cs_json *j, const cs_study *s)
     cs_json_key(j, "options");
     cs_json_begin_object(j);
     cs_json_key(j, "network");
-    cs_json_boolean(j, s->has_network);
-    if (s->has_network) {
+    cs_json_boolean(j, s->net.present);
+    if (s->net.present) {
         cs_json_key(j, "network_settings");
         cs_json_begin_object(j);
         cs_json_key(j, "snap_m");
@@ -119,33 +127,33 @@ static void write_options(cs_json *j, const cs_study *s)
         cs_json_end_object(j);
     }
     cs_json_key(j, "walk_speed_kmh");
-    cs_json_number(j, s->walk_speed_kmh, 3);
+    cs_json_number(j, s->settings.walk_speed_kmh, 3);
     cs_json_key(j, "outside_tolerance_m");
-    cs_json_number(j, s->outside_tolerance_m, 3);
+    cs_json_number(j, s->settings.outside_tolerance_m, 3);
     cs_json_key(j, "far_outside_km");
-    cs_json_number(j, s->far_outside_km, 3);
+    cs_json_number(j, s->settings.far_outside_km, 3);
     cs_json_key(j, "bands");
     cs_json_begin_array(j);
-    for (size_t b = 0; b < s->band_count; b++)
-        cs_json_string(j, s->band_names[b]);
+    for (size_t b = 0; b < s->settings.band_count; b++)
+        cs_json_string(j, s->settings.band_names[b]);
     cs_json_end_array(j);
     cs_json_key(j, "capacities");
     cs_json_begin_array(j);
-    for (size_t c = 0; c < s->capacity_count; c++) {
+    for (size_t c = 0; c < s->settings.capacity_count; c++) {
         cs_json_begin_object(j);
         cs_json_key(j, "id");
-        cs_json_string(j, s->capacities[c].id);
+        cs_json_string(j, s->settings.capacities[c].id);
         cs_json_key(j, "name");
-        cs_json_string(j, s->capacities[c].name);
+        cs_json_string(j, s->settings.capacities[c].name);
         cs_json_key(j, "unit");
-        cs_json_string(j, s->capacities[c].unit);
+        cs_json_string(j, s->settings.capacities[c].unit);
         cs_json_end_object(j);
     }
     cs_json_end_array(j);
     cs_json_key(j, "kinds");
     cs_json_begin_array(j);
-    for (size_t k = 0; k < s->kind_count; k++) {
-        const cs_kind *kind = &s->kinds[k];
+    for (size_t k = 0; k < s->settings.kind_count; k++) {
+        const cs_kind *kind = &s->settings.kinds[k];
         cs_json_begin_object(j);
         cs_json_key(j, "id");
         cs_json_string(j, kind->id);
@@ -217,8 +225,8 @@ static void write_targets(cs_json *j, const cs_result *r)
     const cs_study *s = r->study;
     cs_json_key(j, "targets");
     cs_json_begin_array(j);
-    for (size_t t = 0; t < s->target_count; t++) {
-        const cs_target *tg = &s->targets[t];
+    for (size_t t = 0; t < s->settings.target_count; t++) {
+        const cs_target *tg = &s->settings.targets[t];
         cs_json_begin_object(j);
         cs_json_key(j, "id");
         cs_json_string(j, tg->id);
@@ -248,9 +256,9 @@ static void write_targets(cs_json *j, const cs_result *r)
                 continue;
             cs_json_begin_object(j);
             cs_json_key(j, "id");
-            cs_json_string(j, s->area_id[a]);
+            cs_json_string(j, s->areas.id[a]);
             cs_json_key(j, "name");
-            cs_json_string(j, s->area_name[a]);
+            cs_json_string(j, s->areas.name[a]);
             write_outcome(j, o);
             cs_json_end_object(j);
         }
@@ -273,27 +281,27 @@ static void write_demand(cs_json *j, const cs_result *r)
     cs_json_key(j, "population");
     cs_json_begin_object(j);
     cs_json_key(j, "source");
-    cs_json_string(j, s->pop_source);
+    cs_json_string(j, s->dem.source);
     cs_json_key(j, "estimated");
-    cs_json_boolean(j, s->pop_estimated);
-    if (!isnan(s->pop_year)) { /* population.year: the latest year's rows are used */
+    cs_json_boolean(j, s->dem.estimated);
+    if (!isnan(s->dem.year)) { /* population.year: the latest year's rows are used */
         cs_json_key(j, "year");
-        cs_json_number(j, s->pop_year, 0);
+        cs_json_number(j, s->dem.year, 0);
     }
     cs_json_end_object(j);
     cs_json_key(j, "underserved");
     cs_json_begin_object(j);
     cs_json_key(j, "grid");
-    cs_json_string(j, s->patch_hex ? "hex" : "square");
+    cs_json_string(j, s->settings.patch_hex ? "hex" : "square");
     cs_json_key(j, "cell_m");
-    cs_json_number(j, s->patch_cell_m, 1);
+    cs_json_number(j, s->settings.patch_cell_m, 1);
     cs_json_key(j, "band");
-    cs_json_string(j, s->band_names[s->patch_band]);
+    cs_json_string(j, s->settings.band_names[s->settings.patch_band]);
     cs_json_key(j, "kinds");
     cs_json_begin_object(j);
     for (size_t k = 0; k < r->K; k++) {
         const cs_patch_set *ps = &r->patches[k];
-        cs_json_key(j, s->kinds[k].id);
+        cs_json_key(j, s->settings.kinds[k].id);
         cs_json_begin_object(j);
         cs_json_key(j, "patches");
         cs_json_integer(j, (long long)ps->count);
@@ -310,26 +318,26 @@ static void write_demand(cs_json *j, const cs_result *r)
             cs_json_key(j, "area_ids");
             cs_json_begin_array(j);
             for (size_t i = 0; i < ps->patches[p].area_count; i++)
-                cs_json_string(j, s->area_id[ps->patches[p].areas[i]]);
+                cs_json_string(j, s->areas.id[ps->patches[p].areas[i]]);
             cs_json_end_array(j);
             cs_json_end_object(j);
         }
         cs_json_end_array(j);
-        if (s->kinds[k].load_capacity >= 0) {
+        if (s->settings.kinds[k].load_capacity >= 0) {
             cs_json_key(j, "accessibility");
             cs_json_begin_object(j);
             cs_json_key(j, "method");
-            cs_json_string(j, s->kinds[k].access_decay ? "E2SFCA" : "2SFCA");
+            cs_json_string(j, s->settings.kinds[k].access_decay ? "E2SFCA" : "2SFCA");
             cs_json_key(j, "decay");
-            cs_json_string(j, decay_name(s->kinds[k].access_decay));
+            cs_json_string(j, decay_name(s->settings.kinds[k].access_decay));
             cs_json_key(j, "catchment_m");
-            cs_json_number(j, cs_kind_reach_m(&s->kinds[k]), 1);
+            cs_json_number(j, cs_kind_reach_m(&s->settings.kinds[k]), 1);
             cs_json_key(j, "per");
-            cs_json_number(j, s->kinds[k].access_per, 0);
+            cs_json_number(j, s->settings.kinds[k].access_per, 0);
             cs_json_key(j, "band");
-            cs_json_string(j, s->band_names[s->kinds[k].load_band]);
+            cs_json_string(j, s->settings.band_names[s->settings.kinds[k].load_band]);
             cs_json_key(j, "capacity");
-            cs_json_string(j, s->capacities[s->kinds[k].load_capacity].id);
+            cs_json_string(j, s->settings.capacities[s->settings.kinds[k].load_capacity].id);
             cs_json_end_object(j);
         }
         cs_json_end_object(j);
@@ -362,9 +370,9 @@ cs_status cs_out_summary_json(cs_context *ctx, const cs_result *r, const cs_tabl
     cs_json_key(&j, "careshed_version");
     cs_json_string(&j, CARESHED_VERSION);
     cs_json_key(&j, "study");
-    cs_json_string(&j, s->name);
+    cs_json_string(&j, s->settings.name);
     cs_json_key(&j, "crs");
-    cs_json_string(&j, s->crs);
+    cs_json_string(&j, s->settings.crs);
     write_options(&j, s);
     cs_status st = write_inputs(ctx, &j, s);
     if (st != CS_OK)
@@ -372,15 +380,15 @@ cs_status cs_out_summary_json(cs_context *ctx, const cs_result *r, const cs_tabl
     cs_json_key(&j, "counts");
     cs_json_begin_object(&j);
     cs_json_key(&j, "areas");
-    cs_json_integer(&j, (long long)s->area_count);
+    cs_json_integer(&j, (long long)s->areas.count);
     cs_json_key(&j, "facilities");
-    cs_json_integer(&j, (long long)s->facility_count);
+    cs_json_integer(&j, (long long)s->fac.count);
     cs_json_key(&j, "demand_points");
-    cs_json_integer(&j, (long long)s->demand_count);
+    cs_json_integer(&j, (long long)s->dem.count);
     cs_json_key(&j, "demand_points_left_out");
-    cs_json_integer(&j, (long long)s->dropped_points);
+    cs_json_integer(&j, (long long)s->dem.dropped_points);
     cs_json_key(&j, "residents_left_out");
-    cs_json_number(&j, s->dropped_pop, 1);
+    cs_json_number(&j, s->dem.dropped_pop, 1);
     cs_json_end_object(&j);
     write_demand(&j, r);
     if (r->has_network)

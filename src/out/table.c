@@ -90,11 +90,11 @@ static const char *coverage_tag(size_t m)
 void cs_out_coverage_column(const cs_result *r, size_t m, size_t k, size_t j, size_t band,
                             char *out, size_t n)
 {
-    const cs_kind *kind = &r->study->kinds[k];
+    const cs_kind *kind = &r->study->settings.kinds[k];
     char thr[32];
     threshold_label(kind, j, thr, sizeof thr);
     snprintf(out, n, "%s_%s%s_%s_share", kind->id, coverage_tag(m), thr,
-             r->study->band_names[band]);
+             r->study->settings.band_names[band]);
 }
 
 static void threshold_label(const cs_kind *k, size_t j, char *out, size_t n)
@@ -110,25 +110,25 @@ static void facility_columns(builder *b, const cs_result *r, size_t a)
     const cs_study *s = r->study;
     char name[256];
     for (size_t k = 0; k < r->K; k++) {
-        const char *kid = s->kinds[k].id;
+        const char *kid = s->settings.kinds[k].id;
         double count = r->fac_count[cs_res_count(r, k, a)];
         snprintf(name, sizeof name, "%s_count", kid);
         add_number(b, name, count, 0);
         for (size_t band = 0; band < r->B; band++) {
             snprintf(name, sizeof name, "%s_count_per1000%s%s", kid, band ? "_" : "",
-                     band ? s->band_names[band] : "");
+                     band ? s->settings.band_names[band] : "");
             add_number(b, name, per_1000(count, r->population[cs_res_pop(r, a, band)]), 4);
         }
         for (size_t c = 0; c < r->C; c++) {
             if (!kind_has_capacity(r, k, c))
                 continue;
-            const char *cid = s->capacities[c].id;
+            const char *cid = s->settings.capacities[c].id;
             double cap = r->fac_cap[cs_res_cap(r, k, a, c)];
             snprintf(name, sizeof name, "%s_%s", kid, cid);
             add_number(b, name, cap, 2);
             for (size_t band = 0; band < r->B; band++) {
                 snprintf(name, sizeof name, "%s_%s_per1000%s%s", kid, cid, band ? "_" : "",
-                         band ? s->band_names[band] : "");
+                         band ? s->settings.band_names[band] : "");
                 add_number(b, name, per_1000(cap, r->population[cs_res_pop(r, a, band)]), 3);
             }
         }
@@ -143,7 +143,7 @@ static void coverage_columns(builder *b, const cs_result *r, size_t a)
     const cs_study *s = r->study;
     char name[256], thr[32];
     for (size_t k = 0; k < r->K; k++) {
-        const cs_kind *kind = &s->kinds[k];
+        const cs_kind *kind = &s->settings.kinds[k];
         for (size_t j = 0; j < kind->threshold_count; j++) {
             threshold_label(kind, j, thr, sizeof thr);
             for (size_t m = 0; m < CS_MEASURES; m++) {
@@ -154,10 +154,10 @@ static void coverage_columns(builder *b, const cs_result *r, size_t a)
                     double total = r->population[cs_res_pop(r, a, band)];
                     double covered = r->covered[cs_res_cov(r, m, k, j, a, band)];
                     snprintf(name, sizeof name, "%s_%s%s_%s_covered", kind->id, tag, thr,
-                             s->band_names[band]);
+                             s->settings.band_names[band]);
                     add_number(b, name, covered, 1);
                     snprintf(name, sizeof name, "%s_%s%s_%s_share", kind->id, tag, thr,
-                             s->band_names[band]);
+                             s->settings.band_names[band]);
                     add_number(b, name, total > 0 ? covered / total : NAN, 4);
                 }
             }
@@ -184,9 +184,9 @@ static size_t overloaded_in(const cs_result *r, size_t k, size_t a)
 {
     const cs_study *s = r->study;
     size_t n = 0;
-    for (size_t f = 0; f < s->facility_count; f++) {
+    for (size_t f = 0; f < s->fac.count; f++) {
         double use, cap;
-        if (s->fac_kind[f] == (long)k && (a == r->A || s->fac_area[f] == (long)a) &&
+        if (s->fac.kind[f] == (long)k && (a == r->A || s->fac.area[f] == (long)a) &&
             cs_res_load(r, f, &use, &cap) && use > cap)
             n++;
     }
@@ -199,19 +199,20 @@ static void demand_columns(builder *b, const cs_result *r, size_t a)
 {
     const cs_study *s = r->study;
     char name[256];
-    size_t pb = (size_t)s->patch_band;
+    size_t pb = (size_t)s->settings.patch_band;
     for (size_t k = 0; k < r->K; k++) {
-        const cs_kind *kind = &s->kinds[k];
+        const cs_kind *kind = &s->settings.kinds[k];
         double pop = r->population[cs_res_pop(r, a, pb)];
-        double covered = r->covered[cs_res_cov(r, cs_res_main(r, k), k,
-                                               kind->threshold_count - 1, a, pb)];
-        snprintf(name, sizeof name, "%s_uncovered_%s", kind->id, s->band_names[pb]);
+        double covered =
+            r->covered[cs_res_cov(r, cs_res_main(r, k), k, kind->threshold_count - 1, a, pb)];
+        snprintf(name, sizeof name, "%s_uncovered_%s", kind->id, s->settings.band_names[pb]);
         add_number(b, name, pop - covered, 1);
         snprintf(name, sizeof name, "%s_patches", kind->id);
         add_number(b, name, (double)patches_in(r, k, a), 0);
         if (kind->load_capacity < 0)
             continue;
-        double need = r->population[cs_res_pop(r, a, (size_t)kind->load_band)] * kind->load_rate;
+        double need =
+            r->population[cs_res_pop(r, a, (size_t)kind->load_band)] * kind->load_rate;
         double have = r->fac_cap[cs_res_cap(r, k, a, (size_t)kind->load_capacity)];
         snprintf(name, sizeof name, "%s_access", kind->id);
         add_number(b, name, r->access_mean[cs_res_count(r, k, a)], 4);
@@ -230,9 +231,9 @@ static void target_columns(builder *b, const cs_result *r, size_t a)
     char name[256];
     cs_buf flags;
     cs_buf_init(&flags);
-    for (size_t t = 0; t < s->target_count; t++) {
+    for (size_t t = 0; t < s->settings.target_count; t++) {
         const cs_target_outcome *o = &r->outcomes[cs_res_target(r, t, a)];
-        const char *tid = s->targets[t].id;
+        const char *tid = s->settings.targets[t].id;
         snprintf(name, sizeof name, "t_%s_value", tid);
         add_number(b, name, o->evaluated ? o->value : NAN, 4);
         snprintf(name, sizeof name, "t_%s_pass", tid);
@@ -258,17 +259,17 @@ static void area_row(builder *b, const cs_result *r, size_t a)
     const cs_study *s = r->study;
     bool district = a == r->A;
     b->col = 0;
-    add_text(b, "id", district ? "district" : s->area_id[a], false);
-    add_text(b, "name", district ? s->name : s->area_name[a], false);
+    add_text(b, "id", district ? "district" : s->areas.id[a], false);
+    add_text(b, "name", district ? s->settings.name : s->areas.name[a], false);
     double m2 = 0;
     if (district)
         for (size_t i = 0; i < r->A; i++)
-            m2 += s->area_m2[i];
-    add_number(b, "area_km2", (district ? m2 : s->area_m2[a]) / 1e6, 3);
-    add_bool(b, "pop_estimated", true, s->pop_estimated);
+            m2 += s->areas.m2[i];
+    add_number(b, "area_km2", (district ? m2 : s->areas.m2[a]) / 1e6, 3);
+    add_bool(b, "pop_estimated", true, s->dem.estimated);
     char name[128];
     for (size_t band = 0; band < r->B; band++) {
-        snprintf(name, sizeof name, "pop_%s", s->band_names[band]);
+        snprintf(name, sizeof name, "pop_%s", s->settings.band_names[band]);
         add_number(b, name, r->population[cs_res_pop(r, a, band)], 1);
     }
     facility_columns(b, r, a);
@@ -314,9 +315,17 @@ void cs_table_free(cs_table *t)
 void cs_out_json_cell(cs_json *j, const cs_cell *c)
 {
     switch (c->type) {
-    case CS_CELL_NULL: cs_json_null(j); break;
-    case CS_CELL_NUMBER: cs_json_number(j, c->number, c->decimals); break;
-    case CS_CELL_TEXT: cs_json_string(j, c->text); break;
-    case CS_CELL_BOOL: cs_json_boolean(j, c->number != 0); break;
+    case CS_CELL_NULL:
+        cs_json_null(j);
+        break;
+    case CS_CELL_NUMBER:
+        cs_json_number(j, c->number, c->decimals);
+        break;
+    case CS_CELL_TEXT:
+        cs_json_string(j, c->text);
+        break;
+    case CS_CELL_BOOL:
+        cs_json_boolean(j, c->number != 0);
+        break;
     }
 }

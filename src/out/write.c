@@ -3,6 +3,7 @@
  * a new set that replaces the output folder as a whole only when all of them are
  * complete (files.h). A failed run leaves the folder as it was.
  */
+#include "cover/cover.h"
 #include "out/files.h"
 #include "out/folder.h"
 #include "out/out.h"
@@ -15,9 +16,9 @@ typedef struct sources {
     const cs_result *r;
     const cs_table *table;
     cs_transform *to_wgs84;
-    cs_lines *net_lines;   /* K x CS_MAX_THRESHOLDS reached networks */
-    cs_geom **net_polys;   /* K x CS_MAX_THRESHOLDS network service areas */
-    cs_geom **fac_polys;   /* per facility, when asked for */
+    cs_lines *net_lines; /* K x CS_MAX_THRESHOLDS reached networks */
+    cs_geom **net_polys; /* K x CS_MAX_THRESHOLDS network service areas */
+    cs_geom **fac_polys; /* per facility, when asked for */
 } sources;
 
 typedef cs_status (*build_fn)(cs_context *ctx, const sources *src, cs_buf *out);
@@ -87,14 +88,16 @@ static const struct {
 static bool wanted(const cs_result *r, when w)
 {
     switch (w) {
-    case ALWAYS: return true;
-    case WITH_NETWORK: return r->has_network;
-    case WITH_FACILITY_AREAS: return r->has_network && r->study->net.facility_areas;
+    case ALWAYS:
+        return true;
+    case WITH_NETWORK:
+        return r->has_network;
+    case WITH_FACILITY_AREAS:
+        return r->has_network && r->study->net.facility_areas;
     case WITH_ACCESS:
-        return cs_out_has_access(r) &&
-               (r->study->demand_points_csv == 1 ||
-                (r->study->demand_points_csv < 0 &&
-                 r->study->demand_count <= CS_DEMAND_CSV_AUTO_MAX));
+        return cs_out_has_access(r) && (r->study->settings.demand_points_csv == 1 ||
+                                        (r->study->settings.demand_points_csv < 0 &&
+                                         r->study->dem.count <= CS_DEMAND_CSV_AUTO_MAX));
     }
     return false;
 }
@@ -113,7 +116,7 @@ static cs_status network_geometry(cs_context *ctx, const cs_result *r, sources *
     size_t n = r->K * CS_MAX_THRESHOLDS + 1;
     src->net_lines = cs_calloc(n, sizeof *src->net_lines);
     src->net_polys = cs_calloc(n, sizeof *src->net_polys);
-    src->fac_polys = cs_calloc(r->study->facility_count + 1, sizeof *src->fac_polys);
+    src->fac_polys = cs_calloc(r->study->fac.count + 1, sizeof *src->fac_polys);
     if (!src->net_lines || !src->net_polys || !src->fac_polys)
         return cs_nomem(ctx);
     cs_status st = cs_cover_network_areas(ctx, r, src->net_lines, src->net_polys);
@@ -131,7 +134,7 @@ static void free_network_geometry(const cs_result *r, sources *src)
         if (src->net_polys)
             cs_geom_destroy(s->geos, src->net_polys[i]);
     }
-    for (size_t f = 0; src->fac_polys && f < s->facility_count; f++)
+    for (size_t f = 0; src->fac_polys && f < s->fac.count; f++)
         cs_geom_destroy(s->geos, src->fac_polys[f]);
     cs_free(src->net_lines);
     cs_free(src->net_polys);
@@ -163,7 +166,7 @@ cs_status cs_result_write(cs_context *ctx, const cs_study *study, const cs_resul
     double t0 = cs_stage_begin();
     cs_status st = cs_outset_begin_folder(ctx, out_dir, "run", &set);
     if (st == CS_OK)
-        st = cs_transform_create(ctx, study->crs, "EPSG:4326", NULL, &src.to_wgs84);
+        st = cs_transform_create(ctx, study->settings.crs, "EPSG:4326", NULL, &src.to_wgs84);
     if (st == CS_OK && cs_out_area_table(r, true, &table) != CS_OK)
         st = cs_nomem(ctx);
     /* the service areas along the network take seconds in a city: say so before */
@@ -188,11 +191,12 @@ cs_status cs_result_write(cs_context *ctx, const cs_study *study, const cs_resul
     if (st == CS_OK)
         st = cs_outset_commit(ctx, set);
     if (st == CS_OK && cs_out_has_access(r) && !wanted(r, WITH_ACCESS) &&
-        study->demand_points_csv < 0) {
+        study->settings.demand_points_csv < 0) {
         cs_where w = {.file = out_dir};
         cs_warn(ctx, &w, "set demand_points_csv: true to write it anyway",
                 "demand-access.csv (each demand point's accessibility) is not written for "
-                "%zu demand points (more than %d)", study->demand_count, CS_DEMAND_CSV_AUTO_MAX);
+                "%zu demand points (more than %d)",
+                study->dem.count, CS_DEMAND_CSV_AUTO_MAX);
     }
     if (set && st != CS_OK)
         cs_outset_abort(set);

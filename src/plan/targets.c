@@ -8,7 +8,7 @@
  * scope they are set for. A target set for every area ("scope: area") is met by the
  * district when every area meets it, and its district gap is the sum of the areas'.
  */
-#include "cover/result.h"
+#include "plan/plan.h"
 
 #include <math.h>
 #include <string.h>
@@ -36,8 +36,8 @@ static measure load_at(const cs_result *r, const cs_target *t, size_t a)
 {
     const cs_study *s = r->study;
     measure m = {false, NAN, 0};
-    for (size_t f = 0; f < s->facility_count; f++) {
-        if (s->fac_kind[f] != t->kind || (a < r->A && s->fac_area[f] != (long)a))
+    for (size_t f = 0; f < s->fac.count; f++) {
+        if (s->fac.kind[f] != t->kind || (a < r->A && s->fac.area[f] != (long)a))
             continue;
         double cap = 0, use = 0;
         cs_res_load(r, f, &use, &cap);
@@ -59,9 +59,8 @@ static measure measure_at(const cs_result *r, const cs_target *t, size_t a)
     switch (t->type) {
     case CS_TARGET_COVERAGE: {
         double total = r->population[cs_res_pop(r, a, (size_t)t->band)];
-        double covered = r->covered[cs_res_cov(r, cs_measure_index(t->measure),
-                                               (size_t)t->kind, (size_t)t->threshold, a,
-                                               (size_t)t->band)];
+        double covered = r->covered[cs_res_cov(r, cs_measure_index(t->measure), (size_t)t->kind,
+                                               (size_t)t->threshold, a, (size_t)t->band)];
         if (!(total > 0)) { /* nobody of the band lives here: nothing to measure */
             m.evaluated = false;
             break;
@@ -94,7 +93,7 @@ static measure measure_at(const cs_result *r, const cs_target *t, size_t a)
         break;
     }
     case CS_TARGET_ACCESSIBILITY: {
-        const cs_kind *k = &r->study->kinds[t->kind];
+        const cs_kind *k = &r->study->settings.kinds[t->kind];
         double pop = r->population[cs_res_pop(r, a, (size_t)k->load_band)];
         m.value = r->access_mean[cs_res_count(r, (size_t)t->kind, a)];
         if (!(pop > 0) || isnan(m.value)) {
@@ -133,7 +132,7 @@ static void band_phrase(cs_buf *b, const cs_study *s, const cs_target *t)
     if (t->band == 0)
         cs_buf_add(b, "residents");
     else
-        cs_buf_printf(b, "residents aged %s", s->band_names[t->band]);
+        cs_buf_printf(b, "residents aged %s", s->settings.band_names[t->band]);
 }
 
 static const char *kind_label(const cs_kind *k)
@@ -153,10 +152,11 @@ static void per_phrase(cs_buf *b, double value, double per)
 static void capacity_gap_text(cs_buf *b, const cs_result *r, const cs_target *t, double gap)
 {
     const cs_study *s = r->study;
-    const cs_kind *k = t->kind >= 0 ? &s->kinds[t->kind] : NULL;
+    const cs_kind *k = t->kind >= 0 ? &s->settings.kinds[t->kind] : NULL;
     long cap_id = t->type == CS_TARGET_ACCESSIBILITY || t->type == CS_TARGET_LOAD
-                      ? k->load_capacity : t->capacity;
-    const cs_capacity *c = &s->capacities[cap_id];
+                      ? k->load_capacity
+                      : t->capacity;
+    const cs_capacity *c = &s->settings.capacities[cap_id];
     cs_buf_add(b, "short of ");
     /* round up, so a small shortfall never reads "short of 0" */
     bool whole = gap == floor(gap) || gap >= 100;
@@ -197,7 +197,7 @@ static char *gap_text(const cs_result *r, const cs_target *t, double gap, size_t
     cs_buf_init(&b);
     switch (t->type) {
     case CS_TARGET_COVERAGE: {
-        const cs_kind *k = &s->kinds[t->kind];
+        const cs_kind *k = &s->settings.kinds[t->kind];
         cs_buf_add_grouped(&b, gap, 0);
         cs_buf_add(&b, " more ");
         band_phrase(&b, s, t);
@@ -214,7 +214,7 @@ static char *gap_text(const cs_result *r, const cs_target *t, double gap, size_t
     }
     case CS_TARGET_COUNT:
         cs_buf_add_grouped(&b, gap, 0);
-        cs_buf_printf(&b, " more %s", s->kinds[t->kind].unit);
+        cs_buf_printf(&b, " more %s", s->settings.kinds[t->kind].unit);
         break;
     default:
         capacity_gap_text(&b, r, t, gap);
@@ -228,7 +228,7 @@ static char *gap_text(const cs_result *r, const cs_target *t, double gap, size_t
 static cs_status set_outcome(cs_result *r, size_t t, size_t a, measure m, bool binding,
                              bool pass, size_t failing_areas)
 {
-    const cs_target *tg = &r->study->targets[t];
+    const cs_target *tg = &r->study->settings.targets[t];
     cs_target_outcome *o = &r->outcomes[cs_res_target(r, t, a)];
     o->evaluated = m.evaluated;
     o->binding = binding;
@@ -249,7 +249,7 @@ static cs_status set_outcome(cs_result *r, size_t t, size_t a, measure m, bool b
 
 static cs_status evaluate_target(cs_result *r, size_t t)
 {
-    const cs_target *tg = &r->study->targets[t];
+    const cs_target *tg = &r->study->settings.targets[t];
     bool per_area = tg->scope == CS_SCOPE_AREA;
     double gap_sum = 0;
     size_t failing = 0;
@@ -280,7 +280,7 @@ static cs_status evaluate_target(cs_result *r, size_t t)
 
 cs_status cs_plan_evaluate(cs_context *ctx, cs_result *r)
 {
-    size_t T = r->study->target_count, A1 = r->A + 1;
+    size_t T = r->study->settings.target_count, A1 = r->A + 1;
     r->outcomes = cs_calloc(T * A1 + 1, sizeof *r->outcomes);
     r->gap_texts = cs_calloc(T * A1 + 1, sizeof *r->gap_texts);
     if (!r->outcomes || !r->gap_texts)

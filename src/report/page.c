@@ -18,7 +18,8 @@
 static const char css[] =
     "@page{size:A4;margin:14mm}"
     "body{font-family:'Noto Sans CJK SC','Source Han Sans SC','PingFang SC','Microsoft YaHei',"
-    "'WenQuanYi Micro Hei',sans-serif;color:#222;max-width:180mm;margin:0 auto;font-size:10.5pt;"
+    "'WenQuanYi Micro Hei',sans-serif;color:#222;max-width:180mm;margin:0 "
+    "auto;font-size:10.5pt;"
     "line-height:1.45}"
     "h1{font-size:18pt;margin:0 0 2mm}h2{font-size:13pt;border-bottom:1px solid #999;"
     "margin-top:8mm;break-after:avoid}h3{font-size:11pt;break-after:avoid}"
@@ -27,7 +28,8 @@ static const char css[] =
     "th,td{border:1px solid #bbb;padding:1mm 1.5mm;text-align:left;vertical-align:top}"
     "th{background:#eee}td.n{text-align:right;white-space:nowrap}"
     "thead{display:table-header-group}tr{break-inside:avoid}"
-    ".st{white-space:nowrap}.pass{color:#0b6e4f;font-weight:bold}.fail{color:#b2182b;font-weight:bold}"
+    ".st{white-space:nowrap}.pass{color:#0b6e4f;font-weight:bold}.fail{color:#b2182b;font-"
+    "weight:bold}"
     "figure{margin:2mm 0 5mm;break-inside:avoid}figcaption{font-size:9pt;color:#444}"
     "svg{max-width:100%;height:auto;display:block}"
     ".maps{display:flex;flex-wrap:wrap;gap:4mm}.maps figure{width:86mm}"
@@ -71,13 +73,13 @@ static const char *tx(const cs_reporter *rp, cs_text id)
 
 static const char *kind_name(const cs_reporter *rp, size_t k)
 {
-    const cs_kind *kind = &rp->s->kinds[k];
+    const cs_kind *kind = &rp->s->settings.kinds[k];
     return rp->lang == CS_LANG_EN && kind->name_en ? kind->name_en : kind->name;
 }
 
 static const char *target_name(const cs_reporter *rp, size_t t)
 {
-    const cs_target *tg = &rp->s->targets[t];
+    const cs_target *tg = &rp->s->settings.targets[t];
     return rp->lang == CS_LANG_EN && tg->name_en ? tg->name_en : tg->name;
 }
 
@@ -108,7 +110,7 @@ static double target_change(const cs_reporter *rp, size_t t)
     const cs_target_outcome *now = district_outcome(rp->now, t);
     if (rp->base) {
         for (size_t i = 0; i < rp->base->target_count; i++)
-            if (!strcmp(rp->base->target_id[i], rp->s->targets[t].id))
+            if (!strcmp(rp->base->target_id[i], rp->s->settings.targets[t].id))
                 return now->value - rp->base->target_value[i];
         return NAN;
     }
@@ -121,7 +123,7 @@ static double target_change(const cs_reporter *rp, size_t t)
 static void headline(cs_reporter *rp)
 {
     cs_buf *b = rp->out;
-    if (rp->s->target_count == 0) {
+    if (rp->s->settings.target_count == 0) {
         cs_buf_printf(b, "<section id=\"headline\"><h2>%s</h2><p>%s</p></section>",
                       tx(rp, T_HEADLINE), tx(rp, T_NO_TARGETS));
         return;
@@ -133,8 +135,8 @@ static void headline(cs_reporter *rp)
                   tx(rp, T_HEADLINE), tx(rp, T_INDICATOR), tx(rp, T_VALUE), tx(rp, T_TARGET),
                   tx(rp, T_STATUS), tx(rp, T_GAP), tx(rp, T_CHANGE),
                   tx(rp, rp->base ? T_SINCE_BASELINE : T_SINCE_PREVIOUS));
-    for (size_t t = 0; t < rp->s->target_count; t++) {
-        const cs_target *tg = &rp->s->targets[t];
+    for (size_t t = 0; t < rp->s->settings.target_count; t++) {
+        const cs_target *tg = &rp->s->settings.targets[t];
         const cs_target_outcome *o = district_outcome(rp->now, t);
         cs_buf_printf(b, "<tr data-target=\"");
         cs_html_text(b, tg->id);
@@ -161,7 +163,8 @@ static void headline(cs_reporter *rp)
             if (is_share(tg))
                 cs_buf_printf(b, "%.1f pp", fabs(change) * 100);
             else
-                cs_html_number(b, fabs(change), fabs(change) < 100 && change != floor(change) ? 2 : 0);
+                cs_html_number(b, fabs(change),
+                               fabs(change) < 100 && change != floor(change) ? 2 : 0);
         } else {
             cs_buf_add(b, "—");
         }
@@ -173,7 +176,7 @@ static void headline(cs_reporter *rp)
 /* Every target's district value in every year, and a small chart per target. */
 static void trend(cs_reporter *rp)
 {
-    if (rp->run_count < 2 || rp->s->target_count == 0)
+    if (rp->run_count < 2 || rp->s->settings.target_count == 0)
         return;
     cs_buf *b = rp->out;
     cs_buf_printf(b, "<section id=\"trend\"><h2>%s</h2><table class=\"trend\"><thead><tr>"
@@ -181,8 +184,8 @@ static void trend(cs_reporter *rp)
     for (size_t i = 0; i < rp->run_count; i++)
         cs_buf_printf(b, "<th scope=\"col\">%d</th>", rp->runs[i].year);
     cs_buf_printf(b, "<th scope=\"col\">%s</th></tr></thead><tbody>", tx(rp, T_TARGET));
-    for (size_t t = 0; t < rp->s->target_count; t++) {
-        const cs_target *tg = &rp->s->targets[t];
+    for (size_t t = 0; t < rp->s->settings.target_count; t++) {
+        const cs_target *tg = &rp->s->settings.targets[t];
         cs_buf_add(b, "<tr><th scope=\"row\">");
         cs_html_text(b, target_name(rp, t));
         cs_buf_add(b, "</th>");
@@ -203,14 +206,14 @@ static void trend(cs_reporter *rp)
         cs_report_value(b, tg, tg->type == CS_TARGET_LOAD ? tg->at_most : tg->at_least);
         cs_buf_add(b, "</td></tr>");
     }
-    if (!isnan(rp->s->pop_year)) { /* which population each year was measured against */
+    if (!isnan(rp->s->dem.year)) { /* which population each year was measured against */
         cs_buf_printf(b, "<tr><th scope=\"row\">%s</th>", tx(rp, T_POP_YEAR));
         for (size_t i = 0; i < rp->run_count; i++)
             cs_buf_printf(b, "<td class=\"n\">%.0f</td>", rp->runs[i].pop_year);
         cs_buf_add(b, "<td></td></tr>");
     }
     cs_buf_add(b, "</tbody></table><div class=\"trends\">");
-    for (size_t t = 0; t < rp->s->target_count; t++) {
+    for (size_t t = 0; t < rp->s->settings.target_count; t++) {
         cs_buf_add(b, "<figure>");
         cs_svg_trend_chart(rp, t, b);
         cs_buf_add(b, "<figcaption>");
@@ -228,7 +231,7 @@ typedef struct fac_source {
 
 static size_t source_count(const fac_source *src)
 {
-    return src->s ? src->s->facility_count : src->base->fac_count;
+    return src->s ? src->s->fac.count : src->base->fac_count;
 }
 
 /* Facility i's id, name, kind and street. */
@@ -242,10 +245,10 @@ static void source_row(const cs_reporter *rp, const fac_source *src, size_t i,
         cell[3] = b->fac_street[i];
         return;
     }
-    cell[0] = s->fac_id[i];
-    cell[1] = s->fac_name[i];
-    cell[2] = kind_name(rp, (size_t)s->fac_kind[i]);
-    cell[3] = s->fac_area[i] >= 0 ? s->area_name[s->fac_area[i]] : "";
+    cell[0] = s->fac.id[i];
+    cell[1] = s->fac.name[i];
+    cell[2] = kind_name(rp, (size_t)s->fac.kind[i]);
+    cell[3] = s->fac.area[i] >= 0 ? s->areas.name[s->fac.area[i]] : "";
 }
 
 /* The facilities of `in` that `notin` lacks (by id): opened, or closed. */
@@ -286,7 +289,7 @@ static void facility_list(cs_reporter *rp, const fac_source *in, const fac_sourc
 static double share_before(const cs_reporter *rp, size_t k, size_t a)
 {
     if (rp->base) { /* areas.csv's last row is the district's */
-        const char *id = a < rp->s->area_count ? rp->s->area_id[a] : "district";
+        const char *id = a < rp->s->areas.count ? rp->s->areas.id[a] : "district";
         for (size_t i = 0; k == rp->head_kind && i < rp->base->area_count; i++)
             if (!strcmp(rp->base->area_id[i], id))
                 return rp->base->area_share[i];
@@ -310,7 +313,7 @@ static void changes(cs_reporter *rp)
         facility_list(rp, &now, &before, T_NEW_FACILITIES);
         facility_list(rp, &before, &now, T_CLOSED_FACILITIES);
     }
-    size_t kinds = rp->base ? 1 : s->kind_count;
+    size_t kinds = rp->base ? 1 : s->settings.kind_count;
     cs_buf_printf(b, "<h3>%s</h3><table class=\"coverage-changes\"><thead><tr><th scope=\"col\">"
                   "%s</th>", tx(rp, T_COVERAGE_CHANGE), tx(rp, T_STREET));
     for (size_t q = 0; q < kinds; q++) {
@@ -319,9 +322,9 @@ static void changes(cs_reporter *rp)
         cs_buf_add(b, "</th>");
     }
     cs_buf_add(b, "</tr></thead><tbody>");
-    for (size_t a = 0; a <= s->area_count; a++) {
+    for (size_t a = 0; a <= s->areas.count; a++) {
         cs_buf_add(b, "<tr><th scope=\"row\">");
-        cs_html_text(b, a < s->area_count ? s->area_name[a] : tx(rp, T_DISTRICT));
+        cs_html_text(b, a < s->areas.count ? s->areas.name[a] : tx(rp, T_DISTRICT));
         cs_buf_add(b, "</th>");
         for (size_t q = 0; q < kinds; q++) {
             size_t k = rp->base ? rp->head_kind : q;
@@ -349,13 +352,13 @@ static void maps(cs_reporter *rp)
     cs_buf_printf(b, "<figcaption>%s (", tx(rp, T_MAP_CAPTION));
     cs_html_text(b, kind_name(rp, rp->head_kind));
     cs_buf_add(b, ", ");
-    cs_html_text(b, s->band_names[rp->head_band]);
+    cs_html_text(b, s->settings.band_names[rp->head_band]);
     cs_buf_add(b, "). ");
     if (cs_svg_district_kinds(rp) >= 0)
         cs_buf_printf(b, "%s. ", tx(rp, T_ONLY_HEAD));
     cs_buf_printf(b, "%s.</figcaption></figure><h3>%s</h3><div class=\"maps\">",
                   tx(rp, T_NETWORK_NOTE), tx(rp, T_KIND_MAPS));
-    for (size_t k = 0; k < s->kind_count; k++) {
+    for (size_t k = 0; k < s->settings.kind_count; k++) {
         cs_buf_add(b, "<figure>");
         cs_svg_kind_map(rp, k, b);
         cs_svg_legend(rp, (long)k, b);
@@ -373,15 +376,15 @@ static void charts(cs_reporter *rp)
     cs_buf *b = rp->out;
     const cs_study *s = rp->now->study;
     cs_buf_printf(b, "<section id=\"charts\"><h2>%s</h2>", tx(rp, T_CHARTS));
-    for (size_t k = 0; k < s->kind_count; k++) {
-        if (s->kinds[k].threshold_count == 0)
+    for (size_t k = 0; k < s->settings.kind_count; k++) {
+        if (s->settings.kinds[k].threshold_count == 0)
             continue;
         cs_buf_add(b, "<figure>");
         cs_svg_coverage_chart(rp, k, b);
         cs_buf_add(b, "<figcaption>");
         cs_html_text(b, kind_name(rp, k));
         cs_buf_printf(b, ": %s (", tx(rp, T_CHARTS_CAPTION));
-        cs_html_text(b, s->band_names[rp->head_band]);
+        cs_html_text(b, s->settings.band_names[rp->head_band]);
         cs_buf_add(b, ")</figcaption></figure>");
     }
     cs_buf_add(b, "</section>");
@@ -395,23 +398,23 @@ static void streets(cs_reporter *rp)
     cs_buf_printf(b, "<section id=\"streets\"><h2>%s</h2><table class=\"streets\"><thead><tr>"
                   "<th scope=\"col\">%s</th><th scope=\"col\">%s</th><th scope=\"col\">",
                   tx(rp, T_STREETS), tx(rp, T_STREET), tx(rp, T_POPULATION));
-    cs_html_text(b, s->band_names[rp->head_band]);
+    cs_html_text(b, s->settings.band_names[rp->head_band]);
     cs_buf_add(b, "</th>");
-    for (size_t k = 0; k < s->kind_count; k++) {
+    for (size_t k = 0; k < s->settings.kind_count; k++) {
         cs_buf_add(b, "<th scope=\"col\">");
         cs_html_text(b, kind_name(rp, k));
         cs_buf_printf(b, ": %s / %s</th>", tx(rp, T_FACILITIES), tx(rp, T_COVERAGE_SHARE));
     }
     cs_buf_add(b, "</tr></thead><tbody>");
-    for (size_t a = 0; a <= s->area_count; a++) {
+    for (size_t a = 0; a <= s->areas.count; a++) {
         cs_buf_add(b, "<tr><th scope=\"row\">");
-        cs_html_text(b, a < s->area_count ? s->area_name[a] : tx(rp, T_DISTRICT));
+        cs_html_text(b, a < s->areas.count ? s->areas.name[a] : tx(rp, T_DISTRICT));
         cs_buf_add(b, "</th><td class=\"n\">");
         cs_html_number(b, r->population[cs_res_pop(r, a, 0)], 0);
         cs_buf_add(b, "</td><td class=\"n\">");
         cs_html_number(b, r->population[cs_res_pop(r, a, rp->head_band)], 0);
         cs_buf_add(b, "</td>");
-        for (size_t k = 0; k < s->kind_count; k++) {
+        for (size_t k = 0; k < s->settings.kind_count; k++) {
             cs_buf_add(b, "<td class=\"n\">");
             cs_html_number(b, r->fac_count[cs_res_count(r, k, a)], 0);
             cs_buf_add(b, " / ");
@@ -466,11 +469,11 @@ static void methods(cs_reporter *rp)
     cs_buf_printf(b, "</tbody></table><h3>%s</h3><table class=\"settings\"><tbody>",
                   tx(rp, T_SETTINGS));
     cs_buf_printf(b, "<tr><th scope=\"row\">%s</th><td><code>", tx(rp, T_WORKING_CRS));
-    cs_html_text(b, s->crs);
+    cs_html_text(b, s->settings.crs);
     cs_buf_printf(b, "</code></td></tr><tr><th scope=\"row\">%s</th><td>%g km/h</td></tr>",
-                  tx(rp, T_SPEED), s->walk_speed_kmh);
-    for (size_t k = 0; k < s->kind_count; k++) {
-        const cs_kind *kind = &s->kinds[k];
+                  tx(rp, T_SPEED), s->settings.walk_speed_kmh);
+    for (size_t k = 0; k < s->settings.kind_count; k++) {
+        const cs_kind *kind = &s->settings.kinds[k];
         cs_buf_add(b, "<tr><th scope=\"row\">");
         cs_html_text(b, kind_name(rp, k));
         cs_buf_printf(b, "</th><td>%s: ", tx(rp, T_THRESHOLDS));
@@ -491,15 +494,15 @@ static void methods(cs_reporter *rp)
         cs_buf_add(b, "</td></tr>");
     }
     cs_buf_printf(b, "<tr><th scope=\"row\">%s</th><td>%s%s%s</td></tr>", tx(rp, T_POP_SOURCE),
-                  s->pop_source, s->pop_estimated ? "; " : "",
-                  s->pop_estimated ? tx(rp, T_ESTIMATED) : "");
-    if (!isnan(rp->now->study->pop_year))
+                  s->dem.source, s->dem.estimated ? "; " : "",
+                  s->dem.estimated ? tx(rp, T_ESTIMATED) : "");
+    if (!isnan(rp->now->study->dem.year))
         cs_buf_printf(b, "<tr><th scope=\"row\">%s</th><td>%.0f</td></tr>", tx(rp, T_POP_YEAR),
-                      rp->now->study->pop_year);
+                      rp->now->study->dem.year);
     cs_buf_printf(b, "<tr><th scope=\"row\">%s</th><td>%g m %s</td></tr>", tx(rp, T_PATCH_GRID),
-                  s->patch_cell_m, s->patch_hex ? "hex" : "square");
+                  s->settings.patch_cell_m, s->settings.patch_hex ? "hex" : "square");
     cs_buf_printf(b, "<tr><th scope=\"row\">%s</th><td>", tx(rp, T_LEFT_OUT));
-    cs_html_number(b, s->dropped_pop, 0);
+    cs_html_number(b, s->dem.dropped_pop, 0);
     cs_buf_add(b, "</td></tr>");
     if (rp->opt->command) {
         cs_buf_printf(b, "<tr><th scope=\"row\">%s</th><td><code>", tx(rp, T_REPRODUCE));
@@ -513,7 +516,7 @@ static void methods(cs_reporter *rp)
  * 0xE3-0xE9 cover U+3000-U+9FFF). */
 static cs_lang data_language(const cs_study *s)
 {
-    const char *names[2] = {s->name, s->area_count ? s->area_name[0] : ""};
+    const char *names[2] = {s->settings.name, s->areas.count ? s->areas.name[0] : ""};
     for (int i = 0; i < 2; i++)
         for (const unsigned char *p = (const unsigned char *)names[i]; p && *p; p++)
             if (*p >= 0xE3 && *p <= 0xE9)
@@ -526,17 +529,17 @@ static void choose_headline(cs_reporter *rp)
 {
     const cs_study *s = rp->s;
     rp->head_kind = 0;
-    rp->head_band = s->patch_band >= 0 ? (size_t)s->patch_band : 0;
-    for (size_t t = 0; t < s->target_count; t++)
-        if (s->targets[t].type == CS_TARGET_COVERAGE) {
-            rp->head_kind = (size_t)s->targets[t].kind;
-            rp->head_band = (size_t)s->targets[t].band;
-            rp->head_threshold = (size_t)s->targets[t].threshold;
-            rp->head_measure = cs_measure_index(s->targets[t].measure);
+    rp->head_band = s->settings.patch_band >= 0 ? (size_t)s->settings.patch_band : 0;
+    for (size_t t = 0; t < s->settings.target_count; t++)
+        if (s->settings.targets[t].type == CS_TARGET_COVERAGE) {
+            rp->head_kind = (size_t)s->settings.targets[t].kind;
+            rp->head_band = (size_t)s->settings.targets[t].band;
+            rp->head_threshold = (size_t)s->settings.targets[t].threshold;
+            rp->head_measure = cs_measure_index(s->settings.targets[t].measure);
             return;
         }
-    if (s->kind_count > 0) {
-        const cs_kind *k = &s->kinds[0];
+    if (s->settings.kind_count > 0) {
+        const cs_kind *k = &s->settings.kinds[0];
         rp->head_threshold = k->threshold_count ? k->threshold_count - 1 : 0;
         rp->head_measure = cs_measure_index(k->main_measure);
     }
@@ -554,10 +557,10 @@ static void page(cs_reporter *rp)
     cs_buf_printf(b, "<!DOCTYPE html><html lang=\"%s\"><head><meta charset=\"utf-8\">"
                   "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
                   "<title>", rp->lang == CS_LANG_ZH ? "zh-CN" : "en");
-    cs_html_text(b, s->name);
+    cs_html_text(b, s->settings.name);
     cs_buf_printf(b, " — %s</title><style>%s</style></head><body><header><h1>", tx(rp, T_TITLE),
                   css);
-    cs_html_text(b, s->name);
+    cs_html_text(b, s->settings.name);
     int year = rp->runs[rp->run_count - 1].year;
     if (year)
         cs_buf_printf(b, " %d", year);

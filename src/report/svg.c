@@ -36,7 +36,7 @@ typedef struct frame {
 
 static frame fit(const cs_study *s, double width)
 {
-    const cs_rings *r = &s->rings;
+    const cs_rings *r = &s->areas.rings;
     double box[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY};
     for (size_t v = 0; v < r->vertex_count; v++) {
         box[0] = fmin(box[0], r->x[v]);
@@ -81,14 +81,15 @@ static void ring_path(cs_buf *b, const frame *f, const cs_rings *rings, size_t f
 static void areas(const cs_reporter *rp, const frame *f, size_t k, cs_buf *b)
 {
     const cs_study *s = rp->now->study;
-    const cs_rings *rings = &s->rings;
+    const cs_rings *rings = &s->areas.rings;
     cs_buf_add(b, "<g class=\"areas\" stroke=\"#ffffff\" stroke-width=\"0.8\">");
-    for (size_t a = 0; a < s->area_count; a++) {
+    for (size_t a = 0; a < s->areas.count; a++) {
         double share = cs_report_share(rp, rp->now, k, a);
-        cs_buf_printf(b, "<path fill-rule=\"evenodd\" fill=\"%s\" d=\"", cs_svg_share_colour(share));
+        cs_buf_printf(b, "<path fill-rule=\"evenodd\" fill=\"%s\" d=\"",
+                      cs_svg_share_colour(share));
         ring_path(b, f, rings, rings->area_ring_start[a], rings->area_ring_start[a + 1]);
         cs_buf_add(b, "\"><title>");
-        cs_html_text(b, s->area_name[a]);
+        cs_html_text(b, s->areas.name[a]);
         cs_buf_add(b, ": ");
         cs_html_share(b, share);
         cs_buf_add(b, "</title></path>");
@@ -134,8 +135,8 @@ static void marker(cs_buf *b, size_t k, double x, double y, double r)
                       x - r, y - r, 2 * r, 2 * r, c);
         break;
     case 2:
-        cs_buf_printf(b, "<path d=\"M%.1f %.1fL%.1f %.1fL%.1f %.1fZ\" fill=\"%s\"/>", x, y - 1.3 * r,
-                      x + 1.2 * r, y + r, x - 1.2 * r, y + r, c);
+        cs_buf_printf(b, "<path d=\"M%.1f %.1fL%.1f %.1fL%.1f %.1fZ\" fill=\"%s\"/>", x,
+                      y - 1.3 * r, x + 1.2 * r, y + r, x - 1.2 * r, y + r, c);
         break;
     default:
         cs_buf_printf(b, "<path d=\"M%.1f %.1fL%.1f %.1fL%.1f %.1fL%.1f %.1fZ\" fill=\"%s\"/>", x,
@@ -147,14 +148,14 @@ static void facilities(const cs_reporter *rp, const frame *f, long only_kind, cs
 {
     const cs_study *s = rp->now->study;
     size_t shown = 0;
-    for (size_t i = 0; i < s->facility_count; i++)
-        shown += only_kind < 0 || s->fac_kind[i] == only_kind;
+    for (size_t i = 0; i < s->fac.count; i++)
+        shown += only_kind < 0 || s->fac.kind[i] == only_kind;
     /* smaller markers where there are many, so they do not hide the streets' shading */
     double r = (f->w > SMALL_W ? 2.6 : 2.2) * (shown > 300 ? 0.6 : 1);
     cs_buf_add(b, "<g class=\"facilities\" stroke=\"#000000\" stroke-width=\"0.4\">");
-    for (size_t i = 0; i < s->facility_count; i++)
-        if (only_kind < 0 || s->fac_kind[i] == only_kind)
-            marker(b, (size_t)s->fac_kind[i], px(f, s->fac_x[i]), py(f, s->fac_y[i]), r);
+    for (size_t i = 0; i < s->fac.count; i++)
+        if (only_kind < 0 || s->fac.kind[i] == only_kind)
+            marker(b, (size_t)s->fac.kind[i], px(f, s->fac.x[i]), py(f, s->fac.y[i]), r);
     cs_buf_add(b, "</g>");
 }
 
@@ -201,7 +202,7 @@ static void map(const cs_reporter *rp, double width, long kind, const char *cls,
  * headline kind's (the small maps show each kind), so the map stays readable. */
 long cs_svg_district_kinds(const cs_reporter *rp)
 {
-    return rp->now->study->facility_count > 1000 ? (long)rp->head_kind : -1;
+    return rp->now->study->fac.count > 1000 ? (long)rp->head_kind : -1;
 }
 
 void cs_svg_district_map(const cs_reporter *rp, cs_buf *b)
@@ -219,7 +220,7 @@ void cs_svg_kind_map(const cs_reporter *rp, size_t k, cs_buf *b)
 void cs_svg_legend(const cs_reporter *rp, long kind, cs_buf *b)
 {
     const cs_study *s = rp->now->study;
-    size_t kinds = kind < 0 ? s->kind_count : 1, rows = 3 + kinds;
+    size_t kinds = kind < 0 ? s->settings.kind_count : 1, rows = 3 + kinds;
     double w = 330, h = rows * 16 + 6;
     cs_buf_printf(b, "<svg class=\"legend\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 "
                   "%.0f %.0f\" width=\"%.0f\" height=\"%.0f\" role=\"img\" font-size=\"10\">",
@@ -237,7 +238,7 @@ void cs_svg_legend(const cs_reporter *rp, long kind, cs_buf *b)
                   "fill-opacity=\"0.28\" stroke=\"%s\"/><text x=\"24\" y=\"%.0f\">%s</text>",
                   y - 8, PATCH_COLOUR, PATCH_COLOUR, y, cs_report_text(rp, T_UNDERSERVED));
     cs_buf_add(b, "<g stroke=\"#000000\" stroke-width=\"0.4\">");
-    for (size_t k = 0; k < s->kind_count; k++) {
+    for (size_t k = 0; k < s->settings.kind_count; k++) {
         if (kind >= 0 && (size_t)kind != k)
             continue;
         y += 16;
@@ -245,13 +246,14 @@ void cs_svg_legend(const cs_reporter *rp, long kind, cs_buf *b)
     }
     cs_buf_add(b, "</g>");
     y = 40;
-    for (size_t k = 0; k < s->kind_count; k++) {
+    for (size_t k = 0; k < s->settings.kind_count; k++) {
         if (kind >= 0 && (size_t)kind != k)
             continue;
         y += 16;
         cs_buf_printf(b, "<text x=\"24\" y=\"%.0f\">", y);
-        cs_html_text(b, rp->lang == CS_LANG_EN && s->kinds[k].name_en ? s->kinds[k].name_en
-                                                                       : s->kinds[k].name);
+        cs_html_text(b, rp->lang == CS_LANG_EN && s->settings.kinds[k].name_en
+                            ? s->settings.kinds[k].name_en
+                            : s->settings.kinds[k].name);
         cs_buf_add(b, "</text>");
     }
     cs_buf_add(b, "</svg>");
@@ -263,8 +265,8 @@ void cs_svg_coverage_chart(const cs_reporter *rp, size_t k, cs_buf *b)
 {
     const cs_result *r = rp->now;
     const cs_study *s = r->study;
-    const cs_kind *kind = &s->kinds[k];
-    size_t J = kind->threshold_count, panels = 0, rows = s->area_count + 1;
+    const cs_kind *kind = &s->settings.kinds[k];
+    size_t J = kind->threshold_count, panels = 0, rows = s->areas.count + 1;
     for (size_t m = 0; m < CS_MEASURES; m++)
         panels += r->dist_m[cs_res_field(r, m, k)] != NULL;
     double label_w = 120, panel_w = panels > 1 ? 250 : 420, bar_h = 5, row_h = J * bar_h + 6;
@@ -283,10 +285,12 @@ void cs_svg_coverage_chart(const cs_reporter *rp, size_t k, cs_buf *b)
                                                             : T_STRAIGHT));
         for (int t = 0; t <= 4; t++) {
             double x = x0 + panel_w * t / 4;
-            cs_buf_printf(b, "<line x1=\"%.1f\" y1=\"20\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#cccccc\" "
-                          "stroke-width=\"0.5\"/><text x=\"%.1f\" y=\"%.1f\" "
-                          "text-anchor=\"middle\">%d%%</text>",
-                          x, x, 24 + rows * row_h, x, 36 + rows * row_h, t * 25);
+            cs_buf_printf(
+                b,
+                "<line x1=\"%.1f\" y1=\"20\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#cccccc\" "
+                "stroke-width=\"0.5\"/><text x=\"%.1f\" y=\"%.1f\" "
+                "text-anchor=\"middle\">%d%%</text>",
+                x, x, 24 + rows * row_h, x, 36 + rows * row_h, t * 25);
         }
         for (size_t a = 0; a < rows; a++) {
             double total = r->population[cs_res_pop(r, a, rp->head_band)];
@@ -303,8 +307,8 @@ void cs_svg_coverage_chart(const cs_reporter *rp, size_t k, cs_buf *b)
     for (size_t a = 0; a < rows; a++) {
         cs_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\"%s>", label_w - 6,
                       24 + a * row_h + J * bar_h / 2 + 3,
-                      a == s->area_count ? " font-weight=\"bold\"" : "");
-        cs_html_text(b, a < s->area_count ? s->area_name[a] : cs_report_text(rp, T_DISTRICT));
+                      a == s->areas.count ? " font-weight=\"bold\"" : "");
+        cs_html_text(b, a < s->areas.count ? s->areas.name[a] : cs_report_text(rp, T_DISTRICT));
         cs_buf_add(b, "</text>");
     }
     double ly = h - 10;
@@ -326,7 +330,7 @@ void cs_svg_coverage_chart(const cs_reporter *rp, size_t k, cs_buf *b)
  * filled circles, missed ones as open circles. */
 void cs_svg_trend_chart(const cs_reporter *rp, size_t t, cs_buf *b)
 {
-    const cs_target *tg = &rp->s->targets[t];
+    const cs_target *tg = &rp->s->settings.targets[t];
     double w = 300, h = 130, x0 = 48, y0 = 10, pw = w - x0 - 12, ph = h - y0 - 28;
     double goal = tg->type == CS_TARGET_LOAD ? tg->at_most : tg->at_least;
     double lo = isnan(goal) ? INFINITY : goal, hi = isnan(goal) ? -INFINITY : goal;

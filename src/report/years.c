@@ -13,11 +13,11 @@
 /* Whether two views hold the same facilities (in the parent's order) and population. */
 static bool same_year(const cs_study *a, const cs_study *b)
 {
-    if (!a || !b || a->facility_count != b->facility_count ||
-        !(a->pop_year == b->pop_year || (isnan(a->pop_year) && isnan(b->pop_year))))
+    if (!a || !b || a->fac.count != b->fac.count ||
+        !(a->dem.year == b->dem.year || (isnan(a->dem.year) && isnan(b->dem.year))))
         return false;
-    for (size_t f = 0; f < a->facility_count; f++)
-        if (a->fac_id[f] != b->fac_id[f]) /* borrowed from the parent: same pointer */
+    for (size_t f = 0; f < a->fac.count; f++)
+        if (a->fac.id[f] != b->fac.id[f]) /* borrowed from the parent: same pointer */
             return false;
     return true;
 }
@@ -49,9 +49,10 @@ static cs_status choose_years(cs_reporter *rp, int *since, int *year)
     if (*year != 0 && *since == 0)
         *since = *year - 4;
     if (*year != 0 && (*since > *year || *year - *since > 50))
-        return cs_error(rp->ctx, CS_ERR_ARGUMENT, NULL, "give --since no later than --year, "
-                        "and at most 50 years before it", "cannot report the years %d to %d",
-                        *since, *year);
+        return cs_error(rp->ctx, CS_ERR_ARGUMENT, NULL,
+                        "give --since no later than --year, "
+                        "and at most 50 years before it",
+                        "cannot report the years %d to %d", *since, *year);
     return CS_OK;
 }
 
@@ -75,8 +76,8 @@ static cs_status run_year(cs_reporter *rp, int year, cs_report_held *out)
 
 static cs_status keep_outcomes(cs_reporter *rp, cs_report_run *run, const cs_result *r)
 {
-    size_t T = rp->s->target_count;
-    run->pop_year = r->study->pop_year;
+    size_t T = rp->s->settings.target_count;
+    run->pop_year = r->study->dem.year;
     run->district = cs_calloc(T + 1, sizeof *run->district);
     if (!run->district)
         return cs_nomem(rp->ctx);
@@ -133,7 +134,7 @@ void cs_report_runs_free(cs_reporter *rp)
 
 double cs_report_share(const cs_reporter *rp, const cs_result *r, size_t k, size_t a)
 {
-    const cs_kind *kind = &r->study->kinds[k];
+    const cs_kind *kind = &r->study->settings.kinds[k];
     if (kind->threshold_count == 0)
         return NAN;
     bool head = k == rp->head_kind;

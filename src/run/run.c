@@ -3,17 +3,19 @@
  * then coverage tables and facility statistics, then targets. Also the result's
  * accessors.
  */
+#include "access/kinds.h"
 #include "cost/matrix.h"
 #include "cost/nearest.h"
+#include "cover/cover.h"
 #include "cover/patch.h"
-#include "cover/result.h"
+#include "plan/plan.h"
 
 #include <math.h>
 
 static bool any_network_kind(const cs_study *s)
 {
-    for (size_t k = 0; k < s->kind_count; k++)
-        if (s->kinds[k].measures & CS_MEASURE_NETWORK)
+    for (size_t k = 0; k < s->settings.kind_count; k++)
+        if (s->settings.kinds[k].measures & CS_MEASURE_NETWORK)
             return true;
     return false;
 }
@@ -23,7 +25,7 @@ static cs_status kind_fields(cs_context *ctx, cs_result *r, size_t k, size_t n)
 {
     const cs_study *s = r->study;
     for (size_t m = 0; m < CS_MEASURES; m++) {
-        if (!(s->kinds[k].measures & cs_measure_bit(m)))
+        if (!(s->settings.kinds[k].measures & cs_measure_bit(m)))
             continue;
         size_t i = cs_res_field(r, m, k);
         r->dist_m[i] = cs_calloc(n, sizeof **r->dist_m);
@@ -57,11 +59,11 @@ cs_status cs_run(cs_context *ctx, const cs_study *study, cs_result **out)
     if (!r)
         return cs_nomem(ctx);
     r->study = study;
-    r->K = study->kind_count;
-    r->A = study->area_count;
-    r->B = study->band_count;
-    r->C = study->capacity_count;
-    size_t n = study->demand_count ? study->demand_count : 1;
+    r->K = study->settings.kind_count;
+    r->A = study->areas.count;
+    r->B = study->settings.band_count;
+    r->C = study->settings.capacity_count;
+    size_t n = study->dem.count ? study->dem.count : 1;
     r->dist_m = cs_calloc(CS_MEASURES * r->K + 1, sizeof *r->dist_m);
     r->nearest = cs_calloc(CS_MEASURES * r->K + 1, sizeof *r->nearest);
     r->ties = cs_calloc(CS_MEASURES * r->K + 1, sizeof *r->ties);
@@ -133,7 +135,7 @@ void cs_result_destroy(cs_result *r)
     cs_free(r->covered);
     cs_free(r->fac_count);
     cs_free(r->fac_cap);
-    size_t T = r->study->target_count, A1 = r->A + 1;
+    size_t T = r->study->settings.target_count, A1 = r->A + 1;
     for (size_t i = 0; r->gap_texts && i < T * A1; i++)
         cs_free(r->gap_texts[i]);
     cs_free(r->gap_texts);
@@ -143,22 +145,22 @@ void cs_result_destroy(cs_result *r)
 
 size_t cs_result_target_count(const cs_result *r)
 {
-    return r ? r->study->target_count : 0;
+    return r ? r->study->settings.target_count : 0;
 }
 
 const char *cs_result_target_id(const cs_result *r, size_t t)
 {
-    return r && t < r->study->target_count ? r->study->targets[t].id : NULL;
+    return r && t < r->study->settings.target_count ? r->study->settings.targets[t].id : NULL;
 }
 
 const char *cs_result_target_name(const cs_result *r, size_t t)
 {
-    return r && t < r->study->target_count ? r->study->targets[t].name : NULL;
+    return r && t < r->study->settings.target_count ? r->study->settings.targets[t].name : NULL;
 }
 
 cs_status cs_result_target(const cs_result *r, size_t t, size_t a, cs_target_outcome *out)
 {
-    if (!r || !out || t >= r->study->target_count)
+    if (!r || !out || t >= r->study->settings.target_count)
         return CS_ERR_ARGUMENT;
     if (!cs_res_area(r, &a))
         return CS_ERR_ARGUMENT;
@@ -179,7 +181,7 @@ size_t cs_result_failed_targets(const cs_result *r)
     if (!r)
         return 0;
     size_t failed = 0;
-    for (size_t t = 0; t < r->study->target_count; t++) {
+    for (size_t t = 0; t < r->study->settings.target_count; t++) {
         const cs_target_outcome *d = &r->outcomes[cs_res_target(r, t, r->A)];
         /* the district outcome already folds in every area for area-scope targets */
         failed += d->evaluated && d->binding && !d->pass;
@@ -197,8 +199,8 @@ cs_status cs_result_patch(const cs_result *r, size_t k, size_t i, cs_patch_info 
     if (!out || i >= cs_result_patch_count(r, k))
         return CS_ERR_ARGUMENT;
     const cs_patch *p = &r->patches[k].patches[i];
-    *out = (cs_patch_info){p->uncovered, p->area_m2, p->nearest_m, p->cells, p->area_count,
-                           p->areas};
+    *out = (cs_patch_info){p->uncovered, p->area_m2,    p->nearest_m,
+                           p->cells,     p->area_count, p->areas};
     return CS_OK;
 }
 

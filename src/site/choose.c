@@ -56,17 +56,17 @@ static bool add_candidate(chooser *ch, size_t *cap, double x, double y)
 static cs_status generate_candidates(chooser *ch)
 {
     const cs_study *s = ch->r->study;
-    size_t N = s->demand_count, pb = (size_t)s->patch_band, n = 0, cap = 0;
+    size_t N = s->dem.count, pb = (size_t)s->settings.patch_band, n = 0, cap = 0;
     cs_grid g = cs_study_patch_grid(s);
     g.shape = CS_GRID_SQUARE; /* candidates at square cells' centres */
     int64_t *keys = cs_calloc(N + 1, sizeof *keys);
     if (!keys)
         return CS_ERR_NOMEM;
     for (size_t i = 0; i < N; i++) {
-        if (!(s->dem_pop[i * ch->r->B + pb] > 0) || ch->now[i] <= ch->within_m)
+        if (!(s->dem.pop[i * ch->r->B + pb] > 0) || ch->now[i] <= ch->within_m)
             continue;
         int32_t col, row;
-        cs_grid_cell(&g, s->dem_x[i], s->dem_y[i], &col, &row);
+        cs_grid_cell(&g, s->dem.x[i], s->dem.y[i], &col, &row);
         keys[n++] = cs_grid_key(col, row);
     }
     qsort(keys, n, sizeof *keys, compare_i64);
@@ -110,7 +110,7 @@ static bool append_point(cs_cover_sets *cs, size_t *cap, size_t *n, size_t i)
 static cs_status straight_sets(chooser *ch, cs_cover_sets *cs, size_t *n, size_t *cap)
 {
     const cs_study *s = ch->r->study;
-    size_t N = s->demand_count, U = 0, idx_cap = 0;
+    size_t N = s->dem.count, U = 0, idx_cap = 0;
     size_t *uid = cs_calloc(N + 1, sizeof *uid);
     double *ux = cs_calloc(N + 1, sizeof *ux), *uy = cs_calloc(N + 1, sizeof *uy);
     long *idx = NULL;
@@ -118,8 +118,8 @@ static cs_status straight_sets(chooser *ch, cs_cover_sets *cs, size_t *n, size_t
     cs_status st = uid && ux && uy ? CS_OK : CS_ERR_NOMEM;
     for (size_t i = 0; st == CS_OK && i < N; i++)
         if (cs->weight[i] > 0) {
-            ux[U] = s->dem_x[i];
-            uy[U] = s->dem_y[i];
+            ux[U] = s->dem.x[i];
+            uy[U] = s->dem.y[i];
             uid[U++] = i;
         }
     if (st == CS_OK)
@@ -166,7 +166,7 @@ static cs_status search_sets(chooser *ch, cs_cover_sets *cs, size_t *n, size_t *
 static cs_status cover_sets(chooser *ch, cs_cover_sets *cs)
 {
     const cs_study *s = ch->r->study;
-    size_t N = s->demand_count, pb = (size_t)s->patch_band, cap = 0, n = 0;
+    size_t N = s->dem.count, pb = (size_t)s->settings.patch_band, cap = 0, n = 0;
     cs->candidates = ch->nc;
     cs->points = N;
     cs->first = cs_calloc(ch->nc + 1, sizeof *cs->first);
@@ -174,7 +174,7 @@ static cs_status cover_sets(chooser *ch, cs_cover_sets *cs)
     if (!cs->first || !cs->weight)
         return CS_ERR_NOMEM;
     for (size_t i = 0; i < N; i++)
-        cs->weight[i] = ch->now[i] > ch->within_m ? s->dem_pop[i * ch->r->B + pb] : 0;
+        cs->weight[i] = ch->now[i] > ch->within_m ? s->dem.pop[i * ch->r->B + pb] : 0;
     cs_status st = ch->m == CS_M_STRAIGHT ? straight_sets(ch, cs, &n, &cap)
                                           : search_sets(ch, cs, &n, &cap);
     cs->first[ch->nc] = n;
@@ -185,7 +185,7 @@ static cs_status cover_sets(chooser *ch, cs_cover_sets *cs)
 static double needed(const chooser *ch, double share, size_t j)
 {
     const cs_result *r = ch->r;
-    size_t pb = (size_t)r->study->patch_band;
+    size_t pb = (size_t)r->study->settings.patch_band;
     double total = r->population[cs_res_pop(r, r->A, pb)];
     double covered = r->covered[cs_res_cov(r, ch->m, ch->k, j, r->A, pb)];
     return share * total - covered;
@@ -288,7 +288,7 @@ static cs_status evaluate_chosen(chooser *ch, const cs_suggest_options *opt,
     cs_site_input *in = cs_calloc(n + 1, sizeof *in);
     char (*ids)[32] = cs_calloc(n + 1, sizeof *ids);
     cs_transform *t = NULL;
-    cs_status st = in && ids ? cs_transform_create(ch->ctx, s->crs, "EPSG:4326", NULL, &t)
+    cs_status st = in && ids ? cs_transform_create(ch->ctx, s->settings.crs, "EPSG:4326", NULL, &t)
                              : CS_ERR_NOMEM;
     for (size_t q = 0; st == CS_OK && q < n; q++) {
         size_t c = ch->keep ? ch->keep[chosen[q]] : chosen[q];
@@ -297,7 +297,7 @@ static cs_status evaluate_chosen(chooser *ch, const cs_suggest_options *opt,
         cs_transform_apply(t, &x, &y, 1);
         snprintf(ids[q], sizeof ids[q], "S%zu", q + 1);
         in[q] = (cs_site_input){given && given->id ? given->id : ids[q], x, y, NULL,
-                                s->kinds[ch->k].id, given ? given->capacity : NAN,
+                                s->settings.kinds[ch->k].id, given ? given->capacity : NAN,
                                 given ? given->feature : 0};
     }
     cs_transform_destroy(t);
@@ -343,8 +343,8 @@ static cs_status exclude_candidates(chooser *ch, const cs_suggest_options *opt,
 {
     cs_rings zones = {0};
     cs_area_index *ix = NULL;
-    cs_status st = cs_read_zones(ch->ctx, opt->exclude, opt->exclude_crs, ch->r->study->crs,
-                                 &zones);
+    cs_status st = cs_read_zones(ch->ctx, opt->exclude, opt->exclude_crs,
+                                 ch->r->study->settings.crs, &zones);
     if (st == CS_OK && zones.area_count > 0)
         st = cs_area_index_create(&zones, &ix);
     ch->keep = st == CS_OK ? cs_calloc(ch->nc + 1, sizeof *ch->keep) : NULL;
@@ -392,12 +392,12 @@ static cs_status check_options(cs_context *ctx, const cs_result *r,
     char list[512];
     size_t n = 0;
     list[0] = '\0';
-    for (size_t i = 0; i < s->kind_count; i++) {
-        if (opt->kind && !strcmp(s->kinds[i].id, opt->kind))
+    for (size_t i = 0; i < s->settings.kind_count; i++) {
+        if (opt->kind && !strcmp(s->settings.kinds[i].id, opt->kind))
             *k = (long)i;
         if (n < sizeof list)
             n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", i ? ", " : "",
-                                  s->kinds[i].id);
+                                  s->settings.kinds[i].id);
     }
     char hint[700];
     snprintf(hint, sizeof hint, "give --kind one of the study's kinds: %s", list);
@@ -405,7 +405,7 @@ static cs_status check_options(cs_context *ctx, const cs_result *r,
         return cs_error(ctx, CS_ERR_STUDY, NULL, hint,
                         "unknown kind '%s' to suggest sites for (--kind)",
                         opt->kind ? opt->kind : "");
-    const cs_kind *kind = &s->kinds[*k];
+    const cs_kind *kind = &s->settings.kinds[*k];
     if (kind->threshold_count == 0)
         return cs_error(ctx, CS_ERR_STUDY, NULL, "give the kind thresholds in the study file",
                         "kind '%s' has no thresholds to cover within", kind->id);
@@ -446,7 +446,7 @@ cs_status cs_site_suggest(cs_context *ctx, const cs_result *r, const cs_suggest_
     cs_status st = check_options(ctx, r, opt, &k, &j);
     if (st != CS_OK)
         return st;
-    const cs_kind *kind = &s->kinds[k];
+    const cs_kind *kind = &s->settings.kinds[k];
     ch.k = (size_t)k;
     ch.m = cs_res_main(r, ch.k);
     ch.within_m = kind->threshold_m[j];

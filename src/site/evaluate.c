@@ -6,16 +6,18 @@
  * facility. So each proposal needs only the residents around it — a within-radius
  * query on the demand points (straight), one bounded search from it (network) or its
  * row of the cost matrix — and a resident is newly covered at a threshold when the
- * proposal is within it and the nearest existing facility is not. All proposals together are not the sum of each
- * alone: a resident two proposals reach counts once, so together takes each resident's
- * cheapest proposal. Targets are then evaluated again on the run's tables plus the
+ * proposal is within it and the nearest existing facility is not. All proposals together are
+ * not the sum of each alone: a resident two proposals reach counts once, so together takes each
+ * resident's cheapest proposal. Targets are then evaluated again on the run's tables plus the
  * changes (covered residents, facility counts and capacities, accessibility).
  */
 #include "site/site.h"
 
 #include "access/access.h"
+#include "access/kinds.h"
 #include "cost/matrix.h"
 #include "cost/nearest.h"
+#include "plan/plan.h"
 
 #include <math.h>
 #include <string.h>
@@ -39,7 +41,7 @@ cs_status cs_reacher_create(const cs_result *r, cs_reacher **out)
         return CS_ERR_NOMEM;
     rc->r = r;
     const cs_study *s = r->study;
-    cs_status st = cs_point_index_create(s->dem_x, s->dem_y, s->demand_count, &rc->demand);
+    cs_status st = cs_point_index_create(s->dem.x, s->dem.y, s->dem.count, &rc->demand);
     if (st == CS_OK && r->has_network) {
         st = cs_net_reach_create(&r->net.graph, &r->net.demand, &rc->reach);
         if (st == CS_OK && !(rc->scratch = cs_net_scratch_create(&r->net.graph)))
@@ -95,7 +97,7 @@ cs_status cs_reacher_reach(cs_reacher *rc, double x, double y, long row, size_t 
         for (size_t q = 0; q < n; q++) {
             size_t i = (size_t)rc->idx[q];
             out->pt[q] = (long)i;
-            out->cost[q] = hypot(s->dem_x[i] - x, s->dem_y[i] - y);
+            out->cost[q] = hypot(s->dem.x[i] - x, s->dem.y[i] - y);
         }
         out->n = n;
         return CS_OK;
@@ -125,7 +127,7 @@ typedef struct evaluator {
 static cs_status reach_of(evaluator *ev, const cs_proposal *p, size_t m, cs_pairs *out)
 {
     return cs_reacher_reach(ev->reacher, p->x, p->y, p->row, (size_t)p->kind, m,
-                            cs_kind_reach_m(&ev->r->study->kinds[p->kind]), out);
+                            cs_kind_reach_m(&ev->r->study->settings.kinds[p->kind]), out);
 }
 
 /* Add resident i, now at cost `cost` from a new facility of kind k, to the newly
@@ -134,14 +136,14 @@ static void add_newly(const cs_result *r, double *newly, size_t k, size_t m, siz
                       double cost)
 {
     const cs_study *s = r->study;
-    const cs_kind *kind = &s->kinds[k];
+    const cs_kind *kind = &s->settings.kinds[k];
     double now = r->dist_m[cs_res_field(r, m, k)][i];
-    size_t a = (size_t)s->dem_area[i];
+    size_t a = (size_t)s->dem.area[i];
     for (size_t j = 0; j < kind->threshold_count; j++) {
         if (!(cost <= kind->threshold_m[j]) || now <= kind->threshold_m[j])
             continue;
         for (size_t b = 0; b < r->B; b++) {
-            double v = s->dem_pop[i * r->B + b];
+            double v = s->dem.pop[i * r->B + b];
             newly[cs_site_at(r, k, m, j, a, b)] += v;
             newly[cs_site_at(r, k, m, j, r->A, b)] += v;
         }
@@ -153,21 +155,21 @@ static void main_measure_figures(const cs_result *r, const cs_proposal *p, const
                                  cs_site_effect *e, unsigned char *losing)
 {
     const cs_study *s = r->study;
-    const cs_kind *kind = &s->kinds[p->kind];
-    size_t m = cs_res_main(r, (size_t)p->kind), pb = (size_t)s->patch_band;
+    const cs_kind *kind = &s->settings.kinds[p->kind];
+    size_t m = cs_res_main(r, (size_t)p->kind), pb = (size_t)s->settings.patch_band;
     const double *now = r->dist_m[cs_res_field(r, m, (size_t)p->kind)];
     const long *nearest = r->nearest[cs_res_field(r, m, (size_t)p->kind)];
     double reach = cs_kind_reach_m(kind), covered = 0, use = 0;
     for (size_t q = 0; q < pr->n; q++) {
         size_t i = (size_t)pr->pt[q];
-        double c = pr->cost[q], band = s->dem_pop[i * r->B + pb];
+        double c = pr->cost[q], band = s->dem.pop[i * r->B + pb];
         if (!(c <= reach))
             continue;
         e->within += band;
         covered += now[i] <= reach ? band : 0;
         /* residents for whom it would be the nearest */
         if (c < now[i] && kind->load_capacity >= 0) {
-            double u = s->dem_pop[i * r->B + (size_t)kind->load_band] * kind->load_rate;
+            double u = s->dem.pop[i * r->B + (size_t)kind->load_band] * kind->load_rate;
             use += u;
             if (nearest[i] >= 0) {
                 e->load_taken += u;
@@ -186,7 +188,7 @@ static void add_access(const cs_result *r, const cs_proposal *p, const cs_pairs 
                        double *access_sum)
 {
     const cs_study *s = r->study;
-    const cs_kind *kind = &s->kinds[p->kind];
+    const cs_kind *kind = &s->settings.kinds[p->kind];
     if (kind->load_capacity < 0 || !(p->capacity > 0))
         return;
     cs_access_spec spec;
@@ -194,15 +196,16 @@ static void add_access(const cs_result *r, const cs_proposal *p, const cs_pairs 
     size_t band = (size_t)kind->load_band;
     double demand = 0;
     for (size_t q = 0; q < pr->n; q++)
-        demand += s->dem_pop[(size_t)pr->pt[q] * r->B + band] * cs_access_weight(&spec, pr->cost[q]);
+        demand +=
+            s->dem.pop[(size_t)pr->pt[q] * r->B + band] * cs_access_weight(&spec, pr->cost[q]);
     if (!(demand > 0))
         return;
     double ratio = p->capacity / demand;
     for (size_t q = 0; q < pr->n; q++) {
         size_t i = (size_t)pr->pt[q];
-        double gain = s->dem_pop[i * r->B + band] * spec.per * ratio *
+        double gain = s->dem.pop[i * r->B + band] * spec.per * ratio *
                       cs_access_weight(&spec, pr->cost[q]);
-        access_sum[cs_res_count(r, (size_t)p->kind, (size_t)s->dem_area[i])] += gain;
+        access_sum[cs_res_count(r, (size_t)p->kind, (size_t)s->dem.area[i])] += gain;
         access_sum[cs_res_count(r, (size_t)p->kind, r->A)] += gain;
     }
 }
@@ -228,14 +231,14 @@ static cs_status evaluate_targets(cs_context *ctx, const cs_result *r, const cs_
         memcpy(t.fac_cap, r->fac_cap, K * A1 * r->C * sizeof *t.fac_cap);
         for (size_t i = 0; i < K * A1; i++) {
             size_t k = i / A1, a = i % A1;
-            const cs_kind *kind = &r->study->kinds[k];
+            const cs_kind *kind = &r->study->settings.kinds[k];
             double pop = kind->load_capacity >= 0
                              ? r->population[cs_res_pop(r, a, (size_t)kind->load_band)] : 0;
             t.access_mean[i] = r->access_mean[i] + (pop > 0 ? access_sum[i] / pop : 0);
         }
         for (size_t q = 0; q < n; q++) {
             const cs_proposal *p = &ps[q];
-            const cs_kind *kind = &r->study->kinds[p->kind];
+            const cs_kind *kind = &r->study->settings.kinds[p->kind];
             size_t k = (size_t)p->kind;
             for (int scope = 0; scope < 2; scope++) {
                 if (scope == 0 && p->area < 0)
@@ -265,7 +268,7 @@ typedef struct best_costs {
 static cs_status note_best(const cs_result *r, best_costs *bc, size_t k, size_t m,
                            const cs_pairs *pr)
 {
-    size_t slot = k * CS_MEASURES + m, N = r->study->demand_count;
+    size_t slot = k * CS_MEASURES + m, N = r->study->dem.count;
     if (!bc->cost[slot]) {
         bc->cost[slot] = cs_calloc(N + 1, sizeof **bc->cost);
         if (!bc->cost[slot])
@@ -290,7 +293,7 @@ static cs_status alloc_effect(const cs_result *r, cs_site_effect *e, double **ac
 static void finish_access(const cs_result *r, const cs_proposal *ps, size_t n,
                           const double *access_sum, cs_site_effect *e)
 {
-    const cs_kind *kind = &r->study->kinds[ps[0].kind];
+    const cs_kind *kind = &r->study->settings.kinds[ps[0].kind];
     e->access_gain = NAN;
     if (n != 1 || kind->load_capacity < 0)
         return;
@@ -305,7 +308,7 @@ static cs_status evaluate_one(evaluator *ev, const cs_proposal *p, best_costs *b
     const cs_result *r = ev->r;
     size_t k = (size_t)p->kind;
     double *access_sum = NULL;
-    unsigned char *losing = cs_calloc(r->study->facility_count + 1, 1);
+    unsigned char *losing = cs_calloc(r->study->fac.count + 1, 1);
     cs_status st = losing ? alloc_effect(r, e, &access_sum) : CS_ERR_NOMEM;
     for (size_t m = 0; st == CS_OK && m < CS_MEASURES; m++) {
         if (!r->dist_m[cs_res_field(r, m, k)])
@@ -343,26 +346,26 @@ static cs_status evaluate_together(evaluator *ev, const cs_site *site, const bes
     for (size_t k = 0; st == CS_OK && k < r->K; k++)
         for (size_t m = 0; m < CS_MEASURES; m++) {
             const double *best = bc->cost[k * CS_MEASURES + m];
-            for (size_t i = 0; best && i < s->demand_count; i++)
+            for (size_t i = 0; best && i < s->dem.count; i++)
                 if (isfinite(best[i]))
                     add_newly(r, e->newly, k, m, i, best[i]);
         }
     e->overlap = e->access_gain = e->own_load = e->within = NAN;
     /* load moved: each resident once, to its cheapest proposal when that beats its
      * nearest existing facility */
-    unsigned char *losing = cs_calloc(s->facility_count + 1, 1);
+    unsigned char *losing = cs_calloc(s->fac.count + 1, 1);
     if (st == CS_OK && !losing)
         st = CS_ERR_NOMEM;
     for (size_t k = 0; st == CS_OK && k < r->K; k++) {
-        const cs_kind *kind = &s->kinds[k];
+        const cs_kind *kind = &s->settings.kinds[k];
         size_t m = cs_res_main(r, k);
         const double *best = bc->cost[k * CS_MEASURES + m];
         const double *now = r->dist_m[cs_res_field(r, m, k)];
         const long *nearest = r->nearest[cs_res_field(r, m, k)];
-        for (size_t i = 0; best && kind->load_capacity >= 0 && i < s->demand_count; i++) {
+        for (size_t i = 0; best && kind->load_capacity >= 0 && i < s->dem.count; i++) {
             if (!(best[i] <= cs_kind_reach_m(kind)) || !(best[i] < now[i]) || nearest[i] < 0)
                 continue;
-            e->load_taken += s->dem_pop[i * r->B + (size_t)kind->load_band] * kind->load_rate;
+            e->load_taken += s->dem.pop[i * r->B + (size_t)kind->load_band] * kind->load_rate;
             if (!losing[nearest[i]]++)
                 e->neighbours++;
         }

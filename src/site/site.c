@@ -16,8 +16,8 @@
 
 static long find_kind(const cs_study *s, const char *id)
 {
-    for (size_t k = 0; id && k < s->kind_count; k++)
-        if (!strcmp(s->kinds[k].id, id))
+    for (size_t k = 0; id && k < s->settings.kind_count; k++)
+        if (!strcmp(s->settings.kinds[k].id, id))
             return (long)k;
     return -1;
 }
@@ -32,9 +32,9 @@ static cs_status bad(cs_context *ctx, const char *noun, const cs_where *w, const
 static void kind_list(const cs_study *s, char *buf, size_t size)
 {
     buf[0] = '\0';
-    for (size_t k = 0; k < s->kind_count; k++) {
+    for (size_t k = 0; k < s->settings.kind_count; k++) {
         size_t len = strlen(buf);
-        snprintf(buf + len, size - len, "%s%s", k ? ", " : "", s->kinds[k].id);
+        snprintf(buf + len, size - len, "%s%s", k ? ", " : "", s->settings.kinds[k].id);
     }
 }
 
@@ -76,7 +76,7 @@ static cs_status to_working(cs_context *ctx, const cs_study *s, placer *pl,
     p->lon = x;
     p->lat = y;
     if (st == CS_OK && !pl->to_work)
-        st = cs_transform_create(ctx, WGS84, s->crs, w, &pl->to_work);
+        st = cs_transform_create(ctx, WGS84, s->settings.crs, w, &pl->to_work);
     if (st == CS_OK && cs_transform_apply(pl->to_work, &x, &y, 1) > 0)
         st = bad(ctx, pl->noun, w, "give longitude,latitude in the study's region", "coordinates",
                  "cannot be projected to the study's CRS");
@@ -106,30 +106,34 @@ static cs_status place(cs_context *ctx, const cs_study *s, placer *pl,
     }
     if (!isnan(in->capacity) && !(in->capacity >= 0 && isfinite(in->capacity))) {
         snprintf(detail, sizeof detail, "capacity %g is not a number >= 0", in->capacity);
-        st = bad(ctx, pl->noun, &w, "give the capacity in the kind's unit (beds, meals/day...), or none",
+        st = bad(ctx, pl->noun, &w,
+                 "give the capacity in the kind's unit (beds, meals/day...), or none",
                  "capacity", detail);
     }
     p->row = cs_cost_matrix_row(s, p->id);
-    if (p->kind >= 0 && (s->kinds[p->kind].measures & CS_MEASURE_MATRIX) &&
-        (p->row < 0 || (size_t)p->row < s->facility_count)) {
+    if (p->kind >= 0 && (s->settings.kinds[p->kind].measures & CS_MEASURE_MATRIX) &&
+        (p->row < 0 || (size_t)p->row < s->fac.count)) {
         snprintf(detail, sizeof detail, "kind '%s' is measured by the cost matrix, which %s",
-                 s->kinds[p->kind].id, p->row < 0 ? "has no row for this id"
+                 s->settings.kinds[p->kind].id, p->row < 0 ? "has no row for this id"
                                                   : "gives this id to an existing facility");
-        st = bad(ctx, pl->noun, &w, "add the site's costs to the matrix under a new id, and give that "
-                 "id to the proposal (--proposals FILE with an id field)", "id", detail);
+        st = bad(ctx, pl->noun, &w,
+                 "add the site's costs to the matrix under a new id, and give that "
+                 "id to the proposal (--proposals FILE with an id field)",
+                 "id", detail);
     }
-    if (p->kind >= 0 && !isnan(in->capacity) && s->kinds[p->kind].load_capacity < 0)
+    if (p->kind >= 0 && !isnan(in->capacity) && s->settings.kinds[p->kind].load_capacity < 0)
         cs_warn(ctx, &w, "set kinds.<kind>.load_capacity to use it",
                 "kind '%s' has no capacity measure; the capacity is left out", in->kind);
     cs_status pst = to_working(ctx, s, pl, in, &w, p);
     if (pst != CS_OK)
         return pst;
-    p->area = cs_area_index_locate(s->area_index, p->x, p->y);
+    p->area = cs_area_index_locate(s->areas.index, p->x, p->y);
     if (p->area < 0) {
         double d = INFINITY;
-        p->area = cs_area_index_nearest(s->area_index, p->x, p->y, s->outside_tolerance_m, &d);
+        p->area = cs_area_index_nearest(s->areas.index, p->x, p->y,
+                                        s->settings.outside_tolerance_m, &d);
         if (p->area < 0) {
-            cs_area_index_nearest(s->area_index, p->x, p->y, 1e9, &d);
+            cs_area_index_nearest(s->areas.index, p->x, p->y, 1e9, &d);
             snprintf(detail, sizeof detail, "(%.6f, %.6f) lies outside the study area, %.1f km "
                      "from the nearest area", p->lon, p->lat, d / 1000.0);
             st = bad(ctx, pl->noun, &w,
@@ -144,7 +148,7 @@ static cs_status place(cs_context *ctx, const cs_study *s, placer *pl,
 
 static void free_effect(const cs_result *r, cs_site_effect *e)
 {
-    size_t n = r->study->target_count * (r->A + 1);
+    size_t n = r->study->settings.target_count * (r->A + 1);
     for (size_t i = 0; e->after_texts && i < n; i++)
         cs_free(e->after_texts[i]);
     cs_free(e->after_texts);
@@ -232,7 +236,7 @@ cs_status cs_site_newly(const cs_site *site, size_t p, size_t k, size_t j, size_
     if (!site || !out || p > site->P)
         return CS_ERR_ARGUMENT;
     const cs_result *r = site->r;
-    if (!cs_res_area(r, &a) || k >= r->K || j >= r->study->kinds[k].threshold_count ||
+    if (!cs_res_area(r, &a) || k >= r->K || j >= r->study->settings.kinds[k].threshold_count ||
         b >= r->B)
         return CS_ERR_ARGUMENT;
     *out = site->effects[p].newly[cs_site_at(r, k, cs_res_main(r, k), j, a, b)];
@@ -254,7 +258,7 @@ cs_status cs_site_get_figures(const cs_site *site, size_t p, cs_site_figures *ou
 cs_status cs_site_target(const cs_site *site, size_t p, size_t t, size_t a,
                          cs_target_outcome *after)
 {
-    if (!site || !after || p > site->P || t >= site->r->study->target_count)
+    if (!site || !after || p > site->P || t >= site->r->study->settings.target_count)
         return CS_ERR_ARGUMENT;
     if (!cs_res_area(site->r, &a))
         return CS_ERR_ARGUMENT;

@@ -1,0 +1,49 @@
+/*
+ * cover.h — the coverage stage: from the cost fields of a run to its coverage tables,
+ * catchments, service circles and network service areas, and under-served patches.
+ */
+#ifndef CS_COVER_H
+#define CS_COVER_H
+
+#include "cover/result.h"
+
+/* Coverage tables and facility statistics from the cost fields (cover/coverage.c). */
+cs_status cs_cover_tabulate(cs_context *ctx, cs_result *r);
+
+/* Who each facility serves (r->served), from the main measure's cost fields. */
+cs_status cs_cover_catchments(cs_context *ctx, cs_result *r);
+
+/* Run job(data, h, district, i) for every i < jobs on up to `threads` threads (0 = all),
+ * each thread with its own GEOS handle and its own copy of the district (GEOS objects
+ * are not shared between threads); false when any job or set-up failed. */
+typedef bool (*cs_cover_job)(const void *data, cs_geos h, const cs_geom *district, long i);
+bool cs_cover_run_jobs(const cs_areas *areas, long jobs, int threads, cs_cover_job job,
+                       const void *data);
+
+/* Service circles of every kind k and threshold j: the union of discs around the
+ * kind's facilities, clipped to the district, into out[k * CS_MAX_THRESHOLDS + j]
+ * (NULL where the kind has no such threshold); new geometries, destroy each with the
+ * study's GEOS handle (cover/circles.c). */
+cs_status cs_cover_circles(cs_context *ctx, const cs_study *study, cs_geom **out);
+
+/* The network reached from a search within budget_m, as polylines (partial edges cut
+ * exactly at the budget). Errors: CS_ERR_NOMEM (cover/network_areas.c). */
+cs_status cs_cover_reached_lines(const cs_net_field *f, double budget_m, cs_lines *out);
+
+/* Network service areas of every kind k measured along the network and threshold j,
+ * into lines[k * CS_MAX_THRESHOLDS + j] (the reached network) and polys[...] (those
+ * lines buffered by the access width and dissolved; NULL where not measured, or larger
+ * than network.area_max_pieces). Destroy polygons with the study's GEOS handle, free the lines.
+ */
+cs_status cs_cover_network_areas(cs_context *ctx, const cs_result *r, cs_lines *lines,
+                                 cs_geom **polys);
+
+/* Each facility's own network service area at its kind's largest threshold, into
+ * polys[f] (NULL for facilities off the network or of kinds not measured so). */
+cs_status cs_cover_facility_areas(cs_context *ctx, const cs_result *r, cs_geom **polys);
+
+/* Under-served patches of every kind (cover/underserved.c); free with the result. */
+cs_status cs_cover_patches(cs_context *ctx, cs_result *r);
+void cs_cover_patches_free(cs_result *r);
+
+#endif
