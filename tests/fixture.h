@@ -7,6 +7,9 @@
  * Facilities ("F<i>") have kinds "a" or "b" and a "beds" capacity; demand points
  * ("D<i>", in the id field, which the study does not read unless told) have "pop" and
  * "pop65". The study walks at 4.8 km/h = 80 m/min: 5/10/15 min = 400/800/1200 m.
+ *
+ * fx_env, below, is the harness of the tests that load a study: folder, context,
+ * config, study and result made and freed in one place.
  */
 #ifndef CS_FIXTURE_H
 #define CS_FIXTURE_H
@@ -44,14 +47,15 @@ char *fx_write(const char *dir, const fx_data *d, const char *extra_yaml);
 /* Area index (row-major) of a point in the grid, -1 outside. */
 long fx_area_of(const fx_data *d, double x, double y);
 
-/* A test's study: a temporary folder with the layers and study.yaml written by
- * fx_env_open, its context and config, and the study and result once loaded and run.
- * fx_env_close frees all of it and removes the folder; members left NULL are skipped,
- * so a test may stop anywhere. The env owns d (freed with it) but not the data given
- * to fx_env_open. */
+/* A test's study: a temporary folder with the layers and study.yaml, the context and
+ * config read from it, and the study and result once loaded and run. Start from a
+ * zeroed env; fx_env_close frees all of it (members left NULL are skipped, so a test
+ * may stop anywhere), removes the folder and zeroes the env again. The env owns dir,
+ * study_path and d, not the data given to fx_env_open. */
 typedef struct fx_env {
-    char *dir;        /* made by fx_env_open unless the test made it first */
-    char *study_path; /* dir/study.yaml */
+    char *dir;        /* made by fx_env_open unless the test set one (then taken); NULL
+                       * when a test opens a file of its own elsewhere */
+    char *study_path; /* the study file read */
     fx_data d;
     cs_context *ctx;
     cs_config *cfg;
@@ -60,8 +64,8 @@ typedef struct fx_env {
 } fx_env;
 
 /* Write d into the env's folder with extra_yaml appended to the study (may be NULL),
- * create the context and config and read the study file into it. Returns the status
- * of reading it. */
+ * create the context and config and read the study file into the config. Returns the
+ * status of reading it (creating the context and config is asserted). */
 cs_status fx_env_open(fx_env *e, const fx_data *d, const char *extra_yaml);
 /* The same for a study file of the test's own at path (taken: freed with the env). */
 cs_status fx_env_open_file(fx_env *e, char *path);
