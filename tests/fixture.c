@@ -150,35 +150,99 @@ char *fx_write(const char *dir, const fx_data *d, const char *extra_yaml)
     return path;
 }
 
+cs_status fx_env_open(fx_env *e, const fx_data *d, const char *extra_yaml)
+{
+    if (!e->dir)
+        e->dir = tu_mkdtemp();
+    return fx_env_open_file(e, fx_write(e->dir, d, extra_yaml));
+}
+
+cs_status fx_env_open_file(fx_env *e, char *path)
+{
+    e->study_path = path;
+    assert_int_equal(cs_context_create(&e->ctx), CS_OK);
+    assert_int_equal(cs_config_create(e->ctx, &e->cfg), CS_OK);
+    return cs_config_load(e->ctx, e->cfg, path);
+}
+
+void fx_env_close(fx_env *e)
+{
+    cs_result_destroy(e->result);
+    cs_study_destroy(e->study);
+    cs_config_destroy(e->cfg);
+    cs_context_destroy(e->ctx);
+    if (e->dir)
+        tu_rmtree(e->dir);
+    free(e->dir);
+    free(e->study_path);
+    fx_free(&e->d);
+    memset(e, 0, sizeof *e);
+}
+
+void fx_env_set(fx_env *e, const char *key, const char *value)
+{
+    assert_int_equal(cs_config_set(e->ctx, e->cfg, key, value), CS_OK);
+}
+
+void fx_env_write(fx_env *e, const char *name, const char *text)
+{
+    free(tu_write(e->dir, name, text));
+}
+
+cs_status fx_env_load(fx_env *e)
+{
+    cs_result_destroy(e->result);
+    cs_study_destroy(e->study);
+    e->result = NULL;
+    e->study = NULL;
+    return cs_study_load(e->ctx, e->cfg, &e->study);
+}
+
+cs_status fx_env_run(fx_env *e)
+{
+    cs_status st = fx_env_load(e);
+    return st == CS_OK ? cs_run(e->ctx, e->study, &e->result) : st;
+}
+
+/* Print the messages before the assertion fails, so the failure says why. */
+static void assert_ok(const fx_env *e, cs_status st)
+{
+    if (st != CS_OK)
+        tu_dump_messages(e->ctx);
+    assert_int_equal(st, CS_OK);
+}
+
+void fx_env_load_ok(fx_env *e)
+{
+    assert_ok(e, fx_env_load(e));
+}
+
+void fx_env_run_ok(fx_env *e)
+{
+    assert_ok(e, fx_env_run(e));
+}
+
 int fx_env_setup(void **state)
 {
     fx_env *e = calloc(1, sizeof *e);
     assert_non_null(e);
-    e->dir = tu_mkdtemp();
     fx_random(&e->d, 5, 2, 2, 1000, 12, 200);
-    e->study = fx_write(e->dir, &e->d, NULL);
-    assert_int_equal(cs_context_create(&e->ctx), CS_OK);
-    assert_int_equal(cs_config_create(e->ctx, &e->cfg), CS_OK);
-    assert_int_equal(cs_config_load(e->ctx, e->cfg, e->study), CS_OK);
+    assert_int_equal(fx_env_open(e, &e->d, NULL), CS_OK);
     *state = e;
+    return 0;
+}
+
+int fx_env_setup_empty(void **state)
+{
+    *state = calloc(1, sizeof(fx_env));
+    assert_non_null(*state);
     return 0;
 }
 
 int fx_env_teardown(void **state)
 {
     fx_env *e = *state;
-    cs_study_destroy(e->loaded);
-    cs_config_destroy(e->cfg);
-    cs_context_destroy(e->ctx);
-    tu_rmtree(e->dir);
-    free(e->dir);
-    free(e->study);
-    fx_free(&e->d);
+    fx_env_close(e);
     free(e);
     return 0;
-}
-
-void fx_env_set(fx_env *e, const char *key, const char *value)
-{
-    assert_int_equal(cs_config_set(e->ctx, e->cfg, key, value), CS_OK);
 }

@@ -15,67 +15,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct env {
-    char *dir;
-    fx_data d;
-    cs_context *ctx;
-    cs_config *cfg;
-    cs_study *study;
-    cs_result *result;
-} env;
+typedef fx_env env;
 
 static void open_env(env *e)
 {
-    char *study = fx_write(e->dir, &e->d, NULL);
-    assert_int_equal(cs_context_create(&e->ctx), CS_OK);
-    assert_int_equal(cs_config_create(e->ctx, &e->cfg), CS_OK);
-    assert_int_equal(cs_config_load(e->ctx, e->cfg, study), CS_OK);
-    free(study);
+    assert_int_equal(fx_env_open(e, &e->d, NULL), CS_OK);
     /* kind b serves the 65+ with its beds: 10% of them use it */
-    assert_int_equal(cs_config_set(e->ctx, e->cfg, "kinds.b.load_capacity", "beds"), CS_OK);
-    assert_int_equal(cs_config_set(e->ctx, e->cfg, "kinds.b.load_band", "65+"), CS_OK);
-    assert_int_equal(cs_config_set(e->ctx, e->cfg, "kinds.b.load_rate", "0.1"), CS_OK);
-}
-
-static int setup(void **state)
-{
-    env *e = calloc(1, sizeof *e);
-    e->dir = tu_mkdtemp();
-    *state = e;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    env *e = *state;
-    cs_result_destroy(e->result);
-    cs_study_destroy(e->study);
-    cs_config_destroy(e->cfg);
-    cs_context_destroy(e->ctx);
-    tu_rmtree(e->dir);
-    free(e->dir);
-    fx_free(&e->d);
-    free(e);
-    return 0;
-}
-
-static void set(env *e, const char *key, const char *value)
-{
-    assert_int_equal(cs_config_set(e->ctx, e->cfg, key, value), CS_OK);
-}
-
-static void run(env *e)
-{
-    cs_result_destroy(e->result);
-    cs_study_destroy(e->study);
-    e->result = NULL;
-    e->study = NULL;
-    cs_status st = cs_study_load(e->ctx, e->cfg, &e->study);
-    if (st == CS_OK)
-        st = cs_run(e->ctx, e->study, &e->result);
-    if (st != CS_OK)
-        tu_dump_messages(e->ctx);
-    assert_int_equal(st, CS_OK);
+    fx_env_set(e, "kinds.b.load_capacity", "beds");
+    fx_env_set(e, "kinds.b.load_band", "65+");
+    fx_env_set(e, "kinds.b.load_rate", "0.1");
 }
 
 /* ------------------------------------------------------------ brute force */
@@ -122,8 +70,8 @@ static void access_against_brute_force(void **state)
     static const char *const decays[] = {"none", "steps", "gaussian"};
     double *want = calloc(e->d.npop, sizeof *want);
     for (int decay = 0; decay < 3; decay++) {
-        set(e, "kinds.b.access_decay", decays[decay]);
-        run(e);
+        fx_env_set(e, "kinds.b.access_decay", decays[decay]);
+        fx_env_run_ok(e);
         assert_int_equal(cs_study_demand_count(e->study), e->d.npop);
         const double *got = cs_result_access_points(e->result, 1);
         assert_non_null(got);
@@ -181,23 +129,23 @@ static void hand_worked(env *e)
         e->d.pop65[i] = p[i][2];
     }
     open_env(e);
-    set(e, "targets.access.type", "accessibility");
-    set(e, "targets.access.kind", "b");
-    set(e, "targets.access.at_least", "100");
-    set(e, "targets.load.type", "load");
-    set(e, "targets.load.kind", "b");
-    set(e, "targets.load.at_most", "1");
-    set(e, "targets.load.scope", "area");
-    set(e, "targets.beds.type", "capacity_per_population");
-    set(e, "targets.beds.capacity", "beds");
-    set(e, "targets.beds.band", "65+");
-    set(e, "targets.beds.per", "1000");
-    set(e, "targets.beds.at_least", "100");
-    set(e, "targets.meals.type", "capacity_per_population");
-    set(e, "targets.meals.capacity", "beds");
-    set(e, "targets.meals.band", "65+");
-    set(e, "targets.meals.at_least", "0.1");
-    run(e);
+    fx_env_set(e, "targets.access.type", "accessibility");
+    fx_env_set(e, "targets.access.kind", "b");
+    fx_env_set(e, "targets.access.at_least", "100");
+    fx_env_set(e, "targets.load.type", "load");
+    fx_env_set(e, "targets.load.kind", "b");
+    fx_env_set(e, "targets.load.at_most", "1");
+    fx_env_set(e, "targets.load.scope", "area");
+    fx_env_set(e, "targets.beds.type", "capacity_per_population");
+    fx_env_set(e, "targets.beds.capacity", "beds");
+    fx_env_set(e, "targets.beds.band", "65+");
+    fx_env_set(e, "targets.beds.per", "1000");
+    fx_env_set(e, "targets.beds.at_least", "100");
+    fx_env_set(e, "targets.meals.type", "capacity_per_population");
+    fx_env_set(e, "targets.meals.capacity", "beds");
+    fx_env_set(e, "targets.meals.band", "65+");
+    fx_env_set(e, "targets.meals.at_least", "0.1");
+    fx_env_run_ok(e);
 }
 
 static cs_target_outcome outcome(const env *e, const char *id, size_t a)
@@ -272,8 +220,8 @@ static void street_capacity_columns(void **state)
     assert_true(column(&t, 2, "b_uncovered_65+") == 0 && column(&t, 2, "b_patches") == 0);
     cs_table_free(&t);
     /* counting every resident instead: P0..P2 hold 2 x (100 + 50 + 30) */
-    set(e, "underserved.band", "total");
-    run(e);
+    fx_env_set(e, "underserved.band", "total");
+    fx_env_run_ok(e);
     assert_int_equal(cs_out_area_table(e->result, true, &t), CS_OK);
     assert_true(column(&t, 2, "a_uncovered_total") == 360);
     cs_table_free(&t);
@@ -296,26 +244,26 @@ static void settings_errors(void **state)
     assert_int_equal(cs_config_set(e->ctx, e->cfg, "underserved.cell_m", "0"), CS_ERR_STUDY);
 
     /* two weights for three thresholds */
-    set(e, "kinds.b.access_decay", "steps");
-    set(e, "kinds.b.access_weights", "1,0.5");
+    fx_env_set(e, "kinds.b.access_decay", "steps");
+    fx_env_set(e, "kinds.b.access_weights", "1,0.5");
     assert_int_equal(cs_study_load(e->ctx, e->cfg, &e->study), CS_ERR_STUDY);
     assert_true(tu_has_message(e->ctx, "kinds.b.access_weights", "2 weights for 3 thresholds",
                                NULL));
-    set(e, "kinds.b.access_weights", "");
-    set(e, "underserved.band", "90+");
+    fx_env_set(e, "kinds.b.access_weights", "");
+    fx_env_set(e, "underserved.band", "90+");
     assert_int_equal(cs_study_load(e->ctx, e->cfg, &e->study), CS_ERR_STUDY);
     assert_true(tu_has_message(e->ctx, "underserved.band", "unknown band '90+'", NULL));
-    set(e, "underserved.band", "");
+    fx_env_set(e, "underserved.band", "");
 
     /* a load target needs at_most; accessibility needs a kind with a capacity */
-    set(e, "targets.l.type", "load");
-    set(e, "targets.l.kind", "b");
+    fx_env_set(e, "targets.l.type", "load");
+    fx_env_set(e, "targets.l.kind", "b");
     assert_int_equal(cs_config_validate(e->ctx, e->cfg), CS_ERR_STUDY);
     assert_true(tu_has_message(e->ctx, "targets.l.at_most", "no at_most", NULL));
-    set(e, "targets.l.at_most", "1");
-    set(e, "targets.x.type", "accessibility");
-    set(e, "targets.x.kind", "a");
-    set(e, "targets.x.at_least", "10");
+    fx_env_set(e, "targets.l.at_most", "1");
+    fx_env_set(e, "targets.x.type", "accessibility");
+    fx_env_set(e, "targets.x.kind", "a");
+    fx_env_set(e, "targets.x.at_least", "10");
     assert_int_equal(cs_study_load(e->ctx, e->cfg, &e->study), CS_ERR_STUDY);
     assert_true(tu_has_message(e->ctx, "targets.x", "kind 'a' has no capacity", NULL));
     assert_null(e->study);
@@ -323,11 +271,12 @@ static void settings_errors(void **state)
 
 int main(void)
 {
+#define T(f) cmocka_unit_test_setup_teardown(f, fx_env_setup_empty, fx_env_teardown)
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(access_against_brute_force, setup, teardown),
-        cmocka_unit_test_setup_teardown(accessibility_and_load_by_hand, setup, teardown),
-        cmocka_unit_test_setup_teardown(street_capacity_columns, setup, teardown),
-        cmocka_unit_test_setup_teardown(settings_errors, setup, teardown),
+        T(access_against_brute_force),
+        T(accessibility_and_load_by_hand),
+        T(street_capacity_columns),
+        T(settings_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

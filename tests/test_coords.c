@@ -21,10 +21,8 @@ typedef fx_env env;
 
 static cs_status load(env *e)
 {
-    cs_study_destroy(e->loaded);
-    e->loaded = NULL;
     cs_context_clear_messages(e->ctx); /* each load's messages on their own */
-    return cs_study_load(e->ctx, e->cfg, &e->loaded);
+    return fx_env_load(e);
 }
 
 static void expect(env *e, cs_status want)
@@ -33,7 +31,7 @@ static void expect(env *e, cs_status want)
     if (st != want)
         tu_dump_messages(e->ctx);
     assert_int_equal(st, want);
-    assert_null(e->loaded);
+    assert_null(e->study);
 }
 
 static void expect_ok(env *e)
@@ -44,23 +42,18 @@ static void expect_ok(env *e)
     assert_int_equal(st, CS_OK);
 }
 
-static void write_file(env *e, const char *name, const char *text)
-{
-    free(tu_write(e->dir, name, text));
-}
-
 /* The street used by every case: 121.38..121.41 E, 31.13..31.16 N (Shanghai). */
-#define AREAS_LONLAT                                                                           \
-    "{\"type\":\"FeatureCollection\",\"features\":["                                           \
-    "{\"type\":\"Feature\",\"properties\":{\"id\":\"S\"},\"geometry\":"                        \
-    "{\"type\":\"Polygon\",\"coordinates\":[[[121.38,31.13],[121.41,31.13],"                   \
+#define AREAS_LONLAT                                                                       \
+    "{\"type\":\"FeatureCollection\",\"features\":["                                        \
+    "{\"type\":\"Feature\",\"properties\":{\"id\":\"S\"},\"geometry\":"                       \
+    "{\"type\":\"Polygon\",\"coordinates\":[[[121.38,31.13],[121.41,31.13],"                  \
     "[121.41,31.16],[121.38,31.16],[121.38,31.13]]]}}]}\n"
 
 /* A lon/lat study with that street; facilities from fac_path, crs fac_crs ("": none). */
 static void lonlat_study(env *e, const char *fac_path, const char *fac_crs)
 {
-    write_file(e, "ll-areas.geojson", AREAS_LONLAT);
-    write_file(e, "ll-pop.csv", "lon,lat,pop\n121.39,31.14,100\n");
+    fx_env_write(e, "ll-areas.geojson", AREAS_LONLAT);
+    fx_env_write(e, "ll-pop.csv", "lon,lat,pop\n121.39,31.14,100\n");
     fx_env_set(e, "crs", "auto");
     fx_env_set(e, "areas.path", "ll-areas.geojson");
     fx_env_set(e, "areas.crs", "");
@@ -91,8 +84,8 @@ static void write_points_geojson(env *e, const char *name, const double *x, cons
                                  size_t n)
 {
     char text[4096];
-    size_t used =
-        (size_t)snprintf(text, sizeof text, "{\"type\":\"FeatureCollection\",\"features\":[");
+    size_t used = (size_t)snprintf(text, sizeof text,
+                                   "{\"type\":\"FeatureCollection\",\"features\":[");
     for (size_t i = 0; i < n; i++)
         used += (size_t)snprintf(text + used, sizeof text - used,
                                  "%s{\"type\":\"Feature\",\"properties\":{\"id\":\"F%zu\","
@@ -100,7 +93,7 @@ static void write_points_geojson(env *e, const char *name, const double *x, cons
                                  "\"coordinates\":[%.3f,%.3f]}}",
                                  i ? "," : "", i + 1, x[i], y[i]);
     snprintf(text + used, sizeof text - used, "]}\n");
-    write_file(e, name, text);
+    fx_env_write(e, name, text);
 }
 
 /* Facilities at these lon/lat points inside the street, and their Web Mercator metres. */
@@ -113,9 +106,8 @@ static void swapped_without_crs(void **state)
 {
     env *e = *state;
     /* the file's "lon" column holds latitudes; no CRS anywhere */
-    write_file(e, "sw.csv",
-               "id,kind,lon,lat,beds\nF1,a,31.135,121.385,1\n"
-               "F2,a,31.145,121.395,1\n");
+    fx_env_write(e, "sw.csv", "id,kind,lon,lat,beds\nF1,a,31.135,121.385,1\n"
+                            "F2,a,31.145,121.395,1\n");
     lonlat_study(e, "sw.csv", "");
     expect(e, CS_ERR_CRS);
     /* the layer, file and line, and the fix: which field to read x and y from */
@@ -127,15 +119,15 @@ static void swapped_without_crs(void **state)
     fx_env_set(e, "facilities.x", "lat");
     fx_env_set(e, "facilities.y", "lon");
     expect_ok(e);
-    assert_int_equal(e->loaded->fac.count, 2);
-    assert_true(fabs(e->loaded->fac.lon[1] - 121.395) < 1e-9);
-    assert_true(fabs(e->loaded->fac.lat[1] - 31.145) < 1e-9);
+    assert_int_equal(e->study->fac.count, 2);
+    assert_true(fabs(e->study->fac.lon[1] - 121.395) < 1e-9);
+    assert_true(fabs(e->study->fac.lat[1] - 31.145) < 1e-9);
 }
 
 static void swapped_declared_names_fields(void **state)
 {
     env *e = *state;
-    write_file(e, "sw.csv", "id,kind,lon,lat,beds\nF1,a,31.135,121.385,1\n");
+    fx_env_write(e, "sw.csv", "id,kind,lon,lat,beds\nF1,a,31.135,121.385,1\n");
     lonlat_study(e, "sw.csv", "EPSG:4326");
     expect(e, CS_ERR_CRS);
     assert_true(tu_has_message(e->ctx, "sw.csv:2", "swapped", "facilities.x: lat", NULL));
@@ -145,11 +137,11 @@ static void unlabelled_other_numbers_still_refused(void **state)
 {
     env *e = *state;
     /* 200, 100 is no lon/lat either way round: not called swapped */
-    write_file(e, "odd.csv", "id,kind,lon,lat,beds\nF1,a,200,100,1\n");
+    fx_env_write(e, "odd.csv", "id,kind,lon,lat,beds\nF1,a,200,100,1\n");
     lonlat_study(e, "odd.csv", "");
     expect(e, CS_ERR_CRS);
-    assert_true(
-        tu_has_message(e->ctx, "odd.csv", "not longitude/latitude", "facilities.crs", NULL));
+    assert_true(tu_has_message(e->ctx, "odd.csv", "not longitude/latitude", "facilities.crs",
+                               NULL));
     assert_false(tu_has_message(e->ctx, "swapped", NULL));
 }
 
@@ -177,8 +169,8 @@ static void web_mercator_facilities(void **state)
     fx_env_set(e, "facilities.crs", "EPSG:3857");
     expect_ok(e);
     for (int i = 0; i < 3; i++) {
-        assert_true(fabs(e->loaded->fac.lon[i] - fac_lon[i]) < 4e-8);
-        assert_true(fabs(e->loaded->fac.lat[i] - fac_lat[i]) < 4e-8);
+        assert_true(fabs(e->study->fac.lon[i] - fac_lon[i]) < 4e-8);
+        assert_true(fabs(e->study->fac.lat[i] - fac_lat[i]) < 4e-8);
     }
 }
 
@@ -196,16 +188,16 @@ static void web_mercator_areas_named_from_points(void **state)
              "\"properties\":{\"id\":\"S\"},\"geometry\":{\"type\":\"Polygon\",\"coordinates\":"
              "[[[%.3f,%.3f],[%.3f,%.3f],[%.3f,%.3f],[%.3f,%.3f],[%.3f,%.3f]]]}}]}\n",
              x[0], y[0], x[1], y[1], x[2], y[2], x[3], y[3], x[4], y[4]);
-    write_file(e, "fac.csv", "id,kind,lon,lat,beds\nF1,a,121.395,31.145,1\n");
+    fx_env_write(e, "fac.csv", "id,kind,lon,lat,beds\nF1,a,121.395,31.145,1\n");
     lonlat_study(e, "fac.csv", "EPSG:4326");
-    write_file(e, "merc-areas.geojson", text);
+    fx_env_write(e, "merc-areas.geojson", text);
     fx_env_set(e, "areas.path", "merc-areas.geojson");
     expect(e, CS_ERR_CRS);
     assert_true(tu_has_message(e->ctx, "merc-areas.geojson: feature 1", "areas layer", "metres",
                                "EPSG:3857", "areas.crs: EPSG:3857", NULL));
     fx_env_set(e, "areas.crs", "EPSG:3857");
     expect_ok(e);
-    assert_int_equal(e->loaded->areas.count, 1);
+    assert_int_equal(e->study->areas.count, 1);
 }
 
 static void utm_and_gauss_kruger_facilities(void **state)
@@ -226,8 +218,8 @@ static void utm_and_gauss_kruger_facilities(void **state)
     assert_true(tu_has_message(e->ctx, "gk.geojson", "facilities.crs: EPSG:4549", NULL));
     fx_env_set(e, "facilities.crs", "EPSG:4549");
     expect_ok(e);
-    assert_true(fabs(e->loaded->fac.lon[0] - 121.395) < 1e-7);
-    assert_true(fabs(e->loaded->fac.lat[0] - 31.145) < 1e-7);
+    assert_true(fabs(e->study->fac.lon[0] - 121.395) < 1e-7);
+    assert_true(fabs(e->study->fac.lat[0] - 31.145) < 1e-7);
 }
 
 static void metres_with_no_sound_guess(void **state)
@@ -253,7 +245,7 @@ static void metres_in_declared_csv(void **state)
     char text[256];
     snprintf(text, sizeof text, "id,kind,x,y,beds\nF1,a,%.3f,%.3f,1\nF2,a,%.3f,%.3f,1\n", x[0],
              y[0], x[1], y[1]);
-    write_file(e, "m.csv", text);
+    fx_env_write(e, "m.csv", text);
     lonlat_study(e, "m.csv", "EPSG:4326");
     expect(e, CS_ERR_CRS);
     assert_true(tu_has_message(e->ctx, "m.csv:2", "declared EPSG:4326 (facilities.crs)",
@@ -264,9 +256,8 @@ static void one_typo_among_degrees_is_told_by_line(void **state)
 {
     env *e = *state;
     /* one latitude typed in metres among degrees: that row, not the layer's CRS */
-    write_file(e, "t.csv",
-               "id,kind,lon,lat,beds\nF1,a,121.385,31.135,1\n"
-               "F2,a,121.395,3114500,1\nF3,a,121.405,31.155,1\n");
+    fx_env_write(e, "t.csv", "id,kind,lon,lat,beds\nF1,a,121.385,31.135,1\n"
+                           "F2,a,121.395,3114500,1\nF3,a,121.405,31.155,1\n");
     lonlat_study(e, "t.csv", "EPSG:4326");
     expect(e, CS_ERR_INPUT);
     assert_true(tu_has_message(e->ctx, "t.csv:3", "'lat'", "latitude 3.1145e+06",
@@ -281,37 +272,34 @@ static void layer_in_the_wrong_projected_crs(void **state)
     env *e = *state;
     /* UTM 51N metres (gdaltransform, as above) declared as CGCS2000 CM 120E: every
      * facility lands ~300 km east; one error for the layer, naming the CRS they fit */
-    write_file(e, "w.csv",
-               "id,kind,x,y,beds\nF1,a,346999.933,3446780.288,1\n"
-               "F2,a,346999.933,3446780.288,1\n");
+    fx_env_write(e, "w.csv", "id,kind,x,y,beds\nF1,a,346999.933,3446780.288,1\n"
+                           "F2,a,346999.933,3446780.288,1\n");
     lonlat_study(e, "w.csv", "EPSG:4549");
     expect(e, CS_ERR_CRS);
-    assert_true(
-        tu_has_message(e->ctx, "w.csv:2", "none of the 2 points of the facilities layer",
-                       "wrong CRS (EPSG:4549, declared", "facilities.crs: EPSG:32651", NULL));
+    assert_true(tu_has_message(e->ctx, "w.csv:2", "none of the 2 points of the facilities layer",
+                               "wrong CRS (EPSG:4549, declared", "facilities.crs: EPSG:32651",
+                               NULL));
     assert_false(tu_has_message(e->ctx, "point lies", NULL));
     fx_env_set(e, "facilities.crs", "EPSG:32651");
     expect_ok(e);
-    assert_true(fabs(e->loaded->fac.lon[1] - 121.395) < 1e-7);
+    assert_true(fabs(e->study->fac.lon[1] - 121.395) < 1e-7);
 }
 
 static void population_far_without_a_guess(void **state)
 {
     env *e = *state;
     /* degrees of another city (Beijing) in the population layer: the layer is named */
-    write_file(e, "f.csv", "id,kind,lon,lat,beds\nF1,a,121.395,31.145,1\n");
+    fx_env_write(e, "f.csv", "id,kind,lon,lat,beds\nF1,a,121.395,31.145,1\n");
     lonlat_study(e, "f.csv", "EPSG:4326");
-    write_file(e, "ll-pop.csv", "lon,lat,pop\n116.39,39.91,100\n116.40,39.92,50\n");
+    fx_env_write(e, "ll-pop.csv", "lon,lat,pop\n116.39,39.91,100\n116.40,39.92,50\n");
     expect(e, CS_ERR_CRS);
-    assert_true(tu_has_message(e->ctx, "ll-pop.csv:2",
-                               "none of the 2 points of the population "
-                               "layer",
-                               "population.crs", NULL));
+    assert_true(tu_has_message(e->ctx, "ll-pop.csv:2", "none of the 2 points of the population "
+                               "layer", "population.crs", NULL));
     /* one point far among near ones is that point's problem, as before */
-    write_file(e, "ll-pop.csv", "lon,lat,pop\n121.39,31.14,100\n116.40,39.92,50\n");
+    fx_env_write(e, "ll-pop.csv", "lon,lat,pop\n121.39,31.14,100\n116.40,39.92,50\n");
     expect(e, CS_ERR_INPUT);
-    assert_true(
-        tu_has_message(e->ctx, "ll-pop.csv:3", "point lies", "from the study area", NULL));
+    assert_true(tu_has_message(e->ctx, "ll-pop.csv:3", "point lies", "from the study area",
+                               NULL));
     assert_false(tu_has_message(e->ctx, "none of the", NULL));
 }
 
@@ -320,28 +308,28 @@ static void population_far_without_a_guess(void **state)
 static void wgs84_and_cgcs2000_names(void **state)
 {
     env *e = *state;
-    write_file(e, "f.csv", "id,kind,lon,lat,beds\nF1,a,121.395,31.145,1\n");
+    fx_env_write(e, "f.csv", "id,kind,lon,lat,beds\nF1,a,121.395,31.145,1\n");
     lonlat_study(e, "f.csv", "EPSG:4326");
     expect_ok(e);
-    double x = e->loaded->fac.x[0], y = e->loaded->fac.y[0];
+    double x = e->study->fac.x[0], y = e->study->fac.y[0];
     const char *names[] = {"WGS84", "wgs84", "WGS 84", "wgs-84", "WGS_1984"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
         fx_env_set(e, "facilities.crs", names[i]);
         expect_ok(e);
         /* the same numbers read as the same CRS: exactly the same place */
-        assert_true(e->loaded->fac.x[0] == x && e->loaded->fac.y[0] == y);
+        assert_true(e->study->fac.x[0] == x && e->study->fac.y[0] == y);
     }
     fx_env_set(e, "facilities.crs", "EPSG:4490");
     expect_ok(e);
-    x = e->loaded->fac.x[0], y = e->loaded->fac.y[0];
+    x = e->study->fac.x[0], y = e->study->fac.y[0];
     fx_env_set(e, "facilities.crs", "CGCS2000");
     expect_ok(e);
-    assert_true(e->loaded->fac.x[0] == x && e->loaded->fac.y[0] == y);
+    assert_true(e->study->fac.x[0] == x && e->study->fac.y[0] == y);
     /* a name that is neither is still refused, and the hint names the accepted ones */
     fx_env_set(e, "facilities.crs", "WGS85");
     expect(e, CS_ERR_CRS);
-    assert_true(
-        tu_has_message(e->ctx, "unknown coordinate system 'WGS85'", "WGS84", "CGCS2000", NULL));
+    assert_true(tu_has_message(e->ctx, "unknown coordinate system 'WGS85'", "WGS84",
+                               "CGCS2000", NULL));
 }
 
 int main(void)

@@ -8,7 +8,6 @@
 #include "fixture.h"
 #include "testutil.h"
 
-#include "io/config.h"
 #include "io/seams.h"
 #include "io/study.h"
 
@@ -19,57 +18,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct env {
-    char *dir;
-    fx_data d;
-    cs_context *ctx;
-    cs_config *cfg;
-    cs_study *study;
-} env;
+typedef fx_env env;
 
+/* Two 1 km areas side by side and one facility at the middle of A0; the demand is each
+ * test's own. */
 static int setup(void **state)
 {
     env *e = calloc(1, sizeof *e);
-    e->dir = tu_mkdtemp();
     fx_alloc(&e->d, 2, 1, 1000, 1, 0);
     e->d.fx[0] = FX_X0 + 500;
     e->d.fy[0] = FX_Y0 + 500;
     e->d.fbeds[0] = 10;
-    char *study = fx_write(e->dir, &e->d, NULL);
-    assert_int_equal(cs_context_create(&e->ctx), CS_OK);
-    assert_int_equal(cs_config_create(e->ctx, &e->cfg), CS_OK);
-    assert_int_equal(cs_config_load(e->ctx, e->cfg, study), CS_OK);
-    free(study);
+    assert_int_equal(fx_env_open(e, &e->d, NULL), CS_OK);
     *state = e;
     return 0;
-}
-
-static int teardown(void **state)
-{
-    env *e = *state;
-    cs_study_destroy(e->study);
-    cs_config_destroy(e->cfg);
-    cs_context_destroy(e->ctx);
-    tu_rmtree(e->dir);
-    free(e->dir);
-    fx_free(&e->d);
-    free(e);
-    return 0;
-}
-
-static void set(env *e, const char *key, const char *value)
-{
-    assert_int_equal(cs_config_set(e->ctx, e->cfg, key, value), CS_OK);
-}
-
-static cs_status load(env *e)
-{
-    cs_study_destroy(e->study);
-    e->study = NULL;
-    cs_status st = cs_study_load(e->ctx, e->cfg, &e->study);
-    if (st != CS_OK)
-        tu_dump_messages(e->ctx);
-    return st;
 }
 
 /* Residents of band b per area (from the demand points). */
@@ -84,12 +46,10 @@ static void area_sums(const cs_study *s, size_t b, double sums[2])
 static void rect(FILE *f, bool first, double x0, double y0, double x1, double y1,
                  const char *props)
 {
-    fprintf(
-        f,
-        "%s{\"type\":\"Feature\",\"properties\":{%s},\"geometry\":{\"type\":\"Polygon\","
-        "\"coordinates\":[[[%.2f,%.2f],[%.2f,%.2f],[%.2f,%.2f],[%.2f,%.2f],[%.2f,%.2f]]]}}\n",
-        first ? "" : ",", props, FX_X0 + x0, FX_Y0 + y0, FX_X0 + x1, FX_Y0 + y0, FX_X0 + x1,
-        FX_Y0 + y1, FX_X0 + x0, FX_Y0 + y1, FX_X0 + x0, FX_Y0 + y0);
+    fprintf(f, "%s{\"type\":\"Feature\",\"properties\":{%s},\"geometry\":{\"type\":\"Polygon\","
+               "\"coordinates\":[[[%.2f,%.2f],[%.2f,%.2f],[%.2f,%.2f],[%.2f,%.2f],[%.2f,%.2f]]]}}\n",
+            first ? "" : ",", props, FX_X0 + x0, FX_Y0 + y0, FX_X0 + x1, FX_Y0 + y0, FX_X0 + x1,
+            FX_Y0 + y1, FX_X0 + x0, FX_Y0 + y1, FX_X0 + x0, FX_Y0 + y0);
 }
 
 /* ------------------------------------------------------------- polygons */
@@ -108,17 +68,17 @@ static void write_blocks(env *e)
     rect(f, false, 3000, 100, 3100, 200, "\"pop\":50,\"pop65\":5");
     fprintf(f, "]}\n");
     fclose(f);
-    set(e, "population", "");
-    set(e, "population.path", "blocks.geojson");
-    set(e, "population.crs", "EPSG:32651");
-    set(e, "population.bands.65+", "pop65");
+    fx_env_set(e, "population", "");
+    fx_env_set(e, "population.path", "blocks.geojson");
+    fx_env_set(e, "population.crs", "EPSG:32651");
+    fx_env_set(e, "population.bands.65+", "pop65");
 }
 
 static void polygons_spread_by_area(void **state)
 {
     env *e = *state;
     write_blocks(e);
-    assert_int_equal(load(e), CS_OK);
+    fx_env_load_ok(e);
     const cs_study *s = e->study;
     double pop[2], old[2];
     area_sums(s, 0, pop);
@@ -151,15 +111,15 @@ static void polygons_conserve_on_a_coarse_grid(void **state)
     env *e = *state;
     write_blocks(e);
     /* a grid not aligned with the blocks: pieces of unequal size, same totals */
-    set(e, "population.spread_m", "37");
-    assert_int_equal(load(e), CS_OK);
+    fx_env_set(e, "population.spread_m", "37");
+    fx_env_load_ok(e);
     double pop[2];
     area_sums(e->study, 0, pop);
     assert_true(fabs(pop[0] - 600) < 1e-9);
     assert_true(fabs(pop[1] - 675) < 1e-9);
     /* and with no grid: one point per piece (each side of the border) */
-    set(e, "population.spread_m", "0");
-    assert_int_equal(load(e), CS_OK);
+    fx_env_set(e, "population.spread_m", "0");
+    fx_env_load_ok(e);
     area_sums(e->study, 0, pop);
     assert_true(fabs(pop[0] - 600) < 1e-9);
     assert_int_equal(e->study->dem.count, 3);
@@ -172,19 +132,17 @@ static void invalid_block_is_repaired(void **state)
     FILE *f = fopen(path, "w");
     free(path);
     /* a bow tie (self-intersecting) in A0: two triangles of 10,000 m² once repaired */
-    fprintf(
-        f,
-        "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\","
-        "\"properties\":{\"pop\":40,\"pop65\":8},\"geometry\":{\"type\":\"Polygon\","
-        "\"coordinates\":[[[%.1f,%.1f],[%.1f,%.1f],[%.1f,%.1f],[%.1f,%.1f],[%.1f,%.1f]]]}}]}\n",
-        FX_X0 + 100, FX_Y0 + 100, FX_X0 + 300, FX_Y0 + 300, FX_X0 + 300, FX_Y0 + 100,
-        FX_X0 + 100, FX_Y0 + 300, FX_X0 + 100, FX_Y0 + 100);
+    fprintf(f, "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\","
+               "\"properties\":{\"pop\":40,\"pop65\":8},\"geometry\":{\"type\":\"Polygon\","
+               "\"coordinates\":[[[%.1f,%.1f],[%.1f,%.1f],[%.1f,%.1f],[%.1f,%.1f],[%.1f,%.1f]]]}}]}\n",
+            FX_X0 + 100, FX_Y0 + 100, FX_X0 + 300, FX_Y0 + 300, FX_X0 + 300, FX_Y0 + 100,
+            FX_X0 + 100, FX_Y0 + 300, FX_X0 + 100, FX_Y0 + 100);
     fclose(f);
-    set(e, "population", "");
-    set(e, "population.path", "bowtie.geojson");
-    set(e, "population.crs", "EPSG:32651");
-    set(e, "population.bands.65+", "pop65");
-    assert_int_equal(load(e), CS_OK);
+    fx_env_set(e, "population", "");
+    fx_env_set(e, "population.path", "bowtie.geojson");
+    fx_env_set(e, "population.crs", "EPSG:32651");
+    fx_env_set(e, "population.bands.65+", "pop65");
+    fx_env_load_ok(e);
     assert_true(tu_has_message(e->ctx, "bowtie.geojson", "feature 1", "was repaired", NULL));
     double pop[2];
     area_sums(e->study, 0, pop);
@@ -232,10 +190,10 @@ static void draw_blocks(env *e, const char *name, const double (*r)[4], const do
     }
     fprintf(f, "]}\n");
     fclose(f);
-    set(e, "population", "");
-    set(e, "population.path", name);
-    set(e, "population.crs", "EPSG:32651");
-    set(e, "population.bands.65+", "pop65");
+    fx_env_set(e, "population", "");
+    fx_env_set(e, "population.path", name);
+    fx_env_set(e, "population.crs", "EPSG:32651");
+    fx_env_set(e, "population.bands.65+", "pop65");
 }
 
 /* Residents of blocks in an overlap count once, in the area first in the layer; the
@@ -250,7 +208,7 @@ static void overlap_counted_once(void **state)
     const double r[2][4] = {{800, 400, 1000, 600}, {900, 0, 1100, 100}};
     const double pop[2] = {400, 200};
     draw_blocks(e, "blocks.geojson", r, pop, 2);
-    assert_int_equal(load(e), CS_OK);
+    fx_env_load_ok(e);
     const cs_study *s = e->study;
     double sums[2];
     area_sums(s, 0, sums);
@@ -280,8 +238,8 @@ static void points_in_overlap_follow_the_rule(void **state)
     free(tu_write(e->dir, "points.csv", "x,y,pop,pop65\n"
                   "350975,3440500,30,0\n"    /* in the overlap */
                   "351500,3440500,7,0\n"));  /* in A1 only */
-    set(e, "population.path", "points.csv");
-    assert_int_equal(load(e), CS_OK);
+    fx_env_set(e, "population.path", "points.csv");
+    fx_env_load_ok(e);
     const cs_study *s = e->study;
     assert_int_equal(s->dem.count, 2);
     assert_int_equal(s->dem.area[0], 0);
@@ -291,7 +249,7 @@ static void points_in_overlap_follow_the_rule(void **state)
     const double r[1][4] = {{970, 490, 980, 510}};
     const double pop[1] = {30};
     draw_blocks(e, "small.geojson", r, pop, 1);
-    assert_int_equal(load(e), CS_OK);
+    fx_env_load_ok(e);
     double sums[2];
     area_sums(e->study, 0, sums);
     assert_true(fabs(sums[0] - 30) < 1e-9 && sums[1] == 0);
@@ -340,7 +298,7 @@ static void area_inside_an_earlier_one(void **state)
     const double r[1][4] = {{100, 100, 500, 500}};
     const double pop[1] = {160};
     draw_blocks(e, "blocks.geojson", r, pop, 1);
-    assert_int_equal(load(e), CS_OK);
+    fx_env_load_ok(e);
     double sums[2];
     area_sums(e->study, 0, sums);
     assert_true(fabs(sums[0] - 160) < 1e-6 && sums[1] == 0);
@@ -372,7 +330,7 @@ static void gap_reported_and_left_out(void **state)
     const double r[1][4] = {{500, 450, 700, 550}};
     const double pop[1] = {200};
     draw_blocks(e, "blocks.geojson", r, pop, 1);
-    assert_int_equal(load(e), CS_OK);
+    fx_env_load_ok(e);
     const cs_study *s = e->study;
     double sums[2];
     area_sums(s, 0, sums);
@@ -389,12 +347,12 @@ static void gap_reported_and_left_out(void **state)
      * counted as in the gap */
     free(tu_write(e->dir, "points.csv",
                   "x,y,pop,pop65\n350500,3440500,12,0\n351500,3440500,7,0\n"));
-    set(e, "population", "");
-    set(e, "population.path", "points.csv");
-    set(e, "population.crs", "EPSG:32651");
-    set(e, "population.bands.65+", "pop65");
-    set(e, "outside_tolerance_m", "10");
-    assert_int_equal(load(e), CS_OK);
+    fx_env_set(e, "population", "");
+    fx_env_set(e, "population.path", "points.csv");
+    fx_env_set(e, "population.crs", "EPSG:32651");
+    fx_env_set(e, "population.bands.65+", "pop65");
+    fx_env_set(e, "outside_tolerance_m", "10");
+    fx_env_load_ok(e);
     assert_int_equal(e->study->dem.count, 1);
     assert_true(fabs(e->study->areas.gaps[0].residents - 12) < 1e-9);
     assert_true(fabs(e->study->dem.dropped_pop - 12) < 1e-9);
@@ -435,9 +393,9 @@ static char *write_grid(env *e, const char *name, const double *v, bool with_crs
 
 static void use_grid(env *e, const char *name)
 {
-    set(e, "population", "");
-    set(e, "population.path", name);
-    set(e, "population.bands.65+.share", "0.2");
+    fx_env_set(e, "population", "");
+    fx_env_set(e, "population.path", name);
+    fx_env_set(e, "population.bands.65+.share", "0.2");
 }
 
 static void raster_cells_split_and_cut(void **state)
@@ -446,7 +404,7 @@ static void raster_cells_split_and_cut(void **state)
     const double v[8] = {10, 20, -1, 40, 0, 60, 30, 5};
     free(write_grid(e, "grid.tif", v, true, true));
     use_grid(e, "grid.tif");
-    assert_int_equal(load(e), CS_OK);
+    fx_env_load_ok(e);
     const cs_study *s = e->study;
     double pop[2], old[2];
     area_sums(s, 0, pop);
@@ -489,7 +447,7 @@ static void large_grid_read_over_the_study_area(void **state)
     GDALClose(ds);
     free(path);
     use_grid(e, "big.tif");
-    assert_int_equal(load(e), CS_OK);
+    fx_env_load_ok(e);
     double pop[2];
     area_sums(e->study, 0, pop);
     if (!(fabs(pop[0] - 16) < 1e-6 && fabs(pop[1] - 16) < 1e-6))
@@ -514,7 +472,7 @@ static void raster_errors(void **state)
     assert_true(tu_has_message(e->ctx, "nocrs.tif", "no coordinate system", "population.crs",
                                NULL));
 
-    set(e, "population.crs", "EPSG:999999");
+    fx_env_set(e, "population.crs", "EPSG:999999");
     assert_int_not_equal(cs_study_load(e->ctx, e->cfg, &e->study), CS_OK);
     assert_true(tu_has_message(e->ctx, "nocrs.tif", "EPSG:999999", NULL));
 
@@ -531,7 +489,7 @@ static void raster_errors(void **state)
 
     free(write_grid(e, "grid.tif", ok, true, false));
     use_grid(e, "grid.tif");
-    set(e, "population.bands.65+", "pop65");
+    fx_env_set(e, "population.bands.65+", "pop65");
     assert_int_equal(cs_study_load(e->ctx, e->cfg, &e->study), CS_ERR_STUDY);
     assert_true(tu_has_message(e->ctx, "population.bands.65+", "share", NULL));
     assert_null(e->study);
@@ -554,10 +512,10 @@ static void write_landuse(env *e)
 static void use_totals(env *e, const char *csv)
 {
     free(tu_write(e->dir, "totals.csv", csv));
-    set(e, "population", "");
-    set(e, "population.path", "totals.csv");
-    set(e, "population.area", "code");
-    set(e, "population.bands.65+", "pop65");
+    fx_env_set(e, "population", "");
+    fx_env_set(e, "population.path", "totals.csv");
+    fx_env_set(e, "population.area", "code");
+    fx_env_set(e, "population.bands.65+", "pop65");
 }
 
 static void totals_spread_over_residential_land(void **state)
@@ -565,9 +523,9 @@ static void totals_spread_over_residential_land(void **state)
     env *e = *state;
     write_landuse(e);
     use_totals(e, "code,pop,pop65\nA0,1000,200\nA1,500,100\n");
-    set(e, "landuse.path", "landuse.geojson");
-    set(e, "landuse.crs", "EPSG:32651");
-    assert_int_equal(load(e), CS_OK);
+    fx_env_set(e, "landuse.path", "landuse.geojson");
+    fx_env_set(e, "landuse.crs", "EPSG:32651");
+    fx_env_load_ok(e);
     const cs_study *s = e->study;
     double pop[2], old[2];
     area_sums(s, 0, pop);
@@ -606,14 +564,14 @@ static void totals_errors(void **state)
     /* a land-use layer without its class field */
     write_landuse(e);
     use_totals(e, "code,pop,pop65\nA0,1000,200\nA1,500,100\n");
-    set(e, "landuse.path", "landuse.geojson");
-    set(e, "landuse.class", "zoning");
+    fx_env_set(e, "landuse.path", "landuse.geojson");
+    fx_env_set(e, "landuse.class", "zoning");
     assert_int_equal(cs_study_load(e->ctx, e->cfg, &e->study), CS_ERR_INPUT);
     assert_true(tu_has_message(e->ctx, "landuse.geojson", "zoning", NULL));
-    set(e, "landuse", "");
+    fx_env_set(e, "landuse", "");
     /* an area without a row counts nobody, with a warning */
     use_totals(e, "code,pop,pop65\nA0,1000,200\n");
-    assert_int_equal(load(e), CS_OK);
+    fx_env_load_ok(e);
     assert_true(tu_has_message(e->ctx, "区1", "no population totals", NULL));
 }
 
@@ -633,26 +591,18 @@ static void demand_ids_in_access_csv(void **state)
         d.pop[i] = 100;
         d.pop65[i] = 20;
     }
-    char *dir = tu_mkdtemp(), *study = fx_write(dir, &d, NULL);
     for (int with_id = 1; with_id >= 0; with_id--) {
-        cs_context *ctx;
-        cs_config *cfg;
-        cs_study *s = NULL;
-        cs_result *r = NULL;
-        assert_int_equal(cs_context_create(&ctx), CS_OK);
-        assert_int_equal(cs_config_create(ctx, &cfg), CS_OK);
-        assert_int_equal(cs_config_load(ctx, cfg, study), CS_OK);
-        assert_int_equal(cs_config_set(ctx, cfg, "kinds.a.load_capacity", "beds"), CS_OK);
+        fx_env e = {0};
+        assert_int_equal(fx_env_open(&e, &d, NULL), CS_OK);
+        fx_env_set(&e, "kinds.a.load_capacity", "beds");
         if (with_id)
-            assert_int_equal(cs_config_set(ctx, cfg, "population.id", "id"), CS_OK);
-        cs_status st = cs_study_load(ctx, cfg, &s);
+            fx_env_set(&e, "population.id", "id");
+        cs_status st = fx_env_run(&e);
+        char *out = tu_join(e.dir, with_id ? "with" : "without");
         if (st == CS_OK)
-            st = cs_run(ctx, s, &r);
-        char *out = tu_join(dir, with_id ? "with" : "without");
-        if (st == CS_OK)
-            st = cs_result_write(ctx, s, r, out);
+            st = cs_result_write(e.ctx, e.study, e.result, out);
         if (st != CS_OK)
-            tu_dump_messages(ctx);
+            tu_dump_messages(e.ctx);
         assert_int_equal(st, CS_OK);
         char *path = tu_join(out, "demand-access.csv");
         char *text = tu_read(path, NULL);
@@ -669,43 +619,35 @@ static void demand_ids_in_access_csv(void **state)
         free(text);
         free(path);
         free(out);
-        cs_result_destroy(r);
-        cs_study_destroy(s);
-        cs_config_destroy(cfg);
-        cs_context_destroy(ctx);
+        fx_env_close(&e);
     }
     /* population.year: rows of 2020 and 2024 interleaved; the study's demand is 2024's
      * and the view of 2021 is 2020's, each row with its own id */
-    char *pop = tu_write(dir, "population.csv",
-                         "x,y,pop,pop65,id,year\n"
-                         "350300,3440400,100,20,OLD1,2020\n"
-                         "350900,3440400,100,20,NEW1,2024\n"
-                         "351500,3440400,100,20,OLD2,2020\n"
-                         "350600,3440400,100,20,NEW2,2024\n");
-    cs_context *ctx;
-    cs_config *cfg;
-    cs_study *s = NULL, *v = NULL;
-    cs_result *r = NULL, *rv = NULL;
-    assert_int_equal(cs_context_create(&ctx), CS_OK);
-    assert_int_equal(cs_config_create(ctx, &cfg), CS_OK);
-    assert_int_equal(cs_config_load(ctx, cfg, study), CS_OK);
-    assert_int_equal(cs_config_set(ctx, cfg, "kinds.a.load_capacity", "beds"), CS_OK);
-    assert_int_equal(cs_config_set(ctx, cfg, "population.id", "id"), CS_OK);
-    assert_int_equal(cs_config_set(ctx, cfg, "population.year", "year"), CS_OK);
-    cs_status st = cs_study_load(ctx, cfg, &s);
+    fx_env e = {0};
+    assert_int_equal(fx_env_open(&e, &d, NULL), CS_OK);
+    fx_env_write(&e, "population.csv",
+                 "x,y,pop,pop65,id,year\n"
+                 "350300,3440400,100,20,OLD1,2020\n"
+                 "350900,3440400,100,20,NEW1,2024\n"
+                 "351500,3440400,100,20,OLD2,2020\n"
+                 "350600,3440400,100,20,NEW2,2024\n");
+    cs_study *v = NULL;
+    cs_result *rv = NULL;
+    fx_env_set(&e, "kinds.a.load_capacity", "beds");
+    fx_env_set(&e, "population.id", "id");
+    fx_env_set(&e, "population.year", "year");
+    cs_status st = fx_env_run(&e);
     if (st == CS_OK)
-        st = cs_run(ctx, s, &r);
+        st = cs_study_in_year(e.ctx, e.study, 2021, &v);
     if (st == CS_OK)
-        st = cs_study_in_year(ctx, s, 2021, &v);
+        st = cs_run(e.ctx, v, &rv);
+    char *now = tu_join(e.dir, "now"), *then = tu_join(e.dir, "then");
     if (st == CS_OK)
-        st = cs_run(ctx, v, &rv);
-    char *now = tu_join(dir, "now"), *then = tu_join(dir, "then");
+        st = cs_result_write(e.ctx, e.study, e.result, now);
     if (st == CS_OK)
-        st = cs_result_write(ctx, s, r, now);
-    if (st == CS_OK)
-        st = cs_result_write(ctx, v, rv, then);
+        st = cs_result_write(e.ctx, v, rv, then);
     if (st != CS_OK)
-        tu_dump_messages(ctx);
+        tu_dump_messages(e.ctx);
     assert_int_equal(st, CS_OK);
     const char *want[2][2] = {{"NEW1", "NEW2"}, {"OLD1", "OLD2"}};
     for (int y = 0; y < 2; y++) {
@@ -724,35 +666,29 @@ static void demand_ids_in_access_csv(void **state)
     }
     free(now);
     free(then);
-    free(pop);
     cs_result_destroy(rv);
-    cs_result_destroy(r);
     cs_study_destroy(v);
-    cs_study_destroy(s);
-    cs_config_destroy(cfg);
-    cs_context_destroy(ctx);
-    tu_rmtree(dir);
-    free(dir);
-    free(study);
+    fx_env_close(&e);
     fx_free(&d);
 }
 
 int main(void)
 {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, fx_env_teardown)
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(polygons_spread_by_area, setup, teardown),
-        cmocka_unit_test_setup_teardown(polygons_conserve_on_a_coarse_grid, setup, teardown),
-        cmocka_unit_test_setup_teardown(invalid_block_is_repaired, setup, teardown),
-        cmocka_unit_test_setup_teardown(overlap_counted_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(points_in_overlap_follow_the_rule, setup, teardown),
-        cmocka_unit_test_setup_teardown(gap_reported_and_left_out, setup, teardown),
-        cmocka_unit_test_setup_teardown(area_inside_an_earlier_one, setup, teardown),
-        cmocka_unit_test_setup_teardown(seams_survive_every_allocation_failure, setup, teardown),
-        cmocka_unit_test_setup_teardown(raster_cells_split_and_cut, setup, teardown),
-        cmocka_unit_test_setup_teardown(large_grid_read_over_the_study_area, setup, teardown),
-        cmocka_unit_test_setup_teardown(raster_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown(totals_spread_over_residential_land, setup, teardown),
-        cmocka_unit_test_setup_teardown(totals_errors, setup, teardown),
+        T(polygons_spread_by_area),
+        T(polygons_conserve_on_a_coarse_grid),
+        T(invalid_block_is_repaired),
+        T(overlap_counted_once),
+        T(points_in_overlap_follow_the_rule),
+        T(gap_reported_and_left_out),
+        T(area_inside_an_earlier_one),
+        T(seams_survive_every_allocation_failure),
+        T(raster_cells_split_and_cut),
+        T(large_grid_read_over_the_study_area),
+        T(raster_errors),
+        T(totals_spread_over_residential_land),
+        T(totals_errors),
         cmocka_unit_test(demand_ids_in_access_csv),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,6 +7,7 @@
  * triangles: 600² + 800² = 1000² exactly), so the expected costs below are worked out by
  * hand, not by careshed.
  */
+#include "fixture.h"
 #include "testutil.h"
 
 #include "core/core.h"
@@ -39,25 +40,15 @@ static const char areas_geojson[] =
     "\"coordinates\":[[[347000,3427000],[359000,3427000],[359000,3439000],"
     "[347000,3439000],[347000,3427000]]]}}]}";
 
-typedef struct run {
-    char *dir;
-    cs_context *ctx;
-    cs_config *cfg;
-    cs_study *study;
-    cs_result *result;
-    cs_status expect; /* what cs_study_load must return (set before run_study) */
-} run;
-
 /* Write the study (working CRS work_crs; kind thresholds given by thresholds_line and
  * measured by measure), the areas and facilities above, population from pop_csv, and
- * network_geojson when not NULL; load and run it. */
-static void run_study(run *r, const char *work_crs, const char *thresholds_line,
-                      const char *measure, const char *fac_csv, const char *pop_csv,
-                      const char *network_geojson)
+ * network_geojson when not NULL; load it, expecting the status expect, and run it
+ * when that is CS_OK. */
+static void run_study(fx_env *r, cs_status expect, const char *work_crs,
+                      const char *thresholds_line, const char *measure, const char *fac_csv,
+                      const char *pop_csv, const char *network_geojson)
 {
-    cs_status expect = r->expect;
     memset(r, 0, sizeof *r);
-    r->expect = expect;
     r->dir = tu_mkdtemp();
     char study[2048];
     snprintf(study, sizeof study,
@@ -75,33 +66,18 @@ static void run_study(run *r, const char *work_crs, const char *thresholds_line,
              work_crs, measure,
              network_geojson ? "network:\n  path: network.geojson\n  crs: EPSG:32651\n" : "",
              thresholds_line);
-    char *p[5] = {tu_write(r->dir, "study.yaml", study),
-                  tu_write(r->dir, "areas.geojson", areas_geojson),
-                  tu_write(r->dir, "facilities.csv", fac_csv),
-                  tu_write(r->dir, "population.csv", pop_csv),
-                  network_geojson ? tu_write(r->dir, "network.geojson", network_geojson)
-                                  : NULL};
-    assert_int_equal(cs_context_create(&r->ctx), CS_OK);
-    assert_int_equal(cs_config_create(r->ctx, &r->cfg), CS_OK);
-    assert_int_equal(cs_config_load(r->ctx, r->cfg, p[0]), CS_OK);
-    cs_status st = cs_study_load(r->ctx, r->cfg, &r->study);
-    if (st != r->expect)
+    fx_env_write(r, "areas.geojson", areas_geojson);
+    fx_env_write(r, "facilities.csv", fac_csv);
+    fx_env_write(r, "population.csv", pop_csv);
+    if (network_geojson)
+        fx_env_write(r, "network.geojson", network_geojson);
+    assert_int_equal(fx_env_open_file(r, tu_write(r->dir, "study.yaml", study)), CS_OK);
+    cs_status st = fx_env_load(r);
+    if (st != expect)
         tu_dump_messages(r->ctx);
-    assert_int_equal(st, r->expect);
+    assert_int_equal(st, expect);
     if (st == CS_OK)
         assert_int_equal(cs_run(r->ctx, r->study, &r->result), CS_OK);
-    for (size_t i = 0; i < 5; i++)
-        free(p[i]);
-}
-
-static void run_free(run *r)
-{
-    cs_result_destroy(r->result);
-    cs_study_destroy(r->study);
-    cs_config_destroy(r->cfg);
-    cs_context_destroy(r->ctx);
-    tu_rmtree(r->dir);
-    free(r->dir);
 }
 
 static char *ring_facilities(void)
@@ -126,7 +102,7 @@ static char *ring_residents(void)
     return csv;
 }
 
-static void assert_district(const run *r, cs_measure m, size_t j, double covered,
+static void assert_district(const fx_env *r, cs_measure m, size_t j, double covered,
                             double total)
 {
     cs_coverage c;
@@ -141,8 +117,8 @@ static void assert_district(const run *r, cs_measure m, size_t j, double covered
 static void straight_exactly_at_threshold(void **state)
 {
     (void)state;
-    run r = {.expect = CS_OK};
-    run_study(&r, "EPSG:32651", "thresholds_min: [15]", "straight", ring_facilities(),
+    fx_env r;
+    run_study(&r, CS_OK, "EPSG:32651", "thresholds_min: [15]", "straight", ring_facilities(),
               ring_residents(), NULL);
     /* 15 min * 4 km/h = 60 km·min/h = 1000 m, exactly */
     assert_true(cs_study_threshold_m(r.study, 0, 0) == 1000.0);
@@ -153,13 +129,13 @@ static void straight_exactly_at_threshold(void **state)
     for (size_t i = 0; i < n; i++)
         assert_true(dist[i] == 1000.0);
     assert_district(&r, CS_MEASURE_STRAIGHT, 0, 36, 36);
-    run_free(&r);
+    fx_env_close(&r);
 
-    run_study(&r, "EPSG:32651", "thresholds_m: [999.999, 1000]", "straight",
+    run_study(&r, CS_OK, "EPSG:32651", "thresholds_m: [999.999, 1000]", "straight",
               ring_facilities(), ring_residents(), NULL);
     assert_district(&r, CS_MEASURE_STRAIGHT, 0, 0, 36);
     assert_district(&r, CS_MEASURE_STRAIGHT, 1, 36, 36);
-    run_free(&r);
+    fx_env_close(&r);
 }
 
 /* The working CRS written as a PROJ string for the same UTM zone: PROJ finds it the
@@ -167,15 +143,15 @@ static void straight_exactly_at_threshold(void **state)
 static void same_crs_written_differently(void **state)
 {
     (void)state;
-    run r = {.expect = CS_OK};
-    run_study(&r, "+proj=utm +zone=51 +datum=WGS84 +units=m +no_defs +type=crs",
+    fx_env r;
+    run_study(&r, CS_OK, "+proj=utm +zone=51 +datum=WGS84 +units=m +no_defs +type=crs",
               "thresholds_m: [1000]", "straight", ring_facilities(), ring_residents(), NULL);
     double dist[FAC_COUNT * RES_PER_FAC];
     assert_int_equal(cs_cost_field_compute(r.ctx, r.study, 0, dist, NULL), CS_OK);
     for (size_t i = 0; i < FAC_COUNT * RES_PER_FAC; i++)
         assert_true(dist[i] == 1000.0);
     assert_district(&r, CS_MEASURE_STRAIGHT, 0, 36, 36);
-    run_free(&r);
+    fx_env_close(&r);
 }
 
 /*
@@ -207,8 +183,8 @@ static void network_exactly_at_threshold(void **state)
                       "R3,350600.00,3429900.00,1\n"
                       "R4,350500.00,3430200.00,1\n"
                       "R5,351000.00,3430000.00,1\n";
-    run r = {.expect = CS_OK};
-    run_study(&r, "EPSG:32651", "thresholds_m: [1000]", "network", fac, pop, network);
+    fx_env r;
+    run_study(&r, CS_OK, "EPSG:32651", "thresholds_m: [1000]", "network", fac, pop, network);
     size_t n = cs_study_demand_count(r.study);
     assert_int_equal(n, 5);
     double dist[5];
@@ -224,14 +200,14 @@ static void network_exactly_at_threshold(void **state)
     assert_int_equal(at, 4);
     assert_int_equal(beyond, 1);
     assert_district(&r, CS_MEASURE_NETWORK, 0, 4, 5);
-    run_free(&r);
+    fx_env_close(&r);
 
     /* a millimetre shorter covers none of them; 1300 m, R5's walk exactly, all five */
-    run_study(&r, "EPSG:32651", "thresholds_m: [999.999, 1300]", "network", fac, pop,
+    run_study(&r, CS_OK, "EPSG:32651", "thresholds_m: [999.999, 1300]", "network", fac, pop,
               network);
     assert_district(&r, CS_MEASURE_NETWORK, 0, 0, 5);
     assert_district(&r, CS_MEASURE_NETWORK, 1, 5, 5);
-    run_free(&r);
+    fx_env_close(&r);
 }
 
 /* Residents in the working CRS with x and y exchanged: checked in metres against the
@@ -240,13 +216,13 @@ static void network_exactly_at_threshold(void **state)
 static void swapped_xy_in_working_crs(void **state)
 {
     (void)state;
-    run r = {.expect = CS_ERR_CRS};
-    run_study(&r, "EPSG:32651", "thresholds_m: [1000]", "straight", ring_facilities(),
+    fx_env r;
+    run_study(&r, CS_ERR_CRS, "EPSG:32651", "thresholds_m: [1000]", "straight", ring_facilities(),
               "id,x,y,pop\nS1,3430600.00,350800.00,1\n", NULL);
     assert_true(tu_has_message(r.ctx, "population.csv", "1 points lie far from the study area",
                                "would fall in it with x and y exchanged",
                                "exchange population.x and population.y", NULL));
-    run_free(&r);
+    fx_env_close(&r);
 }
 
 /* Which CRS texts name the same CRS: by hand from their definitions. */

@@ -16,26 +16,14 @@
 
 typedef fx_env env;
 
-static cs_status load(env *e)
-{
-    cs_study_destroy(e->loaded);
-    e->loaded = NULL;
-    return cs_study_load(e->ctx, e->cfg, &e->loaded);
-}
-
 static void expect(env *e, cs_status want, ...)
 {
-    cs_status st = load(e);
+    cs_status st = fx_env_load(e);
     if (st != want)
         tu_dump_messages(e->ctx);
     assert_int_equal(st, want);
-    assert_null(e->loaded);
+    assert_null(e->study);
     (void)0;
-}
-
-static void write_file(env *e, const char *name, const char *text)
-{
-    free(tu_write(e->dir, name, text));
 }
 
 static void missing_file(void **state)
@@ -49,7 +37,7 @@ static void missing_file(void **state)
 static void unknown_format(void **state)
 {
     env *e = *state;
-    write_file(e, "garbage.xyz", "\x01\x02 this is not a vector file \x03");
+    fx_env_write(e, "garbage.xyz", "\x01\x02 this is not a vector file \x03");
     fx_env_set(e, "facilities.path", "garbage.xyz");
     expect(e, CS_ERR_INPUT);
     assert_true(tu_has_message(e->ctx, "garbage.xyz", "cannot be read as a vector layer",
@@ -68,7 +56,7 @@ static void missing_field_lists_fields(void **state)
 static void text_in_number_field(void **state)
 {
     env *e = *state;
-    write_file(e, "population.csv", "x,y,pop,pop65\n350100,3440100,100,10\n"
+    fx_env_write(e, "population.csv", "x,y,pop,pop65\n350100,3440100,100,10\n"
                                     "350200,3440200,12O,5\n");
     expect(e, CS_ERR_INPUT);
     /* CSV rows are named by line: the header is line 1 */
@@ -79,7 +67,7 @@ static void text_in_number_field(void **state)
 static void empty_layer(void **state)
 {
     env *e = *state;
-    write_file(e, "facilities.csv", "id,name,kind,x,y,beds\n");
+    fx_env_write(e, "facilities.csv", "id,name,kind,x,y,beds\n");
     expect(e, CS_ERR_INPUT);
     assert_true(tu_has_message(e->ctx, "facilities.csv", "layer is empty", NULL));
 }
@@ -93,22 +81,22 @@ static const char bowtie[] =
 static void invalid_polygon_is_repaired_with_warning(void **state)
 {
     env *e = *state;
-    write_file(e, "areas.geojson", bowtie);
+    fx_env_write(e, "areas.geojson", bowtie);
     fx_env_set(e, "far_outside_km", "50");
-    cs_status st = load(e);
+    cs_status st = fx_env_load(e);
     if (st != CS_OK)
         tu_dump_messages(e->ctx);
     assert_int_equal(st, CS_OK);
     assert_true(tu_has_message(e->ctx, "warning", "areas.geojson", "feature 1 (id A0)",
                                "invalid polygon", "repaired", NULL));
     /* the bow tie's two triangles: 2 x (2000 x 1000 / 2) = 2 km² */
-    assert_int_equal(cs_study_area_count(e->loaded), 1);
+    assert_int_equal(cs_study_area_count(e->study), 1);
 }
 
 static void unrepairable_polygon_is_an_error(void **state)
 {
     env *e = *state;
-    write_file(e, "areas.geojson",
+    fx_env_write(e, "areas.geojson",
                "{\"type\":\"FeatureCollection\",\"features\":["
                "{\"type\":\"Feature\",\"properties\":{\"id\":\"flat\",\"name\":\"f\"},\"geometry\":"
                "{\"type\":\"Polygon\",\"coordinates\":[[[350000,3440000],[351000,3440000],"
@@ -121,7 +109,7 @@ static void unrepairable_polygon_is_an_error(void **state)
 static void duplicate_ids(void **state)
 {
     env *e = *state;
-    write_file(e, "facilities.csv", "id,name,kind,x,y,beds\nF1,x,a,350100,3440100,1\n"
+    fx_env_write(e, "facilities.csv", "id,name,kind,x,y,beds\nF1,x,a,350100,3440100,1\n"
                                     "F2,y,a,350200,3440100,1\nF1,z,b,350300,3440100,1\n");
     expect(e, CS_ERR_INPUT);
     assert_true(tu_has_message(e->ctx, "facilities.csv:4:", "id F1", "duplicate id",
@@ -131,7 +119,7 @@ static void duplicate_ids(void **state)
 static void age_bands_must_nest(void **state)
 {
     env *e = *state;
-    write_file(e, "population.csv", "x,y,pop,p60,p65,p80\n350100,3440100,100,30,40,10\n");
+    fx_env_write(e, "population.csv", "x,y,pop,p60,p65,p80\n350100,3440100,100,30,40,10\n");
     fx_env_set(e, "population.bands.65+", "p65");
     fx_env_set(e, "population.bands.60+", "p60");
     fx_env_set(e, "population.bands.80+", "p80");
@@ -144,9 +132,9 @@ static void age_bands_must_nest(void **state)
 static void negative_and_nan_values(void **state)
 {
     env *e = *state;
-    write_file(e, "population.csv", "x,y,pop,pop65\n350100,3440100,-5,0\n"
+    fx_env_write(e, "population.csv", "x,y,pop,pop65\n350100,3440100,-5,0\n"
                                     "350200,3440200,100,200\n");
-    write_file(e, "facilities.csv", "id,name,kind,x,y,beds\nF1,x,a,350100,3440100,nan\n");
+    fx_env_write(e, "facilities.csv", "id,name,kind,x,y,beds\nF1,x,a,350100,3440100,nan\n");
     expect(e, CS_ERR_INPUT);
     assert_true(tu_has_message(e->ctx, "population.csv:2:", "'pop'", "negative value -5", NULL));
     assert_true(tu_has_message(e->ctx, "population.csv:3:", "65+ count 200 exceeds the total 100",
@@ -159,14 +147,14 @@ static void facility_outside_every_area_warns_and_serves(void **state)
 {
     env *e = *state;
     /* the grid spans 2 x 2 km; F9 stands 300 m east of it, 390 m from a resident */
-    write_file(e, "facilities.csv", "id,name,kind,x,y,beds\nF9,out,a,352300,3440500,10\n");
-    write_file(e, "population.csv", "x,y,pop,pop65\n351910,3440500,100,20\n");
-    cs_status st = load(e);
+    fx_env_write(e, "facilities.csv", "id,name,kind,x,y,beds\nF9,out,a,352300,3440500,10\n");
+    fx_env_write(e, "population.csv", "x,y,pop,pop65\n351910,3440500,100,20\n");
+    cs_status st = fx_env_load(e);
     assert_int_equal(st, CS_OK);
     assert_true(tu_has_message(e->ctx, "warning", "id F9", "outside every area", "300 m",
                                "still serves", NULL));
     cs_result *r = NULL;
-    assert_int_equal(cs_run(e->ctx, e->loaded, &r), CS_OK);
+    assert_int_equal(cs_run(e->ctx, e->study, &r), CS_OK);
     cs_coverage c;
     assert_int_equal(cs_result_coverage(r, 0, 0, 0, CS_DISTRICT, &c), CS_OK);
     assert_true(c.covered == 100); /* 390 m from F9: within 5 minutes (400 m) */
@@ -183,11 +171,11 @@ static void facility_just_outside_belongs_to_nearest_area(void **state)
 {
     env *e = *state;
     /* 30 m east of the grid (within the 50 m tolerance), beside area A1 (x 1-2 km, y 0-1 km) */
-    write_file(e, "facilities.csv", "id,name,kind,x,y,beds\nF8,edge,a,352030,3440500,10\n");
-    assert_int_equal(load(e), CS_OK);
+    fx_env_write(e, "facilities.csv", "id,name,kind,x,y,beds\nF8,edge,a,352030,3440500,10\n");
+    assert_int_equal(fx_env_load(e), CS_OK);
     assert_false(tu_has_message(e->ctx, "outside every area", NULL));
     cs_result *r = NULL;
-    assert_int_equal(cs_run(e->ctx, e->loaded, &r), CS_OK);
+    assert_int_equal(cs_run(e->ctx, e->study, &r), CS_OK);
     double n;
     assert_int_equal(cs_result_facilities(r, 0, 1, &n, NULL), CS_OK);
     assert_true(n == 1);
@@ -197,7 +185,7 @@ static void facility_just_outside_belongs_to_nearest_area(void **state)
 static void no_resident_inside(void **state)
 {
     env *e = *state;
-    write_file(e, "population.csv", "x,y,pop,pop65\n348000,3440500,7,1\n");
+    fx_env_write(e, "population.csv", "x,y,pop,pop65\n348000,3440500,7,1\n");
     expect(e, CS_ERR_INPUT);
     assert_true(tu_has_message(e->ctx, "population.csv", "no demand point lies in the study area",
                                NULL));
@@ -206,17 +194,17 @@ static void no_resident_inside(void **state)
 static void left_out_kind_far_away_is_only_warned(void **state)
 {
     env *e = *state;
-    write_file(e, "facilities.csv", "id,name,kind,x,y,beds\nF1,x,a,350100,3440100,1\n"
+    fx_env_write(e, "facilities.csv", "id,name,kind,x,y,beds\nF1,x,a,350100,3440100,1\n"
                                     "F2,far,zoo,850100,3440100,1\n");
-    assert_int_equal(load(e), CS_OK);
+    assert_int_equal(fx_env_load(e), CS_OK);
     assert_true(tu_has_message(e->ctx, "warning", "kind 'zoo'", "left out", NULL));
-    assert_int_equal(cs_study_facility_count(e->loaded), 1);
+    assert_int_equal(cs_study_facility_count(e->study), 1);
 }
 
 static void point_far_outside(void **state)
 {
     env *e = *state;
-    write_file(e, "population.csv", "x,y,pop,pop65\n350100,3440100,10,1\n850100,3440100,10,1\n");
+    fx_env_write(e, "population.csv", "x,y,pop,pop65\n350100,3440100,10,1\n850100,3440100,10,1\n");
     expect(e, CS_ERR_INPUT);
     assert_true(tu_has_message(e->ctx, "population.csv:3:", "498.1 km from the study area",
                                "far_outside_km", NULL));
@@ -226,9 +214,9 @@ static void demand_just_outside_is_kept_or_dropped(void **state)
 {
     env *e = *state;
     /* 30 m outside: within the 50 m tolerance, counted; 2 km outside: left out */
-    write_file(e, "population.csv", "x,y,pop,pop65\n349970,3440500,10,1\n348000,3440500,7,1\n");
-    assert_int_equal(load(e), CS_OK);
-    assert_int_equal(cs_study_demand_count(e->loaded), 1);
+    fx_env_write(e, "population.csv", "x,y,pop,pop65\n349970,3440500,10,1\n348000,3440500,7,1\n");
+    assert_int_equal(fx_env_load(e), CS_OK);
+    assert_int_equal(cs_study_demand_count(e->study), 1);
     assert_true(tu_has_message(e->ctx, "warning", "1 demand point (7 residents) lies",
                                "outside every area", "and is left out", NULL));
 }
@@ -236,13 +224,13 @@ static void demand_just_outside_is_kept_or_dropped(void **state)
 /* A lon/lat study around Shanghai, for the CRS cases. */
 static void lonlat_study(env *e, const char *fac_csv, const char *fac_crs)
 {
-    write_file(e, "ll-areas.geojson",
+    fx_env_write(e, "ll-areas.geojson",
                "{\"type\":\"FeatureCollection\",\"features\":["
                "{\"type\":\"Feature\",\"properties\":{\"id\":\"S\"},\"geometry\":"
                "{\"type\":\"Polygon\",\"coordinates\":[[[121.38,31.13],[121.41,31.13],"
                "[121.41,31.16],[121.38,31.16],[121.38,31.13]]]}}]}\n");
-    write_file(e, "ll-pop.csv", "lon,lat,pop\n121.39,31.14,100\n");
-    write_file(e, "ll-fac.csv", fac_csv);
+    fx_env_write(e, "ll-pop.csv", "lon,lat,pop\n121.39,31.14,100\n");
+    fx_env_write(e, "ll-fac.csv", fac_csv);
     fx_env_set(e, "crs", "auto");
     fx_env_set(e, "areas.path", "ll-areas.geojson");
     fx_env_set(e, "areas.crs", "");
@@ -272,14 +260,14 @@ static void swapped_in_a_plausible_range(void **state)
 {
     env *e = *state;
     /* both numbers are valid lon/lat, but only the swapped point is near the areas */
-    write_file(e, "ll-areas2.geojson",
+    fx_env_write(e, "ll-areas2.geojson",
                "{\"type\":\"FeatureCollection\",\"features\":["
                "{\"type\":\"Feature\",\"properties\":{\"id\":\"S\"},\"geometry\":"
                "{\"type\":\"Polygon\",\"coordinates\":[[[10.0,50.0],[10.1,50.0],"
                "[10.1,50.1],[10.0,50.1],[10.0,50.0]]]}}]}\n");
     lonlat_study(e, "id,kind,lon,lat,beds\nF1,a,50.05,10.05,1\n", "EPSG:4326");
     fx_env_set(e, "areas.path", "ll-areas2.geojson");
-    write_file(e, "ll-pop.csv", "lon,lat,pop\n10.05,50.05,100\n");
+    fx_env_write(e, "ll-pop.csv", "lon,lat,pop\n10.05,50.05,100\n");
     expect(e, CS_ERR_CRS);
     assert_true(tu_has_message(e->ctx, "ll-fac.csv", "would fall in it with x and y exchanged",
                                "swapped", NULL));
@@ -300,11 +288,11 @@ static void layer_without_crs(void **state)
     /* lon/lat numbers and no CRS anywhere: read as WGS84, with a warning */
     lonlat_study(e, "id,kind,lon,lat,beds\nF1,a,121.395,31.145,1\n", "");
     fx_env_set(e, "population.crs", "");
-    assert_int_equal(load(e), CS_OK);
+    assert_int_equal(fx_env_load(e), CS_OK);
     assert_true(tu_has_message(e->ctx, "warning", "ll-pop.csv", "no coordinate system",
                                "read as WGS84", NULL));
     /* metres and no CRS: an error that says how to name one */
-    write_file(e, "ll-pop.csv", "lon,lat,pop\n350100,3440100,100\n");
+    fx_env_write(e, "ll-pop.csv", "lon,lat,pop\n350100,3440100,100\n");
     expect(e, CS_ERR_CRS);
     assert_true(tu_has_message(e->ctx, "error", "ll-pop.csv", "not longitude/latitude",
                                "population.crs", NULL));
@@ -318,17 +306,17 @@ static void gcj02_and_bd09_layers(void **state)
      * BD-09 point less Baidu's own offset. Here: the study's area contains only the
      * converted point, so loading succeeds only when the shift is applied. */
     lonlat_study(e, "id,kind,lon,lat,beds\nF1,a,121.402695,31.160113,1\n", "BD-09");
-    write_file(e, "ll-areas.geojson",
+    fx_env_write(e, "ll-areas.geojson",
                "{\"type\":\"FeatureCollection\",\"features\":["
                "{\"type\":\"Feature\",\"properties\":{\"id\":\"S\"},\"geometry\":"
                "{\"type\":\"Polygon\",\"coordinates\":[[[121.388,31.153],[121.395,31.153],"
                "[121.395,31.159],[121.388,31.159],[121.388,31.153]]]}}]}\n");
-    write_file(e, "ll-pop.csv", "lon,lat,pop\n121.3915,31.1562,100\n");
+    fx_env_write(e, "ll-pop.csv", "lon,lat,pop\n121.3915,31.1562,100\n");
     fx_env_set(e, "outside_tolerance_m", "0");
-    assert_int_equal(load(e), CS_OK);
+    assert_int_equal(fx_env_load(e), CS_OK);
     assert_false(tu_has_message(e->ctx, "outside every area", NULL));
     cs_result *r = NULL;
-    assert_int_equal(cs_run(e->ctx, e->loaded, &r), CS_OK);
+    assert_int_equal(cs_run(e->ctx, e->study, &r), CS_OK);
     double n;
     assert_int_equal(cs_result_facilities(r, 0, 0, &n, NULL), CS_OK);
     assert_true(n == 1); /* the BD-09 point landed inside the small area */
@@ -358,15 +346,15 @@ static void gbk_shapefile_without_cpg(void **state)
     fx_env_set(e, "areas.path", "gbk.shp");
     fx_env_set(e, "areas.id", "code");
     fx_env_set(e, "areas.crs", "");
-    assert_int_equal(load(e), CS_OK);
-    assert_string_equal(cs_study_area_name(e->loaded, 0), "闵行");
-    assert_string_equal(cs_study_area_name(e->loaded, 1), "七宝");
+    assert_int_equal(fx_env_load(e), CS_OK);
+    assert_string_equal(cs_study_area_name(e->study, 0), "闵行");
+    assert_string_equal(cs_study_area_name(e->study, 1), "七宝");
     assert_true(tu_has_message(e->ctx, "warning", "gbk.shp", "GBK", NULL));
     /* naming the encoding gives the same names without a warning */
     cs_context_clear_messages(e->ctx);
     fx_env_set(e, "areas.encoding", "CP936");
-    assert_int_equal(load(e), CS_OK);
-    assert_string_equal(cs_study_area_name(e->loaded, 0), "闵行");
+    assert_int_equal(fx_env_load(e), CS_OK);
+    assert_string_equal(cs_study_area_name(e->study, 0), "闵行");
     assert_false(tu_has_message(e->ctx, "GBK", NULL));
 }
 
@@ -408,8 +396,8 @@ static void write_facilities_in(env *e, const char *name, const char *enc, const
 /* Every facility is kept, with the name and kind it was written with in UTF-8. */
 static void expect_facilities_as_written(env *e, const char *word)
 {
-    assert_int_equal(load(e), CS_OK);
-    const cs_study *s = e->loaded;
+    assert_int_equal(fx_env_load(e), CS_OK);
+    const cs_study *s = e->study;
     assert_int_equal(cs_study_facility_count(s), e->d.nfac);
     for (size_t i = 0; i < e->d.nfac; i++) {
         char want[64];
@@ -454,12 +442,12 @@ static void gbk_geojson_detected(void **state)
     if (tu_run(cmd, NULL) != 0)
         skip();
     fx_env_set(e, "areas.path", "a-gbk.geojson");
-    assert_int_equal(load(e), CS_OK);
-    assert_int_equal(cs_study_area_count(e->loaded), e->d.gx * e->d.gy);
-    for (size_t a = 0; a < cs_study_area_count(e->loaded); a++) {
+    assert_int_equal(fx_env_load(e), CS_OK);
+    assert_int_equal(cs_study_area_count(e->study), e->d.gx * e->d.gy);
+    for (size_t a = 0; a < cs_study_area_count(e->study); a++) {
         char want[32];
         snprintf(want, sizeof want, "区%zu", a); /* as fx_write names them */
-        assert_string_equal(cs_study_area_name(e->loaded, a), want);
+        assert_string_equal(cs_study_area_name(e->study, a), want);
     }
     assert_true(tu_has_message(e->ctx, "warning", "a-gbk.geojson", "GB18030",
                                "areas.encoding", NULL));
@@ -518,9 +506,9 @@ static void big5_shapefile_without_cpg(void **state)
     fx_env_set(e, "areas.path", "b5.shp");
     fx_env_set(e, "areas.id", "code");
     fx_env_set(e, "areas.crs", "");
-    assert_int_equal(load(e), CS_OK);
-    assert_string_equal(cs_study_area_name(e->loaded, 0), "閔行");
-    assert_string_equal(cs_study_area_name(e->loaded, 1), "七寶");
+    assert_int_equal(fx_env_load(e), CS_OK);
+    assert_string_equal(cs_study_area_name(e->study, 0), "閔行");
+    assert_string_equal(cs_study_area_name(e->study, 1), "七寶");
     assert_true(tu_has_message(e->ctx, "warning", "b5.shp", "Big5", "areas.encoding", NULL));
 }
 
@@ -540,9 +528,9 @@ static void study_file_in_gbk(void **state)
     free(path);
     assert_true(tu_has_message(e->ctx, "warning", "study-gbk.yaml", "not UTF-8", "GB18030",
                                NULL));
-    assert_int_equal(load(e), CS_OK);
-    assert_string_equal(cs_study_kind_name(e->loaded, 0), "中心"); /* as fx_write has it */
-    assert_string_equal(cs_study_kind_name(e->loaded, 1), "助餐点");
+    assert_int_equal(fx_env_load(e), CS_OK);
+    assert_string_equal(cs_study_kind_name(e->study, 0), "中心"); /* as fx_write has it */
+    assert_string_equal(cs_study_kind_name(e->study, 1), "助餐点");
 }
 
 /* Text no candidate reads (0x80 and 0xFF are not in GBK, GB18030 or Big5) is an error
@@ -551,14 +539,14 @@ static void study_file_in_gbk(void **state)
 static void unconvertible_text_is_an_error(void **state)
 {
     env *e = *state;
-    write_file(e, "facilities.csv", "id,name,kind,x,y,beds\nF0,ok,a,350100,3440100,1\n"
+    fx_env_write(e, "facilities.csv", "id,name,kind,x,y,beds\nF0,ok,a,350100,3440100,1\n"
                                     "F1,bad\x80\xff,a,350200,3440200,1\n");
     expect(e, CS_ERR_INPUT);
     assert_true(tu_has_message(e->ctx, "error", "facilities.csv:3:", "'name'", "not UTF-8",
                                "GB18030", "Big5", "facilities.encoding", NULL));
     /* declared: 0x81 0x20 is a GBK lead byte with no trail */
     cs_context_clear_messages(e->ctx);
-    write_file(e, "facilities.csv", "id,name,kind,x,y,beds\nF0,ok,a,350100,3440100,1\n"
+    fx_env_write(e, "facilities.csv", "id,name,kind,x,y,beds\nF0,ok,a,350100,3440100,1\n"
                                     "F1,a\x81 b,a,350200,3440200,1\n");
     fx_env_set(e, "facilities.encoding", "GBK");
     expect(e, CS_ERR_INPUT);
@@ -566,7 +554,7 @@ static void unconvertible_text_is_an_error(void **state)
                                "not valid GBK", "facilities.encoding", NULL));
     /* declared UTF-8: no guessing */
     cs_context_clear_messages(e->ctx);
-    write_file(e, "facilities.csv", "id,name,kind,x,y,beds\nF0,\xd6\xd0,a,350100,3440100,1\n");
+    fx_env_write(e, "facilities.csv", "id,name,kind,x,y,beds\nF0,\xd6\xd0,a,350100,3440100,1\n");
     fx_env_set(e, "facilities.encoding", "UTF-8");
     expect(e, CS_ERR_INPUT);
     assert_true(tu_has_message(e->ctx, "error", "facilities.csv:2:", "'name'", "not UTF-8",
@@ -577,9 +565,9 @@ static void unconvertible_text_is_an_error(void **state)
 static void other_formats_give_same_results(void **state)
 {
     env *e = *state;
-    assert_int_equal(load(e), CS_OK);
+    assert_int_equal(fx_env_load(e), CS_OK);
     cs_result *base = NULL;
-    assert_int_equal(cs_run(e->ctx, e->loaded, &base), CS_OK);
+    assert_int_equal(cs_run(e->ctx, e->study, &base), CS_OK);
     cs_coverage want;
     assert_int_equal(cs_result_coverage(base, 0, 1, 1, CS_DISTRICT, &want), CS_OK);
     cs_result_destroy(base); /* it borrows the study, which the next load replaces */
@@ -617,16 +605,16 @@ static void other_formats_give_same_results(void **state)
                 fx_env_set(e, key, "");
             }
         }
-        cs_status st = load(e);
+        cs_status st = fx_env_load(e);
         if (st != CS_OK)
             tu_dump_messages(e->ctx);
         assert_int_equal(st, CS_OK);
         cs_result *r = NULL;
-        assert_int_equal(cs_run(e->ctx, e->loaded, &r), CS_OK);
+        assert_int_equal(cs_run(e->ctx, e->study, &r), CS_OK);
         cs_coverage got;
         assert_int_equal(cs_result_coverage(r, 0, 1, 1, CS_DISTRICT, &got), CS_OK);
         assert_true(got.covered == want.covered && got.total == want.total);
-        assert_int_equal(cs_study_facility_count(e->loaded), e->d.nfac);
+        assert_int_equal(cs_study_facility_count(e->study), e->d.nfac);
         cs_result_destroy(r);
     }
 }
@@ -634,9 +622,9 @@ static void other_formats_give_same_results(void **state)
 static void every_problem_is_reported(void **state)
 {
     env *e = *state;
-    write_file(e, "population.csv", "x,y,pop,pop65\n350100,3440100,-1,0\n350100,3440100,x,0\n"
+    fx_env_write(e, "population.csv", "x,y,pop,pop65\n350100,3440100,-1,0\n350100,3440100,x,0\n"
                                     "350100,3440100,5,9\n");
-    write_file(e, "facilities.csv", "id,name,kind,x,y,beds\nF1,a,a,350100,3440100,-3\n"
+    fx_env_write(e, "facilities.csv", "id,name,kind,x,y,beds\nF1,a,a,350100,3440100,-3\n"
                                     "F1,b,a,350100,3440100,1\n");
     expect(e, CS_ERR_INPUT);
     /* three population rows and two facility problems: all five reported */
@@ -667,7 +655,7 @@ static void many_bad_rows_are_summarised(void **state)
     strcpy(text, "x,y,pop,pop65\n");
     for (int i = 0; i < 200; i++)
         strcat(text, "350100,3440100,-1,0\n");
-    write_file(e, "population.csv", text);
+    fx_env_write(e, "population.csv", text);
     free(text);
     expect(e, CS_ERR_INPUT);
     /* every row is counted; 5 are listed, then one line counts the other 195 */
@@ -693,7 +681,7 @@ static void missing_column_is_one_error(void **state)
     char *end = text + strlen(text);
     for (int i = 0; i < 3000; i++)
         end += sprintf(end, "350100,3440100,2\n");
-    write_file(e, "population.csv", text);
+    fx_env_write(e, "population.csv", text);
     free(text);
     expect(e, CS_ERR_INPUT);
     assert_int_equal(cs_context_error_count(e->ctx), 1);
@@ -713,7 +701,7 @@ static void repeated_errors_are_listed_a_few_times_each(void **state)
     char *end = text + strlen(text);
     for (int i = 0; i < 3000; i++)
         end += sprintf(end, "350100,3440100,x%d,-%d\n", i + 1, i + 1);
-    write_file(e, "population.csv", text);
+    fx_env_write(e, "population.csv", text);
     free(text);
     expect(e, CS_ERR_INPUT);
     assert_int_equal(cs_context_error_count(e->ctx), 6000);

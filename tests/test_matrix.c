@@ -26,11 +26,7 @@ typedef struct matrix_case {
     double cx[NCAND], cy[NCAND];
     size_t sites;
     double *cost; /* npop x sites, minutes */
-    char *dir, *study;
-    cs_context *ctx;
-    cs_config *cfg;
-    cs_study *s;
-    cs_result *r;
+    fx_env e;     /* the study of d (e.d is left empty) */
 } matrix_case;
 
 static double *cost_at(matrix_case *c, size_t i, size_t j)
@@ -82,7 +78,7 @@ typedef enum csv_form { CSV_PLAIN, CSV_QUOTED, CSV_BOM_CRLF, CSV_SPACES } csv_fo
 
 static void write_costs_as(matrix_case *c, const char *name, csv_form form)
 {
-    char *path = tu_join(c->dir, name);
+    char *path = tu_join(c->e.dir, name);
     FILE *f = fopen(path, "w");
     free(path);
     const char *q = form == CSV_QUOTED ? "\"" : form == CSV_SPACES ? " " : "";
@@ -115,19 +111,14 @@ static const char *const extra = NULL;
 
 static cs_status load_case(matrix_case *c, const char *const (*set)[2], size_t nset)
 {
-    assert_int_equal(cs_context_create(&c->ctx), CS_OK);
-    assert_int_equal(cs_config_create(c->ctx, &c->cfg), CS_OK);
-    assert_int_equal(cs_config_load(c->ctx, c->cfg, c->study), CS_OK);
+    assert_int_equal(fx_env_open(&c->e, &c->d, extra), CS_OK);
     const char *const load[][2] = {{"kinds.b.load_capacity", "beds"},
                                    {"kinds.b.load_band", "65+"}, {"kinds.b.load_rate", "0.1"}};
     for (size_t q = 0; q < 3; q++)
-        assert_int_equal(cs_config_set(c->ctx, c->cfg, load[q][0], load[q][1]), CS_OK);
+        fx_env_set(&c->e, load[q][0], load[q][1]);
     for (size_t q = 0; q < nset; q++)
-        assert_int_equal(cs_config_set(c->ctx, c->cfg, set[q][0], set[q][1]), CS_OK);
-    cs_status st = cs_study_load(c->ctx, c->cfg, &c->s);
-    if (st == CS_OK)
-        st = cs_run(c->ctx, c->s, &c->r);
-    return st;
+        fx_env_set(&c->e, set[q][0], set[q][1]);
+    return fx_env_run(&c->e);
 }
 
 static const char *const matrix_keys[][2] = {
@@ -138,24 +129,17 @@ static void open_case(matrix_case *c, unsigned seed)
 {
     memset(c, 0, sizeof *c);
     make_costs(c, seed);
-    c->dir = tu_mkdtemp();
-    c->study = fx_write(c->dir, &c->d, extra);
+    c->e.dir = tu_mkdtemp();
     write_costs(c, "costs.csv");
     cs_status st = load_case(c, matrix_keys, 5);
     if (st != CS_OK)
-        tu_dump_messages(c->ctx);
+        tu_dump_messages(c->e.ctx);
     assert_int_equal(st, CS_OK);
 }
 
 static void close_case(matrix_case *c)
 {
-    cs_result_destroy(c->r);
-    cs_study_destroy(c->s);
-    cs_config_destroy(c->cfg);
-    cs_context_destroy(c->ctx);
-    tu_rmtree(c->dir);
-    free(c->dir);
-    free(c->study);
+    fx_env_close(&c->e);
     free(c->cost);
     fx_free(&c->d);
 }
@@ -188,13 +172,13 @@ static void coverage_by_brute_force(void **state)
     (void)state;
     matrix_case c;
     open_case(&c, 3);
-    const cs_cost_matrix *m = &c.s->costs;
+    const cs_cost_matrix *m = &c.e.study->costs;
     assert_int_equal(m->pairs_repeated, 6);
     assert_int_equal(m->rows, c.sites);
-    assert_int_equal(cs_study_kind_measured(c.s, 0, CS_MEASURE_MATRIX), 1);
-    assert_int_equal(cs_study_kind_measured(c.s, 0, CS_MEASURE_STRAIGHT), 1);
+    assert_int_equal(cs_study_kind_measured(c.e.study, 0, CS_MEASURE_MATRIX), 1);
+    assert_int_equal(cs_study_kind_measured(c.e.study, 0, CS_MEASURE_STRAIGHT), 1);
     static const double thr[3] = {5, 10, 15};
-    size_t areas = cs_study_area_count(c.s);
+    size_t areas = cs_study_area_count(c.e.study);
     for (int k = 0; k < 2; k++)
         for (size_t j = 0; j < 3; j++)
             for (size_t b = 0; b < 2; b++) {
@@ -215,9 +199,11 @@ static void coverage_by_brute_force(void **state)
                 for (size_t a = 0; a <= areas; a++) {
                     cs_coverage got, main;
                     size_t area = a == areas ? CS_DISTRICT : a;
-                    assert_int_equal(cs_result_coverage_by(c.r, CS_MEASURE_MATRIX, (size_t)k, j, b,
-                                                           area, &got), CS_OK);
-                    assert_int_equal(cs_result_coverage(c.r, (size_t)k, j, b, area, &main), CS_OK);
+                    assert_int_equal(cs_result_coverage_by(c.e.result, CS_MEASURE_MATRIX,
+                                                           (size_t)k, j, b, area, &got),
+                                     CS_OK);
+                    assert_int_equal(
+                        cs_result_coverage(c.e.result, (size_t)k, j, b, area, &main), CS_OK);
                     assert_true(near(got.covered, want[a]));
                     assert_true(near(main.covered, want[a])); /* the matrix is the main measure */
                 }
@@ -230,7 +216,7 @@ static void coverage_by_brute_force(void **state)
             if (nearest_of(&c, i, c.d.fkind[f], &min) == (long)f && min <= 15)
                 want += c.d.pop65[i];
         }
-        assert_int_equal(cs_result_served(c.r, f, 1, &got, NULL), CS_OK);
+        assert_int_equal(cs_result_served(c.e.result, f, 1, &got, NULL), CS_OK);
         assert_true(near(got, want));
     }
     close_case(&c);
@@ -247,8 +233,7 @@ static void whole_minutes_share(void **state)
     make_costs(&c, 41);
     for (size_t q = 0; q < c.d.npop * c.sites; q++)
         c.cost[q] = ceil(c.cost[q]);
-    c.dir = tu_mkdtemp();
-    c.study = fx_write(c.dir, &c.d, extra);
+    c.e.dir = tu_mkdtemp();
     write_costs(&c, "costs.csv");
     assert_int_equal(load_case(&c, matrix_keys, 5), CS_OK);
     double *want = calloc(c.d.nfac, sizeof *want);
@@ -270,7 +255,7 @@ static void whole_minutes_share(void **state)
     assert_true(tied >= 10);
     for (size_t f = 0; f < c.d.nfac; f++) {
         double got;
-        assert_int_equal(cs_result_served(c.r, f, 1, &got, NULL), CS_OK);
+        assert_int_equal(cs_result_served(c.e.result, f, 1, &got, NULL), CS_OK);
         if (!near(got, want[f]))
             fail_msg("F%zu serves %.9g residents 65+, by brute force %.9g", f, got, want[f]);
     }
@@ -286,7 +271,7 @@ static void matrix_in_a_year(void **state)
     (void)state;
     matrix_case c;
     open_case(&c, 37);
-    char *path = tu_join(c.dir, "facilities.csv");
+    char *path = tu_join(c.e.dir, "facilities.csv");
     FILE *f = fopen(path, "w");
     free(path);
     fprintf(f, "id,name,kind,x,y,beds,opened\n");
@@ -296,10 +281,10 @@ static void matrix_in_a_year(void **state)
     fclose(f);
     cs_study *s = NULL, *view = NULL;
     cs_result *r = NULL;
-    assert_int_equal(cs_study_load(c.ctx, c.cfg, &s), CS_OK);
-    assert_int_equal(cs_study_in_year(c.ctx, s, 2023, &view), CS_OK);
+    assert_int_equal(cs_study_load(c.e.ctx, c.e.cfg, &s), CS_OK);
+    assert_int_equal(cs_study_in_year(c.e.ctx, s, 2023, &view), CS_OK);
     assert_int_equal(cs_study_facility_count(view), c.d.nfac - 2);
-    assert_int_equal(cs_run(c.ctx, view, &r), CS_OK);
+    assert_int_equal(cs_run(c.e.ctx, view, &r), CS_OK);
     for (int k = 0; k < 2; k++) {
         double want = 0;
         for (size_t i = 0; i < c.d.npop; i++) {
@@ -315,7 +300,7 @@ static void matrix_in_a_year(void **state)
     }
     cs_site_input in = {"C2", c.cx[2], c.cy[2], "EPSG:32651", "a", NAN, 0};
     cs_site *site = NULL;
-    assert_int_equal(cs_site_evaluate(c.ctx, r, &in, 1, NULL, &site), CS_OK);
+    assert_int_equal(cs_site_evaluate(c.e.ctx, r, &in, 1, NULL, &site), CS_OK);
     double want = 0, got;
     for (size_t i = 0; i < c.d.npop; i++) {
         double now = INFINITY;
@@ -340,11 +325,11 @@ static void readers_agree(void **state)
     (void)state;
     matrix_case c;
     open_case(&c, 19);
-    const cs_cost_matrix *plain = &c.s->costs;
+    const cs_cost_matrix *plain = &c.e.study->costs;
     for (csv_form form = CSV_QUOTED; form <= CSV_SPACES; form++) {
         write_costs_as(&c, "costs.csv", form);
         cs_study *s = NULL;
-        assert_int_equal(cs_study_load(c.ctx, c.cfg, &s), CS_OK);
+        assert_int_equal(cs_study_load(c.e.ctx, c.e.cfg, &s), CS_OK);
         const cs_cost_matrix *m = &s->costs;
         assert_int_equal(m->rows, plain->rows);
         assert_int_equal(m->pairs, plain->pairs);
@@ -377,7 +362,7 @@ static void access_by_brute_force(void **state)
                 reached += c.d.pop65[i];
         ratio[f] = c.d.fkind[f] == 1 && reached > 0 ? c.d.fbeds[f] / reached : 0;
     }
-    const double *got = cs_result_access_points(c.r, 1);
+    const double *got = cs_result_access_points(c.e.result, 1);
     assert_non_null(got);
     for (size_t i = 0; i < N; i++) {
         double want = 0;
@@ -390,7 +375,7 @@ static void access_by_brute_force(void **state)
         total += c.d.pop65[i];
     }
     double district;
-    assert_int_equal(cs_result_access(c.r, 1, CS_DISTRICT, &district), CS_OK);
+    assert_int_equal(cs_result_access(c.e.result, 1, CS_DISTRICT, &district), CS_OK);
     assert_true(near(district, mean / total));
     free(ratio);
     close_case(&c);
@@ -404,9 +389,8 @@ static void straight_distances_agree(void **state)
     matrix_case c;
     memset(&c, 0, sizeof c);
     fx_random(&c.d, 11, 2, 2, 1000, 12, 500);
-    c.dir = tu_mkdtemp();
-    c.study = fx_write(c.dir, &c.d, extra);
-    char *path = tu_join(c.dir, "costs.csv");
+    c.e.dir = tu_mkdtemp();
+    char *path = tu_join(c.e.dir, "costs.csv");
     FILE *f = fopen(path, "w");
     free(path);
     fprintf(f, "from,to,cost\n");
@@ -427,15 +411,15 @@ static void straight_distances_agree(void **state)
                                   {"costs.unit", "m"}, {"measure", "straight, matrix"}};
     cs_status st = load_case(&c, set, 4);
     if (st != CS_OK)
-        tu_dump_messages(c.ctx);
+        tu_dump_messages(c.e.ctx);
     assert_int_equal(st, CS_OK);
     for (size_t k = 0; k < 2; k++)
         for (size_t j = 0; j < 3; j++)
             for (size_t b = 0; b < 2; b++) {
                 cs_coverage s, m;
-                assert_int_equal(cs_result_coverage_by(c.r, CS_MEASURE_STRAIGHT, k, j, b,
+                assert_int_equal(cs_result_coverage_by(c.e.result, CS_MEASURE_STRAIGHT, k, j, b,
                                                        CS_DISTRICT, &s), CS_OK);
-                assert_int_equal(cs_result_coverage_by(c.r, CS_MEASURE_MATRIX, k, j, b,
+                assert_int_equal(cs_result_coverage_by(c.e.result, CS_MEASURE_MATRIX, k, j, b,
                                                        CS_DISTRICT, &m), CS_OK);
                 assert_true(near(s.covered, m.covered));
             }
@@ -443,10 +427,11 @@ static void straight_distances_agree(void **state)
      * in a second study measured straight only */
     cs_result *straight = NULL;
     cs_study *sst = NULL;
-    assert_int_equal(cs_config_set(c.ctx, c.cfg, "measure", "straight"), CS_OK);
-    assert_int_equal(cs_study_load(c.ctx, c.cfg, &sst), CS_OK);
-    assert_int_equal(cs_run(c.ctx, sst, &straight), CS_OK);
-    const double *am = cs_result_access_points(c.r, 1), *as = cs_result_access_points(straight, 1);
+    assert_int_equal(cs_config_set(c.e.ctx, c.e.cfg, "measure", "straight"), CS_OK);
+    assert_int_equal(cs_study_load(c.e.ctx, c.e.cfg, &sst), CS_OK);
+    assert_int_equal(cs_run(c.e.ctx, sst, &straight), CS_OK);
+    const double *am = cs_result_access_points(c.e.result, 1);
+    const double *as = cs_result_access_points(straight, 1);
     for (size_t i = 0; i < c.d.npop; i++)
         assert_true(fabs(am[i] - as[i]) <= 1e-9 * fmax(1, fabs(as[i])));
     cs_result_destroy(straight);
@@ -479,7 +464,7 @@ static void proposals_by_matrix(void **state)
     cs_site_input in[2] = {{"C0", c.cx[0], c.cy[0], "EPSG:32651", "a", NAN, 0},
                            {"C3", c.cx[3], c.cy[3], "EPSG:32651", "a", NAN, 0}};
     cs_site *site = NULL;
-    assert_int_equal(cs_site_evaluate(c.ctx, c.r, in, 2, NULL, &site), CS_OK);
+    assert_int_equal(cs_site_evaluate(c.e.ctx, c.e.result, in, 2, NULL, &site), CS_OK);
     static const double thr[3] = {5, 10, 15};
     const size_t one[2] = {0, 3};
     for (size_t p = 0; p <= 2; p++)
@@ -498,8 +483,8 @@ static void proposals_by_matrix(void **state)
     site = NULL;
     /* a site the matrix has no costs for, and one named as an existing facility */
     cs_site_input unknown = {"C9", c.cx[0], c.cy[0], "EPSG:32651", "a", NAN, 0};
-    assert_int_equal(cs_site_evaluate(c.ctx, c.r, &unknown, 1, NULL, &site), CS_ERR_INPUT);
-    assert_true(tu_has_message(c.ctx, "C9", "measured by the cost matrix", "no row for this id",
+    assert_int_equal(cs_site_evaluate(c.e.ctx, c.e.result, &unknown, 1, NULL, &site), CS_ERR_INPUT);
+    assert_true(tu_has_message(c.e.ctx, "C9", "measured by the cost matrix", "no row for this id",
                                NULL));
     /* many sites with the same mistake: the messages are summarised */
     cs_site_input many[40];
@@ -508,13 +493,15 @@ static void proposals_by_matrix(void **state)
         snprintf(many_ids[q], sizeof many_ids[q], "X%zu", q);
         many[q] = (cs_site_input){many_ids[q], c.cx[0], c.cy[0], "EPSG:32651", "a", NAN, 0};
     }
-    size_t before = cs_context_message_count(c.ctx);
-    assert_int_equal(cs_site_evaluate(c.ctx, c.r, many, 40, "sites.csv", &site), CS_ERR_INPUT);
-    assert_true(cs_context_message_count(c.ctx) - before <= 21);
-    assert_true(tu_has_message(c.ctx, "more", "sites.csv", NULL));
+    size_t before = cs_context_message_count(c.e.ctx);
+    assert_int_equal(cs_site_evaluate(c.e.ctx, c.e.result, many, 40, "sites.csv", &site),
+                     CS_ERR_INPUT);
+    assert_true(cs_context_message_count(c.e.ctx) - before <= 21);
+    assert_true(tu_has_message(c.e.ctx, "more", "sites.csv", NULL));
     cs_site_input existing = {"F2", c.cx[0], c.cy[0], "EPSG:32651", "a", NAN, 0};
-    assert_int_equal(cs_site_evaluate(c.ctx, c.r, &existing, 1, NULL, &site), CS_ERR_INPUT);
-    assert_true(tu_has_message(c.ctx, "F2", "an existing facility", NULL));
+    assert_int_equal(cs_site_evaluate(c.e.ctx, c.e.result, &existing, 1, NULL, &site),
+                     CS_ERR_INPUT);
+    assert_true(tu_has_message(c.e.ctx, "F2", "an existing facility", NULL));
     assert_null(site);
     close_case(&c);
 }
@@ -539,7 +526,7 @@ static void suggestions_by_matrix(void **state)
                               .exact = 1, .candidates = cand, .candidate_count = NCAND};
     cs_site *site = NULL;
     cs_suggest_report rep;
-    assert_int_equal(cs_site_suggest(c.ctx, c.r, &opt, &site, &rep), CS_OK);
+    assert_int_equal(cs_site_suggest(c.e.ctx, c.e.result, &opt, &site, &rep), CS_OK);
     assert_true(best > 0);
     assert_true(rep.exact_run);
     assert_true(near(rep.exact_value, best));
@@ -557,7 +544,7 @@ static void suggestions_by_matrix(void **state)
     site = NULL;
     /* greedy's own sites without --exact */
     opt.exact = 0;
-    assert_int_equal(cs_site_suggest(c.ctx, c.r, &opt, &site, &rep), CS_OK);
+    assert_int_equal(cs_site_suggest(c.e.ctx, c.e.result, &opt, &site, &rep), CS_OK);
     assert_false(rep.exact_listed);
     assert_int_equal(cs_site_get_figures(site, 0, &fig), CS_OK);
     size_t first = (size_t)(fig.id[1] - '0');
@@ -570,8 +557,8 @@ static void suggestions_by_matrix(void **state)
     /* generated candidates have no costs */
     opt.candidates = NULL;
     opt.candidate_count = 0;
-    assert_int_equal(cs_site_suggest(c.ctx, c.r, &opt, &site, &rep), CS_ERR_STUDY);
-    assert_true(tu_has_message(c.ctx, "kind 'a' is measured by the cost matrix",
+    assert_int_equal(cs_site_suggest(c.e.ctx, c.e.result, &opt, &site, &rep), CS_ERR_STUDY);
+    assert_true(tu_has_message(c.e.ctx, "kind 'a' is measured by the cost matrix",
                                "give the candidates with --candidates FILE", NULL));
     close_case(&c);
 }
@@ -582,9 +569,8 @@ static cs_status load_matrix_text(matrix_case *c, const char *text,
 {
     memset(c, 0, sizeof *c);
     fx_random(&c->d, 2, 2, 1, 1000, 4, 20);
-    c->dir = tu_mkdtemp();
-    c->study = fx_write(c->dir, &c->d, extra);
-    free(tu_write(c->dir, "costs.csv", text));
+    c->e.dir = tu_mkdtemp();
+    free(tu_write(c->e.dir, "costs.csv", text));
     return load_case(c, set, nset);
 }
 
@@ -606,9 +592,9 @@ static void bad_matrices(void **state)
     for (size_t q = 0; q < sizeof cases / sizeof cases[0]; q++) {
         matrix_case c;
         assert_int_equal(load_matrix_text(&c, cases[q].text, matrix_keys, 5), CS_ERR_INPUT);
-        if (!tu_has_message(c.ctx, cases[q].want[0], cases[q].want[1],
+        if (!tu_has_message(c.e.ctx, cases[q].want[0], cases[q].want[1],
                             cases[q].want[2], NULL)) {
-            tu_dump_messages(c.ctx);
+            tu_dump_messages(c.e.ctx);
             fail_msg("case %zu: no message with '%s'", q, cases[q].want[1]);
         }
         close_case(&c);
@@ -619,8 +605,8 @@ static void bad_matrices(void **state)
         snprintf(many + strlen(many), sizeof many - strlen(many), "Z%d,F0,3\n", q);
     matrix_case mc;
     assert_int_equal(load_matrix_text(&mc, many, matrix_keys, 5), CS_ERR_INPUT);
-    assert_true(tu_has_message(mc.ctx, "and 30 more rows with errors", NULL));
-    assert_true(cs_context_message_count(mc.ctx) <= 25);
+    assert_true(tu_has_message(mc.e.ctx, "and 30 more rows with errors", NULL));
+    assert_true(cs_context_message_count(mc.e.ctx) <= 25);
     close_case(&mc);
     /* a line over the reader's 1 MB block */
     size_t long_len = (1u << 20) + 100;
@@ -630,7 +616,7 @@ static void bad_matrices(void **state)
     strcpy(text + strlen("origin_id,site,minutes\nD1,F0,3\nD1,") + long_len, ",4\n");
     matrix_case c;
     assert_int_equal(load_matrix_text(&c, text, matrix_keys, 5), CS_ERR_INPUT);
-    assert_true(tu_has_message(c.ctx, "costs.csv:3:", "a line longer than", NULL));
+    assert_true(tu_has_message(c.e.ctx, "costs.csv:3:", "a line longer than", NULL));
     close_case(&c);
     free(text);
 }
@@ -642,46 +628,44 @@ static void bad_matrix_settings(void **state)
     /* the matrix names demand points by id */
     assert_int_equal(load_matrix_text(&c, "from,to,cost\nD1,F0,3\n", &matrix_keys[1], 1),
                      CS_ERR_STUDY);
-    assert_true(tu_has_message(c.ctx, "population.id", "not set", NULL));
+    assert_true(tu_has_message(c.e.ctx, "population.id", "not set", NULL));
     close_case(&c);
     /* measured by a matrix that is not given */
     const char *const no_matrix[][2] = {{"kinds.a.measure", "matrix"}};
     assert_int_equal(load_matrix_text(&c, "", no_matrix, 1), CS_ERR_STUDY);
-    assert_true(tu_has_message(c.ctx, "kinds.a.measure", "no cost matrix is given", NULL));
+    assert_true(tu_has_message(c.e.ctx, "kinds.a.measure", "no cost matrix is given", NULL));
     close_case(&c);
     /* not a measure */
-    assert_int_equal(cs_context_create(&c.ctx), CS_OK);
-    assert_int_equal(cs_config_create(c.ctx, &c.cfg), CS_OK);
-    assert_int_equal(cs_config_set(c.ctx, c.cfg, "measure", "straight, router"), CS_ERR_STUDY);
-    assert_true(tu_has_message(c.ctx, "straight, network, matrix, both or a list", NULL));
-    assert_int_equal(cs_config_set(c.ctx, c.cfg, "costs.unit", "hours"), CS_ERR_STUDY);
-    assert_true(tu_has_message(c.ctx, "costs.unit", "min or m", NULL));
-    cs_config_destroy(c.cfg);
-    cs_context_destroy(c.ctx);
+    assert_int_equal(cs_context_create(&c.e.ctx), CS_OK);
+    assert_int_equal(cs_config_create(c.e.ctx, &c.e.cfg), CS_OK);
+    assert_int_equal(cs_config_set(c.e.ctx, c.e.cfg, "measure", "straight, router"), CS_ERR_STUDY);
+    assert_true(tu_has_message(c.e.ctx, "straight, network, matrix, both or a list", NULL));
+    assert_int_equal(cs_config_set(c.e.ctx, c.e.cfg, "costs.unit", "hours"), CS_ERR_STUDY);
+    assert_true(tu_has_message(c.e.ctx, "costs.unit", "min or m", NULL));
+    cs_config_destroy(c.e.cfg);
+    cs_context_destroy(c.e.ctx);
     /* rows only for points left out of the study */
     const char *const far[][2] = {{"population.id", "id"}, {"costs.path", "costs.csv"}};
     memset(&c, 0, sizeof c);
     fx_random(&c.d, 2, 2, 1, 1000, 4, 20);
     c.d.px[0] = FX_X0 + 5000; /* 3 km outside the 2 x 1 km grid: left out */
-    c.dir = tu_mkdtemp();
-    c.study = fx_write(c.dir, &c.d, extra);
-    free(tu_write(c.dir, "costs.csv", "from,to,cost\nD0,F0,3\n"));
+    c.e.dir = tu_mkdtemp();
+    free(tu_write(c.e.dir, "costs.csv", "from,to,cost\nD0,F0,3\n"));
     assert_int_equal(load_case(&c, far, 2), CS_ERR_INPUT);
-    assert_true(tu_has_message(c.ctx, "no row of the cost matrix names a demand point inside",
+    assert_true(tu_has_message(c.e.ctx, "no row of the cost matrix names a demand point inside",
                                NULL));
     close_case(&c);
     /* population as totals per street has no ids to join */
     memset(&c, 0, sizeof c);
     fx_random(&c.d, 2, 2, 1, 1000, 4, 20);
-    c.dir = tu_mkdtemp();
-    c.study = fx_write(c.dir, &c.d, extra);
-    free(tu_write(c.dir, "totals.csv", "id,area,pop,pop65\nT1,A0,100,20\nT2,A1,50,10\n"));
-    free(tu_write(c.dir, "costs.csv", "from,to,cost\nT1,F0,3\n"));
+    c.e.dir = tu_mkdtemp();
+    free(tu_write(c.e.dir, "totals.csv", "id,area,pop,pop65\nT1,A0,100,20\nT2,A1,50,10\n"));
+    free(tu_write(c.e.dir, "costs.csv", "from,to,cost\nT1,F0,3\n"));
     const char *const totals[][2] = {{"population.path", "totals.csv"}, {"population.x", ""},
                                      {"population.y", ""}, {"population.area", "area"},
                                      {"population.id", "id"}, {"costs.path", "costs.csv"}};
     assert_int_equal(load_case(&c, totals, 6), CS_ERR_STUDY);
-    assert_true(tu_has_message(c.ctx, "costs.path", "population is given as area totals", NULL));
+    assert_true(tu_has_message(c.e.ctx, "costs.path", "population is given as area totals", NULL));
     close_case(&c);
 }
 
@@ -699,11 +683,11 @@ static void allocation_failures(void **state)
         cs_result *r = NULL;
         cs_site *site = NULL;
         tu_alloc_fail_after(n);
-        cs_status st = cs_study_load(c.ctx, c.cfg, &s);
+        cs_status st = cs_study_load(c.e.ctx, c.e.cfg, &s);
         if (st == CS_OK)
-            st = cs_run(c.ctx, s, &r);
+            st = cs_run(c.e.ctx, s, &r);
         if (st == CS_OK)
-            st = cs_site_evaluate(c.ctx, r, &in, 1, NULL, &site);
+            st = cs_site_evaluate(c.e.ctx, r, &in, 1, NULL, &site);
         long refused = tu_alloc_refused();
         tu_alloc_restore();
         cs_site_destroy(site);

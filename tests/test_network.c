@@ -52,26 +52,16 @@ static void write_network(const char *dir, const double *xy, size_t n, const cha
     fclose(f);
 }
 
-typedef struct run {
-    char *dir;
-    cs_context *ctx;
-    cs_config *cfg;
-    cs_study *study;
-    cs_result *result;
-} run;
-
-/* Load the study in dir (written with fx_write) and run it; expect_load is the status
- * the load must give (the run happens only when it is CS_OK). */
-static void start(run *R, char *dir, const fx_data *d, const char *yaml, cs_status expect_load)
+/* Load the study in dir (written with fx_write; dir is taken) and run it; expect_load is
+ * the status the load must give (the run happens only when it is CS_OK). */
+static void start(fx_env *R, char *dir, const fx_data *d, const char *yaml,
+                  cs_status expect_load)
 {
     memset(R, 0, sizeof *R);
     R->dir = dir;
-    char *study = fx_write(dir, d, yaml);
-    assert_int_equal(cs_context_create(&R->ctx), CS_OK);
-    assert_int_equal(cs_config_create(R->ctx, &R->cfg), CS_OK);
-    cs_status st = cs_config_load(R->ctx, R->cfg, study);
+    cs_status st = fx_env_open(R, d, yaml);
     if (st == CS_OK)
-        st = cs_study_load(R->ctx, R->cfg, &R->study);
+        st = fx_env_load(R);
     if (st != expect_load)
         tu_dump_messages(R->ctx);
     assert_int_equal(st, expect_load);
@@ -81,17 +71,6 @@ static void start(run *R, char *dir, const fx_data *d, const char *yaml, cs_stat
             tu_dump_messages(R->ctx);
         assert_int_equal(st, CS_OK);
     }
-    free(study);
-}
-
-static void finish(run *R)
-{
-    cs_result_destroy(R->result);
-    cs_study_destroy(R->study);
-    cs_config_destroy(R->cfg);
-    cs_context_destroy(R->ctx);
-    tu_rmtree(R->dir);
-    free(R->dir);
 }
 
 /* ----------------------------------------------------- a river, one bridge */
@@ -141,7 +120,7 @@ static void river_with_one_bridge(void **state)
     river_data(&d);
     char *dir = tu_mkdtemp();
     write_network(dir, river_streets, sizeof river_streets / sizeof(double) / 2, "residential");
-    run R;
+    fx_env R;
     start(&R, dir, &d, river_yaml, CS_OK);
     assert_true(cs_study_has_network(R.study));
     assert_true(cs_study_kind_measured(R.study, 0, CS_MEASURE_STRAIGHT));
@@ -199,7 +178,7 @@ static void river_with_one_bridge(void **state)
         cs_lines_free(&lines[i]);
         cs_geom_destroy(R.study->geos, polys[i]);
     }
-    finish(&R);
+    fx_env_close(&R);
     fx_free(&d);
 }
 
@@ -216,13 +195,13 @@ static void second_bridge_covers(void **state)
     memcpy(streets + n, bridge, sizeof bridge);
     char *dir = tu_mkdtemp();
     write_network(dir, streets, (n + 6) / 2, "residential");
-    run R;
+    fx_env R;
     start(&R, dir, &d, river_yaml, CS_OK);
     cs_coverage c;
     assert_int_equal(cs_result_coverage_by(R.result, CS_MEASURE_NETWORK, 0, 1, 0, CS_DISTRICT,
                                            &c), CS_OK);
     assert_true(c.covered == 400); /* W 700 m, E 500 m: both within 800 m */
-    finish(&R);
+    fx_env_close(&R);
     fx_free(&d);
 }
 
@@ -252,14 +231,14 @@ static void motorway_bridge_is_not_walked(void **state)
     free(more);
     free(text);
     free(path);
-    run R;
+    fx_env R;
     start(&R, dir, &d, river_yaml, CS_OK);
     cs_network_report r;
     assert_int_equal(cs_result_network(R.result, &r), CS_OK);
     assert_int_equal(r.components, 2);
     assert_int_equal(r.left_out_class, 1);
     assert_true(fabs(r.largest_share - 0.5) < 1e-9); /* 3.6 km on each bank */
-    finish(&R);
+    fx_env_close(&R);
     fx_free(&d);
 }
 
@@ -272,7 +251,7 @@ static void large_areas_left_out(void **state)
     river_data(&d);
     char *dir = tu_mkdtemp();
     write_network(dir, river_streets, sizeof river_streets / sizeof(double) / 2, "residential");
-    run R;
+    fx_env R;
     start(&R, dir, &d, "network: {path: network.geojson, crs: EPSG:32651, area_max_pieces: 2, "
                        "facility_areas: true}\n",
           CS_OK);
@@ -295,7 +274,7 @@ static void large_areas_left_out(void **state)
     free(text);
     free(path);
     free(out);
-    finish(&R);
+    fx_env_close(&R);
     fx_free(&d);
 }
 
@@ -425,7 +404,7 @@ static void service_area_self_check(void **state)
     d.pop[0] = 1;
     char *dir = tu_mkdtemp();
     write_grid(dir);
-    run R;
+    fx_env R;
     start(&R, dir, &d, "network: {path: network.geojson, crs: EPSG:32651, "
                        "access_width_m: 40}\nmeasure: network\n", CS_OK);
     double cost[GRID_N * GRID_N];
@@ -458,7 +437,7 @@ static void service_area_self_check(void **state)
         cs_lines_free(&lines[i]);
         cs_geom_destroy(R.study->geos, polys[i]);
     }
-    finish(&R);
+    fx_env_close(&R);
     fx_free(&d);
 }
 
@@ -494,7 +473,7 @@ static void catchments_and_load(void **state)
     const double street[] = {0, 1000, 4000, 1000, NAN, 0};
     char *dir = tu_mkdtemp();
     write_network(dir, street, 3, "residential");
-    run R;
+    fx_env R;
     start(&R, dir, &d, "network: {path: network.geojson, crs: EPSG:32651}\n"
                        "kinds.b.load_capacity: beds\nkinds.b.load_band: 65+\nkinds.b.load_rate: 0.1\n",
           CS_OK);
@@ -506,33 +485,27 @@ static void catchments_and_load(void **state)
     assert_int_equal(cs_result_served(R.result, 1, 0, &served, &load), CS_OK);
     assert_true(served == 500 && fabs(load - 2.5) < 1e-12);
     assert_int_equal(cs_result_served(R.result, 2, 0, &served, &load), CS_ERR_ARGUMENT);
-    finish(&R);
+    fx_env_close(&R);
     fx_free(&d);
 }
 
 /* ----------------------------------------------------------------- ties */
 
 /* start() on a given number of threads. */
-static void start_on(run *R, char *dir, const fx_data *d, const char *yaml, int threads)
+static void start_on(fx_env *R, char *dir, const fx_data *d, const char *yaml, int threads)
 {
     memset(R, 0, sizeof *R);
     R->dir = dir;
-    char *study = fx_write(dir, d, yaml);
-    assert_int_equal(cs_context_create(&R->ctx), CS_OK);
+    cs_status st = fx_env_open(R, d, yaml);
     cs_context_set_threads(R->ctx, threads);
-    assert_int_equal(cs_config_create(R->ctx, &R->cfg), CS_OK);
-    cs_status st = cs_config_load(R->ctx, R->cfg, study);
     if (st == CS_OK)
-        st = cs_study_load(R->ctx, R->cfg, &R->study);
-    if (st == CS_OK)
-        st = cs_run(R->ctx, R->study, &R->result);
+        st = fx_env_run(R);
     if (st != CS_OK)
         tu_dump_messages(R->ctx);
     assert_int_equal(st, CS_OK);
-    free(study);
 }
 
-static void expect_served(const run *R, size_t f, double all, double old, double load)
+static void expect_served(const fx_env *R, size_t f, double all, double old, double load)
 {
     double served, got_load;
     assert_int_equal(cs_result_served(R->result, f, 0, &served, &got_load), CS_OK);
@@ -573,12 +546,12 @@ static void twins_share_equally(void **state)
         d.pop[i] = pops[i];
         d.pop65[i] = pops[i] / 2;
     }
-    run R;
+    fx_env R;
     start_on(&R, tu_mkdtemp(), &d, load_yaml, 2);
     expect_served(&R, 0, 200, 100, 0.5);
     expect_served(&R, 1, 200, 100, 1.0);
     expect_served(&R, 2, 40, 20, 0.2);
-    finish(&R);
+    fx_env_close(&R);
     fx_free(&d);
 }
 
@@ -613,11 +586,11 @@ static void equidistant_on_the_network(void **state)
     char yaml[512];
     snprintf(yaml, sizeof yaml, "network: {path: network.geojson, crs: EPSG:32651}\n%s",
              load_yaml);
-    run R;
+    fx_env R;
     start_on(&R, dir, &d, yaml, 1);
     expect_served(&R, 0, 200, 100, 0.5);
     expect_served(&R, 1, 100, 50, 0.5);
-    finish(&R);
+    fx_env_close(&R);
     fx_free(&d);
 }
 
@@ -642,11 +615,11 @@ static void three_way_tie(void **state)
     d.py[0] = FX_Y0 + 1400;
     d.pop[0] = 300;
     d.pop65[0] = 150;
-    run R;
+    fx_env R;
     start_on(&R, tu_mkdtemp(), &d, load_yaml, 1);
     for (size_t f = 0; f < 3; f++)
         expect_served(&R, f, 100, 50, 0.5);
-    finish(&R);
+    fx_env_close(&R);
     fx_free(&d);
 }
 
@@ -698,7 +671,7 @@ static void ties_do_not_depend_on_order(void **state)
         for (int v = 0; v < 3; v++) {
             char *dir = tu_mkdtemp();
             write_network(dir, lattice, n, "residential");
-            run R;
+            fx_env R;
             start_on(&R, dir, &d[v == 1], modes[m], v == 2 ? 2 : 1);
             for (size_t f = 0; f < NF; f++) {
                 size_t at = v == 1 ? NF - 1 - f : f;
@@ -706,7 +679,7 @@ static void ties_do_not_depend_on_order(void **state)
                     assert_int_equal(cs_result_served(R.result, at, b, &served[v][f][b], NULL),
                                      CS_OK);
             }
-            finish(&R);
+            fx_env_close(&R);
         }
         double total = 0;
         for (size_t f = 0; f < NF; f++)
@@ -737,13 +710,13 @@ static void study_error(const char *yaml, bool with_network, cs_status want, con
     if (with_network)
         write_network(dir, river_streets, sizeof river_streets / sizeof(double) / 2,
                       "residential");
-    run R;
+    fx_env R;
     start(&R, dir, &d, yaml, want);
     if (!tu_has_message(R.ctx, a, b, NULL)) {
         tu_dump_messages(R.ctx);
         fail_msg("no message with '%s' and '%s'", a, b);
     }
-    finish(&R);
+    fx_env_close(&R);
     fx_free(&d);
 }
 
@@ -802,7 +775,7 @@ static void off_network_points(void **state)
     d.px[1] = FX_X0 + 3000;
     char *dir = tu_mkdtemp();
     write_network(dir, river_streets, sizeof river_streets / sizeof(double) / 2, "residential");
-    run R;
+    fx_env R;
     start(&R, dir, &d, river_yaml, CS_OK);
     cs_network_report n;
     assert_int_equal(cs_result_network(R.result, &n), CS_OK);
@@ -810,7 +783,7 @@ static void off_network_points(void **state)
     assert_true(n.demand_off_pop == 300);
     assert_true(tu_has_message(R.ctx, "1 demand point (300 residents) is more than 300 m",
                                "it counts as not covered", NULL));
-    finish(&R);
+    fx_env_close(&R);
 
     dir = tu_mkdtemp();
     write_network(dir, river_streets, sizeof river_streets / sizeof(double) / 2, "residential");
@@ -818,7 +791,7 @@ static void off_network_points(void **state)
           CS_OK);
     assert_int_equal(cs_result_network(R.result, &n), CS_OK);
     assert_int_equal(n.demand_off, 0);
-    finish(&R);
+    fx_env_close(&R);
     fx_free(&d);
 }
 

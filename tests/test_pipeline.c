@@ -12,43 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct loaded {
-    char *dir;
-    fx_data d;
-    cs_context *ctx;
-    cs_config *cfg;
-    cs_study *study;
-    cs_result *result;
-} loaded;
-
-static void load(loaded *L, unsigned seed, size_t gx, size_t gy, size_t nfac, size_t npop,
+/* A random study of 1.5 km cells, loaded and run on the given threads (0: all). */
+static void load(fx_env *L, unsigned seed, size_t gx, size_t gy, size_t nfac, size_t npop,
                  int threads)
 {
     memset(L, 0, sizeof *L);
-    L->dir = tu_mkdtemp();
     fx_random(&L->d, seed, gx, gy, 1500, nfac, npop);
-    char *study = fx_write(L->dir, &L->d, NULL);
-    assert_int_equal(cs_context_create(&L->ctx), CS_OK);
+    assert_int_equal(fx_env_open(L, &L->d, NULL), CS_OK);
     cs_context_set_threads(L->ctx, threads);
-    assert_int_equal(cs_config_create(L->ctx, &L->cfg), CS_OK);
-    assert_int_equal(cs_config_load(L->ctx, L->cfg, study), CS_OK);
-    cs_status st = cs_study_load(L->ctx, L->cfg, &L->study);
-    if (st != CS_OK)
-        tu_dump_messages(L->ctx);
-    assert_int_equal(st, CS_OK);
-    assert_int_equal(cs_run(L->ctx, L->study, &L->result), CS_OK);
-    free(study);
-}
-
-static void unload(loaded *L)
-{
-    cs_result_destroy(L->result);
-    cs_study_destroy(L->study);
-    cs_config_destroy(L->cfg);
-    cs_context_destroy(L->ctx);
-    tu_rmtree(L->dir);
-    free(L->dir);
-    fx_free(&L->d);
+    fx_env_run_ok(L);
 }
 
 /* Brute force: distance from demand point i to the nearest facility of kind k. */
@@ -65,7 +37,7 @@ static void cost_field_equals_brute_force(void **state)
 {
     (void)state;
     for (unsigned seed = 1; seed <= 4; seed++) {
-        loaded L;
+        fx_env L;
         load(&L, seed, 3, 2, 5 + seed * 7, 1500, 0);
         assert_int_equal(cs_study_demand_count(L.study), L.d.npop);
         double *dist = malloc(L.d.npop * sizeof *dist);
@@ -82,14 +54,14 @@ static void cost_field_equals_brute_force(void **state)
         }
         free(dist);
         free(nearest);
-        unload(&L);
+        fx_env_close(&L);
     }
 }
 
 static void kind_without_facilities_is_infinitely_far(void **state)
 {
     (void)state;
-    loaded L;
+    fx_env L;
     load(&L, 9, 1, 1, 1, 50, 0); /* one facility: only one of the two kinds has any */
     int missing = L.d.fkind[0] == 0 ? 1 : 0;
     double *dist = malloc(50 * sizeof *dist);
@@ -105,7 +77,7 @@ static void kind_without_facilities_is_infinitely_far(void **state)
     assert_int_equal(cs_cost_field_compute(L.ctx, L.study, 7, dist, nearest), CS_ERR_ARGUMENT);
     free(dist);
     free(nearest);
-    unload(&L);
+    fx_env_close(&L);
 }
 
 static void coverage_equals_brute_force(void **state)
@@ -113,7 +85,7 @@ static void coverage_equals_brute_force(void **state)
     (void)state;
     const double limits_m[3] = {5 * FX_M_PER_MIN, 10 * FX_M_PER_MIN, 15 * FX_M_PER_MIN};
     for (unsigned seed = 11; seed <= 13; seed++) {
-        loaded L;
+        fx_env L;
         load(&L, seed, 3, 3, 30, 3000, 0);
         size_t A = L.d.gx * L.d.gy;
         assert_int_equal(cs_study_area_count(L.study), A);
@@ -144,14 +116,14 @@ static void coverage_equals_brute_force(void **state)
                         assert_true(c.total == tot[a][b]);
                     }
             }
-        unload(&L);
+        fx_env_close(&L);
     }
 }
 
 static void facility_counts_and_capacity_by_area(void **state)
 {
     (void)state;
-    loaded L;
+    fx_env L;
     load(&L, 21, 2, 2, 40, 100, 0);
     for (int k = 0; k < 2; k++)
         for (size_t a = 0; a <= 4; a++) {
@@ -167,13 +139,13 @@ static void facility_counts_and_capacity_by_area(void **state)
             assert_true(n == want_n);
             assert_true(beds[0] == want_beds);
         }
-    unload(&L);
+    fx_env_close(&L);
 }
 
 static void thread_count_does_not_change_results(void **state)
 {
     (void)state;
-    loaded one, two;
+    fx_env one, two;
     load(&one, 31, 3, 3, 60, 4000, 1);
     load(&two, 31, 3, 3, 60, 4000, 2);
     size_t n = cs_study_demand_count(one.study);
@@ -189,8 +161,8 @@ static void thread_count_does_not_change_results(void **state)
     free(d2);
     free(n1);
     free(n2);
-    unload(&one);
-    unload(&two);
+    fx_env_close(&one);
+    fx_env_close(&two);
 }
 
 int main(void)

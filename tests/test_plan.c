@@ -12,6 +12,7 @@
  *   P3 (1900,510) A1 pop  300, 65+  60: 390 m from F1 -> b within 5, 10, 15
  * Worked by hand below, target by target.
  */
+#include "fixture.h"
 #include "testutil.h"
 
 #include "io/config.h"
@@ -61,45 +62,19 @@ static const char study[] =
     "  nursing_share: {type: capacity_share, capacity: nursing, capacity_of: beds, at_least: 0.6}\n"
     "  meal_5min: {type: coverage, kind: b, within_min: 5, at_least: 0.05}\n";
 
-typedef struct world {
-    char *dir;
-    cs_context *ctx;
-    cs_config *cfg;
-    cs_study *study;
-    cs_result *result;
-} world;
+typedef fx_env world;
 
 static int setup(void **state)
 {
     world *w = calloc(1, sizeof *w);
     w->dir = tu_mkdtemp();
-    free(tu_write(w->dir, "areas.geojson", areas));
-    free(tu_write(w->dir, "facilities.csv", facilities));
-    free(tu_write(w->dir, "population.csv", population));
-    char *path = tu_write(w->dir, "study.yaml", study);
-    assert_int_equal(cs_context_create(&w->ctx), CS_OK);
-    assert_int_equal(cs_config_create(w->ctx, &w->cfg), CS_OK);
-    assert_int_equal(cs_config_load(w->ctx, w->cfg, path), CS_OK);
-    cs_status st = cs_study_load(w->ctx, w->cfg, &w->study);
-    if (st != CS_OK)
-        tu_dump_messages(w->ctx);
-    assert_int_equal(st, CS_OK);
+    fx_env_write(w, "areas.geojson", areas);
+    fx_env_write(w, "facilities.csv", facilities);
+    fx_env_write(w, "population.csv", population);
+    assert_int_equal(fx_env_open_file(w, tu_write(w->dir, "study.yaml", study)), CS_OK);
+    fx_env_load_ok(w);
     assert_int_equal(cs_run(w->ctx, w->study, &w->result), CS_OK);
-    free(path);
     *state = w;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    world *w = *state;
-    cs_result_destroy(w->result);
-    cs_study_destroy(w->study);
-    cs_config_destroy(w->cfg);
-    cs_context_destroy(w->ctx);
-    tu_rmtree(w->dir);
-    free(w->dir);
-    free(w);
     return 0;
 }
 
@@ -218,5 +193,5 @@ int main(void)
         cmocka_unit_test(passing_target_and_failed_count),
         cmocka_unit_test(coverage_by_threshold),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, fx_env_teardown);
 }

@@ -7,6 +7,7 @@
  * source polygons), not with careshed: e.g. (121.383210, 31.010592) lies in a hole of
  * 江川路街道 and inside 马桥镇.
  */
+#include "fixture.h"
 #include "testutil.h"
 
 #include "io/config.h"
@@ -36,35 +37,14 @@ static long area_by_id(const cs_study *s, const char *id)
     return -1;
 }
 
-typedef struct run {
-    cs_context *ctx;
-    cs_config *cfg;
-    cs_study *study;
-    cs_result *result;
-} run;
-
-static void run_study(run *r, const char *study_path)
+static void run_study(fx_env *r, const char *study_path)
 {
     memset(r, 0, sizeof *r);
-    assert_int_equal(cs_context_create(&r->ctx), CS_OK);
-    assert_int_equal(cs_config_create(r->ctx, &r->cfg), CS_OK);
-    assert_int_equal(cs_config_load(r->ctx, r->cfg, study_path), CS_OK);
-    cs_status st = cs_study_load(r->ctx, r->cfg, &r->study);
-    if (st != CS_OK)
-        tu_dump_messages(r->ctx);
-    assert_int_equal(st, CS_OK);
-    assert_int_equal(cs_run(r->ctx, r->study, &r->result), CS_OK);
+    assert_int_equal(fx_env_open_file(r, strdup(study_path)), CS_OK);
+    fx_env_run_ok(r);
 }
 
-static void end_run(run *r)
-{
-    cs_result_destroy(r->result);
-    cs_study_destroy(r->study);
-    cs_config_destroy(r->cfg);
-    cs_context_destroy(r->ctx);
-}
-
-static double facilities_in(run *r, const char *area_id)
+static double facilities_in(fx_env *r, const char *area_id)
 {
     long a = area_by_id(r->study, area_id);
     assert_true(a >= 0);
@@ -97,7 +77,7 @@ static void holes_and_exclaves(void **state)
              "outside_tolerance_m: 0\n",
              shared);
     char *study = tu_write(dir, "study.yaml", yaml);
-    run r;
+    fx_env r;
     run_study(&r, study);
     assert_int_equal(cs_study_area_count(r.study), 14);
     assert_int_equal(cs_study_demand_count(r.study), 6);
@@ -114,7 +94,7 @@ static void holes_and_exclaves(void **state)
     assert_int_equal(cs_result_coverage(r.result, 0, 0, 0, (size_t)area_by_id(r.study, "310112112"),
                                         &c), CS_OK);
     assert_true(c.total == 200 && c.covered == 200);
-    end_run(&r);
+    fx_env_close(&r);
     free(study);
     tu_rmtree(dir);
     free(dir);
@@ -151,7 +131,7 @@ static void bd09_points_land_in_gumei(void **state)
              "outside_tolerance_m: 0\n",
              shared);
     char *study = tu_write(dir, "study.yaml", yaml);
-    run r;
+    fx_env r;
     run_study(&r, study);
     assert_true(facilities_in(&r, "310112006") == 6);
     cs_coverage c;
@@ -160,7 +140,7 @@ static void bd09_points_land_in_gumei(void **state)
     assert_true(c.total == 40000); /* all 40 committee points, 1,000 each */
     /* 古美 is about 2.5 km across and has 6 homes: most of it is within 15 minutes */
     assert_true(c.share > 0.5);
-    end_run(&r);
+    fx_env_close(&r);
 
     /* The same through the command line, with every output written */
     snprintf(cmd, sizeof cmd, "cd '%s' && '%s' run study.yaml --out out -q", dir, CS_CLI);
@@ -224,7 +204,7 @@ static void overlap_counted_once(void **state)
              "population: {path: cell.asc, crs: EPSG:4326, id: '', x: '', y: ''}\n",
              shared);
     char *study = tu_write(dir, "study.yaml", yaml);
-    run r;
+    fx_env r;
     run_study(&r, study);
     const cs_study *s = r.study;
     long jiangchuan = area_by_id(s, "310112001"), zhuanqiao = area_by_id(s, "310112103");
@@ -259,7 +239,7 @@ static void overlap_counted_once(void **state)
     /* the facility in the overlap lies in the area the overlap's residents went to */
     assert_true(facilities_in(&r, "310112001") == 1);
     assert_true(facilities_in(&r, "310112103") == 0);
-    end_run(&r);
+    fx_env_close(&r);
     /* `careshed check` says so, with the gaps (holes in the units' union) */
     char cmd[4096], *out = NULL;
     snprintf(cmd, sizeof cmd, "cd '%s' && '%s' check study.yaml", dir, CS_CLI);

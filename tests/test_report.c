@@ -254,42 +254,25 @@ static void write_facilities(const char *dir, const char *name, const fx_data *d
     fclose(f);
 }
 
-typedef struct study_run {
-    cs_context *ctx;
-    cs_config *cfg;
-    cs_study *s;
-    cs_result *r;
-} study_run;
-
 /* A context, the study file's settings with set[0 .. n) (key, value) on top, and the
  * study loaded from them: the status of loading. */
-static cs_status configure(study_run *w, const char *study, const char *const (*set)[2],
+static cs_status configure(fx_env *w, const char *study, const char *const (*set)[2],
                            size_t n)
 {
     memset(w, 0, sizeof *w);
-    assert_int_equal(cs_context_create(&w->ctx), CS_OK);
-    assert_int_equal(cs_config_create(w->ctx, &w->cfg), CS_OK);
-    assert_int_equal(cs_config_load(w->ctx, w->cfg, study), CS_OK);
+    assert_int_equal(fx_env_open_file(w, strdup(study)), CS_OK);
     for (size_t i = 0; i < n; i++)
-        assert_int_equal(cs_config_set(w->ctx, w->cfg, set[i][0], set[i][1]), CS_OK);
-    return cs_study_load(w->ctx, w->cfg, &w->s);
+        fx_env_set(w, set[i][0], set[i][1]);
+    return fx_env_load(w);
 }
 
-static void load(study_run *w, const char *study, const char *facilities)
+static void load(fx_env *w, const char *study, const char *facilities)
 {
     const char *const set[1][2] = {{"facilities.path", facilities}};
     cs_status st = configure(w, study, set, facilities ? 1 : 0);
     if (st != CS_OK)
         tu_dump_messages(w->ctx);
     assert_int_equal(st, CS_OK);
-}
-
-static void unload(study_run *w)
-{
-    cs_result_destroy(w->r);
-    cs_study_destroy(w->s);
-    cs_config_destroy(w->cfg);
-    cs_context_destroy(w->ctx);
 }
 
 static void years_against_separate_runs(void **state)
@@ -304,15 +287,15 @@ static void years_against_separate_runs(void **state)
     }
     char *dir = tu_mkdtemp(), *study = fx_write(dir, &d, targets_yaml);
     write_facilities(dir, "facilities.csv", &d, opened, closed, 0);
-    study_run all;
+    fx_env all;
     load(&all, study, NULL);
     int first, last;
-    assert_true(cs_study_years(all.s, &first, &last));
+    assert_true(cs_study_years(all.study, &first, &last));
     assert_int_equal(first, 2019);
     assert_int_equal(last, 2023);
     char *html_path = tu_join(dir, "report.html");
     cs_report_options opt = {.lang = "en", .year = 2023, .since = 2019};
-    cs_status st = cs_report_write(all.ctx, all.s, &opt, html_path);
+    cs_status st = cs_report_write(all.ctx, all.study, &opt, html_path);
     if (st != CS_OK)
         tu_dump_messages(all.ctx);
     assert_int_equal(st, CS_OK);
@@ -321,21 +304,21 @@ static void years_against_separate_runs(void **state)
         char name[64];
         snprintf(name, sizeof name, "facilities-%d.csv", year);
         write_facilities(dir, name, &d, opened, closed, year);
-        study_run one;
+        fx_env one;
         load(&one, study, name);
-        assert_int_equal(cs_run(one.ctx, one.s, &one.r), CS_OK);
-        for (size_t t = 0; t < cs_result_target_count(one.r); t++) {
+        assert_int_equal(cs_run(one.ctx, one.study, &one.result), CS_OK);
+        for (size_t t = 0; t < cs_result_target_count(one.result); t++) {
             cs_target_outcome o;
-            assert_int_equal(cs_result_target(one.r, t, CS_DISTRICT, &o), CS_OK);
+            assert_int_equal(cs_result_target(one.result, t, CS_DISTRICT, &o), CS_OK);
             char key[256];
             snprintf(key, sizeof key, "data-year=\"%d\" data-target=\"%s\" data-value=\"", year,
-                     cs_result_target_id(one.r, t));
+                     cs_result_target_id(one.result, t));
             double shown = number_after(html, key);
             if (!(fabs(shown - o.value) <= 1e-12 * fmax(1, fabs(o.value))))
                 fail_msg("%d %s: report %.17g, separate run %.17g", year,
-                         cs_result_target_id(one.r, t), shown, o.value);
+                         cs_result_target_id(one.result, t), shown, o.value);
         }
-        unload(&one);
+        fx_env_close(&one);
     }
     /* careshed run --year counts the facilities open that year (and says so without) */
     char args[4096], *out = NULL;
@@ -364,7 +347,7 @@ static void years_against_separate_runs(void **state)
     assert_non_null(strstr(closed_at, "<td>F9</td>"));
     free(html);
     free(html_path);
-    unload(&all);
+    fx_env_close(&all);
     free(study);
     tu_rmtree(dir);
     free(dir);
@@ -402,40 +385,40 @@ static void population_years_against_separate_runs(void **state)
     char *dir = tu_mkdtemp(), *study = fx_write(dir, &d, targets_yaml);
     const int years[2] = {2021, 2023};
     write_population(dir, "population.csv", &d, years, 2);
-    study_run all;
+    fx_env all;
     const char *const by_year[][2] = {{"population.year", "year"}};
     assert_int_equal(configure(&all, study, by_year, 1), CS_OK);
-    assert_int_equal(cs_study_demand_count(all.s), d.npop); /* the latest year's */
+    assert_int_equal(cs_study_demand_count(all.study), d.npop); /* the latest year's */
     char *html_path = tu_join(dir, "report.html");
     cs_report_options opt = {.lang = "en", .year = 2024, .since = 2021};
-    assert_int_equal(cs_report_write(all.ctx, all.s, &opt, html_path), CS_OK);
+    assert_int_equal(cs_report_write(all.ctx, all.study, &opt, html_path), CS_OK);
     char *html = tu_read(html_path, NULL);
     for (int year = 2021; year <= 2024; year++) {
         int py = year < 2023 ? 2021 : 2023;
         write_population(dir, "one.csv", &d, &py, 1);
-        study_run one;
+        fx_env one;
         const char *const one_year[][2] = {{"population.path", "one.csv"}};
         assert_int_equal(configure(&one, study, one_year, 1), CS_OK);
-        assert_int_equal(cs_run(one.ctx, one.s, &one.r), CS_OK);
-        for (size_t t = 0; t < cs_result_target_count(one.r); t++) {
+        assert_int_equal(cs_run(one.ctx, one.study, &one.result), CS_OK);
+        for (size_t t = 0; t < cs_result_target_count(one.result); t++) {
             cs_target_outcome o;
-            assert_int_equal(cs_result_target(one.r, t, CS_DISTRICT, &o), CS_OK);
+            assert_int_equal(cs_result_target(one.result, t, CS_DISTRICT, &o), CS_OK);
             char key[256];
             snprintf(key, sizeof key, "data-year=\"%d\" data-target=\"%s\" data-value=\"",
-                     year, cs_result_target_id(one.r, t));
+                     year, cs_result_target_id(one.result, t));
             double shown = number_after(html, key);
             if (!(fabs(shown - o.value) <= 1e-12 * fmax(1, fabs(o.value))))
                 fail_msg("%d %s: report %.17g, separate run %.17g", year,
-                         cs_result_target_id(one.r, t), shown, o.value);
+                         cs_result_target_id(one.result, t), shown, o.value);
         }
-        unload(&one);
+        fx_env_close(&one);
     }
     /* the population grew: coverage of 65+ differs between 2022 and 2023 */
     assert_true(number_after(html, "data-year=\"2022\" data-target=\"cover_a\" data-value=\"") !=
                 number_after(html, "data-year=\"2023\" data-target=\"cover_a\" data-value=\""));
     free(html);
     free(html_path);
-    unload(&all);
+    fx_env_close(&all);
     free(study);
     tu_rmtree(dir);
     free(dir);
@@ -468,9 +451,9 @@ static void baseline_changes(void **state)
              "--lang en -q", study, dir, dir);
     assert_int_equal(cli(args, &out), 0);
     free(out);
-    study_run now;
+    fx_env now;
     load(&now, study, NULL);
-    assert_int_equal(cs_run(now.ctx, now.s, &now.r), CS_OK);
+    assert_int_equal(cs_run(now.ctx, now.study, &now.result), CS_OK);
     char *summary = tu_join(dir, "before/summary.json");
     json_object *root = json_object_from_file(summary), *targets, *tg, *district, *value;
     assert_true(json_object_object_get_ex(root, "targets", &targets));
@@ -478,7 +461,7 @@ static void baseline_changes(void **state)
     assert_true(json_object_object_get_ex(tg, "district", &district));
     assert_true(json_object_object_get_ex(district, "value", &value));
     cs_target_outcome o;
-    assert_int_equal(cs_result_target(now.r, 0, CS_DISTRICT, &o), CS_OK);
+    assert_int_equal(cs_result_target(now.result, 0, CS_DISTRICT, &o), CS_OK);
     double pp = (o.value - json_object_get_double(value)) * 100;
     assert_true(pp > 0); /* 15 minutes reach more than 12 */
     char *html_path = tu_join(dir, "report.html"), *html = tu_read(html_path, NULL), want[64];
@@ -499,7 +482,7 @@ static void baseline_changes(void **state)
     free(summary);
     free(html);
     free(html_path);
-    unload(&now);
+    fx_env_close(&now);
     free(study);
     tu_rmtree(dir);
     free(dir);
@@ -611,17 +594,17 @@ static void bad_reports(void **state)
     fx_data d;
     fx_random(&d, 27, 2, 1, 1000, 4, 50);
     char *dir = tu_mkdtemp(), *study = fx_write(dir, &d, NULL);
-    study_run w;
+    fx_env w;
     load(&w, study, NULL);
     char *path = tu_join(dir, "r.html");
     cs_report_options opt = {.lang = "fr"};
-    assert_int_equal(cs_report_write(w.ctx, w.s, &opt, path), CS_ERR_ARGUMENT);
+    assert_int_equal(cs_report_write(w.ctx, w.study, &opt, path), CS_ERR_ARGUMENT);
     assert_true(tu_has_message(w.ctx, "unknown report language 'fr'", NULL));
     opt = (cs_report_options){.year = 2020, .since = 2022};
-    assert_int_equal(cs_report_write(w.ctx, w.s, &opt, path), CS_ERR_ARGUMENT);
+    assert_int_equal(cs_report_write(w.ctx, w.study, &opt, path), CS_ERR_ARGUMENT);
     assert_true(tu_has_message(w.ctx, "cannot report the years 2022 to 2020", NULL));
     opt = (cs_report_options){.since = 2020, .lang = "en"};
-    assert_int_equal(cs_report_write(w.ctx, w.s, &opt, path), CS_OK);
+    assert_int_equal(cs_report_write(w.ctx, w.study, &opt, path), CS_OK);
     assert_true(tu_has_message(w.ctx, "--since is left out: the study has no years", NULL));
     char *html = tu_read(path, NULL); /* a study without targets says so */
     assert_non_null(strstr(html, "The study sets no targets"));
@@ -629,19 +612,19 @@ static void bad_reports(void **state)
     remove(path);
     char *folder = tu_join(dir, "out/");
     opt = (cs_report_options){0};
-    assert_int_equal(cs_report_write(w.ctx, w.s, &opt, folder), CS_ERR_OUTPUT);
+    assert_int_equal(cs_report_write(w.ctx, w.study, &opt, folder), CS_ERR_OUTPUT);
     assert_true(tu_has_message(w.ctx, "out/", "is a folder", NULL));
     free(folder);
     char *bad = tu_write(dir, "bad.json", "{\"no\": 1}");
     opt = (cs_report_options){.baseline = bad};
-    assert_int_equal(cs_report_write(w.ctx, w.s, &opt, path), CS_ERR_INPUT);
+    assert_int_equal(cs_report_write(w.ctx, w.study, &opt, path), CS_ERR_INPUT);
     assert_true(tu_has_message(w.ctx, "bad.json", "not a careshed summary", NULL));
     char *garbage = tu_write(dir, "garbage.json", "not json");
     opt = (cs_report_options){.baseline = garbage};
-    assert_int_equal(cs_report_write(w.ctx, w.s, &opt, path), CS_ERR_INPUT);
+    assert_int_equal(cs_report_write(w.ctx, w.study, &opt, path), CS_ERR_INPUT);
     assert_true(tu_has_message(w.ctx, "garbage.json", "cannot be read as JSON", NULL));
     assert_false(tu_exists(path)); /* nothing written on failure */
-    unload(&w);
+    fx_env_close(&w);
     /* years that are not years, and closing before opening */
     static const struct {
         const char *row, *want;
@@ -652,13 +635,13 @@ static void bad_reports(void **state)
         snprintf(text, sizeof text, "id,name,kind,x,y,beds,opened,closed\n"
                  "F0,x,a,350500,3440500,0,%s\n", years[q].row);
         free(tu_write(dir, "facilities.csv", text));
-        study_run e;
+        fx_env e;
         assert_int_equal(configure(&e, study, NULL, 0), CS_ERR_INPUT);
         if (!tu_has_message(e.ctx, "facilities.csv:2:", years[q].want, NULL)) {
             tu_dump_messages(e.ctx);
             fail_msg("no message '%s'", years[q].want);
         }
-        unload(&e);
+        fx_env_close(&e);
     }
     /* population years: every row needs one; points only; not with a cost matrix */
     static const struct {
@@ -677,7 +660,7 @@ static void bad_reports(void **state)
     free(tu_write(dir, "facilities.csv", "id,name,kind,x,y,beds\nF0,x,a,350500,3440500,0\n"));
     for (size_t q = 0; q < 3; q++) {
         free(tu_write(dir, pops[q].file, pops[q].text));
-        study_run e;
+        fx_env e;
         /* the id field only matters with the matrix (the last case) */
         const char *const set[][2] = {{"population.path", pops[q].file},
                                       {"population.year", "year"},
@@ -688,20 +671,20 @@ static void bad_reports(void **state)
             tu_dump_messages(e.ctx);
             fail_msg("no message '%s'", pops[q].want);
         }
-        unload(&e);
+        fx_env_close(&e);
     }
     /* nor a grid */
     char *tif = tu_join(dir, "grid.tif");
     GDALAllRegister();
     GDALDatasetH ds = GDALCreate(GDALGetDriverByName("GTiff"), tif, 1, 1, 1, GDT_Float32, NULL);
     GDALClose(ds);
-    study_run g;
+    fx_env g;
     const char *const grid[][2] = {{"population", ""}, {"population.path", "grid.tif"},
                                    {"population.year", "year"}};
     assert_int_equal(configure(&g, study, grid, 3), CS_ERR_STUDY);
     assert_true(tu_has_message(g.ctx, "population.year is for point populations, not grids",
                                NULL));
-    unload(&g);
+    fx_env_close(&g);
     free(tif);
     free(bad);
     free(garbage);
@@ -725,14 +708,14 @@ static void allocation_failures(void **state)
     snprintf(args, sizeof args, "run '%s' --out '%s/before' -q", study, dir);
     assert_int_equal(cli(args, &out), 0);
     free(out);
-    study_run w;
+    fx_env w;
     load(&w, study, NULL);
     char *path = tu_join(dir, "r.html"), *base = tu_join(dir, "before/summary.json");
     cs_report_options opt = {.year = 2023, .since = 2022, .baseline = base};
     long n = 0;
     for (;; n++) {
         tu_alloc_fail_after(n);
-        cs_status st = cs_report_write(w.ctx, w.s, &opt, path);
+        cs_status st = cs_report_write(w.ctx, w.study, &opt, path);
         long refused = tu_alloc_refused();
         tu_alloc_restore();
         if (refused == 0) {
@@ -747,7 +730,7 @@ static void allocation_failures(void **state)
     assert_true(tu_exists(path));
     free(path);
     free(base);
-    unload(&w);
+    fx_env_close(&w);
     free(study);
     tu_rmtree(dir);
     free(dir);

@@ -16,14 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A study: its folder, context, config, loaded study and run. */
-typedef struct world {
-    char *dir, *study;
-    cs_context *ctx;
-    cs_config *cfg;
-    cs_study *s;
-    cs_result *r;
-} world;
+typedef fx_env world;
 
 static const char extra[] =
     "targets:\n"
@@ -65,31 +58,11 @@ static void open_world(world *w, const fx_data *d, bool network)
     snprintf(yaml, sizeof yaml, "%s%s", extra, network ? network_yaml : "");
     if (network)
         write_network(w->dir);
-    w->study = fx_write(w->dir, d, yaml);
-    assert_int_equal(cs_context_create(&w->ctx), CS_OK);
-    assert_int_equal(cs_config_create(w->ctx, &w->cfg), CS_OK);
-    assert_int_equal(cs_config_load(w->ctx, w->cfg, w->study), CS_OK);
-    const char *set[][2] = {{"kinds.b.load_capacity", "beds"}, {"kinds.b.load_band", "65+"},
-                            {"kinds.b.load_rate", "0.1"}};
-    for (size_t i = 0; i < 3; i++)
-        assert_int_equal(cs_config_set(w->ctx, w->cfg, set[i][0], set[i][1]), CS_OK);
-    cs_status st = cs_study_load(w->ctx, w->cfg, &w->s);
-    if (st == CS_OK)
-        st = cs_run(w->ctx, w->s, &w->r);
-    if (st != CS_OK)
-        tu_dump_messages(w->ctx);
-    assert_int_equal(st, CS_OK);
-}
-
-static void close_world(world *w)
-{
-    cs_result_destroy(w->r);
-    cs_study_destroy(w->s);
-    cs_config_destroy(w->cfg);
-    cs_context_destroy(w->ctx);
-    tu_rmtree(w->dir);
-    free(w->dir);
-    free(w->study);
+    assert_int_equal(fx_env_open(w, d, yaml), CS_OK);
+    fx_env_set(w, "kinds.b.load_capacity", "beds");
+    fx_env_set(w, "kinds.b.load_band", "65+");
+    fx_env_set(w, "kinds.b.load_rate", "0.1");
+    fx_env_run_ok(w);
 }
 
 /* The fixture with proposals q (indices into props) appended as facilities. */
@@ -121,7 +94,7 @@ static bool near(double a, double b)
 /* Evaluation p of `site` against a run of the study with those proposals added. */
 static void check_against_rerun(const world *base, cs_site *site, size_t p, const world *re)
 {
-    const cs_study *s = base->s;
+    const cs_study *s = base->study;
     for (size_t k = 0; k < cs_study_kind_count(s); k++)
         for (size_t j = 0; j < cs_study_threshold_count(s, k); j++)
             for (size_t b = 0; b < cs_study_band_count(s); b++)
@@ -129,24 +102,26 @@ static void check_against_rerun(const world *base, cs_site *site, size_t p, cons
                     size_t area = a == cs_study_area_count(s) ? CS_DISTRICT : a;
                     cs_coverage before, after;
                     double newly;
-                    assert_int_equal(cs_result_coverage(base->r, k, j, b, area, &before), CS_OK);
-                    assert_int_equal(cs_result_coverage(re->r, k, j, b, area, &after), CS_OK);
+                    assert_int_equal(
+                        cs_result_coverage(base->result, k, j, b, area, &before), CS_OK);
+                    assert_int_equal(
+                        cs_result_coverage(re->result, k, j, b, area, &after), CS_OK);
                     assert_int_equal(cs_site_newly(site, p, k, j, b, area, &newly), CS_OK);
                     if (!near(before.covered + newly, after.covered))
                         fail_msg("proposal %zu kind %zu thr %zu band %zu area %zu: %.6f + %.6f "
                                  "!= %.6f", p, k, j, b, a, before.covered, newly, after.covered);
                 }
-    for (size_t t = 0; t < cs_result_target_count(base->r); t++)
+    for (size_t t = 0; t < cs_result_target_count(base->result); t++)
         for (size_t a = 0; a <= cs_study_area_count(s); a++) {
             size_t area = a == cs_study_area_count(s) ? CS_DISTRICT : a;
             cs_target_outcome want, got;
-            assert_int_equal(cs_result_target(re->r, t, area, &want), CS_OK);
+            assert_int_equal(cs_result_target(re->result, t, area, &want), CS_OK);
             assert_int_equal(cs_site_target(site, p, t, area, &got), CS_OK);
             assert_int_equal(got.evaluated, want.evaluated);
             assert_int_equal(got.pass, want.pass);
             if (want.evaluated && !(near(got.value, want.value) && near(got.gap, want.gap)))
                 fail_msg("proposal %zu target %s area %zu: %.9g (gap %.9g), rerun %.9g "
-                         "(gap %.9g)", p, cs_result_target_id(base->r, t), a, got.value,
+                         "(gap %.9g)", p, cs_result_target_id(base->result, t), a, got.value,
                          got.gap, want.value, want.gap);
         }
 }
@@ -156,12 +131,12 @@ static void check_against_rerun(const world *base, cs_site *site, size_t p, cons
 static double served_moved(const world *base, const world *re, const fx_data *d)
 {
     double moved = 0;
-    for (size_t f = 0; f < cs_study_facility_count(base->s); f++) {
+    for (size_t f = 0; f < cs_study_facility_count(base->study); f++) {
         if (d->fkind[f] != 1)
             continue;
         double before, after;
-        assert_int_equal(cs_result_served(base->r, f, 1, &before, NULL), CS_OK);
-        assert_int_equal(cs_result_served(re->r, f, 1, &after, NULL), CS_OK);
+        assert_int_equal(cs_result_served(base->result, f, 1, &before, NULL), CS_OK);
+        assert_int_equal(cs_result_served(re->result, f, 1, &after, NULL), CS_OK);
         moved += before - after;
     }
     return moved;
@@ -179,7 +154,7 @@ static void proposals_against_recomputation(bool network)
         {"P3", FX_X0 + 1700.5, FX_Y0 + 1820, "EPSG:32651", "a", NAN, 0},
     };
     cs_site *site = NULL;
-    assert_int_equal(cs_site_evaluate(base.ctx, base.r, props, 3, NULL, &site), CS_OK);
+    assert_int_equal(cs_site_evaluate(base.ctx, base.result, props, 3, NULL, &site), CS_OK);
     assert_int_equal(cs_site_count(site), 3);
     for (size_t p = 0; p <= 3; p++) {
         size_t q[3] = {0, 1, 2}, one = p;
@@ -194,17 +169,17 @@ static void proposals_against_recomputation(bool network)
             assert_true(near(fig.load_taken, 0.1 * served_moved(&base, &re, &d)));
         if (p == 1) { /* the one with beds: accessibility gained and load taken */
             double mean_before, mean_after;
-            assert_int_equal(cs_result_access(base.r, 1, CS_DISTRICT, &mean_before), CS_OK);
-            assert_int_equal(cs_result_access(re.r, 1, CS_DISTRICT, &mean_after), CS_OK);
+            assert_int_equal(cs_result_access(base.result, 1, CS_DISTRICT, &mean_before), CS_OK);
+            assert_int_equal(cs_result_access(re.result, 1, CS_DISTRICT, &mean_after), CS_OK);
             assert_true(near(mean_before + fig.access_gain, mean_after));
             assert_true(fig.access_gain > 0);
             assert_true(near(fig.load_taken, 0.1 * served_moved(&base, &re, &d)));
         }
-        close_world(&re);
+        fx_env_close(&re);
         fx_free(&d2);
     }
     cs_site_destroy(site);
-    close_world(&base);
+    fx_env_close(&base);
     fx_free(&d);
 }
 
@@ -229,13 +204,13 @@ static void bad_proposals(void **state)
     open_world(&w, &d, false);
     cs_site *site = NULL;
     cs_site_input far = {"far", FX_X0 + 50000, FX_Y0, "EPSG:32651", "a", NAN, 0};
-    assert_int_equal(cs_site_evaluate(w.ctx, w.r, &far, 1, NULL, &site), CS_ERR_INPUT);
+    assert_int_equal(cs_site_evaluate(w.ctx, w.result, &far, 1, NULL, &site), CS_ERR_INPUT);
     assert_true(tu_has_message(w.ctx, "far", "outside the study area", "48.0 km", NULL));
     cs_site_input kind = {"k", FX_X0 + 500, FX_Y0 + 500, "EPSG:32651", "school", NAN, 0};
-    assert_int_equal(cs_site_evaluate(w.ctx, w.r, &kind, 1, NULL, &site), CS_ERR_INPUT);
+    assert_int_equal(cs_site_evaluate(w.ctx, w.result, &kind, 1, NULL, &site), CS_ERR_INPUT);
     assert_true(tu_has_message(w.ctx, "unknown kind 'school'", "a, b", NULL));
     cs_site_input neg = {"n", FX_X0 + 500, FX_Y0 + 500, "EPSG:32651", "b", -5, 0};
-    assert_int_equal(cs_site_evaluate(w.ctx, w.r, &neg, 1, NULL, &site), CS_ERR_INPUT);
+    assert_int_equal(cs_site_evaluate(w.ctx, w.result, &neg, 1, NULL, &site), CS_ERR_INPUT);
     assert_true(tu_has_message(w.ctx, "capacity -5 is not a number >= 0", NULL));
     assert_null(site);
     /* from a file: a negative capacity is named by feature and field */
@@ -270,7 +245,7 @@ static void bad_proposals(void **state)
                                NULL));
     assert_null(in);
     free(csv);
-    close_world(&w);
+    fx_env_close(&w);
     fx_free(&d);
 }
 
@@ -289,7 +264,7 @@ static void allocation_failures(void **state)
     for (;; n++) {
         cs_site *site = NULL;
         tu_alloc_fail_after(n);
-        cs_status st = cs_site_evaluate(w.ctx, w.r, props, 2, NULL, &site);
+        cs_status st = cs_site_evaluate(w.ctx, w.result, props, 2, NULL, &site);
         long refused = tu_alloc_refused();
         tu_alloc_restore();
         if (refused == 0) {
@@ -301,7 +276,7 @@ static void allocation_failures(void **state)
         assert_null(site);
     }
     assert_true(n > 20);
-    close_world(&w);
+    fx_env_close(&w);
     fx_free(&d);
 }
 

@@ -126,16 +126,12 @@ static void study_against_brute_force(void **state)
     d.fkind[0] = 0; /* one centre in a corner: most residents are uncovered */
     d.fx[0] = FX_X0 + 100;
     d.fy[0] = FX_Y0 + 100;
-    char *dir = tu_mkdtemp(), *study = fx_write(dir, &d, NULL);
-    cs_context *ctx;
-    cs_config *cfg;
-    cs_study *s = NULL;
-    cs_result *r = NULL;
-    assert_int_equal(cs_context_create(&ctx), CS_OK);
-    assert_int_equal(cs_config_create(ctx, &cfg), CS_OK);
-    assert_int_equal(cs_config_load(ctx, cfg, study), CS_OK);
-    assert_int_equal(cs_study_load(ctx, cfg, &s), CS_OK);
-    assert_int_equal(cs_run(ctx, s, &r), CS_OK);
+    fx_env e = {0};
+    assert_int_equal(fx_env_open(&e, &d, NULL), CS_OK);
+    fx_env_run_ok(&e);
+    cs_context *ctx = e.ctx;
+    cs_result *r = e.result;
+    const char *dir = e.dir;
     enum { NC = 9 };
     cs_site_input cand[NC];
     char names[NC][8];
@@ -244,13 +240,7 @@ static void study_against_brute_force(void **state)
     bad.k = 0;
     assert_int_equal(cs_site_suggest(ctx, r, &bad, &site, &rep), CS_ERR_STUDY);
     assert_true(tu_has_message(ctx, "nothing to choose", "give --suggest K > 0", NULL));
-    cs_result_destroy(r);
-    cs_study_destroy(s);
-    cs_config_destroy(cfg);
-    cs_context_destroy(ctx);
-    tu_rmtree(dir);
-    free(dir);
-    free(study);
+    fx_env_close(&e);
     fx_free(&d);
 }
 
@@ -280,58 +270,35 @@ static void line_case(fx_data *d_)
 
 static const double line_cx[3] = {5000, 3500, 6500};
 
-/* The line case loaded and run (with one setting when key is given), and its three
- * candidates. */
-typedef struct line_run {
-    fx_data d;
-    char *dir, *study;
-    cs_context *ctx;
-    cs_config *cfg;
-    cs_study *s;
-    cs_result *r;
-    cs_site_input cand[3];
-} line_run;
-
-static void line_run_open(line_run *lr, const char *key, const char *value)
+/* The line case loaded and run (with one setting when key is given). */
+static void line_run_open(fx_env *lr, const char *key, const char *value)
 {
+    memset(lr, 0, sizeof *lr);
     line_case(&lr->d);
-    lr->dir = tu_mkdtemp();
-    lr->study = fx_write(lr->dir, &lr->d, NULL);
-    lr->s = NULL;
-    lr->r = NULL;
-    assert_int_equal(cs_context_create(&lr->ctx), CS_OK);
-    assert_int_equal(cs_config_create(lr->ctx, &lr->cfg), CS_OK);
-    assert_int_equal(cs_config_load(lr->ctx, lr->cfg, lr->study), CS_OK);
+    assert_int_equal(fx_env_open(lr, &lr->d, NULL), CS_OK);
     if (key)
-        assert_int_equal(cs_config_set(lr->ctx, lr->cfg, key, value), CS_OK);
-    assert_int_equal(cs_study_load(lr->ctx, lr->cfg, &lr->s), CS_OK);
-    assert_int_equal(cs_run(lr->ctx, lr->s, &lr->r), CS_OK);
-    const char *names[3] = {"C1", "C2", "C3"};
-    for (size_t c = 0; c < 3; c++)
-        lr->cand[c] = (cs_site_input){names[c], FX_X0 + line_cx[c], FX_Y0 + 500, "EPSG:32651",
-                                      "a", NAN, 0};
+        fx_env_set(lr, key, value);
+    fx_env_run_ok(lr);
 }
 
-static void line_run_close(line_run *lr)
+/* The line case's three candidates. */
+static void line_candidates(cs_site_input cand[3])
 {
-    cs_result_destroy(lr->r);
-    cs_study_destroy(lr->s);
-    cs_config_destroy(lr->cfg);
-    cs_context_destroy(lr->ctx);
-    tu_rmtree(lr->dir);
-    free(lr->dir);
-    free(lr->study);
-    fx_free(&lr->d);
+    const char *names[3] = {"C1", "C2", "C3"};
+    for (size_t c = 0; c < 3; c++)
+        cand[c] = (cs_site_input){names[c], FX_X0 + line_cx[c], FX_Y0 + 500, "EPSG:32651", "a",
+                                  NAN, 0};
 }
 
 static void exact_sites_listed(void **state)
 {
     (void)state;
-    line_run lr;
+    fx_env lr;
     line_run_open(&lr, NULL, NULL);
     cs_context *ctx = lr.ctx;
-    cs_result *r = lr.r;
-    cs_site_input *cand = lr.cand;
+    cs_result *r = lr.result;
+    cs_site_input cand[3];
+    line_candidates(cand);
     /* maximal covering, two sites */
     cs_suggest_options opt = {"a", 2, NAN, NAN, 1, 0, cand, 3, NULL, NULL, 0};
     cs_suggest_report rep;
@@ -388,7 +355,7 @@ static void exact_sites_listed(void **state)
     cs_site_destroy(site);
     free(path);
     free(out);
-    line_run_close(&lr);
+    fx_env_close(&lr);
 }
 
 /* The same line with kind a's thresholds in metres (600, 1,200): --within 600 m reaches
@@ -397,11 +364,12 @@ static void exact_sites_listed(void **state)
 static void within_metres(void **state)
 {
     (void)state;
-    line_run lr;
+    fx_env lr;
     line_run_open(&lr, "kinds.a.thresholds_m", "600,1200");
     cs_context *ctx = lr.ctx;
-    cs_result *r = lr.r;
-    cs_site_input *cand = lr.cand;
+    cs_result *r = lr.result;
+    cs_site_input cand[3];
+    line_candidates(cand);
     cs_suggest_options opt = {"a", 1, NAN, NAN, 0, 0, cand, 3, NULL, NULL, 600};
     cs_suggest_report rep;
     cs_site *site = NULL;
@@ -425,7 +393,7 @@ static void within_metres(void **state)
                                "give --within one of the kind's thresholds: 600, 1200 m "
                                "(metres with an m: --within 500m)", NULL));
     assert_null(site);
-    line_run_close(&lr);
+    fx_env_close(&lr);
 }
 
 int main(void)
