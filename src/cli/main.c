@@ -437,50 +437,123 @@ static cs_status use_result(cs_context *ctx, const options *o, const cs_study *s
     return evaluate_sites(ctx, o, result, shown);
 }
 
+/* A context for the run; on failure, says why (also without memory to say it) and
+ * returns NULL with *code set. */
+static cs_context *open_context(const options *o, int *code)
+{
+    cs_context *ctx = NULL;
+    size_t shown = 0;
+    cli_stage = "starting";
+    cs_status st = cs_context_create(&ctx);
+    if (st == CS_OK) {
+        cs_context_set_threads(ctx, o->threads);
+        if (isatty(STDERR_FILENO) && !o->quiet)
+            cs_context_set_progress(ctx, progress, NULL);
+        return ctx;
+    }
+    bool nomem_shown = ctx && print_messages(ctx, &shown, false);
+    if (st == CS_ERR_NOMEM && !nomem_shown)
+        fprintf(stderr, "careshed: error: out of memory while starting; %s\n", nomem_hint);
+    else if (!ctx)
+        fprintf(stderr, "careshed: error: %s\n", cs_status_string(st));
+    cs_context_destroy(ctx);
+    *code = exit_for(st);
+    return NULL;
+}
+
+/* The study file, then the --set keys over it. *file_read: the file was read and parsed,
+ * whatever its keys say (check goes on to the layers then, to list everything). */
+static cs_status read_settings(cs_context *ctx, const options *o, cs_config **cfg,
+                               bool *file_read)
+{
+    cli_stage = "reading the study file";
+    cs_status st = cs_config_create(ctx, cfg), load_st = CS_OK;
+    *file_read = true;
+    if (st == CS_OK && o->study) {
+        size_t before = cs_context_message_count(ctx);
+        load_st = cs_config_load(ctx, *cfg, o->study);
+        *file_read = !study_file_unread(ctx, before);
+    }
+    for (size_t i = 0; st == CS_OK && i < o->settings; i++) {
+        cs_status sst = cs_config_set(ctx, *cfg, o->keys[i], o->values[i]);
+        if (load_st == CS_OK)
+            load_st = sst;
+    }
+    return st == CS_OK ? load_st : st;
+}
+
+/* check: the network's description, when there is a network. */
+static cs_status check_network(cs_context *ctx, const options *o, const cs_study *study,
+                               size_t *shown, bool *nomem_shown)
+{
+    if (!cs_study_has_network(study))
+        return CS_OK;
+    cs_network_report net;
+    cli_stage = "checking the network";
+    cs_status st = cs_network_check(ctx, study, &net);
+    *nomem_shown |= print_messages(ctx, shown, o->quiet);
+    if (st == CS_OK && !o->quiet)
+        cli_print_network(&net);
+    return st;
+}
+
+/* check: the one-line verdict. */
+static void say_check_passed(cs_context *ctx, const options *o, const cs_study *study)
+{
+    if (o->quiet)
+        return;
+    size_t na = cs_study_area_count(study), nf = cs_study_facility_count(study),
+           nd = cs_study_demand_count(study), nw = cs_context_warning_count(ctx);
+    fprintf(stderr, "careshed: check passed: %zu %s, %zu %s, %zu %s, %zu %s\n", na,
+            cli_noun(na, "area", "areas"), nf, cli_noun(nf, "facility", "facilities"), nd,
+            cli_noun(nd, "demand point", "demand points"), nw,
+            cli_noun(nw, "warning", "warnings"));
+}
+
+/* The last word of a failed command: one line about memory (also under -q: the
+ * library's, or this one when it had no memory left to say so), or which command failed. */
+static void say_failed(cs_context *ctx, const options *o, cs_status st, bool nomem_shown)
+{
+    if (st == CS_ERR_NOMEM) {
+        if (!nomem_shown)
+            fprintf(stderr, "careshed: error: out of memory while %s; %s\n", cli_stage,
+                    nomem_hint);
+    } else if (!o->quiet || cs_context_error_count(ctx) == 0) {
+        size_t ne = cs_context_error_count(ctx);
+        fprintf(stderr, "careshed: %s failed (%s, %zu %s)\n", o->command,
+                cs_status_string(st), ne, cli_noun(ne, "error", "errors"));
+    }
+}
+
+/* Whether any message shown so far was an error about memory. */
+static bool nomem_among(cs_context *ctx, size_t shown)
+{
+    bool any = false;
+    for (size_t i = 0; i < shown; i++) {
+        const cs_message *m = cs_context_get_message(ctx, i);
+        any |= m->severity == CS_SEVERITY_ERROR && m->status == CS_ERR_NOMEM;
+    }
+    return any;
+}
+
 static int run(options *o)
 {
     bool check_only = !strcmp(o->command, "check");
-    cs_context *ctx = NULL;
+    bool site_only = !strcmp(o->command, "site");
+    bool report_only = !strcmp(o->command, "report");
+    int code = EXIT_OK;
+    cs_context *ctx = open_context(o, &code);
+    if (!ctx)
+        return code;
     cs_config *cfg = NULL;
     cs_study *study = NULL, *view = NULL; /* view: the study in --year */
     cs_result *result = NULL;
     size_t shown = 0;
-    bool nomem_shown = false;
-    cli_stage = "starting";
-    cs_status st = cs_context_create(&ctx);
-    if (st != CS_OK) {
-        if (ctx)
-            nomem_shown = print_messages(ctx, &shown, false);
-        if (st == CS_ERR_NOMEM && !nomem_shown)
-            fprintf(stderr, "careshed: error: out of memory while starting; %s\n", nomem_hint);
-        else if (!ctx)
-            fprintf(stderr, "careshed: error: %s\n", cs_status_string(st));
-        cs_context_destroy(ctx);
-        return exit_for(st);
-    }
-    cs_context_set_threads(ctx, o->threads);
-    if (isatty(STDERR_FILENO) && !o->quiet)
-        cs_context_set_progress(ctx, progress, NULL);
-    cli_stage = "reading the study file";
-    st = cs_config_create(ctx, &cfg);
-    cs_status load_st = CS_OK;
-    bool file_read = true; /* the study file was read and parsed, whatever its keys say */
-    if (st == CS_OK && o->study) {
-        size_t before = cs_context_message_count(ctx);
-        load_st = cs_config_load(ctx, cfg, o->study);
-        file_read = !study_file_unread(ctx, before);
-    }
-    for (size_t i = 0; st == CS_OK && i < o->settings; i++) {
-        cs_status sst = cs_config_set(ctx, cfg, o->keys[i], o->values[i]);
-        if (load_st == CS_OK)
-            load_st = sst;
-    }
-    if (st == CS_OK)
-        st = load_st;
+    bool file_read;
+    cs_status st = read_settings(ctx, o, &cfg, &file_read);
     /* a folder careshed may not write to is said before any work is done */
-    if (st == CS_OK && (!strcmp(o->command, "run") || !strcmp(o->command, "site")))
+    if (st == CS_OK && (!strcmp(o->command, "run") || site_only))
         st = cs_output_folder_check(ctx, o->out_dir);
-    /* `check` goes on to the layers even when settings are wrong, to list everything */
     if (st == CS_OK)
         cli_stage = "loading the layers";
     if (st == CS_OK || (check_only && st == CS_ERR_STUDY && file_read)) {
@@ -488,8 +561,6 @@ static int run(options *o)
         if (st == CS_OK)
             st = lst;
     }
-    bool site_only = !strcmp(o->command, "site");
-    bool report_only = !strcmp(o->command, "report");
     if (st == CS_OK)
         cli_stage = report_only ? "writing the report" : "computing the coverage";
     if (st == CS_OK && report_only)
@@ -501,52 +572,24 @@ static int run(options *o)
     if (st == CS_OK && result)
         st = use_result(ctx, o, view ? view : study, result, &shown);
     /* use_result may have printed some messages already: look at them all again */
-    for (size_t i = 0; i < shown; i++) {
-        const cs_message *m = cs_context_get_message(ctx, i);
-        nomem_shown |= m->severity == CS_SEVERITY_ERROR && m->status == CS_ERR_NOMEM;
-    }
+    bool nomem_shown = nomem_among(ctx, shown);
     nomem_shown |= print_messages(ctx, &shown, o->quiet);
     if (o->timings)
         print_timings(ctx);
-    int code = exit_for(st);
-    if (st == CS_OK && check_only && cs_study_has_network(study)) {
-        cs_network_report net;
-        cli_stage = "checking the network";
-        st = cs_network_check(ctx, study, &net);
-        nomem_shown |= print_messages(ctx, &shown, o->quiet);
-        code = exit_for(st);
-        if (st == CS_OK && !o->quiet)
-            cli_print_network(&net);
-    }
-    if (st == CS_OK && check_only) {
-        if (!o->quiet) {
-            size_t na = cs_study_area_count(study), nf = cs_study_facility_count(study),
-                   nd = cs_study_demand_count(study), nw = cs_context_warning_count(ctx);
-            fprintf(stderr, "careshed: check passed: %zu %s, %zu %s, %zu %s, %zu %s\n", na,
-                    cli_noun(na, "area", "areas"), nf,
-                    cli_noun(nf, "facility", "facilities"), nd,
-                    cli_noun(nd, "demand point", "demand points"), nw,
-                    cli_noun(nw, "warning", "warnings"));
-        }
-    } else if (st == CS_OK && site_only) {
-        /* the answers were printed as they came */
-    } else if (st == CS_OK && report_only) {
+    if (st == CS_OK && check_only)
+        st = check_network(ctx, o, study, &shown, &nomem_shown);
+    code = exit_for(st);
+    if (st != CS_OK)
+        say_failed(ctx, o, st, nomem_shown);
+    else if (check_only)
+        say_check_passed(ctx, o, study);
+    else if (report_only)
         code = finish_report(o);
-    } else if (st == CS_OK) {
+    else if (!site_only) { /* site printed its answers as they came */
         if (!o->quiet)
             cli_print_results(view ? view : study, result, o->out_dir);
         if (o->check_targets && cs_result_failed_targets(result) > 0)
             code = EXIT_TARGETS;
-    } else if (st == CS_ERR_NOMEM) {
-        /* one line about memory, also under -q: the library's, or this one when it had
-         * no memory left to say so */
-        if (!nomem_shown)
-            fprintf(stderr, "careshed: error: out of memory while %s; %s\n", cli_stage,
-                    nomem_hint);
-    } else if (!o->quiet || cs_context_error_count(ctx) == 0) {
-        size_t ne = cs_context_error_count(ctx);
-        fprintf(stderr, "careshed: %s failed (%s, %zu %s)\n", o->command,
-                cs_status_string(st), ne, cli_noun(ne, "error", "errors"));
     }
     cs_result_destroy(result);
     cs_study_destroy(view);

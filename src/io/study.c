@@ -1303,86 +1303,126 @@ static void take_input(cs_context *ctx, cs_study *s, cs_raw_layer *raw)
     memset(&raw->input, 0, sizeof raw->input);
 }
 
-cs_status cs_study_load(cs_context *ctx, const cs_config *cfg, cs_study **out)
+/* The layers as read, before they are placed in the study. */
+typedef struct raw_layers {
+    cs_raw_areas areas, landuse;
+    cs_raw_points facilities, population;
+    cs_raw_lines network;
+    cs_raw_layer costs;
+    cs_status areas_st, facilities_st, population_st, network_st;
+} raw_layers;
+
+/* An empty study with the settings load needs first. */
+static cs_study *new_study(const cs_config *cfg)
 {
-    if (!ctx || !cfg || !out)
-        return CS_ERR_ARGUMENT;
-    *out = NULL;
-    size_t errors_before = cs_context_error_count(ctx);
     cs_study *s = cs_calloc(1, sizeof *s);
     if (!s)
-        return cs_nomem(ctx);
+        return NULL;
     s->geos = cs_geos_create();
     s->settings.name = cs_strdup(cfg->name ? cfg->name : "careshed study");
     s->settings.walk_speed_kmh = cfg->walk_speed_kmh;
     s->dem.year = NAN;
     s->settings.outside_tolerance_m = cfg->outside_tolerance_m;
     s->settings.far_outside_km = cfg->far_outside_km;
-    cs_status st = s->geos && s->settings.name ? cs_config_validate(ctx, cfg) : cs_nomem(ctx);
-    cs_raw_areas areas;
-    cs_raw_points facilities, population;
-    cs_raw_lines network;
-    memset(&network, 0, sizeof network);
-    cs_raw_areas landuse;
-    memset(&landuse, 0, sizeof landuse);
+    if (!s->geos || !s->settings.name) {
+        cs_study_destroy(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* Read every layer (each even when another failed, to report all), with progress by
+ * layer: a large population or network layer takes seconds. */
+static cs_status read_layers(cs_context *ctx, const cs_config *cfg, cs_study *s, raw_layers *r)
+{
     double t0 = cs_stage_begin();
-    /* progress by layer: a large population or network layer takes seconds */
     cs_progress(ctx, "load", 0);
-    cs_status sa = cs_load_areas(ctx, cfg, &areas);
+    r->areas_st = cs_load_areas(ctx, cfg, &r->areas);
     cs_progress(ctx, "load", 0.1);
-    cs_status sf = cs_load_facilities(ctx, cfg, s, &facilities);
+    r->facilities_st = cs_load_facilities(ctx, cfg, s, &r->facilities);
     cs_progress(ctx, "load", 0.2);
-    cs_status sp = cs_load_population(ctx, cfg, s, &population);
+    r->population_st = cs_load_population(ctx, cfg, s, &r->population);
     cs_progress(ctx, "load", 0.6);
-    cs_status sn = cs_load_network(ctx, cfg, &network);
+    r->network_st = cs_load_network(ctx, cfg, &r->network);
     cs_progress(ctx, "load", 0.95);
-    cs_status sl = cs_load_landuse(ctx, cfg, &landuse);
+    cs_status sl = cs_load_landuse(ctx, cfg, &r->landuse);
     cs_progress(ctx, "load", 1);
-    sp = first_error(sp, sl);
+    r->population_st = first_error(r->population_st, sl);
     cs_stage_end(ctx, "load", t0);
-    st = first_error(first_error(first_error(first_error(st, sa), sf), sp), sn);
-    t0 = cs_stage_begin();
+    return first_error(first_error(first_error(r->areas_st, r->facilities_st),
+                                   r->population_st),
+                       r->network_st);
+}
+
+/* Project and locate what was read: areas first, then the points and lines in them. */
+static cs_status place_layers(cs_context *ctx, const cs_config *cfg, cs_study *s, raw_layers *r)
+{
+    double t0 = cs_stage_begin();
+    cs_status st = CS_OK;
     /* the point layers' extent, for naming the CRS of areas in metres labelled lon/lat */
     lonlat_box box, ref;
-    bool have_ref = (sf == CS_OK && points_lonlat_box(ctx, &facilities, &ref)) ||
-                    (sp == CS_OK && points_lonlat_box(ctx, &population, &ref));
+    bool have_ref =
+        (r->facilities_st == CS_OK && points_lonlat_box(ctx, &r->facilities, &ref)) ||
+        (r->population_st == CS_OK && points_lonlat_box(ctx, &r->population, &ref));
+    cs_status sa = r->areas_st;
     if (sa == CS_OK)
-        sa = place_areas(ctx, cfg, s, &areas, have_ref ? &ref : NULL, &box);
-    if (sa == CS_OK && sf == CS_OK)
-        st = first_error(st, place_facilities(ctx, s, &facilities, &box));
-    if (sa == CS_OK && sp == CS_OK)
-        st = first_error(st, place_population(ctx, s, cfg, &population, &landuse, &box));
+        sa = place_areas(ctx, cfg, s, &r->areas, have_ref ? &ref : NULL, &box);
+    if (sa == CS_OK && r->facilities_st == CS_OK)
+        st = first_error(st, place_facilities(ctx, s, &r->facilities, &box));
+    if (sa == CS_OK && r->population_st == CS_OK)
+        st = first_error(st, place_population(ctx, s, cfg, &r->population, &r->landuse, &box));
     if (sa == CS_OK)
-        cs_seams_warn(ctx, s, areas.layer.display);
-    if (sa == CS_OK && sn == CS_OK && network.lines.count > 0)
-        st = first_error(st, place_network(ctx, s, cfg, &network, &box));
-    st = first_error(st, sa);
+        cs_seams_warn(ctx, s, r->areas.layer.display);
+    if (sa == CS_OK && r->network_st == CS_OK && r->network.lines.count > 0)
+        st = first_error(st, place_network(ctx, s, cfg, &r->network, &box));
     cs_stage_end(ctx, "project", t0);
-    cs_raw_layer costs = {0};
+    return first_error(st, sa);
+}
+
+/* Note every input in the study (for the summary), then free what was read. */
+static void take_inputs(cs_context *ctx, cs_study *s, raw_layers *r)
+{
+    take_input(ctx, s, &r->areas.layer);
+    take_input(ctx, s, &r->facilities.layer);
+    take_input(ctx, s, &r->population.layer);
+    take_input(ctx, s, &r->network.layer);
+    take_input(ctx, s, &r->landuse.layer);
+    take_input(ctx, s, &r->costs);
+    cs_raw_layer_free(&r->costs);
+    cs_raw_areas_free(&r->landuse);
+    cs_raw_areas_free(&r->areas);
+    cs_raw_points_free(&r->facilities);
+    cs_raw_points_free(&r->population);
+    cs_raw_lines_free(&r->network);
+}
+
+cs_status cs_study_load(cs_context *ctx, const cs_config *cfg, cs_study **out)
+{
+    if (!ctx || !cfg || !out)
+        return CS_ERR_ARGUMENT;
+    *out = NULL;
+    size_t errors_before = cs_context_error_count(ctx);
+    cs_study *s = new_study(cfg);
+    if (!s)
+        return cs_nomem(ctx);
+    cs_status st = cs_config_validate(ctx, cfg);
+    raw_layers r;
+    memset(&r, 0, sizeof r);
+    st = first_error(st, read_layers(ctx, cfg, s, &r));
+    st = first_error(st, place_layers(ctx, cfg, s, &r));
     if (st == CS_OK && cfg->costs.layer.path) {
-        t0 = cs_stage_begin();
-        st = cs_load_costs(ctx, cfg, s, &costs);
+        double t0 = cs_stage_begin();
+        st = cs_load_costs(ctx, cfg, s, &r.costs);
         cs_stage_end(ctx, "cost matrix", t0);
     }
     /* targets name kinds, capacities and bands, known only once both layers are read;
      * in this order, since targets use the loads */
-    if (sf == CS_OK && sp == CS_OK) {
+    if (r.facilities_st == CS_OK && r.population_st == CS_OK) {
         st = first_error(st, resolve_loads(ctx, cfg, s));
         st = first_error(st, resolve_targets(ctx, cfg, s));
         st = first_error(st, resolve_patches(ctx, cfg, s));
     }
-    take_input(ctx, s, &areas.layer);
-    take_input(ctx, s, &facilities.layer);
-    take_input(ctx, s, &population.layer);
-    take_input(ctx, s, &network.layer);
-    take_input(ctx, s, &landuse.layer);
-    take_input(ctx, s, &costs);
-    cs_raw_layer_free(&costs);
-    cs_raw_areas_free(&landuse);
-    cs_raw_areas_free(&areas);
-    cs_raw_points_free(&facilities);
-    cs_raw_points_free(&population);
-    cs_raw_lines_free(&network);
+    take_inputs(ctx, s, &r);
     if (st == CS_OK && cs_context_error_count(ctx) > errors_before)
         st = CS_ERR_INPUT; /* an error was recorded on a path that went on */
     if (st != CS_OK) {
