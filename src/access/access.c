@@ -307,7 +307,7 @@ static double weighted_demand(const geometry *g, const cell_set *pts, const weig
                               double fx, double fy)
 {
     const cs_ugrid *u = &g->grid;
-    const size_t *start = pts->cells.start;
+    const uint32_t *start = pts->cells.start;
     double reach = w->d0 + g->slack, reach2 = reach * reach, c = u->w;
     /* the facility lies in the grid: the clamps only cut the low side of the box */
     size_t kx0 = cs_ugrid_col(u, fx - reach), kx1 = cs_ugrid_col(u, fx + reach);

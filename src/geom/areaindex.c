@@ -167,7 +167,7 @@ static long walk_right(const cs_area_index *ix, size_t row, size_t col, double p
 {
     size_t ncols = ix->grid.nx;
     const int32_t *status = ix->status + row * ncols;
-    const size_t *start = ix->cells.start + row * ncols;
+    const uint32_t *start = ix->cells.start + row * ncols;
     double lo = nextafter(px, INFINITY); /* cx > px  <=>  cx >= lo */
     for (size_t c = col; c < ncols; c++) {
         if (c > col) {
@@ -322,11 +322,11 @@ static cs_status register_edges(cs_area_index *ix)
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < ix->edge_count; i++) {
             const edge *e = &ix->edges[i];
-            size_t r0, r1;
-            cs_ugrid_seg_rows(g, e->ya, e->yb, ix->eps, &r0, &r1);
-            for (size_t r = r0; r <= r1; r++) {
+            cs_ugrid_seg sg;
+            cs_ugrid_seg_begin(g, e->xa, e->ya, e->xb, e->yb, ix->eps, &sg);
+            for (size_t r = sg.r0; r <= sg.r1; r++) {
                 size_t c0, c1;
-                cs_ugrid_seg_cols(g, e->xa, e->ya, e->xb, e->yb, r, ix->eps, &c0, &c1);
+                cs_ugrid_seg_cols(g, &sg, r, &c0, &c1);
                 for (size_t c = c0; c <= c1; c++)
                     cs_ugrid_csr_add(&ix->cells, r * g->nx + c, (uint32_t)i);
             }

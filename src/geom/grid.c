@@ -11,9 +11,6 @@
 #include <omp.h>
 #endif
 
-/* Relative margin, in cells, against rounding when a segment is registered. */
-#define SEG_MARGIN 1e-7
-
 void cs_ugrid_fit(cs_ugrid *g, double x0, double y0, double width, double height,
                   double cell, double grow, double max_cells)
 {
@@ -24,40 +21,6 @@ void cs_ugrid_fit(cs_ugrid *g, double x0, double y0, double width, double height
     g->w = g->h = cell;
     g->nx = (size_t)(width / cell) + 1;
     g->ny = (size_t)(height / cell) + 1;
-}
-
-static size_t clamp_index(double v, size_t n)
-{
-    return !(v >= 0) ? 0 : v >= (double)n ? n - 1 : (size_t)v;
-}
-
-void cs_ugrid_seg_rows(const cs_ugrid *g, double ay, double by, double pad, size_t *r0,
-                       size_t *r1)
-{
-    *r0 = clamp_index((fmin(ay, by) - pad - g->y0) / g->h - SEG_MARGIN, g->ny);
-    *r1 = clamp_index((fmax(ay, by) + pad - g->y0) / g->h + SEG_MARGIN, g->ny);
-}
-
-void cs_ugrid_seg_cols(const cs_ugrid *g, double ax, double ay, double bx, double by,
-                       size_t row, double pad, size_t *c0, size_t *c1)
-{
-    pad += SEG_MARGIN * g->h;
-    double lo = g->y0 + (double)row * g->h - pad, hi = lo + g->h + 2 * pad;
-    double t0 = 0, t1 = 1;
-    if (by != ay) {
-        t0 = (lo - ay) / (by - ay);
-        t1 = (hi - ay) / (by - ay);
-        if (t0 > t1) {
-            double t = t0;
-            t0 = t1;
-            t1 = t;
-        }
-        t0 = t0 < 0 ? 0 : t0 > 1 ? 1 : t0;
-        t1 = t1 < 0 ? 0 : t1 > 1 ? 1 : t1;
-    }
-    double xa = ax + t0 * (bx - ax), xb = ax + t1 * (bx - ax);
-    *c0 = clamp_index((fmin(xa, xb) - pad - g->x0) / g->w, g->nx);
-    *c1 = clamp_index((fmax(xa, xb) + pad - g->x0) / g->w, g->nx);
 }
 
 /* The part [lo, hi] of [a, b] inside [0, n - 1], as a count (0 when disjoint). */
@@ -112,10 +75,16 @@ cs_status cs_ugrid_csr_init(cs_ugrid_csr *csr, size_t ncells)
 
 cs_status cs_ugrid_csr_place(cs_ugrid_csr *csr)
 {
-    /* shifted sums: start[c + 1] becomes cell c's cursor, and ends as cell c + 1's start */
-    size_t *s = csr->start;
-    for (size_t c = 0; c < csr->ncells; c++)
-        s[c + 2] += s[c + 1];
+    /* shifted sums: start[c + 1] becomes cell c's cursor, and ends as cell c + 1's start;
+     * the counts cannot overflow before the sum does, which is checked in 64 bits */
+    uint32_t *s = csr->start;
+    uint64_t total = 0;
+    for (size_t c = 0; c < csr->ncells; c++) {
+        total += s[c + 2];
+        if (total >= UINT32_MAX)
+            return CS_ERR_NOMEM;
+        s[c + 2] = (uint32_t)total;
+    }
     csr->item = cs_calloc(s[csr->ncells + 1] + 1, sizeof *csr->item);
     return csr->item ? CS_OK : CS_ERR_NOMEM;
 }

@@ -38,17 +38,16 @@ static inline size_t cs_ugrid_cells(const cs_ugrid *g)
 }
 
 /* The column holding x, clamped to the grid (NaN gives 0). */
+static inline size_t cs_ugrid_clamp(double v, size_t n);
 static inline size_t cs_ugrid_col(const cs_ugrid *g, double x)
 {
-    double f = (x - g->x0) / g->w;
-    return !(f >= 0) ? 0 : f >= (double)g->nx ? g->nx - 1 : (size_t)f;
+    return cs_ugrid_clamp((x - g->x0) / g->w, g->nx);
 }
 
 /* The row holding y, clamped to the grid (NaN gives 0). */
 static inline size_t cs_ugrid_row(const cs_ugrid *g, double y)
 {
-    double f = (y - g->y0) / g->h;
-    return !(f >= 0) ? 0 : f >= (double)g->ny ? g->ny - 1 : (size_t)f;
+    return cs_ugrid_clamp((y - g->y0) / g->h, g->ny);
 }
 
 /* The cell holding (x, y), clamped to the grid. */
@@ -81,15 +80,64 @@ static inline double cs_ugrid_row_y(const cs_ugrid *g, size_t r)
 
 /*
  * The cells segment (ax, ay)-(bx, by) passes within `pad` of, plus a relative margin
- * of 1e-7 cell against rounding: rows *r0 .. *r1 from cs_ugrid_seg_rows, then for each
- * row the columns *c0 .. *c1 of the part of the segment inside that row's band, so a
- * long diagonal segment fills only its own cells, not its whole bounding box. The
- * segment must lie in the grid (widened by pad); beyond it, rows and columns are clamped.
+ * of 1e-7 cell against rounding: cs_ugrid_seg_begin gives the rows s.r0 .. s.r1, then
+ * cs_ugrid_seg_cols, for each row, the columns *c0 .. *c1 of the part of the segment
+ * inside that row's band, so a long diagonal segment fills only its own cells, not its
+ * whole bounding box. The segment must lie in the grid (widened by pad); beyond it,
+ * rows and columns are clamped. Registration only has to be conservative, so it
+ * multiplies by inverses where the lookups above divide.
  */
-void cs_ugrid_seg_rows(const cs_ugrid *g, double ay, double by, double pad, size_t *r0,
-                       size_t *r1);
-void cs_ugrid_seg_cols(const cs_ugrid *g, double ax, double ay, double bx, double by,
-                       size_t row, double pad, size_t *c0, size_t *c1);
+typedef struct cs_ugrid_seg {
+    double ax, ay, dx, dy, inv_dy, inv_w, pad;
+    size_t r0, r1;
+} cs_ugrid_seg;
+
+/* Relative margin, in cells, against rounding when a segment is registered. */
+#define CS_UGRID_SEG_MARGIN 1e-7
+
+/* v clamped to [0, n - 1] and truncated (NaN gives 0). */
+static inline size_t cs_ugrid_clamp(double v, size_t n)
+{
+    return !(v >= 0) ? 0 : v >= (double)n ? n - 1 : (size_t)v;
+}
+
+static inline void cs_ugrid_seg_begin(const cs_ugrid *g, double ax, double ay, double bx,
+                                      double by, double pad, cs_ugrid_seg *s)
+{
+    double inv_h = 1.0 / g->h, ylo = ay < by ? ay : by, yhi = ay < by ? by : ay;
+    s->r0 = cs_ugrid_clamp((ylo - pad - g->y0) * inv_h - CS_UGRID_SEG_MARGIN, g->ny);
+    s->r1 = cs_ugrid_clamp((yhi + pad - g->y0) * inv_h + CS_UGRID_SEG_MARGIN, g->ny);
+    s->ax = ax;
+    s->ay = ay;
+    s->dx = bx - ax;
+    s->dy = by - ay;
+    s->inv_dy = s->dy != 0 ? 1.0 / s->dy : 0;
+    s->inv_w = 1.0 / g->w;
+    s->pad = pad + CS_UGRID_SEG_MARGIN * g->h;
+}
+
+static inline void cs_ugrid_seg_cols(const cs_ugrid *g, const cs_ugrid_seg *s, size_t row,
+                                     size_t *c0, size_t *c1)
+{
+    double pad = s->pad;
+    double lo = g->y0 + (double)row * g->h - pad, hi = lo + g->h + 2 * pad;
+    double t0 = 0, t1 = 1;
+    if (s->dy != 0) {
+        t0 = (lo - s->ay) * s->inv_dy;
+        t1 = (hi - s->ay) * s->inv_dy;
+        if (t0 > t1) {
+            double t = t0;
+            t0 = t1;
+            t1 = t;
+        }
+        t0 = t0 < 0 ? 0 : t0 > 1 ? 1 : t0;
+        t1 = t1 < 0 ? 0 : t1 > 1 ? 1 : t1;
+    }
+    double xa = s->ax + t0 * s->dx, xb = s->ax + t1 * s->dx;
+    double xlo = xa < xb ? xa : xb, xhi = xa < xb ? xb : xa;
+    *c0 = cs_ugrid_clamp((xlo - pad - g->x0) * s->inv_w, g->nx);
+    *c1 = cs_ugrid_clamp((xhi + pad - g->x0) * s->inv_w, g->nx);
+}
 
 /* A run of cells: first, first + stride, ... (count of them). */
 typedef struct cs_ugrid_strip {
@@ -114,7 +162,7 @@ size_t cs_ugrid_ring(const cs_ugrid *g, long cx, long cy, long r, cs_ugrid_strip
  */
 typedef struct cs_ugrid_csr {
     size_t ncells;
-    size_t *start; /* ncells + 2; while filling, start[c + 1] is cell c's cursor */
+    uint32_t *start; /* ncells + 2; while filling, start[c + 1] is cell c's cursor */
     uint32_t *item;
 } cs_ugrid_csr;
 
@@ -129,7 +177,8 @@ static inline void cs_ugrid_csr_add(cs_ugrid_csr *csr, size_t cell, uint32_t id)
         csr->start[cell + 2]++;
 }
 
-/* Turn the counts into offsets and allocate item[]; CS_ERR_NOMEM when out of memory. */
+/* Turn the counts into offsets and allocate item[]; CS_ERR_NOMEM when out of memory or
+ * when there are UINT32_MAX items or more. */
 cs_status cs_ugrid_csr_place(cs_ugrid_csr *csr);
 
 /*

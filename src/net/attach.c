@@ -115,11 +115,11 @@ static bool fill_grid(cs_segment_index *ix)
         for (size_t e = 0; e < g->edge_count; e++)
             for (size_t v = g->edge_vstart[e]; v + 1 < g->edge_vstart[e + 1]; v++) {
                 double ax = g->vx[v], ay = g->vy[v], bx = g->vx[v + 1], by = g->vy[v + 1];
-                size_t r0, r1;
-                cs_ugrid_seg_rows(grid, ay, by, 0, &r0, &r1);
-                for (size_t r = r0; r <= r1; r++) {
+                cs_ugrid_seg sg;
+                cs_ugrid_seg_begin(grid, ax, ay, bx, by, 0, &sg);
+                for (size_t r = sg.r0; r <= sg.r1; r++) {
                     size_t c0, c1;
-                    cs_ugrid_seg_cols(grid, ax, ay, bx, by, r, 0, &c0, &c1);
+                    cs_ugrid_seg_cols(grid, &sg, r, &c0, &c1);
                     for (size_t c = c0; c <= c1; c++)
                         cs_ugrid_csr_add(&ix->cells, r * grid->nx + c, (uint32_t)v);
                 }
@@ -191,7 +191,7 @@ static void scan_ring(const cs_segment_index *ix, long cx, long cy, long r, doub
 {
     cs_ugrid_strip strip[4];
     size_t n = cs_ugrid_ring(&ix->grid, cx, cy, r, strip);
-    const size_t *start = ix->cells.start;
+    const uint32_t *start = ix->cells.start;
     for (size_t s = 0; s < n; s++)
         for (size_t k = 0, c = strip[s].first; k < strip[s].count; k++, c += strip[s].stride)
             for (size_t i = start[c]; i < start[c + 1]; i++)

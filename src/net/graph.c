@@ -405,11 +405,11 @@ static bool fill_noder_grid(noder *n, size_t npos)
                 continue;
             double ax = n->pt[n->pid[k]].x, ay = n->pt[n->pid[k]].y;
             double bx = n->pt[n->pid[k + 1]].x, by = n->pt[n->pid[k + 1]].y;
-            size_t r0, r1;
-            cs_ugrid_seg_rows(g, ay, by, n->tol, &r0, &r1);
-            for (size_t r = r0; r <= r1; r++) {
+            cs_ugrid_seg sg;
+            cs_ugrid_seg_begin(g, ax, ay, bx, by, n->tol, &sg);
+            for (size_t r = sg.r0; r <= sg.r1; r++) {
                 size_t c0, c1;
-                cs_ugrid_seg_cols(g, ax, ay, bx, by, r, n->tol, &c0, &c1);
+                cs_ugrid_seg_cols(g, &sg, r, &c0, &c1);
                 for (size_t c = c0; c <= c1; c++)
                     cs_ugrid_csr_add(&n->cells, r * g->nx + c, (uint32_t)k);
             }
@@ -481,7 +481,7 @@ static bool check_touches(noder *n, uint32_t a, uint32_t b, size_t c)
 
 static bool scan_cells(noder *n)
 {
-    const size_t *first = n->cells.start;
+    const uint32_t *first = n->cells.start;
     for (size_t c = 0; c < cs_ugrid_cells(&n->grid); c++)
         for (size_t i = first[c]; i < first[c + 1]; i++)
             for (size_t j = i + 1; j < first[c + 1]; j++) {
