@@ -26,6 +26,8 @@
  */
 #include "access/access.h"
 
+#include "geom/grid.h"
+
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -170,28 +172,26 @@ static int team_size(int threads)
 
 /* --------------------------------------------------------------------- grid */
 
-/* The cell geometry both point sets share. */
+/* The cell geometry both point sets share (square cells, w == h). */
 typedef struct geometry {
-    double x0, y0, cell;
-    long nx, ny;
+    cs_ugrid grid;
     double slack; /* added to the catchment in cell tests, against rounding */
 } geometry;
 
-/* Points of one set in cell order: cell c holds [start[c], start[c + 1]). */
+/* Points of one set in cell order: cell c holds [start[c], start[c + 1]), where
+ * start = cells.start and cells.item holds each point's input index. */
 typedef struct cell_set {
-    size_t *start;
+    cs_ugrid_csr cells;
     double *x, *y, *w; /* w: people (demand) or R_j (facilities) */
-    size_t *id;        /* input index */
     size_t n;
 } cell_set;
 
 static void cell_set_free(cell_set *cs)
 {
-    cs_free(cs->start);
+    cs_ugrid_csr_free(&cs->cells);
     cs_free(cs->x);
     cs_free(cs->y);
     cs_free(cs->w);
-    cs_free(cs->id);
     memset(cs, 0, sizeof *cs);
 }
 
@@ -201,6 +201,7 @@ static void cell_set_free(cell_set *cs)
 static void make_geometry(geometry *g, double d0, double bx0, double by0, double bx1,
                           double by1, size_t points)
 {
+    cs_ugrid *u = &g->grid;
     double max_cells = 4.0 * (double)points + 4096;
     double cell = d0 / CELLS_PER_RADIUS;
     for (;;) {
@@ -208,62 +209,34 @@ static void make_geometry(geometry *g, double d0, double bx0, double by0, double
         double nx = floor((bx1 - bx0 + 2 * pad) / cell) + 1;
         double ny = floor((by1 - by0 + 2 * pad) / cell) + 1;
         if (nx * ny <= max_cells) {
-            g->x0 = bx0 - pad;
-            g->y0 = by0 - pad;
-            g->nx = (long)nx;
-            g->ny = (long)ny;
+            *u = (cs_ugrid){bx0 - pad, by0 - pad, cell, cell, (size_t)nx, (size_t)ny};
             break;
         }
         cell *= 1.5;
     }
-    g->cell = cell;
-    double span = fabs(g->x0) + fabs(g->y0) + (double)(g->nx + g->ny) * cell;
+    double span = fabs(u->x0) + fabs(u->y0) + (double)(u->nx + u->ny) * cell;
     g->slack = 1e-9 * span + 1e-9 * d0;
 }
 
-/* The cell of (x, y), or false when it lies outside the grid. */
-static bool cell_of(const geometry *g, double x, double y, size_t *c)
-{
-    double fx = floor((x - g->x0) / g->cell), fy = floor((y - g->y0) / g->cell);
-    if (!(fx >= 0 && fx < (double)g->nx && fy >= 0 && fy < (double)g->ny))
-        return false;
-    *c = (size_t)fy * (size_t)g->nx + (size_t)fx;
-    return true;
-}
-
-/* Counting sort of the chosen points (keep[i]) into cell order, stable. */
+/* Counting sort of the chosen points (keep[i]) inside the grid into cell order, stable. */
 static bool fill_cells(cell_set *cs, const geometry *g, const double *x, const double *y,
-                       const double *w, const unsigned char *keep, size_t n, size_t kept)
+                       const double *w, const unsigned char *keep, size_t n)
 {
-    size_t ncells = (size_t)g->nx * (size_t)g->ny;
-    cs->start = cs_calloc(ncells + 1, sizeof *cs->start);
+    if (cs_ugrid_csr_points(&cs->cells, &g->grid, x, y, keep, n, false, 1) != CS_OK)
+        return false;
+    size_t kept = cs->cells.start[cs_ugrid_cells(&g->grid)];
     cs->x = cs_reallocarray(NULL, kept, sizeof *cs->x);
     cs->y = cs_reallocarray(NULL, kept, sizeof *cs->y);
     cs->w = cs_reallocarray(NULL, kept, sizeof *cs->w);
-    cs->id = cs_reallocarray(NULL, kept, sizeof *cs->id);
-    if (!cs->start || !cs->x || !cs->y || !cs->w || !cs->id)
+    if (!cs->x || !cs->y || !cs->w)
         return false;
     cs->n = kept;
-    size_t c;
-    for (size_t i = 0; i < n; i++) {
-        if (keep[i] && cell_of(g, x[i], y[i], &c))
-            cs->start[c + 1]++;
+    for (size_t k = 0; k < kept; k++) {
+        size_t i = cs->cells.item[k];
+        cs->x[k] = x[i];
+        cs->y[k] = y[i];
+        cs->w[k] = w ? w[i] : 0.0;
     }
-    for (size_t k = 0; k < ncells; k++)
-        cs->start[k + 1] += cs->start[k];
-    for (size_t i = 0; i < n; i++) {
-        if (!keep[i] || !cell_of(g, x[i], y[i], &c))
-            continue;
-        size_t at = cs->start[c]++;
-        cs->x[at] = x[i];
-        cs->y[at] = y[i];
-        cs->w[at] = w ? w[i] : 0.0;
-        cs->id[at] = i;
-    }
-    /* The placing loop moved every start to the next cell's; shift them back. */
-    for (size_t k = ncells; k > 0; k--)
-        cs->start[k] = cs->start[k - 1];
-    cs->start[0] = 0;
     return true;
 }
 
@@ -333,24 +306,25 @@ static inline double run_sum(const weigher *w, double acc, double qx, double qy,
 static double weighted_demand(const geometry *g, const cell_set *pts, const weigher *w,
                               double fx, double fy)
 {
-    double reach = w->d0 + g->slack, reach2 = reach * reach, c = g->cell;
-    long kx0 = (long)fmax(floor((fx - reach - g->x0) / c), 0.0);
-    long ky0 = (long)fmax(floor((fy - reach - g->y0) / c), 0.0);
-    long kx1 = (long)fmin(floor((fx + reach - g->x0) / c), (double)(g->nx - 1));
-    long ky1 = (long)fmin(floor((fy + reach - g->y0) / c), (double)(g->ny - 1));
+    const cs_ugrid *u = &g->grid;
+    const uint32_t *start = pts->cells.start;
+    double reach = w->d0 + g->slack, reach2 = reach * reach, c = u->w;
+    /* the facility lies in the grid: the clamps only cut the low side of the box */
+    size_t kx0 = cs_ugrid_col(u, fx - reach), kx1 = cs_ugrid_col(u, fx + reach);
+    size_t ky0 = cs_ugrid_row(u, fy - reach), ky1 = cs_ugrid_row(u, fy + reach);
     double sum = 0;
-    for (long ky = ky0; ky <= ky1; ky++) {
-        double by0 = g->y0 + (double)ky * c, by1 = by0 + c;
+    for (size_t ky = ky0; ky <= ky1; ky++) {
+        double by0 = u->y0 + (double)ky * c, by1 = by0 + c;
         double gy = by0 - fy > 0 ? by0 - fy : (fy - by1 > 0 ? fy - by1 : 0.0);
-        for (long kx = kx0; kx <= kx1; kx++) {
-            double bx0 = g->x0 + (double)kx * c, bx1 = bx0 + c;
+        for (size_t kx = kx0; kx <= kx1; kx++) {
+            double bx0 = u->x0 + (double)kx * c, bx1 = bx0 + c;
             double gx = bx0 - fx > 0 ? bx0 - fx : (fx - bx1 > 0 ? fx - bx1 : 0.0);
             if (gx * gx + gy * gy > reach2)
                 continue;
-            size_t cell = (size_t)ky * (size_t)g->nx + (size_t)kx;
-            size_t a = pts->start[cell];
+            size_t cell = ky * u->nx + kx;
+            size_t a = start[cell];
             sum = run_sum(w, sum, fx, fy, pts->x + a, pts->y + a, pts->w + a,
-                          pts->start[cell + 1] - a);
+                          start[cell + 1] - a);
         }
     }
     return sum;
@@ -361,7 +335,7 @@ static double weighted_demand(const geometry *g, const cell_set *pts, const weig
 static long *reach_offsets(const geometry *g, double d0, size_t *count)
 {
     double reach = d0 + g->slack;
-    long r = (long)ceil(reach / g->cell) + 1;
+    long r = (long)ceil(reach / g->grid.w) + 1;
     long *off = cs_reallocarray(NULL, (size_t)(2 * r + 1) * (size_t)(2 * r + 1),
                                 2 * sizeof *off);
     if (!off)
@@ -369,8 +343,8 @@ static long *reach_offsets(const geometry *g, double d0, size_t *count)
     size_t n = 0;
     for (long dy = -r; dy <= r; dy++) {
         for (long dx = -r; dx <= r; dx++) {
-            double gx = (double)(labs(dx) > 0 ? labs(dx) - 1 : 0) * g->cell;
-            double gy = (double)(labs(dy) > 0 ? labs(dy) - 1 : 0) * g->cell;
+            double gx = (double)(labs(dx) > 0 ? labs(dx) - 1 : 0) * g->grid.w;
+            double gy = (double)(labs(dy) > 0 ? labs(dy) - 1 : 0) * g->grid.w;
             if (gx * gx + gy * gy <= reach * reach) {
                 off[2 * n] = dx;
                 off[2 * n + 1] = dy;
@@ -417,10 +391,10 @@ static bool gather_near(near_list *l, const geometry *g, const cell_set *fac,
     l->n = 0;
     for (size_t o = 0; o < noff; o++) {
         long kx = cx + off[2 * o], ky = cy + off[2 * o + 1];
-        if (kx < 0 || ky < 0 || kx >= g->nx || ky >= g->ny)
+        if (kx < 0 || ky < 0 || kx >= (long)g->grid.nx || ky >= (long)g->grid.ny)
             continue;
-        size_t cell = (size_t)ky * (size_t)g->nx + (size_t)kx;
-        size_t a = fac->start[cell], b = fac->start[cell + 1];
+        size_t cell = (size_t)ky * g->grid.nx + (size_t)kx;
+        size_t a = fac->cells.start[cell], b = fac->cells.start[cell + 1];
         if (a == b)
             continue;
         if (!near_list_reserve(l, l->n + (b - a)))
@@ -441,9 +415,9 @@ static bool gather_near(near_list *l, const geometry *g, const cell_set *fac,
 static void cell_access(const cell_set *pts, size_t cell, const near_list *l,
                         const weigher *w, double per, double *access)
 {
-    for (size_t k = pts->start[cell]; k < pts->start[cell + 1]; k++) {
+    for (size_t k = pts->cells.start[cell]; k < pts->cells.start[cell + 1]; k++) {
         double sum = run_sum(w, 0.0, pts->x[k], pts->y[k], l->x, l->y, l->r, l->n);
-        access[pts->id[k]] = per * sum;
+        access[pts->cells.item[k]] = per * sum;
     }
 }
 
@@ -479,7 +453,7 @@ static void straight_step1(const geometry *g, const cell_set *pts, cell_set *fac
     (void)nt;
 #endif
     for (size_t k = 0; k < nf; k++) {
-        size_t j = fac->id[k];
+        size_t j = fac->cells.item[k];
         double den = weighted_demand(g, pts, w, fac->x[k], fac->y[k]);
         double r = den > 0 ? supply[j] / den : 0.0;
         if (!isfinite(r))
@@ -496,7 +470,7 @@ static bool straight_step2(const geometry *g, const cell_set *pts, const cell_se
                            const long *off, size_t noff, const weigher *w, double per, int nt,
                            double *access)
 {
-    size_t ncells = (size_t)g->nx * (size_t)g->ny;
+    size_t ncells = cs_ugrid_cells(&g->grid), nx = g->grid.nx;
     int failed = 0;
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nt)
@@ -509,9 +483,9 @@ static bool straight_step2(const geometry *g, const cell_set *pts, const cell_se
 #pragma omp for schedule(dynamic, 16)
 #endif
         for (size_t c = 0; c < ncells; c++) {
-            if (pts->start[c] == pts->start[c + 1])
+            if (pts->cells.start[c] == pts->cells.start[c + 1])
                 continue;
-            long cx = (long)(c % (size_t)g->nx), cy = (long)(c / (size_t)g->nx);
+            long cx = (long)(c % nx), cy = (long)(c / nx);
             if (!gather_near(&l, g, fac, off, noff, cx, cy)) {
 #ifdef _OPENMP
 #pragma omp atomic write
@@ -576,22 +550,17 @@ cs_status cs_access_straight(const cs_access_spec *s, const double *fx, const do
         goto done;
     for (size_t i = 0; i < N; i++)
         people_of[i] = people(demand, i);
-    if (!fill_cells(&pts, &g, px, py, people_of, keep, N, np))
+    if (!fill_cells(&pts, &g, px, py, people_of, keep, N))
         goto done;
 
     /* Facilities with supply and a position; those outside the padded grid reach no
-     * point, so they stay at R_j = 0, no demand. */
-    size_t nf = 0, c;
+     * point, so they stay at R_j = 0, no demand (fill_cells leaves them out). */
     for (size_t j = 0; j < F; j++) {
         keep[j] = has_supply(supply, j) && isfinite(fx[j]) && isfinite(fy[j]);
-        if (!keep[j]) {
-            if (state)
-                state[j] = CS_ACCESS_IGNORED;
-        } else if (cell_of(&g, fx[j], fy[j], &c)) {
-            nf++;
-        }
+        if (!keep[j] && state)
+            state[j] = CS_ACCESS_IGNORED;
     }
-    if (!fill_cells(&fac, &g, fx, fy, NULL, keep, F, nf))
+    if (!fill_cells(&fac, &g, fx, fy, NULL, keep, F))
         goto done;
     straight_step1(&g, &pts, &fac, &w, supply, nt, ratio, state);
 

@@ -27,6 +27,8 @@
  */
 #include "geom/rings.h"
 
+#include "geom/grid.h"
+
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -40,7 +42,7 @@
 #define CELL_MULTI (-3)   /* no edge, but inside two or more overlapping areas */
 
 /* About four cells per edge keeps the boundary cells a small share of the extent
- * while the grid stays a few bytes per edge; the cap bounds memory (8 bytes a cell). */
+ * while the grid stays a few bytes per edge; the cap bounds memory (12 bytes a cell). */
 #define CELLS_PER_EDGE 4.0
 #define MAX_CELLS ((size_t)1 << 22)
 
@@ -59,12 +61,10 @@ struct cs_area_index {
     double *area_box; /* 4 per area: xmin, ymin, xmax, ymax (empty: xmin > xmax) */
     edge *edges;
     size_t edge_count;
-    /* grid: column c spans [x0 + c*w, x0 + (c+1)*w), row r likewise in y */
-    double x0, y0, x1, y1, w, h, inv_w, inv_h;
-    double eps; /* margin for registering edges, far above rounding error */
-    size_t ncols, nrows;
-    uint32_t *cell_start; /* ncols*nrows + 1 offsets into cell_edges */
-    uint32_t *cell_edges;
+    cs_ugrid grid;        /* nx == 0 when there is no edge */
+    double x1, y1;        /* the grid's far corner */
+    double eps;           /* margin for registering edges, far above rounding error */
+    cs_ugrid_csr cells;   /* the edges passing through each cell */
     int32_t *status;
 };
 
@@ -131,43 +131,28 @@ static long parity_lowest(const parity *p, size_t *odd_count)
 
 static inline double col_x(const cs_area_index *ix, size_t c)
 {
-    return ix->x0 + (double)c * ix->w;
+    return cs_ugrid_col_x(&ix->grid, c);
 }
 
 static inline double row_y(const cs_area_index *ix, size_t r)
 {
-    return ix->y0 + (double)r * ix->h;
-}
-
-static size_t col_of(const cs_area_index *ix, double x)
-{
-    double f = floor((x - ix->x0) * ix->inv_w);
-    if (!(f > 0))
-        return 0;
-    return f >= (double)ix->ncols ? ix->ncols - 1 : (size_t)f;
-}
-
-static size_t row_of(const cs_area_index *ix, double y)
-{
-    double f = floor((y - ix->y0) * ix->inv_h);
-    if (!(f > 0))
-        return 0;
-    return f >= (double)ix->nrows ? ix->nrows - 1 : (size_t)f;
+    return cs_ugrid_row_y(&ix->grid, r);
 }
 
 /* The cell of (x, y), false outside the grid (hence outside every area). The column
  * is settled exactly against col_x, since the ray windows start from it. */
 static bool find_cell(const cs_area_index *ix, double x, double y, size_t *row, size_t *col)
 {
-    if (!(x >= ix->x0 && x <= ix->x1 && y >= ix->y0 && y <= ix->y1))
+    const cs_ugrid *g = &ix->grid;
+    if (!(x >= g->x0 && x <= ix->x1 && y >= g->y0 && y <= ix->y1))
         return false;
-    size_t c = col_of(ix, x);
+    size_t c = cs_ugrid_col(g, x);
     while (c > 0 && x < col_x(ix, c))
         c--;
-    while (c + 1 < ix->ncols && x >= col_x(ix, c + 1))
+    while (c + 1 < g->nx && x >= col_x(ix, c + 1))
         c++;
     *col = c;
-    *row = row_of(ix, y);
+    *row = cs_ugrid_row(g, y);
     return true;
 }
 
@@ -180,18 +165,19 @@ static bool find_cell(const cs_area_index *ix, double x, double y, size_t *row, 
 static long walk_right(const cs_area_index *ix, size_t row, size_t col, double px, double py,
                        parity *p)
 {
-    const int32_t *status = ix->status + row * ix->ncols;
-    const uint32_t *start = ix->cell_start + row * ix->ncols;
+    size_t ncols = ix->grid.nx;
+    const int32_t *status = ix->status + row * ncols;
+    const uint32_t *start = ix->cells.start + row * ncols;
     double lo = nextafter(px, INFINITY); /* cx > px  <=>  cx >= lo */
-    for (size_t c = col; c < ix->ncols; c++) {
+    for (size_t c = col; c < ncols; c++) {
         if (c > col) {
             if (status[c] >= CELL_OUTSIDE)
                 return status[c];
             lo = col_x(ix, c);
         }
-        double hi = c + 1 < ix->ncols ? col_x(ix, c + 1) : INFINITY;
-        for (uint32_t k = start[c]; k < start[c + 1]; k++) {
-            const edge *e = &ix->edges[ix->cell_edges[k]];
+        double hi = c + 1 < ncols ? col_x(ix, c + 1) : INFINITY;
+        for (size_t k = start[c]; k < start[c + 1]; k++) {
+            const edge *e = &ix->edges[ix->cells.item[k]];
             if (py >= e->ya && py < e->yb) {
                 double cx = e->xa + (py - e->ya) * e->k;
                 if (cx >= lo && cx < hi)
@@ -321,81 +307,41 @@ static void setup_grid(cs_area_index *ix)
     double side = sqrt(width * height / target);
     double nc = fmin(fmax(ceil(width / side), 1.0), target);
     double nr = fmin(fmax(ceil(height / side), 1.0), target);
-    ix->ncols = (size_t)nc;
-    ix->nrows = (size_t)nr;
-    ix->x0 = xmin - pad;
-    ix->y0 = ymin - pad;
-    ix->w = width / nc;
-    ix->h = height / nr;
-    ix->inv_w = 1.0 / ix->w;
-    ix->inv_h = 1.0 / ix->h;
-    ix->x1 = col_x(ix, ix->ncols);
-    ix->y1 = row_y(ix, ix->nrows);
+    ix->grid = (cs_ugrid){xmin - pad, ymin - pad, width / nc, height / nr, (size_t)nc,
+                          (size_t)nr};
+    ix->x1 = col_x(ix, ix->grid.nx);
+    ix->y1 = row_y(ix, ix->grid.ny);
 }
 
-/*
- * The cells edge e passes within eps of: for each row its y-range meets, the x-range
- * of its part inside that row (widened by eps). With fill == NULL, counts into
- * cell_start[cell + 1]; otherwise writes id at fill[cell]++.
- */
-static void register_edge(cs_area_index *ix, const edge *e, uint32_t id, uint32_t *fill)
-{
-    double eps = ix->eps;
-    size_t r0 = row_of(ix, e->ya - eps), r1 = row_of(ix, e->yb + eps);
-    for (size_t r = r0; r <= r1; r++) {
-        double xlo = fmin(e->xa, e->xb), xhi = fmax(e->xa, e->xb);
-        if (e->yb > e->ya) {
-            double ylo = fmax(e->ya, row_y(ix, r) - eps);
-            double yhi = fmin(e->yb, row_y(ix, r + 1) + eps);
-            double xl = e->xa + (ylo - e->ya) * e->k, xh = e->xa + (yhi - e->ya) * e->k;
-            xlo = fmin(xl, xh);
-            xhi = fmax(xl, xh);
-        }
-        size_t c0 = col_of(ix, xlo - eps), c1 = col_of(ix, xhi + eps);
-        for (size_t c = c0; c <= c1; c++) {
-            size_t cell = r * ix->ncols + c;
-            if (fill)
-                ix->cell_edges[fill[cell]++] = id;
-            else
-                ix->cell_start[cell + 1]++;
-        }
-    }
-}
-
+/* Every edge into the cells it passes within eps of. */
 static cs_status register_edges(cs_area_index *ix)
 {
-    size_t cells = ix->ncols * ix->nrows;
-    ix->cell_start = cs_calloc(cells + 1, sizeof *ix->cell_start);
-    if (!ix->cell_start)
+    const cs_ugrid *g = &ix->grid;
+    if (cs_ugrid_csr_init(&ix->cells, cs_ugrid_cells(g)) != CS_OK)
         return CS_ERR_NOMEM;
-    /* counts cannot overflow before the total does: check the total in 64 bits */
-    for (size_t i = 0; i < ix->edge_count; i++)
-        register_edge(ix, &ix->edges[i], (uint32_t)i, NULL);
-    uint64_t total = 0;
-    for (size_t cell = 0; cell < cells; cell++) {
-        total += ix->cell_start[cell + 1];
-        if (total >= UINT32_MAX)
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < ix->edge_count; i++) {
+            const edge *e = &ix->edges[i];
+            cs_ugrid_seg sg;
+            cs_ugrid_seg_begin(g, e->xa, e->ya, e->xb, e->yb, ix->eps, &sg);
+            for (size_t r = sg.r0; r <= sg.r1; r++) {
+                size_t c0, c1;
+                cs_ugrid_seg_cols(g, &sg, r, &c0, &c1);
+                for (size_t c = c0; c <= c1; c++)
+                    cs_ugrid_csr_add(&ix->cells, r * g->nx + c, (uint32_t)i);
+            }
+        }
+        if (pass == 0 && cs_ugrid_csr_place(&ix->cells) != CS_OK)
             return CS_ERR_NOMEM;
-        ix->cell_start[cell + 1] = (uint32_t)total;
     }
-    ix->cell_edges = cs_calloc(total ? (size_t)total : 1, sizeof *ix->cell_edges);
-    uint32_t *fill = cs_calloc(cells, sizeof *fill);
-    cs_status st = CS_ERR_NOMEM;
-    if (ix->cell_edges && fill) {
-        memcpy(fill, ix->cell_start, cells * sizeof *fill);
-        for (size_t i = 0; i < ix->edge_count; i++)
-            register_edge(ix, &ix->edges[i], (uint32_t)i, fill);
-        st = CS_OK;
-    }
-    cs_free(fill);
-    return st;
+    return CS_OK;
 }
 
 /* Statuses of the cells without edges, from rays that end in cells to their right
  * (rows are independent; right to left within a row). */
 static cs_status classify_cells(cs_area_index *ix)
 {
-    size_t cells = ix->ncols * ix->nrows;
+    size_t ncols = ix->grid.nx, cells = cs_ugrid_cells(&ix->grid);
     ix->status = cs_calloc(cells, sizeof *ix->status);
     uint8_t *flag = cs_calloc(ix->area_count ? ix->area_count : 1, sizeof *flag);
     uint32_t *list = cs_calloc(ix->area_count ? ix->area_count : 1, sizeof *list);
@@ -403,15 +349,15 @@ static cs_status classify_cells(cs_area_index *ix)
     if (!ix->status || !flag || !list)
         goto done;
     for (size_t cell = 0; cell < cells; cell++)
-        ix->status[cell] = ix->cell_start[cell + 1] > ix->cell_start[cell] ? CELL_EDGES : 0;
-    for (size_t r = 0; r < ix->nrows; r++) {
-        double yc = row_y(ix, r) + 0.5 * ix->h;
-        for (size_t c = ix->ncols; c-- > 0;) {
-            int32_t *s = &ix->status[r * ix->ncols + c];
+        ix->status[cell] = ix->cells.start[cell + 1] > ix->cells.start[cell] ? CELL_EDGES : 0;
+    for (size_t r = 0; r < ix->grid.ny; r++) {
+        double yc = row_y(ix, r) + 0.5 * ix->grid.h;
+        for (size_t c = ncols; c-- > 0;) {
+            int32_t *s = &ix->status[r * ncols + c];
             if (*s == CELL_EDGES)
                 continue;
             parity p = {.only = -1, .flag = flag, .list = list, .cap = ix->area_count};
-            long u = walk_right(ix, r, c, col_x(ix, c) + 0.5 * ix->w, yc, &p);
+            long u = walk_right(ix, r, c, col_x(ix, c) + 0.5 * ix->grid.w, yc, &p);
             if (u >= 0)
                 parity_toggle(&p, (uint32_t)u);
             size_t odd = 0;
@@ -462,8 +408,7 @@ void cs_area_index_destroy(cs_area_index *index)
         return;
     cs_free(index->area_box);
     cs_free(index->edges);
-    cs_free(index->cell_start);
-    cs_free(index->cell_edges);
+    cs_ugrid_csr_free(&index->cells);
     cs_free(index->status);
     cs_free(index);
 }
@@ -496,9 +441,9 @@ static long locate_one_by_one(const cs_area_index *ix, size_t row, size_t col, d
 long cs_area_index_locate(const cs_area_index *index, double x, double y)
 {
     size_t row, col;
-    if (!index || index->ncols == 0 || !find_cell(index, x, y, &row, &col))
+    if (!index || index->grid.nx == 0 || !find_cell(index, x, y, &row, &col))
         return -1;
-    int32_t s = index->status[row * index->ncols + col];
+    int32_t s = index->status[row * index->grid.nx + col];
     if (s >= CELL_OUTSIDE)
         return s;
     uint32_t list[PARITY_CAP];
@@ -557,16 +502,17 @@ static double cell_distance(const cs_area_index *ix, size_t row, size_t c, doubl
 static bool scan_square(const cs_area_index *ix, double x, double y, double r, double *best_d,
                         long *best_a)
 {
+    const cs_ugrid *g = &ix->grid;
     double m = r + ix->eps;
-    size_t c0 = col_of(ix, x - m), c1 = col_of(ix, x + m);
-    size_t r0 = row_of(ix, y - m), r1 = row_of(ix, y + m);
+    size_t c0 = cs_ugrid_col(g, x - m), c1 = cs_ugrid_col(g, x + m);
+    size_t r0 = cs_ugrid_row(g, y - m), r1 = cs_ugrid_row(g, y + m);
     for (size_t row = r0; row <= r1; row++) {
         for (size_t c = c0; c <= c1; c++) {
-            size_t cell = row * ix->ncols + c;
+            size_t cell = row * g->nx + c;
             if (cell_distance(ix, row, c, x, y) > *best_d)
                 continue; /* nothing in it can beat or tie the best */
-            for (uint32_t k = ix->cell_start[cell]; k < ix->cell_start[cell + 1]; k++) {
-                const edge *e = &ix->edges[ix->cell_edges[k]];
+            for (size_t k = ix->cells.start[cell]; k < ix->cells.start[cell + 1]; k++) {
+                const edge *e = &ix->edges[ix->cells.item[k]];
                 double d = segment_distance(e, x, y);
                 if (d < *best_d || (d == *best_d && (long)e->area < *best_a)) {
                     *best_d = d;
@@ -575,7 +521,7 @@ static bool scan_square(const cs_area_index *ix, double x, double y, double r, d
             }
         }
     }
-    return x - m <= ix->x0 && x + m >= ix->x1 && y - m <= ix->y0 && y + m >= ix->y1;
+    return x - m <= g->x0 && x + m >= ix->x1 && y - m <= g->y0 && y + m >= ix->y1;
 }
 
 long cs_area_index_nearest(const cs_area_index *index, double x, double y, double max_dist_m,
@@ -591,12 +537,12 @@ long cs_area_index_nearest(const cs_area_index *index, double x, double y, doubl
             *dist_m = 0;
         return a;
     }
-    if (index->ncols == 0 || !(max_dist_m >= 0))
+    if (index->grid.nx == 0 || !(max_dist_m >= 0))
         return -1;
     /* Squares of doubling size: once the best distance found fits in the square
      * searched, no edge outside it can be nearer. */
-    double gx = fmax(fmax(index->x0 - x, x - index->x1), 0);
-    double gy = fmax(fmax(index->y0 - y, y - index->y1), 0);
+    double gx = fmax(fmax(index->grid.x0 - x, x - index->x1), 0);
+    double gy = fmax(fmax(index->grid.y0 - y, y - index->y1), 0);
     double to_grid = hypot(gx, gy);
     if (to_grid > max_dist_m)
         return -1;
@@ -604,7 +550,7 @@ long cs_area_index_nearest(const cs_area_index *index, double x, double y, doubl
     long best_a = -1;
     /* Grow the reach into the grid from its near side, not from the point, so a point
      * far outside does not jump at once to scanning the whole grid. */
-    double step = fmax(index->w, index->h);
+    double step = fmax(index->grid.w, index->grid.h);
     for (double grow = step;; grow *= 2) {
         double rr = fmin(fmax(gx, gy) + grow, max_dist_m);
         bool all = scan_square(index, x, y, rr, &best_d, &best_a);
@@ -645,25 +591,26 @@ long cs_area_index_box(const cs_area_index *index, double xmin, double ymin, dou
                        double ymax)
 {
     const cs_area_index *ix = index;
-    if (!ix || ix->ncols == 0 ||
-        !(xmin >= ix->x0 && xmax <= ix->x1 && ymin >= ix->y0 && ymax <= ix->y1))
+    const cs_ugrid *g = ix ? &ix->grid : NULL;
+    if (!ix || g->nx == 0 ||
+        !(xmin >= g->x0 && xmax <= ix->x1 && ymin >= g->y0 && ymax <= ix->y1))
         return -1;
-    /* a cell margin around the box, against rounding in col_of/row_of */
-    size_t c0 = col_of(ix, xmin), c1 = col_of(ix, xmax);
-    size_t r0 = row_of(ix, ymin), r1 = row_of(ix, ymax);
+    /* a cell margin around the box, against rounding in the cell lookups */
+    size_t c0 = cs_ugrid_col(g, xmin), c1 = cs_ugrid_col(g, xmax);
+    size_t r0 = cs_ugrid_row(g, ymin), r1 = cs_ugrid_row(g, ymax);
     c0 = c0 ? c0 - 1 : 0;
     r0 = r0 ? r0 - 1 : 0;
-    c1 = c1 + 1 < ix->ncols ? c1 + 1 : c1;
-    r1 = r1 + 1 < ix->nrows ? r1 + 1 : r1;
+    c1 = c1 + 1 < g->nx ? c1 + 1 : c1;
+    r1 = r1 + 1 < g->ny ? r1 + 1 : r1;
     const double box[4] = {xmin, ymin, xmax, ymax};
     long area = -1;
     for (size_t r = r0; r <= r1; r++)
         for (size_t c = c0; c <= c1; c++) {
-            size_t cell = r * ix->ncols + c;
+            size_t cell = r * g->nx + c;
             int32_t s = ix->status[cell];
             if (s == CELL_EDGES) {
-                for (uint32_t k = ix->cell_start[cell]; k < ix->cell_start[cell + 1]; k++)
-                    if (edge_meets_box(&ix->edges[ix->cell_edges[k]], box))
+                for (size_t k = ix->cells.start[cell]; k < ix->cells.start[cell + 1]; k++)
+                    if (edge_meets_box(&ix->edges[ix->cells.item[k]], box))
                         return -1;
             } else if (s < 0 || (area >= 0 && s != area)) {
                 return -1;

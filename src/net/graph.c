@@ -15,6 +15,8 @@
  */
 #include "net/graph.h"
 
+#include "geom/grid.h"
+
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -357,50 +359,17 @@ typedef struct noder {
     const uint32_t *pid;
     const uint8_t *last;   /* position ends its line: no segment starts there */
     double tol;            /* how near a vertex must be to a segment to touch it */
-    double x0, y0, cell;
-    size_t nx, ny;
-    size_t *first; /* cell c's segments are ids[first[c] .. first[c + 1]) */
-    uint32_t *ids;
+    cs_ugrid grid;
+    cs_ugrid_csr cells; /* a segment is its path position */
     cut *cuts;
     size_t ncuts, cut_cap;
     crossing *xs;
     size_t nxs, xs_cap;
 } noder;
 
-static size_t clamp_cell(double v, size_t n)
-{
-    return !(v >= 0) ? 0 : v >= (double)n ? n - 1 : (size_t)v;
-}
-
-/* The columns row iy of the grid needs for segment (a, b) widened by tol: the part of
- * the segment inside the row's band, widened again, so long diagonal segments only
- * fill the cells they pass through. */
-static void row_span(const noder *n, double ax, double ay, double bx, double by, size_t iy,
-                     size_t *ix0, size_t *ix1)
-{
-    double pad = n->tol + 1e-7 * n->cell;
-    double lo = n->y0 + (double)iy * n->cell - pad, hi = lo + n->cell + 2 * pad;
-    double t0 = 0, t1 = 1;
-    if (by != ay) {
-        t0 = (lo - ay) / (by - ay);
-        t1 = (hi - ay) / (by - ay);
-        if (t0 > t1) {
-            double t = t0;
-            t0 = t1;
-            t1 = t;
-        }
-        t0 = t0 < 0 ? 0 : t0 > 1 ? 1 : t0;
-        t1 = t1 < 0 ? 0 : t1 > 1 ? 1 : t1;
-    }
-    double xa = ax + t0 * (bx - ax), xb = ax + t1 * (bx - ax);
-    *ix0 = clamp_cell((fmin(xa, xb) - pad - n->x0) / n->cell, n->nx);
-    *ix1 = clamp_cell((fmax(xa, xb) + pad - n->x0) / n->cell, n->nx);
-}
-
 static size_t cell_at(const noder *n, double x, double y)
 {
-    return clamp_cell((y - n->y0) / n->cell, n->ny) * n->nx +
-           clamp_cell((x - n->x0) / n->cell, n->nx);
+    return cs_ugrid_cell(&n->grid, x, y);
 }
 
 /* Size the grid: cells about as wide as the mean segment, but no more cells than
@@ -419,23 +388,16 @@ static void size_noder_grid(noder *n, size_t npos)
     }
     if (ns == 0)
         x0 = y0 = x1 = y1 = 0;
-    n->x0 = x0 - n->tol;
-    n->y0 = y0 - n->tol;
-    double w = x1 - x0 + 2 * n->tol, h = y1 - y0 + 2 * n->tol;
     double cell = ns ? fmax(total / (double)ns, 1e-6) : 1;
-    while ((w / cell + 1) * (h / cell + 1) > 2.0 * (double)ns + 16)
-        cell *= 1.5;
-    n->cell = cell;
-    n->nx = (size_t)(w / cell) + 1;
-    n->ny = (size_t)(h / cell) + 1;
+    cs_ugrid_fit(&n->grid, x0 - n->tol, y0 - n->tol, x1 - x0 + 2 * n->tol,
+                 y1 - y0 + 2 * n->tol, cell, 1.5, 2.0 * (double)ns + 16);
 }
 
-/* Every segment into the cells it passes through (CSR: count, then fill). */
+/* Every segment, widened by tol, into the cells it passes through. */
 static bool fill_noder_grid(noder *n, size_t npos)
 {
-    size_t ncell = n->nx * n->ny;
-    n->first = cs_calloc(ncell + 2, sizeof *n->first);
-    if (!n->first)
+    const cs_ugrid *g = &n->grid;
+    if (cs_ugrid_csr_init(&n->cells, cs_ugrid_cells(g)) != CS_OK)
         return false;
     for (int pass = 0; pass < 2; pass++) {
         for (size_t k = 0; k < npos; k++) {
@@ -443,28 +405,17 @@ static bool fill_noder_grid(noder *n, size_t npos)
                 continue;
             double ax = n->pt[n->pid[k]].x, ay = n->pt[n->pid[k]].y;
             double bx = n->pt[n->pid[k + 1]].x, by = n->pt[n->pid[k + 1]].y;
-            size_t iy0 = clamp_cell((fmin(ay, by) - n->tol - n->y0) / n->cell - 1e-7, n->ny);
-            size_t iy1 = clamp_cell((fmax(ay, by) + n->tol - n->y0) / n->cell + 1e-7, n->ny);
-            for (size_t iy = iy0; iy <= iy1; iy++) {
-                size_t ix0, ix1;
-                row_span(n, ax, ay, bx, by, iy, &ix0, &ix1);
-                for (size_t ix = ix0; ix <= ix1; ix++) {
-                    size_t c = iy * n->nx + ix;
-                    if (pass == 0)
-                        n->first[c + 2]++;
-                    else
-                        n->ids[n->first[c + 1]++] = (uint32_t)k;
-                }
+            cs_ugrid_seg sg;
+            cs_ugrid_seg_begin(g, ax, ay, bx, by, n->tol, &sg);
+            for (size_t r = sg.r0; r <= sg.r1; r++) {
+                size_t c0, c1;
+                cs_ugrid_seg_cols(g, &sg, r, &c0, &c1);
+                for (size_t c = c0; c <= c1; c++)
+                    cs_ugrid_csr_add(&n->cells, r * g->nx + c, (uint32_t)k);
             }
         }
-        if (pass == 0) {
-            /* shifted sums: first[c + 1] is cell c's fill cursor, ending as c + 1's start */
-            for (size_t c = 0; c < ncell; c++)
-                n->first[c + 2] += n->first[c + 1];
-            n->ids = cs_calloc(n->first[ncell + 1] + 1, sizeof *n->ids);
-            if (!n->ids)
-                return false;
-        }
+        if (pass == 0 && cs_ugrid_csr_place(&n->cells) != CS_OK)
+            return false;
     }
     return true;
 }
@@ -530,10 +481,11 @@ static bool check_touches(noder *n, uint32_t a, uint32_t b, size_t c)
 
 static bool scan_cells(noder *n)
 {
-    for (size_t c = 0; c < n->nx * n->ny; c++)
-        for (size_t i = n->first[c]; i < n->first[c + 1]; i++)
-            for (size_t j = i + 1; j < n->first[c + 1]; j++) {
-                uint32_t a = n->ids[i], b = n->ids[j];
+    const uint32_t *first = n->cells.start;
+    for (size_t c = 0; c < cs_ugrid_cells(&n->grid); c++)
+        for (size_t i = first[c]; i < first[c + 1]; i++)
+            for (size_t j = i + 1; j < first[c + 1]; j++) {
+                uint32_t a = n->cells.item[i], b = n->cells.item[j];
                 if (!check_crossing(n, a, b, c) || !check_touches(n, a, b, c) ||
                     !check_touches(n, b, a, c))
                     return false;
@@ -674,10 +626,7 @@ static bool node_crossings(paths *p, snapper *s, double snap_m, size_t *noded)
         size_noder_grid(&n, npos);
         ok = fill_noder_grid(&n, npos) && scan_cells(&n);
     }
-    cs_free(n.first);
-    cs_free(n.ids);
-    n.first = NULL;
-    n.ids = NULL;
+    cs_ugrid_csr_free(&n.cells);
     ok = ok && crossings_to_cuts(&n, s) && group_cuts(&n, npos, s->count, noded) &&
          insert_cuts(p, n.cuts, n.ncuts);
     cs_free(last);
