@@ -1,7 +1,7 @@
 /*
  * result.h — the private shape of cs_result: cost fields, coverage tables, facility
  * statistics and target outcomes, all as flat arrays indexed by the helpers below.
- * Index a == area_count stands for the whole district.
+ * Index a == the study's areas.count stands for the whole district.
  */
 #ifndef CS_RESULT_H
 #define CS_RESULT_H

@@ -31,7 +31,7 @@ typedef struct cs_seam {
 /*
  * Find the overlaps between the study's areas and its gaps (the areas, their index and
  * the district must be built), give each overlap to its first area (the other loses it
- * from area_geom and area_m2; an area left with no ground is warned about, naming
+ * from areas.geom and areas.m2; an area left with no ground is warned about, naming
  * areas_file) and fill study->areas.overlaps and study->areas.gaps. Errors:
  * CS_ERR_NOMEM, CS_ERR_INTERNAL (GEOS failed), CS_ERR_CRS (the working CRS cannot be
  * turned back into lon/lat).
