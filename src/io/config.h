@@ -18,6 +18,12 @@
  * millions of rows take seconds to format and hundreds of MB). */
 #define CS_DEMAND_CSV_AUTO_MAX 500000
 
+/* output.formats: which files a run writes (summary.json always). */
+#define CS_FORMAT_GPKG 1u    /* careshed.gpkg */
+#define CS_FORMAT_GEOJSON 2u /* a .geojson per layer */
+#define CS_FORMAT_CSV 4u     /* areas.csv, demand-access.csv */
+#define CS_FORMAT_ALL (CS_FORMAT_GPKG | CS_FORMAT_GEOJSON | CS_FORMAT_CSV)
+
 /* Where one input layer is and how to read it. */
 typedef struct cs_layer_config {
     char *path;     /* file or GDAL dataset name; relative to the study file's folder */
@@ -146,6 +152,8 @@ struct cs_config {
     size_t landuse_residential_count;
     int demand_points_csv;      /* demand-access.csv: 1 always, 0 never, -1 (default) when
                                    the study has at most CS_DEMAND_CSV_AUTO_MAX points */
+    unsigned output_formats;    /* CS_FORMAT_* bits; 0 = all */
+    bool shapefile_names;       /* layers' columns at most 10 characters */
     double patch_cell_m;        /* under-served patches: grid cell size; default 250 */
     bool patch_hex;             /* hexagonal cells instead of squares */
     char *patch_band;           /* band counted; NULL = the first age band */

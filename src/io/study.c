@@ -1275,6 +1275,8 @@ static cs_status resolve_patches(cs_context *ctx, const cs_config *cfg, cs_study
 {
     s->patch_cell_m = cfg->patch_cell_m;
     s->demand_points_csv = cfg->demand_points_csv;
+    s->output_formats = cfg->output_formats ? cfg->output_formats : CS_FORMAT_ALL;
+    s->shapefile_names = cfg->shapefile_names;
     s->patch_hex = cfg->patch_hex;
     s->patch_band = cfg->patch_band ? find_band(s, cfg->patch_band) : (s->band_count > 1);
     if (s->patch_band >= 0)

@@ -166,6 +166,8 @@ struct cs_study {
     double patch_cell_m;
     bool patch_hex;
     int demand_points_csv;   /* as cs_config's */
+    unsigned output_formats; /* CS_FORMAT_* bits (config.h), never 0 */
+    bool shapefile_names;    /* output.shapefile_names */
     long patch_band;
 
     bool has_costs;

@@ -5,6 +5,7 @@
  * unrounded (data-value) so a reader, or a test, can check it against the summary.
  */
 #include "out/files.h"
+#include "out/palette.h"
 #include "report/report.h"
 
 #include <math.h>
@@ -522,24 +523,14 @@ static cs_lang data_language(const cs_study *s)
 }
 
 /* The kind and band of the headline coverage: the first coverage target's. */
+/* The headline, as the GeoPackage's street style shades it (out/palette.c). */
 static void choose_headline(cs_reporter *rp)
 {
-    const cs_study *s = rp->s;
-    rp->head_kind = 0;
-    rp->head_band = s->patch_band >= 0 ? (size_t)s->patch_band : 0;
-    for (size_t t = 0; t < s->target_count; t++)
-        if (s->targets[t].type == CS_TARGET_COVERAGE) {
-            rp->head_kind = (size_t)s->targets[t].kind;
-            rp->head_band = (size_t)s->targets[t].band;
-            rp->head_threshold = (size_t)s->targets[t].threshold;
-            rp->head_measure = cs_measure_index(s->targets[t].measure);
-            return;
-        }
-    if (s->kind_count > 0) {
-        const cs_kind *k = &s->kinds[0];
-        rp->head_threshold = k->threshold_count ? k->threshold_count - 1 : 0;
-        rp->head_measure = cs_measure_index(k->main_measure);
-    }
+    cs_headline h = cs_headline_of(rp->s);
+    rp->head_kind = h.kind;
+    rp->head_band = h.band;
+    rp->head_threshold = h.threshold;
+    rp->head_measure = h.measure;
 }
 
 static void page(cs_reporter *rp)
