@@ -6,10 +6,11 @@
  *   areas                   graduated by the headline coverage share (YlGnBu, 5 classes),
  *                           white outlines, labelled with the street's name
  *   facilities              categorized by kind: the report's colour and marker per kind
- *   service_circles,        categorized by threshold (label "15 min"), translucent,
- *   service_network         the smallest threshold darkest
+ *   service_circles,        categorized by kind, measure and threshold, translucent,
+ *   service_network         the nearest threshold darkest; the headline kind's shown
  *   facility_service_areas  categorized by kind, outlines in the kind's colour
- *   underserved             outlined in the patch colour, no fill
+ *   underserved             outlined in the patch colour, no fill; the headline kind's
+ *                           shown (as on the report's map), the others in the legend
  *
  * The QML is put together from the small templates below; which layer gets which
  * renderer is the one table at the end (styles[]). Colours come from palette.c, the
@@ -198,66 +199,75 @@ static void by_kind_qml(const style_ctx *c, cs_buf *b)
     end_qml(b);
 }
 
-/* The threshold labels of the study, each once, in order of first use: j-th
- * threshold of each kind ("15min"). */
-static size_t threshold_labels(const cs_study *s, char labels[][32], size_t *rank, size_t max)
-{
-    size_t n = 0;
-    for (size_t j = 0; j < CS_MAX_THRESHOLDS; j++)
-        for (size_t k = 0; k < s->kind_count; k++) {
-            if (j >= s->kinds[k].threshold_count || n == max)
-                continue;
-            char label[32];
-            cs_out_threshold_label(&s->kinds[k], j, label, sizeof label);
-            size_t i = 0;
-            while (i < n && strcmp(labels[i], label))
-                i++;
-            if (i == n) {
-                snprintf(labels[n], 32, "%s", label);
-                rank[n++] = j;
-            }
-        }
-    return n;
-}
-
-/* Categories of threshold: translucent fills (or lines), the nearest darkest. */
+/* Categories of kind, measure and threshold ("centre network 15min"): translucent
+ * fills (or lines), the nearest threshold darkest. Only the headline's kind and measure
+ * are drawn at first (the kinds overlap); the others are ticked on in the legend. */
 static void by_threshold_qml(const style_ctx *c, cs_buf *b)
 {
-    const cs_study *s = c->r->study;
-    char labels[64][32];
-    size_t rank[64];
-    size_t n = threshold_labels(s, labels, rank, 64);
+    const cs_result *r = c->r;
+    const cs_study *s = r->study;
+    cs_headline h = cs_headline_of(s);
     begin_qml(b, false);
-    cs_buf_add(b, "<renderer-v2 type=\"categorizedSymbol\" attr=\"threshold\" "
-                  "symbollevels=\"0\" enableorderby=\"0\" forceraster=\"0\"><categories>");
-    for (size_t i = 0; i < n; i++) {
-        cs_buf_printf(b, "<category value=\"%s\" symbol=\"%zu\" label=\"", labels[i], i);
-        xml_text(b, labels[i]);
-        cs_buf_add(b, "\" render=\"true\"/>");
-    }
+    cs_buf_add(b, "<renderer-v2 type=\"categorizedSymbol\" attr=\"concat(&quot;kind&quot;, "
+                  "' ', &quot;measure&quot;, ' ', &quot;threshold&quot;)\" symbollevels=\"0\" "
+                  "enableorderby=\"0\" forceraster=\"0\"><categories>");
+    cs_buf symbols;
+    cs_buf_init(&symbols);
+    size_t n = 0;
+    for (size_t m = CS_M_STRAIGHT; m <= CS_M_NETWORK; m++)
+        for (size_t k = 0; k < r->K; k++)
+            for (size_t j = 0; j < s->kinds[k].threshold_count; j++) {
+                if (!r->dist_m[cs_res_field(r, m, k)] ||
+                    (c->geometry == CS_GPKG_MULTILINE && m != CS_M_NETWORK))
+                    continue;
+                char label[32], name[24];
+                cs_out_threshold_label(&s->kinds[k], j, label, sizeof label);
+                cs_buf_add(b, "<category value=\"");
+                xml_text(b, s->kinds[k].id);
+                cs_buf_printf(b, " %s %s\" symbol=\"%zu\" label=\"", cs_measure_name(m), label, n);
+                xml_text(b, s->kinds[k].name);
+                cs_buf_printf(b, " · %s · %s\" render=\"%s\"/>", cs_measure_name(m), label,
+                              k == h.kind && m == h.measure ? "true" : "false");
+                /* the dark end of the share scale for the nearest threshold, lighter beyond */
+                size_t shade = j < CS_SHARE_CLASSES - 1 ? CS_SHARE_CLASSES - 1 - j : 1;
+                snprintf(name, sizeof name, "%zu", n++);
+                if (c->geometry == CS_GPKG_MULTILINE)
+                    line_symbol(&symbols, name, cs_share_colours[shade], "0.5");
+                else
+                    fill_symbol(&symbols, name, cs_share_colours[shade], 50,
+                                cs_share_colours[shade], "0.4");
+            }
     cs_buf_add(b, "</categories><symbols>");
-    for (size_t i = 0; i < n; i++) {
-        /* the dark end of the share scale for the nearest threshold, lighter beyond */
-        size_t shade = rank[i] < CS_SHARE_CLASSES - 1 ? CS_SHARE_CLASSES - 1 - rank[i] : 1;
-        char name[24];
-        snprintf(name, sizeof name, "%zu", i);
-        if (c->geometry == CS_GPKG_MULTILINE)
-            line_symbol(b, name, cs_share_colours[shade], "0.5");
-        else
-            fill_symbol(b, name, cs_share_colours[shade], 60, cs_share_colours[shade], "0.4");
-    }
+    cs_buf_addn(b, symbols.data ? symbols.data : "", symbols.len);
+    if (symbols.failed)
+        b->failed = true;
+    cs_buf_free(&symbols);
     cs_buf_add(b, "</symbols></renderer-v2>");
     end_qml(b);
 }
 
-/* Patches: outlined, no fill. */
-static void outline_qml(const style_ctx *c, cs_buf *b)
+/* Patches: outlined in the report's patch colour, no fill, by kind; only the headline
+ * kind's drawn at first, as on the report's map. */
+static void patches_qml(const style_ctx *c, cs_buf *b)
 {
-    (void)c;
+    const cs_study *s = c->r->study;
+    cs_headline h = cs_headline_of(s);
     begin_qml(b, false);
-    cs_buf_add(b, "<renderer-v2 type=\"singleSymbol\" symbollevels=\"0\" enableorderby=\"0\" "
-                  "forceraster=\"0\"><symbols>");
-    fill_symbol(b, "0", NULL, 0, CS_PATCH_COLOUR, "0.6");
+    cs_buf_add(b, "<renderer-v2 type=\"categorizedSymbol\" attr=\"kind\" symbollevels=\"0\" "
+                  "enableorderby=\"0\" forceraster=\"0\"><categories>");
+    for (size_t k = 0; k < s->kind_count; k++) {
+        cs_buf_add(b, "<category value=\"");
+        xml_text(b, s->kinds[k].id);
+        cs_buf_printf(b, "\" symbol=\"%zu\" label=\"", k);
+        xml_text(b, s->kinds[k].name);
+        cs_buf_printf(b, "\" render=\"%s\"/>", k == h.kind ? "true" : "false");
+    }
+    cs_buf_add(b, "</categories><symbols>");
+    for (size_t k = 0; k < s->kind_count; k++) {
+        char name[24];
+        snprintf(name, sizeof name, "%zu", k);
+        fill_symbol(b, name, NULL, 0, CS_PATCH_COLOUR, "0.5");
+    }
     cs_buf_add(b, "</symbols></renderer-v2>");
     end_qml(b);
 }
@@ -272,7 +282,7 @@ static const struct {
     {"service_circles", by_threshold_qml, "service areas by threshold"},
     {"service_network", by_threshold_qml, "reached streets by threshold"},
     {"facility_service_areas", by_kind_qml, "each facility's service area, by kind"},
-    {"underserved", outline_qml, "under-served patches, outlined"},
+    {"underserved", patches_qml, "under-served patches, outlined, by kind"},
 };
 
 /* The layer_styles table, as QGIS makes it. */
