@@ -90,17 +90,35 @@ static void gpkg_text(cs_lw *w, int field, const char *text)
     cs_buf_free(&clean);
 }
 
+/* v rounded to decimals as "%.*f" (and so the GeoJSON) rounds it: to the nearest,
+ * ties to even, on v's exact binary value. v * 10^decimals may itself round onto a
+ * tie; fma gives the product's exact remainder, which says the side of the tie. */
+static double fixed_round(double v, int decimals)
+{
+    if (!isfinite(v) || decimals < 0 || decimals > 15)
+        return v;
+    double scale = pow(10, decimals), p = v * scale;
+    if (fabs(p) >= 0x1p52)
+        return v; /* no fraction left to round */
+    double r = nearbyint(p);
+    if (fabs(p - trunc(p)) == 0.5) {
+        double e = fma(v, scale, -p);
+        if (e > 0)
+            r = ceil(p);
+        else if (e < 0)
+            r = floor(p);
+    }
+    return r / scale;
+}
+
 void cs_lw_number(cs_lw *w, const char *name, double v, int decimals)
 {
     int field;
     key(w, name, decimals == 0 ? CS_FIELD_INTEGER : CS_FIELD_REAL, &field);
     if (w->json)
         cs_json_number(&w->j, v, decimals);
-    if (w->gpkg) {
-        /* the same rounding as the GeoJSON's, so both hold the same figures */
-        double scale = pow(10, decimals);
-        cs_gpkg_set_number(w->gpkg, field, isfinite(v) ? round(v * scale) / scale : NAN);
-    }
+    if (w->gpkg) /* the same rounding as the GeoJSON's, so both hold the same figures */
+        cs_gpkg_set_number(w->gpkg, field, isfinite(v) ? fixed_round(v, decimals) : NAN);
 }
 
 void cs_lw_text(cs_lw *w, const char *name, const char *text)
