@@ -38,9 +38,13 @@ typedef struct cs_table {
  * when with_district (id "district"). */
 cs_status cs_out_area_table(const cs_result *r, bool with_district, cs_table *out);
 /* The name of the share column of kind k's threshold j, measure m, band (as in
- * areas.csv): "centre_walk_15min_60+_share". */
+ * areas.csv): "centre_walk_15min_a60p_share". */
 void cs_out_coverage_column(const cs_result *r, size_t m, size_t k, size_t j, size_t band,
                             char *out, size_t n);
+/* The same column as runs before the naming rule (names.c) called it,
+ * "centre_walk_15min_60+_share": a baseline's areas.csv may be of such a run. */
+void cs_out_coverage_column_v1(const cs_result *r, size_t m, size_t k, size_t j, size_t band,
+                               char *out, size_t n);
 void cs_table_free(cs_table *t);
 /* A threshold as columns and styles name it: "15min", "500m"; a decimal point becomes
  * '_' ("7_5min"). */

@@ -100,6 +100,19 @@ static const char *coverage_tag(size_t m)
     return m == CS_M_NETWORK ? "walk_" : m == CS_M_MATRIX ? "matrix_" : "";
 }
 
+void cs_out_coverage_column_v1(const cs_result *r, size_t m, size_t k, size_t j, size_t band,
+                               char *out, size_t n)
+{
+    const cs_kind *kind = &r->study->kinds[k];
+    char thr[32];
+    if (!isnan(kind->threshold_min[j]))
+        snprintf(thr, sizeof thr, "%gmin", kind->threshold_min[j]);
+    else
+        snprintf(thr, sizeof thr, "%gm", kind->threshold_m[j]);
+    snprintf(out, n, "%s_%s%s_%s_share", kind->id, coverage_tag(m), thr,
+             r->study->band_names[band]);
+}
+
 void cs_out_coverage_column(const cs_result *r, size_t m, size_t k, size_t j, size_t band,
                             char *out, size_t n)
 {
