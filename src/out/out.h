@@ -1,7 +1,9 @@
 /*
  * out.h — private pieces of the output stage: a table of indicators per area (shared
- * by areas.geojson and areas.csv so both carry exactly the same columns), and
- * geometry writing in RFC 7946 GeoJSON (WGS84 lon/lat, right-hand rings, 7 decimals).
+ * by areas.geojson, the GeoPackage's areas and areas.csv so all carry exactly the same
+ * columns), column names that follow one rule (names.c), and the layer writer
+ * (layerw.c) through which every layer goes to RFC 7946 GeoJSON (WGS84 lon/lat,
+ * right-hand rings, 7 decimals) and/or careshed.gpkg.
  */
 #ifndef CS_OUT_H
 #define CS_OUT_H
