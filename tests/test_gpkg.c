@@ -13,7 +13,10 @@
 #include "out/out.h"
 
 #include <gdal.h>
+#include <cpl_string.h>
+#include <cpl_vsi.h>
 #include <gdal_utils.h>
+#include <math.h>
 #include <ogr_api.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -469,6 +472,72 @@ static void bad_format_refused(void **state)
     free(dir);
 }
 
+/* The GeoPackage door on its own: arguments refused, a package of one feature read
+ * back, a dropped package leaves nothing in GDAL's memory files. */
+static void gpkg_door(void **state)
+{
+    (void)state;
+    cs_context *ctx = NULL;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    cs_gpkg *g = NULL;
+    cs_gpkg_layer *l = NULL;
+    assert_int_equal(cs_gpkg_create(NULL, &g), CS_ERR_ARGUMENT);
+    assert_int_equal(cs_gpkg_create(ctx, NULL), CS_ERR_ARGUMENT);
+    assert_int_equal(cs_gpkg_create(ctx, &g), CS_OK);
+    assert_int_equal(cs_gpkg_layer_create(ctx, g, NULL, CS_GPKG_POINT, &l), CS_ERR_ARGUMENT);
+    assert_int_equal(cs_gpkg_layer_create(ctx, g, "p", CS_GPKG_POINT, &l), CS_OK);
+    /* a field added after the first feature: null in it, typed all the same */
+    cs_gpkg_feature_begin(l);
+    cs_gpkg_set_number(l, cs_gpkg_field(l, "n", CS_FIELD_INTEGER), 7);
+    /* POINT(121.5 31.25), little-endian WKB */
+    static const unsigned char wkb[21] = {1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0x60, 0x5e, 0x40,
+                                          0, 0, 0, 0, 0, 0x40, 0x3f, 0x40};
+    cs_gpkg_set_wkb(l, wkb, sizeof wkb);
+    assert_int_equal(cs_gpkg_feature_end(ctx, l), CS_OK);
+    cs_gpkg_feature_begin(l);
+    cs_gpkg_set_text(l, cs_gpkg_field(l, "t", CS_FIELD_TEXT), "二");
+    cs_gpkg_set_number(l, cs_gpkg_field(l, "r", CS_FIELD_REAL), NAN);
+    assert_int_equal(cs_gpkg_feature_end(ctx, l), CS_OK);
+    cs_buf bytes;
+    cs_buf_init(&bytes);
+    assert_int_equal(cs_gpkg_take(NULL, NULL, &bytes), CS_ERR_ARGUMENT);
+    assert_int_equal(cs_gpkg_take(ctx, g, &bytes), CS_OK);
+    VSILFILE *f = VSIFileFromMemBuffer("/vsimem/test_gpkg_door.gpkg", (GByte *)bytes.data,
+                                       bytes.len, FALSE);
+    VSIFCloseL(f);
+    GDALDatasetH ds = GDALOpenEx("/vsimem/test_gpkg_door.gpkg", GDAL_OF_VECTOR, NULL, NULL, NULL);
+    assert_non_null(ds);
+    OGRLayerH p = GDALDatasetGetLayerByName(ds, "p");
+    OGRFeatureDefnH d = OGR_L_GetLayerDefn(p);
+    assert_int_equal(OGR_L_GetFeatureCount(p, TRUE), 2);
+    assert_int_equal(OGR_Fld_GetType(OGR_FD_GetFieldDefn(d, OGR_FD_GetFieldIndex(d, "n"))), OFTInteger64);
+    assert_int_equal(OGR_Fld_GetType(OGR_FD_GetFieldDefn(d, OGR_FD_GetFieldIndex(d, "r"))), OFTReal);
+    OGRFeatureH a = OGR_L_GetNextFeature(p);
+    assert_int_equal(OGR_F_GetFieldAsInteger64(a, OGR_FD_GetFieldIndex(d, "n")), 7);
+    assert_false(OGR_F_IsFieldSetAndNotNull(a, OGR_FD_GetFieldIndex(d, "t")));
+    OGRGeometryH pt = OGR_F_GetGeometryRef(a);
+    assert_true(OGR_G_GetX(pt, 0) == 121.5 && OGR_G_GetY(pt, 0) == 31.25);
+    OGRFeatureH b = OGR_L_GetNextFeature(p);
+    assert_string_equal(OGR_F_GetFieldAsString(b, OGR_FD_GetFieldIndex(d, "t")), "二");
+    assert_false(OGR_F_IsFieldSetAndNotNull(b, OGR_FD_GetFieldIndex(d, "r")));
+    assert_null(OGR_F_GetGeometryRef(b));
+    OGR_F_Destroy(a);
+    OGR_F_Destroy(b);
+    GDALClose(ds);
+    VSIUnlink("/vsimem/test_gpkg_door.gpkg");
+    cs_buf_free(&bytes);
+    /* dropped unfinished: its memory file goes too */
+    assert_int_equal(cs_gpkg_create(ctx, &g), CS_OK);
+    assert_int_equal(cs_gpkg_layer_create(ctx, g, "q", CS_GPKG_MULTIPOLYGON, &l), CS_OK);
+    cs_gpkg_destroy(g);
+    char **files = VSIReadDir("/vsimem/");
+    for (char **n = files; n && *n; n++)
+        assert_null(strstr(*n, "careshed-"));
+    CSLDestroy(files);
+    cs_gpkg_destroy(NULL);
+    cs_context_destroy(ctx);
+}
+
 /* The same run writes the same package, byte for byte. */
 static void same_bytes(void **state)
 {
@@ -498,6 +567,7 @@ int main(void)
         cmocka_unit_test(same_bytes),
     };
     const struct CMUnitTest alone[] = {
+        cmocka_unit_test(gpkg_door),
         cmocka_unit_test(safe_names),
         cmocka_unit_test(shapefile_mapping),
         cmocka_unit_test(shapefile_names_run),

@@ -238,8 +238,11 @@ static cs_status write_layers(cs_context *ctx, const sources *src, cs_outset *se
         written[count++] = layers[i].layer;
         cs_progress(ctx, "write", (double)(i + 1) / (double)(n + 2));
     }
-    if (st == CS_OK && gpkg)
+    if (st == CS_OK && gpkg) {
+        double t0 = cs_stage_begin();
         st = cs_out_styles(ctx, r, gpkg, written, geometries, count);
+        cs_stage_end(ctx, CS_STAGE_GPKG, t0);
+    }
     return st;
 }
 
@@ -259,8 +262,10 @@ static cs_status write_files(cs_context *ctx, const sources *src, cs_outset *set
     if (st == CS_OK)
         st = write_layers(ctx, src, set, gpkg, names, &buf);
     if (st == CS_OK && gpkg) {
+        double t0 = cs_stage_begin();
         st = cs_gpkg_take(ctx, gpkg, &buf);
         gpkg = NULL;
+        cs_stage_end(ctx, CS_STAGE_GPKG, t0);
         if (st == CS_OK)
             st = cs_outset_add(ctx, set, GPKG_NAME, buf.data, buf.len);
     }
