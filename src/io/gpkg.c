@@ -26,6 +26,7 @@ typedef struct value {
 } value;
 
 struct cs_gpkg_layer {
+    cs_context *ctx; /* GDAL's messages go to it */
     OGRLayerH layer;
     OGRFeatureDefnH defn;
     value *values;       /* of the feature being filled */
@@ -125,6 +126,7 @@ cs_status cs_gpkg_layer_create(cs_context *ctx, cs_gpkg *g, const char *name,
     }
     cs_buf_init(&l->texts);
     cs_buf_init(&l->wkb);
+    l->ctx = ctx;
     l->next = g->layers;
     g->layers = l;
     char *options[] = {"GEOMETRY_NAME=geom", "FID=fid", NULL};
@@ -164,7 +166,9 @@ int cs_gpkg_field(cs_gpkg_layer *l, const char *name, cs_field_type type)
     }
     if (type == CS_FIELD_BOOL)
         OGR_Fld_SetSubType(fd, OFSTBoolean);
+    CPLPushErrorHandlerEx(keep_message, l->ctx);
     OGRErr err = OGR_L_CreateField(l->layer, fd, TRUE);
+    CPLPopErrorHandler();
     OGR_Fld_Destroy(fd);
     if (err != OGRERR_NONE) {
         l->failed = true;

@@ -57,27 +57,38 @@ static const struct {
     {'+', "p"}, {'<', "lt"}, {'>', "gt"}, {'-', "_"}, {'.', "_"}, {' ', "_"}, {'/', "_"},
 };
 
+/* Append text to the name being made: kept while it fits, counted always. */
+static void put(char *name, size_t cap, size_t *len, const char *text)
+{
+    for (; *text; text++, (*len)++)
+        if (*len + 1 < cap)
+            name[*len] = *text;
+}
+
 void cs_out_safe_name(const char *raw, char *out, size_t n)
 {
-    cs_buf b;
-    cs_buf_init(&b);
+    /* no allocation: names are made feature after feature, and must not fail */
+    char name[CS_NAME_MAX + 1];
+    size_t len = 0;
     if (!is_letter(raw[0]))
-        cs_buf_addc(&b, 'a');
+        put(name, sizeof name, &len, "a");
     for (const char *p = raw; *p; p++) {
-        if (is_name_char(*p)) {
-            cs_buf_addc(&b, *p);
-            continue;
+        char one[2] = {*p, '\0'}, hex[4];
+        const char *as = one;
+        if (!is_name_char(*p)) {
+            size_t i = 0;
+            while (i < sizeof replaced / sizeof replaced[0] && replaced[i].c != *p)
+                i++;
+            if (i < sizeof replaced / sizeof replaced[0]) {
+                as = replaced[i].as;
+            } else {
+                snprintf(hex, sizeof hex, "x%02X", (unsigned)(unsigned char)*p);
+                as = hex;
+            }
         }
-        size_t i = 0;
-        while (i < sizeof replaced / sizeof replaced[0] && replaced[i].c != *p)
-            i++;
-        if (i < sizeof replaced / sizeof replaced[0])
-            cs_buf_add(&b, replaced[i].as);
-        else
-            cs_buf_printf(&b, "x%02X", (unsigned)(unsigned char)*p);
+        put(name, sizeof name, &len, as);
     }
-    const char *name = b.failed ? "a" : b.data;
-    size_t len = strlen(name);
+    name[len < sizeof name ? len : sizeof name - 1] = '\0';
     if (len > CS_NAME_MAX) {
         uint32_t h = 2166136261u; /* FNV-1a */
         for (const char *p = raw; *p; p++)
@@ -86,7 +97,6 @@ void cs_out_safe_name(const char *raw, char *out, size_t n)
     } else {
         snprintf(out, n, "%s", name);
     }
-    cs_buf_free(&b);
 }
 
 /* ------------------------------------------------------------ the name map */
