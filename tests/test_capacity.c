@@ -216,8 +216,8 @@ static void street_capacity_columns(void **state)
     assert_true(column(&t, 2, "b_overloaded") == 1);
     assert_true(fabs(column(&t, 2, "b_access") - 1000.0 / 15) < 1e-9);
     /* kind a has no facility at all: every resident aged 65+ is uncovered */
-    assert_true(column(&t, 2, "a_uncovered_65+") == 180);
-    assert_true(column(&t, 2, "b_uncovered_65+") == 0 && column(&t, 2, "b_patches") == 0);
+    assert_true(column(&t, 2, "a_uncovered_a65p") == 180);
+    assert_true(column(&t, 2, "b_uncovered_a65p") == 0 && column(&t, 2, "b_patches") == 0);
     cs_table_free(&t);
     /* counting every resident instead: P0..P2 hold 2 x (100 + 50 + 30) */
     fx_env_set(e, "underserved.band", "total");

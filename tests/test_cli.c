@@ -192,8 +192,8 @@ static void option_equals_value(void **state)
     snprintf(path, sizeof path, "%s/out/service-network.geojson", eq);
     assert_false(tu_exists(path));
     char *areas = read_output(eq, "areas.csv", NULL);
-    assert_non_null(strstr(areas, "centre_15min_60+_share"));
-    assert_null(strstr(areas, "centre_walk_15min_60+_share"));
+    assert_non_null(strstr(areas, "centre_15min_a60p_share"));
+    assert_null(strstr(areas, "centre_walk_15min_a60p_share"));
     free(areas);
     snprintf(args, sizeof args, "run '%s/study.yaml' --out '%s/out' --measure straight "
              "--network '' --threads 1 -q", SAMPLE, sp);
@@ -367,10 +367,10 @@ static void sample_patches_hold_the_uncovered(void **state)
     double sum = 0;
     size_t n = 0;
     for (char *line = strtok(patches, "\n"); line; line = strtok(NULL, "\n")) {
-        const char *u = strstr(line, "\"uncovered_60+\":");
+        const char *u = strstr(line, "\"uncovered_a60p\":");
         if (!strstr(line, "\"kind\":\"centre\"") || !u)
             continue;
-        sum += strtod(u + strlen("\"uncovered_60+\":"), NULL);
+        sum += strtod(u + strlen("\"uncovered_a60p\":"), NULL);
         n++;
     }
     assert_true(n > 0);
@@ -400,7 +400,7 @@ static void site_command(void **state)
     free(out);
     char *geo = read_output(dir, "proposals.geojson", NULL);
     assert_int_equal(count(geo, "\"type\":\"Feature\""), 3);
-    assert_non_null(strstr(geo, "\"centre_new_15min_60+\""));
+    assert_non_null(strstr(geo, "\"centre_new_15min_a60p\""));
     free(geo);
     const struct { const char *at; int code; const char *needle; } bad[] = {
         {"10,10,centre", 4, "outside the study area"},
@@ -463,15 +463,15 @@ static void measure_and_network_options(void **state)
     snprintf(path, sizeof path, "%s/out/service-network.geojson", dir);
     assert_false(tu_exists(path));
     char *areas = read_output(dir, "areas.csv", NULL);
-    assert_non_null(strstr(areas, "centre_15min_60+_share"));
-    assert_null(strstr(areas, "centre_walk_15min_60+_share"));
+    assert_non_null(strstr(areas, "centre_15min_a60p_share"));
+    assert_null(strstr(areas, "centre_walk_15min_a60p_share"));
     free(areas);
     tu_rmtree(dir);
     free(dir);
     dir = run_sample("--measure network", 0);
     areas = read_output(dir, "areas.csv", NULL);
-    assert_null(strstr(areas, "centre_15min_60+_share"));
-    assert_non_null(strstr(areas, "centre_walk_15min_60+_share"));
+    assert_null(strstr(areas, "centre_15min_a60p_share"));
+    assert_non_null(strstr(areas, "centre_walk_15min_a60p_share"));
     free(areas);
     /* a later run without a network into the same folder replaces the whole set: the
      * network file of the earlier run is gone */
@@ -506,8 +506,8 @@ static void cost_matrix_option(void **state)
                                 "pairs, 1 candidate sites"));
     free(out);
     char *summary = read_output(dir, "summary.json", NULL);
-    assert_non_null(strstr(summary, "\"centre_matrix_5min_60+_covered\": 23,"));
-    assert_non_null(strstr(summary, "\"centre_matrix_15min_60+_covered\": 68,"));
+    assert_non_null(strstr(summary, "\"centre_matrix_5min_a60p_covered\": 23,"));
+    assert_non_null(strstr(summary, "\"centre_matrix_15min_a60p_covered\": 68,"));
     free(summary);
     /* a proposal by --at has no id the matrix knows */
     snprintf(args, sizeof args, "site '%s/study.yaml' --out '%s/out' --costs '%s/costs.csv' "
@@ -756,7 +756,7 @@ static void quick_run_without_study_file(void **state)
     snprintf(path, sizeof path, "%s/quick/summary.json", dir);
     char *quick = tu_read(path, NULL);
     char *full = read_output(ref, "summary.json", NULL);
-    const char *key = "\"centre_15min_60+_share\": ";
+    const char *key = "\"centre_15min_a60p_share\": ";
     char *q = strstr(quick, key), *f = strstr(full, key);
     assert_non_null(q);
     assert_non_null(f);

@@ -17,6 +17,12 @@
  * millions of rows take seconds to format and hundreds of MB). */
 #define CS_DEMAND_CSV_AUTO_MAX 500000
 
+/* output.formats: which files a run writes (summary.json always). */
+#define CS_FORMAT_GPKG 1u    /* careshed.gpkg */
+#define CS_FORMAT_GEOJSON 2u /* a .geojson per layer */
+#define CS_FORMAT_CSV 4u     /* areas.csv, demand-access.csv */
+#define CS_FORMAT_ALL (CS_FORMAT_GPKG | CS_FORMAT_GEOJSON | CS_FORMAT_CSV)
+
 /* A measure is one bit of the public cs_measure (CS_MEASURE_STRAIGHT, _NETWORK,
  * _MATRIX); a set of them is their OR. Tables index measures 0, 1, 2 in the same order,
  * so that a bit and its index are 1 << m and its log2. */

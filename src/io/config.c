@@ -455,7 +455,7 @@ typedef enum key_type {
     KEY_CHOICE,     /* one of choice's names */
     KEY_THRESHOLDS, /* double[CS_MAX_THRESHOLDS] with a size_t count (own setter) */
     KEY_WEIGHTS,    /* double[CS_MAX_THRESHOLDS] with a size_t count (own setter) */
-    KEY_MEASURES,   /* unsigned cs_measure bits (own setter) */
+    KEY_MEASURES,   /* unsigned bits: cs_measure or CS_FORMAT_* (own setter) */
     KEY_AUTO_BOOL   /* int: -1 auto, 0 false, 1 true (own setter) */
 } key_type;
 
@@ -617,6 +617,34 @@ static cs_status set_measures(const setter *s, const key_row *r, char *base)
                    allow_several ? "straight, network, matrix, both or a list of them"
                                  : "one of straight, network and matrix",
                    quote(shown, sizeof shown, s->value));
+    *(unsigned *)(base + r->at) = v;
+    return CS_OK;
+}
+
+/* output.formats: a list of gpkg, geojson and csv; empty = 0, which means all. */
+static cs_status set_formats(const setter *s, const key_row *r, char *base)
+{
+    static const struct {
+        const char *name;
+        unsigned bit;
+    } formats[] = {{"gpkg", CS_FORMAT_GPKG}, {"geojson", CS_FORMAT_GEOJSON}, {"csv", CS_FORMAT_CSV}};
+    char shown[64];
+    unsigned v = 0;
+    for (const char *p = s->value; *p;) {
+        size_t n = strcspn(p, ", ");
+        size_t i = 0;
+        while (n > 0 && i < sizeof formats / sizeof formats[0] &&
+               !(strlen(formats[i].name) == n && !strncmp(formats[i].name, p, n)))
+            i++;
+        if (n > 0 && i == sizeof formats / sizeof formats[0])
+            return bad(s, "gpkg: careshed.gpkg, every layer styled for QGIS; geojson: a "
+                          ".geojson file per layer; csv: areas.csv and demand-access.csv",
+                       "%.300s must be a list of gpkg, geojson and csv, got '%s'", s->key,
+                       quote(shown, sizeof shown, s->value));
+        if (n > 0)
+            v |= formats[i].bit;
+        p += n + (p[n] != 0);
+    }
     *(unsigned *)(base + r->at) = v;
     return CS_OK;
 }

@@ -142,6 +142,8 @@ struct cs_config {
     size_t landuse_residential_count;
     int demand_points_csv;      /* demand-access.csv: 1 always, 0 never, -1 (default) when
                                    the study has at most CS_DEMAND_CSV_AUTO_MAX points */
+    unsigned output_formats;    /* CS_FORMAT_* bits; 0 = all */
+    bool shapefile_names;       /* layers' columns at most 10 characters */
     double patch_cell_m;        /* under-served patches: grid cell size; default 250 */
     bool patch_hex;             /* hexagonal cells instead of squares */
     char *patch_band;           /* band counted; NULL = the first age band */

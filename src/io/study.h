@@ -192,7 +192,9 @@ typedef struct cs_settings {
     /* under-served patches: the grid and the band counted */
     double patch_cell_m;
     bool patch_hex;
-    int demand_points_csv; /* as cs_config's */
+    int demand_points_csv;   /* as cs_config's */
+    unsigned output_formats; /* CS_FORMAT_* bits (core/model.h), never 0 */
+    bool shapefile_names;    /* output.shapefile_names */
     long patch_band;
     double outside_tolerance_m, far_outside_km;
 } cs_settings;

@@ -105,20 +105,24 @@ static void newly_props(cs_json *j, const cs_site *site, size_t p)
 {
     const cs_result *r = site->r;
     const cs_study *s = r->study;
-    char key[160], thr[32];
+    char raw[256], key[CS_NAME_MAX + 1], thr[32], kid[64], band[64];
     for (size_t k = 0; k < r->K; k++) {
         if (!shows_kind(site, p, k))
             continue;
         const cs_kind *kind = &s->settings.kinds[k];
+        cs_out_safe_name(kind->id, kid, sizeof kid); /* a column name: names.c's rule */
         for (size_t t = 0; t < kind->threshold_count; t++)
             for (size_t b = 0; b < r->B; b++) {
-                snprintf(key, sizeof key, "%s_new_%s_%s", kind->id,
-                         thr_label(kind, t, thr, sizeof thr), s->settings.band_names[b]);
+                cs_out_threshold_label(kind, t, thr, sizeof thr);
+                cs_out_safe_name(s->settings.band_names[b], band, sizeof band);
+                snprintf(raw, sizeof raw, "%s_new_%s_%s", kid, thr, band);
+                cs_out_safe_name(raw, key, sizeof key); /* at most 63 characters */
                 cs_json_key(j, key);
                 cs_json_number(j, newly_at(site, p, k, t, r->A, b), 1);
             }
         /* by street, at the largest threshold, the patch band */
-        snprintf(key, sizeof key, "%s_new_by_street", kind->id);
+        snprintf(raw, sizeof raw, "%s_new_by_street", kid);
+        cs_out_safe_name(raw, key, sizeof key);
         cs_json_key(j, key);
         cs_json_begin_object(j);
         for (size_t a = 0; a < r->A; a++) {
@@ -293,9 +297,8 @@ cs_status cs_site_write(cs_context *ctx, const cs_site *csite, const char *out_d
     cs_buf_addc(&buf, '\n');
     cs_outset *set = NULL;
     size_t which = site->gain ? 1 : 0;
-    cs_status st = buf.failed
-                       ? cs_nomem(ctx)
-                       : cs_outset_begin_folder(ctx, out_dir, site_files[which].owner, &set);
+    cs_status st = buf.failed ? cs_nomem(ctx)
+                              : cs_outset_begin_folder(ctx, out_dir, site_files[which].owner, &set);
     if (st == CS_OK)
         st = cs_outset_add(ctx, set, site_files[which].file, buf.data, buf.len);
     if (st == CS_OK)

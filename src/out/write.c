@@ -1,7 +1,9 @@
 /*
  * write.c — cs_result_write: every output file is built in memory and written into
  * a new set that replaces the output folder as a whole only when all of them are
- * complete (files.h). A failed run leaves the folder as it was.
+ * complete (files.h). A failed run leaves the folder as it was. The layers go to
+ * GeoJSON files and/or the one GeoPackage careshed.gpkg (built in memory, one
+ * transaction, styled for QGIS by styles.c), as output.formats says.
  */
 #include "cover/cover.h"
 #include "out/files.h"
@@ -16,46 +18,47 @@ typedef struct sources {
     const cs_result *r;
     const cs_table *table;
     cs_transform *to_wgs84;
-    cs_lines *net_lines; /* K x CS_MAX_THRESHOLDS reached networks */
-    cs_geom **net_polys; /* K x CS_MAX_THRESHOLDS network service areas */
-    cs_geom **fac_polys; /* per facility, when asked for */
+    cs_lines *net_lines;   /* K x CS_MAX_THRESHOLDS reached networks */
+    cs_geom **net_polys;   /* K x CS_MAX_THRESHOLDS network service areas */
+    cs_geom **fac_polys;   /* per facility, when asked for */
 } sources;
 
-typedef cs_status (*build_fn)(cs_context *ctx, const sources *src, cs_buf *out);
+typedef cs_status (*layer_fn)(cs_context *ctx, const sources *src, cs_lw *w);
+typedef cs_status (*file_fn)(cs_context *ctx, const sources *src, cs_buf *out);
 
-static cs_status build_areas(cs_context *ctx, const sources *src, cs_buf *out)
+static cs_status build_areas(cs_context *ctx, const sources *src, cs_lw *w)
 {
     (void)ctx;
-    return cs_out_areas_geojson(src->r, src->table, src->to_wgs84, out);
+    return cs_out_areas_layer(src->r, src->table, src->to_wgs84, w);
 }
-static cs_status build_circles(cs_context *ctx, const sources *src, cs_buf *out)
+static cs_status build_circles(cs_context *ctx, const sources *src, cs_lw *w)
 {
-    return cs_out_circles_geojson(ctx, src->r, src->to_wgs84, src->net_polys, out);
+    return cs_out_circles_layer(ctx, src->r, src->to_wgs84, src->net_polys, w);
 }
-static cs_status build_network(cs_context *ctx, const sources *src, cs_buf *out)
-{
-    (void)ctx;
-    return cs_out_network_geojson(src->r, src->net_lines, src->to_wgs84, out);
-}
-static cs_status build_facility_areas(cs_context *ctx, const sources *src, cs_buf *out)
+static cs_status build_network(cs_context *ctx, const sources *src, cs_lw *w)
 {
     (void)ctx;
-    return cs_out_facility_areas_geojson(src->r, src->fac_polys, src->to_wgs84, out);
+    return cs_out_network_layer(src->r, src->net_lines, src->to_wgs84, w);
 }
-static cs_status build_facilities(cs_context *ctx, const sources *src, cs_buf *out)
+static cs_status build_facility_areas(cs_context *ctx, const sources *src, cs_lw *w)
 {
     (void)ctx;
-    return cs_out_facilities_geojson(src->r, out);
+    return cs_out_facility_areas_layer(src->r, src->fac_polys, src->to_wgs84, w);
+}
+static cs_status build_facilities(cs_context *ctx, const sources *src, cs_lw *w)
+{
+    (void)ctx;
+    return cs_out_facilities_layer(src->r, w);
+}
+static cs_status build_underserved(cs_context *ctx, const sources *src, cs_lw *w)
+{
+    (void)ctx;
+    return cs_out_underserved_layer(src->r, src->to_wgs84, w);
 }
 static cs_status build_csv(cs_context *ctx, const sources *src, cs_buf *out)
 {
     (void)ctx;
     return cs_out_areas_csv(src->table, out);
-}
-static cs_status build_underserved(cs_context *ctx, const sources *src, cs_buf *out)
-{
-    (void)ctx;
-    return cs_out_underserved_geojson(src->r, src->to_wgs84, out);
 }
 static cs_status build_demand(cs_context *ctx, const sources *src, cs_buf *out)
 {
@@ -69,44 +72,76 @@ static cs_status build_summary(cs_context *ctx, const sources *src, cs_buf *out)
 
 typedef enum when { ALWAYS, WITH_NETWORK, WITH_FACILITY_AREAS, WITH_ACCESS } when;
 
+/* The layers, each a GeoJSON file and a layer of careshed.gpkg (output.formats), in
+ * the order both list them. More layers of the package are more rows here (and a
+ * style in styles.c). */
+static const struct {
+    const char *layer; /* in the GeoPackage */
+    const char *file;  /* GeoJSON */
+    cs_gpkg_geometry geometry;
+    layer_fn build;
+    when when;
+} layers[] = {
+    {"areas", "areas.geojson", CS_GPKG_MULTIPOLYGON, build_areas, ALWAYS},
+    {"service_circles", "service-circles.geojson", CS_GPKG_MULTIPOLYGON, build_circles, ALWAYS},
+    {"service_network", "service-network.geojson", CS_GPKG_MULTILINE, build_network,
+     WITH_NETWORK},
+    {"facility_service_areas", "facility-service-areas.geojson", CS_GPKG_MULTIPOLYGON,
+     build_facility_areas, WITH_FACILITY_AREAS},
+    {"facilities", "facilities.geojson", CS_GPKG_POINT, build_facilities, ALWAYS},
+    {"underserved", "underserved.geojson", CS_GPKG_MULTIPOLYGON, build_underserved, ALWAYS},
+};
+
+/* The other files, after the package; format 0: whatever output.formats says. */
 static const struct {
     const char *name;
-    build_fn build;
+    file_fn build;
     when when;
-} outputs[] = {
-    {"areas.geojson", build_areas, ALWAYS},
-    {"service-circles.geojson", build_circles, ALWAYS},
-    {"service-network.geojson", build_network, WITH_NETWORK},
-    {"facility-service-areas.geojson", build_facility_areas, WITH_FACILITY_AREAS},
-    {"facilities.geojson", build_facilities, ALWAYS},
-    {"underserved.geojson", build_underserved, ALWAYS},
-    {"demand-access.csv", build_demand, WITH_ACCESS},
-    {"areas.csv", build_csv, ALWAYS},
-    {"summary.json", build_summary, ALWAYS},
+    unsigned format;
+} files[] = {
+    {"demand-access.csv", build_demand, WITH_ACCESS, CS_FORMAT_CSV},
+    {"areas.csv", build_csv, ALWAYS, CS_FORMAT_CSV},
+    {"summary.json", build_summary, ALWAYS, 0},
 };
+
+#define GPKG_NAME "careshed.gpkg"
+/* the Shapefile names' mapping (output.shapefile_names) */
+#define NAMES_FILE "column-names.csv"
 
 static bool wanted(const cs_result *r, when w)
 {
     switch (w) {
-    case ALWAYS:
-        return true;
-    case WITH_NETWORK:
-        return r->has_network;
-    case WITH_FACILITY_AREAS:
-        return r->has_network && r->study->net.facility_areas;
+    case ALWAYS: return true;
+    case WITH_NETWORK: return r->has_network;
+    case WITH_FACILITY_AREAS: return r->has_network && r->study->net.facility_areas;
     case WITH_ACCESS:
-        return cs_out_has_access(r) && (r->study->settings.demand_points_csv == 1 ||
-                                        (r->study->settings.demand_points_csv < 0 &&
-                                         r->study->dem.count <= CS_DEMAND_CSV_AUTO_MAX));
+        return cs_out_has_access(r) &&
+               (r->study->settings.demand_points_csv == 1 ||
+                (r->study->settings.demand_points_csv < 0 &&
+                 r->study->dem.count <= CS_DEMAND_CSV_AUTO_MAX));
     }
     return false;
 }
 
+static bool format_on(const cs_result *r, unsigned format)
+{
+    return format == 0 || (r->study->settings.output_formats & format);
+}
+
 const char *cs_result_output_name(const cs_result *r, size_t i)
 {
-    for (size_t o = 0; r && o < sizeof outputs / sizeof outputs[0]; o++)
-        if (wanted(r, outputs[o].when) && i-- == 0)
-            return outputs[o].name;
+    if (!r)
+        return NULL;
+    for (size_t o = 0; o < sizeof layers / sizeof layers[0]; o++)
+        if (format_on(r, CS_FORMAT_GEOJSON) && wanted(r, layers[o].when) && i-- == 0)
+            return layers[o].file;
+    if (format_on(r, CS_FORMAT_GPKG) && i-- == 0)
+        return GPKG_NAME;
+    if (r->study->settings.shapefile_names && i-- == 0)
+        return NAMES_FILE;
+    for (size_t o = 0; o < sizeof files / sizeof files[0]; o++)
+        if (format_on(r, files[o].format) && wanted(r, files[o].when) && i-- == 0)
+            return files[o].name;
     return NULL;
 }
 
@@ -141,16 +176,120 @@ static void free_network_geometry(const cs_result *r, sources *src)
     cs_free(src->fac_polys);
 }
 
+/* What SQLite leaves beside a package open in QGIS: the run's own, so that a rerun
+ * drops them with the old package (a stale -wal beside a new package would corrupt it). */
+static const char *const gpkg_sidecars[] = {GPKG_NAME "-wal", GPKG_NAME "-shm",
+                                            GPKG_NAME "-journal"};
+
 const char *cs_out_file_owner(const char *name)
 {
-    for (size_t o = 0; name && o < sizeof outputs / sizeof outputs[0]; o++)
-        if (!strcmp(name, outputs[o].name))
+    if (!name)
+        return NULL;
+    for (size_t o = 0; o < sizeof layers / sizeof layers[0]; o++)
+        if (!strcmp(name, layers[o].file))
             return "run";
+    for (size_t o = 0; o < sizeof files / sizeof files[0]; o++)
+        if (!strcmp(name, files[o].name))
+            return "run";
+    for (size_t o = 0; o < sizeof gpkg_sidecars / sizeof gpkg_sidecars[0]; o++)
+        if (!strcmp(name, gpkg_sidecars[o]))
+            return "run";
+    if (!strcmp(name, GPKG_NAME) || !strcmp(name, NAMES_FILE))
+        return "run";
     /* the report's default names: a report written into a run's folder keeps it
      * careshed's (the report is a single file, never dropped by a run) */
-    if (name && (!strcmp(name, "report.html") || !strcmp(name, "report.pdf")))
+    if (!strcmp(name, "report.html") || !strcmp(name, "report.pdf"))
         return "report";
     return cs_out_site_file_owner(name);
+}
+
+/* Every layer, as GeoJSON files into the set and/or into the package. */
+static cs_status write_layers(cs_context *ctx, const sources *src, cs_outset *set,
+                              cs_gpkg *gpkg, cs_names *names, cs_buf *buf)
+{
+    const cs_result *r = src->r;
+    bool geojson = format_on(r, CS_FORMAT_GEOJSON);
+    size_t n = sizeof layers / sizeof layers[0];
+    const char *written[sizeof layers / sizeof layers[0]];
+    cs_gpkg_geometry geometries[sizeof layers / sizeof layers[0]];
+    size_t count = 0;
+    cs_status st = CS_OK;
+    if (!geojson && !gpkg)
+        return CS_OK;
+    for (size_t i = 0; st == CS_OK && i < n; i++) {
+        if (!wanted(r, layers[i].when))
+            continue;
+        char json_name[64]; /* the collection is named as its file */
+        snprintf(json_name, sizeof json_name, "%.*s", (int)strcspn(layers[i].file, "."),
+                 layers[i].file);
+        cs_lw w;
+        cs_buf_clear(buf);
+        st = cs_lw_begin(&w, ctx, layers[i].layer, json_name, geojson ? buf : NULL, gpkg,
+                         layers[i].geometry, names);
+        if (st == CS_OK)
+            st = layers[i].build(ctx, src, &w);
+        cs_status end = cs_lw_end(&w); /* always: it frees the writer's scratch */
+        if (st == CS_OK)
+            st = end;
+        if (st == CS_ERR_NOMEM)
+            st = cs_nomem(ctx);
+        if (st == CS_OK && geojson)
+            st = cs_outset_add(ctx, set, layers[i].file, buf->data, buf->len);
+        geometries[count] = layers[i].geometry;
+        written[count++] = layers[i].layer;
+        cs_progress(ctx, "write", (double)(i + 1) / (double)(n + 2));
+    }
+    if (st == CS_OK && gpkg) {
+        double t0 = cs_stage_begin();
+        st = cs_out_styles(ctx, r, gpkg, written, geometries, count);
+        cs_stage_end(ctx, CS_STAGE_GPKG, t0);
+    }
+    return st;
+}
+
+/* The package, when asked for, and the other files. */
+static cs_status write_files(cs_context *ctx, const sources *src, cs_outset *set)
+{
+    const cs_result *r = src->r;
+    cs_gpkg *gpkg = NULL;
+    cs_names *names = NULL;
+    cs_buf buf;
+    cs_buf_init(&buf);
+    cs_status st = CS_OK;
+    if (format_on(r, CS_FORMAT_GPKG))
+        st = cs_gpkg_create(ctx, &gpkg);
+    if (st == CS_OK && r->study->settings.shapefile_names && !(names = cs_names_create(true)))
+        st = cs_nomem(ctx);
+    if (st == CS_OK)
+        st = write_layers(ctx, src, set, gpkg, names, &buf);
+    if (st == CS_OK && gpkg) {
+        double t0 = cs_stage_begin();
+        st = cs_gpkg_take(ctx, gpkg, &buf);
+        gpkg = NULL;
+        cs_stage_end(ctx, CS_STAGE_GPKG, t0);
+        if (st == CS_OK)
+            st = cs_outset_add(ctx, set, GPKG_NAME, buf.data, buf.len);
+    }
+    if (st == CS_OK && names) {
+        cs_buf_clear(&buf);
+        st = cs_names_csv(names, &buf) == CS_OK ? cs_outset_add(ctx, set, NAMES_FILE, buf.data, buf.len)
+                                               : cs_nomem(ctx);
+    }
+    for (size_t i = 0; st == CS_OK && i < sizeof files / sizeof files[0]; i++) {
+        if (!format_on(r, files[i].format) || !wanted(r, files[i].when))
+            continue;
+        cs_buf_clear(&buf);
+        st = files[i].build(ctx, src, &buf);
+        if (st == CS_ERR_NOMEM)
+            st = cs_nomem(ctx);
+        if (st == CS_OK)
+            st = cs_outset_add(ctx, set, files[i].name, buf.data, buf.len);
+    }
+    cs_progress(ctx, "write", 1);
+    cs_gpkg_destroy(gpkg);
+    cs_names_destroy(names);
+    cs_buf_free(&buf);
+    return st;
 }
 
 cs_status cs_result_write(cs_context *ctx, const cs_study *study, const cs_result *r,
@@ -161,8 +300,6 @@ cs_status cs_result_write(cs_context *ctx, const cs_study *study, const cs_resul
     cs_outset *set = NULL;
     cs_table table = {0};
     sources src = {r, &table, NULL, NULL, NULL, NULL};
-    cs_buf buf;
-    cs_buf_init(&buf);
     double t0 = cs_stage_begin();
     cs_status st = cs_outset_begin_folder(ctx, out_dir, "run", &set);
     if (st == CS_OK)
@@ -176,27 +313,16 @@ cs_status cs_result_write(cs_context *ctx, const cs_study *study, const cs_resul
         st = network_geometry(ctx, r, &src);
     if (st == CS_OK && r->has_network)
         cs_progress(ctx, "service areas", 1);
-    size_t n = sizeof outputs / sizeof outputs[0];
-    for (size_t i = 0; st == CS_OK && i < n; i++) {
-        if (!wanted(r, outputs[i].when))
-            continue;
-        cs_buf_clear(&buf);
-        st = outputs[i].build(ctx, &src, &buf);
-        if (st == CS_ERR_NOMEM)
-            st = cs_nomem(ctx);
-        if (st == CS_OK)
-            st = cs_outset_add(ctx, set, outputs[i].name, buf.data, buf.len);
-        cs_progress(ctx, "write", (double)(i + 1) / (double)n);
-    }
+    if (st == CS_OK)
+        st = write_files(ctx, &src, set);
     if (st == CS_OK)
         st = cs_outset_commit(ctx, set);
     if (st == CS_OK && cs_out_has_access(r) && !wanted(r, WITH_ACCESS) &&
-        study->settings.demand_points_csv < 0) {
+        study->settings.demand_points_csv < 0 && format_on(r, CS_FORMAT_CSV)) {
         cs_where w = {.file = out_dir};
         cs_warn(ctx, &w, "set demand_points_csv: true to write it anyway",
                 "demand-access.csv (each demand point's accessibility) is not written for "
-                "%zu demand points (more than %d)",
-                study->dem.count, CS_DEMAND_CSV_AUTO_MAX);
+                "%zu demand points (more than %d)", study->dem.count, CS_DEMAND_CSV_AUTO_MAX);
     }
     if (set && st != CS_OK)
         cs_outset_abort(set);
@@ -204,7 +330,6 @@ cs_status cs_result_write(cs_context *ctx, const cs_study *study, const cs_resul
     free_network_geometry(r, &src);
     cs_table_free(&table);
     cs_transform_destroy(src.to_wgs84);
-    cs_buf_free(&buf);
     cs_stage_end(ctx, "write", t0);
     return st;
 }

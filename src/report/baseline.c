@@ -122,6 +122,12 @@ static cs_status read_areas(cs_context *ctx, const cs_reporter *rp, const char *
     OGRFeatureDefnH defn = layer ? OGR_L_GetLayerDefn(layer) : NULL;
     int id_field = defn ? OGR_FD_GetFieldIndex(defn, "id") : -1;
     int share_field = defn ? OGR_FD_GetFieldIndex(defn, column) : -1;
+    if (defn && share_field < 0) { /* a baseline run before the naming rule */
+        char old[256];
+        cs_out_coverage_column_v1(r, rp->head_measure, rp->head_kind, rp->head_threshold,
+                                  rp->head_band, old, sizeof old);
+        share_field = OGR_FD_GetFieldIndex(defn, old);
+    }
     if (id_field < 0 || share_field < 0) {
         cs_where w = {.file = "areas.csv", .field = column};
         cs_warn(ctx, &w, "the baseline may measure differently; run it with the same study",

@@ -5,6 +5,7 @@
  * unrounded (data-value) so a reader, or a test, can check it against the summary.
  */
 #include "out/files.h"
+#include "out/palette.h"
 #include "report/report.h"
 
 #include <math.h>
@@ -18,8 +19,7 @@
 static const char css[] =
     "@page{size:A4;margin:14mm}"
     "body{font-family:'Noto Sans CJK SC','Source Han Sans SC','PingFang SC','Microsoft YaHei',"
-    "'WenQuanYi Micro Hei',sans-serif;color:#222;max-width:180mm;margin:0 "
-    "auto;font-size:10.5pt;"
+    "'WenQuanYi Micro Hei',sans-serif;color:#222;max-width:180mm;margin:0 auto;font-size:10.5pt;"
     "line-height:1.45}"
     "h1{font-size:18pt;margin:0 0 2mm}h2{font-size:13pt;border-bottom:1px solid #999;"
     "margin-top:8mm;break-after:avoid}h3{font-size:11pt;break-after:avoid}"
@@ -28,8 +28,7 @@ static const char css[] =
     "th,td{border:1px solid #bbb;padding:1mm 1.5mm;text-align:left;vertical-align:top}"
     "th{background:#eee}td.n{text-align:right;white-space:nowrap}"
     "thead{display:table-header-group}tr{break-inside:avoid}"
-    ".st{white-space:nowrap}.pass{color:#0b6e4f;font-weight:bold}.fail{color:#b2182b;font-"
-    "weight:bold}"
+    ".st{white-space:nowrap}.pass{color:#0b6e4f;font-weight:bold}.fail{color:#b2182b;font-weight:bold}"
     "figure{margin:2mm 0 5mm;break-inside:avoid}figcaption{font-size:9pt;color:#444}"
     "svg{max-width:100%;height:auto;display:block}"
     ".maps{display:flex;flex-wrap:wrap;gap:4mm}.maps figure{width:86mm}"
@@ -163,8 +162,7 @@ static void headline(cs_reporter *rp)
             if (is_share(tg))
                 cs_buf_printf(b, "%.1f pp", fabs(change) * 100);
             else
-                cs_html_number(b, fabs(change),
-                               fabs(change) < 100 && change != floor(change) ? 2 : 0);
+                cs_html_number(b, fabs(change), fabs(change) < 100 && change != floor(change) ? 2 : 0);
         } else {
             cs_buf_add(b, "—");
         }
@@ -525,24 +523,14 @@ static cs_lang data_language(const cs_study *s)
 }
 
 /* The kind and band of the headline coverage: the first coverage target's. */
+/* The headline, as the GeoPackage's street style shades it (out/palette.c). */
 static void choose_headline(cs_reporter *rp)
 {
-    const cs_study *s = rp->s;
-    rp->head_kind = 0;
-    rp->head_band = s->settings.patch_band >= 0 ? (size_t)s->settings.patch_band : 0;
-    for (size_t t = 0; t < s->settings.target_count; t++)
-        if (s->settings.targets[t].type == CS_TARGET_COVERAGE) {
-            rp->head_kind = (size_t)s->settings.targets[t].kind;
-            rp->head_band = (size_t)s->settings.targets[t].band;
-            rp->head_threshold = (size_t)s->settings.targets[t].threshold;
-            rp->head_measure = cs_measure_index(s->settings.targets[t].measure);
-            return;
-        }
-    if (s->settings.kind_count > 0) {
-        const cs_kind *k = &s->settings.kinds[0];
-        rp->head_threshold = k->threshold_count ? k->threshold_count - 1 : 0;
-        rp->head_measure = cs_measure_index(k->main_measure);
-    }
+    cs_headline h = cs_headline_of(rp->s);
+    rp->head_kind = h.kind;
+    rp->head_band = h.band;
+    rp->head_threshold = h.threshold;
+    rp->head_measure = h.measure;
 }
 
 static void page(cs_reporter *rp)

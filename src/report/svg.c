@@ -5,6 +5,7 @@
  * YlGnBu for shares, Okabe-Ito for facility kinds, with a different marker per kind).
  */
 #include "cover/patch.h"
+#include "out/palette.h"
 #include "report/report.h"
 
 #include <limits.h>
@@ -14,19 +15,14 @@
 #define MAP_W 680.0
 #define SMALL_W 330.0
 #define MARGIN 10.0
-#define PATCH_COLOUR "#d55e00"
-
-static const char *const share_colours[5] = {"#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8",
-                                             "#253494"};
-static const char *const kind_colours[8] = {"#e69f00", "#56b4e9", "#009e73", "#f0e442",
-                                            "#0072b2", "#d55e00", "#cc79a7", "#000000"};
+#define PATCH_COLOUR CS_PATCH_COLOUR
 
 const char *cs_svg_share_colour(double share)
 {
     if (isnan(share))
-        return "#dddddd";
-    int c = (int)(share * 5);
-    return share_colours[c < 0 ? 0 : c > 4 ? 4 : c];
+        return CS_NO_DATA_COLOUR;
+    int c = (int)(share * CS_SHARE_CLASSES);
+    return cs_share_colours[c < 0 ? 0 : c >= CS_SHARE_CLASSES ? CS_SHARE_CLASSES - 1 : c];
 }
 
 /* Working CRS to SVG pixels: the district's box fitted into width, north up. */
@@ -85,8 +81,7 @@ static void areas(const cs_reporter *rp, const frame *f, size_t k, cs_buf *b)
     cs_buf_add(b, "<g class=\"areas\" stroke=\"#ffffff\" stroke-width=\"0.8\">");
     for (size_t a = 0; a < s->areas.count; a++) {
         double share = cs_report_share(rp, rp->now, k, a);
-        cs_buf_printf(b, "<path fill-rule=\"evenodd\" fill=\"%s\" d=\"",
-                      cs_svg_share_colour(share));
+        cs_buf_printf(b, "<path fill-rule=\"evenodd\" fill=\"%s\" d=\"", cs_svg_share_colour(share));
         ring_path(b, f, rings, rings->area_ring_start[a], rings->area_ring_start[a + 1]);
         cs_buf_add(b, "\"><title>");
         cs_html_text(b, s->areas.name[a]);
@@ -125,19 +120,20 @@ static void patches(const cs_reporter *rp, const frame *f, size_t k, cs_buf *b)
  * colour. */
 static void marker(cs_buf *b, size_t k, double x, double y, double r)
 {
-    const char *c = kind_colours[k % 8];
-    switch (k % 4) {
-    case 0:
+    const char *c = cs_kind_colour(k);
+    switch (cs_kind_marker(k)) {
+    case CS_MARKER_CIRCLE:
         cs_buf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" fill=\"%s\"/>", x, y, r, c);
         break;
-    case 1:
+    case CS_MARKER_SQUARE:
         cs_buf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"/>",
                       x - r, y - r, 2 * r, 2 * r, c);
         break;
-    case 2:
-        cs_buf_printf(b, "<path d=\"M%.1f %.1fL%.1f %.1fL%.1f %.1fZ\" fill=\"%s\"/>", x,
-                      y - 1.3 * r, x + 1.2 * r, y + r, x - 1.2 * r, y + r, c);
+    case CS_MARKER_TRIANGLE:
+        cs_buf_printf(b, "<path d=\"M%.1f %.1fL%.1f %.1fL%.1f %.1fZ\" fill=\"%s\"/>", x, y - 1.3 * r,
+                      x + 1.2 * r, y + r, x - 1.2 * r, y + r, c);
         break;
+    case CS_MARKER_DIAMOND:
     default:
         cs_buf_printf(b, "<path d=\"M%.1f %.1fL%.1f %.1fL%.1f %.1fL%.1f %.1fZ\" fill=\"%s\"/>", x,
                       y - 1.4 * r, x + 1.4 * r, y, x, y + 1.4 * r, x - 1.4 * r, y, c);
@@ -229,7 +225,7 @@ void cs_svg_legend(const cs_reporter *rp, long kind, cs_buf *b)
         cs_buf_printf(b, "<rect x=\"%d\" y=\"2\" width=\"40\" height=\"10\" fill=\"%s\" "
                       "stroke=\"#999999\" stroke-width=\"0.3\"/><text x=\"%d\" y=\"24\" "
                       "text-anchor=\"middle\">%d%%</text>",
-                      14 + 40 * c, share_colours[c], 14 + 40 * c, c * 20);
+                      14 + 40 * c, cs_share_colours[c], 14 + 40 * c, c * 20);
     cs_buf_printf(b, "<text x=\"214\" y=\"24\" text-anchor=\"middle\">100%%</text>"
                   "<rect x=\"236\" y=\"2\" width=\"20\" height=\"10\" fill=\"#dddddd\"/>"
                   "<text x=\"260\" y=\"11\">%s</text>", cs_report_text(rp, T_NO_DATA));
@@ -251,9 +247,8 @@ void cs_svg_legend(const cs_reporter *rp, long kind, cs_buf *b)
             continue;
         y += 16;
         cs_buf_printf(b, "<text x=\"24\" y=\"%.0f\">", y);
-        cs_html_text(b, rp->lang == CS_LANG_EN && s->settings.kinds[k].name_en
-                            ? s->settings.kinds[k].name_en
-                            : s->settings.kinds[k].name);
+        cs_html_text(b, rp->lang == CS_LANG_EN && s->settings.kinds[k].name_en ? s->settings.kinds[k].name_en
+                                                                       : s->settings.kinds[k].name);
         cs_buf_add(b, "</text>");
     }
     cs_buf_add(b, "</svg>");
@@ -285,12 +280,10 @@ void cs_svg_coverage_chart(const cs_reporter *rp, size_t k, cs_buf *b)
                                                             : T_STRAIGHT));
         for (int t = 0; t <= 4; t++) {
             double x = x0 + panel_w * t / 4;
-            cs_buf_printf(
-                b,
-                "<line x1=\"%.1f\" y1=\"20\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#cccccc\" "
-                "stroke-width=\"0.5\"/><text x=\"%.1f\" y=\"%.1f\" "
-                "text-anchor=\"middle\">%d%%</text>",
-                x, x, 24 + rows * row_h, x, 36 + rows * row_h, t * 25);
+            cs_buf_printf(b, "<line x1=\"%.1f\" y1=\"20\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#cccccc\" "
+                          "stroke-width=\"0.5\"/><text x=\"%.1f\" y=\"%.1f\" "
+                          "text-anchor=\"middle\">%d%%</text>",
+                          x, x, 24 + rows * row_h, x, 36 + rows * row_h, t * 25);
         }
         for (size_t a = 0; a < rows; a++) {
             double total = r->population[cs_res_pop(r, a, rp->head_band)];
@@ -300,7 +293,7 @@ void cs_svg_coverage_chart(const cs_reporter *rp, size_t k, cs_buf *b)
                 cs_buf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
                               "fill=\"%s\"><title>%.1f%%</title></rect>",
                               x0, 24 + a * row_h + j * bar_h, share * panel_w, bar_h - 0.5,
-                              share_colours[J > 1 ? 1 + (3 * j) / (J - 1) : 4], share * 100);
+                              cs_share_colours[J > 1 ? 1 + (3 * j) / (J - 1) : 4], share * 100);
             }
         }
     }
@@ -316,7 +309,7 @@ void cs_svg_coverage_chart(const cs_reporter *rp, size_t k, cs_buf *b)
         double x = label_w + j * 90;
         cs_buf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"10\" height=\"8\" fill=\"%s\"/>"
                       "<text x=\"%.1f\" y=\"%.1f\">",
-                      x, ly - 8, share_colours[J > 1 ? 1 + (3 * j) / (J - 1) : 4], x + 14, ly);
+                      x, ly - 8, cs_share_colours[J > 1 ? 1 + (3 * j) / (J - 1) : 4], x + 14, ly);
         if (!isnan(kind->threshold_min[j]))
             cs_buf_printf(b, "%g %s", kind->threshold_min[j], cs_report_text(rp, T_MINUTES));
         else
