@@ -39,6 +39,13 @@ cs_status cs_out_area_table(const cs_result *r, bool with_district, cs_table *ou
 void cs_out_coverage_column(const cs_result *r, size_t m, size_t k, size_t j, size_t band,
                             char *out, size_t n);
 void cs_table_free(cs_table *t);
+/* The tidy tables (out/tidy.c), new in *out (free with cs_table_free; cleared on
+ * failure, CS_ERR_NOMEM). Coverage: one row per area and then the district x kind x
+ * measure x threshold x band, with residents, covered and share (null without
+ * residents). Targets: one row per area a target is set for (scope "area") and the
+ * district, with value, bound, pass, gap and their units. */
+cs_status cs_out_coverage_table(const cs_result *r, cs_table *out);
+cs_status cs_out_targets_table(const cs_result *r, cs_table *out);
 
 /* Write one cell as a JSON value. */
 void cs_out_json_cell(cs_json *j, const cs_cell *c);
@@ -51,6 +58,7 @@ cs_status cs_out_json_polygons(cs_json *j, const cs_study *s, const cs_geom *g,
 /* The files: each returns a new buffer in *out. */
 cs_status cs_out_areas_geojson(const cs_result *r, const cs_table *t, cs_transform *to_wgs84,
                                cs_buf *out);
+/* Any cs_table as CSV (areas.csv, coverage.csv, targets.csv). */
 cs_status cs_out_areas_csv(const cs_table *t, cs_buf *out);
 cs_status cs_out_facilities_geojson(const cs_result *r, cs_buf *out);
 /* Straight circles (computed here) and the network areas net_polys (see

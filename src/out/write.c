@@ -52,6 +52,27 @@ static cs_status build_csv(cs_context *ctx, const sources *src, cs_buf *out)
     (void)ctx;
     return cs_out_areas_csv(src->table, out);
 }
+/* A tidy table, made for its file alone (out/tidy.c). */
+static cs_status build_tidy(cs_status (*make)(const cs_result *, cs_table *),
+                            const sources *src, cs_buf *out)
+{
+    cs_table t;
+    cs_status st = make(src->r, &t);
+    if (st == CS_OK)
+        st = cs_out_areas_csv(&t, out);
+    cs_table_free(&t);
+    return st;
+}
+static cs_status build_coverage(cs_context *ctx, const sources *src, cs_buf *out)
+{
+    (void)ctx;
+    return build_tidy(cs_out_coverage_table, src, out);
+}
+static cs_status build_targets(cs_context *ctx, const sources *src, cs_buf *out)
+{
+    (void)ctx;
+    return build_tidy(cs_out_targets_table, src, out);
+}
 static cs_status build_underserved(cs_context *ctx, const sources *src, cs_buf *out)
 {
     (void)ctx;
@@ -82,6 +103,8 @@ static const struct {
     {"underserved.geojson", build_underserved, ALWAYS},
     {"demand-access.csv", build_demand, WITH_ACCESS},
     {"areas.csv", build_csv, ALWAYS},
+    {"coverage.csv", build_coverage, ALWAYS},
+    {"targets.csv", build_targets, ALWAYS},
     {"summary.json", build_summary, ALWAYS},
 };
 
