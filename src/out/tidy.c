@@ -20,17 +20,29 @@
 #define DEC_GAP 1
 #define DEC_BOUND 6
 
-static const char *const coverage_names[] = {
-    "area_id", "area_name",     "kind",        "measure",  "threshold_min",
-    "threshold_m", "band", "residents", "covered", "share",
+/* The columns, each named once. */
+enum { CV_AREA_ID, CV_AREA_NAME, CV_KIND, CV_MEASURE, CV_THRESHOLD_MIN, CV_THRESHOLD_M,
+       CV_BAND, CV_RESIDENTS, CV_COVERED, CV_SHARE, CV_COLUMNS };
+static const char *const coverage_names[CV_COLUMNS] = {
+    [CV_AREA_ID] = "area_id",     [CV_AREA_NAME] = "area_name",
+    [CV_KIND] = "kind",           [CV_MEASURE] = "measure",
+    [CV_THRESHOLD_MIN] = "threshold_min", [CV_THRESHOLD_M] = "threshold_m",
+    [CV_BAND] = "band",           [CV_RESIDENTS] = "residents",
+    [CV_COVERED] = "covered",     [CV_SHARE] = "share",
 };
-#define COVERAGE_COLUMNS (sizeof coverage_names / sizeof coverage_names[0])
 
-static const char *const target_names[] = {
-    "area_id", "area_name", "target_id", "target_name", "type", "scope",  "value",
-    "bound",   "target",    "unit",      "pass",        "gap",  "gap_unit", "gap_text",
+enum { TG_AREA_ID, TG_AREA_NAME, TG_ID, TG_NAME, TG_NAME_EN, TG_TYPE, TG_SCOPE, TG_VALUE,
+       TG_BOUND, TG_TARGET, TG_UNIT, TG_PASS, TG_GAP, TG_GAP_UNIT, TG_GAP_TEXT, TG_COLUMNS };
+static const char *const target_names[TG_COLUMNS] = {
+    [TG_AREA_ID] = "area_id",   [TG_AREA_NAME] = "area_name",
+    [TG_ID] = "target_id",      [TG_NAME] = "target_name",
+    [TG_NAME_EN] = "target_name_en", [TG_TYPE] = "type",
+    [TG_SCOPE] = "scope",       [TG_VALUE] = "value",
+    [TG_BOUND] = "bound",       [TG_TARGET] = "target",
+    [TG_UNIT] = "unit",         [TG_PASS] = "pass",
+    [TG_GAP] = "gap",           [TG_GAP_UNIT] = "gap_unit",
+    [TG_GAP_TEXT] = "gap_text",
 };
-#define TARGET_COLUMNS (sizeof target_names / sizeof target_names[0])
 
 /* An empty table of rows x the given columns (cells all null). */
 static cs_status table_create(cs_table *t, const char *const *names, size_t columns,
@@ -78,12 +90,16 @@ static void set_bool(cs_table *t, size_t row, size_t col, bool known, bool value
     *cell(t, row, col) = (cs_cell){known ? CS_CELL_BOOL : CS_CELL_NULL, value, 0, NULL, false};
 }
 
+_Static_assert((int)CV_AREA_ID == (int)TG_AREA_ID && (int)CV_AREA_NAME == (int)TG_AREA_NAME,
+               "both tables open with the area");
+
 /* Area a's id and name, the district's at a == A (as in the wide table). */
 static void set_area(cs_table *t, size_t row, const cs_result *r, size_t a)
 {
     const cs_study *s = r->study;
-    set_text(t, row, 0, a == r->A ? "district" : s->areas.id[a]);
-    set_text(t, row, 1, a == r->A ? s->settings.name : s->areas.name[a]);
+    /* both tables open with the area's id and name */
+    set_text(t, row, CV_AREA_ID, a == r->A ? "district" : s->areas.id[a]);
+    set_text(t, row, CV_AREA_NAME, a == r->A ? s->settings.name : s->areas.name[a]);
 }
 
 /* Rows of one area in the coverage table: kind x measure x threshold x band. */
@@ -110,15 +126,15 @@ static size_t coverage_area(cs_table *t, size_t row, const cs_result *r, size_t 
                     double total = r->population[cs_res_pop(r, a, band)];
                     double covered = r->covered[cs_res_cov(r, m, k, j, a, band)];
                     set_area(t, row, r, a);
-                    set_text(t, row, 2, kind->id);
-                    set_text(t, row, 3, cs_measure_name(m));
-                    set_number(t, row, 4, kind->threshold_min[j], 6);
-                    set_number(t, row, 5, kind->threshold_m[j], 3);
-                    set_text(t, row, 6, set->band_names[band]);
-                    set_number(t, row, 7, total, DEC_RESIDENTS);
-                    set_number(t, row, 8, covered, DEC_RESIDENTS);
+                    set_text(t, row, CV_KIND, kind->id);
+                    set_text(t, row, CV_MEASURE, cs_measure_name(m));
+                    set_number(t, row, CV_THRESHOLD_MIN, kind->threshold_min[j], 6);
+                    set_number(t, row, CV_THRESHOLD_M, kind->threshold_m[j], 3);
+                    set_text(t, row, CV_BAND, set->band_names[band]);
+                    set_number(t, row, CV_RESIDENTS, total, DEC_RESIDENTS);
+                    set_number(t, row, CV_COVERED, covered, DEC_RESIDENTS);
                     /* no residents of the band: no share, a null rather than 0 or NaN */
-                    set_number(t, row, 9, total > 0 ? covered / total : NAN, DEC_SHARE);
+                    set_number(t, row, CV_SHARE, total > 0 ? covered / total : NAN, DEC_SHARE);
                 }
         }
     }
@@ -128,7 +144,7 @@ static size_t coverage_area(cs_table *t, size_t row, const cs_result *r, size_t 
 cs_status cs_out_coverage_table(const cs_result *r, cs_table *out)
 {
     size_t per_area = coverage_rows_per_area(r);
-    cs_status st = table_create(out, coverage_names, COVERAGE_COLUMNS, (r->A + 1) * per_area);
+    cs_status st = table_create(out, coverage_names, CV_COLUMNS, (r->A + 1) * per_area);
     size_t row = 0;
     for (size_t a = 0; st == CS_OK && a <= r->A; a++)
         row = coverage_area(out, row, r, a);
@@ -165,6 +181,15 @@ static const cs_capacity *gap_capacity(const cs_settings *set, const cs_target *
     }
 }
 
+/* "meals/day per resident", "beds per 1000 residents" */
+static void per_residents(cs_buf *b, const char *unit, double per)
+{
+    if (per == 1)
+        cs_buf_printf(b, "%s per resident", unit);
+    else
+        cs_buf_printf(b, "%s per %g residents", unit, per);
+}
+
 /* The unit of a target's value (and bound) and of its gap, as plan/targets.c counts
  * them: coverage is a share of residents, short of whole residents; a count is of the
  * kind's unit; capacity targets are short of capacity. A per-area absolute target's
@@ -190,11 +215,10 @@ static char *value_unit(const cs_settings *set, const cs_target *tg, bool distri
         cs_buf_add(&b, set->capacities[tg->capacity].unit);
         break;
     case CS_TARGET_CAPACITY_PER_POP:
-        cs_buf_printf(&b, "%s per %g residents", set->capacities[tg->capacity].unit, tg->per);
-        break;
     case CS_TARGET_ACCESSIBILITY:
-        cs_buf_printf(&b, "%s per %g residents", gap_capacity(set, tg)->unit,
-                      set->kinds[tg->kind].access_per);
+        per_residents(&b, gap_capacity(set, tg)->unit,
+                      tg->type == CS_TARGET_ACCESSIBILITY ? set->kinds[tg->kind].access_per
+                                                          : tg->per);
         break;
     case CS_TARGET_LOAD:
         cs_buf_add(&b, "load ratio");
@@ -236,22 +260,23 @@ static bool target_row(cs_table *t, size_t row, const cs_result *r, size_t tg_i,
                        ? (double)r->A
                        : load ? tg->at_most : tg->at_least;
     set_area(t, row, r, a);
-    set_text(t, row, 2, tg->id);
-    set_text(t, row, 3, tg->name_en ? tg->name_en : tg->name);
-    set_text(t, row, 4, type_name(tg->type));
-    set_text(t, row, 5, tg->scope == CS_SCOPE_AREA ? "area" : "district");
+    set_text(t, row, TG_ID, tg->id);
+    set_text(t, row, TG_NAME, tg->name);
+    set_text(t, row, TG_NAME_EN, tg->name_en);
+    set_text(t, row, TG_TYPE, type_name(tg->type));
+    set_text(t, row, TG_SCOPE, tg->scope == CS_SCOPE_AREA ? "area" : "district");
     /* nothing to measure (nobody of the band lives there): value, pass and gap null */
-    set_number(t, row, 6, o->evaluated ? o->value : NAN, DEC_VALUE);
-    set_text(t, row, 7, load ? "at_most" : "at_least");
-    set_number(t, row, 8, bound, DEC_BOUND);
+    set_number(t, row, TG_VALUE, o->evaluated ? o->value : NAN, DEC_VALUE);
+    set_text(t, row, TG_BOUND, load ? "at_most" : "at_least");
+    set_number(t, row, TG_TARGET, bound, DEC_BOUND);
     char *unit = value_unit(set, tg, district);
     if (!unit)
         return false;
-    *cell(t, row, 9) = (cs_cell){CS_CELL_TEXT, 0, 0, unit, true};
-    set_bool(t, row, 10, o->evaluated, o->pass);
-    set_number(t, row, 11, o->evaluated ? o->gap : NAN, DEC_GAP);
-    set_text(t, row, 12, gap_unit(set, tg));
-    set_text(t, row, 13, o->evaluated ? o->gap_text : NULL);
+    *cell(t, row, TG_UNIT) = (cs_cell){CS_CELL_TEXT, 0, 0, unit, true};
+    set_bool(t, row, TG_PASS, o->evaluated, o->pass);
+    set_number(t, row, TG_GAP, o->evaluated ? o->gap : NAN, DEC_GAP);
+    set_text(t, row, TG_GAP_UNIT, gap_unit(set, tg));
+    set_text(t, row, TG_GAP_TEXT, o->evaluated ? o->gap_text : NULL);
     return true;
 }
 
@@ -261,7 +286,7 @@ cs_status cs_out_targets_table(const cs_result *r, cs_table *out)
     for (size_t tg = 0; tg < T; tg++)
         for (size_t a = 0; a <= r->A; a++)
             rows += target_applies(r, tg, a);
-    cs_status st = table_create(out, target_names, TARGET_COLUMNS, rows);
+    cs_status st = table_create(out, target_names, TG_COLUMNS, rows);
     size_t row = 0;
     /* area-major like the wide table: each area's targets, the district's last */
     for (size_t a = 0; st == CS_OK && a <= r->A; a++)
