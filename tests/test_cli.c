@@ -16,7 +16,7 @@
 static const char *outputs[] = {"areas.geojson", "service-circles.geojson",
                                 "facilities.geojson", "areas.csv", "summary.json",
                                 "service-network.geojson", "underserved.geojson",
-                                "demand-access.csv"};
+                                "demand-access.csv", "coverage.csv", "targets.csv"};
 #define OUTPUTS (sizeof outputs / sizeof outputs[0])
 
 static int cli(const char *args, char **output)

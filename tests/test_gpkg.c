@@ -29,6 +29,8 @@
 #define KINDS 4
 #define THRESHOLDS 3
 #define MEASURES 2
+#define BANDS 4   /* total, 60+, 65+, 80+ */
+#define TARGETS 9 /* geodata/study.yaml: one of them per street (scope: area) */
 /* Its headline: the first coverage target (centres within 15 minutes for residents
  * 60+; targets take the network's figures when there is one). */
 #define HEADLINE "centre_walk_15min_a60p_share"
@@ -108,8 +110,8 @@ static void layers_and_counts(void **state)
     GDALDatasetH ds = open_vector(r->dir, "careshed.gpkg");
     assert_non_null(ds);
     assert_string_equal(GDALGetDriverShortName(GDALGetDatasetDriver(ds)), "GPKG");
-    /* every layer of the run, and the styles */
-    assert_int_equal(GDALDatasetGetLayerCount(ds), 6);
+    /* every layer of the run, the two tidy tables and the styles */
+    assert_int_equal(GDALDatasetGetLayerCount(ds), 8);
     long long areas = count_of(SAMPLE "/streets.geojson");
     long long facilities = count_of(SAMPLE "/facilities.csv"); /* every row is of a kind */
     assert_int_equal(areas, 14);
@@ -126,6 +128,12 @@ static void layers_and_counts(void **state)
     assert_true(patches > 0);
     assert_int_equal(OGR_L_GetFeatureCount(layer(ds, "underserved"), TRUE), patches);
     GDALClose(gj);
+    /* the tidy tables: every street and the district x kind x measure x threshold x
+     * band; the district row of each target, and a row per street of the one per street */
+    assert_int_equal(OGR_L_GetFeatureCount(layer(ds, "coverage"), TRUE),
+                     (areas + 1) * KINDS * MEASURES * THRESHOLDS * BANDS);
+    assert_int_equal(OGR_L_GetFeatureCount(layer(ds, "targets"), TRUE), TARGETS + areas);
+    assert_int_equal(OGR_L_GetGeomType(layer(ds, "coverage")), wkbNone);
     /* geometry types */
     assert_int_equal(OGR_L_GetGeomType(layer(ds, "areas")), wkbMultiPolygon);
     assert_int_equal(OGR_L_GetGeomType(layer(ds, "facilities")), wkbPoint);

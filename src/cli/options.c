@@ -207,7 +207,8 @@ static const struct {
     {CLI_RUN, "run", "careshed run [STUDY.yaml] [options]",
      "Coverage of every facility kind, the targets, and the outputs in DIR.\n",
      "Outputs in DIR: areas.geojson, service-circles.geojson, facilities.geojson,\n"
-     "areas.csv, summary.json, underserved.geojson, demand-access.csv; with a network\n"
+     "areas.csv, coverage.csv, targets.csv, summary.json, underserved.geojson,\n"
+     "demand-access.csv; with a network\n"
      "also service-network.geojson (and facility-service-areas.geojson with\n"
      "--set network.facility_areas=true).\n"},
     {CLI_CHECK, "check", "careshed check [STUDY.yaml] [options]",

@@ -122,6 +122,14 @@ void cs_lw_no_geometry(cs_lw *w);
 /* Close the collection; the first error met, else CS_OK. */
 cs_status cs_lw_end(cs_lw *w);
 
+/* The tidy tables (out/tidy.c), new in *out (free with cs_table_free; cleared on
+ * failure, CS_ERR_NOMEM). Coverage: one row per area and then the district x kind x
+ * measure x threshold x band, with residents, covered and share (null without
+ * residents). Targets: one row per area a target is set for (scope "area") and the
+ * district, with value, bound, pass, gap and their units. */
+cs_status cs_out_coverage_table(const cs_result *r, cs_table *out);
+cs_status cs_out_targets_table(const cs_result *r, cs_table *out);
+
 /* Write one cell as a JSON value. */
 void cs_out_json_cell(cs_json *j, const cs_cell *c);
 

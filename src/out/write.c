@@ -60,6 +60,52 @@ static cs_status build_csv(cs_context *ctx, const sources *src, cs_buf *out)
     (void)ctx;
     return cs_out_areas_csv(src->table, out);
 }
+/* A tidy table, made for its file alone (out/tidy.c). */
+static cs_status build_tidy(cs_status (*make)(const cs_result *, cs_table *),
+                            const sources *src, cs_buf *out)
+{
+    cs_table t;
+    cs_status st = make(src->r, &t);
+    if (st == CS_OK)
+        st = cs_out_areas_csv(&t, out);
+    cs_table_free(&t);
+    return st;
+}
+/* A tidy table as a layer without geometry of the package. */
+static cs_status tidy_layer(cs_status (*make)(const cs_result *, cs_table *),
+                            const sources *src, cs_lw *w)
+{
+    cs_table t;
+    cs_status st = make(src->r, &t);
+    for (size_t row = 0; st == CS_OK && w->st == CS_OK && row < t.rows; row++) {
+        cs_lw_feature(w);
+        for (size_t c = 0; c < t.columns; c++)
+            cs_lw_cell(w, t.names[c], &t.cells[row * t.columns + c], t.types[c]);
+        cs_lw_no_geometry(w);
+    }
+    cs_table_free(&t);
+    return st != CS_OK ? st : w->st;
+}
+static cs_status build_coverage_layer(cs_context *ctx, const sources *src, cs_lw *w)
+{
+    (void)ctx;
+    return tidy_layer(cs_out_coverage_table, src, w);
+}
+static cs_status build_targets_layer(cs_context *ctx, const sources *src, cs_lw *w)
+{
+    (void)ctx;
+    return tidy_layer(cs_out_targets_table, src, w);
+}
+static cs_status build_coverage(cs_context *ctx, const sources *src, cs_buf *out)
+{
+    (void)ctx;
+    return build_tidy(cs_out_coverage_table, src, out);
+}
+static cs_status build_targets(cs_context *ctx, const sources *src, cs_buf *out)
+{
+    (void)ctx;
+    return build_tidy(cs_out_targets_table, src, out);
+}
 static cs_status build_demand(cs_context *ctx, const sources *src, cs_buf *out)
 {
     (void)ctx;
@@ -77,7 +123,7 @@ typedef enum when { ALWAYS, WITH_NETWORK, WITH_FACILITY_AREAS, WITH_ACCESS } whe
  * style in styles.c). */
 static const struct {
     const char *layer; /* in the GeoPackage */
-    const char *file;  /* GeoJSON */
+    const char *file;  /* GeoJSON; NULL: a table in the package only (as CSV below) */
     cs_gpkg_geometry geometry;
     layer_fn build;
     when when;
@@ -90,6 +136,8 @@ static const struct {
      build_facility_areas, WITH_FACILITY_AREAS},
     {"facilities", "facilities.geojson", CS_GPKG_POINT, build_facilities, ALWAYS},
     {"underserved", "underserved.geojson", CS_GPKG_MULTIPOLYGON, build_underserved, ALWAYS},
+    {"coverage", NULL, CS_GPKG_NONE, build_coverage_layer, ALWAYS},
+    {"targets", NULL, CS_GPKG_NONE, build_targets_layer, ALWAYS},
 };
 
 /* The other files, after the package; format 0: whatever output.formats says. */
@@ -101,6 +149,8 @@ static const struct {
 } files[] = {
     {"demand-access.csv", build_demand, WITH_ACCESS, CS_FORMAT_CSV},
     {"areas.csv", build_csv, ALWAYS, CS_FORMAT_CSV},
+    {"coverage.csv", build_coverage, ALWAYS, CS_FORMAT_CSV},
+    {"targets.csv", build_targets, ALWAYS, CS_FORMAT_CSV},
     {"summary.json", build_summary, ALWAYS, 0},
 };
 
@@ -133,7 +183,8 @@ const char *cs_result_output_name(const cs_result *r, size_t i)
     if (!r)
         return NULL;
     for (size_t o = 0; o < sizeof layers / sizeof layers[0]; o++)
-        if (format_on(r, CS_FORMAT_GEOJSON) && wanted(r, layers[o].when) && i-- == 0)
+        if (layers[o].file && format_on(r, CS_FORMAT_GEOJSON) && wanted(r, layers[o].when) &&
+            i-- == 0)
             return layers[o].file;
     if (format_on(r, CS_FORMAT_GPKG) && i-- == 0)
         return GPKG_NAME;
@@ -186,7 +237,7 @@ const char *cs_out_file_owner(const char *name)
     if (!name)
         return NULL;
     for (size_t o = 0; o < sizeof layers / sizeof layers[0]; o++)
-        if (!strcmp(name, layers[o].file))
+        if (layers[o].file && !strcmp(name, layers[o].file))
             return "run";
     for (size_t o = 0; o < sizeof files / sizeof files[0]; o++)
         if (!strcmp(name, files[o].name))
@@ -217,14 +268,16 @@ static cs_status write_layers(cs_context *ctx, const sources *src, cs_outset *se
     if (!geojson && !gpkg)
         return CS_OK;
     for (size_t i = 0; st == CS_OK && i < n; i++) {
-        if (!wanted(r, layers[i].when))
+        bool json = geojson && layers[i].file;
+        if (!wanted(r, layers[i].when) || (!json && !gpkg))
             continue;
-        char json_name[64]; /* the collection is named as its file */
-        snprintf(json_name, sizeof json_name, "%.*s", (int)strcspn(layers[i].file, "."),
-                 layers[i].file);
+        char json_name[64] = ""; /* the collection is named as its file */
+        if (json)
+            snprintf(json_name, sizeof json_name, "%.*s", (int)strcspn(layers[i].file, "."),
+                     layers[i].file);
         cs_lw w;
         cs_buf_clear(buf);
-        st = cs_lw_begin(&w, ctx, layers[i].layer, json_name, geojson ? buf : NULL, gpkg,
+        st = cs_lw_begin(&w, ctx, layers[i].layer, json_name, json ? buf : NULL, gpkg,
                          layers[i].geometry, names);
         if (st == CS_OK)
             st = layers[i].build(ctx, src, &w);
@@ -233,7 +286,7 @@ static cs_status write_layers(cs_context *ctx, const sources *src, cs_outset *se
             st = end;
         if (st == CS_ERR_NOMEM)
             st = cs_nomem(ctx);
-        if (st == CS_OK && geojson)
+        if (st == CS_OK && json)
             st = cs_outset_add(ctx, set, layers[i].file, buf->data, buf->len);
         geometries[count] = layers[i].geometry;
         written[count++] = layers[i].layer;
