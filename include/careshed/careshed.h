@@ -28,6 +28,7 @@
 #ifndef CARESHED_H
 #define CARESHED_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #ifdef __cplusplus
@@ -171,6 +172,16 @@ CS_API void cs_context_set_progress(cs_context *ctx, cs_progress_fn fn, void *us
  * cannot). Call it from the thread that runs the study.
  */
 CS_API void cs_context_set_threads(cs_context *ctx, int n);
+
+/**
+ * Let the writers of an output folder (cs_result_write, cs_site_write and
+ * cs_output_folder_check) take a folder that is not careshed's: one that holds files
+ * careshed did not write and no .careshed marker. careshed's files replace those of
+ * the same names; every other file stays (careshed never removes a file it did not
+ * write), and the folder becomes careshed's. Off by default: such a folder is refused.
+ * Inputs are never replaced either way. The command line's --overwrite.
+ */
+CS_API void cs_context_set_overwrite(cs_context *ctx, bool on);
 
 /**
  * Wall-clock seconds spent in each stage so far ("load", "project", "index",

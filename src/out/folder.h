@@ -59,6 +59,9 @@ void cs_folder_close(cs_folder *f);
 /* mkdir -p dir. CS_ERR_OUTPUT naming the component that cannot be made, CS_ERR_NOMEM. */
 cs_status cs_folder_make(cs_context *ctx, const char *dir);
 
+/* Write all of data to fd, retrying short writes and interruptions. 0 or an errno. */
+int cs_write_all(int fd, const char *data, size_t len);
+
 /* fsync the folder itself, so renames in it are durable. Best effort: some file
  * systems refuse, and the files' contents are already on disk. */
 void cs_folder_sync(const char *dir);
