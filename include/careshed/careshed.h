@@ -658,8 +658,11 @@ CS_API cs_status cs_report_write(cs_context *ctx, const cs_study *study,
  * set, facility-service-areas.geojson. out_dir is careshed's own folder and changes as
  * one unit: the new set is written beside it and swapped in atomically, so at any
  * instant, even if the process is killed, it holds the complete previous set or the
- * complete new one; files of an earlier run that this run does not write are gone,
- * files of other commands (careshed site) are kept. A second writer to the same
+ * complete new one; files of an earlier run that this run does not write are gone
+ * (the folder's .careshed marker lists each set's files), files of other commands
+ * (careshed site) and files careshed did not write are kept (with a warning naming
+ * the latter). A folder that holds files but no marker is refused unless
+ * cs_context_set_overwrite is on. A second writer to the same
  * folder is refused while one writes. The same study and options give byte-identical
  * files.
  * Errors: CS_ERR_OUTPUT (the folder cannot be created or written, another careshed
@@ -680,9 +683,11 @@ CS_API cs_status cs_output_path_check(cs_context *ctx, const char *path);
 /**
  * Check, before the work, that out_dir could take cs_result_write's (or
  * cs_site_write's) outputs: missing (it will be made), or a writable folder careshed
- * owns (empty, marked by its .careshed file, or holding only names careshed writes)
- * with no folder, link or special file inside. Changes nothing. Errors: CS_ERR_OUTPUT
- * naming the folder and what is in the way; CS_ERR_ARGUMENT; CS_ERR_NOMEM.
+ * owns (empty, marked by its .careshed file, or holding only names careshed writes;
+ * any folder of plain files with cs_context_set_overwrite) with no folder, link or
+ * special file inside. Changes nothing. Errors: CS_ERR_OUTPUT naming the folder, the
+ * first few files in the way and how many, and what to do; CS_ERR_ARGUMENT;
+ * CS_ERR_NOMEM.
  */
 CS_API cs_status cs_output_folder_check(cs_context *ctx, const char *out_dir);
 
