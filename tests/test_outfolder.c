@@ -450,6 +450,21 @@ static void a_foreign_folder_is_taken_only_with_overwrite(void **state)
     assert_content(dir, "zeta.txt", "mine");
     assert_true(tu_has_message(ctx, "kept 4 files that no careshed command wrote ('Alpha.docx', "
                                "'beta.csv', 'gamma.png' and 1 more)", NULL));
+    /* never a folder of inputs, even with --overwrite */
+    char *other = tu_mkdtemp();
+    char *input = tu_write(other, "population.csv", "id,pop");
+    cs_input_note(ctx, input, "population");
+    cs_context_set_overwrite(ctx, true);
+    assert_int_equal(write_set(other, "run", files), CS_ERR_OUTPUT);
+    assert_true(tu_has_message(ctx, other, "holds the population input ('population.csv')",
+                               "even with --overwrite", "choose another --out folder", NULL));
+    assert_int_equal(cs_output_folder_check(ctx, other), CS_ERR_OUTPUT);
+    cs_context_set_overwrite(ctx, false);
+    cs_input_forget(ctx);
+    assert_string_equal(listing(other), "population.csv");
+    free(input);
+    tu_rmtree(other);
+    free(other);
     /* now careshed's: the next run needs no --overwrite, and lists only its own */
     const char *again[] = {"summary.json", "{}", NULL};
     assert_int_equal(write_set(dir, "run", again), CS_OK);

@@ -308,6 +308,8 @@ static cs_status check_owned(cs_context *ctx, const cs_folder *f)
     bool marked = faccessat(dirfd(d), CS_FOLDER_MARKER, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
     cs_status st = CS_OK;
     few_names foreign = {.count = 0};
+    const cs_input_file *input = NULL; /* an input among the files */
+    char input_name[NAME_MAX + 1] = "";
     for (struct dirent *e; st == CS_OK && (e = readdir(d));) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
             continue;
@@ -327,9 +329,23 @@ static cs_status check_owned(cs_context *ctx, const cs_folder *f)
         } else if (strcmp(e->d_name, CS_FOLDER_MARKER) && !cs_out_file_owner(e->d_name) &&
                    !is_old_temporary(e->d_name)) {
             few_names_add(&foreign, e->d_name);
+            if (!input && (input = cs_input_find(ctx, &info)))
+                snprintf(input_name, sizeof input_name, "%s", e->d_name);
         }
     }
     closedir(d);
+    /* --overwrite takes a folder of other files, never the folder of the inputs: the
+     * whole folder is swapped, and the inputs are not careshed's to carry around */
+    if (st == CS_OK && !marked && input) {
+        cs_where w = {.file = f->path};
+        return cs_error(ctx, CS_ERR_OUTPUT, &w,
+                        "choose another --out folder, e.g. --out out; inputs are never "
+                        "overwritten",
+                        "this folder holds the %s input ('%s') and is not a careshed output "
+                        "folder; careshed replaces its output folder as a whole, so it does not "
+                        "write into a folder of its inputs, even with --overwrite",
+                        input->role ? input->role : "study's", input_name);
+    }
     if (st == CS_OK && foreign.count > 0 && !marked && !ctx->overwrite) {
         cs_buf names;
         cs_buf_init(&names);
