@@ -290,9 +290,10 @@ static void few_names_add(few_names *few, const char *name)
 static void few_names_print(cs_buf *b, const few_names *few)
 {
     size_t held = few->count < FEW_NAMES ? few->count : FEW_NAMES;
-    for (size_t i = 0; i < held; i++)
-        cs_buf_printf(b, "%s'%s'", i == 0 ? "" : i + 1 == held && held == few->count ? " and " : ", ",
-                      few->names[i]);
+    for (size_t i = 0; i < held; i++) {
+        bool last = i + 1 == held && held == few->count;
+        cs_buf_printf(b, "%s'%s'", i == 0 ? "" : last ? " and " : ", ", few->names[i]);
+    }
     if (few->count > held)
         cs_buf_printf(b, " and %zu more", few->count - held);
 }
