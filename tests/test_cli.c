@@ -480,14 +480,74 @@ static void measure_and_network_options(void **state)
              "--network ''", SAMPLE, dir);
     snprintf(path, sizeof path, "%s/out/service-network.geojson", dir);
     assert_true(tu_exists(path));
+    char *marker = read_output(dir, ".careshed", NULL);
+    assert_non_null(strstr(marker, "\nfile run service-network.geojson\n"));
+    free(marker);
     assert_int_equal(cli(args, &out), 0);
     assert_false(tu_exists(path));
     assert_null(strstr(out, "earlier run"));
+    assert_null(strstr(out, "kept")); /* nothing but careshed's files in the folder */
+    /* the marker lists exactly the new set: every output of a run without a network
+     * (the sample has capacities, so demand-access.csv too), sorted */
+    marker = read_output(dir, ".careshed", NULL);
+    const char *want = "version " CARESHED_VERSION "\n"
+                       "file run areas.csv\n"
+                       "file run areas.geojson\n"
+                       "file run demand-access.csv\n"
+                       "file run facilities.geojson\n"
+                       "file run service-circles.geojson\n"
+                       "file run summary.json\n"
+                       "file run underserved.geojson\n";
+    assert_non_null(strstr(marker, want));
+    assert_string_equal(strstr(marker, want), want);
+    free(marker);
     free(out);
     tu_rmtree(dir);
     free(dir);
     expect_cli("run '" SAMPLE "/study.yaml' --measure often", 3,
                "straight, network, matrix, both or a list of them");
+}
+
+/* A folder of other files is refused (exit 6, naming them, changing nothing) and taken
+ * with --overwrite, which keeps them; site follows the same rules. */
+static void foreign_output_folder(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    char cmd[2048], args[2048], *before = NULL, *after = NULL, *out = NULL;
+    snprintf(cmd, sizeof cmd, "cd '%s' && mkdir o && echo draft > o/thesis.docx && "
+             "echo 1 > o/b.csv && echo 2 > o/a.csv && echo 3 > o/c.csv", dir);
+    assert_int_equal(tu_run(cmd, NULL), 0);
+    char ls[1024];
+    snprintf(ls, sizeof ls, "cd '%s/o' && ls -la --time-style=full-iso && sha256sum *", dir);
+    tu_run(ls, &before);
+    snprintf(args, sizeof args, "run '%s/study.yaml' --out '%s/o' --measure straight -q",
+             SAMPLE, dir);
+    expect_cli(args, 6, "holds 4 files careshed did not write: 'a.csv', 'b.csv', 'c.csv' "
+                        "and 1 more");
+    expect_cli(args, 6, "/o: this folder is not a careshed output folder");
+    expect_cli(args, 6, "or add --overwrite to write into this one");
+    snprintf(args, sizeof args, "site '%s/study.yaml' --out '%s/o' --measure straight "
+             "--at 121.42,31.11,centre -q", SAMPLE, dir);
+    expect_cli(args, 6, "holds 4 files careshed did not write");
+    tu_run(ls, &after);
+    assert_string_equal(before, after);
+
+    snprintf(args, sizeof args, "run '%s/study.yaml' --out '%s/o' --measure straight "
+             "--overwrite", SAMPLE, dir);
+    assert_int_equal(cli(args, &out), 0);
+    assert_non_null(strstr(out, "kept 4 files that no careshed command wrote"));
+    free(out);
+    snprintf(cmd, sizeof cmd, "cd '%s/o' && cat thesis.docx && ls -A | tr '\\n' ' '", dir);
+    assert_int_equal(tu_run(cmd, &out), 0);
+    assert_string_equal(out, "draft\n.careshed a.csv areas.csv areas.geojson b.csv c.csv "
+                             "demand-access.csv facilities.geojson service-circles.geojson "
+                             "summary.json thesis.docx underserved.geojson ");
+    free(out);
+    free(before);
+    free(after);
+    tu_rmtree(dir);
+    free(dir);
 }
 
 /* --costs: a hand-made matrix for two residents (ids 1 and 2 of the sample, 23 and 45
@@ -827,6 +887,7 @@ int main(void)
         cmocka_unit_test(sample_patches_hold_the_uncovered),
         cmocka_unit_test(site_command),
         cmocka_unit_test(measure_and_network_options),
+        cmocka_unit_test(foreign_output_folder),
         cmocka_unit_test(cost_matrix_option),
         cmocka_unit_test(geojson_is_rfc7946),
         cmocka_unit_test(reruns_are_byte_identical),

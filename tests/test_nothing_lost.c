@@ -225,7 +225,9 @@ static double now_s(void)
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-/* Start careshed run into out with renames and syncs slowed; returns its pid. */
+/* Start careshed run into out with renames and syncs slowed; returns its pid. The two
+ * sets differ in their files too: at 3 km/h without demand-access.csv, whose absence
+ * the folder must show exactly when the set of the 3 km/h run is whole. */
 static pid_t start_run(const char *out, const char *speed, bool slow)
 {
     pid_t pid = fork();
@@ -241,8 +243,10 @@ static pid_t start_run(const char *out, const char *speed, bool slow)
         }
         char set[64];
         snprintf(set, sizeof set, "walk_speed_kmh=%s", speed);
+        const char *demand = strcmp(speed, "3") ? "demand_points_csv=true"
+                                                 : "demand_points_csv=false";
         execl(CS_CLI, CS_CLI, "run", "study.yaml", "--measure", "straight", "--set", set,
-              "--out", out, "-q", (char *)NULL);
+              "--set", demand, "--out", out, "-q", (char *)NULL);
         _exit(98);
     }
     return pid;
@@ -329,6 +333,14 @@ static void killed_runs_leave_a_complete_set(void **state)
     double write_s = now_s() - t0;
     char *set_a = folder_signature(dir);
     assert_string_not_equal(set_a, set_b);
+    /* the sets differ in their file lists, and each marker lists its own */
+    assert_non_null(strstr(set_a, "./demand-access.csv"));
+    assert_null(strstr(set_b, "./demand-access.csv"));
+    char *marker_path = tu_join(dir, ".careshed");
+    char *marker = tu_read(marker_path, NULL);
+    assert_non_null(strstr(marker, "file run demand-access.csv\n"));
+    free(marker);
+    free(marker_path);
     print_message("writing the set, slowed, takes %.2f s\n", write_s);
 
     uint64_t rng = 12;

@@ -144,8 +144,9 @@ static void foreign_folders_are_refused(void **state)
     free(tu_write(dir, "thesis.docx", "years of work"));
     const char *files[] = {"summary.json", "{}", NULL};
     assert_int_equal(write_set(dir, "run", files), CS_ERR_OUTPUT);
-    assert_true(tu_has_message(ctx, dir, "files careshed did not write (thesis.docx)",
-                               "new or empty folder", NULL));
+    assert_true(tu_has_message(ctx, dir, "not a careshed output folder",
+                               "holds 1 file careshed did not write: 'thesis.docx'",
+                               "another --out folder (new or empty)", "--overwrite", NULL));
     assert_string_equal(listing(dir), "thesis.docx");
 
     /* A folder inside: refused even in a folder of careshed's own. */
@@ -166,10 +167,20 @@ static void foreign_folders_are_refused(void **state)
     assert_int_equal(write_set(dir, "run", files), CS_ERR_OUTPUT);
     assert_true(tu_has_message(ctx, "holds the symbolic link 'areas.geojson'", NULL));
     unlink(link);
-    /* With the marker, a user's file is kept. */
+    /* With the marker, a user's file is kept, and the run says so. */
     assert_int_equal(write_set(dir, "run", files), CS_OK);
     assert_string_equal(listing(dir), ".careshed,summary.json,thesis.docx");
     assert_content(dir, "thesis.docx", "years of work");
+    assert_true(tu_has_message(ctx, dir, "kept 1 file that no careshed command wrote "
+                               "('thesis.docx')", "never removes files it did not write",
+                               NULL));
+    /* --overwrite does not let a folder, link or special file in */
+    assert_int_equal(mkdir(sub, 0777), 0);
+    cs_context_set_overwrite(ctx, true);
+    assert_int_equal(write_set(dir, "run", files), CS_ERR_OUTPUT);
+    assert_true(tu_has_message(ctx, "holds the folder 'maps'", NULL));
+    cs_context_set_overwrite(ctx, false);
+    rmdir(sub);
 
     /* A file in the way of the folder, and the root folder. */
     char *file = tu_join(dir, "thesis.docx");
@@ -196,7 +207,11 @@ static void folders_are_checked_before_the_work(void **state)
     free(tu_write(root, "thesis.docx", "years of work"));
     cs_context_clear_messages(ctx);
     assert_int_equal(cs_output_folder_check(ctx, root), CS_ERR_OUTPUT);
-    assert_true(tu_has_message(ctx, "files careshed did not write (thesis.docx)", NULL));
+    assert_true(tu_has_message(ctx, "holds 1 file careshed did not write: 'thesis.docx'",
+                               "--overwrite", NULL));
+    cs_context_set_overwrite(ctx, true);
+    assert_int_equal(cs_output_folder_check(ctx, root), CS_OK);
+    cs_context_set_overwrite(ctx, false);
     char *file = tu_join(root, "thesis.docx");
     assert_int_equal(cs_output_folder_check(ctx, file), CS_ERR_OUTPUT);
     const char *files[] = {"summary.json", "{}", NULL};
@@ -223,6 +238,13 @@ static void folders_of_earlier_versions_are_careshed_s(void **state)
     const char *files[] = {"areas.geojson", "new", NULL};
     assert_int_equal(write_set(dir, "run", files), CS_OK);
     assert_string_equal(listing(dir), ".careshed,areas.geojson,report.html");
+    /* the report is careshed's by its name, kept and listed under its command */
+    assert_content(dir, ".careshed",
+                   "# careshed output folder. Each careshed command replaces its files listed\n"
+                   "# below as one set; files not listed are not careshed's and are kept.\n"
+                   "version " CARESHED_VERSION "\n"
+                   "file report report.html\n"
+                   "file run areas.geojson\n");
     tu_rmtree(dir);
     free(dir);
 }
@@ -401,6 +423,114 @@ static void allocation_failures_leave_the_folder_as_it_was(void **state)
     free(dir);
 }
 
+/* The refusal names the first three entries in byte order and how many there are; with
+ * --overwrite careshed's files replace those of the same names and the rest stay. */
+static void a_foreign_folder_is_taken_only_with_overwrite(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    const char *mine[] = {"zeta.txt", "beta.csv", "areas.csv", "Alpha.docx", "gamma.png"};
+    for (size_t i = 0; i < 5; i++)
+        free(tu_write(dir, mine[i], "mine"));
+    const char *files[] = {"areas.csv", "new table", "summary.json", "{}", NULL};
+    assert_int_equal(write_set(dir, "run", files), CS_ERR_OUTPUT);
+    /* areas.csv is a name careshed writes: not among the four it did not write */
+    assert_true(tu_has_message(ctx, dir, "holds 4 files careshed did not write: "
+                               "'Alpha.docx', 'beta.csv', 'gamma.png' and 1 more",
+                               NULL));
+    assert_string_equal(listing(dir), "Alpha.docx,areas.csv,beta.csv,gamma.png,zeta.txt");
+    assert_content(dir, "areas.csv", "mine");
+
+    cs_context_set_overwrite(ctx, true);
+    assert_int_equal(write_set(dir, "run", files), CS_OK);
+    cs_context_set_overwrite(ctx, false);
+    assert_string_equal(listing(dir), ".careshed,Alpha.docx,areas.csv,beta.csv,gamma.png,"
+                                      "summary.json,zeta.txt");
+    assert_content(dir, "areas.csv", "new table");
+    assert_content(dir, "zeta.txt", "mine");
+    assert_true(tu_has_message(ctx, "kept 4 files that no careshed command wrote ('Alpha.docx', "
+                               "'beta.csv', 'gamma.png' and 1 more)", NULL));
+    /* never a folder of inputs, even with --overwrite */
+    char *other = tu_mkdtemp();
+    char *input = tu_write(other, "population.csv", "id,pop");
+    cs_input_note(ctx, input, "population");
+    cs_context_set_overwrite(ctx, true);
+    assert_int_equal(write_set(other, "run", files), CS_ERR_OUTPUT);
+    assert_true(tu_has_message(ctx, other, "holds the population input ('population.csv')",
+                               "even with --overwrite", "choose another --out folder", NULL));
+    assert_int_equal(cs_output_folder_check(ctx, other), CS_ERR_OUTPUT);
+    cs_context_set_overwrite(ctx, false);
+    cs_input_forget(ctx);
+    assert_string_equal(listing(other), "population.csv");
+    free(input);
+    tu_rmtree(other);
+    free(other);
+    /* now careshed's: the next run needs no --overwrite, and lists only its own */
+    const char *again[] = {"summary.json", "{}", NULL};
+    assert_int_equal(write_set(dir, "run", again), CS_OK);
+    assert_string_equal(listing(dir),
+                        ".careshed,Alpha.docx,beta.csv,gamma.png,summary.json,zeta.txt");
+    assert_content(dir, ".careshed",
+                   "# careshed output folder. Each careshed command replaces its files listed\n"
+                   "# below as one set; files not listed are not careshed's and are kept.\n"
+                   "version " CARESHED_VERSION "\n"
+                   "file run summary.json\n");
+    tu_rmtree(dir);
+    free(dir);
+}
+
+/* The marker lists the set, sorted by command and name; a rerun drops what the marker
+ * lists for its command even under a name this version does not write (a newer
+ * version's file), and keeps what it lists for other commands. */
+static void the_marker_lists_the_set(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    const char *site[] = {"proposals.geojson", "P", NULL};
+    assert_int_equal(write_set(dir, "proposals", site), CS_OK);
+    const char *run[] = {"summary.json", "{}", "service-network.geojson", "N", "areas.csv",
+                         "A", NULL};
+    assert_int_equal(write_set(dir, "run", run), CS_OK);
+    static const char head[] =
+        "# careshed output folder. Each careshed command replaces its files listed\n"
+        "# below as one set; files not listed are not careshed's and are kept.\n"
+        "version " CARESHED_VERSION "\n";
+    assert_content(dir, ".careshed",
+                   "# careshed output folder. Each careshed command replaces its files listed\n"
+                   "# below as one set; files not listed are not careshed's and are kept.\n"
+                   "version " CARESHED_VERSION "\n"
+                   "file proposals proposals.geojson\n"
+                   "file run areas.csv\n"
+                   "file run service-network.geojson\n"
+                   "file run summary.json\n");
+    /* a newer careshed's run wrote extra.gpkg; a tool of the user's wrote notes.txt;
+     * a future command wrote plan.pdf */
+    free(tu_write(dir, "extra.gpkg", "G"));
+    free(tu_write(dir, "notes.txt", "mine"));
+    free(tu_write(dir, "plan.pdf", "F"));
+    char marker[1024];
+    snprintf(marker, sizeof marker, "%sfile run extra.gpkg\nfile later plan.pdf\n", head);
+    free(tu_write(dir, ".careshed", marker));
+    const char *rerun[] = {"summary.json", "{}", NULL};
+    assert_int_equal(write_set(dir, "run", rerun), CS_OK);
+    assert_string_equal(listing(dir), ".careshed,notes.txt,plan.pdf,proposals.geojson,"
+                                      "summary.json");
+    assert_content(dir, ".careshed",
+                   "# careshed output folder. Each careshed command replaces its files listed\n"
+                   "# below as one set; files not listed are not careshed's and are kept.\n"
+                   "version " CARESHED_VERSION "\n"
+                   "file later plan.pdf\n"
+                   "file proposals proposals.geojson\n"
+                   "file run summary.json\n");
+    /* an early careshed's one-line marker lists nothing: still careshed's folder */
+    free(tu_write(dir, ".careshed", "This folder is written by careshed.\n"));
+    assert_int_equal(write_set(dir, "run", rerun), CS_OK);
+    assert_string_equal(listing(dir), ".careshed,notes.txt,plan.pdf,proposals.geojson,"
+                                      "summary.json");
+    tu_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -409,6 +539,8 @@ int main(void)
         cmocka_unit_test(foreign_folders_are_refused),
         cmocka_unit_test(folders_are_checked_before_the_work),
         cmocka_unit_test(folders_of_earlier_versions_are_careshed_s),
+        cmocka_unit_test(a_foreign_folder_is_taken_only_with_overwrite),
+        cmocka_unit_test(the_marker_lists_the_set),
         cmocka_unit_test(a_locked_folder_is_refused),
         cmocka_unit_test(leftovers_of_killed_runs_are_removed),
         cmocka_unit_test(an_input_is_never_dropped_or_replaced),

@@ -28,6 +28,7 @@
 #ifndef CARESHED_H
 #define CARESHED_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #ifdef __cplusplus
@@ -171,6 +172,16 @@ CS_API void cs_context_set_progress(cs_context *ctx, cs_progress_fn fn, void *us
  * cannot). Call it from the thread that runs the study.
  */
 CS_API void cs_context_set_threads(cs_context *ctx, int n);
+
+/**
+ * Let the writers of an output folder (cs_result_write, cs_site_write and
+ * cs_output_folder_check) take a folder that is not careshed's: one that holds files
+ * careshed did not write and no .careshed marker. careshed's files replace those of
+ * the same names; every other file stays (careshed never removes a file it did not
+ * write), and the folder becomes careshed's. Off by default: such a folder is refused.
+ * Inputs are never replaced either way. The command line's --overwrite.
+ */
+CS_API void cs_context_set_overwrite(cs_context *ctx, bool on);
 
 /**
  * Wall-clock seconds spent in each stage so far ("load", "project", "index",
@@ -647,8 +658,11 @@ CS_API cs_status cs_report_write(cs_context *ctx, const cs_study *study,
  * set, facility-service-areas.geojson. out_dir is careshed's own folder and changes as
  * one unit: the new set is written beside it and swapped in atomically, so at any
  * instant, even if the process is killed, it holds the complete previous set or the
- * complete new one; files of an earlier run that this run does not write are gone,
- * files of other commands (careshed site) are kept. A second writer to the same
+ * complete new one; files of an earlier run that this run does not write are gone
+ * (the folder's .careshed marker lists each set's files), files of other commands
+ * (careshed site) and files careshed did not write are kept (with a warning naming
+ * the latter). A folder that holds files but no marker is refused unless
+ * cs_context_set_overwrite is on. A second writer to the same
  * folder is refused while one writes. The same study and options give byte-identical
  * files.
  * Errors: CS_ERR_OUTPUT (the folder cannot be created or written, another careshed
@@ -669,9 +683,11 @@ CS_API cs_status cs_output_path_check(cs_context *ctx, const char *path);
 /**
  * Check, before the work, that out_dir could take cs_result_write's (or
  * cs_site_write's) outputs: missing (it will be made), or a writable folder careshed
- * owns (empty, marked by its .careshed file, or holding only names careshed writes)
- * with no folder, link or special file inside. Changes nothing. Errors: CS_ERR_OUTPUT
- * naming the folder and what is in the way; CS_ERR_ARGUMENT; CS_ERR_NOMEM.
+ * owns (empty, marked by its .careshed file, or holding only names careshed writes;
+ * any folder of plain files with cs_context_set_overwrite) with no folder, link or
+ * special file inside. Changes nothing. Errors: CS_ERR_OUTPUT naming the folder, the
+ * first few files in the way and how many, and what to do; CS_ERR_ARGUMENT;
+ * CS_ERR_NOMEM.
  */
 CS_API cs_status cs_output_folder_check(cs_context *ctx, const char *out_dir);
 

@@ -447,6 +447,7 @@ static cs_context *open_context(const options *o, int *code)
     cs_status st = cs_context_create(&ctx);
     if (st == CS_OK) {
         cs_context_set_threads(ctx, o->threads);
+        cs_context_set_overwrite(ctx, o->overwrite);
         if (isatty(STDERR_FILENO) && !o->quiet)
             cs_context_set_progress(ctx, progress, NULL);
         return ctx;

@@ -173,6 +173,11 @@ static const cli_option table[] = {
     {.name = "--out", .commands = CLI_RUN | CLI_SITE, .ignored = CLI_CHECK, .arg = "DIR",
      .store = STORE_STRING, .offset = OFF(out_dir), .group = GROUP_RUN,
      .help = "output folder (default: out)"},
+    {.name = "--overwrite", .commands = CLI_RUN | CLI_SITE, .ignored = CLI_CHECK,
+     .store = STORE_FLAG, .offset = OFF(overwrite), .group = GROUP_RUN,
+     .help = "write into a DIR that is not careshed's (no .careshed marker)\n"
+             "though it holds other files: careshed's files replace those\n"
+             "of the same names, every other file stays"},
     {.name = "--out", .commands = CLI_REPORT, .arg = "FILE", .store = STORE_STRING,
      .offset = OFF(out_dir), .group = GROUP_RUN, .help = "the report (default: report.html)"},
     {.name = "--year", .commands = CLI_RUN | CLI_SITE, .ignored = CLI_CHECK, .arg = "Y",
@@ -210,7 +215,11 @@ static const struct {
      "areas.csv, coverage.csv, targets.csv, summary.json, underserved.geojson,\n"
      "demand-access.csv; with a network\n"
      "also service-network.geojson (and facility-service-areas.geojson with\n"
-     "--set network.facility_areas=true).\n"},
+     "--set network.facility_areas=true).\n"
+     "DIR is careshed's: each run replaces its previous files as one set (a killed run\n"
+     "leaves the previous set), so files an earlier run wrote and this one does not are\n"
+     "removed; DIR/.careshed lists the set. Other files in DIR stay. A DIR that holds\n"
+     "files but no .careshed is refused unless --overwrite.\n"},
     {CLI_CHECK, "check", "careshed check [STUDY.yaml] [options]",
      "Load and validate everything, report every problem, compute nothing.\n", NULL},
     {CLI_SITE, "site",
@@ -220,7 +229,8 @@ static const struct {
      "What proposed sites would change: whom each newly covers, in which street,\n"
      "which target it closes; or where the next sites would do the most good.\n",
      "Writes DIR/proposals.geojson and one line per proposal (and one for all together),\n"
-     "or DIR/suggestions.geojson and one line per chosen site.\n"},
+     "or DIR/suggestions.geojson and one line per chosen site. DIR follows the rules\n"
+     "of careshed run's (see careshed run --help): --overwrite for a DIR of other files.\n"},
     {CLI_REPORT, "report", "careshed report [STUDY.yaml] [--out report.html] [options]",
      "The annual coverage report: a self-contained HTML page with maps, tables and\n"
      "the change since Y0 (and since --baseline).\n",

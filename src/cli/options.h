@@ -40,6 +40,7 @@ typedef struct options {
     unsigned command_bit; /* its enum cli_command */
     const char *study;
     const char *out_dir;
+    bool overwrite; /* --overwrite: a DIR that is not careshed's may be written into */
     /* site: proposals given with --at, a --proposals file, its CRS, a default kind */
     cli_list at;
     const char *proposals, *proposals_crs, *kind, *x_field, *y_field;

@@ -301,6 +301,12 @@ void cs_context_set_threads(cs_context *ctx, int n)
         ctx->threads = prepare_threads(n < 0 ? 0 : n);
 }
 
+void cs_context_set_overwrite(cs_context *ctx, bool on)
+{
+    if (ctx)
+        ctx->overwrite = on;
+}
+
 void cs_progress(cs_context *ctx, const char *stage, double fraction)
 {
     if (ctx && ctx->progress)

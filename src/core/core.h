@@ -112,6 +112,7 @@ struct cs_context {
     cs_input_file *inputs_read; /* see cs_input_note */
     size_t inputs_read_count, inputs_read_capacity;
     bool inputs_read_lost;      /* one could not be recorded: writers must refuse */
+    bool overwrite; /* output folders that are not careshed's may be written into */
 };
 
 /*

@@ -185,23 +185,6 @@ static bool valid_name(const char *name)
            strcmp(name, "..") != 0 && strcmp(name, CS_FOLDER_MARKER) != 0;
 }
 
-/* Write all of data, retrying short writes and interruptions. 0 or an errno. */
-static int write_all(int fd, const char *data, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return errno;
-        if (n == 0)
-            return ENOSPC;
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* Temporaries of name that no live writer holds (killed runs left them): removed. A
  * writer keeps an flock on its temporary until it is renamed, so a lock we can take
  * is a dead writer's. */
@@ -243,7 +226,7 @@ static int write_temporary(const cs_outset *set, pending_file *f, const char *da
     if (!set->folder)
         (void)fchmod(fd, set->file_mode);
     if (!err)
-        err = write_all(fd, data, len);
+        err = cs_write_all(fd, data, len);
     if (!err && fsync(fd) != 0)
         err = errno;
     if (set->folder || err) {

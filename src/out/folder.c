@@ -97,6 +97,23 @@ static int remove_set(const char *path)
     return err;
 }
 
+/* Write all of data, retrying short writes and interruptions. 0 or an errno. */
+int cs_write_all(int fd, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t w = write(fd, data, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return errno;
+        if (w == 0)
+            return ENOSPC;
+        data += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
 void cs_folder_sync(const char *dir)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -247,8 +264,43 @@ static cs_status lock(cs_context *ctx, cs_folder *f)
                     "the output folder keeps being replaced by another program");
 }
 
-/* Is every entry careshed's (or is the marker there), and none a folder or special
- * file? Names the first entry in the way. */
+/* A few names of a folder's entries, the smallest in byte order so that a message is
+ * the same whatever order the folder lists them in, and how many there are. */
+#define FEW_NAMES 3
+typedef struct few_names {
+    char names[FEW_NAMES][NAME_MAX + 1];
+    size_t count;
+} few_names;
+
+static void few_names_add(few_names *few, const char *name)
+{
+    size_t held = few->count < FEW_NAMES ? few->count : FEW_NAMES;
+    few->count++;
+    size_t at = held;
+    while (at > 0 && strcmp(name, few->names[at - 1]) < 0)
+        at--;
+    if (at == FEW_NAMES)
+        return;
+    size_t last = held < FEW_NAMES ? held : FEW_NAMES - 1;
+    memmove(few->names[at + 1], few->names[at], (last - at) * sizeof few->names[0]);
+    snprintf(few->names[at], sizeof few->names[at], "%s", name);
+}
+
+/* "'a', 'b', 'c' and 4 more" into b. */
+static void few_names_print(cs_buf *b, const few_names *few)
+{
+    size_t held = few->count < FEW_NAMES ? few->count : FEW_NAMES;
+    for (size_t i = 0; i < held; i++) {
+        bool last = i + 1 == held && held == few->count;
+        cs_buf_printf(b, "%s'%s'", i == 0 ? "" : last ? " and " : ", ", few->names[i]);
+    }
+    if (few->count > held)
+        cs_buf_printf(b, " and %zu more", few->count - held);
+}
+
+/* Is there no folder, link or special file in the folder, and is it careshed's: new,
+ * empty, marked, or holding only names careshed writes? A folder that is not is
+ * refused naming what is in it, unless the context allows overwriting. */
 static cs_status check_owned(cs_context *ctx, const cs_folder *f)
 {
     DIR *d = opendir(f->path);
@@ -256,7 +308,9 @@ static cs_status check_owned(cs_context *ctx, const cs_folder *f)
         return folder_error(ctx, f->path, errno, FOLDER_HINT, "cannot list the output folder");
     bool marked = faccessat(dirfd(d), CS_FOLDER_MARKER, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
     cs_status st = CS_OK;
-    char foreign[NAME_MAX + 1] = "";
+    few_names foreign = {.count = 0};
+    const cs_input_file *input = NULL; /* an input among the files */
+    char input_name[NAME_MAX + 1] = "";
     for (struct dirent *e; st == CS_OK && (e = readdir(d));) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
             continue;
@@ -273,19 +327,40 @@ static cs_status check_owned(cs_context *ctx, const cs_folder *f)
                           : S_ISLNK(info.st_mode) ? "the symbolic link"
                                                   : "the special file",
                           e->d_name);
-        } else if (!foreign[0] && strcmp(e->d_name, CS_FOLDER_MARKER) &&
-                   !cs_out_file_owner(e->d_name) && !is_old_temporary(e->d_name)) {
-            snprintf(foreign, sizeof foreign, "%s", e->d_name);
+        } else if (strcmp(e->d_name, CS_FOLDER_MARKER) && !cs_out_file_owner(e->d_name) &&
+                   !is_old_temporary(e->d_name)) {
+            few_names_add(&foreign, e->d_name);
+            if (!input && (input = cs_input_find(ctx, &info)))
+                snprintf(input_name, sizeof input_name, "%s", e->d_name);
         }
     }
     closedir(d);
-    if (st == CS_OK && foreign[0] && !marked) {
+    /* --overwrite takes a folder of other files, never the folder of the inputs: the
+     * whole folder is swapped, and the inputs are not careshed's to carry around */
+    if (st == CS_OK && !marked && input) {
+        cs_where w = {.file = f->path};
+        return cs_error(ctx, CS_ERR_OUTPUT, &w,
+                        "choose another --out folder, e.g. --out out; inputs are never "
+                        "overwritten",
+                        "this folder holds the %s input ('%s') and is not a careshed output "
+                        "folder; careshed replaces its output folder as a whole, so it does not "
+                        "write into a folder of its inputs, even with --overwrite",
+                        input->role ? input->role : "study's", input_name);
+    }
+    if (st == CS_OK && foreign.count > 0 && !marked && !ctx->overwrite) {
+        cs_buf names;
+        cs_buf_init(&names);
+        few_names_print(&names, &foreign);
         cs_where w = {.file = f->path};
         st = cs_error(ctx, CS_ERR_OUTPUT, &w,
-                      "give careshed a new or empty folder of its own, e.g. --out out/run1",
-                      "this folder holds files careshed did not write (%s); careshed replaces "
-                      "its output folder as a whole, so it only writes to folders of its own",
-                      foreign);
+                      "choose another --out folder (new or empty), or add --overwrite to write "
+                      "into this one: careshed's files then replace those of the same names "
+                      "and every other file stays",
+                      "this folder is not a careshed output folder (it has no " CS_FOLDER_MARKER
+                      " marker) and holds %zu %s careshed did not write: %s",
+                      foreign.count, foreign.count == 1 ? "file" : "files",
+                      names.failed ? "?" : names.data);
+        cs_buf_free(&names);
     }
     return st;
 }
@@ -414,9 +489,107 @@ static cs_status check_not_input(cs_context *ctx, const cs_folder *f, int dfd, c
     return st;
 }
 
-/* Hard-link the files the new set keeps into the staging folder; check what it drops. */
-static cs_status carry_over(cs_context *ctx, const cs_folder *f, const char *const *names,
-                            size_t n)
+/* ---------------------------------------------------------------- marker */
+
+/*
+ * The marker is also the set's manifest: careshed's version and a line
+ * "file OWNER NAME" for each careshed file in the folder, sorted, so that a rerun knows
+ * the files of an earlier run even when this version does not write them by that name.
+ */
+#define MANIFEST_MAX (1 << 20) /* a larger marker is not one of ours: read as unlisted */
+
+typedef struct manifest {
+    char **lines; /* "file OWNER NAME", new */
+    size_t count, capacity;
+    bool failed; /* an allocation failed */
+} manifest;
+
+static void manifest_add(manifest *m, const char *owner, const char *name)
+{
+    cs_buf b;
+    cs_buf_init(&b);
+    cs_buf_printf(&b, "file %s %s", owner, name);
+    char *line = cs_buf_take(&b);
+    if (!line || !cs_grow((void **)&m->lines, &m->capacity, m->count + 1, sizeof *m->lines)) {
+        cs_free(line);
+        m->failed = true;
+        return;
+    }
+    m->lines[m->count++] = line;
+}
+
+static void manifest_free(manifest *m)
+{
+    for (size_t i = 0; i < m->count; i++)
+        cs_free(m->lines[i]);
+    cs_free(m->lines);
+}
+
+/* The previous marker's text, NULL in *out when there is none (or it is not a small
+ * plain file: an early careshed's one-line marker lists nothing, which is fine). */
+static cs_status read_marker(cs_context *ctx, const cs_folder *f, int dfd, char **out)
+{
+    *out = NULL;
+    int fd = openat(dfd, CS_FOLDER_MARKER, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat info;
+    if (fd < 0 || fstat(fd, &info) != 0 || !S_ISREG(info.st_mode) || info.st_size > MANIFEST_MAX) {
+        if (fd >= 0)
+            close(fd);
+        return CS_OK;
+    }
+    size_t len = (size_t)info.st_size, got = 0;
+    char *text = cs_malloc(len + 1);
+    if (!text) {
+        close(fd);
+        return cs_nomem(ctx);
+    }
+    for (ssize_t r = 1; got < len && r > 0; got += r > 0 ? (size_t)r : 0)
+        r = read(fd, text + got, len - got);
+    int err = got < len ? (errno ? errno : EIO) : 0;
+    close(fd);
+    text[got] = '\0';
+    if (err) {
+        cs_free(text);
+        char *path = path_join(f->path, CS_FOLDER_MARKER);
+        cs_status st = folder_error(ctx, path ? path : f->path, err, FOLDER_HINT,
+                                    "cannot read the output folder's marker");
+        cs_free(path);
+        return st;
+    }
+    *out = text;
+    return CS_OK;
+}
+
+/* The owner a marker's text lists name under, copied into owner; NULL when unlisted. */
+static const char *listed_owner(const char *text, const char *name, char *owner, size_t cap)
+{
+    size_t n = strlen(name);
+    for (const char *line = text; line && *line;) {
+        const char *eol = strchr(line, '\n');
+        size_t len = eol ? (size_t)(eol - line) : strlen(line);
+        const char *space = strncmp(line, "file ", 5) == 0 ? memchr(line + 5, ' ', len - 5) : NULL;
+        if (space && (size_t)(line + len - space - 1) == n && !memcmp(space + 1, name, n) &&
+            (size_t)(space - line - 5) < cap) {
+            memcpy(owner, line + 5, (size_t)(space - line - 5));
+            owner[space - line - 5] = '\0';
+            return owner;
+        }
+        line = eol ? eol + 1 : NULL;
+    }
+    return NULL;
+}
+
+/* Which careshed command wrote name: known by its name, or listed in the marker. */
+static const char *owner_of(const char *marker, const char *name, char *owner, size_t cap)
+{
+    const char *known = cs_out_file_owner(name);
+    return known ? known : marker ? listed_owner(marker, name, owner, cap) : NULL;
+}
+
+/* Hard-link the files the new set keeps into the staging folder and list careshed's
+ * among them in m; check what it drops; count the files kept that are not careshed's. */
+static cs_status carry_over(cs_context *ctx, const cs_folder *f, const char *marker,
+                            const char *const *names, size_t n, manifest *m, few_names *kept)
 {
     if (ctx->inputs_read_lost)
         return cs_nomem(ctx);
@@ -431,7 +604,10 @@ static cs_status carry_over(cs_context *ctx, const cs_folder *f, const char *con
         const char *name = e->d_name;
         if (!strcmp(name, ".") || !strcmp(name, ".."))
             continue;
-        const char *owner = cs_out_file_owner(name);
+        char buf[64];
+        const char *owner = owner_of(marker, name, buf, sizeof buf);
+        /* the owner's files of the previous set are dropped, whether the new one
+         * writes them again or not: the set is exactly the new run's files */
         bool dropped = in_list(name, names, n) || is_old_temporary(name) ||
                        !strcmp(name, CS_FOLDER_MARKER) || (owner && !strcmp(owner, f->owner));
         if (dropped) {
@@ -442,6 +618,10 @@ static cs_status carry_over(cs_context *ctx, const cs_folder *f, const char *con
                               "move it out of the output folder, or choose another --out folder",
                               "cannot keep this file in the new output set");
             cs_free(path);
+        } else if (owner) {
+            manifest_add(m, owner, name);
+        } else {
+            few_names_add(kept, name);
         }
     }
     closedir(d);
@@ -450,23 +630,56 @@ static cs_status carry_over(cs_context *ctx, const cs_folder *f, const char *con
     return st;
 }
 
-static cs_status write_marker(cs_context *ctx, const cs_folder *f)
+static int compare_lines(const void *a, const void *b)
 {
-    static const char text[] =
-        "This folder is written by careshed and replaced as a whole by each run.\n";
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static cs_status write_marker(cs_context *ctx, const cs_folder *f, manifest *m)
+{
+    qsort(m->lines, m->count, sizeof *m->lines, compare_lines);
+    cs_buf text;
+    cs_buf_init(&text);
+    cs_buf_printf(&text,
+                  "# careshed output folder. Each careshed command replaces its files listed\n"
+                  "# below as one set; files not listed are not careshed's and are kept.\n"
+                  "version %s\n",
+                  cs_version());
+    for (size_t i = 0; i < m->count; i++)
+        cs_buf_printf(&text, "%s\n", m->lines[i]);
     char *path = path_join(f->staging, CS_FOLDER_MARKER);
-    if (!path)
+    if (!path || text.failed) {
+        cs_free(path);
+        cs_buf_free(&text);
         return cs_nomem(ctx);
+    }
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    int err = fd < 0 ? errno : 0;
-    if (fd >= 0 && write(fd, text, sizeof text - 1) != (ssize_t)(sizeof text - 1))
-        err = errno ? errno : ENOSPC;
+    int err = fd < 0 ? errno : cs_write_all(fd, text.data, text.len);
+    if (!err && fsync(fd) != 0)
+        err = errno;
     if (fd >= 0 && close(fd) != 0 && !err)
         err = errno;
     cs_status st = err ? folder_error(ctx, path, err, FOLDER_HINT, "cannot write the output file")
                        : CS_OK;
     cs_free(path);
+    cs_buf_free(&text);
     return st;
+}
+
+/* Files that are not careshed's stay in its folder: say which, every time. */
+static void warn_kept(cs_context *ctx, const cs_folder *f, const few_names *kept)
+{
+    if (kept->count == 0)
+        return;
+    cs_buf names;
+    cs_buf_init(&names);
+    few_names_print(&names, kept);
+    cs_where w = {.file = f->path};
+    cs_warn(ctx, &w, "move them elsewhere if they do not belong with the outputs",
+            "kept %zu %s that no careshed command wrote (%s): careshed never removes files it "
+            "did not write, and they are not part of its output set",
+            kept->count, kept->count == 1 ? "file" : "files", names.failed ? "?" : names.data);
+    cs_buf_free(&names);
 }
 
 /* For file systems without RENAME_EXCHANGE (NFS, some FUSE): the previous set moves
@@ -491,11 +704,37 @@ static int swap_by_renames(const cs_folder *f)
     return err;
 }
 
+/* The new set in the staging folder: the kept files, the marker listing them. */
+static cs_status fill_staging(cs_context *ctx, cs_folder *f, const char *const *names,
+                              size_t n)
+{
+    manifest m = {.lines = NULL};
+    few_names kept = {.count = 0};
+    char *marker = NULL;
+    int dfd = open(f->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    cs_status st = dfd < 0 ? folder_error(ctx, f->path, errno, FOLDER_HINT,
+                                          "cannot open the output folder")
+                           : read_marker(ctx, f, dfd, &marker);
+    if (dfd >= 0)
+        close(dfd);
+    for (size_t i = 0; st == CS_OK && i < n; i++)
+        manifest_add(&m, f->owner, names[i]);
+    if (st == CS_OK)
+        st = carry_over(ctx, f, marker, names, n, &m, &kept);
+    if (st == CS_OK && m.failed)
+        st = cs_nomem(ctx);
+    if (st == CS_OK)
+        st = write_marker(ctx, f, &m);
+    if (st == CS_OK)
+        warn_kept(ctx, f, &kept);
+    manifest_free(&m);
+    cs_free(marker);
+    return st;
+}
+
 cs_status cs_folder_swap(cs_context *ctx, cs_folder *f, const char *const *names, size_t n)
 {
-    cs_status st = carry_over(ctx, f, names, n);
-    if (st == CS_OK)
-        st = write_marker(ctx, f);
+    cs_status st = fill_staging(ctx, f, names, n);
     if (st != CS_OK)
         return st;
     cs_folder_sync(f->staging);

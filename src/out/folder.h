@@ -9,11 +9,14 @@
  * killed runs are removed by the next writer.
  *
  * A folder is careshed's when it is new or empty, carries the marker file
- * ".careshed", or holds only names careshed writes (outputs of earlier versions).
- * Files of other commands (a run's layers beside a site's proposals) and files a
- * user added to such a folder are carried into the new set by hard link; the files of
- * the same command that the new set does not contain are dropped. Nothing in the
- * folder that the swap would drop may be a file the context has read as an input.
+ * ".careshed", or holds only names careshed writes (outputs of earlier versions); any
+ * other folder of plain files only when the context allows overwriting. The marker is
+ * the set's manifest: careshed's version and a line "file OWNER NAME" per careshed
+ * file, sorted. Files of other commands (a run's layers beside a site's proposals)
+ * and files careshed did not write are carried into the new set by hard link (the
+ * latter named in a warning); the files of the same command, known by name or listed
+ * in the previous marker, that the new set does not contain are dropped. Nothing in
+ * the folder that the swap would drop may be a file the context has read as an input.
  */
 #ifndef CS_FOLDER_H
 #define CS_FOLDER_H
@@ -31,7 +34,8 @@ typedef struct cs_folder cs_folder;
  * killed runs left, and make the staging folder. *out is new (cs_folder_close).
  * Errors (CS_ERR_OUTPUT, naming the folder and what to do): dir is not a folder, is
  * not writable or its parent is not, another careshed is writing to it, it holds files
- * careshed did not write or a folder or special file; CS_ERR_NOMEM.
+ * careshed did not write and no marker (naming the first three and how many; not with
+ * ctx's overwrite), or a folder or special file; CS_ERR_NOMEM.
  */
 cs_status cs_folder_open(cs_context *ctx, const char *dir, const char *owner, cs_folder **out);
 
@@ -47,7 +51,8 @@ const char *cs_folder_staging(const cs_folder *f);
 
 /*
  * Make the staging folder the output folder: carry over the files the new set keeps
- * (everything but names[0..n-1] and the owner's other files), write the marker, swap
+ * (everything but names[0..n-1] and the owner's other files), write the marker listing
+ * names[] under the owner and the kept careshed files under theirs, swap
  * the two folders atomically and remove the previous set. Refuses, changing nothing,
  * when a file it would drop is an input the context has read.
  */
@@ -58,6 +63,9 @@ void cs_folder_close(cs_folder *f);
 
 /* mkdir -p dir. CS_ERR_OUTPUT naming the component that cannot be made, CS_ERR_NOMEM. */
 cs_status cs_folder_make(cs_context *ctx, const char *dir);
+
+/* Write all of data to fd, retrying short writes and interruptions. 0 or an errno. */
+int cs_write_all(int fd, const char *data, size_t len);
 
 /* fsync the folder itself, so renames in it are durable. Best effort: some file
  * systems refuse, and the files' contents are already on disk. */
