@@ -20,7 +20,7 @@
 /* output.formats: which files a run writes (summary.json always). */
 #define CS_FORMAT_GPKG 1u    /* careshed.gpkg */
 #define CS_FORMAT_GEOJSON 2u /* a .geojson per layer */
-#define CS_FORMAT_CSV 4u     /* areas.csv, demand-access.csv */
+#define CS_FORMAT_CSV 4u     /* areas, coverage, targets and demand-access.csv */
 #define CS_FORMAT_ALL (CS_FORMAT_GPKG | CS_FORMAT_GEOJSON | CS_FORMAT_CSV)
 
 /* A measure is one bit of the public cs_measure (CS_MEASURE_STRAIGHT, _NETWORK,

@@ -638,7 +638,8 @@ static cs_status set_formats(const setter *s, const key_row *r, char *base)
             i++;
         if (n > 0 && i == sizeof formats / sizeof formats[0])
             return bad(s, "gpkg: careshed.gpkg, every layer styled for QGIS; geojson: a "
-                          ".geojson file per layer; csv: areas.csv and demand-access.csv",
+                          ".geojson file per layer; csv: areas.csv, coverage.csv, targets.csv and "
+                          "demand-access.csv",
                        "%.300s must be a list of gpkg, geojson and csv, got '%s'", s->key,
                        quote(shown, sizeof shown, s->value));
         if (n > 0)
