@@ -611,7 +611,7 @@ static void unknown_key_top_level(void **state)
     assert_string_equal(m->text, "unknown key 'walk_sped_kmh'");
     assert_non_null(strstr(m->hint, "did you mean 'walk_speed_kmh'?"));
     assert_non_null(strstr(m->hint, "known keys: name, crs, walk_speed_kmh, thresholds_min, "
-                                    "outside_tolerance_m, far_outside_km, measure, demand_points_csv, areas, "
+                                    "outside_tolerance_m, far_outside_km, measure, demand_points_csv, output, areas, "
                                     "facilities, population, landuse, underserved, network, costs, "
                                     "capacities, kinds, "
                                     "targets"));
@@ -686,7 +686,7 @@ static void known_keys_at_every_level(void **state)
         const char *key, *known;
     } levels[] = {
         {"zz", "name, crs, walk_speed_kmh, thresholds_min, outside_tolerance_m, "
-               "far_outside_km, measure, demand_points_csv, areas, facilities, population, "
+               "far_outside_km, measure, demand_points_csv, output, areas, facilities, population, "
                "landuse, underserved, network, costs, capacities, kinds, targets"},
         {"areas.zz", "path, layer, crs, encoding, x, y, id, name"},
         {"facilities.zz", "path, layer, crs, encoding, x, y, id, name, kind, opened, closed"},
@@ -694,6 +694,7 @@ static void known_keys_at_every_level(void **state)
                           "spread_m, year"},
         {"landuse.zz", "path, layer, crs, encoding, class, residential"},
         {"underserved.zz", "cell_m, grid, band"},
+        {"output.zz", "formats, shapefile_names"},
         {"network.zz", "path, layer, crs, encoding, id, name, class, closed, speed, highway, "
                        "snap_m, node_crossings, max_attach_m, access_width_m, "
                        "area_max_pieces, facility_areas"},
@@ -726,13 +727,13 @@ static void known_keys_at_every_level(void **state)
                         "underserved is a group of keys, not a value");
 }
 
-/* Every listed key is one the setter takes, and the list has every key: 104, the leaf
- * keys of those twelve lists (the group "population.bands" counted by its two keys). */
+/* Every listed key is one the setter takes, and the list has every key: 106, the leaf
+ * keys of those thirteen lists (the group "population.bands" counted by its two keys). */
 static void listed_keys_are_the_keys(void **state)
 {
     fixture *f = *state;
     size_t n = cs_config_key_count();
-    assert_int_equal(n, 104);
+    assert_int_equal(n, 106);
     cs_config_key k;
     assert_int_equal(cs_config_key_get(n, &k), CS_ERR_ARGUMENT);
     assert_int_equal(cs_config_key_get(0, NULL), CS_ERR_ARGUMENT);
