@@ -20,6 +20,7 @@
 #include "out/palette.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -172,11 +173,13 @@ static void areas_qml(const style_ctx *c, cs_buf *b)
     end_qml(b);
 }
 
-/* Categories of kind: each in the kind's colour and marker (or outline). */
-static void by_kind_qml(const style_ctx *c, cs_buf *b)
+/* No one kind: every kind's category drawn. */
+#define ALL_KINDS SIZE_MAX
+
+/* A renderer categorised by the kind field, one category per kind: drawn when it is
+ * `shown` (or shown is ALL_KINDS), else listed in the legend, unticked. */
+static void kind_categories(cs_buf *b, const cs_study *s, size_t shown)
 {
-    const cs_study *s = c->r->study;
-    begin_qml(b, false);
     cs_buf_add(b, "<renderer-v2 type=\"categorizedSymbol\" attr=\"kind\" symbollevels=\"0\" "
                   "enableorderby=\"0\" forceraster=\"0\"><categories>");
     for (size_t k = 0; k < s->settings.kind_count; k++) {
@@ -184,9 +187,18 @@ static void by_kind_qml(const style_ctx *c, cs_buf *b)
         xml_text(b, s->settings.kinds[k].id);
         cs_buf_printf(b, "\" symbol=\"%zu\" label=\"", k);
         xml_text(b, s->settings.kinds[k].name);
-        cs_buf_add(b, "\" render=\"true\"/>");
+        bool drawn = shown == ALL_KINDS || k == shown;
+        cs_buf_printf(b, "\" render=\"%s\"/>", drawn ? "true" : "false");
     }
     cs_buf_add(b, "</categories><symbols>");
+}
+
+/* Categories of kind: each in the kind's colour and marker (or outline). */
+static void by_kind_qml(const style_ctx *c, cs_buf *b)
+{
+    const cs_study *s = c->r->study;
+    begin_qml(b, false);
+    kind_categories(b, s, ALL_KINDS);
     for (size_t k = 0; k < s->settings.kind_count; k++) {
         char name[24];
         snprintf(name, sizeof name, "%zu", k);
@@ -253,16 +265,7 @@ static void patches_qml(const style_ctx *c, cs_buf *b)
     const cs_study *s = c->r->study;
     cs_headline h = cs_headline_of(s);
     begin_qml(b, false);
-    cs_buf_add(b, "<renderer-v2 type=\"categorizedSymbol\" attr=\"kind\" symbollevels=\"0\" "
-                  "enableorderby=\"0\" forceraster=\"0\"><categories>");
-    for (size_t k = 0; k < s->settings.kind_count; k++) {
-        cs_buf_add(b, "<category value=\"");
-        xml_text(b, s->settings.kinds[k].id);
-        cs_buf_printf(b, "\" symbol=\"%zu\" label=\"", k);
-        xml_text(b, s->settings.kinds[k].name);
-        cs_buf_printf(b, "\" render=\"%s\"/>", k == h.kind ? "true" : "false");
-    }
-    cs_buf_add(b, "</categories><symbols>");
+    kind_categories(b, s, h.kind);
     for (size_t k = 0; k < s->settings.kind_count; k++) {
         char name[24];
         snprintf(name, sizeof name, "%zu", k);
