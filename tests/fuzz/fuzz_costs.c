@@ -35,16 +35,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     kinds[1].id = "meal";
     cs_study s;
     memset(&s, 0, sizeof s);
-    s.demand_count = 3;
-    s.dem_id = dem_id;
-    s.dem_id_count = 4;
-    s.pop_source = "points";
-    s.pop_year = NAN;
-    s.facility_count = 2;
-    s.fac_id = fac_id;
-    s.fac_kind = fac_kind;
-    s.kind_count = 2;
-    s.kinds = kinds;
+    s.dem.count = 3;
+    s.dem.id = dem_id;
+    s.dem.id_count = 4;
+    s.dem.source = "points";
+    s.dem.year = NAN;
+    s.fac.count = 2;
+    s.fac.id = fac_id;
+    s.fac.kind = fac_kind;
+    s.settings.kind_count = 2;
+    s.settings.kinds = kinds;
 
     cs_raw_layer raw;
     memset(&raw, 0, sizeof raw);
@@ -56,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (m->start[r] > m->end[r] || m->end[r] > m->pairs)
                 __builtin_trap();
             for (size_t q = m->start[r]; q < m->end[r]; q++)
-                if (m->pt[q] >= s.demand_count || (q > m->start[r] && m->pt[q] <= m->pt[q - 1]) ||
+                if (m->pt[q] >= s.dem.count || (q > m->start[r] && m->pt[q] <= m->pt[q - 1]) ||
                     !(m->cost[q] >= 0))
                     __builtin_trap();
         }
