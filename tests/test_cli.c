@@ -493,10 +493,13 @@ static void measure_and_network_options(void **state)
     const char *want = "version " CARESHED_VERSION "\n"
                        "file run areas.csv\n"
                        "file run areas.geojson\n"
+                       "file run careshed.gpkg\n"
+                       "file run coverage.csv\n"
                        "file run demand-access.csv\n"
                        "file run facilities.geojson\n"
                        "file run service-circles.geojson\n"
                        "file run summary.json\n"
+                       "file run targets.csv\n"
                        "file run underserved.geojson\n";
     assert_non_null(strstr(marker, want));
     assert_string_equal(strstr(marker, want), want);
@@ -538,11 +541,12 @@ static void foreign_output_folder(void **state)
     assert_int_equal(cli(args, &out), 0);
     assert_non_null(strstr(out, "kept 4 files that no careshed command wrote"));
     free(out);
-    snprintf(cmd, sizeof cmd, "cd '%s/o' && cat thesis.docx && ls -A | tr '\\n' ' '", dir);
+    snprintf(cmd, sizeof cmd, "cd '%s/o' && cat thesis.docx && LC_ALL=C ls -A | tr '\\n' ' '", dir);
     assert_int_equal(tu_run(cmd, &out), 0);
     assert_string_equal(out, "draft\n.careshed a.csv areas.csv areas.geojson b.csv c.csv "
-                             "demand-access.csv facilities.geojson service-circles.geojson "
-                             "summary.json thesis.docx underserved.geojson ");
+                             "careshed.gpkg coverage.csv demand-access.csv facilities.geojson "
+                             "service-circles.geojson summary.json targets.csv thesis.docx "
+                             "underserved.geojson ");
     free(out);
     free(before);
     free(after);
