@@ -246,3 +246,31 @@ int fx_env_teardown(void **state)
     free(e);
     return 0;
 }
+
+/* fx_lonlat_study's street: 121.38..121.41 E, 31.13..31.16 N (Shanghai). */
+static const char lonlat_street[] =
+    "{\"type\":\"FeatureCollection\",\"features\":["
+    "{\"type\":\"Feature\",\"properties\":{\"id\":\"S\"},\"geometry\":"
+    "{\"type\":\"Polygon\",\"coordinates\":[[[121.38,31.13],[121.41,31.13],"
+    "[121.41,31.16],[121.38,31.16],[121.38,31.13]]]}}]}\n";
+
+void fx_lonlat_study(fx_env *e, const char *fac_path, const char *fac_crs)
+{
+    fx_env_write(e, "ll-areas.geojson", lonlat_street);
+    fx_env_write(e, "ll-pop.csv", "lon,lat,pop\n121.39,31.14,100\n");
+    fx_env_set(e, "crs", "auto");
+    fx_env_set(e, "areas.path", "ll-areas.geojson");
+    fx_env_set(e, "areas.crs", "");
+    fx_env_set(e, "areas.name", "");
+    fx_env_set(e, "facilities.name", "");
+    fx_env_set(e, "population.path", "ll-pop.csv");
+    fx_env_set(e, "population.crs", "EPSG:4326");
+    fx_env_set(e, "population.x", "");
+    fx_env_set(e, "population.y", "");
+    fx_env_set(e, "population.bands.65+", "");
+    fx_env_set(e, "population.bands.65+.share", "0.14");
+    fx_env_set(e, "facilities.path", fac_path);
+    fx_env_set(e, "facilities.crs", fac_crs);
+    fx_env_set(e, "facilities.x", "");
+    fx_env_set(e, "facilities.y", "");
+}

@@ -74,6 +74,10 @@ void fx_env_close(fx_env *e);
 void fx_env_set(fx_env *e, const char *key, const char *value);
 /* Write text to name in the env's folder. */
 void fx_env_write(fx_env *e, const char *name, const char *text);
+/* A lon/lat study of one street around Shanghai (121.38..121.41 E, 31.13..31.16 N,
+ * ll-areas.geojson) with 100 residents at 121.39, 31.14 (ll-pop.csv) and the
+ * facilities of fac_path in fac_crs ("": none given), for the CRS and coordinate cases. */
+void fx_lonlat_study(fx_env *e, const char *fac_path, const char *fac_crs);
 /* Load the study afresh (the previous study and result freed first); fx_env_run then
  * runs it when the load succeeds. Both return the first failure. */
 cs_status fx_env_load(fx_env *e);

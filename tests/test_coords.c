@@ -42,35 +42,6 @@ static void expect_ok(env *e)
     assert_int_equal(st, CS_OK);
 }
 
-/* The street used by every case: 121.38..121.41 E, 31.13..31.16 N (Shanghai). */
-#define AREAS_LONLAT                                                                       \
-    "{\"type\":\"FeatureCollection\",\"features\":["                                        \
-    "{\"type\":\"Feature\",\"properties\":{\"id\":\"S\"},\"geometry\":"                       \
-    "{\"type\":\"Polygon\",\"coordinates\":[[[121.38,31.13],[121.41,31.13],"                  \
-    "[121.41,31.16],[121.38,31.16],[121.38,31.13]]]}}]}\n"
-
-/* A lon/lat study with that street; facilities from fac_path, crs fac_crs ("": none). */
-static void lonlat_study(env *e, const char *fac_path, const char *fac_crs)
-{
-    fx_env_write(e, "ll-areas.geojson", AREAS_LONLAT);
-    fx_env_write(e, "ll-pop.csv", "lon,lat,pop\n121.39,31.14,100\n");
-    fx_env_set(e, "crs", "auto");
-    fx_env_set(e, "areas.path", "ll-areas.geojson");
-    fx_env_set(e, "areas.crs", "");
-    fx_env_set(e, "areas.name", "");
-    fx_env_set(e, "facilities.name", "");
-    fx_env_set(e, "population.path", "ll-pop.csv");
-    fx_env_set(e, "population.crs", "EPSG:4326");
-    fx_env_set(e, "population.x", "");
-    fx_env_set(e, "population.y", "");
-    fx_env_set(e, "population.bands.65+", "");
-    fx_env_set(e, "population.bands.65+.share", "0.14");
-    fx_env_set(e, "facilities.path", fac_path);
-    fx_env_set(e, "facilities.crs", fac_crs);
-    fx_env_set(e, "facilities.x", "");
-    fx_env_set(e, "facilities.y", "");
-}
-
 /* Web Mercator (EPSG:3857) by its formula: the sphere of radius 6378137 m. */
 static void mercator(double lon_deg, double lat_deg, double *x_m, double *y_m)
 {
@@ -108,7 +79,7 @@ static void swapped_without_crs(void **state)
     /* the file's "lon" column holds latitudes; no CRS anywhere */
     fx_env_write(e, "sw.csv", "id,kind,lon,lat,beds\nF1,a,31.135,121.385,1\n"
                             "F2,a,31.145,121.395,1\n");
-    lonlat_study(e, "sw.csv", "");
+    fx_lonlat_study(e, "sw.csv", "");
     expect(e, CS_ERR_CRS);
     /* the layer, file and line, and the fix: which field to read x and y from */
     assert_true(tu_has_message(e->ctx, "error", "sw.csv:2", "facilities layer", "swapped",
@@ -128,7 +99,7 @@ static void swapped_declared_names_fields(void **state)
 {
     env *e = *state;
     fx_env_write(e, "sw.csv", "id,kind,lon,lat,beds\nF1,a,31.135,121.385,1\n");
-    lonlat_study(e, "sw.csv", "EPSG:4326");
+    fx_lonlat_study(e, "sw.csv", "EPSG:4326");
     expect(e, CS_ERR_CRS);
     assert_true(tu_has_message(e->ctx, "sw.csv:2", "swapped", "facilities.x: lat", NULL));
 }
@@ -138,7 +109,7 @@ static void unlabelled_other_numbers_still_refused(void **state)
     env *e = *state;
     /* 200, 100 is no lon/lat either way round: not called swapped */
     fx_env_write(e, "odd.csv", "id,kind,lon,lat,beds\nF1,a,200,100,1\n");
-    lonlat_study(e, "odd.csv", "");
+    fx_lonlat_study(e, "odd.csv", "");
     expect(e, CS_ERR_CRS);
     assert_true(tu_has_message(e->ctx, "odd.csv", "not longitude/latitude", "facilities.crs",
                                NULL));
@@ -154,7 +125,7 @@ static void web_mercator_facilities(void **state)
     for (int i = 0; i < 3; i++)
         mercator(fac_lon[i], fac_lat[i], &x[i], &y[i]);
     write_points_geojson(e, "merc.geojson", x, y, 3);
-    lonlat_study(e, "merc.geojson", "");
+    fx_lonlat_study(e, "merc.geojson", "");
     expect(e, CS_ERR_CRS);
     /* one message for the layer (not one per feature), naming the CRS and the fix */
     assert_true(tu_has_message(e->ctx, "error", "merc.geojson", "feature 1", "facilities layer",
@@ -189,7 +160,7 @@ static void web_mercator_areas_named_from_points(void **state)
              "[[[%.3f,%.3f],[%.3f,%.3f],[%.3f,%.3f],[%.3f,%.3f],[%.3f,%.3f]]]}}]}\n",
              x[0], y[0], x[1], y[1], x[2], y[2], x[3], y[3], x[4], y[4]);
     fx_env_write(e, "fac.csv", "id,kind,lon,lat,beds\nF1,a,121.395,31.145,1\n");
-    lonlat_study(e, "fac.csv", "EPSG:4326");
+    fx_lonlat_study(e, "fac.csv", "EPSG:4326");
     fx_env_write(e, "merc-areas.geojson", text);
     fx_env_set(e, "areas.path", "merc-areas.geojson");
     expect(e, CS_ERR_CRS);
@@ -207,7 +178,7 @@ static void utm_and_gauss_kruger_facilities(void **state)
      * EPSG:4549 (CGCS2000 3-degree Gauss-Kruger CM 120E) */
     double x[1] = {346999.933}, y[1] = {3446780.288};
     write_points_geojson(e, "utm.geojson", x, y, 1);
-    lonlat_study(e, "utm.geojson", "");
+    fx_lonlat_study(e, "utm.geojson", "");
     expect(e, CS_ERR_CRS);
     assert_true(tu_has_message(e->ctx, "utm.geojson", "facilities layer", "metres",
                                "facilities.crs: EPSG:32651", NULL));
@@ -228,7 +199,7 @@ static void metres_with_no_sound_guess(void **state)
     /* metres that no candidate puts near Shanghai (Web Mercator: 44.9 E, 40.9 N) */
     double x[1] = {5000000}, y[1] = {5000000};
     write_points_geojson(e, "far.geojson", x, y, 1);
-    lonlat_study(e, "far.geojson", "");
+    fx_lonlat_study(e, "far.geojson", "");
     expect(e, CS_ERR_CRS);
     assert_true(tu_has_message(e->ctx, "far.geojson", "facilities layer", "metres, not degrees",
                                "cannot guess", "facilities.crs: EPSG:", NULL));
@@ -246,7 +217,7 @@ static void metres_in_declared_csv(void **state)
     snprintf(text, sizeof text, "id,kind,x,y,beds\nF1,a,%.3f,%.3f,1\nF2,a,%.3f,%.3f,1\n", x[0],
              y[0], x[1], y[1]);
     fx_env_write(e, "m.csv", text);
-    lonlat_study(e, "m.csv", "EPSG:4326");
+    fx_lonlat_study(e, "m.csv", "EPSG:4326");
     expect(e, CS_ERR_CRS);
     assert_true(tu_has_message(e->ctx, "m.csv:2", "declared EPSG:4326 (facilities.crs)",
                                "facilities.crs: EPSG:3857", NULL));
@@ -258,7 +229,7 @@ static void one_typo_among_degrees_is_told_by_line(void **state)
     /* one latitude typed in metres among degrees: that row, not the layer's CRS */
     fx_env_write(e, "t.csv", "id,kind,lon,lat,beds\nF1,a,121.385,31.135,1\n"
                            "F2,a,121.395,3114500,1\nF3,a,121.405,31.155,1\n");
-    lonlat_study(e, "t.csv", "EPSG:4326");
+    fx_lonlat_study(e, "t.csv", "EPSG:4326");
     expect(e, CS_ERR_INPUT);
     assert_true(tu_has_message(e->ctx, "t.csv:3", "'lat'", "latitude 3.1145e+06",
                                "outside -90..90", NULL));
@@ -274,7 +245,7 @@ static void layer_in_the_wrong_projected_crs(void **state)
      * facility lands ~300 km east; one error for the layer, naming the CRS they fit */
     fx_env_write(e, "w.csv", "id,kind,x,y,beds\nF1,a,346999.933,3446780.288,1\n"
                            "F2,a,346999.933,3446780.288,1\n");
-    lonlat_study(e, "w.csv", "EPSG:4549");
+    fx_lonlat_study(e, "w.csv", "EPSG:4549");
     expect(e, CS_ERR_CRS);
     assert_true(tu_has_message(e->ctx, "w.csv:2", "none of the 2 points of the facilities layer",
                                "wrong CRS (EPSG:4549, declared", "facilities.crs: EPSG:32651",
@@ -290,7 +261,7 @@ static void population_far_without_a_guess(void **state)
     env *e = *state;
     /* degrees of another city (Beijing) in the population layer: the layer is named */
     fx_env_write(e, "f.csv", "id,kind,lon,lat,beds\nF1,a,121.395,31.145,1\n");
-    lonlat_study(e, "f.csv", "EPSG:4326");
+    fx_lonlat_study(e, "f.csv", "EPSG:4326");
     fx_env_write(e, "ll-pop.csv", "lon,lat,pop\n116.39,39.91,100\n116.40,39.92,50\n");
     expect(e, CS_ERR_CRS);
     assert_true(tu_has_message(e->ctx, "ll-pop.csv:2", "none of the 2 points of the population "
@@ -309,7 +280,7 @@ static void wgs84_and_cgcs2000_names(void **state)
 {
     env *e = *state;
     fx_env_write(e, "f.csv", "id,kind,lon,lat,beds\nF1,a,121.395,31.145,1\n");
-    lonlat_study(e, "f.csv", "EPSG:4326");
+    fx_lonlat_study(e, "f.csv", "EPSG:4326");
     expect_ok(e);
     double x = e->study->fac.x[0], y = e->study->fac.y[0];
     const char *names[] = {"WGS84", "wgs84", "WGS 84", "wgs-84", "WGS_1984"};

@@ -221,31 +221,11 @@ static void demand_just_outside_is_kept_or_dropped(void **state)
                                "outside every area", "and is left out", NULL));
 }
 
-/* A lon/lat study around Shanghai, for the CRS cases. */
+/* The shared lon/lat study (fixture.c) with facilities given as text. */
 static void lonlat_study(env *e, const char *fac_csv, const char *fac_crs)
 {
-    fx_env_write(e, "ll-areas.geojson",
-               "{\"type\":\"FeatureCollection\",\"features\":["
-               "{\"type\":\"Feature\",\"properties\":{\"id\":\"S\"},\"geometry\":"
-               "{\"type\":\"Polygon\",\"coordinates\":[[[121.38,31.13],[121.41,31.13],"
-               "[121.41,31.16],[121.38,31.16],[121.38,31.13]]]}}]}\n");
-    fx_env_write(e, "ll-pop.csv", "lon,lat,pop\n121.39,31.14,100\n");
     fx_env_write(e, "ll-fac.csv", fac_csv);
-    fx_env_set(e, "crs", "auto");
-    fx_env_set(e, "areas.path", "ll-areas.geojson");
-    fx_env_set(e, "areas.crs", "");
-    fx_env_set(e, "areas.name", "");
-    fx_env_set(e, "facilities.name", "");
-    fx_env_set(e, "population.path", "ll-pop.csv");
-    fx_env_set(e, "population.crs", "EPSG:4326");
-    fx_env_set(e, "population.x", "");
-    fx_env_set(e, "population.y", "");
-    fx_env_set(e, "population.bands.65+", "");
-    fx_env_set(e, "population.bands.65+.share", "0.14");
-    fx_env_set(e, "facilities.path", "ll-fac.csv");
-    fx_env_set(e, "facilities.crs", fac_crs);
-    fx_env_set(e, "facilities.x", "");
-    fx_env_set(e, "facilities.y", "");
+    fx_lonlat_study(e, "ll-fac.csv", fac_crs);
 }
 
 static void swapped_lat_lon(void **state)
