@@ -27,12 +27,12 @@ static double each_source(const cs_study *s, const cs_net *net, size_t k, double
 {
     cs_attach src;
     long *id = NULL;
-    if (cs_net_kind_sources(s, net, k, &src, &id) != CS_OK) {
+    if (cs_net_kind_sources(&s->fac, net, k, &src, &id) != CS_OK) {
         fprintf(stderr, "bench_network: out of memory\n");
         exit(1);
     }
     double t0 = now();
-    if (cs_net_each_source(&net->graph, &src, id, cs_net_kind_budget_m(s, k), &net->demand,
+    if (cs_net_each_source(&net->graph, &src, id, cs_kind_reach_m(&s->settings.kinds[k]), &net->demand,
                            cost, nearest) != CS_OK) {
         fprintf(stderr, "bench_network: out of memory\n");
         exit(1);
@@ -67,14 +67,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_network: the network could not be built\n");
         return 1;
     }
-    size_t n = s->demand_count;
+    size_t n = s->dem.count;
     double *a = calloc(n + 1, sizeof *a), *b = calloc(n + 1, sizeof *b);
     long *na = calloc(n + 1, sizeof *na), *nb = calloc(n + 1, sizeof *nb);
     double one_total = 0, each_total = 0;
     int mismatches = 0;
     printf("%zu edges, %zu demand points, %zu facilities\n", net.graph.edge_count, n,
-           s->facility_count);
-    for (size_t k = 0; k < s->kind_count; k++) {
+           s->fac.count);
+    for (size_t k = 0; k < s->settings.kind_count; k++) {
         cs_net_field field;
         memset(&field, 0, sizeof field);
         double t0 = now();
@@ -86,7 +86,7 @@ int main(int argc, char **argv)
             if (na[i] != nb[i] || !(a[i] == b[i] || (isinf(a[i]) && isinf(b[i]))))
                 mismatches++;
         printf("  %-12s one search %8.1f ms   one per facility %8.1f ms   ratio %5.1fx\n",
-               s->kinds[k].id, one * 1000, each * 1000, each / one);
+               s->settings.kinds[k].id, one * 1000, each * 1000, each / one);
         one_total += one;
         each_total += each;
     }
