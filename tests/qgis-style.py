@@ -1,5 +1,6 @@
 """QGIS opens careshed.gpkg styled (issue 15): each layer loads from the package with
-its default style from layer_styles, and a map rendered headless shows the styles.
+its default style from layer_styles, and a map rendered headless shows the styles; and
+it opens demand.fgb beside it, typed, through its spatial index.
 
     python3 tests/qgis-style.py PACKAGE PNG
 
@@ -90,6 +91,26 @@ job.start()
 job.waitForFinished()
 image = job.renderedImage()
 image.save(png, "png")
+# the demand layer beside the package (demand.fgb, careshed's own FlatGeobuf writer):
+# QGIS opens it, with every demand point of the sample (geodata/population.csv's rows),
+# its fields typed, and finds points through its spatial index
+demand = QgsVectorLayer(os.path.join(os.path.dirname(package), "demand.fgb"), "demand", "ogr")
+check(demand.isValid(), "demand.fgb loads")
+if demand.isValid():
+    check(demand.featureCount() == 20000, f"demand: {demand.featureCount()} points, not 20000")
+    fields = demand.fields()
+    for field, kind in (("demand_no", "Integer64"), ("centre_walk_minutes", "Real"),
+                        ("centre_walk_within_15min", "Boolean"), ("area_name", "String")):
+        i = fields.indexOf(field)
+        check(i >= 0 and fields[i].typeName() == kind,
+              f"demand: field {field} is {fields[i].typeName() if i >= 0 else 'missing'}, not {kind}")
+    from qgis.core import QgsFeatureRequest, QgsRectangle
+    box = demand.extent()
+    box.scale(0.2)
+    inside = sum(1 for f in demand.getFeatures() if box.contains(f.geometry().asPoint()))
+    found = sum(1 for f in demand.getFeatures(QgsFeatureRequest().setFilterRect(box))
+                if box.contains(f.geometry().asPoint()))
+    check(inside > 0 and found == inside, f"demand: {found} points through the index, {inside} in the box")
 colours = {}
 for y in range(0, image.height(), 2):
     for x in range(0, image.width(), 2):
@@ -117,6 +138,6 @@ else:
 sys.stdout.flush()
 # PyQGIS may crash tearing down layers Python still holds: release them, close QGIS,
 # and leave without running Python's own teardown
-del job, settings, order, layers, layer
+del job, settings, order, layers, layer, demand
 app.exitQgis()
 os._exit(1 if failures else 0)

@@ -16,7 +16,8 @@
 static const char *outputs[] = {"areas.geojson", "service-circles.geojson",
                                 "facilities.geojson", "areas.csv", "summary.json",
                                 "service-network.geojson", "underserved.geojson",
-                                "demand-access.csv", "coverage.csv", "targets.csv"};
+                                "demand-access.csv", "coverage.csv", "targets.csv",
+                                "demand.fgb"};
 #define OUTPUTS (sizeof outputs / sizeof outputs[0])
 
 static int cli(const char *args, char **output)
@@ -496,6 +497,7 @@ static void measure_and_network_options(void **state)
                        "file run careshed.gpkg\n"
                        "file run coverage.csv\n"
                        "file run demand-access.csv\n"
+                       "file run demand.fgb\n"
                        "file run facilities.geojson\n"
                        "file run service-circles.geojson\n"
                        "file run summary.json\n"
@@ -544,7 +546,8 @@ static void foreign_output_folder(void **state)
     snprintf(cmd, sizeof cmd, "cd '%s/o' && cat thesis.docx && LC_ALL=C ls -A | tr '\\n' ' '", dir);
     assert_int_equal(tu_run(cmd, &out), 0);
     assert_string_equal(out, "draft\n.careshed a.csv areas.csv areas.geojson b.csv c.csv "
-                             "careshed.gpkg coverage.csv demand-access.csv facilities.geojson "
+                             "careshed.gpkg coverage.csv demand-access.csv demand.fgb "
+                             "facilities.geojson "
                              "service-circles.geojson summary.json targets.csv thesis.docx "
                              "underserved.geojson ");
     free(out);

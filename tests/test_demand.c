@@ -608,12 +608,12 @@ static void demand_ids_in_access_csv(void **state)
         char *text = tu_read(path, NULL);
         assert_non_null(text);
         if (with_id) {
-            assert_true(!strncmp(text, "\xEF\xBB\xBF" "demand_id,lon,lat,area_id,", 28));
-            assert_non_null(strstr(text, "\r\nD0,"));
-            assert_non_null(strstr(text, "\r\nD1,"));
-            assert_non_null(strstr(text, "\r\nD2,"));
+            assert_true(!strncmp(text, "\xEF\xBB\xBF" "demand_no,demand_id,lon,lat,area_id,", 38));
+            assert_non_null(strstr(text, "\r\n1,D0,"));
+            assert_non_null(strstr(text, "\r\n2,D1,"));
+            assert_non_null(strstr(text, "\r\n3,D2,"));
         } else {
-            assert_true(!strncmp(text, "\xEF\xBB\xBF" "lon,lat,area_id,", 19));
+            assert_true(!strncmp(text, "\xEF\xBB\xBF" "demand_no,lon,lat,area_id,", 29));
             assert_null(strstr(text, "D0"));
         }
         free(text);

@@ -326,7 +326,8 @@ static void every_name_follows_the_rule(void **state)
     run *r = *state;
     static const char *const vectors[] = {"careshed.gpkg", "areas.geojson",
                                           "service-circles.geojson", "service-network.geojson",
-                                          "facilities.geojson", "underserved.geojson"};
+                                          "facilities.geojson", "underserved.geojson",
+                                          "demand.fgb"};
     size_t columns = 0;
     for (size_t v = 0; v < sizeof vectors / sizeof vectors[0]; v++) {
         GDALDatasetH ds = open_vector(r->dir, vectors[v]);

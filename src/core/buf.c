@@ -43,6 +43,11 @@ static bool reserve(cs_buf *b, size_t extra)
     return true;
 }
 
+bool cs_buf_reserve(cs_buf *b, size_t extra)
+{
+    return reserve(b, extra);
+}
+
 void cs_buf_addn(cs_buf *b, const char *s, size_t n)
 {
     if (!reserve(b, n))

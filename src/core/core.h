@@ -184,6 +184,9 @@ void cs_buf_clear(cs_buf *b);
 void cs_buf_add(cs_buf *b, const char *s);
 void cs_buf_addn(cs_buf *b, const char *s, size_t n);
 void cs_buf_addc(cs_buf *b, char c);
+/* Room for extra more bytes (and the NUL) without another allocation; false (and the
+ * buffer failed) without memory. */
+bool cs_buf_reserve(cs_buf *b, size_t extra);
 void cs_buf_printf(cs_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void cs_buf_vprintf(cs_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Take the string out (the buffer is left empty); NULL if an allocation failed. */

@@ -144,6 +144,8 @@ struct cs_config {
                                    the study has at most CS_DEMAND_CSV_AUTO_MAX points */
     unsigned output_formats;    /* CS_FORMAT_* bits; 0 = all */
     bool shapefile_names;       /* layers' columns at most 10 characters */
+    bool demand_layer;          /* demand.fgb, every demand point's results */
+    bool demand_csv;            /* and the same as demand.csv */
     double patch_cell_m;        /* under-served patches: grid cell size; default 250 */
     bool patch_hex;             /* hexagonal cells instead of squares */
     char *patch_band;           /* band counted; NULL = the first age band */

@@ -1267,6 +1267,8 @@ static cs_status resolve_patches(cs_context *ctx, const cs_config *cfg, cs_study
     s->settings.demand_points_csv = cfg->demand_points_csv;
     s->settings.output_formats = cfg->output_formats ? cfg->output_formats : CS_FORMAT_ALL;
     s->settings.shapefile_names = cfg->shapefile_names;
+    s->settings.demand_layer = cfg->demand_layer;
+    s->settings.demand_csv = cfg->demand_csv;
     s->settings.patch_hex = cfg->patch_hex;
     s->settings.patch_band =
         cfg->patch_band ? find_band(s, cfg->patch_band) : (s->settings.band_count > 1);

@@ -195,6 +195,7 @@ typedef struct cs_settings {
     int demand_points_csv;   /* as cs_config's */
     unsigned output_formats; /* CS_FORMAT_* bits (core/model.h), never 0 */
     bool shapefile_names;    /* output.shapefile_names */
+    bool demand_layer, demand_csv; /* output.demand, output.demand_csv */
     long patch_band;
     double outside_tolerance_m, far_outside_km;
 } cs_settings;

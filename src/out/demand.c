@@ -63,10 +63,11 @@ bool cs_out_has_access(const cs_result *r)
 cs_status cs_out_demand_csv(const cs_result *r, cs_transform *to_wgs84, cs_buf *out)
 {
     const cs_study *s = r->study;
-    /* the demand point's id (population.id) first, when the study reads it */
+    /* the demand point's number (as in demand.fgb) and its id (population.id) when the
+     * study reads it */
     bool ids = s->dem.id && s->dem.id_count >= s->dem.count;
     cs_buf_add(out, "\xEF\xBB\xBF"); /* UTF-8 BOM */
-    cs_buf_add(out, ids ? "demand_id,lon,lat,area_id" : "lon,lat,area_id");
+    cs_buf_add(out, ids ? "demand_no,demand_id,lon,lat,area_id" : "demand_no,lon,lat,area_id");
     char name[64];
     for (size_t b = 0; b < r->B; b++) {
         cs_out_safe_name(s->settings.band_names[b], name, sizeof name);
@@ -89,6 +90,7 @@ cs_status cs_out_demand_csv(const cs_result *r, cs_transform *to_wgs84, cs_buf *
     memcpy(lat, s->dem.y, n * sizeof *lat);
     cs_transform_apply(to_wgs84, lon, lat, n);
     for (size_t i = 0; i < n; i++) {
+        cs_buf_printf(out, "%zu,", i + 1);
         if (ids) {
             cs_out_csv_text(out, s->dem.id[i] ? s->dem.id[i] : "");
             cs_buf_addc(out, ',');

@@ -48,6 +48,9 @@ void cs_out_coverage_column(const cs_result *r, size_t m, size_t k, size_t j, si
 void cs_out_coverage_column_v1(const cs_result *r, size_t m, size_t k, size_t j, size_t band,
                                char *out, size_t n);
 void cs_table_free(cs_table *t);
+/* What columns of measure m carry after the kind's id: "" (straight), "walk_",
+ * "matrix_". */
+const char *cs_out_measure_tag(size_t m);
 /* A threshold as columns and styles name it: "15min", "500m"; a decimal point becomes
  * '_' ("7_5min"). */
 void cs_out_threshold_label(const cs_kind *k, size_t j, char *out, size_t n);
@@ -155,6 +158,12 @@ void cs_out_csv_text(cs_buf *out, const char *text);
 /* Whether any kind has accessibility figures, and every demand point's. */
 bool cs_out_has_access(const cs_result *r);
 cs_status cs_out_demand_csv(const cs_result *r, cs_transform *to_wgs84, cs_buf *out);
+/* The demand layer: every demand point with its results (demand.c says which), as
+ * FlatGeobuf (demand.fgb) or as CSV with lon, lat (demand.csv). */
+cs_status cs_out_demand_fgb(const cs_result *r, cs_transform *to_wgs84, int threads,
+                            cs_buf *out);
+cs_status cs_out_demand_layer_csv(const cs_result *r, cs_transform *to_wgs84, int threads,
+                                  cs_buf *out);
 cs_status cs_out_summary_json(cs_context *ctx, const cs_result *r, const cs_table *t,
                               cs_buf *out);
 

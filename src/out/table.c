@@ -95,7 +95,7 @@ static bool kind_has_capacity(const cs_result *r, size_t k, size_t c)
 
 
 /* How a measure's coverage columns are tagged: none for straight, walk_, matrix_. */
-static const char *coverage_tag(size_t m)
+const char *cs_out_measure_tag(size_t m)
 {
     return m == CS_M_NETWORK ? "walk_" : m == CS_M_MATRIX ? "matrix_" : "";
 }
@@ -109,7 +109,7 @@ void cs_out_coverage_column_v1(const cs_result *r, size_t m, size_t k, size_t j,
         snprintf(thr, sizeof thr, "%gmin", kind->threshold_min[j]);
     else
         snprintf(thr, sizeof thr, "%gm", kind->threshold_m[j]);
-    snprintf(out, n, "%s_%s%s_%s_share", kind->id, coverage_tag(m), thr,
+    snprintf(out, n, "%s_%s%s_%s_share", kind->id, cs_out_measure_tag(m), thr,
              r->study->settings.band_names[band]);
 }
 
@@ -119,7 +119,7 @@ void cs_out_coverage_column(const cs_result *r, size_t m, size_t k, size_t j, si
     const cs_kind *kind = &r->study->settings.kinds[k];
     char thr[32], kid[64], tag[64];
     cs_out_threshold_label(kind, j, thr, sizeof thr);
-    snprintf(out, n, "%s_%s%s_%s_share", safe(kind->id, kid), coverage_tag(m), thr,
+    snprintf(out, n, "%s_%s%s_%s_share", safe(kind->id, kid), cs_out_measure_tag(m), thr,
              safe(r->study->settings.band_names[band], tag));
 }
 
@@ -179,7 +179,7 @@ static void coverage_columns(builder *b, const cs_result *r, size_t a)
             for (size_t m = 0; m < CS_MEASURES; m++) {
                 if (!r->dist_m[cs_res_field(r, m, k)])
                     continue;
-                const char *measure = coverage_tag(m);
+                const char *measure = cs_out_measure_tag(m);
                 for (size_t band = 0; band < r->B; band++) {
                     double total = r->population[cs_res_pop(r, a, band)];
                     double covered = r->covered[cs_res_cov(r, m, k, j, a, band)];

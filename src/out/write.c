@@ -33,7 +33,10 @@ static cs_status build_areas(cs_context *ctx, const sources *src, cs_lw *w)
 }
 static cs_status build_circles(cs_context *ctx, const sources *src, cs_lw *w)
 {
-    return cs_out_circles_layer(ctx, src->r, src->to_wgs84, src->net_polys, w);
+    double t0 = cs_stage_begin();
+    cs_status st = cs_out_circles_layer(ctx, src->r, src->to_wgs84, src->net_polys, w);
+    cs_stage_end(ctx, "write service circles", t0);
+    return st;
 }
 static cs_status build_network(cs_context *ctx, const sources *src, cs_lw *w)
 {
@@ -111,12 +114,30 @@ static cs_status build_demand(cs_context *ctx, const sources *src, cs_buf *out)
     (void)ctx;
     return cs_out_demand_csv(src->r, src->to_wgs84, out);
 }
+static cs_status build_demand_layer(cs_context *ctx, const sources *src, cs_buf *out)
+{
+    double t0 = cs_stage_begin();
+    cs_status st = cs_out_demand_fgb(src->r, src->to_wgs84, ctx->threads, out);
+    cs_stage_end(ctx, "write demand", t0);
+    return st;
+}
+static cs_status build_demand_layer_csv(cs_context *ctx, const sources *src, cs_buf *out)
+{
+    return cs_out_demand_layer_csv(src->r, src->to_wgs84, ctx->threads, out);
+}
 static cs_status build_summary(cs_context *ctx, const sources *src, cs_buf *out)
 {
     return cs_out_summary_json(ctx, src->r, src->table, out);
 }
 
-typedef enum when { ALWAYS, WITH_NETWORK, WITH_FACILITY_AREAS, WITH_ACCESS } when;
+typedef enum when {
+    ALWAYS,
+    WITH_NETWORK,
+    WITH_FACILITY_AREAS,
+    WITH_ACCESS,
+    WITH_DEMAND_LAYER,
+    WITH_DEMAND_CSV
+} when;
 
 /* The layers, each a GeoJSON file and a layer of careshed.gpkg (output.formats), in
  * the order both list them. More layers of the package are more rows here (and a
@@ -140,13 +161,17 @@ static const struct {
     {"targets", NULL, CS_GPKG_NONE, build_targets_layer, ALWAYS},
 };
 
-/* The other files, after the package; format 0: whatever output.formats says. */
+/* The other files, after the package; format 0: whatever output.formats says. The
+ * demand layer is FlatGeobuf, not a layer of the package: GDAL's GeoPackage writer
+ * needs some 25 µs a point, a minute for a city's two million (out/fgb.h). */
 static const struct {
     const char *name;
     file_fn build;
     when when;
     unsigned format;
 } files[] = {
+    {"demand.fgb", build_demand_layer, WITH_DEMAND_LAYER, 0},
+    {"demand.csv", build_demand_layer_csv, WITH_DEMAND_CSV, 0},
     {"demand-access.csv", build_demand, WITH_ACCESS, CS_FORMAT_CSV},
     {"areas.csv", build_csv, ALWAYS, CS_FORMAT_CSV},
     {"coverage.csv", build_coverage, ALWAYS, CS_FORMAT_CSV},
@@ -164,6 +189,8 @@ static bool wanted(const cs_result *r, when w)
     case ALWAYS: return true;
     case WITH_NETWORK: return r->has_network;
     case WITH_FACILITY_AREAS: return r->has_network && r->study->net.facility_areas;
+    case WITH_DEMAND_LAYER: return r->study->settings.demand_layer;
+    case WITH_DEMAND_CSV: return r->study->settings.demand_csv;
     case WITH_ACCESS:
         return cs_out_has_access(r) &&
                (r->study->settings.demand_points_csv == 1 ||
@@ -362,8 +389,11 @@ cs_status cs_result_write(cs_context *ctx, const cs_study *study, const cs_resul
     /* the service areas along the network take seconds in a city: say so before */
     if (st == CS_OK && r->has_network)
         cs_progress(ctx, "service areas", 0);
+    double t1 = cs_stage_begin();
     if (st == CS_OK)
         st = network_geometry(ctx, r, &src);
+    if (r->has_network)
+        cs_stage_end(ctx, "write service areas", t1);
     if (st == CS_OK && r->has_network)
         cs_progress(ctx, "service areas", 1);
     if (st == CS_OK)

@@ -1,0 +1,301 @@
+/*
+ * demand_layer.c — the demand layer, what an analyst checks first when a number
+ * surprises them: one row per demand point with its number (demand_no, its place in
+ * the run, 1 first), its id from the population layer (demand_id, when it has one),
+ * its area, its residents by band and, per kind and measure, the nearest facility's
+ * id, the cost to it in minutes and metres, and whether each threshold covers it; then
+ * its accessibility per kind with a capacity.
+ *
+ * The columns are listed once (demand_columns) for both forms: demand.fgb, FlatGeobuf
+ * written directly (fgb.h: two million points in about a second), and demand.csv.
+ * A point with several nearest facilities at the same cost names the first of them in
+ * the facilities' order, as the other outputs do.
+ */
+#include "out/fgb.h"
+#include "out/out.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef enum what {
+    NUMBER_OF_POINT,
+    ID_OF_POINT,
+    AREA_ID,
+    AREA_NAME,
+    RESIDENTS,
+    NEAREST,
+    MINUTES,
+    METRES,
+    WITHIN,
+    ACCESS
+} what;
+
+typedef struct column {
+    char name[CS_NAME_MAX + 1];
+    what what;
+    cs_fgb_type type;
+    int decimals;
+    size_t m, k, j, b; /* measure, kind, threshold, band, as the column needs */
+} column;
+
+typedef struct demand_table {
+    const cs_result *r;
+    column *cols;
+    cs_fgb_column *fgb; /* the same, as the FlatGeobuf header lists them */
+    size_t count;
+    double *lon, *lat;  /* every point in WGS84 */
+    int threads;        /* gathering the columns (0 = all cores) */
+} demand_table;
+
+static bool has_ids(const cs_study *s)
+{
+    return s->dem.id && s->dem.id_count >= s->dem.count;
+}
+
+static void add_column(demand_table *t, what w, cs_fgb_type type, int decimals,
+                       const size_t at[4], const char *fmt, const char *a, const char *b)
+    __attribute__((format(printf, 6, 0)));
+static void add_column(demand_table *t, what w, cs_fgb_type type, int decimals,
+                       const size_t at[4], const char *fmt, const char *a, const char *b)
+{
+    column *c = &t->cols[t->count];
+    *c = (column){.what = w, .type = type, .decimals = decimals};
+    if (at) {
+        c->m = at[0];
+        c->k = at[1];
+        c->j = at[2];
+        c->b = at[3];
+    }
+    char full[192];
+    snprintf(full, sizeof full, fmt, a ? a : "", b ? b : "");
+    /* at most CS_NAME_MAX, as every column (a kind id that long is the user's choice) */
+    snprintf(c->name, sizeof c->name, "%.*s", CS_NAME_MAX, full);
+    t->fgb[t->count] = (cs_fgb_column){c->name, type};
+    t->count++;
+}
+
+/* The columns of kind k measured by m: "centre_walk_nearest", "_minutes",
+ * "_metres", "_within_15min". */
+static void kind_columns(demand_table *t, size_t m, size_t k)
+{
+    const cs_kind *kind = &t->r->study->settings.kinds[k];
+    char prefix[96], id[64], thr[32];
+    cs_out_safe_name(kind->id, id, sizeof id);
+    snprintf(prefix, sizeof prefix, "%s_%s", id, cs_out_measure_tag(m));
+    size_t at[4] = {m, k, 0, 0};
+    add_column(t, NEAREST, CS_FGB_STRING, 0, at, "%snearest", prefix, NULL);
+    add_column(t, MINUTES, CS_FGB_DOUBLE, 2, at, "%sminutes", prefix, NULL);
+    add_column(t, METRES, CS_FGB_DOUBLE, 1, at, "%smetres", prefix, NULL);
+    for (size_t j = 0; j < kind->threshold_count; j++) {
+        at[2] = j;
+        cs_out_threshold_label(kind, j, thr, sizeof thr);
+        add_column(t, WITHIN, CS_FGB_BOOL, 0, at, "%swithin_%s", prefix, thr);
+    }
+}
+
+static void demand_columns(demand_table *t)
+{
+    const cs_result *r = t->r;
+    const cs_study *s = r->study;
+    char band[64], id[64];
+    add_column(t, NUMBER_OF_POINT, CS_FGB_LONG, 0, NULL, "demand_no", NULL, NULL);
+    if (has_ids(s))
+        add_column(t, ID_OF_POINT, CS_FGB_STRING, 0, NULL, "demand_id", NULL, NULL);
+    add_column(t, AREA_ID, CS_FGB_STRING, 0, NULL, "area_id", NULL, NULL);
+    add_column(t, AREA_NAME, CS_FGB_STRING, 0, NULL, "area_name", NULL, NULL);
+    for (size_t b = 0; b < r->B; b++) {
+        size_t at[4] = {0, 0, 0, b};
+        cs_out_safe_name(s->settings.band_names[b], band, sizeof band);
+        add_column(t, RESIDENTS, CS_FGB_DOUBLE, 3, at, "pop_%s", band, NULL);
+    }
+    for (size_t k = 0; k < r->K; k++)
+        for (size_t m = 0; m < CS_MEASURES; m++)
+            if (r->dist_m[cs_res_field(r, m, k)])
+                kind_columns(t, m, k);
+    for (size_t k = 0; r->access && k < r->K; k++)
+        if (r->access[k]) {
+            size_t at[4] = {0, k, 0, 0};
+            cs_out_safe_name(s->settings.kinds[k].id, id, sizeof id);
+            add_column(t, ACCESS, CS_FGB_DOUBLE, 4, at, "%s_access", id, NULL);
+        }
+}
+
+static void table_free(demand_table *t)
+{
+    cs_free(t->cols);
+    cs_free(t->fgb);
+    cs_free(t->lon);
+    cs_free(t->lat);
+}
+
+static cs_status table_init(demand_table *t, const cs_result *r, cs_transform *to_wgs84,
+                            int threads)
+{
+    const cs_study *s = r->study;
+    size_t most = 4 + r->B + r->K;
+    for (size_t k = 0; k < r->K; k++)
+        most += CS_MEASURES * (3 + s->settings.kinds[k].threshold_count);
+    size_t n = s->dem.count;
+    *t = (demand_table){.r = r, .threads = threads};
+    t->cols = cs_calloc(most, sizeof *t->cols);
+    t->fgb = cs_calloc(most, sizeof *t->fgb);
+    t->lon = cs_calloc(n + 1, sizeof *t->lon);
+    t->lat = cs_calloc(n + 1, sizeof *t->lat);
+    if (!t->cols || !t->fgb || !t->lon || !t->lat) {
+        table_free(t);
+        return CS_ERR_NOMEM;
+    }
+    demand_columns(t);
+    memcpy(t->lon, s->dem.x, n * sizeof *t->lon);
+    memcpy(t->lat, s->dem.y, n * sizeof *t->lat);
+    cs_transform_apply(to_wgs84, t->lon, t->lat, n);
+    return CS_OK;
+}
+
+/* ---------------------------------------------------------------- values */
+
+/* Rows are written in blocks: each column's values of a block are gathered first, one
+ * column at a time. The points come in the index's order, scattered over the arrays;
+ * a loop that reads one array lets the processor fetch many points at once, where
+ * reading every column of one point before the next waits on each (three times
+ * slower at two million points). */
+#define BLOCK 8192
+
+typedef cs_fgb_value cell; /* a number (NaN = null) or a text (NULL = null) */
+
+/* The cost in metres of column c's kind and measure for point i; NaN out of reach. */
+static inline double cost_m(const double *dist, const long *nearest, size_t i)
+{
+    return nearest[i] >= 0 && isfinite(dist[i]) ? dist[i] : NAN;
+}
+
+/* Column c of the points rows[0..n) into out. */
+static void gather(const demand_table *t, const column *c, const size_t *rows, size_t n,
+                   cell *out)
+{
+    const cs_result *r = t->r;
+    const cs_study *s = r->study;
+    const cs_kind *kind = &s->settings.kinds[c->k];
+    size_t f = cs_res_field(r, c->m, c->k);
+    const double *dist = c->what >= NEAREST && c->what <= WITHIN ? r->dist_m[f] : NULL;
+    const long *near = dist ? r->nearest[f] : NULL;
+    double m_per_min = kind->walk_speed_kmh * 1000.0 / 60.0, scale = pow(10, c->decimals);
+    for (size_t q = 0; q < n; q++) {
+        size_t i = rows[q];
+        switch (c->what) {
+        case NUMBER_OF_POINT: out[q].number = (double)(i + 1); break;
+        case ID_OF_POINT: out[q].text = s->dem.id[i]; break;
+        case AREA_ID: out[q].text = s->areas.id[s->dem.area[i]]; break;
+        case AREA_NAME: out[q].text = s->areas.name[s->dem.area[i]]; break;
+        case RESIDENTS: out[q].number = s->dem.pop[i * r->B + c->b]; break;
+        case NEAREST: out[q].text = isnan(cost_m(dist, near, i)) ? NULL : s->fac.id[near[i]]; break;
+        case MINUTES: out[q].number = cost_m(dist, near, i) / m_per_min; break;
+        case METRES: out[q].number = cost_m(dist, near, i); break;
+        case WITHIN: out[q].number = dist[i] <= kind->threshold_m[c->j]; break;
+        case ACCESS: out[q].number = r->access[c->k][i]; break;
+        }
+        /* numbers as the CSV shows them: rounded to the column's decimals */
+        if (c->type == CS_FGB_DOUBLE && isfinite(out[q].number))
+            out[q].number = round(out[q].number * scale) / scale;
+    }
+}
+
+/* The blocks of rows[0..n): calls emit for each with the gathered columns
+ * (cells[c * BLOCK + q]). */
+static cs_status each_block(const demand_table *t, const size_t *rows, size_t n,
+                            void (*emit)(const demand_table *, const size_t *, size_t,
+                                         const cell *, void *),
+                            void *arg)
+{
+    cell *cells = cs_calloc(t->count * BLOCK + 1, sizeof *cells);
+    if (!cells)
+        return CS_ERR_NOMEM;
+    int nt = t->threads;
+    (void)nt;
+    for (size_t at = 0; at < n; at += BLOCK) {
+        size_t len = n - at < BLOCK ? n - at : BLOCK;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1)
+#endif
+        for (size_t c = 0; c < t->count; c++)
+            gather(t, &t->cols[c], rows + at, len, cells + c * BLOCK);
+        emit(t, rows + at, len, cells, arg);
+    }
+    cs_free(cells);
+    return CS_OK;
+}
+
+/* -------------------------------------------------------------- the forms */
+
+static void emit_fgb(const demand_table *t, const size_t *rows, size_t n, const cell *cells,
+                     void *arg)
+{
+    (void)t;
+    cs_fgb_features(arg, rows, n, cells, BLOCK);
+}
+
+cs_status cs_out_demand_fgb(const cs_result *r, cs_transform *to_wgs84, int threads,
+                            cs_buf *out)
+{
+    demand_table t;
+    if (table_init(&t, r, to_wgs84, threads) != CS_OK)
+        return CS_ERR_NOMEM;
+    size_t n = r->study->dem.count;
+    cs_fgb *w = cs_fgb_begin(out, "demand", t.fgb, t.count, t.lon, t.lat, n);
+    cs_status st = w ? each_block(&t, cs_fgb_order(w), n, emit_fgb, w) : CS_ERR_NOMEM;
+    if (w) { /* the index needs the points: before they are freed */
+        cs_status end = cs_fgb_end(w);
+        if (st == CS_OK)
+            st = end;
+    }
+    table_free(&t);
+    return st;
+}
+
+static void emit_csv(const demand_table *t, const size_t *rows, size_t n, const cell *cells,
+                     void *arg)
+{
+    cs_buf *out = arg;
+    for (size_t q = 0; q < n; q++) {
+        cs_buf_add_fixed(out, t->lon[rows[q]], CS_COORD_DECIMALS);
+        cs_buf_addc(out, ',');
+        cs_buf_add_fixed(out, t->lat[rows[q]], CS_COORD_DECIMALS);
+        for (size_t ci = 0; ci < t->count; ci++) {
+            const cell *v = &cells[ci * BLOCK + q];
+            cs_buf_addc(out, ',');
+            switch (t->cols[ci].type) {
+            case CS_FGB_STRING:
+                if (v->text)
+                    cs_out_csv_text(out, v->text);
+                break;
+            case CS_FGB_BOOL: cs_buf_add(out, v->number != 0 ? "true" : "false"); break;
+            default: cs_buf_add_fixed(out, v->number, t->cols[ci].decimals); break;
+            }
+        }
+        cs_buf_add(out, "\r\n");
+    }
+}
+
+cs_status cs_out_demand_layer_csv(const cs_result *r, cs_transform *to_wgs84, int threads,
+                                  cs_buf *out)
+{
+    demand_table t;
+    if (table_init(&t, r, to_wgs84, threads) != CS_OK)
+        return CS_ERR_NOMEM;
+    size_t n = r->study->dem.count;
+    size_t *rows = cs_calloc(n + 1, sizeof *rows);
+    cs_status st = rows ? CS_OK : CS_ERR_NOMEM;
+    for (size_t i = 0; rows && i < n; i++)
+        rows[i] = i;
+    cs_buf_add(out, "\xEF\xBB\xBF"); /* UTF-8 BOM, for Excel */
+    cs_buf_add(out, "lon,lat");
+    for (size_t c = 0; c < t.count; c++)
+        cs_buf_printf(out, ",%s", t.cols[c].name);
+    cs_buf_add(out, "\r\n");
+    if (st == CS_OK)
+        st = each_block(&t, rows, n, emit_csv, out);
+    cs_free(rows);
+    table_free(&t);
+    return st != CS_OK || out->failed ? CS_ERR_NOMEM : CS_OK;
+}

@@ -1,0 +1,461 @@
+/*
+ * fgb.c — FlatGeobuf points written directly (fgb.h). FlatBuffers are laid out here by
+ * hand, front to back: a table's offsets to its strings and vectors are patched once
+ * those are placed after it (FlatBuffers offsets must point forward; a table's offset
+ * to its vtable is signed, and the vtable is put before it). Scalars are aligned to
+ * their size within their buffer, as FlatBuffers' verifier (which GDAL runs) wants.
+ */
+#include "out/fgb.h"
+
+#include <math.h>
+#include <string.h>
+
+#define NODE_SIZE 16    /* children per index node: FlatGeobuf's default */
+#define NODE_BYTES 40   /* an index node: min x, min y, max x, max y, offset */
+#define HILBERT_MAX 65535
+
+struct cs_fgb {
+    cs_buf *out;
+    const cs_fgb_column *cols;
+    size_t ncol;
+    const double *lon, *lat;
+    size_t n;
+    size_t *order;
+    size_t index_at;    /* where the index starts in out */
+    size_t features_at; /* where the features start */
+    uint64_t *offsets;  /* per feature written: its offset from features_at */
+    size_t written;
+    bool failed;
+};
+
+/* ------------------------------------------------------- little-endian bytes */
+
+/* v's low `bytes` bytes at p, least significant first; returns the end. */
+static inline unsigned char *put_le(unsigned char *p, uint64_t v, size_t bytes)
+{
+    for (size_t k = 0; k < bytes; k++)
+        p[k] = (unsigned char)(v >> (8 * k));
+    return p + bytes;
+}
+static void put_at(cs_buf *b, size_t at, uint64_t v, size_t bytes)
+{
+    put_le((unsigned char *)b->data + at, v, bytes);
+}
+static void add_le(cs_buf *b, uint64_t v, size_t bytes)
+{
+    unsigned char le[8];
+    put_le(le, v, bytes);
+    cs_buf_addn(b, (const char *)le, bytes);
+}
+static uint64_t double_bits(double v)
+{
+    uint64_t u;
+    memcpy(&u, &v, sizeof u);
+    return u;
+}
+/* Zero bytes up to a multiple of `to` from base. */
+static void pad(cs_buf *b, size_t base, size_t to)
+{
+    while ((b->len - base) % to)
+        cs_buf_addc(b, 0);
+}
+/* The forward offset at `field` (from base) to the current end, which comes next. */
+static void patch_offset(cs_buf *b, size_t field)
+{
+    if (!b->failed)
+        put_at(b, field, b->len - field, 4);
+}
+/* A string (FlatBuffers: length, bytes, NUL), its offset patched into field. */
+static void add_string(cs_buf *b, size_t base, size_t field, const char *s)
+{
+    pad(b, base, 4);
+    patch_offset(b, field);
+    size_t n = strlen(s);
+    add_le(b, n, 4);
+    cs_buf_addn(b, s, n + 1);
+}
+/* A vtable of nfields uint16 offsets (0: absent) for a table of table_bytes; returns
+ * where it starts. */
+static size_t add_vtable(cs_buf *b, size_t base, const uint16_t *fields, size_t nfields,
+                         size_t table_bytes)
+{
+    pad(b, base, 2);
+    size_t at = b->len;
+    add_le(b, 4 + 2 * nfields, 2);
+    add_le(b, table_bytes, 2);
+    for (size_t i = 0; i < nfields; i++)
+        add_le(b, fields[i], 2);
+    return at;
+}
+/* A table's start: its signed offset back to the vtable at vtable_at. */
+static size_t begin_table(cs_buf *b, size_t base, size_t vtable_at, size_t align)
+{
+    pad(b, base, align);
+    size_t at = b->len;
+    add_le(b, (uint32_t)(int32_t)(at - vtable_at), 4);
+    return at;
+}
+
+/* ---------------------------------------------------------------- header */
+
+/* Header fields by FlatGeobuf's schema: name 0, envelope 1, geometry_type 2,
+ * columns 7, features_count 8, index_node_size 9, crs 10. The table: soffset, name,
+ * features_count (8-aligned), envelope, columns, crs, index_node_size, geometry_type. */
+static size_t header_table(cs_fgb *w, size_t base, const char *name, const double env[4])
+{
+    cs_buf *b = w->out;
+    static const uint16_t fields[] = {4, 16, 30, 0, 0, 0, 0, 20, 8, 28, 24};
+    size_t vt = add_vtable(b, base, fields, sizeof fields / sizeof fields[0], 32);
+    size_t t = begin_table(b, base, vt, 8);
+    add_le(b, 0, 4);           /* name, patched */
+    add_le(b, w->n, 8);        /* features_count */
+    add_le(b, 0, 4);           /* envelope, patched */
+    add_le(b, 0, 4);           /* columns, patched */
+    add_le(b, 0, 4);           /* crs, patched */
+    add_le(b, NODE_SIZE, 2);   /* index_node_size */
+    add_le(b, 1, 1);           /* geometry_type: Point */
+    add_le(b, 0, 1);
+    add_string(b, base, t + 4, name);
+    /* envelope: [double], its elements 8-aligned */
+    while ((b->len + 4 - base) % 8)
+        cs_buf_addc(b, 0);
+    patch_offset(b, t + 16);
+    add_le(b, 4, 4);
+    for (int i = 0; i < 4; i++)
+        add_le(b, double_bits(env[i]), 8);
+    /* columns: [Column], each a table of name (0) and type (1), sharing one vtable */
+    pad(b, base, 4);
+    patch_offset(b, t + 20);
+    add_le(b, w->ncol, 4);
+    size_t slots = b->len;
+    for (size_t c = 0; c < w->ncol; c++)
+        add_le(b, 0, 4);
+    static const uint16_t col_fields[] = {4, 8};
+    size_t col_vt = add_vtable(b, base, col_fields, 2, 12);
+    for (size_t c = 0; c < w->ncol; c++) {
+        pad(b, base, 4);
+        patch_offset(b, slots + 4 * c);
+        size_t ct = begin_table(b, base, col_vt, 4);
+        add_le(b, 0, 4); /* name, patched */
+        add_le(b, w->cols[c].type, 1);
+        cs_buf_addn(b, "\0\0\0", 3);
+        add_string(b, base, ct + 4, w->cols[c].name);
+    }
+    /* crs: org (0) "EPSG", code (1) 4326 */
+    static const uint16_t crs_fields[] = {4, 8};
+    size_t crs_vt = add_vtable(b, base, crs_fields, 2, 12);
+    pad(b, base, 4);
+    patch_offset(b, t + 24);
+    size_t ct = begin_table(b, base, crs_vt, 4);
+    add_le(b, 0, 4);
+    add_le(b, 4326, 4);
+    add_string(b, base, ct + 4, "EPSG");
+    return t;
+}
+
+static void write_header(cs_fgb *w, const char *name, const double env[4])
+{
+    cs_buf *b = w->out;
+    static const char magic[8] = {'f', 'g', 'b', 3, 'f', 'g', 'b', 0};
+    cs_buf_addn(b, magic, 8);
+    size_t size_at = b->len;
+    add_le(b, 0, 4); /* the header's size, patched */
+    size_t base = b->len;
+    add_le(b, 0, 4); /* root offset, patched */
+    size_t t = header_table(w, base, name, env);
+    if (b->failed)
+        return;
+    put_at(b, base, t - base, 4);
+    put_at(b, size_at, b->len - base, 4);
+}
+
+/* ------------------------------------------------------------- the order */
+
+/* The Hilbert curve's index of (x, y) on a 65536 x 65536 grid. */
+static uint64_t hilbert(uint32_t x, uint32_t y)
+{
+    uint64_t d = 0;
+    const uint32_t n = HILBERT_MAX + 1;
+    for (uint32_t s = n / 2; s > 0; s /= 2) {
+        uint32_t rx = (x & s) > 0, ry = (y & s) > 0;
+        d += (uint64_t)s * s * ((3 * rx) ^ ry);
+        if (ry == 0) {
+            if (rx == 1) {
+                x = n - 1 - x;
+                y = n - 1 - y;
+            }
+            uint32_t t = x;
+            x = y;
+            y = t;
+        }
+    }
+    return d;
+}
+
+/* keys sorted by their upper 32 bits, stably (least significant digit radix sort,
+ * a byte at a time: four passes, some 20 times faster than qsort at two million) */
+static bool sort_by_upper(uint64_t *keys, size_t n)
+{
+    uint64_t *tmp = cs_calloc(n + 1, sizeof *tmp);
+    if (!tmp)
+        return false;
+    for (int shift = 32; shift < 64; shift += 8) {
+        size_t count[257] = {0};
+        for (size_t i = 0; i < n; i++)
+            count[((keys[i] >> shift) & 0xff) + 1]++;
+        for (int d = 0; d < 256; d++)
+            count[d + 1] += count[d];
+        for (size_t i = 0; i < n; i++)
+            tmp[count[(keys[i] >> shift) & 0xff]++] = keys[i];
+        memcpy(keys, tmp, n * sizeof *keys);
+    }
+    cs_free(tmp);
+    return true;
+}
+
+/* The points sorted along the Hilbert curve over env (ties by their order). */
+static bool hilbert_order(cs_fgb *w, const double env[4])
+{
+    uint64_t *keys = cs_calloc(w->n + 1, sizeof *keys);
+    if (!keys)
+        return false;
+    double width = env[2] - env[0], height = env[3] - env[1];
+    for (size_t i = 0; i < w->n; i++) {
+        double fx = width > 0 ? (w->lon[i] - env[0]) / width : 0;
+        double fy = height > 0 ? (w->lat[i] - env[1]) / height : 0;
+        uint32_t x = (uint32_t)(fx * HILBERT_MAX), y = (uint32_t)(fy * HILBERT_MAX);
+        /* the curve's index (32 bits) above the point's (below 2^32 points) */
+        keys[i] = hilbert(x, y) << 32 | (uint64_t)i;
+    }
+    bool ok = sort_by_upper(keys, w->n);
+    for (size_t i = 0; ok && i < w->n; i++)
+        w->order[i] = (size_t)(keys[i] & 0xffffffffu);
+    cs_free(keys);
+    return ok;
+}
+
+/* ------------------------------------------------------------- the index */
+
+/* Nodes per level of the packed tree, leaves first; returns the level count. */
+static size_t tree_levels(size_t n, size_t *level_nodes, size_t max_levels)
+{
+    size_t levels = 0;
+    level_nodes[levels++] = n;
+    do { /* at least one level above the leaves, as FlatGeobuf's own writer has */
+        n = (n + NODE_SIZE - 1) / NODE_SIZE;
+        level_nodes[levels++] = n;
+    } while (n != 1 && levels < max_levels);
+    return levels;
+}
+
+static size_t tree_nodes(size_t n)
+{
+    size_t level_nodes[64], total = 0;
+    size_t levels = n ? tree_levels(n, level_nodes, 64) : 0;
+    for (size_t l = 0; l < levels; l++)
+        total += level_nodes[l];
+    return total;
+}
+
+static void put_node(cs_buf *b, size_t node, const double box[4], uint64_t offset, size_t at)
+{
+    size_t p = at + node * NODE_BYTES;
+    for (int i = 0; i < 4; i++)
+        put_at(b, p + 8 * (size_t)i, double_bits(box[i]), 8);
+    put_at(b, p + 32, offset, 8);
+}
+
+static double get_double(const cs_buf *b, size_t p)
+{
+    uint64_t u = 0;
+    for (size_t i = 0; i < 8; i++)
+        u |= (uint64_t)(unsigned char)b->data[p + i] << (8 * i);
+    double v;
+    memcpy(&v, &u, sizeof v);
+    return v;
+}
+
+/* The packed tree, root first: the leaves (one per feature, in the features' order,
+ * offset = the feature's byte offset) are the last level; each node above covers
+ * NODE_SIZE nodes of the level below and holds the index of the first of them. */
+static void write_index(cs_fgb *w)
+{
+    cs_buf *b = w->out;
+    size_t level_nodes[64];
+    size_t levels = tree_levels(w->n, level_nodes, 64);
+    size_t total = tree_nodes(w->n), start[64];
+    /* level l starts after all levels above it */
+    for (size_t l = 0, at = total; l < levels; l++) {
+        at -= level_nodes[l];
+        start[l] = at;
+    }
+    for (size_t r = 0; r < w->n; r++) {
+        size_t i = w->order[r];
+        double box[4] = {w->lon[i], w->lat[i], w->lon[i], w->lat[i]};
+        put_node(b, start[0] + r, box, w->offsets[r], w->index_at);
+    }
+    for (size_t l = 0; l + 1 < levels; l++)
+        for (size_t p = 0; p < level_nodes[l + 1]; p++) {
+            size_t first = start[l] + p * NODE_SIZE;
+            size_t end = first + NODE_SIZE < start[l] + level_nodes[l] ? first + NODE_SIZE
+                                                                        : start[l] + level_nodes[l];
+            double box[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY};
+            for (size_t c = first; c < end; c++) {
+                size_t q = w->index_at + c * NODE_BYTES;
+                box[0] = fmin(box[0], get_double(b, q));
+                box[1] = fmin(box[1], get_double(b, q + 8));
+                box[2] = fmax(box[2], get_double(b, q + 16));
+                box[3] = fmax(box[3], get_double(b, q + 24));
+            }
+            put_node(b, start[l + 1] + p, box, first, w->index_at);
+        }
+}
+
+/* ------------------------------------------------------------ the features */
+
+cs_fgb *cs_fgb_begin(cs_buf *out, const char *name, const cs_fgb_column *cols, size_t ncol,
+                     const double *lon, const double *lat, size_t n)
+{
+    cs_fgb *w = cs_calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    *w = (cs_fgb){.out = out, .cols = cols, .ncol = ncol, .lon = lon, .lat = lat, .n = n};
+    w->order = cs_calloc(n + 1, sizeof *w->order);
+    w->offsets = cs_calloc(n + 1, sizeof *w->offsets);
+    double env[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY};
+    for (size_t i = 0; i < n; i++) {
+        env[0] = fmin(env[0], lon[i]);
+        env[1] = fmin(env[1], lat[i]);
+        env[2] = fmax(env[2], lon[i]);
+        env[3] = fmax(env[3], lat[i]);
+    }
+    if (!n)
+        env[0] = env[1] = env[2] = env[3] = 0;
+    if (!w->order || !w->offsets || !hilbert_order(w, env)) {
+        cs_free(w->order);
+        cs_free(w->offsets);
+        cs_free(w);
+        return NULL;
+    }
+    cs_buf_clear(out);
+    write_header(w, name, env);
+    /* room for the index, filled at the end; FlatGeobuf writes none for no features */
+    w->index_at = out->len;
+    size_t index_bytes = n ? tree_nodes(n) * NODE_BYTES : 0;
+    for (size_t i = 0; i < index_bytes && !out->failed; i += 4096) {
+        static const char zeros[4096];
+        cs_buf_addn(out, zeros, index_bytes - i < 4096 ? index_bytes - i : 4096);
+    }
+    w->features_at = out->len;
+    return w;
+}
+
+const size_t *cs_fgb_order(const cs_fgb *w)
+{
+    return w->order;
+}
+
+/*
+ * A feature's fixed part, from its buffer's start (after the size prefix):
+ *   0 root offset -> 12 | 4 vtable (geometry 0 at +4, properties 1 at +8), table 12
+ *  12 table: soffset 8, geometry -> 32, properties -> 64
+ *  24 geometry's vtable (ends absent, xy 1 at +4), table 8
+ *  32 geometry table: soffset 8, xy -> 44 | 40 padding
+ *  44 xy: count 2, then x, y at 48 (8-aligned) | 64 properties: length, bytes
+ */
+#define FIXED 72 /* the size prefix and the fixed part */
+static const unsigned char fixed_part[52] = {
+    0, 0, 0, 0,              /* size prefix, set per feature */
+    12, 0, 0, 0,             /* root */
+    8, 0, 12, 0, 4, 0, 8, 0, /* feature's vtable */
+    8, 0, 0, 0,              /* soffset */
+    16, 0, 0, 0,             /* geometry: 32 - 16 */
+    44, 0, 0, 0,             /* properties: 64 - 20 */
+    8, 0, 8, 0, 0, 0, 4, 0,  /* geometry's vtable */
+    8, 0, 0, 0,              /* soffset */
+    8, 0, 0, 0,              /* xy: 44 - 36 */
+    0, 0, 0, 0,              /* padding */
+    2, 0, 0, 0               /* xy's count */
+};
+
+/* Row q's properties from p on; returns the end. Room was made for them. */
+static unsigned char *put_properties(const cs_fgb *w, unsigned char *p, size_t q,
+                                     const cs_fgb_value *values, size_t stride)
+{
+    for (size_t c = 0; c < w->ncol; c++) {
+        const cs_fgb_value *v = &values[c * stride + q];
+        cs_fgb_type type = w->cols[c].type;
+        if (type == CS_FGB_STRING ? !v->text : isnan(v->number))
+            continue; /* null: absent */
+        p = put_le(p, c, 2);
+        switch (type) {
+        case CS_FGB_STRING: {
+            size_t len = strlen(v->text);
+            p = put_le(p, len, 4);
+            memcpy(p, v->text, len);
+            p += len;
+            break;
+        }
+        case CS_FGB_BOOL: *p++ = v->number != 0; break;
+        case CS_FGB_LONG: p = put_le(p, (uint64_t)(int64_t)v->number, 8); break;
+        case CS_FGB_INT: p = put_le(p, (uint32_t)(int32_t)v->number, 4); break;
+        default: p = put_le(p, double_bits(v->number), 8); break;
+        }
+    }
+    return p;
+}
+
+/* The most bytes row q's feature takes. */
+static size_t feature_bound(const cs_fgb *w, size_t q, const cs_fgb_value *values,
+                            size_t stride)
+{
+    size_t bytes = FIXED + 10 * w->ncol;
+    for (size_t c = 0; c < w->ncol; c++)
+        if (w->cols[c].type == CS_FGB_STRING && values[c * stride + q].text)
+            bytes += strlen(values[c * stride + q].text);
+    return bytes;
+}
+
+void cs_fgb_features(cs_fgb *w, const size_t *rows, size_t n, const cs_fgb_value *values,
+                     size_t stride)
+{
+    cs_buf *b = w->out;
+    for (size_t q = 0; q < n && !b->failed; q++) {
+        size_t i = rows[q];
+        if (w->written >= w->n || w->order[w->written] != i) {
+            w->failed = true;
+            return;
+        }
+        size_t bound = feature_bound(w, q, values, stride);
+        if (b->len + bound >= b->cap && !cs_buf_reserve(b, bound < 4096 ? 4096 : bound))
+            return;
+        /* after a thousand features, room for all at their mean size so far: the
+         * buffer then grows without copying hundreds of megabytes at each doubling */
+        if (w->written == 1024)
+            cs_buf_reserve(b, (b->len - w->features_at) / 1024 * (w->n - 1024) / 100 * 105);
+        w->offsets[w->written++] = b->len - w->features_at;
+        unsigned char *start = (unsigned char *)b->data + b->len, *p = start;
+        memcpy(p, fixed_part, sizeof fixed_part);
+        put_le(p + 52, double_bits(w->lon[i]), 8);
+        put_le(p + 60, double_bits(w->lat[i]), 8);
+        unsigned char *end = put_properties(w, p + FIXED, q, values, stride);
+        put_le(p + 68, (uint64_t)(end - (p + FIXED)), 4);  /* properties' length */
+        put_le(p, (uint64_t)(end - (p + 4)), 4);           /* the size prefix */
+        b->len += (size_t)(end - start);
+    }
+}
+
+cs_status cs_fgb_end(cs_fgb *w)
+{
+    if (!w->out->failed && w->out->data)
+        w->out->data[w->out->len] = '\0'; /* as a cs_buf always ends */
+    cs_status st = w->out->failed     ? CS_ERR_NOMEM
+                   : w->failed || w->written != w->n ? CS_ERR_INTERNAL
+                                                      : CS_OK;
+    if (st == CS_OK && w->n)
+        write_index(w);
+    cs_free(w->order);
+    cs_free(w->offsets);
+    cs_free(w);
+    return st;
+}
