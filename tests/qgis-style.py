@@ -111,6 +111,11 @@ if demand.isValid():
     found = sum(1 for f in demand.getFeatures(QgsFeatureRequest().setFilterRect(box))
                 if box.contains(f.geometry().asPoint()))
     check(inside > 0 and found == inside, f"demand: {found} points through the index, {inside} in the box")
+    # styled from demand.qml beside it: by whether the headline threshold covers them
+    r = demand.renderer()
+    check(r is not None and r.type() == "categorizedSymbol" and len(r.categories()) == 2
+          and "centre_walk_within_15min" in r.classAttribute(),
+          f"demand: styled from demand.qml ({r.type() if r else None})")
 colours = {}
 for y in range(0, image.height(), 2):
     for x in range(0, image.width(), 2):

@@ -17,7 +17,7 @@ static const char *outputs[] = {"areas.geojson", "service-circles.geojson",
                                 "facilities.geojson", "areas.csv", "summary.json",
                                 "service-network.geojson", "underserved.geojson",
                                 "demand-access.csv", "coverage.csv", "targets.csv",
-                                "demand.fgb"};
+                                "demand.fgb", "demand.qml"};
 #define OUTPUTS (sizeof outputs / sizeof outputs[0])
 
 static int cli(const char *args, char **output)
@@ -498,6 +498,7 @@ static void measure_and_network_options(void **state)
                        "file run coverage.csv\n"
                        "file run demand-access.csv\n"
                        "file run demand.fgb\n"
+                       "file run demand.qml\n"
                        "file run facilities.geojson\n"
                        "file run service-circles.geojson\n"
                        "file run summary.json\n"
@@ -546,7 +547,7 @@ static void foreign_output_folder(void **state)
     snprintf(cmd, sizeof cmd, "cd '%s/o' && cat thesis.docx && LC_ALL=C ls -A | tr '\\n' ' '", dir);
     assert_int_equal(tu_run(cmd, &out), 0);
     assert_string_equal(out, "draft\n.careshed a.csv areas.csv areas.geojson b.csv c.csv "
-                             "careshed.gpkg coverage.csv demand-access.csv demand.fgb "
+                             "careshed.gpkg coverage.csv demand-access.csv demand.fgb demand.qml "
                              "facilities.geojson "
                              "service-circles.geojson summary.json targets.csv thesis.docx "
                              "underserved.geojson ");

@@ -65,7 +65,7 @@ cs_status cs_out_demand_csv(const cs_result *r, cs_transform *to_wgs84, cs_buf *
     const cs_study *s = r->study;
     /* the demand point's number (as in demand.fgb) and its id (population.id) when the
      * study reads it */
-    bool ids = s->dem.id && s->dem.id_count >= s->dem.count;
+    bool ids = cs_out_has_demand_ids(s);
     cs_buf_add(out, "\xEF\xBB\xBF"); /* UTF-8 BOM */
     cs_buf_add(out, ids ? "demand_no,demand_id,lon,lat,area_id" : "demand_no,lon,lat,area_id");
     char name[64];

@@ -155,11 +155,23 @@ cs_status cs_out_underserved_layer(const cs_result *r, cs_transform *to_wgs84, c
 cs_status cs_out_areas_csv(const cs_table *t, cs_buf *out);
 /* RFC 4180 quoting of one CSV field. */
 void cs_out_csv_text(cs_buf *out, const char *text);
+/* Whether the demand points have ids of their own (population.id). */
+static inline bool cs_out_has_demand_ids(const cs_study *s)
+{
+    return s->dem.id && s->dem.id_count >= s->dem.count;
+}
 /* Whether any kind has accessibility figures, and every demand point's. */
 bool cs_out_has_access(const cs_result *r);
 cs_status cs_out_demand_csv(const cs_result *r, cs_transform *to_wgs84, cs_buf *out);
 /* The demand layer: every demand point with its results (demand.c says which), as
  * FlatGeobuf (demand.fgb) or as CSV with lon, lat (demand.csv). */
+/* The demand layer's column of whether kind k's threshold j covers a point by measure
+ * m: "centre_walk_within_15min". */
+void cs_out_demand_within_column(const cs_result *r, size_t m, size_t k, size_t j, char *out,
+                                 size_t n);
+/* demand.qml, the demand layer's QGIS style (QGIS loads it with demand.fgb): points by
+ * whether the headline threshold covers them. */
+cs_status cs_out_demand_qml(const cs_result *r, cs_buf *out);
 cs_status cs_out_demand_fgb(const cs_result *r, cs_transform *to_wgs84, int threads,
                             cs_buf *out);
 cs_status cs_out_demand_layer_csv(const cs_result *r, cs_transform *to_wgs84, int threads,

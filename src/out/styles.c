@@ -110,6 +110,20 @@ static void marker_symbol(cs_buf *b, const char *name, size_t kind)
     cs_buf_add(b, "</Option></layer></symbol>");
 }
 
+/* A small dot without outline, for layers of many points. */
+static void dot_symbol(cs_buf *b, const char *name, const char *colour)
+{
+    cs_buf_printf(b, "<symbol type=\"marker\" name=\"%s\" alpha=\"1\" clip_to_extent=\"1\" "
+                     "force_rhr=\"0\"><layer class=\"SimpleMarker\" pass=\"0\" locked=\"0\" "
+                     "enabled=\"1\"><Option type=\"Map\">", name);
+    option(b, "name", "circle");
+    colour_option(b, "color", colour, 255);
+    option(b, "outline_style", "no");
+    option(b, "size", "1.2");
+    option(b, "size_unit", "MM");
+    cs_buf_add(b, "</Option></layer></symbol>");
+}
+
 static void begin_qml(cs_buf *b, bool labels)
 {
     cs_buf_printf(b, "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
@@ -273,6 +287,34 @@ static void patches_qml(const style_ctx *c, cs_buf *b)
     }
     cs_buf_add(b, "</symbols></renderer-v2>");
     end_qml(b);
+}
+
+cs_status cs_out_demand_qml(const cs_result *r, cs_buf *b)
+{
+    const cs_study *s = r->study;
+    cs_headline h = cs_headline_of(s);
+    const cs_kind *kind = &s->settings.kinds[h.kind];
+    char column[192], thr[32];
+    cs_out_demand_within_column(r, h.measure, h.kind, h.threshold, column, sizeof column);
+    cs_out_threshold_label(kind, h.threshold, thr, sizeof thr);
+    begin_qml(b, false);
+    /* categories of an expression: QGIS reads the column as a boolean */
+    cs_buf_printf(b, "<renderer-v2 type=\"categorizedSymbol\" attr=\"if(&quot;%s&quot;, 1, 0)\" "
+                     "symbollevels=\"0\" enableorderby=\"0\" forceraster=\"0\"><categories>",
+                  column);
+    static const char *const sign[2] = {">", "≤"};
+    for (int covered = 1; covered >= 0; covered--) {
+        cs_buf_printf(b, "<category value=\"%d\" symbol=\"%d\" label=\"", covered, covered);
+        xml_text(b, kind->name);
+        cs_buf_printf(b, " %s %s (%s)\" render=\"true\"/>", sign[covered], thr,
+                      cs_measure_name(h.measure));
+    }
+    cs_buf_add(b, "</categories><symbols>");
+    dot_symbol(b, "0", CS_PATCH_COLOUR);
+    dot_symbol(b, "1", "#333333"); /* dark grey: reads on every shade of the streets */
+    cs_buf_add(b, "</symbols></renderer-v2>");
+    end_qml(b);
+    return b->failed ? CS_ERR_NOMEM : CS_OK;
 }
 
 static const struct {

@@ -121,6 +121,11 @@ static cs_status build_demand_layer(cs_context *ctx, const sources *src, cs_buf 
     cs_stage_end(ctx, "write demand", t0);
     return st;
 }
+static cs_status build_demand_style(cs_context *ctx, const sources *src, cs_buf *out)
+{
+    (void)ctx;
+    return cs_out_demand_qml(src->r, out);
+}
 static cs_status build_demand_layer_csv(cs_context *ctx, const sources *src, cs_buf *out)
 {
     return cs_out_demand_layer_csv(src->r, src->to_wgs84, ctx->threads, out);
@@ -171,6 +176,7 @@ static const struct {
     unsigned format;
 } files[] = {
     {"demand.fgb", build_demand_layer, WITH_DEMAND_LAYER, 0},
+    {"demand.qml", build_demand_style, WITH_DEMAND_LAYER, 0},
     {"demand.csv", build_demand_layer_csv, WITH_DEMAND_CSV, 0},
     {"demand-access.csv", build_demand, WITH_ACCESS, CS_FORMAT_CSV},
     {"areas.csv", build_csv, ALWAYS, CS_FORMAT_CSV},
