@@ -222,6 +222,17 @@ void fx_env_run_ok(fx_env *e)
     assert_ok(e, fx_env_run(e));
 }
 
+char *fx_env_run_and_write(fx_env *e)
+{
+    fx_env_run_ok(e);
+    char *out = tu_join(e->dir, "out");
+    cs_status st = cs_result_write(e->ctx, e->study, e->result, out);
+    if (st != CS_OK)
+        tu_dump_messages(e->ctx);
+    assert_int_equal(st, CS_OK);
+    return out;
+}
+
 int fx_env_setup(void **state)
 {
     fx_env *e = calloc(1, sizeof *e);

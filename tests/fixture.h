@@ -85,6 +85,9 @@ cs_status fx_env_run(fx_env *e);
 /* The same, asserting success; on failure the context's messages are printed first. */
 void fx_env_load_ok(fx_env *e);
 void fx_env_run_ok(fx_env *e);
+/* Load, run and write the outputs into the env's folder "out"; returns that folder
+ * (free()), asserting success. */
+char *fx_env_run_and_write(fx_env *e);
 
 /* cmocka's setups and teardown: fx_env_setup opens a random 2 x 2 study of 1 km cells
  * (seed 5, 12 facilities, 200 demand points); fx_env_setup_empty gives an env with

@@ -185,8 +185,8 @@ static void every_allocation_failure_is_clean_with_blocks(void **state)
     fclose(f);
     free(text);
     const char *names[] = {"areas.geojson", "facilities.geojson", "underserved.geojson",
-                           "demand-access.csv", "summary.json"};
-    fail_each_allocation(dir, study, names, 5);
+                           "demand-access.csv", "demand.fgb", "demand.qml", "summary.json"};
+    fail_each_allocation(dir, study, names, 7);
     fx_free(&d);
     free(study);
     tu_rmtree(dir);

@@ -21,18 +21,6 @@
 
 static const double thresholds_m[3] = {400, 800, 1200};
 
-/* Run e's study and write its outputs into e->dir/out; returns that folder. */
-static char *run_and_write(fx_env *e)
-{
-    fx_env_run_ok(e);
-    char *out = tu_join(e->dir, "out");
-    cs_status st = cs_result_write(e->ctx, e->study, e->result, out);
-    if (st != CS_OK)
-        tu_dump_messages(e->ctx);
-    assert_int_equal(st, CS_OK);
-    return out;
-}
-
 static GDALDatasetH open_layer(const char *out, const char *name, OGRLayerH *layer)
 {
     char *path = tu_join(out, name);
@@ -179,7 +167,7 @@ static void layer_matches_brute_force(void **state)
     assert_int_equal(fx_env_open(&e, &e.d, NULL), CS_OK);
     fx_env_set(&e, "population.id", "id");
     fx_env_set(&e, "kinds.a.load_capacity", "beds");
-    char *out = run_and_write(&e);
+    char *out = fx_env_run_and_write(&e);
     OGRLayerH l;
     GDALDatasetH ds = open_layer(out, "demand.fgb", &l);
     assert_int_equal(OGR_L_GetFeatureCount(l, TRUE), 700);
@@ -212,7 +200,7 @@ static void nulls_csv_and_switches(void **state)
     assert_int_equal(fx_env_open(&e, &e.d, NULL), CS_OK);
     fx_env_set(&e, "population.id", "id");
     fx_env_set(&e, "output.demand_csv", "true");
-    char *out = run_and_write(&e);
+    char *out = fx_env_run_and_write(&e);
     OGRLayerH l;
     GDALDatasetH ds = open_layer(out, "demand.fgb", &l);
     assert_int_equal(check_features(l, &e.d, true), 150);
@@ -242,7 +230,7 @@ static void nulls_csv_and_switches(void **state)
     /* output.demand: false */
     fx_env_set(&e, "output.demand", "false");
     fx_env_set(&e, "output.demand_csv", "false");
-    out = run_and_write(&e);
+    out = fx_env_run_and_write(&e);
     path = tu_join(out, "demand.fgb");
     assert_false(tu_exists(path));
     free(path);
@@ -262,7 +250,7 @@ static void one_point(void **state)
     fx_random(&e.d, 11, 1, 1, 1000, 3, 1);
     assert_int_equal(fx_env_open(&e, &e.d, NULL), CS_OK);
     fx_env_set(&e, "population.id", "id");
-    char *out = run_and_write(&e);
+    char *out = fx_env_run_and_write(&e);
     OGRLayerH l;
     GDALDatasetH ds = open_layer(out, "demand.fgb", &l);
     assert_int_equal(check_features(l, &e.d, true), 1);

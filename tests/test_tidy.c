@@ -110,18 +110,6 @@ static size_t csv_row_of(const csv *c, const char *id_column, const char *id)
 
 /* ---------------------------------------------------------------- running a study */
 
-static char *run_and_write(fx_env *e)
-{
-    fx_env_load_ok(e);
-    fx_env_run_ok(e);
-    char *out = tu_join(e->dir, "out");
-    cs_status st = cs_result_write(e->ctx, e->study, e->result, out);
-    if (st != CS_OK)
-        tu_dump_messages(e->ctx);
-    assert_int_equal(st, CS_OK);
-    return out;
-}
-
 /* A band as column names spell it (docs/outputs.md): one starting with a digit gets
  * an 'a' before it, '+' becomes 'p' and '-' '_' ("65+" -> "a65p"). */
 static const char *band_column(const char *band, char *out, size_t n)
@@ -153,7 +141,7 @@ static void wide_column(const csv *cov, size_t row, const char *what, char *out,
 static void coverage_sums_back_to_the_wide_table(void **state)
 {
     fx_env *e = *state;
-    char *out = run_and_write(e);
+    char *out = fx_env_run_and_write(e);
     csv wide, cov, tg;
     csv_read(out, "areas.csv", &wide);
     csv_read(out, "coverage.csv", &cov);
@@ -232,7 +220,7 @@ static void covered_agrees_with_a_brute_force(void **state)
 {
     fx_env *e = *state;
     hand_made_study(e, NULL);
-    char *out = run_and_write(e);
+    char *out = fx_env_run_and_write(e);
     csv cov;
     csv_read(out, "coverage.csv", &cov);
     assert_int_equal(cov.rows - 1, 4 * 2 * 3 * 2); /* (3 areas + district) x 2 x 3 x 2 */
@@ -315,7 +303,7 @@ static void targets_agree_with_the_summary(void **state)
 {
     fx_env *e = *state;
     hand_made_study(e, three_targets);
-    char *out = run_and_write(e);
+    char *out = fx_env_run_and_write(e);
     csv tg;
     csv_read(out, "targets.csv", &tg);
     /* near: A0, A1, A2 and the district; whole and count: the district alone */
@@ -386,7 +374,7 @@ static void district_target_has_no_area_rows(void **state)
 {
     fx_env *e = *state;
     hand_made_study(e, three_targets);
-    char *out = run_and_write(e);
+    char *out = fx_env_run_and_write(e);
     csv tg, wide;
     csv_read(out, "targets.csv", &tg);
     csv_read(out, "areas.csv", &wide);
@@ -419,7 +407,7 @@ static void column_names_are_letters_digits_underscores(void **state)
 {
     fx_env *e = *state;
     hand_made_study(e, three_targets);
-    char *out = run_and_write(e);
+    char *out = fx_env_run_and_write(e);
     const char *files[] = {"coverage.csv", "targets.csv"};
     for (size_t f = 0; f < 2; f++) {
         csv c;
