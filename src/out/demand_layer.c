@@ -18,6 +18,9 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 typedef enum what {
     NUMBER_OF_POINT,
@@ -222,8 +225,9 @@ static cs_status each_block(const demand_table *t, const size_t *rows, size_t n,
     cell *cells = cs_calloc(t->count * BLOCK + 1, sizeof *cells);
     if (!cells)
         return CS_ERR_NOMEM;
-    int nt = t->threads;
-    (void)nt;
+#ifdef _OPENMP
+    int nt = t->threads > 0 ? t->threads : omp_get_max_threads();
+#endif
     for (size_t at = 0; at < n; at += BLOCK) {
         size_t len = n - at < BLOCK ? n - at : BLOCK;
 #ifdef _OPENMP
