@@ -257,7 +257,7 @@ cs_status cs_out_demand_fgb(const cs_result *r, cs_transform *to_wgs84, int thre
     if (table_init(&t, r, to_wgs84, threads) != CS_OK)
         return CS_ERR_NOMEM;
     size_t n = r->study->dem.count;
-    cs_fgb *w = cs_fgb_begin(out, "demand", t.fgb, t.count, t.lon, t.lat, n);
+    cs_fgb *w = cs_fgb_begin(out, "demand", t.fgb, t.count, t.lon, t.lat, n, threads);
     cs_status st = w ? each_block(&t, cs_fgb_order(w), n, emit_fgb, w) : CS_ERR_NOMEM;
     if (w) { /* the index needs the points: before they are freed */
         cs_status end = cs_fgb_end(w);

@@ -37,11 +37,11 @@ typedef struct cs_fgb cs_fgb;
 
 /*
  * Start a layer called name of the n points (lon[i], lat[i]) (EPSG:4326), with ncol
- * columns, into out (cleared first). The arrays must live until cs_fgb_end. NULL
- * without memory.
+ * columns, into out (cleared first), encoded on `threads` threads (0 = all cores; the
+ * bytes are the same). The arrays must live until cs_fgb_end. NULL without memory.
  */
 cs_fgb *cs_fgb_begin(cs_buf *out, const char *name, const cs_fgb_column *cols, size_t ncol,
-                     const double *lon, const double *lat, size_t n);
+                     const double *lon, const double *lat, size_t n, int threads);
 /* The points in the order their features must be written (n of them). */
 const size_t *cs_fgb_order(const cs_fgb *w);
 /* A property's value: number for BOOL (0 = false), LONG and DOUBLE columns, text for
