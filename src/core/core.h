@@ -43,6 +43,12 @@ bool cs_message_means_nomem(const char *text);
 /* Grow *array (of *capacity elements of elem_size) to hold at least need elements. */
 bool cs_grow(void **array, size_t *capacity, size_t need, size_t elem_size);
 
+/* Sort n 64-bit items by their bits [32, 32 + key_bits) (key_bits a multiple of 8,
+ * at most 32), stably: a least significant digit radix sort, a byte a pass, moving
+ * between a and tmp (n items each). Returns the one that holds the sorted items.
+ * With the item's own index in the low 32 bits, ties keep their order. */
+uint64_t *cs_radix_sort_upper(uint64_t *a, uint64_t *tmp, size_t n, int key_bits);
+
 /* ------------------------------------------------------------------ ties */
 
 /* The demand points with more than one nearest facility (equal costs, as computed):

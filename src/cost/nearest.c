@@ -401,25 +401,6 @@ static uint32_t quantize(double v, double lo, double scale)
     return (uint32_t)q;
 }
 
-/* LSD radix sort of 64-bit items on bits [32, 32 + 2*MORTON_BITS), 8 bits a pass,
- * moving between the two buffers; returns the one that holds the sorted items. */
-static uint64_t *radix_sort(uint64_t *a, uint64_t *tmp, size_t n)
-{
-    for (int shift = 32; shift < 32 + 2 * MORTON_BITS; shift += 8) {
-        size_t count[257] = {0};
-        for (size_t i = 0; i < n; i++)
-            count[((a[i] >> shift) & 0xff) + 1]++;
-        for (int k = 0; k < 256; k++)
-            count[k + 1] += count[k];
-        for (size_t i = 0; i < n; i++)
-            tmp[count[(a[i] >> shift) & 0xff]++] = a[i];
-        uint64_t *t = a;
-        a = tmp;
-        tmp = t;
-    }
-    return a;
-}
-
 /* Query positions in Morton order of their cells (position in the low 32 bits), or
  * NULL when memory is short — the caller then goes in input order, only slower. */
 static uint64_t *morton_order(const double *qx, const double *qy, size_t n)
@@ -450,7 +431,7 @@ static uint64_t *morton_order(const double *qx, const double *qy, size_t n)
                        (spread_bits(quantize(qy[i], y0, scale)) << 1);
         order[i] = ((uint64_t)key << 32) | (uint64_t)i;
     }
-    uint64_t *sorted = radix_sort(order, tmp, n);
+    uint64_t *sorted = cs_radix_sort_upper(order, tmp, n, 2 * MORTON_BITS);
     cs_free(sorted == order ? tmp : order);
     return sorted;
 }

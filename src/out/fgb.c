@@ -196,27 +196,6 @@ static uint64_t hilbert(uint32_t x, uint32_t y)
     return d;
 }
 
-/* keys sorted by their upper 32 bits, stably (least significant digit radix sort,
- * a byte at a time: four passes, some 20 times faster than qsort at two million) */
-static bool sort_by_upper(uint64_t *keys, size_t n)
-{
-    uint64_t *tmp = cs_calloc(n + 1, sizeof *tmp);
-    if (!tmp)
-        return false;
-    for (int shift = 32; shift < 64; shift += 8) {
-        size_t count[257] = {0};
-        for (size_t i = 0; i < n; i++)
-            count[((keys[i] >> shift) & 0xff) + 1]++;
-        for (int d = 0; d < 256; d++)
-            count[d + 1] += count[d];
-        for (size_t i = 0; i < n; i++)
-            tmp[count[(keys[i] >> shift) & 0xff]++] = keys[i];
-        memcpy(keys, tmp, n * sizeof *keys);
-    }
-    cs_free(tmp);
-    return true;
-}
-
 /* The points sorted along the Hilbert curve over env (ties by their order). */
 static bool hilbert_order(cs_fgb *w, const double env[4])
 {
@@ -231,11 +210,13 @@ static bool hilbert_order(cs_fgb *w, const double env[4])
         /* the curve's index (32 bits) above the point's (below 2^32 points) */
         keys[i] = hilbert(x, y) << 32 | (uint64_t)i;
     }
-    bool ok = sort_by_upper(keys, w->n);
-    for (size_t i = 0; ok && i < w->n; i++)
-        w->order[i] = (size_t)(keys[i] & 0xffffffffu);
+    uint64_t *tmp = cs_calloc(w->n + 1, sizeof *tmp);
+    const uint64_t *sorted = tmp ? cs_radix_sort_upper(keys, tmp, w->n, 32) : NULL;
+    for (size_t i = 0; sorted && i < w->n; i++)
+        w->order[i] = (size_t)(sorted[i] & 0xffffffffu);
     cs_free(keys);
-    return ok;
+    cs_free(tmp);
+    return sorted != NULL;
 }
 
 /* ------------------------------------------------------------- the index */
