@@ -8,7 +8,6 @@
 
 #include <math.h>
 #include <stdio.h>
-#include <string.h>
 
 static void patch_props(cs_lw *w, const cs_result *r, size_t k, size_t rank,
                         const cs_patch *p, const char **items)
@@ -60,7 +59,8 @@ bool cs_out_has_access(const cs_result *r)
     return false;
 }
 
-cs_status cs_out_demand_csv(const cs_result *r, cs_transform *to_wgs84, cs_buf *out)
+cs_status cs_out_demand_csv(const cs_result *r, const double *lon, const double *lat,
+                            cs_buf *out)
 {
     const cs_study *s = r->study;
     /* the demand point's number (as in demand.fgb) and its id (population.id) when the
@@ -80,15 +80,6 @@ cs_status cs_out_demand_csv(const cs_result *r, cs_transform *to_wgs84, cs_buf *
         }
     cs_buf_add(out, "\r\n");
     size_t n = s->dem.count;
-    double *lon = cs_calloc(n + 1, sizeof *lon), *lat = cs_calloc(n + 1, sizeof *lat);
-    if (!lon || !lat) {
-        cs_free(lon);
-        cs_free(lat);
-        return CS_ERR_NOMEM;
-    }
-    memcpy(lon, s->dem.x, n * sizeof *lon);
-    memcpy(lat, s->dem.y, n * sizeof *lat);
-    cs_transform_apply(to_wgs84, lon, lat, n);
     for (size_t i = 0; i < n; i++) {
         cs_buf_printf(out, "%zu,", i + 1);
         if (ids) {
@@ -111,7 +102,5 @@ cs_status cs_out_demand_csv(const cs_result *r, cs_transform *to_wgs84, cs_buf *
             }
         cs_buf_add(out, "\r\n");
     }
-    cs_free(lon);
-    cs_free(lat);
     return out->failed ? CS_ERR_NOMEM : CS_OK;
 }

@@ -48,7 +48,7 @@ typedef struct demand_table {
     column *cols;
     cs_fgb_column *fgb; /* the same, as the FlatGeobuf header lists them */
     size_t count;
-    double *lon, *lat;  /* every point in WGS84 */
+    const double *lon, *lat; /* every point in WGS84 (borrowed) */
     int threads;        /* gathering the columns (0 = all cores) */
 } demand_table;
 
@@ -139,31 +139,23 @@ static void table_free(demand_table *t)
 {
     cs_free(t->cols);
     cs_free(t->fgb);
-    cs_free(t->lon);
-    cs_free(t->lat);
 }
 
-static cs_status table_init(demand_table *t, const cs_result *r, cs_transform *to_wgs84,
-                            int threads)
+static cs_status table_init(demand_table *t, const cs_result *r, const double *lon,
+                            const double *lat, int threads)
 {
     const cs_study *s = r->study;
     size_t most = 4 + r->B + r->K;
     for (size_t k = 0; k < r->K; k++)
         most += CS_MEASURES * (3 + s->settings.kinds[k].threshold_count);
-    size_t n = s->dem.count;
-    *t = (demand_table){.r = r, .threads = threads};
+    *t = (demand_table){.r = r, .lon = lon, .lat = lat, .threads = threads};
     t->cols = cs_calloc(most, sizeof *t->cols);
     t->fgb = cs_calloc(most, sizeof *t->fgb);
-    t->lon = cs_calloc(n + 1, sizeof *t->lon);
-    t->lat = cs_calloc(n + 1, sizeof *t->lat);
-    if (!t->cols || !t->fgb || !t->lon || !t->lat) {
+    if (!t->cols || !t->fgb) {
         table_free(t);
         return CS_ERR_NOMEM;
     }
     demand_columns(t);
-    memcpy(t->lon, s->dem.x, n * sizeof *t->lon);
-    memcpy(t->lat, s->dem.y, n * sizeof *t->lat);
-    cs_transform_apply(to_wgs84, t->lon, t->lat, n);
     return CS_OK;
 }
 
@@ -250,11 +242,11 @@ static void emit_fgb(const demand_table *t, const size_t *rows, size_t n, const 
     cs_fgb_features(arg, rows, n, cells, BLOCK);
 }
 
-cs_status cs_out_demand_fgb(const cs_result *r, cs_transform *to_wgs84, int threads,
-                            cs_buf *out)
+cs_status cs_out_demand_fgb(const cs_result *r, const double *lon, const double *lat,
+                            int threads, cs_buf *out)
 {
     demand_table t;
-    if (table_init(&t, r, to_wgs84, threads) != CS_OK)
+    if (table_init(&t, r, lon, lat, threads) != CS_OK)
         return CS_ERR_NOMEM;
     size_t n = r->study->dem.count;
     cs_fgb *w = cs_fgb_begin(out, "demand", t.fgb, t.count, t.lon, t.lat, n, threads);
@@ -292,11 +284,11 @@ static void emit_csv(const demand_table *t, const size_t *rows, size_t n, const 
     }
 }
 
-cs_status cs_out_demand_layer_csv(const cs_result *r, cs_transform *to_wgs84, int threads,
-                                  cs_buf *out)
+cs_status cs_out_demand_layer_csv(const cs_result *r, const double *lon, const double *lat,
+                                  int threads, cs_buf *out)
 {
     demand_table t;
-    if (table_init(&t, r, to_wgs84, threads) != CS_OK)
+    if (table_init(&t, r, lon, lat, threads) != CS_OK)
         return CS_ERR_NOMEM;
     size_t n = r->study->dem.count;
     size_t *rows = cs_calloc(n + 1, sizeof *rows);

@@ -162,7 +162,10 @@ static inline bool cs_out_has_demand_ids(const cs_study *s)
 }
 /* Whether any kind has accessibility figures, and every demand point's. */
 bool cs_out_has_access(const cs_result *r);
-cs_status cs_out_demand_csv(const cs_result *r, cs_transform *to_wgs84, cs_buf *out);
+/* The demand files take every demand point's position in WGS84 (lon, lat: the study's
+ * demand order), transformed once for all of them. */
+cs_status cs_out_demand_csv(const cs_result *r, const double *lon, const double *lat,
+                            cs_buf *out);
 /* The demand layer: every demand point with its results (demand.c says which), as
  * FlatGeobuf (demand.fgb) or as CSV with lon, lat (demand.csv). */
 /* The demand layer's column of whether kind k's threshold j covers a point by measure
@@ -172,10 +175,10 @@ void cs_out_demand_within_column(const cs_result *r, size_t m, size_t k, size_t 
 /* demand.qml, the demand layer's QGIS style (QGIS loads it with demand.fgb): points by
  * whether the headline threshold covers them. */
 cs_status cs_out_demand_qml(const cs_result *r, cs_buf *out);
-cs_status cs_out_demand_fgb(const cs_result *r, cs_transform *to_wgs84, int threads,
-                            cs_buf *out);
-cs_status cs_out_demand_layer_csv(const cs_result *r, cs_transform *to_wgs84, int threads,
-                                  cs_buf *out);
+cs_status cs_out_demand_fgb(const cs_result *r, const double *lon, const double *lat,
+                            int threads, cs_buf *out);
+cs_status cs_out_demand_layer_csv(const cs_result *r, const double *lon, const double *lat,
+                                  int threads, cs_buf *out);
 cs_status cs_out_summary_json(cs_context *ctx, const cs_result *r, const cs_table *t,
                               cs_buf *out);
 

@@ -21,6 +21,7 @@ typedef struct sources {
     cs_lines *net_lines;   /* K x CS_MAX_THRESHOLDS reached networks */
     cs_geom **net_polys;   /* K x CS_MAX_THRESHOLDS network service areas */
     cs_geom **fac_polys;   /* per facility, when asked for */
+    double *dem_lon, *dem_lat; /* the demand points in WGS84, for the demand files */
 } sources;
 
 typedef cs_status (*layer_fn)(cs_context *ctx, const sources *src, cs_lw *w);
@@ -112,12 +113,12 @@ static cs_status build_targets(cs_context *ctx, const sources *src, cs_buf *out)
 static cs_status build_demand(cs_context *ctx, const sources *src, cs_buf *out)
 {
     (void)ctx;
-    return cs_out_demand_csv(src->r, src->to_wgs84, out);
+    return cs_out_demand_csv(src->r, src->dem_lon, src->dem_lat, out);
 }
 static cs_status build_demand_layer(cs_context *ctx, const sources *src, cs_buf *out)
 {
     double t0 = cs_stage_begin();
-    cs_status st = cs_out_demand_fgb(src->r, src->to_wgs84, ctx->threads, out);
+    cs_status st = cs_out_demand_fgb(src->r, src->dem_lon, src->dem_lat, ctx->threads, out);
     cs_stage_end(ctx, "write demand", t0);
     return st;
 }
@@ -128,7 +129,7 @@ static cs_status build_demand_style(cs_context *ctx, const sources *src, cs_buf 
 }
 static cs_status build_demand_layer_csv(cs_context *ctx, const sources *src, cs_buf *out)
 {
-    return cs_out_demand_layer_csv(src->r, src->to_wgs84, ctx->threads, out);
+    return cs_out_demand_layer_csv(src->r, src->dem_lon, src->dem_lat, ctx->threads, out);
 }
 static cs_status build_summary(cs_context *ctx, const sources *src, cs_buf *out)
 {
@@ -227,6 +228,23 @@ const char *cs_result_output_name(const cs_result *r, size_t i)
         if (format_on(r, files[o].format) && wanted(r, files[o].when) && i-- == 0)
             return files[o].name;
     return NULL;
+}
+
+/* The demand points in WGS84, once for the demand files that list them. */
+static cs_status demand_positions(cs_context *ctx, const cs_result *r, sources *src)
+{
+    if (!wanted(r, WITH_DEMAND_LAYER) && !wanted(r, WITH_DEMAND_CSV) &&
+        !(wanted(r, WITH_ACCESS) && format_on(r, CS_FORMAT_CSV)))
+        return CS_OK;
+    size_t n = r->study->dem.count;
+    src->dem_lon = cs_calloc(n + 1, sizeof *src->dem_lon);
+    src->dem_lat = cs_calloc(n + 1, sizeof *src->dem_lat);
+    if (!src->dem_lon || !src->dem_lat)
+        return cs_nomem(ctx);
+    memcpy(src->dem_lon, r->study->dem.x, n * sizeof *src->dem_lon);
+    memcpy(src->dem_lat, r->study->dem.y, n * sizeof *src->dem_lat);
+    cs_transform_apply(src->to_wgs84, src->dem_lon, src->dem_lat, n);
+    return CS_OK;
 }
 
 /* The network's service areas, computed once for the files that show them. */
@@ -385,13 +403,15 @@ cs_status cs_result_write(cs_context *ctx, const cs_study *study, const cs_resul
         return CS_ERR_ARGUMENT;
     cs_outset *set = NULL;
     cs_table table = {0};
-    sources src = {r, &table, NULL, NULL, NULL, NULL};
+    sources src = {.r = r, .table = &table};
     double t0 = cs_stage_begin();
     cs_status st = cs_outset_begin_folder(ctx, out_dir, "run", &set);
     if (st == CS_OK)
         st = cs_transform_create(ctx, study->settings.crs, "EPSG:4326", NULL, &src.to_wgs84);
     if (st == CS_OK && cs_out_area_table(r, true, &table) != CS_OK)
         st = cs_nomem(ctx);
+    if (st == CS_OK)
+        st = demand_positions(ctx, r, &src);
     /* the service areas along the network take seconds in a city: say so before */
     if (st == CS_OK && r->has_network)
         cs_progress(ctx, "service areas", 0);
@@ -417,6 +437,8 @@ cs_status cs_result_write(cs_context *ctx, const cs_study *study, const cs_resul
         cs_outset_abort(set);
     cs_outset_destroy(set);
     free_network_geometry(r, &src);
+    cs_free(src.dem_lon);
+    cs_free(src.dem_lat);
     cs_table_free(&table);
     cs_transform_destroy(src.to_wgs84);
     cs_stage_end(ctx, "write", t0);
