@@ -10,6 +10,7 @@
 #include "testutil.h"
 
 #include "fixture.h"
+#include "out/fgb.h"
 
 #include <gdal.h>
 #include <math.h>
@@ -263,6 +264,33 @@ static void one_point(void **state)
     fx_env_close(&e);
 }
 
+/* The writer refuses features out of the index's order, or too few of them, as an
+ * internal error rather than a file GDAL would misread. */
+static void features_out_of_order_are_refused(void **state)
+{
+    (void)state;
+    const double lon[3] = {121.1, 121.5, 121.3}, lat[3] = {31.0, 31.4, 31.2};
+    char name[] = "n";
+    cs_fgb_column col = {name, CS_FGB_LONG};
+    for (int wrong = 0; wrong < 2; wrong++) {
+        cs_buf out;
+        cs_buf_init(&out);
+        cs_fgb *w = cs_fgb_begin(&out, "t", &col, 1, lon, lat, 3, 1);
+        assert_non_null(w);
+        const size_t *order = cs_fgb_order(w);
+        size_t rows[3] = {order[0], order[1], order[2]};
+        cs_fgb_value values[3] = {{.number = 1}, {.number = 2}, {.number = 3}};
+        if (wrong == 0) { /* two swapped */
+            size_t t = rows[0];
+            rows[0] = rows[1];
+            rows[1] = t;
+        }
+        cs_fgb_features(w, rows, wrong == 0 ? 3 : 2, values, 3); /* or one too few */
+        assert_int_equal(cs_fgb_end(w), CS_ERR_INTERNAL);
+        cs_buf_free(&out);
+    }
+}
+
 int main(void)
 {
     GDALAllRegister();
@@ -270,6 +298,7 @@ int main(void)
         cmocka_unit_test(layer_matches_brute_force),
         cmocka_unit_test(nulls_csv_and_switches),
         cmocka_unit_test(one_point),
+        cmocka_unit_test(features_out_of_order_are_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
