@@ -2,9 +2,9 @@
  * circles.c — service-circle polygons: for each kind and threshold, the union of discs
  * of the threshold's radius around the kind's facilities, clipped to the district.
  * Facilities outside every area still draw their circle, since they serve their
- * neighbours. The unions are the slowest geometry work of a run, so the (kind,
- * threshold) pairs are shared among threads, each with its own GEOS handle, by the job
- * runner below (the network service areas use it too).
+ * neighbours. The unions (outlines traced circle by circle, geom/discs.c) and their
+ * clipping are shared among threads by (kind, threshold) pair, each thread with its
+ * own GEOS handle, by the job runner below (the network service areas use it too).
  */
 #include "cover/cover.h"
 

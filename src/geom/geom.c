@@ -12,9 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Number of segments per quarter circle in disc outlines: 16 keeps the outline
- * within 0.5% of the true radius (1 - cos(pi/64)) ≈ 0.12%). */
-#define CS_DISC_QUADSEGS 16
 /* Quarter-circle segments of the round caps and joins of buffered streets: 2 keeps
  * every outline vertex exactly at the width and the chords within 8% of it (4 m at
  * 50 m) inside, and halves the buffering time of 4. */
@@ -292,17 +289,30 @@ cs_geom *cs_geom_union(cs_geos h, cs_geom *const *geoms, size_t n)
     return u;
 }
 
-cs_geom *cs_geom_discs(cs_geos h, const double *x, const double *y, size_t n, double radius_m)
+/* The regular CS_DISC_VERTICES-gon inscribed in the circle of radius r around (cx, cy). */
+static GEOSGeometry *disc_polygon(cs_geos h, double cx, double cy, double r)
 {
-    GEOSGeometry **discs = cs_calloc(n ? n : 1, sizeof *discs);
+    GEOSCoordSequence *seq = GEOSCoordSeq_create_r(h, CS_DISC_VERTICES + 1, 2);
+    if (!seq)
+        return NULL;
+    for (unsigned v = 0; v <= CS_DISC_VERTICES; v++) {
+        double a = 2 * M_PI * (v % CS_DISC_VERTICES) / CS_DISC_VERTICES;
+        GEOSCoordSeq_setXY_r(h, seq, v, cx + r * cos(a), cy + r * sin(a));
+    }
+    GEOSGeometry *ring = GEOSGeom_createLinearRing_r(h, seq);
+    return ring ? GEOSGeom_createPolygon_r(h, ring, NULL, 0) : NULL;
+}
+
+/* The discs unioned by GEOS, for when their outline cannot be traced. */
+static cs_geom *union_of_discs(cs_geos h, const double *x, const double *y, size_t n,
+                               double radius_m)
+{
+    GEOSGeometry **discs = cs_calloc(n, sizeof *discs);
     if (!discs)
         return NULL;
     size_t made = 0;
     for (; made < n; made++) {
-        GEOSGeometry *pt = GEOSGeom_createPointFromXY_r(h, x[made], y[made]);
-        discs[made] = pt ? GEOSBuffer_r(h, pt, radius_m, CS_DISC_QUADSEGS) : NULL;
-        if (pt)
-            GEOSGeom_destroy_r(h, pt);
+        discs[made] = disc_polygon(h, x[made], y[made], radius_m);
         if (!discs[made])
             break;
     }
@@ -311,7 +321,7 @@ cs_geom *cs_geom_discs(cs_geos h, const double *x, const double *y, size_t n, do
         GEOSGeometry *coll =
             GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, discs, (unsigned)n);
         if (coll) {
-            u = n ? GEOSUnaryUnion_r(h, coll) : GEOSGeom_createEmptyPolygon_r(h);
+            u = GEOSUnaryUnion_r(h, coll);
             GEOSGeom_destroy_r(h, coll);
             cs_free(discs);
             return u;
@@ -321,6 +331,24 @@ cs_geom *cs_geom_discs(cs_geos h, const double *x, const double *y, size_t n, do
         GEOSGeom_destroy_r(h, discs[i]);
     cs_free(discs);
     return NULL;
+}
+
+cs_geom *cs_geom_discs(cs_geos h, const double *x, const double *y, size_t n, double radius_m)
+{
+    if (n == 0)
+        return GEOSGeom_createEmptyPolygon_r(h);
+    cs_rings outline;
+    cs_status st = cs_disc_outline(x, y, n, radius_m, &outline);
+    if (st == CS_ERR_NOMEM)
+        return NULL;
+    cs_geom *g = st == CS_OK ? cs_geom_from_polygons(h, &outline) : NULL;
+    cs_rings_free(&outline);
+    /* the traced outline is valid by construction, but for rounding where circles
+     * touch: checked, as it is cheap next to the union it replaces */
+    if (g && GEOSisValid_r(h, g) == 1)
+        return g;
+    cs_geom_destroy(h, g);
+    return union_of_discs(h, x, y, n, radius_m);
 }
 
 static GEOSGeometry *line_string(cs_geos h, const cs_lines *lines, size_t i)

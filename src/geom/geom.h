@@ -10,6 +10,8 @@
 
 #include "geom/rings.h"
 
+#include <stdint.h>
+
 struct GEOSGeom_t;
 typedef struct GEOSGeom_t cs_geom;
 struct GEOSContextHandle_HS;
@@ -39,7 +41,21 @@ cs_status cs_geom_append_polygons(cs_geos h, const cs_geom *g, cs_rings *out);
 /* Union of n geometries (borrowed); new; NULL on failure. n = 0 gives an empty polygon. */
 cs_geom *cs_geom_union(cs_geos h, cs_geom *const *geoms, size_t n);
 
-/* Union of discs of radius_m around n points; new. */
+/* A disc is drawn as the regular polygon of this many vertices inscribed in its
+ * circle, the first at angle 0: its outline is within r (1 - cos(pi / 64)), 0.12 % of
+ * the radius, of the circle. */
+#define CS_DISC_VERTICES 64
+
+/* The outline of the union of n discs of radius r around (x[i], y[i]), traced circle
+ * by circle (discs.c): polygons (shells with their holes) into out, within the union
+ * and within a drawn disc's 0.12 % of it. CS_ERR_INTERNAL when rounding where three
+ * circles meet keeps the outline from closing (out empty: union the discs instead),
+ * CS_ERR_ARGUMENT when n = 0 or r is not a positive number, CS_ERR_NOMEM. */
+cs_status cs_disc_outline(const double *x, const double *y, size_t n, double r, cs_rings *out);
+
+/* Union of discs of radius_m around n points, traced by cs_disc_outline or, where it
+ * cannot close the outline, unioned by GEOS; new; an empty polygon when n = 0; NULL
+ * on failure. */
 cs_geom *cs_geom_discs(cs_geos h, const double *x, const double *y, size_t n, double radius_m);
 
 /* The area within width_m of any of the lines, dissolved into one (Multi)Polygon;
