@@ -1,14 +1,18 @@
 /*
  * slowfs.c — an LD_PRELOAD shim for the kill tests (test_nothing_lost): every call
  * that changes a folder's entries or flushes a file sleeps SLOWFS_MS milliseconds
- * first, so that a kill lands between two of them far more often than it would.
+ * first, so that a kill lands between two of them far more often than it would; and
+ * with SLOWFS_FSYNC_FAIL set, fsync of a file whose path contains that text fails
+ * with EIO, as a disk that cannot write it would.
  * Built without sanitizers; not part of careshed.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -52,5 +56,18 @@ int unlinkat(int d, const char *a, int flags)
 int fsync(int fd)
 {
     slow();
+    const char *fail = getenv("SLOWFS_FSYNC_FAIL");
+    if (fail && *fail) {
+        char link[64], path[4096];
+        snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(link, path, sizeof path - 1);
+        if (n > 0) {
+            path[n] = '\0';
+            if (strstr(path, fail)) {
+                errno = EIO;
+                return -1;
+            }
+        }
+    }
     return REAL("fsync", int (*)(int))(fd);
 }

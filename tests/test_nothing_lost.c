@@ -427,6 +427,49 @@ static void racing_runs_leave_one_complete_set(void **state)
     free(dir);
 }
 
+/* A file the disk cannot write (fsync fails, through the shim): the command exits 6
+ * naming it, and the folder, or the single file, keeps its previous content, with no
+ * temporary left. */
+static void a_file_the_disk_cannot_write_replaces_nothing(void **state)
+{
+    (void)state;
+    char *before = folder_signature(work);
+    char *out = NULL, cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "LD_PRELOAD='%s' SLOWFS_FSYNC_FAIL=summary.json "
+             "ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0 '%s' run study.yaml "
+             "--measure straight --set walk_speed_kmh=3 --out before -q",
+             CS_SLOWFS, CS_CLI);
+    assert_int_equal(sh(cmd, &out), 6);
+    assert_non_null(strstr(out, "summary.json"));
+    assert_non_null(strstr(out, "cannot write the output file: "));
+    assert_non_null(strstr(out, "no output was replaced"));
+    free(out);
+    /* a report, a single file: the same, beside the earlier one */
+    snprintf(cmd, sizeof cmd, "'%s' report study.yaml --measure straight --out memo.html -q",
+             CS_CLI);
+    assert_int_equal(sh(cmd, NULL), 0);
+    char *with_memo = folder_signature(work);
+    snprintf(cmd, sizeof cmd,
+             "LD_PRELOAD='%s' SLOWFS_FSYNC_FAIL=memo.html "
+             "ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0 '%s' report study.yaml "
+             "--measure straight --set walk_speed_kmh=3 --out memo.html -q",
+             CS_SLOWFS, CS_CLI);
+    assert_int_equal(sh(cmd, &out), 6);
+    assert_non_null(strstr(out, "memo.html"));
+    assert_non_null(strstr(out, "cannot write the output file: "));
+    free(out);
+    char *after_memo = folder_signature(work);
+    assert_string_equal(after_memo, with_memo);
+    free(after_memo);
+    assert_int_equal(sh("rm memo.html", NULL), 0);
+    char *after = folder_signature(work);
+    assert_string_equal(after, before);
+    free(with_memo);
+    free(after);
+    free(before);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -434,6 +477,7 @@ int main(void)
         cmocka_unit_test(report_refuses_devices_pipes_and_folders),
         cmocka_unit_test(run_never_replaces_an_input),
         cmocka_unit_test(site_never_replaces_an_input),
+        cmocka_unit_test(a_file_the_disk_cannot_write_replaces_nothing),
         cmocka_unit_test(killed_runs_leave_a_complete_set),
         cmocka_unit_test(racing_runs_leave_one_complete_set),
     };

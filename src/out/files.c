@@ -3,6 +3,7 @@
  * every writer goes through (see files.h): a folder replaced as a whole (folder.c),
  * or single files each renamed into place from a temporary beside it.
  */
+#define _GNU_SOURCE /* sync_file_range */
 #include "out/files.h"
 
 #include "out/folder.h"
@@ -100,8 +101,9 @@ typedef struct pending_file {
     char *tmp_path;   /* where it is written: a temporary, or its place in the staging
                        * folder; exists until renamed or removed */
     char *final_path; /* dir/name */
-    int lock_fd;      /* single files: the temporary, open and flock'ed until it is
-                       * renamed or removed, so others can tell it from a dead run's */
+    int fd;           /* the temporary, open until the set is flushed at commit (single
+                       * files: and flock'ed until renamed or removed, so others can tell
+                       * it from a dead run's) */
 } pending_file;
 
 struct cs_outset {
@@ -207,9 +209,10 @@ static void remove_dead_temporaries(const char *dir, const char *name)
         closedir(d);
 }
 
-/* Create, fill and flush f->tmp_path: a mkstemp template for single files (kept open
- * and locked), a new name in the staging folder otherwise (closed). 0 or an errno;
- * the file does not exist afterwards on failure. */
+/* Create and fill f->tmp_path: a mkstemp template for single files (locked), a new
+ * name in the staging folder otherwise. Its writing to disk is started, not waited
+ * for: flush_all waits at commit, so that the disk works while the other outputs are
+ * built. 0 or an errno; the file does not exist afterwards on failure. */
 static int write_temporary(const cs_outset *set, pending_file *f, const char *data,
                            size_t len)
 {
@@ -227,25 +230,50 @@ static int write_temporary(const cs_outset *set, pending_file *f, const char *da
         (void)fchmod(fd, set->file_mode);
     if (!err)
         err = cs_write_all(fd, data, len);
-    if (!err && fsync(fd) != 0)
-        err = errno;
-    if (set->folder || err) {
-        /* close() can be where a network file system reports a failed write. */
-        if (close(fd) != 0 && !err)
-            err = errno;
+#ifdef SYNC_FILE_RANGE_WRITE
+    if (!err)
+        (void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+#endif
+    if (err) {
+        close(fd);
         fd = -1;
-    }
-    if (err)
         unlink(f->tmp_path);
-    f->lock_fd = fd;
+    }
+    f->fd = fd;
     return err;
+}
+
+/* Wait for every file of the set to be on disk (fsync), and close the staging
+ * folder's files; CS_ERR_OUTPUT naming the first file that could not be written. */
+static cs_status flush_all(cs_context *ctx, cs_outset *set)
+{
+    for (size_t i = 0; i < set->count; i++) {
+        pending_file *f = &set->files[i];
+        int err = fsync(f->fd) != 0 ? errno : 0;
+        /* close() can be where a network file system reports a failed write */
+        if (set->folder && close(f->fd) != 0 && !err)
+            err = errno;
+        if (set->folder)
+            f->fd = -1;
+        if (err) {
+            char reason[128];
+            cs_describe_errno(err, reason);
+            cs_where where = {.file = f->final_path};
+            return cs_error(ctx, CS_ERR_OUTPUT, &where,
+                            "free some disk space, or choose another --out folder or fix "
+                            "its permissions",
+                            "cannot write the output file: %s; no output was replaced",
+                            reason);
+        }
+    }
+    return CS_OK;
 }
 
 static void free_pending(pending_file *f)
 {
-    if (f->lock_fd >= 0)
-        close(f->lock_fd);
-    f->lock_fd = -1;
+    if (f->fd >= 0)
+        close(f->fd);
+    f->fd = -1;
     cs_free(f->name);
     cs_free(f->tmp_path);
     cs_free(f->final_path);
@@ -270,7 +298,7 @@ cs_status cs_outset_add(cs_context *ctx, cs_outset *set, const char *name, const
         if (strcmp(set->files[i].name, name) == 0)
             return cs_error(ctx, CS_ERR_ARGUMENT, NULL, NULL,
                             "output file '%s' was added twice", name);
-    pending_file f = {.lock_fd = -1};
+    pending_file f = {.fd = -1};
     f.name = cs_strdup(name);
     f.tmp_path = set->folder ? join_path(cs_folder_staging(set->folder), "", name, "")
                              : join_path(set->dir, ".", name, ".tmp-XXXXXX");
@@ -383,7 +411,9 @@ cs_status cs_outset_commit(cs_context *ctx, cs_outset *set)
         st = cs_error(ctx, CS_ERR_OUTPUT, &where, NULL,
                       "an output file could not be written, so no output was replaced");
     } else {
-        st = set->folder ? commit_folder(ctx, set) : commit_files(ctx, set);
+        st = flush_all(ctx, set);
+        if (st == CS_OK)
+            st = set->folder ? commit_folder(ctx, set) : commit_files(ctx, set);
     }
     if (st == CS_OK) {
         for (size_t i = 0; i < set->count; i++)

@@ -6,8 +6,8 @@
  * layers, a site's proposals) is replaced as one unit: the files are written into a
  * staging folder beside it that is swapped in atomically (folder.h), so the folder
  * always holds a complete set. Single files in any folder (cs_outset_begin: a report)
- * are each written and fsync'ed to a hidden temporary beside their final name and
- * renamed into place when all have been written. Either way a failed run leaves
+ * are each written to a hidden temporary beside their final name and, when all have
+ * been written and flushed to disk (fsync), renamed into place. Either way a failed run leaves
  * things as they were, and no output ever replaces a file the context read as an
  * input, a folder, or a device, pipe or socket.
  */
@@ -47,7 +47,9 @@ cs_status cs_outset_begin_folder(cs_context *ctx, const char *dir, const char *o
 
 /*
  * Write len bytes of data as the future file dir/name: into a hidden temporary
- * "dir/.name.tmp-XXXXXX", flushed to disk, pending until commit. name is a plain file
+ * "dir/.name.tmp-XXXXXX" (or the staging folder), pending until commit. Its writing to
+ * disk starts at once; commit waits for it, so the disk works while the caller builds
+ * the next file. name is a plain file
  * name (no '/', not "." or "..") not already added to this set.
  * Errors: CS_ERR_ARGUMENT (bad name, duplicate, set already committed), CS_ERR_OUTPUT
  * naming the file and the reason (disk full, I/O error, folder gone); the temporary
@@ -57,8 +59,9 @@ cs_status cs_outset_add(cs_context *ctx, cs_outset *set, const char *name, const
                         size_t len);
 
 /*
- * Move every pending file into place (replacing files of the same names), then flush
- * the folder. Refuses (CS_ERR_OUTPUT, nothing renamed) when an add failed or when a
+ * Wait for every pending file to be on disk (fsync), move them into place (replacing
+ * files of the same names), then flush the folder. Refuses (CS_ERR_OUTPUT, nothing
+ * renamed) when an add failed, when a file cannot be flushed (naming it), or when a
  * final name is an existing folder. If a rename still fails part-way, the error names
  * the file and lists the files already replaced. On any failure the remaining
  * temporaries are removed, so the folder never keeps temporary files. CS_ERR_ARGUMENT
