@@ -878,6 +878,33 @@ static void chinese_kind_names_line_up(void **state)
     free(dir);
 }
 
+/* --timings names each output's part of the write stage, and the parts fit in it. */
+static void timings_list_each_output(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp(), args[2048], *out = NULL;
+    snprintf(args, sizeof args,
+             "run '%s/study.yaml' --measure straight --out '%s/out' -q --timings", SAMPLE, dir);
+    assert_int_equal(cli(args, &out), 0);
+    const char *parts[] = {"write layer areas ", "write layer service_circles ",
+                           "write layer facilities ", "write careshed.gpkg ",
+                           "write demand.fgb ", "write areas.csv ", "write summary.json ",
+                           "write commit "};
+    double sum = 0, write = -1;
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        const char *p = strstr(out, parts[i]);
+        assert_non_null(p);
+        sum += strtod(p + strlen(parts[i]), NULL);
+    }
+    for (const char *p = out; (p = strstr(p, "careshed: time write ")) != NULL; p++)
+        if (p[21] == ' ')
+            write = strtod(p + 21, NULL);
+    assert_true(write > 0 && sum <= write);
+    free(out);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     if (!tu_exists(SAMPLE "/study.yaml")) {
@@ -885,6 +912,7 @@ int main(void)
         return 1;
     }
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(timings_list_each_output),
         cmocka_unit_test(help_version_and_usage_errors),
         cmocka_unit_test(each_command_has_its_own_help),
         cmocka_unit_test(wrong_and_misspelt_options),

@@ -186,9 +186,10 @@ CS_API void cs_context_set_overwrite(cs_context *ctx, bool on);
 /**
  * Wall-clock seconds spent in each stage so far ("load", "project", "index",
  * "cost field", with a network "graph", "attach" and "network search", then
- * "coverage", "write"), summed over calls, in the order first entered.
- * Returns the number of stages; stage i's name (static storage) and seconds through
- * the out-parameters when i is in range.
+ * "coverage", "write", and the write stage's parts: "write service areas" and
+ * "write <output>" for each layer, the package and each file), summed over calls, in
+ * the order first entered. Returns the number of stages; stage i's name (valid as long
+ * as the context) and seconds through the out-parameters when i is in range.
  */
 CS_API size_t cs_context_timings(const cs_context *ctx, size_t i, const char **stage,
                                  double *seconds);

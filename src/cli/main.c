@@ -344,7 +344,7 @@ static void print_timings(const cs_context *ctx)
         const char *stage;
         double seconds;
         cs_context_timings(ctx, i, &stage, &seconds);
-        fprintf(stderr, "careshed: time %-22s %9.4f s\n", stage, seconds);
+        fprintf(stderr, "careshed: time %-30s %9.4f s\n", stage, seconds);
     }
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) == 0)

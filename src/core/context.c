@@ -533,12 +533,14 @@ void cs_stage_end(cs_context *ctx, const char *stage, double start)
         return;
     double elapsed = cs_stage_begin() - start;
     size_t i = 0;
-    while (i < ctx->stage_count && strcmp(ctx->stage_names[i], stage) != 0)
+    size_t len = sizeof ctx->stage_names[0];
+    while (i < ctx->stage_count && strncmp(ctx->stage_names[i], stage, len - 1) != 0)
         i++;
     if (i == ctx->stage_count) {
         if (i == sizeof ctx->stage_names / sizeof ctx->stage_names[0])
             return;
-        ctx->stage_names[ctx->stage_count++] = stage;
+        snprintf(ctx->stage_names[i], sizeof ctx->stage_names[i], "%s", stage);
+        ctx->stage_count++;
         ctx->stage_seconds[i] = 0;
     }
     ctx->stage_seconds[i] += elapsed;

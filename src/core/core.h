@@ -112,8 +112,8 @@ struct cs_context {
     cs_progress_fn progress;
     void *progress_user;
     int threads;
-    const char *stage_names[16]; /* stage timings, see cs_context_timings */
-    double stage_seconds[16];
+    char stage_names[32][48]; /* stage timings (names copied), see cs_context_timings */
+    double stage_seconds[32];
     size_t stage_count;
     cs_input_file *inputs_read; /* see cs_input_note */
     size_t inputs_read_count, inputs_read_capacity;
@@ -147,8 +147,8 @@ cs_status cs_report(cs_context *ctx, cs_severity sev, cs_status status, const cs
 /* Shorthand for the one error every allocation failure records. */
 cs_status cs_nomem(cs_context *ctx);
 
-/* Stage timing: returns a start mark; cs_stage_end adds the time since it to stage
- * (a string literal). */
+/* Stage timing: returns a start mark; cs_stage_end adds the time since it to stage,
+ * a name copied (at most 47 bytes) into the context; at most 32 stages are kept. */
 double cs_stage_begin(void);
 void cs_stage_end(cs_context *ctx, const char *stage, double start);
 

@@ -297,12 +297,9 @@ static void end_feature(cs_lw *w, bool has_geometry)
         w->st = CS_ERR_NOMEM;
         return;
     }
-    /* the package's own share of the write stage, for --timings */
-    double t0 = cs_stage_begin();
     if (has_geometry)
         cs_gpkg_set_wkb(w->gpkg, (const unsigned char *)w->wkb.data, w->wkb.len);
     w->st = cs_gpkg_feature_end(w->ctx, w->gpkg);
-    cs_stage_end(w->ctx, CS_STAGE_GPKG, t0);
 }
 
 void cs_lw_polygons(cs_lw *w, const cs_study *s, const cs_geom *g, cs_transform *to_wgs84)

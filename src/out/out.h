@@ -84,10 +84,6 @@ cs_status cs_names_csv(const cs_names *m, cs_buf *out);
 
 /* ------------------------------------------------------- layer writer (layerw.c) */
 
-/* The stage (--timings) that counts the time spent storing features in the GeoPackage
- * and closing it, part of the write stage. */
-#define CS_STAGE_GPKG "write gpkg"
-
 /* A layer written as GeoJSON into json (its collection named json_name), as layer
  * name of gpkg, or both (json and gpkg may be NULL). Usage: cs_lw_begin; per feature cs_lw_feature, its properties, then exactly
  * one geometry call, which stores the feature; cs_lw_end. Errors stick in st. */

@@ -34,10 +34,7 @@ static cs_status build_areas(cs_context *ctx, const sources *src, cs_lw *w)
 }
 static cs_status build_circles(cs_context *ctx, const sources *src, cs_lw *w)
 {
-    double t0 = cs_stage_begin();
-    cs_status st = cs_out_circles_layer(ctx, src->r, src->to_wgs84, src->net_polys, w);
-    cs_stage_end(ctx, "write service circles", t0);
-    return st;
+    return cs_out_circles_layer(ctx, src->r, src->to_wgs84, src->net_polys, w);
 }
 static cs_status build_network(cs_context *ctx, const sources *src, cs_lw *w)
 {
@@ -117,10 +114,7 @@ static cs_status build_demand(cs_context *ctx, const sources *src, cs_buf *out)
 }
 static cs_status build_demand_layer(cs_context *ctx, const sources *src, cs_buf *out)
 {
-    double t0 = cs_stage_begin();
-    cs_status st = cs_out_demand_fgb(src->r, src->dem_lon, src->dem_lat, ctx->threads, out);
-    cs_stage_end(ctx, "write demand", t0);
-    return st;
+    return cs_out_demand_fgb(src->r, src->dem_lon, src->dem_lat, ctx->threads, out);
 }
 static cs_status build_demand_style(cs_context *ctx, const sources *src, cs_buf *out)
 {
@@ -305,6 +299,16 @@ const char *cs_out_file_owner(const char *name)
     return cs_out_site_file_owner(name);
 }
 
+/* One output's part of the write stage, for --timings: "write layer areas" (its
+ * GeoJSON file and its rows in the package, computing it included), "write
+ * careshed.gpkg" (styles, closing, the file), "write demand.fgb"... */
+static void stage_end(cs_context *ctx, const char *what, const char *name, double t0)
+{
+    char stage[48];
+    snprintf(stage, sizeof stage, "%s %s", what, name);
+    cs_stage_end(ctx, stage, t0);
+}
+
 /* Every layer, as GeoJSON files into the set and/or into the package. */
 static cs_status write_layers(cs_context *ctx, const sources *src, cs_outset *set,
                               cs_gpkg *gpkg, cs_names *names, cs_buf *buf)
@@ -326,6 +330,7 @@ static cs_status write_layers(cs_context *ctx, const sources *src, cs_outset *se
         if (json)
             snprintf(json_name, sizeof json_name, "%.*s", (int)strcspn(layers[i].file, "."),
                      layers[i].file);
+        double t0 = cs_stage_begin();
         cs_lw w;
         cs_buf_clear(buf);
         st = cs_lw_begin(&w, ctx, layers[i].layer, json_name, json ? buf : NULL, gpkg,
@@ -339,6 +344,7 @@ static cs_status write_layers(cs_context *ctx, const sources *src, cs_outset *se
             st = cs_nomem(ctx);
         if (st == CS_OK && json)
             st = cs_outset_add(ctx, set, layers[i].file, buf->data, buf->len);
+        stage_end(ctx, "write layer", layers[i].layer, t0);
         geometries[count] = layers[i].geometry;
         written[count++] = layers[i].layer;
         cs_progress(ctx, "write", (double)(i + 1) / (double)(n + 2));
@@ -346,7 +352,7 @@ static cs_status write_layers(cs_context *ctx, const sources *src, cs_outset *se
     if (st == CS_OK && gpkg) {
         double t0 = cs_stage_begin();
         st = cs_out_styles(ctx, r, gpkg, written, geometries, count);
-        cs_stage_end(ctx, CS_STAGE_GPKG, t0);
+        stage_end(ctx, "write", GPKG_NAME, t0);
     }
     return st;
 }
@@ -360,7 +366,21 @@ static cs_status write_files(cs_context *ctx, const sources *src, cs_outset *set
     cs_buf buf;
     cs_buf_init(&buf);
     cs_status st = CS_OK;
-    if (format_on(r, CS_FORMAT_GPKG))
+    /* the files first: the disk writes the largest (demand.fgb) while the layers are
+     * built (files.h) */
+    for (size_t i = 0; st == CS_OK && i < sizeof files / sizeof files[0]; i++) {
+        if (!format_on(r, files[i].format) || !wanted(r, files[i].when))
+            continue;
+        double t0 = cs_stage_begin();
+        cs_buf_clear(&buf);
+        st = files[i].build(ctx, src, &buf);
+        if (st == CS_ERR_NOMEM)
+            st = cs_nomem(ctx);
+        if (st == CS_OK)
+            st = cs_outset_add(ctx, set, files[i].name, buf.data, buf.len);
+        stage_end(ctx, "write", files[i].name, t0);
+    }
+    if (st == CS_OK && format_on(r, CS_FORMAT_GPKG))
         st = cs_gpkg_create(ctx, &gpkg);
     if (st == CS_OK && r->study->settings.shapefile_names && !(names = cs_names_create(true)))
         st = cs_nomem(ctx);
@@ -370,24 +390,14 @@ static cs_status write_files(cs_context *ctx, const sources *src, cs_outset *set
         double t0 = cs_stage_begin();
         st = cs_gpkg_take(ctx, gpkg, &buf);
         gpkg = NULL;
-        cs_stage_end(ctx, CS_STAGE_GPKG, t0);
         if (st == CS_OK)
             st = cs_outset_add(ctx, set, GPKG_NAME, buf.data, buf.len);
+        stage_end(ctx, "write", GPKG_NAME, t0);
     }
     if (st == CS_OK && names) {
         cs_buf_clear(&buf);
         st = cs_names_csv(names, &buf) == CS_OK ? cs_outset_add(ctx, set, NAMES_FILE, buf.data, buf.len)
                                                : cs_nomem(ctx);
-    }
-    for (size_t i = 0; st == CS_OK && i < sizeof files / sizeof files[0]; i++) {
-        if (!format_on(r, files[i].format) || !wanted(r, files[i].when))
-            continue;
-        cs_buf_clear(&buf);
-        st = files[i].build(ctx, src, &buf);
-        if (st == CS_ERR_NOMEM)
-            st = cs_nomem(ctx);
-        if (st == CS_OK)
-            st = cs_outset_add(ctx, set, files[i].name, buf.data, buf.len);
     }
     cs_progress(ctx, "write", 1);
     cs_gpkg_destroy(gpkg);
@@ -424,8 +434,11 @@ cs_status cs_result_write(cs_context *ctx, const cs_study *study, const cs_resul
         cs_progress(ctx, "service areas", 1);
     if (st == CS_OK)
         st = write_files(ctx, &src, set);
-    if (st == CS_OK)
-        st = cs_outset_commit(ctx, set);
+    if (st == CS_OK) {
+        double t2 = cs_stage_begin();
+        st = cs_outset_commit(ctx, set); /* waits for the disk, then swaps the set in */
+        cs_stage_end(ctx, "write commit", t2);
+    }
     if (st == CS_OK && cs_out_has_access(r) && !wanted(r, WITH_ACCESS) &&
         study->settings.demand_points_csv < 0 && format_on(r, CS_FORMAT_CSV)) {
         cs_where w = {.file = out_dir};
