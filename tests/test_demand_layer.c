@@ -275,7 +275,7 @@ static void features_out_of_order_are_refused(void **state)
     for (int wrong = 0; wrong < 2; wrong++) {
         cs_buf out;
         cs_buf_init(&out);
-        cs_fgb *w = cs_fgb_begin(&out, "t", &col, 1, lon, lat, 3, 1);
+        cs_fgb *w = cs_fgb_begin(cs_fgb_to_buf, &out, "t", &col, 1, lon, lat, 3, 1);
         assert_non_null(w);
         const size_t *order = cs_fgb_order(w);
         size_t rows[3] = {order[0], order[1], order[2]};
@@ -291,6 +291,43 @@ static void features_out_of_order_are_refused(void **state)
     }
 }
 
+/* A sink that takes `left` pieces, then refuses: counts the calls. */
+typedef struct failing_sink {
+    int left, calls;
+} failing_sink;
+
+static bool refuse_after(void *user, const void *data, size_t len, uint64_t offset)
+{
+    (void)data, (void)len, (void)offset;
+    failing_sink *f = user;
+    f->calls++;
+    return f->left-- > 0;
+}
+
+/* A sink that fails, at the first block, a later one or the header: CS_ERR_OUTPUT,
+ * and the writer stops giving it pieces. */
+static void failing_sink_stops_the_writer(void **state)
+{
+    (void)state;
+    enum { N = 3 };
+    const double lon[N] = {121.1, 121.5, 121.3}, lat[N] = {31.0, 31.4, 31.2};
+    char name[] = "n";
+    cs_fgb_column col = {name, CS_FGB_LONG};
+    cs_fgb_value values[N] = {{.number = 1}, {.number = 2}, {.number = 3}};
+    /* three pieces when all goes well: two blocks of features, then the header */
+    for (int left = 0; left <= 3; left++) {
+        failing_sink f = {left, 0};
+        cs_fgb *w = cs_fgb_begin(refuse_after, &f, "t", &col, 1, lon, lat, N, 1);
+        assert_non_null(w);
+        const size_t *order = cs_fgb_order(w);
+        size_t rows[N] = {order[0], order[1], order[2]};
+        cs_fgb_features(w, rows, 2, values, N);
+        cs_fgb_features(w, rows + 2, 1, values + 2, N);
+        assert_int_equal(cs_fgb_end(w), left < 3 ? CS_ERR_OUTPUT : CS_OK);
+        assert_int_equal(f.calls, left < 3 ? left + 1 : 3);
+    }
+}
+
 int main(void)
 {
     GDALAllRegister();
@@ -298,6 +335,7 @@ int main(void)
         cmocka_unit_test(layer_matches_brute_force),
         cmocka_unit_test(nulls_csv_and_switches),
         cmocka_unit_test(one_point),
+        cmocka_unit_test(failing_sink_stops_the_writer),
         cmocka_unit_test(features_out_of_order_are_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

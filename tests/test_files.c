@@ -470,6 +470,71 @@ static void bad_names_are_refused(void **state)
     cs_context_destroy(ctx);
 }
 
+/* A file written in pieces, in any order: the gaps read as zeros; committed like any
+ * other. */
+static void streamed_pieces_in_any_order(void **state)
+{
+    (void)state;
+    cs_context *ctx = NULL;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    char *dir = tu_mkdtemp();
+    cs_outset *set = NULL;
+    size_t file = 9;
+    assert_int_equal(cs_outset_begin(ctx, dir, &set), CS_OK);
+    assert_int_equal(cs_outset_open(ctx, set, "s.bin", &file), CS_OK);
+    assert_int_equal(file, 0);
+    assert_int_equal(cs_outset_write_at(ctx, set, file, "world", 5, 6), CS_OK);
+    assert_int_equal(cs_outset_write_at(ctx, set, file, "hello ", 6, 0), CS_OK);
+    assert_int_equal(cs_outset_write_at(ctx, set, file, "!", 1, 20), CS_OK);
+    /* the same name again, or a file the set does not have */
+    assert_int_equal(cs_outset_open(ctx, set, "s.bin", &file), CS_ERR_ARGUMENT);
+    assert_int_equal(cs_outset_write_at(ctx, set, 1, "x", 1, 0), CS_ERR_ARGUMENT);
+    assert_int_equal(cs_outset_commit(ctx, set), CS_OK);
+    assert_content(dir, "s.bin", "hello world\0\0\0\0\0\0\0\0\0!", 21);
+    assert_listing(dir, "s.bin");
+    cs_outset_destroy(set);
+    tu_rmtree(dir);
+    free(dir);
+    cs_context_destroy(ctx);
+}
+
+/* A piece the disk refuses (the file-size limit): named, the temporary removed, later
+ * pieces refused, and the commit too. */
+static void streamed_write_failure(void **state)
+{
+    (void)state;
+    cs_context *ctx = NULL;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    char *dir = tu_mkdtemp();
+    cs_outset *set = NULL;
+    size_t file = 0;
+    assert_int_equal(cs_outset_begin_folder(ctx, dir, "run", &set), CS_OK);
+    assert_int_equal(cs_outset_open(ctx, set, "big.fgb", &file), CS_OK);
+    char *data = calloc(1, 100000);
+    struct rlimit old, small;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    small = old;
+    small.rlim_cur = 4096;
+    void (*old_handler)(int) = signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+    cs_status st = cs_outset_write_at(ctx, set, file, data, 100000, 0);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, old_handler);
+    assert_int_equal(st, CS_ERR_OUTPUT);
+    char *path = tu_join(dir, "big.fgb");
+    assert_true(tu_has_message(ctx, path, "cannot write", "File too large", NULL));
+    assert_int_equal(cs_outset_write_at(ctx, set, file, "x", 1, 0), CS_ERR_OUTPUT);
+    assert_int_equal(cs_outset_commit(ctx, set), CS_ERR_OUTPUT);
+    cs_outset_destroy(set);
+    /* nothing of it anywhere: not in the folder, no staging folder beside it */
+    assert_listing(dir, "");
+    free(path);
+    free(data);
+    tu_rmtree(dir);
+    free(dir);
+    cs_context_destroy(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -483,6 +548,8 @@ int main(void)
         cmocka_unit_test(begin_on_read_only_folder_fails),
         cmocka_unit_test(failed_add_blocks_the_commit),
         cmocka_unit_test(write_failure_removes_the_temporary),
+        cmocka_unit_test(streamed_pieces_in_any_order),
+        cmocka_unit_test(streamed_write_failure),
         cmocka_unit_test(partial_commit_is_reported),
         cmocka_unit_test(folder_in_the_way_stops_commit_before_renaming),
         cmocka_unit_test(bad_names_are_refused),

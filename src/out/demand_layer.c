@@ -243,13 +243,13 @@ static void emit_fgb(const demand_table *t, const size_t *rows, size_t n, const 
 }
 
 cs_status cs_out_demand_fgb(const cs_result *r, const double *lon, const double *lat,
-                            int threads, cs_buf *out)
+                            int threads, cs_fgb_sink sink, void *user)
 {
     demand_table t;
     if (table_init(&t, r, lon, lat, threads) != CS_OK)
         return CS_ERR_NOMEM;
     size_t n = r->study->dem.count;
-    cs_fgb *w = cs_fgb_begin(out, "demand", t.fgb, t.count, t.lon, t.lat, n, threads);
+    cs_fgb *w = cs_fgb_begin(sink, user, "demand", t.fgb, t.count, t.lon, t.lat, n, threads);
     cs_status st = w ? each_block(&t, cs_fgb_order(w), n, emit_fgb, w) : CS_ERR_NOMEM;
     if (w) { /* the index needs the points: before they are freed */
         cs_status end = cs_fgb_end(w);

@@ -18,13 +18,18 @@
 #define HILBERT_MAX 65535
 
 struct cs_fgb {
-    cs_buf *out;
+    cs_fgb_sink sink; /* where the bytes go */
+    void *user;
+    cs_buf front;     /* the header and the index, given to the sink last, at offset 0 */
+    cs_buf block;     /* a block of features, given to the sink as it is done */
+    uint64_t feature_bytes; /* the features' bytes given so far */
+    bool sink_failed;
     const cs_fgb_column *cols;
     size_t ncol;
     const double *lon, *lat;
     size_t n;
     size_t *order;
-    size_t index_at;    /* where the index starts in out */
+    size_t index_at;    /* where the index starts in the file */
     size_t features_at; /* where the features start */
     uint64_t *offsets;  /* per feature written: its offset from features_at */
     size_t written;
@@ -57,10 +62,11 @@ static uint64_t double_bits(double v)
     memcpy(&u, &v, sizeof u);
     return u;
 }
-/* Zero bytes up to a multiple of `to` from base. */
+/* Zero bytes up to a multiple of `to` from base (none once the buffer has failed:
+ * it no longer grows). */
 static void pad(cs_buf *b, size_t base, size_t to)
 {
-    while ((b->len - base) % to)
+    while (!b->failed && (b->len - base) % to)
         cs_buf_addc(b, 0);
 }
 /* The forward offset at `field` (from base) to the current end, which comes next. */
@@ -107,7 +113,7 @@ static size_t begin_table(cs_buf *b, size_t base, size_t vtable_at, size_t align
  * features_count (8-aligned), envelope, columns, crs, index_node_size, geometry_type. */
 static size_t header_table(cs_fgb *w, size_t base, const char *name, const double env[4])
 {
-    cs_buf *b = w->out;
+    cs_buf *b = &w->front;
     static const uint16_t fields[] = {4, 16, 30, 0, 0, 0, 0, 20, 8, 28, 24};
     size_t vt = add_vtable(b, base, fields, sizeof fields / sizeof fields[0], 32);
     size_t t = begin_table(b, base, vt, 8);
@@ -121,7 +127,7 @@ static size_t header_table(cs_fgb *w, size_t base, const char *name, const doubl
     add_le(b, 0, 1);
     add_string(b, base, t + 4, name);
     /* envelope: [double], its elements 8-aligned */
-    while ((b->len + 4 - base) % 8)
+    while (!b->failed && (b->len + 4 - base) % 8)
         cs_buf_addc(b, 0);
     patch_offset(b, t + 16);
     add_le(b, 4, 4);
@@ -159,7 +165,7 @@ static size_t header_table(cs_fgb *w, size_t base, const char *name, const doubl
 
 static void write_header(cs_fgb *w, const char *name, const double env[4])
 {
-    cs_buf *b = w->out;
+    cs_buf *b = &w->front;
     static const char magic[8] = {'f', 'g', 'b', 3, 'f', 'g', 'b', 0};
     cs_buf_addn(b, magic, 8);
     size_t size_at = b->len;
@@ -265,7 +271,7 @@ static double get_double(const cs_buf *b, size_t p)
  * NODE_SIZE nodes of the level below and holds the index of the first of them. */
 static void write_index(cs_fgb *w)
 {
-    cs_buf *b = w->out;
+    cs_buf *b = &w->front;
     size_t level_nodes[64];
     size_t levels = tree_levels(w->n, level_nodes, 64);
     size_t total = tree_nodes(w->n), start[64];
@@ -298,13 +304,16 @@ static void write_index(cs_fgb *w)
 
 /* ------------------------------------------------------------ the features */
 
-cs_fgb *cs_fgb_begin(cs_buf *out, const char *name, const cs_fgb_column *cols, size_t ncol,
-                     const double *lon, const double *lat, size_t n, int threads)
+cs_fgb *cs_fgb_begin(cs_fgb_sink sink, void *user, const char *name, const cs_fgb_column *cols,
+                     size_t ncol, const double *lon, const double *lat, size_t n, int threads)
 {
     cs_fgb *w = cs_calloc(1, sizeof *w);
     if (!w)
         return NULL;
-    *w = (cs_fgb){.out = out, .cols = cols, .ncol = ncol, .lon = lon, .lat = lat, .n = n};
+    *w = (cs_fgb){.sink = sink, .user = user, .cols = cols, .ncol = ncol, .lon = lon,
+                  .lat = lat, .n = n};
+    cs_buf_init(&w->front);
+    cs_buf_init(&w->block);
 #ifdef _OPENMP
     w->threads = threads > 0 ? threads : omp_get_max_threads();
 #else
@@ -327,16 +336,15 @@ cs_fgb *cs_fgb_begin(cs_buf *out, const char *name, const cs_fgb_column *cols, s
         cs_free(w);
         return NULL;
     }
-    cs_buf_clear(out);
     write_header(w, name, env);
     /* room for the index, filled at the end; FlatGeobuf writes none for no features */
-    w->index_at = out->len;
+    w->index_at = w->front.len;
     size_t index_bytes = n ? tree_nodes(n) * NODE_BYTES : 0;
-    for (size_t i = 0; i < index_bytes && !out->failed; i += 4096) {
-        static const char zeros[4096];
-        cs_buf_addn(out, zeros, index_bytes - i < 4096 ? index_bytes - i : 4096);
+    if (cs_buf_reserve(&w->front, index_bytes)) {
+        memset(w->front.data + w->front.len, 0, index_bytes);
+        w->front.len += index_bytes;
     }
-    w->features_at = out->len;
+    w->features_at = w->front.len;
     return w;
 }
 
@@ -434,8 +442,8 @@ static bool put_feature(const cs_fgb *w, unsigned char *p, size_t size, size_t i
 void cs_fgb_features(cs_fgb *w, const size_t *rows, size_t n, const cs_fgb_value *values,
                      size_t stride)
 {
-    cs_buf *b = w->out;
-    if (b->failed || w->failed || n == 0)
+    cs_buf *b = &w->block;
+    if (w->front.failed || b->failed || w->failed || w->sink_failed || n == 0)
         return;
     if (w->written + n > w->n) {
         w->failed = true;
@@ -454,44 +462,61 @@ void cs_fgb_features(cs_fgb *w, const size_t *rows, size_t n, const cs_fgb_value
 #endif
     for (long q = 0; q < count; q++)
         at[q] = feature_size(w, (size_t)q, values, stride);
-    size_t total = 0, first = b->len - w->features_at;
+    size_t total = 0;
     for (size_t q = 0; q < n; q++) {
         size_t size = at[q];
-        at[q] = first + total;
+        at[q] = w->feature_bytes + total;
         total += size;
     }
-    /* the first block reserves room for all features at its mean size (plus 5%): the
-     * buffer then grows without copying hundreds of megabytes at each doubling */
-    size_t want = total;
-    if (w->written == 0)
-        want = (size_t)((double)total / (double)n * (double)w->n * 1.05);
-    if (b->len + total >= b->cap && !cs_buf_reserve(b, want > total ? want : total))
+    cs_buf_clear(b);
+    if (!cs_buf_reserve(b, total))
         return;
-    unsigned char *base = (unsigned char *)b->data + w->features_at;
+    unsigned char *base = (unsigned char *)b->data;
+    uint64_t first = w->feature_bytes;
     int bad = 0;
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1) reduction(| : bad)
 #endif
     for (long q = 0; q < count; q++) {
-        size_t end = (size_t)q + 1 < n ? at[q + 1] : first + total;
-        bad |= !put_feature(w, base + at[q], end - at[q], rows[q], (size_t)q, values, stride);
+        uint64_t end = (size_t)q + 1 < n ? at[q + 1] : first + total;
+        bad |= !put_feature(w, base + (at[q] - first), (size_t)(end - at[q]), rows[q], (size_t)q,
+                            values, stride);
     }
     w->failed |= bad != 0;
-    b->len += total;
+    w->sink_failed = !w->sink(w->user, b->data, total, w->features_at + w->feature_bytes);
+    w->feature_bytes += total;
     w->written += n;
 }
 
 cs_status cs_fgb_end(cs_fgb *w)
 {
-    if (!w->out->failed && w->out->data)
-        w->out->data[w->out->len] = '\0'; /* as a cs_buf always ends */
-    cs_status st = w->out->failed     ? CS_ERR_NOMEM
-                   : w->failed || w->written != w->n ? CS_ERR_INTERNAL
-                                                      : CS_OK;
+    cs_status st = w->front.failed || w->block.failed ? CS_ERR_NOMEM
+                   : w->sink_failed                    ? CS_ERR_OUTPUT
+                   : w->failed || w->written != w->n   ? CS_ERR_INTERNAL
+                                                       : CS_OK;
     if (st == CS_OK && w->n)
         write_index(w);
+    if (st == CS_OK && !w->sink(w->user, w->front.data, w->front.len, 0))
+        st = CS_ERR_OUTPUT;
+    cs_buf_free(&w->front);
+    cs_buf_free(&w->block);
     cs_free(w->order);
     cs_free(w->offsets);
     cs_free(w);
     return st;
+}
+
+bool cs_fgb_to_buf(void *user, const void *data, size_t len, uint64_t offset)
+{
+    cs_buf *b = user;
+    if (offset + len > b->len) {
+        size_t grow = (size_t)(offset + len - b->len);
+        if (!cs_buf_reserve(b, grow))
+            return false;
+        memset(b->data + b->len, 0, grow);
+        b->len += grow;
+        b->data[b->len] = '\0'; /* as a cs_buf always ends */
+    }
+    memcpy(b->data + offset, data, len);
+    return true;
 }

@@ -12,12 +12,16 @@
  *
  * Use: cs_fgb_begin with the points, then cs_fgb_features for the points of
  * cs_fgb_order (the Hilbert order) a block at a time, then cs_fgb_end. The bytes go to
- * one buffer, header first; nothing is copied twice.
+ * a sink: each block of features as it is done, at its place after the header and the
+ * index, then the header and the index at the start; only a block and the index are
+ * ever held in memory.
  */
 #ifndef CS_FGB_H
 #define CS_FGB_H
 
 #include "core/core.h"
+
+#include <stdint.h>
 
 /* A column's type, by FlatGeobuf's own codes. */
 typedef enum cs_fgb_type {
@@ -35,13 +39,20 @@ typedef struct cs_fgb_column {
 
 typedef struct cs_fgb cs_fgb;
 
+/* Where the file's bytes go: len bytes at offset; false when they could not be written
+ * (the writer then stops, and cs_fgb_end says CS_ERR_OUTPUT). */
+typedef bool (*cs_fgb_sink)(void *user, const void *data, size_t len, uint64_t offset);
+
+/* A sink into a cs_buf (user), for a file built in memory. */
+bool cs_fgb_to_buf(void *user, const void *data, size_t len, uint64_t offset);
+
 /*
  * Start a layer called name of the n points (lon[i], lat[i]) (EPSG:4326), with ncol
- * columns, into out (cleared first), encoded on `threads` threads (0 = all cores; the
- * bytes are the same). The arrays must live until cs_fgb_end. NULL without memory.
+ * columns, into sink, encoded on `threads` threads (0 = all cores; the bytes are the
+ * same). The arrays must live until cs_fgb_end. NULL without memory.
  */
-cs_fgb *cs_fgb_begin(cs_buf *out, const char *name, const cs_fgb_column *cols, size_t ncol,
-                     const double *lon, const double *lat, size_t n, int threads);
+cs_fgb *cs_fgb_begin(cs_fgb_sink sink, void *user, const char *name, const cs_fgb_column *cols,
+                     size_t ncol, const double *lon, const double *lat, size_t n, int threads);
 /* The points in the order their features must be written (n of them). */
 const size_t *cs_fgb_order(const cs_fgb *w);
 /* A property's value: number for BOOL (0 = false), LONG and DOUBLE columns, text for
@@ -54,9 +65,10 @@ typedef union cs_fgb_value {
  * row q is values[c * stride + q]. */
 void cs_fgb_features(cs_fgb *w, const size_t *rows, size_t n, const cs_fgb_value *values,
                      size_t stride);
-/* Finish the file (the index) and free the writer. CS_ERR_NOMEM when memory ran out
- * on the way (out then holds no valid file), CS_ERR_INTERNAL when the features
- * written were not the n points in cs_fgb_order. */
+/* Finish the file (the header and the index) and free the writer. CS_ERR_NOMEM when
+ * memory ran out on the way, CS_ERR_OUTPUT when the sink failed, CS_ERR_INTERNAL when
+ * the features written were not the n points in cs_fgb_order; the file is not valid
+ * then. */
 cs_status cs_fgb_end(cs_fgb *w);
 
 #endif /* CS_FGB_H */

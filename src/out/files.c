@@ -209,12 +209,9 @@ static void remove_dead_temporaries(const char *dir, const char *name)
         closedir(d);
 }
 
-/* Create and fill f->tmp_path: a mkstemp template for single files (locked), a new
- * name in the staging folder otherwise. Its writing to disk is started, not waited
- * for: flush_all waits at commit, so that the disk works while the other outputs are
- * built. 0 or an errno; the file does not exist afterwards on failure. */
-static int write_temporary(const cs_outset *set, pending_file *f, const char *data,
-                           size_t len)
+/* Create f->tmp_path: a mkstemp template for single files (locked), a new name in the
+ * staging folder otherwise; f->fd open on it. 0 or an errno (nothing created). */
+static int open_temporary(const cs_outset *set, pending_file *f)
 {
     if (!set->folder)
         remove_dead_temporaries(set->dir, f->name);
@@ -224,23 +221,56 @@ static int write_temporary(const cs_outset *set, pending_file *f, const char *da
         return errno;
     if (!set->folder)
         (void)fcntl(fd, F_SETFD, FD_CLOEXEC); /* no child process holds the lock */
-    int err = set->folder || flock(fd, LOCK_EX | LOCK_NB) == 0 ? 0 : errno;
+    if (!set->folder && flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int err = errno;
+        close(fd);
+        unlink(f->tmp_path);
+        return err;
+    }
     /* Best effort: a file left at 0600 is still a correct output. */
     if (!set->folder)
         (void)fchmod(fd, set->file_mode);
-    if (!err)
-        err = cs_write_all(fd, data, len);
-#ifdef SYNC_FILE_RANGE_WRITE
-    if (!err)
-        (void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-#endif
-    if (err) {
-        close(fd);
-        fd = -1;
-        unlink(f->tmp_path);
-    }
     f->fd = fd;
-    return err;
+    return 0;
+}
+
+/* len bytes at offset of f's temporary. Their writing to disk is started, not waited
+ * for: flush_all waits at commit, so that the disk works while the other outputs are
+ * built. 0 or an errno. */
+static int write_temporary(pending_file *f, const char *data, size_t len, uint64_t offset)
+{
+    for (size_t done = 0; done < len;) {
+        ssize_t n = pwrite(f->fd, data + done, len - done, (off_t)(offset + done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n < 0 ? errno : EIO;
+        done += (size_t)n;
+    }
+#ifdef SYNC_FILE_RANGE_WRITE
+    if (len > 0)
+        (void)sync_file_range(f->fd, (off_t)offset, (off_t)len, SYNC_FILE_RANGE_WRITE);
+#endif
+    return 0;
+}
+
+/* The temporary could not be written: it is removed, and the set can no longer be
+ * committed. */
+static cs_status write_failed(cs_context *ctx, cs_outset *set, pending_file *f, int err)
+{
+    char reason[128];
+    cs_describe_errno(err, reason);
+    cs_where where = {.file = f->final_path};
+    cs_status st = cs_error(ctx, CS_ERR_OUTPUT, &where,
+                            "free some disk space, or choose another --out folder or fix "
+                            "its permissions",
+                            "cannot write the output file: %s", reason);
+    if (f->fd >= 0)
+        close(f->fd);
+    f->fd = -1;
+    unlink(f->tmp_path);
+    set->failed = true;
+    return st;
 }
 
 /* Wait for every file of the set to be on disk (fsync), and close the staging
@@ -288,12 +318,11 @@ static char *join_path(const char *dir, const char *prefix, const char *name,
     return cs_buf_take(&b);
 }
 
-cs_status cs_outset_add(cs_context *ctx, cs_outset *set, const char *name, const char *data,
-                        size_t len)
+cs_status cs_outset_open(cs_context *ctx, cs_outset *set, const char *name, size_t *file)
 {
-    if (!set || !valid_name(name) || (!data && len > 0) || set->committed)
+    if (!set || !valid_name(name) || !file || set->committed)
         return cs_error(ctx, CS_ERR_ARGUMENT, NULL, NULL,
-                        "cs_outset_add: no set, an invalid file name, or a committed set");
+                        "cs_outset_open: no set, an invalid file name, or a committed set");
     for (size_t i = 0; i < set->count; i++)
         if (strcmp(set->files[i].name, name) == 0)
             return cs_error(ctx, CS_ERR_ARGUMENT, NULL, NULL,
@@ -310,26 +339,45 @@ cs_status cs_outset_add(cs_context *ctx, cs_outset *set, const char *name, const
         return cs_nomem(ctx);
     }
     cs_status st = set->folder ? CS_OK : cs_output_path_check(ctx, f.final_path);
+    int err = st == CS_OK ? open_temporary(set, &f) : 0;
+    if (st == CS_OK && err)
+        st = write_failed(ctx, set, &f, err);
     if (st != CS_OK) {
         free_pending(&f);
         set->failed = true;
         return st;
     }
-    int err = write_temporary(set, &f, data ? data : "", len);
-    if (err) {
-        char reason[128];
-        cs_describe_errno(err, reason);
-        cs_where where = {.file = f.final_path};
-        st = cs_error(ctx, CS_ERR_OUTPUT, &where,
-                      "free some disk space, or choose another --out folder or fix its "
-                      "permissions",
-                      "cannot write the output file: %s", reason);
-        free_pending(&f);
-        set->failed = true;
-        return st;
-    }
+    *file = set->count;
     set->files[set->count++] = f;
     return CS_OK;
+}
+
+cs_status cs_outset_write_at(cs_context *ctx, cs_outset *set, size_t file, const void *data,
+                             size_t len, uint64_t offset)
+{
+    if (!set || file >= set->count || (!data && len > 0) || set->committed)
+        return cs_error(ctx, CS_ERR_ARGUMENT, NULL, NULL,
+                        "cs_outset_write_at: no set, no such file, or a committed set");
+    pending_file *f = &set->files[file];
+    if (f->fd < 0) /* its writing failed before, and was reported */
+        return CS_ERR_OUTPUT;
+    int err = write_temporary(f, data, len, offset);
+    return err ? write_failed(ctx, set, f, err) : CS_OK;
+}
+
+cs_status cs_outset_add(cs_context *ctx, cs_outset *set, const char *name, const char *data,
+                        size_t len)
+{
+    size_t file = 0;
+    cs_status st = cs_outset_open(ctx, set, name, &file);
+    if (st != CS_OK)
+        return st;
+    st = cs_outset_write_at(ctx, set, file, data ? data : "", len, 0);
+    if (st != CS_OK) { /* not written: the set no longer lists it (its temporary is gone) */
+        free_pending(&set->files[file]);
+        set->count--;
+    }
+    return st;
 }
 
 void cs_outset_abort(cs_outset *set)

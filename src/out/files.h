@@ -16,6 +16,8 @@
 
 #include "core/core.h"
 
+#include <stdint.h>
+
 /*
  * The SHA-256 of a file's bytes as 64 lowercase hex digits and a NUL in hex_out.
  * Errors: CS_ERR_ARGUMENT (NULL path or hex_out), CS_ERR_INPUT naming the file when it
@@ -57,6 +59,18 @@ cs_status cs_outset_begin_folder(cs_context *ctx, const char *dir, const char *o
  */
 cs_status cs_outset_add(cs_context *ctx, cs_outset *set, const char *name, const char *data,
                         size_t len);
+
+/*
+ * A pending file written piece by piece, for an output too large to build in memory:
+ * cs_outset_open creates dir/name's temporary (as cs_outset_add does) and gives its
+ * number in *file; cs_outset_write_at writes len bytes at offset (pieces in any order;
+ * what was never written reads as zeros). Errors as cs_outset_add's; after a write
+ * error the temporary is removed, later writes return CS_ERR_OUTPUT, and the set can
+ * no longer be committed.
+ */
+cs_status cs_outset_open(cs_context *ctx, cs_outset *set, const char *name, size_t *file);
+cs_status cs_outset_write_at(cs_context *ctx, cs_outset *set, size_t file, const void *data,
+                             size_t len, uint64_t offset);
 
 /*
  * Wait for every pending file to be on disk (fsync), move them into place (replacing

@@ -12,6 +12,7 @@
 #include "geom/rings.h"
 #include "io/crs.h"
 #include "io/gpkg.h"
+#include "out/fgb.h"
 #include "out/json.h"
 
 /* Coordinates in GeoJSON: 7 decimals of a degree, about 1 cm. */
@@ -162,8 +163,6 @@ bool cs_out_has_access(const cs_result *r);
  * demand order), transformed once for all of them. */
 cs_status cs_out_demand_csv(const cs_result *r, const double *lon, const double *lat,
                             cs_buf *out);
-/* The demand layer: every demand point with its results (demand.c says which), as
- * FlatGeobuf (demand.fgb) or as CSV with lon, lat (demand.csv). */
 /* The demand layer's column of whether kind k's threshold j covers a point by measure
  * m: "centre_walk_within_15min". */
 void cs_out_demand_within_column(const cs_result *r, size_t m, size_t k, size_t j, char *out,
@@ -171,8 +170,11 @@ void cs_out_demand_within_column(const cs_result *r, size_t m, size_t k, size_t 
 /* demand.qml, the demand layer's QGIS style (QGIS loads it with demand.fgb): points by
  * whether the headline threshold covers them. */
 cs_status cs_out_demand_qml(const cs_result *r, cs_buf *out);
+/* The demand layer: every demand point with its results (demand_layer.c says which),
+ * as FlatGeobuf (demand.fgb, streamed to a sink, fgb.h) or as CSV with lon, lat
+ * (demand.csv). */
 cs_status cs_out_demand_fgb(const cs_result *r, const double *lon, const double *lat,
-                            int threads, cs_buf *out);
+                            int threads, cs_fgb_sink sink, void *user);
 cs_status cs_out_demand_layer_csv(const cs_result *r, const double *lon, const double *lat,
                                   int threads, cs_buf *out);
 cs_status cs_out_summary_json(cs_context *ctx, const cs_result *r, const cs_table *t,

@@ -26,6 +26,8 @@ typedef struct sources {
 
 typedef cs_status (*layer_fn)(cs_context *ctx, const sources *src, cs_lw *w);
 typedef cs_status (*file_fn)(cs_context *ctx, const sources *src, cs_buf *out);
+typedef cs_status (*stream_fn)(cs_context *ctx, const sources *src, cs_outset *set,
+                               const char *name);
 
 static cs_status build_areas(cs_context *ctx, const sources *src, cs_lw *w)
 {
@@ -112,9 +114,29 @@ static cs_status build_demand(cs_context *ctx, const sources *src, cs_buf *out)
     (void)ctx;
     return cs_out_demand_csv(src->r, src->dem_lon, src->dem_lat, out);
 }
-static cs_status build_demand_layer(cs_context *ctx, const sources *src, cs_buf *out)
+/* A file written straight into the set as it is built (cs_outset_write_at). */
+typedef struct streamed {
+    cs_context *ctx;
+    cs_outset *set;
+    size_t file;
+} streamed;
+
+static bool write_piece(void *user, const void *data, size_t len, uint64_t offset)
 {
-    return cs_out_demand_fgb(src->r, src->dem_lon, src->dem_lat, ctx->threads, out);
+    const streamed *f = user;
+    return cs_outset_write_at(f->ctx, f->set, f->file, data, len, offset) == CS_OK;
+}
+
+/* demand.fgb, streamed: some 400 bytes a demand point, never all in memory */
+static cs_status stream_demand_layer(cs_context *ctx, const sources *src, cs_outset *set,
+                                     const char *name)
+{
+    streamed f = {ctx, set, 0};
+    cs_status st = cs_outset_open(ctx, set, name, &f.file);
+    if (st == CS_OK)
+        st = cs_out_demand_fgb(src->r, src->dem_lon, src->dem_lat, ctx->threads, write_piece,
+                               &f);
+    return st;
 }
 static cs_status build_demand_style(cs_context *ctx, const sources *src, cs_buf *out)
 {
@@ -166,18 +188,19 @@ static const struct {
  * needs some 25 µs a point, a minute for a city's two million (out/fgb.h). */
 static const struct {
     const char *name;
-    file_fn build;
+    file_fn build;   /* built in memory, then added to the set */
+    stream_fn stream; /* or written into the set as it is built */
     when when;
     unsigned format;
 } files[] = {
-    {"demand.fgb", build_demand_layer, WITH_DEMAND_LAYER, 0},
-    {"demand.qml", build_demand_style, WITH_DEMAND_LAYER, 0},
-    {"demand.csv", build_demand_layer_csv, WITH_DEMAND_CSV, 0},
-    {"demand-access.csv", build_demand, WITH_ACCESS, CS_FORMAT_CSV},
-    {"areas.csv", build_csv, ALWAYS, CS_FORMAT_CSV},
-    {"coverage.csv", build_coverage, ALWAYS, CS_FORMAT_CSV},
-    {"targets.csv", build_targets, ALWAYS, CS_FORMAT_CSV},
-    {"summary.json", build_summary, ALWAYS, 0},
+    {"demand.fgb", NULL, stream_demand_layer, WITH_DEMAND_LAYER, 0},
+    {"demand.qml", build_demand_style, NULL, WITH_DEMAND_LAYER, 0},
+    {"demand.csv", build_demand_layer_csv, NULL, WITH_DEMAND_CSV, 0},
+    {"demand-access.csv", build_demand, NULL, WITH_ACCESS, CS_FORMAT_CSV},
+    {"areas.csv", build_csv, NULL, ALWAYS, CS_FORMAT_CSV},
+    {"coverage.csv", build_coverage, NULL, ALWAYS, CS_FORMAT_CSV},
+    {"targets.csv", build_targets, NULL, ALWAYS, CS_FORMAT_CSV},
+    {"summary.json", build_summary, NULL, ALWAYS, 0},
 };
 
 #define GPKG_NAME "careshed.gpkg"
@@ -373,10 +396,11 @@ static cs_status write_files(cs_context *ctx, const sources *src, cs_outset *set
             continue;
         double t0 = cs_stage_begin();
         cs_buf_clear(&buf);
-        st = files[i].build(ctx, src, &buf);
+        st = files[i].stream ? files[i].stream(ctx, src, set, files[i].name)
+                             : files[i].build(ctx, src, &buf);
         if (st == CS_ERR_NOMEM)
             st = cs_nomem(ctx);
-        if (st == CS_OK)
+        if (st == CS_OK && files[i].build)
             st = cs_outset_add(ctx, set, files[i].name, buf.data, buf.len);
         stage_end(ctx, "write", files[i].name, t0);
     }
