@@ -42,6 +42,42 @@ static void lonlat_order_to_utm(void **state)
     cs_transform_destroy(t);
 }
 
+/* Many points at once are shared among threads, each with its own copy of the PROJ
+ * operation: the same numbers as one thread and as one point at a time, failures
+ * (latitudes beyond the pole) counted and NaN in both. */
+static void many_points_on_several_threads(void **state)
+{
+    (void)state;
+    size_t n = 250001;
+    double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
+    double *x1 = malloc(n * sizeof *x), *y1 = malloc(n * sizeof *y);
+    for (size_t i = 0; i < n; i++) {
+        x[i] = x1[i] = 120.5 + 2.0 * (double)(i % 1000) / 1000;
+        y[i] = y1[i] = 30.5 + 1.5 * (double)(i / 1000) / 250;
+    }
+    y[7] = y1[7] = 95; /* not a latitude */
+    cs_transform *t = NULL, *one = NULL;
+    cs_context_set_threads(ctx, 2);
+    assert_int_equal(cs_transform_create(ctx, "EPSG:4326", "EPSG:32651", NULL, &t), CS_OK);
+    cs_context_set_threads(ctx, 1);
+    assert_int_equal(cs_transform_create(ctx, "EPSG:4326", "EPSG:32651", NULL, &one), CS_OK);
+    cs_context_set_threads(ctx, 0);
+    assert_int_equal(cs_transform_apply(t, x, y, n), 1);
+    assert_int_equal(cs_transform_apply(one, x1, y1, n), 1);
+    assert_true(isnan(x[7]) && isnan(y[7]));
+    for (size_t i = 0; i < n; i += 7919) { /* and one point at a time */
+        double px = 120.5 + 2.0 * (double)(i % 1000) / 1000;
+        double py = i == 7 ? 95 : 30.5 + 1.5 * (double)(i / 1000) / 250;
+        cs_transform_apply(one, &px, &py, 1);
+        assert_true(i == 7 || (px == x[i] && py == y[i]));
+    }
+    assert_memory_equal(x, x1, n * sizeof *x);
+    assert_memory_equal(y, y1, n * sizeof *y);
+    cs_transform_destroy(t);
+    cs_transform_destroy(one);
+    free(x), free(y), free(x1), free(y1);
+}
+
 static void auto_tmerc_is_metric_and_centred(void **state)
 {
     (void)state;
@@ -165,6 +201,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(lonlat_order_to_utm),
+        cmocka_unit_test(many_points_on_several_threads),
         cmocka_unit_test(auto_tmerc_is_metric_and_centred),
         cmocka_unit_test(shifted_encodings_go_through_wgs84),
         cmocka_unit_test(unknown_crs_names_the_text),

@@ -10,9 +10,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 struct cs_transform {
     PJ *pj;         /* NULL when src and dst are the same */
     cs_shift shift; /* applied first: source encoding -> WGS84 */
+    int threads;    /* the context's, for many points at once (0: all cores) */
 };
 
 /* A CRS name as the aliases are matched: lower case, without '-', '_' and spaces
@@ -87,6 +92,7 @@ cs_status cs_transform_create(cs_context *ctx, const char *src_def, const char *
     cs_transform *t = cs_calloc(1, sizeof *t);
     if (!t)
         return cs_nomem(ctx);
+    t->threads = ctx->threads;
     t->shift = cs_shift_parse(src_def);
     if (t->shift != CS_SHIFT_NONE)
         src_def = "EPSG:4326";
@@ -139,23 +145,74 @@ void cs_transform_destroy(cs_transform *t)
     cs_free(t);
 }
 
-size_t cs_transform_apply(cs_transform *t, double *x, double *y, size_t n)
+/* Points [0, n) through pj (NULL: none) after the shift; returns how many failed. */
+static size_t apply_range(PJ *pj, cs_shift shift, double *x, double *y, size_t n)
 {
     size_t failed = 0;
     for (size_t i = 0; i < n; i++) {
-        if (t->shift == CS_SHIFT_GCJ02)
+        if (shift == CS_SHIFT_GCJ02)
             cs_wgs84_from_gcj02(x[i], y[i], &x[i], &y[i]);
-        else if (t->shift == CS_SHIFT_BD09)
+        else if (shift == CS_SHIFT_BD09)
             cs_wgs84_from_bd09(x[i], y[i], &x[i], &y[i]);
     }
-    if (t->pj && n > 0)
-        proj_trans_generic(t->pj, PJ_FWD, x, sizeof *x, n, y, sizeof *y, n, NULL, 0, 0, NULL,
-                           0, 0);
+    if (pj && n > 0)
+        proj_trans_generic(pj, PJ_FWD, x, sizeof *x, n, y, sizeof *y, n, NULL, 0, 0, NULL, 0,
+                           0);
     for (size_t i = 0; i < n; i++) {
         if (!isfinite(x[i]) || !isfinite(y[i]) || fabs(x[i]) > 1e20 || fabs(y[i]) > 1e20) {
             x[i] = y[i] = NAN;
             failed++;
         }
+    }
+    return failed;
+}
+
+/* Below this many points one thread does it: a thread's PROJ context and copy of the
+ * operation cost about as much as transforming some ten thousand points. */
+#define PARALLEL_MIN 100000
+#define MAX_THREADS 64
+
+size_t cs_transform_apply(cs_transform *t, double *x, double *y, size_t n)
+{
+    int nt = 1;
+#ifdef _OPENMP
+    nt = t->threads > 0 ? t->threads : omp_get_max_threads();
+#endif
+    if (!t->pj || n < PARALLEL_MIN || nt < 2)
+        return apply_range(t->pj, t->shift, x, y, n);
+    /* PROJ objects belong to one context, used by one thread: each other thread gets a
+     * context and a copy of the operation of its own; if PROJ cannot copy it, one
+     * thread does it all. The results are the same. */
+    nt = nt < MAX_THREADS ? nt : MAX_THREADS;
+    PJ_CONTEXT *contexts[MAX_THREADS] = {0};
+    PJ *ops[MAX_THREADS] = {t->pj};
+    int made = 1;
+    for (; made < nt; made++) {
+        contexts[made] = proj_context_create();
+        if (contexts[made])
+            proj_log_level(contexts[made], PJ_LOG_NONE);
+        ops[made] = contexts[made] ? proj_clone(contexts[made], t->pj) : NULL;
+        if (!ops[made])
+            break;
+    }
+    size_t failed = 0;
+    if (made < nt) {
+        failed = apply_range(t->pj, t->shift, x, y, n);
+    } else {
+        size_t chunk = (n + (size_t)nt - 1) / (size_t)nt;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static, 1) num_threads(nt) reduction(+ : failed)
+#endif
+        for (int c = 0; c < nt; c++) {
+            size_t first = (size_t)c * chunk;
+            size_t len = first >= n ? 0 : n - first < chunk ? n - first : chunk;
+            failed += apply_range(ops[c], t->shift, x + first, y + first, len);
+        }
+    }
+    for (int c = 1; c <= made && c < nt; c++) {
+        proj_destroy(ops[c]);
+        if (contexts[c])
+            proj_context_destroy(contexts[c]);
     }
     return failed;
 }
