@@ -85,10 +85,25 @@ typedef struct tracer {
     growing vx, vy, rings, areas;
 } tracer;
 
-/* The neighbours' covers of circle i into t->spans; false when i repeats an earlier
- * centre (its disc is that one) or out of memory (*nomem). */
-static bool covers(tracer *t, size_t i, bool *nomem)
+/* The sectors of 2 pi / 64 wholly inside angles s .. e (e - s < pi), as bits. */
+static uint64_t whole_sectors(double s, double e)
 {
+    double step = 2 * M_PI / 64;
+    long first = (long)ceil(s / step + 1e-9), last = (long)floor(e / step - 1e-9) - 1;
+    if (last < first)
+        return 0;
+    uint64_t run = last - first + 1 >= 64 ? UINT64_MAX : ((uint64_t)1 << (last - first + 1)) - 1;
+    unsigned shift = (unsigned)(first % 64);
+    return shift ? run << shift | run >> (64 - shift) : run;
+}
+
+/* The neighbours' covers of circle i into t->spans; false when i repeats an earlier
+ * centre (its disc is that one), when the covers leave nothing of it (*covered), or
+ * out of memory (*nomem). Most circles of a dense union are covered all round: the
+ * sectors each cover holds whole say so before any sorting. */
+static bool covers(tracer *t, size_t i, bool *covered, bool *nomem)
+{
+    uint64_t sectors = 0;
     const double *x = t->x, *y = t->y;
     double reach2 = 4 * t->r * t->r;
     t->spans.count = 0;
@@ -116,10 +131,12 @@ static bool covers(tracer *t, size_t i, bool *nomem)
                         return false;
                     }
                     *sp = (span){s0, s0 + 2 * half, (uint32_t)j};
+                    sectors |= whole_sectors(s0, s0 + 2 * half);
                 }
             }
     }
-    return true;
+    *covered = sectors == UINT64_MAX;
+    return !*covered;
 }
 
 /* Circle i's uncovered arcs, appended to t->arcs. */
@@ -344,8 +361,8 @@ static cs_status trace(tracer *t, cs_rings *out)
         return CS_ERR_NOMEM;
     for (size_t i = 0; i < t->n; i++) {
         t->arc_start[i] = t->arcs.count;
-        bool nomem = false;
-        if (covers(t, i, &nomem) && !circle_arcs(t, i))
+        bool covered = false, nomem = false;
+        if (covers(t, i, &covered, &nomem) && !circle_arcs(t, i))
             return CS_ERR_NOMEM;
         if (nomem)
             return CS_ERR_NOMEM;
