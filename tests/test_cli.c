@@ -224,8 +224,8 @@ static void readme_options_agree_with_help(void **state)
     assert_int_equal(cli("run --help", &help), 0);
     /* a row may be another command's (check --keys): their helps after run's */
     char *all = strdup(help);
-    const char *commands[] = {"check --help", "site --help", "report --help"};
-    for (size_t i = 0; i < 3; i++) {
+    const char *commands[] = {"check --help", "site --help", "report --help", "serve --help"};
+    for (size_t i = 0; i < 4; i++) {
         assert_int_equal(cli(commands[i], &others), 0);
         char *grown = realloc(all, strlen(all) + strlen(others) + 1);
         assert_non_null(grown);

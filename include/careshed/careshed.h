@@ -696,6 +696,49 @@ CS_API cs_status cs_output_folder_check(cs_context *ctx, const char *out_dir);
  *  order), or NULL past the last. */
 CS_API const char *cs_result_output_name(const cs_result *result, size_t i);
 
+/* ------------------------------------------------------------------- serve */
+
+/**
+ * careshed serve: one study, run once and kept in memory, answering a small JSON API
+ * over HTTP (libmicrohttpd, a pool of threads of its own) for the planner's
+ * workbench and for scripts. It listens on 127.0.0.1 unless told another address;
+ * every request must carry the server's random token (query "token=" or header
+ * "X-Careshed-Token"); requests whose Host (or Origin, when sent) is not the served
+ * address are refused, against DNS rebinding; bodies and proposal counts are limited;
+ * clients never name a file. The calls (README, "careshed serve"):
+ *   GET  /api/study      the study: kinds, thresholds, bands, targets, counts
+ *   GET  /api/areas      the streets with every indicator (GeoJSON, WGS84)
+ *   GET  /api/facilities the facilities (GeoJSON, WGS84)
+ *   POST /api/evaluate   {"proposals": [{"kind", "lon", "lat", "id"?, "capacity"?}]}:
+ *                        each proposal alone and all together, as cs_site_evaluate
+ * Errors are {"error": text, "hint": text} with a 4xx status.
+ */
+typedef struct cs_server cs_server;
+
+typedef struct cs_serve_options {
+    const char *listen;   /**< an IPv4 address; NULL: 127.0.0.1 */
+    unsigned port;        /**< 0: any free port */
+    const char *token;    /**< NULL: 32 random hex digits */
+    size_t max_body;      /**< bytes of a request body; 0: 1 MiB */
+    size_t max_proposals; /**< per evaluation; 0: 200 */
+} cs_serve_options;
+
+/**
+ * Serve the run result of study (both borrowed, read-only, until cs_serve_stop). The
+ * layers it serves are built first. *out is new. Errors: CS_ERR_ARGUMENT (a listen
+ * address that is not IPv4), CS_ERR_OUTPUT naming the address when it cannot listen
+ * there (a port in use), CS_ERR_NOMEM.
+ */
+CS_API cs_status cs_serve_start(cs_context *ctx, const cs_study *study,
+                                const cs_result *result, const cs_serve_options *opt,
+                                cs_server **out);
+/** The port it listens on, its token, and the page's address with the token. */
+CS_API unsigned cs_serve_port(const cs_server *server);
+CS_API const char *cs_serve_token(const cs_server *server);
+CS_API const char *cs_serve_url(const cs_server *server);
+/** Stop listening, finish the requests under way, free everything. NULL is ignored. */
+CS_API void cs_serve_stop(cs_server *server);
+
 #ifdef __cplusplus
 }
 #endif

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -426,10 +427,50 @@ static cs_status run_year(cs_context *ctx, const options *o, const cs_study *stu
     return st;
 }
 
-/* What run and site do with the run: write the outputs, or evaluate or choose sites. */
+/* serve: the run behind the API until Ctrl-C (SIGINT) or SIGTERM. The signals are
+ * blocked before the server's threads start, so that they all come here. */
+static cs_status serve_result(cs_context *ctx, const options *o, const cs_study *study,
+                              const cs_result *result)
+{
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    cs_serve_options so = {.listen = o->listen, .port = (unsigned)o->port};
+    cs_server *server = NULL;
+    cs_status st = cs_serve_start(ctx, study, result, &so, &server);
+    if (st != CS_OK)
+        return st;
+    if (o->listen && strcmp(o->listen, "127.0.0.1") != 0)
+        fprintf(stderr, "careshed: warning: listening on %s: anyone who can reach this "
+                        "computer and has the token can use the study\n", o->listen);
+    printf("%s\n", cs_serve_url(server));
+    fflush(stdout);
+    if (!o->quiet)
+        fprintf(stderr, "careshed: serving the study at the address above; Ctrl-C stops\n");
+    if (o->open) {
+        char cmd[400];
+        snprintf(cmd, sizeof cmd, "xdg-open '%s' >/dev/null 2>&1 &", cs_serve_url(server));
+        if (system(cmd) != 0)
+            fprintf(stderr, "careshed: warning: could not open a browser; open the address "
+                            "above yourself\n");
+    }
+    int sig = 0;
+    sigwait(&stop, &sig);
+    cs_serve_stop(server);
+    if (!o->quiet)
+        fprintf(stderr, "careshed: stopped\n");
+    return CS_OK;
+}
+
+/* What run and site do with the run: write the outputs, or evaluate or choose sites;
+ * serve serves it. */
 static cs_status use_result(cs_context *ctx, const options *o, const cs_study *study,
                             const cs_result *result, size_t *shown)
 {
+    if (!strcmp(o->command, "serve"))
+        return serve_result(ctx, o, study, result);
     if (strcmp(o->command, "site") != 0)
         return cs_result_write(ctx, study, result, o->out_dir);
     if (o->suggest > 0 || !isnan(o->reach_share))
@@ -569,7 +610,9 @@ static int run(options *o)
     else if (st == CS_OK && !check_only)
         st = run_year(ctx, o, study, &view, &result);
     if (st == CS_OK) /* else the stage that failed stays named */
-        cli_stage = site_only ? "evaluating the sites" : "writing the outputs";
+        cli_stage = site_only                    ? "evaluating the sites"
+                    : !strcmp(o->command, "serve") ? "serving the study"
+                                                   : "writing the outputs";
     if (st == CS_OK && result)
         st = use_result(ctx, o, view ? view : study, result, &shown);
     /* use_result may have printed some messages already: look at them all again */
@@ -586,7 +629,8 @@ static int run(options *o)
         say_check_passed(ctx, o, study);
     else if (report_only)
         code = finish_report(o);
-    else if (!site_only) { /* site printed its answers as they came */
+    else if (!site_only && strcmp(o->command, "serve") != 0) { /* site printed its answers
+                                                                 * as they came */
         if (!o->quiet)
             cli_print_results(view ? view : study, result, o->out_dir);
         if (o->check_targets && cs_result_failed_targets(result) > 0)
@@ -663,7 +707,7 @@ static int main_body(int argc, char **argv)
         cli_usage_main(stderr);
         return EXIT_USAGE;
     }
-    options o = {.command = cmd, .command_bit = bit,
+    options o = {.command = cmd, .command_bit = bit, .port = 8040,
                  .out_dir = bit == CLI_REPORT ? "report.html" : "out",
                  .reach_share = NAN, .within_min = NAN};
     int code = cli_parse(argc, argv, &o);

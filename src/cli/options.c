@@ -76,7 +76,7 @@ static int set_within(options *o, const cli_option *opt, char *value);
 static int set_lang(options *o, const cli_option *opt, char *value);
 
 #define OFF(field) offsetof(options, field)
-#define STUDY_CMDS (CLI_RUN | CLI_CHECK | CLI_SITE | CLI_REPORT)
+#define STUDY_CMDS (CLI_RUN | CLI_CHECK | CLI_SITE | CLI_REPORT | CLI_SERVE)
 
 static const cli_option table[] = {
     /* layers and study keys: every subcommand loads the study */
@@ -192,6 +192,15 @@ static const cli_option table[] = {
      .group = GROUP_RUN, .help = "list every study key: type, values, default and help"},
     {.name = "--markdown", .commands = CLI_CHECK, .store = STORE_FLAG, .offset = OFF(markdown),
      .group = GROUP_RUN, .help = "with --keys: the list as in docs/study-file.md"},
+    {.name = "--port", .commands = CLI_SERVE, .arg = "N", .store = STORE_INT,
+     .offset = OFF(port), .lo = 0, .hi = 65535, .want = "a port number from 0 to 65535",
+     .group = GROUP_RUN, .help = "the port to listen on (default 8040; 0: any free port)"},
+    {.name = "--listen", .commands = CLI_SERVE, .arg = "ADDR", .store = STORE_STRING,
+     .offset = OFF(listen), .group = GROUP_RUN,
+     .help = "the IPv4 address to listen on (default 127.0.0.1:\n"
+             "this computer only; another lets others in, with the token)"},
+    {.name = "--open", .commands = CLI_SERVE, .store = STORE_FLAG, .offset = OFF(open),
+     .group = GROUP_RUN, .help = "open the page in the web browser (xdg-open)"},
     {.name = "--threads", .commands = STUDY_CMDS, .arg = "N", .store = STORE_INT,
      .offset = OFF(threads), .lo = 0, .hi = 1024, .want = "a number from 0 to 1024",
      .group = GROUP_RUN, .help = "threads for the parallel stages (default: all cores)"},
@@ -235,6 +244,11 @@ static const struct {
      "The annual coverage report: a self-contained HTML page with maps, tables and\n"
      "the change since Y0 (and since --baseline).\n",
      NULL},
+    {CLI_SERVE, "serve", "careshed serve [STUDY.yaml] [--port N] [--open] [options]",
+     "Run the study once and keep it in memory behind a JSON API on this computer:\n"
+     "the study, its streets and facilities, and what proposed sites would change.\n",
+     "Prints the address with its access token; every request must carry the token.\n"
+     "Ctrl-C stops it.\n"},
 };
 #define COMMANDS (sizeof command_texts / sizeof command_texts[0])
 
@@ -281,6 +295,9 @@ void cli_usage_main(FILE *f)
             "  careshed report [STUDY.yaml] --out report.html [--year Y] [--since Y0]\n"
             "                [--baseline PREVIOUS/summary.json] [--lang zh|en] [--pdf]\n"
             "                                         the annual coverage report (HTML)\n"
+            "  careshed serve [STUDY.yaml] [--port N] [--open]\n"
+            "                                         the study in memory behind a JSON\n"
+            "                                         API (proposed sites on demand)\n"
             "  careshed --help | --version\n\n"
             "`careshed COMMAND --help` lists a command's options, e.g.\n"
             "`careshed run --help`.\n\n"

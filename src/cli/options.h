@@ -26,7 +26,8 @@ enum cli_command {
     CLI_CHECK = 2,
     CLI_SITE = 4,
     CLI_REPORT = 8,
-    CLI_ALL = 15
+    CLI_SERVE = 16,
+    CLI_ALL = 31
 };
 
 /* Values of a repeatable option, in the order given. */
@@ -36,7 +37,7 @@ typedef struct cli_list {
 } cli_list;
 
 typedef struct options {
-    const char *command; /* "run", "check", "site" or "report" */
+    const char *command; /* "run", "check", "site", "report" or "serve" */
     unsigned command_bit; /* its enum cli_command */
     const char *study;
     const char *out_dir;
@@ -54,6 +55,10 @@ typedef struct options {
     const char *baseline, *lang;
     bool pdf;
     char *command_line;
+    /* serve: where to listen, and whether to open the page in the browser */
+    const char *listen;
+    int port;
+    bool open;
     bool check_targets, quiet, timings;
     bool list_keys, markdown; /* check --keys [--markdown] */
     int threads;

@@ -1,0 +1,362 @@
+/*
+ * api.c — the answers of careshed serve's JSON API (careshed.h, api.h): the study, its
+ * layers (built once, as the run's GeoJSON files are) and the evaluation of proposed
+ * sites (cs_site_evaluate, as careshed site does).
+ */
+#include "serve/api.h"
+
+#include "io/crs.h"
+#include "out/json.h"
+#include "out/out.h"
+
+#include <json-c/json.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define GEOJSON "application/geo+json"
+#define JSON "application/json; charset=utf-8"
+
+void cs_api_error(cs_reply *rep, unsigned status, const char *text, const char *hint)
+{
+    cs_buf_clear(&rep->body);
+    cs_json j;
+    cs_json_init(&j, &rep->body, false);
+    cs_json_begin_object(&j);
+    cs_json_key(&j, "error");
+    cs_json_string(&j, text);
+    cs_json_key(&j, "hint");
+    cs_json_string(&j, hint);
+    cs_json_end_object(&j);
+    rep->status = status;
+    rep->type = JSON;
+}
+
+/* ------------------------------------------------------------ built once */
+
+static void study_summary(const cs_study *s, const cs_result *r, cs_json *j)
+{
+    cs_json_begin_object(j);
+    cs_json_key(j, "areas");
+    cs_json_integer(j, (long long)cs_study_area_count(s));
+    cs_json_key(j, "facilities");
+    cs_json_integer(j, (long long)cs_study_facility_count(s));
+    cs_json_key(j, "demand_points");
+    cs_json_integer(j, (long long)cs_study_demand_count(s));
+    cs_json_key(j, "bands");
+    cs_json_begin_array(j);
+    for (size_t b = 0; b < cs_study_band_count(s); b++)
+        cs_json_string(j, cs_study_band_name(s, b));
+    cs_json_end_array(j);
+    cs_json_key(j, "kinds");
+    cs_json_begin_array(j);
+    for (size_t k = 0; k < cs_study_kind_count(s); k++) {
+        cs_json_begin_object(j);
+        cs_json_key(j, "id");
+        cs_json_string(j, cs_study_kind_id(s, k));
+        cs_json_key(j, "name");
+        cs_json_string(j, cs_study_kind_name(s, k));
+        cs_json_key(j, "thresholds_min");
+        cs_json_begin_array(j);
+        for (size_t t = 0; t < cs_study_threshold_count(s, k); t++)
+            cs_json_number(j, cs_study_threshold_min(s, k, t), 3);
+        cs_json_end_array(j);
+        cs_json_end_object(j);
+    }
+    cs_json_end_array(j);
+    cs_json_key(j, "targets");
+    cs_json_begin_array(j);
+    for (size_t t = 0; t < cs_result_target_count(r); t++) {
+        cs_target_outcome o;
+        cs_result_target(r, t, CS_DISTRICT, &o);
+        cs_json_begin_object(j);
+        cs_json_key(j, "id");
+        cs_json_string(j, cs_result_target_id(r, t));
+        cs_json_key(j, "name");
+        cs_json_string(j, cs_result_target_name(r, t));
+        cs_json_key(j, "value");
+        cs_json_number(j, o.evaluated ? o.value : NAN, 4);
+        cs_json_key(j, "target");
+        cs_json_number(j, o.evaluated ? o.required : NAN, 4);
+        cs_json_key(j, "pass");
+        if (o.evaluated)
+            cs_json_boolean(j, o.pass);
+        else
+            cs_json_null(j);
+        cs_json_key(j, "gap");
+        cs_json_number(j, o.evaluated ? o.gap : NAN, 4);
+        cs_json_end_object(j);
+    }
+    cs_json_end_array(j);
+    cs_json_end_object(j);
+}
+
+/* One layer as the run's GeoJSON file has it. */
+static cs_status layer_json(cs_context *ctx, const cs_result *r, const char *name,
+                            cs_transform *to_wgs84, const cs_table *table, cs_buf *out)
+{
+    cs_lw w;
+    cs_status st = cs_lw_begin(&w, ctx, name, name, out, NULL, CS_GPKG_NONE, NULL);
+    if (st == CS_OK)
+        st = table ? cs_out_areas_layer(r, table, to_wgs84, &w) : cs_out_facilities_layer(r, &w);
+    cs_status end = cs_lw_end(&w);
+    return st == CS_OK ? end : st;
+}
+
+cs_status cs_api_init(cs_context *ctx, cs_api *api, const cs_study *study, const cs_result *r,
+                      size_t max_proposals)
+{
+    *api = (cs_api){.study = study, .r = r, .max_proposals = max_proposals};
+    cs_buf_init(&api->study_json);
+    cs_buf_init(&api->areas_json);
+    cs_buf_init(&api->facilities_json);
+    pthread_mutex_init(&api->evaluating, NULL);
+    cs_json j;
+    cs_json_init(&j, &api->study_json, false);
+    study_summary(study, r, &j);
+    cs_status st = cs_json_ok(&j) ? CS_OK : cs_nomem(ctx);
+    cs_transform *to_wgs84 = NULL;
+    cs_table table = {0};
+    if (st == CS_OK)
+        st = cs_transform_create(ctx, cs_study_crs(study), "EPSG:4326", NULL, &to_wgs84);
+    if (st == CS_OK && cs_out_area_table(r, false, &table) != CS_OK)
+        st = cs_nomem(ctx);
+    if (st == CS_OK)
+        st = layer_json(ctx, r, "areas", to_wgs84, &table, &api->areas_json);
+    if (st == CS_OK)
+        st = layer_json(ctx, r, "facilities", to_wgs84, NULL, &api->facilities_json);
+    cs_table_free(&table);
+    cs_transform_destroy(to_wgs84);
+    if (st != CS_OK)
+        cs_api_free(api);
+    return st;
+}
+
+void cs_api_free(cs_api *api)
+{
+    cs_buf_free(&api->study_json);
+    cs_buf_free(&api->areas_json);
+    cs_buf_free(&api->facilities_json);
+    pthread_mutex_destroy(&api->evaluating);
+}
+
+static void reply_copy(cs_reply *rep, const cs_buf *b, const char *type)
+{
+    cs_buf_clear(&rep->body);
+    cs_buf_addn(&rep->body, b->data, b->len);
+    rep->status = rep->body.failed ? 500 : 200;
+    rep->type = type;
+}
+
+void cs_api_study(const cs_api *api, cs_reply *rep)
+{
+    reply_copy(rep, &api->study_json, JSON);
+}
+
+void cs_api_areas(const cs_api *api, cs_reply *rep)
+{
+    reply_copy(rep, &api->areas_json, GEOJSON);
+}
+
+void cs_api_facilities(const cs_api *api, cs_reply *rep)
+{
+    reply_copy(rep, &api->facilities_json, GEOJSON);
+}
+
+/* ---------------------------------------------------------------- evaluate */
+
+/* A member's number: *out, true; absent or null: NaN, true when optional; a number
+ * that is not finite, or another type: false. */
+static bool member_number(json_object *o, const char *key, bool optional, double *out)
+{
+    json_object *v = NULL;
+    *out = NAN;
+    if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
+        return optional;
+    if (!json_object_is_type(v, json_type_double) && !json_object_is_type(v, json_type_int))
+        return false;
+    *out = json_object_get_double(v);
+    return isfinite(*out);
+}
+
+static const char *member_text(json_object *o, const char *key)
+{
+    json_object *v = NULL;
+    if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+        return NULL;
+    return json_object_get_string(v);
+}
+
+/* The proposals of the request into in[]; false with the error replied. */
+static bool read_proposals(const cs_api *api, json_object *root, cs_site_input *in,
+                           size_t *n, cs_reply *rep)
+{
+    json_object *list = NULL;
+    char text[160];
+    if (!json_object_is_type(root, json_type_object) ||
+        !json_object_object_get_ex(root, "proposals", &list) ||
+        !json_object_is_type(list, json_type_array)) {
+        cs_api_error(rep, 400, "the request has no \"proposals\" list",
+                     "send {\"proposals\": [{\"kind\": \"centre\", \"lon\": 121.4, "
+                     "\"lat\": 31.1}]}");
+        return false;
+    }
+    *n = json_object_array_length(list);
+    if (*n == 0 || *n > api->max_proposals) {
+        snprintf(text, sizeof text, "%zu proposals: send 1 to %zu", *n, api->max_proposals);
+        cs_api_error(rep, *n ? 413 : 400, text, "evaluate fewer proposals at once");
+        return false;
+    }
+    for (size_t i = 0; i < *n; i++) {
+        json_object *p = json_object_array_get_idx(list, i);
+        in[i] = (cs_site_input){.crs = "EPSG:4326", .feature = (long)i + 1};
+        bool ok = json_object_is_type(p, json_type_object);
+        ok = ok && member_number(p, "lon", false, &in[i].lon);
+        ok = ok && member_number(p, "lat", false, &in[i].lat);
+        ok = ok && member_number(p, "capacity", true, &in[i].capacity);
+        in[i].kind = ok ? member_text(p, "kind") : NULL;
+        in[i].id = ok ? member_text(p, "id") : NULL;
+        if (!ok || !in[i].kind) {
+            snprintf(text, sizeof text,
+                     "proposal %zu: needs \"kind\" (text), \"lon\" and \"lat\" (finite "
+                     "numbers, WGS84); \"capacity\" is a number or null", i + 1);
+            cs_api_error(rep, 400, text, "fix that proposal and send the request again");
+            return false;
+        }
+    }
+    return true;
+}
+
+static void figures(const cs_site *site, size_t p, const cs_study *s, const cs_result *r,
+                    cs_json *j)
+{
+    cs_site_figures f;
+    cs_site_get_figures(site, p, &f);
+    cs_json_begin_object(j);
+    cs_json_key(j, "id");
+    cs_json_string(j, p < cs_site_count(site) ? f.id : NULL);
+    cs_json_key(j, "kind");
+    cs_json_string(j, p < cs_site_count(site) ? cs_study_kind_id(s, f.kind) : NULL);
+    cs_json_key(j, "within");
+    cs_json_number(j, f.within, 2);
+    cs_json_key(j, "overlap");
+    cs_json_number(j, f.overlap, 4);
+    cs_json_key(j, "access_gain");
+    cs_json_number(j, f.access_gain, 8);
+    cs_json_key(j, "load_taken");
+    cs_json_number(j, f.load_taken, 3);
+    cs_json_key(j, "own_load");
+    cs_json_number(j, f.own_load, 4);
+    /* residents newly within each threshold of each kind, district-wide, by band */
+    cs_json_key(j, "newly");
+    cs_json_begin_array(j);
+    for (size_t k = 0; k < cs_study_kind_count(s); k++)
+        for (size_t t = 0; t < cs_study_threshold_count(s, k); t++) {
+            cs_json_begin_object(j);
+            cs_json_key(j, "kind");
+            cs_json_string(j, cs_study_kind_id(s, k));
+            cs_json_key(j, "threshold_min");
+            cs_json_number(j, cs_study_threshold_min(s, k, t), 3);
+            cs_json_key(j, "residents");
+            cs_json_begin_object(j);
+            for (size_t b = 0; b < cs_study_band_count(s); b++) {
+                double v = NAN;
+                cs_site_newly(site, p, k, t, b, CS_DISTRICT, &v);
+                cs_json_key(j, cs_study_band_name(s, b));
+                cs_json_number(j, v, 2);
+            }
+            cs_json_end_object(j);
+            cs_json_end_object(j);
+        }
+    cs_json_end_array(j);
+    cs_json_key(j, "targets");
+    cs_json_begin_array(j);
+    for (size_t t = 0; t < cs_result_target_count(r); t++) {
+        cs_target_outcome o;
+        if (cs_site_target(site, p, t, CS_DISTRICT, &o) != CS_OK || !o.evaluated)
+            continue;
+        cs_json_begin_object(j);
+        cs_json_key(j, "id");
+        cs_json_string(j, cs_result_target_id(r, t));
+        cs_json_key(j, "value");
+        cs_json_number(j, o.value, 4);
+        cs_json_key(j, "pass");
+        cs_json_boolean(j, o.pass);
+        cs_json_key(j, "gap");
+        cs_json_number(j, o.gap, 4);
+        cs_json_end_object(j);
+    }
+    cs_json_end_array(j);
+    cs_json_end_object(j);
+}
+
+/* The first error the evaluation reported, as the reply. */
+static void evaluation_error(cs_context *ctx, cs_status st, cs_reply *rep)
+{
+    for (size_t i = 0; i < cs_context_message_count(ctx); i++) {
+        const cs_message *m = cs_context_get_message(ctx, i);
+        if (m->severity == CS_SEVERITY_ERROR) {
+            char text[600];
+            if (m->feature > 0)
+                snprintf(text, sizeof text, "proposal %ld: %s", m->feature, m->text);
+            else
+                snprintf(text, sizeof text, "%s", m->text);
+            cs_api_error(rep, st == CS_ERR_NOMEM ? 503 : 400, text, m->hint);
+            return;
+        }
+    }
+    cs_api_error(rep, 500, cs_status_string(st), NULL);
+}
+
+void cs_api_evaluate(cs_api *api, const char *body, size_t len, cs_reply *rep)
+{
+    json_tokener *tok = json_tokener_new();
+    json_object *root = tok ? json_tokener_parse_ex(tok, body, (int)len) : NULL;
+    bool complete = tok && json_tokener_get_error(tok) == json_tokener_success &&
+                    json_tokener_get_parse_end(tok) == len;
+    json_tokener_free(tok);
+    cs_site_input *in = cs_calloc(api->max_proposals + 1, sizeof *in);
+    size_t n = 0;
+    if (!in)
+        cs_api_error(rep, 503, "out of memory", NULL);
+    else if (!root || !complete)
+        cs_api_error(rep, 400, "the request body is not one JSON value",
+                     "send JSON, e.g. {\"proposals\": [{\"kind\": \"centre\", \"lon\": "
+                     "121.4, \"lat\": 31.1}]}");
+    else if (read_proposals(api, root, in, &n, rep)) {
+        cs_context *ctx = NULL;
+        cs_site *site = NULL;
+        cs_status st = cs_context_create(&ctx);
+        if (st == CS_OK) {
+            cs_context_set_threads(ctx, 1);
+            pthread_mutex_lock(&api->evaluating);
+            st = cs_site_evaluate(ctx, api->r, in, n, "the request", &site);
+            pthread_mutex_unlock(&api->evaluating);
+        }
+        if (st != CS_OK) {
+            if (ctx)
+                evaluation_error(ctx, st, rep);
+            else
+                cs_api_error(rep, 503, "out of memory", NULL);
+        } else {
+            cs_buf_clear(&rep->body);
+            cs_json j;
+            cs_json_init(&j, &rep->body, false);
+            cs_json_begin_object(&j);
+            cs_json_key(&j, "proposals");
+            cs_json_begin_array(&j);
+            for (size_t p = 0; p < n; p++)
+                figures(site, p, api->study, api->r, &j);
+            cs_json_end_array(&j);
+            cs_json_key(&j, "together");
+            figures(site, n, api->study, api->r, &j);
+            cs_json_end_object(&j);
+            rep->status = cs_json_ok(&j) ? 200 : 503;
+            rep->type = JSON;
+        }
+        cs_site_destroy(site);
+        cs_context_destroy(ctx);
+    }
+    json_object_put(root);
+    cs_free(in);
+}

@@ -1,0 +1,402 @@
+/*
+ * test_serve.c — careshed serve's JSON API over real HTTP (a plain socket client):
+ * every call, the token, Host and Origin checks, the limits, each error's status and
+ * message, that the server goes on serving after bad requests, concurrent
+ * evaluations, and the answers against the library's own (cs_site_evaluate,
+ * cs_result_target, the study's counts) on the bundled sample.
+ */
+#include "fixture.h"
+#include "testutil.h"
+
+#include <arpa/inet.h>
+#include <json-c/json.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static fx_env env;
+static cs_server *server;
+
+/* One HTTP/1.1 exchange; returns the status, the body into *body (free()). */
+static int http(unsigned port, const char *method, const char *path, const char *headers,
+                const char *body, char **reply)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    size_t blen = body ? strlen(body) : 0;
+    char *req = malloc(blen + 4096);
+    int n = snprintf(req, blen + 4096,
+                     "%s %s HTTP/1.1\r\n%sContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                     method, path, headers, blen, body ? body : "");
+    for (int sent = 0; sent < n;) {
+        ssize_t k = send(fd, req + sent, (size_t)(n - sent), 0);
+        if (k <= 0)
+            break; /* the server may close early on a refused body */
+        sent += (int)k;
+    }
+    free(req);
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap);
+    for (ssize_t k; (k = recv(fd, buf + len, cap - len - 1, 0)) > 0;) {
+        len += (size_t)k;
+        if (cap - len < 4096)
+            buf = realloc(buf, cap *= 2);
+    }
+    buf[len] = '\0';
+    close(fd);
+    int status = 0;
+    sscanf(buf, "HTTP/1.1 %d", &status);
+    char *start = strstr(buf, "\r\n\r\n");
+    if (reply)
+        *reply = strdup(start ? start + 4 : "");
+    free(buf);
+    return status;
+}
+
+/* The usual headers: the server's own Host, and the token. */
+static void headers(char *out, size_t n, const char *host, bool token)
+{
+    snprintf(out, n, "Host: %s\r\n%s%s%s", host, token ? "X-Careshed-Token: " : "",
+             token ? cs_serve_token(server) : "", token ? "\r\n" : "");
+}
+
+static int call(const char *method, const char *path, const char *body, char **reply)
+{
+    char h[256], host[64];
+    snprintf(host, sizeof host, "127.0.0.1:%u", cs_serve_port(server));
+    headers(h, sizeof h, host, true);
+    return http(cs_serve_port(server), method, path, h, body, reply);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    memset(&env, 0, sizeof env);
+    if (fx_env_open_file(&env, strdup(CS_SOURCE_DIR "/geodata/study.yaml")) != CS_OK ||
+        cs_config_set(env.ctx, env.cfg, "measure", "straight") != CS_OK)
+        return -1;
+    fx_env_run_ok(&env);
+    cs_serve_options o = {.max_body = 4096, .max_proposals = 3};
+    return cs_serve_start(env.ctx, env.study, env.result, &o, &server) == CS_OK ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    cs_serve_stop(server);
+    fx_env_close(&env);
+    return 0;
+}
+
+static json_object *parse(const char *text)
+{
+    json_object *o = json_tokener_parse(text);
+    assert_non_null(o);
+    return o;
+}
+
+static json_object *member(json_object *o, const char *key)
+{
+    json_object *v = NULL;
+    assert_true(json_object_object_get_ex(o, key, &v));
+    return v;
+}
+
+/* GET /api/study: the study's counts, kinds and targets, as the library has them. */
+static void study_call(void **state)
+{
+    (void)state;
+    char *body = NULL;
+    assert_int_equal(call("GET", "/api/study", NULL, &body), 200);
+    json_object *o = parse(body);
+    assert_int_equal(json_object_get_int(member(o, "areas")), cs_study_area_count(env.study));
+    assert_int_equal(json_object_get_int(member(o, "demand_points")),
+                     cs_study_demand_count(env.study));
+    json_object *kinds = member(o, "kinds");
+    assert_int_equal(json_object_array_length(kinds), cs_study_kind_count(env.study));
+    assert_string_equal(json_object_get_string(member(json_object_array_get_idx(kinds, 0), "id")),
+                        cs_study_kind_id(env.study, 0));
+    json_object *targets = member(o, "targets");
+    assert_int_equal(json_object_array_length(targets), cs_result_target_count(env.result));
+    for (size_t t = 0; t < cs_result_target_count(env.result); t++) {
+        cs_target_outcome want;
+        cs_result_target(env.result, t, CS_DISTRICT, &want);
+        json_object *got = json_object_array_get_idx(targets, t);
+        assert_string_equal(json_object_get_string(member(got, "id")),
+                            cs_result_target_id(env.result, t));
+        if (want.evaluated)
+            assert_true(fabs(json_object_get_double(member(got, "value")) - want.value) <=
+                        1e-4 * fmax(1, fabs(want.value)));
+    }
+    json_object_put(o);
+    free(body);
+}
+
+/* The layers: one feature per street and per facility. */
+static void layer_calls(void **state)
+{
+    (void)state;
+    const char *paths[] = {"/api/areas", "/api/facilities"};
+    size_t want[] = {cs_study_area_count(env.study), cs_study_facility_count(env.study)};
+    for (size_t i = 0; i < 2; i++) {
+        char *body = NULL;
+        assert_int_equal(call("GET", paths[i], NULL, &body), 200);
+        json_object *o = parse(body);
+        assert_string_equal(json_object_get_string(member(o, "type")), "FeatureCollection");
+        assert_int_equal(json_object_array_length(member(o, "features")), want[i]);
+        json_object_put(o);
+        free(body);
+    }
+}
+
+/* The token, by header or query; the Host and Origin; each refused with its status. */
+static void token_host_and_origin(void **state)
+{
+    (void)state;
+    unsigned port = cs_serve_port(server);
+    char h[512], host[64], path[160], *body = NULL;
+    snprintf(host, sizeof host, "127.0.0.1:%u", port);
+    headers(h, sizeof h, host, false);
+    assert_int_equal(http(port, "GET", "/api/study", h, NULL, &body), 401);
+    assert_non_null(strstr(body, "token"));
+    free(body);
+    snprintf(path, sizeof path, "/api/study?token=%s", cs_serve_token(server));
+    assert_int_equal(http(port, "GET", path, h, NULL, NULL), 200);
+    assert_int_equal(http(port, "GET", "/api/study?token=0123", h, NULL, NULL), 401);
+    /* another name for this computer, or another site's page */
+    headers(h, sizeof h, "evil.example:80", true);
+    assert_int_equal(http(port, "GET", "/api/study", h, NULL, &body), 403);
+    assert_non_null(strstr(body, "its own address"));
+    free(body);
+    snprintf(host, sizeof host, "localhost:%u", port);
+    headers(h, sizeof h, host, true);
+    assert_int_equal(http(port, "GET", "/api/study", h, NULL, NULL), 200);
+    size_t used = strlen(h);
+    snprintf(h + used, sizeof h - used, "Origin: http://evil.example\r\n");
+    assert_int_equal(http(port, "GET", "/api/study", h, NULL, NULL), 403);
+    snprintf(h + used, sizeof h - used, "Origin: http://localhost:%u\r\n", port);
+    assert_int_equal(http(port, "GET", "/api/study", h, NULL, NULL), 200);
+}
+
+/* One proposal evaluated through the API and by the library directly: the same. */
+static void evaluate_matches_the_library(void **state)
+{
+    (void)state;
+    char *body = NULL;
+    assert_int_equal(call("POST", "/api/evaluate",
+                          "{\"proposals\": [{\"id\": \"P\", \"kind\": \"centre\", "
+                          "\"lon\": 121.42, \"lat\": 31.11}]}",
+                          &body),
+                     200);
+    cs_site_input in = {.id = "P", .lon = 121.42, .lat = 31.11, .kind = "centre",
+                        .capacity = NAN};
+    cs_site *site = NULL;
+    assert_int_equal(cs_site_evaluate(env.ctx, env.result, &in, 1, NULL, &site), CS_OK);
+    json_object *o = parse(body);
+    json_object *p = json_object_array_get_idx(member(o, "proposals"), 0);
+    assert_string_equal(json_object_get_string(member(p, "id")), "P");
+    cs_site_figures f;
+    cs_site_get_figures(site, 0, &f);
+    assert_true(fabs(json_object_get_double(member(p, "within")) - f.within) < 0.01);
+    json_object *newly = member(p, "newly");
+    size_t row = 0;
+    for (size_t k = 0; k < cs_study_kind_count(env.study); k++)
+        for (size_t t = 0; t < cs_study_threshold_count(env.study, k); t++, row++) {
+            json_object *res = member(json_object_array_get_idx(newly, row), "residents");
+            for (size_t b = 0; b < cs_study_band_count(env.study); b++) {
+                double want = NAN;
+                cs_site_newly(site, 0, k, t, b, CS_DISTRICT, &want);
+                double got = json_object_get_double(member(res, cs_study_band_name(env.study, b)));
+                assert_true(fabs(got - want) < 0.01);
+            }
+        }
+    /* one proposal: all together newly covers what it alone does */
+    json_object *together = member(member(o, "together"), "newly");
+    for (size_t i = 0; i < row; i++) {
+        json_object *a = member(json_object_array_get_idx(newly, i), "residents");
+        json_object *t = member(json_object_array_get_idx(together, i), "residents");
+        assert_true(fabs(json_object_get_double(member(a, "total")) -
+                         json_object_get_double(member(t, "total"))) < 0.01);
+    }
+    cs_site_destroy(site);
+    json_object_put(o);
+    free(body);
+}
+
+/* Each bad request: its status and a message saying what is wrong; the server goes
+ * on serving. */
+static void bad_requests(void **state)
+{
+    (void)state;
+    const struct {
+        const char *method, *path, *body;
+        int status;
+        const char *says;
+    } cases[] = {
+        {"POST", "/api/evaluate", "{\"proposals\": [", 400, "not one JSON value"},
+        {"POST", "/api/evaluate", "[1, 2]", 400, "no \\\"proposals\\\" list"},
+        {"POST", "/api/evaluate", "{\"proposals\": []}", 400, "send 1 to 3"},
+        {"POST", "/api/evaluate",
+         "{\"proposals\": [{\"kind\": \"centre\", \"lon\": 121.42, \"lat\": NaN}]}", 400,
+         "finite numbers"},
+        {"POST", "/api/evaluate",
+         "{\"proposals\": [{\"kind\": \"centre\", \"lon\": \"121.42\", \"lat\": 31.1}]}",
+         400, "proposal 1"},
+        {"POST", "/api/evaluate", "{\"proposals\": [{\"lon\": 121.42, \"lat\": 31.1}]}", 400,
+         "\\\"kind\\\""},
+        {"POST", "/api/evaluate",
+         "{\"proposals\": [{\"kind\": \"hospital\", \"lon\": 121.42, \"lat\": 31.11}]}", 400,
+         "unknown kind 'hospital'"},
+        {"POST", "/api/evaluate",
+         "{\"proposals\": [{\"kind\": \"centre\", \"lon\": 10, \"lat\": 10}]}", 400,
+         "outside the study area"},
+        {"POST", "/api/evaluate",
+         "{\"proposals\": [{\"kind\": \"centre\", \"lon\": 121.42, \"lat\": 31.11, "
+         "\"capacity\": -5}]}",
+         400, "proposal 1"},
+        {"POST", "/api/evaluate",
+         "{\"proposals\": [{\"kind\": \"centre\", \"lon\": 121.42, \"lat\": 31.11}, "
+         "{\"kind\": \"centre\", \"lon\": 121.42, \"lat\": 31.11}, "
+         "{\"kind\": \"centre\", \"lon\": 121.42, \"lat\": 31.11}, "
+         "{\"kind\": \"centre\", \"lon\": 121.42, \"lat\": 31.11}]}",
+         413, "4 proposals"},
+        {"GET", "/api/evaluate", NULL, 405, "use POST"},
+        {"POST", "/api/study", "{}", 405, "use GET"},
+        {"GET", "/etc/passwd", NULL, 404, "no such call"},
+        {"GET", "/api/study/../../x", NULL, 404, "no such call"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *body = NULL;
+        int status = call(cases[i].method, cases[i].path, cases[i].body, &body);
+        if (status != cases[i].status || !strstr(body, cases[i].says))
+            fail_msg("case %zu: %d %s", i, status, body);
+        free(body);
+    }
+    /* a body over the limit (4096 bytes here) */
+    char *big = malloc(6000);
+    memset(big, ' ', 5999);
+    big[5999] = '\0';
+    char *body = NULL;
+    assert_int_equal(call("POST", "/api/evaluate", big, &body), 413);
+    assert_non_null(strstr(body, "over 4096 bytes"));
+    free(body);
+    free(big);
+    assert_int_equal(call("GET", "/api/study", NULL, NULL), 200);
+}
+
+/* Evaluations from several clients at once: every answer whole and the same. */
+static void *evaluate_once(void *arg)
+{
+    char **out = arg;
+    if (call("POST", "/api/evaluate",
+             "{\"proposals\": [{\"kind\": \"meal\", \"lon\": 121.40, \"lat\": 31.05}]}",
+             out) != 200) {
+        free(*out);
+        *out = NULL;
+    }
+    return NULL;
+}
+
+static void concurrent_evaluations(void **state)
+{
+    (void)state;
+    enum { N = 12 };
+    pthread_t th[N];
+    char *bodies[N] = {0};
+    for (int i = 0; i < N; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, evaluate_once, &bodies[i]), 0);
+    for (int i = 0; i < N; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < N; i++) {
+        assert_non_null(bodies[i]);
+        assert_string_equal(bodies[i], bodies[0]);
+    }
+    for (int i = 0; i < N; i++)
+        free(bodies[i]);
+}
+
+/* A port in use and an address that is not one: said, nothing started. */
+static void cannot_listen(void **state)
+{
+    (void)state;
+    cs_server *other = NULL;
+    cs_serve_options o = {.port = cs_serve_port(server)};
+    assert_int_equal(cs_serve_start(env.ctx, env.study, env.result, &o, &other), CS_ERR_OUTPUT);
+    assert_null(other);
+    assert_true(tu_has_message(env.ctx, "cannot listen on 127.0.0.1 port", "--port", NULL));
+    o = (cs_serve_options){.listen = "localhost"};
+    assert_int_equal(cs_serve_start(env.ctx, env.study, env.result, &o, &other),
+                     CS_ERR_ARGUMENT);
+    assert_true(tu_has_message(env.ctx, "not an IPv4 address", NULL));
+    assert_null(other);
+}
+
+/* careshed serve: prints the address with the token, answers, and stops on Ctrl-C
+ * (SIGINT) with exit 0 and a last word. */
+static void command_serves_until_interrupted(void **state)
+{
+    (void)state;
+    int out[2], err[2];
+    assert_int_equal(pipe(out), 0);
+    assert_int_equal(pipe(err), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(out[1], STDOUT_FILENO);
+        dup2(err[1], STDERR_FILENO);
+        close(out[0]), close(err[0]);
+        execl(CS_CLI, CS_CLI, "serve", CS_SOURCE_DIR "/geodata/study.yaml", "--measure",
+              "straight", "--port", "0", (char *)NULL);
+        _exit(98);
+    }
+    close(out[1]), close(err[1]);
+    char line[256] = "";
+    FILE *f = fdopen(out[0], "r");
+    assert_non_null(fgets(line, sizeof line, f));
+    unsigned port = 0;
+    char token[80] = "";
+    assert_int_equal(sscanf(line, "http://127.0.0.1:%u/?token=%79[0-9a-f]", &port, token), 2);
+    assert_int_equal(strlen(token), 32);
+    char h[256], host[64];
+    snprintf(host, sizeof host, "127.0.0.1:%u", port);
+    snprintf(h, sizeof h, "Host: %s\r\nX-Careshed-Token: %s\r\n", host, token);
+    char *body = NULL;
+    assert_int_equal(http(port, "GET", "/api/study", h, NULL, &body), 200);
+    assert_non_null(strstr(body, "\"kinds\""));
+    free(body);
+    kill(pid, SIGINT);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    char said[4096] = "";
+    ssize_t n = read(err[0], said, sizeof said - 1);
+    said[n > 0 ? n : 0] = '\0';
+    assert_non_null(strstr(said, "careshed: stopped"));
+    fclose(f);
+    close(err[0]);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(study_call),
+        cmocka_unit_test(layer_calls),
+        cmocka_unit_test(token_host_and_origin),
+        cmocka_unit_test(evaluate_matches_the_library),
+        cmocka_unit_test(bad_requests),
+        cmocka_unit_test(concurrent_evaluations),
+        cmocka_unit_test(cannot_listen),
+        cmocka_unit_test(command_serves_until_interrupted),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
