@@ -159,6 +159,32 @@ static void layer_calls(void **state)
     }
 }
 
+/* The page: "/" needs the token, its script and style (no data) only the Host. */
+static void page_and_its_files(void **state)
+{
+    (void)state;
+    unsigned port = cs_serve_port(server);
+    char h[256], host[64], *body = NULL;
+    snprintf(host, sizeof host, "127.0.0.1:%u", port);
+    headers(h, sizeof h, host, false);
+    assert_int_equal(http(port, "GET", "/", h, NULL, NULL), 401);
+    assert_int_equal(http(port, "GET", "/app.js", h, NULL, &body), 200);
+    assert_non_null(strstr(body, "api/evaluate"));
+    free(body);
+    assert_int_equal(http(port, "GET", "/vendor/leaflet.js", h, NULL, &body), 200);
+    assert_true(strlen(body) > 100000);
+    free(body);
+    assert_int_equal(http(port, "GET", "/vendor/LICENSE-leaflet.txt", h, NULL, &body), 200);
+    assert_non_null(strstr(body, "BSD 2-Clause"));
+    free(body);
+    assert_int_equal(call("GET", "/", NULL, &body), 200);
+    assert_non_null(strstr(body, "<script src=\"app.js\">"));
+    free(body);
+    /* another Host gets none of them */
+    headers(h, sizeof h, "evil.example:80", false);
+    assert_int_equal(http(port, "GET", "/app.js", h, NULL, NULL), 403);
+}
+
 /* The token, by header or query; the Host and Origin; each refused with its status. */
 static void token_host_and_origin(void **state)
 {
@@ -391,6 +417,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(study_call),
         cmocka_unit_test(layer_calls),
+        cmocka_unit_test(page_and_its_files),
         cmocka_unit_test(token_host_and_origin),
         cmocka_unit_test(evaluate_matches_the_library),
         cmocka_unit_test(bad_requests),

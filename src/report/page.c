@@ -512,7 +512,7 @@ static void methods(cs_reporter *rp)
 
 /* Chinese when the study's or its streets' names hold CJK characters (UTF-8 lead bytes
  * 0xE3-0xE9 cover U+3000-U+9FFF). */
-static cs_lang data_language(const cs_study *s)
+cs_lang cs_report_data_language(const cs_study *s)
 {
     const char *names[2] = {s->settings.name, s->areas.count ? s->areas.name[0] : ""};
     for (int i = 0; i < 2; i++)
@@ -607,7 +607,7 @@ cs_status cs_report_write(cs_context *ctx, const cs_study *study, const cs_repor
     cs_buf_init(&out);
     cs_reporter rp = {.ctx = ctx, .s = study, .opt = opt, .out = &out};
     rp.lang = opt->lang ? (!strcmp(opt->lang, "en") ? CS_LANG_EN : CS_LANG_ZH)
-                        : data_language(study);
+                        : cs_report_data_language(study);
     choose_headline(&rp);
     double t0 = cs_stage_begin();
     cs_status st = cs_report_runs(&rp);

@@ -75,6 +75,10 @@ void cs_baseline_free(cs_baseline *b);
  * their largest threshold and main measure; NaN without residents. */
 double cs_report_share(const cs_reporter *rp, const cs_result *r, size_t kind, size_t a);
 
+/* The study's own language: Chinese when its or its streets' names hold CJK
+ * characters, else English (report/page.c). */
+cs_lang cs_report_data_language(const cs_study *s);
+
 /* Text of string id in the report's language (report/text.c). */
 typedef enum cs_text {
     T_TITLE, T_SUBTITLE, T_GENERATED, T_HEADLINE, T_INDICATOR, T_VALUE, T_TARGET, T_STATUS,

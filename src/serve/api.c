@@ -8,6 +8,8 @@
 #include "io/crs.h"
 #include "out/json.h"
 #include "out/out.h"
+#include "out/palette.h"
+#include "report/report.h"
 
 #include <json-c/json.h>
 #include <math.h>
@@ -34,9 +36,51 @@ void cs_api_error(cs_reply *rep, unsigned status, const char *text, const char *
 
 /* ------------------------------------------------------------ built once */
 
+/* Kind k's coverage columns of the areas layer: per measure it was measured by, per
+ * threshold, per band ("centre_walk_15min_a60p_share"). */
+static void share_columns(const cs_result *r, size_t k, cs_json *j)
+{
+    static const char *const measures[] = {"straight", "network", "matrix"};
+    cs_json_begin_object(j);
+    for (size_t m = 0; m < CS_MEASURES; m++) {
+        if (!r->dist_m[cs_res_field(r, m, k)])
+            continue;
+        cs_json_key(j, measures[m]);
+        cs_json_begin_array(j);
+        for (size_t t = 0; t < r->study->settings.kinds[k].threshold_count; t++) {
+            cs_json_begin_array(j);
+            for (size_t b = 0; b < r->B; b++) {
+                char name[CS_NAME_MAX + 1];
+                cs_out_coverage_column(r, m, k, t, b, name, sizeof name);
+                cs_json_string(j, name);
+            }
+            cs_json_end_array(j);
+        }
+        cs_json_end_array(j);
+    }
+    cs_json_end_object(j);
+}
+
 static void study_summary(const cs_study *s, const cs_result *r, cs_json *j)
 {
+    cs_headline h = cs_headline_of(s);
     cs_json_begin_object(j);
+    cs_json_key(j, "name");
+    cs_json_string(j, s->settings.name);
+    cs_json_key(j, "language");
+    cs_json_string(j, cs_report_data_language(s) == CS_LANG_ZH ? "zh" : "en");
+    cs_json_key(j, "headline"); /* what the report and the package's styles shade by */
+    cs_json_begin_object(j);
+    cs_json_key(j, "kind");
+    cs_json_integer(j, (long long)h.kind);
+    cs_json_key(j, "threshold");
+    cs_json_integer(j, (long long)h.threshold);
+    cs_json_key(j, "band");
+    cs_json_integer(j, (long long)h.band);
+    cs_json_key(j, "measure");
+    cs_json_string(j, h.measure == CS_M_NETWORK ? "network" : h.measure == CS_M_MATRIX ? "matrix"
+                                                                                  : "straight");
+    cs_json_end_object(j);
     cs_json_key(j, "areas");
     cs_json_integer(j, (long long)cs_study_area_count(s));
     cs_json_key(j, "facilities");
@@ -61,6 +105,8 @@ static void study_summary(const cs_study *s, const cs_result *r, cs_json *j)
         for (size_t t = 0; t < cs_study_threshold_count(s, k); t++)
             cs_json_number(j, cs_study_threshold_min(s, k, t), 3);
         cs_json_end_array(j);
+        cs_json_key(j, "share_columns");
+        share_columns(r, k, j);
         cs_json_end_object(j);
     }
     cs_json_end_array(j);

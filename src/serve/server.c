@@ -4,6 +4,7 @@
  * body's size), and one table of routes to the API's answers (api.c).
  */
 #include "serve/api.h"
+#include "serve/assets.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -66,8 +67,10 @@ static bool one_of(const char *v, const char (*list)[96], size_t n)
     return false;
 }
 
-/* Host and Origin name this server; the token is the server's. false with the reply. */
-static bool allowed(const cs_server *s, struct MHD_Connection *c, cs_reply *rep)
+/* Host and Origin name this server; the token is the server's (with_token). false with
+ * the reply. */
+static bool allowed(const cs_server *s, struct MHD_Connection *c, bool with_token,
+                    cs_reply *rep)
 {
     const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
     const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
@@ -83,6 +86,8 @@ static bool allowed(const cs_server *s, struct MHD_Connection *c, cs_reply *rep)
         cs_api_error(rep, 403, "requests from other web pages are refused", NULL);
         return false;
     }
+    if (!with_token)
+        return true;
     const char *token = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token");
     if (!token)
         token = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Careshed-Token");
@@ -118,6 +123,44 @@ static void route(cs_server *s, const char *path, const char *verb, request *rq,
     cs_api_error(rep, 404, "no such call", "see the README's list of the API's calls");
 }
 
+/* The page's file at path, or NULL. */
+static const cs_asset *asset_at(const char *path)
+{
+    for (size_t i = 0; i < cs_asset_count; i++)
+        if (!strcmp(path, cs_assets[i].path))
+            return &cs_assets[i];
+    return NULL;
+}
+
+/* Send the reply, or the page's file (static, not copied). */
+static enum MHD_Result send_reply(struct MHD_Connection *c, const cs_reply *rep,
+                                  const cs_asset *asset)
+{
+    struct MHD_Response *res =
+        asset ? MHD_create_response_from_buffer(asset->size, (void *)asset->data,
+                                                MHD_RESPMEM_PERSISTENT)
+              : MHD_create_response_from_buffer(rep->body.len,
+                                                rep->body.data ? rep->body.data : (void *)"",
+                                                MHD_RESPMEM_MUST_COPY);
+    if (!res)
+        return MHD_NO;
+    char type[64];
+    const char *media = asset ? asset->type : rep->type ? rep->type : "application/json";
+    snprintf(type, sizeof type, "%s%s", media,
+             asset && !strncmp(media, "text/", 5) ? "; charset=utf-8" : "");
+    MHD_add_response_header(res, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    MHD_add_response_header(res, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(res, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(res, "Referrer-Policy", "no-referrer");
+    /* the page loads and calls nothing but this server */
+    MHD_add_response_header(res, "Content-Security-Policy",
+                            "default-src 'self'; style-src 'self' 'unsafe-inline'; "
+                            "img-src 'self' data: blob:; frame-ancestors 'none'");
+    enum MHD_Result ok = MHD_queue_response(c, asset ? MHD_HTTP_OK : rep->status, res);
+    MHD_destroy_response(res);
+    return ok;
+}
+
 static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *url,
                               const char *verb, const char *version, const char *upload,
                               size_t *upload_size, void **state)
@@ -143,21 +186,17 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
     }
     cs_reply rep = {.status = 500};
     cs_buf_init(&rep.body);
+    /* the page's script and style hold no data: they need the right Host, not the
+     * token, which the page itself needs and then sends with each call */
+    const cs_asset *asset = strcmp(verb, MHD_HTTP_METHOD_GET) ? NULL : asset_at(url);
+    bool open_file = asset && strcmp(url, "/") != 0;
     if (rq->body.failed)
         cs_api_error(&rep, 503, "out of memory", NULL);
-    else if (allowed(s, c, &rep))
+    else if (!allowed(s, c, !open_file, &rep))
+        asset = NULL;
+    else if (!asset)
         route(s, url, verb, rq, &rep);
-    struct MHD_Response *res = MHD_create_response_from_buffer(
-        rep.body.len, rep.body.data ? rep.body.data : (void *)"", MHD_RESPMEM_MUST_COPY);
-    enum MHD_Result ok = MHD_NO;
-    if (res) {
-        MHD_add_response_header(res, MHD_HTTP_HEADER_CONTENT_TYPE,
-                                rep.type ? rep.type : "application/json");
-        MHD_add_response_header(res, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-        MHD_add_response_header(res, "X-Content-Type-Options", "nosniff");
-        ok = MHD_queue_response(c, rep.status, res);
-        MHD_destroy_response(res);
-    }
+    enum MHD_Result ok = send_reply(c, &rep, asset);
     cs_buf_free(&rep.body);
     return ok;
 }

@@ -1,0 +1,276 @@
+/*
+ * app.js — the planner's workbench of careshed serve: the streets shaded by coverage,
+ * the facilities, and proposed sites that a click adds, a drag moves and a button
+ * removes, each change evaluated by the server (POST /api/evaluate) as careshed site
+ * would. Everything comes from this server: no tiles, no other address.
+ */
+"use strict";
+
+const TEXT = {
+  zh: {
+    kind: "设施类型", measure: "测度", threshold: "时间", band: "人群", proposals: "拟建设施",
+    click_hint: "在地图上点击添加拟建设施；拖动可移动，点击设施可删除。", save: "保存方案",
+    load: "载入方案", clear: "清空", targets: "规划指标", target: "指标", now: "现状",
+    with_proposals: "加上拟建", goal: "目标", together: "合计", remove: "删除",
+    newly: "新增覆盖", within: "服务范围内", overlap: "已被覆盖", min: "分钟",
+    straight: "直线", network: "步行路网", matrix: "成本矩阵", loading: "加载中…",
+    covered: "覆盖率", no_token: "地址缺少访问令牌：请打开 careshed serve 打印的地址。",
+  },
+  en: {
+    kind: "Kind", measure: "Measure", threshold: "Time", band: "Residents", proposals: "Proposed sites",
+    click_hint: "Click the map to propose a site; drag it to move it, click it to remove it.",
+    save: "Save scenario", load: "Load scenario", clear: "Clear", targets: "Plan targets",
+    target: "Target", now: "Now", with_proposals: "With proposals", goal: "Goal",
+    together: "All together", remove: "Remove", newly: "Newly covered", within: "Within reach",
+    overlap: "Already covered", min: "min", straight: "straight line", network: "walking network",
+    matrix: "cost matrix", loading: "Loading…", covered: "covered",
+    no_token: "The address lacks its access token: open the address careshed serve printed.",
+  },
+};
+const COLOURS = ["#f7fcf5", "#c7e9c0", "#74c476", "#31a354", "#006d2c"];
+const token = new URLSearchParams(location.search).get("token");
+let lang = "zh";
+let study = null, areas = null, areaLayer = null, lastResult = null;
+const proposals = [];
+let nextId = 1;
+
+const t = (key) => TEXT[lang][key] || key;
+const $ = (id) => document.getElementById(id);
+const fmt = (v, digits = 0) => v === null || v === undefined || Number.isNaN(v) ? "–"
+  : Number(v).toLocaleString(lang === "zh" ? "zh-CN" : "en", {maximumFractionDigits: digits});
+
+function say(text) {
+  const box = $("message");
+  box.textContent = text || "";
+  box.hidden = !text;
+}
+
+async function api(path, body) {
+  const res = await fetch(path, {
+    method: body ? "POST" : "GET",
+    headers: Object.assign({"X-Careshed-Token": token}, body ? {"Content-Type": "application/json"} : {}),
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const data = await res.json();
+  if (!res.ok) {
+    const err = new Error(data.error + (data.hint ? " (" + data.hint + ")" : ""));
+    err.status = res.status;
+    throw err;
+  }
+  return data;
+}
+
+/* ------------------------------------------------------------ the view */
+
+function option(select, value, label) {
+  const o = document.createElement("option");
+  o.value = value;
+  o.textContent = label;
+  select.appendChild(o);
+}
+
+function fillSelectors() {
+  const kind = $("kind"), measure = $("measure"), threshold = $("threshold"), band = $("band");
+  study.kinds.forEach((k, i) => option(kind, i, k.name));
+  study.bands.forEach((b, i) => option(band, i, b === "total" ? (lang === "zh" ? "全部" : "all") : b));
+  kind.value = study.headline.kind;
+  band.value = study.headline.band;
+  const refill = () => {
+    const k = study.kinds[kind.value];
+    const keepM = measure.value || study.headline.measure, keepT = threshold.value;
+    measure.innerHTML = "";
+    Object.keys(k.share_columns).forEach((m) => option(measure, m, t(m)));
+    measure.value = k.share_columns[keepM] ? keepM : measure.options[0].value;
+    threshold.innerHTML = "";
+    k.thresholds_min.forEach((m, i) => option(threshold, i, m + " " + t("min")));
+    threshold.value = keepT && keepT < k.thresholds_min.length ? keepT : Math.min(study.headline.threshold, k.thresholds_min.length - 1);
+  };
+  refill();
+  kind.addEventListener("change", () => { refill(); shade(); renderCards(); });
+  [measure, threshold, band].forEach((s) => s.addEventListener("change", () => { shade(); renderCards(); }));
+}
+
+function column() {
+  const k = study.kinds[$("kind").value];
+  return k.share_columns[$("measure").value][$("threshold").value][$("band").value];
+}
+
+function colour(share) {
+  if (share === null || share === undefined) return "#dddddd";
+  return COLOURS[Math.min(COLOURS.length - 1, Math.floor(share * COLOURS.length))];
+}
+
+function shade() {
+  const col = column();
+  areaLayer.setStyle((f) => ({color: "#555", weight: 1, fillOpacity: 0.75,
+                              fillColor: colour(f.properties[col])}));
+  areaLayer.eachLayer((l) => l.setTooltipContent(l.feature.properties.name + "<br>" + t("covered") + " " +
+    (l.feature.properties[col] === null ? "–" : fmt(100 * l.feature.properties[col], 1) + "%")));
+  $("legend").innerHTML = COLOURS.map((c, i) => `<span><i style="background:${c}"></i>${i * 20}–${(i + 1) * 20}%</span>`).join("");
+}
+
+/* ------------------------------------------------------------ proposals */
+
+function proposalIcon() {
+  return L.divIcon({className: "proposal-icon", iconSize: [18, 18]});
+}
+
+function addProposal(latlng, id, kindIndex, capacity) {
+  const p = {id: id || "P" + nextId++, kind: study.kinds[kindIndex ?? $("kind").value].id,
+             capacity: capacity ?? null, latlng};
+  p.marker = L.marker(latlng, {icon: proposalIcon(), draggable: true, title: p.id}).addTo(map);
+  p.marker.on("dragend", () => { p.latlng = p.marker.getLatLng(); evaluate(); });
+  p.marker.on("click", () => removeProposal(p));
+  proposals.push(p);
+  return p;
+}
+
+function removeProposal(p) {
+  map.removeLayer(p.marker);
+  proposals.splice(proposals.indexOf(p), 1);
+  evaluate();
+}
+
+async function evaluate(added) {
+  if (!proposals.length) {
+    lastResult = null;
+    renderCards();
+    renderTargets();
+    return;
+  }
+  const body = {proposals: proposals.map((p) => ({id: p.id, kind: p.kind, lon: p.latlng.lng,
+                                                  lat: p.latlng.lat, capacity: p.capacity}))};
+  try {
+    lastResult = await api("api/evaluate", body);
+    say("");
+  } catch (err) {
+    say(err.message);
+    if (added) { /* the site just added cannot be evaluated: it does not stay */
+      map.removeLayer(added.marker);
+      proposals.splice(proposals.indexOf(added), 1);
+      return evaluate();
+    }
+  }
+  renderCards();
+  renderTargets();
+}
+
+/* The residents of the chosen band newly within each threshold of the card's kind. */
+function newlyLines(figures, kindId) {
+  const band = study.bands[$("band").value];
+  return figures.newly.filter((n) => n.kind === kindId)
+    .map((n) => `${n.threshold_min} ${t("min")}: +${fmt(n.residents[band])}`).join(" · ");
+}
+
+function renderCards() {
+  const box = $("cards");
+  box.innerHTML = "";
+  if (!lastResult) return;
+  lastResult.proposals.forEach((f, i) => {
+    const kind = study.kinds.find((k) => k.id === f.kind);
+    const div = document.createElement("div");
+    div.className = "card";
+    div.innerHTML = `<h3><span>${f.id} · ${kind.name}</span><button type="button">${t("remove")}</button></h3>
+      <div>${t("newly")} (${$("band").selectedOptions[0].textContent}): ${newlyLines(f, f.kind)}</div>
+      <div>${t("within")}: ${fmt(f.within)} · ${t("overlap")}: ${fmt(100 * f.overlap, 1)}%</div>`;
+    div.querySelector("button").addEventListener("click", () => removeProposal(proposals[i]));
+    box.appendChild(div);
+  });
+  if (lastResult.proposals.length > 1) {
+    const div = document.createElement("div");
+    div.className = "card together";
+    const kindId = study.kinds[$("kind").value].id;
+    div.innerHTML = `<h3>${t("together")}</h3><div>${t("newly")}: ${newlyLines(lastResult.together, kindId)}</div>`;
+    box.appendChild(div);
+  }
+}
+
+function renderTargets() {
+  const body = $("targets").querySelector("tbody");
+  body.innerHTML = "";
+  const after = lastResult ? new Map(lastResult.together.targets.map((x) => [x.id, x])) : new Map();
+  study.targets.forEach((tg) => {
+    const a = after.get(tg.id);
+    const tr = document.createElement("tr");
+    /* ratios show four digits, so that a small step shows */
+    const digits = (v) => Math.abs(v) < 10 ? 4 : 2;
+    const cell = (v, pass, changed) => `<td class="${pass === null || pass === undefined ? "" : pass ? "pass" : "fail"}${changed ? " changed" : ""}">${fmt(v, digits(v))}</td>`;
+    tr.innerHTML = `<td>${tg.name}</td>${cell(tg.value, tg.pass)}${a ? cell(a.value, a.pass, a.value !== tg.value) : "<td>–</td>"}<td>${fmt(tg.target, digits(tg.target))}</td>`;
+    body.appendChild(tr);
+  });
+}
+
+/* ------------------------------------------------------------ scenarios */
+
+function saveScenario() {
+  const features = proposals.map((p, i) => ({
+    type: "Feature",
+    geometry: {type: "Point", coordinates: [p.latlng.lng, p.latlng.lat]},
+    properties: Object.assign({id: p.id, kind: p.kind, capacity: p.capacity},
+                              lastResult ? {figures: lastResult.proposals[i]} : {}),
+  }));
+  const doc = {type: "FeatureCollection", name: "scenario", features,
+               together: lastResult ? lastResult.together : null};
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(new Blob([JSON.stringify(doc, null, 1)], {type: "application/geo+json"}));
+  a.download = "scenario.geojson";
+  a.click();
+}
+
+async function loadScenario(file) {
+  try {
+    const doc = JSON.parse(await file.text());
+    proposals.slice().forEach((p) => map.removeLayer(p.marker));
+    proposals.length = 0;
+    for (const f of doc.features || []) {
+      const [lon, lat] = f.geometry.coordinates;
+      const k = study.kinds.findIndex((x) => x.id === f.properties.kind);
+      if (k < 0) throw new Error(`unknown kind '${f.properties.kind}' in ${file.name}`);
+      addProposal(L.latLng(lat, lon), f.properties.id, k, f.properties.capacity);
+    }
+    await evaluate();
+  } catch (err) {
+    say(err.message);
+  }
+}
+
+/* ------------------------------------------------------------ start */
+
+const map = L.map("map", {zoomSnap: 0.25, preferCanvas: false});
+
+async function start() {
+  if (!token) { say(TEXT.zh.no_token + " / " + TEXT.en.no_token); return; }
+  const [s, a, f] = await Promise.all([api("api/study"), api("api/areas"), api("api/facilities")]);
+  study = s;
+  lang = s.language === "en" ? "en" : "zh";
+  document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+  document.querySelectorAll("[data-t]").forEach((e) => { e.textContent = t(e.dataset.t); });
+  $("title").textContent = s.name || "careshed";
+  document.title = (s.name || "careshed") + " · careshed";
+  areas = a;
+  areaLayer = L.geoJSON(areas, {onEachFeature: (feat, layer) => layer.bindTooltip(feat.properties.name, {sticky: true})}).addTo(map);
+  map.fitBounds(areaLayer.getBounds());
+  const kindColours = ["#1f78b4", "#e66101", "#6a3d9a", "#b15928", "#33a02c", "#e31a1c"];
+  $("kinds").innerHTML = study.kinds.map((k, i) => `<span><i style="background:${kindColours[i % kindColours.length]}"></i>${k.name}</span>`).join("");
+  /* the streets' names where the map has room for them */
+  areaLayer.eachLayer((l) => L.tooltip({permanent: true, direction: "center", className: "street-name", interactive: false})
+    .setLatLng(l.getBounds().getCenter()).setContent(l.feature.properties.name).addTo(map));
+  L.geoJSON(f, {pointToLayer: (feat, ll) => L.circleMarker(ll, {
+    radius: 4, weight: 1, color: "#fff", fillOpacity: 0.9,
+    fillColor: kindColours[study.kinds.findIndex((k) => k.id === feat.properties.kind) % kindColours.length]})
+    .bindTooltip(feat.properties.name || feat.properties.id)}).addTo(map);
+  fillSelectors();
+  shade();
+  renderTargets();
+  map.on("click", (e) => evaluate(addProposal(e.latlng)));
+  $("save").addEventListener("click", saveScenario);
+  $("load").addEventListener("change", (e) => e.target.files[0] && loadScenario(e.target.files[0]));
+  $("clear").addEventListener("click", () => {
+    proposals.slice().forEach((p) => map.removeLayer(p.marker));
+    proposals.length = 0;
+    evaluate();
+  });
+  document.body.dataset.ready = "true"; /* for the browser tests */
+}
+
+start().catch((err) => say(err.message));
