@@ -153,9 +153,15 @@ static void proposals_against_recomputation(bool network)
         {"P2", FX_X0 + 1530, FX_Y0 + 470.75, "EPSG:32651", "b", 80, 0},
         {"P3", FX_X0 + 1700.5, FX_Y0 + 1820, "EPSG:32651", "a", NAN, 0},
     };
-    cs_site *site = NULL;
+    cs_site *site = NULL, *cached = NULL;
     assert_int_equal(cs_site_evaluate(base.ctx, base.result, props, 3, NULL, &site), CS_OK);
     assert_int_equal(cs_site_count(site), 3);
+    /* the same through a cache a server keeps (the residents' index built once) */
+    cs_site_cache *cache = NULL;
+    assert_int_equal(cs_site_cache_create(base.ctx, base.result, &cache), CS_OK);
+    assert_int_equal(cs_site_evaluate_cached(base.ctx, NULL, props, 3, NULL, &cached),
+                     CS_ERR_ARGUMENT);
+    assert_int_equal(cs_site_evaluate_cached(base.ctx, cache, props, 3, NULL, &cached), CS_OK);
     for (size_t p = 0; p <= 3; p++) {
         size_t q[3] = {0, 1, 2}, one = p;
         fx_data d2;
@@ -163,6 +169,7 @@ static void proposals_against_recomputation(bool network)
         world re = {0};
         open_world(&re, &d2, network);
         check_against_rerun(&base, site, p, &re);
+        check_against_rerun(&base, cached, p, &re);
         cs_site_figures fig;
         assert_int_equal(cs_site_get_figures(site, p, &fig), CS_OK);
         if (p == 3) /* together: the load taken from existing facilities, each resident once */
@@ -179,6 +186,8 @@ static void proposals_against_recomputation(bool network)
         fx_free(&d2);
     }
     cs_site_destroy(site);
+    cs_site_destroy(cached);
+    cs_site_cache_destroy(cache);
     fx_env_close(&base);
     fx_free(&d);
 }

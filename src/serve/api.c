@@ -13,6 +13,7 @@
 
 #include <json-c/json.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -156,7 +157,6 @@ cs_status cs_api_init(cs_context *ctx, cs_api *api, const cs_study *study, const
     cs_buf_init(&api->study_json);
     cs_buf_init(&api->areas_json);
     cs_buf_init(&api->facilities_json);
-    pthread_mutex_init(&api->evaluating, NULL);
     cs_json j;
     cs_json_init(&j, &api->study_json, false);
     study_summary(study, r, &j);
@@ -171,6 +171,8 @@ cs_status cs_api_init(cs_context *ctx, cs_api *api, const cs_study *study, const
         st = layer_json(ctx, r, "areas", to_wgs84, &table, &api->areas_json);
     if (st == CS_OK)
         st = layer_json(ctx, r, "facilities", to_wgs84, NULL, &api->facilities_json);
+    if (st == CS_OK)
+        st = cs_site_cache_create(ctx, r, &api->sites);
     cs_table_free(&table);
     cs_transform_destroy(to_wgs84);
     if (st != CS_OK)
@@ -183,7 +185,8 @@ void cs_api_free(cs_api *api)
     cs_buf_free(&api->study_json);
     cs_buf_free(&api->areas_json);
     cs_buf_free(&api->facilities_json);
-    pthread_mutex_destroy(&api->evaluating);
+    cs_site_cache_destroy(api->sites);
+    api->sites = NULL;
 }
 
 static void reply_copy(cs_reply *rep, const cs_buf *b, const char *type)
@@ -354,7 +357,40 @@ static void evaluation_error(cs_context *ctx, cs_status st, cs_reply *rep)
     cs_api_error(rep, 500, cs_status_string(st), NULL);
 }
 
-void cs_api_evaluate(cs_api *api, const char *body, size_t len, cs_reply *rep)
+/* Each of the server's threads keeps one context for its evaluations (freed when the
+ * thread ends, at cs_serve_stop): PROJ then opens its database and builds the
+ * transforms once per thread, not once per request. */
+static pthread_key_t context_key;
+static pthread_once_t context_key_once = PTHREAD_ONCE_INIT;
+
+static void free_context(void *ctx)
+{
+    cs_context_destroy(ctx);
+}
+
+static void make_context_key(void)
+{
+    pthread_key_create(&context_key, free_context);
+}
+
+static cs_context *thread_context(void)
+{
+    pthread_once(&context_key_once, make_context_key);
+    cs_context *ctx = pthread_getspecific(context_key);
+    if (ctx) {
+        cs_context_clear_messages(ctx);
+        return ctx;
+    }
+    if (cs_context_create(&ctx) != CS_OK) {
+        cs_context_destroy(ctx);
+        return NULL;
+    }
+    cs_context_set_threads(ctx, 1);
+    pthread_setspecific(context_key, ctx);
+    return ctx;
+}
+
+void cs_api_evaluate(const cs_api *api, const char *body, size_t len, cs_reply *rep)
 {
     json_tokener *tok = json_tokener_new();
     json_object *root = tok ? json_tokener_parse_ex(tok, body, (int)len) : NULL;
@@ -370,15 +406,10 @@ void cs_api_evaluate(cs_api *api, const char *body, size_t len, cs_reply *rep)
                      "send JSON, e.g. {\"proposals\": [{\"kind\": \"centre\", \"lon\": "
                      "121.4, \"lat\": 31.1}]}");
     else if (read_proposals(api, root, in, &n, rep)) {
-        cs_context *ctx = NULL;
+        cs_context *ctx = thread_context();
         cs_site *site = NULL;
-        cs_status st = cs_context_create(&ctx);
-        if (st == CS_OK) {
-            cs_context_set_threads(ctx, 1);
-            pthread_mutex_lock(&api->evaluating);
-            st = cs_site_evaluate(ctx, api->r, in, n, "the request", &site);
-            pthread_mutex_unlock(&api->evaluating);
-        }
+        cs_status st = ctx ? cs_site_evaluate_cached(ctx, api->sites, in, n, "the request", &site)
+                           : CS_ERR_NOMEM;
         if (st != CS_OK) {
             if (ctx)
                 evaluation_error(ctx, st, rep);
@@ -401,7 +432,6 @@ void cs_api_evaluate(cs_api *api, const char *body, size_t len, cs_reply *rep)
             rep->type = JSON;
         }
         cs_site_destroy(site);
-        cs_context_destroy(ctx);
     }
     json_object_put(root);
     cs_free(in);

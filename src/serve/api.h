@@ -9,7 +9,6 @@
 #include "core/core.h"
 #include "careshed/careshed.h"
 
-#include <pthread.h>
 
 /* What a call answers: an HTTP status, a content type and the body. */
 typedef struct cs_reply {
@@ -24,8 +23,7 @@ typedef struct cs_api {
     const cs_result *r;
     size_t max_proposals;
     cs_buf study_json, areas_json, facilities_json;
-    pthread_mutex_t evaluating; /* one evaluation at a time (they share the run's GEOS
-                                 * and PROJ state) */
+    cs_site_cache *sites; /* the residents' index, shared by every evaluation */
 } cs_api;
 
 cs_status cs_api_init(cs_context *ctx, cs_api *api, const cs_study *study, const cs_result *r,
@@ -39,6 +37,6 @@ void cs_api_error(cs_reply *rep, unsigned status, const char *text, const char *
 void cs_api_study(const cs_api *api, cs_reply *rep);
 void cs_api_areas(const cs_api *api, cs_reply *rep);
 void cs_api_facilities(const cs_api *api, cs_reply *rep);
-void cs_api_evaluate(cs_api *api, const char *body, size_t len, cs_reply *rep);
+void cs_api_evaluate(const cs_api *api, const char *body, size_t len, cs_reply *rep);
 
 #endif /* CS_SERVE_API_H */

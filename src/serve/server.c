@@ -41,7 +41,7 @@ static const struct {
     method method;
     const char *path;
     void (*get)(const cs_api *api, cs_reply *rep);
-    void (*post)(cs_api *api, const char *body, size_t len, cs_reply *rep);
+    void (*post)(const cs_api *api, const char *body, size_t len, cs_reply *rep);
 } routes[] = {
     {GET, "/api/study", cs_api_study, NULL},
     {GET, "/api/areas", cs_api_areas, NULL},

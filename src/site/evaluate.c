@@ -20,33 +20,80 @@
 #include "plan/plan.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
-/* What every search around a site shares: the demand points' index, the network
- * searcher and their scratch memory. */
-struct cs_reacher {
+/* What searches around sites share, read-only: the demand points' index and the
+ * network's points by edge. Built once per run (a server keeps it), or per call. */
+struct cs_site_cache {
     const cs_result *r;
     cs_point_index *demand;
     cs_net_reach *reach;
+};
+
+/* One caller's searches: the shared part, and its own scratch memory. */
+struct cs_reacher {
+    const cs_result *r;
+    const cs_point_index *demand;
+    const cs_net_reach *reach;
+    cs_site_cache *owned; /* the shared part, when this reacher built it */
     cs_net_scratch *scratch;
     long *idx; /* within-radius results */
     size_t idx_cap;
 };
 
-cs_status cs_reacher_create(const cs_result *r, cs_reacher **out)
+cs_status cs_site_cache_build(const cs_result *r, cs_site_cache **out)
+{
+    cs_site_cache *c = cs_calloc(1, sizeof *c);
+    *out = c;
+    if (!c)
+        return CS_ERR_NOMEM;
+    c->r = r;
+    const cs_study *s = r->study;
+    cs_status st = cs_point_index_create(s->dem.x, s->dem.y, s->dem.count, &c->demand);
+    if (st == CS_OK && r->has_network)
+        st = cs_net_reach_create(&r->net.graph, &r->net.demand, &c->reach);
+    return st;
+}
+
+const cs_result *cs_site_cache_result(const cs_site_cache *c)
+{
+    return c->r;
+}
+
+void cs_site_cache_destroy(cs_site_cache *c)
+{
+    if (!c)
+        return;
+    cs_point_index_destroy(c->demand);
+    cs_net_reach_destroy(c->reach);
+    cs_free(c);
+}
+
+cs_status cs_reacher_create_shared(const cs_site_cache *shared, cs_reacher **out)
 {
     cs_reacher *rc = cs_calloc(1, sizeof *rc);
     *out = rc;
     if (!rc)
         return CS_ERR_NOMEM;
-    rc->r = r;
-    const cs_study *s = r->study;
-    cs_status st = cs_point_index_create(s->dem.x, s->dem.y, s->dem.count, &rc->demand);
-    if (st == CS_OK && r->has_network) {
-        st = cs_net_reach_create(&r->net.graph, &r->net.demand, &rc->reach);
-        if (st == CS_OK && !(rc->scratch = cs_net_scratch_create(&r->net.graph)))
-            st = CS_ERR_NOMEM;
-    }
+    *rc = (cs_reacher){.r = shared->r, .demand = shared->demand, .reach = shared->reach};
+    if (shared->r->has_network && !(rc->scratch = cs_net_scratch_create(&shared->r->net.graph)))
+        return CS_ERR_NOMEM;
+    return CS_OK;
+}
+
+cs_status cs_reacher_create(const cs_result *r, cs_reacher **out)
+{
+    cs_site_cache *own = NULL;
+    cs_status st = cs_site_cache_build(r, &own);
+    if (st == CS_OK)
+        st = cs_reacher_create_shared(own, out);
+    else
+        *out = NULL;
+    if (*out)
+        (*out)->owned = own;
+    else
+        cs_site_cache_destroy(own);
     return st;
 }
 
@@ -55,8 +102,7 @@ void cs_reacher_destroy(cs_reacher *rc)
     if (!rc)
         return;
     cs_free(rc->idx);
-    cs_point_index_destroy(rc->demand);
-    cs_net_reach_destroy(rc->reach);
+    cs_site_cache_destroy(rc->owned);
     cs_net_scratch_destroy(rc->scratch);
     cs_free(rc);
 }
@@ -260,25 +306,58 @@ static cs_status evaluate_targets(cs_context *ctx, const cs_result *r, const cs_
     return st;
 }
 
-/* Each resident's cheapest cost from any proposal of a kind, per measure (together). */
+/* Every proposal's residents with their costs, per kind and measure, for all of them
+ * together: a list as long as the residents they reach, not one slot per resident (a
+ * server evaluates in milliseconds among two million residents). */
 typedef struct best_costs {
-    double **cost; /* K x M arrays of N, NULL where no proposal of the kind */
+    cs_pairs *pairs; /* K x M */
 } best_costs;
 
 static cs_status note_best(const cs_result *r, best_costs *bc, size_t k, size_t m,
                            const cs_pairs *pr)
 {
-    size_t slot = k * CS_MEASURES + m, N = r->study->dem.count;
-    if (!bc->cost[slot]) {
-        bc->cost[slot] = cs_calloc(N + 1, sizeof **bc->cost);
-        if (!bc->cost[slot])
-            return CS_ERR_NOMEM;
-        for (size_t i = 0; i < N; i++)
-            bc->cost[slot][i] = INFINITY;
-    }
-    for (size_t q = 0; q < pr->n; q++)
-        if (pr->cost[q] < bc->cost[slot][pr->pt[q]])
-            bc->cost[slot][pr->pt[q]] = pr->cost[q];
+    (void)r;
+    cs_pairs *all = &bc->pairs[k * CS_MEASURES + m];
+    if (!reserve(all, all->n + pr->n))
+        return CS_ERR_NOMEM;
+    memcpy(all->pt + all->n, pr->pt, pr->n * sizeof *pr->pt);
+    memcpy(all->cost + all->n, pr->cost, pr->n * sizeof *pr->cost);
+    all->n += pr->n;
+    return CS_OK;
+}
+
+typedef struct pair {
+    long pt;
+    double cost;
+} pair;
+
+static int by_point_then_cost(const void *a, const void *b)
+{
+    const pair *x = a, *y = b;
+    if (x->pt != y->pt)
+        return x->pt < y->pt ? -1 : 1;
+    return (x->cost > y->cost) - (x->cost < y->cost);
+}
+
+/* The list's residents once each, at their cheapest cost, in the residents' order. */
+static cs_status cheapest_each(cs_pairs *all)
+{
+    if (all->n < 2)
+        return CS_OK;
+    pair *p = cs_calloc(all->n, sizeof *p);
+    if (!p)
+        return CS_ERR_NOMEM;
+    for (size_t q = 0; q < all->n; q++)
+        p[q] = (pair){all->pt[q], all->cost[q]};
+    qsort(p, all->n, sizeof *p, by_point_then_cost);
+    size_t n = 0;
+    for (size_t q = 0; q < all->n; q++)
+        if (n == 0 || p[q].pt != all->pt[n - 1]) {
+            all->pt[n] = p[q].pt;
+            all->cost[n++] = p[q].cost;
+        }
+    all->n = n;
+    cs_free(p);
     return CS_OK;
 }
 
@@ -335,7 +414,7 @@ static cs_status evaluate_one(evaluator *ev, const cs_proposal *p, best_costs *b
 }
 
 /* All proposals together: each resident counted once, at its cheapest proposal. */
-static cs_status evaluate_together(evaluator *ev, const cs_site *site, const best_costs *bc,
+static cs_status evaluate_together(evaluator *ev, const cs_site *site, best_costs *bc,
                                    const double *access_all, cs_site_effect *e)
 {
     const cs_result *r = ev->r;
@@ -343,12 +422,14 @@ static cs_status evaluate_together(evaluator *ev, const cs_site *site, const bes
     double *unused = NULL;
     cs_status st = alloc_effect(r, e, &unused);
     cs_free(unused);
+    for (size_t slot = 0; st == CS_OK && slot < r->K * CS_MEASURES; slot++)
+        st = cheapest_each(&bc->pairs[slot]);
     for (size_t k = 0; st == CS_OK && k < r->K; k++)
         for (size_t m = 0; m < CS_MEASURES; m++) {
-            const double *best = bc->cost[k * CS_MEASURES + m];
-            for (size_t i = 0; best && i < s->dem.count; i++)
-                if (isfinite(best[i]))
-                    add_newly(r, e->newly, k, m, i, best[i]);
+            const cs_pairs *best = &bc->pairs[k * CS_MEASURES + m];
+            for (size_t q = 0; q < best->n; q++)
+                if (isfinite(best->cost[q]))
+                    add_newly(r, e->newly, k, m, (size_t)best->pt[q], best->cost[q]);
         }
     e->overlap = e->access_gain = e->own_load = e->within = NAN;
     /* load moved: each resident once, to its cheapest proposal when that beats its
@@ -359,11 +440,13 @@ static cs_status evaluate_together(evaluator *ev, const cs_site *site, const bes
     for (size_t k = 0; st == CS_OK && k < r->K; k++) {
         const cs_kind *kind = &s->settings.kinds[k];
         size_t m = cs_res_main(r, k);
-        const double *best = bc->cost[k * CS_MEASURES + m];
+        const cs_pairs *best = &bc->pairs[k * CS_MEASURES + m];
         const double *now = r->dist_m[cs_res_field(r, m, k)];
         const long *nearest = r->nearest[cs_res_field(r, m, k)];
-        for (size_t i = 0; best && kind->load_capacity >= 0 && i < s->dem.count; i++) {
-            if (!(best[i] <= cs_kind_reach_m(kind)) || !(best[i] < now[i]) || nearest[i] < 0)
+        for (size_t q = 0; kind->load_capacity >= 0 && q < best->n; q++) {
+            size_t i = (size_t)best->pt[q];
+            if (!(best->cost[q] <= cs_kind_reach_m(kind)) || !(best->cost[q] < now[i]) ||
+                nearest[i] < 0)
                 continue;
             e->load_taken += s->dem.pop[i * r->B + (size_t)kind->load_band] * kind->load_rate;
             if (!losing[nearest[i]]++)
@@ -376,22 +459,26 @@ static cs_status evaluate_together(evaluator *ev, const cs_site *site, const bes
     return st;
 }
 
-cs_status cs_site_run(cs_context *ctx, const cs_result *r, cs_site *site)
+cs_status cs_site_run(cs_context *ctx, const cs_result *r, const cs_site_cache *cache,
+                      cs_site *site)
 {
     evaluator ev = {.ctx = ctx, .r = r, .reacher = NULL};
-    best_costs bc = {cs_calloc(r->K * CS_MEASURES + 1, sizeof(double *))};
+    best_costs bc = {cs_calloc(r->K * CS_MEASURES + 1, sizeof(cs_pairs))};
     double *access_all = cs_calloc(r->K * (r->A + 1) + 1, sizeof *access_all);
     cs_pairs pr = {0};
     site->effects = cs_calloc(site->P + 1, sizeof *site->effects);
-    cs_status st = bc.cost && access_all && site->effects ? cs_reacher_create(r, &ev.reacher)
-                                                          : CS_ERR_NOMEM;
+    cs_status st = !bc.pairs || !access_all || !site->effects ? CS_ERR_NOMEM
+                   : cache ? cs_reacher_create_shared(cache, &ev.reacher)
+                           : cs_reacher_create(r, &ev.reacher);
     for (size_t p = 0; st == CS_OK && p < site->P; p++)
         st = evaluate_one(&ev, &site->proposals[p], &bc, access_all, &pr, &site->effects[p]);
     if (st == CS_OK)
         st = evaluate_together(&ev, site, &bc, access_all, &site->effects[site->P]);
-    for (size_t i = 0; bc.cost && i < r->K * CS_MEASURES; i++)
-        cs_free(bc.cost[i]);
-    cs_free(bc.cost);
+    for (size_t i = 0; bc.pairs && i < r->K * CS_MEASURES; i++) {
+        cs_free(bc.pairs[i].pt);
+        cs_free(bc.pairs[i].cost);
+    }
+    cs_free(bc.pairs);
     cs_free(access_all);
     cs_free(pr.pt);
     cs_free(pr.cost);

@@ -202,10 +202,11 @@ cs_status cs_site_place(cs_context *ctx, const cs_result *r, const cs_site_input
     return CS_OK;
 }
 
-cs_status cs_site_evaluate(cs_context *ctx, const cs_result *r, const cs_site_input *in,
-                           size_t n, const char *where, cs_site **out)
+/* Place and evaluate, with the searches' shared part from cache (NULL: built here). */
+static cs_status evaluate(cs_context *ctx, const cs_result *r, const cs_site_cache *cache,
+                         const cs_site_input *in, size_t n, const char *where, cs_site **out)
 {
-    if (!ctx || !r || (!in && n) || !out)
+    if (!ctx || !r || (!in && n) || !out || (cache && cs_site_cache_result(cache) != r))
         return CS_ERR_ARGUMENT;
     *out = NULL;
     if (n == 0)
@@ -215,13 +216,41 @@ cs_status cs_site_evaluate(cs_context *ctx, const cs_result *r, const cs_site_in
     cs_status st = cs_site_place(ctx, r, in, n, where, "proposal", &site);
     double t0 = cs_stage_begin();
     if (st == CS_OK)
-        st = cs_site_run(ctx, r, site);
+        st = cs_site_run(ctx, r, cache, site);
     cs_stage_end(ctx, "site", t0);
     if (st != CS_OK) {
         cs_site_destroy(site);
         return st;
     }
     *out = site;
+    return CS_OK;
+}
+
+cs_status cs_site_evaluate(cs_context *ctx, const cs_result *r, const cs_site_input *in,
+                           size_t n, const char *where, cs_site **out)
+{
+    return evaluate(ctx, r, NULL, in, n, where, out);
+}
+
+cs_status cs_site_evaluate_cached(cs_context *ctx, const cs_site_cache *cache,
+                                  const cs_site_input *in, size_t n, const char *where,
+                                  cs_site **out)
+{
+    if (!cache)
+        return CS_ERR_ARGUMENT;
+    return evaluate(ctx, cs_site_cache_result(cache), cache, in, n, where, out);
+}
+
+cs_status cs_site_cache_create(cs_context *ctx, const cs_result *r, cs_site_cache **out)
+{
+    if (!ctx || !r || !out)
+        return CS_ERR_ARGUMENT;
+    cs_status st = cs_site_cache_build(r, out);
+    if (st != CS_OK) {
+        cs_site_cache_destroy(*out);
+        *out = NULL;
+        return cs_nomem(ctx);
+    }
     return CS_OK;
 }
 

@@ -47,7 +47,13 @@ typedef struct cs_pairs {
     double *cost;
 } cs_pairs;
 typedef struct cs_reacher cs_reacher;
-cs_status cs_reacher_create(const cs_result *r, cs_reacher **out); /* *out even on failure */
+/* A reacher with its own shared part (cs_site_cache), or borrowing one, which must
+ * outlive it; *out even on failure (free with cs_reacher_destroy). */
+cs_status cs_reacher_create(const cs_result *r, cs_reacher **out);
+cs_status cs_reacher_create_shared(const cs_site_cache *shared, cs_reacher **out);
+/* The shared part alone; *out even on failure (free with cs_site_cache_destroy). */
+cs_status cs_site_cache_build(const cs_result *r, cs_site_cache **out);
+const cs_result *cs_site_cache_result(const cs_site_cache *c);
 void cs_reacher_destroy(cs_reacher *rc);
 /* The residents within reach_m (metres) of a site of kind k at (x, y), whose row of the
  * cost matrix is row (-1: none), by measure m, into out (grown). Errors: CS_ERR_NOMEM. */
@@ -59,8 +65,10 @@ cs_status cs_reacher_reach(cs_reacher *rc, double x, double y, long row, size_t 
 cs_status cs_site_place(cs_context *ctx, const cs_result *r, const cs_site_input *in, size_t n,
                         const char *where, const char *noun, cs_site **out);
 
-/* Evaluate every proposal of site (placed already) against r (site/evaluate.c). */
-cs_status cs_site_run(cs_context *ctx, const cs_result *r, cs_site *site);
+/* Evaluate every proposal of site (placed already) against r (site/evaluate.c), with
+ * the searches' shared part from cache (NULL: built for this call). */
+cs_status cs_site_run(cs_context *ctx, const cs_result *r, const cs_site_cache *cache,
+                      cs_site *site);
 
 static inline size_t cs_site_at(const cs_result *r, size_t k, size_t m, size_t j, size_t a,
                                 size_t b)
