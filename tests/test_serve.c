@@ -142,13 +142,19 @@ static void study_call(void **state)
     free(body);
 }
 
-/* The layers: one feature per street and per facility. */
+/* The layers: one feature per street, per facility, per kind and threshold; the
+ * under-served patches as the run writes them. */
 static void layer_calls(void **state)
 {
     (void)state;
-    const char *paths[] = {"/api/areas", "/api/facilities"};
-    size_t want[] = {cs_study_area_count(env.study), cs_study_facility_count(env.study)};
-    for (size_t i = 0; i < 2; i++) {
+    size_t thresholds = 0;
+    for (size_t k = 0; k < cs_study_kind_count(env.study); k++)
+        thresholds += cs_study_threshold_count(env.study, k);
+    /* a straight-line run: a service circle per kind and threshold */
+    const char *paths[] = {"/api/areas", "/api/facilities", "/api/circles"};
+    size_t want[] = {cs_study_area_count(env.study), cs_study_facility_count(env.study),
+                     thresholds};
+    for (size_t i = 0; i < 3; i++) {
         char *body = NULL;
         assert_int_equal(call("GET", paths[i], NULL, &body), 200);
         json_object *o = parse(body);
@@ -157,6 +163,21 @@ static void layer_calls(void **state)
         json_object_put(o);
         free(body);
     }
+    char *body = NULL, *tmp = tu_mkdtemp(), *dir = tu_join(tmp, "out");
+    assert_int_equal(cs_result_write(env.ctx, env.study, env.result, dir), CS_OK);
+    char *file = tu_join(dir, "underserved.geojson");
+    assert_int_equal(call("GET", "/api/underserved", NULL, &body), 200);
+    json_object *got = parse(body), *written = json_object_from_file(file);
+    assert_non_null(written);
+    assert_int_equal(json_object_array_length(member(got, "features")),
+                     json_object_array_length(member(written, "features")));
+    json_object_put(got);
+    json_object_put(written);
+    free(body);
+    free(file);
+    free(dir);
+    tu_rmtree(tmp);
+    free(tmp);
 }
 
 /* The page: "/" needs the token, its script and style (no data) only the Host. */

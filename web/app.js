@@ -14,7 +14,7 @@ const TEXT = {
     with_proposals: "加上拟建", goal: "目标", together: "合计", remove: "删除",
     newly: "新增覆盖", within: "服务范围内", overlap: "已被覆盖", min: "分钟",
     straight: "直线", network: "步行路网", matrix: "成本矩阵", loading: "加载中…",
-    covered: "覆盖率", no_token: "地址缺少访问令牌：请打开 careshed serve 打印的地址。",
+    covered: "覆盖率", overlay_hint: "蓝色虚线：所选时间的直线服务范围；红线：最大的 20 个服务不足片区。", no_token: "地址缺少访问令牌：请打开 careshed serve 打印的地址。",
   },
   en: {
     kind: "Kind", measure: "Measure", threshold: "Time", band: "Residents", proposals: "Proposed sites",
@@ -24,6 +24,7 @@ const TEXT = {
     together: "All together", remove: "Remove", newly: "Newly covered", within: "Within reach",
     overlap: "Already covered", min: "min", straight: "straight line", network: "walking network",
     matrix: "cost matrix", loading: "Loading…", covered: "covered",
+    overlay_hint: "Blue dashes: the straight-line service area at the chosen time; red: the 20 largest under-served patches.",
     no_token: "The address lacks its access token: open the address careshed serve printed.",
   },
 };
@@ -31,6 +32,7 @@ const COLOURS = ["#f7fcf5", "#c7e9c0", "#74c476", "#31a354", "#006d2c"];
 const token = new URLSearchParams(location.search).get("token");
 let lang = "zh";
 let study = null, areas = null, areaLayer = null, lastResult = null;
+let circles = null, patches = null, circleLayer = null, patchLayer = null;
 const proposals = [];
 let nextId = 1;
 
@@ -100,7 +102,23 @@ function colour(share) {
   return COLOURS[Math.min(COLOURS.length - 1, Math.floor(share * COLOURS.length))];
 }
 
+/* The chosen kind's service area at the chosen threshold (straight line), and its
+ * under-served patches, outlined over the shading. */
+function overlays() {
+  const k = study.kinds[$("kind").value], minutes = k.thresholds_min[$("threshold").value];
+  if (circleLayer) map.removeLayer(circleLayer);
+  if (patchLayer) map.removeLayer(patchLayer);
+  circleLayer = L.geoJSON(circles, {
+    filter: (f) => f.geometry && f.properties.kind === k.id && f.properties.measure === "straight" &&
+                   f.properties.threshold_min === minutes,
+    style: {color: "#2b5c8a", weight: 1.5, dashArray: "4 3", fill: false}, interactive: false}).addTo(map);
+  patchLayer = L.geoJSON(patches, {
+    filter: (f) => f.properties.kind === k.id && f.properties.rank <= 20, /* the largest */
+    style: {color: "#d7301f", weight: 1.5, fill: false}, interactive: false}).addTo(map);
+}
+
 function shade() {
+  overlays();
   const col = column();
   areaLayer.setStyle((f) => ({color: "#555", weight: 1, fillOpacity: 0.75,
                               fillColor: colour(f.properties[col])}));
@@ -240,7 +258,10 @@ const map = L.map("map", {zoomSnap: 0.25, preferCanvas: false});
 
 async function start() {
   if (!token) { say(TEXT.zh.no_token + " / " + TEXT.en.no_token); return; }
-  const [s, a, f] = await Promise.all([api("api/study"), api("api/areas"), api("api/facilities")]);
+  const [s, a, f, c, u] = await Promise.all([api("api/study"), api("api/areas"), api("api/facilities"),
+                                             api("api/circles"), api("api/underserved")]);
+  circles = c;
+  patches = u;
   study = s;
   lang = s.language === "en" ? "en" : "zh";
   document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";

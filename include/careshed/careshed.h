@@ -724,6 +724,8 @@ CS_API const char *cs_result_output_name(const cs_result *result, size_t i);
  *   GET  /api/study      the study: kinds, thresholds, bands, targets, counts
  *   GET  /api/areas      the streets with every indicator (GeoJSON, WGS84)
  *   GET  /api/facilities the facilities (GeoJSON, WGS84)
+ *   GET  /api/circles    the straight-line service areas per kind and threshold
+ *   GET  /api/underserved the under-served patches
  *   POST /api/evaluate   {"proposals": [{"kind", "lon", "lat", "id"?, "capacity"?}]}:
  *                        each proposal alone and all together, as cs_site_evaluate
  * Errors are {"error": text, "hint": text} with a 4xx status.

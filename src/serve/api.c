@@ -138,14 +138,33 @@ static void study_summary(const cs_study *s, const cs_result *r, cs_json *j)
     cs_json_end_object(j);
 }
 
-/* One layer as the run's GeoJSON file has it. */
-static cs_status layer_json(cs_context *ctx, const cs_result *r, const char *name,
+/* The layers the page draws, as the run's GeoJSON files have them. */
+typedef enum layer { AREAS, FACILITIES, UNDERSERVED, CIRCLES } layer;
+
+static cs_status layer_json(cs_context *ctx, const cs_result *r, layer which,
                             cs_transform *to_wgs84, const cs_table *table, cs_buf *out)
 {
+    static const char *const names[] = {"areas", "facilities", "underserved",
+                                        "service-circles"};
     cs_lw w;
-    cs_status st = cs_lw_begin(&w, ctx, name, name, out, NULL, CS_GPKG_NONE, NULL);
-    if (st == CS_OK)
-        st = table ? cs_out_areas_layer(r, table, to_wgs84, &w) : cs_out_facilities_layer(r, &w);
+    cs_status st = cs_lw_begin(&w, ctx, names[which], names[which], out, NULL, CS_GPKG_NONE,
+                               NULL);
+    /* straight-line circles only: the service areas along the network (a run's
+     * service-network work) are not drawn here, their features come without shape */
+    cs_geom **no_network = which == CIRCLES
+                               ? cs_calloc(r->K * CS_MAX_THRESHOLDS + 1, sizeof *no_network)
+                               : NULL;
+    if (st == CS_OK && which == CIRCLES && !no_network)
+        st = CS_ERR_NOMEM;
+    if (st == CS_OK) {
+        switch (which) {
+        case AREAS: st = cs_out_areas_layer(r, table, to_wgs84, &w); break;
+        case FACILITIES: st = cs_out_facilities_layer(r, &w); break;
+        case UNDERSERVED: st = cs_out_underserved_layer(r, to_wgs84, &w); break;
+        case CIRCLES: st = cs_out_circles_layer(ctx, r, to_wgs84, no_network, &w); break;
+        }
+    }
+    cs_free(no_network);
     cs_status end = cs_lw_end(&w);
     return st == CS_OK ? end : st;
 }
@@ -157,6 +176,8 @@ cs_status cs_api_init(cs_context *ctx, cs_api *api, const cs_study *study, const
     cs_buf_init(&api->study_json);
     cs_buf_init(&api->areas_json);
     cs_buf_init(&api->facilities_json);
+    cs_buf_init(&api->underserved_json);
+    cs_buf_init(&api->circles_json);
     cs_json j;
     cs_json_init(&j, &api->study_json, false);
     study_summary(study, r, &j);
@@ -168,9 +189,13 @@ cs_status cs_api_init(cs_context *ctx, cs_api *api, const cs_study *study, const
     if (st == CS_OK && cs_out_area_table(r, false, &table) != CS_OK)
         st = cs_nomem(ctx);
     if (st == CS_OK)
-        st = layer_json(ctx, r, "areas", to_wgs84, &table, &api->areas_json);
+        st = layer_json(ctx, r, AREAS, to_wgs84, &table, &api->areas_json);
     if (st == CS_OK)
-        st = layer_json(ctx, r, "facilities", to_wgs84, NULL, &api->facilities_json);
+        st = layer_json(ctx, r, FACILITIES, to_wgs84, NULL, &api->facilities_json);
+    if (st == CS_OK)
+        st = layer_json(ctx, r, UNDERSERVED, to_wgs84, NULL, &api->underserved_json);
+    if (st == CS_OK)
+        st = layer_json(ctx, r, CIRCLES, to_wgs84, NULL, &api->circles_json);
     if (st == CS_OK)
         st = cs_site_cache_create(ctx, r, &api->sites);
     cs_table_free(&table);
@@ -185,6 +210,8 @@ void cs_api_free(cs_api *api)
     cs_buf_free(&api->study_json);
     cs_buf_free(&api->areas_json);
     cs_buf_free(&api->facilities_json);
+    cs_buf_free(&api->underserved_json);
+    cs_buf_free(&api->circles_json);
     cs_site_cache_destroy(api->sites);
     api->sites = NULL;
 }
@@ -210,6 +237,16 @@ void cs_api_areas(const cs_api *api, cs_reply *rep)
 void cs_api_facilities(const cs_api *api, cs_reply *rep)
 {
     reply_copy(rep, &api->facilities_json, GEOJSON);
+}
+
+void cs_api_underserved(const cs_api *api, cs_reply *rep)
+{
+    reply_copy(rep, &api->underserved_json, GEOJSON);
+}
+
+void cs_api_circles(const cs_api *api, cs_reply *rep)
+{
+    reply_copy(rep, &api->circles_json, GEOJSON);
 }
 
 /* ---------------------------------------------------------------- evaluate */

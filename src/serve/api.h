@@ -22,7 +22,7 @@ typedef struct cs_api {
     const cs_study *study;
     const cs_result *r;
     size_t max_proposals;
-    cs_buf study_json, areas_json, facilities_json;
+    cs_buf study_json, areas_json, facilities_json, underserved_json, circles_json;
     cs_site_cache *sites; /* the residents' index, shared by every evaluation */
 } cs_api;
 
@@ -37,6 +37,8 @@ void cs_api_error(cs_reply *rep, unsigned status, const char *text, const char *
 void cs_api_study(const cs_api *api, cs_reply *rep);
 void cs_api_areas(const cs_api *api, cs_reply *rep);
 void cs_api_facilities(const cs_api *api, cs_reply *rep);
+void cs_api_underserved(const cs_api *api, cs_reply *rep);
+void cs_api_circles(const cs_api *api, cs_reply *rep);
 void cs_api_evaluate(const cs_api *api, const char *body, size_t len, cs_reply *rep);
 
 #endif /* CS_SERVE_API_H */

@@ -46,6 +46,8 @@ static const struct {
     {GET, "/api/study", cs_api_study, NULL},
     {GET, "/api/areas", cs_api_areas, NULL},
     {GET, "/api/facilities", cs_api_facilities, NULL},
+    {GET, "/api/underserved", cs_api_underserved, NULL},
+    {GET, "/api/circles", cs_api_circles, NULL},
     {POST, "/api/evaluate", NULL, cs_api_evaluate},
 };
 
