@@ -280,6 +280,39 @@ static void evaluate_matches_the_library(void **state)
     free(body);
 }
 
+/* Suggestions: the sites careshed site --suggest chooses, with their gains. */
+static void suggest_matches_the_library(void **state)
+{
+    (void)state;
+    char *body = NULL;
+    assert_int_equal(call("POST", "/api/suggest", "{\"kind\": \"centre\", \"k\": 3}", &body),
+                     200);
+    cs_suggest_options opt = {.kind = "centre", .k = 3, .within_min = NAN, .reach_share = NAN};
+    cs_suggest_report report;
+    cs_site *site = NULL;
+    assert_int_equal(cs_site_suggest(env.ctx, env.result, &opt, &site, &report), CS_OK);
+    json_object *o = parse(body), *list = member(o, "suggestions");
+    assert_int_equal(json_object_array_length(list), cs_site_count(site));
+    for (size_t p = 0; p < cs_site_count(site); p++) {
+        json_object *one = json_object_array_get_idx(list, p);
+        assert_true(fabs(json_object_get_double(member(one, "gain")) - cs_site_gain(site, p)) < 0.01);
+    }
+    assert_true(fabs(json_object_get_double(member(o, "covered")) - report.greedy_covered) < 0.01);
+    cs_site_destroy(site);
+    json_object_put(o);
+    free(body);
+    const char *bad[] = {"{\"kind\": \"centre\", \"k\": 0}", "{\"kind\": \"centre\", \"k\": 2.5}",
+                         "{\"kind\": \"centre\", \"k\": 51}", "{\"k\": 2}", "[]", "{"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(call("POST", "/api/suggest", bad[i], &body), 400);
+        free(body);
+    }
+    assert_int_equal(call("POST", "/api/suggest", "{\"kind\": \"hospital\", \"k\": 2}", &body),
+                     400);
+    assert_non_null(strstr(body, "unknown kind 'hospital'"));
+    free(body);
+}
+
 /* Each bad request: its status and a message saying what is wrong; the server goes
  * on serving. */
 static void bad_requests(void **state)
@@ -441,6 +474,7 @@ int main(void)
         cmocka_unit_test(page_and_its_files),
         cmocka_unit_test(token_host_and_origin),
         cmocka_unit_test(evaluate_matches_the_library),
+        cmocka_unit_test(suggest_matches_the_library),
         cmocka_unit_test(bad_requests),
         cmocka_unit_test(concurrent_evaluations),
         cmocka_unit_test(cannot_listen),

@@ -14,7 +14,8 @@ const TEXT = {
     with_proposals: "加上拟建", goal: "目标", together: "合计", remove: "删除",
     newly: "新增覆盖", within: "服务范围内", overlap: "已被覆盖", min: "分钟",
     straight: "直线", network: "步行路网", matrix: "成本矩阵", loading: "加载中…",
-    covered: "覆盖率", overlay_hint: "蓝色虚线：所选时间的直线服务范围；红线：最大的 20 个服务不足片区。", no_token: "地址缺少访问令牌：请打开 careshed serve 打印的地址。",
+    covered: "覆盖率", suggest_k: "建议处数", suggest: "建议选址", suggesting: "正在选址…",
+    overlay_hint: "蓝色虚线：所选时间的直线服务范围；红线：最大的 20 个服务不足片区。", no_token: "地址缺少访问令牌：请打开 careshed serve 打印的地址。",
   },
   en: {
     kind: "Kind", measure: "Measure", threshold: "Time", band: "Residents", proposals: "Proposed sites",
@@ -23,7 +24,8 @@ const TEXT = {
     target: "Target", now: "Now", with_proposals: "With proposals", goal: "Goal",
     together: "All together", remove: "Remove", newly: "Newly covered", within: "Within reach",
     overlap: "Already covered", min: "min", straight: "straight line", network: "walking network",
-    matrix: "cost matrix", loading: "Loading…", covered: "covered",
+    matrix: "cost matrix", loading: "Loading…", covered: "covered", suggest_k: "Sites",
+    suggest: "Suggest sites", suggesting: "Choosing sites…",
     overlay_hint: "Blue dashes: the straight-line service area at the chosen time; red: the 20 largest under-served patches.",
     no_token: "The address lacks its access token: open the address careshed serve printed.",
   },
@@ -129,14 +131,14 @@ function shade() {
 
 /* ------------------------------------------------------------ proposals */
 
-function proposalIcon() {
-  return L.divIcon({className: "proposal-icon", iconSize: [18, 18]});
+function proposalIcon(suggested) {
+  return L.divIcon({className: "proposal-icon" + (suggested ? " suggested" : ""), iconSize: [18, 18]});
 }
 
-function addProposal(latlng, id, kindIndex, capacity) {
+function addProposal(latlng, id, kindIndex, capacity, suggested) {
   const p = {id: id || "P" + nextId++, kind: study.kinds[kindIndex ?? $("kind").value].id,
              capacity: capacity ?? null, latlng};
-  p.marker = L.marker(latlng, {icon: proposalIcon(), draggable: true, title: p.id}).addTo(map);
+  p.marker = L.marker(latlng, {icon: proposalIcon(suggested), draggable: true, title: p.id}).addTo(map);
   p.marker.on("dragend", () => { p.latlng = p.marker.getLatLng(); evaluate(); });
   p.marker.on("click", () => removeProposal(p));
   proposals.push(p);
@@ -218,6 +220,23 @@ function renderTargets() {
   });
 }
 
+/* Where the next sites of the chosen kind would newly cover the most (greedy, as
+ * careshed site --suggest): they join the proposals, to keep, move or remove. */
+async function suggest() {
+  const kind = study.kinds[$("kind").value];
+  const k = Number($("k").value);
+  say(t("suggesting"));
+  try {
+    const answer = await api("api/suggest", {kind: kind.id, k});
+    say("");
+    for (const s of answer.suggestions)
+      addProposal(L.latLng(s.lat, s.lon), "S" + nextId++, $("kind").value, null, true);
+    await evaluate();
+  } catch (err) {
+    say(err.message);
+  }
+}
+
 /* ------------------------------------------------------------ scenarios */
 
 function saveScenario() {
@@ -285,6 +304,7 @@ async function start() {
   renderTargets();
   map.on("click", (e) => evaluate(addProposal(e.latlng)));
   $("save").addEventListener("click", saveScenario);
+  $("suggest").addEventListener("click", suggest);
   $("load").addEventListener("change", (e) => e.target.files[0] && loadScenario(e.target.files[0]));
   $("clear").addEventListener("click", () => {
     proposals.slice().forEach((p) => map.removeLayer(p.marker));

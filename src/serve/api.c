@@ -10,6 +10,7 @@
 #include "out/out.h"
 #include "out/palette.h"
 #include "report/report.h"
+#include "site/site.h"
 
 #include <json-c/json.h>
 #include <math.h>
@@ -427,22 +428,33 @@ static cs_context *thread_context(void)
     return ctx;
 }
 
-void cs_api_evaluate(const cs_api *api, const char *body, size_t len, cs_reply *rep)
+/* The request body as one JSON value; NULL with the error replied. */
+static json_object *parse_body(const char *body, size_t len, const char *example, cs_reply *rep)
 {
     json_tokener *tok = json_tokener_new();
     json_object *root = tok ? json_tokener_parse_ex(tok, body, (int)len) : NULL;
     bool complete = tok && json_tokener_get_error(tok) == json_tokener_success &&
                     json_tokener_get_parse_end(tok) == len;
     json_tokener_free(tok);
-    cs_site_input *in = cs_calloc(api->max_proposals + 1, sizeof *in);
+    if (root && complete)
+        return root;
+    json_object_put(root);
+    char hint[200];
+    snprintf(hint, sizeof hint, "send JSON, e.g. %s", example);
+    cs_api_error(rep, 400, "the request body is not one JSON value", hint);
+    return NULL;
+}
+
+void cs_api_evaluate(const cs_api *api, const char *body, size_t len, cs_reply *rep)
+{
+    json_object *root = parse_body(body, len,
+                                   "{\"proposals\": [{\"kind\": \"centre\", \"lon\": "
+                                   "121.4, \"lat\": 31.1}]}", rep);
+    cs_site_input *in = root ? cs_calloc(api->max_proposals + 1, sizeof *in) : NULL;
     size_t n = 0;
-    if (!in)
+    if (root && !in)
         cs_api_error(rep, 503, "out of memory", NULL);
-    else if (!root || !complete)
-        cs_api_error(rep, 400, "the request body is not one JSON value",
-                     "send JSON, e.g. {\"proposals\": [{\"kind\": \"centre\", \"lon\": "
-                     "121.4, \"lat\": 31.1}]}");
-    else if (read_proposals(api, root, in, &n, rep)) {
+    else if (root && read_proposals(api, root, in, &n, rep)) {
         cs_context *ctx = thread_context();
         cs_site *site = NULL;
         cs_status st = ctx ? cs_site_evaluate_cached(ctx, api->sites, in, n, "the request", &site)
@@ -472,4 +484,72 @@ void cs_api_evaluate(const cs_api *api, const char *body, size_t len, cs_reply *
     }
     json_object_put(root);
     cs_free(in);
+}
+
+/* ---------------------------------------------------------------- suggest */
+
+#define MAX_SUGGESTIONS 50
+
+void cs_api_suggest(const cs_api *api, const char *body, size_t len, cs_reply *rep)
+{
+    json_object *root = parse_body(body, len, "{\"kind\": \"centre\", \"k\": 3}", rep);
+    if (!root)
+        return;
+    const char *kind = json_object_is_type(root, json_type_object) ? member_text(root, "kind")
+                                                                    : NULL;
+    double k = NAN;
+    bool k_ok = kind && member_number(root, "k", false, &k) && k >= 1 &&
+                k <= MAX_SUGGESTIONS && k == floor(k);
+    if (!k_ok) {
+        char text[120];
+        snprintf(text, sizeof text,
+                 "send \"kind\" (a kind's id) and \"k\", a whole number from 1 to %d",
+                 MAX_SUGGESTIONS);
+        cs_api_error(rep, 400, text, "e.g. {\"kind\": \"centre\", \"k\": 3}");
+        json_object_put(root);
+        return;
+    }
+    cs_context *ctx = thread_context();
+    cs_suggest_options opt = {.kind = kind, .k = (size_t)k, .within_min = NAN,
+                              .reach_share = NAN};
+    cs_suggest_report report;
+    cs_site *site = NULL;
+    cs_status st = ctx ? cs_site_suggest(ctx, api->r, &opt, &site, &report) : CS_ERR_NOMEM;
+    if (st != CS_OK) {
+        if (ctx)
+            evaluation_error(ctx, st, rep);
+        else
+            cs_api_error(rep, 503, "out of memory", NULL);
+    } else {
+        cs_buf_clear(&rep->body);
+        cs_json j;
+        cs_json_init(&j, &rep->body, false);
+        cs_json_begin_object(&j);
+        cs_json_key(&j, "candidates");
+        cs_json_integer(&j, (long long)report.candidates);
+        cs_json_key(&j, "covered");
+        cs_json_number(&j, report.greedy_covered, 2);
+        cs_json_key(&j, "suggestions");
+        cs_json_begin_array(&j);
+        for (size_t p = 0; p < cs_site_count(site); p++) {
+            cs_json_begin_object(&j);
+            cs_json_key(&j, "id");
+            cs_json_string(&j, site->proposals[p].id);
+            cs_json_key(&j, "kind");
+            cs_json_string(&j, kind);
+            cs_json_key(&j, "lon");
+            cs_json_number(&j, site->proposals[p].lon, 7);
+            cs_json_key(&j, "lat");
+            cs_json_number(&j, site->proposals[p].lat, 7);
+            cs_json_key(&j, "gain");
+            cs_json_number(&j, cs_site_gain(site, p), 2);
+            cs_json_end_object(&j);
+        }
+        cs_json_end_array(&j);
+        cs_json_end_object(&j);
+        rep->status = cs_json_ok(&j) ? 200 : 503;
+        rep->type = JSON;
+    }
+    cs_site_destroy(site);
+    json_object_put(root);
 }

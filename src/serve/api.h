@@ -40,5 +40,6 @@ void cs_api_facilities(const cs_api *api, cs_reply *rep);
 void cs_api_underserved(const cs_api *api, cs_reply *rep);
 void cs_api_circles(const cs_api *api, cs_reply *rep);
 void cs_api_evaluate(const cs_api *api, const char *body, size_t len, cs_reply *rep);
+void cs_api_suggest(const cs_api *api, const char *body, size_t len, cs_reply *rep);
 
 #endif /* CS_SERVE_API_H */

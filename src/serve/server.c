@@ -49,6 +49,7 @@ static const struct {
     {GET, "/api/underserved", cs_api_underserved, NULL},
     {GET, "/api/circles", cs_api_circles, NULL},
     {POST, "/api/evaluate", NULL, cs_api_evaluate},
+    {POST, "/api/suggest", NULL, cs_api_suggest},
 };
 
 /* Equal texts, in a time that does not depend on where they differ. */

@@ -1,8 +1,8 @@
 // workbench.test.mjs — careshed serve's page end to end in Debian's headless Chromium,
 // driven by puppeteer-core: the page comes up with every street and target; a click
 // proposes a centre whose card shows what `careshed site --at` says for the same point;
-// a drag moves it and the figures change; a click removes it; a click outside the
-// district says why and keeps nothing. Saves a screenshot with a proposal.
+// a drag moves it and the figures change; a click removes it; "suggest" adds three
+// sites with their cards; a click outside the district says why and keeps nothing. Saves a screenshot with a proposal.
 //
 //   node workbench.test.mjs CARESHED SAMPLE_STUDY SCREENSHOT
 // Exits 77 (skipped) without chromium or without puppeteer-core (npm ci in tests/web).
@@ -106,6 +106,13 @@ try {
   // a click on it removes it
   const again = await (await page.$(".proposal-icon")).boundingBox();
   await page.mouse.click(again.x + again.width / 2, again.y + again.height / 2);
+  await page.waitForFunction(() => proposals.length === 0 && !document.querySelector("#cards .card"));
+
+  // three suggested centres join the proposals, each with its card, and all together
+  await page.click("#suggest");
+  await page.waitForFunction(() => document.querySelectorAll(".proposal-icon.suggested").length === 3 &&
+                             document.querySelectorAll("#cards .card").length === 4, {timeout: 20000});
+  await page.click("#clear");
   await page.waitForFunction(() => proposals.length === 0 && !document.querySelector("#cards .card"));
 
   // outside the district: said, nothing kept
