@@ -15,6 +15,8 @@ const TEXT = {
     newly: "新增覆盖", within: "服务范围内", overlap: "已被覆盖", min: "分钟",
     straight: "直线", network: "步行路网", matrix: "成本矩阵", loading: "加载中…",
     covered: "覆盖率", suggest_k: "建议处数", suggest: "建议选址", suggesting: "正在选址…",
+    name: "名称", capacity: "容量", print: "打印纪要", load_taken: "分流服务量", neighbours: "家设施",
+    access_gain: "可达性提高", own_load: "负荷", by_street: "分街镇",
     overlay_hint: "蓝色虚线：所选时间的直线服务范围；红线：最大的 20 个服务不足片区。", no_token: "地址缺少访问令牌：请打开 careshed serve 打印的地址。",
   },
   en: {
@@ -25,7 +27,9 @@ const TEXT = {
     together: "All together", remove: "Remove", newly: "Newly covered", within: "Within reach",
     overlap: "Already covered", min: "min", straight: "straight line", network: "walking network",
     matrix: "cost matrix", loading: "Loading…", covered: "covered", suggest_k: "Sites",
-    suggest: "Suggest sites", suggesting: "Choosing sites…",
+    suggest: "Suggest sites", suggesting: "Choosing sites…", name: "Name", capacity: "Capacity",
+    print: "Print memo", load_taken: "Load taken", neighbours: "facilities",
+    access_gain: "Accessibility added", own_load: "Load", by_street: "By street",
     overlay_hint: "Blue dashes: the straight-line service area at the chosen time; red: the 20 largest under-served patches.",
     no_token: "The address lacks its access token: open the address careshed serve printed.",
   },
@@ -136,8 +140,11 @@ function proposalIcon(suggested) {
 }
 
 function addProposal(latlng, id, kindIndex, capacity, suggested) {
-  const p = {id: id || "P" + nextId++, kind: study.kinds[kindIndex ?? $("kind").value].id,
-             capacity: capacity ?? null, latlng};
+  const given = $("capacity").value === "" ? null : Number($("capacity").value);
+  const p = {id: id || $("name").value.trim() || "P" + nextId++,
+             kind: study.kinds[kindIndex ?? $("kind").value].id,
+             capacity: capacity !== undefined ? capacity : given, latlng};
+  if (!id) $("name").value = "";
   p.marker = L.marker(latlng, {icon: proposalIcon(suggested), draggable: true, title: p.id}).addTo(map);
   p.marker.on("dragend", () => { p.latlng = p.marker.getLatLng(); evaluate(); });
   p.marker.on("click", () => removeProposal(p));
@@ -182,6 +189,14 @@ function newlyLines(figures, kindId) {
     .map((n) => `${n.threshold_min} ${t("min")}: +${fmt(n.residents[band])}`).join(" · ");
 }
 
+/* The streets it newly covers most (its kind's largest threshold, the chosen band). */
+function streetLine(f) {
+  const band = study.bands[$("band").value];
+  const top = f.streets.filter((x) => x.residents[band] > 0)
+    .sort((a, b) => b.residents[band] - a.residents[band]).slice(0, 4);
+  return top.length ? `<div class="streets">${t("by_street")}: ${top.map((x) => `${x.name} +${fmt(x.residents[band])}`).join(" · ")}</div>` : "";
+}
+
 function renderCards() {
   const box = $("cards");
   box.innerHTML = "";
@@ -191,8 +206,10 @@ function renderCards() {
     const div = document.createElement("div");
     div.className = "card";
     div.innerHTML = `<h3><span>${f.id} · ${kind.name}</span><button type="button">${t("remove")}</button></h3>
-      <div>${t("newly")} (${$("band").selectedOptions[0].textContent}): ${newlyLines(f, f.kind)}</div>
-      <div>${t("within")}: ${fmt(f.within)} · ${t("overlap")}: ${fmt(100 * f.overlap, 1)}%</div>`;
+      <div class="newly">${t("newly")} (${$("band").selectedOptions[0].textContent}): ${newlyLines(f, f.kind)}</div>
+      <div>${t("within")}: ${fmt(f.within)} · ${t("overlap")}: ${fmt(100 * f.overlap, 1)}%</div>
+      ${f.own_load === null ? "" : `<div>${t("own_load")}: ${fmt(f.own_load, 2)} · ${t("load_taken")}: ${fmt(f.load_taken, 1)} (${f.neighbours} ${t("neighbours")}) · ${t("access_gain")}: ${fmt(f.access_gain, 6)}</div>`}
+      ${streetLine(f)}`;
     div.querySelector("button").addEventListener("click", () => removeProposal(proposals[i]));
     box.appendChild(div);
   });
@@ -305,6 +322,7 @@ async function start() {
   map.on("click", (e) => evaluate(addProposal(e.latlng)));
   $("save").addEventListener("click", saveScenario);
   $("suggest").addEventListener("click", suggest);
+  $("print").addEventListener("click", () => window.print());
   $("load").addEventListener("change", (e) => e.target.files[0] && loadScenario(e.target.files[0]));
   $("clear").addEventListener("click", () => {
     proposals.slice().forEach((p) => map.removeLayer(p.marker));

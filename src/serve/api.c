@@ -334,6 +334,8 @@ static void figures(const cs_site *site, size_t p, const cs_study *s, const cs_r
     cs_json_number(j, f.load_taken, 3);
     cs_json_key(j, "own_load");
     cs_json_number(j, f.own_load, 4);
+    cs_json_key(j, "neighbours");
+    cs_json_integer(j, (long long)f.neighbours);
     /* residents newly within each threshold of each kind, district-wide, by band */
     cs_json_key(j, "newly");
     cs_json_begin_array(j);
@@ -355,6 +357,33 @@ static void figures(const cs_site *site, size_t p, const cs_study *s, const cs_r
             cs_json_end_object(j);
             cs_json_end_object(j);
         }
+    cs_json_end_array(j);
+    /* street by street: the streets where the kind's largest threshold newly covers
+     * anyone, with the residents of each band */
+    cs_json_key(j, "streets");
+    cs_json_begin_array(j);
+    size_t kind = p < cs_site_count(site) ? f.kind : 0, last = cs_study_threshold_count(s, kind) - 1;
+    for (size_t a = 0; p < cs_site_count(site) && a < cs_study_area_count(s); a++) {
+        double total = 0;
+        cs_site_newly(site, p, kind, last, 0, a, &total);
+        if (!(total > 0))
+            continue;
+        cs_json_begin_object(j);
+        cs_json_key(j, "id");
+        cs_json_string(j, cs_study_area_id(s, a));
+        cs_json_key(j, "name");
+        cs_json_string(j, cs_study_area_name(s, a));
+        cs_json_key(j, "residents");
+        cs_json_begin_object(j);
+        for (size_t b = 0; b < cs_study_band_count(s); b++) {
+            double v = NAN;
+            cs_site_newly(site, p, kind, last, b, a, &v);
+            cs_json_key(j, cs_study_band_name(s, b));
+            cs_json_number(j, v, 2);
+        }
+        cs_json_end_object(j);
+        cs_json_end_object(j);
+    }
     cs_json_end_array(j);
     cs_json_key(j, "targets");
     cs_json_begin_array(j);
