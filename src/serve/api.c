@@ -36,6 +36,34 @@ void cs_api_error(cs_reply *rep, unsigned status, const char *text, const char *
     rep->type = JSON;
 }
 
+/* A target's district outcome as {"id", "value", "pass", "gap"} (and "name", "target"
+ * when full). */
+static void target_json(const cs_result *r, size_t t, const cs_target_outcome *o, bool full,
+                        cs_json *j)
+{
+    cs_json_begin_object(j);
+    cs_json_key(j, "id");
+    cs_json_string(j, cs_result_target_id(r, t));
+    if (full) {
+        cs_json_key(j, "name");
+        cs_json_string(j, cs_result_target_name(r, t));
+    }
+    cs_json_key(j, "value");
+    cs_json_number(j, o->evaluated ? o->value : NAN, 4);
+    if (full) {
+        cs_json_key(j, "target");
+        cs_json_number(j, o->evaluated ? o->required : NAN, 4);
+    }
+    cs_json_key(j, "pass");
+    if (o->evaluated)
+        cs_json_boolean(j, o->pass);
+    else
+        cs_json_null(j);
+    cs_json_key(j, "gap");
+    cs_json_number(j, o->evaluated ? o->gap : NAN, 4);
+    cs_json_end_object(j);
+}
+
 /* ------------------------------------------------------------ built once */
 
 /* Kind k's coverage columns of the areas layer: per measure it was measured by, per
@@ -117,23 +145,7 @@ static void study_summary(const cs_study *s, const cs_result *r, cs_json *j)
     for (size_t t = 0; t < cs_result_target_count(r); t++) {
         cs_target_outcome o;
         cs_result_target(r, t, CS_DISTRICT, &o);
-        cs_json_begin_object(j);
-        cs_json_key(j, "id");
-        cs_json_string(j, cs_result_target_id(r, t));
-        cs_json_key(j, "name");
-        cs_json_string(j, cs_result_target_name(r, t));
-        cs_json_key(j, "value");
-        cs_json_number(j, o.evaluated ? o.value : NAN, 4);
-        cs_json_key(j, "target");
-        cs_json_number(j, o.evaluated ? o.required : NAN, 4);
-        cs_json_key(j, "pass");
-        if (o.evaluated)
-            cs_json_boolean(j, o.pass);
-        else
-            cs_json_null(j);
-        cs_json_key(j, "gap");
-        cs_json_number(j, o.evaluated ? o.gap : NAN, 4);
-        cs_json_end_object(j);
+        target_json(r, t, &o, true, j);
     }
     cs_json_end_array(j);
     cs_json_end_object(j);
@@ -314,6 +326,75 @@ static bool read_proposals(const cs_api *api, json_object *root, cs_site_input *
     return true;
 }
 
+/* The residents of each band proposal p newly brings within threshold t of kind k in
+ * area a (or CS_DISTRICT), as {"total": ..., "60+": ...}. */
+static void band_residents(const cs_site *site, size_t p, size_t k, size_t t, size_t a,
+                           const cs_study *s, cs_json *j)
+{
+    cs_json_begin_object(j);
+    for (size_t b = 0; b < cs_study_band_count(s); b++) {
+        double v = NAN;
+        cs_site_newly(site, p, k, t, b, a, &v);
+        cs_json_key(j, cs_study_band_name(s, b));
+        cs_json_number(j, v, 2);
+    }
+    cs_json_end_object(j);
+}
+
+/* Per kind and threshold, district-wide. */
+static void newly_list(const cs_site *site, size_t p, const cs_study *s, cs_json *j)
+{
+    cs_json_begin_array(j);
+    for (size_t k = 0; k < cs_study_kind_count(s); k++)
+        for (size_t t = 0; t < cs_study_threshold_count(s, k); t++) {
+            cs_json_begin_object(j);
+            cs_json_key(j, "kind");
+            cs_json_string(j, cs_study_kind_id(s, k));
+            cs_json_key(j, "threshold_min");
+            cs_json_number(j, cs_study_threshold_min(s, k, t), 3);
+            cs_json_key(j, "residents");
+            band_residents(site, p, k, t, CS_DISTRICT, s, j);
+            cs_json_end_object(j);
+        }
+    cs_json_end_array(j);
+}
+
+/* Street by street: where its kind's largest threshold newly covers anyone (none for
+ * all proposals together, which may be of several kinds). */
+static void street_list(const cs_site *site, size_t p, size_t kind, const cs_study *s,
+                        cs_json *j)
+{
+    cs_json_begin_array(j);
+    size_t last = cs_study_threshold_count(s, kind) - 1;
+    for (size_t a = 0; p < cs_site_count(site) && a < cs_study_area_count(s); a++) {
+        double total = 0;
+        cs_site_newly(site, p, kind, last, 0, a, &total);
+        if (!(total > 0))
+            continue;
+        cs_json_begin_object(j);
+        cs_json_key(j, "id");
+        cs_json_string(j, cs_study_area_id(s, a));
+        cs_json_key(j, "name");
+        cs_json_string(j, cs_study_area_name(s, a));
+        cs_json_key(j, "residents");
+        band_residents(site, p, kind, last, a, s, j);
+        cs_json_end_object(j);
+    }
+    cs_json_end_array(j);
+}
+
+/* Every district target with proposal p (or all together). */
+static void target_list(const cs_site *site, size_t p, const cs_result *r, cs_json *j)
+{
+    cs_json_begin_array(j);
+    for (size_t t = 0; t < cs_result_target_count(r); t++) {
+        cs_target_outcome o;
+        if (cs_site_target(site, p, t, CS_DISTRICT, &o) == CS_OK && o.evaluated)
+            target_json(r, t, &o, false, j);
+    }
+    cs_json_end_array(j);
+}
+
 static void figures(const cs_site *site, size_t p, const cs_study *s, const cs_result *r,
                     cs_json *j)
 {
@@ -338,71 +419,11 @@ static void figures(const cs_site *site, size_t p, const cs_study *s, const cs_r
     cs_json_integer(j, (long long)f.neighbours);
     /* residents newly within each threshold of each kind, district-wide, by band */
     cs_json_key(j, "newly");
-    cs_json_begin_array(j);
-    for (size_t k = 0; k < cs_study_kind_count(s); k++)
-        for (size_t t = 0; t < cs_study_threshold_count(s, k); t++) {
-            cs_json_begin_object(j);
-            cs_json_key(j, "kind");
-            cs_json_string(j, cs_study_kind_id(s, k));
-            cs_json_key(j, "threshold_min");
-            cs_json_number(j, cs_study_threshold_min(s, k, t), 3);
-            cs_json_key(j, "residents");
-            cs_json_begin_object(j);
-            for (size_t b = 0; b < cs_study_band_count(s); b++) {
-                double v = NAN;
-                cs_site_newly(site, p, k, t, b, CS_DISTRICT, &v);
-                cs_json_key(j, cs_study_band_name(s, b));
-                cs_json_number(j, v, 2);
-            }
-            cs_json_end_object(j);
-            cs_json_end_object(j);
-        }
-    cs_json_end_array(j);
-    /* street by street: the streets where the kind's largest threshold newly covers
-     * anyone, with the residents of each band */
+    newly_list(site, p, s, j);
     cs_json_key(j, "streets");
-    cs_json_begin_array(j);
-    size_t kind = p < cs_site_count(site) ? f.kind : 0, last = cs_study_threshold_count(s, kind) - 1;
-    for (size_t a = 0; p < cs_site_count(site) && a < cs_study_area_count(s); a++) {
-        double total = 0;
-        cs_site_newly(site, p, kind, last, 0, a, &total);
-        if (!(total > 0))
-            continue;
-        cs_json_begin_object(j);
-        cs_json_key(j, "id");
-        cs_json_string(j, cs_study_area_id(s, a));
-        cs_json_key(j, "name");
-        cs_json_string(j, cs_study_area_name(s, a));
-        cs_json_key(j, "residents");
-        cs_json_begin_object(j);
-        for (size_t b = 0; b < cs_study_band_count(s); b++) {
-            double v = NAN;
-            cs_site_newly(site, p, kind, last, b, a, &v);
-            cs_json_key(j, cs_study_band_name(s, b));
-            cs_json_number(j, v, 2);
-        }
-        cs_json_end_object(j);
-        cs_json_end_object(j);
-    }
-    cs_json_end_array(j);
+    street_list(site, p, f.kind, s, j);
     cs_json_key(j, "targets");
-    cs_json_begin_array(j);
-    for (size_t t = 0; t < cs_result_target_count(r); t++) {
-        cs_target_outcome o;
-        if (cs_site_target(site, p, t, CS_DISTRICT, &o) != CS_OK || !o.evaluated)
-            continue;
-        cs_json_begin_object(j);
-        cs_json_key(j, "id");
-        cs_json_string(j, cs_result_target_id(r, t));
-        cs_json_key(j, "value");
-        cs_json_number(j, o.value, 4);
-        cs_json_key(j, "pass");
-        cs_json_boolean(j, o.pass);
-        cs_json_key(j, "gap");
-        cs_json_number(j, o.gap, 4);
-        cs_json_end_object(j);
-    }
-    cs_json_end_array(j);
+    target_list(site, p, r, j);
     cs_json_end_object(j);
 }
 
