@@ -15,7 +15,8 @@ const TEXT = {
     newly: "新增覆盖", within: "服务范围内", overlap: "已被覆盖", min: "分钟",
     straight: "直线", network: "步行路网", matrix: "成本矩阵", loading: "加载中…",
     covered: "覆盖率", suggest_k: "建议处数", suggest: "建议选址", suggesting: "正在选址…",
-    name: "名称", capacity: "容量", print: "打印纪要", load_taken: "分流服务量", neighbours: "家设施",
+    name: "名称", capacity: "容量", print: "打印纪要", gap: "差距", streets: "各街镇",
+    street: "街镇", residents: "人数", load_taken: "分流服务量", neighbours: "家设施",
     access_gain: "可达性提高", own_load: "负荷", by_street: "分街镇",
     overlay_hint: "蓝色虚线：所选时间的直线服务范围；红线：最大的 20 个服务不足片区。", no_token: "地址缺少访问令牌：请打开 careshed serve 打印的地址。",
   },
@@ -28,6 +29,7 @@ const TEXT = {
     overlap: "Already covered", min: "min", straight: "straight line", network: "walking network",
     matrix: "cost matrix", loading: "Loading…", covered: "covered", suggest_k: "Sites",
     suggest: "Suggest sites", suggesting: "Choosing sites…", name: "Name", capacity: "Capacity",
+    gap: "Gap", streets: "Streets", street: "Street", residents: "Residents",
     print: "Print memo", load_taken: "Load taken", neighbours: "facilities",
     access_gain: "Accessibility added", own_load: "Load", by_street: "By street",
     overlay_hint: "Blue dashes: the straight-line service area at the chosen time; red: the 20 largest under-served patches.",
@@ -94,8 +96,8 @@ function fillSelectors() {
     threshold.value = keepT && keepT < k.thresholds_min.length ? keepT : Math.min(study.headline.threshold, k.thresholds_min.length - 1);
   };
   refill();
-  kind.addEventListener("change", () => { refill(); shade(); renderCards(); });
-  [measure, threshold, band].forEach((s) => s.addEventListener("change", () => { shade(); renderCards(); }));
+  kind.addEventListener("change", () => { refill(); shade(); renderCards(); renderStreets(); });
+  [measure, threshold, band].forEach((s) => s.addEventListener("change", () => { shade(); renderCards(); renderStreets(); }));
 }
 
 function column() {
@@ -232,7 +234,33 @@ function renderTargets() {
     /* ratios show four digits, so that a small step shows */
     const digits = (v) => Math.abs(v) < 10 ? 4 : 2;
     const cell = (v, pass, changed) => `<td class="${pass === null || pass === undefined ? "" : pass ? "pass" : "fail"}${changed ? " changed" : ""}">${fmt(v, digits(v))}</td>`;
-    tr.innerHTML = `<td>${tg.name}</td>${cell(tg.value, tg.pass)}${a ? cell(a.value, a.pass, a.value !== tg.value) : "<td>–</td>"}<td>${fmt(tg.target, digits(tg.target))}</td>`;
+    const gap = a ? a.gap : tg.gap;
+    tr.innerHTML = `<td>${tg.name}</td>${cell(tg.value, tg.pass)}${a ? cell(a.value, a.pass, a.value !== tg.value) : "<td>–</td>"}<td>${fmt(tg.target, digits(tg.target))}</td><td>${gap > 0 ? fmt(gap, digits(gap)) : "✓"}</td>`;
+    body.appendChild(tr);
+  });
+  renderStreets();
+}
+
+/* Each street: its residents of the band and the share the chosen threshold covers,
+ * least covered first; with one proposal of the chosen kind, at the kind's largest
+ * threshold, the share with it (its newly covered residents street by street). */
+function renderStreets() {
+  const body = $("streets").querySelector("tbody");
+  const col = column(), bandCol = col.replace(/^.*_(\w+)_share$/, "$1");
+  const band = study.bands[$("band").value];
+  const k = study.kinds[$("kind").value];
+  const largest = Number($("threshold").value) === k.thresholds_min.length - 1;
+  const gained = new Map();
+  if (lastResult && largest && lastResult.proposals.length === 1)
+    lastResult.proposals.filter((f) => f.kind === k.id).forEach((f) =>
+      f.streets.forEach((x) => gained.set(x.id, (gained.get(x.id) || 0) + x.residents[band])));
+  body.innerHTML = "";
+  areas.features.slice().sort((a, b) => (a.properties[col] ?? 2) - (b.properties[col] ?? 2)).forEach((f) => {
+    const p = f.properties, pop = p["pop_" + bandCol], share = p[col];
+    const after = gained.has(p.id) && pop > 0 ? share + gained.get(p.id) / pop : null;
+    const tr = document.createElement("tr");
+    tr.innerHTML = `<td>${p.name}</td><td>${fmt(pop)}</td><td>${share === null ? "–" : fmt(100 * share, 1) + "%"}</td>` +
+                   `<td>${after === null ? "–" : `<b>${fmt(100 * after, 1)}%</b>`}</td>`;
     body.appendChild(tr);
   });
 }

@@ -88,6 +88,9 @@ try {
   const shown = cardNumbers(await page.$eval("#cards .card .newly", (c) => c.textContent));
   assert.deepEqual(shown, siteSays(first.lon, first.lat).map(Math.round));
   assert.equal(await page.$eval("#message", (m) => m.hidden), true);
+  // every street listed; the proposal's street gains a share with it
+  assert.equal(await page.$$eval("#streets tbody tr", (r) => r.length), study.areas);
+  assert.equal(await page.$$eval("#streets tbody td b", (b) => b.length) >= 1, true);
   // the targets gain their "with proposals" column
   const after = await page.$$eval("#targets tbody tr td:nth-child(3)", (c) => c.map((x) => x.textContent));
   assert.equal(after.some((x) => x !== "–"), true);
