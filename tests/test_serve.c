@@ -287,7 +287,8 @@ static void suggest_matches_the_library(void **state)
     char *body = NULL;
     assert_int_equal(call("POST", "/api/suggest", "{\"kind\": \"centre\", \"k\": 3}", &body),
                      200);
-    cs_suggest_options opt = {.kind = "centre", .k = 3, .within_min = NAN, .reach_share = NAN};
+    cs_suggest_options opt = {.kind = "centre", .k = 3, .within_min = NAN, .reach_share = NAN,
+                              .exact = 1, .exact_time_s = 5};
     cs_suggest_report report;
     cs_site *site = NULL;
     assert_int_equal(cs_site_suggest(env.ctx, env.result, &opt, &site, &report), CS_OK);
@@ -297,7 +298,10 @@ static void suggest_matches_the_library(void **state)
         json_object *one = json_object_array_get_idx(list, p);
         assert_true(fabs(json_object_get_double(member(one, "gain")) - cs_site_gain(site, p)) < 0.01);
     }
-    assert_true(fabs(json_object_get_double(member(o, "covered")) - report.greedy_covered) < 0.01);
+    assert_true(fabs(json_object_get_double(member(o, "greedy_covered")) - report.greedy_covered) <
+                0.01);
+    assert_string_equal(json_object_get_string(member(o, "method")),
+                        report.exact_listed ? "exact" : "greedy");
     cs_site_destroy(site);
     json_object_put(o);
     free(body);

@@ -728,7 +728,8 @@ CS_API const char *cs_result_output_name(const cs_result *result, size_t i);
  *   GET  /api/underserved the under-served patches
  *   POST /api/evaluate   {"proposals": [{"kind", "lon", "lat", "id"?, "capacity"?}]}:
  *                        each proposal alone and all together, as cs_site_evaluate
- *   POST /api/suggest    {"kind", "k"}: the k sites greedy chooses, as cs_site_suggest
+ *   POST /api/suggest    {"kind", "k"}: the k sites chosen, as cs_site_suggest (greedy,
+ *                        and exact where small enough, within 5 s)
  * Errors are {"error": text, "hint": text} with a 4xx status.
  */
 typedef struct cs_server cs_server;

@@ -560,8 +560,10 @@ void cs_api_suggest(const cs_api *api, const char *body, size_t len, cs_reply *r
         return;
     }
     cs_context *ctx = thread_context();
+    /* greedy, and the exact optimum where the problem is small enough (the library's
+     * size limits), within a time a meeting can wait for */
     cs_suggest_options opt = {.kind = kind, .k = (size_t)k, .within_min = NAN,
-                              .reach_share = NAN};
+                              .reach_share = NAN, .exact = 1, .exact_time_s = 5};
     cs_suggest_report report;
     cs_site *site = NULL;
     cs_status st = ctx ? cs_site_suggest(ctx, api->r, &opt, &site, &report) : CS_ERR_NOMEM;
@@ -578,7 +580,13 @@ void cs_api_suggest(const cs_api *api, const char *body, size_t len, cs_reply *r
         cs_json_key(&j, "candidates");
         cs_json_integer(&j, (long long)report.candidates);
         cs_json_key(&j, "covered");
+        cs_json_number(&j, report.exact_listed ? report.exact_covered : report.greedy_covered, 2);
+        cs_json_key(&j, "method"); /* whose sites these are */
+        cs_json_string(&j, report.exact_listed ? "exact" : "greedy");
+        cs_json_key(&j, "greedy_covered");
         cs_json_number(&j, report.greedy_covered, 2);
+        cs_json_key(&j, "exact_optimal");
+        cs_json_boolean(&j, report.exact_run && report.exact_optimal);
         cs_json_key(&j, "suggestions");
         cs_json_begin_array(&j);
         for (size_t p = 0; p < cs_site_count(site); p++) {

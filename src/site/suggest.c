@@ -142,6 +142,7 @@ cs_status cs_exact_cover(const cs_cover_sets *cs, size_t k, double need, double 
     if (!ia || !ja || !ar) {
         cs_free(ia), cs_free(ja), cs_free(ar);
         glp_delete_prob(lp);
+        glp_free_env();
         return CS_ERR_NOMEM;
     }
     /* rows 1..P: y_i - sum x_c <= 0; row P + 1: the budget or the need */
@@ -182,5 +183,8 @@ cs_status cs_exact_cover(const cs_cover_sets *cs, size_t k, double need, double 
                 chosen[(*count)++] = c;
     }
     glp_delete_prob(lp);
+    /* GLPK keeps an environment per thread: freed here, or a server's threads would
+     * each leave theirs behind when they end */
+    glp_free_env();
     return CS_OK;
 }
