@@ -296,7 +296,8 @@ static void suggest_matches_the_library(void **state)
     assert_int_equal(json_object_array_length(list), cs_site_count(site));
     for (size_t p = 0; p < cs_site_count(site); p++) {
         json_object *one = json_object_array_get_idx(list, p);
-        assert_true(fabs(json_object_get_double(member(one, "gain")) - cs_site_gain(site, p)) < 0.01);
+        double gain = json_object_get_double(member(one, "gain"));
+        assert_true(fabs(gain - cs_site_gain(site, p)) < 0.01);
     }
     assert_true(fabs(json_object_get_double(member(o, "greedy_covered")) - report.greedy_covered) <
                 0.01);
