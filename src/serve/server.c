@@ -1,7 +1,8 @@
 /*
  * server.c — careshed serve's HTTP side (careshed.h, "serve"): libmicrohttpd on a
- * thread pool, the checks every request passes (Host and Origin against DNS rebinding, the token, the
- * body's size), and one table of routes to the API's answers (api.c).
+ * thread pool, the checks every request passes (Host and Origin against DNS
+ * rebinding, the token, the body's size), and one table of routes to the API's
+ * answers (api.c).
  */
 #include "serve/api.h"
 #include "serve/assets.h"
