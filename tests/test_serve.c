@@ -410,6 +410,59 @@ static void concurrent_evaluations(void **state)
         free(bodies[i]);
 }
 
+/* An exclusion layer (water, industry): a proposal in it is refused with a message
+ * naming the zone's file, one beside it is evaluated; a missing file stops the start. */
+static void exclusion_zones(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    char *zones = tu_write(dir, "water.geojson",
+                           "{\"type\": \"FeatureCollection\", \"features\": [{\"type\": "
+                           "\"Feature\", \"properties\": {}, \"geometry\": {\"type\": "
+                           "\"Polygon\", \"coordinates\": [[[121.41, 31.10], [121.43, 31.10], "
+                           "[121.43, 31.12], [121.41, 31.12], [121.41, 31.10]]]}}]}");
+    cs_server *other = NULL;
+    cs_serve_options o = {.exclude = zones};
+    assert_int_equal(cs_serve_start(env.ctx, env.study, env.result, &o, &other), CS_OK);
+    cs_server *main_server = server;
+    server = other; /* call() talks to it */
+    char *body = NULL;
+    assert_int_equal(call("POST", "/api/evaluate",
+                          "{\"proposals\": [{\"kind\": \"centre\", \"lon\": 121.42, "
+                          "\"lat\": 31.11}]}", &body), 400);
+    assert_non_null(strstr(body, "lies in an exclusion zone"));
+    assert_non_null(strstr(body, "water.geojson"));
+    free(body);
+    assert_int_equal(call("POST", "/api/evaluate",
+                          "{\"proposals\": [{\"kind\": \"centre\", \"lon\": 121.40, "
+                          "\"lat\": 31.05}]}", NULL), 200);
+    /* the suggestions keep out of it */
+    assert_int_equal(call("POST", "/api/suggest", "{\"kind\": \"centre\", \"k\": 5}", &body),
+                     200);
+    json_object *root = parse(body), *list = member(root, "suggestions");
+    for (size_t i = 0; i < json_object_array_length(list); i++) {
+        json_object *one = json_object_array_get_idx(list, i);
+        double lon = json_object_get_double(member(one, "lon"));
+        double lat = json_object_get_double(member(one, "lat"));
+        assert_false(lon > 121.41 && lon < 121.43 && lat > 31.10 && lat < 31.12);
+    }
+    json_object_put(root);
+    free(body);
+    server = main_server;
+    cs_serve_stop(other);
+    /* a zone file that is not there: said, nothing started */
+    char *missing = tu_join(dir, "lake.geojson");
+    o.exclude = missing;
+    other = NULL;
+    assert_int_not_equal(cs_serve_start(env.ctx, env.study, env.result, &o, &other), CS_OK);
+    assert_null(other);
+    assert_true(tu_has_message(env.ctx, "lake.geojson", NULL));
+    free(missing);
+    free(zones);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 /* A port in use and an address that is not one: said, nothing started. */
 static void cannot_listen(void **state)
 {
@@ -482,6 +535,7 @@ int main(void)
         cmocka_unit_test(suggest_matches_the_library),
         cmocka_unit_test(bad_requests),
         cmocka_unit_test(concurrent_evaluations),
+        cmocka_unit_test(exclusion_zones),
         cmocka_unit_test(cannot_listen),
         cmocka_unit_test(command_serves_until_interrupted),
     };

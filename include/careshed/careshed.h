@@ -740,12 +740,15 @@ typedef struct cs_serve_options {
     const char *token;    /**< NULL: 32 random hex digits */
     size_t max_body;      /**< bytes of a request body; 0: 1 MiB */
     size_t max_proposals; /**< per evaluation; 0: 200 */
+    const char *exclude;     /**< polygons no site may lie in (water, industry): a proposal
+                                  there is refused, suggestions avoid them; NULL: none */
+    const char *exclude_crs; /**< their CRS when the file has none or it is GCJ-02/BD-09 */
 } cs_serve_options;
 
 /**
  * Serve the run result of study (both borrowed, read-only, until cs_serve_stop). The
  * layers it serves are built first. *out is new. Errors: CS_ERR_ARGUMENT (a listen
- * address that is not IPv4), CS_ERR_OUTPUT naming the address when it cannot listen
+ * address that is not IPv4), those of reading the exclusion zones (CS_ERR_INPUT...), CS_ERR_OUTPUT naming the address when it cannot listen
  * there (a port in use), CS_ERR_NOMEM.
  */
 CS_API cs_status cs_serve_start(cs_context *ctx, const cs_study *study,

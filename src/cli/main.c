@@ -437,7 +437,8 @@ static cs_status serve_result(cs_context *ctx, const options *o, const cs_study 
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
-    cs_serve_options so = {.listen = o->listen, .port = (unsigned)o->port};
+    cs_serve_options so = {.listen = o->listen, .port = (unsigned)o->port,
+                           .exclude = o->exclude, .exclude_crs = o->exclude_crs};
     cs_server *server = NULL;
     cs_status st = cs_serve_start(ctx, study, result, &so, &server);
     if (st != CS_OK)

@@ -148,9 +148,9 @@ static const cli_option table[] = {
      .help = "candidate sites (default: centres of under-served\ngrid cells)"},
     {.name = "--exact", .commands = CLI_SITE, .store = STORE_FLAG, .offset = OFF(exact),
      .group = GROUP_CHOOSE, .help = "also solve exactly with GLPK"},
-    {.name = "--exclude", .commands = CLI_SITE, .arg = "FILE", .store = STORE_STRING,
+    {.name = "--exclude", .commands = CLI_SITE | CLI_SERVE, .arg = "FILE", .store = STORE_STRING,
      .offset = OFF(exclude), .group = GROUP_CHOOSE, .help = "polygons no site may lie in"},
-    {.name = "--exclude-crs", .commands = CLI_SITE, .arg = "CRS", .store = STORE_STRING,
+    {.name = "--exclude-crs", .commands = CLI_SITE | CLI_SERVE, .arg = "CRS", .store = STORE_STRING,
      .offset = OFF(exclude_crs), .group = GROUP_CHOOSE, .help = "the CRS of --exclude"},
     /* report */
     {.name = "--year", .commands = CLI_REPORT, .arg = "Y", .store = STORE_INT,

@@ -9,6 +9,7 @@
 #include "out/json.h"
 #include "out/out.h"
 #include "out/palette.h"
+#include "io/load.h"
 #include "report/report.h"
 #include "site/site.h"
 
@@ -183,9 +184,10 @@ static cs_status layer_json(cs_context *ctx, const cs_result *r, layer which,
 }
 
 cs_status cs_api_init(cs_context *ctx, cs_api *api, const cs_study *study, const cs_result *r,
-                      size_t max_proposals)
+                      const cs_serve_options *opt)
 {
-    *api = (cs_api){.study = study, .r = r, .max_proposals = max_proposals};
+    *api = (cs_api){.study = study, .r = r, .max_proposals = opt->max_proposals,
+                    .exclude = opt->exclude, .exclude_crs = opt->exclude_crs};
     cs_buf_init(&api->study_json);
     cs_buf_init(&api->areas_json);
     cs_buf_init(&api->facilities_json);
@@ -211,6 +213,11 @@ cs_status cs_api_init(cs_context *ctx, cs_api *api, const cs_study *study, const
         st = layer_json(ctx, r, CIRCLES, to_wgs84, NULL, &api->circles_json);
     if (st == CS_OK)
         st = cs_site_cache_create(ctx, r, &api->sites);
+    if (st == CS_OK && api->exclude)
+        st = cs_read_zones(ctx, api->exclude, api->exclude_crs, "EPSG:4326", &api->zones);
+    if (st == CS_OK && api->zones.area_count > 0 &&
+        cs_area_index_create(&api->zones, &api->zone_index) != CS_OK)
+        st = cs_nomem(ctx);
     cs_table_free(&table);
     cs_transform_destroy(to_wgs84);
     if (st != CS_OK)
@@ -227,6 +234,9 @@ void cs_api_free(cs_api *api)
     cs_buf_free(&api->circles_json);
     cs_site_cache_destroy(api->sites);
     api->sites = NULL;
+    cs_area_index_destroy(api->zone_index);
+    api->zone_index = NULL;
+    cs_rings_free(&api->zones);
 }
 
 static void reply_copy(cs_reply *rep, const cs_buf *b, const char *type)
@@ -320,6 +330,12 @@ static bool read_proposals(const cs_api *api, json_object *root, cs_site_input *
                      "proposal %zu: needs \"kind\" (text), \"lon\" and \"lat\" (finite "
                      "numbers, WGS84); \"capacity\" is a number or null", i + 1);
             cs_api_error(rep, 400, text, "fix that proposal and send the request again");
+            return false;
+        }
+        if (api->zone_index && cs_area_index_locate(api->zone_index, in[i].lon, in[i].lat) >= 0) {
+            snprintf(text, sizeof text, "proposal %zu: (%.6f, %.6f) lies in an exclusion zone "
+                     "(%.60s)", i + 1, in[i].lon, in[i].lat, api->exclude);
+            cs_api_error(rep, 400, text, "move it out of the zone");
             return false;
         }
     }
@@ -563,7 +579,8 @@ void cs_api_suggest(const cs_api *api, const char *body, size_t len, cs_reply *r
     /* greedy, and the exact optimum where the problem is small enough (the library's
      * size limits), within a time a meeting can wait for */
     cs_suggest_options opt = {.kind = kind, .k = (size_t)k, .within_min = NAN,
-                              .reach_share = NAN, .exact = 1, .exact_time_s = 5};
+                              .reach_share = NAN, .exact = 1, .exact_time_s = 5,
+                              .exclude = api->exclude, .exclude_crs = api->exclude_crs};
     cs_suggest_report report;
     cs_site *site = NULL;
     cs_status st = ctx ? cs_site_suggest(ctx, api->r, &opt, &site, &report) : CS_ERR_NOMEM;

@@ -7,6 +7,7 @@
 #define CS_SERVE_API_H
 
 #include "core/core.h"
+#include "geom/rings.h"
 #include "careshed/careshed.h"
 
 
@@ -24,10 +25,13 @@ typedef struct cs_api {
     size_t max_proposals;
     cs_buf study_json, areas_json, facilities_json, underserved_json, circles_json;
     cs_site_cache *sites; /* the residents' index, shared by every evaluation */
+    const char *exclude, *exclude_crs; /* exclusion zones, for the suggestions */
+    cs_rings zones;       /* the same, in WGS84, for the proposals */
+    cs_area_index *zone_index;
 } cs_api;
 
 cs_status cs_api_init(cs_context *ctx, cs_api *api, const cs_study *study, const cs_result *r,
-                      size_t max_proposals);
+                      const cs_serve_options *opt);
 void cs_api_free(cs_api *api);
 
 /* {"error": text, "hint": hint} with status. */

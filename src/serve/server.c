@@ -264,8 +264,8 @@ cs_status cs_serve_start(cs_context *ctx, const cs_study *study, const cs_result
         cs_free(s);
         return cs_error(ctx, CS_ERR_INTERNAL, NULL, NULL, "no random numbers for a token");
     }
-    cs_status st = cs_api_init(ctx, &s->api, study, r,
-                               o.max_proposals ? o.max_proposals : DEFAULT_MAX_PROPOSALS);
+    o.max_proposals = o.max_proposals ? o.max_proposals : DEFAULT_MAX_PROPOSALS;
+    cs_status st = cs_api_init(ctx, &s->api, study, r, &o);
     if (st != CS_OK) {
         cs_free(s);
         return st;
