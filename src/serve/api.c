@@ -239,37 +239,38 @@ void cs_api_free(cs_api *api)
     cs_rings_free(&api->zones);
 }
 
-static void reply_copy(cs_reply *rep, const cs_buf *b, const char *type)
+/* An answer built once, while the server runs. */
+static void reply_fixed(cs_reply *rep, const cs_buf *b, const char *type)
 {
-    cs_buf_clear(&rep->body);
-    cs_buf_addn(&rep->body, b->data, b->len);
-    rep->status = rep->body.failed ? 500 : 200;
+    rep->fixed = b->data;
+    rep->fixed_len = b->len;
+    rep->status = 200;
     rep->type = type;
 }
 
 void cs_api_study(const cs_api *api, cs_reply *rep)
 {
-    reply_copy(rep, &api->study_json, JSON);
+    reply_fixed(rep, &api->study_json, JSON);
 }
 
 void cs_api_areas(const cs_api *api, cs_reply *rep)
 {
-    reply_copy(rep, &api->areas_json, GEOJSON);
+    reply_fixed(rep, &api->areas_json, GEOJSON);
 }
 
 void cs_api_facilities(const cs_api *api, cs_reply *rep)
 {
-    reply_copy(rep, &api->facilities_json, GEOJSON);
+    reply_fixed(rep, &api->facilities_json, GEOJSON);
 }
 
 void cs_api_underserved(const cs_api *api, cs_reply *rep)
 {
-    reply_copy(rep, &api->underserved_json, GEOJSON);
+    reply_fixed(rep, &api->underserved_json, GEOJSON);
 }
 
 void cs_api_circles(const cs_api *api, cs_reply *rep)
 {
-    reply_copy(rep, &api->circles_json, GEOJSON);
+    reply_fixed(rep, &api->circles_json, GEOJSON);
 }
 
 /* ---------------------------------------------------------------- evaluate */
@@ -443,9 +444,14 @@ static void figures(const cs_site *site, size_t p, const cs_study *s, const cs_r
     cs_json_end_object(j);
 }
 
-/* The first error the evaluation reported, as the reply. */
+/* The first error the evaluation reported, as the reply (ctx NULL: it had no context,
+ * for want of memory). */
 static void evaluation_error(cs_context *ctx, cs_status st, cs_reply *rep)
 {
+    if (!ctx) {
+        cs_api_error(rep, 503, "out of memory", NULL);
+        return;
+    }
     for (size_t i = 0; i < cs_context_message_count(ctx); i++) {
         const cs_message *m = cs_context_get_message(ctx, i);
         if (m->severity == CS_SEVERITY_ERROR) {
@@ -526,10 +532,7 @@ void cs_api_evaluate(const cs_api *api, const char *body, size_t len, cs_reply *
         cs_status st = ctx ? cs_site_evaluate_cached(ctx, api->sites, in, n, "the request", &site)
                            : CS_ERR_NOMEM;
         if (st != CS_OK) {
-            if (ctx)
-                evaluation_error(ctx, st, rep);
-            else
-                cs_api_error(rep, 503, "out of memory", NULL);
+            evaluation_error(ctx, st, rep);
         } else {
             cs_buf_clear(&rep->body);
             cs_json j;
@@ -585,10 +588,7 @@ void cs_api_suggest(const cs_api *api, const char *body, size_t len, cs_reply *r
     cs_site *site = NULL;
     cs_status st = ctx ? cs_site_suggest(ctx, api->r, &opt, &site, &report) : CS_ERR_NOMEM;
     if (st != CS_OK) {
-        if (ctx)
-            evaluation_error(ctx, st, rep);
-        else
-            cs_api_error(rep, 503, "out of memory", NULL);
+        evaluation_error(ctx, st, rep);
     } else {
         cs_buf_clear(&rep->body);
         cs_json j;

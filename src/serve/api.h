@@ -16,6 +16,10 @@ typedef struct cs_reply {
     unsigned status;
     const char *type;
     cs_buf body;
+    /* or bytes that outlive every request (the page's files, the layers built once),
+     * sent as they are, without a copy */
+    const void *fixed;
+    size_t fixed_len;
 } cs_reply;
 
 /* The study and its run, and the answers that never change, built once. */

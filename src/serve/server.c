@@ -136,22 +136,22 @@ static const cs_asset *asset_at(const char *path)
     return NULL;
 }
 
-/* Send the reply, or the page's file (static, not copied). */
-static enum MHD_Result send_reply(struct MHD_Connection *c, const cs_reply *rep,
-                                  const cs_asset *asset)
+/* Send the reply: its fixed bytes as they are, or a copy of its body. */
+static enum MHD_Result send_reply(struct MHD_Connection *c, const cs_reply *rep)
 {
     struct MHD_Response *res =
-        asset ? MHD_create_response_from_buffer(asset->size, (void *)asset->data,
-                                                MHD_RESPMEM_PERSISTENT)
-              : MHD_create_response_from_buffer(rep->body.len,
-                                                rep->body.data ? rep->body.data : (void *)"",
-                                                MHD_RESPMEM_MUST_COPY);
+        rep->fixed ? MHD_create_response_from_buffer(rep->fixed_len, (void *)rep->fixed,
+                                                     MHD_RESPMEM_PERSISTENT)
+                   : MHD_create_response_from_buffer(rep->body.len,
+                                                     rep->body.data ? rep->body.data
+                                                                    : (void *)"",
+                                                     MHD_RESPMEM_MUST_COPY);
     if (!res)
         return MHD_NO;
     char type[64];
-    const char *media = asset ? asset->type : rep->type ? rep->type : "application/json";
+    const char *media = rep->type ? rep->type : "application/json";
     snprintf(type, sizeof type, "%s%s", media,
-             asset && !strncmp(media, "text/", 5) ? "; charset=utf-8" : "");
+             !strncmp(media, "text/", 5) && !strstr(media, "charset") ? "; charset=utf-8" : "");
     MHD_add_response_header(res, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     MHD_add_response_header(res, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     MHD_add_response_header(res, "X-Content-Type-Options", "nosniff");
@@ -160,7 +160,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, const cs_reply *rep,
     MHD_add_response_header(res, "Content-Security-Policy",
                             "default-src 'self'; style-src 'self' 'unsafe-inline'; "
                             "img-src 'self' data: blob:; frame-ancestors 'none'");
-    enum MHD_Result ok = MHD_queue_response(c, asset ? MHD_HTTP_OK : rep->status, res);
+    enum MHD_Result ok = MHD_queue_response(c, rep->status, res);
     MHD_destroy_response(res);
     return ok;
 }
@@ -194,13 +194,19 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
      * token, which the page itself needs and then sends with each call */
     const cs_asset *asset = strcmp(verb, MHD_HTTP_METHOD_GET) ? NULL : asset_at(url);
     bool open_file = asset && strcmp(url, "/") != 0;
-    if (rq->body.failed)
+    if (rq->body.failed) {
         cs_api_error(&rep, 503, "out of memory", NULL);
-    else if (!allowed(s, c, !open_file, &rep))
-        asset = NULL;
-    else if (!asset)
-        route(s, url, verb, rq, &rep);
-    enum MHD_Result ok = send_reply(c, &rep, asset);
+    } else if (allowed(s, c, !open_file, &rep)) {
+        if (asset) {
+            rep.status = MHD_HTTP_OK;
+            rep.type = asset->type;
+            rep.fixed = asset->data;
+            rep.fixed_len = asset->size;
+        } else {
+            route(s, url, verb, rq, &rep);
+        }
+    }
+    enum MHD_Result ok = send_reply(c, &rep);
     cs_buf_free(&rep.body);
     return ok;
 }
