@@ -737,6 +737,14 @@ static void exit_codes_by_error_class(void **state)
     expect_cli(args, 6, "careshed: error: ");
     snprintf(args, sizeof args, "run '%s/study.yaml' --set walk_speed_kmh=fast", SAMPLE);
     expect_cli(args, 3, "walk_speed_kmh");
+    /* serve's own options are usage errors, said before the study is run (the run's
+     * "computing the coverage" never shows, nor a server's address) */
+    snprintf(args, sizeof args,
+             "serve '%s/study.yaml' --tiles 'https://t.example/{z}/{x}.png' --timings", SAMPLE);
+    expect_cli_without(args, 2, "time load");
+    expect_cli(args, 2, "--tiles 'https://t.example/{z}/{x}.png': it must hold {z}, {x} and {y}");
+    snprintf(args, sizeof args, "serve '%s/study.yaml' --listen somewhere", SAMPLE);
+    expect_cli(args, 2, "cannot listen on 'somewhere': not an IPv4 address");
     /* none of the failed runs created the output folder's files */
     char *o = tu_join(dir, "o/summary.json");
     assert_false(tu_exists(o));

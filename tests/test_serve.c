@@ -3,9 +3,12 @@
  * every call, the token, Host and Origin checks, the limits, each error's status and
  * message, that the server goes on serving after bad requests, concurrent
  * evaluations, and the answers against the library's own (cs_site_evaluate,
- * cs_result_target, the study's counts) on the bundled sample.
+ * cs_result_target, the study's counts) on the bundled sample; the basemap's address
+ * checks and security policy; a run along the network: its service areas, the
+ * network itself and the proposals' effects area by area; --open.
  */
 #include "fixture.h"
+#include "io/study.h"
 #include "testutil.h"
 
 #include <arpa/inet.h>
@@ -18,11 +21,13 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 static fx_env env;
 static cs_server *server;
+static char last_head[8192]; /* the status line and headers of the last reply */
 
 /* One HTTP/1.1 exchange; returns the status, the body into *body (free()). */
 static int http(unsigned port, const char *method, const char *path, const char *headers,
@@ -57,6 +62,7 @@ static int http(unsigned port, const char *method, const char *path, const char 
     int status = 0;
     sscanf(buf, "HTTP/1.1 %d", &status);
     char *start = strstr(buf, "\r\n\r\n");
+    snprintf(last_head, sizeof last_head, "%.*s", start ? (int)(start - buf) : 0, buf);
     if (reply)
         *reply = strdup(start ? start + 4 : "");
     free(buf);
@@ -463,6 +469,172 @@ static void exclusion_zones(void **state)
     free(dir);
 }
 
+/* The basemap (--tiles): an address that is not an XYZ template, holds what could end
+ * the security policy, or tiles in a CRS the page cannot match, is refused with what to
+ * give; a good one reaches the page with its shift and the policy lets in its host. */
+static void tiles_for_the_basemap(void **state)
+{
+    (void)state;
+    const struct {
+        const char *url, *crs, *says;
+    } bad[] = {
+        {"tile.example.org/{z}/{x}/{y}.png", NULL, "begin with https://"},
+        {"ftp://tile.example.org/{z}/{x}/{y}.png", NULL, "begin with https://"},
+        {"https://tile.example.org/{z}/{x}.png", NULL, "{z}, {x} and {y}"},
+        {"https://t.example.org/{z}/{x}/{y}.png; script-src *", NULL, "quotes"},
+        {"https://t.example.org/{z}/{x}/{y}.png'", NULL, "quotes"},
+        {"https://a.{s}.example.org/{z}/{x}/{y}.png", NULL, "first part of the host"},
+        {"https:///{z}/{x}/{y}.png", NULL, "names no host"},
+        {"https://t.example.org/{z}/{x}/{y}.png", "BD-09", "Baidu"},
+        {"https://t.example.org/{z}/{x}/{y}.png", "EPSG:4549", "give WGS84"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cs_server *other = NULL;
+        cs_serve_options o = {.tiles = bad[i].url, .tiles_crs = bad[i].crs};
+        assert_int_equal(cs_serve_start(env.ctx, env.study, env.result, &o, &other),
+                         CS_ERR_ARGUMENT);
+        assert_null(other);
+        if (!tu_has_message(env.ctx, bad[i].says, NULL))
+            fail_msg("case %zu (%s): no message saying '%s'", i, bad[i].url, bad[i].says);
+    }
+    const struct {
+        const char *url, *crs, *policy, *shift;
+    } good[] = {
+        {"https://{s}.tile.example.org/{z}/{x}/{y}.png", NULL, "https://*.tile.example.org",
+         NULL},
+        {"https://webrd0{s}.is.autonavi.com/appmaptile?x={x}&y={y}&z={z}&style=8", NULL,
+         "https://*.is.autonavi.com", "gcj02"},
+        {"http://127.0.0.1:9/{z}/{x}/{-y}.png", "GCJ-02", "http://127.0.0.1:9", "gcj02"},
+        {"https://rt0.map.gtimg.com/tile?z={z}&x={x}&y={-y}", "WGS84", "https://rt0.map.gtimg.com",
+         NULL},
+    };
+    cs_server *main_server = server;
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        cs_serve_options o = {.tiles = good[i].url, .tiles_crs = good[i].crs};
+        assert_int_equal(cs_serve_start(env.ctx, env.study, env.result, &o, &server), CS_OK);
+        char *body = NULL, policy[300];
+        assert_int_equal(call("GET", "/api/study", NULL, &body), 200);
+        snprintf(policy, sizeof policy, "img-src 'self' data: blob: %s;", good[i].policy);
+        if (!strstr(last_head, policy))
+            fail_msg("case %zu: the policy lacks '%s':\n%s", i, policy, last_head);
+        json_object *o2 = parse(body), *tiles = member(o2, "tiles");
+        assert_string_equal(json_object_get_string(member(tiles, "url")), good[i].url);
+        json_object *shift = member(tiles, "shift");
+        if (good[i].shift)
+            assert_string_equal(json_object_get_string(shift), good[i].shift);
+        else
+            assert_null(shift);
+        json_object_put(o2);
+        free(body);
+        cs_serve_stop(server);
+    }
+    server = main_server;
+    /* without tiles, the page loads images from nowhere else */
+    char *body = NULL;
+    assert_int_equal(call("GET", "/api/study", NULL, &body), 200);
+    assert_non_null(strstr(last_head, "img-src 'self' data: blob:;"));
+    assert_non_null(strstr(body, "\"tiles\":null"));
+    free(body);
+}
+
+/* A run along the walking network: the network's service areas among the circles, the
+ * network itself for the background, and two proposals' effects area by area, as the
+ * library has them and summing to the district's. */
+static void along_the_network(void **state)
+{
+    (void)state;
+    fx_env net;
+    memset(&net, 0, sizeof net);
+    assert_int_equal(fx_env_open_file(&net, strdup(CS_SOURCE_DIR "/geodata/study.yaml")), CS_OK);
+    fx_env_run_ok(&net);
+    cs_server *main_server = server;
+    cs_serve_options o = {0};
+    assert_int_equal(cs_serve_start(net.ctx, net.study, net.result, &o, &server), CS_OK);
+    const cs_study *s = net.study;
+    char *body = NULL;
+    assert_int_equal(call("GET", "/api/study", NULL, &body), 200);
+    json_object *study = parse(body), *kinds = member(study, "kinds");
+    assert_true(json_object_get_boolean(member(study, "network")));
+    for (size_t k = 0; k < cs_study_kind_count(s); k++)
+        assert_string_equal(
+            json_object_get_string(member(json_object_array_get_idx(kinds, k), "main_measure")),
+            "network");
+    json_object_put(study);
+    free(body);
+    /* a network service area, with its shape, per kind and threshold */
+    size_t thresholds = 0, drawn = 0;
+    for (size_t k = 0; k < cs_study_kind_count(s); k++)
+        thresholds += cs_study_threshold_count(s, k);
+    assert_int_equal(call("GET", "/api/circles", NULL, &body), 200);
+    json_object *circles = parse(body), *features = member(circles, "features");
+    for (size_t i = 0; i < json_object_array_length(features); i++) {
+        json_object *f = json_object_array_get_idx(features, i);
+        if (!strcmp(json_object_get_string(member(member(f, "properties"), "measure")),
+                    "network") &&
+            json_object_is_type(member(f, "geometry"), json_type_object))
+            drawn++;
+    }
+    assert_int_equal(drawn, thresholds);
+    json_object_put(circles);
+    free(body);
+    /* the network: one feature, a line per walkable way of the study's */
+    assert_int_equal(call("GET", "/api/network", NULL, &body), 200);
+    json_object *network = parse(body), *nf = member(network, "features");
+    assert_int_equal(json_object_array_length(nf), 1);
+    json_object *geometry = member(json_object_array_get_idx(nf, 0), "geometry");
+    assert_string_equal(json_object_get_string(member(geometry, "type")), "MultiLineString");
+    assert_int_equal(json_object_array_length(member(geometry, "coordinates")),
+                     s->net.lines.count);
+    json_object_put(network);
+    free(body);
+    /* two proposals of two kinds: their effect area by area */
+    assert_int_equal(call("POST", "/api/evaluate",
+                          "{\"proposals\": [{\"id\": \"A\", \"kind\": \"centre\", "
+                          "\"lon\": 121.42, \"lat\": 31.11}, {\"id\": \"B\", \"kind\": "
+                          "\"meal\", \"lon\": 121.50, \"lat\": 31.07}]}",
+                          &body),
+                     200);
+    cs_site_input in[] = {{.id = "A", .lon = 121.42, .lat = 31.11, .kind = "centre",
+                           .capacity = NAN},
+                          {.id = "B", .lon = 121.50, .lat = 31.07, .kind = "meal",
+                           .capacity = NAN}};
+    cs_site *site = NULL;
+    assert_int_equal(cs_site_evaluate(net.ctx, net.result, in, 2, NULL, &site), CS_OK);
+    json_object *answer = parse(body), *areas = member(answer, "areas");
+    size_t listed = 0;
+    for (size_t k = 0; k < cs_study_kind_count(s); k++) {
+        json_object *by_threshold = member(areas, cs_study_kind_id(s, k));
+        for (size_t t = 0; t < cs_study_threshold_count(s, k); t++) {
+            json_object *by_area = json_object_array_get_idx(by_threshold, t);
+            for (size_t b = 0; b < cs_study_band_count(s); b++) {
+                double sum = 0, district = NAN;
+                for (size_t a = 0; a < cs_study_area_count(s); a++) {
+                    double want = NAN;
+                    cs_site_newly(site, 2, k, t, b, a, &want);
+                    json_object *got = NULL;
+                    if (!json_object_object_get_ex(by_area, cs_study_area_id(s, a), &got)) {
+                        assert_false(want > 0);
+                        continue;
+                    }
+                    double v = json_object_get_double(json_object_array_get_idx(got, b));
+                    assert_true(fabs(v - want) < 0.01);
+                    sum += v;
+                    listed += b == 0;
+                }
+                cs_site_newly(site, 2, k, t, b, CS_DISTRICT, &district);
+                assert_true(fabs(sum - district) < 0.05);
+            }
+        }
+    }
+    assert_true(listed >= 2); /* both proposals newly cover someone */
+    cs_site_destroy(site);
+    json_object_put(answer);
+    free(body);
+    cs_serve_stop(server);
+    server = main_server;
+    fx_env_close(&net);
+}
+
 /* A port in use and an address that is not one: said, nothing started. */
 static void cannot_listen(void **state)
 {
@@ -480,10 +652,16 @@ static void cannot_listen(void **state)
 }
 
 /* careshed serve: prints the address with the token, answers, and stops on Ctrl-C
- * (SIGINT) with exit 0 and a last word. */
+ * (SIGINT) with exit 0 and a last word; with --open it hands the address to xdg-open
+ * (here a script of the test's that writes down what it was given). */
 static void command_serves_until_interrupted(void **state)
 {
     (void)state;
+    char *dir = tu_mkdtemp(), *opened = tu_join(dir, "opened"), script[512];
+    snprintf(script, sizeof script, "#!/bin/sh\necho \"$1\" > %s.tmp && mv %s.tmp %s\n",
+             opened, opened, opened);
+    char *fake = tu_write(dir, "xdg-open", script);
+    assert_int_equal(chmod(fake, 0755), 0);
     int out[2], err[2];
     assert_int_equal(pipe(out), 0);
     assert_int_equal(pipe(err), 0);
@@ -492,8 +670,11 @@ static void command_serves_until_interrupted(void **state)
         dup2(out[1], STDOUT_FILENO);
         dup2(err[1], STDERR_FILENO);
         close(out[0]), close(err[0]);
+        char path[4096];
+        snprintf(path, sizeof path, "%s:%s", dir, getenv("PATH") ? getenv("PATH") : "/usr/bin");
+        setenv("PATH", path, 1);
         execl(CS_CLI, CS_CLI, "serve", CS_SOURCE_DIR "/geodata/study.yaml", "--measure",
-              "straight", "--port", "0", (char *)NULL);
+              "straight", "--port", "0", "--open", (char *)NULL);
         _exit(98);
     }
     close(out[1]), close(err[1]);
@@ -504,6 +685,12 @@ static void command_serves_until_interrupted(void **state)
     char token[80] = "";
     assert_int_equal(sscanf(line, "http://127.0.0.1:%u/?token=%79[0-9a-f]", &port, token), 2);
     assert_int_equal(strlen(token), 32);
+    char *given = NULL;
+    for (int i = 0; i < 500 && !(given = tu_read(opened, NULL)); i++)
+        usleep(20000);
+    assert_non_null(given);
+    assert_string_equal(given, line); /* the address printed, newline and all */
+    free(given);
     char h[256], host[64];
     snprintf(host, sizeof host, "127.0.0.1:%u", port);
     snprintf(h, sizeof h, "Host: %s\r\nX-Careshed-Token: %s\r\n", host, token);
@@ -520,8 +707,13 @@ static void command_serves_until_interrupted(void **state)
     ssize_t n = read(err[0], said, sizeof said - 1);
     said[n > 0 ? n : 0] = '\0';
     assert_non_null(strstr(said, "careshed: stopped"));
+    assert_null(strstr(said, "could not open a browser"));
     fclose(f);
     close(err[0]);
+    free(fake);
+    free(opened);
+    tu_rmtree(dir);
+    free(dir);
 }
 
 int main(void)
@@ -536,6 +728,8 @@ int main(void)
         cmocka_unit_test(bad_requests),
         cmocka_unit_test(concurrent_evaluations),
         cmocka_unit_test(exclusion_zones),
+        cmocka_unit_test(tiles_for_the_basemap),
+        cmocka_unit_test(along_the_network),
         cmocka_unit_test(cannot_listen),
         cmocka_unit_test(command_serves_until_interrupted),
     };

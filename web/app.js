@@ -2,7 +2,10 @@
  * app.js — the planner's workbench of careshed serve: the streets shaded by coverage,
  * the facilities, and proposed sites that a click adds, a drag moves and a button
  * removes, each change evaluated by the server (POST /api/evaluate) as careshed site
- * would. Everything comes from this server: no tiles, no other address.
+ * would. Everything comes from this server, apart from the basemap's tiles when
+ * careshed serve was given --tiles. The API speaks WGS84; over tiles drawn in GCJ-02
+ * (AMap, Tencent) the page shows every position shifted to that encoding (gcoord) and
+ * shifts clicks and drags back before it sends them.
  */
 "use strict";
 
@@ -18,7 +21,8 @@ const TEXT = {
     name: "名称", capacity: "容量", print: "打印纪要", gap: "差距", streets: "各街镇",
     street: "街镇", residents: "人数", load_taken: "分流服务量", neighbours: "家设施",
     access_gain: "可达性提高", own_load: "负荷", by_street: "分街镇",
-    overlay_hint: "蓝色虚线：所选时间的直线服务范围；红线：最大的 20 个服务不足片区。", no_token: "地址缺少访问令牌：请打开 careshed serve 打印的地址。",
+    overlay_hint: "蓝色：所选测度和时间的服务范围；红线：最大的 20 个服务不足片区；紫色边框：拟建设施新增覆盖的街镇。", no_token: "地址缺少访问令牌：请打开 careshed serve 打印的地址。",
+    other_measure: "拟建设施按该类型的主测度（{m}）评估：请选该测度查看其效果。", tiles: "底图",
   },
   en: {
     kind: "Kind", measure: "Measure", threshold: "Time", band: "Residents", proposals: "Proposed sites",
@@ -32,7 +36,8 @@ const TEXT = {
     gap: "Gap", streets: "Streets", street: "Street", residents: "Residents",
     print: "Print memo", load_taken: "Load taken", neighbours: "facilities",
     access_gain: "Accessibility added", own_load: "Load", by_street: "By street",
-    overlay_hint: "Blue dashes: the straight-line service area at the chosen time; red: the 20 largest under-served patches.",
+    overlay_hint: "Blue: the service area by the chosen measure and time; red: the 20 largest under-served patches; purple outline: streets the proposals newly cover.",
+    other_measure: "Proposals are evaluated by the kind's main measure ({m}): choose it to see their effect.", tiles: "Tiles",
     no_token: "The address lacks its access token: open the address careshed serve printed.",
   },
 };
@@ -40,7 +45,20 @@ const COLOURS = ["#f7fcf5", "#c7e9c0", "#74c476", "#31a354", "#006d2c"];
 const token = new URLSearchParams(location.search).get("token");
 let lang = "zh";
 let study = null, areas = null, areaLayer = null, lastResult = null;
-let circles = null, patches = null, circleLayer = null, patchLayer = null;
+let circles = null, patches = null, circleLayer = null, patchLayer = null, changedLayer = null;
+/* positions as the map shows them: WGS84, or GCJ-02 over tiles drawn in it */
+let shifted = false;
+const toShown = (lon, lat) => {
+  const [x, y] = shifted ? gcoord.transform([lon, lat], gcoord.WGS84, gcoord.GCJ02) : [lon, lat];
+  return L.latLng(y, x);
+};
+const fromShown = (latlng) => {
+  const [lon, lat] = shifted ? gcoord.transform([latlng.lng, latlng.lat], gcoord.GCJ02, gcoord.WGS84)
+                             : [latlng.lng, latlng.lat];
+  return {lon, lat};
+};
+/* GeoJSON layers drawn where the map shows them */
+const geoJSON = (data, options) => L.geoJSON(data, Object.assign({coordsToLatLng: (c) => toShown(c[0], c[1])}, options));
 const proposals = [];
 let nextId = 1;
 
@@ -110,28 +128,60 @@ function colour(share) {
   return COLOURS[Math.min(COLOURS.length - 1, Math.floor(share * COLOURS.length))];
 }
 
-/* The chosen kind's service area at the chosen threshold (straight line), and its
- * under-served patches, outlined over the shading. */
+/* The chosen kind's service area by the chosen measure and threshold (a cost matrix
+ * has none), and its under-served patches, outlined over the shading. */
 function overlays() {
   const k = study.kinds[$("kind").value], minutes = k.thresholds_min[$("threshold").value];
+  const measure = $("measure").value;
   if (circleLayer) map.removeLayer(circleLayer);
   if (patchLayer) map.removeLayer(patchLayer);
-  circleLayer = L.geoJSON(circles, {
-    filter: (f) => f.geometry && f.properties.kind === k.id && f.properties.measure === "straight" &&
+  circleLayer = geoJSON(circles, {
+    filter: (f) => f.geometry && f.properties.kind === k.id && f.properties.measure === measure &&
                    f.properties.threshold_min === minutes,
-    style: {color: "#2b5c8a", weight: 1.5, dashArray: "4 3", fill: false}, interactive: false}).addTo(map);
-  patchLayer = L.geoJSON(patches, {
+    /* a network's service area is a web of thin streets: filled, not outlined */
+    style: measure === "network" ? {stroke: false, fillColor: "#2b5c8a", fillOpacity: 0.35}
+                                 : {color: "#2b5c8a", weight: 1.5, dashArray: "4 3", fill: false},
+    interactive: false}).addTo(map);
+  patchLayer = geoJSON(patches, {
     filter: (f) => f.properties.kind === k.id && f.properties.rank <= 20, /* the largest */
     style: {color: "#d7301f", weight: 1.5, fill: false}, interactive: false}).addTo(map);
 }
 
+/* The area's residents of the chosen band, and its covered share now and with the
+ * proposals (null where they change nothing, or are measured otherwise). */
+function areaShares(props) {
+  const col = column(), bandCol = col.replace(/^.*_(\w+)_share$/, "$1");
+  const k = study.kinds[$("kind").value], pop = props["pop_" + bandCol], now = props[col];
+  let after = null;
+  if (lastResult && $("measure").value === k.main_measure && pop > 0 && now !== null) {
+    const newly = lastResult.areas[k.id][$("threshold").value][props.id];
+    if (newly) after = Math.min(1, now + newly[$("band").value] / pop);
+  }
+  return {pop, now, after};
+}
+
+const percent = (v) => v === null || v === undefined ? "–" : fmt(100 * v, 1) + "%";
+
+/* The streets shaded by the chosen coverage, with the proposals where they add to it. */
 function shade() {
   overlays();
-  const col = column();
-  areaLayer.setStyle((f) => ({color: "#555", weight: 1, fillOpacity: 0.75,
-                              fillColor: colour(f.properties[col])}));
-  areaLayer.eachLayer((l) => l.setTooltipContent(l.feature.properties.name + "<br>" + t("covered") + " " +
-    (l.feature.properties[col] === null ? "–" : fmt(100 * l.feature.properties[col], 1) + "%")));
+  const k = study.kinds[$("kind").value];
+  areaLayer.setStyle((f) => {
+    const {now, after} = areaShares(f.properties);
+    return {color: "#555", weight: 1, fillOpacity: fill, fillColor: colour(after ?? now)};
+  });
+  /* the streets the proposals add to, outlined over everything */
+  if (changedLayer) map.removeLayer(changedLayer);
+  changedLayer = geoJSON(areas, {filter: (f) => areaShares(f.properties).after !== null, interactive: false,
+                                 style: {color: "#6a3d9a", weight: 3, fill: false}}).addTo(map);
+  areaLayer.eachLayer((l) => {
+    const {now, after} = areaShares(l.feature.properties);
+    l.setTooltipContent(l.feature.properties.name + "<br>" + t("covered") + " " + percent(now) +
+                        (after === null ? "" : " → <b>" + percent(after) + "</b>"));
+  });
+  const notice = $("notice");
+  notice.hidden = !(lastResult && proposals.some((p) => p.kind === k.id) && $("measure").value !== k.main_measure);
+  notice.textContent = t("other_measure").replace("{m}", t(k.main_measure));
   $("legend").innerHTML = COLOURS.map((c, i) => `<span><i style="background:${c}"></i>${i * 20}–${(i + 1) * 20}%</span>`).join("");
 }
 
@@ -141,14 +191,15 @@ function proposalIcon(suggested) {
   return L.divIcon({className: "proposal-icon" + (suggested ? " suggested" : ""), iconSize: [18, 18]});
 }
 
-function addProposal(latlng, id, kindIndex, capacity, suggested) {
+/* A proposal at `at` (WGS84 {lon, lat}). */
+function addProposal(at, id, kindIndex, capacity, suggested) {
   const given = $("capacity").value === "" ? null : Number($("capacity").value);
   const p = {id: id || $("name").value.trim() || "P" + nextId++,
              kind: study.kinds[kindIndex ?? $("kind").value].id,
-             capacity: capacity !== undefined ? capacity : given, latlng};
+             capacity: capacity !== undefined ? capacity : given, at};
   if (!id) $("name").value = "";
-  p.marker = L.marker(latlng, {icon: proposalIcon(suggested), draggable: true, title: p.id}).addTo(map);
-  p.marker.on("dragend", () => { p.latlng = p.marker.getLatLng(); evaluate(); });
+  p.marker = L.marker(toShown(at.lon, at.lat), {icon: proposalIcon(suggested), draggable: true, title: p.id}).addTo(map);
+  p.marker.on("dragend", () => { p.at = fromShown(p.marker.getLatLng()); evaluate(); });
   p.marker.on("click", () => removeProposal(p));
   proposals.push(p);
   return p;
@@ -163,15 +214,17 @@ function removeProposal(p) {
 async function evaluate(added) {
   if (!proposals.length) {
     lastResult = null;
+    shade();
     renderCards();
     renderTargets();
     return;
   }
-  const body = {proposals: proposals.map((p) => ({id: p.id, kind: p.kind, lon: p.latlng.lng,
-                                                  lat: p.latlng.lat, capacity: p.capacity}))};
+  const body = {proposals: proposals.map((p) => ({id: p.id, kind: p.kind, lon: p.at.lon,
+                                                  lat: p.at.lat, capacity: p.capacity}))};
   try {
     lastResult = await api("api/evaluate", body);
     say("");
+    shade();
   } catch (err) {
     say(err.message);
     if (added) { /* the site just added cannot be evaluated: it does not stay */
@@ -241,26 +294,17 @@ function renderTargets() {
   renderStreets();
 }
 
-/* Each street: its residents of the band and the share the chosen threshold covers,
- * least covered first; with one proposal of the chosen kind, at the kind's largest
- * threshold, the share with it (its newly covered residents street by street). */
+/* Each street: its residents of the band and the share the chosen coverage reaches,
+ * least covered first, and the share with all the proposals where they add to it. */
 function renderStreets() {
   const body = $("streets").querySelector("tbody");
-  const col = column(), bandCol = col.replace(/^.*_(\w+)_share$/, "$1");
-  const band = study.bands[$("band").value];
-  const k = study.kinds[$("kind").value];
-  const largest = Number($("threshold").value) === k.thresholds_min.length - 1;
-  const gained = new Map();
-  if (lastResult && largest && lastResult.proposals.length === 1)
-    lastResult.proposals.filter((f) => f.kind === k.id).forEach((f) =>
-      f.streets.forEach((x) => gained.set(x.id, (gained.get(x.id) || 0) + x.residents[band])));
+  const col = column();
   body.innerHTML = "";
   areas.features.slice().sort((a, b) => (a.properties[col] ?? 2) - (b.properties[col] ?? 2)).forEach((f) => {
-    const p = f.properties, pop = p["pop_" + bandCol], share = p[col];
-    const after = gained.has(p.id) && pop > 0 ? share + gained.get(p.id) / pop : null;
+    const {pop, now, after} = areaShares(f.properties);
     const tr = document.createElement("tr");
-    tr.innerHTML = `<td>${p.name}</td><td>${fmt(pop)}</td><td>${share === null ? "–" : fmt(100 * share, 1) + "%"}</td>` +
-                   `<td>${after === null ? "–" : `<b>${fmt(100 * after, 1)}%</b>`}</td>`;
+    tr.innerHTML = `<td>${f.properties.name}</td><td>${fmt(pop)}</td><td>${percent(now)}</td>` +
+                   `<td>${after === null ? "–" : `<b>${percent(after)}</b>`}</td>`;
     body.appendChild(tr);
   });
 }
@@ -275,7 +319,7 @@ async function suggest() {
     const answer = await api("api/suggest", {kind: kind.id, k});
     say("");
     for (const s of answer.suggestions)
-      addProposal(L.latLng(s.lat, s.lon), "S" + nextId++, $("kind").value, null, true);
+      addProposal({lon: s.lon, lat: s.lat}, "S" + nextId++, $("kind").value, null, true);
     await evaluate();
   } catch (err) {
     say(err.message);
@@ -287,7 +331,7 @@ async function suggest() {
 function saveScenario() {
   const features = proposals.map((p, i) => ({
     type: "Feature",
-    geometry: {type: "Point", coordinates: [p.latlng.lng, p.latlng.lat]},
+    geometry: {type: "Point", coordinates: [p.at.lon, p.at.lat]},
     properties: Object.assign({id: p.id, kind: p.kind, capacity: p.capacity},
                               lastResult ? {figures: lastResult.proposals[i]} : {}),
   }));
@@ -308,7 +352,7 @@ async function loadScenario(file) {
       const [lon, lat] = f.geometry.coordinates;
       const k = study.kinds.findIndex((x) => x.id === f.properties.kind);
       if (k < 0) throw new Error(`unknown kind '${f.properties.kind}' in ${file.name}`);
-      addProposal(L.latLng(lat, lon), f.properties.id, k, f.properties.capacity);
+      addProposal({lon, lat}, f.properties.id, k, f.properties.capacity);
     }
     await evaluate();
   } catch (err) {
@@ -319,6 +363,21 @@ async function loadScenario(file) {
 /* ------------------------------------------------------------ start */
 
 const map = L.map("map", {zoomSnap: 0.25, preferCanvas: false});
+let fill = 0.75; /* the shading's opacity: lighter over a basemap */
+
+/* Under the layers: the basemap's tiles (serve --tiles), else the walking network. */
+async function background() {
+  if (study.tiles) {
+    shifted = study.tiles.shift === "gcj02";
+    fill = 0.5;
+    L.tileLayer(study.tiles.url, {maxZoom: 19, attribution: t("tiles") + ": " + study.tiles.attribution}).addTo(map);
+  } else if (study.network) {
+    map.createPane("network").style.zIndex = 450; /* over the shading, under the rest */
+    map.getPane("network").style.pointerEvents = "none";
+    L.geoJSON(await api("api/network"), {pane: "network", interactive: false, renderer: L.canvas({pane: "network"}),
+                                          style: {color: "#444", weight: 0.6, opacity: 0.45}}).addTo(map);
+  }
+}
 
 async function start() {
   if (!token) { say(TEXT.zh.no_token + " / " + TEXT.en.no_token); return; }
@@ -333,21 +392,22 @@ async function start() {
   $("title").textContent = s.name || "careshed";
   document.title = (s.name || "careshed") + " · careshed";
   areas = a;
-  areaLayer = L.geoJSON(areas, {onEachFeature: (feat, layer) => layer.bindTooltip(feat.properties.name, {sticky: true})}).addTo(map);
+  await background();
+  areaLayer = geoJSON(areas, {onEachFeature: (feat, layer) => layer.bindTooltip(feat.properties.name, {sticky: true})}).addTo(map);
   map.fitBounds(areaLayer.getBounds());
   const kindColours = ["#1f78b4", "#e66101", "#6a3d9a", "#b15928", "#33a02c", "#e31a1c"];
   $("kinds").innerHTML = study.kinds.map((k, i) => `<span><i style="background:${kindColours[i % kindColours.length]}"></i>${k.name}</span>`).join("");
   /* the streets' names where the map has room for them */
   areaLayer.eachLayer((l) => L.tooltip({permanent: true, direction: "center", className: "street-name", interactive: false})
     .setLatLng(l.getBounds().getCenter()).setContent(l.feature.properties.name).addTo(map));
-  L.geoJSON(f, {pointToLayer: (feat, ll) => L.circleMarker(ll, {
+  geoJSON(f, {pointToLayer: (feat, ll) => L.circleMarker(ll, {
     radius: 4, weight: 1, color: "#fff", fillOpacity: 0.9,
     fillColor: kindColours[study.kinds.findIndex((k) => k.id === feat.properties.kind) % kindColours.length]})
     .bindTooltip(feat.properties.name || feat.properties.id)}).addTo(map);
   fillSelectors();
   shade();
   renderTargets();
-  map.on("click", (e) => evaluate(addProposal(e.latlng)));
+  map.on("click", (e) => evaluate(addProposal(fromShown(e.latlng))));
   $("save").addEventListener("click", saveScenario);
   $("suggest").addEventListener("click", suggest);
   $("print").addEventListener("click", () => window.print());

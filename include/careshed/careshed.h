@@ -743,6 +743,12 @@ typedef struct cs_serve_options {
     const char *exclude;     /**< polygons no site may lie in (water, industry): a proposal
                                   there is refused, suggestions avoid them; NULL: none */
     const char *exclude_crs; /**< their CRS when the file has none or it is GCJ-02/BD-09 */
+    const char *tiles;       /**< an XYZ basemap's URL template, http(s) with {z} {x} {y}
+                                  (and {s}: a, b, c); the page fetches its tiles; NULL: none,
+                                  the walking network or the areas' outlines instead */
+    const char *tiles_crs;   /**< what its tiles are drawn in: "WGS84" or "GCJ-02" (AMap,
+                                  Tencent: the page shifts the layers to match); NULL:
+                                  GCJ-02 for those maps' hosts, else WGS84 */
 } cs_serve_options;
 
 /**
@@ -754,6 +760,9 @@ typedef struct cs_serve_options {
 CS_API cs_status cs_serve_start(cs_context *ctx, const cs_study *study,
                                 const cs_result *result, const cs_serve_options *opt,
                                 cs_server **out);
+/** The checks of cs_serve_start that need no study (the listen address, the tile
+ *  address and CRS), to make before a long run. Errors: CS_ERR_ARGUMENT. */
+CS_API cs_status cs_serve_check(cs_context *ctx, const cs_serve_options *opt);
 /** The port it listens on, its token, and the page's address with the token. */
 CS_API unsigned cs_serve_port(const cs_server *server);
 CS_API const char *cs_serve_token(const cs_server *server);

@@ -6,15 +6,19 @@
 #include "careshed/careshed.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
+
+extern char **environ;
 
 #include "options.h"
 #include "pdf.h"
@@ -427,6 +431,40 @@ static cs_status run_year(cs_context *ctx, const options *o, const cs_study *stu
     return st;
 }
 
+/* What careshed serve's options ask of the server. */
+static cs_serve_options serve_options(const options *o)
+{
+    return (cs_serve_options){.listen = o->listen, .port = (unsigned)o->port,
+                              .exclude = o->exclude, .exclude_crs = o->exclude_crs,
+                              .tiles = o->tiles, .tiles_crs = o->tiles_crs};
+}
+
+/* Start the desktop's browser on url (xdg-open, not waited for), with the signals this
+ * process blocks unblocked for it and its output out of the terminal's way. */
+static bool open_in_browser(const char *url)
+{
+    posix_spawn_file_actions_t files;
+    posix_spawnattr_t attr;
+    sigset_t none;
+    sigemptyset(&none);
+    bool ok = posix_spawn_file_actions_init(&files) == 0;
+    if (!ok)
+        return false;
+    ok = posix_spawnattr_init(&attr) == 0;
+    if (ok) {
+        posix_spawn_file_actions_addopen(&files, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+        posix_spawn_file_actions_addopen(&files, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+        posix_spawnattr_setsigmask(&attr, &none);
+        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+        pid_t pid;
+        char *argv[] = {"xdg-open", (char *)url, NULL};
+        ok = posix_spawnp(&pid, "xdg-open", &files, &attr, argv, environ) == 0;
+        posix_spawnattr_destroy(&attr);
+    }
+    posix_spawn_file_actions_destroy(&files);
+    return ok;
+}
+
 /* serve: the run behind the API until Ctrl-C (SIGINT) or SIGTERM. The signals are
  * blocked before the server's threads start, so that they all come here. */
 static cs_status serve_result(cs_context *ctx, const options *o, const cs_study *study,
@@ -437,8 +475,7 @@ static cs_status serve_result(cs_context *ctx, const options *o, const cs_study 
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
-    cs_serve_options so = {.listen = o->listen, .port = (unsigned)o->port,
-                           .exclude = o->exclude, .exclude_crs = o->exclude_crs};
+    cs_serve_options so = serve_options(o);
     cs_server *server = NULL;
     cs_status st = cs_serve_start(ctx, study, result, &so, &server);
     if (st != CS_OK)
@@ -450,13 +487,9 @@ static cs_status serve_result(cs_context *ctx, const options *o, const cs_study 
     fflush(stdout);
     if (!o->quiet)
         fprintf(stderr, "careshed: serving the study at the address above; Ctrl-C stops\n");
-    if (o->open) {
-        char cmd[400];
-        snprintf(cmd, sizeof cmd, "xdg-open '%s' >/dev/null 2>&1 &", cs_serve_url(server));
-        if (system(cmd) != 0)
-            fprintf(stderr, "careshed: warning: could not open a browser; open the address "
-                            "above yourself\n");
-    }
+    if (o->open && !open_in_browser(cs_serve_url(server)))
+        fprintf(stderr, "careshed: warning: could not open a browser (xdg-open); open the "
+                        "address above yourself\n");
     int sig = 0;
     sigwait(&stop, &sig);
     cs_serve_stop(server);
@@ -597,6 +630,12 @@ static int run(options *o)
     /* a folder careshed may not write to is said before any work is done */
     if (st == CS_OK && (!strcmp(o->command, "run") || site_only))
         st = cs_output_folder_check(ctx, o->out_dir);
+    bool bad_serve_option = false; /* a usage error (exit 2), said before the run */
+    if (st == CS_OK && !strcmp(o->command, "serve")) {
+        cs_serve_options so = serve_options(o);
+        st = cs_serve_check(ctx, &so);
+        bad_serve_option = st != CS_OK;
+    }
     if (st == CS_OK)
         cli_stage = "loading the layers";
     if (st == CS_OK || (check_only && st == CS_ERR_STUDY && file_read)) {
@@ -623,7 +662,7 @@ static int run(options *o)
         print_timings(ctx);
     if (st == CS_OK && check_only)
         st = check_network(ctx, o, study, &shown, &nomem_shown);
-    code = exit_for(st);
+    code = bad_serve_option ? EXIT_USAGE : exit_for(st);
     if (st != CS_OK)
         say_failed(ctx, o, st, nomem_shown);
     else if (check_only)

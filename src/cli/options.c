@@ -199,6 +199,14 @@ static const cli_option table[] = {
      .offset = OFF(listen), .group = GROUP_RUN,
      .help = "the IPv4 address to listen on (default 127.0.0.1:\n"
              "this computer only; another lets others in, with the token)"},
+    {.name = "--tiles", .commands = CLI_SERVE, .arg = "URL", .store = STORE_STRING,
+     .offset = OFF(tiles), .group = GROUP_RUN,
+     .help = "a basemap under the layers: an XYZ tile address with {z} {x} {y}\n"
+             "(the page fetches its tiles; default: none, the walking network)"},
+    {.name = "--tiles-crs", .commands = CLI_SERVE, .arg = "CRS", .store = STORE_STRING,
+     .offset = OFF(tiles_crs), .group = GROUP_RUN,
+     .help = "WGS84 or GCJ-02 (AMap, Tencent: the layers are shifted to\n"
+             "match); default: GCJ-02 for those maps' addresses, else WGS84"},
     {.name = "--open", .commands = CLI_SERVE, .store = STORE_FLAG, .offset = OFF(open),
      .group = GROUP_RUN, .help = "open the page in the web browser (xdg-open)"},
     {.name = "--threads", .commands = STUDY_CMDS, .arg = "N", .store = STORE_INT,

@@ -57,6 +57,7 @@ typedef struct options {
     char *command_line;
     /* serve: where to listen, and whether to open the page in the browser */
     const char *listen;
+    const char *tiles, *tiles_crs; /* the page's basemap */
     int port;
     bool open;
     bool check_targets, quiet, timings;

@@ -5,6 +5,7 @@
  */
 #include "serve/api.h"
 
+#include "cover/cover.h"
 #include "io/crs.h"
 #include "out/json.h"
 #include "out/out.h"
@@ -67,11 +68,13 @@ static void target_json(const cs_result *r, size_t t, const cs_target_outcome *o
 
 /* ------------------------------------------------------------ built once */
 
+/* The measures as the API names them, by measure index (CS_M_STRAIGHT...). */
+static const char *const measures[CS_MEASURES] = {"straight", "network", "matrix"};
+
 /* Kind k's coverage columns of the areas layer: per measure it was measured by, per
  * threshold, per band ("centre_walk_15min_a60p_share"). */
 static void share_columns(const cs_result *r, size_t k, cs_json *j)
 {
-    static const char *const measures[] = {"straight", "network", "matrix"};
     cs_json_begin_object(j);
     for (size_t m = 0; m < CS_MEASURES; m++) {
         if (!r->dist_m[cs_res_field(r, m, k)])
@@ -92,8 +95,28 @@ static void share_columns(const cs_result *r, size_t k, cs_json *j)
     cs_json_end_object(j);
 }
 
-static void study_summary(const cs_study *s, const cs_result *r, cs_json *j)
+/* The basemap the page draws under the layers (serve --tiles), or null. */
+static void tiles_json(const cs_api *api, cs_json *j)
 {
+    if (!api->tiles) {
+        cs_json_null(j);
+        return;
+    }
+    cs_json_begin_object(j);
+    cs_json_key(j, "url");
+    cs_json_string(j, api->tiles);
+    cs_json_key(j, "shift"); /* how the page shifts the layers to match the tiles */
+    cs_json_string(j, api->tiles_gcj02 ? "gcj02" : NULL);
+    cs_json_key(j, "attribution"); /* the tiles' host, "*." and all */
+    const char *host = strstr(api->tiles_origin, "://") + 3;
+    cs_json_string(j, !strncmp(host, "*.", 2) ? host + 2 : host);
+    cs_json_end_object(j);
+}
+
+static void study_summary(const cs_api *api, cs_json *j)
+{
+    const cs_study *s = api->study;
+    const cs_result *r = api->r;
     cs_headline h = cs_headline_of(s);
     cs_json_begin_object(j);
     cs_json_key(j, "name");
@@ -109,9 +132,12 @@ static void study_summary(const cs_study *s, const cs_result *r, cs_json *j)
     cs_json_key(j, "band");
     cs_json_integer(j, (long long)h.band);
     cs_json_key(j, "measure");
-    cs_json_string(j, h.measure == CS_M_NETWORK ? "network" : h.measure == CS_M_MATRIX ? "matrix"
-                                                                                  : "straight");
+    cs_json_string(j, measures[h.measure]);
     cs_json_end_object(j);
+    cs_json_key(j, "network"); /* whether GET /api/network has the walking network */
+    cs_json_boolean(j, cs_study_has_network(s));
+    cs_json_key(j, "tiles");
+    tiles_json(api, j);
     cs_json_key(j, "areas");
     cs_json_integer(j, (long long)cs_study_area_count(s));
     cs_json_key(j, "facilities");
@@ -136,6 +162,8 @@ static void study_summary(const cs_study *s, const cs_result *r, cs_json *j)
         for (size_t t = 0; t < cs_study_threshold_count(s, k); t++)
             cs_json_number(j, cs_study_threshold_min(s, k, t), 3);
         cs_json_end_array(j);
+        cs_json_key(j, "main_measure"); /* the one evaluations and targets use */
+        cs_json_string(j, measures[cs_res_main(r, k)]);
         cs_json_key(j, "share_columns");
         share_columns(r, k, j);
         cs_json_end_object(j);
@@ -152,35 +180,71 @@ static void study_summary(const cs_study *s, const cs_result *r, cs_json *j)
     cs_json_end_object(j);
 }
 
-/* The layers the page draws, as the run's GeoJSON files have them. */
-typedef enum layer { AREAS, FACILITIES, UNDERSERVED, CIRCLES } layer;
+/* The layers the page draws, as the run's GeoJSON files have them, and the walking
+ * network under them. */
 
-static cs_status layer_json(cs_context *ctx, const cs_result *r, layer which,
-                            cs_transform *to_wgs84, const cs_table *table, cs_buf *out)
+/* What the layers are built from. */
+typedef struct layer_sources {
+    cs_transform *to_wgs84;
+    cs_table table;      /* the areas' columns */
+    cs_geom **net_polys; /* the network service areas, K x CS_MAX_THRESHOLDS */
+} layer_sources;
+
+/* The whole walking network, one feature of lines (none without a network). */
+static cs_status network_layer(const cs_study *s, cs_transform *to_wgs84, cs_lw *w)
+{
+    if (!s->net.present)
+        return CS_OK;
+    cs_lw_feature(w);
+    return cs_lw_lines(w, &s->net.lines, to_wgs84);
+}
+
+static cs_status layer_json(cs_context *ctx, const cs_result *r, cs_api_layer which,
+                            const layer_sources *src, cs_buf *out)
 {
     static const char *const names[] = {"areas", "facilities", "underserved",
-                                        "service-circles"};
+                                        "service-circles", "network"};
     cs_lw w;
     cs_status st = cs_lw_begin(&w, ctx, names[which], names[which], out, NULL, CS_GPKG_NONE,
                                NULL);
-    /* straight-line circles only: the service areas along the network (a run's
-     * service-network work) are not drawn here, their features come without shape */
-    cs_geom **no_network = which == CIRCLES
-                               ? cs_calloc(r->K * CS_MAX_THRESHOLDS + 1, sizeof *no_network)
-                               : NULL;
-    if (st == CS_OK && which == CIRCLES && !no_network)
-        st = CS_ERR_NOMEM;
     if (st == CS_OK) {
         switch (which) {
-        case AREAS: st = cs_out_areas_layer(r, table, to_wgs84, &w); break;
-        case FACILITIES: st = cs_out_facilities_layer(r, &w); break;
-        case UNDERSERVED: st = cs_out_underserved_layer(r, to_wgs84, &w); break;
-        case CIRCLES: st = cs_out_circles_layer(ctx, r, to_wgs84, no_network, &w); break;
+        case CS_LAYER_AREAS: st = cs_out_areas_layer(r, &src->table, src->to_wgs84, &w); break;
+        case CS_LAYER_FACILITIES: st = cs_out_facilities_layer(r, &w); break;
+        case CS_LAYER_UNDERSERVED: st = cs_out_underserved_layer(r, src->to_wgs84, &w); break;
+        case CS_LAYER_CIRCLES:
+            st = cs_out_circles_layer(ctx, r, src->to_wgs84, src->net_polys, &w);
+            break;
+        case CS_LAYER_NETWORK: st = network_layer(r->study, src->to_wgs84, &w); break;
+        case CS_API_LAYERS: break;
         }
     }
-    cs_free(no_network);
     cs_status end = cs_lw_end(&w);
     return st == CS_OK ? end : st;
+}
+
+/* The service areas along the network, as a run writes them (none without one). */
+static cs_status network_areas(cs_context *ctx, const cs_result *r, layer_sources *src)
+{
+    size_t n = r->K * CS_MAX_THRESHOLDS;
+    src->net_polys = cs_calloc(n + 1, sizeof *src->net_polys);
+    cs_lines *lines = cs_calloc(n + 1, sizeof *lines);
+    cs_status st = src->net_polys && lines ? CS_OK : cs_nomem(ctx);
+    if (st == CS_OK && r->has_network)
+        st = cs_cover_network_areas(ctx, r, lines, src->net_polys);
+    for (size_t i = 0; lines && i < n; i++)
+        cs_lines_free(&lines[i]);
+    cs_free(lines);
+    return st;
+}
+
+static void free_layer_sources(const cs_result *r, layer_sources *src)
+{
+    for (size_t i = 0; src->net_polys && i < r->K * CS_MAX_THRESHOLDS; i++)
+        cs_geom_destroy(r->study->geos, src->net_polys[i]);
+    cs_free(src->net_polys);
+    cs_table_free(&src->table);
+    cs_transform_destroy(src->to_wgs84);
 }
 
 cs_status cs_api_init(cs_context *ctx, cs_api *api, const cs_study *study, const cs_result *r,
@@ -188,29 +252,24 @@ cs_status cs_api_init(cs_context *ctx, cs_api *api, const cs_study *study, const
 {
     *api = (cs_api){.study = study, .r = r, .max_proposals = opt->max_proposals,
                     .exclude = opt->exclude, .exclude_crs = opt->exclude_crs};
+    cs_status st = cs_tiles_check(ctx, opt->tiles, opt->tiles_crs, api);
     cs_buf_init(&api->study_json);
-    cs_buf_init(&api->areas_json);
-    cs_buf_init(&api->facilities_json);
-    cs_buf_init(&api->underserved_json);
-    cs_buf_init(&api->circles_json);
+    for (size_t i = 0; i < CS_API_LAYERS; i++)
+        cs_buf_init(&api->layers[i]);
     cs_json j;
     cs_json_init(&j, &api->study_json, false);
-    study_summary(study, r, &j);
-    cs_status st = cs_json_ok(&j) ? CS_OK : cs_nomem(ctx);
-    cs_transform *to_wgs84 = NULL;
-    cs_table table = {0};
+    study_summary(api, &j);
+    if (st == CS_OK && !cs_json_ok(&j))
+        st = cs_nomem(ctx);
+    layer_sources src = {0};
     if (st == CS_OK)
-        st = cs_transform_create(ctx, cs_study_crs(study), "EPSG:4326", NULL, &to_wgs84);
-    if (st == CS_OK && cs_out_area_table(r, false, &table) != CS_OK)
+        st = cs_transform_create(ctx, cs_study_crs(study), "EPSG:4326", NULL, &src.to_wgs84);
+    if (st == CS_OK && cs_out_area_table(r, false, &src.table) != CS_OK)
         st = cs_nomem(ctx);
     if (st == CS_OK)
-        st = layer_json(ctx, r, AREAS, to_wgs84, &table, &api->areas_json);
-    if (st == CS_OK)
-        st = layer_json(ctx, r, FACILITIES, to_wgs84, NULL, &api->facilities_json);
-    if (st == CS_OK)
-        st = layer_json(ctx, r, UNDERSERVED, to_wgs84, NULL, &api->underserved_json);
-    if (st == CS_OK)
-        st = layer_json(ctx, r, CIRCLES, to_wgs84, NULL, &api->circles_json);
+        st = network_areas(ctx, r, &src);
+    for (cs_api_layer l = 0; st == CS_OK && l < CS_API_LAYERS; l++)
+        st = layer_json(ctx, r, l, &src, &api->layers[l]);
     if (st == CS_OK)
         st = cs_site_cache_create(ctx, r, &api->sites);
     if (st == CS_OK && api->exclude)
@@ -218,8 +277,7 @@ cs_status cs_api_init(cs_context *ctx, cs_api *api, const cs_study *study, const
     if (st == CS_OK && api->zones.area_count > 0 &&
         cs_area_index_create(&api->zones, &api->zone_index) != CS_OK)
         st = cs_nomem(ctx);
-    cs_table_free(&table);
-    cs_transform_destroy(to_wgs84);
+    free_layer_sources(r, &src);
     if (st != CS_OK)
         cs_api_free(api);
     return st;
@@ -228,10 +286,10 @@ cs_status cs_api_init(cs_context *ctx, cs_api *api, const cs_study *study, const
 void cs_api_free(cs_api *api)
 {
     cs_buf_free(&api->study_json);
-    cs_buf_free(&api->areas_json);
-    cs_buf_free(&api->facilities_json);
-    cs_buf_free(&api->underserved_json);
-    cs_buf_free(&api->circles_json);
+    for (size_t i = 0; i < CS_API_LAYERS; i++)
+        cs_buf_free(&api->layers[i]);
+    cs_free(api->tiles);
+    api->tiles = NULL;
     cs_site_cache_destroy(api->sites);
     api->sites = NULL;
     cs_area_index_destroy(api->zone_index);
@@ -255,22 +313,27 @@ void cs_api_study(const cs_api *api, cs_reply *rep)
 
 void cs_api_areas(const cs_api *api, cs_reply *rep)
 {
-    reply_fixed(rep, &api->areas_json, GEOJSON);
+    reply_fixed(rep, &api->layers[CS_LAYER_AREAS], GEOJSON);
 }
 
 void cs_api_facilities(const cs_api *api, cs_reply *rep)
 {
-    reply_fixed(rep, &api->facilities_json, GEOJSON);
+    reply_fixed(rep, &api->layers[CS_LAYER_FACILITIES], GEOJSON);
 }
 
 void cs_api_underserved(const cs_api *api, cs_reply *rep)
 {
-    reply_fixed(rep, &api->underserved_json, GEOJSON);
+    reply_fixed(rep, &api->layers[CS_LAYER_UNDERSERVED], GEOJSON);
 }
 
 void cs_api_circles(const cs_api *api, cs_reply *rep)
 {
-    reply_fixed(rep, &api->circles_json, GEOJSON);
+    reply_fixed(rep, &api->layers[CS_LAYER_CIRCLES], GEOJSON);
+}
+
+void cs_api_network(const cs_api *api, cs_reply *rep)
+{
+    reply_fixed(rep, &api->layers[CS_LAYER_NETWORK], GEOJSON);
 }
 
 /* ---------------------------------------------------------------- evaluate */
@@ -398,6 +461,39 @@ static void street_list(const cs_site *site, size_t p, size_t kind, const cs_stu
         cs_json_end_object(j);
     }
     cs_json_end_array(j);
+}
+
+/* All proposals together, area by area, for the shading: per kind, per threshold, the
+ * areas where anyone is newly covered, each with its residents newly covered by band
+ * ({"centre": [{"a1": [total, 60+...]}, ...]}), by the kind's main measure. */
+static void area_effects(const cs_site *site, const cs_study *s, cs_json *j)
+{
+    size_t all = cs_site_count(site);
+    cs_json_begin_object(j);
+    for (size_t k = 0; k < cs_study_kind_count(s); k++) {
+        cs_json_key(j, cs_study_kind_id(s, k));
+        cs_json_begin_array(j);
+        for (size_t t = 0; t < cs_study_threshold_count(s, k); t++) {
+            cs_json_begin_object(j);
+            for (size_t a = 0; a < cs_study_area_count(s); a++) {
+                double total = 0;
+                cs_site_newly(site, all, k, t, 0, a, &total);
+                if (!(total > 0))
+                    continue;
+                cs_json_key(j, cs_study_area_id(s, a));
+                cs_json_begin_array(j);
+                for (size_t b = 0; b < cs_study_band_count(s); b++) {
+                    double v = NAN;
+                    cs_site_newly(site, all, k, t, b, a, &v);
+                    cs_json_number(j, v, 2);
+                }
+                cs_json_end_array(j);
+            }
+            cs_json_end_object(j);
+        }
+        cs_json_end_array(j);
+    }
+    cs_json_end_object(j);
 }
 
 /* Every district target with proposal p (or all together). */
@@ -545,6 +641,8 @@ void cs_api_evaluate(const cs_api *api, const char *body, size_t len, cs_reply *
             cs_json_end_array(&j);
             cs_json_key(&j, "together");
             figures(site, n, api->study, api->r, &j);
+            cs_json_key(&j, "areas");
+            area_effects(site, api->study, &j);
             cs_json_end_object(&j);
             rep->status = cs_json_ok(&j) ? 200 : 503;
             rep->type = JSON;

@@ -27,6 +27,7 @@ struct cs_server {
     char hosts[2][96];   /* what Host may say: the address and, on 127.0.0.1, localhost */
     char origins[2][112]; /* http:// and the same */
     char url[256];
+    char csp[512]; /* the Content-Security-Policy of every reply */
 };
 
 /* A request while its body comes in. */
@@ -49,6 +50,7 @@ static const struct {
     {GET, "/api/facilities", cs_api_facilities, NULL},
     {GET, "/api/underserved", cs_api_underserved, NULL},
     {GET, "/api/circles", cs_api_circles, NULL},
+    {GET, "/api/network", cs_api_network, NULL},
     {POST, "/api/evaluate", NULL, cs_api_evaluate},
     {POST, "/api/suggest", NULL, cs_api_suggest},
 };
@@ -137,7 +139,8 @@ static const cs_asset *asset_at(const char *path)
 }
 
 /* Send the reply: its fixed bytes as they are, or a copy of its body. */
-static enum MHD_Result send_reply(struct MHD_Connection *c, const cs_reply *rep)
+static enum MHD_Result send_reply(struct MHD_Connection *c, const cs_reply *rep,
+                                  const char *csp)
 {
     struct MHD_Response *res =
         rep->fixed ? MHD_create_response_from_buffer(rep->fixed_len, (void *)rep->fixed,
@@ -156,10 +159,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, const cs_reply *rep)
     MHD_add_response_header(res, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     MHD_add_response_header(res, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(res, "Referrer-Policy", "no-referrer");
-    /* the page loads and calls nothing but this server */
-    MHD_add_response_header(res, "Content-Security-Policy",
-                            "default-src 'self'; style-src 'self' 'unsafe-inline'; "
-                            "img-src 'self' data: blob:; frame-ancestors 'none'");
+    MHD_add_response_header(res, "Content-Security-Policy", csp);
     enum MHD_Result ok = MHD_queue_response(c, rep->status, res);
     MHD_destroy_response(res);
     return ok;
@@ -206,7 +206,7 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
             route(s, url, verb, rq, &rep);
         }
     }
-    enum MHD_Result ok = send_reply(c, &rep);
+    enum MHD_Result ok = send_reply(c, &rep, s->csp);
     cs_buf_free(&rep.body);
     return ok;
 }
@@ -254,6 +254,19 @@ static cs_status listen_on(cs_context *ctx, cs_server *s, const char *address, u
     return CS_OK;
 }
 
+cs_status cs_serve_check(cs_context *ctx, const cs_serve_options *opt)
+{
+    cs_serve_options o = opt ? *opt : (cs_serve_options){0};
+    struct in_addr ip;
+    if (o.listen && inet_pton(AF_INET, o.listen, &ip) != 1)
+        return cs_error(ctx, CS_ERR_ARGUMENT, NULL, "give an IPv4 address, e.g. 127.0.0.1",
+                        "cannot listen on '%.100s': not an IPv4 address", o.listen);
+    cs_api scratch = {0};
+    cs_status st = cs_tiles_check(ctx, o.tiles, o.tiles_crs, &scratch);
+    cs_free(scratch.tiles);
+    return st;
+}
+
 cs_status cs_serve_start(cs_context *ctx, const cs_study *study, const cs_result *r,
                          const cs_serve_options *opt, cs_server **out)
 {
@@ -276,6 +289,11 @@ cs_status cs_serve_start(cs_context *ctx, const cs_study *study, const cs_result
         cs_free(s);
         return st;
     }
+    /* the page loads and calls nothing but this server, and the basemap's tiles */
+    snprintf(s->csp, sizeof s->csp,
+             "default-src 'self'; style-src 'self' 'unsafe-inline'; "
+             "img-src 'self' data: blob:%s%s; frame-ancestors 'none'",
+             s->api.tiles ? " " : "", s->api.tiles ? s->api.tiles_origin : "");
     st = listen_on(ctx, s, address, o.port);
     if (st != CS_OK) {
         cs_api_free(&s->api);

@@ -2,11 +2,16 @@
 // driven by puppeteer-core: the page comes up with every street and target; a click
 // proposes a centre whose card shows what `careshed site --at` says for the same point;
 // a drag moves it and the figures change; a click removes it; "suggest" adds three
-// sites with their cards; a click outside the district says why and keeps nothing. Saves a screenshot with a proposal.
+// sites with their cards; a click outside the district says why and keeps nothing; the
+// streets a proposal adds to are shaded with it. Over GCJ-02 tiles (a tile server of
+// its own) every layer is shifted as the GCJ-02 formula says and a click is shifted
+// back before it is sent; along the network the network's service areas are drawn.
+// Saves a screenshot with a proposal.
 //
 //   node workbench.test.mjs CARESHED SAMPLE_STUDY SCREENSHOT
 // Exits 77 (skipped) without chromium or without puppeteer-core (npm ci in tests/web).
 import {spawn, execFileSync} from "node:child_process";
+import {createServer} from "node:http";
 import {existsSync, mkdtempSync, readFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
@@ -26,8 +31,8 @@ try {
   process.exit(77);
 }
 
-function startServer() {
-  const server = spawn(cli, ["serve", study, "--measure", "straight", "--port", "0", "-q"],
+function startServer(...extra) {
+  const server = spawn(cli, ["serve", study, "--port", "0", "-q", ...extra],
                        {stdio: ["ignore", "pipe", "inherit"]});
   return new Promise((resolve, reject) => {
     let out = "";
@@ -40,13 +45,43 @@ function startServer() {
   });
 }
 
-// What `careshed site --at` says of a centre at (lon, lat): its newly covered 60+ by threshold.
-function siteSays(lon, lat) {
+// What `careshed site --at` says of a centre at (lon, lat).
+function siteFigures(lon, lat) {
   const dir = mkdtempSync(join(tmpdir(), "careshed-site-"));
   execFileSync(cli, ["site", study, "--measure", "straight", "-q", "--out", dir,
                      "--at", `${lon.toFixed(10)},${lat.toFixed(10)},centre`]);
-  const p = JSON.parse(readFileSync(join(dir, "proposals.geojson"), "utf8")).features[0].properties;
+  return JSON.parse(readFileSync(join(dir, "proposals.geojson"), "utf8")).features[0].properties;
+}
+// Its newly covered 60+ by threshold.
+function siteSays(lon, lat) {
+  const p = siteFigures(lon, lat);
   return [5, 10, 15].map((m) => p[`centre_new_${m}min_a60p`]);
+}
+
+// WGS84 -> GCJ-02, the published formula (Krasovsky ellipsoid), written out here to
+// check the page's shift (gcoord) against.
+function gcj02(lon, lat) {
+  const a = 6378245.0, ee = 0.00669342162296594323, x = lon - 105, y = lat - 35;
+  let dLat = -100 + 2 * x + 3 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * Math.sqrt(Math.abs(x));
+  dLat += (20 * Math.sin(6 * x * Math.PI) + 20 * Math.sin(2 * x * Math.PI)) * 2 / 3;
+  dLat += (20 * Math.sin(y * Math.PI) + 40 * Math.sin(y / 3 * Math.PI)) * 2 / 3;
+  dLat += (160 * Math.sin(y / 12 * Math.PI) + 320 * Math.sin(y * Math.PI / 30)) * 2 / 3;
+  let dLon = 300 + x + 2 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * Math.sqrt(Math.abs(x));
+  dLon += (20 * Math.sin(6 * x * Math.PI) + 20 * Math.sin(2 * x * Math.PI)) * 2 / 3;
+  dLon += (20 * Math.sin(x * Math.PI) + 40 * Math.sin(x / 3 * Math.PI)) * 2 / 3;
+  dLon += (150 * Math.sin(x / 12 * Math.PI) + 300 * Math.sin(x / 30 * Math.PI)) * 2 / 3;
+  const rad = lat / 180 * Math.PI, magic = 1 - ee * Math.sin(rad) ** 2, sq = Math.sqrt(magic);
+  dLat = dLat * 180 / ((a * (1 - ee)) / (magic * sq) * Math.PI);
+  dLon = dLon * 180 / (a / sq * Math.cos(rad) * Math.PI);
+  return [lon + dLon, lat + dLat];
+}
+
+// A tile server of the test's own: one grey PNG for every tile, counted.
+const tilePng = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4//8/AAX+Av4N70a4AAAAAElFTkSuQmCC", "base64");
+function startTiles() {
+  const tiles = createServer((req, res) => { tiles.count++; res.writeHead(200, {"Content-Type": "image/png"}); res.end(tilePng); });
+  tiles.count = 0;
+  return new Promise((resolve) => tiles.listen(0, "127.0.0.1", () => resolve(tiles)));
 }
 
 // The card's "5 分钟: +1,934 · 10 分钟: ..." as numbers.
@@ -54,7 +89,7 @@ function cardNumbers(text) {
   return [...text.matchAll(/\+([\d,]+)/g)].map((m) => Number(m[1].replace(/,/g, "")));
 }
 
-const {server, url} = await startServer();
+const {server, url} = await startServer("--measure", "straight");
 const browser = await puppeteer.launch({executablePath: chromium, headless: true,
                                         args: ["--no-sandbox", "--disable-gpu"]});
 try {
@@ -84,13 +119,28 @@ try {
   await page.mouse.click(mapBox.x + at.x, mapBox.y + at.y);
   await page.waitForSelector("#cards .card", {timeout: 10000});
   const clickMs = Date.now() - t1;
-  const first = await page.evaluate(() => ({lon: proposals[0].latlng.lng, lat: proposals[0].latlng.lat}));
+  const first = await page.evaluate(() => ({lon: proposals[0].at.lon, lat: proposals[0].at.lat}));
   const shown = cardNumbers(await page.$eval("#cards .card .newly", (c) => c.textContent));
   assert.deepEqual(shown, siteSays(first.lon, first.lat).map(Math.round));
   assert.equal(await page.$eval("#message", (m) => m.hidden), true);
-  // every street listed; the proposal's street gains a share with it
+  // every street listed; the streets it adds to (15 minutes, 60+, as careshed site
+  // says) gain their share with it, in the table and in the shading
   assert.equal(await page.$$eval("#streets tbody tr", (r) => r.length), study.areas);
-  assert.equal(await page.$$eval("#streets tbody td b", (b) => b.length) >= 1, true);
+  const areasNow = await page.evaluate(() => areas.features.map((f) => f.properties));
+  const byStreet = siteFigures(first.lon, first.lat).centre_new_by_street;
+  const share15 = study.kinds.find((k) => k.id === "centre").share_columns.straight[2][1];
+  assert.equal(Object.keys(byStreet).length >= 1, true);
+  const rows = new Map(await page.$$eval("#streets tbody tr", (r) => r.map((x) => [x.cells[0].textContent, x.cells[3].textContent])));
+  for (const a of areasNow) {
+    const want = byStreet[a.id] ? 100 * (a[share15] + byStreet[a.id] / a.pop_a60p) : null;
+    const got = rows.get(a.name);
+    if (want === null) assert.equal(got, "–", a.name);
+    else assert.ok(Math.abs(Number(got.replace("%", "")) - want) <= 0.05, `${a.name}: ${got} vs ${want}`);
+  }
+  assert.equal(await page.evaluate(() => changedLayer.getLayers().length), Object.keys(byStreet).length);
+  // the walking network under the layers, as no tiles were given
+  assert.equal(study.network, true);
+  assert.equal(await page.$$eval(".leaflet-network-pane canvas", (c) => c.length), 1);
   // the targets gain their "with proposals" column
   const after = await page.$$eval("#targets tbody tr td:nth-child(3)", (c) => c.map((x) => x.textContent));
   assert.equal(after.some((x) => x !== "–"), true);
@@ -103,8 +153,8 @@ try {
   await page.mouse.down();
   await page.mouse.move(box.x + box.width / 2 + 60, box.y + box.height / 2 + 40, {steps: 8});
   await page.mouse.up();
-  await page.waitForFunction((lon) => proposals[0].latlng.lng !== lon, {}, first.lon);
-  const moved = await page.evaluate(() => ({lon: proposals[0].latlng.lng, lat: proposals[0].latlng.lat}));
+  await page.waitForFunction((lon) => proposals[0].at.lon !== lon, {}, first.lon);
+  const moved = await page.evaluate(() => ({lon: proposals[0].at.lon, lat: proposals[0].at.lat}));
   await page.waitForFunction((want) => {
     const c = document.querySelector("#cards .card .newly");
     return c && [...c.textContent.matchAll(/\+([\d,]+)/g)].map((m) => m[1].replace(/,/g, "")).join() === want;
@@ -130,6 +180,61 @@ try {
   assert.equal(await page.evaluate(() => proposals.length), 0);
   assert.deepEqual(problems, []);
   console.log("workbench: page, click, drag, remove, suggest and refusal as careshed site says");
+
+  // over tiles drawn in GCJ-02, measured along the network
+  const tiles = await startTiles();
+  const gcj = await startServer("--tiles", `http://127.0.0.1:${tiles.address().port}/{z}/{x}/{y}.png`,
+                                "--tiles-crs", "GCJ-02");
+  try {
+    const page2 = await browser.newPage();
+    await page2.setViewport({width: 1400, height: 900});
+    const csp = [];
+    page2.on("console", (m) => /Content.Security.Policy/i.test(m.text()) && csp.push(m.text()));
+    page2.on("pageerror", (e) => problems.push(e.message));
+    await page2.goto(gcj.url);
+    await page2.waitForSelector("body[data-ready=true]", {timeout: 15000});
+    assert.ok(tiles.count > 0, "no tile was asked for");
+    assert.deepEqual(csp, []);
+    // the facilities drawn where the GCJ-02 formula puts them
+    const token = new URL(gcj.url).searchParams.get("token");
+    const fac = await (await fetch(new URL("api/facilities", gcj.url), {headers: {"X-Careshed-Token": token}})).json();
+    const drawn = await page2.evaluate(() => {
+      const out = [];
+      map.eachLayer((l) => l instanceof L.CircleMarker && l.feature && out.push([l.feature.properties.id, l.getLatLng().lng, l.getLatLng().lat]));
+      return out;
+    });
+    assert.equal(drawn.length, fac.features.length);
+    const where = new Map(fac.features.map((f) => [f.properties.id, f.geometry.coordinates]));
+    for (const [id, lng, lat] of drawn) {
+      const [x, y] = gcj02(...where.get(id));
+      assert.ok(Math.abs(x - lng) < 1e-9 && Math.abs(y - lat) < 1e-9, `facility ${id} drawn at ${lng},${lat}, not ${x},${y}`);
+    }
+    // a click is sent in WGS84: shifted again, it is where the click was
+    const sent = new Promise((resolve) => page2.on("request", (r) => r.url().includes("api/evaluate") && resolve(JSON.parse(r.postData()))));
+    const box2 = await (await page2.$("#map")).boundingBox();
+    const clicked = await page2.evaluate(() => {
+      const c = areaLayer.getLayers()[3].getBounds().getCenter();
+      const p = map.latLngToContainerPoint(c);
+      return {x: p.x, y: p.y, ll: map.containerPointToLatLng(p)};
+    });
+    await page2.mouse.click(box2.x + clicked.x, box2.y + clicked.y);
+    const body = await sent;
+    const [x, y] = gcj02(body.proposals[0].lon, body.proposals[0].lat);
+    assert.ok(Math.abs(x - clicked.ll.lng) < 2e-6 && Math.abs(y - clicked.ll.lat) < 2e-6, `sent ${JSON.stringify(body)}`);
+    assert.ok(Math.abs(body.proposals[0].lon - clicked.ll.lng) > 1e-3, "the click was not shifted back");
+    await page2.waitForSelector("#cards .card", {timeout: 10000});
+    // the network's service areas at the chosen time
+    assert.equal(await page2.$eval("#measure", (m) => m.value), "network");
+    assert.ok(await page2.evaluate(() => circleLayer.getLayers().length) >= 1);
+    assert.ok(await page2.evaluate(() => changedLayer.getLayers().length) >= 1);
+    if (screenshot) await page2.screenshot({path: screenshot.replace(/\.png$/, "-tiles.png")});
+    assert.deepEqual(problems, []);
+    console.log("workbench: GCJ-02 tiles: layers shifted as the formula says, clicks shifted back; network service areas drawn");
+    await page2.close();
+  } finally {
+    gcj.server.kill("SIGINT");
+    tiles.close();
+  }
   // measured, not asserted (the machine is shared): see the README
   console.log(`workbench: page ready in ${readyMs} ms, click to card in ${clickMs} ms`);
 } finally {
