@@ -19,6 +19,8 @@ const TEXT = {
     straight: "直线", network: "步行路网", matrix: "成本矩阵", loading: "加载中…",
     covered: "覆盖率", suggest_k: "建议处数", suggest: "建议选址", suggesting: "正在选址…",
     name: "名称", capacity: "容量", print: "打印纪要", gap: "差距", streets: "各街镇",
+    save_memo: "保存纪要", memo: "选址方案纪要", made: "生成于", position: "位置", changed_streets: "覆盖变化的街镇",
+    memo_note: "拟建设施按各类型的主测度评估（同 careshed site）；“加上拟建”为全部拟建设施合计的效果。",
     street: "街镇", residents: "人数", load_taken: "分流服务量", neighbours: "家设施",
     access_gain: "可达性提高", own_load: "负荷", by_street: "分街镇",
     overlay_hint: "蓝色：所选测度和时间的服务范围；红线：最大的 20 个服务不足片区；紫色边框：拟建设施新增覆盖的街镇。", no_token: "地址缺少访问令牌：请打开 careshed serve 打印的地址。",
@@ -35,6 +37,8 @@ const TEXT = {
     suggest: "Suggest sites", suggesting: "Choosing sites…", name: "Name", capacity: "Capacity",
     gap: "Gap", streets: "Streets", street: "Street", residents: "Residents",
     print: "Print memo", load_taken: "Load taken", neighbours: "facilities",
+    save_memo: "Save memo", memo: "Siting memo", made: "Made", position: "Position", changed_streets: "Streets whose coverage changes",
+    memo_note: "Proposals are evaluated by their kind's main measure (as careshed site); “with proposals” is all of them together.",
     access_gain: "Accessibility added", own_load: "Load", by_street: "By street",
     overlay_hint: "Blue: the service area by the chosen measure and time; red: the 20 largest under-served patches; purple outline: streets the proposals newly cover.",
     other_measure: "Proposals are evaluated by the kind's main measure ({m}): choose it to see their effect.", tiles: "Tiles",
@@ -337,10 +341,7 @@ function saveScenario() {
   }));
   const doc = {type: "FeatureCollection", name: "scenario", features,
                together: lastResult ? lastResult.together : null};
-  const a = document.createElement("a");
-  a.href = URL.createObjectURL(new Blob([JSON.stringify(doc, null, 1)], {type: "application/geo+json"}));
-  a.download = "scenario.geojson";
-  a.click();
+  download("scenario.geojson", JSON.stringify(doc, null, 1), "application/geo+json");
 }
 
 async function loadScenario(file) {
@@ -358,6 +359,105 @@ async function loadScenario(file) {
   } catch (err) {
     say(err.message);
   }
+}
+
+/* ------------------------------------------------------------ the memo */
+
+const escapeHtml = (v) => String(v ?? "").replace(/[&<>"]/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})[c]);
+
+/* The map as the page shows it, as SVG: the drawn layers, with the proposals and the
+ * streets' names added (Leaflet draws those as HTML, not SVG). */
+function memoMap() {
+  const svg = document.querySelector("#map .leaflet-overlay-pane svg");
+  if (!svg) return "";
+  const copy = svg.cloneNode(true);
+  copy.removeAttribute("style");
+  copy.removeAttribute("class");
+  copy.setAttribute("xmlns", "http://www.w3.org/2000/svg");
+  copy.setAttribute("width", "100%");
+  copy.removeAttribute("height");
+  /* the district, not the margin Leaflet draws around the view */
+  const b = areaLayer.getBounds(), nw = map.latLngToLayerPoint(b.getNorthWest()), se = map.latLngToLayerPoint(b.getSouthEast());
+  const pad = 0.03 * Math.max(se.x - nw.x, se.y - nw.y);
+  copy.setAttribute("viewBox", [nw.x - pad, nw.y - pad, se.x - nw.x + 2 * pad, se.y - nw.y + 2 * pad].join(" "));
+  const ns = "http://www.w3.org/2000/svg";
+  areaLayer.eachLayer((l) => {
+    const p = map.latLngToLayerPoint(l.getBounds().getCenter()), text = document.createElementNS(ns, "text");
+    Object.entries({x: p.x, y: p.y, "text-anchor": "middle", "font-size": 11, fill: "#333", stroke: "#fff",
+                    "stroke-width": 3, "paint-order": "stroke"}).forEach(([k, v]) => text.setAttribute(k, v));
+    text.textContent = l.feature.properties.name;
+    copy.appendChild(text);
+  });
+  proposals.forEach((pr) => {
+    const p = map.latLngToLayerPoint(pr.marker.getLatLng()), g = document.createElementNS(ns, "g");
+    g.innerHTML = `<circle cx="${p.x}" cy="${p.y}" r="7" fill="#d7301f" stroke="#fff" stroke-width="2.5"/>` +
+      `<text x="${p.x + 10}" y="${p.y + 4}" font-size="12" font-weight="600" fill="#d7301f" stroke="#fff" stroke-width="3" paint-order="stroke">${escapeHtml(pr.id)}</text>`;
+    copy.appendChild(g);
+  });
+  return copy.outerHTML;
+}
+
+/* The scenario as a one-page HTML document for the meeting's minutes: the map, each
+ * proposal's figures, the targets now and with the proposals, and the streets whose
+ * coverage changes; self-contained (no script, nothing fetched). */
+function memoHtml() {
+  const band = study.bands[$("band").value], bandLabel = $("band").selectedOptions[0].textContent;
+  const k = study.kinds[$("kind").value], minutes = k.thresholds_min[$("threshold").value];
+  const rows = (list) => list.map((cells) => `<tr>${cells.map((c) => `<td>${c}</td>`).join("")}</tr>`).join("");
+  const head = (list) => `<tr>${list.map((c) => `<th>${escapeHtml(c)}</th>`).join("")}</tr>`;
+  const figures = lastResult ? lastResult.proposals : [];
+  const proposalRows = proposals.map((p, i) => {
+    const f = figures[i], kind = study.kinds.find((x) => x.id === p.kind);
+    return [escapeHtml(p.id), escapeHtml(kind.name), `${p.at.lon.toFixed(6)}, ${p.at.lat.toFixed(6)}`,
+            p.capacity === null ? "–" : fmt(p.capacity),
+            f ? escapeHtml(newlyLines(f, f.kind)) : "–", f ? fmt(f.within) : "–",
+            f ? percent(f.overlap) : "–"];
+  });
+  const after = lastResult ? new Map(lastResult.together.targets.map((x) => [x.id, x])) : new Map();
+  const digits = (v) => Math.abs(v) < 10 ? 4 : 2;
+  const targetRows = study.targets.map((tg) => {
+    const a = after.get(tg.id), gap = a ? a.gap : tg.gap;
+    return [escapeHtml(tg.name), fmt(tg.value, digits(tg.value)), a ? fmt(a.value, digits(a.value)) : "–",
+            fmt(tg.target, digits(tg.target)), gap > 0 ? fmt(gap, digits(gap)) : "✓"];
+  });
+  const streetRows = areas.features.map((f) => [f.properties.name, areaShares(f.properties)])
+    .filter(([, s]) => s.after !== null).sort((a, b) => b[1].after - b[1].now - (a[1].after - a[1].now))
+    .map(([name, s]) => [escapeHtml(name), fmt(s.pop), percent(s.now), `<b>${percent(s.after)}</b>`]);
+  const title = `${study.name || "careshed"} · ${t("memo")}`;
+  return `<!DOCTYPE html>
+<html lang="${lang === "zh" ? "zh-CN" : "en"}"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
+<style>
+@page { size: A4; margin: 12mm; }
+body { font: 11px/1.4 "Noto Sans CJK SC", "Noto Sans", sans-serif; color: #222; max-width: 186mm; margin: 0 auto; }
+h1 { font-size: 16px; margin: 0 0 2px; } h2 { font-size: 12px; margin: 10px 0 3px; }
+.meta, .note { color: #555; } svg { display: block; max-height: 105mm; border: 1px solid #ccc; }
+table { border-collapse: collapse; width: 100%; } th, td { border-bottom: 1px solid #ddd; padding: 2px 4px; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+.legend { display: flex; flex-wrap: wrap; gap: 2px 10px; margin-top: 4px; }
+.legend span { display: inline-flex; align-items: center; gap: 3px; }
+.legend i { display: inline-block; width: 18px; height: 10px; border: 1px solid #bbb; }
+</style></head><body>
+<h1>${escapeHtml(title)}</h1>
+<div class="meta">${t("made")} ${escapeHtml(new Date().toLocaleString(lang === "zh" ? "zh-CN" : "en"))} · ${escapeHtml(k.name)} · ${escapeHtml(t($("measure").value))} · ${minutes} ${t("min")} · ${escapeHtml(bandLabel)}</div>
+${memoMap()}
+<div class="legend">${$("legend").innerHTML}</div>
+<div class="note">${escapeHtml(t("overlay_hint"))}</div>
+<h2>${t("proposals")}</h2>
+<table>${head([t("name"), t("kind"), t("position"), t("capacity"), `${t("newly")} (${bandLabel})`, t("within"), t("overlap")])}${rows(proposalRows)}</table>
+<h2>${t("targets")}</h2>
+<table>${head([t("target"), t("now"), t("with_proposals"), t("goal"), t("gap")])}${rows(targetRows)}</table>
+<h2>${t("changed_streets")} (${escapeHtml(k.name)}, ${minutes} ${t("min")}, ${escapeHtml(band === "total" ? bandLabel : band)})</h2>
+<table>${head([t("street"), t("residents"), t("now"), t("with_proposals")])}${rows(streetRows)}</table>
+<p class="note">${t("memo_note")} careshed</p>
+</body></html>
+`;
+}
+
+function download(name, text, type) {
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(new Blob([text], {type}));
+  a.download = name;
+  a.click();
 }
 
 /* ------------------------------------------------------------ start */
@@ -411,6 +511,7 @@ async function start() {
   $("save").addEventListener("click", saveScenario);
   $("suggest").addEventListener("click", suggest);
   $("print").addEventListener("click", () => window.print());
+  $("memo").addEventListener("click", () => download("memo.html", memoHtml(), "text/html"));
   $("load").addEventListener("change", (e) => e.target.files[0] && loadScenario(e.target.files[0]));
   $("clear").addEventListener("click", () => {
     proposals.slice().forEach((p) => map.removeLayer(p.marker));

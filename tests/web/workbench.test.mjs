@@ -146,6 +146,31 @@ try {
   assert.equal(after.some((x) => x !== "–"), true);
   if (screenshot) await page.screenshot({path: screenshot});
 
+  // "save memo" downloads the one-page memo: the map as SVG with the proposal, its
+  // figures, every target now and with it, the streets it adds to with their shares
+  const downloads = mkdtempSync(join(tmpdir(), "careshed-memo-"));
+  const cdp = await page.createCDPSession();
+  await cdp.send("Browser.setDownloadBehavior", {behavior: "allow", downloadPath: downloads});
+  await page.click("#memo");
+  const memoFile = join(downloads, "memo.html");
+  for (let i = 0; i < 100 && !existsSync(memoFile); i++) await new Promise((r) => setTimeout(r, 50));
+  const memo = readFileSync(memoFile, "utf8");
+  assert.match(memo, /<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+  assert.ok(memo.includes(">P1<"), "the proposal's name on the memo's map");
+  assert.doesNotMatch(memo, /<script/);
+  for (const tg of study.targets) assert.ok(memo.includes(tg.name.replace(/&/g, "&amp;")), tg.name);
+  for (const a of areasNow.filter((x) => byStreet[x.id])) {
+    const want = (100 * (a[share15] + byStreet[a.id] / a.pop_a60p)).toFixed(1);
+    assert.ok(memo.includes(a.name) && memo.includes(want + "%"), `${a.name} at ${want}% on the memo`);
+  }
+  if (screenshot) {
+    const memoPage = await browser.newPage();
+    await memoPage.setViewport({width: 800, height: 1130});
+    await memoPage.setContent(memo);
+    await memoPage.screenshot({path: screenshot.replace(/\.png$/, "-memo.png"), fullPage: true});
+    await memoPage.close();
+  }
+
   // a drag moves it: the card follows the new point
   const marker = await page.$(".proposal-icon");
   const box = await marker.boundingBox();
