@@ -2,14 +2,19 @@
  * test_alloc.c — the whole pipeline under an allocator that fails after N calls, for
  * every N until the run succeeds: each failure must come back as a clean error
  * (CS_ERR_NOMEM, or the error it caused), leave the output folder exactly as it was,
- * and leak nothing (AddressSanitizer's leak check runs at exit).
+ * and leak nothing (AddressSanitizer's leak check runs at exit). The same for careshed
+ * serve: building its answers, then an evaluation and a suggestion, each failing
+ * allocation answered 503 with an error, never a crash, a leak or a wrong answer.
  */
 #include "fixture.h"
 #include "testutil.h"
 
 #include "io/config.h"
+#include "io/crs.h"
+#include "serve/api.h"
 
 #include <dirent.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,12 +198,119 @@ static void every_allocation_failure_is_clean_with_blocks(void **state)
     free(dir);
 }
 
+/* What the server's calls are given and answer, for the thread that makes them. */
+typedef struct server_calls {
+    cs_context *ctx;
+    cs_study *study;
+    cs_result *result;
+    char evaluate[256];
+    long failed; /* allocation points failed cleanly */
+} server_calls;
+
+/* A call under each allocation failure in turn, until it answers as it does without
+ * one: each failure a 503 with an error message. */
+static void fail_each_call(server_calls *c, const cs_api *api,
+                           void (*call)(const cs_api *, const char *, size_t, cs_reply *),
+                           const char *body)
+{
+    cs_reply want = {0};
+    cs_buf_init(&want.body);
+    call(api, body, strlen(body), &want);
+    assert_int_equal(want.status, 200);
+    for (long n = 0;; n++) {
+        cs_reply got = {0};
+        cs_buf_init(&got.body);
+        tu_alloc_fail_after(n);
+        call(api, body, strlen(body), &got);
+        tu_alloc_restore();
+        bool done = got.status == 200;
+        if (done) {
+            assert_int_equal(got.body.len, want.body.len);
+            assert_memory_equal(got.body.data, want.body.data, want.body.len);
+        } else {
+            const char *text = got.fixed ? got.fixed : got.body.data;
+            if (got.status != 503 || !text || !strstr(text, "\"error\""))
+                fail_msg("allocation %ld: status %u: %s", n, got.status, text ? text : "");
+            c->failed++;
+        }
+        cs_buf_free(&got.body);
+        if (done)
+            break;
+        assert_true(n < 100000);
+    }
+    cs_buf_free(&want.body);
+}
+
+/* On a thread of its own, as the server's, so that its context goes with it. */
+static void *server_calls_thread(void *arg)
+{
+    server_calls *c = arg;
+    cs_serve_options opt = {.max_proposals = 4};
+    cs_api api;
+    for (long n = 0;; n++) {
+        tu_alloc_fail_after(n);
+        cs_status st = cs_api_init(c->ctx, &api, c->study, c->result, &opt);
+        tu_alloc_restore();
+        if (st == CS_OK)
+            break;
+        assert_true(st == CS_ERR_NOMEM || st == CS_ERR_CRS || st == CS_ERR_INTERNAL);
+        c->failed++;
+        assert_true(n < 100000);
+    }
+    fail_each_call(c, &api, cs_api_evaluate, c->evaluate);
+    fail_each_call(c, &api, cs_api_suggest, "{\"kind\": \"a\", \"k\": 2}");
+    cs_api_free(&api);
+    return NULL;
+}
+
+static void every_allocation_failure_in_the_server_is_clean(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    fx_data d;
+    fx_random(&d, 6, 2, 1, 800, 6, 40);
+    char *path = fx_write(dir, &d, "targets:\n  t1: {type: count, kind: a, at_least: 5}\n");
+    server_calls c = {0};
+    cs_config *cfg = NULL;
+    assert_int_equal(cs_context_create(&c.ctx), CS_OK);
+    cs_context_set_threads(c.ctx, 1);
+    assert_int_equal(cs_config_create(c.ctx, &cfg), CS_OK);
+    assert_int_equal(cs_config_load(c.ctx, cfg, path), CS_OK);
+    assert_int_equal(cs_study_load(c.ctx, cfg, &c.study), CS_OK);
+    assert_int_equal(cs_run(c.ctx, c.study, &c.result), CS_OK);
+    /* a proposal in the first street, in WGS84 */
+    double x = FX_X0 + 400, y = FX_Y0 + 400;
+    cs_transform *to_wgs84 = NULL;
+    assert_int_equal(cs_transform_create(c.ctx, "EPSG:32651", "EPSG:4326", NULL, &to_wgs84),
+                     CS_OK);
+    cs_transform_apply(to_wgs84, &x, &y, 1);
+    cs_transform_destroy(to_wgs84);
+    snprintf(c.evaluate, sizeof c.evaluate,
+             "{\"proposals\": [{\"kind\": \"a\", \"lon\": %.7f, \"lat\": %.7f}, "
+             "{\"kind\": \"b\", \"lon\": %.7f, \"lat\": %.7f, \"capacity\": 20}]}",
+             x, y, x, y);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, server_calls_thread, &c), 0);
+    pthread_join(th, NULL);
+    print_message("%ld allocation points of the server failed cleanly\n", c.failed);
+    assert_true(c.failed > 50);
+    cs_result_destroy(c.result);
+    cs_study_destroy(c.study);
+    cs_config_destroy(cfg);
+    cs_context_destroy(c.ctx);
+    fx_free(&d);
+    free(path);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_allocation_failure_is_clean),
         cmocka_unit_test(every_allocation_failure_is_clean_with_network),
         cmocka_unit_test(every_allocation_failure_is_clean_with_blocks),
+        cmocka_unit_test(every_allocation_failure_in_the_server_is_clean),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -36,6 +36,12 @@ void cs_api_error(cs_reply *rep, unsigned status, const char *text, const char *
     cs_json_end_object(&j);
     rep->status = status;
     rep->type = JSON;
+    if (!cs_json_ok(&j)) { /* no memory even for the message: one that needs none */
+        static const char nomem[] = "{\"error\": \"out of memory\", \"hint\": null}";
+        rep->status = 503;
+        rep->fixed = nomem;
+        rep->fixed_len = sizeof nomem - 1;
+    }
 }
 
 /* A target's district outcome as {"id", "value", "pass", "gap"} (and "name", "target"
@@ -560,7 +566,8 @@ static void evaluation_error(cs_context *ctx, cs_status st, cs_reply *rep)
             return;
         }
     }
-    cs_api_error(rep, 500, cs_status_string(st), NULL);
+    /* no message: it could not be kept, for want of memory */
+    cs_api_error(rep, st == CS_ERR_NOMEM ? 503 : 500, cs_status_string(st), NULL);
 }
 
 /* Each of the server's threads keeps one context for its evaluations (freed when the
@@ -594,6 +601,17 @@ static cs_context *thread_context(void)
     cs_context_set_threads(ctx, 1);
     pthread_setspecific(context_key, ctx);
     return ctx;
+}
+
+/* The answer built in rep->body: 200, or 503 when memory ran out while building it. */
+static void answered(const cs_json *j, cs_reply *rep)
+{
+    if (!cs_json_ok(j)) {
+        cs_api_error(rep, 503, "out of memory", NULL);
+        return;
+    }
+    rep->status = 200;
+    rep->type = JSON;
 }
 
 /* The request body as one JSON value; NULL with the error replied. */
@@ -644,8 +662,7 @@ void cs_api_evaluate(const cs_api *api, const char *body, size_t len, cs_reply *
             cs_json_key(&j, "areas");
             area_effects(site, api->study, &j);
             cs_json_end_object(&j);
-            rep->status = cs_json_ok(&j) ? 200 : 503;
-            rep->type = JSON;
+            answered(&j, rep);
         }
         cs_site_destroy(site);
     }
@@ -720,8 +737,7 @@ void cs_api_suggest(const cs_api *api, const char *body, size_t len, cs_reply *r
         }
         cs_json_end_array(&j);
         cs_json_end_object(&j);
-        rep->status = cs_json_ok(&j) ? 200 : 503;
-        rep->type = JSON;
+        answered(&j, rep);
     }
     cs_site_destroy(site);
     json_object_put(root);
