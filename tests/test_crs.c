@@ -10,6 +10,7 @@
 #include "io/crs.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +41,42 @@ static void lonlat_order_to_utm(void **state)
     /* Shanghai lies west of 123 E and about 3,440 km north */
     assert_true(x[1] > 300000 && x[1] < 400000 && y[1] > 3.43e6 && y[1] < 3.45e6);
     cs_transform_destroy(t);
+}
+
+/* A kept transform: the same one for the same pair, the same numbers as a transform of
+ * its own, and still right after more pairs than are kept pushed the first ones out. */
+static void kept_transforms_are_shared(void **state)
+{
+    (void)state;
+    cs_context *own = NULL;
+    assert_int_equal(cs_context_create(&own), CS_OK);
+    cs_transform *a = NULL, *b = NULL, *fresh = NULL;
+    assert_int_equal(cs_transform_kept(own, "EPSG:4326", "EPSG:32651", NULL, &a), CS_OK);
+    assert_int_equal(cs_transform_kept(own, "EPSG:4326", "EPSG:32651", NULL, &b), CS_OK);
+    assert_ptr_equal(a, b);
+    assert_int_equal(cs_transform_create(own, "EPSG:4326", "EPSG:32651", NULL, &fresh), CS_OK);
+    double x = 121.4, y = 31.1, fx = x, fy = y;
+    cs_transform_apply(a, &x, &y, 1);
+    cs_transform_apply(fresh, &fx, &fy, 1);
+    assert_true(x == fx && y == fy);
+    /* ten UTM zones, more than are kept: each still transforms as its own would */
+    for (int round = 0; round < 2; round++)
+        for (int zone = 45; zone <= 54; zone++) {
+            char code[16];
+            snprintf(code, sizeof code, "EPSG:326%02d", zone);
+            cs_transform *t = NULL;
+            assert_int_equal(cs_transform_kept(own, "EPSG:4326", code, NULL, &t), CS_OK);
+            /* the zone's central meridian on the equator: easting 500,000 m */
+            double cx = -183.0 + 6.0 * zone, cy = 0;
+            cs_transform_apply(t, &cx, &cy, 1);
+            assert_true(fabs(cx - 500000) < 1e-6 && fabs(cy) < 1e-6);
+        }
+    /* an unknown CRS: the error, nothing kept */
+    cs_transform *bad = NULL;
+    assert_int_equal(cs_transform_kept(own, "EPSG:4326", "EPSG:999999", NULL, &bad), CS_ERR_CRS);
+    assert_null(bad);
+    cs_transform_destroy(fresh);
+    cs_context_destroy(own); /* frees the kept ones (the leak check would say) */
 }
 
 /* Many points at once are shared among threads, each with its own copy of the PROJ
@@ -201,6 +238,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(lonlat_order_to_utm),
+        cmocka_unit_test(kept_transforms_are_shared),
         cmocka_unit_test(many_points_on_several_threads),
         cmocka_unit_test(auto_tmerc_is_metric_and_centred),
         cmocka_unit_test(shifted_encodings_go_through_wgs84),

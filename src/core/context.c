@@ -258,6 +258,8 @@ void cs_context_destroy(cs_context *ctx)
     cs_context_clear_messages(ctx);
     cs_free(ctx->messages);
     cs_input_forget(ctx);
+    if (ctx->kept_free) /* before PROJ's context, which they belong to */
+        ctx->kept_free(ctx->kept_transforms);
     if (ctx->geos)
         GEOS_finish_r(ctx->geos);
     if (ctx->proj)

@@ -119,6 +119,10 @@ struct cs_context {
     size_t inputs_read_count, inputs_read_capacity;
     bool inputs_read_lost;      /* one could not be recorded: writers must refuse */
     bool overwrite; /* output folders that are not careshed's may be written into */
+    /* transforms kept for the context's life (io/crs.h, cs_transform_kept), freed with
+     * it through kept_free */
+    void *kept_transforms;
+    void (*kept_free)(void *kept);
 };
 
 /*

@@ -145,6 +145,69 @@ void cs_transform_destroy(cs_transform *t)
     cs_free(t);
 }
 
+/* The transforms a context keeps: a few pairs, the oldest given up for a new one. */
+#define KEPT_MAX 8
+typedef struct kept {
+    struct {
+        char *src, *dst;
+        cs_transform *t;
+    } pair[KEPT_MAX];
+    size_t count, next; /* next: the oldest, when all are used */
+} kept;
+
+static void kept_free(void *p)
+{
+    kept *k = p;
+    for (size_t i = 0; i < k->count; i++) {
+        cs_free(k->pair[i].src);
+        cs_free(k->pair[i].dst);
+        cs_transform_destroy(k->pair[i].t);
+    }
+    cs_free(k);
+}
+
+cs_status cs_transform_kept(cs_context *ctx, const char *src_def, const char *dst_def,
+                            const cs_where *where, cs_transform **out)
+{
+    *out = NULL;
+    if (!ctx->kept_transforms) {
+        ctx->kept_transforms = cs_calloc(1, sizeof(kept));
+        if (!ctx->kept_transforms)
+            return cs_nomem(ctx);
+        ctx->kept_free = kept_free;
+    }
+    kept *k = ctx->kept_transforms;
+    for (size_t i = 0; i < k->count; i++)
+        if (!strcmp(k->pair[i].src, src_def) && !strcmp(k->pair[i].dst, dst_def)) {
+            *out = k->pair[i].t;
+            return CS_OK;
+        }
+    char *src = cs_strdup(src_def), *dst = cs_strdup(dst_def);
+    cs_transform *t = NULL;
+    cs_status st = src && dst ? cs_transform_create(ctx, src_def, dst_def, where, &t)
+                              : cs_nomem(ctx);
+    if (st != CS_OK) {
+        cs_free(src);
+        cs_free(dst);
+        return st;
+    }
+    size_t slot;
+    if (k->count < KEPT_MAX) {
+        slot = k->count++;
+    } else { /* all used: the oldest makes room */
+        slot = k->next;
+        k->next = (k->next + 1) % KEPT_MAX;
+        cs_free(k->pair[slot].src);
+        cs_free(k->pair[slot].dst);
+        cs_transform_destroy(k->pair[slot].t);
+    }
+    k->pair[slot].src = src;
+    k->pair[slot].dst = dst;
+    k->pair[slot].t = t;
+    *out = t;
+    return CS_OK;
+}
+
 /* Points [0, n) through pj (NULL: none) after the shift; returns how many failed. */
 static size_t apply_range(PJ *pj, cs_shift shift, double *x, double *y, size_t n)
 {

@@ -39,6 +39,12 @@ const char *cs_crs_alias(const char *def);
 cs_status cs_transform_create(cs_context *ctx, const char *src_def, const char *dst_def,
                               const cs_where *where, cs_transform **out);
 void cs_transform_destroy(cs_transform *t);
+/* The same transform, kept by ctx for its life and shared by every call that asks for
+ * the same pair on it (creating one queries PROJ's database for milliseconds: a server
+ * placing proposals asks for the same one on every request). Borrowed: never destroy
+ * it; use it on ctx's thread only. */
+cs_status cs_transform_kept(cs_context *ctx, const char *src_def, const char *dst_def,
+                            const cs_where *where, cs_transform **out);
 
 /* Transform n points in place. Points PROJ cannot transform become NaN; returns the
  * number of such points. */

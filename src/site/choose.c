@@ -288,8 +288,8 @@ static cs_status evaluate_chosen(chooser *ch, const cs_suggest_options *opt,
     cs_site_input *in = cs_calloc(n + 1, sizeof *in);
     char (*ids)[32] = cs_calloc(n + 1, sizeof *ids);
     cs_transform *t = NULL;
-    cs_status st = in && ids ? cs_transform_create(ch->ctx, s->settings.crs, "EPSG:4326", NULL, &t)
-                             : CS_ERR_NOMEM;
+    cs_status st = in && ids ? cs_transform_kept(ch->ctx, s->settings.crs, "EPSG:4326", NULL, &t)
+                             : cs_nomem(ch->ctx);
     for (size_t q = 0; st == CS_OK && q < n; q++) {
         size_t c = ch->keep ? ch->keep[chosen[q]] : chosen[q];
         const cs_site_input *given = opt->candidates ? &opt->candidates[c] : NULL;
@@ -300,7 +300,6 @@ static cs_status evaluate_chosen(chooser *ch, const cs_suggest_options *opt,
                                 s->settings.kinds[ch->k].id, given ? given->capacity : NAN,
                                 given ? given->feature : 0};
     }
-    cs_transform_destroy(t);
     if (st == CS_OK && n > 0)
         st = cs_site_evaluate(ch->ctx, ch->r, in, n, NULL, out);
     if (st == CS_OK && n > 0) {

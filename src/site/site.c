@@ -38,21 +38,12 @@ static void kind_list(const cs_study *s, char *buf, size_t size)
     }
 }
 
-/* Transforms shared by the proposals placed in one call: to the working CRS, and from
- * the last source CRS seen (proposals of one file share it; creating a PROJ pipeline
- * costs milliseconds). */
+/* What placing proposals needs besides the study. Their transforms are the context's
+ * kept ones (cs_transform_kept): creating a PROJ pipeline costs milliseconds, and a
+ * server places proposals on every request. */
 typedef struct placer {
-    cs_transform *to_work, *from;
-    char *from_crs;
     const char *noun; /* "proposal" or "candidate", for messages */
 } placer;
-
-static void placer_free(placer *pl)
-{
-    cs_transform_destroy(pl->to_work);
-    cs_transform_destroy(pl->from);
-    cs_free(pl->from_crs);
-}
 
 /* lon/lat in crs to the working CRS. */
 static cs_status to_working(cs_context *ctx, const cs_study *s, placer *pl,
@@ -60,24 +51,18 @@ static cs_status to_working(cs_context *ctx, const cs_study *s, placer *pl,
 {
     double x = in->lon, y = in->lat;
     cs_status st = CS_OK;
+    cs_transform *t = NULL;
     if (in->crs && strcmp(in->crs, WGS84) != 0) {
-        if (!pl->from || strcmp(pl->from_crs, in->crs) != 0) {
-            cs_transform_destroy(pl->from);
-            cs_free(pl->from_crs);
-            pl->from = NULL;
-            pl->from_crs = cs_strdup(in->crs);
-            st = pl->from_crs ? cs_transform_create(ctx, in->crs, WGS84, w, &pl->from)
-                              : cs_nomem(ctx);
-        }
-        if (st == CS_OK && cs_transform_apply(pl->from, &x, &y, 1) > 0)
+        st = cs_transform_kept(ctx, in->crs, WGS84, w, &t);
+        if (st == CS_OK && cs_transform_apply(t, &x, &y, 1) > 0)
             st = bad(ctx, pl->noun, w, "check the coordinates and their CRS", "coordinates",
                      "cannot be converted to longitude/latitude");
     }
     p->lon = x;
     p->lat = y;
-    if (st == CS_OK && !pl->to_work)
-        st = cs_transform_create(ctx, WGS84, s->settings.crs, w, &pl->to_work);
-    if (st == CS_OK && cs_transform_apply(pl->to_work, &x, &y, 1) > 0)
+    if (st == CS_OK)
+        st = cs_transform_kept(ctx, WGS84, s->settings.crs, w, &t);
+    if (st == CS_OK && cs_transform_apply(t, &x, &y, 1) > 0)
         st = bad(ctx, pl->noun, w, "give longitude,latitude in the study's region", "coordinates",
                  "cannot be projected to the study's CRS");
     p->x = x;
@@ -189,7 +174,6 @@ cs_status cs_site_place(cs_context *ctx, const cs_result *r, const cs_site_input
         if (st == CS_OK)
             st = pst;
     }
-    placer_free(&pl);
     /* thousands of candidates with one mistake in common read as one */
     cs_context_limit_messages(ctx, first_message, CS_MESSAGES_PER_LAYER,
                               where ? where : strcmp(noun, "candidate") ? "the proposals"
