@@ -118,8 +118,8 @@ function fillSelectors() {
     threshold.value = keepT && keepT < k.thresholds_min.length ? keepT : Math.min(study.headline.threshold, k.thresholds_min.length - 1);
   };
   refill();
-  kind.addEventListener("change", () => { refill(); shade(); renderCards(); renderStreets(); });
-  [measure, threshold, band].forEach((s) => s.addEventListener("change", () => { shade(); renderCards(); renderStreets(); }));
+  kind.addEventListener("change", () => { refill(); overlays(); shade(); renderCards(); renderStreets(); });
+  [measure, threshold, band].forEach((s) => s.addEventListener("change", () => { overlays(); shade(); renderCards(); renderStreets(); }));
 }
 
 function column() {
@@ -166,9 +166,9 @@ function areaShares(props) {
 
 const percent = (v) => v === null || v === undefined ? "–" : fmt(100 * v, 1) + "%";
 
-/* The streets shaded by the chosen coverage, with the proposals where they add to it. */
+/* The streets shaded by the chosen coverage, with the proposals where they add to it
+ * (after each evaluation: the overlays stay as they are). */
 function shade() {
-  overlays();
   const k = study.kinds[$("kind").value];
   areaLayer.setStyle((f) => {
     const {now, after} = areaShares(f.properties);
@@ -176,8 +176,8 @@ function shade() {
   });
   /* the streets the proposals add to, outlined over everything */
   if (changedLayer) map.removeLayer(changedLayer);
-  changedLayer = geoJSON(areas, {filter: (f) => areaShares(f.properties).after !== null, interactive: false,
-                                 style: {color: "#6a3d9a", weight: 3, fill: false}}).addTo(map);
+  changedLayer = L.layerGroup(areaLayer.getLayers().filter((l) => areaShares(l.feature.properties).after !== null)
+    .map((l) => L.polygon(l.getLatLngs(), {color: "#6a3d9a", weight: 3, fill: false, interactive: false}))).addTo(map);
   areaLayer.eachLayer((l) => {
     const {now, after} = areaShares(l.feature.properties);
     l.setTooltipContent(l.feature.properties.name + "<br>" + t("covered") + " " + percent(now) +
@@ -505,6 +505,7 @@ async function start() {
     fillColor: kindColours[study.kinds.findIndex((k) => k.id === feat.properties.kind) % kindColours.length]})
     .bindTooltip(feat.properties.name || feat.properties.id)}).addTo(map);
   fillSelectors();
+  overlays();
   shade();
   renderTargets();
   map.on("click", (e) => evaluate(addProposal(fromShown(e.latlng))));

@@ -253,6 +253,88 @@ static void free_layer_sources(const cs_result *r, layer_sources *src)
     cs_transform_destroy(src->to_wgs84);
 }
 
+/* Each of the server's threads keeps one context for its evaluations (freed when the
+ * thread ends, at cs_serve_stop): PROJ then opens its database and builds the
+ * transforms once per thread, not once per request. The contexts are made ready (PROJ's
+ * database open, the transform that places proposals built) before the server listens,
+ * so that no first click waits some 30 ms for them; a thread takes one on its first
+ * request. */
+struct cs_api_contexts {
+    pthread_mutex_t lock;
+    cs_context *ready[CS_API_THREADS];
+    size_t count;
+};
+
+static pthread_key_t context_key;
+static pthread_once_t context_key_once = PTHREAD_ONCE_INIT;
+
+static void free_context(void *ctx)
+{
+    cs_context_destroy(ctx);
+}
+
+static void make_context_key(void)
+{
+    pthread_key_create(&context_key, free_context);
+}
+
+/* A context as a request finds it: one thread, the placing transform kept. */
+static cs_context *ready_context(const cs_study *s)
+{
+    cs_context *ctx = NULL;
+    cs_transform *t;
+    if (cs_context_create(&ctx) != CS_OK ||
+        cs_transform_kept(ctx, "EPSG:4326", s->settings.crs, NULL, &t) != CS_OK) {
+        cs_context_destroy(ctx);
+        return NULL;
+    }
+    cs_context_set_threads(ctx, 1);
+    return ctx;
+}
+
+static cs_status make_contexts(cs_context *ctx, cs_api *api)
+{
+    api->contexts = cs_calloc(1, sizeof *api->contexts);
+    if (!api->contexts || pthread_mutex_init(&api->contexts->lock, NULL) != 0) {
+        cs_free(api->contexts);
+        api->contexts = NULL;
+        return cs_nomem(ctx);
+    }
+    struct cs_api_contexts *c = api->contexts;
+    while (c->count < CS_API_THREADS && (c->ready[c->count] = ready_context(api->study)))
+        c->count++;
+    return c->count == CS_API_THREADS ? CS_OK : cs_nomem(ctx);
+}
+
+static void free_contexts(cs_api *api)
+{
+    if (!api->contexts)
+        return;
+    for (size_t i = 0; i < api->contexts->count; i++)
+        cs_context_destroy(api->contexts->ready[i]);
+    pthread_mutex_destroy(&api->contexts->lock);
+    cs_free(api->contexts);
+    api->contexts = NULL;
+}
+
+static cs_context *thread_context(const cs_api *api)
+{
+    pthread_once(&context_key_once, make_context_key);
+    cs_context *ctx = pthread_getspecific(context_key);
+    if (ctx) {
+        cs_context_clear_messages(ctx);
+        return ctx;
+    }
+    struct cs_api_contexts *c = api->contexts;
+    pthread_mutex_lock(&c->lock);
+    ctx = c->count > 0 ? c->ready[--c->count] : NULL;
+    pthread_mutex_unlock(&c->lock);
+    if (!ctx && !(ctx = ready_context(api->study)))
+        return NULL;
+    pthread_setspecific(context_key, ctx);
+    return ctx;
+}
+
 cs_status cs_api_init(cs_context *ctx, cs_api *api, const cs_study *study, const cs_result *r,
                       const cs_serve_options *opt)
 {
@@ -283,6 +365,8 @@ cs_status cs_api_init(cs_context *ctx, cs_api *api, const cs_study *study, const
     if (st == CS_OK && api->zones.area_count > 0 &&
         cs_area_index_create(&api->zones, &api->zone_index) != CS_OK)
         st = cs_nomem(ctx);
+    if (st == CS_OK)
+        st = make_contexts(ctx, api);
     free_layer_sources(r, &src);
     if (st != CS_OK)
         cs_api_free(api);
@@ -300,6 +384,7 @@ void cs_api_free(cs_api *api)
     api->sites = NULL;
     cs_area_index_destroy(api->zone_index);
     api->zone_index = NULL;
+    free_contexts(api);
     cs_rings_free(&api->zones);
 }
 
@@ -570,39 +655,6 @@ static void evaluation_error(cs_context *ctx, cs_status st, cs_reply *rep)
     cs_api_error(rep, st == CS_ERR_NOMEM ? 503 : 500, cs_status_string(st), NULL);
 }
 
-/* Each of the server's threads keeps one context for its evaluations (freed when the
- * thread ends, at cs_serve_stop): PROJ then opens its database and builds the
- * transforms once per thread, not once per request. */
-static pthread_key_t context_key;
-static pthread_once_t context_key_once = PTHREAD_ONCE_INIT;
-
-static void free_context(void *ctx)
-{
-    cs_context_destroy(ctx);
-}
-
-static void make_context_key(void)
-{
-    pthread_key_create(&context_key, free_context);
-}
-
-static cs_context *thread_context(void)
-{
-    pthread_once(&context_key_once, make_context_key);
-    cs_context *ctx = pthread_getspecific(context_key);
-    if (ctx) {
-        cs_context_clear_messages(ctx);
-        return ctx;
-    }
-    if (cs_context_create(&ctx) != CS_OK) {
-        cs_context_destroy(ctx);
-        return NULL;
-    }
-    cs_context_set_threads(ctx, 1);
-    pthread_setspecific(context_key, ctx);
-    return ctx;
-}
-
 /* The answer built in rep->body: 200, or 503 when memory ran out while building it. */
 static void answered(const cs_json *j, cs_reply *rep)
 {
@@ -641,7 +693,7 @@ void cs_api_evaluate(const cs_api *api, const char *body, size_t len, cs_reply *
     if (root && !in)
         cs_api_error(rep, 503, "out of memory", NULL);
     else if (root && read_proposals(api, root, in, &n, rep)) {
-        cs_context *ctx = thread_context();
+        cs_context *ctx = thread_context(api);
         cs_site *site = NULL;
         cs_status st = ctx ? cs_site_evaluate_cached(ctx, api->sites, in, n, "the request", &site)
                            : CS_ERR_NOMEM;
@@ -693,7 +745,7 @@ void cs_api_suggest(const cs_api *api, const char *body, size_t len, cs_reply *r
         json_object_put(root);
         return;
     }
-    cs_context *ctx = thread_context();
+    cs_context *ctx = thread_context(api);
     /* greedy, and the exact optimum where the problem is small enough (the library's
      * size limits), within a time a meeting can wait for */
     cs_suggest_options opt = {.kind = kind, .k = (size_t)k, .within_min = NAN,

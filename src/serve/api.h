@@ -45,7 +45,11 @@ typedef struct cs_api {
     const char *exclude, *exclude_crs; /* exclusion zones, for the suggestions */
     cs_rings zones;       /* the same, in WGS84, for the proposals */
     cs_area_index *zone_index;
+    struct cs_api_contexts *contexts; /* made ready before the first request */
 } cs_api;
+
+/* The threads that answer requests, each with a context of its own. */
+#define CS_API_THREADS 4
 
 cs_status cs_api_init(cs_context *ctx, cs_api *api, const cs_study *study, const cs_result *r,
                       const cs_serve_options *opt);

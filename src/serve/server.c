@@ -16,7 +16,6 @@
 
 #define DEFAULT_MAX_BODY (1u << 20)
 #define DEFAULT_MAX_PROPOSALS 200
-#define POOL_THREADS 4
 
 struct cs_server {
     struct MHD_Daemon *daemon;
@@ -242,7 +241,7 @@ static cs_status listen_on(cs_context *ctx, cs_server *s, const char *address, u
     s->daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD, (uint16_t)port, NULL, NULL, answer,
         s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned)POOL_THREADS, MHD_OPTION_NOTIFY_COMPLETED, finished, s,
+        (unsigned)CS_API_THREADS, MHD_OPTION_NOTIFY_COMPLETED, finished, s,
         MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_END);
     if (!s->daemon) {
         cs_where w = {.file = address};
