@@ -466,7 +466,7 @@ const map = L.map("map", {zoomSnap: 0.25, preferCanvas: false});
 let fill = 0.75; /* the shading's opacity: lighter over a basemap */
 
 /* Under the layers: the basemap's tiles (serve --tiles), else the walking network. */
-async function background() {
+function background(network) {
   if (study.tiles) {
     shifted = study.tiles.shift === "gcj02";
     fill = 0.5;
@@ -474,15 +474,16 @@ async function background() {
   } else if (study.network) {
     map.createPane("network").style.zIndex = 450; /* over the shading, under the rest */
     map.getPane("network").style.pointerEvents = "none";
-    L.geoJSON(await api("api/network"), {pane: "network", interactive: false, renderer: L.canvas({pane: "network"}),
+    L.geoJSON(network, {pane: "network", interactive: false, renderer: L.canvas({pane: "network"}),
                                           style: {color: "#444", weight: 0.6, opacity: 0.45}}).addTo(map);
   }
 }
 
 async function start() {
   if (!token) { say(TEXT.zh.no_token + " / " + TEXT.en.no_token); return; }
-  const [s, a, f, c, u] = await Promise.all([api("api/study"), api("api/areas"), api("api/facilities"),
-                                             api("api/circles"), api("api/underserved")]);
+  /* all at once (the network is an empty collection without one) */
+  const [s, a, f, c, u, n] = await Promise.all([api("api/study"), api("api/areas"), api("api/facilities"),
+                                                api("api/circles"), api("api/underserved"), api("api/network")]);
   circles = c;
   patches = u;
   study = s;
@@ -492,7 +493,7 @@ async function start() {
   $("title").textContent = s.name || "careshed";
   document.title = (s.name || "careshed") + " · careshed";
   areas = a;
-  await background();
+  background(n);
   areaLayer = geoJSON(areas, {onEachFeature: (feat, layer) => layer.bindTooltip(feat.properties.name, {sticky: true})}).addTo(map);
   map.fitBounds(areaLayer.getBounds());
   const kindColours = ["#1f78b4", "#e66101", "#6a3d9a", "#b15928", "#33a02c", "#e31a1c"];
