@@ -19,7 +19,7 @@ const TEXT = {
     straight: "直线", network: "步行路网", matrix: "成本矩阵", loading: "加载中…",
     covered: "覆盖率", suggest_k: "建议处数", suggest: "建议选址", suggesting: "正在选址…",
     name: "名称", capacity: "容量", print: "打印纪要", gap: "差距", streets: "各街镇",
-    save_memo: "保存纪要", memo: "选址方案纪要", made: "生成于", position: "位置", changed_streets: "覆盖变化的街镇",
+    save_memo: "保存纪要", suggested: "建议 {n} 处：{m}，新增覆盖 {c} 人", exact: "精确最优解", greedy: "贪心算法（不低于最优的 63%）", memo: "选址方案纪要", made: "生成于", position: "位置", changed_streets: "覆盖变化的街镇",
     memo_note: "拟建设施按各类型的主测度评估（同 careshed site）；“加上拟建”为全部拟建设施合计的效果。",
     street: "街镇", residents: "人数", load_taken: "分流服务量", neighbours: "家设施",
     access_gain: "可达性提高", own_load: "负荷", by_street: "分街镇",
@@ -37,7 +37,7 @@ const TEXT = {
     suggest: "Suggest sites", suggesting: "Choosing sites…", name: "Name", capacity: "Capacity",
     gap: "Gap", streets: "Streets", street: "Street", residents: "Residents",
     print: "Print memo", load_taken: "Load taken", neighbours: "facilities",
-    save_memo: "Save memo", memo: "Siting memo", made: "Made", position: "Position", changed_streets: "Streets whose coverage changes",
+    save_memo: "Save memo", suggested: "{n} sites suggested: {m}, newly covering {c} residents", exact: "the exact optimum", greedy: "greedy (at least 63% of the optimum)", memo: "Siting memo", made: "Made", position: "Position", changed_streets: "Streets whose coverage changes",
     memo_note: "Proposals are evaluated by their kind's main measure (as careshed site); “with proposals” is all of them together.",
     access_gain: "Accessibility added", own_load: "Load", by_street: "By street",
     overlay_hint: "Blue: the service area by the chosen measure and time; red: the 20 largest under-served patches; purple outline: streets the proposals newly cover.",
@@ -164,6 +164,8 @@ function areaShares(props) {
   return {pop, now, after};
 }
 
+/* a target's figures: ratios with four digits, so that a small step shows */
+const targetDigits = (v) => Math.abs(v) < 10 ? 4 : 2;
 const percent = (v) => v === null || v === undefined ? "–" : fmt(100 * v, 1) + "%";
 
 /* The streets shaded by the chosen coverage, with the proposals where they add to it
@@ -281,6 +283,14 @@ function renderCards() {
   }
 }
 
+/* A target's gap with the proposals (a tick when none is left) and, where they narrow
+ * it, by how much: "30 (−1)". */
+function gapText(tg, after) {
+  const gap = after ? after.gap : tg.gap;
+  const closed = after && tg.gap > 0 ? tg.gap - Math.max(gap, 0) : 0;
+  return (gap > 0 ? fmt(gap, targetDigits(gap)) : "✓") + (closed > 0 ? ` <span class="closed">(−${fmt(closed, targetDigits(closed))})</span>` : "");
+}
+
 function renderTargets() {
   const body = $("targets").querySelector("tbody");
   body.innerHTML = "";
@@ -288,11 +298,8 @@ function renderTargets() {
   study.targets.forEach((tg) => {
     const a = after.get(tg.id);
     const tr = document.createElement("tr");
-    /* ratios show four digits, so that a small step shows */
-    const digits = (v) => Math.abs(v) < 10 ? 4 : 2;
-    const cell = (v, pass, changed) => `<td class="${pass === null || pass === undefined ? "" : pass ? "pass" : "fail"}${changed ? " changed" : ""}">${fmt(v, digits(v))}</td>`;
-    const gap = a ? a.gap : tg.gap;
-    tr.innerHTML = `<td>${tg.name}</td>${cell(tg.value, tg.pass)}${a ? cell(a.value, a.pass, a.value !== tg.value) : "<td>–</td>"}<td>${fmt(tg.target, digits(tg.target))}</td><td>${gap > 0 ? fmt(gap, digits(gap)) : "✓"}</td>`;
+    const cell = (v, pass, changed) => `<td class="${pass === null || pass === undefined ? "" : pass ? "pass" : "fail"}${changed ? " changed" : ""}">${fmt(v, targetDigits(v))}</td>`;
+    tr.innerHTML = `<td>${tg.name}</td>${cell(tg.value, tg.pass)}${a ? cell(a.value, a.pass, a.value !== tg.value) : "<td>–</td>"}<td>${fmt(tg.target, targetDigits(tg.target))}</td><td>${gapText(tg, a)}</td>`;
     body.appendChild(tr);
   });
   renderStreets();
@@ -322,6 +329,8 @@ async function suggest() {
   try {
     const answer = await api("api/suggest", {kind: kind.id, k});
     say("");
+    $("suggested").textContent = t("suggested").replace("{n}", answer.suggestions.length)
+      .replace("{m}", t(answer.method)).replace("{c}", fmt(answer.covered));
     for (const s of answer.suggestions)
       addProposal({lon: s.lon, lat: s.lat}, "S" + nextId++, $("kind").value, null, true);
     await evaluate();
@@ -344,21 +353,31 @@ function saveScenario() {
   download("scenario.geojson", JSON.stringify(doc, null, 1), "application/geo+json");
 }
 
+/* A saved scenario's proposals in place of the current ones; a file with a proposal
+ * the page cannot place is said and changes nothing. */
 async function loadScenario(file) {
   try {
     const doc = JSON.parse(await file.text());
-    proposals.slice().forEach((p) => map.removeLayer(p.marker));
-    proposals.length = 0;
-    for (const f of doc.features || []) {
-      const [lon, lat] = f.geometry.coordinates;
+    const loaded = (doc.features || []).map((f, i) => {
+      const [lon, lat] = f.geometry && f.geometry.type === "Point" ? f.geometry.coordinates : [];
+      if (!Number.isFinite(lon) || !Number.isFinite(lat))
+        throw new Error(`feature ${i + 1} of ${file.name} is not a point with a longitude and latitude`);
       const k = study.kinds.findIndex((x) => x.id === f.properties.kind);
       if (k < 0) throw new Error(`unknown kind '${f.properties.kind}' in ${file.name}`);
-      addProposal({lon, lat}, f.properties.id, k, f.properties.capacity);
-    }
+      return {at: {lon, lat}, id: f.properties.id, k, capacity: f.properties.capacity ?? null};
+    });
+    clearProposals();
+    loaded.forEach((p) => addProposal(p.at, p.id, p.k, p.capacity));
     await evaluate();
   } catch (err) {
     say(err.message);
   }
+}
+
+function clearProposals() {
+  proposals.slice().forEach((p) => map.removeLayer(p.marker));
+  proposals.length = 0;
+  say("");
 }
 
 /* ------------------------------------------------------------ the memo */
@@ -414,11 +433,10 @@ function memoHtml() {
             f ? percent(f.overlap) : "–"];
   });
   const after = lastResult ? new Map(lastResult.together.targets.map((x) => [x.id, x])) : new Map();
-  const digits = (v) => Math.abs(v) < 10 ? 4 : 2;
   const targetRows = study.targets.map((tg) => {
-    const a = after.get(tg.id), gap = a ? a.gap : tg.gap;
-    return [escapeHtml(tg.name), fmt(tg.value, digits(tg.value)), a ? fmt(a.value, digits(a.value)) : "–",
-            fmt(tg.target, digits(tg.target)), gap > 0 ? fmt(gap, digits(gap)) : "✓"];
+    const a = after.get(tg.id);
+    return [escapeHtml(tg.name), fmt(tg.value, targetDigits(tg.value)), a ? fmt(a.value, targetDigits(a.value)) : "–",
+            fmt(tg.target, targetDigits(tg.target)), gapText(tg, a)];
   });
   const streetRows = areas.features.map((f) => [f.properties.name, areaShares(f.properties)])
     .filter(([, s]) => s.after !== null).sort((a, b) => b[1].after - b[1].now - (a[1].after - a[1].now))
@@ -515,11 +533,7 @@ async function start() {
   $("print").addEventListener("click", () => window.print());
   $("memo").addEventListener("click", () => download("memo.html", memoHtml(), "text/html"));
   $("load").addEventListener("change", (e) => e.target.files[0] && loadScenario(e.target.files[0]));
-  $("clear").addEventListener("click", () => {
-    proposals.slice().forEach((p) => map.removeLayer(p.marker));
-    proposals.length = 0;
-    evaluate();
-  });
+  $("clear").addEventListener("click", () => { clearProposals(); evaluate(); });
   document.body.dataset.ready = "true"; /* for the browser tests */
 }
 

@@ -2,7 +2,9 @@
 // driven by puppeteer-core: the page comes up with every street and target; a click
 // proposes a centre whose card shows what `careshed site --at` says for the same point;
 // a drag moves it and the figures change; a click removes it; "suggest" adds three
-// sites with their cards; a click outside the district says why and keeps nothing; the
+// sites with their cards, saying which method chose them; the scenario saved and loaded
+// back gives the same cards, one with an unknown kind is refused and changes nothing;
+// "save memo" writes the memo; a click outside the district says why and keeps nothing; the
 // streets a proposal adds to are shaded with it. Over GCJ-02 tiles (a tile server of
 // its own) every layer is shifted as the GCJ-02 formula says and a click is shifted
 // back before it is sent; along the network the network's service areas are drawn.
@@ -12,7 +14,7 @@
 // Exits 77 (skipped) without chromium or without puppeteer-core (npm ci in tests/web).
 import {spawn, execFileSync} from "node:child_process";
 import {createServer} from "node:http";
-import {existsSync, mkdtempSync, readFileSync} from "node:fs";
+import {existsSync, mkdtempSync, readFileSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import assert from "node:assert/strict";
@@ -141,9 +143,12 @@ try {
   // the walking network under the layers, as no tiles were given
   assert.equal(study.network, true);
   assert.equal(await page.$$eval(".leaflet-network-pane canvas", (c) => c.length), 1);
-  // the targets gain their "with proposals" column
+  // the targets gain their "with proposals" column, and the centres' count its gap
+  // narrowed by the one centre proposed
   const after = await page.$$eval("#targets tbody tr td:nth-child(3)", (c) => c.map((x) => x.textContent));
   assert.equal(after.some((x) => x !== "–"), true);
+  const gaps = await page.$$eval("#targets tbody tr td:nth-child(5)", (c) => c.map((x) => x.textContent));
+  assert.ok(gaps.some((x) => /\(−1\)$/.test(x)), gaps.join(" | "));
   if (screenshot) await page.screenshot({path: screenshot});
 
   // "save memo" downloads the one-page memo: the map as SVG with the proposal, its
@@ -194,6 +199,31 @@ try {
   await page.click("#suggest");
   await page.waitForFunction(() => document.querySelectorAll(".proposal-icon.suggested").length === 3 &&
                              document.querySelectorAll("#cards .card").length === 4, {timeout: 20000});
+  // which method chose them, as the API says
+  const said = await page.$eval("#suggested", (d) => d.textContent);
+  assert.match(said, /^建议 3 处：(精确最优解|贪心算法)/);
+
+  // the scenario saved, the proposals cleared, the file loaded back: the same cards
+  const cardsBefore = await page.$$eval("#cards .card", (c) => c.map((x) => x.textContent));
+  await page.click("#save");
+  const scenarioFile = join(downloads, "scenario.geojson");
+  for (let i = 0; i < 100 && !existsSync(scenarioFile); i++) await new Promise((r) => setTimeout(r, 50));
+  const scenario = JSON.parse(readFileSync(scenarioFile, "utf8"));
+  assert.equal(scenario.features.length, 3);
+  assert.ok(scenario.features.every((f) => f.properties.figures && f.properties.figures.newly.length > 0));
+  await page.click("#clear");
+  await page.waitForFunction(() => proposals.length === 0 && !document.querySelector("#cards .card"));
+  await (await page.$("#load")).uploadFile(scenarioFile);
+  await page.waitForFunction(() => document.querySelectorAll("#cards .card").length === 4, {timeout: 10000});
+  assert.deepEqual(await page.$$eval("#cards .card", (c) => c.map((x) => x.textContent)), cardsBefore);
+  // one of an unknown kind: said, nothing loaded
+  scenario.features[1].properties.kind = "hospital";
+  const badFile = join(downloads, "bad-scenario.geojson");
+  writeFileSync(badFile, JSON.stringify(scenario));
+  await (await page.$("#load")).uploadFile(badFile);
+  await page.waitForFunction(() => !document.getElementById("message").hidden, {timeout: 10000});
+  assert.match(await page.$eval("#message", (m) => m.textContent), /unknown kind 'hospital' in bad-scenario.geojson/);
+  assert.equal(await page.evaluate(() => proposals.length), 3); /* the loaded ones stay */
   await page.click("#clear");
   await page.waitForFunction(() => proposals.length === 0 && !document.querySelector("#cards .card"));
 
