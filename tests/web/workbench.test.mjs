@@ -14,7 +14,7 @@
 // Exits 77 (skipped) without chromium or without puppeteer-core (npm ci in tests/web).
 import {spawn, execFileSync} from "node:child_process";
 import {createServer} from "node:http";
-import {existsSync, mkdtempSync, readFileSync, writeFileSync} from "node:fs";
+import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import assert from "node:assert/strict";
@@ -50,9 +50,13 @@ function startServer(...extra) {
 // What `careshed site --at` says of a centre at (lon, lat).
 function siteFigures(lon, lat) {
   const dir = mkdtempSync(join(tmpdir(), "careshed-site-"));
-  execFileSync(cli, ["site", study, "--measure", "straight", "-q", "--out", dir,
-                     "--at", `${lon.toFixed(10)},${lat.toFixed(10)},centre`]);
-  return JSON.parse(readFileSync(join(dir, "proposals.geojson"), "utf8")).features[0].properties;
+  try {
+    execFileSync(cli, ["site", study, "--measure", "straight", "-q", "--out", dir,
+                       "--at", `${lon.toFixed(10)},${lat.toFixed(10)},centre`]);
+    return JSON.parse(readFileSync(join(dir, "proposals.geojson"), "utf8")).features[0].properties;
+  } finally {
+    rmSync(dir, {recursive: true, force: true});
+  }
 }
 // Its newly covered 60+ by threshold.
 function siteSays(lon, lat) {
@@ -92,6 +96,7 @@ function cardNumbers(text) {
 }
 
 const {server, url} = await startServer("--measure", "straight");
+const downloads = mkdtempSync(join(tmpdir(), "careshed-downloads-")); /* what the page saves */
 const browser = await puppeteer.launch({executablePath: chromium, headless: true,
                                         args: ["--no-sandbox", "--disable-gpu"]});
 try {
@@ -153,7 +158,6 @@ try {
 
   // "save memo" downloads the one-page memo: the map as SVG with the proposal, its
   // figures, every target now and with it, the streets it adds to with their shares
-  const downloads = mkdtempSync(join(tmpdir(), "careshed-memo-"));
   const cdp = await page.createCDPSession();
   await cdp.send("Browser.setDownloadBehavior", {behavior: "allow", downloadPath: downloads});
   await page.click("#memo");
@@ -295,4 +299,5 @@ try {
 } finally {
   await browser.close();
   server.kill("SIGINT");
+  rmSync(downloads, {recursive: true, force: true});
 }
