@@ -347,6 +347,7 @@ static void targets_agree_with_the_summary(void **state)
     assert_string_equal(csv_get(&tg, r, "value"), "1");
     assert_string_equal(csv_get(&tg, r, "pass"), "true");
     assert_string_equal(csv_get(&tg, r, "unit"), "share of residents");
+    assert_string_equal(csv_get(&tg, r, "type"), "coverage"); /* as the study file says */
     r = target_row(&tg, "near", "A1");
     assert_string_equal(csv_get(&tg, r, "value"), "0");
     assert_string_equal(csv_get(&tg, r, "pass"), "false");
@@ -358,6 +359,7 @@ static void targets_agree_with_the_summary(void **state)
     assert_string_equal(csv_get(&tg, r, "gap"), "");
     /* one centre of two: short of one, counted in the kind's unit */
     r = target_row(&tg, "count", "district");
+    assert_string_equal(csv_get(&tg, r, "type"), "count");
     assert_string_equal(csv_get(&tg, r, "value"), "1");
     assert_string_equal(csv_get(&tg, r, "target"), "2");
     assert_string_equal(csv_get(&tg, r, "bound"), "at_least");

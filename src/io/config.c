@@ -1493,7 +1493,7 @@ static void check_share(checker *ck, const cs_target_config *t, const char *type
             t->at_least);
 }
 
-static const char *type_name(cs_target_type type)
+const char *cs_target_type_name(cs_target_type type)
 {
     for (size_t i = 0; i < sizeof target_types / sizeof target_types[0]; i++)
         if (target_types[i].value == (int)type)
@@ -1533,7 +1533,7 @@ static void check_target(checker *ck, const cs_target_config *t)
                 c->capacity_count, sizeof *c->capacities, offsetof(cs_capacity_config, id));
     check_named(ck, t, "band", t->band, cs_config_find_band(c, t->band), "bands (and total)",
                 c->bands, c->band_count, sizeof *c->bands, offsetof(cs_band_config, id));
-    const char *name = type_name(t->type);
+    const char *name = cs_target_type_name(t->type);
     switch (t->type) {
     case CS_TARGET_COVERAGE:
         require(ck, t, "kind", t->kind, name);

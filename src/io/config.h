@@ -14,6 +14,10 @@
 
 #include "core/model.h"
 
+/* A target type's name as the study file writes it ("capacity_per_population"), from
+ * the one table of them the study file is read with; "?" for none. */
+const char *cs_target_type_name(cs_target_type type);
+
 /* Where one input layer is and how to read it. */
 typedef struct cs_layer_config {
     char *path;     /* file or GDAL dataset name; relative to the study file's folder */

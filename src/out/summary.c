@@ -4,32 +4,12 @@
  * areas that fall short, and the warnings. Enough to reproduce and audit a run.
  */
 #include "cover/patch.h"
+#include "io/config.h"
 #include "out/files.h"
 #include "out/out.h"
 
 #include <math.h>
 #include <string.h>
-
-static const char *type_name(cs_target_type t)
-{
-    switch (t) {
-    case CS_TARGET_COVERAGE:
-        return "coverage";
-    case CS_TARGET_COUNT:
-        return "count";
-    case CS_TARGET_CAPACITY:
-        return "capacity";
-    case CS_TARGET_CAPACITY_PER_POP:
-        return "capacity_per_population";
-    case CS_TARGET_CAPACITY_SHARE:
-        return "capacity_share";
-    case CS_TARGET_ACCESSIBILITY:
-        return "accessibility";
-    case CS_TARGET_LOAD:
-        return "load";
-    }
-    return "unknown";
-}
 
 static const char *base_name(const char *path)
 {
@@ -235,7 +215,7 @@ static void write_targets(cs_json *j, const cs_result *r)
         cs_json_key(j, "name_en");
         cs_json_string(j, tg->name_en);
         cs_json_key(j, "type");
-        cs_json_string(j, type_name(tg->type));
+        cs_json_string(j, cs_target_type_name(tg->type));
         cs_json_key(j, "scope");
         cs_json_string(j, tg->scope == CS_SCOPE_AREA ? "area" : "district");
         if (tg->type == CS_TARGET_COVERAGE) {

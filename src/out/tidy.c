@@ -6,6 +6,7 @@
  * are. Their figures are the wide table's, to the same decimals, so a pivot of
  * coverage.csv gives back the columns of areas.csv.
  */
+#include "io/config.h"
 #include "out/out.h"
 
 #include <assert.h>
@@ -248,20 +249,6 @@ static const char *gap_unit(const cs_settings *set, const cs_target *tg)
     return tg->type == CS_TARGET_COVERAGE ? "residents" : set->kinds[tg->kind].unit;
 }
 
-static const char *type_name(cs_target_type t)
-{
-    static const char *const names[] = {
-        [CS_TARGET_COVERAGE] = "coverage",
-        [CS_TARGET_COUNT] = "count",
-        [CS_TARGET_CAPACITY] = "capacity",
-        [CS_TARGET_CAPACITY_PER_POP] = "capacity_per_population",
-        [CS_TARGET_CAPACITY_SHARE] = "capacity_share",
-        [CS_TARGET_ACCESSIBILITY] = "accessibility",
-        [CS_TARGET_LOAD] = "load",
-    };
-    return (size_t)t < sizeof names / sizeof names[0] ? names[t] : NULL;
-}
-
 static bool target_row(cs_table *t, size_t row, const cs_result *r, size_t tg_i, size_t a)
 {
     const cs_settings *set = &r->study->settings;
@@ -276,7 +263,7 @@ static bool target_row(cs_table *t, size_t row, const cs_result *r, size_t tg_i,
     set_text(t, row, TG_ID, tg->id);
     set_text(t, row, TG_NAME, tg->name);
     set_text(t, row, TG_NAME_EN, tg->name_en);
-    set_text(t, row, TG_TYPE, type_name(tg->type));
+    set_text(t, row, TG_TYPE, cs_target_type_name(tg->type));
     set_text(t, row, TG_SCOPE, tg->scope == CS_SCOPE_AREA ? "area" : "district");
     /* nothing to measure (nobody of the band lives there): value, pass and gap null */
     set_number(t, row, TG_VALUE, o->evaluated ? o->value : NAN, DEC_VALUE);
