@@ -583,6 +583,27 @@ static void pdf_through_chromium(void **state)
         assert_int_equal(strncmp(bytes, "%PDF", 4), 0);
         free(bytes);
         free(pdf);
+        /* --out FILE.pdf: the HTML beside it as FILE.html, the PDF a real one, with
+         * the report's pages (not Chromium's blank page for HTML named .pdf) */
+        snprintf(args, sizeof args, "report '%s/study.yaml' --out '%s/asked.PDF'", SAMPLE,
+                 dir);
+        assert_int_equal(cli(args, &out), 0);
+        char *said_html = tu_join(dir, "asked.html"), *said_pdf = tu_join(dir, "asked.PDF");
+        assert_non_null(strstr(out, said_html));
+        assert_non_null(strstr(out, said_pdf));
+        free(out);
+        size_t len = 0;
+        bytes = tu_read(said_pdf, &len);
+        assert_non_null(bytes);
+        assert_int_equal(strncmp(bytes, "%PDF", 4), 0);
+        assert_true(len > 100000); /* a blank page is some 1 kB */
+        free(bytes);
+        bytes = tu_read(said_html, NULL);
+        assert_non_null(bytes);
+        assert_int_equal(strncmp(bytes, "<!DOCTYPE html>", 15), 0);
+        free(bytes);
+        free(said_html);
+        free(said_pdf);
     }
     tu_rmtree(dir);
     free(dir);

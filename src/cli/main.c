@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -384,12 +385,38 @@ static char *command_line(int argc, char **argv)
     return s;
 }
 
+/* report --out FILE.pdf: the report is HTML, so it goes to FILE.html and is printed to
+ * FILE.pdf, as with --pdf (else the HTML would be written under the PDF's name and
+ * printed to FILE.pdf.pdf, a blank page). */
+static bool report_as_pdf(options *o, char *html, size_t size)
+{
+    size_t len = strlen(o->out_dir);
+    if (len < 4 || strcasecmp(o->out_dir + len - 4, ".pdf") != 0)
+        return true;
+    if ((size_t)snprintf(html, size, "%.*s.html", (int)(len - 4), o->out_dir) >= size) {
+        fprintf(stderr, "careshed: --out %s: the path is too long\n", o->out_dir);
+        return false;
+    }
+    o->pdf_out = o->out_dir;
+    o->out_dir = html;
+    o->pdf = true;
+    return true;
+}
+
+/* Where the report's PDF goes: the name given, or the HTML's with .pdf. */
+static bool report_pdf_name(const options *o, char *pdf, size_t size)
+{
+    if (o->pdf_out)
+        return (size_t)snprintf(pdf, size, "%s", o->pdf_out) < size;
+    return cs_cli_pdf_name(o->out_dir, pdf, size);
+}
+
 static cs_status write_report(cs_context *ctx, const options *o, const cs_study *study)
 {
     cs_report_options ro = {o->lang, o->year, o->since, o->baseline, o->command_line};
     char pdf[4200];
     /* the PDF goes beside the report: neither may replace an input */
-    if (o->pdf && cs_cli_pdf_name(o->out_dir, pdf, sizeof pdf)) {
+    if (o->pdf && report_pdf_name(o, pdf, sizeof pdf)) {
         cs_status st = cs_output_path_check(ctx, pdf);
         if (st != CS_OK)
             return st;
@@ -405,7 +432,7 @@ static int finish_report(const options *o)
     if (!o->pdf)
         return EXIT_OK;
     char pdf[4200];
-    if (!cs_cli_pdf_name(o->out_dir, pdf, sizeof pdf)) {
+    if (!report_pdf_name(o, pdf, sizeof pdf)) {
         fprintf(stderr, "careshed: %s: the path is too long to print to PDF\n", o->out_dir);
         return EXIT_OUTPUT;
     }
@@ -757,6 +784,9 @@ static int main_body(int argc, char **argv)
         code = EXIT_INTERNAL;
     if (code < 0 && !(o.command_line = command_line(argc, argv)))
         code = EXIT_INTERNAL;
+    char html[4200];
+    if (code < 0 && bit == CLI_REPORT && !report_as_pdf(&o, html, sizeof html))
+        code = EXIT_USAGE;
     if (code < 0)
         code = run(&o);
     cli_options_free(&o); /* also when parsing stopped at a usage error */

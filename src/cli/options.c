@@ -179,7 +179,8 @@ static const cli_option table[] = {
              "though it holds other files: careshed's files replace those\n"
              "of the same names, every other file stays"},
     {.name = "--out", .commands = CLI_REPORT, .arg = "FILE", .store = STORE_STRING,
-     .offset = OFF(out_dir), .group = GROUP_RUN, .help = "the report (default: report.html)"},
+     .offset = OFF(out_dir), .group = GROUP_RUN,
+     .help = "the report (default: report.html); FILE.pdf writes\nFILE.html and prints it to FILE.pdf"},
     {.name = "--year", .commands = CLI_RUN | CLI_SITE, .ignored = CLI_CHECK, .arg = "Y",
      .store = STORE_INT, .offset = OFF(year), .lo = 1900, .hi = 2200, .want = "a year",
      .group = GROUP_RUN,

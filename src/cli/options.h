@@ -41,6 +41,7 @@ typedef struct options {
     unsigned command_bit; /* its enum cli_command */
     const char *study;
     const char *out_dir;
+    const char *pdf_out; /* report --out FILE.pdf: the PDF's name as given */
     bool overwrite; /* --overwrite: a DIR that is not careshed's may be written into */
     /* site: proposals given with --at, a --proposals file, its CRS, a default kind */
     cli_list at;
