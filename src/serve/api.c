@@ -23,12 +23,18 @@
 #define GEOJSON "application/geo+json"
 #define JSON "application/json; charset=utf-8"
 
-void cs_api_error(cs_reply *rep, unsigned status, const char *text, const char *hint)
+/* Start the reply's JSON body afresh, an object. */
+static void begin_reply(cs_reply *rep, cs_json *j)
 {
     cs_buf_clear(&rep->body);
+    cs_json_init(j, &rep->body, false);
+    cs_json_begin_object(j);
+}
+
+void cs_api_error(cs_reply *rep, unsigned status, const char *text, const char *hint)
+{
     cs_json j;
-    cs_json_init(&j, &rep->body, false);
-    cs_json_begin_object(&j);
+    begin_reply(rep, &j);
     cs_json_key(&j, "error");
     cs_json_string(&j, text);
     cs_json_key(&j, "hint");
@@ -700,10 +706,8 @@ void cs_api_evaluate(const cs_api *api, const char *body, size_t len, cs_reply *
         if (st != CS_OK) {
             evaluation_error(ctx, st, rep);
         } else {
-            cs_buf_clear(&rep->body);
             cs_json j;
-            cs_json_init(&j, &rep->body, false);
-            cs_json_begin_object(&j);
+            begin_reply(rep, &j);
             cs_json_key(&j, "proposals");
             cs_json_begin_array(&j);
             for (size_t p = 0; p < n; p++)
@@ -757,10 +761,8 @@ void cs_api_suggest(const cs_api *api, const char *body, size_t len, cs_reply *r
     if (st != CS_OK) {
         evaluation_error(ctx, st, rep);
     } else {
-        cs_buf_clear(&rep->body);
         cs_json j;
-        cs_json_init(&j, &rep->body, false);
-        cs_json_begin_object(&j);
+        begin_reply(rep, &j);
         cs_json_key(&j, "candidates");
         cs_json_integer(&j, (long long)report.candidates);
         cs_json_key(&j, "covered");

@@ -38,15 +38,10 @@ static void kind_list(const cs_study *s, char *buf, size_t size)
     }
 }
 
-/* What placing proposals needs besides the study. Their transforms are the context's
- * kept ones (cs_transform_kept): creating a PROJ pipeline costs milliseconds, and a
- * server places proposals on every request. */
-typedef struct placer {
-    const char *noun; /* "proposal" or "candidate", for messages */
-} placer;
-
-/* lon/lat in crs to the working CRS. */
-static cs_status to_working(cs_context *ctx, const cs_study *s, placer *pl,
+/* lon/lat in crs to the working CRS, through the context's kept transforms
+ * (cs_transform_kept: creating a PROJ pipeline costs milliseconds, and a server places
+ * proposals on every request). noun: "proposal" or "candidate", for messages. */
+static cs_status to_working(cs_context *ctx, const cs_study *s, const char *noun,
                             const cs_site_input *in, const cs_where *w, cs_proposal *p)
 {
     double x = in->lon, y = in->lat;
@@ -55,7 +50,7 @@ static cs_status to_working(cs_context *ctx, const cs_study *s, placer *pl,
     if (in->crs && strcmp(in->crs, WGS84) != 0) {
         st = cs_transform_kept(ctx, in->crs, WGS84, w, &t);
         if (st == CS_OK && cs_transform_apply(t, &x, &y, 1) > 0)
-            st = bad(ctx, pl->noun, w, "check the coordinates and their CRS", "coordinates",
+            st = bad(ctx, noun, w, "check the coordinates and their CRS", "coordinates",
                      "cannot be converted to longitude/latitude");
     }
     p->lon = x;
@@ -63,14 +58,14 @@ static cs_status to_working(cs_context *ctx, const cs_study *s, placer *pl,
     if (st == CS_OK)
         st = cs_transform_kept(ctx, WGS84, s->settings.crs, w, &t);
     if (st == CS_OK && cs_transform_apply(t, &x, &y, 1) > 0)
-        st = bad(ctx, pl->noun, w, "give longitude,latitude in the study's region", "coordinates",
+        st = bad(ctx, noun, w, "give longitude,latitude in the study's region", "coordinates",
                  "cannot be projected to the study's CRS");
     p->x = x;
     p->y = y;
     return st;
 }
 
-static cs_status place(cs_context *ctx, const cs_study *s, placer *pl,
+static cs_status place(cs_context *ctx, const cs_study *s, const char *noun,
                        const cs_site_input *in, size_t i, const char *where, cs_proposal *p)
 {
     char number[32], kinds[512], detail[640];
@@ -87,11 +82,11 @@ static cs_status place(cs_context *ctx, const cs_study *s, placer *pl,
         snprintf(detail, sizeof detail, "unknown kind '%s'", in->kind ? in->kind : "(none)");
         char hint[600];
         snprintf(hint, sizeof hint, "give one of the study's kinds: %s", kinds);
-        st = bad(ctx, pl->noun, &w, hint, "kind", detail);
+        st = bad(ctx, noun, &w, hint, "kind", detail);
     }
     if (!isnan(in->capacity) && !(in->capacity >= 0 && isfinite(in->capacity))) {
         snprintf(detail, sizeof detail, "capacity %g is not a number >= 0", in->capacity);
-        st = bad(ctx, pl->noun, &w,
+        st = bad(ctx, noun, &w,
                  "give the capacity in the kind's unit (beds, meals/day...), or none",
                  "capacity", detail);
     }
@@ -101,7 +96,7 @@ static cs_status place(cs_context *ctx, const cs_study *s, placer *pl,
         snprintf(detail, sizeof detail, "kind '%s' is measured by the cost matrix, which %s",
                  s->settings.kinds[p->kind].id, p->row < 0 ? "has no row for this id"
                                                   : "gives this id to an existing facility");
-        st = bad(ctx, pl->noun, &w,
+        st = bad(ctx, noun, &w,
                  "add the site's costs to the matrix under a new id, and give that "
                  "id to the proposal (--proposals FILE with an id field)",
                  "id", detail);
@@ -109,7 +104,7 @@ static cs_status place(cs_context *ctx, const cs_study *s, placer *pl,
     if (p->kind >= 0 && !isnan(in->capacity) && s->settings.kinds[p->kind].load_capacity < 0)
         cs_warn(ctx, &w, "set kinds.<kind>.load_capacity to use it",
                 "kind '%s' has no capacity measure; the capacity is left out", in->kind);
-    cs_status pst = to_working(ctx, s, pl, in, &w, p);
+    cs_status pst = to_working(ctx, s, noun, in, &w, p);
     if (pst != CS_OK)
         return pst;
     p->area = cs_area_index_locate(s->areas.index, p->x, p->y);
@@ -121,8 +116,8 @@ static cs_status place(cs_context *ctx, const cs_study *s, placer *pl,
             cs_area_index_nearest(s->areas.index, p->x, p->y, 1e9, &d);
             snprintf(detail, sizeof detail, "(%.6f, %.6f) lies outside the study area, %.1f km "
                      "from the nearest area", p->lon, p->lat, d / 1000.0);
-            st = bad(ctx, pl->noun, &w,
-                     strcmp(pl->noun, "candidate")
+            st = bad(ctx, noun, &w,
+                     strcmp(noun, "candidate")
                          ? "check the coordinates and their CRS (--at takes longitude,latitude)"
                          : "check the coordinates and their CRS (--proposals-crs)",
                      "position", detail);
@@ -166,10 +161,9 @@ cs_status cs_site_place(cs_context *ctx, const cs_result *r, const cs_site_input
     site->r = r;
     site->proposals = cs_calloc(n + 1, sizeof *site->proposals);
     cs_status st = site->proposals ? CS_OK : cs_nomem(ctx);
-    placer pl = {.noun = noun};
     size_t first_message = cs_context_message_count(ctx);
     for (size_t i = 0; st != CS_ERR_NOMEM && i < n; i++) {
-        cs_status pst = place(ctx, r->study, &pl, &in[i], i, where, &site->proposals[i]);
+        cs_status pst = place(ctx, r->study, noun, &in[i], i, where, &site->proposals[i]);
         site->P = i + 1;
         if (st == CS_OK)
             st = pst;
