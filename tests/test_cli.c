@@ -724,7 +724,7 @@ static void exit_codes_by_error_class(void **state)
 {
     (void)state;
     char *dir = tu_mkdtemp();
-    char args[2048];
+    char args[8192];
     snprintf(args, sizeof args, "run '%s/study.yaml' --out '%s/o' --set population.path=nope.csv",
              SAMPLE, dir);
     expect_cli(args, 4, "nope.csv");
@@ -745,6 +745,12 @@ static void exit_codes_by_error_class(void **state)
     expect_cli(args, 2, "--tiles 'https://t.example/{z}/{x}.png': it must hold {z}, {x} and {y}");
     snprintf(args, sizeof args, "serve '%s/study.yaml' --listen somewhere", SAMPLE);
     expect_cli(args, 2, "cannot listen on 'somewhere': not an IPv4 address");
+    /* report --out FILE.pdf whose FILE.html would not fit a path */
+    char long_out[4400];
+    memset(long_out, 'r', 4300);
+    strcpy(long_out + 4300, ".pdf");
+    snprintf(args, sizeof args, "report '%s/study.yaml' --out %s", SAMPLE, long_out);
+    expect_cli(args, 2, ": the path is too long");
     /* none of the failed runs created the output folder's files */
     char *o = tu_join(dir, "o/summary.json");
     assert_false(tu_exists(o));

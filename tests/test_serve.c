@@ -716,6 +716,28 @@ static void command_serves_until_interrupted(void **state)
     free(dir);
 }
 
+/* --open without xdg-open on PATH: a warning saying to open the address by hand, and
+ * the server serves on until Ctrl-C. */
+static void open_without_a_browser_warns(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp(), cmd[4096], *said = NULL;
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && env PATH=/nonexistent '%s' serve '%s/geodata/study.yaml' --measure "
+             "straight --port 0 --open >out 2>err & pid=$!; "
+             "for i in $(seq 600); do grep -q 'could not open a browser' '%s/err' && break; "
+             "sleep 0.1; done; kill -INT $pid; wait $pid; echo \"exit $?\"; cat '%s/err'",
+             dir, CS_CLI, CS_SOURCE_DIR, dir, dir);
+    assert_int_equal(tu_run(cmd, &said), 0);
+    assert_non_null(strstr(said, "could not open a browser (xdg-open); open the address above "
+                                 "yourself"));
+    assert_non_null(strstr(said, "exit 0"));
+    assert_non_null(strstr(said, "careshed: stopped"));
+    free(said);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -732,6 +754,7 @@ int main(void)
         cmocka_unit_test(along_the_network),
         cmocka_unit_test(cannot_listen),
         cmocka_unit_test(command_serves_until_interrupted),
+        cmocka_unit_test(open_without_a_browser_warns),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -228,6 +228,17 @@ try {
   await page.waitForFunction(() => !document.getElementById("message").hidden, {timeout: 10000});
   assert.match(await page.$eval("#message", (m) => m.textContent), /unknown kind 'hospital' in bad-scenario.geojson/);
   assert.equal(await page.evaluate(() => proposals.length), 3); /* the loaded ones stay */
+  // one that is not a point: said, nothing loaded
+  scenario.features[1].properties.kind = "centre";
+  scenario.features[1].geometry = {type: "LineString", coordinates: [[121.4, 31.1], [121.5, 31.2]]};
+  const lineFile = join(downloads, "line-scenario.geojson");
+  writeFileSync(lineFile, JSON.stringify(scenario));
+  await page.evaluate(() => say(""));
+  await (await page.$("#load")).uploadFile(lineFile);
+  await page.waitForFunction(() => !document.getElementById("message").hidden, {timeout: 10000});
+  assert.match(await page.$eval("#message", (m) => m.textContent),
+               /feature 2 of line-scenario.geojson is not a point with a longitude and latitude/);
+  assert.equal(await page.evaluate(() => proposals.length), 3);
   await page.click("#clear");
   await page.waitForFunction(() => proposals.length === 0 && !document.querySelector("#cards .card"));
 
