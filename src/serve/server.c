@@ -232,12 +232,21 @@ static bool random_token(char *out, size_t size)
     return true;
 }
 
+/* The address to listen on, or the error naming it. */
+static cs_status ipv4(cs_context *ctx, const char *address, struct in_addr *out)
+{
+    if (inet_pton(AF_INET, address, out) != 1)
+        return cs_error(ctx, CS_ERR_ARGUMENT, NULL, "give an IPv4 address, e.g. 127.0.0.1",
+                        "cannot listen on '%.100s': not an IPv4 address", address);
+    return CS_OK;
+}
+
 static cs_status listen_on(cs_context *ctx, cs_server *s, const char *address, unsigned port)
 {
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    if (inet_pton(AF_INET, address, &sa.sin_addr) != 1)
-        return cs_error(ctx, CS_ERR_ARGUMENT, NULL, "give an IPv4 address, e.g. 127.0.0.1",
-                        "cannot listen on '%.100s': not an IPv4 address", address);
+    cs_status st = ipv4(ctx, address, &sa.sin_addr);
+    if (st != CS_OK)
+        return st;
     s->daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD, (uint16_t)port, NULL, NULL, answer,
         s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE,
@@ -257,11 +266,10 @@ cs_status cs_serve_check(cs_context *ctx, const cs_serve_options *opt)
 {
     cs_serve_options o = opt ? *opt : (cs_serve_options){0};
     struct in_addr ip;
-    if (o.listen && inet_pton(AF_INET, o.listen, &ip) != 1)
-        return cs_error(ctx, CS_ERR_ARGUMENT, NULL, "give an IPv4 address, e.g. 127.0.0.1",
-                        "cannot listen on '%.100s': not an IPv4 address", o.listen);
+    cs_status st = o.listen ? ipv4(ctx, o.listen, &ip) : CS_OK;
     cs_api scratch = {0};
-    cs_status st = cs_tiles_check(ctx, o.tiles, o.tiles_crs, &scratch);
+    if (st == CS_OK)
+        st = cs_tiles_check(ctx, o.tiles, o.tiles_crs, &scratch);
     cs_free(scratch.tiles);
     return st;
 }
