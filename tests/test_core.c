@@ -105,6 +105,51 @@ static void repeats_are_listed_a_few_times_then_counted(void **state)
     cs_context_destroy(ctx);
 }
 
+/* What a helper context collected on another thread is added to the parent's: its
+ * messages after the parent's own, in order, its counts and its stage times. */
+static void helper_context_is_absorbed(void **state)
+{
+    (void)state;
+    cs_context *ctx = NULL, *helper = NULL;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    cs_context_set_threads(ctx, 3);
+    assert_int_equal(cs_context_create_for_thread(ctx, &helper), CS_OK);
+    assert_int_equal(helper->threads, ctx->threads);
+    cs_warn(ctx, NULL, NULL, "first, on the parent");
+    cs_stage_end(ctx, "write", cs_stage_begin() - 1.0);
+    cs_where w = {.file = "demand.fgb"};
+    assert_int_equal(cs_error(helper, CS_ERR_OUTPUT, &w, "free some space", "cannot write"),
+                     CS_ERR_OUTPUT);
+    cs_warn(helper, NULL, NULL, "second, on the helper");
+    cs_stage_end(helper, "write", cs_stage_begin() - 2.0);
+    cs_stage_end(helper, "write demand.fgb", cs_stage_begin() - 0.5);
+    cs_context_absorb(ctx, helper);
+    assert_int_equal(cs_context_message_count(ctx), 3);
+    assert_int_equal(cs_context_error_count(ctx), 1);
+    assert_int_equal(cs_context_warning_count(ctx), 2);
+    char text[256];
+    cs_message_format(cs_context_get_message(ctx, 0), text, sizeof text);
+    assert_string_equal(text, "warning: first, on the parent");
+    cs_message_format(cs_context_get_message(ctx, 1), text, sizeof text);
+    assert_string_equal(text, "error: demand.fgb: cannot write; free some space");
+    cs_message_format(cs_context_get_message(ctx, 2), text, sizeof text);
+    assert_string_equal(text, "warning: second, on the helper");
+    const char *stage = NULL;
+    double seconds = 0;
+    assert_int_equal(cs_context_timings(ctx, 0, &stage, &seconds), 2);
+    assert_string_equal(stage, "write");
+    assert_true(seconds >= 3.0 && seconds < 3.5);
+    cs_context_timings(ctx, 1, &stage, &seconds);
+    assert_string_equal(stage, "write demand.fgb");
+    assert_true(seconds >= 0.5 && seconds < 1.0);
+    /* the helper is left empty */
+    assert_int_equal(cs_context_message_count(helper), 0);
+    assert_int_equal(cs_context_error_count(helper), 0);
+    assert_int_equal(cs_context_timings(helper, 0, NULL, NULL), 0);
+    cs_context_destroy(helper);
+    cs_context_destroy(ctx);
+}
+
 static void grouped_numbers(void **state)
 {
     (void)state;
@@ -297,6 +342,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(message_names_file_feature_field_and_hint),
         cmocka_unit_test(repeats_are_listed_a_few_times_then_counted),
+        cmocka_unit_test(helper_context_is_absorbed),
         cmocka_unit_test(grouped_numbers),
         cmocka_unit_test(fixed_numbers_round_right),
         cmocka_unit_test(strict_number_parsing),

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -535,6 +536,122 @@ static void streamed_write_failure(void **state)
     cs_context_destroy(ctx);
 }
 
+/* A file written piece by piece on another thread, with a context of its own, while
+ * this thread adds 40 more files (the set's list grows and moves meanwhile). */
+#define PIECES 300
+#define PIECE 1000
+typedef struct writer {
+    cs_outset *set;
+    size_t file;
+    cs_context *ctx;
+    cs_status st;
+} writer;
+
+static void *write_pieces(void *arg)
+{
+    writer *w = arg;
+    char piece[PIECE];
+    w->st = CS_OK;
+    for (size_t p = 0; w->st == CS_OK && p < PIECES; p++) {
+        memset(piece, 'a' + (int)(p % 26), sizeof piece);
+        w->st = cs_outset_write_at(w->ctx, w->set, w->file, piece, sizeof piece, p * PIECE);
+    }
+    if (w->st == CS_OK)
+        w->st = cs_outset_sync(w->ctx, w->set, w->file);
+    return NULL;
+}
+
+/* Starts the writer, adds the small files, joins; the writer's messages go to ctx. */
+static cs_status write_beside_a_thread(cs_context *ctx, cs_outset *set, size_t file)
+{
+    writer w = {set, file, NULL, CS_OK};
+    assert_int_equal(cs_context_create_for_thread(ctx, &w.ctx), CS_OK);
+    pthread_t thread;
+    assert_int_equal(pthread_create(&thread, NULL, write_pieces, &w), 0);
+    for (int i = 0; i < 40; i++) {
+        char name[32], text[32];
+        snprintf(name, sizeof name, "f%02d.txt", i);
+        snprintf(text, sizeof text, "file %d", i);
+        assert_int_equal(cs_outset_add(ctx, set, name, text, strlen(text)), CS_OK);
+    }
+    pthread_join(thread, NULL);
+    cs_context_absorb(ctx, w.ctx);
+    cs_context_destroy(w.ctx);
+    return w.st;
+}
+
+static void a_file_written_on_another_thread(void **state)
+{
+    (void)state;
+    cs_context *ctx = NULL;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    char *dir = tu_mkdtemp();
+    cs_outset *set = NULL;
+    size_t file = 0;
+    assert_int_equal(cs_outset_begin_folder(ctx, dir, "run", &set), CS_OK);
+    assert_int_equal(cs_outset_open(ctx, set, "big.bin", &file), CS_OK);
+    assert_int_equal(write_beside_a_thread(ctx, set, file), CS_OK);
+    assert_int_equal(cs_outset_commit(ctx, set), CS_OK);
+    cs_outset_destroy(set);
+    char *path = tu_join(dir, "big.bin");
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    size_t bad = 0, total = 0;
+    for (int c; (c = fgetc(f)) != EOF; total++)
+        bad += c != 'a' + (int)((total / PIECE) % 26);
+    fclose(f);
+    assert_int_equal(total, PIECES * PIECE);
+    assert_int_equal(bad, 0);
+    assert_content(dir, "f39.txt", "file 39", 7);
+    char *names = listing(dir);
+    size_t entries = 1;
+    for (const char *c = names; *c; c++)
+        entries += *c == ',';
+    assert_int_equal(entries, 42); /* and the folder's mark, .careshed */
+    free(names);
+    free(path);
+    tu_rmtree(dir);
+    free(dir);
+    cs_context_destroy(ctx);
+}
+
+/* The other thread's write fails (the file-size limit, which the small files stay
+ * under): its message, naming the file, reaches this thread's context, and the set
+ * cannot be committed; nothing is left in the folder. */
+static void a_failure_on_another_thread_is_reported(void **state)
+{
+    (void)state;
+    cs_context *ctx = NULL;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    char *dir = tu_mkdtemp();
+    cs_outset *set = NULL;
+    size_t file = 0;
+    assert_int_equal(cs_outset_begin_folder(ctx, dir, "run", &set), CS_OK);
+    assert_int_equal(cs_outset_open(ctx, set, "big.bin", &file), CS_OK);
+    struct rlimit old, small;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    small = old;
+    small.rlim_cur = 100 * PIECE;
+    void (*old_handler)(int) = signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+    cs_status st = write_beside_a_thread(ctx, set, file);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, old_handler);
+    assert_int_equal(st, CS_ERR_OUTPUT);
+    char *path = tu_join(dir, "big.bin");
+    assert_true(tu_has_message(ctx, path, "cannot write", "File too large", NULL));
+    assert_int_equal(cs_context_error_count(ctx), 1);
+    assert_int_equal(cs_outset_sync(ctx, set, file), CS_ERR_OUTPUT); /* reported before */
+    assert_int_equal(cs_context_error_count(ctx), 1);
+    assert_int_equal(cs_outset_commit(ctx, set), CS_ERR_OUTPUT);
+    cs_outset_destroy(set);
+    assert_listing(dir, "");
+    free(path);
+    tu_rmtree(dir);
+    free(dir);
+    cs_context_destroy(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -550,6 +667,8 @@ int main(void)
         cmocka_unit_test(write_failure_removes_the_temporary),
         cmocka_unit_test(streamed_pieces_in_any_order),
         cmocka_unit_test(streamed_write_failure),
+        cmocka_unit_test(a_file_written_on_another_thread),
+        cmocka_unit_test(a_failure_on_another_thread_is_reported),
         cmocka_unit_test(partial_commit_is_reported),
         cmocka_unit_test(folder_in_the_way_stops_commit_before_renaming),
         cmocka_unit_test(bad_names_are_refused),

@@ -529,11 +529,8 @@ double cs_stage_begin(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-void cs_stage_end(cs_context *ctx, const char *stage, double start)
+static void add_stage_time(cs_context *ctx, const char *stage, double elapsed)
 {
-    if (!ctx)
-        return;
-    double elapsed = cs_stage_begin() - start;
     size_t i = 0;
     size_t len = sizeof ctx->stage_names[0];
     while (i < ctx->stage_count && strncmp(ctx->stage_names[i], stage, len - 1) != 0)
@@ -546,6 +543,46 @@ void cs_stage_end(cs_context *ctx, const char *stage, double start)
         ctx->stage_seconds[i] = 0;
     }
     ctx->stage_seconds[i] += elapsed;
+}
+
+void cs_stage_end(cs_context *ctx, const char *stage, double start)
+{
+    if (ctx)
+        add_stage_time(ctx, stage, cs_stage_begin() - start);
+}
+
+cs_status cs_context_create_for_thread(const cs_context *parent, cs_context **out)
+{
+    *out = NULL;
+    cs_context *ctx = cs_calloc(1, sizeof *ctx);
+    if (!ctx)
+        return CS_ERR_NOMEM;
+    ctx->threads = parent->threads;
+    ctx->overwrite = parent->overwrite;
+    *out = ctx;
+    return CS_OK;
+}
+
+void cs_context_absorb(cs_context *ctx, cs_context *helper)
+{
+    for (size_t i = 0; i < helper->message_count; i++) {
+        if (cs_grow((void **)&ctx->messages, &ctx->message_capacity, ctx->message_count + 1,
+                    sizeof *ctx->messages))
+            ctx->messages[ctx->message_count++] = helper->messages[i];
+        else { /* counted below, as a message that could not be stored */
+            free_message(&helper->messages[i]);
+            ctx->out_of_memory = true;
+        }
+    }
+    helper->message_count = 0;
+    ctx->error_count += helper->error_count;
+    ctx->warning_count += helper->warning_count;
+    ctx->out_of_memory |= helper->out_of_memory;
+    ctx->nomem_reported |= helper->nomem_reported;
+    for (size_t i = 0; i < helper->stage_count; i++)
+        add_stage_time(ctx, helper->stage_names[i], helper->stage_seconds[i]);
+    helper->error_count = helper->warning_count = helper->stage_count = 0;
+    helper->out_of_memory = helper->nomem_reported = false;
 }
 
 size_t cs_context_timings(const cs_context *ctx, size_t i, const char **stage, double *seconds)

@@ -156,6 +156,17 @@ cs_status cs_nomem(cs_context *ctx);
 double cs_stage_begin(void);
 void cs_stage_end(cs_context *ctx, const char *stage, double start);
 
+/*
+ * A context for work on a thread of its own that needs neither GEOS nor PROJ: it
+ * collects the thread's messages and stage times (a context is used by one thread at
+ * a time), and takes the parent's thread count and overwrite setting. Once the thread
+ * is done, cs_context_absorb adds what it collected to the parent's, in order.
+ * CS_ERR_NOMEM (nothing made) without memory.
+ */
+cs_status cs_context_create_for_thread(const cs_context *parent, cs_context **out);
+/* Move helper's messages, counts and stage times into ctx; helper is left empty. */
+void cs_context_absorb(cs_context *ctx, cs_context *helper);
+
 /* Report progress if a callback is set. */
 void cs_progress(cs_context *ctx, const char *stage, double fraction);
 

@@ -50,6 +50,9 @@ typedef struct demand_table {
     size_t count;
     const double *lon, *lat; /* every point in WGS84 (borrowed) */
     int threads;        /* gathering the columns (0 = all cores) */
+    /* the texts as the FlatGeobuf writer takes them (cs_fgb_strings) */
+    const char **demand_ids, **area_ids, **area_names, **facility_ids;
+    char *text_blocks[4];
 } demand_table;
 
 static void add_column(demand_table *t, what w, cs_fgb_type type, int decimals,
@@ -139,6 +142,25 @@ static void table_free(demand_table *t)
 {
     cs_free(t->cols);
     cs_free(t->fgb);
+    cs_free(t->demand_ids);
+    cs_free(t->area_ids);
+    cs_free(t->area_names);
+    cs_free(t->facility_ids);
+    for (size_t i = 0; i < 4; i++)
+        cs_free(t->text_blocks[i]);
+}
+
+/* The texts the columns show, each once (points share their area's and facility's). */
+static bool table_texts(demand_table *t)
+{
+    const cs_study *s = t->r->study;
+    if (cs_out_has_demand_ids(s) &&
+        !(t->demand_ids = cs_fgb_strings(s->dem.id, s->dem.count, &t->text_blocks[0])))
+        return false;
+    t->area_ids = cs_fgb_strings(s->areas.id, s->areas.count, &t->text_blocks[1]);
+    t->area_names = cs_fgb_strings(s->areas.name, s->areas.count, &t->text_blocks[2]);
+    t->facility_ids = cs_fgb_strings(s->fac.id, s->fac.count, &t->text_blocks[3]);
+    return t->area_ids && t->area_names && t->facility_ids;
 }
 
 static cs_status table_init(demand_table *t, const cs_result *r, const double *lon,
@@ -151,7 +173,7 @@ static cs_status table_init(demand_table *t, const cs_result *r, const double *l
     *t = (demand_table){.r = r, .lon = lon, .lat = lat, .threads = threads};
     t->cols = cs_calloc(most, sizeof *t->cols);
     t->fgb = cs_calloc(most, sizeof *t->fgb);
-    if (!t->cols || !t->fgb) {
+    if (!t->cols || !t->fgb || !table_texts(t)) {
         table_free(t);
         return CS_ERR_NOMEM;
     }
@@ -165,40 +187,57 @@ static cs_status table_init(demand_table *t, const cs_result *r, const double *l
  * column at a time. The points come in the index's order, scattered over the arrays;
  * a loop that reads one array lets the processor fetch many points at once, where
  * reading every column of one point before the next waits on each (three times
- * slower at two million points). */
+ * slower at two million points). The costs and nearest facilities, which several
+ * columns show, are gathered once a block (block_costs). */
 #define BLOCK 8192
 
 typedef cs_fgb_value cell; /* a number (NaN = null) or a text (NULL = null) */
 
-/* The cost in metres of column c's kind and measure for point i; NaN out of reach. */
-static inline double cost_m(const double *dist, const long *nearest, size_t i)
+/* A block's cost in metres (NaN out of reach) and nearest facility for each kind and
+ * measure (by cs_res_field), in the block's order. */
+typedef struct block_costs {
+    double *metres;
+    long *nearest;
+} block_costs;
+
+static void gather_costs(const cs_result *r, size_t f, const size_t *rows, size_t n,
+                         block_costs *b)
 {
-    return nearest[i] >= 0 && isfinite(dist[i]) ? dist[i] : NAN;
+    const double *dist = r->dist_m[f];
+    const long *near = r->nearest[f];
+    double *metres = b->metres + f * BLOCK;
+    long *nearest = b->nearest + f * BLOCK;
+    for (size_t q = 0; q < n; q++) {
+        size_t i = rows[q];
+        nearest[q] = near[i];
+        metres[q] = near[i] >= 0 && isfinite(dist[i]) ? dist[i] : NAN;
+    }
 }
 
 /* Column c of the points rows[0..n) into out. */
 static void gather(const demand_table *t, const column *c, const size_t *rows, size_t n,
-                   cell *out)
+                   const block_costs *b, cell *out)
 {
     const cs_result *r = t->r;
     const cs_study *s = r->study;
     const cs_kind *kind = &s->settings.kinds[c->k];
     size_t f = cs_res_field(r, c->m, c->k);
-    const double *dist = c->what >= NEAREST && c->what <= WITHIN ? r->dist_m[f] : NULL;
-    const long *near = dist ? r->nearest[f] : NULL;
+    const double *metres = b->metres + f * BLOCK;
+    const long *nearest = b->nearest + f * BLOCK;
     double m_per_min = kind->walk_speed_kmh * 1000.0 / 60.0, scale = pow(10, c->decimals);
     for (size_t q = 0; q < n; q++) {
         size_t i = rows[q];
         switch (c->what) {
         case NUMBER_OF_POINT: out[q].number = (double)(i + 1); break;
-        case ID_OF_POINT: out[q].text = s->dem.id[i]; break;
-        case AREA_ID: out[q].text = s->areas.id[s->dem.area[i]]; break;
-        case AREA_NAME: out[q].text = s->areas.name[s->dem.area[i]]; break;
+        case ID_OF_POINT: out[q].text = t->demand_ids[i]; break;
+        case AREA_ID: out[q].text = t->area_ids[s->dem.area[i]]; break;
+        case AREA_NAME: out[q].text = t->area_names[s->dem.area[i]]; break;
         case RESIDENTS: out[q].number = s->dem.pop[i * r->B + c->b]; break;
-        case NEAREST: out[q].text = isnan(cost_m(dist, near, i)) ? NULL : s->fac.id[near[i]]; break;
-        case MINUTES: out[q].number = cost_m(dist, near, i) / m_per_min; break;
-        case METRES: out[q].number = cost_m(dist, near, i); break;
-        case WITHIN: out[q].number = dist[i] <= kind->threshold_m[c->j]; break;
+        case NEAREST: out[q].text = isnan(metres[q]) ? NULL : t->facility_ids[nearest[q]]; break;
+        case MINUTES: out[q].number = metres[q] / m_per_min; break;
+        case METRES: out[q].number = metres[q]; break;
+        /* NaN (out of reach) is not within any threshold */
+        case WITHIN: out[q].number = metres[q] <= kind->threshold_m[c->j]; break;
         case ACCESS: out[q].number = r->access[c->k][i]; break;
         }
         /* numbers as the CSV shows them: rounded to the column's decimals */
@@ -214,22 +253,43 @@ static cs_status each_block(const demand_table *t, const size_t *rows, size_t n,
                                          const cell *, void *),
                             void *arg)
 {
+    const cs_result *r = t->r;
+    size_t fields = r->K * CS_MEASURES;
     cell *cells = cs_calloc(t->count * BLOCK + 1, sizeof *cells);
-    if (!cells)
+    block_costs b = {cs_calloc(fields * BLOCK + 1, sizeof *b.metres),
+                     cs_calloc(fields * BLOCK + 1, sizeof *b.nearest)};
+    if (!cells || !b.metres || !b.nearest) {
+        cs_free(cells);
+        cs_free(b.metres);
+        cs_free(b.nearest);
         return CS_ERR_NOMEM;
+    }
 #ifdef _OPENMP
     int nt = t->threads > 0 ? t->threads : omp_get_max_threads();
 #endif
     for (size_t at = 0; at < n; at += BLOCK) {
         size_t len = n - at < BLOCK ? n - at : BLOCK;
 #ifdef _OPENMP
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1)
+#pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
-        for (size_t c = 0; c < t->count; c++)
-            gather(t, &t->cols[c], rows + at, len, cells + c * BLOCK);
+        {
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, 1)
+#endif
+            for (size_t f = 0; f < fields; f++)
+                if (r->dist_m[f])
+                    gather_costs(r, f, rows + at, len, &b);
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, 1)
+#endif
+            for (size_t c = 0; c < t->count; c++)
+                gather(t, &t->cols[c], rows + at, len, &b, cells + c * BLOCK);
+        }
         emit(t, rows + at, len, cells, arg);
     }
     cs_free(cells);
+    cs_free(b.metres);
+    cs_free(b.nearest);
     return CS_OK;
 }
 

@@ -376,6 +376,39 @@ static const unsigned char fixed_part[52] = {
     2, 0, 0, 0               /* xy's count */
 };
 
+const char **cs_fgb_strings(char *const *texts, size_t n, char **block)
+{
+    size_t bytes = 1;
+    for (size_t i = 0; i < n; i++)
+        bytes += texts[i] ? 4 + strlen(texts[i]) + 1 : 0;
+    const char **out = cs_calloc(n + 1, sizeof *out);
+    *block = cs_malloc(bytes);
+    if (!out || !*block) {
+        cs_free(out);
+        cs_free(*block);
+        *block = NULL;
+        return NULL;
+    }
+    unsigned char *p = (unsigned char *)*block;
+    for (size_t i = 0; i < n; i++) {
+        if (!texts[i])
+            continue;
+        size_t len = strlen(texts[i]);
+        p = put_le(p, len, 4);
+        memcpy(p, texts[i], len + 1);
+        out[i] = (const char *)p;
+        p += len + 1;
+    }
+    return out;
+}
+
+/* A cs_fgb_strings text's length. */
+static inline size_t text_length(const char *text)
+{
+    const unsigned char *p = (const unsigned char *)text - 4;
+    return (size_t)p[0] | (size_t)p[1] << 8 | (size_t)p[2] << 16 | (size_t)p[3] << 24;
+}
+
 /* Row q's properties from p on; returns the end. Room was made for them. */
 static unsigned char *put_properties(const cs_fgb *w, unsigned char *p, size_t q,
                                      const cs_fgb_value *values, size_t stride)
@@ -387,11 +420,10 @@ static unsigned char *put_properties(const cs_fgb *w, unsigned char *p, size_t q
             continue; /* null: absent */
         p = put_le(p, c, 2);
         switch (type) {
-        case CS_FGB_STRING: {
-            size_t len = strlen(v->text);
-            p = put_le(p, len, 4);
-            memcpy(p, v->text, len);
-            p += len;
+        case CS_FGB_STRING: { /* its length and bytes, as they are before it */
+            size_t len = text_length(v->text);
+            memcpy(p, v->text - 4, 4 + len);
+            p += 4 + len;
             break;
         }
         case CS_FGB_BOOL: *p++ = v->number != 0; break;
@@ -403,21 +435,24 @@ static unsigned char *put_properties(const cs_fgb *w, unsigned char *p, size_t q
     return p;
 }
 
-/* The bytes row q's feature takes: the fixed part and each property present. */
-static size_t feature_size(const cs_fgb *w, size_t q, const cs_fgb_value *values,
-                           size_t stride)
+/* The bytes rows [from, to) take, in size[q]: the fixed part and each property
+ * present. Column by column: each column's values are read in order. */
+static void feature_sizes(const cs_fgb *w, size_t from, size_t to, const cs_fgb_value *values,
+                          size_t stride, uint64_t *size)
 {
-    size_t bytes = FIXED;
+    for (size_t q = from; q < to; q++)
+        size[q] = FIXED;
     for (size_t c = 0; c < w->ncol; c++) {
-        const cs_fgb_value *v = &values[c * stride + q];
-        switch (w->cols[c].type) {
-        case CS_FGB_STRING: bytes += v->text ? 2 + 4 + strlen(v->text) : 0; break;
-        case CS_FGB_BOOL: bytes += isnan(v->number) ? 0 : 2 + 1; break;
-        case CS_FGB_INT: bytes += isnan(v->number) ? 0 : 2 + 4; break;
-        default: bytes += isnan(v->number) ? 0 : 2 + 8; break;
-        }
+        const cs_fgb_value *v = values + c * stride;
+        cs_fgb_type type = w->cols[c].type;
+        size_t bytes = 2 + (type == CS_FGB_BOOL ? 1 : type == CS_FGB_INT ? 4 : 8);
+        if (type == CS_FGB_STRING)
+            for (size_t q = from; q < to; q++)
+                size[q] += v[q].text ? 2 + 4 + text_length(v[q].text) : 0;
+        else
+            for (size_t q = from; q < to; q++)
+                size[q] += isnan(v[q].number) ? 0 : bytes;
     }
-    return bytes;
 }
 
 /* Row q's feature, of point i, at p: size bytes; false if its properties took
@@ -457,11 +492,13 @@ void cs_fgb_features(cs_fgb *w, const size_t *rows, size_t n, const cs_fgb_value
     uint64_t *at = w->offsets + w->written; /* sizes first, then offsets */
     long count = (long)n;
     int nt = w->threads;
+    long parts = nt > 1 ? nt : 1;
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
 #endif
-    for (long q = 0; q < count; q++)
-        at[q] = feature_size(w, (size_t)q, values, stride);
+    for (long part = 0; part < parts; part++)
+        feature_sizes(w, n * (size_t)part / (size_t)parts, n * (size_t)(part + 1) / (size_t)parts,
+                      values, stride, at);
     size_t total = 0;
     for (size_t q = 0; q < n; q++) {
         size_t size = at[q];

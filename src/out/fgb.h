@@ -56,11 +56,16 @@ cs_fgb *cs_fgb_begin(cs_fgb_sink sink, void *user, const char *name, const cs_fg
 /* The points in the order their features must be written (n of them). */
 const size_t *cs_fgb_order(const cs_fgb *w);
 /* A property's value: number for BOOL (0 = false), LONG and DOUBLE columns, text for
- * STRING; NaN or NULL is null. */
+ * STRING, one of cs_fgb_strings's; NaN or NULL is null. */
 typedef union cs_fgb_value {
     double number;
     const char *text;
 } cs_fgb_value;
+/* The n texts (NULL stays NULL) copied into one block as STRING values: each preceded
+ * by its length (4 bytes, little-endian, as the file has it, so that it is copied
+ * without being measured) and followed by a NUL (so that it is a C string too). Free
+ * the array and *block with cs_free; NULL (and *block NULL) without memory. */
+const char **cs_fgb_strings(char *const *texts, size_t n, char **block);
 /* The features of the points rows[0..n), the next n of cs_fgb_order: property c of
  * row q is values[c * stride + q]. */
 void cs_fgb_features(cs_fgb *w, const size_t *rows, size_t n, const cs_fgb_value *values,

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -107,6 +108,8 @@ typedef struct pending_file {
 } pending_file;
 
 struct cs_outset {
+    pthread_mutex_t lock; /* the list of files and `failed`: a file may be written from
+                           * another thread while this one adds files (files.h) */
     char *dir;
     cs_folder *folder; /* a folder replaced as a whole; NULL: single files */
     pending_file *files;
@@ -144,6 +147,7 @@ static cs_status new_set(cs_context *ctx, const char *dir, cs_outset **out)
         return cs_nomem(ctx);
     }
     set->file_mode = default_file_mode();
+    pthread_mutex_init(&set->lock, NULL);
     *out = set;
     return CS_OK;
 }
@@ -254,9 +258,15 @@ static int write_temporary(pending_file *f, const char *data, size_t len, uint64
     return 0;
 }
 
-/* The temporary could not be written: it is removed, and the set can no longer be
- * committed. */
-static cs_status write_failed(cs_context *ctx, cs_outset *set, pending_file *f, int err)
+static void mark_failed(cs_outset *set)
+{
+    pthread_mutex_lock(&set->lock);
+    set->failed = true;
+    pthread_mutex_unlock(&set->lock);
+}
+
+/* f's temporary could not be written: it is removed. */
+static cs_status file_failed(cs_context *ctx, pending_file *f, int err)
 {
     char reason[128];
     cs_describe_errno(err, reason);
@@ -269,7 +279,16 @@ static cs_status write_failed(cs_context *ctx, cs_outset *set, pending_file *f, 
         close(f->fd);
     f->fd = -1;
     unlink(f->tmp_path);
+    return st;
+}
+
+/* As file_failed for the set's file, and the set can no longer be committed. */
+static cs_status write_failed(cs_context *ctx, cs_outset *set, size_t file, int err)
+{
+    pthread_mutex_lock(&set->lock);
+    cs_status st = file_failed(ctx, &set->files[file], err);
     set->failed = true;
+    pthread_mutex_unlock(&set->lock);
     return st;
 }
 
@@ -332,23 +351,27 @@ cs_status cs_outset_open(cs_context *ctx, cs_outset *set, const char *name, size
     f.tmp_path = set->folder ? join_path(cs_folder_staging(set->folder), "", name, "")
                              : join_path(set->dir, ".", name, ".tmp-XXXXXX");
     f.final_path = join_path(set->dir, "", name, "");
-    if (!f.name || !f.tmp_path || !f.final_path ||
-        !cs_grow((void **)&set->files, &set->capacity, set->count + 1, sizeof f)) {
+    pthread_mutex_lock(&set->lock);
+    bool room = cs_grow((void **)&set->files, &set->capacity, set->count + 1, sizeof f);
+    pthread_mutex_unlock(&set->lock);
+    if (!f.name || !f.tmp_path || !f.final_path || !room) {
         free_pending(&f);
-        set->failed = true;
+        mark_failed(set);
         return cs_nomem(ctx);
     }
     cs_status st = set->folder ? CS_OK : cs_output_path_check(ctx, f.final_path);
     int err = st == CS_OK ? open_temporary(set, &f) : 0;
     if (st == CS_OK && err)
-        st = write_failed(ctx, set, &f, err);
+        st = file_failed(ctx, &f, err);
     if (st != CS_OK) {
         free_pending(&f);
-        set->failed = true;
+        mark_failed(set);
         return st;
     }
+    pthread_mutex_lock(&set->lock);
     *file = set->count;
     set->files[set->count++] = f;
+    pthread_mutex_unlock(&set->lock);
     return CS_OK;
 }
 
@@ -358,11 +381,25 @@ cs_status cs_outset_write_at(cs_context *ctx, cs_outset *set, size_t file, const
     if (!set || file >= set->count || (!data && len > 0) || set->committed)
         return cs_error(ctx, CS_ERR_ARGUMENT, NULL, NULL,
                         "cs_outset_write_at: no set, no such file, or a committed set");
-    pending_file *f = &set->files[file];
-    if (f->fd < 0) /* its writing failed before, and was reported */
+    /* the file as it is now: another thread may move the list while this one writes */
+    pthread_mutex_lock(&set->lock);
+    pending_file f = set->files[file];
+    pthread_mutex_unlock(&set->lock);
+    if (f.fd < 0) /* its writing failed before, and was reported */
         return CS_ERR_OUTPUT;
-    int err = write_temporary(f, data, len, offset);
-    return err ? write_failed(ctx, set, f, err) : CS_OK;
+    int err = write_temporary(&f, data, len, offset);
+    return err ? write_failed(ctx, set, file, err) : CS_OK;
+}
+
+cs_status cs_outset_sync(cs_context *ctx, cs_outset *set, size_t file)
+{
+    pthread_mutex_lock(&set->lock);
+    int fd = file < set->count ? set->files[file].fd : -1;
+    pthread_mutex_unlock(&set->lock);
+    if (fd < 0)
+        return CS_ERR_OUTPUT; /* reported when its writing failed */
+    int err = fsync(fd) != 0 ? errno : 0;
+    return err ? write_failed(ctx, set, file, err) : CS_OK;
 }
 
 cs_status cs_outset_add(cs_context *ctx, cs_outset *set, const char *name, const char *data,
@@ -374,8 +411,10 @@ cs_status cs_outset_add(cs_context *ctx, cs_outset *set, const char *name, const
         return st;
     st = cs_outset_write_at(ctx, set, file, data ? data : "", len, 0);
     if (st != CS_OK) { /* not written: the set no longer lists it (its temporary is gone) */
+        pthread_mutex_lock(&set->lock);
         free_pending(&set->files[file]);
         set->count--;
+        pthread_mutex_unlock(&set->lock);
     }
     return st;
 }
@@ -479,6 +518,7 @@ void cs_outset_destroy(cs_outset *set)
         return;
     cs_outset_abort(set);
     cs_folder_close(set->folder);
+    pthread_mutex_destroy(&set->lock);
     cs_free(set->files);
     cs_free(set->dir);
     cs_free(set);

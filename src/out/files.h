@@ -66,11 +66,17 @@ cs_status cs_outset_add(cs_context *ctx, cs_outset *set, const char *name, const
  * number in *file; cs_outset_write_at writes len bytes at offset (pieces in any order;
  * what was never written reads as zeros). Errors as cs_outset_add's; after a write
  * error the temporary is removed, later writes return CS_ERR_OUTPUT, and the set can
- * no longer be committed.
+ * no longer be committed. cs_outset_sync waits for the file to be on disk now, so
+ * that the commit has less to wait for (errors as a write's).
+ *
+ * Threads: one thread opens and adds files; a file it opened may be written and
+ * synced by another thread at the same time (each with its own context, one writer a
+ * file). Commit, abort and destroy come after all writers are done.
  */
 cs_status cs_outset_open(cs_context *ctx, cs_outset *set, const char *name, size_t *file);
 cs_status cs_outset_write_at(cs_context *ctx, cs_outset *set, size_t file, const void *data,
                              size_t len, uint64_t offset);
+cs_status cs_outset_sync(cs_context *ctx, cs_outset *set, size_t file);
 
 /*
  * Wait for every pending file to be on disk (fsync), move them into place (replacing

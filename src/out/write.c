@@ -10,6 +10,7 @@
 #include "out/folder.h"
 #include "out/out.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,7 +28,7 @@ typedef struct sources {
 typedef cs_status (*layer_fn)(cs_context *ctx, const sources *src, cs_lw *w);
 typedef cs_status (*file_fn)(cs_context *ctx, const sources *src, cs_buf *out);
 typedef cs_status (*stream_fn)(cs_context *ctx, const sources *src, cs_outset *set,
-                               const char *name);
+                               size_t file);
 
 static cs_status build_areas(cs_context *ctx, const sources *src, cs_lw *w)
 {
@@ -129,14 +130,10 @@ static bool write_piece(void *user, const void *data, size_t len, uint64_t offse
 
 /* demand.fgb, streamed: some 400 bytes a demand point, never all in memory */
 static cs_status stream_demand_layer(cs_context *ctx, const sources *src, cs_outset *set,
-                                     const char *name)
+                                     size_t file)
 {
-    streamed f = {ctx, set, 0};
-    cs_status st = cs_outset_open(ctx, set, name, &f.file);
-    if (st == CS_OK)
-        st = cs_out_demand_fgb(src->r, src->dem_lon, src->dem_lat, ctx->threads, write_piece,
-                               &f);
-    return st;
+    streamed f = {ctx, set, file};
+    return cs_out_demand_fgb(src->r, src->dem_lon, src->dem_lat, ctx->threads, write_piece, &f);
 }
 static cs_status build_demand_style(cs_context *ctx, const sources *src, cs_buf *out)
 {
@@ -189,7 +186,8 @@ static const struct {
 static const struct {
     const char *name;
     file_fn build;   /* built in memory, then added to the set */
-    stream_fn stream; /* or written into the set as it is built */
+    stream_fn stream; /* or written into the set as it is built, on a thread of its own
+                       * while the other outputs are built (see streaming) */
     when when;
     unsigned format;
 } files[] = {
@@ -380,6 +378,68 @@ static cs_status write_layers(cs_context *ctx, const sources *src, cs_outset *se
     return st;
 }
 
+/*
+ * A streamed file is written on a thread of its own, started before the other outputs
+ * are built: demand.fgb is the largest output by far and waits on the disk, so the
+ * layers are built meanwhile. The thread reports into a context of its own, added to
+ * the run's when it is joined. With one thread (--threads 1), or when no thread can be
+ * started, it is written on this thread, first.
+ */
+typedef struct streaming {
+    size_t which; /* in files[] */
+    const sources *src;
+    cs_outset *set;
+    size_t file;
+    cs_context *ctx; /* the thread's own */
+    pthread_t thread;
+    bool on_thread;
+    cs_status st;
+} streaming;
+
+static void *stream_file(void *arg)
+{
+    streaming *s = arg;
+    double t0 = cs_stage_begin();
+    s->st = files[s->which].stream(s->ctx, s->src, s->set, s->file);
+    if (s->st == CS_ERR_NOMEM)
+        s->st = cs_nomem(s->ctx);
+    if (s->st == CS_OK && s->on_thread) /* on disk before the commit waits for it */
+        s->st = cs_outset_sync(s->ctx, s->set, s->file);
+    stage_end(s->ctx, "write", files[s->which].name, t0);
+    return NULL;
+}
+
+/* Open file `which` of the set and start writing it. */
+static cs_status stream_begin(cs_context *ctx, const sources *src, cs_outset *set, size_t which,
+                              streaming *s)
+{
+    *s = (streaming){.which = which, .src = src, .set = set, .ctx = ctx};
+    cs_status st = cs_outset_open(ctx, set, files[which].name, &s->file);
+    if (st != CS_OK)
+        return st;
+    if (ctx->threads != 1 && cs_context_create_for_thread(ctx, &s->ctx) == CS_OK) {
+        s->on_thread = pthread_create(&s->thread, NULL, stream_file, s) == 0;
+        if (s->on_thread)
+            return CS_OK;
+        cs_context_destroy(s->ctx);
+        s->ctx = ctx;
+    }
+    stream_file(s);
+    return s->st;
+}
+
+/* Wait for the file to be written; its status. */
+static cs_status stream_end(cs_context *ctx, streaming *s)
+{
+    if (!s->on_thread)
+        return s->st;
+    pthread_join(s->thread, NULL);
+    cs_context_absorb(ctx, s->ctx);
+    cs_context_destroy(s->ctx);
+    s->on_thread = false;
+    return s->st;
+}
+
 /* The package, when asked for, and the other files. */
 static cs_status write_files(cs_context *ctx, const sources *src, cs_outset *set)
 {
@@ -389,18 +449,20 @@ static cs_status write_files(cs_context *ctx, const sources *src, cs_outset *set
     cs_buf buf;
     cs_buf_init(&buf);
     cs_status st = CS_OK;
-    /* the files first: the disk writes the largest (demand.fgb) while the layers are
-     * built (files.h) */
+    streaming streams[sizeof files / sizeof files[0]];
+    size_t nstreams = 0;
+    for (size_t i = 0; st == CS_OK && i < sizeof files / sizeof files[0]; i++)
+        if (files[i].stream && format_on(r, files[i].format) && wanted(r, files[i].when))
+            st = stream_begin(ctx, src, set, i, &streams[nstreams++]);
     for (size_t i = 0; st == CS_OK && i < sizeof files / sizeof files[0]; i++) {
-        if (!format_on(r, files[i].format) || !wanted(r, files[i].when))
+        if (files[i].stream || !format_on(r, files[i].format) || !wanted(r, files[i].when))
             continue;
         double t0 = cs_stage_begin();
         cs_buf_clear(&buf);
-        st = files[i].stream ? files[i].stream(ctx, src, set, files[i].name)
-                             : files[i].build(ctx, src, &buf);
+        st = files[i].build(ctx, src, &buf);
         if (st == CS_ERR_NOMEM)
             st = cs_nomem(ctx);
-        if (st == CS_OK && files[i].build)
+        if (st == CS_OK)
             st = cs_outset_add(ctx, set, files[i].name, buf.data, buf.len);
         stage_end(ctx, "write", files[i].name, t0);
     }
@@ -422,6 +484,11 @@ static cs_status write_files(cs_context *ctx, const sources *src, cs_outset *set
         cs_buf_clear(&buf);
         st = cs_names_csv(names, &buf) == CS_OK ? cs_outset_add(ctx, set, NAMES_FILE, buf.data, buf.len)
                                                : cs_nomem(ctx);
+    }
+    for (size_t i = 0; i < nstreams; i++) { /* always: a thread is joined whatever failed */
+        cs_status end = stream_end(ctx, &streams[i]);
+        if (st == CS_OK)
+            st = end;
     }
     cs_progress(ctx, "write", 1);
     cs_gpkg_destroy(gpkg);
