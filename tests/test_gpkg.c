@@ -454,7 +454,12 @@ static void shapefile_names_run(void **state)
     assert_non_null(out);
     OGRFeatureDefnH a = OGR_L_GetLayerDefn(layer(ds, "areas"));
     OGRFeatureDefnH s = OGR_L_GetLayerDefn(GDALDatasetGetLayer(out, 0));
-    /* a Shapefile holds at most 255 fields */
+    /* a Shapefile holds at most 255 fields: the areas keep the coverage by each kind's
+     * main measure (the sample's centres: along the network) and leave out the other's */
+    assert_true(OGR_FD_GetFieldCount(a) <= 255);
+    assert_non_null(strstr(mapping, "\nareas,centre_walk_15min_a60p_share,"));
+    assert_null(strstr(mapping, "\nareas,centre_15min_a60p_share,"));
+    assert_null(strstr(mapping, "\nareas,centre_15min_a60p_covered,"));
     assert_int_equal(OGR_FD_GetFieldCount(s), OGR_FD_GetFieldCount(a));
     for (int i = 0; i < OGR_FD_GetFieldCount(a); i++)
         assert_string_equal(OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(s, i)),
@@ -462,6 +467,33 @@ static void shapefile_names_run(void **state)
     GDALClose(out);
     GDALClose(ds);
     free(mapping);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+/* With six thresholds the areas have more fields than a Shapefile holds, even by the
+ * main measure alone: a warning says how many and what to do. */
+static void too_many_fields_for_a_shapefile_warns(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    char cmd[4096], *out = NULL;
+    snprintf(cmd, sizeof cmd,
+             "'%s' run '%s/study.yaml' --out '%s/out' --set output.shapefile_names=true "
+             "--set output.formats=gpkg --set thresholds_min=5,10,15,20,25,30",
+             CS_CLI, SAMPLE, dir);
+    assert_int_equal(tu_run(cmd, &out), 0);
+    /* 4 kinds x 6 thresholds x 4 bands x (covered, share) by the main measure alone */
+    assert_non_null(strstr(out, "'output.shapefile_names': the areas layer has"));
+    assert_non_null(strstr(out, "fields; a Shapefile holds 255; export the columns you need"));
+    GDALDatasetH ds = open_vector(dir, "careshed.gpkg");
+    int fields = OGR_FD_GetFieldCount(OGR_L_GetLayerDefn(layer(ds, "areas")));
+    assert_true(fields > 4 * 6 * 4 * 2 && fields > 255);
+    char said[64];
+    snprintf(said, sizeof said, "the areas layer has %d fields", fields);
+    assert_non_null(strstr(out, said));
+    GDALClose(ds);
+    free(out);
     tu_rmtree(dir);
     free(dir);
 }
@@ -580,6 +612,7 @@ int main(void)
         cmocka_unit_test(safe_names),
         cmocka_unit_test(shapefile_mapping),
         cmocka_unit_test(shapefile_names_run),
+        cmocka_unit_test(too_many_fields_for_a_shapefile_warns),
         cmocka_unit_test(bad_format_refused),
     };
     GDALAllRegister();

@@ -32,14 +32,58 @@ static bool district_only(const cs_result *r, const char *column)
     return false;
 }
 
+/* A coverage column of a measure other than its kind's main one ("centre_15min_a60p_
+ * covered" when the centres are measured along the network). */
+static bool other_measure(const cs_result *r, const char *column)
+{
+    const cs_study *s = r->study;
+    char name[256];
+    for (size_t k = 0; k < r->K; k++)
+        for (size_t m = 0; m < CS_MEASURES; m++) {
+            if (m == cs_res_main(r, k) || !r->dist_m[cs_res_field(r, m, k)])
+                continue;
+            for (size_t j = 0; j < s->settings.kinds[k].threshold_count; j++)
+                for (size_t band = 0; band < r->B; band++) {
+                    cs_out_coverage_column(r, m, k, j, band, name, sizeof name);
+                    size_t stem = strlen(name) - strlen("share");
+                    if (!strcmp(column, name) ||
+                        (!strncmp(column, name, stem) && !strcmp(column + stem, "covered")))
+                        return true;
+                }
+        }
+    return false;
+}
+
+/* Most Shapefile readers take 255 fields (dBASE). */
+#define SHAPEFILE_FIELDS 255
+
+/*
+ * The areas layer. For a Shapefile (output.shapefile_names) the coverage by a kind's
+ * other measures is left out, as it rarely fits: it stays in areas.csv and the
+ * coverage table. If the layer still has more fields than a Shapefile takes, a warning
+ * says so.
+ */
 cs_status cs_out_areas_layer(const cs_result *r, const cs_table *t, cs_transform *to_wgs84,
                              cs_lw *w)
 {
+    bool for_shapefile = r->study->settings.shapefile_names;
     bool *skip = cs_calloc(t->columns + 1, sizeof *skip);
     if (!skip)
         return w->st = CS_ERR_NOMEM;
-    for (size_t c = 0; c < t->columns; c++)
-        skip[c] = district_only(r, t->names[c]);
+    size_t kept = 0;
+    for (size_t c = 0; c < t->columns; c++) {
+        skip[c] = district_only(r, t->names[c]) ||
+                  (for_shapefile && other_measure(r, t->names[c]));
+        kept += !skip[c];
+    }
+    if (for_shapefile && kept > SHAPEFILE_FIELDS) {
+        cs_where where = {.field = "output.shapefile_names"};
+        cs_warn(w->ctx, &where,
+                "export the columns you need (QGIS: Export > Save Features As, Select "
+                "fields), or give fewer kinds, thresholds or bands",
+                "the areas layer has %zu fields; a Shapefile holds %d", kept,
+                SHAPEFILE_FIELDS);
+    }
     for (size_t a = 0; a < r->A && w->st == CS_OK; a++) {
         cs_lw_feature(w);
         for (size_t c = 0; c < t->columns; c++)
