@@ -400,6 +400,17 @@ static void gbk_csv_with_declared_encoding(void **state)
     assert_false(tu_has_message(e->ctx, "not UTF-8", NULL));
 }
 
+/* Declared UTF-8 (facilities.encoding: UTF-8), Chinese names and field names in UTF-8
+ * are read as written: the key checks the text, it does not refuse it. */
+static void utf8_declared_reads_chinese(void **state)
+{
+    env *e = *state;
+    write_facilities_in(e, "f-utf8.csv", "UTF-8", "设施", kinds_gbk, true);
+    fx_env_set(e, "facilities.encoding", "UTF-8");
+    expect_facilities_as_written(e, "设施");
+    assert_int_equal(cs_context_message_count(e->ctx), 0);
+}
+
 /* Undeclared: the text is not UTF-8, GB18030 reads it all; one warning names the file,
  * the encoding and the key. Field names in GBK are found too. */
 static void gbk_csv_detected_with_warning(void **state)
@@ -539,6 +550,90 @@ static void unconvertible_text_is_an_error(void **state)
     expect(e, CS_ERR_INPUT);
     assert_true(tu_has_message(e->ctx, "error", "facilities.csv:2:", "'name'", "not UTF-8",
                                NULL));
+}
+
+/* The fixture's streets as KML (ogr2ogr) with their UTF-8 text turned into enc by
+ * iconv and the declaration's encoding set to `declared` (sed), into name; the study
+ * reads them. Skips when a tool is missing. */
+static void write_areas_kml(env *e, const char *name, const char *enc, const char *declared)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && ogr2ogr -q -f KML -s_srs EPSG:32651 -t_srs EPSG:4326 from.kml "
+             "areas.geojson && iconv -f UTF-8 -t %s from.kml | "
+             "sed '1s/encoding=\"utf-8\"/encoding=\"%s\"/' > %s && rm from.kml",
+             e->dir, enc, declared, name);
+    if (tu_run(cmd, NULL) != 0)
+        skip();
+    fx_env_set(e, "areas.path", name);
+    fx_env_set(e, "areas.crs", "");
+}
+
+static void expect_area_names_as_written(env *e)
+{
+    cs_status st = fx_env_load(e);
+    if (st != CS_OK)
+        tu_dump_messages(e->ctx);
+    assert_int_equal(st, CS_OK);
+    assert_int_equal(cs_study_area_count(e->study), e->d.gx * e->d.gy);
+    for (size_t a = 0; a < cs_study_area_count(e->study); a++) {
+        char want[32];
+        snprintf(want, sizeof want, "区%zu", a); /* as fx_write names them */
+        assert_string_equal(cs_study_area_name(e->study, a), want);
+    }
+}
+
+/* KML in GBK, which GDAL's reader refuses ("unknown encoding"): declared GBK or
+ * GB2312, declared UTF-8 with GBK bytes (GB18030 chosen), or undeclared with
+ * areas.encoding: GBK, the names come out as written, and the file is untouched. */
+static void gbk_kml(void **state)
+{
+    env *e = *state;
+    write_areas_kml(e, "a-gbk.kml", "GBK", "GBK");
+    char *path = tu_join(e->dir, "a-gbk.kml");
+    size_t before_len = 0, after_len = 0;
+    char *before = tu_read(path, &before_len);
+    expect_area_names_as_written(e);
+    char *after = tu_read(path, &after_len);
+    assert_true(before_len == after_len && !memcmp(before, after, before_len));
+    free(before);
+    free(after);
+    free(path);
+    write_areas_kml(e, "a-gb2312.kml", "GBK", "GB2312");
+    expect_area_names_as_written(e);
+    write_areas_kml(e, "a-lies.kml", "GBK", "utf-8");
+    expect_area_names_as_written(e);
+    write_areas_kml(e, "a-gbk.kml", "GBK", "GBK");
+    fx_env_set(e, "areas.encoding", "GBK");
+    expect_area_names_as_written(e);
+    /* UTF-8 KML is read as it is, declared or set */
+    write_areas_kml(e, "a-plain.kml", "UTF-8", "utf-8");
+    fx_env_set(e, "areas.encoding", "UTF-8");
+    expect_area_names_as_written(e);
+}
+
+/* A KML whose text does not convert: declared in an encoding iconv does not know, or
+ * with a byte GBK has no character for (0x81 then a space), the error names the file,
+ * the line and the key to set. */
+static void unreadable_kml_is_an_error(void **state)
+{
+    env *e = *state;
+    write_areas_kml(e, "a-bad.kml", "GBK", "X-NO-SUCH");
+    expect(e, CS_ERR_INPUT);
+    assert_true(tu_has_message(e->ctx, "error", "a-bad.kml", "unknown encoding 'X-NO-SUCH'",
+                               "declaration", "areas.encoding", NULL));
+    cs_context_clear_messages(e->ctx);
+    char *path = tu_join(e->dir, "a-broken.kml");
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs("<?xml version=\"1.0\" encoding=\"GBK\"?>\n<kml>\n<Document>\n"
+          "<Placemark><name>a\x81 b</name></Placemark>\n</Document></kml>\n", f);
+    fclose(f);
+    free(path);
+    fx_env_set(e, "areas.path", "a-broken.kml");
+    expect(e, CS_ERR_INPUT);
+    assert_true(tu_has_message(e->ctx, "error", "a-broken.kml:4:", "not valid GBK",
+                               "areas.encoding", NULL));
 }
 
 /* The same study read from other formats gives the same coverage. */
@@ -724,6 +819,7 @@ int main(void)
         T(gcj02_and_bd09_layers),
         T(gbk_shapefile_without_cpg),
         T(gbk_csv_with_declared_encoding),
+        T(utf8_declared_reads_chinese),
         T(gbk_csv_detected_with_warning),
         T(gbk_geojson_detected),
         T(big5_csv_detected_and_declared),
@@ -731,6 +827,8 @@ int main(void)
         T(big5_shapefile_without_cpg),
         T(study_file_in_gbk),
         T(unconvertible_text_is_an_error),
+        T(gbk_kml),
+        T(unreadable_kml_is_an_error),
         T(other_formats_give_same_results),
         T(every_problem_is_reported),
         T(many_bad_rows_are_summarised),

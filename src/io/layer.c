@@ -13,6 +13,7 @@
 #include "geom/geom.h"
 #include "io/crs.h"
 #include "io/csv.h"
+#include "io/kml.h"
 #include "io/textenc.h"
 
 #include <cpl_conv.h>
@@ -45,6 +46,7 @@ struct cs_layer {
     char open_failure[256]; /* GDAL's last failure while opening, even one it went past */
     /* text encoding (see the top of this file) */
     char *path;          /* as opened, for the scan that chooses an encoding */
+    char *utf8_copy;     /* a KML's UTF-8 copy in GDAL's memory, opened instead (kml.h) */
     char **open_opts;    /* as opened (CSL) */
     cs_textenc *enc;     /* text that is not UTF-8 is converted from it; NULL: none yet */
     bool enc_declared;   /* role.encoding named it: every value is converted */
@@ -444,7 +446,8 @@ static cs_status scan_encoding(cs_context *ctx, cs_layer *l)
 static const char *convert_text(cs_layer *l, const char *raw, long number, int field)
 {
     size_t len = strlen(raw);
-    if (is_ascii(raw) || (!l->enc_declared && cs_utf8_valid(raw, len)))
+    /* UTF-8 passes unless another encoding was declared (role.encoding: UTF-8 too) */
+    if (is_ascii(raw) || ((!l->enc_declared || !l->enc) && cs_utf8_valid(raw, len)))
         return raw;
     if (!l->enc && !l->enc_scanned && scan_encoding(l->ctx, l) != CS_OK)
         return "";
@@ -489,18 +492,20 @@ static cs_status prepare_text(cs_context *ctx, cs_layer *l, const cs_layer_confi
     l->texts = cs_calloc((size_t)l->field_count + 1, sizeof *l->texts);
     if (!l->texts)
         return cs_nomem(ctx);
-    if (lc->encoding && !cs_textenc_is_utf8(lc->encoding)) {
-        l->enc = cs_textenc_open(lc->encoding);
+    /* a KML's UTF-8 copy was converted from role.encoding already */
+    const char *encoding = l->utf8_copy ? NULL : lc->encoding;
+    if (encoding && !cs_textenc_is_utf8(encoding)) {
+        l->enc = cs_textenc_open(encoding);
         if (!l->enc) {
             char key[64];
             snprintf(key, sizeof key, "%s.encoding", l->role);
             cs_where w = {.file = l->name, .field = key};
             return cs_error(ctx, CS_ERR_INPUT, &w, "name a character set such as GBK, "
                             "GB18030, BIG5 or UTF-8 (`iconv -l` lists them)",
-                            "unknown encoding '%.100s'", lc->encoding);
+                            "unknown encoding '%.100s'", encoding);
         }
     }
-    l->enc_declared = lc->encoding != NULL;
+    l->enc_declared = encoding != NULL;
     l->enc_scanned = l->enc_declared;
     bool plain = true;
     for (int i = 0; i < l->field_count; i++)
@@ -546,15 +551,23 @@ cs_status cs_layer_open(cs_context *ctx, const cs_layer_config *lc, const char *
         cs_layer_close(l);
         return st;
     }
+    st = cs_kml_utf8_copy(ctx, path, l->name, role, lc->encoding, &l->utf8_copy);
+    if (st != CS_OK) {
+        cs_layer_close(l);
+        return st;
+    }
+    if (l->utf8_copy)
+        cs_input_note(ctx, path, role);
+    const char *opened = l->utf8_copy ? l->utf8_copy : path;
     l->open_opts = open_options(lc, path);
-    l->path = cs_strdup(path);
+    l->path = cs_strdup(opened);
     if (!l->path) {
         cs_layer_close(l);
         return cs_nomem(ctx);
     }
     CPLErrorReset();
     CPLPushErrorHandlerEx(capture_open_message, l);
-    l->ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL,
+    l->ds = GDALOpenEx(opened, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL,
                        (const char *const *)l->open_opts, NULL);
     CPLPopErrorHandler();
     if (!l->ds)
@@ -594,6 +607,9 @@ void cs_layer_close(cs_layer *l)
         OGR_F_Destroy(l->feature);
     if (l->ds)
         GDALClose(l->ds);
+    if (l->utf8_copy)
+        VSIUnlink(l->utf8_copy);
+    cs_free(l->utf8_copy);
     if (l->ctx)
         CPLPopErrorHandler();
     free_texts(l);
