@@ -560,6 +560,33 @@ static void crowded_district_map(void **state)
     fx_free(&d);
 }
 
+/* The PDF's fonts, as poppler's pdffonts lists them: every one embedded, TrueType
+ * (CID), none of Type 3 (glyphs drawn as pictures, which archives and print shops
+ * refuse); and its text is searchable: pdftotext finds a street's Chinese name. */
+static void pdf_fonts_are_embedded_truetype(const char *pdf)
+{
+    char cmd[2048], *fonts = NULL, *text = NULL;
+    snprintf(cmd, sizeof cmd, "pdffonts '%s'", pdf);
+    assert_int_equal(tu_run(cmd, &fonts), 0);
+    size_t listed = 0, truetype = 0;
+    char *rest = strstr(fonts, "\n---"), *line = NULL;
+    assert_non_null(rest);
+    rest = strchr(rest + 1, '\n'); /* the lines after the header's rule */
+    while (rest && (line = strtok_r(rest, "\n", &rest)) != NULL) {
+        listed++;
+        truetype += strstr(line, " CID TrueType ") != NULL;
+        if (strstr(line, " Type 3 "))
+            fail_msg("a Type 3 font in %s:\n%s", pdf, line);
+    }
+    if (listed == 0 || truetype != listed)
+        fail_msg("fonts of %s are not all CID TrueType:\n%s", pdf, fonts);
+    snprintf(cmd, sizeof cmd, "pdftotext '%s' -", pdf);
+    assert_int_equal(tu_run(cmd, &text), 0);
+    assert_non_null(strstr(text, "莘庄镇"));
+    free(fonts);
+    free(text);
+}
+
 static void pdf_through_chromium(void **state)
 {
     (void)state;
@@ -602,6 +629,7 @@ static void pdf_through_chromium(void **state)
         assert_non_null(bytes);
         assert_int_equal(strncmp(bytes, "<!DOCTYPE html>", 15), 0);
         free(bytes);
+        pdf_fonts_are_embedded_truetype(said_pdf);
         free(said_html);
         free(said_pdf);
     }

@@ -18,9 +18,17 @@
 /* Print-friendly: A4 pages, nothing split across a page break, no fonts fetched. */
 static const char css[] =
     "@page{size:A4;margin:14mm}"
-    "body{font-family:'Noto Sans CJK SC','Source Han Sans SC','PingFang SC','Microsoft YaHei',"
-    "'WenQuanYi Micro Hei',sans-serif;color:#222;max-width:180mm;margin:0 auto;font-size:10.5pt;"
-    "line-height:1.45}"
+    /* Fonts with TrueType outlines first (DejaVu Sans for Latin and digits, WenQuanYi
+     * Micro Hei for Chinese), and no synthetic bold: Chromium's PDF embeds those as
+     * CID TrueType fonts, but draws a CFF font (Noto Sans CJK) or a synthesised bold
+     * as Type 3 glyphs, which archives and print shops refuse. Elsewhere the system's
+     * Chinese font is used. */
+    "body{font-family:'DejaVu Sans','WenQuanYi Micro Hei','Microsoft YaHei','PingFang SC',"
+    "'Noto Sans CJK SC','Source Han Sans SC',sans-serif;font-synthesis:none;color:#222;"
+    "max-width:180mm;margin:0 auto;font-size:10.5pt;line-height:1.45}"
+    /* no bold at all, so that Latin and Chinese words of a heading match (the Chinese
+     * font has no bold of its own); headings stand out by size and colour */
+    "h1,h2,h3,th,b,strong,.pass,.fail,svg text{font-weight:normal}h1,h2{color:#123}"
     "h1{font-size:18pt;margin:0 0 2mm}h2{font-size:13pt;border-bottom:1px solid #999;"
     "margin-top:8mm;break-after:avoid}h3{font-size:11pt;break-after:avoid}"
     ".sub{color:#555;margin:0 0 4mm}"
@@ -28,7 +36,7 @@ static const char css[] =
     "th,td{border:1px solid #bbb;padding:1mm 1.5mm;text-align:left;vertical-align:top}"
     "th{background:#eee}td.n{text-align:right;white-space:nowrap}"
     "thead{display:table-header-group}tr{break-inside:avoid}"
-    ".st{white-space:nowrap}.pass{color:#0b6e4f;font-weight:bold}.fail{color:#b2182b;font-weight:bold}"
+    ".st{white-space:nowrap}.pass{color:#0b6e4f}.fail{color:#b2182b}"
     "figure{margin:2mm 0 5mm;break-inside:avoid}figcaption{font-size:9pt;color:#444}"
     "svg{max-width:100%;height:auto;display:block}"
     ".maps{display:flex;flex-wrap:wrap;gap:4mm}.maps figure{width:86mm}"

@@ -274,7 +274,7 @@ void cs_svg_coverage_chart(const cs_reporter *rp, size_t k, cs_buf *b)
         if (!r->dist_m[cs_res_field(r, m, k)])
             continue;
         double x0 = label_w + p++ * (panel_w + 36);
-        cs_buf_printf(b, "<text x=\"%.1f\" y=\"12\" font-weight=\"bold\">%s</text>", x0,
+        cs_buf_printf(b, "<text x=\"%.1f\" y=\"12\">%s</text>", x0,
                       cs_report_text(rp, m == CS_M_NETWORK  ? T_NETWORK
                                          : m == CS_M_MATRIX ? T_MATRIX
                                                             : T_STRAIGHT));
@@ -300,7 +300,7 @@ void cs_svg_coverage_chart(const cs_reporter *rp, size_t k, cs_buf *b)
     for (size_t a = 0; a < rows; a++) {
         cs_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\"%s>", label_w - 6,
                       24 + a * row_h + J * bar_h / 2 + 3,
-                      a == s->areas.count ? " font-weight=\"bold\"" : "");
+                      a == s->areas.count ? " fill=\"#000000\" font-size=\"11\"" : "");
         cs_html_text(b, a < s->areas.count ? s->areas.name[a] : cs_report_text(rp, T_DISTRICT));
         cs_buf_add(b, "</text>");
     }
