@@ -489,6 +489,80 @@ static void baseline_changes(void **state)
     fx_free(&d);
 }
 
+/* The changes the report shows: every target's (its headline row's last cell) and
+ * every street's (the coverage-changes table), in *shown (new, free()), separated by
+ * '|'. */
+static char *shown_changes(const char *html)
+{
+    cs_buf b;
+    cs_buf_init(&b);
+    for (const char *row = html; (row = strstr(row, "<tr data-target=\"")) != NULL; row++) {
+        const char *end = strstr(row, "</tr>"), *cell = row, *last = NULL;
+        while ((cell = strstr(cell, "<td")) && cell < end)
+            last = cell++;
+        assert_non_null(last);
+        const char *text = strchr(last, '>') + 1;
+        cs_buf_addn(&b, text, (size_t)(strstr(text, "</td>") - text));
+        cs_buf_addc(&b, '|');
+    }
+    const char *table = strstr(html, "class=\"coverage-changes\"");
+    assert_non_null(table);
+    const char *end = strstr(table, "</table>");
+    for (const char *cell = table; (cell = strstr(cell, "<td class=\"n")) && cell < end; cell++) {
+        const char *text = strchr(cell, '>') + 1;
+        cs_buf_addn(&b, text, (size_t)(strstr(text, "</td>") - text));
+        cs_buf_addc(&b, '|');
+    }
+    return cs_buf_take(&b);
+}
+
+/* Against a baseline run of the same study nothing changed, and nothing is shown as a
+ * change: every target "±0" (or "±0.0 pp"), every street "±0.0", none coloured; the
+ * same when the baseline is a run from before summary.json held unrounded figures
+ * (its "exact" removed), whose areas.csv and targets are rounded. */
+static void unchanged_baseline_shows_no_change(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp(), args[4096], *out = NULL;
+    snprintf(args, sizeof args, "run '%s/study.yaml' --out '%s/before' -q", SAMPLE, dir);
+    assert_int_equal(cli(args, &out), 0);
+    free(out);
+    char *summary = tu_join(dir, "before/summary.json");
+    for (int old = 0; old < 2; old++) {
+        if (old) { /* as a run before the unrounded figures */
+            json_object *root = json_object_from_file(summary);
+            assert_non_null(root);
+            json_object_object_del(root, "exact");
+            assert_int_equal(json_object_to_file(summary, root), 0);
+            json_object_put(root);
+        }
+        snprintf(args, sizeof args, "report '%s/study.yaml' --out '%s/r.html' --baseline '%s' -q",
+                 SAMPLE, dir, summary);
+        assert_int_equal(cli(args, &out), 0);
+        free(out);
+        char *path = tu_join(dir, "r.html"), *html = tu_read(path, NULL);
+        char *changes = shown_changes(html);
+        size_t n = 0;
+        for (char *c = changes, *next; *c; c = next + 1, n++) {
+            next = strchr(c, '|');
+            *next = '\0';
+            if (strcmp(c, "±0") && strcmp(c, "±0.0 pp") && strcmp(c, "±0.0"))
+                fail_msg("%s baseline: a change shown where nothing changed: \"%s\"",
+                         old ? "an older" : "a", c);
+        }
+        assert_true(n >= 9 + 15); /* the sample's 9 targets, 14 streets and the district */
+        const char *table = strstr(html, "class=\"coverage-changes\"");
+        assert_null(strstr(table, "class=\"n pass\""));
+        assert_null(strstr(table, "class=\"n fail\""));
+        free(changes);
+        free(html);
+        free(path);
+    }
+    free(summary);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 /* A district of one street, with no facility of kind b, still renders. */
 static void odd_districts_render(void **state)
 {
@@ -794,6 +868,7 @@ int main(void)
         cmocka_unit_test(years_against_separate_runs),
         cmocka_unit_test(population_years_against_separate_runs),
         cmocka_unit_test(baseline_changes),
+        cmocka_unit_test(unchanged_baseline_shows_no_change),
         cmocka_unit_test(odd_districts_render),
         cmocka_unit_test(crowded_district_map),
         cmocka_unit_test(pdf_through_chromium),

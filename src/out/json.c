@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MAX_DECIMALS 17
@@ -262,7 +263,7 @@ static void normalise_decimal_point(char *text)
 {
     char *p = text + (*text == '-');
     p += strspn(p, "0123456789");
-    if (!*p)
+    if (!*p || *p == 'e' || *p == 'E') /* no decimals: 1e-05 */
         return;
     char *digits = p + strcspn(p, "0123456789");
     *p = '.';
@@ -292,6 +293,28 @@ void cs_json_number(cs_json *j, double v, int max_decimals)
         *end = '\0';
     }
     cs_buf_add(j->buf, strcmp(text, "-0") == 0 ? "0" : text);
+}
+
+void cs_json_exact(cs_json *j, double v)
+{
+    begin_value(j);
+    if (!isfinite(v)) {
+        cs_buf_addn(j->buf, "null", 4);
+        return;
+    }
+    char text[40];
+    if (v == floor(v) && fabs(v) < 1e15) { /* a whole number as one: 15650, not 1.565e+04 */
+        snprintf(text, sizeof text, "%.0f", v);
+        cs_buf_add(j->buf, strcmp(text, "-0") == 0 ? "0" : text);
+        return;
+    }
+    for (int digits = 1; digits <= 17; digits++) {
+        snprintf(text, sizeof text, "%.*g", digits, v);
+        if (strtod(text, NULL) == v) /* read back as printed, in the same locale */
+            break;
+    }
+    normalise_decimal_point(text);
+    cs_buf_add(j->buf, text);
 }
 
 void cs_json_integer(cs_json *j, long long v)

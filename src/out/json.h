@@ -67,6 +67,10 @@ bool cs_utf8_is_clean(const char *s);
  */
 void cs_json_number(cs_json *j, double v, int max_decimals);
 
+/* A number at full precision: a whole number as one, else the shortest decimal (%g,
+ * up to 17 digits) that reads back as exactly v; null for NaN and infinities. */
+void cs_json_exact(cs_json *j, double v);
+
 void cs_json_integer(cs_json *j, long long v);
 void cs_json_boolean(cs_json *j, bool v);
 void cs_json_null(cs_json *j);

@@ -340,6 +340,48 @@ static void write_messages(cs_json *j, const cs_context *ctx)
     cs_json_end_array(j);
 }
 
+/* Whether column c of the area table is a coverage share ("centre_walk_15min_a60p_share"). */
+static bool share_column(const cs_table *t, size_t c)
+{
+    size_t n = strlen(t->names[c]);
+    return t->types[c] == CS_CELL_NUMBER && n > 6 && !strcmp(t->names[c] + n - 6, "_share");
+}
+
+/*
+ * The figures a later report compares with (careshed report --baseline), unrounded, so
+ * that what did not change shows no change: each target's district value, and each
+ * area's coverage shares (the district last, as "district").
+ */
+static void write_exact(cs_json *j, const cs_result *r, const cs_table *t)
+{
+    const cs_study *s = r->study;
+    cs_json_key(j, "exact");
+    cs_json_begin_object(j);
+    cs_json_key(j, "targets");
+    cs_json_begin_object(j);
+    for (size_t g = 0; g < s->settings.target_count; g++) {
+        const cs_target_outcome *o = &r->outcomes[cs_res_target(r, g, r->A)];
+        cs_json_key(j, s->settings.targets[g].id);
+        cs_json_exact(j, o->evaluated ? o->value : NAN);
+    }
+    cs_json_end_object(j);
+    cs_json_key(j, "areas");
+    cs_json_begin_object(j);
+    for (size_t row = 0; row < t->rows; row++) {
+        cs_json_key(j, t->cells[row * t->columns].text); /* the id */
+        cs_json_begin_object(j);
+        for (size_t c = 0; c < t->columns; c++)
+            if (share_column(t, c)) {
+                const cs_cell *cell = &t->cells[row * t->columns + c];
+                cs_json_key(j, t->names[c]);
+                cs_json_exact(j, cell->type == CS_CELL_NUMBER ? cell->number : NAN);
+            }
+        cs_json_end_object(j);
+    }
+    cs_json_end_object(j);
+    cs_json_end_object(j);
+}
+
 cs_status cs_out_summary_json(cs_context *ctx, const cs_result *r, const cs_table *t,
                               cs_buf *out)
 {
@@ -385,6 +427,7 @@ cs_status cs_out_summary_json(cs_context *ctx, const cs_result *r, const cs_tabl
     write_targets(&j, r);
     cs_json_key(&j, "failed_targets");
     cs_json_integer(&j, (long long)cs_result_failed_targets(r));
+    write_exact(&j, r, t);
     write_messages(&j, ctx);
     cs_json_end_object(&j);
     cs_buf_addc(out, '\n');

@@ -41,23 +41,35 @@ static cs_status bad(cs_context *ctx, const char *path, const char *what)
                     "(--baseline PREVIOUS/summary.json)", "%s", what);
 }
 
-static cs_status read_targets(cs_context *ctx, const char *path, cs_baseline *b)
+/* A number of the summary's unrounded figures ("exact": {section: {key: number}}), or
+ * of one of its objects (section NULL); NaN when it has none. */
+static double exact_number(json_object *in, const char *section, const char *key)
 {
-    cs_input_note(ctx, path, "baseline");
-    json_object *root = json_object_from_file(path), *targets = NULL;
-    if (!root)
-        return bad(ctx, path, "cannot be read as JSON");
+    json_object *o = in, *v = NULL;
+    if (section && !json_object_object_get_ex(in, section, &o))
+        return NAN;
+    if (!json_object_object_get_ex(o, key, &v) ||
+        !(json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int)))
+        return NAN;
+    return json_object_get_double(v);
+}
+
+/* The targets' district values: unrounded from "exact" (runs since it was written),
+ * else as the targets list shows them. */
+static cs_status read_targets(cs_context *ctx, const char *path, json_object *root,
+                              cs_baseline *b)
+{
+    json_object *targets = NULL, *exact = NULL;
     if (!json_object_object_get_ex(root, "targets", &targets) ||
-        !json_object_is_type(targets, json_type_array)) {
-        json_object_put(root);
+        !json_object_is_type(targets, json_type_array))
         return bad(ctx, path, "has no targets array: it is not a careshed summary");
-    }
+    json_object_object_get_ex(root, "exact", &exact);
     size_t n = json_object_array_length(targets);
     b->target_id = cs_calloc(n + 1, sizeof *b->target_id);
     b->target_value = cs_calloc(n + 1, sizeof *b->target_value);
     cs_status st = b->target_id && b->target_value ? CS_OK : cs_nomem(ctx);
     for (size_t t = 0; st == CS_OK && t < n; t++) {
-        json_object *o = json_object_array_get_idx(targets, t), *id, *district, *value;
+        json_object *o = json_object_array_get_idx(targets, t), *id, *district;
         b->target_value[t] = NAN;
         if (!json_object_object_get_ex(o, "id", &id) ||
             !(b->target_id[t] = cs_strdup(json_object_get_string(id)))) {
@@ -65,14 +77,43 @@ static cs_status read_targets(cs_context *ctx, const char *path, cs_baseline *b)
             break;
         }
         b->target_count++;
-        if (json_object_object_get_ex(o, "district", &district) &&
-            json_object_object_get_ex(district, "value", &value) &&
-            (json_object_is_type(value, json_type_double) ||
-             json_object_is_type(value, json_type_int)))
-            b->target_value[t] = json_object_get_double(value);
+        b->target_value[t] = exact ? exact_number(exact, "targets", b->target_id[t]) : NAN;
+        if (!exact && json_object_object_get_ex(o, "district", &district))
+            b->target_value[t] = exact_number(district, NULL, "value");
     }
-    json_object_put(root);
     return st;
+}
+
+/* The streets' headline coverage, unrounded, from the summary's "exact" areas; false
+ * when the summary has none (a run before they were written). */
+static bool read_exact_areas(cs_context *ctx, const cs_reporter *rp, json_object *root,
+                             cs_baseline *b, cs_status *st)
+{
+    json_object *exact = NULL, *areas = NULL;
+    if (!json_object_object_get_ex(root, "exact", &exact) ||
+        !json_object_object_get_ex(exact, "areas", &areas) ||
+        !json_object_is_type(areas, json_type_object))
+        return false;
+    char column[256];
+    cs_out_coverage_column(rp->now, rp->head_measure, rp->head_kind, rp->head_threshold,
+                           rp->head_band, column, sizeof column);
+    size_t n = (size_t)json_object_object_length(areas), i = 0;
+    b->area_id = cs_calloc(n + 1, sizeof *b->area_id);
+    b->area_share = cs_calloc(n + 1, sizeof *b->area_share);
+    if (!b->area_id || !b->area_share) {
+        *st = cs_nomem(ctx);
+        return true;
+    }
+    json_object_object_foreach(areas, id, figures)
+    {
+        if (i == n || !(b->area_id[i] = cs_strdup(id))) {
+            *st = cs_nomem(ctx);
+            break;
+        }
+        b->area_share[i++] = exact_number(figures, NULL, column);
+        b->area_count = i;
+    }
+    return true;
 }
 
 /* A file beside summary.json, opened with GDAL; NULL (with a warning saying what is
@@ -201,9 +242,14 @@ cs_status cs_baseline_read(cs_context *ctx, const char *summary_path, const cs_r
     *out = cs_calloc(1, sizeof **out);
     if (!*out || !((*out)->path = cs_strdup(summary_path)))
         return cs_nomem(ctx);
-    cs_status st = read_targets(ctx, summary_path, *out);
-    if (st == CS_OK)
-        st = read_areas(ctx, rp, summary_path, *out);
+    cs_input_note(ctx, summary_path, "baseline");
+    json_object *root = json_object_from_file(summary_path);
+    if (!root)
+        return bad(ctx, summary_path, "cannot be read as JSON");
+    cs_status st = read_targets(ctx, summary_path, root, *out);
+    if (st == CS_OK && !read_exact_areas(ctx, rp, root, *out, &st))
+        st = read_areas(ctx, rp, summary_path, *out); /* areas.csv, rounded */
+    json_object_put(root);
     if (st == CS_OK)
         st = read_facilities(ctx, summary_path, *out);
     return st;

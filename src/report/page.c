@@ -127,6 +127,19 @@ static double target_change(const cs_reporter *rp, size_t t)
     return before->evaluated && now->evaluated ? now->value - before->value : NAN;
 }
 
+/* The sign of v as shown with `decimals` decimals: 0 when it rounds to zero there, so
+ * that no change is shown (or coloured) where the figures shown do not differ. */
+static int shown_sign(double v, int decimals)
+{
+    double half = pow(10, -decimals) / 2;
+    return v >= half ? 1 : v <= -half ? -1 : 0;
+}
+
+static const char *sign_text(int sign)
+{
+    return sign > 0 ? "+" : sign < 0 ? "−" : "±";
+}
+
 static void headline(cs_reporter *rp)
 {
     cs_buf *b = rp->out;
@@ -166,11 +179,14 @@ static void headline(cs_reporter *rp)
         cs_buf_add(b, "</td><td class=\"n\">");
         double change = target_change(rp, t);
         if (isfinite(change)) {
-            cs_buf_add(b, change >= 0 ? "+" : "−");
+            double shown = is_share(tg) ? change * 100 : change; /* pp, or the unit */
+            int decimals = is_share(tg) ? 1 : fabs(change) < 100 && change != floor(change) ? 2 : 0;
+            int sign = shown_sign(shown, decimals);
+            cs_buf_add(b, sign_text(sign));
             if (is_share(tg))
-                cs_buf_printf(b, "%.1f pp", fabs(change) * 100);
+                cs_buf_printf(b, "%.1f pp", sign ? fabs(shown) : 0.0);
             else
-                cs_html_number(b, fabs(change), fabs(change) < 100 && change != floor(change) ? 2 : 0);
+                cs_html_number(b, sign ? fabs(shown) : 0.0, sign ? decimals : 0);
         } else {
             cs_buf_add(b, "—");
         }
@@ -334,10 +350,11 @@ static void changes(cs_reporter *rp)
         cs_buf_add(b, "</th>");
         for (size_t q = 0; q < kinds; q++) {
             size_t k = rp->base ? rp->head_kind : q;
-            double d = cs_report_share(rp, rp->now, k, a) - share_before(rp, k, a);
-            cs_buf_printf(b, "<td class=\"n%s\">", d > 0 ? " pass" : d < 0 ? " fail" : "");
-            if (isfinite(d))
-                cs_buf_printf(b, "%s%.1f", d > 0 ? "+" : d < 0 ? "−" : "±", fabs(d) * 100);
+            double pp = (cs_report_share(rp, rp->now, k, a) - share_before(rp, k, a)) * 100;
+            int sign = isfinite(pp) ? shown_sign(pp, 1) : 0;
+            cs_buf_printf(b, "<td class=\"n%s\">", sign > 0 ? " pass" : sign < 0 ? " fail" : "");
+            if (isfinite(pp))
+                cs_buf_printf(b, "%s%.1f", sign_text(sign), sign ? fabs(pp) : 0.0);
             else
                 cs_buf_add(b, "—");
             cs_buf_add(b, "</td>");
