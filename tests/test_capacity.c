@@ -145,6 +145,7 @@ static void hand_worked(env *e)
     fx_env_set(e, "targets.meals.capacity", "beds");
     fx_env_set(e, "targets.meals.band", "65+");
     fx_env_set(e, "targets.meals.at_least", "0.1");
+    fx_env_set(e, "lang", "en"); /* the fixture's names are Chinese: Chinese by default */
     fx_env_run_ok(e);
 }
 
@@ -192,6 +193,23 @@ static void accessibility_and_load_by_hand(void **state)
     assert_string_equal(o.gap_text, "short of 6 beds (床位) for 100 per 1,000 residents aged 65+");
     o = outcome(e, "meals", CS_DISTRICT);
     assert_string_equal(o.gap_text, "short of 6 beds (床位) for 10% of residents aged 65+");
+    /* the same gaps in Chinese, worded by hand (the unit "beds" is a word: left out) */
+    static const struct {
+        const char *id;
+        size_t area;
+        const char *want;
+    } zh[] = {
+        {"access", 2, "可达的床位缺口6（按每1,000名65岁以上居民100计）"},
+        {"load", 1, "负荷超过100%的助餐点床位缺口6"},
+        {"beds", 2, "床位缺口6（按每1,000名65岁以上居民100计）"},
+        {"meals", 2, "床位缺口6（按65岁以上居民的10%计）"},
+    };
+    for (size_t i = 0; i < sizeof zh / sizeof zh[0]; i++) {
+        size_t t = 0;
+        while (strcmp(cs_result_target_id(e->result, t), zh[i].id))
+            t++;
+        assert_string_equal(cs_res_gap_text(e->result, t, zh[i].area, CS_LANG_ZH), zh[i].want);
+    }
 }
 
 static double column(const cs_table *t, size_t row, const char *name)

@@ -610,7 +610,7 @@ static void unknown_key_top_level(void **state)
     assert_string_equal(m->field, "walk_sped_kmh");
     assert_string_equal(m->text, "unknown key 'walk_sped_kmh'");
     assert_non_null(strstr(m->hint, "did you mean 'walk_speed_kmh'?"));
-    assert_non_null(strstr(m->hint, "known keys: name, crs, walk_speed_kmh, thresholds_min, "
+    assert_non_null(strstr(m->hint, "known keys: name, lang, crs, walk_speed_kmh, thresholds_min, "
                                     "outside_tolerance_m, far_outside_km, measure, demand_points_csv, output, areas, "
                                     "facilities, population, landuse, underserved, network, costs, "
                                     "capacities, kinds, "
@@ -685,7 +685,7 @@ static void known_keys_at_every_level(void **state)
     static const struct {
         const char *key, *known;
     } levels[] = {
-        {"zz", "name, crs, walk_speed_kmh, thresholds_min, outside_tolerance_m, "
+        {"zz", "name, lang, crs, walk_speed_kmh, thresholds_min, outside_tolerance_m, "
                "far_outside_km, measure, demand_points_csv, output, areas, facilities, population, "
                "landuse, underserved, network, costs, capacities, kinds, targets"},
         {"areas.zz", "path, layer, crs, encoding, x, y, id, name"},
@@ -727,13 +727,13 @@ static void known_keys_at_every_level(void **state)
                         "underserved is a group of keys, not a value");
 }
 
-/* Every listed key is one the setter takes, and the list has every key: 108, the leaf
+/* Every listed key is one the setter takes, and the list has every key: 109, the leaf
  * keys of those thirteen lists (the group "population.bands" counted by its two keys). */
 static void listed_keys_are_the_keys(void **state)
 {
     fixture *f = *state;
     size_t n = cs_config_key_count();
-    assert_int_equal(n, 108);
+    assert_int_equal(n, 109);
     cs_config_key k;
     assert_int_equal(cs_config_key_get(n, &k), CS_ERR_ARGUMENT);
     assert_int_equal(cs_config_key_get(0, NULL), CS_ERR_ARGUMENT);

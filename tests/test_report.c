@@ -12,6 +12,7 @@
 
 #include "io/config.h"
 
+#include <ctype.h>
 #include <gdal.h>
 #include <json-c/json.h>
 #include <math.h>
@@ -517,7 +518,7 @@ static char *shown_changes(const char *html)
 }
 
 /* Against a baseline run of the same study nothing changed, and nothing is shown as a
- * change: every target "±0" (or "±0.0 pp"), every street "±0.0", none coloured; the
+ * change: every target "±0" (or "±0.0 个百分点"), every street "±0.0", none coloured; the
  * same when the baseline is a run from before summary.json held unrounded figures
  * (its "exact" removed), whose areas.csv and targets are rounded. */
 static void unchanged_baseline_shows_no_change(void **state)
@@ -546,7 +547,7 @@ static void unchanged_baseline_shows_no_change(void **state)
         for (char *c = changes, *next; *c; c = next + 1, n++) {
             next = strchr(c, '|');
             *next = '\0';
-            if (strcmp(c, "±0") && strcmp(c, "±0.0 pp") && strcmp(c, "±0.0"))
+            if (strcmp(c, "±0") && strcmp(c, "±0.0 个百分点") && strcmp(c, "±0.0"))
                 fail_msg("%s baseline: a change shown where nothing changed: \"%s\"",
                          old ? "an older" : "a", c);
         }
@@ -559,6 +560,86 @@ static void unchanged_baseline_shows_no_change(void **state)
         free(path);
     }
     free(summary);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+/* The page's text as a reader sees it: tags, styles, scripts and <code> (file names,
+ * checksums, the command line) left out, entities as written. New string. */
+static char *reader_text(const char *html)
+{
+    cs_buf b;
+    cs_buf_init(&b);
+    static const char *const skipped[] = {"<style", "<script", "<code", "<title"};
+    static const char *const ends[] = {"</style>", "</script>", "</code>", "</title>"};
+    for (const char *p = html; *p;) {
+        size_t i = 0;
+        while (i < 4 && strncmp(p, skipped[i], strlen(skipped[i])))
+            i++;
+        if (i < 4) {
+            const char *end = strstr(p, ends[i]);
+            p = end ? end + strlen(ends[i]) : p + strlen(p);
+        } else if (*p == '<') {
+            const char *end = strchr(p, '>');
+            p = end ? end + 1 : p + strlen(p);
+            cs_buf_addc(&b, '\n');
+        } else {
+            cs_buf_addc(&b, *p++);
+        }
+    }
+    return cs_buf_take(&b);
+}
+
+/* The Chinese report of the sample in Chinese throughout: no English word (two or more
+ * Latin letters) outside the study's own name, acronyms (SHA-256, EPSG, WGS84) and
+ * careshed's name; the gap texts, units, roles and the working CRS included. In
+ * English (--lang en) the gap texts are English. */
+static void chinese_report_has_no_english(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp(), args[4096], *out = NULL;
+    snprintf(args, sizeof args, "report '%s/study.yaml' --out '%s/zh.html' -q", SAMPLE, dir);
+    assert_int_equal(cli(args, &out), 0);
+    free(out);
+    char *path = tu_join(dir, "zh.html"), *html = tu_read(path, NULL), *text = reader_text(html);
+    static const char *const allowed[] = {"illustrative", "sample", "SHA", "EPSG", "WGS",
+                                          "careshed"};
+    for (const char *p = text; *p; p++) {
+        if (!isalpha((unsigned char)*p) || !isalpha((unsigned char)p[1]))
+            continue;
+        size_t n = 0;
+        while (isalpha((unsigned char)p[n]))
+            n++;
+        bool ok = false;
+        for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
+            ok = ok || (strlen(allowed[i]) == n && !strncmp(p, allowed[i], n));
+        if (!ok) {
+            const char *line = p;
+            while (line > text && line[-1] != '\n')
+                line--;
+            fail_msg("an English word in the Chinese report: '%.*s' in \"%.*s\"", (int)n, p,
+                     (int)strcspn(line, "\n"), line);
+        }
+        p += n - 1;
+    }
+    /* the gap texts are the plan's in Chinese, e.g. the centres short of 110 */
+    assert_non_null(strstr(html, "还差"));
+    assert_non_null(strstr(html, "横轴墨卡托投影，中央经线"));
+    free(text);
+    free(html);
+    free(path);
+    snprintf(args, sizeof args, "report '%s/study.yaml' --out '%s/en.html' --lang en -q", SAMPLE,
+             dir);
+    assert_int_equal(cli(args, &out), 0);
+    free(out);
+    path = tu_join(dir, "en.html");
+    html = tu_read(path, NULL);
+    assert_non_null(strstr(html, " more centres<"));
+    assert_non_null(strstr(html, "short of "));
+    assert_non_null(strstr(html, "Transverse Mercator, central meridian"));
+    assert_null(strstr(html, "还差"));
+    free(html);
+    free(path);
     tu_rmtree(dir);
     free(dir);
 }
@@ -869,6 +950,7 @@ int main(void)
         cmocka_unit_test(population_years_against_separate_runs),
         cmocka_unit_test(baseline_changes),
         cmocka_unit_test(unchanged_baseline_shows_no_change),
+        cmocka_unit_test(chinese_report_has_no_english),
         cmocka_unit_test(odd_districts_render),
         cmocka_unit_test(crowded_district_map),
         cmocka_unit_test(pdf_through_chromium),

@@ -353,6 +353,9 @@ static void targets_agree_with_the_summary(void **state)
     assert_string_equal(csv_get(&tg, r, "pass"), "false");
     assert_string_equal(csv_get(&tg, r, "gap"), "12");
     assert_string_equal(csv_get(&tg, r, "gap_unit"), "residents");
+    /* in the study's language: Chinese, as its names are */
+    assert_string_equal(csv_get(&tg, r, "gap_text"),
+                        "还需让12名65岁以上居民10分钟（直线距离）内可达中心");
     r = target_row(&tg, "near", "A2");
     assert_string_equal(csv_get(&tg, r, "value"), "");
     assert_string_equal(csv_get(&tg, r, "pass"), "");
@@ -366,7 +369,29 @@ static void targets_agree_with_the_summary(void **state)
     assert_string_equal(csv_get(&tg, r, "pass"), "false");
     assert_string_equal(csv_get(&tg, r, "gap"), "1");
     assert_string_equal(csv_get(&tg, r, "unit"), "centres");
+    assert_string_equal(csv_get(&tg, r, "gap_text"), "还差1个中心");
     csv_free(&tg);
+    free(out);
+}
+
+/* lang: en writes the same gaps in English, in targets.csv and areas.csv alike. */
+static void gap_texts_follow_the_study_language(void **state)
+{
+    fx_env *e = *state;
+    hand_made_study(e, three_targets);
+    fx_env_set(e, "lang", "en");
+    char *out = fx_env_run_and_write(e);
+    csv tg, areas;
+    csv_read(out, "targets.csv", &tg);
+    csv_read(out, "areas.csv", &areas);
+    assert_string_equal(csv_get(&tg, target_row(&tg, "near", "A1"), "gap_text"),
+                        "12 more residents aged 65+ need a centre within 10 minutes");
+    assert_string_equal(csv_get(&tg, target_row(&tg, "count", "district"), "gap_text"),
+                        "1 more centres");
+    assert_string_equal(csv_get(&areas, csv_row_of(&areas, "id", "A1"), "t_near_gap_text"),
+                        "12 more residents aged 65+ need a centre within 10 minutes");
+    csv_free(&tg);
+    csv_free(&areas);
     free(out);
 }
 
@@ -463,6 +488,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(covered_agrees_with_a_brute_force, fx_env_setup_empty,
                                         fx_env_teardown),
         cmocka_unit_test_setup_teardown(targets_agree_with_the_summary, fx_env_setup_empty,
+                                        fx_env_teardown),
+        cmocka_unit_test_setup_teardown(gap_texts_follow_the_study_language, fx_env_setup_empty,
                                         fx_env_teardown),
         cmocka_unit_test_setup_teardown(district_target_has_no_area_rows, fx_env_setup_empty,
                                         fx_env_teardown),

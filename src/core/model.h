@@ -17,6 +17,11 @@
  * millions of rows take seconds to format and hundreds of MB). */
 #define CS_DEMAND_CSV_AUTO_MAX 500000
 
+/* The language of the texts careshed writes (gap texts, the report): the study's lang,
+ * by default Chinese when the study's or its first street's name holds Chinese. */
+typedef enum cs_lang { CS_LANG_AUTO = -1, CS_LANG_ZH, CS_LANG_EN } cs_lang;
+#define CS_LANGS 2 /* the languages texts are written in */
+
 /* output.formats: which files a run writes (summary.json always). */
 #define CS_FORMAT_GPKG 1u    /* careshed.gpkg */
 #define CS_FORMAT_GEOJSON 2u /* a .geojson per layer */

@@ -36,7 +36,7 @@ struct cs_result {
     double *fac_count;            /* K x (A + 1) facilities */
     double *fac_cap;              /* K x (A + 1) x C capacity */
     cs_target_outcome *outcomes;  /* T x (A + 1) */
-    char **gap_texts;             /* T x (A + 1), NULL where passing */
+    char **gap_texts;             /* CS_LANGS x T x (A + 1), NULL where passing */
 };
 
 static inline size_t cs_res_pop(const cs_result *r, size_t a, size_t b)
@@ -76,6 +76,16 @@ static inline size_t cs_res_cap(const cs_result *r, size_t k, size_t a, size_t c
 static inline size_t cs_res_target(const cs_result *r, size_t t, size_t a)
 {
     return t * (r->A + 1) + a;
+}
+/* Where target t's gap text in area a in language lang is kept in gap_texts. */
+static inline size_t cs_res_text(const cs_result *r, size_t t, size_t a, cs_lang lang)
+{
+    return (size_t)lang * r->study->settings.target_count * (r->A + 1) + cs_res_target(r, t, a);
+}
+/* That text; NULL where the target is met. */
+static inline const char *cs_res_gap_text(const cs_result *r, size_t t, size_t a, cs_lang lang)
+{
+    return r->gap_texts[cs_res_text(r, t, a, lang)];
 }
 
 /* A facility's use (the residents of its kind's load band it serves, times the load

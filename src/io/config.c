@@ -55,7 +55,7 @@ typedef struct key_choice {
     {names, sizeof names / sizeof names[0], def, as_bool, what, hint}
 
 _Static_assert(sizeof(cs_target_type) == sizeof(int) && sizeof(cs_scope) == sizeof(int) &&
-                   sizeof(cs_decay_kind) == sizeof(int),
+                   sizeof(cs_decay_kind) == sizeof(int) && sizeof(cs_lang) == sizeof(int),
                "choices are kept in int-sized enums");
 
 /* ------------------------------------------------------------ small helpers */

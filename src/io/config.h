@@ -122,6 +122,7 @@ struct cs_config {
     char *file;      /* the study file read last, for messages; NULL */
     char *base_dir;  /* folder relative layer paths are taken from; NULL = cwd */
     char *name;      /* study name */
+    cs_lang lang;    /* the texts' language; CS_LANG_AUTO from the names */
     char *crs;       /* working metric CRS; NULL or "auto" = tmerc at the centre */
     double walk_speed_kmh;                     /* default 4 */
     double thresholds_min[CS_MAX_THRESHOLDS];  /* default 5, 10, 15 */

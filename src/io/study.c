@@ -1324,6 +1324,7 @@ static cs_study *new_study(const cs_config *cfg)
         return NULL;
     s->geos = cs_geos_create();
     s->settings.name = cs_strdup(cfg->name ? cfg->name : "careshed study");
+    s->settings.lang = cfg->lang;
     s->settings.walk_speed_kmh = cfg->walk_speed_kmh;
     s->dem.year = NAN;
     s->settings.outside_tolerance_m = cfg->outside_tolerance_m;
@@ -1543,4 +1544,18 @@ size_t cs_study_kind_band(const cs_study *s, size_t k)
 double cs_study_kind_access_per(const cs_study *s, size_t k)
 {
     return s && k < s->settings.kind_count ? s->settings.kinds[k].access_per : NAN;
+}
+
+cs_lang cs_study_lang(const cs_study *s)
+{
+    if (s->settings.lang != CS_LANG_AUTO)
+        return s->settings.lang;
+    /* a lead byte of UTF-8's CJK blocks (U+3000-U+9FFF) in the study's name or its
+     * first street's */
+    const char *names[2] = {s->settings.name, s->areas.count ? s->areas.name[0] : ""};
+    for (int i = 0; i < 2; i++)
+        for (const unsigned char *p = (const unsigned char *)names[i]; p && *p; p++)
+            if (*p >= 0xE3 && *p <= 0xE9)
+                return CS_LANG_ZH;
+    return CS_LANG_EN;
 }

@@ -179,6 +179,7 @@ void cs_walk_network_free(cs_walk_network *n);
  * bands, targets, the working CRS and the grids and tolerances of the run. */
 typedef struct cs_settings {
     char *name;
+    cs_lang lang; /* as given (CS_LANG_AUTO: see cs_study_lang) */
     char *crs; /* working CRS (PROJ string or user's definition) */
     double walk_speed_kmh;
     size_t kind_count;
@@ -217,5 +218,9 @@ struct cs_study {
     size_t input_count;
     cs_input inputs[6];
 };
+
+/* The language of the texts careshed writes for the study: its lang, else Chinese when
+ * its name or its first street's holds Chinese characters, else English. */
+cs_lang cs_study_lang(const cs_study *s);
 
 #endif

@@ -11,6 +11,7 @@
 #include "plan/plan.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Tolerance for comparing a value with its target (shares and ratios). */
@@ -148,19 +149,33 @@ static void per_phrase(cs_buf *b, double value, double per)
     cs_buf_add(b, " ");
 }
 
-/* "short of 240 meals/day (供餐能力) for 5% of residents aged 65+" and the like. */
-static void capacity_gap_text(cs_buf *b, const cs_result *r, const cs_target *t, double gap)
+/* The capacity a capacity-type target counts. */
+static const cs_capacity *target_capacity(const cs_result *r, const cs_target *t)
 {
     const cs_study *s = r->study;
     const cs_kind *k = t->kind >= 0 ? &s->settings.kinds[t->kind] : NULL;
     long cap_id = t->type == CS_TARGET_ACCESSIBILITY || t->type == CS_TARGET_LOAD
                       ? k->load_capacity
                       : t->capacity;
-    const cs_capacity *c = &s->settings.capacities[cap_id];
-    cs_buf_add(b, "short of ");
-    /* round up, so a small shortfall never reads "short of 0" */
+    return &s->settings.capacities[cap_id];
+}
+
+/* A shortfall of capacity, rounded up so that a small one never reads 0. */
+static void add_shortfall(cs_buf *b, double gap)
+{
     bool whole = gap == floor(gap) || gap >= 100;
-    cs_buf_add_grouped(b, whole ? ceil(gap) : ceil(gap * 10) / 10, whole ? 0 : 1);
+    double v = whole ? ceil(gap) : ceil(gap * 10) / 10;
+    cs_buf_add_grouped(b, v, v == floor(v) ? 0 : 1); /* 6, not 6.0 */
+}
+
+/* "short of 240 meals/day (供餐能力) for 5% of residents aged 65+" and the like. */
+static void capacity_gap_text(cs_buf *b, const cs_result *r, const cs_target *t, double gap)
+{
+    const cs_study *s = r->study;
+    const cs_kind *k = t->kind >= 0 ? &s->settings.kinds[t->kind] : NULL;
+    const cs_capacity *c = target_capacity(r, t);
+    cs_buf_add(b, "short of ");
+    add_shortfall(b, gap);
     cs_buf_printf(b, " %s", c->unit);
     if (strcmp(c->name, c->unit) != 0)
         cs_buf_printf(b, " (%s)", c->name);
@@ -187,14 +202,123 @@ static void capacity_gap_text(cs_buf *b, const cs_result *r, const cs_target *t,
     }
 }
 
-/* The gap in words; NULL when there is no gap (or memory ran out). */
-static char *gap_text(const cs_result *r, const cs_target *t, double gap, size_t failing_areas)
+/* ------------------------------------------------------------------ Chinese */
+
+/* "60岁以上居民" for band 60+, "60–79岁居民" for 60-79, "居民" for all residents. */
+static void band_phrase_zh(cs_buf *b, const cs_study *s, size_t band)
+{
+    const char *name = s->settings.band_names[band];
+    unsigned lo = 0, hi = 0;
+    int used = 0;
+    if (band == 0)
+        ;
+    else if (sscanf(name, "%u+%n", &lo, &used) == 1 && name[used] == '\0')
+        cs_buf_printf(b, "%u岁以上", lo);
+    else if (sscanf(name, "%u-%u%n", &lo, &hi, &used) == 2 && name[used] == '\0')
+        cs_buf_printf(b, "%u–%u岁", lo, hi);
+    else
+        cs_buf_add(b, name);
+    cs_buf_add(b, "居民");
+}
+
+/* A unit that is a symbol (m²) is shown in Chinese text; a word (beds) is not. */
+static bool unit_is_symbol(const char *unit)
+{
+    for (const char *p = unit; *p; p++)
+        if (((*p | 32) >= 'a' && (*p | 32) <= 'z') && (((p[1] | 32) >= 'a' && (p[1] | 32) <= 'z')))
+            return false;
+    return true;
+}
+
+/* "（按65岁以上居民的5%计）", "（按每1,000名60岁以上居民40计）" */
+static void per_phrase_zh(cs_buf *b, const cs_study *s, size_t band, double value, double per)
+{
+    cs_buf_add(b, "（按");
+    if (per == 1 && value <= 1) {
+        band_phrase_zh(b, s, band);
+        cs_buf_printf(b, "的%g%%计）", value * 100);
+        return;
+    }
+    cs_buf_add(b, "每");
+    cs_buf_add_grouped(b, per, per == floor(per) ? 0 : 2);
+    cs_buf_add(b, "名");
+    band_phrase_zh(b, s, band);
+    cs_buf_printf(b, "%g计）", value);
+}
+
+/* "床位缺口1,350", "供餐能力缺口240（按65岁以上居民的5%计）" and the like. */
+static void capacity_gap_text_zh(cs_buf *b, const cs_result *r, const cs_target *t, double gap)
+{
+    const cs_study *s = r->study;
+    const cs_kind *k = t->kind >= 0 ? &s->settings.kinds[t->kind] : NULL;
+    const cs_capacity *c = target_capacity(r, t);
+    if (t->type == CS_TARGET_LOAD)
+        cs_buf_printf(b, "负荷超过%g%%的%s", t->at_most * 100, k->name);
+    else if (t->type == CS_TARGET_ACCESSIBILITY)
+        cs_buf_add(b, "可达的");
+    cs_buf_printf(b, "%s缺口", c->name);
+    add_shortfall(b, gap);
+    if (unit_is_symbol(c->unit))
+        cs_buf_printf(b, " %s", c->unit);
+    if (t->type == CS_TARGET_CAPACITY_PER_POP)
+        per_phrase_zh(b, s, t->band, t->at_least, t->per);
+    else if (t->type == CS_TARGET_ACCESSIBILITY)
+        per_phrase_zh(b, s, (size_t)k->load_band, t->at_least, k->access_per);
+}
+
+/* "还需让269,436名60岁以上居民步行15分钟内可达社区综合为老服务中心，涉及14个街镇" */
+static void gap_text_zh(cs_buf *b, const cs_result *r, const cs_target *t, double gap,
+                        size_t failing_areas)
+{
+    const cs_study *s = r->study;
+    switch (t->type) {
+    case CS_TARGET_COVERAGE: {
+        const cs_kind *k = &s->settings.kinds[t->kind];
+        cs_buf_add(b, "还需让");
+        cs_buf_add_grouped(b, gap, 0);
+        cs_buf_add(b, "名");
+        band_phrase_zh(b, s, t->band);
+        bool walk = t->measure == CS_MEASURE_NETWORK;
+        if (t->measure == CS_MEASURE_MATRIX)
+            cs_buf_add(b, "按研究的出行成本");
+        else if (walk)
+            cs_buf_add(b, "步行");
+        if (!isnan(k->threshold_min[t->threshold]))
+            cs_buf_printf(b, "%g分钟", k->threshold_min[t->threshold]);
+        else
+            cs_buf_printf(b, "%g米", k->threshold_m[t->threshold]);
+        cs_buf_printf(b, "%s内可达%s", t->measure == CS_MEASURE_STRAIGHT ? "（直线距离）" : "",
+                      k->name);
+        break;
+    }
+    case CS_TARGET_COUNT:
+        cs_buf_add(b, "还差");
+        cs_buf_add_grouped(b, gap, 0);
+        cs_buf_printf(b, "个%s", s->settings.kinds[t->kind].name);
+        break;
+    default:
+        capacity_gap_text_zh(b, r, t, gap);
+        break;
+    }
+    if (failing_areas > 0)
+        cs_buf_printf(b, "，涉及%zu个街镇", failing_areas);
+}
+
+/* ------------------------------------------------------------------ the texts */
+
+/* The gap in words, in lang; NULL when there is no gap (or memory ran out). */
+static char *gap_text(const cs_result *r, const cs_target *t, double gap, size_t failing_areas,
+                      cs_lang lang)
 {
     if (!(gap > 0))
         return NULL;
     const cs_study *s = r->study;
     cs_buf b;
     cs_buf_init(&b);
+    if (lang == CS_LANG_ZH) {
+        gap_text_zh(&b, r, t, gap, failing_areas);
+        return cs_buf_take(&b);
+    }
     switch (t->type) {
     case CS_TARGET_COVERAGE: {
         const cs_kind *k = &s->settings.kinds[t->kind];
@@ -239,11 +363,13 @@ static cs_status set_outcome(cs_result *r, size_t t, size_t a, measure m, bool b
     o->gap_text = NULL;
     if (!m.evaluated || pass)
         return CS_OK;
-    char *text = gap_text(r, tg, m.gap, failing_areas);
-    if (!text && m.gap > 0)
-        return CS_ERR_NOMEM;
-    r->gap_texts[cs_res_target(r, t, a)] = text;
-    o->gap_text = text;
+    for (int lang = 0; lang < CS_LANGS; lang++) {
+        char *text = gap_text(r, tg, m.gap, failing_areas, (cs_lang)lang);
+        if (!text && m.gap > 0)
+            return CS_ERR_NOMEM;
+        r->gap_texts[cs_res_text(r, t, a, (cs_lang)lang)] = text;
+    }
+    o->gap_text = cs_res_gap_text(r, t, a, cs_study_lang(r->study));
     return CS_OK;
 }
 
@@ -282,7 +408,7 @@ cs_status cs_plan_evaluate(cs_context *ctx, cs_result *r)
 {
     size_t T = r->study->settings.target_count, A1 = r->A + 1;
     r->outcomes = cs_calloc(T * A1 + 1, sizeof *r->outcomes);
-    r->gap_texts = cs_calloc(T * A1 + 1, sizeof *r->gap_texts);
+    r->gap_texts = cs_calloc(CS_LANGS * T * A1 + 1, sizeof *r->gap_texts);
     if (!r->outcomes || !r->gap_texts)
         return cs_nomem(ctx);
     for (size_t t = 0; t < T; t++)

@@ -116,18 +116,25 @@ static bool read_exact_areas(cs_context *ctx, const cs_reporter *rp, json_object
     return true;
 }
 
+/* The path of file name beside summary.json, noted as the baseline's (a report never
+ * writes over the run it compares with, whether it reads the file or not). */
+static void beside(cs_context *ctx, const char *summary, const char *name, cs_buf *path)
+{
+    const char *slash = strrchr(summary, '/');
+    if (slash)
+        cs_buf_addn(path, summary, (size_t)(slash - summary + 1));
+    cs_buf_add(path, name);
+    cs_input_note(ctx, path->data, "baseline");
+}
+
 /* A file beside summary.json, opened with GDAL; NULL (with a warning saying what is
  * left out) when it cannot be read. */
 static GDALDatasetH open_beside(cs_context *ctx, const char *summary, const char *name,
                                 const char *left_out)
 {
-    const char *slash = strrchr(summary, '/');
     cs_buf path;
     cs_buf_init(&path);
-    if (slash)
-        cs_buf_addn(&path, summary, (size_t)(slash - summary + 1));
-    cs_buf_add(&path, name);
-    cs_input_note(ctx, path.data, "baseline");
+    beside(ctx, summary, name, &path);
     GDALDatasetH ds = path.data ? GDALOpenEx(path.data, GDAL_OF_VECTOR, NULL, NULL, NULL)
                                 : NULL;
     if (!ds) {
@@ -249,6 +256,12 @@ cs_status cs_baseline_read(cs_context *ctx, const char *summary_path, const cs_r
     cs_status st = read_targets(ctx, summary_path, root, *out);
     if (st == CS_OK && !read_exact_areas(ctx, rp, root, *out, &st))
         st = read_areas(ctx, rp, summary_path, *out); /* areas.csv, rounded */
+    else {
+        cs_buf areas;
+        cs_buf_init(&areas);
+        beside(ctx, summary_path, "areas.csv", &areas);
+        cs_buf_free(&areas);
+    }
     json_object_put(root);
     if (st == CS_OK)
         st = read_facilities(ctx, summary_path, *out);

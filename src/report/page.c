@@ -9,7 +9,9 @@
 #include "report/report.h"
 
 #include <math.h>
+#include <proj.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -175,7 +177,7 @@ static void headline(cs_reporter *rp)
                       !o->evaluated ? "" : o->pass ? "pass" : "fail",
                       tx(rp, !o->evaluated ? T_NOT_EVALUATED : o->pass ? T_PASS : T_FAIL));
         if (o->evaluated && !o->pass)
-            cs_html_text(b, rp->now->gap_texts[cs_res_target(rp->now, t, rp->now->A)]);
+            cs_html_text(b, cs_res_gap_text(rp->now, t, rp->now->A, rp->lang));
         cs_buf_add(b, "</td><td class=\"n\">");
         double change = target_change(rp, t);
         if (isfinite(change)) {
@@ -184,7 +186,7 @@ static void headline(cs_reporter *rp)
             int sign = shown_sign(shown, decimals);
             cs_buf_add(b, sign_text(sign));
             if (is_share(tg))
-                cs_buf_printf(b, "%.1f pp", sign ? fabs(shown) : 0.0);
+                cs_buf_printf(b, "%.1f %s", sign ? fabs(shown) : 0.0, tx(rp, T_PP));
             else
                 cs_html_number(b, sign ? fabs(shown) : 0.0, sign ? decimals : 0);
         } else {
@@ -449,6 +451,75 @@ static void streets(cs_reporter *rp)
     cs_buf_add(b, "</tbody></table></section>");
 }
 
+/* What an input file is for, in the report's language. */
+static const char *role_text(const cs_reporter *rp, const char *role)
+{
+    static const struct {
+        const char *role;
+        cs_text text;
+    } roles[] = {{"areas", T_ROLE_AREAS},         {"facilities", T_ROLE_FACILITIES},
+                 {"population", T_ROLE_POPULATION}, {"network", T_ROLE_NETWORK},
+                 {"costs", T_ROLE_COSTS},          {"landuse", T_ROLE_LANDUSE}};
+    for (size_t i = 0; role && i < sizeof roles / sizeof roles[0]; i++)
+        if (!strcmp(role, roles[i].role))
+            return tx(rp, roles[i].text);
+    return role;
+}
+
+/* Where the residents' positions come from (cs_demand's source), in words. */
+static const char *population_source_text(const cs_reporter *rp, const char *source)
+{
+    return !strcmp(source, "polygons")      ? tx(rp, T_POP_POLYGONS)
+           : !strcmp(source, "grid")        ? tx(rp, T_POP_GRID)
+           : !strcmp(source, "area totals") ? tx(rp, T_POP_TOTALS)
+                                            : tx(rp, T_POP_POINTS);
+}
+
+/* "121.411°E" */
+static void add_longitude(cs_buf *b, double lon)
+{
+    cs_buf_printf(b, "%g°%s", fabs(lon), lon < 0 ? "W" : "E");
+}
+
+/*
+ * The working CRS in words: careshed's own centred transverse Mercator ("+proj=tmerc
+ * +lon_0=121.411 ... +datum=WGS84") as "横轴墨卡托投影，中央经线 121.411°E（WGS84）", a
+ * Gauss-Krüger or UTM CRS by its zone, any other by the name PROJ gives it. The
+ * definition itself is kept in the cell's title.
+ */
+static void crs_in_words(const cs_reporter *rp, const char *crs, cs_buf *b)
+{
+    bool zh = rp->lang == CS_LANG_ZH;
+    const char *comma = zh ? "，" : ", ";
+    const char *lon = strstr(crs, "+lon_0="), *datum = strstr(crs, "+datum=");
+    if (strstr(crs, "+proj=tmerc") && lon) {
+        cs_buf_printf(b, "%s%s%s ", tx(rp, T_TMERC), comma, tx(rp, T_CENTRAL_MERIDIAN));
+        add_longitude(b, atof(lon + 7));
+        if (datum)
+            cs_buf_printf(b, zh ? "（%.*s）" : " (%.*s)", (int)strcspn(datum + 7, " "),
+                          datum + 7);
+        return;
+    }
+    PJ *pj = proj_create(rp->ctx->proj, crs);
+    const char *name = pj ? proj_get_name(pj) : NULL;
+    const char *slash = name ? strstr(name, " / ") : NULL;
+    int degrees = 0, zone = 0, cm = 0;
+    char hemisphere = 0;
+    if (slash && sscanf(slash, " / %d-degree Gauss-Kruger CM %dE", &degrees, &cm) == 2) {
+        cs_buf_printf(b, "%.*s ", (int)(slash - name), name);
+        cs_buf_printf(b, tx(rp, T_GAUSS_KRUGER), degrees);
+        cs_buf_printf(b, "%s%s ", comma, tx(rp, T_CENTRAL_MERIDIAN));
+        add_longitude(b, cm);
+    } else if (slash && sscanf(slash, " / UTM zone %d%c", &zone, &hemisphere) == 2) {
+        cs_buf_printf(b, "%.*s ", (int)(slash - name), name);
+        cs_buf_printf(b, tx(rp, T_UTM_ZONE), zone,
+                      tx(rp, hemisphere == 'S' ? T_SOUTHERN : T_NORTHERN));
+    } else {
+        cs_html_text(b, name ? name : crs);
+    }
+    proj_destroy(pj);
+}
+
 static void source_rows(cs_reporter *rp)
 {
     cs_buf *b = rp->out;
@@ -468,7 +539,7 @@ static void source_rows(cs_reporter *rp)
                 cs_sha256_file(rp->ctx, in->files[f], hex) != CS_OK)
                 snprintf(hex, sizeof hex, "—");
             cs_buf_add(b, "<tr><td>");
-            cs_html_text(b, in->role);
+            cs_html_text(b, role_text(rp, in->role));
             cs_buf_add(b, "</td><td><code>");
             cs_html_text(b, in->files[f]);
             cs_buf_printf(b, "</code></td><td class=\"n\">%zu</td><td>", in->features);
@@ -491,10 +562,16 @@ static void methods(cs_reporter *rp)
     source_rows(rp);
     cs_buf_printf(b, "</tbody></table><h3>%s</h3><table class=\"settings\"><tbody>",
                   tx(rp, T_SETTINGS));
-    cs_buf_printf(b, "<tr><th scope=\"row\">%s</th><td><code>", tx(rp, T_WORKING_CRS));
+    cs_buf_printf(b, "<tr><th scope=\"row\">%s</th><td title=\"", tx(rp, T_WORKING_CRS));
     cs_html_text(b, s->settings.crs);
-    cs_buf_printf(b, "</code></td></tr><tr><th scope=\"row\">%s</th><td>%g km/h</td></tr>",
-                  tx(rp, T_SPEED), s->settings.walk_speed_kmh);
+    cs_buf_add(b, "\">");
+    cs_buf words;
+    cs_buf_init(&words);
+    crs_in_words(rp, s->settings.crs, &words);
+    cs_html_text(b, words.data ? words.data : "");
+    cs_buf_free(&words);
+    cs_buf_printf(b, "</td></tr><tr><th scope=\"row\">%s</th><td>%g %s</td></tr>",
+                  tx(rp, T_SPEED), s->settings.walk_speed_kmh, tx(rp, T_KMH));
     for (size_t k = 0; k < s->settings.kind_count; k++) {
         const cs_kind *kind = &s->settings.kinds[k];
         cs_buf_add(b, "<tr><th scope=\"row\">");
@@ -505,7 +582,8 @@ static void methods(cs_reporter *rp)
                           isnan(kind->threshold_min[j]) ? kind->threshold_m[j]
                                                         : kind->threshold_min[j],
                           tx(rp, isnan(kind->threshold_min[j]) ? T_METRES : T_MINUTES));
-        cs_buf_printf(b, " (%g km/h); %s: ", kind->walk_speed_kmh, tx(rp, T_MEASURES));
+        cs_buf_printf(b, " (%g %s); %s: ", kind->walk_speed_kmh, tx(rp, T_KMH),
+                      tx(rp, T_MEASURES));
         const char *sep = "";
         for (size_t m = 0; m < CS_MEASURES; m++)
             if (kind->measures & cs_measure_bit(m)) {
@@ -517,13 +595,15 @@ static void methods(cs_reporter *rp)
         cs_buf_add(b, "</td></tr>");
     }
     cs_buf_printf(b, "<tr><th scope=\"row\">%s</th><td>%s%s%s</td></tr>", tx(rp, T_POP_SOURCE),
-                  s->dem.source, s->dem.estimated ? "; " : "",
+                  population_source_text(rp, s->dem.source), s->dem.estimated ? "; " : "",
                   s->dem.estimated ? tx(rp, T_ESTIMATED) : "");
     if (!isnan(rp->now->study->dem.year))
         cs_buf_printf(b, "<tr><th scope=\"row\">%s</th><td>%.0f</td></tr>", tx(rp, T_POP_YEAR),
                       rp->now->study->dem.year);
-    cs_buf_printf(b, "<tr><th scope=\"row\">%s</th><td>%g m %s</td></tr>", tx(rp, T_PATCH_GRID),
-                  s->settings.patch_cell_m, s->settings.patch_hex ? "hex" : "square");
+    cs_buf_printf(b, "<tr><th scope=\"row\">%s</th><td>%g %s%s%s</td></tr>",
+                  tx(rp, T_PATCH_GRID), s->settings.patch_cell_m, tx(rp, T_METRES),
+                  rp->lang == CS_LANG_ZH ? "，" : ", ",
+                  tx(rp, s->settings.patch_hex ? T_GRID_HEX : T_GRID_SQUARE));
     cs_buf_printf(b, "<tr><th scope=\"row\">%s</th><td>", tx(rp, T_LEFT_OUT));
     cs_html_number(b, s->dem.dropped_pop, 0);
     cs_buf_add(b, "</td></tr>");
@@ -533,18 +613,6 @@ static void methods(cs_reporter *rp)
         cs_buf_add(b, "</code></td></tr>");
     }
     cs_buf_printf(b, "</tbody></table><p>careshed %s</p></section>", CARESHED_VERSION);
-}
-
-/* Chinese when the study's or its streets' names hold CJK characters (UTF-8 lead bytes
- * 0xE3-0xE9 cover U+3000-U+9FFF). */
-cs_lang cs_report_data_language(const cs_study *s)
-{
-    const char *names[2] = {s->settings.name, s->areas.count ? s->areas.name[0] : ""};
-    for (int i = 0; i < 2; i++)
-        for (const unsigned char *p = (const unsigned char *)names[i]; p && *p; p++)
-            if (*p >= 0xE3 && *p <= 0xE9)
-                return CS_LANG_ZH;
-    return CS_LANG_EN;
 }
 
 /* The kind and band of the headline coverage: the first coverage target's. */
@@ -632,7 +700,7 @@ cs_status cs_report_write(cs_context *ctx, const cs_study *study, const cs_repor
     cs_buf_init(&out);
     cs_reporter rp = {.ctx = ctx, .s = study, .opt = opt, .out = &out};
     rp.lang = opt->lang ? (!strcmp(opt->lang, "en") ? CS_LANG_EN : CS_LANG_ZH)
-                        : cs_report_data_language(study);
+                        : cs_study_lang(study);
     choose_headline(&rp);
     double t0 = cs_stage_begin();
     cs_status st = cs_report_runs(&rp);

@@ -12,7 +12,6 @@
 #include "cover/result.h"
 
 /* Text in the report's language. */
-typedef enum cs_lang { CS_LANG_ZH, CS_LANG_EN } cs_lang;
 
 /* One evaluated year (year 0: the study as given, without years): what the trend needs. */
 typedef struct cs_report_run {
@@ -75,10 +74,6 @@ void cs_baseline_free(cs_baseline *b);
  * their largest threshold and main measure; NaN without residents. */
 double cs_report_share(const cs_reporter *rp, const cs_result *r, size_t kind, size_t a);
 
-/* The study's own language: Chinese when its or its streets' names hold CJK
- * characters, else English (report/page.c). */
-cs_lang cs_report_data_language(const cs_study *s);
-
 /* Text of string id in the report's language (report/text.c). */
 typedef enum cs_text {
     T_TITLE, T_SUBTITLE, T_GENERATED, T_HEADLINE, T_INDICATOR, T_VALUE, T_TARGET, T_STATUS,
@@ -90,7 +85,11 @@ typedef enum cs_text {
     T_SETTINGS, T_WORKING_CRS, T_SPEED, T_MEASURES, T_THRESHOLDS, T_POP_SOURCE,
     T_ESTIMATED, T_PATCH_GRID, T_LEFT_OUT, T_REPRODUCE, T_UNDERSERVED, T_COVERAGE_SHARE,
     T_NO_DATA, T_STRAIGHT, T_NETWORK, T_MATRIX, T_NORTH, T_AT_LEAST, T_AT_MOST,
-    T_MINUTES, T_METRES, T_NO_FACILITIES, T_NETWORK_NOTE, T_DISTRICT, T_POP_YEAR, T_NO_TARGETS, T_ONLY_HEAD, T_COUNT
+    T_MINUTES, T_METRES, T_NO_FACILITIES, T_NETWORK_NOTE, T_DISTRICT, T_POP_YEAR, T_NO_TARGETS,
+    T_ONLY_HEAD, T_KM, T_KMH, T_ROLE_AREAS, T_ROLE_FACILITIES, T_ROLE_POPULATION,
+    T_ROLE_NETWORK, T_ROLE_COSTS, T_ROLE_LANDUSE, T_POP_POINTS, T_POP_POLYGONS, T_POP_GRID,
+    T_POP_TOTALS, T_GRID_SQUARE, T_GRID_HEX, T_TMERC, T_CENTRAL_MERIDIAN, T_UTM_ZONE,
+    T_GAUSS_KRUGER, T_NORTHERN, T_SOUTHERN, T_PP, T_COUNT
 } cs_text;
 const char *cs_report_text(const cs_reporter *rp, cs_text id);
 

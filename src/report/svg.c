@@ -170,7 +170,8 @@ static void scale_and_north(const cs_reporter *rp, const frame *f, cs_buf *b)
                   "stroke-width=\"0.5\"/><text x=\"%.1f\" y=\"%.1f\">0</text><text x=\"%.1f\" "
                   "y=\"%.1f\" text-anchor=\"middle\">%g %s</text></g>",
                   x0, y0, w / 2, x0 + w / 2, y0, w / 2, x0 - 3, y0 - 3, x0 + w, y0 - 3,
-                  len >= 1000 ? len / 1000 : len, len >= 1000 ? "km" : "m");
+                  len >= 1000 ? len / 1000 : len,
+                  cs_report_text(rp, len >= 1000 ? T_KM : T_METRES));
     double nx = f->w - 22, ny = 14;
     cs_buf_printf(b, "<g class=\"north\"><path d=\"M%.1f %.1fL%.1f %.1fL%.1f %.1fL%.1f %.1fZ\" "
                   "fill=\"#000000\"/><text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" "

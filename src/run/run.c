@@ -136,7 +136,7 @@ void cs_result_destroy(cs_result *r)
     cs_free(r->fac_count);
     cs_free(r->fac_cap);
     size_t T = r->study->settings.target_count, A1 = r->A + 1;
-    for (size_t i = 0; r->gap_texts && i < T * A1; i++)
+    for (size_t i = 0; r->gap_texts && i < CS_LANGS * T * A1; i++)
         cs_free(r->gap_texts[i]);
     cs_free(r->gap_texts);
     cs_free(r->outcomes);

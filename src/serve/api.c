@@ -134,7 +134,7 @@ static void study_summary(const cs_api *api, cs_json *j)
     cs_json_key(j, "name");
     cs_json_string(j, s->settings.name);
     cs_json_key(j, "language");
-    cs_json_string(j, cs_report_data_language(s) == CS_LANG_ZH ? "zh" : "en");
+    cs_json_string(j, cs_study_lang(s) == CS_LANG_ZH ? "zh" : "en");
     cs_json_key(j, "headline"); /* what the report and the package's styles shade by */
     cs_json_begin_object(j);
     cs_json_key(j, "kind");

@@ -128,7 +128,7 @@ static cs_status place(cs_context *ctx, const cs_study *s, const char *noun,
 
 static void free_effect(const cs_result *r, cs_site_effect *e)
 {
-    size_t n = r->study->settings.target_count * (r->A + 1);
+    size_t n = CS_LANGS * r->study->settings.target_count * (r->A + 1);
     for (size_t i = 0; e->after_texts && i < n; i++)
         cs_free(e->after_texts[i]);
     cs_free(e->after_texts);
