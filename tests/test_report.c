@@ -644,6 +644,68 @@ static void chinese_report_has_no_english(void **state)
     free(dir);
 }
 
+/* The pattern a group or swatch fills with ("url(#hatch-123)") is defined in the same
+ * SVG [svg, end). */
+static void pattern_defined(const char *fill, const char *svg, const char *end)
+{
+    char id[64], want[96];
+    assert_int_equal(sscanf(fill, "fill=\"url(#%63[^)])", id), 1);
+    snprintf(want, sizeof want, "<pattern id=\"%s\"", id);
+    const char *def = strstr(svg, want);
+    assert_true(def && def < end);
+}
+
+/* Maps that print readably (issue 17): the under-served patches hatched over the
+ * shading, whose colours stay as the legend shows them (no translucent fill), with the
+ * same hatching in the legend and named in the caption; every facility marker at least
+ * 3 mm wide on A4 (the district map is 680 px wide shown 180 mm wide, the body's width;
+ * a small map 330 px in 86 mm). */
+static void maps_print_readably(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp(), args[4096], *out = NULL;
+    snprintf(args, sizeof args, "report '%s/study.yaml' --out '%s/r.html' -q", SAMPLE, dir);
+    assert_int_equal(cli(args, &out), 0);
+    free(out);
+    char *path = tu_join(dir, "r.html"), *html = tu_read(path, NULL);
+    static const struct {
+        const char *cls;
+        double mm_per_px;
+    } maps[] = {{"<svg class=\"map district-map\"", 180.0 / 680}, {"<svg class=\"map kind-map\"", 86.0 / 330}};
+    for (size_t m = 0; m < 2; m++) {
+        const char *svg = strstr(html, maps[m].cls), *end = svg ? strstr(svg, "</svg>") : NULL;
+        assert_true(svg && end);
+        const char *group = strstr(svg, "<g class=\"patches\"");
+        assert_true(group && group < end);
+        const char *group_end = strchr(group, '>');
+        const char *fill = strstr(group, "fill=\"url(#");
+        assert_true(fill && fill < group_end);
+        const char *opacity = strstr(group, "opacity");
+        assert_true(!opacity || opacity > group_end);
+        pattern_defined(fill, svg, end);
+        size_t circles = 0;
+        const char *fac = strstr(svg, "<g class=\"facilities\"");
+        for (const char *c = fac; (c = strstr(c, "<circle ")) && c < end; c++, circles++) {
+            double r = atof(strstr(c, " r=\"") + 4);
+            if (2 * r * maps[m].mm_per_px < 3.0 - 1e-6)
+                fail_msg("a marker %.2f mm wide on A4", 2 * r * maps[m].mm_per_px);
+        }
+        assert_true(circles > 0);
+        /* the legend after the map shows the same hatching */
+        const char *legend = strstr(end, "<svg class=\"legend\""), *legend_end = strstr(legend, "</svg>");
+        const char *swatch = strstr(legend, "fill=\"url(#");
+        assert_true(swatch && swatch < legend_end);
+        pattern_defined(swatch, legend, legend_end);
+    }
+    const char *caption = strstr(html, "<figcaption>");
+    assert_non_null(caption);
+    assert_true(strstr(caption, "斜线区为薄弱片区") < strstr(caption, "</figcaption>"));
+    free(html);
+    free(path);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 /* A district of one street, with no facility of kind b, still renders. */
 static void odd_districts_render(void **state)
 {
@@ -951,6 +1013,7 @@ int main(void)
         cmocka_unit_test(baseline_changes),
         cmocka_unit_test(unchanged_baseline_shows_no_change),
         cmocka_unit_test(chinese_report_has_no_english),
+        cmocka_unit_test(maps_print_readably),
         cmocka_unit_test(odd_districts_render),
         cmocka_unit_test(crowded_district_map),
         cmocka_unit_test(pdf_through_chromium),

@@ -44,7 +44,8 @@ static const char css[] =
     ".maps{display:flex;flex-wrap:wrap;gap:4mm}.maps figure{width:86mm}"
     ".trends{display:flex;flex-wrap:wrap;gap:3mm}.trends figure{width:86mm}"
     "code{font-size:8.5pt;word-break:break-all}"
-    "@media print{h2{break-before:auto}.map-section{break-before:page}}";
+    "@media print{h2{break-before:auto}.map-section{break-before:page}"
+    ".map-section h3{break-before:page}}";
 
 void cs_html_text(cs_buf *b, const char *s)
 {

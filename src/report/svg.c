@@ -10,11 +10,18 @@
 
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #define MAP_W 680.0
 #define SMALL_W 330.0
+/* their widths on an A4 page (page.c's CSS: the body 180 mm, a small map's figure 86 mm) */
+#define MAP_MM 180.0
+#define SMALL_MM 86.0
+/* a facility's marker is at least this wide in print */
+#define MARKER_MM 3.0
 #define MARGIN 10.0
+#define LEGEND_ROW 18.0 /* px between a legend's rows, room for a marker */
 #define PATCH_COLOUR CS_PATCH_COLOUR
 
 const char *cs_svg_share_colour(double share)
@@ -92,13 +99,29 @@ static void areas(const cs_reporter *rp, const frame *f, size_t k, cs_buf *b)
     cs_buf_add(b, "</g>");
 }
 
+/* The hatching that marks under-served patches: diagonal lines over the streets'
+ * shading, which shows between them unchanged (a translucent fill would mix colours the
+ * legend does not have), and which reads in greyscale. Named id_out, unique in the page
+ * (the page's length so far). */
+static void hatch_pattern(cs_buf *b, char *id_out, size_t n)
+{
+    snprintf(id_out, n, "hatch-%zu", b->len);
+    cs_buf_printf(b, "<defs><pattern id=\"%s\" width=\"5\" height=\"5\" "
+                  "patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\">"
+                  "<line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"5\" stroke=\"%s\" "
+                  "stroke-width=\"1.4\"/></pattern></defs>",
+                  id_out, PATCH_COLOUR);
+}
+
 static void patches(const cs_reporter *rp, const frame *f, size_t k, cs_buf *b)
 {
     const cs_result *r = rp->now;
     if (!r->patches)
         return;
-    cs_buf_printf(b, "<g class=\"patches\" fill=\"%s\" fill-opacity=\"0.28\" stroke=\"%s\" "
-                  "stroke-width=\"1\">", PATCH_COLOUR, PATCH_COLOUR);
+    char hatch[32];
+    hatch_pattern(b, hatch, sizeof hatch);
+    cs_buf_printf(b, "<g class=\"patches\" fill=\"url(#%s)\" stroke=\"%s\" "
+                  "stroke-width=\"1.2\">", hatch, PATCH_COLOUR);
     for (size_t i = 0; i < r->patches[k].count; i++) {
         cs_rings rings = {0};
         const cs_patch *p = &r->patches[k].patches[i];
@@ -123,10 +146,10 @@ static void marker(cs_buf *b, size_t k, double x, double y, double r)
     const char *c = cs_kind_colour(k);
     switch (cs_kind_marker(k)) {
     case CS_MARKER_CIRCLE:
-        cs_buf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" fill=\"%s\"/>", x, y, r, c);
+        cs_buf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.2f\" fill=\"%s\"/>", x, y, r, c);
         break;
     case CS_MARKER_SQUARE:
-        cs_buf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"/>",
+        cs_buf_printf(b, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"%s\"/>",
                       x - r, y - r, 2 * r, 2 * r, c);
         break;
     case CS_MARKER_TRIANGLE:
@@ -143,12 +166,9 @@ static void marker(cs_buf *b, size_t k, double x, double y, double r)
 static void facilities(const cs_reporter *rp, const frame *f, long only_kind, cs_buf *b)
 {
     const cs_study *s = rp->now->study;
-    size_t shown = 0;
-    for (size_t i = 0; i < s->fac.count; i++)
-        shown += only_kind < 0 || s->fac.kind[i] == only_kind;
-    /* smaller markers where there are many, so they do not hide the streets' shading */
-    double r = (f->w > SMALL_W ? 2.6 : 2.2) * (shown > 300 ? 0.6 : 1);
-    cs_buf_add(b, "<g class=\"facilities\" stroke=\"#000000\" stroke-width=\"0.4\">");
+    /* MARKER_MM wide on the printed page; a white rim keeps neighbours apart */
+    double r = MARKER_MM / 2 * f->w / (f->w > SMALL_W ? MAP_MM : SMALL_MM);
+    cs_buf_add(b, "<g class=\"facilities\" stroke=\"#ffffff\" stroke-width=\"0.8\">");
     for (size_t i = 0; i < s->fac.count; i++)
         if (only_kind < 0 || s->fac.kind[i] == only_kind)
             marker(b, (size_t)s->fac.kind[i], px(f, s->fac.x[i]), py(f, s->fac.y[i]), r);
@@ -218,7 +238,7 @@ void cs_svg_legend(const cs_reporter *rp, long kind, cs_buf *b)
 {
     const cs_study *s = rp->now->study;
     size_t kinds = kind < 0 ? s->settings.kind_count : 1, rows = 3 + kinds;
-    double w = 330, h = rows * 16 + 6;
+    double w = 330, h = rows * LEGEND_ROW + 8;
     cs_buf_printf(b, "<svg class=\"legend\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 "
                   "%.0f %.0f\" width=\"%.0f\" height=\"%.0f\" role=\"img\" font-size=\"10\">",
                   w, h, w, h);
@@ -231,22 +251,25 @@ void cs_svg_legend(const cs_reporter *rp, long kind, cs_buf *b)
                   "<rect x=\"236\" y=\"2\" width=\"20\" height=\"10\" fill=\"#dddddd\"/>"
                   "<text x=\"260\" y=\"11\">%s</text>", cs_report_text(rp, T_NO_DATA));
     double y = 40;
-    cs_buf_printf(b, "<rect x=\"4\" y=\"%.0f\" width=\"14\" height=\"9\" fill=\"%s\" "
-                  "fill-opacity=\"0.28\" stroke=\"%s\"/><text x=\"24\" y=\"%.0f\">%s</text>",
-                  y - 8, PATCH_COLOUR, PATCH_COLOUR, y, cs_report_text(rp, T_UNDERSERVED));
-    cs_buf_add(b, "<g stroke=\"#000000\" stroke-width=\"0.4\">");
+    char hatch[32];
+    hatch_pattern(b, hatch, sizeof hatch);
+    cs_buf_printf(b, "<rect x=\"4\" y=\"%.0f\" width=\"14\" height=\"11\" fill=\"url(#%s)\" "
+                  "stroke=\"%s\" stroke-width=\"1.2\"/><text x=\"24\" y=\"%.0f\">%s</text>",
+                  y - 10, hatch, PATCH_COLOUR, y, cs_report_text(rp, T_UNDERSERVED));
+    cs_buf_add(b, "<g stroke=\"#ffffff\" stroke-width=\"0.8\">");
     for (size_t k = 0; k < s->settings.kind_count; k++) {
         if (kind >= 0 && (size_t)kind != k)
             continue;
-        y += 16;
-        marker(b, k, 11, y - 4, 3.2);
+        y += LEGEND_ROW;
+        /* the legend is shown at its own size, 1 px = MAP_MM / MAP_W mm */
+        marker(b, k, 11, y - 5, MARKER_MM / 2 * MAP_W / MAP_MM);
     }
     cs_buf_add(b, "</g>");
     y = 40;
     for (size_t k = 0; k < s->settings.kind_count; k++) {
         if (kind >= 0 && (size_t)kind != k)
             continue;
-        y += 16;
+        y += LEGEND_ROW;
         cs_buf_printf(b, "<text x=\"24\" y=\"%.0f\">", y);
         cs_html_text(b, rp->lang == CS_LANG_EN && s->settings.kinds[k].name_en ? s->settings.kinds[k].name_en
                                                                        : s->settings.kinds[k].name);
