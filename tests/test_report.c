@@ -706,6 +706,65 @@ static void maps_print_readably(void **state)
     free(dir);
 }
 
+/* The report's table of targets each street misses lists exactly the streets and
+ * targets areas.csv flags (its flags and flag_count columns, written by the run), the
+ * streets with the most missed first. */
+static void street_misses_match_the_flags(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp(), args[4096], *out = NULL;
+    snprintf(args, sizeof args, "run '%s/study.yaml' --out '%s/run' -q", SAMPLE, dir);
+    assert_int_equal(cli(args, &out), 0);
+    free(out);
+    snprintf(args, sizeof args, "report '%s/study.yaml' --out '%s/r.html' -q", SAMPLE, dir);
+    assert_int_equal(cli(args, &out), 0);
+    free(out);
+    char *path = tu_join(dir, "r.html"), *html = tu_read(path, NULL);
+    const char *section = strstr(html, "<section id=\"misses\">");
+    assert_non_null(section);
+    const char *section_end = strstr(section, "</section>");
+    char *csv = tu_join(dir, "run/areas.csv");
+    GDALDatasetH ds = GDALOpenEx(csv, GDAL_OF_VECTOR, NULL, NULL, NULL);
+    assert_non_null(ds);
+    OGRLayerH layer = GDALDatasetGetLayer(ds, 0);
+    OGRFeatureH f;
+    size_t flagged = 0;
+    while ((f = OGR_L_GetNextFeature(layer)) != NULL) {
+        const char *id = OGR_F_GetFieldAsString(f, OGR_F_GetFieldIndex(f, "id"));
+        const char *flags = OGR_F_GetFieldAsString(f, OGR_F_GetFieldIndex(f, "flags"));
+        char want[1024];
+        snprintf(want, sizeof want, "<tr data-area=\"%s\" data-missed=\"%s\">", id, flags);
+        const char *row = strstr(section, want);
+        if (strcmp(id, "district") && *flags) {
+            flagged++;
+            if (!row || row > section_end)
+                fail_msg("street %s (missing %s) is not listed as such", id, flags);
+            char count[64];
+            snprintf(count, sizeof count, "<td class=\"n\">%d</td>",
+                     OGR_F_GetFieldAsInteger(f, OGR_F_GetFieldIndex(f, "flag_count")));
+            assert_true(strstr(row, count) < strstr(row, "</tr>"));
+        }
+        OGR_F_Destroy(f);
+    }
+    GDALClose(ds);
+    /* no other rows, and the counts never rise down the table */
+    size_t rows = 0;
+    int last = 1 << 30;
+    for (const char *r = section; (r = strstr(r, "<tr data-area=")) && r < section_end; r++) {
+        rows++;
+        int n = atoi(strstr(r, "<td class=\"n\">") + strlen("<td class=\"n\">"));
+        assert_true(n <= last && n > 0);
+        last = n;
+    }
+    assert_int_equal(rows, flagged);
+    assert_true(flagged > 0);
+    free(csv);
+    free(html);
+    free(path);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 /* A district of one street, with no facility of kind b, still renders. */
 static void odd_districts_render(void **state)
 {
@@ -1014,6 +1073,7 @@ int main(void)
         cmocka_unit_test(unchanged_baseline_shows_no_change),
         cmocka_unit_test(chinese_report_has_no_english),
         cmocka_unit_test(maps_print_readably),
+        cmocka_unit_test(street_misses_match_the_flags),
         cmocka_unit_test(odd_districts_render),
         cmocka_unit_test(crowded_district_map),
         cmocka_unit_test(pdf_through_chromium),

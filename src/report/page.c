@@ -452,6 +452,92 @@ static void streets(cs_reporter *rp)
     cs_buf_add(b, "</tbody></table></section>");
 }
 
+/* How many targets street a misses. */
+static size_t missed_count(const cs_result *r, size_t a)
+{
+    size_t n = 0;
+    for (size_t t = 0; t < r->study->settings.target_count; t++) {
+        const cs_target_outcome *o = &r->outcomes[cs_res_target(r, t, a)];
+        n += o->evaluated && !o->pass;
+    }
+    return n;
+}
+
+/* Whether street a is worse off than street c: more targets missed, then less covered. */
+static bool worse(const cs_reporter *rp, size_t a, size_t c)
+{
+    size_t ma = missed_count(rp->now, a), mc = missed_count(rp->now, c);
+    if (ma != mc)
+        return ma > mc;
+    double sa = cs_report_share(rp, rp->now, rp->head_kind, a);
+    double sc = cs_report_share(rp, rp->now, rp->head_kind, c);
+    return (isnan(sc) && !isnan(sa)) || sa < sc;
+}
+
+/* Where the district falls short: each street's missed targets and by how much, the
+ * streets worst first. */
+static void street_misses(cs_reporter *rp)
+{
+    cs_buf *b = rp->out;
+    const cs_result *r = rp->now;
+    const cs_study *s = r->study;
+    size_t *order = cs_calloc(s->areas.count + 1, sizeof *order), n = 0;
+    if (!order) {
+        b->failed = true;
+        return;
+    }
+    for (size_t a = 0; a < s->areas.count; a++) {
+        if (!missed_count(r, a))
+            continue;
+        size_t i = n++;
+        for (; i > 0 && worse(rp, a, order[i - 1]); i--)
+            order[i] = order[i - 1];
+        order[i] = a;
+    }
+    cs_buf_printf(b, "<section id=\"misses\"><h2>%s</h2><p class=\"sub\">%s</p>",
+                  tx(rp, T_MISSES), tx(rp, T_MISSES_NOTE));
+    if (n == 0)
+        cs_buf_printf(b, "<p>%s</p>", tx(rp, T_NONE));
+    else
+        cs_buf_printf(b, "<table class=\"misses\"><thead><tr><th scope=\"col\">%s</th>"
+                      "<th scope=\"col\">%s</th><th scope=\"col\">%s / %s</th></tr></thead>"
+                      "<tbody>", tx(rp, T_STREET), tx(rp, T_MISSED), tx(rp, T_INDICATOR),
+                      tx(rp, T_GAP));
+    for (size_t i = 0; i < n; i++) {
+        size_t a = order[i];
+        cs_buf_add(b, "<tr data-area=\"");
+        cs_html_text(b, s->areas.id[a]);
+        cs_buf_add(b, "\" data-missed=\"");
+        const char *sep = "";
+        for (size_t t = 0; t < s->settings.target_count; t++) {
+            const cs_target_outcome *o = &r->outcomes[cs_res_target(r, t, a)];
+            if (o->evaluated && !o->pass) {
+                cs_buf_add(b, sep);
+                cs_html_text(b, s->settings.targets[t].id);
+                sep = ",";
+            }
+        }
+        cs_buf_add(b, "\"><th scope=\"row\">");
+        cs_html_text(b, s->areas.name[a]);
+        cs_buf_printf(b, "</th><td class=\"n\">%zu</td><td>", missed_count(r, a));
+        sep = "";
+        for (size_t t = 0; t < s->settings.target_count; t++) {
+            const cs_target_outcome *o = &r->outcomes[cs_res_target(r, t, a)];
+            if (!o->evaluated || o->pass)
+                continue;
+            cs_buf_add(b, sep);
+            cs_html_text(b, target_name(rp, t));
+            cs_buf_add(b, rp->lang == CS_LANG_ZH ? "：" : ": ");
+            const char *gap = cs_res_gap_text(r, t, a, rp->lang);
+            cs_html_text(b, gap ? gap : "");
+            sep = "<br>";
+        }
+        cs_buf_add(b, "</td></tr>");
+    }
+    cs_buf_add(b, n ? "</tbody></table></section>" : "</section>");
+    cs_free(order);
+}
+
 /* What an input file is for, in the report's language. */
 static const char *role_text(const cs_reporter *rp, const char *role)
 {
@@ -654,6 +740,7 @@ static void page(cs_reporter *rp)
     maps(rp);
     charts(rp);
     streets(rp);
+    street_misses(rp);
     methods(rp);
     cs_buf_add(b, "</body></html>\n");
 }

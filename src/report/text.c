@@ -95,6 +95,9 @@ static const char *const texts[T_COUNT][2] = {
     [T_NORTHERN] = {"北", "northern"},
     [T_SOUTHERN] = {"南", "southern"},
     [T_PP] = {"个百分点", "pp"},
+    [T_MISSES] = {"各街镇未达标指标", "Targets each street misses"},
+    [T_MISSES_NOTE] = {"按未达标指标数从多到少排列，同数时按服务圈覆盖率从低到高；比例类指标对每个街镇都计算", "Worst first: by the number of targets missed, then by the headline coverage; ratio targets are measured in every street"},
+    [T_MISSED] = {"未达标数", "Missed"},
 };
 
 const char *cs_report_text(const cs_reporter *rp, cs_text id)
