@@ -765,6 +765,90 @@ static void street_misses_match_the_flags(void **state)
     free(dir);
 }
 
+/* The number in a table cell that starts at cell ("<td class="n">162,922</td>"). */
+static double cell_number(const char *cell)
+{
+    char digits[64];
+    size_t n = 0;
+    for (const char *c = strchr(cell, '>') + 1; *c != '<' && n + 1 < sizeof digits; c++)
+        if (*c != ',')
+            digits[n++] = *c;
+    digits[n] = '\0';
+    return atof(digits);
+}
+
+/* The largest under-served patches of the headline kind (the sample's centres): the
+ * report's table shows summary.json's five (residents not covered, area, nearest
+ * facility; its streets by name, from areas.csv), and its map numbers them 1-5. */
+static void largest_patches_match_the_summary(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp(), args[4096], *out = NULL;
+    snprintf(args, sizeof args, "run '%s/study.yaml' --out '%s/run' -q", SAMPLE, dir);
+    assert_int_equal(cli(args, &out), 0);
+    free(out);
+    snprintf(args, sizeof args, "report '%s/study.yaml' --out '%s/r.html' -q", SAMPLE, dir);
+    assert_int_equal(cli(args, &out), 0);
+    free(out);
+    char *path = tu_join(dir, "r.html"), *html = tu_read(path, NULL);
+    const char *table = strstr(html, "<table class=\"patches\">");
+    assert_non_null(table);
+    char *summary = tu_join(dir, "run/summary.json");
+    json_object *root = json_object_from_file(summary), *kinds = NULL, *centre = NULL,
+                *largest = NULL, *underserved = NULL;
+    assert_true(json_object_object_get_ex(root, "underserved", &underserved) &&
+                json_object_object_get_ex(underserved, "kinds", &kinds) &&
+                json_object_object_get_ex(kinds, "centre", &centre) &&
+                json_object_object_get_ex(centre, "largest", &largest));
+    size_t n = json_object_array_length(largest);
+    assert_int_equal(n, 5);
+    for (size_t i = 0; i < n; i++) {
+        json_object *p = json_object_array_get_idx(largest, i), *v, *ids;
+        char want[64];
+        snprintf(want, sizeof want, "<tr data-rank=\"%zu\">", i + 1);
+        const char *row = strstr(table, want), *cell = row;
+        assert_non_null(row);
+        const char *fields[] = {"uncovered", "area_km2", NULL, "nearest_facility_m"};
+        const double tolerance[] = {0.5, 0.005, 0, 0.5};
+        cell = strstr(cell, "<td") + 1; /* the rank */
+        for (int f = 0; f < 4; f++) {
+            cell = strstr(cell, "<td");
+            if (fields[f]) {
+                assert_true(json_object_object_get_ex(p, fields[f], &v));
+                if (fabs(cell_number(cell) - json_object_get_double(v)) > tolerance[f])
+                    fail_msg("patch %zu: %s %g in the report, %g in summary.json", i + 1,
+                             fields[f], cell_number(cell), json_object_get_double(v));
+            } else { /* each street of the patch, by its name in areas.csv */
+                assert_true(json_object_object_get_ex(p, "area_ids", &ids));
+                const char *end = strstr(cell, "</td>");
+                for (size_t a = 0; a < json_object_array_length(ids); a++) {
+                    char *csv = tu_join(dir, "run/areas.csv"), *text = tu_read(csv, NULL);
+                    const char *line = strstr(text, json_object_get_string(
+                                                        json_object_array_get_idx(ids, a)));
+                    assert_non_null(line);
+                    const char *name = strchr(line, ',') + 1;
+                    char street[128];
+                    snprintf(street, sizeof street, "%.*s", (int)strcspn(name, ",\r\n"), name);
+                    const char *hit = strstr(cell, street);
+                    assert_true(hit && hit < end);
+                    free(text);
+                    free(csv);
+                }
+            }
+            cell++;
+        }
+        snprintf(want, sizeof want, "<g data-rank=\"%zu\">", i + 1);
+        const char *label = strstr(html, want), *map = strstr(html, "<svg class=\"map patch-map\"");
+        assert_true(label && map && label > map && label < strstr(map, "</svg>"));
+    }
+    json_object_put(root);
+    free(summary);
+    free(html);
+    free(path);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 /* A district of one street, with no facility of kind b, still renders. */
 static void odd_districts_render(void **state)
 {
@@ -1074,6 +1158,7 @@ int main(void)
         cmocka_unit_test(chinese_report_has_no_english),
         cmocka_unit_test(maps_print_readably),
         cmocka_unit_test(street_misses_match_the_flags),
+        cmocka_unit_test(largest_patches_match_the_summary),
         cmocka_unit_test(odd_districts_render),
         cmocka_unit_test(crowded_district_map),
         cmocka_unit_test(pdf_through_chromium),

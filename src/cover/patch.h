@@ -30,6 +30,9 @@ typedef struct cs_patch {
     int64_t first_cell;   /* its lowest cell key: ties in the ranking go by it */
 } cs_patch;
 
+/* The largest patches of a kind that summary.json and the report list. */
+#define CS_PATCHES_LISTED 5
+
 typedef struct cs_patch_set {
     size_t count;
     cs_patch *patches;    /* ranked: uncovered descending, then first_cell */

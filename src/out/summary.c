@@ -287,7 +287,7 @@ static void write_demand(cs_json *j, const cs_result *r)
         cs_json_integer(j, (long long)ps->count);
         cs_json_key(j, "largest");
         cs_json_begin_array(j);
-        for (size_t p = 0; p < ps->count && p < 5; p++) {
+        for (size_t p = 0; p < ps->count && p < CS_PATCHES_LISTED; p++) {
             cs_json_begin_object(j);
             cs_json_key(j, "uncovered");
             cs_json_number(j, ps->patches[p].uncovered, 1);

@@ -4,6 +4,7 @@
  * the same results as summary.json; the headline table also carries each value
  * unrounded (data-value) so a reader, or a test, can check it against the summary.
  */
+#include "cover/patch.h"
 #include "out/files.h"
 #include "out/palette.h"
 #include "report/report.h"
@@ -538,6 +539,52 @@ static void street_misses(cs_reporter *rp)
     cs_free(order);
 }
 
+/* The headline kind's largest under-served patches: numbered on a map, and a table of
+ * their residents not covered, area, streets and nearest facility (as summary.json). */
+static void largest_patches(cs_reporter *rp)
+{
+    cs_buf *b = rp->out;
+    const cs_result *r = rp->now;
+    const cs_study *s = r->study;
+    const cs_patch_set *ps = r->patches ? &r->patches[rp->head_kind] : NULL;
+    cs_buf_printf(b, "<section id=\"patches\"><h2>%s</h2><p class=\"sub\">%s</p>",
+                  tx(rp, T_PATCHES), tx(rp, T_PATCHES_NOTE));
+    if (!ps || ps->count == 0) {
+        cs_buf_printf(b, "<p>%s</p></section>", tx(rp, T_NONE));
+        return;
+    }
+    cs_buf_add(b, "<figure>");
+    cs_svg_patch_map(rp, b);
+    cs_buf_add(b, "<figcaption>");
+    cs_html_text(b, kind_name(rp, rp->head_kind));
+    cs_buf_add(b, rp->lang == CS_LANG_ZH ? "；" : "; ");
+    cs_html_text(b, s->settings.band_names[s->settings.patch_band]);
+    cs_buf_printf(b, "</figcaption></figure><table class=\"patches\"><thead><tr>"
+                  "<th scope=\"col\">%s</th><th scope=\"col\">%s (",
+                  tx(rp, T_RANK), tx(rp, T_NOT_COVERED));
+    cs_html_text(b, s->settings.band_names[s->settings.patch_band]);
+    cs_buf_printf(b, ")</th><th scope=\"col\">%s</th><th scope=\"col\">%s</th>"
+                  "<th scope=\"col\">%s</th></tr></thead><tbody>",
+                  tx(rp, T_AREA_KM2), tx(rp, T_STREET), tx(rp, T_NEAREST_M));
+    for (size_t i = 0; i < ps->count && i < CS_PATCHES_LISTED; i++) {
+        const cs_patch *p = &ps->patches[i];
+        cs_buf_printf(b, "<tr data-rank=\"%zu\"><td class=\"n\">%zu</td><td class=\"n\">", i + 1,
+                      i + 1);
+        cs_html_number(b, p->uncovered, 0);
+        cs_buf_add(b, "</td><td class=\"n\">");
+        cs_html_number(b, p->area_m2 / 1e6, 2);
+        cs_buf_add(b, "</td><td>");
+        for (size_t j = 0; j < p->area_count; j++) {
+            cs_buf_add(b, j ? (rp->lang == CS_LANG_ZH ? "、" : ", ") : "");
+            cs_html_text(b, s->areas.name[p->areas[j]]);
+        }
+        cs_buf_add(b, "</td><td class=\"n\">");
+        cs_html_number(b, p->nearest_m, 0);
+        cs_buf_add(b, "</td></tr>");
+    }
+    cs_buf_add(b, "</tbody></table></section>");
+}
+
 /* What an input file is for, in the report's language. */
 static const char *role_text(const cs_reporter *rp, const char *role)
 {
@@ -741,6 +788,7 @@ static void page(cs_reporter *rp)
     charts(rp);
     streets(rp);
     street_misses(rp);
+    largest_patches(rp);
     methods(rp);
     cs_buf_add(b, "</body></html>\n");
 }

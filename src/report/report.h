@@ -90,7 +90,7 @@ typedef enum cs_text {
     T_ROLE_NETWORK, T_ROLE_COSTS, T_ROLE_LANDUSE, T_POP_POINTS, T_POP_POLYGONS, T_POP_GRID,
     T_POP_TOTALS, T_GRID_SQUARE, T_GRID_HEX, T_TMERC, T_CENTRAL_MERIDIAN, T_UTM_ZONE,
     T_GAUSS_KRUGER, T_NORTHERN, T_SOUTHERN, T_PP, T_MISSES, T_MISSES_NOTE, T_MISSED,
-    T_COUNT
+    T_PATCHES, T_PATCHES_NOTE, T_RANK, T_NOT_COVERED, T_AREA_KM2, T_NEAREST_M, T_COUNT
 } cs_text;
 const char *cs_report_text(const cs_reporter *rp, cs_text id);
 
@@ -105,6 +105,8 @@ void cs_report_value(cs_buf *b, const cs_target *tg, double v);
 void cs_svg_district_map(const cs_reporter *rp, cs_buf *b);
 long cs_svg_district_kinds(const cs_reporter *rp); /* -1: all, else the one kind shown */
 void cs_svg_kind_map(const cs_reporter *rp, size_t k, cs_buf *b);
+/* The headline kind's map with its largest patches numbered 1.. (CS_PATCHES_LISTED). */
+void cs_svg_patch_map(const cs_reporter *rp, cs_buf *b);
 void cs_svg_coverage_chart(const cs_reporter *rp, size_t k, cs_buf *b);
 void cs_svg_trend_chart(const cs_reporter *rp, size_t t, cs_buf *b);
 void cs_svg_legend(const cs_reporter *rp, long kind, cs_buf *b);

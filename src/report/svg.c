@@ -200,7 +200,28 @@ static void scale_and_north(const cs_reporter *rp, const frame *f, cs_buf *b)
                   cs_report_text(rp, T_NORTH));
 }
 
-static void map(const cs_reporter *rp, double width, long kind, const char *cls, cs_buf *b)
+/* The first `labels` patches of kind k numbered 1.. on a white disc at a point inside
+ * each. */
+static void patch_labels(const cs_reporter *rp, const frame *f, size_t k, size_t labels,
+                         cs_buf *b)
+{
+    const cs_result *r = rp->now;
+    cs_buf_add(b, "<g class=\"patch-labels\" font-size=\"11\" text-anchor=\"middle\">");
+    for (size_t i = 0; r->patches && i < r->patches[k].count && i < labels; i++) {
+        double x, y;
+        const cs_patch *p = &r->patches[k].patches[i];
+        if (!p->geom || !cs_geom_point_on(r->study->geos, p->geom, &x, &y))
+            continue;
+        cs_buf_printf(b, "<g data-rank=\"%zu\"><circle cx=\"%.1f\" cy=\"%.1f\" r=\"8\" "
+                      "fill=\"#ffffff\" stroke=\"#000000\" stroke-width=\"1\"/><text x=\"%.1f\" "
+                      "y=\"%.1f\">%zu</text></g>",
+                      i + 1, px(f, x), py(f, y), px(f, x), py(f, y) + 4, i + 1);
+    }
+    cs_buf_add(b, "</g>");
+}
+
+static void map(const cs_reporter *rp, double width, long kind, const char *cls,
+                size_t labels, cs_buf *b)
 {
     frame f = fit(rp->now->study, width);
     size_t k = kind >= 0 ? (size_t)kind : rp->head_kind;
@@ -211,6 +232,8 @@ static void map(const cs_reporter *rp, double width, long kind, const char *cls,
     areas(rp, &f, k, b);
     patches(rp, &f, k, b);
     facilities(rp, &f, kind, b);
+    if (labels)
+        patch_labels(rp, &f, k, labels, b);
     scale_and_north(rp, &f, b);
     cs_buf_add(b, "</svg>");
 }
@@ -224,12 +247,17 @@ long cs_svg_district_kinds(const cs_reporter *rp)
 
 void cs_svg_district_map(const cs_reporter *rp, cs_buf *b)
 {
-    map(rp, MAP_W, cs_svg_district_kinds(rp), "map district-map", b);
+    map(rp, MAP_W, cs_svg_district_kinds(rp), "map district-map", 0, b);
 }
 
 void cs_svg_kind_map(const cs_reporter *rp, size_t k, cs_buf *b)
 {
-    map(rp, SMALL_W, (long)k, "map kind-map", b);
+    map(rp, SMALL_W, (long)k, "map kind-map", 0, b);
+}
+
+void cs_svg_patch_map(const cs_reporter *rp, cs_buf *b)
+{
+    map(rp, MAP_W, (long)rp->head_kind, "map patch-map", CS_PATCHES_LISTED, b);
 }
 
 /* The legend of a map: share classes, no residents, the facility kinds shown (kind < 0:

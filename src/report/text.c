@@ -98,6 +98,12 @@ static const char *const texts[T_COUNT][2] = {
     [T_MISSES] = {"各街镇未达标指标", "Targets each street misses"},
     [T_MISSES_NOTE] = {"按未达标指标数从多到少排列，同数时按服务圈覆盖率从低到高；比例类指标对每个街镇都计算", "Worst first: by the number of targets missed, then by the headline coverage; ratio targets are measured in every street"},
     [T_MISSED] = {"未达标数", "Missed"},
+    [T_PATCHES] = {"最大的薄弱片区", "The largest under-served patches"},
+    [T_PATCHES_NOTE] = {"最大服务圈阈值以外的居民聚集成片之处，按未覆盖人数排列；图中编号对应表中各片区", "Where residents beyond the largest threshold cluster, by the residents not covered; the numbers on the map are the table's"},
+    [T_RANK] = {"编号", "No."},
+    [T_NOT_COVERED] = {"未覆盖居民", "Residents not covered"},
+    [T_AREA_KM2] = {"面积（平方公里）", "Area (km²)"},
+    [T_NEAREST_M] = {"距最近设施（米）", "Nearest facility (m)"},
 };
 
 const char *cs_report_text(const cs_reporter *rp, cs_text id)
