@@ -849,6 +849,105 @@ static void largest_patches_match_the_summary(void **state)
     free(dir);
 }
 
+/* Page 1 against the run's own files, ranked here independently: the targets met and
+ * missed (summary.json's pass), the three largest gaps (by 1 - value / at_least, or
+ * value / at_most - 1 for a load, from summary.json), the streets furthest behind (the
+ * three most flag_count of areas.csv). */
+static void first_page_matches_the_run(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp(), args[4096], *out = NULL;
+    snprintf(args, sizeof args, "run '%s/study.yaml' --out '%s/run' -q", SAMPLE, dir);
+    assert_int_equal(cli(args, &out), 0);
+    free(out);
+    snprintf(args, sizeof args, "report '%s/study.yaml' --out '%s/r.html' -q", SAMPLE, dir);
+    assert_int_equal(cli(args, &out), 0);
+    free(out);
+    char *path = tu_join(dir, "r.html"), *html = tu_read(path, NULL);
+    const char *page1 = strstr(html, "<section id=\"summary\">");
+    assert_non_null(page1);
+    const char *page1_end = strstr(page1, "</section>");
+    char *summary = tu_join(dir, "run/summary.json");
+    json_object *root = json_object_from_file(summary), *targets = NULL;
+    assert_true(json_object_object_get_ex(root, "targets", &targets));
+    size_t T = json_object_array_length(targets), met = 0, failed = 0;
+    double worst[3] = {0, 0, 0};
+    const char *worst_id[3] = {NULL, NULL, NULL};
+    for (size_t t = 0; t < T; t++) {
+        json_object *tg = json_object_array_get_idx(targets, t), *d, *v, *pass, *bound, *id;
+        assert_true(json_object_object_get_ex(tg, "district", &d) &&
+                    json_object_object_get_ex(d, "pass", &pass) &&
+                    json_object_object_get_ex(d, "value", &v) &&
+                    json_object_object_get_ex(tg, "id", &id));
+        bool ok = json_object_get_boolean(pass);
+        met += ok;
+        failed += !ok;
+        if (ok)
+            continue;
+        double short_of = json_object_object_get_ex(tg, "at_least", &bound)
+                              ? 1 - json_object_get_double(v) / json_object_get_double(bound)
+                              : 0;
+        if (json_object_object_get_ex(tg, "at_most", &bound))
+            short_of = json_object_get_double(v) / json_object_get_double(bound) - 1;
+        for (int i = 0; i < 3; i++)
+            if (short_of > worst[i]) {
+                for (int j = 2; j > i; j--) {
+                    worst[j] = worst[j - 1];
+                    worst_id[j] = worst_id[j - 1];
+                }
+                worst[i] = short_of;
+                worst_id[i] = json_object_get_string(id);
+                break;
+            }
+    }
+    char want[256];
+    snprintf(want, sizeof want, "data-met=\"%zu\" data-failed=\"%zu\"", met, failed);
+    assert_true(strstr(page1, want) && strstr(page1, want) < page1_end);
+    const char *at = page1;
+    for (int i = 0; i < 3 && worst_id[i]; i++) { /* in this order */
+        snprintf(want, sizeof want, "<span data-target=\"%s\">", worst_id[i]);
+        const char *hit = strstr(at, want);
+        if (!hit || hit > page1_end)
+            fail_msg("gap %d should be %s", i + 1, worst_id[i]);
+        at = hit;
+    }
+    /* the streets behind: their flag counts are the three largest of areas.csv */
+    char *csv = tu_join(dir, "run/areas.csv");
+    GDALDatasetH ds = GDALOpenEx(csv, GDAL_OF_VECTOR, NULL, NULL, NULL);
+    OGRLayerH layer = GDALDatasetGetLayer(ds, 0);
+    int counts[512], listed_counts[3], n = 0, listed = 0;
+    OGRFeatureH f;
+    while ((f = OGR_L_GetNextFeature(layer)) != NULL && n < 512) {
+        const char *id = OGR_F_GetFieldAsString(f, OGR_F_GetFieldIndex(f, "id"));
+        int c = OGR_F_GetFieldAsInteger(f, OGR_F_GetFieldIndex(f, "flag_count"));
+        if (strcmp(id, "district")) {
+            counts[n++] = c;
+            snprintf(want, sizeof want, "<span data-area=\"%s\">", id);
+            const char *hit = strstr(page1, want);
+            if (hit && hit < page1_end)
+                listed_counts[listed++] = c;
+        }
+        OGR_F_Destroy(f);
+    }
+    GDALClose(ds);
+    assert_int_equal(listed, 3);
+    int least_listed = listed_counts[0];
+    for (int k = 1; k < 3; k++)
+        least_listed = listed_counts[k] < least_listed ? listed_counts[k] : least_listed;
+    int above = 0;
+    for (int i = 0; i < n; i++)
+        above += counts[i] > least_listed;
+    assert_true(above <= 2); /* only listed streets miss more than the least listed: the
+                              * three listed are the three that miss most */
+    json_object_put(root);
+    free(csv);
+    free(summary);
+    free(html);
+    free(path);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 /* A district of one street, with no facility of kind b, still renders. */
 static void odd_districts_render(void **state)
 {
@@ -1159,6 +1258,7 @@ int main(void)
         cmocka_unit_test(maps_print_readably),
         cmocka_unit_test(street_misses_match_the_flags),
         cmocka_unit_test(largest_patches_match_the_summary),
+        cmocka_unit_test(first_page_matches_the_run),
         cmocka_unit_test(odd_districts_render),
         cmocka_unit_test(crowded_district_map),
         cmocka_unit_test(pdf_through_chromium),

@@ -43,10 +43,11 @@ static const char css[] =
     "figure{margin:2mm 0 5mm;break-inside:avoid}figcaption{font-size:9pt;color:#444}"
     "svg{max-width:100%;height:auto;display:block}"
     ".maps{display:flex;flex-wrap:wrap;gap:4mm}.maps figure{width:86mm}"
+    "#summary p{font-size:11.5pt}.summary-map{width:86mm}"
     ".trends{display:flex;flex-wrap:wrap;gap:3mm}.trends figure{width:86mm}"
     "code{font-size:8.5pt;word-break:break-all}"
     "@media print{h2{break-before:auto}.map-section{break-before:page}"
-    ".map-section h3{break-before:page}}";
+    ".map-section h3{break-before:page}#summary{break-after:page}}";
 
 void cs_html_text(cs_buf *b, const char *s)
 {
@@ -760,6 +761,118 @@ static void choose_headline(cs_reporter *rp)
     rp->head_measure = h.measure;
 }
 
+/* How far target t's district value is from its target, as a share of the target (0
+ * when met): the measure the summary ranks gaps by, whatever their units. */
+static double shortfall(const cs_reporter *rp, size_t t)
+{
+    const cs_target *tg = &rp->s->settings.targets[t];
+    const cs_target_outcome *o = district_outcome(rp->now, t);
+    if (!o->evaluated || o->pass)
+        return 0;
+    if (tg->type == CS_TARGET_LOAD)
+        return tg->at_most > 0 ? o->value / tg->at_most - 1 : 0;
+    return tg->at_least > 0 ? 1 - o->value / tg->at_least : 0;
+}
+
+/* Page 1 for a director: the year, the targets met, the three largest gaps in the
+ * plan's units, the streets furthest behind, the change in the headline coverage, and
+ * a small map. */
+static void summary(cs_reporter *rp)
+{
+    cs_buf *b = rp->out;
+    const cs_study *s = rp->s;
+    const cs_result *r = rp->now;
+    size_t T = s->settings.target_count, met = 0, failed = 0;
+    for (size_t t = 0; t < T; t++) {
+        const cs_target_outcome *o = district_outcome(r, t);
+        met += o->evaluated && o->pass;
+        failed += o->evaluated && !o->pass;
+    }
+    cs_buf_printf(b, "<section id=\"summary\"><h2>%s</h2><p data-met=\"%zu\" "
+                  "data-failed=\"%zu\">", tx(rp, T_SUMMARY), met, failed);
+    char year[32] = "";
+    int y = rp->runs[rp->run_count - 1].year;
+    if (y)
+        snprintf(year, sizeof year, rp->lang == CS_LANG_ZH ? "%d 年，" : "In %d: ", y);
+    cs_buf_printf(b, tx(rp, T_SUMMARY_MET), year, met + failed, met, failed);
+    /* the three largest gaps, by how far each falls short of its target */
+    size_t gaps[3], n = 0;
+    for (size_t t = 0; t < T; t++) {
+        if (shortfall(rp, t) <= 0)
+            continue;
+        size_t i = n < 3 ? n++ : 3;
+        for (; i > 0 && shortfall(rp, t) > shortfall(rp, gaps[i - 1]); i--)
+            if (i < 3)
+                gaps[i] = gaps[i - 1];
+        if (i < 3)
+            gaps[i] = t;
+    }
+    if (n) {
+        cs_buf_printf(b, "</p><p class=\"gaps\">%s", tx(rp, T_SUMMARY_GAPS));
+        for (size_t i = 0; i < n; i++) {
+            cs_buf_printf(b, "%s<span data-target=\"", i ? tx(rp, T_LIST_SEP) : "");
+            cs_html_text(b, s->settings.targets[gaps[i]].id);
+            cs_buf_add(b, "\">");
+            cs_html_text(b, target_name(rp, gaps[i]));
+            cs_buf_add(b, rp->lang == CS_LANG_ZH ? "：" : ": ");
+            const char *gap = cs_res_gap_text(r, gaps[i], r->A, rp->lang);
+            cs_html_text(b, gap ? gap : "");
+            cs_buf_add(b, "</span>");
+        }
+        cs_buf_add(b, tx(rp, T_END));
+    }
+    /* the streets furthest behind: the first three of the misses table */
+    size_t behind[3] = {0}, m = 0;
+    for (size_t a = 0; a < s->areas.count; a++) {
+        if (!missed_count(r, a))
+            continue;
+        size_t i = m < 3 ? m++ : 3;
+        for (; i > 0 && worse(rp, a, behind[i - 1]); i--)
+            if (i < 3)
+                behind[i] = behind[i - 1];
+        if (i < 3)
+            behind[i] = a;
+    }
+    if (m) {
+        cs_buf_printf(b, "</p><p class=\"behind\">%s", tx(rp, T_SUMMARY_BEHIND));
+        for (size_t i = 0; i < m; i++) {
+            cs_buf_printf(b, "%s<span data-area=\"", i ? (rp->lang == CS_LANG_ZH ? "、" : ", ")
+                                                        : "");
+            cs_html_text(b, s->areas.id[behind[i]]);
+            cs_buf_add(b, "\">");
+            cs_html_text(b, s->areas.name[behind[i]]);
+            cs_buf_printf(b, tx(rp, T_SUMMARY_MISSED_N), missed_count(r, behind[i]));
+            cs_buf_add(b, "</span>");
+        }
+        cs_buf_add(b, tx(rp, T_END));
+    }
+    /* the headline coverage now, and its change */
+    double share = cs_report_share(rp, r, rp->head_kind, r->A);
+    double before = share_before(rp, rp->head_kind, r->A);
+    cs_buf_add(b, "</p><p class=\"coverage\">");
+    cs_buf head;
+    cs_buf_init(&head);
+    cs_html_share(&head, share);
+    cs_buf_printf(b, tx(rp, T_SUMMARY_CHANGE), kind_name(rp, rp->head_kind),
+                  s->settings.band_names[rp->head_band], head.data ? head.data : "");
+    cs_buf_free(&head);
+    double pp = (share - before) * 100;
+    if (isfinite(pp)) {
+        int sign = shown_sign(pp, 1);
+        cs_buf_printf(b, "%s%s %s%.1f %s", rp->lang == CS_LANG_ZH ? "，" : ", ",
+                      tx(rp, rp->base ? T_SINCE_BASELINE : T_SINCE_PREVIOUS), sign_text(sign),
+                      sign ? fabs(pp) : 0.0, tx(rp, T_PP));
+    }
+    cs_buf_printf(b, "%s</p><figure class=\"summary-map\">", tx(rp, T_END));
+    cs_svg_kind_map(rp, rp->head_kind, b);
+    cs_svg_legend(rp, (long)rp->head_kind, b);
+    cs_buf_printf(b, "<figcaption>%s (", tx(rp, T_MAP_CAPTION));
+    cs_html_text(b, kind_name(rp, rp->head_kind));
+    cs_buf_add(b, ", ");
+    cs_html_text(b, s->settings.band_names[rp->head_band]);
+    cs_buf_add(b, ")</figcaption></figure></section>");
+}
+
 static void page(cs_reporter *rp)
 {
     cs_buf *b = rp->out;
@@ -781,6 +894,8 @@ static void page(cs_reporter *rp)
         cs_buf_printf(b, " %d", year);
     cs_buf_printf(b, " · %s</h1><p class=\"sub\">%s · %s %s</p></header>", tx(rp, T_TITLE),
                   tx(rp, T_SUBTITLE), tx(rp, T_GENERATED), generated);
+    if (s->settings.target_count)
+        summary(rp);
     headline(rp);
     trend(rp);
     changes(rp);

@@ -104,6 +104,14 @@ static const char *const texts[T_COUNT][2] = {
     [T_NOT_COVERED] = {"未覆盖居民", "Residents not covered"},
     [T_AREA_KM2] = {"面积（平方公里）", "Area (km²)"},
     [T_NEAREST_M] = {"距最近设施（米）", "Nearest facility (m)"},
+    [T_SUMMARY] = {"概要", "Summary"},
+    [T_SUMMARY_MET] = {"%s%zu 项规划指标中，达标 %zu 项，未达标 %zu 项。", "%sOf %zu plan targets, %zu are met and %zu are not."},
+    [T_SUMMARY_GAPS] = {"差距最大的指标：", "The largest gaps: "},
+    [T_SUMMARY_BEHIND] = {"未达标指标最多的街镇：", "The streets furthest behind: "},
+    [T_SUMMARY_MISSED_N] = {"（%zu 项未达标）", " (%zu targets missed)"},
+    [T_SUMMARY_CHANGE] = {"%s服务圈覆盖的%s老年人为 %s", "%s: %s residents covered, %s"},
+    [T_LIST_SEP] = {"；", "; "},
+    [T_END] = {"。", "."},
 };
 
 const char *cs_report_text(const cs_reporter *rp, cs_text id)
