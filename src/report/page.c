@@ -369,6 +369,27 @@ static void changes(cs_reporter *rp)
     cs_buf_add(b, "</tbody></table></section>");
 }
 
+/* What a map of kind k shades: "社区综合为老服务中心，步行路网，15 分钟，60+", as
+ * cs_report_share measures it (the headline's threshold and measure for its kind, else
+ * the largest threshold by the kind's main measure). */
+static void map_shows(const cs_reporter *rp, size_t k, cs_buf *b)
+{
+    const cs_kind *kind = &rp->s->settings.kinds[k];
+    bool head = k == rp->head_kind;
+    size_t m = head ? rp->head_measure : cs_res_main(rp->now, k);
+    size_t j = head ? rp->head_threshold : kind->threshold_count - 1;
+    const char *sep = rp->lang == CS_LANG_ZH ? "，" : ", ";
+    cs_html_text(b, kind_name(rp, k));
+    cs_buf_printf(b, "%s%s%s", sep,
+                  tx(rp, m == CS_M_NETWORK ? T_NETWORK : m == CS_M_MATRIX ? T_MATRIX : T_STRAIGHT),
+                  sep);
+    if (j < kind->threshold_count)
+        cs_buf_printf(b, "%g %s%s",
+                      isnan(kind->threshold_min[j]) ? kind->threshold_m[j] : kind->threshold_min[j],
+                      tx(rp, isnan(kind->threshold_min[j]) ? T_METRES : T_MINUTES), sep);
+    cs_html_text(b, rp->s->settings.band_names[rp->head_band]);
+}
+
 static void maps(cs_reporter *rp)
 {
     cs_buf *b = rp->out;
@@ -377,21 +398,19 @@ static void maps(cs_reporter *rp)
                   tx(rp, T_MAP));
     cs_svg_district_map(rp, b);
     cs_svg_legend(rp, cs_svg_district_kinds(rp), b);
-    cs_buf_printf(b, "<figcaption>%s (", tx(rp, T_MAP_CAPTION));
-    cs_html_text(b, kind_name(rp, rp->head_kind));
-    cs_buf_add(b, ", ");
-    cs_html_text(b, s->settings.band_names[rp->head_band]);
-    cs_buf_add(b, "). ");
+    cs_buf_printf(b, "<figcaption>%s%s", tx(rp, T_MAP_CAPTION), rp->lang == CS_LANG_ZH ? "（" : " (");
+    map_shows(rp, rp->head_kind, b);
+    cs_buf_printf(b, "%s%s", rp->lang == CS_LANG_ZH ? "）" : ")", tx(rp, T_END));
     if (cs_svg_district_kinds(rp) >= 0)
-        cs_buf_printf(b, "%s. ", tx(rp, T_ONLY_HEAD));
-    cs_buf_printf(b, "%s.</figcaption></figure><h3>%s</h3><div class=\"maps\">",
-                  tx(rp, T_NETWORK_NOTE), tx(rp, T_KIND_MAPS));
+        cs_buf_printf(b, "%s%s", tx(rp, T_ONLY_HEAD), tx(rp, T_END));
+    cs_buf_printf(b, "%s%s</figcaption></figure><h3>%s</h3><div class=\"maps\">",
+                  tx(rp, T_NETWORK_NOTE), tx(rp, T_END), tx(rp, T_KIND_MAPS));
     for (size_t k = 0; k < s->settings.kind_count; k++) {
         cs_buf_add(b, "<figure>");
         cs_svg_kind_map(rp, k, b);
         cs_svg_legend(rp, (long)k, b);
         cs_buf_add(b, "<figcaption>");
-        cs_html_text(b, kind_name(rp, k));
+        map_shows(rp, k, b);
         if (rp->now->fac_count[cs_res_count(rp->now, k, rp->now->A)] == 0)
             cs_buf_printf(b, " — %s", tx(rp, T_NO_FACILITIES));
         cs_buf_add(b, "</figcaption></figure>");
@@ -411,9 +430,10 @@ static void charts(cs_reporter *rp)
         cs_svg_coverage_chart(rp, k, b);
         cs_buf_add(b, "<figcaption>");
         cs_html_text(b, kind_name(rp, k));
-        cs_buf_printf(b, ": %s (", tx(rp, T_CHARTS_CAPTION));
+        bool zh = rp->lang == CS_LANG_ZH;
+        cs_buf_printf(b, "%s%s%s", zh ? "：" : ": ", tx(rp, T_CHARTS_CAPTION), zh ? "（" : " (");
         cs_html_text(b, s->settings.band_names[rp->head_band]);
-        cs_buf_add(b, ")</figcaption></figure>");
+        cs_buf_printf(b, "%s</figcaption></figure>", zh ? "）" : ")");
     }
     cs_buf_add(b, "</section>");
 }
@@ -866,11 +886,9 @@ static void summary(cs_reporter *rp)
     cs_buf_printf(b, "%s</p><figure class=\"summary-map\">", tx(rp, T_END));
     cs_svg_kind_map(rp, rp->head_kind, b);
     cs_svg_legend(rp, (long)rp->head_kind, b);
-    cs_buf_printf(b, "<figcaption>%s (", tx(rp, T_MAP_CAPTION));
-    cs_html_text(b, kind_name(rp, rp->head_kind));
-    cs_buf_add(b, ", ");
-    cs_html_text(b, s->settings.band_names[rp->head_band]);
-    cs_buf_add(b, ")</figcaption></figure></section>");
+    cs_buf_printf(b, "<figcaption>%s%s", tx(rp, T_MAP_CAPTION), rp->lang == CS_LANG_ZH ? "（" : " (");
+    map_shows(rp, rp->head_kind, b);
+    cs_buf_printf(b, "%s</figcaption></figure></section>", rp->lang == CS_LANG_ZH ? "）" : ")");
 }
 
 static void page(cs_reporter *rp)
