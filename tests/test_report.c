@@ -948,6 +948,38 @@ static void first_page_matches_the_run(void **state)
     free(dir);
 }
 
+/* Every map names its streets: on the sample's district map all 14 names, no two of
+ * their boxes overlapping (each text's data-box); the same on the maps by kind. */
+static void street_names_do_not_overlap(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp(), args[4096], *out = NULL;
+    snprintf(args, sizeof args, "report '%s/study.yaml' --out '%s/r.html' -q", SAMPLE, dir);
+    assert_int_equal(cli(args, &out), 0);
+    free(out);
+    char *path = tu_join(dir, "r.html"), *html = tu_read(path, NULL);
+    const char *maps[] = {"<svg class=\"map district-map\"", "<svg class=\"map kind-map\""};
+    for (int m = 0; m < 2; m++) {
+        const char *svg = strstr(html, maps[m]), *end = strstr(svg, "</svg>");
+        double bx[64][4];
+        size_t n = 0;
+        for (const char *t = svg; (t = strstr(t, "data-box=\"")) && t < end && n < 64; t++, n++)
+            assert_int_equal(sscanf(t, "data-box=\"%lf %lf %lf %lf\"", &bx[n][0], &bx[n][1],
+                                    &bx[n][2], &bx[n][3]),
+                             4);
+        assert_int_equal(n, 14);
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = i + 1; j < n; j++)
+                if (bx[i][0] < bx[j][2] && bx[j][0] < bx[i][2] && bx[i][1] < bx[j][3] &&
+                    bx[j][1] < bx[i][3])
+                    fail_msg("street names %zu and %zu overlap on %s", i, j, maps[m]);
+    }
+    free(html);
+    free(path);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 /* A district of one street, with no facility of kind b, still renders. */
 static void odd_districts_render(void **state)
 {
@@ -1259,6 +1291,7 @@ int main(void)
         cmocka_unit_test(street_misses_match_the_flags),
         cmocka_unit_test(largest_patches_match_the_summary),
         cmocka_unit_test(first_page_matches_the_run),
+        cmocka_unit_test(street_names_do_not_overlap),
         cmocka_unit_test(odd_districts_render),
         cmocka_unit_test(crowded_district_map),
         cmocka_unit_test(pdf_through_chromium),

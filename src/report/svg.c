@@ -220,6 +220,96 @@ static void patch_labels(const cs_reporter *rp, const frame *f, size_t k, size_t
     cs_buf_add(b, "</g>");
 }
 
+/* A label's box on the map: left, top, right, bottom. */
+typedef struct box {
+    double x0, y0, x1, y1;
+} box;
+
+static bool boxes_overlap(const box *a, const box *b)
+{
+    return a->x0 < b->x1 && b->x0 < a->x1 && a->y0 < b->y1 && b->y0 < a->y1;
+}
+
+/* The width of text at font size `size`: a Chinese character an em, others 0.6 em. */
+static double text_width(const char *text, double size)
+{
+    double w = 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        if (*p < 0x80)
+            w += 0.6 * size;
+        else if (*p >= 0xC0) /* the first byte of a character */
+            w += *p >= 0xE0 ? size : 0.6 * size;
+    return w;
+}
+
+/*
+ * Every street's name: at a point inside the street when its box overlaps no name
+ * placed before (larger streets first); else at the nearest free place on rings around
+ * that point, with a leader line back to it. Each text carries its box (data-box) for
+ * the tests that check no two names overlap.
+ */
+static void street_labels(const cs_reporter *rp, const frame *f, cs_buf *b)
+{
+    const cs_study *s = rp->now->study;
+    size_t n = s->areas.count;
+    double size = f->w > SMALL_W ? 10 : 7, h = size * 1.2;
+    box *placed = cs_calloc(n + 1, sizeof *placed);
+    size_t *order = cs_calloc(n + 1, sizeof *order), count = 0;
+    if (!placed || !order) {
+        cs_free(placed);
+        cs_free(order);
+        b->failed = true;
+        return;
+    }
+    for (size_t a = 0; a < n; a++) { /* larger streets first: they have room */
+        size_t i = a;
+        for (; i > 0 && s->areas.m2[order[i - 1]] < s->areas.m2[a]; i--)
+            order[i] = order[i - 1];
+        order[i] = a;
+    }
+    /* on a pale plate, not a stroked halo: Chromium's PDF draws stroked text as Type 3
+     * glyphs */
+    cs_buf_printf(b, "<g class=\"street-labels\" font-size=\"%.0f\" text-anchor=\"middle\" "
+                  "fill=\"#222222\">", size);
+    for (size_t i = 0; i < n; i++) {
+        size_t a = order[i];
+        double x, y;
+        if (!s->areas.geom[a] || !cs_geom_point_on(s->geos, s->areas.geom[a], &x, &y))
+            continue;
+        double ax = px(f, x), ay = py(f, y), w = text_width(s->areas.name[a], size);
+        box at = {ax - w / 2, ay - h / 2, ax + w / 2, ay + h / 2};
+        bool free_here = false;
+        /* rings of 8 directions around the point, farther each time */
+        for (int ring = 0; ring <= 12 && !free_here; ring++)
+            for (int d = 0; d < (ring ? 8 : 1) && !free_here; d++) {
+                double angle = d * M_PI / 4, r = ring * h;
+                at = (box){ax + r * cos(angle) - w / 2, ay + r * sin(angle) - h / 2,
+                           ax + r * cos(angle) + w / 2, ay + r * sin(angle) + h / 2};
+                free_here = true;
+                for (size_t q = 0; q < count && free_here; q++)
+                    free_here = !boxes_overlap(&at, &placed[q]);
+            }
+        if (!free_here)
+            continue; /* no room within 12 lines: left out rather than overlapping */
+        placed[count++] = at;
+        double cx = (at.x0 + at.x1) / 2, cy = (at.y0 + at.y1) / 2;
+        if (fabs(cx - ax) > 0.5 || fabs(cy - ay) > 0.5) /* moved: a leader line */
+            cs_buf_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+                          "stroke=\"#222222\" stroke-width=\"0.6\"/>",
+                          ax, ay, cx, cy > ay ? at.y0 : at.y1);
+        cs_buf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" rx=\"2\" "
+                      "fill=\"#ffffff\" fill-opacity=\"0.8\"/>",
+                      at.x0 - 1, at.y0, at.x1 - at.x0 + 2, at.y1 - at.y0);
+        cs_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" data-box=\"%.1f %.1f %.1f %.1f\">", cx,
+                      cy + size * 0.35, at.x0, at.y0, at.x1, at.y1);
+        cs_html_text(b, s->areas.name[a]);
+        cs_buf_add(b, "</text>");
+    }
+    cs_buf_add(b, "</g>");
+    cs_free(placed);
+    cs_free(order);
+}
+
 static void map(const cs_reporter *rp, double width, long kind, const char *cls,
                 size_t labels, cs_buf *b)
 {
@@ -232,6 +322,7 @@ static void map(const cs_reporter *rp, double width, long kind, const char *cls,
     areas(rp, &f, k, b);
     patches(rp, &f, k, b);
     facilities(rp, &f, kind, b);
+    street_labels(rp, &f, b);
     if (labels)
         patch_labels(rp, &f, k, labels, b);
     scale_and_north(rp, &f, b);
