@@ -644,6 +644,26 @@ static void chinese_report_has_no_english(void **state)
     free(dir);
 }
 
+/* The sample's report, in a new folder *dir (free both) after a run of the sample into
+ * dir/run when with_run; its HTML (free()). */
+static char *sample_report(bool with_run, char **dir)
+{
+    char args[4096], *out = NULL;
+    *dir = tu_mkdtemp();
+    if (with_run) {
+        snprintf(args, sizeof args, "run '%s/study.yaml' --out '%s/run' -q", SAMPLE, *dir);
+        assert_int_equal(cli(args, &out), 0);
+        free(out);
+    }
+    snprintf(args, sizeof args, "report '%s/study.yaml' --out '%s/r.html' -q", SAMPLE, *dir);
+    assert_int_equal(cli(args, &out), 0);
+    free(out);
+    char *path = tu_join(*dir, "r.html"), *html = tu_read(path, NULL);
+    free(path);
+    assert_non_null(html);
+    return html;
+}
+
 /* The pattern a group or swatch fills with ("url(#hatch-123)") is defined in the same
  * SVG [svg, end). */
 static void pattern_defined(const char *fill, const char *svg, const char *end)
@@ -663,11 +683,7 @@ static void pattern_defined(const char *fill, const char *svg, const char *end)
 static void maps_print_readably(void **state)
 {
     (void)state;
-    char *dir = tu_mkdtemp(), args[4096], *out = NULL;
-    snprintf(args, sizeof args, "report '%s/study.yaml' --out '%s/r.html' -q", SAMPLE, dir);
-    assert_int_equal(cli(args, &out), 0);
-    free(out);
-    char *path = tu_join(dir, "r.html"), *html = tu_read(path, NULL);
+    char *dir = NULL, *html = sample_report(false, &dir);
     static const struct {
         const char *cls;
         double mm_per_px;
@@ -701,7 +717,6 @@ static void maps_print_readably(void **state)
     assert_non_null(caption);
     assert_true(strstr(caption, "斜线区为薄弱片区") < strstr(caption, "</figcaption>"));
     free(html);
-    free(path);
     tu_rmtree(dir);
     free(dir);
 }
@@ -712,14 +727,7 @@ static void maps_print_readably(void **state)
 static void street_misses_match_the_flags(void **state)
 {
     (void)state;
-    char *dir = tu_mkdtemp(), args[4096], *out = NULL;
-    snprintf(args, sizeof args, "run '%s/study.yaml' --out '%s/run' -q", SAMPLE, dir);
-    assert_int_equal(cli(args, &out), 0);
-    free(out);
-    snprintf(args, sizeof args, "report '%s/study.yaml' --out '%s/r.html' -q", SAMPLE, dir);
-    assert_int_equal(cli(args, &out), 0);
-    free(out);
-    char *path = tu_join(dir, "r.html"), *html = tu_read(path, NULL);
+    char *dir = NULL, *html = sample_report(true, &dir);
     const char *section = strstr(html, "<section id=\"misses\">");
     assert_non_null(section);
     const char *section_end = strstr(section, "</section>");
@@ -760,7 +768,6 @@ static void street_misses_match_the_flags(void **state)
     assert_true(flagged > 0);
     free(csv);
     free(html);
-    free(path);
     tu_rmtree(dir);
     free(dir);
 }
@@ -783,14 +790,7 @@ static double cell_number(const char *cell)
 static void largest_patches_match_the_summary(void **state)
 {
     (void)state;
-    char *dir = tu_mkdtemp(), args[4096], *out = NULL;
-    snprintf(args, sizeof args, "run '%s/study.yaml' --out '%s/run' -q", SAMPLE, dir);
-    assert_int_equal(cli(args, &out), 0);
-    free(out);
-    snprintf(args, sizeof args, "report '%s/study.yaml' --out '%s/r.html' -q", SAMPLE, dir);
-    assert_int_equal(cli(args, &out), 0);
-    free(out);
-    char *path = tu_join(dir, "r.html"), *html = tu_read(path, NULL);
+    char *dir = NULL, *html = sample_report(true, &dir);
     const char *table = strstr(html, "<table class=\"patches\">");
     assert_non_null(table);
     char *summary = tu_join(dir, "run/summary.json");
@@ -844,7 +844,6 @@ static void largest_patches_match_the_summary(void **state)
     json_object_put(root);
     free(summary);
     free(html);
-    free(path);
     tu_rmtree(dir);
     free(dir);
 }
@@ -856,14 +855,7 @@ static void largest_patches_match_the_summary(void **state)
 static void first_page_matches_the_run(void **state)
 {
     (void)state;
-    char *dir = tu_mkdtemp(), args[4096], *out = NULL;
-    snprintf(args, sizeof args, "run '%s/study.yaml' --out '%s/run' -q", SAMPLE, dir);
-    assert_int_equal(cli(args, &out), 0);
-    free(out);
-    snprintf(args, sizeof args, "report '%s/study.yaml' --out '%s/r.html' -q", SAMPLE, dir);
-    assert_int_equal(cli(args, &out), 0);
-    free(out);
-    char *path = tu_join(dir, "r.html"), *html = tu_read(path, NULL);
+    char *dir = NULL, *html = sample_report(true, &dir);
     const char *page1 = strstr(html, "<section id=\"summary\">");
     assert_non_null(page1);
     const char *page1_end = strstr(page1, "</section>");
@@ -943,7 +935,6 @@ static void first_page_matches_the_run(void **state)
     free(csv);
     free(summary);
     free(html);
-    free(path);
     tu_rmtree(dir);
     free(dir);
 }
@@ -953,11 +944,7 @@ static void first_page_matches_the_run(void **state)
 static void street_names_do_not_overlap(void **state)
 {
     (void)state;
-    char *dir = tu_mkdtemp(), args[4096], *out = NULL;
-    snprintf(args, sizeof args, "report '%s/study.yaml' --out '%s/r.html' -q", SAMPLE, dir);
-    assert_int_equal(cli(args, &out), 0);
-    free(out);
-    char *path = tu_join(dir, "r.html"), *html = tu_read(path, NULL);
+    char *dir = NULL, *html = sample_report(false, &dir);
     const char *maps[] = {"<svg class=\"map district-map\"", "<svg class=\"map kind-map\""};
     for (int m = 0; m < 2; m++) {
         const char *svg = strstr(html, maps[m]), *end = strstr(svg, "</svg>");
@@ -975,7 +962,6 @@ static void street_names_do_not_overlap(void **state)
                     fail_msg("street names %zu and %zu overlap on %s", i, j, maps[m]);
     }
     free(html);
-    free(path);
     tu_rmtree(dir);
     free(dir);
 }

@@ -496,6 +496,29 @@ static bool worse(const cs_reporter *rp, size_t a, size_t c)
     return (isnan(sc) && !isnan(sa)) || sa < sc;
 }
 
+/* Insert item into the ranked list[0..n), before every item it comes before (by
+ * before(rp, item, other)); returns n + 1. */
+static size_t insert_ranked(const cs_reporter *rp, size_t *list, size_t n, size_t item,
+                            bool (*before)(const cs_reporter *, size_t, size_t))
+{
+    size_t i = n;
+    for (; i > 0 && before(rp, item, list[i - 1]); i--)
+        list[i] = list[i - 1];
+    list[i] = item;
+    return n + 1;
+}
+
+/* The streets that miss a target, worst first, into order (room for every street);
+ * their count. */
+static size_t streets_behind(const cs_reporter *rp, size_t *order)
+{
+    size_t n = 0;
+    for (size_t a = 0; a < rp->now->A; a++)
+        if (missed_count(rp->now, a))
+            n = insert_ranked(rp, order, n, a, worse);
+    return n;
+}
+
 /* Where the district falls short: each street's missed targets and by how much, the
  * streets worst first. */
 static void street_misses(cs_reporter *rp)
@@ -503,19 +526,12 @@ static void street_misses(cs_reporter *rp)
     cs_buf *b = rp->out;
     const cs_result *r = rp->now;
     const cs_study *s = r->study;
-    size_t *order = cs_calloc(s->areas.count + 1, sizeof *order), n = 0;
+    size_t *order = cs_calloc(s->areas.count + 1, sizeof *order);
     if (!order) {
         b->failed = true;
         return;
     }
-    for (size_t a = 0; a < s->areas.count; a++) {
-        if (!missed_count(r, a))
-            continue;
-        size_t i = n++;
-        for (; i > 0 && worse(rp, a, order[i - 1]); i--)
-            order[i] = order[i - 1];
-        order[i] = a;
-    }
+    size_t n = streets_behind(rp, order);
     cs_buf_printf(b, "<section id=\"misses\"><h2>%s</h2><p class=\"sub\">%s</p>",
                   tx(rp, T_MISSES), tx(rp, T_MISSES_NOTE));
     if (n == 0)
@@ -794,6 +810,11 @@ static double shortfall(const cs_reporter *rp, size_t t)
     return tg->at_least > 0 ? 1 - o->value / tg->at_least : 0;
 }
 
+static bool larger_shortfall(const cs_reporter *rp, size_t t, size_t u)
+{
+    return shortfall(rp, t) > shortfall(rp, u);
+}
+
 /* Page 1 for a director: the year, the targets met, the three largest gaps in the
  * plan's units, the streets furthest behind, the change in the headline coverage, and
  * a small map. */
@@ -815,18 +836,22 @@ static void summary(cs_reporter *rp)
     if (y)
         snprintf(year, sizeof year, rp->lang == CS_LANG_ZH ? "%d 年，" : "In %d: ", y);
     cs_buf_printf(b, tx(rp, T_SUMMARY_MET), year, met + failed, met, failed);
-    /* the three largest gaps, by how far each falls short of its target */
-    size_t gaps[3], n = 0;
-    for (size_t t = 0; t < T; t++) {
-        if (shortfall(rp, t) <= 0)
-            continue;
-        size_t i = n < 3 ? n++ : 3;
-        for (; i > 0 && shortfall(rp, t) > shortfall(rp, gaps[i - 1]); i--)
-            if (i < 3)
-                gaps[i] = gaps[i - 1];
-        if (i < 3)
-            gaps[i] = t;
+    /* the three largest gaps, by how far each falls short of its target, and the three
+     * streets furthest behind (the first of the misses table) */
+    size_t *gaps = cs_calloc(T + 1, sizeof *gaps), n = 0, m = 0;
+    size_t *behind = cs_calloc(s->areas.count + 1, sizeof *behind);
+    if (!gaps || !behind) {
+        b->failed = true;
+        cs_free(gaps);
+        cs_free(behind);
+        return;
     }
+    for (size_t t = 0; t < T; t++)
+        if (shortfall(rp, t) > 0)
+            n = insert_ranked(rp, gaps, n, t, larger_shortfall);
+    n = n < 3 ? n : 3;
+    m = streets_behind(rp, behind);
+    m = m < 3 ? m : 3;
     if (n) {
         cs_buf_printf(b, "</p><p class=\"gaps\">%s", tx(rp, T_SUMMARY_GAPS));
         for (size_t i = 0; i < n; i++) {
@@ -841,18 +866,6 @@ static void summary(cs_reporter *rp)
         }
         cs_buf_add(b, tx(rp, T_END));
     }
-    /* the streets furthest behind: the first three of the misses table */
-    size_t behind[3] = {0}, m = 0;
-    for (size_t a = 0; a < s->areas.count; a++) {
-        if (!missed_count(r, a))
-            continue;
-        size_t i = m < 3 ? m++ : 3;
-        for (; i > 0 && worse(rp, a, behind[i - 1]); i--)
-            if (i < 3)
-                behind[i] = behind[i - 1];
-        if (i < 3)
-            behind[i] = a;
-    }
     if (m) {
         cs_buf_printf(b, "</p><p class=\"behind\">%s", tx(rp, T_SUMMARY_BEHIND));
         for (size_t i = 0; i < m; i++) {
@@ -866,6 +879,8 @@ static void summary(cs_reporter *rp)
         }
         cs_buf_add(b, tx(rp, T_END));
     }
+    cs_free(gaps);
+    cs_free(behind);
     /* the headline coverage now, and its change */
     double share = cs_report_share(rp, r, rp->head_kind, r->A);
     double before = share_before(rp, rp->head_kind, r->A);
