@@ -19,6 +19,30 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The file-size limit lowered to bytes (so that a write past it fails with EFBIG, its
+ * signal ignored), and put back. */
+typedef struct file_size_limit {
+    struct rlimit old;
+    void (*old_handler)(int);
+} file_size_limit;
+
+static file_size_limit limit_file_size(rlim_t bytes)
+{
+    file_size_limit l;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &l.old), 0);
+    struct rlimit small = l.old;
+    small.rlim_cur = bytes;
+    l.old_handler = signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+    return l;
+}
+
+static void unlimit_file_size(const file_size_limit *l)
+{
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &l->old), 0);
+    signal(SIGXFSZ, l->old_handler);
+}
+
 /* The folder's entries, sorted and joined by commas (new string, free()). */
 static char *listing(const char *dir)
 {
@@ -340,15 +364,9 @@ static void write_failure_removes_the_temporary(void **state)
     cs_outset *set = NULL;
     assert_int_equal(cs_outset_begin(ctx, dir, &set), CS_OK);
     char *data = calloc(1, 100000);
-    struct rlimit old, small;
-    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
-    small = old;
-    small.rlim_cur = 4096;
-    void (*old_handler)(int) = signal(SIGXFSZ, SIG_IGN);
-    assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+    file_size_limit limit = limit_file_size(4096);
     cs_status st = cs_outset_add(ctx, set, "big.json", data, 100000);
-    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
-    signal(SIGXFSZ, old_handler);
+    unlimit_file_size(&limit);
     assert_int_equal(st, CS_ERR_OUTPUT);
     char *path = tu_join(dir, "big.json");
     assert_true(tu_has_message(ctx, path, "cannot write", "File too large",
@@ -512,15 +530,9 @@ static void streamed_write_failure(void **state)
     assert_int_equal(cs_outset_begin_folder(ctx, dir, "run", &set), CS_OK);
     assert_int_equal(cs_outset_open(ctx, set, "big.fgb", &file), CS_OK);
     char *data = calloc(1, 100000);
-    struct rlimit old, small;
-    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
-    small = old;
-    small.rlim_cur = 4096;
-    void (*old_handler)(int) = signal(SIGXFSZ, SIG_IGN);
-    assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+    file_size_limit limit = limit_file_size(4096);
     cs_status st = cs_outset_write_at(ctx, set, file, data, 100000, 0);
-    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
-    signal(SIGXFSZ, old_handler);
+    unlimit_file_size(&limit);
     assert_int_equal(st, CS_ERR_OUTPUT);
     char *path = tu_join(dir, "big.fgb");
     assert_true(tu_has_message(ctx, path, "cannot write", "File too large", NULL));
@@ -628,15 +640,9 @@ static void a_failure_on_another_thread_is_reported(void **state)
     size_t file = 0;
     assert_int_equal(cs_outset_begin_folder(ctx, dir, "run", &set), CS_OK);
     assert_int_equal(cs_outset_open(ctx, set, "big.bin", &file), CS_OK);
-    struct rlimit old, small;
-    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
-    small = old;
-    small.rlim_cur = 100 * PIECE;
-    void (*old_handler)(int) = signal(SIGXFSZ, SIG_IGN);
-    assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+    file_size_limit limit = limit_file_size(100 * PIECE);
     cs_status st = write_beside_a_thread(ctx, set, file);
-    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
-    signal(SIGXFSZ, old_handler);
+    unlimit_file_size(&limit);
     assert_int_equal(st, CS_ERR_OUTPUT);
     char *path = tu_join(dir, "big.bin");
     assert_true(tu_has_message(ctx, path, "cannot write", "File too large", NULL));
