@@ -157,7 +157,7 @@ static void study_against_brute_force(void **state)
             }
             best = fmax(best, got);
         }
-    cs_suggest_options opt = {"a", 2, NAN, NAN, 1, 0, cand, NC, NULL, NULL, 0};
+    cs_suggest_options opt = {"a", 2, NAN, NAN, 1, 0, cand, NC, NULL, NULL, 0, NULL};
     cs_suggest_report rep;
     cs_site *site = NULL;
     cs_status sst = cs_site_suggest(ctx, r, &opt, &site, &rep);
@@ -222,7 +222,7 @@ static void study_against_brute_force(void **state)
     free(zpath);
     cs_site_destroy(site);
     /* errors */
-    cs_suggest_options bad = {"zz", 2, NAN, NAN, 0, 0, NULL, 0, NULL, NULL, 0};
+    cs_suggest_options bad = {"zz", 2, NAN, NAN, 0, 0, NULL, 0, NULL, NULL, 0, NULL};
     assert_int_equal(cs_site_suggest(ctx, r, &bad, &site, &rep), CS_ERR_STUDY);
     assert_true(tu_has_message(ctx, "unknown kind 'zz' to suggest sites for (--kind)",
                                "give --kind one of the study's kinds: a, b", NULL));
@@ -300,7 +300,7 @@ static void exact_sites_listed(void **state)
     cs_site_input cand[3];
     line_candidates(cand);
     /* maximal covering, two sites */
-    cs_suggest_options opt = {"a", 2, NAN, NAN, 1, 0, cand, 3, NULL, NULL, 0};
+    cs_suggest_options opt = {"a", 2, NAN, NAN, 1, 0, cand, 3, NULL, NULL, 0, NULL};
     cs_suggest_report rep;
     cs_site *site = NULL;
     cs_status sst = cs_site_suggest(ctx, r, &opt, &site, &rep);
@@ -344,7 +344,7 @@ static void exact_sites_listed(void **state)
     free(text);
     cs_site_destroy(site);
     /* set covering of all 60: greedy three sites, the optimum two (C2, C3) listed */
-    cs_suggest_options cover = {"a", 0, NAN, 1.0, 1, 0, cand, 3, NULL, NULL, 0};
+    cs_suggest_options cover = {"a", 0, NAN, 1.0, 1, 0, cand, 3, NULL, NULL, 0, NULL};
     assert_int_equal(cs_site_suggest(ctx, r, &cover, &site, &rep), CS_OK);
     assert_int_equal(rep.chosen, 3);
     assert_true(rep.exact_listed && rep.exact_chosen == 2 && fabs(rep.exact_covered - 60) < 1e-9);
@@ -370,7 +370,7 @@ static void within_metres(void **state)
     cs_result *r = lr.result;
     cs_site_input cand[3];
     line_candidates(cand);
-    cs_suggest_options opt = {"a", 1, NAN, NAN, 0, 0, cand, 3, NULL, NULL, 600};
+    cs_suggest_options opt = {"a", 1, NAN, NAN, 0, 0, cand, 3, NULL, NULL, 600, NULL};
     cs_suggest_report rep;
     cs_site *site = NULL;
     cs_site_figures f;
@@ -396,6 +396,39 @@ static void within_metres(void **state)
     fx_env_close(&lr);
 }
 
+/* Generated candidates on the line case with 3,000 m cells: the cells' centres lie
+ * 1,000 m off the 1,000 m-high strip of areas, so each cell's candidate is its uncovered
+ * resident nearest the centre. Covering all 60 (band total: every resident) then takes
+ * two sites, each at a resident, inside the study; an unknown band is refused. */
+static void generated_candidates_stay_inside(void **state)
+{
+    (void)state;
+    fx_env lr;
+    line_run_open(&lr, "underserved.cell_m", "3000");
+    cs_suggest_options opt = {.kind = "a", .within_min = NAN, .reach_share = 1,
+                              .band = "total"};
+    cs_suggest_report rep;
+    cs_site *site = NULL;
+    assert_int_equal(cs_site_suggest(lr.ctx, lr.result, &opt, &site, &rep), CS_OK);
+    assert_true(rep.need == 60 && rep.greedy_covered == 60 && rep.chosen == 2);
+    const cs_study *s = lr.result->study;
+    for (size_t p = 0; p < site->P; p++) {
+        const cs_proposal *pr = &site->proposals[p];
+        bool at_resident = false;
+        for (size_t i = 0; i < s->dem.count; i++)
+            at_resident |= fabs(s->dem.x[i] - pr->x) < 0.01 && fabs(s->dem.y[i] - pr->y) < 0.01;
+        assert_true(at_resident && pr->area >= 0);
+    }
+    cs_site_destroy(site);
+    site = NULL;
+    opt.band = "90+";
+    assert_int_equal(cs_site_suggest(lr.ctx, lr.result, &opt, &site, &rep), CS_ERR_STUDY);
+    assert_true(tu_has_message(lr.ctx, "unknown band '90+' to suggest sites for",
+                               "give one of the study's bands: total, ", NULL));
+    assert_null(site);
+    fx_env_close(&lr);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -404,6 +437,7 @@ int main(void)
         cmocka_unit_test(study_against_brute_force),
         cmocka_unit_test(exact_sites_listed),
         cmocka_unit_test(within_metres),
+        cmocka_unit_test(generated_candidates_stay_inside),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

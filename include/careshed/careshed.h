@@ -587,19 +587,23 @@ typedef struct cs_suggest_options {
     const char *kind;
     size_t k;           /**< maximal covering: the number of sites to choose */
     double within_min;  /**< the threshold covered; NaN = the kind's largest */
-    double reach_share; /**< set covering: the fewest sites lifting coverage of the
-                             underserved.band to this share; NaN = maximal covering */
+    double reach_share; /**< set covering: the fewest sites lifting the band's coverage
+                             to this share; NaN = maximal covering */
     int exact;          /**< also solve exactly (GLPK) and report greedy's gap */
     double exact_time_s;/**< time limit of the exact solver; 0 = 60 s */
     const cs_site_input *candidates; /**< candidate sites; NULL = generated in the grid
-                                          cells of uncovered residents: their centres, or
-                                          the network's nodes there for a kind measured
-                                          along the network */
+                                          cells of uncovered residents: their centres (a
+                                          centre outside the study area: the cell's
+                                          uncovered resident nearest it), or
+                                          the network's nodes there (inside the study
+                                          area) for a kind measured along the network */
     size_t candidate_count;
     const char *exclude;     /**< polygons no site may lie in (water, industry); NULL */
     const char *exclude_crs; /**< their CRS when the file has none or it is GCJ-02/BD-09 */
     double within_m;    /**< the threshold covered in metres (one of the kind's, for a kind
                              with metre thresholds); used when > 0, instead of within_min */
+    const char *band;   /**< the band whose residents are covered (a band's name, or
+                             "total"); NULL = underserved.band */
 } cs_suggest_options;
 typedef struct cs_suggest_report {
     size_t candidates;     /**< candidates considered */

@@ -298,7 +298,7 @@ static cs_status suggest_sites(cs_context *ctx, const options *o, const cs_resul
                                        o->x_field, o->y_field, &cand, &nc);
     cs_suggest_options opt = {o->kind, (size_t)(o->suggest > 0 ? o->suggest : 0),
                               o->within_min, o->reach_share, o->exact, 0, cand, nc,
-                              o->exclude, o->exclude_crs, o->within_m};
+                              o->exclude, o->exclude_crs, o->within_m, NULL};
     cs_suggest_report rep;
     cs_site *site = NULL;
     if (st == CS_OK)

@@ -23,6 +23,7 @@ typedef struct chooser {
     cs_context *ctx;
     const cs_result *r;
     size_t k, m;       /* kind and its main measure */
+    size_t band;       /* the band covered */
     double within_m;
     const double *now; /* the kind's cost field */
     double *cx, *cy;   /* candidates, working CRS */
@@ -50,20 +51,79 @@ static bool add_candidate(chooser *ch, size_t *cap, double x, double y)
     return true;
 }
 
+/* Whether a generated candidate at (x, y) can be proposed: inside an area, or within
+ * the outside tolerance of one, as cs_site_place requires. */
+static bool placeable(const cs_study *s, double x, double y)
+{
+    double d;
+    return cs_area_index_locate(s->areas.index, x, y) >= 0 ||
+           cs_area_index_nearest(s->areas.index, x, y, s->settings.outside_tolerance_m, &d) >= 0;
+}
+
+/* Whether resident i is an uncovered one of the patch band, whom candidates are for. */
+static bool uncovered(const chooser *ch, size_t i)
+{
+    const cs_study *s = ch->r->study;
+    return s->dem.pop[i * ch->r->B + ch->band] > 0 &&
+           ch->now[i] > ch->within_m;
+}
+
+/* Straight line: a candidate at each cell's centre; where the centre lies outside the
+ * study area (a cell on its edge), at the cell's uncovered resident nearest the centre. */
+static cs_status cell_candidates(chooser *ch, const cs_grid *g, const int64_t *keys, size_t u,
+                                 size_t *cap)
+{
+    const cs_study *s = ch->r->study;
+    double *cx = cs_calloc(u + 1, sizeof *cx), *cy = cs_calloc(u + 1, sizeof *cy);
+    double *best = cs_calloc(u + 1, sizeof *best); /* squared distance; 0: the centre */
+    cs_status st = cx && cy && best ? CS_OK : CS_ERR_NOMEM;
+    for (size_t q = 0; st == CS_OK && q < u; q++) {
+        int32_t col, row;
+        cs_grid_key_cell(keys[q], &col, &row);
+        cx[q] = g->x0 + ((double)col + 0.5) * g->cell_m;
+        cy[q] = g->y0 + ((double)row + 0.5) * g->cell_m;
+        best[q] = placeable(s, cx[q], cy[q]) ? 0 : INFINITY;
+    }
+    for (size_t i = 0; st == CS_OK && i < s->dem.count; i++) {
+        if (!uncovered(ch, i))
+            continue;
+        int32_t col, row;
+        cs_grid_cell(g, s->dem.x[i], s->dem.y[i], &col, &row);
+        int64_t key = cs_grid_key(col, row);
+        const int64_t *hit = bsearch(&key, keys, u, sizeof *keys, compare_i64);
+        size_t q = (size_t)(hit - keys);
+        double dx = s->dem.x[i] - g->x0 - ((double)col + 0.5) * g->cell_m;
+        double dy = s->dem.y[i] - g->y0 - ((double)row + 0.5) * g->cell_m;
+        if (best[q] > 0 && dx * dx + dy * dy < best[q]) {
+            best[q] = dx * dx + dy * dy;
+            cx[q] = s->dem.x[i];
+            cy[q] = s->dem.y[i];
+        }
+    }
+    for (size_t q = 0; st == CS_OK && q < u; q++)
+        if (!add_candidate(ch, cap, cx[q], cy[q]))
+            st = CS_ERR_NOMEM;
+    cs_free(cx);
+    cs_free(cy);
+    cs_free(best);
+    return st;
+}
+
 /* Generated candidates, in the grid cells (underserved.cell_m, anchored as the patches)
- * that hold uncovered residents of the patch band: the cells' centres, or for a kind
- * measured along the network the network's nodes in them. */
+ * that hold uncovered residents of the patch band: the cells' centres (cell_candidates),
+ * or for a kind measured along the network the network's nodes in them that lie in the
+ * study area. */
 static cs_status generate_candidates(chooser *ch)
 {
     const cs_study *s = ch->r->study;
-    size_t N = s->dem.count, pb = (size_t)s->settings.patch_band, n = 0, cap = 0;
+    size_t N = s->dem.count, n = 0, cap = 0;
     cs_grid g = cs_study_patch_grid(s);
     g.shape = CS_GRID_SQUARE; /* candidates at square cells' centres */
     int64_t *keys = cs_calloc(N + 1, sizeof *keys);
     if (!keys)
         return CS_ERR_NOMEM;
     for (size_t i = 0; i < N; i++) {
-        if (!(s->dem.pop[i * ch->r->B + pb] > 0) || ch->now[i] <= ch->within_m)
+        if (!uncovered(ch, i))
             continue;
         int32_t col, row;
         cs_grid_cell(&g, s->dem.x[i], s->dem.y[i], &col, &row);
@@ -82,16 +142,12 @@ static cs_status generate_candidates(chooser *ch)
             cs_grid_cell(&g, gr->node_x[v], gr->node_y[v], &col, &row);
             int64_t key = cs_grid_key(col, row);
             if (bsearch(&key, keys, u, sizeof *keys, compare_i64) &&
+                placeable(s, gr->node_x[v], gr->node_y[v]) &&
                 !add_candidate(ch, &cap, gr->node_x[v], gr->node_y[v]))
                 st = CS_ERR_NOMEM;
         }
-    }
-    for (size_t q = 0; st == CS_OK && ch->m == CS_M_STRAIGHT && q < u; q++) {
-        int32_t col, row;
-        cs_grid_key_cell(keys[q], &col, &row);
-        if (!add_candidate(ch, &cap, g.x0 + ((double)col + 0.5) * g.cell_m,
-                           g.y0 + ((double)row + 0.5) * g.cell_m))
-            st = CS_ERR_NOMEM;
+    } else {
+        st = cell_candidates(ch, &g, keys, u, &cap);
     }
     cs_free(keys);
     return st;
@@ -166,7 +222,7 @@ static cs_status search_sets(chooser *ch, cs_cover_sets *cs, size_t *n, size_t *
 static cs_status cover_sets(chooser *ch, cs_cover_sets *cs)
 {
     const cs_study *s = ch->r->study;
-    size_t N = s->dem.count, pb = (size_t)s->settings.patch_band, cap = 0, n = 0;
+    size_t N = s->dem.count, cap = 0, n = 0;
     cs->candidates = ch->nc;
     cs->points = N;
     cs->first = cs_calloc(ch->nc + 1, sizeof *cs->first);
@@ -174,7 +230,7 @@ static cs_status cover_sets(chooser *ch, cs_cover_sets *cs)
     if (!cs->first || !cs->weight)
         return CS_ERR_NOMEM;
     for (size_t i = 0; i < N; i++)
-        cs->weight[i] = ch->now[i] > ch->within_m ? s->dem.pop[i * ch->r->B + pb] : 0;
+        cs->weight[i] = ch->now[i] > ch->within_m ? s->dem.pop[i * ch->r->B + ch->band] : 0;
     cs_status st = ch->m == CS_M_STRAIGHT ? straight_sets(ch, cs, &n, &cap)
                                           : search_sets(ch, cs, &n, &cap);
     cs->first[ch->nc] = n;
@@ -185,9 +241,8 @@ static cs_status cover_sets(chooser *ch, cs_cover_sets *cs)
 static double needed(const chooser *ch, double share, size_t j)
 {
     const cs_result *r = ch->r;
-    size_t pb = (size_t)r->study->settings.patch_band;
-    double total = r->population[cs_res_pop(r, r->A, pb)];
-    double covered = r->covered[cs_res_cov(r, ch->m, ch->k, j, r->A, pb)];
+    double total = r->population[cs_res_pop(r, r->A, ch->band)];
+    double covered = r->covered[cs_res_cov(r, ch->m, ch->k, j, r->A, ch->band)];
     return share * total - covered;
 }
 
@@ -382,6 +437,28 @@ static const char *threshold_list(const cs_kind *kind, char *buf, size_t size)
     return buf;
 }
 
+/* The band the options name (underserved.band without one) into *band; CS_ERR_STUDY
+ * for an unknown one. */
+static cs_status check_band(cs_context *ctx, const cs_study *s, const char *id, size_t *band)
+{
+    *band = (size_t)s->settings.patch_band;
+    char list[512];
+    size_t n = 0;
+    list[0] = '\0';
+    for (size_t b = 0; id && b < s->settings.band_count; b++) {
+        if (!strcmp(s->settings.band_names[b], id))
+            return *band = b, CS_OK;
+        if (n < sizeof list)
+            n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", b ? ", " : "",
+                                  s->settings.band_names[b]);
+    }
+    if (!id)
+        return CS_OK;
+    char hint[600];
+    snprintf(hint, sizeof hint, "give one of the study's bands: %s", list);
+    return cs_error(ctx, CS_ERR_STUDY, NULL, hint, "unknown band '%s' to suggest sites for", id);
+}
+
 /* The kind (*k) and threshold (*j) the options name; CS_ERR_STUDY, naming the option,
  * when they do not fit the study. */
 static cs_status check_options(cs_context *ctx, const cs_result *r,
@@ -443,6 +520,8 @@ cs_status cs_site_suggest(cs_context *ctx, const cs_result *r, const cs_suggest_
     long k = -1;
     size_t j = 0;
     cs_status st = check_options(ctx, r, opt, &k, &j);
+    if (st == CS_OK)
+        st = check_band(ctx, s, opt->band, &ch.band);
     if (st != CS_OK)
         return st;
     const cs_kind *kind = &s->settings.kinds[k];
