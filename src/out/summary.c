@@ -218,12 +218,23 @@ static void write_targets(cs_json *j, const cs_result *r)
         cs_json_string(j, cs_target_type_name(tg->type));
         cs_json_key(j, "scope");
         cs_json_string(j, tg->scope == CS_SCOPE_AREA ? "area" : "district");
+        if (tg->kind >= 0) {
+            cs_json_key(j, "kind");
+            cs_json_string(j, s->settings.kinds[tg->kind].id);
+        }
         if (tg->type == CS_TARGET_COVERAGE) {
+            const cs_kind *kind = &s->settings.kinds[tg->kind];
             cs_json_key(j, "measure");
             cs_json_string(j, cs_measure_name(cs_measure_index(tg->measure)));
+            cs_json_key(j, "band");
+            cs_json_string(j, s->settings.band_names[tg->band]);
+            bool metres = isnan(kind->threshold_min[tg->threshold]);
+            cs_json_key(j, metres ? "within_m" : "within_min");
+            cs_json_number(j, metres ? kind->threshold_m[tg->threshold]
+                                     : kind->threshold_min[tg->threshold], 3);
         }
-        cs_json_key(j, "at_least");
-        cs_json_number(j, tg->at_least, 6);
+        cs_json_key(j, tg->type == CS_TARGET_LOAD ? "at_most" : "at_least");
+        cs_json_number(j, tg->type == CS_TARGET_LOAD ? tg->at_most : tg->at_least, 6);
         cs_json_key(j, "district");
         cs_json_begin_object(j);
         write_outcome(j, &r->outcomes[cs_res_target(r, t, r->A)]);
