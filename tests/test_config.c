@@ -612,7 +612,7 @@ static void unknown_key_top_level(void **state)
     assert_non_null(strstr(m->hint, "did you mean 'walk_speed_kmh'?"));
     assert_non_null(strstr(m->hint, "known keys: name, lang, crs, walk_speed_kmh, thresholds_min, "
                                     "outside_tolerance_m, far_outside_km, measure, demand_points_csv, output, areas, "
-                                    "facilities, population, landuse, underserved, network, costs, "
+                                    "facilities, population, landuse, underserved, report, network, costs, "
                                     "capacities, kinds, "
                                     "targets"));
     char want[512];
@@ -678,7 +678,8 @@ static void unknown_key_from_set(void **state)
 }
 
 /* The names each level knows, as the study file's reader listed them before they were
- * taken from the table of keys (the twelve lists of names it had, copied by hand). */
+ * taken from the table of keys (the twelve lists of names it had, copied by hand), and
+ * report's, added since. */
 static void known_keys_at_every_level(void **state)
 {
     fixture *f = *state;
@@ -687,7 +688,8 @@ static void known_keys_at_every_level(void **state)
     } levels[] = {
         {"zz", "name, lang, crs, walk_speed_kmh, thresholds_min, outside_tolerance_m, "
                "far_outside_km, measure, demand_points_csv, output, areas, facilities, population, "
-               "landuse, underserved, network, costs, capacities, kinds, targets"},
+               "landuse, underserved, report, network, costs, capacities, kinds, targets"},
+        {"report.zz", "suggest"},
         {"areas.zz", "path, layer, crs, encoding, x, y, id, name"},
         {"facilities.zz", "path, layer, crs, encoding, x, y, id, name, kind, opened, closed"},
         {"population.zz", "path, layer, crs, encoding, x, y, id, name, total, bands, area, "
@@ -727,13 +729,13 @@ static void known_keys_at_every_level(void **state)
                         "underserved is a group of keys, not a value");
 }
 
-/* Every listed key is one the setter takes, and the list has every key: 109, the leaf
- * keys of those thirteen lists (the group "population.bands" counted by its two keys). */
+/* Every listed key is one the setter takes, and the list has every key: 110, the leaf
+ * keys of those fourteen lists (the group "population.bands" counted by its two keys). */
 static void listed_keys_are_the_keys(void **state)
 {
     fixture *f = *state;
     size_t n = cs_config_key_count();
-    assert_int_equal(n, 109);
+    assert_int_equal(n, 110);
     cs_config_key k;
     assert_int_equal(cs_config_key_get(n, &k), CS_ERR_ARGUMENT);
     assert_int_equal(cs_config_key_get(0, NULL), CS_ERR_ARGUMENT);

@@ -1263,6 +1263,99 @@ static void allocation_failures(void **state)
     fx_free(&d);
 }
 
+/* The report's sites for `--set report.suggest=SETTING` on the sample: its HTML (free()). */
+static char *suggest_report(const char *dir, const char *setting)
+{
+    char args[4096], *out = NULL;
+    snprintf(args, sizeof args, "report '%s/study.yaml' --set report.suggest=%s --out '%s/s.html' -q",
+             SAMPLE, setting, dir);
+    assert_int_equal(cli(args, &out), 0);
+    free(out);
+    char *path = tu_join(dir, "s.html"), *html = tu_read(path, NULL);
+    free(path);
+    assert_non_null(html);
+    return html;
+}
+
+static size_t count_of(const char *from, const char *to, const char *what)
+{
+    size_t n = 0;
+    for (const char *p = from; (p = strstr(p, what)) && (!to || p < to); p++)
+        n++;
+    return n;
+}
+
+/* report.suggest: 3 lists the three sites `careshed site --suggest 3` chooses, with the
+ * same residents newly covered, numbered on a map whose legend has them, as maximal
+ * covering; 0 suggests none (no section, nothing on page 1); a met target needs none;
+ * a bad setting is refused naming the key. (The default, as many as the target needs,
+ * is checked number by number in tests/web/report.test.mjs.) */
+static void suggested_sites_follow_the_setting(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp(), args[4096], *out = NULL;
+    snprintf(args, sizeof args, "site '%s/study.yaml' --suggest 3 --kind centre --out '%s/site' -q",
+             SAMPLE, dir);
+    assert_int_equal(cli(args, &out), 0);
+    double gains[3];
+    const char *line = out;
+    for (int i = 0; i < 3; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "\n#%d +", i + 1);
+        line = strstr(line, key);
+        assert_non_null(line);
+        gains[i] = strtod(line + strlen(key), NULL);
+        line++;
+    }
+    free(out);
+    char *html = suggest_report(dir, "3");
+    const char *section = strstr(html, "<section id=\"sites\">");
+    assert_non_null(section);
+    const char *end = strstr(section, "</section>");
+    assert_true(strstr(section, "data-sites=\"3\"") < end);
+    assert_true(strstr(section, "最大覆盖") < end);
+    assert_int_equal(count_of(section, end, "<tr data-site=\""), 3);
+    for (int i = 0; i < 3; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "<tr data-site=\"%d\" data-gain=\"", i + 1);
+        assert_true(same(number_after(section, key), gains[i]));
+    }
+    const char *map = strstr(section, "<svg class=\"map sites-map\""), *map_end = strstr(map, "</svg>");
+    assert_int_equal(count_of(map, map_end, "<g data-site=\""), 3);
+    const char *legend = strstr(map_end, "<svg class=\"legend\"");
+    assert_true(legend && strstr(legend, "建议新址（待实地核查）") < strstr(legend, "</svg>"));
+    assert_non_null(strstr(html, "<p class=\"sites\" data-kind=\"centre\">"));
+    free(html);
+
+    html = suggest_report(dir, "0");
+    assert_null(strstr(html, "<section id=\"sites\">"));
+    assert_null(strstr(html, "<p class=\"sites\""));
+    free(html);
+
+    snprintf(args, sizeof args, "report '%s/study.yaml' --set targets.service_circle_15min.at_least=0.1 "
+             "--out '%s/met.html' -q", SAMPLE, dir);
+    assert_int_equal(cli(args, &out), 0);
+    free(out);
+    char *path = tu_join(dir, "met.html");
+    html = tu_read(path, NULL);
+    free(path);
+    assert_non_null(strstr(html, "data-sites=\"0\""));
+    assert_non_null(strstr(html, "已达标，无需新增"));
+    assert_null(strstr(html, "<p class=\"sites\""));
+    free(html);
+
+    snprintf(args, sizeof args, "report '%s/study.yaml' --set report.suggest=many --out '%s/bad.html'",
+             SAMPLE, dir);
+    assert_int_equal(cli(args, &out), 3);
+    assert_non_null(strstr(out, "report.suggest must be target, or a whole number in [0, 1000], got 'many'"));
+    free(out);
+    path = tu_join(dir, "bad.html");
+    assert_false(tu_exists(path));
+    free(path);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1278,6 +1371,7 @@ int main(void)
         cmocka_unit_test(largest_patches_match_the_summary),
         cmocka_unit_test(first_page_matches_the_run),
         cmocka_unit_test(street_names_do_not_overlap),
+        cmocka_unit_test(suggested_sites_follow_the_setting),
         cmocka_unit_test(odd_districts_render),
         cmocka_unit_test(crowded_district_map),
         cmocka_unit_test(pdf_through_chromium),

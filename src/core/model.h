@@ -22,6 +22,10 @@
 typedef enum cs_lang { CS_LANG_AUTO = -1, CS_LANG_ZH, CS_LANG_EN } cs_lang;
 #define CS_LANGS 2 /* the languages texts are written in */
 
+/* report.suggest: as many sites as a kind's coverage target needs (set covering). */
+#define CS_SUGGEST_TARGET (-1L)
+#define CS_SUGGEST_MAX 1000L /* the most sites report.suggest may ask for */
+
 /* output.formats: which files a run writes (summary.json always). */
 #define CS_FORMAT_GPKG 1u    /* careshed.gpkg */
 #define CS_FORMAT_GEOJSON 2u /* a .geojson per layer */

@@ -665,6 +665,25 @@ static cs_status set_auto_bool(const setter *s, const key_row *r, char *base)
     return st;
 }
 
+/* report.suggest: target (or empty), else a whole number of sites. */
+static cs_status set_report_suggest(const setter *s, const key_row *r, char *base)
+{
+    long *slot = (long *)(base + r->at);
+    char shown[64];
+    double v;
+    if (!*s->value || !strcmp(s->value, "target")) {
+        *slot = CS_SUGGEST_TARGET;
+        return CS_OK;
+    }
+    if (!cs_parse_double(s->value, &v) || !(v >= 0 && v <= (double)CS_SUGGEST_MAX) ||
+        v != floor(v))
+        return bad(s, "write target for as many sites as the target needs, a number of sites, "
+                   "or 0 for none", "%.300s must be %s, got '%s'", s->key, r->allowed,
+                   quote(shown, sizeof shown, s->value));
+    *slot = (long)v;
+    return CS_OK;
+}
+
 /* A band's field and share exclude each other: setting one clears the other. */
 static cs_status set_band_field(const setter *s, const key_row *r, char *base)
 {

@@ -152,6 +152,7 @@ struct cs_config {
     bool demand_layer;          /* demand.fgb, every demand point's results */
     bool demand_csv;            /* and the same as demand.csv */
     double patch_cell_m;        /* under-served patches: grid cell size; default 250 */
+    long report_suggest;        /* report.suggest: sites per kind; CS_SUGGEST_TARGET */
     bool patch_hex;             /* hexagonal cells instead of squares */
     char *patch_band;           /* band counted; NULL = the first age band */
     cs_network_config network;

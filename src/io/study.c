@@ -1264,6 +1264,7 @@ static cs_status resolve_loads(cs_context *ctx, const cs_config *cfg, cs_study *
 static cs_status resolve_patches(cs_context *ctx, const cs_config *cfg, cs_study *s)
 {
     s->settings.patch_cell_m = cfg->patch_cell_m;
+    s->settings.report_suggest = cfg->report_suggest;
     s->settings.demand_points_csv = cfg->demand_points_csv;
     s->settings.output_formats = cfg->output_formats ? cfg->output_formats : CS_FORMAT_ALL;
     s->settings.shapefile_names = cfg->shapefile_names;

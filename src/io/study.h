@@ -192,6 +192,7 @@ typedef struct cs_settings {
     cs_target *targets;
     /* under-served patches: the grid and the band counted */
     double patch_cell_m;
+    long report_suggest; /* report.suggest: sites per kind, or CS_SUGGEST_TARGET */
     bool patch_hex;
     int demand_points_csv;   /* as cs_config's */
     unsigned output_formats; /* CS_FORMAT_* bits (core/model.h), never 0 */

@@ -83,13 +83,13 @@ static const char *tx(const cs_reporter *rp, cs_text id)
     return cs_report_text(rp, id);
 }
 
-static const char *kind_name(const cs_reporter *rp, size_t k)
+const char *cs_report_kind_name(const cs_reporter *rp, size_t k)
 {
     const cs_kind *kind = &rp->s->settings.kinds[k];
     return rp->lang == CS_LANG_EN && kind->name_en ? kind->name_en : kind->name;
 }
 
-static const char *target_name(const cs_reporter *rp, size_t t)
+const char *cs_report_target_name(const cs_reporter *rp, size_t t)
 {
     const cs_target *tg = &rp->s->settings.targets[t];
     return rp->lang == CS_LANG_EN && tg->name_en ? tg->name_en : tg->name;
@@ -167,7 +167,7 @@ static void headline(cs_reporter *rp)
         cs_html_text(b, tg->id);
         cs_buf_printf(b, "\" data-value=\"%.17g\" data-pass=\"%d\"><th scope=\"row\">",
                       o->evaluated ? o->value : NAN, o->pass);
-        cs_html_text(b, target_name(rp, t));
+        cs_html_text(b, cs_report_target_name(rp, t));
         cs_buf_add(b, "</th><td class=\"n\">");
         if (o->evaluated)
             cs_report_value(b, tg, o->value);
@@ -214,7 +214,7 @@ static void trend(cs_reporter *rp)
     for (size_t t = 0; t < rp->s->settings.target_count; t++) {
         const cs_target *tg = &rp->s->settings.targets[t];
         cs_buf_add(b, "<tr><th scope=\"row\">");
-        cs_html_text(b, target_name(rp, t));
+        cs_html_text(b, cs_report_target_name(rp, t));
         cs_buf_add(b, "</th>");
         for (size_t i = 0; i < rp->run_count; i++) {
             const cs_target_outcome *o = &rp->runs[i].district[t];
@@ -244,7 +244,7 @@ static void trend(cs_reporter *rp)
         cs_buf_add(b, "<figure>");
         cs_svg_trend_chart(rp, t, b);
         cs_buf_add(b, "<figcaption>");
-        cs_html_text(b, target_name(rp, t));
+        cs_html_text(b, cs_report_target_name(rp, t));
         cs_buf_add(b, "</figcaption></figure>");
     }
     cs_buf_add(b, "</div></section>");
@@ -274,7 +274,7 @@ static void source_row(const cs_reporter *rp, const fac_source *src, size_t i,
     }
     cell[0] = s->fac.id[i];
     cell[1] = s->fac.name[i];
-    cell[2] = kind_name(rp, (size_t)s->fac.kind[i]);
+    cell[2] = cs_report_kind_name(rp, (size_t)s->fac.kind[i]);
     cell[3] = s->fac.area[i] >= 0 ? s->areas.name[s->fac.area[i]] : "";
 }
 
@@ -345,7 +345,7 @@ static void changes(cs_reporter *rp)
                   "%s</th>", tx(rp, T_COVERAGE_CHANGE), tx(rp, T_STREET));
     for (size_t q = 0; q < kinds; q++) {
         cs_buf_add(b, "<th scope=\"col\">");
-        cs_html_text(b, kind_name(rp, rp->base ? rp->head_kind : q));
+        cs_html_text(b, cs_report_kind_name(rp, rp->base ? rp->head_kind : q));
         cs_buf_add(b, "</th>");
     }
     cs_buf_add(b, "</tr></thead><tbody>");
@@ -372,14 +372,14 @@ static void changes(cs_reporter *rp)
 /* What a map of kind k shades: "社区综合为老服务中心，步行路网，15 分钟，60+", as
  * cs_report_share measures it (the headline's threshold and measure for its kind, else
  * the largest threshold by the kind's main measure). */
-static void map_shows(const cs_reporter *rp, size_t k, cs_buf *b)
+void cs_report_map_shows(const cs_reporter *rp, size_t k, cs_buf *b)
 {
     const cs_kind *kind = &rp->s->settings.kinds[k];
     bool head = k == rp->head_kind;
     size_t m = head ? rp->head_measure : cs_res_main(rp->now, k);
     size_t j = head ? rp->head_threshold : kind->threshold_count - 1;
     const char *sep = rp->lang == CS_LANG_ZH ? "，" : ", ";
-    cs_html_text(b, kind_name(rp, k));
+    cs_html_text(b, cs_report_kind_name(rp, k));
     cs_buf_printf(b, "%s%s%s", sep,
                   tx(rp, m == CS_M_NETWORK ? T_NETWORK : m == CS_M_MATRIX ? T_MATRIX : T_STRAIGHT),
                   sep);
@@ -397,9 +397,9 @@ static void maps(cs_reporter *rp)
     cs_buf_printf(b, "<section id=\"maps\" class=\"map-section\"><h2>%s</h2><figure>",
                   tx(rp, T_MAP));
     cs_svg_district_map(rp, b);
-    cs_svg_legend(rp, cs_svg_district_kinds(rp), b);
+    cs_svg_legend(rp, cs_svg_district_kinds(rp), false, b);
     cs_buf_printf(b, "<figcaption>%s%s", tx(rp, T_MAP_CAPTION), rp->lang == CS_LANG_ZH ? "（" : " (");
-    map_shows(rp, rp->head_kind, b);
+    cs_report_map_shows(rp, rp->head_kind, b);
     cs_buf_printf(b, "%s%s", rp->lang == CS_LANG_ZH ? "）" : ")", tx(rp, T_END));
     if (cs_svg_district_kinds(rp) >= 0)
         cs_buf_printf(b, "%s%s", tx(rp, T_ONLY_HEAD), tx(rp, T_END));
@@ -408,9 +408,9 @@ static void maps(cs_reporter *rp)
     for (size_t k = 0; k < s->settings.kind_count; k++) {
         cs_buf_add(b, "<figure>");
         cs_svg_kind_map(rp, k, b);
-        cs_svg_legend(rp, (long)k, b);
+        cs_svg_legend(rp, (long)k, false, b);
         cs_buf_add(b, "<figcaption>");
-        map_shows(rp, k, b);
+        cs_report_map_shows(rp, k, b);
         if (rp->now->fac_count[cs_res_count(rp->now, k, rp->now->A)] == 0)
             cs_buf_printf(b, " — %s", tx(rp, T_NO_FACILITIES));
         cs_buf_add(b, "</figcaption></figure>");
@@ -429,7 +429,7 @@ static void charts(cs_reporter *rp)
         cs_buf_add(b, "<figure>");
         cs_svg_coverage_chart(rp, k, b);
         cs_buf_add(b, "<figcaption>");
-        cs_html_text(b, kind_name(rp, k));
+        cs_html_text(b, cs_report_kind_name(rp, k));
         bool zh = rp->lang == CS_LANG_ZH;
         cs_buf_printf(b, "%s%s%s", zh ? "：" : ": ", tx(rp, T_CHARTS_CAPTION), zh ? "（" : " (");
         cs_html_text(b, s->settings.band_names[rp->head_band]);
@@ -450,7 +450,7 @@ static void streets(cs_reporter *rp)
     cs_buf_add(b, "</th>");
     for (size_t k = 0; k < s->settings.kind_count; k++) {
         cs_buf_add(b, "<th scope=\"col\">");
-        cs_html_text(b, kind_name(rp, k));
+        cs_html_text(b, cs_report_kind_name(rp, k));
         cs_buf_printf(b, ": %s / %s</th>", tx(rp, T_FACILITIES), tx(rp, T_COVERAGE_SHARE));
     }
     cs_buf_add(b, "</tr></thead><tbody>");
@@ -564,7 +564,7 @@ static void street_misses(cs_reporter *rp)
             if (!o->evaluated || o->pass)
                 continue;
             cs_buf_add(b, sep);
-            cs_html_text(b, target_name(rp, t));
+            cs_html_text(b, cs_report_target_name(rp, t));
             cs_buf_add(b, rp->lang == CS_LANG_ZH ? "：" : ": ");
             const char *gap = cs_res_gap_text(r, t, a, rp->lang);
             cs_html_text(b, gap ? gap : "");
@@ -593,7 +593,7 @@ static void largest_patches(cs_reporter *rp)
     cs_buf_add(b, "<figure>");
     cs_svg_patch_map(rp, b);
     cs_buf_add(b, "<figcaption>");
-    cs_html_text(b, kind_name(rp, rp->head_kind));
+    cs_html_text(b, cs_report_kind_name(rp, rp->head_kind));
     cs_buf_add(b, rp->lang == CS_LANG_ZH ? "；" : "; ");
     cs_html_text(b, s->settings.band_names[s->settings.patch_band]);
     cs_buf_printf(b, "</figcaption></figure><table class=\"patches\"><thead><tr>"
@@ -746,7 +746,7 @@ static void methods(cs_reporter *rp)
     for (size_t k = 0; k < s->settings.kind_count; k++) {
         const cs_kind *kind = &s->settings.kinds[k];
         cs_buf_add(b, "<tr><th scope=\"row\">");
-        cs_html_text(b, kind_name(rp, k));
+        cs_html_text(b, cs_report_kind_name(rp, k));
         cs_buf_printf(b, "</th><td>%s: ", tx(rp, T_THRESHOLDS));
         for (size_t j = 0; j < kind->threshold_count; j++)
             cs_buf_printf(b, "%s%g %s", j ? ", " : "",
@@ -858,7 +858,7 @@ static void summary(cs_reporter *rp)
             cs_buf_printf(b, "%s<span data-target=\"", i ? tx(rp, T_LIST_SEP) : "");
             cs_html_text(b, s->settings.targets[gaps[i]].id);
             cs_buf_add(b, "\">");
-            cs_html_text(b, target_name(rp, gaps[i]));
+            cs_html_text(b, cs_report_target_name(rp, gaps[i]));
             cs_buf_add(b, rp->lang == CS_LANG_ZH ? "：" : ": ");
             const char *gap = cs_res_gap_text(r, gaps[i], r->A, rp->lang);
             cs_html_text(b, gap ? gap : "");
@@ -888,7 +888,7 @@ static void summary(cs_reporter *rp)
     cs_buf head;
     cs_buf_init(&head);
     cs_html_share(&head, share);
-    cs_buf_printf(b, tx(rp, T_SUMMARY_CHANGE), kind_name(rp, rp->head_kind),
+    cs_buf_printf(b, tx(rp, T_SUMMARY_CHANGE), cs_report_kind_name(rp, rp->head_kind),
                   s->settings.band_names[rp->head_band], head.data ? head.data : "");
     cs_buf_free(&head);
     double pp = (share - before) * 100;
@@ -898,11 +898,21 @@ static void summary(cs_reporter *rp)
                       tx(rp, rp->base ? T_SINCE_BASELINE : T_SINCE_PREVIOUS), sign_text(sign),
                       sign ? fabs(pp) : 0.0, tx(rp, T_PP));
     }
-    cs_buf_printf(b, "%s</p><figure class=\"summary-map\">", tx(rp, T_END));
+    cs_buf_printf(b, "%s</p>", tx(rp, T_END));
+    /* what the suggested sites would close */
+    for (size_t i = 0; i < rp->sites_count; i++) {
+        if (!cs_report_sites_chosen(&rp->sites[i]))
+            continue;
+        cs_buf_printf(b, "<p class=\"sites\" data-kind=\"%s\">",
+                      s->settings.kinds[rp->sites[i].kind].id);
+        cs_report_sites_sentence(rp, &rp->sites[i], b);
+        cs_buf_add(b, "</p>");
+    }
+    cs_buf_add(b, "<figure class=\"summary-map\">");
     cs_svg_kind_map(rp, rp->head_kind, b);
-    cs_svg_legend(rp, (long)rp->head_kind, b);
+    cs_svg_legend(rp, (long)rp->head_kind, false, b);
     cs_buf_printf(b, "<figcaption>%s%s", tx(rp, T_MAP_CAPTION), rp->lang == CS_LANG_ZH ? "（" : " (");
-    map_shows(rp, rp->head_kind, b);
+    cs_report_map_shows(rp, rp->head_kind, b);
     cs_buf_printf(b, "%s</figcaption></figure></section>", rp->lang == CS_LANG_ZH ? "）" : ")");
 }
 
@@ -937,6 +947,7 @@ static void page(cs_reporter *rp)
     streets(rp);
     street_misses(rp);
     largest_patches(rp);
+    cs_report_sites_section(rp, b);
     methods(rp);
     cs_buf_add(b, "</body></html>\n");
 }
@@ -991,6 +1002,8 @@ cs_status cs_report_write(cs_context *ctx, const cs_study *study, const cs_repor
     cs_stage_end(ctx, "report runs", t0);
     if (st == CS_OK && opt->baseline)
         st = cs_baseline_read(ctx, opt->baseline, &rp, &rp.base);
+    if (st == CS_OK)
+        st = cs_report_suggest(&rp);
     t0 = cs_stage_begin();
     if (st == CS_OK)
         page(&rp);
@@ -1000,6 +1013,7 @@ cs_status cs_report_write(cs_context *ctx, const cs_study *study, const cs_repor
         st = write_file(ctx, path, &out);
     cs_stage_end(ctx, "report page", t0);
     cs_baseline_free(rp.base);
+    cs_report_suggest_free(&rp);
     cs_report_runs_free(&rp);
     cs_buf_free(&out);
     return st;

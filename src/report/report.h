@@ -10,6 +10,7 @@
 #define CS_REPORT_H
 
 #include "cover/result.h"
+#include "site/site.h"
 
 /* Text in the report's language. */
 
@@ -40,6 +41,16 @@ typedef struct cs_baseline {
     char **fac_id, **fac_name, **fac_kind, **fac_street;
 } cs_baseline;
 
+/* The sites suggested for a kind with a coverage target (report/sites.c). */
+typedef struct cs_report_sites {
+    size_t kind, target;
+    bool met;              /* the target is met already: nothing suggested */
+    cs_site *site;         /* the sites chosen, evaluated together; NULL: none */
+    cs_suggest_report rep;
+    double before, after;  /* the target's district value now and with the sites */
+    size_t short_before, short_after; /* streets missing the target now and with them */
+} cs_report_sites;
+
 typedef struct cs_reporter {
     cs_context *ctx;
     const cs_study *s;
@@ -57,12 +68,22 @@ typedef struct cs_reporter {
     size_t head_band;      /* its band (the target's, else the patch band) */
     size_t head_threshold; /* its threshold (the target's, else the largest) */
     size_t head_measure;   /* its measure index (the target's, else the kind's main) */
+    size_t sites_count;
+    cs_report_sites *sites; /* per kind with a coverage target (report.suggest) */
     cs_buf *out;
 } cs_reporter;
 
 /* Evaluate every year from opt->since to opt->year (report/years.c). */
 cs_status cs_report_runs(cs_reporter *rp);
 void cs_report_runs_free(cs_reporter *rp);
+
+/* The suggested sites of every kind with a coverage target, as report.suggest asks
+ * (report/sites.c); the section showing them, and page 1's sentence for one kind. */
+cs_status cs_report_suggest(cs_reporter *rp);
+void cs_report_suggest_free(cs_reporter *rp);
+size_t cs_report_sites_chosen(const cs_report_sites *rs);
+void cs_report_sites_section(const cs_reporter *rp, cs_buf *b);
+void cs_report_sites_sentence(const cs_reporter *rp, const cs_report_sites *rs, cs_buf *b);
 
 /* Read a baseline (report/baseline.c). Errors: CS_ERR_INPUT naming the file. */
 cs_status cs_baseline_read(cs_context *ctx, const char *summary_path, const cs_reporter *rp,
@@ -92,9 +113,17 @@ typedef enum cs_text {
     T_GAUSS_KRUGER, T_NORTHERN, T_SOUTHERN, T_PP, T_MISSES, T_MISSES_NOTE, T_MISSED,
     T_PATCHES, T_PATCHES_NOTE, T_RANK, T_NOT_COVERED, T_AREA_KM2, T_NEAREST_M, T_SUMMARY,
     T_SUMMARY_MET, T_SUMMARY_GAPS, T_SUMMARY_BEHIND, T_SUMMARY_MISSED_N, T_SUMMARY_CHANGE,
-    T_LIST_SEP, T_END, T_COUNT
+    T_LIST_SEP, T_END, T_SITES, T_SITES_NOTE, T_SITES_SENTENCE, T_SITES_SENTENCE_1,
+    T_SITES_BY_TARGET, T_SITES_BY_COUNT, T_SITES_MET, T_SITES_NONE, T_SITES_UNREACHABLE,
+    T_SITES_STREETS_SHORT, T_SITES_REST, T_POSITION, T_NEWLY_COVERED, T_COVERAGE_AFTER,
+    T_SITE_LEGEND, T_COUNT
 } cs_text;
 const char *cs_report_text(const cs_reporter *rp, cs_text id);
+
+/* Names in the report's language, and what a kind's map shows (report/page.c). */
+const char *cs_report_kind_name(const cs_reporter *rp, size_t k);
+const char *cs_report_target_name(const cs_reporter *rp, size_t t);
+void cs_report_map_shows(const cs_reporter *rp, size_t k, cs_buf *b);
 
 /* HTML helpers (report/page.c). */
 void cs_html_text(cs_buf *b, const char *s); /* escaped */
@@ -109,9 +138,13 @@ long cs_svg_district_kinds(const cs_reporter *rp); /* -1: all, else the one kind
 void cs_svg_kind_map(const cs_reporter *rp, size_t k, cs_buf *b);
 /* The headline kind's map with its largest patches numbered 1.. (CS_PATCHES_LISTED). */
 void cs_svg_patch_map(const cs_reporter *rp, cs_buf *b);
+/* Kind rs->kind's map with its suggested sites, the first `numbered` numbered 1... */
+void cs_svg_sites_map(const cs_reporter *rp, const cs_report_sites *rs, size_t numbered,
+                      cs_buf *b);
 void cs_svg_coverage_chart(const cs_reporter *rp, size_t k, cs_buf *b);
 void cs_svg_trend_chart(const cs_reporter *rp, size_t t, cs_buf *b);
-void cs_svg_legend(const cs_reporter *rp, long kind, cs_buf *b);
+/* with_sites: a row for suggested sites too */
+void cs_svg_legend(const cs_reporter *rp, long kind, bool with_sites, cs_buf *b);
 /* The colour of a share in the sequential, colour-blind-safe scale. */
 const char *cs_svg_share_colour(double share);
 

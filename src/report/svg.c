@@ -220,6 +220,42 @@ static void patch_labels(const cs_reporter *rp, const frame *f, size_t k, size_t
     cs_buf_add(b, "</g>");
 }
 
+/* A suggested site: a black ring with a white centre (radius r), so it reads apart from
+ * the kinds' filled markers in colour and in grey. */
+static void site_ring(cs_buf *b, double x, double y, double r)
+{
+    cs_buf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.2f\" fill=\"#ffffff\" "
+                  "stroke=\"#000000\" stroke-width=\"1.6\"/>", x, y, r);
+}
+
+/* Suggested sites after the first `numbered`: rings, under the street names. */
+static void suggested_rings(const cs_report_sites *rs, const frame *f, size_t numbered,
+                            cs_buf *b)
+{
+    const cs_site *site = rs->site;
+    double r = MARKER_MM / 2 * f->w / (f->w > SMALL_W ? MAP_MM : SMALL_MM);
+    cs_buf_add(b, "<g class=\"suggested\">");
+    for (size_t p = site->P; p-- > numbered;)
+        site_ring(b, px(f, site->proposals[p].x), py(f, site->proposals[p].y), r);
+    cs_buf_add(b, "</g>");
+}
+
+/* The first `numbered` suggested sites as black discs numbered 1.., drawn last so they
+ * stay on top. */
+static void suggested_numbers(const cs_report_sites *rs, const frame *f, size_t numbered,
+                              cs_buf *b)
+{
+    const cs_site *site = rs->site;
+    cs_buf_add(b, "<g class=\"suggested-labels\" font-size=\"10\" text-anchor=\"middle\">");
+    for (size_t p = site->P < numbered ? site->P : numbered; p-- > 0;) {
+        double x = px(f, site->proposals[p].x), y = py(f, site->proposals[p].y);
+        cs_buf_printf(b, "<g data-site=\"%zu\"><circle cx=\"%.1f\" cy=\"%.1f\" r=\"8\" "
+                      "fill=\"#000000\" stroke=\"#ffffff\" stroke-width=\"1\"/><text x=\"%.1f\" "
+                      "y=\"%.1f\" fill=\"#ffffff\">%zu</text></g>", p + 1, x, y, x, y + 3.5, p + 1);
+    }
+    cs_buf_add(b, "</g>");
+}
+
 /* A label's box on the map: left, top, right, bottom. */
 typedef struct box {
     double x0, y0, x1, y1;
@@ -310,8 +346,15 @@ static void street_labels(const cs_reporter *rp, const frame *f, cs_buf *b)
     cs_free(order);
 }
 
+/* What a map draws on top of the shading and the facilities. */
+typedef struct overlay {
+    size_t patch_labels;        /* the first patches numbered */
+    const cs_report_sites *rs;  /* suggested sites, or NULL */
+    size_t sites_numbered;      /* the first sites numbered */
+} overlay;
+
 static void map(const cs_reporter *rp, double width, long kind, const char *cls,
-                size_t labels, cs_buf *b)
+                const overlay *o, cs_buf *b)
 {
     frame f = fit(rp->now->study, width);
     size_t k = kind >= 0 ? (size_t)kind : rp->head_kind;
@@ -322,9 +365,14 @@ static void map(const cs_reporter *rp, double width, long kind, const char *cls,
     areas(rp, &f, k, b);
     patches(rp, &f, k, b);
     facilities(rp, &f, kind, b);
+    bool sites = o && o->rs && o->rs->site;
+    if (sites)
+        suggested_rings(o->rs, &f, o->sites_numbered, b);
     street_labels(rp, &f, b);
-    if (labels)
-        patch_labels(rp, &f, k, labels, b);
+    if (o && o->patch_labels)
+        patch_labels(rp, &f, k, o->patch_labels, b);
+    if (sites)
+        suggested_numbers(o->rs, &f, o->sites_numbered, b);
     scale_and_north(rp, &f, b);
     cs_buf_add(b, "</svg>");
 }
@@ -338,25 +386,33 @@ long cs_svg_district_kinds(const cs_reporter *rp)
 
 void cs_svg_district_map(const cs_reporter *rp, cs_buf *b)
 {
-    map(rp, MAP_W, cs_svg_district_kinds(rp), "map district-map", 0, b);
+    map(rp, MAP_W, cs_svg_district_kinds(rp), "map district-map", NULL, b);
 }
 
 void cs_svg_kind_map(const cs_reporter *rp, size_t k, cs_buf *b)
 {
-    map(rp, SMALL_W, (long)k, "map kind-map", 0, b);
+    map(rp, SMALL_W, (long)k, "map kind-map", NULL, b);
 }
 
 void cs_svg_patch_map(const cs_reporter *rp, cs_buf *b)
 {
-    map(rp, MAP_W, (long)rp->head_kind, "map patch-map", CS_PATCHES_LISTED, b);
+    overlay o = {.patch_labels = CS_PATCHES_LISTED};
+    map(rp, MAP_W, (long)rp->head_kind, "map patch-map", &o, b);
+}
+
+void cs_svg_sites_map(const cs_reporter *rp, const cs_report_sites *rs, size_t numbered,
+                      cs_buf *b)
+{
+    overlay o = {.rs = rs, .sites_numbered = numbered};
+    map(rp, MAP_W, (long)rs->kind, "map sites-map", &o, b);
 }
 
 /* The legend of a map: share classes, no residents, the facility kinds shown (kind < 0:
  * all) and the patches. */
-void cs_svg_legend(const cs_reporter *rp, long kind, cs_buf *b)
+void cs_svg_legend(const cs_reporter *rp, long kind, bool with_sites, cs_buf *b)
 {
     const cs_study *s = rp->now->study;
-    size_t kinds = kind < 0 ? s->settings.kind_count : 1, rows = 3 + kinds;
+    size_t kinds = kind < 0 ? s->settings.kind_count : 1, rows = 3 + kinds + with_sites;
     double w = 330, h = rows * LEGEND_ROW + 8;
     cs_buf_printf(b, "<svg class=\"legend\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 "
                   "%.0f %.0f\" width=\"%.0f\" height=\"%.0f\" role=\"img\" font-size=\"10\">",
@@ -390,9 +446,14 @@ void cs_svg_legend(const cs_reporter *rp, long kind, cs_buf *b)
             continue;
         y += LEGEND_ROW;
         cs_buf_printf(b, "<text x=\"24\" y=\"%.0f\">", y);
-        cs_html_text(b, rp->lang == CS_LANG_EN && s->settings.kinds[k].name_en ? s->settings.kinds[k].name_en
-                                                                       : s->settings.kinds[k].name);
+        cs_html_text(b, cs_report_kind_name(rp, k));
         cs_buf_add(b, "</text>");
+    }
+    if (with_sites) {
+        y += LEGEND_ROW;
+        site_ring(b, 11, y - 5, MARKER_MM / 2 * MAP_W / MAP_MM);
+        cs_buf_printf(b, "<text x=\"24\" y=\"%.0f\">%s</text>", y,
+                      cs_report_text(rp, T_SITE_LEGEND));
     }
     cs_buf_add(b, "</svg>");
 }

@@ -112,6 +112,21 @@ static const char *const texts[T_COUNT][2] = {
     [T_SUMMARY_CHANGE] = {"%s服务圈覆盖的%s老年人为 %s", "%s: %s residents covered, %s"},
     [T_LIST_SEP] = {"；", "; "},
     [T_END] = {"。", "."},
+    [T_SITES] = {"建议选址（供规划核查）", "Suggested sites, for planners to check"},
+    [T_SITES_NOTE] = {"以下新址由 <code>careshed site</code> 按数据计算得出，只是建议：选定前须实地核查用地、房屋、出入条件与周边设施。", "<code>careshed site</code> computed these sites from the data. They are suggestions only: check the land, the buildings, access and nearby services on the ground before choosing any."},
+    [T_SITES_SENTENCE] = {"%s：%zu 处建议新址可使“%s”由 %s 提高到 %s。", "%s: %zu suggested new sites would lift “%s” from %s to %s."},
+    [T_SITES_SENTENCE_1] = {"%s：%zu 处建议新址可使“%s”由 %s 提高到 %s。", "%s: %zu suggested new site would lift “%s” from %s to %s."},
+    [T_SITES_BY_TARGET] = {"选址方法为集合覆盖：达到目标所需的最少新址，贪心求解，与 <code>careshed site --reach-share</code> 相同。", " They are chosen by set covering, the fewest sites reaching the target, greedily, as <code>careshed site --reach-share</code> chooses them."},
+    [T_SITES_BY_COUNT] = {"选址方法为最大覆盖：覆盖居民最多的 %ld 处新址，贪心求解，与 <code>careshed site --suggest</code> 相同。", " They are chosen by maximal covering, the %ld sites covering the most residents, greedily, as <code>careshed site --suggest</code> chooses them."},
+    [T_SITES_MET] = {"“%s”已达标，无需新增。", "“%s” is met; no new site is needed."},
+    [T_SITES_NONE] = {"%zu 个候选点都不能增加覆盖，故未建议新址。", "None of the %zu candidate sites adds coverage, so none is suggested."},
+    [T_SITES_UNREACHABLE] = {"仍未达到目标：其余居民附近没有可增加覆盖的候选点（例如附近没有步行路网）。", " This still falls short of the target: the remaining residents have no candidate site within reach (for example, no walking network near them)."},
+    [T_SITES_STREETS_SHORT] = {"该目标要求每个街镇都达到：未达到的街镇由 %zu 个减为 %zu 个。", " Every street must meet this target: the streets short of it go from %zu to %zu."},
+    [T_SITES_REST] = {"其余 %zu 处", "The other %zu sites"},
+    [T_POSITION] = {"位置（经度，纬度）", "Position (lon, lat)"},
+    [T_NEWLY_COVERED] = {"新增覆盖", "Newly covered"},
+    [T_COVERAGE_AFTER] = {"累计覆盖率", "Coverage with the sites so far"},
+    [T_SITE_LEGEND] = {"建议新址（待实地核查）", "suggested site (to check on the ground)"},
 };
 
 const char *cs_report_text(const cs_reporter *rp, cs_text id)
