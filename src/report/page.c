@@ -942,10 +942,10 @@ static void page(cs_reporter *rp)
     headline(rp);
     trend(rp);
     changes(rp);
+    street_misses(rp); /* where the plan falls short, next to how far */
     maps(rp);
     charts(rp);
     streets(rp);
-    street_misses(rp);
     largest_patches(rp);
     cs_report_sites_section(rp, b);
     methods(rp);
