@@ -174,6 +174,43 @@ static char *string_text(const char *s)
     return cs_buf_take(&b);
 }
 
+/* cs_json_rounded writes what printf's cs_json_number writes for values rounded to
+ * the decimals first (as the layers round their coordinates): 200,000 random longitudes,
+ * latitudes and small numbers at 0..9 decimals, plus the edges (zero, -0, values just
+ * under 1, the largest taking the integer path, and those beyond it). */
+static void rounded_numbers_as_printf(void **state)
+{
+    (void)state;
+    srand(7);
+    for (int i = 0; i < 200000 + 12; i++) {
+        int d = i % 10;
+        double scale = pow(10, d), v;
+        if (i < 200000) {
+            double range = i % 3 == 0 ? 360 : i % 3 == 1 ? 180 : 2;
+            v = ((double)rand() / RAND_MAX - 0.5) * range;
+        } else {
+            static const double edges[12] = {0, -0.0, 0.99999999, -0.99999999, 1e-9, -1e-9,
+                                             99999.9999999, -99999.9999999, 1e6, 1e8, 5e8, 1e16};
+            v = edges[i - 200000];
+            d = 7;
+            scale = 1e7;
+        }
+        v = round(v * scale) / scale;
+        cs_buf a, b;
+        cs_json ja, jb;
+        cs_buf_init(&a);
+        cs_buf_init(&b);
+        cs_json_init(&ja, &a, false);
+        cs_json_init(&jb, &b, false);
+        cs_json_rounded(&ja, v, d);
+        cs_json_number(&jb, v, d);
+        if (strcmp(a.data, b.data))
+            fail_msg("%.17g at %d decimals: '%s', printf '%s'", v, d, a.data, b.data);
+        cs_buf_free(&a);
+        cs_buf_free(&b);
+    }
+}
+
 static void check_strings(const char *const (*cases)[2], size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -355,6 +392,7 @@ int main(void)
         cmocka_unit_test(top_level_scalars),
         cmocka_unit_test(number_formatting),
         cmocka_unit_test(exact_numbers),
+        cmocka_unit_test(rounded_numbers_as_printf),
         cmocka_unit_test(string_escaping),
         cmocka_unit_test(invalid_utf8_replaced),
         cmocka_unit_test(keys_are_escaped),

@@ -371,6 +371,15 @@ static double to_reached(double px, double py, double ax, double ay, double bx, 
     return best;
 }
 
+static double line_length(const cs_lines *l)
+{
+    double m = 0;
+    for (size_t p = 0; p < l->count; p++)
+        for (size_t v = l->start[p]; v + 1 < l->start[p + 1]; v++)
+            m += hypot(l->x[v + 1] - l->x[v], l->y[v + 1] - l->y[v]);
+    return m;
+}
+
 static double to_reached_network(double px, double py, const double *cost, const fx_data *d,
                                  double budget)
 {
@@ -430,8 +439,30 @@ static void service_area_self_check(void **state)
         for (size_t v = 0; lines[j].count && v < lines[j].start[lines[j].count]; v++)
             assert_true(to_reached_network(lines[j].x[v] - FX_X0, lines[j].y[v] - FX_Y0,
                                            cost, &d, budget + 1e-6) < 1e-6);
+        /* the lines of threshold j are those first reached within it: the middle of each
+         * piece is off the network reached within the threshold before */
+        for (size_t p = 0; j > 0 && p < lines[j].count; p++) {
+            size_t a = lines[j].start[p];
+            double mx = (lines[j].x[a] + lines[j].x[a + 1]) / 2 - FX_X0;
+            double my = (lines[j].y[a] + lines[j].y[a + 1]) / 2 - FX_Y0;
+            double half = hypot(lines[j].x[a + 1] - lines[j].x[a],
+                                lines[j].y[a + 1] - lines[j].y[a]) / 2;
+            if (half > 1e-3 && !(to_reached_network(mx, my, cost, &d, budget - 400) > 1e-4))
+                fail_msg("a piece of the %g m ring at (%.3f, %.3f) was reached within %g m",
+                         budget, mx, my, budget - 400);
+        }
         cs_rings_free(&rings);
     }
+    /* the rings together are the network reached within the largest threshold, once */
+    double rings_m = 0, all_m = 0;
+    cs_lines all;
+    assert_int_equal(cs_cover_reached_lines(&R.result->fields[0], 1200, -1, &all), CS_OK);
+    for (size_t j = 0; j < 3; j++)
+        rings_m += line_length(&lines[j]);
+    all_m = line_length(&all);
+    cs_lines_free(&all);
+    if (!(all_m > 1000 && fabs(rings_m - all_m) < 1e-6 * all_m))
+        fail_msg("the rings add up to %.6f m, the reached network is %.6f m", rings_m, all_m);
     assert_true(checked > 100);
     for (size_t i = 0; i < 2 * CS_MAX_THRESHOLDS; i++) {
         cs_lines_free(&lines[i]);

@@ -26,15 +26,18 @@ bool cs_cover_run_jobs(const cs_areas *areas, long jobs, int threads, cs_cover_j
  * study's GEOS handle (cover/circles.c). */
 cs_status cs_cover_circles(cs_context *ctx, const cs_study *study, cs_geom **out);
 
-/* The network reached from a search within budget_m, as polylines (partial edges cut
- * exactly at the budget). Errors: CS_ERR_NOMEM (cover/network_areas.c). */
-cs_status cs_cover_reached_lines(const cs_net_field *f, double budget_m, cs_lines *out);
+/* The network reached from a search within budget_m but not within before_m (< 0:
+ * all of it), as polylines (partial edges cut exactly at the budgets). Errors:
+ * CS_ERR_NOMEM (cover/network_areas.c). */
+cs_status cs_cover_reached_lines(const cs_net_field *f, double budget_m, double before_m,
+                                 cs_lines *out);
 
-/* Network service areas of every kind k measured along the network and threshold j,
- * into lines[k * CS_MAX_THRESHOLDS + j] (the reached network) and polys[...] (those
- * lines buffered by the access width and dissolved; NULL where not measured, or larger
- * than network.area_max_pieces). Destroy polygons with the study's GEOS handle, free the lines.
- */
+/* Network service areas of every kind k measured along the network and threshold j:
+ * lines[k * CS_MAX_THRESHOLDS + j], the network first reached within threshold j (within
+ * it, not within threshold j - 1: each street piece once per kind), and polys[...], all
+ * the network reached within threshold j buffered by the access width and dissolved
+ * (NULL where not measured, or larger than network.area_max_pieces). Destroy polygons
+ * with the study's GEOS handle, free the lines. */
 cs_status cs_cover_network_areas(cs_context *ctx, const cs_result *r, cs_lines *lines,
                                  cs_geom **polys);
 

@@ -4,7 +4,9 @@
  * partial edges cut exactly where the budget runs out), and a polygon made of those
  * lines buffered by the access width and dissolved. Unlike a hull, the polygon never
  * jumps a river or spans a rail yard: it only follows streets that were walked.
- * Per-facility service areas come from one search per facility.
+ * The lines written are each kind's reached network once, split by the threshold each
+ * piece is first reached within. Per-facility service areas come from one search per
+ * facility.
  */
 #include "cover/cover.h"
 
@@ -26,12 +28,69 @@ static bool add_cut(const cs_graph *g, const cs_interval *iv, cs_lines *lines, s
     return true;
 }
 
-cs_status cs_cover_reached_lines(const cs_net_field *f, double budget_m, cs_lines *out)
+/* Pieces shorter than this (m) left by subtracting two budgets' stretches are rounding. */
+#define SLIVER_M 1e-6
+
+static bool add_interval(cs_interval **out, size_t *cap, size_t *n, long edge, double from,
+                         double to)
+{
+    if (!(to - from > SLIVER_M))
+        return true;
+    if (!cs_grow((void **)out, cap, *n + 1, sizeof **out))
+        return false;
+    (*out)[(*n)++] = (cs_interval){edge, from, to};
+    return true;
+}
+
+/* a[0 .. na) minus b[0 .. nb) into *out: both sorted by edge, then from_m, the stretches
+ * of one edge disjoint (as cs_net_field_reached gives them). Returns the count, or
+ * (size_t)-1 without memory. */
+static size_t subtract(const cs_interval *a, size_t na, const cs_interval *b, size_t nb,
+                       cs_interval **out, size_t *cap)
+{
+    size_t n = 0, q = 0;
+    for (size_t p = 0; p < na; p++) {
+        double from = a[p].from_m;
+        while (q < nb && (b[q].edge < a[p].edge || (b[q].edge == a[p].edge &&
+                                                    b[q].to_m <= from)))
+            q++;
+        /* the stretches of b on this edge overlapping a[p], in order */
+        for (size_t r = q; r < nb && b[r].edge == a[p].edge && b[r].from_m < a[p].to_m; r++) {
+            if (!add_interval(out, cap, &n, a[p].edge, from, fmin(b[r].from_m, a[p].to_m)))
+                return (size_t)-1;
+            from = fmax(from, b[r].to_m);
+        }
+        if (!add_interval(out, cap, &n, a[p].edge, from, a[p].to_m))
+            return (size_t)-1;
+    }
+    return n;
+}
+
+/* The stretches reached within budget_m and not within before_m (< 0: none left out). */
+static size_t reached_between(const cs_net_field *f, double budget_m, double before_m,
+                              cs_interval **out, size_t *cap)
+{
+    size_t n = cs_net_field_reached(f, budget_m, out, cap);
+    if (n == (size_t)-1 || before_m < 0)
+        return n;
+    cs_interval *near = NULL, *ring = NULL;
+    size_t near_cap = 0, ring_cap = 0;
+    size_t m = cs_net_field_reached(f, before_m, &near, &near_cap);
+    size_t r = m == (size_t)-1 ? m : subtract(*out, n, near, m, &ring, &ring_cap);
+    cs_free(near);
+    cs_free(*out);
+    *out = ring;
+    *cap = ring_cap;
+    return r;
+}
+
+cs_status cs_cover_reached_lines(const cs_net_field *f, double budget_m, double before_m,
+                                 cs_lines *out)
 {
     memset(out, 0, sizeof *out);
     cs_interval *iv = NULL;
     size_t cap = 0, line_cap = 0, vertex_cap = 0;
-    size_t n = cs_net_field_reached(f, budget_m, &iv, &cap);
+    size_t n = reached_between(f, budget_m, before_m, &iv, &cap);
     bool ok =
         n != (size_t)-1 && cs_grow((void **)&out->start, &line_cap, 1, sizeof *out->start);
     if (ok)
@@ -61,6 +120,7 @@ typedef struct kind_areas {
     const cs_result *r;
     cs_lines *lines;
     cs_geom **polys;
+    size_t *pieces; /* the pieces reached within each threshold */
 } kind_areas;
 
 static bool kind_area_job(const void *data, cs_geos h, const cs_geom *district, long i)
@@ -69,27 +129,33 @@ static bool kind_area_job(const void *data, cs_geos h, const cs_geom *district, 
     const cs_result *r = ka->r;
     const cs_study *s = r->study;
     size_t k = (size_t)i / CS_MAX_THRESHOLDS, j = (size_t)i % CS_MAX_THRESHOLDS;
-    if (j >= s->settings.kinds[k].threshold_count || !r->dist_m[cs_res_field(r, 1, k)])
+    const cs_kind *kind = &s->settings.kinds[k];
+    if (j >= kind->threshold_count || !r->dist_m[cs_res_field(r, 1, k)])
         return true;
-    if (cs_cover_reached_lines(&r->fields[k], s->settings.kinds[k].threshold_m[j],
-                               &ka->lines[i]) != CS_OK)
+    cs_lines within;
+    if (cs_cover_reached_lines(&r->fields[k], kind->threshold_m[j], -1, &within) != CS_OK)
         return false;
-    if ((double)ka->lines[i].count > s->net.area_max_pieces)
-        return true; /* left out, with a warning: the reached lines are still written */
-    ka->polys[i] = area_of(h, district, &ka->lines[i], s->net.access_width_m);
-    return ka->polys[i] != NULL;
+    ka->pieces[i] = within.count;
+    /* left out, with a warning, when too large: the reached lines are still written */
+    if ((double)within.count <= s->net.area_max_pieces)
+        ka->polys[i] = area_of(h, district, &within, s->net.access_width_m);
+    bool ok = (double)within.count > s->net.area_max_pieces || ka->polys[i];
+    cs_lines_free(&within);
+    return ok && cs_cover_reached_lines(&r->fields[k], kind->threshold_m[j],
+                                        j ? kind->threshold_m[j - 1] : -1,
+                                        &ka->lines[i]) == CS_OK;
 }
 
 /* Say which service-area polygons were left out for their size. */
-static void warn_left_out(cs_context *ctx, const cs_result *r, const cs_lines *lines,
+static void warn_left_out(cs_context *ctx, const cs_result *r, const size_t *pieces,
                           cs_geom *const *polys)
 {
     const cs_study *s = r->study;
     size_t n = 0, most = 0;
     for (size_t i = 0; i < r->K * CS_MAX_THRESHOLDS; i++)
-        if (lines[i].count && !polys[i]) {
+        if (pieces[i] && !polys[i]) {
             n++;
-            most = lines[i].count > most ? lines[i].count : most;
+            most = pieces[i] > most ? pieces[i] : most;
         }
     if (n == 0)
         return;
@@ -112,11 +178,15 @@ cs_status cs_cover_network_areas(cs_context *ctx, const cs_result *r, cs_lines *
         polys[i] = NULL;
     if (!r->has_network)
         return CS_OK;
-    kind_areas ka = {r, lines, polys};
-    if (cs_cover_run_jobs(&s->areas, jobs, ctx->threads, kind_area_job, &ka)) {
-        warn_left_out(ctx, r, lines, polys);
+    kind_areas ka = {r, lines, polys, cs_calloc((size_t)jobs, sizeof *ka.pieces)};
+    if (!ka.pieces)
+        return cs_nomem(ctx);
+    bool done = cs_cover_run_jobs(&s->areas, jobs, ctx->threads, kind_area_job, &ka);
+    if (done)
+        warn_left_out(ctx, r, ka.pieces, polys);
+    cs_free(ka.pieces);
+    if (done)
         return CS_OK;
-    }
     for (long i = 0; i < jobs; i++) {
         cs_lines_free(&lines[i]);
         cs_geom_destroy(s->geos, polys[i]);
@@ -152,7 +222,7 @@ static bool facility_area_job(const void *data, cs_geos h, const cs_geom *distri
     cs_lines lines;
     memset(&lines, 0, sizeof lines);
     bool ok = cs_net_field_compute(&r->net.graph, &one, &id, budget, &field) == CS_OK &&
-              cs_cover_reached_lines(&field, budget, &lines) == CS_OK;
+              cs_cover_reached_lines(&field, budget, -1, &lines) == CS_OK;
     if (ok)
         ok =
             (fa->polys[f] = area_of(h, district, &lines, s->net.access_width_m)) != NULL;

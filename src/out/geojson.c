@@ -172,8 +172,12 @@ cs_status cs_out_network_layer(const cs_result *r, const cs_lines *lines,
             for (size_t p = 0; p < l->count; p++)
                 for (size_t i = l->start[p]; i + 1 < l->start[p + 1]; i++)
                     length_m += hypot(l->x[i + 1] - l->x[i], l->y[i + 1] - l->y[i]);
+            const cs_kind *kind = &s->settings.kinds[k];
             cs_lw_feature(w);
-            kind_props(w, &s->settings.kinds[k], 1, t);
+            kind_props(w, kind, 1, t);
+            /* the pieces lie beyond the threshold before: a ring, not the whole reach */
+            cs_lw_number(w, "beyond_min", t ? kind->threshold_min[t - 1] : 0, 3);
+            cs_lw_number(w, "beyond_m", t ? kind->threshold_m[t - 1] : 0, 1);
             cs_lw_number(w, "length_km", length_m / 1000.0, 3);
             st = cs_lw_lines(w, l, to_wgs84);
         }

@@ -295,6 +295,37 @@ void cs_json_number(cs_json *j, double v, int max_decimals)
     cs_buf_add(j->buf, strcmp(text, "-0") == 0 ? "0" : text);
 }
 
+void cs_json_rounded(cs_json *j, double v, int decimals)
+{
+    static const double scale[10] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+    /* the integer path needs v * 10^decimals well inside double's exact integers */
+    if (decimals < 0 || decimals > 9 || !(fabs(v) * scale[decimals] < 1e15)) {
+        cs_json_number(j, v, decimals);
+        return;
+    }
+    begin_value(j);
+    unsigned long long u = (unsigned long long)llround(fabs(v) * scale[decimals]);
+    int d = decimals;
+    for (; d > 0 && u % 10 == 0; d--) /* no trailing zeros, as cs_json_number */
+        u /= 10;
+    char text[40], out[40];
+    size_t n = 0;
+    bool negative = v < 0 && u > 0; /* never "-0" */
+    do {
+        text[n++] = (char)('0' + u % 10);
+        u /= 10;
+        if ((int)n == d)
+            text[n++] = '.';
+    } while (u > 0 || (int)n <= d);
+    if (text[n - 1] == '.')
+        text[n++] = '0';
+    if (negative)
+        text[n++] = '-';
+    for (size_t i = 0; i < n; i++)
+        out[i] = text[n - 1 - i];
+    cs_buf_addn(j->buf, out, n);
+}
+
 void cs_json_exact(cs_json *j, double v)
 {
     begin_value(j);

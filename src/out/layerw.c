@@ -252,8 +252,8 @@ static void emit_points(cs_lw *w, size_t m)
         cs_json_begin_array(&w->j);
         for (size_t i = 0; i < m; i++) {
             cs_json_begin_array(&w->j);
-            cs_json_number(&w->j, w->px[i], CS_COORD_DECIMALS);
-            cs_json_number(&w->j, w->py[i], CS_COORD_DECIMALS);
+            cs_json_rounded(&w->j, w->px[i], CS_COORD_DECIMALS); /* rounded above */
+            cs_json_rounded(&w->j, w->py[i], CS_COORD_DECIMALS);
             cs_json_end_array(&w->j);
         }
         cs_json_end_array(&w->j);

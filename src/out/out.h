@@ -141,7 +141,8 @@ cs_status cs_out_facilities_layer(const cs_result *r, cs_lw *w);
  * cs_cover_network_areas) of every kind and threshold. */
 cs_status cs_out_circles_layer(cs_context *ctx, const cs_result *r, cs_transform *to_wgs84,
                                cs_geom *const *net_polys, cs_lw *w);
-/* The reached network of every kind and threshold (lines from cs_cover_network_areas). */
+/* The reached network of every kind, a feature per threshold with the pieces first
+ * reached within it (lines from cs_cover_network_areas). */
 cs_status cs_out_network_layer(const cs_result *r, const cs_lines *lines,
                                cs_transform *to_wgs84, cs_lw *w);
 /* Per-facility service areas (from cs_cover_facility_areas). */
