@@ -14,6 +14,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -56,8 +57,16 @@ typedef struct cached_pairs {
 } cached_pairs;
 
 /* Memory for keeping step one's pairs (12 bytes each): the network searches of step
- * two are then skipped for the facilities kept. */
-#define PAIR_CACHE_BYTES ((size_t)512 << 20)
+ * two are then skipped for the facilities kept. An eighth of the machine's memory, at
+ * least 256 MB and at most 1.5 GB (a city of two million residents holds some 60
+ * million pairs, 720 MB). */
+static size_t pair_cache_bytes(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
+    size_t eighth = pages > 0 && size > 0 ? (size_t)pages / 8 * (size_t)size : 0;
+    size_t lo = (size_t)256 << 20, hi = (size_t)1536 << 20;
+    return eighth < lo ? lo : eighth > hi ? hi : eighth;
+}
 
 typedef struct net_pairs {
     const cs_net *net;
@@ -144,7 +153,7 @@ static cs_status network_access(const cs_result *r, const cs_access_spec *spec,
 #endif
     net_pairs np = {net, NULL, cs_calloc((size_t)nt, sizeof(cs_net_scratch *)), idx,
                     spec->catchment_m, cs_calloc(F + 1, sizeof(cached_pairs)),
-                    PAIR_CACHE_BYTES / (sizeof(uint32_t) + sizeof(double))};
+                    pair_cache_bytes() / (sizeof(uint32_t) + sizeof(double))};
     cs_status st = np.scratch ? cs_net_reach_create(&net->graph, &net->demand, &np.reach)
                               : CS_ERR_NOMEM;
     for (int t = 0; st == CS_OK && t < nt; t++)

@@ -106,6 +106,17 @@ cs_status cs_cover_reached_lines(const cs_net_field *f, double budget_m, double 
     return CS_OK;
 }
 
+/* How many pieces of network lie within budget_m; (size_t)-1 without memory. */
+static size_t reached_pieces(const cs_net_field *f, double budget_m)
+{
+    cs_interval *iv = NULL;
+    size_t cap = 0, n = cs_net_field_reached(f, budget_m, &iv, &cap), pieces = 0;
+    for (size_t i = 0; n != (size_t)-1 && i < n; i++)
+        pieces += iv[i].to_m > iv[i].from_m;
+    cs_free(iv);
+    return n == (size_t)-1 ? n : pieces;
+}
+
 /* One service area: the reached lines buffered. It is not clipped to the district: the
  * streets already end where the network does, and clipping a polygon with hundreds of
  * holes costs as much again as building it. */
@@ -132,16 +143,21 @@ static bool kind_area_job(const void *data, cs_geos h, const cs_geom *district, 
     const cs_kind *kind = &s->settings.kinds[k];
     if (j >= kind->threshold_count || !r->dist_m[cs_res_field(r, 1, k)])
         return true;
-    cs_lines within;
-    if (cs_cover_reached_lines(&r->fields[k], kind->threshold_m[j], -1, &within) != CS_OK)
+    size_t pieces = reached_pieces(&r->fields[k], kind->threshold_m[j]);
+    if (pieces == (size_t)-1)
         return false;
-    ka->pieces[i] = within.count;
+    ka->pieces[i] = pieces;
     /* left out, with a warning, when too large: the reached lines are still written */
-    if ((double)within.count <= s->net.area_max_pieces)
+    if ((double)pieces <= s->net.area_max_pieces) {
+        cs_lines within;
+        if (cs_cover_reached_lines(&r->fields[k], kind->threshold_m[j], -1, &within) != CS_OK)
+            return false;
         ka->polys[i] = area_of(h, district, &within, s->net.access_width_m);
-    bool ok = (double)within.count > s->net.area_max_pieces || ka->polys[i];
-    cs_lines_free(&within);
-    return ok && cs_cover_reached_lines(&r->fields[k], kind->threshold_m[j],
+        cs_lines_free(&within);
+        if (!ka->polys[i])
+            return false;
+    }
+    return cs_cover_reached_lines(&r->fields[k], kind->threshold_m[j],
                                         j ? kind->threshold_m[j - 1] : -1,
                                         &ka->lines[i]) == CS_OK;
 }

@@ -647,6 +647,8 @@ struct cs_net_reach {
     const cs_graph *g;
     const cs_attach *pts;
     size_t *first, *of; /* points by edge */
+    double *along, *access; /* theirs, in the same order: read in sequence, not scattered
+                               over the points (the pairs' hot loop) */
 };
 
 struct cs_net_scratch {
@@ -665,6 +667,17 @@ cs_status cs_net_reach_create(const cs_graph *g, const cs_attach *pts, cs_net_re
     }
     r->g = g;
     r->pts = pts;
+    size_t n = r->first[g->edge_count];
+    r->along = cs_calloc(n + 1, sizeof *r->along);
+    r->access = cs_calloc(n + 1, sizeof *r->access);
+    if (!r->along || !r->access) {
+        cs_net_reach_destroy(r);
+        return CS_ERR_NOMEM;
+    }
+    for (size_t q = 0; q < n; q++) {
+        r->along[q] = pts->along_m[r->of[q]];
+        r->access[q] = pts->access_m[r->of[q]];
+    }
     *out = r;
     return CS_OK;
 }
@@ -675,6 +688,8 @@ void cs_net_reach_destroy(cs_net_reach *r)
         return;
     cs_free(r->first);
     cs_free(r->of);
+    cs_free(r->along);
+    cs_free(r->access);
     cs_free(r);
 }
 
@@ -706,22 +721,23 @@ void cs_net_scratch_destroy(cs_net_scratch *s)
     cs_free(s);
 }
 
-static bool add_pair(long p, double c, long **pt, double **cost, size_t *cap, size_t *n)
+/* Room in the pair lists for `extra` more after the n held (cap: both lists' size). */
+static bool reserve_pairs(size_t extra, long **pt, double **cost, size_t *cap, size_t n)
 {
-    if (*n == *cap) {
-        size_t want = *cap ? *cap * 2 : 256;
-        long *np = cs_reallocarray(*pt, want, sizeof *np);
-        if (!np)
-            return false;
-        *pt = np;
-        double *nc = cs_reallocarray(*cost, want, sizeof *nc);
-        if (!nc)
-            return false;
-        *cost = nc;
-        *cap = want;
-    }
-    (*pt)[*n] = p;
-    (*cost)[(*n)++] = c;
+    if (n + extra <= *cap)
+        return true;
+    size_t want = *cap ? *cap : 256;
+    while (want < n + extra)
+        want *= 2;
+    long *np = cs_reallocarray(*pt, want, sizeof *np);
+    if (!np)
+        return false;
+    *pt = np;
+    double *nc = cs_reallocarray(*cost, want, sizeof *nc);
+    if (!nc)
+        return false; /* *cap stays: the cost list is still the old size */
+    *cost = nc;
+    *cap = want;
     return true;
 }
 
@@ -734,16 +750,24 @@ static bool edge_pairs(const cs_net_reach *r, const double *cost, long e, long s
     const cs_graph *g = r->g;
     double scale = edge_scale(g, (size_t)e), len = g->edge_len_m[e];
     double cu = cost[g->edge_u[e]], cv = cost[g->edge_v[e]];
-    for (size_t q = r->first[e]; q < r->first[e + 1]; q++) {
-        size_t p = r->of[q];
-        double t = r->pts->along_m[p];
+    size_t lo = r->first[e], hi = r->first[e + 1];
+    if (hi > lo && !reserve_pairs(hi - lo, pt, pc, cap, *n))
+        return false;
+    long *out_pt = *pt;
+    double *out_c = *pc;
+    size_t m = *n;
+    for (size_t q = lo; q < hi; q++) {
+        double t = r->along[q];
         double c = fmin(cu + t * scale, cv + (len - t) * scale);
         if (e == src_edge)
             c = fmin(c, src_a + fabs(t - src_t) * scale);
-        c += r->pts->access_m[p];
-        if (c <= budget && !add_pair((long)p, c, pt, pc, cap, n))
-            return false;
+        c += r->access[q];
+        if (c <= budget) {
+            out_pt[m] = (long)r->of[q];
+            out_c[m++] = c;
+        }
     }
+    *n = m;
     return true;
 }
 
