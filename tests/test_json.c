@@ -209,6 +209,38 @@ static void rounded_numbers_as_printf(void **state)
         cs_buf_free(&a);
         cs_buf_free(&b);
     }
+    /* pairs in one go: what the array of arrays of cs_json_number says, compact and
+     * pretty (the latter by the general path), and with a number beyond the integer
+     * path */
+    double x[5] = {121.4123456, -0.5, 0, 1e16, 3}, y[5] = {31.1, 2, -1e-7, 4, 5};
+    for (int pretty = 0; pretty < 2; pretty++)
+        for (size_t n = 0; n <= 5; n += 3) {
+            cs_buf a, b;
+            cs_json ja, jb;
+            cs_buf_init(&a);
+            cs_buf_init(&b);
+            cs_json_init(&ja, &a, pretty);
+            cs_json_init(&jb, &b, pretty);
+            cs_json_begin_array(&ja);
+            cs_json_rounded_pairs(&ja, x, y, n, 7);
+            cs_json_integer(&ja, 1);
+            cs_json_end_array(&ja);
+            cs_json_begin_array(&jb);
+            cs_json_begin_array(&jb);
+            for (size_t i = 0; i < n; i++) {
+                cs_json_begin_array(&jb);
+                cs_json_number(&jb, x[i], 7);
+                cs_json_number(&jb, y[i], 7);
+                cs_json_end_array(&jb);
+            }
+            cs_json_end_array(&jb);
+            cs_json_integer(&jb, 1);
+            cs_json_end_array(&jb);
+            assert_true(cs_json_ok(&ja));
+            assert_string_equal(a.data, b.data);
+            cs_buf_free(&a);
+            cs_buf_free(&b);
+        }
 }
 
 static void check_strings(const char *const (*cases)[2], size_t n)

@@ -32,8 +32,10 @@ void cs_buf_clear(cs_buf *b)
         b->data[0] = '\0';
 }
 
-static bool reserve(cs_buf *b, size_t extra)
+static inline bool reserve(cs_buf *b, size_t extra)
 {
+    if (b->len + extra < b->cap && !b->failed)
+        return true; /* the usual case, without a call */
     if (b->failed)
         return false;
     if (!cs_grow((void **)&b->data, &b->cap, b->len + extra + 1, 1)) {

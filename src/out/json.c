@@ -295,20 +295,24 @@ void cs_json_number(cs_json *j, double v, int max_decimals)
     cs_buf_add(j->buf, strcmp(text, "-0") == 0 ? "0" : text);
 }
 
-void cs_json_rounded(cs_json *j, double v, int decimals)
+static const double powers[10] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+
+/* Whether v at `decimals` decimals can take the integer path: v * 10^decimals well
+ * inside double's exact integers. */
+static bool integer_path(double v, int decimals)
 {
-    static const double scale[10] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
-    /* the integer path needs v * 10^decimals well inside double's exact integers */
-    if (decimals < 0 || decimals > 9 || !(fabs(v) * scale[decimals] < 1e15)) {
-        cs_json_number(j, v, decimals);
-        return;
-    }
-    begin_value(j);
-    unsigned long long u = (unsigned long long)llround(fabs(v) * scale[decimals]);
+    return decimals >= 0 && decimals <= 9 && fabs(v) * powers[decimals] < 1e15;
+}
+
+/* v (rounded to `decimals` already, integer_path true) as cs_json_number writes it,
+ * into out (room for 40); returns its length. */
+static size_t rounded_text(double v, int decimals, char *out)
+{
+    unsigned long long u = (unsigned long long)llround(fabs(v) * powers[decimals]);
     int d = decimals;
     for (; d > 0 && u % 10 == 0; d--) /* no trailing zeros, as cs_json_number */
         u /= 10;
-    char text[40], out[40];
+    char text[40];
     size_t n = 0;
     bool negative = v < 0 && u > 0; /* never "-0" */
     do {
@@ -323,7 +327,55 @@ void cs_json_rounded(cs_json *j, double v, int decimals)
         text[n++] = '-';
     for (size_t i = 0; i < n; i++)
         out[i] = text[n - 1 - i];
-    cs_buf_addn(j->buf, out, n);
+    return n;
+}
+
+void cs_json_rounded(cs_json *j, double v, int decimals)
+{
+    if (!integer_path(v, decimals)) {
+        cs_json_number(j, v, decimals);
+        return;
+    }
+    begin_value(j);
+    char text[40];
+    cs_buf_addn(j->buf, text, rounded_text(v, decimals, text));
+}
+
+void cs_json_rounded_pairs(cs_json *j, const double *x, const double *y, size_t n,
+                           int decimals)
+{
+    bool fast = !j->pretty;
+    for (size_t i = 0; fast && i < n; i++)
+        fast = integer_path(x[i], decimals) && integer_path(y[i], decimals);
+    if (!fast) {
+        cs_json_begin_array(j);
+        for (size_t i = 0; i < n; i++) {
+            cs_json_begin_array(j);
+            cs_json_rounded(j, x[i], decimals);
+            cs_json_rounded(j, y[i], decimals);
+            cs_json_end_array(j);
+        }
+        cs_json_end_array(j);
+        return;
+    }
+    begin_value(j);
+    /* "[x,y]," at most 2 x 40 + 4 bytes a point, and the brackets */
+    if (!cs_buf_reserve(j->buf, n * 84 + 2))
+        return;
+    char *out = j->buf->data + j->buf->len, *p = out;
+    *p++ = '[';
+    for (size_t i = 0; i < n; i++) {
+        *p++ = i ? ',' : '[';
+        if (i)
+            *p++ = '[';
+        p += rounded_text(x[i], decimals, p);
+        *p++ = ',';
+        p += rounded_text(y[i], decimals, p);
+        *p++ = ']';
+    }
+    *p++ = ']';
+    *p = '\0';
+    j->buf->len += (size_t)(p - out);
 }
 
 void cs_json_exact(cs_json *j, double v)

@@ -70,6 +70,9 @@ void cs_json_number(cs_json *j, double v, int max_decimals);
  * are: written by integer arithmetic, several times faster than cs_json_number, with the
  * same text. */
 void cs_json_rounded(cs_json *j, double v, int decimals);
+/* An array of n [x, y] pairs, each number as cs_json_rounded writes it, in one go. */
+void cs_json_rounded_pairs(cs_json *j, const double *x, const double *y, size_t n,
+                           int decimals);
 
 /* A number at full precision: a whole number as one, else the shortest decimal (%g,
  * up to 17 digits) that reads back as exactly v; null for NaN and infinities. */

@@ -192,12 +192,19 @@ static void wkb_u32(cs_buf *b, uint32_t v)
                            (unsigned char)(v >> 24)};
     cs_buf_addn(b, (const char *)le, 4);
 }
-static void wkb_f64(cs_buf *b, double v)
+/* v little-endian into out[0..8). */
+static void le_f64(unsigned char *out, double v)
 {
     uint64_t u;
     memcpy(&u, &v, sizeof u);
     for (int i = 0; i < 8; i++)
-        wkb_u8(b, (unsigned char)(u >> (8 * i)));
+        out[i] = (unsigned char)(u >> (8 * i));
+}
+static void wkb_f64(cs_buf *b, double v)
+{
+    unsigned char le[8];
+    le_f64(le, v);
+    cs_buf_addn(b, (const char *)le, 8);
 }
 /* A WKB header: little-endian, then the type. */
 static void wkb_header(cs_buf *b, uint32_t type)
@@ -248,22 +255,19 @@ static size_t clean_points(cs_lw *w, const double *x, const double *y, size_t n,
 /* The cleaned points as a JSON array and/or a WKB point list. */
 static void emit_points(cs_lw *w, size_t m)
 {
-    if (w->json) {
-        cs_json_begin_array(&w->j);
-        for (size_t i = 0; i < m; i++) {
-            cs_json_begin_array(&w->j);
-            cs_json_rounded(&w->j, w->px[i], CS_COORD_DECIMALS); /* rounded above */
-            cs_json_rounded(&w->j, w->py[i], CS_COORD_DECIMALS);
-            cs_json_end_array(&w->j);
-        }
-        cs_json_end_array(&w->j);
-    }
+    if (w->json)
+        cs_json_rounded_pairs(&w->j, w->px, w->py, m, CS_COORD_DECIMALS); /* rounded above */
     if (w->gpkg) {
         wkb_u32(&w->wkb, (uint32_t)m);
+        if (!cs_buf_reserve(&w->wkb, 16 * m))
+            return;
+        unsigned char *out = (unsigned char *)w->wkb.data + w->wkb.len;
         for (size_t i = 0; i < m; i++) {
-            wkb_f64(&w->wkb, w->px[i]);
-            wkb_f64(&w->wkb, w->py[i]);
+            le_f64(out + 16 * i, w->px[i]);
+            le_f64(out + 16 * i + 8, w->py[i]);
         }
+        w->wkb.len += 16 * m;
+        w->wkb.data[w->wkb.len] = '\0';
     }
 }
 
