@@ -559,6 +559,13 @@ cs_status cs_context_create_for_thread(const cs_context *parent, cs_context **ou
         return CS_ERR_NOMEM;
     ctx->threads = parent->threads;
     ctx->overwrite = parent->overwrite;
+    /* PROJ contexts are one thread's each (a reader asks whether a CRS is lon/lat) */
+    ctx->proj = proj_context_create();
+    if (!ctx->proj) {
+        cs_free(ctx);
+        return CS_ERR_NOMEM;
+    }
+    proj_log_func(ctx->proj, ctx, proj_message);
     *out = ctx;
     return CS_OK;
 }
@@ -575,6 +582,20 @@ void cs_context_absorb(cs_context *ctx, cs_context *helper)
         }
     }
     helper->message_count = 0;
+    /* the files it read are inputs of the run too, which no writer may replace */
+    for (size_t i = 0; i < helper->inputs_read_count; i++) {
+        cs_input_file *in = &helper->inputs_read[i];
+        if (cs_grow((void **)&ctx->inputs_read, &ctx->inputs_read_capacity,
+                    ctx->inputs_read_count + 1, sizeof *ctx->inputs_read)) {
+            ctx->inputs_read[ctx->inputs_read_count++] = *in;
+        } else {
+            cs_free(in->path);
+            cs_free(in->role);
+            ctx->inputs_read_lost = true;
+        }
+    }
+    helper->inputs_read_count = 0;
+    ctx->inputs_read_lost |= helper->inputs_read_lost;
     ctx->error_count += helper->error_count;
     ctx->warning_count += helper->warning_count;
     ctx->out_of_memory |= helper->out_of_memory;

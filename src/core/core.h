@@ -164,7 +164,8 @@ void cs_stage_end(cs_context *ctx, const char *stage, double start);
  * CS_ERR_NOMEM (nothing made) without memory.
  */
 cs_status cs_context_create_for_thread(const cs_context *parent, cs_context **out);
-/* Move helper's messages, counts and stage times into ctx; helper is left empty. */
+/* Move helper's messages, counts, stage times and inputs read into ctx; helper is left
+ * empty. */
 void cs_context_absorb(cs_context *ctx, cs_context *helper);
 
 /* Report progress if a callback is set. */
