@@ -606,6 +606,34 @@ void cs_context_absorb(cs_context *ctx, cs_context *helper)
     helper->out_of_memory = helper->nomem_reported = false;
 }
 
+bool cs_helper_start(cs_context *ctx, cs_helper *h, void *(*fn)(void *), void *arg)
+{
+    h->ctx = ctx;
+    h->on_thread = false;
+    if (ctx->threads == 1 || cs_context_create_for_thread(ctx, &h->ctx) != CS_OK) {
+        h->ctx = ctx;
+        return false;
+    }
+    h->on_thread = true;
+    if (pthread_create(&h->thread, NULL, fn, arg) == 0)
+        return true;
+    h->on_thread = false;
+    cs_context_destroy(h->ctx);
+    h->ctx = ctx;
+    return false;
+}
+
+void cs_helper_join(cs_context *ctx, cs_helper *h)
+{
+    if (!h->on_thread)
+        return;
+    pthread_join(h->thread, NULL);
+    cs_context_absorb(ctx, h->ctx);
+    cs_context_destroy(h->ctx);
+    h->ctx = ctx;
+    h->on_thread = false;
+}
+
 size_t cs_context_timings(const cs_context *ctx, size_t i, const char **stage, double *seconds)
 {
     if (!ctx)

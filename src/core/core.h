@@ -8,6 +8,7 @@
 
 #include "careshed/careshed.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -167,6 +168,19 @@ cs_status cs_context_create_for_thread(const cs_context *parent, cs_context **ou
 /* Move helper's messages, counts, stage times and inputs read into ctx; helper is left
  * empty. */
 void cs_context_absorb(cs_context *ctx, cs_context *helper);
+
+/* Work done on a thread of its own, reporting into a context of its own. */
+typedef struct cs_helper {
+    cs_context *ctx; /* the thread's; the caller's when the work runs inline */
+    pthread_t thread;
+    bool on_thread;  /* set before the thread starts: the work may read it */
+} cs_helper;
+/* Start fn(arg) on a thread with h->ctx its context. False, with h->ctx = ctx, when
+ * ctx->threads is 1 or no thread or context can be had: the caller then calls fn
+ * itself. */
+bool cs_helper_start(cs_context *ctx, cs_helper *h, void *(*fn)(void *), void *arg);
+/* Wait for the thread (nothing when the work ran inline) and absorb its context. */
+void cs_helper_join(cs_context *ctx, cs_helper *h);
 
 /* Report progress if a callback is set. */
 void cs_progress(cs_context *ctx, const char *stage, double fraction);

@@ -12,7 +12,6 @@
 #include "io/spread.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1341,42 +1340,32 @@ static cs_study *new_study(const cs_config *cfg)
 /* The walking network, read on a thread of its own while the other layers are read:
  * with a context of its own, whose messages and inputs join the run's afterwards. */
 typedef struct network_reader {
-    cs_context *ctx;
     const cs_config *cfg;
     cs_raw_lines *out;
     cs_status st;
-    pthread_t thread;
-    bool on_thread;
+    cs_helper helper;
 } network_reader;
 
 static void *read_network(void *arg)
 {
     network_reader *n = arg;
-    n->st = cs_load_network(n->ctx, n->cfg, n->out);
+    n->st = cs_load_network(n->helper.ctx, n->cfg, n->out);
     return NULL;
 }
 
 /* Start reading the network on a thread (inline later when there is none to be had). */
 static void network_begin(cs_context *ctx, network_reader *n)
 {
-    n->on_thread = false;
-    if (!n->cfg->network.layer.path || ctx->threads == 1 ||
-        cs_context_create_for_thread(ctx, &n->ctx) != CS_OK)
-        return;
-    n->on_thread = pthread_create(&n->thread, NULL, read_network, n) == 0;
-    if (!n->on_thread) {
-        cs_context_destroy(n->ctx);
-        n->ctx = ctx;
-    }
+    n->helper = (cs_helper){.ctx = ctx};
+    if (n->cfg->network.layer.path)
+        cs_helper_start(ctx, &n->helper, read_network, n);
 }
 
 static cs_status network_end(cs_context *ctx, network_reader *n)
 {
-    if (!n->on_thread)
+    if (!n->helper.on_thread)
         return cs_load_network(ctx, n->cfg, n->out);
-    pthread_join(n->thread, NULL);
-    cs_context_absorb(ctx, n->ctx);
-    cs_context_destroy(n->ctx);
+    cs_helper_join(ctx, &n->helper);
     return n->st;
 }
 
@@ -1387,7 +1376,7 @@ static cs_status read_layers(cs_context *ctx, const cs_config *cfg, cs_study *s,
 {
     double t0 = cs_stage_begin();
     cs_progress(ctx, "load", 0);
-    network_reader net = {.ctx = ctx, .cfg = cfg, .out = &r->network};
+    network_reader net = {.cfg = cfg, .out = &r->network};
     network_begin(ctx, &net);
     r->areas_st = cs_load_areas(ctx, cfg, &r->areas);
     cs_progress(ctx, "load", 0.1);

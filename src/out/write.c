@@ -10,7 +10,6 @@
 #include "out/folder.h"
 #include "out/out.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -390,22 +389,21 @@ typedef struct streaming {
     const sources *src;
     cs_outset *set;
     size_t file;
-    cs_context *ctx; /* the thread's own */
-    pthread_t thread;
-    bool on_thread;
+    cs_helper helper;
     cs_status st;
 } streaming;
 
 static void *stream_file(void *arg)
 {
     streaming *s = arg;
+    cs_context *ctx = s->helper.ctx;
     double t0 = cs_stage_begin();
-    s->st = files[s->which].stream(s->ctx, s->src, s->set, s->file);
+    s->st = files[s->which].stream(ctx, s->src, s->set, s->file);
     if (s->st == CS_ERR_NOMEM)
-        s->st = cs_nomem(s->ctx);
-    if (s->st == CS_OK && s->on_thread) /* on disk before the commit waits for it */
-        s->st = cs_outset_sync(s->ctx, s->set, s->file);
-    stage_end(s->ctx, "write", files[s->which].name, t0);
+        s->st = cs_nomem(ctx);
+    if (s->st == CS_OK && s->helper.on_thread) /* on disk before the commit waits for it */
+        s->st = cs_outset_sync(ctx, s->set, s->file);
+    stage_end(ctx, "write", files[s->which].name, t0);
     return NULL;
 }
 
@@ -413,17 +411,13 @@ static void *stream_file(void *arg)
 static cs_status stream_begin(cs_context *ctx, const sources *src, cs_outset *set, size_t which,
                               streaming *s)
 {
-    *s = (streaming){.which = which, .src = src, .set = set, .ctx = ctx};
+    *s = (streaming){.which = which, .src = src, .set = set};
+    s->helper.ctx = ctx;
     cs_status st = cs_outset_open(ctx, set, files[which].name, &s->file);
     if (st != CS_OK)
         return st;
-    if (ctx->threads != 1 && cs_context_create_for_thread(ctx, &s->ctx) == CS_OK) {
-        s->on_thread = pthread_create(&s->thread, NULL, stream_file, s) == 0;
-        if (s->on_thread)
-            return CS_OK;
-        cs_context_destroy(s->ctx);
-        s->ctx = ctx;
-    }
+    if (cs_helper_start(ctx, &s->helper, stream_file, s))
+        return CS_OK;
     stream_file(s);
     return s->st;
 }
@@ -431,12 +425,7 @@ static cs_status stream_begin(cs_context *ctx, const sources *src, cs_outset *se
 /* Wait for the file to be written; its status. */
 static cs_status stream_end(cs_context *ctx, streaming *s)
 {
-    if (!s->on_thread)
-        return s->st;
-    pthread_join(s->thread, NULL);
-    cs_context_absorb(ctx, s->ctx);
-    cs_context_destroy(s->ctx);
-    s->on_thread = false;
+    cs_helper_join(ctx, &s->helper);
     return s->st;
 }
 

@@ -7,24 +7,13 @@
 //   node report.test.mjs CARESHED SAMPLE_STUDY
 // Exits 77 (skipped) without chromium or without puppeteer-core (npm ci in tests/web).
 import {execFileSync} from "node:child_process";
-import {existsSync, mkdtempSync, readFileSync, rmSync} from "node:fs";
+import {mkdtempSync, readFileSync, rmSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import assert from "node:assert/strict";
+import {launchOrSkip} from "./browser.mjs";
 
 const [cli, study] = process.argv.slice(2);
-const chromium = "/usr/bin/chromium";
-if (!existsSync(chromium)) {
-  console.log("skipped: no /usr/bin/chromium (Debian's chromium package)");
-  process.exit(77);
-}
-let puppeteer;
-try {
-  puppeteer = (await import("puppeteer-core")).default;
-} catch {
-  console.log("skipped: puppeteer-core is not installed (npm ci in tests/web)");
-  process.exit(77);
-}
 
 // A CSV file as objects (RFC 4180 quoting; the UTF-8 BOM dropped).
 function readCsv(path) {
@@ -72,9 +61,8 @@ function showsValue(text, v, what) {
 // The numbers inside a sentence, in order.
 const numbersIn = (text) => [...text.matchAll(/\d[\d,]*(?:\.\d+)?%?/g)].map((m) => m[0]);
 
+const browser = await launchOrSkip();
 const dir = mkdtempSync(join(tmpdir(), "careshed-report-"));
-const browser = await puppeteer.launch({executablePath: chromium, headless: true,
-                                        args: ["--no-sandbox", "--disable-gpu"]});
 try {
   execFileSync(cli, ["run", study, "--out", join(dir, "run"), "-q"]);
   execFileSync(cli, ["site", study, "--reach-share", "1", "--kind", "centre", "--out",

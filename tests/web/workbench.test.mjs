@@ -18,20 +18,10 @@ import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from "node
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import assert from "node:assert/strict";
+import {launchOrSkip} from "./browser.mjs";
 
 const [cli, study, screenshot] = process.argv.slice(2);
-const chromium = "/usr/bin/chromium";
-if (!existsSync(chromium)) {
-  console.log("skipped: no /usr/bin/chromium (Debian's chromium package)");
-  process.exit(77);
-}
-let puppeteer;
-try {
-  puppeteer = (await import("puppeteer-core")).default;
-} catch {
-  console.log("skipped: puppeteer-core is not installed (npm ci in tests/web)");
-  process.exit(77);
-}
+const browser = await launchOrSkip();
 
 function startServer(...extra) {
   const server = spawn(cli, ["serve", study, "--port", "0", "-q", ...extra],
@@ -97,8 +87,6 @@ function cardNumbers(text) {
 
 const {server, url} = await startServer("--measure", "straight");
 const downloads = mkdtempSync(join(tmpdir(), "careshed-downloads-")); /* what the page saves */
-const browser = await puppeteer.launch({executablePath: chromium, headless: true,
-                                        args: ["--no-sandbox", "--disable-gpu"]});
 try {
   const page = await browser.newPage();
   await page.setViewport({width: 1400, height: 900});
