@@ -429,6 +429,26 @@ static void site_command(void **state)
     assert_non_null(strstr(geo, "\"listed\":\"exact\",\"greedy\":{\"sites\":3,"));
     assert_non_null(strstr(geo, "\"exact\":{\"sites\":3,"));
     free(geo);
+    /* along the network (some 2,800 candidates, searched on all threads): on one thread
+     * the same sites, gains and file, and the sites cover what their lines say */
+    char *along[2], *sites[2];
+    for (int t = 0; t < 2; t++) {
+        snprintf(args, sizeof args, "site '%s/study.yaml' --out '%s/net%d' --measure network "
+                 "--suggest 5 --kind centre --threads %d -q", SAMPLE, dir, t, t ? 1 : 2);
+        assert_int_equal(cli(args, &along[t]), 0);
+        char name[64];
+        snprintf(name, sizeof name, "net%d/suggestions.geojson", t);
+        char *path = tu_join(dir, name);
+        sites[t] = tu_read(path, NULL);
+        free(path);
+        assert_non_null(sites[t]);
+        assert_int_equal(count(sites[t], "\"type\":\"Feature\""), 6);
+    }
+    assert_non_null(strstr(along[0], "greedy chose 5 sites newly covering"));
+    assert_string_equal(along[0], along[1]);
+    assert_string_equal(sites[0], sites[1]);
+    for (int t = 0; t < 2; t++)
+        free(along[t]), free(sites[t]);
     /* a candidates file is named as such in its messages, not as proposals */
     const struct { const char *text; const char *needle; } cands[] = {
         {NULL, "candidates file not found"},

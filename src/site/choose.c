@@ -14,6 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 /* Exact solving is tried up to these sizes (GLPK's branch and cut grows fast). */
 #define EXACT_MAX_CANDIDATES 5000
@@ -197,24 +200,73 @@ static cs_status straight_sets(chooser *ch, cs_cover_sets *cs, size_t *n, size_t
     return st;
 }
 
+/* Candidate c's uncovered residents within reach into *list (*count of them). */
+static cs_status candidate_set(const chooser *ch, const cs_cover_sets *cs, cs_reacher *rc,
+                               cs_pairs *pr, size_t c, uint32_t **list, size_t *count)
+{
+    cs_status st = cs_reacher_reach(rc, ch->cx[c], ch->cy[c], ch->row ? ch->row[c] : -1, ch->k,
+                                    ch->m, ch->within_m, pr);
+    size_t m = 0;
+    for (size_t q = 0; st == CS_OK && q < pr->n; q++)
+        m += cs->weight[pr->pt[q]] > 0;
+    *count = 0;
+    *list = st == CS_OK && m ? cs_calloc(m, sizeof **list) : NULL;
+    if (st == CS_OK && m && !*list)
+        st = CS_ERR_NOMEM;
+    for (size_t q = 0; st == CS_OK && q < pr->n; q++)
+        if (cs->weight[pr->pt[q]] > 0)
+            (*list)[(*count)++] = (uint32_t)pr->pt[q];
+    return st;
+}
+
 /* Along the network (one bounded search per candidate) or from the cost matrix (each
- * candidate's row). */
+ * candidate's row), the candidates shared among the threads, each with a reacher of its
+ * own; the sets are joined in candidate order, so any number of threads gives the same. */
 static cs_status search_sets(chooser *ch, cs_cover_sets *cs, size_t *n, size_t *cap)
 {
-    cs_reacher *rc = NULL;
-    cs_pairs pr = {0};
-    cs_status st = cs_reacher_create(ch->r, &rc);
+    uint32_t **lists = cs_calloc(ch->nc + 1, sizeof *lists);
+    size_t *counts = cs_calloc(ch->nc + 1, sizeof *counts);
+    cs_site_cache *shared = NULL;
+    cs_status st = lists && counts ? cs_site_cache_build(ch->r, &shared) : CS_ERR_NOMEM;
+    int failed = st != CS_OK ? (int)st : 0;
+    long nc = (long)ch->nc;
+#ifdef _OPENMP
+    int nt = ch->ctx->threads > 0 ? ch->ctx->threads : omp_get_max_threads();
+#pragma omp parallel num_threads(nt) if (st == CS_OK && nc > 64)
+#endif
+    {
+        cs_reacher *rc = NULL;
+        cs_pairs pr = {0};
+        /* (failed is only written after the loop's closing barrier) */
+        cs_status mine = failed ? (cs_status)failed : cs_reacher_create_shared(shared, &rc);
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, 16)
+#endif
+        for (long c = 0; c < nc; c++)
+            if (mine == CS_OK)
+                mine = candidate_set(ch, cs, rc, &pr, (size_t)c, &lists[c], &counts[c]);
+        if (mine != CS_OK) {
+#ifdef _OPENMP
+#pragma omp atomic write
+#endif
+            failed = (int)mine;
+        }
+        cs_free(pr.pt);
+        cs_free(pr.cost);
+        cs_reacher_destroy(rc);
+    }
+    st = failed ? (cs_status)failed : st;
     for (size_t c = 0; st == CS_OK && c < ch->nc; c++) {
         cs->first[c] = *n;
-        st = cs_reacher_reach(rc, ch->cx[c], ch->cy[c], ch->row ? ch->row[c] : -1, ch->k, ch->m,
-                              ch->within_m, &pr);
-        for (size_t q = 0; st == CS_OK && q < pr.n; q++)
-            if (cs->weight[pr.pt[q]] > 0 && !append_point(cs, cap, n, (size_t)pr.pt[q]))
+        for (size_t q = 0; st == CS_OK && q < counts[c]; q++)
+            if (!append_point(cs, cap, n, lists[c][q]))
                 st = CS_ERR_NOMEM;
     }
-    cs_free(pr.pt);
-    cs_free(pr.cost);
-    cs_reacher_destroy(rc);
+    for (size_t c = 0; lists && c < ch->nc; c++)
+        cs_free(lists[c]);
+    cs_free(lists);
+    cs_free(counts);
+    cs_site_cache_destroy(shared);
     return st;
 }
 
