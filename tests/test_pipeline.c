@@ -9,8 +9,11 @@
 #include "io/config.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define SAMPLE CS_SOURCE_DIR "/geodata"
 
 /* A random study of 1.5 km cells, loaded and run on the given threads (0: all). */
 static void load(fx_env *L, unsigned seed, size_t gx, size_t gy, size_t nfac, size_t npop,
@@ -165,9 +168,73 @@ static void thread_count_does_not_change_results(void **state)
     fx_env_close(&two);
 }
 
+/* What a progress callback heard: each stage's fractions in order. */
+#define STAGES 16
+typedef struct heard {
+    char stage[STAGES][32];
+    double first[STAGES], last[STAGES];
+    bool backwards[STAGES];
+    size_t count;
+} heard;
+
+static void listen(void *user, const char *stage, double fraction)
+{
+    heard *h = user;
+    size_t i = 0;
+    while (i < h->count && strcmp(h->stage[i], stage))
+        i++;
+    if (i == h->count && h->count < STAGES) {
+        snprintf(h->stage[h->count], sizeof h->stage[0], "%s", stage);
+        h->first[h->count] = h->last[h->count] = fraction;
+        h->count++;
+        return;
+    }
+    if (i < h->count) {
+        h->backwards[i] |= fraction < h->last[i];
+        h->last[i] = fraction;
+    }
+}
+
+/* Every stage of a run along the network that can take seconds at city scale reports
+ * progress, from its start to 100%, never going back: load, project, network, cost
+ * field, coverage, accessibility, patches, service areas, write, and choosing sites. */
+static void progress_covers_every_stage(void **state)
+{
+    (void)state;
+    fx_env e = {0};
+    heard h = {0};
+    assert_int_equal(fx_env_open_file(&e, strdup(SAMPLE "/study.yaml")), CS_OK);
+    cs_context_set_progress(e.ctx, listen, &h);
+    fx_env_run_ok(&e); /* loads, then runs */
+    char *out = tu_mkdtemp();
+    assert_int_equal(cs_result_write(e.ctx, e.study, e.result, out), CS_OK);
+    cs_suggest_options opt = {.kind = "centre", .k = 2, .within_min = NAN, .reach_share = NAN};
+    cs_suggest_report rep;
+    cs_site *site = NULL;
+    assert_int_equal(cs_site_suggest(e.ctx, e.result, &opt, &site, &rep), CS_OK);
+    cs_site_destroy(site);
+    static const char *const stages[] = {"load", "project", "network", "cost field",
+                                         "coverage", "accessibility", "patches",
+                                         "service areas", "write", "suggest"};
+    for (size_t s = 0; s < sizeof stages / sizeof stages[0]; s++) {
+        size_t i = 0;
+        while (i < h.count && strcmp(h.stage[i], stages[s]))
+            i++;
+        if (i == h.count)
+            fail_msg("no progress heard from stage '%s'", stages[s]);
+        if (h.backwards[i] || h.last[i] != 1 || h.first[i] >= 1)
+            fail_msg("stage '%s': from %g to %g%s", stages[s], h.first[i], h.last[i],
+                     h.backwards[i] ? ", going back" : "");
+    }
+    tu_rmtree(out);
+    free(out);
+    fx_env_close(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(progress_covers_every_stage),
         cmocka_unit_test(cost_field_equals_brute_force),
         cmocka_unit_test(kind_without_facilities_is_infinitely_far),
         cmocka_unit_test(coverage_equals_brute_force),

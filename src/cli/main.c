@@ -132,7 +132,7 @@ static bool print_messages(const cs_context *ctx, size_t *shown, bool quiet)
 static void progress(void *user, const char *stage, double fraction)
 {
     (void)user;
-    fprintf(stderr, "\rcareshed: %-12s %3.0f%%%s", stage, fraction * 100,
+    fprintf(stderr, "\rcareshed: %-13s %3.0f%%%s", stage, fraction * 100,
             fraction >= 1 ? "\n" : "");
     fflush(stderr);
 }

@@ -1400,6 +1400,7 @@ static cs_status place_layers(cs_context *ctx, const cs_config *cfg, cs_study *s
 {
     double t0 = cs_stage_begin();
     cs_status st = CS_OK;
+    cs_progress(ctx, "project", 0);
     /* the point layers' extent, for naming the CRS of areas in metres labelled lon/lat */
     lonlat_box box, ref;
     bool have_ref =
@@ -1408,14 +1409,17 @@ static cs_status place_layers(cs_context *ctx, const cs_config *cfg, cs_study *s
     cs_status sa = r->areas_st;
     if (sa == CS_OK)
         sa = place_areas(ctx, cfg, s, &r->areas, have_ref ? &ref : NULL, &box);
+    cs_progress(ctx, "project", 0.1);
     if (sa == CS_OK && r->facilities_st == CS_OK)
         st = first_error(st, place_facilities(ctx, s, &r->facilities, &box));
     if (sa == CS_OK && r->population_st == CS_OK)
         st = first_error(st, place_population(ctx, s, cfg, &r->population, &r->landuse, &box));
+    cs_progress(ctx, "project", 0.7);
     if (sa == CS_OK)
         cs_seams_warn(ctx, s, r->areas.layer.display);
     if (sa == CS_OK && r->network_st == CS_OK && r->network.lines.count > 0)
         st = first_error(st, place_network(ctx, s, cfg, &r->network, &box));
+    cs_progress(ctx, "project", 1);
     cs_stage_end(ctx, "project", t0);
     return first_error(st, sa);
 }

@@ -133,6 +133,7 @@ cs_status cs_net_prepare(cs_context *ctx, const cs_study *s, cs_net *out)
     if (!s->net.present)
         return CS_ERR_ARGUMENT;
     double t0 = cs_stage_begin();
+    cs_progress(ctx, "network", 0);
     cs_status st = cs_graph_build(&s->net.lines, s->net.snap_m,
                                   s->net.node_crossings, &out->graph);
     if (st == CS_OK && out->graph.edge_count == 0) {
@@ -145,6 +146,7 @@ cs_status cs_net_prepare(cs_context *ctx, const cs_study *s, cs_net *out)
     if (st == CS_OK)
         st = cs_segment_index_create(&out->graph, &out->index);
     cs_stage_end(ctx, "graph", t0);
+    cs_progress(ctx, "network", 0.4);
     t0 = cs_stage_begin();
     if (st == CS_OK)
         st = cs_attach_points(&out->graph, out->index, s->dem.x, s->dem.y, s->dem.count,
@@ -154,11 +156,13 @@ cs_status cs_net_prepare(cs_context *ctx, const cs_study *s, cs_net *out)
                               s->net.max_attach_m, ctx->threads, &out->facilities);
     cs_stage_end(ctx, "attach", t0);
     if (st != CS_OK) {
+        cs_progress(ctx, "network", 1);
         cs_net_free(out);
         return st == CS_ERR_NOMEM ? cs_nomem(ctx) : st;
     }
     fill_report(out, s);
     warn_points(ctx, out, s);
+    cs_progress(ctx, "network", 1);
     return CS_OK;
 }
 

@@ -229,7 +229,7 @@ static cs_status search_sets(chooser *ch, cs_cover_sets *cs, size_t *n, size_t *
     cs_site_cache *shared = NULL;
     cs_status st = lists && counts ? cs_site_cache_build(ch->r, &shared) : CS_ERR_NOMEM;
     int failed = st != CS_OK ? (int)st : 0;
-    long nc = (long)ch->nc;
+    long nc = (long)ch->nc, done = 0;
 #ifdef _OPENMP
     int nt = ch->ctx->threads > 0 ? ch->ctx->threads : omp_get_max_threads();
 #pragma omp parallel num_threads(nt) if (st == CS_OK && nc > 64)
@@ -242,9 +242,22 @@ static cs_status search_sets(chooser *ch, cs_cover_sets *cs, size_t *n, size_t *
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 16)
 #endif
-        for (long c = 0; c < nc; c++)
+        for (long c = 0; c < nc; c++) {
             if (mine == CS_OK)
                 mine = candidate_set(ch, cs, rc, &pr, (size_t)c, &lists[c], &counts[c]);
+            long now;
+#ifdef _OPENMP
+#pragma omp atomic capture
+#endif
+            now = ++done;
+            /* the searches are most of the time: shown by the calling thread only */
+#ifdef _OPENMP
+            if (omp_get_thread_num() == 0 && now % 256 == 0)
+#else
+            if (now % 256 == 0)
+#endif
+                cs_progress(ch->ctx, "suggest", 0.9 * (double)now / (double)nc);
+        }
         if (mine != CS_OK) {
 #ifdef _OPENMP
 #pragma omp atomic write
@@ -589,11 +602,13 @@ cs_status cs_site_suggest(cs_context *ctx, const cs_result *r, const cs_suggest_
     size_t *chosen = NULL, count = 0;
     double *gains = NULL;
     double t0 = cs_stage_begin();
+    cs_progress(ctx, "suggest", 0);
     st = opt->candidates ? place_candidates(&ch, opt) : generate_candidates(&ch);
     if (st == CS_OK && opt->exclude)
         st = exclude_candidates(&ch, opt, &report->excluded);
     if (st == CS_OK)
         st = solve(&ch, opt, j, &chosen, &gains, &count, report);
+    cs_progress(ctx, "suggest", 1);
     cs_stage_end(ctx, "suggest", t0);
     if (st == CS_OK && count == 0)
         cs_warn(ctx, NULL, NULL, "no site is needed or none of the %zu candidates adds "
