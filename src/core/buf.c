@@ -147,7 +147,12 @@ void cs_buf_add_fixed(cs_buf *b, double value, int decimals)
     }
     /* integer arithmetic */
     double r = round(fabs(value) * scale[decimals]);
-    unsigned long long u = (unsigned long long)r;
+    char out[40];
+    cs_buf_addn(b, out, cs_fixed_digits((unsigned long long)r, decimals, value < 0 && r > 0, out));
+}
+
+size_t cs_fixed_digits(unsigned long long u, int decimals, bool negative, char out[40])
+{
     char text[40];
     size_t n = 0;
     do {
@@ -158,12 +163,11 @@ void cs_buf_add_fixed(cs_buf *b, double value, int decimals)
     } while (u > 0 || (int)n <= decimals);
     if (text[n - 1] == '.')
         text[n++] = '0';
-    if (value < 0 && r > 0)
+    if (negative)
         text[n++] = '-';
-    char out[40];
     for (size_t i = 0; i < n; i++)
         out[i] = text[n - 1 - i];
-    cs_buf_addn(b, out, n);
+    return n;
 }
 
 bool cs_parse_double(const char *s, double *out)

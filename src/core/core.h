@@ -232,6 +232,9 @@ char *cs_buf_take(cs_buf *b);
  * half a unit of the last decimal, fast (for large tables); non-finite values are
  * written as nothing (an empty CSV field). */
 void cs_buf_add_fixed(cs_buf *b, double value, int decimals);
+/* u / 10^decimals (0..9) in fixed notation into out, '-' first when negative; returns
+ * its length (the integer path of cs_buf_add_fixed and of JSON's rounded numbers). */
+size_t cs_fixed_digits(unsigned long long u, int decimals, bool negative, char out[40]);
 
 /* Format a number with thousands separators: 3120 -> "3,120"; decimals as given. */
 void cs_buf_add_grouped(cs_buf *b, double value, int decimals);

@@ -312,22 +312,7 @@ static size_t rounded_text(double v, int decimals, char *out)
     int d = decimals;
     for (; d > 0 && u % 10 == 0; d--) /* no trailing zeros, as cs_json_number */
         u /= 10;
-    char text[40];
-    size_t n = 0;
-    bool negative = v < 0 && u > 0; /* never "-0" */
-    do {
-        text[n++] = (char)('0' + u % 10);
-        u /= 10;
-        if ((int)n == d)
-            text[n++] = '.';
-    } while (u > 0 || (int)n <= d);
-    if (text[n - 1] == '.')
-        text[n++] = '0';
-    if (negative)
-        text[n++] = '-';
-    for (size_t i = 0; i < n; i++)
-        out[i] = text[n - 1 - i];
-    return n;
+    return cs_fixed_digits(u, d, v < 0 && u > 0 /* never "-0" */, out);
 }
 
 void cs_json_rounded(cs_json *j, double v, int decimals)
