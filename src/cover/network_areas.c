@@ -66,39 +66,27 @@ static size_t subtract(const cs_interval *a, size_t na, const cs_interval *b, si
     return n;
 }
 
-/* The stretches reached within budget_m and not within before_m (< 0: none left out). */
-static size_t reached_between(const cs_net_field *f, double budget_m, double before_m,
-                              cs_interval **out, size_t *cap)
+/* The stretches iv[0 .. n) of the stretches before[0 .. m) left out: a new list in
+ * *out (n of them when m is 0); its count, or (size_t)-1 without memory. */
+static size_t ring_of(const cs_interval *iv, size_t n, const cs_interval *before, size_t m,
+                      cs_interval **out)
 {
-    size_t n = cs_net_field_reached(f, budget_m, out, cap);
-    if (n == (size_t)-1 || before_m < 0)
-        return n;
-    cs_interval *near = NULL, *ring = NULL;
-    size_t near_cap = 0, ring_cap = 0;
-    size_t m = cs_net_field_reached(f, before_m, &near, &near_cap);
-    size_t r = m == (size_t)-1 ? m : subtract(*out, n, near, m, &ring, &ring_cap);
-    cs_free(near);
-    cs_free(*out);
-    *out = ring;
-    *cap = ring_cap;
-    return r;
+    size_t cap = 0;
+    *out = NULL;
+    return subtract(iv, n, before, m, out, &cap);
 }
 
-cs_status cs_cover_reached_lines(const cs_net_field *f, double budget_m, double before_m,
-                                 cs_lines *out)
+/* The stretches iv[0 .. n) as polylines into *out. Errors: CS_ERR_NOMEM. */
+static cs_status lines_of(const cs_graph *g, const cs_interval *iv, size_t n, cs_lines *out)
 {
     memset(out, 0, sizeof *out);
-    cs_interval *iv = NULL;
-    size_t cap = 0, line_cap = 0, vertex_cap = 0;
-    size_t n = reached_between(f, budget_m, before_m, &iv, &cap);
-    bool ok =
-        n != (size_t)-1 && cs_grow((void **)&out->start, &line_cap, 1, sizeof *out->start);
+    size_t line_cap = 0, vertex_cap = 0;
+    bool ok = cs_grow((void **)&out->start, &line_cap, 1, sizeof *out->start);
     if (ok)
         out->start[0] = 0;
     for (size_t i = 0; ok && i < n; i++)
         if (iv[i].to_m > iv[i].from_m)
-            ok = add_cut(f->g, &iv[i], out, &line_cap, &vertex_cap);
-    cs_free(iv);
+            ok = add_cut(g, &iv[i], out, &line_cap, &vertex_cap);
     if (!ok) {
         cs_lines_free(out);
         return CS_ERR_NOMEM;
@@ -106,15 +94,31 @@ cs_status cs_cover_reached_lines(const cs_net_field *f, double budget_m, double 
     return CS_OK;
 }
 
-/* How many pieces of network lie within budget_m; (size_t)-1 without memory. */
-static size_t reached_pieces(const cs_net_field *f, double budget_m)
+cs_status cs_cover_reached_lines(const cs_net_field *f, double budget_m, double before_m,
+                                 cs_lines *out)
 {
-    cs_interval *iv = NULL;
-    size_t cap = 0, n = cs_net_field_reached(f, budget_m, &iv, &cap), pieces = 0;
-    for (size_t i = 0; n != (size_t)-1 && i < n; i++)
-        pieces += iv[i].to_m > iv[i].from_m;
+    memset(out, 0, sizeof *out);
+    cs_interval *iv = NULL, *near = NULL, *ring = NULL;
+    size_t cap = 0, near_cap = 0, n = cs_net_field_reached(f, budget_m, &iv, &cap), m = 0;
+    if (n != (size_t)-1 && before_m >= 0)
+        m = cs_net_field_reached(f, before_m, &near, &near_cap);
+    if (n != (size_t)-1 && m != (size_t)-1)
+        n = ring_of(iv, n, near, m, &ring);
+    cs_status st = n != (size_t)-1 && m != (size_t)-1 ? lines_of(f->g, ring, n, out)
+                                                      : CS_ERR_NOMEM;
     cs_free(iv);
-    return n == (size_t)-1 ? n : pieces;
+    cs_free(near);
+    cs_free(ring);
+    return st;
+}
+
+/* How many pieces the stretches iv[0 .. n) are. */
+static size_t pieces_of(const cs_interval *iv, size_t n)
+{
+    size_t pieces = 0;
+    for (size_t i = 0; i < n; i++)
+        pieces += iv[i].to_m > iv[i].from_m;
+    return pieces;
 }
 
 /* One service area: the reached lines buffered. It is not clipped to the district: the
@@ -143,23 +147,29 @@ static bool kind_area_job(const void *data, cs_geos h, const cs_geom *district, 
     const cs_kind *kind = &s->settings.kinds[k];
     if (j >= kind->threshold_count || !r->dist_m[cs_res_field(r, 1, k)])
         return true;
-    size_t pieces = reached_pieces(&r->fields[k], kind->threshold_m[j]);
-    if (pieces == (size_t)-1)
-        return false;
-    ka->pieces[i] = pieces;
+    /* the stretches within this threshold and the one before, each listed once */
+    const cs_net_field *f = &r->fields[k];
+    cs_interval *iv = NULL, *before = NULL, *ring = NULL;
+    size_t cap = 0, before_cap = 0, n = cs_net_field_reached(f, kind->threshold_m[j], &iv, &cap);
+    size_t m = n != (size_t)-1 && j ? cs_net_field_reached(f, kind->threshold_m[j - 1], &before,
+                                                           &before_cap) : 0;
+    size_t nr = n != (size_t)-1 && m != (size_t)-1 ? ring_of(iv, n, before, m, &ring)
+                                                   : (size_t)-1;
+    bool ok = nr != (size_t)-1;
+    if (ok)
+        ka->pieces[i] = pieces_of(iv, n);
     /* left out, with a warning, when too large: the reached lines are still written */
-    if ((double)pieces <= s->net.area_max_pieces) {
+    if (ok && (double)ka->pieces[i] <= s->net.area_max_pieces) {
         cs_lines within;
-        if (cs_cover_reached_lines(&r->fields[k], kind->threshold_m[j], -1, &within) != CS_OK)
-            return false;
-        ka->polys[i] = area_of(h, district, &within, s->net.access_width_m);
+        ok = lines_of(f->g, iv, n, &within) == CS_OK &&
+             (ka->polys[i] = area_of(h, district, &within, s->net.access_width_m)) != NULL;
         cs_lines_free(&within);
-        if (!ka->polys[i])
-            return false;
     }
-    return cs_cover_reached_lines(&r->fields[k], kind->threshold_m[j],
-                                        j ? kind->threshold_m[j - 1] : -1,
-                                        &ka->lines[i]) == CS_OK;
+    ok = ok && lines_of(f->g, ring, nr, &ka->lines[i]) == CS_OK;
+    cs_free(iv);
+    cs_free(before);
+    cs_free(ring);
+    return ok;
 }
 
 /* Say which service-area polygons were left out for their size. */

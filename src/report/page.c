@@ -390,6 +390,14 @@ void cs_report_map_shows(const cs_reporter *rp, size_t k, cs_buf *b)
     cs_html_text(b, rp->s->settings.band_names[rp->head_band]);
 }
 
+void cs_report_map_caption(const cs_reporter *rp, size_t k, cs_buf *b)
+{
+    bool zh = rp->lang == CS_LANG_ZH;
+    cs_buf_printf(b, "%s%s", tx(rp, T_MAP_CAPTION), zh ? "（" : " (");
+    cs_report_map_shows(rp, k, b);
+    cs_buf_add(b, zh ? "）" : ")");
+}
+
 static void maps(cs_reporter *rp)
 {
     cs_buf *b = rp->out;
@@ -398,9 +406,9 @@ static void maps(cs_reporter *rp)
                   tx(rp, T_MAP));
     cs_svg_district_map(rp, b);
     cs_svg_legend(rp, cs_svg_district_kinds(rp), false, b);
-    cs_buf_printf(b, "<figcaption>%s%s", tx(rp, T_MAP_CAPTION), rp->lang == CS_LANG_ZH ? "（" : " (");
-    cs_report_map_shows(rp, rp->head_kind, b);
-    cs_buf_printf(b, "%s%s", rp->lang == CS_LANG_ZH ? "）" : ")", tx(rp, T_END));
+    cs_buf_add(b, "<figcaption>");
+    cs_report_map_caption(rp, rp->head_kind, b);
+    cs_buf_add(b, tx(rp, T_END));
     if (cs_svg_district_kinds(rp) >= 0)
         cs_buf_printf(b, "%s%s", tx(rp, T_ONLY_HEAD), tx(rp, T_END));
     cs_buf_printf(b, "%s%s</figcaption></figure><h3>%s</h3><div class=\"maps\">",
@@ -911,9 +919,9 @@ static void summary(cs_reporter *rp)
     cs_buf_add(b, "<figure class=\"summary-map\">");
     cs_svg_kind_map(rp, rp->head_kind, b);
     cs_svg_legend(rp, (long)rp->head_kind, false, b);
-    cs_buf_printf(b, "<figcaption>%s%s", tx(rp, T_MAP_CAPTION), rp->lang == CS_LANG_ZH ? "（" : " (");
-    cs_report_map_shows(rp, rp->head_kind, b);
-    cs_buf_printf(b, "%s</figcaption></figure></section>", rp->lang == CS_LANG_ZH ? "）" : ")");
+    cs_buf_add(b, "<figcaption>");
+    cs_report_map_caption(rp, rp->head_kind, b);
+    cs_buf_add(b, "</figcaption></figure></section>");
 }
 
 static void page(cs_reporter *rp)

@@ -124,6 +124,8 @@ const char *cs_report_text(const cs_reporter *rp, cs_text id);
 const char *cs_report_kind_name(const cs_reporter *rp, size_t k);
 const char *cs_report_target_name(const cs_reporter *rp, size_t t);
 void cs_report_map_shows(const cs_reporter *rp, size_t k, cs_buf *b);
+/* A map's caption: what the colours and symbols mean, then what it shows (above). */
+void cs_report_map_caption(const cs_reporter *rp, size_t k, cs_buf *b);
 
 /* HTML helpers (report/page.c). */
 void cs_html_text(cs_buf *b, const char *s); /* escaped */

@@ -209,10 +209,9 @@ static void kind_sites(const cs_reporter *rp, const cs_report_sites *rs, cs_buf 
     cs_buf_add(b, "<figure>");
     cs_svg_sites_map(rp, rs, SITES_LISTED, b);
     cs_svg_legend(rp, (long)rs->kind, true, b);
-    cs_buf_printf(b, "<figcaption>%s%s", cs_report_text(rp, T_MAP_CAPTION),
-                  rp->lang == CS_LANG_ZH ? "（" : " (");
-    cs_report_map_shows(rp, rs->kind, b);
-    cs_buf_printf(b, "%s</figcaption></figure>", rp->lang == CS_LANG_ZH ? "）" : ")");
+    cs_buf_add(b, "<figcaption>");
+    cs_report_map_caption(rp, rs->kind, b);
+    cs_buf_add(b, "</figcaption></figure>");
 }
 
 void cs_report_sites_section(const cs_reporter *rp, cs_buf *b)

@@ -54,16 +54,7 @@ static bool add_candidate(chooser *ch, size_t *cap, double x, double y)
     return true;
 }
 
-/* Whether a generated candidate at (x, y) can be proposed: inside an area, or within
- * the outside tolerance of one, as cs_site_place requires. */
-static bool placeable(const cs_study *s, double x, double y)
-{
-    double d;
-    return cs_area_index_locate(s->areas.index, x, y) >= 0 ||
-           cs_area_index_nearest(s->areas.index, x, y, s->settings.outside_tolerance_m, &d) >= 0;
-}
-
-/* Whether resident i is an uncovered one of the patch band, whom candidates are for. */
+/* Whether resident i is an uncovered one of the band chosen for, whom candidates are for. */
 static bool uncovered(const chooser *ch, size_t i)
 {
     const cs_study *s = ch->r->study;
@@ -85,7 +76,7 @@ static cs_status cell_candidates(chooser *ch, const cs_grid *g, const int64_t *k
         cs_grid_key_cell(keys[q], &col, &row);
         cx[q] = g->x0 + ((double)col + 0.5) * g->cell_m;
         cy[q] = g->y0 + ((double)row + 0.5) * g->cell_m;
-        best[q] = placeable(s, cx[q], cy[q]) ? 0 : INFINITY;
+        best[q] = cs_site_area_at(s, cx[q], cy[q]) >= 0 ? 0 : INFINITY;
     }
     for (size_t i = 0; st == CS_OK && i < s->dem.count; i++) {
         if (!uncovered(ch, i))
@@ -145,7 +136,7 @@ static cs_status generate_candidates(chooser *ch)
             cs_grid_cell(&g, gr->node_x[v], gr->node_y[v], &col, &row);
             int64_t key = cs_grid_key(col, row);
             if (bsearch(&key, keys, u, sizeof *keys, compare_i64) &&
-                placeable(s, gr->node_x[v], gr->node_y[v]) &&
+                cs_site_area_at(s, gr->node_x[v], gr->node_y[v]) >= 0 &&
                 !add_candidate(ch, &cap, gr->node_x[v], gr->node_y[v]))
                 st = CS_ERR_NOMEM;
         }
@@ -295,7 +286,7 @@ static cs_status cover_sets(chooser *ch, cs_cover_sets *cs)
     if (!cs->first || !cs->weight)
         return CS_ERR_NOMEM;
     for (size_t i = 0; i < N; i++)
-        cs->weight[i] = ch->now[i] > ch->within_m ? s->dem.pop[i * ch->r->B + ch->band] : 0;
+        cs->weight[i] = uncovered(ch, i) ? s->dem.pop[i * ch->r->B + ch->band] : 0;
     cs_status st = ch->m == CS_M_STRAIGHT ? straight_sets(ch, cs, &n, &cap)
                                           : search_sets(ch, cs, &n, &cap);
     cs->first[ch->nc] = n;

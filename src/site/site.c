@@ -65,6 +65,15 @@ static cs_status to_working(cs_context *ctx, const cs_study *s, const char *noun
     return st;
 }
 
+long cs_site_area_at(const cs_study *s, double x, double y)
+{
+    long a = cs_area_index_locate(s->areas.index, x, y);
+    double d = INFINITY;
+    return a >= 0 ? a
+                  : cs_area_index_nearest(s->areas.index, x, y, s->settings.outside_tolerance_m,
+                                          &d);
+}
+
 static cs_status place(cs_context *ctx, const cs_study *s, const char *noun,
                        const cs_site_input *in, size_t i, const char *where, cs_proposal *p)
 {
@@ -107,21 +116,17 @@ static cs_status place(cs_context *ctx, const cs_study *s, const char *noun,
     cs_status pst = to_working(ctx, s, noun, in, &w, p);
     if (pst != CS_OK)
         return pst;
-    p->area = cs_area_index_locate(s->areas.index, p->x, p->y);
+    p->area = cs_site_area_at(s, p->x, p->y);
     if (p->area < 0) {
         double d = INFINITY;
-        p->area = cs_area_index_nearest(s->areas.index, p->x, p->y,
-                                        s->settings.outside_tolerance_m, &d);
-        if (p->area < 0) {
-            cs_area_index_nearest(s->areas.index, p->x, p->y, 1e9, &d);
-            snprintf(detail, sizeof detail, "(%.6f, %.6f) lies outside the study area, %.1f km "
-                     "from the nearest area", p->lon, p->lat, d / 1000.0);
-            st = bad(ctx, noun, &w,
-                     strcmp(noun, "candidate")
-                         ? "check the coordinates and their CRS (--at takes longitude,latitude)"
-                         : "check the coordinates and their CRS (--proposals-crs)",
-                     "position", detail);
-        }
+        cs_area_index_nearest(s->areas.index, p->x, p->y, 1e9, &d);
+        snprintf(detail, sizeof detail, "(%.6f, %.6f) lies outside the study area, %.1f km "
+                 "from the nearest area", p->lon, p->lat, d / 1000.0);
+        st = bad(ctx, noun, &w,
+                 strcmp(noun, "candidate")
+                     ? "check the coordinates and their CRS (--at takes longitude,latitude)"
+                     : "check the coordinates and their CRS (--proposals-crs)",
+                 "position", detail);
     }
     return st;
 }

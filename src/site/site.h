@@ -60,6 +60,10 @@ void cs_reacher_destroy(cs_reacher *rc);
 cs_status cs_reacher_reach(cs_reacher *rc, double x, double y, long row, size_t k, size_t m,
                            double reach_m, cs_pairs *out);
 
+/* The area a site at (x, y) (working CRS) counts in: the one holding it, else one within
+ * settings.outside_tolerance_m; -1 when none, and the site cannot be placed. */
+long cs_site_area_at(const cs_study *s, double x, double y);
+
 /* Place proposals (checked, in the working CRS) without evaluating them; *out is new.
  * noun names them in messages ("proposal", "candidate"). Errors as cs_site_evaluate's. */
 cs_status cs_site_place(cs_context *ctx, const cs_result *r, const cs_site_input *in, size_t n,
