@@ -226,6 +226,28 @@ static void tiny_underserved_cell_is_refused(void **state)
                "set underserved.cell_m to at least 1", NULL);
 }
 
+/* Service-area cells must lie well inside the access width (a cell wider than the
+ * width·√2 could never be drawn): more than half of it is refused before reading. */
+static void coarse_area_cells_are_refused(void **state)
+{
+    fixture *f = *state;
+    expect_cli(f, "run study.yaml --out out -q --set network.area_cell_m=30", 3,
+               "study.yaml: 'network.area_cell_m': cells of 30 m are too coarse for service "
+               "areas 50 m wide", "give at most half of network.access_width_m", NULL);
+}
+
+/* Service areas drawn on cells of 0.01 m over the sample's 30 km would take about
+ * (30,000 / 0.01)² = 9e12 cells, over the billion a grid may hold: refused, naming the
+ * key, instead of running out of memory. */
+static void fine_area_cells_over_the_cap_are_refused(void **state)
+{
+    fixture *f = *state;
+    expect_cli(f, "run study.yaml --out out -q --set network.area_max_pieces=0 "
+                  "--set network.area_cell_m=0.01", 3,
+               "'network.area_cell_m': the network service areas span more than a billion "
+               "cells of 0.01 m", "give larger cells", NULL);
+}
+
 /* population.spread_m = 0.001 (inside its documented range [0, 10000]) grew memory
  * without end for a population given as area totals. */
 static void tiny_spread_cell_is_refused(void **state)
@@ -533,6 +555,9 @@ static void fifo_device_and_folder_are_refused(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(coarse_area_cells_are_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(fine_area_cells_over_the_cap_are_refused, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(study_file_deep_nesting_is_refused_fast, setup, teardown),
         cmocka_unit_test_setup_teardown(study_file_nesting_limit_is_16, setup, teardown),
         cmocka_unit_test_setup_teardown(study_file_over_1mib_is_refused, setup, teardown),

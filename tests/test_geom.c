@@ -1,10 +1,14 @@
 /*
  * test_geom.c — the GEOS door: polygons from plain rings and back, repair of invalid
- * polygons, discs and their union, clipping. Expected areas are worked by hand.
+ * polygons, discs and their union, clipping, and buffers drawn on cells. Expected
+ * areas are worked by hand; cell outlines are checked against flood fills of their
+ * masks and against GEOS's exact buffers.
  */
 #include "testutil.h"
 
 #include "geom/geom.h"
+
+#include <geos_c.h>
 
 #include <math.h>
 #include <stdlib.h>
@@ -133,6 +137,194 @@ static void union_of_neighbours(void **state)
     cs_geos_destroy(h);
 }
 
+/* ------------------------------------------------------------------ cells */
+
+/* Mark in seen the cells joined through their sides to filled cell k. */
+static void flood(const uint8_t *m, size_t w, size_t h, size_t k, bool *seen)
+{
+    size_t *stack = malloc(w * h * sizeof *stack), n = 0;
+    stack[n++] = k;
+    seen[k] = true;
+    while (n) {
+        size_t c = stack[--n], ci = c % w, cj = c / w;
+        size_t nb[4] = {ci > 0 ? c - 1 : c, ci + 1 < w ? c + 1 : c, cj > 0 ? c - w : c,
+                        cj + 1 < h ? c + w : c};
+        for (int d = 0; d < 4; d++)
+            if (m[nb[d]] && !seen[nb[d]]) {
+                seen[nb[d]] = true;
+                stack[n++] = nb[d];
+            }
+    }
+    free(stack);
+}
+
+/* Brute force: groups of filled cells joined through their sides. */
+static size_t count_groups(const uint8_t *m, size_t w, size_t h)
+{
+    bool *seen = calloc(w * h, 1);
+    size_t groups = 0;
+    for (size_t k = 0; k < w * h; k++)
+        if (m[k] && !seen[k]) {
+            flood(m, w, h, k, seen);
+            groups++;
+        }
+    free(seen);
+    return groups;
+}
+
+/* The outline of a mask: valid without repair, one polygon per group of cells joined
+ * through their sides, holding exactly the filled cells' centres, of their area. */
+static void check_outline(cs_geos h, const uint8_t *m, size_t w, size_t hh, double cell)
+{
+    cs_rings out;
+    double x0 = 100, y0 = 200;
+    assert_int_equal(cs_cells_outline(m, w, hh, x0, y0, cell, &out), CS_OK);
+    size_t filled = 0;
+    for (size_t k = 0; k < w * hh; k++)
+        filled += m[k] != 0;
+    assert_int_equal(out.area_count, count_groups(m, w, hh));
+    cs_geom *g = cs_geom_from_polygons(h, &out);
+    assert_non_null(g);
+    char why[256] = "";
+    if (!cs_geom_is_valid(h, g, why, sizeof why))
+        fail_msg("the outline of a %zux%zu mask is not valid: %s", w, hh, why);
+    assert_true(fabs(cs_geom_area_m2(h, g) - (double)filled * cell * cell) < 1e-6);
+    const GEOSPreparedGeometry *pg = GEOSPrepare_r(h, g);
+    for (size_t k = 0; k < w * hh; k++) {
+        GEOSGeometry *p = GEOSGeom_createPointFromXY_r(
+            h, x0 + ((double)(k % w) + 0.5) * cell, y0 + ((double)(k / w) + 0.5) * cell);
+        if (GEOSPreparedContains_r(h, pg, p) != (m[k] != 0))
+            fail_msg("cell %zu of a %zux%zu mask is %s the outline", k, w, hh,
+                     m[k] ? "outside" : "inside");
+        GEOSGeom_destroy_r(h, p);
+    }
+    GEOSPreparedGeom_destroy_r(h, pg);
+    cs_geom_destroy(h, g);
+    cs_rings_free(&out);
+}
+
+static void cells_outline_follows_the_mask(void **state)
+{
+    (void)state;
+    cs_geos h = cs_geos_create();
+    /* by hand: one cell; a ring of 8 around a hole; two cells touching at a corner
+     * (two polygons); a hole touching the shell at a corner */
+    static const uint8_t one[1] = {1}, ring[9] = {1, 1, 1, 1, 0, 1, 1, 1, 1},
+                         corner[4] = {1, 0, 0, 1},
+                         notch[16] = {1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1};
+    cs_rings out;
+    assert_int_equal(cs_cells_outline(one, 1, 1, 0, 0, 10, &out), CS_OK);
+    assert_int_equal(out.vertex_count, 5); /* four corners, closed */
+    cs_rings_free(&out);
+    check_outline(h, ring, 3, 3, 10);
+    check_outline(h, corner, 2, 2, 10);
+    check_outline(h, notch, 4, 4, 2.5);
+    /* random masks of every density */
+    srand(11);
+    for (int t = 0; t < 300; t++) {
+        size_t w = 1 + (size_t)(rand() % 24), hh = 1 + (size_t)(rand() % 24);
+        int density = rand() % 101;
+        uint8_t *m = malloc(w * hh);
+        for (size_t k = 0; k < w * hh; k++)
+            m[k] = rand() % 100 < density;
+        check_outline(h, m, w, hh, 7.5);
+        free(m);
+    }
+    assert_int_equal(cs_cells_outline(one, 1, 1, 0, 0, 0, &out), CS_ERR_ARGUMENT);
+    cs_geos_destroy(h);
+}
+
+static double to_segment(double px, double py, double ax, double ay, double bx, double by)
+{
+    double dx = bx - ax, dy = by - ay, len2 = dx * dx + dy * dy;
+    double t = len2 > 0 ? ((px - ax) * dx + (py - ay) * dy) / len2 : 0;
+    t = t < 0 ? 0 : t > 1 ? 1 : t;
+    return hypot(px - (ax + t * dx), py - (ay + t * dy));
+}
+
+/* Whether a covers b, with GEOS. */
+static bool covers(cs_geos h, const cs_geom *a, const cs_geom *b)
+{
+    return GEOSCovers_r(h, a, b) == 1;
+}
+
+/* Random streets drawn on cells: the cells drawn are exactly those wholly within the
+ * width (found by brute force over the cell centres), and they cover GEOS's exact
+ * buffer of the width less cell·√2. */
+static void cells_buffer_keeps_its_bound(void **state)
+{
+    (void)state;
+    cs_geos h = cs_geos_create();
+    srand(5);
+    for (int t = 0; t < 12; t++) {
+        double width = 20 + rand() % 40, cell = 1 + rand() % 9;
+        cs_lines l = {0};
+        size_t lines = 1 + (size_t)(rand() % 6), nv = 0;
+        l.start = calloc(lines + 1, sizeof *l.start);
+        l.x = calloc(lines * 5, sizeof *l.x);
+        l.y = calloc(lines * 5, sizeof *l.y);
+        for (size_t p = 0; p < lines; p++) {
+            size_t n = 2 + (size_t)(rand() % 4);
+            for (size_t v = 0; v < n; v++, nv++) {
+                l.x[nv] = 1000 + rand() % 400 + (rand() % 1000) / 1000.0;
+                l.y[nv] = -500 + rand() % 400 + (rand() % 1000) / 1000.0;
+            }
+            l.start[p + 1] = nv;
+        }
+        l.count = lines;
+        cs_status st;
+        cs_geom *g = cs_geom_buffer_cells(h, &l, width, cell, &st);
+        assert_int_equal(st, CS_OK);
+        assert_non_null(g);
+        assert_true(cs_geom_is_valid(h, g, NULL, 0));
+        /* brute force: every cell of a grid aligned on multiples of the cell is drawn
+         * exactly when its centre lies within r of a line (so all of it within the
+         * width) */
+        double r = width - cell * M_SQRT2 / 2;
+        size_t count = 0;
+        const GEOSPreparedGeometry *pg = GEOSPrepare_r(h, g);
+        for (double cy = floor((-500 - width) / cell) * cell; cy < 0 + width; cy += cell)
+            for (double cx = floor((1000 - width) / cell) * cell; cx < 1500 + width; cx += cell) {
+                double best = INFINITY;
+                for (size_t p = 0; p < lines; p++) {
+                    size_t a = l.start[p], b = l.start[p + 1];
+                    for (size_t v = a; v < b; v++)
+                        best = fmin(best, to_segment(cx + cell / 2, cy + cell / 2, l.x[v],
+                                                     l.y[v], l.x[v + (v + 1 < b)],
+                                                     l.y[v + (v + 1 < b)]));
+                }
+                count += best <= r;
+                GEOSGeometry *pt = GEOSGeom_createPointFromXY_r(h, cx + cell / 2, cy + cell / 2);
+                if (GEOSPreparedContains_r(h, pg, pt) != (best <= r))
+                    fail_msg("case %d: the cell at (%g, %g), %g m from the lines, is %s", t,
+                             cx, cy, best, best <= r ? "left out" : "drawn");
+                GEOSGeom_destroy_r(h, pt);
+            }
+        GEOSPreparedGeom_destroy_r(h, pg);
+        double area = cs_geom_area_m2(h, g);
+        if (fabs(area - (double)count * cell * cell) > 1e-6 * area + 1e-9)
+            fail_msg("case %d: %g m² drawn, %zu cells of %g m within %g m", t, area, count,
+                     cell, r);
+        cs_geom *inner = cs_geom_buffer_lines(h, &l, width - cell * M_SQRT2 - 1e-6);
+        if (!covers(h, g, inner))
+            fail_msg("case %d: the cells miss part of the %g m buffer", t,
+                     width - cell * M_SQRT2);
+        cs_geom_destroy(h, inner);
+        cs_geom_destroy(h, g);
+        cs_lines_free(&l);
+    }
+    /* sizes not positive, and a grid over a billion cells, are refused */
+    double x[2] = {0, 1e6}, y[2] = {0, 1e6};
+    size_t start[2] = {0, 2};
+    cs_lines far = {1, start, x, y, NULL, NULL};
+    cs_status st;
+    assert_null(cs_geom_buffer_cells(h, &far, 50, 10, &st));
+    assert_int_equal(st, CS_ERR_ARGUMENT);
+    assert_null(cs_geom_buffer_cells(h, &far, 0, 10, &st));
+    assert_int_equal(st, CS_ERR_ARGUMENT);
+    cs_geos_destroy(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -141,6 +333,8 @@ int main(void)
         cmocka_unit_test(bow_tie_is_repaired),
         cmocka_unit_test(discs_union_and_clip),
         cmocka_unit_test(union_of_neighbours),
+        cmocka_unit_test(cells_outline_follows_the_mask),
+        cmocka_unit_test(cells_buffer_keeps_its_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@
 #include "geom/geom.h"
 #include "io/config.h"
 
+#include <geos_c.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -242,9 +243,9 @@ static void motorway_bridge_is_not_walked(void **state)
     fx_free(&d);
 }
 
-/* A reached network larger than network.area_max_pieces gets no polygon: the feature
- * is written with a null geometry and a warning says why. */
-static void large_areas_left_out(void **state)
+/* A reached network larger than network.area_max_pieces gets its polygon drawn on
+ * cells, and a warning says so and how close it is. */
+static void large_areas_drawn_on_cells(void **state)
 {
     (void)state;
     fx_data d;
@@ -257,12 +258,13 @@ static void large_areas_left_out(void **state)
           CS_OK);
     char *out = tu_join(dir, "out");
     assert_int_equal(cs_result_write(R.ctx, R.study, R.result, out), CS_OK);
-    assert_true(tu_has_message(R.ctx, "network.area_max_pieces", "without a polygon", NULL));
+    assert_true(tu_has_message(R.ctx, "network.area_max_pieces", "drawn on 10 m cells",
+                               "short of it by at most 14.1 m", NULL));
     char *path = tu_join(out, "service-circles.geojson");
     char *text = tu_read(path, NULL);
-    /* 15 minutes reach more than 2 pieces: that feature has no geometry */
+    /* 15 minutes reach more than 2 pieces: drawn on cells, every feature has its polygon */
     assert_non_null(strstr(text, "\"measure\":\"network\""));
-    assert_non_null(strstr(text, "\"geometry\":null"));
+    assert_null(strstr(text, "\"geometry\":null"));
     free(text);
     free(path);
     /* the one facility's own service area (15 minutes) is written when asked for */
@@ -397,9 +399,9 @@ static double to_reached_network(double px, double py, const double *cost, const
     return best;
 }
 
-static void service_area_self_check(void **state)
+/* The self-check with the areas dissolved exactly (cells = false) or drawn on cells. */
+static void self_check(bool cells)
 {
-    (void)state;
     fx_data d;
     fx_alloc(&d, 2, 2, 1500, 4, 1);
     srand(7);
@@ -414,8 +416,12 @@ static void service_area_self_check(void **state)
     char *dir = tu_mkdtemp();
     write_grid(dir);
     fx_env R;
-    start(&R, dir, &d, "network: {path: network.geojson, crs: EPSG:32651, "
-                       "access_width_m: 40}\nmeasure: network\n", CS_OK);
+    start(&R, dir, &d, cells ? "network: {path: network.geojson, crs: EPSG:32651, "
+                               "access_width_m: 40, area_max_pieces: 0, area_cell_m: 7}\n"
+                               "measure: network\n"
+                             : "network: {path: network.geojson, crs: EPSG:32651, "
+                               "access_width_m: 40}\nmeasure: network\n",
+          CS_OK);
     double cost[GRID_N * GRID_N];
     grid_costs(&d, cost);
     cs_lines lines[2 * CS_MAX_THRESHOLDS];
@@ -470,6 +476,66 @@ static void service_area_self_check(void **state)
     }
     fx_env_close(&R);
     fx_free(&d);
+}
+
+static void service_area_self_check(void **state)
+{
+    (void)state;
+    self_check(false);
+    self_check(true);
+}
+
+/* On the bundled sample, each threshold of the first kind: the service area drawn on
+ * cells covers GEOS's exact union of the streets buffered by the width less cell·√2
+ * (the documented bound), and reaches beyond the exact union only where GEOS draws
+ * round ends with chords inside their circles (two per quarter: at most
+ * width (1 - cos(pi / 8)), 3.8 m of 50) and simplifies the streets first (by 1% of the
+ * width). */
+static void cells_against_the_exact_union(void **state)
+{
+    (void)state;
+    fx_env e = {0};
+    assert_int_equal(fx_env_open_file(&e, strdup(CS_SOURCE_DIR "/geodata/study.yaml")), CS_OK);
+    fx_env_run_ok(&e);
+    cs_geos h = e.study->geos;
+    const cs_walk_network *net = &e.study->net;
+    size_t K = e.result->K;
+    cs_lines *lines = calloc(K * CS_MAX_THRESHOLDS, sizeof *lines);
+    cs_geom **polys = calloc(K * CS_MAX_THRESHOLDS, sizeof *polys);
+    assert_int_equal(cs_cover_network_areas(e.ctx, e.result, lines, polys), CS_OK);
+    const cs_kind *kind = &e.study->settings.kinds[0];
+    assert_true(kind->threshold_count == 3 && net->area_cell_m == 10);
+    for (size_t j = 0; j < kind->threshold_count; j++) {
+        cs_lines within;
+        assert_int_equal(cs_cover_reached_lines(&e.result->fields[0], kind->threshold_m[j],
+                                                -1, &within), CS_OK);
+        assert_true((double)within.count <= net->area_max_pieces); /* polys[j] is exact */
+        cs_status st;
+        cs_geom *cells = cs_geom_buffer_cells(h, &within, net->access_width_m,
+                                              net->area_cell_m, &st);
+        assert_non_null(cells);
+        cs_geom *inner = cs_geom_buffer_lines(h, &within, net->access_width_m -
+                                                              net->area_cell_m * M_SQRT2 - 1e-6);
+        cs_geom *chords = GEOSBuffer_r(
+            h, polys[j], net->access_width_m * (1 - cos(M_PI / 8) + 0.01), 8);
+        assert_true(GEOSCovers_r(h, cells, inner) == 1);
+        assert_true(GEOSCovers_r(h, chords, cells) == 1);
+        double exact = cs_geom_area_m2(h, polys[j]), drawn = cs_geom_area_m2(h, cells);
+        print_message("%g m: exact %.3f km², on cells %.3f km² (%.1f%%)\n",
+                      kind->threshold_m[j], exact / 1e6, drawn / 1e6, 100 * drawn / exact);
+        assert_true(drawn < exact && drawn > 0.8 * exact);
+        cs_geom_destroy(h, chords);
+        cs_geom_destroy(h, inner);
+        cs_geom_destroy(h, cells);
+        cs_lines_free(&within);
+    }
+    for (size_t i = 0; i < K * CS_MAX_THRESHOLDS; i++) {
+        cs_lines_free(&lines[i]);
+        cs_geom_destroy(h, polys[i]);
+    }
+    free(lines);
+    free(polys);
+    fx_env_close(&e);
 }
 
 /* ------------------------------------------------ catchments and loads */
@@ -833,7 +899,8 @@ int main(void)
         cmocka_unit_test(second_bridge_covers),
         cmocka_unit_test(motorway_bridge_is_not_walked),
         cmocka_unit_test(service_area_self_check),
-        cmocka_unit_test(large_areas_left_out),
+        cmocka_unit_test(large_areas_drawn_on_cells),
+        cmocka_unit_test(cells_against_the_exact_union),
         cmocka_unit_test(catchments_and_load),
         cmocka_unit_test(twins_share_equally),
         cmocka_unit_test(equidistant_on_the_network),

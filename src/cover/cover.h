@@ -35,9 +35,9 @@ cs_status cs_cover_reached_lines(const cs_net_field *f, double budget_m, double 
 /* Network service areas of every kind k measured along the network and threshold j:
  * lines[k * CS_MAX_THRESHOLDS + j], the network first reached within threshold j (within
  * it, not within threshold j - 1: each street piece once per kind), and polys[...], all
- * the network reached within threshold j buffered by the access width and dissolved
- * (NULL where not measured, or larger than network.area_max_pieces). Destroy polygons
- * with the study's GEOS handle, free the lines. */
+ * the network reached within threshold j buffered by the access width and dissolved,
+ * or drawn on cells beyond network.area_max_pieces pieces (NULL where not measured).
+ * Destroy polygons with the study's GEOS handle, free the lines. */
 cs_status cs_cover_network_areas(cs_context *ctx, const cs_result *r, cs_lines *lines,
                                  cs_geom **polys);
 

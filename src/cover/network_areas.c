@@ -4,6 +4,9 @@
  * partial edges cut exactly where the budget runs out), and a polygon made of those
  * lines buffered by the access width and dissolved. Unlike a hull, the polygon never
  * jumps a river or spans a rail yard: it only follows streets that were walked.
+ * Up to network.area_max_pieces street pieces the buffer is dissolved exactly by GEOS;
+ * beyond, where that takes minutes, it is drawn on cells of network.area_cell_m
+ * (geom/cells.c: inside the exact buffer, short of it by at most cell·√2).
  * The lines written are each kind's reached network once, split by the threshold each
  * piece is first reached within. Per-facility service areas come from one search per
  * facility.
@@ -121,14 +124,17 @@ static size_t pieces_of(const cs_interval *iv, size_t n)
     return pieces;
 }
 
-/* One service area: the reached lines buffered. It is not clipped to the district: the
- * streets already end where the network does, and clipping a polygon with hundreds of
- * holes costs as much again as building it. */
-static cs_geom *area_of(cs_geos h, const cs_geom *district, const cs_lines *lines,
-                        double width_m)
+/* One service area: the reached lines buffered, exactly up to network.area_max_pieces
+ * pieces, on cells beyond. It is not clipped to the district: the streets already end
+ * where the network does, and clipping a polygon with hundreds of holes costs as much
+ * again as building it. */
+static cs_geom *area_of(cs_geos h, const cs_walk_network *net, const cs_lines *lines,
+                        cs_status *st)
 {
-    (void)district;
-    return cs_geom_buffer_lines(h, lines, width_m);
+    *st = CS_OK;
+    if ((double)lines->count <= net->area_max_pieces)
+        return cs_geom_buffer_lines(h, lines, net->access_width_m);
+    return cs_geom_buffer_cells(h, lines, net->access_width_m, net->area_cell_m, st);
 }
 
 typedef struct kind_areas {
@@ -136,10 +142,12 @@ typedef struct kind_areas {
     cs_lines *lines;
     cs_geom **polys;
     size_t *pieces; /* the pieces reached within each threshold */
+    cs_status *why; /* why a polygon could not be drawn */
 } kind_areas;
 
 static bool kind_area_job(const void *data, cs_geos h, const cs_geom *district, long i)
 {
+    (void)district;
     const kind_areas *ka = data;
     const cs_result *r = ka->r;
     const cs_study *s = r->study;
@@ -158,11 +166,10 @@ static bool kind_area_job(const void *data, cs_geos h, const cs_geom *district, 
     bool ok = nr != (size_t)-1;
     if (ok)
         ka->pieces[i] = pieces_of(iv, n);
-    /* left out, with a warning, when too large: the reached lines are still written */
-    if (ok && (double)ka->pieces[i] <= s->net.area_max_pieces) {
+    if (ok) {
         cs_lines within;
         ok = lines_of(f->g, iv, n, &within) == CS_OK &&
-             (ka->polys[i] = area_of(h, district, &within, s->net.access_width_m)) != NULL;
+             (ka->polys[i] = area_of(h, &s->net, &within, &ka->why[i])) != NULL;
         cs_lines_free(&within);
     }
     ok = ok && lines_of(f->g, ring, nr, &ka->lines[i]) == CS_OK;
@@ -172,26 +179,31 @@ static bool kind_area_job(const void *data, cs_geos h, const cs_geom *district, 
     return ok;
 }
 
-/* Say which service-area polygons were left out for their size. */
-static void warn_left_out(cs_context *ctx, const cs_result *r, const size_t *pieces,
-                          cs_geom *const *polys)
+/* Say which service areas were drawn on cells, and how close that is. */
+static void note_cells(cs_context *ctx, const cs_result *r, const size_t *pieces)
 {
-    const cs_study *s = r->study;
-    size_t n = 0, most = 0;
+    const cs_walk_network *net = &r->study->net;
+    size_t n = 0;
     for (size_t i = 0; i < r->K * CS_MAX_THRESHOLDS; i++)
-        if (pieces[i] && !polys[i]) {
-            n++;
-            most = pieces[i] > most ? pieces[i] : most;
-        }
+        n += (double)pieces[i] > net->area_max_pieces;
     if (n == 0)
         return;
     cs_where w = {.field = "network.area_max_pieces"};
     cs_warn(ctx, &w,
-            "the reached streets are in service-network.geojson; raise "
-            "network.area_max_pieces to build the polygons anyway (it takes minutes)",
-            "%zu network service areas reach more than %.0f street pieces (up to %zu) and "
-            "are written without a polygon",
-            n, s->net.area_max_pieces, most);
+            "smaller cells (network.area_cell_m) draw closer to it; a larger "
+            "network.area_max_pieces dissolves exactly, taking minutes",
+            "%zu network service areas reach more than %.0f street pieces and are drawn on "
+            "%g m cells: inside the exact outline and short of it by at most %.1f m",
+            n, net->area_max_pieces, net->area_cell_m, net->area_cell_m * M_SQRT2);
+}
+
+/* The first reason a job gave, CS_OK when none. */
+static cs_status first_reason(const cs_status *why, long jobs)
+{
+    for (long i = 0; i < jobs; i++)
+        if (why[i] != CS_OK)
+            return why[i];
+    return CS_OK;
 }
 
 cs_status cs_cover_network_areas(cs_context *ctx, const cs_result *r, cs_lines *lines,
@@ -204,13 +216,19 @@ cs_status cs_cover_network_areas(cs_context *ctx, const cs_result *r, cs_lines *
         polys[i] = NULL;
     if (!r->has_network)
         return CS_OK;
-    kind_areas ka = {r, lines, polys, cs_calloc((size_t)jobs, sizeof *ka.pieces)};
-    if (!ka.pieces)
+    kind_areas ka = {r, lines, polys, cs_calloc((size_t)jobs, sizeof *ka.pieces),
+                     cs_calloc((size_t)jobs, sizeof *ka.why)};
+    if (!ka.pieces || !ka.why) {
+        cs_free(ka.pieces);
+        cs_free(ka.why);
         return cs_nomem(ctx);
+    }
     bool done = cs_cover_run_jobs(&s->areas, jobs, ctx->threads, kind_area_job, &ka);
     if (done)
-        warn_left_out(ctx, r, ka.pieces, polys);
+        note_cells(ctx, r, ka.pieces);
+    cs_status why = first_reason(ka.why, jobs);
     cs_free(ka.pieces);
+    cs_free(ka.why);
     if (done)
         return CS_OK;
     for (long i = 0; i < jobs; i++) {
@@ -218,7 +236,13 @@ cs_status cs_cover_network_areas(cs_context *ctx, const cs_result *r, cs_lines *
         cs_geom_destroy(s->geos, polys[i]);
         polys[i] = NULL;
     }
-    if (cs_take_nomem())
+    if (why == CS_ERR_ARGUMENT) {
+        cs_where w = {.field = "network.area_cell_m"};
+        return cs_error(ctx, CS_ERR_STUDY, &w, "give larger cells",
+                        "the network service areas span more than a billion cells of %g m",
+                        s->net.area_cell_m);
+    }
+    if (cs_take_nomem() || why == CS_ERR_NOMEM)
         return cs_error(ctx, CS_ERR_NOMEM, NULL, CS_NOMEM_HINT,
                         "out of memory while building the network service areas");
     return cs_error(ctx, CS_ERR_INTERNAL, NULL, NULL,
@@ -233,6 +257,7 @@ typedef struct facility_areas {
 /* Facility f's own service area at its kind's largest threshold: a search from f alone. */
 static bool facility_area_job(const void *data, cs_geos h, const cs_geom *district, long i)
 {
+    (void)district;
     const facility_areas *fa = data;
     const cs_result *r = fa->r;
     const cs_study *s = r->study;
@@ -249,9 +274,9 @@ static bool facility_area_job(const void *data, cs_geos h, const cs_geom *distri
     memset(&lines, 0, sizeof lines);
     bool ok = cs_net_field_compute(&r->net.graph, &one, &id, budget, &field) == CS_OK &&
               cs_cover_reached_lines(&field, budget, -1, &lines) == CS_OK;
+    cs_status st;
     if (ok)
-        ok =
-            (fa->polys[f] = area_of(h, district, &lines, s->net.access_width_m)) != NULL;
+        ok = (fa->polys[f] = area_of(h, &s->net, &lines, &st)) != NULL;
     cs_lines_free(&lines);
     cs_net_field_free(&field);
     return ok;

@@ -430,6 +430,20 @@ cs_geom *cs_geom_buffer_lines(cs_geos h, const cs_lines *lines, double width_m)
     return u;
 }
 
+cs_geom *cs_geom_buffer_cells(cs_geos h, const cs_lines *lines, double width_m, double cell_m,
+                              cs_status *status)
+{
+    cs_rings cells;
+    *status = cs_cells_buffer(lines, width_m, cell_m, &cells);
+    if (*status != CS_OK)
+        return NULL;
+    cs_geom *g = cs_geom_from_polygons(h, &cells);
+    cs_rings_free(&cells);
+    if (!g)
+        *status = CS_ERR_NOMEM;
+    return g;
+}
+
 cs_geom *cs_geom_intersection(cs_geos h, const cs_geom *a, const cs_geom *b)
 {
     GEOSGeometry *i = GEOSIntersection_r(h, a, b);

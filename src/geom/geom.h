@@ -62,6 +62,23 @@ cs_geom *cs_geom_discs(cs_geos h, const double *x, const double *y, size_t n, do
  * new; an empty polygon when there are no lines; NULL on failure. */
 cs_geom *cs_geom_buffer_lines(cs_geos h, const cs_lines *lines, double width_m);
 
+/* The area within width_m of the lines drawn on square cells of cell_m (cells.c): the
+ * cells lying wholly within width_m, as polygons (one area per group of cells joined
+ * through their sides) into out. It lies inside the exact buffer, and no point of the
+ * exact buffer is farther than cell_m·√2 from it. Its cost grows with the area, not
+ * with the overlaps. CS_ERR_ARGUMENT when a size is not positive or the grid would
+ * exceed a billion cells (a larger cell is needed), CS_ERR_NOMEM. */
+cs_status cs_cells_buffer(const cs_lines *lines, double width_m, double cell_m, cs_rings *out);
+
+/* The outline of the cells filled (non-zero) in a w × h grid, row 0 at the bottom, cell
+ * (i, j) spanning x0 + i·cell_m .. and y0 + j·cell_m ..; as cs_cells_buffer. */
+cs_status cs_cells_outline(const uint8_t *filled, size_t w, size_t h, double x0, double y0,
+                           double cell_m, cs_rings *out);
+
+/* cs_cells_buffer as one (Multi)Polygon; new; *status says why when NULL. */
+cs_geom *cs_geom_buffer_cells(cs_geos h, const cs_lines *lines, double width_m, double cell_m,
+                              cs_status *status);
+
 /* a ∩ b; new. */
 cs_geom *cs_geom_intersection(cs_geos h, const cs_geom *a, const cs_geom *b);
 

@@ -1622,6 +1622,20 @@ static void check_encodings(checker *ck)
     }
 }
 
+/* Service areas drawn on cells need cells well inside their width. */
+static void check_cells(checker *ck)
+{
+    const cs_network_config *n = &ck->cfg->network;
+    if (!(n->area_cell_m > n->access_width_m / 2))
+        return;
+    cs_where w = {.file = ck->cfg->file, .field = "network.area_cell_m"};
+    cs_error(ck->ctx, CS_ERR_STUDY, &w, "give at most half of network.access_width_m, e.g. "
+             "a fifth of it (0 does so)",
+             "cells of %g m are too coarse for service areas %g m wide", n->area_cell_m,
+             n->access_width_m);
+    ck->errors++;
+}
+
 cs_status cs_config_validate(cs_context *ctx, const cs_config *cfg)
 {
     if (!cfg)
@@ -1631,6 +1645,7 @@ cs_status cs_config_validate(cs_context *ctx, const cs_config *cfg)
     check_kind_matches(&ck);
     check_measures(&ck);
     check_encodings(&ck);
+    check_cells(&ck);
     for (size_t i = 0; i < cfg->target_count; i++)
         check_target(&ck, &cfg->targets[i]);
     return ck.errors ? CS_ERR_STUDY : CS_OK;

@@ -93,9 +93,11 @@ typedef struct cs_network_config {
     bool node_crossings;       /* split lines where they cross; default false */
     double max_attach_m;       /* farther from every edge = off-network; default 300 */
     double access_width_m;     /* buffer of reached lines in service areas; default 50 */
-    double area_max_pieces;    /* service-area polygons are built from at most this many
-                                  reached street pieces (dissolving more takes minutes);
-                                  default 50000, 0 = never */
+    double area_max_pieces;    /* service areas of at most this many reached street pieces
+                                  are dissolved exactly, larger ones drawn on cells
+                                  (dissolving more takes minutes); default 50000, 0 = all
+                                  on cells */
+    double area_cell_m;        /* the cells' size; default 0 = access_width_m / 5 */
     bool facility_areas;       /* also write per-facility service areas; default false */
 } cs_network_config;
 

@@ -1120,6 +1120,7 @@ static cs_status place_network(cs_context *ctx, cs_study *study, const cs_config
     study->net.max_attach_m = nc->max_attach_m;
     study->net.access_width_m = nc->access_width_m;
     study->net.area_max_pieces = nc->area_max_pieces;
+    study->net.area_cell_m = nc->area_cell_m > 0 ? nc->area_cell_m : nc->access_width_m / 5;
     study->net.node_crossings = nc->node_crossings;
     study->net.facility_areas = nc->facility_areas;
     study->net.display = cs_strdup(raw->layer.display);

@@ -169,7 +169,7 @@ typedef struct cs_walk_network {
     cs_lines lines;
     char *display;            /* the network file as the user named it */
     /* its settings (network.*, see io/config.h) */
-    double snap_m, max_attach_m, access_width_m, area_max_pieces;
+    double snap_m, max_attach_m, access_width_m, area_max_pieces, area_cell_m;
     bool node_crossings, facility_areas;
     size_t left_out_class, left_out_closed;
 } cs_walk_network;

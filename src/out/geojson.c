@@ -145,7 +145,6 @@ cs_status cs_out_circles_layer(cs_context *ctx, const cs_result *r, cs_transform
             for (size_t t = 0; st == CS_OK && t < s->settings.kinds[k].threshold_count; t++) {
                 if (!r->dist_m[cs_res_field(r, m, k)])
                     continue;
-                /* NULL when too large to dissolve (network.area_max_pieces) */
                 const cs_geom *g = (m ? net_polys : circles)[k * CS_MAX_THRESHOLDS + t];
                 cs_lw_feature(w);
                 circle_properties(w, r, m, k, t, g);
