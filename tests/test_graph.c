@@ -117,6 +117,63 @@ static void check_invariants(const cs_graph *g)
     free(comp_len);
 }
 
+/* Renumber the nodes in order of first appearance along the edges (u, then v), the
+ * order the cases below are written in (the graph numbers them along a Morton curve),
+ * and rebuild the slots the same way: by node, each node's sorted by edge. */
+static void by_appearance(cs_graph *g)
+{
+    size_t nn = g->node_count, ne = g->edge_count, next = 0;
+    uint32_t *to = malloc((nn + 1) * sizeof *to);
+    for (size_t n = 0; n < nn; n++)
+        to[n] = UINT32_MAX;
+    for (size_t e = 0; e < ne; e++) {
+        if (to[g->edge_u[e]] == UINT32_MAX)
+            to[g->edge_u[e]] = (uint32_t)next++;
+        if (to[g->edge_v[e]] == UINT32_MAX)
+            to[g->edge_v[e]] = (uint32_t)next++;
+    }
+    assert_int_equal(next, nn);
+    double *x = malloc((nn + 1) * sizeof *x), *y = malloc((nn + 1) * sizeof *y);
+    uint32_t *comp = malloc((nn + 1) * sizeof *comp);
+    for (size_t n = 0; n < nn; n++) {
+        x[to[n]] = g->node_x[n];
+        y[to[n]] = g->node_y[n];
+        comp[to[n]] = g->node_component[n];
+    }
+    memcpy(g->node_x, x, nn * sizeof *x);
+    memcpy(g->node_y, y, nn * sizeof *y);
+    memcpy(g->node_component, comp, nn * sizeof *comp);
+    for (size_t e = 0; e < ne; e++) {
+        g->edge_u[e] = to[g->edge_u[e]];
+        g->edge_v[e] = to[g->edge_v[e]];
+    }
+    memset(g->adj_start, 0, (nn + 1) * sizeof *g->adj_start);
+    for (size_t e = 0; e < ne; e++) {
+        g->adj_start[g->edge_u[e] + 1]++;
+        g->adj_start[g->edge_v[e] + 1]++;
+    }
+    for (size_t n = 0; n < nn; n++)
+        g->adj_start[n + 1] += g->adj_start[n];
+    size_t *fill = malloc((nn + 1) * sizeof *fill);
+    memcpy(fill, g->adj_start, (nn + 1) * sizeof *fill);
+    for (size_t e = 0; e < ne; e++) {
+        uint32_t u = g->edge_u[e], v = g->edge_v[e];
+        size_t i = fill[u]++;
+        g->adj_edge[i] = (uint32_t)e;
+        g->adj_node[i] = v;
+        g->adj_cost_m[i] = g->edge_cost_m[e];
+        i = fill[v]++;
+        g->adj_edge[i] = (uint32_t)e;
+        g->adj_node[i] = u;
+        g->adj_cost_m[i] = g->edge_cost_m[e];
+    }
+    free(fill);
+    free(to);
+    free(x);
+    free(y);
+    free(comp);
+}
+
 static void build(cs_graph *g, const double *xy, size_t n, const double *speeds, double snap,
                   bool node)
 {
@@ -124,6 +181,8 @@ static void build(cs_graph *g, const double *xy, size_t n, const double *speeds,
     make_lines(&l, xy, n, speeds);
     assert_int_equal(cs_graph_build(&l, snap, node, g), CS_OK);
     free_lines(&l);
+    check_invariants(g);
+    by_appearance(g);
     check_invariants(g);
 }
 
@@ -193,11 +252,13 @@ static void crossing_without_vertex(void **state)
     assert_int_equal(g.edge_count, 2);
     assert_int_equal(g.node_count, 4);
     assert_int_equal(g.component_count, 2);
-    /* equal lengths: the component with the smaller node first */
-    assert_int_equal(g.node_component[0], 0);
-    assert_int_equal(g.node_component[1], 0);
-    assert_int_equal(g.node_component[2], 1);
-    assert_int_equal(g.node_component[3], 1);
+    /* equal lengths: the component with the node first along the graph's Morton curve
+     * first; over the box (0..200, -100..100) that is (100, -100), whose cell
+     * (32767, 0) interleaves lower than (0, 0)'s (0, 32767): the bridge's */
+    assert_int_equal(g.node_component[0], 1);
+    assert_int_equal(g.node_component[1], 1);
+    assert_int_equal(g.node_component[2], 0);
+    assert_int_equal(g.node_component[3], 0);
     assert_int_equal(g.noded_crossings, 0);
     cs_graph_free(&g);
 
@@ -535,6 +596,50 @@ static void speed_factors(void **state)
     /* lengths, not costs, make up the network's length */
     assert_true(NEAR(g.total_len_m, 180));
     cs_graph_free(&g);
+}
+
+/* Nodes are numbered along a Morton curve: on a 64 x 64 grid of streets given row
+ * after row, then column after column, every aligned block of 2^k x 2^k crossings gets
+ * consecutive numbers, so consecutive nodes are 1 step apart on average (the curve's
+ * jumps are rare), where the order of first appearance along the lines would put each
+ * row's end 63 steps from the next row's start. */
+static void nodes_follow_a_morton_curve(void **state)
+{
+    (void)state;
+    enum { N = 64 };
+    double *xy = malloc(2 * N * (N + 1) * 2 * sizeof *xy);
+    size_t k = 0;
+    for (int dir = 0; dir < 2; dir++)
+        for (int a = 0; a < N; a++) {
+            for (int b = 0; b < N; b++) {
+                xy[k++] = dir ? a * 10.0 : b * 10.0;
+                xy[k++] = dir ? b * 10.0 : a * 10.0;
+            }
+            xy[k++] = NAN; /* END */
+            xy[k++] = 0;
+        }
+    cs_lines l;
+    make_lines(&l, xy, k / 2, NULL);
+    cs_graph g;
+    assert_int_equal(cs_graph_build(&l, 0.5, false, &g), CS_OK);
+    free_lines(&l);
+    check_invariants(&g);
+    assert_int_equal(g.node_count, N * N);
+    /* each 8 x 8 block of crossings is 64 consecutive numbers */
+    for (size_t n = 0; n < g.node_count; n += 64) {
+        double x0 = floor(g.node_x[n] / 80) * 80, y0 = floor(g.node_y[n] / 80) * 80;
+        for (size_t m = n; m < n + 64; m++)
+            if (!(g.node_x[m] >= x0 && g.node_x[m] < x0 + 80 && g.node_y[m] >= y0 &&
+                  g.node_y[m] < y0 + 80))
+                fail_msg("node %zu (%g, %g) is outside the 8 x 8 block of node %zu", m,
+                         g.node_x[m], g.node_y[m], n);
+    }
+    double steps = 0;
+    for (size_t n = 1; n < g.node_count; n++)
+        steps += hypot(g.node_x[n] - g.node_x[n - 1], g.node_y[n] - g.node_y[n - 1]) / 10;
+    assert_true(steps / (double)(g.node_count - 1) < 2);
+    cs_graph_free(&g);
+    free(xy);
 }
 
 static void components_by_length(void **state)
@@ -1092,6 +1197,7 @@ int main(void)
         cmocka_unit_test(zero_length_pieces),
         cmocka_unit_test(speed_factors),
         cmocka_unit_test(components_by_length),
+        cmocka_unit_test(nodes_follow_a_morton_curve),
         cmocka_unit_test(cut_bent_edge),
         cmocka_unit_test(random_crossings),
         cmocka_unit_test(random_touches),

@@ -460,7 +460,7 @@ static void reach_from_against_brute_force(void **state)
         densify(&g, &src, &pts, &d);
         double *dist = malloc(d.n * sizeof *dist);
         cs_net_reach *reach = NULL;
-        assert_int_equal(cs_net_reach_create(&g, &pts, &reach), CS_OK);
+        assert_int_equal(cs_net_reach_create(&g, &pts, NULL, &reach), CS_OK);
         cs_net_scratch *scratch = cs_net_scratch_create(&g);
         assert_non_null(scratch);
         long *pt = NULL;

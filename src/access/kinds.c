@@ -154,7 +154,7 @@ static cs_status network_access(const cs_result *r, const cs_access_spec *spec,
     net_pairs np = {net, NULL, cs_calloc((size_t)nt, sizeof(cs_net_scratch *)), idx,
                     spec->catchment_m, cs_calloc(F + 1, sizeof(cached_pairs)),
                     pair_cache_bytes() / (sizeof(uint32_t) + sizeof(double))};
-    cs_status st = np.scratch ? cs_net_reach_create(&net->graph, &net->demand, &np.reach)
+    cs_status st = np.scratch ? cs_net_reach_create(&net->graph, &net->demand, NULL, &np.reach)
                               : CS_ERR_NOMEM;
     for (int t = 0; st == CS_OK && t < nt; t++)
         if (!(np.scratch[t] = cs_net_scratch_create(&net->graph)))

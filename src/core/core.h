@@ -18,6 +18,17 @@ struct stat;
 
 /* ---------------------------------------------------------------- memory */
 
+/* fmin and fmax for numbers that are never NaN, inlined (libm's are calls, which hot
+ * loops feel). */
+static inline double cs_min(double a, double b)
+{
+    return a < b ? a : b;
+}
+static inline double cs_max(double a, double b)
+{
+    return a > b ? a : b;
+}
+
 /* All library allocations go through these, so tests can make them fail. */
 void *cs_malloc(size_t size);
 void *cs_calloc(size_t count, size_t size); /* zeroed; checks count*size overflow */

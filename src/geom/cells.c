@@ -33,16 +33,6 @@
 #define CELL_IN 1u
 #define SIDE(s) (2u << (s)) /* side s not yet walked: 0 bottom, 1 right, 2 top, 3 left */
 
-/* fmin and fmax without their NaN rules (none arise here), inlined on the hot path */
-static inline double lesser(double a, double b)
-{
-    return a < b ? a : b;
-}
-static inline double greater(double a, double b)
-{
-    return a > b ? a : b;
-}
-
 /* At most this many cells in a grid (a byte each). */
 #define CELLS_MAX 1e9
 
@@ -57,8 +47,8 @@ typedef struct grid {
 static bool cols_of(const grid *g, double lo, double hi, size_t *i0, size_t *i1)
 {
     double a = ceil((lo - g->x0) / g->size - 0.5), b = floor((hi - g->x0) / g->size - 0.5);
-    a = greater(a, 1);
-    b = lesser(b, (double)g->w - 2);
+    a = cs_max(a, 1);
+    b = cs_min(b, (double)g->w - 2);
     if (!(a <= b))
         return false;
     *i0 = (size_t)a;
@@ -75,8 +65,8 @@ static void within_linear(double a, double b, double p, double q, double *lo, do
         return;
     }
     double u = (p - b) / a, v = (q - b) / a;
-    *lo = greater(*lo, lesser(u, v));
-    *hi = lesser(*hi, greater(u, v));
+    *lo = cs_max(*lo, cs_min(u, v));
+    *hi = cs_min(*hi, cs_max(u, v));
 }
 
 /* Widen [*lo, *hi] by the x of the line y within r of (cx, cy). */
@@ -86,8 +76,8 @@ static void add_disc(double cx, double cy, double r, double y, double *lo, doubl
     if (h2 < 0)
         return;
     double half = sqrt(h2);
-    *lo = lesser(*lo, cx - half);
-    *hi = greater(*hi, cx + half);
+    *lo = cs_min(*lo, cx - half);
+    *hi = cs_max(*hi, cx + half);
 }
 
 /* Fill the cells whose centre lies within r of the segment a-b. Along each row (the
@@ -97,9 +87,9 @@ static void add_disc(double cx, double cy, double r, double y, double *lo, doubl
  * are linear in x. */
 static void fill_segment(grid *g, double ax, double ay, double bx, double by, double r)
 {
-    double ylo = lesser(ay, by) - r, yhi = greater(ay, by) + r;
-    double j0 = greater(ceil((ylo - g->y0) / g->size - 0.5), 1);
-    double j1 = lesser(floor((yhi - g->y0) / g->size - 0.5), (double)g->h - 2);
+    double ylo = cs_min(ay, by) - r, yhi = cs_max(ay, by) + r;
+    double j0 = cs_max(ceil((ylo - g->y0) / g->size - 0.5), 1);
+    double j1 = cs_min(floor((yhi - g->y0) / g->size - 0.5), (double)g->h - 2);
     double dx = bx - ax, dy = by - ay, len2 = dx * dx + dy * dy, len = sqrt(len2);
     double t_x = len2 > 0 ? dx / len2 : 0, s_x = len2 > 0 ? -dy / len : 0;
     for (double j = j0; j <= j1; j++) {
@@ -111,8 +101,8 @@ static void fill_segment(grid *g, double ax, double ay, double bx, double by, do
             within_linear(t_x, (-ax * dx + (y - ay) * dy) / len2, 0, 1, &l, &h);
             within_linear(s_x, (ax * dy + (y - ay) * dx) / len, -r, r, &l, &h);
             if (l <= h) {
-                lo = lesser(lo, l);
-                hi = greater(hi, h);
+                lo = cs_min(lo, l);
+                hi = cs_max(hi, h);
             }
         }
         size_t i0, i1;

@@ -245,6 +245,9 @@ static hit nearest(const cs_segment_index *ix, double x, double y, double max_m)
     return best;
 }
 
+/* Fewer points than this are attached in the order given. */
+#define ATTACH_ORDER_MIN 4096
+
 cs_status cs_attach_points(const cs_graph *g, const cs_segment_index *ix, const double *x,
                            const double *y, size_t n, double max_m, int threads,
                            cs_attach *out)
@@ -262,20 +265,22 @@ cs_status cs_attach_points(const cs_graph *g, const cs_segment_index *ix, const 
 #endif
     /* The points in the order of the grid cells they fall in, so that consecutive
      * searches touch the same cells and segments: much faster than file order for
-     * millions of points. */
+     * millions of points. Not for a few (a site, a candidate): ordering costs a pass
+     * over all the grid's cells. */
     cs_ugrid_csr order = {0};
+    bool ordered = n >= ATTACH_ORDER_MIN;
     if (!out->edge || !out->along_m || !out->access_m ||
-        cs_ugrid_csr_points(&order, &ix->grid, x, y, NULL, n, true, nt) != CS_OK) {
+        (ordered && cs_ugrid_csr_points(&order, &ix->grid, x, y, NULL, n, true, nt) != CS_OK)) {
         cs_attach_free(out);
         return CS_ERR_NOMEM;
     }
     out->count = n;
 #ifdef _OPENMP
-#pragma omp parallel for schedule(dynamic, 1024) num_threads(nt)
+#pragma omp parallel for schedule(dynamic, 1024) num_threads(nt) if (ordered)
 #endif
     for (long k = 0; k < (long)n; k++) {
         /* in cell order the points are scattered in memory: ask for them early */
-        if ((size_t)k + 16 < n) {
+        if (ordered && (size_t)k + 16 < n) {
             size_t j = order.item[k + 16];
             PREFETCH(&x[j], 0);
             PREFETCH(&y[j], 0);
@@ -283,7 +288,7 @@ cs_status cs_attach_points(const cs_graph *g, const cs_segment_index *ix, const 
             PREFETCH(&out->along_m[j], 1);
             PREFETCH(&out->access_m[j], 1);
         }
-        size_t i = order.item[k];
+        size_t i = ordered ? order.item[k] : (size_t)k;
         hit h = nearest(ix, x[i], y[i], max_m);
         out->edge[i] = h.edge;
         out->along_m[i] = h.edge < 0 ? 0 : h.along;

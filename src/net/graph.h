@@ -21,7 +21,7 @@
 
 typedef struct cs_graph {
     size_t node_count, edge_count;
-    double *node_x, *node_y;
+    double *node_x, *node_y;   /* numbered along a Morton curve: near nodes near in memory */
 
     /* edges (undirected) */
     uint32_t *edge_u, *edge_v; /* end nodes; the polyline runs from u to v */
@@ -34,6 +34,8 @@ typedef struct cs_graph {
     size_t *adj_start;
     uint32_t *adj_edge;        /* the edge of each slot */
     uint32_t *adj_node;        /* the node at its other end */
+    double *adj_cost_m;        /* the edge's walking metres (read in sequence, not
+                                  scattered over the edges: the searches' hot loop) */
 
     /* connected components, numbered by decreasing total length (0 = largest) */
     uint32_t *node_component;

@@ -9,6 +9,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 /* How many off-network facilities a warning names before it just counts. */
 #define NAMED_FACILITIES 5
 
@@ -212,25 +216,53 @@ static cs_status list_ties(const cs_net_field *field, const cs_attach *pts,
     return st;
 }
 
+/* Kind k's search from all its facilities, into field. Errors: NOMEM. */
+static cs_status kind_search(const cs_study *s, const cs_net *net, size_t k,
+                             cs_net_field *field)
+{
+    cs_attach src;
+    long *id = NULL;
+    cs_status st = cs_net_kind_sources(&s->fac, net, k, &src, &id);
+    if (st == CS_OK)
+        st = cs_net_field_compute(&net->graph, &src, id,
+                                  cs_kind_reach_m(&s->settings.kinds[k]), field);
+    cs_free(id);
+    cs_attach_free(&src);
+    return st;
+}
+
+cs_status cs_net_search_kinds(cs_context *ctx, const cs_study *s, const cs_net *net,
+                              cs_net_field *fields)
+{
+    double t0 = cs_stage_begin();
+    long K = (long)s->settings.kind_count;
+    int failed = 0;
+#ifdef _OPENMP
+    int team = ctx->threads > 0 ? ctx->threads : omp_get_max_threads();
+#pragma omp parallel for schedule(dynamic, 1) num_threads(team) reduction(| : failed) \
+    if (team > 1)
+#endif
+    for (long k = 0; k < K; k++)
+        if (s->settings.kinds[k].measures & CS_MEASURE_NETWORK)
+            failed |= kind_search(s, net, (size_t)k, &fields[k]) != CS_OK;
+    cs_stage_end(ctx, "network search", t0);
+    return failed ? cs_nomem(ctx) : CS_OK;
+}
+
 cs_status cs_net_cost_field(cs_context *ctx, const cs_study *s, const cs_net *net, size_t k,
                             cs_net_field *field, double *dist_m, long *nearest, cs_ties *ties)
 {
-    cs_attach src;
-    memset(&src, 0, sizeof src);
-    long *id = NULL;
     double t0 = cs_stage_begin();
     unsigned char *tied = ties ? cs_calloc(net->demand.count + 1, 1) : NULL;
-    cs_status st = ties && !tied ? CS_ERR_NOMEM : cs_net_kind_sources(&s->fac, net, k, &src, &id);
-    if (st == CS_OK)
-        st = cs_net_field_compute(&net->graph, &src, id, cs_kind_reach_m(&s->settings.kinds[k]), field);
+    cs_status st = ties && !tied ? CS_ERR_NOMEM : CS_OK;
+    if (st == CS_OK && !field->node_cost)
+        st = kind_search(s, net, k, field);
     if (st == CS_OK)
         cs_net_field_points_tied(field, &net->demand, ctx->threads, dist_m, nearest, tied);
     if (st == CS_OK && ties)
         st = list_ties(field, &net->demand, tied, ties);
     cs_stage_end(ctx, "network search", t0);
     cs_free(tied);
-    cs_free(id);
-    cs_attach_free(&src);
     return st == CS_ERR_NOMEM ? cs_nomem(ctx) : st;
 }
 

@@ -33,12 +33,19 @@ void cs_net_free(cs_net *net);
  * The network cost field of kind k: one search from all its facilities, bounded by
  * the kind's largest threshold. dist_m/nearest as in cs_cost_field_compute (INFINITY
  * and -1 beyond the largest threshold or off the network). The search itself is kept
- * in *field for service areas (free with cs_net_field_free). Into *ties (may be NULL)
- * the demand points several facilities reach at the same cheapest cost.
+ * in *field for service areas (free with cs_net_field_free); a field already searched
+ * (cs_net_search_kinds) is used as it is. Into *ties (may be NULL) the demand points
+ * several facilities reach at the same cheapest cost.
  */
 cs_status cs_net_cost_field(cs_context *ctx, const cs_study *study, const cs_net *net,
                             size_t k, cs_net_field *field, double *dist_m, long *nearest,
                             cs_ties *ties);
+
+/* The searches of every kind measured along the network, into fields[k], the kinds
+ * side by side on the context's threads (the rest of each cost field follows in
+ * cs_net_cost_field). Errors: NOMEM. */
+cs_status cs_net_search_kinds(cs_context *ctx, const cs_study *study, const cs_net *net,
+                              cs_net_field *fields);
 
 /* The facilities of kind k as search sources: their attachments into *src (free with
  * cs_attach_free) and their study indices into *id (new, cs_free). Errors: NOMEM. */

@@ -130,7 +130,7 @@ static bool settle(const cs_graph *g, heap *h, double *cost, long *src, tie_trac
             tt->list[tt->n++] = top.node;
         }
         for (size_t k = g->adj_start[top.node]; k < g->adj_start[top.node + 1]; k++) {
-            double c = top.cost + g->edge_cost_m[g->adj_edge[k]];
+            double c = top.cost + g->adj_cost_m[k];
             if (!offer(h, cost, src, tie, g->adj_node[k], c, top.src, ptie, budget, touched,
                        ntouched))
                 return false;
@@ -527,9 +527,10 @@ size_t cs_net_field_reached(const cs_net_field *f, double budget_m, cs_interval 
 
 /* ------------------------------------------------ one search per source */
 
-/* Points by edge (CSR): the points on edge e are pts_of[first[e] .. first[e + 1]). */
-static bool points_by_edge(const cs_graph *g, const cs_attach *pts, size_t **first_out,
-                           size_t **pts_out)
+/* Points by edge (CSR): the points on edge e are pts_of[first[e] .. first[e + 1]);
+ * only those kept (keep NULL: all). */
+static bool points_by_edge(const cs_graph *g, const cs_attach *pts, const unsigned char *keep,
+                           size_t **first_out, size_t **pts_out)
 {
     size_t *first = cs_calloc(g->edge_count + 2, sizeof *first);
     size_t *of = cs_calloc(pts->count + 1, sizeof *of);
@@ -539,7 +540,7 @@ static bool points_by_edge(const cs_graph *g, const cs_attach *pts, size_t **fir
         return false;
     }
     for (size_t i = 0; i < pts->count; i++)
-        if (pts->edge[i] >= 0)
+        if (pts->edge[i] >= 0 && (!keep || keep[i]))
             first[pts->edge[i] + 1]++;
     for (size_t e = 0; e < g->edge_count; e++)
         first[e + 1] += first[e];
@@ -551,7 +552,7 @@ static bool points_by_edge(const cs_graph *g, const cs_attach *pts, size_t **fir
     }
     memcpy(cursor, first, g->edge_count * sizeof *cursor);
     for (size_t i = 0; i < pts->count; i++)
-        if (pts->edge[i] >= 0)
+        if (pts->edge[i] >= 0 && (!keep || keep[i]))
             of[cursor[pts->edge[i]]++] = i;
     cs_free(cursor);
     *first_out = first;
@@ -582,7 +583,7 @@ static void update_points(const cs_graph *g, const cs_attach *pts, const size_t 
                 double t = pts->along_m[p];
                 double c = g->edge_u[e] == u ? cost[u] + t * scale : INFINITY;
                 if (g->edge_v[e] == u)
-                    c = fmin(c, cost[u] + (len - t) * scale);
+                    c = cs_min(c, cost[u] + (len - t) * scale);
                 improve(cost_m, nearest, p, c + pts->access_m[p], id, budget);
             }
         }
@@ -598,7 +599,7 @@ cs_status cs_net_each_source(const cs_graph *g, const cs_attach *src, const long
     long *from = cs_calloc(nn + 1, sizeof *from);
     uint32_t *touched = cs_calloc(nn + 1, sizeof *touched);
     heap h = {0};
-    bool ok = cost && from && touched && points_by_edge(g, pts, &first, &of);
+    bool ok = cost && from && touched && points_by_edge(g, pts, NULL, &first, &of);
     for (size_t i = 0; ok && i < nn; i++) {
         cost[i] = INFINITY;
         from[i] = -1;
@@ -658,10 +659,11 @@ struct cs_net_scratch {
     heap h;
 };
 
-cs_status cs_net_reach_create(const cs_graph *g, const cs_attach *pts, cs_net_reach **out)
+cs_status cs_net_reach_create(const cs_graph *g, const cs_attach *pts,
+                              const unsigned char *keep, cs_net_reach **out)
 {
     cs_net_reach *r = cs_calloc(1, sizeof *r);
-    if (!r || !points_by_edge(g, pts, &r->first, &r->of)) {
+    if (!r || !points_by_edge(g, pts, keep, &r->first, &r->of)) {
         cs_free(r);
         return CS_ERR_NOMEM;
     }
@@ -758,9 +760,9 @@ static bool edge_pairs(const cs_net_reach *r, const double *cost, long e, long s
     size_t m = *n;
     for (size_t q = lo; q < hi; q++) {
         double t = r->along[q];
-        double c = fmin(cu + t * scale, cv + (len - t) * scale);
+        double c = cs_min(cu + t * scale, cv + (len - t) * scale);
         if (e == src_edge)
-            c = fmin(c, src_a + fabs(t - src_t) * scale);
+            c = cs_min(c, src_a + fabs(t - src_t) * scale);
         c += r->access[q];
         if (c <= budget) {
             out_pt[m] = (long)r->of[q];

@@ -96,7 +96,9 @@ cs_status cs_net_each_source(const cs_graph *g, const cs_attach *src, const long
  */
 typedef struct cs_net_reach cs_net_reach;
 typedef struct cs_net_scratch cs_net_scratch;
-cs_status cs_net_reach_create(const cs_graph *g, const cs_attach *pts, cs_net_reach **out);
+/* keep (may be NULL: all): the points to list (the others are never reached). */
+cs_status cs_net_reach_create(const cs_graph *g, const cs_attach *pts,
+                              const unsigned char *keep, cs_net_reach **out);
 void cs_net_reach_destroy(cs_net_reach *r);
 cs_net_scratch *cs_net_scratch_create(const cs_graph *g); /* NULL when memory runs out */
 void cs_net_scratch_destroy(cs_net_scratch *s);

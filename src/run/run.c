@@ -72,6 +72,8 @@ cs_status cs_run(cs_context *ctx, const cs_study *study, cs_result **out)
     if (st == CS_OK && any_network_kind(study)) {
         st = cs_net_prepare(ctx, study, &r->net);
         r->has_network = st == CS_OK;
+        if (st == CS_OK)
+            st = cs_net_search_kinds(ctx, study, &r->net, r->fields);
     }
     for (size_t k = 0; st == CS_OK && k < r->K; k++) {
         st = kind_fields(ctx, r, k, n);

@@ -212,13 +212,19 @@ static cs_status candidate_set(const chooser *ch, const cs_cover_sets *cs, cs_re
 
 /* Along the network (one bounded search per candidate) or from the cost matrix (each
  * candidate's row), the candidates shared among the threads, each with a reacher of its
- * own; the sets are joined in candidate order, so any number of threads gives the same. */
+ * own; the sets are joined in candidate order, so any number of threads gives the same.
+ * The searches list only the residents still to cover (the others weigh nothing). */
 static cs_status search_sets(chooser *ch, cs_cover_sets *cs, size_t *n, size_t *cap)
 {
+    size_t N = cs->points;
     uint32_t **lists = cs_calloc(ch->nc + 1, sizeof *lists);
     size_t *counts = cs_calloc(ch->nc + 1, sizeof *counts);
+    unsigned char *open = cs_calloc(N + 1, 1);
+    for (size_t i = 0; open && i < N; i++)
+        open[i] = cs->weight[i] > 0;
     cs_site_cache *shared = NULL;
-    cs_status st = lists && counts ? cs_site_cache_build(ch->r, &shared) : CS_ERR_NOMEM;
+    cs_status st = lists && counts && open ? cs_site_cache_build(ch->r, open, &shared)
+                                           : CS_ERR_NOMEM;
     int failed = st != CS_OK ? (int)st : 0;
     long nc = (long)ch->nc, done = 0;
 #ifdef _OPENMP
@@ -270,6 +276,7 @@ static cs_status search_sets(chooser *ch, cs_cover_sets *cs, size_t *n, size_t *
         cs_free(lists[c]);
     cs_free(lists);
     cs_free(counts);
+    cs_free(open);
     cs_site_cache_destroy(shared);
     return st;
 }

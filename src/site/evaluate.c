@@ -42,7 +42,8 @@ struct cs_reacher {
     size_t idx_cap;
 };
 
-cs_status cs_site_cache_build(const cs_result *r, cs_site_cache **out)
+cs_status cs_site_cache_build(const cs_result *r, const unsigned char *keep,
+                              cs_site_cache **out)
 {
     cs_site_cache *c = cs_calloc(1, sizeof *c);
     *out = c;
@@ -52,7 +53,7 @@ cs_status cs_site_cache_build(const cs_result *r, cs_site_cache **out)
     const cs_study *s = r->study;
     cs_status st = cs_point_index_create(s->dem.x, s->dem.y, s->dem.count, &c->demand);
     if (st == CS_OK && r->has_network)
-        st = cs_net_reach_create(&r->net.graph, &r->net.demand, &c->reach);
+        st = cs_net_reach_create(&r->net.graph, &r->net.demand, keep, &c->reach);
     return st;
 }
 
@@ -85,7 +86,7 @@ cs_status cs_reacher_create_shared(const cs_site_cache *shared, cs_reacher **out
 cs_status cs_reacher_create(const cs_result *r, cs_reacher **out)
 {
     cs_site_cache *own = NULL;
-    cs_status st = cs_site_cache_build(r, &own);
+    cs_status st = cs_site_cache_build(r, NULL, &own);
     if (st == CS_OK)
         st = cs_reacher_create_shared(own, out);
     else

@@ -228,7 +228,7 @@ cs_status cs_site_cache_create(cs_context *ctx, const cs_result *r, cs_site_cach
 {
     if (!ctx || !r || !out)
         return CS_ERR_ARGUMENT;
-    cs_status st = cs_site_cache_build(r, out);
+    cs_status st = cs_site_cache_build(r, NULL, out);
     if (st != CS_OK) {
         cs_site_cache_destroy(*out);
         *out = NULL;

@@ -51,8 +51,10 @@ typedef struct cs_reacher cs_reacher;
  * outlive it; *out even on failure (free with cs_reacher_destroy). */
 cs_status cs_reacher_create(const cs_result *r, cs_reacher **out);
 cs_status cs_reacher_create_shared(const cs_site_cache *shared, cs_reacher **out);
-/* The shared part alone; *out even on failure (free with cs_site_cache_destroy). */
-cs_status cs_site_cache_build(const cs_result *r, cs_site_cache **out);
+/* The shared part alone, reaching along the network only the demand points kept (keep
+ * NULL: all); *out even on failure (free with cs_site_cache_destroy). */
+cs_status cs_site_cache_build(const cs_result *r, const unsigned char *keep,
+                              cs_site_cache **out);
 const cs_result *cs_site_cache_result(const cs_site_cache *c);
 void cs_reacher_destroy(cs_reacher *rc);
 /* The residents within reach_m (metres) of a site of kind k at (x, y), whose row of the
