@@ -115,19 +115,13 @@ static void fill_segment(grid *g, double ax, double ay, double bx, double by, do
  * size (so that grids of the same cell size line up), with an empty border. */
 static cs_status grid_for(const cs_lines *lines, double width_m, double cell_m, grid *g)
 {
-    double xmin = INFINITY, ymin = INFINITY, xmax = -INFINITY, ymax = -INFINITY;
-    size_t nv = lines->count ? lines->start[lines->count] : 0;
-    for (size_t v = 0; v < nv; v++) {
-        xmin = fmin(xmin, lines->x[v]);
-        xmax = fmax(xmax, lines->x[v]);
-        ymin = fmin(ymin, lines->y[v]);
-        ymax = fmax(ymax, lines->y[v]);
-    }
+    double box[4];
+    cs_box_of(lines->x, lines->y, lines->count ? lines->start[lines->count] : 0, box);
     g->size = cell_m;
-    g->x0 = (floor((xmin - width_m) / cell_m) - 1) * cell_m;
-    g->y0 = (floor((ymin - width_m) / cell_m) - 1) * cell_m;
-    double w = ceil((xmax + width_m - g->x0) / cell_m) + 2;
-    double h = ceil((ymax + width_m - g->y0) / cell_m) + 2;
+    g->x0 = (floor((box[0] - width_m) / cell_m) - 1) * cell_m;
+    g->y0 = (floor((box[1] - width_m) / cell_m) - 1) * cell_m;
+    double w = ceil((box[2] + width_m - g->x0) / cell_m) + 2;
+    double h = ceil((box[3] + width_m - g->y0) / cell_m) + 2;
     if (!(w * h <= CELLS_MAX))
         return CS_ERR_ARGUMENT;
     g->w = (size_t)w;

@@ -346,13 +346,9 @@ static cs_status to_polygons(const tracer *t, const size_t *shell_of, cs_rings *
 
 static cs_status trace(tracer *t, cs_rings *out)
 {
-    double x0 = t->x[0], x1 = x0, y0 = t->y[0], y1 = y0;
-    for (size_t i = 1; i < t->n; i++) {
-        x0 = fmin(x0, t->x[i]);
-        x1 = fmax(x1, t->x[i]);
-        y0 = fmin(y0, t->y[i]);
-        y1 = fmax(y1, t->y[i]);
-    }
+    double box[4];
+    cs_box_of(t->x, t->y, t->n, box);
+    double x0 = box[0], y0 = box[1], x1 = box[2], y1 = box[3];
     /* the grid grows its cells when the extent would need more than 4 n of them */
     cs_ugrid_fit(&t->grid, x0, y0, x1 - x0, y1 - y0, 2 * t->r, 1.5, 4.0 * (double)t->n + 16);
     t->arc_start = cs_calloc(t->n + 1, sizeof *t->arc_start);

@@ -33,6 +33,10 @@ typedef struct cs_lines {
 
 void cs_lines_free(cs_lines *lines); /* frees the arrays, leaves a zeroed struct */
 
+/* The box of n points: box[0..3] = xmin, ymin, xmax, ymax (infinite, min > max, when
+ * n is 0; NaN coordinates are passed over). */
+void cs_box_of(const double *x, const double *y, size_t n, double box[4]);
+
 typedef struct cs_area_index cs_area_index;
 
 /* Build the index; borrows rings, which must outlive it. */

@@ -506,12 +506,9 @@ static cs_status check_grid_cells(cs_context *ctx, const cs_config *cfg, const c
 {
     if (!(cell_m > 0) || r->vertex_count == 0)
         return CS_OK;
-    double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
-    for (size_t i = 0; i < r->vertex_count; i++) {
-        x0 = fmin(x0, r->x[i]), x1 = fmax(x1, r->x[i]);
-        y0 = fmin(y0, r->y[i]), y1 = fmax(y1, r->y[i]);
-    }
-    double w = x1 - x0, h = y1 - y0;
+    double box[4];
+    cs_box_of(r->x, r->y, r->vertex_count, box);
+    double w = box[2] - box[0], h = box[3] - box[1];
     double cells = fmax(1, ceil(w / cell_m)) * fmax(1, ceil(h / cell_m));
     if (cells <= CS_MAX_GRID_CELLS)
         return CS_OK;
@@ -1095,13 +1092,9 @@ static cs_status place_network(cs_context *ctx, cs_study *study, const cs_config
             CS_OK)
         return st;
     if (near == 0) {
-        double lon0 = INFINITY, lat0 = INFINITY, lon1 = -INFINITY, lat1 = -INFINITY;
-        for (size_t i = 0; i < n; i++) {
-            lon0 = fmin(lon0, l->x[i]);
-            lon1 = fmax(lon1, l->x[i]);
-            lat0 = fmin(lat0, l->y[i]);
-            lat1 = fmax(lat1, l->y[i]);
-        }
+        double ll[4];
+        cs_box_of(l->x, l->y, n, ll);
+        double lon0 = ll[0], lat0 = ll[1], lon1 = ll[2], lat1 = ll[3];
         cs_where w = {.file = raw->layer.display};
         return cs_error(ctx, CS_ERR_INPUT, &w, "give a network that covers the study area, "
                         "or name its CRS with network.crs",

@@ -800,26 +800,23 @@ static int compare_keyed(const void *pa, const void *pb)
 }
 
 /* Number the nodes along a Morton curve, so that a search's neighbouring nodes lie
- * near each other in memory (searches over a city's network run twice as fast as over
- * nodes numbered in the file's order). */
+ * near each other in memory (the large synthetic city's four searches took a quarter
+ * less time than over nodes numbered in the file's order). */
 static bool order_nodes(cs_graph *g)
 {
     size_t nn = g->node_count;
-    double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
-    for (size_t n = 0; n < nn; n++) {
-        x0 = fmin(x0, g->node_x[n]);
-        x1 = fmax(x1, g->node_x[n]);
-        y0 = fmin(y0, g->node_y[n]);
-        y1 = fmax(y1, g->node_y[n]);
-    }
+    double box[4];
+    cs_box_of(g->node_x, g->node_y, nn, box);
     keyed *k = cs_calloc(nn + 1, sizeof *k);
     uint32_t *new_of = cs_calloc(nn + 1, sizeof *new_of);
     double *x = cs_calloc(nn + 1, sizeof *x), *y = cs_calloc(nn + 1, sizeof *y);
     bool ok = k && new_of && x && y;
     if (ok) {
-        double sx = x1 > x0 ? 65535 / (x1 - x0) : 0, sy = y1 > y0 ? 65535 / (y1 - y0) : 0;
+        double sx = box[2] > box[0] ? 65535 / (box[2] - box[0]) : 0;
+        double sy = box[3] > box[1] ? 65535 / (box[3] - box[1]) : 0;
         for (size_t n = 0; n < nn; n++)
-            k[n] = (keyed){morton(g->node_x[n], g->node_y[n], x0, y0, sx, sy), (uint32_t)n};
+            k[n] = (keyed){morton(g->node_x[n], g->node_y[n], box[0], box[1], sx, sy),
+                           (uint32_t)n};
         qsort(k, nn, sizeof *k, compare_keyed);
         for (size_t n = 0; n < nn; n++) {
             new_of[k[n].node] = (uint32_t)n;
