@@ -325,6 +325,37 @@ static void cells_buffer_keeps_its_bound(void **state)
     cs_geos_destroy(h);
 }
 
+/* Memory refused at every allocation in turn: CS_ERR_NOMEM, nothing left behind (the
+ * sanitizer's leak check), and the full outline once nothing is refused. */
+static void cells_out_of_memory(void **state)
+{
+    (void)state;
+    /* two streets crossing, and a loop round a block: shells, a hole, several runs */
+    double x[] = {0, 300, 150, 150, 400, 600, 600, 400, 400};
+    double y[] = {0, 0, -150, 150, 0, 0, 200, 200, 0};
+    size_t start[] = {0, 2, 4, 9};
+    cs_lines l = {3, start, x, y, NULL, NULL};
+    bool done = false;
+    for (long n = 0; !done; n++) {
+        cs_rings out;
+        tu_alloc_fail_after(n);
+        cs_status st = cs_cells_buffer(&l, 30, 5, &out);
+        long refused = tu_alloc_refused();
+        tu_alloc_restore();
+        if (refused > 0) {
+            assert_int_equal(st, CS_ERR_NOMEM);
+            assert_null(out.x);
+            assert_int_equal(out.area_count, 0);
+        } else {
+            assert_int_equal(st, CS_OK);
+            assert_int_equal(out.area_count, 2);
+            assert_int_equal(out.ring_count, 3);
+            done = true;
+        }
+        cs_rings_free(&out);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -335,6 +366,7 @@ int main(void)
         cmocka_unit_test(union_of_neighbours),
         cmocka_unit_test(cells_outline_follows_the_mask),
         cmocka_unit_test(cells_buffer_keeps_its_bound),
+        cmocka_unit_test(cells_out_of_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
