@@ -827,17 +827,16 @@ static bool order_nodes(cs_graph *g)
             g->edge_u[e] = new_of[g->edge_u[e]];
             g->edge_v[e] = new_of[g->edge_v[e]];
         }
-        double *t = g->node_x;
+        cs_free(g->node_x);
+        cs_free(g->node_y);
         g->node_x = x;
-        x = t;
-        t = g->node_y;
         g->node_y = y;
-        y = t;
+    } else {
+        cs_free(x);
+        cs_free(y);
     }
     cs_free(k);
     cs_free(new_of);
-    cs_free(x);
-    cs_free(y);
     return ok;
 }
 
