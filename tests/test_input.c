@@ -7,6 +7,8 @@
 #include "testutil.h"
 
 #include "io/config.h"
+#include "io/csv.h"
+#include "io/layer.h"
 #include "io/study.h"
 
 #include <math.h>
@@ -792,6 +794,161 @@ static void repeated_errors_are_listed_a_few_times_each(void **state)
     assert_false(tu_has_message(e->ctx, "exceeds", NULL));
 }
 
+
+/* ------------------------------------------- plain CSV tables read past GDAL */
+
+/* Everything a point layer gives of path, row by row (its number, each field's text
+ * and number, the point, with the messages' count), as text to compare two readings;
+ * *last_line: the line cs_layer_where gives the last row. */
+static char *read_table(const char *path, bool through_gdal, long *last_line)
+{
+    cs_context *ctx = NULL;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    cs_layer_read_csv_through_gdal(through_gdal);
+    cs_layer_config lc = {.path = (char *)path};
+    cs_layer *l = NULL;
+    cs_buf out;
+    cs_buf_init(&out);
+    cs_status st = cs_layer_open(ctx, &lc, "population", path, true, &l);
+    cs_buf_printf(&out, "open %d\n", (int)st);
+    long number;
+    *last_line = 0;
+    while (st == CS_OK && cs_layer_next(l, &number)) {
+        cs_buf_printf(&out, "row %ld:", number);
+        for (int i = 0; i < cs_layer_field_count(l); i++) {
+            double v = -1;
+            cs_status nst = cs_layer_number(ctx, l, i, NULL, -2, true, &v);
+            cs_buf_printf(&out, " %s='%s' %d %a;", cs_layer_field_name(l, i),
+                          cs_layer_text(l, i), (int)nst, v);
+        }
+        double x = 0, y = 0;
+        cs_status pst = cs_layer_point(ctx, l, NULL, &x, &y);
+        cs_buf_printf(&out, " point %d %a %a; messages %zu\n", (int)pst, x, y,
+                      cs_context_message_count(ctx));
+        *last_line = cs_layer_where(l, NULL, NULL).line;
+    }
+    if (l)
+        cs_buf_printf(&out, "end %d\n", (int)cs_layer_read_status(l));
+    cs_layer_close(l);
+    cs_layer_read_csv_through_gdal(false);
+    cs_context_destroy(ctx);
+    assert_false(out.failed);
+    return out.data;
+}
+
+/*
+ * A plain CSV table (commas, no quote, ASCII) is read by careshed's own line reader:
+ * every value, number, point and message must be what GDAL's CSV driver gives, for
+ * rows short and long, empty values, spaces, CRLF, a byte order mark, odd numbers and
+ * a file of many blocks. Tables GDAL reads otherwise (semicolons, renamed columns)
+ * stay with GDAL. Each case has an empty line before its last row: GDAL skips it and
+ * numbers rows as if it were not there, the line reader names the row's real line
+ * (which shows which reader read it).
+ */
+static void plain_csv_reads_as_gdal_reads_it(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    /* many rows, over several of the reader's 1 MB blocks */
+    cs_buf big;
+    cs_buf_init(&big);
+    cs_buf_add(&big, "id,lon,lat,pop\n");
+    uint64_t rng = 7;
+    for (int i = 0; i < 60000; i++)
+        cs_buf_printf(&big, "P%d,%.6f,%.*f,%d\n", i, 121 + tu_rng_unit(&rng),
+                      (int)(tu_rng_next(&rng) % 12), 31 + tu_rng_unit(&rng),
+                      (int)(tu_rng_next(&rng) % 50));
+    cs_buf_add(&big, "\nlast,121.5,31.5,3\n");
+    /* one row of 2.5 MB (a long id) */
+    size_t long_len = 2500000;
+    char *long_id = malloc(long_len + 1);
+    assert_non_null(long_id);
+    memset(long_id, 'x', long_len);
+    long_id[long_len] = '\0';
+    cs_buf longer;
+    cs_buf_init(&longer);
+    cs_buf_printf(&longer, "id,lon,lat,pop\n%s,121.1,31.2,5\n\n2,121.2,31.3,7\n", long_id);
+    free(long_id);
+    assert_false(big.failed || longer.failed);
+    const struct {
+        const char *text;
+        int plain; /* 1: read past GDAL, 0: by GDAL, -1: either */
+        long last_line; /* of the last row, when read past GDAL */
+    } cases[] = {
+        {"id,lon,lat,pop\n1,121.1,31.2,5\n\n2,121.2,31.3,7\n", 1, 4},
+        {"\xEF\xBB\xBFid,lon,lat,pop\r\n1,121.1,31.2,5\r\n\r\n2,121.2,31.3,7\r\n", 1, 4},
+        {"id,lon,lat,pop\n1,121.1,31.2\n2,121.2\n\n3,121.3,31.3,5,9,9\n", 1, 5},
+        {"id,lon,lat,pop\n 1 , 121.1,31.2 , \n,121,31,\n\n4,121, 31 ,+3\n", 1, 5},
+        {"id,lon,lat,pop\n1,121.1,31.2,5\n\n2,121.2,31.3,7", 1, 4},
+        {"id,lon,lat,pop\n1,121.100000000000001,31.2,1e3\n2,121.2,31.3,-0\n3,121,31,.5\n"
+         "4,121,31,5.\n5,121,31,0x10\n6,121,31,nan\n7,1.2.3,31,1\n8,121,31,0012.50\n"
+         "9,121,31,123456789012345\n10,-121.987654321012,31,1234567890123456\n"
+         "\n11,121,31,99999999999999999999\n", 1, 13},
+        {"id,lon,lat,pop\n1,121.1,31.2,5\n\n2,-200,31.3,7\n", 1, 4},
+        {"id;lon;lat;pop\n1;121,1;31,2;5\n\n2;121;31;7\n", 0, 0},
+        {"id,lon,lat,\n1,121.1,31.2,5\n\n2,121.2,31.3,7\n", 0, 0},
+        {"id,lon,lat,pop,pop\n1,121.1,31.2,5,6\n\n2,121.2,31.3,7,8\n", -1, 0},
+        {big.data, 1, 60003},
+        {longer.data, 1, 4},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char name[32];
+        snprintf(name, sizeof name, "t%zu.csv", c);
+        char *path = tu_write(dir, name, cases[c].text);
+        long ours_line, gdal_line;
+        char *ours = read_table(path, false, &ours_line);
+        char *gdal = read_table(path, true, &gdal_line);
+        if (strcmp(ours, gdal)) {
+            size_t at = 0;
+            while (ours[at] == gdal[at])
+                at++;
+            fail_msg("case %zu differs at byte %zu:\nours: %.300s\nGDAL: %.300s", c, at,
+                     ours + (at > 100 ? at - 100 : 0), gdal + (at > 100 ? at - 100 : 0));
+        }
+        assert_true(strstr(ours, "row ") != NULL); /* rows were read */
+        if (cases[c].plain == 1) {
+            if (ours_line != cases[c].last_line)
+                fail_msg("case %zu: last row on line %ld, not %ld", c, ours_line,
+                         cases[c].last_line);
+            assert_int_equal(gdal_line, cases[c].last_line - 1);
+        } else if (cases[c].plain == 0) {
+            assert_int_equal(ours_line, gdal_line);
+        }
+        cs_free(ours);
+        cs_free(gdal);
+        free(path);
+    }
+    cs_buf_free(&big);
+    cs_buf_free(&longer);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+/* A read error ends a table with an error naming the file (not a shorter table). */
+static void unreadable_lines_are_an_error(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    cs_context *ctx = NULL;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    cs_csv_lines *lines = NULL;
+    /* a folder opens, and its first read fails (EISDIR) */
+    assert_int_equal(cs_csv_lines_open(ctx, dir, "table.csv", &lines), CS_OK);
+    size_t len;
+    long line;
+    assert_null(cs_csv_lines_next(lines, &len, &line));
+    assert_int_equal(cs_csv_lines_status(lines), CS_ERR_INPUT);
+    assert_true(tu_has_message(ctx, "table.csv:1:", "read error", "check the disk", NULL));
+    cs_csv_lines_close(lines);
+    char *missing = tu_join(dir, "none.csv");
+    assert_int_equal(cs_csv_lines_open(ctx, missing, "none.csv", &lines), CS_ERR_INPUT);
+    assert_true(tu_has_message(ctx, "none.csv", "cannot be opened", NULL));
+    free(missing);
+    cs_context_destroy(ctx);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, fx_env_setup, fx_env_teardown)
@@ -834,6 +991,8 @@ int main(void)
         T(many_bad_rows_are_summarised),
         T(missing_column_is_one_error),
         T(repeated_errors_are_listed_a_few_times_each),
+        cmocka_unit_test(plain_csv_reads_as_gdal_reads_it),
+        cmocka_unit_test(unreadable_lines_are_an_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

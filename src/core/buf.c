@@ -170,6 +170,40 @@ size_t cs_fixed_digits(unsigned long long u, int decimals, bool negative, char o
     return n;
 }
 
+/*
+ * Plain decimals of at most 15 digits and no exponent, as most tables hold them: the
+ * digits are an integer below 2^53 and the power of ten an exact double (to 1e22), so
+ * one division, correctly rounded, gives what strtod gives (Clinger's fast path)
+ * without its arbitrary-precision machinery. false: anything else, for strtod.
+ */
+static bool parse_short_decimal(const char *s, double *out)
+{
+    static const double tens[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                  1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    bool negative = *s == '-';
+    s += *s == '-' || *s == '+';
+    uint64_t m = 0;
+    int digits = 0, decimals = -1; /* -1: no point yet */
+    for (;; s++) {
+        if (*s >= '0' && *s <= '9') {
+            m = m * 10 + (uint64_t)(*s - '0');
+            digits++;
+            decimals += decimals >= 0;
+        } else if (*s == '.' && decimals < 0) {
+            decimals = 0;
+        } else {
+            break;
+        }
+    }
+    while (*s == ' ' || *s == '\t')
+        s++;
+    if (*s || digits == 0 || digits > 15)
+        return false;
+    double v = decimals > 0 ? (double)m / tens[decimals] : (double)m;
+    *out = negative ? -v : v;
+    return true;
+}
+
 bool cs_parse_double(const char *s, double *out)
 {
     if (!s)
@@ -182,6 +216,8 @@ bool cs_parse_double(const char *s, double *out)
     const char *digits = s + (*s == '+' || *s == '-');
     if (!(isdigit((unsigned char)*digits) || *digits == '.') || strpbrk(s, "xX"))
         return false;
+    if (parse_short_decimal(s, out))
+        return true;
     char *end = NULL;
     errno = 0;
     double v = strtod(s, &end);
@@ -191,6 +227,19 @@ bool cs_parse_double(const char *s, double *out)
         return false;
     *out = v;
     return true;
+}
+
+const char *cs_id_shown(const char *id, char *buf)
+{
+    size_t n = strlen(id);
+    if (n <= CS_ID_SHOWN)
+        return id;
+    n = CS_ID_SHOWN;
+    while (n > 0 && ((unsigned char)id[n] & 0xC0) == 0x80) /* inside a character */
+        n--;
+    memcpy(buf, id, n);
+    memcpy(buf + n, "...", 4);
+    return buf;
 }
 
 bool cs_is_utf8(const char *s)

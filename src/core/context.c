@@ -315,6 +315,14 @@ void cs_progress(cs_context *ctx, const char *stage, double fraction)
         ctx->progress(ctx->progress_user, stage, fraction);
 }
 
+/* A feature's id as messages show it (ids of any length can be read: a table's first
+ * column mistaken for one). */
+static char *clipped_id(const char *id)
+{
+    char buf[CS_ID_SHOWN + 4];
+    return id ? cs_strdup(cs_id_shown(id, buf)) : NULL;
+}
+
 cs_status cs_report(cs_context *ctx, cs_severity sev, cs_status status, const cs_where *where,
                     const char *hint, const char *fmt, ...)
 {
@@ -367,7 +375,7 @@ cs_status cs_report(cs_context *ctx, cs_severity sev, cs_status status, const cs
         m.file = cs_strdup(where->file);
         m.line = where->line;
         m.feature = where->feature;
-        m.feature_id = cs_strdup(where->feature_id);
+        m.feature_id = clipped_id(where->feature_id);
         m.field = cs_strdup(where->field);
         ok = ok && (!where->file || m.file) && (!where->feature_id || m.feature_id) &&
              (!where->field || m.field);

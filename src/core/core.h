@@ -260,6 +260,11 @@ bool cs_parse_double(const char *s, double *out);
 void cs_describe_errno(int err, char reason[128]);
 /* True if s is valid UTF-8. */
 bool cs_is_utf8(const char *s);
+/* At most this many bytes of an id in a message (then "..."). */
+#define CS_ID_SHOWN 80
+/* id as a message shows it: itself, or its first CS_ID_SHOWN bytes (cut between UTF-8
+ * characters) and "...", written into buf of CS_ID_SHOWN + 4 bytes. */
+const char *cs_id_shown(const char *id, char *buf);
 /* Case-insensitive ASCII comparison. */
 int cs_strcasecmp(const char *a, const char *b);
 

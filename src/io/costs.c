@@ -124,10 +124,11 @@ static cs_status add_pair(reader *rd, const char *const *text, const cs_where *w
     if (!*from)
         return row_error(rd, where, 0, NULL, empty_hint, "empty %s", rd->names[0]);
     long pt = cs_idmap_get(&rd->demand, from);
+    char shown[CS_ID_SHOWN + 4];
     if (pt < 0)
         return row_error(rd, where, 0, from, "the demand ids must be those of the population "
                          "layer (population.id): check that the matrix was made from the same "
-                         "population", "no demand point has id '%s'", from);
+                         "population", "no demand point has id '%s'", cs_id_shown(from, shown));
     double cost;
     if (!*cost_text)
         return row_error(rd, where, 2, from, "leave out pairs that cannot be reached",

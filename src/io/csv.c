@@ -18,13 +18,17 @@ bool cs_csv_is_plain(const char *path)
     char *buf = cs_malloc(BLOCK);
     bool comma = false, quote = false, text = false;
     size_t n;
+    bool first = true;
     /* a quote anywhere means quoted fields: one pass of memchr, tens of ms per 100 MB */
     while (f && buf && !quote && !text && (n = fread(buf, 1, BLOCK, f)) > 0) {
         quote = memchr(buf, '"', n) != NULL;
         comma = comma || memchr(buf, ',', n) != NULL;
-        /* text beyond ASCII may need converting (GBK...): cs_layer_text does that */
-        for (size_t i = 0; i < n && !text; i++)
+        /* text beyond ASCII may need converting (GBK...): cs_layer_text does that; a
+         * UTF-8 byte order mark (as spreadsheets write) is no text */
+        size_t from = first && n >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3) ? 3 : 0;
+        for (size_t i = from; i < n && !text; i++)
             text = (unsigned char)buf[i] >= 0x80;
+        first = false;
     }
     if (f)
         fclose(f);
@@ -70,8 +74,7 @@ char *cs_csv_trim(char *s)
     return s;
 }
 
-/* Split line (NUL-terminated, no newline) at commas into fields[0 .. max). */
-static size_t split(char *line, char **fields, size_t max)
+size_t cs_csv_split(char *line, char **fields, size_t max)
 {
     size_t n = 0;
     for (char *p = line; n < max;) {
@@ -79,7 +82,7 @@ static size_t split(char *line, char **fields, size_t max)
         char *comma = strchr(p, ',');
         if (!comma)
             break;
-        *comma = '\0';
+        *comma = '\0'; /* the last field wanted ends here too: what follows is not its */
         p = comma + 1;
     }
     return n;
@@ -92,7 +95,7 @@ static bool find_columns(char *header, const char *const *names, size_t n, size_
     if (!strncmp(header, "\xEF\xBB\xBF", 3)) /* UTF-8 byte order mark */
         memmove(header, header + 3, strlen(header + 3) + 1);
     char *cols[CS_CSV_MAX_COLUMNS];
-    size_t count = split(header, cols, CS_CSV_MAX_COLUMNS);
+    size_t count = cs_csv_split(header, cols, CS_CSV_MAX_COLUMNS);
     *width = 0;
     for (size_t i = 0; i < n; i++) {
         column[i] = count;
@@ -107,37 +110,97 @@ static bool find_columns(char *header, const char *const *names, size_t n, size_
     return true;
 }
 
-typedef struct line_reader {
+struct cs_csv_lines {
     cs_context *ctx;
-    const char *const *names;
-    size_t n, width, column[CS_CSV_MAX_WANTED];
-    bool have_header, found;
-    cs_csv_row_fn fn;
-    void *data;
+    const char *display;
+    FILE *f;
+    char *buf;
+    size_t cap, held, start; /* buf holds [start, held) not yet returned */
     long line;
+    bool eof;
     cs_status st;
-} line_reader;
+};
 
-static void take_line(line_reader *lr, char *line, size_t len)
+cs_status cs_csv_lines_open(cs_context *ctx, const char *path, const char *display,
+                            cs_csv_lines **out)
 {
-    lr->line++;
-    if (len > 0 && line[len - 1] == '\r')
-        line[--len] = '\0';
-    if (!lr->have_header) {
-        lr->have_header = true;
-        lr->found = find_columns(line, lr->names, lr->n, lr->column, &lr->width);
-        return;
+    *out = NULL;
+    cs_where w = {.file = display};
+    cs_csv_lines *r = cs_calloc(1, sizeof *r);
+    if (!r || !(r->buf = cs_malloc(BLOCK + 1))) {
+        cs_free(r);
+        return cs_nomem(ctx);
     }
-    if (len == 0 || !lr->found || lr->st == CS_ERR_NOMEM)
+    r->ctx = ctx;
+    r->display = display;
+    r->cap = BLOCK;
+    if (!(r->f = fopen(path, "rb"))) {
+        cs_csv_lines_close(r);
+        return cs_error(ctx, CS_ERR_INPUT, &w, "check the file's permissions", "cannot be opened");
+    }
+    *out = r;
+    return CS_OK;
+}
+
+/* Read more of the file after what is held (moved to the front); false at its end. A
+ * line longer than the buffer doubles it. */
+static bool refill(cs_csv_lines *r)
+{
+    r->held -= r->start;
+    memmove(r->buf, r->buf + r->start, r->held);
+    r->start = 0;
+    if (r->held == r->cap) {
+        char *bigger = cs_realloc(r->buf, 2 * r->cap + 1);
+        if (!bigger) {
+            r->st = cs_nomem(r->ctx);
+            return false;
+        }
+        r->buf = bigger;
+        r->cap *= 2;
+    }
+    size_t got = fread(r->buf + r->held, 1, r->cap - r->held, r->f);
+    r->held += got;
+    if (got == 0) {
+        r->eof = true;
+        if (ferror(r->f)) {
+            cs_where w = {.file = r->display, .line = r->line + 1};
+            r->st = cs_error(r->ctx, CS_ERR_INPUT, &w, "check the disk, or copy the file "
+                             "and read the copy", "read error");
+        }
+    }
+    return got > 0;
+}
+
+char *cs_csv_lines_next(cs_csv_lines *r, size_t *len, long *line)
+{
+    for (;;) {
+        char *start = r->buf + r->start;
+        char *nl = memchr(start, '\n', r->held - r->start);
+        if (!nl && !r->eof && refill(r))
+            continue;
+        if (r->st != CS_OK || (!nl && r->start == r->held))
+            return NULL; /* the end, or an error (cs_csv_lines_status) */
+        size_t n = nl ? (size_t)(nl - start) : r->held - r->start;
+        r->start += nl ? n + 1 : n;
+        start[n] = '\0'; /* at the end of the file: the byte kept after the buffer */
+        if (n > 0 && start[n - 1] == '\r')
+            start[--n] = '\0';
+        *len = n;
+        *line = ++r->line;
+        return start;
+    }
+}
+
+cs_status cs_csv_lines_status(const cs_csv_lines *r) { return r->st; }
+
+void cs_csv_lines_close(cs_csv_lines *r)
+{
+    if (!r)
         return;
-    char *cols[CS_CSV_MAX_COLUMNS];
-    size_t count = split(line, cols, lr->width);
-    const char *wanted[CS_CSV_MAX_WANTED];
-    for (size_t i = 0; i < lr->n; i++)
-        wanted[i] = lr->column[i] < count ? cs_csv_trim(cols[lr->column[i]]) : "";
-    cs_status st = lr->fn(lr->data, wanted, lr->line);
-    if (lr->st == CS_OK || st == CS_ERR_NOMEM)
-        lr->st = st;
+    if (r->f)
+        fclose(r->f);
+    cs_free(r->buf);
+    cs_free(r);
 }
 
 cs_status cs_csv_read(cs_context *ctx, const char *path, const char *display,
@@ -147,47 +210,28 @@ cs_status cs_csv_read(cs_context *ctx, const char *path, const char *display,
     *found = false;
     if (n > CS_CSV_MAX_WANTED)
         return CS_ERR_ARGUMENT;
-    cs_where w = {.file = display};
     cs_input_note(ctx, path, "table");
-    FILE *f = fopen(path, "rb");
-    char *buf = cs_malloc(BLOCK + 1);
-    if (!f || !buf) {
-        if (f)
-            fclose(f);
-        cs_free(buf);
-        return f ? cs_nomem(ctx)
-                 : cs_error(ctx, CS_ERR_INPUT, &w, "check the file's permissions",
-                            "cannot be opened");
+    cs_csv_lines *lines;
+    cs_status st = cs_csv_lines_open(ctx, path, display, &lines);
+    if (st != CS_OK)
+        return st;
+    size_t len, width, column[CS_CSV_MAX_WANTED];
+    long number;
+    char *line = cs_csv_lines_next(lines, &len, &number);
+    *found = line && find_columns(line, names, n, column, &width);
+    while (*found && st != CS_ERR_NOMEM && (line = cs_csv_lines_next(lines, &len, &number))) {
+        if (len == 0)
+            continue;
+        char *cols[CS_CSV_MAX_COLUMNS];
+        size_t count = cs_csv_split(line, cols, width);
+        const char *wanted[CS_CSV_MAX_WANTED];
+        for (size_t i = 0; i < n; i++)
+            wanted[i] = column[i] < count ? cs_csv_trim(cols[column[i]]) : "";
+        cs_status fst = fn(data, wanted, number);
+        if (st == CS_OK || fst == CS_ERR_NOMEM)
+            st = fst;
     }
-    line_reader lr = {.ctx = ctx, .names = names, .n = n, .fn = fn, .data = data};
-    size_t held = 0, got;
-    cs_status st = CS_OK;
-    while (st == CS_OK && (got = fread(buf + held, 1, BLOCK - held, f)) > 0) {
-        held += got;
-        char *start = buf, *nl;
-        while ((nl = memchr(start, '\n', held - (size_t)(start - buf))) != NULL) {
-            *nl = '\0';
-            take_line(&lr, start, (size_t)(nl - start));
-            start = nl + 1;
-        }
-        held -= (size_t)(start - buf);
-        memmove(buf, start, held);
-        if (held == BLOCK) {
-            w.line = lr.line + 1;
-            st = cs_error(ctx, CS_ERR_INPUT, &w, "check that this is a table with one pair "
-                          "per line", "a line longer than %zu bytes", BLOCK);
-        }
-        if (lr.have_header && !lr.found)
-            break;
-    }
-    if (st == CS_OK && held > 0 && !(lr.have_header && !lr.found)) {
-        buf[held] = '\0';
-        take_line(&lr, buf, held);
-    }
-    if (st == CS_OK && ferror(f))
-        st = cs_error(ctx, CS_ERR_INPUT, &w, "check the disk", "read error");
-    fclose(f);
-    cs_free(buf);
-    *found = lr.found;
-    return st == CS_OK ? lr.st : st;
+    cs_status rst = cs_csv_lines_status(lines);
+    cs_csv_lines_close(lines);
+    return rst != CS_OK ? rst : st;
 }

@@ -10,7 +10,8 @@
 #define CS_CSV_MAX_WANTED 8
 
 /* Whether path is a plain CSV this reader takes: commas, no quote anywhere, and only
- * ASCII (other text goes through GDAL and cs_layer_text, which convert it). */
+ * ASCII after a UTF-8 byte order mark, if any (other text goes through GDAL and
+ * cs_layer_text, which convert it). */
 bool cs_csv_is_plain(const char *path);
 /* Whether every quote that opens a field in path is closed (quotes toggle, so "" inside
  * a quoted field counts twice, as in RFC 4180 and GDAL's reader). When one is not, the
@@ -21,6 +22,23 @@ cs_status cs_csv_check_quotes(cs_context *ctx, const char *path, const char *dis
 /* s without leading and trailing spaces and tabs (trailing ones cut in place). */
 char *cs_csv_trim(char *s);
 
+/* Split line (NUL-terminated, no newline) at commas into fields[0 .. max); returns how
+ * many. Each field is cut at its comma, the last one wanted too. */
+size_t cs_csv_split(char *line, char **fields, size_t max);
+
+/* A file's lines, read in blocks (a line may be of any length). */
+typedef struct cs_csv_lines cs_csv_lines;
+/* Open path (display: its name in messages); CS_ERR_INPUT when it cannot be. */
+cs_status cs_csv_lines_open(cs_context *ctx, const char *path, const char *display,
+                            cs_csv_lines **out);
+/* The next line, without its \n or \r\n, NUL-terminated and writable until the next
+ * call; its length and number (1-based). NULL at the end of the file or on an error,
+ * which is reported (cs_csv_lines_status tells which). */
+char *cs_csv_lines_next(cs_csv_lines *lines, size_t *len, long *line);
+/* CS_OK, or the error that ended the reading (the file's, CS_ERR_NOMEM). */
+cs_status cs_csv_lines_status(const cs_csv_lines *lines);
+void cs_csv_lines_close(cs_csv_lines *lines);
+
 /* Called with the wanted columns' texts of one data line (line: 1-based, the header
  * is line 1; a missing column is ""). */
 typedef cs_status (*cs_csv_row_fn)(void *data, const char *const *fields, long line);
@@ -29,7 +47,7 @@ typedef cs_status (*cs_csv_row_fn)(void *data, const char *const *fields, long l
  * (case-insensitive), then call fn for every non-empty line. *found is false when a
  * name is missing (nothing is read). Returns the first error fn returned (reading goes
  * on past others, stops at CS_ERR_NOMEM), CS_ERR_INPUT when the file cannot be read or
- * has a line over 1 MB, CS_ERR_NOMEM. */
+ * CS_ERR_NOMEM. */
 cs_status cs_csv_read(cs_context *ctx, const char *path, const char *display,
                       const char *const *names, size_t n, cs_csv_row_fn fn, void *data,
                       bool *found);

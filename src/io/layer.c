@@ -57,7 +57,18 @@ struct cs_layer {
     char **texts;        /* the current feature's converted values, by field */
     char **names;        /* field names, converted (NULL when none needed it) */
     cs_buf conv;
+    /* A plain CSV table of points (commas, no quote, ASCII: cs_csv_is_plain) is read
+     * by csv.c's line reader, not GDAL's feature per row, which costs some five times
+     * as much; GDAL still opens it, for its fields and CRS. */
+    cs_csv_lines *plain;
+    char **cells; /* the current line's values by field; NULL: past the line's end */
+    long line;    /* the current line's number (the header is line 1) */
 };
+
+/* Tests compare the two readers (cs_layer_read_csv_through_gdal). */
+static bool csv_through_gdal;
+
+void cs_layer_read_csv_through_gdal(bool on) { csv_through_gdal = on; }
 
 static const char *const x_candidates[] = {"lon", "longitude", "lng", "long", "x", "LON",
                                            "Lon", "Longitude", "LONGITUDE", "LONG", "Long",
@@ -530,6 +541,52 @@ static cs_status prepare_text(cs_context *ctx, cs_layer *l, const cs_layer_confi
     return CS_OK;
 }
 
+/* Whether line (the header, split in place) names GDAL's fields, in its order. */
+static bool same_fields(const cs_layer *l, char *line)
+{
+    if (!strncmp(line, "\xEF\xBB\xBF", 3)) /* UTF-8 byte order mark */
+        line += 3;
+    size_t n = (size_t)l->field_count;
+    char **names = cs_calloc(n + 1, sizeof *names);
+    bool same = names && cs_csv_split(line, names, n + 1) == n;
+    for (size_t i = 0; same && i < n; i++)
+        same = !strcmp(names[i], raw_field_name(l, (int)i));
+    cs_free(names);
+    return same;
+}
+
+/*
+ * Read a point table past GDAL when it is plain (see struct cs_layer) and GDAL sees it
+ * as we would: no geometry of its own (no WKT column), every field text (no .csvt),
+ * and the header's names, split at commas, GDAL's. Anything else stays with GDAL.
+ */
+static cs_status open_plain(cs_context *ctx, cs_layer *l, const char *path)
+{
+    if (!l->csv || l->utf8_copy || csv_through_gdal || OGR_FD_GetGeomFieldCount(l->defn) > 0 ||
+        !cs_csv_is_plain(path))
+        return CS_OK;
+    for (int i = 0; i < l->field_count; i++)
+        if (OGR_Fld_GetType(OGR_FD_GetFieldDefn(l->defn, i)) != OFTString)
+            return CS_OK;
+    cs_csv_lines *lines;
+    cs_status st = cs_csv_lines_open(ctx, path, l->name, &lines);
+    if (st != CS_OK)
+        return st;
+    size_t len;
+    char *header = cs_csv_lines_next(lines, &len, &l->line);
+    if (!header || !same_fields(l, header)) {
+        st = cs_csv_lines_status(lines);
+        cs_csv_lines_close(lines);
+        return st;
+    }
+    if (!(l->cells = cs_calloc((size_t)l->field_count + 1, sizeof *l->cells))) {
+        cs_csv_lines_close(lines);
+        return cs_nomem(ctx);
+    }
+    l->plain = lines;
+    return CS_OK;
+}
+
 cs_status cs_layer_open(cs_context *ctx, const cs_layer_config *lc, const char *role,
                         const char *path, bool want_points, cs_layer **out)
 {
@@ -590,6 +647,8 @@ cs_status cs_layer_open(cs_context *ctx, const cs_layer_config *lc, const char *
         if (l->x_field < 0 || l->y_field < 0)
             st = CS_ERR_INPUT;
     }
+    if (st == CS_OK && l->x_field >= 0)
+        st = open_plain(ctx, l, path);
     if (st != CS_OK) {
         cs_layer_close(l);
         return st;
@@ -605,6 +664,8 @@ void cs_layer_close(cs_layer *l)
         return;
     if (l->feature)
         OGR_F_Destroy(l->feature);
+    cs_csv_lines_close(l->plain);
+    cs_free(l->cells);
     if (l->ds)
         GDALClose(l->ds);
     if (l->utf8_copy)
@@ -674,6 +735,8 @@ void cs_layer_keep_fields(cs_layer *l, const int *fields, size_t n)
     OGR_L_SetIgnoredFields(l->layer, ignored);
     cs_free(ignored);
 }
+
+int cs_layer_field_count(const cs_layer *l) { return l->field_count; }
 
 long cs_layer_feature_count(cs_layer *l)
 {
@@ -759,8 +822,29 @@ int cs_layer_find_field(cs_context *ctx, cs_layer *l, const char *configured,
     return -1;
 }
 
+/* The next line of a plain table that is not empty (GDAL skips those too). */
+static bool next_plain(cs_layer *l)
+{
+    size_t len;
+    char *text;
+    while ((text = cs_csv_lines_next(l->plain, &len, &l->line)) && len == 0)
+        ;
+    if (!text)
+        return false;
+    size_t n = cs_csv_split(text, l->cells, (size_t)l->field_count);
+    for (size_t i = n; i < (size_t)l->field_count; i++)
+        l->cells[i] = NULL;
+    return true;
+}
+
 bool cs_layer_next(cs_layer *l, long *number)
 {
+    if (l->plain) {
+        if (!next_plain(l))
+            return false;
+        *number = ++l->number;
+        return true;
+    }
     free_texts(l);
     if (l->feature)
         OGR_F_Destroy(l->feature);
@@ -771,10 +855,25 @@ bool cs_layer_next(cs_layer *l, long *number)
     return true;
 }
 
+cs_status cs_layer_read_status(const cs_layer *l)
+{
+    return l->plain ? cs_csv_lines_status(l->plain) : CS_OK;
+}
+
+/* Whether the current feature has a value for field index (of any type). */
+static bool has_value(const cs_layer *l, int index)
+{
+    if (index < 0)
+        return false;
+    return l->plain ? l->cells[index] != NULL : OGR_F_IsFieldSetAndNotNull(l->feature, index);
+}
+
 const char *cs_layer_text(cs_layer *l, int index)
 {
-    if (index < 0 || !OGR_F_IsFieldSetAndNotNull(l->feature, index))
+    if (!has_value(l, index))
         return "";
+    if (l->plain) /* ASCII: nothing to convert */
+        return l->cells[index];
     const char *raw = OGR_F_GetFieldAsString(l->feature, index);
     const char *text = convert_text(l, raw, l->number, index);
     if (text == raw || !*text)
@@ -795,8 +894,9 @@ cs_where cs_layer_where(const cs_layer *l, const char *id, const char *field)
 {
     cs_where w = {.file = l->name, .feature = l->number, .feature_id = id, .field = field};
     if (l->csv) {
-        /* CSV users think in lines: the header is line 1. */
-        w.line = l->number + 1;
+        /* CSV users think in lines: the header is line 1 (GDAL gives no line number,
+         * and skips empty lines: its rows are taken to follow the header). */
+        w.line = l->plain ? l->line : l->number + 1;
         w.feature = 0;
     }
     return w;
@@ -806,9 +906,10 @@ cs_status cs_layer_number(cs_context *ctx, cs_layer *l, int index, const char *i
                           double missing_value, bool allow_negative, double *out)
 {
     *out = missing_value;
-    if (index < 0 || !OGR_F_IsFieldSetAndNotNull(l->feature, index))
+    if (!has_value(l, index))
         return CS_OK;
-    OGRFieldType type = OGR_Fld_GetType(OGR_FD_GetFieldDefn(l->defn, index));
+    OGRFieldType type = l->plain ? OFTString
+                                 : OGR_Fld_GetType(OGR_FD_GetFieldDefn(l->defn, index));
     /* as UTF-8, for the message when it is not a number */
     const char *text = type == OFTString ? cs_layer_text(l, index)
                                          : OGR_F_GetFieldAsString(l->feature, index);
@@ -888,7 +989,7 @@ cs_status cs_layer_point(cs_context *ctx, cs_layer *l, const char *id, double *x
         }
         return st == CS_OK ? check_coordinate(ctx, l, id, *x, *y, l->x_field, l->y_field) : st;
     }
-    OGRGeometryH g = OGR_F_GetGeometryRef(l->feature);
+    OGRGeometryH g = l->feature ? OGR_F_GetGeometryRef(l->feature) : NULL;
     cs_where w = cs_layer_where(l, id, NULL);
     if (!g || OGR_G_IsEmpty(g))
         return cs_error(ctx, CS_ERR_INPUT, &w, "give the feature a point or remove it",
@@ -943,7 +1044,7 @@ static cs_status add_polygon(OGRGeometryH poly, cs_rings *out)
 
 cs_status cs_layer_polygons(cs_context *ctx, cs_layer *l, const char *id, cs_rings *out)
 {
-    OGRGeometryH g = OGR_F_GetGeometryRef(l->feature);
+    OGRGeometryH g = l->feature ? OGR_F_GetGeometryRef(l->feature) : NULL;
     cs_where w = cs_layer_where(l, id, NULL);
     if (!g || OGR_G_IsEmpty(g))
         return cs_error(ctx, CS_ERR_INPUT, &w, "give the area a polygon or remove it",
@@ -1031,7 +1132,7 @@ cs_status cs_layer_lines(cs_context *ctx, cs_layer *l, cs_lines *out, size_t *li
                          size_t *vertex_cap, size_t *added)
 {
     *added = 0;
-    OGRGeometryH g = OGR_F_GetGeometryRef(l->feature);
+    OGRGeometryH g = l->feature ? OGR_F_GetGeometryRef(l->feature) : NULL;
     if (!g || OGR_G_IsEmpty(g))
         return CS_OK;
     OGRwkbGeometryType t = wkbFlatten(OGR_G_GetGeometryType(g));

@@ -53,6 +53,8 @@ void cs_layer_defer_metres(cs_layer *layer);
 /* The files that make up the dataset (.shp, .dbf, .prj ...), sorted; new array of
  * new strings (free each and the array with cs_free); *count receives the number. */
 char **cs_layer_files(cs_layer *layer, size_t *count);
+/* Number of fields. */
+int cs_layer_field_count(const cs_layer *layer);
 /* Number of features (may count them); < 0 when unknown. */
 long cs_layer_feature_count(cs_layer *layer);
 
@@ -74,6 +76,11 @@ void cs_layer_keep_fields(cs_layer *layer, const int *fields, size_t n);
 
 /* Iterate: returns false at the end. *number is the 1-based feature number. */
 bool cs_layer_next(cs_layer *layer, long *number);
+/* CS_OK, or the error that ended cs_layer_next early (a plain CSV's read error or
+ * CS_ERR_NOMEM, reported already). */
+cs_status cs_layer_read_status(const cs_layer *layer);
+/* For tests: read plain CSV tables through GDAL too, to compare the two readers. */
+void cs_layer_read_csv_through_gdal(bool on);
 
 /* The current feature's text value of field index (empty string when unset), always
  * UTF-8: converted from the layer's encoding (role.encoding, or the one chosen when

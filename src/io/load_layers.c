@@ -685,6 +685,8 @@ cs_status cs_load_facilities(cs_context *ctx, const cs_config *cfg, cs_study *st
         if (st == CS_OK || fst == CS_ERR_NOMEM)
             st = fst == CS_OK ? st : fst;
     }
+    if (cs_layer_read_status(layer) != CS_OK) /* the file ended early: reported */
+        st = cs_layer_read_status(layer);
     p->layer.input.features = p->count;
     if (st != CS_ERR_NOMEM) {
         cs_status kst = resolve_kinds(ctx, cfg, study, kind_values, p->count);
@@ -772,10 +774,11 @@ static cs_status check_nested_bands(cs_context *ctx, cs_layer *layer, const char
     cs_status st = CS_OK;
     for (size_t b = 1; b < study->settings.band_count; b++)
         for (size_t c = 1; c < study->settings.band_count; c++) {
+            if (!(v[c] > v[b] * (1 + 1e-9))) /* first: a row's bands mostly nest */
+                continue;
             long young = band_age(study->settings.band_names[b]),
                  old = band_age(study->settings.band_names[c]);
-            if (young < 0 || old <= young || src[b - 1].field < 0 || src[c - 1].field < 0 ||
-                !(v[c] > v[b] * (1 + 1e-9)))
+            if (young < 0 || old <= young || src[b - 1].field < 0 || src[c - 1].field < 0)
                 continue;
             cs_where w = cs_layer_where(layer, id, cs_layer_field_name(layer, src[c - 1].field));
             st = cs_error(ctx, CS_ERR_INPUT, &w,
@@ -1011,6 +1014,8 @@ cs_status cs_load_population(cs_context *ctx, const cs_config *cfg, cs_study *st
         if (st == CS_OK || fst == CS_ERR_NOMEM)
             st = fst == CS_OK ? st : fst;
     }
+    if (cs_layer_read_status(layer) != CS_OK) /* the file ended early: reported */
+        st = cs_layer_read_status(layer);
     p->layer.input.features = p->count + p->surfaces.count;
     if (st == CS_OK && area_field >= 0 &&
         !(p->surfaces.area_field = cs_strdup(cs_layer_field_name(layer, area_field))))

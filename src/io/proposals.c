@@ -115,6 +115,8 @@ static cs_status read_sites(cs_context *ctx, const char *role, const char *path,
     }
     if (st == CS_OK && cs_layer_text_failed(layer))
         st = CS_ERR_INPUT; /* recorded as it was read */
+    if (cs_layer_read_status(layer) != CS_OK) /* the file ended early: reported */
+        st = cs_layer_read_status(layer);
     cs_layer_close(layer);
     if (st != CS_OK) {
         cs_site_inputs_free(*out, *n);
