@@ -98,8 +98,8 @@ static void keep_pairs(net_pairs *np, size_t j, const cs_access_pairs_buf *buf, 
     cached_pairs *c = &np->cache[j];
     if (!np->cache || n == 0 || !take_budget(np, n))
         return;
-    c->pt = cs_calloc(n, sizeof *c->pt);
-    c->cost = cs_calloc(n, sizeof *c->cost);
+    c->pt = cs_reallocarray(NULL, n, sizeof *c->pt); /* filled below: not cleared first */
+    c->cost = cs_reallocarray(NULL, n, sizeof *c->cost);
     if (!c->pt || !c->cost) { /* only an optimisation */
         cs_free(c->pt);
         cs_free(c->cost);

@@ -910,28 +910,31 @@ cs_status cs_layer_number(cs_context *ctx, cs_layer *l, int index, const char *i
         return CS_OK;
     OGRFieldType type = l->plain ? OFTString
                                  : OGR_Fld_GetType(OGR_FD_GetFieldDefn(l->defn, index));
-    /* as UTF-8, for the message when it is not a number */
-    const char *text = type == OFTString ? cs_layer_text(l, index)
-                                         : OGR_F_GetFieldAsString(l->feature, index);
+    const char *text = NULL; /* as UTF-8, for the message when it is not a number */
     double v;
     bool ok;
     if (type == OFTReal || type == OFTInteger || type == OFTInteger64) {
         v = OGR_F_GetFieldAsDouble(l->feature, index);
         ok = isfinite(v);
     } else {
+        text = type == OFTString ? cs_layer_text(l, index)
+                                 : OGR_F_GetFieldAsString(l->feature, index);
         while (*text == ' ')
             text++;
         if (!*text)
             return CS_OK;
         ok = cs_parse_double(text, &v);
     }
-    cs_where w = cs_layer_where(l, id, cs_layer_field_name(l, index));
-    if (!ok)
-        return cs_error(ctx, CS_ERR_INPUT, &w, "write a plain decimal number (not hexadecimal, "
-                        "inf or nan), or leave it empty", "'%.60s' is not a number", text);
-    if (!allow_negative && v < 0)
+    if (!ok || (!allow_negative && v < 0)) {
+        cs_where w = cs_layer_where(l, id, cs_layer_field_name(l, index));
+        if (!ok)
+            return cs_error(ctx, CS_ERR_INPUT, &w, "write a plain decimal number (not "
+                            "hexadecimal, inf or nan), or leave it empty",
+                            "'%.60s' is not a number",
+                            text ? text : OGR_F_GetFieldAsString(l->feature, index));
         return cs_error(ctx, CS_ERR_INPUT, &w, "counts and capacities cannot be negative",
                         "negative value %g", v);
+    }
     *out = v;
     return CS_OK;
 }
