@@ -11,7 +11,10 @@
 #include "io/layer.h"
 #include "io/study.h"
 
+#include <gdal.h>
 #include <math.h>
+#include <ogr_api.h>
+#include <ogr_srs_api.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -799,12 +802,14 @@ static void repeated_errors_are_listed_a_few_times_each(void **state)
 
 /* Everything a point layer gives of path, row by row (its number, each field's text
  * and number, the point, with the messages' count), as text to compare two readings;
- * *last_line: the line cs_layer_where gives the last row. */
-static char *read_table(const char *path, bool through_gdal, long *last_line)
+ * *last_line: the line cs_layer_where gives the last row; reader: which reader read it
+ * (16 bytes); last_message: the last message (512 bytes). */
+static char *read_table(const char *path, bool through_gdal, long *last_line, char *reader,
+                        char *last_message)
 {
     cs_context *ctx = NULL;
     assert_int_equal(cs_context_create(&ctx), CS_OK);
-    cs_layer_read_csv_through_gdal(through_gdal);
+    cs_layer_read_through_features(through_gdal);
     cs_layer_config lc = {.path = (char *)path};
     cs_layer *l = NULL;
     cs_buf out;
@@ -829,8 +834,13 @@ static char *read_table(const char *path, bool through_gdal, long *last_line)
     }
     if (l)
         cs_buf_printf(&out, "end %d\n", (int)cs_layer_read_status(l));
+    snprintf(reader, 16, "%s", l ? cs_layer_reader(l) : "");
+    size_t count = cs_context_message_count(ctx);
+    snprintf(last_message, 512, "%s", "");
+    if (count)
+        cs_message_format(cs_context_get_message(ctx, count - 1), last_message, 512);
     cs_layer_close(l);
-    cs_layer_read_csv_through_gdal(false);
+    cs_layer_read_through_features(false);
     cs_context_destroy(ctx);
     assert_false(out.failed);
     return out.data;
@@ -896,8 +906,13 @@ static void plain_csv_reads_as_gdal_reads_it(void **state)
         snprintf(name, sizeof name, "t%zu.csv", c);
         char *path = tu_write(dir, name, cases[c].text);
         long ours_line, gdal_line;
-        char *ours = read_table(path, false, &ours_line);
-        char *gdal = read_table(path, true, &gdal_line);
+        char ours_reader[16], gdal_reader[16];
+        char message[512];
+        char *ours = read_table(path, false, &ours_line, ours_reader, message);
+        char *gdal = read_table(path, true, &gdal_line, gdal_reader, message);
+        assert_string_equal(gdal_reader, "features");
+        if (cases[c].plain >= 0)
+            assert_string_equal(ours_reader, cases[c].plain ? "lines" : "features");
         if (strcmp(ours, gdal)) {
             size_t at = 0;
             while (ours[at] == gdal[at])
@@ -920,6 +935,139 @@ static void plain_csv_reads_as_gdal_reads_it(void **state)
     }
     cs_buf_free(&big);
     cs_buf_free(&longer);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+/* A point layer of path in format driver, with a feature per row of rows[] (WKT, or
+ * NULL for none) and its fields id (integer), name (text), pop (real), pop60 (64-bit
+ * integer), some of them null. */
+static void write_points(const char *path, const char *driver, const char *const *wkt,
+                         size_t n)
+{
+    GDALDriverH drv = GDALGetDriverByName(driver);
+    assert_non_null(drv);
+    GDALDatasetH ds = GDALCreate(drv, path, 0, 0, 0, GDT_Unknown, NULL);
+    assert_non_null(ds);
+    OGRSpatialReferenceH srs = OSRNewSpatialReference(NULL);
+    OSRImportFromEPSG(srs, 4326);
+    OGRLayerH layer = GDALDatasetCreateLayer(ds, "population", srs, wkbPoint, NULL);
+    assert_non_null(layer);
+    const struct {
+        const char *name;
+        OGRFieldType type;
+    } fields[] = {{"id", OFTInteger}, {"name", OFTString}, {"pop", OFTReal},
+                  {"pop60", OFTInteger64}};
+    for (size_t f = 0; f < 4; f++) {
+        OGRFieldDefnH fd = OGR_Fld_Create(fields[f].name, fields[f].type);
+        assert_int_equal(OGR_L_CreateField(layer, fd, 1), OGRERR_NONE);
+        OGR_Fld_Destroy(fd);
+    }
+    static const char *const names[] = {"闵行", "plain", "", "a,b \"c\""};
+    for (size_t i = 0; i < n; i++) {
+        OGRFeatureH ft = OGR_F_Create(OGR_L_GetLayerDefn(layer));
+        OGR_F_SetFieldInteger(ft, 0, (int)i + 1);
+        if (i % 5 != 3)
+            OGR_F_SetFieldString(ft, 1, names[i % 4]);
+        if (i % 7 != 2)
+            OGR_F_SetFieldDouble(ft, 2, i % 3 == 0 ? 12.5 + (double)i : -1.25 * (double)i);
+        if (i % 6 != 5)
+            OGR_F_SetFieldInteger64(ft, 3, (GIntBig)i * 1000003);
+        if (wkt[i]) {
+            OGRGeometryH g = NULL;
+            char *text = (char *)wkt[i];
+            assert_int_equal(OGR_G_CreateFromWkt(&text, srs, &g), OGRERR_NONE);
+            OGR_F_SetGeometryDirectly(ft, g);
+        }
+        assert_int_equal(OGR_L_CreateFeature(layer, ft), OGRERR_NONE);
+        OGR_F_Destroy(ft);
+    }
+    OSRDestroySpatialReference(srs);
+    GDALClose(ds);
+}
+
+/*
+ * GeoPackage and FlatGeobuf layers of points are read through GDAL's Arrow stream: every
+ * value, number, point and message must be what GDAL's features give, for nulls, text,
+ * reals, 64-bit integers, empty and missing geometries, multipoints of one and of two
+ * points, 3D points and coordinates out of range, over several of the stream's batches.
+ */
+static void arrow_stream_reads_as_features_read(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    static const char *const odd[] = {"POINT (121.4 31.1)", NULL, "POINT EMPTY",
+                                      "MULTIPOINT ((121.5 31.2))",
+                                      "MULTIPOINT ((121.5 31.2),(121.6 31.3))",
+                                      "POINT Z (121.45 31.15 7)", "POINT (200 31)",
+                                      "POINT (121.123456789012 30.987654321098)"};
+    size_t n = 70000; /* two batches and some */
+    const char **wkt = calloc(n, sizeof *wkt);
+    char (*made)[64] = calloc(n, sizeof *made);
+    assert_true(wkt && made);
+    for (size_t i = 0; i < n; i++) {
+        if (i < sizeof odd / sizeof odd[0]) {
+            wkt[i] = odd[i];
+            continue;
+        }
+        snprintf(made[i], sizeof made[i], "POINT (%.6f %.6f)", 121 + (double)(i % 997) / 1e4,
+                 31 + (double)(i % 991) / 1e4);
+        wkt[i] = made[i];
+    }
+    const char *drivers[][2] = {{"GPKG", "p.gpkg"}, {"FlatGeobuf", "p.fgb"}};
+    for (size_t d = 0; d < 2; d++) {
+        char *path = tu_join(dir, drivers[d][1]);
+        /* FlatGeobuf takes only the layer's type: no multipoints there */
+        if (d == 1) {
+            wkt[3] = "POINT (121.5 31.2)";
+            wkt[4] = "POINT (121.6 31.3)";
+            wkt[5] = "POINT (121.45 31.15)";
+        }
+        write_points(path, drivers[d][0], wkt, n);
+        long line;
+        char ours_reader[16], features_reader[16];
+        char message[512];
+        char *ours = read_table(path, false, &line, ours_reader, message);
+        char *features = read_table(path, true, &line, features_reader, message);
+        assert_string_equal(ours_reader, "arrow");
+        assert_string_equal(features_reader, "features");
+        if (strcmp(ours, features)) {
+            size_t at = 0;
+            while (ours[at] == features[at])
+                at++;
+            fail_msg("%s differs at byte %zu:\nArrow:    %.300s\nfeatures: %.300s",
+                     drivers[d][0], at, ours + (at > 100 ? at - 100 : 0),
+                     features + (at > 100 ? at - 100 : 0));
+        }
+        /* every row (FlatGeobuf's writer leaves out the two without a geometry) */
+        assert_non_null(strstr(ours, d == 0 ? "row 70000:" : "row 69998:"));
+        cs_free(ours);
+        cs_free(features);
+        free(path);
+    }
+    /* a file cut short: its rows end with an error naming the file, not silently */
+    char *path = tu_join(dir, "p.fgb");
+    size_t len;
+    char *bytes = tu_read(path, &len);
+    assert_non_null(bytes);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(bytes, 1, len * 6 / 10, f), len * 6 / 10);
+    fclose(f);
+    long line;
+    char reader[16];
+    char message[512];
+    char *cut = read_table(path, false, &line, reader, message);
+    assert_string_equal(reader, "arrow");
+    assert_non_null(strstr(cut, "\nend 4\n"));
+    if (!strstr(message, "p.fgb") || !strstr(message, "says it holds 69998 features") ||
+        !strstr(message, "check that the file is whole"))
+        fail_msg("message: %s", message);
+    cs_free(cut);
+    free(bytes);
+    free(path);
+    free(wkt);
+    free(made);
     tu_rmtree(dir);
     free(dir);
 }
@@ -993,6 +1141,7 @@ int main(void)
         T(repeated_errors_are_listed_a_few_times_each),
         cmocka_unit_test(plain_csv_reads_as_gdal_reads_it),
         cmocka_unit_test(unreadable_lines_are_an_error),
+        cmocka_unit_test(arrow_stream_reads_as_features_read),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

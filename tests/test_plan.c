@@ -125,7 +125,7 @@ static void count_targets(void **state)
     /* One meal site in every area: A0 has none (gap 1), A1 has F1. */
     o = outcome(w, "meal_each", 0);
     assert_true(o.evaluated && !o.pass && o.gap == 1);
-    assert_string_equal(o.gap_text, "1 more meal sites");
+    assert_string_equal(o.gap_text, "1 more meal site"); /* one: the kind's name_en */
     assert_true(outcome(w, "meal_each", 1).pass);
     o = outcome(w, "meal_each", CS_DISTRICT);
     assert_true(!o.pass && o.gap == 1 && o.value == 1); /* 1 of 2 areas meets it */

@@ -387,7 +387,7 @@ static void gap_texts_follow_the_study_language(void **state)
     assert_string_equal(csv_get(&tg, target_row(&tg, "near", "A1"), "gap_text"),
                         "12 more residents aged 65+ need a centre within 10 minutes");
     assert_string_equal(csv_get(&tg, target_row(&tg, "count", "district"), "gap_text"),
-                        "1 more centres");
+                        "1 more centre");
     assert_string_equal(csv_get(&areas, csv_row_of(&areas, "id", "A1"), "t_near_gap_text"),
                         "12 more residents aged 65+ need a centre within 10 minutes");
     csv_free(&tg);

@@ -10,6 +10,7 @@
  * feature and field; no text leaves this file that is not UTF-8.
  */
 #include "io/layer.h"
+#include "io/arrow.h"
 #include "geom/geom.h"
 #include "io/crs.h"
 #include "io/csv.h"
@@ -63,12 +64,16 @@ struct cs_layer {
     cs_csv_lines *plain;
     char **cells; /* the current line's values by field; NULL: past the line's end */
     long line;    /* the current line's number (the header is line 1) */
+    /* A GeoPackage or FlatGeobuf layer of points is read through GDAL's Arrow stream
+     * (io/arrow.h), started at the first row (after cs_layer_keep_fields). */
+    bool arrow_suits;
+    cs_arrow_rows *arrow;
 };
 
-/* Tests compare the two readers (cs_layer_read_csv_through_gdal). */
-static bool csv_through_gdal;
+/* Tests compare the readers with GDAL's features (cs_layer_read_through_features). */
+static bool through_features;
 
-void cs_layer_read_csv_through_gdal(bool on) { csv_through_gdal = on; }
+void cs_layer_read_through_features(bool on) { through_features = on; }
 
 static const char *const x_candidates[] = {"lon", "longitude", "lng", "long", "x", "LON",
                                            "Lon", "Longitude", "LONGITUDE", "LONG", "Long",
@@ -562,7 +567,7 @@ static bool same_fields(const cs_layer *l, char *line)
  */
 static cs_status open_plain(cs_context *ctx, cs_layer *l, const char *path)
 {
-    if (!l->csv || l->utf8_copy || csv_through_gdal || OGR_FD_GetGeomFieldCount(l->defn) > 0 ||
+    if (!l->csv || l->utf8_copy || through_features || OGR_FD_GetGeomFieldCount(l->defn) > 0 ||
         !cs_csv_is_plain(path))
         return CS_OK;
     for (int i = 0; i < l->field_count; i++)
@@ -649,6 +654,11 @@ cs_status cs_layer_open(cs_context *ctx, const cs_layer_config *lc, const char *
     }
     if (st == CS_OK && l->x_field >= 0)
         st = open_plain(ctx, l, path);
+    GDALDriverH drv = GDALGetDatasetDriver(l->ds);
+    const char *driver = drv ? GDALGetDriverShortName(drv) : "";
+    l->arrow_suits = st == CS_OK && want_points && l->x_field < 0 && !through_features &&
+                     (!strcmp(driver, "GPKG") || !strcmp(driver, "FlatGeobuf")) &&
+                     cs_arrow_suits(l->layer, l->defn);
     if (st != CS_OK) {
         cs_layer_close(l);
         return st;
@@ -666,6 +676,7 @@ void cs_layer_close(cs_layer *l)
         OGR_F_Destroy(l->feature);
     cs_csv_lines_close(l->plain);
     cs_free(l->cells);
+    cs_arrow_close(l->arrow);
     if (l->ds)
         GDALClose(l->ds);
     if (l->utf8_copy)
@@ -737,6 +748,11 @@ void cs_layer_keep_fields(cs_layer *l, const int *fields, size_t n)
 }
 
 int cs_layer_field_count(const cs_layer *l) { return l->field_count; }
+
+const char *cs_layer_reader(const cs_layer *l)
+{
+    return l->plain ? "lines" : l->arrow ? "arrow" : "features";
+}
 
 long cs_layer_feature_count(cs_layer *l)
 {
@@ -839,8 +855,14 @@ static bool next_plain(cs_layer *l)
 
 bool cs_layer_next(cs_layer *l, long *number)
 {
-    if (l->plain) {
-        if (!next_plain(l))
+    if (l->arrow_suits) { /* the first row: start the stream (the fields are chosen) */
+        l->arrow_suits = false;
+        if (cs_arrow_open(l->ctx, l->layer, l->defn, l->name, &l->arrow) != CS_OK)
+            return false;
+    }
+    if (l->plain || l->arrow) {
+        free_texts(l);
+        if (l->plain ? !next_plain(l) : !cs_arrow_next(l->arrow))
             return false;
         *number = ++l->number;
         return true;
@@ -857,7 +879,9 @@ bool cs_layer_next(cs_layer *l, long *number)
 
 cs_status cs_layer_read_status(const cs_layer *l)
 {
-    return l->plain ? cs_csv_lines_status(l->plain) : CS_OK;
+    if (l->plain)
+        return cs_csv_lines_status(l->plain);
+    return l->arrow ? cs_arrow_status(l->arrow) : CS_OK;
 }
 
 /* Whether the current feature has a value for field index (of any type). */
@@ -865,6 +889,8 @@ static bool has_value(const cs_layer *l, int index)
 {
     if (index < 0)
         return false;
+    if (l->arrow)
+        return cs_arrow_has(l->arrow, index);
     return l->plain ? l->cells[index] != NULL : OGR_F_IsFieldSetAndNotNull(l->feature, index);
 }
 
@@ -874,7 +900,8 @@ const char *cs_layer_text(cs_layer *l, int index)
         return "";
     if (l->plain) /* ASCII: nothing to convert */
         return l->cells[index];
-    const char *raw = OGR_F_GetFieldAsString(l->feature, index);
+    const char *raw = l->arrow ? cs_arrow_text(l->arrow, index)
+                               : OGR_F_GetFieldAsString(l->feature, index);
     const char *text = convert_text(l, raw, l->number, index);
     if (text == raw || !*text)
         return text;
@@ -909,12 +936,14 @@ cs_status cs_layer_number(cs_context *ctx, cs_layer *l, int index, const char *i
     if (!has_value(l, index))
         return CS_OK;
     OGRFieldType type = l->plain ? OFTString
-                                 : OGR_Fld_GetType(OGR_FD_GetFieldDefn(l->defn, index));
+                        : l->arrow ? (cs_arrow_is_number(l->arrow, index) ? OFTReal : OFTString)
+                                   : OGR_Fld_GetType(OGR_FD_GetFieldDefn(l->defn, index));
     const char *text = NULL; /* as UTF-8, for the message when it is not a number */
     double v;
     bool ok;
     if (type == OFTReal || type == OFTInteger || type == OFTInteger64) {
-        v = OGR_F_GetFieldAsDouble(l->feature, index);
+        v = l->arrow ? cs_arrow_number(l->arrow, index)
+                     : OGR_F_GetFieldAsDouble(l->feature, index);
         ok = isfinite(v);
     } else {
         text = type == OFTString ? cs_layer_text(l, index)
@@ -930,8 +959,7 @@ cs_status cs_layer_number(cs_context *ctx, cs_layer *l, int index, const char *i
         if (!ok)
             return cs_error(ctx, CS_ERR_INPUT, &w, "write a plain decimal number (not "
                             "hexadecimal, inf or nan), or leave it empty",
-                            "'%.60s' is not a number",
-                            text ? text : OGR_F_GetFieldAsString(l->feature, index));
+                            "'%.60s' is not a number", text ? text : cs_layer_text(l, index));
         return cs_error(ctx, CS_ERR_INPUT, &w, "counts and capacities cannot be negative",
                         "negative value %g", v);
     }
@@ -992,21 +1020,34 @@ cs_status cs_layer_point(cs_context *ctx, cs_layer *l, const char *id, double *x
         }
         return st == CS_OK ? check_coordinate(ctx, l, id, *x, *y, l->x_field, l->y_field) : st;
     }
-    OGRGeometryH g = l->feature ? OGR_F_GetGeometryRef(l->feature) : NULL;
+    bool none;
+    OGRwkbGeometryType t;
+    if (l->arrow) {
+        unsigned type;
+        none = cs_arrow_geometry(l->arrow, x, y, &type) == CS_GEOM_NONE;
+        t = (OGRwkbGeometryType)type;
+    } else {
+        OGRGeometryH g = l->feature ? OGR_F_GetGeometryRef(l->feature) : NULL;
+        none = !g || OGR_G_IsEmpty(g);
+        t = none ? wkbUnknown : wkbFlatten(OGR_G_GetGeometryType(g));
+        if (!none && t == wkbMultiPoint && OGR_G_GetGeometryCount(g) == 1) {
+            g = OGR_G_GetGeometryRef(g, 0);
+            t = wkbPoint;
+        }
+        if (t == wkbPoint) {
+            *x = OGR_G_GetX(g, 0);
+            *y = OGR_G_GetY(g, 0);
+        }
+    }
     cs_where w = cs_layer_where(l, id, NULL);
-    if (!g || OGR_G_IsEmpty(g))
+    if (none)
         return cs_error(ctx, CS_ERR_INPUT, &w, "give the feature a point or remove it",
                         "no geometry");
-    OGRwkbGeometryType t = wkbFlatten(OGR_G_GetGeometryType(g));
-    if (t == wkbMultiPoint && OGR_G_GetGeometryCount(g) == 1) {
-        g = OGR_G_GetGeometryRef(g, 0);
-        t = wkbPoint;
-    }
-    if (t != wkbPoint)
+    if (t != wkbPoint) {
+        *x = *y = NAN;
         return cs_error(ctx, CS_ERR_INPUT, &w, "this layer must hold points",
                         "geometry is a %s, not a point", OGRGeometryTypeToName(t));
-    *x = OGR_G_GetX(g, 0);
-    *y = OGR_G_GetY(g, 0);
+    }
     return check_coordinate(ctx, l, id, *x, *y, -1, -1);
 }
 
@@ -1081,6 +1122,11 @@ cs_status cs_layer_polygons(cs_context *ctx, cs_layer *l, const char *id, cs_rin
 
 cs_geom_kind cs_layer_geom_kind(const cs_layer *l)
 {
+    if (l->arrow) {
+        double x, y;
+        unsigned type;
+        return cs_arrow_geometry(l->arrow, &x, &y, &type);
+    }
     OGRGeometryH g = l->feature ? OGR_F_GetGeometryRef(l->feature) : NULL;
     if (!g || OGR_G_IsEmpty(g))
         return CS_GEOM_NONE;

@@ -53,6 +53,9 @@ void cs_layer_defer_metres(cs_layer *layer);
 /* The files that make up the dataset (.shp, .dbf, .prj ...), sorted; new array of
  * new strings (free each and the array with cs_free); *count receives the number. */
 char **cs_layer_files(cs_layer *layer, size_t *count);
+/* Which reader reads the rows: "lines" (a plain CSV read past GDAL), "arrow" (GDAL's
+ * Arrow stream, once the first row is read) or "features" (GDAL's). Static text. */
+const char *cs_layer_reader(const cs_layer *layer);
 /* Number of fields. */
 int cs_layer_field_count(const cs_layer *layer);
 /* Number of features (may count them); < 0 when unknown. */
@@ -79,8 +82,9 @@ bool cs_layer_next(cs_layer *layer, long *number);
 /* CS_OK, or the error that ended cs_layer_next early (a plain CSV's read error or
  * CS_ERR_NOMEM, reported already). */
 cs_status cs_layer_read_status(const cs_layer *layer);
-/* For tests: read plain CSV tables through GDAL too, to compare the two readers. */
-void cs_layer_read_csv_through_gdal(bool on);
+/* For tests: read every layer through GDAL's features (not past GDAL for plain CSV,
+ * nor through its Arrow stream for GeoPackage and FlatGeobuf points), to compare. */
+void cs_layer_read_through_features(bool on);
 
 /* The current feature's text value of field index (empty string when unset), always
  * UTF-8: converted from the layer's encoding (role.encoding, or the one chosen when

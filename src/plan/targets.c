@@ -338,7 +338,9 @@ static char *gap_text(const cs_result *r, const cs_target *t, double gap, size_t
     }
     case CS_TARGET_COUNT:
         cs_buf_add_grouped(&b, gap, 0);
-        cs_buf_printf(&b, " more %s", s->settings.kinds[t->kind].unit);
+        /* the unit is plural ("centres"): one is named by the kind ("1 more centre") */
+        cs_buf_printf(&b, " more %s", gap == 1 ? kind_label(&s->settings.kinds[t->kind])
+                                               : s->settings.kinds[t->kind].unit);
         break;
     default:
         capacity_gap_text(&b, r, t, gap);
