@@ -68,6 +68,7 @@ struct cs_layer {
      * (io/arrow.h), started at the first row (after cs_layer_keep_fields). */
     bool arrow_suits;
     cs_arrow_rows *arrow;
+    cs_status read_failed; /* starting the stream failed (memory) */
 };
 
 /* Tests compare the readers with GDAL's features (cs_layer_read_through_features). */
@@ -857,7 +858,8 @@ bool cs_layer_next(cs_layer *l, long *number)
 {
     if (l->arrow_suits) { /* the first row: start the stream (the fields are chosen) */
         l->arrow_suits = false;
-        if (cs_arrow_open(l->ctx, l->layer, l->defn, l->name, &l->arrow) != CS_OK)
+        l->read_failed = cs_arrow_open(l->ctx, l->layer, l->defn, l->name, &l->arrow);
+        if (l->read_failed != CS_OK)
             return false;
     }
     if (l->plain || l->arrow) {
@@ -881,7 +883,7 @@ cs_status cs_layer_read_status(const cs_layer *l)
 {
     if (l->plain)
         return cs_csv_lines_status(l->plain);
-    return l->arrow ? cs_arrow_status(l->arrow) : CS_OK;
+    return l->arrow ? cs_arrow_status(l->arrow) : l->read_failed;
 }
 
 /* Whether the current feature has a value for field index (of any type). */
