@@ -1064,10 +1064,53 @@ static void arrow_stream_reads_as_features_read(void **state)
         !strstr(message, "check that the file is whole"))
         fail_msg("message: %s", message);
     cs_free(cut);
+    /* the same through GDAL's features (as for layers of lines and polygons) */
+    cut = read_table(path, true, &line, reader, message);
+    assert_string_equal(reader, "features");
+    assert_non_null(strstr(cut, "\nend 4\n"));
+    if (!strstr(message, "says it holds 69998 features"))
+        fail_msg("message: %s", message);
+    cs_free(cut);
     free(bytes);
     free(path);
     free(wkt);
     free(made);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+/* The sample's walking network as a FlatGeobuf cut short (lines: read by GDAL's
+ * features): the run stops with exit 4 naming the file, instead of walking part of it. */
+static void network_cut_short_is_an_error(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "cd '%s' && ogr2ogr -q -f FlatGeobuf net.fgb '%s/geodata/network.geojson'",
+             dir, CS_SOURCE_DIR);
+    if (tu_run(cmd, NULL) != 0) {
+        tu_rmtree(dir);
+        free(dir);
+        skip();
+    }
+    char *path = tu_join(dir, "net.fgb");
+    size_t len;
+    char *bytes = tu_read(path, &len);
+    assert_non_null(bytes);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(bytes, 1, len * 6 / 10, f), len * 6 / 10);
+    fclose(f);
+    free(bytes);
+    char *out = NULL;
+    snprintf(cmd, sizeof cmd, "'%s' check '%s/geodata/study.yaml' --set network.path='%s' -q",
+             CS_CLI, CS_SOURCE_DIR, path);
+    int rc = tu_run(cmd, &out);
+    if (rc != 4 || !strstr(out, "net.fgb") || !strstr(out, "features, but reading stopped after") ||
+        !strstr(out, "check that the file is whole"))
+        fail_msg("exit %d: %s", rc, out);
+    free(out);
+    free(path);
     tu_rmtree(dir);
     free(dir);
 }
@@ -1142,6 +1185,7 @@ int main(void)
         cmocka_unit_test(plain_csv_reads_as_gdal_reads_it),
         cmocka_unit_test(unreadable_lines_are_an_error),
         cmocka_unit_test(arrow_stream_reads_as_features_read),
+        cmocka_unit_test(network_cut_short_is_an_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

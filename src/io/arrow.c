@@ -23,7 +23,6 @@ struct cs_arrow_rows {
     struct ArrowArray batch; /* release == NULL: none held */
     int64_t row;             /* in batch */
     long rows_read;
-    long long expected;      /* the rows the file says it holds; -1: unknown */
     int field_count;
     int *child;              /* per field: its column in the batch, -1 when absent */
     column_kind *kind;       /* per field */
@@ -105,7 +104,6 @@ cs_status cs_arrow_open(cs_context *ctx, OGRLayerH layer, OGRFeatureDefnH defn,
     /* the geometry as plain WKB; the FID is not wanted */
     char **options = CSLSetNameValue(NULL, "INCLUDE_FID", "NO");
     options = CSLSetNameValue(options, "GEOMETRY_ENCODING", "WKB");
-    r->expected = (long long)OGR_L_GetFeatureCount(layer, 0); /* from the header */
     bool streaming = OGR_L_GetArrowStream(layer, &r->stream, options);
     CSLDestroy(options);
     struct ArrowSchema schema = {0};
@@ -129,22 +127,12 @@ bool cs_arrow_next(cs_arrow_rows *r)
             r->batch.release(&r->batch);
         memset(&r->batch, 0, sizeof r->batch);
         r->row = -1;
-        int failed = r->stream.get_next(&r->stream, &r->batch);
-        /* GDAL's stream may end a file cut short as if it ended there (FlatGeobuf): fewer
-         * rows than the file says it holds is a read error too */
-        bool short_end = !failed && !r->batch.release && r->expected > r->rows_read;
-        if (failed || short_end) {
-            const char *why = failed ? r->stream.get_last_error(&r->stream) : NULL;
+        if (r->stream.get_next(&r->stream, &r->batch) != 0) {
+            const char *why = r->stream.get_last_error(&r->stream);
             cs_where w = {.file = r->display, .feature = r->rows_read + 1};
-            if (short_end)
-                r->st = cs_error(r->ctx, CS_ERR_INPUT, &w, "check that the file is whole: "
-                                 "copy it again, or open it in QGIS", "the file says it "
-                                 "holds %lld features, but reading stopped after %ld",
-                                 (long long)r->expected, r->rows_read);
-            else
-                r->st = cs_error(r->ctx, CS_ERR_INPUT, &w, "check that the file is whole: "
-                                 "copy it again, or open it in QGIS", "reading stopped "
-                                 "here: %s", why ? why : "");
+            r->st = cs_error(r->ctx, CS_ERR_INPUT, &w, "check that the file is whole: copy it "
+                             "again, or open it in QGIS", "reading stopped here: %s",
+                             why ? why : "");
             if (r->batch.release)
                 r->batch.release(&r->batch);
             memset(&r->batch, 0, sizeof r->batch);

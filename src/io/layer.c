@@ -68,7 +68,8 @@ struct cs_layer {
      * (io/arrow.h), started at the first row (after cs_layer_keep_fields). */
     bool arrow_suits;
     cs_arrow_rows *arrow;
-    cs_status read_failed; /* starting the stream failed (memory) */
+    cs_status read_failed; /* starting the stream failed, or the file was cut short */
+    long long expected;    /* the features a GeoPackage or FlatGeobuf says it holds */
 };
 
 /* Tests compare the readers with GDAL's features (cs_layer_read_through_features). */
@@ -657,9 +658,12 @@ cs_status cs_layer_open(cs_context *ctx, const cs_layer_config *lc, const char *
         st = open_plain(ctx, l, path);
     GDALDriverH drv = GDALGetDatasetDriver(l->ds);
     const char *driver = drv ? GDALGetDriverShortName(drv) : "";
+    bool counted = !strcmp(driver, "GPKG") || !strcmp(driver, "FlatGeobuf");
     l->arrow_suits = st == CS_OK && want_points && l->x_field < 0 && !through_features &&
-                     (!strcmp(driver, "GPKG") || !strcmp(driver, "FlatGeobuf")) &&
-                     cs_arrow_suits(l->layer, l->defn);
+                     counted && cs_arrow_suits(l->layer, l->defn);
+    /* their headers count the features: GDAL ends a file cut short as if it ended there
+     * (FlatGeobuf, with a message only), so fewer features read is an error (at_end) */
+    l->expected = st == CS_OK && counted ? (long long)OGR_L_GetFeatureCount(l->layer, 0) : -1;
     if (st != CS_OK) {
         cs_layer_close(l);
         return st;
@@ -854,6 +858,20 @@ static bool next_plain(cs_layer *l)
     return true;
 }
 
+/* The layer's end: fewer features than its header counts is a read error. */
+static bool at_end(cs_layer *l)
+{
+    if (l->read_failed == CS_OK && l->expected > l->number &&
+        !(l->arrow && cs_arrow_status(l->arrow) != CS_OK)) {
+        cs_where w = {.file = l->name, .feature = l->number + 1};
+        l->read_failed = cs_error(l->ctx, CS_ERR_INPUT, &w, "check that the file is whole: "
+                                  "copy it again, or open it in QGIS", "the file says it holds "
+                                  "%lld features, but reading stopped after %ld",
+                                  l->expected, l->number);
+    }
+    return false;
+}
+
 bool cs_layer_next(cs_layer *l, long *number)
 {
     if (l->arrow_suits) { /* the first row: start the stream (the fields are chosen) */
@@ -865,7 +883,7 @@ bool cs_layer_next(cs_layer *l, long *number)
     if (l->plain || l->arrow) {
         free_texts(l);
         if (l->plain ? !next_plain(l) : !cs_arrow_next(l->arrow))
-            return false;
+            return at_end(l);
         *number = ++l->number;
         return true;
     }
@@ -874,16 +892,18 @@ bool cs_layer_next(cs_layer *l, long *number)
         OGR_F_Destroy(l->feature);
     l->feature = OGR_L_GetNextFeature(l->layer);
     if (!l->feature)
-        return false;
+        return at_end(l);
     *number = ++l->number;
     return true;
 }
 
 cs_status cs_layer_read_status(const cs_layer *l)
 {
+    if (l->read_failed != CS_OK)
+        return l->read_failed;
     if (l->plain)
         return cs_csv_lines_status(l->plain);
-    return l->arrow ? cs_arrow_status(l->arrow) : l->read_failed;
+    return l->arrow ? cs_arrow_status(l->arrow) : CS_OK;
 }
 
 /* Whether the current feature has a value for field index (of any type). */

@@ -79,8 +79,9 @@ void cs_layer_keep_fields(cs_layer *layer, const int *fields, size_t n);
 
 /* Iterate: returns false at the end. *number is the 1-based feature number. */
 bool cs_layer_next(cs_layer *layer, long *number);
-/* CS_OK, or the error that ended cs_layer_next early (a plain CSV's read error or
- * CS_ERR_NOMEM, reported already). */
+/* CS_OK, or the error that ended cs_layer_next early, reported already: a read error,
+ * a GeoPackage or FlatGeobuf holding fewer features than its header counts (a file cut
+ * short), CS_ERR_NOMEM. */
 cs_status cs_layer_read_status(const cs_layer *layer);
 /* For tests: read every layer through GDAL's features (not past GDAL for plain CSV,
  * nor through its Arrow stream for GeoPackage and FlatGeobuf points), to compare. */

@@ -291,6 +291,8 @@ cs_status cs_load_areas(cs_context *ctx, const cs_config *cfg, cs_raw_areas *a)
         if (fst == CS_ERR_NOMEM)
             st = fst;
     }
+    if (cs_layer_read_status(layer) != CS_OK) /* the file ended early: reported */
+        st = cs_layer_read_status(layer);
     a->layer.input.features = a->count;
     /* one flat area is reported by name when its geometry is built (study.c) */
     if (st == CS_OK && a->count > 1 && all_rings_flat(&a->polys)) {

@@ -432,6 +432,8 @@ cs_status cs_load_network(cs_context *ctx, const cs_config *cfg, cs_raw_lines *o
         if (fst != CS_OK && (st == CS_OK || fst == CS_ERR_NOMEM))
             st = fst;
     }
+    if (cs_layer_read_status(r.layer) != CS_OK) /* the file ended early: reported */
+        st = cs_layer_read_status(r.layer);
     out->layer.input.features = out->features;
     cs_context_limit_repeats(ctx, first_message, CS_REPEATS_SHOWN, out->layer.display);
     cs_context_limit_messages(ctx, first_message, CS_MESSAGES_PER_LAYER, out->layer.display);
