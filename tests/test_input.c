@@ -986,6 +986,19 @@ static void write_points(const char *path, const char *driver, const char *const
     GDALClose(ds);
 }
 
+/* Cut the file at path to its first 60%, as a copy broken off would be. */
+static void cut_short(const char *path)
+{
+    size_t len;
+    char *bytes = tu_read(path, &len);
+    assert_non_null(bytes);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(bytes, 1, len * 6 / 10, f), len * 6 / 10);
+    fclose(f);
+    free(bytes);
+}
+
 /*
  * GeoPackage and FlatGeobuf layers of points are read through GDAL's Arrow stream: every
  * value, number, point and message must be what GDAL's features give, for nulls, text,
@@ -1047,13 +1060,7 @@ static void arrow_stream_reads_as_features_read(void **state)
     }
     /* a file cut short: its rows end with an error naming the file, not silently */
     char *path = tu_join(dir, "p.fgb");
-    size_t len;
-    char *bytes = tu_read(path, &len);
-    assert_non_null(bytes);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(bytes, 1, len * 6 / 10, f), len * 6 / 10);
-    fclose(f);
+    cut_short(path);
     long line;
     char reader[16];
     char message[512];
@@ -1071,7 +1078,6 @@ static void arrow_stream_reads_as_features_read(void **state)
     if (!strstr(message, "says it holds 69998 features"))
         fail_msg("message: %s", message);
     cs_free(cut);
-    free(bytes);
     free(path);
     free(wkt);
     free(made);
@@ -1094,14 +1100,7 @@ static void network_cut_short_is_an_error(void **state)
         skip();
     }
     char *path = tu_join(dir, "net.fgb");
-    size_t len;
-    char *bytes = tu_read(path, &len);
-    assert_non_null(bytes);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(bytes, 1, len * 6 / 10, f), len * 6 / 10);
-    fclose(f);
-    free(bytes);
+    cut_short(path);
     char *out = NULL;
     snprintf(cmd, sizeof cmd, "'%s' check '%s/geodata/study.yaml' --set network.path='%s' -q",
              CS_CLI, CS_SOURCE_DIR, path);

@@ -199,7 +199,7 @@ static cs_status read_plain_csv(reader *rd, const char *path, const char *displa
                                 size_t *rows, bool *done)
 {
     *done = false;
-    if (!cs_layer_is_csv(rd->layer) || !cs_csv_is_plain(path))
+    if (!cs_layer_is_plain_csv(rd->layer))
         return CS_OK;
     csv_rows cr = {rd, display, 0};
     cs_status st = cs_csv_read(rd->ctx, path, display, rd->names, 3, csv_row, &cr, done);

@@ -12,50 +12,43 @@
 
 #define BLOCK ((size_t)1 << 20)
 
-bool cs_csv_is_plain(const char *path)
+size_t cs_csv_bom(const char *s, size_t n)
 {
-    FILE *f = fopen(path, "rb");
-    char *buf = cs_malloc(BLOCK);
-    bool comma = false, quote = false, text = false;
-    size_t n;
-    bool first = true;
-    /* a quote anywhere means quoted fields: one pass of memchr, tens of ms per 100 MB */
-    while (f && buf && !quote && !text && (n = fread(buf, 1, BLOCK, f)) > 0) {
-        quote = memchr(buf, '"', n) != NULL;
-        comma = comma || memchr(buf, ',', n) != NULL;
-        /* text beyond ASCII may need converting (GBK...): cs_layer_text does that; a
-         * UTF-8 byte order mark (as spreadsheets write) is no text */
-        size_t from = first && n >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3) ? 3 : 0;
-        for (size_t i = from; i < n && !text; i++)
-            text = (unsigned char)buf[i] >= 0x80;
-        first = false;
-    }
-    if (f)
-        fclose(f);
-    bool plain = f && buf && comma && !quote && !text;
-    cs_free(buf);
-    return plain;
+    return n >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3) ? 3 : 0;
 }
 
-cs_status cs_csv_check_quotes(cs_context *ctx, const char *path, const char *display)
+cs_status cs_csv_check(cs_context *ctx, const char *path, const char *display, bool *plain)
 {
+    *plain = false;
     FILE *f = fopen(path, "rb");
     char *buf = f ? cs_malloc(BLOCK) : NULL;
     long line = 1, opened = 0; /* opened: the line of the open quote, 0 when none */
+    bool comma = false, quote = false, text = false, first = true;
     size_t n;
-    while (buf && (n = fread(buf, 1, BLOCK, f)) > 0)
-        for (const char *p = buf, *end = buf + n; p < end; p++) {
-            if (*p == '\n')
+    while (buf && (n = fread(buf, 1, BLOCK, f)) > 0) {
+        /* a UTF-8 byte order mark (as spreadsheets write) is no text */
+        const char *p = first ? buf + cs_csv_bom(buf, n) : buf, *end = buf + n;
+        first = false;
+        for (; p < end; p++) {
+            unsigned char c = (unsigned char)*p;
+            if (c == '\n') {
                 line++;
-            else if (*p == '"')
+            } else if (c == '"') {
                 opened = opened ? 0 : line;
+                quote = true;
+            } else {
+                comma = comma || c == ',';
+                text = text || c >= 0x80; /* may need converting (GBK...): cs_layer_text */
+            }
         }
-    bool no_memory = f && !buf;
+    }
+    bool no_memory = f && !buf, failed = !f || ferror(f);
     if (f)
         fclose(f);
     cs_free(buf);
     if (no_memory)
         return cs_nomem(ctx);
+    *plain = !failed && comma && !quote && !text;
     if (!opened)
         return CS_OK;
     cs_where w = {.file = display, .line = opened};
@@ -92,10 +85,9 @@ size_t cs_csv_split(char *line, char **fields, size_t max)
 static bool find_columns(char *header, const char *const *names, size_t n, size_t *column,
                          size_t *width)
 {
-    if (!strncmp(header, "\xEF\xBB\xBF", 3)) /* UTF-8 byte order mark */
-        memmove(header, header + 3, strlen(header + 3) + 1);
     char *cols[CS_CSV_MAX_COLUMNS];
-    size_t count = cs_csv_split(header, cols, CS_CSV_MAX_COLUMNS);
+    size_t count = cs_csv_split(header + cs_csv_bom(header, strlen(header)), cols,
+                                CS_CSV_MAX_COLUMNS);
     *width = 0;
     for (size_t i = 0; i < n; i++) {
         column[i] = count;

@@ -9,15 +9,17 @@
 #define CS_CSV_MAX_COLUMNS 256
 #define CS_CSV_MAX_WANTED 8
 
-/* Whether path is a plain CSV this reader takes: commas, no quote anywhere, and only
- * ASCII after a UTF-8 byte order mark, if any (other text goes through GDAL and
- * cs_layer_text, which convert it). */
-bool cs_csv_is_plain(const char *path);
-/* Whether every quote that opens a field in path is closed (quotes toggle, so "" inside
- * a quoted field counts twice, as in RFC 4180 and GDAL's reader). When one is not, the
- * rest of the file would be read as one field: CS_ERR_INPUT naming display and the line
- * where the quote opened. CS_OK when the file cannot be read (left to its reader). */
-cs_status cs_csv_check_quotes(cs_context *ctx, const char *path, const char *display);
+/* Check path's quotes, in one pass that also tells whether it is a plain CSV this
+ * reader takes (*plain): commas, no quote anywhere, and only ASCII after a UTF-8 byte
+ * order mark, if any (other text goes through GDAL and cs_layer_text, which convert
+ * it). Every quote that opens a field must be closed (quotes toggle, so "" inside a
+ * quoted field counts twice, as in RFC 4180 and GDAL's reader); when one is not, the
+ * rest of the file would be read as one field: CS_ERR_INPUT naming display and the
+ * line where the quote opened. CS_OK, not plain, when the file cannot be read (left to
+ * its reader). */
+cs_status cs_csv_check(cs_context *ctx, const char *path, const char *display, bool *plain);
+/* The length of the UTF-8 byte order mark s[0 .. n) starts with: 3, or 0 if none. */
+size_t cs_csv_bom(const char *s, size_t n);
 
 /* s without leading and trailing spaces and tabs (trailing ones cut in place). */
 char *cs_csv_trim(char *s);

@@ -41,6 +41,7 @@ struct cs_layer {
     char *srs_wkt;
     int x_field, y_field; /* >= 0 for tables of points */
     bool csv;             /* feature n sits on line n + 1 */
+    bool csv_plain;       /* commas, no quote, ASCII (cs_csv_check) */
     bool lonlat;          /* its CRS (lc->crs or the file's) is geographic: degrees */
     bool defer_metres;    /* values beyond ±360 are checked by the caller, layer-wide */
     char *x_name, *y_name;
@@ -58,7 +59,7 @@ struct cs_layer {
     char **texts;        /* the current feature's converted values, by field */
     char **names;        /* field names, converted (NULL when none needed it) */
     cs_buf conv;
-    /* A plain CSV table of points (commas, no quote, ASCII: cs_csv_is_plain) is read
+    /* A plain CSV table of points (csv_plain) is read
      * by csv.c's line reader, not GDAL's feature per row, which costs some five times
      * as much; GDAL still opens it, for its fields and CRS. */
     cs_csv_lines *plain;
@@ -118,6 +119,7 @@ bool cs_layer_xy_fields(const cs_layer *layer, const char **x, const char **y)
 
 void cs_layer_defer_metres(cs_layer *layer) { layer->defer_metres = true; }
 bool cs_layer_is_csv(const cs_layer *layer) { return layer->csv; }
+bool cs_layer_is_plain_csv(const cs_layer *layer) { return layer->csv_plain; }
 
 bool cs_layer_is_osm(const cs_layer *layer)
 {
@@ -311,7 +313,7 @@ static cs_status describe_opened(cs_context *ctx, cs_layer *l, const cs_layer_co
 {
     GDALDriverH drv = GDALGetDatasetDriver(l->ds);
     l->csv = drv && !strcmp(GDALGetDriverShortName(drv), "CSV");
-    cs_status st = l->csv ? cs_csv_check_quotes(ctx, path, l->name) : CS_OK;
+    cs_status st = l->csv ? cs_csv_check(ctx, path, l->name, &l->csv_plain) : CS_OK;
     read_srs(l);
     if (st == CS_OK && !lc->crs)
         st = check_geojson_crs(ctx, l);
@@ -551,8 +553,7 @@ static cs_status prepare_text(cs_context *ctx, cs_layer *l, const cs_layer_confi
 /* Whether line (the header, split in place) names GDAL's fields, in its order. */
 static bool same_fields(const cs_layer *l, char *line)
 {
-    if (!strncmp(line, "\xEF\xBB\xBF", 3)) /* UTF-8 byte order mark */
-        line += 3;
+    line += cs_csv_bom(line, strlen(line));
     size_t n = (size_t)l->field_count;
     char **names = cs_calloc(n + 1, sizeof *names);
     bool same = names && cs_csv_split(line, names, n + 1) == n;
@@ -569,8 +570,7 @@ static bool same_fields(const cs_layer *l, char *line)
  */
 static cs_status open_plain(cs_context *ctx, cs_layer *l, const char *path)
 {
-    if (!l->csv || l->utf8_copy || through_features || OGR_FD_GetGeomFieldCount(l->defn) > 0 ||
-        !cs_csv_is_plain(path))
+    if (!l->csv_plain || l->utf8_copy || through_features || OGR_FD_GetGeomFieldCount(l->defn) > 0)
         return CS_OK;
     for (int i = 0; i < l->field_count; i++)
         if (OGR_Fld_GetType(OGR_FD_GetFieldDefn(l->defn, i)) != OFTString)

@@ -39,6 +39,9 @@ const char *cs_layer_name(const cs_layer *layer);
 bool cs_layer_is_osm(const cs_layer *layer);
 /* Whether rows are named by line (CSV: the header is line 1). */
 bool cs_layer_is_csv(const cs_layer *layer);
+/* Whether it is a CSV that io/csv.c's reader takes (cs_csv_check: commas, no quote,
+ * ASCII), found when it was opened. */
+bool cs_layer_is_plain_csv(const cs_layer *layer);
 /* The layer's CRS as WKT, or NULL when it has none. Borrowed. */
 const char *cs_layer_srs(const cs_layer *layer);
 /* The fields coordinates are read from (tables of points such as CSV): *x, *y receive

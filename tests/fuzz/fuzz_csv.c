@@ -1,5 +1,5 @@
 /*
- * fuzz_csv.c — libFuzzer target for the plain CSV reader (io/csv.c): cs_csv_is_plain
+ * fuzz_csv.c — libFuzzer target for the plain CSV reader (io/csv.c): cs_csv_check
  * and cs_csv_read over any bytes, asking for three columns as the cost-matrix reader
  * does, with a row callback that reads every field it is given and turns some rows
  * into errors (reading must go on past them).
@@ -36,7 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cs_context *ctx = fuzz_context();
     const char *path = fuzz_write("fuzz.csv", data, size);
     static const char *const names[3] = {"from", "to", "cost"};
-    (void)cs_csv_is_plain(path);
+    bool plain = false;
+    (void)cs_csv_check(ctx, path, "fuzz.csv", &plain);
     rows r = {0, 0};
     bool found = false;
     (void)cs_csv_read(ctx, path, "fuzz.csv", names, 3, row, &r, &found);
