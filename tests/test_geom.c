@@ -248,6 +248,65 @@ static bool covers(cs_geos h, const cs_geom *a, const cs_geom *b)
     return GEOSCovers_r(h, a, b) == 1;
 }
 
+/* Random lines in [1000, 1400] x [-500, -100]: 1 to 6 of 2 to 5 vertices each. */
+static void random_lines(cs_lines *l)
+{
+    size_t lines = 1 + (size_t)(rand() % 6), nv = 0;
+    memset(l, 0, sizeof *l);
+    l->start = calloc(lines + 1, sizeof *l->start);
+    l->x = calloc(lines * 5, sizeof *l->x);
+    l->y = calloc(lines * 5, sizeof *l->y);
+    for (size_t p = 0; p < lines; p++) {
+        size_t n = 2 + (size_t)(rand() % 4);
+        for (size_t v = 0; v < n; v++, nv++) {
+            l->x[nv] = 1000 + rand() % 400 + (rand() % 1000) / 1000.0;
+            l->y[nv] = -500 + rand() % 400 + (rand() % 1000) / 1000.0;
+        }
+        l->start[p + 1] = nv;
+    }
+    l->count = lines;
+}
+
+/* The distance from (px, py) to the nearest of the lines l[0 .. n). */
+static double to_lines(double px, double py, const cs_lines *l, size_t n)
+{
+    double best = INFINITY;
+    for (size_t k = 0; k < n; k++)
+        for (size_t p = 0; p < l[k].count; p++) {
+            size_t a = l[k].start[p], b = l[k].start[p + 1];
+            for (size_t v = a; v < b; v++)
+                best = fmin(best, to_segment(px, py, l[k].x[v], l[k].y[v],
+                                             l[k].x[v + (v + 1 < b)], l[k].y[v + (v + 1 < b)]));
+        }
+    return best;
+}
+
+/* Brute force: every cell of a grid aligned on multiples of the cell is drawn in g
+ * exactly when its centre lies within r of the lines l[0 .. n) (so all of it within the
+ * width), and g's area is those cells'. */
+static void cells_are_brute_force(cs_geos h, const cs_geom *g, const cs_lines *l, size_t n,
+                                  double width, double cell, int t)
+{
+    double r = width - cell * M_SQRT2 / 2;
+    size_t count = 0;
+    const GEOSPreparedGeometry *pg = GEOSPrepare_r(h, g);
+    for (double cy = floor((-500 - width) / cell) * cell; cy < 0 + width; cy += cell)
+        for (double cx = floor((1000 - width) / cell) * cell; cx < 1500 + width; cx += cell) {
+            double best = to_lines(cx + cell / 2, cy + cell / 2, l, n);
+            count += best <= r;
+            GEOSGeometry *pt = GEOSGeom_createPointFromXY_r(h, cx + cell / 2, cy + cell / 2);
+            if (GEOSPreparedContains_r(h, pg, pt) != (best <= r))
+                fail_msg("case %d: the cell at (%g, %g), %g m from the lines, is %s", t, cx,
+                         cy, best, best <= r ? "left out" : "drawn");
+            GEOSGeom_destroy_r(h, pt);
+        }
+    GEOSPreparedGeom_destroy_r(h, pg);
+    double area = cs_geom_area_m2(h, g);
+    if (fabs(area - (double)count * cell * cell) > 1e-6 * area + 1e-9)
+        fail_msg("case %d: %g m² drawn, %zu cells of %g m within %g m", t, area, count, cell,
+                 r);
+}
+
 /* Random streets drawn on cells: the cells drawn are exactly those wholly within the
  * width (found by brute force over the cell centres), and they cover GEOS's exact
  * buffer of the width less cell·√2. */
@@ -258,53 +317,14 @@ static void cells_buffer_keeps_its_bound(void **state)
     srand(5);
     for (int t = 0; t < 12; t++) {
         double width = 20 + rand() % 40, cell = 1 + rand() % 9;
-        cs_lines l = {0};
-        size_t lines = 1 + (size_t)(rand() % 6), nv = 0;
-        l.start = calloc(lines + 1, sizeof *l.start);
-        l.x = calloc(lines * 5, sizeof *l.x);
-        l.y = calloc(lines * 5, sizeof *l.y);
-        for (size_t p = 0; p < lines; p++) {
-            size_t n = 2 + (size_t)(rand() % 4);
-            for (size_t v = 0; v < n; v++, nv++) {
-                l.x[nv] = 1000 + rand() % 400 + (rand() % 1000) / 1000.0;
-                l.y[nv] = -500 + rand() % 400 + (rand() % 1000) / 1000.0;
-            }
-            l.start[p + 1] = nv;
-        }
-        l.count = lines;
+        cs_lines l;
+        random_lines(&l);
         cs_status st;
         cs_geom *g = cs_geom_buffer_cells(h, &l, width, cell, &st);
         assert_int_equal(st, CS_OK);
         assert_non_null(g);
         assert_true(cs_geom_is_valid(h, g, NULL, 0));
-        /* brute force: every cell of a grid aligned on multiples of the cell is drawn
-         * exactly when its centre lies within r of a line (so all of it within the
-         * width) */
-        double r = width - cell * M_SQRT2 / 2;
-        size_t count = 0;
-        const GEOSPreparedGeometry *pg = GEOSPrepare_r(h, g);
-        for (double cy = floor((-500 - width) / cell) * cell; cy < 0 + width; cy += cell)
-            for (double cx = floor((1000 - width) / cell) * cell; cx < 1500 + width; cx += cell) {
-                double best = INFINITY;
-                for (size_t p = 0; p < lines; p++) {
-                    size_t a = l.start[p], b = l.start[p + 1];
-                    for (size_t v = a; v < b; v++)
-                        best = fmin(best, to_segment(cx + cell / 2, cy + cell / 2, l.x[v],
-                                                     l.y[v], l.x[v + (v + 1 < b)],
-                                                     l.y[v + (v + 1 < b)]));
-                }
-                count += best <= r;
-                GEOSGeometry *pt = GEOSGeom_createPointFromXY_r(h, cx + cell / 2, cy + cell / 2);
-                if (GEOSPreparedContains_r(h, pg, pt) != (best <= r))
-                    fail_msg("case %d: the cell at (%g, %g), %g m from the lines, is %s", t,
-                             cx, cy, best, best <= r ? "left out" : "drawn");
-                GEOSGeom_destroy_r(h, pt);
-            }
-        GEOSPreparedGeom_destroy_r(h, pg);
-        double area = cs_geom_area_m2(h, g);
-        if (fabs(area - (double)count * cell * cell) > 1e-6 * area + 1e-9)
-            fail_msg("case %d: %g m² drawn, %zu cells of %g m within %g m", t, area, count,
-                     cell, r);
+        cells_are_brute_force(h, g, &l, 1, width, cell, t);
         cs_geom *inner = cs_geom_buffer_lines(h, &l, width - cell * M_SQRT2 - 1e-6);
         if (!covers(h, g, inner))
             fail_msg("case %d: the cells miss part of the %g m buffer", t,
@@ -322,6 +342,43 @@ static void cells_buffer_keeps_its_bound(void **state)
     assert_int_equal(st, CS_ERR_ARGUMENT);
     assert_null(cs_geom_buffer_cells(h, &far, 0, 10, &st));
     assert_int_equal(st, CS_ERR_ARGUMENT);
+    cs_geos_destroy(h);
+}
+
+/* Four levels of random streets drawn at once: each level wanted is exactly the cells
+ * within the width of its lines and all the levels' before it (brute force), a level
+ * not wanted is not drawn, and a level with no lines of its own repeats the one before. */
+static void cells_levels_each_hold_the_levels_before(void **state)
+{
+    (void)state;
+    cs_geos h = cs_geos_create();
+    srand(11);
+    for (int t = 0; t < 6; t++) {
+        double width = 20 + rand() % 40, cell = 1 + rand() % 9;
+        cs_lines l[4];
+        for (size_t k = 0; k < 4; k++)
+            random_lines(&l[k]);
+        cs_lines_free(&l[2]); /* nothing first reached at level 2 */
+        const bool want[4] = {true, t % 2 == 0, true, t % 3 != 0};
+        cs_geom *g[4];
+        cs_status st;
+        assert_true(cs_geom_buffer_cells_levels(h, l, 4, width, cell, want, g, &st));
+        assert_int_equal(st, CS_OK);
+        for (size_t k = 0; k < 4; k++) {
+            if (!want[k]) {
+                assert_null(g[k]);
+                continue;
+            }
+            assert_non_null(g[k]);
+            assert_true(cs_geom_is_valid(h, g[k], NULL, 0));
+            cells_are_brute_force(h, g[k], l, k + 1, width, cell, t);
+        }
+        assert_true(cs_geom_area_m2(h, g[2]) == cs_geom_area_m2(h, want[1] ? g[1] : g[2]));
+        for (size_t k = 0; k < 4; k++) {
+            cs_geom_destroy(h, g[k]);
+            cs_lines_free(&l[k]);
+        }
+    }
     cs_geos_destroy(h);
 }
 
@@ -354,6 +411,30 @@ static void cells_out_of_memory(void **state)
         }
         cs_rings_free(&out);
     }
+    /* two levels at once: the same, level 0 the first street, level 1 all three */
+    cs_lines two[2] = {{1, start, x, y, NULL, NULL}, l};
+    const bool want[2] = {true, true};
+    done = false;
+    for (long n = 0; !done; n++) {
+        cs_rings out[2];
+        tu_alloc_fail_after(n);
+        cs_status st = cs_cells_buffer_levels(two, 2, 30, 5, want, out);
+        long refused = tu_alloc_refused();
+        tu_alloc_restore();
+        if (refused > 0) {
+            assert_int_equal(st, CS_ERR_NOMEM);
+            assert_null(out[0].x);
+            assert_null(out[1].x);
+        } else {
+            assert_int_equal(st, CS_OK);
+            assert_int_equal(out[0].area_count, 1);
+            assert_int_equal(out[1].area_count, 2);
+            assert_int_equal(out[1].ring_count, 3);
+            done = true;
+        }
+        cs_rings_free(&out[0]);
+        cs_rings_free(&out[1]);
+    }
 }
 
 int main(void)
@@ -366,6 +447,7 @@ int main(void)
         cmocka_unit_test(union_of_neighbours),
         cmocka_unit_test(cells_outline_follows_the_mask),
         cmocka_unit_test(cells_buffer_keeps_its_bound),
+        cmocka_unit_test(cells_levels_each_hold_the_levels_before),
         cmocka_unit_test(cells_out_of_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

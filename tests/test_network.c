@@ -399,6 +399,18 @@ static double to_reached_network(double px, double py, const double *cost, const
     return best;
 }
 
+/* Segment a of a ring's lines (the network first reached within budget, 400 m past the
+ * threshold before): its middle was not reached within the threshold before. */
+static void ring_segment_check(const cs_lines *l, size_t a, const double *cost,
+                               const fx_data *d, double budget)
+{
+    double mx = (l->x[a] + l->x[a + 1]) / 2 - FX_X0, my = (l->y[a] + l->y[a + 1]) / 2 - FX_Y0;
+    double half = hypot(l->x[a + 1] - l->x[a], l->y[a + 1] - l->y[a]) / 2;
+    if (half > 1e-3 && !(to_reached_network(mx, my, cost, d, budget - 400) > 1e-4))
+        fail_msg("a piece of the %g m ring at (%.3f, %.3f) was reached within %g m", budget,
+                 mx, my, budget - 400);
+}
+
 /* The self-check with the areas dissolved exactly (cells = false) or drawn on cells. */
 static void self_check(bool cells)
 {
@@ -446,23 +458,23 @@ static void self_check(bool cells)
             assert_true(to_reached_network(lines[j].x[v] - FX_X0, lines[j].y[v] - FX_Y0,
                                            cost, &d, budget + 1e-6) < 1e-6);
         /* the lines of threshold j are those first reached within it: the middle of each
-         * piece is off the network reached within the threshold before */
-        for (size_t p = 0; j > 0 && p < lines[j].count; p++) {
+         * segment is off the network reached within the threshold before */
+        for (size_t p = 0; j > 0 && p < lines[j].count; p++)
+            for (size_t a = lines[j].start[p]; a + 1 < lines[j].start[p + 1]; a++)
+                ring_segment_check(&lines[j], a, cost, &d, budget);
+        /* pieces that follow each other are one line: no line starts where the one
+         * before it ends (that vertex would be written twice) */
+        for (size_t p = 1; p < lines[j].count; p++) {
             size_t a = lines[j].start[p];
-            double mx = (lines[j].x[a] + lines[j].x[a + 1]) / 2 - FX_X0;
-            double my = (lines[j].y[a] + lines[j].y[a + 1]) / 2 - FX_Y0;
-            double half = hypot(lines[j].x[a + 1] - lines[j].x[a],
-                                lines[j].y[a + 1] - lines[j].y[a]) / 2;
-            if (half > 1e-3 && !(to_reached_network(mx, my, cost, &d, budget - 400) > 1e-4))
-                fail_msg("a piece of the %g m ring at (%.3f, %.3f) was reached within %g m",
-                         budget, mx, my, budget - 400);
+            assert_false(lines[j].x[a] == lines[j].x[a - 1] &&
+                         lines[j].y[a] == lines[j].y[a - 1]);
         }
         cs_rings_free(&rings);
     }
     /* the rings together are the network reached within the largest threshold, once */
     double rings_m = 0, all_m = 0;
     cs_lines all;
-    assert_int_equal(cs_cover_reached_lines(&R.result->fields[0], 1200, -1, &all), CS_OK);
+    assert_int_equal(cs_cover_reached_lines(&R.result->fields[0], 1200, -1, &all, NULL), CS_OK);
     for (size_t j = 0; j < 3; j++)
         rings_m += line_length(&lines[j]);
     all_m = line_length(&all);
@@ -507,9 +519,11 @@ static void cells_against_the_exact_union(void **state)
     assert_true(kind->threshold_count == 3 && net->area_cell_m == 10);
     for (size_t j = 0; j < kind->threshold_count; j++) {
         cs_lines within;
+        size_t pieces = 0;
         assert_int_equal(cs_cover_reached_lines(&e.result->fields[0], kind->threshold_m[j],
-                                                -1, &within), CS_OK);
-        assert_true((double)within.count <= net->area_max_pieces); /* polys[j] is exact */
+                                                -1, &within, &pieces), CS_OK);
+        assert_true((double)pieces <= net->area_max_pieces); /* polys[j] is exact */
+        assert_true(within.count < pieces); /* pieces of one street joined */
         cs_status st;
         cs_geom *cells = cs_geom_buffer_cells(h, &within, net->access_width_m,
                                               net->area_cell_m, &st);

@@ -27,10 +27,11 @@ bool cs_cover_run_jobs(const cs_areas *areas, long jobs, int threads, cs_cover_j
 cs_status cs_cover_circles(cs_context *ctx, const cs_study *study, cs_geom **out);
 
 /* The network reached from a search within budget_m but not within before_m (< 0:
- * all of it), as polylines (partial edges cut exactly at the budgets). Errors:
- * CS_ERR_NOMEM (cover/network_areas.c). */
+ * all of it), as polylines (partial edges cut exactly at the budgets; pieces that
+ * follow each other on one street joined into one line), and into *pieces (when not
+ * NULL) how many street pieces they are. Errors: CS_ERR_NOMEM (cover/network_areas.c). */
 cs_status cs_cover_reached_lines(const cs_net_field *f, double budget_m, double before_m,
-                                 cs_lines *out);
+                                 cs_lines *out, size_t *pieces);
 
 /* Network service areas of every kind k measured along the network and threshold j:
  * lines[k * CS_MAX_THRESHOLDS + j], the network first reached within threshold j (within

@@ -16,17 +16,26 @@
 #include <math.h>
 #include <string.h>
 
-/* Append one cut polyline to lines. */
+/* Append one cut polyline to lines. A cut that starts exactly where the last line ends
+ * (the next piece of the same street, as edges of one way follow each other) extends
+ * that line: the shared vertex is written once, not twice. */
 static bool add_cut(const cs_graph *g, const cs_interval *iv, cs_lines *lines, size_t *line_cap,
                     size_t *vertex_cap)
 {
     if (!cs_grow((void **)&lines->start, line_cap, lines->count + 2, sizeof *lines->start))
         return false;
-    size_t len = lines->start[lines->count];
+    size_t at = lines->start[lines->count], len = at;
     size_t added = cs_graph_cut(g, (size_t)iv->edge, iv->from_m, iv->to_m, &lines->x, &lines->y,
                                 &len, vertex_cap);
     if (added == 0)
         return false;
+    double *x = lines->x, *y = lines->y;
+    if (lines->count > 0 && x[at] == x[at - 1] && y[at] == y[at - 1]) {
+        memmove(x + at, x + at + 1, (added - 1) * sizeof *x);
+        memmove(y + at, y + at + 1, (added - 1) * sizeof *y);
+        lines->start[lines->count] = len - 1;
+        return true;
+    }
     lines->start[++lines->count] = len;
     return true;
 }
@@ -97,8 +106,17 @@ static cs_status lines_of(const cs_graph *g, const cs_interval *iv, size_t n, cs
     return CS_OK;
 }
 
+/* How many pieces the stretches iv[0 .. n) are. */
+static size_t pieces_of(const cs_interval *iv, size_t n)
+{
+    size_t pieces = 0;
+    for (size_t i = 0; i < n; i++)
+        pieces += iv[i].to_m > iv[i].from_m;
+    return pieces;
+}
+
 cs_status cs_cover_reached_lines(const cs_net_field *f, double budget_m, double before_m,
-                                 cs_lines *out)
+                                 cs_lines *out, size_t *pieces)
 {
     memset(out, 0, sizeof *out);
     cs_interval *iv = NULL, *near = NULL, *ring = NULL;
@@ -109,19 +127,12 @@ cs_status cs_cover_reached_lines(const cs_net_field *f, double budget_m, double 
         n = ring_of(iv, n, near, m, &ring);
     cs_status st = n != (size_t)-1 && m != (size_t)-1 ? lines_of(f->g, ring, n, out)
                                                       : CS_ERR_NOMEM;
+    if (st == CS_OK && pieces)
+        *pieces = pieces_of(ring, n);
     cs_free(iv);
     cs_free(near);
     cs_free(ring);
     return st;
-}
-
-/* How many pieces the stretches iv[0 .. n) are. */
-static size_t pieces_of(const cs_interval *iv, size_t n)
-{
-    size_t pieces = 0;
-    for (size_t i = 0; i < n; i++)
-        pieces += iv[i].to_m > iv[i].from_m;
-    return pieces;
 }
 
 /* One service area: the reached lines buffered, exactly up to network.area_max_pieces
@@ -129,10 +140,10 @@ static size_t pieces_of(const cs_interval *iv, size_t n)
  * where the network does, and clipping a polygon with hundreds of holes costs as much
  * again as building it. */
 static cs_geom *area_of(cs_geos h, const cs_walk_network *net, const cs_lines *lines,
-                        cs_status *st)
+                        size_t pieces, cs_status *st)
 {
     *st = CS_OK;
-    if ((double)lines->count <= net->area_max_pieces)
+    if ((double)pieces <= net->area_max_pieces)
         return cs_geom_buffer_lines(h, lines, net->access_width_m);
     return cs_geom_buffer_cells(h, lines, net->access_width_m, net->area_cell_m, st);
 }
@@ -145,38 +156,57 @@ typedef struct kind_areas {
     cs_status *why; /* why a polygon could not be drawn */
 } kind_areas;
 
-static bool kind_area_job(const void *data, cs_geos h, const cs_geom *district, long i)
+/* Kind k's service areas: for each threshold j, the stretches first reached within it
+ * (its lines) and the polygon of all the network reached within it. Thresholds reaching
+ * up to network.area_max_pieces pieces are dissolved exactly; the others are drawn on
+ * cells all in one pass, each piece once, at the threshold that first reaches it. */
+static bool kind_area_job(const void *data, cs_geos h, const cs_geom *district, long job)
 {
     (void)district;
     const kind_areas *ka = data;
     const cs_result *r = ka->r;
     const cs_study *s = r->study;
-    size_t k = (size_t)i / CS_MAX_THRESHOLDS, j = (size_t)i % CS_MAX_THRESHOLDS;
+    size_t k = (size_t)job, at = k * CS_MAX_THRESHOLDS;
     const cs_kind *kind = &s->settings.kinds[k];
-    if (j >= kind->threshold_count || !r->dist_m[cs_res_field(r, 1, k)])
+    if (!r->dist_m[cs_res_field(r, 1, k)])
         return true;
-    /* the stretches within this threshold and the one before, each listed once */
     const cs_net_field *f = &r->fields[k];
-    cs_interval *iv = NULL, *before = NULL, *ring = NULL;
-    size_t cap = 0, before_cap = 0, n = cs_net_field_reached(f, kind->threshold_m[j], &iv, &cap);
-    size_t m = n != (size_t)-1 && j ? cs_net_field_reached(f, kind->threshold_m[j - 1], &before,
-                                                           &before_cap) : 0;
-    size_t nr = n != (size_t)-1 && m != (size_t)-1 ? ring_of(iv, n, before, m, &ring)
-                                                   : (size_t)-1;
-    bool ok = nr != (size_t)-1;
-    if (ok)
-        ka->pieces[i] = pieces_of(iv, n);
-    if (ok) {
-        cs_lines within;
-        ok = lines_of(f->g, iv, n, &within) == CS_OK &&
-             (ka->polys[i] = area_of(h, &s->net, &within, &ka->why[i])) != NULL;
-        cs_lines_free(&within);
+    bool want[CS_MAX_THRESHOLDS] = {false}, cells = false, ok = true;
+    cs_interval *before = NULL; /* the stretches within the threshold before */
+    size_t m = 0;
+    for (size_t j = 0; ok && j < kind->threshold_count; j++) {
+        cs_interval *iv = NULL, *ring = NULL;
+        size_t cap = 0, n = cs_net_field_reached(f, kind->threshold_m[j], &iv, &cap);
+        size_t nr = n != (size_t)-1 ? ring_of(iv, n, before, m, &ring) : (size_t)-1;
+        ok = nr != (size_t)-1 && lines_of(f->g, ring, nr, &ka->lines[at + j]) == CS_OK;
+        if (ok) {
+            ka->pieces[at + j] = pieces_of(iv, n);
+            cells |= want[j] = (double)ka->pieces[at + j] > s->net.area_max_pieces;
+        }
+        if (ok && !want[j]) {
+            cs_lines within;
+            ok = lines_of(f->g, iv, n, &within) == CS_OK &&
+                 (ka->polys[at + j] = cs_geom_buffer_lines(h, &within,
+                                                           s->net.access_width_m)) != NULL;
+            cs_lines_free(&within);
+        }
+        cs_free(ring);
+        cs_free(before);
+        before = iv;
+        m = n;
     }
-    ok = ok && lines_of(f->g, ring, nr, &ka->lines[i]) == CS_OK;
-    cs_free(iv);
     cs_free(before);
-    cs_free(ring);
-    return ok;
+    if (!ok || !cells)
+        return ok;
+    cs_geom *drawn[CS_MAX_THRESHOLDS];
+    if (!cs_geom_buffer_cells_levels(h, &ka->lines[at], kind->threshold_count,
+                                     s->net.access_width_m, s->net.area_cell_m, want, drawn,
+                                     &ka->why[at]))
+        return false;
+    for (size_t j = 0; j < kind->threshold_count; j++)
+        if (want[j])
+            ka->polys[at + j] = drawn[j];
+    return true;
 }
 
 /* Say which service areas were drawn on cells, and how close that is. */
@@ -210,7 +240,7 @@ cs_status cs_cover_network_areas(cs_context *ctx, const cs_result *r, cs_lines *
                                  cs_geom **polys)
 {
     const cs_study *s = r->study;
-    long jobs = (long)(r->K * CS_MAX_THRESHOLDS);
+    long jobs = (long)(r->K * CS_MAX_THRESHOLDS); /* areas; one job per kind */
     memset(lines, 0, (size_t)jobs * sizeof *lines);
     for (long i = 0; i < jobs; i++)
         polys[i] = NULL;
@@ -223,7 +253,7 @@ cs_status cs_cover_network_areas(cs_context *ctx, const cs_result *r, cs_lines *
         cs_free(ka.why);
         return cs_nomem(ctx);
     }
-    bool done = cs_cover_run_jobs(&s->areas, jobs, ctx->threads, kind_area_job, &ka);
+    bool done = cs_cover_run_jobs(&s->areas, (long)r->K, ctx->threads, kind_area_job, &ka);
     if (done)
         note_cells(ctx, r, ka.pieces);
     cs_status why = first_reason(ka.why, jobs);
@@ -271,12 +301,13 @@ static bool facility_area_job(const void *data, cs_geos h, const cs_geom *distri
     cs_net_field field;
     memset(&field, 0, sizeof field);
     cs_lines lines;
+    size_t pieces = 0;
     memset(&lines, 0, sizeof lines);
     bool ok = cs_net_field_compute(&r->net.graph, &one, &id, budget, &field) == CS_OK &&
-              cs_cover_reached_lines(&field, budget, -1, &lines) == CS_OK;
+              cs_cover_reached_lines(&field, budget, -1, &lines, &pieces) == CS_OK;
     cs_status st;
     if (ok)
-        ok = (fa->polys[f] = area_of(h, &s->net, &lines, &st)) != NULL;
+        ok = (fa->polys[f] = area_of(h, &s->net, &lines, pieces, &st)) != NULL;
     cs_lines_free(&lines);
     cs_net_field_free(&field);
     return ok;

@@ -80,12 +80,13 @@ static void add_disc(double cx, double cy, double r, double y, double *lo, doubl
     *hi = cs_max(*hi, cx + half);
 }
 
-/* Fill the cells whose centre lies within r of the segment a-b. Along each row (the
+/* Set to value the cells whose centre lies within r of the segment a-b. Along each row (the
  * line y) those centres are an interval, as the set within r of a segment is convex:
  * the hull of the two end discs and of the band of points whose foot falls on the
  * segment, where the foot's position t along it and the signed distance s from it
  * are linear in x. */
-static void fill_segment(grid *g, double ax, double ay, double bx, double by, double r)
+static void fill_segment(grid *g, double ax, double ay, double bx, double by, double r,
+                         uint8_t value)
 {
     double ylo = cs_min(ay, by) - r, yhi = cs_max(ay, by) + r;
     double j0 = cs_max(ceil((ylo - g->y0) / g->size - 0.5), 1);
@@ -107,16 +108,26 @@ static void fill_segment(grid *g, double ax, double ay, double bx, double by, do
         }
         size_t i0, i1;
         if (lo <= hi && cols_of(g, lo, hi, &i0, &i1))
-            memset(g->cell + (size_t)j * g->w + i0, CELL_IN, i1 - i0 + 1);
+            memset(g->cell + (size_t)j * g->w + i0, value, i1 - i0 + 1);
     }
 }
 
-/* A grid over the lines' box widened by width_m, its origin on a multiple of the cell
- * size (so that grids of the same cell size line up), with an empty border. */
-static cs_status grid_for(const cs_lines *lines, double width_m, double cell_m, grid *g)
+/* A grid over the box of lines[0 .. levels) widened by width_m, its origin on a multiple
+ * of the cell size (so that grids of the same cell size line up), with an empty border. */
+static cs_status grid_for(const cs_lines *lines, size_t levels, double width_m, double cell_m,
+                          grid *g)
 {
-    double box[4];
-    cs_box_of(lines->x, lines->y, lines->count ? lines->start[lines->count] : 0, box);
+    double box[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY};
+    for (size_t l = 0; l < levels; l++) {
+        double b[4];
+        if (lines[l].count == 0)
+            continue;
+        cs_box_of(lines[l].x, lines[l].y, lines[l].start[lines[l].count], b);
+        box[0] = cs_min(box[0], b[0]);
+        box[1] = cs_min(box[1], b[1]);
+        box[2] = cs_max(box[2], b[2]);
+        box[3] = cs_max(box[3], b[3]);
+    }
     g->size = cell_m;
     g->x0 = (floor((box[0] - width_m) / cell_m) - 1) * cell_m;
     g->y0 = (floor((box[1] - width_m) / cell_m) - 1) * cell_m;
@@ -434,26 +445,71 @@ cs_status cs_cells_outline(const uint8_t *filled, size_t w, size_t h, double x0,
     return st;
 }
 
-cs_status cs_cells_buffer(const cs_lines *lines, double width_m, double cell_m, cs_rings *out)
+/* Set to value the cells within r of the lines. */
+static void fill_lines(grid *g, const cs_lines *lines, double r, uint8_t value)
 {
-    memset(out, 0, sizeof *out);
-    if (!(cell_m > 0) || !(width_m > 0))
-        return CS_ERR_ARGUMENT;
-    double r = width_m - cell_m * M_SQRT2 / 2;
-    if (lines->count == 0 || r < 0)
-        return CS_OK;
-    grid g;
-    cs_status st = grid_for(lines, width_m, cell_m, &g);
-    if (st != CS_OK)
-        return st;
     for (size_t p = 0; p < lines->count; p++) {
         size_t a = lines->start[p], b = lines->start[p + 1];
         for (size_t v = a; v + 1 < b; v++)
-            fill_segment(&g, lines->x[v], lines->y[v], lines->x[v + 1], lines->y[v + 1], r);
+            fill_segment(g, lines->x[v], lines->y[v], lines->x[v + 1], lines->y[v + 1], r,
+                         value);
         if (b - a == 1)
-            fill_segment(&g, lines->x[a], lines->y[a], lines->x[a], lines->y[a], r);
+            fill_segment(g, lines->x[a], lines->y[a], lines->x[a], lines->y[a], r, value);
     }
-    st = outline(&g, out);
+}
+
+/*
+ * Each level's cells on one grid: every segment is drawn once, at its own level. A cell
+ * holds levels - l for the first level l whose lines reach it (0: none): the levels are
+ * drawn last to first, each over the ones after it. Level l's outline is then the
+ * cells holding at least levels - l, traced on a copy (tracing marks the cells).
+ */
+cs_status cs_cells_buffer_levels(const cs_lines *lines, size_t levels, double width_m,
+                                 double cell_m, const bool *want, cs_rings *out)
+{
+    for (size_t l = 0; l < levels; l++)
+        memset(&out[l], 0, sizeof out[l]);
+    if (!(cell_m > 0) || !(width_m > 0) || levels == 0 || levels >= UINT8_MAX)
+        return CS_ERR_ARGUMENT;
+    double r = width_m - cell_m * M_SQRT2 / 2;
+    size_t used = 0, any = 0; /* the levels up to the last wanted; lines in them */
+    for (size_t l = 0; l < levels; l++)
+        if (want[l])
+            used = l + 1;
+    for (size_t l = 0; l < used; l++)
+        any += lines[l].count;
+    if (any == 0 || r < 0)
+        return CS_OK;
+    grid g, work;
+    cs_status st = grid_for(lines, used, width_m, cell_m, &g);
+    if (st != CS_OK)
+        return st;
+    work = g;
+    work.cell = cs_malloc(g.w * g.h);
+    if (!work.cell) {
+        cs_free(g.cell);
+        return CS_ERR_NOMEM;
+    }
+    for (size_t l = used; l-- > 0;)
+        fill_lines(&g, &lines[l], r, (uint8_t)(levels - l));
+    for (size_t l = 0; st == CS_OK && l < used; l++) {
+        if (!want[l])
+            continue;
+        uint8_t least = (uint8_t)(levels - l);
+        for (size_t c = 0; c < g.w * g.h; c++)
+            work.cell[c] = g.cell[c] >= least ? CELL_IN : 0;
+        st = outline(&work, &out[l]);
+    }
     cs_free(g.cell);
+    cs_free(work.cell);
+    if (st != CS_OK)
+        for (size_t l = 0; l < levels; l++)
+            cs_rings_free(&out[l]);
     return st;
+}
+
+cs_status cs_cells_buffer(const cs_lines *lines, double width_m, double cell_m, cs_rings *out)
+{
+    const bool want = true;
+    return cs_cells_buffer_levels(lines, 1, width_m, cell_m, &want, out);
 }

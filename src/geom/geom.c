@@ -444,6 +444,32 @@ cs_geom *cs_geom_buffer_cells(cs_geos h, const cs_lines *lines, double width_m, 
     return g;
 }
 
+bool cs_geom_buffer_cells_levels(cs_geos h, const cs_lines *lines, size_t levels,
+                                 double width_m, double cell_m, const bool *want,
+                                 cs_geom **out, cs_status *status)
+{
+    for (size_t l = 0; l < levels; l++)
+        out[l] = NULL;
+    cs_rings *cells = cs_calloc(levels + 1, sizeof *cells);
+    *status = cells ? cs_cells_buffer_levels(lines, levels, width_m, cell_m, want, cells)
+                    : CS_ERR_NOMEM;
+    if (*status != CS_OK) {
+        cs_free(cells);
+        return false;
+    }
+    for (size_t l = 0; l < levels; l++) {
+        if (want[l] && *status == CS_OK && !(out[l] = cs_geom_from_polygons(h, &cells[l])))
+            *status = CS_ERR_NOMEM;
+        cs_rings_free(&cells[l]);
+    }
+    cs_free(cells);
+    for (size_t l = 0; *status != CS_OK && l < levels; l++) {
+        cs_geom_destroy(h, out[l]);
+        out[l] = NULL;
+    }
+    return *status == CS_OK;
+}
+
 cs_geom *cs_geom_intersection(cs_geos h, const cs_geom *a, const cs_geom *b)
 {
     GEOSGeometry *i = GEOSIntersection_r(h, a, b);

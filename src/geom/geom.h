@@ -70,6 +70,12 @@ cs_geom *cs_geom_buffer_lines(cs_geos h, const cs_lines *lines, double width_m);
  * exceed a billion cells (a larger cell is needed), CS_ERR_NOMEM. */
 cs_status cs_cells_buffer(const cs_lines *lines, double width_m, double cell_m, cs_rings *out);
 
+/* cs_cells_buffer of several levels of lines at once: out[l], for each l with want[l],
+ * is the area within width_m of the lines of levels 0 .. l (the others are left empty).
+ * Each segment is drawn once, not once for every level that includes it; levels < 255. */
+cs_status cs_cells_buffer_levels(const cs_lines *lines, size_t levels, double width_m,
+                                 double cell_m, const bool *want, cs_rings *out);
+
 /* The outline of the cells filled (non-zero) in a w × h grid, row 0 at the bottom, cell
  * (i, j) spanning x0 + i·cell_m .. and y0 + j·cell_m ..; as cs_cells_buffer. */
 cs_status cs_cells_outline(const uint8_t *filled, size_t w, size_t h, double x0, double y0,
@@ -78,6 +84,13 @@ cs_status cs_cells_outline(const uint8_t *filled, size_t w, size_t h, double x0,
 /* cs_cells_buffer as one (Multi)Polygon; new; *status says why when NULL. */
 cs_geom *cs_geom_buffer_cells(cs_geos h, const cs_lines *lines, double width_m, double cell_m,
                               cs_status *status);
+
+/* cs_cells_buffer_levels as (Multi)Polygons into out[l] for each l with want[l] (NULL
+ * elsewhere); new; false, with *status saying why, when they could not be made (none
+ * is then left). */
+bool cs_geom_buffer_cells_levels(cs_geos h, const cs_lines *lines, size_t levels,
+                                 double width_m, double cell_m, const bool *want,
+                                 cs_geom **out, cs_status *status);
 
 /* a ∩ b; new. */
 cs_geom *cs_geom_intersection(cs_geos h, const cs_geom *a, const cs_geom *b);
