@@ -10,6 +10,7 @@
 
 #include "io/config.h"
 #include "io/load.h"
+#include "access/network.h"
 #include "net/search.h"
 
 #include <math.h>
@@ -505,6 +506,122 @@ static void reach_from_against_brute_force(void **state)
     }
 }
 
+/* ------------------------------------------- 2SFCA along the network, by bands */
+
+/* The weight of a cost, by hand: no decay (steps == 0) or zones 150/300/400 m of
+ * 1/0.6/0.2 in a catchment d0. */
+static double band_weight_by_hand(int steps, double d0, double c)
+{
+    if (!(c <= d0))
+        return 0;
+    if (!steps)
+        return 1;
+    return c <= 150 ? 1 : c <= 300 ? 0.6 : c <= 400 ? 0.2 : 0;
+}
+
+/* One random instance, one spec: ratio and accessibility against 2SFCA worked from the
+ * brute-force costs; the same bits with one thread or three, with or without the lists
+ * kept between the steps. */
+static void banded_case(unsigned seed, int steps, double d0, size_t *whole)
+{
+    cs_graph g;
+    random_graph(&g, seed);
+    enum { NS = 6, NP = 300 };
+    double sx[NS], sy[NS], px[NP], py[NP], supply[NS], demand[NP];
+    random_points(sx, sy, NS);
+    random_points(px, py, NP);
+    for (size_t j = 0; j < NS; j++)
+        supply[j] = j == 2 ? 0 : 5 + rand() % 20;
+    for (size_t i = 0; i < NP; i++)
+        demand[i] = i % 17 == 0 ? 0 : 1 + rand() % 9;
+    cs_attach src, pts;
+    attach(&g, sx, sy, NS, 120, &src);
+    attach(&g, px, py, NP, 120, &pts);
+    dense d;
+    densify(&g, &src, &pts, &d);
+    double *dist = malloc(d.n * sizeof *dist), cost[NS][NP];
+    for (size_t j = 0; j < NS; j++) {
+        if (src.edge[j] >= 0)
+            dense_dijkstra(&d, g.node_count + j, src.access_m[j], dist);
+        for (size_t i = 0; i < NP; i++)
+            cost[j][i] = src.edge[j] < 0 || pts.edge[i] < 0
+                             ? INFINITY
+                             : dist[g.node_count + NS + i] + pts.access_m[i];
+    }
+    double want_r[NS], want_a[NP];
+    for (size_t j = 0; j < NS; j++) {
+        double den = 0;
+        for (size_t i = 0; i < NP; i++)
+            den += demand[i] * band_weight_by_hand(steps, d0, cost[j][i]);
+        want_r[j] = den > 0 ? supply[j] / den : 0;
+    }
+    for (size_t i = 0; i < NP; i++) {
+        want_a[i] = 0;
+        for (size_t j = 0; j < NS; j++)
+            want_a[i] += 1000 * want_r[j] * band_weight_by_hand(steps, d0, cost[j][i]);
+    }
+    cs_access_spec spec = {.catchment_m = d0, .decay = steps ? CS_DECAY_STEPS : CS_DECAY_NONE,
+                           .step_count = 3, .step_m = {150, 300, 400},
+                           .step_w = {1, 0.6, 0.2}, .per = 1000};
+    assert_true(cs_access_network_banded(&spec));
+    double ratio[3][NS], access[3][NP];
+    const int threads[3] = {1, 3, 2};
+    const size_t cache[3] = {(size_t)1 << 30, (size_t)1 << 30, 0};
+    for (int run = 0; run < 3; run++)
+        assert_int_equal(cs_access_network(&spec, &g, &src, supply, NS, &pts, demand, cache[run],
+                                           threads[run], ratio[run], access[run]),
+                         CS_OK);
+    for (size_t j = 0; j < NS; j++) {
+        if (fabs(ratio[0][j] - want_r[j]) > 1e-9 * fmax(1e-3, want_r[j]))
+            fail_msg("seed %u facility %zu: R %.12g, brute force %.12g", seed, j, ratio[0][j],
+                     want_r[j]);
+        assert_true(ratio[1][j] == ratio[0][j] && ratio[2][j] == ratio[0][j]);
+    }
+    for (size_t i = 0; i < NP; i++) {
+        if (fabs(access[0][i] - want_a[i]) > 1e-9 * fmax(1, want_a[i]))
+            fail_msg("seed %u point %zu: %.12g, brute force %.12g", seed, i, access[0][i],
+                     want_a[i]);
+        assert_true(access[1][i] == access[0][i] && access[2][i] == access[0][i]);
+    }
+    /* how many edges were taken whole (so that the case covers them) */
+    cs_net_reach *reach = NULL;
+    assert_int_equal(cs_net_reach_create(&g, &pts, NULL, &reach), CS_OK);
+    cs_net_scratch *scratch = cs_net_scratch_create(&g);
+    cs_net_banded l = {0};
+    const double limits[2][4] = {{d0}, {150, 300, 400}};
+    for (size_t j = 0; j < NS; j++) {
+        assert_true(cs_net_reach_banded(reach, scratch, src.edge[j], src.along_m[j],
+                                        src.access_m[j], limits[steps], steps ? 3 : 1, &l));
+        *whole += l.ne;
+    }
+    cs_net_banded_free(&l);
+    cs_net_scratch_destroy(scratch);
+    cs_net_reach_destroy(reach);
+    free(dist);
+    free(d.w);
+    cs_attach_free(&src);
+    cs_attach_free(&pts);
+    cs_graph_free(&g);
+}
+
+/* 2SFCA by bands of cost (no decay; steps) on random graphs against the brute force,
+ * with catchments that take most edges whole and some none. */
+static void banded_access_against_brute_force(void **state)
+{
+    (void)state;
+    size_t whole = 0;
+    for (unsigned seed = 31; seed <= 60; seed++) {
+        banded_case(seed, 0, 5000, &whole);
+        banded_case(seed, 0, 250, &whole);
+        banded_case(seed, 1, 400, &whole);
+    }
+    if (whole < 1000)
+        fail_msg("only %zu edges were taken whole", whole);
+    /* a Gaussian decay has no bands */
+    cs_access_spec gauss = {.catchment_m = 400, .decay = CS_DECAY_GAUSSIAN, .per = 1};
+    assert_false(cs_access_network_banded(&gauss));
+}
+
 /* ------------------------------------------------------ OpenStreetMap tags */
 
 static void osm_tags(void **state)
@@ -714,6 +831,7 @@ int main(void)
         cmocka_unit_test(costs_against_brute_force),
         cmocka_unit_test(ties_against_brute_force),
         cmocka_unit_test(reach_from_against_brute_force),
+        cmocka_unit_test(banded_access_against_brute_force),
         cmocka_unit_test(osm_tags),
         cmocka_unit_test(osm_way_filter),
         cmocka_unit_test(line_layer_fields),

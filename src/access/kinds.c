@@ -9,6 +9,7 @@
 #include "access/kinds.h"
 
 #include "access/access.h"
+#include "access/network.h"
 #include "cost/matrix.h"
 
 #include <math.h>
@@ -142,6 +143,28 @@ static size_t list_net_pairs(void *data, size_t j, cs_access_pairs_buf *buf)
     return n;
 }
 
+/* Weights in bands of cost (no decay, steps): whole edges at once (access/network.c). */
+static cs_status banded_access(const cs_result *r, const cs_access_spec *spec, const long *idx,
+                               const double *supply, size_t F, const double *demand,
+                               double *ratio, double *access, int threads)
+{
+    const cs_attach *all = &r->net.facilities;
+    cs_attach fac = {F, cs_calloc(F + 1, sizeof *fac.edge), cs_calloc(F + 1, sizeof *fac.along_m),
+                     cs_calloc(F + 1, sizeof *fac.access_m)};
+    cs_status st = fac.edge && fac.along_m && fac.access_m ? CS_OK : CS_ERR_NOMEM;
+    for (size_t j = 0; st == CS_OK && j < F; j++) {
+        size_t f = (size_t)idx[j];
+        fac.edge[j] = all->edge[f];
+        fac.along_m[j] = all->along_m[f];
+        fac.access_m[j] = all->access_m[f];
+    }
+    if (st == CS_OK)
+        st = cs_access_network(spec, &r->net.graph, &fac, supply, F, &r->net.demand, demand,
+                               pair_cache_bytes(), threads, ratio, access);
+    cs_attach_free(&fac);
+    return st;
+}
+
 static cs_status network_access(const cs_result *r, const cs_access_spec *spec,
                                 const long *idx, const double *supply, size_t F,
                                 const double *demand, double *ratio, double *access, int threads)
@@ -151,6 +174,8 @@ static cs_status network_access(const cs_result *r, const cs_access_spec *spec,
 #ifdef _OPENMP
     nt = threads > 0 ? threads : omp_get_max_threads();
 #endif
+    if (cs_access_network_banded(spec))
+        return banded_access(r, spec, idx, supply, F, demand, ratio, access, nt);
     net_pairs np = {net, NULL, cs_calloc((size_t)nt, sizeof(cs_net_scratch *)), idx,
                     spec->catchment_m, cs_calloc(F + 1, sizeof(cached_pairs)),
                     pair_cache_bytes() / (sizeof(uint32_t) + sizeof(double))};

@@ -650,6 +650,7 @@ struct cs_net_reach {
     size_t *first, *of; /* points by edge */
     double *along, *access; /* theirs, in the same order: read in sequence, not scattered
                                over the points (the pairs' hot loop) */
+    double *access_lo, *access_hi; /* per edge: its points' least and greatest access */
 };
 
 struct cs_net_scratch {
@@ -658,6 +659,26 @@ struct cs_net_scratch {
     uint32_t *touched;
     heap h;
 };
+
+/* The access bounds of each edge's points, for cs_net_reach_banded. */
+static bool access_bounds(cs_net_reach *r)
+{
+    size_t ne = r->g->edge_count;
+    r->access_lo = cs_malloc((ne + 1) * sizeof *r->access_lo);
+    r->access_hi = cs_malloc((ne + 1) * sizeof *r->access_hi);
+    if (!r->access_lo || !r->access_hi)
+        return false;
+    for (size_t e = 0; e < ne; e++) {
+        double lo = INFINITY, hi = -INFINITY;
+        for (size_t q = r->first[e]; q < r->first[e + 1]; q++) {
+            lo = cs_min(lo, r->access[q]);
+            hi = cs_max(hi, r->access[q]);
+        }
+        r->access_lo[e] = lo;
+        r->access_hi[e] = hi;
+    }
+    return true;
+}
 
 cs_status cs_net_reach_create(const cs_graph *g, const cs_attach *pts,
                               const unsigned char *keep, cs_net_reach **out)
@@ -680,8 +701,27 @@ cs_status cs_net_reach_create(const cs_graph *g, const cs_attach *pts,
         r->along[q] = pts->along_m[r->of[q]];
         r->access[q] = pts->access_m[r->of[q]];
     }
+    if (!access_bounds(r)) {
+        cs_net_reach_destroy(r);
+        return CS_ERR_NOMEM;
+    }
     *out = r;
     return CS_OK;
+}
+
+size_t cs_net_reach_count(const cs_net_reach *r)
+{
+    return r->first[r->g->edge_count];
+}
+
+const size_t *cs_net_reach_points(const cs_net_reach *r)
+{
+    return r->of;
+}
+
+const size_t *cs_net_reach_edge_first(const cs_net_reach *r)
+{
+    return r->first;
 }
 
 void cs_net_reach_destroy(cs_net_reach *r)
@@ -692,6 +732,8 @@ void cs_net_reach_destroy(cs_net_reach *r)
     cs_free(r->of);
     cs_free(r->along);
     cs_free(r->access);
+    cs_free(r->access_lo);
+    cs_free(r->access_hi);
     cs_free(r);
 }
 
@@ -784,6 +826,35 @@ static bool listed_before(const cs_graph *g, uint32_t u, size_t a)
     return false;
 }
 
+/* One source's search within budget_m; the nodes reached are s->touched[0 .. *ntouched). */
+static bool reach_search(const cs_net_reach *r, cs_net_scratch *s, long edge, double along_m,
+                         double access_m, double budget_m, size_t *ntouched)
+{
+    *ntouched = 0;
+    s->h.n = 0;
+    return offer_source(r->g, &s->h, s->cost, s->from, NULL, edge, along_m, access_m, 0,
+                        budget_m, s->touched, ntouched) &&
+           settle(r->g, &s->h, s->cost, s->from, NULL, budget_m, s->touched, ntouched);
+}
+
+/* Whether the search lists edge adj_edge[a] from reached node u: each edge reached is
+ * listed once, the source's own edge apart (listed first); an edge with both ends
+ * reached from its lower end. */
+static bool lists_edge(const cs_graph *g, const cs_net_scratch *s, uint32_t u, size_t a,
+                       long edge)
+{
+    uint32_t e = g->adj_edge[a], v = g->adj_node[a];
+    return (long)e != edge && !(isfinite(s->cost[v]) && v < u) && !listed_before(g, u, a);
+}
+
+static void reach_reset(cs_net_scratch *s, size_t ntouched)
+{
+    for (size_t k = 0; k < ntouched; k++) {
+        s->cost[s->touched[k]] = INFINITY;
+        s->from[s->touched[k]] = -1;
+    }
+}
+
 size_t cs_net_reach_from(const cs_net_reach *r, cs_net_scratch *s, long edge, double along_m,
                          double access_m, double budget_m, long **pt, double **cost,
                          size_t *cap)
@@ -792,26 +863,137 @@ size_t cs_net_reach_from(const cs_net_reach *r, cs_net_scratch *s, long edge, do
     size_t n = 0, ntouched = 0;
     if (edge < 0)
         return 0;
-    s->h.n = 0;
-    bool ok = offer_source(g, &s->h, s->cost, s->from, NULL, edge, along_m, access_m, 0,
-                           budget_m, s->touched, &ntouched) &&
-              settle(g, &s->h, s->cost, s->from, NULL, budget_m, s->touched, &ntouched);
+    bool ok = reach_search(r, s, edge, along_m, access_m, budget_m, &ntouched);
     /* the source's own edge first (its ends may not be reached within the budget) */
     ok = ok && edge_pairs(r, s->cost, edge, edge, along_m, access_m, budget_m, pt, cost, cap, &n);
     for (size_t k = 0; ok && k < ntouched; k++) {
         uint32_t u = s->touched[k];
-        for (size_t a = g->adj_start[u]; ok && a < g->adj_start[u + 1]; a++) {
-            uint32_t e = g->adj_edge[a], v = g->adj_node[a];
-            /* an edge with both ends reached is listed from its lower end only */
-            if ((long)e == edge || (isfinite(s->cost[v]) && v < u) || listed_before(g, u, a))
-                continue;
-            ok = edge_pairs(r, s->cost, (long)e, edge, along_m, access_m, budget_m, pt, cost,
-                            cap, &n);
-        }
+        for (size_t a = g->adj_start[u]; ok && a < g->adj_start[u + 1]; a++)
+            if (lists_edge(g, s, u, a, edge))
+                ok = edge_pairs(r, s->cost, (long)g->adj_edge[a], edge, along_m, access_m,
+                                budget_m, pt, cost, cap, &n);
     }
-    for (size_t k = 0; k < ntouched; k++) {
-        s->cost[s->touched[k]] = INFINITY;
-        s->from[s->touched[k]] = -1;
-    }
+    reach_reset(s, ntouched);
     return ok ? n : (size_t)-1;
+}
+
+/* ------------------------------------------------ costs by band, edge by edge */
+
+void cs_net_banded_free(cs_net_banded *b)
+{
+    cs_free(b->edge);
+    cs_free(b->band);
+    cs_free(b->pos);
+    cs_free(b->cost);
+    memset(b, 0, sizeof *b);
+}
+
+/* The band of cost c: the first b with c <= limit[b]; nb when beyond them all. */
+static size_t band_of(const double *limit, size_t nb, double c)
+{
+    size_t b = 0;
+    while (b < nb && !(c <= limit[b]))
+        b++;
+    return b;
+}
+
+static bool add_whole_edge(cs_net_banded *out, uint32_t e, size_t band)
+{
+    void **const array[] = {(void **)&out->edge, (void **)&out->band};
+    const size_t size[] = {sizeof *out->edge, sizeof *out->band};
+    if (out->ne == out->ecap) {
+        size_t want = out->ecap ? 2 * out->ecap : 256;
+        for (size_t i = 0; i < 2; i++) {
+            void *p = cs_reallocarray(*array[i], want, size[i]);
+            if (!p)
+                return false;
+            *array[i] = p;
+        }
+        out->ecap = want;
+    }
+    out->edge[out->ne] = e;
+    out->band[out->ne++] = (uint8_t)band;
+    return true;
+}
+
+static bool add_point(cs_net_banded *out, size_t q, double c)
+{
+    if (out->np == out->pcap) {
+        size_t want = out->pcap ? 2 * out->pcap : 256;
+        uint32_t *p = cs_reallocarray(out->pos, want, sizeof *p);
+        if (!p)
+            return false;
+        out->pos = p;
+        double *cc = cs_reallocarray(out->cost, want, sizeof *cc);
+        if (!cc)
+            return false;
+        out->cost = cc;
+        out->pcap = want;
+    }
+    out->pos[out->np] = (uint32_t)q;
+    out->cost[out->np++] = c;
+    return true;
+}
+
+/*
+ * Edge e's points, by band: the whole edge at once when the bounds of its points' costs
+ * fall in one band, else point by point (costs as edge_pairs works them out). The
+ * bounds: no point costs less than the cheaper end plus the least access, nor more than
+ * the two ends' mean plus half the edge (where the walks from either end meet) plus the
+ * greatest access (with one end reached: that end plus the edge). They are widened by
+ * far more than rounding, so a bound never decides a point the exact cost would not.
+ */
+static bool edge_banded(const cs_net_reach *r, const double *cost, long e, long src_edge,
+                        double src_t, double src_a, const double *limit, size_t nb,
+                        cs_net_banded *out)
+{
+    const cs_graph *g = r->g;
+    size_t lo = r->first[e], hi = r->first[e + 1];
+    if (lo == hi)
+        return true;
+    double scale = edge_scale(g, (size_t)e), len = g->edge_len_m[e];
+    double cu = cost[g->edge_u[e]], cv = cost[g->edge_v[e]];
+    if (e != src_edge) {
+        double least = cs_min(cu, cv) + r->access_lo[e];
+        double most = (isfinite(cu) && isfinite(cv) ? (cu + cv + len * scale) / 2
+                                                    : cs_min(cu, cv) + len * scale) +
+                      r->access_hi[e];
+        double slack = 1e-9 * (fabs(most) + 1);
+        size_t b = band_of(limit, nb, least - slack);
+        if (b == nb)
+            return true; /* all beyond the budget */
+        if (b == band_of(limit, nb, most + slack))
+            return add_whole_edge(out, (uint32_t)e, b);
+    }
+    for (size_t q = lo; q < hi; q++) {
+        double t = r->along[q];
+        double c = cs_min(cu + t * scale, cv + (len - t) * scale);
+        if (e == src_edge)
+            c = cs_min(c, src_a + fabs(t - src_t) * scale);
+        c += r->access[q];
+        if (c <= limit[nb - 1] && !add_point(out, q, c))
+            return false;
+    }
+    return true;
+}
+
+bool cs_net_reach_banded(const cs_net_reach *r, cs_net_scratch *s, long edge, double along_m,
+                         double access_m, const double *limit, size_t nb, cs_net_banded *out)
+{
+    const cs_graph *g = r->g;
+    size_t ntouched = 0;
+    out->ne = out->np = 0;
+    if (edge < 0)
+        return true;
+    bool ok = reach_search(r, s, edge, along_m, access_m, limit[nb - 1], &ntouched) &&
+              edge_banded(r, s->cost, edge, edge, along_m, access_m, limit, nb, out);
+    for (size_t k = 0; ok && k < ntouched; k++) {
+        uint32_t u = s->touched[k];
+        for (size_t a = g->adj_start[u]; ok && a < g->adj_start[u + 1]; a++)
+            if (lists_edge(g, s, u, a, edge))
+                ok = edge_banded(r, s->cost, (long)g->adj_edge[a], edge, along_m, access_m,
+                                 limit, nb, out);
+    }
+    reach_reset(s, ntouched);
+    return ok;
 }

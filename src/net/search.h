@@ -111,4 +111,31 @@ size_t cs_net_reach_from(const cs_net_reach *r, cs_net_scratch *s, long edge, do
                          double access_m, double budget_m, long **pt, double **cost,
                          size_t *cap);
 
+/* The points the reach lists, in its order (by edge): their count, each one's index
+ * among the points, and where each edge's start (edge e: first[e] .. first[e + 1] - 1). */
+size_t cs_net_reach_count(const cs_net_reach *r);
+const size_t *cs_net_reach_points(const cs_net_reach *r);
+const size_t *cs_net_reach_edge_first(const cs_net_reach *r);
+
+/*
+ * What one source reaches, by bands of cost: limit[0] < ... < limit[nb - 1] (the
+ * budget, nb < 256), a cost c lying in the first band b with c <= limit[b]. Edges all
+ * of whose points lie in one band are listed whole (edge, band); the points of the
+ * other edges within the budget one by one (position in the reach's order, cost, as
+ * cs_net_reach_from gives it). Where costs only matter by band (2SFCA without decay or
+ * with steps), most edges are then one entry rather than one per resident.
+ */
+typedef struct cs_net_banded {
+    uint32_t *edge;
+    uint8_t *band;
+    size_t ne, ecap;
+    uint32_t *pos;
+    double *cost;
+    size_t np, pcap;
+} cs_net_banded;
+/* Fills out (grown as needed; emptied first); false when memory runs out. */
+bool cs_net_reach_banded(const cs_net_reach *r, cs_net_scratch *s, long edge, double along_m,
+                         double access_m, const double *limit, size_t nb, cs_net_banded *out);
+void cs_net_banded_free(cs_net_banded *b);
+
 #endif
