@@ -653,12 +653,74 @@ struct cs_net_reach {
     double *access_lo, *access_hi; /* per edge: its points' least and greatest access */
 };
 
+/* A single source's search needs neither source ids nor ties: a 4-ary heap of (cost,
+ * node), 16 bytes an entry (a node's four children share a cache line), shallower than
+ * the binary heap of (cost, source, node) the fields use. */
+typedef struct qentry {
+    double cost;
+    uint32_t node;
+} qentry;
+
+typedef struct qheap {
+    qentry *e;
+    size_t n, cap;
+} qheap;
+
+static bool qheap_push(qheap *h, double cost, uint32_t node)
+{
+    if (h->n == h->cap && !cs_grow((void **)&h->e, &h->cap, h->n + 1, sizeof *h->e))
+        return false;
+    size_t i = h->n++;
+    while (i > 0) {
+        size_t p = (i - 1) / 4;
+        if (!(cost < h->e[p].cost))
+            break;
+        h->e[i] = h->e[p];
+        i = p;
+    }
+    h->e[i] = (qentry){cost, node};
+    return true;
+}
+
+static qentry qheap_pop(qheap *h)
+{
+    qentry top = h->e[0], last = h->e[--h->n];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 4 * i + 1, end = 4 * i + 5, best = c;
+        if (c >= h->n)
+            break;
+        end = end < h->n ? end : h->n;
+        for (size_t k = c + 1; k < end; k++)
+            if (h->e[k].cost < h->e[best].cost)
+                best = k;
+        if (!(h->e[best].cost < last.cost))
+            break;
+        h->e[i] = h->e[best];
+        i = best;
+    }
+    if (h->n)
+        h->e[i] = last;
+    return top;
+}
+
 struct cs_net_scratch {
     double *cost;
-    long *from;
     uint32_t *touched;
-    heap h;
+    qheap h;
 };
+
+/* Offer cost c to node v of a single source's search (as offer, without source ids). */
+static inline bool offer_one(qheap *h, double *cost, uint32_t v, double c, double budget,
+                             uint32_t *touched, size_t *ntouched)
+{
+    if (!(c <= budget) || !(c < cost[v]))
+        return true;
+    if (isinf(cost[v]))
+        touched[(*ntouched)++] = v;
+    cost[v] = c;
+    return qheap_push(h, c, v);
+}
 
 /* The access bounds of each edge's points, for cs_net_reach_banded. */
 static bool access_bounds(cs_net_reach *r)
@@ -742,15 +804,12 @@ cs_net_scratch *cs_net_scratch_create(const cs_graph *g)
     cs_net_scratch *s = cs_calloc(1, sizeof *s);
     size_t nn = g->node_count + 1;
     if (!s || !(s->cost = cs_calloc(nn, sizeof *s->cost)) ||
-        !(s->from = cs_calloc(nn, sizeof *s->from)) ||
         !(s->touched = cs_calloc(nn, sizeof *s->touched))) {
         cs_net_scratch_destroy(s);
         return NULL;
     }
-    for (size_t i = 0; i < nn; i++) {
+    for (size_t i = 0; i < nn; i++)
         s->cost[i] = INFINITY;
-        s->from[i] = -1;
-    }
     return s;
 }
 
@@ -759,7 +818,6 @@ void cs_net_scratch_destroy(cs_net_scratch *s)
     if (!s)
         return;
     cs_free(s->cost);
-    cs_free(s->from);
     cs_free(s->touched);
     cs_free(s->h.e);
     cs_free(s);
@@ -826,15 +884,31 @@ static bool listed_before(const cs_graph *g, uint32_t u, size_t a)
     return false;
 }
 
-/* One source's search within budget_m; the nodes reached are s->touched[0 .. *ntouched). */
+/* One source's search within budget_m (Dijkstra, as settle for one source); the nodes
+ * reached are s->touched[0 .. *ntouched). */
 static bool reach_search(const cs_net_reach *r, cs_net_scratch *s, long edge, double along_m,
                          double access_m, double budget_m, size_t *ntouched)
 {
+    const cs_graph *g = r->g;
+    double scale = edge_scale(g, (size_t)edge), *cost = s->cost;
+    qheap *h = &s->h;
     *ntouched = 0;
-    s->h.n = 0;
-    return offer_source(r->g, &s->h, s->cost, s->from, NULL, edge, along_m, access_m, 0,
-                        budget_m, s->touched, ntouched) &&
-           settle(r->g, &s->h, s->cost, s->from, NULL, budget_m, s->touched, ntouched);
+    h->n = 0;
+    if (!offer_one(h, cost, g->edge_u[edge], access_m + along_m * scale, budget_m, s->touched,
+                   ntouched) ||
+        !offer_one(h, cost, g->edge_v[edge], access_m + (g->edge_len_m[edge] - along_m) * scale,
+                   budget_m, s->touched, ntouched))
+        return false;
+    while (h->n) {
+        qentry top = qheap_pop(h);
+        if (top.cost != cost[top.node])
+            continue; /* a stale entry: the node was improved since */
+        for (size_t k = g->adj_start[top.node]; k < g->adj_start[top.node + 1]; k++)
+            if (!offer_one(h, cost, g->adj_node[k], top.cost + g->adj_cost_m[k], budget_m,
+                           s->touched, ntouched))
+                return false;
+    }
+    return true;
 }
 
 /* Whether the search lists edge adj_edge[a] from reached node u: each edge reached is
@@ -849,10 +923,8 @@ static bool lists_edge(const cs_graph *g, const cs_net_scratch *s, uint32_t u, s
 
 static void reach_reset(cs_net_scratch *s, size_t ntouched)
 {
-    for (size_t k = 0; k < ntouched; k++) {
+    for (size_t k = 0; k < ntouched; k++)
         s->cost[s->touched[k]] = INFINITY;
-        s->from[s->touched[k]] = -1;
-    }
 }
 
 size_t cs_net_reach_from(const cs_net_reach *r, cs_net_scratch *s, long edge, double along_m,
