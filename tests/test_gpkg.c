@@ -597,6 +597,44 @@ static void same_bytes(void **state)
     free(dir);
 }
 
+/* Each kind's reached streets, in the GeoJSON file and in the package: every line has
+ * two points at least once rounded to 7 decimals (a piece of about a centimetre, one
+ * point once rounded, is left out: RFC 7946 and GEOS want two). That pieces following
+ * each other are one line is checked before rounding (test_network). */
+static void check_network_lines(OGRLayerH l, const char *where)
+{
+    OGRFeatureH f;
+    size_t lines = 0;
+    OGR_L_ResetReading(l);
+    while ((f = OGR_L_GetNextFeature(l))) {
+        OGRGeometryH g = OGR_F_GetGeometryRef(f);
+        assert_non_null(g);
+        int n = OGR_G_GetGeometryCount(g);
+        for (int i = 0; i < n; i++) {
+            OGRGeometryH part = OGR_G_GetGeometryRef(g, i);
+            if (OGR_G_GetPointCount(part) < 2)
+                fail_msg("%s: feature %lld, line %d has %d point(s)", where,
+                         (long long)OGR_F_GetFID(f), i, OGR_G_GetPointCount(part));
+            lines++;
+        }
+        OGR_F_Destroy(f);
+    }
+    assert_true(lines > 100);
+}
+
+static void network_lines_are_lines(void **state)
+{
+    run *r = *state;
+    GDALDatasetH ds = open_vector(r->dir, "careshed.gpkg");
+    GDALDatasetH gj = open_vector(r->dir, "service-network.geojson");
+    assert_non_null(ds);
+    assert_non_null(gj);
+    check_network_lines(layer(ds, "service_network"), "careshed.gpkg");
+    check_network_lines(GDALDatasetGetLayer(gj, 0), "service-network.geojson");
+    GDALClose(ds);
+    GDALClose(gj);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -606,6 +644,7 @@ int main(void)
         cmocka_unit_test(styles),
         cmocka_unit_test(every_name_follows_the_rule),
         cmocka_unit_test(same_bytes),
+        cmocka_unit_test(network_lines_are_lines),
     };
     const struct CMUnitTest alone[] = {
         cmocka_unit_test(gpkg_door),

@@ -365,11 +365,24 @@ cs_status cs_lw_lines(cs_lw *w, const cs_lines *lines, cs_transform *to_wgs84)
     if (w->json)
         cs_json_begin_array(&w->j);
     wkb_header(&w->wkb, 5);
-    wkb_u32(&w->wkb, (uint32_t)lines->count);
+    size_t count_at = w->wkb.len;
+    wkb_u32(&w->wkb, 0); /* the lines written: set below */
+    uint32_t written = 0;
     for (size_t l = 0; l < lines->count; l++) {
+        /* a piece shorter than the coordinates' precision (about 1 cm) is one point once
+         * rounded: not a line (GeoJSON and GEOS want two positions at least) */
+        size_t m = clean_points(w, x + lines->start[l], y + lines->start[l],
+                                lines->start[l + 1] - lines->start[l], false);
+        if (m < 2)
+            continue;
         wkb_header(&w->wkb, 2);
-        emit_points(w, clean_points(w, x + lines->start[l], y + lines->start[l],
-                                    lines->start[l + 1] - lines->start[l], false));
+        emit_points(w, m);
+        written++;
+    }
+    if (!w->wkb.failed) {
+        unsigned char le[4] = {(unsigned char)written, (unsigned char)(written >> 8),
+                               (unsigned char)(written >> 16), (unsigned char)(written >> 24)};
+        memcpy(w->wkb.data + count_at, le, 4);
     }
     if (w->json)
         cs_json_end_array(&w->j);
