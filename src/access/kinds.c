@@ -79,25 +79,10 @@ typedef struct net_pairs {
     size_t cache_left;        /* pairs that may still be kept */
 } net_pairs;
 
-static bool take_budget(net_pairs *np, size_t n)
-{
-    bool ok = false;
-#ifdef _OPENMP
-#pragma omp critical(cs_pair_cache)
-#endif
-    {
-        if (np->cache_left >= n) {
-            np->cache_left -= n;
-            ok = true;
-        }
-    }
-    return ok;
-}
-
 static void keep_pairs(net_pairs *np, size_t j, const cs_access_pairs_buf *buf, size_t n)
 {
     cached_pairs *c = &np->cache[j];
-    if (!np->cache || n == 0 || !take_budget(np, n))
+    if (!np->cache || n == 0 || !cs_budget_take(&np->cache_left, n))
         return;
     c->pt = cs_reallocarray(NULL, n, sizeof *c->pt); /* filled below: not cleared first */
     c->cost = cs_reallocarray(NULL, n, sizeof *c->cost);

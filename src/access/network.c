@@ -125,17 +125,7 @@ static void keep(engine *en, size_t j, cs_net_banded *l)
 {
     size_t bytes = l->ne * (sizeof *l->edge + sizeof *l->band) +
                    l->np * (sizeof *l->pos + sizeof *l->cost);
-    bool fits = false;
-#ifdef _OPENMP
-#pragma omp critical(cs_access_network_keep)
-#endif
-    {
-        if (en->budget >= bytes) {
-            en->budget -= bytes;
-            fits = true;
-        }
-    }
-    if (!fits)
+    if (!cs_budget_take(&en->budget, bytes))
         return;
     en->kept[j] = *l;
     memset(l, 0, sizeof *l);

@@ -102,3 +102,30 @@ bool cs_grow(void **array, size_t *capacity, size_t need, size_t elem_size)
     *capacity = cap;
     return true;
 }
+
+bool cs_budget_take(size_t *left, size_t n)
+{
+    size_t have = __atomic_load_n(left, __ATOMIC_RELAXED);
+    while (have >= n)
+        if (__atomic_compare_exchange_n(left, &have, have - n, true, __ATOMIC_RELAXED,
+                                        __ATOMIC_RELAXED))
+            return true;
+    return false;
+}
+
+bool cs_grow_together(void **const *array, const size_t *size, size_t n, size_t *cap,
+                      size_t need)
+{
+    if (need <= *cap)
+        return true;
+    size_t want = *cap > 32 ? 2 * *cap : 64;
+    want = want > need ? want : need;
+    for (size_t i = 0; i < n; i++) {
+        void *p = cs_reallocarray(*array[i], want, size[i]);
+        if (!p)
+            return false;
+        *array[i] = p;
+    }
+    *cap = want;
+    return true;
+}

@@ -54,6 +54,13 @@ bool cs_message_means_nomem(const char *text);
 
 /* Grow *array (of *capacity elements of elem_size) to hold at least need elements. */
 bool cs_grow(void **array, size_t *capacity, size_t need, size_t elem_size);
+/* Take n from the budget *left when it holds that much, safely from any thread; false
+ * (and *left unchanged) when it does not. */
+bool cs_budget_take(size_t *left, size_t n);
+/* Grow n parallel arrays (*array[i] of elements of size[i] bytes) together to hold need
+ * elements; *cap is their common capacity, raised only once all have grown. */
+bool cs_grow_together(void **const *array, const size_t *size, size_t n, size_t *cap,
+                      size_t need);
 
 /* Sort n 64-bit items by their bits [32, 32 + key_bits) (key_bits a multiple of 8,
  * at most 32), stably: a least significant digit radix sort, a byte a pass, moving

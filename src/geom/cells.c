@@ -160,32 +160,13 @@ static uint32_t find(uint32_t *parent, uint32_t r)
     return r;
 }
 
-/* Grow n parallel arrays (elements of size[i] bytes) together to hold need elements,
- * *cap their common capacity (raised only once all have grown). */
-static bool grow_together(void **const *array, const size_t *size, size_t n, size_t *cap,
-                          size_t need)
-{
-    if (need <= *cap)
-        return true;
-    size_t want = *cap > 32 ? 2 * *cap : 64;
-    want = want > need ? want : need;
-    for (size_t i = 0; i < n; i++) {
-        void *p = cs_reallocarray(*array[i], want, size[i]);
-        if (!p)
-            return false;
-        *array[i] = p;
-    }
-    *cap = want;
-    return true;
-}
-
 static bool add_run(runs *rs, size_t row, size_t i0, size_t i1)
 {
     void **const array[] = {(void **)&rs->i0, (void **)&rs->i1, (void **)&rs->row,
                             (void **)&rs->parent};
     const size_t size[] = {sizeof *rs->i0, sizeof *rs->i1, sizeof *rs->row,
                            sizeof *rs->parent};
-    if (!grow_together(array, size, 4, &rs->cap, rs->count + 1))
+    if (!cs_grow_together(array, size, 4, &rs->cap, rs->count + 1))
         return false;
     size_t r = rs->count++;
     rs->i0[r] = (uint32_t)i0;
@@ -269,7 +250,7 @@ static bool add_vertex(traced *t, size_t i, size_t j)
 {
     void **const array[] = {(void **)&t->vx, (void **)&t->vy};
     const size_t size[] = {sizeof *t->vx, sizeof *t->vy};
-    if (!grow_together(array, size, 2, &t->vcap, t->nv + 1))
+    if (!cs_grow_together(array, size, 2, &t->vcap, t->nv + 1))
         return false;
     t->vx[t->nv] = (int32_t)i;
     t->vy[t->nv++] = (int32_t)j;
@@ -323,7 +304,7 @@ static bool add_ring(traced *t, uint32_t root)
 {
     void **const array[] = {(void **)&t->root, (void **)&t->area, (void **)&t->start};
     const size_t size[] = {sizeof *t->root, sizeof *t->area, sizeof *t->start};
-    if (!grow_together(array, size, 3, &t->cap, t->count + 2))
+    if (!cs_grow_together(array, size, 3, &t->cap, t->count + 2))
         return false;
     if (t->count == 0)
         t->start[0] = 0;

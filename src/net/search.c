@@ -969,39 +969,33 @@ static size_t band_of(const double *limit, size_t nb, double c)
     return b;
 }
 
-static bool add_whole_edge(cs_net_banded *out, uint32_t e, size_t band)
+/* Room for one more whole edge, and for one more point (out of the hot loop). */
+static bool grow_edges(cs_net_banded *out)
 {
     void **const array[] = {(void **)&out->edge, (void **)&out->band};
     const size_t size[] = {sizeof *out->edge, sizeof *out->band};
-    if (out->ne == out->ecap) {
-        size_t want = out->ecap ? 2 * out->ecap : 256;
-        for (size_t i = 0; i < 2; i++) {
-            void *p = cs_reallocarray(*array[i], want, size[i]);
-            if (!p)
-                return false;
-            *array[i] = p;
-        }
-        out->ecap = want;
-    }
+    return cs_grow_together(array, size, 2, &out->ecap, out->ne + 1);
+}
+static bool grow_points(cs_net_banded *out)
+{
+    void **const array[] = {(void **)&out->pos, (void **)&out->cost};
+    const size_t size[] = {sizeof *out->pos, sizeof *out->cost};
+    return cs_grow_together(array, size, 2, &out->pcap, out->np + 1);
+}
+
+static inline bool add_whole_edge(cs_net_banded *out, uint32_t e, size_t band)
+{
+    if (out->ne == out->ecap && !grow_edges(out))
+        return false;
     out->edge[out->ne] = e;
     out->band[out->ne++] = (uint8_t)band;
     return true;
 }
 
-static bool add_point(cs_net_banded *out, size_t q, double c)
+static inline bool add_point(cs_net_banded *out, size_t q, double c)
 {
-    if (out->np == out->pcap) {
-        size_t want = out->pcap ? 2 * out->pcap : 256;
-        uint32_t *p = cs_reallocarray(out->pos, want, sizeof *p);
-        if (!p)
-            return false;
-        out->pos = p;
-        double *cc = cs_reallocarray(out->cost, want, sizeof *cc);
-        if (!cc)
-            return false;
-        out->cost = cc;
-        out->pcap = want;
-    }
+    if (out->np == out->pcap && !grow_points(out))
+        return false;
     out->pos[out->np] = (uint32_t)q;
     out->cost[out->np++] = c;
     return true;
