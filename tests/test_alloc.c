@@ -128,7 +128,27 @@ static void every_allocation_failure_is_clean(void **state)
     free(dir);
 }
 
-/* The same with a walking network, its service areas and per-facility areas. */
+/* The first `from` in the file at path becomes `to`. */
+static void replace_in_file(const char *path, const char *from, const char *to)
+{
+    char *text = tu_read(path, NULL);
+    char *at = strstr(text, from);
+    assert_non_null(at);
+    FILE *f = fopen(path, "w");
+    fprintf(f, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+    fclose(f);
+    free(text);
+}
+
+/* Kind b of a fixture study gets a capacity (accessibility and load are computed). */
+static void give_b_a_capacity(const char *study)
+{
+    replace_in_file(study, "unit: meal sites}",
+                    "unit: meal sites, load_capacity: beds, load_band: 65+}");
+}
+
+/* The same with a walking network, its service areas (drawn on cells) and per-facility
+ * areas, and accessibility along it. */
 static void every_allocation_failure_is_clean_with_network(void **state)
 {
     (void)state;
@@ -148,7 +168,9 @@ static void every_allocation_failure_is_clean_with_network(void **state)
              FX_X0 + 800, FX_Y0, FX_X0 + 800, FX_Y0 + 800);
     free(tu_write(dir, "network.geojson", net));
     char *study = fx_write(dir, &d, "network: {path: network.geojson, crs: EPSG:32651, "
-                                    "facility_areas: true}\n");
+                                    "facility_areas: true, area_max_pieces: 0}\n"
+                                    "measure: network\n");
+    give_b_a_capacity(study);
     const char *names[] = {"areas.geojson", "service-circles.geojson",
                            "service-network.geojson", "facility-service-areas.geojson",
                            "facilities.geojson", "areas.csv", "summary.json"};
@@ -178,17 +200,8 @@ static void every_allocation_failure_is_clean_with_blocks(void **state)
              FX_X0 + 700, FX_Y0 + 400, FX_X0 + 700, FX_Y0 + 300);
     free(tu_write(dir, "blocks.geojson", blocks));
     /* the population from the blocks; kind b gets a capacity */
-    char *text = tu_read(study, NULL);
-    char *at = strstr(text, "  path: population.csv\n");
-    char *unit = strstr(text, "unit: meal sites}");
-    assert_true(at && unit && at < unit);
-    FILE *f = fopen(study, "w");
-    fprintf(f, "%.*s  path: blocks.geojson\n", (int)(at - text), text);
-    const char *rest = at + strlen("  path: population.csv\n");
-    fprintf(f, "%.*sunit: meal sites, load_capacity: beds, load_band: 65+}%s",
-            (int)(unit - rest), rest, unit + strlen("unit: meal sites}"));
-    fclose(f);
-    free(text);
+    replace_in_file(study, "  path: population.csv\n", "  path: blocks.geojson\n");
+    give_b_a_capacity(study);
     const char *names[] = {"areas.geojson", "facilities.geojson", "underserved.geojson",
                            "demand-access.csv", "demand.fgb", "demand.qml", "summary.json"};
     fail_each_allocation(dir, study, names, 7);

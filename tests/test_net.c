@@ -620,6 +620,13 @@ static void banded_access_against_brute_force(void **state)
     /* a Gaussian decay has no bands */
     cs_access_spec gauss = {.catchment_m = 400, .decay = CS_DECAY_GAUSSIAN, .per = 1};
     assert_false(cs_access_network_banded(&gauss));
+    cs_graph g;
+    random_graph(&g, 31);
+    cs_attach none = {0};
+    double r = -1, a = -1;
+    assert_int_equal(cs_access_network(&gauss, &g, &none, &r, 0, &none, &a, 0, 1, &r, &a),
+                     CS_ERR_ARGUMENT);
+    cs_graph_free(&g);
 }
 
 /* ------------------------------------------------------ OpenStreetMap tags */
