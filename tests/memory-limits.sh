@@ -33,13 +33,14 @@ expect_stopped() { # name rc stderr-file pattern
 OMP_STACKSIZE=100G "$bin" run "$sample/study.yaml" --out "$work/s1" -q 2>"$work/stderr"
 expect_stopped "libgomp exits" $? "$work/stderr" \
     '^careshed: error: out of memory while starting (a library ended the program); free memory, raise the limit (ulimit -v)'
+# the signals come 0.2 s in, well before the sample's run ends (under a second now)
 "$bin" run "$sample/study.yaml" --out "$work/s2" --measure both -q 2>"$work/stderr" &
-pid=$!; sleep 1; kill -ABRT $pid; wait $pid
+pid=$!; sleep 0.2; kill -ABRT $pid; wait $pid
 expect_stopped "SIGABRT" $? "$work/stderr" \
     '^careshed: error: out of memory while [a-z ]* (a library aborted); free memory'
 ( ulimit -v $(( 4000 * 1024 )); exec "$bin" run "$sample/study.yaml" --out "$work/s3" -q ) \
     2>"$work/stderr" &
-pid=$!; sleep 1; kill -SEGV $pid; wait $pid
+pid=$!; sleep 0.2; kill -SEGV $pid; wait $pid
 expect_stopped "SIGSEGV under a limit" $? "$work/stderr" \
     'a library crashed) with the address space limited to 4000 MB; free memory'
 
