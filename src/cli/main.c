@@ -7,9 +7,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
@@ -25,6 +22,7 @@
 
 extern char **environ;
 
+#include "memory.h"
 #include "options.h"
 #include "pdf.h"
 #include "print.h"
@@ -749,26 +747,9 @@ static int print_keys(bool markdown)
 
 static int main_body(int argc, char **argv);
 
-/*
- * Keep freed memory for reuse. By default glibc gives each block of more than 128 kB
- * (raised as such blocks are freed, up to 32 MB) its own mapping and returns it on free,
- * and trims the heap's top: every later block of that size then faults its pages in
- * afresh. A run allocates and frees such blocks by the thousand (each facility's pairs,
- * each kind's cell grid), and on a virtual machine a page fault is dear: at the large
- * scale this took a fifth of the whole run (600,000 faults). The peak is unchanged: the
- * memory kept is memory the run used.
- */
-static void keep_freed_memory(void)
-{
-#ifdef __GLIBC__
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);
-    mallopt(M_TRIM_THRESHOLD, INT_MAX);
-#endif
-}
-
 int main(int argc, char **argv)
 {
-    keep_freed_memory();
+    cli_memory_setup();
     install_safety_net();
     int code = main_body(argc, argv);
     finished = 1;
