@@ -73,13 +73,13 @@ static void check_invariants(const cs_graph *g)
     for (size_t n = 0; n < nn; n++) {
         assert_true(g->adj_start[n + 1] > g->adj_start[n]); /* every node has an edge */
         for (size_t s = g->adj_start[n]; s < g->adj_start[n + 1]; s++) {
-            uint32_t e = g->adj_edge[s];
+            uint32_t e = g->adj[s].edge;
             assert_true(e < ne);
             if (s > g->adj_start[n])
-                assert_true(g->adj_edge[s - 1] <= e);
+                assert_true(g->adj[s - 1].edge <= e);
             bool at_u = g->edge_u[e] == n, at_v = g->edge_v[e] == n;
             assert_true(at_u || at_v);
-            assert_int_equal(g->adj_node[s], at_u ? g->edge_v[e] : g->edge_u[e]);
+            assert_int_equal(g->adj[s].node, at_u ? g->edge_v[e] : g->edge_u[e]);
             seen[e]++;
         }
     }
@@ -159,13 +159,13 @@ static void by_appearance(cs_graph *g)
     for (size_t e = 0; e < ne; e++) {
         uint32_t u = g->edge_u[e], v = g->edge_v[e];
         size_t i = fill[u]++;
-        g->adj_edge[i] = (uint32_t)e;
-        g->adj_node[i] = v;
-        g->adj_cost_m[i] = g->edge_cost_m[e];
+        g->adj[i].edge = (uint32_t)e;
+        g->adj[i].node = v;
+        g->adj[i].cost_m = g->edge_cost_m[e];
         i = fill[v]++;
-        g->adj_edge[i] = (uint32_t)e;
-        g->adj_node[i] = u;
-        g->adj_cost_m[i] = g->edge_cost_m[e];
+        g->adj[i].edge = (uint32_t)e;
+        g->adj[i].node = u;
+        g->adj[i].cost_m = g->edge_cost_m[e];
     }
     free(fill);
     free(to);
@@ -225,8 +225,8 @@ static void t_junction_at_shared_vertex(void **state)
     assert_int_equal(degree(&g, 1), 3);
     const uint32_t slots_e[] = {0, 1, 2}, slots_n[] = {0, 2, 3};
     for (size_t i = 0; i < 3; i++) {
-        assert_int_equal(g.adj_edge[g.adj_start[1] + i], slots_e[i]);
-        assert_int_equal(g.adj_node[g.adj_start[1] + i], slots_n[i]);
+        assert_int_equal(g.adj[g.adj_start[1] + i].edge, slots_e[i]);
+        assert_int_equal(g.adj[g.adj_start[1] + i].node, slots_n[i]);
     }
     assert_int_equal(g.component_count, 1);
     assert_true(NEAR(g.total_len_m, 280) && NEAR(g.component_len_m[0], 280));
@@ -513,7 +513,7 @@ static void line_touching_itself(void **state)
     assert_int_equal(degree(&g, 1), 4);
     const uint32_t slots[] = {0, 1, 1, 2};
     for (size_t i = 0; i < 4; i++)
-        assert_int_equal(g.adj_edge[g.adj_start[1] + i], slots[i]);
+        assert_int_equal(g.adj[g.adj_start[1] + i].edge, slots[i]);
     cs_graph_free(&g);
 
     /* a closed ring alone: one loop edge, one node */
@@ -1062,7 +1062,7 @@ static void attach_against_brute_force(void **state)
         /* a point on a node: the node's lowest edge (its first slot), at that end */
         for (size_t v = 0; v < g.node_count; v++) {
             size_t i = 3000 + v;
-            uint32_t e = g.adj_edge[g.adj_start[v]];
+            uint32_t e = g.adj[g.adj_start[v]].edge;
             assert_int_equal(a1.edge[i], e);
             assert_true(a1.access_m[i] == 0);
             assert_true(a1.along_m[i] == (g.edge_u[e] == v ? 0 : g.edge_len_m[e]));

@@ -123,6 +123,15 @@ static void costs_by_hand(void **state)
     assert_true(iv[1].edge == 1 && iv[1].from_m == 0 && fabs(iv[1].to_m - 10) < 1e-9);
     cs_free(iv);
     cs_net_field_free(&f);
+    /* a source id the searches cannot hold (negative, or not below UINT32_MAX) is
+     * refused, both ways, before anything is computed */
+    long bad_ids[] = {-1, (long)UINT32_MAX};
+    for (size_t b = 0; b < 2; b++) {
+        assert_int_equal(cs_net_field_compute(&g, &src, &bad_ids[b], 1000, &f), CS_ERR_ARGUMENT);
+        assert_null(f.node_cost);
+        assert_int_equal(cs_net_each_source(&g, &src, &bad_ids[b], 1000, &pts, cost, near),
+                         CS_ERR_ARGUMENT);
+    }
     cs_attach_free(&src);
     cs_attach_free(&pts);
     cs_graph_free(&g);

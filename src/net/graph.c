@@ -651,9 +651,7 @@ void cs_graph_free(cs_graph *g)
     cs_free(g->vx);
     cs_free(g->vy);
     cs_free(g->adj_start);
-    cs_free(g->adj_edge);
-    cs_free(g->adj_node);
-    cs_free(g->adj_cost_m);
+    cs_free(g->adj);
     cs_free(g->node_component);
     cs_free(g->component_len_m);
     memset(g, 0, sizeof *g);
@@ -844,10 +842,8 @@ static bool build_adjacency(cs_graph *g)
 {
     size_t nn = g->node_count, ne = g->edge_count;
     g->adj_start = cs_calloc(nn + 1, sizeof *g->adj_start);
-    g->adj_edge = cs_calloc(2 * ne + 1, sizeof *g->adj_edge);
-    g->adj_node = cs_calloc(2 * ne + 1, sizeof *g->adj_node);
-    g->adj_cost_m = cs_calloc(2 * ne + 1, sizeof *g->adj_cost_m);
-    if (!g->adj_start || !g->adj_edge || !g->adj_node || !g->adj_cost_m)
+    g->adj = cs_calloc(2 * ne + 1, sizeof *g->adj);
+    if (!g->adj_start || !g->adj)
         return false;
     for (size_t e = 0; e < ne; e++) {
         g->adj_start[g->edge_u[e]]++;
@@ -865,13 +861,13 @@ static bool build_adjacency(cs_graph *g)
     for (size_t e = ne; e-- > 0;) {
         uint32_t u = g->edge_u[e], v = g->edge_v[e];
         size_t i = --g->adj_start[v];
-        g->adj_edge[i] = (uint32_t)e;
-        g->adj_node[i] = u;
-        g->adj_cost_m[i] = g->edge_cost_m[e];
+        g->adj[i].edge = (uint32_t)e;
+        g->adj[i].node = u;
+        g->adj[i].cost_m = g->edge_cost_m[e];
         i = --g->adj_start[u];
-        g->adj_edge[i] = (uint32_t)e;
-        g->adj_node[i] = v;
-        g->adj_cost_m[i] = g->edge_cost_m[e];
+        g->adj[i].edge = (uint32_t)e;
+        g->adj[i].node = v;
+        g->adj[i].cost_m = g->edge_cost_m[e];
     }
     return true;
 }

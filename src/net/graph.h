@@ -19,6 +19,13 @@
 
 #include <stdint.h>
 
+/* One slot of a node's adjacency: an edge at the node, 16 bytes. */
+typedef struct cs_adj {
+    double cost_m; /* the edge's walking metres */
+    uint32_t node; /* the node at its other end */
+    uint32_t edge;
+} cs_adj;
+
 typedef struct cs_graph {
     size_t node_count, edge_count;
     double *node_x, *node_y;   /* numbered along a Morton curve: near nodes near in memory */
@@ -30,12 +37,11 @@ typedef struct cs_graph {
     size_t *edge_vstart;       /* edge_count + 1 offsets into vx/vy */
     double *vx, *vy;           /* edge polylines, node u's point first, node v's last */
 
-    /* adjacency (CSR): node n's slots are [adj_start[n], adj_start[n+1]) */
+    /* adjacency (CSR): node n's slots are adj[adj_start[n] .. adj_start[n+1]); a slot
+       holds all a search reads of it, so that settling a node reads one run of memory
+       (the searches' hot loop: on big networks every settled node is a cache miss) */
     size_t *adj_start;
-    uint32_t *adj_edge;        /* the edge of each slot */
-    uint32_t *adj_node;        /* the node at its other end */
-    double *adj_cost_m;        /* the edge's walking metres (read in sequence, not
-                                  scattered over the edges: the searches' hot loop) */
+    cs_adj *adj;
 
     /* connected components, numbered by decreasing total length (0 = largest) */
     uint32_t *node_component;

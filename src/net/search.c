@@ -22,10 +22,13 @@
 
 /* ------------------------------------------------------------------ heap */
 
+/* The fields' heap: a 4-ary heap of (cost, source, node), 16 bytes an entry (a node's
+ * four children share a cache line), ordered by cost and then source id, so that of
+ * sources at the same cost the lowest id is settled first. Source ids are below
+ * UINT32_MAX (checked where a search starts). */
 typedef struct entry {
     double cost;
-    long src;
-    uint32_t node;
+    uint32_t src, node;
 } entry;
 
 typedef struct heap {
@@ -33,24 +36,25 @@ typedef struct heap {
     size_t n, cap;
 } heap;
 
-static bool before(double ca, long sa, double cb, long sb)
+static inline bool before(double ca, uint32_t sa, double cb, uint32_t sb)
 {
     return ca < cb || (ca == cb && sa < sb);
 }
 
 static bool heap_push(heap *h, double cost, long src, uint32_t node)
 {
-    if (!cs_grow((void **)&h->e, &h->cap, h->n + 1, sizeof *h->e))
+    if (h->n == h->cap && !cs_grow((void **)&h->e, &h->cap, h->n + 1, sizeof *h->e))
         return false;
+    uint32_t s = (uint32_t)src;
     size_t i = h->n++;
     while (i > 0) {
-        size_t p = (i - 1) / 2;
-        if (!before(cost, src, h->e[p].cost, h->e[p].src))
+        size_t p = (i - 1) / 4;
+        if (!before(cost, s, h->e[p].cost, h->e[p].src))
             break;
         h->e[i] = h->e[p];
         i = p;
     }
-    h->e[i] = (entry){cost, src, node};
+    h->e[i] = (entry){cost, s, node};
     return true;
 }
 
@@ -59,19 +63,32 @@ static entry heap_pop(heap *h)
     entry top = h->e[0], last = h->e[--h->n];
     size_t i = 0;
     for (;;) {
-        size_t c = 2 * i + 1;
+        size_t c = 4 * i + 1, end = 4 * i + 5, best = c;
         if (c >= h->n)
             break;
-        if (c + 1 < h->n && before(h->e[c + 1].cost, h->e[c + 1].src, h->e[c].cost, h->e[c].src))
-            c++;
-        if (!before(h->e[c].cost, h->e[c].src, last.cost, last.src))
+        end = end < h->n ? end : h->n;
+        for (size_t k = c + 1; k < end; k++)
+            if (before(h->e[k].cost, h->e[k].src, h->e[best].cost, h->e[best].src))
+                best = k;
+        if (!before(h->e[best].cost, h->e[best].src, last.cost, last.src))
             break;
-        h->e[i] = h->e[c];
-        i = c;
+        h->e[i] = h->e[best];
+        i = best;
     }
     if (h->n)
         h->e[i] = last;
     return top;
+}
+
+/* Whether every source id fits the heap's entries. */
+static bool ids_fit(const long *id, size_t n)
+{
+    if (!id)
+        return n < UINT32_MAX;
+    for (size_t i = 0; i < n; i++)
+        if (id[i] < 0 || id[i] >= (long)UINT32_MAX)
+            return false;
+    return true;
 }
 
 /* ------------------------------------------------------------- searching */
@@ -83,55 +100,76 @@ static double edge_scale(const cs_graph *g, size_t e)
 
 /* A tie flag of the search (NODE_TIED), later the index + 1 of the node's tie set. */
 #define NODE_TIED UINT32_MAX
+#define NO_SOURCE UINT32_MAX
 
-/* The ties a search keeps: a flag per node, and the flagged nodes in settling order. */
+/* What a search knows of a node, in 16 bytes: a node offered to is read and written in
+ * one cache line (three arrays took three misses per improvement on big networks). */
+typedef struct node_state {
+    double cost;  /* INFINITY until reached */
+    uint32_t src; /* the source reaching it at that cost (lowest id), NO_SOURCE */
+    uint32_t tie; /* the tie flag (NODE_TIED or the tie flag of a node offering it) */
+} node_state;
+
+static void states_reset(node_state *ns, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        ns[i] = (node_state){INFINITY, NO_SOURCE, 0};
+}
+
+/* The flagged nodes of a search, in settling order. */
 typedef struct tie_track {
-    uint32_t *flag;
     uint32_t *list;
     size_t n, cap;
 } tie_track;
 
-/* Offer (cost, src) to node v; pushes it when it improves v. tie (may be NULL) flags v
- * when another source reaches it at the same cost, or when the node offering it (ptie)
- * is tied. */
-static bool offer(heap *h, double *cost, long *src, uint32_t *tie, uint32_t v, double c, long s,
+/* Offer (cost, src) to node v; pushes it when it improves v. With ties, flags v when
+ * another source reaches it at the same cost, or when the node offering it (ptie) is
+ * tied. */
+static bool offer(heap *h, node_state *ns, bool ties, uint32_t v, double c, uint32_t s,
                   uint32_t ptie, double budget, uint32_t *touched, size_t *ntouched)
 {
-    if (!(c <= budget) || c > cost[v])
+    node_state *n = &ns[v];
+    if (!(c <= budget) || c > n->cost)
         return true;
-    if (c == cost[v]) {
-        if (tie && (s != src[v] || ptie))
-            tie[v] = NODE_TIED;
-        if (s >= src[v])
+    if (c == n->cost) {
+        if (ties && (s != n->src || ptie))
+            n->tie = NODE_TIED;
+        if (s >= n->src)
             return true;
-    } else if (tie) {
-        tie[v] = ptie;
+    } else if (ties) {
+        n->tie = ptie;
     }
-    if (touched && isinf(cost[v]))
+    if (touched && isinf(n->cost))
         touched[(*ntouched)++] = v;
-    cost[v] = c;
-    src[v] = s;
+    n->cost = c;
+    n->src = s;
     return heap_push(h, c, s, v);
 }
 
-/* Dijkstra from the entries already offered; stops at the budget. */
-static bool settle(const cs_graph *g, heap *h, double *cost, long *src, tie_track *tt,
-                   double budget, uint32_t *touched, size_t *ntouched)
+/* Dijkstra from the entries already offered; stops at the budget. tt (may be NULL)
+ * keeps the ties. */
+static bool settle(const cs_graph *g, heap *h, node_state *ns, tie_track *tt, double budget,
+                   uint32_t *touched, size_t *ntouched)
 {
-    uint32_t *tie = tt ? tt->flag : NULL;
     while (h->n) {
         entry top = heap_pop(h);
-        if (top.cost != cost[top.node] || top.src != src[top.node])
+        if (h->n) { /* the next node settled is likely the new top: fetch its state and
+                       adjacency while this one's neighbours are offered to */
+            __builtin_prefetch(&ns[h->e[0].node]);
+            __builtin_prefetch(&g->adj_start[h->e[0].node]);
+        }
+        const node_state *at = &ns[top.node];
+        if (top.cost != at->cost || top.src != at->src)
             continue; /* a stale entry: the node was improved since */
-        uint32_t ptie = tie ? tie[top.node] : 0;
+        uint32_t ptie = tt ? at->tie : 0;
         if (ptie) {
             if (!cs_grow((void **)&tt->list, &tt->cap, tt->n + 1, sizeof *tt->list))
                 return false;
             tt->list[tt->n++] = top.node;
         }
         for (size_t k = g->adj_start[top.node]; k < g->adj_start[top.node + 1]; k++) {
-            double c = top.cost + g->adj_cost_m[k];
-            if (!offer(h, cost, src, tie, g->adj_node[k], c, top.src, ptie, budget, touched,
+            double c = top.cost + g->adj[k].cost_m;
+            if (!offer(h, ns, tt != NULL, g->adj[k].node, c, top.src, ptie, budget, touched,
                        ntouched))
                 return false;
         }
@@ -140,15 +178,14 @@ static bool settle(const cs_graph *g, heap *h, double *cost, long *src, tie_trac
 }
 
 /* Offer source (edge e, along t, access a, id s) to both ends of its edge. */
-static bool offer_source(const cs_graph *g, heap *h, double *cost, long *src, uint32_t *tie,
-                         long e, double t, double a, long s, double budget, uint32_t *touched,
+static bool offer_source(const cs_graph *g, heap *h, node_state *ns, bool ties, long e, double t,
+                         double a, uint32_t s, double budget, uint32_t *touched,
                          size_t *ntouched)
 {
     double scale = edge_scale(g, (size_t)e);
-    return offer(h, cost, src, tie, g->edge_u[e], a + t * scale, s, 0, budget, touched,
-                 ntouched) &&
-           offer(h, cost, src, tie, g->edge_v[e], a + (g->edge_len_m[e] - t) * scale, s, 0,
-                 budget, touched, ntouched);
+    return offer(h, ns, ties, g->edge_u[e], a + t * scale, s, 0, budget, touched, ntouched) &&
+           offer(h, ns, ties, g->edge_v[e], a + (g->edge_len_m[e] - t) * scale, s, 0, budget,
+                 touched, ntouched);
 }
 
 typedef struct source {
@@ -219,29 +256,38 @@ cs_status cs_net_field_compute(const cs_graph *g, const cs_attach *src, const lo
                                double budget_m, cs_net_field *out)
 {
     memset(out, 0, sizeof *out);
+    if (!ids_fit(src_id, src->count))
+        return CS_ERR_ARGUMENT;
     out->g = g;
     out->budget_m = budget_m;
     size_t nn = g->node_count;
-    out->node_cost = cs_calloc(nn + 1, sizeof *out->node_cost);
-    out->node_src = cs_calloc(nn + 1, sizeof *out->node_src);
-    out->node_tie = cs_calloc(nn + 1, sizeof *out->node_tie);
+    node_state *ns = cs_malloc((nn + 1) * sizeof *ns);
     heap h = {0};
-    tie_track tt = {out->node_tie, NULL, 0, 0};
-    bool ok = out->node_cost && out->node_src && out->node_tie && keep_sources(out, src, src_id);
-    for (size_t i = 0; ok && i < nn; i++) {
-        out->node_cost[i] = INFINITY;
-        out->node_src[i] = -1;
-    }
-    for (size_t i = 0; ok && i < out->src_count; i++)
-        ok = offer_source(g, &h, out->node_cost, out->node_src, out->node_tie, out->src_edge[i],
-                          out->src_along_m[i], out->src_access_m[i], out->src_id[i], budget_m,
-                          NULL, NULL);
+    tie_track tt = {0};
+    bool ok = ns && keep_sources(out, src, src_id);
     if (ok)
-        ok = settle(g, &h, out->node_cost, out->node_src, &tt, budget_m, NULL, NULL);
+        states_reset(ns, nn);
+    for (size_t i = 0; ok && i < out->src_count; i++)
+        ok = offer_source(g, &h, ns, true, out->src_edge[i], out->src_along_m[i],
+                          out->src_access_m[i], (uint32_t)out->src_id[i], budget_m, NULL, NULL);
+    if (ok)
+        ok = settle(g, &h, ns, &tt, budget_m, NULL, NULL);
+    cs_free(h.e);
+    if (ok) {
+        out->node_cost = cs_malloc((nn + 1) * sizeof *out->node_cost);
+        out->node_src = cs_malloc((nn + 1) * sizeof *out->node_src);
+        out->node_tie = cs_malloc((nn + 1) * sizeof *out->node_tie);
+        ok = out->node_cost && out->node_src && out->node_tie;
+    }
+    for (size_t i = 0; ok && i < nn; i++) {
+        out->node_cost[i] = ns[i].cost;
+        out->node_src[i] = ns[i].src == NO_SOURCE ? -1 : (long)ns[i].src;
+        out->node_tie[i] = ns[i].tie;
+    }
+    cs_free(ns);
     if (ok && tt.n)
         ok = resolve_ties(out, tt.list, tt.n);
     cs_free(tt.list);
-    cs_free(h.e);
     if (!ok) {
         cs_net_field_free(out);
         return CS_ERR_NOMEM;
@@ -331,7 +377,7 @@ static bool resolve_ties(cs_net_field *f, const uint32_t *list, size_t n)
         double cv = f->node_cost[v];
         size_t m = 0;
         for (size_t k = g->adj_start[v]; ok && k < g->adj_start[v + 1]; k++) {
-            uint32_t u = g->adj_node[k], e = g->adj_edge[k];
+            uint32_t u = g->adj[k].node, e = g->adj[k].edge;
             if (f->node_cost[u] + g->edge_cost_m[e] == cv)
                 ok = add_node_sources(f, u, &ids, &cap, &m);
             double scale = edge_scale(g, e);
@@ -570,20 +616,20 @@ static void improve(double *cost_m, long *nearest, size_t p, double c, long s, d
 
 /* After one source's search: update the points on every edge it reached. */
 static void update_points(const cs_graph *g, const cs_attach *pts, const size_t *first,
-                          const size_t *of, const double *cost, const uint32_t *touched,
+                          const size_t *of, const node_state *ns, const uint32_t *touched,
                           size_t ntouched, long id, double budget, double *cost_m, long *nearest)
 {
     for (size_t k = 0; k < ntouched; k++) {
         uint32_t u = touched[k];
         for (size_t a = g->adj_start[u]; a < g->adj_start[u + 1]; a++) {
-            uint32_t e = g->adj_edge[a];
+            uint32_t e = g->adj[a].edge;
             double scale = edge_scale(g, e), len = g->edge_len_m[e];
             for (size_t q = first[e]; q < first[e + 1]; q++) {
                 size_t p = of[q];
                 double t = pts->along_m[p];
-                double c = g->edge_u[e] == u ? cost[u] + t * scale : INFINITY;
+                double c = g->edge_u[e] == u ? ns[u].cost + t * scale : INFINITY;
                 if (g->edge_v[e] == u)
-                    c = cs_min(c, cost[u] + (len - t) * scale);
+                    c = cs_min(c, ns[u].cost + (len - t) * scale);
                 improve(cost_m, nearest, p, c + pts->access_m[p], id, budget);
             }
         }
@@ -594,16 +640,15 @@ cs_status cs_net_each_source(const cs_graph *g, const cs_attach *src, const long
                              double budget_m, const cs_attach *pts, double *cost_m,
                              long *nearest)
 {
+    if (!ids_fit(src_id, src->count))
+        return CS_ERR_ARGUMENT;
     size_t nn = g->node_count, *first = NULL, *of = NULL;
-    double *cost = cs_calloc(nn + 1, sizeof *cost);
-    long *from = cs_calloc(nn + 1, sizeof *from);
+    node_state *ns = cs_malloc((nn + 1) * sizeof *ns);
     uint32_t *touched = cs_calloc(nn + 1, sizeof *touched);
     heap h = {0};
-    bool ok = cost && from && touched && points_by_edge(g, pts, NULL, &first, &of);
-    for (size_t i = 0; ok && i < nn; i++) {
-        cost[i] = INFINITY;
-        from[i] = -1;
-    }
+    bool ok = ns && touched && points_by_edge(g, pts, NULL, &first, &of);
+    if (ok)
+        states_reset(ns, nn);
     for (size_t i = 0; ok && i < pts->count; i++) {
         cost_m[i] = INFINITY;
         nearest[i] = -1;
@@ -614,13 +659,12 @@ cs_status cs_net_each_source(const cs_graph *g, const cs_attach *src, const long
             continue;
         size_t ntouched = 0;
         h.n = 0;
-        ok = offer_source(g, &h, cost, from, NULL, e, src->along_m[i], src->access_m[i], id,
+        ok = offer_source(g, &h, ns, false, e, src->along_m[i], src->access_m[i], (uint32_t)id,
                           budget_m, touched, &ntouched) &&
-             settle(g, &h, cost, from, NULL, budget_m, touched, &ntouched);
+             settle(g, &h, ns, NULL, budget_m, touched, &ntouched);
         if (!ok)
             break;
-        update_points(g, pts, first, of, cost, touched, ntouched, id, budget_m, cost_m,
-                      nearest);
+        update_points(g, pts, first, of, ns, touched, ntouched, id, budget_m, cost_m, nearest);
         /* the walk along the source's own edge */
         double scale = edge_scale(g, (size_t)e);
         for (size_t q = first[e]; q < first[e + 1]; q++) {
@@ -628,14 +672,11 @@ cs_status cs_net_each_source(const cs_graph *g, const cs_attach *src, const long
             double c = src->access_m[i] + fabs(pts->along_m[p] - src->along_m[i]) * scale;
             improve(cost_m, nearest, p, c + pts->access_m[p], id, budget_m);
         }
-        for (size_t k = 0; k < ntouched; k++) {
-            cost[touched[k]] = INFINITY;
-            from[touched[k]] = -1;
-        }
+        for (size_t k = 0; k < ntouched; k++)
+            ns[touched[k]] = (node_state){INFINITY, NO_SOURCE, 0};
     }
     cs_free(h.e);
-    cs_free(cost);
-    cs_free(from);
+    cs_free(ns);
     cs_free(touched);
     cs_free(first);
     cs_free(of);
@@ -654,8 +695,7 @@ struct cs_net_reach {
 };
 
 /* A single source's search needs neither source ids nor ties: a 4-ary heap of (cost,
- * node), 16 bytes an entry (a node's four children share a cache line), shallower than
- * the binary heap of (cost, source, node) the fields use. */
+ * node), compared on cost alone (the fields' heap also orders by source). */
 typedef struct qentry {
     double cost;
     uint32_t node;
@@ -876,10 +916,10 @@ static bool edge_pairs(const cs_net_reach *r, const double *cost, long e, long s
 /* A loop appears twice in its node's list: only its first slot counts. */
 static bool listed_before(const cs_graph *g, uint32_t u, size_t a)
 {
-    if (g->adj_node[a] != u)
+    if (g->adj[a].node != u)
         return false;
     for (size_t b = g->adj_start[u]; b < a; b++)
-        if (g->adj_edge[b] == g->adj_edge[a])
+        if (g->adj[b].edge == g->adj[a].edge)
             return true;
     return false;
 }
@@ -904,20 +944,20 @@ static bool reach_search(const cs_net_reach *r, cs_net_scratch *s, long edge, do
         if (top.cost != cost[top.node])
             continue; /* a stale entry: the node was improved since */
         for (size_t k = g->adj_start[top.node]; k < g->adj_start[top.node + 1]; k++)
-            if (!offer_one(h, cost, g->adj_node[k], top.cost + g->adj_cost_m[k], budget_m,
+            if (!offer_one(h, cost, g->adj[k].node, top.cost + g->adj[k].cost_m, budget_m,
                            s->touched, ntouched))
                 return false;
     }
     return true;
 }
 
-/* Whether the search lists edge adj_edge[a] from reached node u: each edge reached is
+/* Whether the search lists edge adj[a].edge from reached node u: each edge reached is
  * listed once, the source's own edge apart (listed first); an edge with both ends
  * reached from its lower end. */
 static bool lists_edge(const cs_graph *g, const cs_net_scratch *s, uint32_t u, size_t a,
                        long edge)
 {
-    uint32_t e = g->adj_edge[a], v = g->adj_node[a];
+    uint32_t e = g->adj[a].edge, v = g->adj[a].node;
     return (long)e != edge && !(isfinite(s->cost[v]) && v < u) && !listed_before(g, u, a);
 }
 
@@ -942,7 +982,7 @@ size_t cs_net_reach_from(const cs_net_reach *r, cs_net_scratch *s, long edge, do
         uint32_t u = s->touched[k];
         for (size_t a = g->adj_start[u]; ok && a < g->adj_start[u + 1]; a++)
             if (lists_edge(g, s, u, a, edge))
-                ok = edge_pairs(r, s->cost, (long)g->adj_edge[a], edge, along_m, access_m,
+                ok = edge_pairs(r, s->cost, (long)g->adj[a].edge, edge, along_m, access_m,
                                 budget_m, pt, cost, cap, &n);
     }
     reach_reset(s, ntouched);
@@ -1057,7 +1097,7 @@ bool cs_net_reach_banded(const cs_net_reach *r, cs_net_scratch *s, long edge, do
         uint32_t u = s->touched[k];
         for (size_t a = g->adj_start[u]; ok && a < g->adj_start[u + 1]; a++)
             if (lists_edge(g, s, u, a, edge))
-                ok = edge_banded(r, s->cost, (long)g->adj_edge[a], edge, along_m, access_m,
+                ok = edge_banded(r, s->cost, (long)g->adj[a].edge, edge, along_m, access_m,
                                  limit, nb, out);
     }
     reach_reset(s, ntouched);

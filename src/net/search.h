@@ -39,7 +39,7 @@ typedef struct cs_net_field {
  * Search from every source whose edge is >= 0 (sources off the network are skipped).
  * src_id[i] is the id reported for source i (e.g. its facility index); NULL = i.
  * Equal costs resolve to the lowest id, so the result does not depend on input order.
- * Errors: CS_ERR_NOMEM.
+ * Errors: CS_ERR_NOMEM; CS_ERR_ARGUMENT when an id is negative or not below UINT32_MAX.
  */
 cs_status cs_net_field_compute(const cs_graph *g, const cs_attach *src, const long *src_id,
                                double budget_m, cs_net_field *out);
@@ -83,7 +83,7 @@ size_t cs_net_field_reached(const cs_net_field *f, double budget_m, cs_interval 
  * The straightforward way: one bounded search per source, each touching only the
  * nodes it reaches; for each point the cheapest over all sources (ties: lowest id).
  * Gives the same cost_m/nearest as cs_net_field_compute + cs_net_field_points.
- * Errors: CS_ERR_NOMEM.
+ * Errors: CS_ERR_NOMEM; CS_ERR_ARGUMENT as cs_net_field_compute.
  */
 cs_status cs_net_each_source(const cs_graph *g, const cs_attach *src, const long *src_id,
                              double budget_m, const cs_attach *pts, double *cost_m,
