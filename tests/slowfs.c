@@ -3,7 +3,9 @@
  * that changes a folder's entries or flushes a file sleeps SLOWFS_MS milliseconds
  * first, so that a kill lands between two of them far more often than it would; and
  * with SLOWFS_FSYNC_FAIL set, fsync of a file whose path contains that text fails
- * with EIO, as a disk that cannot write it would.
+ * with EIO, as a disk that cannot write it would; with SLOWFS_NO_DIRECT set, a write
+ * to a file opened past the page cache (O_DIRECT) fails with EINVAL, as on a file
+ * system that does not take such writes.
  * Built without sanitizers; not part of careshed.
  */
 #define _GNU_SOURCE
@@ -70,4 +72,30 @@ int fsync(int fd)
         }
     }
     return REAL("fsync", int (*)(int))(fd);
+}
+
+/* An O_DIRECT file, refused when SLOWFS_NO_DIRECT is set. */
+static int refuse_direct(int fd)
+{
+    const char *no = getenv("SLOWFS_NO_DIRECT");
+    int flags = no && *no ? fcntl(fd, F_GETFL) : 0;
+    if (flags > 0 && (flags & O_DIRECT)) {
+        errno = EINVAL;
+        return 1;
+    }
+    return 0;
+}
+
+ssize_t pwrite(int fd, const void *buf, size_t n, off_t at)
+{
+    if (refuse_direct(fd))
+        return -1;
+    return REAL("pwrite", ssize_t (*)(int, const void *, size_t, off_t))(fd, buf, n, at);
+}
+
+ssize_t pwrite64(int fd, const void *buf, size_t n, off_t at)
+{
+    if (refuse_direct(fd))
+        return -1;
+    return REAL("pwrite64", ssize_t (*)(int, const void *, size_t, off_t))(fd, buf, n, at);
 }

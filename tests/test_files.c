@@ -1,8 +1,10 @@
 /*
  * test_files.c — SHA-256 of files against sha256sum, and the atomic output set:
  * commit, abort, folder creation and its failures, write failures, and commits that
- * are refused or fail part-way. Every test checks that no temporary file is left.
+ * are refused or fail part-way; a file written past the page cache. Every test checks
+ * that no temporary file is left.
  */
+#define _GNU_SOURCE /* O_DIRECT */
 #include "testutil.h"
 
 #include "out/files.h"
@@ -519,19 +521,20 @@ static void streamed_pieces_in_any_order(void **state)
 
 /* A piece the disk refuses (the file-size limit): named, the temporary removed, later
  * pieces refused, and the commit too. */
-static void streamed_write_failure(void **state)
+static void streamed_write_failure_of(bool unbuffered)
 {
-    (void)state;
     cs_context *ctx = NULL;
     assert_int_equal(cs_context_create(&ctx), CS_OK);
     char *dir = tu_mkdtemp();
     cs_outset *set = NULL;
     size_t file = 0;
     assert_int_equal(cs_outset_begin_folder(ctx, dir, "run", &set), CS_OK);
-    assert_int_equal(cs_outset_open(ctx, set, "big.fgb", &file), CS_OK);
+    assert_int_equal(unbuffered ? cs_outset_open_unbuffered(ctx, set, "big.fgb", &file)
+                                : cs_outset_open(ctx, set, "big.fgb", &file),
+                     CS_OK);
     char *data = calloc(1, 100000);
     file_size_limit limit = limit_file_size(4096);
-    cs_status st = cs_outset_write_at(ctx, set, file, data, 100000, 0);
+    cs_status st = cs_outset_write_at(ctx, set, file, data, 100000, 100);
     unlimit_file_size(&limit);
     assert_int_equal(st, CS_ERR_OUTPUT);
     char *path = tu_join(dir, "big.fgb");
@@ -543,6 +546,102 @@ static void streamed_write_failure(void **state)
     assert_listing(dir, "");
     free(path);
     free(data);
+    tu_rmtree(dir);
+    free(dir);
+    cs_context_destroy(ctx);
+}
+
+static void streamed_write_failure(void **state)
+{
+    (void)state;
+    streamed_write_failure_of(false);
+    streamed_write_failure_of(true); /* past the page cache: the same */
+}
+
+/* Whether this process holds a file whose path contains `name` open past the page
+ * cache (O_DIRECT in its /proc/self/fdinfo flags). */
+static bool open_unbuffered(const char *name)
+{
+    bool found = false;
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *e;
+    while (d && !found && (e = readdir(d))) {
+        char link[300], path[4096], info[300];
+        snprintf(link, sizeof link, "/proc/self/fd/%s", e->d_name);
+        ssize_t n = readlink(link, path, sizeof path - 1);
+        if (n <= 0)
+            continue;
+        path[n] = '\0';
+        snprintf(info, sizeof info, "/proc/self/fdinfo/%s", e->d_name);
+        FILE *f = strstr(path, name) ? fopen(info, "r") : NULL;
+        char line[256];
+        unsigned long flags;
+        while (f && fgets(line, sizeof line, f))
+            if (sscanf(line, "flags: %lo", &flags) == 1 && (flags & O_DIRECT))
+                found = true;
+        if (f)
+            fclose(f);
+    }
+    if (d)
+        closedir(d);
+    return found;
+}
+
+/* Whether the file system of dir takes unbuffered writes at all. */
+static bool takes_unbuffered(const char *dir)
+{
+    char *path = tu_join(dir, "probe");
+    int fd = open(path, O_WRONLY | O_CREAT | O_DIRECT, 0600);
+    if (fd >= 0)
+        close(fd);
+    unlink(path);
+    free(path);
+    return fd >= 0;
+}
+
+/* A file written past the page cache, in pieces of every kind in any order: shorter
+ * than a block, within one block, from one block boundary to another, longer than the
+ * 4 MB copied at a time, at odd offsets, with a gap never written. It reads back as the
+ * bytes written, the gap zeros. */
+static void unbuffered_pieces_in_any_order(void **state)
+{
+    (void)state;
+    cs_context *ctx = NULL;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    char *dir = tu_mkdtemp();
+    cs_outset *set = NULL;
+    size_t file = 9;
+    assert_int_equal(cs_outset_begin(ctx, dir, &set), CS_OK);
+    assert_int_equal(cs_outset_open_unbuffered(ctx, set, "u.bin", &file), CS_OK);
+    if (takes_unbuffered(dir))
+        assert_true(open_unbuffered("u.bin"));
+    /* the pieces' ends: [cut[i], cut[i + 1]); piece GAP is never written */
+    const size_t cut[] = {0,       100,     4096,    8192,    8200,    12000,  12288,
+                          4108800, 4112896, 9000001, 9000002, 9100000, 9400003};
+    enum { PIECES_U = sizeof cut / sizeof cut[0] - 1, GAP = 10 };
+    size_t total = cut[PIECES_U];
+    unsigned char *want = calloc(total, 1);
+    for (size_t i = 0; i < total; i++)
+        want[i] = (unsigned char)(i * 2654435761u >> 13);
+    /* odd pieces first, then even ones backwards */
+    size_t order[PIECES_U], k = 0;
+    for (size_t i = 1; i < PIECES_U; i += 2)
+        order[k++] = i;
+    for (size_t i = PIECES_U; i-- > 0;)
+        if (i % 2 == 0)
+            order[k++] = i;
+    for (size_t q = 0; q < PIECES_U; q++) {
+        size_t i = order[q];
+        if (i != GAP)
+            assert_int_equal(cs_outset_write_at(ctx, set, file, want + cut[i],
+                                                cut[i + 1] - cut[i], cut[i]),
+                             CS_OK);
+    }
+    memset(want + cut[GAP], 0, cut[GAP + 1] - cut[GAP]);
+    assert_int_equal(cs_outset_commit(ctx, set), CS_OK);
+    assert_content(dir, "u.bin", (const char *)want, total);
+    cs_outset_destroy(set);
+    free(want);
     tu_rmtree(dir);
     free(dir);
     cs_context_destroy(ctx);
@@ -673,6 +772,7 @@ int main(void)
         cmocka_unit_test(write_failure_removes_the_temporary),
         cmocka_unit_test(streamed_pieces_in_any_order),
         cmocka_unit_test(streamed_write_failure),
+        cmocka_unit_test(unbuffered_pieces_in_any_order),
         cmocka_unit_test(a_file_written_on_another_thread),
         cmocka_unit_test(a_failure_on_another_thread_is_reported),
         cmocka_unit_test(partial_commit_is_reported),

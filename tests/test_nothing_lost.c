@@ -470,9 +470,34 @@ static void a_file_the_disk_cannot_write_replaces_nothing(void **state)
     free(before);
 }
 
+/* A file system that refuses writes past the page cache (through the shim): the
+ * demand layer, the one file written that way, is written through the page cache
+ * instead, byte for byte the same as where they are taken. */
+static void unbuffered_writes_refused_fall_back(void **state)
+{
+    (void)state;
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "'%s' run study.yaml --measure straight --out direct_taken -q && "
+             "LD_PRELOAD='%s' SLOWFS_NO_DIRECT=1 "
+             "ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0 '%s' run study.yaml "
+             "--measure straight --out direct_refused -q && "
+             "test -s direct_taken/demand.fgb && "
+             "cmp direct_taken/demand.fgb direct_refused/demand.fgb && "
+             "cmp direct_taken/summary.json direct_refused/summary.json",
+             CS_CLI, CS_SLOWFS, CS_CLI);
+    char *out = NULL;
+    int code = sh(cmd, &out);
+    if (code != 0)
+        fail_msg("exit %d: %s", code, out ? out : "");
+    free(out);
+    assert_int_equal(sh("rm -r direct_taken direct_refused", NULL), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(unbuffered_writes_refused_fall_back),
         cmocka_unit_test(report_never_replaces_an_input),
         cmocka_unit_test(report_refuses_devices_pipes_and_folders),
         cmocka_unit_test(run_never_replaces_an_input),

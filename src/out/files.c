@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -105,6 +106,9 @@ typedef struct pending_file {
     int fd;           /* the temporary, open until the set is flushed at commit (single
                        * files: and flock'ed until renamed or removed, so others can tell
                        * it from a dead run's) */
+    int direct_fd;    /* an unbuffered file: the temporary again, past the page cache
+                       * (O_DIRECT); -1 otherwise, or once the file system refused */
+    unsigned char *bounce, *bounce_block; /* its aligned copy of a piece's whole blocks */
 } pending_file;
 
 struct cs_outset {
@@ -238,10 +242,10 @@ static int open_temporary(const cs_outset *set, pending_file *f)
     return 0;
 }
 
-/* len bytes at offset of f's temporary. Their writing to disk is started, not waited
- * for: flush_all waits at commit, so that the disk works while the other outputs are
- * built. 0 or an errno. */
-static int write_temporary(pending_file *f, const char *data, size_t len, uint64_t offset)
+/* len bytes at offset of f's temporary, through the page cache. Their writing to disk
+ * is started, not waited for: flush_all waits at commit, so that the disk works while
+ * the other outputs are built. 0 or an errno. */
+static int write_buffered(const pending_file *f, const char *data, size_t len, uint64_t offset)
 {
     for (size_t done = 0; done < len;) {
         ssize_t n = pwrite(f->fd, data + done, len - done, (off_t)(offset + done));
@@ -256,6 +260,71 @@ static int write_temporary(pending_file *f, const char *data, size_t len, uint64
         (void)sync_file_range(f->fd, (off_t)offset, (off_t)len, SYNC_FILE_RANGE_WRITE);
 #endif
     return 0;
+}
+
+/* Unbuffered files are written in whole blocks of DIRECT_ALIGN bytes at offsets of a
+ * multiple of it, from memory aligned the same, DIRECT_CHUNK at most at a time. */
+#define DIRECT_ALIGN ((uint64_t)4096)
+#define DIRECT_CHUNK ((size_t)4 << 20)
+
+/* The whole blocks [from, to) of a piece starting at offset, past the page cache.
+ * 0, EINVAL when the file system will not (the caller writes them buffered), or an
+ * errno. */
+static int write_direct(const pending_file *f, const char *data, uint64_t offset, uint64_t from,
+                        uint64_t to)
+{
+    for (uint64_t at = from; at < to;) {
+        size_t n = to - at < DIRECT_CHUNK ? (size_t)(to - at) : DIRECT_CHUNK;
+        memcpy(f->bounce_block, data + (at - offset), n);
+        ssize_t w = pwrite(f->direct_fd, f->bounce_block, n, (off_t)at);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return errno;
+        if (w == 0 || (uint64_t)w % DIRECT_ALIGN)
+            return EIO;
+        at += (uint64_t)w;
+    }
+    return 0;
+}
+
+/*
+ * len bytes at offset of f's temporary. An unbuffered file's whole blocks go past the
+ * page cache: copying hundreds of megabytes into fresh page-cache pages costs more
+ * processor time than building them (on a 2-core virtual machine 1.7 s of 2.1 s for 800 MB,
+ * against 0.1 s unbuffered), and the disk is as fast either way. The partial blocks at
+ * a piece's ends go through the page cache: the pieces never overlap, so no block is
+ * written both ways. *refused is set when the file system refuses unbuffered writes
+ * (the piece is then written buffered). 0 or an errno.
+ */
+static int write_temporary(const pending_file *f, const char *data, size_t len, uint64_t offset,
+                           bool *refused)
+{
+    uint64_t end = offset + len;
+    uint64_t from = (offset + DIRECT_ALIGN - 1) / DIRECT_ALIGN * DIRECT_ALIGN;
+    uint64_t to = end / DIRECT_ALIGN * DIRECT_ALIGN;
+    if (f->direct_fd < 0 || from >= to)
+        return write_buffered(f, data, len, offset);
+    int err = write_direct(f, data, offset, from, to);
+    if (err == EINVAL) {
+        *refused = true;
+        return write_buffered(f, data, len, offset);
+    }
+    if (!err)
+        err = write_buffered(f, data, (size_t)(from - offset), offset);
+    if (!err)
+        err = write_buffered(f, data + (to - offset), (size_t)(end - to), to);
+    return err;
+}
+
+/* Stop writing f past the page cache (its blocks so written are in the file). */
+static void close_direct(pending_file *f)
+{
+    if (f->direct_fd >= 0)
+        close(f->direct_fd);
+    f->direct_fd = -1;
+    cs_free(f->bounce);
+    f->bounce = f->bounce_block = NULL;
 }
 
 static void mark_failed(cs_outset *set)
@@ -275,6 +344,7 @@ static cs_status file_failed(cs_context *ctx, pending_file *f, int err)
                             "free some disk space, or choose another --out folder or fix "
                             "its permissions",
                             "cannot write the output file: %s", reason);
+    close_direct(f);
     if (f->fd >= 0)
         close(f->fd);
     f->fd = -1;
@@ -298,6 +368,7 @@ static cs_status flush_all(cs_context *ctx, cs_outset *set)
 {
     for (size_t i = 0; i < set->count; i++) {
         pending_file *f = &set->files[i];
+        close_direct(f); /* what it wrote is the file's: the fsync covers it */
         int err = fsync(f->fd) != 0 ? errno : 0;
         /* close() can be where a network file system reports a failed write */
         if (set->folder && close(f->fd) != 0 && !err)
@@ -320,6 +391,7 @@ static cs_status flush_all(cs_context *ctx, cs_outset *set)
 
 static void free_pending(pending_file *f)
 {
+    close_direct(f);
     if (f->fd >= 0)
         close(f->fd);
     f->fd = -1;
@@ -337,7 +409,29 @@ static char *join_path(const char *dir, const char *prefix, const char *name,
     return cs_buf_take(&b);
 }
 
-cs_status cs_outset_open(cs_context *ctx, cs_outset *set, const char *name, size_t *file)
+/* Open the unbuffered way of writing f too, where the file system allows it; else f is
+ * written through the page cache like any other. */
+static void open_direct(pending_file *f)
+{
+#ifdef O_DIRECT
+    f->direct_fd = open(f->tmp_path, O_WRONLY | O_DIRECT | O_CLOEXEC);
+    if (f->direct_fd < 0)
+        return;
+    f->bounce = cs_malloc(DIRECT_CHUNK + DIRECT_ALIGN);
+    if (!f->bounce) {
+        (void)cs_take_nomem(); /* not an error: the file is written buffered */
+        close_direct(f);
+        return;
+    }
+    uintptr_t at = ((uintptr_t)f->bounce + DIRECT_ALIGN - 1) & ~(uintptr_t)(DIRECT_ALIGN - 1);
+    f->bounce_block = (unsigned char *)at;
+#else
+    (void)f;
+#endif
+}
+
+static cs_status open_file(cs_context *ctx, cs_outset *set, const char *name, bool unbuffered,
+                           size_t *file)
 {
     if (!set || !valid_name(name) || !file || set->committed)
         return cs_error(ctx, CS_ERR_ARGUMENT, NULL, NULL,
@@ -346,7 +440,7 @@ cs_status cs_outset_open(cs_context *ctx, cs_outset *set, const char *name, size
         if (strcmp(set->files[i].name, name) == 0)
             return cs_error(ctx, CS_ERR_ARGUMENT, NULL, NULL,
                             "output file '%s' was added twice", name);
-    pending_file f = {.fd = -1};
+    pending_file f = {.fd = -1, .direct_fd = -1};
     f.name = cs_strdup(name);
     f.tmp_path = set->folder ? join_path(cs_folder_staging(set->folder), "", name, "")
                              : join_path(set->dir, ".", name, ".tmp-XXXXXX");
@@ -368,11 +462,24 @@ cs_status cs_outset_open(cs_context *ctx, cs_outset *set, const char *name, size
         mark_failed(set);
         return st;
     }
+    if (unbuffered)
+        open_direct(&f);
     pthread_mutex_lock(&set->lock);
     *file = set->count;
     set->files[set->count++] = f;
     pthread_mutex_unlock(&set->lock);
     return CS_OK;
+}
+
+cs_status cs_outset_open(cs_context *ctx, cs_outset *set, const char *name, size_t *file)
+{
+    return open_file(ctx, set, name, false, file);
+}
+
+cs_status cs_outset_open_unbuffered(cs_context *ctx, cs_outset *set, const char *name,
+                                    size_t *file)
+{
+    return open_file(ctx, set, name, true, file);
 }
 
 cs_status cs_outset_write_at(cs_context *ctx, cs_outset *set, size_t file, const void *data,
@@ -387,7 +494,13 @@ cs_status cs_outset_write_at(cs_context *ctx, cs_outset *set, size_t file, const
     pthread_mutex_unlock(&set->lock);
     if (f.fd < 0) /* its writing failed before, and was reported */
         return CS_ERR_OUTPUT;
-    int err = write_temporary(&f, data, len, offset);
+    bool refused = false;
+    int err = write_temporary(&f, data, len, offset, &refused);
+    if (refused) { /* the file system will not: the rest goes through the page cache */
+        pthread_mutex_lock(&set->lock);
+        close_direct(&set->files[file]);
+        pthread_mutex_unlock(&set->lock);
+    }
     return err ? write_failed(ctx, set, file, err) : CS_OK;
 }
 

@@ -74,6 +74,12 @@ cs_status cs_outset_add(cs_context *ctx, cs_outset *set, const char *name, const
  * file). Commit, abort and destroy come after all writers are done.
  */
 cs_status cs_outset_open(cs_context *ctx, cs_outset *set, const char *name, size_t *file);
+/* As cs_outset_open, for a file of hundreds of megabytes written in long pieces: their
+ * whole 4 kB blocks are written past the page cache (O_DIRECT) where the file system
+ * allows it, which costs the processor far less; otherwise as any file. One thread at
+ * a time writes it. */
+cs_status cs_outset_open_unbuffered(cs_context *ctx, cs_outset *set, const char *name,
+                                    size_t *file);
 cs_status cs_outset_write_at(cs_context *ctx, cs_outset *set, size_t file, const void *data,
                              size_t len, uint64_t offset);
 cs_status cs_outset_sync(cs_context *ctx, cs_outset *set, size_t file);

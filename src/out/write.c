@@ -413,7 +413,7 @@ static cs_status stream_begin(cs_context *ctx, const sources *src, cs_outset *se
 {
     *s = (streaming){.which = which, .src = src, .set = set};
     s->helper.ctx = ctx;
-    cs_status st = cs_outset_open(ctx, set, files[which].name, &s->file);
+    cs_status st = cs_outset_open_unbuffered(ctx, set, files[which].name, &s->file);
     if (st != CS_OK)
         return st;
     if (cs_helper_start(ctx, &s->helper, stream_file, s))
