@@ -602,7 +602,7 @@ static bool takes_unbuffered(const char *dir)
 /* A file written past the page cache, in pieces of every kind in any order: shorter
  * than a block, within one block, from one block boundary to another, longer than the
  * 4 MB copied at a time, at odd offsets, with a gap never written. It reads back as the
- * bytes written, the gap zeros. */
+ * bytes written, the gap zeros. So does a large file added whole. */
 static void unbuffered_pieces_in_any_order(void **state)
 {
     (void)state;
@@ -638,8 +638,17 @@ static void unbuffered_pieces_in_any_order(void **state)
                              CS_OK);
     }
     memset(want + cut[GAP], 0, cut[GAP + 1] - cut[GAP]);
+    /* a file added whole from 8 MB on is written the same way; a small one is not */
+    assert_int_equal(cs_outset_add(ctx, set, "added.bin", (const char *)want, total), CS_OK);
+    assert_int_equal(cs_outset_add(ctx, set, "small.bin", "small", 5), CS_OK);
+    if (takes_unbuffered(dir)) {
+        assert_true(open_unbuffered("added.bin"));
+        assert_false(open_unbuffered("small.bin"));
+    }
     assert_int_equal(cs_outset_commit(ctx, set), CS_OK);
     assert_content(dir, "u.bin", (const char *)want, total);
+    assert_content(dir, "added.bin", (const char *)want, total);
+    assert_content(dir, "small.bin", "small", 5);
     cs_outset_destroy(set);
     free(want);
     tu_rmtree(dir);

@@ -266,6 +266,8 @@ static int write_buffered(const pending_file *f, const char *data, size_t len, u
  * multiple of it, from memory aligned the same, DIRECT_CHUNK at most at a time. */
 #define DIRECT_ALIGN ((uint64_t)4096)
 #define DIRECT_CHUNK ((size_t)4 << 20)
+/* cs_outset_add writes a file of this size or more past the page cache */
+#define DIRECT_MIN ((size_t)8 << 20)
 
 /* The whole blocks [from, to) of a piece starting at offset, past the page cache.
  * 0, EINVAL when the file system will not (the caller writes them buffered), or an
@@ -519,7 +521,9 @@ cs_status cs_outset_add(cs_context *ctx, cs_outset *set, const char *name, const
                         size_t len)
 {
     size_t file = 0;
-    cs_status st = cs_outset_open(ctx, set, name, &file);
+    /* a large file (a layer of a city's streets, the package) costs less past the page
+     * cache too; a small one is not worth a second descriptor */
+    cs_status st = open_file(ctx, set, name, len >= DIRECT_MIN, &file);
     if (st != CS_OK)
         return st;
     st = cs_outset_write_at(ctx, set, file, data ? data : "", len, 0);

@@ -51,8 +51,8 @@ cs_status cs_outset_begin_folder(cs_context *ctx, const char *dir, const char *o
  * Write len bytes of data as the future file dir/name: into a hidden temporary
  * "dir/.name.tmp-XXXXXX" (or the staging folder), pending until commit. Its writing to
  * disk starts at once; commit waits for it, so the disk works while the caller builds
- * the next file. name is a plain file
- * name (no '/', not "." or "..") not already added to this set.
+ * the next file. From 8 MB on it is written as an unbuffered file is (below). name is
+ * a plain file name (no '/', not "." or "..") not already added to this set.
  * Errors: CS_ERR_ARGUMENT (bad name, duplicate, set already committed), CS_ERR_OUTPUT
  * naming the file and the reason (disk full, I/O error, folder gone); the temporary
  * is removed and the set can no longer be committed. CS_ERR_NOMEM.
