@@ -656,6 +656,51 @@ static void unbuffered_pieces_in_any_order(void **state)
     cs_context_destroy(ctx);
 }
 
+/* A write past the page cache fails on the file's writer thread, after the piece was
+ * handed over: the sync, or else the commit, reports it naming the file, and nothing
+ * of the file is left. */
+static void unbuffered_failure_reported_later(void **state)
+{
+    (void)state;
+    for (int by_sync = 1; by_sync >= 0; by_sync--) {
+        cs_context *ctx = NULL;
+        assert_int_equal(cs_context_create(&ctx), CS_OK);
+        char *dir = tu_mkdtemp();
+        if (!takes_unbuffered(dir)) {
+            tu_rmtree(dir);
+            free(dir);
+            cs_context_destroy(ctx);
+            skip();
+        }
+        cs_outset *set = NULL;
+        size_t file = 0;
+        assert_int_equal(cs_outset_begin_folder(ctx, dir, "run", &set), CS_OK);
+        assert_int_equal(cs_outset_open_unbuffered(ctx, set, "late.fgb", &file), CS_OK);
+        size_t n = 3 * 4096; /* whole blocks only: all of it goes to the writer */
+        char *data = calloc(1, n);
+        file_size_limit limit = limit_file_size(4096);
+        assert_int_equal(cs_outset_write_at(ctx, set, file, data, n, 0), CS_OK);
+        cs_status st = by_sync ? cs_outset_sync(ctx, set, file) : cs_outset_commit(ctx, set);
+        unlimit_file_size(&limit);
+        assert_int_equal(st, CS_ERR_OUTPUT);
+        char *path = tu_join(dir, "late.fgb");
+        assert_true(tu_has_message(ctx, path, "cannot write", "File too large", NULL));
+        if (by_sync) {
+            assert_int_equal(cs_outset_write_at(ctx, set, file, "x", 1, 0), CS_ERR_OUTPUT);
+            assert_int_equal(cs_outset_commit(ctx, set), CS_ERR_OUTPUT);
+        } else {
+            assert_true(tu_has_message(ctx, "no output was replaced", NULL));
+        }
+        cs_outset_destroy(set);
+        assert_listing(dir, "");
+        free(path);
+        free(data);
+        tu_rmtree(dir);
+        free(dir);
+        cs_context_destroy(ctx);
+    }
+}
+
 /* A file written piece by piece on another thread, with a context of its own, while
  * this thread adds 40 more files (the set's list grows and moves meanwhile). */
 #define PIECES 300
@@ -782,6 +827,7 @@ int main(void)
         cmocka_unit_test(streamed_pieces_in_any_order),
         cmocka_unit_test(streamed_write_failure),
         cmocka_unit_test(unbuffered_pieces_in_any_order),
+        cmocka_unit_test(unbuffered_failure_reported_later),
         cmocka_unit_test(a_file_written_on_another_thread),
         cmocka_unit_test(a_failure_on_another_thread_is_reported),
         cmocka_unit_test(partial_commit_is_reported),

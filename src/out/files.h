@@ -76,8 +76,10 @@ cs_status cs_outset_add(cs_context *ctx, cs_outset *set, const char *name, const
 cs_status cs_outset_open(cs_context *ctx, cs_outset *set, const char *name, size_t *file);
 /* As cs_outset_open, for a file of hundreds of megabytes written in long pieces: their
  * whole 4 kB blocks are written past the page cache (O_DIRECT) where the file system
- * allows it, which costs the processor far less; otherwise as any file. One thread at
- * a time writes it. */
+ * allows it, which costs the processor far less, by a thread of the file's own while
+ * the caller builds the next piece; otherwise as any file. One thread at a time writes
+ * it. A write that fails on that thread is reported by the next cs_outset_write_at,
+ * by cs_outset_sync or by the commit. */
 cs_status cs_outset_open_unbuffered(cs_context *ctx, cs_outset *set, const char *name,
                                     size_t *file);
 cs_status cs_outset_write_at(cs_context *ctx, cs_outset *set, size_t file, const void *data,
