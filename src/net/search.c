@@ -41,11 +41,10 @@ static inline bool before(double ca, uint32_t sa, double cb, uint32_t sb)
     return ca < cb || (ca == cb && sa < sb);
 }
 
-static bool heap_push(heap *h, double cost, long src, uint32_t node)
+static bool heap_push(heap *h, double cost, uint32_t s, uint32_t node)
 {
     if (h->n == h->cap && !cs_grow((void **)&h->e, &h->cap, h->n + 1, sizeof *h->e))
         return false;
-    uint32_t s = (uint32_t)src;
     size_t i = h->n++;
     while (i > 0) {
         size_t p = (i - 1) / 4;
