@@ -17,13 +17,15 @@ size_t cs_csv_bom(const char *s, size_t n)
     return n >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3) ? 3 : 0;
 }
 
-cs_status cs_csv_check(cs_context *ctx, const char *path, const char *display, bool *plain)
+cs_status cs_csv_check(cs_context *ctx, const char *path, const char *display, bool *plain,
+                       long *lines)
 {
     *plain = false;
+    *lines = 0;
     FILE *f = fopen(path, "rb");
     char *buf = f ? cs_malloc(BLOCK) : NULL;
     long line = 1, opened = 0; /* opened: the line of the open quote, 0 when none */
-    bool comma = false, quote = false, text = false, first = true;
+    bool comma = false, quote = false, text = false, first = true, open_line = false;
     size_t n;
     while (buf && (n = fread(buf, 1, BLOCK, f)) > 0) {
         /* a UTF-8 byte order mark (as spreadsheets write) is no text */
@@ -41,7 +43,9 @@ cs_status cs_csv_check(cs_context *ctx, const char *path, const char *display, b
                 text = text || c >= 0x80; /* may need converting (GBK...): cs_layer_text */
             }
         }
+        open_line = buf[n - 1] != '\n';
     }
+    *lines = line - 1 + open_line;
     bool no_memory = f && !buf, failed = !f || ferror(f);
     if (f)
         fclose(f);

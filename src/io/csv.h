@@ -16,8 +16,10 @@
  * quoted field counts twice, as in RFC 4180 and GDAL's reader); when one is not, the
  * rest of the file would be read as one field: CS_ERR_INPUT naming display and the
  * line where the quote opened. CS_OK, not plain, when the file cannot be read (left to
- * its reader). */
-cs_status cs_csv_check(cs_context *ctx, const char *path, const char *display, bool *plain);
+ * its reader). *lines receives the number of lines (a last one without a newline
+ * counts), for sizing what is read from them. */
+cs_status cs_csv_check(cs_context *ctx, const char *path, const char *display, bool *plain,
+                       long *lines);
 /* The length of the UTF-8 byte order mark s[0 .. n) starts with: 3, or 0 if none. */
 size_t cs_csv_bom(const char *s, size_t n);
 

@@ -71,6 +71,7 @@ struct cs_layer {
     cs_arrow_rows *arrow;
     cs_status read_failed; /* starting the stream failed, or the file was cut short */
     long long expected;    /* the features a GeoPackage or FlatGeobuf says it holds */
+    long csv_lines;        /* a CSV's lines, header included (cs_csv_check) */
 };
 
 /* Tests compare the readers with GDAL's features (cs_layer_read_through_features). */
@@ -313,7 +314,8 @@ static cs_status describe_opened(cs_context *ctx, cs_layer *l, const cs_layer_co
 {
     GDALDriverH drv = GDALGetDatasetDriver(l->ds);
     l->csv = drv && !strcmp(GDALGetDriverShortName(drv), "CSV");
-    cs_status st = l->csv ? cs_csv_check(ctx, path, l->name, &l->csv_plain) : CS_OK;
+    cs_status st =
+        l->csv ? cs_csv_check(ctx, path, l->name, &l->csv_plain, &l->csv_lines) : CS_OK;
     read_srs(l);
     if (st == CS_OK && !lc->crs)
         st = check_geojson_crs(ctx, l);
@@ -759,9 +761,11 @@ const char *cs_layer_reader(const cs_layer *l)
     return l->plain ? "lines" : l->arrow ? "arrow" : "features";
 }
 
-long cs_layer_feature_count(cs_layer *l)
+size_t cs_layer_rows_hint(const cs_layer *l)
 {
-    return (long)OGR_L_GetFeatureCount(l->layer, 1);
+    if (l->csv)
+        return l->csv_lines > 1 ? (size_t)(l->csv_lines - 1) : 0;
+    return l->expected > 0 ? (size_t)l->expected : 0;
 }
 
 const char *cs_layer_field_name(const cs_layer *l, int index)

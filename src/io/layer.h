@@ -61,8 +61,10 @@ char **cs_layer_files(cs_layer *layer, size_t *count);
 const char *cs_layer_reader(const cs_layer *layer);
 /* Number of fields. */
 int cs_layer_field_count(const cs_layer *layer);
-/* Number of features (may count them); < 0 when unknown. */
-long cs_layer_feature_count(cs_layer *layer);
+/* About how many rows the layer holds, for sizing what is read from it: a CSV's lines
+ * after the header (empty ones included), or the count a GeoPackage or FlatGeobuf
+ * header gives; 0 when unknown. A hint only: the rows read are what count. */
+size_t cs_layer_rows_hint(const cs_layer *layer);
 
 /*
  * Find a field: the configured name (key is the study key, e.g. "population.total"),

@@ -7,6 +7,7 @@
 #include "io/layer.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -356,41 +357,55 @@ cs_status cs_load_landuse(cs_context *ctx, const cs_config *cfg, cs_raw_areas *a
 
 /* -------------------------------------------------------------- point layers */
 
-static bool grow_points(cs_raw_points *p, bool named)
+/* Room for cap points in every array the points use (cap >= p->count). */
+static bool resize_points(cs_raw_points *p, size_t cap, bool named)
 {
-    size_t old = p->cap;
-    if (!cs_grow((void **)&p->x, &p->cap, p->count + 1, sizeof *p->x))
-        return false;
-    if (p->cap == old)
-        return true;
-    size_t cap = p->cap;
-#define GROW(field)                                                          \
+#define RESIZE(field, size)                                                  \
     do {                                                                     \
-        void *q = cs_reallocarray(p->field, cap, sizeof *p->field);         \
+        void *q = cs_reallocarray(p->field, cap, size);                      \
         if (!q)                                                              \
             return false;                                                    \
         p->field = q;                                                        \
     } while (0)
-    GROW(y);
-    GROW(feature);
+    RESIZE(x, sizeof *p->x);
+    RESIZE(y, sizeof *p->y);
+    RESIZE(feature, sizeof *p->feature);
     if (named || p->keep_ids)
-        GROW(id);
+        RESIZE(id, sizeof *p->id);
     if (p->year)
-        GROW(year);
+        RESIZE(year, sizeof *p->year);
     if (named) {
-        GROW(name);
-        GROW(kind);
-        GROW(opened);
-        GROW(closed);
+        RESIZE(name, sizeof *p->name);
+        RESIZE(kind, sizeof *p->kind);
+        RESIZE(opened, sizeof *p->opened);
+        RESIZE(closed, sizeof *p->closed);
     }
-#undef GROW
-    if (p->value_count) {
-        void *q = cs_reallocarray(p->values, cap, p->value_count * sizeof *p->values);
-        if (!q)
-            return false;
-        p->values = q;
-    }
+    if (p->value_count)
+        RESIZE(values, p->value_count * sizeof *p->values);
+#undef RESIZE
+    p->cap = cap;
     return true;
+}
+
+/* Room for one more point: the arrays double when full. */
+static bool grow_points(cs_raw_points *p, bool named)
+{
+    if (p->count < p->cap)
+        return true;
+    return p->cap <= SIZE_MAX / 2 && resize_points(p, p->cap ? 2 * p->cap : 8, named);
+}
+
+/*
+ * Room for the rows the layer says it holds, before they are read: growing by doubling
+ * copies every array several times over, into fresh pages each time (a fifth of the
+ * reading of two million points). Only a hint: when its memory cannot be had, the
+ * arrays grow as the points come.
+ */
+static void reserve_points(cs_raw_points *p, const cs_layer *layer, bool named)
+{
+    size_t rows = cs_layer_rows_hint(layer);
+    if (rows > p->cap)
+        (void)resize_points(p, rows, named); /* failed: every array keeps p->cap */
 }
 
 /* Find the capacity fields: the study's, or the known names present in the layer. */
@@ -998,6 +1013,7 @@ cs_status cs_load_population(cs_context *ctx, const cs_config *cfg, cs_study *st
     if (st == CS_OK || bst == CS_ERR_NOMEM)
         st = bst;
     p->value_count = study->settings.band_count;
+    reserve_points(p, layer, false);
     int *keep = cs_calloc(study->settings.band_count + 3, sizeof *keep);
     if (keep) { /* only an optimisation: without it every field is read */
         keep[0] = id_field;

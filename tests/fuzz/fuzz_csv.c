@@ -37,7 +37,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *path = fuzz_write("fuzz.csv", data, size);
     static const char *const names[3] = {"from", "to", "cost"};
     bool plain = false;
-    (void)cs_csv_check(ctx, path, "fuzz.csv", &plain);
+    long lines;
+    (void)cs_csv_check(ctx, path, "fuzz.csv", &plain, &lines);
     rows r = {0, 0};
     bool found = false;
     (void)cs_csv_read(ctx, path, "fuzz.csv", names, 3, row, &r, &found);
