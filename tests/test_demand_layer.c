@@ -12,6 +12,7 @@
 #include "fixture.h"
 #include "out/fgb.h"
 
+#include <cpl_vsi.h>
 #include <gdal.h>
 #include <math.h>
 #include <ogr_api.h>
@@ -264,6 +265,113 @@ static void one_point(void **state)
     fx_env_close(&e);
 }
 
+/* The Hilbert curve's index of (x, y) on a 65536 grid, by the classic loop (xy2d). */
+static uint64_t xy2d(uint32_t x, uint32_t y)
+{
+    const uint32_t n = 65536;
+    uint64_t d = 0;
+    for (uint32_t s = n / 2; s > 0; s /= 2) {
+        uint32_t rx = (x & s) > 0, ry = (y & s) > 0;
+        d += (uint64_t)s * s * ((3 * rx) ^ ry);
+        if (ry == 0) {
+            if (rx == 1) {
+                x = n - 1 - x;
+                y = n - 1 - y;
+            }
+            uint32_t t = x;
+            x = y;
+            y = t;
+        }
+    }
+    return d;
+}
+
+typedef struct keyed {
+    uint64_t key;
+    size_t i;
+} keyed;
+
+static int by_key(const void *a, const void *b)
+{
+    const keyed *p = a, *q = b;
+    if (p->key != q->key)
+        return p->key < q->key ? -1 : 1;
+    return p->i < q->i ? -1 : p->i > q->i;
+}
+
+/* The features' order is the points' along the classic Hilbert curve over their
+ * envelope cut into 65536 x 65536 cells (ties by the points' order), as sorted here:
+ * scattered points, clusters sharing cells, the envelope's corners, and points all on
+ * one meridian (an envelope of no width). The scattered ones' index (5 MB, written in
+ * two pieces) finds through GDAL what a scan finds. */
+static void order_is_the_classic_hilbert_curve(void **state)
+{
+    (void)state;
+    enum { N = 120000 };
+    double *lon = malloc(N * sizeof *lon), *lat = malloc(N * sizeof *lat);
+    keyed *want = malloc(N * sizeof *want);
+    cs_fgb_value *values = calloc(N, sizeof *values);
+    assert_true(lon && lat && want && values);
+    uint64_t rng = 11;
+    char name[] = "n";
+    cs_fgb_column col = {name, CS_FGB_LONG};
+    for (int flat = 0; flat < 2; flat++) {
+        for (size_t i = 0; i < N; i++) {
+            double u = tu_rng_unit(&rng), v = tu_rng_unit(&rng);
+            if (i % 5 == 0) { /* clustered: many in one cell */
+                u = 0.25 + 1e-7 * (double)(i % 3);
+                v = 0.75;
+            }
+            lon[i] = flat ? 121.5 : 121 + u;
+            lat[i] = 31 + v;
+            values[i].number = (double)i;
+        }
+        lon[1] = flat ? 121.5 : 120.9, lat[1] = 30.9; /* the envelope's corners */
+        lon[2] = flat ? 121.5 : 122.1, lat[2] = 32.1;
+        double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
+        for (size_t i = 0; i < N; i++) {
+            x0 = fmin(x0, lon[i]), y0 = fmin(y0, lat[i]);
+            x1 = fmax(x1, lon[i]), y1 = fmax(y1, lat[i]);
+        }
+        for (size_t i = 0; i < N; i++) {
+            double fx = x1 > x0 ? (lon[i] - x0) / (x1 - x0) : 0;
+            double fy = y1 > y0 ? (lat[i] - y0) / (y1 - y0) : 0;
+            want[i] = (keyed){xy2d((uint32_t)(fx * 65535), (uint32_t)(fy * 65535)), i};
+        }
+        qsort(want, N, sizeof *want, by_key);
+        cs_buf out;
+        cs_buf_init(&out);
+        cs_fgb *w = cs_fgb_begin(cs_fgb_to_buf, &out, "t", &col, 1, lon, lat, N, 2);
+        assert_non_null(w);
+        const size_t *order = cs_fgb_order(w);
+        for (size_t r = 0; r < N; r++)
+            if (order[r] != want[r].i)
+                fail_msg("%s: feature %zu is point %zu, not %zu", flat ? "flat" : "scattered", r,
+                         order[r], want[r].i);
+        for (size_t r = 0; r < N; r++)
+            values[r].number = (double)order[r];
+        cs_fgb_features(w, order, N, values, N);
+        assert_int_equal(cs_fgb_end(w), CS_OK);
+        if (!flat) {
+            VSIFCloseL(VSIFileFromMemBuffer("/vsimem/order.fgb", (GByte *)out.data, out.len,
+                                            FALSE));
+            GDALDatasetH ds = GDALOpenEx("/vsimem/order.fgb", GDAL_OF_VECTOR, NULL, NULL, NULL);
+            assert_non_null(ds);
+            OGRLayerH l = GDALDatasetGetLayer(ds, 0);
+            assert_int_equal(OGR_L_GetFeatureCount(l, TRUE), N);
+            check_index(l, 121.2, 31.1, 121.3, 31.8);
+            check_index(l, 120.8, 31.7, 121.26, 31.76);
+            GDALClose(ds);
+            VSIUnlink("/vsimem/order.fgb");
+        }
+        cs_buf_free(&out);
+    }
+    free(lon);
+    free(lat);
+    free(want);
+    free(values);
+}
+
 /* The writer refuses features out of the index's order, or too few of them, as an
  * internal error rather than a file GDAL would misread. */
 static void features_out_of_order_are_refused(void **state)
@@ -335,6 +443,7 @@ int main(void)
         cmocka_unit_test(layer_matches_brute_force),
         cmocka_unit_test(nulls_csv_and_switches),
         cmocka_unit_test(one_point),
+        cmocka_unit_test(order_is_the_classic_hilbert_curve),
         cmocka_unit_test(failing_sink_stops_the_writer),
         cmocka_unit_test(features_out_of_order_are_refused),
     };

@@ -13,8 +13,9 @@
  * Use: cs_fgb_begin with the points, then cs_fgb_features for the points of
  * cs_fgb_order (the Hilbert order) a block at a time, then cs_fgb_end. The bytes go to
  * a sink: each block of features as it is done, at its place after the header and the
- * index, then the header and the index at the start; only a block and the index are
- * ever held in memory.
+ * index, then the header and the index at the start, in pieces of some 4 MB; only a
+ * block, the index's levels above its leaves (a fifteenth of it) and a piece are ever
+ * held in memory.
  */
 #ifndef CS_FGB_H
 #define CS_FGB_H
