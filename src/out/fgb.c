@@ -29,6 +29,7 @@ struct cs_fgb {
     const double *lon, *lat;
     size_t n;
     size_t *order;
+    double *x, *y;      /* the points' lon, lat in the features' order */
     size_t features_at; /* where the features start */
     uint64_t *offsets;  /* per feature written: its offset from features_at */
     size_t written;
@@ -39,11 +40,16 @@ struct cs_fgb {
 
 /* ------------------------------------------------------- little-endian bytes */
 
-/* v's low `bytes` bytes at p, least significant first; returns the end. */
+/* v's low `bytes` bytes at p, least significant first; returns the end. On a
+ * little-endian machine that is a copy, which the compiler makes one store. */
 static inline unsigned char *put_le(unsigned char *p, uint64_t v, size_t bytes)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(p, &v, bytes);
+#else
     for (size_t k = 0; k < bytes; k++)
         p[k] = (unsigned char)(v >> (8 * k));
+#endif
     return p + bytes;
 }
 static void put_at(cs_buf *b, size_t at, uint64_t v, size_t bytes)
@@ -262,8 +268,18 @@ static bool hilbert_order(cs_fgb *w, const double env[4])
     }
     uint64_t *tmp = cs_calloc(w->n + 1, sizeof *tmp);
     const uint64_t *sorted = tmp ? cs_radix_sort_upper(keys, tmp, w->n, 32) : NULL;
-    for (size_t i = 0; sorted && i < w->n; i++)
-        w->order[i] = (size_t)(sorted[i] & 0xffffffffu);
+    /* the positions are read in that order by every feature and leaf: gathered once,
+     * in a loop that fetches many points at once (the features' own reads waited on
+     * each) */
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) num_threads(w->threads) if (sorted && w->threads > 1 && n > 100000)
+#endif
+    for (long r = 0; r < (sorted ? n : 0); r++) {
+        size_t i = (size_t)(sorted[r] & 0xffffffffu);
+        w->order[r] = i;
+        w->x[r] = w->lon[i];
+        w->y[r] = w->lat[i];
+    }
     cs_free(keys);
     cs_free(tmp);
     return sorted != NULL;
@@ -318,9 +334,8 @@ static bool flush_front(cs_fgb *w, uint64_t *at, bool last)
 /* Leaf r's box: its point. */
 static void leaf_box(const cs_fgb *w, size_t r, double box[4])
 {
-    size_t i = w->order[r];
-    box[0] = box[2] = w->lon[i];
-    box[1] = box[3] = w->lat[i];
+    box[0] = box[2] = w->x[r];
+    box[1] = box[3] = w->y[r];
 }
 
 /*
@@ -379,6 +394,17 @@ static void write_index(cs_fgb *w)
 
 /* ------------------------------------------------------------ the features */
 
+static void free_writer(cs_fgb *w)
+{
+    cs_buf_free(&w->front);
+    cs_buf_free(&w->block);
+    cs_free(w->order);
+    cs_free(w->offsets);
+    cs_free(w->x);
+    cs_free(w->y);
+    cs_free(w);
+}
+
 cs_fgb *cs_fgb_begin(cs_fgb_sink sink, void *user, const char *name, const cs_fgb_column *cols,
                      size_t ncol, const double *lon, const double *lat, size_t n, int threads)
 {
@@ -396,14 +422,14 @@ cs_fgb *cs_fgb_begin(cs_fgb_sink sink, void *user, const char *name, const cs_fg
 #endif
     w->order = cs_calloc(n + 1, sizeof *w->order);
     w->offsets = cs_calloc(n + 1, sizeof *w->offsets);
+    w->x = cs_calloc(n + 1, sizeof *w->x);
+    w->y = cs_calloc(n + 1, sizeof *w->y);
     double env[4];
     envelope(lon, lat, n, env);
     if (!n)
         env[0] = env[1] = env[2] = env[3] = 0;
-    if (!w->order || !w->offsets || !hilbert_order(w, env)) {
-        cs_free(w->order);
-        cs_free(w->offsets);
-        cs_free(w);
+    if (!w->order || !w->offsets || !w->x || !w->y || !hilbert_order(w, env)) {
+        free_writer(w);
         return NULL;
     }
     write_header(w, name, env);
@@ -519,14 +545,14 @@ static void feature_sizes(const cs_fgb *w, size_t from, size_t to, const cs_fgb_
     }
 }
 
-/* Row q's feature, of point i, at p: size bytes; false if its properties took
+/* Row q's feature, the r-th of the file, at p: size bytes; false if its properties took
  * another size (which cannot happen). */
-static bool put_feature(const cs_fgb *w, unsigned char *p, size_t size, size_t i, size_t q,
+static bool put_feature(const cs_fgb *w, unsigned char *p, size_t size, size_t r, size_t q,
                         const cs_fgb_value *values, size_t stride)
 {
     memcpy(p, fixed_part, sizeof fixed_part);
-    put_le(p + 52, double_bits(w->lon[i]), 8);
-    put_le(p + 60, double_bits(w->lat[i]), 8);
+    put_le(p + 52, double_bits(w->x[r]), 8);
+    put_le(p + 60, double_bits(w->y[r]), 8);
     unsigned char *end = put_properties(w, p + FIXED, q, values, stride);
     put_le(p + 68, size - FIXED, 4); /* the properties' length */
     put_le(p, size - 4, 4);          /* the size prefix */
@@ -580,8 +606,8 @@ void cs_fgb_features(cs_fgb *w, const size_t *rows, size_t n, const cs_fgb_value
 #endif
     for (long q = 0; q < count; q++) {
         uint64_t end = (size_t)q + 1 < n ? at[q + 1] : first + total;
-        bad |= !put_feature(w, base + (at[q] - first), (size_t)(end - at[q]), rows[q], (size_t)q,
-                            values, stride);
+        bad |= !put_feature(w, base + (at[q] - first), (size_t)(end - at[q]),
+                            w->written + (size_t)q, (size_t)q, values, stride);
     }
     w->failed |= bad != 0;
     w->sink_failed = !w->sink(w->user, b->data, total, w->features_at + w->feature_bytes);
@@ -603,11 +629,7 @@ cs_status cs_fgb_end(cs_fgb *w)
             flush_front(w, &at, true);
         st = w->front.failed ? CS_ERR_NOMEM : w->sink_failed ? CS_ERR_OUTPUT : CS_OK;
     }
-    cs_buf_free(&w->front);
-    cs_buf_free(&w->block);
-    cs_free(w->order);
-    cs_free(w->offsets);
-    cs_free(w);
+    free_writer(w);
     return st;
 }
 
