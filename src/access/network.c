@@ -16,6 +16,7 @@
 #include "access/network.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #ifdef _OPENMP
@@ -85,6 +86,7 @@ typedef struct engine {
     double *edge_people;
     cs_net_banded *kept; /* per facility: its lists from step one, when kept */
     size_t budget;       /* bytes that may still be kept */
+    uint32_t *visit;     /* the facilities in the order step one searches from them */
 } engine;
 
 static int thread_num(void)
@@ -145,7 +147,8 @@ static bool step_one(engine *en, size_t F, int nt, double *ratio)
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 1)
 #endif
-        for (size_t j = 0; j < F; j++) {
+        for (size_t k = 0; k < F; k++) {
+            size_t j = en->visit[k];
             ratio[j] = 0;
             double s = en->supply[j];
             if (!(isfinite(s) && s > 0))
@@ -165,6 +168,36 @@ static bool step_one(engine *en, size_t F, int nt, double *ratio)
         cs_net_banded_free(&l);
     }
     return !failed;
+}
+
+/*
+ * The order step one searches in: by the graph node at the start of each facility's
+ * edge. Nodes are numbered along a space-filling curve, so one search after another
+ * covers much the same streets, still in the cache (each facility's R_j does not depend
+ * on the order; step two keeps the facilities' own).
+ */
+static uint32_t *search_order(const cs_graph *g, const cs_attach *fac, size_t F)
+{
+    if (F >= UINT32_MAX)
+        return NULL;
+    uint64_t *keys = cs_malloc((F + 1) * sizeof *keys), *tmp = cs_malloc((F + 1) * sizeof *tmp);
+    uint32_t *visit = cs_malloc((F + 1) * sizeof *visit);
+    const uint64_t *sorted = keys && tmp && visit ? keys : NULL;
+    for (size_t j = 0; sorted && j < F; j++) {
+        uint64_t node = fac->edge[j] >= 0 ? g->edge_u[fac->edge[j]] : UINT32_MAX;
+        keys[j] = node << 32 | (uint64_t)j;
+    }
+    if (sorted)
+        sorted = cs_radix_sort_upper(keys, tmp, F, 32);
+    for (size_t k = 0; sorted && k < F; k++)
+        visit[k] = (uint32_t)(sorted[k] & 0xffffffffu);
+    cs_free(keys);
+    cs_free(tmp);
+    if (!sorted) {
+        cs_free(visit);
+        return NULL;
+    }
+    return visit;
 }
 
 /* Step two: each facility's R_j W added, in facility order, to its whole edges' sums and
@@ -246,6 +279,7 @@ cs_status cs_access_network(const cs_access_spec *spec, const cs_graph *g, const
          (en.people = cs_malloc((Q + 1) * sizeof *en.people)) &&
          (en.edge_people = cs_malloc((g->edge_count + 1) * sizeof *en.edge_people)) &&
          (en.kept = cs_calloc(F + 1, sizeof *en.kept)) &&
+         (en.visit = search_order(g, fac, F)) &&
          (edge_sum = cs_calloc(g->edge_count + 1, sizeof *edge_sum)) &&
          (point_sum = cs_calloc(Q + 1, sizeof *point_sum));
     for (int t = 0; ok && t < nt; t++)
@@ -267,6 +301,7 @@ cs_status cs_access_network(const cs_access_spec *spec, const cs_graph *g, const
     cs_free(en.people);
     cs_free(en.edge_people);
     cs_free(en.kept);
+    cs_free(en.visit);
     cs_free(edge_sum);
     cs_free(point_sum);
     cs_net_reach_destroy(reach);
