@@ -1363,59 +1363,100 @@ static cs_status network_end(cs_context *ctx, network_reader *n)
     return n->st;
 }
 
-/* Read every layer (each even when another failed, to report all), with progress by
- * layer: a large population or network layer takes seconds. The network is read
- * beside the others; its messages follow the population's, as when read after it. */
-static cs_status read_layers(cs_context *ctx, const cs_config *cfg, cs_study *s, raw_layers *r)
+/*
+ * Read every layer and place it in the study (each even when another failed, to report
+ * all), with progress by layer: a large population or network layer takes seconds.
+ * The network is read on a thread beside the others, and the other layers are placed
+ * (projected, and the points located in their areas) while it is still being read; its
+ * messages follow theirs. The "load" stage is the reading on this thread and the wait
+ * for the network, "project" the placing.
+ */
+typedef struct layers_read {
+    raw_layers *r;
+    network_reader net;
+    lonlat_box box; /* the areas' extent, once they are placed */
+    cs_status areas_placed;
+} layers_read;
+
+static void read_all_but_network(cs_context *ctx, const cs_config *cfg, cs_study *s,
+                                 layers_read *lr)
 {
+    raw_layers *r = lr->r;
     double t0 = cs_stage_begin();
     cs_progress(ctx, "load", 0);
-    network_reader net = {.cfg = cfg, .out = &r->network};
-    network_begin(ctx, &net);
+    lr->net = (network_reader){.cfg = cfg, .out = &r->network};
+    network_begin(ctx, &lr->net);
     r->areas_st = cs_load_areas(ctx, cfg, &r->areas);
     cs_progress(ctx, "load", 0.1);
     r->facilities_st = cs_load_facilities(ctx, cfg, s, &r->facilities);
     cs_progress(ctx, "load", 0.2);
     r->population_st = cs_load_population(ctx, cfg, s, &r->population);
-    cs_progress(ctx, "load", 0.6);
-    r->network_st = network_end(ctx, &net);
-    cs_progress(ctx, "load", 0.95);
     cs_status sl = cs_load_landuse(ctx, cfg, &r->landuse);
-    cs_progress(ctx, "load", 1);
     r->population_st = first_error(r->population_st, sl);
+    cs_progress(ctx, "load", 0.6);
     cs_stage_end(ctx, "load", t0);
-    return first_error(first_error(first_error(r->areas_st, r->facilities_st),
-                                   r->population_st),
-                       r->network_st);
 }
 
-/* Project and locate what was read: areas first, then the points and lines in them. */
-static cs_status place_layers(cs_context *ctx, const cs_config *cfg, cs_study *s, raw_layers *r)
+/* Project and locate the areas first, then the points in them. */
+static cs_status place_all_but_network(cs_context *ctx, const cs_config *cfg, cs_study *s,
+                                       layers_read *lr)
 {
+    raw_layers *r = lr->r;
     double t0 = cs_stage_begin();
     cs_status st = CS_OK;
     cs_progress(ctx, "project", 0);
     /* the point layers' extent, for naming the CRS of areas in metres labelled lon/lat */
-    lonlat_box box, ref;
+    lonlat_box ref;
     bool have_ref =
         (r->facilities_st == CS_OK && points_lonlat_box(ctx, &r->facilities, &ref)) ||
         (r->population_st == CS_OK && points_lonlat_box(ctx, &r->population, &ref));
     cs_status sa = r->areas_st;
     if (sa == CS_OK)
-        sa = place_areas(ctx, cfg, s, &r->areas, have_ref ? &ref : NULL, &box);
+        sa = place_areas(ctx, cfg, s, &r->areas, have_ref ? &ref : NULL, &lr->box);
     cs_progress(ctx, "project", 0.1);
     if (sa == CS_OK && r->facilities_st == CS_OK)
-        st = first_error(st, place_facilities(ctx, s, &r->facilities, &box));
+        st = first_error(st, place_facilities(ctx, s, &r->facilities, &lr->box));
     if (sa == CS_OK && r->population_st == CS_OK)
-        st = first_error(st, place_population(ctx, s, cfg, &r->population, &r->landuse, &box));
+        st = first_error(st, place_population(ctx, s, cfg, &r->population, &r->landuse,
+                                              &lr->box));
     cs_progress(ctx, "project", 0.7);
     if (sa == CS_OK)
         cs_seams_warn(ctx, s, r->areas.layer.display);
-    if (sa == CS_OK && r->network_st == CS_OK && r->network.lines.count > 0)
-        st = first_error(st, place_network(ctx, s, cfg, &r->network, &box));
-    cs_progress(ctx, "project", 1);
+    lr->areas_placed = sa;
     cs_stage_end(ctx, "project", t0);
     return first_error(st, sa);
+}
+
+/* Wait for the network, then place it along the areas. */
+static cs_status read_and_place_network(cs_context *ctx, const cs_config *cfg, cs_study *s,
+                                        layers_read *lr)
+{
+    raw_layers *r = lr->r;
+    double t0 = cs_stage_begin();
+    r->network_st = network_end(ctx, &lr->net);
+    cs_progress(ctx, "load", 1);
+    cs_stage_end(ctx, "load", t0);
+    t0 = cs_stage_begin();
+    cs_status st = CS_OK;
+    if (lr->areas_placed == CS_OK && r->network_st == CS_OK && r->network.lines.count > 0)
+        st = place_network(ctx, s, cfg, &r->network, &lr->box);
+    cs_progress(ctx, "project", 1);
+    cs_stage_end(ctx, "project", t0);
+    return st;
+}
+
+/* Every layer read and placed; the first error. */
+static cs_status read_and_place(cs_context *ctx, const cs_config *cfg, cs_study *s,
+                                raw_layers *r)
+{
+    layers_read lr = {.r = r};
+    read_all_but_network(ctx, cfg, s, &lr);
+    cs_status placed = place_all_but_network(ctx, cfg, s, &lr);
+    cs_status network = read_and_place_network(ctx, cfg, s, &lr);
+    cs_status read = first_error(first_error(first_error(r->areas_st, r->facilities_st),
+                                             r->population_st),
+                                 r->network_st);
+    return first_error(read, first_error(placed, network));
 }
 
 /* Note every input in the study (for the summary), then free what was read. */
@@ -1447,8 +1488,7 @@ cs_status cs_study_load(cs_context *ctx, const cs_config *cfg, cs_study **out)
     cs_status st = cs_config_validate(ctx, cfg);
     raw_layers r;
     memset(&r, 0, sizeof r);
-    st = first_error(st, read_layers(ctx, cfg, s, &r));
-    st = first_error(st, place_layers(ctx, cfg, s, &r));
+    st = first_error(st, read_and_place(ctx, cfg, s, &r));
     if (st == CS_OK && cfg->costs.layer.path) {
         double t0 = cs_stage_begin();
         st = cs_load_costs(ctx, cfg, s, &r.costs);
