@@ -1096,6 +1096,87 @@ static void arrow_stream_reads_as_features_read(void **state)
     free(dir);
 }
 
+/* A GeoPackage whose contents table claims far more features than the file could
+ * hold: the claim is no size to reserve (a trillion rows would be asked of the
+ * allocator, which AddressSanitizer refuses by aborting), and reading ends with the
+ * file's own error, not an out-of-memory one. */
+static void header_count_beyond_the_file(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    char *path = tu_join(dir, "p.gpkg");
+    static const char *const wkt[] = {"POINT (121.4 31.1)", "POINT (121.5 31.2)",
+                                      "POINT (121.6 31.3)"};
+    write_points(path, "GPKG", wkt, 3);
+    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_UPDATE, NULL, NULL, NULL);
+    assert_non_null(ds);
+    GDALDatasetExecuteSQL(ds, "UPDATE gpkg_ogr_contents SET feature_count = 1000000000000",
+                          NULL, NULL);
+    GDALClose(ds);
+    long line;
+    char reader[16], message[512];
+    size_t hint = 1;
+    char *text = read_table(path, false, &line, reader, message, &hint);
+    assert_int_equal(hint, 0);
+    assert_non_null(strstr(text, "row 3:"));
+    if (!strstr(message, "says it holds 1000000000000 features") ||
+        strstr(message, "memory"))
+        fail_msg("message: %s", message);
+    cs_free(text);
+    free(path);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+/* An allocator that refuses the first request of one size (then gives as malloc). */
+static size_t refused_size;
+static bool refused;
+static void *refuse_once(size_t n)
+{
+    if (!refused && n == refused_size) {
+        refused = true;
+        return NULL;
+    }
+    return malloc(n);
+}
+static void *refuse_once_realloc(void *p, size_t n)
+{
+    if (!refused && n == refused_size) {
+        refused = true;
+        return NULL;
+    }
+    return realloc(p, n);
+}
+
+/* The residents' arrays are sized for the rows of the file before it is read; when that
+ * memory cannot be had, the rows are read all the same, the arrays growing as they
+ * come: the study is the one a normal load gives, with no error. */
+static void refused_reservation_is_no_error(void **state)
+{
+    (void)state;
+    enum { N = 1237 }; /* its first array (x) is asked for at N doubles */
+    fx_env e = {0};
+    fx_random(&e.d, 5, 3, 2, 1000, 6, N);
+    assert_int_equal(fx_env_open(&e, &e.d, NULL), CS_OK);
+    assert_int_equal(fx_env_load(&e), CS_OK);
+    size_t count = e.study->dem.count, bands = e.study->settings.band_count;
+    double *pop = malloc(count * bands * sizeof *pop);
+    assert_non_null(pop);
+    memcpy(pop, e.study->dem.pop, count * bands * sizeof *pop);
+    refused_size = N * sizeof(double);
+    refused = false;
+    cs_set_allocator(&(cs_allocator){refuse_once, refuse_once_realloc, free});
+    cs_status st = fx_env_load(&e);
+    cs_set_allocator(NULL);
+    assert_true(refused);
+    assert_int_equal(st, CS_OK);
+    assert_int_equal(cs_context_error_count(e.ctx), 0);
+    assert_int_equal(e.study->dem.count, count);
+    assert_memory_equal(e.study->dem.pop, pop, count * bands * sizeof *pop);
+    free(pop);
+    fx_env_close(&e);
+}
+
 /* The sample's walking network as a FlatGeobuf cut short (lines: read by GDAL's
  * features): the run stops with exit 4 naming the file, instead of walking part of it. */
 static void network_cut_short_is_an_error(void **state)
@@ -1196,6 +1277,8 @@ int main(void)
         cmocka_unit_test(unreadable_lines_are_an_error),
         cmocka_unit_test(arrow_stream_reads_as_features_read),
         cmocka_unit_test(network_cut_short_is_an_error),
+        cmocka_unit_test(header_count_beyond_the_file),
+        cmocka_unit_test(refused_reservation_is_no_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

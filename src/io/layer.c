@@ -72,6 +72,7 @@ struct cs_layer {
     cs_status read_failed; /* starting the stream failed, or the file was cut short */
     long long expected;    /* the features a GeoPackage or FlatGeobuf says it holds */
     long csv_lines;        /* a CSV's lines, header included (cs_csv_check) */
+    long long file_bytes;  /* the file's size; 0 when not known (not a plain file) */
 };
 
 /* Tests compare the readers with GDAL's features (cs_layer_read_through_features). */
@@ -625,6 +626,9 @@ cs_status cs_layer_open(cs_context *ctx, const cs_layer_config *lc, const char *
     if (l->utf8_copy)
         cs_input_note(ctx, path, role);
     const char *opened = l->utf8_copy ? l->utf8_copy : path;
+    struct stat info;
+    if (stat(opened, &info) == 0 && S_ISREG(info.st_mode))
+        l->file_bytes = (long long)info.st_size;
     l->open_opts = open_options(lc, path);
     l->path = cs_strdup(opened);
     if (!l->path) {
@@ -765,7 +769,9 @@ size_t cs_layer_rows_hint(const cs_layer *l)
 {
     if (l->csv)
         return l->csv_lines > 1 ? (size_t)(l->csv_lines - 1) : 0;
-    return l->expected > 0 ? (size_t)l->expected : 0;
+    /* a header's count that the file is too small to hold is not believed */
+    bool fits = l->expected > 0 && l->expected <= l->file_bytes / 8;
+    return fits ? (size_t)l->expected : 0;
 }
 
 const char *cs_layer_field_name(const cs_layer *l, int index)

@@ -63,7 +63,8 @@ const char *cs_layer_reader(const cs_layer *layer);
 int cs_layer_field_count(const cs_layer *layer);
 /* About how many rows the layer holds, for sizing what is read from it: a CSV's lines
  * after the header (empty ones included), or the count a GeoPackage or FlatGeobuf
- * header gives; 0 when unknown. A hint only: the rows read are what count. */
+ * header gives when the file is large enough to hold that many (8 bytes a row at
+ * least); 0 when unknown. A hint only: the rows read are what count. */
 size_t cs_layer_rows_hint(const cs_layer *layer);
 
 /*

@@ -404,8 +404,8 @@ static bool grow_points(cs_raw_points *p, bool named)
 static void reserve_points(cs_raw_points *p, const cs_layer *layer, bool named)
 {
     size_t rows = cs_layer_rows_hint(layer);
-    if (rows > p->cap)
-        (void)resize_points(p, rows, named); /* failed: every array keeps p->cap */
+    if (rows > p->cap && !resize_points(p, rows, named))
+        (void)cs_take_nomem(); /* no error: every array keeps p->cap, and grows later */
 }
 
 /* Find the capacity fields: the study's, or the known names present in the layer. */
