@@ -193,9 +193,9 @@ static void write_header(cs_fgb *w, const char *name, const double env[4])
  * gives two digits of the index and turns the frame for the levels below (x and y
  * swapped when the quadrant is a lower one, and both complemented when it is the lower
  * right). Four levels are done at once from a table: for each frame and four bits of x
- * and of y, the eight bits of the index and the frame after them. The loop's branches
- * depend on the point, so the processor mispredicts half of them: the table is some
- * five times faster.
+ * and of y, the eight bits of the index and the frame after them. (The loop's
+ * branches depend on the point, so the processor mispredicts half of them: ordering
+ * two million points took 0.3 s that way.)
  */
 #define FRAME_SWAPPED 1u
 #define FRAME_COMPLEMENTED 2u
@@ -211,8 +211,8 @@ static unsigned hilbert_level(unsigned *f, unsigned bx, unsigned by)
     return (3 * rx) ^ ry;
 }
 
-/* table[f << 8 | x4 << 4 | y4]: the eight bits of four levels of the point's four bits
- * x4 and y4 in frame f, and the frame after them above them. */
+/* table[f << 8 | x4 << 4 | y4] for four bits x4, y4 of a point in frame f: in its low
+ * eight bits the index's digits for those four levels, above them the frame after. */
 static void hilbert_table(uint16_t *table)
 {
     for (unsigned i = 0; i < 4u << 8; i++) {
@@ -256,8 +256,9 @@ static bool hilbert_order(cs_fgb *w, const double env[4])
     hilbert_table(w->hilbert);
     double width = env[2] - env[0], height = env[3] - env[1];
     long n = (long)w->n;
+    bool parallel = w->threads > 1 && n > 100000;
 #ifdef _OPENMP
-#pragma omp parallel for schedule(static) num_threads(w->threads) if (w->threads > 1 && n > 100000)
+#pragma omp parallel for schedule(static) num_threads(w->threads) if (parallel)
 #endif
     for (long i = 0; i < n; i++) {
         double fx = width > 0 ? (w->lon[i] - env[0]) / width : 0;
@@ -272,7 +273,7 @@ static bool hilbert_order(cs_fgb *w, const double env[4])
      * in a loop that fetches many points at once (the features' own reads waited on
      * each) */
 #ifdef _OPENMP
-#pragma omp parallel for schedule(static) num_threads(w->threads) if (sorted && w->threads > 1 && n > 100000)
+#pragma omp parallel for schedule(static) num_threads(w->threads) if (parallel)
 #endif
     for (long r = 0; r < (sorted ? n : 0); r++) {
         size_t i = (size_t)(sorted[r] & 0xffffffffu);
