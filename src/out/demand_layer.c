@@ -214,36 +214,70 @@ static void gather_costs(const cs_result *r, size_t f, const size_t *rows, size_
     }
 }
 
-/* Column c of the points rows[0..n) into out. */
+/* Column c of the points rows[0..n) into out: a loop per kind of column, so that each
+ * runs without a branch on what it gathers and the processor fetches many points at
+ * once. */
 static void gather(const demand_table *t, const column *c, const size_t *rows, size_t n,
                    const block_costs *b, cell *out)
 {
     const cs_result *r = t->r;
     const cs_study *s = r->study;
     const cs_kind *kind = &s->settings.kinds[c->k];
-    size_t f = cs_res_field(r, c->m, c->k);
+    size_t f = cs_res_field(r, c->m, c->k), B = r->B;
     const double *metres = b->metres + f * BLOCK;
     const long *nearest = b->nearest + f * BLOCK;
-    double m_per_min = kind->walk_speed_kmh * 1000.0 / 60.0, scale = pow(10, c->decimals);
-    for (size_t q = 0; q < n; q++) {
-        size_t i = rows[q];
-        switch (c->what) {
-        case NUMBER_OF_POINT: out[q].number = (double)(i + 1); break;
-        case ID_OF_POINT: out[q].text = t->demand_ids[i]; break;
-        case AREA_ID: out[q].text = t->area_ids[s->dem.area[i]]; break;
-        case AREA_NAME: out[q].text = t->area_names[s->dem.area[i]]; break;
-        case RESIDENTS: out[q].number = s->dem.pop[i * r->B + c->b]; break;
-        case NEAREST: out[q].text = isnan(metres[q]) ? NULL : t->facility_ids[nearest[q]]; break;
-        case MINUTES: out[q].number = metres[q] / m_per_min; break;
-        case METRES: out[q].number = metres[q]; break;
-        /* NaN (out of reach) is not within any threshold */
-        case WITHIN: out[q].number = metres[q] <= kind->threshold_m[c->j]; break;
-        case ACCESS: out[q].number = r->access[c->k][i]; break;
-        }
-        /* numbers as the CSV shows them: rounded to the column's decimals */
-        if (c->type == CS_FGB_DOUBLE && isfinite(out[q].number))
-            out[q].number = round(out[q].number * scale) / scale;
+    const double *pop = s->dem.pop + c->b, *access = r->access ? r->access[c->k] : NULL;
+    const long *area = s->dem.area;
+    double m_per_min = kind->walk_speed_kmh * 1000.0 / 60.0, threshold = kind->threshold_m[c->j];
+    switch (c->what) {
+    case NUMBER_OF_POINT:
+        for (size_t q = 0; q < n; q++)
+            out[q].number = (double)(rows[q] + 1);
+        break;
+    case ID_OF_POINT:
+        for (size_t q = 0; q < n; q++)
+            out[q].text = t->demand_ids[rows[q]];
+        break;
+    case AREA_ID:
+        for (size_t q = 0; q < n; q++)
+            out[q].text = t->area_ids[area[rows[q]]];
+        break;
+    case AREA_NAME:
+        for (size_t q = 0; q < n; q++)
+            out[q].text = t->area_names[area[rows[q]]];
+        break;
+    case RESIDENTS:
+        for (size_t q = 0; q < n; q++)
+            out[q].number = pop[rows[q] * B];
+        break;
+    case NEAREST:
+        for (size_t q = 0; q < n; q++)
+            out[q].text = isnan(metres[q]) ? NULL : t->facility_ids[nearest[q]];
+        break;
+    case MINUTES:
+        for (size_t q = 0; q < n; q++)
+            out[q].number = metres[q] / m_per_min;
+        break;
+    case METRES:
+        for (size_t q = 0; q < n; q++)
+            out[q].number = metres[q];
+        break;
+    case WITHIN: /* NaN (out of reach) is not within any threshold */
+        for (size_t q = 0; q < n; q++)
+            out[q].number = metres[q] <= threshold;
+        break;
+    case ACCESS:
+        for (size_t q = 0; q < n; q++)
+            out[q].number = access[rows[q]];
+        break;
     }
+    /* numbers as the CSV shows them: rounded to the column's decimals */
+    if (c->type != CS_FGB_DOUBLE)
+        return;
+    double scale = pow(10, c->decimals);
+    for (size_t q = 0; q < n; q++)
+        if (isfinite(out[q].number))
+            out[q].number = round(out[q].number * scale) / scale;
 }
 
 /* The blocks of rows[0..n): calls emit for each with the gathered columns
