@@ -11,6 +11,7 @@
 
 #include "fixture.h"
 #include "out/fgb.h"
+#include "out/out.h"
 
 #include <cpl_vsi.h>
 #include <gdal.h>
@@ -372,6 +373,49 @@ static void order_is_the_classic_hilbert_curve(void **state)
     free(values);
 }
 
+/* A sink into a buffer that also changes the writer's thread count at every piece, as
+ * the run does when it stops building layers and waits for the file. */
+typedef struct switching_sink {
+    cs_buf *out;
+    atomic_int *threads;
+} switching_sink;
+
+static bool switch_threads(void *user, const void *data, size_t len, uint64_t offset)
+{
+    switching_sink *s = user;
+    atomic_store(s->threads, atomic_load(s->threads) == 1 ? 2 : 1);
+    return cs_fgb_to_buf(s->out, data, len, offset);
+}
+
+/* The demand layer's bytes do not depend on its threads, even when their number
+ * changes between blocks (20,000 points: three blocks). */
+static void bytes_do_not_depend_on_threads(void **state)
+{
+    (void)state;
+    fx_env e = {0};
+    fx_random(&e.d, 9, 4, 3, 1000, 12, 20000);
+    assert_int_equal(fx_env_open(&e, &e.d, NULL), CS_OK);
+    fx_env_run_ok(&e);
+    const cs_demand *dem = &e.study->dem;
+    cs_buf one, switching;
+    cs_buf_init(&one);
+    cs_buf_init(&switching);
+    atomic_int threads;
+    atomic_init(&threads, 1);
+    assert_int_equal(cs_out_demand_fgb(e.result, dem->x, dem->y, &threads, cs_fgb_to_buf, &one),
+                     CS_OK);
+    switching_sink s = {&switching, &threads};
+    atomic_store(&threads, 2);
+    assert_int_equal(cs_out_demand_fgb(e.result, dem->x, dem->y, &threads, switch_threads, &s),
+                     CS_OK);
+    assert_true(one.len > 20000 * 100);
+    assert_int_equal(switching.len, one.len);
+    assert_memory_equal(switching.data, one.data, one.len);
+    cs_buf_free(&one);
+    cs_buf_free(&switching);
+    fx_env_close(&e);
+}
+
 /* The writer refuses features out of the index's order, or too few of them, as an
  * internal error rather than a file GDAL would misread. */
 static void features_out_of_order_are_refused(void **state)
@@ -444,6 +488,7 @@ int main(void)
         cmocka_unit_test(nulls_csv_and_switches),
         cmocka_unit_test(one_point),
         cmocka_unit_test(order_is_the_classic_hilbert_curve),
+        cmocka_unit_test(bytes_do_not_depend_on_threads),
         cmocka_unit_test(failing_sink_stops_the_writer),
         cmocka_unit_test(features_out_of_order_are_refused),
     };

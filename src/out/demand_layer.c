@@ -50,6 +50,7 @@ typedef struct demand_table {
     size_t count;
     const double *lon, *lat; /* every point in WGS84 (borrowed) */
     int threads;        /* gathering the columns (0 = all cores) */
+    const atomic_int *threads_now; /* or this, read before each block */
     /* the texts as the FlatGeobuf writer takes them (cs_fgb_strings) */
     const char **demand_ids, **area_ids, **area_names, **facility_ids;
     char *text_blocks[4];
@@ -280,11 +281,23 @@ static void gather(const demand_table *t, const column *c, const size_t *rows, s
             out[q].number = round(out[q].number * scale) / scale;
 }
 
+/* The threads to gather a block with: those given, or as many as *threads_now says. */
+static int team_now(const demand_table *t)
+{
+    int n = t->threads_now ? atomic_load(t->threads_now) : t->threads;
+#ifdef _OPENMP
+    return n > 0 ? n : omp_get_max_threads();
+#else
+    (void)n;
+    return 1;
+#endif
+}
+
 /* The blocks of rows[0..n): calls emit for each with the gathered columns
  * (cells[c * BLOCK + q]). */
 static cs_status each_block(const demand_table *t, const size_t *rows, size_t n,
                             void (*emit)(const demand_table *, const size_t *, size_t,
-                                         const cell *, void *),
+                                         const cell *, int, void *),
                             void *arg)
 {
     const cs_result *r = t->r;
@@ -298,11 +311,10 @@ static cs_status each_block(const demand_table *t, const size_t *rows, size_t n,
         cs_free(b.nearest);
         return CS_ERR_NOMEM;
     }
-#ifdef _OPENMP
-    int nt = t->threads > 0 ? t->threads : omp_get_max_threads();
-#endif
+    int nt = 1;
     for (size_t at = 0; at < n; at += BLOCK) {
         size_t len = n - at < BLOCK ? n - at : BLOCK;
+        nt = team_now(t);
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
@@ -319,7 +331,7 @@ static cs_status each_block(const demand_table *t, const size_t *rows, size_t n,
             for (size_t c = 0; c < t->count; c++)
                 gather(t, &t->cols[c], rows + at, len, &b, cells + c * BLOCK);
         }
-        emit(t, rows + at, len, cells, arg);
+        emit(t, rows + at, len, cells, nt, arg);
     }
     cs_free(cells);
     cs_free(b.metres);
@@ -330,20 +342,23 @@ static cs_status each_block(const demand_table *t, const size_t *rows, size_t n,
 /* -------------------------------------------------------------- the forms */
 
 static void emit_fgb(const demand_table *t, const size_t *rows, size_t n, const cell *cells,
-                     void *arg)
+                     int threads, void *arg)
 {
     (void)t;
+    cs_fgb_set_threads(arg, threads);
     cs_fgb_features(arg, rows, n, cells, BLOCK);
 }
 
 cs_status cs_out_demand_fgb(const cs_result *r, const double *lon, const double *lat,
-                            int threads, cs_fgb_sink sink, void *user)
+                            const atomic_int *threads_now, cs_fgb_sink sink, void *user)
 {
     demand_table t;
-    if (table_init(&t, r, lon, lat, threads) != CS_OK)
+    if (table_init(&t, r, lon, lat, atomic_load(threads_now)) != CS_OK)
         return CS_ERR_NOMEM;
+    t.threads_now = threads_now;
     size_t n = r->study->dem.count;
-    cs_fgb *w = cs_fgb_begin(sink, user, "demand", t.fgb, t.count, t.lon, t.lat, n, threads);
+    cs_fgb *w = cs_fgb_begin(sink, user, "demand", t.fgb, t.count, t.lon, t.lat, n,
+                             team_now(&t));
     cs_status st = w ? each_block(&t, cs_fgb_order(w), n, emit_fgb, w) : CS_ERR_NOMEM;
     if (w) { /* the index needs the points: before they are freed */
         cs_status end = cs_fgb_end(w);
@@ -355,8 +370,9 @@ cs_status cs_out_demand_fgb(const cs_result *r, const double *lon, const double 
 }
 
 static void emit_csv(const demand_table *t, const size_t *rows, size_t n, const cell *cells,
-                     void *arg)
+                     int threads, void *arg)
 {
+    (void)threads;
     cs_buf *out = arg;
     for (size_t q = 0; q < n; q++) {
         cs_buf_add_fixed(out, t->lon[rows[q]], CS_COORD_DECIMALS);

@@ -439,6 +439,16 @@ cs_fgb *cs_fgb_begin(cs_fgb_sink sink, void *user, const char *name, const cs_fg
     return w;
 }
 
+void cs_fgb_set_threads(cs_fgb *w, int threads)
+{
+#ifdef _OPENMP
+    w->threads = threads > 0 ? threads : omp_get_max_threads();
+#else
+    (void)w;
+    (void)threads;
+#endif
+}
+
 const size_t *cs_fgb_order(const cs_fgb *w)
 {
     return w->order;

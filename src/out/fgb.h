@@ -54,6 +54,8 @@ bool cs_fgb_to_buf(void *user, const void *data, size_t len, uint64_t offset);
  */
 cs_fgb *cs_fgb_begin(cs_fgb_sink sink, void *user, const char *name, const cs_fgb_column *cols,
                      size_t ncol, const double *lon, const double *lat, size_t n, int threads);
+/* The threads the next blocks are encoded on (0 = all cores). */
+void cs_fgb_set_threads(cs_fgb *w, int threads);
 /* The points in the order their features must be written (n of them). */
 const size_t *cs_fgb_order(const cs_fgb *w);
 /* A property's value: number for BOOL (0 = false), LONG and DOUBLE columns, text for

@@ -15,6 +15,8 @@
 #include "out/fgb.h"
 #include "out/json.h"
 
+#include <stdatomic.h>
+
 /* Coordinates in GeoJSON: 7 decimals of a degree, about 1 cm. */
 #define CS_COORD_DECIMALS 7
 
@@ -173,9 +175,10 @@ void cs_out_demand_within_column(const cs_result *r, size_t m, size_t k, size_t 
 cs_status cs_out_demand_qml(const cs_result *r, cs_buf *out);
 /* The demand layer: every demand point with its results (demand_layer.c says which),
  * as FlatGeobuf (demand.fgb, streamed to a sink, fgb.h) or as CSV with lon, lat
- * (demand.csv). */
+ * (demand.csv). The FlatGeobuf's threads are read before each block of points from
+ * *threads_now (0 = all cores), which may change while it is written. */
 cs_status cs_out_demand_fgb(const cs_result *r, const double *lon, const double *lat,
-                            int threads, cs_fgb_sink sink, void *user);
+                            const atomic_int *threads_now, cs_fgb_sink sink, void *user);
 cs_status cs_out_demand_layer_csv(const cs_result *r, const double *lon, const double *lat,
                                   int threads, cs_buf *out);
 cs_status cs_out_summary_json(cs_context *ctx, const cs_result *r, const cs_table *t,
