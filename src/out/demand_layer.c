@@ -311,10 +311,9 @@ static cs_status each_block(const demand_table *t, const size_t *rows, size_t n,
         cs_free(b.nearest);
         return CS_ERR_NOMEM;
     }
-    int nt = 1;
     for (size_t at = 0; at < n; at += BLOCK) {
         size_t len = n - at < BLOCK ? n - at : BLOCK;
-        nt = team_now(t);
+        int nt = team_now(t);
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
