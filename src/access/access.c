@@ -33,9 +33,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 /* Grid cells per catchment radius: smaller cells hug the catchment circle more tightly
  * (less wasted distance tests) at the price of more, shorter runs. */
@@ -158,16 +155,6 @@ static inline double people(const double *demand, size_t i)
 static inline bool has_supply(const double *supply, size_t j)
 {
     return isfinite(supply[j]) && supply[j] > 0;
-}
-
-static int team_size(int threads)
-{
-#ifdef _OPENMP
-    return threads > 0 ? threads : omp_get_max_threads();
-#else
-    (void)threads;
-    return 1;
-#endif
 }
 
 /* --------------------------------------------------------------------- grid */
@@ -516,7 +503,7 @@ cs_status cs_access_straight(const cs_access_spec *s, const double *fx, const do
         !arrays_ok(N, px, py, demand, access))
         return CS_ERR_ARGUMENT;
     weigher w = make_weigher(s);
-    int nt = team_size(threads);
+    int nt = cs_team_size(threads);
     for (size_t j = 0; j < F; j++) {
         ratio[j] = 0.0;
         if (state)
@@ -717,7 +704,7 @@ cs_status cs_access_pairs(const cs_access_spec *s, const double *supply, size_t 
         (N > 0 && (!demand || !access)))
         return CS_ERR_ARGUMENT;
     weigher w = make_weigher(s);
-    int nt = team_size(threads);
+    int nt = cs_team_size(threads);
     for (size_t i = 0; i < N; i++)
         access[i] = 0.0;
     size_t chunk = F < PAIRS_CHUNK ? F : PAIRS_CHUNK;

@@ -559,6 +559,16 @@ void cs_stage_end(cs_context *ctx, const char *stage, double start)
         add_stage_time(ctx, stage, cs_stage_begin() - start);
 }
 
+int cs_team_size(int threads)
+{
+#ifdef _OPENMP
+    return threads > 0 ? threads : omp_get_max_threads();
+#else
+    (void)threads;
+    return 1;
+#endif
+}
+
 cs_status cs_context_create_for_thread(const cs_context *parent, cs_context **out)
 {
     *out = NULL;

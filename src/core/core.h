@@ -187,6 +187,10 @@ cs_status cs_context_create_for_thread(const cs_context *parent, cs_context **ou
  * empty. */
 void cs_context_absorb(cs_context *ctx, cs_context *helper);
 
+/* The threads a parallel loop asked to run on `threads` gets: that many, or all cores
+ * when it is 0 or less (1 without OpenMP). */
+int cs_team_size(int threads);
+
 /* Work done on a thread of its own, reporting into a context of its own. */
 typedef struct cs_helper {
     cs_context *ctx; /* the thread's; the caller's when the work runs inline */

@@ -18,9 +18,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 typedef enum what {
     NUMBER_OF_POINT,
@@ -284,13 +281,7 @@ static void gather(const demand_table *t, const column *c, const size_t *rows, s
 /* The threads to gather a block with: those given, or as many as *threads_now says. */
 static int team_now(const demand_table *t)
 {
-    int n = t->threads_now ? atomic_load(t->threads_now) : t->threads;
-#ifdef _OPENMP
-    return n > 0 ? n : omp_get_max_threads();
-#else
-    (void)n;
-    return 1;
-#endif
+    return cs_team_size(t->threads_now ? atomic_load(t->threads_now) : t->threads);
 }
 
 /* The blocks of rows[0..n): calls emit for each with the gathered columns

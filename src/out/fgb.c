@@ -9,9 +9,6 @@
 
 #include <math.h>
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #define NODE_SIZE 16    /* children per index node: FlatGeobuf's default */
 #define NODE_BYTES 40   /* an index node: min x, min y, max x, max y, offset */
@@ -416,11 +413,7 @@ cs_fgb *cs_fgb_begin(cs_fgb_sink sink, void *user, const char *name, const cs_fg
                   .lat = lat, .n = n};
     cs_buf_init(&w->front);
     cs_buf_init(&w->block);
-#ifdef _OPENMP
-    w->threads = threads > 0 ? threads : omp_get_max_threads();
-#else
-    (void)threads;
-#endif
+    cs_fgb_set_threads(w, threads);
     w->order = cs_calloc(n + 1, sizeof *w->order);
     w->offsets = cs_calloc(n + 1, sizeof *w->offsets);
     w->x = cs_calloc(n + 1, sizeof *w->x);
@@ -441,12 +434,7 @@ cs_fgb *cs_fgb_begin(cs_fgb_sink sink, void *user, const char *name, const cs_fg
 
 void cs_fgb_set_threads(cs_fgb *w, int threads)
 {
-#ifdef _OPENMP
-    w->threads = threads > 0 ? threads : omp_get_max_threads();
-#else
-    (void)w;
-    (void)threads;
-#endif
+    w->threads = cs_team_size(threads);
 }
 
 const size_t *cs_fgb_order(const cs_fgb *w)
