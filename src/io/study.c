@@ -1433,6 +1433,7 @@ static cs_status read_and_place_network(cs_context *ctx, const cs_config *cfg, c
 {
     raw_layers *r = lr->r;
     double t0 = cs_stage_begin();
+    cs_progress(ctx, "load", 0.8); /* on a terminal: still loading, while it waits */
     r->network_st = network_end(ctx, &lr->net);
     cs_progress(ctx, "load", 1);
     cs_stage_end(ctx, "load", t0);
