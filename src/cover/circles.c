@@ -47,6 +47,7 @@ typedef struct circle_jobs {
     const cs_study *s;
     double **xs, **ys;
     const size_t *counts;
+    const bool *drawn;
     cs_geom **out;
 } circle_jobs;
 
@@ -54,7 +55,7 @@ static bool circle_job(const void *data, cs_geos h, const cs_geom *district, lon
 {
     const circle_jobs *cj = data;
     size_t k = (size_t)job / CS_MAX_THRESHOLDS, j = (size_t)job % CS_MAX_THRESHOLDS;
-    if (j >= cj->s->settings.kinds[k].threshold_count)
+    if (j >= cj->s->settings.kinds[k].threshold_count || (cj->drawn && !cj->drawn[k]))
         return true;
     cj->out[job] = clipped_circles(h, district, cj->xs[k], cj->ys[k], cj->counts[k],
                                    cj->s->settings.kinds[k].threshold_m[j]);
@@ -95,7 +96,7 @@ bool cs_cover_run_jobs(const cs_areas *areas, long jobs, int threads, cs_cover_j
     return !failed;
 }
 
-cs_status cs_cover_circles(cs_context *ctx, const cs_study *s, cs_geom **out)
+cs_status cs_cover_circles(cs_context *ctx, const cs_study *s, const bool *drawn, cs_geom **out)
 {
     size_t K = s->settings.kind_count;
     for (size_t i = 0; i < K * CS_MAX_THRESHOLDS; i++)
@@ -106,7 +107,7 @@ cs_status cs_cover_circles(cs_context *ctx, const cs_study *s, cs_geom **out)
     if (!xs || !ys || !counts || !gather_facilities(s, xs, ys, counts))
         st = cs_nomem(ctx);
     else if (!cs_cover_run_jobs(&s->areas, (long)(K * CS_MAX_THRESHOLDS), ctx->threads, circle_job,
-                                &(circle_jobs){s, xs, ys, counts, out}))
+                                &(circle_jobs){s, xs, ys, counts, drawn, out}))
         st = cs_take_nomem() ? cs_error(ctx, CS_ERR_NOMEM, NULL, CS_NOMEM_HINT,
                                         "out of memory while building the service circles")
                              : cs_error(ctx, CS_ERR_INTERNAL, NULL, NULL,

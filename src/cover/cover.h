@@ -20,11 +20,12 @@ typedef bool (*cs_cover_job)(const void *data, cs_geos h, const cs_geom *distric
 bool cs_cover_run_jobs(const cs_areas *areas, long jobs, int threads, cs_cover_job job,
                        const void *data);
 
-/* Service circles of every kind k and threshold j: the union of discs around the
- * kind's facilities, clipped to the district, into out[k * CS_MAX_THRESHOLDS + j]
- * (NULL where the kind has no such threshold); new geometries, destroy each with the
- * study's GEOS handle (cover/circles.c). */
-cs_status cs_cover_circles(cs_context *ctx, const cs_study *study, cs_geom **out);
+/* Service circles of every kind k with drawn[k] (NULL: every kind) and threshold j: the
+ * union of discs around the kind's facilities, clipped to the district, into
+ * out[k * CS_MAX_THRESHOLDS + j] (NULL where the kind has no such threshold or is not
+ * drawn); new geometries, destroy each with the study's GEOS handle (cover/circles.c). */
+cs_status cs_cover_circles(cs_context *ctx, const cs_study *study, const bool *drawn,
+                           cs_geom **out);
 
 /* The network reached from a search within budget_m but not within before_m (< 0:
  * all of it), as polylines (partial edges cut exactly at the budgets; pieces that

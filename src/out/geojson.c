@@ -135,9 +135,17 @@ cs_status cs_out_circles_layer(cs_context *ctx, const cs_result *r, cs_transform
     const cs_study *s = r->study;
     size_t n = r->K * CS_MAX_THRESHOLDS;
     cs_geom **circles = cs_calloc(n + 1, sizeof *circles);
-    if (!circles)
+    bool *straight = cs_calloc(r->K + 1, sizeof *straight); /* the kinds measured so */
+    if (!circles || !straight) {
+        cs_free(circles);
+        cs_free(straight);
         return cs_nomem(ctx);
-    cs_status st = cs_cover_circles(ctx, s, circles);
+    }
+    bool any = false;
+    for (size_t k = 0; k < r->K; k++)
+        any |= straight[k] = r->dist_m[cs_res_field(r, CS_M_STRAIGHT, k)] != NULL;
+    cs_status st = any ? cs_cover_circles(ctx, s, straight, circles) : CS_OK;
+    cs_free(straight);
     /* straight circles, then network areas, so QGIS can style by "measure"; a cost
      * matrix has no shape to draw */
     for (size_t m = CS_M_STRAIGHT; m <= CS_M_NETWORK; m++)
