@@ -513,6 +513,23 @@ static void bad_format_refused(void **state)
     free(dir);
 }
 
+/* cs_gpkg_take's receiver: a copy of the package into a buffer. */
+static cs_status keep_bytes(void *user, const void *bytes, size_t len)
+{
+    cs_buf *b = user;
+    cs_buf_addn(b, bytes, len);
+    return b->failed ? CS_ERR_NOMEM : CS_OK;
+}
+
+/* A receiver that cannot write. */
+static cs_status refuse_bytes(void *user, const void *bytes, size_t len)
+{
+    (void)user;
+    (void)bytes;
+    (void)len;
+    return CS_ERR_OUTPUT;
+}
+
 /* The GeoPackage door on its own: arguments refused, a package of one feature read
  * back, a dropped package leaves nothing in GDAL's memory files. */
 static void gpkg_door(void **state)
@@ -541,8 +558,9 @@ static void gpkg_door(void **state)
     assert_int_equal(cs_gpkg_feature_end(ctx, l), CS_OK);
     cs_buf bytes;
     cs_buf_init(&bytes);
-    assert_int_equal(cs_gpkg_take(NULL, NULL, &bytes), CS_ERR_ARGUMENT);
-    assert_int_equal(cs_gpkg_take(ctx, g, &bytes), CS_OK);
+    assert_int_equal(cs_gpkg_take(NULL, NULL, keep_bytes, &bytes), CS_ERR_ARGUMENT);
+    assert_int_equal(cs_gpkg_take(ctx, g, NULL, &bytes), CS_ERR_ARGUMENT);
+    assert_int_equal(cs_gpkg_take(ctx, g, keep_bytes, &bytes), CS_OK);
     VSILFILE *f = VSIFileFromMemBuffer("/vsimem/test_gpkg_door.gpkg", (GByte *)bytes.data,
                                        bytes.len, FALSE);
     VSIFCloseL(f);
@@ -567,6 +585,10 @@ static void gpkg_door(void **state)
     GDALClose(ds);
     VSIUnlink("/vsimem/test_gpkg_door.gpkg");
     cs_buf_free(&bytes);
+    /* a receiver that fails: its status, and the package gone all the same */
+    assert_int_equal(cs_gpkg_create(ctx, &g), CS_OK);
+    assert_int_equal(cs_gpkg_layer_create(ctx, g, "r", CS_GPKG_POINT, &l), CS_OK);
+    assert_int_equal(cs_gpkg_take(ctx, g, refuse_bytes, NULL), CS_ERR_OUTPUT);
     /* dropped unfinished: its memory file goes too */
     assert_int_equal(cs_gpkg_create(ctx, &g), CS_OK);
     assert_int_equal(cs_gpkg_layer_create(ctx, g, "q", CS_GPKG_MULTIPOLYGON, &l), CS_OK);

@@ -293,11 +293,10 @@ static void free_layers(cs_gpkg *g)
     }
 }
 
-cs_status cs_gpkg_take(cs_context *ctx, cs_gpkg *g, cs_buf *out)
+cs_status cs_gpkg_take(cs_context *ctx, cs_gpkg *g, cs_gpkg_put put, void *user)
 {
-    if (!ctx || !g || !out)
+    if (!ctx || !g || !put)
         return CS_ERR_ARGUMENT;
-    cs_buf_clear(out);
     cs_status st = CS_OK;
     free_layers(g);
     CPLPushErrorHandlerEx(keep_message, ctx);
@@ -315,11 +314,8 @@ cs_status cs_gpkg_take(cs_context *ctx, cs_gpkg *g, cs_buf *out)
     GByte *bytes = st == CS_OK ? VSIGetMemFileBuffer(g->path, &len, FALSE) : NULL;
     if (st == CS_OK && !bytes)
         st = gdal_failed(ctx, "reading it back");
-    if (st == CS_OK) {
-        cs_buf_addn(out, (const char *)bytes, (size_t)len);
-        if (out->failed)
-            st = cs_nomem(ctx);
-    }
+    if (st == CS_OK)
+        st = put(user, bytes, (size_t)len);
     cs_gpkg_destroy(g);
     return st;
 }

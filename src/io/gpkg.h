@@ -69,12 +69,16 @@ void cs_gpkg_set_wkb(cs_gpkg_layer *l, const unsigned char *wkb, size_t len);
 /* Store the feature. Errors: CS_ERR_OUTPUT with GDAL's reason, CS_ERR_NOMEM. */
 cs_status cs_gpkg_feature_end(cs_context *ctx, cs_gpkg_layer *l);
 
+/* What is given the finished package's bytes, the whole file at once; its status is
+ * cs_gpkg_take's. */
+typedef cs_status (*cs_gpkg_put)(void *user, const void *bytes, size_t len);
+
 /*
- * Commit the transaction, close the package and move its bytes into out (cleared
- * first). The package is destroyed either way. Errors: CS_ERR_OUTPUT with GDAL's
- * reason, CS_ERR_NOMEM.
+ * Commit the transaction, close the package and hand its bytes to put, where they lie
+ * in GDAL's memory (no copy of a package of hundreds of megabytes). The package is
+ * destroyed either way. Errors: CS_ERR_OUTPUT with GDAL's reason, put's.
  */
-cs_status cs_gpkg_take(cs_context *ctx, cs_gpkg *g, cs_buf *out);
+cs_status cs_gpkg_take(cs_context *ctx, cs_gpkg *g, cs_gpkg_put put, void *user);
 
 /* Drop an unfinished package. NULL is ignored. */
 void cs_gpkg_destroy(cs_gpkg *g);

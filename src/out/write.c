@@ -439,6 +439,13 @@ static cs_status stream_end(cs_context *ctx, streaming *s)
     return s->st;
 }
 
+/* careshed.gpkg into the set, from where GDAL holds it */
+static cs_status add_package(void *user, const void *bytes, size_t len)
+{
+    const streamed *f = user;
+    return cs_outset_add(f->ctx, f->set, GPKG_NAME, bytes, len);
+}
+
 /* The package, when asked for, and the other files. */
 static cs_status write_files(cs_context *ctx, const sources *src, cs_outset *set)
 {
@@ -473,10 +480,8 @@ static cs_status write_files(cs_context *ctx, const sources *src, cs_outset *set
         st = write_layers(ctx, src, set, gpkg, names, &buf);
     if (st == CS_OK && gpkg) {
         double t0 = cs_stage_begin();
-        st = cs_gpkg_take(ctx, gpkg, &buf);
+        st = cs_gpkg_take(ctx, gpkg, add_package, &(streamed){ctx, set, 0});
         gpkg = NULL;
-        if (st == CS_OK)
-            st = cs_outset_add(ctx, set, GPKG_NAME, buf.data, buf.len);
         stage_end(ctx, "write", GPKG_NAME, t0);
     }
     if (st == CS_OK && names) {
