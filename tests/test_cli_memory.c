@@ -2,7 +2,7 @@
  * test_cli_memory.c — the careshed command's memory settings (src/cli/memory.c): a
  * block of 4 MB or more is backed by huge pages on request, a smaller one is left to
  * the kernel's default, and the library's own large allocations get the advice once the
- * command has set up its memory. Read back from the kernel's view of the process
+ * command has set up its memory, a grown block's copy included. Read back from the kernel's view of the process
  * (/proc/self/smaps: "hg" in a mapping's VmFlags is MADV_HUGEPAGE).
  */
 #include "testutil.h"
@@ -43,6 +43,40 @@ static bool advised_huge(const void *p)
     }
     fclose(f);
     return huge;
+}
+
+/* The kB of the mappings over [p, p + n) that are backed by huge pages now (their
+ * AnonHugePages; advice splits a block's mapping at its whole 2 MB pages). */
+static unsigned long huge_backed_kb(const void *p, size_t n)
+{
+    FILE *f = fopen("/proc/self/smaps", "r");
+    assert_non_null(f);
+    char line[512];
+    bool inside = false;
+    unsigned long kb, total = 0;
+    uintptr_t from = (uintptr_t)p, to = from + n;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' '))
+            inside = lo < to && hi > from;
+        else if (inside && sscanf(line, "AnonHugePages: %lu kB", &kb) == 1)
+            total += kb;
+    }
+    fclose(f);
+    return total;
+}
+
+/* Huge pages offered on request: "[madvise]" or "[always]". */
+static bool huge_pages_on_request(void)
+{
+    FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+    char mode[128] = "";
+    if (f) {
+        if (!fgets(mode, sizeof mode, f))
+            mode[0] = '\0';
+        fclose(f);
+    }
+    return strstr(mode, "[madvise]") || strstr(mode, "[always]");
 }
 
 /* A fresh anonymous mapping of n bytes, not advised by anyone yet. */
@@ -95,12 +129,45 @@ static void the_library_allocates_through_it(void **state)
     cs_set_allocator(NULL);
 }
 
+/* A block grown past 4 MB: its contents kept, and copied into huge pages (realloc
+ * would have copied them into 4 kB pages, a fault each, before any advice). */
+static void grown_blocks_are_copied_into_huge_pages(void **state)
+{
+    (void)state;
+    if (!huge_pages_on_request())
+        skip();
+    cli_memory_setup();
+    size_t old = 8 * MB, n = 64 * MB;
+    unsigned char *p = cs_malloc(old);
+    assert_non_null(p);
+    for (size_t i = 0; i < old; i++)
+        p[i] = (unsigned char)(i * 7 + i / 4096);
+    unsigned char *q = cs_realloc(p, n);
+    assert_non_null(q);
+    for (size_t i = 0; i < old; i++)
+        if (q[i] != (unsigned char)(i * 7 + i / 4096))
+            fail_msg("byte %zu changed in the grown block", i);
+    /* the 8 MB copied hold at least two whole 2 MB pages, touched by the copy alone */
+    assert_true(huge_backed_kb(q, old) >= 4096);
+    cs_free(q);
+    /* shrinking, and growing a small block, are realloc's as before */
+    unsigned char *r = cs_malloc(100);
+    assert_non_null(r);
+    memset(r, 5, 100);
+    r = cs_realloc(r, 1000);
+    assert_non_null(r);
+    assert_int_equal(r[99], 5);
+    cs_free(r);
+    cs_set_allocator(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(large_blocks_get_huge_pages),
         cmocka_unit_test(small_blocks_are_left_alone),
         cmocka_unit_test(the_library_allocates_through_it),
+        cmocka_unit_test(grown_blocks_are_copied_into_huge_pages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
