@@ -506,12 +506,6 @@ void cs_net_field_points_tied(const cs_net_field *f, const cs_attach *pts, int t
 
 /* ------------------------------------------------------------ reached */
 
-static int compare_intervals(const void *pa, const void *pb)
-{
-    const cs_interval *a = pa, *b = pb;
-    return (a->from_m > b->from_m) - (a->from_m < b->from_m);
-}
-
 /* Append edge e's reached stretches (at most n_src + 2 before merging). */
 static bool edge_reached(const cs_net_field *f, long e, double b, size_t first_src,
                          cs_interval **out, size_t *cap, size_t *n)
@@ -519,36 +513,41 @@ static bool edge_reached(const cs_net_field *f, long e, double b, size_t first_s
     const cs_graph *g = f->g;
     double len = g->edge_len_m[e], per_m = g->edge_len_m[e] / g->edge_cost_m[e];
     double cu = f->node_cost[g->edge_u[e]], cv = f->node_cost[g->edge_v[e]];
-    size_t start = *n;
-#define ADD(lo, hi)                                                                    \
-    do {                                                                               \
-        if (!cs_grow((void **)out, cap, *n + 1, sizeof **out))                          \
-            return false;                                                              \
-        (*out)[(*n)++] = (cs_interval){e, fmax(0, (lo)), fmin(len, (hi))};              \
-    } while (0)
+    size_t last_src = first_src;
+    while (last_src < f->src_count && f->src_edge[last_src] == e)
+        last_src++;
+    if (!cs_grow((void **)out, cap, *n + 2 + (last_src - first_src), sizeof **out))
+        return false;
+    cs_interval *iv = *out + *n;
+    size_t k = 0;
     if (cu <= b)
-        ADD(0, (b - cu) * per_m);
+        iv[k++] = (cs_interval){e, 0, fmin(len, (b - cu) * per_m)};
     if (cv <= b)
-        ADD(len - (b - cv) * per_m, len);
-    for (size_t i = first_src; i < f->src_count && f->src_edge[i] == e; i++)
+        iv[k++] = (cs_interval){e, fmax(0, len - (b - cv) * per_m), len};
+    for (size_t i = first_src; i < last_src; i++)
         if (f->src_access_m[i] <= b) {
             double r = (b - f->src_access_m[i]) * per_m;
-            ADD(f->src_along_m[i] - r, f->src_along_m[i] + r);
+            iv[k++] = (cs_interval){e, fmax(0, f->src_along_m[i] - r),
+                                    fmin(len, f->src_along_m[i] + r)};
         }
-#undef ADD
-    /* merge overlapping stretches; drop empty ones */
-    qsort(*out + start, *n - start, sizeof **out, compare_intervals);
-    size_t m = start;
-    for (size_t i = start; i < *n; i++) {
-        cs_interval iv = (*out)[i];
-        if (!(iv.to_m > iv.from_m))
+    /* by start (a few stretches: insertion), then overlapping ones merged, empty ones
+     * dropped */
+    for (size_t i = 1; i < k; i++)
+        for (size_t j = i; j > 0 && iv[j - 1].from_m > iv[j].from_m; j--) {
+            cs_interval t = iv[j];
+            iv[j] = iv[j - 1];
+            iv[j - 1] = t;
+        }
+    size_t m = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (!(iv[i].to_m > iv[i].from_m))
             continue;
-        if (m > start && iv.from_m <= (*out)[m - 1].to_m)
-            (*out)[m - 1].to_m = fmax((*out)[m - 1].to_m, iv.to_m);
+        if (m > 0 && iv[i].from_m <= iv[m - 1].to_m)
+            iv[m - 1].to_m = fmax(iv[m - 1].to_m, iv[i].to_m);
         else
-            (*out)[m++] = iv;
+            iv[m++] = iv[i];
     }
-    *n = m;
+    *n += m;
     return true;
 }
 
