@@ -132,6 +132,10 @@ static bool covers(tracer *t, size_t i, bool *covered, bool *nomem)
                     }
                     *sp = (span){s0, s0 + 2 * half, (uint32_t)j};
                     sectors |= whole_sectors(s0, s0 + 2 * half);
+                    if (sectors == UINT64_MAX) { /* no arc left: the other covers are moot */
+                        *covered = true;
+                        return false;
+                    }
                 }
             }
     }
