@@ -619,6 +619,99 @@ static void same_bytes(void **state)
     free(dir);
 }
 
+/* Stored on the package's own thread or, with one thread, at once on the caller's: the
+ * same bytes. */
+static void same_bytes_on_one_thread(void **state)
+{
+    run *r = *state;
+    char *dir = run_sample("--threads 1");
+    char a[1024], b[1024];
+    snprintf(a, sizeof a, "%s/out/careshed.gpkg", r->dir);
+    snprintf(b, sizeof b, "%s/out/careshed.gpkg", dir);
+    size_t na = 0, nb = 0;
+    char *ta = tu_read(a, &na), *tb = tu_read(b, &nb);
+    assert_true(na > 0);
+    assert_int_equal(na, nb);
+    assert_memory_equal(ta, tb, na);
+    free(ta);
+    free(tb);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+/* The last message of ctx names what failed. */
+static void last_message_says(const cs_context *ctx, const char *what)
+{
+    size_t n = cs_context_message_count(ctx);
+    assert_true(n > 0);
+    const cs_message *m = cs_context_get_message(ctx, n - 1);
+    if (!strstr(m->text, what))
+        fail_msg("expected \"%s\" in \"%s\"", what, m->text);
+}
+
+/* GDAL refusing a request (a second layer of the same name): with one thread the
+ * request itself fails; on the package's thread the next feature returns the status
+ * and the message arrives when the package is taken, which fails, leaving nothing in
+ * GDAL's memory files. */
+static void refusal_is_reported(void **state)
+{
+    (void)state;
+    for (int threads = 1; threads >= 0; threads--) {
+        cs_context *ctx = NULL;
+        assert_int_equal(cs_context_create(&ctx), CS_OK);
+        cs_context_set_threads(ctx, threads);
+        cs_gpkg *g = NULL;
+        cs_gpkg_layer *a = NULL, *b = NULL;
+        assert_int_equal(cs_gpkg_create(ctx, &g), CS_OK);
+        assert_int_equal(cs_gpkg_layer_create(ctx, g, "twice", CS_GPKG_POINT, &a), CS_OK);
+        cs_status st = cs_gpkg_layer_create(ctx, g, "twice", CS_GPKG_POINT, &b);
+        if (threads == 1) {
+            assert_int_equal(st, CS_ERR_OUTPUT);
+            last_message_says(ctx, "adding layer twice");
+        } else {
+            /* the thread is told in a batch: the package's status shows at the latest
+             * when it is taken */
+            assert_true(st == CS_OK || st == CS_ERR_OUTPUT);
+        }
+        cs_buf bytes;
+        cs_buf_init(&bytes);
+        assert_int_equal(cs_gpkg_take(ctx, g, keep_bytes, &bytes), CS_ERR_OUTPUT);
+        assert_int_equal(bytes.len, 0);
+        last_message_says(ctx, "adding layer twice");
+        cs_buf_free(&bytes);
+        char **files = VSIReadDir("/vsimem/");
+        for (char **n = files; n && *n; n++)
+            assert_null(strstr(*n, "careshed-"));
+        CSLDestroy(files);
+        cs_context_destroy(ctx);
+    }
+}
+
+/* A field asked for under another case is the same field, as GDAL names them. */
+static void fields_ignore_case(void **state)
+{
+    (void)state;
+    cs_context *ctx = NULL;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    cs_gpkg *g = NULL;
+    cs_gpkg_layer *l = NULL;
+    assert_int_equal(cs_gpkg_create(ctx, &g), CS_OK);
+    assert_int_equal(cs_gpkg_layer_create(ctx, g, "t", CS_GPKG_NONE, &l), CS_OK);
+    cs_gpkg_feature_begin(l);
+    int first = cs_gpkg_field(l, "Name", CS_FIELD_TEXT);
+    assert_int_equal(first, 0);
+    assert_int_equal(cs_gpkg_field(l, "n", CS_FIELD_REAL), 1);
+    assert_int_equal(cs_gpkg_field(l, "name", CS_FIELD_TEXT), first);
+    cs_gpkg_set_text(l, first, "x");
+    assert_int_equal(cs_gpkg_feature_end(ctx, l), CS_OK);
+    cs_buf bytes;
+    cs_buf_init(&bytes);
+    assert_int_equal(cs_gpkg_take(ctx, g, keep_bytes, &bytes), CS_OK);
+    assert_true(bytes.len > 0);
+    cs_buf_free(&bytes);
+    cs_context_destroy(ctx);
+}
+
 /* Each kind's reached streets, in the GeoJSON file and in the package: every line has
  * two points at least once rounded to 7 decimals (a piece of about a centimetre, one
  * point once rounded, is left out: RFC 7946 and GEOS want two). That pieces following
@@ -666,10 +759,13 @@ int main(void)
         cmocka_unit_test(styles),
         cmocka_unit_test(every_name_follows_the_rule),
         cmocka_unit_test(same_bytes),
+        cmocka_unit_test(same_bytes_on_one_thread),
         cmocka_unit_test(network_lines_are_lines),
     };
     const struct CMUnitTest alone[] = {
         cmocka_unit_test(gpkg_door),
+        cmocka_unit_test(refusal_is_reported),
+        cmocka_unit_test(fields_ignore_case),
         cmocka_unit_test(safe_names),
         cmocka_unit_test(shapefile_mapping),
         cmocka_unit_test(shapefile_names_run),

@@ -42,20 +42,27 @@ typedef enum cs_field_type {
  * Start a package in memory. *out is new (cs_gpkg_take or cs_gpkg_destroy), NULL on
  * failure. Errors: CS_ERR_ARGUMENT, CS_ERR_OUTPUT with GDAL's reason (no GPKG
  * driver, SQLite failing), CS_ERR_NOMEM.
+ *
+ * What follows is stored by a thread of the package's own, in the order asked, while
+ * the caller goes on (gpkg.c); with ctx->threads 1, at once. A failure there is
+ * returned by the next cs_gpkg_feature_end (or cs_gpkg_layer_create) as its status,
+ * and its message joins ctx when the package is taken or destroyed.
  */
 cs_status cs_gpkg_create(cs_context *ctx, cs_gpkg **out);
 
 /*
  * A new layer named name (letters, digits, '_' and '-'). *out is borrowed: valid until
- * the package is taken or destroyed. Errors: CS_ERR_OUTPUT with GDAL's reason.
+ * the package is taken or destroyed. Errors: CS_ERR_OUTPUT with GDAL's reason,
+ * CS_ERR_NOMEM.
  */
 cs_status cs_gpkg_layer_create(cs_context *ctx, cs_gpkg *g, const char *name,
                                cs_gpkg_geometry geometry, cs_gpkg_layer **out);
 
 /*
  * The index of field name in layer l, added with type when missing (a layer may gain
- * fields after it has features: they are null in those). -1 when GDAL refuses; the
- * layer then records the error for cs_gpkg_feature_end.
+ * fields after it has features: they are null in those). Fields are numbered in the
+ * order first asked for. -1 without memory; the layer then records the error for
+ * cs_gpkg_feature_end.
  */
 int cs_gpkg_field(cs_gpkg_layer *l, const char *name, cs_field_type type);
 
@@ -64,7 +71,7 @@ int cs_gpkg_field(cs_gpkg_layer *l, const char *name, cs_field_type type);
 void cs_gpkg_feature_begin(cs_gpkg_layer *l);
 void cs_gpkg_set_number(cs_gpkg_layer *l, int field, double v); /* NaN stays null */
 void cs_gpkg_set_text(cs_gpkg_layer *l, int field, const char *text); /* NULL stays null */
-/* The geometry as ISO WKB (len bytes, copied). */
+/* The geometry as ISO WKB, len bytes read by cs_gpkg_feature_end (keep them until then). */
 void cs_gpkg_set_wkb(cs_gpkg_layer *l, const unsigned char *wkb, size_t len);
 /* Store the feature. Errors: CS_ERR_OUTPUT with GDAL's reason, CS_ERR_NOMEM. */
 cs_status cs_gpkg_feature_end(cs_context *ctx, cs_gpkg_layer *l);
