@@ -183,6 +183,40 @@ static void river_with_one_bridge(void **state)
     fx_free(&d);
 }
 
+/* Service circles are drawn for the kinds asked for only (a kind measured along the
+ * network alone has none to show): the river's facility, its first threshold's circle
+ * wholly inside the district, so of area pi r^2 (traced with straight sides: within
+ * 0.5%). */
+static void circles_of_the_kinds_asked_for(void **state)
+{
+    (void)state;
+    fx_data d;
+    river_data(&d);
+    char *dir = tu_mkdtemp();
+    write_network(dir, river_streets, sizeof river_streets / sizeof(double) / 2, "residential");
+    fx_env R;
+    start(&R, dir, &d, river_yaml, CS_OK);
+    const cs_study *s = R.study;
+    size_t n = s->settings.kind_count * CS_MAX_THRESHOLDS;
+    cs_geom **circles = calloc(n, sizeof *circles);
+    bool *none = calloc(s->settings.kind_count, sizeof *none);
+    assert_int_equal(cs_cover_circles(R.ctx, s, none, circles), CS_OK);
+    for (size_t i = 0; i < n; i++)
+        assert_null(circles[i]);
+    assert_int_equal(cs_cover_circles(R.ctx, s, NULL, circles), CS_OK);
+    const cs_kind *k = &s->settings.kinds[0];
+    for (size_t j = 0; j < k->threshold_count; j++)
+        assert_non_null(circles[j]);
+    double r = k->threshold_m[0], area = cs_geom_area_m2(s->geos, circles[0]);
+    assert_true(fabs(area / (M_PI * r * r) - 1) < 0.005);
+    for (size_t i = 0; i < n; i++)
+        cs_geom_destroy(s->geos, circles[i]);
+    free(circles);
+    free(none);
+    fx_env_close(&R);
+    fx_free(&d);
+}
+
 /* A second bridge on the street F and E stand on: E is then 500 m away on foot too. */
 static void second_bridge_covers(void **state)
 {
@@ -910,6 +944,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(river_with_one_bridge),
+        cmocka_unit_test(circles_of_the_kinds_asked_for),
         cmocka_unit_test(second_bridge_covers),
         cmocka_unit_test(motorway_bridge_is_not_walked),
         cmocka_unit_test(service_area_self_check),
