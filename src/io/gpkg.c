@@ -42,17 +42,11 @@ typedef struct value {
     size_t at; /* text: offset in the feature's texts */
 } value;
 
-/* A field as the caller's side knows it. */
-typedef struct known_field {
-    char *name;
-    cs_field_type type;
-} known_field;
-
 struct cs_gpkg_layer {
     cs_gpkg *g;
     char *name;
     /* the caller's side */
-    known_field *fields; /* in GDAL's order */
+    char **fields;       /* their names, in GDAL's order */
     size_t field_count, field_cap;
     int last_field;      /* fields usually come in the same order: try the next first */
     value *values;       /* of the feature being filled */
@@ -118,7 +112,7 @@ static cs_status gdal_failed(cs_context *ctx, const char *what)
 
 typedef enum request_kind { ADD_LAYER, ADD_FIELD, ADD_FEATURE } request_kind;
 
-/* A request as written in a batch; its texts, values and geometry follow it, each part
+/* A request as written in a batch; its values, texts and geometry follow it, each part
  * padded to 8 bytes. */
 typedef struct request {
     request_kind kind;
@@ -493,10 +487,10 @@ int cs_gpkg_field(cs_gpkg_layer *l, const char *name, cs_field_type type)
 {
     int n = (int)l->field_count, guess = l->last_field + 1;
     /* GDAL's names ignore ASCII case */
-    if (guess < n && !strcasecmp(l->fields[guess].name, name))
+    if (guess < n && !strcasecmp(l->fields[guess], name))
         return l->last_field = guess;
     for (int i = 0; i < n; i++)
-        if (!strcasecmp(l->fields[i].name, name))
+        if (!strcasecmp(l->fields[i], name))
             return l->last_field = i;
     size_t len = strlen(name) + 1;
     char *copy = cs_strdup(name);
@@ -509,7 +503,7 @@ int cs_gpkg_field(cs_gpkg_layer *l, const char *name, cs_field_type type)
         l->nomem = true;
         return -1;
     }
-    l->fields[l->field_count++] = (known_field){copy, type};
+    l->fields[l->field_count++] = copy;
     r->number = n;
     r->type = type;
     memcpy(part(r, TEXTS), name, len);
@@ -589,7 +583,7 @@ static void free_layers(cs_gpkg *g)
         cs_gpkg_layer *l = g->layers;
         g->layers = l->next;
         for (size_t i = 0; i < l->field_count; i++)
-            cs_free(l->fields[i].name);
+            cs_free(l->fields[i]);
         cs_free(l->fields);
         cs_free(l->values);
         cs_buf_free(&l->texts);

@@ -320,8 +320,9 @@ const char *cs_out_file_owner(const char *name)
 }
 
 /* One output's part of the write stage, for --timings: "write layer areas" (its
- * GeoJSON file and its rows in the package, computing it included), "write
- * careshed.gpkg" (styles, closing, the file), "write demand.fgb"... */
+ * GeoJSON file and its rows handed to the package, computing it included), "write
+ * careshed.gpkg" (styles, waiting for the package's thread to store what it was
+ * handed, closing, the file), "write demand.fgb"... */
 static void stage_end(cs_context *ctx, const char *what, const char *name, double t0)
 {
     char stage[48];
