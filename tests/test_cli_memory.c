@@ -2,7 +2,8 @@
  * test_cli_memory.c — the careshed command's memory settings (src/cli/memory.c): a
  * block of 4 MB or more is backed by huge pages on request, a smaller one is left to
  * the kernel's default, and the library's own large allocations get the advice once the
- * command has set up its memory, a grown block's copy included. Read back from the kernel's view of the process
+ * command has set up its memory, a grown block's copy and the heap's growth included.
+ * Read back from the kernel's view of the process
  * (/proc/self/smaps: "hg" in a mapping's VmFlags is MADV_HUGEPAGE).
  */
 #include "testutil.h"
@@ -161,6 +162,26 @@ static void grown_blocks_are_copied_into_huge_pages(void **state)
     cs_set_allocator(NULL);
 }
 
+/* The heap grown for small blocks (two million ids, say) is advised for huge pages
+ * before they are touched: here grown by hand as glibc grows it, then noticed at the
+ * next allocation through the command's allocator. */
+static void heap_growth_is_advised(void **state)
+{
+    (void)state;
+    if (!huge_pages_on_request())
+        skip();
+    cli_memory_setup();
+    char *end = sbrk(0);
+    assert_true(sbrk((intptr_t)(16 * MB)) != (void *)-1);
+    char *inside = (char *)(((uintptr_t)end + 2 * MB - 1) & ~(uintptr_t)(2 * MB - 1)) + MB;
+    assert_false(advised_huge(inside));
+    void *p = cs_malloc(64);
+    assert_non_null(p);
+    assert_true(advised_huge(inside));
+    cs_free(p);
+    cs_set_allocator(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -168,6 +189,7 @@ int main(void)
         cmocka_unit_test(small_blocks_are_left_alone),
         cmocka_unit_test(the_library_allocates_through_it),
         cmocka_unit_test(grown_blocks_are_copied_into_huge_pages),
+        cmocka_unit_test(heap_growth_is_advised),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 #include "careshed/careshed.h"
 
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #endif
 #ifdef __linux__
 #include <sys/mman.h>
+#include <unistd.h>
 #endif
 
 /* The size of a transparent huge page on x86-64 and most arm64 kernels. */
@@ -40,6 +42,28 @@ void cli_advise_large_pages(void *p, size_t size)
 #endif
 }
 
+/* The heap's end when last advised. */
+static _Atomic uintptr_t advised_end;
+
+/*
+ * New heap pages advised for huge pages before they are touched, at the next block
+ * asked for: glibc grows its heap for small blocks (two million ids, say) and for
+ * GDAL's, and M_TOP_PAD (below) makes it grow in long steps. At the large scale this
+ * halved the page faults of a straight-line run (47k -> 23k) and took a third of a
+ * network run's (160k -> 104k), the memory used about the same.
+ */
+static void advise_heap_growth(void)
+{
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    uintptr_t end = (uintptr_t)sbrk(0), was = advised_end;
+    if (end <= was || !atomic_compare_exchange_strong(&advised_end, &was, end))
+        return;
+    uintptr_t from = (was + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1), to = end & ~(HUGE_PAGE - 1);
+    if (was && to > from)
+        (void)madvise((void *)from, to - from, MADV_HUGEPAGE);
+#endif
+}
+
 /*
  * A block of 4 MB or more (a cost field, a graph's arrays, a grid of cells) is backed
  * by huge pages where the kernel offers them on request (transparent_hugepage set to
@@ -49,6 +73,7 @@ void cli_advise_large_pages(void *p, size_t size)
  */
 static void *malloc_large_pages(size_t size)
 {
+    advise_heap_growth();
     void *p = malloc(size);
     cli_advise_large_pages(p, size);
     return p;
@@ -65,10 +90,9 @@ static void *realloc_large_pages(void *ptr, size_t size)
 #ifdef __GLIBC__
     size_t old = ptr ? malloc_usable_size(ptr) : 0;
     if (ptr && size >= 2 * HUGE_PAGE && size > old) {
-        void *p = malloc(size);
+        void *p = malloc_large_pages(size);
         if (!p)
             return NULL; /* as realloc: the block is left as it was */
-        cli_advise_large_pages(p, size);
         memcpy(p, ptr, old);
         free(ptr);
         return p;
@@ -92,6 +116,8 @@ void cli_memory_setup(void)
 #ifdef __GLIBC__
     mallopt(M_MMAP_THRESHOLD, 32 << 20);
     mallopt(M_TRIM_THRESHOLD, INT_MAX);
+    mallopt(M_TOP_PAD, 32 << 20);
+    advise_heap_growth();
 #endif
     cs_set_allocator(&(cs_allocator){malloc_large_pages, realloc_large_pages, free});
 }
