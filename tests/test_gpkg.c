@@ -601,30 +601,11 @@ static void gpkg_door(void **state)
     cs_context_destroy(ctx);
 }
 
-/* The same run writes the same package, byte for byte. */
-static void same_bytes(void **state)
+/* The sample run with extra arguments writes the same package, byte for byte, as the
+ * run of the setup. */
+static void same_package_as_setup(const run *r, const char *extra)
 {
-    run *r = *state;
-    char *dir = run_sample("");
-    char a[1024], b[1024];
-    snprintf(a, sizeof a, "%s/out/careshed.gpkg", r->dir);
-    snprintf(b, sizeof b, "%s/out/careshed.gpkg", dir);
-    size_t na = 0, nb = 0;
-    char *ta = tu_read(a, &na), *tb = tu_read(b, &nb);
-    assert_int_equal(na, nb);
-    assert_memory_equal(ta, tb, na);
-    free(ta);
-    free(tb);
-    tu_rmtree(dir);
-    free(dir);
-}
-
-/* Stored on the package's own thread or, with one thread, at once on the caller's: the
- * same bytes. */
-static void same_bytes_on_one_thread(void **state)
-{
-    run *r = *state;
-    char *dir = run_sample("--threads 1");
+    char *dir = run_sample(extra);
     char a[1024], b[1024];
     snprintf(a, sizeof a, "%s/out/careshed.gpkg", r->dir);
     snprintf(b, sizeof b, "%s/out/careshed.gpkg", dir);
@@ -637,6 +618,19 @@ static void same_bytes_on_one_thread(void **state)
     free(tb);
     tu_rmtree(dir);
     free(dir);
+}
+
+/* The same run writes the same package, byte for byte. */
+static void same_bytes(void **state)
+{
+    same_package_as_setup(*state, "");
+}
+
+/* Stored on the package's own thread or, with one thread, at once on the caller's: the
+ * same bytes. */
+static void same_bytes_on_one_thread(void **state)
+{
+    same_package_as_setup(*state, "--threads 1");
 }
 
 /* The last message of ctx names what failed. */

@@ -114,15 +114,21 @@ static const char river_yaml[] =
     "network: {path: network.geojson, crs: EPSG:32651}\n"
     "measure: both\n";
 
+/* The river's study, loaded and run. */
+static void start_river(fx_env *R, const fx_data *d)
+{
+    char *dir = tu_mkdtemp();
+    write_network(dir, river_streets, sizeof river_streets / sizeof(double) / 2, "residential");
+    start(R, dir, d, river_yaml, CS_OK);
+}
+
 static void river_with_one_bridge(void **state)
 {
     (void)state;
     fx_data d;
     river_data(&d);
-    char *dir = tu_mkdtemp();
-    write_network(dir, river_streets, sizeof river_streets / sizeof(double) / 2, "residential");
     fx_env R;
-    start(&R, dir, &d, river_yaml, CS_OK);
+    start_river(&R, &d);
     assert_true(cs_study_has_network(R.study));
     assert_true(cs_study_kind_measured(R.study, 0, CS_MEASURE_STRAIGHT));
     assert_true(cs_study_kind_measured(R.study, 0, CS_MEASURE_NETWORK));
@@ -192,10 +198,8 @@ static void circles_of_the_kinds_asked_for(void **state)
     (void)state;
     fx_data d;
     river_data(&d);
-    char *dir = tu_mkdtemp();
-    write_network(dir, river_streets, sizeof river_streets / sizeof(double) / 2, "residential");
     fx_env R;
-    start(&R, dir, &d, river_yaml, CS_OK);
+    start_river(&R, &d);
     const cs_study *s = R.study;
     size_t n = s->settings.kind_count * CS_MAX_THRESHOLDS;
     cs_geom **circles = calloc(n, sizeof *circles);
