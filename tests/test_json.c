@@ -1,12 +1,15 @@
 /*
  * test_json.c — the JSON writer: nested documents compact and pretty against
- * hand-written text, number formatting, string escaping, invalid UTF-8 and misuse.
+ * hand-written text, number formatting, string escaping, invalid UTF-8 and misuse;
+ * and a layer's GeoJSON drained while it is written (out/layerw.c).
  */
 #include "testutil.h"
 
 #include "out/json.h"
+#include "out/out.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -416,6 +419,87 @@ static void misuse_is_reported(void **state)
     cs_buf_free(&b);
 }
 
+/* What a drain was handed: the pieces joined, and how it was called. */
+typedef struct drained {
+    cs_buf text;
+    size_t calls, fail_at; /* fail_at: the call that fails (0: none) */
+    size_t largest_held;   /* the most text the writer held when it drained */
+    bool odd_piece;        /* a piece that was empty or not whole 4 kB blocks */
+} drained;
+
+/* Like write.c's: whole 4 kB blocks taken from the front, the rest left. */
+static bool take_blocks(void *user, cs_buf *json)
+{
+    drained *d = user;
+    if (++d->calls == d->fail_at)
+        return false;
+    size_t n = json->len / 4096 * 4096;
+    d->odd_piece |= n == 0 || n % 4096 != 0;
+    d->largest_held = json->len > d->largest_held ? json->len : d->largest_held;
+    cs_buf_addn(&d->text, json->data, n);
+    memmove(json->data, json->data + n, json->len - n + 1);
+    json->len -= n;
+    return true;
+}
+
+#define LAYER_POINTS 200000 /* about 20 MB of GeoJSON */
+
+/* A layer of points with a text and a number each, drained to d (NULL: not drained). */
+static cs_status point_layer(cs_context *ctx, cs_buf *json, drained *d)
+{
+    cs_lw w;
+    cs_status st = cs_lw_begin(&w, ctx, "points", "points", json, NULL, CS_GPKG_POINT, NULL);
+    assert_int_equal(st, CS_OK);
+    if (d)
+        cs_lw_drain_to(&w, take_blocks, d);
+    char id[32];
+    for (int i = 0; i < LAYER_POINTS && w.st == CS_OK; i++) {
+        snprintf(id, sizeof id, "p%06d 点", i);
+        cs_lw_feature(&w);
+        cs_lw_text(&w, "id", id);
+        cs_lw_number(&w, "people", i * 0.37, 2);
+        cs_lw_point(&w, 121.0 + i * 1e-6, 31.0 + (i % 977) * 1e-5);
+    }
+    return cs_lw_end(&w);
+}
+
+/* The pieces drained and what is left are the text written without a drain; the
+ * writer never holds much more than CS_LW_DRAIN_AT; a failed drain stops it. */
+static void drained_layer_is_the_same_text(void **state)
+{
+    (void)state;
+    cs_context *ctx = NULL;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    cs_buf whole, held;
+    cs_buf_init(&whole);
+    cs_buf_init(&held);
+    assert_int_equal(point_layer(ctx, &whole, NULL), CS_OK);
+    assert_true(whole.len > 2 * CS_LW_DRAIN_AT);
+
+    drained d = {0};
+    cs_buf_init(&d.text);
+    assert_int_equal(point_layer(ctx, &held, &d), CS_OK);
+    assert_true(d.calls >= 2);
+    assert_false(d.odd_piece);
+    assert_true(d.largest_held >= CS_LW_DRAIN_AT);
+    assert_true(d.largest_held < CS_LW_DRAIN_AT + 4096); /* drained at a feature's start */
+    assert_true(held.len < CS_LW_DRAIN_AT);
+    cs_buf_addn(&d.text, held.data, held.len);
+    assert_int_equal(d.text.len, whole.len);
+    assert_memory_equal(d.text.data, whole.data, whole.len);
+    cs_buf_free(&d.text);
+
+    drained fails = {.fail_at = 2};
+    cs_buf_init(&fails.text);
+    cs_buf_clear(&held);
+    assert_int_equal(point_layer(ctx, &held, &fails), CS_ERR_OUTPUT);
+    assert_int_equal(fails.calls, 2); /* not called again once it failed */
+    cs_buf_free(&fails.text);
+    cs_buf_free(&whole);
+    cs_buf_free(&held);
+    cs_context_destroy(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -429,6 +513,7 @@ int main(void)
         cmocka_unit_test(invalid_utf8_replaced),
         cmocka_unit_test(keys_are_escaped),
         cmocka_unit_test(misuse_is_reported),
+        cmocka_unit_test(drained_layer_is_the_same_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -41,8 +41,23 @@ cs_status cs_lw_begin(cs_lw *w, cs_context *ctx, const char *name, const char *j
     return CS_OK;
 }
 
+void cs_lw_drain_to(cs_lw *w, cs_lw_drain drain, void *user)
+{
+    w->drain = drain;
+    w->drain_user = user;
+}
+
+/* The text so far to the drain, once there is enough of it. */
+static void maybe_drain(cs_lw *w)
+{
+    if (w->drain && w->json && w->json->len >= CS_LW_DRAIN_AT && w->st == CS_OK &&
+        !w->json->failed && !w->drain(w->drain_user, w->json))
+        w->st = CS_ERR_OUTPUT;
+}
+
 void cs_lw_feature(cs_lw *w)
 {
+    maybe_drain(w);
     if (w->json) {
         cs_buf_add(w->json, "\n");
         cs_json_begin_object(&w->j);
@@ -337,6 +352,7 @@ void cs_lw_polygons(cs_lw *w, const cs_study *s, const cs_geom *g, cs_transform 
             bool ccw = r == first; /* the exterior turns counter-clockwise, holes not */
             bool reverse = (signed_area(p.x + start, p.y + start, n) > 0) != ccw;
             emit_points(w, clean_points(w, p.x + start, p.y + start, n, reverse));
+            maybe_drain(w);
         }
         if (w->json)
             cs_json_end_array(&w->j);
@@ -377,6 +393,7 @@ cs_status cs_lw_lines(cs_lw *w, const cs_lines *lines, cs_transform *to_wgs84)
             continue;
         wkb_header(&w->wkb, 2);
         emit_points(w, m);
+        maybe_drain(w);
         written++;
     }
     if (!w->wkb.failed) {

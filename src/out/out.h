@@ -90,11 +90,17 @@ cs_status cs_names_csv(const cs_names *m, cs_buf *out);
 /* A layer written as GeoJSON into json (its collection named json_name), as layer
  * name of gpkg, or both (json and gpkg may be NULL). Usage: cs_lw_begin; per feature cs_lw_feature, its properties, then exactly
  * one geometry call, which stores the feature; cs_lw_end. Errors stick in st. */
+/* Takes the leading part of a large GeoJSON text out of json while it is written
+ * (cs_lw_drain_to); false on failure (reported into the writer's context). */
+typedef bool (*cs_lw_drain)(void *user, cs_buf *json);
+
 typedef struct cs_lw {
     cs_context *ctx;
     const char *layer_name;
     cs_buf *json;
     cs_json j;
+    cs_lw_drain drain;
+    void *drain_user;
     cs_gpkg_layer *gpkg;
     cs_names *names;
     cs_buf wkb;
@@ -105,6 +111,12 @@ typedef struct cs_lw {
 
 cs_status cs_lw_begin(cs_lw *w, cs_context *ctx, const char *name, const char *json_name,
                       cs_buf *json, cs_gpkg *gpkg, cs_gpkg_geometry geometry, cs_names *names);
+/* Hand the GeoJSON text to drain whenever it holds CS_LW_DRAIN_AT bytes or more, between
+ * features and between a geometry's rings or lines, so that a layer of a city's streets
+ * is never held whole; what is left at cs_lw_end stays in json. A failed drain makes st
+ * CS_ERR_OUTPUT. */
+#define CS_LW_DRAIN_AT ((size_t)8 << 20)
+void cs_lw_drain_to(cs_lw *w, cs_lw_drain drain, void *user);
 void cs_lw_feature(cs_lw *w);
 /* A number with at most decimals decimals; decimals 0 makes an integer column. NaN is
  * null. */

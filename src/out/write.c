@@ -330,6 +330,46 @@ static void stage_end(cs_context *ctx, const char *what, const char *name, doubl
     cs_stage_end(ctx, stage, t0);
 }
 
+/*
+ * A layer's GeoJSON file. A small one is added to the set whole once built; a large one
+ * (a city's reached streets: 100 MB and more) goes into the set while it is built, in
+ * whole 4 kB blocks past the page cache, so that its text is never held whole: growing
+ * a buffer to that size cost more page faults and copies than formatting it.
+ */
+typedef struct json_file {
+    cs_context *ctx;
+    cs_outset *set;
+    const char *name;
+    bool open;
+    size_t file;
+    uint64_t written;
+} json_file;
+
+#define BLOCK ((size_t)4096)
+
+static bool drain_json(void *user, cs_buf *json)
+{
+    json_file *f = user;
+    if (!f->open && cs_outset_open_unbuffered(f->ctx, f->set, f->name, &f->file) != CS_OK)
+        return false;
+    f->open = true;
+    size_t n = json->len / BLOCK * BLOCK;
+    if (cs_outset_write_at(f->ctx, f->set, f->file, json->data, n, f->written) != CS_OK)
+        return false;
+    f->written += n;
+    memmove(json->data, json->data + n, json->len - n + 1); /* the rest, and its NUL */
+    json->len -= n;
+    return true;
+}
+
+/* The rest of the file: the whole of it when nothing was drained. */
+static cs_status finish_json(json_file *f, const cs_buf *json)
+{
+    if (!f->open)
+        return cs_outset_add(f->ctx, f->set, f->name, json->data, json->len);
+    return cs_outset_write_at(f->ctx, f->set, f->file, json->data, json->len, f->written);
+}
+
 /* Every layer, as GeoJSON files into the set and/or into the package. */
 static cs_status write_layers(cs_context *ctx, const sources *src, cs_outset *set,
                               cs_gpkg *gpkg, cs_names *names, cs_buf *buf)
@@ -354,8 +394,11 @@ static cs_status write_layers(cs_context *ctx, const sources *src, cs_outset *se
         double t0 = cs_stage_begin();
         cs_lw w;
         cs_buf_clear(buf);
+        json_file file = {ctx, set, layers[i].file, false, 0, 0};
         st = cs_lw_begin(&w, ctx, layers[i].layer, json_name, json ? buf : NULL, gpkg,
                          layers[i].geometry, names);
+        if (json)
+            cs_lw_drain_to(&w, drain_json, &file);
         if (st == CS_OK)
             st = layers[i].build(ctx, src, &w);
         cs_status end = cs_lw_end(&w); /* always: it frees the writer's scratch */
@@ -364,7 +407,7 @@ static cs_status write_layers(cs_context *ctx, const sources *src, cs_outset *se
         if (st == CS_ERR_NOMEM)
             st = cs_nomem(ctx);
         if (st == CS_OK && json)
-            st = cs_outset_add(ctx, set, layers[i].file, buf->data, buf->len);
+            st = finish_json(&file, buf);
         stage_end(ctx, "write layer", layers[i].layer, t0);
         geometries[count] = layers[i].geometry;
         written[count++] = layers[i].layer;
