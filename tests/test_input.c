@@ -1206,6 +1206,166 @@ static void network_cut_short_is_an_error(void **state)
     free(dir);
 }
 
+/* ------------------------------------------- GeoJSON networks read past GDAL */
+
+/* Everything a network layer gives of path, feature by feature (each field's text and
+ * number, the geometry's kind, the lines added and their points), with the messages'
+ * count, as text to compare two readings; reader: which reader read it at the end. */
+static char *read_network(const char *path, bool through_gdal, char *reader)
+{
+    cs_context *ctx = NULL;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    cs_layer_read_through_features(through_gdal);
+    cs_layer_config lc = {.path = (char *)path};
+    cs_layer *l = NULL;
+    cs_buf out;
+    cs_buf_init(&out);
+    cs_status st = cs_layer_open(ctx, &lc, "network", path, false, &l);
+    cs_buf_printf(&out, "open %d\n", (int)st);
+    cs_lines lines = {0};
+    size_t line_cap = 0, vertex_cap = 0;
+    long number;
+    while (st == CS_OK && cs_layer_next(l, &number)) {
+        cs_buf_printf(&out, "feature %ld:", number);
+        for (int i = 0; i < cs_layer_field_count(l); i++) {
+            double v = -1;
+            cs_status nst = cs_layer_number(ctx, l, i, NULL, -2, true, &v);
+            cs_buf_printf(&out, " %s='%s' %d %a;", cs_layer_field_name(l, i),
+                          cs_layer_text(l, i), (int)nst, v);
+        }
+        size_t before = lines.count, added = 0;
+        cs_geom_kind kind = cs_layer_geom_kind(l);
+        cs_status lst = kind == CS_GEOM_LINE
+                            ? cs_layer_lines(ctx, l, &lines, &line_cap, &vertex_cap, &added)
+                            : CS_OK;
+        cs_buf_printf(&out, " kind %d, %d, %zu lines:", (int)kind, (int)lst, added);
+        for (size_t k = before; k < lines.count; k++)
+            for (size_t v = lines.start[k]; v < lines.start[k + 1]; v++)
+                cs_buf_printf(&out, " %a %a", lines.x[v], lines.y[v]);
+        cs_buf_printf(&out, "; messages %zu\n", cs_context_message_count(ctx));
+    }
+    if (l)
+        cs_buf_printf(&out, "end %d\n", (int)cs_layer_read_status(l));
+    snprintf(reader, 16, "%s", l ? cs_layer_reader(l) : "");
+    cs_lines_free(&lines);
+    cs_layer_close(l);
+    cs_layer_read_through_features(false);
+    cs_context_destroy(ctx);
+    assert_false(out.failed);
+    return out.data;
+}
+
+#define GJ_HEAD "{\"type\":\"FeatureCollection\",\"name\":\"net\",\"features\":[\n"
+#define GJ_LINE(props) "{\"type\":\"Feature\",\"properties\":" props ",\"geometry\":" \
+                       "{\"type\":\"LineString\",\"coordinates\":[[121.1,31.1],[121.2,31.2]]}}"
+
+/*
+ * A GeoJSON network is read by careshed's own pass: every value, number, line, point
+ * and message must be what GDAL's features give, for text with escapes, numbers of
+ * every kind, booleans, nulls, missing properties and geometries, 3D positions,
+ * multilines with empty and one-point members, members in any order. A feature the
+ * pass does not take (an "id", a nested value, a polygon, a point, a lone surrogate)
+ * and the ones after it are read by GDAL, with the same result; so is a layer whose
+ * fields GDAL types otherwise (dates).
+ */
+static void geojson_network_reads_as_gdal_reads_it(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    /* many features: GDAL streams a large file */
+    cs_buf big;
+    cs_buf_init(&big);
+    cs_buf_add(&big, GJ_HEAD);
+    uint64_t rng = 11;
+    for (int i = 0; i < 30000; i++)
+        cs_buf_printf(&big, "%s{\"type\":\"Feature\",\"properties\":{\"highway\":\"%s\","
+                      "\"closed\":%d,\"speed_factor\":%s},\"geometry\":{\"type\":"
+                      "\"LineString\",\"coordinates\":[[%.7f,%.7f],[%.7f,%.7f]]}}",
+                      i ? ",\n" : "", i % 3 ? "residential" : "footway", i % 17 == 0,
+                      i % 5 ? "1" : "0.85", 121 + tu_rng_unit(&rng), 31 + tu_rng_unit(&rng),
+                      121 + tu_rng_unit(&rng), 31 + tu_rng_unit(&rng));
+    cs_buf_add(&big, "\n]}\n");
+    assert_false(big.failed);
+    const struct {
+        const char *text;
+        const char *reader; /* at the end */
+    } cases[] = {
+        /* plain: the pass reads every feature */
+        {GJ_HEAD
+         "{\"type\":\"Feature\",\"properties\":{\"highway\":\"foot\\u0077ay\",\"name\":"
+         "\"\\u95f5\\u884c \\\"q\\\" \\\\ \\/ \\n\\t \\ud83d\\ude00 闵行\",\"closed\":0,"
+         "\"speed\":1,\"lit\":true,\"big\":12345678901234,\"width\":-2.5e1},"
+         "\"geometry\":{\"type\":\"LineString\",\"coordinates\":[[121.1,31.1,4.5],"
+         "[121.2000000000000001,31.2]]}},\n"
+         "{\"geometry\":{\"coordinates\":[[[121.3,31.3],[121.4,31.4]],[],[[121.5,31.5]],"
+         "[[121.6,31.6],[121.7,31.7],[121.8,31.8]]],\"bbox\":[1,2,3,4],\"type\":"
+         "\"MultiLineString\"},\"bbox\":[1,2,3,4],\"type\":\"Feature\",\"properties\":"
+         "{\"speed\":2.75,\"lit\":false,\"highway\":null,\"big\":-3,\"width\":"
+         "0.123456789012345}},\n"
+         "{\"type\":\"Feature\",\"properties\":null,\"geometry\":null},\n"
+         "{\"type\":\"Feature\",\"properties\":{}},\n"
+         "{\"type\":\"Feature\",\"properties\":{\"name\":\"\"},\"geometry\":{\"type\":"
+         "\"LineString\",\"coordinates\":[]}},\n"
+         "{\"type\":\"Feature\",\"properties\":{\"closed\":1},\"geometry\":{\"type\":"
+         "\"LineString\",\"coordinates\":[[121.9,31.9]]}},\n"
+         "{\"type\":\"Feature\",\"properties\":{\"speed\":0,\"width\":1E-7},"
+         "\"geometry\":{\"type\":"
+         "\"MultiLineString\",\"coordinates\":[[]]}},\n"
+         " { \"type\" : \"Feature\" , \"properties\" : { \"highway\" : \"x\" } , "
+         "\"geometry\" : { \"type\" : \"LineString\" , \"coordinates\" : [ [ 200 , 31 ] ,"
+         " [ 121 , -0.0 ] ] } }\n]}",
+         "geojson"},
+        {"{\"features\":[" GJ_LINE("{\"a\":\"1\"}") "," GJ_LINE("{\"a\":\"2\"}")
+         "],\"type\":\"FeatureCollection\"}",
+         "geojson"},
+        {big.data, "geojson"},
+        /* declined at the second feature */
+        {GJ_HEAD GJ_LINE("{\"a\":1}") ",{\"type\":\"Feature\",\"id\":7,\"properties\":"
+                 "{\"a\":2},\"geometry\":null}," GJ_LINE("{\"a\":3}") "]}",
+         "features"},
+        {GJ_HEAD GJ_LINE("{\"a\":\"x\"}") "," GJ_LINE("{\"a\":{\"b\":1}}") ","
+                 GJ_LINE("{\"a\":\"y\"}") "]}",
+         "features"},
+        {GJ_HEAD GJ_LINE("{\"a\":1}") ",{\"type\":\"Feature\",\"properties\":{\"a\":2},"
+                 "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[121,31],[122,31],"
+                 "[122,32],[121,31]]]}}," GJ_LINE("{\"a\":3}") "]}",
+         "features"},
+        {GJ_HEAD GJ_LINE("{\"a\":\"x\"}") "," GJ_LINE("{\"a\":\"\\ud800\"}") "]}", "features"},
+        /* declined at the first */
+        {GJ_HEAD "{\"type\":\"Feature\",\"properties\":{\"a\":1},\"geometry\":{\"type\":"
+                 "\"Point\",\"coordinates\":[121,31]}}," GJ_LINE("{\"a\":2}") "]}",
+         "features"},
+        /* fields GDAL types as dates: not read by the pass at all */
+        {GJ_HEAD GJ_LINE("{\"d\":\"2024-01-02\"}") "," GJ_LINE("{\"d\":null}") "]}",
+         "features"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char name[32];
+        snprintf(name, sizeof name, "n%zu.geojson", c);
+        char *path = tu_write(dir, name, cases[c].text);
+        char ours_reader[16], gdal_reader[16];
+        char *ours = read_network(path, false, ours_reader);
+        char *gdal = read_network(path, true, gdal_reader);
+        assert_string_equal(gdal_reader, "features");
+        if (strcmp(ours_reader, cases[c].reader))
+            fail_msg("case %zu read by %s, not %s", c, ours_reader, cases[c].reader);
+        if (strcmp(ours, gdal)) {
+            size_t at = 0;
+            while (ours[at] == gdal[at])
+                at++;
+            fail_msg("case %zu differs at byte %zu:\nours: %.300s\nGDAL: %.300s", c, at,
+                     ours + (at > 100 ? at - 100 : 0), gdal + (at > 100 ? at - 100 : 0));
+        }
+        assert_true(strstr(ours, "feature 2:") != NULL); /* features were read */
+        cs_free(ours);
+        cs_free(gdal);
+        free(path);
+    }
+    cs_buf_free(&big);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 /* A read error ends a table with an error naming the file (not a shorter table). */
 static void unreadable_lines_are_an_error(void **state)
 {
@@ -1274,6 +1434,7 @@ int main(void)
         T(missing_column_is_one_error),
         T(repeated_errors_are_listed_a_few_times_each),
         cmocka_unit_test(plain_csv_reads_as_gdal_reads_it),
+        cmocka_unit_test(geojson_network_reads_as_gdal_reads_it),
         cmocka_unit_test(unreadable_lines_are_an_error),
         cmocka_unit_test(arrow_stream_reads_as_features_read),
         cmocka_unit_test(network_cut_short_is_an_error),

@@ -14,6 +14,7 @@
 #include "geom/geom.h"
 #include "io/crs.h"
 #include "io/csv.h"
+#include "io/geojson.h"
 #include "io/kml.h"
 #include "io/textenc.h"
 
@@ -69,6 +70,11 @@ struct cs_layer {
      * (io/arrow.h), started at the first row (after cs_layer_keep_fields). */
     bool arrow_suits;
     cs_arrow_rows *arrow;
+    /* A GeoJSON network (lines) is read by careshed's own one pass (io/geojson.h),
+     * started at the first feature; a feature it declines and those after it are read
+     * by GDAL's features. */
+    bool geojson_suits;
+    cs_geojson_rows *geojson;
     cs_status read_failed; /* starting the stream failed, or the file was cut short */
     long long expected;    /* the features a GeoPackage or FlatGeobuf says it holds */
     long csv_lines;        /* a CSV's lines, header included (cs_csv_check) */
@@ -667,6 +673,8 @@ cs_status cs_layer_open(cs_context *ctx, const cs_layer_config *lc, const char *
     bool counted = !strcmp(driver, "GPKG") || !strcmp(driver, "FlatGeobuf");
     l->arrow_suits = st == CS_OK && want_points && l->x_field < 0 && !through_features &&
                      counted && cs_arrow_suits(l->layer, l->defn);
+    l->geojson_suits = st == CS_OK && !strcmp(role, "network") && !through_features &&
+                       !l->utf8_copy && cs_geojson_suits(driver, l->defn);
     /* their headers count the features: GDAL ends a file cut short as if it ended there
      * (FlatGeobuf, with a message only), so fewer features read is an error (at_end) */
     l->expected = st == CS_OK && counted ? (long long)OGR_L_GetFeatureCount(l->layer, 0) : -1;
@@ -688,6 +696,7 @@ void cs_layer_close(cs_layer *l)
     cs_csv_lines_close(l->plain);
     cs_free(l->cells);
     cs_arrow_close(l->arrow);
+    cs_geojson_close(l->geojson);
     if (l->ds)
         GDALClose(l->ds);
     if (l->utf8_copy)
@@ -762,7 +771,7 @@ int cs_layer_field_count(const cs_layer *l) { return l->field_count; }
 
 const char *cs_layer_reader(const cs_layer *l)
 {
-    return l->plain ? "lines" : l->arrow ? "arrow" : "features";
+    return l->plain ? "lines" : l->arrow ? "arrow" : l->geojson ? "geojson" : "features";
 }
 
 size_t cs_layer_rows_hint(const cs_layer *l)
@@ -882,8 +891,40 @@ static bool at_end(cs_layer *l)
     return false;
 }
 
+/* GDAL's features from the one after the first `done`: the GeoJSON reader declined the
+ * next one. */
+static void features_after(cs_layer *l, long done)
+{
+    cs_geojson_close(l->geojson);
+    l->geojson = NULL;
+    OGR_L_ResetReading(l->layer);
+    for (long i = 0; i < done; i++) {
+        OGRFeatureH f = OGR_L_GetNextFeature(l->layer);
+        if (!f)
+            break;
+        OGR_F_Destroy(f);
+    }
+}
+
 bool cs_layer_next(cs_layer *l, long *number)
 {
+    if (l->geojson_suits) { /* the first feature: start the pass (the fields are chosen) */
+        l->geojson_suits = false;
+        l->read_failed = cs_geojson_open(l->ctx, l->path, l->defn, &l->geojson);
+        if (l->read_failed != CS_OK)
+            return false;
+    }
+    if (l->geojson) {
+        free_texts(l);
+        cs_geojson_step step = cs_geojson_next(l->geojson);
+        if (step == CS_GEOJSON_FEATURE) {
+            *number = ++l->number;
+            return true;
+        }
+        if (step == CS_GEOJSON_END)
+            return at_end(l);
+        features_after(l, l->number);
+    }
     if (l->arrow_suits) { /* the first row: start the stream (the fields are chosen) */
         l->arrow_suits = false;
         l->read_failed = cs_arrow_open(l->ctx, l->layer, l->defn, l->name, &l->arrow);
@@ -923,6 +964,8 @@ static bool has_value(const cs_layer *l, int index)
         return false;
     if (l->arrow)
         return cs_arrow_has(l->arrow, index);
+    if (l->geojson)
+        return cs_geojson_has(l->geojson, index);
     return l->plain ? l->cells[index] != NULL : OGR_F_IsFieldSetAndNotNull(l->feature, index);
 }
 
@@ -932,8 +975,9 @@ const char *cs_layer_text(cs_layer *l, int index)
         return "";
     if (l->plain) /* ASCII: nothing to convert */
         return l->cells[index];
-    const char *raw = l->arrow ? cs_arrow_text(l->arrow, index)
-                               : OGR_F_GetFieldAsString(l->feature, index);
+    const char *raw = l->arrow     ? cs_arrow_text(l->arrow, index)
+                      : l->geojson ? cs_geojson_text(l->geojson, index)
+                                   : OGR_F_GetFieldAsString(l->feature, index);
     const char *text = convert_text(l, raw, l->number, index);
     if (text == raw || !*text)
         return text;
@@ -974,8 +1018,9 @@ cs_status cs_layer_number(cs_context *ctx, cs_layer *l, int index, const char *i
     double v;
     bool ok;
     if (type == OFTReal || type == OFTInteger || type == OFTInteger64) {
-        v = l->arrow ? cs_arrow_number(l->arrow, index)
-                     : OGR_F_GetFieldAsDouble(l->feature, index);
+        v = l->arrow     ? cs_arrow_number(l->arrow, index)
+            : l->geojson ? cs_geojson_number(l->geojson, index)
+                         : OGR_F_GetFieldAsDouble(l->feature, index);
         ok = isfinite(v);
     } else {
         text = type == OFTString ? cs_layer_text(l, index)
@@ -1154,6 +1199,8 @@ cs_status cs_layer_polygons(cs_context *ctx, cs_layer *l, const char *id, cs_rin
 
 cs_geom_kind cs_layer_geom_kind(const cs_layer *l)
 {
+    if (l->geojson)
+        return cs_geojson_kind(l->geojson);
     if (l->arrow) {
         double x, y;
         unsigned type;
@@ -1209,10 +1256,46 @@ static cs_status add_line(OGRGeometryH line, cs_lines *out, size_t *line_cap, si
     return CS_OK;
 }
 
+/* The GeoJSON reader's lines of the feature (those of 2 points or more) to out. */
+static cs_status add_geojson_lines(const cs_geojson_rows *rows, cs_lines *out, size_t *line_cap,
+                                   size_t *vertex_cap, size_t *added)
+{
+    const double *x, *y;
+    const size_t *start;
+    size_t lines = cs_geojson_lines(rows, &x, &y, &start);
+    for (size_t i = 0; i < lines; i++) {
+        size_t n = start[i + 1] - start[i];
+        if (n < 2)
+            continue;
+        size_t first = out->count ? out->start[out->count] : 0, need = first + n;
+        size_t cx = *vertex_cap, cy = *vertex_cap, cl = *line_cap;
+        if (!cs_grow((void **)&out->x, &cx, need, sizeof *out->x) ||
+            !cs_grow((void **)&out->y, &cy, need, sizeof *out->y) ||
+            !cs_grow((void **)&out->start, &cl, out->count + 2, sizeof *out->start))
+            return CS_ERR_NOMEM;
+        *vertex_cap = cx;
+        *line_cap = cl;
+        memcpy(out->x + first, x + start[i], n * sizeof *x);
+        memcpy(out->y + first, y + start[i], n * sizeof *y);
+        out->start[out->count] = first;
+        out->start[++out->count] = need;
+        (*added)++;
+    }
+    return CS_OK;
+}
+
 cs_status cs_layer_lines(cs_context *ctx, cs_layer *l, cs_lines *out, size_t *line_cap,
                          size_t *vertex_cap, size_t *added)
 {
     *added = 0;
+    if (l->geojson) {
+        size_t first_vertex = out->count ? out->start[out->count] : 0;
+        cs_status st = add_geojson_lines(l->geojson, out, line_cap, vertex_cap, added);
+        if (st == CS_OK && *added > 0)
+            st = check_vertices(ctx, l, NULL, out->x, out->y, first_vertex,
+                                out->start[out->count]);
+        return st == CS_ERR_NOMEM ? cs_nomem(ctx) : st;
+    }
     OGRGeometryH g = l->feature ? OGR_F_GetGeometryRef(l->feature) : NULL;
     if (!g || OGR_G_IsEmpty(g))
         return CS_OK;
