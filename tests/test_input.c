@@ -1285,7 +1285,15 @@ static void geojson_network_reads_as_gdal_reads_it(void **state)
                       i % 5 ? "1" : "0.85", 121 + tu_rng_unit(&rng), 31 + tu_rng_unit(&rng),
                       121 + tu_rng_unit(&rng), 31 + tu_rng_unit(&rng));
     cs_buf_add(&big, "\n]}\n");
-    assert_false(big.failed);
+    /* the same, with a feature near the end that the pass declines ("id") */
+    cs_buf declined;
+    cs_buf_init(&declined);
+    const char *near_end = strstr(big.data + big.len - 2000, "{\"type\":\"Feature\",");
+    assert_non_null(near_end);
+    cs_buf_addn(&declined, big.data, (size_t)(near_end - big.data));
+    cs_buf_add(&declined, "{\"id\":\"way/1\",");
+    cs_buf_add(&declined, near_end + 1);
+    assert_false(big.failed || declined.failed);
     const struct {
         const char *text;
         const char *reader; /* at the end */
@@ -1319,6 +1327,7 @@ static void geojson_network_reads_as_gdal_reads_it(void **state)
          "],\"type\":\"FeatureCollection\"}",
          "geojson"},
         {big.data, "geojson"},
+        {declined.data, "features"},
         /* declined at the second feature */
         {GJ_HEAD GJ_LINE("{\"a\":1}") ",{\"type\":\"Feature\",\"id\":7,\"properties\":"
                  "{\"a\":2},\"geometry\":null}," GJ_LINE("{\"a\":3}") "]}",
@@ -1362,6 +1371,7 @@ static void geojson_network_reads_as_gdal_reads_it(void **state)
         free(path);
     }
     cs_buf_free(&big);
+    cs_buf_free(&declined);
     tu_rmtree(dir);
     free(dir);
 }
