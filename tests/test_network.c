@@ -342,6 +342,64 @@ static void write_grid(const char *dir)
     free(xy);
 }
 
+/* The kinds of a run share the demand points by edge (access/kinds.c): each kind's
+ * accessibility along the network, by bands (kind b, no decay) and by pairs (kind a,
+ * Gaussian), is bit for bit the same with both kinds given capacities as with one kind
+ * at a time. */
+static void kinds_share_the_points_by_edge(void **state)
+{
+    (void)state;
+    fx_data d;
+    fx_random(&d, 23, 3, 3, 1000, 30, 400);
+    const char *const kind[2] = {"a", "b"};
+    double *alone[2] = {NULL, NULL};
+    for (int run = 0; run < 3; run++) { /* a alone, b alone, both */
+        fx_env R;
+        memset(&R, 0, sizeof R);
+        R.dir = tu_mkdtemp(); /* removed by fx_env_close */
+        write_grid(R.dir);
+        assert_int_equal(fx_env_open(&R, &d, "network: {path: network.geojson, crs: "
+                                              "EPSG:32651, access_width_m: 40}\n"
+                                              "measure: network\n"),
+                         CS_OK);
+        fx_env_set(&R, "kinds.a.access_decay", "gaussian");
+        fx_env_set(&R, "kinds.b.access_decay", "none");
+        for (int k = 0; k < 2; k++) {
+            if (run == 1 - k)
+                continue;
+            char key[64];
+            snprintf(key, sizeof key, "kinds.%s.load_capacity", kind[k]);
+            fx_env_set(&R, key, "beds");
+            snprintf(key, sizeof key, "kinds.%s.load_band", kind[k]);
+            fx_env_set(&R, key, "65+");
+        }
+        fx_env_run_ok(&R);
+        size_t n = cs_study_demand_count(R.study);
+        for (int k = 0; k < 2; k++) {
+            const double *got = cs_result_access_points(R.result, (size_t)k);
+            if (run == 1 - k) {
+                assert_null(got);
+                continue;
+            }
+            assert_non_null(got);
+            double sum = 0;
+            for (size_t i = 0; i < n; i++)
+                sum += got[i];
+            assert_true(sum > 0); /* residents reach some beds */
+            if (run < 2) {
+                alone[k] = malloc(n * sizeof *got);
+                memcpy(alone[k], got, n * sizeof *got);
+            } else {
+                assert_memory_equal(got, alone[k], n * sizeof *got);
+            }
+        }
+        fx_env_close(&R);
+    }
+    free(alone[0]);
+    free(alone[1]);
+    fx_free(&d);
+}
+
 /* Brute-force node costs on the grid: Dijkstra by linear scans over the 169 nodes, from
  * facilities placed exactly on horizontal streets (access 0). */
 static void grid_costs(const fx_data *d, double *cost)
@@ -963,6 +1021,7 @@ int main(void)
         cmocka_unit_test(bad_network_settings),
         cmocka_unit_test(bad_network_input),
         cmocka_unit_test(off_network_points),
+        cmocka_unit_test(kinds_share_the_points_by_edge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

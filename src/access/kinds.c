@@ -71,7 +71,7 @@ static size_t pair_cache_bytes(void)
 
 typedef struct net_pairs {
     const cs_net *net;
-    cs_net_reach *reach;
+    const cs_net_reach *reach;
     cs_net_scratch **scratch; /* one per thread */
     const long *idx;
     double budget_m;
@@ -130,8 +130,8 @@ static size_t list_net_pairs(void *data, size_t j, cs_access_pairs_buf *buf)
 
 /* Weights in bands of cost (no decay, steps): whole edges at once (access/network.c). */
 static cs_status banded_access(const cs_result *r, const cs_access_spec *spec, const long *idx,
-                               const double *supply, size_t F, const double *demand,
-                               double *ratio, double *access, int threads)
+                               const double *supply, size_t F, const cs_net_reach *reach,
+                               const double *demand, double *ratio, double *access, int threads)
 {
     const cs_attach *all = &r->net.facilities;
     cs_attach fac = {F, cs_calloc(F + 1, sizeof *fac.edge), cs_calloc(F + 1, sizeof *fac.along_m),
@@ -144,28 +144,37 @@ static cs_status banded_access(const cs_result *r, const cs_access_spec *spec, c
         fac.access_m[j] = all->access_m[f];
     }
     if (st == CS_OK)
-        st = cs_access_network(spec, &r->net.graph, &fac, supply, F, &r->net.demand, demand,
-                               pair_cache_bytes(), threads, ratio, access);
+        st = cs_access_network(spec, &r->net.graph, &fac, supply, F, &r->net.demand, reach,
+                               demand, pair_cache_bytes(), threads, ratio, access);
     cs_attach_free(&fac);
     return st;
 }
 
+/* The demand points by edge, made once for every kind measured along the network. */
+static cs_status shared_reach(const cs_result *r, cs_net_reach **reach)
+{
+    return *reach ? CS_OK : cs_net_reach_create(&r->net.graph, &r->net.demand, NULL, reach);
+}
+
 static cs_status network_access(const cs_result *r, const cs_access_spec *spec,
                                 const long *idx, const double *supply, size_t F,
-                                const double *demand, double *ratio, double *access, int threads)
+                                cs_net_reach **reach, const double *demand, double *ratio,
+                                double *access, int threads)
 {
     const cs_net *net = &r->net;
     int nt = 1;
 #ifdef _OPENMP
     nt = threads > 0 ? threads : omp_get_max_threads();
 #endif
+    cs_status st = shared_reach(r, reach);
+    if (st != CS_OK)
+        return st;
     if (cs_access_network_banded(spec))
-        return banded_access(r, spec, idx, supply, F, demand, ratio, access, nt);
-    net_pairs np = {net, NULL, cs_calloc((size_t)nt, sizeof(cs_net_scratch *)), idx,
+        return banded_access(r, spec, idx, supply, F, *reach, demand, ratio, access, nt);
+    net_pairs np = {net, *reach, cs_calloc((size_t)nt, sizeof(cs_net_scratch *)), idx,
                     spec->catchment_m, cs_calloc(F + 1, sizeof(cached_pairs)),
                     pair_cache_bytes() / (sizeof(uint32_t) + sizeof(double))};
-    cs_status st = np.scratch ? cs_net_reach_create(&net->graph, &net->demand, NULL, &np.reach)
-                              : CS_ERR_NOMEM;
+    st = np.scratch ? CS_OK : CS_ERR_NOMEM;
     for (int t = 0; st == CS_OK && t < nt; t++)
         if (!(np.scratch[t] = cs_net_scratch_create(&net->graph)))
             st = CS_ERR_NOMEM;
@@ -180,7 +189,6 @@ static cs_status network_access(const cs_result *r, const cs_access_spec *spec,
     }
     cs_free(np.cache);
     cs_free(np.scratch);
-    cs_net_reach_destroy(np.reach);
     return st;
 }
 
@@ -220,7 +228,7 @@ static void area_means(cs_result *r, size_t k, const double *access)
     }
 }
 
-static cs_status kind_access(cs_context *ctx, cs_result *r, size_t k)
+static cs_status kind_access(cs_context *ctx, cs_result *r, size_t k, cs_net_reach **reach)
 {
     const cs_study *s = r->study;
     size_t N = s->dem.count, F = s->fac.count;
@@ -246,7 +254,7 @@ static cs_status kind_access(cs_context *ctx, cs_result *r, size_t k)
     size_t m = cs_res_main(r, k);
     matrix_pairs mp = {s, k, idx, spec.catchment_m};
     if (st == CS_OK && m == CS_M_NETWORK)
-        st = network_access(r, &spec, idx, supply, nk, demand, ratio, r->access[k],
+        st = network_access(r, &spec, idx, supply, nk, reach, demand, ratio, r->access[k],
                             ctx->threads);
     else if (st == CS_OK && m == CS_M_MATRIX)
         st = cs_access_pairs(&spec, supply, nk, demand, N, list_matrix_pairs, &mp,
@@ -284,10 +292,12 @@ cs_status cs_access_kinds(cs_context *ctx, cs_result *r)
     for (size_t i = 0; i < r->K * (r->A + 1); i++)
         r->access_mean[i] = NAN;
     cs_status st = CS_OK;
+    cs_net_reach *reach = NULL; /* the demand points by edge, when a kind needs them */
     for (size_t k = 0; st == CS_OK && k < r->K; k++) {
         if (r->study->settings.kinds[k].load_capacity >= 0)
-            st = kind_access(ctx, r, k);
+            st = kind_access(ctx, r, k, &reach);
         cs_progress(ctx, "accessibility", (double)(k + 1) / (double)r->K);
     }
+    cs_net_reach_destroy(reach);
     return st;
 }

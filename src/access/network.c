@@ -255,8 +255,8 @@ static void spread_people(engine *en, const cs_graph *g, const double *demand)
 
 cs_status cs_access_network(const cs_access_spec *spec, const cs_graph *g, const cs_attach *fac,
                             const double *supply, size_t F, const cs_attach *pts,
-                            const double *demand, size_t cache_bytes, int threads,
-                            double *ratio, double *access)
+                            const cs_net_reach *reach, const double *demand,
+                            size_t cache_bytes, int threads, double *ratio, double *access)
 {
     bands b;
     if (cs_access_spec_check(spec) != CS_OK || !make_bands(spec, &b))
@@ -269,10 +269,12 @@ cs_status cs_access_network(const cs_access_spec *spec, const cs_graph *g, const
 #endif
     for (size_t i = 0; i < pts->count; i++)
         access[i] = 0;
-    cs_net_reach *reach = NULL;
+    cs_net_reach *own = NULL;
     engine en = {.b = &b, .fac = fac, .supply = supply, .budget = cache_bytes};
     double *edge_sum = NULL, *point_sum = NULL;
-    bool ok = cs_net_reach_create(g, pts, NULL, &reach) == CS_OK;
+    bool ok = reach || cs_net_reach_create(g, pts, NULL, &own) == CS_OK;
+    if (!reach)
+        reach = own;
     size_t Q = ok ? cs_net_reach_count(reach) : 0;
     en.reach = reach;
     ok = ok && (en.scratch = cs_calloc((size_t)nt, sizeof *en.scratch)) &&
@@ -304,6 +306,6 @@ cs_status cs_access_network(const cs_access_spec *spec, const cs_graph *g, const
     cs_free(en.visit);
     cs_free(edge_sum);
     cs_free(point_sum);
-    cs_net_reach_destroy(reach);
+    cs_net_reach_destroy(own);
     return ok ? CS_OK : CS_ERR_NOMEM;
 }
