@@ -891,8 +891,8 @@ static bool at_end(cs_layer *l)
     return false;
 }
 
-/* GDAL's features from the one after the first `done`: the GeoJSON reader declined the
- * next one. */
+/* Go on with GDAL's features past the first `done` ones: the GeoJSON reader declined the
+ * next. */
 static void features_after(cs_layer *l, long done)
 {
     cs_geojson_close(l->geojson);
