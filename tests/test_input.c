@@ -1376,6 +1376,29 @@ static void geojson_network_reads_as_gdal_reads_it(void **state)
     free(dir);
 }
 
+/* A real network: Shanghai's central roads from OpenStreetMap (names in Chinese, every
+ * field text), read by careshed's pass as GDAL's features read it. */
+static void real_geojson_network_reads_as_gdal_reads_it(void **state)
+{
+    (void)state;
+    const char *shared = tu_shared_data();
+    if (!shared) {
+        print_message("skipped: ../shared/data/real is absent\n");
+        skip();
+    }
+    char *path = tu_join(shared, "shanghai-central-roads.geojson");
+    char ours_reader[16], gdal_reader[16];
+    char *ours = read_network(path, false, ours_reader);
+    char *gdal = read_network(path, true, gdal_reader);
+    assert_string_equal(ours_reader, "geojson");
+    assert_string_equal(gdal_reader, "features");
+    assert_true(strstr(ours, "feature 700:") != NULL);
+    assert_string_equal(ours, gdal);
+    cs_free(ours);
+    cs_free(gdal);
+    free(path);
+}
+
 /* A read error ends a table with an error naming the file (not a shorter table). */
 static void unreadable_lines_are_an_error(void **state)
 {
@@ -1445,6 +1468,7 @@ int main(void)
         T(repeated_errors_are_listed_a_few_times_each),
         cmocka_unit_test(plain_csv_reads_as_gdal_reads_it),
         cmocka_unit_test(geojson_network_reads_as_gdal_reads_it),
+        cmocka_unit_test(real_geojson_network_reads_as_gdal_reads_it),
         cmocka_unit_test(unreadable_lines_are_an_error),
         cmocka_unit_test(arrow_stream_reads_as_features_read),
         cmocka_unit_test(network_cut_short_is_an_error),
