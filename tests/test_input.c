@@ -1323,9 +1323,13 @@ static void geojson_network_reads_as_gdal_reads_it(void **state)
          "\"geometry\" : { \"type\" : \"LineString\" , \"coordinates\" : [ [ 200 , 31 ] ,"
          " [ 121 , -0.0 ] ] } }\n]}",
          "geojson"},
+        {"{\"bbox\":[121,31,122,32],\"type\":\"FeatureCollection\",\"features\":["
+         GJ_LINE("{\"a\":\"1\"}") "," GJ_LINE("{\"a\":\"2\"}") "],\"name\":\"n\"}",
+         "geojson"},
+        /* the collection's type after its features: GDAL reads it all */
         {"{\"features\":[" GJ_LINE("{\"a\":\"1\"}") "," GJ_LINE("{\"a\":\"2\"}")
          "],\"type\":\"FeatureCollection\"}",
-         "geojson"},
+         "features"},
         {big.data, "geojson"},
         {declined.data, "features"},
         /* declined at the second feature */

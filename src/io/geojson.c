@@ -559,25 +559,36 @@ cs_geojson_step cs_geojson_next(cs_geojson_rows *r)
 
 /* ------------------------------------------------------------ open, close */
 
-/* Past the FeatureCollection's members up to its "features" array's '['. */
+/* Past the FeatureCollection's members up to its "features" array's '['. Its "type"
+ * must come first and say so: what the file is cannot be known otherwise before the
+ * features are read (the usual order; GDAL reads the others). */
 static bool find_features(cs_geojson_rows *r)
 {
     const char *p = ws(r->map, r->end);
     if (p >= r->end || *p != '{')
         return false;
     p++;
-    bool first = true, closed;
+    bool first = true, closed, collection = false;
     const char *key;
     size_t len;
     while (next_key(&p, r->end, &first, &key, &len, &closed)) {
         if (is_key(key, len, "features")) {
-            if (p >= r->end || *p != '[')
+            if (!collection || p >= r->end || *p != '[')
                 return false;
             r->at = p + 1;
             return true;
         }
-        if (!skip_value(&p, r->end))
+        if (is_key(key, len, "type")) {
+            const char *s;
+            size_t n;
+            bool escaped;
+            if (*p != '"' || !string_span(&p, r->end, &s, &n, &escaped) ||
+                !is_key(s, n, "FeatureCollection"))
+                return false;
+            collection = true;
+        } else if (!skip_value(&p, r->end)) {
             return false;
+        }
     }
     return false;
 }

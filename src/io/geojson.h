@@ -28,7 +28,8 @@ typedef struct cs_geojson_rows cs_geojson_rows;
 bool cs_geojson_suits(const char *driver, OGRFeatureDefnH defn);
 
 /* Start reading the file at path (fields: defn's); *out NULL (and CS_OK) when the file
- * is not a FeatureCollection this reader walks (GDAL reads it). CS_ERR_NOMEM. */
+ * is not an object whose "type", FeatureCollection, comes before its "features" (GDAL
+ * reads it). CS_ERR_NOMEM. */
 cs_status cs_geojson_open(cs_context *ctx, const char *path, OGRFeatureDefnH defn,
                           cs_geojson_rows **out);
 void cs_geojson_close(cs_geojson_rows *rows);
