@@ -800,6 +800,46 @@ static void repeated_errors_are_listed_a_few_times_each(void **state)
 
 /* ------------------------------------------- plain CSV tables read past GDAL */
 
+/* Open path as role for reading both ways (through GDAL's features or not) into *ctx,
+ * noting the status in out; the layer, NULL when it did not open. */
+static cs_layer *open_reading(const char *path, bool through_gdal, const char *role,
+                              bool want_points, cs_context **ctx, cs_buf *out)
+{
+    assert_int_equal(cs_context_create(ctx), CS_OK);
+    cs_layer_read_through_features(through_gdal);
+    cs_layer_config lc = {.path = (char *)path};
+    cs_layer *l = NULL;
+    cs_buf_init(out);
+    cs_status st = cs_layer_open(*ctx, &lc, role, path, want_points, &l);
+    cs_buf_printf(out, "open %d\n", (int)st);
+    return l;
+}
+
+/* Each field's text and number, with their statuses, into out. */
+static void note_fields(cs_context *ctx, cs_layer *l, cs_buf *out)
+{
+    for (int i = 0; i < cs_layer_field_count(l); i++) {
+        double v = -1;
+        cs_status nst = cs_layer_number(ctx, l, i, NULL, -2, true, &v);
+        cs_buf_printf(out, " %s='%s' %d %a;", cs_layer_field_name(l, i), cs_layer_text(l, i),
+                      (int)nst, v);
+    }
+}
+
+/* The end of a reading: its status into out, which reader read it (16 bytes), the
+ * layer and context closed; out's text. */
+static char *end_reading(cs_context *ctx, cs_layer *l, cs_buf *out, char *reader)
+{
+    if (l)
+        cs_buf_printf(out, "end %d\n", (int)cs_layer_read_status(l));
+    snprintf(reader, 16, "%s", l ? cs_layer_reader(l) : "");
+    cs_layer_close(l);
+    cs_layer_read_through_features(false);
+    cs_context_destroy(ctx);
+    assert_false(out->failed);
+    return out->data;
+}
+
 /* Everything a point layer gives of path, row by row (its number, each field's text
  * and number, the point, with the messages' count), as text to compare two readings;
  * *last_line: the line cs_layer_where gives the last row; reader: which reader read it
@@ -809,43 +849,25 @@ static char *read_table(const char *path, bool through_gdal, long *last_line, ch
                         char *last_message, size_t *rows_hint)
 {
     cs_context *ctx = NULL;
-    assert_int_equal(cs_context_create(&ctx), CS_OK);
-    cs_layer_read_through_features(through_gdal);
-    cs_layer_config lc = {.path = (char *)path};
-    cs_layer *l = NULL;
     cs_buf out;
-    cs_buf_init(&out);
-    cs_status st = cs_layer_open(ctx, &lc, "population", path, true, &l);
-    cs_buf_printf(&out, "open %d\n", (int)st);
+    cs_layer *l = open_reading(path, through_gdal, "population", true, &ctx, &out);
     *rows_hint = l ? cs_layer_rows_hint(l) : 0;
     long number;
     *last_line = 0;
-    while (st == CS_OK && cs_layer_next(l, &number)) {
+    while (l && cs_layer_next(l, &number)) {
         cs_buf_printf(&out, "row %ld:", number);
-        for (int i = 0; i < cs_layer_field_count(l); i++) {
-            double v = -1;
-            cs_status nst = cs_layer_number(ctx, l, i, NULL, -2, true, &v);
-            cs_buf_printf(&out, " %s='%s' %d %a;", cs_layer_field_name(l, i),
-                          cs_layer_text(l, i), (int)nst, v);
-        }
+        note_fields(ctx, l, &out);
         double x = 0, y = 0;
         cs_status pst = cs_layer_point(ctx, l, NULL, &x, &y);
         cs_buf_printf(&out, " point %d %a %a; messages %zu\n", (int)pst, x, y,
                       cs_context_message_count(ctx));
         *last_line = cs_layer_where(l, NULL, NULL).line;
     }
-    if (l)
-        cs_buf_printf(&out, "end %d\n", (int)cs_layer_read_status(l));
-    snprintf(reader, 16, "%s", l ? cs_layer_reader(l) : "");
     size_t count = cs_context_message_count(ctx);
     snprintf(last_message, 512, "%s", "");
     if (count)
         cs_message_format(cs_context_get_message(ctx, count - 1), last_message, 512);
-    cs_layer_close(l);
-    cs_layer_read_through_features(false);
-    cs_context_destroy(ctx);
-    assert_false(out.failed);
-    return out.data;
+    return end_reading(ctx, l, &out, reader);
 }
 
 /*
@@ -1214,25 +1236,14 @@ static void network_cut_short_is_an_error(void **state)
 static char *read_network(const char *path, bool through_gdal, char *reader)
 {
     cs_context *ctx = NULL;
-    assert_int_equal(cs_context_create(&ctx), CS_OK);
-    cs_layer_read_through_features(through_gdal);
-    cs_layer_config lc = {.path = (char *)path};
-    cs_layer *l = NULL;
     cs_buf out;
-    cs_buf_init(&out);
-    cs_status st = cs_layer_open(ctx, &lc, "network", path, false, &l);
-    cs_buf_printf(&out, "open %d\n", (int)st);
+    cs_layer *l = open_reading(path, through_gdal, "network", false, &ctx, &out);
     cs_lines lines = {0};
     size_t line_cap = 0, vertex_cap = 0;
     long number;
-    while (st == CS_OK && cs_layer_next(l, &number)) {
+    while (l && cs_layer_next(l, &number)) {
         cs_buf_printf(&out, "feature %ld:", number);
-        for (int i = 0; i < cs_layer_field_count(l); i++) {
-            double v = -1;
-            cs_status nst = cs_layer_number(ctx, l, i, NULL, -2, true, &v);
-            cs_buf_printf(&out, " %s='%s' %d %a;", cs_layer_field_name(l, i),
-                          cs_layer_text(l, i), (int)nst, v);
-        }
+        note_fields(ctx, l, &out);
         size_t before = lines.count, added = 0;
         cs_geom_kind kind = cs_layer_geom_kind(l);
         cs_status lst = kind == CS_GEOM_LINE
@@ -1244,15 +1255,8 @@ static char *read_network(const char *path, bool through_gdal, char *reader)
                 cs_buf_printf(&out, " %a %a", lines.x[v], lines.y[v]);
         cs_buf_printf(&out, "; messages %zu\n", cs_context_message_count(ctx));
     }
-    if (l)
-        cs_buf_printf(&out, "end %d\n", (int)cs_layer_read_status(l));
-    snprintf(reader, 16, "%s", l ? cs_layer_reader(l) : "");
     cs_lines_free(&lines);
-    cs_layer_close(l);
-    cs_layer_read_through_features(false);
-    cs_context_destroy(ctx);
-    assert_false(out.failed);
-    return out.data;
+    return end_reading(ctx, l, &out, reader);
 }
 
 #define GJ_HEAD "{\"type\":\"FeatureCollection\",\"name\":\"net\",\"features\":[\n"

@@ -313,6 +313,34 @@ static bool is_key(const char *key, size_t len, const char *word)
     return strlen(word) == len && memcmp(key, word, len) == 0;
 }
 
+/* A string value at *p, its raw bytes in *s, *n. */
+static bool string_value(const char **p, const char *end, const char **s, size_t *n)
+{
+    bool escaped;
+    return *p < end && **p == '"' && string_span(p, end, s, n, &escaped);
+}
+
+/* A string value at *p that is word. */
+static bool string_is(const char **p, const char *end, const char *word)
+{
+    const char *s;
+    size_t n;
+    return string_value(p, end, &s, &n) && is_key(s, n, word);
+}
+
+/* At *p, null (*null set, passed) or an object (its '{' passed); false for anything
+ * else. */
+static bool object_or_null(const char **p, const char *end, bool *null)
+{
+    *null = **p == 'n';
+    if (*null)
+        return literal(p, end, "null");
+    if (**p != '{')
+        return false;
+    (*p)++;
+    return true;
+}
+
 /* ------------------------------------------------------------ a feature */
 
 static int field_of(const cs_geojson_rows *r, const char *key, size_t len)
@@ -341,8 +369,7 @@ static bool property(cs_geojson_rows *r, int f, const char **p)
     if (*q == '"') {
         const char *s;
         size_t n;
-        bool escaped;
-        if (t != OFTString || !string_span(p, r->end, &s, &n, &escaped))
+        if (t != OFTString || !string_value(p, r->end, &s, &n))
             return false;
         r->text_at[f] = r->texts.len;
         r->kind[f] = V_TEXT;
@@ -365,11 +392,9 @@ static bool property(cs_geojson_rows *r, int f, const char **p)
 
 static bool properties(cs_geojson_rows *r, const char **p)
 {
-    if (**p == 'n')
-        return literal(p, r->end, "null");
-    if (**p != '{')
-        return false;
-    (*p)++;
+    bool null;
+    if (!object_or_null(p, r->end, &null) || null)
+        return null;
     bool first = true, closed;
     const char *key;
     size_t len;
@@ -386,11 +411,10 @@ static bool properties(cs_geojson_rows *r, const char **p)
 
 static bool add_point(cs_geojson_rows *r, double x, double y)
 {
-    size_t cx = r->point_cap, cy = r->point_cap;
-    if (!cs_grow((void **)&r->x, &cx, r->points + 1, sizeof *r->x) ||
-        !cs_grow((void **)&r->y, &cy, r->points + 1, sizeof *r->y))
+    void **const array[] = {(void **)&r->x, (void **)&r->y};
+    const size_t size[] = {sizeof *r->x, sizeof *r->y};
+    if (!cs_grow_together(array, size, 2, &r->point_cap, r->points + 1))
         return false;
-    r->point_cap = cx < cy ? cx : cy;
     r->x[r->points] = x;
     r->y[r->points++] = y;
     return true;
@@ -465,11 +489,9 @@ static bool line(cs_geojson_rows *r, const char **p)
 
 static bool geometry(cs_geojson_rows *r, const char **p)
 {
-    if (**p == 'n')
-        return literal(p, r->end, "null");
-    if (**p != '{')
-        return false;
-    (*p)++;
+    bool null;
+    if (!object_or_null(p, r->end, &null) || null)
+        return null;
     bool first = true, closed, multi = false, typed = false;
     const char *key, *coordinates = NULL;
     size_t len;
@@ -477,8 +499,7 @@ static bool geometry(cs_geojson_rows *r, const char **p)
         if (is_key(key, len, "type")) {
             const char *s;
             size_t n;
-            bool escaped;
-            if (**p != '"' || !string_span(p, r->end, &s, &n, &escaped))
+            if (!string_value(p, r->end, &s, &n))
                 return false;
             multi = is_key(s, n, "MultiLineString");
             typed = multi || is_key(s, n, "LineString");
@@ -506,11 +527,7 @@ static bool feature(cs_geojson_rows *r, const char **p)
     size_t len;
     while (next_key(p, r->end, &first, &key, &len, &closed)) {
         if (is_key(key, len, "type")) {
-            const char *s;
-            size_t n;
-            bool escaped;
-            if (**p != '"' || !string_span(p, r->end, &s, &n, &escaped) ||
-                !is_key(s, n, "Feature"))
+            if (!string_is(p, r->end, "Feature"))
                 return false;
             typed = true;
         } else if (is_key(key, len, "properties")) {
@@ -579,11 +596,7 @@ static bool find_features(cs_geojson_rows *r)
             return true;
         }
         if (is_key(key, len, "type")) {
-            const char *s;
-            size_t n;
-            bool escaped;
-            if (*p != '"' || !string_span(&p, r->end, &s, &n, &escaped) ||
-                !is_key(s, n, "FeatureCollection"))
+            if (!string_is(&p, r->end, "FeatureCollection"))
                 return false;
             collection = true;
         } else if (!skip_value(&p, r->end)) {

@@ -1233,26 +1233,42 @@ cs_geom_kind cs_layer_geom_kind(const cs_layer *l)
     }
 }
 
+/* Room in out for one more line of n points, which then start at *first; the caller
+ * fills them and ends the line (end_line). */
+static bool room_for_line(cs_lines *out, size_t n, size_t *line_cap, size_t *vertex_cap,
+                          size_t *first)
+{
+    *first = out->count ? out->start[out->count] : 0;
+    size_t cx = *vertex_cap, cy = *vertex_cap, cl = *line_cap;
+    if (!cs_grow((void **)&out->x, &cx, *first + n, sizeof *out->x) ||
+        !cs_grow((void **)&out->y, &cy, *first + n, sizeof *out->y) ||
+        !cs_grow((void **)&out->start, &cl, out->count + 2, sizeof *out->start))
+        return false;
+    *vertex_cap = cx;
+    *line_cap = cl;
+    return true;
+}
+
+static void end_line(cs_lines *out, size_t first, size_t n, size_t *added)
+{
+    out->start[out->count] = first;
+    out->start[++out->count] = first + n;
+    (*added)++;
+}
+
 /* Append one linestring (>= 2 points) to out. */
 static cs_status add_line(OGRGeometryH line, cs_lines *out, size_t *line_cap, size_t *vertex_cap,
                           size_t *added)
 {
     int n = OGR_G_GetPointCount(line);
+    size_t first;
     if (n < 2)
         return CS_OK;
-    size_t first = out->count ? out->start[out->count] : 0, need = first + (size_t)n;
-    size_t cx = *vertex_cap, cy = *vertex_cap, cl = *line_cap;
-    if (!cs_grow((void **)&out->x, &cx, need, sizeof *out->x) ||
-        !cs_grow((void **)&out->y, &cy, need, sizeof *out->y) ||
-        !cs_grow((void **)&out->start, &cl, out->count + 2, sizeof *out->start))
+    if (!room_for_line(out, (size_t)n, line_cap, vertex_cap, &first))
         return CS_ERR_NOMEM;
-    *vertex_cap = cx;
-    *line_cap = cl;
     OGR_G_GetPoints(line, out->x + first, sizeof(double), out->y + first, sizeof(double), NULL,
                     0);
-    out->start[out->count] = first;
-    out->start[++out->count] = need;
-    (*added)++;
+    end_line(out, first, (size_t)n, added);
     return CS_OK;
 }
 
@@ -1264,22 +1280,14 @@ static cs_status add_geojson_lines(const cs_geojson_rows *rows, cs_lines *out, s
     const size_t *start;
     size_t lines = cs_geojson_lines(rows, &x, &y, &start);
     for (size_t i = 0; i < lines; i++) {
-        size_t n = start[i + 1] - start[i];
+        size_t n = start[i + 1] - start[i], first;
         if (n < 2)
             continue;
-        size_t first = out->count ? out->start[out->count] : 0, need = first + n;
-        size_t cx = *vertex_cap, cy = *vertex_cap, cl = *line_cap;
-        if (!cs_grow((void **)&out->x, &cx, need, sizeof *out->x) ||
-            !cs_grow((void **)&out->y, &cy, need, sizeof *out->y) ||
-            !cs_grow((void **)&out->start, &cl, out->count + 2, sizeof *out->start))
+        if (!room_for_line(out, n, line_cap, vertex_cap, &first))
             return CS_ERR_NOMEM;
-        *vertex_cap = cx;
-        *line_cap = cl;
         memcpy(out->x + first, x + start[i], n * sizeof *x);
         memcpy(out->y + first, y + start[i], n * sizeof *y);
-        out->start[out->count] = first;
-        out->start[++out->count] = need;
-        (*added)++;
+        end_line(out, first, n, added);
     }
     return CS_OK;
 }
