@@ -8,6 +8,7 @@
 
 #include "io/config.h"
 #include "io/csv.h"
+#include "io/geojson.h"
 #include "io/layer.h"
 #include "io/study.h"
 
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef fx_env env;
 
@@ -1407,6 +1409,105 @@ static void real_geojson_network_reads_as_gdal_reads_it(void **state)
     free(path);
 }
 
+/* A file that ends right after a key's colon, on a page's end: the pass declines the
+ * feature without reading past the file (the mapping ends there). */
+static void geojson_pass_stops_at_the_file_end(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    cs_context *ctx = NULL;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    OGRFeatureDefnH defn = OGR_FD_Create("net");
+    OGRFieldDefnH fd = OGR_Fld_Create("a", OFTString);
+    OGR_FD_AddFieldDefn(defn, fd);
+    OGR_Fld_Destroy(fd);
+    long page = sysconf(_SC_PAGESIZE);
+    const char *const ends[] = {"\"properties\":", "\"geometry\":",
+                                "\"properties\":{\"a\":"};
+    for (size_t c = 0; c < sizeof ends / sizeof ends[0]; c++) {
+        cs_buf text;
+        cs_buf_init(&text);
+        cs_buf_add(&text, GJ_HEAD "{\"type\":\"Feature\",");
+        size_t pad = (size_t)page - text.len - strlen(ends[c]);
+        cs_buf_add(&text, "\"bbox\":\"");
+        for (size_t i = 0; i + 10 < pad; i++)
+            cs_buf_addc(&text, 'x');
+        cs_buf_add(&text, "\",");
+        while (text.len + strlen(ends[c]) < (size_t)page)
+            cs_buf_addc(&text, ' ');
+        cs_buf_add(&text, ends[c]);
+        assert_int_equal(text.len, (size_t)page);
+        char *path = tu_write(dir, "end.geojson", text.data);
+        cs_geojson_rows *rows = NULL;
+        assert_int_equal(cs_geojson_open(ctx, path, defn, &rows), CS_OK);
+        assert_non_null(rows);
+        assert_int_equal(cs_geojson_next(rows), CS_GEOJSON_DECLINED);
+        cs_geojson_close(rows);
+        cs_buf_free(&text);
+        free(path);
+    }
+    OGR_FD_Release(defn);
+    cs_context_destroy(ctx);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+/* The allocation the GeoJSON pass's opening is refused, counted down to it. */
+static int allocations_left;
+
+static void *refuse_when_counted_down(size_t n)
+{
+    return allocations_left-- == 0 ? NULL : malloc(n);
+}
+
+static void *refuse_realloc_when_counted_down(void *p, size_t n)
+{
+    return allocations_left-- == 0 ? NULL : realloc(p, n);
+}
+
+/* Each allocation of the pass's opening refused in turn: CS_ERR_NOMEM, the context
+ * knowing memory ran out (the command says so), nothing left allocated (LeakSanitizer);
+ * past the last, it opens. */
+static void geojson_pass_without_memory(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    char *path = tu_write(dir, "n.geojson", GJ_HEAD GJ_LINE("{\"a\":\"x\"}") "]}");
+    OGRFeatureDefnH defn = OGR_FD_Create("net");
+    OGRFieldDefnH fd = OGR_Fld_Create("a", OFTString);
+    OGR_FD_AddFieldDefn(defn, fd);
+    OGR_Fld_Destroy(fd);
+    bool opened = false;
+    for (int refused_at = 0; !opened && refused_at < 50; refused_at++) {
+        cs_context *ctx = NULL;
+        assert_int_equal(cs_context_create(&ctx), CS_OK);
+        cs_geojson_rows *rows = NULL;
+        allocations_left = refused_at;
+        cs_set_allocator(&(cs_allocator){refuse_when_counted_down,
+                                         refuse_realloc_when_counted_down, free});
+        cs_status st = cs_geojson_open(ctx, path, defn, &rows);
+        cs_set_allocator(NULL);
+        opened = allocations_left >= 0; /* nothing was refused */
+        if (opened) {
+            assert_int_equal(st, CS_OK);
+            assert_non_null(rows);
+            assert_int_equal(cs_geojson_next(rows), CS_GEOJSON_FEATURE);
+            assert_string_equal(cs_geojson_text(rows, 0), "x");
+        } else {
+            assert_int_equal(st, CS_ERR_NOMEM);
+            assert_null(rows);
+            assert_true(ctx->out_of_memory);
+        }
+        cs_geojson_close(rows);
+        cs_context_destroy(ctx);
+    }
+    assert_true(opened);
+    OGR_FD_Release(defn);
+    free(path);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 /* A read error ends a table with an error naming the file (not a shorter table). */
 static void unreadable_lines_are_an_error(void **state)
 {
@@ -1477,6 +1578,8 @@ int main(void)
         cmocka_unit_test(plain_csv_reads_as_gdal_reads_it),
         cmocka_unit_test(geojson_network_reads_as_gdal_reads_it),
         cmocka_unit_test(real_geojson_network_reads_as_gdal_reads_it),
+        cmocka_unit_test(geojson_pass_stops_at_the_file_end),
+        cmocka_unit_test(geojson_pass_without_memory),
         cmocka_unit_test(unreadable_lines_are_an_error),
         cmocka_unit_test(arrow_stream_reads_as_features_read),
         cmocka_unit_test(network_cut_short_is_an_error),

@@ -332,10 +332,10 @@ static bool string_is(const char **p, const char *end, const char *word)
  * else. */
 static bool object_or_null(const char **p, const char *end, bool *null)
 {
-    *null = **p == 'n';
+    *null = *p < end && **p == 'n';
     if (*null)
         return literal(p, end, "null");
-    if (**p != '{')
+    if (*p >= end || **p != '{')
         return false;
     (*p)++;
     return true;
@@ -356,6 +356,8 @@ static bool property(cs_geojson_rows *r, int f, const char **p)
 {
     const char *q = *p;
     OGRFieldType t = r->type[f];
+    if (q >= r->end) /* the file ends after the key */
+        return false;
     if (*q == 'n')
         return literal(p, r->end, "null");
     if (*q == 't' || *q == 'f') {
