@@ -13,9 +13,11 @@
 #include "io/study.h"
 
 #include <gdal.h>
+#include <limits.h>
 #include <math.h>
 #include <ogr_api.h>
 #include <ogr_srs_api.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1533,6 +1535,270 @@ static void unreadable_lines_are_an_error(void **state)
     free(dir);
 }
 
+/* ------------------------------------------------ a large plain table in parts */
+
+/* "h\na\n\nb\r\n\r\nc" cut after its header: lines 2 "a", 3 "", 4 "b\r", 5 "\r" and 6 "c"
+ * (no newline), of which 2, 4 and 6 are rows. Three parts of about 3 bytes start at the
+ * lines after bytes 5 and 8 (worked by hand); each part's lines read back as the whole
+ * file's. */
+static void csv_parts_are_counted_and_numbered(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    char *path = tu_write(dir, "t.csv", "h\na\n\nb\r\n\r\nc");
+    cs_csv_part parts[8];
+    assert_int_equal(cs_csv_cut(path, 2, 3, parts), 3);
+    const uint64_t from[] = {2, 5, 8}, to[] = {5, 8, 11};
+    const long lines[] = {2, 1, 2}, rows[] = {1, 1, 1}, first[] = {2, 4, 5}, before[] = {0, 1, 2};
+    for (size_t i = 0; i < 3; i++)
+        assert_true(cs_csv_count_part(path, &parts[i]));
+    cs_csv_number_parts(parts, 3, 2);
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(parts[i].from, from[i]);
+        assert_int_equal(parts[i].to, to[i]);
+        assert_int_equal(parts[i].lines, lines[i]);
+        assert_int_equal(parts[i].rows, rows[i]);
+        assert_int_equal(parts[i].first_line, first[i]);
+        assert_int_equal(parts[i].rows_before, before[i]);
+    }
+    cs_context *ctx = NULL;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    cs_csv_lines *r = NULL;
+    assert_int_equal(cs_csv_lines_open_range(ctx, path, "t.csv", 8, 11, 5, &r), CS_OK);
+    size_t len;
+    long line;
+    char *text = cs_csv_lines_next(r, &len, &line);
+    assert_non_null(text);
+    assert_int_equal(len, 0);
+    assert_int_equal(line, 5);
+    text = cs_csv_lines_next(r, &len, &line);
+    assert_string_equal(text, "c");
+    assert_int_equal(line, 6);
+    assert_null(cs_csv_lines_next(r, &len, &line));
+    assert_int_equal(cs_csv_lines_status(r), CS_OK);
+    cs_csv_lines_close(r);
+    /* more parts than lines: fewer are made, still covering every byte once */
+    size_t n = cs_csv_cut(path, 2, 8, parts);
+    assert_true(n >= 1 && n <= 5);
+    long all_lines = 0, all_rows = 0;
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(parts[i].from, i ? parts[i - 1].to : 2);
+        assert_true(cs_csv_count_part(path, &parts[i]));
+        all_lines += parts[i].lines;
+        all_rows += parts[i].rows;
+    }
+    assert_int_equal(parts[n - 1].to, 11);
+    assert_int_equal(all_lines, 5);
+    assert_int_equal(all_rows, 3);
+    /* a file that cannot be read is no parts */
+    char *missing = tu_join(dir, "none.csv");
+    assert_int_equal(cs_csv_cut(missing, 0, 2, parts), 0);
+    parts[0] = (cs_csv_part){.from = 0, .to = 4};
+    assert_false(cs_csv_count_part(missing, &parts[0]));
+    free(missing);
+    cs_context_destroy(ctx);
+    free(path);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+/* What write_rows puts among good rows: nothing, rows that cannot be read (a negative
+ * total, text in a band, a band above the total, a missing coordinate), or points far
+ * outside the study (reported after reading, by their feature numbers). */
+enum bad_rows { NONE_BAD, UNREADABLE, FAR_OUTSIDE };
+
+/*
+ * The fixture's population as a table of n rows with what tables hold: \r\n endings,
+ * empty lines and lines of only \r, no newline at the end; and `bad` rows.
+ * *first_bad_line gets the line of the first bad row, counted as written.
+ */
+static void write_rows(env *e, size_t n, enum bad_rows bad, long *first_bad_line)
+{
+    cs_buf b;
+    cs_buf_init(&b);
+    cs_buf_add(&b, "x,y,pop,pop65,id\n");
+    long line = 1;
+    *first_bad_line = 0;
+    for (size_t i = 0; i < n; i++) {
+        double x = 350005 + (double)(i * 7919 % 1990), y = 3440005 + (double)(i * 104729 % 1990);
+        int pop = (int)(i % 9) + 1, pop65 = (int)(i % 3);
+        line++;
+        if (bad && i % 250 == 17 && !*first_bad_line)
+            *first_bad_line = line;
+        if (bad == UNREADABLE && i % 250 == 17)
+            cs_buf_printf(&b, "%.0f,%.0f,-%d,0,D%zu\n", x, y, pop, i);
+        else if (bad == UNREADABLE && i % 400 == 33)
+            cs_buf_printf(&b, "%.0f,%.0f,%d,many,D%zu\n", x, y, pop, i);
+        else if (bad == UNREADABLE && i % 700 == 51)
+            cs_buf_printf(&b, "%.0f,%.0f,%d,%d,D%zu\n", x, y, pop, pop + 5, i);
+        else if (bad == UNREADABLE && i % 900 == 77)
+            cs_buf_printf(&b, "%.0f,,%d,%d,D%zu\n", x, pop, pop65, i);
+        else if (bad == FAR_OUTSIDE && i % 250 == 17)
+            cs_buf_printf(&b, "850100,%.0f,%d,%d,D%zu\n", y, pop, pop65, i);
+        else
+            cs_buf_printf(&b, "%.0f,%.0f,%d,%d,D%zu%s", x, y, pop, pop65, i,
+                          i + 1 == n ? "" : i % 5 ? "\n" : "\r\n");
+        if (i % 100 == 99 && i + 1 < n) {
+            cs_buf_add(&b, i % 300 == 299 ? "\r\n" : "\n");
+            line++;
+        }
+    }
+    fx_env_write(e, "population.csv", b.data);
+    cs_buf_free(&b);
+    fx_env_set(e, "population.id", "id");
+}
+
+/* Load with this many threads; the demand points read and the messages, as text. */
+static void load_noting(env *e, int threads, cs_status want, cs_buf *out)
+{
+    cs_context_set_threads(e->ctx, threads);
+    size_t first = cs_context_message_count(e->ctx);
+    cs_status st = fx_env_load(e);
+    if (st != want)
+        tu_dump_messages(e->ctx);
+    assert_int_equal(st, want);
+    cs_buf_init(out);
+    for (size_t i = first; i < cs_context_message_count(e->ctx); i++) {
+        char text[2048];
+        cs_message_format(cs_context_get_message(e->ctx, i), text, sizeof text);
+        cs_buf_printf(out, "%s\n", text);
+    }
+    const cs_study *s = e->study;
+    for (size_t i = 0; s && i < s->dem.count; i++)
+        cs_buf_printf(out, "%s %a %a %a %a\n", s->dem.id[i], s->dem.x[i], s->dem.y[i],
+                      s->dem.pop[i * 2], s->dem.pop[i * 2 + 1]);
+}
+
+/* Read in 2, 3 and 7 parts, a table gives the points and messages (every line and
+ * feature number among them) it gives read whole, with good rows and with bad ones. */
+static void population_in_parts_reads_as_whole(void **state)
+{
+    env *e = *state;
+    long long was = cs_layer_cut_min_bytes(0);
+    for (int bad = NONE_BAD; bad <= FAR_OUTSIDE; bad++) {
+        long first_bad_line;
+        write_rows(e, 3000, bad, &first_bad_line);
+        cs_buf whole, parts;
+        load_noting(e, 1, bad ? CS_ERR_INPUT : CS_OK, &whole);
+        char where[64]; /* the first bad row, on its line counted as written */
+        snprintf(where, sizeof where, "population.csv:%ld:", first_bad_line);
+        if (bad == NONE_BAD)
+            assert_non_null(strstr(whole.data, "D2999 "));
+        else if (bad == UNREADABLE)
+            assert_true(tu_has_message(e->ctx, where, "negative", NULL));
+        else /* a feature number, told as a line as if no line were empty: 17 + 2 */
+            assert_true(tu_has_message(e->ctx, "population.csv:19:", "km from the study",
+                                       NULL));
+        const int threads[] = {2, 3, 7};
+        for (size_t t = 0; t < 3; t++) {
+            load_noting(e, threads[t], bad ? CS_ERR_INPUT : CS_OK, &parts);
+            assert_string_equal(parts.data, whole.data);
+            cs_buf_free(&parts);
+        }
+        cs_buf_free(&whole);
+    }
+    cs_layer_cut_min_bytes(was);
+}
+
+/* Allocations counted down from any thread: the one at 0 refused. */
+static atomic_long refusals_left;
+
+static void *refuse_on_any_thread(size_t n)
+{
+    return atomic_fetch_sub(&refusals_left, 1) == 0 ? NULL : malloc(n);
+}
+
+static void *refuse_realloc_on_any_thread(void *p, size_t n)
+{
+    return atomic_fetch_sub(&refusals_left, 1) == 0 ? NULL : realloc(p, n);
+}
+
+/* Load with the allocation at `at` refused (LONG_MAX: none); how many were made. */
+static long load_refusing(env *e, long at, cs_status *st)
+{
+    atomic_store(&refusals_left, at);
+    cs_set_allocator(&(cs_allocator){refuse_on_any_thread, refuse_realloc_on_any_thread, free});
+    *st = fx_env_load(e);
+    cs_set_allocator(NULL);
+    return at - atomic_load(&refusals_left);
+}
+
+/* Memory refused at 200 points spread over a load that reads its table in 3 parts:
+ * the load says it ran out, or (the memory refused was only wanted) loads as it does
+ * with all it asks for; nothing is left allocated (LeakSanitizer). */
+static void population_in_parts_without_memory(void **state)
+{
+    env *e = *state;
+    long long was = cs_layer_cut_min_bytes(0);
+    long first;
+    write_rows(e, 600, NONE_BAD, &first);
+    cs_context_set_threads(e->ctx, 3);
+    cs_status st;
+    long made = load_refusing(e, LONG_MAX, &st);
+    assert_int_equal(st, CS_OK);
+    size_t points = e->study->dem.count;
+    for (long at = 0; at < made; at += made / 200 + 1) {
+        size_t first_message = cs_context_message_count(e->ctx);
+        load_refusing(e, at, &st);
+        if (st == CS_OK) {
+            assert_int_equal(e->study->dem.count, points);
+            continue;
+        }
+        assert_int_equal(st, CS_ERR_NOMEM);
+        bool said = e->ctx->out_of_memory;
+        for (size_t i = first_message; i < cs_context_message_count(e->ctx); i++)
+            said = said || cs_context_get_message(e->ctx, i)->status == CS_ERR_NOMEM;
+        assert_true(said);
+    }
+    cs_layer_cut_min_bytes(was);
+}
+
+/* The table rewritten with shorter lines at the first part's opening (the second line
+ * reader opened: the first is the whole layer's), after its lines were counted. */
+static const char *rewrite_path;
+static int readers_opened;
+
+static void *rewrite_at_second_reader(size_t n)
+{
+    if (n == ((size_t)1 << 20) + 1 && ++readers_opened == 2) {
+        FILE *f = fopen(rewrite_path, "r+");
+        assert_non_null(f);
+        fseek(f, 0, SEEK_END);
+        long size = ftell(f);
+        fseek(f, 0, SEEK_SET);
+        long at = fprintf(f, "x,y,pop,pop65,id\n");
+        while (at + 21 <= size)
+            at += fprintf(f, "350100,3440100,1,0,D\n");
+        while (at++ < size)
+            fputc('\n', f);
+        fclose(f);
+    }
+    return malloc(n);
+}
+
+/* A table that changes between the counting of its parts' lines and their reading is
+ * an error that says so (not a shorter table, nor running out of memory). */
+static void table_changed_while_read(void **state)
+{
+    env *e = *state;
+    long long was = cs_layer_cut_min_bytes(0);
+    long first;
+    write_rows(e, 2000, NONE_BAD, &first);
+    char *path = tu_join(e->dir, "population.csv");
+    rewrite_path = path;
+    readers_opened = 0;
+    cs_context_set_threads(e->ctx, 2);
+    cs_set_allocator(&(cs_allocator){rewrite_at_second_reader, realloc, free});
+    cs_status st = fx_env_load(e);
+    cs_set_allocator(NULL);
+    assert_int_equal(readers_opened >= 2, true);
+    assert_int_equal(st, CS_ERR_INPUT);
+    assert_true(tu_has_message(e->ctx, "population.csv:", "the file changed while it was read",
+                               "read it again", NULL));
+    free(path);
+    cs_layer_cut_min_bytes(was);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, fx_env_setup, fx_env_teardown)
@@ -1581,6 +1847,10 @@ int main(void)
         cmocka_unit_test(geojson_pass_stops_at_the_file_end),
         cmocka_unit_test(geojson_pass_without_memory),
         cmocka_unit_test(unreadable_lines_are_an_error),
+        cmocka_unit_test(csv_parts_are_counted_and_numbered),
+        T(population_in_parts_reads_as_whole),
+        T(population_in_parts_without_memory),
+        T(table_changed_while_read),
         cmocka_unit_test(arrow_stream_reads_as_features_read),
         cmocka_unit_test(network_cut_short_is_an_error),
         cmocka_unit_test(header_count_beyond_the_file),

@@ -7,8 +7,10 @@
  */
 #include "io/csv.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/types.h>
 
 #define BLOCK ((size_t)1 << 20)
 
@@ -112,13 +114,15 @@ struct cs_csv_lines {
     FILE *f;
     char *buf;
     size_t cap, held, start; /* buf holds [start, held) not yet returned */
+    uint64_t from, read, left; /* where reading began, the bytes read since, still to read */
     long line;
     bool eof;
     cs_status st;
 };
 
-cs_status cs_csv_lines_open(cs_context *ctx, const char *path, const char *display,
-                            cs_csv_lines **out)
+cs_status cs_csv_lines_open_range(cs_context *ctx, const char *path, const char *display,
+                                  uint64_t from, uint64_t to, long first_line,
+                                  cs_csv_lines **out)
 {
     *out = NULL;
     cs_where w = {.file = display};
@@ -130,12 +134,32 @@ cs_status cs_csv_lines_open(cs_context *ctx, const char *path, const char *displ
     r->ctx = ctx;
     r->display = display;
     r->cap = BLOCK;
+    r->from = from;
+    r->left = to > from ? to - from : 0;
+    r->line = first_line - 1;
     if (!(r->f = fopen(path, "rb"))) {
         cs_csv_lines_close(r);
         return cs_error(ctx, CS_ERR_INPUT, &w, "check the file's permissions", "cannot be opened");
     }
+    if (from > 0 && fseeko(r->f, (off_t)from, SEEK_SET) != 0) {
+        cs_csv_lines_close(r);
+        w.line = first_line;
+        return cs_error(ctx, CS_ERR_INPUT, &w, "check the disk, or copy the file and read the "
+                        "copy", "read error");
+    }
     *out = r;
     return CS_OK;
+}
+
+cs_status cs_csv_lines_open(cs_context *ctx, const char *path, const char *display,
+                            cs_csv_lines **out)
+{
+    return cs_csv_lines_open_range(ctx, path, display, 0, UINT64_MAX, 1, out);
+}
+
+uint64_t cs_csv_lines_offset(const cs_csv_lines *r)
+{
+    return r->from + r->read - (r->held - r->start);
 }
 
 /* Read more of the file after what is held (moved to the front); false at its end. A
@@ -154,8 +178,11 @@ static bool refill(cs_csv_lines *r)
         r->buf = bigger;
         r->cap *= 2;
     }
-    size_t got = fread(r->buf + r->held, 1, r->cap - r->held, r->f);
+    size_t want = r->cap - r->held < r->left ? r->cap - r->held : (size_t)r->left;
+    size_t got = want ? fread(r->buf + r->held, 1, want, r->f) : 0;
     r->held += got;
+    r->read += got;
+    r->left -= got;
     if (got == 0) {
         r->eof = true;
         if (ferror(r->f)) {
@@ -197,6 +224,115 @@ void cs_csv_lines_close(cs_csv_lines *r)
         fclose(r->f);
     cs_free(r->buf);
     cs_free(r);
+}
+
+/* ------------------------------------------------------------ parts of a file */
+
+/* Where the first line at or after byte `at` of f starts (the byte after a \n at at - 1
+ * or later): the file's size when none does, UINT64_MAX on a read error. */
+static uint64_t line_start(FILE *f, char *buf, uint64_t at)
+{
+    if (at == 0)
+        return 0;
+    if (fseeko(f, (off_t)(at - 1), SEEK_SET) != 0)
+        return UINT64_MAX;
+    for (uint64_t pos = at - 1;;) {
+        size_t n = fread(buf, 1, BLOCK, f);
+        if (n == 0)
+            return ferror(f) ? UINT64_MAX : pos;
+        const char *nl = memchr(buf, '\n', n);
+        if (nl)
+            return pos + (uint64_t)(nl - buf) + 1;
+        pos += n;
+    }
+}
+
+size_t cs_csv_cut(const char *path, uint64_t from, size_t most, cs_csv_part *parts)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = f ? cs_malloc(BLOCK) : NULL;
+    size_t made = 0;
+    if (buf && fseeko(f, 0, SEEK_END) == 0) {
+        uint64_t size = (uint64_t)ftello(f), start = from;
+        for (size_t i = 0; i < most && start < size; i++) {
+            uint64_t end = i + 1 == most ? size
+                                         : line_start(f, buf, from + (size - from) * (i + 1) / most);
+            if (end == UINT64_MAX) {
+                made = 0;
+                break;
+            }
+            if (end <= start)
+                continue; /* a line longer than a part: it is the one before's */
+            parts[made++] = (cs_csv_part){.from = start, .to = end};
+            start = end;
+        }
+    }
+    if (f)
+        fclose(f);
+    cs_free(buf);
+    return made;
+}
+
+/* The lines counted so far in a part, and the one under way. */
+typedef struct line_count {
+    long lines, rows;
+    size_t open_len; /* the line under way: its bytes so far, and its first */
+    char open_first;
+} line_count;
+
+static void end_line(line_count *c)
+{
+    c->lines++;
+    c->rows += !(c->open_len == 0 || (c->open_len == 1 && c->open_first == '\r'));
+    c->open_len = 0;
+}
+
+static void count_block(line_count *c, const char *p, size_t n)
+{
+    for (const char *end = p + n; p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t piece = (size_t)((nl ? nl : end) - p);
+        if (piece && !c->open_len)
+            c->open_first = *p;
+        c->open_len += piece;
+        if (!nl)
+            break;
+        end_line(c);
+        p = nl + 1;
+    }
+}
+
+bool cs_csv_count_part(const char *path, cs_csv_part *part)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = f ? cs_malloc(BLOCK) : NULL;
+    line_count c = {0};
+    bool ok = buf && fseeko(f, (off_t)part->from, SEEK_SET) == 0;
+    for (uint64_t left = part->to - part->from; ok && left > 0;) {
+        size_t n = fread(buf, 1, left < BLOCK ? (size_t)left : BLOCK, f);
+        ok = n > 0;
+        count_block(&c, buf, n);
+        left -= n;
+    }
+    if (ok && c.open_len) /* the file's last line, without a newline */
+        end_line(&c);
+    part->lines = c.lines;
+    part->rows = c.rows;
+    if (f)
+        fclose(f);
+    cs_free(buf);
+    return ok;
+}
+
+void cs_csv_number_parts(cs_csv_part *parts, size_t n, long first_line)
+{
+    long line = first_line, rows = 0;
+    for (size_t i = 0; i < n; i++) {
+        parts[i].first_line = line;
+        parts[i].rows_before = rows;
+        line += parts[i].lines;
+        rows += parts[i].rows;
+    }
 }
 
 cs_status cs_csv_read(cs_context *ctx, const char *path, const char *display,

@@ -35,6 +35,13 @@ typedef struct cs_csv_lines cs_csv_lines;
 /* Open path (display: its name in messages); CS_ERR_INPUT when it cannot be. */
 cs_status cs_csv_lines_open(cs_context *ctx, const char *path, const char *display,
                             cs_csv_lines **out);
+/* As cs_csv_lines_open, but only the file's bytes [from, to) (from: a line's start),
+ * whose first line is numbered first_line. */
+cs_status cs_csv_lines_open_range(cs_context *ctx, const char *path, const char *display,
+                                  uint64_t from, uint64_t to, long first_line,
+                                  cs_csv_lines **out);
+/* Where in the file the next line starts. */
+uint64_t cs_csv_lines_offset(const cs_csv_lines *lines);
 /* The next line, without its \n or \r\n, NUL-terminated and writable until the next
  * call; its length and number (1-based). NULL at the end of the file or on an error,
  * which is reported (cs_csv_lines_status tells which). */
@@ -42,6 +49,24 @@ char *cs_csv_lines_next(cs_csv_lines *lines, size_t *len, long *line);
 /* CS_OK, or the error that ended the reading (the file's, CS_ERR_NOMEM). */
 cs_status cs_csv_lines_status(const cs_csv_lines *lines);
 void cs_csv_lines_close(cs_csv_lines *lines);
+
+/*
+ * A file's lines in parts, to be read on several threads. cs_csv_cut cuts the bytes
+ * from `from` (a line's start) to the end into at most `most` parts of about equal
+ * bytes, each starting at a line's start, and returns how many (0 when the file cannot
+ * be read). cs_csv_count_part counts a part's lines and rows (the lines that are not
+ * empty as cs_csv_lines_next gives them: a line of only \r is empty), on any thread;
+ * false on a read error. cs_csv_number_parts then gives each part its first line's
+ * number and the rows before it.
+ */
+typedef struct cs_csv_part {
+    uint64_t from, to;
+    long lines, rows;
+    long first_line, rows_before;
+} cs_csv_part;
+size_t cs_csv_cut(const char *path, uint64_t from, size_t most, cs_csv_part *parts);
+bool cs_csv_count_part(const char *path, cs_csv_part *part);
+void cs_csv_number_parts(cs_csv_part *parts, size_t n, long first_line);
 
 /* Called with the wanted columns' texts of one data line (line: 1-based, the header
  * is line 1; a missing column is ""). */

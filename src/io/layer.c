@@ -79,6 +79,7 @@ struct cs_layer {
     long long expected;    /* the features a GeoPackage or FlatGeobuf says it holds */
     long csv_lines;        /* a CSV's lines, header included (cs_csv_check) */
     long long file_bytes;  /* the file's size; 0 when not known (not a plain file) */
+    const cs_layer *part_of; /* a part of that layer's rows (cs_layer_part): it owns the rest */
 };
 
 /* Tests compare the readers with GDAL's features (cs_layer_read_through_features). */
@@ -687,10 +688,24 @@ cs_status cs_layer_open(cs_context *ctx, const cs_layer_config *lc, const char *
     return CS_OK;
 }
 
+/* A part (cs_layer_part) holds its reader, line and texts; the rest is its layer's. */
+static void close_part(cs_layer *l)
+{
+    cs_csv_lines_close(l->plain);
+    cs_free(l->cells);
+    free_texts(l);
+    cs_free(l->texts);
+    cs_free(l);
+}
+
 void cs_layer_close(cs_layer *l)
 {
     if (!l)
         return;
+    if (l->part_of) {
+        close_part(l);
+        return;
+    }
     if (l->feature)
         OGR_F_Destroy(l->feature);
     cs_csv_lines_close(l->plain);
@@ -875,6 +890,54 @@ static bool next_plain(cs_layer *l)
     for (size_t i = n; i < (size_t)l->field_count; i++)
         l->cells[i] = NULL;
     return true;
+}
+
+static long long cut_min_bytes = (long long)4 << 20;
+
+long long cs_layer_cut_min_bytes(long long bytes)
+{
+    long long was = cut_min_bytes;
+    cut_min_bytes = bytes;
+    return was;
+}
+
+const char *cs_layer_path(const cs_layer *l) { return l->path; }
+
+size_t cs_layer_cut(cs_layer *l, size_t most, cs_csv_part *parts, long *first_line)
+{
+    if (!l->plain || l->number > 0 || most < 2 || l->file_bytes < cut_min_bytes)
+        return 0;
+    *first_line = l->line + 1;
+    return cs_csv_cut(l->path, cs_csv_lines_offset(l->plain), most, parts);
+}
+
+cs_status cs_layer_part(cs_context *ctx, const cs_layer *l, const cs_csv_part *part,
+                        cs_layer **out)
+{
+    *out = NULL;
+    cs_layer *p = cs_malloc(sizeof *p);
+    if (!p)
+        return cs_nomem(ctx);
+    *p = *l; /* what the part shares; then what is its own */
+    p->part_of = l;
+    p->ctx = ctx;
+    p->plain = NULL;
+    p->line = part->first_line - 1;
+    p->number = part->rows_before;
+    p->read_failed = CS_OK;
+    p->cells = cs_calloc((size_t)l->field_count + 1, sizeof *p->cells);
+    p->texts = cs_calloc((size_t)l->field_count + 1, sizeof *p->texts);
+    cs_buf_init(&p->conv);
+    cs_status st = p->cells && p->texts ? CS_OK : cs_nomem(ctx);
+    if (st == CS_OK)
+        st = cs_csv_lines_open_range(ctx, l->path, l->name, part->from, part->to,
+                                     part->first_line, &p->plain);
+    if (st != CS_OK) {
+        close_part(p);
+        return st;
+    }
+    *out = p;
+    return CS_OK;
 }
 
 /* The layer's end: fewer features than its header counts is a read error. */

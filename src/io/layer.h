@@ -10,6 +10,7 @@
 
 #include "geom/rings.h"
 #include "io/config.h"
+#include "io/csv.h"
 
 typedef struct cs_layer cs_layer;
 
@@ -89,6 +90,25 @@ bool cs_layer_next(cs_layer *layer, long *number);
  * a GeoPackage or FlatGeobuf holding fewer features than its header counts (a file cut
  * short), CS_ERR_NOMEM. */
 cs_status cs_layer_read_status(const cs_layer *layer);
+/*
+ * A plain CSV table (read by "lines") read in parts, on several threads. Before its
+ * first row, cs_layer_cut cuts the rows into at most `most` parts of about equal bytes
+ * (into parts[0 .. most)) and returns how many; 0 when the layer is not such a table, is
+ * smaller than cs_layer_cut_min_bytes, or cannot be cut (then read it whole). The
+ * caller counts each part's lines (cs_csv_count_part, on any thread) and numbers them
+ * (cs_csv_number_parts from cs_layer_cut's *first_line); cs_layer_part then opens a part
+ * as a layer of its own, reporting into ctx, whose rows, feature numbers and lines are
+ * those of the whole file. A part is closed with cs_layer_close, before the layer.
+ */
+size_t cs_layer_cut(cs_layer *layer, size_t most, cs_csv_part *parts, long *first_line);
+cs_status cs_layer_part(cs_context *ctx, const cs_layer *layer, const cs_csv_part *part,
+                        cs_layer **out);
+/* Set the size of the smallest table cs_layer_cut cuts (tests lower it); returns the
+ * size it was. */
+long long cs_layer_cut_min_bytes(long long bytes);
+/* The file a layer reads (a KML's UTF-8 copy, when it has one). */
+const char *cs_layer_path(const cs_layer *layer);
+
 /* For tests: read every layer through GDAL's features (not past GDAL for plain CSV,
  * nor through its Arrow stream for GeoPackage and FlatGeobuf points), to compare. */
 void cs_layer_read_through_features(bool on);

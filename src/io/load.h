@@ -76,6 +76,7 @@ typedef struct cs_raw_points {
     double *values;     /* count x value_count: capacities or population bands */
     size_t value_count;
     cs_raw_surfaces surfaces; /* population: what is not given at points */
+    bool fixed;         /* its arrays are a part of another's: they never grow */
 } cs_raw_points;
 
 /* The network layer's lines that can be walked on, in the source CRS. */
