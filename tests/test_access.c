@@ -249,7 +249,7 @@ static void outputs_free(outputs *o)
 static void run_straight(const cs_access_spec *s, const problem *p, int threads, outputs *o)
 {
     assert_int_equal(cs_access_straight(s, p->fx, p->fy, p->supply, p->F, p->px, p->py,
-                                        p->demand, p->N, threads, o->ratio, o->access,
+                                        p->demand, p->N, NULL, threads, o->ratio, o->access,
                                         o->state),
                      CS_OK);
 }
@@ -634,13 +634,13 @@ static void edge_cases(void **state)
     double px[3] = {10, 20, 30}, py[3] = {0, 0, 0}, dem[3] = {5, 5, 5};
 
     /* No facilities: nobody has access. */
-    assert_int_equal(cs_access_straight(&s, NULL, NULL, NULL, 0, px, py, dem, 3, 2, NULL, a,
+    assert_int_equal(cs_access_straight(&s, NULL, NULL, NULL, 0, px, py, dem, 3, NULL, 2, NULL, a,
                                         NULL),
                      CS_OK);
     for (int i = 0; i < 3; i++)
         assert_true(a[i] == 0);
     /* No demand points: every facility with supply has no demand in reach. */
-    assert_int_equal(cs_access_straight(&s, fx, fy, sup, 3, NULL, NULL, NULL, 0, 2, r, NULL,
+    assert_int_equal(cs_access_straight(&s, fx, fy, sup, 3, NULL, NULL, NULL, 0, NULL, 2, r, NULL,
                                         st),
                      CS_OK);
     assert_true(r[0] == 0 && r[1] == 0 && r[2] == 0);
@@ -648,7 +648,7 @@ static void edge_cases(void **state)
     assert_int_equal(st[1], CS_ACCESS_IGNORED);
     assert_int_equal(st[2], CS_ACCESS_NO_DEMAND);
     /* A NaN facility is ignored, one far away has no demand, the one near serves all. */
-    assert_int_equal(cs_access_straight(&s, fx, fy, sup, 3, px, py, dem, 3, 2, r, a, st),
+    assert_int_equal(cs_access_straight(&s, fx, fy, sup, 3, px, py, dem, 3, NULL, 2, r, a, st),
                      CS_OK);
     assert_true(r[0] == 1.0 / 15 && r[1] == 0 && r[2] == 0);
     assert_int_equal(st[0], CS_ACCESS_SERVED);
@@ -658,7 +658,7 @@ static void edge_cases(void **state)
         assert_close(a[i], 1000.0 / 15, 1e-15);
     /* All demand zero: no ratio anywhere, no access, never NaN. */
     double zero[3] = {0, 0, 0};
-    assert_int_equal(cs_access_straight(&s, fx, fy, sup, 3, px, py, zero, 3, 2, r, a, st),
+    assert_int_equal(cs_access_straight(&s, fx, fy, sup, 3, px, py, zero, 3, NULL, 2, r, a, st),
                      CS_OK);
     assert_true(r[0] == 0 && r[1] == 0 && r[2] == 0);
     assert_int_equal(st[0], CS_ACCESS_NO_DEMAND);
@@ -666,26 +666,26 @@ static void edge_cases(void **state)
         assert_true(a[i] == 0);
     /* All points without positions. */
     double nanx[3] = {NAN, NAN, INFINITY};
-    assert_int_equal(cs_access_straight(&s, fx, fy, sup, 3, nanx, py, dem, 3, 2, r, a, st),
+    assert_int_equal(cs_access_straight(&s, fx, fy, sup, 3, nanx, py, dem, 3, NULL, 2, r, a, st),
                      CS_OK);
     assert_int_equal(st[0], CS_ACCESS_NO_DEMAND);
     assert_int_equal(st[1], CS_ACCESS_IGNORED);
     for (int i = 0; i < 3; i++)
         assert_true(a[i] == 0);
     /* state may be NULL. */
-    assert_int_equal(cs_access_straight(&s, fx, fy, sup, 3, px, py, dem, 3, 1, r, a, NULL),
+    assert_int_equal(cs_access_straight(&s, fx, fy, sup, 3, px, py, dem, 3, NULL, 1, r, a, NULL),
                      CS_OK);
     assert_true(r[0] == 1.0 / 15);
     /* Every point in one place, the facility on top of it. */
     double same[3] = {7, 7, 7};
-    assert_int_equal(cs_access_straight(&s, same, same, sup, 1, same, same, dem, 3, 2, r, a,
+    assert_int_equal(cs_access_straight(&s, same, same, sup, 1, same, same, dem, 3, NULL, 2, r, a,
                                         st),
                      CS_OK);
     assert_true(r[0] == 1.0 / 15);
     /* A tiny catchment over a wide area still works (the grid coarsens). */
     cs_access_spec tiny = spec_of(CS_DECAY_NONE, 1e-3, 1);
     double wx[3] = {0, 1e6, 2e6}, wy[3] = {0, 1e6, 0};
-    assert_int_equal(cs_access_straight(&tiny, wx, wy, sup, 3, wx, wy, dem, 3, 2, r, a, st),
+    assert_int_equal(cs_access_straight(&tiny, wx, wy, sup, 3, wx, wy, dem, 3, NULL, 2, r, a, st),
                      CS_OK);
     for (int i = 0; i < 3; i++)
         assert_true(r[i] == 1.0 / 5 && a[i] == 1.0 / 5);
@@ -736,14 +736,14 @@ static void bad_arguments(void **state)
     bad[7].decay = (cs_decay)42;
     for (int k = 0; k < 8; k++) {
         assert_int_equal(cs_access_spec_check(&bad[k]), CS_ERR_ARGUMENT);
-        assert_int_equal(cs_access_straight(&bad[k], f, f, sup, 2, p, p, dem, 3, 1, r, a,
+        assert_int_equal(cs_access_straight(&bad[k], f, f, sup, 2, p, p, dem, 3, NULL, 1, r, a,
                                             NULL),
                          CS_ERR_ARGUMENT);
     }
     assert_int_equal(cs_access_spec_check(NULL), CS_ERR_ARGUMENT);
-    assert_int_equal(cs_access_straight(&good, f, NULL, sup, 2, p, p, dem, 3, 1, r, a, NULL),
+    assert_int_equal(cs_access_straight(&good, f, NULL, sup, 2, p, p, dem, 3, NULL, 1, r, a, NULL),
                      CS_ERR_ARGUMENT);
-    assert_int_equal(cs_access_straight(&good, f, f, sup, 2, p, p, dem, 3, 1, r, NULL, NULL),
+    assert_int_equal(cs_access_straight(&good, f, f, sup, 2, p, p, dem, 3, NULL, 1, r, NULL, NULL),
                      CS_ERR_ARGUMENT);
     assert_int_equal(cs_access_pairs(&good, sup, 2, dem, 3, NULL, NULL, 1, r, a, NULL),
                      CS_ERR_ARGUMENT);
@@ -768,7 +768,7 @@ static void allocation_failures(void **state)
     for (;; k++) {
         tu_alloc_fail_after(k);
         cs_status st = cs_access_straight(&s, p.fx, p.fy, p.supply, p.F, p.px, p.py,
-                                          p.demand, p.N, 1, o.ratio, o.access, o.state);
+                                          p.demand, p.N, NULL, 1, o.ratio, o.access, o.state);
         tu_alloc_restore();
         if (st == CS_OK)
             break;
@@ -795,6 +795,57 @@ static void allocation_failures(void **state)
     problem_free(&p);
 }
 
+/* Points sorted into cells once serve every kind of the same catchment: each decay and
+ * demand gives bit for bit what it gives with cells of its own; cells of another
+ * catchment or of other points are refused; making them without memory gives NULL. */
+static void shared_cells_give_the_same_access(void **state)
+{
+    (void)state;
+    problem p;
+    make_problem(&p, 40, 3000, 1000, 11);
+    outputs o, want;
+    outputs_alloc(&o, p.F, p.N);
+    outputs_alloc(&want, p.F, p.N);
+    cs_access_cells *cells = cs_access_cells_create(1000, p.px, p.py, p.N);
+    assert_non_null(cells);
+    const cs_decay decays[] = {CS_DECAY_NONE, CS_DECAY_STEPS, CS_DECAY_GAUSSIAN};
+    for (size_t d = 0; d < 3; d++) {
+        for (size_t i = 0; d == 1 && i < p.N; i++) /* another band's people */
+            p.demand[i] = (double)(i % 7);
+        cs_access_spec s = spec_of(decays[d], 1000, 1000);
+        run_straight(&s, &p, 2, &want);
+        assert_int_equal(cs_access_straight(&s, p.fx, p.fy, p.supply, p.F, p.px, p.py,
+                                            p.demand, p.N, cells, 2, o.ratio, o.access,
+                                            o.state),
+                         CS_OK);
+        assert_memory_equal(o.access, want.access, p.N * sizeof *o.access);
+        assert_memory_equal(o.ratio, want.ratio, p.F * sizeof *o.ratio);
+        assert_memory_equal(o.state, want.state, p.F);
+    }
+    cs_access_spec wider = spec_of(CS_DECAY_NONE, 1500, 1000);
+    assert_int_equal(cs_access_straight(&wider, p.fx, p.fy, p.supply, p.F, p.px, p.py,
+                                        p.demand, p.N, cells, 1, o.ratio, o.access, NULL),
+                     CS_ERR_ARGUMENT);
+    cs_access_spec same = spec_of(CS_DECAY_NONE, 1000, 1000);
+    assert_int_equal(cs_access_straight(&same, p.fx, p.fy, p.supply, p.F, p.px, p.py,
+                                        p.demand, p.N - 1, cells, 1, o.ratio, o.access, NULL),
+                     CS_ERR_ARGUMENT);
+    cs_access_cells_destroy(cells);
+    long k = 0;
+    for (;; k++) {
+        tu_alloc_fail_after(k);
+        cells = cs_access_cells_create(1000, p.px, p.py, p.N);
+        tu_alloc_restore();
+        if (cells)
+            break;
+    }
+    assert_true(k >= 4);
+    cs_access_cells_destroy(cells);
+    outputs_free(&o);
+    outputs_free(&want);
+    problem_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -810,6 +861,7 @@ int main(void)
         cmocka_unit_test(edge_cases),
         cmocka_unit_test(bad_arguments),
         cmocka_unit_test(allocation_failures),
+        cmocka_unit_test(shared_cells_give_the_same_access),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -494,13 +494,79 @@ static bool arrays_ok(size_t n, const void *a, const void *b, const void *c, con
     return n == 0 || (a && b && c && d);
 }
 
+/* The demand points in the cells of one catchment; each kind weighs them its own way. */
+struct cs_access_cells {
+    double catchment_m;
+    size_t n;     /* the points given */
+    size_t kept;  /* of which with a position (0: nothing to reach) */
+    geometry g;
+    cell_set pts; /* without weights */
+};
+
+cs_access_cells *cs_access_cells_create(double catchment_m, const double *px, const double *py,
+                                        size_t N)
+{
+    cs_access_cells *c = cs_calloc(1, sizeof *c);
+    unsigned char *keep = cs_malloc(N + 1);
+    bool ok = c && keep && (N == 0 || (px && py));
+    if (ok) {
+        c->catchment_m = catchment_m;
+        c->n = N;
+        double box[4];
+        c->kept = mark_points(px, py, N, keep, box);
+        if (c->kept) {
+            make_geometry(&c->g, catchment_m, box[0], box[1], box[2], box[3], c->kept);
+            ok = fill_cells(&c->pts, &c->g, px, py, NULL, keep, N);
+        }
+    }
+    cs_free(keep);
+    if (!ok) {
+        cs_access_cells_destroy(c);
+        return NULL;
+    }
+    cs_free(c->pts.w); /* each kind has its own */
+    c->pts.w = NULL;
+    return c;
+}
+
+void cs_access_cells_destroy(cs_access_cells *c)
+{
+    if (!c)
+        return;
+    cell_set_free(&c->pts);
+    cs_free(c);
+}
+
+double cs_access_cells_catchment(const cs_access_cells *c) { return c->catchment_m; }
+
+/* The shared cells' points weighed by this kind's demand (their own weights; the rest
+ * borrowed): false without memory. */
+static bool weigh_points(const cs_access_cells *c, const double *demand, int nt, cell_set *pts)
+{
+    *pts = c->pts;
+    pts->w = cs_reallocarray(NULL, c->kept, sizeof *pts->w);
+    if (!pts->w)
+        return false;
+    long kept = (long)c->kept;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) num_threads(nt) if (kept > 100000)
+#else
+    (void)nt;
+#endif
+    for (long k = 0; k < kept; k++)
+        pts->w[k] = people(demand, c->pts.cells.item[k]);
+    return true;
+}
+
 cs_status cs_access_straight(const cs_access_spec *s, const double *fx, const double *fy,
                              const double *supply, size_t F, const double *px,
-                             const double *py, const double *demand, size_t N, int threads,
-                             double *ratio, double *access, unsigned char *state)
+                             const double *py, const double *demand, size_t N,
+                             const cs_access_cells *cells, int threads, double *ratio,
+                             double *access, unsigned char *state)
 {
     if (cs_access_spec_check(s) != CS_OK || !arrays_ok(F, fx, fy, supply, ratio) ||
-        !arrays_ok(N, px, py, demand, access))
+        !arrays_ok(N, px, py, demand, access) ||
+        (cells && (cells->n != N || cells->catchment_m != s->catchment_m)))
         return CS_ERR_ARGUMENT;
     weigher w = make_weigher(s);
     int nt = cs_team_size(threads);
@@ -513,15 +579,13 @@ cs_status cs_access_straight(const cs_access_spec *s, const double *fx, const do
         access[i] = 0.0;
 
     cs_status status = CS_ERR_NOMEM;
+    cs_access_cells *own = cells ? NULL : cs_access_cells_create(s->catchment_m, px, py, N);
     cell_set pts = {0}, fac = {0};
     long *off = NULL;
-    double *people_of = NULL;
-    unsigned char *keep = cs_malloc(N > F ? N : F);
-    if (!keep)
+    unsigned char *keep = cs_malloc(F + 1);
+    if (!keep || !(cells = cells ? cells : own))
         goto done;
-    double box[4];
-    size_t np = mark_points(px, py, N, keep, box);
-    if (np == 0) {
+    if (cells->kept == 0) {
         /* Nothing to reach: every facility with supply has no demand in reach. */
         for (size_t j = 0; j < F && state; j++) {
             if (!has_supply(supply, j) || !isfinite(fx[j]) || !isfinite(fy[j]))
@@ -530,14 +594,8 @@ cs_status cs_access_straight(const cs_access_spec *s, const double *fx, const do
         status = CS_OK;
         goto done;
     }
-    geometry g;
-    make_geometry(&g, s->catchment_m, box[0], box[1], box[2], box[3], np);
-    people_of = cs_reallocarray(NULL, N, sizeof *people_of);
-    if (!people_of)
-        goto done;
-    for (size_t i = 0; i < N; i++)
-        people_of[i] = people(demand, i);
-    if (!fill_cells(&pts, &g, px, py, people_of, keep, N))
+    const geometry *g = &cells->g;
+    if (!weigh_points(cells, demand, nt, &pts))
         goto done;
 
     /* Facilities with supply and a position; those outside the padded grid reach no
@@ -547,22 +605,22 @@ cs_status cs_access_straight(const cs_access_spec *s, const double *fx, const do
         if (!keep[j] && state)
             state[j] = CS_ACCESS_IGNORED;
     }
-    if (!fill_cells(&fac, &g, fx, fy, NULL, keep, F))
+    if (!fill_cells(&fac, g, fx, fy, NULL, keep, F))
         goto done;
-    straight_step1(&g, &pts, &fac, &w, supply, nt, ratio, state);
+    straight_step1(g, &pts, &fac, &w, supply, nt, ratio, state);
 
     size_t noff = 0;
-    off = reach_offsets(&g, s->catchment_m, &noff);
+    off = reach_offsets(g, s->catchment_m, &noff);
     if (!off)
         goto done;
-    if (straight_step2(&g, &pts, &fac, off, noff, &w, s->per, nt, access))
+    if (straight_step2(g, &pts, &fac, off, noff, &w, s->per, nt, access))
         status = CS_OK;
 done:
     cs_free(keep);
-    cs_free(people_of);
     cs_free(off);
-    cell_set_free(&pts);
+    cs_free(pts.w); /* the rest of pts is the cells' */
     cell_set_free(&fac);
+    cs_access_cells_destroy(own);
     return status;
 }
 

@@ -54,18 +54,32 @@ cs_status cs_access_spec_check(const cs_access_spec *s);
 double cs_access_weight(const cs_access_spec *s, double d_m);
 
 /*
+ * The demand points px, py (N) sorted into the cells of a catchment, for
+ * cs_access_straight: made once for the kinds that share the catchment, since only the
+ * people of each point change from one kind to the next. NULL without memory.
+ */
+typedef struct cs_access_cells cs_access_cells;
+cs_access_cells *cs_access_cells_create(double catchment_m, const double *px, const double *py,
+                                        size_t N);
+void cs_access_cells_destroy(cs_access_cells *cells);
+double cs_access_cells_catchment(const cs_access_cells *cells);
+
+/*
  * Straight-line distances. fx, fy, supply: F facilities (supply <= 0 or NaN, or a
  * non-finite position: ignored, R_j = 0). px, py, demand: N points (demand = people of
  * the point; <= 0 or NaN counts as none; a point with a non-finite position reaches
- * nothing and gets A_i = 0). Outputs ratio[F] (R_j: supply per person, NOT multiplied
+ * nothing and gets A_i = 0); cells: the same points in cells of the spec's catchment,
+ * or NULL to make them here. Outputs ratio[F] (R_j: supply per person, NOT multiplied
  * by per), access[N] (A_i, multiplied by per) and, unless NULL, state[F] (CS_ACCESS_*).
  * threads: 0 = all (OpenMP); results are bit-identical for any thread count.
- * Errors: CS_ERR_ARGUMENT (bad spec, NULL arrays), CS_ERR_NOMEM.
+ * Errors: CS_ERR_ARGUMENT (bad spec, NULL arrays, cells of another catchment or
+ * number of points), CS_ERR_NOMEM.
  */
 cs_status cs_access_straight(const cs_access_spec *s, const double *fx, const double *fy,
                              const double *supply, size_t F, const double *px,
-                             const double *py, const double *demand, size_t N, int threads,
-                             double *ratio, double *access, unsigned char *state);
+                             const double *py, const double *demand, size_t N,
+                             const cs_access_cells *cells, int threads, double *ratio,
+                             double *access, unsigned char *state);
 
 /*
  * Any travel cost. The callback lists the demand points that facility j reaches with

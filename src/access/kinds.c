@@ -150,10 +150,28 @@ static cs_status banded_access(const cs_result *r, const cs_access_spec *spec, c
     return st;
 }
 
+/* What the kinds share, made when a kind first needs it: the demand points by edge
+ * (along the network) and in the cells of a catchment (straight). */
+typedef struct shared_demand {
+    cs_net_reach *reach;
+    cs_access_cells *cells;
+} shared_demand;
+
 /* The demand points by edge, made once for every kind measured along the network. */
 static cs_status shared_reach(const cs_result *r, cs_net_reach **reach)
 {
     return *reach ? CS_OK : cs_net_reach_create(&r->net.graph, &r->net.demand, NULL, reach);
+}
+
+/* The demand points in the cells of this catchment: the kind before's when it had the
+ * same (kinds seldom differ in their reach). */
+static cs_status shared_cells(const cs_study *s, double catchment_m, cs_access_cells **cells)
+{
+    if (*cells && cs_access_cells_catchment(*cells) == catchment_m)
+        return CS_OK;
+    cs_access_cells_destroy(*cells);
+    *cells = cs_access_cells_create(catchment_m, s->dem.x, s->dem.y, s->dem.count);
+    return *cells ? CS_OK : CS_ERR_NOMEM;
 }
 
 static cs_status network_access(const cs_result *r, const cs_access_spec *spec,
@@ -228,7 +246,7 @@ static void area_means(cs_result *r, size_t k, const double *access)
     }
 }
 
-static cs_status kind_access(cs_context *ctx, cs_result *r, size_t k, cs_net_reach **reach)
+static cs_status kind_access(cs_context *ctx, cs_result *r, size_t k, shared_demand *shared)
 {
     const cs_study *s = r->study;
     size_t N = s->dem.count, F = s->fac.count;
@@ -254,14 +272,14 @@ static cs_status kind_access(cs_context *ctx, cs_result *r, size_t k, cs_net_rea
     size_t m = cs_res_main(r, k);
     matrix_pairs mp = {s, k, idx, spec.catchment_m};
     if (st == CS_OK && m == CS_M_NETWORK)
-        st = network_access(r, &spec, idx, supply, nk, reach, demand, ratio, r->access[k],
-                            ctx->threads);
+        st = network_access(r, &spec, idx, supply, nk, &shared->reach, demand, ratio,
+                            r->access[k], ctx->threads);
     else if (st == CS_OK && m == CS_M_MATRIX)
         st = cs_access_pairs(&spec, supply, nk, demand, N, list_matrix_pairs, &mp,
                              ctx->threads, ratio, r->access[k], NULL);
-    else if (st == CS_OK)
+    else if (st == CS_OK && (st = shared_cells(s, spec.catchment_m, &shared->cells)) == CS_OK)
         st = cs_access_straight(&spec, fx, fy, supply, nk, s->dem.x, s->dem.y, demand, N,
-                                ctx->threads, ratio, r->access[k], NULL);
+                                shared->cells, ctx->threads, ratio, r->access[k], NULL);
     for (size_t f = 0; st == CS_OK && f < F; f++)
         r->fac_ratio[k][f] = NAN;
     for (size_t j = 0; st == CS_OK && j < nk; j++)
@@ -292,12 +310,13 @@ cs_status cs_access_kinds(cs_context *ctx, cs_result *r)
     for (size_t i = 0; i < r->K * (r->A + 1); i++)
         r->access_mean[i] = NAN;
     cs_status st = CS_OK;
-    cs_net_reach *reach = NULL; /* the demand points by edge, when a kind needs them */
+    shared_demand shared = {NULL, NULL};
     for (size_t k = 0; st == CS_OK && k < r->K; k++) {
         if (r->study->settings.kinds[k].load_capacity >= 0)
-            st = kind_access(ctx, r, k, &reach);
+            st = kind_access(ctx, r, k, &shared);
         cs_progress(ctx, "accessibility", (double)(k + 1) / (double)r->K);
     }
-    cs_net_reach_destroy(reach);
+    cs_net_reach_destroy(shared.reach);
+    cs_access_cells_destroy(shared.cells);
     return st;
 }
