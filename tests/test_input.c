@@ -1616,7 +1616,7 @@ static void write_rows(env *e, size_t n, enum bad_rows bad, long *first_bad_line
 {
     cs_buf b;
     cs_buf_init(&b);
-    cs_buf_add(&b, "x,y,pop,pop65,id\n");
+    cs_buf_add(&b, "x,y,pop,pop65,id,year\n");
     long line = 1;
     *first_bad_line = 0;
     for (size_t i = 0; i < n; i++) {
@@ -1626,17 +1626,17 @@ static void write_rows(env *e, size_t n, enum bad_rows bad, long *first_bad_line
         if (bad && i % 250 == 17 && !*first_bad_line)
             *first_bad_line = line;
         if (bad == UNREADABLE && i % 250 == 17)
-            cs_buf_printf(&b, "%.0f,%.0f,-%d,0,D%zu\n", x, y, pop, i);
+            cs_buf_printf(&b, "%.0f,%.0f,-%d,0,D%zu,%zu\n", x, y, pop, i, 2023 + i % 2);
         else if (bad == UNREADABLE && i % 400 == 33)
-            cs_buf_printf(&b, "%.0f,%.0f,%d,many,D%zu\n", x, y, pop, i);
+            cs_buf_printf(&b, "%.0f,%.0f,%d,many,D%zu,%zu\n", x, y, pop, i, 2023 + i % 2);
         else if (bad == UNREADABLE && i % 700 == 51)
-            cs_buf_printf(&b, "%.0f,%.0f,%d,%d,D%zu\n", x, y, pop, pop + 5, i);
+            cs_buf_printf(&b, "%.0f,%.0f,%d,%d,D%zu,%zu\n", x, y, pop, pop + 5, i, 2023 + i % 2);
         else if (bad == UNREADABLE && i % 900 == 77)
-            cs_buf_printf(&b, "%.0f,,%d,%d,D%zu\n", x, pop, pop65, i);
+            cs_buf_printf(&b, "%.0f,,%d,%d,D%zu,%zu\n", x, pop, pop65, i, 2023 + i % 2);
         else if (bad == FAR_OUTSIDE && i % 250 == 17)
-            cs_buf_printf(&b, "850100,%.0f,%d,%d,D%zu\n", y, pop, pop65, i);
+            cs_buf_printf(&b, "850100,%.0f,%d,%d,D%zu,%zu\n", y, pop, pop65, i, 2023 + i % 2);
         else
-            cs_buf_printf(&b, "%.0f,%.0f,%d,%d,D%zu%s", x, y, pop, pop65, i,
+            cs_buf_printf(&b, "%.0f,%.0f,%d,%d,D%zu,%zu%s", x, y, pop, pop65, i, 2023 + i % 2,
                           i + 1 == n ? "" : i % 5 ? "\n" : "\r\n");
         if (i % 100 == 99 && i + 1 < n) {
             cs_buf_add(&b, i % 300 == 299 ? "\r\n" : "\n");
@@ -1646,6 +1646,7 @@ static void write_rows(env *e, size_t n, enum bad_rows bad, long *first_bad_line
     fx_env_write(e, "population.csv", b.data);
     cs_buf_free(&b);
     fx_env_set(e, "population.id", "id");
+    fx_env_set(e, "population.year", "year");
 }
 
 /* Load with this many threads; the demand points read and the messages, as text. */

@@ -255,8 +255,8 @@ size_t cs_csv_cut(const char *path, uint64_t from, size_t most, cs_csv_part *par
     if (buf && fseeko(f, 0, SEEK_END) == 0) {
         uint64_t size = (uint64_t)ftello(f), start = from;
         for (size_t i = 0; i < most && start < size; i++) {
-            uint64_t end = i + 1 == most ? size
-                                         : line_start(f, buf, from + (size - from) * (i + 1) / most);
+            uint64_t target = from + (size - from) * (i + 1) / most;
+            uint64_t end = i + 1 == most ? size : line_start(f, buf, target);
             if (end == UINT64_MAX) {
                 made = 0;
                 break;

@@ -110,9 +110,10 @@ cs_status cs_load_areas(cs_context *ctx, const cs_config *cfg, cs_raw_areas *out
 cs_status cs_load_facilities(cs_context *ctx, const cs_config *cfg, cs_study *study,
                              cs_raw_points *out);
 
-/* Read population; sets the study's bands (from cfg or the data). */
+/* Read population; sets the study's bands (from cfg or the data). A large plain CSV of
+ * points is read in parts on up to `threads` threads (0 = all cores). */
 cs_status cs_load_population(cs_context *ctx, const cs_config *cfg, cs_study *study,
-                             cs_raw_points *out);
+                             int threads, cs_raw_points *out);
 
 /* Whether GDAL reads the layer lc describes as a raster grid. */
 bool cs_is_raster(const cs_config *cfg, const cs_layer_config *lc);

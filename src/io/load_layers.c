@@ -1055,7 +1055,7 @@ static void read_part(cs_layer *layer, const demand_source *from, demand_part *d
 static void close_gap(cs_raw_points *p, size_t at, const cs_raw_points *q)
 {
     size_t n = q->count, nv = p->value_count;
-    if (q->x == p->x + at)
+    if (n == 0 || q->x == p->x + at)
         return;
     memmove(p->x + at, q->x, n * sizeof *p->x);
     memmove(p->y + at, q->y, n * sizeof *p->y);
@@ -1118,9 +1118,9 @@ static cs_status place_parts(cs_context *ctx, demand_part *d, size_t n, long fir
 }
 
 static cs_status read_demand_parts(cs_context *ctx, cs_layer *layer, const demand_source *from,
-                                   cs_raw_points *p)
+                                   int threads, cs_raw_points *p)
 {
-    int nt = cs_team_size(ctx->threads);
+    int nt = cs_team_size(threads);
     size_t n;
     long first_line;
     demand_part *d = start_parts(ctx, layer, nt, &n, &first_line);
@@ -1149,7 +1149,7 @@ static cs_status read_demand_parts(cs_context *ctx, cs_layer *layer, const deman
 }
 
 cs_status cs_load_population(cs_context *ctx, const cs_config *cfg, cs_study *study,
-                             cs_raw_points *p)
+                             int threads, cs_raw_points *p)
 {
     memset(p, 0, sizeof *p);
     if (cs_is_raster(cfg, &cfg->population) && cfg->pop_year_field) {
@@ -1206,7 +1206,7 @@ cs_status cs_load_population(cs_context *ctx, const cs_config *cfg, cs_study *st
     const int fields[4] = {id_field, total_field, area_field, year_field};
     demand_source from = {fields, src, study};
     if (st != CS_ERR_NOMEM) /* surfaces are read whole: each row may make several */
-        st = later_status(st, area_field < 0 ? read_demand_parts(ctx, layer, &from, p)
+        st = later_status(st, area_field < 0 ? read_demand_parts(ctx, layer, &from, threads, p)
                                              : read_demand_rows(ctx, layer, &from, p));
     p->layer.input.features = p->count + p->surfaces.count;
     if (st == CS_OK && area_field >= 0 &&

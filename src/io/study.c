@@ -1390,7 +1390,10 @@ static void read_all_but_network(cs_context *ctx, const cs_config *cfg, cs_study
     cs_progress(ctx, "load", 0.1);
     r->facilities_st = cs_load_facilities(ctx, cfg, s, &r->facilities);
     cs_progress(ctx, "load", 0.2);
-    r->population_st = cs_load_population(ctx, cfg, s, &r->population);
+    /* a large table is read a part a core, but for the core reading the network */
+    int cores = cs_team_size(ctx->threads);
+    int threads = lr->net.helper.on_thread && cores > 1 ? cores - 1 : ctx->threads;
+    r->population_st = cs_load_population(ctx, cfg, s, threads, &r->population);
     cs_status sl = cs_load_landuse(ctx, cfg, &r->landuse);
     r->population_st = first_error(r->population_st, sl);
     cs_progress(ctx, "load", 0.6);
