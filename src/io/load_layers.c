@@ -1023,6 +1023,10 @@ static void count_part(const cs_layer *layer, demand_part *d)
 {
     if (cs_csv_count_part(cs_layer_path(layer), &d->rows))
         return;
+    if (cs_take_nomem()) { /* its buffer */
+        d->st = cs_nomem(d->ctx);
+        return;
+    }
     cs_where w = {.file = cs_layer_name(layer)};
     d->st = cs_error(d->ctx, CS_ERR_INPUT, &w, "check the disk, or copy the file and read the "
                      "copy", "read error");
