@@ -437,6 +437,50 @@ static void cells_out_of_memory(void **state)
     }
 }
 
+/* Allocations counted down: the one at 0 refused, the others made. */
+static long allocations_left;
+
+static void *refuse_one(size_t n)
+{
+    return allocations_left-- == 0 ? NULL : malloc(n);
+}
+
+static void *refuse_one_realloc(void *p, size_t n)
+{
+    return allocations_left-- == 0 ? NULL : realloc(p, n);
+}
+
+/* Polygons appended into the same rings after one allocation was refused, as the areas
+ * are (each area is built even when one before failed, the load then failing): the
+ * next call adds its polygons and nothing is lost (LeakSanitizer), for each allocation
+ * refused in turn. */
+static void polygons_appended_after_a_refusal(void **state)
+{
+    (void)state;
+    cs_geos h = cs_geos_create();
+    cs_rings in = {0};
+    add_square(&in, 0, 0, 10, 4);
+    cs_geom *g = cs_geom_from_polygons(h, &in);
+    assert_non_null(g);
+    bool refused = true;
+    for (long n = 0; refused; n++) {
+        cs_rings out = {0};
+        allocations_left = n;
+        cs_set_allocator(&(cs_allocator){refuse_one, refuse_one_realloc, free});
+        cs_status first = cs_geom_append_polygons(h, g, &out);
+        cs_set_allocator(NULL);
+        refused = allocations_left < 0;
+        assert_int_equal(first, refused ? CS_ERR_NOMEM : CS_OK);
+        assert_int_equal(cs_geom_append_polygons(h, g, &out), CS_OK); /* the next area */
+        if (!refused)
+            assert_int_equal(out.area_count, 2);
+        cs_rings_free(&out);
+    }
+    cs_rings_free(&in);
+    cs_geom_destroy(h, g);
+    cs_geos_destroy(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -449,6 +493,7 @@ int main(void)
         cmocka_unit_test(cells_buffer_keeps_its_bound),
         cmocka_unit_test(cells_levels_each_hold_the_levels_before),
         cmocka_unit_test(cells_out_of_memory),
+        cmocka_unit_test(polygons_appended_after_a_refusal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

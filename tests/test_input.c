@@ -1687,9 +1687,8 @@ static void population_in_parts_reads_as_whole(void **state)
             assert_non_null(strstr(whole.data, "D2999 "));
         else if (bad == UNREADABLE)
             assert_true(tu_has_message(e->ctx, where, "negative", NULL));
-        else /* a feature number, told as a line as if no line were empty: 17 + 2 */
-            assert_true(tu_has_message(e->ctx, "population.csv:19:", "km from the study",
-                                       NULL));
+        else /* named after reading, by its feature number and the lines before it */
+            assert_true(tu_has_message(e->ctx, where, "km from the study", NULL));
         const int threads[] = {2, 3, 7};
         for (size_t t = 0; t < 3; t++) {
             load_noting(e, threads[t], bad ? CS_ERR_INPUT : CS_OK, &parts);
@@ -1800,6 +1799,35 @@ static void table_changed_while_read(void **state)
     cs_layer_cut_min_bytes(was);
 }
 
+/* Messages given after a table is read name its rows' real lines, empty lines before
+ * them counted: a point far outside on line 6 (after two empty lines and a line of only
+ * CR), duplicate facility ids on lines 3 and 5 (after one); read whole and in parts. */
+static void rows_after_empty_lines_are_named_by_their_line(void **state)
+{
+    env *e = *state;
+    fx_env_write(e, "population.csv", "x,y,pop,pop65\n350100,3440100,10,1\n\n\r\n\n"
+                                    "850100,3440100,10,1\n350200,3440200,5,1\n");
+    expect(e, CS_ERR_INPUT);
+    assert_true(tu_has_message(e->ctx, "population.csv:6:", "km from the study area", NULL));
+    long long was = cs_layer_cut_min_bytes(0);
+    cs_context_set_threads(e->ctx, 3);
+    size_t first = cs_context_message_count(e->ctx);
+    expect(e, CS_ERR_INPUT);
+    bool named = false;
+    for (size_t i = first; i < cs_context_message_count(e->ctx); i++) {
+        const cs_message *m = cs_context_get_message(e->ctx, i);
+        named = named || (m->line == 6 && strstr(m->text, "km from the study area"));
+    }
+    assert_true(named);
+    cs_layer_cut_min_bytes(was);
+    fx_env_write(e, "population.csv", "x,y,pop,pop65\n350100,3440100,10,1\n");
+    fx_env_write(e, "facilities.csv", "id,name,kind,x,y,beds\nF1,a,a,350100,3440100,3\n"
+                                    "F2,b,a,350200,3440100,1\n\nF2,c,a,350300,3440100,1\n");
+    expect(e, CS_ERR_INPUT);
+    assert_true(tu_has_message(e->ctx, "facilities.csv:5:", "duplicate id",
+                               "line 3 has the same id", NULL));
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, fx_env_setup, fx_env_teardown)
@@ -1852,6 +1880,7 @@ int main(void)
         T(population_in_parts_reads_as_whole),
         T(population_in_parts_without_memory),
         T(table_changed_while_read),
+        T(rows_after_empty_lines_are_named_by_their_line),
         cmocka_unit_test(arrow_stream_reads_as_features_read),
         cmocka_unit_test(network_cut_short_is_an_error),
         cmocka_unit_test(header_count_beyond_the_file),

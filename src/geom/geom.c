@@ -237,12 +237,12 @@ cs_status cs_geom_append_polygons(cs_geos h, const cs_geom *g, cs_rings *out)
     /* Capacities are not stored in cs_rings; grow exactly (amortised by cs_grow on the
      * current counts, which is enough for the few thousand rings areas have). */
     size_t vcap = out->vertex_count, rcap = out->ring_count + 1, acap = out->area_count + 1;
-    if (!out->ring_start) {
-        out->ring_start = cs_calloc(1, sizeof *out->ring_start);
-        out->area_ring_start = cs_calloc(1, sizeof *out->area_ring_start);
-        if (!out->ring_start || !out->area_ring_start)
-            return CS_ERR_NOMEM;
-    }
+    /* each made once: after one was refused, the next call must not make the other again */
+    if (!out->ring_start && !(out->ring_start = cs_calloc(1, sizeof *out->ring_start)))
+        return CS_ERR_NOMEM;
+    if (!out->area_ring_start &&
+        !(out->area_ring_start = cs_calloc(1, sizeof *out->area_ring_start)))
+        return CS_ERR_NOMEM;
     int type = GEOSGeomTypeId_r(h, g);
     int n = (type == GEOS_POLYGON) ? 1 : GEOSGetNumGeometries_r(h, g);
     for (int i = 0; i < n; i++) {

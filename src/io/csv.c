@@ -226,6 +226,54 @@ void cs_csv_lines_close(cs_csv_lines *r)
     cs_free(r);
 }
 
+/* -------------------------------------------------------------- line gaps */
+
+long cs_line_gaps_line(const cs_line_gaps *g, long f)
+{
+    size_t lo = 0, hi = g->count; /* the last gap at or before f: [0, lo) are */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (g->feature[mid] <= f)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return f + 1 + (lo ? g->offset[lo - 1] : 0);
+}
+
+bool cs_line_gaps_add(cs_line_gaps *g, long f, long offset)
+{
+    if (g->count == g->cap) {
+        size_t cap = g->cap ? 2 * g->cap : 16;
+        long *feature = cs_reallocarray(g->feature, cap, sizeof *feature);
+        if (feature)
+            g->feature = feature;
+        long *off = feature ? cs_reallocarray(g->offset, cap, sizeof *off) : NULL;
+        if (!off)
+            return false;
+        g->offset = off;
+        g->cap = cap;
+    }
+    g->feature[g->count] = f;
+    g->offset[g->count++] = offset;
+    return true;
+}
+
+bool cs_line_gaps_append(cs_line_gaps *to, const cs_line_gaps *from)
+{
+    for (size_t i = 0; i < from->count; i++)
+        if (!cs_line_gaps_add(to, from->feature[i], from->offset[i]))
+            return false;
+    return true;
+}
+
+void cs_line_gaps_free(cs_line_gaps *g)
+{
+    cs_free(g->feature);
+    cs_free(g->offset);
+    *g = (cs_line_gaps){0};
+}
+
 /* ------------------------------------------------------------ parts of a file */
 
 /* Where the first line at or after byte `at` of f starts (the byte after a \n at at - 1

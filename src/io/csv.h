@@ -68,6 +68,24 @@ size_t cs_csv_cut(const char *path, uint64_t from, size_t most, cs_csv_part *par
 bool cs_csv_count_part(const char *path, cs_csv_part *part);
 void cs_csv_number_parts(cs_csv_part *parts, size_t n, long first_line);
 
+/*
+ * Where a table's rows stop following its header line after line (the empty lines
+ * skipped): from feature feature[i] on, a row's line is its feature number + 1 +
+ * offset[i] (the features in order). No gaps: every row's line is its feature + 1.
+ */
+typedef struct cs_line_gaps {
+    long *feature, *offset;
+    size_t count, cap;
+} cs_line_gaps;
+/* Feature f's line (the header is line 1). */
+long cs_line_gaps_line(const cs_line_gaps *g, long f);
+/* Note that rows from feature f on are offset lines further (after those before it);
+ * false without memory. */
+bool cs_line_gaps_add(cs_line_gaps *g, long f, long offset);
+/* Add from's gaps after to's (from's features come after); false without memory. */
+bool cs_line_gaps_append(cs_line_gaps *to, const cs_line_gaps *from);
+void cs_line_gaps_free(cs_line_gaps *g);
+
 /* Called with the wanted columns' texts of one data line (line: 1-based, the header
  * is line 1; a missing column is ""). */
 typedef cs_status (*cs_csv_row_fn)(void *data, const char *const *fields, long line);

@@ -22,6 +22,7 @@
 #include <cpl_error.h>
 #include <cpl_string.h>
 #include <gdal.h>
+#include <limits.h>
 #include <math.h>
 #include <ogr_api.h>
 #include <ogr_srs_api.h>
@@ -80,6 +81,8 @@ struct cs_layer {
     long csv_lines;        /* a CSV's lines, header included (cs_csv_check) */
     long long file_bytes;  /* the file's size; 0 when not known (not a plain file) */
     const cs_layer *part_of; /* a part of that layer's rows (cs_layer_part): it owns the rest */
+    cs_line_gaps gaps;       /* a plain table's rows off their line after empty lines */
+    long gap_offset;         /* how far off the last row read was */
 };
 
 /* Tests compare the readers with GDAL's features (cs_layer_read_through_features). */
@@ -691,6 +694,7 @@ cs_status cs_layer_open(cs_context *ctx, const cs_layer_config *lc, const char *
 /* A part (cs_layer_part) holds its reader, line and texts; the rest is its layer's. */
 static void close_part(cs_layer *l)
 {
+    cs_line_gaps_free(&l->gaps);
     cs_csv_lines_close(l->plain);
     cs_free(l->cells);
     free_texts(l);
@@ -708,6 +712,7 @@ void cs_layer_close(cs_layer *l)
     }
     if (l->feature)
         OGR_F_Destroy(l->feature);
+    cs_line_gaps_free(&l->gaps);
     cs_csv_lines_close(l->plain);
     cs_free(l->cells);
     cs_arrow_close(l->arrow);
@@ -925,6 +930,8 @@ cs_status cs_layer_part(cs_context *ctx, const cs_layer *l, const cs_csv_part *p
     p->line = part->first_line - 1;
     p->number = part->rows_before;
     p->read_failed = CS_OK;
+    p->gaps = (cs_line_gaps){0};
+    p->gap_offset = LONG_MIN; /* its first row's offset is noted, whatever it is */
     p->cells = cs_calloc((size_t)l->field_count + 1, sizeof *p->cells);
     p->texts = cs_calloc((size_t)l->field_count + 1, sizeof *p->texts);
     cs_buf_init(&p->conv);
@@ -938,6 +945,25 @@ cs_status cs_layer_part(cs_context *ctx, const cs_layer *l, const cs_csv_part *p
     }
     *out = p;
     return CS_OK;
+}
+
+/* A plain table's row: where it no longer sits on the line after its feature number's
+ * (empty lines before it), noted. False without memory (the read then fails). */
+static bool note_line(cs_layer *l)
+{
+    long offset = l->line - (l->number + 1);
+    if (offset == l->gap_offset)
+        return true;
+    l->gap_offset = offset;
+    if (cs_line_gaps_add(&l->gaps, l->number, offset))
+        return true;
+    l->read_failed = cs_nomem(l->ctx);
+    return false;
+}
+
+bool cs_layer_add_line_gaps(const cs_layer *l, cs_line_gaps *to)
+{
+    return cs_line_gaps_append(to, &l->gaps);
 }
 
 /* The layer's end: fewer features than its header counts is a read error. */
@@ -999,7 +1025,7 @@ bool cs_layer_next(cs_layer *l, long *number)
         if (l->plain ? !next_plain(l) : !cs_arrow_next(l->arrow))
             return at_end(l);
         *number = ++l->number;
-        return true;
+        return !l->plain || note_line(l);
     }
     free_texts(l);
     if (l->feature)

@@ -109,6 +109,12 @@ long long cs_layer_cut_min_bytes(long long bytes);
 /* The file a layer reads (a KML's UTF-8 copy, when it has one). */
 const char *cs_layer_path(const cs_layer *layer);
 
+/* Add the lines of a plain table's rows that do not sit on the line after their feature
+ * number's (empty lines before them: cs_line_gaps) to `to`; false without memory. A
+ * table GDAL reads skips empty lines without telling: its rows are taken to follow
+ * the header. */
+bool cs_layer_add_line_gaps(const cs_layer *layer, cs_line_gaps *to);
+
 /* For tests: read every layer through GDAL's features (not past GDAL for plain CSV,
  * nor through its Arrow stream for GeoPackage and FlatGeobuf points), to compare. */
 void cs_layer_read_through_features(bool on);

@@ -23,6 +23,7 @@ typedef struct cs_raw_layer {
     char *srs;      /* configured CRS text, else the layer's WKT, else NULL */
     bool srs_from_config;
     bool csv;       /* rows are named by line (the header is line 1), not feature */
+    cs_line_gaps gaps; /* a CSV's rows after empty lines (as its reader tells) */
     char *x_field, *y_field; /* the coordinate fields of a table of points, else NULL */
     cs_input input; /* for the summary */
 } cs_raw_layer;

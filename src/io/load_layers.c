@@ -53,6 +53,7 @@ void cs_raw_layer_free(cs_raw_layer *l)
     cs_free(l->srs);
     cs_free(l->x_field);
     cs_free(l->y_field);
+    cs_line_gaps_free(&l->gaps);
     cs_free(l->input.role);
     cs_free(l->input.path);
     cs_free(l->input.crs);
@@ -169,7 +170,7 @@ cs_where cs_raw_where(const cs_raw_layer *raw, long feature, const char *id)
 {
     cs_where w = {.file = raw->display, .feature_id = id};
     if (raw->csv)
-        w.line = feature + 1;
+        w.line = cs_line_gaps_line(&raw->gaps, feature);
     else
         w.feature = feature;
     return w;
@@ -197,7 +198,8 @@ cs_status cs_check_unique_ids(cs_context *ctx, const cs_raw_layer *raw, const ch
         snprintf(hint, sizeof hint, "give every feature a distinct id (or name the id field "
                  "with %s.id)", role);
         st = cs_error(ctx, CS_ERR_INPUT, &w, hint, "duplicate id: %s %ld has the same id",
-                      raw->csv ? "line" : "feature", raw->csv ? feature[a] + 1 : feature[a]);
+                      raw->csv ? "line" : "feature",
+                      raw->csv ? cs_line_gaps_line(&raw->gaps, feature[a]) : feature[a]);
     }
     cs_free(order);
     return st;
@@ -715,6 +717,8 @@ cs_status cs_load_facilities(cs_context *ctx, const cs_config *cfg, cs_study *st
         if (st == CS_OK || kst == CS_ERR_NOMEM)
             st = kst;
     }
+    if (st != CS_ERR_NOMEM && !cs_layer_add_line_gaps(layer, &p->layer.gaps))
+        st = cs_nomem(ctx);
     if (st != CS_ERR_NOMEM && fields[0] >= 0) {
         cs_status ust = cs_check_unique_ids(ctx, &p->layer, "facilities", p->id,
                                             p->feature, p->count);
@@ -1016,6 +1020,7 @@ typedef struct demand_part {
     cs_csv_part rows;
     cs_context *ctx;
     cs_raw_points points; /* a view of the part's place in the layer's arrays */
+    cs_line_gaps gaps;
     cs_status st;
 } demand_part;
 
@@ -1050,6 +1055,8 @@ static void read_part(cs_layer *layer, const demand_source *from, demand_part *d
         d->st = cs_layer_part(d->ctx, layer, &d->rows, &part);
     if (d->st == CS_OK)
         d->st = read_demand_rows(d->ctx, part, from, &d->points);
+    if (part && d->st != CS_ERR_NOMEM && !cs_layer_add_line_gaps(part, &d->gaps))
+        d->st = cs_nomem(d->ctx);
     cs_layer_close(part);
     (void)cs_take_nomem(); /* reported in d->ctx: no note is left on this thread */
 }
@@ -1147,6 +1154,9 @@ static cs_status read_demand_parts(cs_context *ctx, cs_layer *layer, const deman
         st = later_status(st, d[i].st);
         close_gap(p, p->count, &d[i].points);
         p->count += d[i].points.count;
+        if (st != CS_ERR_NOMEM && !cs_line_gaps_append(&p->layer.gaps, &d[i].gaps))
+            st = cs_nomem(ctx);
+        cs_line_gaps_free(&d[i].gaps);
     }
     cs_free(d);
     return st;
@@ -1212,6 +1222,8 @@ cs_status cs_load_population(cs_context *ctx, const cs_config *cfg, cs_study *st
     if (st != CS_ERR_NOMEM) /* surfaces are read whole: each row may make several */
         st = later_status(st, area_field < 0 ? read_demand_parts(ctx, layer, &from, threads, p)
                                              : read_demand_rows(ctx, layer, &from, p));
+    if (st != CS_ERR_NOMEM && !cs_layer_add_line_gaps(layer, &p->layer.gaps))
+        st = cs_nomem(ctx); /* the whole layer's; its parts' are added as they are joined */
     p->layer.input.features = p->count + p->surfaces.count;
     if (st == CS_OK && area_field >= 0 &&
         !(p->surfaces.area_field = cs_strdup(cs_layer_field_name(layer, area_field))))
