@@ -437,19 +437,6 @@ static void cells_out_of_memory(void **state)
     }
 }
 
-/* Allocations counted down: the one at 0 refused, the others made. */
-static long allocations_left;
-
-static void *refuse_one(size_t n)
-{
-    return allocations_left-- == 0 ? NULL : malloc(n);
-}
-
-static void *refuse_one_realloc(void *p, size_t n)
-{
-    return allocations_left-- == 0 ? NULL : realloc(p, n);
-}
-
 /* Polygons appended into the same rings after one allocation was refused, as the areas
  * are (each area is built even when one before failed, the load then failing): the
  * next call adds its polygons and nothing is lost (LeakSanitizer), for each allocation
@@ -465,11 +452,10 @@ static void polygons_appended_after_a_refusal(void **state)
     bool refused = true;
     for (long n = 0; refused; n++) {
         cs_rings out = {0};
-        allocations_left = n;
-        cs_set_allocator(&(cs_allocator){refuse_one, refuse_one_realloc, free});
+        tu_alloc_refuse_one(n);
         cs_status first = cs_geom_append_polygons(h, g, &out);
-        cs_set_allocator(NULL);
-        refused = allocations_left < 0;
+        tu_alloc_restore();
+        refused = tu_alloc_refused() > 0;
         assert_int_equal(first, refused ? CS_ERR_NOMEM : CS_OK);
         assert_int_equal(cs_geom_append_polygons(h, g, &out), CS_OK); /* the next area */
         if (!refused)

@@ -17,7 +17,6 @@
 #include <math.h>
 #include <ogr_api.h>
 #include <ogr_srs_api.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1454,19 +1453,6 @@ static void geojson_pass_stops_at_the_file_end(void **state)
     free(dir);
 }
 
-/* The allocation the GeoJSON pass's opening is refused, counted down to it. */
-static int allocations_left;
-
-static void *refuse_when_counted_down(size_t n)
-{
-    return allocations_left-- == 0 ? NULL : malloc(n);
-}
-
-static void *refuse_realloc_when_counted_down(void *p, size_t n)
-{
-    return allocations_left-- == 0 ? NULL : realloc(p, n);
-}
-
 /* Each allocation of the pass's opening refused in turn: CS_ERR_NOMEM, the context
  * knowing memory ran out (the command says so), nothing left allocated (LeakSanitizer);
  * past the last, it opens. */
@@ -1484,12 +1470,10 @@ static void geojson_pass_without_memory(void **state)
         cs_context *ctx = NULL;
         assert_int_equal(cs_context_create(&ctx), CS_OK);
         cs_geojson_rows *rows = NULL;
-        allocations_left = refused_at;
-        cs_set_allocator(&(cs_allocator){refuse_when_counted_down,
-                                         refuse_realloc_when_counted_down, free});
+        tu_alloc_refuse_one(refused_at);
         cs_status st = cs_geojson_open(ctx, path, defn, &rows);
-        cs_set_allocator(NULL);
-        opened = allocations_left >= 0; /* nothing was refused */
+        tu_alloc_restore();
+        opened = tu_alloc_refused() == 0;
         if (opened) {
             assert_int_equal(st, CS_OK);
             assert_non_null(rows);
@@ -1700,27 +1684,13 @@ static void population_in_parts_reads_as_whole(void **state)
     cs_layer_cut_min_bytes(was);
 }
 
-/* Allocations counted down from any thread: the one at 0 refused. */
-static atomic_long refusals_left;
-
-static void *refuse_on_any_thread(size_t n)
-{
-    return atomic_fetch_sub(&refusals_left, 1) == 0 ? NULL : malloc(n);
-}
-
-static void *refuse_realloc_on_any_thread(void *p, size_t n)
-{
-    return atomic_fetch_sub(&refusals_left, 1) == 0 ? NULL : realloc(p, n);
-}
-
 /* Load with the allocation at `at` refused (LONG_MAX: none); how many were made. */
 static long load_refusing(env *e, long at, cs_status *st)
 {
-    atomic_store(&refusals_left, at);
-    cs_set_allocator(&(cs_allocator){refuse_on_any_thread, refuse_realloc_on_any_thread, free});
+    tu_alloc_refuse_one(at);
     *st = fx_env_load(e);
-    cs_set_allocator(NULL);
-    return at - atomic_load(&refusals_left);
+    tu_alloc_restore();
+    return tu_alloc_made();
 }
 
 /* Memory refused at 200 points spread over a load that reads its table in 3 parts:

@@ -3,6 +3,7 @@
  */
 #include "testutil.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,7 +142,7 @@ void tu_dump_messages(const cs_context *ctx)
 }
 
 static long alloc_budget = -1; /* allocations left before refusing; -1 = never refuse */
-static long alloc_refused;
+static atomic_long alloc_refused;
 
 static bool alloc_allowed(void)
 {
@@ -180,7 +181,43 @@ void tu_alloc_restore(void)
 
 long tu_alloc_refused(void)
 {
-    return alloc_refused;
+    return atomic_load(&alloc_refused);
+}
+
+/* tu_alloc_refuse_one's count-down, and the allocations asked for since */
+static atomic_long one_left, one_made;
+
+static bool one_allowed(void)
+{
+    atomic_fetch_add(&one_made, 1);
+    if (atomic_fetch_sub(&one_left, 1) != 0)
+        return true;
+    atomic_fetch_add(&alloc_refused, 1);
+    return false;
+}
+
+static void *one_malloc(size_t n)
+{
+    return one_allowed() ? malloc(n) : NULL;
+}
+
+static void *one_realloc(void *p, size_t n)
+{
+    return one_allowed() ? realloc(p, n) : NULL;
+}
+
+void tu_alloc_refuse_one(long n)
+{
+    static const cs_allocator one = {one_malloc, one_realloc, free};
+    atomic_store(&one_left, n);
+    atomic_store(&one_made, 0);
+    atomic_store(&alloc_refused, 0);
+    cs_set_allocator(&one);
+}
+
+long tu_alloc_made(void)
+{
+    return atomic_load(&one_made);
 }
 
 uint64_t tu_rng_next(uint64_t *s)

@@ -38,6 +38,11 @@ bool tu_has_message(const cs_context *ctx, ...);
 void tu_alloc_fail_after(long n);
 void tu_alloc_restore(void);
 long tu_alloc_refused(void);
+/* Install an allocator that lets n allocations succeed, refuses the next one only and
+ * lets the rest succeed, on any thread; tu_alloc_made() counts the allocations asked
+ * for since (the refused one included), tu_alloc_refused() the refusals (0 or 1). */
+void tu_alloc_refuse_one(long n);
+long tu_alloc_made(void);
 
 /* splitmix64: a reproducible random generator independent of the C library; and a
  * uniform double in [0, 1) from it. */

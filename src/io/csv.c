@@ -243,17 +243,10 @@ long cs_line_gaps_line(const cs_line_gaps *g, long f)
 
 bool cs_line_gaps_add(cs_line_gaps *g, long f, long offset)
 {
-    if (g->count == g->cap) {
-        size_t cap = g->cap ? 2 * g->cap : 16;
-        long *feature = cs_reallocarray(g->feature, cap, sizeof *feature);
-        if (feature)
-            g->feature = feature;
-        long *off = feature ? cs_reallocarray(g->offset, cap, sizeof *off) : NULL;
-        if (!off)
-            return false;
-        g->offset = off;
-        g->cap = cap;
-    }
+    void **arrays[] = {(void **)&g->feature, (void **)&g->offset};
+    const size_t sizes[] = {sizeof *g->feature, sizeof *g->offset};
+    if (!cs_grow_together(arrays, sizes, 2, &g->cap, g->count + 1))
+        return false;
     g->feature[g->count] = f;
     g->offset[g->count++] = offset;
     return true;

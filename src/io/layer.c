@@ -22,7 +22,6 @@
 #include <cpl_error.h>
 #include <cpl_string.h>
 #include <gdal.h>
-#include <limits.h>
 #include <math.h>
 #include <ogr_api.h>
 #include <ogr_srs_api.h>
@@ -930,8 +929,8 @@ cs_status cs_layer_part(cs_context *ctx, const cs_layer *l, const cs_csv_part *p
     p->line = part->first_line - 1;
     p->number = part->rows_before;
     p->read_failed = CS_OK;
-    p->gaps = (cs_line_gaps){0};
-    p->gap_offset = LONG_MIN; /* its first row's offset is noted, whatever it is */
+    p->gaps = (cs_line_gaps){0}; /* gap_offset: 0, as the layer read no row; rows only
+                                  * fall further behind, so no part misses a gap */
     p->cells = cs_calloc((size_t)l->field_count + 1, sizeof *p->cells);
     p->texts = cs_calloc((size_t)l->field_count + 1, sizeof *p->texts);
     cs_buf_init(&p->conv);
