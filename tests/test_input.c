@@ -1798,6 +1798,39 @@ static void rows_after_empty_lines_are_named_by_their_line(void **state)
                                "line 3 has the same id", NULL));
 }
 
+/* The table cut to its header when a part's lines are first counted (the fourth block
+ * of 1 MB asked for: after the facilities' and the population's quote checks and the
+ * cut), after it was cut into parts: a read error naming the file, not a shorter
+ * table. */
+static int blocks_asked;
+
+static void *truncate_at_fourth_block(size_t n)
+{
+    if (n == (size_t)1 << 20 && ++blocks_asked == 4)
+        assert_int_equal(truncate(rewrite_path, 17), 0); /* "x,y,pop,pop65,id\n" */
+    return malloc(n);
+}
+
+static void table_cut_short_while_counted(void **state)
+{
+    env *e = *state;
+    long long was = cs_layer_cut_min_bytes(0);
+    long first;
+    write_rows(e, 2000, NONE_BAD, &first);
+    char *path = tu_join(e->dir, "population.csv");
+    rewrite_path = path;
+    blocks_asked = 0;
+    cs_context_set_threads(e->ctx, 2);
+    cs_set_allocator(&(cs_allocator){truncate_at_fourth_block, realloc, free});
+    cs_status st = fx_env_load(e);
+    cs_set_allocator(NULL);
+    assert_true(blocks_asked >= 4);
+    assert_int_equal(st, CS_ERR_INPUT);
+    assert_true(tu_has_message(e->ctx, "population.csv", "read error", "check the disk", NULL));
+    free(path);
+    cs_layer_cut_min_bytes(was);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, fx_env_setup, fx_env_teardown)
@@ -1850,6 +1883,7 @@ int main(void)
         T(population_in_parts_reads_as_whole),
         T(population_in_parts_without_memory),
         T(table_changed_while_read),
+        T(table_cut_short_while_counted),
         T(rows_after_empty_lines_are_named_by_their_line),
         cmocka_unit_test(arrow_stream_reads_as_features_read),
         cmocka_unit_test(network_cut_short_is_an_error),
