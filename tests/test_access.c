@@ -806,7 +806,7 @@ static void shared_cells_give_the_same_access(void **state)
     outputs o, want;
     outputs_alloc(&o, p.F, p.N);
     outputs_alloc(&want, p.F, p.N);
-    cs_access_cells *cells = cs_access_cells_create(1000, p.px, p.py, p.N);
+    cs_access_cells *cells = cs_access_cells_create(1000, p.px, p.py, p.N, NULL);
     assert_non_null(cells);
     const cs_decay decays[] = {CS_DECAY_NONE, CS_DECAY_STEPS, CS_DECAY_GAUSSIAN};
     for (size_t d = 0; d < 3; d++) {
@@ -834,7 +834,7 @@ static void shared_cells_give_the_same_access(void **state)
     long k = 0;
     for (;; k++) {
         tu_alloc_fail_after(k);
-        cells = cs_access_cells_create(1000, p.px, p.py, p.N);
+        cells = cs_access_cells_create(1000, p.px, p.py, p.N, NULL);
         tu_alloc_restore();
         if (cells)
             break;

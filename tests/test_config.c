@@ -613,7 +613,7 @@ static void unknown_key_top_level(void **state)
     assert_non_null(strstr(m->hint, "known keys: name, lang, crs, walk_speed_kmh, thresholds_min, "
                                     "outside_tolerance_m, far_outside_km, measure, demand_points_csv, output, areas, "
                                     "facilities, population, landuse, underserved, report, network, costs, "
-                                    "capacities, kinds, "
+                                    "shard, capacities, kinds, "
                                     "targets"));
     char want[512];
     snprintf(want, sizeof want, "%s:2: 'walk_sped_kmh': unknown key", path);
@@ -688,7 +688,7 @@ static void known_keys_at_every_level(void **state)
     } levels[] = {
         {"zz", "name, lang, crs, walk_speed_kmh, thresholds_min, outside_tolerance_m, "
                "far_outside_km, measure, demand_points_csv, output, areas, facilities, population, "
-               "landuse, underserved, report, network, costs, capacities, kinds, targets"},
+               "landuse, underserved, report, network, costs, shard, capacities, kinds, targets"},
         {"report.zz", "suggest"},
         {"areas.zz", "path, layer, crs, encoding, x, y, id, name"},
         {"facilities.zz", "path, layer, crs, encoding, x, y, id, name, kind, opened, closed"},
@@ -701,6 +701,7 @@ static void known_keys_at_every_level(void **state)
                        "snap_m, node_crossings, max_attach_m, access_width_m, "
                        "area_max_pieces, area_cell_m, facility_areas"},
         {"costs.zz", "path, layer, encoding, from, to, cost, unit"},
+        {"shard.zz", "part, parts, cut, own, demand_box, demand_points"},
         {"population.bands.60+.zz", "field, share"},
         {"capacities.beds.zz", "field, unit, name"},
         {"kinds.centre.zz", "name, name_en, unit, match, thresholds_min, thresholds_m, "
@@ -729,13 +730,13 @@ static void known_keys_at_every_level(void **state)
                         "underserved is a group of keys, not a value");
 }
 
-/* Every listed key is one the setter takes, and the list has every key: 111, the leaf
- * keys of those fourteen lists (the group "population.bands" counted by its two keys). */
+/* Every listed key is one the setter takes, and the list has every key: 117, the leaf
+ * keys of those fifteen lists (the group "population.bands" counted by its two keys). */
 static void listed_keys_are_the_keys(void **state)
 {
     fixture *f = *state;
     size_t n = cs_config_key_count();
-    assert_int_equal(n, 111);
+    assert_int_equal(n, 117);
     cs_config_key k;
     assert_int_equal(cs_config_key_get(n, &k), CS_ERR_ARGUMENT);
     assert_int_equal(cs_config_key_get(0, NULL), CS_ERR_ARGUMENT);

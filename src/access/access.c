@@ -159,10 +159,14 @@ static inline bool has_supply(const double *supply, size_t j)
 
 /* --------------------------------------------------------------------- grid */
 
-/* The cell geometry both point sets share (square cells, w == h). */
+/* The cell geometry both point sets share (square cells, w == h). Cells are numbered
+ * from the origin of the working CRS (column floor(x / w)), so that two studies with
+ * the same cell size put every point in the same cell: a shard and its whole study sum
+ * the same points in the same order. */
 typedef struct geometry {
     cs_ugrid grid;
-    double slack; /* added to the catchment in cell tests, against rounding */
+    long col0, row0; /* the grid's first column and row, counted from the origin */
+    double slack;    /* added to the catchment in cell tests, against rounding */
 } geometry;
 
 /* Points of one set in cell order: cell c holds [start[c], start[c + 1]), where
@@ -182,36 +186,67 @@ static void cell_set_free(cell_set *cs)
     memset(cs, 0, sizeof *cs);
 }
 
-/* Cells of a quarter catchment over the box [bx0, bx1] x [by0, by1], padded by more
- * than a catchment so every facility that reaches a point lies inside the grid; coarser
- * when that would make many more cells than points. */
-static void make_geometry(geometry *g, double d0, double bx0, double by0, double bx1,
-                          double by1, size_t points)
+/* The cell size for a catchment over the extent: a quarter catchment, coarser when
+ * that would make many more cells than points. */
+static double cell_size(double d0, const cs_access_extent *e)
 {
-    cs_ugrid *u = &g->grid;
-    double max_cells = 4.0 * (double)points + 4096;
+    double max_cells = 4.0 * (double)e->points + 4096;
     double cell = d0 / CELLS_PER_RADIUS;
     for (;;) {
         double pad = (ceil(d0 / cell) + 1) * cell;
-        double nx = floor((bx1 - bx0 + 2 * pad) / cell) + 1;
-        double ny = floor((by1 - by0 + 2 * pad) / cell) + 1;
-        if (nx * ny <= max_cells) {
-            *u = (cs_ugrid){bx0 - pad, by0 - pad, cell, cell, (size_t)nx, (size_t)ny};
-            break;
-        }
+        double nx = floor((e->box[2] - e->box[0] + 2 * pad) / cell) + 1;
+        double ny = floor((e->box[3] - e->box[1] + 2 * pad) / cell) + 1;
+        if (nx * ny <= max_cells)
+            return cell;
         cell *= 1.5;
     }
-    double span = fabs(u->x0) + fabs(u->y0) + (double)(u->nx + u->ny) * cell;
+}
+
+/* Cells of the extent's size over the points' box, padded by more than a catchment so
+ * every facility that reaches a point lies inside the grid. */
+static void make_geometry(geometry *g, double d0, const double box[4],
+                          const cs_access_extent *e)
+{
+    double cell = cell_size(d0, e);
+    long pad = (long)ceil(d0 / cell) + 1;
+    g->col0 = (long)floor(box[0] / cell) - pad;
+    g->row0 = (long)floor(box[1] / cell) - pad;
+    long col1 = (long)floor(box[2] / cell) + pad, row1 = (long)floor(box[3] / cell) + pad;
+    g->grid = (cs_ugrid){(double)g->col0 * cell, (double)g->row0 * cell, cell, cell,
+                         (size_t)(col1 - g->col0 + 1), (size_t)(row1 - g->row0 + 1)};
+    /* of the extent, not of this grid: a shard tests its cells as its study does */
+    double span = fabs(e->box[0]) + fabs(e->box[1]) + fabs(e->box[2]) + fabs(e->box[3]) +
+                  4 * (double)pad * cell;
     g->slack = 1e-9 * span + 1e-9 * d0;
+}
+
+/* The cell of (x, y), or CS_UGRID_NONE outside the grid. */
+static uint32_t cell_of(const geometry *g, double x, double y)
+{
+    double cx = floor(x / g->grid.w) - (double)g->col0;
+    double cy = floor(y / g->grid.h) - (double)g->row0;
+    if (!(cx >= 0 && cy >= 0 && cx < (double)g->grid.nx && cy < (double)g->grid.ny))
+        return CS_UGRID_NONE;
+    return (uint32_t)((size_t)cy * g->grid.nx + (size_t)cx);
 }
 
 /* Counting sort of the chosen points (keep[i]) inside the grid into cell order, stable. */
 static bool fill_cells(cell_set *cs, const geometry *g, const double *x, const double *y,
                        const double *w, const unsigned char *keep, size_t n)
 {
-    if (cs_ugrid_csr_points(&cs->cells, &g->grid, x, y, keep, n, false, 1) != CS_OK)
+    size_t ncells = cs_ugrid_cells(&g->grid);
+    if (n >= UINT32_MAX || ncells >= UINT32_MAX)
         return false;
-    size_t kept = cs->cells.start[cs_ugrid_cells(&g->grid)];
+    uint32_t *cell = cs_reallocarray(NULL, n + 1, sizeof *cell);
+    if (!cell)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        cell[i] = keep && !keep[i] ? CS_UGRID_NONE : cell_of(g, x[i], y[i]);
+    cs_status st = cs_ugrid_csr_sort(&cs->cells, cell, n, ncells);
+    cs_free(cell);
+    if (st != CS_OK)
+        return false;
+    size_t kept = cs->cells.start[ncells];
     cs->x = cs_reallocarray(NULL, kept, sizeof *cs->x);
     cs->y = cs_reallocarray(NULL, kept, sizeof *cs->y);
     cs->w = cs_reallocarray(NULL, kept, sizeof *cs->w);
@@ -504,7 +539,7 @@ struct cs_access_cells {
 };
 
 cs_access_cells *cs_access_cells_create(double catchment_m, const double *px, const double *py,
-                                        size_t N)
+                                        size_t N, const cs_access_extent *extent)
 {
     cs_access_cells *c = cs_calloc(1, sizeof *c);
     unsigned char *keep = cs_malloc(N + 1);
@@ -512,10 +547,11 @@ cs_access_cells *cs_access_cells_create(double catchment_m, const double *px, co
     if (ok) {
         c->catchment_m = catchment_m;
         c->n = N;
-        double box[4];
-        c->kept = mark_points(px, py, N, keep, box);
+        cs_access_extent own;
+        c->kept = mark_points(px, py, N, keep, own.box);
+        own.points = c->kept;
         if (c->kept) {
-            make_geometry(&c->g, catchment_m, box[0], box[1], box[2], box[3], c->kept);
+            make_geometry(&c->g, catchment_m, own.box, extent ? extent : &own);
             ok = fill_cells(&c->pts, &c->g, px, py, NULL, keep, N);
         }
     }
@@ -579,7 +615,7 @@ cs_status cs_access_straight(const cs_access_spec *s, const double *fx, const do
         access[i] = 0.0;
 
     cs_status status = CS_ERR_NOMEM;
-    cs_access_cells *own = cells ? NULL : cs_access_cells_create(s->catchment_m, px, py, N);
+    cs_access_cells *own = cells ? NULL : cs_access_cells_create(s->catchment_m, px, py, N, NULL);
     cell_set pts = {0}, fac = {0};
     long *off = NULL;
     unsigned char *keep = cs_malloc(F + 1);

@@ -53,14 +53,24 @@ cs_status cs_access_spec_check(const cs_access_spec *s);
  * 0. */
 double cs_access_weight(const cs_access_spec *s, double d_m);
 
+/* The extent cells are laid out for: the box (x0, y0, x1, y1) of the demand points
+ * and how many there are. */
+typedef struct cs_access_extent {
+    double box[4];
+    size_t points;
+} cs_access_extent;
+
 /*
  * The demand points px, py (N) sorted into the cells of a catchment, for
  * cs_access_straight: made once for the kinds that share the catchment, since only the
- * people of each point change from one kind to the next. NULL without memory.
+ * people of each point change from one kind to the next. The cells' size is chosen for
+ * extent (NULL: the points' own); a shard gives its whole study's, so that each of its
+ * sums adds the same points in the same order as the whole study's, to the last bit.
+ * NULL without memory.
  */
 typedef struct cs_access_cells cs_access_cells;
 cs_access_cells *cs_access_cells_create(double catchment_m, const double *px, const double *py,
-                                        size_t N);
+                                        size_t N, const cs_access_extent *extent);
 void cs_access_cells_destroy(cs_access_cells *cells);
 double cs_access_cells_catchment(const cs_access_cells *cells);
 

@@ -164,13 +164,18 @@ static cs_status shared_reach(const cs_result *r, cs_net_reach **reach)
 }
 
 /* The demand points in the cells of this catchment: the kind before's when it had the
- * same (kinds seldom differ in their reach). */
+ * same (kinds seldom differ in their reach). A shard lays them out for its whole study. */
 static cs_status shared_cells(const cs_study *s, double catchment_m, cs_access_cells **cells)
 {
     if (*cells && cs_access_cells_catchment(*cells) == catchment_m)
         return CS_OK;
     cs_access_cells_destroy(*cells);
-    *cells = cs_access_cells_create(catchment_m, s->dem.x, s->dem.y, s->dem.count);
+    const cs_settings *set = &s->settings;
+    cs_access_extent whole = {{set->shard_box[0], set->shard_box[1], set->shard_box[2],
+                               set->shard_box[3]},
+                              set->shard_points};
+    *cells = cs_access_cells_create(catchment_m, s->dem.x, s->dem.y, s->dem.count,
+                                    set->shard_part > 0 ? &whole : NULL);
     return *cells ? CS_OK : CS_ERR_NOMEM;
 }
 
@@ -228,9 +233,10 @@ static size_t list_matrix_pairs(void *data, size_t j, cs_access_pairs_buf *buf)
 }
 
 /* The band-weighted mean accessibility of every area and the district. */
-static void area_means(cs_result *r, size_t k, const double *access)
+void cs_access_area_means(cs_result *r, size_t k)
 {
     const cs_study *s = r->study;
+    const double *access = r->access[k];
     size_t band = (size_t)s->settings.kinds[k].load_band;
     double *sum = &r->access_mean[cs_res_count(r, k, 0)];
     for (size_t a = 0; a <= r->A; a++)
@@ -285,7 +291,7 @@ static cs_status kind_access(cs_context *ctx, cs_result *r, size_t k, shared_dem
     for (size_t j = 0; st == CS_OK && j < nk; j++)
         r->fac_ratio[k][idx[j]] = ratio[j];
     if (st == CS_OK)
-        area_means(r, k, r->access[k]);
+        cs_access_area_means(r, k);
     cs_free(idx);
     cs_free(supply);
     cs_free(ratio);
@@ -300,7 +306,7 @@ static cs_status kind_access(cs_context *ctx, cs_result *r, size_t k, shared_dem
     return CS_OK;
 }
 
-cs_status cs_access_kinds(cs_context *ctx, cs_result *r)
+cs_status cs_access_kinds_begin(cs_context *ctx, cs_result *r)
 {
     r->access = cs_calloc(r->K + 1, sizeof *r->access);
     r->fac_ratio = cs_calloc(r->K + 1, sizeof *r->fac_ratio);
@@ -309,7 +315,12 @@ cs_status cs_access_kinds(cs_context *ctx, cs_result *r)
         return cs_nomem(ctx);
     for (size_t i = 0; i < r->K * (r->A + 1); i++)
         r->access_mean[i] = NAN;
-    cs_status st = CS_OK;
+    return CS_OK;
+}
+
+cs_status cs_access_kinds(cs_context *ctx, cs_result *r)
+{
+    cs_status st = cs_access_kinds_begin(ctx, r);
     shared_demand shared = {NULL, NULL};
     for (size_t k = 0; st == CS_OK && k < r->K; k++) {
         if (r->study->settings.kinds[k].load_capacity >= 0)

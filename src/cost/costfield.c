@@ -11,16 +11,17 @@
 #include <math.h>
 
 /* The tied points' facilities (flagged by the batch query), as study indices. */
-static cs_status list_ties(const cs_demand *dem, const cs_point_index *index,
-                           const long *global, const unsigned char *tied, cs_ties *ties)
+static cs_status list_ties(const double *px, const double *py, size_t np,
+                           const cs_point_index *index, const long *global,
+                           const unsigned char *tied, cs_ties *ties)
 {
     long *fac = NULL;
     size_t cap = 0;
     cs_status st = CS_OK;
-    for (size_t i = 0; st == CS_OK && i < dem->count; i++) {
+    for (size_t i = 0; st == CS_OK && i < np; i++) {
         if (!tied[i])
             continue;
-        size_t n = cs_point_index_ties(index, dem->x[i], dem->y[i], &fac, &cap);
+        size_t n = cs_point_index_ties(index, px[i], py[i], &fac, &cap);
         if (n == (size_t)-1) {
             st = CS_ERR_NOMEM;
             break;
@@ -45,6 +46,16 @@ cs_status cs_cost_field_compute(cs_context *ctx, const cs_study *study, size_t k
 cs_status cs_cost_field_ties(cs_context *ctx, const cs_study *study, size_t k, double *dist_m,
                              long *nearest, cs_ties *ties)
 {
+    if (!study)
+        return CS_ERR_ARGUMENT;
+    return cs_cost_field_points(ctx, study, k, study->dem.x, study->dem.y, study->dem.count,
+                                dist_m, nearest, ties);
+}
+
+cs_status cs_cost_field_points(cs_context *ctx, const cs_study *study, size_t k,
+                               const double *px, const double *py, size_t np, double *dist_m,
+                               long *nearest, cs_ties *ties)
+{
     if (!ctx || !study || !dist_m || k >= study->settings.kind_count)
         return CS_ERR_ARGUMENT;
     size_t n = 0;
@@ -52,9 +63,8 @@ cs_status cs_cost_field_ties(cs_context *ctx, const cs_study *study, size_t k, d
         n += study->fac.kind[f] == (long)k;
     double *x = cs_calloc(n ? n : 1, sizeof *x), *y = cs_calloc(n ? n : 1, sizeof *y);
     long *global = cs_calloc(n ? n : 1, sizeof *global);
-    long *local =
-        nearest ? NULL : cs_calloc(study->dem.count ? study->dem.count : 1, sizeof *local);
-    unsigned char *tied = ties ? cs_calloc(study->dem.count + 1, 1) : NULL;
+    long *local = nearest ? NULL : cs_calloc(np ? np : 1, sizeof *local);
+    unsigned char *tied = ties ? cs_calloc(np + 1, 1) : NULL;
     cs_point_index *index = NULL;
     cs_status st =
         x && y && global && (nearest || local) && (tied || !ties) ? CS_OK : CS_ERR_NOMEM;
@@ -73,13 +83,12 @@ cs_status cs_cost_field_ties(cs_context *ctx, const cs_study *study, size_t k, d
     if (st == CS_OK) {
         double t0 = cs_stage_begin();
         long *out = nearest ? nearest : local;
-        cs_point_index_nearest_all_tied(index, study->dem.x, study->dem.y, study->dem.count,
-                                        ctx->threads, dist_m, out, tied);
+        cs_point_index_nearest_all_tied(index, px, py, np, ctx->threads, dist_m, out, tied);
         /* facility indices of this kind -> indices in the study */
-        for (size_t i = 0; i < study->dem.count; i++)
+        for (size_t i = 0; i < np; i++)
             out[i] = out[i] >= 0 ? global[out[i]] : -1;
         if (ties)
-            st = list_ties(&study->dem, index, global, tied, ties);
+            st = list_ties(px, py, np, index, global, tied, ties);
         cs_stage_end(ctx, "cost field", t0);
     }
     cs_point_index_destroy(index);

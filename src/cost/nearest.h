@@ -49,5 +49,9 @@ size_t cs_point_index_within(const cs_point_index *index, double qx, double qy, 
  * demand points with more than one nearest facility of kind k, with all of them. */
 cs_status cs_cost_field_ties(cs_context *ctx, const cs_study *study, size_t k, double *dist_m,
                              long *nearest, cs_ties *ties);
+/* The same for the points px, py (np; ties list them by their index there). */
+cs_status cs_cost_field_points(cs_context *ctx, const cs_study *study, size_t k,
+                               const double *px, const double *py, size_t np, double *dist_m,
+                               long *nearest, cs_ties *ties);
 
 #endif

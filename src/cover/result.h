@@ -37,6 +37,12 @@ struct cs_result {
     double *fac_cap;              /* K x (A + 1) x C capacity */
     cs_target_outcome *outcomes;  /* T x (A + 1) */
     char **gap_texts;             /* CS_LANGS x T x (A + 1), NULL where passing */
+    struct {                      /* a result careshed merge joined from shards */
+        char *dir;                /* their folder; NULL: a run of the whole study */
+        size_t parts;
+        long *missing;            /* the shards without results (--partial), from 1 */
+        size_t missing_count;
+    } merged;
 };
 
 static inline size_t cs_res_pop(const cs_result *r, size_t a, size_t b)

@@ -21,6 +21,7 @@
 #include <assert.h>
 #include <iconv.h>
 #include <math.h>
+#include <stdlib.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1073,6 +1074,11 @@ void cs_config_destroy(cs_config *cfg)
             row_free(&rows[i], (char *)cfg);
     for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++)
         clear_entries(cfg, &maps[i]);
+    for (size_t i = 0; i < cfg->given_count; i++) {
+        cs_free(cfg->given[i].key);
+        cs_free(cfg->given[i].value);
+    }
+    cs_free(cfg->given);
     cs_free(cfg);
 }
 
@@ -1090,6 +1096,33 @@ static char *trimmed_copy(const char *value)
     while (n && is_space(p[n - 1]))
         n--;
     return seg_dup((seg){p, n});
+}
+
+/* Note key's value: a key set before moves to the end with its new value. */
+static bool note_given(cs_config *cfg, const char *key, const char *value)
+{
+    for (size_t i = 0; i < cfg->given_count; i++) {
+        if (strcmp(cfg->given[i].key, key) != 0)
+            continue;
+        cs_config_given g = cfg->given[i];
+        memmove(&cfg->given[i], &cfg->given[i + 1],
+                (cfg->given_count - i - 1) * sizeof *cfg->given);
+        cfg->given_count--;
+        cs_free(g.key);
+        cs_free(g.value);
+        break;
+    }
+    if (cfg->given_count == cfg->given_cap &&
+        !cs_grow((void **)&cfg->given, &cfg->given_cap, cfg->given_count + 1, sizeof *cfg->given))
+        return false;
+    cs_config_given g = {cs_strdup(key), cs_strdup(value)};
+    if (!g.key || !g.value) {
+        cs_free(g.key);
+        cs_free(g.value);
+        return false;
+    }
+    cfg->given[cfg->given_count++] = g;
+    return true;
 }
 
 cs_status cs_config_set_at(cs_context *ctx, cs_config *cfg, const char *key, const char *value,
@@ -1111,6 +1144,8 @@ cs_status cs_config_set_at(cs_context *ctx, cs_config *cfg, const char *key, con
         return cs_nomem(ctx);
     s.value = v;
     cs_status st = set_key(&s);
+    if (st == CS_OK && !note_given(cfg, key, v))
+        st = cs_nomem(ctx);
     cs_free(v);
     return st;
 }
@@ -1636,6 +1671,49 @@ static void check_cells(checker *ck)
     ck->errors++;
 }
 
+/* A number of the shard keys written as text (shard.demand_box), or NAN. */
+static double shard_number(const char *text)
+{
+    char *end = NULL;
+    double v = text ? strtod(text, &end) : NAN;
+    return end && end != text && !*end && isfinite(v) ? v : NAN;
+}
+
+/* The shard keys go together, as careshed shard writes them. */
+static void check_shard(checker *ck)
+{
+    const cs_config *c = ck->cfg;
+    if (c->shard_part == 0 && c->shard_parts == 0)
+        return;
+    const char *field = NULL;
+    bool box_ok = c->shard_box_count == 4;
+    for (size_t i = 0; box_ok && i < 4; i++)
+        box_ok = !isnan(shard_number(c->shard_box[i]));
+    if (c->shard_part != floor(c->shard_part) || c->shard_part < 1)
+        field = "shard.part";
+    else if (c->shard_parts != floor(c->shard_parts) || c->shard_parts < c->shard_part)
+        field = "shard.parts";
+    else if (!box_ok || !(shard_number(c->shard_box[0]) <= shard_number(c->shard_box[2])) ||
+             !(shard_number(c->shard_box[1]) <= shard_number(c->shard_box[3])))
+        field = "shard.demand_box";
+    else if (c->shard_points != floor(c->shard_points) || c->shard_points < 1)
+        field = "shard.demand_points";
+    if (!field)
+        return;
+    cs_where w = {.file = c->file, .field = field};
+    cs_error(ck->ctx, CS_ERR_STUDY, &w, "cut the shards again with careshed shard",
+             "the shard keys do not go together (shard %g of %g, %zu numbers in the box, "
+             "%g points)", c->shard_part, c->shard_parts, c->shard_box_count, c->shard_points);
+    ck->errors++;
+}
+
+bool cs_config_shard_box(const cs_config *cfg, double box[4])
+{
+    for (size_t i = 0; i < 4; i++)
+        box[i] = cfg->shard_box_count == 4 ? shard_number(cfg->shard_box[i]) : NAN;
+    return !isnan(box[0] + box[1] + box[2] + box[3]);
+}
+
 cs_status cs_config_validate(cs_context *ctx, const cs_config *cfg)
 {
     if (!cfg)
@@ -1646,6 +1724,7 @@ cs_status cs_config_validate(cs_context *ctx, const cs_config *cfg)
     check_measures(&ck);
     check_encodings(&ck);
     check_cells(&ck);
+    check_shard(&ck);
     for (size_t i = 0; i < cfg->target_count; i++)
         check_target(&ck, &cfg->targets[i]);
     return ck.errors ? CS_ERR_STUDY : CS_OK;

@@ -161,12 +161,29 @@ struct cs_config {
     cs_costs_config costs;
     unsigned measures;          /* cs_measure bits; 0 = straight, plus network with a
                                    network and matrix with a cost matrix */
+    /* a shard cut by careshed shard (shard.*): its number from 1 (0: not a shard), how
+       many there are, the population field marking its own residents, and its whole
+       study's demand box (4 numbers as text) and points */
+    double shard_part, shard_parts, shard_points;
+    char *shard_own_field, *shard_cut;
+    char **shard_box;
+    size_t shard_box_count;
 
     cs_capacity_config *capacities; size_t capacity_count;
     cs_band_config *bands;         size_t band_count;
     cs_kind_config *kinds;         size_t kind_count;
     cs_target_config *targets;     size_t target_count;
+
+    /* every key set (by the study file, then --set), each with the value it was given
+       last, in the order of those last settings: what a study cut from this one
+       (careshed shard) repeats */
+    struct cs_config_given *given; size_t given_count, given_cap;
 };
+
+/* A key as set, and its value as text. */
+typedef struct cs_config_given {
+    char *key, *value;
+} cs_config_given;
 
 /*
  * Set one dotted key from text. file/line say where the value came from (NULL/0 for
@@ -193,6 +210,9 @@ unsigned cs_config_measures(const cs_config *cfg, const cs_kind_config *kind);
 /* How one measure reads in messages: "straight", "along the network", "by the cost
  * matrix". Static. */
 const char *cs_config_measure_text(unsigned measure);
+
+/* shard.demand_box as numbers; false when it does not hold 4. */
+bool cs_config_shard_box(const cs_config *cfg, double box[4]);
 
 /* Resolve a layer path against base_dir; new string (cs_free). */
 char *cs_config_resolve_path(const cs_config *cfg, const char *path);

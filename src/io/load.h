@@ -74,6 +74,7 @@ typedef struct cs_raw_points {
     long *kind;         /* facilities: index into the study's kinds, -1 = ignored */
     double *opened, *closed; /* facilities: years, NaN when not given */
     double *year;       /* population with population.year: the year of each point */
+    unsigned char *own; /* a shard's population (shard.own): 1 for its own residents */
     double *values;     /* count x value_count: capacities or population bands */
     size_t value_count;
     cs_raw_surfaces surfaces; /* population: what is not given at points */

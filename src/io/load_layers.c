@@ -84,6 +84,7 @@ void cs_raw_points_free(cs_raw_points *p)
     cs_free(p->opened);
     cs_free(p->closed);
     cs_free(p->year);
+    cs_free(p->own);
     cs_free(p->values);
     cs_raw_surfaces_free(&p->surfaces);
     memset(p, 0, sizeof *p);
@@ -376,6 +377,8 @@ static bool resize_points(cs_raw_points *p, size_t cap, bool named)
         RESIZE(id, sizeof *p->id);
     if (p->year)
         RESIZE(year, sizeof *p->year);
+    if (p->own)
+        RESIZE(own, sizeof *p->own);
     if (named) {
         RESIZE(name, sizeof *p->name);
         RESIZE(kind, sizeof *p->kind);
@@ -902,12 +905,26 @@ static cs_status read_people(cs_context *ctx, cs_layer *layer, int field, const 
     return st;
 }
 
+/* A shard's point: its own (1) or another shard's, competing for its facilities (0). */
+static cs_status read_own(cs_context *ctx, cs_layer *layer, int field, const char *id,
+                          unsigned char *own)
+{
+    double v = NAN;
+    cs_status st = cs_layer_number(ctx, layer, field, id, NAN, false, &v);
+    *own = v == 1;
+    if (st != CS_OK || v == 0 || v == 1)
+        return st;
+    cs_where w = cs_layer_where(layer, id, cs_layer_field_name(layer, field));
+    return cs_error(ctx, CS_ERR_INPUT, &w, "cut the shards again with careshed shard",
+                    "a shard's point must be its own (1) or another's (0), not %g", v);
+}
+
 static cs_status read_demand(cs_context *ctx, cs_layer *layer, const int *fields,
                              const band_source *src, const cs_study *study, long number,
                              cs_raw_points *p)
 {
     int id_field = fields[0], total_field = fields[1], area_field = fields[2];
-    int year_field = fields[3];
+    int year_field = fields[3], own_field = fields[4];
     if (!grow_points(p, false))
         return cs_nomem(ctx);
     size_t i = p->count++, nb = study->settings.band_count;
@@ -962,6 +979,11 @@ static cs_status read_demand(cs_context *ctx, cs_layer *layer, const int *fields
                                              &p->year[i]);
         if (st == CS_OK)
             st = yst;
+    }
+    if (own_field >= 0) {
+        cs_status ost = read_own(ctx, layer, own_field, id_copy, &p->own[i]);
+        if (st == CS_OK)
+            st = ost;
     }
     if (surface && st != CS_ERR_NOMEM) {
         cs_status mst = move_to_surfaces(ctx, layer, area_field, id_copy, p);
@@ -1044,6 +1066,7 @@ static cs_raw_points part_view(const cs_raw_points *p, size_t at, size_t rows)
     return (cs_raw_points){.x = p->x + at, .y = p->y + at, .feature = p->feature + at,
                            .id = p->keep_ids ? p->id + at : NULL,
                            .year = p->year ? p->year + at : NULL,
+                           .own = p->own ? p->own + at : NULL,
                            .values = nv ? p->values + at * nv : NULL, .value_count = nv,
                            .keep_ids = p->keep_ids, .cap = rows, .fixed = true};
 }
@@ -1075,6 +1098,8 @@ static void close_gap(cs_raw_points *p, size_t at, const cs_raw_points *q)
         memmove(p->id + at, q->id, n * sizeof *p->id);
     if (p->year)
         memmove(p->year + at, q->year, n * sizeof *p->year);
+    if (p->own)
+        memmove(p->own + at, q->own, n * sizeof *p->own);
     if (nv)
         memmove(p->values + at * nv, q->values, n * nv * sizeof *p->values);
 }
@@ -1196,28 +1221,35 @@ cs_status cs_load_population(cs_context *ctx, const cs_config *cfg, cs_study *st
     int year_field = cfg->pop_year_field ? cs_layer_find_field(ctx, layer, cfg->pop_year_field,
                                                                NULL, "year", true)
                                          : -1;
+    int own_field = cfg->shard_part > 0 ? cs_layer_find_field(ctx, layer, cfg->shard_own_field,
+                                                              NULL, "shard.own", true)
+                                        : -1;
     if ((cfg->population.id_field && id_field < 0) || total_field < 0 ||
-        (cfg->area_field && area_field < 0) || (cfg->pop_year_field && year_field < 0))
+        (cfg->area_field && area_field < 0) || (cfg->pop_year_field && year_field < 0) ||
+        (cfg->shard_part > 0 && own_field < 0))
         st = CS_ERR_INPUT;
     if (year_field >= 0 && !(p->year = cs_calloc(1, sizeof *p->year)))
         st = cs_nomem(ctx); /* grown with the points */
+    if (own_field >= 0 && !(p->own = cs_calloc(1, sizeof *p->own)))
+        st = cs_nomem(ctx);
     cs_status bst = resolve_bands(ctx, cfg, layer, study, src);
     if (st == CS_OK || bst == CS_ERR_NOMEM)
         st = bst;
     p->value_count = study->settings.band_count;
     reserve_points(p, layer, false);
-    int *keep = cs_calloc(study->settings.band_count + 3, sizeof *keep);
+    int *keep = cs_calloc(study->settings.band_count + 4, sizeof *keep);
     if (keep) { /* only an optimisation: without it every field is read */
         keep[0] = id_field;
         keep[1] = total_field;
         keep[2] = area_field;
         keep[3] = year_field;
+        keep[4] = own_field;
         for (size_t b = 1; b < study->settings.band_count; b++)
-            keep[b + 3] = src[b - 1].field;
-        cs_layer_keep_fields(layer, keep, study->settings.band_count + 3);
+            keep[b + 4] = src[b - 1].field;
+        cs_layer_keep_fields(layer, keep, study->settings.band_count + 4);
         cs_free(keep);
     }
-    const int fields[4] = {id_field, total_field, area_field, year_field};
+    const int fields[5] = {id_field, total_field, area_field, year_field, own_field};
     demand_source from = {fields, src, study};
     if (st != CS_ERR_NOMEM) /* surfaces are read whole: each row may make several */
         st = later_status(st, area_field < 0 ? read_demand_parts(ctx, layer, &from, threads, p)

@@ -886,6 +886,8 @@ static cs_status place_points(cs_context *ctx, cs_study *study, cs_raw_points *r
                 raw->id[m] = raw->id[i];
             if (raw->year)
                 raw->year[m] = raw->year[i];
+            if (raw->own)
+                raw->own[m] = raw->own[i];
             area[m] = area[i];
             memmove(&raw->values[m * nb], &raw->values[i * nb], nb * sizeof(double));
             m++;
@@ -897,6 +899,8 @@ static cs_status place_points(cs_context *ctx, cs_study *study, cs_raw_points *r
         study->dem.y = raw->y;
         study->dem.pop = raw->values;
         study->dem.area = area;
+        study->dem.own = raw->own;
+        raw->own = NULL;
         study->dem.id = raw->id;
         study->dem.id_count = raw->id ? n : 0;
         raw->x = raw->y = raw->values = NULL;
@@ -1324,7 +1328,14 @@ static cs_study *new_study(const cs_config *cfg)
     s->dem.year = NAN;
     s->settings.outside_tolerance_m = cfg->outside_tolerance_m;
     s->settings.far_outside_km = cfg->far_outside_km;
-    if (!s->geos || !s->settings.name) {
+    if (cfg->shard_part > 0 && cs_config_shard_box(cfg, s->settings.shard_box)) {
+        s->settings.shard_part = (long)cfg->shard_part;
+        s->settings.shard_parts = (long)cfg->shard_parts;
+        s->settings.shard_points = (size_t)cfg->shard_points;
+        s->settings.shard_cut = cs_strdup(cfg->shard_cut ? cfg->shard_cut : "");
+    }
+    if (!s->geos || !s->settings.name ||
+        (s->settings.shard_part > 0 && !s->settings.shard_cut)) {
         cs_study_destroy(s);
         return NULL;
     }
@@ -1554,6 +1565,25 @@ const char *cs_study_area_name(const cs_study *s, size_t i)
     return s && i < s->areas.count ? s->areas.name[i] : NULL;
 }
 size_t cs_study_facility_count(const cs_study *s) { return s ? s->fac.count : 0; }
+
+int cs_study_shard(const cs_study *s, long *part, long *parts)
+{
+    if (!s || s->settings.shard_part <= 0)
+        return 0;
+    if (part)
+        *part = s->settings.shard_part;
+    if (parts)
+        *parts = s->settings.shard_parts;
+    return 1;
+}
+
+size_t cs_study_own_demand_count(const cs_study *s)
+{
+    size_t n = 0;
+    for (size_t i = 0; s && i < s->dem.count; i++)
+        n += !s->dem.own || s->dem.own[i];
+    return n;
+}
 size_t cs_study_demand_count(const cs_study *s) { return s ? s->dem.count : 0; }
 size_t cs_study_kind_count(const cs_study *s) { return s ? s->settings.kind_count : 0; }
 const char *cs_study_kind_id(const cs_study *s, size_t k)

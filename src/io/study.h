@@ -147,6 +147,8 @@ typedef struct cs_demand {
     double *x, *y;
     double *pop; /* count x band_count; band 0 = total */
     long *area;  /* always a valid area (points outside are dropped) */
+    unsigned char *own; /* a shard's: 1 for its own residents, 0 for those of other shards
+                           who compete for its facilities (NULL: the study is whole) */
     char **id;   /* with a cost matrix or population.id: each point's id, then
                     those of the dropped points (NULL otherwise) */
     size_t id_count;
@@ -200,6 +202,12 @@ typedef struct cs_settings {
     bool demand_layer, demand_csv; /* output.demand, output.demand_csv */
     long patch_band;
     double outside_tolerance_m, far_outside_km;
+    /* a shard cut by careshed shard: its number from 1 (0: the study is whole), how many
+       there are, and the whole study's demand box (x0, y0, x1, y1) and point count */
+    long shard_part, shard_parts;
+    char *shard_cut; /* the cut's id */
+    double shard_box[4];
+    size_t shard_points;
 } cs_settings;
 void cs_settings_free(cs_settings *s);
 

@@ -142,6 +142,7 @@ void cs_demand_free(cs_demand *d)
     cs_free(d->y);
     cs_free(d->pop);
     cs_free(d->area);
+    cs_free(d->own);
     if (d->borrowed_ids)
         cs_free(d->id);
     else
@@ -193,5 +194,6 @@ void cs_settings_free(cs_settings *s)
     cs_free(s->targets);
     cs_free(s->name);
     cs_free(s->crs);
+    cs_free(s->shard_cut);
     memset(s, 0, sizeof *s);
 }

@@ -9,6 +9,7 @@
 #include "cover/cover.h"
 #include "cover/patch.h"
 #include "plan/plan.h"
+#include "run/run.h"
 
 #include <math.h>
 
@@ -50,26 +51,35 @@ static cs_status kind_fields(cs_context *ctx, cs_result *r, size_t k, size_t n)
     return CS_OK;
 }
 
-cs_status cs_run(cs_context *ctx, const cs_study *study, cs_result **out)
+/* A new result of the study, its tables not yet made. */
+static cs_result *result_new(const cs_study *study)
 {
-    if (!ctx || !study || !out)
-        return CS_ERR_ARGUMENT;
-    *out = NULL;
     cs_result *r = cs_calloc(1, sizeof *r);
     if (!r)
-        return cs_nomem(ctx);
+        return NULL;
     r->study = study;
     r->K = study->settings.kind_count;
     r->A = study->areas.count;
     r->B = study->settings.band_count;
     r->C = study->settings.capacity_count;
-    size_t n = study->dem.count ? study->dem.count : 1;
     r->dist_m = cs_calloc(CS_MEASURES * r->K + 1, sizeof *r->dist_m);
     r->nearest = cs_calloc(CS_MEASURES * r->K + 1, sizeof *r->nearest);
     r->ties = cs_calloc(CS_MEASURES * r->K + 1, sizeof *r->ties);
     r->fields = cs_calloc(r->K + 1, sizeof *r->fields);
-    cs_status st = r->dist_m && r->nearest && r->ties && r->fields ? CS_OK : cs_nomem(ctx);
-    if (st == CS_OK && any_network_kind(study)) {
+    if (!r->dist_m || !r->nearest || !r->ties || !r->fields) {
+        cs_result_destroy(r);
+        return NULL;
+    }
+    return r;
+}
+
+/* The cost fields of every kind, computed. */
+static cs_status compute_fields(cs_context *ctx, cs_result *r)
+{
+    const cs_study *study = r->study;
+    size_t n = study->dem.count ? study->dem.count : 1;
+    cs_status st = CS_OK;
+    if (any_network_kind(study)) {
         st = cs_net_prepare(ctx, study, &r->net);
         r->has_network = st == CS_OK;
         if (st == CS_OK)
@@ -79,6 +89,19 @@ cs_status cs_run(cs_context *ctx, const cs_study *study, cs_result **out)
         st = kind_fields(ctx, r, k, n);
         cs_progress(ctx, "cost field", (double)(k + 1) / (double)r->K);
     }
+    return st;
+}
+
+cs_status cs_run_given(cs_context *ctx, const cs_study *study, const cs_run_source *given,
+                       cs_result **out)
+{
+    if (!ctx || !study || !out)
+        return CS_ERR_ARGUMENT;
+    *out = NULL;
+    cs_result *r = result_new(study);
+    if (!r)
+        return cs_nomem(ctx);
+    cs_status st = given ? given->fields(ctx, r, given->data) : compute_fields(ctx, r);
     double t0 = cs_stage_begin();
     if (st == CS_OK)
         st = cs_cover_tabulate(ctx, r);
@@ -87,7 +110,7 @@ cs_status cs_run(cs_context *ctx, const cs_study *study, cs_result **out)
     cs_stage_end(ctx, "coverage", t0);
     t0 = cs_stage_begin();
     if (st == CS_OK)
-        st = cs_access_kinds(ctx, r);
+        st = given ? given->access(ctx, r, given->data) : cs_access_kinds(ctx, r);
     cs_stage_end(ctx, "accessibility", t0);
     t0 = cs_stage_begin();
     if (st == CS_OK)
@@ -101,6 +124,11 @@ cs_status cs_run(cs_context *ctx, const cs_study *study, cs_result **out)
     }
     *out = r;
     return CS_OK;
+}
+
+cs_status cs_run(cs_context *ctx, const cs_study *study, cs_result **out)
+{
+    return cs_run_given(ctx, study, NULL, out);
 }
 
 void cs_result_destroy(cs_result *r)
@@ -142,6 +170,8 @@ void cs_result_destroy(cs_result *r)
         cs_free(r->gap_texts[i]);
     cs_free(r->gap_texts);
     cs_free(r->outcomes);
+    cs_free(r->merged.dir);
+    cs_free(r->merged.missing);
     cs_free(r);
 }
 

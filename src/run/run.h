@@ -1,0 +1,24 @@
+/*
+ * run.h — a run whose cost fields and accessibility are given rather than computed:
+ * careshed merge gives those its shards computed, and the rest (coverage tables,
+ * facility statistics, patches, targets) is made as a run makes it.
+ */
+#ifndef CS_RUN_H
+#define CS_RUN_H
+
+#include "cover/result.h"
+
+typedef struct cs_run_source {
+    /* fill r's dist_m, nearest and ties of every kind and measure the study measures */
+    cs_status (*fields)(cs_context *ctx, cs_result *r, void *data);
+    /* fill r's access and fac_ratio of every kind with a load capacity, and their means
+       (access/kinds.h: cs_access_kinds_begin, cs_access_area_means) */
+    cs_status (*access)(cs_context *ctx, cs_result *r, void *data);
+    void *data;
+} cs_run_source;
+
+/* cs_run with the fields and accessibility from given (NULL: computed, as cs_run). */
+cs_status cs_run_given(cs_context *ctx, const cs_study *study, const cs_run_source *given,
+                       cs_result **out);
+
+#endif
