@@ -715,6 +715,41 @@ CS_API cs_status cs_output_folder_check(cs_context *ctx, const char *out_dir);
  *  order), or NULL past the last. */
 CS_API const char *cs_result_output_name(const cs_result *result, size_t i);
 
+/* ------------------------------------------------------------------ shards */
+
+/**
+ * careshed shard: cut the study (loaded from cfg) into `parts` plain studies of whole
+ * areas, balanced by residents, each with the facilities within reach of its residents
+ * and, as context, the residents of other shards who compete for them; written into
+ * dir as NNNN/study.yaml (and its layers), with the manifest shards.json and a Slurm
+ * array script careshed.sbatch. Each shard is run with cs_run and cs_result_write (the
+ * command `careshed run NNNN/study.yaml --out NNNN/out`), which for a shard writes
+ * shard.bin, its own residents' results. The study must be measured straight for now.
+ * Errors: CS_ERR_STUDY (more shards than areas, the study is a shard, measured along
+ * the network or from a matrix), CS_ERR_OUTPUT (dir cannot be written), CS_ERR_NOMEM.
+ */
+CS_API cs_status cs_shard_write(cs_context *ctx, const cs_config *cfg, const cs_study *study,
+                                size_t parts, const char *dir);
+
+/** Whether the study is a shard cut by careshed shard, and which (*part of *parts). */
+CS_API int cs_study_shard(const cs_study *study, long *part, long *parts);
+/** Its own demand points (a shard's, without those of other shards); all of a study's. */
+CS_API size_t cs_study_own_demand_count(const cs_study *study);
+
+/**
+ * careshed merge: the study dir's shards were cut from, loaded again from the
+ * manifest's settings, and its run joined from the shards' results, as a single run
+ * gives it (cs_result_write then writes the single run's outputs, with the shards
+ * listed in summary.json). All three are new (cs_result_destroy, cs_study_destroy,
+ * cs_config_destroy). A shard without results is an error naming it and its log,
+ * unless partial: then a warning, its residents count as out of reach and summary.json
+ * says the result is partial. Errors: CS_ERR_INPUT (no manifest, results damaged or of
+ * another cut, the study changed since the cut, a shard missing), those of loading the
+ * study, CS_ERR_NOMEM.
+ */
+CS_API cs_status cs_merge_load(cs_context *ctx, const char *dir, int partial, cs_config **cfg,
+                               cs_study **study, cs_result **result);
+
 /* ------------------------------------------------------------------- serve */
 
 /**

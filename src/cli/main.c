@@ -641,11 +641,41 @@ static bool nomem_among(cs_context *ctx, size_t shown)
     return any;
 }
 
+/* shard: the study cut into --parts shards in DIR. */
+static cs_status write_shards(cs_context *ctx, const options *o, const cs_config *cfg,
+                              const cs_study *study)
+{
+    cs_status st = cs_shard_write(ctx, cfg, study, (size_t)o->parts, o->out_dir);
+    if (st == CS_OK && !o->quiet)
+        printf("Wrote %d %s to %s/. Run them (sbatch --wait %s/careshed.sbatch on a Slurm "
+               "cluster, or careshed run %s/NNNN/study.yaml --out %s/NNNN/out each), then "
+               "careshed merge %s --out OUT\n", o->parts, o->parts == 1 ? "shard" : "shards",
+               o->out_dir, o->out_dir, o->out_dir, o->out_dir, o->out_dir);
+    return st;
+}
+
+/* The last lines of run and merge: the results, or what a shard's run wrote. */
+static void print_results(const options *o, const cs_study *study, const cs_result *result)
+{
+    long part = 0, parts = 0;
+    if (o->quiet)
+        return;
+    if (!cs_study_shard(study, &part, &parts)) {
+        cli_print_results(study, result, o->out_dir);
+        return;
+    }
+    size_t own = cs_study_own_demand_count(study);
+    printf("Shard %ld of %ld: wrote the results of its %zu %s to %s/shard.bin; careshed "
+           "merge joins the shards\n", part, parts, own,
+           cli_noun(own, "demand point", "demand points"), o->out_dir);
+}
+
 static int run(options *o)
 {
     bool check_only = !strcmp(o->command, "check");
     bool site_only = !strcmp(o->command, "site");
     bool report_only = !strcmp(o->command, "report");
+    bool shard_only = o->command_bit == CLI_SHARD, merge_only = o->command_bit == CLI_MERGE;
     int code = EXIT_OK;
     cs_context *ctx = open_context(o, &code);
     if (!ctx)
@@ -654,10 +684,10 @@ static int run(options *o)
     cs_study *study = NULL, *view = NULL; /* view: the study in --year */
     cs_result *result = NULL;
     size_t shown = 0;
-    bool file_read;
-    cs_status st = read_settings(ctx, o, &cfg, &file_read);
+    bool file_read = true;
+    cs_status st = merge_only ? CS_OK : read_settings(ctx, o, &cfg, &file_read);
     /* a folder careshed may not write to is said before any work is done */
-    if (st == CS_OK && (!strcmp(o->command, "run") || site_only))
+    if (st == CS_OK && (!strcmp(o->command, "run") || site_only || merge_only))
         st = cs_output_folder_check(ctx, o->out_dir);
     bool bad_serve_option = false; /* a usage error (exit 2), said before the run */
     if (st == CS_OK && !strcmp(o->command, "serve")) {
@@ -667,16 +697,23 @@ static int run(options *o)
     }
     if (st == CS_OK)
         cli_stage = "loading the layers";
-    if (st == CS_OK || (check_only && st == CS_ERR_STUDY && file_read)) {
+    if (st == CS_OK && merge_only) {
+        cli_stage = "joining the shards";
+        st = cs_merge_load(ctx, o->study, o->partial, &cfg, &study, &result);
+    } else if (st == CS_OK || (check_only && st == CS_ERR_STUDY && file_read)) {
         cs_status lst = cs_study_load(ctx, cfg, &study);
         if (st == CS_OK)
             st = lst;
     }
     if (st == CS_OK)
-        cli_stage = report_only ? "writing the report" : "computing the coverage";
+        cli_stage = report_only ? "writing the report"
+                    : shard_only ? "writing the shards"
+                                 : "computing the coverage";
     if (st == CS_OK && report_only)
         st = write_report(ctx, o, study);
-    else if (st == CS_OK && !check_only)
+    else if (st == CS_OK && shard_only)
+        st = write_shards(ctx, o, cfg, study);
+    else if (st == CS_OK && !check_only && !merge_only)
         st = run_year(ctx, o, study, &view, &result);
     if (st == CS_OK) /* else the stage that failed stays named */
         cli_stage = site_only                    ? "evaluating the sites"
@@ -698,10 +735,9 @@ static int run(options *o)
         say_check_passed(ctx, o, study);
     else if (report_only)
         code = finish_report(o);
-    else if (!site_only && strcmp(o->command, "serve") != 0) { /* site printed its answers
-                                                                 * as they came */
-        if (!o->quiet)
-            cli_print_results(view ? view : study, result, o->out_dir);
+    else if (result && !site_only && strcmp(o->command, "serve") != 0) { /* site printed
+                                                                 * its answers as they came */
+        print_results(o, view ? view : study, result);
         if (o->check_targets && cs_result_failed_targets(result) > 0)
             code = EXIT_TARGETS;
     }
@@ -778,7 +814,7 @@ static int main_body(int argc, char **argv)
         return EXIT_USAGE;
     }
     options o = {.command = cmd, .command_bit = bit, .port = 8040,
-                 .out_dir = bit == CLI_REPORT ? "report.html" : "out",
+                 .out_dir = bit == CLI_REPORT ? "report.html" : bit == CLI_SHARD ? "shards" : "out",
                  .reach_share = NAN, .within_min = NAN};
     int code = cli_parse(argc, argv, &o);
     if (code < 0 && o.list_keys)

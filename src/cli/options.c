@@ -76,7 +76,7 @@ static int set_within(options *o, const cli_option *opt, char *value);
 static int set_lang(options *o, const cli_option *opt, char *value);
 
 #define OFF(field) offsetof(options, field)
-#define STUDY_CMDS (CLI_RUN | CLI_CHECK | CLI_SITE | CLI_REPORT | CLI_SERVE)
+#define STUDY_CMDS (CLI_RUN | CLI_CHECK | CLI_SITE | CLI_REPORT | CLI_SERVE | CLI_SHARD)
 
 static const cli_option table[] = {
     /* layers and study keys: every subcommand loads the study */
@@ -170,10 +170,20 @@ static const cli_option table[] = {
     {.name = "--pdf", .commands = CLI_REPORT, .store = STORE_FLAG, .offset = OFF(pdf),
      .group = GROUP_REPORT, .help = "also FILE.pdf through Chromium"},
     /* output and running */
-    {.name = "--out", .commands = CLI_RUN | CLI_SITE, .ignored = CLI_CHECK, .arg = "DIR",
-     .store = STORE_STRING, .offset = OFF(out_dir), .group = GROUP_RUN,
+    {.name = "--out", .commands = CLI_RUN | CLI_SITE | CLI_MERGE, .ignored = CLI_CHECK,
+     .arg = "DIR", .store = STORE_STRING, .offset = OFF(out_dir), .group = GROUP_RUN,
      .help = "output folder (default: out)"},
-    {.name = "--overwrite", .commands = CLI_RUN | CLI_SITE, .ignored = CLI_CHECK,
+    {.name = "--out", .commands = CLI_SHARD, .arg = "DIR", .store = STORE_STRING,
+     .offset = OFF(out_dir), .group = GROUP_RUN,
+     .help = "the shards' folder (default: shards)"},
+    {.name = "--parts", .commands = CLI_SHARD, .arg = "N", .store = STORE_INT,
+     .offset = OFF(parts), .lo = 1, .hi = 100000, .want = "a number of shards from 1",
+     .group = GROUP_RUN, .help = "how many shards (whole areas each, balanced by residents)"},
+    {.name = "--partial", .commands = CLI_MERGE, .store = STORE_FLAG, .offset = OFF(partial),
+     .group = GROUP_RUN,
+     .help = "merge the shards that have results; the others' residents\n"
+             "count as out of reach, and summary.json says the result is partial"},
+    {.name = "--overwrite", .commands = CLI_RUN | CLI_SITE | CLI_MERGE, .ignored = CLI_CHECK,
      .store = STORE_FLAG, .offset = OFF(overwrite), .group = GROUP_RUN,
      .help = "write into a DIR that is not careshed's (no .careshed marker)\n"
              "though it holds other files: careshed's files replace those\n"
@@ -186,7 +196,8 @@ static const cli_option table[] = {
      .group = GROUP_RUN,
      .help = "only the facilities open in year Y (opened <= Y < closed)\n"
              "and the latest population not after Y"},
-    {.name = "--check", .commands = CLI_RUN, .ignored = CLI_CHECK | CLI_SITE | CLI_REPORT,
+    {.name = "--check", .commands = CLI_RUN | CLI_MERGE,
+     .ignored = CLI_CHECK | CLI_SITE | CLI_REPORT,
      .store = STORE_FLAG, .offset = OFF(check_targets), .group = GROUP_RUN,
      .help = "exit 1 when a target is not met"},
     {.name = "--keys", .commands = CLI_CHECK, .store = STORE_FLAG, .offset = OFF(list_keys),
@@ -210,14 +221,14 @@ static const cli_option table[] = {
              "match); default: GCJ-02 for those maps' addresses, else WGS84"},
     {.name = "--open", .commands = CLI_SERVE, .store = STORE_FLAG, .offset = OFF(open),
      .group = GROUP_RUN, .help = "open the page in the web browser (xdg-open)"},
-    {.name = "--threads", .commands = STUDY_CMDS, .arg = "N", .store = STORE_INT,
+    {.name = "--threads", .commands = STUDY_CMDS | CLI_MERGE, .arg = "N", .store = STORE_INT,
      .offset = OFF(threads), .lo = 0, .hi = 1024, .want = "a number from 0 to 1024",
      .group = GROUP_RUN, .help = "threads for the parallel stages (default: all cores)"},
-    {.name = "--timings", .commands = STUDY_CMDS, .store = STORE_FLAG, .offset = OFF(timings),
+    {.name = "--timings", .commands = STUDY_CMDS | CLI_MERGE, .store = STORE_FLAG, .offset = OFF(timings),
      .group = GROUP_RUN, .help = "print each stage's time and the peak memory to stderr"},
-    {.name = "--quiet", .short_name = 'q', .commands = STUDY_CMDS, .store = STORE_FLAG,
+    {.name = "--quiet", .short_name = 'q', .commands = STUDY_CMDS | CLI_MERGE, .store = STORE_FLAG,
      .offset = OFF(quiet), .group = GROUP_RUN, .help = "print errors only"},
-    {.name = "--help", .short_name = 'h', .commands = STUDY_CMDS, .store = STORE_HELP,
+    {.name = "--help", .short_name = 'h', .commands = STUDY_CMDS | CLI_MERGE, .store = STORE_HELP,
      .group = GROUP_RUN, .help = "this text"},
 };
 #define TABLE_SIZE (sizeof table / sizeof table[0])
@@ -253,6 +264,18 @@ static const struct {
      "The annual coverage report: a self-contained HTML page with maps, tables and\n"
      "the change since Y0 (and since --baseline).\n",
      NULL},
+    {CLI_SHARD, "shard", "careshed shard [STUDY.yaml] --parts N --out DIR [options]",
+     "Cut the study into N shards of whole areas, balanced by residents, each a plain\n"
+     "study with the facilities and competing residents it needs, for a cluster.\n",
+     "Writes DIR/NNNN/study.yaml and its layers per shard, DIR/shards.json and\n"
+     "DIR/careshed.sbatch (a Slurm array). Run each shard with\n"
+     "  careshed run DIR/NNNN/study.yaml --out DIR/NNNN/out\n"
+     "(sbatch --wait DIR/careshed.sbatch runs them all), then careshed merge DIR.\n"},
+    {CLI_MERGE, "merge", "careshed merge DIR [--out OUT] [--partial] [options]",
+     "Join the results of the shards careshed shard wrote into DIR: the outputs of a\n"
+     "single run of the whole study, byte for byte, with the shards in summary.json.\n",
+     "A shard without results is named with its log; --partial merges the others.\n"
+     "OUT follows the rules of careshed run's DIR (see careshed run --help).\n"},
     {CLI_SERVE, "serve", "careshed serve [STUDY.yaml] [--port N] [--open] [options]",
      "Run the study once and keep it in memory behind a JSON API on this computer:\n"
      "the study, its streets and facilities, and what proposed sites would change.\n",
@@ -307,6 +330,10 @@ void cli_usage_main(FILE *f)
             "  careshed serve [STUDY.yaml] [--port N] [--open]\n"
             "                                         the study in memory behind a JSON\n"
             "                                         API (proposed sites on demand)\n"
+            "  careshed shard [STUDY.yaml] --parts N --out DIR\n"
+            "                                         the study in shards for a cluster\n"
+            "  careshed merge DIR --out OUT           the shards' results joined: the\n"
+            "                                         outputs of a single run\n"
             "  careshed --help | --version\n\n"
             "`careshed COMMAND --help` lists a command's options, e.g.\n"
             "`careshed run --help`.\n\n"
@@ -666,10 +693,15 @@ int cli_parse(int argc, char **argv, options *o)
         } else if (!o->study) {
             o->study = a;
         } else {
-            return usage_error(o, "unexpected argument '%s' (only one study file)", a);
+            return usage_error(o, "unexpected argument '%s' (only one %s)", a,
+                               o->command_bit == CLI_MERGE ? "folder" : "study file");
         }
     }
     if (o->markdown && !o->list_keys)
         return usage_error(o, "%s goes with --keys", "--markdown");
+    if (o->command_bit == CLI_MERGE && !o->study)
+        return usage_error(o, "give the folder careshed shard wrote: careshed merge DIR");
+    if (o->command_bit == CLI_SHARD && o->parts == 0)
+        return usage_error(o, "give the number of shards: --parts N");
     return -1;
 }

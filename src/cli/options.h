@@ -27,7 +27,9 @@ enum cli_command {
     CLI_SITE = 4,
     CLI_REPORT = 8,
     CLI_SERVE = 16,
-    CLI_ALL = 31
+    CLI_SHARD = 32,
+    CLI_MERGE = 64,
+    CLI_ALL = 127
 };
 
 /* Values of a repeatable option, in the order given. */
@@ -37,7 +39,7 @@ typedef struct cli_list {
 } cli_list;
 
 typedef struct options {
-    const char *command; /* "run", "check", "site", "report" or "serve" */
+    const char *command; /* "run", "check", "site", "report", "serve", "shard" or "merge" */
     unsigned command_bit; /* its enum cli_command */
     const char *study;
     const char *out_dir;
@@ -62,6 +64,8 @@ typedef struct options {
     int port;
     bool open;
     bool check_targets, quiet, timings;
+    int parts;    /* shard --parts N */
+    bool partial; /* merge --partial: without the shards that have no results */
     bool list_keys, markdown; /* check --keys [--markdown] */
     int threads;
     /* key=value settings in the order given */

@@ -337,6 +337,27 @@ static void write_demand(cs_json *j, const cs_result *r)
     cs_json_end_object(j);
 }
 
+/* A result joined from shards (careshed merge): which, and whether some are missing. */
+static void write_merged(cs_json *j, const cs_result *r)
+{
+    if (!r->merged.dir)
+        return;
+    cs_json_key(j, "shards");
+    cs_json_begin_object(j);
+    cs_json_key(j, "folder");
+    cs_json_string(j, r->merged.dir);
+    cs_json_key(j, "parts");
+    cs_json_integer(j, (long long)r->merged.parts);
+    cs_json_key(j, "partial");
+    cs_json_boolean(j, r->merged.missing_count > 0);
+    cs_json_key(j, "missing");
+    cs_json_begin_array(j);
+    for (size_t i = 0; i < r->merged.missing_count; i++)
+        cs_json_integer(j, r->merged.missing[i]);
+    cs_json_end_array(j);
+    cs_json_end_object(j);
+}
+
 static void write_messages(cs_json *j, const cs_context *ctx)
 {
     cs_json_key(j, "warnings");
@@ -439,6 +460,7 @@ cs_status cs_out_summary_json(cs_context *ctx, const cs_result *r, const cs_tabl
     cs_json_key(&j, "failed_targets");
     cs_json_integer(&j, (long long)cs_result_failed_targets(r));
     write_exact(&j, r, t);
+    write_merged(&j, r);
     write_messages(&j, ctx);
     cs_json_end_object(&j);
     cs_buf_addc(out, '\n');

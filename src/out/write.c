@@ -9,6 +9,7 @@
 #include "out/files.h"
 #include "out/folder.h"
 #include "out/out.h"
+#include "out/shard_results.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -310,7 +311,8 @@ const char *cs_out_file_owner(const char *name)
     for (size_t o = 0; o < sizeof gpkg_sidecars / sizeof gpkg_sidecars[0]; o++)
         if (!strcmp(name, gpkg_sidecars[o]))
             return "run";
-    if (!strcmp(name, GPKG_NAME) || !strcmp(name, NAMES_FILE))
+    if (!strcmp(name, GPKG_NAME) || !strcmp(name, NAMES_FILE) ||
+        !strcmp(name, CS_SHARD_RESULTS_FILE))
         return "run";
     /* the report's default names: a report written into a run's folder keeps it
      * careshed's (the report is a single file, never dropped by a run) */
@@ -550,6 +552,8 @@ cs_status cs_result_write(cs_context *ctx, const cs_study *study, const cs_resul
 {
     if (!ctx || !study || !r || !out_dir || r->study != study)
         return CS_ERR_ARGUMENT;
+    if (study->settings.shard_part > 0) /* careshed merge writes the layers of them all */
+        return cs_shard_results_write(ctx, r, out_dir);
     cs_outset *set = NULL;
     cs_table table = {0};
     sources src = {.r = r, .table = &table};

@@ -1,0 +1,746 @@
+/*
+ * cut.c — careshed shard: a loaded study cut into plain studies of whole areas
+ * balanced by residents, each with the facilities and the competing residents it
+ * needs, and the manifest careshed merge reads.
+ *
+ * Areas are ordered along a Hilbert curve through their centres and the order is cut
+ * into runs of about equal residents, so that a shard's areas lie together and its
+ * halo stays small. A shard holds:
+ *   - its own areas, and the rest of its box as one area of other shards (halo);
+ *   - its own residents, and as context those within reach of its facilities;
+ *   - every facility within its kind's largest threshold of an own resident.
+ * Exactness needs no more: a resident's nearest facility within reach is within the
+ * shard (farther ones are found again by the merge), and a facility's step-one sum
+ * adds every resident in its reach, in the whole study's order.
+ */
+#include "shard/shard.h"
+
+#include "cost/nearest.h"
+#include "out/files.h"
+#include "out/json.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+/* A facility or resident this close beyond a reach is still taken: rounding must never
+ * leave out one the run finds within it (taking one more costs nothing). */
+static double with_margin(double reach_m)
+{
+    return reach_m * (1 + 1e-9) + 1e-6;
+}
+
+typedef struct cut {
+    const cs_config *cfg;
+    const cs_study *s;
+    size_t parts;
+    long *shard_of;  /* area -> shard */
+    char cut_id[33];
+    char *base_dir; /* the study's folder from / */
+    double demand_box[4];
+    size_t demand_points;
+} cut;
+
+/* One shard's members. */
+typedef struct members {
+    size_t *own, own_n;   /* demand points */
+    size_t *ctx, ctx_n;
+    unsigned char *in;    /* demand point -> 1 own, 2 context, 0 neither */
+    size_t *fac, fac_n;   /* facilities, in the study's order */
+    double residents;
+    double box[4];        /* of everything written, padded */
+} members;
+
+static void members_free(members *m)
+{
+    cs_free(m->own);
+    cs_free(m->ctx);
+    cs_free(m->in);
+    cs_free(m->fac);
+    memset(m, 0, sizeof *m);
+}
+
+/* ------------------------------------------------------------ the partition */
+
+/* Position of (x, y) on the Hilbert curve through a 65536 x 65536 grid. */
+static uint64_t hilbert(uint32_t x, uint32_t y)
+{
+    const uint32_t n = 1u << 16;
+    uint64_t d = 0;
+    for (uint32_t s = n / 2; s > 0; s /= 2) {
+        uint32_t rx = (x & s) > 0, ry = (y & s) > 0;
+        d += (uint64_t)s * s * ((3 * rx) ^ ry);
+        if (ry == 0) { /* rotate the quadrant */
+            if (rx == 1) {
+                x = n - 1 - x;
+                y = n - 1 - y;
+            }
+            uint32_t t = x;
+            x = y;
+            y = t;
+        }
+    }
+    return d;
+}
+
+typedef struct area_key {
+    uint64_t h;
+    size_t a;
+} area_key;
+
+static int by_key(const void *pa, const void *pb)
+{
+    const area_key *a = pa, *b = pb;
+    return a->h != b->h ? (a->h < b->h ? -1 : 1) : (a->a < b->a ? -1 : a->a > b->a);
+}
+
+/* Areas along the curve, cut into runs of about equal residents (at least one area
+ * each). */
+static cs_status partition(cs_context *ctx, cut *c)
+{
+    const cs_study *s = c->s;
+    size_t A = s->areas.count, B = s->settings.band_count;
+    area_key *key = cs_calloc(A + 1, sizeof *key);
+    double *pop = cs_calloc(A + 1, sizeof *pop), all[4], box[4];
+    c->shard_of = cs_calloc(A + 1, sizeof *c->shard_of);
+    if (!key || !pop || !c->shard_of) {
+        cs_free(key);
+        cs_free(pop);
+        return cs_nomem(ctx);
+    }
+    cs_box_of(s->areas.rings.x, s->areas.rings.y, s->areas.rings.vertex_count, all);
+    double w = fmax(all[2] - all[0], all[3] - all[1]), total = 0;
+    for (size_t a = 0; a < A; a++) {
+        double cx = 0, cy = 0;
+        if (cs_geom_bounds(s->geos, s->areas.geom[a], box))
+            cx = (box[0] + box[2]) / 2, cy = (box[1] + box[3]) / 2;
+        double gx = w > 0 ? (cx - all[0]) / w * 65535.0 : 0, gy = w > 0 ? (cy - all[1]) / w * 65535.0 : 0;
+        key[a] = (area_key){hilbert((uint32_t)fmin(fmax(gx, 0), 65535),
+                                    (uint32_t)fmin(fmax(gy, 0), 65535)),
+                            a};
+    }
+    for (size_t i = 0; i < s->dem.count; i++)
+        pop[s->dem.area[i]] += s->dem.pop[i * B];
+    for (size_t a = 0; a < A; a++)
+        total += pop[a];
+    qsort(key, A, sizeof *key, by_key);
+    double sum = 0;
+    size_t i = 0;
+    for (size_t p = 0; p < c->parts; p++) {
+        size_t left = c->parts - p - 1; /* areas kept for the shards after this one */
+        double upto = total * (double)(p + 1) / (double)c->parts;
+        do {
+            c->shard_of[key[i].a] = (long)p;
+            sum += pop[key[i].a];
+            i++;
+        } while (i < A - left && (p + 1 == c->parts || sum + pop[key[i].a] / 2 <= upto));
+    }
+    cs_free(key);
+    cs_free(pop);
+    return CS_OK;
+}
+
+/* ------------------------------------------------------------ the members */
+
+static void grow_box(double box[4], double x, double y)
+{
+    box[0] = fmin(box[0], x);
+    box[1] = fmin(box[1], y);
+    box[2] = fmax(box[2], x);
+    box[3] = fmax(box[3], y);
+}
+
+/* Shard p's own residents, facilities within reach of them, and the context residents
+ * within reach of those facilities that kinds with a load capacity weigh. */
+static cs_status gather(cs_context *ctx, const cut *c, size_t p, members *m)
+{
+    const cs_study *s = c->s;
+    size_t N = s->dem.count, F = s->fac.count;
+    m->own = cs_calloc(N + 1, sizeof *m->own);
+    m->ctx = cs_calloc(N + 1, sizeof *m->ctx);
+    m->in = cs_calloc(N + 1, 1);
+    m->fac = cs_calloc(F + 1, sizeof *m->fac);
+    double *ox = cs_calloc(N + 1, sizeof *ox), *oy = cs_calloc(N + 1, sizeof *oy);
+    double *d = cs_calloc((N > F ? N : F) + 1, sizeof *d);
+    cs_point_index *index = NULL;
+    cs_status st = m->own && m->ctx && m->in && m->fac && ox && oy && d ? CS_OK : CS_ERR_NOMEM;
+    for (size_t i = 0; st == CS_OK && i < N; i++)
+        if (c->shard_of[s->dem.area[i]] == (long)p) {
+            ox[m->own_n] = s->dem.x[i];
+            oy[m->own_n] = s->dem.y[i];
+            m->own[m->own_n++] = i;
+            m->in[i] = 1;
+            m->residents += s->dem.pop[i * s->settings.band_count];
+        }
+    if (st == CS_OK)
+        st = cs_point_index_create(ox, oy, m->own_n, &index);
+    if (st == CS_OK) {
+        cs_point_index_nearest_all(index, s->fac.x, s->fac.y, F, ctx->threads, d, NULL);
+        for (size_t f = 0; f < F; f++)
+            if (d[f] <= with_margin(cs_kind_reach_m(&s->settings.kinds[s->fac.kind[f]])))
+                m->fac[m->fac_n++] = f;
+    }
+    cs_point_index_destroy(index);
+    index = NULL;
+    /* the residents who compete for the facilities a load capacity makes scarce */
+    for (size_t k = 0; st == CS_OK && k < s->settings.kind_count; k++) {
+        const cs_kind *kind = &s->settings.kinds[k];
+        if (kind->load_capacity < 0)
+            continue;
+        size_t n = 0;
+        for (size_t j = 0; j < m->fac_n; j++)
+            if (s->fac.kind[m->fac[j]] == (long)k) {
+                ox[n] = s->fac.x[m->fac[j]];
+                oy[n++] = s->fac.y[m->fac[j]];
+            }
+        if (n == 0)
+            continue;
+        st = cs_point_index_create(ox, oy, n, &index);
+        if (st != CS_OK)
+            break;
+        cs_point_index_nearest_all(index, s->dem.x, s->dem.y, N, ctx->threads, d, NULL);
+        cs_point_index_destroy(index);
+        index = NULL;
+        for (size_t i = 0; i < N; i++)
+            if (!m->in[i] && d[i] <= with_margin(cs_kind_reach_m(kind)))
+                m->in[i] = 2;
+    }
+    for (size_t i = 0; st == CS_OK && i < N; i++)
+        if (m->in[i] == 2)
+            m->ctx[m->ctx_n++] = i;
+    cs_free(ox);
+    cs_free(oy);
+    cs_free(d);
+    return st == CS_ERR_NOMEM ? cs_nomem(ctx) : st;
+}
+
+/* The box of the shard's areas, points and facilities, padded past the tolerance. */
+static void shard_box(const cut *c, size_t p, members *m)
+{
+    const cs_study *s = c->s;
+    double box[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY}, b[4];
+    for (size_t a = 0; a < s->areas.count; a++)
+        if (c->shard_of[a] == (long)p && cs_geom_bounds(s->geos, s->areas.geom[a], b)) {
+            grow_box(box, b[0], b[1]);
+            grow_box(box, b[2], b[3]);
+        }
+    for (size_t i = 0; i < s->dem.count; i++)
+        if (m->in[i])
+            grow_box(box, s->dem.x[i], s->dem.y[i]);
+    for (size_t j = 0; j < m->fac_n; j++)
+        grow_box(box, s->fac.x[m->fac[j]], s->fac.y[m->fac[j]]);
+    double pad = 1000 + s->settings.outside_tolerance_m;
+    m->box[0] = box[0] - pad, m->box[1] = box[1] - pad;
+    m->box[2] = box[2] + pad, m->box[3] = box[3] + pad;
+}
+
+/* ------------------------------------------------------------ the files */
+
+/* A YAML double-quoted scalar. */
+static void yaml_quoted(cs_buf *b, const char *s)
+{
+    cs_buf_addc(b, '"');
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\') {
+            cs_buf_addc(b, '\\');
+            cs_buf_addc(b, (char)*p);
+        } else if (*p < 0x20 || *p == 0x7f) {
+            cs_buf_printf(b, "\\x%02x", *p);
+        } else {
+            cs_buf_addc(b, (char)*p);
+        }
+    }
+    cs_buf_addc(b, '"');
+}
+
+static void yaml_pair(cs_buf *b, const char *key, const char *value)
+{
+    yaml_quoted(b, key);
+    cs_buf_add(b, ": ");
+    yaml_quoted(b, value);
+    cs_buf_addc(b, '\n');
+}
+
+static bool starts(const char *s, const char *prefix)
+{
+    return !strncmp(s, prefix, strlen(prefix));
+}
+
+static bool ends(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && !strcmp(s + n - m, suffix);
+}
+
+/* Keys a shard's study sets itself (its layers, the working CRS and language, the
+ * shard keys) or leaves out (what is not sharded yet). */
+static bool replaced_key(const char *key)
+{
+    static const char *const sections[] = {"areas.", "facilities.", "population.", "landuse.",
+                                           "network.", "costs.", "shard."};
+    for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
+        if (starts(key, sections[i]))
+            return true;
+    return !strcmp(key, "crs") || !strcmp(key, "lang") ||
+           (starts(key, "kinds.") && ends(key, ".match")) ||
+           (starts(key, "capacities.") && ends(key, ".field"));
+}
+
+static void number_text(char *buf, size_t size, double v)
+{
+    snprintf(buf, size, "%.17g", v);
+}
+
+static void study_file(const cut *c, size_t p, cs_buf *b)
+{
+    const cs_study *s = c->s;
+    const cs_settings *set = &s->settings;
+    char text[512];
+    cs_buf_printf(b, "# Shard %zu of %zu of a study, cut by careshed shard: run it with\n"
+                     "# careshed run study.yaml --out out, then join the shards with careshed "
+                     "merge.\n# Its own residents are those with shard_own 1; the others only "
+                     "compete for its facilities.\n",
+                  p + 1, c->parts);
+    for (size_t i = 0; i < c->cfg->given_count; i++)
+        if (!replaced_key(c->cfg->given[i].key))
+            yaml_pair(b, c->cfg->given[i].key, c->cfg->given[i].value);
+    yaml_pair(b, "crs", set->crs);
+    yaml_pair(b, "lang", cs_study_lang(s) == CS_LANG_ZH ? "zh" : "en");
+    yaml_pair(b, "areas.path", "areas.geojson");
+    yaml_pair(b, "areas.crs", set->crs);
+    yaml_pair(b, "areas.id", "id");
+    yaml_pair(b, "areas.name", "name");
+    yaml_pair(b, "facilities.path", "facilities.csv");
+    yaml_pair(b, "facilities.crs", set->crs);
+    yaml_pair(b, "facilities.x", "x");
+    yaml_pair(b, "facilities.y", "y");
+    yaml_pair(b, "facilities.id", "id");
+    yaml_pair(b, "facilities.name", "name");
+    yaml_pair(b, "facilities.kind", "kind");
+    yaml_pair(b, "facilities.opened", "opened");
+    yaml_pair(b, "facilities.closed", "closed");
+    for (size_t k = 0; k < set->kind_count; k++) {
+        snprintf(text, sizeof text, "kinds.%s.match", set->kinds[k].id);
+        yaml_pair(b, text, set->kinds[k].id);
+    }
+    for (size_t q = 0; q < set->capacity_count; q++) {
+        char field[32];
+        snprintf(text, sizeof text, "capacities.%s.field", set->capacities[q].id);
+        snprintf(field, sizeof field, "capacity_%zu", q + 1);
+        yaml_pair(b, text, field);
+    }
+    yaml_pair(b, "population.path", "population.csv");
+    yaml_pair(b, "population.crs", set->crs);
+    yaml_pair(b, "population.x", "x");
+    yaml_pair(b, "population.y", "y");
+    yaml_pair(b, "population.total", "pop");
+    for (size_t q = 1; q < set->band_count; q++) {
+        char field[32];
+        snprintf(text, sizeof text, "population.bands.%s.field", set->band_names[q]);
+        snprintf(field, sizeof field, "band_%zu", q);
+        yaml_pair(b, text, field);
+    }
+    snprintf(text, sizeof text, "%zu", p + 1);
+    yaml_pair(b, "shard.part", text);
+    snprintf(text, sizeof text, "%zu", c->parts);
+    yaml_pair(b, "shard.parts", text);
+    yaml_pair(b, "shard.cut", c->cut_id);
+    yaml_pair(b, "shard.own", "shard_own");
+    char x0[32], y0[32], x1[32], y1[32];
+    number_text(x0, sizeof x0, c->demand_box[0]);
+    number_text(y0, sizeof y0, c->demand_box[1]);
+    number_text(x1, sizeof x1, c->demand_box[2]);
+    number_text(y1, sizeof y1, c->demand_box[3]);
+    snprintf(text, sizeof text, "%s,%s,%s,%s", x0, y0, x1, y1);
+    yaml_pair(b, "shard.demand_box", text);
+    snprintf(text, sizeof text, "%zu", c->demand_points);
+    yaml_pair(b, "shard.demand_points", text);
+}
+
+/* A CSV field: quoted when it holds a comma, quote or line break. */
+static void csv_text(cs_buf *b, const char *s)
+{
+    if (!s)
+        return;
+    if (!strpbrk(s, ",\"\r\n")) {
+        cs_buf_add(b, s);
+        return;
+    }
+    cs_buf_addc(b, '"');
+    for (const char *p = s; *p; p++) {
+        if (*p == '"')
+            cs_buf_addc(b, '"');
+        cs_buf_addc(b, *p);
+    }
+    cs_buf_addc(b, '"');
+}
+
+static void csv_number(cs_buf *b, double v)
+{
+    if (isfinite(v))
+        cs_buf_printf(b, "%.17g", v);
+}
+
+static void facilities_file(const cut *c, const members *m, cs_buf *b)
+{
+    const cs_study *s = c->s;
+    size_t C = s->settings.capacity_count;
+    cs_buf_add(b, "id,name,kind,x,y,opened,closed");
+    for (size_t q = 0; q < C; q++)
+        cs_buf_printf(b, ",capacity_%zu", q + 1);
+    cs_buf_addc(b, '\n');
+    for (size_t j = 0; j < m->fac_n; j++) {
+        size_t f = m->fac[j];
+        csv_text(b, s->fac.id[f]);
+        cs_buf_addc(b, ',');
+        csv_text(b, s->fac.name[f]);
+        cs_buf_addc(b, ',');
+        csv_text(b, s->settings.kinds[s->fac.kind[f]].id);
+        cs_buf_addc(b, ',');
+        csv_number(b, s->fac.x[f]);
+        cs_buf_addc(b, ',');
+        csv_number(b, s->fac.y[f]);
+        cs_buf_addc(b, ',');
+        csv_number(b, s->fac.opened[f]);
+        cs_buf_addc(b, ',');
+        csv_number(b, s->fac.closed[f]);
+        for (size_t q = 0; q < C; q++) {
+            cs_buf_addc(b, ',');
+            csv_number(b, s->fac.capacity[f * C + q]);
+        }
+        cs_buf_addc(b, '\n');
+    }
+}
+
+/* Own and context residents in the study's order (every sum adds them in that order). */
+static void population_file(const cut *c, const members *m, cs_buf *b)
+{
+    const cs_study *s = c->s;
+    size_t B = s->settings.band_count;
+    cs_buf_add(b, "x,y,pop");
+    for (size_t q = 1; q < B; q++)
+        cs_buf_printf(b, ",band_%zu", q);
+    cs_buf_add(b, ",shard_own\n");
+    for (size_t i = 0; i < s->dem.count; i++) {
+        if (!m->in[i])
+            continue;
+        csv_number(b, s->dem.x[i]);
+        cs_buf_addc(b, ',');
+        csv_number(b, s->dem.y[i]);
+        for (size_t q = 0; q < B; q++) {
+            cs_buf_addc(b, ',');
+            csv_number(b, s->dem.pop[i * B + q]);
+        }
+        cs_buf_add(b, m->in[i] == 1 ? ",1\n" : ",0\n");
+    }
+}
+
+static void ring_coordinates(cs_buf *b, const cs_rings *r, size_t ring)
+{
+    cs_buf_addc(b, '[');
+    for (size_t v = r->ring_start[ring]; v < r->ring_start[ring + 1]; v++)
+        cs_buf_printf(b, "%s[%.17g,%.17g]", v > r->ring_start[ring] ? "," : "", r->x[v],
+                      r->y[v]);
+    cs_buf_addc(b, ']');
+}
+
+/* One feature of polygons (one "area" of rings each, shell first). */
+static void area_feature(cs_buf *b, const char *id, const char *name, const cs_rings *polys,
+                         bool first)
+{
+    cs_buf_add(b, first ? "\n" : ",\n");
+    cs_buf_add(b, "{\"type\":\"Feature\",\"properties\":{\"id\":");
+    cs_json j;
+    cs_json_init(&j, b, false);
+    cs_json_string(&j, id);
+    cs_buf_add(b, ",\"name\":");
+    cs_json_string(&j, name);
+    cs_buf_add(b, "},\"geometry\":{\"type\":\"MultiPolygon\",\"coordinates\":[");
+    for (size_t p = 0; p < polys->area_count; p++) {
+        cs_buf_add(b, p ? ",[" : "[");
+        for (size_t r = polys->area_ring_start[p]; r < polys->area_ring_start[p + 1]; r++) {
+            if (r > polys->area_ring_start[p])
+                cs_buf_addc(b, ',');
+            ring_coordinates(b, polys, r);
+        }
+        cs_buf_addc(b, ']');
+    }
+    cs_buf_add(b, "]}}");
+}
+
+/* The shard's areas and, as one more, the rest of its box (residents of other shards). */
+static cs_status areas_file(cs_context *ctx, const cut *c, size_t p, const members *m,
+                            cs_buf *b)
+{
+    const cs_study *s = c->s;
+    cs_geos h = s->geos;
+    cs_geom **own = cs_calloc(s->areas.count + 1, sizeof *own);
+    if (!own)
+        return cs_nomem(ctx);
+    size_t n = 0;
+    cs_status st = CS_OK;
+    cs_buf_add(b, "{\"type\":\"FeatureCollection\",\"features\":[");
+    for (size_t a = 0; st == CS_OK && a < s->areas.count; a++) {
+        if (c->shard_of[a] != (long)p)
+            continue;
+        own[n++] = s->areas.geom[a];
+        cs_rings polys = {0};
+        st = cs_geom_append_polygons(h, s->areas.geom[a], &polys);
+        if (st == CS_OK)
+            area_feature(b, s->areas.id[a], s->areas.name[a], &polys, n == 1);
+        cs_rings_free(&polys);
+    }
+    double bx[5] = {m->box[0], m->box[2], m->box[2], m->box[0], m->box[0]};
+    double by[5] = {m->box[1], m->box[1], m->box[3], m->box[3], m->box[1]};
+    cs_geom *rect = st == CS_OK ? cs_geom_ring_polygon(h, bx, by, 4) : NULL;
+    cs_geom *all = rect ? cs_geom_union(h, own, n) : NULL;
+    cs_geom *halo = all ? cs_geom_difference(h, rect, all) : NULL;
+    if (st == CS_OK && !halo)
+        st = cs_error(ctx, CS_ERR_INTERNAL, NULL, "report this with the study",
+                      "the box of shard %zu could not be drawn", p + 1);
+    if (st == CS_OK && !cs_geom_is_empty(h, halo)) {
+        cs_rings polys = {0};
+        st = cs_geom_append_polygons(h, halo, &polys);
+        if (st == CS_OK)
+            area_feature(b, "~shard-halo", "residents of other shards", &polys, n == 0);
+        cs_rings_free(&polys);
+    }
+    cs_buf_add(b, "\n]}\n");
+    cs_geom_destroy(h, rect);
+    cs_geom_destroy(h, all);
+    cs_geom_destroy(h, halo);
+    cs_free(own);
+    return st == CS_ERR_NOMEM ? cs_nomem(ctx) : st;
+}
+
+static cs_status write_shard(cs_context *ctx, const cut *c, size_t p, const members *m,
+                             const char *dir)
+{
+    char folder[4096];
+    snprintf(folder, sizeof folder, "%s/%04zu", dir, p + 1);
+    cs_buf study, areas, fac, pop;
+    cs_buf_init(&study);
+    cs_buf_init(&areas);
+    cs_buf_init(&fac);
+    cs_buf_init(&pop);
+    study_file(c, p, &study);
+    facilities_file(c, m, &fac);
+    population_file(c, m, &pop);
+    cs_status st = areas_file(ctx, c, p, m, &areas);
+    if (st == CS_OK && (study.failed || areas.failed || fac.failed || pop.failed))
+        st = cs_nomem(ctx);
+    cs_outset *set = NULL;
+    if (st == CS_OK)
+        st = cs_outset_begin(ctx, folder, &set);
+    if (st == CS_OK)
+        st = cs_outset_add(ctx, set, "study.yaml", study.data, study.len);
+    if (st == CS_OK)
+        st = cs_outset_add(ctx, set, "areas.geojson", areas.data, areas.len);
+    if (st == CS_OK)
+        st = cs_outset_add(ctx, set, "facilities.csv", fac.data, fac.len);
+    if (st == CS_OK)
+        st = cs_outset_add(ctx, set, "population.csv", pop.data, pop.len);
+    if (st == CS_OK)
+        st = cs_outset_commit(ctx, set);
+    if (set && st != CS_OK)
+        cs_outset_abort(set);
+    cs_outset_destroy(set);
+    cs_buf_free(&study);
+    cs_buf_free(&areas);
+    cs_buf_free(&fac);
+    cs_buf_free(&pop);
+    return st;
+}
+
+/* ------------------------------------------------------------ the manifest */
+
+static void manifest_shard(cs_json *j, const cut *c, size_t p, const members *m)
+{
+    const cs_study *s = c->s;
+    char folder[24];
+    snprintf(folder, sizeof folder, "%04zu", p + 1);
+    cs_json_begin_object(j);
+    cs_json_key(j, "part");
+    cs_json_integer(j, (long long)p + 1);
+    cs_json_key(j, "folder");
+    cs_json_string(j, folder);
+    cs_json_key(j, "residents");
+    cs_json_number(j, m->residents, 1);
+    cs_json_key(j, "demand_points");
+    cs_json_integer(j, (long long)m->own_n);
+    cs_json_key(j, "context_points");
+    cs_json_integer(j, (long long)m->ctx_n);
+    cs_json_key(j, "facilities");
+    cs_json_integer(j, (long long)m->fac_n);
+    cs_json_key(j, "areas");
+    cs_json_begin_array(j);
+    for (size_t a = 0; a < s->areas.count; a++)
+        if (c->shard_of[a] == (long)p)
+            cs_json_string(j, s->areas.id[a]);
+    cs_json_end_array(j);
+    cs_json_end_object(j);
+}
+
+static void manifest_begin(cs_json *j, const cut *c)
+{
+    cs_json_begin_object(j);
+    cs_json_key(j, "careshed_version");
+    cs_json_string(j, CARESHED_VERSION);
+    cs_json_key(j, "cut");
+    cs_json_string(j, c->cut_id);
+    cs_json_key(j, "study");
+    cs_json_string(j, c->cfg->file ? c->cfg->file : "");
+    cs_json_key(j, "base_dir"); /* where its relative paths start, from / */
+    cs_json_string(j, c->base_dir);
+    cs_json_key(j, "settings"); /* the whole study's keys, as careshed merge loads it */
+    cs_json_begin_array(j);
+    for (size_t i = 0; i < c->cfg->given_count; i++) {
+        cs_json_begin_array(j);
+        cs_json_string(j, c->cfg->given[i].key);
+        cs_json_string(j, c->cfg->given[i].value);
+        cs_json_end_array(j);
+    }
+    cs_json_end_array(j);
+    cs_json_key(j, "parts");
+    cs_json_integer(j, (long long)c->parts);
+    cs_json_key(j, "shards");
+    cs_json_begin_array(j);
+}
+
+static void sbatch_file(const cut *c, const char *dir, cs_buf *b)
+{
+    cs_buf_printf(b,
+                  "#!/bin/sh\n"
+                  "# The shards of %s as a Slurm job array: sbatch --wait %s/" CS_SHARD_SBATCH
+                  "\n# then careshed merge %s --out OUT. A shard that failed is run again\n"
+                  "# with sbatch --array=N (each run replaces its out/ as a whole).\n"
+                  "#SBATCH --job-name=careshed-shards\n"
+                  "#SBATCH --array=1-%zu\n"
+                  "#SBATCH --output=%s/%%4a/slurm-%%A_%%a.log\n"
+                  "#SBATCH --requeue\n"
+                  "part=$(printf %%04d \"$SLURM_ARRAY_TASK_ID\")\n"
+                  "exec \"${CARESHED:-careshed}\" run \"%s/$part/study.yaml\" --out "
+                  "\"%s/$part/out\" --quiet\n",
+                  c->cfg->file ? c->cfg->file : "the study", dir, dir, c->parts, dir, dir,
+                  dir);
+}
+
+/* ------------------------------------------------------------ the cut */
+
+static cs_status check_cut(cs_context *ctx, const cs_study *s, size_t parts)
+{
+    cs_where w = {.field = "--parts"};
+    if (s->settings.shard_part > 0)
+        return cs_error(ctx, CS_ERR_STUDY, NULL, "cut the whole study instead",
+                        "the study is itself a shard (shard %ld of %ld)", s->settings.shard_part,
+                        s->settings.shard_parts);
+    if (parts < 1 || parts > s->areas.count || parts > CS_SHARD_MAX_PARTS)
+        return cs_error(ctx, CS_ERR_STUDY, &w, "give at most one shard per area",
+                        "%zu shards of %zu areas: areas are never split", parts,
+                        s->areas.count);
+    for (size_t k = 0; k < s->settings.kind_count; k++)
+        if (s->settings.kinds[k].measures != CS_MEASURE_STRAIGHT) {
+            cs_where mw = {.field = "measure"};
+            return cs_error(ctx, CS_ERR_STUDY, &mw, "shard it measured straight (--measure "
+                            "straight); shards along the network or from a cost matrix are "
+                            "not made yet",
+                            "kind %s is measured along the network or from a cost matrix",
+                            s->settings.kinds[k].id);
+        }
+    return CS_OK;
+}
+
+/* A new id for this cut: results of another cut are refused by the merge. */
+static void new_cut_id(char out[33])
+{
+    unsigned char r[16] = {0};
+    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
+        uint64_t t = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+        memcpy(r, &t, sizeof t);
+    }
+    for (size_t i = 0; i < 16; i++)
+        snprintf(out + 2 * i, 3, "%02x", r[i]);
+}
+
+static void demand_extent(cut *c)
+{
+    const cs_demand *d = &c->s->dem;
+    double *b = c->demand_box;
+    b[0] = b[1] = INFINITY;
+    b[2] = b[3] = -INFINITY;
+    for (size_t i = 0; i < d->count; i++) {
+        if (!isfinite(d->x[i]) || !isfinite(d->y[i]))
+            continue;
+        c->demand_points++;
+        grow_box(b, d->x[i], d->y[i]);
+    }
+    if (c->demand_points == 0)
+        b[0] = b[1] = b[2] = b[3] = 0;
+}
+
+cs_status cs_shard_write(cs_context *ctx, const cs_config *cfg, const cs_study *study,
+                         size_t parts, const char *dir)
+{
+    if (!ctx || !cfg || !study || !dir || !*dir)
+        return CS_ERR_ARGUMENT;
+    cs_status st = check_cut(ctx, study, parts);
+    if (st != CS_OK)
+        return st;
+    cut c = {.cfg = cfg, .s = study, .parts = parts};
+    c.base_dir = realpath(cfg->base_dir && *cfg->base_dir ? cfg->base_dir : ".", NULL);
+    if (!c.base_dir) {
+        cs_where w = {.file = cfg->base_dir};
+        return cs_error(ctx, CS_ERR_INPUT, &w, "give the study file's path from /",
+                        "cannot name the study's folder (%s)", strerror(errno));
+    }
+    new_cut_id(c.cut_id);
+    demand_extent(&c);
+    st = partition(ctx, &c);
+    cs_buf man, sb;
+    cs_buf_init(&man);
+    cs_buf_init(&sb);
+    cs_json j;
+    cs_json_init(&j, &man, true);
+    manifest_begin(&j, &c);
+    for (size_t p = 0; st == CS_OK && p < parts; p++) {
+        members m = {0};
+        st = gather(ctx, &c, p, &m);
+        if (st == CS_OK) {
+            shard_box(&c, p, &m);
+            st = write_shard(ctx, &c, p, &m, dir);
+        }
+        if (st == CS_OK)
+            manifest_shard(&j, &c, p, &m);
+        members_free(&m);
+        cs_progress(ctx, "shards", (double)(p + 1) / (double)parts);
+    }
+    cs_json_end_array(&j);
+    cs_json_end_object(&j);
+    cs_buf_addc(&man, '\n');
+    sbatch_file(&c, dir, &sb);
+    if (st == CS_OK && (man.failed || sb.failed))
+        st = cs_nomem(ctx);
+    cs_outset *set = NULL;
+    if (st == CS_OK)
+        st = cs_outset_begin(ctx, dir, &set);
+    if (st == CS_OK)
+        st = cs_outset_add(ctx, set, CS_SHARD_SBATCH, sb.data, sb.len);
+    if (st == CS_OK) /* last: it names the shards just written */
+        st = cs_outset_add(ctx, set, CS_SHARD_MANIFEST, man.data, man.len);
+    if (st == CS_OK)
+        st = cs_outset_commit(ctx, set);
+    if (set && st != CS_OK)
+        cs_outset_abort(set);
+    cs_outset_destroy(set);
+    cs_buf_free(&man);
+    cs_buf_free(&sb);
+    cs_free(c.shard_of);
+    free(c.base_dir);
+    return st;
+}

@@ -1,0 +1,29 @@
+/*
+ * shard.h — a study in shards, and the shards' results merged back.
+ *
+ * careshed shard cuts a loaded study into plain studies, one per shard, each of whole
+ * areas (never a street split) balanced by residents, with everything that can reach
+ * them: the facilities within the largest threshold of its residents, and as context
+ * the residents of other shards who compete for those facilities (2SFCA's step one).
+ * Each shard is an ordinary `careshed run`; its run writes shard.bin
+ * (out/shard_results.h). careshed merge loads the whole study again (without the
+ * work), takes every resident's cost fields and accessibility from the shards, and
+ * makes and writes everything else as a single run does, so that its outputs are the
+ * single run's byte for byte.
+ *
+ * The folder: shards.json (the manifest), careshed.sbatch (a Slurm array running the
+ * shards), and per shard NNNN/ with study.yaml, areas.geojson, facilities.csv and
+ * population.csv (all in the whole study's working CRS, numbers to the last bit);
+ * each shard's run writes NNNN/out/.
+ */
+#ifndef CS_SHARD_H
+#define CS_SHARD_H
+
+#include "io/config.h"
+#include "io/study.h"
+
+#define CS_SHARD_MANIFEST "shards.json"
+#define CS_SHARD_SBATCH "careshed.sbatch"
+#define CS_SHARD_MAX_PARTS 100000
+
+#endif

@@ -1,0 +1,394 @@
+/*
+ * test_shard.c — careshed shard and merge through the command, on Shanghai's 229 real
+ * township boundaries (../shared) with synthetic residents and facilities: the merged
+ * outputs of 1, 2, 7 and 32 shards are the single run's, byte for byte (summary.json
+ * but for the "shards" object that names the merge); and what goes wrong on the way
+ * (a shard without results, results of an older cut, damaged results, more shards
+ * than areas, a network study) is an error that says so.
+ *
+ * The expected outputs are those of one `careshed run` of the whole study: the issue's
+ * bar is that a merge gives exactly what a single machine gives.
+ */
+#include "testutil.h"
+
+#include "careshed/careshed.h"
+#include "cover/result.h"
+
+#include <dirent.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+static const char *shared;
+static char *work;     /* the study and every run's folder */
+static char *single;   /* the single run's outputs */
+
+/* Shell command from a format, run; its exit code, its output in *out (free). */
+static int run(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int run(char **out, const char *fmt, ...)
+{
+    char cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    char *text = NULL;
+    int code = tu_run(cmd, &text);
+    if (out)
+        *out = text;
+    else {
+        if (code != 0)
+            fprintf(stderr, "%s\n-> %d\n%s\n", cmd, code, text);
+        free(text);
+    }
+    return code;
+}
+
+/*
+ * Residents and facilities around 40 towns and central Shanghai (many points near
+ * township borders, so that shards compete for facilities), some in the sea or
+ * beyond the city (left out, warned about), facilities sharing a position (ties),
+ * without capacity, and far from anyone (nearest beyond every threshold).
+ */
+static void write_study(void)
+{
+    uint64_t rng = 20261204;
+    double town[41][2] = {{121.47, 31.23}};
+    for (int t = 1; t < 41; t++) {
+        town[t][0] = 120.9 + 1.05 * tu_rng_unit(&rng);
+        town[t][1] = 30.72 + 1.1 * tu_rng_unit(&rng);
+    }
+    char *path = tu_join(work, "population.csv");
+    FILE *f = fopen(path, "w");
+    fprintf(f, "lon,lat,pop,pop65,pop80\n");
+    for (int i = 0; i < 24000; i++) {
+        int t = i % 3 == 0 ? 0 : (int)(tu_rng_unit(&rng) * 40) + 1;
+        double s = t == 0 ? 0.06 : 0.02;
+        double u1 = tu_rng_unit(&rng) + 1e-12, u2 = tu_rng_unit(&rng);
+        double r = s * sqrt(-2 * log(u1));
+        double lon = town[t][0] + r * cos(2 * M_PI * u2), lat = town[t][1] + r * sin(2 * M_PI * u2);
+        double pop = 1 + floor(tu_rng_unit(&rng) * 60) + (i % 7) * 0.25;
+        double p65 = floor(pop * (0.1 + 0.2 * tu_rng_unit(&rng)));
+        fprintf(f, "%.7f,%.7f,%g,%g,%g\n", lon, lat, pop, p65, floor(p65 * 0.3));
+    }
+    fclose(f);
+    free(path);
+    path = tu_join(work, "facilities.csv");
+    f = fopen(path, "w");
+    fprintf(f, "id,name,kind,lon,lat,meals,beds\n");
+    static const char *const kinds[] = {"centre", "meal", "home"};
+    for (int i = 0; i < 900; i++) {
+        int t = i % 4 == 0 ? 0 : (int)(tu_rng_unit(&rng) * 40) + 1;
+        double s = t == 0 ? 0.05 : 0.025;
+        double lon = town[t][0] + s * (2 * tu_rng_unit(&rng) - 1);
+        double lat = town[t][1] + s * (2 * tu_rng_unit(&rng) - 1);
+        int meals = i % 11 == 0 ? 0 : 20 + (int)(tu_rng_unit(&rng) * 200);
+        int beds = 30 + (int)(tu_rng_unit(&rng) * 300);
+        fprintf(f, "f%d,设施 %d,%s,%.7f,%.7f,%d,%d\n", i, i, kinds[i % 3], lon, lat, meals, beds);
+        if (i % 97 == 0) /* a second facility of the kind at the same place: ties */
+            fprintf(f, "f%d-twin,设施 %d 分部,%s,%.7f,%.7f,%d,%d\n", i, i, kinds[i % 3], lon,
+                    lat, meals / 2, beds / 2);
+    }
+    fprintf(f, "far,远处,centre,121.95,30.75,0,0\n");
+    fclose(f);
+    free(path);
+    char study[4096];
+    snprintf(study, sizeof study,
+             "name: 上海 shards\n"
+             "areas: {path: %s/shanghai-townships.geojson, id: name, name: name_en}\n"
+             "facilities: {path: facilities.csv, x: lon, y: lat}\n"
+             "population:\n  path: population.csv\n  x: lon\n  y: lat\n"
+             "  bands: {65+: pop65, 80+: pop80}\n"
+             "measure: straight\n"
+             "outside_tolerance_m: 200\nfar_outside_km: 40\n"
+             "capacities: {meals: {field: meals}, beds: {field: beds}}\n"
+             "kinds:\n"
+             "  centre: {thresholds_min: [5, 10, 15]}\n"
+             "  meal: {thresholds_min: [5, 10, 15], load_capacity: meals, load_band: 65+,\n"
+             "         load_rate: 0.05, access_decay: steps}\n"
+             "  home: {thresholds_min: [10, 20], load_capacity: beds, load_band: 80+,\n"
+             "         access_decay: gaussian}\n"
+             "targets:\n"
+             "  reach: {type: coverage, kind: centre, band: 65+, within_min: 15, "
+             "at_least: 0.9}\n"
+             "  street: {type: coverage, scope: area, kind: meal, band: 65+, within_min: 15, "
+             "at_least: 0.5}\n"
+             "  access: {type: accessibility, kind: home, at_least: 1}\n"
+             "  load: {type: load, kind: meal, at_most: 1}\n",
+             shared);
+    free(tu_write(work, "study.yaml", study));
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    shared = tu_shared_data();
+    if (!shared)
+        return 0;
+    work = tu_mkdtemp();
+    write_study();
+    single = tu_join(work, "single");
+    return run(NULL, "cd %s && %s run study.yaml --out single -q", work, CS_CLI);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    if (work)
+        tu_rmtree(work);
+    free(work);
+    free(single);
+    return 0;
+}
+
+/* summary.json without its "shards" object (the merge's folder and parts). */
+static char *without_shards(char *text)
+{
+    char *at = text ? strstr(text, "  \"shards\": {") : NULL;
+    if (!at)
+        return text;
+    char *end = strstr(at, "\n  },\n");
+    assert_non_null(end);
+    memmove(at, end + 6, strlen(end + 6) + 1);
+    return text;
+}
+
+/* Every file of the single run is in merged, with the same bytes. */
+static void same_outputs(const char *merged)
+{
+    DIR *d = opendir(single);
+    assert_non_null(d);
+    size_t files = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.')
+            continue;
+        char *a = tu_join(single, e->d_name), *b = tu_join(merged, e->d_name);
+        size_t na = 0, nb = 0;
+        char *ta = tu_read(a, &na), *tb = tu_read(b, &nb);
+        if (!tb)
+            fail_msg("%s: missing from the merge", e->d_name);
+        if (!strcmp(e->d_name, "summary.json")) {
+            assert_non_null(strstr(tb, "\"shards\": {"));
+            ta = without_shards(ta);
+            tb = without_shards(tb);
+            na = strlen(ta);
+            nb = strlen(tb);
+        }
+        if (na != nb || memcmp(ta, tb, na) != 0)
+            fail_msg("%s differs between the single run and the merge (%zu, %zu bytes)",
+                     e->d_name, na, nb);
+        files++;
+        free(ta);
+        free(tb);
+        free(a);
+        free(b);
+    }
+    closedir(d);
+    assert_true(files >= 10); /* layers, package, demand layer, tables, summary */
+}
+
+/* Cut into parts shards in folder `name`, run each, merge into name/merged. */
+static void cut_run_merge(const char *name, int parts)
+{
+    assert_int_equal(run(NULL, "cd %s && %s shard study.yaml --parts %d --out %s -q", work,
+                         CS_CLI, parts, name), 0);
+    for (int p = 1; p <= parts; p++)
+        assert_int_equal(run(NULL, "cd %s/%s && %s run %04d/study.yaml --out %04d/out -q", work,
+                             name, CS_CLI, p, p),
+                         0);
+    assert_int_equal(run(NULL, "cd %s && %s merge %s --out %s/merged -q", work, CS_CLI, name,
+                         name),
+                     0);
+}
+
+/* The manifest: every township in one shard, and the shards' own points adding up. */
+static void check_manifest(const char *name, int parts, bool halos)
+{
+    char *dir = tu_join(work, name), *path = tu_join(dir, "shards.json");
+    char *text = tu_read(path, NULL);
+    assert_non_null(text);
+    size_t areas = 0, context = 0;
+    for (const char *p = text; (p = strstr(p, "\"areas\": [")); p++)
+        for (const char *q = strchr(p, '['); *q != ']'; q++)
+            areas += *q == '"' && q[-1] != '\\' ? 1 : 0;
+    for (const char *p = text; (p = strstr(p, "\"context_points\": ")); p++)
+        context += strtoul(p + 18, NULL, 10);
+    assert_int_equal(areas / 2, 229); /* each id opens and closes a quote */
+    if (halos)
+        assert_true(context > 0); /* residents of other shards compete at the borders */
+    char needle[64];
+    snprintf(needle, sizeof needle, "\"parts\": %d", parts);
+    assert_non_null(strstr(text, needle));
+    free(text);
+    free(path);
+    free(dir);
+}
+
+static void merged_is_the_single_run(void **state)
+{
+    (void)state;
+    if (!shared)
+        skip();
+    static const int parts[] = {1, 2, 7, 32};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        char name[32], merged[64];
+        snprintf(name, sizeof name, "cut%d", parts[i]);
+        cut_run_merge(name, parts[i]);
+        check_manifest(name, parts[i], parts[i] > 1);
+        snprintf(merged, sizeof merged, "%s/merged", name);
+        char *dir = tu_join(work, merged);
+        same_outputs(dir);
+        free(dir);
+    }
+}
+
+static void same_doubles(const double *a, const double *b, size_t n, const char *what)
+{
+    if ((a == NULL) != (b == NULL))
+        fail_msg("%s: in one result only", what);
+    for (size_t i = 0; a && i < n; i++)
+        if (memcmp(&a[i], &b[i], sizeof a[i]) != 0)
+            fail_msg("%s[%zu]: %.17g in the single run, %.17g merged", what, i, a[i], b[i]);
+}
+
+/* Below the outputs' rounding: every figure of the merged result is the single run's to
+ * the last bit (costs, nearest facilities, ties, accessibility, ratios, tables). */
+static void merged_result_is_exact(void **state)
+{
+    (void)state;
+    if (!shared)
+        skip();
+    cs_context *ctx = NULL;
+    cs_config *cfg = NULL, *mcfg = NULL;
+    cs_study *study = NULL, *mstudy = NULL;
+    cs_result *r = NULL, *m = NULL;
+    char *path = tu_join(work, "study.yaml"), *dir = tu_join(work, "cut7");
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    assert_int_equal(cs_config_create(ctx, &cfg), CS_OK);
+    assert_int_equal(cs_config_load(ctx, cfg, path), CS_OK);
+    assert_int_equal(cs_study_load(ctx, cfg, &study), CS_OK);
+    assert_int_equal(cs_run(ctx, study, &r), CS_OK);
+    assert_int_equal(cs_merge_load(ctx, dir, 0, &mcfg, &mstudy, &m), CS_OK);
+    size_t N = study->dem.count, F = study->fac.count;
+    assert_int_equal(mstudy->dem.count, N);
+    size_t accessed = 0;
+    for (size_t f = 0; f < CS_MEASURES * r->K; f++) {
+        same_doubles(r->dist_m[f], m->dist_m[f], N, "dist_m");
+        if (r->nearest[f])
+            assert_memory_equal(r->nearest[f], m->nearest[f], N * sizeof(long));
+        assert_int_equal(r->ties[f].count, m->ties[f].count);
+        if (r->ties[f].count) {
+            assert_memory_equal(r->ties[f].pt, m->ties[f].pt, r->ties[f].count * sizeof(size_t));
+            assert_memory_equal(r->ties[f].fac, m->ties[f].fac,
+                                r->ties[f].start[r->ties[f].count] * sizeof(long));
+        }
+    }
+    for (size_t k = 0; k < r->K; k++) {
+        same_doubles(r->access[k], m->access[k], N, "access");
+        same_doubles(r->fac_ratio[k], m->fac_ratio[k], F, "fac_ratio");
+        accessed += r->access[k] != NULL;
+    }
+    assert_int_equal(accessed, 2);
+    same_doubles(r->access_mean, m->access_mean, r->K * (r->A + 1), "access_mean");
+    same_doubles(r->served, m->served, F * r->B, "served");
+    same_doubles(r->covered, m->covered,
+                 CS_MEASURES * r->K * CS_MAX_THRESHOLDS * (r->A + 1) * r->B, "covered");
+    size_t tied = 0;
+    for (size_t f = 0; f < CS_MEASURES * r->K; f++)
+        tied += r->ties[f].count;
+    assert_true(tied > 0); /* the twins' residents */
+    cs_result_destroy(m);
+    cs_result_destroy(r);
+    cs_study_destroy(mstudy);
+    cs_study_destroy(study);
+    cs_config_destroy(mcfg);
+    cs_config_destroy(cfg);
+    cs_context_destroy(ctx);
+    free(path);
+    free(dir);
+}
+
+static void missing_and_stale_shards_are_named(void **state)
+{
+    (void)state;
+    if (!shared)
+        skip();
+    char *out = NULL;
+    cut_run_merge("cut3", 3);
+    /* a shard without results: named with its log, unless --partial */
+    assert_int_equal(run(NULL, "rm -rf %s/cut3/0002/out", work), 0);
+    assert_int_equal(run(&out, "cd %s && %s merge cut3 --out m2", work, CS_CLI), 4);
+    assert_non_null(strstr(out, "shard 2 has no results"));
+    assert_non_null(strstr(out, "cut3/0002/slurm-*.log"));
+    assert_non_null(strstr(out, "--partial"));
+    free(out);
+    assert_int_equal(run(&out, "cd %s && %s merge cut3 --out m2 --partial", work, CS_CLI), 0);
+    assert_non_null(strstr(out, "1 of 3 shards are missing"));
+    free(out);
+    char *summary = tu_join(work, "m2/summary.json");
+    char *text = tu_read(summary, NULL);
+    assert_non_null(strstr(text, "\"partial\": true"));
+    assert_non_null(strstr(text, "\"missing\": [\n      2\n    ]"));
+    free(text);
+    free(summary);
+    /* cut again into the same folder: the old results are of another cut */
+    assert_int_equal(run(NULL, "cd %s && %s shard study.yaml --parts 3 --out cut3 -q", work,
+                         CS_CLI), 0);
+    assert_int_equal(run(&out, "cd %s && %s merge cut3 --out m3", work, CS_CLI), 4);
+    assert_non_null(strstr(out, "of another cut"));
+    free(out);
+    /* damaged results */
+    assert_int_equal(run(NULL, "cd %s/cut3 && %s run 0001/study.yaml --out 0001/out -q && "
+                               "truncate -s 100 0001/out/shard.bin", work, CS_CLI), 0);
+    assert_int_equal(run(&out, "cd %s && %s merge cut3 --out m3 --partial", work, CS_CLI), 4);
+    assert_non_null(strstr(out, "0001/out/shard.bin"));
+    assert_non_null(strstr(out, "damaged or cut short"));
+    free(out);
+    /* no manifest */
+    assert_int_equal(run(&out, "cd %s && %s merge single --out m4", work, CS_CLI), 4);
+    assert_non_null(strstr(out, "shards.json"));
+    free(out);
+}
+
+static void cuts_careshed_refuses(void **state)
+{
+    (void)state;
+    if (!shared)
+        skip();
+    char *out = NULL;
+    assert_int_equal(run(&out, "cd %s && %s shard study.yaml --parts 230 --out c", work,
+                         CS_CLI), 3);
+    assert_non_null(strstr(out, "230 shards of 229 areas"));
+    free(out);
+    assert_int_equal(run(&out, "cd %s && %s shard study.yaml --parts 2 --out c "
+                               "--set kinds.home.measure=network --network "
+                               "%s/shanghai-central-roads.geojson",
+                         work, CS_CLI, shared), 3);
+    assert_non_null(strstr(out, "kind home is measured along the network"));
+    free(out);
+    assert_int_equal(run(&out, "cd %s && %s shard study.yaml --out c", work, CS_CLI), 2);
+    assert_non_null(strstr(out, "--parts"));
+    free(out);
+    /* a shard is not cut again */
+    assert_int_equal(run(NULL, "cd %s && %s shard study.yaml --parts 2 --out c -q", work,
+                         CS_CLI), 0);
+    assert_int_equal(run(&out, "cd %s && %s shard c/0001/study.yaml --parts 2 --out cc", work,
+                         CS_CLI), 3);
+    assert_non_null(strstr(out, "itself a shard"));
+    free(out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(merged_is_the_single_run),
+        cmocka_unit_test(merged_result_is_exact),
+        cmocka_unit_test(missing_and_stale_shards_are_named),
+        cmocka_unit_test(cuts_careshed_refuses),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
