@@ -354,6 +354,47 @@ static void missing_and_stale_shards_are_named(void **state)
     free(out);
 }
 
+/* The shard of shards.json in folder dir that lists area id, from 1; 0 for none. */
+static int shard_of(const char *dir, const char *id)
+{
+    char *path = tu_join(dir, "shards.json"), *text = tu_read(path, NULL);
+    char needle[256];
+    snprintf(needle, sizeof needle, "\"%s\"", id);
+    const char *at = strstr(text, needle);
+    int part = 0;
+    for (const char *p = text; at && (p = strstr(p, "\"part\": ")) && p < at; p++)
+        part = atoi(p + 8);
+    free(text);
+    free(path);
+    return part;
+}
+
+/* --by FIELD: a shard per value of the areas' field (Shanghai's 16 districts). */
+static void cut_by_a_field(void **state)
+{
+    (void)state;
+    if (!shared)
+        skip();
+    char *out = NULL;
+    assert_int_equal(run(NULL, "cd %s && %s shard study.yaml --by district --out byd -q", work,
+                         CS_CLI), 0);
+    char *dir = tu_join(work, "byd");
+    check_manifest("byd", 16, true);
+    /* 七宝镇 and 古美街道 are both of 闵行区; 南京东路街道 of 黄浦区 */
+    assert_int_not_equal(shard_of(dir, "七宝镇"), 0);
+    assert_int_equal(shard_of(dir, "七宝镇"), shard_of(dir, "古美街道"));
+    assert_int_not_equal(shard_of(dir, "七宝镇"), shard_of(dir, "南京东路街道"));
+    free(dir);
+    assert_int_equal(run(&out, "cd %s && %s shard study.yaml --by nosuch --out byx", work,
+                         CS_CLI), 4);
+    assert_non_null(strstr(out, "no field 'nosuch' (--by)"));
+    assert_non_null(strstr(out, "district_code"));
+    free(out);
+    assert_int_equal(run(&out, "cd %s && %s shard study.yaml --by district --parts 3 --out byx",
+                         work, CS_CLI), 2);
+    free(out);
+}
+
 static void cuts_careshed_refuses(void **state)
 {
     (void)state;
@@ -388,6 +429,7 @@ int main(void)
         cmocka_unit_test(merged_is_the_single_run),
         cmocka_unit_test(merged_result_is_exact),
         cmocka_unit_test(missing_and_stale_shards_are_named),
+        cmocka_unit_test(cut_by_a_field),
         cmocka_unit_test(cuts_careshed_refuses),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

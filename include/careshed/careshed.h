@@ -719,7 +719,8 @@ CS_API const char *cs_result_output_name(const cs_result *result, size_t i);
 
 /**
  * careshed shard: cut the study (loaded from cfg) into `parts` plain studies of whole
- * areas, balanced by residents, each with the facilities within reach of its residents
+ * areas, balanced by residents (or, with `by` and parts 0, one per value of the areas
+ * layer's field `by`, e.g. a county code), each with the facilities within reach of its residents
  * and, as context, the residents of other shards who compete for them; written into
  * dir as NNNN/study.yaml (and its layers), with the manifest shards.json and a Slurm
  * array script careshed.sbatch. Each shard is run with cs_run and cs_result_write (the
@@ -729,7 +730,7 @@ CS_API const char *cs_result_output_name(const cs_result *result, size_t i);
  * the network or from a matrix), CS_ERR_OUTPUT (dir cannot be written), CS_ERR_NOMEM.
  */
 CS_API cs_status cs_shard_write(cs_context *ctx, const cs_config *cfg, const cs_study *study,
-                                size_t parts, const char *dir);
+                                size_t parts, const char *by, const char *dir);
 
 /** Whether the study is a shard cut by careshed shard, and which (*part of *parts). */
 CS_API int cs_study_shard(const cs_study *study, long *part, long *parts);

@@ -645,11 +645,11 @@ static bool nomem_among(cs_context *ctx, size_t shown)
 static cs_status write_shards(cs_context *ctx, const options *o, const cs_config *cfg,
                               const cs_study *study)
 {
-    cs_status st = cs_shard_write(ctx, cfg, study, (size_t)o->parts, o->out_dir);
+    cs_status st = cs_shard_write(ctx, cfg, study, (size_t)o->parts, o->by, o->out_dir);
     if (st == CS_OK && !o->quiet)
-        printf("Wrote %d %s to %s/. Run them (sbatch --wait %s/careshed.sbatch on a Slurm "
-               "cluster, or careshed run %s/NNNN/study.yaml --out %s/NNNN/out each), then "
-               "careshed merge %s --out OUT\n", o->parts, o->parts == 1 ? "shard" : "shards",
+        printf("Wrote the shards to %s/ (%s/shards.json lists them). Run them (sbatch --wait "
+               "%s/careshed.sbatch on a Slurm cluster, or careshed run %s/NNNN/study.yaml "
+               "--out %s/NNNN/out each), then careshed merge %s --out OUT\n", o->out_dir,
                o->out_dir, o->out_dir, o->out_dir, o->out_dir, o->out_dir);
     return st;
 }

@@ -179,6 +179,9 @@ static const cli_option table[] = {
     {.name = "--parts", .commands = CLI_SHARD, .arg = "N", .store = STORE_INT,
      .offset = OFF(parts), .lo = 1, .hi = 100000, .want = "a number of shards from 1",
      .group = GROUP_RUN, .help = "how many shards (whole areas each, balanced by residents)"},
+    {.name = "--by", .commands = CLI_SHARD, .arg = "FIELD", .store = STORE_STRING,
+     .offset = OFF(by), .group = GROUP_RUN,
+     .help = "instead: a shard per value of the areas layer's FIELD\n(e.g. a county code)"},
     {.name = "--partial", .commands = CLI_MERGE, .store = STORE_FLAG, .offset = OFF(partial),
      .group = GROUP_RUN,
      .help = "merge the shards that have results; the others' residents\n"
@@ -701,7 +704,8 @@ int cli_parse(int argc, char **argv, options *o)
         return usage_error(o, "%s goes with --keys", "--markdown");
     if (o->command_bit == CLI_MERGE && !o->study)
         return usage_error(o, "give the folder careshed shard wrote: careshed merge DIR");
-    if (o->command_bit == CLI_SHARD && o->parts == 0)
-        return usage_error(o, "give the number of shards: --parts N");
+    if (o->command_bit == CLI_SHARD && (o->parts == 0) == (o->by == NULL))
+        return usage_error(o, "give the number of shards (--parts N) or the areas' field to "
+                              "cut by (--by FIELD), one of the two");
     return -1;
 }

@@ -64,7 +64,8 @@ typedef struct options {
     int port;
     bool open;
     bool check_targets, quiet, timings;
-    int parts;    /* shard --parts N */
+    int parts;      /* shard --parts N */
+    const char *by; /* shard --by FIELD: a shard per value of the areas' field */
     bool partial; /* merge --partial: without the shards that have no results */
     bool list_keys, markdown; /* check --keys [--markdown] */
     int threads;

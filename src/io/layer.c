@@ -859,13 +859,18 @@ int cs_layer_find_field(cs_context *ctx, cs_layer *l, const char *configured,
     cs_buf hint;
     cs_buf_init(&hint);
     list_fields(l, &hint);
+    bool option = !strncmp(key, "--", 2); /* a field a command's option names */
     if ((!strcmp(l->role, "proposals") || !strcmp(l->role, "candidates")) &&
         (key[0] == 'x' || key[0] == 'y'))
         cs_buf_printf(&hint, "; name it with --%c-field NAME", key[0]); /* a site file */
+    else if (option)
+        cs_buf_printf(&hint, "; give %s one of them", key);
     else
         cs_buf_printf(&hint, "; set %s.%s to the right one", l->role, key);
     cs_where w = {.file = l->name, .field = configured};
-    if (configured) {
+    if (configured && option) {
+        cs_error(ctx, CS_ERR_INPUT, &w, hint.data, "no field '%s' (%s)", configured, key);
+    } else if (configured) {
         cs_error(ctx, CS_ERR_INPUT, &w, hint.data, "no field '%s' (%s.%s)", configured,
                  l->role, key);
     } else {

@@ -132,6 +132,12 @@ cs_status cs_load_population_raster(cs_context *ctx, const cs_config *cfg, cs_st
  * nothing populated there, unreadable). */
 cs_status cs_raster_read_cells(cs_context *ctx, cs_raw_points *p, const double *box);
 
+/* The text of the areas layer's `field` for each of the n areas of ids (by id; "" for
+ * an area the layer no longer has), into *values (n new strings in a new array).
+ * Errors: CS_ERR_INPUT (the layer or the field cannot be read), CS_ERR_NOMEM. */
+cs_status cs_load_area_values(cs_context *ctx, const cs_config *cfg, const char *field,
+                              char *const *ids, size_t n, char ***values);
+
 /* Read the residential polygons of the land-use layer (nothing when none is given). */
 cs_status cs_load_landuse(cs_context *ctx, const cs_config *cfg, cs_raw_areas *out);
 

@@ -317,6 +317,55 @@ cs_status cs_load_areas(cs_context *ctx, const cs_config *cfg, cs_raw_areas *a)
     return st;
 }
 
+cs_status cs_load_area_values(cs_context *ctx, const cs_config *cfg, const char *field,
+                              char *const *ids, size_t n, char ***values)
+{
+    *values = cs_calloc(n + 1, sizeof **values);
+    cs_raw_layer raw = {0};
+    cs_layer *layer = NULL;
+    cs_idmap index = {0};
+    cs_status st = *values ? CS_OK : cs_nomem(ctx);
+    if (st == CS_OK)
+        st = cs_load_open_layer(ctx, cfg, &cfg->areas, "areas", false, &raw, &layer);
+    int id_field = -1, value_field = -1;
+    if (st == CS_OK) {
+        id_field = cs_layer_find_field(ctx, layer, cfg->areas.id_field, id_candidates, "id",
+                                       cfg->areas.id_field != NULL);
+        value_field = cs_layer_find_field(ctx, layer, field, NULL, "--by", true);
+        if ((cfg->areas.id_field && id_field < 0) || value_field < 0)
+            st = CS_ERR_INPUT;
+    }
+    for (size_t a = 0; st == CS_OK && a < n; a++)
+        if (cs_idmap_put(&index, ids[a], (long)a) < -1)
+            st = cs_nomem(ctx);
+    long number;
+    while (st == CS_OK && cs_layer_next(layer, &number)) {
+        char *id = feature_id(layer, id_field, number);
+        long a = id ? cs_idmap_get(&index, id) : -1;
+        if (!id)
+            st = cs_nomem(ctx);
+        else if (a >= 0 && !(*values)[a] &&
+                 !((*values)[a] = cs_strdup(cs_layer_text(layer, value_field))))
+            st = cs_nomem(ctx);
+        cs_free(id);
+    }
+    if (st == CS_OK && cs_layer_read_status(layer) != CS_OK)
+        st = cs_layer_read_status(layer);
+    for (size_t a = 0; st == CS_OK && a < n; a++)
+        if (!(*values)[a] && !((*values)[a] = cs_strdup("")))
+            st = cs_nomem(ctx);
+    cs_layer_close(layer);
+    cs_raw_layer_free(&raw);
+    cs_idmap_free(&index);
+    if (st != CS_OK) {
+        for (size_t a = 0; *values && a < n; a++)
+            cs_free((*values)[a]);
+        cs_free(*values);
+        *values = NULL;
+    }
+    return st;
+}
+
 /* ----------------------------------------------------------------- land use */
 
 static bool is_residential(const cs_config *cfg, const char *cls)

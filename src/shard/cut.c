@@ -16,6 +16,7 @@
 #include "shard/shard.h"
 
 #include "cost/nearest.h"
+#include "io/load.h"
 #include "out/files.h"
 #include "out/json.h"
 
@@ -144,6 +145,41 @@ static cs_status partition(cs_context *ctx, cut *c)
     cs_free(key);
     cs_free(pop);
     return CS_OK;
+}
+
+/* One shard per value of the areas' field `by` (a county code, say), in the order the
+ * values first come in the areas. */
+static cs_status partition_by(cs_context *ctx, cut *c, const char *by)
+{
+    const cs_study *s = c->s;
+    size_t A = s->areas.count;
+    char **values = NULL;
+    cs_idmap groups = {0};
+    cs_status st = cs_load_area_values(ctx, c->cfg, by, s->areas.id, A, &values);
+    c->shard_of = st == CS_OK ? cs_calloc(A + 1, sizeof *c->shard_of) : NULL;
+    if (st == CS_OK && !c->shard_of)
+        st = cs_nomem(ctx);
+    c->parts = 0;
+    for (size_t a = 0; st == CS_OK && a < A; a++) {
+        long g = cs_idmap_get(&groups, values[a]);
+        if (g < 0) {
+            g = (long)c->parts++;
+            if (cs_idmap_put(&groups, values[a], g) < -1)
+                st = cs_nomem(ctx);
+        }
+        c->shard_of[a] = g;
+    }
+    if (st == CS_OK && c->parts > CS_SHARD_MAX_PARTS) {
+        cs_where w = {.field = by};
+        st = cs_error(ctx, CS_ERR_STUDY, &w, "shard by a field with fewer values, or use "
+                      "--parts", "%zu values of %s: more than %d shards", c->parts, by,
+                      CS_SHARD_MAX_PARTS);
+    }
+    for (size_t a = 0; values && a < A; a++)
+        cs_free(values[a]);
+    cs_free(values);
+    cs_idmap_free(&groups);
+    return st;
 }
 
 /* ------------------------------------------------------------ the members */
@@ -613,6 +649,7 @@ static void manifest_begin(cs_json *j, const cut *c)
     cs_json_begin_array(j);
 }
 
+/* The Slurm job array, with the folder from / (jobs start wherever Slurm puts them). */
 static void sbatch_file(const cut *c, const char *dir, cs_buf *b)
 {
     cs_buf_printf(b,
@@ -633,14 +670,14 @@ static void sbatch_file(const cut *c, const char *dir, cs_buf *b)
 
 /* ------------------------------------------------------------ the cut */
 
-static cs_status check_cut(cs_context *ctx, const cs_study *s, size_t parts)
+static cs_status check_cut(cs_context *ctx, const cs_study *s, size_t parts, const char *by)
 {
     cs_where w = {.field = "--parts"};
     if (s->settings.shard_part > 0)
         return cs_error(ctx, CS_ERR_STUDY, NULL, "cut the whole study instead",
                         "the study is itself a shard (shard %ld of %ld)", s->settings.shard_part,
                         s->settings.shard_parts);
-    if (parts < 1 || parts > s->areas.count || parts > CS_SHARD_MAX_PARTS)
+    if (!by && (parts < 1 || parts > s->areas.count || parts > CS_SHARD_MAX_PARTS))
         return cs_error(ctx, CS_ERR_STUDY, &w, "give at most one shard per area",
                         "%zu shards of %zu areas: areas are never split", parts,
                         s->areas.count);
@@ -685,11 +722,11 @@ static void demand_extent(cut *c)
 }
 
 cs_status cs_shard_write(cs_context *ctx, const cs_config *cfg, const cs_study *study,
-                         size_t parts, const char *dir)
+                         size_t parts, const char *by, const char *dir)
 {
-    if (!ctx || !cfg || !study || !dir || !*dir)
+    if (!ctx || !cfg || !study || !dir || !*dir || (by && parts))
         return CS_ERR_ARGUMENT;
-    cs_status st = check_cut(ctx, study, parts);
+    cs_status st = check_cut(ctx, study, parts, by);
     if (st != CS_OK)
         return st;
     cut c = {.cfg = cfg, .s = study, .parts = parts};
@@ -701,7 +738,8 @@ cs_status cs_shard_write(cs_context *ctx, const cs_config *cfg, const cs_study *
     }
     new_cut_id(c.cut_id);
     demand_extent(&c);
-    st = partition(ctx, &c);
+    st = by ? partition_by(ctx, &c, by) : partition(ctx, &c);
+    parts = c.parts;
     cs_buf man, sb;
     cs_buf_init(&man);
     cs_buf_init(&sb);
@@ -723,7 +761,9 @@ cs_status cs_shard_write(cs_context *ctx, const cs_config *cfg, const cs_study *
     cs_json_end_array(&j);
     cs_json_end_object(&j);
     cs_buf_addc(&man, '\n');
-    sbatch_file(&c, dir, &sb);
+    char *abs_dir = st == CS_OK ? realpath(dir, NULL) : NULL; /* made by the shards */
+    sbatch_file(&c, abs_dir ? abs_dir : dir, &sb);
+    free(abs_dir);
     if (st == CS_OK && (man.failed || sb.failed))
         st = cs_nomem(ctx);
     cs_outset *set = NULL;
