@@ -240,12 +240,23 @@ static cs_status gather(cs_context *ctx, const cut *c, size_t p, members *m)
         st = cs_point_index_create(ox, oy, n, &index);
         if (st != CS_OK)
             break;
-        cs_point_index_nearest_all(index, s->dem.x, s->dem.y, N, ctx->threads, d, NULL);
+        /* only the points in the facilities' box padded by the reach can be in reach */
+        double reach = with_margin(cs_kind_reach_m(kind)), box[4];
+        cs_box_of(ox, oy, n, box);
+        size_t near = 0;
+        for (size_t i = 0; i < N; i++)
+            if (!m->in[i] && s->dem.x[i] >= box[0] - reach && s->dem.x[i] <= box[2] + reach &&
+                s->dem.y[i] >= box[1] - reach && s->dem.y[i] <= box[3] + reach) {
+                ox[near] = s->dem.x[i]; /* the facilities' copies are in the index */
+                oy[near] = s->dem.y[i];
+                m->ctx[near++] = i;
+            }
+        cs_point_index_nearest_all(index, ox, oy, near, ctx->threads, d, NULL);
         cs_point_index_destroy(index);
         index = NULL;
-        for (size_t i = 0; i < N; i++)
-            if (!m->in[i] && d[i] <= with_margin(cs_kind_reach_m(kind)))
-                m->in[i] = 2;
+        for (size_t q = 0; q < near; q++)
+            if (d[q] <= reach)
+                m->in[m->ctx[q]] = 2;
     }
     for (size_t i = 0; st == CS_OK && i < N; i++)
         if (m->in[i] == 2)
@@ -417,10 +428,24 @@ static void csv_text(cs_buf *b, const char *s)
     cs_buf_addc(b, '"');
 }
 
+/* A number that reads back as the same double: whole numbers (most counts) as integers,
+ * the rest with 17 significant digits. */
 static void csv_number(cs_buf *b, double v)
 {
-    if (isfinite(v))
-        cs_buf_printf(b, "%.17g", v);
+    if (!isfinite(v))
+        return;
+    if (v == floor(v) && fabs(v) < 1e15 && !(v == 0 && signbit(v))) {
+        char digits[24], *p = digits + sizeof digits;
+        long long n = (long long)fabs(v);
+        do
+            *--p = (char)('0' + n % 10);
+        while ((n /= 10) > 0);
+        if (v < 0)
+            *--p = '-';
+        cs_buf_addn(b, p, (size_t)(digits + sizeof digits - p));
+        return;
+    }
+    cs_buf_printf(b, "%.17g", v);
 }
 
 static void facilities_file(const cut *c, const members *m, cs_buf *b)

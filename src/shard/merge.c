@@ -398,14 +398,31 @@ static cs_status kind_field(cs_context *ctx, merge *m, cs_result *r, size_t k, s
     return st == CS_ERR_NOMEM ? cs_nomem(ctx) : st;
 }
 
+/* The shards' fields of f, once joined: memory for the rest of the run. */
+static void drop_field(merge *m, size_t f)
+{
+    for (size_t p = 0; p < m->man.parts; p++) {
+        cs_shard_results *sr = &m->res[p];
+        if (m->missing[p] || !sr->dist_m)
+            continue;
+        cs_free(sr->dist_m[f]);
+        cs_free(sr->nearest[f]);
+        cs_ties_free(&sr->ties[f]);
+        sr->dist_m[f] = NULL;
+        sr->nearest[f] = NULL;
+    }
+}
+
 static cs_status merged_fields(cs_context *ctx, cs_result *r, void *data)
 {
     merge *m = data;
     cs_status st = CS_OK;
     for (size_t k = 0; st == CS_OK && k < r->K; k++)
         for (size_t mm = 0; st == CS_OK && mm < CS_MEASURES; mm++)
-            if (m->s->settings.kinds[k].measures & cs_measure_bit(mm))
+            if (m->s->settings.kinds[k].measures & cs_measure_bit(mm)) {
                 st = kind_field(ctx, m, r, k, cs_res_field(r, mm, k));
+                drop_field(m, cs_res_field(r, mm, k));
+            }
     return st;
 }
 
