@@ -348,9 +348,58 @@ static void missing_and_stale_shards_are_named(void **state)
     assert_non_null(strstr(out, "0001/out/shard.bin"));
     assert_non_null(strstr(out, "damaged or cut short"));
     free(out);
-    /* no manifest */
+    /* no manifest, and a damaged one */
     assert_int_equal(run(&out, "cd %s && %s merge single --out m4", work, CS_CLI), 4);
     assert_non_null(strstr(out, "shards.json"));
+    free(out);
+    assert_int_equal(run(NULL, "cd %s && mkdir -p bad && echo '{\"parts\": 2}' > "
+                               "bad/shards.json", work), 0);
+    assert_int_equal(run(&out, "cd %s && %s merge bad --out m4", work, CS_CLI), 4);
+    assert_non_null(strstr(out, "not a manifest careshed shard wrote"));
+    free(out);
+    /* no shard has results, even with --partial */
+    assert_int_equal(run(NULL, "rm -rf %s/cut3/000*/out", work), 0);
+    assert_int_equal(run(&out, "cd %s && %s merge cut3 --out m4 --partial", work, CS_CLI), 4);
+    assert_non_null(strstr(out, "no shard has results"));
+    free(out);
+}
+
+/* What the shards hold no longer matches the study, or a shard's own keys are wrong. */
+static void changed_studies_are_refused(void **state)
+{
+    (void)state;
+    if (!shared)
+        skip();
+    char *out = NULL;
+    assert_int_equal(run(NULL, "cd %s && mkdir -p changed && cp study.yaml facilities.csv "
+                               "population.csv changed/", work), 0);
+    assert_int_equal(run(NULL, "cd %s/changed && %s shard study.yaml --parts 2 --out sh -q && "
+                               "%s run sh/0001/study.yaml --out sh/0001/out -q && "
+                               "%s run sh/0002/study.yaml --out sh/0002/out -q",
+                         work, CS_CLI, CS_CLI, CS_CLI), 0);
+    /* a resident moved after the cut */
+    assert_int_equal(run(NULL, "cd %s/changed && sed -i '2s/^121\\./121.0001/' "
+                               "population.csv", work), 0);
+    assert_int_equal(run(&out, "cd %s/changed && %s merge sh --out m", work, CS_CLI), 4);
+    assert_non_null(strstr(out, "changed since the cut"));
+    free(out);
+    /* a facility of the shards left the study */
+    assert_int_equal(run(NULL, "cd %s/changed && cp ../population.csv . && "
+                               "sed -i '/^f0,/d' facilities.csv", work), 0);
+    assert_int_equal(run(&out, "cd %s/changed && %s merge sh --out m", work, CS_CLI), 4);
+    assert_non_null(strstr(out, "changed since the cut"));
+    free(out);
+    /* a shard's own mark that is neither 0 nor 1 */
+    assert_int_equal(run(NULL, "cd %s/changed/sh/0001 && sed -i '2s/,[01]$/,2/' "
+                               "population.csv", work), 0);
+    assert_int_equal(run(&out, "cd %s/changed/sh/0001 && %s run study.yaml --out o", work,
+                         CS_CLI), 4);
+    assert_non_null(strstr(out, "must be its own (1) or another's (0), not 2"));
+    free(out);
+    /* shard keys that do not go together */
+    assert_int_equal(run(&out, "cd %s/changed/sh/0002 && %s run study.yaml --out o "
+                               "--set shard.parts=1", work, CS_CLI), 3);
+    assert_non_null(strstr(out, "the shard keys do not go together"));
     free(out);
 }
 
@@ -429,6 +478,7 @@ int main(void)
         cmocka_unit_test(merged_is_the_single_run),
         cmocka_unit_test(merged_result_is_exact),
         cmocka_unit_test(missing_and_stale_shards_are_named),
+        cmocka_unit_test(changed_studies_are_refused),
         cmocka_unit_test(cut_by_a_field),
         cmocka_unit_test(cuts_careshed_refuses),
     };
