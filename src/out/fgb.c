@@ -7,6 +7,8 @@
  */
 #include "out/fgb.h"
 
+#include "geom/hilbert.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -32,7 +34,7 @@ struct cs_fgb {
     size_t written;
     int threads; /* encoding (team size) */
     bool failed;
-    uint16_t hilbert[4 << 8]; /* hilbert_table */
+    uint16_t hilbert[CS_HILBERT_TABLE]; /* cs_hilbert_table */
 };
 
 /* ------------------------------------------------------- little-endian bytes */
@@ -184,53 +186,6 @@ static void write_header(cs_fgb *w, const char *name, const double env[4])
 
 /* ------------------------------------------------------------- the order */
 
-/*
- * The Hilbert curve's index of (x, y) on a 65536 x 65536 grid: the curve of the
- * classic loop (xy2d), one level at a time from the top, where the point's quadrant
- * gives two digits of the index and turns the frame for the levels below (x and y
- * swapped when the quadrant is a lower one, and both complemented when it is the lower
- * right). Four levels are done at once from a table: for each frame and four bits of x
- * and of y, the eight bits of the index and the frame after them. (The loop's
- * branches depend on the point, so the processor mispredicts half of them: ordering
- * two million points took 0.3 s that way.)
- */
-#define FRAME_SWAPPED 1u
-#define FRAME_COMPLEMENTED 2u
-
-/* One level: the point's bits bx, by in frame f; the index's two digits, and the frame
- * for the levels below into *f. */
-static unsigned hilbert_level(unsigned *f, unsigned bx, unsigned by)
-{
-    unsigned cp = *f & FRAME_COMPLEMENTED ? 1 : 0;
-    unsigned rx = (*f & FRAME_SWAPPED ? by : bx) ^ cp, ry = (*f & FRAME_SWAPPED ? bx : by) ^ cp;
-    if (!ry)
-        *f ^= FRAME_SWAPPED | (rx ? FRAME_COMPLEMENTED : 0);
-    return (3 * rx) ^ ry;
-}
-
-/* table[f << 8 | x4 << 4 | y4] for four bits x4, y4 of a point in frame f: in its low
- * eight bits the index's digits for those four levels, above them the frame after. */
-static void hilbert_table(uint16_t *table)
-{
-    for (unsigned i = 0; i < 4u << 8; i++) {
-        unsigned f = i >> 8, x4 = (i >> 4) & 15, y4 = i & 15, bits = 0;
-        for (int level = 3; level >= 0; level--)
-            bits = bits << 2 | hilbert_level(&f, (x4 >> level) & 1, (y4 >> level) & 1);
-        table[i] = (uint16_t)(bits | f << 8);
-    }
-}
-
-static uint32_t hilbert(const uint16_t *table, uint32_t x, uint32_t y)
-{
-    uint32_t d = 0, f = 0;
-    for (int shift = 12; shift >= 0; shift -= 4) {
-        uint32_t e = table[f << 8 | ((x >> shift) & 15) << 4 | ((y >> shift) & 15)];
-        d = d << 8 | (e & 0xff);
-        f = e >> 8;
-    }
-    return d;
-}
-
 /* The points' envelope (NaNs left out, as fmin and fmax leave them). */
 static void envelope(const double *lon, const double *lat, size_t n, double env[4])
 {
@@ -250,7 +205,7 @@ static bool hilbert_order(cs_fgb *w, const double env[4])
     uint64_t *keys = cs_calloc(w->n + 1, sizeof *keys);
     if (!keys)
         return false;
-    hilbert_table(w->hilbert);
+    cs_hilbert_table(w->hilbert);
     double width = env[2] - env[0], height = env[3] - env[1];
     long n = (long)w->n;
     bool parallel = w->threads > 1 && n > 100000;
@@ -262,7 +217,7 @@ static bool hilbert_order(cs_fgb *w, const double env[4])
         double fy = height > 0 ? (w->lat[i] - env[1]) / height : 0;
         uint32_t x = (uint32_t)(fx * HILBERT_MAX), y = (uint32_t)(fy * HILBERT_MAX);
         /* the curve's index (32 bits) above the point's (below 2^32 points) */
-        keys[i] = (uint64_t)hilbert(w->hilbert, x, y) << 32 | (uint64_t)i;
+        keys[i] = (uint64_t)cs_hilbert(w->hilbert, x, y) << 32 | (uint64_t)i;
     }
     uint64_t *tmp = cs_calloc(w->n + 1, sizeof *tmp);
     const uint64_t *sorted = tmp ? cs_radix_sort_upper(keys, tmp, w->n, 32) : NULL;

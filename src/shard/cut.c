@@ -16,9 +16,11 @@
 #include "shard/shard.h"
 
 #include "cost/nearest.h"
+#include "geom/hilbert.h"
 #include "io/load.h"
 #include "out/files.h"
 #include "out/json.h"
+#include "out/out.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -69,29 +71,8 @@ static void members_free(members *m)
 
 /* ------------------------------------------------------------ the partition */
 
-/* Position of (x, y) on the Hilbert curve through a 65536 x 65536 grid. */
-static uint64_t hilbert(uint32_t x, uint32_t y)
-{
-    const uint32_t n = 1u << 16;
-    uint64_t d = 0;
-    for (uint32_t s = n / 2; s > 0; s /= 2) {
-        uint32_t rx = (x & s) > 0, ry = (y & s) > 0;
-        d += (uint64_t)s * s * ((3 * rx) ^ ry);
-        if (ry == 0) { /* rotate the quadrant */
-            if (rx == 1) {
-                x = n - 1 - x;
-                y = n - 1 - y;
-            }
-            uint32_t t = x;
-            x = y;
-            y = t;
-        }
-    }
-    return d;
-}
-
 typedef struct area_key {
-    uint64_t h;
+    uint32_t h;
     size_t a;
 } area_key;
 
@@ -117,13 +98,15 @@ static cs_status partition(cs_context *ctx, cut *c)
     }
     cs_box_of(s->areas.rings.x, s->areas.rings.y, s->areas.rings.vertex_count, all);
     double w = fmax(all[2] - all[0], all[3] - all[1]), total = 0;
+    uint16_t table[CS_HILBERT_TABLE];
+    cs_hilbert_table(table);
     for (size_t a = 0; a < A; a++) {
         double cx = 0, cy = 0;
         if (cs_geom_bounds(s->geos, s->areas.geom[a], box))
             cx = (box[0] + box[2]) / 2, cy = (box[1] + box[3]) / 2;
         double gx = w > 0 ? (cx - all[0]) / w * 65535.0 : 0, gy = w > 0 ? (cy - all[1]) / w * 65535.0 : 0;
-        key[a] = (area_key){hilbert((uint32_t)fmin(fmax(gx, 0), 65535),
-                                    (uint32_t)fmin(fmax(gy, 0), 65535)),
+        key[a] = (area_key){cs_hilbert(table, (uint32_t)fmin(fmax(gx, 0), 65535),
+                                       (uint32_t)fmin(fmax(gy, 0), 65535)),
                             a};
     }
     for (size_t i = 0; i < s->dem.count; i++)
@@ -410,24 +393,6 @@ static void study_file(const cut *c, size_t p, cs_buf *b)
     yaml_pair(b, "shard.demand_points", text);
 }
 
-/* A CSV field: quoted when it holds a comma, quote or line break. */
-static void csv_text(cs_buf *b, const char *s)
-{
-    if (!s)
-        return;
-    if (!strpbrk(s, ",\"\r\n")) {
-        cs_buf_add(b, s);
-        return;
-    }
-    cs_buf_addc(b, '"');
-    for (const char *p = s; *p; p++) {
-        if (*p == '"')
-            cs_buf_addc(b, '"');
-        cs_buf_addc(b, *p);
-    }
-    cs_buf_addc(b, '"');
-}
-
 /* A number that reads back as the same double: whole numbers (most counts) as integers,
  * the rest with 17 significant digits. */
 static void csv_number(cs_buf *b, double v)
@@ -458,11 +423,11 @@ static void facilities_file(const cut *c, const members *m, cs_buf *b)
     cs_buf_addc(b, '\n');
     for (size_t j = 0; j < m->fac_n; j++) {
         size_t f = m->fac[j];
-        csv_text(b, s->fac.id[f]);
+        cs_out_csv_text(b, s->fac.id[f]);
         cs_buf_addc(b, ',');
-        csv_text(b, s->fac.name[f]);
+        cs_out_csv_text(b, s->fac.name[f]);
         cs_buf_addc(b, ',');
-        csv_text(b, s->settings.kinds[s->fac.kind[f]].id);
+        cs_out_csv_text(b, s->settings.kinds[s->fac.kind[f]].id);
         cs_buf_addc(b, ',');
         csv_number(b, s->fac.x[f]);
         cs_buf_addc(b, ',');
