@@ -13,6 +13,7 @@
 
 #include "careshed/careshed.h"
 #include "cover/result.h"
+#include "shard/shard.h"
 
 #include <dirent.h>
 #include <math.h>
@@ -472,6 +473,112 @@ static void cuts_careshed_refuses(void **state)
     free(out);
 }
 
+/* A small study of four square streets, for the memory tests. */
+static char *small_study(void)
+{
+    char *dir = tu_join(work, "small");
+    assert_int_equal(run(NULL, "mkdir -p %s", dir), 0);
+    cs_buf b;
+    cs_buf_init(&b);
+    cs_buf_add(&b, "{\"type\":\"FeatureCollection\",\"features\":[");
+    for (int q = 0; q < 4; q++) {
+        double x = 121.40 + 0.02 * (q % 2), y = 31.10 + 0.02 * (q / 2);
+        cs_buf_printf(&b, "%s{\"type\":\"Feature\",\"properties\":{\"code\":\"s%d\"},"
+                      "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[%g,%g],"
+                      "[%g,%g],[%g,%g],[%g,%g],[%g,%g]]]}}", q ? "," : "", q, x, y, x + 0.02, y,
+                      x + 0.02, y + 0.02, x, y + 0.02, x, y);
+    }
+    cs_buf_add(&b, "]}\n");
+    free(tu_write(dir, "areas.geojson", b.data));
+    cs_buf_clear(&b);
+    uint64_t rng = 7;
+    cs_buf_add(&b, "lon,lat,pop,pop65\n");
+    for (int i = 0; i < 300; i++)
+        cs_buf_printf(&b, "%.6f,%.6f,%d,%d\n", 121.40 + 0.04 * tu_rng_unit(&rng),
+                      31.10 + 0.04 * tu_rng_unit(&rng), 10 + i % 7, 2 + i % 3);
+    free(tu_write(dir, "population.csv", b.data));
+    cs_buf_clear(&b);
+    cs_buf_add(&b, "id,kind,lon,lat,meals\n");
+    for (int i = 0; i < 20; i++)
+        cs_buf_printf(&b, "f%d,%s,%.6f,%.6f,%d\n", i, i % 2 ? "meal" : "centre",
+                      121.40 + 0.04 * tu_rng_unit(&rng), 31.10 + 0.04 * tu_rng_unit(&rng),
+                      30 + i);
+    free(tu_write(dir, "facilities.csv", b.data));
+    cs_buf_free(&b);
+    free(tu_write(dir, "study.yaml",
+                  "areas: {path: areas.geojson, id: code}\n"
+                  "facilities: {path: facilities.csv, x: lon, y: lat, crs: EPSG:4326}\n"
+                  "population: {path: population.csv, x: lon, y: lat, crs: EPSG:4326,\n"
+                  "             bands: {65+: pop65}}\n"
+                  "measure: straight\n"
+                  "capacities: {meals: {field: meals}}\n"
+                  "kinds: {centre: {}, meal: {load_capacity: meals, load_band: 65+}}\n"));
+    return dir;
+}
+
+/* Each allocation of careshed shard and careshed merge refused in turn (every ninth
+ * one): the call says it ran out of memory, or succeeds as if nothing was refused;
+ * nothing leaks (LeakSanitizer). */
+static void shard_and_merge_without_memory(void **state)
+{
+    (void)state;
+    if (!shared)
+        skip();
+    char *dir = small_study(), *path = tu_join(dir, "study.yaml"), *shards = tu_join(dir, "sh");
+    cs_context *ctx = NULL;
+    cs_config *cfg = NULL;
+    cs_study *study = NULL;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    assert_int_equal(cs_config_create(ctx, &cfg), CS_OK);
+    assert_int_equal(cs_config_load(ctx, cfg, path), CS_OK);
+    assert_int_equal(cs_study_load(ctx, cfg, &study), CS_OK);
+    long n = 0, refused = 0;
+    for (;; n += 9) {
+        tu_alloc_refuse_one(n);
+        cs_status st = cs_shard_write(ctx, cfg, study, 2, NULL, shards);
+        long made = tu_alloc_made();
+        tu_alloc_restore();
+        cs_context_clear_messages(ctx);
+        if (st != CS_OK && st != CS_ERR_NOMEM)
+            fail_msg("cut, allocation %ld refused: status %d, not CS_ERR_NOMEM", n, (int)st);
+        refused += st == CS_ERR_NOMEM;
+        if (made <= n) /* nothing was refused: the cut is whole */
+            break;
+    }
+    assert_true(refused > 10);
+    assert_int_equal(run(NULL, "cd %s && %s run 0001/study.yaml --out 0001/out -q && "
+                               "%s run 0002/study.yaml --out 0002/out -q", shards, CS_CLI, CS_CLI),
+                     0);
+    refused = 0;
+    for (n = 0;; n += 9) {
+        cs_config *mcfg = NULL;
+        cs_study *mstudy = NULL;
+        cs_result *r = NULL;
+        tu_alloc_refuse_one(n);
+        cs_status st = cs_merge_load(ctx, shards, 0, &mcfg, &mstudy, &r);
+        long made = tu_alloc_made();
+        tu_alloc_restore();
+        cs_context_clear_messages(ctx);
+        if (st != CS_OK && st != CS_ERR_NOMEM)
+            fail_msg("merge, allocation %ld refused: status %d, not CS_ERR_NOMEM", n, (int)st);
+        assert_true(st != CS_OK || r);
+        refused += st == CS_ERR_NOMEM;
+        cs_result_destroy(r);
+        cs_study_destroy(mstudy);
+        cs_config_destroy(mcfg);
+        if (made <= n)
+            break;
+    }
+    assert_true(refused > 10);
+    print_message("allocation failure: %ld points of the merge checked\n", n / 9);
+    cs_study_destroy(study);
+    cs_config_destroy(cfg);
+    cs_context_destroy(ctx);
+    free(path);
+    free(shards);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -481,6 +588,7 @@ int main(void)
         cmocka_unit_test(changed_studies_are_refused),
         cmocka_unit_test(cut_by_a_field),
         cmocka_unit_test(cuts_careshed_refuses),
+        cmocka_unit_test(shard_and_merge_without_memory),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

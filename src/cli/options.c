@@ -185,7 +185,7 @@ static const cli_option table[] = {
     {.name = "--partial", .commands = CLI_MERGE, .store = STORE_FLAG, .offset = OFF(partial),
      .group = GROUP_RUN,
      .help = "merge the shards that have results; the others' residents\n"
-             "count as out of reach, and summary.json says the result is partial"},
+             "count as out of reach, and summary.json says it is partial"},
     {.name = "--overwrite", .commands = CLI_RUN | CLI_SITE | CLI_MERGE, .ignored = CLI_CHECK,
      .store = STORE_FLAG, .offset = OFF(overwrite), .group = GROUP_RUN,
      .help = "write into a DIR that is not careshed's (no .careshed marker)\n"
@@ -420,7 +420,7 @@ void cli_usage_command(FILE *f, unsigned bit)
     while (c + 1 < COMMANDS && command_texts[c].bit != bit)
         c++;
     fprintf(f, "Usage: %s\n\n%s%s\n", command_texts[c].usage, command_texts[c].intro,
-            layers_text);
+            bit & STUDY_CMDS ? layers_text : ""); /* merge reads its study from DIR */
     for (int g = 0; g < GROUPS; g++)
         if (print_group(f, bit, (enum cli_group)g))
             fputc('\n', f);
