@@ -158,16 +158,16 @@ static char *without_shards(char *text)
     return text;
 }
 
-/* Every file of the single run is in merged, with the same bytes. */
-static void same_outputs(const char *merged)
+/* Every file of the single run (in folder one) is in merged, with the same bytes. */
+static void same_outputs(const char *one, const char *merged)
 {
-    DIR *d = opendir(single);
+    DIR *d = opendir(one);
     assert_non_null(d);
     size_t files = 0;
     for (struct dirent *e; (e = readdir(d));) {
         if (e->d_name[0] == '.')
             continue;
-        char *a = tu_join(single, e->d_name), *b = tu_join(merged, e->d_name);
+        char *a = tu_join(one, e->d_name), *b = tu_join(merged, e->d_name);
         size_t na = 0, nb = 0;
         char *ta = tu_read(a, &na), *tb = tu_read(b, &nb);
         if (!tb)
@@ -242,7 +242,7 @@ static void merged_is_the_single_run(void **state)
         check_manifest(name, parts[i], parts[i] > 1);
         snprintf(merged, sizeof merged, "%s/merged", name);
         char *dir = tu_join(work, merged);
-        same_outputs(dir);
+        same_outputs(single, dir);
         free(dir);
     }
 }
@@ -473,10 +473,11 @@ static void cuts_careshed_refuses(void **state)
     free(out);
 }
 
-/* A small study of four square streets, for the memory tests. */
-static char *small_study(void)
+/* A small study of four square streets, `points` residents and `facilities`, in
+ * folder `name`. */
+static char *small_study(const char *name, int points, int facilities)
 {
-    char *dir = tu_join(work, "small");
+    char *dir = tu_join(work, name);
     assert_int_equal(run(NULL, "mkdir -p %s", dir), 0);
     cs_buf b;
     cs_buf_init(&b);
@@ -493,13 +494,13 @@ static char *small_study(void)
     cs_buf_clear(&b);
     uint64_t rng = 7;
     cs_buf_add(&b, "lon,lat,pop,pop65\n");
-    for (int i = 0; i < 300; i++)
+    for (int i = 0; i < points; i++)
         cs_buf_printf(&b, "%.6f,%.6f,%d,%d\n", 121.40 + 0.04 * tu_rng_unit(&rng),
                       31.10 + 0.04 * tu_rng_unit(&rng), 10 + i % 7, 2 + i % 3);
     free(tu_write(dir, "population.csv", b.data));
     cs_buf_clear(&b);
     cs_buf_add(&b, "id,kind,lon,lat,meals\n");
-    for (int i = 0; i < 20; i++)
+    for (int i = 0; i < facilities; i++)
         cs_buf_printf(&b, "f%d,%s,%.6f,%.6f,%d\n", i, i % 2 ? "meal" : "centre",
                       121.40 + 0.04 * tu_rng_unit(&rng), 31.10 + 0.04 * tu_rng_unit(&rng),
                       30 + i);
@@ -522,7 +523,8 @@ static char *small_study(void)
 static void shard_and_merge_without_memory(void **state)
 {
     (void)state;
-    char *dir = small_study(), *path = tu_join(dir, "study.yaml"), *shards = tu_join(dir, "sh");
+    char *dir = small_study("small", 300, 20), *path = tu_join(dir, "study.yaml");
+    char *shards = tu_join(dir, "sh");
     cs_context *ctx = NULL;
     cs_config *cfg = NULL;
     cs_study *study = NULL;
@@ -577,6 +579,22 @@ static void shard_and_merge_without_memory(void **state)
     free(dir);
 }
 
+/* More facilities than residents (the cut's buffers hold both in turn). */
+static void more_facilities_than_residents(void **state)
+{
+    (void)state;
+    char *dir = small_study("few", 12, 90), *one = tu_join(dir, "one"), *merged = NULL;
+    assert_int_equal(run(NULL, "cd %s && %s run study.yaml --out one -q && %s shard study.yaml "
+                               "--parts 3 --out sh -q && for p in 0001 0002 0003; do %s run "
+                               "sh/$p/study.yaml --out sh/$p/out -q || exit 1; done && %s merge "
+                               "sh --out merged -q", dir, CS_CLI, CS_CLI, CS_CLI, CS_CLI), 0);
+    merged = tu_join(dir, "merged");
+    same_outputs(one, merged);
+    free(merged);
+    free(one);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -587,6 +605,7 @@ int main(void)
         cmocka_unit_test(cut_by_a_field),
         cmocka_unit_test(cuts_careshed_refuses),
         cmocka_unit_test(shard_and_merge_without_memory),
+        cmocka_unit_test(more_facilities_than_residents),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -185,8 +185,9 @@ static cs_status gather(cs_context *ctx, const cut *c, size_t p, members *m)
     m->ctx = cs_calloc(N + 1, sizeof *m->ctx);
     m->in = cs_calloc(N + 1, 1);
     m->fac = cs_calloc(F + 1, sizeof *m->fac);
-    double *ox = cs_calloc(N + 1, sizeof *ox), *oy = cs_calloc(N + 1, sizeof *oy);
-    double *d = cs_calloc((N > F ? N : F) + 1, sizeof *d);
+    size_t most = N > F ? N : F; /* ox, oy and d hold points, then facilities */
+    double *ox = cs_calloc(most + 1, sizeof *ox), *oy = cs_calloc(most + 1, sizeof *oy);
+    double *d = cs_calloc(most + 1, sizeof *d);
     cs_point_index *index = NULL;
     cs_status st = m->own && m->ctx && m->in && m->fac && ox && oy && d ? CS_OK : CS_ERR_NOMEM;
     for (size_t i = 0; st == CS_OK && i < N; i++)
