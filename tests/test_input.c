@@ -1746,27 +1746,35 @@ static void *rewrite_at_second_reader(size_t n)
     return malloc(n);
 }
 
-/* A table that changes between the counting of its parts' lines and their reading is
- * an error that says so (not a shorter table, nor running out of memory). */
-static void table_changed_while_read(void **state)
+/* A table of 2,000 rows loaded in parts on two threads with malloc replaced by tamper
+ * (which may change the file, rewrite_path, as it is read); the load's status. */
+static cs_status load_in_parts_with(env *e, void *(*tamper)(size_t))
 {
-    env *e = *state;
     long long was = cs_layer_cut_min_bytes(0);
     long first;
     write_rows(e, 2000, NONE_BAD, &first);
     char *path = tu_join(e->dir, "population.csv");
     rewrite_path = path;
-    readers_opened = 0;
     cs_context_set_threads(e->ctx, 2);
-    cs_set_allocator(&(cs_allocator){rewrite_at_second_reader, realloc, free});
+    cs_set_allocator(&(cs_allocator){tamper, realloc, free});
     cs_status st = fx_env_load(e);
     cs_set_allocator(NULL);
+    free(path);
+    cs_layer_cut_min_bytes(was);
+    return st;
+}
+
+/* A table that changes between the counting of its parts' lines and their reading is
+ * an error that says so (not a shorter table, nor running out of memory). */
+static void table_changed_while_read(void **state)
+{
+    env *e = *state;
+    readers_opened = 0;
+    cs_status st = load_in_parts_with(e, rewrite_at_second_reader);
     assert_int_equal(readers_opened >= 2, true);
     assert_int_equal(st, CS_ERR_INPUT);
     assert_true(tu_has_message(e->ctx, "population.csv:", "the file changed while it was read",
                                "read it again", NULL));
-    free(path);
-    cs_layer_cut_min_bytes(was);
 }
 
 /* Messages given after a table is read name its rows' real lines, empty lines before
@@ -1814,21 +1822,11 @@ static void *truncate_at_fourth_block(size_t n)
 static void table_cut_short_while_counted(void **state)
 {
     env *e = *state;
-    long long was = cs_layer_cut_min_bytes(0);
-    long first;
-    write_rows(e, 2000, NONE_BAD, &first);
-    char *path = tu_join(e->dir, "population.csv");
-    rewrite_path = path;
     blocks_asked = 0;
-    cs_context_set_threads(e->ctx, 2);
-    cs_set_allocator(&(cs_allocator){truncate_at_fourth_block, realloc, free});
-    cs_status st = fx_env_load(e);
-    cs_set_allocator(NULL);
+    cs_status st = load_in_parts_with(e, truncate_at_fourth_block);
     assert_true(blocks_asked >= 4);
     assert_int_equal(st, CS_ERR_INPUT);
     assert_true(tu_has_message(e->ctx, "population.csv", "read error", "check the disk", NULL));
-    free(path);
-    cs_layer_cut_min_bytes(was);
 }
 
 int main(void)

@@ -451,8 +451,10 @@ static size_t mark_points(const double *x, const double *y, size_t n, unsigned c
     box[0] = box[1] = INFINITY;
     box[2] = box[3] = -INFINITY;
     for (size_t i = 0; i < n; i++) {
-        keep[i] = isfinite(x[i]) && isfinite(y[i]);
-        if (!keep[i])
+        bool in = isfinite(x[i]) && isfinite(y[i]);
+        if (keep)
+            keep[i] = in;
+        if (!in)
             continue;
         kept++;
         box[0] = fmin(box[0], x[i]);
@@ -563,6 +565,13 @@ cs_access_cells *cs_access_cells_create(double catchment_m, const double *px, co
     cs_free(c->pts.w); /* each kind has its own */
     c->pts.w = NULL;
     return c;
+}
+
+cs_access_extent cs_access_extent_of(const double *px, const double *py, size_t N)
+{
+    cs_access_extent e;
+    e.points = mark_points(px, py, N, NULL, e.box);
+    return e;
 }
 
 void cs_access_cells_destroy(cs_access_cells *c)

@@ -60,6 +60,10 @@ typedef struct cs_access_extent {
     size_t points;
 } cs_access_extent;
 
+/* The extent of the points px, py (N) with a position: what the cells of a study's
+ * shards are laid out for (careshed shard writes it into each). */
+cs_access_extent cs_access_extent_of(const double *px, const double *py, size_t N);
+
 /*
  * The demand points px, py (N) sorted into the cells of a catchment, for
  * cs_access_straight: made once for the kinds that share the catchment, since only the

@@ -1696,7 +1696,7 @@ static void check_shard(checker *ck)
     else if (!box_ok || !(shard_number(c->shard_box[0]) <= shard_number(c->shard_box[2])) ||
              !(shard_number(c->shard_box[1]) <= shard_number(c->shard_box[3])))
         field = "shard.demand_box";
-    else if (c->shard_points != floor(c->shard_points) || c->shard_points < 1)
+    else if (c->shard_points != floor(c->shard_points))
         field = "shard.demand_points";
     if (!field)
         return;

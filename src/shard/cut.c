@@ -15,6 +15,7 @@
  */
 #include "shard/shard.h"
 
+#include "access/access.h"
 #include "cost/nearest.h"
 #include "geom/hilbert.h"
 #include "io/load.h"
@@ -46,8 +47,7 @@ typedef struct cut {
     long *shard_of;  /* area -> shard */
     char cut_id[33];
     char *base_dir; /* the study's folder from / */
-    double demand_box[4];
-    size_t demand_points;
+    cs_access_extent demand; /* the whole study's, which each shard's cells are laid out for */
 } cut;
 
 /* One shard's members. */
@@ -384,13 +384,13 @@ static void study_file(const cut *c, size_t p, cs_buf *b)
     yaml_pair(b, "shard.cut", c->cut_id);
     yaml_pair(b, "shard.own", "shard_own");
     char x0[32], y0[32], x1[32], y1[32];
-    number_text(x0, sizeof x0, c->demand_box[0]);
-    number_text(y0, sizeof y0, c->demand_box[1]);
-    number_text(x1, sizeof x1, c->demand_box[2]);
-    number_text(y1, sizeof y1, c->demand_box[3]);
+    number_text(x0, sizeof x0, c->demand.box[0]);
+    number_text(y0, sizeof y0, c->demand.box[1]);
+    number_text(x1, sizeof x1, c->demand.box[2]);
+    number_text(y1, sizeof y1, c->demand.box[3]);
     snprintf(text, sizeof text, "%s,%s,%s,%s", x0, y0, x1, y1);
     yaml_pair(b, "shard.demand_box", text);
-    snprintf(text, sizeof text, "%zu", c->demand_points);
+    snprintf(text, sizeof text, "%zu", c->demand.points);
     yaml_pair(b, "shard.demand_points", text);
 }
 
@@ -696,22 +696,6 @@ static void new_cut_id(char out[33])
         snprintf(out + 2 * i, 3, "%02x", r[i]);
 }
 
-static void demand_extent(cut *c)
-{
-    const cs_demand *d = &c->s->dem;
-    double *b = c->demand_box;
-    b[0] = b[1] = INFINITY;
-    b[2] = b[3] = -INFINITY;
-    for (size_t i = 0; i < d->count; i++) {
-        if (!isfinite(d->x[i]) || !isfinite(d->y[i]))
-            continue;
-        c->demand_points++;
-        grow_box(b, d->x[i], d->y[i]);
-    }
-    if (c->demand_points == 0)
-        b[0] = b[1] = b[2] = b[3] = 0;
-}
-
 cs_status cs_shard_write(cs_context *ctx, const cs_config *cfg, const cs_study *study,
                          size_t parts, const char *by, const char *dir)
 {
@@ -728,7 +712,9 @@ cs_status cs_shard_write(cs_context *ctx, const cs_config *cfg, const cs_study *
                         "cannot name the study's folder (%s)", strerror(errno));
     }
     new_cut_id(c.cut_id);
-    demand_extent(&c);
+    c.demand = cs_access_extent_of(study->dem.x, study->dem.y, study->dem.count);
+    if (c.demand.points == 0) /* no box: any will do */
+        memset(c.demand.box, 0, sizeof c.demand.box);
     st = by ? partition_by(ctx, &c, by) : partition(ctx, &c);
     parts = c.parts;
     cs_buf man, sb;
