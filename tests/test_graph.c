@@ -927,6 +927,95 @@ static void random_touches(void **state)
     cs_graph_free(&g);
 }
 
+/* --------------------------------------------------------- a part of it */
+
+/* A part of a network cut out as careshed shard cuts it (the whole graph's edges that
+ * meet a window, as lines of their own, built without snapping or noding again, nodes
+ * numbered on the whole graph's box) is the whole graph there: its edges in the same
+ * order with the same polylines, lengths and costs to the bit, its nodes in the same
+ * order, each node's edges in the same order. */
+static void part_keeps_the_whole_order(void **state)
+{
+    (void)state;
+    srand(20261205);
+    enum { LINES = 300 };
+    double *xy = calloc(LINES * 8 * 2, sizeof *xy), speeds[LINES];
+    assert_non_null(xy);
+    size_t n = 0;
+    for (size_t i = 0; i < LINES; i++) {
+        double x = rand() % 200000 / 100.0, y = rand() % 200000 / 100.0;
+        size_t k = 2 + (size_t)(rand() % 6);
+        for (size_t j = 0; j < k; j++, n++) {
+            xy[2 * n] = x + (rand() % 3 == 0 ? 0.3 * (rand() % 100) / 100.0 : 0);
+            xy[2 * n + 1] = y;
+            x += (rand() % 40000 - 20000) / 100.0;
+            y += (rand() % 40000 - 20000) / 100.0;
+        }
+        xy[2 * n] = NAN, xy[2 * n + 1] = 0, n++;
+        speeds[i] = (double)(1 + rand() % 4) / 3.0; /* not exact in binary */
+    }
+    cs_lines l;
+    make_lines(&l, xy, n, speeds);
+    cs_graph g, h;
+    assert_int_equal(cs_graph_build(&l, 0.5, true, &g), CS_OK);
+    double box[4];
+    cs_box_of(g.node_x, g.node_y, g.node_count, box);
+    /* the edges meeting the window, as lines */
+    const double win[4] = {600, 500, 1300, 1400};
+    size_t *sel = calloc(g.edge_count + 1, sizeof *sel), ns = 0, nv = 0;
+    double *pxy = calloc(2 * (g.edge_vstart[g.edge_count] + g.edge_count) + 2, sizeof *pxy);
+    double *psp = calloc(g.edge_count + 1, sizeof *psp);
+    assert_non_null(sel);
+    assert_non_null(pxy);
+    assert_non_null(psp);
+    for (size_t e = 0; e < g.edge_count; e++) {
+        double b[4];
+        size_t a = g.edge_vstart[e], m = g.edge_vstart[e + 1] - a;
+        cs_box_of(g.vx + a, g.vy + a, m, b);
+        if (b[0] > win[2] || b[2] < win[0] || b[1] > win[3] || b[3] < win[1])
+            continue;
+        for (size_t v = a; v < a + m; v++, nv++)
+            pxy[2 * nv] = g.vx[v], pxy[2 * nv + 1] = g.vy[v];
+        pxy[2 * nv] = NAN, pxy[2 * nv + 1] = 0, nv++;
+        psp[ns] = speeds[g.edge_line[e]];
+        sel[ns++] = e;
+    }
+    assert_true(ns > 50 && ns < g.edge_count / 2);
+    cs_lines pl;
+    make_lines(&pl, pxy, nv, psp);
+    assert_int_equal(cs_graph_build_boxed(&pl, 0, false, box, &h), CS_OK);
+    assert_int_equal(h.edge_count, ns);
+    uint32_t *node = calloc(h.node_count + 1, sizeof *node); /* part node -> whole node */
+    assert_non_null(node);
+    for (size_t i = 0; i < ns; i++) {
+        size_t e = sel[i];
+        assert_memory_equal(&h.edge_len_m[i], &g.edge_len_m[e], sizeof(double));
+        assert_memory_equal(&h.edge_cost_m[i], &g.edge_cost_m[e], sizeof(double));
+        assert_int_equal(h.edge_vstart[i + 1] - h.edge_vstart[i],
+                         g.edge_vstart[e + 1] - g.edge_vstart[e]);
+        node[h.edge_u[i]] = g.edge_u[e];
+        node[h.edge_v[i]] = g.edge_v[e];
+    }
+    for (size_t i = 0; i < ns; i++) { /* one whole node for each node of the part */
+        assert_int_equal(node[h.edge_u[i]], g.edge_u[sel[i]]);
+        assert_int_equal(node[h.edge_v[i]], g.edge_v[sel[i]]);
+    }
+    for (size_t v = 1; v < h.node_count; v++)
+        assert_true(node[v - 1] < node[v]); /* the whole graph's node order */
+    for (size_t v = 0; v < h.node_count; v++) /* each node's edges in the whole's order */
+        for (size_t a = h.adj_start[v] + 1; a < h.adj_start[v + 1]; a++)
+            assert_true(sel[h.adj[a - 1].edge] <= sel[h.adj[a].edge]);
+    free(node);
+    cs_graph_free(&h);
+    free_lines(&pl);
+    free(sel);
+    free(pxy);
+    free(psp);
+    cs_graph_free(&g);
+    free_lines(&l);
+    free(xy);
+}
+
 /* ------------------------------------------------------------ attaching */
 
 /* A random network: polylines in a 1000 m square, many starting at an earlier line's
@@ -1198,6 +1287,7 @@ int main(void)
         cmocka_unit_test(speed_factors),
         cmocka_unit_test(components_by_length),
         cmocka_unit_test(nodes_follow_a_morton_curve),
+        cmocka_unit_test(part_keeps_the_whole_order),
         cmocka_unit_test(cut_bent_edge),
         cmocka_unit_test(random_crossings),
         cmocka_unit_test(random_touches),

@@ -648,6 +648,7 @@ void cs_graph_free(cs_graph *g)
     cs_free(g->edge_len_m);
     cs_free(g->edge_cost_m);
     cs_free(g->edge_vstart);
+    cs_free(g->edge_line);
     cs_free(g->vx);
     cs_free(g->vy);
     cs_free(g->adj_start);
@@ -700,12 +701,13 @@ static bool alloc_edges(cs_graph *g, size_t ne, size_t nv, size_t nn)
     g->edge_len_m = cs_calloc(ne + 1, sizeof *g->edge_len_m);
     g->edge_cost_m = cs_calloc(ne + 1, sizeof *g->edge_cost_m);
     g->edge_vstart = cs_calloc(ne + 1, sizeof *g->edge_vstart);
+    g->edge_line = cs_calloc(ne + 1, sizeof *g->edge_line);
     g->vx = cs_calloc(nv + 1, sizeof *g->vx);
     g->vy = cs_calloc(nv + 1, sizeof *g->vy);
     g->node_x = cs_calloc(nn + 1, sizeof *g->node_x);
     g->node_y = cs_calloc(nn + 1, sizeof *g->node_y);
     return g->edge_u && g->edge_v && g->edge_len_m && g->edge_cost_m && g->edge_vstart &&
-           g->vx && g->vy && g->node_x && g->node_y;
+           g->edge_line && g->vx && g->vy && g->node_x && g->node_y;
 }
 
 static uint32_t node_for(cs_graph *g, uint32_t *node_of, const snapper *s, uint32_t p)
@@ -718,9 +720,9 @@ static uint32_t node_for(cs_graph *g, uint32_t *node_of, const snapper *s, uint3
     return node_of[p];
 }
 
-/* Emit the edge along path positions [a, b] of a line at the given speed. */
+/* Emit the edge along path positions [a, b] of line `line` at the given speed. */
 static void emit_edge(cs_graph *g, uint32_t *node_of, const snapper *s, const uint32_t *pid,
-                      size_t a, size_t b, double speed)
+                      size_t a, size_t b, size_t line, double speed)
 {
     size_t e = g->edge_count, v = g->edge_vstart[e];
     double len = 0;
@@ -739,6 +741,7 @@ static void emit_edge(cs_graph *g, uint32_t *node_of, const snapper *s, const ui
     g->edge_v[e] = node_for(g, node_of, s, pid[b]);
     g->edge_len_m[e] = len;
     g->edge_cost_m[e] = len / speed;
+    g->edge_line[e] = (uint32_t)line;
     g->edge_vstart[e + 1] = v + (b - a + 1);
     g->edge_count++;
 }
@@ -763,7 +766,7 @@ static bool split_paths(cs_graph *g, const cs_lines *l, const paths *p, const sn
         size_t from = p->start[i];
         for (size_t k = from + 1; k < p->start[i + 1]; k++)
             if (is_node[p->pid[k]] == 2) {
-                emit_edge(g, node_of, s, p->pid, from, k, speed);
+                emit_edge(g, node_of, s, p->pid, from, k, i, speed);
                 from = k;
             }
     }
@@ -774,11 +777,19 @@ static bool split_paths(cs_graph *g, const cs_lines *l, const paths *p, const sn
 
 /* ------------------------------------------------- node order, adjacency */
 
+/* The cell of v on a grid of 65536 from v0 at scale s, clamped (a box given from outside
+ * may not hold every node). */
+static uint64_t morton_cell(double v, double v0, double s)
+{
+    double c = (v - v0) * s;
+    return c >= 0 ? c < 65535 ? (uint64_t)c : 65535 : 0;
+}
+
 /* The Morton key of a point on a 65536 x 65536 grid over the box: nearby points get
  * nearby keys. */
 static uint64_t morton(double x, double y, double x0, double y0, double sx, double sy)
 {
-    uint64_t key = 0, ix = (uint64_t)((x - x0) * sx), iy = (uint64_t)((y - y0) * sy);
+    uint64_t key = 0, ix = morton_cell(x, x0, sx), iy = morton_cell(y, y0, sy);
     for (int b = 15; b >= 0; b--)
         key = (key << 2) | (((iy >> b) & 1) << 1) | ((ix >> b) & 1);
     return key;
@@ -787,11 +798,14 @@ static uint64_t morton(double x, double y, double x0, double y0, double sx, doub
 /* Number the nodes along a Morton curve, so that a search's neighbouring nodes lie
  * near each other in memory (the large synthetic city's four searches took a quarter
  * less time than over nodes numbered in the file's order). */
-static bool order_nodes(cs_graph *g)
+static bool order_nodes(cs_graph *g, const double *given_box)
 {
     size_t nn = g->node_count;
     double box[4];
-    cs_box_of(g->node_x, g->node_y, nn, box);
+    if (given_box)
+        memcpy(box, given_box, sizeof box);
+    else
+        cs_box_of(g->node_x, g->node_y, nn, box);
     /* the key above, the node below: a radix sort by key keeps equal keys in node order */
     uint64_t *items = cs_malloc((nn + 1) * sizeof *items);
     uint64_t *tmp = cs_malloc((nn + 1) * sizeof *tmp);
@@ -933,6 +947,12 @@ static bool build_components(cs_graph *g)
 
 cs_status cs_graph_build(const cs_lines *lines, double snap_m, bool node_xings, cs_graph *out)
 {
+    return cs_graph_build_boxed(lines, snap_m, node_xings, NULL, out);
+}
+
+cs_status cs_graph_build_boxed(const cs_lines *lines, double snap_m, bool node_xings,
+                               const double *box, cs_graph *out)
+{
     memset(out, 0, sizeof *out);
     size_t nv = lines->count && lines->start ? lines->start[lines->count] : 0;
     snapper s;
@@ -941,7 +961,7 @@ cs_status cs_graph_build(const cs_lines *lines, double snap_m, bool node_xings, 
     if (ok && node_xings)
         ok = node_crossings(&p, &s, snap_m, &out->noded_crossings);
     snapper_drop_table(&s);
-    ok = ok && split_paths(out, lines, &p, &s) && order_nodes(out) && build_adjacency(out) &&
+    ok = ok && split_paths(out, lines, &p, &s) && order_nodes(out, box) && build_adjacency(out) &&
          build_components(out);
     paths_free(&p);
     snapper_free(&s);

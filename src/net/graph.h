@@ -36,6 +36,7 @@ typedef struct cs_graph {
     double *edge_cost_m;       /* walking metres: edge_len_m / speed factor */
     size_t *edge_vstart;       /* edge_count + 1 offsets into vx/vy */
     double *vx, *vy;           /* edge polylines, node u's point first, node v's last */
+    uint32_t *edge_line;       /* the line each edge comes from (edges follow the lines) */
 
     /* adjacency (CSR): node n's slots are adj[adj_start[n] .. adj_start[n+1]); a slot
        holds all a search reads of it, so that settling a node reads one run of memory
@@ -63,6 +64,11 @@ typedef struct cs_graph {
  */
 cs_status cs_graph_build(const cs_lines *lines, double snap_m, bool node_crossings,
                          cs_graph *out);
+/* The same, with the nodes numbered along the Morton curve of box (x0, y0, x1, y1) rather
+ * than of their own box: a part of a network cut out with its nodes in box keeps the
+ * whole network's node order (careshed shard). NULL = their own box. */
+cs_status cs_graph_build_boxed(const cs_lines *lines, double snap_m, bool node_crossings,
+                               const double *box, cs_graph *out);
 void cs_graph_free(cs_graph *g);
 
 /* Where points attach to the network: the nearest point on the nearest edge. */
