@@ -701,7 +701,7 @@ static void known_keys_at_every_level(void **state)
                        "snap_m, node_crossings, max_attach_m, access_width_m, "
                        "area_max_pieces, area_cell_m, facility_areas"},
         {"costs.zz", "path, layer, encoding, from, to, cost, unit"},
-        {"shard.zz", "part, parts, cut, own, demand_box, demand_points"},
+        {"shard.zz", "part, parts, cut, own, demand_box, network_box, demand_points"},
         {"population.bands.60+.zz", "field, share"},
         {"capacities.beds.zz", "field, unit, name"},
         {"kinds.centre.zz", "name, name_en, unit, match, thresholds_min, thresholds_m, "
@@ -736,7 +736,7 @@ static void listed_keys_are_the_keys(void **state)
 {
     fixture *f = *state;
     size_t n = cs_config_key_count();
-    assert_int_equal(n, 117);
+    assert_int_equal(n, 118);
     cs_config_key k;
     assert_int_equal(cs_config_key_get(n, &k), CS_ERR_ARGUMENT);
     assert_int_equal(cs_config_key_get(0, NULL), CS_ERR_ARGUMENT);

@@ -1679,6 +1679,14 @@ static double shard_number(const char *text)
     return end && end != text && !*end && isfinite(v) ? v : NAN;
 }
 
+/* A box given as 4 numbers in text (x0, y0, x1, y1); false unless x0 <= x1, y0 <= y1. */
+static bool box_of(char *const *items, size_t count, double box[4])
+{
+    for (size_t i = 0; i < 4; i++)
+        box[i] = count == 4 ? shard_number(items[i]) : NAN;
+    return box[0] <= box[2] && box[1] <= box[3];
+}
+
 /* The shard keys go together, as careshed shard writes them. */
 static void check_shard(checker *ck)
 {
@@ -1686,16 +1694,15 @@ static void check_shard(checker *ck)
     if (c->shard_part == 0 && c->shard_parts == 0)
         return;
     const char *field = NULL;
-    bool box_ok = c->shard_box_count == 4;
-    for (size_t i = 0; box_ok && i < 4; i++)
-        box_ok = !isnan(shard_number(c->shard_box[i]));
+    double box[4];
     if (c->shard_part != floor(c->shard_part) || c->shard_part < 1)
         field = "shard.part";
     else if (c->shard_parts != floor(c->shard_parts) || c->shard_parts < c->shard_part)
         field = "shard.parts";
-    else if (!box_ok || !(shard_number(c->shard_box[0]) <= shard_number(c->shard_box[2])) ||
-             !(shard_number(c->shard_box[1]) <= shard_number(c->shard_box[3])))
+    else if (!box_of(c->shard_box, c->shard_box_count, box))
         field = "shard.demand_box";
+    else if (c->shard_net_box_count && !box_of(c->shard_net_box, c->shard_net_box_count, box))
+        field = "shard.network_box";
     else if (c->shard_points != floor(c->shard_points))
         field = "shard.demand_points";
     if (!field)
@@ -1707,11 +1714,10 @@ static void check_shard(checker *ck)
     ck->errors++;
 }
 
-bool cs_config_shard_box(const cs_config *cfg, double box[4])
+bool cs_config_shard_box(const cs_config *cfg, bool network, double box[4])
 {
-    for (size_t i = 0; i < 4; i++)
-        box[i] = cfg->shard_box_count == 4 ? shard_number(cfg->shard_box[i]) : NAN;
-    return !isnan(box[0] + box[1] + box[2] + box[3]);
+    return network ? box_of(cfg->shard_net_box, cfg->shard_net_box_count, box)
+                   : box_of(cfg->shard_box, cfg->shard_box_count, box);
 }
 
 cs_status cs_config_validate(cs_context *ctx, const cs_config *cfg)

@@ -162,12 +162,13 @@ struct cs_config {
     unsigned measures;          /* cs_measure bits; 0 = straight, plus network with a
                                    network and matrix with a cost matrix */
     /* a shard cut by careshed shard (shard.*): its number from 1 (0: not a shard), how
-       many there are, the population field marking its own residents, and its whole
-       study's demand box (4 numbers as text) and points */
+       many there are, the population field marking its own residents, its whole
+       study's demand box (4 numbers as text) and points, and its whole network's node
+       box (when the shard has a network) */
     double shard_part, shard_parts, shard_points;
     char *shard_own_field, *shard_cut;
-    char **shard_box;
-    size_t shard_box_count;
+    char **shard_box, **shard_net_box;
+    size_t shard_box_count, shard_net_box_count;
 
     cs_capacity_config *capacities; size_t capacity_count;
     cs_band_config *bands;         size_t band_count;
@@ -211,8 +212,9 @@ unsigned cs_config_measures(const cs_config *cfg, const cs_kind_config *kind);
  * matrix". Static. */
 const char *cs_config_measure_text(unsigned measure);
 
-/* shard.demand_box as numbers; false when it does not hold 4. */
-bool cs_config_shard_box(const cs_config *cfg, double box[4]);
+/* shard.demand_box (network: shard.network_box) as numbers; false when it does not hold
+ * 4 numbers, x0 <= x1 and y0 <= y1. */
+bool cs_config_shard_box(const cs_config *cfg, bool network, double box[4]);
 
 /* Resolve a layer path against base_dir; new string (cs_free). */
 char *cs_config_resolve_path(const cs_config *cfg, const char *path);

@@ -1090,12 +1090,14 @@ static cs_status place_network(cs_context *ctx, cs_study *study, const cs_config
     for (size_t i = 0; i < n; i++)
         near += l->x[i] >= near_box.lon_min - margin && l->x[i] <= near_box.lon_max + margin &&
                 l->y[i] >= near_box.lat_min - margin && l->y[i] <= near_box.lat_max + margin;
+    /* a shard's network was cut for it: one far from every street keeps a single edge */
+    bool missed = near == 0 && cfg->shard_part == 0;
     /* the message gives lon/lat: only now are the lines converted */
-    if (near == 0 && same &&
+    if (missed && same &&
         (st = to_wgs84(ctx, &raw->layer, "network", l->x, l->y, n, NULL, box, NULL, &kept)) !=
             CS_OK)
         return st;
-    if (near == 0) {
+    if (missed) {
         double ll[4];
         cs_box_of(l->x, l->y, n, ll);
         double lon0 = ll[0], lat0 = ll[1], lon1 = ll[2], lat1 = ll[3];
@@ -1328,7 +1330,8 @@ static cs_study *new_study(const cs_config *cfg)
     s->dem.year = NAN;
     s->settings.outside_tolerance_m = cfg->outside_tolerance_m;
     s->settings.far_outside_km = cfg->far_outside_km;
-    if (cfg->shard_part > 0 && cs_config_shard_box(cfg, s->settings.shard_box)) {
+    if (cfg->shard_part > 0 && cs_config_shard_box(cfg, false, s->settings.shard_box)) {
+        s->settings.shard_net_boxed = cs_config_shard_box(cfg, true, s->settings.shard_net_box);
         s->settings.shard_part = (long)cfg->shard_part;
         s->settings.shard_parts = (long)cfg->shard_parts;
         s->settings.shard_points = (size_t)cfg->shard_points;

@@ -203,10 +203,12 @@ typedef struct cs_settings {
     long patch_band;
     double outside_tolerance_m, far_outside_km;
     /* a shard cut by careshed shard: its number from 1 (0: the study is whole), how many
-       there are, and the whole study's demand box (x0, y0, x1, y1) and point count */
+       there are, the whole study's demand box (x0, y0, x1, y1) and point count, and its
+       whole network's node box (shard_net_boxed: given) */
     long shard_part, shard_parts;
     char *shard_cut; /* the cut's id */
-    double shard_box[4];
+    double shard_box[4], shard_net_box[4];
+    bool shard_net_boxed;
     size_t shard_points;
 } cs_settings;
 void cs_settings_free(cs_settings *s);

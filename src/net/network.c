@@ -138,8 +138,10 @@ cs_status cs_net_prepare(cs_context *ctx, const cs_study *s, cs_net *out)
         return CS_ERR_ARGUMENT;
     double t0 = cs_stage_begin();
     cs_progress(ctx, "network", 0);
-    cs_status st = cs_graph_build(&s->net.lines, s->net.snap_m,
-                                  s->net.node_crossings, &out->graph);
+    /* a shard's nodes are numbered as in the whole network (careshed shard) */
+    const double *box = s->settings.shard_net_boxed ? s->settings.shard_net_box : NULL;
+    cs_status st = cs_graph_build_boxed(&s->net.lines, s->net.snap_m, s->net.node_crossings,
+                                        box, &out->graph);
     if (st == CS_OK && out->graph.edge_count == 0) {
         cs_where w = {.file = s->net.display};
         st = cs_error(ctx, CS_ERR_INPUT, &w,
