@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# The shards of the bundled sample (measured straight) run on a real Slurm: careshed
-# shard, the array submitted with sbatch --wait, one shard made to fail on its first
-# try; careshed merge then names that shard and its log; the failed task submitted
-# again (sbatch --array=2); the merge then gives the single run's outputs byte for byte
-# (summary.json but for its "shards" object).
+# The shards of the bundled sample (measured straight and along the walking network) run
+# on a real Slurm: careshed shard, the array submitted with sbatch --wait, one shard made
+# to fail on its first try; careshed merge then names that shard and its log; the failed
+# task submitted again (sbatch --array=2); the merge then gives the single run's outputs
+# byte for byte (summary.json but for its "shards" object).
 #   tests/shard-slurm.sh CARESHED GEODATA
 # Needs SLURM_CONF naming a cluster that takes jobs (scripts/test starts a one-node
 # one with scripts/slurm-node); skips (77) without.
@@ -23,9 +23,9 @@ fail() {
   exit 1
 }
 
-"$careshed" run "$geodata/study.yaml" --measure straight --out single -q ||
+"$careshed" run "$geodata/study.yaml" --out single -q ||
   fail "the single run"
-"$careshed" shard "$geodata/study.yaml" --measure straight --parts 3 --out shards -q ||
+"$careshed" shard "$geodata/study.yaml" --parts 3 --out shards -q ||
   fail "careshed shard"
 
 # careshed as the jobs see it: shard 2 fails on its first try

@@ -1,10 +1,12 @@
 /*
  * test_shard.c — careshed shard and merge through the command, on Shanghai's 229 real
- * township boundaries (../shared) with synthetic residents and facilities: the merged
- * outputs of 1, 2, 7 and 32 shards are the single run's, byte for byte (summary.json
- * but for the "shards" object that names the merge); and what goes wrong on the way
- * (a shard without results, results of an older cut, damaged results, more shards
- * than areas, a network study) is an error that says so.
+ * township boundaries (../shared) with synthetic residents, facilities and walking
+ * network: the merged outputs of 1, 2, 7 and 32 shards are the single run's, byte for
+ * byte (summary.json but for the "shards" object that names the merge), for kinds
+ * measured straight, along the network and both, with accessibility straight and along
+ * the network (by bands and by a continuous decay); and what goes wrong on the way (a
+ * shard without results, results of an older cut, damaged results, more shards than
+ * areas, a cost-matrix study) is an error that says so.
  *
  * The expected outputs are those of one `careshed run` of the whole study: the issue's
  * bar is that a merge gives exactly what a single machine gives.
@@ -49,11 +51,63 @@ static int run(char **out, const char *fmt, ...)
     return code;
 }
 
+/* A jitter of up to 2e-6 degrees (about 0.2 m) on some vertices, which snapping undoes. */
+static double jitter(uint64_t *rng, int i)
+{
+    return i % 3 == 0 ? 4e-6 * (tu_rng_unit(rng) - 0.5) : 0;
+}
+
+/* A square grid of streets around (lon, lat): `lines` lines each way, `step` degrees
+ * apart, each a feature through every crossing, some vertices a little off (snapped
+ * together), some lines steps (walked at half speed), and a motorway across it (left
+ * out: not walked). */
+static void street_grid(FILE *f, uint64_t *rng, double lon, double lat, int lines, double step,
+                        int *feature)
+{
+    double x0 = lon - step * (lines - 1) / 2, y0 = lat - step * (lines - 1) / 2;
+    for (int dir = 0; dir < 2; dir++)
+        for (int i = 0; i < lines; i++) {
+            bool steps = (*feature)++ % 13 == 5;
+            fprintf(f, ",\n{\"type\":\"Feature\",\"properties\":{\"highway\":\"%s\",\"speed\":%s},"
+                       "\"geometry\":{\"type\":\"LineString\",\"coordinates\":[",
+                    steps ? "steps" : "residential", steps ? "0.5" : "1");
+            for (int k = 0; k < lines; k++) {
+                double a = x0 + step * (dir ? k : i) + jitter(rng, k);
+                double b = y0 + step * (dir ? i : k) + jitter(rng, k + 1);
+                fprintf(f, "%s[%.7f,%.7f]", k ? "," : "", a, b);
+            }
+            fprintf(f, "]}}");
+        }
+    fprintf(f, ",\n{\"type\":\"Feature\",\"properties\":{\"highway\":\"motorway\",\"speed\":1},"
+               "\"geometry\":{\"type\":\"LineString\",\"coordinates\":[[%.7f,%.7f],[%.7f,%.7f]]}}",
+            x0, y0 + step / 3, x0 + step * (lines - 1), y0 + step * (lines - 1) / 2);
+}
+
+/* Streets around each town, a denser, larger grid in the centre, and a footway across
+ * it without a shared vertex (a bridge). */
+static void write_network(double town[41][2], uint64_t *rng)
+{
+    char *path = tu_join(work, "network.geojson");
+    FILE *f = fopen(path, "w");
+    fprintf(f, "{\"type\":\"FeatureCollection\",\"features\":[\n"
+               "{\"type\":\"Feature\",\"properties\":{\"highway\":\"footway\",\"speed\":1},"
+               "\"geometry\":{\"type\":\"LineString\",\"coordinates\":[[121.4,31.2],"
+               "[121.5,31.25]]}}");
+    int feature = 0;
+    street_grid(f, rng, town[0][0], town[0][1], 51, 0.004, &feature);
+    for (int t = 1; t < 41; t++)
+        street_grid(f, rng, town[t][0], town[t][1], 21, 0.003, &feature);
+    fprintf(f, "\n]}\n");
+    fclose(f);
+    free(path);
+}
+
 /*
  * Residents and facilities around 40 towns and central Shanghai (many points near
  * township borders, so that shards compete for facilities), some in the sea or
  * beyond the city (left out, warned about), facilities sharing a position (ties),
- * without capacity, and far from anyone (nearest beyond every threshold).
+ * without capacity, and far from anyone (nearest beyond every threshold). Streets
+ * around the towns (write_network); residents beyond them are off the network.
  */
 static void write_study(void)
 {
@@ -65,7 +119,7 @@ static void write_study(void)
     }
     char *path = tu_join(work, "population.csv");
     FILE *f = fopen(path, "w");
-    fprintf(f, "lon,lat,pop,pop65,pop80\n");
+    fprintf(f, "id,lon,lat,pop,pop65,pop80\n");
     for (int i = 0; i < 24000; i++) {
         int t = i % 3 == 0 ? 0 : (int)(tu_rng_unit(&rng) * 40) + 1;
         double s = t == 0 ? 0.06 : 0.02;
@@ -73,15 +127,16 @@ static void write_study(void)
         double r = s * sqrt(-2 * log(u1));
         double lon = town[t][0] + r * cos(2 * M_PI * u2), lat = town[t][1] + r * sin(2 * M_PI * u2);
         double pop = 1 + floor(tu_rng_unit(&rng) * 60) + (i % 7) * 0.25;
-        double p65 = floor(pop * (0.1 + 0.2 * tu_rng_unit(&rng)));
-        fprintf(f, "%.7f,%.7f,%g,%g,%g\n", lon, lat, pop, p65, floor(p65 * 0.3));
+        /* older residents spread from a census as fractions (sums depend on their order) */
+        double p65 = pop * (0.1 + 0.2 * tu_rng_unit(&rng)), p80 = p65 * 0.3;
+        fprintf(f, "P%d,%.7f,%.7f,%g,%.6f,%.6f\n", i, lon, lat, pop, p65, p80);
     }
     fclose(f);
     free(path);
     path = tu_join(work, "facilities.csv");
     f = fopen(path, "w");
     fprintf(f, "id,name,kind,lon,lat,meals,beds\n");
-    static const char *const kinds[] = {"centre", "meal", "home"};
+    static const char *const kinds[] = {"centre", "meal", "home", "day"};
     for (int i = 0; i < 900; i++) {
         int t = i % 4 == 0 ? 0 : (int)(tu_rng_unit(&rng) * 40) + 1;
         double s = t == 0 ? 0.05 : 0.025;
@@ -89,14 +144,15 @@ static void write_study(void)
         double lat = town[t][1] + s * (2 * tu_rng_unit(&rng) - 1);
         int meals = i % 11 == 0 ? 0 : 20 + (int)(tu_rng_unit(&rng) * 200);
         int beds = 30 + (int)(tu_rng_unit(&rng) * 300);
-        fprintf(f, "f%d,设施 %d,%s,%.7f,%.7f,%d,%d\n", i, i, kinds[i % 3], lon, lat, meals, beds);
+        fprintf(f, "f%d,设施 %d,%s,%.7f,%.7f,%d,%d\n", i, i, kinds[i % 4], lon, lat, meals, beds);
         if (i % 97 == 0) /* a second facility of the kind at the same place: ties */
-            fprintf(f, "f%d-twin,设施 %d 分部,%s,%.7f,%.7f,%d,%d\n", i, i, kinds[i % 3], lon,
+            fprintf(f, "f%d-twin,设施 %d 分部,%s,%.7f,%.7f,%d,%d\n", i, i, kinds[i % 4], lon,
                     lat, meals / 2, beds / 2);
     }
     fprintf(f, "far,远处,centre,121.95,30.75,0,0\n");
     fclose(f);
     free(path);
+    write_network(town, &rng);
     char study[4096];
     snprintf(study, sizeof study,
              "name: 上海 shards\n"
@@ -104,6 +160,7 @@ static void write_study(void)
              "facilities: {path: facilities.csv, x: lon, y: lat}\n"
              "population:\n  path: population.csv\n  x: lon\n  y: lat\n"
              "  bands: {65+: pop65, 80+: pop80}\n"
+             "network: {path: network.geojson, speed: speed}\n"
              "measure: straight\n"
              "outside_tolerance_m: 200\nfar_outside_km: 40\n"
              "capacities: {meals: {field: meals}, beds: {field: beds}}\n"
@@ -112,7 +169,9 @@ static void write_study(void)
              "  meal: {thresholds_min: [5, 10, 15], load_capacity: meals, load_band: 65+,\n"
              "         load_rate: 0.05, access_decay: steps}\n"
              "  home: {thresholds_min: [10, 20], load_capacity: beds, load_band: 80+,\n"
-             "         access_decay: gaussian}\n"
+             "         access_decay: gaussian, measure: both}\n"
+             "  day: {thresholds_min: [5, 10, 15], load_capacity: meals, load_band: 65+,\n"
+             "        access_decay: steps, measure: network}\n"
              "targets:\n"
              "  reach: {type: coverage, kind: centre, band: 65+, within_min: 15, "
              "at_least: 0.9}\n"
@@ -293,7 +352,7 @@ static void merged_result_is_exact(void **state)
         same_doubles(r->fac_ratio[k], m->fac_ratio[k], F, "fac_ratio");
         accessed += r->access[k] != NULL;
     }
-    assert_int_equal(accessed, 2);
+    assert_int_equal(accessed, 3);
     same_doubles(r->access_mean, m->access_mean, r->K * (r->A + 1), "access_mean");
     same_doubles(r->served, m->served, F * r->B, "served");
     same_doubles(r->covered, m->covered,
@@ -373,13 +432,13 @@ static void changed_studies_are_refused(void **state)
         skip();
     char *out = NULL;
     assert_int_equal(run(NULL, "cd %s && mkdir -p changed && cp study.yaml facilities.csv "
-                               "population.csv changed/", work), 0);
+                               "population.csv network.geojson changed/", work), 0);
     assert_int_equal(run(NULL, "cd %s/changed && %s shard study.yaml --parts 2 --out sh -q && "
                                "%s run sh/0001/study.yaml --out sh/0001/out -q && "
                                "%s run sh/0002/study.yaml --out sh/0002/out -q",
                          work, CS_CLI, CS_CLI, CS_CLI), 0);
     /* a resident moved after the cut */
-    assert_int_equal(run(NULL, "cd %s/changed && sed -i '2s/^121\\./121.0001/' "
+    assert_int_equal(run(NULL, "cd %s/changed && sed -i '2s/,121\\./,121.0001/' "
                                "population.csv", work), 0);
     assert_int_equal(run(&out, "cd %s/changed && %s merge sh --out m", work, CS_CLI), 4);
     assert_non_null(strstr(out, "changed since the cut"));
@@ -400,6 +459,12 @@ static void changed_studies_are_refused(void **state)
     /* shard keys that do not go together */
     assert_int_equal(run(&out, "cd %s/changed/sh/0002 && %s run study.yaml --out o "
                                "--set shard.parts=1", work, CS_CLI), 3);
+    assert_non_null(strstr(out, "the shard keys do not go together"));
+    free(out);
+    /* a network box upside down */
+    assert_int_equal(run(&out, "cd %s/changed/sh/0002 && %s run study.yaml --out o "
+                               "--set shard.network_box=5,6,1,2", work, CS_CLI), 3);
+    assert_non_null(strstr(out, "shard.network_box"));
     assert_non_null(strstr(out, "the shard keys do not go together"));
     free(out);
 }
@@ -455,11 +520,12 @@ static void cuts_careshed_refuses(void **state)
                          CS_CLI), 3);
     assert_non_null(strstr(out, "230 shards of 229 areas"));
     free(out);
+    /* a kind measured by a cost matrix (a small one, of two pairs) */
+    free(tu_write(work, "costs.csv", "from,to,cost\nP0,f1,3\nP1,f2,4\n"));
     assert_int_equal(run(&out, "cd %s && %s shard study.yaml --parts 2 --out c "
-                               "--set kinds.home.measure=network --network "
-                               "%s/shanghai-central-roads.geojson",
-                         work, CS_CLI, shared), 3);
-    assert_non_null(strstr(out, "kind home is measured along the network"));
+                               "--set population.id=id --set costs.path=costs.csv "
+                               "--set kinds.home.measure=matrix", work, CS_CLI), 3);
+    assert_non_null(strstr(out, "kind home is measured from a cost matrix"));
     free(out);
     assert_int_equal(run(&out, "cd %s && %s shard study.yaml --out c", work, CS_CLI), 2);
     assert_non_null(strstr(out, "--parts"));
@@ -517,14 +583,73 @@ static char *small_study(const char *name, int points, int facilities)
     return dir;
 }
 
-/* Each allocation of careshed shard and careshed merge refused in turn (every ninth
- * one): the call says it ran out of memory, or succeeds as if nothing was refused;
- * nothing leaks (LeakSanitizer). */
-static void shard_and_merge_without_memory(void **state)
+/* Four streets in a row, 5 km each, with residents and facilities in all of them, and
+ * walking streets only in the first: the shards of the last streets have no street
+ * within reach. Measured along the network, with accessibility by bands. */
+static char *row_study(const char *name)
 {
-    (void)state;
-    char *dir = small_study("small", 300, 20), *path = tu_join(dir, "study.yaml");
-    char *shards = tu_join(dir, "sh");
+    char *dir = tu_join(work, name);
+    assert_int_equal(run(NULL, "mkdir -p %s", dir), 0);
+    cs_buf b;
+    cs_buf_init(&b);
+    cs_buf_add(&b, "{\"type\":\"FeatureCollection\",\"features\":[");
+    for (int q = 0; q < 4; q++) {
+        double x = 121.40 + 0.05 * q, y = 31.10;
+        cs_buf_printf(&b, "%s{\"type\":\"Feature\",\"properties\":{\"code\":\"s%d\"},"
+                      "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[%g,%g],"
+                      "[%g,%g],[%g,%g],[%g,%g],[%g,%g]]]}}", q ? "," : "", q, x, y, x + 0.05, y,
+                      x + 0.05, y + 0.05, x, y + 0.05, x, y);
+    }
+    cs_buf_add(&b, "]}\n");
+    free(tu_write(dir, "areas.geojson", b.data));
+    cs_buf_clear(&b);
+    uint64_t rng = 11;
+    cs_buf_add(&b, "lon,lat,pop,pop65\n");
+    for (int i = 0; i < 2000; i++) /* most in the first street, along its streets */
+        cs_buf_printf(&b, "%.6f,%.6f,%d,%.4f\n",
+                      121.40 + (i % 4 ? 0.02 : 0.2) * tu_rng_unit(&rng),
+                      31.10 + 0.05 * tu_rng_unit(&rng), 10 + i % 7, 2.5 * tu_rng_unit(&rng));
+    free(tu_write(dir, "population.csv", b.data));
+    cs_buf_clear(&b);
+    cs_buf_add(&b, "id,kind,lon,lat,meals\n");
+    for (int i = 0; i < 60; i++)
+        cs_buf_printf(&b, "f%d,%s,%.6f,%.6f,%d\n", i, i % 2 ? "meal" : "centre",
+                      121.40 + (i % 3 ? 0.02 : 0.2) * tu_rng_unit(&rng),
+                      31.10 + 0.05 * tu_rng_unit(&rng), 30 + i);
+    free(tu_write(dir, "facilities.csv", b.data));
+    cs_buf_clear(&b);
+    cs_buf_add(&b, "{\"type\":\"FeatureCollection\",\"features\":[");
+    for (int k = 0; k < 2 * 11; k++) { /* an 11 x 11 grid over 121.40-121.42, 31.10-31.15 */
+        int i = k % 11;
+        double x0 = 121.40 + 0.002 * i, y0 = 31.10, x1 = x0, y1 = 31.15;
+        if (k >= 11)
+            x0 = 121.40, x1 = 121.42, y0 = y1 = 31.10 + 0.005 * i;
+        cs_buf_printf(&b, "%s{\"type\":\"Feature\",\"properties\":{},\"geometry\":"
+                      "{\"type\":\"LineString\",\"coordinates\":[[%g,%g],[%g,%g]]}}",
+                      k ? "," : "", x0, y0, x1, y1);
+    }
+    cs_buf_add(&b, "]}\n");
+    free(tu_write(dir, "network.geojson", b.data));
+    cs_buf_free(&b);
+    free(tu_write(dir, "study.yaml",
+                  "areas: {path: areas.geojson, id: code}\n"
+                  "facilities: {path: facilities.csv, x: lon, y: lat, crs: EPSG:4326}\n"
+                  "population: {path: population.csv, x: lon, y: lat, crs: EPSG:4326,\n"
+                  "             bands: {65+: pop65}}\n"
+                  "network: {path: network.geojson, crs: EPSG:4326, node_crossings: true}\n"
+                  "measure: network\n"
+                  "capacities: {meals: {field: meals}}\n"
+                  "kinds: {centre: {}, meal: {load_capacity: meals, load_band: 65+,\n"
+                  "        access_decay: steps}}\n"));
+    return dir;
+}
+
+/* Each allocation of careshed shard and careshed merge of the study in dir refused in
+ * turn (every ninth one): the call says it ran out of memory, or succeeds as if nothing
+ * was refused; nothing leaks (LeakSanitizer). */
+static void cut_and_merge_without_memory(const char *dir, int parts)
+{
+    char *path = tu_join(dir, "study.yaml"), *shards = tu_join(dir, "sh");
     cs_context *ctx = NULL;
     cs_config *cfg = NULL;
     cs_study *study = NULL;
@@ -535,7 +660,7 @@ static void shard_and_merge_without_memory(void **state)
     long n = 0, refused = 0;
     for (;; n += 9) {
         tu_alloc_refuse_one(n);
-        cs_status st = cs_shard_write(ctx, cfg, study, 2, NULL, shards);
+        cs_status st = cs_shard_write(ctx, cfg, study, (size_t)parts, NULL, shards);
         long made = tu_alloc_made();
         tu_alloc_restore();
         cs_context_clear_messages(ctx);
@@ -546,9 +671,10 @@ static void shard_and_merge_without_memory(void **state)
             break;
     }
     assert_true(refused > 10);
-    assert_int_equal(run(NULL, "cd %s && %s run 0001/study.yaml --out 0001/out -q && "
-                               "%s run 0002/study.yaml --out 0002/out -q", shards, CS_CLI, CS_CLI),
-                     0);
+    for (int p = 1; p <= parts; p++)
+        assert_int_equal(run(NULL, "cd %s && %s run %04d/study.yaml --out %04d/out -q", shards,
+                             CS_CLI, p, p),
+                         0);
     refused = 0;
     for (n = 0;; n += 9) {
         cs_config *mcfg = NULL;
@@ -576,6 +702,17 @@ static void shard_and_merge_without_memory(void **state)
     cs_context_destroy(ctx);
     free(path);
     free(shards);
+}
+
+/* Measured straight (the small study) and along the network (the row of streets). */
+static void shard_and_merge_without_memory(void **state)
+{
+    (void)state;
+    char *dir = small_study("small", 300, 20);
+    cut_and_merge_without_memory(dir, 2);
+    free(dir);
+    dir = row_study("row-memory");
+    cut_and_merge_without_memory(dir, 4);
     free(dir);
 }
 
@@ -595,6 +732,28 @@ static void more_facilities_than_residents(void **state)
     free(dir);
 }
 
+/* Shards with no street within reach still run (their network is one edge far away),
+ * and the merge is the single run's. */
+static void network_shards_far_from_streets(void **state)
+{
+    (void)state;
+    char *dir = row_study("row"), *one = tu_join(dir, "one"), *merged = tu_join(dir, "merged");
+    assert_int_equal(run(NULL, "cd %s && %s run study.yaml --out one -q && %s shard study.yaml "
+                               "--parts 4 --out sh -q && for p in 0001 0002 0003 0004; do %s "
+                               "run sh/$p/study.yaml --out sh/$p/out -q || exit 1; done && %s "
+                               "merge sh --out merged -q", dir, CS_CLI, CS_CLI, CS_CLI, CS_CLI),
+                     0);
+    same_outputs(one, merged);
+    char *path = tu_join(dir, "sh/shards.json"), *text = tu_read(path, NULL);
+    assert_non_null(strstr(text, "\"edges\": 1,")); /* a shard far from the streets */
+    assert_non_null(strstr(text, "\"edges\": 220,")); /* the first street's: all of them */
+    free(text);
+    free(path);
+    free(merged);
+    free(one);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -606,6 +765,7 @@ int main(void)
         cmocka_unit_test(cuts_careshed_refuses),
         cmocka_unit_test(shard_and_merge_without_memory),
         cmocka_unit_test(more_facilities_than_residents),
+        cmocka_unit_test(network_shards_far_from_streets),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

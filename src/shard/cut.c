@@ -8,7 +8,9 @@
  * halo stays small. A shard holds:
  *   - its own areas, and the rest of its box as one area of other shards (halo);
  *   - its own residents, and as context those within reach of its facilities;
- *   - every facility within its kind's largest threshold of an own resident.
+ *   - every facility within its kind's largest threshold of an own resident;
+ *   - along the network, the whole graph's edges near all these (shard/network.h), and
+ *     as context every resident on an edge its facilities' searches can list.
  * Exactness needs no more: a resident's nearest facility within reach is within the
  * shard (farther ones are found again by the merge), and a facility's step-one sum
  * adds every resident in its reach, in the whole study's order.
@@ -22,6 +24,7 @@
 #include "out/files.h"
 #include "out/json.h"
 #include "out/out.h"
+#include "shard/network.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -48,6 +51,7 @@ typedef struct cut {
     char cut_id[33];
     char *base_dir; /* the study's folder from / */
     cs_access_extent demand; /* the whole study's, which each shard's cells are laid out for */
+    cs_shard_net *net; /* the whole network, when a kind is measured along it */
 } cut;
 
 /* One shard's members. */
@@ -58,6 +62,7 @@ typedef struct members {
     size_t *fac, fac_n;   /* facilities, in the study's order */
     double residents;
     double box[4];        /* of everything written, padded */
+    size_t edges;         /* of the network */
 } members;
 
 static void members_free(members *m)
@@ -175,6 +180,22 @@ static void grow_box(double box[4], double x, double y)
     box[3] = fmax(box[3], y);
 }
 
+/* The residents on the edges kind k's facilities in the shard can list along the
+ * network, as context. */
+static cs_status network_context(cs_context *ctx, const cut *c, size_t k, double reach,
+                                 members *m)
+{
+    size_t *fac = cs_calloc(m->fac_n + 1, sizeof *fac), n = 0;
+    if (!fac)
+        return CS_ERR_NOMEM;
+    for (size_t j = 0; j < m->fac_n; j++)
+        if (c->s->fac.kind[m->fac[j]] == (long)k)
+            fac[n++] = m->fac[j];
+    cs_status st = cs_shard_net_context(c->net, c->s, fac, n, reach, ctx->threads, m->in);
+    cs_free(fac);
+    return st;
+}
+
 /* Shard p's own residents, facilities within reach of them, and the context residents
  * within reach of those facilities that kinds with a load capacity weigh. */
 static cs_status gather(cs_context *ctx, const cut *c, size_t p, members *m)
@@ -241,6 +262,8 @@ static cs_status gather(cs_context *ctx, const cut *c, size_t p, members *m)
         for (size_t q = 0; q < near; q++)
             if (d[q] <= reach)
                 m->in[m->ctx[q]] = 2;
+        if (c->net && (kind->measures & CS_MEASURE_NETWORK))
+            st = network_context(ctx, c, k, reach, m);
     }
     for (size_t i = 0; st == CS_OK && i < N; i++)
         if (m->in[i] == 2)
@@ -269,6 +292,17 @@ static void shard_box(const cut *c, size_t p, members *m)
     double pad = 1000 + s->settings.outside_tolerance_m;
     m->box[0] = box[0] - pad, m->box[1] = box[1] - pad;
     m->box[2] = box[2] + pad, m->box[3] = box[3] + pad;
+}
+
+/* How near a shard's points and facilities its network must come: its points attach
+ * within max_attach_m, and its facilities search as far as the largest reach. */
+static double network_pad(const cs_study *s)
+{
+    double reach = 0;
+    for (size_t k = 0; k < s->settings.kind_count; k++)
+        if (s->settings.kinds[k].measures & CS_MEASURE_NETWORK)
+            reach = fmax(reach, cs_kind_reach_m(&s->settings.kinds[k]));
+    return with_margin(fmax(reach, s->net.max_attach_m)) + 1;
 }
 
 /* ------------------------------------------------------------ the files */
@@ -328,6 +362,34 @@ static void number_text(char *buf, size_t size, double v)
     snprintf(buf, size, "%.17g", v);
 }
 
+/* A key whose value is a box, as four exact numbers. */
+static void box_pair(cs_buf *b, const char *key, const double box[4])
+{
+    char text[128], x0[32], y0[32], x1[32], y1[32];
+    number_text(x0, sizeof x0, box[0]);
+    number_text(y0, sizeof y0, box[1]);
+    number_text(x1, sizeof x1, box[2]);
+    number_text(y1, sizeof y1, box[3]);
+    snprintf(text, sizeof text, "%s,%s,%s,%s", x0, y0, x1, y1);
+    yaml_pair(b, key, text);
+}
+
+/* The network keys of a shard with a network: its edges are the whole graph's, built
+ * already (no snapping or noding again), with their speed factors. */
+static void network_keys(const cut *c, cs_buf *b)
+{
+    char text[64];
+    const char *crs = c->s->settings.crs;
+    yaml_pair(b, "network.path", "network.geojson");
+    yaml_pair(b, "network.crs", crs);
+    yaml_pair(b, "network.speed", "speed");
+    yaml_pair(b, "network.snap_m", "0");
+    yaml_pair(b, "network.node_crossings", "false");
+    number_text(text, sizeof text, c->s->net.max_attach_m);
+    yaml_pair(b, "network.max_attach_m", text);
+    box_pair(b, "shard.network_box", c->net->box);
+}
+
 static void study_file(const cut *c, size_t p, cs_buf *b)
 {
     const cs_study *s = c->s;
@@ -383,20 +445,14 @@ static void study_file(const cut *c, size_t p, cs_buf *b)
     yaml_pair(b, "shard.parts", text);
     yaml_pair(b, "shard.cut", c->cut_id);
     yaml_pair(b, "shard.own", "shard_own");
-    char x0[32], y0[32], x1[32], y1[32];
-    number_text(x0, sizeof x0, c->demand.box[0]);
-    number_text(y0, sizeof y0, c->demand.box[1]);
-    number_text(x1, sizeof x1, c->demand.box[2]);
-    number_text(y1, sizeof y1, c->demand.box[3]);
-    snprintf(text, sizeof text, "%s,%s,%s,%s", x0, y0, x1, y1);
-    yaml_pair(b, "shard.demand_box", text);
+    box_pair(b, "shard.demand_box", c->demand.box);
     snprintf(text, sizeof text, "%zu", c->demand.points);
     yaml_pair(b, "shard.demand_points", text);
+    if (c->net)
+        network_keys(c, b);
 }
 
-/* A number that reads back as the same double: whole numbers (most counts) as integers,
- * the rest with 17 significant digits. */
-static void csv_number(cs_buf *b, double v)
+void cs_shard_number(cs_buf *b, double v)
 {
     if (!isfinite(v))
         return;
@@ -430,16 +486,16 @@ static void facilities_file(const cut *c, const members *m, cs_buf *b)
         cs_buf_addc(b, ',');
         cs_out_csv_text(b, s->settings.kinds[s->fac.kind[f]].id);
         cs_buf_addc(b, ',');
-        csv_number(b, s->fac.x[f]);
+        cs_shard_number(b, s->fac.x[f]);
         cs_buf_addc(b, ',');
-        csv_number(b, s->fac.y[f]);
+        cs_shard_number(b, s->fac.y[f]);
         cs_buf_addc(b, ',');
-        csv_number(b, s->fac.opened[f]);
+        cs_shard_number(b, s->fac.opened[f]);
         cs_buf_addc(b, ',');
-        csv_number(b, s->fac.closed[f]);
+        cs_shard_number(b, s->fac.closed[f]);
         for (size_t q = 0; q < C; q++) {
             cs_buf_addc(b, ',');
-            csv_number(b, s->fac.capacity[f * C + q]);
+            cs_shard_number(b, s->fac.capacity[f * C + q]);
         }
         cs_buf_addc(b, '\n');
     }
@@ -457,12 +513,12 @@ static void population_file(const cut *c, const members *m, cs_buf *b)
     for (size_t i = 0; i < s->dem.count; i++) {
         if (!m->in[i])
             continue;
-        csv_number(b, s->dem.x[i]);
+        cs_shard_number(b, s->dem.x[i]);
         cs_buf_addc(b, ',');
-        csv_number(b, s->dem.y[i]);
+        cs_shard_number(b, s->dem.y[i]);
         for (size_t q = 0; q < B; q++) {
             cs_buf_addc(b, ',');
-            csv_number(b, s->dem.pop[i * B + q]);
+            cs_shard_number(b, s->dem.pop[i * B + q]);
         }
         cs_buf_add(b, m->in[i] == 1 ? ",1\n" : ",0\n");
     }
@@ -546,21 +602,27 @@ static cs_status areas_file(cs_context *ctx, const cut *c, size_t p, const membe
     return st == CS_ERR_NOMEM ? cs_nomem(ctx) : st;
 }
 
-static cs_status write_shard(cs_context *ctx, const cut *c, size_t p, const members *m,
+static cs_status write_shard(cs_context *ctx, const cut *c, size_t p, members *m,
                              const char *dir)
 {
     char folder[4096];
     snprintf(folder, sizeof folder, "%s/%04zu", dir, p + 1);
-    cs_buf study, areas, fac, pop;
+    cs_buf study, areas, fac, pop, net;
     cs_buf_init(&study);
     cs_buf_init(&areas);
     cs_buf_init(&fac);
     cs_buf_init(&pop);
+    cs_buf_init(&net);
     study_file(c, p, &study);
     facilities_file(c, m, &fac);
     population_file(c, m, &pop);
-    cs_status st = areas_file(ctx, c, p, m, &areas);
-    if (st == CS_OK && (study.failed || areas.failed || fac.failed || pop.failed))
+    cs_status st = CS_OK;
+    if (c->net)
+        st = cs_shard_net_file(c->net, c->s, m->in, m->fac, m->fac_n, network_pad(c->s), &net,
+                               &m->edges);
+    if (st == CS_OK)
+        st = areas_file(ctx, c, p, m, &areas);
+    if (st == CS_OK && (study.failed || areas.failed || fac.failed || pop.failed || net.failed))
         st = cs_nomem(ctx);
     cs_outset *set = NULL;
     if (st == CS_OK)
@@ -573,6 +635,8 @@ static cs_status write_shard(cs_context *ctx, const cut *c, size_t p, const memb
         st = cs_outset_add(ctx, set, "facilities.csv", fac.data, fac.len);
     if (st == CS_OK)
         st = cs_outset_add(ctx, set, "population.csv", pop.data, pop.len);
+    if (st == CS_OK && c->net)
+        st = cs_outset_add(ctx, set, "network.geojson", net.data, net.len);
     if (st == CS_OK)
         st = cs_outset_commit(ctx, set);
     if (set && st != CS_OK)
@@ -582,6 +646,7 @@ static cs_status write_shard(cs_context *ctx, const cut *c, size_t p, const memb
     cs_buf_free(&areas);
     cs_buf_free(&fac);
     cs_buf_free(&pop);
+    cs_buf_free(&net);
     return st;
 }
 
@@ -605,6 +670,10 @@ static void manifest_shard(cs_json *j, const cut *c, size_t p, const members *m)
     cs_json_integer(j, (long long)m->ctx_n);
     cs_json_key(j, "facilities");
     cs_json_integer(j, (long long)m->fac_n);
+    if (c->net) {
+        cs_json_key(j, "edges");
+        cs_json_integer(j, (long long)m->edges);
+    }
     cs_json_key(j, "areas");
     cs_json_begin_array(j);
     for (size_t a = 0; a < s->areas.count; a++)
@@ -673,15 +742,22 @@ static cs_status check_cut(cs_context *ctx, const cs_study *s, size_t parts, con
                         "%zu shards of %zu areas: areas are never split", parts,
                         s->areas.count);
     for (size_t k = 0; k < s->settings.kind_count; k++)
-        if (s->settings.kinds[k].measures != CS_MEASURE_STRAIGHT) {
+        if (s->settings.kinds[k].measures & CS_MEASURE_MATRIX) {
             cs_where mw = {.field = "measure"};
-            return cs_error(ctx, CS_ERR_STUDY, &mw, "shard it measured straight (--measure "
-                            "straight); shards along the network or from a cost matrix are "
-                            "not made yet",
-                            "kind %s is measured along the network or from a cost matrix",
-                            s->settings.kinds[k].id);
+            return cs_error(ctx, CS_ERR_STUDY, &mw, "shard it measured straight or along "
+                            "the network (--measure straight, network or both); shards "
+                            "from a cost matrix are not made yet",
+                            "kind %s is measured from a cost matrix", s->settings.kinds[k].id);
         }
     return CS_OK;
+}
+
+static bool any_network_kind(const cs_study *s)
+{
+    for (size_t k = 0; k < s->settings.kind_count; k++)
+        if (s->settings.kinds[k].measures & CS_MEASURE_NETWORK)
+            return true;
+    return false;
 }
 
 /* A new id for this cut: results of another cut are refused by the merge. */
@@ -716,6 +792,11 @@ cs_status cs_shard_write(cs_context *ctx, const cs_config *cfg, const cs_study *
     if (c.demand.points == 0) /* no box: any will do */
         memset(c.demand.box, 0, sizeof c.demand.box);
     st = by ? partition_by(ctx, &c, by) : partition(ctx, &c);
+    cs_shard_net net;
+    if (st == CS_OK && any_network_kind(study)) {
+        st = cs_shard_net_begin(ctx, study, &net);
+        c.net = st == CS_OK ? &net : NULL;
+    }
     parts = c.parts;
     cs_buf man, sb;
     cs_buf_init(&man);
@@ -758,6 +839,7 @@ cs_status cs_shard_write(cs_context *ctx, const cs_config *cfg, const cs_study *
     cs_buf_free(&man);
     cs_buf_free(&sb);
     cs_free(c.shard_of);
+    cs_shard_net_free(c.net);
     free(c.base_dir);
     return st;
 }

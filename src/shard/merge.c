@@ -373,7 +373,11 @@ static cs_status search_far(cs_context *ctx, cs_result *r, size_t k, size_t f,
     return st;
 }
 
-static cs_status kind_field(cs_context *ctx, merge *m, cs_result *r, size_t k, size_t f)
+/* Field f of kind k, measured mm, from the shards. A resident out of reach in its shard
+ * is out of reach along the network too (the run's searches stop at the reach), but in a
+ * straight line its nearest facility is searched again among all. */
+static cs_status kind_field(cs_context *ctx, merge *m, cs_result *r, size_t k, size_t mm,
+                            size_t f)
 {
     size_t N = m->s->dem.count;
     double reach = cs_kind_reach_m(&m->s->settings.kinds[k]);
@@ -384,7 +388,7 @@ static cs_status kind_field(cs_context *ctx, merge *m, cs_result *r, size_t k, s
     cs_status st = r->dist_m[f] && r->nearest[f] && far ? CS_OK : CS_ERR_NOMEM;
     if (st == CS_OK)
         st = fill_field(m, r, f, reach, far, &nfar, &ties, &nties, &cap);
-    if (st == CS_OK)
+    if (st == CS_OK && mm == CS_M_STRAIGHT)
         st = search_far(ctx, r, k, f, far, nfar, &ties, &nties, &cap);
     if (st == CS_OK && nties)
         qsort(ties, nties, sizeof *ties, by_point);
@@ -417,10 +421,21 @@ static cs_status merged_fields(cs_context *ctx, cs_result *r, void *data)
 {
     merge *m = data;
     cs_status st = CS_OK;
+    /* the network's report and service areas are the whole network's: its searches
+       are made again here, one per kind (the costs at residents come from the shards) */
+    bool network = false;
+    for (size_t k = 0; k < r->K; k++)
+        network |= (m->s->settings.kinds[k].measures & CS_MEASURE_NETWORK) != 0;
+    if (network) {
+        st = cs_net_prepare(ctx, m->s, &r->net);
+        r->has_network = st == CS_OK;
+        if (st == CS_OK)
+            st = cs_net_search_kinds(ctx, m->s, &r->net, r->fields);
+    }
     for (size_t k = 0; st == CS_OK && k < r->K; k++)
         for (size_t mm = 0; st == CS_OK && mm < CS_MEASURES; mm++)
             if (m->s->settings.kinds[k].measures & cs_measure_bit(mm)) {
-                st = kind_field(ctx, m, r, k, cs_res_field(r, mm, k));
+                st = kind_field(ctx, m, r, k, mm, cs_res_field(r, mm, k));
                 drop_field(m, cs_res_field(r, mm, k));
             }
     return st;

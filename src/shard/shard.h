@@ -12,9 +12,9 @@
  * single run's byte for byte.
  *
  * The folder: shards.json (the manifest), careshed.sbatch (a Slurm array running the
- * shards), and per shard NNNN/ with study.yaml, areas.geojson, facilities.csv and
- * population.csv (all in the whole study's working CRS, numbers to the last bit);
- * each shard's run writes NNNN/out/.
+ * shards), and per shard NNNN/ with study.yaml, areas.geojson, facilities.csv,
+ * population.csv and, along the network, network.geojson (all in the whole study's
+ * working CRS, numbers to the last bit); each shard's run writes NNNN/out/.
  */
 #ifndef CS_SHARD_H
 #define CS_SHARD_H
@@ -25,5 +25,9 @@
 #define CS_SHARD_MANIFEST "shards.json"
 #define CS_SHARD_SBATCH "careshed.sbatch"
 #define CS_SHARD_MAX_PARTS 100000
+
+/* A number that reads back as the same double: whole numbers (most counts) as integers,
+ * the rest with 17 significant digits; nothing for one that is not finite. */
+void cs_shard_number(cs_buf *b, double v);
 
 #endif
