@@ -804,6 +804,7 @@ cs_status cs_shard_write(cs_context *ctx, const cs_config *cfg, const cs_study *
     cs_json j;
     cs_json_init(&j, &man, true);
     manifest_begin(&j, &c);
+    double t0 = cs_stage_begin();
     for (size_t p = 0; st == CS_OK && p < parts; p++) {
         members m = {0};
         st = gather(ctx, &c, p, &m);
@@ -816,6 +817,7 @@ cs_status cs_shard_write(cs_context *ctx, const cs_config *cfg, const cs_study *
         members_free(&m);
         cs_progress(ctx, "shards", (double)(p + 1) / (double)parts);
     }
+    cs_stage_end(ctx, "write shards", t0);
     cs_json_end_array(&j);
     cs_json_end_object(&j);
     cs_buf_addc(&man, '\n');
