@@ -539,25 +539,33 @@ static void cuts_careshed_refuses(void **state)
     free(out);
 }
 
+/* areas.geojson in dir: four square streets s0..s3, their south-west corners at (x, y),
+ * `side` degrees wide. */
+static void square_areas(const char *dir, const double x[4], const double y[4], double side)
+{
+    cs_buf b;
+    cs_buf_init(&b);
+    cs_buf_add(&b, "{\"type\":\"FeatureCollection\",\"features\":[");
+    for (int q = 0; q < 4; q++)
+        cs_buf_printf(&b, "%s{\"type\":\"Feature\",\"properties\":{\"code\":\"s%d\"},"
+                      "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[%g,%g],"
+                      "[%g,%g],[%g,%g],[%g,%g],[%g,%g]]]}}", q ? "," : "", q, x[q], y[q],
+                      x[q] + side, y[q], x[q] + side, y[q] + side, x[q], y[q] + side, x[q], y[q]);
+    cs_buf_add(&b, "]}\n");
+    free(tu_write(dir, "areas.geojson", b.data));
+    cs_buf_free(&b);
+}
+
 /* A small study of four square streets, `points` residents and `facilities`, in
  * folder `name`. */
 static char *small_study(const char *name, int points, int facilities)
 {
     char *dir = tu_join(work, name);
     assert_int_equal(run(NULL, "mkdir -p %s", dir), 0);
+    const double x[4] = {121.40, 121.42, 121.40, 121.42}, y[4] = {31.10, 31.10, 31.12, 31.12};
+    square_areas(dir, x, y, 0.02);
     cs_buf b;
     cs_buf_init(&b);
-    cs_buf_add(&b, "{\"type\":\"FeatureCollection\",\"features\":[");
-    for (int q = 0; q < 4; q++) {
-        double x = 121.40 + 0.02 * (q % 2), y = 31.10 + 0.02 * (q / 2);
-        cs_buf_printf(&b, "%s{\"type\":\"Feature\",\"properties\":{\"code\":\"s%d\"},"
-                      "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[%g,%g],"
-                      "[%g,%g],[%g,%g],[%g,%g],[%g,%g]]]}}", q ? "," : "", q, x, y, x + 0.02, y,
-                      x + 0.02, y + 0.02, x, y + 0.02, x, y);
-    }
-    cs_buf_add(&b, "]}\n");
-    free(tu_write(dir, "areas.geojson", b.data));
-    cs_buf_clear(&b);
     uint64_t rng = 7;
     cs_buf_add(&b, "lon,lat,pop,pop65\n");
     for (int i = 0; i < points; i++)
@@ -590,19 +598,10 @@ static char *row_study(const char *name)
 {
     char *dir = tu_join(work, name);
     assert_int_equal(run(NULL, "mkdir -p %s", dir), 0);
+    const double x[4] = {121.40, 121.45, 121.50, 121.55}, y[4] = {31.10, 31.10, 31.10, 31.10};
+    square_areas(dir, x, y, 0.05);
     cs_buf b;
     cs_buf_init(&b);
-    cs_buf_add(&b, "{\"type\":\"FeatureCollection\",\"features\":[");
-    for (int q = 0; q < 4; q++) {
-        double x = 121.40 + 0.05 * q, y = 31.10;
-        cs_buf_printf(&b, "%s{\"type\":\"Feature\",\"properties\":{\"code\":\"s%d\"},"
-                      "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[%g,%g],"
-                      "[%g,%g],[%g,%g],[%g,%g],[%g,%g]]]}}", q ? "," : "", q, x, y, x + 0.05, y,
-                      x + 0.05, y + 0.05, x, y + 0.05, x, y);
-    }
-    cs_buf_add(&b, "]}\n");
-    free(tu_write(dir, "areas.geojson", b.data));
-    cs_buf_clear(&b);
     uint64_t rng = 11;
     cs_buf_add(&b, "lon,lat,pop,pop65\n");
     for (int i = 0; i < 2000; i++) /* most in the first street, along its streets */
