@@ -269,8 +269,8 @@ static const struct {
      NULL},
     {CLI_SHARD, "shard", "careshed shard [STUDY.yaml] --parts N --out DIR [options]",
      "Cut the study into N shards of whole areas, balanced by residents, each a plain\n"
-     "study with the facilities, competing residents and walking network it needs,\n"
-     "for a cluster (kinds measured straight or along the network, not by a matrix).\n",
+     "study with the facilities, competing residents, walking network and cost-matrix\n"
+     "rows it needs, for a cluster.\n",
      "Writes DIR/NNNN/study.yaml and its layers per shard, DIR/shards.json and\n"
      "DIR/careshed.sbatch (a Slurm array). Run each shard with\n"
      "  careshed run DIR/NNNN/study.yaml --out DIR/NNNN/out\n"

@@ -29,6 +29,7 @@ typedef struct cs_layer_config {
     char *id_field;
     char *name_field;
     int path_line;  /* line in the study file where path was set (0 = not from a file) */
+    bool may_be_empty; /* not a key: a shard's layers may hold nothing (careshed shard) */
 } cs_layer_config;
 
 /* A named capacity measured at facilities: beds, meals per day, floor area... */

@@ -384,7 +384,7 @@ cs_status cs_load_costs(cs_context *ctx, const cs_config *cfg, cs_study *s, cs_r
         cs_error(ctx, CS_ERR_INPUT, &w, "fix the rows above first; the others are likely alike",
                  "and %zu more rows with errors", rd.bad_rows - CS_MESSAGES_PER_LAYER);
     }
-    if (st == CS_OK && rd.t.n == 0) {
+    if (st == CS_OK && rd.t.n == 0 && cfg->shard_part == 0) {
         cs_where w = {.file = raw->display};
         st = cs_error(ctx, CS_ERR_INPUT, &w, "check that the matrix belongs to this study",
                       "no row of the cost matrix names a demand point inside the study area");

@@ -332,7 +332,7 @@ static cs_status describe_opened(cs_context *ctx, cs_layer *l, const cs_layer_co
     const char *crs = lc->crs ? lc->crs : l->srs_wkt;
     l->lonlat = crs && cs_crs_is_geographic(ctx, crs) == 1;
     /* Counting an OpenStreetMap layer means parsing the whole file once more. */
-    if (st == CS_OK && !cs_layer_is_osm(l) && layer_is_empty(l->layer)) {
+    if (st == CS_OK && !lc->may_be_empty && !cs_layer_is_osm(l) && layer_is_empty(l->layer)) {
         cs_where w = {.file = l->name};
         st = cs_error(ctx, CS_ERR_INPUT, &w, "check that this is the right file and layer",
                       "the %s layer is empty", l->role);

@@ -119,7 +119,10 @@ cs_status cs_load_open_layer(cs_context *ctx, const cs_config *cfg, const cs_lay
     char *path = cs_config_resolve_path(cfg, lc->path);
     if (!path)
         return cs_nomem(ctx);
-    cs_status st = cs_layer_open(ctx, lc, role, path, points, out);
+    /* a shard far from every facility holds none, nor any pair of the cost matrix */
+    cs_layer_config shard_lc = *lc;
+    shard_lc.may_be_empty = cfg->shard_part > 0;
+    cs_status st = cs_layer_open(ctx, &shard_lc, role, path, points, out);
     cs_free(path);
     if (st != CS_OK)
         return st;

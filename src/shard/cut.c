@@ -196,6 +196,37 @@ static cs_status network_context(cs_context *ctx, const cut *c, size_t k, double
     return st;
 }
 
+/* Whether facility f's matrix row lists a pair within its kind's reach to an own
+ * resident (in[i] == 1), for a kind measured by the matrix. */
+static bool matrix_reaches(const cs_study *s, size_t f, const unsigned char *in)
+{
+    const cs_kind *kind = &s->settings.kinds[s->fac.kind[f]];
+    if (!(kind->measures & CS_MEASURE_MATRIX))
+        return false;
+    const cs_cost_matrix *mx = &s->costs;
+    double reach = with_margin(cs_kind_reach_m(kind));
+    for (size_t q = mx->start[f]; q < mx->end[f]; q++)
+        if (in[mx->pt[q]] == 1 && cs_kind_matrix_m(kind, mx->in_m, mx->cost[q]) <= reach)
+            return true;
+    return false;
+}
+
+/* The residents kind k's facilities in the shard reach by the matrix, as context. */
+static void matrix_context(const cs_study *s, size_t k, members *m)
+{
+    const cs_cost_matrix *mx = &s->costs;
+    const cs_kind *kind = &s->settings.kinds[k];
+    double reach = with_margin(cs_kind_reach_m(kind));
+    for (size_t j = 0; j < m->fac_n; j++) {
+        size_t f = m->fac[j];
+        if (s->fac.kind[f] != (long)k)
+            continue;
+        for (size_t q = mx->start[f]; q < mx->end[f]; q++)
+            if (!m->in[mx->pt[q]] && cs_kind_matrix_m(kind, mx->in_m, mx->cost[q]) <= reach)
+                m->in[mx->pt[q]] = 2;
+    }
+}
+
 /* Shard p's own residents, facilities within reach of them, and the context residents
  * within reach of those facilities that kinds with a load capacity weigh. */
 static cs_status gather(cs_context *ctx, const cut *c, size_t p, members *m)
@@ -224,7 +255,8 @@ static cs_status gather(cs_context *ctx, const cut *c, size_t p, members *m)
     if (st == CS_OK) {
         cs_point_index_nearest_all(index, s->fac.x, s->fac.y, F, ctx->threads, d, NULL);
         for (size_t f = 0; f < F; f++)
-            if (d[f] <= with_margin(cs_kind_reach_m(&s->settings.kinds[s->fac.kind[f]])))
+            if (d[f] <= with_margin(cs_kind_reach_m(&s->settings.kinds[s->fac.kind[f]])) ||
+                matrix_reaches(s, f, m->in))
                 m->fac[m->fac_n++] = f;
     }
     cs_point_index_destroy(index);
@@ -264,6 +296,8 @@ static cs_status gather(cs_context *ctx, const cut *c, size_t p, members *m)
                 m->in[m->ctx[q]] = 2;
         if (c->net && (kind->measures & CS_MEASURE_NETWORK))
             st = network_context(ctx, c, k, reach, m);
+        if (kind->measures & CS_MEASURE_MATRIX)
+            matrix_context(s, k, m);
     }
     for (size_t i = 0; st == CS_OK && i < N; i++)
         if (m->in[i] == 2)
@@ -306,6 +340,32 @@ static double network_pad(const cs_study *s)
 }
 
 /* ------------------------------------------------------------ the files */
+
+/* The cost matrix's pairs from the shard's facilities to its points within each kind's
+ * reach, by facility in the study's order, points in theirs, costs as the study holds
+ * them (the unit is repeated in the shard's study). */
+static void costs_file(const cut *c, const members *m, cs_buf *b)
+{
+    const cs_study *s = c->s;
+    const cs_cost_matrix *mx = &s->costs;
+    cs_buf_add(b, "from,to,cost\n");
+    for (size_t j = 0; j < m->fac_n; j++) {
+        size_t f = m->fac[j];
+        const cs_kind *kind = &s->settings.kinds[s->fac.kind[f]];
+        double reach = with_margin(cs_kind_reach_m(kind));
+        for (size_t q = mx->start[f]; q < mx->end[f]; q++) {
+            size_t i = mx->pt[q];
+            if (!m->in[i] || !(cs_kind_matrix_m(kind, mx->in_m, mx->cost[q]) <= reach))
+                continue;
+            cs_out_csv_text(b, s->dem.id[i]);
+            cs_buf_addc(b, ',');
+            cs_out_csv_text(b, s->fac.id[f]);
+            cs_buf_addc(b, ',');
+            cs_shard_number(b, mx->cost[q]);
+            cs_buf_addc(b, '\n');
+        }
+    }
+}
 
 /* A YAML double-quoted scalar. */
 static void yaml_quoted(cs_buf *b, const char *s)
@@ -450,6 +510,15 @@ static void study_file(const cut *c, size_t p, cs_buf *b)
     yaml_pair(b, "shard.demand_points", text);
     if (c->net)
         network_keys(c, b);
+    if (s->dem.id)
+        yaml_pair(b, "population.id", "id");
+    if (s->costs.rows) {
+        yaml_pair(b, "costs.path", "costs.csv");
+        yaml_pair(b, "costs.from", "from");
+        yaml_pair(b, "costs.to", "to");
+        yaml_pair(b, "costs.cost", "cost");
+        yaml_pair(b, "costs.unit", s->costs.in_m ? "m" : "min");
+    }
 }
 
 void cs_shard_number(cs_buf *b, double v)
@@ -506,13 +575,18 @@ static void population_file(const cut *c, const members *m, cs_buf *b)
 {
     const cs_study *s = c->s;
     size_t B = s->settings.band_count;
-    cs_buf_add(b, "x,y,pop");
+    bool ids = s->dem.id != NULL; /* the cost matrix names the points by them */
+    cs_buf_add(b, ids ? "id,x,y,pop" : "x,y,pop");
     for (size_t q = 1; q < B; q++)
         cs_buf_printf(b, ",band_%zu", q);
     cs_buf_add(b, ",shard_own\n");
     for (size_t i = 0; i < s->dem.count; i++) {
         if (!m->in[i])
             continue;
+        if (ids) {
+            cs_out_csv_text(b, s->dem.id[i]);
+            cs_buf_addc(b, ',');
+        }
         cs_shard_number(b, s->dem.x[i]);
         cs_buf_addc(b, ',');
         cs_shard_number(b, s->dem.y[i]);
@@ -607,7 +681,8 @@ static cs_status write_shard(cs_context *ctx, const cut *c, size_t p, members *m
 {
     char folder[4096];
     snprintf(folder, sizeof folder, "%s/%04zu", dir, p + 1);
-    cs_buf study, areas, fac, pop, net;
+    cs_buf study, areas, fac, pop, net, costs;
+    cs_buf_init(&costs);
     cs_buf_init(&study);
     cs_buf_init(&areas);
     cs_buf_init(&fac);
@@ -616,13 +691,16 @@ static cs_status write_shard(cs_context *ctx, const cut *c, size_t p, members *m
     study_file(c, p, &study);
     facilities_file(c, m, &fac);
     population_file(c, m, &pop);
+    if (c->s->costs.rows)
+        costs_file(c, m, &costs);
     cs_status st = CS_OK;
     if (c->net)
         st = cs_shard_net_file(c->net, c->s, m->in, m->fac, m->fac_n, network_pad(c->s), &net,
                                &m->edges);
     if (st == CS_OK)
         st = areas_file(ctx, c, p, m, &areas);
-    if (st == CS_OK && (study.failed || areas.failed || fac.failed || pop.failed || net.failed))
+    if (st == CS_OK &&
+        (study.failed || areas.failed || fac.failed || pop.failed || net.failed || costs.failed))
         st = cs_nomem(ctx);
     cs_outset *set = NULL;
     if (st == CS_OK)
@@ -637,6 +715,8 @@ static cs_status write_shard(cs_context *ctx, const cut *c, size_t p, members *m
         st = cs_outset_add(ctx, set, "population.csv", pop.data, pop.len);
     if (st == CS_OK && c->net)
         st = cs_outset_add(ctx, set, "network.geojson", net.data, net.len);
+    if (st == CS_OK && c->s->costs.rows)
+        st = cs_outset_add(ctx, set, "costs.csv", costs.data, costs.len);
     if (st == CS_OK)
         st = cs_outset_commit(ctx, set);
     if (set && st != CS_OK)
@@ -647,6 +727,7 @@ static cs_status write_shard(cs_context *ctx, const cut *c, size_t p, members *m
     cs_buf_free(&fac);
     cs_buf_free(&pop);
     cs_buf_free(&net);
+    cs_buf_free(&costs);
     return st;
 }
 
@@ -741,14 +822,6 @@ static cs_status check_cut(cs_context *ctx, const cs_study *s, size_t parts, con
         return cs_error(ctx, CS_ERR_STUDY, &w, "give at most one shard per area",
                         "%zu shards of %zu areas: areas are never split", parts,
                         s->areas.count);
-    for (size_t k = 0; k < s->settings.kind_count; k++)
-        if (s->settings.kinds[k].measures & CS_MEASURE_MATRIX) {
-            cs_where mw = {.field = "measure"};
-            return cs_error(ctx, CS_ERR_STUDY, &mw, "shard it measured straight or along "
-                            "the network (--measure straight, network or both); shards "
-                            "from a cost matrix are not made yet",
-                            "kind %s is measured from a cost matrix", s->settings.kinds[k].id);
-        }
     return CS_OK;
 }
 

@@ -11,6 +11,7 @@
 #include "shard/shard.h"
 
 #include "access/kinds.h"
+#include "cost/matrix.h"
 #include "cost/nearest.h"
 #include "out/shard_results.h"
 #include "run/run.h"
@@ -373,9 +374,48 @@ static cs_status search_far(cs_context *ctx, cs_result *r, size_t k, size_t f,
     return st;
 }
 
+/* The residents out of reach in their shard, by the cost matrix: their cheapest
+ * facility among all the matrix lists (a pass over the kind's pairs). */
+static cs_status search_far_matrix(cs_result *r, size_t k, size_t f, const size_t *far,
+                                   size_t nfar, tie_entry **ties, size_t *nties, size_t *cap)
+{
+    const cs_study *s = r->study;
+    size_t N = s->dem.count;
+    double *d = cs_calloc(N + 1, sizeof *d);
+    long *near = cs_calloc(N + 1, sizeof *near);
+    unsigned char *is_far = cs_calloc(N + 1, 1);
+    cs_ties t = {0};
+    cs_status st = d && near && is_far && cs_matrix_cost_field(s, k, d, near, &t)
+                       ? CS_OK
+                       : CS_ERR_NOMEM;
+    for (size_t q = 0; st == CS_OK && q < nfar; q++) {
+        r->dist_m[f][far[q]] = d[far[q]];
+        r->nearest[f][far[q]] = near[far[q]];
+        is_far[far[q]] = 1;
+    }
+    for (size_t e = 0; st == CS_OK && e < t.count; e++) {
+        if (!is_far[t.pt[e]])
+            continue;
+        size_t n = t.start[e + 1] - t.start[e];
+        long *fac = cs_calloc(n, sizeof *fac);
+        if (!fac || (*nties == *cap && !cs_grow((void **)ties, cap, *nties + 1, sizeof **ties))) {
+            cs_free(fac);
+            st = CS_ERR_NOMEM;
+            break;
+        }
+        memcpy(fac, t.fac + t.start[e], n * sizeof *fac);
+        (*ties)[(*nties)++] = (tie_entry){t.pt[e], n, fac};
+    }
+    cs_ties_free(&t);
+    cs_free(d);
+    cs_free(near);
+    cs_free(is_far);
+    return st;
+}
+
 /* Field f of kind k, measured mm, from the shards. A resident out of reach in its shard
- * is out of reach along the network too (the run's searches stop at the reach), but in a
- * straight line its nearest facility is searched again among all. */
+ * is out of reach along the network too (the run's searches stop at the reach); in a
+ * straight line or by the matrix its nearest facility is searched again among all. */
 static cs_status kind_field(cs_context *ctx, merge *m, cs_result *r, size_t k, size_t mm,
                             size_t f)
 {
@@ -390,6 +430,8 @@ static cs_status kind_field(cs_context *ctx, merge *m, cs_result *r, size_t k, s
         st = fill_field(m, r, f, reach, far, &nfar, &ties, &nties, &cap);
     if (st == CS_OK && mm == CS_M_STRAIGHT)
         st = search_far(ctx, r, k, f, far, nfar, &ties, &nties, &cap);
+    else if (st == CS_OK && mm == CS_M_MATRIX && nfar)
+        st = search_far_matrix(r, k, f, far, nfar, &ties, &nties, &cap);
     if (st == CS_OK && nties)
         qsort(ties, nties, sizeof *ties, by_point);
     for (size_t e = 0; st == CS_OK && e < nties; e++)
