@@ -772,8 +772,11 @@ static size_t read_places(const char *path, char (*id)[16], double *lon, double 
 }
 
 /* Measured by a cost matrix another router made: every resident and facility within
- * 1.2 km, at the straight walk times a random detour, in minutes with fractions; a
- * facility row listing nobody; the shards' merge is the single run to the bit. */
+ * 2 km, at the straight walk times a random factor of 0.5 to 1.6, in minutes with
+ * fractions (a router walking from entrances, not from the points given, may find a
+ * pair cheaper than the straight line: only the matrix says which facilities reach a
+ * shard and which residents compete); a facility row listing nobody; the shards' merge
+ * is the single run to the bit. */
 static void matrix_shards(void **state)
 {
     (void)state;
@@ -791,8 +794,8 @@ static void matrix_shards(void **state)
     for (size_t j = 1; j < nf; j++) /* f0 reaches no one */
         for (size_t i = 0; i < np; i++) {
             double dx = (px[i] - fx[j]) * 95300, dy = (py[i] - fy[j]) * 110900;
-            double d = sqrt(dx * dx + dy * dy), detour = 1 + 0.6 * tu_rng_unit(&rng);
-            if (d <= 1200)
+            double d = sqrt(dx * dx + dy * dy), detour = 0.5 + 1.1 * tu_rng_unit(&rng);
+            if (d <= 2000)
                 cs_buf_printf(&b, "%s,%s,%.5f\n", pid[i], fid[j], d * detour / (4000.0 / 60));
         }
     free(tu_write(dir, "costs.csv", b.data));
