@@ -716,19 +716,28 @@ static void shard_and_merge_without_memory(void **state)
     free(dir);
 }
 
+/* The study in dir run whole (dir/one) and in `parts` shards (dir/sh) merged
+ * (dir/merged): the same outputs. */
+static void single_and_merged(const char *dir, int parts)
+{
+    assert_int_equal(run(NULL, "cd %s && %s run study.yaml --out one -q && %s shard study.yaml "
+                               "--parts %d --out sh -q && for p in $(seq -f %%04g 1 %d); do %s "
+                               "run sh/$p/study.yaml --out sh/$p/out -q || exit 1; done && %s "
+                               "merge sh --out merged -q", dir, CS_CLI, CS_CLI, parts, parts,
+                         CS_CLI, CS_CLI),
+                     0);
+    char *one = tu_join(dir, "one"), *merged = tu_join(dir, "merged");
+    same_outputs(one, merged);
+    free(merged);
+    free(one);
+}
+
 /* More facilities than residents (the cut's buffers hold both in turn). */
 static void more_facilities_than_residents(void **state)
 {
     (void)state;
-    char *dir = small_study("few", 12, 90), *one = tu_join(dir, "one"), *merged = NULL;
-    assert_int_equal(run(NULL, "cd %s && %s run study.yaml --out one -q && %s shard study.yaml "
-                               "--parts 3 --out sh -q && for p in 0001 0002 0003; do %s run "
-                               "sh/$p/study.yaml --out sh/$p/out -q || exit 1; done && %s merge "
-                               "sh --out merged -q", dir, CS_CLI, CS_CLI, CS_CLI, CS_CLI), 0);
-    merged = tu_join(dir, "merged");
-    same_outputs(one, merged);
-    free(merged);
-    free(one);
+    char *dir = small_study("few", 12, 90);
+    single_and_merged(dir, 3);
     free(dir);
 }
 
@@ -737,20 +746,13 @@ static void more_facilities_than_residents(void **state)
 static void network_shards_far_from_streets(void **state)
 {
     (void)state;
-    char *dir = row_study("row"), *one = tu_join(dir, "one"), *merged = tu_join(dir, "merged");
-    assert_int_equal(run(NULL, "cd %s && %s run study.yaml --out one -q && %s shard study.yaml "
-                               "--parts 4 --out sh -q && for p in 0001 0002 0003 0004; do %s "
-                               "run sh/$p/study.yaml --out sh/$p/out -q || exit 1; done && %s "
-                               "merge sh --out merged -q", dir, CS_CLI, CS_CLI, CS_CLI, CS_CLI),
-                     0);
-    same_outputs(one, merged);
+    char *dir = row_study("row");
+    single_and_merged(dir, 4);
     char *path = tu_join(dir, "sh/shards.json"), *text = tu_read(path, NULL);
     assert_non_null(strstr(text, "\"edges\": 1,")); /* a shard far from the streets */
     assert_non_null(strstr(text, "\"edges\": 220,")); /* the first street's: all of them */
     free(text);
     free(path);
-    free(merged);
-    free(one);
     free(dir);
 }
 
@@ -810,18 +812,11 @@ static void matrix_shards(void **state)
                   "capacities: {meals: {field: meals}}\n"
                   "kinds: {centre: {}, meal: {load_capacity: meals, load_band: 65+,\n"
                   "        access_decay: gaussian}}\n"));
-    char *one = tu_join(dir, "one"), *merged = tu_join(dir, "merged");
     char *path = tu_join(dir, "study.yaml"), *shards = tu_join(dir, "sh");
-    assert_int_equal(run(NULL, "cd %s && %s run study.yaml --out one -q && %s shard study.yaml "
-                               "--parts 3 --out sh -q && for p in 0001 0002 0003; do %s run "
-                               "sh/$p/study.yaml --out sh/$p/out -q || exit 1; done && %s merge "
-                               "sh --out merged -q", dir, CS_CLI, CS_CLI, CS_CLI, CS_CLI), 0);
-    same_outputs(one, merged);
+    single_and_merged(dir, 3);
     exact_merge(path, shards, 1);
     free(shards);
     free(path);
-    free(merged);
-    free(one);
     free(pop);
     free(fac);
     free(dir);
@@ -850,19 +845,11 @@ static void shard_without_facilities(void **state)
                   "measure: [straight, matrix]\n"
                   "capacities: {meals: {field: meals}}\n"
                   "kinds: {meal: {load_capacity: meals, load_band: 65+}}\n"));
-    char *one = tu_join(dir, "one"), *merged = tu_join(dir, "merged");
-    assert_int_equal(run(NULL, "cd %s && %s run study.yaml --out one -q && %s shard study.yaml "
-                               "--parts 4 --out sh -q && for p in 0001 0002 0003 0004; do %s "
-                               "run sh/$p/study.yaml --out sh/$p/out -q || exit 1; done && %s "
-                               "merge sh --out merged -q", dir, CS_CLI, CS_CLI, CS_CLI, CS_CLI),
-                     0);
-    same_outputs(one, merged);
+    single_and_merged(dir, 4);
     char *path = tu_join(dir, "sh/shards.json"), *text = tu_read(path, NULL);
     assert_non_null(strstr(text, "\"facilities\": 0")); /* the far shards */
     free(text);
     free(path);
-    free(merged);
-    free(one);
     free(dir);
 }
 

@@ -334,6 +334,21 @@ static cs_status fill_field(merge *m, cs_result *r, size_t f, double reach, size
     return CS_OK;
 }
 
+/* Tie set e of t, as resident pt's, added to the list. */
+static cs_status add_tie(const cs_ties *t, size_t e, size_t pt, tie_entry **ties, size_t *nties,
+                         size_t *cap)
+{
+    size_t n = t->start[e + 1] - t->start[e];
+    long *fac = cs_calloc(n, sizeof *fac);
+    if (!fac || (*nties == *cap && !cs_grow((void **)ties, cap, *nties + 1, sizeof **ties))) {
+        cs_free(fac);
+        return CS_ERR_NOMEM;
+    }
+    memcpy(fac, t->fac + t->start[e], n * sizeof *fac);
+    (*ties)[(*nties)++] = (tie_entry){pt, n, fac};
+    return CS_OK;
+}
+
 /* The residents out of reach in their shard: their nearest facility among all. */
 static cs_status search_far(cs_context *ctx, cs_result *r, size_t k, size_t f,
                             const size_t *far, size_t nfar, tie_entry **ties, size_t *nties,
@@ -355,17 +370,8 @@ static cs_status search_far(cs_context *ctx, cs_result *r, size_t k, size_t f,
         r->dist_m[f][far[q]] = d[q];
         r->nearest[f][far[q]] = near[q];
     }
-    for (size_t e = 0; st == CS_OK && e < t.count; e++) {
-        size_t n = t.start[e + 1] - t.start[e];
-        long *fac = cs_calloc(n, sizeof *fac);
-        if (!fac || (*nties == *cap && !cs_grow((void **)ties, cap, *nties + 1, sizeof **ties))) {
-            cs_free(fac);
-            st = CS_ERR_NOMEM;
-            break;
-        }
-        memcpy(fac, t.fac + t.start[e], n * sizeof *fac);
-        (*ties)[(*nties)++] = (tie_entry){far[t.pt[e]], n, fac};
-    }
+    for (size_t e = 0; st == CS_OK && e < t.count; e++)
+        st = add_tie(&t, e, far[t.pt[e]], ties, nties, cap);
     cs_ties_free(&t);
     cs_free(x);
     cs_free(y);
@@ -393,19 +399,9 @@ static cs_status search_far_matrix(cs_result *r, size_t k, size_t f, const size_
         r->nearest[f][far[q]] = near[far[q]];
         is_far[far[q]] = 1;
     }
-    for (size_t e = 0; st == CS_OK && e < t.count; e++) {
-        if (!is_far[t.pt[e]])
-            continue;
-        size_t n = t.start[e + 1] - t.start[e];
-        long *fac = cs_calloc(n, sizeof *fac);
-        if (!fac || (*nties == *cap && !cs_grow((void **)ties, cap, *nties + 1, sizeof **ties))) {
-            cs_free(fac);
-            st = CS_ERR_NOMEM;
-            break;
-        }
-        memcpy(fac, t.fac + t.start[e], n * sizeof *fac);
-        (*ties)[(*nties)++] = (tie_entry){t.pt[e], n, fac};
-    }
+    for (size_t e = 0; st == CS_OK && e < t.count; e++)
+        if (is_far[t.pt[e]])
+            st = add_tie(&t, e, t.pt[e], ties, nties, cap);
     cs_ties_free(&t);
     cs_free(d);
     cs_free(near);
