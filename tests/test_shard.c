@@ -645,9 +645,10 @@ static char *row_study(const char *name)
 }
 
 /* Each allocation of careshed shard and careshed merge of the study in dir refused in
- * turn (every ninth one): the call says it ran out of memory, or succeeds as if nothing
- * was refused; nothing leaks (LeakSanitizer). */
-static void cut_and_merge_without_memory(const char *dir, int parts)
+ * turn (every ninth one of the cut, every merge_step-th one of the merge): the call says
+ * it ran out of memory, or succeeds as if nothing was refused; nothing leaks
+ * (LeakSanitizer). */
+static void cut_and_merge_without_memory(const char *dir, int parts, long merge_step)
 {
     char *path = tu_join(dir, "study.yaml"), *shards = tu_join(dir, "sh");
     cs_context *ctx = NULL;
@@ -676,7 +677,7 @@ static void cut_and_merge_without_memory(const char *dir, int parts)
                              CS_CLI, p, p),
                          0);
     refused = 0;
-    for (n = 0;; n += 9) {
+    for (n = 0;; n += merge_step) {
         cs_config *mcfg = NULL;
         cs_study *mstudy = NULL;
         cs_result *r = NULL;
@@ -696,7 +697,7 @@ static void cut_and_merge_without_memory(const char *dir, int parts)
             break;
     }
     assert_true(refused > 10);
-    print_message("allocation failure: %ld points of the merge checked\n", n / 9);
+    print_message("allocation failure: %ld points of the merge checked\n", n / merge_step);
     cs_study_destroy(study);
     cs_config_destroy(cfg);
     cs_context_destroy(ctx);
@@ -704,15 +705,16 @@ static void cut_and_merge_without_memory(const char *dir, int parts)
     free(shards);
 }
 
-/* Measured straight (the small study) and along the network (the row of streets). */
+/* Measured straight (the small study) and along the network (the row of streets, whose
+ * merge loads the network with many more allocations: every 61st of them is refused). */
 static void shard_and_merge_without_memory(void **state)
 {
     (void)state;
     char *dir = small_study("small", 300, 20);
-    cut_and_merge_without_memory(dir, 2);
+    cut_and_merge_without_memory(dir, 2, 9);
     free(dir);
     dir = row_study("row-memory");
-    cut_and_merge_without_memory(dir, 4);
+    cut_and_merge_without_memory(dir, 4, 61);
     free(dir);
 }
 
@@ -822,8 +824,9 @@ static void matrix_shards(void **state)
     free(dir);
 }
 
-/* A shard with no facility within reach of its residents holds none, and no pair of
- * the cost matrix: it still runs, and the merge is the single run. */
+/* A shard with no facility within reach of its residents holds none, no pair of the
+ * cost matrix and one edge of the network: it still runs, and the merge is the single
+ * run (measured straight, along the network and by the matrix). */
 static void shard_without_facilities(void **state)
 {
     (void)state;
@@ -836,13 +839,20 @@ static void shard_without_facilities(void **state)
                                          "P4,121.72,31.12,9,2\nP5,121.87,31.12,9,2\n"));
     free(tu_write(dir, "facilities.csv", "id,kind,lon,lat,meals\nf1,meal,121.421,31.121,20\n"));
     free(tu_write(dir, "costs.csv", "from,to,cost\nP1,f1,2.5\nP2,f1,9\nP3,f1,80\n"));
+    free(tu_write(dir, "network.geojson",
+                  "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\","
+                  "\"properties\":{},\"geometry\":{\"type\":\"LineString\",\"coordinates\":"
+                  "[[121.41,31.12],[121.44,31.12]]}},{\"type\":\"Feature\",\"properties\":{},"
+                  "\"geometry\":{\"type\":\"LineString\",\"coordinates\":[[121.42,31.11],"
+                  "[121.42,31.14]]}}]}\n"));
     free(tu_write(dir, "study.yaml",
                   "areas: {path: areas.geojson, id: code}\n"
                   "facilities: {path: facilities.csv, x: lon, y: lat, crs: EPSG:4326}\n"
                   "population: {path: population.csv, x: lon, y: lat, crs: EPSG:4326, id: id,\n"
                   "             bands: {65+: pop65}}\n"
                   "costs: {path: costs.csv}\n"
-                  "measure: [straight, matrix]\n"
+                  "network: {path: network.geojson, crs: EPSG:4326, node_crossings: true}\n"
+                  "measure: [straight, network, matrix]\n"
                   "capacities: {meals: {field: meals}}\n"
                   "kinds: {meal: {load_capacity: meals, load_band: 65+}}\n"));
     single_and_merged(dir, 4);

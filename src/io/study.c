@@ -697,9 +697,11 @@ static cs_status place_facilities(cs_context *ctx, cs_study *study, cs_raw_point
     if (st == CS_OK)
         st = to_wgs84(ctx, &raw->layer, "facilities", raw->x, raw->y, n, raw->feature, box,
                       study->settings.crs, &kept);
-    if (st == CS_OK) {
+    if (st == CS_OK && n) { /* a shard may hold no facility */
         memcpy(lon, raw->x, n * sizeof *lon);
         memcpy(lat, raw->y, n * sizeof *lat);
+    }
+    if (st == CS_OK) {
         st = check_far_lonlat(ctx, raw, "facilities", lon, lat, box,
                               study->settings.far_outside_km * 1000.0 / DEG_TO_M, orig_x, orig_y);
     }
