@@ -45,6 +45,32 @@ void cs_attach_free(cs_attach *a)
     memset(a, 0, sizeof *a);
 }
 
+bool cs_attach_by_edge(const cs_graph *g, const cs_attach *pts, const unsigned char *keep,
+                       size_t **first_out, size_t **of_out)
+{
+    /* counts go two slots up, so that placing each point with first[e + 1]++ leaves
+     * first[e] at the start of edge e's run: no cursor array */
+    size_t E = g->edge_count;
+    size_t *first = cs_calloc(E + 2, sizeof *first);
+    size_t *of = cs_calloc(pts->count + 1, sizeof *of);
+    if (!first || !of) {
+        cs_free(first);
+        cs_free(of);
+        return false;
+    }
+    for (size_t i = 0; i < pts->count; i++)
+        if (pts->edge[i] >= 0 && (!keep || keep[i]))
+            first[pts->edge[i] + 2]++;
+    for (size_t e = 0; e < E; e++)
+        first[e + 2] += first[e + 1];
+    for (size_t i = 0; i < pts->count; i++)
+        if (pts->edge[i] >= 0 && (!keep || keep[i]))
+            of[first[pts->edge[i] + 1]++] = i;
+    *first_out = first;
+    *of_out = of;
+    return true;
+}
+
 void cs_segment_index_destroy(cs_segment_index *ix)
 {
     if (!ix)

@@ -82,6 +82,12 @@ typedef struct cs_attach {
 
 void cs_attach_free(cs_attach *a);
 
+/* The attached points by edge (CSR, by a counting sort): edge e's are
+ * of[first[e] .. first[e + 1]), in point order; only those kept (keep NULL: all).
+ * first has edge_count + 2 slots. False when out of memory (nothing allocated). */
+bool cs_attach_by_edge(const cs_graph *g, const cs_attach *pts, const unsigned char *keep,
+                       size_t **first, size_t **of);
+
 /* A spatial index over every segment of every edge. */
 typedef struct cs_segment_index cs_segment_index;
 

@@ -571,39 +571,6 @@ size_t cs_net_field_reached(const cs_net_field *f, double budget_m, cs_interval 
 
 /* ------------------------------------------------ one search per source */
 
-/* Points by edge (CSR): the points on edge e are pts_of[first[e] .. first[e + 1]);
- * only those kept (keep NULL: all). */
-static bool points_by_edge(const cs_graph *g, const cs_attach *pts, const unsigned char *keep,
-                           size_t **first_out, size_t **pts_out)
-{
-    size_t *first = cs_calloc(g->edge_count + 2, sizeof *first);
-    size_t *of = cs_calloc(pts->count + 1, sizeof *of);
-    if (!first || !of) {
-        cs_free(first);
-        cs_free(of);
-        return false;
-    }
-    for (size_t i = 0; i < pts->count; i++)
-        if (pts->edge[i] >= 0 && (!keep || keep[i]))
-            first[pts->edge[i] + 1]++;
-    for (size_t e = 0; e < g->edge_count; e++)
-        first[e + 1] += first[e];
-    size_t *cursor = cs_calloc(g->edge_count + 1, sizeof *cursor);
-    if (!cursor) {
-        cs_free(first);
-        cs_free(of);
-        return false;
-    }
-    memcpy(cursor, first, g->edge_count * sizeof *cursor);
-    for (size_t i = 0; i < pts->count; i++)
-        if (pts->edge[i] >= 0 && (!keep || keep[i]))
-            of[cursor[pts->edge[i]]++] = i;
-    cs_free(cursor);
-    *first_out = first;
-    *pts_out = of;
-    return true;
-}
-
 static void improve(double *cost_m, long *nearest, size_t p, double c, long s, double budget)
 {
     if (c <= budget && before(c, s, cost_m[p], nearest[p])) {
@@ -644,7 +611,7 @@ cs_status cs_net_each_source(const cs_graph *g, const cs_attach *src, const long
     node_state *ns = cs_malloc((nn + 1) * sizeof *ns);
     uint32_t *touched = cs_calloc(nn + 1, sizeof *touched);
     heap h = {0};
-    bool ok = ns && touched && points_by_edge(g, pts, NULL, &first, &of);
+    bool ok = ns && touched && cs_attach_by_edge(g, pts, NULL, &first, &of);
     if (ok)
         states_reset(ns, nn);
     for (size_t i = 0; ok && i < pts->count; i++) {
@@ -784,7 +751,7 @@ cs_status cs_net_reach_create(const cs_graph *g, const cs_attach *pts,
                               const unsigned char *keep, cs_net_reach **out)
 {
     cs_net_reach *r = cs_calloc(1, sizeof *r);
-    if (!r || !points_by_edge(g, pts, keep, &r->first, &r->of)) {
+    if (!r || !cs_attach_by_edge(g, pts, keep, &r->first, &r->of)) {
         cs_free(r);
         return CS_ERR_NOMEM;
     }

@@ -20,26 +20,6 @@ void cs_shard_net_free(cs_shard_net *sn)
     memset(sn, 0, sizeof *sn);
 }
 
-/* The demand points of each edge, in the study's order (a counting sort). */
-static bool points_by_edge(cs_shard_net *sn)
-{
-    const cs_attach *a = &sn->net.demand;
-    size_t E = sn->net.graph.edge_count;
-    sn->first = cs_calloc(E + 2, sizeof *sn->first);
-    sn->of = cs_calloc(a->count + 1, sizeof *sn->of);
-    if (!sn->first || !sn->of)
-        return false;
-    for (size_t i = 0; i < a->count; i++)
-        if (a->edge[i] >= 0)
-            sn->first[a->edge[i] + 2]++;
-    for (size_t e = 0; e < E; e++)
-        sn->first[e + 2] += sn->first[e + 1];
-    for (size_t i = 0; i < a->count; i++)
-        if (a->edge[i] >= 0)
-            sn->of[sn->first[a->edge[i] + 1]++] = i;
-    return true;
-}
-
 cs_status cs_shard_net_begin(cs_context *ctx, const cs_study *s, cs_shard_net *out)
 {
     memset(out, 0, sizeof *out);
@@ -49,7 +29,7 @@ cs_status cs_shard_net_begin(cs_context *ctx, const cs_study *s, cs_shard_net *o
     const cs_graph *g = &out->net.graph;
     cs_box_of(g->node_x, g->node_y, g->node_count, out->box);
     cs_box_of(g->vx, g->vy, g->edge_vstart[g->edge_count], out->vbox);
-    if (!points_by_edge(out)) {
+    if (!cs_attach_by_edge(g, &out->net.demand, NULL, &out->first, &out->of)) {
         cs_shard_net_free(out);
         return cs_nomem(ctx);
     }
