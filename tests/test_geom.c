@@ -467,6 +467,70 @@ static void polygons_appended_after_a_refusal(void **state)
     cs_geos_destroy(h);
 }
 
+/* Squares added one at a time, by both adders in turn, onto rings whose arrays were made
+ * to their size elsewhere (no capacity known): every vertex and offset where it belongs,
+ * and the arrays grown geometrically, not once per square (patches add them by the
+ * hundred thousand; exact growth made that quadratic). */
+static void polygons_added_one_by_one_grow_geometrically(void **state)
+{
+    (void)state;
+    enum { N = 3000 };
+    cs_geos h = cs_geos_create();
+    cs_rings r = {0}; /* one square [0, 5]², arrays of exactly its size */
+    r.x = calloc(5, sizeof *r.x);
+    r.y = calloc(5, sizeof *r.y);
+    r.ring_start = calloc(2, sizeof *r.ring_start);
+    r.area_ring_start = calloc(2, sizeof *r.area_ring_start);
+    assert_true(r.x && r.y && r.ring_start && r.area_ring_start);
+    const double sx[5] = {0, 5, 5, 0, 0}, sy[5] = {0, 0, 5, 5, 0};
+    memcpy(r.x, sx, sizeof sx);
+    memcpy(r.y, sy, sizeof sy);
+    r.vertex_count = 5;
+    r.ring_count = r.area_count = 1;
+    r.ring_start[1] = 5;
+    r.area_ring_start[1] = 1;
+    cs_geom **g = calloc(N, sizeof *g); /* made beforehand: only the adders are counted */
+    for (size_t k = 1; k < N; k += 2) {
+        cs_rings one = {0};
+        add_square(&one, 10.0 * (double)k, 0, 5, 0);
+        g[k] = cs_geom_from_polygons(h, &one);
+        assert_non_null(g[k]);
+        cs_rings_free(&one);
+    }
+    tu_alloc_refuse_one(-1); /* counts, refuses none */
+    for (size_t k = 1; k < N; k++) {
+        if (k % 2) {
+            assert_int_equal(cs_geom_append_polygons(h, g[k], &r), CS_OK);
+        } else {
+            double x0 = 10.0 * (double)k, xs[4] = {x0, x0 + 5, x0 + 5, x0}, ys[4] = {0, 0, 5, 5};
+            const double *px[1] = {xs}, *py[1] = {ys};
+            size_t n = 4; /* left open: closed by the adder */
+            assert_int_equal(cs_rings_add_polygon(&r, 1, px, py, &n), CS_OK);
+        }
+    }
+    long made = tu_alloc_made();
+    tu_alloc_restore();
+    assert_true(made < 200); /* 4 arrays doubling to 15,000 vertices: about 50 */
+    assert_int_equal(r.area_count, N);
+    assert_int_equal(r.ring_count, N);
+    assert_int_equal(r.vertex_count, 5 * N);
+    for (size_t k = 0; k < N; k++) {
+        assert_int_equal(r.area_ring_start[k], k);
+        assert_int_equal(r.ring_start[k], 5 * k);
+        for (size_t v = 0; v < 5; v++) {
+            assert_true(r.x[5 * k + v] == 10.0 * (double)k + sx[v]);
+            assert_true(r.y[5 * k + v] == sy[v]);
+        }
+    }
+    assert_int_equal(r.area_ring_start[N], N);
+    assert_int_equal(r.ring_start[N], 5 * N);
+    for (size_t k = 1; k < N; k += 2)
+        cs_geom_destroy(h, g[k]);
+    free(g);
+    cs_rings_free(&r);
+    cs_geos_destroy(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -480,6 +544,7 @@ int main(void)
         cmocka_unit_test(cells_levels_each_hold_the_levels_before),
         cmocka_unit_test(cells_out_of_memory),
         cmocka_unit_test(polygons_appended_after_a_refusal),
+        cmocka_unit_test(polygons_added_one_by_one_grow_geometrically),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -205,43 +205,50 @@ cs_geom *cs_geom_repair(cs_geos h, const cs_geom *g)
     return out;
 }
 
-static cs_status append_ring(cs_geos h, const GEOSGeometry *ring, cs_rings *out,
-                             size_t *vcap, size_t *rcap)
+/* Room for `vertices`, `rings` and `areas` more in r, growing its arrays geometrically
+ * (adding pieces one by one stays linear). False when out of memory. */
+static bool rings_reserve(cs_rings *r, size_t vertices, size_t rings, size_t areas)
+{
+    if (!r->ring_start && !(r->ring_start = cs_calloc(1, sizeof *r->ring_start)))
+        return false;
+    if (!r->area_ring_start && !(r->area_ring_start = cs_calloc(1, sizeof *r->area_ring_start)))
+        return false;
+    size_t vcap = r->vertex_cap;
+    if (!cs_grow((void **)&r->x, &vcap, r->vertex_count + vertices, sizeof *r->x))
+        return false;
+    if (vcap != r->vertex_cap) { /* y always has x's length */
+        double *ny = cs_reallocarray(r->y, vcap, sizeof *r->y);
+        if (!ny)
+            return false;
+        r->y = ny;
+        r->vertex_cap = vcap;
+    }
+    return cs_grow((void **)&r->ring_start, &r->ring_cap, r->ring_count + rings + 1,
+                   sizeof *r->ring_start) &&
+           cs_grow((void **)&r->area_ring_start, &r->area_cap, r->area_count + areas + 1,
+                   sizeof *r->area_ring_start);
+}
+
+static cs_status append_ring(cs_geos h, const GEOSGeometry *ring, cs_rings *out)
 {
     const GEOSCoordSequence *seq = GEOSGeom_getCoordSeq_r(h, ring);
     unsigned n = 0;
     if (!seq || !GEOSCoordSeq_getSize_r(h, seq, &n))
         return CS_ERR_INTERNAL;
-    size_t need = out->vertex_count + n;
-    if (!cs_grow((void **)&out->x, vcap, need, sizeof *out->x))
+    if (!rings_reserve(out, n, 1, 0))
         return CS_ERR_NOMEM;
-    /* y always has x's capacity */
-    double *ny = cs_reallocarray(out->y, *vcap, sizeof *out->y);
-    if (!ny)
-        return CS_ERR_NOMEM;
-    out->y = ny;
     for (unsigned i = 0; i < n; i++)
         GEOSCoordSeq_getXY_r(h, seq, i, &out->x[out->vertex_count + i],
                              &out->y[out->vertex_count + i]);
-    out->vertex_count = need;
-    if (!cs_grow((void **)&out->ring_start, rcap, out->ring_count + 2,
-                 sizeof *out->ring_start))
-        return CS_ERR_NOMEM;
+    out->vertex_count += n;
     out->ring_count++;
-    out->ring_start[out->ring_count] = need;
+    out->ring_start[out->ring_count] = out->vertex_count;
     return CS_OK;
 }
 
 cs_status cs_geom_append_polygons(cs_geos h, const cs_geom *g, cs_rings *out)
 {
-    /* Capacities are not stored in cs_rings; grow exactly (amortised by cs_grow on the
-     * current counts, which is enough for the few thousand rings areas have). */
-    size_t vcap = out->vertex_count, rcap = out->ring_count + 1, acap = out->area_count + 1;
-    /* each made once: after one was refused, the next call must not make the other again */
-    if (!out->ring_start && !(out->ring_start = cs_calloc(1, sizeof *out->ring_start)))
-        return CS_ERR_NOMEM;
-    if (!out->area_ring_start &&
-        !(out->area_ring_start = cs_calloc(1, sizeof *out->area_ring_start)))
+    if (!rings_reserve(out, 0, 0, 0))
         return CS_ERR_NOMEM;
     int type = GEOSGeomTypeId_r(h, g);
     int n = (type == GEOS_POLYGON) ? 1 : GEOSGetNumGeometries_r(h, g);
@@ -249,14 +256,13 @@ cs_status cs_geom_append_polygons(cs_geos h, const cs_geom *g, cs_rings *out)
         const GEOSGeometry *poly = type == GEOS_POLYGON ? g : GEOSGetGeometryN_r(h, g, i);
         if (GEOSGeomTypeId_r(h, poly) != GEOS_POLYGON || GEOSisEmpty_r(h, poly) == 1)
             continue;
-        cs_status st = append_ring(h, GEOSGetExteriorRing_r(h, poly), out, &vcap, &rcap);
+        cs_status st = append_ring(h, GEOSGetExteriorRing_r(h, poly), out);
         int holes = GEOSGetNumInteriorRings_r(h, poly);
         for (int k = 0; st == CS_OK && k < holes; k++)
-            st = append_ring(h, GEOSGetInteriorRingN_r(h, poly, k), out, &vcap, &rcap);
+            st = append_ring(h, GEOSGetInteriorRingN_r(h, poly, k), out);
         if (st != CS_OK)
             return st;
-        if (!cs_grow((void **)&out->area_ring_start, &acap, out->area_count + 2,
-                     sizeof *out->area_ring_start))
+        if (!rings_reserve(out, 0, 0, 1))
             return CS_ERR_NOMEM;
         out->area_count++;
         out->area_ring_start[out->area_count] = out->ring_count;
@@ -510,34 +516,14 @@ void cs_geom_destroy(cs_geos h, cs_geom *g)
 cs_status cs_rings_add_polygon(cs_rings *r, size_t ring_count, const double *const *xs,
                                const double *const *ys, const size_t *counts)
 {
-    if (!r->ring_start) {
-        r->ring_start = cs_calloc(1, sizeof *r->ring_start);
-        r->area_ring_start = cs_calloc(1, sizeof *r->area_ring_start);
-        if (!r->ring_start || !r->area_ring_start)
-            return CS_ERR_NOMEM;
-    }
     size_t added = 0;
     for (size_t k = 0; k < ring_count; k++) {
         size_t n = counts[k];
         bool closed = n > 0 && xs[k][0] == xs[k][n - 1] && ys[k][0] == ys[k][n - 1];
         added += n + (closed ? 0 : 1);
     }
-    double *nx = cs_reallocarray(r->x, r->vertex_count + added, sizeof *nx);
-    if (!nx)
+    if (!rings_reserve(r, added, ring_count, 1))
         return CS_ERR_NOMEM;
-    r->x = nx;
-    double *ny = cs_reallocarray(r->y, r->vertex_count + added, sizeof *ny);
-    if (!ny)
-        return CS_ERR_NOMEM;
-    r->y = ny;
-    size_t *rs = cs_reallocarray(r->ring_start, r->ring_count + ring_count + 1, sizeof *rs);
-    if (!rs)
-        return CS_ERR_NOMEM;
-    r->ring_start = rs;
-    size_t *as = cs_reallocarray(r->area_ring_start, r->area_count + 2, sizeof *as);
-    if (!as)
-        return CS_ERR_NOMEM;
-    r->area_ring_start = as;
     for (size_t k = 0; k < ring_count; k++) {
         size_t n = counts[k], v = r->vertex_count;
         memcpy(r->x + v, xs[k], n * sizeof(double));

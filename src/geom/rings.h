@@ -18,6 +18,10 @@ typedef struct cs_rings {
     size_t ring_count;
     size_t *area_ring_start; /* area a owns rings [area_ring_start[a], area_ring_start[a + 1]) */
     size_t area_count;
+    /* allocated lengths of x and y, ring_start and area_ring_start, for the adders of
+     * geom.h that grow them geometrically; 0 when unknown (arrays made to their size
+     * elsewhere: the adders then grow from the counts) */
+    size_t vertex_cap, ring_cap, area_cap;
 } cs_rings;
 
 void cs_rings_free(cs_rings *rings); /* frees the arrays, leaves a zeroed struct */

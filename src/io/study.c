@@ -485,13 +485,12 @@ static cs_status build_area(cs_context *ctx, cs_study *study, const cs_raw_areas
     if (cs_geom_append_polygons(study->geos, g, &study->areas.rings) != CS_OK)
         return cs_nomem(ctx);
     /* group this area's polygons' rings as one entry of the point index */
-    size_t *starts = cs_reallocarray(study->areas.rings.area_ring_start, a + 2, sizeof *starts);
-    if (!starts)
+    cs_rings *r = &study->areas.rings;
+    if (!cs_grow((void **)&r->area_ring_start, &r->area_cap, a + 2, sizeof *r->area_ring_start))
         return cs_nomem(ctx);
-    study->areas.rings.area_ring_start = starts;
-    study->areas.rings.area_count = a + 1;
-    study->areas.rings.area_ring_start[a] = first_ring;
-    study->areas.rings.area_ring_start[a + 1] = study->areas.rings.ring_count;
+    r->area_count = a + 1;
+    r->area_ring_start[a] = first_ring;
+    r->area_ring_start[a + 1] = r->ring_count;
     return CS_OK;
 }
 
