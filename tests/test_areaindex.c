@@ -584,6 +584,47 @@ static void compare_with_geos(GEOSContextHandle_t h, int round)
     assert_true(checked > N * 9 / 10);
     assert_true(outside > N / 10);
 
+    /* boxes: an area the index names holds the box wholly (GEOS), and a box that no
+     * boundary comes near is named, however close to a boundary it lies (the fast
+     * path of spreading grid cells; boxes within a cell of another area, or of the
+     * outside, used to be sent the slow way) */
+    int named_near = 0;
+    for (int i = 0; i < N; i++) {
+        double w = uniform(0.01, 1.0), x, y;
+        if (i % 2 == 0) {
+            size_t v = (size_t)uniform(0, (double)r.vertex_count);
+            x = r.x[v] + uniform(-3, 3);
+            y = r.y[v] + uniform(-3, 3);
+        } else {
+            x = uniform(-30, 175);
+            y = uniform(-30, 130);
+        }
+        GEOSGeometry *box = GEOSGeom_createRectangle_r(h, x - w, y - w, x + w, y + w);
+        GEOSGeometry *pt = GEOSGeom_createPointFromXY_r(h, x, y);
+        assert_true(box && pt);
+        double gap = INFINITY;
+        long want = -1;
+        for (int a = 0; a < RANDOM_AREAS; a++) {
+            double d;
+            assert_int_equal(GEOSDistance_r(h, boundary[a], box, &d), 1);
+            gap = fmin(gap, d);
+            if (want < 0 && GEOSPreparedContains_r(h, prep[a], pt) == 1)
+                want = a;
+        }
+        long got = cs_area_index_box(ix, x - w, y - w, x + w, y + w);
+        if (got >= 0) {
+            assert_int_equal(GEOSPreparedCovers_r(h, prep[got], box), 1);
+            assert_int_equal(got, want);
+        }
+        if (gap > 1e-9 && got != want)
+            fail_msg("round %d box (%.17g, %.17g) +- %.17g, %.3g from every boundary: "
+                     "index %ld, GEOS %ld", round, x, y, w, gap, got, want);
+        named_near += got >= 0 && gap < 1.0;
+        GEOSGeom_destroy_r(h, box);
+        GEOSGeom_destroy_r(h, pt);
+    }
+    assert_true(named_near > N / 20);
+
     free(xs);
     free(ys);
     free(got1);

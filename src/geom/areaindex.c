@@ -595,24 +595,30 @@ long cs_area_index_box(const cs_area_index *index, double xmin, double ymin, dou
     if (!ix || g->nx == 0 ||
         !(xmin >= g->x0 && xmax <= ix->x1 && ymin >= g->y0 && ymax <= ix->y1))
         return -1;
-    /* a cell margin around the box, against rounding in the cell lookups */
-    size_t c0 = cs_ugrid_col(g, xmin), c1 = cs_ugrid_col(g, xmax);
-    size_t r0 = cs_ugrid_row(g, ymin), r1 = cs_ugrid_row(g, ymax);
-    c0 = c0 ? c0 - 1 : 0;
-    r0 = r0 ? r0 - 1 : 0;
-    c1 = c1 + 1 < g->nx ? c1 + 1 : c1;
-    r1 = r1 + 1 < g->ny ? r1 + 1 : r1;
+    /* the cells the box covers, and a margin of one cell against rounding in the
+     * lookups: an edge there meeting the box is checked too, but the margin's own
+     * area says nothing about the box (a cell beside a boundary has another area
+     * next door; counting it sent every box within a cell of a boundary the slow way).
+     * A covered cell inside overlapping areas says only that the box is in them: the
+     * lowest of them is the area of its centre. */
+    size_t b0 = cs_ugrid_col(g, xmin), b1 = cs_ugrid_col(g, xmax);
+    size_t a0 = cs_ugrid_row(g, ymin), a1 = cs_ugrid_row(g, ymax);
+    size_t c0 = b0 ? b0 - 1 : 0, c1 = b1 + 1 < g->nx ? b1 + 1 : b1;
+    size_t r0 = a0 ? a0 - 1 : 0, r1 = a1 + 1 < g->ny ? a1 + 1 : a1;
     const double box[4] = {xmin, ymin, xmax, ymax};
     long area = -1;
     for (size_t r = r0; r <= r1; r++)
         for (size_t c = c0; c <= c1; c++) {
             size_t cell = r * g->nx + c;
             int32_t s = ix->status[cell];
+            bool covered = r >= a0 && r <= a1 && c >= b0 && c <= b1;
             if (s == CELL_EDGES) {
                 for (size_t k = ix->cells.start[cell]; k < ix->cells.start[cell + 1]; k++)
                     if (edge_meets_box(&ix->edges[ix->cells.item[k]], box))
                         return -1;
-            } else if (s < 0 || (area >= 0 && s != area)) {
+            } else if (!covered || s == CELL_MULTI) {
+                continue;
+            } else if (s == CELL_OUTSIDE || (area >= 0 && s != area)) {
                 return -1;
             } else {
                 area = s;

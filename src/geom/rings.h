@@ -55,9 +55,9 @@ long cs_area_index_locate(const cs_area_index *index, double x, double y);
 long cs_area_index_nearest(const cs_area_index *index, double x, double y, double max_dist_m,
                            double *dist_m);
 
-/* The one area wholly containing the box, when no area's boundary meets the box (the
- * grid cells around it are checked edge by edge), else -1. A fast path only: -1 does
- * not mean the box is outside. */
+/* The area wholly containing the box (the lowest-numbered where areas overlap), when no
+ * area's boundary meets the box (the grid cells under it and around it are checked
+ * edge by edge), else -1. A fast path only: -1 does not mean the box is outside. */
 long cs_area_index_box(const cs_area_index *index, double xmin, double ymin, double xmax,
                        double ymax);
 
