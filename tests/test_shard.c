@@ -705,6 +705,46 @@ static void cut_and_merge_without_memory(const char *dir, int parts, long merge_
     free(shards);
 }
 
+/* The merge's memory does not grow with the number of shards: each shard's list of its
+ * residents is as long as they are (it was the study's length for every shard, 1.4 GB
+ * more for 64 shards of a province). */
+static void merge_memory_stays_with_the_study(void **state)
+{
+    (void)state;
+    enum { POINTS = 20000 };
+    char *dir = small_study("many", POINTS, 20);
+    const int parts[2] = {1, 4};
+    long peak[2];
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(run(NULL, "cd %s && %s shard study.yaml --parts %d --out sh%d -q && "
+                                   "for p in $(seq -f %%04g 1 %d); do %s run sh%d/$p/study.yaml "
+                                   "--out sh%d/$p/out -q || exit 1; done", dir, CS_CLI,
+                             parts[k], k, parts[k], CS_CLI, k, k),
+                         0);
+        char shards[16];
+        snprintf(shards, sizeof shards, "sh%d", k);
+        char *path = tu_join(dir, shards);
+        cs_context *ctx = NULL;
+        cs_config *cfg = NULL;
+        cs_study *study = NULL;
+        cs_result *r = NULL;
+        assert_int_equal(cs_context_create(&ctx), CS_OK);
+        tu_alloc_track();
+        assert_int_equal(cs_merge_load(ctx, path, 0, &cfg, &study, &r), CS_OK);
+        peak[k] = tu_alloc_peak();
+        tu_alloc_restore();
+        cs_result_destroy(r);
+        cs_study_destroy(study);
+        cs_config_destroy(cfg);
+        cs_context_destroy(ctx);
+        free(path);
+    }
+    print_message("merge peak: %ld bytes in 1 shard, %ld in 4\n", peak[0], peak[1]);
+    /* a list of the residents for each of 3 more shards would be 24 bytes a resident */
+    assert_true(peak[1] < peak[0] + 8 * POINTS);
+    free(dir);
+}
+
 /* Measured straight (the small study) and along the network (the row of streets, whose
  * merge loads the network with many more allocations: every 61st of them is refused). */
 static void shard_and_merge_without_memory(void **state)
@@ -873,6 +913,7 @@ int main(void)
         cmocka_unit_test(cut_by_a_field),
         cmocka_unit_test(cuts_careshed_refuses),
         cmocka_unit_test(shard_and_merge_without_memory),
+        cmocka_unit_test(merge_memory_stays_with_the_study),
         cmocka_unit_test(more_facilities_than_residents),
         cmocka_unit_test(network_shards_far_from_streets),
         cmocka_unit_test(matrix_shards),

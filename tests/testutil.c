@@ -3,6 +3,7 @@
  */
 #include "testutil.h"
 
+#include <malloc.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,6 +219,56 @@ void tu_alloc_refuse_one(long n)
 long tu_alloc_made(void)
 {
     return atomic_load(&one_made);
+}
+
+/* tu_alloc_track's bytes in use (as malloc_usable_size counts them) and their peak */
+static atomic_long track_now, track_peak;
+
+static void track(void *p, long sign)
+{
+    if (!p)
+        return;
+    long n = sign * (long)malloc_usable_size(p);
+    long now = atomic_fetch_add(&track_now, n) + n, peak = atomic_load(&track_peak);
+    while (now > peak && !atomic_compare_exchange_weak(&track_peak, &peak, now))
+        ;
+}
+
+static void *track_malloc(size_t n)
+{
+    void *p = malloc(n);
+    track(p, 1);
+    return p;
+}
+
+static void *track_realloc(void *p, size_t n)
+{
+    long old = p ? (long)malloc_usable_size(p) : 0;
+    void *q = realloc(p, n);
+    if (q) {
+        atomic_fetch_sub(&track_now, old);
+        track(q, 1);
+    }
+    return q;
+}
+
+static void track_free(void *p)
+{
+    track(p, -1);
+    free(p);
+}
+
+void tu_alloc_track(void)
+{
+    static const cs_allocator tracked = {track_malloc, track_realloc, track_free};
+    atomic_store(&track_now, 0);
+    atomic_store(&track_peak, 0);
+    cs_set_allocator(&tracked);
+}
+
+long tu_alloc_peak(void)
+{
+    return atomic_load(&track_peak);
 }
 
 uint64_t tu_rng_next(uint64_t *s)

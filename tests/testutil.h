@@ -43,6 +43,11 @@ long tu_alloc_refused(void);
  * for since (the refused one included), tu_alloc_refused() the refusals (0 or 1). */
 void tu_alloc_refuse_one(long n);
 long tu_alloc_made(void);
+/* Install an allocator that counts the bytes careshed holds (freed ones included, when
+ * allocated before); tu_alloc_peak() gives their peak since. Restore with
+ * tu_alloc_restore(). */
+void tu_alloc_track(void);
+long tu_alloc_peak(void);
 
 /* splitmix64: a reproducible random generator independent of the C library; and a
  * uniform double in [0, 1) from it. */
