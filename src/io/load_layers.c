@@ -1289,16 +1289,19 @@ cs_status cs_load_population(cs_context *ctx, const cs_config *cfg, cs_study *st
         st = bst;
     p->value_count = study->settings.band_count;
     reserve_points(p, layer, false);
-    int *keep = cs_calloc(study->settings.band_count + 4, sizeof *keep);
+    /* the five fields above and each band's but the total's (none when resolving the
+     * bands ran out of memory) */
+    size_t bands = study->settings.band_count, nkeep = 5 + (bands > 0 ? bands - 1 : 0);
+    int *keep = cs_calloc(nkeep, sizeof *keep);
     if (keep) { /* only an optimisation: without it every field is read */
         keep[0] = id_field;
         keep[1] = total_field;
         keep[2] = area_field;
         keep[3] = year_field;
         keep[4] = own_field;
-        for (size_t b = 1; b < study->settings.band_count; b++)
+        for (size_t b = 1; b < bands; b++)
             keep[b + 4] = src[b - 1].field;
-        cs_layer_keep_fields(layer, keep, study->settings.band_count + 4);
+        cs_layer_keep_fields(layer, keep, nkeep);
         cs_free(keep);
     }
     const int fields[5] = {id_field, total_field, area_field, year_field, own_field};
