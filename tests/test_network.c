@@ -936,6 +936,25 @@ static void network_measure_needs_network(void **state)
                 "no walking network is given");
 }
 
+/* A network that no kind walks is not read: measured straight, the study loads and runs
+ * without it (the file named is not even there), and has no network; a kind of its own
+ * measured along it has it read, and its error named. */
+static void network_read_only_when_walked(void **state)
+{
+    (void)state;
+    fx_data d;
+    river_data(&d);
+    fx_env R;
+    start(&R, tu_mkdtemp(), &d, "network: {path: nowhere.geojson, crs: EPSG:32651}\n"
+                                "measure: straight\n", CS_OK);
+    assert_false(cs_study_has_network(R.study));
+    assert_false(cs_study_kind_measured(R.study, 0, CS_MEASURE_NETWORK));
+    fx_env_close(&R);
+    fx_free(&d);
+    study_error("network: {path: nowhere.geojson, crs: EPSG:32651}\nmeasure: straight\n"
+                "kinds.b.measure: both\n", false, CS_ERR_INPUT, "nowhere.geojson", NULL);
+}
+
 static void bad_network_settings(void **state)
 {
     (void)state;
@@ -1018,6 +1037,7 @@ int main(void)
         cmocka_unit_test(three_way_tie),
         cmocka_unit_test(ties_do_not_depend_on_order),
         cmocka_unit_test(network_measure_needs_network),
+        cmocka_unit_test(network_read_only_when_walked),
         cmocka_unit_test(bad_network_settings),
         cmocka_unit_test(bad_network_input),
         cmocka_unit_test(off_network_points),
