@@ -217,6 +217,12 @@ void cs_progress(cs_context *ctx, const char *stage, double fraction);
  */
 void cs_input_note(cs_context *ctx, const char *path, const char *role);
 
+/* A file the study names but this run does not open (a network no kind walks): path,
+ * and the files beside it whose names start with its own up to the first dot (a
+ * Shapefile's .dbf and .prj), are noted all the same, as GDAL would list them had it
+ * opened the dataset: an input is never replaced, whether a run reads it or not. */
+void cs_input_note_unopened(cs_context *ctx, const char *path, const char *role);
+
 /* Room for this many inputs is made when the context is created, so that noting them
  * never fails for want of memory. False when it cannot be made. */
 #define CS_INPUTS_RESERVED 64

@@ -5,6 +5,10 @@
  */
 #include "core/core.h"
 
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 
 bool cs_input_reserve(cs_context *ctx)
@@ -32,6 +36,36 @@ void cs_input_note(cs_context *ctx, const char *path, const char *role)
     in->ino = (uint64_t)info.st_ino;
     in->path = cs_strdup(path);
     in->role = cs_strdup(role);
+}
+
+void cs_input_note_unopened(cs_context *ctx, const char *path, const char *role)
+{
+    cs_input_note(ctx, path, role);
+    const char *slash = path ? strrchr(path, '/') : NULL;
+    const char *name = slash ? slash + 1 : path;
+    const char *dot = name ? strchr(name, '.') : NULL;
+    if (!dot || dot == name)
+        return;
+    size_t dir_len = slash ? (size_t)(slash - path) + 1 : 0, stem_len = (size_t)(dot - name) + 1;
+    char *sibling = cs_malloc(dir_len + NAME_MAX + 1);
+    DIR *d = NULL;
+    if (sibling) {
+        /* "dir/" ("/" for a file at the root), or "./" when the path names none */
+        memcpy(sibling, slash ? path : "./", slash ? dir_len : 2);
+        dir_len = slash ? dir_len : 2;
+        sibling[dir_len] = '\0';
+        d = opendir(sibling);
+    }
+    if (!sibling && ctx)
+        ctx->inputs_read_lost = true;
+    for (struct dirent *e = d ? readdir(d) : NULL; e; e = readdir(d))
+        if (strncmp(e->d_name, name, stem_len) == 0) { /* "stem." */
+            snprintf(sibling + dir_len, NAME_MAX + 1, "%s", e->d_name);
+            cs_input_note(ctx, sibling, role);
+        }
+    if (d)
+        closedir(d);
+    cs_free(sibling);
 }
 
 /* Is the noted file still there under its name? A deleted input's inode number can

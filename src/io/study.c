@@ -1374,8 +1374,10 @@ static void network_begin(cs_context *ctx, network_reader *n)
 
 static cs_status network_end(cs_context *ctx, network_reader *n)
 {
-    if (!cs_config_walks_network(n->cfg))
+    if (!cs_config_walks_network(n->cfg)) {
+        cs_input_note_unopened(ctx, n->cfg->network.layer.path, "network");
         return CS_OK;
+    }
     if (!n->helper.on_thread)
         return cs_load_network(ctx, n->cfg, n->out);
     cs_helper_join(ctx, &n->helper);
