@@ -263,30 +263,85 @@ static bool fill_cells(cell_set *cs, const geometry *g, const double *x, const d
 }
 
 /* The kernels: acc plus the sum of v[k] W(d_k) over a run of points within the
- * catchment of (qx, qy), in run order, one per decay. Points out of reach add +0.0,
- * which leaves every sum bit-identical to skipping them, without a branch. */
-static double run_none(const weigher *w, double acc, double qx, double qy, const double *x,
-                       const double *y, const double *v, size_t n)
+ * catchment of (qx, qy), one per decay. Points out of reach add +0.0, which leaves every
+ * sum bit-identical to skipping them, without a branch. Without decay and with steps a
+ * run is summed in four lanes (point k in lane k mod 4; at the run's end acc plus
+ * (lane 0 + lane 2) + (lane 1 + lane 3)): the additions no longer wait on each other and
+ * the compiler's two-double vectors take two points at once, while the order is still
+ * fixed by the run alone. At the large scale this took the straight-line accessibility
+ * stage from 0.69-0.87 s to 0.32-0.38 s. */
+typedef double lanes __attribute__((vector_size(2 * sizeof(double))));
+typedef __typeof__((lanes){0} <= (lanes){0}) lane_mask; /* a comparison's result */
+
+static inline lanes load_lanes(const double *p)
 {
-    double t = w->t0;
-    for (size_t k = 0; k < n; k++) {
-        double dx = x[k] - qx, dy = y[k] - qy;
-        acc += dx * dx + dy * dy <= t ? v[k] : 0.0;
-    }
-    return acc;
+    lanes v;
+    memcpy(&v, p, sizeof v);
+    return v;
 }
 
-static double run_steps(const weigher *w, double acc, double qx, double qy, const double *x,
-                        const double *y, const double *v, size_t n)
+/* v where m is set, +0.0 elsewhere */
+static inline lanes masked(lanes v, lane_mask m)
 {
-    for (size_t k = 0; k < n; k++) {
-        double dx = x[k] - qx, dy = y[k] - qy;
-        double d2 = dx * dx + dy * dy, wt = 0.0;
-        for (size_t s = w->steps; s-- > 0;)
-            wt = d2 <= w->step_t[s] ? w->step_w[s] : wt;
-        acc += v[k] * wt;
+    return (lanes)((lane_mask)v & m);
+}
+
+/* Four points' terms into the lanes: the first two into lo, the other two into hi. */
+typedef void four_terms(const weigher *w, lanes px, lanes py, const double *x,
+                        const double *y, const double *v, lanes *lo, lanes *hi);
+
+static inline void four_none(const weigher *w, lanes px, lanes py, const double *x,
+                             const double *y, const double *v, lanes *lo, lanes *hi)
+{
+    const lanes t = {w->t0, w->t0};
+    lanes dx0 = load_lanes(x) - px, dy0 = load_lanes(y) - py;
+    lanes dx1 = load_lanes(x + 2) - px, dy1 = load_lanes(y + 2) - py;
+    *lo += masked(load_lanes(v), dx0 * dx0 + dy0 * dy0 <= t);
+    *hi += masked(load_lanes(v + 2), dx1 * dx1 + dy1 * dy1 <= t);
+}
+
+/* the step weight of each lane's squared distance */
+static inline lanes step_weights(const weigher *w, lanes d2)
+{
+    lanes wt = {0, 0};
+    for (size_t s = w->steps; s-- > 0;) {
+        lane_mask in = d2 <= (lanes){w->step_t[s], w->step_t[s]};
+        wt = masked((lanes){w->step_w[s], w->step_w[s]}, in) + masked(wt, ~in);
     }
-    return acc;
+    return wt;
+}
+
+static inline void four_steps(const weigher *w, lanes px, lanes py, const double *x,
+                              const double *y, const double *v, lanes *lo, lanes *hi)
+{
+    lanes dx0 = load_lanes(x) - px, dy0 = load_lanes(y) - py;
+    lanes dx1 = load_lanes(x + 2) - px, dy1 = load_lanes(y + 2) - py;
+    *lo += load_lanes(v) * step_weights(w, dx0 * dx0 + dy0 * dy0);
+    *hi += load_lanes(v + 2) * step_weights(w, dx1 * dx1 + dy1 * dy1);
+}
+
+/* A run four points at a time; the last one to three points are made four with points
+ * at (qx, qy) of no weight, which add +0.0. */
+static inline double run_lanes(four_terms *four, const weigher *w, double acc, double qx,
+                               double qy, const double *x, const double *y, const double *v,
+                               size_t n)
+{
+    const lanes px = {qx, qx}, py = {qy, qy};
+    lanes lo = {0, 0}, hi = {0, 0};
+    size_t k = 0;
+    for (; k + 4 <= n; k += 4)
+        four(w, px, py, x + k, y + k, v + k, &lo, &hi);
+    if (k < n) {
+        double x4[4], y4[4], v4[4];
+        for (size_t i = 0; i < 4; i++) {
+            x4[i] = k + i < n ? x[k + i] : qx;
+            y4[i] = k + i < n ? y[k + i] : qy;
+            v4[i] = k + i < n ? v[k + i] : 0.0;
+        }
+        four(w, px, py, x4, y4, v4, &lo, &hi);
+    }
+    lanes sum = lo + hi;
+    return acc + (sum[0] + sum[1]);
 }
 
 /* The Gaussian costs an exp: gather the points in reach, a block at a time, first. */
@@ -315,9 +370,9 @@ static inline double run_sum(const weigher *w, double acc, double qx, double qy,
 {
     switch (w->decay) {
     case CS_DECAY_NONE:
-        return run_none(w, acc, qx, qy, x, y, v, n);
+        return run_lanes(four_none, w, acc, qx, qy, x, y, v, n);
     case CS_DECAY_STEPS:
-        return run_steps(w, acc, qx, qy, x, y, v, n);
+        return run_lanes(four_steps, w, acc, qx, qy, x, y, v, n);
     case CS_DECAY_GAUSSIAN:
         return run_gauss(w, acc, qx, qy, x, y, v, n);
     }
