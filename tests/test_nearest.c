@@ -264,10 +264,24 @@ static void check_against_brute_force(enum layout kind, size_t n, size_t nq, uin
     /* Ties: every query with two or more points at its nearest squared distance (brute
      * force) is flagged, on any thread count, and lists exactly those points. */
     unsigned char *t1 = calloc(nq, 1), *t2 = calloc(nq, 1);
-    cs_point_index_nearest_all_tied(ix, qx, qy, nq, 1, d2, n2, t1);
-    cs_point_index_nearest_all_tied(ix, qx, qy, nq, 2, d2, n2, t2);
+    cs_point_index_nearest_all_tied(ix, qx, qy, nq, NULL, 1, d2, n2, t1);
+    cs_point_index_nearest_all_tied(ix, qx, qy, nq, NULL, 2, d2, n2, t2);
     assert_memory_equal(t1, t2, nq);
     assert_memory_equal(n1, n2, nq * sizeof *n1);
+    /* the same with the queries' order made once and given (as for several kinds), and
+     * with one made for other points, which is not used */
+    cs_query_order *order = cs_query_order_create(qx, qy, nq);
+    assert_true(order != NULL || nq < 4096);
+    cs_query_order *other = cs_query_order_create(qx, qy, nq / 2);
+    for (int t = 1; t <= 2; t++) {
+        memset(t2, 0, nq);
+        cs_point_index_nearest_all_tied(ix, qx, qy, nq, t == 1 ? order : other, t, d2, n2, t2);
+        assert_memory_equal(t1, t2, nq);
+        assert_memory_equal(n1, n2, nq * sizeof *n1);
+        assert_memory_equal(d1, d2, nq * sizeof *d1);
+    }
+    cs_query_order_destroy(order);
+    cs_query_order_destroy(other);
     long *want = alloc_longs(n), *got = NULL;
     size_t cap = 0, flagged = 0, tied = 0;
     for (size_t q = 0; q < nq; q++) {

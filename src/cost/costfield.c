@@ -40,21 +40,23 @@ static cs_status list_ties(const double *px, const double *py, size_t np,
 cs_status cs_cost_field_compute(cs_context *ctx, const cs_study *study, size_t k,
                                 double *dist_m, long *nearest)
 {
-    return cs_cost_field_ties(ctx, study, k, dist_m, nearest, NULL);
+    return cs_cost_field_ties(ctx, study, k, NULL, dist_m, nearest, NULL);
 }
 
-cs_status cs_cost_field_ties(cs_context *ctx, const cs_study *study, size_t k, double *dist_m,
-                             long *nearest, cs_ties *ties)
+cs_status cs_cost_field_ties(cs_context *ctx, const cs_study *study, size_t k,
+                             const cs_query_order *order, double *dist_m, long *nearest,
+                             cs_ties *ties)
 {
     if (!study)
         return CS_ERR_ARGUMENT;
     return cs_cost_field_points(ctx, study, k, study->dem.x, study->dem.y, study->dem.count,
-                                dist_m, nearest, ties);
+                                order, dist_m, nearest, ties);
 }
 
 cs_status cs_cost_field_points(cs_context *ctx, const cs_study *study, size_t k,
-                               const double *px, const double *py, size_t np, double *dist_m,
-                               long *nearest, cs_ties *ties)
+                               const double *px, const double *py, size_t np,
+                               const cs_query_order *order, double *dist_m, long *nearest,
+                               cs_ties *ties)
 {
     if (!ctx || !study || !dist_m || k >= study->settings.kind_count)
         return CS_ERR_ARGUMENT;
@@ -83,7 +85,8 @@ cs_status cs_cost_field_points(cs_context *ctx, const cs_study *study, size_t k,
     if (st == CS_OK) {
         double t0 = cs_stage_begin();
         long *out = nearest ? nearest : local;
-        cs_point_index_nearest_all_tied(index, px, py, np, ctx->threads, dist_m, out, tied);
+        cs_point_index_nearest_all_tied(index, px, py, np, order, ctx->threads, dist_m, out,
+                                        tied);
         /* facility indices of this kind -> indices in the study */
         for (size_t i = 0; i < np; i++)
             out[i] = out[i] >= 0 ? global[out[i]] : -1;

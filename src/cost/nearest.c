@@ -401,17 +401,23 @@ static uint32_t quantize(double v, double lo, double scale)
     return (uint32_t)q;
 }
 
-/* Query positions in Morton order of their cells (position in the low 32 bits), or
- * NULL when memory is short — the caller then goes in input order, only slower. */
-static uint64_t *morton_order(const double *qx, const double *qy, size_t n)
+struct cs_query_order {
+    size_t n;
+    uint64_t *keys; /* Morton key << 32 | input position, sorted */
+};
+
+cs_query_order *cs_query_order_create(const double *qx, const double *qy, size_t n)
 {
     if (n < SORT_MIN || n > UINT32_MAX)
         return NULL;
-    uint64_t *order = cs_reallocarray(NULL, n, sizeof *order);
+    cs_query_order *order = cs_malloc(sizeof *order);
+    uint64_t *keys = cs_reallocarray(NULL, n, sizeof *keys);
     uint64_t *tmp = cs_reallocarray(NULL, n, sizeof *tmp);
-    if (!order || !tmp) {
+    if (!order || !keys || !tmp) {
         cs_free(order);
+        cs_free(keys);
         cs_free(tmp);
+        (void)cs_take_nomem(); /* not an error: the queries go in input order */
         return NULL;
     }
     double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
@@ -429,11 +435,20 @@ static uint64_t *morton_order(const double *qx, const double *qy, size_t n)
     for (size_t i = 0; i < n; i++) {
         uint32_t key = spread_bits(quantize(qx[i], x0, scale)) |
                        (spread_bits(quantize(qy[i], y0, scale)) << 1);
-        order[i] = ((uint64_t)key << 32) | (uint64_t)i;
+        keys[i] = ((uint64_t)key << 32) | (uint64_t)i;
     }
-    uint64_t *sorted = cs_radix_sort_upper(order, tmp, n, 2 * MORTON_BITS);
-    cs_free(sorted == order ? tmp : order);
-    return sorted;
+    order->n = n;
+    order->keys = cs_radix_sort_upper(keys, tmp, n, 2 * MORTON_BITS);
+    cs_free(order->keys == keys ? tmp : keys);
+    return order;
+}
+
+void cs_query_order_destroy(cs_query_order *order)
+{
+    if (!order)
+        return;
+    cs_free(order->keys);
+    cs_free(order);
 }
 
 /* Answer queries [from, to) of the visiting order (at most CHUNK), each seeded with the
@@ -476,17 +491,21 @@ void cs_point_index_nearest_all(const cs_point_index *index, const double *qx,
                                 const double *qy, size_t n, int threads, double *dist_m,
                                 long *nearest_out)
 {
-    cs_point_index_nearest_all_tied(index, qx, qy, n, threads, dist_m, nearest_out, NULL);
+    cs_point_index_nearest_all_tied(index, qx, qy, n, NULL, threads, dist_m, nearest_out,
+                                    NULL);
 }
 
 void cs_point_index_nearest_all_tied(const cs_point_index *index, const double *qx,
-                                     const double *qy, size_t n, int threads, double *dist_m,
-                                     long *nearest_out, unsigned char *tied_out)
+                                     const double *qy, size_t n, const cs_query_order *given,
+                                     int threads, double *dist_m, long *nearest_out,
+                                     unsigned char *tied_out)
 {
     assert(index && (n == 0 || (qx && qy && dist_m)));
     if (n == 0)
         return;
-    uint64_t *order = morton_order(qx, qy, n);
+    cs_query_order *own = given && given->n == n ? NULL : cs_query_order_create(qx, qy, n);
+    const cs_query_order *made = own ? own : given && given->n == n ? given : NULL;
+    const uint64_t *order = made ? made->keys : NULL;
     size_t chunks = (n + CHUNK - 1) / CHUNK;
 #ifdef _OPENMP
     int team = threads > 0 ? threads : omp_get_max_threads();
@@ -500,7 +519,7 @@ void cs_point_index_nearest_all_tied(const cs_point_index *index, const double *
         size_t to = (c + 1) * CHUNK < n ? (c + 1) * CHUNK : n;
         run_chunk(index, qx, qy, order, c * CHUNK, to, dist_m, nearest_out, tied_out);
     }
-    cs_free(order);
+    cs_query_order_destroy(own);
 }
 
 /* ------------------------------------------------------------------ within */

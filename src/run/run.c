@@ -13,16 +13,18 @@
 
 #include <math.h>
 
-static bool any_network_kind(const cs_study *s)
+static bool any_kind_measured(const cs_study *s, unsigned measure)
 {
     for (size_t k = 0; k < s->settings.kind_count; k++)
-        if (s->settings.kinds[k].measures & CS_MEASURE_NETWORK)
+        if (s->settings.kinds[k].measures & measure)
             return true;
     return false;
 }
 
-/* The cost fields of kind k, each way it is measured. */
-static cs_status kind_fields(cs_context *ctx, cs_result *r, size_t k, size_t n)
+/* The cost fields of kind k, each way it is measured; order: the demand points' for
+ * straight-line searches (or NULL). */
+static cs_status kind_fields(cs_context *ctx, cs_result *r, size_t k, size_t n,
+                             const cs_query_order *order)
 {
     const cs_study *s = r->study;
     for (size_t m = 0; m < CS_MEASURES; m++) {
@@ -35,7 +37,8 @@ static cs_status kind_fields(cs_context *ctx, cs_result *r, size_t k, size_t n)
             return cs_nomem(ctx);
         cs_status st = CS_OK;
         if (m == CS_M_STRAIGHT)
-            st = cs_cost_field_ties(ctx, s, k, r->dist_m[i], r->nearest[i], &r->ties[i]);
+            st = cs_cost_field_ties(ctx, s, k, order, r->dist_m[i], r->nearest[i],
+                                    &r->ties[i]);
         else if (m == CS_M_NETWORK)
             st = cs_net_cost_field(ctx, s, &r->net, k, &r->fields[k], r->dist_m[i],
                                    r->nearest[i], &r->ties[i]);
@@ -79,16 +82,24 @@ static cs_status compute_fields(cs_context *ctx, cs_result *r)
     const cs_study *study = r->study;
     size_t n = study->dem.count ? study->dem.count : 1;
     cs_status st = CS_OK;
-    if (any_network_kind(study)) {
+    if (any_kind_measured(study, CS_MEASURE_NETWORK)) {
         st = cs_net_prepare(ctx, study, &r->net);
         r->has_network = st == CS_OK;
         if (st == CS_OK)
             st = cs_net_search_kinds(ctx, study, &r->net, r->fields);
     }
+    /* the demand points' visiting order, sorted once for every kind measured straight */
+    cs_query_order *order = NULL;
+    if (st == CS_OK && any_kind_measured(study, CS_MEASURE_STRAIGHT)) {
+        double t0 = cs_stage_begin();
+        order = cs_query_order_create(study->dem.x, study->dem.y, study->dem.count);
+        cs_stage_end(ctx, "cost field", t0);
+    }
     for (size_t k = 0; st == CS_OK && k < r->K; k++) {
-        st = kind_fields(ctx, r, k, n);
+        st = kind_fields(ctx, r, k, n, order);
         cs_progress(ctx, "cost field", (double)(k + 1) / (double)r->K);
     }
+    cs_query_order_destroy(order);
     return st;
 }
 

@@ -371,7 +371,7 @@ static cs_status search_far(cs_context *ctx, cs_result *r, size_t k, size_t f,
         y[q] = s->dem.y[far[q]];
     }
     if (st == CS_OK && nfar)
-        st = cs_cost_field_points(ctx, s, k, x, y, nfar, d, near, &t);
+        st = cs_cost_field_points(ctx, s, k, x, y, nfar, NULL, d, near, &t);
     for (size_t q = 0; st == CS_OK && q < nfar; q++) {
         r->dist_m[f][far[q]] = d[q];
         r->nearest[f][far[q]] = near[q];
