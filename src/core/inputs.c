@@ -46,13 +46,13 @@ void cs_input_note_unopened(cs_context *ctx, const char *path, const char *role)
     const char *dot = name ? strchr(name, '.') : NULL;
     if (!dot || dot == name)
         return;
-    size_t dir_len = slash ? (size_t)(slash - path) + 1 : 0, stem_len = (size_t)(dot - name) + 1;
+    /* the folder as "dir/" ("./" when the path names none) */
+    const char *dir = slash ? path : "./";
+    size_t dir_len = slash ? (size_t)(slash - path) + 1 : 2, stem_len = (size_t)(dot - name) + 1;
     char *sibling = cs_malloc(dir_len + NAME_MAX + 1);
     DIR *d = NULL;
     if (sibling) {
-        /* "dir/" ("/" for a file at the root), or "./" when the path names none */
-        memcpy(sibling, slash ? path : "./", slash ? dir_len : 2);
-        dir_len = slash ? dir_len : 2;
+        memcpy(sibling, dir, dir_len);
         sibling[dir_len] = '\0';
         d = opendir(sibling);
     }
