@@ -481,6 +481,12 @@ static void unterminated_quote_names_its_line(void **state)
     sh(f, cmd, &out);
     assert_null(strstr(out, "never closed"));
     free(out);
+    /* past the first megabyte, whose blocks without a quote are counted at once */
+    run_sh(f, "awk 'BEGIN { print \"from,to,cost\"; for (i = 1; i <= 100000; i++) "
+              "print i \",C001,100\"; print \"100001,\\\"C002,200\"; "
+              "print \"100002,C003,300\" }' > big.csv");
+    expect_cli(f, "check study.yaml -q --set population.id=id --costs big.csv", 4,
+               "big.csv:100002: a quote opened on this line is never closed", NULL);
     /* the facilities table goes through the same opener */
     run_sh(f, "sed '5s/,centre,/,\"centre,/' facilities.csv > fq.csv");
     expect_cli(f, "check study.yaml -q --facilities fq.csv", 4,
