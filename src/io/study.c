@@ -1649,6 +1649,14 @@ int cs_study_kind_measured(const cs_study *s, size_t k, cs_measure m)
     return known && (s->settings.kinds[k].measures & (unsigned)m) != 0;
 }
 
+bool cs_study_any_kind_measured(const cs_study *s, unsigned measure)
+{
+    for (size_t k = 0; s && k < s->settings.kind_count; k++)
+        if (s->settings.kinds[k].measures & measure)
+            return true;
+    return false;
+}
+
 long cs_study_kind_capacity(const cs_study *s, size_t k)
 {
     return s && k < s->settings.kind_count ? s->settings.kinds[k].load_capacity : -1;

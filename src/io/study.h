@@ -233,5 +233,7 @@ struct cs_study {
 /* The language of the texts careshed writes for the study: its lang, else Chinese when
  * its name or its first street's holds Chinese characters, else English. */
 cs_lang cs_study_lang(const cs_study *s);
+/* Whether some kind is measured that way (CS_MEASURE_NETWORK...). */
+bool cs_study_any_kind_measured(const cs_study *s, unsigned measure);
 
 #endif

@@ -13,14 +13,6 @@
 
 #include <math.h>
 
-static bool any_kind_measured(const cs_study *s, unsigned measure)
-{
-    for (size_t k = 0; k < s->settings.kind_count; k++)
-        if (s->settings.kinds[k].measures & measure)
-            return true;
-    return false;
-}
-
 /* The cost fields of kind k, each way it is measured; order: the demand points' for
  * straight-line searches (or NULL). */
 static cs_status kind_fields(cs_context *ctx, cs_result *r, size_t k, size_t n,
@@ -82,7 +74,7 @@ static cs_status compute_fields(cs_context *ctx, cs_result *r)
     const cs_study *study = r->study;
     size_t n = study->dem.count ? study->dem.count : 1;
     cs_status st = CS_OK;
-    if (any_kind_measured(study, CS_MEASURE_NETWORK)) {
+    if (cs_study_any_kind_measured(study, CS_MEASURE_NETWORK)) {
         st = cs_net_prepare(ctx, study, &r->net);
         r->has_network = st == CS_OK;
         if (st == CS_OK)
@@ -90,7 +82,7 @@ static cs_status compute_fields(cs_context *ctx, cs_result *r)
     }
     /* the demand points' visiting order, sorted once for every kind measured straight */
     cs_query_order *order = NULL;
-    if (st == CS_OK && any_kind_measured(study, CS_MEASURE_STRAIGHT)) {
+    if (st == CS_OK && cs_study_any_kind_measured(study, CS_MEASURE_STRAIGHT)) {
         double t0 = cs_stage_begin();
         order = cs_query_order_create(study->dem.x, study->dem.y, study->dem.count);
         cs_stage_end(ctx, "cost field", t0);

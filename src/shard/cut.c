@@ -825,14 +825,6 @@ static cs_status check_cut(cs_context *ctx, const cs_study *s, size_t parts, con
     return CS_OK;
 }
 
-static bool any_network_kind(const cs_study *s)
-{
-    for (size_t k = 0; k < s->settings.kind_count; k++)
-        if (s->settings.kinds[k].measures & CS_MEASURE_NETWORK)
-            return true;
-    return false;
-}
-
 /* A new id for this cut: results of another cut are refused by the merge. */
 static void new_cut_id(char out[33])
 {
@@ -866,7 +858,7 @@ cs_status cs_shard_write(cs_context *ctx, const cs_config *cfg, const cs_study *
         memset(c.demand.box, 0, sizeof c.demand.box);
     st = by ? partition_by(ctx, &c, by) : partition(ctx, &c);
     cs_shard_net net;
-    if (st == CS_OK && any_network_kind(study)) {
+    if (st == CS_OK && cs_study_any_kind_measured(study, CS_MEASURE_NETWORK)) {
         st = cs_shard_net_begin(ctx, study, &net);
         c.net = st == CS_OK ? &net : NULL;
     }
