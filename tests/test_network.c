@@ -938,7 +938,7 @@ static void network_measure_needs_network(void **state)
 
 /* A network that no kind walks is not read: measured straight, the study loads and runs
  * without it (the file named is not even there), and has no network; a kind of its own
- * measured along it has it read, and its error named. */
+ * measured along it has it read, and its error named; and one shown is read. */
 static void network_read_only_when_walked(void **state)
 {
     (void)state;
@@ -953,6 +953,21 @@ static void network_read_only_when_walked(void **state)
     fx_free(&d);
     study_error("network: {path: nowhere.geojson, crs: EPSG:32651}\nmeasure: straight\n"
                 "kinds.b.measure: both\n", false, CS_ERR_INPUT, "nowhere.geojson", NULL);
+    /* shown (careshed serve draws it), it is read though no kind walks it */
+    river_data(&d);
+    memset(&R, 0, sizeof R);
+    R.dir = tu_mkdtemp();
+    write_network(R.dir, river_streets, sizeof river_streets / sizeof(double) / 2,
+                  "residential");
+    assert_int_equal(fx_env_open(&R, &d, "network: {path: network.geojson, crs: EPSG:32651}\n"
+                                         "measure: straight\n"),
+                     CS_OK);
+    cs_config_show_network(R.cfg);
+    assert_int_equal(fx_env_load(&R), CS_OK);
+    assert_true(cs_study_has_network(R.study));
+    assert_false(cs_study_kind_measured(R.study, 0, CS_MEASURE_NETWORK));
+    fx_env_close(&R);
+    fx_free(&d);
 }
 
 static void bad_network_settings(void **state)

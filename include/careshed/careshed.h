@@ -230,6 +230,13 @@ CS_API cs_status cs_config_load(cs_context *ctx, cs_config *cfg, const char *pat
 CS_API cs_status cs_config_set(cs_context *ctx, cs_config *cfg, const char *key,
                                const char *value);
 
+/**
+ * Have cs_study_load read the walking network even when no kind is measured along it
+ * (a network no kind walks is otherwise not read): careshed serve draws it under its
+ * map. NULL is ignored.
+ */
+CS_API void cs_config_show_network(cs_config *cfg);
+
 /** One study key, as `careshed check --keys` lists it. */
 typedef struct cs_config_key {
     const char *key;          /**< dotted name; <id> (<band>) stands for an entry's id */

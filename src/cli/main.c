@@ -694,6 +694,7 @@ static int run(options *o)
         cs_serve_options so = serve_options(o);
         st = cs_serve_check(ctx, &so);
         bad_serve_option = st != CS_OK;
+        cs_config_show_network(cfg); /* drawn under the map, whatever is measured */
     }
     if (st == CS_OK)
         cli_stage = "loading the layers";

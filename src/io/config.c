@@ -1269,10 +1269,18 @@ unsigned cs_config_measures(const cs_config *cfg, const cs_kind_config *kind)
            (cfg->costs.layer.path ? CS_MEASURE_MATRIX : 0);
 }
 
-bool cs_config_walks_network(const cs_config *cfg)
+void cs_config_show_network(cs_config *cfg)
+{
+    if (cfg)
+        cfg->network.shown = true;
+}
+
+bool cs_config_reads_network(const cs_config *cfg)
 {
     if (!cfg->network.layer.path)
         return false;
+    if (cfg->network.shown)
+        return true;
     if (cfg->kind_count == 0) /* the kinds will come from the data */
         return (cs_config_measures(cfg, NULL) & CS_MEASURE_NETWORK) != 0;
     for (size_t k = 0; k < cfg->kind_count; k++)

@@ -100,6 +100,8 @@ typedef struct cs_network_config {
                                   on cells */
     double area_cell_m;        /* the cells' size; default 0 = access_width_m / 5 */
     bool facility_areas;       /* also write per-facility service areas; default false */
+    bool shown;                /* drawn (careshed serve's map): read even when no kind
+                                  walks it (cs_config_show_network) */
 } cs_network_config;
 
 typedef struct cs_target_config {
@@ -209,9 +211,9 @@ long cs_config_find_band(const cs_config *cfg, const char *id); /* "total" -> -1
 /* How kind (NULL: a kind taken from the data) is measured: its own setting, else the
  * study's, else straight plus the network and the cost matrix when they are given. */
 unsigned cs_config_measures(const cs_config *cfg, const cs_kind_config *kind);
-/* Whether a network is given and some kind walks it (is measured along it): only then
- * is it read. */
-bool cs_config_walks_network(const cs_config *cfg);
+/* Whether a network is given and some kind walks it (is measured along it) or it is
+ * shown: only then is it read. */
+bool cs_config_reads_network(const cs_config *cfg);
 /* How one measure reads in messages: "straight", "along the network", "by the cost
  * matrix". Static. */
 const char *cs_config_measure_text(unsigned measure);

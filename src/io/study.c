@@ -1368,13 +1368,13 @@ static void *read_network(void *arg)
 static void network_begin(cs_context *ctx, network_reader *n)
 {
     n->helper = (cs_helper){.ctx = ctx};
-    if (cs_config_walks_network(n->cfg))
+    if (cs_config_reads_network(n->cfg))
         cs_helper_start(ctx, &n->helper, read_network, n);
 }
 
 static cs_status network_end(cs_context *ctx, network_reader *n)
 {
-    if (!cs_config_walks_network(n->cfg)) {
+    if (!cs_config_reads_network(n->cfg)) {
         cs_input_note_unopened(ctx, n->cfg->network.layer.path, "network");
         return CS_OK;
     }
