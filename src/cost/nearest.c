@@ -503,9 +503,10 @@ void cs_point_index_nearest_all_tied(const cs_point_index *index, const double *
     assert(index && (n == 0 || (qx && qy && dist_m)));
     if (n == 0)
         return;
-    cs_query_order *own = given && given->n == n ? NULL : cs_query_order_create(qx, qy, n);
-    const cs_query_order *made = own ? own : given && given->n == n ? given : NULL;
-    const uint64_t *order = made ? made->keys : NULL;
+    bool usable = given && given->n == n; /* one made for other points is not */
+    cs_query_order *own = usable ? NULL : cs_query_order_create(qx, qy, n);
+    const cs_query_order *use = usable ? given : own;
+    const uint64_t *order = use ? use->keys : NULL;
     size_t chunks = (n + CHUNK - 1) / CHUNK;
 #ifdef _OPENMP
     int team = threads > 0 ? threads : omp_get_max_threads();
