@@ -449,6 +449,38 @@ static void site_command(void **state)
     assert_string_equal(sites[0], sites[1]);
     for (int t = 0; t < 2; t++)
         free(along[t]), free(sites[t]);
+    /* p-median along the network: the walks before and after, the bound, and on one
+     * thread the same answer (the swaps are judged on all threads) */
+    for (int t = 0; t < 2; t++) {
+        snprintf(args, sizeof args, "site '%s/study.yaml' --out '%s/med%d' --measure network "
+                 "--suggest 8 --kind centre --model p-median --threads %d -q", SAMPLE, dir, t,
+                 t ? 1 : 2);
+        assert_int_equal(cli(args, &along[t]), 0);
+        char name[64];
+        snprintf(name, sizeof name, "med%d/suggestions.geojson", t);
+        char *path = tu_join(dir, name);
+        sites[t] = tu_read(path, NULL);
+        free(path);
+        assert_non_null(sites[t]);
+    }
+    double before, after, bound = NAN;
+    const char *walks = "chose 8 sites; mean walk (each counted up to the threshold) ";
+    const char *less = strstr(along[0], "no choice of 8 sites walks less than ");
+    if (!strstr(along[0], walks) ||
+        sscanf(strstr(along[0], walks) + strlen(walks), "%lf m -> %lf m", &before, &after) != 2)
+        fail_msg("p-median's answer:\n%s", along[0]);
+    if (strstr(along[0], "the heuristic's sites are optimal: no choice of 8 sites walks less"))
+        bound = after;
+    else if (less)
+        sscanf(less + strlen("no choice of 8 sites walks less than "), "%lf", &bound);
+    if (!(bound <= after && after < before))
+        fail_msg("p-median's answer:\n%s", along[0]);
+    assert_non_null(strstr(along[0], "\n#8 -"));
+    assert_non_null(strstr(sites[0], "\"model\":\"p-median\""));
+    assert_string_equal(along[0], along[1]);
+    assert_string_equal(sites[0], sites[1]);
+    for (int t = 0; t < 2; t++)
+        free(along[t]), free(sites[t]);
     /* a candidates file is named as such in its messages, not as proposals */
     const struct { const char *text; const char *needle; } cands[] = {
         {NULL, "candidates file not found"},
@@ -470,6 +502,11 @@ static void site_command(void **state)
     }
     expect_cli("site x.yaml --suggest 0", 2, "--suggest needs a whole number > 0");
     expect_cli("site x.yaml --within 5km", 2, "--within needs minutes > 0 (or metres: 500m)");
+    expect_cli("site x.yaml --suggest 2 --model median", 2,
+               "--model needs cover or p-median, got 'median'");
+    snprintf(args, sizeof args, "site '%s/study.yaml' --out '%s/out' --measure straight "
+             "--network '' --reach-share 0.9 --kind centre --model p-median", SAMPLE, dir);
+    expect_cli(args, 3, "--reach-share asks for set covering; p-median chooses K sites");
     tu_rmtree(dir);
     free(dir);
 }

@@ -18,6 +18,7 @@
 static void make_sets(cs_cover_sets *cs, size_t C, size_t P, const size_t *first,
                       const uint32_t *pt, const double *w)
 {
+    memset(cs, 0, sizeof *cs);
     cs->candidates = C;
     cs->points = P;
     cs->first = cs_calloc(C + 1, sizeof *cs->first);
@@ -157,7 +158,7 @@ static void study_against_brute_force(void **state)
             }
             best = fmax(best, got);
         }
-    cs_suggest_options opt = {"a", 2, NAN, NAN, 1, 0, cand, NC, NULL, NULL, 0, NULL};
+    cs_suggest_options opt = {"a", 2, NAN, NAN, 1, 0, cand, NC, NULL, NULL, 0, NULL, CS_MODEL_COVER};
     cs_suggest_report rep;
     cs_site *site = NULL;
     cs_status sst = cs_site_suggest(ctx, r, &opt, &site, &rep);
@@ -222,7 +223,7 @@ static void study_against_brute_force(void **state)
     free(zpath);
     cs_site_destroy(site);
     /* errors */
-    cs_suggest_options bad = {"zz", 2, NAN, NAN, 0, 0, NULL, 0, NULL, NULL, 0, NULL};
+    cs_suggest_options bad = {"zz", 2, NAN, NAN, 0, 0, NULL, 0, NULL, NULL, 0, NULL, CS_MODEL_COVER};
     assert_int_equal(cs_site_suggest(ctx, r, &bad, &site, &rep), CS_ERR_STUDY);
     assert_true(tu_has_message(ctx, "unknown kind 'zz' to suggest sites for (--kind)",
                                "give --kind one of the study's kinds: a, b", NULL));
@@ -300,7 +301,7 @@ static void exact_sites_listed(void **state)
     cs_site_input cand[3];
     line_candidates(cand);
     /* maximal covering, two sites */
-    cs_suggest_options opt = {"a", 2, NAN, NAN, 1, 0, cand, 3, NULL, NULL, 0, NULL};
+    cs_suggest_options opt = {"a", 2, NAN, NAN, 1, 0, cand, 3, NULL, NULL, 0, NULL, CS_MODEL_COVER};
     cs_suggest_report rep;
     cs_site *site = NULL;
     cs_status sst = cs_site_suggest(ctx, r, &opt, &site, &rep);
@@ -328,7 +329,7 @@ static void exact_sites_listed(void **state)
     char *text = tu_read(path, NULL);
     assert_non_null(strstr(text, "\"listed\":\"exact\",\"greedy\":{\"sites\":2,"
                                  "\"newly_covered\":50},\"exact\":{\"sites\":2,"
-                                 "\"newly_covered\":60,\"optimal\":true}"));
+                                 "\"newly_covered\":60,\"optimal\":true,\"seconds\":"));
     free(text);
     cs_site_destroy(site);
     /* without --exact greedy's sites are listed and the exact one is null */
@@ -344,7 +345,7 @@ static void exact_sites_listed(void **state)
     free(text);
     cs_site_destroy(site);
     /* set covering of all 60: greedy three sites, the optimum two (C2, C3) listed */
-    cs_suggest_options cover = {"a", 0, NAN, 1.0, 1, 0, cand, 3, NULL, NULL, 0, NULL};
+    cs_suggest_options cover = {"a", 0, NAN, 1.0, 1, 0, cand, 3, NULL, NULL, 0, NULL, CS_MODEL_COVER};
     assert_int_equal(cs_site_suggest(ctx, r, &cover, &site, &rep), CS_OK);
     assert_int_equal(rep.chosen, 3);
     assert_true(rep.exact_listed && rep.exact_chosen == 2 && fabs(rep.exact_covered - 60) < 1e-9);
@@ -370,7 +371,7 @@ static void within_metres(void **state)
     cs_result *r = lr.result;
     cs_site_input cand[3];
     line_candidates(cand);
-    cs_suggest_options opt = {"a", 1, NAN, NAN, 0, 0, cand, 3, NULL, NULL, 600, NULL};
+    cs_suggest_options opt = {"a", 1, NAN, NAN, 0, 0, cand, 3, NULL, NULL, 600, NULL, CS_MODEL_COVER};
     cs_suggest_report rep;
     cs_site *site = NULL;
     cs_site_figures f;
@@ -429,6 +430,252 @@ static void generated_candidates_stay_inside(void **state)
     fx_env_close(&lr);
 }
 
+/* ------------------------------------------------------------------ p-median */
+
+/* p-median sets from dense costs: cost[c * P + i] < 0 where c does not reach i. */
+static void make_median(cs_cover_sets *cs, size_t C, size_t P, const double *cost,
+                        const double *base, const double *w)
+{
+    memset(cs, 0, sizeof *cs);
+    cs->candidates = C;
+    cs->points = P;
+    cs->first = cs_calloc(C + 1, sizeof *cs->first);
+    cs->pt = cs_calloc(C * P + 1, sizeof *cs->pt);
+    cs->cost = cs_calloc(C * P + 1, sizeof *cs->cost);
+    cs->weight = cs_calloc(P + 1, sizeof *cs->weight);
+    cs->base = cs_calloc(P + 1, sizeof *cs->base);
+    memcpy(cs->weight, w, P * sizeof *w);
+    memcpy(cs->base, base, P * sizeof *base);
+    size_t n = 0;
+    for (size_t c = 0; c < C; c++) {
+        cs->first[c] = n;
+        for (size_t i = 0; i < P; i++)
+            if (cost[c * P + i] >= 0 && cost[c * P + i] < base[i]) {
+                cs->pt[n] = (uint32_t)i;
+                cs->cost[n++] = cost[c * P + i];
+            }
+    }
+    cs->first[C] = n;
+}
+
+/* The total walk with the candidates of mask open, from the dense costs. */
+static double walk_of(unsigned mask, size_t C, size_t P, const double *cost,
+                      const double *base, const double *w)
+{
+    double total = 0;
+    for (size_t i = 0; i < P; i++) {
+        double d = base[i];
+        for (size_t c = 0; c < C; c++)
+            if ((mask & (1u << c)) && cost[c * P + i] >= 0)
+                d = fmin(d, cost[c * P + i]);
+        total += w[i] * d;
+    }
+    return total;
+}
+
+static unsigned mask_of(const size_t *sites, size_t n)
+{
+    unsigned m = 0;
+    for (size_t q = 0; q < n; q++)
+        m |= 1u << sites[q];
+    return m;
+}
+
+/* Six residents of weight 1, each walking 10 now. A reaches residents 0-3 at 1 (saves
+ * 36), B residents 0, 1, 4 at 0 (30), C residents 2, 3, 5 at 0 (30). Greedy takes A
+ * and then B (+12; C ties, the lower index wins): 48 saved. Swapping A for C saves all
+ * 60, the optimum, as B + C is by enumeration of the three pairs (48, 48, 60). */
+static void median_textbook_case(void **state)
+{
+    (void)state;
+    const double X = -1;
+    const double cost[3 * 6] = {1, 1, 1, 1, X, X, /* A */
+                                0, 0, X, X, 0, X, /* B */
+                                X, X, 0, 0, X, 0 /* C */};
+    const double base[6] = {10, 10, 10, 10, 10, 10}, w[6] = {1, 1, 1, 1, 1, 1};
+    cs_cover_sets cs;
+    make_median(&cs, 3, 6, cost, base, w);
+    size_t chosen[3], n, swaps;
+    double gains[3];
+    assert_int_equal(cs_median_heuristic(&cs, 1, 1, chosen, gains, &n, &swaps), CS_OK);
+    assert_true(n == 1 && chosen[0] == 0 && gains[0] == 36 && swaps == 0);
+    assert_int_equal(cs_median_heuristic(&cs, 2, 1, chosen, gains, &n, &swaps), CS_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(swaps, 1);
+    assert_true(mask_of(chosen, n) == 6u && gains[0] == 30 && gains[1] == 30);
+    assert_true(cs_median_saving(&cs, chosen, n) == 60);
+    /* the bound: at least the optimum (60), and here reaching it */
+    double bound = cs_median_bound(&cs, 2, 48);
+    assert_true(bound >= 60 - 1e-9 && bound <= 60 + 1e-6);
+    size_t sites[3], start[2] = {0, 1};
+    cs_median_solution sol = {.sites = sites};
+    assert_int_equal(cs_median_exact(&cs, 2, 10, start, 2, &sol), CS_OK);
+    assert_true(sol.optimal && sol.saving == 60 && sol.bound == 60 && sol.count == 2);
+    assert_true(mask_of(sol.sites, sol.count) == 6u);
+    assert_true(sol.lp_bound >= 60 - 1e-9);
+    cs_cover_sets_free(&cs);
+}
+
+/* Random costs (whole metres, so ties are common) against enumeration of every set of
+ * at most k candidates: the exact solve is the optimum, the bound is never below it,
+ * the heuristic never above it, no single swap improves the heuristic's sites, and its
+ * ranked gains add up to what its sites save. */
+static void median_against_enumeration(void **state)
+{
+    (void)state;
+    uint64_t s = 7;
+    for (int round = 0; round < 40; round++) {
+        size_t C = 5 + tu_rng_next(&s) % 8, P = 8 + tu_rng_next(&s) % 30;
+        double cost[12 * 40], base[40], w[40];
+        for (size_t i = 0; i < P; i++) {
+            w[i] = (double)(1 + tu_rng_next(&s) % 20);
+            base[i] = (double)(3 + tu_rng_next(&s) % 12);
+        }
+        for (size_t c = 0; c < C; c++)
+            for (size_t i = 0; i < P; i++)
+                cost[c * P + i] = tu_rng_next(&s) % 3 == 0
+                                      ? (double)(tu_rng_next(&s) % 15) : -1;
+        cs_cover_sets cs;
+        make_median(&cs, C, P, cost, base, w);
+        double before = walk_of(0, C, P, cost, base, w);
+        for (size_t k = 1; k <= 4 && k < C; k++) {
+            double best = INFINITY;
+            for (unsigned mask = 0; mask < (1u << C); mask++)
+                if ((size_t)__builtin_popcount(mask) <= k)
+                    best = fmin(best, walk_of(mask, C, P, cost, base, w));
+            size_t chosen[12], n, swaps;
+            double gains[12], saved = 0;
+            assert_int_equal(cs_median_heuristic(&cs, k, 2, chosen, gains, &n, &swaps), CS_OK);
+            for (size_t q = 0; q < n; q++)
+                saved += gains[q];
+            unsigned mine = mask_of(chosen, n);
+            double walk = walk_of(mine, C, P, cost, base, w);
+            if (fabs(before - saved - walk) > 1e-9)
+                fail_msg("round %d k %zu: gains %g, walk %g -> %g", round, k, saved, before, walk);
+            assert_true(walk >= best - 1e-9);
+            for (size_t q = 0; q < n; q++) /* no swap improves */
+                for (size_t f = 0; f < C; f++)
+                    if (!(mine & (1u << f))) {
+                        unsigned other = (mine & ~(1u << chosen[q])) | (1u << f);
+                        if (walk_of(other, C, P, cost, base, w) < walk - 1e-9)
+                            fail_msg("round %d k %zu: swapping %zu for %zu improves", round, k,
+                                     chosen[q], f);
+                    }
+            double bound = cs_median_bound(&cs, k, saved);
+            if (before - bound > best + 1e-9)
+                fail_msg("round %d k %zu: bound %g above the optimum %g", round, k,
+                         before - bound, best);
+            size_t sites[12];
+            cs_median_solution sol = {.sites = sites};
+            assert_int_equal(cs_median_exact(&cs, k, 10, chosen, n, &sol), CS_OK);
+            assert_true(sol.optimal && sol.count <= k);
+            if (fabs(before - sol.saving - best) > 1e-9 ||
+                fabs(walk_of(mask_of(sol.sites, sol.count), C, P, cost, base, w) - best) > 1e-9)
+                fail_msg("round %d k %zu: exact %g, enumeration %g", round, k,
+                         before - sol.saving, best);
+            assert_true(fabs(sol.bound - sol.saving) < 1e-9 && sol.lp_bound >= sol.saving - 1e-9);
+        }
+        cs_cover_sets_free(&cs);
+    }
+}
+
+/* Through a study, straight line: the mean walk (each counted up to 1,200 m, the
+ * largest threshold) of the residents aged 65+ before and with the best two of nine
+ * given candidates, by brute force over the candidate pairs measuring every distance
+ * here; the exact solve finds it, and the sites listed walk it. */
+static void median_study_against_brute_force(void **state)
+{
+    (void)state;
+    fx_data d;
+    fx_random(&d, 12, 3, 3, 1000, 1, 300);
+    d.fkind[0] = 0;
+    d.fx[0] = FX_X0 + 100;
+    d.fy[0] = FX_Y0 + 100;
+    fx_env e = {0};
+    assert_int_equal(fx_env_open(&e, &d, NULL), CS_OK);
+    fx_env_run_ok(&e);
+    enum { NC = 9 };
+    cs_site_input cand[NC];
+    char names[NC][8];
+    for (size_t c = 0; c < NC; c++) {
+        snprintf(names[c], sizeof names[c], "C%zu", c + 1);
+        cand[c] = (cs_site_input){names[c], FX_X0 + 400 + 1100.0 * (double)(c % 3),
+                                  FX_Y0 + 400 + 1100.0 * (double)(c / 3), "EPSG:32651", "a",
+                                  NAN, 0};
+    }
+    double weight = 0, before = 0, best = INFINITY, pair_walk[NC][NC];
+    for (size_t i = 0; i < d.npop; i++) {
+        double now = fmin(1200, hypot(d.px[i] - d.fx[0], d.py[i] - d.fy[0]));
+        weight += d.pop65[i];
+        before += d.pop65[i] * now;
+    }
+    for (size_t c1 = 0; c1 < NC; c1++)
+        for (size_t c2 = c1 + 1; c2 < NC; c2++) {
+            double walk = 0;
+            for (size_t i = 0; i < d.npop; i++) {
+                double now = fmin(1200, hypot(d.px[i] - d.fx[0], d.py[i] - d.fy[0]));
+                double a = hypot(d.px[i] - cand[c1].lon, d.py[i] - cand[c1].lat);
+                double b = hypot(d.px[i] - cand[c2].lon, d.py[i] - cand[c2].lat);
+                walk += d.pop65[i] * fmin(now, fmin(a, b));
+            }
+            pair_walk[c1][c2] = pair_walk[c2][c1] = walk;
+            best = fmin(best, walk);
+        }
+    cs_suggest_options opt = {.kind = "a", .k = 2, .within_min = NAN, .reach_share = NAN,
+                              .exact = 1, .candidates = cand, .candidate_count = NC,
+                              .model = CS_MODEL_MEDIAN};
+    cs_suggest_report rep;
+    cs_site *site = NULL;
+    cs_status sst = cs_site_suggest(e.ctx, e.result, &opt, &site, &rep);
+    if (sst != CS_OK)
+        tu_dump_messages(e.ctx);
+    assert_int_equal(sst, CS_OK);
+    assert_true(fabs(rep.walk_before - before / weight) < 1e-6);
+    assert_true(rep.exact_run && rep.exact_optimal && rep.exact_listed);
+    if (fabs(rep.exact_walk - best / weight) > 1e-6)
+        fail_msg("exact %.6f m, brute force %.6f m", rep.exact_walk, best / weight);
+    assert_true(rep.heuristic_walk >= best / weight - 1e-6);
+    assert_true(rep.walk_bound <= best / weight + 1e-6);
+    assert_int_equal(cs_site_count(site), 2);
+    size_t at[2];
+    double gains = 0;
+    for (size_t p = 0; p < 2; p++) {
+        cs_site_figures f;
+        assert_int_equal(cs_site_get_figures(site, p, &f), CS_OK);
+        at[p] = (size_t)atoi(f.id + 1) - 1;
+        gains += cs_site_gain(site, p);
+    }
+    assert_true(fabs(pair_walk[at[0]][at[1]] - best) < 1e-6);
+    assert_true(fabs(rep.walk_before - gains - best / weight) < 1e-6);
+    assert_true(cs_site_gain(site, 0) >= cs_site_gain(site, 1));
+    /* suggestions.geojson states the model, the walks and the solve */
+    char *out = tu_join(e.dir, "out"), *path = tu_join(out, "suggestions.geojson");
+    assert_int_equal(cs_site_write(e.ctx, site, out), CS_OK);
+    char *text = tu_read(path, NULL);
+    const char *want = "\"model\":\"p-median\",\"listed\":\"exact\",\"mean_walk_before_m\":";
+    const char *at_before = strstr(text, want);
+    assert_non_null(at_before);
+    assert_true(fabs(strtod(at_before + strlen(want), NULL) - before / weight) < 0.006);
+    assert_non_null(strstr(text, "\"optimal\":true,\"seconds\":"));
+    assert_non_null(strstr(text, "\"rank\":1,\"mean_walk_saved_m\":"));
+    free(text);
+    free(path);
+    free(out);
+    cs_site_destroy(site);
+    site = NULL;
+    /* set covering's share is no p-median option; an unknown model is refused */
+    opt.reach_share = 0.9;
+    assert_int_equal(cs_site_suggest(e.ctx, e.result, &opt, &site, &rep), CS_ERR_STUDY);
+    assert_true(tu_has_message(e.ctx, "--reach-share asks for set covering; p-median chooses "
+                               "K sites", "give --suggest K with --model p-median", NULL));
+    opt.reach_share = NAN;
+    opt.model = (cs_site_model)7;
+    assert_int_equal(cs_site_suggest(e.ctx, e.result, &opt, &site, &rep), CS_ERR_ARGUMENT);
+    assert_null(site);
+    fx_env_close(&e);
+    fx_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -438,6 +685,9 @@ int main(void)
         cmocka_unit_test(exact_sites_listed),
         cmocka_unit_test(within_metres),
         cmocka_unit_test(generated_candidates_stay_inside),
+        cmocka_unit_test(median_textbook_case),
+        cmocka_unit_test(median_against_enumeration),
+        cmocka_unit_test(median_study_against_brute_force),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -589,6 +589,20 @@ CS_API cs_status cs_site_get_figures(const cs_site *site, size_t p, cs_site_figu
 /** Target t at area a (or CS_DISTRICT) with proposal p (or all together) added. */
 CS_API cs_status cs_site_target(const cs_site *site, size_t p, size_t t, size_t a,
                                 cs_target_outcome *after);
+/** What the chosen sites are to do (careshed site --model). */
+typedef enum cs_site_model {
+    CS_MODEL_COVER = 0, /**< newly cover the most residents of the band within the
+                             threshold (maximal covering), or with reach_share the fewest
+                             sites lifting coverage to it (set covering) */
+    CS_MODEL_MEDIAN     /**< p-median: the shortest total walk of the band's residents to
+                             their nearest facility, existing ones included, each walk
+                             counted up to the threshold */
+} cs_site_model;
+/** A model's name as careshed site --model takes it ("cover", "p-median"); NULL for
+ *  none. */
+CS_API const char *cs_site_model_name(cs_site_model model);
+/** The model of a name (cs_site_model_name's); CS_ERR_ARGUMENT for none. */
+CS_API cs_status cs_site_model_from_name(const char *name, cs_site_model *out);
 /** Choosing new sites (careshed site --suggest). */
 typedef struct cs_suggest_options {
     const char *kind;
@@ -611,6 +625,7 @@ typedef struct cs_suggest_options {
                              with metre thresholds); used when > 0, instead of within_min */
     const char *band;   /**< the band whose residents are covered (a band's name, or
                              "total"); NULL = underserved.band */
+    cs_site_model model;
 } cs_suggest_options;
 typedef struct cs_suggest_report {
     size_t candidates;     /**< candidates considered */
@@ -626,6 +641,16 @@ typedef struct cs_suggest_report {
                                 and is no worse than greedy's); else greedy's */
     size_t exact_chosen;   /**< sites in the exact solution (0 when none was found) */
     double exact_covered;  /**< residents of the band they newly cover; NaN: none */
+    double exact_seconds;  /**< the exact solver's time */
+    /* p-median: the band's mean walk to the nearest facility (metres of the kind's main
+       measure, each walk counted up to the threshold) */
+    double walk_before;    /**< with the existing facilities alone */
+    double heuristic_walk; /**< with greedy's sites improved by swaps */
+    double exact_walk;     /**< with the exact solution's; NaN: none found */
+    double walk_bound;     /**< no choice of sites walks less (the LP relaxation's, or
+                                the exact solver's bound); NaN: not known */
+    size_t swaps;          /**< swaps that improved greedy's sites */
+    cs_site_model model;   /**< the model solved */
 } cs_suggest_report;
 /**
  * Choose sites for kind opt->kind: maximal covering by lazy greedy (at least 1 - 1/e of
@@ -633,16 +658,20 @@ typedef struct cs_suggest_report {
  * (the exact solution's when it was found and is no worse than greedy's, ranked by
  * marginal gain; else greedy's) come back as proposals evaluated as by cs_site_evaluate,
  * in the order chosen, with their marginal gains (cs_site_gain); cs_site_write writes
- * suggestions.geojson, with both solutions' values.
+ * suggestions.geojson, with both solutions' values. With opt->model CS_MODEL_MEDIAN:
+ * p-median, greedy improved by the best swaps (vertex substitution), with opt->exact
+ * also GLPK's optimum within the time limit and the gap to its bound; the gains are
+ * then the metres each site takes off the band's mean walk.
  * Errors: CS_ERR_STUDY (options that do not fit the study: an unknown kind, a threshold
  * the kind does not have, a kind measured by the cost matrix without candidates, nothing
- * to choose), CS_ERR_ARGUMENT (NULL arguments), CS_ERR_INPUT (bad candidates),
+ * to choose, reach_share with p-median), CS_ERR_ARGUMENT (NULL arguments), CS_ERR_INPUT (bad candidates),
  * CS_ERR_NOMEM.
  */
 CS_API cs_status cs_site_suggest(cs_context *ctx, const cs_result *result,
                                  const cs_suggest_options *opt, cs_site **out,
                                  cs_suggest_report *report);
-/** The marginal gain of suggested site p (residents of the band it added); NaN for
+/** The marginal gain of suggested site p (residents of the band it added, or for
+ *  p-median the metres it took off their mean walk); NaN for
  *  proposals that were not suggested. */
 CS_API double cs_site_gain(const cs_site *site, size_t p);
 /** A one-line answer for proposal p (or all together); static storage until the next

@@ -284,6 +284,41 @@ static cs_status evaluate_sites(cs_context *ctx, const options *o, const cs_resu
     return st;
 }
 
+/* p-median's answer: the mean walk before and after, the exact solve's, the sites. */
+static void print_median(const options *o, const cs_suggest_report *rep, cs_site *site)
+{
+    printf("%zu candidates; p-median: greedy and %zu swap%s chose %zu site%s; mean walk "
+           "(each counted up to the threshold) %.1f m -> %.1f m\n",
+           rep->candidates, rep->swaps, rep->swaps == 1 ? "" : "s", rep->chosen,
+           rep->chosen == 1 ? "" : "s", rep->walk_before, rep->heuristic_walk);
+    if (o->exact && !rep->exact_run)
+        printf("exact: not run (too large for the exact solver)\n");
+    else if (o->exact && rep->exact_optimal)
+        printf("exact: %.1f m (optimal, %.2f s)\n", rep->exact_walk, rep->exact_seconds);
+    else if (o->exact && !isnan(rep->exact_walk))
+        printf("exact: time limit reached after %.2f s; best found %.1f m\n",
+               rep->exact_seconds, rep->exact_walk);
+    else if (o->exact)
+        printf("exact: time limit reached after %.2f s with no solution of its own\n",
+               rep->exact_seconds);
+    if (rep->exact_optimal)
+        printf("the heuristic is %.3f%% above the optimum\n", rep->gap * 100);
+    else if (!isnan(rep->walk_bound) && rep->gap < 5e-7)
+        printf("the heuristic's sites are optimal: no choice of %zu sites walks less (the "
+               "bound meets them)\n", (size_t)o->suggest);
+    else if (!isnan(rep->walk_bound))
+        printf("no choice of %zu sites walks less than %.1f m: the heuristic is at most "
+               "%.3f%% above the optimum\n", (size_t)o->suggest, rep->walk_bound,
+               rep->gap * 100);
+    if (site && o->exact)
+        printf("Listed: %s's %zu site%s\n", rep->exact_listed ? "the exact solution" : "the heuristic",
+               cs_site_count(site), cs_site_count(site) == 1 ? "" : "s");
+    for (size_t p = 0; site && p < cs_site_count(site); p++)
+        printf("#%zu -%.1f m  %s\n", p + 1, cs_site_gain(site, p), cs_site_line(site, p));
+    if (site && !o->quiet)
+        printf("\nWrote %s/suggestions.geojson\n", o->out_dir);
+}
+
 /* careshed site --suggest K | --reach-share S: choose sites, print and write them. */
 static cs_status suggest_sites(cs_context *ctx, const options *o, const cs_result *r,
                                size_t *shown)
@@ -300,7 +335,8 @@ static cs_status suggest_sites(cs_context *ctx, const options *o, const cs_resul
                                        o->x_field, o->y_field, &cand, &nc);
     cs_suggest_options opt = {o->kind, (size_t)(o->suggest > 0 ? o->suggest : 0),
                               o->within_min, o->reach_share, o->exact, 0, cand, nc,
-                              o->exclude, o->exclude_crs, o->within_m, NULL};
+                              o->exclude, o->exclude_crs, o->within_m, NULL,
+                              (cs_site_model)o->model};
     cs_suggest_report rep;
     cs_site *site = NULL;
     if (st == CS_OK)
@@ -308,9 +344,11 @@ static cs_status suggest_sites(cs_context *ctx, const options *o, const cs_resul
     if (st == CS_OK && site)
         st = cs_site_write(ctx, site, o->out_dir);
     print_messages(ctx, shown, o->quiet);
-    if (st == CS_OK) {
-        if (rep.excluded)
-            printf("%zu candidates left out in the exclusion zones\n", rep.excluded);
+    if (st == CS_OK && rep.excluded)
+        printf("%zu candidates left out in the exclusion zones\n", rep.excluded);
+    if (st == CS_OK && o->model == CS_MODEL_MEDIAN) {
+        print_median(o, &rep, site);
+    } else if (st == CS_OK) {
         printf("%zu candidates; greedy chose %zu site%s newly covering %.0f residents",
                rep.candidates, rep.chosen, rep.chosen == 1 ? "" : "s", rep.greedy_covered);
         if (!isnan(rep.need))

@@ -72,6 +72,7 @@ struct cli_option {
 
 static int set_setting(options *o, const cli_option *opt, char *value);
 static int set_suggest(options *o, const cli_option *opt, char *value);
+static int set_model(options *o, const cli_option *opt, char *value);
 static int set_within(options *o, const cli_option *opt, char *value);
 static int set_lang(options *o, const cli_option *opt, char *value);
 
@@ -146,6 +147,11 @@ static const cli_option table[] = {
     {.name = "--candidates", .commands = CLI_SITE, .arg = "FILE", .store = STORE_STRING,
      .offset = OFF(candidates), .group = GROUP_CHOOSE,
      .help = "candidate sites (default: centres of under-served\ngrid cells)"},
+    {.name = "--model", .commands = CLI_SITE, .arg = "M", .store = STORE_CALL,
+     .want = "cover or p-median", .call = set_model, .group = GROUP_CHOOSE,
+     .help = "what the K sites do: cover (the most residents newly\n"
+             "within the threshold; default) or p-median (the\n"
+             "shortest total walk, each counted up to the threshold)"},
     {.name = "--exact", .commands = CLI_SITE, .store = STORE_FLAG, .offset = OFF(exact),
      .group = GROUP_CHOOSE, .help = "also solve exactly with GLPK"},
     {.name = "--exclude", .commands = CLI_SITE | CLI_SERVE, .arg = "FILE", .store = STORE_STRING,
@@ -518,6 +524,15 @@ static int set_suggest(options *o, const cli_option *opt, char *value)
     if (*end || !(v > 0) || v != floor(v) || v >= (double)LONG_MAX)
         return bad_value(o, opt, value);
     o->suggest = (long)v;
+    return -1;
+}
+
+static int set_model(options *o, const cli_option *opt, char *value)
+{
+    cs_site_model m;
+    if (cs_site_model_from_name(value, &m) != CS_OK)
+        return bad_value(o, opt, value);
+    o->model = (int)m;
     return -1;
 }
 

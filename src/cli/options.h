@@ -52,6 +52,7 @@ typedef struct options {
     long suggest;
     double reach_share, within_min, within_m;
     bool exact;
+    int model; /* --model: a cs_site_model */
     const char *candidates, *exclude, *exclude_crs;
     /* report: the years, a baseline, the language, PDF, and the command for the methods */
     int year, since;

@@ -1,8 +1,9 @@
 /*
  * choose.c — cs_site_suggest: candidates (given, or the centres of the grid cells that
- * hold uncovered residents of the kind; a kind measured by a cost matrix needs given
- * ones, with rows in it), their cover sets, greedy and exact choice,
- * then the chosen sites evaluated as proposals.
+ * hold residents the sites are for: uncovered ones, or for p-median any of the band; a
+ * kind measured by a cost matrix needs given ones, with rows in it), their cover sets,
+ * the choice (covering here and in suggest.c, p-median in median.c), then the chosen
+ * sites evaluated as proposals.
  */
 #include "cost/nearest.h"
 #include "cover/patch.h"
@@ -18,9 +19,11 @@
 #include <omp.h>
 #endif
 
-/* Exact solving is tried up to these sizes (GLPK's branch and cut grows fast). */
+/* Exact solving is tried up to these sizes (GLPK's branch and cut grows fast; p-median's
+ * programme has a row and a column per pair). */
 #define EXACT_MAX_CANDIDATES 5000
 #define EXACT_MAX_PAIRS 2000000
+#define EXACT_MAX_MEDIAN_PAIRS 50000
 
 typedef struct chooser {
     cs_context *ctx;
@@ -33,6 +36,7 @@ typedef struct chooser {
     long *row;         /* given candidates: their rows of the cost matrix (-1: none) */
     size_t nc;
     size_t *keep;      /* after exclusion: each candidate's number before it (or NULL) */
+    cs_site_model model;
 } chooser;
 
 static int compare_i64(const void *a, const void *b)
@@ -54,16 +58,17 @@ static bool add_candidate(chooser *ch, size_t *cap, double x, double y)
     return true;
 }
 
-/* Whether resident i is an uncovered one of the band chosen for, whom candidates are for. */
-static bool uncovered(const chooser *ch, size_t i)
+/* Whether resident i is one the sites are for: of the band chosen for, and uncovered
+ * (covering; p-median's are all of them). */
+static bool wanted(const chooser *ch, size_t i)
 {
     const cs_study *s = ch->r->study;
     return s->dem.pop[i * ch->r->B + ch->band] > 0 &&
-           ch->now[i] > ch->within_m;
+           (ch->model == CS_MODEL_MEDIAN || ch->now[i] > ch->within_m);
 }
 
 /* Straight line: a candidate at each cell's centre; where the centre lies outside the
- * study area (a cell on its edge), at the cell's uncovered resident nearest the centre. */
+ * study area (a cell on its edge), at the cell's wanted resident nearest the centre. */
 static cs_status cell_candidates(chooser *ch, const cs_grid *g, const int64_t *keys, size_t u,
                                  size_t *cap)
 {
@@ -79,7 +84,7 @@ static cs_status cell_candidates(chooser *ch, const cs_grid *g, const int64_t *k
         best[q] = cs_site_area_at(s, cx[q], cy[q]) >= 0 ? 0 : INFINITY;
     }
     for (size_t i = 0; st == CS_OK && i < s->dem.count; i++) {
-        if (!uncovered(ch, i))
+        if (!wanted(ch, i))
             continue;
         int32_t col, row;
         cs_grid_cell(g, s->dem.x[i], s->dem.y[i], &col, &row);
@@ -104,7 +109,7 @@ static cs_status cell_candidates(chooser *ch, const cs_grid *g, const int64_t *k
 }
 
 /* Generated candidates, in the grid cells (underserved.cell_m, anchored as the patches)
- * that hold uncovered residents of the patch band: the cells' centres (cell_candidates),
+ * that hold residents the sites are for (wanted): the cells' centres (cell_candidates),
  * or for a kind measured along the network the network's nodes in them that lie in the
  * study area. */
 static cs_status generate_candidates(chooser *ch)
@@ -117,7 +122,7 @@ static cs_status generate_candidates(chooser *ch)
     if (!keys)
         return CS_ERR_NOMEM;
     for (size_t i = 0; i < N; i++) {
-        if (!uncovered(ch, i))
+        if (!wanted(ch, i))
             continue;
         int32_t col, row;
         cs_grid_cell(&g, s->dem.x[i], s->dem.y[i], &col, &row);
@@ -191,22 +196,40 @@ static cs_status straight_sets(chooser *ch, cs_cover_sets *cs, size_t *n, size_t
     return st;
 }
 
-/* Candidate c's uncovered residents within reach into *list (*count of them). */
+/* Whether a candidate reaching resident i at `cost` counts: the resident is one the
+ * sites are for, and for p-median the candidate is nearer than its walk now. */
+static bool counts(const cs_cover_sets *cs, size_t i, double cost)
+{
+    return cs->weight[i] > 0 && (!cs->base || cost < cs->base[i]);
+}
+
+/* One candidate's residents (and for p-median their costs), while the sets are made. */
+typedef struct found {
+    uint32_t *pt;
+    double *cost;
+    size_t n;
+} reached;
+
+/* Candidate c's residents within reach that count into *f. */
 static cs_status candidate_set(const chooser *ch, const cs_cover_sets *cs, cs_reacher *rc,
-                               cs_pairs *pr, size_t c, uint32_t **list, size_t *count)
+                               cs_pairs *pr, size_t c, reached *f)
 {
     cs_status st = cs_reacher_reach(rc, ch->cx[c], ch->cy[c], ch->row ? ch->row[c] : -1, ch->k,
                                     ch->m, ch->within_m, pr);
     size_t m = 0;
     for (size_t q = 0; st == CS_OK && q < pr->n; q++)
-        m += cs->weight[pr->pt[q]] > 0;
-    *count = 0;
-    *list = st == CS_OK && m ? cs_calloc(m, sizeof **list) : NULL;
-    if (st == CS_OK && m && !*list)
+        m += counts(cs, (size_t)pr->pt[q], pr->cost[q]);
+    f->n = 0;
+    f->pt = st == CS_OK && m ? cs_calloc(m, sizeof *f->pt) : NULL;
+    f->cost = st == CS_OK && m && cs->base ? cs_calloc(m, sizeof *f->cost) : NULL;
+    if (st == CS_OK && m && (!f->pt || (cs->base && !f->cost)))
         st = CS_ERR_NOMEM;
     for (size_t q = 0; st == CS_OK && q < pr->n; q++)
-        if (cs->weight[pr->pt[q]] > 0)
-            (*list)[(*count)++] = (uint32_t)pr->pt[q];
+        if (counts(cs, (size_t)pr->pt[q], pr->cost[q])) {
+            if (f->cost)
+                f->cost[f->n] = pr->cost[q];
+            f->pt[f->n++] = (uint32_t)pr->pt[q];
+        }
     return st;
 }
 
@@ -217,14 +240,12 @@ static cs_status candidate_set(const chooser *ch, const cs_cover_sets *cs, cs_re
 static cs_status search_sets(chooser *ch, cs_cover_sets *cs, size_t *n, size_t *cap)
 {
     size_t N = cs->points;
-    uint32_t **lists = cs_calloc(ch->nc + 1, sizeof *lists);
-    size_t *counts = cs_calloc(ch->nc + 1, sizeof *counts);
+    reached *lists = cs_calloc(ch->nc + 1, sizeof *lists);
     unsigned char *open = cs_calloc(N + 1, 1);
     for (size_t i = 0; open && i < N; i++)
         open[i] = cs->weight[i] > 0;
     cs_site_cache *shared = NULL;
-    cs_status st = lists && counts && open ? cs_site_cache_build(ch->r, open, &shared)
-                                           : CS_ERR_NOMEM;
+    cs_status st = lists && open ? cs_site_cache_build(ch->r, open, &shared) : CS_ERR_NOMEM;
     int failed = st != CS_OK ? (int)st : 0;
     long nc = (long)ch->nc, done = 0;
 #ifdef _OPENMP
@@ -241,7 +262,7 @@ static cs_status search_sets(chooser *ch, cs_cover_sets *cs, size_t *n, size_t *
 #endif
         for (long c = 0; c < nc; c++) {
             if (mine == CS_OK)
-                mine = candidate_set(ch, cs, rc, &pr, (size_t)c, &lists[c], &counts[c]);
+                mine = candidate_set(ch, cs, rc, &pr, (size_t)c, &lists[c]);
             long now;
 #ifdef _OPENMP
 #pragma omp atomic capture
@@ -266,36 +287,50 @@ static cs_status search_sets(chooser *ch, cs_cover_sets *cs, size_t *n, size_t *
         cs_reacher_destroy(rc);
     }
     st = failed ? (cs_status)failed : st;
+    size_t cost_cap = 0;
     for (size_t c = 0; st == CS_OK && c < ch->nc; c++) {
         cs->first[c] = *n;
-        for (size_t q = 0; st == CS_OK && q < counts[c]; q++)
-            if (!append_point(cs, cap, n, lists[c][q]))
+        if (cs->base && !cs_grow((void **)&cs->cost, &cost_cap, *n + lists[c].n + 1,
+                                 sizeof *cs->cost))
+            st = CS_ERR_NOMEM;
+        for (size_t q = 0; st == CS_OK && q < lists[c].n; q++) {
+            if (cs->base)
+                cs->cost[*n] = lists[c].cost[q];
+            if (!append_point(cs, cap, n, lists[c].pt[q]))
                 st = CS_ERR_NOMEM;
+        }
     }
-    for (size_t c = 0; lists && c < ch->nc; c++)
-        cs_free(lists[c]);
+    for (size_t c = 0; lists && c < ch->nc; c++) {
+        cs_free(lists[c].pt);
+        cs_free(lists[c].cost);
+    }
     cs_free(lists);
-    cs_free(counts);
     cs_free(open);
     cs_site_cache_destroy(shared);
     return st;
 }
 
-/* Each candidate's uncovered residents within reach, and their weights. */
+/* Each candidate's residents within reach that count (uncovered ones; for p-median
+ * those it is nearer to than their walk now, with its costs), and their weights. */
 static cs_status cover_sets(chooser *ch, cs_cover_sets *cs)
 {
     const cs_study *s = ch->r->study;
     size_t N = s->dem.count, cap = 0, n = 0;
+    bool median = ch->model == CS_MODEL_MEDIAN;
     cs->candidates = ch->nc;
     cs->points = N;
     cs->first = cs_calloc(ch->nc + 1, sizeof *cs->first);
     cs->weight = cs_calloc(N + 1, sizeof *cs->weight);
-    if (!cs->first || !cs->weight)
+    cs->base = median ? cs_calloc(N + 1, sizeof *cs->base) : NULL;
+    if (!cs->first || !cs->weight || (median && !cs->base))
         return CS_ERR_NOMEM;
-    for (size_t i = 0; i < N; i++)
-        cs->weight[i] = uncovered(ch, i) ? s->dem.pop[i * ch->r->B + ch->band] : 0;
-    cs_status st = ch->m == CS_M_STRAIGHT ? straight_sets(ch, cs, &n, &cap)
-                                          : search_sets(ch, cs, &n, &cap);
+    for (size_t i = 0; i < N; i++) {
+        cs->weight[i] = wanted(ch, i) ? s->dem.pop[i * ch->r->B + ch->band] : 0;
+        if (median) /* walks beyond the threshold count as the threshold */
+            cs->base[i] = fmin(ch->now[i], ch->within_m);
+    }
+    cs_status st = ch->m == CS_M_STRAIGHT && !median ? straight_sets(ch, cs, &n, &cap)
+                                                     : search_sets(ch, cs, &n, &cap);
     cs->first[ch->nc] = n;
     return st;
 }
@@ -314,7 +349,7 @@ static double needed(const chooser *ch, double share, size_t j)
 static cs_status rank_exact(const cs_cover_sets *cs, const size_t *best, size_t nbest,
                             size_t *chosen, double *gains, size_t *count)
 {
-    cs_cover_sets sub = {nbest, cs->points, NULL, NULL, cs->weight};
+    cs_cover_sets sub = {.candidates = nbest, .points = cs->points, .weight = cs->weight};
     size_t n = 0, cap = 0;
     cs_status st = (sub.first = cs_calloc(nbest + 1, sizeof *sub.first)) ? CS_OK : CS_ERR_NOMEM;
     for (size_t b = 0; st == CS_OK && b < nbest; b++) {
@@ -334,20 +369,98 @@ static cs_status rank_exact(const cs_cover_sets *cs, const size_t *best, size_t 
     return st;
 }
 
+/* The exact p-median's sites listed, ranked, when it walks no more than the heuristic. */
+static cs_status list_exact_median(const cs_cover_sets *cs, cs_median_solution *sol,
+                                   double total, double weight, size_t *chosen, double *gains,
+                                   size_t *count, cs_suggest_report *rep)
+{
+    rep->exact_walk = (total - sol->saving) / weight;
+    rep->exact_value = rep->exact_walk;
+    rep->exact_chosen = sol->count;
+    if (rep->exact_walk > rep->heuristic_walk)
+        return CS_OK; /* a time limit's best found, worse than the heuristic's */
+    size_t m = 0;
+    cs_status st = cs_median_rank(cs, sol->sites, sol->count, gains, &m);
+    if (st != CS_OK)
+        return st;
+    memcpy(chosen, sol->sites, m * sizeof *chosen);
+    *count = m;
+    rep->exact_listed = 1;
+    return CS_OK;
+}
+
+/* p-median: the heuristic's sites, or with opt->exact the exact solution's when it walks
+ * no more; gains in metres off the band's mean walk. */
+static cs_status solve_median(chooser *ch, const cs_suggest_options *opt, size_t *chosen,
+                              double *gains, size_t *count, cs_suggest_report *rep)
+{
+    cs_cover_sets cs = {0};
+    cs_status st = cover_sets(ch, &cs);
+    double total = 0, weight = 0;
+    for (size_t i = 0; st == CS_OK && i < cs.points; i++) {
+        total += cs.weight[i] * cs.base[i];
+        weight += cs.weight[i];
+    }
+    weight = weight > 0 ? weight : 1;
+    rep->walk_before = total / weight;
+    if (st == CS_OK)
+        st = cs_median_heuristic(&cs, opt->k, ch->ctx->threads, chosen, gains, count,
+                                 &rep->swaps);
+    double saved = 0;
+    for (size_t q = 0; st == CS_OK && q < *count; q++)
+        saved += gains[q];
+    rep->chosen = *count;
+    rep->heuristic_walk = (total - saved) / weight;
+    double bound = st == CS_OK ? cs_median_bound(&cs, opt->k, saved) : NAN;
+    if (st == CS_OK && isnan(bound))
+        st = CS_ERR_NOMEM;
+    if (st == CS_OK && opt->exact && ch->nc <= EXACT_MAX_CANDIDATES &&
+        cs.first[ch->nc] <= EXACT_MAX_MEDIAN_PAIRS) {
+        cs_median_solution sol = {.sites = cs_calloc(ch->nc + 1, sizeof *sol.sites)};
+        st = sol.sites ? cs_median_exact(&cs, opt->k, opt->exact_time_s > 0 ? opt->exact_time_s
+                                                                          : 60,
+                                         chosen, *count, &sol)
+                       : CS_ERR_NOMEM;
+        rep->exact_run = st == CS_OK;
+        rep->exact_optimal = sol.optimal;
+        rep->exact_seconds = sol.seconds;
+        bound = fmin(bound, !isnan(sol.bound) ? sol.bound : sol.lp_bound);
+        if (st == CS_OK && !isnan(sol.saving))
+            st = list_exact_median(&cs, &sol, total, weight, chosen, gains, count, rep);
+        cs_free(sol.sites);
+    }
+    if (!isnan(bound)) { /* the heuristic's walk over the least any choice could walk */
+        rep->walk_bound = (total - bound) / weight;
+        rep->gap = rep->walk_bound > 0
+                       ? (rep->heuristic_walk - rep->walk_bound) / rep->walk_bound
+                       : 0;
+    }
+    for (size_t q = 0; q < *count; q++)
+        gains[q] /= weight;
+    cs_cover_sets_free(&cs);
+    return st;
+}
+
 static cs_status solve(chooser *ch, const cs_suggest_options *opt, size_t j, size_t **chosen,
                        double **gains, size_t *count, cs_suggest_report *rep)
 {
+    rep->exact_value = rep->gap = rep->exact_covered = rep->need = NAN;
+    rep->greedy_covered = rep->walk_before = rep->heuristic_walk = NAN;
+    rep->exact_walk = rep->walk_bound = NAN;
+    rep->candidates = ch->nc;
+    rep->model = ch->model;
+    *chosen = cs_calloc(ch->nc + 1, sizeof **chosen);
+    *gains = cs_calloc(ch->nc + 1, sizeof **gains);
+    if (!*chosen || !*gains)
+        return CS_ERR_NOMEM;
+    if (ch->model == CS_MODEL_MEDIAN)
+        return solve_median(ch, opt, *chosen, *gains, count, rep);
     cs_cover_sets cs = {0};
     cs_status st = cover_sets(ch, &cs);
     bool covering = !isnan(opt->reach_share);
     double need = covering ? needed(ch, opt->reach_share, j) : INFINITY;
     size_t k = covering ? ch->nc : opt->k;
-    rep->candidates = ch->nc;
     rep->need = covering ? need : NAN;
-    *chosen = cs_calloc(ch->nc + 1, sizeof **chosen);
-    *gains = cs_calloc(ch->nc + 1, sizeof **gains);
-    if (st == CS_OK && (!*chosen || !*gains))
-        st = CS_ERR_NOMEM;
     if (st == CS_OK && !(need > 0))
         *count = 0; /* the share is reached already */
     else if (st == CS_OK)
@@ -356,13 +469,13 @@ static cs_status solve(chooser *ch, const cs_suggest_options *opt, size_t j, siz
     rep->greedy_covered = 0;
     for (size_t q = 0; q < *count; q++)
         rep->greedy_covered += (*gains)[q];
-    rep->exact_value = rep->gap = rep->exact_covered = NAN;
     if (st == CS_OK && opt->exact && need > 0 && ch->nc <= EXACT_MAX_CANDIDATES &&
         cs.first[ch->nc] <= EXACT_MAX_PAIRS) {
         size_t *best = cs_calloc(ch->nc + 1, sizeof *best), nbest = 0, m = 0;
         size_t *ranked = cs_calloc(ch->nc + 1, sizeof *ranked);
         double *rgains = cs_calloc(ch->nc + 1, sizeof *rgains);
         bool optimal = false;
+        double t0 = cs_stage_begin();
         st = best && ranked && rgains
                  ? cs_exact_cover(&cs, opt->k, need,
                                   opt->exact_time_s > 0 ? opt->exact_time_s : 60, best, &nbest,
@@ -370,6 +483,7 @@ static cs_status solve(chooser *ch, const cs_suggest_options *opt, size_t j, siz
                  : CS_ERR_NOMEM;
         rep->exact_run = st == CS_OK;
         rep->exact_optimal = optimal;
+        rep->exact_seconds = cs_stage_begin() - t0;
         if (!covering && rep->exact_value > 0)
             rep->gap = (rep->exact_value - rep->greedy_covered) / rep->exact_value;
         if (st == CS_OK && !isnan(rep->exact_value))
@@ -565,6 +679,9 @@ static cs_status check_options(cs_context *ctx, const cs_result *r,
                         by_min ? opt->within_min : opt->within_m, by_min ? "minutes" : "m",
                         kind->id);
     }
+    if (opt->model == CS_MODEL_MEDIAN && !isnan(opt->reach_share))
+        return cs_error(ctx, CS_ERR_STUDY, NULL, "give --suggest K with --model p-median",
+                        "--reach-share asks for set covering; p-median chooses K sites");
     if (isnan(opt->reach_share) ? opt->k == 0 : !(opt->reach_share > 0 && opt->reach_share <= 1))
         return cs_error(ctx, CS_ERR_STUDY, NULL, "give --suggest K > 0, or --reach-share "
                         "in (0, 1]", "nothing to choose");
@@ -574,12 +691,13 @@ static cs_status check_options(cs_context *ctx, const cs_result *r,
 cs_status cs_site_suggest(cs_context *ctx, const cs_result *r, const cs_suggest_options *opt,
                           cs_site **out, cs_suggest_report *report)
 {
-    if (!ctx || !r || !opt || !out || !report)
+    if (!ctx || !r || !opt || !out || !report ||
+        (opt->model != CS_MODEL_COVER && opt->model != CS_MODEL_MEDIAN))
         return CS_ERR_ARGUMENT;
     *out = NULL;
     memset(report, 0, sizeof *report);
     const cs_study *s = r->study;
-    chooser ch = {.ctx = ctx, .r = r};
+    chooser ch = {.ctx = ctx, .r = r, .model = opt->model};
     long k = -1;
     size_t j = 0;
     cs_status st = check_options(ctx, r, opt, &k, &j);

@@ -278,6 +278,25 @@ cs_status cs_site_target(const cs_site *site, size_t p, size_t t, size_t a,
     return CS_OK;
 }
 
+static const char *const model_names[] = {[CS_MODEL_COVER] = "cover",
+                                           [CS_MODEL_MEDIAN] = "p-median"};
+
+const char *cs_site_model_name(cs_site_model model)
+{
+    return (size_t)model < sizeof model_names / sizeof model_names[0] ? model_names[model]
+                                                                       : NULL;
+}
+
+cs_status cs_site_model_from_name(const char *name, cs_site_model *out)
+{
+    for (size_t m = 0; name && m < sizeof model_names / sizeof model_names[0]; m++)
+        if (!strcmp(name, model_names[m])) {
+            *out = (cs_site_model)m;
+            return CS_OK;
+        }
+    return CS_ERR_ARGUMENT;
+}
+
 double cs_site_gain(const cs_site *site, size_t p)
 {
     return site && site->gain && p < site->P ? site->gain[p] : NAN;

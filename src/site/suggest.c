@@ -25,6 +25,8 @@ void cs_cover_sets_free(cs_cover_sets *c)
     cs_free(c->first);
     cs_free(c->pt);
     cs_free(c->weight);
+    cs_free(c->cost);
+    cs_free(c->base);
     memset(c, 0, sizeof *c);
 }
 

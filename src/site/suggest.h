@@ -9,12 +9,16 @@
 
 #include <stdint.h>
 
-/* Candidate c covers points pt[first[c] .. first[c + 1]) (indices into weight). */
+/* Candidate c covers points pt[first[c] .. first[c + 1]) (indices into weight); for
+ * p-median it reaches them at cost[q] (metres), nearer than their walk now, base[i]
+ * (both NULL for covering). */
 typedef struct cs_cover_sets {
     size_t candidates, points;
     size_t *first;
     uint32_t *pt;
     double *weight;
+    double *cost;
+    double *base;
 } cs_cover_sets;
 void cs_cover_sets_free(cs_cover_sets *c);
 
@@ -30,5 +34,40 @@ cs_status cs_greedy_cover(const cs_cover_sets *cs, size_t k, double need, size_t
  * when no solution was found; *optimal says whether it is proven. Errors: NOMEM. */
 cs_status cs_exact_cover(const cs_cover_sets *cs, size_t k, double need, double time_limit_s,
                          size_t *chosen, size_t *count, double *objective, bool *optimal);
+
+/* p-median (site/median.c): what sites[0..n) save, sum_i w_i (base_i - their walk). */
+double cs_median_saving(const cs_cover_sets *cs, const size_t *sites, size_t n);
+
+/* Greedy, then the best swaps while one shortens the walk: up to k candidates into
+ * chosen (room for k), ranked by what each saves in turn (gains, room for k); *count
+ * how many, *swaps how many swaps were made. Errors: NOMEM. */
+cs_status cs_median_heuristic(const cs_cover_sets *cs, size_t k, int threads, size_t *chosen,
+                              double *gains, size_t *count, size_t *swaps);
+
+/* An upper bound on the saving of any k sites (the Lagrangian relaxation of each
+ * resident walking to one facility, near the LP relaxation's optimum), in a bounded
+ * number of passes; known: a saving reached. NaN without memory. */
+double cs_median_bound(const cs_cover_sets *cs, size_t k, double known);
+
+/* sites[0..n) reordered by what each saves in turn (greedy among them), those savings
+ * into gains; *count of them save anything. Errors: NOMEM. */
+cs_status cs_median_rank(const cs_cover_sets *cs, size_t *sites, size_t n, double *gains,
+                         size_t *count);
+
+/* An exact solve's answer. */
+typedef struct cs_median_solution {
+    size_t *sites;   /* the caller's, room for every candidate */
+    size_t count;
+    double saving;   /* the best saving found; NaN: none */
+    double bound;    /* no saving is larger (the optimum's when proven); NaN: none */
+    double lp_bound; /* the LP relaxation's optimum; NaN when not solved in time */
+    bool optimal;
+    double seconds;  /* the solver's time */
+} cs_median_solution;
+
+/* GLPK's branch and cut within time_limit_s (the LP relaxation included), started from
+ * the sites start[0..nstart). Errors: NOMEM. */
+cs_status cs_median_exact(const cs_cover_sets *cs, size_t k, double time_limit_s,
+                          const size_t *start, size_t nstart, cs_median_solution *out);
 
 #endif
