@@ -505,7 +505,7 @@ static void median_textbook_case(void **state)
     assert_true(mask_of(chosen, n) == 6u && gains[0] == 30 && gains[1] == 30);
     assert_true(cs_median_saving(&cs, chosen, n) == 60);
     /* the bound: at least the optimum (60), and here reaching it */
-    double bound = cs_median_bound(&cs, 2, 48);
+    double bound = cs_median_bound(&cs, 2, 1, 48);
     assert_true(bound >= 60 - 1e-9 && bound <= 60 + 1e-6);
     size_t sites[3], start[2] = {0, 1};
     cs_median_solution sol = {.sites = sites};
@@ -561,7 +561,7 @@ static void median_against_enumeration(void **state)
                             fail_msg("round %d k %zu: swapping %zu for %zu improves", round, k,
                                      chosen[q], f);
                     }
-            double bound = cs_median_bound(&cs, k, saved);
+            double bound = cs_median_bound(&cs, k, 2, saved);
             if (before - bound > best + 1e-9)
                 fail_msg("round %d k %zu: bound %g above the optimum %g", round, k,
                          before - bound, best);
@@ -676,6 +676,319 @@ static void median_study_against_brute_force(void **state)
     fx_free(&d);
 }
 
+/* ------------------------------------------------------------------ p-center */
+
+/* The longest walk with the candidates of mask open, over the residents some facility
+ * or candidate reaches (base INFINITY: beyond the threshold now); cost < 0: no pair. */
+static double longest_of(unsigned mask, size_t C, size_t P, const double *cost,
+                         const double *base)
+{
+    double longest = 0;
+    for (size_t i = 0; i < P; i++) {
+        double d = base[i], any = base[i];
+        for (size_t c = 0; c < C; c++)
+            if (cost[c * P + i] >= 0) {
+                any = fmin(any, cost[c * P + i]);
+                if (mask & (1u << c))
+                    d = fmin(d, cost[c * P + i]);
+            }
+        if (isfinite(any))
+            longest = fmax(longest, d);
+    }
+    return longest;
+}
+
+/* Random instances, some residents beyond the threshold now (and some of them beyond
+ * every candidate), against enumeration of every set of at most k candidates. */
+static void center_against_enumeration(void **state)
+{
+    (void)state;
+    uint64_t s = 11;
+    for (int round = 0; round < 40; round++) {
+        size_t C = 5 + tu_rng_next(&s) % 8, P = 8 + tu_rng_next(&s) % 30;
+        double cost[12 * 40], base[40], w[40], out = 0;
+        for (size_t i = 0; i < P; i++) {
+            w[i] = (double)(1 + tu_rng_next(&s) % 20);
+            base[i] = tu_rng_next(&s) % 4 == 0 ? INFINITY : (double)(3 + tu_rng_next(&s) % 12);
+        }
+        for (size_t c = 0; c < C; c++)
+            for (size_t i = 0; i < P; i++)
+                cost[c * P + i] = tu_rng_next(&s) % 3 == 0
+                                      ? (double)(tu_rng_next(&s) % 15) : -1;
+        for (size_t i = 0; i < P; i++) {
+            bool reached = isfinite(base[i]);
+            for (size_t c = 0; c < C; c++)
+                reached |= cost[c * P + i] >= 0;
+            out += reached ? 0 : w[i];
+        }
+        cs_cover_sets cs;
+        make_median(&cs, C, P, cost, base, w);
+        for (size_t k = 1; k <= 4 && k < C; k++) {
+            double best = INFINITY;
+            for (unsigned mask = 0; mask < (1u << C); mask++)
+                if ((size_t)__builtin_popcount(mask) <= k)
+                    best = fmin(best, longest_of(mask, C, P, cost, base));
+            size_t hs[12], es[12];
+            cs_center_solution h = {.sites = hs}, e = {.sites = es};
+            assert_int_equal(cs_center_solve(&cs, k, 0, &h), CS_OK);
+            assert_int_equal(cs_center_solve(&cs, k, 10, &e), CS_OK);
+            assert_true(h.left_out == out && e.left_out == out);
+            assert_true(e.decided && h.count <= k && e.count <= k);
+            if (e.radius != best || longest_of(mask_of(es, e.count), C, P, cost, base) != best)
+                fail_msg("round %d k %zu: exact %g, enumeration %g", round, k, e.radius, best);
+            assert_true(h.radius >= best && h.lower <= best && e.lower == best);
+            if (isfinite(h.radius))
+                assert_true(longest_of(mask_of(hs, h.count), C, P, cost, base) == h.radius);
+        }
+        cs_cover_sets_free(&cs);
+    }
+}
+
+/* Through a study, straight line: the longest walk of the residents aged 65+ whom the
+ * facility or one of nine candidates reaches within 1,200 m, with the best five, by
+ * brute force over the sets of candidates; those reached by none are left out. */
+static void center_study_against_brute_force(void **state)
+{
+    (void)state;
+    fx_data d;
+    fx_random(&d, 12, 3, 3, 1000, 1, 300);
+    d.fkind[0] = 0;
+    d.fx[0] = FX_X0 + 100;
+    d.fy[0] = FX_Y0 + 100;
+    fx_env e = {0};
+    assert_int_equal(fx_env_open(&e, &d, NULL), CS_OK);
+    fx_env_run_ok(&e);
+    enum { NC = 9 };
+    cs_site_input cand[NC];
+    char names[NC][8];
+    for (size_t c = 0; c < NC; c++) {
+        snprintf(names[c], sizeof names[c], "C%zu", c + 1);
+        cand[c] = (cs_site_input){names[c], FX_X0 + 400 + 1100.0 * (double)(c % 3),
+                                  FX_Y0 + 400 + 1100.0 * (double)(c / 3), "EPSG:32651", "a",
+                                  NAN, 0};
+    }
+    /* each resident's walk now (within 1,200 m) and from each candidate */
+    double now[300], to[NC][300], left_out = 0, before = 0, best = INFINITY;
+    for (size_t i = 0; i < d.npop; i++) {
+        double n = hypot(d.px[i] - d.fx[0], d.py[i] - d.fy[0]);
+        now[i] = n <= 1200 ? n : INFINITY;
+        bool reached = isfinite(now[i]);
+        for (size_t c = 0; c < NC; c++) {
+            double t = hypot(d.px[i] - cand[c].lon, d.py[i] - cand[c].lat);
+            to[c][i] = t <= 1200 ? t : INFINITY;
+            reached |= isfinite(to[c][i]);
+        }
+        if (!(d.pop65[i] > 0))
+            continue;
+        if (!reached)
+            left_out += d.pop65[i];
+        else
+            before = fmax(before, now[i]);
+    }
+    for (unsigned mask = 0; mask < (1u << NC); mask++) {
+        if (__builtin_popcount(mask) > 5)
+            continue;
+        double longest = 0;
+        for (size_t i = 0; i < d.npop; i++) {
+            double w = now[i];
+            bool reached = isfinite(now[i]);
+            for (size_t c = 0; c < NC; c++) {
+                reached |= isfinite(to[c][i]);
+                if (mask & (1u << c))
+                    w = fmin(w, to[c][i]);
+            }
+            if (d.pop65[i] > 0 && reached)
+                longest = fmax(longest, w);
+        }
+        best = fmin(best, longest);
+    }
+    if (!(isfinite(best) && isinf(before))) /* some walk beyond 1,200 m now */
+        fail_msg("best %g before %g left out %g", best, before, left_out);
+    cs_suggest_options opt = {.kind = "a", .k = 5, .within_min = NAN, .reach_share = NAN,
+                              .exact = 1, .candidates = cand, .candidate_count = NC,
+                              .model = CS_MODEL_CENTER};
+    cs_suggest_report rep;
+    cs_site *site = NULL;
+    cs_status sst = cs_site_suggest(e.ctx, e.result, &opt, &site, &rep);
+    if (sst != CS_OK)
+        tu_dump_messages(e.ctx);
+    assert_int_equal(sst, CS_OK);
+    assert_true(isinf(rep.walk_before) && fabs(rep.left_out - left_out) < 1e-9);
+    assert_true(rep.exact_run && rep.exact_optimal && rep.exact_listed);
+    if (fabs(rep.exact_walk - best) > 1e-6)
+        fail_msg("exact %.6f m, brute force %.6f m", rep.exact_walk, best);
+    assert_true(rep.heuristic_walk >= best - 1e-9 && fabs(rep.walk_bound - best) < 1e-6);
+    /* the sites listed make the longest walk the optimum */
+    size_t n = cs_site_count(site), at[5];
+    assert_true(n >= 1 && n <= 5);
+    for (size_t p = 0; p < n; p++) {
+        cs_site_figures f;
+        assert_int_equal(cs_site_get_figures(site, p, &f), CS_OK);
+        at[p] = (size_t)atoi(f.id + 1) - 1;
+    }
+    double longest = 0;
+    for (size_t i = 0; i < d.npop; i++) {
+        double w = now[i];
+        for (size_t p = 0; p < n; p++)
+            w = fmin(w, to[at[p]][i]);
+        if (d.pop65[i] > 0 && isfinite(w))
+            longest = fmax(longest, w);
+    }
+    assert_true(fabs(longest - best) < 1e-6);
+    char *out = tu_join(e.dir, "out"), *path = tu_join(out, "suggestions.geojson");
+    assert_int_equal(cs_site_write(e.ctx, site, out), CS_OK);
+    char *text = tu_read(path, NULL);
+    assert_non_null(strstr(text, "\"model\":\"p-center\",\"listed\":\"exact\","
+                                 "\"longest_walk_before_m\":null,"));
+    free(text);
+    free(path);
+    free(out);
+    cs_site_destroy(site);
+    fx_env_close(&e);
+    fx_free(&d);
+}
+
+/* spopt's San Francisco case (tests/data/spopt-sf, BSD 3-Clause): 205 census tracts
+ * weighted by their population in 2000 (w) and their network distances to 16 candidate
+ * stores (d[store][tract]). */
+typedef struct sf_case {
+    size_t tracts, stores;
+    char tract[205][16], store[16][16];
+    double w[205];
+    double d[16][205];
+} sf_case;
+
+/* name's index among names[0..*n), added when new */
+static size_t sf_index(char (*names)[16], size_t *n, const char *name)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (!strcmp(names[i], name))
+            return i;
+    snprintf(names[*n], sizeof names[*n], "%s", name);
+    return (*n)++;
+}
+
+static void sf_read(sf_case *sf)
+{
+    memset(sf, 0, sizeof *sf);
+    char path[1024], line[512];
+    snprintf(path, sizeof path, "%s/tests/data/spopt-sf/SF_demand_205_centroid_uniform_weight.csv",
+             CS_SOURCE_DIR);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(line, sizeof line, f)); /* the header */
+    while (fgets(line, sizeof line, f)) {
+        /* "","OBJECTID","ID","NAME","STATE_NAME","AREA","POP2000",...: quoted NAME */
+        char *field[8];
+        char *p = line;
+        for (int k = 0; k < 8; k++) {
+            field[k] = p;
+            p = strchr(p, ',');
+            assert_non_null(p);
+            *p++ = '\0';
+        }
+        char name[16];
+        snprintf(name, sizeof name, "%.*s", (int)strlen(field[3]) - 2, field[3] + 1);
+        size_t t = sf_index(sf->tract, &sf->tracts, name);
+        sf->w[t] = atof(field[6]);
+    }
+    fclose(f);
+    assert_int_equal(sf->tracts, 205);
+    snprintf(path, sizeof path, "%s/tests/data/spopt-sf/"
+             "SF_network_distance_candidateStore_16_censusTract_205_new.csv", CS_SOURCE_DIR);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(line, sizeof line, f)); /* distance,name,DestinationName,demand */
+    size_t rows = 0, tracts = sf->tracts;
+    while (fgets(line, sizeof line, f)) {
+        char store[16], tract[16];
+        double d;
+        assert_int_equal(sscanf(line, "%lf,%15[^,],%15[^,],", &d, store, tract), 3);
+        size_t c = sf_index(sf->store, &sf->stores, store);
+        size_t t = sf_index(sf->tract, &tracts, tract);
+        assert_true(c < 16 && t < 205);
+        sf->d[c][t] = d;
+        rows++;
+    }
+    fclose(f);
+    assert_int_equal(tracts, 205); /* every tract of the matrix has a weight */
+    assert_int_equal(rows, 205 * 16);
+}
+
+/* Published optima on spopt's San Francisco case: p-median of 4 stores, mean distance
+ * 2982.1268579890657 m (spopt's test_p_median.py asserts it), and maximal covering of
+ * 4 stores within 5,000 m leaving 21 tracts uncovered (test_mclp.py). No store exists
+ * yet: every tract's walk now is a cap beyond every distance. */
+static void spopt_san_francisco(void **state)
+{
+    (void)state;
+    static sf_case sf;
+    sf_read(&sf);
+    size_t C = sf.stores, P = sf.tracts;
+    static double cost[16 * 205], base[205];
+    double weight = 0;
+    for (size_t t = 0; t < P; t++) {
+        base[t] = 1e5;
+        weight += sf.w[t];
+        for (size_t c = 0; c < C; c++)
+            cost[c * P + t] = sf.d[c][t];
+    }
+    cs_cover_sets cs;
+    make_median(&cs, C, P, cost, base, sf.w);
+    size_t sites[16], start[16], n, swaps;
+    double gains[16], saved = 0;
+    assert_int_equal(cs_median_heuristic(&cs, 4, 2, start, gains, &n, &swaps), CS_OK);
+    for (size_t q = 0; q < n; q++)
+        saved += gains[q];
+    cs_median_solution sol = {.sites = sites};
+    assert_int_equal(cs_median_exact(&cs, 4, 30, start, n, &sol), CS_OK);
+    double total = 1e5 * weight, mean = (total - sol.saving) / weight;
+    assert_true(sol.optimal && sol.count == 4);
+    if (fabs(mean - 2982.1268579890657) > 1e-6)
+        fail_msg("p-median of 4: mean %.10f m, spopt 2982.1268579890657", mean);
+    assert_true((total - saved) / weight >= mean - 1e-6);
+    assert_true((total - cs_median_bound(&cs, 4, 2, saved)) / weight <= mean + 1e-6);
+    cs_cover_sets_free(&cs);
+    /* p-center of 4 stores: the longest distance by enumeration of the 1,820 sets of 4
+     * (7403.0638108499 m, as a GLPK model of the textbook formulation gives), from no
+     * store at all (every tract beyond reach now) */
+    for (size_t t = 0; t < P; t++)
+        base[t] = INFINITY;
+    make_median(&cs, C, P, cost, base, sf.w);
+    double longest = INFINITY;
+    for (unsigned mask = 0; mask < (1u << C); mask++)
+        if (__builtin_popcount(mask) == 4)
+            longest = fmin(longest, longest_of(mask, C, P, cost, base));
+    assert_true(fabs(longest - 7403.0638108499) < 1e-6);
+    cs_center_solution center = {.sites = sites};
+    assert_int_equal(cs_center_solve(&cs, 4, 30, &center), CS_OK);
+    assert_true(center.decided && center.radius == longest && center.left_out == 0);
+    cs_cover_sets_free(&cs);
+    /* maximal covering within 5,000 m (inclusive, as spopt) */
+    size_t first[17] = {0}, npt = 0;
+    static uint32_t pt[16 * 205];
+    for (size_t c = 0; c < C; c++) {
+        for (size_t t = 0; t < P; t++)
+            if (sf.d[c][t] <= 5000)
+                pt[npt++] = (uint32_t)t;
+        first[c + 1] = npt;
+    }
+    make_sets(&cs, C, P, first, pt, sf.w);
+    double covered;
+    bool optimal;
+    assert_int_equal(cs_exact_cover(&cs, 4, INFINITY, 30, sites, &n, &covered, &optimal), CS_OK);
+    assert_true(optimal && n == 4);
+    size_t uncovered = 0;
+    for (size_t t = 0; t < P; t++) {
+        bool in = false;
+        for (size_t q = 0; q < n && !in; q++)
+            in = sf.d[sites[q]][t] <= 5000;
+        uncovered += !in;
+    }
+    assert_int_equal(uncovered, 21);
+    cs_cover_sets_free(&cs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -688,6 +1001,9 @@ int main(void)
         cmocka_unit_test(median_textbook_case),
         cmocka_unit_test(median_against_enumeration),
         cmocka_unit_test(median_study_against_brute_force),
+        cmocka_unit_test(center_against_enumeration),
+        cmocka_unit_test(center_study_against_brute_force),
+        cmocka_unit_test(spopt_san_francisco),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -594,11 +594,14 @@ typedef enum cs_site_model {
     CS_MODEL_COVER = 0, /**< newly cover the most residents of the band within the
                              threshold (maximal covering), or with reach_share the fewest
                              sites lifting coverage to it (set covering) */
-    CS_MODEL_MEDIAN     /**< p-median: the shortest total walk of the band's residents to
+    CS_MODEL_MEDIAN,    /**< p-median: the shortest total walk of the band's residents to
                              their nearest facility, existing ones included, each walk
                              counted up to the threshold */
+    CS_MODEL_CENTER     /**< p-center: the shortest longest walk of any resident of the
+                             band, among those a facility or a candidate reaches within
+                             the threshold */
 } cs_site_model;
-/** A model's name as careshed site --model takes it ("cover", "p-median"); NULL for
+/** A model's name as careshed site --model takes it ("cover", "p-median", "p-center"); NULL for
  *  none. */
 CS_API const char *cs_site_model_name(cs_site_model model);
 /** The model of a name (cs_site_model_name's); CS_ERR_ARGUMENT for none. */
@@ -643,13 +646,16 @@ typedef struct cs_suggest_report {
     double exact_covered;  /**< residents of the band they newly cover; NaN: none */
     double exact_seconds;  /**< the exact solver's time */
     /* p-median: the band's mean walk to the nearest facility (metres of the kind's main
-       measure, each walk counted up to the threshold) */
+       measure, each walk counted up to the threshold); p-center: the longest walk
+       (INFINITY: beyond the threshold) */
     double walk_before;    /**< with the existing facilities alone */
     double heuristic_walk; /**< with greedy's sites improved by swaps */
     double exact_walk;     /**< with the exact solution's; NaN: none found */
     double walk_bound;     /**< no choice of sites walks less (the LP relaxation's, or
                                 the exact solver's bound); NaN: not known */
     size_t swaps;          /**< swaps that improved greedy's sites */
+    double left_out;       /**< p-center: residents of the band no facility or candidate
+                                reaches within the threshold, left out of the longest walk */
     cs_site_model model;   /**< the model solved */
 } cs_suggest_report;
 /**

@@ -319,6 +319,44 @@ static void print_median(const options *o, const cs_suggest_report *rep, cs_site
         printf("\nWrote %s/suggestions.geojson\n", o->out_dir);
 }
 
+/* p-center's answer: the longest walk before and after, the exact solve's, the sites. */
+static void print_center(const options *o, const cs_suggest_report *rep, cs_site *site)
+{
+    char before[32];
+    if (isinf(rep->walk_before))
+        snprintf(before, sizeof before, "beyond the threshold");
+    else
+        snprintf(before, sizeof before, "%.1f m", rep->walk_before);
+    printf("%zu candidates; p-center: %zu site%s; the longest walk %s -> ", rep->candidates,
+           rep->chosen, rep->chosen == 1 ? "" : "s", before);
+    if (isinf(rep->heuristic_walk))
+        printf("still beyond the threshold\n");
+    else
+        printf("%.1f m\n", rep->heuristic_walk);
+    if (rep->left_out > 0)
+        printf("%.0f residents no facility or candidate reaches within the threshold are "
+               "left out\n", rep->left_out);
+    if (o->exact && !rep->exact_run)
+        printf("exact: not run (too large for the exact solver)\n");
+    else if (o->exact && rep->exact_optimal)
+        printf("exact: %.1f m (optimal, %.2f s, %zu site%s)\n", rep->exact_walk,
+               rep->exact_seconds, rep->exact_chosen, rep->exact_chosen == 1 ? "" : "s");
+    else if (o->exact)
+        printf("exact: time limit reached after %.2f s; best found %.1f m\n",
+               rep->exact_seconds, rep->exact_walk);
+    if (!isnan(rep->walk_bound) && isfinite(rep->heuristic_walk))
+        printf("no choice of %zu sites makes the longest walk shorter than %.1f m%s\n",
+               (size_t)o->suggest, rep->walk_bound,
+               rep->gap < 5e-7 ? ": the heuristic's sites are optimal" : "");
+    if (site && o->exact)
+        printf("Listed: %s's %zu site%s\n", rep->exact_listed ? "the exact solution" : "the heuristic",
+               cs_site_count(site), cs_site_count(site) == 1 ? "" : "s");
+    for (size_t p = 0; site && p < cs_site_count(site); p++)
+        printf("#%zu +%.0f  %s\n", p + 1, cs_site_gain(site, p), cs_site_line(site, p));
+    if (site && !o->quiet)
+        printf("\nWrote %s/suggestions.geojson\n", o->out_dir);
+}
+
 /* careshed site --suggest K | --reach-share S: choose sites, print and write them. */
 static cs_status suggest_sites(cs_context *ctx, const options *o, const cs_result *r,
                                size_t *shown)
@@ -348,6 +386,8 @@ static cs_status suggest_sites(cs_context *ctx, const options *o, const cs_resul
         printf("%zu candidates left out in the exclusion zones\n", rep.excluded);
     if (st == CS_OK && o->model == CS_MODEL_MEDIAN) {
         print_median(o, &rep, site);
+    } else if (st == CS_OK && o->model == CS_MODEL_CENTER) {
+        print_center(o, &rep, site);
     } else if (st == CS_OK) {
         printf("%zu candidates; greedy chose %zu site%s newly covering %.0f residents",
                rep.candidates, rep.chosen, rep.chosen == 1 ? "" : "s", rep.greedy_covered);

@@ -68,6 +68,10 @@ bool cs_grow_together(void **const *array, const size_t *size, size_t n, size_t 
  * With the item's own index in the low 32 bits, ties keep their order. */
 uint64_t *cs_radix_sort_upper(uint64_t *a, uint64_t *tmp, size_t n, int key_bits);
 
+/* Sort ids[0..n), each in [0, below), ascending: by radix for many (a byte a pass over
+ * the bits `below` needs), else by comparisons. False without memory (ids untouched). */
+bool cs_sort_ids(long *ids, size_t n, size_t below);
+
 /* ------------------------------------------------------------------ ties */
 
 /* The demand points with more than one nearest facility (equal costs, as computed):

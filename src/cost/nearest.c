@@ -360,8 +360,6 @@ static bool collect_ties(const cs_point_index *ix, double qx, double qy, double 
     return true;
 }
 
-static int compare_long(const void *a, const void *b);
-
 size_t cs_point_index_ties(const cs_point_index *index, double qx, double qy, long **out,
                            size_t *cap)
 {
@@ -373,8 +371,8 @@ size_t cs_point_index_ties(const cs_point_index *index, double qx, double qy, lo
     search(index, qx, qy, &b);
     if (!collect_ties(index, qx, qy, b.d2, out, cap, &count))
         return (size_t)-1;
-    if (count > 1)
-        qsort(*out, count, sizeof **out, compare_long);
+    if (count > 1 && !cs_sort_ids(*out, count, index->n))
+        return (size_t)-1;
     return count;
 }
 
@@ -525,12 +523,6 @@ void cs_point_index_nearest_all_tied(const cs_point_index *index, const double *
 
 /* ------------------------------------------------------------------ within */
 
-static int compare_long(const void *a, const void *b)
-{
-    long x = *(const long *)a, y = *(const long *)b;
-    return (x > y) - (x < y);
-}
-
 /* Farthest squared distance from (qx, qy) to a node's box; bounds every point inside. */
 static double box_max_d2(const node *nd, double qx, double qy)
 {
@@ -579,7 +571,7 @@ size_t cs_point_index_within(const cs_point_index *index, double qx, double qy, 
             stack[top++] = (uint32_t)(nd - index->nodes) + 1;
         }
     }
-    if (count > 1)
-        qsort(*out, count, sizeof **out, compare_long);
+    if (count > 1 && !cs_sort_ids(*out, count, index->n))
+        return (size_t)-1;
     return count;
 }

@@ -181,6 +181,7 @@ static void feature(cs_json *j, cs_buf *out, cs_site *site, size_t p)
         cs_json_key(j, "rank");
         cs_json_integer(j, (long long)p + 1);
         bool median = site->suggest.model == CS_MODEL_MEDIAN;
+        /* p-center's: residents walking more than the longest walk now brought within it */
         cs_json_key(j, median ? "mean_walk_saved_m" : "marginal_gain");
         cs_json_number(j, site->gain[p], median ? 3 : 1);
     }
@@ -229,22 +230,26 @@ static void feature(cs_json *j, cs_buf *out, cs_site *site, size_t p)
     cs_json_end_object(j);
 }
 
-/* p-median's answer: the mean walks (metres, each counted up to the threshold) before,
- * with the heuristic's and the exact solution's sites (null when none was found), the
- * least any choice could walk and the heuristic's gap to it. */
-static void median_props(cs_json *j, const cs_suggest_report *rep)
+/* p-median's or p-center's answer: the mean (or longest) walk in metres before, with
+ * the heuristic's and the exact solution's sites (null when none was found), the least
+ * any choice could reach and the heuristic's gap to it; p-center's residents left out. */
+static void walk_props(cs_json *j, const cs_suggest_report *rep)
 {
+    bool median = rep->model == CS_MODEL_MEDIAN;
+    const char *walk = median ? "mean_walk_m" : "longest_walk_m";
     cs_json_key(j, "listed");
     cs_json_string(j, rep->exact_listed ? "exact" : "heuristic");
-    cs_json_key(j, "mean_walk_before_m");
-    cs_json_number(j, rep->walk_before, 2);
+    cs_json_key(j, median ? "mean_walk_before_m" : "longest_walk_before_m");
+    cs_json_number(j, rep->walk_before, 2); /* null: beyond the threshold */
     cs_json_key(j, "heuristic");
     cs_json_begin_object(j);
     cs_json_key(j, "sites");
     cs_json_integer(j, (long long)rep->chosen);
-    cs_json_key(j, "swaps");
-    cs_json_integer(j, (long long)rep->swaps);
-    cs_json_key(j, "mean_walk_m");
+    if (median) {
+        cs_json_key(j, "swaps");
+        cs_json_integer(j, (long long)rep->swaps);
+    }
+    cs_json_key(j, walk);
     cs_json_number(j, rep->heuristic_walk, 2);
     cs_json_end_object(j);
     cs_json_key(j, "exact");
@@ -254,7 +259,7 @@ static void median_props(cs_json *j, const cs_suggest_report *rep)
         cs_json_begin_object(j);
         cs_json_key(j, "sites");
         cs_json_integer(j, (long long)rep->exact_chosen);
-        cs_json_key(j, "mean_walk_m");
+        cs_json_key(j, walk);
         cs_json_number(j, rep->exact_walk, 2); /* null: none found within the time */
         cs_json_key(j, "optimal");
         cs_json_boolean(j, rep->exact_optimal);
@@ -262,10 +267,14 @@ static void median_props(cs_json *j, const cs_suggest_report *rep)
         cs_json_number(j, rep->exact_seconds, 3);
         cs_json_end_object(j);
     }
-    cs_json_key(j, "mean_walk_bound_m");
+    cs_json_key(j, median ? "mean_walk_bound_m" : "longest_walk_bound_m");
     cs_json_number(j, rep->walk_bound, 2);
     cs_json_key(j, "gap");
     cs_json_number(j, rep->gap, 6);
+    if (!median) {
+        cs_json_key(j, "left_out");
+        cs_json_number(j, rep->left_out, 1);
+    }
 }
 
 /* How suggested sites were chosen: the model, which solution is listed, and both
@@ -276,8 +285,8 @@ static void choice_props(cs_json *j, const cs_suggest_report *rep)
     bool exact = rep->exact_run && !isnan(rep->exact_covered);
     cs_json_key(j, "model");
     cs_json_string(j, cs_site_model_name(rep->model));
-    if (rep->model == CS_MODEL_MEDIAN) {
-        median_props(j, rep);
+    if (rep->model != CS_MODEL_COVER) {
+        walk_props(j, rep);
         return;
     }
     cs_json_key(j, "listed");

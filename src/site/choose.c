@@ -20,10 +20,11 @@
 #endif
 
 /* Exact solving is tried up to these sizes (GLPK's branch and cut grows fast; p-median's
- * programme has a row and a column per pair). */
+ * programme has a row and a column per pair, p-center solves one covering programme
+ * per walk it tries). */
 #define EXACT_MAX_CANDIDATES 5000
 #define EXACT_MAX_PAIRS 2000000
-#define EXACT_MAX_MEDIAN_PAIRS 50000
+#define EXACT_MAX_COST_PAIRS 50000
 
 typedef struct chooser {
     cs_context *ctx;
@@ -59,12 +60,12 @@ static bool add_candidate(chooser *ch, size_t *cap, double x, double y)
 }
 
 /* Whether resident i is one the sites are for: of the band chosen for, and uncovered
- * (covering; p-median's are all of them). */
+ * (covering; p-median's and p-center's are all of them). */
 static bool wanted(const chooser *ch, size_t i)
 {
     const cs_study *s = ch->r->study;
     return s->dem.pop[i * ch->r->B + ch->band] > 0 &&
-           (ch->model == CS_MODEL_MEDIAN || ch->now[i] > ch->within_m);
+           (ch->model != CS_MODEL_COVER || ch->now[i] > ch->within_m);
 }
 
 /* Straight line: a candidate at each cell's centre; where the centre lies outside the
@@ -316,7 +317,7 @@ static cs_status cover_sets(chooser *ch, cs_cover_sets *cs)
 {
     const cs_study *s = ch->r->study;
     size_t N = s->dem.count, cap = 0, n = 0;
-    bool median = ch->model == CS_MODEL_MEDIAN;
+    bool median = ch->model != CS_MODEL_COVER; /* p-median's and p-center's: with costs */
     cs->candidates = ch->nc;
     cs->points = N;
     cs->first = cs_calloc(ch->nc + 1, sizeof *cs->first);
@@ -326,8 +327,12 @@ static cs_status cover_sets(chooser *ch, cs_cover_sets *cs)
         return CS_ERR_NOMEM;
     for (size_t i = 0; i < N; i++) {
         cs->weight[i] = wanted(ch, i) ? s->dem.pop[i * ch->r->B + ch->band] : 0;
-        if (median) /* walks beyond the threshold count as the threshold */
+        /* p-median counts walks beyond the threshold as the threshold; to p-center
+         * they are unknown */
+        if (ch->model == CS_MODEL_MEDIAN)
             cs->base[i] = fmin(ch->now[i], ch->within_m);
+        else if (median)
+            cs->base[i] = ch->now[i] <= ch->within_m ? ch->now[i] : INFINITY;
     }
     cs_status st = ch->m == CS_M_STRAIGHT && !median ? straight_sets(ch, cs, &n, &cap)
                                                      : search_sets(ch, cs, &n, &cap);
@@ -395,7 +400,9 @@ static cs_status solve_median(chooser *ch, const cs_suggest_options *opt, size_t
                               double *gains, size_t *count, cs_suggest_report *rep)
 {
     cs_cover_sets cs = {0};
+    double t0 = cs_stage_begin();
     cs_status st = cover_sets(ch, &cs);
+    cs_stage_end(ch->ctx, "suggest reach sets", t0);
     double total = 0, weight = 0;
     for (size_t i = 0; st == CS_OK && i < cs.points; i++) {
         total += cs.weight[i] * cs.base[i];
@@ -403,19 +410,23 @@ static cs_status solve_median(chooser *ch, const cs_suggest_options *opt, size_t
     }
     weight = weight > 0 ? weight : 1;
     rep->walk_before = total / weight;
+    t0 = cs_stage_begin();
     if (st == CS_OK)
         st = cs_median_heuristic(&cs, opt->k, ch->ctx->threads, chosen, gains, count,
                                  &rep->swaps);
+    cs_stage_end(ch->ctx, "suggest heuristic", t0);
     double saved = 0;
     for (size_t q = 0; st == CS_OK && q < *count; q++)
         saved += gains[q];
     rep->chosen = *count;
     rep->heuristic_walk = (total - saved) / weight;
-    double bound = st == CS_OK ? cs_median_bound(&cs, opt->k, saved) : NAN;
+    t0 = cs_stage_begin();
+    double bound = st == CS_OK ? cs_median_bound(&cs, opt->k, ch->ctx->threads, saved) : NAN;
     if (st == CS_OK && isnan(bound))
         st = CS_ERR_NOMEM;
+    cs_stage_end(ch->ctx, "suggest bound", t0);
     if (st == CS_OK && opt->exact && ch->nc <= EXACT_MAX_CANDIDATES &&
-        cs.first[ch->nc] <= EXACT_MAX_MEDIAN_PAIRS) {
+        cs.first[ch->nc] <= EXACT_MAX_COST_PAIRS) {
         cs_median_solution sol = {.sites = cs_calloc(ch->nc + 1, sizeof *sol.sites)};
         st = sol.sites ? cs_median_exact(&cs, opt->k, opt->exact_time_s > 0 ? opt->exact_time_s
                                                                           : 60,
@@ -441,6 +452,56 @@ static cs_status solve_median(chooser *ch, const cs_suggest_options *opt, size_t
     return st;
 }
 
+/* p-center: the heuristic's sites, or with opt->exact the exact solution's when its
+ * longest walk is no longer; gains in residents brought within that walk. */
+static cs_status solve_center(chooser *ch, const cs_suggest_options *opt, size_t *chosen,
+                              double *gains, size_t *count, cs_suggest_report *rep)
+{
+    cs_cover_sets cs = {0};
+    double t0 = cs_stage_begin();
+    cs_status st = cover_sets(ch, &cs);
+    cs_stage_end(ch->ctx, "suggest reach sets", t0);
+    cs_center_solution h = {.sites = chosen}, e = {0};
+    if (st == CS_OK)
+        st = cs_center_solve(&cs, opt->k, 0, &h);
+    rep->walk_before = h.before;
+    rep->heuristic_walk = h.radius;
+    rep->walk_bound = h.lower;
+    rep->left_out = h.left_out;
+    rep->chosen = *count = h.count;
+    if (st == CS_OK && opt->exact && ch->nc <= EXACT_MAX_CANDIDATES &&
+        cs.first[ch->nc] <= EXACT_MAX_COST_PAIRS) {
+        e.sites = cs_calloc(ch->nc + 1, sizeof *e.sites);
+        st = e.sites ? cs_center_solve(&cs, opt->k, opt->exact_time_s > 0 ? opt->exact_time_s
+                                                                       : 60, &e)
+                     : CS_ERR_NOMEM;
+        rep->exact_run = st == CS_OK;
+        rep->exact_optimal = e.decided;
+        rep->exact_seconds = e.seconds;
+        rep->exact_walk = rep->exact_value = e.radius;
+        rep->exact_chosen = e.count;
+        rep->walk_bound = fmax(rep->walk_bound, e.lower);
+        if (st == CS_OK && e.radius <= h.radius && isfinite(e.radius)) {
+            memcpy(chosen, e.sites, e.count * sizeof *chosen);
+            *count = e.count;
+            rep->exact_listed = 1;
+        }
+    }
+    double radius = rep->exact_listed ? e.radius : h.radius;
+    rep->gap = rep->walk_bound > 0 ? (h.radius - rep->walk_bound) / rep->walk_bound : 0;
+    if (st == CS_OK && isinf(radius)) {
+        cs_warn(ch->ctx, NULL, "--model cover brings the most of them within it",
+                "%zu sites cannot bring every resident of the band within the threshold",
+                opt->k);
+        *count = 0;
+    }
+    if (st == CS_OK && *count > 0)
+        st = cs_center_rank(&cs, radius, chosen, *count, gains, count);
+    cs_free(e.sites);
+    cs_cover_sets_free(&cs);
+    return st;
+}
+
 static cs_status solve(chooser *ch, const cs_suggest_options *opt, size_t j, size_t **chosen,
                        double **gains, size_t *count, cs_suggest_report *rep)
 {
@@ -455,6 +516,8 @@ static cs_status solve(chooser *ch, const cs_suggest_options *opt, size_t j, siz
         return CS_ERR_NOMEM;
     if (ch->model == CS_MODEL_MEDIAN)
         return solve_median(ch, opt, *chosen, *gains, count, rep);
+    if (ch->model == CS_MODEL_CENTER)
+        return solve_center(ch, opt, *chosen, *gains, count, rep);
     cs_cover_sets cs = {0};
     cs_status st = cover_sets(ch, &cs);
     bool covering = !isnan(opt->reach_share);
@@ -679,9 +742,13 @@ static cs_status check_options(cs_context *ctx, const cs_result *r,
                         by_min ? opt->within_min : opt->within_m, by_min ? "minutes" : "m",
                         kind->id);
     }
-    if (opt->model == CS_MODEL_MEDIAN && !isnan(opt->reach_share))
-        return cs_error(ctx, CS_ERR_STUDY, NULL, "give --suggest K with --model p-median",
-                        "--reach-share asks for set covering; p-median chooses K sites");
+    if (opt->model != CS_MODEL_COVER && !isnan(opt->reach_share)) {
+        snprintf(hint, sizeof hint, "give --suggest K with --model %s",
+                 cs_site_model_name(opt->model));
+        return cs_error(ctx, CS_ERR_STUDY, NULL, hint,
+                        "--reach-share asks for set covering; %s chooses K sites",
+                        cs_site_model_name(opt->model));
+    }
     if (isnan(opt->reach_share) ? opt->k == 0 : !(opt->reach_share > 0 && opt->reach_share <= 1))
         return cs_error(ctx, CS_ERR_STUDY, NULL, "give --suggest K > 0, or --reach-share "
                         "in (0, 1]", "nothing to choose");
@@ -692,7 +759,7 @@ cs_status cs_site_suggest(cs_context *ctx, const cs_result *r, const cs_suggest_
                           cs_site **out, cs_suggest_report *report)
 {
     if (!ctx || !r || !opt || !out || !report ||
-        (opt->model != CS_MODEL_COVER && opt->model != CS_MODEL_MEDIAN))
+        !cs_site_model_name(opt->model))
         return CS_ERR_ARGUMENT;
     *out = NULL;
     memset(report, 0, sizeof *report);
@@ -726,9 +793,11 @@ cs_status cs_site_suggest(cs_context *ctx, const cs_result *r, const cs_suggest_
         st = solve(&ch, opt, j, &chosen, &gains, &count, report);
     cs_progress(ctx, "suggest", 1);
     cs_stage_end(ctx, "suggest", t0);
-    if (st == CS_OK && count == 0)
+    if (st == CS_OK && count == 0 && opt->model == CS_MODEL_COVER)
         cs_warn(ctx, NULL, NULL, "no site is needed or none of the %zu candidates adds "
                 "coverage", ch.nc);
+    else if (st == CS_OK && count == 0 && opt->model == CS_MODEL_MEDIAN)
+        cs_warn(ctx, NULL, NULL, "none of the %zu candidates shortens a walk", ch.nc);
     if (st == CS_OK)
         st = evaluate_chosen(&ch, opt, chosen, gains, count, out);
     if (st == CS_OK && *out)

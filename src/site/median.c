@@ -399,34 +399,68 @@ static size_t largest(const double *rho, size_t C, size_t k, entry *top, double 
  * visited, so the same instance always gets the same bound. known: a saving reached
  * (the heuristic's), for the step length. NaN without memory.
  */
-double cs_median_bound(const cs_cover_sets *cs, size_t k, double known)
+/* The pairs for the bound: each pair's resident renumbered among the residents that
+ * have pairs (at[q] in [0, n)), and its saving s_q. */
+typedef struct priced {
+    uint32_t *at;
+    double *s;
+    size_t n;
+} priced;
+
+static cs_status price_pairs(const cs_cover_sets *cs, priced *pp)
 {
-    size_t C = cs->candidates, N = cs->points, P = cs->first[C];
-    double *lambda = cs_calloc(N + 1, sizeof *lambda), *g = cs_calloc(N + 1, sizeof *g);
+    size_t N = cs->points, P = cs->first[cs->candidates];
+    uint32_t *local = cs_calloc(N + 1, sizeof *local); /* 0: none yet, else index + 1 */
+    pp->at = cs_calloc(P + 1, sizeof *pp->at);
+    pp->s = cs_calloc(P + 1, sizeof *pp->s);
+    pp->n = 0;
+    if (!local || !pp->at || !pp->s) {
+        cs_free(local);
+        return CS_ERR_NOMEM;
+    }
+    for (size_t q = 0; q < P; q++) {
+        size_t i = cs->pt[q];
+        if (!local[i])
+            local[i] = (uint32_t)++pp->n;
+        pp->at[q] = local[i] - 1;
+        pp->s[q] = cs->weight[i] * (cs->base[i] - cs->cost[q]);
+    }
+    cs_free(local);
+    return CS_OK;
+}
+
+double cs_median_bound(const cs_cover_sets *cs, size_t k, int threads, double known)
+{
+    size_t C = cs->candidates, P = cs->first[C];
+    priced pp = {0};
+    cs_status st = price_pairs(cs, &pp);
+    size_t n = pp.n;
+    double *lambda = cs_calloc(n + 1, sizeof *lambda), *g = cs_calloc(n + 1, sizeof *g);
     double *rho = cs_calloc(C + 1, sizeof *rho);
     entry *top = cs_calloc(C + 1, sizeof *top);
-    if (!lambda || !g || !rho || !top) {
+    (void)threads;
+    if (st != CS_OK || !lambda || !g || !rho || !top) {
+        cs_free(pp.at), cs_free(pp.s);
         cs_free(lambda), cs_free(g), cs_free(rho), cs_free(top);
         return NAN;
     }
-    for (size_t c = 0; c < C; c++)
-        for (size_t q = cs->first[c]; q < cs->first[c + 1]; q++) {
-            size_t i = cs->pt[q];
-            lambda[i] = fmax(lambda[i], cs->weight[i] * (cs->base[i] - cs->cost[q]));
-        }
+    for (size_t q = 0; q < P; q++)
+        lambda[pp.at[q]] = fmax(lambda[pp.at[q]], pp.s[q]);
     double best = INFINITY, mu = 2;
     size_t iterations = P ? (size_t)fmax(10, fmin(300, 4e8 / (double)P)) : 1, stale = 0;
     for (size_t it = 0; it < iterations; it++) {
         double L = 0, chosen;
-        for (size_t i = 0; i < N; i++)
-            L += lambda[i];
-        for (size_t c = 0; c < C; c++) {
-            rho[c] = 0;
-            for (size_t q = cs->first[c]; q < cs->first[c + 1]; q++) {
-                size_t i = cs->pt[q];
-                double s = cs->weight[i] * (cs->base[i] - cs->cost[q]);
-                rho[c] += s > lambda[i] ? s - lambda[i] : 0;
-            }
+        for (size_t a = 0; a < n; a++)
+            L += lambda[a];
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 64) if (P > 100000) \
+    num_threads(threads > 0 ? threads : omp_get_max_threads())
+#endif
+        for (long c = 0; c < (long)C; c++) {
+            double sum = 0;
+            for (size_t q = cs->first[c]; q < cs->first[c + 1]; q++)
+                sum += pp.s[q] > lambda[pp.at[q]] ? pp.s[q] - lambda[pp.at[q]] : 0;
+            rho[c] = sum;
         }
         size_t m = largest(rho, C, k, top, &chosen);
         L += chosen;
@@ -439,28 +473,27 @@ double cs_median_bound(const cs_cover_sets *cs, size_t k, double known)
         }
         if (best - known <= 1e-9 * fabs(best))
             break; /* the bound meets the saving reached: optimal */
-        /* the subgradient: 1 - the pairs of resident i the chosen sites take, none
+        /* the subgradient: 1 - the pairs of resident a the chosen sites take, none
          * where a price at 0 would go below */
-        for (size_t i = 0; i < N; i++)
-            g[i] = 1;
+        for (size_t a = 0; a < n; a++)
+            g[a] = 1;
         for (size_t t = 0; t < m; t++)
-            for (size_t q = cs->first[top[t].c]; q < cs->first[top[t].c + 1]; q++) {
-                size_t i = cs->pt[q];
-                if (cs->weight[i] * (cs->base[i] - cs->cost[q]) > lambda[i])
-                    g[i] -= 1;
-            }
+            for (size_t q = cs->first[top[t].c]; q < cs->first[top[t].c + 1]; q++)
+                if (pp.s[q] > lambda[pp.at[q]])
+                    g[pp.at[q]] -= 1;
         double norm = 0;
-        for (size_t i = 0; i < N; i++) {
-            if (lambda[i] <= 0 && g[i] > 0)
-                g[i] = 0;
-            norm += g[i] * g[i];
+        for (size_t a = 0; a < n; a++) {
+            if (lambda[a] <= 0 && g[a] > 0)
+                g[a] = 0;
+            norm += g[a] * g[a];
         }
         if (norm == 0)
             break; /* every resident takes exactly one pair: L is the optimum */
         double step = mu * (L - known) / norm;
-        for (size_t i = 0; i < N; i++)
-            lambda[i] = fmax(0, lambda[i] - step * g[i]);
+        for (size_t a = 0; a < n; a++)
+            lambda[a] = fmax(0, lambda[a] - step * g[a]);
     }
+    cs_free(pp.at), cs_free(pp.s);
     cs_free(lambda), cs_free(g), cs_free(rho), cs_free(top);
     return best;
 }

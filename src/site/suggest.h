@@ -47,12 +47,36 @@ cs_status cs_median_heuristic(const cs_cover_sets *cs, size_t k, int threads, si
 /* An upper bound on the saving of any k sites (the Lagrangian relaxation of each
  * resident walking to one facility, near the LP relaxation's optimum), in a bounded
  * number of passes; known: a saving reached. NaN without memory. */
-double cs_median_bound(const cs_cover_sets *cs, size_t k, double known);
+double cs_median_bound(const cs_cover_sets *cs, size_t k, int threads, double known);
 
 /* sites[0..n) reordered by what each saves in turn (greedy among them), those savings
  * into gains; *count of them save anything. Errors: NOMEM. */
 cs_status cs_median_rank(const cs_cover_sets *cs, size_t *sites, size_t n, double *gains,
                          size_t *count);
+
+/* p-center's answer (site/center.c). */
+typedef struct cs_center_solution {
+    size_t *sites;   /* the caller's, room for every candidate */
+    size_t count;
+    double before;   /* the longest walk now; INFINITY: beyond the threshold */
+    double radius;   /* with the sites; INFINITY: k sites cannot bring all within it */
+    double lower;    /* no k sites make it shorter */
+    double left_out; /* residents (weight) no facility or candidate reaches within it */
+    bool decided;    /* exact: every covering question was answered in time */
+    double seconds;
+} cs_center_solution;
+
+/* p-center on cover sets whose base is each resident's walk now within the threshold
+ * (INFINITY beyond): by bisection over the walks that occur, each covering question
+ * answered by greedy, or with time_limit_s > 0 by GLPK within that time. Errors: NOMEM. */
+cs_status cs_center_solve(const cs_cover_sets *cs, size_t k, double time_limit_s,
+                          cs_center_solution *out);
+
+/* p-center's sites[0..n) in the order greedy brings residents (weights) walking more
+ * than radius now within it, those gains into gains, the others after with 0; *count
+ * is n. Errors: NOMEM. */
+cs_status cs_center_rank(const cs_cover_sets *cs, double radius, size_t *sites, size_t n,
+                         double *gains, size_t *count);
 
 /* An exact solve's answer. */
 typedef struct cs_median_solution {
