@@ -337,6 +337,34 @@ static void names_distance_and_schemes(void **state)
     assert_false(cs_path_has_scheme(""));
 }
 
+static int ascending_long(const void *a, const void *b)
+{
+    long x = *(const long *)a, y = *(const long *)b;
+    return (x > y) - (x < y);
+}
+
+/* Ids sorted by radix (and by comparisons when few) come out as qsort sorts them:
+ * few and many, with repeats, up to bounds of one to four bytes and beyond. */
+static void ids_sort_as_qsort_does(void **state)
+{
+    (void)state;
+    uint64_t s = 3;
+    const size_t sizes[] = {0, 1, 2, 255, 256, 257, 5000};
+    const size_t below[] = {1, 7, 256, 257, 70000, (size_t)1 << 33};
+    for (size_t a = 0; a < sizeof sizes / sizeof sizes[0]; a++)
+        for (size_t b = 0; b < sizeof below / sizeof below[0]; b++) {
+            size_t n = sizes[a];
+            long *ids = calloc(n + 1, sizeof *ids), *want = calloc(n + 1, sizeof *want);
+            for (size_t i = 0; i < n; i++)
+                ids[i] = want[i] = (long)(tu_rng_next(&s) % below[b]);
+            qsort(want, n, sizeof *want, ascending_long);
+            assert_true(cs_sort_ids(ids, n, below[b]));
+            assert_memory_equal(ids, want, n * sizeof *ids + (n == 0));
+            free(ids);
+            free(want);
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -352,6 +380,7 @@ int main(void)
         cmocka_unit_test(failed_allocation_is_noted),
         cmocka_unit_test(error_caused_by_memory_says_so_once),
         cmocka_unit_test(names_distance_and_schemes),
+        cmocka_unit_test(ids_sort_as_qsort_does),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
