@@ -503,7 +503,7 @@ static void site_command(void **state)
     expect_cli("site x.yaml --suggest 0", 2, "--suggest needs a whole number > 0");
     expect_cli("site x.yaml --within 5km", 2, "--within needs minutes > 0 (or metres: 500m)");
     expect_cli("site x.yaml --suggest 2 --model median", 2,
-               "--model needs cover, p-median or p-center, got 'median'");
+               "--model needs cover, p-median, p-center or backup, got 'median'");
     snprintf(args, sizeof args, "site '%s/study.yaml' --out '%s/out' --measure straight "
              "--network '' --reach-share 0.9 --kind centre --model p-median", SAMPLE, dir);
     expect_cli(args, 3, "--reach-share asks for set covering; p-median chooses K sites");

@@ -848,6 +848,168 @@ static void center_study_against_brute_force(void **state)
     fx_free(&d);
 }
 
+/* ------------------------------------------------------------------ backup */
+
+/* Residents newly within reach of two facilities with the candidates of mask, from the
+ * dense reach (reach[c * P + i]) and the facilities reaching each now (have). */
+static double twice_of(unsigned mask, size_t C, size_t P, const unsigned char *reach,
+                       const unsigned *have, const double *w)
+{
+    double got = 0;
+    for (size_t i = 0; i < P; i++) {
+        unsigned n = have[i];
+        for (size_t c = 0; c < C; c++)
+            n += (mask & (1u << c)) && reach[c * P + i];
+        got += have[i] < 2 && n >= 2 ? w[i] : 0;
+    }
+    return got;
+}
+
+/* Backup sets from the dense reach: residents reached by two facilities now weigh
+ * nothing and are in no set. */
+static void make_backup(cs_cover_sets *cs, size_t C, size_t P, const unsigned char *reach,
+                        const unsigned *have, const double *w)
+{
+    memset(cs, 0, sizeof *cs);
+    cs->candidates = C;
+    cs->points = P;
+    cs->first = cs_calloc(C + 1, sizeof *cs->first);
+    cs->pt = cs_calloc(C * P + 1, sizeof *cs->pt);
+    cs->weight = cs_calloc(P + 1, sizeof *cs->weight);
+    cs->existing = cs_calloc(P + 1, 1);
+    for (size_t i = 0; i < P; i++) {
+        cs->weight[i] = have[i] < 2 ? w[i] : 0;
+        cs->existing[i] = (unsigned char)(have[i] < 2 ? have[i] : 2);
+    }
+    size_t n = 0;
+    for (size_t c = 0; c < C; c++) {
+        cs->first[c] = n;
+        for (size_t i = 0; i < P; i++)
+            if (reach[c * P + i] && have[i] < 2)
+                cs->pt[n++] = (uint32_t)i;
+    }
+    cs->first[C] = n;
+}
+
+/* Random instances against enumeration: the exact solve is the optimum; the heuristic
+ * never above it, its gains add up to what its sites bring to two, and no single swap
+ * improves it. A resident reached by one candidate and no facility never counts. */
+static void backup_against_enumeration(void **state)
+{
+    (void)state;
+    uint64_t s = 5;
+    for (int round = 0; round < 40; round++) {
+        size_t C = 5 + tu_rng_next(&s) % 8, P = 8 + tu_rng_next(&s) % 30;
+        unsigned char reach[12 * 40];
+        unsigned have[40];
+        double w[40];
+        for (size_t i = 0; i < P; i++) {
+            w[i] = (double)(1 + tu_rng_next(&s) % 20);
+            have[i] = (unsigned)(tu_rng_next(&s) % 4 == 0 ? 2 : tu_rng_next(&s) % 2);
+        }
+        for (size_t c = 0; c < C; c++)
+            for (size_t i = 0; i < P; i++)
+                reach[c * P + i] = tu_rng_next(&s) % 3 == 0;
+        cs_cover_sets cs;
+        make_backup(&cs, C, P, reach, have, w);
+        for (size_t k = 1; k <= 4 && k < C; k++) {
+            double best = 0;
+            for (unsigned mask = 0; mask < (1u << C); mask++)
+                if ((size_t)__builtin_popcount(mask) <= k)
+                    best = fmax(best, twice_of(mask, C, P, reach, have, w));
+            size_t chosen[12], n, swaps, sites[12];
+            double gains[12], got = 0, value;
+            bool optimal;
+            assert_int_equal(cs_backup_heuristic(&cs, k, 2, chosen, gains, &n, &swaps), CS_OK);
+            for (size_t q = 0; q < n; q++)
+                got += gains[q];
+            unsigned mine = mask_of(chosen, n);
+            double twice = twice_of(mine, C, P, reach, have, w);
+            if (fabs(got - twice) > 1e-9 || twice > best + 1e-9)
+                fail_msg("round %d k %zu: gains %g, twice %g, best %g", round, k, got, twice,
+                         best);
+            assert_true(fabs(cs_backup_value(&cs, chosen, n) - twice) < 1e-9);
+            for (size_t q = 0; q < n; q++)
+                for (size_t f = 0; f < C; f++)
+                    if (!(mine & (1u << f)) &&
+                        twice_of((mine & ~(1u << chosen[q])) | (1u << f), C, P, reach, have,
+                                 w) > twice + 1e-9)
+                        fail_msg("round %d k %zu: swapping %zu for %zu improves", round, k,
+                                 chosen[q], f);
+            assert_int_equal(cs_backup_exact(&cs, k, 10, sites, &n, &value, &optimal), CS_OK);
+            assert_true(optimal && n <= k);
+            if (fabs(value - best) > 1e-9 ||
+                fabs(twice_of(mask_of(sites, n), C, P, reach, have, w) - best) > 1e-9)
+                fail_msg("round %d k %zu: exact %g, enumeration %g", round, k, value, best);
+        }
+        cs_cover_sets_free(&cs);
+    }
+}
+
+/* Through a study, straight line, two centres: the residents aged 65+ newly within
+ * 1,200 m of two facilities with the best two of nine candidates, by brute force over
+ * the pairs measuring every distance here. */
+static void backup_study_against_brute_force(void **state)
+{
+    (void)state;
+    fx_data d;
+    fx_random(&d, 12, 3, 3, 1000, 2, 300);
+    d.fkind[0] = d.fkind[1] = 0;
+    d.fx[0] = FX_X0 + 300, d.fy[0] = FX_Y0 + 300;
+    d.fx[1] = FX_X0 + 2700, d.fy[1] = FX_Y0 + 2700;
+    fx_env e = {0};
+    assert_int_equal(fx_env_open(&e, &d, NULL), CS_OK);
+    fx_env_run_ok(&e);
+    enum { NC = 9 };
+    cs_site_input cand[NC];
+    char names[NC][8];
+    for (size_t c = 0; c < NC; c++) {
+        snprintf(names[c], sizeof names[c], "C%zu", c + 1);
+        cand[c] = (cs_site_input){names[c], FX_X0 + 400 + 1100.0 * (double)(c % 3),
+                                  FX_Y0 + 400 + 1100.0 * (double)(c / 3), "EPSG:32651", "a",
+                                  NAN, 0};
+    }
+    static unsigned char reach[NC * 300];
+    unsigned have[300];
+    for (size_t i = 0; i < d.npop; i++) {
+        have[i] = 0;
+        for (size_t f = 0; f < 2; f++)
+            have[i] += hypot(d.px[i] - d.fx[f], d.py[i] - d.fy[f]) <= 1200;
+        for (size_t c = 0; c < NC; c++)
+            reach[c * d.npop + i] = hypot(d.px[i] - cand[c].lon, d.py[i] - cand[c].lat) <= 1200;
+    }
+    double best = 0;
+    for (unsigned mask = 0; mask < (1u << NC); mask++)
+        if (__builtin_popcount(mask) <= 2)
+            best = fmax(best, twice_of(mask, NC, d.npop, reach, have, d.pop65));
+    cs_suggest_options opt = {.kind = "a", .k = 2, .within_min = NAN, .reach_share = NAN,
+                              .exact = 1, .candidates = cand, .candidate_count = NC,
+                              .model = CS_MODEL_BACKUP};
+    cs_suggest_report rep;
+    cs_site *site = NULL;
+    cs_status sst = cs_site_suggest(e.ctx, e.result, &opt, &site, &rep);
+    if (sst != CS_OK)
+        tu_dump_messages(e.ctx);
+    assert_int_equal(sst, CS_OK);
+    assert_true(best > 0 && rep.exact_run && rep.exact_optimal && rep.exact_listed);
+    if (fabs(rep.exact_covered - best) > 1e-6)
+        fail_msg("exact %.3f, brute force %.3f", rep.exact_covered, best);
+    assert_true(rep.greedy_covered <= best + 1e-6);
+    unsigned mask = 0;
+    double gains = 0;
+    for (size_t p = 0; p < cs_site_count(site); p++) {
+        cs_site_figures f;
+        assert_int_equal(cs_site_get_figures(site, p, &f), CS_OK);
+        mask |= 1u << (atoi(f.id + 1) - 1);
+        gains += cs_site_gain(site, p);
+    }
+    assert_true(fabs(twice_of(mask, NC, d.npop, reach, have, d.pop65) - best) < 1e-6);
+    assert_true(fabs(gains - best) < 1e-6);
+    cs_site_destroy(site);
+    fx_env_close(&e);
+    fx_free(&d);
+}
+
 /* spopt's San Francisco case (tests/data/spopt-sf, BSD 3-Clause): 205 census tracts
  * weighted by their population in 2000 (w) and their network distances to 16 candidate
  * stores (d[store][tract]). */
@@ -1003,6 +1165,8 @@ int main(void)
         cmocka_unit_test(median_study_against_brute_force),
         cmocka_unit_test(center_against_enumeration),
         cmocka_unit_test(center_study_against_brute_force),
+        cmocka_unit_test(backup_against_enumeration),
+        cmocka_unit_test(backup_study_against_brute_force),
         cmocka_unit_test(spopt_san_francisco),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

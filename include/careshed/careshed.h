@@ -597,11 +597,14 @@ typedef enum cs_site_model {
     CS_MODEL_MEDIAN,    /**< p-median: the shortest total walk of the band's residents to
                              their nearest facility, existing ones included, each walk
                              counted up to the threshold */
-    CS_MODEL_CENTER     /**< p-center: the shortest longest walk of any resident of the
+    CS_MODEL_CENTER,    /**< p-center: the shortest longest walk of any resident of the
                              band, among those a facility or a candidate reaches within
                              the threshold */
+    CS_MODEL_BACKUP     /**< backup coverage: the most residents of the band newly within
+                             the threshold of two facilities, existing ones included */
 } cs_site_model;
-/** A model's name as careshed site --model takes it ("cover", "p-median", "p-center"); NULL for
+/** A model's name as careshed site --model takes it ("cover", "p-median", "p-center",
+ *  "backup"); NULL for
  *  none. */
 CS_API const char *cs_site_model_name(cs_site_model model);
 /** The model of a name (cs_site_model_name's); CS_ERR_ARGUMENT for none. */

@@ -389,14 +389,17 @@ static cs_status suggest_sites(cs_context *ctx, const options *o, const cs_resul
     } else if (st == CS_OK && o->model == CS_MODEL_CENTER) {
         print_center(o, &rep, site);
     } else if (st == CS_OK) {
-        printf("%zu candidates; greedy chose %zu site%s newly covering %.0f residents",
-               rep.candidates, rep.chosen, rep.chosen == 1 ? "" : "s", rep.greedy_covered);
+        /* backup coverage: residents newly within reach of two facilities */
+        const char *twice = o->model == CS_MODEL_BACKUP ? " twice" : "";
+        printf("%zu candidates; %s chose %zu site%s newly covering %.0f residents%s",
+               rep.candidates, o->model == CS_MODEL_BACKUP ? "backup: greedy and swaps" : "greedy",
+               rep.chosen, rep.chosen == 1 ? "" : "s", rep.greedy_covered, twice);
         if (!isnan(rep.need))
             printf(" (%.0f needed for a share of %g)", rep.need > 0 ? rep.need : 0,
                    o->reach_share);
         if (rep.exact_run && !isnan(rep.exact_covered))
-            printf("; exact chose %zu site%s newly covering %.0f residents%s", rep.exact_chosen,
-                   rep.exact_chosen == 1 ? "" : "s", rep.exact_covered,
+            printf("; exact chose %zu site%s newly covering %.0f residents%s%s", rep.exact_chosen,
+                   rep.exact_chosen == 1 ? "" : "s", rep.exact_covered, twice,
                    rep.exact_optimal ? " (optimal)" : " (time limit: best found)");
         printf("\n");
         if (o->exact && !rep.exact_run)
@@ -411,7 +414,9 @@ static cs_status suggest_sites(cs_context *ctx, const options *o, const cs_resul
             printf("exact: %zu sites%s\n", rep.exact_chosen,
                    rep.exact_optimal ? " (optimal)" : " (time limit: best found)");
         if (site && o->exact)
-            printf("Listed: %s's %zu site%s\n", rep.exact_listed ? "the exact solution" : "greedy",
+            printf("Listed: %s's %zu site%s\n",
+                   rep.exact_listed ? "the exact solution"
+                   : o->model == CS_MODEL_BACKUP ? "the heuristic" : "greedy",
                    cs_site_count(site), cs_site_count(site) == 1 ? "" : "s");
         for (size_t p = 0; site && p < cs_site_count(site); p++)
             printf("#%zu +%.0f  %s\n", p + 1, cs_site_gain(site, p), cs_site_line(site, p));

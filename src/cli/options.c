@@ -148,11 +148,12 @@ static const cli_option table[] = {
      .offset = OFF(candidates), .group = GROUP_CHOOSE,
      .help = "candidate sites (default: centres of under-served\ngrid cells)"},
     {.name = "--model", .commands = CLI_SITE, .arg = "M", .store = STORE_CALL,
-     .want = "cover, p-median or p-center", .call = set_model, .group = GROUP_CHOOSE,
+     .want = "cover, p-median, p-center or backup", .call = set_model, .group = GROUP_CHOOSE,
      .help = "what the K sites do: cover (the most residents newly\n"
              "within the threshold; default), p-median (the\n"
              "shortest total walk, each counted up to the threshold)\n"
-             "or p-center (the shortest longest walk)"},
+             "p-center (the shortest longest walk) or backup (the\n"
+             "most residents newly within reach of two facilities)"},
     {.name = "--exact", .commands = CLI_SITE, .store = STORE_FLAG, .offset = OFF(exact),
      .group = GROUP_CHOOSE, .help = "also solve exactly with GLPK"},
     {.name = "--exclude", .commands = CLI_SITE | CLI_SERVE, .arg = "FILE", .store = STORE_STRING,

@@ -38,6 +38,7 @@ typedef struct chooser {
     size_t nc;
     size_t *keep;      /* after exclusion: each candidate's number before it (or NULL) */
     cs_site_model model;
+    unsigned char *existing; /* backup: facilities of the kind reaching each point, up to 2 */
 } chooser;
 
 static int compare_i64(const void *a, const void *b)
@@ -60,12 +61,70 @@ static bool add_candidate(chooser *ch, size_t *cap, double x, double y)
 }
 
 /* Whether resident i is one the sites are for: of the band chosen for, and uncovered
- * (covering; p-median's and p-center's are all of them). */
+ * (covering), short of two facilities within reach (backup), or any (p-median,
+ * p-center). */
 static bool wanted(const chooser *ch, size_t i)
 {
     const cs_study *s = ch->r->study;
-    return s->dem.pop[i * ch->r->B + ch->band] > 0 &&
-           (ch->model != CS_MODEL_COVER || ch->now[i] > ch->within_m);
+    if (!(s->dem.pop[i * ch->r->B + ch->band] > 0))
+        return false;
+    switch (ch->model) {
+    case CS_MODEL_COVER: return ch->now[i] > ch->within_m;
+    case CS_MODEL_BACKUP: return ch->existing[i] < 2;
+    default: return true;
+    }
+}
+
+/* Backup coverage: how many facilities of the kind reach each resident within the
+ * threshold now, up to 2; one reach from each facility, shared among the threads. */
+static cs_status existing_covers(chooser *ch)
+{
+    const cs_study *s = ch->r->study;
+    size_t N = s->dem.count, F = s->fac.count;
+    unsigned *n = cs_calloc(N + 1, sizeof *n);
+    ch->existing = cs_calloc(N + 1, 1);
+    cs_site_cache *shared = NULL;
+    cs_status st = n && ch->existing ? cs_site_cache_build(ch->r, NULL, &shared) : CS_ERR_NOMEM;
+    int failed = st != CS_OK ? (int)st : 0;
+#ifdef _OPENMP
+    int nt = ch->ctx->threads > 0 ? ch->ctx->threads : omp_get_max_threads();
+#pragma omp parallel num_threads(nt) if (st == CS_OK && F > 64)
+#endif
+    {
+        cs_reacher *rc = NULL;
+        cs_pairs pr = {0};
+        cs_status mine = failed ? (cs_status)failed : cs_reacher_create_shared(shared, &rc);
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, 16)
+#endif
+        for (long f = 0; f < (long)F; f++) {
+            if (mine != CS_OK || s->fac.kind[f] != (long)ch->k)
+                continue;
+            mine = cs_reacher_reach(rc, s->fac.x[f], s->fac.y[f], f, ch->k, ch->m,
+                                    ch->within_m, &pr);
+            for (size_t q = 0; mine == CS_OK && q < pr.n; q++) {
+#ifdef _OPENMP
+#pragma omp atomic
+#endif
+                n[pr.pt[q]]++;
+            }
+        }
+        if (mine != CS_OK) {
+#ifdef _OPENMP
+#pragma omp atomic write
+#endif
+            failed = (int)mine;
+        }
+        cs_free(pr.pt);
+        cs_free(pr.cost);
+        cs_reacher_destroy(rc);
+    }
+    st = failed ? (cs_status)failed : st;
+    for (size_t i = 0; st == CS_OK && i < N; i++)
+        ch->existing[i] = (unsigned char)(n[i] < 2 ? n[i] : 2);
+    cs_free(n);
+    cs_site_cache_destroy(shared);
+    return st;
 }
 
 /* Straight line: a candidate at each cell's centre; where the centre lies outside the
@@ -317,14 +376,18 @@ static cs_status cover_sets(chooser *ch, cs_cover_sets *cs)
 {
     const cs_study *s = ch->r->study;
     size_t N = s->dem.count, cap = 0, n = 0;
-    bool median = ch->model != CS_MODEL_COVER; /* p-median's and p-center's: with costs */
+    bool median = ch->model == CS_MODEL_MEDIAN || ch->model == CS_MODEL_CENTER; /* costs */
     cs->candidates = ch->nc;
     cs->points = N;
     cs->first = cs_calloc(ch->nc + 1, sizeof *cs->first);
     cs->weight = cs_calloc(N + 1, sizeof *cs->weight);
     cs->base = median ? cs_calloc(N + 1, sizeof *cs->base) : NULL;
-    if (!cs->first || !cs->weight || (median && !cs->base))
+    cs->existing = ch->model == CS_MODEL_BACKUP ? cs_calloc(N + 1, 1) : NULL;
+    if (!cs->first || !cs->weight || (median && !cs->base) ||
+        (ch->model == CS_MODEL_BACKUP && !cs->existing))
         return CS_ERR_NOMEM;
+    if (cs->existing)
+        memcpy(cs->existing, ch->existing, N);
     for (size_t i = 0; i < N; i++) {
         cs->weight[i] = wanted(ch, i) ? s->dem.pop[i * ch->r->B + ch->band] : 0;
         /* p-median counts walks beyond the threshold as the threshold; to p-center
@@ -502,6 +565,50 @@ static cs_status solve_center(chooser *ch, const cs_suggest_options *opt, size_t
     return st;
 }
 
+/* Backup coverage: the heuristic's sites, or with opt->exact the exact solution's when
+ * it brings no fewer to two; gains in residents brought to two. */
+static cs_status solve_backup(chooser *ch, const cs_suggest_options *opt, size_t *chosen,
+                              double *gains, size_t *count, cs_suggest_report *rep)
+{
+    cs_cover_sets cs = {0};
+    double t0 = cs_stage_begin();
+    cs_status st = cover_sets(ch, &cs);
+    cs_stage_end(ch->ctx, "suggest reach sets", t0);
+    if (st == CS_OK)
+        st = cs_backup_heuristic(&cs, opt->k, ch->ctx->threads, chosen, gains, count,
+                                 &rep->swaps);
+    rep->chosen = *count;
+    rep->greedy_covered = 0;
+    for (size_t q = 0; q < *count; q++)
+        rep->greedy_covered += gains[q];
+    if (st == CS_OK && opt->exact && ch->nc <= EXACT_MAX_CANDIDATES &&
+        cs.first[ch->nc] <= EXACT_MAX_COST_PAIRS) {
+        size_t *best = cs_calloc(ch->nc + 1, sizeof *best), n = 0;
+        bool optimal = false;
+        t0 = cs_stage_begin();
+        st = best ? cs_backup_exact(&cs, opt->k, opt->exact_time_s > 0 ? opt->exact_time_s : 60,
+                                    best, &n, &rep->exact_value, &optimal)
+                  : CS_ERR_NOMEM;
+        rep->exact_seconds = cs_stage_begin() - t0;
+        rep->exact_run = st == CS_OK;
+        rep->exact_optimal = optimal;
+        rep->exact_covered = rep->exact_value;
+        rep->exact_chosen = n;
+        if (rep->exact_value > 0)
+            rep->gap = (rep->exact_value - rep->greedy_covered) / rep->exact_value;
+        if (st == CS_OK && !isnan(rep->exact_value) &&
+            rep->exact_value >= rep->greedy_covered - 1e-9) {
+            st = cs_backup_rank(&cs, best, n, gains);
+            memcpy(chosen, best, n * sizeof *chosen);
+            *count = n;
+            rep->exact_listed = 1;
+        }
+        cs_free(best);
+    }
+    cs_cover_sets_free(&cs);
+    return st;
+}
+
 static cs_status solve(chooser *ch, const cs_suggest_options *opt, size_t j, size_t **chosen,
                        double **gains, size_t *count, cs_suggest_report *rep)
 {
@@ -518,6 +625,8 @@ static cs_status solve(chooser *ch, const cs_suggest_options *opt, size_t j, siz
         return solve_median(ch, opt, *chosen, *gains, count, rep);
     if (ch->model == CS_MODEL_CENTER)
         return solve_center(ch, opt, *chosen, *gains, count, rep);
+    if (ch->model == CS_MODEL_BACKUP)
+        return solve_backup(ch, opt, *chosen, *gains, count, rep);
     cs_cover_sets cs = {0};
     cs_status st = cover_sets(ch, &cs);
     bool covering = !isnan(opt->reach_share);
@@ -786,14 +895,18 @@ cs_status cs_site_suggest(cs_context *ctx, const cs_result *r, const cs_suggest_
     double *gains = NULL;
     double t0 = cs_stage_begin();
     cs_progress(ctx, "suggest", 0);
-    st = opt->candidates ? place_candidates(&ch, opt) : generate_candidates(&ch);
+    if (opt->model == CS_MODEL_BACKUP)
+        st = existing_covers(&ch);
+    if (st == CS_OK)
+        st = opt->candidates ? place_candidates(&ch, opt) : generate_candidates(&ch);
     if (st == CS_OK && opt->exclude)
         st = exclude_candidates(&ch, opt, &report->excluded);
     if (st == CS_OK)
         st = solve(&ch, opt, j, &chosen, &gains, &count, report);
     cs_progress(ctx, "suggest", 1);
     cs_stage_end(ctx, "suggest", t0);
-    if (st == CS_OK && count == 0 && opt->model == CS_MODEL_COVER)
+    if (st == CS_OK && count == 0 &&
+        (opt->model == CS_MODEL_COVER || opt->model == CS_MODEL_BACKUP))
         cs_warn(ctx, NULL, NULL, "no site is needed or none of the %zu candidates adds "
                 "coverage", ch.nc);
     else if (st == CS_OK && count == 0 && opt->model == CS_MODEL_MEDIAN)
@@ -808,6 +921,7 @@ cs_status cs_site_suggest(cs_context *ctx, const cs_result *r, const cs_suggest_
     cs_free(ch.cy);
     cs_free(ch.row);
     cs_free(ch.keep);
+    cs_free(ch.existing);
     if (st == CS_ERR_NOMEM)
         return cs_nomem(ctx);
     return st;

@@ -280,7 +280,8 @@ cs_status cs_site_target(const cs_site *site, size_t p, size_t t, size_t a,
 
 static const char *const model_names[] = {[CS_MODEL_COVER] = "cover",
                                            [CS_MODEL_MEDIAN] = "p-median",
-                                           [CS_MODEL_CENTER] = "p-center"};
+                                           [CS_MODEL_CENTER] = "p-center",
+                                           [CS_MODEL_BACKUP] = "backup"};
 
 const char *cs_site_model_name(cs_site_model model)
 {

@@ -27,6 +27,7 @@ void cs_cover_sets_free(cs_cover_sets *c)
     cs_free(c->weight);
     cs_free(c->cost);
     cs_free(c->base);
+    cs_free(c->existing);
     memset(c, 0, sizeof *c);
 }
 

@@ -19,6 +19,8 @@ typedef struct cs_cover_sets {
     double *weight;
     double *cost;
     double *base;
+    unsigned char *existing; /* backup: the facilities reaching each point now (0 or 1;
+                                those reached by two weigh nothing) */
 } cs_cover_sets;
 void cs_cover_sets_free(cs_cover_sets *c);
 
@@ -77,6 +79,25 @@ cs_status cs_center_solve(const cs_cover_sets *cs, size_t k, double time_limit_s
  * is n. Errors: NOMEM. */
 cs_status cs_center_rank(const cs_cover_sets *cs, double radius, size_t *sites, size_t n,
                          double *gains, size_t *count);
+
+/* Backup coverage (site/backup.c): the weight of the residents sites[0..n) bring to two
+ * facilities within reach; NaN without memory. */
+double cs_backup_value(const cs_cover_sets *cs, const size_t *sites, size_t n);
+
+/* Greedy on a surrogate (a first cover counts half), then the best swaps while one
+ * brings more residents to two: up to k candidates into chosen, ranked by what each
+ * adds in turn (gains: residents brought to two); *count, *swaps. Errors: NOMEM. */
+cs_status cs_backup_heuristic(const cs_cover_sets *cs, size_t k, int threads, size_t *chosen,
+                              double *gains, size_t *count, size_t *swaps);
+
+/* sites[0..n) reordered by what each brings to two in turn, those gains into gains.
+ * Errors: NOMEM. */
+cs_status cs_backup_rank(const cs_cover_sets *cs, size_t *sites, size_t n, double *gains);
+
+/* GLPK's optimum within time_limit_s: the sites into chosen (room for every candidate),
+ * *count, their *value (NaN: none found), *optimal. Errors: NOMEM. */
+cs_status cs_backup_exact(const cs_cover_sets *cs, size_t k, double time_limit_s,
+                          size_t *chosen, size_t *count, double *value, bool *optimal);
 
 /* An exact solve's answer. */
 typedef struct cs_median_solution {
