@@ -38,6 +38,8 @@ static cs_access_spec spec_of(cs_decay decay, double d0, double per)
 {
     cs_access_spec s = spec_none(d0, per);
     s.decay = decay;
+    s.beta = decay == CS_DECAY_POWER ? 1.5 : 2; /* gravity: per km for exponential */
+    s.min_m = 50;
     if (decay == CS_DECAY_STEPS) {
         /* Luo & Qi's three zones, scaled to the catchment. */
         s.step_count = 3;
@@ -160,6 +162,10 @@ static double brute_weight(const cs_access_spec *s, double d)
         double t = d / s->catchment_m;
         return fmax(0, (exp(-0.5 * t * t) - exp(-0.5)) / (1 - exp(-0.5)));
     }
+    case CS_DECAY_POWER:
+        return 1 / pow(d < s->min_m ? s->min_m : d, s->beta);
+    case CS_DECAY_EXPONENTIAL:
+        return exp(-s->beta * d / 1000);
     }
     return 0;
 }
@@ -481,7 +487,8 @@ static void engines_match_brute_force(void **state)
     const struct { size_t F, N; double d0; } sizes[] = {
         {40, 2500, 1000}, {7, 300, 1000}, {120, 900, 1500}, {25, 3000, 400}, {1, 50, 1000},
     };
-    const cs_decay decays[] = {CS_DECAY_NONE, CS_DECAY_STEPS, CS_DECAY_GAUSSIAN};
+    const cs_decay decays[] = {CS_DECAY_NONE, CS_DECAY_STEPS, CS_DECAY_GAUSSIAN,
+                               CS_DECAY_POWER, CS_DECAY_EXPONENTIAL};
     for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
         for (uint64_t seed = 1; seed <= 3; seed++) {
             problem p;
@@ -489,7 +496,7 @@ static void engines_match_brute_force(void **state)
             outputs want, got;
             outputs_alloc(&want, p.F, p.N);
             outputs_alloc(&got, p.F, p.N);
-            for (size_t d = 0; d < 3; d++) {
+            for (size_t d = 0; d < sizeof decays / sizeof decays[0]; d++) {
                 cs_access_spec s = spec_of(decays[d], sizes[z].d0, d == 1 ? 1000 : 1);
                 brute_force(&s, &p, want.ratio, want.access, want.state);
                 run_straight(&s, &p, 2, &got);
@@ -592,13 +599,14 @@ static void identical_on_any_thread_count(void **state)
 static void supply_is_conserved(void **state)
 {
     (void)state;
-    const cs_decay decays[] = {CS_DECAY_NONE, CS_DECAY_STEPS, CS_DECAY_GAUSSIAN};
+    const cs_decay decays[] = {CS_DECAY_NONE, CS_DECAY_STEPS, CS_DECAY_GAUSSIAN,
+                               CS_DECAY_POWER, CS_DECAY_EXPONENTIAL};
     for (uint64_t seed = 1; seed <= 4; seed++) {
         problem p;
         make_problem(&p, 150, 20000, 900, seed * 31);
         outputs o;
         outputs_alloc(&o, p.F, p.N);
-        for (int d = 0; d < 3; d++) {
+        for (size_t d = 0; d < sizeof decays / sizeof decays[0]; d++) {
             cs_access_spec s = spec_of(decays[d], 900, 1000);
             for (int engine = 0; engine < 2; engine++) {
                 if (engine == 0)
@@ -846,6 +854,66 @@ static void shared_cells_give_the_same_access(void **state)
     problem_free(&p);
 }
 
+/* The hospital example of PySAL access's tests (test_hospital_example.py): tracts of
+ * 100, 50 and 10 people with 15, 20 and 100 doctors, each 1 from its own doctors, 40
+ * between tract 3 and the others and 80 between tracts 1 and 2 (beyond the catchment of
+ * 61), gravity weights 1/cost. access's own 2SFCA reference gives 0.331444117,
+ * 0.5798281321 and 7.2864181699, which the steps by hand confirm: R = 15 / 100.25,
+ * 20 / 50.25, 100 / 13.75, A_1 = R_1 + R_3 / 40... */
+typedef struct hospital {
+    double cost[3][3];
+} hospital;
+
+static size_t hospital_pairs(void *data, size_t j, cs_access_pairs_buf *buf)
+{
+    const hospital *h = data;
+    if (!cs_access_pairs_reserve(buf, 3))
+        return (size_t)-1;
+    for (size_t i = 0; i < 3; i++) {
+        buf->pt[i] = (long)i;
+        buf->cost[i] = h->cost[j][i];
+    }
+    return 3;
+}
+
+static void gravity_hospital_example(void **state)
+{
+    (void)state;
+    hospital h = {{{1, 80, 40}, {80, 1, 40}, {40, 40, 1}}};
+    const double people[3] = {100, 50, 10}, doctors[3] = {15, 20, 100};
+    const double want[3] = {0.331444117, 0.5798281321, 7.2864181699};
+    cs_access_spec s = spec_none(61, 1);
+    s.decay = CS_DECAY_POWER;
+    s.beta = 1;
+    s.min_m = 1;
+    double ratio[3], access[3];
+    unsigned char st[3];
+    assert_int_equal(cs_access_pairs(&s, doctors, 3, people, 3, hospital_pairs, &h, 1, ratio,
+                                     access, st),
+                     CS_OK);
+    for (size_t i = 0; i < 3; i++)
+        assert_close(access[i], want[i], 1e-9);
+    assert_close(ratio[2], 100 / 13.75, 1e-12);
+    /* the exponential's weights: the same sums with exp(-beta d / km) */
+    s.decay = CS_DECAY_EXPONENTIAL;
+    s.beta = 20; /* exp(-0.02) at 1, exp(-0.8) at 40 */
+    assert_int_equal(cs_access_pairs(&s, doctors, 3, people, 3, hospital_pairs, &h, 1, ratio,
+                                     access, st),
+                     CS_OK);
+    double w1 = exp(-0.02), w40 = exp(-0.8);
+    double r1 = 15 / (100 * w1 + 10 * w40), r2 = 20 / (50 * w1 + 10 * w40);
+    double r3 = 100 / (10 * w1 + 100 * w40 + 50 * w40);
+    assert_close(access[0], r1 * w1 + r3 * w40, 1e-12);
+    assert_close(access[2], r3 * w1 + (r1 + r2) * w40, 1e-12);
+    /* a gravity decay needs a positive beta (and, for power, min_m) */
+    s.beta = 0;
+    assert_int_equal(cs_access_spec_check(&s), CS_ERR_ARGUMENT);
+    s.decay = CS_DECAY_POWER;
+    s.beta = 1;
+    s.min_m = 0;
+    assert_int_equal(cs_access_spec_check(&s), CS_ERR_ARGUMENT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -854,6 +922,7 @@ int main(void)
         cmocka_unit_test(hand_worked_steps),
         cmocka_unit_test(hand_worked_gaussian),
         cmocka_unit_test(weight_function),
+        cmocka_unit_test(gravity_hospital_example),
         cmocka_unit_test(engines_match_brute_force),
         cmocka_unit_test(points_exactly_at_the_catchment),
         cmocka_unit_test(identical_on_any_thread_count),

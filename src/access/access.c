@@ -51,6 +51,12 @@ cs_status cs_access_spec_check(const cs_access_spec *s)
     case CS_DECAY_NONE:
     case CS_DECAY_GAUSSIAN:
         return CS_OK;
+    case CS_DECAY_POWER:
+        return isfinite(s->beta) && s->beta > 0 && isfinite(s->min_m) && s->min_m > 0
+                   ? CS_OK
+                   : CS_ERR_ARGUMENT;
+    case CS_DECAY_EXPONENTIAL:
+        return isfinite(s->beta) && s->beta > 0 ? CS_OK : CS_ERR_ARGUMENT;
     case CS_DECAY_STEPS:
         if (s->step_count < 1 || s->step_count > CS_ACCESS_MAX_STEPS)
             return CS_ERR_ARGUMENT;
@@ -74,6 +80,8 @@ typedef struct weigher {
     double d0, t0;  /* catchment and its squared limit */
     double k, e, inv; /* Gaussian: exp(k d^2) with k = -1/(2 d0^2), minus e = exp(-1/2),
                        * times inv = 1/(1 - e) */
+    double half_beta, min2; /* power: (max(d^2, min_m^2))^(-beta/2) */
+    double rate;            /* exponential: exp(-rate d), rate = beta / 1000 m */
     size_t steps;
     double step_m[CS_ACCESS_MAX_STEPS], step_w[CS_ACCESS_MAX_STEPS];
     double step_t[CS_ACCESS_MAX_STEPS]; /* squared limits of min(step_m, d0) */
@@ -100,6 +108,9 @@ static weigher make_weigher(const cs_access_spec *s)
     w.k = -0.5 / (w.d0 * w.d0);
     w.e = exp(-0.5);
     w.inv = 1.0 / (1.0 - w.e);
+    w.half_beta = s->beta / 2;
+    w.min2 = s->min_m * s->min_m;
+    w.rate = s->beta / 1000.0;
     if (s->decay == CS_DECAY_STEPS) {
         w.steps = s->step_count;
         for (size_t k = 0; k < w.steps; k++) {
@@ -111,11 +122,21 @@ static weigher make_weigher(const cs_access_spec *s)
     return w;
 }
 
-/* The Gaussian of a squared distance within the catchment. */
+/* The continuous weights of a squared distance within the catchment. */
 static inline double gauss_d2(const weigher *w, double d2)
 {
     double g = (exp(w->k * d2) - w->e) * w->inv;
     return g > 0 ? g : 0.0;
+}
+
+static inline double continuous_d2(const weigher *w, double d2)
+{
+    switch (w->decay) {
+    case CS_DECAY_GAUSSIAN: return gauss_d2(w, d2);
+    case CS_DECAY_POWER: return pow(d2 > w->min2 ? d2 : w->min2, -w->half_beta);
+    case CS_DECAY_EXPONENTIAL: return exp(-w->rate * sqrt(d2));
+    default: return 1.0;
+    }
 }
 
 static inline double weigh(const weigher *w, double d)
@@ -134,7 +155,9 @@ static inline double weigh(const weigher *w, double d)
         }
         return 0.0;
     case CS_DECAY_GAUSSIAN:
-        return gauss_d2(w, d * d);
+    case CS_DECAY_POWER:
+    case CS_DECAY_EXPONENTIAL:
+        return continuous_d2(w, d * d);
     }
     return 0.0;
 }
@@ -344,8 +367,9 @@ static inline double run_lanes(four_terms *four, const weigher *w, double acc, d
     return acc + (sum[0] + sum[1]);
 }
 
-/* The Gaussian costs an exp: gather the points in reach, a block at a time, first. */
-static double run_gauss(const weigher *w, double acc, double qx, double qy, const double *x,
+/* A continuous weight costs an exp or a pow: gather the points in reach, a block at a
+ * time, first. */
+static double run_continuous(const weigher *w, double acc, double qx, double qy, const double *x,
                         const double *y, const double *v, size_t n)
 {
     enum { BLOCK = 64 };
@@ -360,7 +384,7 @@ static double run_gauss(const weigher *w, double acc, double qx, double qy, cons
             m += d2 <= t;
         }
         for (size_t k = 0; k < m; k++)
-            acc += vs[k] * gauss_d2(w, d2s[k]);
+            acc += vs[k] * continuous_d2(w, d2s[k]);
     }
     return acc;
 }
@@ -374,7 +398,9 @@ static inline double run_sum(const weigher *w, double acc, double qx, double qy,
     case CS_DECAY_STEPS:
         return run_lanes(four_steps, w, acc, qx, qy, x, y, v, n);
     case CS_DECAY_GAUSSIAN:
-        return run_gauss(w, acc, qx, qy, x, y, v, n);
+    case CS_DECAY_POWER:
+    case CS_DECAY_EXPONENTIAL:
+        return run_continuous(w, acc, qx, qy, x, y, v, n);
     }
     return acc;
 }

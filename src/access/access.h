@@ -25,7 +25,10 @@
  * CS_DECAY_STEPS    W = step_w[s] for the first zone s with d <= step_m[s]; 0 past the
  *                   last zone (E2SFCA, e.g. 0-5-10-15 min with 1, 0.68, 0.22);
  * CS_DECAY_GAUSSIAN W = (exp(-d^2 / (2 d0^2)) - exp(-1/2)) / (1 - exp(-1/2)): 1 at 0,
- *                   0 at d0 (Dai 2010; Wan, Zou & Sternberg 2012). */
+ *                   0 at d0 (Dai 2010; Wan, Zou & Sternberg 2012);
+ * CS_DECAY_POWER    W = max(d, min_m)^-beta, the gravity model's (Joseph & Bantock 1982;
+ *                   with competition, Shen 1998), within d0;
+ * CS_DECAY_EXPONENTIAL W = exp(-beta d / 1000 m), within d0. */
 typedef cs_decay_kind cs_decay;
 
 #define CS_ACCESS_MAX_STEPS 8
@@ -37,6 +40,8 @@ typedef struct cs_access_spec {
     double step_m[CS_ACCESS_MAX_STEPS]; /* STEPS: zone limits, strictly ascending, >= 0 */
     double step_w[CS_ACCESS_MAX_STEPS]; /* STEPS: zone weights, finite, >= 0 */
     double per;          /* A_i is supply per this many people (1, 1000): finite, > 0 */
+    double beta;         /* POWER: exponent; EXPONENTIAL: rate per km: finite, > 0 */
+    double min_m;        /* POWER: least distance counted: finite, > 0 */
 } cs_access_spec;
 
 /* What became of a facility (the optional state[] output). */

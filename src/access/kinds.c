@@ -26,6 +26,8 @@ void cs_access_kind_spec(const cs_kind *k, cs_access_spec *spec)
     spec->catchment_m = cs_kind_reach_m(k);
     spec->decay = (cs_decay)k->access_decay;
     spec->per = k->access_per;
+    spec->beta = k->access_beta;
+    spec->min_m = k->access_min_m;
     if (spec->decay != CS_DECAY_STEPS)
         return;
     spec->step_count = k->threshold_count;

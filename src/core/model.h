@@ -72,8 +72,17 @@ static inline unsigned cs_main_measure(unsigned measures)
 typedef enum cs_decay_kind {
     CS_DECAY_NONE = 0, /* every facility within reach counts fully (2SFCA) */
     CS_DECAY_STEPS,    /* one weight per threshold zone (E2SFCA) */
-    CS_DECAY_GAUSSIAN  /* Gaussian, 1 at the facility and 0 at the catchment's edge */
+    CS_DECAY_GAUSSIAN, /* Gaussian, 1 at the facility and 0 at the catchment's edge */
+    CS_DECAY_POWER,    /* gravity: max(d, min_m)^-beta */
+    CS_DECAY_EXPONENTIAL /* gravity: exp(-beta d / 1 km) */
 } cs_decay_kind;
+
+/* A decay's name as the study file writes it. */
+static inline const char *cs_decay_name(cs_decay_kind d)
+{
+    static const char *const names[] = {"none", "steps", "gaussian", "power", "exponential"};
+    return (unsigned)d < sizeof names / sizeof names[0] ? names[d] : "none";
+}
 
 typedef enum cs_target_type {
     CS_TARGET_COVERAGE = 1,        /* share of band within threshold of kind >= at_least */

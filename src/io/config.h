@@ -68,6 +68,8 @@ typedef struct cs_kind_config {
     double access_weights[CS_MAX_THRESHOLDS]; /* steps: one weight per threshold zone */
     size_t access_weight_count;
     double access_per;     /* accessibility per this many residents; default 1000 */
+    double access_beta;    /* power: exponent; exponential: rate per km; default 1 */
+    double access_min_m;   /* power: the least distance counted; default 100 */
 } cs_kind_config;
 
 /* A cost matrix from another router: one row per (demand point, facility or candidate)

@@ -25,6 +25,7 @@ typedef struct cs_kind {
     cs_decay_kind access_decay; /* accessibility (2SFCA) distance weights */
     double access_weights[CS_MAX_THRESHOLDS]; /* steps: weight per threshold zone */
     double access_per;                        /* accessibility per this many residents */
+    double access_beta, access_min_m;         /* gravity decays (cs_kind_config) */
 } cs_kind;
 
 /* A kind's largest threshold in metres: how far its reach goes (0 without thresholds). */

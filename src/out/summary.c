@@ -259,11 +259,6 @@ static void write_targets(cs_json *j, const cs_result *r)
     cs_json_end_array(j);
 }
 
-static const char *decay_name(cs_decay_kind d)
-{
-    return d == CS_DECAY_STEPS ? "steps" : d == CS_DECAY_GAUSSIAN ? "gaussian" : "none";
-}
-
 /* Where the population came from, how under-served patches and accessibility were
  * made, and the largest patches of each kind. */
 static void write_demand(cs_json *j, const cs_result *r)
@@ -318,9 +313,18 @@ static void write_demand(cs_json *j, const cs_result *r)
             cs_json_key(j, "accessibility");
             cs_json_begin_object(j);
             cs_json_key(j, "method");
-            cs_json_string(j, s->settings.kinds[k].access_decay ? "E2SFCA" : "2SFCA");
+            cs_decay_kind decay = s->settings.kinds[k].access_decay;
+            cs_json_string(j, decay == CS_DECAY_NONE    ? "2SFCA"
+                              : decay >= CS_DECAY_POWER ? "gravity 2SFCA" /* Shen 1998 */
+                                                        : "E2SFCA");
             cs_json_key(j, "decay");
-            cs_json_string(j, decay_name(s->settings.kinds[k].access_decay));
+            cs_json_string(j, cs_decay_name(s->settings.kinds[k].access_decay));
+            if (s->settings.kinds[k].access_decay >= CS_DECAY_POWER) { /* gravity */
+                cs_json_key(j, "beta");
+                cs_json_number(j, s->settings.kinds[k].access_beta, 6);
+                cs_json_key(j, "min_m");
+                cs_json_number(j, s->settings.kinds[k].access_min_m, 3);
+            }
             cs_json_key(j, "catchment_m");
             cs_json_number(j, cs_kind_reach_m(&s->settings.kinds[k]), 1);
             cs_json_key(j, "per");
