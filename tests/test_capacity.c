@@ -252,7 +252,7 @@ static void settings_errors(void **state)
     open_env(e);
     assert_int_equal(cs_config_set(e->ctx, e->cfg, "kinds.b.access_decay", "linear"),
                      CS_ERR_STUDY);
-    assert_true(tu_has_message(e->ctx, "kinds.b.access_decay", "none, steps or gaussian", NULL));
+    assert_true(tu_has_message(e->ctx, "kinds.b.access_decay", "none, steps, gaussian, power or exponential", NULL));
     assert_int_equal(cs_config_set(e->ctx, e->cfg, "kinds.b.access_weights", "1,1.5"),
                      CS_ERR_STUDY);
     assert_true(tu_has_message(e->ctx, "kinds.b.access_weights", "[0, 1]", "1.5", NULL));

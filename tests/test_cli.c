@@ -763,7 +763,7 @@ static void check_lists_keys(void **state)
     assert_non_null(strstr(out, "walk_speed_kmh"));
     assert_non_null(strstr(out, "number: (0, 20]; default 4\n"));
     assert_non_null(strstr(out, "kinds.<id>.access_decay"));
-    assert_non_null(strstr(out, "one of: none, steps, gaussian; default none\n"));
+    assert_non_null(strstr(out, "one of: none, steps, gaussian, power, exponential; default none\n"));
     assert_non_null(strstr(out, "targets.<id>.scope"));
     assert_non_null(strstr(out, "population.bands.<band>.share"));
     free(out);
