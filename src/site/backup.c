@@ -284,23 +284,6 @@ cs_status cs_backup_exact(const cs_cover_sets *cs, size_t k, double time_limit_s
         ++e, ia[e] = rows + 1, ja[e] = (int)c + 1, ar[e] = 1;
     glp_load_matrix(lp, (int)e, ia, ja, ar);
     cs_free(row), cs_free(ia), cs_free(ja), cs_free(ar);
-    glp_iocp parm;
-    glp_init_iocp(&parm);
-    parm.presolve = GLP_ON;
-    parm.msg_lev = GLP_MSG_OFF;
-    parm.tm_lim = (int)(time_limit_s * 1000);
-    int ret = glp_intopt(lp, &parm);
-    int status = glp_mip_status(lp);
-    *optimal = ret == 0 && status == GLP_OPT;
-    *count = 0;
-    *value = NAN;
-    if (status == GLP_OPT || status == GLP_FEAS) {
-        *value = glp_mip_obj_val(lp);
-        for (size_t c = 0; c < C; c++)
-            if (glp_mip_col_val(lp, (int)c + 1) > 0.5)
-                chosen[(*count)++] = c;
-    }
-    glp_delete_prob(lp);
-    glp_free_env(); /* GLPK keeps an environment per thread */
+    cs_glpk_solve(lp, time_limit_s, C, chosen, count, value, optimal);
     return CS_OK;
 }

@@ -37,6 +37,7 @@ typedef struct chooser {
     long *row;         /* given candidates: their rows of the cost matrix (-1: none) */
     size_t nc;
     size_t *keep;      /* after exclusion: each candidate's number before it (or NULL) */
+    size_t threshold;  /* the kind's threshold covered (index) */
     cs_site_model model;
     unsigned char *existing; /* backup: facilities of the kind reaching each point, up to 2 */
 } chooser;
@@ -437,6 +438,28 @@ static cs_status rank_exact(const cs_cover_sets *cs, const size_t *best, size_t 
     return st;
 }
 
+/* The reach sets, timed as a stage of their own. */
+static cs_status timed_sets(chooser *ch, cs_cover_sets *cs)
+{
+    double t0 = cs_stage_begin();
+    cs_status st = cover_sets(ch, cs);
+    cs_stage_end(ch->ctx, "suggest reach sets", t0);
+    return st;
+}
+
+/* Whether the exact solve was asked for and the sets are within its sizes. */
+static bool exact_fits(const chooser *ch, const cs_suggest_options *opt, const cs_cover_sets *cs,
+                       size_t max_pairs)
+{
+    return opt->exact && ch->nc <= EXACT_MAX_CANDIDATES && cs->first[ch->nc] <= max_pairs;
+}
+
+/* The exact solver's time limit: the option's, 60 s without one. */
+static double time_limit(const cs_suggest_options *opt)
+{
+    return opt->exact_time_s > 0 ? opt->exact_time_s : 60;
+}
+
 /* The exact p-median's sites listed, ranked, when it walks no more than the heuristic. */
 static cs_status list_exact_median(const cs_cover_sets *cs, cs_median_solution *sol,
                                    double total, double weight, size_t *chosen, double *gains,
@@ -463,9 +486,7 @@ static cs_status solve_median(chooser *ch, const cs_suggest_options *opt, size_t
                               double *gains, size_t *count, cs_suggest_report *rep)
 {
     cs_cover_sets cs = {0};
-    double t0 = cs_stage_begin();
-    cs_status st = cover_sets(ch, &cs);
-    cs_stage_end(ch->ctx, "suggest reach sets", t0);
+    cs_status st = timed_sets(ch, &cs);
     double total = 0, weight = 0;
     for (size_t i = 0; st == CS_OK && i < cs.points; i++) {
         total += cs.weight[i] * cs.base[i];
@@ -473,7 +494,7 @@ static cs_status solve_median(chooser *ch, const cs_suggest_options *opt, size_t
     }
     weight = weight > 0 ? weight : 1;
     rep->walk_before = total / weight;
-    t0 = cs_stage_begin();
+    double t0 = cs_stage_begin();
     if (st == CS_OK)
         st = cs_median_heuristic(&cs, opt->k, ch->ctx->threads, chosen, gains, count,
                                  &rep->swaps);
@@ -488,11 +509,9 @@ static cs_status solve_median(chooser *ch, const cs_suggest_options *opt, size_t
     if (st == CS_OK && isnan(bound))
         st = CS_ERR_NOMEM;
     cs_stage_end(ch->ctx, "suggest bound", t0);
-    if (st == CS_OK && opt->exact && ch->nc <= EXACT_MAX_CANDIDATES &&
-        cs.first[ch->nc] <= EXACT_MAX_COST_PAIRS) {
+    if (st == CS_OK && exact_fits(ch, opt, &cs, EXACT_MAX_COST_PAIRS)) {
         cs_median_solution sol = {.sites = cs_calloc(ch->nc + 1, sizeof *sol.sites)};
-        st = sol.sites ? cs_median_exact(&cs, opt->k, opt->exact_time_s > 0 ? opt->exact_time_s
-                                                                          : 60,
+        st = sol.sites ? cs_median_exact(&cs, opt->k, time_limit(opt),
                                          chosen, *count, &sol)
                        : CS_ERR_NOMEM;
         rep->exact_run = st == CS_OK;
@@ -521,9 +540,7 @@ static cs_status solve_center(chooser *ch, const cs_suggest_options *opt, size_t
                               double *gains, size_t *count, cs_suggest_report *rep)
 {
     cs_cover_sets cs = {0};
-    double t0 = cs_stage_begin();
-    cs_status st = cover_sets(ch, &cs);
-    cs_stage_end(ch->ctx, "suggest reach sets", t0);
+    cs_status st = timed_sets(ch, &cs);
     cs_center_solution h = {.sites = chosen}, e = {0};
     if (st == CS_OK)
         st = cs_center_solve(&cs, opt->k, 0, &h);
@@ -532,11 +549,9 @@ static cs_status solve_center(chooser *ch, const cs_suggest_options *opt, size_t
     rep->walk_bound = h.lower;
     rep->left_out = h.left_out;
     rep->chosen = *count = h.count;
-    if (st == CS_OK && opt->exact && ch->nc <= EXACT_MAX_CANDIDATES &&
-        cs.first[ch->nc] <= EXACT_MAX_COST_PAIRS) {
+    if (st == CS_OK && exact_fits(ch, opt, &cs, EXACT_MAX_COST_PAIRS)) {
         e.sites = cs_calloc(ch->nc + 1, sizeof *e.sites);
-        st = e.sites ? cs_center_solve(&cs, opt->k, opt->exact_time_s > 0 ? opt->exact_time_s
-                                                                       : 60, &e)
+        st = e.sites ? cs_center_solve(&cs, opt->k, time_limit(opt), &e)
                      : CS_ERR_NOMEM;
         rep->exact_run = st == CS_OK;
         rep->exact_optimal = e.decided;
@@ -571,9 +586,7 @@ static cs_status solve_backup(chooser *ch, const cs_suggest_options *opt, size_t
                               double *gains, size_t *count, cs_suggest_report *rep)
 {
     cs_cover_sets cs = {0};
-    double t0 = cs_stage_begin();
-    cs_status st = cover_sets(ch, &cs);
-    cs_stage_end(ch->ctx, "suggest reach sets", t0);
+    cs_status st = timed_sets(ch, &cs);
     if (st == CS_OK)
         st = cs_backup_heuristic(&cs, opt->k, ch->ctx->threads, chosen, gains, count,
                                  &rep->swaps);
@@ -581,12 +594,11 @@ static cs_status solve_backup(chooser *ch, const cs_suggest_options *opt, size_t
     rep->greedy_covered = 0;
     for (size_t q = 0; q < *count; q++)
         rep->greedy_covered += gains[q];
-    if (st == CS_OK && opt->exact && ch->nc <= EXACT_MAX_CANDIDATES &&
-        cs.first[ch->nc] <= EXACT_MAX_COST_PAIRS) {
+    if (st == CS_OK && exact_fits(ch, opt, &cs, EXACT_MAX_COST_PAIRS)) {
         size_t *best = cs_calloc(ch->nc + 1, sizeof *best), n = 0;
         bool optimal = false;
-        t0 = cs_stage_begin();
-        st = best ? cs_backup_exact(&cs, opt->k, opt->exact_time_s > 0 ? opt->exact_time_s : 60,
+        double t0 = cs_stage_begin();
+        st = best ? cs_backup_exact(&cs, opt->k, time_limit(opt),
                                     best, &n, &rep->exact_value, &optimal)
                   : CS_ERR_NOMEM;
         rep->exact_seconds = cs_stage_begin() - t0;
@@ -609,48 +621,33 @@ static cs_status solve_backup(chooser *ch, const cs_suggest_options *opt, size_t
     return st;
 }
 
-static cs_status solve(chooser *ch, const cs_suggest_options *opt, size_t j, size_t **chosen,
-                       double **gains, size_t *count, cs_suggest_report *rep)
+/* Maximal covering, or with opt->reach_share set covering: greedy's sites, or with
+ * opt->exact the exact solution's when it is no worse. */
+static cs_status solve_cover(chooser *ch, const cs_suggest_options *opt, size_t *chosen,
+                             double *gains, size_t *count, cs_suggest_report *rep)
 {
-    rep->exact_value = rep->gap = rep->exact_covered = rep->need = NAN;
-    rep->greedy_covered = rep->walk_before = rep->heuristic_walk = NAN;
-    rep->exact_walk = rep->walk_bound = NAN;
-    rep->candidates = ch->nc;
-    rep->model = ch->model;
-    *chosen = cs_calloc(ch->nc + 1, sizeof **chosen);
-    *gains = cs_calloc(ch->nc + 1, sizeof **gains);
-    if (!*chosen || !*gains)
-        return CS_ERR_NOMEM;
-    if (ch->model == CS_MODEL_MEDIAN)
-        return solve_median(ch, opt, *chosen, *gains, count, rep);
-    if (ch->model == CS_MODEL_CENTER)
-        return solve_center(ch, opt, *chosen, *gains, count, rep);
-    if (ch->model == CS_MODEL_BACKUP)
-        return solve_backup(ch, opt, *chosen, *gains, count, rep);
     cs_cover_sets cs = {0};
     cs_status st = cover_sets(ch, &cs);
     bool covering = !isnan(opt->reach_share);
-    double need = covering ? needed(ch, opt->reach_share, j) : INFINITY;
+    double need = covering ? needed(ch, opt->reach_share, ch->threshold) : INFINITY;
     size_t k = covering ? ch->nc : opt->k;
     rep->need = covering ? need : NAN;
     if (st == CS_OK && !(need > 0))
         *count = 0; /* the share is reached already */
     else if (st == CS_OK)
-        st = cs_greedy_cover(&cs, k, need, *chosen, *gains, count);
+        st = cs_greedy_cover(&cs, k, need, chosen, gains, count);
     rep->chosen = *count;
     rep->greedy_covered = 0;
     for (size_t q = 0; q < *count; q++)
-        rep->greedy_covered += (*gains)[q];
-    if (st == CS_OK && opt->exact && need > 0 && ch->nc <= EXACT_MAX_CANDIDATES &&
-        cs.first[ch->nc] <= EXACT_MAX_PAIRS) {
+        rep->greedy_covered += gains[q];
+    if (st == CS_OK && need > 0 && exact_fits(ch, opt, &cs, EXACT_MAX_PAIRS)) {
         size_t *best = cs_calloc(ch->nc + 1, sizeof *best), nbest = 0, m = 0;
         size_t *ranked = cs_calloc(ch->nc + 1, sizeof *ranked);
         double *rgains = cs_calloc(ch->nc + 1, sizeof *rgains);
         bool optimal = false;
         double t0 = cs_stage_begin();
         st = best && ranked && rgains
-                 ? cs_exact_cover(&cs, opt->k, need,
-                                  opt->exact_time_s > 0 ? opt->exact_time_s : 60, best, &nbest,
+                 ? cs_exact_cover(&cs, opt->k, need, time_limit(opt), best, &nbest,
                                   &rep->exact_value, &optimal)
                  : CS_ERR_NOMEM;
         rep->exact_run = st == CS_OK;
@@ -671,8 +668,8 @@ static cs_status solve(chooser *ch, const cs_suggest_options *opt, size_t j, siz
             (covering ? m <= *count && rep->exact_covered >= need - 1e-9 * fabs(need)
                       : rep->exact_covered >= rep->greedy_covered - 1e-9)) {
             rep->exact_listed = 1;
-            memcpy(*chosen, ranked, m * sizeof *ranked);
-            memcpy(*gains, rgains, m * sizeof *rgains);
+            memcpy(chosen, ranked, m * sizeof *ranked);
+            memcpy(gains, rgains, m * sizeof *rgains);
             *count = m;
         }
         cs_free(best);
@@ -681,6 +678,30 @@ static cs_status solve(chooser *ch, const cs_suggest_options *opt, size_t j, siz
     }
     cs_cover_sets_free(&cs);
     return st;
+}
+
+typedef cs_status (*solver)(chooser *ch, const cs_suggest_options *opt, size_t *chosen,
+                            double *gains, size_t *count, cs_suggest_report *rep);
+/* Each model's solver, by cs_site_model. */
+static const solver solvers[] = {[CS_MODEL_COVER] = solve_cover,
+                                 [CS_MODEL_MEDIAN] = solve_median,
+                                 [CS_MODEL_CENTER] = solve_center,
+                                 [CS_MODEL_BACKUP] = solve_backup};
+
+/* The model's sites into *chosen (new) with their gains (*gains, new), *count of them. */
+static cs_status solve(chooser *ch, const cs_suggest_options *opt, size_t **chosen,
+                       double **gains, size_t *count, cs_suggest_report *rep)
+{
+    rep->exact_value = rep->gap = rep->exact_covered = rep->need = NAN;
+    rep->greedy_covered = rep->walk_before = rep->heuristic_walk = NAN;
+    rep->exact_walk = rep->walk_bound = NAN;
+    rep->candidates = ch->nc;
+    rep->model = ch->model;
+    *chosen = cs_calloc(ch->nc + 1, sizeof **chosen);
+    *gains = cs_calloc(ch->nc + 1, sizeof **gains);
+    if (!*chosen || !*gains)
+        return CS_ERR_NOMEM;
+    return solvers[ch->model](ch, opt, *chosen, *gains, count, rep);
 }
 
 /* The chosen candidates as proposals (lon/lat), evaluated together and alone. */
@@ -884,6 +905,7 @@ cs_status cs_site_suggest(cs_context *ctx, const cs_result *r, const cs_suggest_
     const cs_kind *kind = &s->settings.kinds[k];
     ch.k = (size_t)k;
     ch.m = cs_res_main(r, ch.k);
+    ch.threshold = j;
     ch.within_m = kind->threshold_m[j];
     ch.now = r->dist_m[cs_res_field(r, ch.m, ch.k)];
     if (ch.m == CS_M_MATRIX && !opt->candidates)
@@ -902,7 +924,7 @@ cs_status cs_site_suggest(cs_context *ctx, const cs_result *r, const cs_suggest_
     if (st == CS_OK && opt->exclude)
         st = exclude_candidates(&ch, opt, &report->excluded);
     if (st == CS_OK)
-        st = solve(&ch, opt, j, &chosen, &gains, &count, report);
+        st = solve(&ch, opt, &chosen, &gains, &count, report);
     cs_progress(ctx, "suggest", 1);
     cs_stage_end(ctx, "suggest", t0);
     if (st == CS_OK && count == 0 &&

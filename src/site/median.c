@@ -88,43 +88,31 @@ double cs_median_saving(const cs_cover_sets *cs, const size_t *sites, size_t n)
 
 /* ---------------------------------------------------------------- greedy */
 
+/* Greedy's state: every resident's walk with the sites taken so far. */
+typedef struct walks {
+    const cs_cover_sets *cs;
+    double *d1;
+} walks;
+
 /* What candidate c would save with every resident's walk at d1. */
-static double gain_of(const cs_cover_sets *cs, size_t c, const double *d1)
+static double saving_of(void *user, size_t c)
 {
+    const walks *wk = user;
+    const cs_cover_sets *cs = wk->cs;
     double g = 0;
     for (size_t q = cs->first[c]; q < cs->first[c + 1]; q++) {
         size_t i = cs->pt[q];
-        if (cs->cost[q] < d1[i])
-            g += cs->weight[i] * (d1[i] - cs->cost[q]);
+        if (cs->cost[q] < wk->d1[i])
+            g += cs->weight[i] * (wk->d1[i] - cs->cost[q]);
     }
     return g;
 }
 
-typedef struct entry {
-    double gain;
-    size_t c;
-} entry;
-
-static bool above(const entry *a, const entry *b)
+static void take(void *user, size_t c)
 {
-    return a->gain > b->gain || (a->gain == b->gain && a->c < b->c);
-}
-
-static void sift_down(entry *h, size_t n, size_t i)
-{
-    for (;;) {
-        size_t l = 2 * i + 1, best = i;
-        if (l < n && above(&h[l], &h[best]))
-            best = l;
-        if (l + 1 < n && above(&h[l + 1], &h[best]))
-            best = l + 1;
-        if (best == i)
-            return;
-        entry t = h[i];
-        h[i] = h[best];
-        h[best] = t;
-        i = best;
-    }
+    const walks *wk = user;
+    for (size_t q = wk->cs->first[c]; q < wk->cs->first[c + 1]; q++)
+        wk->d1[wk->cs->pt[q]] = fmin(wk->d1[wk->cs->pt[q]], wk->cs->cost[q]);
 }
 
 /* Lazy greedy among the candidates `among` (NULL: all C), up to k of them: their indices
@@ -132,42 +120,14 @@ static void sift_down(entry *h, size_t n, size_t i)
 static cs_status greedy(const cs_cover_sets *cs, const size_t *among, size_t C, size_t k,
                         size_t *chosen, double *gains, size_t *count)
 {
-    entry *h = cs_calloc(C + 1, sizeof *h);
-    double *d1 = cs_calloc(cs->points + 1, sizeof *d1);
-    if (!h || !d1) {
-        cs_free(h);
-        cs_free(d1);
+    static const cs_greedy_fns fns = {saving_of, take};
+    walks wk = {cs, cs_calloc(cs->points + 1, sizeof *wk.d1)};
+    if (!wk.d1)
         return CS_ERR_NOMEM;
-    }
-    memcpy(d1, cs->base, cs->points * sizeof *d1);
-    for (size_t c = 0; c < C; c++) {
-        size_t id = among ? among[c] : c;
-        h[c] = (entry){gain_of(cs, id, d1), id};
-    }
-    for (size_t i = C / 2 + 1; i-- > 0;)
-        sift_down(h, C, i);
-    size_t n = C, picked = 0;
-    while (picked < k && n > 0) {
-        entry top = h[0];
-        double fresh = gain_of(cs, top.c, d1);
-        if (fresh < top.gain) { /* stale: put it back with its true gain */
-            h[0].gain = fresh;
-            sift_down(h, n, 0);
-            continue;
-        }
-        if (!(fresh > 0))
-            break; /* nothing left to save */
-        chosen[picked] = top.c;
-        gains[picked++] = fresh;
-        for (size_t q = cs->first[top.c]; q < cs->first[top.c + 1]; q++)
-            d1[cs->pt[q]] = fmin(d1[cs->pt[q]], cs->cost[q]);
-        h[0] = h[--n];
-        sift_down(h, n, 0);
-    }
-    *count = picked;
-    cs_free(h);
-    cs_free(d1);
-    return CS_OK;
+    memcpy(wk.d1, cs->base, cs->points * sizeof *wk.d1);
+    cs_status st = cs_lazy_greedy(&fns, &wk, among, C, k, INFINITY, chosen, gains, count);
+    cs_free(wk.d1);
+    return st;
 }
 
 /* ---------------------------------------------------------- interchange */
@@ -366,39 +326,35 @@ cs_status cs_median_heuristic(const cs_cover_sets *cs, size_t k, int threads, si
 
 /* ------------------------------------------------------ Lagrangian bound */
 
+/* A candidate's rho, for choosing the k largest. */
+typedef struct valued {
+    double v;
+    size_t c;
+} valued;
+
 static int by_value_down(const void *a, const void *b)
 {
-    const entry *x = a, *y = b;
-    return above(x, y) ? -1 : above(y, x) ? 1 : 0;
+    const valued *x = a, *y = b;
+    if (x->v != y->v)
+        return x->v > y->v ? -1 : 1;
+    return (x->c > y->c) - (x->c < y->c);
 }
 
 /* The k largest positive rho_c into top (room for C), their sum into *sum; how many. */
-static size_t largest(const double *rho, size_t C, size_t k, entry *top, double *sum)
+static size_t largest(const double *rho, size_t C, size_t k, valued *top, double *sum)
 {
     size_t m = 0;
     for (size_t c = 0; c < C; c++)
         if (rho[c] > 0)
-            top[m++] = (entry){rho[c], c};
+            top[m++] = (valued){rho[c], c};
     qsort(top, m, sizeof *top, by_value_down);
     m = m < k ? m : k;
     *sum = 0;
     for (size_t t = 0; t < m; t++)
-        *sum += top[t].gain;
+        *sum += top[t].v;
     return m;
 }
 
-/*
- * An upper bound on the saving of any k sites, by relaxing "each resident walks to one
- * facility" with a price lambda_i per resident (Lagrangian relaxation, as Beasley 1985
- * bounds p-median): for any lambda >= 0
- *     L(lambda) = sum_i lambda_i + (the k largest rho_c),
- *     rho_c     = sum_{pairs q of c} max(0, s_q - lambda_i),  s_q = w_i (base_i - d_q),
- * is no smaller than the best saving. The prices start at each resident's best saving
- * and follow the subgradient (Held, Wolfe & Crowder 1974) towards the smallest L, whose
- * limit is the LP relaxation's optimum; the work is bounded by a fixed budget of pairs
- * visited, so the same instance always gets the same bound. known: a saving reached
- * (the heuristic's), for the step length. NaN without memory.
- */
 /* The pairs for the bound: each pair's resident renumbered among the residents that
  * have pairs (at[q] in [0, n)), and its saving s_q. */
 typedef struct priced {
@@ -437,7 +393,7 @@ double cs_median_bound(const cs_cover_sets *cs, size_t k, int threads, double kn
     size_t n = pp.n;
     double *lambda = cs_calloc(n + 1, sizeof *lambda), *g = cs_calloc(n + 1, sizeof *g);
     double *rho = cs_calloc(C + 1, sizeof *rho);
-    entry *top = cs_calloc(C + 1, sizeof *top);
+    valued *top = cs_calloc(C + 1, sizeof *top);
     (void)threads;
     if (st != CS_OK || !lambda || !g || !rho || !top) {
         cs_free(pp.at), cs_free(pp.s);

@@ -60,35 +60,23 @@ static void sift_down(entry *h, size_t n, size_t i)
     }
 }
 
-static double gain_of(const cs_cover_sets *cs, size_t c, const unsigned char *taken)
+cs_status cs_lazy_greedy(const cs_greedy_fns *fn, void *user, const size_t *among, size_t C,
+                         size_t k, double need, size_t *chosen, double *gains, size_t *count)
 {
-    double g = 0;
-    for (size_t q = cs->first[c]; q < cs->first[c + 1]; q++)
-        if (!taken[cs->pt[q]])
-            g += cs->weight[cs->pt[q]];
-    return g;
-}
-
-cs_status cs_greedy_cover(const cs_cover_sets *cs, size_t k, double need, size_t *chosen,
-                          double *gains, size_t *count)
-{
-    size_t C = cs->candidates;
     entry *h = cs_calloc(C + 1, sizeof *h);
-    unsigned char *taken = cs_calloc(cs->points + 1, 1);
-    if (!h || !taken) {
-        cs_free(h);
-        cs_free(taken);
+    if (!h)
         return CS_ERR_NOMEM;
+    for (size_t c = 0; c < C; c++) {
+        size_t id = among ? among[c] : c;
+        h[c] = (entry){fn->gain(user, id), id};
     }
-    for (size_t c = 0; c < C; c++)
-        h[c] = (entry){gain_of(cs, c, taken), c};
     for (size_t i = C / 2 + 1; i-- > 0;)
         sift_down(h, C, i);
     size_t n = C, picked = 0;
     double total = 0;
     while (picked < k && n > 0 && !(total >= need)) {
         entry top = h[0];
-        double fresh = gain_of(cs, top.c, taken);
+        double fresh = fn->gain(user, top.c);
         if (fresh < top.gain) { /* stale: put it back with its true gain */
             h[0].gain = fresh;
             sift_down(h, n, 0);
@@ -99,15 +87,48 @@ cs_status cs_greedy_cover(const cs_cover_sets *cs, size_t k, double need, size_t
         chosen[picked] = top.c;
         gains[picked++] = fresh;
         total += fresh;
-        for (size_t q = cs->first[top.c]; q < cs->first[top.c + 1]; q++)
-            taken[cs->pt[q]] = 1;
+        fn->take(user, top.c);
         h[0] = h[--n];
         sift_down(h, n, 0);
     }
     *count = picked;
     cs_free(h);
-    cs_free(taken);
     return CS_OK;
+}
+
+/* Covering's gain: the weight of a candidate's points not covered yet (taken). */
+typedef struct uncovered {
+    const cs_cover_sets *cs;
+    unsigned char *taken;
+} uncovered;
+
+static double cover_gain(void *user, size_t c)
+{
+    const uncovered *cv = user;
+    double g = 0;
+    for (size_t q = cv->cs->first[c]; q < cv->cs->first[c + 1]; q++)
+        if (!cv->taken[cv->cs->pt[q]])
+            g += cv->cs->weight[cv->cs->pt[q]];
+    return g;
+}
+
+static void cover_take(void *user, size_t c)
+{
+    const uncovered *cv = user;
+    for (size_t q = cv->cs->first[c]; q < cv->cs->first[c + 1]; q++)
+        cv->taken[cv->cs->pt[q]] = 1;
+}
+
+cs_status cs_greedy_cover(const cs_cover_sets *cs, size_t k, double need, size_t *chosen,
+                          double *gains, size_t *count)
+{
+    static const cs_greedy_fns fns = {cover_gain, cover_take};
+    uncovered cv = {cs, cs_calloc(cs->points + 1, 1)};
+    cs_status st = cv.taken ? cs_lazy_greedy(&fns, &cv, NULL, cs->candidates, k, need, chosen,
+                                             gains, count)
+                            : CS_ERR_NOMEM;
+    cs_free(cv.taken);
+    return st;
 }
 
 /* ----------------------------------------------------------------- exact */
@@ -169,6 +190,13 @@ cs_status cs_exact_cover(const cs_cover_sets *cs, size_t k, double need, double 
     }
     glp_load_matrix(lp, (int)e, ia, ja, ar);
     cs_free(ia), cs_free(ja), cs_free(ar);
+    cs_glpk_solve(lp, time_limit_s, C, chosen, count, objective, optimal);
+    return CS_OK;
+}
+
+void cs_glpk_solve(glp_prob *lp, double time_limit_s, size_t C, size_t *chosen, size_t *count,
+                   double *objective, bool *optimal)
+{
     glp_iocp parm;
     glp_init_iocp(&parm);
     parm.presolve = GLP_ON;
@@ -189,5 +217,4 @@ cs_status cs_exact_cover(const cs_cover_sets *cs, size_t k, double need, double 
     /* GLPK keeps an environment per thread: freed here, or a server's threads would
      * each leave theirs behind when they end */
     glp_free_env();
-    return CS_OK;
 }

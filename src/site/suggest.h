@@ -7,6 +7,7 @@
 
 #include "site/site.h"
 
+#include <glpk.h>
 #include <stdint.h>
 
 /* Candidate c covers points pt[first[c] .. first[c + 1]) (indices into weight); for
@@ -24,6 +25,20 @@ typedef struct cs_cover_sets {
 } cs_cover_sets;
 void cs_cover_sets_free(cs_cover_sets *c);
 
+/* Lazy greedy (Minoux 1978) for any objective whose gains only shrink as candidates are
+ * taken: gain(user, c) is candidate c's gain now, take(user, c) takes it. */
+typedef struct cs_greedy_fns {
+    double (*gain)(void *user, size_t c);
+    void (*take)(void *user, size_t c);
+} cs_greedy_fns;
+
+/* Up to k of the candidates among[0..C) (among NULL: 0..C-1), the largest gain first
+ * (ties to the lowest index), stopping once the gains reach need (INFINITY: never) or
+ * none is left; their indices into chosen and gains into gains (room for k each);
+ * *count how many. Errors: NOMEM. */
+cs_status cs_lazy_greedy(const cs_greedy_fns *fn, void *user, const size_t *among, size_t C,
+                         size_t k, double need, size_t *chosen, double *gains, size_t *count);
+
 /* Lazy greedy: up to k candidates, stopping early once `need` is covered (use INFINITY
  * for maximal covering) or nothing is left to gain; their indices into chosen and their
  * marginal gains into gains (both room for k); *count how many. Errors: NOMEM. */
@@ -36,6 +51,13 @@ cs_status cs_greedy_cover(const cs_cover_sets *cs, size_t k, double need, size_t
  * when no solution was found; *optimal says whether it is proven. Errors: NOMEM. */
 cs_status cs_exact_cover(const cs_cover_sets *cs, size_t k, double need, double time_limit_s,
                          size_t *chosen, size_t *count, double *objective, bool *optimal);
+
+/* Branch and cut (with GLPK's presolver) on lp within time_limit_s, then lp deleted and
+ * GLPK's environment of this thread freed: the binary columns 1..C set into chosen
+ * (room for C), *count, the objective (NaN when no solution was found), whether it is
+ * proven optimal. */
+void cs_glpk_solve(glp_prob *lp, double time_limit_s, size_t C, size_t *chosen, size_t *count,
+                   double *objective, bool *optimal);
 
 /* p-median (site/median.c): what sites[0..n) save, sum_i w_i (base_i - their walk). */
 double cs_median_saving(const cs_cover_sets *cs, const size_t *sites, size_t n);
