@@ -117,6 +117,19 @@ static void random_against_enumeration(void **state)
     }
 }
 
+/* Nine candidates C1..C9 of kind a on a 3 x 3 grid, 1,100 m apart, 400 m in from the
+ * corner of the fixture's 3 km square. */
+enum { NC = 9 };
+static void grid_candidates(cs_site_input cand[NC], char names[NC][8])
+{
+    for (size_t c = 0; c < NC; c++) {
+        snprintf(names[c], 8, "C%zu", c + 1);
+        cand[c] = (cs_site_input){names[c], FX_X0 + 400 + 1100.0 * (double)(c % 3),
+                                  FX_Y0 + 400 + 1100.0 * (double)(c / 3), "EPSG:32651", "a",
+                                  NAN, 0};
+    }
+}
+
 /* Through a study: candidates given; the optimum of two sites by brute force over the
  * candidate pairs, measuring every distance here. */
 static void study_against_brute_force(void **state)
@@ -133,15 +146,9 @@ static void study_against_brute_force(void **state)
     cs_context *ctx = e.ctx;
     cs_result *r = e.result;
     const char *dir = e.dir;
-    enum { NC = 9 };
     cs_site_input cand[NC];
     char names[NC][8];
-    for (size_t c = 0; c < NC; c++)
-        snprintf(names[c], sizeof names[c], "C%zu", c + 1);
-    for (size_t c = 0; c < NC; c++)
-        cand[c] = (cs_site_input){names[c], FX_X0 + 400 + 1100.0 * (double)(c % 3),
-                                  FX_Y0 + 400 + 1100.0 * (double)(c / 3), "EPSG:32651", "a",
-                                  NAN, 0};
+    grid_candidates(cand, names);
     /* uncovered (beyond 1,200 m of every facility) residents aged 65+ */
     double best = 0;
     for (size_t c1 = 0; c1 < NC; c1++)
@@ -594,15 +601,9 @@ static void median_study_against_brute_force(void **state)
     fx_env e = {0};
     assert_int_equal(fx_env_open(&e, &d, NULL), CS_OK);
     fx_env_run_ok(&e);
-    enum { NC = 9 };
     cs_site_input cand[NC];
     char names[NC][8];
-    for (size_t c = 0; c < NC; c++) {
-        snprintf(names[c], sizeof names[c], "C%zu", c + 1);
-        cand[c] = (cs_site_input){names[c], FX_X0 + 400 + 1100.0 * (double)(c % 3),
-                                  FX_Y0 + 400 + 1100.0 * (double)(c / 3), "EPSG:32651", "a",
-                                  NAN, 0};
-    }
+    grid_candidates(cand, names);
     double weight = 0, before = 0, best = INFINITY, pair_walk[NC][NC];
     for (size_t i = 0; i < d.npop; i++) {
         double now = fmin(1200, hypot(d.px[i] - d.fx[0], d.py[i] - d.fy[0]));
@@ -758,15 +759,9 @@ static void center_study_against_brute_force(void **state)
     fx_env e = {0};
     assert_int_equal(fx_env_open(&e, &d, NULL), CS_OK);
     fx_env_run_ok(&e);
-    enum { NC = 9 };
     cs_site_input cand[NC];
     char names[NC][8];
-    for (size_t c = 0; c < NC; c++) {
-        snprintf(names[c], sizeof names[c], "C%zu", c + 1);
-        cand[c] = (cs_site_input){names[c], FX_X0 + 400 + 1100.0 * (double)(c % 3),
-                                  FX_Y0 + 400 + 1100.0 * (double)(c / 3), "EPSG:32651", "a",
-                                  NAN, 0};
-    }
+    grid_candidates(cand, names);
     /* each resident's walk now (within 1,200 m) and from each candidate */
     double now[300], to[NC][300], left_out = 0, before = 0, best = INFINITY;
     for (size_t i = 0; i < d.npop; i++) {
@@ -960,15 +955,9 @@ static void backup_study_against_brute_force(void **state)
     fx_env e = {0};
     assert_int_equal(fx_env_open(&e, &d, NULL), CS_OK);
     fx_env_run_ok(&e);
-    enum { NC = 9 };
     cs_site_input cand[NC];
     char names[NC][8];
-    for (size_t c = 0; c < NC; c++) {
-        snprintf(names[c], sizeof names[c], "C%zu", c + 1);
-        cand[c] = (cs_site_input){names[c], FX_X0 + 400 + 1100.0 * (double)(c % 3),
-                                  FX_Y0 + 400 + 1100.0 * (double)(c / 3), "EPSG:32651", "a",
-                                  NAN, 0};
-    }
+    grid_candidates(cand, names);
     static unsigned char reach[NC * 300];
     unsigned have[300];
     for (size_t i = 0; i < d.npop; i++) {

@@ -76,39 +76,53 @@ static bool wanted(const chooser *ch, size_t i)
     }
 }
 
-/* Backup coverage: how many facilities of the kind reach each resident within the
- * threshold now, up to 2; one reach from each facility, shared among the threads. */
-static cs_status existing_covers(chooser *ch)
+/* What to do with each reach of reach_all: visit(user, p, pairs) for position p, on any
+ * thread; an error stops the rest. */
+typedef cs_status (*reach_visit)(void *user, size_t p, const cs_pairs *pairs);
+
+/*
+ * Reach the residents within the threshold (only those in keep; NULL: all) from n
+ * positions (x, y; row: their rows of the cost matrix, NULL: none), on the context's
+ * threads, each with a reacher of its own over one shared part; shown as progress of
+ * the suggest stage.
+ */
+static cs_status reach_all(chooser *ch, const unsigned char *keep, size_t n, const double *x,
+                           const double *y, const long *row, reach_visit visit, void *user)
 {
-    const cs_study *s = ch->r->study;
-    size_t N = s->dem.count, F = s->fac.count;
-    unsigned *n = cs_calloc(N + 1, sizeof *n);
-    ch->existing = cs_calloc(N + 1, 1);
     cs_site_cache *shared = NULL;
-    cs_status st = n && ch->existing ? cs_site_cache_build(ch->r, NULL, &shared) : CS_ERR_NOMEM;
+    cs_status st = cs_site_cache_build(ch->r, keep, &shared);
     int failed = st != CS_OK ? (int)st : 0;
+    long count = (long)n, done = 0;
 #ifdef _OPENMP
     int nt = ch->ctx->threads > 0 ? ch->ctx->threads : omp_get_max_threads();
-#pragma omp parallel num_threads(nt) if (st == CS_OK && F > 64)
+#pragma omp parallel num_threads(nt) if (st == CS_OK && count > 64)
 #endif
     {
         cs_reacher *rc = NULL;
         cs_pairs pr = {0};
+        /* (failed is only written after the loop's closing barrier) */
         cs_status mine = failed ? (cs_status)failed : cs_reacher_create_shared(shared, &rc);
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 16)
 #endif
-        for (long f = 0; f < (long)F; f++) {
-            if (mine != CS_OK || s->fac.kind[f] != (long)ch->k)
-                continue;
-            mine = cs_reacher_reach(rc, s->fac.x[f], s->fac.y[f], f, ch->k, ch->m,
-                                    ch->within_m, &pr);
-            for (size_t q = 0; mine == CS_OK && q < pr.n; q++) {
+        for (long p = 0; p < count; p++) {
+            if (mine == CS_OK)
+                mine = cs_reacher_reach(rc, x[p], y[p], row ? row[p] : -1, ch->k, ch->m,
+                                        ch->within_m, &pr);
+            if (mine == CS_OK)
+                mine = visit(user, (size_t)p, &pr);
+            long now;
 #ifdef _OPENMP
-#pragma omp atomic
+#pragma omp atomic capture
 #endif
-                n[pr.pt[q]]++;
-            }
+            now = ++done;
+            /* the searches are most of the time: shown by the calling thread only */
+#ifdef _OPENMP
+            if (omp_get_thread_num() == 0 && now % 256 == 0)
+#else
+            if (now % 256 == 0)
+#endif
+                cs_progress(ch->ctx, "suggest", 0.9 * (double)now / (double)count);
         }
         if (mine != CS_OK) {
 #ifdef _OPENMP
@@ -120,11 +134,50 @@ static cs_status existing_covers(chooser *ch)
         cs_free(pr.cost);
         cs_reacher_destroy(rc);
     }
-    st = failed ? (cs_status)failed : st;
+    cs_site_cache_destroy(shared);
+    return failed ? (cs_status)failed : st;
+}
+
+/* Count a facility's reach into the residents' counts. */
+static cs_status count_reach(void *user, size_t p, const cs_pairs *pairs)
+{
+    unsigned *n = user;
+    (void)p;
+    for (size_t q = 0; q < pairs->n; q++) {
+#ifdef _OPENMP
+#pragma omp atomic
+#endif
+        n[pairs->pt[q]]++;
+    }
+    return CS_OK;
+}
+
+/* Backup coverage: how many facilities of the kind reach each resident within the
+ * threshold now, up to 2; one reach from each facility, shared among the threads. */
+static cs_status existing_covers(chooser *ch)
+{
+    const cs_study *s = ch->r->study;
+    size_t N = s->dem.count, F = 0;
+    unsigned *n = cs_calloc(N + 1, sizeof *n);
+    double *fx = cs_calloc(s->fac.count + 1, sizeof *fx);
+    double *fy = cs_calloc(s->fac.count + 1, sizeof *fy);
+    long *row = cs_calloc(s->fac.count + 1, sizeof *row); /* a facility's row is its index */
+    ch->existing = cs_calloc(N + 1, 1);
+    cs_status st = n && fx && fy && row && ch->existing ? CS_OK : CS_ERR_NOMEM;
+    for (size_t f = 0; st == CS_OK && f < s->fac.count; f++)
+        if (s->fac.kind[f] == (long)ch->k) {
+            fx[F] = s->fac.x[f];
+            fy[F] = s->fac.y[f];
+            row[F++] = (long)f;
+        }
+    if (st == CS_OK)
+        st = reach_all(ch, NULL, F, fx, fy, row, count_reach, n);
     for (size_t i = 0; st == CS_OK && i < N; i++)
         ch->existing[i] = (unsigned char)(n[i] < 2 ? n[i] : 2);
     cs_free(n);
-    cs_site_cache_destroy(shared);
+    cs_free(fx);
+    cs_free(fy);
+    cs_free(row);
     return st;
 }
 
@@ -271,27 +324,33 @@ typedef struct found {
     size_t n;
 } reached;
 
-/* Candidate c's residents within reach that count into *f. */
-static cs_status candidate_set(const chooser *ch, const cs_cover_sets *cs, cs_reacher *rc,
-                               cs_pairs *pr, size_t c, reached *f)
+/* The candidates' lists while they are made. */
+typedef struct listing {
+    const cs_cover_sets *cs;
+    reached *lists;
+} listing;
+
+/* Candidate c's residents within reach that count into its list. */
+static cs_status list_candidate(void *user, size_t c, const cs_pairs *pr)
 {
-    cs_status st = cs_reacher_reach(rc, ch->cx[c], ch->cy[c], ch->row ? ch->row[c] : -1, ch->k,
-                                    ch->m, ch->within_m, pr);
+    const listing *ls = user;
+    const cs_cover_sets *cs = ls->cs;
+    reached *f = &ls->lists[c];
     size_t m = 0;
-    for (size_t q = 0; st == CS_OK && q < pr->n; q++)
+    for (size_t q = 0; q < pr->n; q++)
         m += counts(cs, (size_t)pr->pt[q], pr->cost[q]);
     f->n = 0;
-    f->pt = st == CS_OK && m ? cs_calloc(m, sizeof *f->pt) : NULL;
-    f->cost = st == CS_OK && m && cs->base ? cs_calloc(m, sizeof *f->cost) : NULL;
-    if (st == CS_OK && m && (!f->pt || (cs->base && !f->cost)))
-        st = CS_ERR_NOMEM;
-    for (size_t q = 0; st == CS_OK && q < pr->n; q++)
+    f->pt = m ? cs_calloc(m, sizeof *f->pt) : NULL;
+    f->cost = m && cs->base ? cs_calloc(m, sizeof *f->cost) : NULL;
+    if (m && (!f->pt || (cs->base && !f->cost)))
+        return CS_ERR_NOMEM;
+    for (size_t q = 0; q < pr->n; q++)
         if (counts(cs, (size_t)pr->pt[q], pr->cost[q])) {
             if (f->cost)
                 f->cost[f->n] = pr->cost[q];
             f->pt[f->n++] = (uint32_t)pr->pt[q];
         }
-    return st;
+    return CS_OK;
 }
 
 /* Along the network (one bounded search per candidate) or from the cost matrix (each
@@ -305,49 +364,10 @@ static cs_status search_sets(chooser *ch, cs_cover_sets *cs, size_t *n, size_t *
     unsigned char *open = cs_calloc(N + 1, 1);
     for (size_t i = 0; open && i < N; i++)
         open[i] = cs->weight[i] > 0;
-    cs_site_cache *shared = NULL;
-    cs_status st = lists && open ? cs_site_cache_build(ch->r, open, &shared) : CS_ERR_NOMEM;
-    int failed = st != CS_OK ? (int)st : 0;
-    long nc = (long)ch->nc, done = 0;
-#ifdef _OPENMP
-    int nt = ch->ctx->threads > 0 ? ch->ctx->threads : omp_get_max_threads();
-#pragma omp parallel num_threads(nt) if (st == CS_OK && nc > 64)
-#endif
-    {
-        cs_reacher *rc = NULL;
-        cs_pairs pr = {0};
-        /* (failed is only written after the loop's closing barrier) */
-        cs_status mine = failed ? (cs_status)failed : cs_reacher_create_shared(shared, &rc);
-#ifdef _OPENMP
-#pragma omp for schedule(dynamic, 16)
-#endif
-        for (long c = 0; c < nc; c++) {
-            if (mine == CS_OK)
-                mine = candidate_set(ch, cs, rc, &pr, (size_t)c, &lists[c]);
-            long now;
-#ifdef _OPENMP
-#pragma omp atomic capture
-#endif
-            now = ++done;
-            /* the searches are most of the time: shown by the calling thread only */
-#ifdef _OPENMP
-            if (omp_get_thread_num() == 0 && now % 256 == 0)
-#else
-            if (now % 256 == 0)
-#endif
-                cs_progress(ch->ctx, "suggest", 0.9 * (double)now / (double)nc);
-        }
-        if (mine != CS_OK) {
-#ifdef _OPENMP
-#pragma omp atomic write
-#endif
-            failed = (int)mine;
-        }
-        cs_free(pr.pt);
-        cs_free(pr.cost);
-        cs_reacher_destroy(rc);
-    }
-    st = failed ? (cs_status)failed : st;
+    listing ls = {cs, lists};
+    cs_status st = lists && open ? reach_all(ch, open, ch->nc, ch->cx, ch->cy, ch->row,
+                                            list_candidate, &ls)
+                                 : CS_ERR_NOMEM;
     size_t cost_cap = 0;
     for (size_t c = 0; st == CS_OK && c < ch->nc; c++) {
         cs->first[c] = *n;
@@ -367,7 +387,6 @@ static cs_status search_sets(chooser *ch, cs_cover_sets *cs, size_t *n, size_t *
     }
     cs_free(lists);
     cs_free(open);
-    cs_site_cache_destroy(shared);
     return st;
 }
 
