@@ -208,6 +208,42 @@ static void brute_force(const cs_access_spec *s, const problem *p, double *ratio
     }
 }
 
+/* 3SFCA by the double loop: each resident's weights over the facilities with supply
+ * summed first, then 2SFCA with each pair weighing W^2 / that sum (W G). */
+static void brute_three_step(const cs_access_spec *s, const problem *p, double *ratio,
+                             double *access, unsigned char *state)
+{
+    double *choice = calloc(p->N + 1, sizeof *choice);
+    for (size_t i = 0; i < p->N; i++)
+        for (size_t j = 0; j < p->F; j++)
+            if (isfinite(p->supply[j]) && p->supply[j] > 0)
+                choice[i] += brute_weight(s, brute_dist(p, j, i));
+    for (size_t j = 0; j < p->F; j++) {
+        ratio[j] = 0;
+        if (!(isfinite(p->supply[j]) && p->supply[j] > 0)) {
+            state[j] = CS_ACCESS_IGNORED;
+            continue;
+        }
+        double den = 0;
+        for (size_t i = 0; i < p->N; i++) {
+            double w = brute_weight(s, brute_dist(p, j, i));
+            den += w > 0 ? brute_people(p->demand[i]) * w * w / choice[i] : 0;
+        }
+        ratio[j] = den > 0 ? p->supply[j] / den : 0;
+        state[j] = den > 0 ? CS_ACCESS_SERVED : CS_ACCESS_NO_DEMAND;
+    }
+    for (size_t i = 0; i < p->N; i++) {
+        double sum = 0;
+        for (size_t j = 0; j < p->F; j++) {
+            double w = brute_weight(s, brute_dist(p, j, i));
+            if (ratio[j] > 0 && w > 0)
+                sum += ratio[j] * w * w / choice[i];
+        }
+        access[i] = s->per * sum;
+    }
+    free(choice);
+}
+
 /* A pairs callback by brute force: every point within 1.5 d0 (the engine must drop
  * those past d0), in index order. */
 typedef struct brute_pairs {
@@ -914,6 +950,73 @@ static void gravity_hospital_example(void **state)
     assert_int_equal(cs_access_spec_check(&s), CS_ERR_ARGUMENT);
 }
 
+/* 3SFCA (Wan, Zou & Sternberg 2012) against the double loop for every decay, on random
+ * problems with ignored facilities and people-less points; supply is conserved; the
+ * straight engine refuses it (it has no first pass). */
+static void three_step_matches_brute_force(void **state)
+{
+    (void)state;
+    const cs_decay decays[] = {CS_DECAY_NONE, CS_DECAY_STEPS, CS_DECAY_GAUSSIAN,
+                               CS_DECAY_POWER, CS_DECAY_EXPONENTIAL};
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        problem p;
+        make_problem(&p, 60, 2000, 900, seed * 77);
+        outputs want, got;
+        outputs_alloc(&want, p.F, p.N);
+        outputs_alloc(&got, p.F, p.N);
+        for (size_t d = 0; d < sizeof decays / sizeof decays[0]; d++) {
+            cs_access_spec s = spec_of(decays[d], 900, 1000);
+            s.three_step = true;
+            brute_three_step(&s, &p, want.ratio, want.access, want.state);
+            for (int threads = 1; threads <= 2; threads++) {
+                run_pairs(&s, &p, threads, &got);
+                compare_outputs(&got, &want, &p, true, "three-step pairs");
+            }
+            double served = 0, reached = 0;
+            for (size_t j = 0; j < p.F; j++)
+                served += got.state[j] == CS_ACCESS_SERVED ? p.supply[j] : 0;
+            for (size_t i = 0; i < p.N; i++)
+                reached += brute_people(p.demand[i]) * got.access[i] / s.per;
+            assert_close(reached, served, 1e-9);
+            assert_int_equal(cs_access_straight(&s, p.fx, p.fy, p.supply, p.F, p.px, p.py,
+                                                p.demand, p.N, NULL, 1, got.ratio, got.access,
+                                                got.state),
+                             CS_ERR_ARGUMENT);
+        }
+        outputs_free(&want);
+        outputs_free(&got);
+        problem_free(&p);
+    }
+}
+
+/* The hospital example by hand with 3SFCA's selection weights, G_ij over the facilities
+ * in the catchment (61): tract 1 reaches its own doctors (1) and tract 3's (1/40), so
+ * its weights sum to 1.025; tract 2 likewise; tract 3 all three: 1.05. */
+static void three_step_hospital_by_hand(void **state)
+{
+    (void)state;
+    hospital h = {{{1, 80, 40}, {80, 1, 40}, {40, 40, 1}}};
+    const double people[3] = {100, 50, 10}, doctors[3] = {15, 20, 100};
+    cs_access_spec s = spec_none(61, 1);
+    s.decay = CS_DECAY_POWER;
+    s.beta = 1;
+    s.min_m = 1;
+    s.three_step = true;
+    double ratio[3], access[3];
+    unsigned char st[3];
+    assert_int_equal(cs_access_pairs(&s, doctors, 3, people, 3, hospital_pairs, &h, 1, ratio,
+                                     access, st),
+                     CS_OK);
+    double c1 = 1.025, c2 = 1.025, c3 = 1.05, f = 1.0 / 1600; /* (1/40)^2 */
+    double r1 = 15 / (100 / c1 + 10 * f / c3), r2 = 20 / (50 / c2 + 10 * f / c3);
+    double r3 = 100 / (10 / c3 + 100 * f / c1 + 50 * f / c2);
+    assert_close(ratio[0], r1, 1e-12);
+    assert_close(ratio[2], r3, 1e-12);
+    assert_close(access[0], r1 / c1 + r3 * f / c1, 1e-12);
+    assert_close(access[1], r2 / c2 + r3 * f / c2, 1e-12);
+    assert_close(access[2], r3 / c3 + (r1 + r2) * f / c3, 1e-12);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -923,6 +1026,8 @@ int main(void)
         cmocka_unit_test(hand_worked_gaussian),
         cmocka_unit_test(weight_function),
         cmocka_unit_test(gravity_hospital_example),
+        cmocka_unit_test(three_step_matches_brute_force),
+        cmocka_unit_test(three_step_hospital_by_hand),
         cmocka_unit_test(engines_match_brute_force),
         cmocka_unit_test(points_exactly_at_the_catchment),
         cmocka_unit_test(identical_on_any_thread_count),

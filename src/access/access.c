@@ -690,7 +690,7 @@ cs_status cs_access_straight(const cs_access_spec *s, const double *fx, const do
                              const cs_access_cells *cells, int threads, double *ratio,
                              double *access, unsigned char *state)
 {
-    if (cs_access_spec_check(s) != CS_OK || !arrays_ok(F, fx, fy, supply, ratio) ||
+    if (cs_access_spec_check(s) != CS_OK || s->three_step || !arrays_ok(F, fx, fy, supply, ratio) ||
         !arrays_ok(N, px, py, demand, access) ||
         (cells && (cells->n != N || cells->catchment_m != s->catchment_m)))
         return CS_ERR_ARGUMENT;
@@ -809,10 +809,17 @@ static void note_verdict(int *worst, int v)
     }
 }
 
-static void pairs_step1(const weigher *w, const double *supply, size_t from, size_t to,
-                        const double *demand, size_t N, cs_access_pairs_fn pairs, void *data,
-                        cs_access_pairs_buf *bufs, int nt, int *verdict, double *ratio,
-                        unsigned char *state)
+/* A pair's weight: W, or for 3SFCA W G = W^2 / (resident i's sum of weights). */
+static inline double pair_weight(const weigher *w, const double *choice, long i, double cost)
+{
+    double v = weigh(w, cost);
+    return choice && v > 0 ? v * v / choice[i] : v;
+}
+
+static void pairs_step1(const weigher *w, const double *choice, const double *supply,
+                        size_t from, size_t to, const double *demand, size_t N,
+                        cs_access_pairs_fn pairs, void *data, cs_access_pairs_buf *bufs, int nt,
+                        int *verdict, double *ratio, unsigned char *state)
 {
 #ifdef _OPENMP
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
@@ -835,7 +842,8 @@ static void pairs_step1(const weigher *w, const double *supply, size_t from, siz
         }
         double den = 0;
         for (size_t p = 0; p < n; p++)
-            den += people(demand, (size_t)buf->pt[p]) * weigh(w, buf->cost[p]);
+            den += people(demand, (size_t)buf->pt[p]) *
+                   pair_weight(w, choice, buf->pt[p], buf->cost[p]);
         double r = den > 0 ? supply[j] / den : 0.0;
         ratio[j] = isfinite(r) ? r : 0.0;
         if (state)
@@ -843,12 +851,12 @@ static void pairs_step1(const weigher *w, const double *supply, size_t from, siz
     }
 }
 
-/* Step 2 for facilities [from, to): list in parallel, turning costs into R_j W(d),
- * then add into access[] in facility order. */
-static void pairs_step2(const weigher *w, size_t from, size_t to, size_t N,
-                        cs_access_pairs_fn pairs, void *data, cs_access_pairs_buf *bufs,
-                        size_t *counts, int nt, int *verdict, const double *ratio,
-                        double *access)
+/* Step 2 for facilities [from, to): list in parallel, turning costs into R_j W(d) (or
+ * R_j W G), then add into access[] in facility order. */
+static void pairs_step2(const weigher *w, const double *choice, size_t from, size_t to,
+                        size_t N, cs_access_pairs_fn pairs, void *data,
+                        cs_access_pairs_buf *bufs, size_t *counts, int nt, int *verdict,
+                        const double *ratio, double *access)
 {
 #ifdef _OPENMP
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
@@ -867,7 +875,7 @@ static void pairs_step2(const weigher *w, size_t from, size_t to, size_t N,
             continue;
         }
         for (size_t p = 0; p < n; p++)
-            buf->cost[p] = ratio[j] * weigh(w, buf->cost[p]);
+            buf->cost[p] = ratio[j] * pair_weight(w, choice, buf->pt[p], buf->cost[p]);
         counts[j - from] = n;
     }
     if (*verdict != PAIRS_OK)
@@ -894,19 +902,32 @@ cs_status cs_access_pairs(const cs_access_spec *s, const double *supply, size_t 
     size_t chunk = F < PAIRS_CHUNK ? F : PAIRS_CHUNK;
     cs_access_pairs_buf *bufs = cs_calloc(chunk ? chunk : 1, sizeof *bufs);
     size_t *counts = cs_calloc(chunk ? chunk : 1, sizeof *counts);
+    double *choice = NULL; /* 3SFCA: each resident's sum of weights */
     int verdict = PAIRS_OK;
     if (!bufs || !counts) {
         verdict = PAIRS_NOMEM;
         goto done;
     }
-    for (size_t from = 0; from < F && verdict == PAIRS_OK; from += chunk) {
+    /* 3SFCA: each resident's sum of weights over the facilities with supply, by step 2
+     * with every such facility's ratio 1 */
+    if (s->three_step && !(choice = cs_calloc(N + 1, sizeof *choice)))
+        verdict = PAIRS_NOMEM;
+    for (size_t j = 0; choice && j < F; j++)
+        ratio[j] = has_supply(supply, j) ? 1.0 : 0.0;
+    for (size_t from = 0; choice && from < F && verdict == PAIRS_OK; from += chunk) {
         size_t to = F - from > chunk ? from + chunk : F;
-        pairs_step1(&w, supply, from, to, demand, N, pairs, data, bufs, nt, &verdict, ratio,
-                    state);
+        pairs_step2(&w, NULL, from, to, N, pairs, data, bufs, counts, nt, &verdict, ratio,
+                    choice);
     }
     for (size_t from = 0; from < F && verdict == PAIRS_OK; from += chunk) {
         size_t to = F - from > chunk ? from + chunk : F;
-        pairs_step2(&w, from, to, N, pairs, data, bufs, counts, nt, &verdict, ratio, access);
+        pairs_step1(&w, choice, supply, from, to, demand, N, pairs, data, bufs, nt, &verdict,
+                    ratio, state);
+    }
+    for (size_t from = 0; from < F && verdict == PAIRS_OK; from += chunk) {
+        size_t to = F - from > chunk ? from + chunk : F;
+        pairs_step2(&w, choice, from, to, N, pairs, data, bufs, counts, nt, &verdict, ratio,
+                    access);
     }
     for (size_t i = 0; i < N; i++)
         access[i] = s->per * access[i];
@@ -917,6 +938,7 @@ done:
     }
     cs_free(bufs);
     cs_free(counts);
+    cs_free(choice);
     return verdict == PAIRS_OK ? CS_OK : verdict == PAIRS_NOMEM ? CS_ERR_NOMEM
                                                                 : CS_ERR_ARGUMENT;
 }

@@ -7,6 +7,9 @@
  * d0:
  *   step 1, per facility j of supply S_j:  R_j = S_j / sum_{i: d_ij <= d0} P_i W(d_ij)
  *   step 2, per demand point i:            A_i = per * sum_{j: d_ij <= d0} R_j W(d_ij)
+ * The three-step form (3SFCA, Wan, Zou & Sternberg 2012) weighs each pair by W_ij G_ij
+ * instead, G_ij = W_ij / sum_{k: d_ik <= d0} W_ik being the share of resident i's
+ * choice that facility j draws among those with supply within its catchment.
  * A facility whose denominator is 0 gets R_j = 0 (never NaN) and is flagged
  * CS_ACCESS_NO_DEMAND. Whatever the decay, sum_i P_i A_i / per equals the supply of the
  * facilities flagged CS_ACCESS_SERVED.
@@ -42,6 +45,7 @@ typedef struct cs_access_spec {
     double per;          /* A_i is supply per this many people (1, 1000): finite, > 0 */
     double beta;         /* POWER: exponent; EXPONENTIAL: rate per km: finite, > 0 */
     double min_m;        /* POWER: least distance counted: finite, > 0 */
+    bool three_step;     /* 3SFCA: each pair weighs W_ij G_ij (pairs engine only) */
 } cs_access_spec;
 
 /* What became of a facility (the optional state[] output). */
@@ -122,7 +126,8 @@ bool cs_access_pairs_reserve(cs_access_pairs_buf *buf, size_t need);
  * The engine calls pairs() once per facility with supply in step 1 and once more in
  * step 2. It holds the pairs of at most a chunk of facilities at a time: each chunk is
  * listed in parallel, then its R_j W(d) are added into access[] in facility order, so
- * the sums do not depend on the thread count. Outputs as cs_access_straight.
+ * the sums do not depend on the thread count. With s->three_step a first pass the same
+ * way sums each resident's weights for G. Outputs as cs_access_straight.
  * Errors: CS_ERR_ARGUMENT (bad spec, NULL arrays, a pair naming no demand point),
  * CS_ERR_NOMEM (also when pairs() reports no memory).
  */

@@ -64,7 +64,7 @@ static bool make_bands(const cs_access_spec *s, bands *b)
 bool cs_access_network_banded(const cs_access_spec *spec)
 {
     bands b;
-    return cs_access_spec_check(spec) == CS_OK && make_bands(spec, &b);
+    return cs_access_spec_check(spec) == CS_OK && !spec->three_step && make_bands(spec, &b);
 }
 
 /* The weight of a cost within the catchment: its band's. */
@@ -259,7 +259,7 @@ cs_status cs_access_network(const cs_access_spec *spec, const cs_graph *g, const
                             size_t cache_bytes, int threads, double *ratio, double *access)
 {
     bands b;
-    if (cs_access_spec_check(spec) != CS_OK || !make_bands(spec, &b))
+    if (cs_access_spec_check(spec) != CS_OK || spec->three_step || !make_bands(spec, &b))
         return CS_ERR_ARGUMENT;
     int nt = 1;
 #ifdef _OPENMP

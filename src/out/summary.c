@@ -314,7 +314,8 @@ static void write_demand(cs_json *j, const cs_result *r)
             cs_json_begin_object(j);
             cs_json_key(j, "method");
             cs_decay_kind decay = s->settings.kinds[k].access_decay;
-            cs_json_string(j, decay == CS_DECAY_NONE    ? "2SFCA"
+            cs_json_string(j, s->settings.kinds[k].access_three_step ? "3SFCA"
+                              : decay == CS_DECAY_NONE               ? "2SFCA"
                               : decay >= CS_DECAY_POWER ? "gravity 2SFCA" /* Shen 1998 */
                                                         : "E2SFCA");
             cs_json_key(j, "decay");
