@@ -38,28 +38,51 @@ static double weight(int decay, double d)
         double e0 = exp(-0.5);
         return (exp(-0.5 * (d / 1200) * (d / 1200)) - e0) / (1 - e0);
     }
+    if (decay == 3) /* power 1.5 from 100 m */
+        return pow(d < 100 ? 100 : d, -1.5);
+    if (decay == 4) /* exponential, 2 per km */
+        return exp(-2 * d / 1000);
     return 1;
 }
 
-static void brute_access(const fx_data *d, int decay, double *access)
+/* How a run of kind b's accessibility is set up. */
+typedef struct access_case {
+    int decay;  /* weight() */
+    bool points; /* demand: each point with people 65+ once */
+    bool three;  /* 3SFCA */
+} access_case;
+
+/* A pair's weight: W, or with 3SFCA W^2 over the point's sum of weights (W G). */
+static double pair_w(const fx_data *d, const access_case *c, const double *choice, size_t j,
+                     size_t i)
 {
-    double *ratio = calloc(d->nfac, sizeof *ratio);
+    double w = weight(c->decay, hypot(d->px[i] - d->fx[j], d->py[i] - d->fy[j]));
+    return c->three && w > 0 ? w * w / choice[i] : w;
+}
+
+static void brute_access(const fx_data *d, const access_case *c, double *access)
+{
+    double *ratio = calloc(d->nfac, sizeof *ratio), *choice = calloc(d->npop, sizeof *choice);
+    for (size_t i = 0; i < d->npop; i++)
+        for (size_t j = 0; j < d->nfac; j++)
+            if (d->fkind[j] == 1 && d->fbeds[j] > 0)
+                choice[i] += weight(c->decay, hypot(d->px[i] - d->fx[j], d->py[i] - d->fy[j]));
     for (size_t j = 0; j < d->nfac; j++) {
         if (d->fkind[j] != 1)
             continue;
         double demand = 0;
         for (size_t i = 0; i < d->npop; i++)
-            demand += d->pop65[i] * weight(decay, hypot(d->px[i] - d->fx[j], d->py[i] - d->fy[j]));
+            demand += (c->points ? d->pop65[i] > 0 : d->pop65[i]) * pair_w(d, c, choice, j, i);
         ratio[j] = demand > 0 ? d->fbeds[j] / demand : 0;
     }
     for (size_t i = 0; i < d->npop; i++) {
         access[i] = 0;
         for (size_t j = 0; j < d->nfac; j++)
-            if (d->fkind[j] == 1)
-                access[i] += 1000 * ratio[j] *
-                             weight(decay, hypot(d->px[i] - d->fx[j], d->py[i] - d->fy[j]));
+            if (d->fkind[j] == 1 && ratio[j] > 0)
+                access[i] += 1000 * ratio[j] * pair_w(d, c, choice, j, i);
     }
     free(ratio);
+    free(choice);
 }
 
 static void access_against_brute_force(void **state)
@@ -67,20 +90,32 @@ static void access_against_brute_force(void **state)
     env *e = *state;
     fx_random(&e->d, 17, 2, 2, 1000, 40, 500);
     open_env(e);
-    static const char *const decays[] = {"none", "steps", "gaussian"};
+    static const char *const decays[] = {"none", "steps", "gaussian", "power", "exponential"};
+    /* each decay, then demand by points, and 3SFCA (straight, through the pairs engine) */
+    static const access_case cases[] = {{0, false, false}, {1, false, false},
+                                        {2, false, false}, {3, false, false},
+                                        {4, false, false}, {0, true, false},
+                                        {3, false, true},  {1, true, true}};
+    fx_env_set(e, "kinds.b.access_beta", "1.5");
     double *want = calloc(e->d.npop, sizeof *want);
-    for (int decay = 0; decay < 3; decay++) {
+    for (size_t n = 0; n < sizeof cases / sizeof cases[0]; n++) {
+        const access_case *c = &cases[n];
+        int decay = c->decay;
         fx_env_set(e, "kinds.b.access_decay", decays[decay]);
+        fx_env_set(e, "kinds.b.access_beta", decay == 4 ? "2" : "1.5");
+        fx_env_set(e, "kinds.b.access_demand", c->points ? "points" : "people");
+        fx_env_set(e, "kinds.b.access_method", c->three ? "3sfca" : "2sfca");
         fx_env_run_ok(e);
         assert_int_equal(cs_study_demand_count(e->study), e->d.npop);
         const double *got = cs_result_access_points(e->result, 1);
         assert_non_null(got);
         assert_null(cs_result_access_points(e->result, 0)); /* kind a has no capacity */
-        brute_access(&e->d, decay, want);
+        brute_access(&e->d, c, want);
         double num[5] = {0}, den[5] = {0};
         for (size_t i = 0; i < e->d.npop; i++) {
             if (fabs(got[i] - want[i]) > 1e-9 * fmax(1, want[i]))
-                fail_msg("%s point %zu: %.12g, brute force %.12g", decays[decay], i, got[i],
+                fail_msg("%s%s%s point %zu: %.12g, brute force %.12g", decays[decay],
+                         c->points ? " points" : "", c->three ? " 3SFCA" : "", i, got[i],
                          want[i]);
             long a = fx_area_of(&e->d, e->d.px[i], e->d.py[i]);
             num[a] += e->d.pop65[i] * want[i];

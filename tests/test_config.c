@@ -642,8 +642,8 @@ static void unknown_key_nested(void **state)
     assert_string_equal(m->hint, "did you mean 'name_en'? known keys: name, name_en, unit, "
                                  "match, thresholds_min, thresholds_m, walk_speed_kmh, "
                                  "measure, load_capacity, load_band, load_rate, "
-                                 "access_method, access_decay, access_weights, access_beta, "
-                                 "access_min_m, access_per");
+                                 "access_method, access_demand, access_decay, access_weights, "
+                                 "access_beta, access_min_m, access_per");
     m = cs_context_get_message(f->ctx, 1);
     assert_int_equal(m->line, 7);
     assert_string_equal(m->field, "areas.fields");
@@ -707,8 +707,8 @@ static void known_keys_at_every_level(void **state)
         {"capacities.beds.zz", "field, unit, name"},
         {"kinds.centre.zz", "name, name_en, unit, match, thresholds_min, thresholds_m, "
                             "walk_speed_kmh, measure, load_capacity, load_band, load_rate, "
-                            "access_method, access_decay, access_weights, access_beta, "
-                            "access_min_m, access_per"},
+                            "access_method, access_demand, access_decay, access_weights, "
+                            "access_beta, access_min_m, access_per"},
         {"targets.t.zz", "name, name_en, type, scope, kind, capacity, capacity_of, band, "
                          "within_min, within_m, per, at_least, at_most, measure"},
     };
@@ -732,13 +732,13 @@ static void known_keys_at_every_level(void **state)
                         "underserved is a group of keys, not a value");
 }
 
-/* Every listed key is one the setter takes, and the list has every key: 121, the leaf
+/* Every listed key is one the setter takes, and the list has every key: 122, the leaf
  * keys of those fifteen lists (the group "population.bands" counted by its two keys). */
 static void listed_keys_are_the_keys(void **state)
 {
     fixture *f = *state;
     size_t n = cs_config_key_count();
-    assert_int_equal(n, 121);
+    assert_int_equal(n, 122);
     cs_config_key k;
     assert_int_equal(cs_config_key_get(n, &k), CS_ERR_ARGUMENT);
     assert_int_equal(cs_config_key_get(0, NULL), CS_ERR_ARGUMENT);

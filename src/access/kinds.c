@@ -312,8 +312,11 @@ static cs_status kind_access(cs_context *ctx, cs_result *r, size_t k, shared_dem
                        : CS_ERR_NOMEM;
     size_t nk = st == CS_OK ? kind_facilities(s, k, idx, supply) : 0;
     size_t band = (size_t)s->settings.kinds[k].load_band;
-    for (size_t i = 0; st == CS_OK && i < N; i++)
-        demand[i] = s->dem.pop[i * r->B + band];
+    bool points = s->settings.kinds[k].access_points; /* each point with people once */
+    for (size_t i = 0; st == CS_OK && i < N; i++) {
+        double p = s->dem.pop[i * r->B + band];
+        demand[i] = points ? (p > 0 ? 1.0 : 0.0) : p;
+    }
     for (size_t j = 0; j < nk; j++) {
         fx[j] = s->fac.x[idx[j]];
         fy[j] = s->fac.y[idx[j]];

@@ -65,6 +65,7 @@ typedef struct cs_kind_config {
     char *load_band;       /* band whose residents use it; NULL = "total" */
     double load_rate;      /* share of that band that uses it (e.g. 0.05); default 1 */
     int access_method;            /* accessibility: 0 = 2SFCA, 1 = 3SFCA */
+    int access_demand;            /* accessibility's demand: 0 = people, 1 = points */
     cs_decay_kind access_decay;   /* accessibility (2SFCA) weights by distance */
     double access_weights[CS_MAX_THRESHOLDS]; /* steps: one weight per threshold zone */
     size_t access_weight_count;

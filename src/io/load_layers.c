@@ -536,6 +536,7 @@ static cs_status set_kind(cs_context *ctx, const cs_config *cfg, const cs_kind_c
     k->load_rate = kc ? kc->load_rate : 1.0;
     k->access_decay = kc ? kc->access_decay : CS_DECAY_NONE;
     k->access_three_step = kc && kc->access_method == 1;
+    k->access_points = kc && kc->access_demand == 1;
     k->access_per = kc ? kc->access_per : 1000.0;
     k->access_beta = kc ? kc->access_beta : 1.0;
     k->access_min_m = kc ? kc->access_min_m : 100.0;

@@ -23,6 +23,7 @@ typedef struct cs_kind {
     long load_band;             /* band using the kind */
     double load_rate;           /* share of the band that uses it */
     bool access_three_step;     /* accessibility by 3SFCA rather than 2SFCA */
+    bool access_points;         /* its demand: points with people of the band, not people */
     cs_decay_kind access_decay; /* accessibility (2SFCA) distance weights */
     double access_weights[CS_MAX_THRESHOLDS]; /* steps: weight per threshold zone */
     double access_per;                        /* accessibility per this many residents */

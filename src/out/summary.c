@@ -330,6 +330,8 @@ static void write_demand(cs_json *j, const cs_result *r)
             cs_json_number(j, cs_kind_reach_m(&s->settings.kinds[k]), 1);
             cs_json_key(j, "per");
             cs_json_number(j, s->settings.kinds[k].access_per, 0);
+            cs_json_key(j, "demand");
+            cs_json_string(j, s->settings.kinds[k].access_points ? "points" : "people");
             cs_json_key(j, "band");
             cs_json_string(j, s->settings.band_names[s->settings.kinds[k].load_band]);
             cs_json_key(j, "capacity");
