@@ -338,9 +338,15 @@ static void print_center(const options *o, const cs_suggest_report *rep, cs_site
                "left out\n", rep->left_out);
     if (o->exact && !rep->exact_run)
         printf("exact: not run (too large for the exact solver)\n");
+    else if (o->exact && rep->exact_optimal && isinf(rep->exact_walk))
+        printf("exact: no choice of %zu sites brings every resident within the threshold "
+               "(proven, %.2f s)\n", (size_t)o->suggest, rep->exact_seconds);
     else if (o->exact && rep->exact_optimal)
         printf("exact: %.1f m (optimal, %.2f s, %zu site%s)\n", rep->exact_walk,
                rep->exact_seconds, rep->exact_chosen, rep->exact_chosen == 1 ? "" : "s");
+    else if (o->exact && isinf(rep->exact_walk))
+        printf("exact: time limit reached after %.2f s with no choice of its own bringing "
+               "everyone within the threshold\n", rep->exact_seconds);
     else if (o->exact)
         printf("exact: time limit reached after %.2f s; best found %.1f m\n",
                rep->exact_seconds, rep->exact_walk);
