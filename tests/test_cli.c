@@ -481,6 +481,24 @@ static void site_command(void **state)
     assert_string_equal(sites[0], sites[1]);
     for (int t = 0; t < 2; t++)
         free(along[t]), free(sites[t]);
+    /* p-center on a whole district: no four sites bring everyone within 15 minutes, and
+     * it says so; backup coverage counts residents newly within reach of two */
+    snprintf(args, sizeof args, "site '%s/study.yaml' --out '%s/out' --measure straight "
+             "--network '' --suggest 4 --kind centre --model p-center 2>&1", SAMPLE, dir);
+    assert_int_equal(cli(args, &out), 0);
+    if (!strstr(out, "warning: 4 sites cannot bring every resident of the band within the "
+                     "threshold; --model cover brings the most of them within it") ||
+        !strstr(out, "p-center: 0 sites; the longest walk beyond the threshold -> still "
+                     "beyond the threshold"))
+        fail_msg("careshed %s:\n%s", args, out);
+    free(out);
+    snprintf(args, sizeof args, "site '%s/study.yaml' --out '%s/out' --measure straight "
+             "--network '' --suggest 3 --kind centre --model backup -q", SAMPLE, dir);
+    assert_int_equal(cli(args, &out), 0);
+    if (!strstr(out, "backup: greedy and swaps chose 3 sites newly covering ") ||
+        !strstr(out, " residents twice\n"))
+        fail_msg("careshed %s:\n%s", args, out);
+    free(out);
     /* a candidates file is named as such in its messages, not as proposals */
     const struct { const char *text; const char *needle; } cands[] = {
         {NULL, "candidates file not found"},
