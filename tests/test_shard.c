@@ -538,6 +538,14 @@ static void cuts_careshed_refuses(void **state)
                          CS_CLI), 3);
     assert_non_null(strstr(out, "itself a shard"));
     free(out);
+    /* 3SFCA's selection weights reach beyond a shard's context: refused, naming the key */
+    assert_int_equal(run(&out, "cd %s && %s shard study.yaml --parts 2 --out c3 "
+                               "--set kinds.meal.access_method=3sfca", work, CS_CLI), 3);
+    if (!strstr(out, "kinds.meal.access_method") ||
+        !strstr(out, "kind 'meal' is measured by 3SFCA, which shards cannot yet give exactly") ||
+        !strstr(out, "run the study whole, or shard it with access_method: 2sfca"))
+        fail_msg("careshed shard with 3SFCA:\n%s", out);
+    free(out);
 }
 
 /* areas.geojson in dir: four square streets s0..s3, their south-west corners at (x, y),

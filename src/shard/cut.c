@@ -822,6 +822,20 @@ static cs_status check_cut(cs_context *ctx, const cs_study *s, size_t parts, con
         return cs_error(ctx, CS_ERR_STUDY, &w, "give at most one shard per area",
                         "%zu shards of %zu areas: areas are never split", parts,
                         s->areas.count);
+    /* 3SFCA's selection weights reach a catchment further than a shard's context holds
+     * (a facility's ratio needs its residents' sums over their own facilities) */
+    for (size_t k = 0; k < s->settings.kind_count; k++) {
+        const cs_kind *kind = &s->settings.kinds[k];
+        char key[160];
+        snprintf(key, sizeof key, "kinds.%s.access_method", kind->id);
+        cs_where at = {.field = key};
+        if (kind->load_capacity >= 0 && kind->access_three_step)
+            return cs_error(ctx, CS_ERR_STUDY, &at,
+                            "run the study whole, or shard it with access_method: 2sfca",
+                            "kind '%s' is measured by 3SFCA, which shards cannot yet give "
+                            "exactly: its selection weights reach beyond a shard's context",
+                            kind->id);
+    }
     return CS_OK;
 }
 
