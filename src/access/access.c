@@ -82,6 +82,7 @@ typedef struct weigher {
                        * times inv = 1/(1 - e) */
     double half_beta, min2; /* power: (max(d^2, min_m^2))^(-beta/2) */
     double rate;            /* exponential: exp(-rate d), rate = beta / 1000 m */
+    bool gauss_squared;     /* the Gaussian squared (3SFCA's W G = W^2 / sum) */
     size_t steps;
     double step_m[CS_ACCESS_MAX_STEPS], step_w[CS_ACCESS_MAX_STEPS];
     double step_t[CS_ACCESS_MAX_STEPS]; /* squared limits of min(step_m, d0) */
@@ -122,6 +123,18 @@ static weigher make_weigher(const cs_access_spec *s)
     return w;
 }
 
+/* The weigher of W^2: squared steps, twice the power's and the exponential's beta, the
+ * Gaussian squared. */
+static weigher squared(weigher w)
+{
+    for (size_t k = 0; k < w.steps; k++)
+        w.step_w[k] *= w.step_w[k];
+    w.half_beta *= 2;
+    w.rate *= 2;
+    w.gauss_squared = true;
+    return w;
+}
+
 /* The continuous weights of a squared distance within the catchment. */
 static inline double gauss_d2(const weigher *w, double d2)
 {
@@ -132,7 +145,10 @@ static inline double gauss_d2(const weigher *w, double d2)
 static inline double continuous_d2(const weigher *w, double d2)
 {
     switch (w->decay) {
-    case CS_DECAY_GAUSSIAN: return gauss_d2(w, d2);
+    case CS_DECAY_GAUSSIAN: {
+        double g = gauss_d2(w, d2);
+        return w->gauss_squared ? g * g : g;
+    }
     case CS_DECAY_POWER: return pow(d2 > w->min2 ? d2 : w->min2, -w->half_beta);
     case CS_DECAY_EXPONENTIAL: return exp(-w->rate * sqrt(d2));
     default: return 1.0;
@@ -684,13 +700,30 @@ static bool weigh_points(const cs_access_cells *c, const double *demand, int nt,
     return true;
 }
 
+/* 3SFCA's first pass: each point's sum of W over the facilities kept (step 2 with every
+ * ratio 1) into choice; then the points' people over their sums, for step 1. */
+static bool three_step_sums(const geometry *g, const cs_access_cells *cells, cell_set *pts,
+                            cell_set *fac, const long *off, size_t noff, const weigher *w,
+                            int nt, double *choice)
+{
+    for (size_t k = 0; k < fac->n; k++)
+        fac->w[k] = 1.0;
+    if (!straight_step2(g, pts, fac, off, noff, w, 1.0, nt, choice))
+        return false;
+    for (size_t k = 0; k < cells->kept; k++) {
+        double c = choice[cells->pts.cells.item[k]];
+        pts->w[k] = c > 0 ? pts->w[k] / c : 0.0;
+    }
+    return true;
+}
+
 cs_status cs_access_straight(const cs_access_spec *s, const double *fx, const double *fy,
                              const double *supply, size_t F, const double *px,
                              const double *py, const double *demand, size_t N,
                              const cs_access_cells *cells, int threads, double *ratio,
                              double *access, unsigned char *state)
 {
-    if (cs_access_spec_check(s) != CS_OK || s->three_step || !arrays_ok(F, fx, fy, supply, ratio) ||
+    if (cs_access_spec_check(s) != CS_OK || !arrays_ok(F, fx, fy, supply, ratio) ||
         !arrays_ok(N, px, py, demand, access) ||
         (cells && (cells->n != N || cells->catchment_m != s->catchment_m)))
         return CS_ERR_ARGUMENT;
@@ -708,6 +741,7 @@ cs_status cs_access_straight(const cs_access_spec *s, const double *fx, const do
     cs_access_cells *own = cells ? NULL : cs_access_cells_create(s->catchment_m, px, py, N, NULL);
     cell_set pts = {0}, fac = {0};
     long *off = NULL;
+    double *choice = NULL; /* 3SFCA: each point's sum of weights */
     unsigned char *keep = cs_malloc(F + 1);
     if (!keep || !(cells = cells ? cells : own))
         goto done;
@@ -733,15 +767,24 @@ cs_status cs_access_straight(const cs_access_spec *s, const double *fx, const do
     }
     if (!fill_cells(&fac, g, fx, fy, NULL, keep, F))
         goto done;
-    straight_step1(g, &pts, &fac, &w, supply, nt, ratio, state);
-
     size_t noff = 0;
     off = reach_offsets(g, s->catchment_m, &noff);
     if (!off)
         goto done;
-    if (straight_step2(g, &pts, &fac, off, noff, &w, s->per, nt, access))
-        status = CS_OK;
+    if (s->three_step) { /* the two steps below weigh W G = W^2 / each point's sum */
+        if (!(choice = cs_calloc(N + 1, sizeof *choice)) ||
+            !three_step_sums(g, cells, &pts, &fac, off, noff, &w, nt, choice))
+            goto done;
+        w = squared(w);
+    }
+    straight_step1(g, &pts, &fac, &w, supply, nt, ratio, state);
+    if (!straight_step2(g, &pts, &fac, off, noff, &w, s->per, nt, access))
+        goto done;
+    for (size_t i = 0; choice && i < N; i++)
+        access[i] = choice[i] > 0 ? access[i] / choice[i] : 0.0;
+    status = CS_OK;
 done:
+    cs_free(choice);
     cs_free(keep);
     cs_free(off);
     cs_free(pts.w); /* the rest of pts is the cells' */

@@ -45,7 +45,7 @@ typedef struct cs_access_spec {
     double per;          /* A_i is supply per this many people (1, 1000): finite, > 0 */
     double beta;         /* POWER: exponent; EXPONENTIAL: rate per km: finite, > 0 */
     double min_m;        /* POWER: least distance counted: finite, > 0 */
-    bool three_step;     /* 3SFCA: each pair weighs W_ij G_ij (pairs engine only) */
+    bool three_step;     /* 3SFCA: each pair weighs W_ij G_ij */
 } cs_access_spec;
 
 /* What became of a facility (the optional state[] output). */
@@ -127,7 +127,8 @@ bool cs_access_pairs_reserve(cs_access_pairs_buf *buf, size_t need);
  * step 2. It holds the pairs of at most a chunk of facilities at a time: each chunk is
  * listed in parallel, then its R_j W(d) are added into access[] in facility order, so
  * the sums do not depend on the thread count. With s->three_step a first pass the same
- * way sums each resident's weights for G. Outputs as cs_access_straight.
+ * way (step 2 with every ratio 1) sums each resident's weights for G, as the straight
+ * engine does. Outputs as cs_access_straight.
  * Errors: CS_ERR_ARGUMENT (bad spec, NULL arrays, a pair naming no demand point),
  * CS_ERR_NOMEM (also when pairs() reports no memory).
  */

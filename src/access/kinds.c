@@ -11,7 +11,6 @@
 #include "access/access.h"
 #include "access/network.h"
 #include "cost/matrix.h"
-#include "cost/nearest.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -236,45 +235,6 @@ static size_t list_matrix_pairs(void *data, size_t j, cs_access_pairs_buf *buf)
     return cs_matrix_reach(mp->s, mp->k, row, mp->catchment_m, buf->pt, buf->cost);
 }
 
-/* Straight line through the pairs engine (3SFCA): a facility's pairs are the demand
- * points within the catchment, from an index over them. */
-typedef struct straight_pairs {
-    const cs_point_index *ix;
-    const double *fx, *fy, *px, *py;
-    double catchment_m;
-} straight_pairs;
-
-static size_t list_straight_pairs(void *data, size_t j, cs_access_pairs_buf *buf)
-{
-    const straight_pairs *sp = data;
-    size_t cap = buf->cap;
-    size_t n = cs_point_index_within(sp->ix, sp->fx[j], sp->fy[j], sp->catchment_m, &buf->pt,
-                                     &cap);
-    if (n == (size_t)-1 || !cs_access_pairs_reserve(buf, cap))
-        return (size_t)-1;
-    for (size_t q = 0; q < n; q++) {
-        size_t i = (size_t)buf->pt[q];
-        buf->cost[q] = hypot(sp->px[i] - sp->fx[j], sp->py[i] - sp->fy[j]);
-    }
-    return n;
-}
-
-static cs_status straight_pairs_access(const cs_study *s, const cs_access_spec *spec,
-                                       const double *fx, const double *fy, const double *supply,
-                                       size_t F, const double *demand, int threads,
-                                       double *ratio, double *access)
-{
-    straight_pairs sp = {NULL, fx, fy, s->dem.x, s->dem.y, spec->catchment_m};
-    cs_point_index *ix = NULL;
-    cs_status st = cs_point_index_create(s->dem.x, s->dem.y, s->dem.count, &ix);
-    sp.ix = ix;
-    if (st == CS_OK)
-        st = cs_access_pairs(spec, supply, F, demand, s->dem.count, list_straight_pairs, &sp,
-                             threads, ratio, access, NULL);
-    cs_point_index_destroy(ix);
-    return st;
-}
-
 /* The band-weighted mean accessibility of every area and the district. */
 void cs_access_area_means(cs_result *r, size_t k)
 {
@@ -329,9 +289,6 @@ static cs_status kind_access(cs_context *ctx, cs_result *r, size_t k, shared_dem
     else if (st == CS_OK && m == CS_M_MATRIX)
         st = cs_access_pairs(&spec, supply, nk, demand, N, list_matrix_pairs, &mp,
                              ctx->threads, ratio, r->access[k], NULL);
-    else if (st == CS_OK && spec.three_step)
-        st = straight_pairs_access(s, &spec, fx, fy, supply, nk, demand, ctx->threads, ratio,
-                                   r->access[k]);
     else if (st == CS_OK && (st = shared_cells(s, spec.catchment_m, &shared->cells)) == CS_OK)
         st = cs_access_straight(&spec, fx, fy, supply, nk, s->dem.x, s->dem.y, demand, N,
                                 shared->cells, ctx->threads, ratio, r->access[k], NULL);
