@@ -284,6 +284,24 @@ static cs_status evaluate_sites(cs_context *ctx, const options *o, const cs_resu
     return st;
 }
 
+/* Whose sites are listed (with --exact), each with its gain (p-median's in metres off
+ * the mean walk, the others' in residents), and where they were written. */
+static void print_listed(const options *o, const cs_suggest_report *rep, cs_site *site,
+                         const char *heuristic)
+{
+    if (site && o->exact)
+        printf("Listed: %s's %zu site%s\n", rep->exact_listed ? "the exact solution" : heuristic,
+               cs_site_count(site), cs_site_count(site) == 1 ? "" : "s");
+    for (size_t p = 0; site && p < cs_site_count(site); p++) {
+        if (rep->model == CS_MODEL_MEDIAN)
+            printf("#%zu -%.1f m  %s\n", p + 1, cs_site_gain(site, p), cs_site_line(site, p));
+        else
+            printf("#%zu +%.0f  %s\n", p + 1, cs_site_gain(site, p), cs_site_line(site, p));
+    }
+    if (site && !o->quiet)
+        printf("\nWrote %s/suggestions.geojson\n", o->out_dir);
+}
+
 /* p-median's answer: the mean walk before and after, the exact solve's, the sites. */
 static void print_median(const options *o, const cs_suggest_report *rep, cs_site *site)
 {
@@ -310,13 +328,7 @@ static void print_median(const options *o, const cs_suggest_report *rep, cs_site
         printf("no choice of %zu sites walks less than %.1f m: the heuristic is at most "
                "%.3f%% above the optimum\n", (size_t)o->suggest, rep->walk_bound,
                rep->gap * 100);
-    if (site && o->exact)
-        printf("Listed: %s's %zu site%s\n", rep->exact_listed ? "the exact solution" : "the heuristic",
-               cs_site_count(site), cs_site_count(site) == 1 ? "" : "s");
-    for (size_t p = 0; site && p < cs_site_count(site); p++)
-        printf("#%zu -%.1f m  %s\n", p + 1, cs_site_gain(site, p), cs_site_line(site, p));
-    if (site && !o->quiet)
-        printf("\nWrote %s/suggestions.geojson\n", o->out_dir);
+    print_listed(o, rep, site, "the heuristic");
 }
 
 /* p-center's answer: the longest walk before and after, the exact solve's, the sites. */
@@ -354,13 +366,7 @@ static void print_center(const options *o, const cs_suggest_report *rep, cs_site
         printf("no choice of %zu sites makes the longest walk shorter than %.1f m%s\n",
                (size_t)o->suggest, rep->walk_bound,
                rep->gap < 5e-7 ? ": the heuristic's sites are optimal" : "");
-    if (site && o->exact)
-        printf("Listed: %s's %zu site%s\n", rep->exact_listed ? "the exact solution" : "the heuristic",
-               cs_site_count(site), cs_site_count(site) == 1 ? "" : "s");
-    for (size_t p = 0; site && p < cs_site_count(site); p++)
-        printf("#%zu +%.0f  %s\n", p + 1, cs_site_gain(site, p), cs_site_line(site, p));
-    if (site && !o->quiet)
-        printf("\nWrote %s/suggestions.geojson\n", o->out_dir);
+    print_listed(o, rep, site, "the heuristic");
 }
 
 /* careshed site --suggest K | --reach-share S: choose sites, print and write them. */
@@ -419,15 +425,7 @@ static cs_status suggest_sites(cs_context *ctx, const options *o, const cs_resul
         else if (o->exact)
             printf("exact: %zu sites%s\n", rep.exact_chosen,
                    rep.exact_optimal ? " (optimal)" : " (time limit: best found)");
-        if (site && o->exact)
-            printf("Listed: %s's %zu site%s\n",
-                   rep.exact_listed ? "the exact solution"
-                   : o->model == CS_MODEL_BACKUP ? "the heuristic" : "greedy",
-                   cs_site_count(site), cs_site_count(site) == 1 ? "" : "s");
-        for (size_t p = 0; site && p < cs_site_count(site); p++)
-            printf("#%zu +%.0f  %s\n", p + 1, cs_site_gain(site, p), cs_site_line(site, p));
-        if (site && !o->quiet)
-            printf("\nWrote %s/suggestions.geojson\n", o->out_dir);
+        print_listed(o, &rep, site, o->model == CS_MODEL_BACKUP ? "the heuristic" : "greedy");
     }
     cs_site_destroy(site);
     cs_site_inputs_free(cand, nc);
