@@ -130,19 +130,36 @@ static void grid_candidates(cs_site_input cand[NC], char names[NC][8])
     }
 }
 
+/* The study of 300 random residents on the 3 km square with one centre (kind a) in a
+ * corner, most residents uncovered; run. */
+static void corner_study(fx_env *e, fx_data *d)
+{
+    fx_random(d, 12, 3, 3, 1000, 1, 300);
+    d->fkind[0] = 0;
+    d->fx[0] = FX_X0 + 100;
+    d->fy[0] = FX_Y0 + 100;
+    assert_int_equal(fx_env_open(e, d, NULL), CS_OK);
+    fx_env_run_ok(e);
+}
+
+/* cs_site_suggest, its messages shown when it fails. */
+static void suggest_ok(cs_context *ctx, const cs_result *r, const cs_suggest_options *opt,
+                       cs_site **site, cs_suggest_report *rep)
+{
+    cs_status st = cs_site_suggest(ctx, r, opt, site, rep);
+    if (st != CS_OK)
+        tu_dump_messages(ctx);
+    assert_int_equal(st, CS_OK);
+}
+
 /* Through a study: candidates given; the optimum of two sites by brute force over the
  * candidate pairs, measuring every distance here. */
 static void study_against_brute_force(void **state)
 {
     (void)state;
     fx_data d;
-    fx_random(&d, 12, 3, 3, 1000, 1, 300);
-    d.fkind[0] = 0; /* one centre in a corner: most residents are uncovered */
-    d.fx[0] = FX_X0 + 100;
-    d.fy[0] = FX_Y0 + 100;
     fx_env e = {0};
-    assert_int_equal(fx_env_open(&e, &d, NULL), CS_OK);
-    fx_env_run_ok(&e);
+    corner_study(&e, &d);
     cs_context *ctx = e.ctx;
     cs_result *r = e.result;
     const char *dir = e.dir;
@@ -168,10 +185,7 @@ static void study_against_brute_force(void **state)
     cs_suggest_options opt = {"a", 2, NAN, NAN, 1, 0, cand, NC, NULL, NULL, 0, NULL, CS_MODEL_COVER};
     cs_suggest_report rep;
     cs_site *site = NULL;
-    cs_status sst = cs_site_suggest(ctx, r, &opt, &site, &rep);
-    if (sst != CS_OK)
-        tu_dump_messages(ctx);
-    assert_int_equal(sst, CS_OK);
+    suggest_ok(ctx, r, &opt, &site, &rep);
     assert_true(rep.exact_run && rep.exact_optimal && best > 0 && rep.chosen == 2);
     assert_true(fabs(rep.exact_value - best) < 1e-6);
     assert_true(rep.greedy_covered <= best + 1e-6 && rep.greedy_covered >= 0.632 * best);
@@ -311,10 +325,7 @@ static void exact_sites_listed(void **state)
     cs_suggest_options opt = {"a", 2, NAN, NAN, 1, 0, cand, 3, NULL, NULL, 0, NULL, CS_MODEL_COVER};
     cs_suggest_report rep;
     cs_site *site = NULL;
-    cs_status sst = cs_site_suggest(ctx, r, &opt, &site, &rep);
-    if (sst != CS_OK)
-        tu_dump_messages(ctx);
-    assert_int_equal(sst, CS_OK);
+    suggest_ok(ctx, r, &opt, &site, &rep);
     assert_int_equal(rep.chosen, 2);
     assert_true(fabs(rep.greedy_covered - 50) < 1e-9);
     assert_true(rep.exact_run && rep.exact_optimal && rep.exact_listed);
@@ -594,13 +605,8 @@ static void median_study_against_brute_force(void **state)
 {
     (void)state;
     fx_data d;
-    fx_random(&d, 12, 3, 3, 1000, 1, 300);
-    d.fkind[0] = 0;
-    d.fx[0] = FX_X0 + 100;
-    d.fy[0] = FX_Y0 + 100;
     fx_env e = {0};
-    assert_int_equal(fx_env_open(&e, &d, NULL), CS_OK);
-    fx_env_run_ok(&e);
+    corner_study(&e, &d);
     cs_site_input cand[NC];
     char names[NC][8];
     grid_candidates(cand, names);
@@ -627,10 +633,7 @@ static void median_study_against_brute_force(void **state)
                               .model = CS_MODEL_MEDIAN};
     cs_suggest_report rep;
     cs_site *site = NULL;
-    cs_status sst = cs_site_suggest(e.ctx, e.result, &opt, &site, &rep);
-    if (sst != CS_OK)
-        tu_dump_messages(e.ctx);
-    assert_int_equal(sst, CS_OK);
+    suggest_ok(e.ctx, e.result, &opt, &site, &rep);
     assert_true(fabs(rep.walk_before - before / weight) < 1e-6);
     assert_true(rep.exact_run && rep.exact_optimal && rep.exact_listed);
     if (fabs(rep.exact_walk - best / weight) > 1e-6)
@@ -752,13 +755,8 @@ static void center_study_against_brute_force(void **state)
 {
     (void)state;
     fx_data d;
-    fx_random(&d, 12, 3, 3, 1000, 1, 300);
-    d.fkind[0] = 0;
-    d.fx[0] = FX_X0 + 100;
-    d.fy[0] = FX_Y0 + 100;
     fx_env e = {0};
-    assert_int_equal(fx_env_open(&e, &d, NULL), CS_OK);
-    fx_env_run_ok(&e);
+    corner_study(&e, &d);
     cs_site_input cand[NC];
     char names[NC][8];
     grid_candidates(cand, names);
@@ -804,10 +802,7 @@ static void center_study_against_brute_force(void **state)
                               .model = CS_MODEL_CENTER};
     cs_suggest_report rep;
     cs_site *site = NULL;
-    cs_status sst = cs_site_suggest(e.ctx, e.result, &opt, &site, &rep);
-    if (sst != CS_OK)
-        tu_dump_messages(e.ctx);
-    assert_int_equal(sst, CS_OK);
+    suggest_ok(e.ctx, e.result, &opt, &site, &rep);
     assert_true(isinf(rep.walk_before) && fabs(rep.left_out - left_out) < 1e-9);
     assert_true(rep.exact_run && rep.exact_optimal && rep.exact_listed);
     if (fabs(rep.exact_walk - best) > 1e-6)
@@ -976,10 +971,7 @@ static void backup_study_against_brute_force(void **state)
                               .model = CS_MODEL_BACKUP};
     cs_suggest_report rep;
     cs_site *site = NULL;
-    cs_status sst = cs_site_suggest(e.ctx, e.result, &opt, &site, &rep);
-    if (sst != CS_OK)
-        tu_dump_messages(e.ctx);
-    assert_int_equal(sst, CS_OK);
+    suggest_ok(e.ctx, e.result, &opt, &site, &rep);
     assert_true(best > 0 && rep.exact_run && rep.exact_optimal && rep.exact_listed);
     if (fabs(rep.exact_covered - best) > 1e-6)
         fail_msg("exact %.3f, brute force %.3f", rep.exact_covered, best);
