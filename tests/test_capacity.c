@@ -288,6 +288,18 @@ static void settings_errors(void **state)
     assert_int_equal(cs_config_set(e->ctx, e->cfg, "kinds.b.access_decay", "linear"),
                      CS_ERR_STUDY);
     assert_true(tu_has_message(e->ctx, "kinds.b.access_decay", "none, steps, gaussian, power or exponential", NULL));
+    /* the gravity decays' parameters, the method and the demand: each named */
+    static const struct { const char *key, *value, *want; } bad[] = {
+        {"kinds.b.access_beta", "0", "a number in (0, 100]"},
+        {"kinds.b.access_min_m", "-1", "a number in (0, 100000]"},
+        {"kinds.b.access_method", "4sfca", "2sfca or 3sfca"},
+        {"kinds.b.access_demand", "households", "people or points"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(cs_config_set(e->ctx, e->cfg, bad[i].key, bad[i].value), CS_ERR_STUDY);
+        if (!tu_has_message(e->ctx, bad[i].key, bad[i].want, bad[i].value, NULL))
+            fail_msg("no message for %s=%s", bad[i].key, bad[i].value);
+    }
     assert_int_equal(cs_config_set(e->ctx, e->cfg, "kinds.b.access_weights", "1,1.5"),
                      CS_ERR_STUDY);
     assert_true(tu_has_message(e->ctx, "kinds.b.access_weights", "[0, 1]", "1.5", NULL));

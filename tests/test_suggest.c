@@ -680,6 +680,37 @@ static void median_study_against_brute_force(void **state)
     fx_free(&d);
 }
 
+/* A time limit too short for the LP relaxation (1 ms on 60 candidates x 400 residents,
+ * every pair improving): no proof of optimality; whatever was found is a valid saving
+ * no larger than the bound, and the heuristic's bound stays above both. */
+static void median_exact_stops_at_its_time_limit(void **state)
+{
+    (void)state;
+    enum { C = 60, P = 400 };
+    static double cost[C * P], base[P], w[P];
+    uint64_t s = 9;
+    for (size_t i = 0; i < P; i++) {
+        w[i] = (double)(1 + tu_rng_next(&s) % 9);
+        base[i] = 2000;
+    }
+    for (size_t q = 0; q < C * P; q++)
+        cost[q] = (double)(tu_rng_next(&s) % 1999);
+    cs_cover_sets cs;
+    make_median(&cs, C, P, cost, base, w);
+    size_t start[C], n, swaps, sites[C];
+    double gains[C];
+    assert_int_equal(cs_median_heuristic(&cs, 5, 2, start, gains, &n, &swaps), CS_OK);
+    cs_median_solution sol = {.sites = sites};
+    assert_int_equal(cs_median_exact(&cs, 5, 0.001, start, n, &sol), CS_OK);
+    assert_false(sol.optimal);
+    if (!isnan(sol.saving)) {
+        assert_true(sol.saving <= sol.bound + 1e-6 && sol.count <= 5);
+        assert_true(fabs(cs_median_saving(&cs, sol.sites, sol.count) - sol.saving) <
+                    1e-6 * sol.saving);
+    }
+    cs_cover_sets_free(&cs);
+}
+
 /* ------------------------------------------------------------------ p-center */
 
 /* The longest walk with the candidates of mask open, over the residents some facility
@@ -991,6 +1022,32 @@ static void backup_study_against_brute_force(void **state)
     fx_free(&d);
 }
 
+/* p-center's exact solve out of time before its questions are answered: undecided, and
+ * its bound no longer than the heuristic's answer. */
+static void center_exact_stops_at_its_time_limit(void **state)
+{
+    (void)state;
+    enum { C = 60, P = 400 };
+    static double cost[C * P], base[P], w[P];
+    uint64_t s = 13;
+    for (size_t i = 0; i < P; i++) {
+        w[i] = 1;
+        base[i] = INFINITY;
+    }
+    for (size_t q = 0; q < C * P; q++)
+        cost[q] = (double)(tu_rng_next(&s) % 1999);
+    cs_cover_sets cs;
+    make_median(&cs, C, P, cost, base, w);
+    size_t hs[C], es[C];
+    cs_center_solution h = {.sites = hs}, e = {.sites = es};
+    assert_int_equal(cs_center_solve(&cs, 5, 0, &h), CS_OK);
+    assert_int_equal(cs_center_solve(&cs, 5, 0.001, &e), CS_OK);
+    assert_true(h.decided && isfinite(h.radius));
+    assert_false(e.decided);
+    assert_true(e.lower <= h.radius && e.lower >= h.lower);
+    cs_cover_sets_free(&cs);
+}
+
 /* spopt's San Francisco case (tests/data/spopt-sf, BSD 3-Clause): 205 census tracts
  * weighted by their population in 2000 (w) and their network distances to 16 candidate
  * stores (d[store][tract]). */
@@ -1144,8 +1201,10 @@ int main(void)
         cmocka_unit_test(median_textbook_case),
         cmocka_unit_test(median_against_enumeration),
         cmocka_unit_test(median_study_against_brute_force),
+        cmocka_unit_test(median_exact_stops_at_its_time_limit),
         cmocka_unit_test(center_against_enumeration),
         cmocka_unit_test(center_study_against_brute_force),
+        cmocka_unit_test(center_exact_stops_at_its_time_limit),
         cmocka_unit_test(backup_against_enumeration),
         cmocka_unit_test(backup_study_against_brute_force),
         cmocka_unit_test(spopt_san_francisco),
