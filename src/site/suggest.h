@@ -137,4 +137,50 @@ typedef struct cs_median_solution {
 cs_status cs_median_exact(const cs_cover_sets *cs, size_t k, double time_limit_s,
                           const size_t *start, size_t nstart, cs_median_solution *out);
 
+/* A capacitated model's instance (site/capacitated.c): facilities 0 .. existing - 1
+ * are open now, then come the candidates; facility f reaches the points
+ * pt[first[f] .. first[f + 1]) within the threshold, walking cost[q] metres. */
+typedef struct cs_capacity_sets {
+    size_t points, existing, candidates;
+    double *demand; /* each point's, in the kind's capacity units */
+    double *room;   /* each facility's capacity */
+    size_t *first;
+    uint32_t *pt;
+    double *cost;
+    double threshold_m;
+    bool median;    /* p-median: the walk counts; covering: only whether served */
+} cs_capacity_sets;
+void cs_capacity_sets_free(cs_capacity_sets *c);
+
+/* The best assignment for some open facilities: units[q] on each pair, unserved[i] of
+ * each point; what is served, left unserved, and walked (a unit unserved walking the
+ * threshold), and the cost minimised (walk for p-median, left for covering). */
+typedef struct cs_capacity_flow {
+    double *units, *unserved;
+    double served, left, walk, cost;
+} cs_capacity_flow;
+void cs_capacity_flow_free(cs_capacity_flow *f);
+
+/* The assignment with the existing facilities and the candidates open[c] (open may be
+ * NULL: none) open; out's arrays are made on its first use. Errors: NOMEM. */
+cs_status cs_capacity_assign(const cs_capacity_sets *cs, const unsigned char *open,
+                             cs_capacity_flow *out);
+
+/* Up to k candidates added one by one, then swapped while that helps: chosen (room for
+ * k) ranked by what each takes off the cost in turn (gains); *count, *swaps; the cost
+ * with the existing facilities alone (*before) and with the sites (*after). */
+cs_status cs_capacity_heuristic(const cs_capacity_sets *cs, size_t k, size_t *chosen,
+                                double *gains, size_t *count, size_t *swaps,
+                                double *before, double *after);
+
+/* sites[0..n) ranked by what each takes off the cost in turn (gains); *count of them
+ * take something off. Errors: NOMEM. */
+cs_status cs_capacity_rank(const cs_capacity_sets *cs, size_t *sites, size_t n, double *gains,
+                           size_t *count);
+
+/* GLPK's optimum within time_limit_s: the sites into chosen (room for every candidate),
+ * *count, their *cost (NaN: none found), *optimal. Errors: NOMEM. */
+cs_status cs_capacity_exact(const cs_capacity_sets *cs, size_t k, double time_limit_s,
+                            size_t *chosen, size_t *count, double *cost, bool *optimal);
+
 #endif

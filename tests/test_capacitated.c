@@ -1,0 +1,274 @@
+/*
+ * test_capacitated.c — the capacitated models: the transportation problem's network
+ * simplex against GLPK's simplex on the same programme written out here, on random
+ * instances with ties, unserved demand and empty facilities.
+ */
+#include "testutil.h"
+
+#include "site/flow.h"
+#include "site/suggest.h"
+
+#include <glpk.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The transportation LP by GLPK's simplex: its optimum. */
+static double lp_optimum(const cs_transport *t)
+{
+    size_t S = t->sources, F = t->sinks, P = t->first[S];
+    glp_prob *lp = glp_create_prob();
+    glp_set_obj_dir(lp, GLP_MIN);
+    glp_add_rows(lp, (int)(S + F));
+    for (size_t i = 0; i < S; i++)
+        glp_set_row_bnds(lp, (int)i + 1, GLP_FX, (double)t->supply[i], (double)t->supply[i]);
+    for (size_t j = 0; j < F; j++)
+        glp_set_row_bnds(lp, (int)(S + j) + 1, GLP_UP, 0, (double)t->capacity[j]);
+    glp_add_cols(lp, (int)(P + S));
+    int *ia = calloc(2 * P + S + 1, sizeof *ia), *ja = calloc(2 * P + S + 1, sizeof *ja);
+    double *ar = calloc(2 * P + S + 1, sizeof *ar);
+    int k = 0;
+    for (size_t i = 0; i < S; i++)
+        for (size_t a = t->first[i]; a < t->first[i + 1]; a++) {
+            glp_set_col_bnds(lp, (int)a + 1, GLP_LO, 0, 0);
+            glp_set_obj_coef(lp, (int)a + 1, (double)t->cost[a]);
+            ia[++k] = (int)i + 1, ja[k] = (int)a + 1, ar[k] = 1;
+            ia[++k] = (int)(S + t->to[a]) + 1, ja[k] = (int)a + 1, ar[k] = 1;
+        }
+    for (size_t i = 0; i < S; i++) {
+        int col = (int)(P + i) + 1;
+        glp_set_col_bnds(lp, col, GLP_LO, 0, 0);
+        glp_set_obj_coef(lp, col, (double)t->bypass[i]);
+        ia[++k] = (int)i + 1, ja[k] = col, ar[k] = 1;
+    }
+    glp_load_matrix(lp, k, ia, ja, ar);
+    glp_smcp parm;
+    glp_init_smcp(&parm);
+    parm.msg_lev = GLP_MSG_OFF;
+    assert_int_equal(glp_simplex(lp, &parm), 0);
+    assert_int_equal(glp_get_status(lp), GLP_OPT);
+    double best = glp_get_obj_val(lp);
+    glp_delete_prob(lp);
+    free(ia);
+    free(ja);
+    free(ar);
+    return best;
+}
+
+/* The flow is feasible and costs what it says. */
+static void check_flow(const cs_transport *t, const int64_t *flow, const int64_t *unserved,
+                       double total)
+{
+    size_t S = t->sources, F = t->sinks;
+    int64_t used[64] = {0};
+    double cost = 0;
+    for (size_t i = 0; i < S; i++) {
+        int64_t sent = unserved[i];
+        assert_true(unserved[i] >= 0);
+        cost += (double)unserved[i] * (double)t->bypass[i];
+        for (size_t a = t->first[i]; a < t->first[i + 1]; a++) {
+            assert_true(flow[a] >= 0);
+            sent += flow[a];
+            used[t->to[a]] += flow[a];
+            cost += (double)flow[a] * (double)t->cost[a];
+        }
+        assert_true(sent == t->supply[i]);
+    }
+    for (size_t j = 0; j < F; j++)
+        assert_true(used[j] <= t->capacity[j]);
+    assert_true(cost == total);
+}
+
+/* 300 random instances: 1-40 sources, 1-8 sinks, costs 0-20 (many ties), bypasses that
+ * are sometimes cheaper than a sink, empty sources and sinks of no capacity. */
+static void transport_against_glpk(void **state)
+{
+    (void)state;
+    uint64_t rng = 7;
+    enum { MS = 40, MF = 8 };
+    for (int round = 0; round < 300; round++) {
+        size_t S = 1 + tu_rng_next(&rng) % MS, F = 1 + tu_rng_next(&rng) % MF, n = 0;
+        int64_t supply[MS], bypass[MS], capacity[MF], cost[MS * MF], flow[MS * MF],
+            unserved[MS];
+        size_t first[MS + 1] = {0};
+        uint32_t to[MS * MF];
+        for (size_t i = 0; i < S; i++) {
+            supply[i] = (int64_t)(tu_rng_next(&rng) % 12);
+            bypass[i] = (int64_t)(5 + tu_rng_next(&rng) % 26);
+            for (size_t j = 0; j < F; j++)
+                if (tu_rng_next(&rng) % 3 == 0) {
+                    to[n] = (uint32_t)j;
+                    cost[n++] = (int64_t)(tu_rng_next(&rng) % 21);
+                }
+            first[i + 1] = n;
+        }
+        for (size_t j = 0; j < F; j++)
+            capacity[j] = (int64_t)(tu_rng_next(&rng) % 30);
+        cs_transport t = {S, F, supply, bypass, capacity, cost, first, to};
+        double total = NAN;
+        assert_int_equal(cs_transport_solve(&t, flow, unserved, &total), CS_OK);
+        check_flow(&t, flow, unserved, total);
+        double best = lp_optimum(&t);
+        if (fabs(total - best) > 1e-6)
+            fail_msg("round %d (%zu sources, %zu sinks): network simplex %g, GLPK %g", round,
+                     S, F, total, best);
+    }
+}
+
+/* Hand-worked: two residents of 3 units each, one facility of room 4 that both reach
+ * (costs 1 and 2), the second also reaches one of room 10 at cost 5; unserved costs 9.
+ * The optimum sends the first's 3 to the near one (3), the second's 1 there (2) and 2
+ * to the far one (10): 15; every unit served. */
+static void transport_hand_worked(void **state)
+{
+    (void)state;
+    const int64_t supply[] = {3, 3}, bypass[] = {9, 9}, capacity[] = {4, 10},
+                  cost[] = {1, 2, 5};
+    const size_t first[] = {0, 1, 3};
+    const uint32_t to[] = {0, 0, 1};
+    cs_transport t = {2, 2, supply, bypass, capacity, cost, first, to};
+    int64_t flow[3], unserved[2];
+    double total;
+    assert_int_equal(cs_transport_solve(&t, flow, unserved, &total), CS_OK);
+    assert_true(total == 15);
+    assert_true(flow[0] == 3 && flow[1] == 1 && flow[2] == 2);
+    assert_true(unserved[0] == 0 && unserved[1] == 0);
+}
+
+/* The assignment's cost for the facilities open (existing ones and open[c]) by GLPK's
+ * simplex on the programme written out here: min sum cost x + bypass u. */
+static double lp_cost(const cs_capacity_sets *cs, const unsigned char *open)
+{
+    size_t N = cs->points, E = cs->existing, F = E + cs->candidates, P = cs->first[F];
+    glp_prob *lp = glp_create_prob();
+    glp_set_obj_dir(lp, GLP_MIN);
+    glp_add_rows(lp, (int)(N + F));
+    glp_add_cols(lp, (int)(P + N));
+    int *ia = calloc(2 * P + N + 1, sizeof *ia), *ja = calloc(2 * P + N + 1, sizeof *ja);
+    double *ar = calloc(2 * P + N + 1, sizeof *ar);
+    int k = 0;
+    for (size_t i = 0; i < N; i++) {
+        glp_set_row_bnds(lp, (int)i + 1, GLP_FX, cs->demand[i], cs->demand[i]);
+        glp_set_col_bnds(lp, (int)(P + i) + 1, GLP_LO, 0, 0);
+        glp_set_obj_coef(lp, (int)(P + i) + 1, cs->median ? cs->threshold_m : 1);
+        ia[++k] = (int)i + 1, ja[k] = (int)(P + i) + 1, ar[k] = 1;
+    }
+    for (size_t f = 0; f < F; f++) {
+        bool is_open = f < E || open[f - E];
+        glp_set_row_bnds(lp, (int)(N + f) + 1, GLP_UP, 0, is_open ? cs->room[f] : 0);
+        for (size_t q = cs->first[f]; q < cs->first[f + 1]; q++) {
+            glp_set_col_bnds(lp, (int)q + 1, GLP_LO, 0, 0);
+            glp_set_obj_coef(lp, (int)q + 1, cs->median ? cs->cost[q] : 0);
+            ia[++k] = (int)cs->pt[q] + 1, ja[k] = (int)q + 1, ar[k] = 1;
+            ia[++k] = (int)(N + f) + 1, ja[k] = (int)q + 1, ar[k] = 1;
+        }
+    }
+    glp_load_matrix(lp, k, ia, ja, ar);
+    glp_smcp parm;
+    glp_init_smcp(&parm);
+    parm.msg_lev = GLP_MSG_OFF;
+    assert_int_equal(glp_simplex(lp, &parm), 0);
+    double best = glp_get_obj_val(lp);
+    glp_delete_prob(lp);
+    free(ia);
+    free(ja);
+    free(ar);
+    return best;
+}
+
+/* A random instance: 4-20 points of demand in eighths (0 for some), 0-2 existing
+ * facilities and 6-12 candidates of room 0-12, each reaching a point with chance 1/2 at
+ * a whole number of metres up to the threshold of 10 (ties). */
+static void random_sets(uint64_t *rng, bool median, cs_capacity_sets *cs)
+{
+    size_t N = 4 + tu_rng_next(rng) % 17, E = tu_rng_next(rng) % 3,
+           C = 6 + tu_rng_next(rng) % 7, F = E + C, n = 0;
+    *cs = (cs_capacity_sets){.points = N, .existing = E, .candidates = C, .threshold_m = 10,
+                             .median = median};
+    cs->demand = cs_calloc(N, sizeof *cs->demand);
+    cs->room = cs_calloc(F, sizeof *cs->room);
+    cs->first = cs_calloc(F + 1, sizeof *cs->first);
+    cs->pt = cs_calloc(N * F, sizeof *cs->pt);
+    cs->cost = cs_calloc(N * F, sizeof *cs->cost);
+    for (size_t i = 0; i < N; i++)
+        cs->demand[i] = (double)(tu_rng_next(rng) % 33) / 8;
+    for (size_t f = 0; f < F; f++) {
+        cs->room[f] = (double)(tu_rng_next(rng) % 13);
+        for (size_t i = 0; i < N; i++)
+            if (tu_rng_next(rng) % 2) {
+                cs->pt[n] = (uint32_t)i;
+                cs->cost[n++] = (double)(tu_rng_next(rng) % 11);
+            }
+        cs->first[f + 1] = n;
+    }
+}
+
+/* The least cost of any k candidates or fewer, by enumeration. */
+static double brute_capacity(const cs_capacity_sets *cs, size_t k)
+{
+    double best = INFINITY;
+    unsigned char open[16];
+    for (unsigned mask = 0; mask < (1u << cs->candidates); mask++) {
+        if ((size_t)__builtin_popcount(mask) > k)
+            continue;
+        for (size_t c = 0; c < cs->candidates; c++)
+            open[c] = (mask >> c) & 1;
+        best = fmin(best, lp_cost(cs, open));
+    }
+    return best;
+}
+
+/* Capacitated covering and p-median on 60 random instances x k 1-3: the assignment
+ * costs what GLPK's simplex says for the same sites, the exact solve finds the
+ * enumeration's optimum, and the heuristic is never better than it and equal to it on
+ * nearly all (counted). */
+static void capacitated_against_enumeration(void **state)
+{
+    (void)state;
+    uint64_t rng = 11;
+    int runs = 0, equal = 0;
+    for (int round = 0; round < 60; round++) {
+        cs_capacity_sets cs;
+        random_sets(&rng, round % 2 == 1, &cs);
+        for (size_t k = 1; k <= 3; k++) {
+            size_t chosen[16], n = 0, swaps = 0;
+            double gains[16], before, after, cost;
+            bool optimal;
+            double best = brute_capacity(&cs, k);
+            assert_int_equal(cs_capacity_heuristic(&cs, k, chosen, gains, &n, &swaps, &before,
+                                                   &after), CS_OK);
+            unsigned char none[16] = {0}, open[16] = {0};
+            if (fabs(before - lp_cost(&cs, none)) > 1e-6)
+                fail_msg("round %d k %zu: before %g, GLPK %g", round, k, before, lp_cost(&cs, none));
+            for (size_t q = 0; q < n; q++)
+                open[chosen[q]] = 1;
+            double heuristic = lp_cost(&cs, open);
+            if (fabs(after - heuristic) > 1e-6)
+                fail_msg("round %d k %zu: the heuristic says %g, its sites cost %g", round, k,
+                         after, heuristic);
+            assert_true(n <= k && heuristic >= best - 1e-6);
+            for (size_t q = 0; q < n; q++)
+                assert_true(gains[q] > 0);
+            assert_int_equal(cs_capacity_exact(&cs, k, 10, chosen, &n, &cost, &optimal), CS_OK);
+            assert_true(optimal && n <= k);
+            if (fabs(cost - best) > 1e-6)
+                fail_msg("round %d k %zu (%s): exact %g, enumeration %g", round, k,
+                         cs.median ? "p-median" : "covering", cost, best);
+            runs++;
+            equal += fabs(heuristic - best) < 1e-6;
+        }
+        cs_capacity_sets_free(&cs);
+    }
+    print_message("capacitated heuristic optimal on %d of %d instances\n", equal, runs);
+    assert_true(equal >= runs * 98 / 100);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(transport_hand_worked),
+        cmocka_unit_test(transport_against_glpk),
+        cmocka_unit_test(capacitated_against_enumeration),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
