@@ -3,6 +3,7 @@
  * simplex against GLPK's simplex on the same programme written out here, on random
  * instances with ties, unserved demand and empty facilities.
  */
+#include "fixture.h"
 #include "testutil.h"
 
 #include "site/flow.h"
@@ -10,6 +11,7 @@
 
 #include <glpk.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -263,12 +265,262 @@ static void capacitated_against_enumeration(void **state)
     assert_true(equal >= runs * 98 / 100);
 }
 
+/* ------------------------------------------------------------ through a study */
+
+enum { NCAND = 9, NFAC = 3, NPOP = 150 };
+#define REACH_M 1200.0 /* the fixture's 15 minutes */
+
+/* A study of 150 random residents on the 3 km square, three centres (kind a) with
+ * 40, 60 and 20 beds, demand 65+ x 0.1 beds; run. */
+static void capacity_study(fx_env *e, fx_data *d)
+{
+    fx_random(d, 21, 3, 3, 1000, NFAC, NPOP);
+    const double beds[NFAC] = {40, 60, 20};
+    for (size_t f = 0; f < NFAC; f++) {
+        d->fkind[f] = 0;
+        d->fbeds[f] = beds[f];
+    }
+    assert_int_equal(fx_env_open(e, d, NULL), CS_OK);
+    fx_env_set(e, "kinds.a.load_capacity", "beds");
+    fx_env_set(e, "kinds.a.load_band", "65+");
+    fx_env_set(e, "kinds.a.load_rate", "0.1");
+    fx_env_run_ok(e);
+}
+
+/* Nine candidates on a 3 x 3 grid, 1,100 m apart, of 30 to 70 beds. */
+static void grid_sites(cs_site_input cand[NCAND], char names[NCAND][8])
+{
+    for (size_t c = 0; c < NCAND; c++) {
+        snprintf(names[c], 8, "C%zu", c + 1);
+        cand[c] = (cs_site_input){names[c], FX_X0 + 400 + 1100.0 * (double)(c % 3),
+                                  FX_Y0 + 400 + 1100.0 * (double)(c / 3), "EPSG:32651", "a",
+                                  30 + 5.0 * (double)c, 0};
+    }
+}
+
+/* The instance measured here: every resident within 1,200 m of a facility or a
+ * candidate, by the distances on the coordinates written. */
+static void measured_sets(const fx_data *d, const cs_site_input *cand, bool median,
+                          cs_capacity_sets *cs)
+{
+    size_t F = NFAC + NCAND, n = 0;
+    *cs = (cs_capacity_sets){.points = NPOP, .existing = NFAC, .candidates = NCAND,
+                             .threshold_m = REACH_M, .median = median};
+    cs->demand = cs_calloc(NPOP, sizeof *cs->demand);
+    cs->room = cs_calloc(F, sizeof *cs->room);
+    cs->first = cs_calloc(F + 1, sizeof *cs->first);
+    cs->pt = cs_calloc(NPOP * F, sizeof *cs->pt);
+    cs->cost = cs_calloc(NPOP * F, sizeof *cs->cost);
+    for (size_t i = 0; i < NPOP; i++)
+        cs->demand[i] = d->pop65[i] * 0.1;
+    for (size_t f = 0; f < F; f++) {
+        double x = f < NFAC ? d->fx[f] : cand[f - NFAC].lon;
+        double y = f < NFAC ? d->fy[f] : cand[f - NFAC].lat;
+        cs->room[f] = f < NFAC ? d->fbeds[f] : cand[f - NFAC].capacity;
+        for (size_t i = 0; i < NPOP; i++) {
+            double walk = hypot(d->px[i] - x, d->py[i] - y);
+            if (walk <= REACH_M && cs->demand[i] > 0) {
+                cs->pt[n] = (uint32_t)i;
+                cs->cost[n++] = walk;
+            }
+        }
+        cs->first[f + 1] = n;
+    }
+}
+
+/* The best pair of candidates by enumeration: its cost, and the cost with none. */
+static double best_pair(const cs_capacity_sets *cs, double *none)
+{
+    unsigned char open[NCAND] = {0};
+    *none = lp_cost(cs, open);
+    double best = INFINITY;
+    for (size_t a = 0; a < NCAND; a++)
+        for (size_t b = a + 1; b < NCAND; b++) {
+            memset(open, 0, sizeof open);
+            open[a] = open[b] = 1;
+            best = fmin(best, lp_cost(cs, open));
+        }
+    return best;
+}
+
+/* assignment.csv: every point's rows add up to its demand, no facility takes more than
+ * its room, each walk is the distance measured here, and what is served is the
+ * report's; returns the listed sites' indices (C1..C9 -> 0..8) into sites. */
+static void check_assignment(const char *path, const fx_data *d, const cs_site_input *cand,
+                             const cs_capacity_sets *cs, double served)
+{
+    char *text = tu_read(path, NULL);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "demand_no,lon,lat,area_id,demand_beds,facility_id,new_site,"
+                                 "assigned_beds,walk_m\r\n"));
+    double got[NPOP] = {0}, taken[NFAC + NCAND] = {0}, sum = 0;
+    for (char *line = strstr(text, "\r\n") + 2; *line; line = strstr(line, "\r\n") + 2) {
+        size_t no;
+        double lon, lat, demand, units;
+        char area[16], fac[16] = "", walk[32] = "";
+        int n = sscanf(line, "%zu,%lf,%lf,%15[^,],%lf,%15[^,],", &no, &lon, &lat, area,
+                       &demand, fac);
+        assert_true(n == 6 || n == 5);
+        const char *field = line;
+        for (int comma = 0; comma < 7; comma++)
+            field = strchr(field, ',') + 1;
+        sscanf(field, "%lf,%31[^\r]", &units, walk);
+        size_t i = no - 1;
+        assert_true(fabs(demand - cs->demand[i]) < 1e-3);
+        got[i] += units;
+        if (n == 6) {
+            long f = fac[0] == 'C' ? NFAC + atol(fac + 1) - 1 : atol(fac + 1); /* F0.., C1.. */
+            double x = f < NFAC ? d->fx[f] : cand[f - NFAC].lon;
+            double y = f < NFAC ? d->fy[f] : cand[f - NFAC].lat;
+            assert_true(fabs(strtod(walk, NULL) - hypot(d->px[i] - x, d->py[i] - y)) < 0.051);
+            taken[f] += units;
+            sum += units;
+        }
+    }
+    for (size_t i = 0; i < NPOP; i++)
+        if (cs->demand[i] > 0 && fabs(got[i] - cs->demand[i]) > 2e-3)
+            fail_msg("point %zu: %g assigned of %g", i + 1, got[i], cs->demand[i]);
+    for (size_t f = 0; f < NFAC + NCAND; f++)
+        assert_true(taken[f] <= cs->room[f] + 1e-6);
+    assert_true(fabs(sum - served) < 0.01);
+    free(text);
+}
+
+/* Capacitated covering and p-median of two sites through a study, with --exact: the
+ * served and walked before, the exact optimum and the listed sites' own cost against
+ * the enumeration of every pair with GLPK's simplex here; assignment.csv written. */
+static void capacitated_study_against_brute_force(void **state)
+{
+    (void)state;
+    fx_data d;
+    fx_env e = {0};
+    capacity_study(&e, &d);
+    cs_site_input cand[NCAND];
+    char names[NCAND][8];
+    grid_sites(cand, names);
+    for (int median = 0; median <= 1; median++) {
+        cs_capacity_sets cs;
+        measured_sets(&d, cand, median, &cs);
+        double none, best = best_pair(&cs, &none), demand = 0;
+        for (size_t i = 0; i < NPOP; i++)
+            demand += cs.demand[i];
+        cs_suggest_options opt = {.kind = "a", .k = 2, .within_min = NAN, .reach_share = NAN,
+                                  .exact = 1, .candidates = cand, .candidate_count = NCAND,
+                                  .model = median ? CS_MODEL_MEDIAN : CS_MODEL_COVER,
+                                  .capacitated = 1, .site_capacity = NAN};
+        cs_suggest_report rep;
+        cs_site *site = NULL;
+        cs_status st = cs_site_suggest(e.ctx, e.result, &opt, &site, &rep);
+        if (st != CS_OK)
+            tu_dump_messages(e.ctx);
+        assert_int_equal(st, CS_OK);
+        assert_true(rep.capacitated && fabs(rep.demand - demand) < 1e-6);
+        assert_true(rep.exact_run && rep.exact_optimal && rep.exact_listed);
+        /* the listed sites' cost, measured here */
+        unsigned char open[NCAND] = {0};
+        for (size_t p = 0; p < cs_site_count(site); p++) {
+            cs_site_figures f;
+            assert_int_equal(cs_site_get_figures(site, p, &f), CS_OK);
+            open[atoi(f.id + 1) - 1] = 1;
+        }
+        double listed = lp_cost(&cs, open);
+        /* walks are solved in whole centimetres: within half of one a unit */
+        double tol = median ? 0.005 * demand + 1e-6 : 1e-6;
+        if (fabs(listed - best) > tol)
+            fail_msg("%s: listed sites cost %g, the optimum %g", median ? "p-median" : "cover",
+                     listed, best);
+        if (median) {
+            assert_true(fabs(rep.walk_before * demand - none) < tol);
+            assert_true(fabs(rep.exact_walk * demand - best) < tol);
+            assert_true(rep.heuristic_walk * demand >= best - tol);
+        } else {
+            assert_true(fabs(rep.served_before - (demand - none)) < 1e-6);
+            assert_true(fabs(rep.exact_covered - (none - best)) < 1e-6);
+            assert_true(fabs(rep.served_after - (demand - best)) < 1e-6);
+            assert_true(rep.greedy_covered <= none - best + 1e-6);
+        }
+        char *out = tu_join(e.dir, median ? "median" : "cover");
+        char *path = tu_join(out, "assignment.csv");
+        assert_int_equal(cs_site_write(e.ctx, site, out), CS_OK);
+        check_assignment(path, &d, cand, &cs, rep.served_after);
+        free(path);
+        path = tu_join(out, "suggestions.geojson");
+        char *text = tu_read(path, NULL);
+        assert_non_null(strstr(text, "\"capacitated\":{\"demand\":"));
+        free(text);
+        free(path);
+        free(out);
+        cs_site_destroy(site);
+        cs_capacity_sets_free(&cs);
+    }
+    fx_env_close(&e);
+    fx_free(&d);
+}
+
+/* Each way --capacitated is refused names what to give. */
+static void capacitated_errors(void **state)
+{
+    (void)state;
+    fx_data d;
+    fx_env e = {0};
+    capacity_study(&e, &d);
+    cs_site_input cand[NCAND];
+    char names[NCAND][8];
+    grid_sites(cand, names);
+    cs_suggest_options opt = {.kind = "a", .k = 2, .within_min = NAN, .reach_share = NAN,
+                              .candidates = cand, .candidate_count = NCAND,
+                              .model = CS_MODEL_CENTER, .capacitated = 1};
+    cs_suggest_report rep;
+    cs_site *site = NULL;
+    assert_int_equal(cs_site_suggest(e.ctx, e.result, &opt, &site, &rep), CS_ERR_STUDY);
+    assert_true(tu_has_message(e.ctx, "--capacitated applies to covering and p-median, not to "
+                               "p-center", "give --model cover or p-median", NULL));
+    opt.model = CS_MODEL_COVER;
+    opt.reach_share = 0.9;
+    opt.k = 0;
+    assert_int_equal(cs_site_suggest(e.ctx, e.result, &opt, &site, &rep), CS_ERR_STUDY);
+    assert_true(tu_has_message(e.ctx, "--capacitated chooses K sites",
+                               "give --suggest K with --capacitated", NULL));
+    opt.reach_share = NAN;
+    opt.k = 2;
+    opt.kind = "b";
+    for (size_t c = 0; c < NCAND; c++)
+        cand[c].kind = "b";
+    assert_int_equal(cs_site_suggest(e.ctx, e.result, &opt, &site, &rep), CS_ERR_STUDY);
+    assert_true(tu_has_message(e.ctx, "kind 'b' has no capacity to fill",
+                               "set kinds.b.load_capacity", NULL));
+    opt.kind = "a";
+    for (size_t c = 0; c < NCAND; c++)
+        cand[c].kind = "a";
+    cand[4].capacity = NAN;
+    cand[4].feature = 5;
+    assert_int_equal(cs_site_suggest(e.ctx, e.result, &opt, &site, &rep), CS_ERR_INPUT);
+    assert_true(tu_has_message(e.ctx, "candidate 'C5' (feature 5) has no capacity",
+                               "give every candidate a capacity (beds), or --site-capacity N",
+                               NULL));
+    opt.site_capacity = 25; /* now the room of C5 */
+    assert_int_equal(cs_site_suggest(e.ctx, e.result, &opt, &site, &rep), CS_OK);
+    cs_site_destroy(site);
+    site = NULL;
+    opt.candidates = NULL;
+    opt.candidate_count = 0;
+    opt.site_capacity = NAN;
+    assert_int_equal(cs_site_suggest(e.ctx, e.result, &opt, &site, &rep), CS_ERR_STUDY);
+    assert_true(tu_has_message(e.ctx, "--capacitated needs the room of the sites it generates",
+                               "give --site-capacity N (beds of each new site)", NULL));
+    assert_null(site);
+    fx_env_close(&e);
+    fx_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(transport_hand_worked),
         cmocka_unit_test(transport_against_glpk),
         cmocka_unit_test(capacitated_against_enumeration),
+        cmocka_unit_test(capacitated_study_against_brute_force),
+        cmocka_unit_test(capacitated_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -630,8 +630,14 @@ typedef struct cs_suggest_options {
     double within_m;    /**< the threshold covered in metres (one of the kind's, for a kind
                              with metre thresholds); used when > 0, instead of within_min */
     const char *band;   /**< the band whose residents are covered (a band's name, or
-                             "total"); NULL = underserved.band */
+                             "total"); NULL = underserved.band (capacitated: the kind's
+                             load_band) */
     cs_site_model model;
+    int capacitated;    /**< covering or p-median with each facility's room (the kind's
+                             load_capacity) and each resident's demand (band x load_rate):
+                             demand served within the threshold, split among facilities */
+    double site_capacity; /**< capacitated: the room of a candidate without its own
+                               capacity (generated ones); 0 or NaN = none */
 } cs_suggest_options;
 typedef struct cs_suggest_report {
     size_t candidates;     /**< candidates considered */
@@ -660,6 +666,13 @@ typedef struct cs_suggest_report {
     double left_out;       /**< p-center: residents of the band no facility or candidate
                                 reaches within the threshold, left out of the longest walk */
     cs_site_model model;   /**< the model solved */
+    /* capacitated: demand in the kind's capacity units (greedy_covered and
+       exact_covered are then units newly served; the walks are per unit, a unit left
+       unserved walking the threshold) */
+    int capacitated;
+    double demand;         /**< the band's demand in all */
+    double served_before;  /**< served within the threshold by the existing facilities */
+    double served_after;   /**< with the sites listed */
 } cs_suggest_report;
 /**
  * Choose sites for kind opt->kind: maximal covering by lazy greedy (at least 1 - 1/e of

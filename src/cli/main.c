@@ -369,9 +369,50 @@ static void print_center(const options *o, const cs_suggest_report *rep, cs_site
     print_listed(o, rep, site, "the heuristic");
 }
 
+/* The capacitated models' answer: demand served before and after, for p-median the
+ * mean walk of a unit, the exact solve's, the sites (gains in units or metres). */
+static void print_capacitated(const options *o, const cs_suggest_report *rep, cs_site *site,
+                              const char *unit)
+{
+    bool median = rep->model == CS_MODEL_MEDIAN;
+    printf("%zu candidates; capacitated %s: the heuristic and %zu swap%s chose %zu site%s\n",
+           rep->candidates, median ? "p-median" : "covering", rep->swaps,
+           rep->swaps == 1 ? "" : "s", rep->chosen, rep->chosen == 1 ? "" : "s");
+    printf("demand of %.1f %s: %.1f served within the threshold -> %.1f with the sites listed\n",
+           rep->demand, unit, rep->served_before, rep->served_after);
+    if (median)
+        printf("mean walk of a unit of demand (one unserved counting the threshold) %.1f m -> "
+               "%.1f m\n", rep->walk_before, rep->heuristic_walk);
+    double heuristic = median ? rep->heuristic_walk : rep->greedy_covered;
+    double exact = median ? rep->exact_walk : rep->exact_covered;
+    if (o->exact && !rep->exact_run)
+        printf("exact: not run (too large for the exact solver)\n");
+    else if (o->exact && isnan(exact))
+        printf("exact: time limit reached after %.2f s with no solution of its own\n",
+               rep->exact_seconds);
+    else if (o->exact)
+        printf("exact: %.1f %s (%s, %.2f s); the heuristic's %.1f is %.3f%% %s\n", exact,
+               median ? "m" : unit,
+               rep->exact_optimal ? "optimal" : "time limit: best found", rep->exact_seconds,
+               heuristic, fabs(rep->gap) * 100, median ? "above" : "below");
+    if (site && o->exact)
+        printf("Listed: %s's %zu site%s\n", rep->exact_listed ? "the exact solution" :
+               "the heuristic", cs_site_count(site), cs_site_count(site) == 1 ? "" : "s");
+    for (size_t p = 0; site && p < cs_site_count(site); p++) {
+        if (median)
+            printf("#%zu -%.1f m  %s\n", p + 1, cs_site_gain(site, p), cs_site_line(site, p));
+        else
+            printf("#%zu +%.1f %s  %s\n", p + 1, cs_site_gain(site, p), unit,
+                   cs_site_line(site, p));
+    }
+    if (site && !o->quiet)
+        printf("\nWrote %s/suggestions.geojson and %s/assignment.csv\n", o->out_dir,
+               o->out_dir);
+}
+
 /* careshed site --suggest K | --reach-share S: choose sites, print and write them. */
-static cs_status suggest_sites(cs_context *ctx, const options *o, const cs_result *r,
-                               size_t *shown)
+static cs_status suggest_sites(cs_context *ctx, const options *o, const cs_study *study,
+                               const cs_result *r, size_t *shown)
 {
     cs_site_input *cand = NULL;
     size_t nc = 0;
@@ -386,7 +427,7 @@ static cs_status suggest_sites(cs_context *ctx, const options *o, const cs_resul
     cs_suggest_options opt = {o->kind, (size_t)(o->suggest > 0 ? o->suggest : 0),
                               o->within_min, o->reach_share, o->exact, 0, cand, nc,
                               o->exclude, o->exclude_crs, o->within_m, NULL,
-                              (cs_site_model)o->model};
+                              (cs_site_model)o->model, o->capacitated, o->site_capacity};
     cs_suggest_report rep;
     cs_site *site = NULL;
     if (st == CS_OK)
@@ -396,7 +437,13 @@ static cs_status suggest_sites(cs_context *ctx, const options *o, const cs_resul
     print_messages(ctx, shown, o->quiet);
     if (st == CS_OK && rep.excluded)
         printf("%zu candidates left out in the exclusion zones\n", rep.excluded);
-    if (st == CS_OK && o->model == CS_MODEL_MEDIAN) {
+    if (st == CS_OK && rep.capacitated) {
+        long c = -1;
+        for (size_t k = 0; k < cs_study_kind_count(study); k++)
+            if (!strcmp(cs_study_kind_id(study, k), o->kind))
+                c = cs_study_kind_capacity(study, k);
+        print_capacitated(o, &rep, site, cs_study_capacity_unit(study, (size_t)c));
+    } else if (st == CS_OK && o->model == CS_MODEL_MEDIAN) {
         print_median(o, &rep, site);
     } else if (st == CS_OK && o->model == CS_MODEL_CENTER) {
         print_center(o, &rep, site);
@@ -624,7 +671,7 @@ static cs_status use_result(cs_context *ctx, const options *o, const cs_study *s
     if (strcmp(o->command, "site") != 0)
         return cs_result_write(ctx, study, result, o->out_dir);
     if (o->suggest > 0 || !isnan(o->reach_share))
-        return suggest_sites(ctx, o, result, shown);
+        return suggest_sites(ctx, o, study, result, shown);
     return evaluate_sites(ctx, o, result, shown);
 }
 
@@ -903,7 +950,8 @@ static int main_body(int argc, char **argv)
     }
     options o = {.command = cmd, .command_bit = bit, .port = 8040,
                  .out_dir = bit == CLI_REPORT ? "report.html" : bit == CLI_SHARD ? "shards" : "out",
-                 .reach_share = NAN, .within_min = NAN};
+                 .reach_share = NAN, .within_min = NAN,
+                 .site_capacity = NAN};
     int code = cli_parse(argc, argv, &o);
     if (code < 0 && o.list_keys)
         code = print_keys(o.markdown);

@@ -154,6 +154,16 @@ static const cli_option table[] = {
              "shortest total walk, each counted up to the threshold)\n"
              "p-center (the shortest longest walk) or backup (the\n"
              "most residents newly within reach of two facilities)"},
+    {.name = "--capacitated", .commands = CLI_SITE, .store = STORE_FLAG,
+     .offset = OFF(capacitated), .group = GROUP_CHOOSE,
+     .help = "cover or p-median with each site's room (the kind's\n"
+             "load capacity) and each resident's demand (load band\n"
+             "x rate); writes assignment.csv"},
+    {.name = "--site-capacity", .commands = CLI_SITE, .arg = "N", .store = STORE_DOUBLE,
+     .offset = OFF(site_capacity), .lo = 0, .hi = 1e12, .want = "a capacity > 0",
+     .group = GROUP_CHOOSE,
+     .help = "with --capacitated: the room of generated candidates\n"
+             "and of those without a capacity"},
     {.name = "--exact", .commands = CLI_SITE, .store = STORE_FLAG, .offset = OFF(exact),
      .group = GROUP_CHOOSE, .help = "also solve exactly with GLPK"},
     {.name = "--exclude", .commands = CLI_SITE | CLI_SERVE, .arg = "FILE", .store = STORE_STRING,

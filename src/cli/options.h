@@ -53,6 +53,8 @@ typedef struct options {
     double reach_share, within_min, within_m;
     bool exact;
     int model; /* --model: a cs_site_model */
+    bool capacitated;
+    double site_capacity; /* --site-capacity; NaN: none */
     const char *candidates, *exclude, *exclude_crs;
     /* report: the years, a baseline, the language, PDF, and the command for the methods */
     int year, since;

@@ -285,6 +285,17 @@ static void choice_props(cs_json *j, const cs_suggest_report *rep)
     bool exact = rep->exact_run && !isnan(rep->exact_covered);
     cs_json_key(j, "model");
     cs_json_string(j, cs_site_model_name(rep->model));
+    if (rep->capacitated) { /* demand in the kind's capacity units (newly_covered too) */
+        cs_json_key(j, "capacitated");
+        cs_json_begin_object(j);
+        cs_json_key(j, "demand");
+        cs_json_number(j, rep->demand, 3);
+        cs_json_key(j, "served_before");
+        cs_json_number(j, rep->served_before, 3);
+        cs_json_key(j, "served_after");
+        cs_json_number(j, rep->served_after, 3);
+        cs_json_end_object(j);
+    }
     if (rep->model != CS_MODEL_COVER) {
         walk_props(j, rep);
         return;
@@ -315,11 +326,14 @@ static void choice_props(cs_json *j, const cs_suggest_report *rep)
     cs_json_end_object(j);
 }
 
-/* The site command's two files, each its own owner in a shared output folder. */
+/* The site command's files, by owner (proposals, suggestions) in a shared output
+ * folder. */
 static const char PROPOSALS[] = "proposals", SUGGESTIONS[] = "suggestions";
 static const struct {
     const char *owner, *file;
-} site_files[] = {{PROPOSALS, "proposals.geojson"}, {SUGGESTIONS, "suggestions.geojson"}};
+} site_files[] = {{PROPOSALS, "proposals.geojson"}, {SUGGESTIONS, "suggestions.geojson"},
+                  {SUGGESTIONS, "assignment.csv"}};
+enum { ASSIGNMENT = 2 }; /* the capacitated models' assignment, beside suggestions */
 
 const char *cs_out_site_file_owner(const char *name)
 {
@@ -359,6 +373,9 @@ cs_status cs_site_write(cs_context *ctx, const cs_site *csite, const char *out_d
                               : cs_outset_begin_folder(ctx, out_dir, site_files[which].owner, &set);
     if (st == CS_OK)
         st = cs_outset_add(ctx, set, site_files[which].file, buf.data, buf.len);
+    if (st == CS_OK && site->assignment.len > 0)
+        st = cs_outset_add(ctx, set, site_files[ASSIGNMENT].file, site->assignment.data,
+                           site->assignment.len);
     if (st == CS_OK)
         st = cs_outset_commit(ctx, set);
     if (set && st != CS_OK)

@@ -40,6 +40,10 @@ typedef struct chooser {
     size_t threshold;  /* the kind's threshold covered (index) */
     cs_site_model model;
     unsigned char *existing; /* backup: facilities of the kind reaching each point, up to 2 */
+    bool capacitated;
+    cs_capacity_sets sets;   /* capacitated: the instance, kept for the assignment */
+    size_t *facility;        /* its existing facilities' indices in the study */
+    cs_capacity_flow flow;   /* the listed sites' assignment */
 } chooser;
 
 static int compare_i64(const void *a, const void *b)
@@ -69,6 +73,8 @@ static bool wanted(const chooser *ch, size_t i)
     const cs_study *s = ch->r->study;
     if (!(s->dem.pop[i * ch->r->B + ch->band] > 0))
         return false;
+    if (ch->capacitated)
+        return true;
     switch (ch->model) {
     case CS_MODEL_COVER: return ch->now[i] > ch->within_m;
     case CS_MODEL_BACKUP: return ch->existing[i] < 2;
@@ -467,10 +473,10 @@ static cs_status timed_sets(chooser *ch, cs_cover_sets *cs)
 }
 
 /* Whether the exact solve was asked for and the sets are within its sizes. */
-static bool exact_fits(const chooser *ch, const cs_suggest_options *opt, const cs_cover_sets *cs,
+static bool exact_fits(const chooser *ch, const cs_suggest_options *opt, size_t pairs,
                        size_t max_pairs)
 {
-    return opt->exact && ch->nc <= EXACT_MAX_CANDIDATES && cs->first[ch->nc] <= max_pairs;
+    return opt->exact && ch->nc <= EXACT_MAX_CANDIDATES && pairs <= max_pairs;
 }
 
 /* The exact solver's time limit: the option's, 60 s without one. */
@@ -528,7 +534,7 @@ static cs_status solve_median(chooser *ch, const cs_suggest_options *opt, size_t
     if (st == CS_OK && isnan(bound))
         st = CS_ERR_NOMEM;
     cs_stage_end(ch->ctx, "suggest bound", t0);
-    if (st == CS_OK && exact_fits(ch, opt, &cs, EXACT_MAX_COST_PAIRS)) {
+    if (st == CS_OK && exact_fits(ch, opt, cs.first[ch->nc], EXACT_MAX_COST_PAIRS)) {
         cs_median_solution sol = {.sites = cs_calloc(ch->nc + 1, sizeof *sol.sites)};
         st = sol.sites ? cs_median_exact(&cs, opt->k, time_limit(opt),
                                          chosen, *count, &sol)
@@ -568,7 +574,7 @@ static cs_status solve_center(chooser *ch, const cs_suggest_options *opt, size_t
     rep->walk_bound = h.lower;
     rep->left_out = h.left_out;
     rep->chosen = *count = h.count;
-    if (st == CS_OK && exact_fits(ch, opt, &cs, EXACT_MAX_COST_PAIRS)) {
+    if (st == CS_OK && exact_fits(ch, opt, cs.first[ch->nc], EXACT_MAX_COST_PAIRS)) {
         e.sites = cs_calloc(ch->nc + 1, sizeof *e.sites);
         st = e.sites ? cs_center_solve(&cs, opt->k, time_limit(opt), &e)
                      : CS_ERR_NOMEM;
@@ -613,7 +619,7 @@ static cs_status solve_backup(chooser *ch, const cs_suggest_options *opt, size_t
     rep->greedy_covered = 0;
     for (size_t q = 0; q < *count; q++)
         rep->greedy_covered += gains[q];
-    if (st == CS_OK && exact_fits(ch, opt, &cs, EXACT_MAX_COST_PAIRS)) {
+    if (st == CS_OK && exact_fits(ch, opt, cs.first[ch->nc], EXACT_MAX_COST_PAIRS)) {
         size_t *best = cs_calloc(ch->nc + 1, sizeof *best), n = 0;
         bool optimal = false;
         double t0 = cs_stage_begin();
@@ -659,7 +665,7 @@ static cs_status solve_cover(chooser *ch, const cs_suggest_options *opt, size_t 
     rep->greedy_covered = 0;
     for (size_t q = 0; q < *count; q++)
         rep->greedy_covered += gains[q];
-    if (st == CS_OK && need > 0 && exact_fits(ch, opt, &cs, EXACT_MAX_PAIRS)) {
+    if (st == CS_OK && need > 0 && exact_fits(ch, opt, cs.first[ch->nc], EXACT_MAX_PAIRS)) {
         size_t *best = cs_calloc(ch->nc + 1, sizeof *best), nbest = 0, m = 0;
         size_t *ranked = cs_calloc(ch->nc + 1, sizeof *ranked);
         double *rgains = cs_calloc(ch->nc + 1, sizeof *rgains);
@@ -699,6 +705,215 @@ static cs_status solve_cover(chooser *ch, const cs_suggest_options *opt, size_t 
     return st;
 }
 
+/* ---------------------------------------------------- capacitated models */
+
+/* Every reach's residents with demand, and their costs. */
+typedef struct all_lists {
+    const double *demand;
+    reached *lists;
+} all_lists;
+
+static cs_status list_all(void *user, size_t p, const cs_pairs *pr)
+{
+    const all_lists *al = user;
+    reached *f = &al->lists[p];
+    f->pt = cs_calloc(pr->n + 1, sizeof *f->pt);
+    f->cost = cs_calloc(pr->n + 1, sizeof *f->cost);
+    if (!f->pt || !f->cost)
+        return CS_ERR_NOMEM;
+    for (size_t q = 0; q < pr->n; q++)
+        if (al->demand[pr->pt[q]] > 0) {
+            f->pt[f->n] = (uint32_t)pr->pt[q];
+            f->cost[f->n++] = pr->cost[q];
+        }
+    return CS_OK;
+}
+
+/* The room of a candidate without a capacity of its own; NaN: none given. */
+static double site_room(const cs_suggest_options *opt)
+{
+    return opt->site_capacity > 0 ? opt->site_capacity : NAN;
+}
+
+/* The room of candidate c: its own capacity, else site_room. */
+static double candidate_room(const chooser *ch, const cs_suggest_options *opt, size_t c)
+{
+    size_t given = ch->keep ? ch->keep[c] : c;
+    double own = opt->candidates ? opt->candidates[given].capacity : NAN;
+    return !isnan(own) ? own : site_room(opt);
+}
+
+/* The existing facilities of the kind (positions, rows, room) into the sets. */
+static cs_status existing_facilities(chooser *ch, double **fx, double **fy, long **row)
+{
+    const cs_study *s = ch->r->study;
+    const cs_kind *kind = &s->settings.kinds[ch->k];
+    size_t E = 0, F = s->fac.count;
+    ch->facility = cs_calloc(F + 1, sizeof *ch->facility);
+    *fx = cs_calloc(F + ch->nc + 1, sizeof **fx);
+    *fy = cs_calloc(F + ch->nc + 1, sizeof **fy);
+    *row = cs_calloc(F + ch->nc + 1, sizeof **row);
+    ch->sets.room = cs_calloc(F + ch->nc + 1, sizeof *ch->sets.room);
+    if (!ch->facility || !*fx || !*fy || !*row || !ch->sets.room)
+        return CS_ERR_NOMEM;
+    for (size_t f = 0; f < F; f++)
+        if (s->fac.kind[f] == (long)ch->k) {
+            (*fx)[E] = s->fac.x[f];
+            (*fy)[E] = s->fac.y[f];
+            (*row)[E] = (long)f;
+            ch->sets.room[E] = s->fac.capacity[f * s->fac.capacity_count +
+                                               (size_t)kind->load_capacity];
+            ch->facility[E++] = f;
+        }
+    ch->sets.existing = E;
+    return CS_OK;
+}
+
+/*
+ * The capacitated instance: each resident's demand (band x load_rate), the existing
+ * facilities of the kind and the candidates with their room, and every pair within the
+ * threshold (one reach from each facility and candidate).
+ */
+static cs_status capacity_sets(chooser *ch, const cs_suggest_options *opt)
+{
+    const cs_study *s = ch->r->study;
+    cs_capacity_sets *cs = &ch->sets;
+    size_t N = s->dem.count;
+    double *fx = NULL, *fy = NULL;
+    long *row = NULL;
+    cs->points = N;
+    cs->candidates = ch->nc;
+    cs->threshold_m = ch->within_m;
+    cs->median = ch->model == CS_MODEL_MEDIAN;
+    cs->demand = cs_calloc(N + 1, sizeof *cs->demand);
+    unsigned char *keep = cs_calloc(N + 1, 1);
+    cs_status st = cs->demand && keep ? existing_facilities(ch, &fx, &fy, &row) : CS_ERR_NOMEM;
+    double rate = s->settings.kinds[ch->k].load_rate;
+    for (size_t i = 0; st == CS_OK && i < N; i++) {
+        cs->demand[i] = wanted(ch, i) ? s->dem.pop[i * ch->r->B + ch->band] * rate : 0;
+        keep[i] = cs->demand[i] > 0;
+    }
+    size_t E = cs->existing, F = E + ch->nc;
+    for (size_t c = 0; st == CS_OK && c < ch->nc; c++) {
+        fx[E + c] = ch->cx[c];
+        fy[E + c] = ch->cy[c];
+        row[E + c] = ch->row ? ch->row[c] : -1;
+        cs->room[E + c] = candidate_room(ch, opt, c);
+    }
+    reached *lists = st == CS_OK ? cs_calloc(F + 1, sizeof *lists) : NULL;
+    all_lists al = {cs->demand, lists};
+    if (st == CS_OK)
+        st = lists ? reach_all(ch, keep, F, fx, fy, row, list_all, &al) : CS_ERR_NOMEM;
+    size_t n = 0;
+    for (size_t f = 0; st == CS_OK && f < F; f++)
+        n += lists[f].n;
+    cs->first = st == CS_OK ? cs_calloc(F + 1, sizeof *cs->first) : NULL;
+    cs->pt = st == CS_OK ? cs_calloc(n + 1, sizeof *cs->pt) : NULL;
+    cs->cost = st == CS_OK ? cs_calloc(n + 1, sizeof *cs->cost) : NULL;
+    if (st == CS_OK && (!cs->first || !cs->pt || !cs->cost))
+        st = CS_ERR_NOMEM;
+    for (size_t f = 0, q = 0; st == CS_OK && f < F; f++) {
+        cs->first[f] = q;
+        memcpy(cs->pt + q, lists[f].pt, lists[f].n * sizeof *cs->pt);
+        memcpy(cs->cost + q, lists[f].cost, lists[f].n * sizeof *cs->cost);
+        q += lists[f].n;
+        cs->first[f + 1] = q;
+    }
+    for (size_t f = 0; lists && f < F; f++) {
+        cs_free(lists[f].pt);
+        cs_free(lists[f].cost);
+    }
+    cs_free(lists);
+    cs_free(keep);
+    cs_free(fx);
+    cs_free(fy);
+    cs_free(row);
+    return st;
+}
+
+/* The exact capacitated solution's sites listed (ranked) when they cost no more than
+ * the heuristic's. */
+static cs_status capacity_exact(chooser *ch, const cs_suggest_options *opt, double after,
+                                size_t *chosen, double *gains, size_t *count,
+                                cs_suggest_report *rep, double *cost)
+{
+    size_t *best = cs_calloc(ch->nc + 1, sizeof *best), n = 0;
+    bool optimal = false;
+    double t0 = cs_stage_begin();
+    cs_status st = best ? cs_capacity_exact(&ch->sets, opt->k, time_limit(opt), best, &n, cost,
+                                            &optimal)
+                        : CS_ERR_NOMEM;
+    rep->exact_run = st == CS_OK;
+    rep->exact_optimal = optimal;
+    rep->exact_seconds = cs_stage_begin() - t0;
+    if (st == CS_OK && !isnan(*cost) && *cost <= after + 1e-9 * fabs(after)) {
+        st = cs_capacity_rank(&ch->sets, best, n, gains, &n);
+        memcpy(chosen, best, n * sizeof *chosen);
+        *count = n;
+        rep->exact_chosen = n;
+        rep->exact_listed = 1;
+    }
+    cs_free(best);
+    return st;
+}
+
+/* Capacitated covering or p-median: the heuristic's sites, or with opt->exact GLPK's
+ * when they cost no more; the listed sites' assignment kept in ch->flow. Gains: units
+ * newly served (covering), metres off the mean walk of a unit (p-median). */
+static cs_status solve_capacitated(chooser *ch, const cs_suggest_options *opt, size_t *chosen,
+                                   double *gains, size_t *count, cs_suggest_report *rep)
+{
+    double t0 = cs_stage_begin();
+    cs_status st = capacity_sets(ch, opt);
+    cs_stage_end(ch->ctx, "suggest reach sets", t0);
+    const cs_capacity_sets *cs = &ch->sets;
+    double before = NAN, after = NAN, exact = NAN, D = 0;
+    for (size_t i = 0; st == CS_OK && i < cs->points; i++)
+        D += cs->demand[i];
+    rep->capacitated = 1;
+    rep->demand = D;
+    t0 = cs_stage_begin();
+    if (st == CS_OK)
+        st = cs_capacity_heuristic(cs, opt->k, chosen, gains, count, &rep->swaps, &before,
+                                   &after);
+    cs_stage_end(ch->ctx, "suggest heuristic", t0);
+    rep->chosen = *count;
+    if (st == CS_OK && exact_fits(ch, opt, cs->first[cs->existing + cs->candidates],
+                                  EXACT_MAX_COST_PAIRS))
+        st = capacity_exact(ch, opt, after, chosen, gains, count, rep, &exact);
+    unsigned char *open = cs_calloc(ch->nc + 1, 1);
+    if (st == CS_OK && !open)
+        st = CS_ERR_NOMEM;
+    if (st == CS_OK)
+        st = cs_capacity_assign(cs, open, &ch->flow);
+    rep->served_before = ch->flow.served;
+    for (size_t q = 0; st == CS_OK && q < *count; q++)
+        open[chosen[q]] = 1;
+    if (st == CS_OK)
+        st = cs_capacity_assign(cs, open, &ch->flow);
+    rep->served_after = ch->flow.served;
+    cs_free(open);
+    double per = D > 0 ? D : 1;
+    if (cs->median) {
+        rep->walk_before = before / per;
+        rep->heuristic_walk = after / per;
+        rep->exact_walk = exact / per;
+        if (rep->exact_optimal)
+            rep->walk_bound = rep->exact_walk;
+        if (rep->exact_walk > 0)
+            rep->gap = (rep->heuristic_walk - rep->exact_walk) / rep->exact_walk;
+        for (size_t q = 0; q < *count; q++)
+            gains[q] /= per;
+    } else {
+        rep->greedy_covered = before - after;
+        rep->exact_covered = before - exact;
+        rep->exact_value = rep->exact_covered;
+        if (rep->exact_covered > 0)
+            rep->gap = (rep->exact_covered - rep->greedy_covered) / rep->exact_covered;
+    }
+    return st;
+}
+
 typedef cs_status (*solver)(chooser *ch, const cs_suggest_options *opt, size_t *chosen,
                             double *gains, size_t *count, cs_suggest_report *rep);
 /* Each model's solver, by cs_site_model. */
@@ -720,7 +935,8 @@ static cs_status solve(chooser *ch, const cs_suggest_options *opt, size_t **chos
     *gains = cs_calloc(ch->nc + 1, sizeof **gains);
     if (!*chosen || !*gains)
         return CS_ERR_NOMEM;
-    return solvers[ch->model](ch, opt, *chosen, *gains, count, rep);
+    return (ch->capacitated ? solve_capacitated : solvers[ch->model])(ch, opt, *chosen, *gains,
+                                                                      count, rep);
 }
 
 /* The chosen candidates as proposals (lon/lat), evaluated together and alone. */
@@ -740,8 +956,11 @@ static cs_status evaluate_chosen(chooser *ch, const cs_suggest_options *opt,
         double x = ch->cx[chosen[q]], y = ch->cy[chosen[q]];
         cs_transform_apply(t, &x, &y, 1);
         snprintf(ids[q], sizeof ids[q], "S%zu", q + 1);
+        double capacity = given ? given->capacity : NAN;
+        if (ch->capacitated && isnan(capacity))
+            capacity = site_room(opt);
         in[q] = (cs_site_input){given && given->id ? given->id : ids[q], x, y, NULL,
-                                s->settings.kinds[ch->k].id, given ? given->capacity : NAN,
+                                s->settings.kinds[ch->k].id, capacity,
                                 given ? given->feature : 0};
     }
     if (st == CS_OK && n > 0)
@@ -754,6 +973,23 @@ static cs_status evaluate_chosen(chooser *ch, const cs_suggest_options *opt,
             (*out)->gain[q] = gains[q];
     }
     cs_free(in);
+    cs_free(ids);
+    return st;
+}
+
+/* assignment.csv of the listed sites into their site. */
+static cs_status write_assignment(chooser *ch, const size_t *chosen, size_t n, cs_site **out)
+{
+    const cs_study *s = ch->r->study;
+    const char **ids = cs_calloc(n + 1, sizeof *ids);
+    if (!ids)
+        return CS_ERR_NOMEM;
+    for (size_t q = 0; q < n; q++)
+        ids[q] = (*out)->proposals[q].id;
+    const cs_kind *kind = &s->settings.kinds[ch->k];
+    cs_status st = cs_assignment_csv(ch->ctx, s, s->settings.capacities[kind->load_capacity].id,
+                                     &ch->sets, &ch->flow, ch->facility, chosen, ids, n,
+                                     &(*out)->assignment);
     cs_free(ids);
     return st;
 }
@@ -848,6 +1084,44 @@ static cs_status check_band(cs_context *ctx, const cs_study *s, const char *id, 
     return cs_error(ctx, CS_ERR_STUDY, NULL, hint, "unknown band '%s' to suggest sites for", id);
 }
 
+/* The capacitated models' own conditions: covering or p-median choosing K sites, a kind
+ * with a load capacity, a room for candidates without one. */
+static cs_status check_capacitated(cs_context *ctx, const cs_study *s,
+                                   const cs_suggest_options *opt, const cs_kind *kind)
+{
+    char hint[300];
+    if (opt->model != CS_MODEL_COVER && opt->model != CS_MODEL_MEDIAN)
+        return cs_error(ctx, CS_ERR_STUDY, NULL, "give --model cover or p-median with "
+                        "--capacitated", "--capacitated applies to covering and p-median, "
+                        "not to %s", cs_site_model_name(opt->model));
+    if (!isnan(opt->reach_share))
+        return cs_error(ctx, CS_ERR_STUDY, NULL, "give --suggest K with --capacitated",
+                        "--reach-share asks for set covering; --capacitated chooses K sites");
+    if (kind->load_capacity < 0) {
+        snprintf(hint, sizeof hint, "set kinds.%s.load_capacity (with load_band and "
+                 "load_rate) in the study file", kind->id);
+        return cs_error(ctx, CS_ERR_STUDY, NULL, hint, "kind '%s' has no capacity to fill: "
+                        "--capacitated needs one", kind->id);
+    }
+    const char *unit = s->settings.capacities[kind->load_capacity].unit;
+    for (size_t c = 0; c < opt->candidate_count && isnan(site_room(opt)); c++)
+        if (isnan(opt->candidates[c].capacity)) {
+            snprintf(hint, sizeof hint, "give every candidate a capacity (%s), or "
+                     "--site-capacity N for those without", unit ? unit : "");
+            return cs_error(ctx, CS_ERR_INPUT, NULL, hint,
+                            "candidate '%s' (feature %ld) has no capacity for --capacitated",
+                            opt->candidates[c].id ? opt->candidates[c].id : "",
+                            opt->candidates[c].feature);
+        }
+    if (!opt->candidates && isnan(site_room(opt))) {
+        snprintf(hint, sizeof hint, "give --site-capacity N (%s of each new site), or "
+                 "--candidates FILE with a capacity each", unit ? unit : "");
+        return cs_error(ctx, CS_ERR_STUDY, NULL, hint, "--capacitated needs the room of "
+                        "the sites it generates");
+    }
+    return CS_OK;
+}
+
 /* The kind (*k) and threshold (*j) the options name; CS_ERR_STUDY, naming the option,
  * when they do not fit the study. */
 static cs_status check_options(cs_context *ctx, const cs_result *r,
@@ -898,6 +1172,11 @@ static cs_status check_options(cs_context *ctx, const cs_result *r,
                         "--reach-share asks for set covering; %s chooses K sites",
                         cs_site_model_name(opt->model));
     }
+    if (opt->capacitated) {
+        cs_status st = check_capacitated(ctx, s, opt, kind);
+        if (st != CS_OK)
+            return st;
+    }
     if (isnan(opt->reach_share) ? opt->k == 0 : !(opt->reach_share > 0 && opt->reach_share <= 1))
         return cs_error(ctx, CS_ERR_STUDY, NULL, "give --suggest K > 0, or --reach-share "
                         "in (0, 1]", "nothing to choose");
@@ -913,7 +1192,7 @@ cs_status cs_site_suggest(cs_context *ctx, const cs_result *r, const cs_suggest_
     *out = NULL;
     memset(report, 0, sizeof *report);
     const cs_study *s = r->study;
-    chooser ch = {.ctx = ctx, .r = r, .model = opt->model};
+    chooser ch = {.ctx = ctx, .r = r, .model = opt->model, .capacitated = opt->capacitated};
     long k = -1;
     size_t j = 0;
     cs_status st = check_options(ctx, r, opt, &k, &j);
@@ -922,6 +1201,8 @@ cs_status cs_site_suggest(cs_context *ctx, const cs_result *r, const cs_suggest_
     if (st != CS_OK)
         return st;
     const cs_kind *kind = &s->settings.kinds[k];
+    if (ch.capacitated && !opt->band)
+        ch.band = (size_t)kind->load_band;
     ch.k = (size_t)k;
     ch.m = cs_res_main(r, ch.k);
     ch.threshold = j;
@@ -954,6 +1235,8 @@ cs_status cs_site_suggest(cs_context *ctx, const cs_result *r, const cs_suggest_
         cs_warn(ctx, NULL, NULL, "none of the %zu candidates shortens a walk", ch.nc);
     if (st == CS_OK)
         st = evaluate_chosen(&ch, opt, chosen, gains, count, out);
+    if (st == CS_OK && ch.capacitated && count > 0)
+        st = write_assignment(&ch, chosen, count, out);
     if (st == CS_OK && *out)
         (*out)->suggest = *report;
     cs_free(chosen);
@@ -963,6 +1246,9 @@ cs_status cs_site_suggest(cs_context *ctx, const cs_result *r, const cs_suggest_
     cs_free(ch.row);
     cs_free(ch.keep);
     cs_free(ch.existing);
+    cs_capacity_sets_free(&ch.sets);
+    cs_capacity_flow_free(&ch.flow);
+    cs_free(ch.facility);
     if (st == CS_ERR_NOMEM)
         return cs_nomem(ctx);
     return st;

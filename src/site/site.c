@@ -153,6 +153,7 @@ void cs_site_destroy(cs_site *site)
     cs_free(site->effects);
     cs_free(site->line);
     cs_free(site->gain);
+    cs_buf_free(&site->assignment);
     cs_free(site);
 }
 

@@ -38,6 +38,7 @@ struct cs_site {
     char *line;              /* the last one-line answer */
     double *gain;            /* suggested sites: marginal gains (NULL for proposals) */
     cs_suggest_report suggest; /* suggested sites: how they were chosen */
+    cs_buf assignment;       /* capacitated: assignment.csv (empty otherwise) */
 };
 
 /* Residents around a position with their costs (site/evaluate.c). */

@@ -183,4 +183,12 @@ cs_status cs_capacity_rank(const cs_capacity_sets *cs, size_t *sites, size_t n, 
 cs_status cs_capacity_exact(const cs_capacity_sets *cs, size_t k, double time_limit_s,
                             size_t *chosen, size_t *count, double *cost, bool *optimal);
 
+/* assignment.csv (site/assignment.c) into out: the flow fl by demand point, the
+ * existing facilities named by their study indices facility[f], the candidates
+ * chosen[0..count) by site_ids; unit names the demand's columns. */
+cs_status cs_assignment_csv(cs_context *ctx, const cs_study *s, const char *unit,
+                            const cs_capacity_sets *cs, const cs_capacity_flow *fl,
+                            const size_t *facility, const size_t *chosen,
+                            const char *const *site_ids, size_t count, cs_buf *out);
+
 #endif
