@@ -324,6 +324,66 @@ static void suggest_matches_the_library(void **state)
     free(body);
 }
 
+/* The other models through the API: the walks (p-median) and the demand served
+ * (capacitated covering) are the library's for the same options; bad model options
+ * are refused, saying what to send. */
+static void suggest_models_match_the_library(void **state)
+{
+    (void)state;
+    const struct {
+        const char *request, *key;
+        cs_site_model model;
+        int capacitated;
+    } cases[] = {
+        {"{\"kind\": \"centre\", \"k\": 2, \"model\": \"p-median\"}", "walk_after_m",
+         CS_MODEL_MEDIAN, 0},
+        {"{\"kind\": \"daycare\", \"k\": 2, \"capacitated\": true, \"site_capacity\": 100}",
+         "served_after", CS_MODEL_COVER, 1},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char *body = NULL;
+        assert_int_equal(call("POST", "/api/suggest", cases[c].request, &body), 200);
+        cs_suggest_options opt = {.kind = cases[c].capacitated ? "daycare" : "centre", .k = 2,
+                                  .within_min = NAN, .reach_share = NAN, .exact = 1,
+                                  .exact_time_s = 5, .model = cases[c].model,
+                                  .capacitated = cases[c].capacitated, .site_capacity = 100};
+        cs_suggest_report report;
+        cs_site *site = NULL;
+        assert_int_equal(cs_site_suggest(env.ctx, env.result, &opt, &site, &report), CS_OK);
+        json_object *o = parse(body);
+        double want = cases[c].capacitated ? report.served_after
+                      : report.exact_listed ? report.exact_walk
+                                            : report.heuristic_walk;
+        double got = json_object_get_double(member(o, cases[c].key));
+        if (fabs(got - want) > 0.051) /* (walks are sent to 0.1 m) */
+            fail_msg("%s: %s %g, the library %g", cases[c].request, cases[c].key, got, want);
+        assert_string_equal(json_object_get_string(member(o, "model")),
+                            cs_site_model_name(cases[c].model));
+        assert_int_equal(json_object_array_length(member(o, "suggestions")),
+                         cs_site_count(site));
+        cs_site_destroy(site);
+        json_object_put(o);
+        free(body);
+    }
+    const struct {
+        const char *request, *says;
+    } bad[] = {
+        {"{\"kind\": \"centre\", \"k\": 2, \"model\": \"median\"}", "unknown \\\"model\\\""},
+        {"{\"kind\": \"centre\", \"k\": 2, \"capacitated\": 1}", "is true or false"},
+        {"{\"kind\": \"meal\", \"k\": 2, \"capacitated\": true, \"site_capacity\": -3}",
+         "is a number > 0"},
+        {"{\"kind\": \"centre\", \"k\": 2, \"capacitated\": true, \"site_capacity\": 3}",
+         "kind 'centre' has no capacity to fill"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *body = NULL;
+        assert_int_equal(call("POST", "/api/suggest", bad[i].request, &body), 400);
+        if (!strstr(body, bad[i].says))
+            fail_msg("%s: %s", bad[i].request, body);
+        free(body);
+    }
+}
+
 /* Each bad request: its status and a message saying what is wrong; the server goes
  * on serving. */
 static void bad_requests(void **state)
@@ -747,6 +807,7 @@ int main(void)
         cmocka_unit_test(token_host_and_origin),
         cmocka_unit_test(evaluate_matches_the_library),
         cmocka_unit_test(suggest_matches_the_library),
+        cmocka_unit_test(suggest_models_match_the_library),
         cmocka_unit_test(bad_requests),
         cmocka_unit_test(concurrent_evaluations),
         cmocka_unit_test(exclusion_zones),

@@ -25,6 +25,11 @@ const TEXT = {
     access_gain: "可达性提高", own_load: "负荷", by_street: "分街镇",
     overlay_hint: "蓝色：所选测度和时间的服务范围；红线：最大的 20 个服务不足片区；紫色边框：拟建设施新增覆盖的街镇。", no_token: "地址缺少访问令牌：请打开 careshed serve 打印的地址。",
     other_measure: "拟建设施按该类型的主测度（{m}）评估：请选该测度查看其效果。", tiles: "底图",
+    model: "目标", model_cover: "新增覆盖最多", "model_p-median": "总步行最短", "model_p-center": "最远步行最短",
+    model_backup: "双重覆盖最多", capacitated: "按容量（用上方容量作每处新址的容量）", heuristic: "启发式算法",
+    suggested_walk: "建议 {n} 处：{m}，平均步行 {b} 米 → {a} 米", suggested_longest: "建议 {n} 处：{m}，最远步行 {b} → {a}",
+    suggested_backup: "建议 {n} 处：{m}，新增双重覆盖 {c} 人", suggested_served: "建议 {n} 处：{m}，服务量 {b} → {a} {u}（需求 {d}）",
+    beyond: "超出时间范围", none_suggested: "{k} 处无法让所有人都在时间范围内：请改用“新增覆盖最多”",
   },
   en: {
     kind: "Kind", measure: "Measure", threshold: "Time", band: "Residents", proposals: "Proposed sites",
@@ -43,6 +48,12 @@ const TEXT = {
     overlay_hint: "Blue: the service area by the chosen measure and time; red: the 20 largest under-served patches; purple outline: streets the proposals newly cover.",
     other_measure: "Proposals are evaluated by the kind's main measure ({m}): choose it to see their effect.", tiles: "Tiles",
     no_token: "The address lacks its access token: open the address careshed serve printed.",
+    model: "Aim", model_cover: "newly cover the most", "model_p-median": "shortest total walk",
+    "model_p-center": "shortest longest walk", model_backup: "most covered twice",
+    capacitated: "by capacity (the capacity above is each new site's)", heuristic: "the heuristic",
+    suggested_walk: "{n} sites suggested: {m}, mean walk {b} m → {a} m", suggested_longest: "{n} sites suggested: {m}, longest walk {b} → {a}",
+    suggested_backup: "{n} sites suggested: {m}, newly covering {c} residents twice", suggested_served: "{n} sites suggested: {m}, served {b} → {a} {u} (demand {d})",
+    beyond: "beyond the time", none_suggested: "{k} sites cannot bring everyone within the time: choose “newly cover the most”",
   },
 };
 const COLOURS = ["#f7fcf5", "#c7e9c0", "#74c476", "#31a354", "#006d2c"];
@@ -320,17 +331,46 @@ function renderStreets() {
   });
 }
 
-/* Where the next sites of the chosen kind would newly cover the most (greedy, as
- * careshed site --suggest): they join the proposals, to keep, move or remove. */
+/* The capacitated choice applies to covering and p-median of a kind with a capacity. */
+function capacityChoice() {
+  const kind = study.kinds[$("kind").value], model = $("model").value;
+  const box = $("capacitated");
+  box.disabled = !kind.capacity_unit || (model !== "cover" && model !== "p-median");
+  if (box.disabled) box.checked = false;
+}
+
+/* What the suggested sites do, in the words of their model. */
+function suggestedText(answer, kind, k) {
+  const walk = (m) => m === null ? t("beyond") : fmt(m) + (lang === "zh" ? " 米" : " m");
+  const fill = (key, values) => Object.entries(values).reduce(
+    (text, [name, value]) => text.replace("{" + name + "}", value), t(key));
+  const n = answer.suggestions.length, m = t(answer.method);
+  if (answer.model === "p-center" && n === 0) return fill("none_suggested", {k});
+  if (answer.demand !== undefined)
+    return fill("suggested_served", {n, m, b: fmt(answer.served_before), a: fmt(answer.served_after),
+                                      u: kind.capacity_unit, d: fmt(answer.demand)});
+  if (answer.model === "p-median")
+    return fill("suggested_walk", {n, m, b: fmt(answer.walk_before_m), a: fmt(answer.walk_after_m)});
+  if (answer.model === "p-center")
+    return fill("suggested_longest", {n, m, b: walk(answer.walk_before_m), a: walk(answer.walk_after_m)});
+  return fill(answer.model === "backup" ? "suggested_backup" : "suggested", {n, m, c: fmt(answer.covered)});
+}
+
+/* Where the next sites of the chosen kind should go, by the chosen model (as careshed
+ * site --suggest --model): they join the proposals, to keep, move or remove. */
 async function suggest() {
   const kind = study.kinds[$("kind").value];
   const k = Number($("k").value);
+  const request = {kind: kind.id, k, model: $("model").value};
+  if ($("capacitated").checked) {
+    request.capacitated = true;
+    if ($("capacity").value !== "") request.site_capacity = Number($("capacity").value);
+  }
   say(t("suggesting"));
   try {
-    const answer = await api("api/suggest", {kind: kind.id, k});
+    const answer = await api("api/suggest", request);
     say("");
-    $("suggested").textContent = t("suggested").replace("{n}", answer.suggestions.length)
-      .replace("{m}", t(answer.method)).replace("{c}", fmt(answer.covered));
+    $("suggested").textContent = suggestedText(answer, kind, k);
     for (const s of answer.suggestions)
       addProposal({lon: s.lon, lat: s.lat}, "S" + nextId++, $("kind").value, null, true);
     await evaluate();
@@ -530,6 +570,10 @@ async function start() {
   map.on("click", (e) => evaluate(addProposal(fromShown(e.latlng))));
   $("save").addEventListener("click", saveScenario);
   $("suggest").addEventListener("click", suggest);
+  ["cover", "p-median", "p-center", "backup"].forEach((m) => option($("model"), m, t("model_" + m)));
+  capacityChoice();
+  $("model").addEventListener("change", capacityChoice);
+  $("kind").addEventListener("change", capacityChoice);
   $("print").addEventListener("click", () => window.print());
   $("memo").addEventListener("click", () => download("memo.html", memoHtml(), "text/html"));
   $("load").addEventListener("change", (e) => e.target.files[0] && loadScenario(e.target.files[0]));

@@ -826,8 +826,9 @@ CS_API cs_status cs_merge_load(cs_context *ctx, const char *dir, int partial, cs
  *   GET  /api/underserved the under-served patches
  *   POST /api/evaluate   {"proposals": [{"kind", "lon", "lat", "id"?, "capacity"?}]}:
  *                        each proposal alone and all together, as cs_site_evaluate
- *   POST /api/suggest    {"kind", "k"}: the k sites chosen, as cs_site_suggest (greedy,
- *                        and exact where small enough, within 5 s)
+ *   POST /api/suggest    {"kind", "k", "model"?, "capacitated"?, "site_capacity"?}: the
+ *                        k sites chosen, as cs_site_suggest (the heuristic, and exact
+ *                        where small enough, within 5 s)
  * Errors are {"error": text, "hint": text} with a 4xx status.
  */
 typedef struct cs_server cs_server;

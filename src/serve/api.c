@@ -176,6 +176,13 @@ static void study_summary(const cs_api *api, cs_json *j)
         cs_json_end_array(j);
         cs_json_key(j, "main_measure"); /* the one evaluations and targets use */
         cs_json_string(j, measures[cs_res_main(r, k)]);
+        cs_json_key(j, "capacity_unit"); /* of its load capacity; null: none */
+        long c = cs_study_kind_capacity(s, k);
+        const char *unit = c >= 0 ? cs_study_capacity_unit(s, (size_t)c) : NULL;
+        if (c >= 0)
+            cs_json_string(j, unit ? unit : cs_study_capacity_id(s, (size_t)c));
+        else
+            cs_json_null(j);
         cs_json_key(j, "share_columns");
         share_columns(r, k, j);
         cs_json_end_object(j);
@@ -730,6 +737,73 @@ void cs_api_evaluate(const cs_api *api, const char *body, size_t len, cs_reply *
 
 #define MAX_SUGGESTIONS 50
 
+/* The request's model: "model" (cover when absent), "capacitated" (false) and
+ * "site_capacity" (the room of the sites it generates); false with the error replied. */
+static bool read_model(json_object *root, cs_suggest_options *opt, cs_reply *rep)
+{
+    json_object *v = NULL;
+    const char *name = member_text(root, "model");
+    if (json_object_object_get_ex(root, "model", &v) &&
+        (!name || cs_site_model_from_name(name, &opt->model) != CS_OK)) {
+        cs_api_error(rep, 400, "unknown \"model\"",
+                     "send \"model\": \"cover\", \"p-median\", \"p-center\" or \"backup\"");
+        return false;
+    }
+    if (json_object_object_get_ex(root, "capacitated", &v)) {
+        if (!json_object_is_type(v, json_type_boolean)) {
+            cs_api_error(rep, 400, "\"capacitated\" is true or false", NULL);
+            return false;
+        }
+        opt->capacitated = json_object_get_boolean(v);
+    }
+    if (!member_number(root, "site_capacity", true, &opt->site_capacity) ||
+        opt->site_capacity <= 0) {
+        cs_api_error(rep, 400, "\"site_capacity\" is a number > 0",
+                     "send the room of each new site in the kind's capacity units");
+        return false;
+    }
+    return true;
+}
+
+/* What the chosen sites do, by model: residents newly covered (covering, backup; units
+ * newly served when capacitated), the mean walk (p-median) or the longest (p-center)
+ * before and after; the demand served before and after when capacitated. */
+static void suggest_objective(const cs_suggest_report *rp, cs_json *j)
+{
+    bool exact = rp->exact_listed;
+    cs_json_key(j, "model");
+    cs_json_string(j, cs_site_model_name(rp->model));
+    cs_json_key(j, "method"); /* whose sites these are */
+    cs_json_string(j, exact ? "exact"
+                            : rp->model == CS_MODEL_COVER && !rp->capacitated ? "greedy"
+                                                                               : "heuristic");
+    cs_json_key(j, "exact_optimal");
+    cs_json_boolean(j, rp->exact_run && rp->exact_optimal);
+    if (rp->model == CS_MODEL_MEDIAN || rp->model == CS_MODEL_CENTER) {
+        cs_json_key(j, "walk_before_m"); /* null: beyond the threshold */
+        cs_json_number(j, rp->walk_before, 1);
+        cs_json_key(j, "walk_after_m");
+        cs_json_number(j, exact ? rp->exact_walk : rp->heuristic_walk, 1);
+    } else {
+        cs_json_key(j, "covered");
+        cs_json_number(j, exact ? rp->exact_covered : rp->greedy_covered, 2);
+        cs_json_key(j, "greedy_covered");
+        cs_json_number(j, rp->greedy_covered, 2);
+    }
+    if (rp->model == CS_MODEL_CENTER) {
+        cs_json_key(j, "left_out");
+        cs_json_number(j, rp->left_out, 2);
+    }
+    if (rp->capacitated) {
+        cs_json_key(j, "demand");
+        cs_json_number(j, rp->demand, 3);
+        cs_json_key(j, "served_before");
+        cs_json_number(j, rp->served_before, 3);
+        cs_json_key(j, "served_after");
+        cs_json_number(j, rp->served_after, 3);
+    }
+}
+
 void cs_api_suggest(const cs_api *api, const char *body, size_t len, cs_reply *rep)
 {
     json_object *root = parse_body(body, len, "{\"kind\": \"centre\", \"k\": 3}", rep);
@@ -754,7 +828,12 @@ void cs_api_suggest(const cs_api *api, const char *body, size_t len, cs_reply *r
      * size limits), within a time a meeting can wait for */
     cs_suggest_options opt = {.kind = kind, .k = (size_t)k, .within_min = NAN,
                               .reach_share = NAN, .exact = 1, .exact_time_s = 5,
-                              .exclude = api->exclude, .exclude_crs = api->exclude_crs};
+                              .exclude = api->exclude, .exclude_crs = api->exclude_crs,
+                              .site_capacity = NAN};
+    if (!read_model(root, &opt, rep)) {
+        json_object_put(root);
+        return;
+    }
     cs_suggest_report report;
     cs_site *site = NULL;
     cs_status st = ctx ? cs_site_suggest(ctx, api->r, &opt, &site, &report) : CS_ERR_NOMEM;
@@ -765,14 +844,7 @@ void cs_api_suggest(const cs_api *api, const char *body, size_t len, cs_reply *r
         begin_reply(rep, &j);
         cs_json_key(&j, "candidates");
         cs_json_integer(&j, (long long)report.candidates);
-        cs_json_key(&j, "covered");
-        cs_json_number(&j, report.exact_listed ? report.exact_covered : report.greedy_covered, 2);
-        cs_json_key(&j, "method"); /* whose sites these are */
-        cs_json_string(&j, report.exact_listed ? "exact" : "greedy");
-        cs_json_key(&j, "greedy_covered");
-        cs_json_number(&j, report.greedy_covered, 2);
-        cs_json_key(&j, "exact_optimal");
-        cs_json_boolean(&j, report.exact_run && report.exact_optimal);
+        suggest_objective(&report, &j);
         cs_json_key(&j, "suggestions");
         cs_json_begin_array(&j);
         for (size_t p = 0; p < cs_site_count(site); p++) {

@@ -2,7 +2,8 @@
 // driven by puppeteer-core: the page comes up with every street and target; a click
 // proposes a centre whose card shows what `careshed site --at` says for the same point;
 // a drag moves it and the figures change; a click removes it; "suggest" adds three
-// sites with their cards, saying which method chose them; the scenario saved and loaded
+// sites with their cards, saying which method chose them, and by p-median and by
+// capacity what they do to walks and demand served; the scenario saved and loaded
 // back gives the same cards, one with an unknown kind is refused and changes nothing;
 // "save memo" writes the memo; a click outside the district says why and keeps nothing; the
 // streets a proposal adds to are shaded with it. Over GCJ-02 tiles (a tile server of
@@ -229,6 +230,34 @@ try {
   assert.equal(await page.evaluate(() => proposals.length), 3);
   await page.click("#clear");
   await page.waitForFunction(() => proposals.length === 0 && !document.querySelector("#cards .card"));
+
+  // the other models: p-median says the mean walk before and after; the choice by
+  // capacity is offered only for a kind with a capacity, and says the demand served
+  assert.equal(await page.$eval("#capacitated", (b) => b.disabled), true); /* centres: none */
+  await page.select("#model", "p-median");
+  await page.click("#suggest");
+  await page.waitForFunction(() => document.querySelectorAll(".proposal-icon.suggested").length === 3,
+                             {timeout: 120000});
+  assert.match(await page.$eval("#suggested", (d) => d.textContent),
+               /^建议 3 处：(精确最优解|启发式算法)，平均步行 [\d,.]+ 米 → [\d,.]+ 米$/);
+  await page.click("#clear");
+  await page.waitForFunction(() => proposals.length === 0 && !document.querySelector("#cards .card"));
+  const daycare = await page.evaluate(() => study.kinds.findIndex((k) => k.id === "daycare"));
+  await page.select("#kind", String(daycare));
+  await page.select("#model", "cover");
+  assert.equal(await page.$eval("#capacitated", (b) => b.disabled), false);
+  await page.click("#capacitated");
+  await page.type("#capacity", "100");
+  await page.click("#suggest");
+  await page.waitForFunction(() => document.querySelectorAll(".proposal-icon.suggested").length === 3,
+                             {timeout: 120000});
+  assert.match(await page.$eval("#suggested", (d) => d.textContent),
+               /^建议 3 处：(精确最优解|启发式算法)，服务量 [\d,.]+ → [\d,.]+ places（需求 [\d,.]+）$/);
+  await page.click("#clear");
+  await page.waitForFunction(() => proposals.length === 0 && !document.querySelector("#cards .card"));
+  await page.click("#capacitated");
+  await page.$eval("#capacity", (c) => { c.value = ""; });
+  await page.select("#kind", "0");
 
   // outside the district: said, nothing kept
   await page.mouse.click(mapBox.x + 15, mapBox.y + mapBox.height - 15);
