@@ -272,6 +272,9 @@ static void *server_calls_thread(void *arg)
     }
     fail_each_call(c, &api, cs_api_evaluate, c->evaluate);
     fail_each_call(c, &api, cs_api_suggest, "{\"kind\": \"a\", \"k\": 2}");
+    /* capacitated: the transportation problems and assignment.csv's text */
+    fail_each_call(c, &api, cs_api_suggest, "{\"kind\": \"a\", \"k\": 2, \"model\": "
+                   "\"p-median\", \"capacitated\": true, \"site_capacity\": 30}");
     cs_api_free(&api);
     return NULL;
 }
@@ -289,6 +292,7 @@ static void every_allocation_failure_in_the_server_is_clean(void **state)
     cs_context_set_threads(c.ctx, 1);
     assert_int_equal(cs_config_create(c.ctx, &cfg), CS_OK);
     assert_int_equal(cs_config_load(c.ctx, cfg, path), CS_OK);
+    assert_int_equal(cs_config_set(c.ctx, cfg, "kinds.a.load_capacity", "beds"), CS_OK);
     assert_int_equal(cs_study_load(c.ctx, cfg, &c.study), CS_OK);
     assert_int_equal(cs_run(c.ctx, c.study, &c.result), CS_OK);
     /* a proposal in the first street, in WGS84 */

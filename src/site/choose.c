@@ -330,28 +330,35 @@ typedef struct found {
     size_t n;
 } reached;
 
-/* The candidates' lists while they are made. */
+/* The lists while they are made: of the cover sets cs (what counts), or for the
+ * capacitated models (cs NULL) of every resident with demand, with costs. */
 typedef struct listing {
     const cs_cover_sets *cs;
+    const double *demand;
     reached *lists;
 } listing;
 
-/* Candidate c's residents within reach that count into its list. */
-static cs_status list_candidate(void *user, size_t c, const cs_pairs *pr)
+static bool listed(const listing *ls, size_t i, double cost)
+{
+    return ls->cs ? counts(ls->cs, i, cost) : ls->demand[i] > 0;
+}
+
+/* Reach p's residents that count into its list. */
+static cs_status list_reach(void *user, size_t p, const cs_pairs *pr)
 {
     const listing *ls = user;
-    const cs_cover_sets *cs = ls->cs;
-    reached *f = &ls->lists[c];
+    bool costs = !ls->cs || ls->cs->base;
+    reached *f = &ls->lists[p];
     size_t m = 0;
     for (size_t q = 0; q < pr->n; q++)
-        m += counts(cs, (size_t)pr->pt[q], pr->cost[q]);
+        m += listed(ls, (size_t)pr->pt[q], pr->cost[q]);
     f->n = 0;
     f->pt = m ? cs_calloc(m, sizeof *f->pt) : NULL;
-    f->cost = m && cs->base ? cs_calloc(m, sizeof *f->cost) : NULL;
-    if (m && (!f->pt || (cs->base && !f->cost)))
+    f->cost = m && costs ? cs_calloc(m, sizeof *f->cost) : NULL;
+    if (m && (!f->pt || (costs && !f->cost)))
         return CS_ERR_NOMEM;
     for (size_t q = 0; q < pr->n; q++)
-        if (counts(cs, (size_t)pr->pt[q], pr->cost[q])) {
+        if (listed(ls, (size_t)pr->pt[q], pr->cost[q])) {
             if (f->cost)
                 f->cost[f->n] = pr->cost[q];
             f->pt[f->n++] = (uint32_t)pr->pt[q];
@@ -370,9 +377,9 @@ static cs_status search_sets(chooser *ch, cs_cover_sets *cs, size_t *n, size_t *
     unsigned char *open = cs_calloc(N + 1, 1);
     for (size_t i = 0; open && i < N; i++)
         open[i] = cs->weight[i] > 0;
-    listing ls = {cs, lists};
+    listing ls = {cs, NULL, lists};
     cs_status st = lists && open ? reach_all(ch, open, ch->nc, ch->cx, ch->cy, ch->row,
-                                            list_candidate, &ls)
+                                            list_reach, &ls)
                                  : CS_ERR_NOMEM;
     size_t cost_cap = 0;
     for (size_t c = 0; st == CS_OK && c < ch->nc; c++) {
@@ -707,28 +714,6 @@ static cs_status solve_cover(chooser *ch, const cs_suggest_options *opt, size_t 
 
 /* ---------------------------------------------------- capacitated models */
 
-/* Every reach's residents with demand, and their costs. */
-typedef struct all_lists {
-    const double *demand;
-    reached *lists;
-} all_lists;
-
-static cs_status list_all(void *user, size_t p, const cs_pairs *pr)
-{
-    const all_lists *al = user;
-    reached *f = &al->lists[p];
-    f->pt = cs_calloc(pr->n + 1, sizeof *f->pt);
-    f->cost = cs_calloc(pr->n + 1, sizeof *f->cost);
-    if (!f->pt || !f->cost)
-        return CS_ERR_NOMEM;
-    for (size_t q = 0; q < pr->n; q++)
-        if (al->demand[pr->pt[q]] > 0) {
-            f->pt[f->n] = (uint32_t)pr->pt[q];
-            f->cost[f->n++] = pr->cost[q];
-        }
-    return CS_OK;
-}
-
 /* The room of a candidate without a capacity of its own; NaN: none given. */
 static double site_room(const cs_suggest_options *opt)
 {
@@ -801,9 +786,9 @@ static cs_status capacity_sets(chooser *ch, const cs_suggest_options *opt)
         cs->room[E + c] = candidate_room(ch, opt, c);
     }
     reached *lists = st == CS_OK ? cs_calloc(F + 1, sizeof *lists) : NULL;
-    all_lists al = {cs->demand, lists};
+    listing ls = {NULL, cs->demand, lists};
     if (st == CS_OK)
-        st = lists ? reach_all(ch, keep, F, fx, fy, row, list_all, &al) : CS_ERR_NOMEM;
+        st = lists ? reach_all(ch, keep, F, fx, fy, row, list_reach, &ls) : CS_ERR_NOMEM;
     size_t n = 0;
     for (size_t f = 0; st == CS_OK && f < F; f++)
         n += lists[f].n;
@@ -814,8 +799,10 @@ static cs_status capacity_sets(chooser *ch, const cs_suggest_options *opt)
         st = CS_ERR_NOMEM;
     for (size_t f = 0, q = 0; st == CS_OK && f < F; f++) {
         cs->first[f] = q;
-        memcpy(cs->pt + q, lists[f].pt, lists[f].n * sizeof *cs->pt);
-        memcpy(cs->cost + q, lists[f].cost, lists[f].n * sizeof *cs->cost);
+        if (lists[f].n) {
+            memcpy(cs->pt + q, lists[f].pt, lists[f].n * sizeof *cs->pt);
+            memcpy(cs->cost + q, lists[f].cost, lists[f].n * sizeof *cs->cost);
+        }
         q += lists[f].n;
         cs->first[f + 1] = q;
     }
