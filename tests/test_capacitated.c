@@ -82,7 +82,8 @@ static void check_flow(const cs_transport *t, const int64_t *flow, const int64_t
 }
 
 /* 300 random instances: 1-40 sources, 1-8 sinks, costs 0-20 (many ties), bypasses that
- * are sometimes cheaper than a sink, empty sources and sinks of no capacity. */
+ * are sometimes cheaper than a sink, empty sources and sinks of no capacity; each also
+ * solved again from its optimum with a sink closed, and opened again in a copy. */
 static void transport_against_glpk(void **state)
 {
     (void)state;
@@ -114,6 +115,27 @@ static void transport_against_glpk(void **state)
         if (fabs(total - best) > 1e-6)
             fail_msg("round %d (%zu sources, %zu sinks): network simplex %g, GLPK %g", round,
                      S, F, total, best);
+        /* solved again from there with sink 0 closed (a cost above every bypass), and
+           a copy with it open again: as if it had no room, and as at first */
+        cs_flow *solved = NULL, *copy = NULL;
+        assert_int_equal(cs_flow_create(&t, NULL, &solved), CS_OK);
+        assert_int_equal(cs_flow_create(&t, NULL, &copy), CS_OK);
+        cs_flow_optimise(solved);
+        cs_flow_set_sink_cost(solved, 0, 31);
+        cs_flow_optimise(solved);
+        double closed = cs_flow_read(solved, flow, unserved);
+        int64_t room = capacity[0];
+        capacity[0] = 0;
+        check_flow(&t, flow, unserved, closed);
+        if (fabs(closed - lp_optimum(&t)) > 1e-6)
+            fail_msg("round %d: sink 0 closed %g, GLPK %g", round, closed, lp_optimum(&t));
+        capacity[0] = room;
+        assert_int_equal(cs_flow_copy(copy, solved), CS_OK);
+        cs_flow_set_sink_cost(copy, 0, 0);
+        cs_flow_optimise(copy);
+        assert_true(fabs(cs_flow_read(copy, NULL, NULL) - best) < 1e-6);
+        cs_flow_destroy(solved);
+        cs_flow_destroy(copy);
     }
 }
 
@@ -234,11 +256,18 @@ static void capacitated_against_enumeration(void **state)
         random_sets(&rng, round % 2 == 1, &cs);
         for (size_t k = 1; k <= 3; k++) {
             size_t chosen[16], n = 0, swaps = 0;
-            double gains[16], before, after, cost;
+            double gains[16], cost, sum = 0;
             bool optimal;
             double best = brute_capacity(&cs, k);
-            assert_int_equal(cs_capacity_heuristic(&cs, k, chosen, gains, &n, &swaps, &before,
-                                                   &after), CS_OK);
+            cs_capacity_flow first = {0}, last = {0};
+            assert_int_equal(cs_capacity_heuristic(&cs, k, chosen, gains, &n, &swaps, &first,
+                                                   &last), CS_OK);
+            for (size_t q = 0; q < n; q++)
+                sum += gains[q];
+            double before = first.cost, after = last.cost;
+            assert_true(fabs(before - sum - after) < 1e-6);
+            cs_capacity_flow_free(&first);
+            cs_capacity_flow_free(&last);
             unsigned char none[16] = {0}, open[16] = {0};
             if (fabs(before - lp_cost(&cs, none)) > 1e-6)
                 fail_msg("round %d k %zu: before %g, GLPK %g", round, k, before, lp_cost(&cs, none));

@@ -155,16 +155,14 @@ static cs_status build(const cs_capacity_sets *cs, const unsigned char *open, pr
     return st;
 }
 
-cs_status cs_capacity_assign(const cs_capacity_sets *cs, const unsigned char *open,
-                             cs_capacity_flow *out)
+/* The problem's flows (p->flow, p->unserved) in units by pair and point into out, with
+ * what is served, left and walked, and the cost. */
+static cs_status extract(const cs_capacity_sets *cs, const problem *pr, cs_capacity_flow *out)
 {
     size_t N = cs->points, P = cs->first[cs->existing + cs->candidates];
-    problem p = {0};
-    double ignored;
-    cs_status st = build(cs, open, &p);
-    if (st == CS_OK)
-        st = cs_transport_solve(&p.t, p.flow, p.unserved, &ignored);
-    if (st == CS_OK && !out->units) {
+    const problem p = *pr;
+    cs_status st = CS_OK;
+    if (!out->units) {
         out->units = cs_calloc(P + 1, sizeof *out->units);
         out->unserved = cs_calloc(N + 1, sizeof *out->unserved);
         if (!out->units || !out->unserved)
@@ -188,6 +186,19 @@ cs_status cs_capacity_assign(const cs_capacity_sets *cs, const unsigned char *op
         }
         out->cost = cs->median ? out->walk : out->left;
     }
+    return st;
+}
+
+cs_status cs_capacity_assign(const cs_capacity_sets *cs, const unsigned char *open,
+                             cs_capacity_flow *out)
+{
+    problem p = {0};
+    double ignored;
+    cs_status st = build(cs, open, &p);
+    if (st == CS_OK)
+        st = cs_transport_solve(&p.t, p.flow, p.unserved, &ignored);
+    if (st == CS_OK)
+        st = extract(cs, &p, out);
     problem_free(&p);
     return st;
 }
@@ -283,10 +294,16 @@ static int by_score(const void *a, const void *b)
     return (x->c > y->c) - (x->c < y->c);
 }
 
+/* The heuristic's working state: the problem of every facility and candidate, solved
+ * with the sites open now (base) and tried with one more (trial); candidate c is sink
+ * existing + c, open at cost 0 and closed at one no unit pays. */
 typedef struct search {
     const cs_capacity_sets *cs;
+    problem p;
+    cs_flow *base, *trial;
+    int64_t closed;
     unsigned char *open;
-    cs_capacity_flow now, trial;
+    cs_capacity_flow now;
     item *buf;
     size_t cap;
     ranked *order; /* candidates by estimate */
@@ -294,16 +311,33 @@ typedef struct search {
 
 static void search_free(search *s)
 {
+    problem_free(&s->p);
+    cs_flow_destroy(s->base);
+    cs_flow_destroy(s->trial);
     cs_free(s->open);
     cs_capacity_flow_free(&s->now);
-    cs_capacity_flow_free(&s->trial);
     cs_free(s->buf);
     cs_free(s->order);
 }
 
+/* Candidate c opened or closed in state st. */
+static void set_open(search *s, cs_flow *st, size_t c, bool open)
+{
+    cs_flow_set_sink_cost(st, s->cs->existing + c, open ? 0 : s->closed);
+}
+
+/* State st solved, its flows into out. */
+static cs_status solve_state(search *s, cs_flow *st, cs_capacity_flow *out)
+{
+    cs_flow_optimise(st);
+    cs_flow_read(st, s->p.flow, s->p.unserved);
+    return extract(s->cs, &s->p, out);
+}
+
 /* The candidate among[0..n) (closed ones) that improves the assignment now the most
  * when added, of the SHORTLIST best by estimate, into *best (C: none improves), its
- * assignment's cost into *cost. */
+ * assignment's cost as the solver counts it (thousandths of a unit, centimetres) into
+ * *cost. */
 static cs_status best_addition(search *s, const size_t *among, size_t n, size_t *best,
                                double *cost)
 {
@@ -323,14 +357,15 @@ static cs_status best_addition(search *s, const size_t *among, size_t n, size_t 
     pieces_free(&pc);
     qsort(s->order, m, sizeof *s->order, by_score);
     *best = cs->candidates;
-    *cost = s->now.cost;
+    *cost = cs_flow_read(s->base, NULL, NULL);
     for (size_t k = 0; st == CS_OK && k < m && k < SHORTLIST; k++) {
         size_t c = s->order[k].c;
-        s->open[c] = 1;
-        st = cs_capacity_assign(cs, s->open, &s->trial);
-        s->open[c] = 0;
-        if (st == CS_OK && s->trial.cost < *cost - 1e-9 * fabs(*cost)) {
-            *cost = s->trial.cost;
+        st = cs_flow_copy(s->trial, s->base);
+        set_open(s, s->trial, c, true);
+        cs_flow_optimise(s->trial);
+        double tried = cs_flow_read(s->trial, NULL, NULL); /* (whole numbers) */
+        if (st == CS_OK && tried < *cost) {
+            *cost = tried;
             *best = c;
         }
     }
@@ -346,14 +381,15 @@ static cs_status add_greedily(search *s, const size_t *among, size_t n, size_t k
     *count = 0;
     while (st == CS_OK && *count < k) {
         size_t c;
-        double cost;
+        double cost, before = s->now.cost;
         st = best_addition(s, among, n, &c, &cost);
         if (st != CS_OK || c == s->cs->candidates)
             break;
         s->open[c] = 1;
-        gains[*count] = s->now.cost - cost;
-        chosen[(*count)++] = c;
-        st = cs_capacity_assign(s->cs, s->open, &s->now);
+        set_open(s, s->base, c, true);
+        chosen[*count] = c;
+        st = solve_state(s, s->base, &s->now);
+        gains[(*count)++] = before - s->now.cost;
     }
     return st;
 }
@@ -361,12 +397,29 @@ static cs_status add_greedily(search *s, const size_t *among, size_t n, size_t k
 static cs_status search_init(search *s, const cs_capacity_sets *cs)
 {
     s->cs = cs;
-    size_t C = cs->candidates;
+    size_t E = cs->existing, C = cs->candidates;
     s->open = cs_calloc(C + 1, 1);
     s->order = cs_calloc(C + 1, sizeof *s->order);
-    if (!s->open || !s->order)
-        return CS_ERR_NOMEM;
-    return cs_capacity_assign(cs, s->open, &s->now);
+    unsigned char *all = cs_calloc(C + 1, 1);
+    int64_t *sink_cost = cs_calloc(E + C + 1, sizeof *sink_cost);
+    cs_status st = s->open && s->order && all && sink_cost ? CS_OK : CS_ERR_NOMEM;
+    if (st == CS_OK) {
+        memset(all, 1, C);
+        st = build(cs, all, &s->p);
+    }
+    /* a unit through a closed site would pay more than staying unserved */
+    s->closed = (cs->median ? parts(cs->threshold_m, COST_PARTS) : 1) + 1;
+    for (size_t c = 0; st == CS_OK && c < C; c++)
+        sink_cost[E + c] = s->closed;
+    if (st == CS_OK)
+        st = cs_flow_create(&s->p.t, sink_cost, &s->base);
+    if (st == CS_OK)
+        st = cs_flow_create(&s->p.t, sink_cost, &s->trial);
+    if (st == CS_OK)
+        st = solve_state(s, s->base, &s->now);
+    cs_free(all);
+    cs_free(sink_cost);
+    return st;
 }
 
 /* One pass of swaps: each chosen site in turn closed and the best addition tried in
@@ -375,34 +428,75 @@ static cs_status swap_pass(search *s, size_t *chosen, size_t n, size_t *swapped)
 {
     cs_status st = CS_OK;
     for (size_t q = 0; st == CS_OK && q < n; q++) {
-        double before = s->now.cost;
+        double before = cs_flow_read(s->base, NULL, NULL);
         size_t r = chosen[q], c;
         double cost;
         s->open[r] = 0;
-        st = cs_capacity_assign(s->cs, s->open, &s->now);
+        set_open(s, s->base, r, false);
+        st = solve_state(s, s->base, &s->now);
         if (st == CS_OK)
             st = best_addition(s, NULL, s->cs->candidates, &c, &cost);
         if (st != CS_OK)
             break;
-        bool better = c != s->cs->candidates && c != r &&
-                      cost < before - 1e-9 * fabs(before);
+        bool better = c != s->cs->candidates && c != r && cost < before;
         s->open[better ? c : r] = 1;
+        set_open(s, s->base, better ? c : r, true);
         if (better) {
             chosen[q] = c;
             (*swapped)++;
         }
-        st = cs_capacity_assign(s->cs, s->open, &s->now);
+        st = solve_state(s, s->base, &s->now);
     }
     return st;
 }
 
+/* sites[0..n) (all open now) ranked in the search's own state: closed, then added
+ * back greedily among themselves. */
+static cs_status rank_open(search *s, size_t *sites, size_t n, double *gains, size_t *count)
+{
+    size_t *among = cs_calloc(n + 1, sizeof *among);
+    if (!among)
+        return CS_ERR_NOMEM;
+    memcpy(among, sites, n * sizeof *among);
+    for (size_t q = 0; q < n; q++) {
+        s->open[sites[q]] = 0;
+        set_open(s, s->base, sites[q], false);
+    }
+    cs_status st = solve_state(s, s->base, &s->now);
+    if (st == CS_OK)
+        st = add_greedily(s, among, n, n, sites, gains, count);
+    cs_free(among);
+    return st;
+}
+
+/* dst (made on first use) becomes the flow src. */
+static cs_status flow_copy(const cs_capacity_sets *cs, cs_capacity_flow *dst,
+                           const cs_capacity_flow *src)
+{
+    size_t N = cs->points, P = cs->first[cs->existing + cs->candidates];
+    if (!dst->units) {
+        dst->units = cs_calloc(P + 1, sizeof *dst->units);
+        dst->unserved = cs_calloc(N + 1, sizeof *dst->unserved);
+        if (!dst->units || !dst->unserved)
+            return CS_ERR_NOMEM;
+    }
+    memcpy(dst->units, src->units, (P + 1) * sizeof *dst->units);
+    memcpy(dst->unserved, src->unserved, (N + 1) * sizeof *dst->unserved);
+    dst->served = src->served;
+    dst->left = src->left;
+    dst->walk = src->walk;
+    dst->cost = src->cost;
+    return CS_OK;
+}
+
 cs_status cs_capacity_heuristic(const cs_capacity_sets *cs, size_t k, size_t *chosen,
                                 double *gains, size_t *count, size_t *swaps,
-                                double *before, double *after)
+                                cs_capacity_flow *before, cs_capacity_flow *after)
 {
     search s = {0};
     cs_status st = search_init(&s, cs);
-    *before = st == CS_OK ? s.now.cost : NAN;
+    if (st == CS_OK)
+        st = flow_copy(cs, before, &s.now);
     if (st == CS_OK)
         st = add_greedily(&s, NULL, cs->candidates, k, chosen, gains, count);
     *swaps = 0;
@@ -412,14 +506,12 @@ cs_status cs_capacity_heuristic(const cs_capacity_sets *cs, size_t k, size_t *ch
         if (*swaps == was)
             break;
     }
-    search_free(&s);
     /* the sites ranked by what each adds in turn */
     if (st == CS_OK && *swaps > 0)
-        st = cs_capacity_rank(cs, chosen, *count, gains, count);
-    double sum = 0;
-    for (size_t q = 0; q < *count; q++)
-        sum += gains[q];
-    *after = *before - sum;
+        st = rank_open(&s, chosen, *count, gains, count);
+    if (st == CS_OK)
+        st = flow_copy(cs, after, &s.now);
+    search_free(&s);
     return st;
 }
 
@@ -427,13 +519,13 @@ cs_status cs_capacity_rank(const cs_capacity_sets *cs, size_t *sites, size_t n, 
                            size_t *count)
 {
     search s = {0};
-    size_t *among = cs_calloc(n + 1, sizeof *among);
-    cs_status st = among ? search_init(&s, cs) : CS_ERR_NOMEM;
-    if (st == CS_OK) {
-        memcpy(among, sites, n * sizeof *among);
-        st = add_greedily(&s, among, n, n, sites, gains, count);
+    cs_status st = search_init(&s, cs);
+    for (size_t q = 0; st == CS_OK && q < n; q++) {
+        s.open[sites[q]] = 1;
+        set_open(&s, s.base, sites[q], true);
     }
-    cs_free(among);
+    if (st == CS_OK)
+        st = rank_open(&s, sites, n, gains, count);
     search_free(&s);
     return st;
 }

@@ -854,32 +854,33 @@ static cs_status solve_capacitated(chooser *ch, const cs_suggest_options *opt, s
     cs_status st = capacity_sets(ch, opt);
     cs_stage_end(ch->ctx, "suggest reach sets", t0);
     const cs_capacity_sets *cs = &ch->sets;
-    double before = NAN, after = NAN, exact = NAN, D = 0;
+    cs_capacity_flow first = {0};
+    double exact = NAN, D = 0;
     for (size_t i = 0; st == CS_OK && i < cs->points; i++)
         D += cs->demand[i];
     rep->capacitated = 1;
     rep->demand = D;
     t0 = cs_stage_begin();
-    if (st == CS_OK)
-        st = cs_capacity_heuristic(cs, opt->k, chosen, gains, count, &rep->swaps, &before,
-                                   &after);
+    if (st == CS_OK) /* the listed sites' assignment: the heuristic's, unless exact's */
+        st = cs_capacity_heuristic(cs, opt->k, chosen, gains, count, &rep->swaps, &first,
+                                   &ch->flow);
     cs_stage_end(ch->ctx, "suggest heuristic", t0);
+    double before = first.cost, after = ch->flow.cost;
     rep->chosen = *count;
     if (st == CS_OK && exact_fits(ch, opt, cs->first[cs->existing + cs->candidates],
                                   EXACT_MAX_COST_PAIRS))
         st = capacity_exact(ch, opt, after, chosen, gains, count, rep, &exact);
-    unsigned char *open = cs_calloc(ch->nc + 1, 1);
-    if (st == CS_OK && !open)
+    unsigned char *open = rep->exact_listed ? cs_calloc(ch->nc + 1, 1) : NULL;
+    if (st == CS_OK && rep->exact_listed && !open)
         st = CS_ERR_NOMEM;
-    if (st == CS_OK)
-        st = cs_capacity_assign(cs, open, &ch->flow);
-    rep->served_before = ch->flow.served;
-    for (size_t q = 0; st == CS_OK && q < *count; q++)
+    for (size_t q = 0; open && q < *count; q++)
         open[chosen[q]] = 1;
-    if (st == CS_OK)
+    if (st == CS_OK && open)
         st = cs_capacity_assign(cs, open, &ch->flow);
+    rep->served_before = first.served;
     rep->served_after = ch->flow.served;
     cs_free(open);
+    cs_capacity_flow_free(&first);
     double per = D > 0 ? D : 1;
     if (cs->median) {
         rep->walk_before = before / per;

@@ -167,11 +167,12 @@ cs_status cs_capacity_assign(const cs_capacity_sets *cs, const unsigned char *op
                              cs_capacity_flow *out);
 
 /* Up to k candidates added one by one, then swapped while that helps: chosen (room for
- * k) ranked by what each takes off the cost in turn (gains); *count, *swaps; the cost
- * with the existing facilities alone (*before) and with the sites (*after). */
+ * k) ranked by what each takes off the cost in turn (gains); *count, *swaps; the
+ * assignment with the existing facilities alone (*before) and with the sites (*after;
+ * both made on first use, as by cs_capacity_assign). Errors: NOMEM. */
 cs_status cs_capacity_heuristic(const cs_capacity_sets *cs, size_t k, size_t *chosen,
                                 double *gains, size_t *count, size_t *swaps,
-                                double *before, double *after);
+                                cs_capacity_flow *before, cs_capacity_flow *after);
 
 /* sites[0..n) ranked by what each takes off the cost in turn (gains); *count of them
  * take something off. Errors: NOMEM. */
