@@ -18,7 +18,9 @@
  * feasible change, so never more than its true gain. The best few by that estimate are
  * then solved exactly with the candidate added and the best true gain is taken; the
  * estimate misses what a site frees at its neighbours. Then single swaps of a chosen
- * site for a candidate are tried the same way while one improves. The exact answer is
+ * site for a candidate are tried the same way while one improves. Each of these solves
+ * starts from the solved state with one site opened or closed (site/flow.c), so it
+ * makes only the pivots the change calls for. The exact answer is
  * GLPK's branch and cut on the mixed-integer programme with the strong constraints
  * x_ic <= d_i y_c.
  */
@@ -157,36 +159,39 @@ static cs_status build(const cs_capacity_sets *cs, const unsigned char *open, pr
 
 /* The problem's flows (p->flow, p->unserved) in units by pair and point into out, with
  * what is served, left and walked, and the cost. */
-static cs_status extract(const cs_capacity_sets *cs, const problem *pr, cs_capacity_flow *out)
+/* out's arrays, made on its first use: false without memory. */
+static bool flow_room(const cs_capacity_sets *cs, cs_capacity_flow *out)
 {
     size_t N = cs->points, P = cs->first[cs->existing + cs->candidates];
-    const problem p = *pr;
-    cs_status st = CS_OK;
     if (!out->units) {
         out->units = cs_calloc(P + 1, sizeof *out->units);
         out->unserved = cs_calloc(N + 1, sizeof *out->unserved);
-        if (!out->units || !out->unserved)
-            st = CS_ERR_NOMEM;
     }
-    if (st == CS_OK) {
-        memset(out->units, 0, (P + 1) * sizeof *out->units);
-        memset(out->unserved, 0, (N + 1) * sizeof *out->unserved);
-        out->served = out->walk = out->left = 0;
-        for (size_t s = 0; s < p.t.sources; s++) {
-            size_t i = p.src_point[s];
-            out->unserved[i] = (double)p.unserved[s] / UNIT_PARTS;
-            out->left += out->unserved[i];
-            out->walk += out->unserved[i] * cs->threshold_m;
-            for (size_t a = p.first[s]; a < p.first[s + 1]; a++) {
-                double u = (double)p.flow[a] / UNIT_PARTS;
-                out->units[p.arc[a]] = u;
-                out->served += u;
-                out->walk += u * cs->cost[p.arc[a]];
-            }
+    return out->units && out->unserved;
+}
+
+static cs_status extract(const cs_capacity_sets *cs, const problem *p, cs_capacity_flow *out)
+{
+    if (!flow_room(cs, out))
+        return CS_ERR_NOMEM;
+    size_t N = cs->points, P = cs->first[cs->existing + cs->candidates];
+    memset(out->units, 0, (P + 1) * sizeof *out->units);
+    memset(out->unserved, 0, (N + 1) * sizeof *out->unserved);
+    out->served = out->walk = out->left = 0;
+    for (size_t s = 0; s < p->t.sources; s++) {
+        size_t i = p->src_point[s];
+        out->unserved[i] = (double)p->unserved[s] / UNIT_PARTS;
+        out->left += out->unserved[i];
+        out->walk += out->unserved[i] * cs->threshold_m;
+        for (size_t a = p->first[s]; a < p->first[s + 1]; a++) {
+            double u = (double)p->flow[a] / UNIT_PARTS;
+            out->units[p->arc[a]] = u;
+            out->served += u;
+            out->walk += u * cs->cost[p->arc[a]];
         }
-        out->cost = cs->median ? out->walk : out->left;
     }
-    return st;
+    out->cost = cs->median ? out->walk : out->left;
+    return CS_OK;
 }
 
 cs_status cs_capacity_assign(const cs_capacity_sets *cs, const unsigned char *open,
@@ -474,12 +479,8 @@ static cs_status flow_copy(const cs_capacity_sets *cs, cs_capacity_flow *dst,
                            const cs_capacity_flow *src)
 {
     size_t N = cs->points, P = cs->first[cs->existing + cs->candidates];
-    if (!dst->units) {
-        dst->units = cs_calloc(P + 1, sizeof *dst->units);
-        dst->unserved = cs_calloc(N + 1, sizeof *dst->unserved);
-        if (!dst->units || !dst->unserved)
-            return CS_ERR_NOMEM;
-    }
+    if (!flow_room(cs, dst))
+        return CS_ERR_NOMEM;
     memcpy(dst->units, src->units, (P + 1) * sizeof *dst->units);
     memcpy(dst->unserved, src->unserved, (N + 1) * sizeof *dst->unserved);
     dst->served = src->served;

@@ -25,7 +25,9 @@
  * changed (its end's potential moved in a pivot's re-rooted subtree, or its own cost
  * changed). Late pivots, and those after a change, then look at a few arcs rather
  * than at millions. The list starts, and starts again after every potential was
- * worked out anew, with every arc.
+ * worked out anew, with every arc. A pivot whose re-rooted subtree is larger than a
+ * block drops the list (listing its arcs would cost more than pricing all), and every
+ * arc is priced by the block search until none can enter, when the list starts empty.
  */
 #include "site/flow.h"
 
