@@ -499,6 +499,33 @@ static void site_command(void **state)
         !strstr(out, " residents twice\n"))
         fail_msg("careshed %s:\n%s", args, out);
     free(out);
+    /* capacitated covering of day-care places: the demand served before and after, the
+     * sites with their places, assignment.csv beside suggestions.geojson; a room that is
+     * no number and a kind without a capacity are refused, saying what to give */
+    snprintf(args, sizeof args, "site '%s/study.yaml' --out '%s/cap' --measure straight "
+             "--network '' --suggest 2 --kind daycare --capacitated --site-capacity 100 -q",
+             SAMPLE, dir);
+    assert_int_equal(cli(args, &out), 0);
+    double served_before, served_after;
+    const char *served = strstr(out, " places: ");
+    if (!strstr(out, "capacitated covering: the heuristic and ") || !served ||
+        sscanf(served + strlen(" places: "), "%lf served within the threshold -> %lf",
+               &served_before, &served_after) != 2 || !(served_after > served_before) ||
+        !strstr(out, "\n#2 +"))
+        fail_msg("careshed %s:\n%s", args, out);
+    free(out);
+    char *assigned_path = tu_join(dir, "cap/assignment.csv");
+    char *assigned = tu_read(assigned_path, NULL);
+    free(assigned_path);
+    assert_non_null(assigned);
+    assert_non_null(strstr(assigned, "demand_places,facility_id,new_site,assigned_places,walk_m"));
+    free(assigned);
+    expect_cli("site x.yaml --suggest 2 --kind daycare --capacitated --site-capacity 0", 2,
+               "--site-capacity");
+    snprintf(args, sizeof args, "site '%s/study.yaml' --out '%s/cap' --measure straight "
+             "--network '' --suggest 2 --kind centre --capacitated --site-capacity 50",
+             SAMPLE, dir);
+    expect_cli(args, 3, "kind 'centre' has no capacity to fill");
     /* a candidates file is named as such in its messages, not as proposals */
     const struct { const char *text; const char *needle; } cands[] = {
         {NULL, "candidates file not found"},
