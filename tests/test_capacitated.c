@@ -294,6 +294,44 @@ static void capacitated_against_enumeration(void **state)
     assert_true(equal >= runs * 98 / 100);
 }
 
+/* Hand-worked: residents A and B (10 units each) whom candidate X (room 5) reaches,
+ * and C (7 units) whom candidate Y (room 6) reaches; no facility now. One site: X
+ * covers 20 residents' demand but can serve only 5, Y serves 6, so capacitated
+ * covering takes Y where uncapacitated covering would take X. Two sites serve 11.
+ * As p-median with walks of 100 m (A, B to X) and 300 m (C to Y) and a threshold of
+ * 1,000 m: Y saves 6 x 700 = 4,200 m, X 5 x 900 = 4,500 m, so p-median takes X. */
+static void capacitated_hand_worked(void **state)
+{
+    (void)state;
+    double demand[] = {10, 10, 7}, room[] = {5, 6}, cost[] = {100, 100, 300};
+    size_t first[] = {0, 2, 3};
+    uint32_t pt[] = {0, 1, 2};
+    cs_capacity_sets cs = {.points = 3, .existing = 0, .candidates = 2, .demand = demand,
+                           .room = room, .first = first, .pt = pt, .cost = cost,
+                           .threshold_m = 1000};
+    for (int median = 0; median <= 1; median++) {
+        cs.median = median;
+        size_t chosen[2], n, swaps;
+        double gains[2], value;
+        bool optimal;
+        cs_capacity_flow first_flow = {0}, last = {0};
+        assert_int_equal(cs_capacity_heuristic(&cs, 1, chosen, gains, &n, &swaps, &first_flow,
+                                               &last), CS_OK);
+        assert_int_equal(n, 1);
+        assert_int_equal(chosen[0], median ? 0 : 1);
+        assert_true(fabs(gains[0] - (median ? 4500 : 6)) < 1e-9);
+        assert_true(fabs(last.served - (median ? 5 : 6)) < 1e-9);
+        assert_int_equal(cs_capacity_exact(&cs, 1, 10, chosen, &n, &value, &optimal), CS_OK);
+        assert_true(optimal && n == 1 && chosen[0] == (median ? 0u : 1u));
+        assert_true(fabs(value - (median ? 27000 - 4500 : 21)) < 1e-6);
+        assert_int_equal(cs_capacity_heuristic(&cs, 2, chosen, gains, &n, &swaps, &first_flow,
+                                               &last), CS_OK);
+        assert_true(n == 2 && fabs(last.served - 11) < 1e-9);
+        cs_capacity_flow_free(&first_flow);
+        cs_capacity_flow_free(&last);
+    }
+}
+
 /* ------------------------------------------------------------ through a study */
 
 enum { NCAND = 9, NFAC = 3, NPOP = 150 };
@@ -547,6 +585,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(transport_hand_worked),
         cmocka_unit_test(transport_against_glpk),
+        cmocka_unit_test(capacitated_hand_worked),
         cmocka_unit_test(capacitated_against_enumeration),
         cmocka_unit_test(capacitated_study_against_brute_force),
         cmocka_unit_test(capacitated_errors),
