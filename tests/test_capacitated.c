@@ -569,6 +569,14 @@ static void capacitated_errors(void **state)
     assert_int_equal(cs_site_suggest(e.ctx, e.result, &opt, &site, &rep), CS_OK);
     cs_site_destroy(site);
     site = NULL;
+    /* more pairs than the limit (here made small) */
+    opt.capacitated_max_pairs = 10;
+    assert_int_equal(cs_site_suggest(e.ctx, e.result, &opt, &site, &rep), CS_ERR_STUDY);
+    assert_true(tu_has_message(e.ctx, "pairs of demand points and facilities or candidates "
+                               "within the threshold, more than the 10 whose assignment",
+                               "give fewer candidates (--candidates)", NULL));
+    assert_null(site);
+    opt.capacitated_max_pairs = 0;
     opt.candidates = NULL;
     opt.candidate_count = 0;
     opt.site_capacity = NAN;

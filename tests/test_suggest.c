@@ -182,7 +182,7 @@ static void study_against_brute_force(void **state)
             }
             best = fmax(best, got);
         }
-    cs_suggest_options opt = {"a", 2, NAN, NAN, 1, 0, cand, NC, NULL, NULL, 0, NULL, CS_MODEL_COVER, 0, NAN};
+    cs_suggest_options opt = {"a", 2, NAN, NAN, 1, 0, cand, NC, NULL, NULL, 0, NULL, CS_MODEL_COVER, 0, NAN, 0};
     cs_suggest_report rep;
     cs_site *site = NULL;
     suggest_ok(ctx, r, &opt, &site, &rep);
@@ -244,7 +244,7 @@ static void study_against_brute_force(void **state)
     free(zpath);
     cs_site_destroy(site);
     /* errors */
-    cs_suggest_options bad = {"zz", 2, NAN, NAN, 0, 0, NULL, 0, NULL, NULL, 0, NULL, CS_MODEL_COVER, 0, NAN};
+    cs_suggest_options bad = {"zz", 2, NAN, NAN, 0, 0, NULL, 0, NULL, NULL, 0, NULL, CS_MODEL_COVER, 0, NAN, 0};
     assert_int_equal(cs_site_suggest(ctx, r, &bad, &site, &rep), CS_ERR_STUDY);
     assert_true(tu_has_message(ctx, "unknown kind 'zz' to suggest sites for (--kind)",
                                "give --kind one of the study's kinds: a, b", NULL));
@@ -322,7 +322,7 @@ static void exact_sites_listed(void **state)
     cs_site_input cand[3];
     line_candidates(cand);
     /* maximal covering, two sites */
-    cs_suggest_options opt = {"a", 2, NAN, NAN, 1, 0, cand, 3, NULL, NULL, 0, NULL, CS_MODEL_COVER, 0, NAN};
+    cs_suggest_options opt = {"a", 2, NAN, NAN, 1, 0, cand, 3, NULL, NULL, 0, NULL, CS_MODEL_COVER, 0, NAN, 0};
     cs_suggest_report rep;
     cs_site *site = NULL;
     suggest_ok(ctx, r, &opt, &site, &rep);
@@ -363,7 +363,7 @@ static void exact_sites_listed(void **state)
     free(text);
     cs_site_destroy(site);
     /* set covering of all 60: greedy three sites, the optimum two (C2, C3) listed */
-    cs_suggest_options cover = {"a", 0, NAN, 1.0, 1, 0, cand, 3, NULL, NULL, 0, NULL, CS_MODEL_COVER, 0, NAN};
+    cs_suggest_options cover = {"a", 0, NAN, 1.0, 1, 0, cand, 3, NULL, NULL, 0, NULL, CS_MODEL_COVER, 0, NAN, 0};
     assert_int_equal(cs_site_suggest(ctx, r, &cover, &site, &rep), CS_OK);
     assert_int_equal(rep.chosen, 3);
     assert_true(rep.exact_listed && rep.exact_chosen == 2 && fabs(rep.exact_covered - 60) < 1e-9);
@@ -389,7 +389,7 @@ static void within_metres(void **state)
     cs_result *r = lr.result;
     cs_site_input cand[3];
     line_candidates(cand);
-    cs_suggest_options opt = {"a", 1, NAN, NAN, 0, 0, cand, 3, NULL, NULL, 600, NULL, CS_MODEL_COVER, 0, NAN};
+    cs_suggest_options opt = {"a", 1, NAN, NAN, 0, 0, cand, 3, NULL, NULL, 600, NULL, CS_MODEL_COVER, 0, NAN, 0};
     cs_suggest_report rep;
     cs_site *site = NULL;
     cs_site_figures f;

@@ -638,6 +638,10 @@ typedef struct cs_suggest_options {
                              demand served within the threshold, split among facilities */
     double site_capacity; /**< capacitated: the room of a candidate without its own
                                capacity (generated ones); 0 or NaN = none */
+    size_t capacitated_max_pairs; /**< capacitated: refuse more pairs of demand points
+                                       and facilities or candidates within the threshold
+                                       than this (the assignment's time grows faster
+                                       than they do); 0 = 20,000,000 */
 } cs_suggest_options;
 typedef struct cs_suggest_report {
     size_t candidates;     /**< candidates considered */

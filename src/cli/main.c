@@ -427,7 +427,7 @@ static cs_status suggest_sites(cs_context *ctx, const options *o, const cs_study
     cs_suggest_options opt = {o->kind, (size_t)(o->suggest > 0 ? o->suggest : 0),
                               o->within_min, o->reach_share, o->exact, 0, cand, nc,
                               o->exclude, o->exclude_crs, o->within_m, NULL,
-                              (cs_site_model)o->model, o->capacitated, o->site_capacity};
+                              (cs_site_model)o->model, o->capacitated, o->site_capacity, 0};
     cs_suggest_report rep;
     cs_site *site = NULL;
     if (st == CS_OK)

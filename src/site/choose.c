@@ -25,6 +25,9 @@
 #define EXACT_MAX_CANDIDATES 5000
 #define EXACT_MAX_PAIRS 2000000
 #define EXACT_MAX_COST_PAIRS 50000
+/* The capacitated models solve the assignment exactly at every step (a medium city's
+ * 4.6 million pairs take half a minute): beyond this many pairs they refuse. */
+#define CAPACITATED_MAX_PAIRS 20000000
 
 typedef struct chooser {
     cs_context *ctx;
@@ -818,6 +821,21 @@ static cs_status capacity_sets(chooser *ch, const cs_suggest_options *opt)
     return st;
 }
 
+/* The capacitated instance's size against opt->capacitated_max_pairs (default
+ * CAPACITATED_MAX_PAIRS): CS_ERR_STUDY, saying how to make it smaller, beyond it. */
+static cs_status check_pairs(chooser *ch, const cs_suggest_options *opt, size_t pairs)
+{
+    size_t most = opt->capacitated_max_pairs ? opt->capacitated_max_pairs
+                                             : CAPACITATED_MAX_PAIRS;
+    if (pairs <= most)
+        return CS_OK;
+    return cs_error(ch->ctx, CS_ERR_STUDY, NULL, "give fewer candidates (--candidates), a "
+                    "shorter threshold (--within), or a smaller study area",
+                    "--capacitated: %zu pairs of demand points and facilities or candidates "
+                    "within the threshold, more than the %zu whose assignment careshed "
+                    "solves (its time grows faster than the pairs)", pairs, most);
+}
+
 /* The exact capacitated solution's sites listed (ranked) when they cost no more than
  * the heuristic's. */
 static cs_status capacity_exact(chooser *ch, const cs_suggest_options *opt, double after,
@@ -854,6 +872,8 @@ static cs_status solve_capacitated(chooser *ch, const cs_suggest_options *opt, s
     cs_status st = capacity_sets(ch, opt);
     cs_stage_end(ch->ctx, "suggest reach sets", t0);
     const cs_capacity_sets *cs = &ch->sets;
+    if (st == CS_OK)
+        st = check_pairs(ch, opt, cs->first[cs->existing + cs->candidates]);
     cs_capacity_flow first = {0};
     double exact = NAN, D = 0;
     for (size_t i = 0; st == CS_OK && i < cs->points; i++)
