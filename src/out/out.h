@@ -146,6 +146,9 @@ cs_status cs_out_targets_table(const cs_result *r, cs_table *out);
 
 /* Write one cell as a JSON value. */
 void cs_out_json_cell(cs_json *j, const cs_cell *c);
+/* A capacitated choice's demand and what is served before and after, as members of the
+ * object being written (in the kind's capacity units). */
+void cs_out_json_served(cs_json *j, const cs_suggest_report *rep);
 
 /* The layers: each writes its features through w (begun by the caller). */
 cs_status cs_out_areas_layer(const cs_result *r, const cs_table *t, cs_transform *to_wgs84,

@@ -280,6 +280,16 @@ static void walk_props(cs_json *j, const cs_suggest_report *rep)
 /* How suggested sites were chosen: the model, which solution is listed, and both
  * solutions' sizes and residents newly covered (the exact one null when it was not
  * found). */
+void cs_out_json_served(cs_json *j, const cs_suggest_report *rep)
+{
+    cs_json_key(j, "demand");
+    cs_json_number(j, rep->demand, 3);
+    cs_json_key(j, "served_before");
+    cs_json_number(j, rep->served_before, 3);
+    cs_json_key(j, "served_after");
+    cs_json_number(j, rep->served_after, 3);
+}
+
 static void choice_props(cs_json *j, const cs_suggest_report *rep)
 {
     bool exact = rep->exact_run && !isnan(rep->exact_covered);
@@ -288,12 +298,7 @@ static void choice_props(cs_json *j, const cs_suggest_report *rep)
     if (rep->capacitated) { /* demand in the kind's capacity units (newly_covered too) */
         cs_json_key(j, "capacitated");
         cs_json_begin_object(j);
-        cs_json_key(j, "demand");
-        cs_json_number(j, rep->demand, 3);
-        cs_json_key(j, "served_before");
-        cs_json_number(j, rep->served_before, 3);
-        cs_json_key(j, "served_after");
-        cs_json_number(j, rep->served_after, 3);
+        cs_out_json_served(j, rep);
         cs_json_end_object(j);
     }
     if (rep->model != CS_MODEL_COVER) {

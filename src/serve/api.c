@@ -794,14 +794,8 @@ static void suggest_objective(const cs_suggest_report *rp, cs_json *j)
         cs_json_key(j, "left_out");
         cs_json_number(j, rp->left_out, 2);
     }
-    if (rp->capacitated) {
-        cs_json_key(j, "demand");
-        cs_json_number(j, rp->demand, 3);
-        cs_json_key(j, "served_before");
-        cs_json_number(j, rp->served_before, 3);
-        cs_json_key(j, "served_after");
-        cs_json_number(j, rp->served_after, 3);
-    }
+    if (rp->capacitated)
+        cs_out_json_served(j, rp);
 }
 
 void cs_api_suggest(const cs_api *api, const char *body, size_t len, cs_reply *rep)

@@ -285,20 +285,6 @@ static double estimate(const cs_capacity_sets *cs, const cs_capacity_flow *fl,
 
 /* ------------------------------------------------------------ the heuristic */
 
-/* A candidate and its estimate. */
-typedef struct ranked {
-    double score;
-    size_t c;
-} ranked;
-
-static int by_score(const void *a, const void *b)
-{
-    const ranked *x = a, *y = b;
-    if (x->score != y->score)
-        return x->score < y->score ? 1 : -1;
-    return (x->c > y->c) - (x->c < y->c);
-}
-
 /* The heuristic's working state: the problem of every facility and candidate, solved
  * with the sites open now (base) and tried with one more (trial); candidate c is sink
  * existing + c, open at cost 0 and closed at one no unit pays. */
@@ -311,7 +297,7 @@ typedef struct search {
     cs_capacity_flow now;
     item *buf;
     size_t cap;
-    ranked *order; /* candidates by estimate */
+    cs_valued *order; /* candidates by estimate */
 } search;
 
 static void search_free(search *s)
@@ -357,10 +343,10 @@ static cs_status best_addition(search *s, const size_t *among, size_t n, size_t 
         double e = estimate(cs, &s->now, &pc, c, &s->buf, &s->cap);
         if (isnan(e))
             st = CS_ERR_NOMEM;
-        s->order[m++] = (ranked){e, c};
+        s->order[m++] = (cs_valued){e, c};
     }
     pieces_free(&pc);
-    qsort(s->order, m, sizeof *s->order, by_score);
+    qsort(s->order, m, sizeof *s->order, cs_by_value_down);
     *best = cs->candidates;
     *cost = cs_flow_read(s->base, NULL, NULL);
     for (size_t k = 0; st == CS_OK && k < m && k < SHORTLIST; k++) {

@@ -161,6 +161,29 @@ static cs_status count_reach(void *user, size_t p, const cs_pairs *pairs)
     return CS_OK;
 }
 
+/* The kind's facilities: their positions and rows of the cost matrix (a facility's row
+ * is its index in the study) into new arrays with room for `extra` more after them;
+ * *count of them. Errors: NOMEM. */
+static cs_status kind_facilities(const chooser *ch, size_t extra, double **fx, double **fy,
+                                 long **row, size_t *count)
+{
+    const cs_study *s = ch->r->study;
+    size_t F = s->fac.count + extra + 1;
+    *fx = cs_calloc(F, sizeof **fx);
+    *fy = cs_calloc(F, sizeof **fy);
+    *row = cs_calloc(F, sizeof **row);
+    if (!*fx || !*fy || !*row)
+        return CS_ERR_NOMEM;
+    *count = 0;
+    for (size_t f = 0; f < s->fac.count; f++)
+        if (s->fac.kind[f] == (long)ch->k) {
+            (*fx)[*count] = s->fac.x[f];
+            (*fy)[*count] = s->fac.y[f];
+            (*row)[(*count)++] = (long)f;
+        }
+    return CS_OK;
+}
+
 /* Backup coverage: how many facilities of the kind reach each resident within the
  * threshold now, up to 2; one reach from each facility, shared among the threads. */
 static cs_status existing_covers(chooser *ch)
@@ -168,17 +191,11 @@ static cs_status existing_covers(chooser *ch)
     const cs_study *s = ch->r->study;
     size_t N = s->dem.count, F = 0;
     unsigned *n = cs_calloc(N + 1, sizeof *n);
-    double *fx = cs_calloc(s->fac.count + 1, sizeof *fx);
-    double *fy = cs_calloc(s->fac.count + 1, sizeof *fy);
-    long *row = cs_calloc(s->fac.count + 1, sizeof *row); /* a facility's row is its index */
+    double *fx = NULL, *fy = NULL;
+    long *row = NULL;
     ch->existing = cs_calloc(N + 1, 1);
-    cs_status st = n && fx && fy && row && ch->existing ? CS_OK : CS_ERR_NOMEM;
-    for (size_t f = 0; st == CS_OK && f < s->fac.count; f++)
-        if (s->fac.kind[f] == (long)ch->k) {
-            fx[F] = s->fac.x[f];
-            fy[F] = s->fac.y[f];
-            row[F++] = (long)f;
-        }
+    cs_status st = n && ch->existing ? kind_facilities(ch, 0, &fx, &fy, &row, &F)
+                                     : CS_ERR_NOMEM;
     if (st == CS_OK)
         st = reach_all(ch, NULL, F, fx, fy, row, count_reach, n);
     for (size_t i = 0; st == CS_OK && i < N; i++)
@@ -735,26 +752,18 @@ static double candidate_room(const chooser *ch, const cs_suggest_options *opt, s
 static cs_status existing_facilities(chooser *ch, double **fx, double **fy, long **row)
 {
     const cs_study *s = ch->r->study;
-    const cs_kind *kind = &s->settings.kinds[ch->k];
-    size_t E = 0, F = s->fac.count;
-    ch->facility = cs_calloc(F + 1, sizeof *ch->facility);
-    *fx = cs_calloc(F + ch->nc + 1, sizeof **fx);
-    *fy = cs_calloc(F + ch->nc + 1, sizeof **fy);
-    *row = cs_calloc(F + ch->nc + 1, sizeof **row);
-    ch->sets.room = cs_calloc(F + ch->nc + 1, sizeof *ch->sets.room);
-    if (!ch->facility || !*fx || !*fy || !*row || !ch->sets.room)
-        return CS_ERR_NOMEM;
-    for (size_t f = 0; f < F; f++)
-        if (s->fac.kind[f] == (long)ch->k) {
-            (*fx)[E] = s->fac.x[f];
-            (*fy)[E] = s->fac.y[f];
-            (*row)[E] = (long)f;
-            ch->sets.room[E] = s->fac.capacity[f * s->fac.capacity_count +
-                                               (size_t)kind->load_capacity];
-            ch->facility[E++] = f;
-        }
+    size_t cap = (size_t)s->settings.kinds[ch->k].load_capacity, E = 0;
+    cs_status st = kind_facilities(ch, ch->nc, fx, fy, row, &E);
+    ch->facility = cs_calloc(E + 1, sizeof *ch->facility);
+    ch->sets.room = cs_calloc(E + ch->nc + 1, sizeof *ch->sets.room);
+    if (st == CS_OK && (!ch->facility || !ch->sets.room))
+        st = CS_ERR_NOMEM;
+    for (size_t e = 0; st == CS_OK && e < E; e++) {
+        ch->facility[e] = (size_t)(*row)[e];
+        ch->sets.room[e] = s->fac.capacity[ch->facility[e] * s->fac.capacity_count + cap];
+    }
     ch->sets.existing = E;
-    return CS_OK;
+    return st;
 }
 
 /*

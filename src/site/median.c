@@ -326,28 +326,13 @@ cs_status cs_median_heuristic(const cs_cover_sets *cs, size_t k, int threads, si
 
 /* ------------------------------------------------------ Lagrangian bound */
 
-/* A candidate's rho, for choosing the k largest. */
-typedef struct valued {
-    double v;
-    size_t c;
-} valued;
-
-static int by_value_down(const void *a, const void *b)
-{
-    const valued *x = a, *y = b;
-    if (x->v != y->v)
-        return x->v > y->v ? -1 : 1;
-    return (x->c > y->c) - (x->c < y->c);
-}
-
-/* The k largest positive rho_c into top (room for C), their sum into *sum; how many. */
-static size_t largest(const double *rho, size_t C, size_t k, valued *top, double *sum)
+static size_t largest(const double *rho, size_t C, size_t k, cs_valued *top, double *sum)
 {
     size_t m = 0;
     for (size_t c = 0; c < C; c++)
         if (rho[c] > 0)
-            top[m++] = (valued){rho[c], c};
-    qsort(top, m, sizeof *top, by_value_down);
+            top[m++] = (cs_valued){rho[c], c};
+    qsort(top, m, sizeof *top, cs_by_value_down);
     m = m < k ? m : k;
     *sum = 0;
     for (size_t t = 0; t < m; t++)
@@ -393,7 +378,7 @@ double cs_median_bound(const cs_cover_sets *cs, size_t k, int threads, double kn
     size_t n = pp.n;
     double *lambda = cs_calloc(n + 1, sizeof *lambda), *g = cs_calloc(n + 1, sizeof *g);
     double *rho = cs_calloc(C + 1, sizeof *rho);
-    valued *top = cs_calloc(C + 1, sizeof *top);
+    cs_valued *top = cs_calloc(C + 1, sizeof *top);
     (void)threads;
     if (st != CS_OK || !lambda || !g || !rho || !top) {
         cs_free(pp.at), cs_free(pp.s);

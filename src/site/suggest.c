@@ -31,6 +31,14 @@ void cs_cover_sets_free(cs_cover_sets *c)
     memset(c, 0, sizeof *c);
 }
 
+int cs_by_value_down(const void *a, const void *b)
+{
+    const cs_valued *x = a, *y = b;
+    if (x->v != y->v)
+        return x->v > y->v ? -1 : 1;
+    return (x->c > y->c) - (x->c < y->c);
+}
+
 /* ---------------------------------------------------------------- greedy */
 
 typedef struct entry {

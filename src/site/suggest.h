@@ -25,6 +25,14 @@ typedef struct cs_cover_sets {
 } cs_cover_sets;
 void cs_cover_sets_free(cs_cover_sets *c);
 
+/* A candidate and a value of it; cs_by_value_down sorts the largest first, ties to the
+ * lower index. */
+typedef struct cs_valued {
+    double v;
+    size_t c;
+} cs_valued;
+int cs_by_value_down(const void *a, const void *b);
+
 /* Lazy greedy (Minoux 1978) for any objective whose gains only shrink as candidates are
  * taken: gain(user, c) is candidate c's gain now, take(user, c) takes it. */
 typedef struct cs_greedy_fns {
