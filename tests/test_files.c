@@ -520,7 +520,9 @@ static void streamed_pieces_in_any_order(void **state)
 }
 
 /* A piece the disk refuses (the file-size limit): named, the temporary removed, later
- * pieces refused, and the commit too. */
+ * pieces refused, and the commit too. The piece begins inside a block, so that past
+ * the page cache too its start is written at once (the end of a piece may be held for
+ * the next, unbuffered_held_block_failure). */
 static void streamed_write_failure_of(bool unbuffered)
 {
     cs_context *ctx = NULL;
@@ -534,7 +536,7 @@ static void streamed_write_failure_of(bool unbuffered)
                      CS_OK);
     char *data = calloc(1, 100000);
     file_size_limit limit = limit_file_size(4096);
-    cs_status st = cs_outset_write_at(ctx, set, file, data, 100000, 100);
+    cs_status st = cs_outset_write_at(ctx, set, file, data, 100000, 5000);
     unlimit_file_size(&limit);
     assert_int_equal(st, CS_ERR_OUTPUT);
     char *path = tu_join(dir, "big.fgb");
@@ -556,6 +558,43 @@ static void streamed_write_failure(void **state)
     (void)state;
     streamed_write_failure_of(false);
     streamed_write_failure_of(true); /* past the page cache: the same */
+}
+
+/* The end of a piece, held past the page cache for the next piece, cannot be written
+ * once a piece elsewhere comes (or, when none comes, at the commit): that write or the
+ * commit fails naming the file, and nothing of it is left. */
+static void unbuffered_held_block_failure(void **state)
+{
+    (void)state;
+    for (int at_commit = 0; at_commit <= 1; at_commit++) {
+        cs_context *ctx = NULL;
+        assert_int_equal(cs_context_create(&ctx), CS_OK);
+        char *dir = tu_mkdtemp();
+        cs_outset *set = NULL;
+        size_t file = 0;
+        assert_int_equal(cs_outset_begin_folder(ctx, dir, "run", &set), CS_OK);
+        assert_int_equal(cs_outset_open_unbuffered(ctx, set, "held.fgb", &file), CS_OK);
+        char data[5000];
+        memset(data, 'h', sizeof data);
+        /* a whole block, and 904 bytes of the next held; then a piece the limit allows
+         * by itself (before the first) */
+        assert_int_equal(cs_outset_write_at(ctx, set, file, data, sizeof data, 4096), CS_OK);
+        file_size_limit limit = limit_file_size(8192);
+        cs_status st = at_commit ? cs_outset_commit(ctx, set)
+                                 : cs_outset_write_at(ctx, set, file, "x", 1, 100);
+        unlimit_file_size(&limit);
+        assert_int_equal(st, CS_ERR_OUTPUT);
+        char *path = tu_join(dir, "held.fgb");
+        assert_true(tu_has_message(ctx, path, "cannot write", "File too large", NULL));
+        if (!at_commit)
+            assert_int_equal(cs_outset_commit(ctx, set), CS_ERR_OUTPUT);
+        cs_outset_destroy(set);
+        assert_listing(dir, "");
+        free(path);
+        tu_rmtree(dir);
+        free(dir);
+        cs_context_destroy(ctx);
+    }
 }
 
 /* Whether this process holds a file whose path contains `name` open past the page
@@ -597,6 +636,76 @@ static bool takes_unbuffered(const char *dir)
     unlink(path);
     free(path);
     return fd >= 0;
+}
+
+/* Writes [cut[i], cut[i + 1]) of want for each i of order[0..n) to file. */
+static void write_cut_pieces(cs_context *ctx, cs_outset *set, size_t file,
+                             const unsigned char *want, const size_t *cut, const size_t *order,
+                             size_t n)
+{
+    for (size_t q = 0; q < n; q++) {
+        size_t i = order[q];
+        assert_int_equal(cs_outset_write_at(ctx, set, file, want + cut[i], cut[i + 1] - cut[i],
+                                            cut[i]),
+                         CS_OK);
+    }
+}
+
+/* A file written past the page cache one piece after another, as a streamed file is:
+ * each piece goes on where the last ended, most of them ending inside a block (which
+ * is held for the next piece), some shorter than what is left of that block, some
+ * spanning several 4 MB copies; the first piece last, as the FlatGeobuf writer puts
+ * its header and index there at the end. And the same pieces as runs of 50 one after
+ * another, the runs in a shuffled order. Both read back as the bytes written. */
+static void unbuffered_pieces_one_after_another(void **state)
+{
+    (void)state;
+    cs_context *ctx = NULL;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    char *dir = tu_mkdtemp();
+    cs_outset *set = NULL;
+    size_t seq = 9, shuffled = 9;
+    assert_int_equal(cs_outset_begin(ctx, dir, &set), CS_OK);
+    assert_int_equal(cs_outset_open_unbuffered(ctx, set, "seq.bin", &seq), CS_OK);
+    assert_int_equal(cs_outset_open_unbuffered(ctx, set, "shuffled.bin", &shuffled), CS_OK);
+    enum { PIECES = 3000, RUN = 50 };
+    size_t *cut = calloc(PIECES + 1, sizeof *cut), *order = calloc(PIECES, sizeof *order);
+    uint32_t r = 12345;
+    for (size_t i = 0; i < PIECES; i++) {
+        r = r * 1103515245u + 12345u;
+        /* mostly under a block, now and then one over the 4 MB copied at a time */
+        size_t len = i % 997 == 5 ? 5000000 + (r >> 20) : 1 + (r >> 16) % 9000;
+        cut[i + 1] = cut[i] + len;
+    }
+    size_t total = cut[PIECES];
+    unsigned char *want = calloc(total, 1);
+    for (size_t i = 0; i < total; i++)
+        want[i] = (unsigned char)(i * 2654435761u >> 13);
+    for (size_t i = 0; i < PIECES; i++)
+        order[i] = (i + 1) % PIECES;
+    write_cut_pieces(ctx, set, seq, want, cut, order, PIECES);
+    for (size_t i = 0; i < PIECES; i++)
+        order[i] = i;
+    for (size_t i = PIECES / RUN; i-- > 1;) {
+        r = r * 1103515245u + 12345u;
+        size_t j = (r >> 8) % (i + 1);
+        for (size_t q = 0; q < RUN; q++) {
+            size_t t = order[i * RUN + q];
+            order[i * RUN + q] = order[j * RUN + q];
+            order[j * RUN + q] = t;
+        }
+    }
+    write_cut_pieces(ctx, set, shuffled, want, cut, order, PIECES);
+    assert_int_equal(cs_outset_commit(ctx, set), CS_OK);
+    assert_content(dir, "seq.bin", (const char *)want, total);
+    assert_content(dir, "shuffled.bin", (const char *)want, total);
+    cs_outset_destroy(set);
+    free(want);
+    free(cut);
+    free(order);
+    tu_rmtree(dir);
+    free(dir);
+    cs_context_destroy(ctx);
 }
 
 /* A file written past the page cache, in pieces of every kind in any order: shorter
@@ -827,6 +936,8 @@ int main(void)
         cmocka_unit_test(streamed_pieces_in_any_order),
         cmocka_unit_test(streamed_write_failure),
         cmocka_unit_test(unbuffered_pieces_in_any_order),
+        cmocka_unit_test(unbuffered_pieces_one_after_another),
+        cmocka_unit_test(unbuffered_held_block_failure),
         cmocka_unit_test(unbuffered_failure_reported_later),
         cmocka_unit_test(a_file_written_on_another_thread),
         cmocka_unit_test(a_failure_on_another_thread_is_reported),

@@ -272,6 +272,14 @@ typedef struct direct_writer {
     int fill, write;     /* the copy filled next, the copy written next */
     bool stop, refused;
     int err;             /* the first write that failed (an errno) */
+    /* The start of a block a piece ended in, held until the next piece (which usually
+     * goes on where this one ended) fills it, and only then written past the cache.
+     * Written through the page cache at once, it made each piece wait for the disk:
+     * the file system locks the file while a write past the cache runs (demand.fgb of
+     * the large bench study: 1.75 -> 1.49 s). Used by the caller's thread only. */
+    unsigned char carry[DIRECT_ALIGN];
+    uint64_t carry_at;   /* the block's offset */
+    size_t carry_len;    /* bytes of it held (0: none) */
 } direct_writer;
 
 /* len bytes at offset of fd. 0 or an errno. */
@@ -387,6 +395,15 @@ static int direct_queue(direct_writer *w, const char *data, uint64_t offset, uin
     return 0;
 }
 
+/* The held start of a block, through the page cache (its whole block never goes past
+ * it). 0 or an errno. */
+static int direct_flush_carry(direct_writer *w)
+{
+    size_t n = w->carry_len;
+    w->carry_len = 0;
+    return n ? write_all(w->buffered_fd, w->carry, n, w->carry_at) : 0;
+}
+
 /* Let writer w write what it holds and end (NULL: none); 0 or the errno of a write
  * that failed. */
 static int direct_end(direct_writer *w)
@@ -398,7 +415,9 @@ static int direct_end(direct_writer *w)
     pthread_cond_broadcast(&w->changed);
     pthread_mutex_unlock(&w->lock);
     pthread_join(w->thread, NULL);
-    int err = w->err;
+    int err = w->err, carried = direct_flush_carry(w);
+    if (!err)
+        err = carried;
     pthread_cond_destroy(&w->changed);
     pthread_mutex_destroy(&w->lock);
     close(w->fd);
@@ -428,20 +447,53 @@ static int write_buffered(const pending_file *f, const char *data, size_t len, u
     return err;
 }
 
+/* Writer w's held block continued by the first bytes of a piece at *offset, when the
+ * piece goes on where the held bytes end; written past the cache once whole. Any other
+ * piece has the held bytes written through the cache first (pieces never overlap, but
+ * one may fill a gap before them). 0 or an errno. */
+static int direct_continue(direct_writer *w, const char **data, size_t *len, uint64_t *offset)
+{
+    if (!w->carry_len)
+        return 0;
+    if (*offset != w->carry_at + w->carry_len)
+        return direct_flush_carry(w);
+    size_t n = DIRECT_ALIGN - w->carry_len < *len ? DIRECT_ALIGN - w->carry_len : *len;
+    memcpy(w->carry + w->carry_len, *data, n);
+    w->carry_len += n;
+    *data += n;
+    *len -= n;
+    *offset += n;
+    if (w->carry_len < DIRECT_ALIGN)
+        return 0;
+    w->carry_len = 0;
+    return direct_queue(w, (const char *)w->carry, w->carry_at, w->carry_at,
+                        w->carry_at + DIRECT_ALIGN);
+}
+
 /* len bytes at offset of f's temporary: an unbuffered file's whole blocks through its
- * writer, the rest through the page cache. 0 or an errno. */
+ * writer, a block the piece ends in held for the next piece, the start of a block it
+ * begins in (after a gap) through the page cache. 0 or an errno. */
 static int write_temporary(const pending_file *f, const char *data, size_t len, uint64_t offset)
 {
+    direct_writer *w = f->direct;
+    if (!w)
+        return write_buffered(f, data, len, offset);
+    int err = direct_continue(w, &data, &len, &offset);
+    if (err || len == 0)
+        return err;
     uint64_t end = offset + len;
     uint64_t from = (offset + DIRECT_ALIGN - 1) / DIRECT_ALIGN * DIRECT_ALIGN;
     uint64_t to = end / DIRECT_ALIGN * DIRECT_ALIGN;
-    if (!f->direct || from >= to)
+    if (end <= from) /* within the block it begins in, after a gap */
         return write_buffered(f, data, len, offset);
-    int err = direct_queue(f->direct, data, offset, from, to);
-    if (!err)
-        err = write_buffered(f, data, (size_t)(from - offset), offset);
-    if (!err)
-        err = write_buffered(f, data + (to - offset), (size_t)(end - to), to);
+    err = write_buffered(f, data, (size_t)(from - offset), offset);
+    if (!err && to > from)
+        err = direct_queue(w, data, offset, from, to);
+    if (!err && end > to) {
+        memcpy(w->carry, data + (to - offset), (size_t)(end - to));
+        w->carry_at = to;
+        w->carry_len = (size_t)(end - to);
+    }
     return err;
 }
 
