@@ -313,6 +313,31 @@ static void fixed_numbers_round_right(void **state)
     cs_buf_free(&b);
 }
 
+/* The digits of an integer u with a point put before its last d digits, against
+ * printf's digits of u: every length of u and of its fraction, leading zeros of the
+ * fraction, and the sign. */
+static void fixed_digits_match_printf(void **state)
+{
+    (void)state;
+    unsigned long long seed = 11;
+    for (int i = 0; i < 200000; i++) {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        unsigned long long u = seed >> (seed % 64);
+        if (i < 1000)
+            u = (unsigned long long)i;
+        int d = (int)((seed >> 20) % 12);
+        bool negative = (seed >> 30) & 1;
+        char digits[32], want[48], got[40];
+        int len = snprintf(digits, sizeof digits, "%0*llu", d + 1, u);
+        snprintf(want, sizeof want, "%s%.*s%s%s", negative ? "-" : "", len - d, digits,
+                 d ? "." : "", digits + len - d);
+        size_t n = cs_fixed_digits(u, d, negative, got);
+        got[n] = '\0';
+        if (strcmp(got, want) != 0)
+            fail_msg("%llu with %d decimals: %s, not %s", u, d, got, want);
+    }
+}
+
 /* Hand-worked distances (the classic kitten/sitting is 3) and the path schemes GDAL
  * and URLs use, against paths that only look alike. */
 static void names_distance_and_schemes(void **state)
@@ -373,6 +398,7 @@ int main(void)
         cmocka_unit_test(helper_context_is_absorbed),
         cmocka_unit_test(grouped_numbers),
         cmocka_unit_test(fixed_numbers_round_right),
+        cmocka_unit_test(fixed_digits_match_printf),
         cmocka_unit_test(strict_number_parsing),
         cmocka_unit_test(utf8_check),
         cmocka_unit_test(report_survives_allocation_failure),

@@ -151,22 +151,35 @@ void cs_buf_add_fixed(cs_buf *b, double value, int decimals)
     cs_buf_addn(b, out, cs_fixed_digits((unsigned long long)r, decimals, value < 0 && r > 0, out));
 }
 
+/* "00".."99": two digits a division (a city's coordinates are most of what is written) */
+static const char digit_pairs[] = "0001020304050607080910111213141516171819"
+                                  "2021222324252627282930313233343536373839"
+                                  "4041424344454647484950515253545556575859"
+                                  "6061626364656667686970717273747576777879"
+                                  "8081828384858687888990919293949596979899";
+
 size_t cs_fixed_digits(unsigned long long u, int decimals, bool negative, char out[40])
 {
-    char text[40];
-    size_t n = 0;
-    do {
-        text[n++] = (char)('0' + u % 10);
+    char text[48], *end = text + sizeof text, *p = end; /* written backwards */
+    int d = decimals > 0 ? decimals : 0;
+    for (; d >= 2; d -= 2, u /= 100)
+        memcpy(p -= 2, digit_pairs + 2 * (u % 100), 2);
+    if (d == 1) {
+        *--p = (char)('0' + u % 10);
         u /= 10;
-        if ((int)n == decimals)
-            text[n++] = '.';
-    } while (u > 0 || (int)n <= decimals);
-    if (text[n - 1] == '.')
-        text[n++] = '0';
+    }
+    if (decimals > 0)
+        *--p = '.';
+    for (; u >= 100; u /= 100) /* the whole part: one digit at least */
+        memcpy(p -= 2, digit_pairs + 2 * (u % 100), 2);
+    if (u >= 10)
+        memcpy(p -= 2, digit_pairs + 2 * u, 2);
+    else
+        *--p = (char)('0' + u);
     if (negative)
-        text[n++] = '-';
-    for (size_t i = 0; i < n; i++)
-        out[i] = text[n - 1 - i];
+        *--p = '-';
+    size_t n = (size_t)(end - p);
+    memcpy(out, p, n);
     return n;
 }
 
