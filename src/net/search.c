@@ -213,7 +213,9 @@ static bool keep_sources(cs_net_field *f, const cs_attach *src, const long *src_
     f->src_id = cs_calloc(n + 1, sizeof *f->src_id);
     f->src_along_m = cs_calloc(n + 1, sizeof *f->src_along_m);
     f->src_access_m = cs_calloc(n + 1, sizeof *f->src_access_m);
-    bool ok = s && f->src_edge && f->src_id && f->src_along_m && f->src_access_m;
+    f->src_edge_bits = cs_calloc(f->g->edge_count / 64 + 1, sizeof *f->src_edge_bits);
+    bool ok = s && f->src_edge && f->src_id && f->src_along_m && f->src_access_m &&
+              f->src_edge_bits;
     if (ok) {
         size_t m = 0;
         for (size_t i = 0; i < src->count; i++)
@@ -222,6 +224,7 @@ static bool keep_sources(cs_net_field *f, const cs_attach *src, const long *src_
                                   src->access_m[i]};
         qsort(s, n, sizeof *s, compare_sources);
         for (size_t i = 0; i < n; i++) {
+            f->src_edge_bits[s[i].edge / 64] |= (uint64_t)1 << (s[i].edge % 64);
             f->src_edge[i] = s[i].edge;
             f->src_id[i] = s[i].id;
             f->src_along_m[i] = s[i].along;
@@ -243,6 +246,7 @@ void cs_net_field_free(cs_net_field *f)
     cs_free(f->src_id);
     cs_free(f->src_along_m);
     cs_free(f->src_access_m);
+    cs_free(f->src_edge_bits);
     cs_free(f->node_tie);
     cs_free(f->tie_start);
     cs_free(f->tie_src);
@@ -294,9 +298,14 @@ cs_status cs_net_field_compute(const cs_graph *g, const cs_attach *src, const lo
     return CS_OK;
 }
 
-/* First index of the sorted sources whose edge is >= e. */
+/* The first of the sorted sources on edge e; src_count when none is. Most edges have
+ * none, and for them the edge's bit answers at once: every point's cost looks its edge
+ * up, and a binary search's steps go to memory (the large scale's network search stage
+ * 0.78 -> 0.58 s). */
 static size_t first_source(const cs_net_field *f, long e)
 {
+    if (!(f->src_edge_bits[e / 64] >> (e % 64) & 1))
+        return f->src_count;
     size_t lo = 0, hi = f->src_count;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;

@@ -26,6 +26,7 @@ typedef struct cs_net_field {
     size_t src_count;
     long *src_edge, *src_id;
     double *src_along_m, *src_access_m;
+    uint64_t *src_edge_bits; /* bit e set: a source is on edge e (most edges have none) */
     /* nodes two or more sources reach at the same cost: node_tie[n] is 0 for others,
        else its tie set's index + 1; set i is tie_src[tie_start[i] .. tie_start[i + 1]),
        increasing ids */
