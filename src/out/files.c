@@ -257,9 +257,11 @@ static int open_temporary(const cs_outset *set, pending_file *f)
  * 1.7 s of the 2.1 s of writing 800 MB, against 0.1 s unbuffered), and the disk is as
  * fast either way; but an unbuffered write waits for the disk. So a thread of the
  * file's own writes the whole blocks, from one of two aligned copies while the caller
- * fills the other: the disk works while the next piece is built. The partial blocks
- * at a piece's ends go through the page cache (pieces never overlap, so no block is
- * written both ways), and so does everything once the file system refuses (EINVAL).
+ * fills the other: the disk works while the next piece is built. The block a piece
+ * ends in is held for the next piece (carry, below); a block a piece starts in after a
+ * gap, and a held block no piece fills, go through the page cache (pieces never
+ * overlap, so no block is written both ways), and so does everything once the file
+ * system refuses (EINVAL).
  * A failed write is kept and reported by the next write, the sync or the commit.
  */
 typedef struct direct_writer {
