@@ -82,6 +82,19 @@ function startTiles() {
 }
 
 // The card's "5 分钟: +1,934 · 10 分钟: ..." as numbers.
+// A file the browser downloads, once it is whole: Chromium makes the file before it
+// has written it (a memo read at once was once empty), so the text is read until
+// `whole` says it is complete, for up to 10 s.
+async function downloaded(path, whole) {
+  let text = "";
+  for (let i = 0; i < 200; i++) {
+    text = existsSync(path) ? readFileSync(path, "utf8") : "";
+    if (whole(text)) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return text;
+}
+
 function cardNumbers(text) {
   return [...text.matchAll(/\+([\d,]+)/g)].map((m) => Number(m[1].replace(/,/g, "")));
 }
@@ -150,9 +163,7 @@ try {
   const cdp = await page.createCDPSession();
   await cdp.send("Browser.setDownloadBehavior", {behavior: "allow", downloadPath: downloads});
   await page.click("#memo");
-  const memoFile = join(downloads, "memo.html");
-  for (let i = 0; i < 100 && !existsSync(memoFile); i++) await new Promise((r) => setTimeout(r, 50));
-  const memo = readFileSync(memoFile, "utf8");
+  const memo = await downloaded(join(downloads, "memo.html"), (t) => t.trimEnd().endsWith("</html>"));
   assert.match(memo, /<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
   assert.ok(memo.includes(">P1<"), "the proposal's name on the memo's map");
   assert.doesNotMatch(memo, /<script/);
@@ -200,8 +211,9 @@ try {
   const cardsBefore = await page.$$eval("#cards .card", (c) => c.map((x) => x.textContent));
   await page.click("#save");
   const scenarioFile = join(downloads, "scenario.geojson");
-  for (let i = 0; i < 100 && !existsSync(scenarioFile); i++) await new Promise((r) => setTimeout(r, 50));
-  const scenario = JSON.parse(readFileSync(scenarioFile, "utf8"));
+  const scenario = JSON.parse(await downloaded(scenarioFile, (t) => {
+    try { return JSON.parse(t) !== null; } catch { return false; }
+  }));
   assert.equal(scenario.features.length, 3);
   assert.ok(scenario.features.every((f) => f.properties.figures && f.properties.figures.newly.length > 0));
   await page.click("#clear");
