@@ -277,9 +277,6 @@ static void walk_props(cs_json *j, const cs_suggest_report *rep)
     }
 }
 
-/* How suggested sites were chosen: the model, which solution is listed, and both
- * solutions' sizes and residents newly covered (the exact one null when it was not
- * found). */
 void cs_out_json_served(cs_json *j, const cs_suggest_report *rep)
 {
     cs_json_key(j, "demand");
@@ -290,6 +287,9 @@ void cs_out_json_served(cs_json *j, const cs_suggest_report *rep)
     cs_json_number(j, rep->served_after, 3);
 }
 
+/* How suggested sites were chosen: the model, which solution is listed, and both
+ * solutions' sizes and residents newly covered (the exact one null when it was not
+ * found). */
 static void choice_props(cs_json *j, const cs_suggest_report *rep)
 {
     bool exact = rep->exact_run && !isnan(rep->exact_covered);

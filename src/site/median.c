@@ -326,6 +326,7 @@ cs_status cs_median_heuristic(const cs_cover_sets *cs, size_t k, int threads, si
 
 /* ------------------------------------------------------ Lagrangian bound */
 
+/* The k largest positive rho_c into top (room for C), their sum into *sum; how many. */
 static size_t largest(const double *rho, size_t C, size_t k, cs_valued *top, double *sum)
 {
     size_t m = 0;
