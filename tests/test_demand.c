@@ -258,13 +258,10 @@ static void points_in_overlap_follow_the_rule(void **state)
 
 /* With overlaps and a block across the edge, every allocation of the load fails in
  * turn: each failure is a clean error (ASan checks for leaks). */
-static void seams_survive_every_allocation_failure(void **state)
+/* Loading the study fails cleanly (no leak, an error) at every allocation; returns how
+ * many were tried. */
+static long every_allocation_failure(env *e)
 {
-    env *e = *state;
-    write_areas(e, draw_overlapping);
-    const double r[3][4] = {{800, 400, 1000, 600}, {900, 0, 1100, 100}, {1900, 0, 2100, 100}};
-    const double pop[3] = {400, 200, 100};
-    draw_blocks(e, "blocks.geojson", r, pop, 3);
     long n = 0;
     for (;; n++) {
         cs_context *ctx = NULL;
@@ -281,7 +278,17 @@ static void seams_survive_every_allocation_failure(void **state)
         assert_true(st == CS_ERR_NOMEM || st == CS_ERR_INPUT || st == CS_ERR_INTERNAL);
         assert_true(n < 100000);
     }
-    assert_true(n > 50);
+    return n;
+}
+
+static void seams_survive_every_allocation_failure(void **state)
+{
+    env *e = *state;
+    write_areas(e, draw_overlapping);
+    const double r[3][4] = {{800, 400, 1000, 600}, {900, 0, 1100, 100}, {1900, 0, 2100, 100}};
+    const double pop[3] = {400, 200, 100};
+    draw_blocks(e, "blocks.geojson", r, pop, 3);
+    assert_true(every_allocation_failure(e) > 50);
 }
 
 /* An area drawn wholly inside an earlier one keeps no ground, with a warning. */
@@ -421,6 +428,17 @@ static void raster_cells_split_and_cut(void **state)
     assert_string_equal(s->dem.source, "grid");
 }
 
+/* A grid's cells are read, projected and spread a strip at a time: a failure anywhere
+ * in it stops the load with an error and leaves nothing behind. */
+static void grid_survives_every_allocation_failure(void **state)
+{
+    env *e = *state;
+    const double v[8] = {10, 20, -1, 40, 0, 60, 30, 5};
+    free(write_grid(e, "grid.tif", v, true, true));
+    use_grid(e, "grid.tif");
+    assert_true(every_allocation_failure(e) > 50);
+}
+
 /* A grid of 100 km x 100 km (250 m cells, one resident each) around the two 1 km
  * areas: only the window over the areas is read (a few hundred cells, not 160,000),
  * and the areas get their 32 cells (to rounding: the areas went through WGS84). */
@@ -454,6 +472,64 @@ static void large_grid_read_over_the_study_area(void **state)
         fail_msg("areas %.12g %.12g, left out %.12g", pop[0], pop[1], e->study->dem.dropped_pop);
     /* what was read beyond the areas is only the window's margin */
     assert_true(e->study->dem.dropped_pop > 0 && e->study->dem.dropped_pop < 400);
+}
+
+/* A grid stored a row a block, 2.5 m cells over both areas and a 10 m margin (408 rows:
+ * more than one strip of the reading): every cell's count reaches the area its centre
+ * lies in, the margin's are left out, and the points come in the grid's row order. */
+static void grid_read_in_strips(void **state)
+{
+    env *e = *state;
+    enum { COLS = 808, ROWS = 408 };
+    const double cell = 2.5, left = -10, top = 1010;
+    char *path = tu_join(e->dir, "rows.tif");
+    GDALAllRegister();
+    GDALDatasetH ds = GDALCreate(GDALGetDriverByName("GTiff"), path, COLS, ROWS, 1,
+                                 GDT_Float32, (char *[]){"BLOCKYSIZE=1", NULL});
+    double gt[6] = {FX_X0 + left, cell, 0, FX_Y0 + top, 0, -cell};
+    GDALSetGeoTransform(ds, gt);
+    OGRSpatialReferenceH srs = OSRNewSpatialReference(NULL);
+    OSRImportFromEPSG(srs, 32651);
+    GDALSetSpatialRef(ds, srs);
+    OSRDestroySpatialReference(srs);
+    int bw = 0, bh = 0;
+    GDALGetBlockSize(GDALGetRasterBand(ds, 1), &bw, &bh);
+    assert_int_equal(bh, 1);
+    float *v = malloc(COLS * ROWS * sizeof *v);
+    double want[2] = {0, 0}, outside = 0;
+    for (size_t r = 0; r < ROWS; r++)
+        for (size_t c = 0; c < COLS; c++) {
+            v[r * COLS + c] = (float)(1 + (r * 7 + c * 3) % 5);
+            double x = left + (c + 0.5) * cell, y = top - (r + 0.5) * cell;
+            if (x > 0 && x < 2000 && y > 0 && y < 1000)
+                want[x < 1000 ? 0 : 1] += v[r * COLS + c];
+            else
+                outside += v[r * COLS + c];
+        }
+    assert_int_equal(GDALRasterIO(GDALGetRasterBand(ds, 1), GF_Write, 0, 0, COLS, ROWS, v, COLS,
+                                  ROWS, GDT_Float32, 0, 0), CE_None);
+    free(v);
+    GDALClose(ds);
+    free(path);
+    use_grid(e, "rows.tif");
+    fx_env_load_ok(e);
+    const cs_study *s = e->study;
+    double pop[2];
+    area_sums(s, 0, pop);
+    if (!(fabs(pop[0] - want[0]) < 1e-6 && fabs(pop[1] - want[1]) < 1e-6))
+        fail_msg("areas %.12g %.12g, expected %.12g %.12g", pop[0], pop[1], want[0], want[1]);
+    assert_true(fabs(s->dem.dropped_pop - outside) < 1e-6);
+    /* each point (a cell, or a piece of one cut at the areas' edges) in row order */
+    long last = -1;
+    for (size_t i = 0; i < s->dem.count; i++) {
+        long r = (long)floor((FX_Y0 + top - s->dem.y[i]) / cell);
+        long c = (long)floor((s->dem.x[i] - FX_X0 - left) / cell);
+        long at = r * COLS + c;
+        if (at < last)
+            fail_msg("point %zu (row %ld, column %ld) comes after a later cell", i, r, c);
+        last = at;
+    }
+    assert_true(s->dem.count >= 800 * 400);
 }
 
 static void raster_errors(void **state)
@@ -685,7 +761,9 @@ int main(void)
         T(area_inside_an_earlier_one),
         T(seams_survive_every_allocation_failure),
         T(raster_cells_split_and_cut),
+        T(grid_survives_every_allocation_failure),
         T(large_grid_read_over_the_study_area),
+        T(grid_read_in_strips),
         T(raster_errors),
         T(totals_spread_over_residential_land),
         T(totals_errors),

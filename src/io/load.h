@@ -127,10 +127,17 @@ bool cs_is_raster(const cs_config *cfg, const cs_layer_config *lc);
 cs_status cs_load_population_raster(cs_context *ctx, const cs_config *cfg, cs_study *study,
                                     cs_raw_points *p);
 
+/* What takes a strip of a grid's cells (in p->surfaces, in the grid's CRS; they are
+ * dropped once it returns). Its error stops the reading. */
+typedef cs_status (*cs_raster_strip_fn)(void *user, cs_raw_points *p);
+
 /* Read the populated cells of the grid within box (xmin, ymin, xmax, ymax in the grid's
- * CRS) into p->surfaces, one block at a time. Errors: CS_ERR_INPUT (negative counts,
- * nothing populated there, unreadable). */
-cs_status cs_raster_read_cells(cs_context *ctx, cs_raw_points *p, const double *box);
+ * CRS) one block at a time, and hand them to strip() a strip of rows of blocks at a
+ * time, in the grid's block order: a window of a national grid is never held whole.
+ * Errors: CS_ERR_INPUT (negative counts, nothing populated there, unreadable), or
+ * strip()'s. */
+cs_status cs_raster_each_strip(cs_context *ctx, cs_raw_points *p, const double *box,
+                               cs_raster_strip_fn strip, void *user);
 
 /* The text of the areas layer's `field` for each of the n areas of ids (by id; "" for
  * an area the layer no longer has), into *values (n new strings in a new array).

@@ -157,6 +157,7 @@ typedef struct grid_reader {
     const double *share;
     const char *display;
     size_t negatives;
+    size_t cells;          /* populated cells handed on */
 } grid_reader;
 
 /* One block's cells into s. */
@@ -191,9 +192,19 @@ static cs_status read_block(grid_reader *g, size_t r0, size_t c0, size_t h, size
     return CS_OK;
 }
 
-/* The window's cells into s, one block of the file's own layout at a time. */
-static cs_status read_grid(grid_reader *g, cs_raw_surfaces *s)
+/* Rows of blocks taken together into one strip: enough that a grid stored a row a block
+ * is not handed on (projected, spread) a row at a time. */
+#define STRIP_MIN_ROWS 256
+
+/*
+ * The window's cells, one block of the file's own layout at a time, handed to strip()
+ * a strip of whole rows of blocks at a time and then dropped from s: the cells come in
+ * the same order however the window is cut into strips, and only a strip's are held.
+ */
+static cs_status read_grid(grid_reader *g, cs_raw_points *p, cs_raster_strip_fn strip,
+                           void *user)
 {
+    cs_raw_surfaces *s = &p->surfaces;
     int bw = 0, bh = 0;
     GDALGetBlockSize(g->band, &bw, &bh);
     size_t w = bw > 0 ? (size_t)bw : g->c1 - g->c0, h = bh > 0 ? (size_t)bh : 1;
@@ -204,13 +215,23 @@ static cs_status read_grid(grid_reader *g, cs_raw_surfaces *s)
     if (!buf)
         return cs_nomem(g->ctx);
     cs_status st = CS_OK;
+    size_t strip_rows = 0;
     /* blocks aligned with the file's, clipped to the window */
-    for (size_t br = g->r0 / h * h; st == CS_OK && br < g->r1; br += h)
+    for (size_t br = g->r0 / h * h; st == CS_OK && br < g->r1; br += h) {
+        size_t r0 = br > g->r0 ? br : g->r0, r1 = br + h < g->r1 ? br + h : g->r1;
         for (size_t bc = g->c0 / w * w; st == CS_OK && bc < g->c1; bc += w) {
-            size_t r0 = br > g->r0 ? br : g->r0, c0 = bc > g->c0 ? bc : g->c0;
-            size_t r1 = br + h < g->r1 ? br + h : g->r1, c1 = bc + w < g->c1 ? bc + w : g->c1;
+            size_t c0 = bc > g->c0 ? bc : g->c0, c1 = bc + w < g->c1 ? bc + w : g->c1;
             st = read_block(g, r0, c0, r1 - r0, c1 - c0, buf, s);
         }
+        strip_rows += r1 - r0;
+        if (strip_rows < STRIP_MIN_ROWS && r1 < g->r1)
+            continue;
+        g->cells += s->count;
+        if (st == CS_OK && s->count > 0 && g->negatives == 0) /* else: errors to say only */
+            st = strip(user, p);
+        s->count = 0;
+        strip_rows = 0;
+    }
     cs_free(buf);
     if (st == CS_OK && g->negatives > 0)
         st = CS_ERR_INPUT;
@@ -283,7 +304,8 @@ static bool window_of(const cs_raw_surfaces *sf, const double *box, size_t *c0, 
     return true;
 }
 
-cs_status cs_raster_read_cells(cs_context *ctx, cs_raw_points *p, const double *box)
+cs_status cs_raster_each_strip(cs_context *ctx, cs_raw_points *p, const double *box,
+                               cs_raster_strip_fn strip, void *user)
 {
     cs_raw_surfaces *sf = &p->surfaces;
     cs_where w = {.file = p->layer.display};
@@ -292,7 +314,7 @@ cs_status cs_raster_read_cells(cs_context *ctx, cs_raw_points *p, const double *
     if (!ds)
         return cs_error(ctx, CS_ERR_INPUT, &w, "check that the file is still there",
                         "cannot open the population grid");
-    size_t c0, c1, r0, r1;
+    size_t c0, c1, r0, r1, cells = 0;
     cs_status st = CS_OK;
     bool meets = window_of(sf, box, &c0, &c1, &r0, &r1);
     if (meets && (double)(c1 - c0) * (double)(r1 - r0) > CS_MAX_RASTER_CELLS) {
@@ -302,12 +324,13 @@ cs_status cs_raster_read_cells(cs_context *ctx, cs_raw_points *p, const double *
                       r1 - r0, (double)(c1 - c0) * (double)(r1 - r0), CS_MAX_RASTER_CELLS);
     } else if (meets) {
         grid_reader g = {ctx, GDALGetRasterBand(ds, 1), sf->gt, sf->raster_cols, r0, r1, c0, c1,
-                         0, 0, sf->band_share, p->layer.display, 0};
+                         0, 0, sf->band_share, p->layer.display, 0, 0};
         g.nodata = GDALGetRasterNoDataValue(g.band, &g.has_nodata);
-        st = read_grid(&g, sf);
+        st = read_grid(&g, p, strip, user);
+        cells = g.cells;
     }
-    p->layer.input.features = sf->count;
-    if (st == CS_OK && sf->count == 0)
+    p->layer.input.features = cells;
+    if (st == CS_OK && cells == 0)
         st = cs_error(ctx, CS_ERR_INPUT, &w, "check the band, its nodata value and that the "
                       "grid covers the areas", "the population grid has no populated cell "
                       "over the study area");

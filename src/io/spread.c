@@ -446,57 +446,109 @@ static cs_status spread_totals(spreader *sp, const cs_raw_areas *landuse)
     return st;
 }
 
-cs_status cs_spread_surfaces(cs_context *ctx, const cs_study *study, const cs_raw_points *raw,
-                             const cs_raw_areas *landuse, double spread_m, cs_demand_buf *out,
-                             double *dropped_pop, size_t *dropped, double *overlap_residents,
-                             double *gap_residents)
+struct cs_spreader {
+    spreader sp;
+};
+
+cs_status cs_spread_begin(cs_context *ctx, const cs_study *study, const cs_raw_points *raw,
+                          double spread_m, cs_demand_buf *out, double *overlap_residents,
+                          double *gap_residents, cs_spreader **made)
 {
-    const cs_raw_surfaces *sf = &raw->surfaces;
-    spreader sp = {.ctx = ctx, .study = study, .raw = raw, .cell_m = spread_m, .out = out,
-                   .ov_residents = overlap_residents, .gap_residents = gap_residents};
+    *made = NULL;
+    cs_spreader *s = cs_calloc(1, sizeof *s);
+    if (!s)
+        return cs_nomem(ctx);
+    s->sp = (spreader){.ctx = ctx, .study = study, .raw = raw, .cell_m = spread_m, .out = out,
+                       .ov_residents = overlap_residents, .gap_residents = gap_residents};
     out->nb = study->settings.band_count;
-    cs_status st = area_boxes(&sp);
+    cs_status st = area_boxes(&s->sp);
     if (st == CS_OK)
-        st = seam_setup(&sp);
-    if (st == CS_OK && !cs_grow((void **)&sp.piece_area, &sp.piece_area_cap, 64,
-                                sizeof *sp.piece_area))
+        st = seam_setup(&s->sp);
+    if (st == CS_OK && !cs_grow((void **)&s->sp.piece_area, &s->sp.piece_area_cap, 64,
+                                sizeof *s->sp.piece_area))
         st = CS_ERR_NOMEM;
-    if (st == CS_OK && sf->kind == CS_SURFACE_POLYGONS)
-        st = spread_polygons(&sp);
-    for (size_t i = 0; st == CS_OK && sf->kind == CS_SURFACE_CELLS && i < sf->count; i++)
-        st = spread_cell(&sp, i);
-    if (st == CS_OK && sf->kind == CS_SURFACE_AREA_TOTALS)
-        st = spread_totals(&sp, landuse);
-    *dropped_pop += sp.dropped_pop;
-    *dropped += sp.dropped;
-    if (st == CS_OK && sp.partial > 0 && sf->kind != CS_SURFACE_AREA_TOTALS) {
-        cs_where w = {.file = raw->layer.display};
-        cs_buf b;
-        cs_buf_init(&b);
-        cs_buf_add_grouped(&b, sp.partial_pop, 0);
-        cs_warn(ctx, &w, "check the areas' outline if these people belong to the district",
-                "%zu %s partly outside every area (beyond the district's edge or in gaps "
-                "between areas): the %s residents on the parts outside, by area, are left "
-                "out (residents_left_out in summary.json)",
-                sp.partial,
-                sf->kind == CS_SURFACE_CELLS
-                    ? (sp.partial == 1 ? "grid cell lies" : "grid cells lie")
-                    : (sp.partial == 1 ? "polygon lies" : "polygons lie"),
-                b.data ? b.data : "?");
-        cs_buf_free(&b);
-    }
-    cs_free(sp.ov_first);
-    cs_free(sp.ov_box);
-    cs_free(sp.gap_box);
-    cs_free(sp.ov_m2);
-    cs_free(sp.gap_m2);
-    cs_pieces_free(&sp.pieces);
-    cs_free(sp.piece_area);
-    cs_free(sp.box);
+    if (st != CS_OK)
+        return cs_spread_end(s, st, NULL, NULL);
+    *made = s;
+    return CS_OK;
+}
+
+cs_status cs_spread_cells(cs_spreader *s)
+{
+    const cs_raw_surfaces *sf = &s->sp.raw->surfaces;
+    cs_status st = CS_OK;
+    for (size_t i = 0; st == CS_OK && i < sf->count; i++)
+        st = spread_cell(&s->sp, i);
+    return st;
+}
+
+/* Say what was left out of surfaces partly outside every area. */
+static void warn_partial(const spreader *sp)
+{
+    const cs_raw_surfaces *sf = &sp->raw->surfaces;
+    if (sp->partial == 0 || sf->kind == CS_SURFACE_AREA_TOTALS)
+        return;
+    cs_where w = {.file = sp->raw->layer.display};
+    cs_buf b;
+    cs_buf_init(&b);
+    cs_buf_add_grouped(&b, sp->partial_pop, 0);
+    cs_warn(sp->ctx, &w, "check the areas' outline if these people belong to the district",
+            "%zu %s partly outside every area (beyond the district's edge or in gaps "
+            "between areas): the %s residents on the parts outside, by area, are left "
+            "out (residents_left_out in summary.json)",
+            sp->partial,
+            sf->kind == CS_SURFACE_CELLS
+                ? (sp->partial == 1 ? "grid cell lies" : "grid cells lie")
+                : (sp->partial == 1 ? "polygon lies" : "polygons lie"),
+            b.data ? b.data : "?");
+    cs_buf_free(&b);
+}
+
+cs_status cs_spread_end(cs_spreader *s, cs_status st, double *dropped_pop, size_t *dropped)
+{
+    if (!s)
+        return st;
+    spreader *sp = &s->sp;
+    if (dropped_pop)
+        *dropped_pop += sp->dropped_pop;
+    if (dropped)
+        *dropped += sp->dropped;
+    if (st == CS_OK)
+        warn_partial(sp);
+    cs_context *ctx = sp->ctx;
+    cs_free(sp->ov_first);
+    cs_free(sp->ov_box);
+    cs_free(sp->gap_box);
+    cs_free(sp->ov_m2);
+    cs_free(sp->gap_m2);
+    cs_pieces_free(&sp->pieces);
+    cs_free(sp->piece_area);
+    cs_free(sp->box);
+    cs_free(s);
     if (st == CS_ERR_NOMEM)
         return cs_nomem(ctx);
     if (st == CS_ERR_INTERNAL)
         return cs_error(ctx, CS_ERR_INTERNAL, NULL, "report this with the input files",
                         "GEOS failed while spreading the population over its surfaces");
     return st;
+}
+
+cs_status cs_spread_surfaces(cs_context *ctx, const cs_study *study, const cs_raw_points *raw,
+                             const cs_raw_areas *landuse, double spread_m, cs_demand_buf *out,
+                             double *dropped_pop, size_t *dropped, double *overlap_residents,
+                             double *gap_residents)
+{
+    cs_spreader *s = NULL;
+    cs_status st = cs_spread_begin(ctx, study, raw, spread_m, out, overlap_residents,
+                                   gap_residents, &s);
+    if (st != CS_OK)
+        return st;
+    cs_surface_kind kind = raw->surfaces.kind;
+    if (kind == CS_SURFACE_POLYGONS)
+        st = spread_polygons(&s->sp);
+    else if (kind == CS_SURFACE_CELLS)
+        st = cs_spread_cells(s);
+    else if (kind == CS_SURFACE_AREA_TOTALS)
+        st = spread_totals(&s->sp, landuse);
+    return cs_spread_end(s, st, dropped_pop, dropped);
 }

@@ -37,4 +37,20 @@ cs_status cs_spread_surfaces(cs_context *ctx, const cs_study *study, const cs_ra
                              double *dropped_pop, size_t *dropped, double *overlap_residents,
                              double *gap_residents);
 
+/*
+ * The same, a batch of grid cells at a time (a strip of a grid read by
+ * cs_raster_each_strip): cs_spread_begin, then cs_spread_cells for the cells raw->surfaces
+ * holds each time (already in the working CRS), then cs_spread_end with the status so
+ * far, which adds what was left out to *dropped_pop and *dropped (either may be NULL),
+ * warns as above when st is CS_OK, frees the spreader and returns st (a GEOS failure or
+ * no memory said in ctx). The points come as cs_spread_surfaces makes them from the
+ * cells taken together. cs_spread_begin ends the spreader itself when it fails.
+ */
+typedef struct cs_spreader cs_spreader;
+cs_status cs_spread_begin(cs_context *ctx, const cs_study *study, const cs_raw_points *raw,
+                          double spread_m, cs_demand_buf *out, double *overlap_residents,
+                          double *gap_residents, cs_spreader **made);
+cs_status cs_spread_cells(cs_spreader *s);
+cs_status cs_spread_end(cs_spreader *s, cs_status st, double *dropped_pop, size_t *dropped);
+
 #endif

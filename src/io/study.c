@@ -978,42 +978,72 @@ static cs_status grid_box(cs_context *ctx, const cs_raw_points *raw, const lonla
     return CS_OK;
 }
 
+/* A surface layer's coordinates (in place) into the working CRS. */
+static cs_status project_surfaces(cs_context *ctx, const cs_study *study,
+                                  const cs_raw_layer *layer, double *x, double *y, size_t n,
+                                  const lonlat_box *box)
+{
+    if (n == 0 || in_working_crs(ctx, study, layer))
+        return CS_OK;
+    double *kept = NULL; /* none: the layer is not in the working CRS */
+    cs_status st = to_wgs84(ctx, layer, "population", x, y, n, NULL, box, NULL, &kept);
+    return st == CS_OK ? to_working(ctx, study, layer, x, y, n, NULL) : st;
+}
+
+/* A strip of a grid's cells, projected and spread as it is read. */
+typedef struct grid_strip {
+    cs_context *ctx;
+    const cs_study *study;
+    const lonlat_box *box;
+    cs_spreader *spreader;
+} grid_strip;
+
+static cs_status place_strip(void *user, cs_raw_points *p)
+{
+    grid_strip *g = user;
+    cs_raw_surfaces *sf = &p->surfaces;
+    cs_status st = project_surfaces(g->ctx, g->study, &p->layer, sf->quad_x, sf->quad_y,
+                                    4 * sf->count, g->box);
+    return st == CS_OK ? cs_spread_cells(g->spreader) : st;
+}
+
+/* A grid's cells over the study area, a strip at a time: projected, then spread into d. */
+static cs_status spread_grid(cs_context *ctx, cs_study *study, const cs_config *cfg,
+                             cs_raw_points *raw, const lonlat_box *box, cs_demand_buf *d,
+                             double *ov, double *gap)
+{
+    double gbox[4];
+    cs_status st = grid_box(ctx, raw, box, gbox);
+    grid_strip g = {ctx, study, box, NULL};
+    if (st == CS_OK)
+        st = cs_spread_begin(ctx, study, raw, cfg->spread_m, d, ov, gap, &g.spreader);
+    if (st != CS_OK)
+        return st;
+    st = cs_raster_each_strip(ctx, raw, gbox, place_strip, &g);
+    return cs_spread_end(g.spreader, st, &study->dem.dropped_pop, &study->dem.dropped_points);
+}
+
 /* Polygons, grid cells or area totals: projected, then spread into demand points. */
 static cs_status place_surfaces(cs_context *ctx, cs_study *study, const cs_config *cfg,
                                 cs_raw_points *raw, const cs_raw_areas *landuse,
                                 const lonlat_box *box)
 {
     cs_raw_surfaces *sf = &raw->surfaces;
-    cs_status cst = check_grid_cells(ctx, cfg, &study->areas.rings, cfg->spread_m,
-                                     "population.spread_m");
-    if (cst != CS_OK)
-        return cst;
-    if (sf->kind == CS_SURFACE_CELLS) { /* only the cells over the study area are read */
-        double gbox[4];
-        cs_status gst = grid_box(ctx, raw, box, gbox);
-        if (gst == CS_OK)
-            gst = cs_raster_read_cells(ctx, raw, gbox);
-        if (gst != CS_OK)
-            return gst;
-    }
-    double *x = sf->kind == CS_SURFACE_CELLS ? sf->quad_x : sf->polys.x;
-    double *y = sf->kind == CS_SURFACE_CELLS ? sf->quad_y : sf->polys.y;
-    size_t n = sf->kind == CS_SURFACE_CELLS ? 4 * sf->count : sf->polys.vertex_count;
-    cs_status st = CS_OK;
-    if (n > 0) {
-        double *kept = NULL;
-        if (!in_working_crs(ctx, study, &raw->layer)) { /* else nothing to do */
-            st = to_wgs84(ctx, &raw->layer, "population", x, y, n, NULL, box, NULL, &kept);
-            if (st == CS_OK)
-                st = to_working(ctx, study, &raw->layer, x, y, n, NULL);
-        }
-    }
+    cs_status st = check_grid_cells(ctx, cfg, &study->areas.rings, cfg->spread_m,
+                                    "population.spread_m");
+    if (st != CS_OK)
+        return st;
     cs_demand_buf d = {0};
     double *ov = cs_calloc(study->areas.overlap_count + 1, sizeof *ov);
     double *gap = cs_calloc(study->areas.gap_count + 1, sizeof *gap);
-    if (st == CS_OK && (!ov || !gap))
+    if (!ov || !gap)
         st = cs_nomem(ctx);
-    if (st == CS_OK)
+    if (st == CS_OK && sf->kind == CS_SURFACE_CELLS)
+        st = spread_grid(ctx, study, cfg, raw, box, &d, ov, gap);
+    else if (st == CS_OK)
+        st = project_surfaces(ctx, study, &raw->layer, sf->polys.x, sf->polys.y,
+                              sf->polys.vertex_count, box);
+    if (st == CS_OK && sf->kind != CS_SURFACE_CELLS)
         st = cs_spread_surfaces(ctx, study, raw, landuse, cfg->spread_m, &d,
                                 &study->dem.dropped_pop, &study->dem.dropped_points, ov, gap);
     for (size_t k = 0; st == CS_OK && k < study->areas.overlap_count; k++)
