@@ -470,12 +470,15 @@ static void large_grid_read_over_the_study_area(void **state)
     area_sums(e->study, 0, pop);
     if (!(fabs(pop[0] - 16) < 1e-6 && fabs(pop[1] - 16) < 1e-6))
         fail_msg("areas %.12g %.12g, left out %.12g", pop[0], pop[1], e->study->dem.dropped_pop);
-    /* what was read beyond the areas is only the window's margin */
+    /* what was read beyond the areas is only the window's margin, said as grid cells */
     assert_true(e->study->dem.dropped_pop > 0 && e->study->dem.dropped_pop < 400);
+    assert_true(tu_has_message(e->ctx, "big.tif", "populated grid cells of the window",
+                               "wholly outside every area", "residents_left_out", NULL));
+    assert_false(tu_has_message(e->ctx, "big.tif", "outside_tolerance_m", NULL));
 }
 
-/* A grid stored a row a block, 2.5 m cells over both areas and a 10 m margin (408 rows:
- * more than one strip of the reading): every cell's count reaches the area its centre
+/* A grid stored a row a block, 2.5 m cells over both areas and a 10 m margin (330,000
+ * cells: several strips of the reading): every cell's count reaches the area its centre
  * lies in, the margin's are left out, and the points come in the grid's row order. */
 static void grid_read_in_strips(void **state)
 {

@@ -132,8 +132,8 @@ cs_status cs_load_population_raster(cs_context *ctx, const cs_config *cfg, cs_st
 typedef cs_status (*cs_raster_strip_fn)(void *user, cs_raw_points *p);
 
 /* Read the populated cells of the grid within box (xmin, ymin, xmax, ymax in the grid's
- * CRS) one block at a time, and hand them to strip() a strip of rows of blocks at a
- * time, in the grid's block order: a window of a national grid is never held whole.
+ * CRS) one block at a time, and hand them to strip() some 262,000 at a time (whole
+ * blocks), in the grid's block order: a window of a national grid is never held whole.
  * Errors: CS_ERR_INPUT (negative counts, nothing populated there, unreadable), or
  * strip()'s. */
 cs_status cs_raster_each_strip(cs_context *ctx, cs_raw_points *p, const double *box,

@@ -192,14 +192,16 @@ static cs_status read_block(grid_reader *g, size_t r0, size_t c0, size_t h, size
     return CS_OK;
 }
 
-/* Rows of blocks taken together into one strip: enough that a grid stored a row a block
- * is not handed on (projected, spread) a row at a time. */
-#define STRIP_MIN_ROWS 256
+/* Populated cells handed on together (a strip): enough that a grid stored a row a block
+ * is not projected and spread a row at a time, few enough that a strip's arrays stay a
+ * few megabytes however wide the grid (a national grid's row of blocks holds millions). */
+#define STRIP_CELLS ((size_t)1 << 18)
 
 /*
  * The window's cells, one block of the file's own layout at a time, handed to strip()
- * a strip of whole rows of blocks at a time and then dropped from s: the cells come in
- * the same order however the window is cut into strips, and only a strip's are held.
+ * once STRIP_CELLS or more are held (after a whole block) and at the end, then dropped
+ * from s: the cells come in the same order however they are cut into strips, and only
+ * a strip's are held.
  */
 static cs_status read_grid(grid_reader *g, cs_raw_points *p, cs_raster_strip_fn strip,
                            void *user)
@@ -215,22 +217,19 @@ static cs_status read_grid(grid_reader *g, cs_raw_points *p, cs_raster_strip_fn 
     if (!buf)
         return cs_nomem(g->ctx);
     cs_status st = CS_OK;
-    size_t strip_rows = 0;
     /* blocks aligned with the file's, clipped to the window */
     for (size_t br = g->r0 / h * h; st == CS_OK && br < g->r1; br += h) {
         size_t r0 = br > g->r0 ? br : g->r0, r1 = br + h < g->r1 ? br + h : g->r1;
         for (size_t bc = g->c0 / w * w; st == CS_OK && bc < g->c1; bc += w) {
             size_t c0 = bc > g->c0 ? bc : g->c0, c1 = bc + w < g->c1 ? bc + w : g->c1;
             st = read_block(g, r0, c0, r1 - r0, c1 - c0, buf, s);
+            if (st != CS_OK || (s->count < STRIP_CELLS && (r1 < g->r1 || c1 < g->c1)))
+                continue;
+            g->cells += s->count;
+            if (s->count > 0 && g->negatives == 0) /* else: errors to say only */
+                st = strip(user, p);
+            s->count = 0;
         }
-        strip_rows += r1 - r0;
-        if (strip_rows < STRIP_MIN_ROWS && r1 < g->r1)
-            continue;
-        g->cells += s->count;
-        if (st == CS_OK && s->count > 0 && g->negatives == 0) /* else: errors to say only */
-            st = strip(user, p);
-        s->count = 0;
-        strip_rows = 0;
     }
     cs_free(buf);
     if (st == CS_OK && g->negatives > 0)

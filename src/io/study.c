@@ -763,6 +763,17 @@ static void warn_dropped(cs_context *ctx, const cs_study *study, const cs_raw_po
     cs_buf b;
     cs_buf_init(&b);
     cs_buf_add_grouped(&b, study->dem.dropped_pop, 0);
+    size_t n = study->dem.dropped_points;
+    if (raw->count == 0 && raw->surfaces.kind == CS_SURFACE_CELLS) { /* no tolerance here */
+        cs_warn(ctx, &w, "a grid wider than the areas holds its neighbours' residents too; "
+                "check the areas' outline if these belong to the district",
+                "%zu populated grid cell%s of the window over the areas (%s residents) %s "
+                "wholly outside every area and %s left out (residents_left_out in "
+                "summary.json)", n, n == 1 ? "" : "s", b.data ? b.data : "?",
+                n == 1 ? "lies" : "lie", n == 1 ? "is" : "are");
+        cs_buf_free(&b);
+        return;
+    }
     cs_warn(ctx, &w, "check the points' positions, or raise outside_tolerance_m",
             "%zu demand point%s (%s residents) %s outside every area, farther than "
             "outside_tolerance_m = %g m, and %s left out",
