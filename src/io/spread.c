@@ -168,11 +168,15 @@ static cs_status cut_in_area(spreader *sp, const cs_geom *g, const double *g_box
     cs_geos h = sp->study->geos;
     cs_geom *near = cs_geom_clip_box(h, sp->study->areas.geom[a], g_box);
     /* GEOS 3.11's rectangle clipping fails on a few valid shapes (an area that gave up
-     * overlaps, at one cell of Shanghai's 229 townships), or gives one the overlay then
-     * refuses (another cell of them, on a 0.002-degree grid): the general overlay then */
-    cs_geom *part = near ? cs_geom_intersection(h, g, near) : NULL;
-    if (!part)
-        part = cs_geom_intersection(h, g, sp->study->areas.geom[a]);
+     * overlaps, at one cell of Shanghai's 229 townships), and gives an invalid one for
+     * others, whose overlay then fails or, worse, counts part of the cell twice (a
+     * 0.0018-degree grid over them placed 39 residents more than it holds): the general
+     * overlay then */
+    if (near && !cs_geom_is_valid(h, near, NULL, 0)) {
+        cs_geom_destroy(h, near);
+        near = NULL;
+    }
+    cs_geom *part = cs_geom_intersection(h, g, near ? near : sp->study->areas.geom[a]);
     cs_geom_destroy(h, near);
     if (!part)
         return CS_ERR_INTERNAL;
