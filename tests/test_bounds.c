@@ -271,6 +271,25 @@ static void tiny_spread_cell_is_refused(void **state)
     "--set population.crs=EPSG:4326 --set population.bands.60+.share=0.2 " \
     "--set population.bands.65+.share=0.1 --set population.bands.80+.share=0.02"
 
+/* careshed shard holds a grid a strip at a time, so it reads a window a run refuses:
+ * 6,266 x 5,446 cells of 5e-5 degrees (34 million, all empty) over the sample's areas. */
+static void cut_reads_a_window_a_run_refuses(void **state)
+{
+    fixture *f = *state;
+    write_text(f->dir, "wide.vrt",
+                  "<VRTDataset rasterXSize=\"20000\" rasterYSize=\"20000\">\n"
+                  "  <SRS>EPSG:4326</SRS>\n"
+                  "  <GeoTransform>121.0, 5e-5, 0, 31.5, 0, -5e-5</GeoTransform>\n"
+                  "  <VRTRasterBand dataType=\"Float32\" band=\"1\"/>\n"
+                  "</VRTDataset>\n");
+    expect_cli(f, "run study.yaml --out out -q --measure straight --population wide.vrt "
+               GRID_OPTIONS, 4, "wide.vrt: the population grid's window over the areas holds",
+               "more than the 25000000 read", NULL);
+    expect_cli(f, "shard study.yaml --parts 2 --out sh -q --measure straight --population "
+               "wide.vrt " GRID_OPTIONS, 4,
+               "wide.vrt: the population grid has no populated cell over the study area", NULL);
+}
+
 /* A VRT that claims 1e6 x 1e6 cells of 1e-6 degrees from (121, 31.5): its window over
  * the sample's areas (lon 121.2544..121.5676, lat 30.9819..31.2540) is about 313,000 x
  * 272,000 = 8.5e10 cells, which used to be read one block at a time for ever. */
@@ -605,6 +624,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(tiny_underserved_cell_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(tiny_spread_cell_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(raster_window_over_the_cap_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(cut_reads_a_window_a_run_refuses, setup, teardown),
         cmocka_unit_test_setup_teardown(raster_cell_over_the_people_cap_is_refused, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(numbers_are_decimal_only, setup, teardown),

@@ -237,6 +237,16 @@ CS_API cs_status cs_config_set(cs_context *ctx, cs_config *cfg, const char *key,
  */
 CS_API void cs_config_show_network(cs_config *cfg);
 
+/**
+ * For careshed shard: have cs_study_load leave a population grid unread when every kind
+ * is measured in a straight line, for cs_shard_write to read a strip at a time while it
+ * cuts (three times), so that a national grid's demand points are never held. Such a
+ * study holds no demand points: give it to cs_shard_write only. A study with points, or
+ * measured along a network or by a cost matrix, loads whole as without it. NULL is
+ * ignored.
+ */
+CS_API void cs_config_stream_grid(cs_config *cfg);
+
 /** One study key, as `careshed check --keys` lists it. */
 typedef struct cs_config_key {
     const char *key;          /**< dotted name; <id> (<band>) stands for an entry's id */
@@ -787,9 +797,10 @@ CS_API const char *cs_result_output_name(const cs_result *result, size_t i);
  * dir as NNNN/study.yaml (and its layers), with the manifest shards.json and a Slurm
  * array script careshed.sbatch. Each shard is run with cs_run and cs_result_write (the
  * command `careshed run NNNN/study.yaml --out NNNN/out`), which for a shard writes
- * shard.bin, its own residents' results. The study must be measured straight for now.
- * Errors: CS_ERR_STUDY (more shards than areas, the study is a shard, measured along
- * the network or from a matrix), CS_ERR_OUTPUT (dir cannot be written), CS_ERR_NOMEM.
+ * shard.bin, its own residents' results. A study loaded with cs_config_stream_grid is
+ * cut while its grid is read, a strip at a time, into the same files.
+ * Errors: CS_ERR_STUDY (more shards than areas, the study is a shard, a kind measured
+ * by 3SFCA), CS_ERR_OUTPUT (dir cannot be written), CS_ERR_NOMEM.
  */
 CS_API cs_status cs_shard_write(cs_context *ctx, const cs_config *cfg, const cs_study *study,
                                 size_t parts, const char *by, const char *dir);

@@ -131,13 +131,20 @@ cs_status cs_load_population_raster(cs_context *ctx, const cs_config *cfg, cs_st
  * dropped once it returns). Its error stops the reading. */
 typedef cs_status (*cs_raster_strip_fn)(void *user, cs_raw_points *p);
 
+/* Most cells read from a grid's window over the areas by a run: 25 million is a 5,000 x
+ * 5,000 window, a 30 m grid over 150 x 150 km. The cut of a study (careshed shard), which
+ * holds only a strip, reads up to 10 billion: a 100 m grid over 10,000 x 10,000 km. A
+ * window beyond is a grid wrongly placed, or one that would take hours to read. */
+#define CS_MAX_RASTER_CELLS 25000000.0
+#define CS_MAX_RASTER_CELLS_CUT 1e10
+
 /* Read the populated cells of the grid within box (xmin, ymin, xmax, ymax in the grid's
  * CRS) one block at a time, and hand them to strip() some 262,000 at a time (whole
  * blocks), in the grid's block order: a window of a national grid is never held whole.
- * Errors: CS_ERR_INPUT (negative counts, nothing populated there, unreadable), or
- * strip()'s. */
+ * Errors: CS_ERR_INPUT (a window of more than max_cells cells, negative counts, nothing
+ * populated there, unreadable), or strip()'s. */
 cs_status cs_raster_each_strip(cs_context *ctx, cs_raw_points *p, const double *box,
-                               cs_raster_strip_fn strip, void *user);
+                               double max_cells, cs_raster_strip_fn strip, void *user);
 
 /* The text of the areas layer's `field` for each of the n areas of ids (by id; "" for
  * an area the layer no longer has), into *values (n new strings in a new array).

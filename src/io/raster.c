@@ -19,9 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Most cells read from a grid's window over the areas: 25 million is a 5,000 x 5,000
- * window, a 30 m grid over 150 x 150 km. */
-#define CS_MAX_RASTER_CELLS 25000000.0
+
 
 /* Whether GDAL reads path as a raster and not as a vector layer: a table of points
  * (which GDAL's XYZ driver would also take for a grid) stays points. */
@@ -304,7 +302,7 @@ static bool window_of(const cs_raw_surfaces *sf, const double *box, size_t *c0, 
 }
 
 cs_status cs_raster_each_strip(cs_context *ctx, cs_raw_points *p, const double *box,
-                               cs_raster_strip_fn strip, void *user)
+                               double max_cells, cs_raster_strip_fn strip, void *user)
 {
     cs_raw_surfaces *sf = &p->surfaces;
     cs_where w = {.file = p->layer.display};
@@ -316,11 +314,11 @@ cs_status cs_raster_each_strip(cs_context *ctx, cs_raw_points *p, const double *
     size_t c0, c1, r0, r1, cells = 0;
     cs_status st = CS_OK;
     bool meets = window_of(sf, box, &c0, &c1, &r0, &r1);
-    if (meets && (double)(c1 - c0) * (double)(r1 - r0) > CS_MAX_RASTER_CELLS) {
+    if (meets && (double)(c1 - c0) * (double)(r1 - r0) > max_cells) {
         st = cs_error(ctx, CS_ERR_INPUT, &w, "resample the grid to larger cells (e.g. gdalwarp "
                       "-tr) or check its geotransform", "the population grid's window over the "
                       "areas holds %zu x %zu = %.0f cells, more than the %.0f read", c1 - c0,
-                      r1 - r0, (double)(c1 - c0) * (double)(r1 - r0), CS_MAX_RASTER_CELLS);
+                      r1 - r0, (double)(c1 - c0) * (double)(r1 - r0), max_cells);
     } else if (meets) {
         grid_reader g = {ctx, GDALGetRasterBand(ds, 1), sf->gt, sf->raster_cols, r0, r1, c0, c1,
                          0, 0, sf->band_share, p->layer.display, 0, 0};

@@ -1001,12 +1001,16 @@ static cs_status project_surfaces(cs_context *ctx, const cs_study *study,
     return st == CS_OK ? to_working(ctx, study, layer, x, y, n, NULL) : st;
 }
 
-/* A strip of a grid's cells, projected and spread as it is read. */
+/* A strip of a grid's cells, projected and spread into d as it is read; with fn, d's
+ * points are handed to it and dropped, strip by strip. */
 typedef struct grid_strip {
     cs_context *ctx;
     const cs_study *study;
     const lonlat_box *box;
     cs_spreader *spreader;
+    cs_demand_buf *d;
+    cs_demand_fn fn;
+    void *user;
 } grid_strip;
 
 static cs_status place_strip(void *user, cs_raw_points *p)
@@ -1015,7 +1019,14 @@ static cs_status place_strip(void *user, cs_raw_points *p)
     cs_raw_surfaces *sf = &p->surfaces;
     cs_status st = project_surfaces(g->ctx, g->study, &p->layer, sf->quad_x, sf->quad_y,
                                     4 * sf->count, g->box);
-    return st == CS_OK ? cs_spread_cells(g->spreader) : st;
+    if (st == CS_OK)
+        st = cs_spread_cells(g->spreader);
+    if (st != CS_OK || !g->fn || g->d->count == 0)
+        return st;
+    cs_demand_batch b = {g->d->count, g->d->x, g->d->y, g->d->pop, g->d->area};
+    st = g->fn(g->user, &b);
+    g->d->count = 0;
+    return st;
 }
 
 /* A grid's cells over the study area, a strip at a time: projected, then spread into d. */
@@ -1025,12 +1036,12 @@ static cs_status spread_grid(cs_context *ctx, cs_study *study, const cs_config *
 {
     double gbox[4];
     cs_status st = grid_box(ctx, raw, box, gbox);
-    grid_strip g = {ctx, study, box, NULL};
+    grid_strip g = {ctx, study, box, NULL, d, NULL, NULL};
     if (st == CS_OK)
         st = cs_spread_begin(ctx, study, raw, cfg->spread_m, d, ov, gap, &g.spreader);
     if (st != CS_OK)
         return st;
-    st = cs_raster_each_strip(ctx, raw, gbox, place_strip, &g);
+    st = cs_raster_each_strip(ctx, raw, gbox, CS_MAX_RASTER_CELLS, place_strip, &g);
     return cs_spread_end(g.spreader, st, &study->dem.dropped_pop, &study->dem.dropped_points);
 }
 
@@ -1090,10 +1101,89 @@ static cs_status place_landuse(cs_context *ctx, cs_study *study, cs_raw_areas *l
     return st;
 }
 
+/* A population grid whose cells careshed shard reads later, strip by strip
+ * (cs_study_each_demand), and what that needs of the load. */
+struct cs_demand_stream {
+    cs_raw_points grid; /* its layer's names and the grid's surfaces */
+    lonlat_box box;
+    double spread_m;
+};
+
+void cs_demand_stream_free(cs_demand_stream *ds)
+{
+    if (!ds)
+        return;
+    cs_raw_points_free(&ds->grid);
+    cs_free(ds);
+}
+
+/* Whether the population can be left to stream: a grid (nothing at points, no years),
+ * wanted so (cfg->stream_grid), in a study measured in a straight line only. */
+static bool streams(const cs_study *study, const cs_config *cfg, const cs_raw_points *raw)
+{
+    return cfg->stream_grid && raw->surfaces.kind == CS_SURFACE_CELLS && raw->count == 0 &&
+           !cs_study_any_kind_measured(study, CS_MEASURE_NETWORK | CS_MEASURE_MATRIX);
+}
+
+/* Keep the grid for cs_study_each_demand instead of reading its cells now. */
+static cs_status defer_grid(cs_context *ctx, cs_study *study, const cs_config *cfg,
+                            cs_raw_points *raw, const lonlat_box *box)
+{
+    cs_status st = check_grid_cells(ctx, cfg, &study->areas.rings, cfg->spread_m,
+                                    "population.spread_m");
+    if (st != CS_OK)
+        return st;
+    cs_demand_stream *ds = cs_calloc(1, sizeof *ds);
+    if (!ds)
+        return cs_nomem(ctx);
+    ds->grid.surfaces = raw->surfaces;
+    memset(&raw->surfaces, 0, sizeof raw->surfaces);
+    ds->grid.value_count = raw->value_count;
+    ds->grid.layer.display = cs_strdup(raw->layer.display);
+    ds->grid.layer.srs = raw->layer.srs ? cs_strdup(raw->layer.srs) : NULL;
+    ds->box = *box;
+    ds->spread_m = cfg->spread_m;
+    study->dem.stream = ds;
+    study->dem.source = "grid";
+    if (!ds->grid.layer.display || (raw->layer.srs && !ds->grid.layer.srs))
+        return cs_nomem(ctx);
+    return CS_OK;
+}
+
+cs_status cs_study_each_demand(cs_context *ctx, const cs_study *study, cs_demand_fn fn,
+                               void *user)
+{
+    cs_demand_stream *ds = study->dem.stream;
+    if (!ds)
+        return CS_ERR_ARGUMENT;
+    double gbox[4];
+    cs_status st = grid_box(ctx, &ds->grid, &ds->box, gbox);
+    cs_demand_buf d = {0};
+    /* the seams' residents and what is left out are the whole load's to count */
+    double *ov = cs_calloc(study->areas.overlap_count + 1, sizeof *ov);
+    double *gap = cs_calloc(study->areas.gap_count + 1, sizeof *gap);
+    grid_strip g = {ctx, study, &ds->box, NULL, &d, fn, user};
+    if (st == CS_OK && (!ov || !gap))
+        st = cs_nomem(ctx);
+    if (st == CS_OK)
+        st = cs_spread_begin(ctx, study, &ds->grid, ds->spread_m, &d, ov, gap, &g.spreader);
+    if (st == CS_OK) {
+        st = cs_raster_each_strip(ctx, &ds->grid, gbox, CS_MAX_RASTER_CELLS_CUT, place_strip,
+                                  &g);
+        st = cs_spread_end(g.spreader, st, NULL, NULL);
+    }
+    cs_demand_buf_free(&d);
+    cs_free(ov);
+    cs_free(gap);
+    return st;
+}
+
 static cs_status place_population(cs_context *ctx, cs_study *study, const cs_config *cfg,
                                   cs_raw_points *raw, cs_raw_areas *landuse,
                                   const lonlat_box *box)
 {
+    if (streams(study, cfg, raw))
+        return defer_grid(ctx, study, cfg, raw, box);
     study->dem.source = "points";
     cs_status st = raw->count > 0 ? place_points(ctx, study, raw, box) : CS_OK;
     if (st == CS_OK && raw->surfaces.kind == CS_SURFACE_AREA_TOTALS)

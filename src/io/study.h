@@ -161,6 +161,8 @@ typedef struct cs_demand {
     cs_demand_rows other; /* and the rows of the other years */
     double dropped_pop;   /* residents outside every area, left out */
     const char *source;   /* "points", "polygons", "grid" or "area totals" (static) */
+    struct cs_demand_stream *stream; /* a grid left to read by cs_study_each_demand (and
+                                        count 0), or NULL */
     bool estimated;       /* spread from area totals: positions are estimates */
     size_t dropped_points;
 } cs_demand;
@@ -238,5 +240,25 @@ struct cs_study {
 cs_lang cs_study_lang(const cs_study *s);
 /* Whether some kind is measured that way (CS_MEASURE_NETWORK...). */
 bool cs_study_any_kind_measured(const cs_study *s, unsigned measure);
+
+/*
+ * careshed shard on a population grid: with cs_config_stream_grid(cfg) (careshed.h)
+ * a study measured in a straight line only is loaded without its demand points, which
+ * cs_study_each_demand then makes again each time it is called, a strip of the grid at
+ * a time, handing each batch to fn: the same points, in the same order, as the whole
+ * load's dem (x, y in the working CRS, pop count x band_count, area), never all held.
+ * Warnings of the spreading are said on each call. Errors: CS_ERR_ARGUMENT (the study
+ * holds its points), fn's, and those of reading the grid.
+ */
+typedef struct cs_demand_batch {
+    size_t count;
+    const double *x, *y, *pop;
+    const long *area;
+} cs_demand_batch;
+typedef cs_status (*cs_demand_fn)(void *user, const cs_demand_batch *b);
+typedef struct cs_demand_stream cs_demand_stream;
+cs_status cs_study_each_demand(cs_context *ctx, const cs_study *study, cs_demand_fn fn,
+                               void *user);
+void cs_demand_stream_free(cs_demand_stream *ds);
 
 #endif

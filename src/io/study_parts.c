@@ -148,6 +148,7 @@ void cs_demand_free(cs_demand *d)
     else
         free_list(d->id, d->id_count);
     cs_demand_rows_free(&d->other);
+    cs_demand_stream_free(d->stream);
     memset(d, 0, sizeof *d);
 }
 

@@ -87,18 +87,17 @@ static int by_key(const void *pa, const void *pb)
     return a->h != b->h ? (a->h < b->h ? -1 : 1) : (a->a < b->a ? -1 : a->a > b->a);
 }
 
-/* Areas along the curve, cut into runs of about equal residents (at least one area
- * each). */
-static cs_status partition(cs_context *ctx, cut *c)
+/* Areas along the curve, cut into runs of about equal residents (pop: each area's, at
+ * least one area a run). */
+static cs_status partition(cs_context *ctx, cut *c, const double *pop)
 {
     const cs_study *s = c->s;
-    size_t A = s->areas.count, B = s->settings.band_count;
+    size_t A = s->areas.count;
     area_key *key = cs_calloc(A + 1, sizeof *key);
-    double *pop = cs_calloc(A + 1, sizeof *pop), all[4], box[4];
+    double all[4], box[4];
     c->shard_of = cs_calloc(A + 1, sizeof *c->shard_of);
-    if (!key || !pop || !c->shard_of) {
+    if (!key || !c->shard_of) {
         cs_free(key);
-        cs_free(pop);
         return cs_nomem(ctx);
     }
     cs_box_of(s->areas.rings.x, s->areas.rings.y, s->areas.rings.vertex_count, all);
@@ -114,8 +113,6 @@ static cs_status partition(cs_context *ctx, cut *c)
                                        (uint32_t)fmin(fmax(gy, 0), 65535)),
                             a};
     }
-    for (size_t i = 0; i < s->dem.count; i++)
-        pop[s->dem.area[i]] += s->dem.pop[i * B];
     for (size_t a = 0; a < A; a++)
         total += pop[a];
     qsort(key, A, sizeof *key, by_key);
@@ -131,7 +128,6 @@ static cs_status partition(cs_context *ctx, cut *c)
         } while (i < A - left && (p + 1 == c->parts || sum + pop[key[i].a] / 2 <= upto));
     }
     cs_free(key);
-    cs_free(pop);
     return CS_OK;
 }
 
@@ -308,8 +304,9 @@ static cs_status gather(cs_context *ctx, const cut *c, size_t p, members *m)
     return st == CS_ERR_NOMEM ? cs_nomem(ctx) : st;
 }
 
-/* The box of the shard's areas, points and facilities, padded past the tolerance. */
-static void shard_box(const cut *c, size_t p, members *m)
+/* The box of the shard's areas, points (whose box is given) and facilities, padded past
+ * the tolerance. */
+static void shard_box(const cut *c, size_t p, const double points[4], members *m)
 {
     const cs_study *s = c->s;
     double box[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY}, b[4];
@@ -318,9 +315,10 @@ static void shard_box(const cut *c, size_t p, members *m)
             grow_box(box, b[0], b[1]);
             grow_box(box, b[2], b[3]);
         }
-    for (size_t i = 0; i < s->dem.count; i++)
-        if (m->in[i])
-            grow_box(box, s->dem.x[i], s->dem.y[i]);
+    if (points[0] <= points[2]) {
+        grow_box(box, points[0], points[1]);
+        grow_box(box, points[2], points[3]);
+    }
     for (size_t j = 0; j < m->fac_n; j++)
         grow_box(box, s->fac.x[m->fac[j]], s->fac.y[m->fac[j]]);
     double pad = 1000 + s->settings.outside_tolerance_m;
@@ -570,32 +568,44 @@ static void facilities_file(const cut *c, const members *m, cs_buf *b)
     }
 }
 
+/* The population file's first line (ids: the cost matrix names the points by them). */
+static void population_header(cs_buf *b, size_t bands, bool ids)
+{
+    cs_buf_add(b, ids ? "id,x,y,pop" : "x,y,pop");
+    for (size_t q = 1; q < bands; q++)
+        cs_buf_printf(b, ",band_%zu", q);
+    cs_buf_add(b, ",shard_own\n");
+}
+
+/* A resident's line: its id (or NULL), position, residents of each band, and whether it
+ * is the shard's own. */
+static void population_row(cs_buf *b, const char *id, double x, double y, const double *pop,
+                           size_t bands, bool own)
+{
+    if (id) {
+        cs_out_csv_text(b, id);
+        cs_buf_addc(b, ',');
+    }
+    cs_shard_number(b, x);
+    cs_buf_addc(b, ',');
+    cs_shard_number(b, y);
+    for (size_t q = 0; q < bands; q++) {
+        cs_buf_addc(b, ',');
+        cs_shard_number(b, pop[q]);
+    }
+    cs_buf_add(b, own ? ",1\n" : ",0\n");
+}
+
 /* Own and context residents in the study's order (every sum adds them in that order). */
 static void population_file(const cut *c, const members *m, cs_buf *b)
 {
     const cs_study *s = c->s;
     size_t B = s->settings.band_count;
-    bool ids = s->dem.id != NULL; /* the cost matrix names the points by them */
-    cs_buf_add(b, ids ? "id,x,y,pop" : "x,y,pop");
-    for (size_t q = 1; q < B; q++)
-        cs_buf_printf(b, ",band_%zu", q);
-    cs_buf_add(b, ",shard_own\n");
-    for (size_t i = 0; i < s->dem.count; i++) {
-        if (!m->in[i])
-            continue;
-        if (ids) {
-            cs_out_csv_text(b, s->dem.id[i]);
-            cs_buf_addc(b, ',');
-        }
-        cs_shard_number(b, s->dem.x[i]);
-        cs_buf_addc(b, ',');
-        cs_shard_number(b, s->dem.y[i]);
-        for (size_t q = 0; q < B; q++) {
-            cs_buf_addc(b, ',');
-            cs_shard_number(b, s->dem.pop[i * B + q]);
-        }
-        cs_buf_add(b, m->in[i] == 1 ? ",1\n" : ",0\n");
-    }
+    population_header(b, B, s->dem.id != NULL);
+    for (size_t i = 0; i < s->dem.count; i++)
+        if (m->in[i])
+            population_row(b, s->dem.id ? s->dem.id[i] : NULL, s->dem.x[i], s->dem.y[i],
+                           &s->dem.pop[i * B], B, m->in[i] == 1);
 }
 
 static void ring_coordinates(cs_buf *b, const cs_rings *r, size_t ring)
@@ -676,59 +686,74 @@ static cs_status areas_file(cs_context *ctx, const cut *c, size_t p, const membe
     return st == CS_ERR_NOMEM ? cs_nomem(ctx) : st;
 }
 
-static cs_status write_shard(cs_context *ctx, const cut *c, size_t p, members *m,
-                             const char *dir)
+/* One of the shard's files, made by fill, into set. */
+static cs_status add_file(cs_context *ctx, cs_outset *set, const char *name, cs_buf *b)
 {
-    char folder[4096];
-    snprintf(folder, sizeof folder, "%s/%04zu", dir, p + 1);
-    cs_buf study, areas, fac, pop, net, costs;
-    cs_buf_init(&costs);
-    cs_buf_init(&study);
-    cs_buf_init(&areas);
-    cs_buf_init(&fac);
-    cs_buf_init(&pop);
-    cs_buf_init(&net);
-    study_file(c, p, &study);
-    facilities_file(c, m, &fac);
-    population_file(c, m, &pop);
-    if (c->s->costs.rows)
-        costs_file(c, m, &costs);
-    cs_status st = CS_OK;
-    if (c->net)
-        st = cs_shard_net_file(c->net, c->s, m->in, m->fac, m->fac_n, network_pad(c->s), &net,
-                               &m->edges);
-    if (st == CS_OK)
-        st = areas_file(ctx, c, p, m, &areas);
-    if (st == CS_OK &&
-        (study.failed || areas.failed || fac.failed || pop.failed || net.failed || costs.failed))
-        st = cs_nomem(ctx);
-    cs_outset *set = NULL;
-    if (st == CS_OK)
-        st = cs_outset_begin(ctx, folder, &set);
-    if (st == CS_OK)
-        st = cs_outset_add(ctx, set, "study.yaml", study.data, study.len);
-    if (st == CS_OK)
-        st = cs_outset_add(ctx, set, "areas.geojson", areas.data, areas.len);
-    if (st == CS_OK)
-        st = cs_outset_add(ctx, set, "facilities.csv", fac.data, fac.len);
-    if (st == CS_OK)
-        st = cs_outset_add(ctx, set, "population.csv", pop.data, pop.len);
-    if (st == CS_OK && c->net)
-        st = cs_outset_add(ctx, set, "network.geojson", net.data, net.len);
-    if (st == CS_OK && c->s->costs.rows)
-        st = cs_outset_add(ctx, set, "costs.csv", costs.data, costs.len);
+    cs_status st = b->failed ? cs_nomem(ctx) : cs_outset_add(ctx, set, name, b->data, b->len);
+    cs_buf_free(b);
+    return st;
+}
+
+/* The shard's files but its population into set: the study, its areas, facilities and,
+ * when the study has them, network and cost matrix. */
+static cs_status add_shard_files(cs_context *ctx, const cut *c, size_t p, members *m,
+                                 cs_outset *set)
+{
+    cs_buf b;
+    cs_buf_init(&b);
+    study_file(c, p, &b);
+    cs_status st = add_file(ctx, set, "study.yaml", &b);
+    if (st == CS_OK && (st = areas_file(ctx, c, p, m, &b)) == CS_OK)
+        st = add_file(ctx, set, "areas.geojson", &b);
+    cs_buf_free(&b);
+    if (st == CS_OK) {
+        facilities_file(c, m, &b);
+        st = add_file(ctx, set, "facilities.csv", &b);
+    }
+    if (st == CS_OK && c->net &&
+        (st = cs_shard_net_file(c->net, c->s, m->in, m->fac, m->fac_n, network_pad(c->s), &b,
+                                &m->edges)) == CS_OK)
+        st = add_file(ctx, set, "network.geojson", &b);
+    cs_buf_free(&b);
+    if (st == CS_OK && c->s->costs.rows) {
+        costs_file(c, m, &b);
+        st = add_file(ctx, set, "costs.csv", &b);
+    }
+    return st;
+}
+
+static void shard_folder(char *folder, size_t size, const char *dir, size_t p)
+{
+    snprintf(folder, size, "%s/%04zu", dir, p + 1);
+}
+
+/* Commit set (or abort it after an error) and free it. */
+static cs_status finish_set(cs_context *ctx, cs_outset *set, cs_status st)
+{
     if (st == CS_OK)
         st = cs_outset_commit(ctx, set);
     if (set && st != CS_OK)
         cs_outset_abort(set);
     cs_outset_destroy(set);
-    cs_buf_free(&study);
-    cs_buf_free(&areas);
-    cs_buf_free(&fac);
-    cs_buf_free(&pop);
-    cs_buf_free(&net);
-    cs_buf_free(&costs);
     return st;
+}
+
+static cs_status write_shard(cs_context *ctx, const cut *c, size_t p, members *m,
+                             const char *dir)
+{
+    char folder[4096];
+    shard_folder(folder, sizeof folder, dir, p);
+    cs_outset *set = NULL;
+    cs_status st = cs_outset_begin(ctx, folder, &set);
+    if (st != CS_OK)
+        return st;
+    cs_buf pop;
+    cs_buf_init(&pop);
+    population_file(c, m, &pop);
+    st = add_file(ctx, set, "population.csv", &pop);
+    if (st == CS_OK)
+        st = add_shard_files(ctx, c, p, m, set);
+    return finish_set(ctx, set, st);
 }
 
 /* ------------------------------------------------------------ the manifest */
@@ -809,6 +834,449 @@ static void sbatch_file(const cut *c, const char *dir, cs_buf *b)
                   dir);
 }
 
+/* ------------------------------------------------- a loaded study, cut whole */
+
+/* Each area's residents, in the study's order. */
+static double *area_residents(const cs_study *s)
+{
+    double *pop = cs_calloc(s->areas.count + 1, sizeof *pop);
+    for (size_t i = 0; pop && i < s->dem.count; i++)
+        pop[s->dem.area[i]] += s->dem.pop[i * s->settings.band_count];
+    return pop;
+}
+
+/* The demand's extent, which the shards' cells are laid out for; with no point, any. */
+static void set_extent(cut *c, cs_access_extent e)
+{
+    c->demand = e;
+    if (e.points == 0)
+        memset(c->demand.box, 0, sizeof c->demand.box);
+}
+
+static cs_status partition_whole(cs_context *ctx, cut *c, const char *by)
+{
+    const cs_study *s = c->s;
+    set_extent(c, cs_access_extent_of(s->dem.x, s->dem.y, s->dem.count));
+    if (by)
+        return partition_by(ctx, c, by);
+    double *pop = area_residents(s);
+    cs_status st = pop ? partition(ctx, c, pop) : cs_nomem(ctx);
+    cs_free(pop);
+    return st;
+}
+
+/* The box of the points a shard holds (in[i] != 0). */
+static void points_box(const cs_study *s, const members *m, double box[4])
+{
+    box[0] = box[1] = INFINITY;
+    box[2] = box[3] = -INFINITY;
+    for (size_t i = 0; i < s->dem.count; i++)
+        if (m->in[i])
+            grow_box(box, s->dem.x[i], s->dem.y[i]);
+}
+
+static cs_status shards_whole(cs_context *ctx, cut *c, const char *by, const char *dir,
+                              cs_json *j)
+{
+    cs_status st = partition_whole(ctx, c, by);
+    if (st == CS_OK && cs_study_any_kind_measured(c->s, CS_MEASURE_NETWORK)) {
+        c->net = cs_calloc(1, sizeof *c->net);
+        st = c->net ? cs_shard_net_begin(ctx, c->s, c->net) : cs_nomem(ctx);
+    }
+    if (st == CS_OK)
+        manifest_begin(j, c);
+    for (size_t p = 0; st == CS_OK && p < c->parts; p++) {
+        members m = {0};
+        st = gather(ctx, c, p, &m);
+        if (st == CS_OK) {
+            double box[4];
+            points_box(c->s, &m, box);
+            shard_box(c, p, box, &m);
+            st = write_shard(ctx, c, p, &m, dir);
+        }
+        if (st == CS_OK)
+            manifest_shard(j, c, p, &m);
+        members_free(&m);
+        cs_progress(ctx, "shards", (double)(p + 1) / (double)c->parts);
+    }
+    return st;
+}
+
+/* ------------------------------------------ a population grid, read in strips */
+
+/*
+ * A study whose population grid is read a strip at a time (cs_study_each_demand) is cut
+ * without ever holding its demand points: three readings of the grid, each giving the
+ * points in the study's order, do what the whole cut does with them.
+ *   1. each area's residents (for the partition) and the demand's extent;
+ *   2. each shard's facilities: those of every kind within its reach of an own point
+ *      (as gather: the same distance, to the same margin), and its own residents;
+ *   3. context and files: a point is context of every other shard holding a facility of
+ *      a kind with a load capacity within that kind's reach of it; its line goes to its
+ *      own shard's population file and theirs as it comes, so each file lists its points
+ *      in the study's order, as the whole cut writes them. Shards are written
+ *      STREAM_GROUP at a time (a grid read once more per group), each holding a
+ *      STREAM_FLUSH buffer.
+ * The shards' files are the whole cut's, byte for byte.
+ */
+#define STREAM_GROUP 256
+#define STREAM_FLUSH ((size_t)256 << 10)
+
+/* A shard's population file as it is written. */
+typedef struct shard_out {
+    cs_outset *set;
+    size_t file;
+    uint64_t at;       /* bytes written */
+    cs_buf buf;
+    double box[4];     /* of its points */
+} shard_out;
+
+typedef struct streamed {
+    cs_context *ctx;
+    cut *c;
+    size_t K, F, words;
+    double *pop;            /* reading 1: each area's residents */
+    cs_access_extent ext;   /* reading 1 */
+    cs_point_index **index; /* each kind's facilities (2), or those shards hold (3) */
+    long **fac_of;          /* the index's points' facilities */
+    double *reach;          /* each kind's, with the margin */
+    uint64_t *held;         /* shard p holds facility f: bit f of words [p * words, ...) */
+    size_t *holders_at, *holders; /* reading 3: the shards holding facility f */
+    members *m;
+    shard_out *out;
+    size_t group_from, group_to; /* reading 3: the shards written */
+    size_t *stamp;          /* reading 3: the point a shard was last made context of, + 1 */
+    size_t next;            /* the point's number in the study's order */
+    size_t readings;        /* of the grid, begun */
+    long *found;
+    size_t found_cap;
+} streamed;
+
+static cs_status count_areas(void *user, const cs_demand_batch *b)
+{
+    streamed *t = user;
+    size_t B = t->c->s->settings.band_count;
+    for (size_t i = 0; i < b->count; i++)
+        t->pop[b->area[i]] += b->pop[i * B];
+    cs_access_extent e = cs_access_extent_of(b->x, b->y, b->count);
+    t->ext.points += e.points;
+    t->ext.box[0] = fmin(t->ext.box[0], e.box[0]);
+    t->ext.box[1] = fmin(t->ext.box[1], e.box[1]);
+    t->ext.box[2] = fmax(t->ext.box[2], e.box[2]);
+    t->ext.box[3] = fmax(t->ext.box[3], e.box[3]);
+    return CS_OK;
+}
+
+/* The facilities of kind k (all of them, or only those of the bit set `only`) indexed;
+ * false without memory. */
+static bool index_kind(streamed *t, size_t k, const uint64_t *only)
+{
+    const cs_study *s = t->c->s;
+    double *x = cs_calloc(t->F + 1, sizeof *x), *y = cs_calloc(t->F + 1, sizeof *y);
+    t->fac_of[k] = cs_calloc(t->F + 1, sizeof **t->fac_of);
+    size_t n = 0;
+    for (size_t f = 0; x && y && t->fac_of[k] && f < t->F; f++) {
+        if (s->fac.kind[f] != (long)k || (only && !(only[f / 64] >> (f % 64) & 1)))
+            continue;
+        x[n] = s->fac.x[f];
+        y[n] = s->fac.y[f];
+        t->fac_of[k][n++] = (long)f;
+    }
+    bool ok = x && y && t->fac_of[k] && cs_point_index_create(x, y, n, &t->index[k]) == CS_OK;
+    cs_free(x);
+    cs_free(y);
+    return ok;
+}
+
+static void drop_indexes(streamed *t)
+{
+    for (size_t k = 0; k < t->K; k++) {
+        cs_point_index_destroy(t->index[k]);
+        cs_free(t->fac_of[k]);
+        t->index[k] = NULL;
+        t->fac_of[k] = NULL;
+    }
+}
+
+/* The facilities of kind k within its reach of (x, y), into t->found: their count, or
+ * (size_t)-1 without memory. */
+static size_t near_facilities(streamed *t, size_t k, double x, double y)
+{
+    if (!t->index[k])
+        return 0;
+    size_t n = cs_point_index_within(t->index[k], x, y, t->reach[k], &t->found, &t->found_cap);
+    for (size_t j = 0; n != (size_t)-1 && j < n; j++)
+        t->found[j] = t->fac_of[k][t->found[j]];
+    return n;
+}
+
+static cs_status hold_facilities(void *user, const cs_demand_batch *b)
+{
+    streamed *t = user;
+    const cs_study *s = t->c->s;
+    size_t B = s->settings.band_count;
+    for (size_t i = 0; i < b->count; i++) {
+        size_t p = (size_t)t->c->shard_of[b->area[i]];
+        t->m[p].own_n++;
+        t->m[p].residents += b->pop[i * B];
+        for (size_t k = 0; k < t->K; k++) {
+            size_t n = near_facilities(t, k, b->x[i], b->y[i]);
+            if (n == (size_t)-1)
+                return cs_nomem(t->ctx);
+            for (size_t j = 0; j < n; j++)
+                t->held[p * t->words + (size_t)t->found[j] / 64] |=
+                    (uint64_t)1 << ((size_t)t->found[j] % 64);
+        }
+    }
+    return CS_OK;
+}
+
+/* Each shard's facilities in the study's order, and each facility's shards. */
+static cs_status list_facilities(streamed *t)
+{
+    size_t P = t->c->parts, F = t->F;
+    t->holders_at = cs_calloc(F + 2, sizeof *t->holders_at);
+    if (!t->holders_at)
+        return cs_nomem(t->ctx);
+    for (size_t p = 0; p < P; p++) {
+        members *m = &t->m[p];
+        size_t n = 0; /* as many as it holds: a nation's shards each hold few */
+        for (size_t w = 0; w < t->words; w++)
+            n += (size_t)__builtin_popcountll(t->held[p * t->words + w]);
+        m->fac = cs_calloc(n + 1, sizeof *m->fac);
+        if (!m->fac)
+            return cs_nomem(t->ctx);
+        for (size_t f = 0; f < F; f++)
+            if (t->held[p * t->words + f / 64] >> (f % 64) & 1) {
+                m->fac[m->fac_n++] = f;
+                t->holders_at[f + 2]++;
+            }
+    }
+    for (size_t f = 0; f < F; f++)
+        t->holders_at[f + 2] += t->holders_at[f + 1];
+    t->holders = cs_calloc(t->holders_at[F + 1] + 1, sizeof *t->holders);
+    if (!t->holders)
+        return cs_nomem(t->ctx);
+    for (size_t p = 0; p < P; p++) /* ascending shards for each facility */
+        for (size_t j = 0; j < t->m[p].fac_n; j++)
+            t->holders[t->holders_at[t->m[p].fac[j] + 1]++] = p;
+    return CS_OK;
+}
+
+/* Append a point's line to shard p's population file, writing out a full buffer. */
+static cs_status put_row(streamed *t, size_t p, const cs_demand_batch *b, size_t i, bool own)
+{
+    shard_out *o = &t->out[p - t->group_from];
+    size_t B = t->c->s->settings.band_count;
+    population_row(&o->buf, NULL, b->x[i], b->y[i], &b->pop[i * B], B, own);
+    grow_box(o->box, b->x[i], b->y[i]);
+    if (o->buf.failed)
+        return cs_nomem(t->ctx);
+    if (o->buf.len < STREAM_FLUSH)
+        return CS_OK;
+    cs_status st = cs_outset_write_at(t->ctx, o->set, o->file, o->buf.data, o->buf.len, o->at);
+    o->at += o->buf.len;
+    cs_buf_clear(&o->buf);
+    return st;
+}
+
+/* Point i (number `point`, of shard own) as context of the shards of this group that
+ * hold facility f, those it is not yet context of. */
+static cs_status to_holders(streamed *t, long f, size_t own, size_t point,
+                           const cs_demand_batch *b, size_t i)
+{
+    cs_status st = CS_OK;
+    for (size_t h = t->holders_at[f]; st == CS_OK && h < t->holders_at[f + 1]; h++) {
+        size_t p = t->holders[h];
+        if (p == own || p < t->group_from || p >= t->group_to || t->stamp[p] == point)
+            continue;
+        t->stamp[p] = point;
+        t->m[p].ctx_n++;
+        st = put_row(t, p, b, i, false);
+    }
+    return st;
+}
+
+static cs_status write_points(void *user, const cs_demand_batch *b)
+{
+    streamed *t = user;
+    const cs_study *s = t->c->s;
+    cs_status st = CS_OK;
+    for (size_t i = 0; st == CS_OK && i < b->count; i++) {
+        size_t own = (size_t)t->c->shard_of[b->area[i]], point = ++t->next;
+        if (own >= t->group_from && own < t->group_to)
+            st = put_row(t, own, b, i, true);
+        for (size_t k = 0; st == CS_OK && k < t->K; k++) {
+            if (s->settings.kinds[k].load_capacity < 0)
+                continue;
+            size_t n = near_facilities(t, k, b->x[i], b->y[i]);
+            if (n == (size_t)-1)
+                return cs_nomem(t->ctx);
+            for (size_t j = 0; st == CS_OK && j < n; j++)
+                st = to_holders(t, t->found[j], own, point, b, i);
+        }
+    }
+    return st;
+}
+
+/* Say on a terminal that one more reading of the grid begins: the first two, then
+ * one per group of shards. */
+static void reading_done(streamed *t)
+{
+    size_t groups = (t->c->parts + STREAM_GROUP - 1) / STREAM_GROUP;
+    cs_progress(t->ctx, "grid", (double)++t->readings / (double)(2 + (groups ? groups : 1)));
+}
+
+/* The grid read once more, handing its points to fn; what the first reading said
+ * (cells partly outside every area) is not said again, unless this one fails. */
+static cs_status read_again(streamed *t, cs_demand_fn fn)
+{
+    reading_done(t);
+    cs_context *quiet = NULL;
+    if (cs_context_create_for_thread(t->ctx, &quiet) != CS_OK)
+        return cs_nomem(t->ctx);
+    cs_status st = cs_study_each_demand(quiet, t->c->s, fn, t);
+    if (st != CS_OK)
+        cs_context_absorb(t->ctx, quiet);
+    cs_context_destroy(quiet);
+    return st;
+}
+
+/* Shards [from, to): their population files written as the grid is read once more,
+ * then their other files, each set committed. */
+static cs_status write_group(streamed *t, const char *dir, size_t from, size_t to)
+{
+    cs_context *ctx = t->ctx;
+    const cs_study *s = t->c->s;
+    t->group_from = from;
+    t->group_to = to;
+    t->next = 0;
+    cs_status st = CS_OK;
+    size_t opened = 0;
+    for (size_t p = from; st == CS_OK && p < to; p++, opened++) {
+        shard_out *o = &t->out[p - from];
+        *o = (shard_out){.box = {INFINITY, INFINITY, -INFINITY, -INFINITY}};
+        cs_buf_init(&o->buf);
+        char folder[4096];
+        shard_folder(folder, sizeof folder, dir, p);
+        st = cs_outset_begin(ctx, folder, &o->set);
+        if (st == CS_OK)
+            st = cs_outset_open(ctx, o->set, "population.csv", &o->file);
+        population_header(&o->buf, s->settings.band_count, false);
+    }
+    if (st == CS_OK)
+        st = read_again(t, write_points);
+    for (size_t p = from; p < from + opened; p++) {
+        shard_out *o = &t->out[p - from];
+        if (st == CS_OK && o->buf.len > 0)
+            st = cs_outset_write_at(ctx, o->set, o->file, o->buf.data, o->buf.len, o->at);
+        cs_buf_free(&o->buf);
+        if (st == CS_OK) {
+            shard_box(t->c, p, o->box, &t->m[p]);
+            st = add_shard_files(ctx, t->c, p, &t->m[p], o->set);
+        }
+        st = finish_set(ctx, o->set, st);
+        o->set = NULL;
+        cs_progress(ctx, "shards", (double)(p + 1) / (double)t->c->parts);
+    }
+    return st;
+}
+
+static cs_status stream_begin(cs_context *ctx, cut *c, streamed *t)
+{
+    const cs_study *s = c->s;
+    *t = (streamed){.ctx = ctx, .c = c, .K = s->settings.kind_count, .F = s->fac.count,
+                    .ext = {.box = {INFINITY, INFINITY, -INFINITY, -INFINITY}}};
+    t->words = (t->F + 63) / 64;
+    t->pop = cs_calloc(s->areas.count + 1, sizeof *t->pop);
+    t->index = cs_calloc(t->K + 1, sizeof *t->index);
+    t->fac_of = cs_calloc(t->K + 1, sizeof *t->fac_of);
+    t->reach = cs_calloc(t->K + 1, sizeof *t->reach);
+    if (!t->pop || !t->index || !t->fac_of || !t->reach)
+        return cs_nomem(ctx);
+    for (size_t k = 0; k < t->K; k++)
+        t->reach[k] = with_margin(cs_kind_reach_m(&s->settings.kinds[k]));
+    return CS_OK;
+}
+
+static void stream_end(streamed *t)
+{
+    if (t->index)
+        drop_indexes(t);
+    for (size_t p = 0; t->m && p < t->c->parts; p++)
+        members_free(&t->m[p]);
+    cs_free(t->m);
+    cs_free(t->out);
+    cs_free(t->pop);
+    cs_free(t->index);
+    cs_free(t->fac_of);
+    cs_free(t->reach);
+    cs_free(t->held);
+    cs_free(t->holders_at);
+    cs_free(t->holders);
+    cs_free(t->stamp);
+    cs_free(t->found);
+}
+
+/* Readings 1 and 2, and the partition between them. */
+static cs_status stream_members(streamed *t, const char *by)
+{
+    cs_context *ctx = t->ctx;
+    cut *c = t->c;
+    cs_progress(ctx, "grid", 0);
+    cs_status st = cs_study_each_demand(ctx, c->s, count_areas, t);
+    if (st != CS_OK)
+        return st;
+    set_extent(c, t->ext);
+    st = by ? partition_by(ctx, c, by) : partition(ctx, c, t->pop);
+    if (st != CS_OK)
+        return st;
+    size_t P = c->parts;
+    t->m = cs_calloc(P + 1, sizeof *t->m);
+    t->held = cs_calloc(P * t->words + 1, sizeof *t->held);
+    t->out = cs_calloc((P < STREAM_GROUP ? P : STREAM_GROUP) + 1, sizeof *t->out);
+    t->stamp = cs_calloc(P + 1, sizeof *t->stamp);
+    if (!t->m || !t->held || !t->out || !t->stamp)
+        return cs_nomem(ctx);
+    for (size_t k = 0; k < t->K; k++)
+        if (!index_kind(t, k, NULL))
+            return cs_nomem(ctx);
+    st = read_again(t, hold_facilities);
+    drop_indexes(t);
+    if (st == CS_OK)
+        st = list_facilities(t);
+    /* reading 3 looks among the facilities some shard holds */
+    uint64_t *held_any = st == CS_OK ? cs_calloc(t->words + 1, sizeof *held_any) : NULL;
+    if (st == CS_OK && !held_any)
+        st = cs_nomem(ctx);
+    for (size_t p = 0; st == CS_OK && p < P; p++)
+        for (size_t w = 0; w < t->words; w++)
+            held_any[w] |= t->held[p * t->words + w];
+    for (size_t k = 0; st == CS_OK && k < t->K; k++)
+        if (c->s->settings.kinds[k].load_capacity >= 0 && !index_kind(t, k, held_any))
+            st = cs_nomem(ctx);
+    cs_free(held_any);
+    return st;
+}
+
+static cs_status shards_streamed(cs_context *ctx, cut *c, const char *by, const char *dir,
+                                 cs_json *j)
+{
+    streamed t;
+    cs_status st = stream_begin(ctx, c, &t);
+    if (st == CS_OK)
+        st = stream_members(&t, by);
+    if (st == CS_OK)
+        manifest_begin(j, c);
+    for (size_t from = 0; st == CS_OK && from < c->parts; from += STREAM_GROUP)
+        st = write_group(&t, dir, from, from + STREAM_GROUP < c->parts ? from + STREAM_GROUP
+                                                                         : c->parts);
+    for (size_t p = 0; st == CS_OK && p < c->parts; p++)
+        manifest_shard(j, c, p, &t.m[p]);
+    stream_end(&t);
+    return st;
+}
+
 /* ------------------------------------------------------------ the cut */
 
 static cs_status check_cut(cs_context *ctx, const cs_study *s, size_t parts, const char *by)
@@ -867,35 +1335,15 @@ cs_status cs_shard_write(cs_context *ctx, const cs_config *cfg, const cs_study *
                         "cannot name the study's folder (%s)", strerror(errno));
     }
     new_cut_id(c.cut_id);
-    c.demand = cs_access_extent_of(study->dem.x, study->dem.y, study->dem.count);
-    if (c.demand.points == 0) /* no box: any will do */
-        memset(c.demand.box, 0, sizeof c.demand.box);
-    st = by ? partition_by(ctx, &c, by) : partition(ctx, &c);
-    cs_shard_net net;
-    if (st == CS_OK && cs_study_any_kind_measured(study, CS_MEASURE_NETWORK)) {
-        st = cs_shard_net_begin(ctx, study, &net);
-        c.net = st == CS_OK ? &net : NULL;
-    }
-    parts = c.parts;
     cs_buf man, sb;
     cs_buf_init(&man);
     cs_buf_init(&sb);
     cs_json j;
     cs_json_init(&j, &man, true);
-    manifest_begin(&j, &c);
     double t0 = cs_stage_begin();
-    for (size_t p = 0; st == CS_OK && p < parts; p++) {
-        members m = {0};
-        st = gather(ctx, &c, p, &m);
-        if (st == CS_OK) {
-            shard_box(&c, p, &m);
-            st = write_shard(ctx, &c, p, &m, dir);
-        }
-        if (st == CS_OK)
-            manifest_shard(&j, &c, p, &m);
-        members_free(&m);
-        cs_progress(ctx, "shards", (double)(p + 1) / (double)parts);
-    }
+    st = study->dem.stream ? shards_streamed(ctx, &c, by, dir, &j)
+                           : shards_whole(ctx, &c, by, dir, &j);
+    parts = c.parts;
     cs_stage_end(ctx, "write shards", t0);
     cs_json_end_array(&j);
     cs_json_end_object(&j);
@@ -921,6 +1369,7 @@ cs_status cs_shard_write(cs_context *ctx, const cs_config *cfg, const cs_study *
     cs_buf_free(&sb);
     cs_free(c.shard_of);
     cs_shard_net_free(c.net);
+    cs_free(c.net);
     free(c.base_dir);
     return st;
 }
