@@ -123,6 +123,48 @@ static void new_set_replaces_the_old_one_as_a_whole(void **state)
     free(root);
 }
 
+/* A file of size bytes, written (so that it holds its disk blocks). */
+static void write_large(const char *dir, const char *name, size_t size)
+{
+    char *path = tu_join(dir, name);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    static char block[1 << 16];
+    memset(block, 'x', sizeof block);
+    for (size_t done = 0; done < size; done += sizeof block)
+        assert_int_equal(fwrite(block, 1, sizeof block, f), sizeof block);
+    assert_int_equal(fclose(f), 0);
+    free(path);
+}
+
+/* A previous set above 64 MB is removed by a process of its own, after the swap: the
+ * new set is whole at once, a file another command owns stays, and the previous set
+ * is gone soon after. */
+static void a_large_previous_set_is_removed_apart(void **state)
+{
+    (void)state;
+    char *root = tu_mkdtemp();
+    char *dir = tu_join(root, "out");
+    const char *first[] = {"summary.json", "S1", NULL};
+    assert_int_equal(write_set(dir, "run", first), CS_OK);
+    const char *site[] = {"proposals.geojson", "P1", NULL};
+    assert_int_equal(write_set(dir, "proposals", site), CS_OK);
+    write_large(dir, "demand.fgb", (size_t)70 << 20); /* the run's, by its name */
+    const char *second[] = {"summary.json", "S2", NULL};
+    assert_int_equal(write_set(dir, "run", second), CS_OK);
+    assert_string_equal(listing(dir), ".careshed,proposals.geojson,summary.json");
+    assert_content(dir, "summary.json", "S2");
+    assert_content(dir, "proposals.geojson", "P1");
+    int waited = 0;
+    while (strcmp(listing(root), "out") && waited++ < 300)
+        usleep(100000);
+    assert_string_equal(listing(root), "out");
+    assert_content(dir, "proposals.geojson", "P1");
+    free(dir);
+    tu_rmtree(root);
+    free(root);
+}
+
 static void folder_keeps_its_permissions(void **state)
 {
     (void)state;
@@ -535,6 +577,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(new_set_replaces_the_old_one_as_a_whole),
+        cmocka_unit_test(a_large_previous_set_is_removed_apart),
         cmocka_unit_test(folder_keeps_its_permissions),
         cmocka_unit_test(foreign_folders_are_refused),
         cmocka_unit_test(folders_are_checked_before_the_work),
