@@ -238,14 +238,15 @@ CS_API cs_status cs_config_set(cs_context *ctx, cs_config *cfg, const char *key,
 CS_API void cs_config_show_network(cs_config *cfg);
 
 /**
- * For careshed shard: have cs_study_load leave a population grid unread when every kind
- * is measured in a straight line, for cs_shard_write to read a strip at a time while it
- * cuts (three times), so that a national grid's demand points are never held. Such a
- * study holds no demand points: give it to cs_shard_write only. A study with points, or
- * measured along a network or by a cost matrix, loads whole as without it. NULL is
- * ignored.
+ * For careshed shard: have cs_study_load leave unread what cs_shard_write can read as
+ * it cuts, so that a national input is never held whole: a population grid when every
+ * kind is measured in a straight line (read a strip at a time, three times), and a cost
+ * matrix's pairs (checked as the load reads it, then read again once, and once more per
+ * group of shards). Such a study lacks its demand points or pairs: give it to
+ * cs_shard_write only. A population of points, and a network, load whole as without
+ * it. NULL is ignored.
  */
-CS_API void cs_config_stream_grid(cs_config *cfg);
+CS_API void cs_config_stream_inputs(cs_config *cfg);
 
 /** One study key, as `careshed check --keys` lists it. */
 typedef struct cs_config_key {
@@ -797,8 +798,8 @@ CS_API const char *cs_result_output_name(const cs_result *result, size_t i);
  * dir as NNNN/study.yaml (and its layers), with the manifest shards.json and a Slurm
  * array script careshed.sbatch. Each shard is run with cs_run and cs_result_write (the
  * command `careshed run NNNN/study.yaml --out NNNN/out`), which for a shard writes
- * shard.bin, its own residents' results. A study loaded with cs_config_stream_grid is
- * cut while its grid is read, a strip at a time, into the same files.
+ * shard.bin, its own residents' results. A study loaded with cs_config_stream_inputs is
+ * cut while its grid or cost matrix is read, into the same files.
  * Errors: CS_ERR_STUDY (more shards than areas, the study is a shard, a kind measured
  * by 3SFCA), CS_ERR_OUTPUT (dir cannot be written), CS_ERR_NOMEM.
  */

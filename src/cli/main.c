@@ -831,7 +831,7 @@ static int run(options *o)
         cs_config_show_network(cfg); /* drawn under the map, whatever is measured */
     }
     if (st == CS_OK && shard_only)
-        cs_config_stream_grid(cfg); /* a grid is read as the shards are cut */
+        cs_config_stream_inputs(cfg); /* a grid, a matrix are read as the shards are cut */
     if (st == CS_OK)
         cli_stage = "loading the layers";
     if (st == CS_OK && merge_only) {

@@ -1275,10 +1275,10 @@ void cs_config_show_network(cs_config *cfg)
         cfg->network.shown = true;
 }
 
-void cs_config_stream_grid(cs_config *cfg)
+void cs_config_stream_inputs(cs_config *cfg)
 {
     if (cfg)
-        cfg->stream_grid = true;
+        cfg->stream_inputs = true;
 }
 
 bool cs_config_reads_network(const cs_config *cfg)

@@ -174,8 +174,8 @@ struct cs_config {
        box (when the shard has a network) */
     double shard_part, shard_parts, shard_points;
     char *shard_own_field, *shard_cut;
-    bool stream_grid; /* careshed shard: a grid population is read later, strip by strip
-                         (cs_config_stream_grid) */
+    bool stream_inputs; /* careshed shard: a grid population and a cost matrix are read
+                           as the shards are cut (cs_config_stream_inputs) */
     char **shard_box, **shard_net_box;
     size_t shard_box_count, shard_net_box_count;
 

@@ -62,25 +62,37 @@ void cs_cost_matrix_free(cs_cost_matrix *m)
 }
 
 /* What reading the table needs. */
-typedef struct reader {
+typedef struct reader reader;
+/* What becomes of a pair read: kept (the load), counted (a load leaving the pairs for
+ * careshed shard) or handed on (cs_study_each_cost_pair). */
+typedef cs_status (*pair_sink)(reader *rd, uint32_t row, uint32_t pt, double cost);
+struct reader {
     cs_context *ctx;
     const cs_config *cfg;
-    cs_study *s;
+    const cs_study *s;
+    cs_cost_matrix *m;      /* rows added to it; NULL when reading again (rows known) */
+    pair_sink sink;
     cs_layer *layer;
     int field[3];           /* from, to, cost: their indices */
     const char *names[3];   /* and names */
     cs_idmap demand;        /* demand ids -> points (>= demand_count: left out) */
     size_t id_cap;
     size_t bad_rows;        /* rows with errors: only the first few are recorded */
+    size_t outside;         /* pairs naming points left out of the study */
     char last_to[64];       /* the last "to" id (when short) and its row: a router's */
     long last_row;          /* rows usually come grouped by site */
-    triples t;
-} reader;
+    triples t;              /* kept pairs (t.n: also those counted) */
+    unsigned char *listed;  /* counted: facility f has a pair */
+    cs_pair_fn fn;          /* handed on: to fn(user, ...) */
+    void *user;
+};
 
 /* The row of a "to" id: a facility's, or a new candidate row. -1: out of memory. */
 static long row_of(reader *rd, const char *id)
 {
-    cs_cost_matrix *m = &rd->s->costs;
+    if (!rd->m) /* reading again: a row not read before is nobody's (the file changed) */
+        return cs_idmap_get(&rd->s->costs.ids, id);
+    cs_cost_matrix *m = rd->m;
     long row = cs_idmap_get(&m->ids, id);
     if (row >= 0)
         return row;
@@ -117,7 +129,7 @@ static cs_status row_error(reader *rd, const cs_where *where, int field, const c
 /* One row: demand id, facility or candidate id, cost (texts). */
 static cs_status add_pair(reader *rd, const char *const *text, const cs_where *where)
 {
-    cs_study *s = rd->s;
+    const cs_study *s = rd->s;
     const char *from = text[0], *to = text[1], *cost_text = text[2];
     static const char empty_hint[] = "every row needs a demand id, a facility or candidate id "
                                      "and a cost";
@@ -142,17 +154,37 @@ static cs_status add_pair(reader *rd, const char *const *text, const cs_where *w
     if (!*to)
         return row_error(rd, where, 1, from, empty_hint, "empty %s", rd->names[1]);
     if ((size_t)pt >= s->dem.count) {
-        s->costs.pairs_outside++;
+        rd->outside++;
         return CS_OK;
     }
     if (strcmp(rd->last_to, to) != 0) {
         rd->last_row = row_of(rd, to);
         bool fits = strlen(to) < sizeof rd->last_to;
         memcpy(rd->last_to, fits ? to : "", fits ? strlen(to) + 1 : 1);
+        if (rd->last_row < 0 && rd->m)
+            return cs_nomem(rd->ctx);
     }
-    if (rd->last_row < 0 || !add_triple(&rd->t, (uint32_t)rd->last_row, (uint32_t)pt, cost))
-        return cs_nomem(rd->ctx);
+    return rd->last_row < 0 ? CS_OK : rd->sink(rd, (uint32_t)rd->last_row, (uint32_t)pt, cost);
+}
+
+static cs_status keep_pair(reader *rd, uint32_t row, uint32_t pt, double cost)
+{
+    return add_triple(&rd->t, row, pt, cost) ? CS_OK : cs_nomem(rd->ctx);
+}
+
+static cs_status count_pair(reader *rd, uint32_t row, uint32_t pt, double cost)
+{
+    (void)pt;
+    (void)cost;
+    rd->t.n++;
+    if (row < rd->s->fac.count)
+        rd->listed[row] = 1;
     return CS_OK;
+}
+
+static cs_status hand_pair(reader *rd, uint32_t row, uint32_t pt, double cost)
+{
+    return rd->fn(rd->user, row, pt, cost);
 }
 
 /* Through GDAL: any table it reads. */
@@ -207,10 +239,10 @@ static cs_status read_plain_csv(reader *rd, const char *path, const char *displa
     return st;
 }
 
-/* Every demand id and facility id into the maps; facilities are rows 0 .. F - 1. */
-static cs_status index_ids(reader *rd)
+/* Every demand id into the reader's map. */
+static cs_status index_demand(reader *rd)
 {
-    cs_study *s = rd->s;
+    const cs_study *s = rd->s;
     for (size_t i = 0; i < s->dem.id_count; i++) {
         long had = s->dem.id[i] ? cs_idmap_put(&rd->demand, s->dem.id[i], (long)i) : -1;
         if (had == -2)
@@ -222,11 +254,18 @@ static cs_status index_ids(reader *rd)
                             s->dem.id[i]);
         }
     }
-    for (size_t f = 0; f < s->fac.count; f++)
-        if (cs_idmap_put(&s->costs.ids, s->fac.id[f], (long)f) == -2)
-            return cs_nomem(rd->ctx);
-    s->costs.rows = s->fac.count;
     return CS_OK;
+}
+
+/* Every demand id and facility id into the maps; facilities are rows 0 .. F - 1. */
+static cs_status index_ids(reader *rd)
+{
+    cs_status st = index_demand(rd);
+    for (size_t f = 0; st == CS_OK && f < rd->s->fac.count; f++)
+        if (cs_idmap_put(&rd->m->ids, rd->s->fac.id[f], (long)f) == -2)
+            st = cs_nomem(rd->ctx);
+    rd->m->rows = rd->s->fac.count;
+    return st;
 }
 
 /* One stable counting sort pass of order[] by key[order[q]] < buckets. */
@@ -254,7 +293,7 @@ static bool sort_pass(size_t *order, size_t n, const uint32_t *key, size_t bucke
 /* The pairs by row, each row's points in order, a repeated pair kept at its cheapest. */
 static cs_status build_rows(reader *rd)
 {
-    cs_cost_matrix *m = &rd->s->costs;
+    cs_cost_matrix *m = rd->m;
     const triples *t = &rd->t;
     size_t *order = cs_calloc(t->n + 1, sizeof *order);
     m->start = cs_calloc(m->rows + 1, sizeof *m->start);
@@ -299,7 +338,8 @@ static cs_status build_rows(reader *rd)
 
 /* Facilities of kinds measured by the matrix that it gives no pairs: they reach no one;
  * and a matrix no kind is measured by. */
-static void warn_missing_rows(cs_context *ctx, const cs_study *s, const char *file)
+static void warn_missing_rows(cs_context *ctx, const cs_study *s, const unsigned char *listed,
+                              const char *file)
 {
     bool used = false;
     for (size_t k = 0; k < s->settings.kind_count; k++)
@@ -317,7 +357,7 @@ static void warn_missing_rows(cs_context *ctx, const cs_study *s, const char *fi
             if (s->fac.kind[f] != (long)k)
                 continue;
             total++;
-            if (s->costs.end[f] == s->costs.start[f] && missing++ == 0)
+            if (!(listed ? listed[f] : s->costs.end[f] > s->costs.start[f]) && missing++ == 0)
                 example = s->fac.id[f];
         }
         cs_where w = {.file = file};
@@ -327,6 +367,51 @@ static void warn_missing_rows(cs_context *ctx, const cs_study *s, const char *fi
                     "matrix: by it they reach no one",
                     missing, total, s->settings.kinds[k].id, example);
     }
+}
+
+/* Open the table and find its three fields. */
+static cs_status open_table(reader *rd, cs_raw_layer *raw)
+{
+    const cs_costs_config *cc = &rd->cfg->costs;
+    cs_status st = cs_load_open_layer(rd->ctx, rd->cfg, &cc->layer, "costs", false, raw,
+                                      &rd->layer);
+    if (st != CS_OK)
+        return st;
+    const char *configured[3] = {cc->from_field, cc->to_field, cc->cost_field};
+    const char *const *candidates[3] = {from_candidates, to_candidates, cost_candidates};
+    static const char *const keys[3] = {"from", "to", "cost"};
+    for (int i = 0; i < 3; i++) {
+        rd->field[i] = cs_layer_find_field(rd->ctx, rd->layer, configured[i], candidates[i],
+                                           keys[i], true);
+        rd->names[i] = rd->field[i] >= 0 ? cs_layer_field_name(rd->layer, rd->field[i]) : keys[i];
+        if (rd->field[i] < 0)
+            st = CS_ERR_INPUT;
+    }
+    cs_layer_keep_fields(rd->layer, rd->field, 3);
+    return st;
+}
+
+/* Every row of the table, through rd->sink; *rows counts them. */
+static cs_status read_table(reader *rd, const cs_raw_layer *raw, size_t *rows)
+{
+    const cs_costs_config *cc = &rd->cfg->costs;
+    char *path = cs_config_resolve_path(rd->cfg, cc->layer.path);
+    bool done = false;
+    cs_status st = path ? CS_OK : cs_nomem(rd->ctx);
+    if (st == CS_OK && !cc->layer.layer && !cc->layer.encoding)
+        st = read_plain_csv(rd, path, raw->display, rows, &done);
+    if (st == CS_OK && !done)
+        st = read_layer(rd, rows);
+    cs_free(path);
+    return st;
+}
+
+static void reader_free(reader *rd)
+{
+    triples_free(&rd->t);
+    cs_free(rd->listed);
+    cs_idmap_free(&rd->demand);
+    cs_layer_close(rd->layer);
 }
 
 cs_status cs_load_costs(cs_context *ctx, const cs_config *cfg, cs_study *s, cs_raw_layer *raw)
@@ -347,37 +432,25 @@ cs_status cs_load_costs(cs_context *ctx, const cs_config *cfg, cs_study *s, cs_r
                         "matrix", "a cost matrix joins one year's demand points by id, but "
                         "population.year gives several years");
     }
-    reader rd = {.ctx = ctx, .cfg = cfg, .s = s};
+    /* careshed shard reads the pairs as it cuts (cs_study_each_cost_pair): here they are
+     * only checked and counted */
+    bool defer = cfg->stream_inputs;
+    reader rd = {.ctx = ctx, .cfg = cfg, .s = s, .m = &s->costs,
+                 .sink = defer ? count_pair : keep_pair};
     s->has_costs = true;
     s->costs.in_m = cc->in_m;
-    cs_status st = cs_load_open_layer(ctx, cfg, &cc->layer, "costs", false, raw, &rd.layer);
-    if (st != CS_OK)
-        return st;
+    s->costs.deferred = defer;
+    if (defer && !(rd.listed = cs_calloc(s->fac.count + 1, 1)))
+        return cs_nomem(ctx);
     size_t first_message = cs_context_message_count(ctx);
-    const char *configured[3] = {cc->from_field, cc->to_field, cc->cost_field};
-    const char *const *candidates[3] = {from_candidates, to_candidates, cost_candidates};
-    static const char *const keys[3] = {"from", "to", "cost"};
-    for (int i = 0; i < 3; i++) {
-        rd.field[i] = cs_layer_find_field(ctx, rd.layer, configured[i], candidates[i], keys[i],
-                                          true);
-        rd.names[i] = rd.field[i] >= 0 ? cs_layer_field_name(rd.layer, rd.field[i]) : keys[i];
-        if (rd.field[i] < 0)
-            st = CS_ERR_INPUT;
-    }
-    cs_layer_keep_fields(rd.layer, rd.field, 3);
+    cs_status st = open_table(&rd, raw);
     if (st == CS_OK)
         st = index_ids(&rd);
     size_t rows_read = 0;
-    char *path = cs_config_resolve_path(cfg, cc->layer.path);
-    bool done = false;
-    if (!path)
-        st = cs_nomem(ctx);
-    if (st == CS_OK && !cc->layer.layer && !cc->layer.encoding)
-        st = read_plain_csv(&rd, path, raw->display, &rows_read, &done);
-    if (st == CS_OK && !done)
-        st = read_layer(&rd, &rows_read);
-    cs_free(path);
+    if (st == CS_OK)
+        st = read_table(&rd, raw, &rows_read);
     raw->input.features = rows_read;
+    s->costs.pairs_outside = rd.outside;
     cs_context_limit_messages(ctx, first_message, CS_MESSAGES_PER_LAYER, raw->display);
     if (rd.bad_rows > CS_MESSAGES_PER_LAYER) {
         cs_where w = {.file = raw->display};
@@ -389,13 +462,37 @@ cs_status cs_load_costs(cs_context *ctx, const cs_config *cfg, cs_study *s, cs_r
         st = cs_error(ctx, CS_ERR_INPUT, &w, "check that the matrix belongs to this study",
                       "no row of the cost matrix names a demand point inside the study area");
     }
-    if (st == CS_OK)
+    if (st == CS_OK && !defer)
         st = build_rows(&rd);
+    if (st == CS_OK && defer) { /* every row empty, should anything look */
+        s->costs.start = cs_calloc(s->costs.rows + 1, sizeof *s->costs.start);
+        s->costs.end = cs_calloc(s->costs.rows + 1, sizeof *s->costs.end);
+        if (!s->costs.start || !s->costs.end)
+            st = cs_nomem(ctx);
+    }
     if (st == CS_OK)
-        warn_missing_rows(ctx, s, raw->display);
-    triples_free(&rd.t);
-    cs_idmap_free(&rd.demand);
-    cs_layer_close(rd.layer);
+        warn_missing_rows(ctx, s, rd.listed, raw->display);
+    reader_free(&rd);
+    return st;
+}
+
+cs_status cs_study_each_cost_pair(cs_context *ctx, const cs_config *cfg, const cs_study *s,
+                                  cs_pair_fn fn, void *user)
+{
+    if (!ctx || !cfg || !s || !fn || !s->costs.deferred)
+        return CS_ERR_ARGUMENT;
+    reader rd = {.ctx = ctx, .cfg = cfg, .s = s, .sink = hand_pair, .fn = fn, .user = user};
+    cs_raw_layer raw = {0};
+    size_t rows = 0;
+    cs_status st = open_table(&rd, &raw);
+    if (st == CS_OK)
+        st = index_demand(&rd);
+    if (st == CS_OK)
+        st = read_table(&rd, &raw, &rows);
+    if (st == CS_OK && rd.bad_rows > 0) /* the table changed since the study was loaded */
+        st = CS_ERR_INPUT;
+    reader_free(&rd);
+    cs_raw_layer_free(&raw);
     return st;
 }
 

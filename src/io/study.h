@@ -85,6 +85,7 @@ typedef struct cs_cost_matrix {
     size_t pairs;          /* kept (after merging repeated pairs) */
     size_t pairs_outside;  /* rows naming demand points left out (outside every area) */
     size_t pairs_repeated; /* rows repeating a pair: the cheapest is kept */
+    bool deferred;         /* left for cs_study_each_cost_pair: every row empty */
 } cs_cost_matrix;
 
 void cs_cost_matrix_free(cs_cost_matrix *m);
@@ -242,7 +243,7 @@ cs_lang cs_study_lang(const cs_study *s);
 bool cs_study_any_kind_measured(const cs_study *s, unsigned measure);
 
 /*
- * careshed shard on a population grid: with cs_config_stream_grid(cfg) (careshed.h)
+ * careshed shard on a population grid: with cs_config_stream_inputs(cfg) (careshed.h)
  * a study measured in a straight line only is loaded without its demand points, which
  * cs_study_each_demand then makes again each time it is called, a strip of the grid at
  * a time, handing each batch to fn: the same points, in the same order, as the whole
@@ -260,5 +261,18 @@ typedef struct cs_demand_stream cs_demand_stream;
 cs_status cs_study_each_demand(cs_context *ctx, const cs_study *study, cs_demand_fn fn,
                                void *user);
 void cs_demand_stream_free(cs_demand_stream *ds);
+
+/*
+ * careshed shard on a cost matrix: with cs_config_stream_inputs(cfg) the study is loaded
+ * with the matrix checked (every error and warning of the whole load) and its rows
+ * known, but no pair held (costs.deferred; every row empty). cs_study_each_cost_pair
+ * reads the table again, handing fn each pair inside the study as the table lists it:
+ * its row (facility or candidate), demand point and cost, repeated pairs as they come.
+ * Errors: CS_ERR_ARGUMENT (the study holds its pairs), CS_ERR_INPUT (the table cannot
+ * be read again, or changed since), fn's.
+ */
+typedef cs_status (*cs_pair_fn)(void *user, size_t row, size_t pt, double cost);
+cs_status cs_study_each_cost_pair(cs_context *ctx, const cs_config *cfg, const cs_study *s,
+                                  cs_pair_fn fn, void *user);
 
 #endif

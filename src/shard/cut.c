@@ -54,6 +54,12 @@ typedef struct cut {
     cs_shard_net *net; /* the whole network, when a kind is measured along it */
 } cut;
 
+/* A pair of the cost matrix: facility, demand point, cost. */
+typedef struct pair {
+    uint32_t f, i;
+    double cost;
+} pair;
+
 /* One shard's members. */
 typedef struct members {
     size_t *own, own_n;   /* demand points */
@@ -63,6 +69,8 @@ typedef struct members {
     double residents;
     double box[4];        /* of everything written, padded */
     size_t edges;         /* of the network */
+    pair *pairs;          /* its cost matrix, when read as it is cut: sorted, each once */
+    size_t pair_n, pair_cap;
 } members;
 
 static void members_free(members *m)
@@ -71,6 +79,7 @@ static void members_free(members *m)
     cs_free(m->ctx);
     cs_free(m->in);
     cs_free(m->fac);
+    cs_free(m->pairs);
     memset(m, 0, sizeof *m);
 }
 
@@ -223,9 +232,28 @@ static void matrix_context(const cs_study *s, size_t k, members *m)
     }
 }
 
+/* Whether bit b of a bit set is set. */
+static bool has_bit(const uint64_t *bits, size_t b)
+{
+    return (bits[b / 64] >> (b % 64)) & 1;
+}
+
+/* The demand points marked context (in 2), in the study's order, into m->ctx (which
+ * holds room for them all). */
+static void list_context(const cs_study *s, members *m)
+{
+    m->ctx_n = 0;
+    for (size_t i = 0; i < s->dem.count; i++)
+        if (m->in[i] == 2)
+            m->ctx[m->ctx_n++] = i;
+}
+
 /* Shard p's own residents, facilities within reach of them, and the context residents
- * within reach of those facilities that kinds with a load capacity weigh. */
-static cs_status gather(cs_context *ctx, const cut *c, size_t p, members *m)
+ * within reach of those facilities that kinds with a load capacity weigh. A matrix
+ * read as the study is cut gives reaches (the facilities its pairs within reach take to
+ * an own resident) and its context later; else NULL. */
+static cs_status gather(cs_context *ctx, const cut *c, size_t p, const uint64_t *reaches,
+                        members *m)
 {
     const cs_study *s = c->s;
     size_t N = s->dem.count, F = s->fac.count;
@@ -252,7 +280,7 @@ static cs_status gather(cs_context *ctx, const cut *c, size_t p, members *m)
         cs_point_index_nearest_all(index, s->fac.x, s->fac.y, F, ctx->threads, d, NULL);
         for (size_t f = 0; f < F; f++)
             if (d[f] <= with_margin(cs_kind_reach_m(&s->settings.kinds[s->fac.kind[f]])) ||
-                matrix_reaches(s, f, m->in))
+                (reaches ? has_bit(reaches, f) : matrix_reaches(s, f, m->in)))
                 m->fac[m->fac_n++] = f;
     }
     cs_point_index_destroy(index);
@@ -292,12 +320,11 @@ static cs_status gather(cs_context *ctx, const cut *c, size_t p, members *m)
                 m->in[m->ctx[q]] = 2;
         if (c->net && (kind->measures & CS_MEASURE_NETWORK))
             st = network_context(ctx, c, k, reach, m);
-        if (kind->measures & CS_MEASURE_MATRIX)
+        if ((kind->measures & CS_MEASURE_MATRIX) && !reaches)
             matrix_context(s, k, m);
     }
-    for (size_t i = 0; st == CS_OK && i < N; i++)
-        if (m->in[i] == 2)
-            m->ctx[m->ctx_n++] = i;
+    if (st == CS_OK)
+        list_context(s, m);
     cs_free(ox);
     cs_free(oy);
     cs_free(d);
@@ -342,25 +369,31 @@ static double network_pad(const cs_study *s)
 /* The cost matrix's pairs from the shard's facilities to its points within each kind's
  * reach, by facility in the study's order, points in theirs, costs as the study holds
  * them (the unit is repeated in the shard's study). */
+static void cost_line(cs_buf *b, const cs_study *s, size_t f, size_t i, double cost)
+{
+    cs_out_csv_text(b, s->dem.id[i]);
+    cs_buf_addc(b, ',');
+    cs_out_csv_text(b, s->fac.id[f]);
+    cs_buf_addc(b, ',');
+    cs_shard_number(b, cost);
+    cs_buf_addc(b, '\n');
+}
+
 static void costs_file(const cut *c, const members *m, cs_buf *b)
 {
     const cs_study *s = c->s;
     const cs_cost_matrix *mx = &s->costs;
     cs_buf_add(b, "from,to,cost\n");
-    for (size_t j = 0; j < m->fac_n; j++) {
+    for (size_t q = 0; q < m->pair_n; q++) /* read as the study is cut */
+        cost_line(b, s, m->pairs[q].f, m->pairs[q].i, m->pairs[q].cost);
+    for (size_t j = 0; !mx->deferred && j < m->fac_n; j++) {
         size_t f = m->fac[j];
         const cs_kind *kind = &s->settings.kinds[s->fac.kind[f]];
         double reach = with_margin(cs_kind_reach_m(kind));
         for (size_t q = mx->start[f]; q < mx->end[f]; q++) {
             size_t i = mx->pt[q];
-            if (!m->in[i] || !(cs_kind_matrix_m(kind, mx->in_m, mx->cost[q]) <= reach))
-                continue;
-            cs_out_csv_text(b, s->dem.id[i]);
-            cs_buf_addc(b, ',');
-            cs_out_csv_text(b, s->fac.id[f]);
-            cs_buf_addc(b, ',');
-            cs_shard_number(b, mx->cost[q]);
-            cs_buf_addc(b, '\n');
+            if (m->in[i] && cs_kind_matrix_m(kind, mx->in_m, mx->cost[q]) <= reach)
+                cost_line(b, s, f, i, mx->cost[q]);
         }
     }
 }
@@ -875,6 +908,202 @@ static void points_box(const cs_study *s, const members *m, double box[4])
             grow_box(box, s->dem.x[i], s->dem.y[i]);
 }
 
+/* ------------------------------------------------ a cost matrix, read as it is cut */
+
+/*
+ * A study whose cost matrix was left unread (costs.deferred) is cut as the whole cut
+ * does, its pairs read from the table (cs_study_each_cost_pair) rather than held:
+ *   1. once: for each shard, the facilities with a pair within their kind's reach of an
+ *      own resident (what matrix_reaches finds), a bit per facility;
+ *   2. once per group of shards, after each shard's own residents, facilities and the
+ *      other context are gathered: the residents its facilities of a kind with a load
+ *      capacity reach by the matrix become its context (what matrix_context marks), and
+ *      its facilities' pairs within reach are kept; those to its points, by facility
+ *      and point, a repeated pair at its cheapest, are its costs.csv.
+ * A pair's test of reach on each copy of a repeated pair gives what the whole cut's test
+ * on the cheapest gives, so the files are the whole cut's, byte for byte. A group holds
+ * MATRIX_GROUP shards at most, and no more than a byte per demand point for every
+ * MATRIX_BYTES; its kept pairs are what it holds besides.
+ */
+#define MATRIX_GROUP 64
+#define MATRIX_BYTES ((size_t)256 << 20)
+
+typedef struct matrix_cut {
+    const cut *c;
+    size_t words;       /* a shard's bits: one per facility */
+    uint64_t *reaches;  /* parts x words: reading 1 */
+    size_t from, n;     /* the group: shards from .. from + n - 1 */
+    members *m;
+    uint64_t *held;     /* n x words: the group's facilities */
+} matrix_cut;
+
+/* The pair's facility, when its pair is within its kind's reach (else -1). */
+static long within_reach(const cs_study *s, size_t row, double cost, bool matrix_kinds_only)
+{
+    if (row >= s->fac.count)
+        return -1; /* a candidate's: not cut */
+    const cs_kind *kind = &s->settings.kinds[s->fac.kind[row]];
+    if (matrix_kinds_only && !(kind->measures & CS_MEASURE_MATRIX))
+        return -1;
+    return cs_kind_matrix_m(kind, s->costs.in_m, cost) <= with_margin(cs_kind_reach_m(kind))
+               ? (long)row
+               : -1;
+}
+
+static cs_status note_reach(void *user, size_t row, size_t pt, double cost)
+{
+    matrix_cut *mc = user;
+    const cs_study *s = mc->c->s;
+    long f = within_reach(s, row, cost, true);
+    if (f >= 0) {
+        size_t p = (size_t)mc->c->shard_of[s->dem.area[pt]];
+        mc->reaches[p * mc->words + (size_t)f / 64] |= (uint64_t)1 << ((size_t)f % 64);
+    }
+    return CS_OK;
+}
+
+static bool add_pair(members *m, size_t f, size_t i, double cost)
+{
+    if (!cs_grow((void **)&m->pairs, &m->pair_cap, m->pair_n + 1, sizeof *m->pairs))
+        return false;
+    m->pairs[m->pair_n++] = (pair){(uint32_t)f, (uint32_t)i, cost};
+    return true;
+}
+
+static cs_status take_pair(void *user, size_t row, size_t pt, double cost)
+{
+    matrix_cut *mc = user;
+    const cs_study *s = mc->c->s;
+    long f = within_reach(s, row, cost, false);
+    if (f < 0)
+        return CS_OK;
+    const cs_kind *kind = &s->settings.kinds[s->fac.kind[f]];
+    bool competes = kind->load_capacity >= 0 && (kind->measures & CS_MEASURE_MATRIX);
+    for (size_t g = 0; g < mc->n; g++) {
+        if (!has_bit(mc->held + g * mc->words, (size_t)f))
+            continue;
+        members *m = &mc->m[g];
+        if (competes && !m->in[pt])
+            m->in[pt] = 2;
+        if (!add_pair(m, (size_t)f, pt, cost))
+            return CS_ERR_NOMEM;
+    }
+    return CS_OK;
+}
+
+static int by_pair(const void *pa, const void *pb)
+{
+    const pair *a = pa, *b = pb;
+    if (a->f != b->f)
+        return a->f < b->f ? -1 : 1;
+    if (a->i != b->i)
+        return a->i < b->i ? -1 : 1;
+    return a->cost < b->cost ? -1 : a->cost > b->cost;
+}
+
+/* The shard's kept pairs to its points, by facility and point, each pair once at its
+ * cheapest (sorted cheapest first, the first of each is kept). */
+static void settle_pairs(members *m)
+{
+    size_t n = 0;
+    for (size_t q = 0; q < m->pair_n; q++)
+        if (m->in[m->pairs[q].i])
+            m->pairs[n++] = m->pairs[q];
+    qsort(m->pairs, n, sizeof *m->pairs, by_pair);
+    m->pair_n = 0;
+    for (size_t q = 0; q < n; q++)
+        if (q == 0 || m->pairs[q].f != m->pairs[q - 1].f || m->pairs[q].i != m->pairs[q - 1].i)
+            m->pairs[m->pair_n++] = m->pairs[q];
+}
+
+/* A gathered shard's lists cut to size: a group holds several. */
+static cs_status shrink_members(cs_context *ctx, members *m)
+{
+    size_t *own = cs_reallocarray(m->own, m->own_n + 1, sizeof *own);
+    if (own)
+        m->own = own;
+    size_t *fac = cs_reallocarray(m->fac, m->fac_n + 1, sizeof *fac);
+    if (fac)
+        m->fac = fac;
+    cs_free(m->ctx); /* listed again once the matrix has added its context */
+    m->ctx = NULL;
+    m->ctx_n = 0;
+    return own && fac ? CS_OK : cs_nomem(ctx);
+}
+
+static cs_status relist_context(cs_context *ctx, const cs_study *s, members *m)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->dem.count; i++)
+        n += m->in[i] == 2;
+    if (!(m->ctx = cs_calloc(n + 1, sizeof *m->ctx)))
+        return cs_nomem(ctx);
+    list_context(s, m);
+    return CS_OK;
+}
+
+/* Shards from .. from + n - 1: gathered, their pairs read, written. */
+static cs_status matrix_group(cs_context *ctx, matrix_cut *mc, const char *dir, cs_json *j)
+{
+    const cut *c = mc->c;
+    mc->m = cs_calloc(mc->n + 1, sizeof *mc->m);
+    mc->held = cs_calloc(mc->n * mc->words + 1, sizeof *mc->held);
+    cs_status st = mc->m && mc->held ? CS_OK : cs_nomem(ctx);
+    for (size_t g = 0; st == CS_OK && g < mc->n; g++) {
+        members *m = &mc->m[g];
+        st = gather(ctx, c, mc->from + g, mc->reaches + (mc->from + g) * mc->words, m);
+        if (st == CS_OK)
+            st = shrink_members(ctx, m);
+        for (size_t q = 0; st == CS_OK && q < m->fac_n; q++)
+            mc->held[g * mc->words + m->fac[q] / 64] |= (uint64_t)1 << (m->fac[q] % 64);
+    }
+    if (st == CS_OK)
+        st = cs_study_each_cost_pair(ctx, c->cfg, c->s, take_pair, mc);
+    if (st == CS_ERR_NOMEM)
+        st = cs_nomem(ctx);
+    for (size_t g = 0; st == CS_OK && g < mc->n; g++) {
+        size_t p = mc->from + g;
+        members *m = &mc->m[g];
+        st = relist_context(ctx, c->s, m);
+        if (st == CS_OK) {
+            double box[4];
+            settle_pairs(m);
+            points_box(c->s, m, box);
+            shard_box(c, p, box, m);
+            st = write_shard(ctx, c, p, m, dir);
+        }
+        if (st == CS_OK)
+            manifest_shard(j, c, p, m);
+        members_free(m);
+        cs_progress(ctx, "shards", (double)(p + 1) / (double)c->parts);
+    }
+    for (size_t g = 0; mc->m && g < mc->n; g++)
+        members_free(&mc->m[g]);
+    cs_free(mc->m);
+    cs_free(mc->held);
+    mc->m = NULL;
+    mc->held = NULL;
+    return st;
+}
+
+static cs_status shards_by_matrix(cs_context *ctx, const cut *c, const char *dir, cs_json *j)
+{
+    const cs_study *s = c->s;
+    matrix_cut mc = {.c = c, .words = s->fac.count / 64 + 1};
+    mc.reaches = cs_calloc(c->parts * mc.words + 1, sizeof *mc.reaches);
+    cs_status st = mc.reaches ? CS_OK : cs_nomem(ctx);
+    if (st == CS_OK)
+        st = cs_study_each_cost_pair(ctx, c->cfg, s, note_reach, &mc);
+    size_t group = MATRIX_BYTES / (s->dem.count + 1);
+    group = group < 1 ? 1 : group > MATRIX_GROUP ? MATRIX_GROUP : group;
+    for (mc.from = 0; st == CS_OK && mc.from < c->parts; mc.from += group) {
+        mc.n = c->parts - mc.from < group ? c->parts - mc.from : group;
+        st = matrix_group(ctx, &mc, dir, j);
+    }
+    cs_free(mc.reaches);
+    return st;
+}
+
 static cs_status shards_whole(cs_context *ctx, cut *c, const char *by, const char *dir,
                               cs_json *j)
 {
@@ -885,9 +1114,11 @@ static cs_status shards_whole(cs_context *ctx, cut *c, const char *by, const cha
     }
     if (st == CS_OK)
         manifest_begin(j, c);
+    if (st == CS_OK && c->s->costs.deferred)
+        return shards_by_matrix(ctx, c, dir, j);
     for (size_t p = 0; st == CS_OK && p < c->parts; p++) {
         members m = {0};
-        st = gather(ctx, c, p, &m);
+        st = gather(ctx, c, p, NULL, &m);
         if (st == CS_OK) {
             double box[4];
             points_box(c->s, &m, box);
