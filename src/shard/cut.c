@@ -14,17 +14,17 @@
  * Exactness needs no more: a resident's nearest facility within reach is within the
  * shard (farther ones are found again by the merge), and a facility's step-one sum
  * adds every resident in its reach, in the whole study's order.
+ *
+ * This file cuts a study loaded whole; a population grid read by strips is cut in
+ * cut_grid.c, a cost matrix read as the shards are cut in cut_matrix.c, into the same
+ * files.
  */
-#include "shard/shard.h"
+#include "shard/cut.h"
 
-#include "access/access.h"
 #include "cost/nearest.h"
 #include "geom/hilbert.h"
 #include "io/load.h"
-#include "out/files.h"
-#include "out/json.h"
 #include "out/out.h"
-#include "shard/network.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -36,44 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* A facility or resident this close beyond a reach is still taken: rounding must never
- * leave out one the run finds within it (taking one more costs nothing). */
-static double with_margin(double reach_m)
-{
-    return reach_m * (1 + 1e-9) + 1e-6;
-}
-
-typedef struct cut {
-    const cs_config *cfg;
-    const cs_study *s;
-    size_t parts;
-    long *shard_of;  /* area -> shard */
-    char cut_id[33];
-    char *base_dir; /* the study's folder from / */
-    cs_access_extent demand; /* the whole study's, which each shard's cells are laid out for */
-    cs_shard_net *net; /* the whole network, when a kind is measured along it */
-} cut;
-
-/* A pair of the cost matrix: facility, demand point, cost. */
-typedef struct pair {
-    uint32_t f, i;
-    double cost;
-} pair;
-
-/* One shard's members. */
-typedef struct members {
-    size_t *own, own_n;   /* demand points */
-    size_t *ctx, ctx_n;
-    unsigned char *in;    /* demand point -> 1 own, 2 context, 0 neither */
-    size_t *fac, fac_n;   /* facilities, in the study's order */
-    double residents;
-    double box[4];        /* of everything written, padded */
-    size_t edges;         /* of the network */
-    pair *pairs;          /* its cost matrix, when read as it is cut: sorted, each once */
-    size_t pair_n, pair_cap;
-} members;
-
-static void members_free(members *m)
+void cut_members_free(members *m)
 {
     cs_free(m->own);
     cs_free(m->ctx);
@@ -98,7 +61,7 @@ static int by_key(const void *pa, const void *pb)
 
 /* Areas along the curve, cut into runs of about equal residents (pop: each area's, at
  * least one area a run). */
-static cs_status partition(cs_context *ctx, cut *c, const double *pop)
+cs_status cut_partition(cs_context *ctx, cut *c, const double *pop)
 {
     const cs_study *s = c->s;
     size_t A = s->areas.count;
@@ -142,7 +105,7 @@ static cs_status partition(cs_context *ctx, cut *c, const double *pop)
 
 /* One shard per value of the areas' field `by` (a county code, say), in the order the
  * values first come in the areas. */
-static cs_status partition_by(cs_context *ctx, cut *c, const char *by)
+cs_status cut_partition_by(cs_context *ctx, cut *c, const char *by)
 {
     const cs_study *s = c->s;
     size_t A = s->areas.count;
@@ -176,14 +139,6 @@ static cs_status partition_by(cs_context *ctx, cut *c, const char *by)
 }
 
 /* ------------------------------------------------------------ the members */
-
-static void grow_box(double box[4], double x, double y)
-{
-    box[0] = fmin(box[0], x);
-    box[1] = fmin(box[1], y);
-    box[2] = fmax(box[2], x);
-    box[3] = fmax(box[3], y);
-}
 
 /* The residents on the edges kind k's facilities in the shard can list along the
  * network, as context. */
@@ -232,15 +187,9 @@ static void matrix_context(const cs_study *s, size_t k, members *m)
     }
 }
 
-/* Whether bit b of a bit set is set. */
-static bool has_bit(const uint64_t *bits, size_t b)
-{
-    return (bits[b / 64] >> (b % 64)) & 1;
-}
-
 /* The demand points marked context (in 2), in the study's order, into m->ctx (which
  * holds room for them all). */
-static void list_context(const cs_study *s, members *m)
+void cut_list_context(const cs_study *s, members *m)
 {
     m->ctx_n = 0;
     for (size_t i = 0; i < s->dem.count; i++)
@@ -252,8 +201,8 @@ static void list_context(const cs_study *s, members *m)
  * within reach of those facilities that kinds with a load capacity weigh. A matrix
  * read as the study is cut gives reaches (the facilities its pairs within reach take to
  * an own resident) and its context later; else NULL. */
-static cs_status gather(cs_context *ctx, const cut *c, size_t p, const uint64_t *reaches,
-                        members *m)
+cs_status cut_gather(cs_context *ctx, const cut *c, size_t p, const uint64_t *reaches,
+                     members *m)
 {
     const cs_study *s = c->s;
     size_t N = s->dem.count, F = s->fac.count;
@@ -324,7 +273,7 @@ static cs_status gather(cs_context *ctx, const cut *c, size_t p, const uint64_t 
             matrix_context(s, k, m);
     }
     if (st == CS_OK)
-        list_context(s, m);
+        cut_list_context(s, m);
     cs_free(ox);
     cs_free(oy);
     cs_free(d);
@@ -333,7 +282,7 @@ static cs_status gather(cs_context *ctx, const cut *c, size_t p, const uint64_t 
 
 /* The box of the shard's areas, points (whose box is given) and facilities, padded past
  * the tolerance. */
-static void shard_box(const cut *c, size_t p, const double points[4], members *m)
+void cut_shard_box(const cut *c, size_t p, const double points[4], members *m)
 {
     const cs_study *s = c->s;
     double box[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY}, b[4];
@@ -602,7 +551,7 @@ static void facilities_file(const cut *c, const members *m, cs_buf *b)
 }
 
 /* The population file's first line (ids: the cost matrix names the points by them). */
-static void population_header(cs_buf *b, size_t bands, bool ids)
+void cut_population_header(cs_buf *b, size_t bands, bool ids)
 {
     cs_buf_add(b, ids ? "id,x,y,pop" : "x,y,pop");
     for (size_t q = 1; q < bands; q++)
@@ -612,8 +561,8 @@ static void population_header(cs_buf *b, size_t bands, bool ids)
 
 /* A resident's line: its id (or NULL), position, residents of each band, and whether it
  * is the shard's own. */
-static void population_row(cs_buf *b, const char *id, double x, double y, const double *pop,
-                           size_t bands, bool own)
+void cut_population_row(cs_buf *b, const char *id, double x, double y, const double *pop,
+                        size_t bands, bool own)
 {
     if (id) {
         cs_out_csv_text(b, id);
@@ -634,10 +583,10 @@ static void population_file(const cut *c, const members *m, cs_buf *b)
 {
     const cs_study *s = c->s;
     size_t B = s->settings.band_count;
-    population_header(b, B, s->dem.id != NULL);
+    cut_population_header(b, B, s->dem.id != NULL);
     for (size_t i = 0; i < s->dem.count; i++)
         if (m->in[i])
-            population_row(b, s->dem.id ? s->dem.id[i] : NULL, s->dem.x[i], s->dem.y[i],
+            cut_population_row(b, s->dem.id ? s->dem.id[i] : NULL, s->dem.x[i], s->dem.y[i],
                            &s->dem.pop[i * B], B, m->in[i] == 1);
 }
 
@@ -729,8 +678,8 @@ static cs_status add_file(cs_context *ctx, cs_outset *set, const char *name, cs_
 
 /* The shard's files but its population into set: the study, its areas, facilities and,
  * when the study has them, network and cost matrix. */
-static cs_status add_shard_files(cs_context *ctx, const cut *c, size_t p, members *m,
-                                 cs_outset *set)
+cs_status cut_add_shard_files(cs_context *ctx, const cut *c, size_t p, members *m,
+                              cs_outset *set)
 {
     cs_buf b;
     cs_buf_init(&b);
@@ -755,13 +704,13 @@ static cs_status add_shard_files(cs_context *ctx, const cut *c, size_t p, member
     return st;
 }
 
-static void shard_folder(char *folder, size_t size, const char *dir, size_t p)
+void cut_shard_folder(char *folder, size_t size, const char *dir, size_t p)
 {
     snprintf(folder, size, "%s/%04zu", dir, p + 1);
 }
 
 /* Commit set (or abort it after an error) and free it. */
-static cs_status finish_set(cs_context *ctx, cs_outset *set, cs_status st)
+cs_status cut_finish_set(cs_context *ctx, cs_outset *set, cs_status st)
 {
     if (st == CS_OK)
         st = cs_outset_commit(ctx, set);
@@ -771,11 +720,11 @@ static cs_status finish_set(cs_context *ctx, cs_outset *set, cs_status st)
     return st;
 }
 
-static cs_status write_shard(cs_context *ctx, const cut *c, size_t p, members *m,
-                             const char *dir)
+cs_status cut_write_shard(cs_context *ctx, const cut *c, size_t p, members *m,
+                          const char *dir)
 {
     char folder[4096];
-    shard_folder(folder, sizeof folder, dir, p);
+    cut_shard_folder(folder, sizeof folder, dir, p);
     cs_outset *set = NULL;
     cs_status st = cs_outset_begin(ctx, folder, &set);
     if (st != CS_OK)
@@ -785,13 +734,13 @@ static cs_status write_shard(cs_context *ctx, const cut *c, size_t p, members *m
     population_file(c, m, &pop);
     st = add_file(ctx, set, "population.csv", &pop);
     if (st == CS_OK)
-        st = add_shard_files(ctx, c, p, m, set);
-    return finish_set(ctx, set, st);
+        st = cut_add_shard_files(ctx, c, p, m, set);
+    return cut_finish_set(ctx, set, st);
 }
 
 /* ------------------------------------------------------------ the manifest */
 
-static void manifest_shard(cs_json *j, const cut *c, size_t p, const members *m)
+void cut_manifest_shard(cs_json *j, const cut *c, size_t p, const members *m)
 {
     const cs_study *s = c->s;
     char folder[24];
@@ -822,7 +771,7 @@ static void manifest_shard(cs_json *j, const cut *c, size_t p, const members *m)
     cs_json_end_object(j);
 }
 
-static void manifest_begin(cs_json *j, const cut *c)
+void cut_manifest_begin(cs_json *j, const cut *c)
 {
     cs_json_begin_object(j);
     cs_json_key(j, "careshed_version");
@@ -879,7 +828,7 @@ static double *area_residents(const cs_study *s)
 }
 
 /* The demand's extent, which the shards' cells are laid out for; with no point, any. */
-static void set_extent(cut *c, cs_access_extent e)
+void cut_set_extent(cut *c, cs_access_extent e)
 {
     c->demand = e;
     if (e.points == 0)
@@ -889,219 +838,23 @@ static void set_extent(cut *c, cs_access_extent e)
 static cs_status partition_whole(cs_context *ctx, cut *c, const char *by)
 {
     const cs_study *s = c->s;
-    set_extent(c, cs_access_extent_of(s->dem.x, s->dem.y, s->dem.count));
+    cut_set_extent(c, cs_access_extent_of(s->dem.x, s->dem.y, s->dem.count));
     if (by)
-        return partition_by(ctx, c, by);
+        return cut_partition_by(ctx, c, by);
     double *pop = area_residents(s);
-    cs_status st = pop ? partition(ctx, c, pop) : cs_nomem(ctx);
+    cs_status st = pop ? cut_partition(ctx, c, pop) : cs_nomem(ctx);
     cs_free(pop);
     return st;
 }
 
 /* The box of the points a shard holds (in[i] != 0). */
-static void points_box(const cs_study *s, const members *m, double box[4])
+void cut_points_box(const cs_study *s, const members *m, double box[4])
 {
     box[0] = box[1] = INFINITY;
     box[2] = box[3] = -INFINITY;
     for (size_t i = 0; i < s->dem.count; i++)
         if (m->in[i])
             grow_box(box, s->dem.x[i], s->dem.y[i]);
-}
-
-/* ------------------------------------------------ a cost matrix, read as it is cut */
-
-/*
- * A study whose cost matrix was left unread (costs.deferred) is cut as the whole cut
- * does, its pairs read from the table (cs_study_each_cost_pair) rather than held:
- *   1. once: for each shard, the facilities with a pair within their kind's reach of an
- *      own resident (what matrix_reaches finds), a bit per facility;
- *   2. once per group of shards, after each shard's own residents, facilities and the
- *      other context are gathered: the residents its facilities of a kind with a load
- *      capacity reach by the matrix become its context (what matrix_context marks), and
- *      its facilities' pairs within reach are kept; those to its points, by facility
- *      and point, a repeated pair at its cheapest, are its costs.csv.
- * A pair's test of reach on each copy of a repeated pair gives what the whole cut's test
- * on the cheapest gives, so the files are the whole cut's, byte for byte. A group holds
- * MATRIX_GROUP shards at most, and no more than a byte per demand point for every
- * MATRIX_BYTES; its kept pairs are what it holds besides.
- */
-#define MATRIX_GROUP 64
-#define MATRIX_BYTES ((size_t)256 << 20)
-
-typedef struct matrix_cut {
-    const cut *c;
-    size_t words;       /* a shard's bits: one per facility */
-    uint64_t *reaches;  /* parts x words: reading 1 */
-    size_t from, n;     /* the group: shards from .. from + n - 1 */
-    members *m;
-    uint64_t *held;     /* n x words: the group's facilities */
-} matrix_cut;
-
-/* The pair's facility, when its pair is within its kind's reach (else -1). */
-static long within_reach(const cs_study *s, size_t row, double cost, bool matrix_kinds_only)
-{
-    if (row >= s->fac.count)
-        return -1; /* a candidate's: not cut */
-    const cs_kind *kind = &s->settings.kinds[s->fac.kind[row]];
-    if (matrix_kinds_only && !(kind->measures & CS_MEASURE_MATRIX))
-        return -1;
-    return cs_kind_matrix_m(kind, s->costs.in_m, cost) <= with_margin(cs_kind_reach_m(kind))
-               ? (long)row
-               : -1;
-}
-
-static cs_status note_reach(void *user, size_t row, size_t pt, double cost)
-{
-    matrix_cut *mc = user;
-    const cs_study *s = mc->c->s;
-    long f = within_reach(s, row, cost, true);
-    if (f >= 0) {
-        size_t p = (size_t)mc->c->shard_of[s->dem.area[pt]];
-        mc->reaches[p * mc->words + (size_t)f / 64] |= (uint64_t)1 << ((size_t)f % 64);
-    }
-    return CS_OK;
-}
-
-static bool add_pair(members *m, size_t f, size_t i, double cost)
-{
-    if (!cs_grow((void **)&m->pairs, &m->pair_cap, m->pair_n + 1, sizeof *m->pairs))
-        return false;
-    m->pairs[m->pair_n++] = (pair){(uint32_t)f, (uint32_t)i, cost};
-    return true;
-}
-
-static cs_status take_pair(void *user, size_t row, size_t pt, double cost)
-{
-    matrix_cut *mc = user;
-    const cs_study *s = mc->c->s;
-    long f = within_reach(s, row, cost, false);
-    if (f < 0)
-        return CS_OK;
-    const cs_kind *kind = &s->settings.kinds[s->fac.kind[f]];
-    bool competes = kind->load_capacity >= 0 && (kind->measures & CS_MEASURE_MATRIX);
-    for (size_t g = 0; g < mc->n; g++) {
-        if (!has_bit(mc->held + g * mc->words, (size_t)f))
-            continue;
-        members *m = &mc->m[g];
-        if (competes && !m->in[pt])
-            m->in[pt] = 2;
-        if (!add_pair(m, (size_t)f, pt, cost))
-            return CS_ERR_NOMEM;
-    }
-    return CS_OK;
-}
-
-static int by_pair(const void *pa, const void *pb)
-{
-    const pair *a = pa, *b = pb;
-    if (a->f != b->f)
-        return a->f < b->f ? -1 : 1;
-    if (a->i != b->i)
-        return a->i < b->i ? -1 : 1;
-    return a->cost < b->cost ? -1 : a->cost > b->cost;
-}
-
-/* The shard's kept pairs to its points, by facility and point, each pair once at its
- * cheapest (sorted cheapest first, the first of each is kept). */
-static void settle_pairs(members *m)
-{
-    size_t n = 0;
-    for (size_t q = 0; q < m->pair_n; q++)
-        if (m->in[m->pairs[q].i])
-            m->pairs[n++] = m->pairs[q];
-    qsort(m->pairs, n, sizeof *m->pairs, by_pair);
-    m->pair_n = 0;
-    for (size_t q = 0; q < n; q++)
-        if (q == 0 || m->pairs[q].f != m->pairs[q - 1].f || m->pairs[q].i != m->pairs[q - 1].i)
-            m->pairs[m->pair_n++] = m->pairs[q];
-}
-
-/* A gathered shard's lists cut to size: a group holds several. */
-static cs_status shrink_members(cs_context *ctx, members *m)
-{
-    size_t *own = cs_reallocarray(m->own, m->own_n + 1, sizeof *own);
-    if (own)
-        m->own = own;
-    size_t *fac = cs_reallocarray(m->fac, m->fac_n + 1, sizeof *fac);
-    if (fac)
-        m->fac = fac;
-    cs_free(m->ctx); /* listed again once the matrix has added its context */
-    m->ctx = NULL;
-    m->ctx_n = 0;
-    return own && fac ? CS_OK : cs_nomem(ctx);
-}
-
-static cs_status relist_context(cs_context *ctx, const cs_study *s, members *m)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < s->dem.count; i++)
-        n += m->in[i] == 2;
-    if (!(m->ctx = cs_calloc(n + 1, sizeof *m->ctx)))
-        return cs_nomem(ctx);
-    list_context(s, m);
-    return CS_OK;
-}
-
-/* Shards from .. from + n - 1: gathered, their pairs read, written. */
-static cs_status matrix_group(cs_context *ctx, matrix_cut *mc, const char *dir, cs_json *j)
-{
-    const cut *c = mc->c;
-    mc->m = cs_calloc(mc->n + 1, sizeof *mc->m);
-    mc->held = cs_calloc(mc->n * mc->words + 1, sizeof *mc->held);
-    cs_status st = mc->m && mc->held ? CS_OK : cs_nomem(ctx);
-    for (size_t g = 0; st == CS_OK && g < mc->n; g++) {
-        members *m = &mc->m[g];
-        st = gather(ctx, c, mc->from + g, mc->reaches + (mc->from + g) * mc->words, m);
-        if (st == CS_OK)
-            st = shrink_members(ctx, m);
-        for (size_t q = 0; st == CS_OK && q < m->fac_n; q++)
-            mc->held[g * mc->words + m->fac[q] / 64] |= (uint64_t)1 << (m->fac[q] % 64);
-    }
-    if (st == CS_OK)
-        st = cs_study_each_cost_pair(ctx, c->cfg, c->s, take_pair, mc);
-    if (st == CS_ERR_NOMEM)
-        st = cs_nomem(ctx);
-    for (size_t g = 0; st == CS_OK && g < mc->n; g++) {
-        size_t p = mc->from + g;
-        members *m = &mc->m[g];
-        st = relist_context(ctx, c->s, m);
-        if (st == CS_OK) {
-            double box[4];
-            settle_pairs(m);
-            points_box(c->s, m, box);
-            shard_box(c, p, box, m);
-            st = write_shard(ctx, c, p, m, dir);
-        }
-        if (st == CS_OK)
-            manifest_shard(j, c, p, m);
-        members_free(m);
-        cs_progress(ctx, "shards", (double)(p + 1) / (double)c->parts);
-    }
-    for (size_t g = 0; mc->m && g < mc->n; g++)
-        members_free(&mc->m[g]);
-    cs_free(mc->m);
-    cs_free(mc->held);
-    mc->m = NULL;
-    mc->held = NULL;
-    return st;
-}
-
-static cs_status shards_by_matrix(cs_context *ctx, const cut *c, const char *dir, cs_json *j)
-{
-    const cs_study *s = c->s;
-    matrix_cut mc = {.c = c, .words = s->fac.count / 64 + 1};
-    mc.reaches = cs_calloc(c->parts * mc.words + 1, sizeof *mc.reaches);
-    cs_status st = mc.reaches ? CS_OK : cs_nomem(ctx);
-    if (st == CS_OK)
-        st = cs_study_each_cost_pair(ctx, c->cfg, s, note_reach, &mc);
-    size_t group = MATRIX_BYTES / (s->dem.count + 1);
-    group = group < 1 ? 1 : group > MATRIX_GROUP ? MATRIX_GROUP : group;
-    for (mc.from = 0; st == CS_OK && mc.from < c->parts; mc.from += group) {
-        mc.n = c->parts - mc.from < group ? c->parts - mc.from : group;
-        st = matrix_group(ctx, &mc, dir, j);
-    }
-    cs_free(mc.reaches);
-    return st;
 }
 
 static cs_status shards_whole(cs_context *ctx, cut *c, const char *by, const char *dir,
@@ -1113,398 +866,23 @@ static cs_status shards_whole(cs_context *ctx, cut *c, const char *by, const cha
         st = c->net ? cs_shard_net_begin(ctx, c->s, c->net) : cs_nomem(ctx);
     }
     if (st == CS_OK)
-        manifest_begin(j, c);
+        cut_manifest_begin(j, c);
     if (st == CS_OK && c->s->costs.deferred)
-        return shards_by_matrix(ctx, c, dir, j);
+        return cut_by_matrix(ctx, c, dir, j);
     for (size_t p = 0; st == CS_OK && p < c->parts; p++) {
         members m = {0};
-        st = gather(ctx, c, p, NULL, &m);
+        st = cut_gather(ctx, c, p, NULL, &m);
         if (st == CS_OK) {
             double box[4];
-            points_box(c->s, &m, box);
-            shard_box(c, p, box, &m);
-            st = write_shard(ctx, c, p, &m, dir);
+            cut_points_box(c->s, &m, box);
+            cut_shard_box(c, p, box, &m);
+            st = cut_write_shard(ctx, c, p, &m, dir);
         }
         if (st == CS_OK)
-            manifest_shard(j, c, p, &m);
-        members_free(&m);
+            cut_manifest_shard(j, c, p, &m);
+        cut_members_free(&m);
         cs_progress(ctx, "shards", (double)(p + 1) / (double)c->parts);
     }
-    return st;
-}
-
-/* ------------------------------------------ a population grid, read in strips */
-
-/*
- * A study whose population grid is read a strip at a time (cs_study_each_demand) is cut
- * without ever holding its demand points: three readings of the grid, each giving the
- * points in the study's order, do what the whole cut does with them.
- *   1. each area's residents (for the partition) and the demand's extent;
- *   2. each shard's facilities: those of every kind within its reach of an own point
- *      (as gather: the same distance, to the same margin), and its own residents;
- *   3. context and files: a point is context of every other shard holding a facility of
- *      a kind with a load capacity within that kind's reach of it; its line goes to its
- *      own shard's population file and theirs as it comes, so each file lists its points
- *      in the study's order, as the whole cut writes them. Shards are written
- *      STREAM_GROUP at a time (a grid read once more per group), each holding a
- *      STREAM_FLUSH buffer.
- * The shards' files are the whole cut's, byte for byte.
- */
-#define STREAM_GROUP 256
-#define STREAM_FLUSH ((size_t)256 << 10)
-
-/* A shard's population file as it is written. */
-typedef struct shard_out {
-    cs_outset *set;
-    size_t file;
-    uint64_t at;       /* bytes written */
-    cs_buf buf;
-    double box[4];     /* of its points */
-} shard_out;
-
-typedef struct streamed {
-    cs_context *ctx;
-    cut *c;
-    size_t K, F, words;
-    double *pop;            /* reading 1: each area's residents */
-    cs_access_extent ext;   /* reading 1 */
-    cs_point_index **index; /* each kind's facilities (2), or those shards hold (3) */
-    long **fac_of;          /* the index's points' facilities */
-    double *reach;          /* each kind's, with the margin */
-    uint64_t *held;         /* shard p holds facility f: bit f of words [p * words, ...) */
-    size_t *holders_at, *holders; /* reading 3: the shards holding facility f */
-    members *m;
-    shard_out *out;
-    size_t group_from, group_to; /* reading 3: the shards written */
-    size_t *stamp;          /* reading 3: the point a shard was last made context of, + 1 */
-    size_t next;            /* the point's number in the study's order */
-    size_t readings;        /* of the grid, begun */
-    long *found;
-    size_t found_cap;
-} streamed;
-
-static cs_status count_areas(void *user, const cs_demand_batch *b)
-{
-    streamed *t = user;
-    size_t B = t->c->s->settings.band_count;
-    for (size_t i = 0; i < b->count; i++)
-        t->pop[b->area[i]] += b->pop[i * B];
-    cs_access_extent e = cs_access_extent_of(b->x, b->y, b->count);
-    t->ext.points += e.points;
-    t->ext.box[0] = fmin(t->ext.box[0], e.box[0]);
-    t->ext.box[1] = fmin(t->ext.box[1], e.box[1]);
-    t->ext.box[2] = fmax(t->ext.box[2], e.box[2]);
-    t->ext.box[3] = fmax(t->ext.box[3], e.box[3]);
-    return CS_OK;
-}
-
-/* The facilities of kind k (all of them, or only those of the bit set `only`) indexed;
- * false without memory. */
-static bool index_kind(streamed *t, size_t k, const uint64_t *only)
-{
-    const cs_study *s = t->c->s;
-    double *x = cs_calloc(t->F + 1, sizeof *x), *y = cs_calloc(t->F + 1, sizeof *y);
-    t->fac_of[k] = cs_calloc(t->F + 1, sizeof **t->fac_of);
-    size_t n = 0;
-    for (size_t f = 0; x && y && t->fac_of[k] && f < t->F; f++) {
-        if (s->fac.kind[f] != (long)k || (only && !(only[f / 64] >> (f % 64) & 1)))
-            continue;
-        x[n] = s->fac.x[f];
-        y[n] = s->fac.y[f];
-        t->fac_of[k][n++] = (long)f;
-    }
-    bool ok = x && y && t->fac_of[k] && cs_point_index_create(x, y, n, &t->index[k]) == CS_OK;
-    cs_free(x);
-    cs_free(y);
-    return ok;
-}
-
-static void drop_indexes(streamed *t)
-{
-    for (size_t k = 0; k < t->K; k++) {
-        cs_point_index_destroy(t->index[k]);
-        cs_free(t->fac_of[k]);
-        t->index[k] = NULL;
-        t->fac_of[k] = NULL;
-    }
-}
-
-/* The facilities of kind k within its reach of (x, y), into t->found: their count, or
- * (size_t)-1 without memory. */
-static size_t near_facilities(streamed *t, size_t k, double x, double y)
-{
-    if (!t->index[k])
-        return 0;
-    size_t n = cs_point_index_within(t->index[k], x, y, t->reach[k], &t->found, &t->found_cap);
-    for (size_t j = 0; n != (size_t)-1 && j < n; j++)
-        t->found[j] = t->fac_of[k][t->found[j]];
-    return n;
-}
-
-static cs_status hold_facilities(void *user, const cs_demand_batch *b)
-{
-    streamed *t = user;
-    const cs_study *s = t->c->s;
-    size_t B = s->settings.band_count;
-    for (size_t i = 0; i < b->count; i++) {
-        size_t p = (size_t)t->c->shard_of[b->area[i]];
-        t->m[p].own_n++;
-        t->m[p].residents += b->pop[i * B];
-        for (size_t k = 0; k < t->K; k++) {
-            size_t n = near_facilities(t, k, b->x[i], b->y[i]);
-            if (n == (size_t)-1)
-                return cs_nomem(t->ctx);
-            for (size_t j = 0; j < n; j++)
-                t->held[p * t->words + (size_t)t->found[j] / 64] |=
-                    (uint64_t)1 << ((size_t)t->found[j] % 64);
-        }
-    }
-    return CS_OK;
-}
-
-/* Each shard's facilities in the study's order, and each facility's shards. */
-static cs_status list_facilities(streamed *t)
-{
-    size_t P = t->c->parts, F = t->F;
-    t->holders_at = cs_calloc(F + 2, sizeof *t->holders_at);
-    if (!t->holders_at)
-        return cs_nomem(t->ctx);
-    for (size_t p = 0; p < P; p++) {
-        members *m = &t->m[p];
-        size_t n = 0; /* as many as it holds: a nation's shards each hold few */
-        for (size_t w = 0; w < t->words; w++)
-            n += (size_t)__builtin_popcountll(t->held[p * t->words + w]);
-        m->fac = cs_calloc(n + 1, sizeof *m->fac);
-        if (!m->fac)
-            return cs_nomem(t->ctx);
-        for (size_t f = 0; f < F; f++)
-            if (t->held[p * t->words + f / 64] >> (f % 64) & 1) {
-                m->fac[m->fac_n++] = f;
-                t->holders_at[f + 2]++;
-            }
-    }
-    for (size_t f = 0; f < F; f++)
-        t->holders_at[f + 2] += t->holders_at[f + 1];
-    t->holders = cs_calloc(t->holders_at[F + 1] + 1, sizeof *t->holders);
-    if (!t->holders)
-        return cs_nomem(t->ctx);
-    for (size_t p = 0; p < P; p++) /* ascending shards for each facility */
-        for (size_t j = 0; j < t->m[p].fac_n; j++)
-            t->holders[t->holders_at[t->m[p].fac[j] + 1]++] = p;
-    return CS_OK;
-}
-
-/* Append a point's line to shard p's population file, writing out a full buffer. */
-static cs_status put_row(streamed *t, size_t p, const cs_demand_batch *b, size_t i, bool own)
-{
-    shard_out *o = &t->out[p - t->group_from];
-    size_t B = t->c->s->settings.band_count;
-    population_row(&o->buf, NULL, b->x[i], b->y[i], &b->pop[i * B], B, own);
-    grow_box(o->box, b->x[i], b->y[i]);
-    if (o->buf.failed)
-        return cs_nomem(t->ctx);
-    if (o->buf.len < STREAM_FLUSH)
-        return CS_OK;
-    cs_status st = cs_outset_write_at(t->ctx, o->set, o->file, o->buf.data, o->buf.len, o->at);
-    o->at += o->buf.len;
-    cs_buf_clear(&o->buf);
-    return st;
-}
-
-/* Point i (number `point`, of shard own) as context of the shards of this group that
- * hold facility f, those it is not yet context of. */
-static cs_status to_holders(streamed *t, long f, size_t own, size_t point,
-                           const cs_demand_batch *b, size_t i)
-{
-    cs_status st = CS_OK;
-    for (size_t h = t->holders_at[f]; st == CS_OK && h < t->holders_at[f + 1]; h++) {
-        size_t p = t->holders[h];
-        if (p == own || p < t->group_from || p >= t->group_to || t->stamp[p] == point)
-            continue;
-        t->stamp[p] = point;
-        t->m[p].ctx_n++;
-        st = put_row(t, p, b, i, false);
-    }
-    return st;
-}
-
-static cs_status write_points(void *user, const cs_demand_batch *b)
-{
-    streamed *t = user;
-    const cs_study *s = t->c->s;
-    cs_status st = CS_OK;
-    for (size_t i = 0; st == CS_OK && i < b->count; i++) {
-        size_t own = (size_t)t->c->shard_of[b->area[i]], point = ++t->next;
-        if (own >= t->group_from && own < t->group_to)
-            st = put_row(t, own, b, i, true);
-        for (size_t k = 0; st == CS_OK && k < t->K; k++) {
-            if (s->settings.kinds[k].load_capacity < 0)
-                continue;
-            size_t n = near_facilities(t, k, b->x[i], b->y[i]);
-            if (n == (size_t)-1)
-                return cs_nomem(t->ctx);
-            for (size_t j = 0; st == CS_OK && j < n; j++)
-                st = to_holders(t, t->found[j], own, point, b, i);
-        }
-    }
-    return st;
-}
-
-/* Say on a terminal that one more reading of the grid begins: the first two, then
- * one per group of shards. */
-static void reading_done(streamed *t)
-{
-    size_t groups = (t->c->parts + STREAM_GROUP - 1) / STREAM_GROUP;
-    cs_progress(t->ctx, "grid", (double)++t->readings / (double)(2 + (groups ? groups : 1)));
-}
-
-/* The grid read once more, handing its points to fn; what the first reading said
- * (cells partly outside every area) is not said again, unless this one fails. */
-static cs_status read_again(streamed *t, cs_demand_fn fn)
-{
-    reading_done(t);
-    cs_context *quiet = NULL;
-    if (cs_context_create_for_thread(t->ctx, &quiet) != CS_OK)
-        return cs_nomem(t->ctx);
-    cs_status st = cs_study_each_demand(quiet, t->c->s, fn, t);
-    if (st != CS_OK)
-        cs_context_absorb(t->ctx, quiet);
-    cs_context_destroy(quiet);
-    return st;
-}
-
-/* Shards [from, to): their population files written as the grid is read once more,
- * then their other files, each set committed. */
-static cs_status write_group(streamed *t, const char *dir, size_t from, size_t to)
-{
-    cs_context *ctx = t->ctx;
-    const cs_study *s = t->c->s;
-    t->group_from = from;
-    t->group_to = to;
-    t->next = 0;
-    cs_status st = CS_OK;
-    size_t opened = 0;
-    for (size_t p = from; st == CS_OK && p < to; p++, opened++) {
-        shard_out *o = &t->out[p - from];
-        *o = (shard_out){.box = {INFINITY, INFINITY, -INFINITY, -INFINITY}};
-        cs_buf_init(&o->buf);
-        char folder[4096];
-        shard_folder(folder, sizeof folder, dir, p);
-        st = cs_outset_begin(ctx, folder, &o->set);
-        if (st == CS_OK)
-            st = cs_outset_open(ctx, o->set, "population.csv", &o->file);
-        population_header(&o->buf, s->settings.band_count, false);
-    }
-    if (st == CS_OK)
-        st = read_again(t, write_points);
-    for (size_t p = from; p < from + opened; p++) {
-        shard_out *o = &t->out[p - from];
-        if (st == CS_OK && o->buf.len > 0)
-            st = cs_outset_write_at(ctx, o->set, o->file, o->buf.data, o->buf.len, o->at);
-        cs_buf_free(&o->buf);
-        if (st == CS_OK) {
-            shard_box(t->c, p, o->box, &t->m[p]);
-            st = add_shard_files(ctx, t->c, p, &t->m[p], o->set);
-        }
-        st = finish_set(ctx, o->set, st);
-        o->set = NULL;
-        cs_progress(ctx, "shards", (double)(p + 1) / (double)t->c->parts);
-    }
-    return st;
-}
-
-static cs_status stream_begin(cs_context *ctx, cut *c, streamed *t)
-{
-    const cs_study *s = c->s;
-    *t = (streamed){.ctx = ctx, .c = c, .K = s->settings.kind_count, .F = s->fac.count,
-                    .ext = {.box = {INFINITY, INFINITY, -INFINITY, -INFINITY}}};
-    t->words = (t->F + 63) / 64;
-    t->pop = cs_calloc(s->areas.count + 1, sizeof *t->pop);
-    t->index = cs_calloc(t->K + 1, sizeof *t->index);
-    t->fac_of = cs_calloc(t->K + 1, sizeof *t->fac_of);
-    t->reach = cs_calloc(t->K + 1, sizeof *t->reach);
-    if (!t->pop || !t->index || !t->fac_of || !t->reach)
-        return cs_nomem(ctx);
-    for (size_t k = 0; k < t->K; k++)
-        t->reach[k] = with_margin(cs_kind_reach_m(&s->settings.kinds[k]));
-    return CS_OK;
-}
-
-static void stream_end(streamed *t)
-{
-    if (t->index)
-        drop_indexes(t);
-    for (size_t p = 0; t->m && p < t->c->parts; p++)
-        members_free(&t->m[p]);
-    cs_free(t->m);
-    cs_free(t->out);
-    cs_free(t->pop);
-    cs_free(t->index);
-    cs_free(t->fac_of);
-    cs_free(t->reach);
-    cs_free(t->held);
-    cs_free(t->holders_at);
-    cs_free(t->holders);
-    cs_free(t->stamp);
-    cs_free(t->found);
-}
-
-/* Readings 1 and 2, and the partition between them. */
-static cs_status stream_members(streamed *t, const char *by)
-{
-    cs_context *ctx = t->ctx;
-    cut *c = t->c;
-    cs_progress(ctx, "grid", 0);
-    cs_status st = cs_study_each_demand(ctx, c->s, count_areas, t);
-    if (st != CS_OK)
-        return st;
-    set_extent(c, t->ext);
-    st = by ? partition_by(ctx, c, by) : partition(ctx, c, t->pop);
-    if (st != CS_OK)
-        return st;
-    size_t P = c->parts;
-    t->m = cs_calloc(P + 1, sizeof *t->m);
-    t->held = cs_calloc(P * t->words + 1, sizeof *t->held);
-    t->out = cs_calloc((P < STREAM_GROUP ? P : STREAM_GROUP) + 1, sizeof *t->out);
-    t->stamp = cs_calloc(P + 1, sizeof *t->stamp);
-    if (!t->m || !t->held || !t->out || !t->stamp)
-        return cs_nomem(ctx);
-    for (size_t k = 0; k < t->K; k++)
-        if (!index_kind(t, k, NULL))
-            return cs_nomem(ctx);
-    st = read_again(t, hold_facilities);
-    drop_indexes(t);
-    if (st == CS_OK)
-        st = list_facilities(t);
-    /* reading 3 looks among the facilities some shard holds */
-    uint64_t *held_any = st == CS_OK ? cs_calloc(t->words + 1, sizeof *held_any) : NULL;
-    if (st == CS_OK && !held_any)
-        st = cs_nomem(ctx);
-    for (size_t p = 0; st == CS_OK && p < P; p++)
-        for (size_t w = 0; w < t->words; w++)
-            held_any[w] |= t->held[p * t->words + w];
-    for (size_t k = 0; st == CS_OK && k < t->K; k++)
-        if (c->s->settings.kinds[k].load_capacity >= 0 && !index_kind(t, k, held_any))
-            st = cs_nomem(ctx);
-    cs_free(held_any);
-    return st;
-}
-
-static cs_status shards_streamed(cs_context *ctx, cut *c, const char *by, const char *dir,
-                                 cs_json *j)
-{
-    streamed t;
-    cs_status st = stream_begin(ctx, c, &t);
-    if (st == CS_OK)
-        st = stream_members(&t, by);
-    if (st == CS_OK)
-        manifest_begin(j, c);
-    for (size_t from = 0; st == CS_OK && from < c->parts; from += STREAM_GROUP)
-        st = write_group(&t, dir, from, from + STREAM_GROUP < c->parts ? from + STREAM_GROUP
-                                                                         : c->parts);
-    for (size_t p = 0; st == CS_OK && p < c->parts; p++)
-        manifest_shard(j, c, p, &t.m[p]);
-    stream_end(&t);
     return st;
 }
 
@@ -1572,7 +950,7 @@ cs_status cs_shard_write(cs_context *ctx, const cs_config *cfg, const cs_study *
     cs_json j;
     cs_json_init(&j, &man, true);
     double t0 = cs_stage_begin();
-    st = study->dem.stream ? shards_streamed(ctx, &c, by, dir, &j)
+    st = study->dem.stream ? cut_by_strips(ctx, &c, by, dir, &j)
                            : shards_whole(ctx, &c, by, dir, &j);
     parts = c.parts;
     cs_stage_end(ctx, "write shards", t0);
