@@ -477,6 +477,25 @@ static void large_grid_read_over_the_study_area(void **state)
     assert_false(tu_has_message(e->ctx, "big.tif", "outside_tolerance_m", NULL));
 }
 
+/* A grid study left for careshed shard to read by strips (cs_config_stream_inputs)
+ * holds no residents at the load: the overlap is reported with its area, and no count
+ * of its residents (not "0 residents in them"). */
+static void overlap_of_a_grid_read_later(void **state)
+{
+    env *e = *state;
+    write_areas(e, draw_overlapping);
+    const double v[8] = {10, 20, -1, 40, 0, 60, 30, 5};
+    free(write_grid(e, "grid.tif", v, true, true));
+    use_grid(e, "grid.tif");
+    cs_config_stream_inputs(e->cfg);
+    fx_env_load_ok(e);
+    assert_non_null(e->study->dem.stream);
+    assert_int_equal(e->study->areas.overlap_count, 1);
+    assert_true(tu_has_message(e->ctx, "areas.geojson", "1 overlap between areas", "50,000 m²",
+                               "in all; each overlap counts", "A0 / A1", NULL));
+    assert_false(tu_has_message(e->ctx, "residents", NULL));
+}
+
 /* A grid stored a row a block, 2.5 m cells over both areas and a 10 m margin (330,000
  * cells: several strips of the reading): every cell's count reaches the area its centre
  * lies in, the margin's are left out, and the points come in the grid's row order. */
@@ -759,6 +778,7 @@ int main(void)
         T(polygons_conserve_on_a_coarse_grid),
         T(invalid_block_is_repaired),
         T(overlap_counted_once),
+        T(overlap_of_a_grid_read_later),
         T(points_in_overlap_follow_the_rule),
         T(gap_reported_and_left_out),
         T(area_inside_an_earlier_one),

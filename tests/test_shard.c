@@ -998,7 +998,7 @@ static void cut_with_library(const char *path, const char *dir, int parts, bool 
     /* left to stream: no grid point, or no pair of the matrix, is held */
     if (stream)
         assert_true((study->dem.count == 0 && study->dem.stream) ||
-                    (study->costs.deferred && study->costs.pairs == 0));
+                    (study->costs.deferred && !study->costs.pt));
     else
         assert_true(study->dem.count > 0 && !study->costs.deferred);
     if (!stream && total > 0) { /* every cell's residents are in the areas or left out */
@@ -1170,8 +1170,8 @@ static cs_status count_pairs(void *user, size_t row, size_t pt, double cost)
 
 /* The cut reading the cost matrix as it cuts writes the whole cut's shards, byte for
  * byte (costs.csv included), for 2 and 4 shards; it fails cleanly wherever memory runs
- * out; a matrix changed since the study was loaded is an error naming the row; and a
- * study holding its pairs cannot be read again. */
+ * out; a matrix changed since the study was loaded is an error (naming the row, or the
+ * numbers of pairs then and now); and a study holding its pairs cannot be read again. */
 static void matrix_cut_as_it_is_read(void **state)
 {
     (void)state;
@@ -1222,6 +1222,16 @@ static void matrix_cut_as_it_is_read(void **state)
     cs_buf_free(&b);
     assert_int_equal(cs_shard_write(ctx, cfg, s, 3, NULL, shards), CS_ERR_INPUT);
     assert_true(tu_has_message(ctx, "costs.csv", "P9999", NULL));
+    /* a pair more, of a known point: each row is right, but the shards would not agree */
+    cs_buf_init(&b);
+    cs_buf_printf(&b, "%sP1,f3,2.5\n", text);
+    free(tu_write(dir, "costs.csv", b.data));
+    cs_buf_free(&b);
+    cs_context_clear_messages(ctx);
+    assert_int_equal(cs_shard_write(ctx, cfg, s, 3, NULL, shards), CS_ERR_INPUT);
+    char then[64];
+    snprintf(then, sizeof then, "%zu pairs inside the study now, %zu when", rows + 1, rows);
+    assert_true(tu_has_message(ctx, "costs.csv", "changed while the study was cut", then, NULL));
     free(tu_write(dir, "costs.csv", text));
     cs_study_destroy(s);
     cs_config_destroy(cfg);

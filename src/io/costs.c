@@ -151,6 +151,7 @@ static cs_status add_pair(reader *rd, const char *const *text, const cs_where *w
     if (cost < 0)
         return row_error(rd, where, 2, from, "costs cannot be negative", "negative cost %s",
                          cost_text);
+    cost += 0.0; /* "-0" is 0: a repeated pair's copies then differ in value only */
     if (!*to)
         return row_error(rd, where, 1, from, empty_hint, "empty %s", rd->names[1]);
     if ((size_t)pt >= s->dem.count) {
@@ -464,6 +465,8 @@ cs_status cs_load_costs(cs_context *ctx, const cs_config *cfg, cs_study *s, cs_r
     }
     if (st == CS_OK && !defer)
         st = build_rows(&rd);
+    if (defer) /* what cs_study_each_cost_pair must find again */
+        s->costs.pairs = rd.t.n;
     if (st == CS_OK && defer) { /* every row empty, should anything look */
         s->costs.start = cs_calloc(s->costs.rows + 1, sizeof *s->costs.start);
         s->costs.end = cs_calloc(s->costs.rows + 1, sizeof *s->costs.end);
@@ -476,12 +479,27 @@ cs_status cs_load_costs(cs_context *ctx, const cs_config *cfg, cs_study *s, cs_r
     return st;
 }
 
+/* The pairs handed on, counted. */
+typedef struct counted {
+    cs_pair_fn fn;
+    void *user;
+    size_t pairs;
+} counted;
+
+static cs_status count_then(void *user, size_t row, size_t pt, double cost)
+{
+    counted *c = user;
+    c->pairs++;
+    return c->fn(c->user, row, pt, cost);
+}
+
 cs_status cs_study_each_cost_pair(cs_context *ctx, const cs_config *cfg, const cs_study *s,
                                   cs_pair_fn fn, void *user)
 {
     if (!ctx || !cfg || !s || !fn || !s->costs.deferred)
         return CS_ERR_ARGUMENT;
-    reader rd = {.ctx = ctx, .cfg = cfg, .s = s, .sink = hand_pair, .fn = fn, .user = user};
+    counted c = {.fn = fn, .user = user};
+    reader rd = {.ctx = ctx, .cfg = cfg, .s = s, .sink = hand_pair, .fn = count_then, .user = &c};
     cs_raw_layer raw = {0};
     size_t rows = 0;
     cs_status st = open_table(&rd, &raw);
@@ -491,6 +509,12 @@ cs_status cs_study_each_cost_pair(cs_context *ctx, const cs_config *cfg, const c
         st = read_table(&rd, &raw, &rows);
     if (st == CS_OK && rd.bad_rows > 0) /* the table changed since the study was loaded */
         st = CS_ERR_INPUT;
+    if (st == CS_OK && c.pairs != s->costs.pairs) {
+        cs_where w = {.file = raw.display};
+        st = cs_error(ctx, CS_ERR_INPUT, &w, "cut the study again",
+                      "the cost matrix changed while the study was cut: %zu pairs inside the "
+                      "study now, %zu when it was loaded", c.pairs, s->costs.pairs);
+    }
     reader_free(&rd);
     cs_raw_layer_free(&raw);
     return st;
@@ -498,7 +522,7 @@ cs_status cs_study_each_cost_pair(cs_context *ctx, const cs_config *cfg, const c
 
 cs_status cs_study_cost_matrix(const cs_study *s, cs_matrix_report *out)
 {
-    if (!s || !out || !s->has_costs)
+    if (!s || !out || !s->has_costs || s->costs.deferred)
         return CS_ERR_ARGUMENT;
     const cs_cost_matrix *m = &s->costs;
     *out = (cs_matrix_report){m->in_m, m->pairs, m->pairs_outside, m->pairs_repeated, 0,

@@ -252,6 +252,13 @@ static void add_area(cs_buf *b, double m2)
     }
 }
 
+/* A seam's residents are counted unless the population is read later (careshed shard
+ * reading a grid by strips, cs_study_each_demand): then none is known at the load. */
+static bool residents_counted(const cs_study *s)
+{
+    return s->dem.stream == NULL;
+}
+
 static void add_seam(cs_buf *b, const cs_study *s, const cs_seam *m, bool overlap)
 {
     if (overlap)
@@ -261,9 +268,11 @@ static void add_seam(cs_buf *b, const cs_study *s, const cs_seam *m, bool overla
     if (!overlap && m->a >= 0)
         cs_buf_printf(b, " beside %s%s%s", s->areas.name[m->a], m->b >= 0 ? " and " : "",
                       m->b >= 0 ? s->areas.name[m->b] : "");
-    cs_buf_add(b, ", ");
-    cs_buf_add_grouped(b, m->residents, 0);
-    cs_buf_add(b, " residents");
+    if (residents_counted(s)) {
+        cs_buf_add(b, ", ");
+        cs_buf_add_grouped(b, m->residents, 0);
+        cs_buf_add(b, " residents");
+    }
 }
 
 static void warn_seams(cs_context *ctx, const cs_study *s, const char *file, bool overlap)
@@ -285,11 +294,18 @@ static void warn_seams(cs_context *ctx, const cs_study *s, const char *file, boo
     cs_buf_add(&b, overlap ? (n == 1 ? " overlap" : " overlaps") : (n == 1 ? " gap" : " gaps"));
     cs_buf_add(&b, overlap ? " between areas, " : " between areas (holes in their union), ");
     add_area(&b, m2);
-    cs_buf_add(&b, " in all, ");
-    cs_buf_add_grouped(&b, residents, 0);
-    cs_buf_add(&b, overlap ? " residents in them; each overlap counts in the area that comes "
-                             "first in the layer, the other loses it"
-                           : " residents in them left out as outside every area");
+    if (residents_counted(s)) {
+        cs_buf_add(&b, " in all, ");
+        cs_buf_add_grouped(&b, residents, 0);
+        cs_buf_add(&b, overlap ? " residents in them; each overlap counts in the area that "
+                                 "comes first in the layer, the other loses it"
+                               : " residents in them left out as outside every area");
+    } else {
+        cs_buf_add(&b, overlap ? " in all; each overlap counts in the area that comes first "
+                                 "in the layer, the other loses it"
+                               : " in all; residents in them are left out as outside every "
+                                 "area");
+    }
     cs_buf_add(&b, shown < n ? "; largest: " : ": ");
     for (size_t i = 0; i < shown; i++) {
         if (i > 0)

@@ -356,13 +356,13 @@ static cs_status to_wgs84_convert(cs_context *ctx, const cs_raw_layer *raw, cons
                         "in the %s layer %zu of %zu points have a latitude beyond ±90 (e.g. "
                         "%.6f, %.6f)", role, swapped, n, x[example], y[example]);
     }
+    /* kept in the context: a grid read by strips converts each strip with it */
     cs_transform *t = NULL;
-    cs_status st = cs_transform_create(ctx, src, WGS84, &w, &t);
+    cs_status st = cs_transform_kept(ctx, src, WGS84, &w, &t);
     if (st != CS_OK)
         return st;
     /* the shift (GCJ-02/BD-09) works in degrees: they must be lon/lat already */
     size_t failed = cs_transform_apply(t, x, y, n);
-    cs_transform_destroy(t);
     if (failed > 0) {
         size_t i = 0;
         while (i < n && !isnan(x[i]))
@@ -388,12 +388,11 @@ static cs_status to_working(cs_context *ctx, const cs_study *study, const cs_raw
         return CS_OK;
     }
     cs_where w = {.file = raw->display};
-    cs_transform *t = NULL;
-    cs_status st = cs_transform_create(ctx, WGS84, study->settings.crs, &w, &t);
+    cs_transform *t = NULL; /* kept in the context, as to_wgs84's */
+    cs_status st = cs_transform_kept(ctx, WGS84, study->settings.crs, &w, &t);
     if (st != CS_OK)
         return st;
     size_t failed = cs_transform_apply(t, x, y, n);
-    cs_transform_destroy(t);
     if (failed > 0)
         return cs_error(ctx, CS_ERR_CRS, &w, "choose a working CRS (crs:) that covers the study "
                         "area, or leave it on auto",

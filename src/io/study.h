@@ -82,7 +82,8 @@ typedef struct cs_cost_matrix {
     uint32_t *pt;
     double *cost;
     bool in_m;
-    size_t pairs;          /* kept (after merging repeated pairs) */
+    size_t pairs;          /* kept (after merging repeated pairs); deferred: those read,
+                              repeats included */
     size_t pairs_outside;  /* rows naming demand points left out (outside every area) */
     size_t pairs_repeated; /* rows repeating a pair: the cheapest is kept */
     bool deferred;         /* left for cs_study_each_cost_pair: every row empty */
@@ -269,7 +270,8 @@ void cs_demand_stream_free(cs_demand_stream *ds);
  * reads the table again, handing fn each pair inside the study as the table lists it:
  * its row (facility or candidate), demand point and cost, repeated pairs as they come.
  * Errors: CS_ERR_ARGUMENT (the study holds its pairs), CS_ERR_INPUT (the table cannot
- * be read again, or changed since), fn's.
+ * be read again, or has changed since: rows with errors, or another number of pairs
+ * inside the study), CS_ERR_NOMEM, fn's.
  */
 typedef cs_status (*cs_pair_fn)(void *user, size_t row, size_t pt, double cost);
 cs_status cs_study_each_cost_pair(cs_context *ctx, const cs_config *cfg, const cs_study *s,

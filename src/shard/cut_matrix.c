@@ -19,8 +19,9 @@
  *      and point, a repeated pair at its cheapest, are its costs.csv.
  * A pair's test of reach on each copy of a repeated pair gives what the whole cut's test
  * on the cheapest gives, so the files are the whole cut's, byte for byte. A group holds
- * MATRIX_GROUP shards at most, and no more than a byte per demand point for every
- * MATRIX_BYTES; its kept pairs are what it holds besides.
+ * at most MATRIX_GROUP shards, and at most MATRIX_BYTES / (demand points) of them (each
+ * marks its members in a byte per point); its kept pairs are what it holds besides.
+ * Reading 1's bits take parts x facilities / 8 bytes.
  */
 #define MATRIX_GROUP 64
 #define MATRIX_BYTES ((size_t)256 << 20)
@@ -35,6 +36,20 @@ typedef struct matrix_cut {
 } matrix_cut;
 
 /* The pair's facility, when its pair is within its kind's reach (else -1). */
+/* The table read again through a context of its own: what the load said of it (a
+ * guessed encoding, say) is not said again, unless this reading fails. */
+static cs_status read_pairs(cs_context *ctx, const cut *c, cs_pair_fn fn, void *user)
+{
+    cs_context *quiet = NULL;
+    if (cs_context_create_for_thread(ctx, &quiet) != CS_OK)
+        return cs_nomem(ctx);
+    cs_status st = cs_study_each_cost_pair(quiet, c->cfg, c->s, fn, user);
+    if (st != CS_OK)
+        cs_context_absorb(ctx, quiet);
+    cs_context_destroy(quiet);
+    return st == CS_ERR_NOMEM ? cs_nomem(ctx) : st;
+}
+
 static long within_reach(const cs_study *s, size_t row, double cost, bool matrix_kinds_only)
 {
     if (row >= s->fac.count)
@@ -106,7 +121,8 @@ static void settle_pairs(members *m)
     for (size_t q = 0; q < m->pair_n; q++)
         if (m->in[m->pairs[q].i])
             m->pairs[n++] = m->pairs[q];
-    qsort(m->pairs, n, sizeof *m->pairs, by_pair);
+    if (n > 1)
+        qsort(m->pairs, n, sizeof *m->pairs, by_pair);
     m->pair_n = 0;
     for (size_t q = 0; q < n; q++)
         if (q == 0 || m->pairs[q].f != m->pairs[q - 1].f || m->pairs[q].i != m->pairs[q - 1].i)
@@ -155,9 +171,7 @@ static cs_status matrix_group(cs_context *ctx, matrix_cut *mc, const char *dir, 
             mc->held[g * mc->words + m->fac[q] / 64] |= (uint64_t)1 << (m->fac[q] % 64);
     }
     if (st == CS_OK)
-        st = cs_study_each_cost_pair(ctx, c->cfg, c->s, take_pair, mc);
-    if (st == CS_ERR_NOMEM)
-        st = cs_nomem(ctx);
+        st = read_pairs(ctx, c, take_pair, mc);
     for (size_t g = 0; st == CS_OK && g < mc->n; g++) {
         size_t p = mc->from + g;
         members *m = &mc->m[g];
@@ -190,7 +204,7 @@ cs_status cut_by_matrix(cs_context *ctx, const cut *c, const char *dir, cs_json 
     mc.reaches = cs_calloc(c->parts * mc.words + 1, sizeof *mc.reaches);
     cs_status st = mc.reaches ? CS_OK : cs_nomem(ctx);
     if (st == CS_OK)
-        st = cs_study_each_cost_pair(ctx, c->cfg, s, note_reach, &mc);
+        st = read_pairs(ctx, c, note_reach, &mc);
     size_t group = MATRIX_BYTES / (s->dem.count + 1);
     group = group < 1 ? 1 : group > MATRIX_GROUP ? MATRIX_GROUP : group;
     for (mc.from = 0; st == CS_OK && mc.from < c->parts; mc.from += group) {
