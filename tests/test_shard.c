@@ -1090,6 +1090,28 @@ static void grid_cut_as_it_is_read(void **state)
     free(dir);
 }
 
+/* Cut s into 3 shards refusing every step-th allocation in turn: each refusal fails
+ * cleanly (CS_ERR_NOMEM), and more than 10 are met. */
+static void cut_refusing_memory(cs_context *ctx, const cs_config *cfg, const cs_study *s,
+                                const char *shards, long step, const char *what)
+{
+    long n = 0, refused = 0;
+    for (;; n += step) {
+        tu_alloc_refuse_one(n);
+        cs_status st = cs_shard_write(ctx, cfg, s, 3, NULL, shards);
+        long made = tu_alloc_made();
+        tu_alloc_restore();
+        cs_context_clear_messages(ctx);
+        if (st != CS_OK && st != CS_ERR_NOMEM)
+            fail_msg("%s, allocation %ld refused: status %d, not CS_ERR_NOMEM", what, n, (int)st);
+        refused += st == CS_ERR_NOMEM;
+        if (made <= n)
+            break;
+    }
+    assert_true(refused > 10);
+    print_message("allocation failure: %ld points of the %s checked\n", n / step, what);
+}
+
 /* The cut reading a grid by strips fails cleanly wherever memory runs out, and the
  * shards the command cuts (by strips) merge to the single run. */
 static void grid_cut_without_memory(void **state)
@@ -1123,21 +1145,7 @@ static void grid_cut_without_memory(void **state)
     cs_config_stream_inputs(cfg);
     assert_int_equal(cs_study_load(ctx, cfg, &s), CS_OK);
     assert_non_null(s->dem.stream);
-    long n = 0, refused = 0;
-    for (;; n += 7) {
-        tu_alloc_refuse_one(n);
-        cs_status st = cs_shard_write(ctx, cfg, s, 3, NULL, shards);
-        long made = tu_alloc_made();
-        tu_alloc_restore();
-        cs_context_clear_messages(ctx);
-        if (st != CS_OK && st != CS_ERR_NOMEM)
-            fail_msg("cut, allocation %ld refused: status %d, not CS_ERR_NOMEM", n, (int)st);
-        refused += st == CS_ERR_NOMEM;
-        if (made <= n)
-            break;
-    }
-    assert_true(refused > 10);
-    print_message("allocation failure: %ld points of the cut checked\n", n / 7);
+    cut_refusing_memory(ctx, cfg, s, shards, 7, "cut");
     cs_study_destroy(s);
     cs_config_destroy(cfg);
     cs_context_destroy(ctx);
@@ -1191,21 +1199,7 @@ static void matrix_cut_as_it_is_read(void **state)
     assert_int_equal(cs_context_create(&ctx), CS_OK);
     cs_study *s = load_streaming(ctx, &cfg, path);
     char *shards = tu_join(dir, "sh-memory");
-    long n = 0, refused = 0;
-    for (;; n += 5) {
-        tu_alloc_refuse_one(n);
-        cs_status st = cs_shard_write(ctx, cfg, s, 3, NULL, shards);
-        long made = tu_alloc_made();
-        tu_alloc_restore();
-        cs_context_clear_messages(ctx);
-        if (st != CS_OK && st != CS_ERR_NOMEM)
-            fail_msg("cut, allocation %ld refused: status %d, not CS_ERR_NOMEM", n, (int)st);
-        refused += st == CS_ERR_NOMEM;
-        if (made <= n)
-            break;
-    }
-    assert_true(refused > 10);
-    print_message("allocation failure: %ld points of the matrix cut checked\n", n / 5);
+    cut_refusing_memory(ctx, cfg, s, shards, 5, "matrix cut");
     /* the table read again, as the load left it, then changed: a row names nobody */
     size_t count = 0;
     assert_int_equal(cs_study_each_cost_pair(ctx, cfg, s, count_pairs, &count), CS_OK);
