@@ -30,10 +30,15 @@ static inline void grow_box(double box[4], double x, double y)
     box[3] = fmax(box[3], y);
 }
 
-/* Whether bit b of a bit set is set. */
+/* Whether bit b of a bit set is set; set it. */
 static inline bool has_bit(const uint64_t *bits, size_t b)
 {
     return (bits[b / 64] >> (b % 64)) & 1;
+}
+
+static inline void set_bit(uint64_t *bits, size_t b)
+{
+    bits[b / 64] |= (uint64_t)1 << (b % 64);
 }
 
 typedef struct cut {

@@ -81,7 +81,7 @@ static bool index_kind(streamed *t, size_t k, const uint64_t *only)
     t->fac_of[k] = cs_calloc(t->F + 1, sizeof **t->fac_of);
     size_t n = 0;
     for (size_t f = 0; x && y && t->fac_of[k] && f < t->F; f++) {
-        if (s->fac.kind[f] != (long)k || (only && !(only[f / 64] >> (f % 64) & 1)))
+        if (s->fac.kind[f] != (long)k || (only && !has_bit(only, f)))
             continue;
         x[n] = s->fac.x[f];
         y[n] = s->fac.y[f];
@@ -129,8 +129,7 @@ static cs_status hold_facilities(void *user, const cs_demand_batch *b)
             if (n == (size_t)-1)
                 return cs_nomem(t->ctx);
             for (size_t j = 0; j < n; j++)
-                t->held[p * t->words + (size_t)t->found[j] / 64] |=
-                    (uint64_t)1 << ((size_t)t->found[j] % 64);
+                set_bit(t->held + p * t->words, (size_t)t->found[j]);
         }
     }
     return CS_OK;
@@ -152,7 +151,7 @@ static cs_status list_facilities(streamed *t)
         if (!m->fac)
             return cs_nomem(t->ctx);
         for (size_t f = 0; f < F; f++)
-            if (t->held[p * t->words + f / 64] >> (f % 64) & 1) {
+            if (has_bit(t->held + p * t->words, f)) {
                 m->fac[m->fac_n++] = f;
                 t->holders_at[f + 2]++;
             }

@@ -35,7 +35,6 @@ typedef struct matrix_cut {
     uint64_t *held;     /* n x words: the group's facilities */
 } matrix_cut;
 
-/* The pair's facility, when its pair is within its kind's reach (else -1). */
 /* The table read again through a context of its own: what the load said of it (a
  * guessed encoding, say) is not said again, unless this reading fails. */
 static cs_status read_pairs(cs_context *ctx, const cut *c, cs_pair_fn fn, void *user)
@@ -50,6 +49,7 @@ static cs_status read_pairs(cs_context *ctx, const cut *c, cs_pair_fn fn, void *
     return st == CS_ERR_NOMEM ? cs_nomem(ctx) : st;
 }
 
+/* The pair's facility, when its pair is within its kind's reach (else -1). */
 static long within_reach(const cs_study *s, size_t row, double cost, bool matrix_kinds_only)
 {
     if (row >= s->fac.count)
@@ -69,7 +69,7 @@ static cs_status note_reach(void *user, size_t row, size_t pt, double cost)
     long f = within_reach(s, row, cost, true);
     if (f >= 0) {
         size_t p = (size_t)mc->c->shard_of[s->dem.area[pt]];
-        mc->reaches[p * mc->words + (size_t)f / 64] |= (uint64_t)1 << ((size_t)f % 64);
+        set_bit(mc->reaches + p * mc->words, (size_t)f);
     }
     return CS_OK;
 }
@@ -168,7 +168,7 @@ static cs_status matrix_group(cs_context *ctx, matrix_cut *mc, const char *dir, 
         if (st == CS_OK)
             st = shrink_members(ctx, m);
         for (size_t q = 0; st == CS_OK && q < m->fac_n; q++)
-            mc->held[g * mc->words + m->fac[q] / 64] |= (uint64_t)1 << (m->fac[q] % 64);
+            set_bit(mc->held + g * mc->words, m->fac[q]);
     }
     if (st == CS_OK)
         st = read_pairs(ctx, c, take_pair, mc);
