@@ -81,7 +81,7 @@ struct reader {
     size_t outside;         /* pairs naming points left out of the study */
     char last_to[64];       /* the last "to" id (when short) and its row: a router's */
     long last_row;          /* rows usually come grouped by site */
-    triples t;              /* kept pairs (t.n: also those counted) */
+    triples t;              /* kept pairs (t.n: also those counted or handed on) */
     unsigned char *listed;  /* counted: facility f has a pair */
     cs_pair_fn fn;          /* handed on: to fn(user, ...) */
     void *user;
@@ -185,6 +185,7 @@ static cs_status count_pair(reader *rd, uint32_t row, uint32_t pt, double cost)
 
 static cs_status hand_pair(reader *rd, uint32_t row, uint32_t pt, double cost)
 {
+    rd->t.n++;
     return rd->fn(rd->user, row, pt, cost);
 }
 
@@ -479,27 +480,12 @@ cs_status cs_load_costs(cs_context *ctx, const cs_config *cfg, cs_study *s, cs_r
     return st;
 }
 
-/* The pairs handed on, counted. */
-typedef struct counted {
-    cs_pair_fn fn;
-    void *user;
-    size_t pairs;
-} counted;
-
-static cs_status count_then(void *user, size_t row, size_t pt, double cost)
-{
-    counted *c = user;
-    c->pairs++;
-    return c->fn(c->user, row, pt, cost);
-}
-
 cs_status cs_study_each_cost_pair(cs_context *ctx, const cs_config *cfg, const cs_study *s,
                                   cs_pair_fn fn, void *user)
 {
     if (!ctx || !cfg || !s || !fn || !s->costs.deferred)
         return CS_ERR_ARGUMENT;
-    counted c = {.fn = fn, .user = user};
-    reader rd = {.ctx = ctx, .cfg = cfg, .s = s, .sink = hand_pair, .fn = count_then, .user = &c};
+    reader rd = {.ctx = ctx, .cfg = cfg, .s = s, .sink = hand_pair, .fn = fn, .user = user};
     cs_raw_layer raw = {0};
     size_t rows = 0;
     cs_status st = open_table(&rd, &raw);
@@ -509,11 +495,11 @@ cs_status cs_study_each_cost_pair(cs_context *ctx, const cs_config *cfg, const c
         st = read_table(&rd, &raw, &rows);
     if (st == CS_OK && rd.bad_rows > 0) /* the table changed since the study was loaded */
         st = CS_ERR_INPUT;
-    if (st == CS_OK && c.pairs != s->costs.pairs) {
+    if (st == CS_OK && rd.t.n != s->costs.pairs) {
         cs_where w = {.file = raw.display};
         st = cs_error(ctx, CS_ERR_INPUT, &w, "cut the study again",
                       "the cost matrix changed while the study was cut: %zu pairs inside the "
-                      "study now, %zu when it was loaded", c.pairs, s->costs.pairs);
+                      "study now, %zu when it was loaded", rd.t.n, s->costs.pairs);
     }
     reader_free(&rd);
     cs_raw_layer_free(&raw);
