@@ -1203,6 +1203,8 @@ static void matrix_cut_as_it_is_read(void **state)
     /* the table read again, as the load left it, then changed: a row names nobody */
     size_t count = 0;
     assert_int_equal(cs_study_each_cost_pair(ctx, cfg, s, count_pairs, &count), CS_OK);
+    cs_matrix_report report;
+    assert_int_equal(cs_study_cost_matrix(s, &report), CS_ERR_ARGUMENT); /* no pair held */
     char *costs = tu_join(dir, "costs.csv");
     char *text = tu_read(costs, NULL);
     size_t rows = 0;
