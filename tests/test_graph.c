@@ -11,6 +11,7 @@
 #include "testutil.h"
 
 #include "net/graph.h"
+#include "shard/network.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -958,8 +959,8 @@ static void part_keeps_the_whole_order(void **state)
     make_lines(&l, xy, n, speeds);
     cs_graph g, h;
     assert_int_equal(cs_graph_build(&l, 0.5, true, &g), CS_OK);
-    double box[4];
-    cs_box_of(g.node_x, g.node_y, g.node_count, box);
+    double box[4]; /* which numbers the whole graph's nodes */
+    cs_lines_box(&l, box);
     /* the edges meeting the window, as lines */
     const double win[4] = {600, 500, 1300, 1400};
     size_t *sel = calloc(g.edge_count + 1, sizeof *sel), ns = 0, nv = 0;
@@ -1013,6 +1014,147 @@ static void part_keeps_the_whole_order(void **state)
     free(psp);
     cs_graph_free(&g);
     free_lines(&l);
+    free(xy);
+}
+
+/* The edges of g whose polyline's box meets q, by index. */
+static size_t edges_meeting(const cs_graph *g, const double q[4], size_t *out)
+{
+    size_t n = 0;
+    for (size_t e = 0; e < g->edge_count; e++) {
+        double b[4];
+        size_t a = g->edge_vstart[e];
+        cs_box_of(g->vx + a, g->vy + a, g->edge_vstart[e + 1] - a, b);
+        if (b[0] <= q[2] && q[0] <= b[2] && b[1] <= q[3] && q[1] <= b[3])
+            out[n++] = e;
+    }
+    return n;
+}
+
+/*
+ * The cut's window over box q (src/shard/window.c) against the whole graph: the edges
+ * meeting q are the whole graph's, one for one, in its order, with the same polylines,
+ * lengths and costs to the bit and from the same lines. Lines 0 to 2 are a trap for a
+ * window that stops at a fixed margin: line 1 is a path digitised every 30 cm (each
+ * vertex within the 50 cm tolerance of the next) from far outside the window to a
+ * vertex of line 2, which crosses the window; line 0, far away, moves the point that
+ * line 1's first vertex snaps to, which shifts every point along line 1, and so which
+ * point line 2's vertex snaps to.
+ */
+static void window_is_the_whole_graph(void **state)
+{
+    (void)state;
+    srand(20261206);
+    enum { RANDOM = 2000, MAX = RANDOM * 9 + 4000 };
+    double *xy = calloc(2 * MAX, sizeof *xy), speeds[RANDOM + 3];
+    assert_non_null(xy);
+    size_t n = 0;
+    xy[2 * n] = 600.25, xy[2 * n + 1] = 0.3, n++; /* line 0 */
+    xy[2 * n] = 620, xy[2 * n + 1] = 10, n++;
+    xy[2 * n] = NAN, n++;
+    for (int k = 0; k <= 1870; k++) /* line 1, from x = 600 to 39 */
+        xy[2 * n] = 600 - 0.3 * k, xy[2 * n + 1] = 0.3, n++;
+    xy[2 * n] = NAN, n++;
+    const double line2[] = {0, 0, 20, 0, 40, 0, 50, 0};
+    for (size_t v = 0; v < 4; v++)
+        xy[2 * n] = line2[2 * v], xy[2 * n + 1] = line2[2 * v + 1], n++;
+    xy[2 * n] = NAN, n++;
+    for (size_t i = 0; i < 3; i++)
+        speeds[i] = 1;
+    for (size_t i = 0; i < RANDOM; i++) { /* lines over 2 km, many within 50 cm of others */
+        double x = rand() % 200000 / 100.0, y = rand() % 200000 / 100.0;
+        size_t k = 2 + (size_t)(rand() % 6);
+        if (i > 10 && rand() % 3 == 0) { /* from near an earlier vertex */
+            size_t at = (size_t)rand() % n;
+            if (!isnan(xy[2 * at]))
+                x = xy[2 * at] + (rand() % 90) / 100.0 - 0.45, y = xy[2 * at + 1];
+        }
+        for (size_t j = 0; j < k; j++, n++) {
+            xy[2 * n] = x, xy[2 * n + 1] = y;
+            x += (rand() % 20000 - 10000) / 100.0;
+            y += (rand() % 20000 - 10000) / 100.0;
+        }
+        xy[2 * n] = NAN, n++;
+        speeds[i + 3] = (double)(1 + rand() % 4) / 3.0;
+    }
+    cs_study s;
+    memset(&s, 0, sizeof s);
+    make_lines(&s.net.lines, xy, n, speeds);
+    s.net.present = true;
+    s.net.snap_m = 0.5;
+    s.net.max_attach_m = 300;
+    s.net.display = "lines";
+    cs_graph g;
+    assert_int_equal(cs_graph_build(&s.net.lines, 0.5, false, &g), CS_OK);
+    cs_context *ctx = NULL;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    cs_shard_net sn;
+    assert_int_equal(cs_shard_net_begin(ctx, &s, &sn), CS_OK);
+    size_t *whole = calloc(g.edge_count + 1, sizeof *whole);
+    size_t *part = calloc(g.edge_count * 2 + 1, sizeof *part);
+    assert_non_null(whole);
+    assert_non_null(part);
+    const double boxes[][4] = {{0, -5, 10, 5},     {-50, -50, 300, 250}, {900, 900, 1100, 1000},
+                               {1500, 0, 2100, 400}, {300, 1200, 340, 1260}, {0, 0, 2000, 2000}};
+    for (size_t b = 0; b < sizeof boxes / sizeof boxes[0]; b++) {
+        cs_shard_net_for(&sn, b);
+        assert_int_equal(cs_net_window_cover(&sn, boxes[b]), CS_OK);
+        const cs_graph *w = &sn.win.graph;
+        size_t nw = edges_meeting(&g, boxes[b], whole), np = edges_meeting(w, boxes[b], part);
+        if (b < 5)
+            assert_true(sn.win.lines.count < s.net.lines.count); /* a window, not all */
+        assert_true(nw > 0);
+        assert_int_equal(np, nw);
+        for (size_t i = 0; i < nw; i++) {
+            size_t e = whole[i], f = part[i];
+            size_t len = g.edge_vstart[e + 1] - g.edge_vstart[e];
+            assert_int_equal(w->edge_vstart[f + 1] - w->edge_vstart[f], len);
+            assert_memory_equal(w->vx + w->edge_vstart[f], g.vx + g.edge_vstart[e],
+                                len * sizeof(double));
+            assert_memory_equal(w->vy + w->edge_vstart[f], g.vy + g.edge_vstart[e],
+                                len * sizeof(double));
+            assert_memory_equal(&w->edge_cost_m[f], &g.edge_cost_m[e], sizeof(double));
+            assert_int_equal(sn.win.line_of[w->edge_line[f]], g.edge_line[e]);
+        }
+    }
+    /* the first box's edge of line 2 ends at the point line 1 gives its vertex at x = 40,
+       which line 0 settles: a window that stopped at a margin would miss line 0 */
+    edges_meeting(&g, boxes[0], whole);
+    size_t e2 = whole[0], end = g.edge_vstart[e2 + 1] - 1;
+    assert_int_equal(g.edge_line[e2], 2);
+    assert_true(fabs(g.vx[end] - 39.9) < 1e-9 || fabs(g.vx[end] - 40.2) < 1e-9);
+    assert_true(g.vy[end] == 0.3);
+    cs_lines trap; /* lines 1 and 2 alone: the other point */
+    make_lines(&trap, xy + 2 * 3, 1871 + 1 + 4 + 1, NULL);
+    cs_graph h;
+    assert_int_equal(cs_graph_build(&trap, 0.5, false, &h), CS_OK);
+    assert_int_equal(h.edge_line[0], 0); /* line 1, first here */
+    assert_true(h.edge_count >= 2 && h.edge_line[h.edge_count - 2] == 1);
+    assert_true(h.vx[h.edge_vstart[h.edge_count - 1]] != g.vx[end]);
+    cs_graph_free(&h);
+    free_lines(&trap);
+    cs_shard_net_free(&sn);
+    /* out of memory at every allocation of a window over the trap: nothing is left */
+    bool done = false;
+    for (long k = 0; !done; k++) {
+        tu_alloc_fail_after(k);
+        cs_status st = cs_shard_net_begin(ctx, &s, &sn);
+        if (st == CS_OK) {
+            cs_shard_net_for(&sn, 0);
+            st = cs_net_window_cover(&sn, boxes[0]);
+            done = st == CS_OK;
+            if (!done)
+                assert_false(sn.win.built);
+            cs_shard_net_free(&sn);
+        }
+        tu_alloc_fail_after(-1);
+        assert_true(done || st == CS_ERR_NOMEM);
+    }
+    cs_context_destroy(ctx);
+    free(whole);
+    free(part);
+    cs_graph_free(&g);
+    free_lines(&s.net.lines);
     free(xy);
 }
 
@@ -1288,6 +1430,7 @@ int main(void)
         cmocka_unit_test(components_by_length),
         cmocka_unit_test(nodes_follow_a_morton_curve),
         cmocka_unit_test(part_keeps_the_whole_order),
+        cmocka_unit_test(window_is_the_whole_graph),
         cmocka_unit_test(cut_bent_edge),
         cmocka_unit_test(random_crossings),
         cmocka_unit_test(random_touches),

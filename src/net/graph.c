@@ -798,14 +798,14 @@ static uint64_t morton(double x, double y, double x0, double y0, double sx, doub
 /* Number the nodes along a Morton curve, so that a search's neighbouring nodes lie
  * near each other in memory (the large synthetic city's four searches took a quarter
  * less time than over nodes numbered in the file's order). */
-static bool order_nodes(cs_graph *g, const double *given_box)
+static bool order_nodes(cs_graph *g, const cs_lines *lines, const double *given_box)
 {
     size_t nn = g->node_count;
     double box[4];
     if (given_box)
         memcpy(box, given_box, sizeof box);
     else
-        cs_box_of(g->node_x, g->node_y, nn, box);
+        cs_lines_box(lines, box);
     /* the key above, the node below: a radix sort by key keeps equal keys in node order */
     uint64_t *items = cs_malloc((nn + 1) * sizeof *items);
     uint64_t *tmp = cs_malloc((nn + 1) * sizeof *tmp);
@@ -945,6 +945,12 @@ static bool build_components(cs_graph *g)
 
 /* ----------------------------------------------------------------- build */
 
+void cs_lines_box(const cs_lines *lines, double box[4])
+{
+    size_t nv = lines->count && lines->start ? lines->start[lines->count] : 0;
+    cs_box_of(lines->x, lines->y, nv, box);
+}
+
 cs_status cs_graph_build(const cs_lines *lines, double snap_m, bool node_xings, cs_graph *out)
 {
     return cs_graph_build_boxed(lines, snap_m, node_xings, NULL, out);
@@ -961,8 +967,8 @@ cs_status cs_graph_build_boxed(const cs_lines *lines, double snap_m, bool node_x
     if (ok && node_xings)
         ok = node_crossings(&p, &s, snap_m, &out->noded_crossings);
     snapper_drop_table(&s);
-    ok = ok && split_paths(out, lines, &p, &s) && order_nodes(out, box) && build_adjacency(out) &&
-         build_components(out);
+    ok = ok && split_paths(out, lines, &p, &s) && order_nodes(out, lines, box) &&
+         build_adjacency(out) && build_components(out);
     paths_free(&p);
     snapper_free(&s);
     if (!ok) {

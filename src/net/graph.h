@@ -65,11 +65,15 @@ typedef struct cs_graph {
 cs_status cs_graph_build(const cs_lines *lines, double snap_m, bool node_crossings,
                          cs_graph *out);
 /* The same, with the nodes numbered along the Morton curve of box (x0, y0, x1, y1) rather
- * than of their own box: a part of a network cut out with its nodes in box keeps the
- * whole network's node order (careshed shard). NULL = their own box. */
+ * than of the lines' box: a part of a network cut out with its nodes in box keeps the
+ * whole network's node order (careshed shard). NULL = the box of the lines' vertices
+ * (cs_lines_box), which a cut knows without building the whole graph. */
 cs_status cs_graph_build_boxed(const cs_lines *lines, double snap_m, bool node_crossings,
                                const double *box, cs_graph *out);
 void cs_graph_free(cs_graph *g);
+
+/* The box of every vertex of the lines (NaN coordinates passed over). */
+void cs_lines_box(const cs_lines *lines, double box[4]);
 
 /* Where points attach to the network: the nearest point on the nearest edge. */
 typedef struct cs_attach {

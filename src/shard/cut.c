@@ -140,8 +140,38 @@ cs_status cut_partition_by(cs_context *ctx, cut *c, const char *by)
 
 /* ------------------------------------------------------------ the members */
 
+/* How near a shard's points and facilities its network must come: its points attach
+ * within max_attach_m, and its facilities search as far as the largest reach. */
+static double network_pad(const cs_study *s)
+{
+    double reach = 0;
+    for (size_t k = 0; k < s->settings.kind_count; k++)
+        if (s->settings.kinds[k].measures & CS_MEASURE_NETWORK)
+            reach = fmax(reach, cs_kind_reach_m(&s->settings.kinds[k]));
+    return with_margin(fmax(reach, s->net.max_attach_m)) + 1;
+}
+
+/* Shard p's window on the network, over its residents and facilities and wide enough for
+ * what the context and its file then ask (edges within reach of its facilities, points
+ * attaching to them), so that it seldom has to be built again. */
+static cs_status network_window(const cut *c, size_t p, const members *m)
+{
+    const cs_study *s = c->s;
+    double box[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY};
+    for (size_t i = 0; i < m->own_n; i++)
+        grow_box(box, s->dem.x[m->own[i]], s->dem.y[m->own[i]]);
+    for (size_t j = 0; j < m->fac_n; j++)
+        grow_box(box, s->fac.x[m->fac[j]], s->fac.y[m->fac[j]]);
+    cs_shard_net_for(c->net, p);
+    if (!(box[0] <= box[2]))
+        return CS_OK;
+    double pad = 3 * network_pad(s) + 2 * s->net.max_attach_m;
+    double q[4] = {box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad};
+    return cs_net_window_cover(c->net, q);
+}
+
 /* The residents on the edges kind k's facilities in the shard can list along the
- * network, as context. */
+ * network, as context (the shard's window is made). */
 static cs_status network_context(cs_context *ctx, const cut *c, size_t k, double reach,
                                  members *m)
 {
@@ -151,7 +181,7 @@ static cs_status network_context(cs_context *ctx, const cut *c, size_t k, double
     for (size_t j = 0; j < m->fac_n; j++)
         if (c->s->fac.kind[m->fac[j]] == (long)k)
             fac[n++] = m->fac[j];
-    cs_status st = cs_shard_net_context(c->net, c->s, fac, n, reach, ctx->threads, m->in);
+    cs_status st = cs_shard_net_context(c->net, fac, n, reach, ctx->threads, m->in);
     cs_free(fac);
     return st;
 }
@@ -234,6 +264,8 @@ cs_status cut_gather(cs_context *ctx, const cut *c, size_t p, const uint64_t *re
     }
     cs_point_index_destroy(index);
     index = NULL;
+    if (st == CS_OK && c->net)
+        st = network_window(c, p, m);
     /* the residents who compete for the facilities a load capacity makes scarce */
     for (size_t k = 0; st == CS_OK && k < s->settings.kind_count; k++) {
         const cs_kind *kind = &s->settings.kinds[k];
@@ -300,17 +332,6 @@ void cut_shard_box(const cut *c, size_t p, const double points[4], members *m)
     double pad = 1000 + s->settings.outside_tolerance_m;
     m->box[0] = box[0] - pad, m->box[1] = box[1] - pad;
     m->box[2] = box[2] + pad, m->box[3] = box[3] + pad;
-}
-
-/* How near a shard's points and facilities its network must come: its points attach
- * within max_attach_m, and its facilities search as far as the largest reach. */
-static double network_pad(const cs_study *s)
-{
-    double reach = 0;
-    for (size_t k = 0; k < s->settings.kind_count; k++)
-        if (s->settings.kinds[k].measures & CS_MEASURE_NETWORK)
-            reach = fmax(reach, cs_kind_reach_m(&s->settings.kinds[k]));
-    return with_margin(fmax(reach, s->net.max_attach_m)) + 1;
 }
 
 /* ------------------------------------------------------------ the files */
@@ -692,8 +713,10 @@ cs_status cut_add_shard_files(cs_context *ctx, const cut *c, size_t p, members *
         facilities_file(c, m, &b);
         st = add_file(ctx, set, "facilities.csv", &b);
     }
+    if (c->net)
+        cs_shard_net_for(c->net, p);
     if (st == CS_OK && c->net &&
-        (st = cs_shard_net_file(c->net, c->s, m->in, m->fac, m->fac_n, network_pad(c->s), &b,
+        (st = cs_shard_net_file(c->net, m->in, m->fac, m->fac_n, network_pad(c->s), &b,
                                 &m->edges)) == CS_OK)
         st = add_file(ctx, set, "network.geojson", &b);
     cs_buf_free(&b);

@@ -1,6 +1,7 @@
 /*
- * network.c — the walking network cut for the shards: the whole graph built once, the
- * residents a shard's facilities can weigh along it, and each shard's edges.
+ * network.c — the walking network cut for the shards: the lines' boxes and the whole
+ * graph's first edge, the residents a shard's facilities can weigh along it, and each
+ * shard's edges, all from the shard's window (window.c).
  */
 #include "shard/network.h"
 
@@ -14,80 +15,224 @@ void cs_shard_net_free(cs_shard_net *sn)
 {
     if (!sn)
         return;
-    cs_net_free(&sn->net);
-    cs_free(sn->first);
-    cs_free(sn->of);
+    cs_net_window_free(&sn->win);
+    cs_free(sn->line_box);
+    cs_lines_free(&sn->first);
     memset(sn, 0, sizeof *sn);
+}
+
+/* Keep edge e of the window as the whole graph's first edge. False when out of memory. */
+static bool keep_first(cs_shard_net *sn, size_t e)
+{
+    const cs_graph *g = &sn->win.graph;
+    size_t a = g->edge_vstart[e], n = g->edge_vstart[e + 1] - a, line = g->edge_line[e];
+    cs_lines *f = &sn->first;
+    f->start = cs_calloc(2, sizeof *f->start);
+    f->x = cs_calloc(n, sizeof *f->x);
+    f->y = cs_calloc(n, sizeof *f->y);
+    f->speed = cs_calloc(1, sizeof *f->speed);
+    if (!f->start || !f->x || !f->y || !f->speed)
+        return false;
+    memcpy(f->x, g->vx + a, n * sizeof *f->x);
+    memcpy(f->y, g->vy + a, n * sizeof *f->y);
+    f->start[1] = n;
+    f->count = 1;
+    f->speed[0] = sn->win.lines.speed ? sn->win.lines.speed[line] : 1.0;
+    sn->first_line = sn->win.line_of[line];
+    return true;
+}
+
+/* The whole graph's first edge: the first edge of the first line that has one, found in
+ * the window over that line. */
+static cs_status find_first(cs_context *ctx, cs_shard_net *sn)
+{
+    const cs_study *s = sn->s;
+    for (size_t i = 0; i < s->net.lines.count; i++) {
+        const double *b = sn->line_box + 4 * i;
+        if (!(b[0] <= b[2]))
+            continue; /* no vertex with coordinates */
+        cs_status st = cs_net_window_cover(sn, b);
+        if (st != CS_OK)
+            return cs_nomem(ctx);
+        const cs_graph *g = &sn->win.graph;
+        for (size_t e = 0; e < g->edge_count; e++)
+            if (sn->win.line_of[g->edge_line[e]] == i) {
+                st = keep_first(sn, e) ? CS_OK : cs_nomem(ctx);
+                cs_net_window_free(&sn->win);
+                return st;
+            }
+        cs_net_window_free(&sn->win);
+    }
+    cs_where w = {.file = s->net.display};
+    return cs_error(ctx, CS_ERR_INPUT, &w, "give a network with walkable ways of some length",
+                    "the network has no edge of positive length");
 }
 
 cs_status cs_shard_net_begin(cs_context *ctx, const cs_study *s, cs_shard_net *out)
 {
     memset(out, 0, sizeof *out);
-    cs_status st = cs_net_prepare(ctx, s, &out->net);
-    if (st != CS_OK)
-        return st;
-    const cs_graph *g = &out->net.graph;
-    cs_box_of(g->node_x, g->node_y, g->node_count, out->box);
-    cs_box_of(g->vx, g->vy, g->edge_vstart[g->edge_count], out->vbox);
-    if (!cs_attach_by_edge(g, &out->net.demand, NULL, &out->first, &out->of)) {
-        cs_shard_net_free(out);
+    out->s = s;
+    const cs_lines *l = &s->net.lines;
+    cs_lines_box(l, out->box);
+    out->line_box = cs_calloc(4 * l->count + 1, sizeof *out->line_box);
+    if (!out->line_box)
         return cs_nomem(ctx);
-    }
-    return CS_OK;
+    for (size_t i = 0; i < l->count; i++)
+        cs_box_of(l->x + l->start[i], l->y + l->start[i], l->start[i + 1] - l->start[i],
+                  out->line_box + 4 * i);
+    cs_status st = find_first(ctx, out);
+    if (st != CS_OK)
+        cs_shard_net_free(out);
+    return st;
 }
 
-static void mark_edge_points(const cs_shard_net *sn, size_t e, unsigned char *in)
+/* The box of edge e's polyline. */
+static void edge_box(const cs_graph *g, size_t e, double b[4])
 {
-    for (size_t q = sn->first[e]; q < sn->first[e + 1]; q++)
-        if (!in[sn->of[q]])
-            in[sn->of[q]] = 2;
+    size_t a = g->edge_vstart[e];
+    cs_box_of(g->vx + a, g->vy + a, g->edge_vstart[e + 1] - a, b);
 }
 
-cs_status cs_shard_net_context(const cs_shard_net *sn, const cs_study *s, const size_t *fac,
-                               size_t n, double reach_m, int threads, unsigned char *in)
+static void box_add(double b[4], const double o[4])
 {
-    if (n == 0)
-        return CS_OK;
-    const cs_graph *g = &sn->net.graph;
-    size_t nn = g->node_count, most = nn > n ? nn : n;
-    double *x = cs_calloc(most + 1, sizeof *x), *y = cs_calloc(most + 1, sizeof *y);
-    double *d = cs_calloc(most + 1, sizeof *d), box[4];
+    b[0] = fmin(b[0], o[0]), b[1] = fmin(b[1], o[1]);
+    b[2] = fmax(b[2], o[2]), b[3] = fmax(b[3], o[3]);
+}
+
+static void box_pad(double b[4], double d)
+{
+    b[0] -= d, b[1] -= d, b[2] += d, b[3] += d;
+}
+
+/* The edges of the window a search of reach_m from the facilities (at x, y) can list:
+ * those with an end within reach_m of one in a straight line, and their own (attached
+ * within max_m); into on[], and their box into ebox. False when out of memory. */
+static bool listed_edges(const cs_net_window *win, const double *x, const double *y, size_t n,
+                         double reach_m, double max_m, int threads, uint8_t *on,
+                         double ebox[4])
+{
+    const cs_graph *g = &win->graph;
+    size_t nn = g->node_count;
+    double *nx = cs_calloc(nn + 1, sizeof *nx), *ny = cs_calloc(nn + 1, sizeof *ny);
+    double *d = cs_calloc(nn + 1, sizeof *d), box[4];
     uint32_t *node = cs_calloc(nn + 1, sizeof *node);
-    unsigned char *near = cs_calloc(nn + 1, 1);
+    uint8_t *near = cs_calloc(nn + 1, 1);
     cs_point_index *index = NULL;
-    bool ok = x && y && d && node && near;
-    for (size_t j = 0; ok && j < n; j++) {
-        x[j] = s->fac.x[fac[j]];
-        y[j] = s->fac.y[fac[j]];
-    }
-    ok = ok && cs_point_index_create(x, y, n, &index) == CS_OK;
+    cs_attach own = {0};
+    bool ok = nx && ny && d && node && near && cs_point_index_create(x, y, n, &index) == CS_OK &&
+              cs_attach_points(g, win->index, x, y, n, max_m, threads, &own) == CS_OK;
     if (ok) { /* only the nodes in the facilities' box padded by the reach can be near */
         cs_box_of(x, y, n, box);
         size_t q = 0;
         for (size_t v = 0; v < nn; v++)
             if (g->node_x[v] >= box[0] - reach_m && g->node_x[v] <= box[2] + reach_m &&
                 g->node_y[v] >= box[1] - reach_m && g->node_y[v] <= box[3] + reach_m) {
-                x[q] = g->node_x[v]; /* the facilities' copies are in the index */
-                y[q] = g->node_y[v];
+                nx[q] = g->node_x[v];
+                ny[q] = g->node_y[v];
                 node[q++] = (uint32_t)v;
             }
-        cs_point_index_nearest_all(index, x, y, q, threads, d, NULL);
+        cs_point_index_nearest_all(index, nx, ny, q, threads, d, NULL);
         for (size_t k = 0; k < q; k++)
             near[node[k]] = d[k] <= reach_m;
         for (size_t e = 0; e < g->edge_count; e++)
-            if (near[g->edge_u[e]] || near[g->edge_v[e]])
-                mark_edge_points(sn, e, in);
+            on[e] = near[g->edge_u[e]] || near[g->edge_v[e]];
         for (size_t j = 0; j < n; j++)
-            if (sn->net.facilities.edge[fac[j]] >= 0)
-                mark_edge_points(sn, (size_t)sn->net.facilities.edge[fac[j]], in);
+            if (own.edge[j] >= 0)
+                on[own.edge[j]] = 1;
+        ebox[0] = ebox[1] = INFINITY, ebox[2] = ebox[3] = -INFINITY;
+        for (size_t e = 0; e < g->edge_count; e++)
+            if (on[e]) {
+                double b[4];
+                edge_box(g, e, b);
+                box_add(ebox, b);
+            }
     }
+    cs_attach_free(&own);
     cs_point_index_destroy(index);
-    cs_free(x);
-    cs_free(y);
+    cs_free(nx);
+    cs_free(ny);
     cs_free(d);
     cs_free(node);
     cs_free(near);
-    return ok ? CS_OK : CS_ERR_NOMEM;
+    return ok;
+}
+
+/* Mark as context the points not yet in that attach to an edge on[]: only those within
+ * max_m of ebox can. False when out of memory. */
+static bool mark_attached(const cs_shard_net *sn, const uint8_t *on, const double ebox[4],
+                          int threads, unsigned char *in)
+{
+    const cs_study *s = sn->s;
+    double max_m = s->net.max_attach_m, b[4] = {ebox[0], ebox[1], ebox[2], ebox[3]};
+    box_pad(b, max_m);
+    size_t n = 0;
+    for (size_t i = 0; i < s->dem.count; i++)
+        n += !in[i] && s->dem.x[i] >= b[0] && s->dem.x[i] <= b[2] && s->dem.y[i] >= b[1] &&
+             s->dem.y[i] <= b[3];
+    size_t *which = cs_calloc(n + 1, sizeof *which);
+    double *x = cs_calloc(n + 1, sizeof *x), *y = cs_calloc(n + 1, sizeof *y);
+    cs_attach a = {0};
+    bool ok = which && x && y;
+    n = 0;
+    for (size_t i = 0; ok && i < s->dem.count; i++)
+        if (!in[i] && s->dem.x[i] >= b[0] && s->dem.x[i] <= b[2] && s->dem.y[i] >= b[1] &&
+            s->dem.y[i] <= b[3]) {
+            x[n] = s->dem.x[i];
+            y[n] = s->dem.y[i];
+            which[n++] = i;
+        }
+    ok = ok && cs_attach_points(&sn->win.graph, sn->win.index, x, y, n, max_m, threads, &a) ==
+                   CS_OK;
+    for (size_t k = 0; ok && k < n; k++)
+        if (a.edge[k] >= 0 && on[a.edge[k]])
+            in[which[k]] = 2;
+    cs_attach_free(&a);
+    cs_free(which);
+    cs_free(x);
+    cs_free(y);
+    return ok;
+}
+
+cs_status cs_shard_net_context(cs_shard_net *sn, const size_t *fac, size_t n, double reach_m,
+                               int threads, unsigned char *in)
+{
+    if (n == 0)
+        return CS_OK;
+    const cs_study *s = sn->s;
+    double max_m = s->net.max_attach_m;
+    double *x = cs_calloc(n, sizeof *x), *y = cs_calloc(n, sizeof *y), q[4], ebox[4];
+    uint8_t *on = NULL;
+    cs_status st = x && y ? CS_OK : CS_ERR_NOMEM;
+    for (size_t j = 0; st == CS_OK && j < n; j++) {
+        x[j] = s->fac.x[fac[j]];
+        y[j] = s->fac.y[fac[j]];
+    }
+    cs_box_of(x, y, n, q);
+    box_pad(q, fmax(reach_m, max_m) + 1);
+    /* the window must hold the edges listed and what points attach to them: grow it to
+     * the listed edges' box and two attachments, until it holds them */
+    while (st == CS_OK && (st = cs_net_window_cover(sn, q)) == CS_OK) {
+        cs_free(on);
+        on = cs_calloc(sn->win.graph.edge_count + 1, 1);
+        if (!on || !listed_edges(&sn->win, x, y, n, reach_m, max_m, threads, on, ebox)) {
+            st = CS_ERR_NOMEM;
+            break;
+        }
+        double need[4] = {ebox[0], ebox[1], ebox[2], ebox[3]};
+        box_pad(need, 2 * max_m + 1);
+        if (!(need[0] <= need[2]))
+            break; /* no edge listed */
+        box_add(q, need);
+        if (sn->win.exact[0] <= q[0] && sn->win.exact[1] <= q[1] && sn->win.exact[2] >= q[2] &&
+            sn->win.exact[3] >= q[3])
+            break;
+    }
+    if (st == CS_OK && ebox[0] <= ebox[2] && !mark_attached(sn, on, ebox, threads, in))
+        st = CS_ERR_NOMEM;
+    cs_free(on);
+    cs_free(x);
+    cs_free(y);
+    return st;
 }
 
 /* Cells pad_m wide over the network's vertices, marked near the shard's points. */
@@ -118,10 +263,11 @@ static void mark_near(cells *c, double x, double y)
                 c->near[(size_t)b * c->nx + (size_t)a] = 1;
 }
 
-static bool cells_make(cells *c, const cs_shard_net *sn, const cs_study *s,
-                       const unsigned char *in, const size_t *fac, size_t n, double pad_m)
+static bool cells_make(cells *c, const cs_shard_net *sn, const unsigned char *in,
+                       const size_t *fac, size_t n, double pad_m, double marked[4])
 {
-    const double *v = sn->vbox;
+    const cs_study *s = sn->s;
+    const double *v = sn->box;
     c->x0 = v[0], c->y0 = v[1];
     /* at most 4096 cells a side: wider cells near a huge network only add edges */
     c->w = fmax(pad_m, fmax(v[2] - v[0], v[3] - v[1]) / 4096);
@@ -130,11 +276,18 @@ static bool cells_make(cells *c, const cs_shard_net *sn, const cs_study *s,
     c->near = cs_calloc(c->nx * c->ny + 1, 1);
     if (!c->near)
         return false;
+    marked[0] = marked[1] = INFINITY, marked[2] = marked[3] = -INFINITY;
     for (size_t i = 0; i < s->dem.count; i++)
-        if (in[i])
+        if (in[i]) {
             mark_near(c, s->dem.x[i], s->dem.y[i]);
-    for (size_t j = 0; j < n; j++)
-        mark_near(c, s->fac.x[fac[j]], s->fac.y[fac[j]]);
+            box_add(marked, (double[4]){s->dem.x[i], s->dem.y[i], s->dem.x[i], s->dem.y[i]});
+        }
+    for (size_t j = 0; j < n; j++) {
+        double x = s->fac.x[fac[j]], y = s->fac.y[fac[j]];
+        mark_near(c, x, y);
+        box_add(marked, (double[4]){x, y, x, y});
+    }
+    box_pad(marked, 2 * c->w + 1); /* the marked cells lie within it */
     return true;
 }
 
@@ -142,8 +295,7 @@ static bool cells_make(cells *c, const cs_shard_net *sn, const cs_study *s,
 static bool edge_near(const cs_graph *g, size_t e, const cells *c)
 {
     double b[4];
-    size_t a = g->edge_vstart[e];
-    cs_box_of(g->vx + a, g->vy + a, g->edge_vstart[e + 1] - a, b);
+    edge_box(g, e, b);
     size_t i0 = cell_of(b[0], c->x0, c->w, c->nx), i1 = cell_of(b[2], c->x0, c->w, c->nx);
     size_t j0 = cell_of(b[1], c->y0, c->w, c->ny), j1 = cell_of(b[3], c->y0, c->w, c->ny);
     for (size_t j = j0; j <= j1; j++)
@@ -153,34 +305,62 @@ static bool edge_near(const cs_graph *g, size_t e, const cells *c)
     return false;
 }
 
-cs_status cs_shard_net_file(const cs_shard_net *sn, const cs_study *s, const unsigned char *in,
-                            const size_t *fac, size_t n, double pad_m, cs_buf *b,
-                            size_t *edges)
+/* Whether edge e of the window is the whole graph's first edge. */
+static bool is_first(const cs_shard_net *sn, size_t e)
 {
-    const cs_graph *g = &sn->net.graph;
-    const double *speed = s->net.lines.speed;
+    const cs_graph *g = &sn->win.graph;
+    const cs_lines *f = &sn->first;
+    size_t a = g->edge_vstart[e], n = g->edge_vstart[e + 1] - a;
+    return sn->win.line_of[g->edge_line[e]] == sn->first_line && n == f->start[1] &&
+           !memcmp(g->vx + a, f->x, n * sizeof *f->x) &&
+           !memcmp(g->vy + a, f->y, n * sizeof *f->y);
+}
+
+static void edge_feature(cs_buf *b, double speed, const double *x, const double *y, size_t n,
+                         bool first)
+{
+    cs_buf_add(b, first ? "\n" : ",\n");
+    cs_buf_add(b, "{\"type\":\"Feature\",\"properties\":{\"speed\":");
+    cs_shard_number(b, speed);
+    cs_buf_add(b, "},\"geometry\":{\"type\":\"LineString\",\"coordinates\":[");
+    for (size_t v = 0; v < n; v++) {
+        cs_buf_add(b, v ? ",[" : "[");
+        cs_shard_number(b, x[v]);
+        cs_buf_addc(b, ',');
+        cs_shard_number(b, y[v]);
+        cs_buf_addc(b, ']');
+    }
+    cs_buf_add(b, "]}}");
+}
+
+cs_status cs_shard_net_file(cs_shard_net *sn, const unsigned char *in, const size_t *fac,
+                            size_t n, double pad_m, cs_buf *b, size_t *edges)
+{
     cells c;
+    double marked[4];
     *edges = 0;
-    if (!cells_make(&c, sn, s, in, fac, n, pad_m))
+    if (!cells_make(&c, sn, in, fac, n, pad_m, marked))
         return CS_ERR_NOMEM;
+    cs_status st = marked[0] <= marked[2] ? cs_net_window_cover(sn, marked) : CS_OK;
+    if (st != CS_OK) {
+        cs_free(c.near);
+        return st;
+    }
     cs_buf_add(b, "{\"type\":\"FeatureCollection\",\"features\":[");
-    for (size_t e = 0; e < g->edge_count; e++) {
-        /* the graph's first edge always: a shard far from every street still has a
-           network, and an edge beyond pad_m is beyond its reach and attaching */
-        if (e > 0 && !edge_near(g, e, &c))
+    /* the whole graph's first edge always: a shard far from every street still has a
+       network, and an edge beyond pad_m is beyond its reach and attaching */
+    const cs_lines *f = &sn->first;
+    edge_feature(b, f->speed[0], f->x, f->y, f->start[1], true);
+    (*edges)++;
+    const cs_graph *g = &sn->win.graph;
+    for (size_t e = 0; marked[0] <= marked[2] && e < g->edge_count; e++) {
+        if (!edge_near(g, e, &c) || is_first(sn, e))
             continue;
-        cs_buf_add(b, (*edges)++ ? ",\n" : "\n");
-        cs_buf_add(b, "{\"type\":\"Feature\",\"properties\":{\"speed\":");
-        cs_shard_number(b, speed ? speed[g->edge_line[e]] : 1.0);
-        cs_buf_add(b, "},\"geometry\":{\"type\":\"LineString\",\"coordinates\":[");
-        for (size_t v = g->edge_vstart[e]; v < g->edge_vstart[e + 1]; v++) {
-            cs_buf_add(b, v > g->edge_vstart[e] ? ",[" : "[");
-            cs_shard_number(b, g->vx[v]);
-            cs_buf_addc(b, ',');
-            cs_shard_number(b, g->vy[v]);
-            cs_buf_addc(b, ']');
-        }
-        cs_buf_add(b, "]}}");
+        size_t a = g->edge_vstart[e];
+        size_t line = g->edge_line[e];
+        edge_feature(b, sn->win.lines.speed ? sn->win.lines.speed[line] : 1.0, g->vx + a, g->vy + a,
+                     g->edge_vstart[e + 1] - a, false);
+        (*edges)++;
     }
     cs_buf_add(b, "\n]}\n");
     cs_free(c.near);

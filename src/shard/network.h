@@ -1,31 +1,58 @@
 /*
  * network.h — the walking network of a study in shards (careshed shard).
  *
- * The cut builds the whole network's graph once. Each shard gets the graph's edges
- * (already split at nodes and snapped) that come near it, in the whole graph's order,
- * and builds its own graph from them without snapping or noding again, its nodes
- * numbered along the whole network's Morton curve (shard.network_box). Within the
- * reach of its facilities the shard's graph is then the whole graph's: the same edges
- * in the same order at every node, the same node order, every edge's length and cost
- * summed the same way, every point attached to the same place. So every search from a
- * shard's facility visits the same nodes in the same order and sums the same doubles.
+ * The cut never builds the whole network's graph. For each shard it builds the graph of
+ * the lines near the shard (a window), grown until, over the box it was asked for, its
+ * edges are the whole graph's: the same pieces, split and snapped alike, in the same
+ * order (window.c says why). Each shard gets those edges that come near it, in that
+ * order, and builds its own graph from them without snapping or noding again, its nodes
+ * numbered along the Morton curve of the box of every line's vertices
+ * (shard.network_box), as a single run numbers them. Within the reach of its facilities
+ * the shard's graph is then the whole graph's: the same edges in the same order at
+ * every node, the same node order, every edge's length and cost summed the same way,
+ * every point attached to the same place. So every search from a shard's facility visits
+ * the same nodes in the same order and sums the same doubles.
  */
 #ifndef CS_SHARD_NETWORK_H
 #define CS_SHARD_NETWORK_H
 
 #include "net/network.h"
 
+/* The graph of the lines near a box. */
+typedef struct cs_net_window {
+    cs_lines lines;           /* the lines taken, in the study's order */
+    size_t *line_of;          /* each one's index among the study's lines */
+    cs_graph graph;
+    cs_segment_index *index;  /* over its edges, to attach points */
+    double exact[4];          /* over this box its edges are the whole graph's */
+    bool built;
+} cs_net_window;
+
 typedef struct cs_shard_net {
-    cs_net net;       /* the whole study's graph and attachments */
-    double box[4];    /* its nodes' box, which numbers them */
-    double vbox[4];   /* the box of its edges' every vertex */
-    size_t *first;    /* demand points by attached edge: edge e's are of[first[e]..first[e+1]) */
-    size_t *of;
+    const cs_study *s;
+    double box[4];      /* the box of every line's vertices, which numbers the nodes */
+    double *line_box;   /* 4 per line: each line's box */
+    cs_net_window win;  /* the window of shard `part` */
+    size_t part;
+    size_t first_line;  /* the line of the whole graph's first edge */
+    cs_lines first;     /* that edge, as one line (every shard's file holds it) */
 } cs_shard_net;
 
-/* The whole network of study s, ready to cut. Errors: as cs_net_prepare. */
+/* The network of study s, ready to cut: the lines' boxes and the whole graph's first edge.
+ * Errors: CS_ERR_INPUT (no edge of positive length, as a run says), CS_ERR_NOMEM. */
 cs_status cs_shard_net_begin(cs_context *ctx, const cs_study *s, cs_shard_net *out);
 void cs_shard_net_free(cs_shard_net *sn);
+
+/* Forget the window (another shard's lies elsewhere), unless it is shard part's. */
+void cs_shard_net_for(cs_shard_net *sn, size_t part);
+
+/*
+ * Make sure the window's edges are the whole graph's over box q (x0, y0, x1, y1): keep it
+ * when they are, else build it again over q and what it already covered. Errors:
+ * CS_ERR_NOMEM.
+ */
+cs_status cs_net_window_cover(cs_shard_net *sn, const double q[4]);
+void cs_net_window_free(cs_net_window *w);
 
 /*
  * Mark as context (in[i] = 2, unless already marked) every demand point on an edge that a
@@ -34,15 +61,15 @@ void cs_shard_net_free(cs_shard_net *sn);
  * step one weighs an edge's points one by one or all at once as their bounds decide, so
  * the shard must hold all of them. Errors: CS_ERR_NOMEM.
  */
-cs_status cs_shard_net_context(const cs_shard_net *sn, const cs_study *s, const size_t *fac,
-                               size_t n, double reach_m, int threads, unsigned char *in);
+cs_status cs_shard_net_context(cs_shard_net *sn, const size_t *fac, size_t n, double reach_m,
+                               int threads, unsigned char *in);
 
 /* The shard's network file (GeoJSON, working CRS): every edge that may pass within pad_m
- * of one of its points (in[i] != 0) or its n facilities fac[], and the graph's first
- * edge, in the graph's order, with its speed factor; *edges counts them. Edges are
- * taken by cells pad_m wide, so a few more come than are needed. Errors: CS_ERR_NOMEM. */
-cs_status cs_shard_net_file(const cs_shard_net *sn, const cs_study *s, const unsigned char *in,
-                            const size_t *fac, size_t n, double pad_m, cs_buf *b,
-                            size_t *edges);
+ * of one of its points (in[i] != 0) or its n facilities fac[], and the whole graph's
+ * first edge, in the whole graph's order, with its speed factor; *edges counts them.
+ * Edges are taken by cells pad_m wide, so a few more come than are needed. Errors:
+ * CS_ERR_NOMEM. */
+cs_status cs_shard_net_file(cs_shard_net *sn, const unsigned char *in, const size_t *fac,
+                            size_t n, double pad_m, cs_buf *b, size_t *edges);
 
 #endif
