@@ -1045,21 +1045,27 @@ static void window_is_the_whole_graph(void **state)
 {
     (void)state;
     srand(20261206);
-    enum { RANDOM = 2000, MAX = RANDOM * 9 + 4000 };
-    double *xy = calloc(2 * MAX, sizeof *xy), speeds[RANDOM + 3];
+    enum { RANDOM = 2000, MAX = RANDOM * 9 + 8000 };
+    double *xy = calloc(2 * MAX, sizeof *xy), speeds[RANDOM + 6];
     assert_non_null(xy);
-    size_t n = 0;
-    xy[2 * n] = 600.25, xy[2 * n + 1] = 0.3, n++; /* line 0 */
-    xy[2 * n] = 620, xy[2 * n + 1] = 10, n++;
-    xy[2 * n] = NAN, n++;
-    for (int k = 0; k <= 1870; k++) /* line 1, from x = 600 to 39 */
-        xy[2 * n] = 600 - 0.3 * k, xy[2 * n + 1] = 0.3, n++;
-    xy[2 * n] = NAN, n++;
-    const double line2[] = {0, 0, 20, 0, 40, 0, 50, 0};
-    for (size_t v = 0; v < 4; v++)
-        xy[2 * n] = line2[2 * v], xy[2 * n + 1] = line2[2 * v + 1], n++;
-    xy[2 * n] = NAN, n++;
-    for (size_t i = 0; i < 3; i++)
+    size_t n = 0, trap_at[2]; /* where each trap's line 1 starts */
+    /* twice, the second at y = 1000 with line 1 a vertex longer: whichever point a
+       window's piece of line 1 starts from, one of the two is not the whole graph's */
+    for (int t = 0; t < 2; t++) {
+        double y0 = 1000.0 * t, x0 = 600 + 0.3 * t;
+        xy[2 * n] = x0 + 0.25, xy[2 * n + 1] = y0 + 0.3, n++; /* line 0 */
+        xy[2 * n] = 620, xy[2 * n + 1] = y0 + 10, n++;
+        xy[2 * n] = NAN, n++;
+        trap_at[t] = n;
+        for (int k = 0; k <= 1870 + t; k++) /* line 1, from x0 to 39 */
+            xy[2 * n] = x0 - 0.3 * k, xy[2 * n + 1] = y0 + 0.3, n++;
+        xy[2 * n] = NAN, n++;
+        const double line2[] = {0, 0, 20, 0, 40, 0, 50, 0};
+        for (size_t v = 0; v < 4; v++)
+            xy[2 * n] = line2[2 * v], xy[2 * n + 1] = y0 + line2[2 * v + 1], n++;
+        xy[2 * n] = NAN, n++;
+    }
+    for (size_t i = 0; i < 6; i++)
         speeds[i] = 1;
     for (size_t i = 0; i < RANDOM; i++) { /* lines over 2 km, many within 50 cm of others */
         double x = rand() % 200000 / 100.0, y = rand() % 200000 / 100.0;
@@ -1075,7 +1081,7 @@ static void window_is_the_whole_graph(void **state)
             y += (rand() % 20000 - 10000) / 100.0;
         }
         xy[2 * n] = NAN, n++;
-        speeds[i + 3] = (double)(1 + rand() % 4) / 3.0;
+        speeds[i + 6] = (double)(1 + rand() % 4) / 3.0;
     }
     cs_study s;
     memset(&s, 0, sizeof s);
@@ -1094,15 +1100,18 @@ static void window_is_the_whole_graph(void **state)
     size_t *part = calloc(g.edge_count * 2 + 1, sizeof *part);
     assert_non_null(whole);
     assert_non_null(part);
-    const double boxes[][4] = {{0, -5, 10, 5},     {-50, -50, 300, 250}, {900, 900, 1100, 1000},
-                               {1500, 0, 2100, 400}, {300, 1200, 340, 1260}, {0, 0, 2000, 2000}};
+    const double boxes[][4] = {{0, -5, 10, 5},          {0, 995, 10, 1005},
+                               {-50, -50, 300, 250},    {900, 900, 1100, 1000},
+                               {1500, 0, 2100, 400},    {300, 1200, 340, 1260},
+                               {0, 0, 2000, 2000}};
     for (size_t b = 0; b < sizeof boxes / sizeof boxes[0]; b++) {
         cs_shard_net_for(&sn, b);
         assert_int_equal(cs_net_window_cover(&sn, boxes[b]), CS_OK);
         const cs_graph *w = &sn.win.graph;
         size_t nw = edges_meeting(&g, boxes[b], whole), np = edges_meeting(w, boxes[b], part);
-        if (b < 5)
-            assert_true(sn.win.lines.count < s.net.lines.count); /* a window, not all */
+        if (b < 6)
+            assert_true(sn.win.lines.start[sn.win.lines.count] < /* a window, not all */
+                        s.net.lines.start[s.net.lines.count]);
         assert_true(nw > 0);
         assert_int_equal(np, nw);
         for (size_t i = 0; i < nw; i++) {
@@ -1117,22 +1126,23 @@ static void window_is_the_whole_graph(void **state)
             assert_int_equal(sn.win.line_of[w->edge_line[f]], g.edge_line[e]);
         }
     }
-    /* the first box's edge of line 2 ends at the point line 1 gives its vertex at x = 40,
-       which line 0 settles: a window that stopped at a margin would miss line 0 */
-    edges_meeting(&g, boxes[0], whole);
-    size_t e2 = whole[0], end = g.edge_vstart[e2 + 1] - 1;
-    assert_int_equal(g.edge_line[e2], 2);
-    assert_true(fabs(g.vx[end] - 39.9) < 1e-9 || fabs(g.vx[end] - 40.2) < 1e-9);
-    assert_true(g.vy[end] == 0.3);
-    cs_lines trap; /* lines 1 and 2 alone: the other point */
-    make_lines(&trap, xy + 2 * 3, 1871 + 1 + 4 + 1, NULL);
-    cs_graph h;
-    assert_int_equal(cs_graph_build(&trap, 0.5, false, &h), CS_OK);
-    assert_int_equal(h.edge_line[0], 0); /* line 1, first here */
-    assert_true(h.edge_count >= 2 && h.edge_line[h.edge_count - 2] == 1);
-    assert_true(h.vx[h.edge_vstart[h.edge_count - 1]] != g.vx[end]);
-    cs_graph_free(&h);
-    free_lines(&trap);
+    /* each trap's edge of line 2 ends at the point line 1 gives its vertex at x = 40,
+       which line 0 settles: lines 1 and 2 alone give the other point */
+    for (int t = 0; t < 2; t++) {
+        edges_meeting(&g, boxes[t], whole);
+        size_t e2 = whole[0], end = g.edge_vstart[e2 + 1] - 1;
+        assert_int_equal(g.edge_line[e2], 3 * t + 2);
+        assert_true(fabs(g.vx[end] - 39.9) < 1e-9 || fabs(g.vx[end] - 40.2) < 1e-9);
+        cs_lines trap;
+        make_lines(&trap, xy + 2 * trap_at[t], 1871 + (size_t)t + 1 + 4 + 1, NULL);
+        cs_graph h;
+        assert_int_equal(cs_graph_build(&trap, 0.5, false, &h), CS_OK);
+        assert_int_equal(h.edge_line[0], 0); /* line 1, first here */
+        assert_true(h.edge_count >= 2 && h.edge_line[h.edge_count - 2] == 1);
+        assert_true(h.vx[h.edge_vstart[h.edge_count - 1]] != g.vx[end]);
+        cs_graph_free(&h);
+        free_lines(&trap);
+    }
     cs_shard_net_free(&sn);
     /* out of memory at every allocation of a window over the trap: nothing is left */
     bool done = false;

@@ -21,6 +21,13 @@ void cs_shard_net_free(cs_shard_net *sn)
     memset(sn, 0, sizeof *sn);
 }
 
+/* The box of edge e's polyline. */
+static void edge_box(const cs_graph *g, size_t e, double b[4])
+{
+    size_t a = g->edge_vstart[e];
+    cs_box_of(g->vx + a, g->vy + a, g->edge_vstart[e + 1] - a, b);
+}
+
 /* Keep edge e of the window as the whole graph's first edge. False when out of memory. */
 static bool keep_first(cs_shard_net *sn, size_t e)
 {
@@ -42,25 +49,36 @@ static bool keep_first(cs_shard_net *sn, size_t e)
     return true;
 }
 
-/* The whole graph's first edge: the first edge of the first line that has one, found in
- * the window over that line. */
+/* The whole graph's first edge: the first edge of the first line that has one. It
+ * starts where the line's first vertex snaps: in the window over that vertex. */
 static cs_status find_first(cs_context *ctx, cs_shard_net *sn)
 {
     const cs_study *s = sn->s;
-    for (size_t i = 0; i < s->net.lines.count; i++) {
-        const double *b = sn->line_box + 4 * i;
-        if (!(b[0] <= b[2]))
+    const cs_lines *l = &s->net.lines;
+    for (size_t i = 0; i < l->count; i++) {
+        size_t v = l->start[i];
+        while (v < l->start[i + 1] && !(isfinite(l->x[v]) && isfinite(l->y[v])))
+            v++;
+        if (v == l->start[i + 1])
             continue; /* no vertex with coordinates */
+        double d = fmax(s->net.snap_m, 0) + 1;
+        double b[4] = {l->x[v] - d, l->y[v] - d, l->x[v] + d, l->y[v] + d};
         cs_status st = cs_net_window_cover(sn, b);
         if (st != CS_OK)
             return cs_nomem(ctx);
         const cs_graph *g = &sn->win.graph;
-        for (size_t e = 0; e < g->edge_count; e++)
-            if (sn->win.line_of[g->edge_line[e]] == i) {
+        for (size_t e = 0; e < g->edge_count; e++) {
+            double eb[4];
+            edge_box(g, e, eb);
+            if (sn->win.line_of[g->edge_line[e]] != i)
+                continue;
+            if (eb[0] <= b[2] && b[0] <= eb[2] && eb[1] <= b[3] && b[1] <= eb[3]) {
                 st = keep_first(sn, e) ? CS_OK : cs_nomem(ctx);
                 cs_net_window_free(&sn->win);
                 return st;
             }
+            break; /* the line's first edge is elsewhere: the line has none (see above) */
+        }
         cs_net_window_free(&sn->win);
     }
     cs_where w = {.file = s->net.display};
@@ -84,13 +102,6 @@ cs_status cs_shard_net_begin(cs_context *ctx, const cs_study *s, cs_shard_net *o
     if (st != CS_OK)
         cs_shard_net_free(out);
     return st;
-}
-
-/* The box of edge e's polyline. */
-static void edge_box(const cs_graph *g, size_t e, double b[4])
-{
-    size_t a = g->edge_vstart[e];
-    cs_box_of(g->vx + a, g->vy + a, g->edge_vstart[e + 1] - a, b);
 }
 
 static void box_add(double b[4], const double o[4])

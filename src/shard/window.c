@@ -71,39 +71,67 @@ void cs_shard_net_for(cs_shard_net *sn, size_t part)
     sn->part = part;
 }
 
-/* Copy the lines whose box meets box w, in their order. False when out of memory. */
-static bool take_lines(const cs_shard_net *sn, const double w[4], cs_net_window *win)
+/* Whether the segment from vertex v to v + 1 has a box meeting box w. */
+static bool segment_meets(const cs_lines *l, size_t v, const double w[4])
+{
+    double x0 = fmin(l->x[v], l->x[v + 1]), x1 = fmax(l->x[v], l->x[v + 1]);
+    double y0 = fmin(l->y[v], l->y[v + 1]), y1 = fmax(l->y[v], l->y[v + 1]);
+    return x0 <= w[2] && w[0] <= x1 && y0 <= w[3] && w[1] <= y1;
+}
+
+/* Whether vertex v of a line [a, b) is kept in the window: it lies in w, or a segment at
+ * it meets w (a segment crossing the border is kept whole). */
+static bool kept(const cs_lines *l, size_t a, size_t b, size_t v, const double w[4])
+{
+    return (l->x[v] >= w[0] && l->x[v] <= w[2] && l->y[v] >= w[1] && l->y[v] <= w[3]) ||
+           (v > a && segment_meets(l, v - 1, w)) || (v + 1 < b && segment_meets(l, v, w));
+}
+
+/* The pieces of the lines within box w, as lines of their own in the lines' order: each
+ * run of kept vertices of a line. A piece ends where its line leaves w, so its end is a
+ * node of the window that is not one of the whole graph: but it lies outside w, far
+ * from what the window vouches for. Counts first, then copies. False when out of
+ * memory. */
+static bool take_pieces(const cs_shard_net *sn, const double w[4], cs_net_window *win)
 {
     const cs_lines *l = &sn->s->net.lines;
-    size_t n = 0, nv = 0;
-    for (size_t i = 0; i < l->count; i++)
-        if (meets(sn->line_box + 4 * i, w)) {
-            n++;
-            nv += l->start[i + 1] - l->start[i];
-        }
     cs_lines *t = &win->lines;
-    t->start = cs_calloc(n + 1, sizeof *t->start);
-    t->x = cs_calloc(nv + 1, sizeof *t->x);
-    t->y = cs_calloc(nv + 1, sizeof *t->y);
-    t->speed = l->speed ? cs_calloc(n + 1, sizeof *t->speed) : NULL;
-    win->line_of = cs_calloc(n + 1, sizeof *win->line_of);
-    if (!t->start || !t->x || !t->y || (l->speed && !t->speed) || !win->line_of)
-        return false;
-    size_t k = 0, v = 0;
-    for (size_t i = 0; i < l->count; i++) {
-        if (!meets(sn->line_box + 4 * i, w))
-            continue;
-        size_t a = l->start[i], len = l->start[i + 1] - a;
-        t->start[k] = v;
-        memcpy(t->x + v, l->x + a, len * sizeof *t->x);
-        memcpy(t->y + v, l->y + a, len * sizeof *t->y);
-        if (t->speed)
-            t->speed[k] = l->speed[i];
-        win->line_of[k++] = i;
-        v += len;
+    size_t n = 0, nv = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) {
+            t->start = cs_calloc(n + 1, sizeof *t->start);
+            t->x = cs_calloc(nv + 1, sizeof *t->x);
+            t->y = cs_calloc(nv + 1, sizeof *t->y);
+            t->speed = l->speed ? cs_calloc(n + 1, sizeof *t->speed) : NULL;
+            win->line_of = cs_calloc(n + 1, sizeof *win->line_of);
+            if (!t->start || !t->x || !t->y || (l->speed && !t->speed) || !win->line_of)
+                return false;
+            n = nv = 0;
+        }
+        for (size_t i = 0; i < l->count; i++) {
+            if (!meets(sn->line_box + 4 * i, w))
+                continue;
+            size_t a = l->start[i], b = l->start[i + 1];
+            for (size_t v = a; v < b; v++) {
+                if (!kept(l, a, b, v, w))
+                    continue;
+                if (v == a || !kept(l, a, b, v - 1, w)) { /* a piece starts */
+                    if (pass == 1) {
+                        t->start[n] = nv;
+                        if (t->speed)
+                            t->speed[n] = l->speed[i];
+                        win->line_of[n] = i;
+                    }
+                    n++;
+                }
+                if (pass == 1)
+                    t->x[nv] = l->x[v], t->y[nv] = l->y[v];
+                nv++;
+            }
+        }
     }
-    t->start[k] = v;
-    t->count = k;
+    t->start[n] = nv;
+    t->count = n;
     return true;
 }
 
@@ -231,9 +259,10 @@ static bool frame_crossed(const cs_lines *l, double tol, const double need[4],
  * w past every one that has a vertex within tol of w's border and one in `need`. *grown
  * tells whether it did. False when out of memory.
  */
-static bool close_clusters(const cs_lines *l, double tol, const double need[4], double w[4],
-                           bool *grown)
+static bool close_clusters(const cs_shard_net *sn, const cs_net_window *win, double tol,
+                           const double need[4], double w[4], bool *grown)
 {
+    const cs_lines *l = &win->lines;
     double inner[4]; /* a vertex outside it may be within tol of a line not taken */
     padded(w, -tol, inner);
     bool unsure;
@@ -256,12 +285,15 @@ static bool close_clusters(const cs_lines *l, double tol, const double need[4], 
     for (size_t i = 0; ok && i < m; i++) /* open and needed: grow past it */
         if (open[root(parent, k[i].v)] && point_in(need, l->x[k[i].v], l->y[k[i].v]))
             open[root(parent, k[i].v)] = 2;
+    /* the whole lines those clusters run along (a chain follows a path digitised
+       densely for as long as it is), each at once */
     double more[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY};
-    for (size_t i = 0; ok && i < m; i++)
-        if (open[root(parent, k[i].v)] == 2) {
-            double x = l->x[k[i].v], y = l->y[k[i].v];
-            join(more, (double[4]){x, y, x, y});
-        }
+    for (size_t p = 0; ok && p < l->count; p++)
+        for (size_t v = l->start[p]; v < l->start[p + 1]; v++)
+            if (isfinite(l->x[v]) && isfinite(l->y[v]) && open[root(parent, (uint32_t)v)] == 2) {
+                join(more, sn->line_box + 4 * win->line_of[p]);
+                break;
+            }
     if (more[0] <= more[2]) {
         padded(more, 4 * tol + SLACK_M, more);
         join(w, more);
@@ -275,38 +307,63 @@ static bool close_clusters(const cs_lines *l, double tol, const double need[4], 
 
 /* ------------------------------------------------------------ the window */
 
+/* The box of the window's edges meeting q, into need. Those not within box `sure` (their
+ * end may be a piece's end, or a split the window lacks) are padded by margin and their
+ * own size into `more`: a long edge is reached in a few steps. */
+static void edges_meeting(const cs_graph *g, const double q[4], const double sure[4],
+                          double margin, double need[4], double more[4])
+{
+    for (size_t e = 0; e < g->edge_count; e++) {
+        double b[4];
+        size_t a = g->edge_vstart[e];
+        cs_box_of(g->vx + a, g->vy + a, g->edge_vstart[e + 1] - a, b);
+        if (!meets(b, q))
+            continue;
+        join(need, b);
+        if (!within(b, sure)) {
+            padded(b, margin + fmax(b[2] - b[0], b[3] - b[1]), b);
+            join(more, b);
+        }
+    }
+}
+
 /* Build the window over box q afresh. */
 static cs_status build(cs_shard_net *sn, const double q[4])
 {
     const cs_study *s = sn->s;
-    const cs_lines *l = &s->net.lines;
-    double tol = s->net.snap_m > 0 ? s->net.snap_m : 0;
-    double wide[4], need[4], w[4];
-    padded(q, tol, wide);
-    memcpy(need, q, sizeof need);
-    for (size_t i = 0; i < l->count; i++)
-        if (meets(sn->line_box + 4 * i, wide))
-            join(need, sn->line_box + 4 * i);
-    padded(need, 4 * tol + SLACK_M, w);
-    padded(need, 2 * tol, need);
+    double tol = s->net.snap_m > 0 ? s->net.snap_m : 0, margin = 4 * tol + SLACK_M;
+    /* room for the edges that cross q's border to reach their far ends at once */
+    double w[4], sure[4], need[4];
+    padded(q, margin + 100 + 0.02 * fmax(q[2] - q[0], q[3] - q[1]), w);
     if (s->net.node_crossings) /* every line: see above */
         padded(sn->box, SLACK_M, w);
     cs_net_window *win = &sn->win;
     for (;;) {
         cs_net_window_free(win);
-        if (!take_lines(sn, w, win))
+        if (!take_pieces(sn, w, win))
             return CS_ERR_NOMEM;
+        cs_status st = cs_graph_build_boxed(&win->lines, s->net.snap_m, s->net.node_crossings,
+                                            sn->box, &win->graph);
+        if (st != CS_OK)
+            return st;
+        if (s->net.node_crossings)
+            break;
+        padded(w, -margin, sure);
+        double more[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY};
+        need[0] = need[1] = INFINITY, need[2] = need[3] = -INFINITY;
+        edges_meeting(&win->graph, q, sure, margin + 100, need, more);
+        if (more[0] <= more[2]) { /* reach past them, and again */
+            join(w, more);
+            continue;
+        }
         bool grown = false;
-        bool clusters = tol > 0 && !s->net.node_crossings;
-        if (clusters && !close_clusters(&win->lines, tol, need, w, &grown))
+        padded(need, 2 * tol, need);
+        if (tol > 0 && need[0] <= need[2] && !close_clusters(sn, win, tol, need, w, &grown))
             return CS_ERR_NOMEM;
         if (!grown)
             break;
     }
-    cs_status st = cs_graph_build_boxed(&win->lines, s->net.snap_m, s->net.node_crossings,
-                                        sn->box, &win->graph);
-    if (st == CS_OK)
-        st = cs_segment_index_create(&win->graph, &win->index);
+    cs_status st = cs_segment_index_create(&win->graph, &win->index);
     memcpy(win->exact, q, sizeof win->exact);
     win->built = st == CS_OK;
     return st;
