@@ -72,7 +72,7 @@ static cs_status find_first(cs_context *ctx, cs_shard_net *sn)
             edge_box(g, e, eb);
             if (sn->win.line_of[g->edge_line[e]] != i)
                 continue;
-            if (eb[0] <= b[2] && b[0] <= eb[2] && eb[1] <= b[3] && b[1] <= eb[3]) {
+            if (cs_box_meets(eb, b)) {
                 st = keep_first(sn, e) ? CS_OK : cs_nomem(ctx);
                 cs_net_window_free(&sn->win);
                 return st;
@@ -102,17 +102,6 @@ cs_status cs_shard_net_begin(cs_context *ctx, const cs_study *s, cs_shard_net *o
     if (st != CS_OK)
         cs_shard_net_free(out);
     return st;
-}
-
-static void box_add(double b[4], const double o[4])
-{
-    b[0] = fmin(b[0], o[0]), b[1] = fmin(b[1], o[1]);
-    b[2] = fmax(b[2], o[2]), b[3] = fmax(b[3], o[3]);
-}
-
-static void box_pad(double b[4], double d)
-{
-    b[0] -= d, b[1] -= d, b[2] += d, b[3] += d;
 }
 
 /* The edges of the window a search of reach_m from the facilities (at x, y) can list:
@@ -155,7 +144,7 @@ static bool listed_edges(const cs_net_window *win, const double *x, const double
             if (on[e]) {
                 double b[4];
                 edge_box(g, e, b);
-                box_add(ebox, b);
+                cs_box_join(ebox, b);
             }
     }
     cs_attach_free(&own);
@@ -175,7 +164,7 @@ static bool mark_attached(const cs_shard_net *sn, const uint8_t *on, const doubl
 {
     const cs_study *s = sn->s;
     double max_m = s->net.max_attach_m, b[4] = {ebox[0], ebox[1], ebox[2], ebox[3]};
-    box_pad(b, max_m);
+    cs_box_padded(b, max_m, b);
     size_t n = 0;
     for (size_t i = 0; i < s->dem.count; i++)
         n += !in[i] && s->dem.x[i] >= b[0] && s->dem.x[i] <= b[2] && s->dem.y[i] >= b[1] &&
@@ -213,13 +202,18 @@ cs_status cs_shard_net_context(cs_shard_net *sn, const size_t *fac, size_t n, do
     double max_m = s->net.max_attach_m;
     double *x = cs_calloc(n, sizeof *x), *y = cs_calloc(n, sizeof *y), q[4], ebox[4];
     uint8_t *on = NULL;
-    cs_status st = x && y ? CS_OK : CS_ERR_NOMEM;
-    for (size_t j = 0; st == CS_OK && j < n; j++) {
+    if (!x || !y) {
+        cs_free(x);
+        cs_free(y);
+        return CS_ERR_NOMEM;
+    }
+    for (size_t j = 0; j < n; j++) {
         x[j] = s->fac.x[fac[j]];
         y[j] = s->fac.y[fac[j]];
     }
     cs_box_of(x, y, n, q);
-    box_pad(q, fmax(reach_m, max_m) + 1);
+    cs_box_padded(q, fmax(reach_m, max_m) + 1, q);
+    cs_status st = CS_OK;
     /* the window must hold the edges listed and what points attach to them: grow it to
      * the listed edges' box and two attachments, until it holds them */
     while (st == CS_OK && (st = cs_net_window_cover(sn, q)) == CS_OK) {
@@ -230,12 +224,11 @@ cs_status cs_shard_net_context(cs_shard_net *sn, const size_t *fac, size_t n, do
             break;
         }
         double need[4] = {ebox[0], ebox[1], ebox[2], ebox[3]};
-        box_pad(need, 2 * max_m + 1);
+        cs_box_padded(need, 2 * max_m + 1, need);
         if (!(need[0] <= need[2]))
             break; /* no edge listed */
-        box_add(q, need);
-        if (sn->win.exact[0] <= q[0] && sn->win.exact[1] <= q[1] && sn->win.exact[2] >= q[2] &&
-            sn->win.exact[3] >= q[3])
+        cs_box_join(q, need);
+        if (cs_box_within(q, sn->win.exact))
             break;
     }
     if (st == CS_OK && ebox[0] <= ebox[2] && !mark_attached(sn, on, ebox, threads, in))
@@ -291,14 +284,14 @@ static bool cells_make(cells *c, const cs_shard_net *sn, const unsigned char *in
     for (size_t i = 0; i < s->dem.count; i++)
         if (in[i]) {
             mark_near(c, s->dem.x[i], s->dem.y[i]);
-            box_add(marked, (double[4]){s->dem.x[i], s->dem.y[i], s->dem.x[i], s->dem.y[i]});
+            cs_box_join(marked, (double[4]){s->dem.x[i], s->dem.y[i], s->dem.x[i], s->dem.y[i]});
         }
     for (size_t j = 0; j < n; j++) {
         double x = s->fac.x[fac[j]], y = s->fac.y[fac[j]];
         mark_near(c, x, y);
-        box_add(marked, (double[4]){x, y, x, y});
+        cs_box_join(marked, (double[4]){x, y, x, y});
     }
-    box_pad(marked, 2 * c->w + 1); /* the marked cells lie within it */
+    cs_box_padded(marked, 2 * c->w + 1, marked); /* the marked cells lie within it */
     return true;
 }
 

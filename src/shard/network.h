@@ -18,6 +18,28 @@
 
 #include "net/network.h"
 
+/* Boxes (x0, y0, x1, y1), as the windows use them. */
+static inline bool cs_box_meets(const double a[4], const double b[4])
+{
+    return a[0] <= b[2] && b[0] <= a[2] && a[1] <= b[3] && b[1] <= a[3];
+}
+
+static inline bool cs_box_within(const double a[4], const double b[4]) /* a within b */
+{
+    return a[0] >= b[0] && a[1] >= b[1] && a[2] <= b[2] && a[3] <= b[3];
+}
+
+static inline void cs_box_padded(const double in[4], double d, double out[4])
+{
+    out[0] = in[0] - d, out[1] = in[1] - d, out[2] = in[2] + d, out[3] = in[3] + d;
+}
+
+static inline void cs_box_join(double a[4], const double b[4])
+{
+    a[0] = a[0] < b[0] ? a[0] : b[0], a[1] = a[1] < b[1] ? a[1] : b[1];
+    a[2] = a[2] > b[2] ? a[2] : b[2], a[3] = a[3] > b[3] ? a[3] : b[3];
+}
+
 /* The graph of the lines near a box. */
 typedef struct cs_net_window {
     cs_lines lines;           /* the lines taken, in the study's order */

@@ -5,20 +5,23 @@
  * The whole graph (graph.c) snaps each vertex to the nearest earlier point within the
  * tolerance, a point lying where the vertex that made it lies; it splits each line at
  * the points that end a line or are used more than once, and keeps the lines' order.
- * The window over box q takes every line whose box meets W, the union of q and the
- * boxes of the lines meeting q (padded by the tolerance: snapping moves a vertex that
- * far), padded by four tolerances and a metre. Why its edges meeting q are the whole's:
+ * The window over box q takes, from every line, the runs of vertices within a box W
+ * (q padded), a segment crossing W's border whole: pieces, in the lines' order. It
+ * builds their graph and grows W until the window vouches for its edges meeting q.
+ * Why they are then the whole graph's:
  *
- *  - An edge meeting q comes from a line meeting q padded, and every line with a vertex
- *    within two tolerances of such a line is taken (its box meets W).
+ *  - Every such edge lies within "sure", W less four tolerances and a metre, else W
+ *    grows past it. A piece ends only outside W (a vertex inside W keeps its segments),
+ *    so an end inside sure is its line's end; and every vertex within two tolerances
+ *    of the edge lies in W, so is taken: each point of the edge has all its uses, and
+ *    the edge has the whole graph's splits, no more, no fewer.
  *  - A vertex's point depends only on its cluster: the vertices linked to it by steps
  *    of at most the tolerance, in their input order (a vertex is compared with points
- *    within the tolerance, made by vertices that close). A line the window misses lies
- *    wholly outside W, so a cluster none of whose vertices lies within the tolerance of
- *    W's border misses none of its vertices. The window grows past every cluster that
- *    does and comes within two tolerances of the lines meeting q (a chain of close
- *    vertices can run far: a path digitised every 30 cm), until none does. Then those
- *    lines' points, and every use of them, are the whole graph's: so are their splits.
+ *    within the tolerance, made by vertices that close). A vertex the window lacks lies
+ *    outside W, so a cluster none of whose vertices lies within the tolerance of W's
+ *    border lacks none. W grows past every cluster that does and comes within two
+ *    tolerances of those edges (a chain of close vertices can run far: a path digitised
+ *    every 30 cm), along the whole lines that carry it, until none does.
  *  - The window keeps the lines' order, so its edges keep the whole graph's order.
  *
  * Crossings noded (network.node_crossings) are snapped in the order the noder meets
@@ -32,28 +35,6 @@
 
 /* Room past the tolerances, in metres, so that the border never touches what is needed. */
 #define SLACK_M 1.0
-
-static bool meets(const double a[4], const double b[4])
-{
-    return a[0] <= b[2] && b[0] <= a[2] && a[1] <= b[3] && b[1] <= a[3];
-}
-
-/* Whether a lies within b. */
-static bool within(const double a[4], const double b[4])
-{
-    return a[0] >= b[0] && a[1] >= b[1] && a[2] <= b[2] && a[3] <= b[3];
-}
-
-static void padded(const double in[4], double d, double out[4])
-{
-    out[0] = in[0] - d, out[1] = in[1] - d, out[2] = in[2] + d, out[3] = in[3] + d;
-}
-
-static void join(double a[4], const double b[4])
-{
-    a[0] = fmin(a[0], b[0]), a[1] = fmin(a[1], b[1]);
-    a[2] = fmax(a[2], b[2]), a[3] = fmax(a[3], b[3]);
-}
 
 void cs_net_window_free(cs_net_window *w)
 {
@@ -109,13 +90,17 @@ static bool take_pieces(const cs_shard_net *sn, const double w[4], cs_net_window
             n = nv = 0;
         }
         for (size_t i = 0; i < l->count; i++) {
-            if (!meets(sn->line_box + 4 * i, w))
+            if (!cs_box_meets(sn->line_box + 4 * i, w))
                 continue;
             size_t a = l->start[i], b = l->start[i + 1];
+            bool whole = false; /* the graph bridges a vertex without coordinates: keep
+                                   such a line whole rather than end a piece there */
+            for (size_t v = a; v < b && !whole; v++)
+                whole = !isfinite(l->x[v]) || !isfinite(l->y[v]);
             for (size_t v = a; v < b; v++) {
-                if (!kept(l, a, b, v, w))
+                if (!whole && !kept(l, a, b, v, w))
                     continue;
-                if (v == a || !kept(l, a, b, v - 1, w)) { /* a piece starts */
+                if (v == a || (!whole && !kept(l, a, b, v - 1, w))) { /* a piece starts */
                     if (pass == 1) {
                         t->start[n] = nv;
                         if (t->speed)
@@ -236,8 +221,8 @@ static bool frame_crossed(const cs_lines *l, double tol, const double need[4],
     uint32_t *parent = NULL;
     uint8_t *side = NULL;
     double hole[4], out[4]; /* a little more than the frame: a step of exactly tol */
-    padded(need, -(tol + SLACK_M / 2), hole);
-    padded(w, SLACK_M / 2, out);
+    cs_box_padded(need, -(tol + SLACK_M / 2), hole);
+    cs_box_padded(w, SLACK_M / 2, out);
     size_t m = 0;
     bool ok = link_vertices(l, tol, out, hole, &k, &m, &parent) &&
               (side = cs_calloc(l->start[l->count] + 1, 1)) != NULL;
@@ -264,7 +249,7 @@ static bool close_clusters(const cs_shard_net *sn, const cs_net_window *win, dou
 {
     const cs_lines *l = &win->lines;
     double inner[4]; /* a vertex outside it may be within tol of a line not taken */
-    padded(w, -tol, inner);
+    cs_box_padded(w, -tol, inner);
     bool unsure;
     *grown = false;
     if (!frame_crossed(l, tol, need, inner, w, &unsure))
@@ -291,12 +276,12 @@ static bool close_clusters(const cs_shard_net *sn, const cs_net_window *win, dou
     for (size_t p = 0; ok && p < l->count; p++)
         for (size_t v = l->start[p]; v < l->start[p + 1]; v++)
             if (isfinite(l->x[v]) && isfinite(l->y[v]) && open[root(parent, (uint32_t)v)] == 2) {
-                join(more, sn->line_box + 4 * win->line_of[p]);
+                cs_box_join(more, sn->line_box + 4 * win->line_of[p]);
                 break;
             }
     if (more[0] <= more[2]) {
-        padded(more, 4 * tol + SLACK_M, more);
-        join(w, more);
+        cs_box_padded(more, 4 * tol + SLACK_M, more);
+        cs_box_join(w, more);
         *grown = true;
     }
     cs_free(k);
@@ -317,12 +302,12 @@ static void edges_meeting(const cs_graph *g, const double q[4], const double sur
         double b[4];
         size_t a = g->edge_vstart[e];
         cs_box_of(g->vx + a, g->vy + a, g->edge_vstart[e + 1] - a, b);
-        if (!meets(b, q))
+        if (!cs_box_meets(b, q))
             continue;
-        join(need, b);
-        if (!within(b, sure)) {
-            padded(b, margin + fmax(b[2] - b[0], b[3] - b[1]), b);
-            join(more, b);
+        cs_box_join(need, b);
+        if (!cs_box_within(b, sure)) {
+            cs_box_padded(b, margin + fmax(b[2] - b[0], b[3] - b[1]), b);
+            cs_box_join(more, b);
         }
     }
 }
@@ -334,9 +319,9 @@ static cs_status build(cs_shard_net *sn, const double q[4])
     double tol = s->net.snap_m > 0 ? s->net.snap_m : 0, margin = 4 * tol + SLACK_M;
     /* room for the edges that cross q's border to reach their far ends at once */
     double w[4], sure[4], need[4];
-    padded(q, margin + 100 + 0.02 * fmax(q[2] - q[0], q[3] - q[1]), w);
+    cs_box_padded(q, margin + 100 + 0.02 * fmax(q[2] - q[0], q[3] - q[1]), w);
     if (s->net.node_crossings) /* every line: see above */
-        padded(sn->box, SLACK_M, w);
+        cs_box_padded(sn->box, SLACK_M, w);
     cs_net_window *win = &sn->win;
     for (;;) {
         cs_net_window_free(win);
@@ -348,16 +333,16 @@ static cs_status build(cs_shard_net *sn, const double q[4])
             return st;
         if (s->net.node_crossings)
             break;
-        padded(w, -margin, sure);
+        cs_box_padded(w, -margin, sure);
         double more[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY};
         need[0] = need[1] = INFINITY, need[2] = need[3] = -INFINITY;
         edges_meeting(&win->graph, q, sure, margin + 100, need, more);
         if (more[0] <= more[2]) { /* reach past them, and again */
-            join(w, more);
+            cs_box_join(w, more);
             continue;
         }
         bool grown = false;
-        padded(need, 2 * tol, need);
+        cs_box_padded(need, 2 * tol, need);
         if (tol > 0 && need[0] <= need[2] && !close_clusters(sn, win, tol, need, w, &grown))
             return CS_ERR_NOMEM;
         if (!grown)
@@ -371,12 +356,12 @@ static cs_status build(cs_shard_net *sn, const double q[4])
 
 cs_status cs_net_window_cover(cs_shard_net *sn, const double q[4])
 {
-    if (sn->win.built && within(q, sn->win.exact))
+    if (sn->win.built && cs_box_within(q, sn->win.exact))
         return CS_OK;
     double b[4];
     memcpy(b, q, sizeof b);
     if (sn->win.built)
-        join(b, sn->win.exact);
+        cs_box_join(b, sn->win.exact);
     cs_status st = build(sn, b);
     if (st != CS_OK)
         cs_net_window_free(&sn->win);
