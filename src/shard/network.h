@@ -1,10 +1,11 @@
 /*
  * network.h — the walking network of a study in shards (careshed shard).
  *
- * The cut never builds the whole network's graph. For each shard it builds the graph of
- * the lines near the shard (a window), grown until, over the box it was asked for, its
- * edges are the whole graph's: the same pieces, split and snapped alike, in the same
- * order (window.c says why). Each shard gets those edges that come near it, in that
+ * The cut does not build the whole network's graph. For each shard it builds the graph
+ * of the pieces of lines near the shard (a window), grown until, over the box it was
+ * asked for, its edges are the whole graph's: the same pieces, split and snapped alike,
+ * in the same order (window.c says why; with node_crossings a window is the whole
+ * network). Each shard gets those edges that come near it, in that
  * order, and builds its own graph from them without snapping or noding again, its nodes
  * numbered along the Morton curve of the box of every line's vertices
  * (shard.network_box), as a single run numbers them. Within the reach of its facilities
