@@ -21,13 +21,6 @@ void cs_shard_net_free(cs_shard_net *sn)
     memset(sn, 0, sizeof *sn);
 }
 
-/* The box of edge e's polyline. */
-static void edge_box(const cs_graph *g, size_t e, double b[4])
-{
-    size_t a = g->edge_vstart[e];
-    cs_box_of(g->vx + a, g->vy + a, g->edge_vstart[e + 1] - a, b);
-}
-
 /* Keep edge e of the window as the whole graph's first edge. False when out of memory. */
 static bool keep_first(cs_shard_net *sn, size_t e)
 {
@@ -69,7 +62,7 @@ static cs_status find_first(cs_context *ctx, cs_shard_net *sn)
         const cs_graph *g = &sn->win.graph;
         for (size_t e = 0; e < g->edge_count; e++) {
             double eb[4];
-            edge_box(g, e, eb);
+            cs_edge_box(g, e, eb);
             if (sn->win.line_of[g->edge_line[e]] != i)
                 continue;
             if (cs_box_meets(eb, b)) {
@@ -123,10 +116,10 @@ static bool listed_edges(const cs_net_window *win, const double *x, const double
               cs_attach_points(g, win->index, x, y, n, max_m, threads, &own) == CS_OK;
     if (ok) { /* only the nodes in the facilities' box padded by the reach can be near */
         cs_box_of(x, y, n, box);
+        cs_box_padded(box, reach_m, box);
         size_t q = 0;
         for (size_t v = 0; v < nn; v++)
-            if (g->node_x[v] >= box[0] - reach_m && g->node_x[v] <= box[2] + reach_m &&
-                g->node_y[v] >= box[1] - reach_m && g->node_y[v] <= box[3] + reach_m) {
+            if (cs_box_holds(box, g->node_x[v], g->node_y[v])) {
                 nx[q] = g->node_x[v];
                 ny[q] = g->node_y[v];
                 node[q++] = (uint32_t)v;
@@ -143,7 +136,7 @@ static bool listed_edges(const cs_net_window *win, const double *x, const double
         for (size_t e = 0; e < g->edge_count; e++)
             if (on[e]) {
                 double b[4];
-                edge_box(g, e, b);
+                cs_edge_box(g, e, b);
                 cs_box_join(ebox, b);
             }
     }
@@ -167,16 +160,14 @@ static bool mark_attached(const cs_shard_net *sn, const uint8_t *on, const doubl
     cs_box_padded(b, max_m, b);
     size_t n = 0;
     for (size_t i = 0; i < s->dem.count; i++)
-        n += !in[i] && s->dem.x[i] >= b[0] && s->dem.x[i] <= b[2] && s->dem.y[i] >= b[1] &&
-             s->dem.y[i] <= b[3];
+        n += !in[i] && cs_box_holds(b, s->dem.x[i], s->dem.y[i]);
     size_t *which = cs_calloc(n + 1, sizeof *which);
     double *x = cs_calloc(n + 1, sizeof *x), *y = cs_calloc(n + 1, sizeof *y);
     cs_attach a = {0};
     bool ok = which && x && y;
     n = 0;
     for (size_t i = 0; ok && i < s->dem.count; i++)
-        if (!in[i] && s->dem.x[i] >= b[0] && s->dem.x[i] <= b[2] && s->dem.y[i] >= b[1] &&
-            s->dem.y[i] <= b[3]) {
+        if (!in[i] && cs_box_holds(b, s->dem.x[i], s->dem.y[i])) {
             x[n] = s->dem.x[i];
             y[n] = s->dem.y[i];
             which[n++] = i;
@@ -299,7 +290,7 @@ static bool cells_make(cells *c, const cs_shard_net *sn, const unsigned char *in
 static bool edge_near(const cs_graph *g, size_t e, const cells *c)
 {
     double b[4];
-    edge_box(g, e, b);
+    cs_edge_box(g, e, b);
     size_t i0 = cell_of(b[0], c->x0, c->w, c->nx), i1 = cell_of(b[2], c->x0, c->w, c->nx);
     size_t j0 = cell_of(b[1], c->y0, c->w, c->ny), j1 = cell_of(b[3], c->y0, c->w, c->ny);
     for (size_t j = j0; j <= j1; j++)

@@ -41,6 +41,18 @@ static inline void cs_box_join(double a[4], const double b[4])
     a[2] = a[2] > b[2] ? a[2] : b[2], a[3] = a[3] > b[3] ? a[3] : b[3];
 }
 
+static inline bool cs_box_holds(const double b[4], double x, double y)
+{
+    return x >= b[0] && x <= b[2] && y >= b[1] && y <= b[3];
+}
+
+/* The box of edge e's polyline. */
+static inline void cs_edge_box(const cs_graph *g, size_t e, double b[4])
+{
+    size_t a = g->edge_vstart[e];
+    cs_box_of(g->vx + a, g->vy + a, g->edge_vstart[e + 1] - a, b);
+}
+
 /* The graph of the lines near a box. */
 typedef struct cs_net_window {
     cs_lines lines;           /* the lines taken, in the study's order */

@@ -179,11 +179,6 @@ static void link_close(const cs_lines *l, const vkey *k, size_t m, double tol,
     }
 }
 
-static bool point_in(const double b[4], double x, double y)
-{
-    return x >= b[0] && x <= b[2] && y >= b[1] && y <= b[3];
-}
-
 /* The window's finite vertices inside box `out` but not inside box `hole` (NULL: none)
  * by cell into k[*m], joined when at most tol apart through parent[]. False when out
  * of memory. */
@@ -198,7 +193,8 @@ static bool link_vertices(const cs_lines *l, double tol, const double out[4],
         return false;
     for (size_t v = 0; v < nv; v++) {
         double x = l->x[v], y = l->y[v];
-        if (!isfinite(x) || !isfinite(y) || !point_in(out, x, y) || (hole && point_in(hole, x, y)))
+        if (!isfinite(x) || !isfinite(y) || !cs_box_holds(out, x, y) ||
+            (hole && cs_box_holds(hole, x, y)))
             continue; /* the graph leaves vertices without coordinates out */
         (*parent)[v] = (uint32_t)v;
         (*k)[(*m)++] = (vkey){(int64_t)floor(x / tol), (int64_t)floor(y / tol), (uint32_t)v};
@@ -230,7 +226,8 @@ static bool frame_crossed(const cs_lines *l, double tol, const double need[4],
     for (size_t i = 0; ok && i < m; i++) {
         double x = l->x[k[i].v], y = l->y[k[i].v];
         uint8_t *at = &side[root(parent, k[i].v)];
-        *at |= (uint8_t)((point_in(need, x, y) ? 1 : 0) | (point_in(inner, x, y) ? 0 : 2));
+        *at |= (uint8_t)((cs_box_holds(need, x, y) ? 1 : 0) |
+                         (cs_box_holds(inner, x, y) ? 0 : 2));
         *unsure |= *at == 3;
     }
     cs_free(k);
@@ -265,10 +262,10 @@ static bool close_clusters(const cs_shard_net *sn, const cs_net_window *win, dou
     bool ok = link_vertices(l, tol, all, NULL, &k, &m, &parent) &&
               (open = cs_calloc(l->start[l->count] + 1, 1)) != NULL;
     for (size_t i = 0; ok && i < m; i++)
-        if (!point_in(inner, l->x[k[i].v], l->y[k[i].v]))
+        if (!cs_box_holds(inner, l->x[k[i].v], l->y[k[i].v]))
             open[root(parent, k[i].v)] = 1;
     for (size_t i = 0; ok && i < m; i++) /* open and needed: grow past it */
-        if (open[root(parent, k[i].v)] && point_in(need, l->x[k[i].v], l->y[k[i].v]))
+        if (open[root(parent, k[i].v)] && cs_box_holds(need, l->x[k[i].v], l->y[k[i].v]))
             open[root(parent, k[i].v)] = 2;
     /* the whole lines those clusters run along (a chain follows a path digitised
        densely for as long as it is), each at once */
@@ -300,8 +297,7 @@ static void edges_meeting(const cs_graph *g, const double q[4], const double sur
 {
     for (size_t e = 0; e < g->edge_count; e++) {
         double b[4];
-        size_t a = g->edge_vstart[e];
-        cs_box_of(g->vx + a, g->vy + a, g->edge_vstart[e + 1] - a, b);
+        cs_edge_box(g, e, b);
         if (!cs_box_meets(b, q))
             continue;
         cs_box_join(need, b);
