@@ -1029,7 +1029,7 @@ static char *without_cut_id(char *text)
 static void same_cuts(const char *a, const char *b, int parts)
 {
     static const char *const files[] = {"study.yaml", "areas.geojson", "facilities.csv",
-                                        "population.csv", "costs.csv"};
+                                        "population.csv", "network.geojson", "costs.csv"};
     for (int p = 0; p <= parts; p++)
         for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
             char name[64];
@@ -1042,7 +1042,8 @@ static void same_cuts(const char *a, const char *b, int parts)
             char *pa = tu_join(a, name), *pb = tu_join(b, name);
             size_t na = 0, nb = 0;
             char *ta = without_cut_id(tu_read(pa, &na)), *tb = without_cut_id(tu_read(pb, &nb));
-            if ((ta || tb || strcmp(files[f], "costs.csv")) &&
+            bool optional = !strcmp(files[f], "costs.csv") || !strcmp(files[f], "network.geojson");
+            if ((ta || tb || !optional) &&
                 (!ta || !tb || na != nb || memcmp(ta, tb, na) != 0))
                 fail_msg("%s differs between the cut reading as it cuts and the cut of the "
                          "whole study", name);
@@ -1090,6 +1091,83 @@ static void grid_cut_as_it_is_read(void **state)
     free(dir);
 }
 
+/* Kinds measured along the network, two with a load capacity (their context is the
+ * residents on the edges their facilities' searches list). */
+static const char network_kinds[] =
+    "measure: network\n"
+    "capacities: {meals: {field: meals}, beds: {field: beds}}\n"
+    "kinds:\n"
+    "  centre: {thresholds_min: [5, 10, 15]}\n"
+    "  meal: {thresholds_min: [5, 10, 15], load_capacity: meals, load_band: 65+,\n"
+    "         load_rate: 0.05, access_decay: steps}\n"
+    "  home: {thresholds_min: [10, 20], load_capacity: beds, load_band: 80+,\n"
+    "         access_decay: gaussian, measure: both}\n";
+
+/* A copy of text, from its start up to `cut` (which it holds), then `add`. */
+static char *spliced(const char *text, const char *cut, const char *add)
+{
+    const char *at = strstr(text, cut);
+    assert_non_null(at);
+    size_t n = (size_t)(at - text);
+    char *out = malloc(n + strlen(add) + 1);
+    memcpy(out, text, n);
+    strcpy(out + n, add);
+    return out;
+}
+
+/* The same along the network (grid_cut_as_it_is_read's, coarser: 0.0036 degrees), with
+ * the streets around the towns and a footway of 110 km across the city without a
+ * shared vertex: the cut reading the grid by strips, which finds where each resident
+ * attaches a tile at a time, writes the whole cut's 7 shards, byte for byte, network
+ * files included. A meal service in the footway's middle lists its one long edge, and
+ * the residents along it, in other shards and far beyond its reach, weigh on it. */
+static void grid_cut_along_the_network(void **state)
+{
+    (void)state;
+    if (!shared)
+        skip();
+    char *dir = tu_join(work, "grid-network");
+    assert_int_equal(run(NULL, "mkdir -p %s", dir), 0);
+    char *tif = tu_join(dir, "population.tif");
+    (void)write_grid(tif, 120.9, 31.82, 0.0036, 292, 306);
+    free(tif);
+    char *path = tu_join(work, "network.geojson"), *text = tu_read(path, NULL);
+    char *net = spliced(text, "\n]}", ",\n{\"type\":\"Feature\",\"properties\":{\"highway\":"
+                        "\"footway\",\"speed\":1},\"geometry\":{\"type\":\"LineString\","
+                        "\"coordinates\":[[121.0,30.9],[121.8,31.7]]}}\n]}\n");
+    free(tu_write(dir, "network.geojson", net));
+    free(net);
+    free(text);
+    free(path);
+    path = tu_join(work, "facilities.csv");
+    text = tu_read(path, NULL);
+    char *fac = spliced(text, "far,", "far,远处,centre,121.95,30.75,0,0\n"
+                                       "footway,步道,meal,121.4,31.30003,90,0\n");
+    free(tu_write(dir, "facilities.csv", fac));
+    free(fac);
+    free(text);
+    free(path);
+    char study[2048];
+    snprintf(study, sizeof study,
+             "areas: {path: %s/shanghai-townships.geojson, id: name, name: name_en}\n"
+             "facilities: {path: facilities.csv, x: lon, y: lat}\n"
+             "outside_tolerance_m: 200\nfar_outside_km: 40\n"
+             "network: {path: network.geojson, speed: speed}\n"
+             "population: {path: population.tif, bands: {65+: {share: 0.2}, 80+: {share: "
+             "0.05}}}\n%s",
+             shared, network_kinds);
+    free(tu_write(dir, "study.yaml", study));
+    path = tu_join(dir, "study.yaml");
+    char *whole = tu_join(dir, "whole"), *strips = tu_join(dir, "strips");
+    cut_with_library(path, whole, 7, false, 0);
+    cut_with_library(path, strips, 7, true, 0);
+    same_cuts(whole, strips, 7);
+    free(whole);
+    free(strips);
+    free(path);
+    free(dir);
+}
+
 /* Cut s into 3 shards refusing every step-th allocation in turn: each refusal fails
  * cleanly (CS_ERR_NOMEM), and more than 10 are met. */
 static void cut_refusing_memory(cs_context *ctx, const cs_config *cfg, const cs_study *s,
@@ -1112,12 +1190,13 @@ static void cut_refusing_memory(cs_context *ctx, const cs_config *cfg, const cs_
     print_message("allocation failure: %ld points of the %s checked\n", n / step, what);
 }
 
-/* The cut reading a grid by strips fails cleanly wherever memory runs out, and the
- * shards the command cuts (by strips) merge to the single run. */
-static void grid_cut_without_memory(void **state)
+/* The cut reading a grid by strips fails cleanly wherever memory runs out (every
+ * step-th allocation refused in turn), and the shards the command cuts (by strips) merge
+ * to the single run: in a straight line, or along a grid of streets over the four
+ * squares. */
+static void grid_memory_case(const char *name, bool network, long step)
 {
-    (void)state;
-    char *dir = tu_join(work, "grid-memory");
+    char *dir = tu_join(work, name);
     assert_int_equal(run(NULL, "mkdir -p %s", dir), 0);
     const double x[4] = {121.40, 121.42, 121.40, 121.42}, y[4] = {31.10, 31.10, 31.12, 31.12};
     square_areas(dir, x, y, 0.02);
@@ -1127,13 +1206,28 @@ static void grid_cut_without_memory(void **state)
     free(tu_write(dir, "facilities.csv", "id,kind,lon,lat,meals,beds\nf1,meal,121.405,31.105,40,0\n"
                                          "f2,meal,121.425,31.125,60,0\nf3,centre,121.41,31.13,0,0\n"
                                          "f4,home,121.43,31.11,0,80\n"));
-    char study[1024];
+    if (network) {
+        char *path = tu_join(dir, "network.geojson");
+        FILE *f = fopen(path, "w");
+        fprintf(f, "{\"type\":\"FeatureCollection\",\"features\":[\n"
+                   "{\"type\":\"Feature\",\"properties\":{\"highway\":\"footway\",\"speed\":1},"
+                   "\"geometry\":{\"type\":\"LineString\",\"coordinates\":[[121.39,31.09],"
+                   "[121.45,31.15]]}}");
+        uint64_t rng = 5;
+        int feature = 0;
+        street_grid(f, &rng, 121.42, 31.12, 11, 0.004, &feature);
+        fprintf(f, "\n]}\n");
+        fclose(f);
+        free(path);
+    }
+    char study[2048];
     snprintf(study, sizeof study,
              "areas: {path: areas.geojson, id: code}\n"
              "facilities: {path: facilities.csv, x: lon, y: lat, crs: EPSG:4326}\n"
              "population: {path: population.tif, bands: {65+: {share: 0.2}, 80+: {share: "
-             "0.05}}}\n%s",
-             grid_kinds);
+             "0.05}}}\n%s%s",
+             network ? "network: {path: network.geojson, speed: speed, crs: EPSG:4326}\n" : "",
+             network ? network_kinds : grid_kinds);
     free(tu_write(dir, "study.yaml", study));
     char *path = tu_join(dir, "study.yaml"), *shards = tu_join(dir, "sh");
     cs_context *ctx = NULL;
@@ -1145,7 +1239,7 @@ static void grid_cut_without_memory(void **state)
     cs_config_stream_inputs(cfg);
     assert_int_equal(cs_study_load(ctx, cfg, &s), CS_OK);
     assert_non_null(s->dem.stream);
-    cut_refusing_memory(ctx, cfg, s, shards, 7, "cut");
+    cut_refusing_memory(ctx, cfg, s, shards, step, "cut");
     cs_study_destroy(s);
     cs_config_destroy(cfg);
     cs_context_destroy(ctx);
@@ -1153,6 +1247,13 @@ static void grid_cut_without_memory(void **state)
     free(path);
     free(shards);
     free(dir);
+}
+
+static void grid_cut_without_memory(void **state)
+{
+    (void)state;
+    grid_memory_case("grid-memory", false, 7);
+    grid_memory_case("grid-memory-network", true, 7);
 }
 
 /* Loaded with cs_config_stream_inputs, a cost matrix study holds no pair. */
@@ -1264,6 +1365,7 @@ int main(void)
         cmocka_unit_test(matrix_cut_as_it_is_read),
         cmocka_unit_test(shard_without_facilities),
         cmocka_unit_test(grid_cut_as_it_is_read),
+        cmocka_unit_test(grid_cut_along_the_network),
         cmocka_unit_test(grid_cut_without_memory),
     };
     /* CS_TEST_ONLY=grid_* runs the tests it matches only (all of them take minutes) */

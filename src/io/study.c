@@ -1117,11 +1117,12 @@ void cs_demand_stream_free(cs_demand_stream *ds)
 }
 
 /* Whether the population can be left to stream: a grid (nothing at points, no years),
- * wanted so (cfg->stream_inputs), in a study measured in a straight line only. */
+ * wanted so (cfg->stream_inputs), in a study measured in a straight line or along the
+ * network (a cost matrix names its points by id). */
 static bool streams(const cs_study *study, const cs_config *cfg, const cs_raw_points *raw)
 {
     return cfg->stream_inputs && raw->surfaces.kind == CS_SURFACE_CELLS && raw->count == 0 &&
-           !cs_study_any_kind_measured(study, CS_MEASURE_NETWORK | CS_MEASURE_MATRIX);
+           !cs_study_any_kind_measured(study, CS_MEASURE_MATRIX);
 }
 
 /* Keep the grid for cs_study_each_demand instead of reading its cells now. */

@@ -43,6 +43,7 @@ void cut_members_free(members *m)
     cs_free(m->in);
     cs_free(m->fac);
     cs_free(m->pairs);
+    cs_net_marks_free(&m->marks);
     memset(m, 0, sizeof *m);
 }
 
@@ -140,9 +141,7 @@ cs_status cut_partition_by(cs_context *ctx, cut *c, const char *by)
 
 /* ------------------------------------------------------------ the members */
 
-/* How near a shard's points and facilities its network must come: its points attach
- * within max_attach_m, and its facilities search as far as the largest reach. */
-static double network_pad(const cs_study *s)
+double cut_network_pad(const cs_study *s)
 {
     double reach = 0;
     for (size_t k = 0; k < s->settings.kind_count; k++)
@@ -165,7 +164,7 @@ static cs_status network_window(const cut *c, size_t p, const members *m)
     cs_shard_net_for(c->net, p);
     if (!(box[0] <= box[2]))
         return CS_OK;
-    double pad = 3 * network_pad(s) + 2 * s->net.max_attach_m;
+    double pad = 3 * cut_network_pad(s) + 2 * s->net.max_attach_m;
     double q[4] = {box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad};
     return cs_net_window_cover(c->net, q);
 }
@@ -715,9 +714,16 @@ cs_status cut_add_shard_files(cs_context *ctx, const cut *c, size_t p, members *
     }
     if (c->net)
         cs_shard_net_for(c->net, p);
-    if (st == CS_OK && c->net &&
-        (st = cs_shard_net_file(c->net, m->in, m->fac, m->fac_n, network_pad(c->s), &b,
-                                &m->edges)) == CS_OK)
+    if (st == CS_OK && c->net && !m->in) /* the points read by strips marked it */
+        st = cs_shard_net_file(c->net, &m->marks, m->fac, m->fac_n, &b, &m->edges);
+    if (st == CS_OK && c->net && m->in) {
+        cs_net_marks_begin(c->net, cut_network_pad(c->s), &m->marks);
+        for (size_t i = 0; i < c->s->dem.count; i++)
+            if (m->in[i])
+                cs_net_marks_add(&m->marks, c->s->dem.x[i], c->s->dem.y[i]);
+        st = cs_shard_net_file(c->net, &m->marks, m->fac, m->fac_n, &b, &m->edges);
+    }
+    if (st == CS_OK && c->net)
         st = add_file(ctx, set, "network.geojson", &b);
     cs_buf_free(&b);
     if (st == CS_OK && c->s->costs.rows) {

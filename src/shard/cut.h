@@ -67,6 +67,7 @@ typedef struct members {
     double residents;
     double box[4];        /* of everything written, padded */
     size_t edges;         /* of the network */
+    cs_net_marks marks;   /* where its network must reach */
     pair *pairs;          /* its cost matrix, when read as it is cut: sorted, each once */
     size_t pair_n, pair_cap;
 } members;
@@ -79,6 +80,16 @@ cs_status cut_partition(cs_context *ctx, cut *c, const double *pop);
 cs_status cut_partition_by(cs_context *ctx, cut *c, const char *by);
 /* The extent of the whole study's demand, which every shard's patch cells follow. */
 void cut_set_extent(cut *c, cs_access_extent e);
+
+/* How near a shard's points and facilities its network must come: its points attach
+ * within max_attach_m, and its facilities search as far as the largest reach. */
+double cut_network_pad(const cs_study *s);
+/* The tiles in which points are attached without the whole graph (cs_net_spots): wide
+ * enough that a window's border is a small part of it. */
+static inline double cut_tile_m(const cs_study *s)
+{
+    return 8 * cut_network_pad(s);
+}
 
 /* Shard p's own residents, facilities within reach of them, and the context residents
  * within reach of those facilities that kinds with a load capacity weigh. A matrix

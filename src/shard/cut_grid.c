@@ -22,6 +22,12 @@
  *      in the study's order, as the whole cut writes them. Shards are written
  *      STREAM_GROUP at a time (a grid read once more per group), each holding a
  *      STREAM_FLUSH buffer.
+ * Along the network, a point is also context of every shard holding such a facility of
+ * a kind measured along it whose search can list the point's edge: an edge with an end
+ * within the kind's reach of the facility, or the facility's own edge (as
+ * cs_shard_net_context has it). The points' edges are found a tile at a time in windows
+ * (cs_net_spots), the facilities' own edges once, before reading 3; each shard's points
+ * mark where its network file must reach as they are written.
  * The shards' files are the whole cut's, byte for byte.
  */
 #define STREAM_GROUP 256
@@ -55,6 +61,11 @@ typedef struct streamed {
     size_t readings;        /* of the grid, begun */
     long *found;
     size_t found_cap;
+    bool along;             /* reading 3: context along the network too */
+    cs_net_owners owners;   /* the own edges of the facilities it weighs */
+    cs_net_window win;      /* the last tile's */
+    cs_net_spot *spots;     /* a batch's points' edges */
+    size_t spots_cap;
 } streamed;
 
 static cs_status count_areas(void *user, const cs_demand_batch *b)
@@ -174,6 +185,8 @@ static cs_status put_row(streamed *t, size_t p, const cs_demand_batch *b, size_t
     size_t B = t->c->s->settings.band_count;
     cut_population_row(&o->buf, NULL, b->x[i], b->y[i], &b->pop[i * B], B, own);
     grow_box(o->box, b->x[i], b->y[i]);
+    if (t->c->net)
+        cs_net_marks_add(&t->m[p].marks, b->x[i], b->y[i]);
     if (o->buf.failed)
         return cs_nomem(t->ctx);
     if (o->buf.len < STREAM_FLUSH)
@@ -201,24 +214,63 @@ static cs_status to_holders(streamed *t, long f, size_t own, size_t point,
     return st;
 }
 
+/* Point i as context of the holders of kind k's facilities within reach of (x, y). */
+static cs_status near_to_holders(streamed *t, size_t k, double x, double y, size_t own,
+                                 size_t point, const cs_demand_batch *b, size_t i)
+{
+    size_t n = near_facilities(t, k, x, y);
+    if (n == (size_t)-1)
+        return cs_nomem(t->ctx);
+    cs_status st = CS_OK;
+    for (size_t j = 0; st == CS_OK && j < n; j++)
+        st = to_holders(t, t->found[j], own, point, b, i);
+    return st;
+}
+
+/* Point i as context along the network: of the holders of the facilities whose search
+ * lists its edge (spot). */
+static cs_status along_to_holders(streamed *t, const cs_net_spot *sp, size_t own, size_t point,
+                                  const cs_demand_batch *b, size_t i)
+{
+    const cs_study *s = t->c->s;
+    if (isnan(sp->ux))
+        return CS_OK; /* on no edge */
+    cs_status st = CS_OK;
+    for (size_t k = 0; st == CS_OK && k < t->K; k++) {
+        const cs_kind *kind = &s->settings.kinds[k];
+        if (kind->load_capacity < 0 || !(kind->measures & CS_MEASURE_NETWORK))
+            continue;
+        st = near_to_holders(t, k, sp->ux, sp->uy, own, point, b, i);
+        if (st == CS_OK)
+            st = near_to_holders(t, k, sp->vx, sp->vy, own, point, b, i);
+    }
+    for (size_t j = sp->own_from; st == CS_OK && j < sp->own_to; j++)
+        st = to_holders(t, (long)t->owners.fac[t->owners.order[j]], own, point, b, i);
+    return st;
+}
+
 static cs_status write_points(void *user, const cs_demand_batch *b)
 {
     streamed *t = user;
     const cs_study *s = t->c->s;
     cs_status st = CS_OK;
+    if (t->along) { /* where the batch's points attach */
+        if (!cs_grow((void **)&t->spots, &t->spots_cap, b->count, sizeof *t->spots))
+            return cs_nomem(t->ctx);
+        st = cs_net_spots(t->c->net, &t->win, &t->owners, b->x, b->y, b->count,
+                          cut_tile_m(s), t->ctx->threads, t->spots);
+        if (st != CS_OK)
+            return st == CS_ERR_NOMEM ? cs_nomem(t->ctx) : st;
+    }
     for (size_t i = 0; st == CS_OK && i < b->count; i++) {
         size_t own = (size_t)t->c->shard_of[b->area[i]], point = ++t->next;
         if (own >= t->group_from && own < t->group_to)
             st = put_row(t, own, b, i, true);
-        for (size_t k = 0; st == CS_OK && k < t->K; k++) {
-            if (s->settings.kinds[k].load_capacity < 0)
-                continue;
-            size_t n = near_facilities(t, k, b->x[i], b->y[i]);
-            if (n == (size_t)-1)
-                return cs_nomem(t->ctx);
-            for (size_t j = 0; st == CS_OK && j < n; j++)
-                st = to_holders(t, t->found[j], own, point, b, i);
-        }
+        for (size_t k = 0; st == CS_OK && k < t->K; k++)
+            if (s->settings.kinds[k].load_capacity >= 0)
+                st = near_to_holders(t, k, b->x[i], b->y[i], own, point, b, i);
+        if (st == CS_OK && t->along)
+            st = along_to_holders(t, &t->spots[i], own, point, b, i);
     }
     return st;
 }
@@ -266,6 +318,8 @@ static cs_status write_group(streamed *t, const char *dir, size_t from, size_t t
         st = cs_outset_begin(ctx, folder, &o->set);
         if (st == CS_OK)
             st = cs_outset_open(ctx, o->set, "population.csv", &o->file);
+        if (t->c->net)
+            cs_net_marks_begin(t->c->net, cut_network_pad(s), &t->m[p].marks);
         cut_population_header(&o->buf, s->settings.band_count, false);
     }
     if (st == CS_OK)
@@ -279,6 +333,7 @@ static cs_status write_group(streamed *t, const char *dir, size_t from, size_t t
             cut_shard_box(t->c, p, o->box, &t->m[p]);
             st = cut_add_shard_files(ctx, t->c, p, &t->m[p], o->set);
         }
+        cs_net_marks_free(&t->m[p].marks);
         st = cut_finish_set(ctx, o->set, st);
         o->set = NULL;
         cs_progress(ctx, "shards", (double)(p + 1) / (double)t->c->parts);
@@ -320,6 +375,30 @@ static void stream_end(streamed *t)
     cs_free(t->holders);
     cs_free(t->stamp);
     cs_free(t->found);
+    cs_net_owners_free(&t->owners);
+    cs_net_window_free(&t->win);
+    cs_free(t->spots);
+}
+
+/* The own edges of the facilities some shard holds of the kinds with a load capacity
+ * measured along the network; t->along when there are such facilities. */
+static cs_status own_edges(streamed *t, const uint64_t *held_any)
+{
+    const cs_study *s = t->c->s;
+    size_t *fac = cs_calloc(t->F + 1, sizeof *fac), n = 0;
+    if (!fac)
+        return cs_nomem(t->ctx);
+    for (size_t f = 0; f < t->F; f++) {
+        const cs_kind *kind = &s->settings.kinds[s->fac.kind[f]];
+        if (kind->load_capacity >= 0 && (kind->measures & CS_MEASURE_NETWORK) &&
+            has_bit(held_any, f))
+            fac[n++] = f;
+    }
+    t->along = n > 0;
+    cs_status st = cs_net_owners_make(t->c->net, &t->win, fac, n, cut_tile_m(s),
+                                      t->ctx->threads, &t->owners);
+    cs_free(fac);
+    return st == CS_ERR_NOMEM ? cs_nomem(t->ctx) : st;
 }
 
 /* Readings 1 and 2, and the partition between them. */
@@ -359,6 +438,8 @@ static cs_status stream_members(streamed *t, const char *by)
     for (size_t k = 0; st == CS_OK && k < t->K; k++)
         if (c->s->settings.kinds[k].load_capacity >= 0 && !index_kind(t, k, held_any))
             st = cs_nomem(ctx);
+    if (st == CS_OK && c->net)
+        st = own_edges(t, held_any);
     cs_free(held_any);
     return st;
 }
@@ -368,6 +449,10 @@ cs_status cut_by_strips(cs_context *ctx, cut *c, const char *by, const char *dir
 {
     streamed t;
     cs_status st = stream_begin(ctx, c, &t);
+    if (st == CS_OK && cs_study_any_kind_measured(c->s, CS_MEASURE_NETWORK)) {
+        c->net = cs_calloc(1, sizeof *c->net);
+        st = c->net ? cs_shard_net_begin(ctx, c->s, c->net) : cs_nomem(ctx);
+    }
     if (st == CS_OK)
         st = stream_members(&t, by);
     if (st == CS_OK)

@@ -9,6 +9,8 @@
 #include "shard/shard.h"
 
 #include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 void cs_shard_net_free(cs_shard_net *sn)
@@ -230,11 +232,67 @@ cs_status cs_shard_net_context(cs_shard_net *sn, const size_t *fac, size_t n, do
     return st;
 }
 
-/* Cells pad_m wide over the network's vertices, marked near the shard's points. */
+/* ------------------------------------------------------------ marks */
+
+void cs_net_marks_begin(const cs_shard_net *sn, double pad_m, cs_net_marks *mk)
+{
+    const double *v = sn->box;
+    *mk = (cs_net_marks){.x0 = v[0], .y0 = v[1], .last = SIZE_MAX,
+                         .box = {INFINITY, INFINITY, -INFINITY, -INFINITY}};
+    /* at most 4096 cells a side: wider cells near a huge network only add edges */
+    mk->w = fmax(pad_m, fmax(v[2] - v[0], v[3] - v[1]) / 4096);
+    mk->nx = (size_t)((v[2] - v[0]) / mk->w) + 1;
+    mk->ny = (size_t)((v[3] - v[1]) / mk->w) + 1;
+}
+
+void cs_net_marks_free(cs_net_marks *mk)
+{
+    cs_free(mk->cell);
+    mk->cell = NULL;
+    mk->n = mk->cap = 0;
+}
+
+static int by_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Each cell marked once, in order. */
+static void marks_unique(cs_net_marks *mk)
+{
+    qsort(mk->cell, mk->n, sizeof *mk->cell, by_size);
+    size_t k = 0;
+    for (size_t i = 0; i < mk->n; i++)
+        if (k == 0 || mk->cell[i] != mk->cell[k - 1])
+            mk->cell[k++] = mk->cell[i];
+    mk->n = k;
+    mk->last = SIZE_MAX;
+}
+
+void cs_net_marks_add(cs_net_marks *mk, double x, double y)
+{
+    cs_box_join(mk->box, (double[4]){x, y, x, y});
+    double fx = floor((x - mk->x0) / mk->w), fy = floor((y - mk->y0) / mk->w);
+    /* a point more than a cell beyond the network marks none */
+    if (!(fx >= -1 && fx <= (double)mk->nx && fy >= -1 && fy <= (double)mk->ny))
+        return;
+    size_t c = (size_t)(fy + 1) * (mk->nx + 2) + (size_t)(fx + 1); /* from (-1, -1) */
+    if (c == mk->last || mk->failed)
+        return;
+    if (mk->n == mk->cap && mk->n >= 65536) /* the same cells come again and again */
+        marks_unique(mk);
+    if (mk->n == mk->cap && !cs_grow((void **)&mk->cell, &mk->cap, mk->n + 1, sizeof *mk->cell)) {
+        mk->failed = true;
+        return;
+    }
+    mk->cell[mk->n++] = mk->last = c;
+}
+
+/* The cells within one cell of a marked one, over the part of the grid they span. */
 typedef struct cells {
-    double x0, y0, w;
-    size_t nx, ny;
-    unsigned char *near; /* a mark within one cell of a point's cell: pad_m of it */
+    size_t i0, j0, nx, ny; /* the part: columns [i0, i0 + nx), rows [j0, j0 + ny) */
+    unsigned char *near;
 } cells;
 
 /* The cell of v along one axis, clamped to the grid (every vertex is on it). */
@@ -244,58 +302,48 @@ static size_t cell_of(double v, double v0, double w, size_t n)
     return c > 0 ? c < (double)(n - 1) ? (size_t)c : n - 1 : 0;
 }
 
-/* Mark the cells within one cell of (x, y)'s, those of the grid (a point more than a
- * cell beyond the network marks none). */
-static void mark_near(cells *c, double x, double y)
+static bool cells_make(cs_net_marks *mk, cells *c)
 {
-    double fx = floor((x - c->x0) / c->w), fy = floor((y - c->y0) / c->w);
-    if (!(fx >= -1 && fx <= (double)c->nx && fy >= -1 && fy <= (double)c->ny))
-        return;
-    long i = (long)fx, j = (long)fy;
-    for (long b = j - 1; b <= j + 1; b++)
-        for (long a = i - 1; a <= i + 1; a++)
-            if (a >= 0 && b >= 0 && a < (long)c->nx && b < (long)c->ny)
-                c->near[(size_t)b * c->nx + (size_t)a] = 1;
-}
-
-static bool cells_make(cells *c, const cs_shard_net *sn, const unsigned char *in,
-                       const size_t *fac, size_t n, double pad_m, double marked[4])
-{
-    const cs_study *s = sn->s;
-    const double *v = sn->box;
-    c->x0 = v[0], c->y0 = v[1];
-    /* at most 4096 cells a side: wider cells near a huge network only add edges */
-    c->w = fmax(pad_m, fmax(v[2] - v[0], v[3] - v[1]) / 4096);
-    c->nx = (size_t)((v[2] - v[0]) / c->w) + 1;
-    c->ny = (size_t)((v[3] - v[1]) / c->w) + 1;
+    marks_unique(mk);
+    size_t W = mk->nx + 2, i0 = SIZE_MAX, i1 = 0, j0 = SIZE_MAX, j1 = 0;
+    for (size_t k = 0; k < mk->n; k++) { /* in grid cells, a marked cell and its ring */
+        size_t i = mk->cell[k] % W, j = mk->cell[k] / W; /* the cell's (i - 1, j - 1) */
+        i0 = i < i0 ? i : i0, i1 = i > i1 ? i : i1, j0 = j < j0 ? j : j0, j1 = j > j1 ? j : j1;
+    }
+    *c = (cells){0};
+    if (mk->n == 0)
+        return true;
+    /* the ring of cells (i - 2 .. i) in the grid's columns, clipped */
+    i0 = i0 >= 2 ? i0 - 2 : 0, j0 = j0 >= 2 ? j0 - 2 : 0;
+    i1 = i1 < mk->nx ? i1 : mk->nx - 1, j1 = j1 < mk->ny ? j1 : mk->ny - 1;
+    if (i0 > i1 || j0 > j1)
+        return true;
+    c->i0 = i0, c->j0 = j0, c->nx = i1 - i0 + 1, c->ny = j1 - j0 + 1;
     c->near = cs_calloc(c->nx * c->ny + 1, 1);
     if (!c->near)
         return false;
-    marked[0] = marked[1] = INFINITY, marked[2] = marked[3] = -INFINITY;
-    for (size_t i = 0; i < s->dem.count; i++)
-        if (in[i]) {
-            mark_near(c, s->dem.x[i], s->dem.y[i]);
-            cs_box_join(marked, (double[4]){s->dem.x[i], s->dem.y[i], s->dem.x[i], s->dem.y[i]});
-        }
-    for (size_t j = 0; j < n; j++) {
-        double x = s->fac.x[fac[j]], y = s->fac.y[fac[j]];
-        mark_near(c, x, y);
-        cs_box_join(marked, (double[4]){x, y, x, y});
+    for (size_t k = 0; k < mk->n; k++) {
+        long i = (long)(mk->cell[k] % W) - 1, j = (long)(mk->cell[k] / W) - 1;
+        for (long b = j - 1; b <= j + 1; b++)
+            for (long a = i - 1; a <= i + 1; a++)
+                if (a >= (long)i0 && b >= (long)j0 && a < (long)(i0 + c->nx) &&
+                    b < (long)(j0 + c->ny))
+                    c->near[(size_t)(b - (long)j0) * c->nx + (size_t)(a - (long)i0)] = 1;
     }
-    cs_box_padded(marked, 2 * c->w + 1, marked); /* the marked cells lie within it */
     return true;
 }
 
-/* Whether edge e's polyline has a box meeting a marked cell. */
-static bool edge_near(const cs_graph *g, size_t e, const cells *c)
+/* Whether edge e's polyline has a box meeting a cell near a mark. */
+static bool edge_near(const cs_graph *g, size_t e, const cs_net_marks *mk, const cells *c)
 {
     double b[4];
     cs_edge_box(g, e, b);
-    size_t i0 = cell_of(b[0], c->x0, c->w, c->nx), i1 = cell_of(b[2], c->x0, c->w, c->nx);
-    size_t j0 = cell_of(b[1], c->y0, c->w, c->ny), j1 = cell_of(b[3], c->y0, c->w, c->ny);
-    for (size_t j = j0; j <= j1; j++)
-        for (size_t i = i0; i <= i1; i++)
-            if (c->near[j * c->nx + i])
+    size_t i0 = cell_of(b[0], mk->x0, mk->w, mk->nx), i1 = cell_of(b[2], mk->x0, mk->w, mk->nx);
+    size_t j0 = cell_of(b[1], mk->y0, mk->w, mk->ny), j1 = cell_of(b[3], mk->y0, mk->w, mk->ny);
+    i0 = i0 > c->i0 ? i0 : c->i0, j0 = j0 > c->j0 ? j0 : c->j0;
+    for (size_t j = j0; j <= j1 && j < c->j0 + c->ny; j++)
+        for (size_t i = i0; i <= i1 && i < c->i0 + c->nx; i++)
+            if (c->near[(j - c->j0) * c->nx + (i - c->i0)])
                 return true;
     return false;
 }
@@ -328,15 +376,19 @@ static void edge_feature(cs_buf *b, double speed, const double *x, const double 
     cs_buf_add(b, "]}}");
 }
 
-cs_status cs_shard_net_file(cs_shard_net *sn, const unsigned char *in, const size_t *fac,
-                            size_t n, double pad_m, cs_buf *b, size_t *edges)
+cs_status cs_shard_net_file(cs_shard_net *sn, cs_net_marks *mk, const size_t *fac, size_t n,
+                            cs_buf *b, size_t *edges)
 {
-    cells c;
-    double marked[4];
+    const cs_study *s = sn->s;
     *edges = 0;
-    if (!cells_make(&c, sn, in, fac, n, pad_m, marked))
+    for (size_t j = 0; j < n; j++)
+        cs_net_marks_add(mk, s->fac.x[fac[j]], s->fac.y[fac[j]]);
+    cells c;
+    if (mk->failed || !cells_make(mk, &c))
         return CS_ERR_NOMEM;
-    cs_status st = marked[0] <= marked[2] ? cs_net_window_cover(sn, marked) : CS_OK;
+    double marked[4]; /* the marked cells lie within it */
+    cs_box_padded(mk->box, 2 * mk->w + 1, marked);
+    cs_status st = mk->box[0] <= mk->box[2] ? cs_net_window_cover(sn, marked) : CS_OK;
     if (st != CS_OK) {
         cs_free(c.near);
         return st;
@@ -348,8 +400,8 @@ cs_status cs_shard_net_file(cs_shard_net *sn, const unsigned char *in, const siz
     edge_feature(b, f->speed[0], f->x, f->y, f->start[1], true);
     (*edges)++;
     const cs_graph *g = &sn->win.graph;
-    for (size_t e = 0; marked[0] <= marked[2] && e < g->edge_count; e++) {
-        if (!edge_near(g, e, &c) || is_first(sn, e))
+    for (size_t e = 0; c.near && e < g->edge_count; e++) {
+        if (!edge_near(g, e, mk, &c) || is_first(sn, e))
             continue;
         size_t a = g->edge_vstart[e];
         size_t line = g->edge_line[e];

@@ -87,6 +87,8 @@ void cs_shard_net_for(cs_shard_net *sn, size_t part);
  * CS_ERR_NOMEM.
  */
 cs_status cs_net_window_cover(cs_shard_net *sn, const double q[4]);
+/* The same for a window of the caller's (zeroed at first), not the shard's. */
+cs_status cs_net_window_make(const cs_shard_net *sn, cs_net_window *win, const double q[4]);
 void cs_net_window_free(cs_net_window *w);
 
 /*
@@ -99,12 +101,58 @@ void cs_net_window_free(cs_net_window *w);
 cs_status cs_shard_net_context(cs_shard_net *sn, const size_t *fac, size_t n, double reach_m,
                                int threads, unsigned char *in);
 
+/*
+ * Where points attach on the whole graph, which is never built (attach.c): the points
+ * by square tiles tile_m wide, each tile's attached in window win (the caller's, left
+ * as the last tile's), on up to `threads` threads. First the own edges of some
+ * facilities, then, for each point, the ends of its edge and the facilities whose own
+ * edge it is. Errors: CS_ERR_NOMEM.
+ */
+typedef struct cs_net_owners {
+    size_t n;              /* facilities attached to an edge */
+    size_t *fac;           /* each one's facility */
+    uint64_t *hash;        /* of its edge's line and polyline */
+    size_t *line, *start;  /* the edge's line; start: n + 1 into x, y, its polyline */
+    double *x, *y;
+    size_t *order;         /* the n by edge (hash, line, polyline), then as given */
+} cs_net_owners;
+
+cs_status cs_net_owners_make(const cs_shard_net *sn, cs_net_window *win, const size_t *fac,
+                             size_t n, double tile_m, int threads, cs_net_owners *out);
+void cs_net_owners_free(cs_net_owners *o);
+
+typedef struct cs_net_spot {
+    double ux, uy, vx, vy;   /* the ends of the point's edge (NaN: it attaches to none) */
+    size_t own_from, own_to; /* the owners (o->order[from..to)) whose own edge it is */
+} cs_net_spot;
+
+cs_status cs_net_spots(const cs_shard_net *sn, cs_net_window *win, const cs_net_owners *o,
+                       const double *x, const double *y, size_t n, double tile_m, int threads,
+                       cs_net_spot *out);
+
+/* Where a shard's network must reach: cells pad_m wide over the box of every line's
+ * vertices (at most 4096 a side), each marked near a point of the shard (own or context)
+ * or one of its facilities, and the box of those. */
+typedef struct cs_net_marks {
+    double x0, y0, w;
+    size_t nx, ny;
+    size_t *cell, n, cap; /* the cells marked, from (-1, -1): a point a cell past the
+                             network's box marks one, one farther out none */
+    size_t last;          /* the cell marked last */
+    double box[4];
+    bool failed;          /* out of memory */
+} cs_net_marks;
+
+void cs_net_marks_begin(const cs_shard_net *sn, double pad_m, cs_net_marks *mk);
+void cs_net_marks_add(cs_net_marks *mk, double x, double y);
+void cs_net_marks_free(cs_net_marks *mk);
+
 /* The shard's network file (GeoJSON, working CRS): every edge that may pass within pad_m
- * of one of its points (in[i] != 0) or its n facilities fac[], and the whole graph's
+ * of a point marked in mk or its n facilities fac[] (marked here), and the whole graph's
  * first edge, in the whole graph's order, with its speed factor; *edges counts them.
  * Edges are taken by cells pad_m wide, so a few more come than are needed. Errors:
  * CS_ERR_NOMEM. */
-cs_status cs_shard_net_file(cs_shard_net *sn, const unsigned char *in, const size_t *fac,
-                            size_t n, double pad_m, cs_buf *b, size_t *edges);
+cs_status cs_shard_net_file(cs_shard_net *sn, cs_net_marks *mk, const size_t *fac, size_t n,
+                            cs_buf *b, size_t *edges);
 
 #endif

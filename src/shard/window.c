@@ -308,8 +308,8 @@ static void edges_meeting(const cs_graph *g, const double q[4], const double sur
     }
 }
 
-/* Build the window over box q afresh. */
-static cs_status build(cs_shard_net *sn, const double q[4])
+/* Build window win over box q afresh. */
+static cs_status build(const cs_shard_net *sn, cs_net_window *win, const double q[4])
 {
     const cs_study *s = sn->s;
     double tol = s->net.snap_m > 0 ? s->net.snap_m : 0, margin = 4 * tol + SLACK_M;
@@ -318,7 +318,6 @@ static cs_status build(cs_shard_net *sn, const double q[4])
     cs_box_padded(q, margin + 100 + 0.02 * fmax(q[2] - q[0], q[3] - q[1]), w);
     if (s->net.node_crossings) /* every line: see above */
         cs_box_padded(sn->box, SLACK_M, w);
-    cs_net_window *win = &sn->win;
     for (;;) {
         cs_net_window_free(win);
         if (!take_pieces(sn, w, win))
@@ -346,20 +345,27 @@ static cs_status build(cs_shard_net *sn, const double q[4])
     }
     cs_status st = cs_segment_index_create(&win->graph, &win->index);
     memcpy(win->exact, q, sizeof win->exact);
+    if (s->net.node_crossings) /* the whole graph: exact everywhere */
+        win->exact[0] = win->exact[1] = -INFINITY, win->exact[2] = win->exact[3] = INFINITY;
     win->built = st == CS_OK;
+    return st;
+}
+
+cs_status cs_net_window_make(const cs_shard_net *sn, cs_net_window *win, const double q[4])
+{
+    if (win->built && cs_box_within(q, win->exact))
+        return CS_OK;
+    double b[4];
+    memcpy(b, q, sizeof b);
+    if (win->built)
+        cs_box_join(b, win->exact);
+    cs_status st = build(sn, win, b);
+    if (st != CS_OK)
+        cs_net_window_free(win);
     return st;
 }
 
 cs_status cs_net_window_cover(cs_shard_net *sn, const double q[4])
 {
-    if (sn->win.built && cs_box_within(q, sn->win.exact))
-        return CS_OK;
-    double b[4];
-    memcpy(b, q, sizeof b);
-    if (sn->win.built)
-        cs_box_join(b, sn->win.exact);
-    cs_status st = build(sn, b);
-    if (st != CS_OK)
-        cs_net_window_free(&sn->win);
-    return st;
+    return cs_net_window_make(sn, &sn->win, q);
 }
