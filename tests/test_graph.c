@@ -1031,26 +1031,18 @@ static size_t edges_meeting(const cs_graph *g, const double q[4], size_t *out)
     return n;
 }
 
-/*
- * The cut's window over box q (src/shard/window.c) against the whole graph: the edges
- * meeting q are the whole graph's, one for one, in its order, with the same polylines,
- * lengths and costs to the bit and from the same lines (some with a vertex without
- * coordinates, which the graph bridges). Lines 0 to 2 (and 3 to 5) are a trap for a
- * window that stops at a fixed margin: line 1 is a path digitised every 30 cm (each
- * vertex within the 50 cm tolerance of the next) from far outside the window to a
- * vertex of line 2, which crosses the window; line 0, far away, moves the point that
- * line 1's first vertex snaps to, which shifts every point along line 1, and so which
- * point line 2's vertex snaps to. Without the window's check of such chains, or of the
- * edges' ends, this test fails.
- */
-static void window_is_the_whole_graph(void **state)
+enum { RANDOM_LINES = 2000 };
+
+/* The lines of window_is_the_whole_graph into s (snapped at 0.5 m, attached within
+ * 300 m): the two traps, then RANDOM_LINES random ones; their vertices (x, y, NaN
+ * between lines) are returned, *n of them, and where each trap's line 1 starts. */
+static double *trap_lines(cs_study *s, size_t *count, size_t trap_at[2])
 {
-    (void)state;
     srand(20261206);
-    enum { RANDOM = 2000, MAX = RANDOM * 9 + 8000 };
+    enum { RANDOM = RANDOM_LINES, MAX = RANDOM * 9 + 8000 };
     double *xy = calloc(2 * MAX, sizeof *xy), speeds[RANDOM + 6];
     assert_non_null(xy);
-    size_t n = 0, trap_at[2]; /* where each trap's line 1 starts */
+    size_t n = 0;
     /* twice, the second at y = 1000 with line 1 a vertex longer: whichever point a
        window's piece of line 1 starts from, one of the two is not the whole graph's */
     for (int t = 0; t < 2; t++) {
@@ -1085,16 +1077,37 @@ static void window_is_the_whole_graph(void **state)
         xy[2 * n] = NAN, n++;
         speeds[i + 6] = (double)(1 + rand() % 4) / 3.0;
     }
+    memset(s, 0, sizeof *s);
+    make_lines(&s->net.lines, xy, n, speeds);
+    for (size_t i = 10; i < s->net.lines.count; i += 97) /* a vertex without coordinates */
+        if (s->net.lines.start[i + 1] - s->net.lines.start[i] >= 3)
+            s->net.lines.x[s->net.lines.start[i] + 1] = NAN;
+    s->net.present = true;
+    s->net.snap_m = 0.5;
+    s->net.max_attach_m = 300;
+    s->net.display = "lines";
+    *count = n;
+    return xy;
+}
+
+/*
+ * The cut's window over box q (src/shard/window.c) against the whole graph: the edges
+ * meeting q are the whole graph's, one for one, in its order, with the same polylines,
+ * lengths and costs to the bit and from the same lines (some with a vertex without
+ * coordinates, which the graph bridges). Lines 0 to 2 (and 3 to 5) are a trap for a
+ * window that stops at a fixed margin: line 1 is a path digitised every 30 cm (each
+ * vertex within the 50 cm tolerance of the next) from far outside the window to a
+ * vertex of line 2, which crosses the window; line 0, far away, moves the point that
+ * line 1's first vertex snaps to, which shifts every point along line 1, and so which
+ * point line 2's vertex snaps to. Without the window's check of such chains, or of the
+ * edges' ends, this test fails.
+ */
+static void window_is_the_whole_graph(void **state)
+{
+    (void)state;
     cs_study s;
-    memset(&s, 0, sizeof s);
-    make_lines(&s.net.lines, xy, n, speeds);
-    for (size_t i = 10; i < s.net.lines.count; i += 97) /* a vertex without coordinates */
-        if (s.net.lines.start[i + 1] - s.net.lines.start[i] >= 3)
-            s.net.lines.x[s.net.lines.start[i] + 1] = NAN;
-    s.net.present = true;
-    s.net.snap_m = 0.5;
-    s.net.max_attach_m = 300;
-    s.net.display = "lines";
+    size_t n, trap_at[2];
+    double *xy = trap_lines(&s, &n, trap_at);
     cs_graph g;
     assert_int_equal(cs_graph_build(&s.net.lines, 0.5, false, &g), CS_OK);
     cs_context *ctx = NULL;
@@ -1170,6 +1183,103 @@ static void window_is_the_whole_graph(void **state)
     free(part);
     cs_graph_free(&g);
     free_lines(&s.net.lines);
+    free(xy);
+}
+
+/*
+ * Where points attach, found a tile at a time (cs_net_spots, tiles 150 m wide on the
+ * trap lines), is where they attach on the whole graph (cs_attach_points within 60 m):
+ * the same edge ends to the bit, or none; and the facilities whose own edge a point's
+ * is are those attached to the same edge of the whole graph. Some points lie where a
+ * facility does, some nowhere near a line, one has no coordinates. Out of memory at
+ * every allocation, nothing is left.
+ */
+static void points_attach_as_on_the_whole_graph(void **state)
+{
+    (void)state;
+    cs_study s;
+    size_t n, trap_at[2];
+    double *xy = trap_lines(&s, &n, trap_at);
+    s.net.max_attach_m = 60;
+    enum { P = 3000, F = 300 };
+    double *x = calloc(P, sizeof *x), *y = calloc(P, sizeof *y);
+    double fx[F], fy[F];
+    size_t fac[F];
+    srand(7);
+    for (size_t f = 0; f < F; f++) {
+        fx[f] = rand() % 210000 / 100.0 - 50, fy[f] = rand() % 210000 / 100.0 - 50;
+        fac[f] = F - 1 - f; /* given in another order than the study's */
+    }
+    for (size_t i = 0; i < P; i++) {
+        size_t f = (size_t)rand() % F;
+        bool at_facility = i % 5 == 0;
+        x[i] = at_facility ? fx[f] : rand() % 320000 / 100.0 - 600;
+        y[i] = at_facility ? fy[f] : rand() % 320000 / 100.0 - 600;
+    }
+    x[17] = NAN;
+    s.fac.x = fx, s.fac.y = fy, s.fac.count = F;
+    cs_graph g;
+    cs_segment_index *index = NULL;
+    cs_attach pa = {0}, fa = {0};
+    assert_int_equal(cs_graph_build(&s.net.lines, 0.5, false, &g), CS_OK);
+    assert_int_equal(cs_segment_index_create(&g, &index), CS_OK);
+    assert_int_equal(cs_attach_points(&g, index, x, y, P, 60, 1, &pa), CS_OK);
+    assert_int_equal(cs_attach_points(&g, index, fx, fy, F, 60, 1, &fa), CS_OK);
+    cs_context *ctx = NULL;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    cs_shard_net sn;
+    assert_int_equal(cs_shard_net_begin(ctx, &s, &sn), CS_OK);
+    cs_net_window win = {0};
+    cs_net_owners o;
+    cs_net_spot *spot = calloc(P, sizeof *spot);
+    assert_int_equal(cs_net_owners_make(&sn, &win, fac, F, 150, 2, &o), CS_OK);
+    assert_int_equal(cs_net_spots(&sn, &win, &o, x, y, P, 150, 2, spot), CS_OK);
+    size_t on = 0, owned = 0;
+    for (size_t i = 0; i < P; i++) {
+        long e = pa.edge[i];
+        if (e < 0) {
+            assert_true(isnan(spot[i].ux) && spot[i].own_from == spot[i].own_to);
+            continue;
+        }
+        on++;
+        double ends[4] = {g.node_x[g.edge_u[e]], g.node_y[g.edge_u[e]], g.node_x[g.edge_v[e]],
+                          g.node_y[g.edge_v[e]]};
+        assert_memory_equal(&spot[i].ux, ends, sizeof ends);
+        size_t same = 0; /* facilities on the same edge of the whole graph */
+        for (size_t f = 0; f < F; f++)
+            same += fa.edge[f] == e;
+        assert_int_equal(spot[i].own_to - spot[i].own_from, same);
+        for (size_t j = spot[i].own_from; j < spot[i].own_to; j++)
+            assert_int_equal(fa.edge[o.fac[o.order[j]]], e);
+        owned += same > 0;
+    }
+    assert_true(on > P / 3 && on < P - P / 10); /* many points on it, some off it */
+    assert_true(owned > P / 10);
+    cs_net_owners_free(&o);
+    cs_net_window_free(&win);
+    /* out of memory at every allocation (a few points in two tiles) */
+    bool done = false;
+    for (long k = 0; !done; k++) {
+        tu_alloc_fail_after(k);
+        cs_status st = cs_net_owners_make(&sn, &win, fac, 20, 1200, 1, &o);
+        if (st == CS_OK)
+            st = cs_net_spots(&sn, &win, &o, x, y, 40, 1200, 1, spot);
+        tu_alloc_fail_after(-1);
+        done = st == CS_OK;
+        assert_true(done || st == CS_ERR_NOMEM);
+        cs_net_owners_free(&o);
+        cs_net_window_free(&win);
+    }
+    cs_shard_net_free(&sn);
+    cs_context_destroy(ctx);
+    cs_attach_free(&pa);
+    cs_attach_free(&fa);
+    cs_segment_index_destroy(index);
+    cs_graph_free(&g);
+    free_lines(&s.net.lines);
+    free(spot);
+    free(x);
+    free(y);
     free(xy);
 }
 
@@ -1446,6 +1556,7 @@ int main(void)
         cmocka_unit_test(nodes_follow_a_morton_curve),
         cmocka_unit_test(part_keeps_the_whole_order),
         cmocka_unit_test(window_is_the_whole_graph),
+        cmocka_unit_test(points_attach_as_on_the_whole_graph),
         cmocka_unit_test(cut_bent_edge),
         cmocka_unit_test(random_crossings),
         cmocka_unit_test(random_touches),
