@@ -1054,6 +1054,20 @@ static void same_cuts(const char *a, const char *b, int parts)
         }
 }
 
+/* The study in dir cut into `parts` shards loaded whole (its residents checked against
+ * total, when not 0) and reading its grid by strips: the same files. */
+static void cut_both_ways(const char *dir, int parts, double total)
+{
+    char *path = tu_join(dir, "study.yaml");
+    char *whole = tu_join(dir, "whole"), *strips = tu_join(dir, "strips");
+    cut_with_library(path, whole, parts, false, total);
+    cut_with_library(path, strips, parts, true, 0);
+    same_cuts(whole, strips, parts);
+    free(whole);
+    free(strips);
+    free(path);
+}
+
 /* A population grid over Shanghai's 229 townships (a 0.0018-degree grid of 583 x 611
  * cells, some 320,000 populated, within the townships' box so that every cell is read:
  * two strips): the cut that reads it a strip at a time writes the whole cut's 7 shards,
@@ -1080,14 +1094,7 @@ static void grid_cut_as_it_is_read(void **state)
              "0.05}}}\n%s",
              shared, grid_kinds);
     free(tu_write(dir, "study.yaml", study));
-    char *path = tu_join(dir, "study.yaml");
-    char *whole = tu_join(dir, "whole"), *strips = tu_join(dir, "strips");
-    cut_with_library(path, whole, 7, false, total);
-    cut_with_library(path, strips, 7, true, 0);
-    same_cuts(whole, strips, 7);
-    free(whole);
-    free(strips);
-    free(path);
+    cut_both_ways(dir, 7, total);
     free(dir);
 }
 
@@ -1157,14 +1164,7 @@ static void grid_cut_along_the_network(void **state)
              "0.05}}}\n%s",
              shared, network_kinds);
     free(tu_write(dir, "study.yaml", study));
-    path = tu_join(dir, "study.yaml");
-    char *whole = tu_join(dir, "whole"), *strips = tu_join(dir, "strips");
-    cut_with_library(path, whole, 7, false, 0);
-    cut_with_library(path, strips, 7, true, 0);
-    same_cuts(whole, strips, 7);
-    free(whole);
-    free(strips);
-    free(path);
+    cut_both_ways(dir, 7, 0);
     free(dir);
 }
 
@@ -1190,11 +1190,10 @@ static void cut_refusing_memory(cs_context *ctx, const cs_config *cfg, const cs_
     print_message("allocation failure: %ld points of the %s checked\n", n / step, what);
 }
 
-/* The cut reading a grid by strips fails cleanly wherever memory runs out (every
- * step-th allocation refused in turn), and the shards the command cuts (by strips) merge
- * to the single run: in a straight line, or along a grid of streets over the four
- * squares. */
-static void grid_memory_case(const char *name, bool network, long step)
+/* The cut reading a grid by strips fails cleanly wherever memory runs out, and the
+ * shards the command cuts (by strips) merge to the single run: in a straight line, or
+ * along a grid of streets over the four squares. */
+static void grid_memory_case(const char *name, bool network)
 {
     char *dir = tu_join(work, name);
     assert_int_equal(run(NULL, "mkdir -p %s", dir), 0);
@@ -1239,7 +1238,7 @@ static void grid_memory_case(const char *name, bool network, long step)
     cs_config_stream_inputs(cfg);
     assert_int_equal(cs_study_load(ctx, cfg, &s), CS_OK);
     assert_non_null(s->dem.stream);
-    cut_refusing_memory(ctx, cfg, s, shards, step, "cut");
+    cut_refusing_memory(ctx, cfg, s, shards, 7, "cut");
     cs_study_destroy(s);
     cs_config_destroy(cfg);
     cs_context_destroy(ctx);
@@ -1252,8 +1251,8 @@ static void grid_memory_case(const char *name, bool network, long step)
 static void grid_cut_without_memory(void **state)
 {
     (void)state;
-    grid_memory_case("grid-memory", false, 7);
-    grid_memory_case("grid-memory-network", true, 7);
+    grid_memory_case("grid-memory", false);
+    grid_memory_case("grid-memory-network", true);
 }
 
 /* Loaded with cs_config_stream_inputs, a cost matrix study holds no pair. */

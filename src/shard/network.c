@@ -261,7 +261,8 @@ static int by_size(const void *a, const void *b)
 /* Each cell marked once, in order. */
 static void marks_unique(cs_net_marks *mk)
 {
-    qsort(mk->cell, mk->n, sizeof *mk->cell, by_size);
+    if (mk->n > 1)
+        qsort(mk->cell, mk->n, sizeof *mk->cell, by_size);
     size_t k = 0;
     for (size_t i = 0; i < mk->n; i++)
         if (k == 0 || mk->cell[i] != mk->cell[k - 1])
