@@ -30,17 +30,27 @@ expect_stopped() { # name rc stderr-file pattern
         echo "ok   $1: $(grep "$memory_line" "$3" | cut -c1-120)"
     fi
 }
+# Wait (up to 5 s) until process $1 catches signal number $2: a signal sent before
+# careshed set its handler (a slow start on a busy machine) would kill it outright.
+wait_for_handler() {
+    local bit=$(( 1 << ($2 - 1) )) mask
+    for _ in $(seq 500); do
+        mask=$(awk '/^SigCgt:/ {print $2}' "/proc/$1/status" 2>/dev/null) || return
+        [[ -n $mask ]] && (( 16#$mask & bit )) && return
+        sleep 0.01
+    done
+}
 OMP_STACKSIZE=100G "$bin" run "$sample/study.yaml" --out "$work/s1" -q 2>"$work/stderr"
 expect_stopped "libgomp exits" $? "$work/stderr" \
     '^careshed: error: out of memory while starting (a library ended the program); free memory, raise the limit (ulimit -v)'
-# the signals come 0.2 s in, well before the sample's run ends (under a second now)
+# the signals come as soon as the handlers are set, well before the sample's run ends
 "$bin" run "$sample/study.yaml" --out "$work/s2" --measure both -q 2>"$work/stderr" &
-pid=$!; sleep 0.2; kill -ABRT $pid; wait $pid
+pid=$!; wait_for_handler $pid 6; kill -ABRT $pid; wait $pid
 expect_stopped "SIGABRT" $? "$work/stderr" \
     '^careshed: error: out of memory while [a-z ]* (a library aborted); free memory'
 ( ulimit -v $(( 4000 * 1024 )); exec "$bin" run "$sample/study.yaml" --out "$work/s3" -q ) \
     2>"$work/stderr" &
-pid=$!; sleep 0.2; kill -SEGV $pid; wait $pid
+pid=$!; wait_for_handler $pid 11; kill -SEGV $pid; wait $pid
 expect_stopped "SIGSEGV under a limit" $? "$work/stderr" \
     'a library crashed) with the address space limited to 4000 MB; free memory'
 
