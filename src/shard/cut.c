@@ -714,16 +714,14 @@ cs_status cut_add_shard_files(cs_context *ctx, const cut *c, size_t p, members *
     }
     if (c->net)
         cs_shard_net_for(c->net, p);
-    if (st == CS_OK && c->net && !m->in) /* the points read by strips marked it */
-        st = cs_shard_net_file(c->net, &m->marks, m->fac, m->fac_n, &b, &m->edges);
-    if (st == CS_OK && c->net && m->in) {
+    if (st == CS_OK && c->net && m->in) { /* else its points marked it as they were read */
         cs_net_marks_begin(c->net, cut_network_pad(c->s), &m->marks);
         for (size_t i = 0; i < c->s->dem.count; i++)
             if (m->in[i])
                 cs_net_marks_add(&m->marks, c->s->dem.x[i], c->s->dem.y[i]);
-        st = cs_shard_net_file(c->net, &m->marks, m->fac, m->fac_n, &b, &m->edges);
     }
-    if (st == CS_OK && c->net)
+    if (st == CS_OK && c->net &&
+        (st = cs_shard_net_file(c->net, &m->marks, m->fac, m->fac_n, &b, &m->edges)) == CS_OK)
         st = add_file(ctx, set, "network.geojson", &b);
     cs_buf_free(&b);
     if (st == CS_OK && c->s->costs.rows) {
