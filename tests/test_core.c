@@ -325,9 +325,9 @@ static void fixed_digits_match_printf(void **state)
         unsigned long long u = seed >> (seed % 64);
         if (i < 1000)
             u = (unsigned long long)i;
-        int d = (int)((seed >> 20) % 12);
+        int d = (int)((seed >> 20) % 21);
         bool negative = (seed >> 30) & 1;
-        char digits[32], want[48], got[40];
+        char digits[48], want[64], got[40];
         int len = snprintf(digits, sizeof digits, "%0*llu", d + 1, u);
         snprintf(want, sizeof want, "%s%.*s%s%s", negative ? "-" : "", len - d, digits,
                  d ? "." : "", digits + len - d);
@@ -335,6 +335,52 @@ static void fixed_digits_match_printf(void **state)
         got[n] = '\0';
         if (strcmp(got, want) != 0)
             fail_msg("%llu with %d decimals: %s, not %s", u, d, got, want);
+    }
+}
+
+/* A number as printf's %.17g writes it, against printf itself: random bit patterns of
+ * every exponent, dyadic fractions (whose ties at the 17th digit go to even), decimals
+ * as inputs hold them, whole numbers, and the edges of %g's fixed notation (1e-4, 1e16,
+ * 1e17) and of rounding up to another digit (9.99...). */
+static void g17_numbers_are_printf_s(void **state)
+{
+    (void)state;
+    double edges[] = {1e-4, nextafter(1e-4, 0), nextafter(1e-4, 1), 1e16, 1e17,
+                      nextafter(1e17, 0), 99999999999999999.0, 9.9999999999999999,
+                      0.99999999999999994, 9.999999999999999e-5, 0.1, 0.5, 1.5, 2.5,
+                      1 + 0x1p-17, 1 + 3 * 0x1p-17, 121.4, 31.30003, 3520123.4567,
+                      0x1p-1074, 1.7976931348623157e308, 0.0, -0.0, 15650, -2.5};
+    unsigned long long seed = 13;
+    for (size_t i = 0; i < 2000000; i++) {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        double v;
+        size_t n_edges = sizeof edges / sizeof *edges;
+        if (i < 2 * n_edges)
+            v = i % 2 ? -edges[i / 2] : edges[i / 2];
+        else if (i % 4 == 0) { /* any bit pattern but NaN and infinities */
+            unsigned long long bits = seed ^ (seed >> 29);
+            memcpy(&v, &bits, sizeof v);
+            if (!isfinite(v))
+                continue;
+        } else if (i % 4 == 1) /* m / 2^k: exact decimals of k digits, ties included */
+            v = ldexp((double)(seed >> (11 + (seed & 31))), -(int)((seed >> 5) % 70));
+        else if (i % 4 == 2) { /* a short decimal, as a coordinate or a count is typed */
+            char text[32];
+            snprintf(text, sizeof text, "%.*f", (int)((seed >> 7) % 9),
+                     (double)(seed >> 20) * pow(10, (double)((seed >> 3) % 12) - 10));
+            v = strtod(text, NULL);
+        } else { /* metres and degrees as a projection leaves them */
+            double scale = pow(10, (double)(seed % 18) - 4);
+            v = ((double)(seed >> 11) / 9007199254740992.0 - 0.5) * scale;
+        }
+        char want[64];
+        snprintf(want, sizeof want, "%.17g", v);
+        cs_buf b;
+        cs_buf_init(&b);
+        cs_buf_add_g17(&b, v);
+        if (!b.data || strcmp(b.data, want) != 0)
+            fail_msg("%a: %s, not %s", v, b.data ? b.data : "(nothing)", want);
+        cs_buf_free(&b);
     }
 }
 
@@ -399,6 +445,7 @@ int main(void)
         cmocka_unit_test(grouped_numbers),
         cmocka_unit_test(fixed_numbers_round_right),
         cmocka_unit_test(fixed_digits_match_printf),
+        cmocka_unit_test(g17_numbers_are_printf_s),
         cmocka_unit_test(strict_number_parsing),
         cmocka_unit_test(utf8_check),
         cmocka_unit_test(report_survives_allocation_failure),

@@ -183,6 +183,68 @@ size_t cs_fixed_digits(unsigned long long u, int decimals, bool negative, char o
     return n;
 }
 
+/* 10^0 .. 10^19; 10^20, for %.17g's 20 decimals at 1e-4, is 10^19 * 10 */
+__extension__ typedef unsigned __int128 u128; /* a GCC and Clang type, not ISO C */
+
+static const uint64_t tens_u64[20] = {
+    1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL,
+    100000000ULL, 1000000000ULL, 10000000000ULL, 100000000000ULL, 1000000000000ULL,
+    10000000000000ULL, 100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
+    100000000000000000ULL, 1000000000000000000ULL, 10000000000000000000ULL};
+
+/*
+ * %g's fixed notation, exactly: v = m / 2^k with m below 2^53, so m * 10^d / 2^k
+ * rounded to nearest, ties to even, is v's d-decimal rounding as glibc's printf makes
+ * it from v's exact binary value; d is chosen so that it has 17 digits. false outside
+ * 1e-4 <= |v| < 1e17 (exponent notation or subnormals), for printf.
+ */
+static bool g17_fixed(double v, char out[40], size_t *len)
+{
+    double a = fabs(v);
+    if (!(a >= 1e-4 && a < 1e17))
+        return false;
+    int e2;
+    uint64_t m = (uint64_t)ldexp(frexp(a, &e2), 53);
+    int k = 53 - e2; /* a = m / 2^k, k in -3..66 */
+    if (k <= 0) {    /* a whole number of up to 17 digits */
+        *len = cs_fixed_digits(m << -k, 0, v < 0, out);
+        return true;
+    }
+    int d = 16 - (int)floor(log10(a)); /* a guess, corrected below */
+    uint64_t n;
+    for (;;) {
+        if (d < 0 || d > 20)
+            return false;
+        u128 x = (u128)m * tens_u64[d < 20 ? d : 19] * (d < 20 ? 1 : 10);
+        u128 half = (u128)1 << (k - 1);
+        u128 rest = x & ((half << 1) - 1);
+        n = (uint64_t)(x >> k);
+        n += rest > half || (rest == half && (n & 1));
+        if (n >= 100000000000000000ULL) /* rounded up to 18 digits */
+            d--;
+        else if (n < 10000000000000000ULL)
+            d++;
+        else
+            break;
+    }
+    for (; d > 0 && n % 10 == 0; d--) /* %g drops trailing zeros */
+        n /= 10;
+    *len = cs_fixed_digits(n, d, v < 0, out);
+    return true;
+}
+
+void cs_buf_add_g17(cs_buf *b, double v)
+{
+    char text[40];
+    size_t n;
+    if (v == 0)
+        cs_buf_add(b, signbit(v) ? "-0" : "0");
+    else if (g17_fixed(v, text, &n))
+        cs_buf_addn(b, text, n);
+    else
+        cs_buf_printf(b, "%.17g", v);
+}
+
 /*
  * Plain decimals of at most 15 digits and no exponent, as most tables hold them: the
  * digits are an integer below 2^53 and the power of ten an exact double (to 1e22), so

@@ -523,20 +523,8 @@ static void study_file(const cut *c, size_t p, cs_buf *b)
 
 void cs_shard_number(cs_buf *b, double v)
 {
-    if (!isfinite(v))
-        return;
-    if (v == floor(v) && fabs(v) < 1e15 && !(v == 0 && signbit(v))) {
-        char digits[24], *p = digits + sizeof digits;
-        long long n = (long long)fabs(v);
-        do
-            *--p = (char)('0' + n % 10);
-        while ((n /= 10) > 0);
-        if (v < 0)
-            *--p = '-';
-        cs_buf_addn(b, p, (size_t)(digits + sizeof digits - p));
-        return;
-    }
-    cs_buf_printf(b, "%.17g", v);
+    if (isfinite(v))
+        cs_buf_add_g17(b, v);
 }
 
 static void facilities_file(const cut *c, const members *m, cs_buf *b)
@@ -613,9 +601,13 @@ static void population_file(const cut *c, const members *m, cs_buf *b)
 static void ring_coordinates(cs_buf *b, const cs_rings *r, size_t ring)
 {
     cs_buf_addc(b, '[');
-    for (size_t v = r->ring_start[ring]; v < r->ring_start[ring + 1]; v++)
-        cs_buf_printf(b, "%s[%.17g,%.17g]", v > r->ring_start[ring] ? "," : "", r->x[v],
-                      r->y[v]);
+    for (size_t v = r->ring_start[ring]; v < r->ring_start[ring + 1]; v++) {
+        cs_buf_add(b, v > r->ring_start[ring] ? ",[" : "[");
+        cs_buf_add_g17(b, r->x[v]);
+        cs_buf_addc(b, ',');
+        cs_buf_add_g17(b, r->y[v]);
+        cs_buf_addc(b, ']');
+    }
     cs_buf_addc(b, ']');
 }
 
