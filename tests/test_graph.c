@@ -1187,6 +1187,84 @@ static void window_is_the_whole_graph(void **state)
 }
 
 /*
+ * The lines a window takes are found through a grid of their boxes (some lines over so
+ * many cells that they are kept aside as wide): for boxes of every size, inside, across
+ * and outside the lines, points, and boxes without end, the answer is every line whose
+ * box meets the box, each once, ascending, as a scan of all the boxes finds them.
+ */
+static void lines_meeting_a_box_as_a_scan_finds_them(void **state)
+{
+    (void)state;
+    enum { LINES = 3000 };
+    double *xy = calloc(LINES * 5 * 2, sizeof *xy);
+    assert_non_null(xy);
+    size_t n = 0;
+    srand(20261206);
+    for (size_t i = 0; i < LINES; i++, n++) { /* over 2 km; one in 40 crossing it */
+        double x = rand() % 200000 / 100.0, y = rand() % 200000 / 100.0;
+        double step = i % 40 == 0 ? 1500 : 30;
+        for (int k = 0; k < 4; k++, n++) {
+            xy[2 * n] = x, xy[2 * n + 1] = y;
+            x += (rand() % 2001 - 1000) / 1000.0 * step, y += rand() % 1001 / 1000.0 * step;
+        }
+        xy[2 * n] = NAN;
+    }
+    cs_study s;
+    memset(&s, 0, sizeof s);
+    make_lines(&s.net.lines, xy, n, NULL);
+    s.net.present = true;
+    s.net.max_attach_m = 100;
+    s.net.display = "lines";
+    cs_context *ctx = NULL;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    cs_shard_net sn;
+    assert_int_equal(cs_shard_net_begin(ctx, &s, &sn), CS_OK);
+    size_t lines = s.net.lines.count;
+    assert_true(sn.grid.wide_n > 0 && sn.grid.wide_n < lines / 20);
+    assert_true(sn.grid.nx > 10 && sn.grid.ny > 10);
+    srand(7);
+    for (int q = 0; q < 3000; q++) {
+        double x = rand() % 260000 / 100.0 - 300, y = rand() % 260000 / 100.0 - 300;
+        double w = q % 5 == 0 ? 0 : pow(10, rand() % 400 / 100.0 - 1), h = w * (rand() % 3 + 1);
+        double box[4] = {x, y, x + w, y + h};
+        if (q % 97 == 0)
+            box[0] = box[1] = -INFINITY;
+        if (q % 89 == 0)
+            box[2] = INFINITY;
+        size_t got_n = 0;
+        long *got = cs_shard_net_lines_meeting(&sn, box, &got_n);
+        assert_non_null(got);
+        size_t j = 0;
+        for (size_t i = 0; i < lines; i++)
+            if (cs_box_meets(sn.line_box + 4 * i, box)) {
+                assert_true(j < got_n);
+                assert_int_equal(got[j++], (long)i);
+            }
+        assert_int_equal(got_n, j);
+        cs_free(got);
+    }
+    cs_shard_net_free(&sn);
+    bool done = false; /* out of memory at each allocation: nothing is left */
+    for (long k = 0; !done; k++) {
+        tu_alloc_fail_after(k);
+        cs_status st = cs_shard_net_begin(ctx, &s, &sn);
+        size_t got_n;
+        long *got = st == CS_OK ? cs_shard_net_lines_meeting(&sn, sn.box, &got_n) : NULL;
+        done = got != NULL;
+        tu_alloc_fail_after(-1);
+        assert_true(done || st == CS_ERR_NOMEM || st == CS_OK);
+        if (done)
+            assert_int_equal(got_n, lines);
+        cs_free(got);
+        if (st == CS_OK)
+            cs_shard_net_free(&sn);
+    }
+    cs_context_destroy(ctx);
+    free_lines(&s.net.lines);
+    free(xy);
+}
+
+/*
  * Where points attach, found a tile at a time (cs_net_spots, tiles 150 m wide on the
  * trap lines), is where they attach on the whole graph (cs_attach_points within 60 m):
  * the same edge ends to the bit, or none; and the facilities whose own edge a point's
@@ -1556,6 +1634,7 @@ int main(void)
         cmocka_unit_test(nodes_follow_a_morton_curve),
         cmocka_unit_test(part_keeps_the_whole_order),
         cmocka_unit_test(window_is_the_whole_graph),
+        cmocka_unit_test(lines_meeting_a_box_as_a_scan_finds_them),
         cmocka_unit_test(points_attach_as_on_the_whole_graph),
         cmocka_unit_test(cut_bent_edge),
         cmocka_unit_test(random_crossings),

@@ -1127,7 +1127,8 @@ static char *spliced(const char *text, const char *cut, const char *add)
  * shared vertex: the cut reading the grid by strips, which finds where each resident
  * attaches a tile at a time, writes the whole cut's 7 shards, byte for byte, network
  * files included. A meal service in the footway's middle lists its one long edge, and
- * the residents along it, in other shards and far beyond its reach, weigh on it. */
+ * the residents along it, in other shards and far beyond its reach, weigh on it. The
+ * same with `network.node_crossings`, where each window is the whole network. */
 static void grid_cut_along_the_network(void **state)
 {
     (void)state;
@@ -1154,17 +1155,20 @@ static void grid_cut_along_the_network(void **state)
     free(fac);
     free(text);
     free(path);
-    char study[2048];
-    snprintf(study, sizeof study,
-             "areas: {path: %s/shanghai-townships.geojson, id: name, name: name_en}\n"
-             "facilities: {path: facilities.csv, x: lon, y: lat}\n"
-             "outside_tolerance_m: 200\nfar_outside_km: 40\n"
-             "network: {path: network.geojson, speed: speed}\n"
-             "population: {path: population.tif, bands: {65+: {share: 0.2}, 80+: {share: "
-             "0.05}}}\n%s",
-             shared, network_kinds);
-    free(tu_write(dir, "study.yaml", study));
-    cut_both_ways(dir, 7, 0);
+    /* then with crossings noded, where every tile's window is the whole network */
+    for (int crossings = 0; crossings < 2; crossings++) {
+        char study[2048];
+        snprintf(study, sizeof study,
+                 "areas: {path: %s/shanghai-townships.geojson, id: name, name: name_en}\n"
+                 "facilities: {path: facilities.csv, x: lon, y: lat}\n"
+                 "outside_tolerance_m: 200\nfar_outside_km: 40\n"
+                 "network: {path: network.geojson, speed: speed, node_crossings: %s}\n"
+                 "population: {path: population.tif, bands: {65+: {share: 0.2}, 80+: "
+                 "{share: 0.05}}}\n%s",
+                 shared, crossings ? "true" : "false", network_kinds);
+        free(tu_write(dir, "study.yaml", study));
+        cut_both_ways(dir, 7, 0);
+    }
     free(dir);
 }
 

@@ -19,6 +19,9 @@ void cs_shard_net_free(cs_shard_net *sn)
         return;
     cs_net_window_free(&sn->win);
     cs_free(sn->line_box);
+    cs_free(sn->grid.at);
+    cs_free(sn->grid.line);
+    cs_free(sn->grid.wide);
     cs_lines_free(&sn->first);
     memset(sn, 0, sizeof *sn);
 }
@@ -81,6 +84,113 @@ static cs_status find_first(cs_context *ctx, cs_shard_net *sn)
                     "the network has no edge of positive length");
 }
 
+/* A line over more cells than this is listed once, as wide, not in each of them. */
+#define GRID_WIDE_CELLS 64
+
+/* The cells of grid g that box b covers, clamped to the grid: false when none. */
+static bool grid_cells(const cs_line_grid *g, const double b[4], size_t c[4])
+{
+    if (!(b[0] <= b[2] && b[1] <= b[3]))
+        return false;
+    double lo_x = floor((b[0] - g->x0) / g->cell), hi_x = floor((b[2] - g->x0) / g->cell);
+    double lo_y = floor((b[1] - g->y0) / g->cell), hi_y = floor((b[3] - g->y0) / g->cell);
+    if (hi_x < 0 || hi_y < 0 || lo_x >= (double)g->nx || lo_y >= (double)g->ny)
+        return false;
+    c[0] = lo_x < 0 ? 0 : (size_t)lo_x, c[1] = lo_y < 0 ? 0 : (size_t)lo_y;
+    c[2] = hi_x >= (double)g->nx ? g->nx - 1 : (size_t)hi_x;
+    c[3] = hi_y >= (double)g->ny ? g->ny - 1 : (size_t)hi_y;
+    return true;
+}
+
+static bool is_wide(const size_t c[4])
+{
+    return (c[2] - c[0] + 1) * (c[3] - c[1] + 1) > GRID_WIDE_CELLS;
+}
+
+/* The lines by cells, an eighth as many as the lines (at most 4096 a side; a window is
+ * some kilometres wide): counts, then places, in the lines' order, so that each cell
+ * lists its lines ascending. */
+static bool make_line_grid(cs_shard_net *sn)
+{
+    const cs_lines *l = &sn->s->net.lines;
+    cs_line_grid *g = &sn->grid;
+    double w = sn->box[2] - sn->box[0], h = sn->box[3] - sn->box[1];
+    double side = sqrt(fmax(w * h, 1.0) / (double)(l->count / 8 + 1));
+    side = fmax(side, fmax(w, h) / 4096);
+    g->cell = isfinite(side) && side > 0 ? side : 1.0;
+    g->x0 = isfinite(sn->box[0]) ? sn->box[0] : 0, g->y0 = isfinite(sn->box[1]) ? sn->box[1] : 0;
+    g->nx = isfinite(w) ? (size_t)(w / g->cell) + 1 : 1;
+    g->ny = isfinite(h) ? (size_t)(h / g->cell) + 1 : 1;
+    g->at = cs_calloc(g->nx * g->ny + 2, sizeof *g->at);
+    if (!g->at)
+        return false;
+    size_t c[4];
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) {
+            for (size_t k = 0; k < g->nx * g->ny; k++)
+                g->at[k + 2] += g->at[k + 1];
+            g->line = cs_calloc(g->at[g->nx * g->ny + 1] + 1, sizeof *g->line);
+            g->wide = cs_calloc(g->wide_n + 1, sizeof *g->wide);
+            if (!g->line || !g->wide)
+                return false;
+            g->wide_n = 0;
+        }
+        for (size_t i = 0; i < l->count; i++) {
+            if (!grid_cells(g, sn->line_box + 4 * i, c))
+                continue;
+            if (is_wide(c)) {
+                if (pass == 1)
+                    g->wide[g->wide_n] = i;
+                g->wide_n++;
+                continue;
+            }
+            for (size_t cy = c[1]; cy <= c[3]; cy++)
+                for (size_t cx = c[0]; cx <= c[2]; cx++) {
+                    size_t k = cy * g->nx + cx;
+                    if (pass == 0)
+                        g->at[k + 2]++;
+                    else
+                        g->line[g->at[k + 1]++] = i;
+                }
+        }
+    }
+    return true;
+}
+
+long *cs_shard_net_lines_meeting(const cs_shard_net *sn, const double w[4], size_t *n)
+{
+    const cs_line_grid *g = &sn->grid;
+    const double *box = sn->line_box;
+    size_t c[4], cap = g->wide_n + 1;
+    bool some = grid_cells(g, w, c);
+    if (some)
+        for (size_t cy = c[1]; cy <= c[3]; cy++)
+            cap += g->at[cy * g->nx + c[2] + 1] - g->at[cy * g->nx + c[0]];
+    long *found = cs_calloc(cap, sizeof *found);
+    if (!found)
+        return NULL;
+    *n = 0;
+    for (size_t j = 0; j < g->wide_n; j++)
+        if (cs_box_meets(box + 4 * g->wide[j], w))
+            found[(*n)++] = (long)g->wide[j];
+    for (size_t cy = c[1]; some && cy <= c[3]; cy++)
+        for (size_t j = g->at[cy * g->nx + c[0]]; j < g->at[cy * g->nx + c[2] + 1]; j++) {
+            size_t i = g->line[j];
+            size_t ci[4] = {0};
+            grid_cells(g, box + 4 * i, ci);
+            /* listed in every cell it covers: take it from the first one w covers too */
+            size_t first_x = ci[0] > c[0] ? ci[0] : c[0], first_y = ci[1] > c[1] ? ci[1] : c[1];
+            if (cy == first_y && j >= g->at[cy * g->nx + first_x] &&
+                j < g->at[cy * g->nx + first_x + 1] && cs_box_meets(box + 4 * i, w))
+                found[(*n)++] = (long)i;
+        }
+    if (!cs_sort_ids(found, *n, sn->s->net.lines.count + 1)) {
+        cs_free(found);
+        return NULL;
+    }
+    return found;
+}
+
 cs_status cs_shard_net_begin(cs_context *ctx, const cs_study *s, cs_shard_net *out)
 {
     memset(out, 0, sizeof *out);
@@ -93,6 +203,10 @@ cs_status cs_shard_net_begin(cs_context *ctx, const cs_study *s, cs_shard_net *o
     for (size_t i = 0; i < l->count; i++)
         cs_box_of(l->x + l->start[i], l->y + l->start[i], l->start[i + 1] - l->start[i],
                   out->line_box + 4 * i);
+    if (!make_line_grid(out)) {
+        cs_shard_net_free(out);
+        return cs_nomem(ctx);
+    }
     cs_status st = find_first(ctx, out);
     if (st != CS_OK)
         cs_shard_net_free(out);

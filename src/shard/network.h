@@ -63,10 +63,22 @@ typedef struct cs_net_window {
     bool built;
 } cs_net_window;
 
+/* The lines by the cells of a grid their boxes meet, so that a window finds its lines
+ * without looking at every line's box (a strip cut builds one window a tile). */
+typedef struct cs_line_grid {
+    double x0, y0, cell; /* square cells `cell` wide from (x0, y0) */
+    size_t nx, ny;
+    size_t *at;          /* nx * ny + 1: cell c holds lines line[at[c] .. at[c + 1]) */
+    size_t *line;
+    size_t *wide;        /* lines over too many cells to list in each: in every answer */
+    size_t wide_n;
+} cs_line_grid;
+
 typedef struct cs_shard_net {
     const cs_study *s;
     double box[4];      /* the box of every line's vertices, which numbers the nodes */
     double *line_box;   /* 4 per line: each line's box */
+    cs_line_grid grid;  /* over line_box */
     cs_net_window win;  /* the window of shard `part` */
     size_t part;
     size_t first_line;  /* the line of the whole graph's first edge */
@@ -77,6 +89,10 @@ typedef struct cs_shard_net {
  * Errors: CS_ERR_INPUT (no edge of positive length, as a run says), CS_ERR_NOMEM. */
 cs_status cs_shard_net_begin(cs_context *ctx, const cs_study *s, cs_shard_net *out);
 void cs_shard_net_free(cs_shard_net *sn);
+
+/* The lines whose box meets box w, ascending, into a new array of *n (NULL without
+ * memory; the caller frees it). */
+long *cs_shard_net_lines_meeting(const cs_shard_net *sn, const double w[4], size_t *n);
 
 /* Forget the window (another shard's lies elsewhere), unless it is shard part's. */
 void cs_shard_net_for(cs_shard_net *sn, size_t part);

@@ -77,7 +77,10 @@ static bool take_pieces(const cs_shard_net *sn, const double w[4], cs_net_window
 {
     const cs_lines *l = &sn->s->net.lines;
     cs_lines *t = &win->lines;
-    size_t n = 0, nv = 0;
+    size_t n = 0, nv = 0, lines_n;
+    long *lines = cs_shard_net_lines_meeting(sn, w, &lines_n);
+    if (!lines)
+        return false;
     for (int pass = 0; pass < 2; pass++) {
         if (pass == 1) {
             t->start = cs_calloc(n + 1, sizeof *t->start);
@@ -85,13 +88,14 @@ static bool take_pieces(const cs_shard_net *sn, const double w[4], cs_net_window
             t->y = cs_calloc(nv + 1, sizeof *t->y);
             t->speed = l->speed ? cs_calloc(n + 1, sizeof *t->speed) : NULL;
             win->line_of = cs_calloc(n + 1, sizeof *win->line_of);
-            if (!t->start || !t->x || !t->y || (l->speed && !t->speed) || !win->line_of)
+            if (!t->start || !t->x || !t->y || (l->speed && !t->speed) || !win->line_of) {
+                cs_free(lines);
                 return false;
+            }
             n = nv = 0;
         }
-        for (size_t i = 0; i < l->count; i++) {
-            if (!cs_box_meets(sn->line_box + 4 * i, w))
-                continue;
+        for (size_t j = 0; j < lines_n; j++) {
+            size_t i = (size_t)lines[j];
             size_t a = l->start[i], b = l->start[i + 1];
             bool whole = false; /* the graph bridges a vertex without coordinates: keep
                                    such a line whole rather than end a piece there */
@@ -115,6 +119,7 @@ static bool take_pieces(const cs_shard_net *sn, const double w[4], cs_net_window
             }
         }
     }
+    cs_free(lines);
     t->start[n] = nv;
     t->count = n;
     return true;
