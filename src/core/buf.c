@@ -203,14 +203,16 @@ static bool g17_fixed(double v, char out[40], size_t *len)
     double a = fabs(v);
     if (!(a >= 1e-4 && a < 1e17))
         return false;
-    int e2;
-    uint64_t m = (uint64_t)ldexp(frexp(a, &e2), 53);
-    int k = 53 - e2; /* a = m / 2^k, k in -3..66 */
-    if (k <= 0) {    /* a whole number of up to 17 digits */
+    uint64_t bits;
+    memcpy(&bits, &a, sizeof bits); /* normal here: 1e-4 <= a */
+    uint64_t m = (bits & ((1ULL << 52) - 1)) | (1ULL << 52);
+    int e2 = (int)(bits >> 52) - 1022; /* a = m / 2^53 * 2^e2 */
+    int k = 53 - e2;                   /* a = m / 2^k, k in -3..66 */
+    if (k <= 0) {                      /* a whole number of up to 17 digits */
         *len = cs_fixed_digits(m << -k, 0, v < 0, out);
         return true;
     }
-    int d = 16 - (int)floor(log10(a)); /* a guess, corrected below */
+    int d = 16 - (int)floor((e2 - 1) * 0.30103); /* from log10(2^(e2 - 1)); corrected below */
     uint64_t n;
     for (;;) {
         if (d < 0 || d > 20)

@@ -42,6 +42,18 @@ typedef struct shard_out {
     double box[4];     /* of its points */
 } shard_out;
 
+/* Where a point's facilities are looked for: at the point, at its edge's two ends. */
+enum { NEAR_POINT, NEAR_U, NEAR_V, NEAR_PLACES };
+
+/* The facilities of a kind (their places in its index, ascending) within twice its
+ * reach, and a metre, of an anchor: those within reach of any point within reach of the
+ * anchor. The grid's next points are a cell apart, so one search serves many. */
+typedef struct near_cache {
+    double x, y; /* the anchor; NaN: none */
+    long *in;
+    size_t n, cap;
+} near_cache;
+
 typedef struct streamed {
     cs_context *ctx;
     cut *c;
@@ -61,6 +73,7 @@ typedef struct streamed {
     size_t readings;        /* of the grid, begun */
     long *found;
     size_t found_cap;
+    near_cache *near;       /* K * NEAR_PLACES */
     bool along;             /* reading 3: context along the network too */
     cs_net_owners owners;   /* the own edges of the facilities it weighs */
     cs_net_window win;      /* the last tile's */
@@ -106,6 +119,8 @@ static bool index_kind(streamed *t, size_t k, const uint64_t *only)
 
 static void drop_indexes(streamed *t)
 {
+    for (size_t j = 0; t->near && j < t->K * NEAR_PLACES; j++)
+        t->near[j].x = NAN;
     for (size_t k = 0; k < t->K; k++) {
         cs_point_index_destroy(t->index[k]);
         cs_free(t->fac_of[k]);
@@ -114,15 +129,32 @@ static void drop_indexes(streamed *t)
     }
 }
 
-/* The facilities of kind k within its reach of (x, y), into t->found: their count, or
- * (size_t)-1 without memory. */
-static size_t near_facilities(streamed *t, size_t k, double x, double y)
+/* The facilities of kind k within its reach of (x, y), into t->found, ascending: their
+ * count, or (size_t)-1 without memory. Filtered from those near an anchor (kept for each
+ * of the places a point looks from) by the test cs_point_index_within makes, so that
+ * they are exactly the facilities it finds. */
+static size_t near_facilities(streamed *t, size_t k, int place, double x, double y)
 {
     if (!t->index[k])
         return 0;
-    size_t n = cs_point_index_within(t->index[k], x, y, t->reach[k], &t->found, &t->found_cap);
-    for (size_t j = 0; n != (size_t)-1 && j < n; j++)
-        t->found[j] = t->fac_of[k][t->found[j]];
+    near_cache *c = &t->near[k * NEAR_PLACES + (size_t)place];
+    double r = t->reach[k], ax = x - c->x, ay = y - c->y;
+    if (!(sqrt(ax * ax + ay * ay) <= r)) { /* none yet, or too far from it */
+        c->x = NAN;
+        size_t n = cs_point_index_within(t->index[k], x, y, 2 * r + 1, &c->in, &c->cap);
+        if (n == (size_t)-1 || !cs_grow((void **)&t->found, &t->found_cap, n,
+                                        sizeof *t->found))
+            return (size_t)-1;
+        c->x = x, c->y = y, c->n = n;
+    }
+    const double *fx = t->c->s->fac.x, *fy = t->c->s->fac.y;
+    size_t n = 0;
+    for (size_t j = 0; j < c->n; j++) {
+        long f = t->fac_of[k][c->in[j]];
+        double dx = fx[f] - x, dy = fy[f] - y;
+        if (sqrt(dx * dx + dy * dy) <= r)
+            t->found[n++] = f;
+    }
     return n;
 }
 
@@ -136,7 +168,7 @@ static cs_status hold_facilities(void *user, const cs_demand_batch *b)
         t->m[p].own_n++;
         t->m[p].residents += b->pop[i * B];
         for (size_t k = 0; k < t->K; k++) {
-            size_t n = near_facilities(t, k, b->x[i], b->y[i]);
+            size_t n = near_facilities(t, k, NEAR_POINT, b->x[i], b->y[i]);
             if (n == (size_t)-1)
                 return cs_nomem(t->ctx);
             for (size_t j = 0; j < n; j++)
@@ -215,10 +247,10 @@ static cs_status to_holders(streamed *t, long f, size_t own, size_t point,
 }
 
 /* Point i as context of the holders of kind k's facilities within reach of (x, y). */
-static cs_status near_to_holders(streamed *t, size_t k, double x, double y, size_t own,
-                                 size_t point, const cs_demand_batch *b, size_t i)
+static cs_status near_to_holders(streamed *t, size_t k, int place, double x, double y,
+                                 size_t own, size_t point, const cs_demand_batch *b, size_t i)
 {
-    size_t n = near_facilities(t, k, x, y);
+    size_t n = near_facilities(t, k, place, x, y);
     if (n == (size_t)-1)
         return cs_nomem(t->ctx);
     cs_status st = CS_OK;
@@ -240,9 +272,9 @@ static cs_status along_to_holders(streamed *t, const cs_net_spot *sp, size_t own
         const cs_kind *kind = &s->settings.kinds[k];
         if (kind->load_capacity < 0 || !(kind->measures & CS_MEASURE_NETWORK))
             continue;
-        st = near_to_holders(t, k, sp->ux, sp->uy, own, point, b, i);
+        st = near_to_holders(t, k, NEAR_U, sp->ux, sp->uy, own, point, b, i);
         if (st == CS_OK)
-            st = near_to_holders(t, k, sp->vx, sp->vy, own, point, b, i);
+            st = near_to_holders(t, k, NEAR_V, sp->vx, sp->vy, own, point, b, i);
     }
     for (size_t j = sp->own_from; st == CS_OK && j < sp->own_to; j++)
         st = to_holders(t, (long)t->owners.fac[t->owners.order[j]], own, point, b, i);
@@ -268,7 +300,7 @@ static cs_status write_points(void *user, const cs_demand_batch *b)
             st = put_row(t, own, b, i, true);
         for (size_t k = 0; st == CS_OK && k < t->K; k++)
             if (s->settings.kinds[k].load_capacity >= 0)
-                st = near_to_holders(t, k, b->x[i], b->y[i], own, point, b, i);
+                st = near_to_holders(t, k, NEAR_POINT, b->x[i], b->y[i], own, point, b, i);
         if (st == CS_OK && t->along)
             st = along_to_holders(t, &t->spots[i], own, point, b, i);
     }
@@ -351,8 +383,11 @@ static cs_status stream_begin(cs_context *ctx, cut *c, streamed *t)
     t->index = cs_calloc(t->K + 1, sizeof *t->index);
     t->fac_of = cs_calloc(t->K + 1, sizeof *t->fac_of);
     t->reach = cs_calloc(t->K + 1, sizeof *t->reach);
-    if (!t->pop || !t->index || !t->fac_of || !t->reach)
+    t->near = cs_calloc(t->K * NEAR_PLACES + 1, sizeof *t->near);
+    if (!t->pop || !t->index || !t->fac_of || !t->reach || !t->near)
         return cs_nomem(ctx);
+    for (size_t j = 0; j < t->K * NEAR_PLACES; j++)
+        t->near[j].x = NAN;
     for (size_t k = 0; k < t->K; k++)
         t->reach[k] = with_margin(cs_kind_reach_m(&s->settings.kinds[k]));
     return CS_OK;
@@ -375,6 +410,9 @@ static void stream_end(streamed *t)
     cs_free(t->holders);
     cs_free(t->stamp);
     cs_free(t->found);
+    for (size_t j = 0; t->near && j < t->K * NEAR_PLACES; j++)
+        cs_free(t->near[j].in);
+    cs_free(t->near);
     cs_net_owners_free(&t->owners);
     cs_net_window_free(&t->win);
     cs_free(t->spots);
