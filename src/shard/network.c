@@ -161,11 +161,10 @@ long *cs_shard_net_lines_meeting(const cs_shard_net *sn, const double w[4], size
 {
     const cs_line_grid *g = &sn->grid;
     const double *box = sn->line_box;
-    size_t c[4], cap = g->wide_n + 1;
-    bool some = grid_cells(g, w, c);
-    if (some)
-        for (size_t cy = c[1]; cy <= c[3]; cy++)
-            cap += g->at[cy * g->nx + c[2] + 1] - g->at[cy * g->nx + c[0]];
+    size_t c[4] = {1, 1, 0, 0}, cap = g->wide_n + 1; /* no cell, unless w covers some */
+    grid_cells(g, w, c);
+    for (size_t cy = c[1]; cy <= c[3]; cy++)
+        cap += g->at[cy * g->nx + c[2] + 1] - g->at[cy * g->nx + c[0]];
     long *found = cs_calloc(cap, sizeof *found);
     if (!found)
         return NULL;
@@ -173,7 +172,7 @@ long *cs_shard_net_lines_meeting(const cs_shard_net *sn, const double w[4], size
     for (size_t j = 0; j < g->wide_n; j++)
         if (cs_box_meets(box + 4 * g->wide[j], w))
             found[(*n)++] = (long)g->wide[j];
-    for (size_t cy = c[1]; some && cy <= c[3]; cy++)
+    for (size_t cy = c[1]; cy <= c[3]; cy++)
         for (size_t j = g->at[cy * g->nx + c[0]]; j < g->at[cy * g->nx + c[2] + 1]; j++) {
             size_t i = g->line[j];
             size_t ci[4] = {0};
