@@ -712,8 +712,9 @@ cs_status cut_add_shard_files(cs_context *ctx, const cut *c, size_t p, members *
             if (m->in[i])
                 cs_net_marks_add(&m->marks, c->s->dem.x[i], c->s->dem.y[i]);
     }
-    if (st == CS_OK && c->net &&
-        (st = cs_shard_net_file(c->net, &m->marks, m->fac, m->fac_n, &b, &m->edges)) == CS_OK)
+    if (st == CS_OK && c->net)
+        st = cs_shard_net_file(c->net, &m->marks, m->fac, m->fac_n, &b, &m->edges);
+    if (st == CS_OK && c->net)
         st = add_file(ctx, set, "network.geojson", &b);
     cs_buf_free(&b);
     if (st == CS_OK && c->s->costs.rows) {

@@ -49,7 +49,8 @@ enum { NEAR_POINT, NEAR_U, NEAR_V, NEAR_PLACES };
  * reach, and a metre, of an anchor: those within reach of any point within reach of the
  * anchor. The grid's next points are a cell apart, so one search serves many. */
 typedef struct near_cache {
-    double x, y; /* the anchor; NaN: none */
+    bool held;   /* an anchor and its facilities, from the present index */
+    double x, y; /* the anchor */
     long *in;
     size_t n, cap;
 } near_cache;
@@ -120,7 +121,7 @@ static bool index_kind(streamed *t, size_t k, const uint64_t *only)
 static void drop_indexes(streamed *t)
 {
     for (size_t j = 0; t->near && j < t->K * NEAR_PLACES; j++)
-        t->near[j].x = NAN;
+        t->near[j].held = false;
     for (size_t k = 0; k < t->K; k++) {
         cs_point_index_destroy(t->index[k]);
         cs_free(t->fac_of[k]);
@@ -139,13 +140,13 @@ static size_t near_facilities(streamed *t, size_t k, int place, double x, double
         return 0;
     near_cache *c = &t->near[k * NEAR_PLACES + (size_t)place];
     double r = t->reach[k], ax = x - c->x, ay = y - c->y;
-    if (!(sqrt(ax * ax + ay * ay) <= r)) { /* none yet, or too far from it */
-        c->x = NAN;
+    if (!c->held || !(sqrt(ax * ax + ay * ay) <= r)) { /* none, or too far from it */
+        c->held = false;
         size_t n = cs_point_index_within(t->index[k], x, y, 2 * r + 1, &c->in, &c->cap);
         if (n == (size_t)-1 || !cs_grow((void **)&t->found, &t->found_cap, n,
                                         sizeof *t->found))
             return (size_t)-1;
-        c->x = x, c->y = y, c->n = n;
+        c->x = x, c->y = y, c->n = n, c->held = true;
     }
     const double *fx = t->c->s->fac.x, *fy = t->c->s->fac.y;
     size_t n = 0;
@@ -386,8 +387,6 @@ static cs_status stream_begin(cs_context *ctx, cut *c, streamed *t)
     t->near = cs_calloc(t->K * NEAR_PLACES + 1, sizeof *t->near);
     if (!t->pop || !t->index || !t->fac_of || !t->reach || !t->near)
         return cs_nomem(ctx);
-    for (size_t j = 0; j < t->K * NEAR_PLACES; j++)
-        t->near[j].x = NAN;
     for (size_t k = 0; k < t->K; k++)
         t->reach[k] = with_margin(cs_kind_reach_m(&s->settings.kinds[k]));
     return CS_OK;
