@@ -1205,8 +1205,11 @@ cs_status cs_config_key_get(size_t i, cs_config_key *out)
     if (r->allowed) {
         append(allowed, asize, r->allowed);
     } else if (r->type == KEY_NUMBER) {
-        /* "a number in (0, 20]" -> "(0, 20]"; "a number >= 0" -> ">= 0" */
-        const char *w = r->rule->what + strlen("a number ");
+        /* "a number in (0, 20]" -> "(0, 20]"; "a number >= 0" -> ">= 0"; "a whole
+         * number >= 0" -> "whole number >= 0" */
+        const char *w = r->rule->what;
+        w += !strncmp(w, "a ", 2) ? 2 : 0;
+        w += !strncmp(w, "number ", 7) ? 7 : 0;
         append(allowed, asize, !strncmp(w, "in ", 3) ? w + 3 : w);
     } else if (r->type == KEY_CHOICE) {
         for (size_t j = 0; j < r->choice->count; j++) {
