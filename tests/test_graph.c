@@ -1113,7 +1113,7 @@ static void window_is_the_whole_graph(void **state)
     cs_context *ctx = NULL;
     assert_int_equal(cs_context_create(&ctx), CS_OK);
     cs_shard_net sn;
-    assert_int_equal(cs_shard_net_begin(ctx, &s, &sn), CS_OK);
+    assert_int_equal(cs_shard_net_begin(ctx, NULL, &s, &sn), CS_OK);
     size_t *whole = calloc(g.edge_count + 1, sizeof *whole);
     size_t *part = calloc(g.edge_count * 2 + 1, sizeof *part);
     assert_non_null(whole);
@@ -1166,7 +1166,7 @@ static void window_is_the_whole_graph(void **state)
     bool done = false;
     for (long k = 0; !done; k++) {
         tu_alloc_fail_after(k);
-        cs_status st = cs_shard_net_begin(ctx, &s, &sn);
+        cs_status st = cs_shard_net_begin(ctx, NULL, &s, &sn);
         if (st == CS_OK) {
             cs_shard_net_for(&sn, 0);
             st = cs_net_window_cover(&sn, boxes[0]);
@@ -1218,7 +1218,7 @@ static void lines_meeting_a_box_as_a_scan_finds_them(void **state)
     cs_context *ctx = NULL;
     assert_int_equal(cs_context_create(&ctx), CS_OK);
     cs_shard_net sn;
-    assert_int_equal(cs_shard_net_begin(ctx, &s, &sn), CS_OK);
+    assert_int_equal(cs_shard_net_begin(ctx, NULL, &s, &sn), CS_OK);
     size_t lines = s.net.lines.count;
     assert_true(sn.grid.wide_n > 0 && sn.grid.wide_n < lines / 20);
     assert_true(sn.grid.nx > 10 && sn.grid.ny > 10);
@@ -1247,7 +1247,7 @@ static void lines_meeting_a_box_as_a_scan_finds_them(void **state)
     bool done = false; /* out of memory at each allocation: nothing is left */
     for (long k = 0; !done; k++) {
         tu_alloc_fail_after(k);
-        cs_status st = cs_shard_net_begin(ctx, &s, &sn);
+        cs_status st = cs_shard_net_begin(ctx, NULL, &s, &sn);
         size_t got_n;
         long *got = st == CS_OK ? cs_shard_net_lines_meeting(&sn, sn.box, &got_n) : NULL;
         done = got != NULL;
@@ -1306,7 +1306,7 @@ static void points_attach_as_on_the_whole_graph(void **state)
     cs_context *ctx = NULL;
     assert_int_equal(cs_context_create(&ctx), CS_OK);
     cs_shard_net sn;
-    assert_int_equal(cs_shard_net_begin(ctx, &s, &sn), CS_OK);
+    assert_int_equal(cs_shard_net_begin(ctx, NULL, &s, &sn), CS_OK);
     cs_net_window win = {0};
     cs_net_owners o;
     cs_net_spot *spot = calloc(P, sizeof *spot);

@@ -16,6 +16,8 @@
 
 #include "careshed/careshed.h"
 #include "cover/result.h"
+#include "io/config.h"
+#include "shard/network.h"
 #include "shard/shard.h"
 
 #include <dirent.h>
@@ -980,9 +982,10 @@ static const char grid_kinds[] =
     "  home: {thresholds_min: [10, 20], load_capacity: beds, load_band: 80+,\n"
     "         access_decay: gaussian}\n";
 
-/* Cut the study at path into dir, loaded whole or left to read its grid or cost matrix
- * as it cuts; loaded whole, its residents are checked against the grid's total (when
- * not 0). */
+/* Cut the study at path into dir, loaded whole or left to read its grid, cost matrix or
+ * network as it cuts (holding a quarter of a megabyte of the network's lines, so that it
+ * reads them again for many windows); loaded whole, its residents are checked against
+ * the grid's total (when not 0). */
 static void cut_with_library(const char *path, const char *dir, int parts, bool stream,
                              double total)
 {
@@ -992,8 +995,10 @@ static void cut_with_library(const char *path, const char *dir, int parts, bool 
     assert_int_equal(cs_context_create(&ctx), CS_OK);
     assert_int_equal(cs_config_create(ctx, &cfg), CS_OK);
     assert_int_equal(cs_config_load(ctx, cfg, path), CS_OK);
-    if (stream)
+    if (stream) {
         cs_config_stream_inputs(cfg);
+        cfg->shard_network_mb = 0.25; /* a network is read again for many windows */
+    }
     assert_int_equal(cs_study_load(ctx, cfg, &study), CS_OK);
     /* left to stream: no grid point, or no pair of the matrix, is held */
     if (stream)
@@ -1194,6 +1199,28 @@ static void cut_refusing_memory(cs_context *ctx, const cs_config *cfg, const cs_
     print_message("allocation failure: %ld points of the %s checked\n", n / step, what);
 }
 
+/* A footway across the four squares of grid_memory_case (or not: a street first) and
+ * `grids` grids of streets `step` degrees apart, the first in the middle, the others
+ * along the diagonal. */
+static void small_network(const char *dir, int grids, double step, bool footway)
+{
+    char *path = tu_join(dir, "network.geojson");
+    FILE *f = fopen(path, "w");
+    fprintf(f, "{\"type\":\"FeatureCollection\",\"features\":[\n"
+               "{\"type\":\"Feature\",\"properties\":{\"highway\":\"%s\",\"speed\":1},"
+               "\"geometry\":{\"type\":\"LineString\",\"coordinates\":[[121.39,31.09],"
+               "[%s]]}}",
+            footway ? "footway" : "service", footway ? "121.45,31.15" : "121.3901,31.09");
+    uint64_t rng = 5;
+    int feature = 0;
+    for (int g = 0; g < grids; g++)
+        street_grid(f, &rng, 121.42 + 0.012 * (g % 2 ? -(g + 1) / 2 : g / 2),
+                    31.12 + 0.012 * (g % 2 ? -(g + 1) / 2 : g / 2), 11, step, &feature);
+    fprintf(f, "\n]}\n");
+    fclose(f);
+    free(path);
+}
+
 /* The cut reading a grid by strips fails cleanly wherever memory runs out, and the
  * shards the command cuts (by strips) merge to the single run: in a straight line, or
  * along a grid of streets over the four squares. */
@@ -1209,20 +1236,8 @@ static void grid_memory_case(const char *name, bool network)
     free(tu_write(dir, "facilities.csv", "id,kind,lon,lat,meals,beds\nf1,meal,121.405,31.105,40,0\n"
                                          "f2,meal,121.425,31.125,60,0\nf3,centre,121.41,31.13,0,0\n"
                                          "f4,home,121.43,31.11,0,80\n"));
-    if (network) {
-        char *path = tu_join(dir, "network.geojson");
-        FILE *f = fopen(path, "w");
-        fprintf(f, "{\"type\":\"FeatureCollection\",\"features\":[\n"
-                   "{\"type\":\"Feature\",\"properties\":{\"highway\":\"footway\",\"speed\":1},"
-                   "\"geometry\":{\"type\":\"LineString\",\"coordinates\":[[121.39,31.09],"
-                   "[121.45,31.15]]}}");
-        uint64_t rng = 5;
-        int feature = 0;
-        street_grid(f, &rng, 121.42, 31.12, 11, 0.004, &feature);
-        fprintf(f, "\n]}\n");
-        fclose(f);
-        free(path);
-    }
+    if (network)
+        small_network(dir, 1, 0.004, true);
     char study[2048];
     snprintf(study, sizeof study,
              "areas: {path: areas.geojson, id: code}\n"
@@ -1257,6 +1272,170 @@ static void grid_cut_without_memory(void **state)
     (void)state;
     grid_memory_case("grid-memory", false);
     grid_memory_case("grid-memory-network", true);
+}
+
+/* The study at path loaded, streamed (with the network's lines held at most `mb` MB) or
+ * whole, and its network ready to cut. */
+static cs_study *load_cut_network(cs_context *ctx, const char *path, const char *mb,
+                                  cs_config **cfg, cs_shard_net *sn)
+{
+    cs_study *s = NULL;
+    assert_int_equal(cs_config_create(ctx, cfg), CS_OK);
+    assert_int_equal(cs_config_load(ctx, *cfg, path), CS_OK);
+    if (mb) {
+        cs_config_stream_inputs(*cfg);
+        assert_int_equal(cs_config_set(ctx, *cfg, "shard.network_memory_mb", mb), CS_OK);
+    }
+    assert_int_equal(cs_study_load(ctx, *cfg, &s), CS_OK);
+    assert_int_equal(cs_shard_net_begin(ctx, *cfg, s, sn), CS_OK);
+    return s;
+}
+
+/* Two windows' lines are the same, byte for byte, and so their graphs. */
+static void same_windows(const cs_net_window *a, const cs_net_window *b)
+{
+    const cs_lines *la = &a->lines, *lb = &b->lines;
+    assert_int_equal(la->count, lb->count);
+    size_t nv = la->start[la->count];
+    assert_memory_equal(la->start, lb->start, (la->count + 1) * sizeof *la->start);
+    assert_memory_equal(la->x, lb->x, nv * sizeof *la->x);
+    assert_memory_equal(la->y, lb->y, nv * sizeof *la->y);
+    assert_memory_equal(la->speed, lb->speed, la->count * sizeof *la->speed);
+    assert_memory_equal(a->line_of, b->line_of, la->count * sizeof *a->line_of);
+    assert_int_equal(a->graph.edge_count, b->graph.edge_count);
+    assert_memory_equal(a->graph.edge_cost_m, b->graph.edge_cost_m,
+                        a->graph.edge_count * sizeof *a->graph.edge_cost_m);
+}
+
+/*
+ * A network left to read (careshed shard) with room for a hundred of its vertices:
+ * each window the cut builds, tile by tile in rows and then over each shard, is the
+ * whole load's, byte for byte, its lines read again as they are needed (many times);
+ * given a megabyte, the lines are held as the whole load holds them. A network changed
+ * since the load, or gone, is an error naming it.
+ */
+static void network_read_by_windows(void **state)
+{
+    (void)state;
+    char *dir = tu_join(work, "network-windows");
+    assert_int_equal(run(NULL, "mkdir -p %s", dir), 0);
+    const double x[4] = {121.40, 121.42, 121.40, 121.42}, y[4] = {31.10, 31.10, 31.12, 31.12};
+    square_areas(dir, x, y, 0.02);
+    char *tif = tu_join(dir, "population.tif");
+    (void)write_grid(tif, 121.399, 31.141, 0.002, 21, 21);
+    free(tif);
+    free(tu_write(dir, "facilities.csv", "id,kind,lon,lat,meals,beds\nf1,meal,121.405,31.105,40,0\n"
+                                         "f2,centre,121.43,31.13,0,0\n"));
+    small_network(dir, 3, 0.002, false);
+    char study[1024];
+    snprintf(study, sizeof study,
+             "areas: {path: areas.geojson, id: code}\n"
+             "facilities: {path: facilities.csv, x: lon, y: lat, crs: EPSG:4326}\n"
+             "population: {path: population.tif, bands: {65+: {share: 0.2}, 80+: {share: "
+             "0.05}}}\nnetwork: {path: network.geojson, speed: speed}\n%s", network_kinds);
+    free(tu_write(dir, "study.yaml", study));
+    char *path = tu_join(dir, "study.yaml");
+    cs_context *ctx = NULL;
+    cs_config *cw = NULL, *cr = NULL;
+    cs_shard_net whole, read;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    cs_study *sw = load_cut_network(ctx, path, NULL, &cw, &whole);
+    cs_study *sr = load_cut_network(ctx, path, "0.002", &cr, &read);
+    size_t said = cs_context_warning_count(ctx); /* the load's */
+    assert_false(sw->net.streamed);
+    assert_true(sr->net.streamed && sr->net.lines.count == 0);
+    { /* lines within the memory given are held as the whole load holds them */
+        cs_config *cf = NULL;
+        cs_shard_net fit;
+        cs_study *sf = load_cut_network(ctx, path, "1", &cf, &fit);
+        const cs_lines *a = &sw->net.lines, *b = &sf->net.lines;
+        assert_false(sf->net.streamed);
+        assert_int_equal(b->count, a->count);
+        assert_memory_equal(b->start, a->start, (a->count + 1) * sizeof *a->start);
+        assert_memory_equal(b->x, a->x, a->start[a->count] * sizeof *a->x);
+        assert_memory_equal(b->y, a->y, a->start[a->count] * sizeof *a->y);
+        assert_memory_equal(b->speed, a->speed, a->count * sizeof *a->speed);
+        assert_memory_equal(b->feature, a->feature, a->count * sizeof *a->feature);
+        cs_shard_net_free(&fit);
+        cs_study_destroy(sf);
+        cs_config_destroy(cf);
+    }
+    assert_int_equal(sr->net.known.count, sw->net.lines.count);
+    assert_memory_equal(read.box, whole.box, sizeof read.box);
+    assert_int_equal(read.first_line, whole.first_line);
+    assert_int_equal(read.first.start[1], whole.first.start[1]);
+    assert_memory_equal(read.first.x, whole.first.x, whole.first.start[1] * sizeof(double));
+    /* tiles of 400 m in rows, as a strip cut walks them, then two shards' boxes */
+    size_t windows = 0;
+    for (double ty = whole.box[1]; ty < whole.box[3]; ty += 400)
+        for (double tx = whole.box[0]; tx < whole.box[2]; tx += 400) {
+            double q[4] = {tx, ty, tx + 400, ty + 400};
+            cs_shard_net_for(&whole, windows), cs_shard_net_for(&read, windows++);
+            assert_int_equal(cs_net_window_cover(&whole, q), CS_OK);
+            assert_int_equal(cs_net_window_cover(&read, q), CS_OK);
+            same_windows(&whole.win, &read.win);
+        }
+    for (int k = 0; k < 2; k++) {
+        double q[4] = {whole.box[0], whole.box[1], whole.box[2], whole.box[3]};
+        q[k ? 0 : 2] = (whole.box[0] + whole.box[2]) / 2;
+        cs_shard_net_for(&whole, windows), cs_shard_net_for(&read, windows++);
+        assert_int_equal(cs_net_window_cover(&whole, q), CS_OK);
+        assert_int_equal(cs_net_window_cover(&read, q), CS_OK);
+        same_windows(&whole.win, &read.win);
+    }
+    print_message("%zu windows, the network read again %zu times\n", windows,
+                  cs_line_cache_readings(read.lines));
+    assert_true(cs_line_cache_readings(read.lines) >= 5);
+    assert_int_equal(cs_line_cache_readings(whole.lines), 0);
+    assert_int_equal(cs_context_warning_count(ctx), said); /* the readings said nothing */
+    /* the network changed: the streets after its first grid gone */
+    char *net = tu_join(dir, "network.geojson"), *text = tu_read(net, NULL);
+    char *cut = strstr(text, ",\n{\"type\":\"Feature\",\"properties\":{\"highway\":\"motorway\"");
+    assert_non_null(cut);
+    strcpy(cut, "\n]}\n");
+    free(tu_write(dir, "network.geojson.changed", text));
+    free(text);
+    assert_int_equal(run(NULL, "mv %s %s.kept && mv %s.changed %s", net, net, net, net), 0);
+    double all[4] = {whole.box[0], whole.box[1], whole.box[2], whole.box[3]};
+    cs_shard_net_for(&read, windows++);
+    assert_int_equal(cs_net_window_cover(&read, all), CS_ERR_INPUT);
+    assert_true(tu_has_message(ctx, "network.geojson", "changed while the study was cut",
+                               "when it was loaded", NULL));
+    /* gone */
+    assert_int_equal(run(NULL, "rm %s", net), 0);
+    cs_context_clear_messages(ctx);
+    cs_shard_net_for(&read, windows++);
+    assert_int_equal(cs_net_window_cover(&read, all), CS_ERR_INPUT);
+    assert_true(tu_has_message(ctx, "network.geojson", NULL));
+    assert_int_equal(run(NULL, "mv %s.kept %s", net, net), 0);
+    /* a network far from the areas, read by batches, is refused as a run refuses it */
+    free(tu_write(dir, "far.geojson", "{\"type\":\"FeatureCollection\",\"features\":[{"
+                  "\"type\":\"Feature\",\"properties\":{\"highway\":\"footway\",\"speed\":1},"
+                  "\"geometry\":{\"type\":\"LineString\",\"coordinates\":[[100.5,20.25],"
+                  "[100.75,20.5]]}}]}\n"));
+    cs_config *cfar = NULL;
+    cs_study *sfar = NULL;
+    cs_context_clear_messages(ctx);
+    assert_int_equal(cs_config_create(ctx, &cfar), CS_OK);
+    assert_int_equal(cs_config_load(ctx, cfar, path), CS_OK);
+    cs_config_stream_inputs(cfar);
+    assert_int_equal(cs_config_set(ctx, cfar, "network.path", "far.geojson"), CS_OK);
+    assert_int_equal(cs_config_set(ctx, cfar, "shard.network_memory_mb", "0.0001"), CS_OK);
+    assert_int_equal(cs_study_load(ctx, cfar, &sfar), CS_ERR_INPUT);
+    assert_true(tu_has_message(ctx, "far.geojson", "misses the study area",
+                               "longitude 100.5000 to 100.7500, latitude 20.2500 to 20.5000",
+                               NULL));
+    cs_config_destroy(cfar);
+    cs_shard_net_free(&whole);
+    cs_shard_net_free(&read);
+    cs_study_destroy(sw);
+    cs_study_destroy(sr);
+    cs_config_destroy(cw);
+    cs_config_destroy(cr);
+    cs_context_destroy(ctx);
+    free(net);
+    free(path);
+    free(dir);
 }
 
 /* Loaded with cs_config_stream_inputs, a cost matrix study holds no pair. */
@@ -1370,6 +1549,7 @@ int main(void)
         cmocka_unit_test(grid_cut_as_it_is_read),
         cmocka_unit_test(grid_cut_along_the_network),
         cmocka_unit_test(grid_cut_without_memory),
+        cmocka_unit_test(network_read_by_windows),
     };
     /* CS_TEST_ONLY=grid_* runs the tests it matches only (all of them take minutes) */
     if (getenv("CS_TEST_ONLY"))

@@ -466,6 +466,23 @@ void cs_context_limit_messages(cs_context *ctx, size_t from, size_t keep, const 
     cs_buf_free(&b);
 }
 
+void cs_context_forget_warnings(cs_context *ctx, size_t from)
+{
+    if (!ctx)
+        return;
+    size_t kept = from;
+    for (size_t i = from; i < ctx->message_count; i++) {
+        if (ctx->messages[i].severity == CS_SEVERITY_WARNING) {
+            free_message(&ctx->messages[i]);
+            ctx->warning_count -= ctx->warning_count > 0; /* (a summary note is not counted) */
+        } else {
+            ctx->messages[kept++] = ctx->messages[i];
+        }
+    }
+    if (kept < ctx->message_count)
+        ctx->message_count = kept;
+}
+
 static bool same_text(const char *a, const char *b)
 {
     return a == b || (a && b && !strcmp(a, b));

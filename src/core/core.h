@@ -297,6 +297,10 @@ int cs_strcasecmp(const char *a, const char *b);
  * Counts are unchanged. Used so a file with a million bad rows stays readable. */
 void cs_context_limit_messages(cs_context *ctx, size_t from, size_t keep, const char *file);
 
+/* Forget the warnings recorded since index `from` (a file read again says them once),
+ * keeping the other messages in order. */
+void cs_context_forget_warnings(cs_context *ctx, size_t from);
+
 /* How many messages of one kind a layer lists before counting the rest. */
 #define CS_REPEATS_SHOWN 5
 

@@ -173,6 +173,7 @@ struct cs_config {
        study's demand box (4 numbers as text) and points, and its whole network's node
        box (when the shard has a network) */
     double shard_part, shard_parts, shard_points;
+    double shard_network_mb; /* careshed shard: the network's lines held at most */
     char *shard_own_field, *shard_cut;
     bool stream_inputs; /* careshed shard: a grid population and a cost matrix are read
                            as the shards are cut (cs_config_stream_inputs) */

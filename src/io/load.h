@@ -90,6 +90,7 @@ typedef struct cs_raw_lines {
     size_t features;       /* features read */
     size_t left_out_class; /* left out by their class (highway=motorway, ...) */
     size_t left_out_closed;/* left out as closed (foot=no, access=private, closed field) */
+    size_t lines_handed;   /* read in batches: the lines handed on (none left in lines) */
 } cs_raw_lines;
 
 /* The value of tag key in an OpenStreetMap other_tags text ("foot"=>"no",...), into
@@ -103,6 +104,15 @@ void cs_raw_lines_free(cs_raw_lines *l);
 /* Read the network layer cfg->network names (nothing when its path is NULL). Keeps the
  * ways usable on foot. Errors: CS_ERR_INPUT (unreadable, no lines, bad fields). */
 cs_status cs_load_network(cs_context *ctx, const cs_config *cfg, cs_raw_lines *out);
+
+/* The same, the lines handed to take(user, lines, first) in batches of about
+ * CS_LINES_BATCH vertices as they are read (first: the index of the batch's first line
+ * among all the network's), then forgotten (take may change them): out->lines is left
+ * empty. Errors: those of cs_load_network, and take's. */
+#define CS_LINES_BATCH ((size_t)1 << 20)
+typedef cs_status (*cs_lines_take)(void *user, cs_lines *lines, size_t first);
+cs_status cs_load_network_batches(cs_context *ctx, const cs_config *cfg, cs_raw_lines *out,
+                                  cs_lines_take take, void *user);
 void cs_raw_points_free(cs_raw_points *p);
 
 /* Read the areas layer. Errors are recorded; returns the first error status. */

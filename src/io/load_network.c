@@ -128,6 +128,9 @@ typedef struct net_reader {
     size_t points, polygons, empty, other; /* features skipped as not lines */
     char tally_value[NET_TALLY][40];       /* classes left out, for the message */
     size_t tally_count[NET_TALLY], tally_rest;
+    cs_lines_take take;                    /* the lines handed on in batches (or NULL) */
+    void *user;
+    size_t taken;                          /* lines handed on so far */
 } net_reader;
 
 static bool in_list(const char *v, const char *const *list, size_t n)
@@ -411,12 +414,32 @@ static cs_status nothing_walked(const net_reader *r)
     return st;
 }
 
+/* The lines read so far handed on, once they hold `vertices` vertices or more (0: any),
+ * and forgotten. */
+static cs_status hand_on(net_reader *r, size_t vertices)
+{
+    cs_lines *l = &r->out->lines;
+    if (!r->take || l->count == 0 || l->start[l->count] < vertices)
+        return CS_OK;
+    size_t n = l->count; /* take may change the lines */
+    cs_status st = r->take(r->user, l, r->taken);
+    r->taken += n;
+    l->count = 0;
+    return st;
+}
+
 cs_status cs_load_network(cs_context *ctx, const cs_config *cfg, cs_raw_lines *out)
+{
+    return cs_load_network_batches(ctx, cfg, out, NULL, NULL);
+}
+
+cs_status cs_load_network_batches(cs_context *ctx, const cs_config *cfg, cs_raw_lines *out,
+                                  cs_lines_take take, void *user)
 {
     memset(out, 0, sizeof *out);
     if (!cfg->network.layer.path)
         return CS_OK;
-    net_reader r = {.ctx = ctx, .cfg = cfg, .out = out};
+    net_reader r = {.ctx = ctx, .cfg = cfg, .out = out, .take = take, .user = user};
     cs_status st = cs_load_open_layer(ctx, cfg, &cfg->network.layer, "network", false,
                                       &out->layer, &r.layer);
     if (st != CS_OK)
@@ -429,16 +452,21 @@ cs_status cs_load_network(cs_context *ctx, const cs_config *cfg, cs_raw_lines *o
     while (fields_found && st != CS_ERR_NOMEM && cs_layer_next(r.layer, &number)) {
         out->features++;
         cs_status fst = read_feature(&r, number);
+        if (fst == CS_OK)
+            fst = hand_on(&r, CS_LINES_BATCH);
         if (fst != CS_OK && (st == CS_OK || fst == CS_ERR_NOMEM))
             st = fst;
     }
+    if (st == CS_OK)
+        st = hand_on(&r, 0);
     if (cs_layer_read_status(r.layer) != CS_OK) /* the file ended early: reported */
         st = cs_layer_read_status(r.layer);
     out->layer.input.features = out->features;
     cs_context_limit_repeats(ctx, first_message, CS_REPEATS_SHOWN, out->layer.display);
     cs_context_limit_messages(ctx, first_message, CS_MESSAGES_PER_LAYER, out->layer.display);
     cs_layer_close(r.layer);
-    if (st == CS_OK && out->lines.count == 0)
+    out->lines_handed = r.taken;
+    if (st == CS_OK && out->lines.count + r.taken == 0)
         st = nothing_walked(&r);
     return st;
 }

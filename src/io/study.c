@@ -1202,50 +1202,106 @@ static cs_status place_population(cs_context *ctx, cs_study *study, const cs_con
     return CS_OK;
 }
 
-static cs_status place_network(cs_context *ctx, cs_study *study, const cs_config *cfg,
-                               cs_raw_lines *raw, const lonlat_box *box)
+/*
+ * The network's lines placed in the working CRS a batch at a time (all of them at once
+ * when they are held), its vertices near the areas counted: a network that misses the
+ * study area is an error. Read for careshed shard (cs_config_stream_inputs), only each
+ * line's box and vertex count are kept (net.known); read again, each batch is handed on.
+ */
+typedef struct net_placer {
+    cs_context *ctx;
+    cs_study *study;
+    const cs_config *cfg;
+    const cs_raw_layer *layer;   /* the network layer (opened before the first batch) */
+    const lonlat_box *box;       /* the areas' extent (NULL: not known) */
+    bool discard;                /* the areas could not be placed: the lines only read */
+    bool begun;                  /* a batch was placed: `same` and the box below are set */
+    bool same;                   /* the layer is in the working CRS: nothing moves */
+    lonlat_box near_box;         /* the areas' extent in the layer's placed coordinates */
+    double margin;
+    size_t near;                 /* vertices near the areas */
+    double extent[4];            /* the lines' (lon/lat, or working CRS when same) */
+    cs_net_lines_known *known;   /* streamed: each line's box and vertices, added */
+    size_t known_cap;
+    cs_lines *kept;              /* and the lines themselves while they fit (NULL after) */
+    size_t kept_cap, kept_vertex_cap, kept_bytes;
+    cs_line_want want;           /* read again: the lines wanted (NULL: all) */
+    cs_lines_fn fn;              /* and each batch of them handed to fn(user, ...) */
+    void *user;
+} net_placer;
+
+static void placer_begin(net_placer *p, cs_context *ctx, cs_study *study, const cs_config *cfg,
+                         const cs_raw_layer *layer, const lonlat_box *box)
 {
-    cs_lines *l = &raw->lines;
+    *p = (net_placer){.ctx = ctx, .study = study, .cfg = cfg, .layer = layer, .box = box,
+                      .extent = {INFINITY, INFINITY, -INFINITY, -INFINITY}};
+}
+
+/* A batch of lines to the working CRS, its vertices near the areas counted. */
+static cs_status place_batch(net_placer *p, cs_lines *l)
+{
+    if (!p->begun) { /* the layer is open: its CRS is known */
+        /* a network already in the working CRS is checked against the areas there and
+         * never moved (the biggest layer: the round trip cost ~0.65 s at city scale) */
+        p->same = in_working_crs(p->ctx, p->study, p->layer);
+        const cs_network_config *nc = &p->cfg->network;
+        p->near_box = p->same || !p->box ? working_box(p->study) : *p->box;
+        p->margin = p->same ? nc->max_attach_m : nc->max_attach_m / DEG_TO_M;
+        p->begun = true;
+    }
     size_t n = l->count ? l->start[l->count] : 0;
-    /* a network already in the working CRS is checked against the areas there and
-     * never moved (the biggest layer: the round trip cost ~0.65 s at city scale) */
-    bool same = in_working_crs(ctx, study, &raw->layer);
     double *kept = NULL; /* none: when the layer is in the working CRS, it stays */
-    cs_status st = same ? CS_OK
-                        : to_wgs84(ctx, &raw->layer, "network", l->x, l->y, n, NULL, box, NULL,
-                                   &kept);
+    cs_status st = p->same ? CS_OK
+                           : to_wgs84(p->ctx, p->layer, "network", l->x, l->y, n, NULL, p->box,
+                                      NULL, &kept);
     if (st != CS_OK)
         return st;
-    lonlat_box near_box = same ? working_box(study) : *box;
-    double margin = same ? cfg->network.max_attach_m : cfg->network.max_attach_m / DEG_TO_M;
-    size_t near = 0;
+    const lonlat_box *b = &p->near_box;
     for (size_t i = 0; i < n; i++)
-        near += l->x[i] >= near_box.lon_min - margin && l->x[i] <= near_box.lon_max + margin &&
-                l->y[i] >= near_box.lat_min - margin && l->y[i] <= near_box.lat_max + margin;
-    /* a shard's network was cut for it: one far from every street keeps a single edge */
-    bool missed = near == 0 && cfg->shard_part == 0;
-    /* the message gives lon/lat: only now are the lines converted */
-    if (missed && same &&
-        (st = to_wgs84(ctx, &raw->layer, "network", l->x, l->y, n, NULL, box, NULL, &kept)) !=
-            CS_OK)
-        return st;
-    if (missed) {
-        double ll[4];
-        cs_box_of(l->x, l->y, n, ll);
-        double lon0 = ll[0], lat0 = ll[1], lon1 = ll[2], lat1 = ll[3];
-        cs_where w = {.file = raw->layer.display};
-        return cs_error(ctx, CS_ERR_INPUT, &w, "give a network that covers the study area, "
-                        "or name its CRS with network.crs",
-                        "the network misses the study area: its lines span longitude %.4f to "
-                        "%.4f, latitude %.4f to %.4f; the areas span %.4f to %.4f, %.4f to "
-                        "%.4f", lon0, lon1, lat0, lat1, box->lon_min, box->lon_max,
-                        box->lat_min, box->lat_max);
+        p->near += l->x[i] >= b->lon_min - p->margin && l->x[i] <= b->lon_max + p->margin &&
+                   l->y[i] >= b->lat_min - p->margin && l->y[i] <= b->lat_max + p->margin;
+    double e[4];
+    cs_box_of(l->x, l->y, n, e);
+    p->extent[0] = fmin(p->extent[0], e[0]), p->extent[1] = fmin(p->extent[1], e[1]);
+    p->extent[2] = fmax(p->extent[2], e[2]), p->extent[3] = fmax(p->extent[3], e[3]);
+    return p->same ? CS_OK : to_working(p->ctx, p->study, p->layer, l->x, l->y, n, NULL);
+}
+
+/* The error when the network misses the study area (a shard's network was cut for it:
+ * one far from every street keeps a single edge). Its extent is given in lon/lat: lines
+ * in the working CRS (when held) or their extent's corners are converted for it. */
+static cs_status network_missed(net_placer *p, cs_lines *held)
+{
+    if (p->near > 0 || p->cfg->shard_part > 0)
+        return CS_OK;
+    double *kept = NULL, *e = p->extent;
+    if (p->same) {
+        double x[2] = {e[0], e[2]}, y[2] = {e[1], e[3]};
+        double *hx = held ? held->x : x, *hy = held ? held->y : y;
+        size_t n = held ? held->start[held->count] : 2;
+        cs_status st = to_wgs84(p->ctx, p->layer, "network", hx, hy, n, NULL, p->box, NULL,
+                                &kept);
+        if (st != CS_OK)
+            return st;
+        cs_box_of(hx, hy, n, e);
     }
-    if (!same && (st = to_working(ctx, study, &raw->layer, l->x, l->y, n, NULL)) != CS_OK)
-        return st;
+    const lonlat_box *box = p->box;
+    cs_where w = {.file = p->layer->display};
+    return cs_error(p->ctx, CS_ERR_INPUT, &w, "give a network that covers the study area, "
+                    "or name its CRS with network.crs",
+                    "the network misses the study area: its lines span longitude %.4f to "
+                    "%.4f, latitude %.4f to %.4f; the areas span %.4f to %.4f, %.4f to "
+                    "%.4f", e[0], e[2], e[1], e[3], box->lon_min, box->lon_max,
+                    box->lat_min, box->lat_max);
+}
+
+/* The network's settings and report into the study, its lines placed. */
+static cs_status take_network(cs_context *ctx, cs_study *study, const cs_config *cfg,
+                              cs_raw_lines *raw)
+{
     study->net.present = true;
-    study->net.lines = *l;
-    memset(l, 0, sizeof *l);
+    study->net.lines = raw->lines;
+    memset(&raw->lines, 0, sizeof raw->lines);
     const cs_network_config *nc = &cfg->network;
     study->net.snap_m = nc->snap_m;
     study->net.max_attach_m = nc->max_attach_m;
@@ -1258,6 +1314,181 @@ static cs_status place_network(cs_context *ctx, cs_study *study, const cs_config
     study->net.left_out_class = raw->left_out_class;
     study->net.left_out_closed = raw->left_out_closed;
     return study->net.display ? CS_OK : cs_nomem(ctx);
+}
+
+static cs_status place_network(cs_context *ctx, cs_study *study, const cs_config *cfg,
+                               cs_raw_lines *raw, const lonlat_box *box)
+{
+    net_placer p;
+    placer_begin(&p, ctx, study, cfg, &raw->layer, box);
+    cs_status st = place_batch(&p, &raw->lines);
+    if (st == CS_OK)
+        st = network_missed(&p, &raw->lines);
+    return st == CS_OK ? take_network(ctx, study, cfg, raw) : st;
+}
+
+/* Whether the network is read as careshed shard cuts it, not held. Noded at crossings,
+ * every window is the whole network (shard/window.c): it is held. */
+static bool network_streamed(const cs_config *cfg)
+{
+    return cfg->stream_inputs && cs_config_reads_network(cfg) && !cfg->network.node_crossings;
+}
+
+/* The bytes a network's lines may take as careshed shard cuts (shard.network_memory_mb). */
+static double lines_budget(const cs_config *cfg)
+{
+    return cfg->shard_network_mb * 1048576.0;
+}
+
+/* A batch's lines added to those kept, while they all fit the cut's budget; past it,
+ * none is kept. False when out of memory. */
+static bool keep_while_they_fit(net_placer *p, const cs_lines *l)
+{
+    cs_lines *k = p->kept;
+    size_t nv = l->start[l->count], at = k->count ? k->start[k->count] : 0;
+    p->kept_bytes += nv * 2 * sizeof(double) + l->count * 3 * sizeof(size_t);
+    if ((double)p->kept_bytes > lines_budget(p->cfg)) {
+        cs_lines_free(k);
+        p->kept = NULL;
+        return true;
+    }
+    size_t lc = p->kept_cap, xc = p->kept_vertex_cap, yc = p->kept_vertex_cap;
+    void **arrays[] = {(void **)&k->start, (void **)&k->feature, (void **)&k->speed};
+    const size_t sizes[] = {sizeof *k->start, sizeof *k->feature, sizeof *k->speed};
+    if (!cs_grow_together(arrays, sizes, l->speed ? 3 : 2, &lc, k->count + l->count + 1) ||
+        !cs_grow((void **)&k->x, &xc, at + nv, sizeof *k->x) ||
+        !cs_grow((void **)&k->y, &yc, at + nv, sizeof *k->y))
+        return false;
+    p->kept_cap = lc, p->kept_vertex_cap = xc;
+    memcpy(k->x + at, l->x, nv * sizeof *k->x);
+    memcpy(k->y + at, l->y, nv * sizeof *k->y);
+    for (size_t i = 0; i < l->count; i++) {
+        k->start[k->count + i] = at + l->start[i];
+        k->feature[k->count + i] = l->feature ? l->feature[i] : 0;
+        if (l->speed)
+            k->speed[k->count + i] = l->speed[i];
+    }
+    k->count += l->count;
+    k->start[k->count] = at + nv;
+    return true;
+}
+
+/* A batch placed, each line's box and vertices kept (or nothing, the areas unplaced). */
+static cs_status know_batch(void *user, cs_lines *l, size_t first)
+{
+    net_placer *p = user;
+    if (p->discard)
+        return CS_OK;
+    cs_status st = place_batch(p, l);
+    cs_net_lines_known *k = p->known;
+    void **arrays[] = {(void **)&k->box, (void **)&k->vertices};
+    const size_t sizes[] = {4 * sizeof *k->box, sizeof *k->vertices};
+    if (st == CS_OK && !cs_grow_together(arrays, sizes, 2, &p->known_cap, first + l->count))
+        return cs_nomem(p->ctx);
+    for (size_t i = 0; st == CS_OK && i < l->count; i++) {
+        size_t a = l->start[i], b = l->start[i + 1];
+        cs_box_of(l->x + a, l->y + a, b - a, k->box + 4 * (first + i));
+        k->vertices[first + i] = b - a;
+    }
+    k->count = first + l->count;
+    k->speed = l->speed != NULL;
+    if (st == CS_OK && p->kept && !keep_while_they_fit(p, l))
+        st = cs_nomem(p->ctx);
+    return st;
+}
+
+/* The lines of a batch wanted, moved to its front; line[j]: the study's index of the
+ * j-th. */
+static void keep_wanted(net_placer *p, cs_lines *l, size_t first, size_t *line)
+{
+    size_t k = 0, nv = 0;
+    for (size_t i = 0; i < l->count; i++) {
+        if (p->want && !p->want(p->user, first + i))
+            continue;
+        size_t a = l->start[i], n = l->start[i + 1] - a;
+        memmove(l->x + nv, l->x + a, n * sizeof *l->x);
+        memmove(l->y + nv, l->y + a, n * sizeof *l->y);
+        if (l->speed)
+            l->speed[k] = l->speed[i];
+        if (l->feature)
+            l->feature[k] = l->feature[i];
+        l->start[k] = nv;
+        line[k++] = first + i;
+        nv += n;
+    }
+    l->start[k] = nv;
+    l->count = k;
+}
+
+/* A batch read again: the lines wanted placed and handed on. */
+static cs_status hand_batch(void *user, cs_lines *l, size_t first)
+{
+    net_placer *p = user;
+    size_t *line = cs_malloc((l->count + 1) * sizeof *line);
+    if (!line)
+        return CS_ERR_NOMEM;
+    keep_wanted(p, l, first, line);
+    cs_status st = l->count ? place_batch(p, l) : CS_OK;
+    if (st == CS_OK && l->count)
+        st = p->fn(p->user, l, line);
+    cs_free(line);
+    return st;
+}
+
+cs_status cs_study_each_network_batch(cs_context *ctx, const cs_config *cfg, const cs_study *s,
+                                      cs_line_want want, cs_lines_fn fn, void *user)
+{
+    if (!ctx || !cfg || !s || !fn || !s->net.streamed)
+        return CS_ERR_ARGUMENT;
+    cs_raw_lines raw = {0};
+    net_placer p;
+    placer_begin(&p, ctx, (cs_study *)s, cfg, &raw.layer, NULL);
+    p.want = want;
+    p.fn = fn;
+    p.user = user;
+    size_t first_message = cs_context_message_count(ctx);
+    cs_status st = cs_load_network_batches(ctx, cfg, &raw, hand_batch, &p);
+    cs_context_forget_warnings(ctx, first_message); /* said when the study was loaded */
+    if (st == CS_OK && raw.lines_handed != s->net.known.count) {
+        cs_where w = {.file = raw.layer.display};
+        st = cs_error(ctx, CS_ERR_INPUT, &w, "cut the study again",
+                      "the network changed while the study was cut: %zu lines now, %zu when "
+                      "it was loaded", raw.lines_handed, s->net.known.count);
+    }
+    cs_raw_lines_free(&raw);
+    return st;
+}
+
+/* The network read in batches and checked, only its lines' boxes kept (careshed shard). */
+static cs_status know_network(cs_context *ctx, const cs_config *cfg, cs_study *s,
+                              cs_raw_lines *raw, const lonlat_box *box)
+{
+    net_placer p;
+    cs_net_lines_known known = {0};
+    cs_lines kept = {0};
+    bool placed = box != NULL; /* else only read, for its messages */
+    placer_begin(&p, ctx, s, cfg, &raw->layer, box);
+    p.known = &known;
+    p.kept = &kept;
+    p.discard = !placed;
+    cs_status st = cs_load_network_batches(ctx, cfg, raw, know_batch, &p);
+    if (st == CS_OK && placed)
+        st = network_missed(&p, p.kept);
+    if (st == CS_OK && placed) {
+        cs_lines_free(&raw->lines); /* the batches' room */
+        raw->lines = kept; /* all of them, when they fit: held as a run holds them */
+        memset(&kept, 0, sizeof kept);
+        st = take_network(ctx, s, cfg, raw);
+    }
+    if (st == CS_OK && placed && !p.kept) {
+        s->net.streamed = true;
+        s->net.known = known;
+    } else {
+        cs_free(known.box);
+        cs_free(known.vertices);
+    }
+    cs_lines_free(&kept);
+    return st;
 }
 
 /* ---------------------------------------------------------------- targets */
@@ -1499,7 +1730,7 @@ static void *read_network(void *arg)
 static void network_begin(cs_context *ctx, network_reader *n)
 {
     n->helper = (cs_helper){.ctx = ctx};
-    if (cs_config_reads_network(n->cfg))
+    if (cs_config_reads_network(n->cfg) && !network_streamed(n->cfg))
         cs_helper_start(ctx, &n->helper, read_network, n);
 }
 
@@ -1589,12 +1820,17 @@ static cs_status read_and_place_network(cs_context *ctx, const cs_config *cfg, c
     raw_layers *r = lr->r;
     double t0 = cs_stage_begin();
     cs_progress(ctx, "load", 0.8); /* on a terminal: still loading, while it waits */
-    r->network_st = network_end(ctx, &lr->net);
+    bool streamed = network_streamed(cfg);
+    /* read for careshed shard: placed as it is read, so after the areas */
+    r->network_st = streamed ? know_network(ctx, cfg, s, &r->network,
+                                            lr->areas_placed == CS_OK ? &lr->box : NULL)
+                             : network_end(ctx, &lr->net);
     cs_progress(ctx, "load", 1);
     cs_stage_end(ctx, "load", t0);
     t0 = cs_stage_begin();
     cs_status st = CS_OK;
-    if (lr->areas_placed == CS_OK && r->network_st == CS_OK && r->network.lines.count > 0)
+    if (!streamed && lr->areas_placed == CS_OK && r->network_st == CS_OK &&
+        r->network.lines.count > 0)
         st = place_network(ctx, s, cfg, &r->network, &lr->box);
     cs_progress(ctx, "project", 1);
     cs_stage_end(ctx, "project", t0);

@@ -173,9 +173,20 @@ bool cs_demand_create(cs_demand *d, size_t n, size_t nb, bool with_ids);
 void cs_demand_free(cs_demand *d);
 
 /* The walking network (optional): the walkable ways in the working CRS. */
+/* A network left to read (careshed shard; see cs_study_each_network_batch): what the
+ * whole load knew of its lines, in the working CRS. */
+typedef struct cs_net_lines_known {
+    size_t count;           /* lines: the whole load's, in its order */
+    double *box;            /* 4 per line: its box (NaN vertices passed over) */
+    size_t *vertices;       /* per line: its vertices */
+    bool speed;             /* the lines carry a speed factor */
+} cs_net_lines_known;
+
 typedef struct cs_walk_network {
     bool present;
-    cs_lines lines;
+    cs_lines lines;         /* empty when streamed */
+    bool streamed;          /* left to read: only `known` is held */
+    cs_net_lines_known known;
     char *display;            /* the network file as the user named it */
     /* its settings (network.*, see io/config.h) */
     double snap_m, max_attach_m, access_width_m, area_max_pieces, area_cell_m;
@@ -276,5 +287,23 @@ void cs_demand_stream_free(cs_demand_stream *ds);
 typedef cs_status (*cs_pair_fn)(void *user, size_t row, size_t pt, double cost);
 cs_status cs_study_each_cost_pair(cs_context *ctx, const cs_config *cfg, const cs_study *s,
                                   cs_pair_fn fn, void *user);
+
+/*
+ * careshed shard along the network: with cs_config_stream_inputs(cfg), a study whose
+ * network is not noded at crossings and whose lines take more than
+ * shard.network_memory_mb is loaded with the network checked (every error and warning
+ * of the whole load) and its lines' boxes known (net.streamed, net.known), but no vertex
+ * held (lines that fit are held, as in the whole load). cs_study_each_network_batch
+ * reads the network again, handing fn batches of the lines want(user, i) wants (every
+ * line when want is NULL) in the working CRS, as the whole load would hold them: batch
+ * line j is the study's line line[j]. Only those wanted are converted. The reading's
+ * warnings are not said again. Errors: CS_ERR_ARGUMENT (the study holds its lines),
+ * CS_ERR_INPUT (the network cannot be read again, or has changed since: another number
+ * of lines), CS_ERR_NOMEM, fn's.
+ */
+typedef bool (*cs_line_want)(void *user, size_t line);
+typedef cs_status (*cs_lines_fn)(void *user, const cs_lines *batch, const size_t *line);
+cs_status cs_study_each_network_batch(cs_context *ctx, const cs_config *cfg, const cs_study *s,
+                                      cs_line_want want, cs_lines_fn fn, void *user);
 
 #endif

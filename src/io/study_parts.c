@@ -167,6 +167,8 @@ void cs_demand_rows_free(cs_demand_rows *r)
 void cs_walk_network_free(cs_walk_network *n)
 {
     cs_lines_free(&n->lines);
+    cs_free(n->known.box);
+    cs_free(n->known.vertices);
     cs_free(n->display);
     memset(n, 0, sizeof *n);
 }

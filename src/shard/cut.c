@@ -883,7 +883,7 @@ static cs_status shards_whole(cs_context *ctx, cut *c, const char *by, const cha
     cs_status st = partition_whole(ctx, c, by);
     if (st == CS_OK && cs_study_any_kind_measured(c->s, CS_MEASURE_NETWORK)) {
         c->net = cs_calloc(1, sizeof *c->net);
-        st = c->net ? cs_shard_net_begin(ctx, c->s, c->net) : cs_nomem(ctx);
+        st = c->net ? cs_shard_net_begin(ctx, c->cfg, c->s, c->net) : cs_nomem(ctx);
     }
     if (st == CS_OK)
         cut_manifest_begin(j, c);

@@ -488,7 +488,7 @@ cs_status cut_by_strips(cs_context *ctx, cut *c, const char *by, const char *dir
     cs_status st = stream_begin(ctx, c, &t);
     if (st == CS_OK && cs_study_any_kind_measured(c->s, CS_MEASURE_NETWORK)) {
         c->net = cs_calloc(1, sizeof *c->net);
-        st = c->net ? cs_shard_net_begin(ctx, c->s, c->net) : cs_nomem(ctx);
+        st = c->net ? cs_shard_net_begin(ctx, c->cfg, c->s, c->net) : cs_nomem(ctx);
     }
     if (st == CS_OK)
         st = stream_members(&t, by);

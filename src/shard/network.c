@@ -18,7 +18,8 @@ void cs_shard_net_free(cs_shard_net *sn)
     if (!sn)
         return;
     cs_net_window_free(&sn->win);
-    cs_free(sn->line_box);
+    cs_line_cache_destroy(sn->lines);
+    cs_free(sn->own_box);
     cs_free(sn->grid.at);
     cs_free(sn->grid.line);
     cs_free(sn->grid.wide);
@@ -52,18 +53,25 @@ static bool keep_first(cs_shard_net *sn, size_t e)
 static cs_status find_first(cs_context *ctx, cs_shard_net *sn)
 {
     const cs_study *s = sn->s;
-    const cs_lines *l = &s->net.lines;
-    for (size_t i = 0; i < l->count; i++) {
-        size_t v = l->start[i];
-        while (v < l->start[i + 1] && !(isfinite(l->x[v]) && isfinite(l->y[v])))
+    for (size_t i = 0; i < sn->line_count; i++) {
+        const double *lb = sn->line_box + 4 * i;
+        if (!(lb[0] <= lb[2] && lb[1] <= lb[3]))
+            continue; /* no vertex with coordinates */
+        long one = (long)i;
+        cs_status st = cs_line_cache_hold(sn->lines, sn, lb, &one, 1);
+        if (st != CS_OK)
+            return st;
+        const cs_lines *l = cs_line_cache_lines(sn->lines);
+        size_t h = cs_line_cache_at(sn->lines, i), v = l->start[h];
+        while (v < l->start[h + 1] && !(isfinite(l->x[v]) && isfinite(l->y[v])))
             v++;
-        if (v == l->start[i + 1])
+        if (v == l->start[h + 1])
             continue; /* no vertex with coordinates */
         double d = fmax(s->net.snap_m, 0) + 1;
         double b[4] = {l->x[v] - d, l->y[v] - d, l->x[v] + d, l->y[v] + d};
-        cs_status st = cs_net_window_cover(sn, b);
+        st = cs_net_window_cover(sn, b);
         if (st != CS_OK)
-            return cs_nomem(ctx);
+            return st == CS_ERR_NOMEM ? cs_nomem(ctx) : st;
         const cs_graph *g = &sn->win.graph;
         for (size_t e = 0; e < g->edge_count; e++) {
             double eb[4];
@@ -112,10 +120,9 @@ static bool is_wide(const size_t c[4])
  * lists its lines ascending. */
 static bool make_line_grid(cs_shard_net *sn)
 {
-    const cs_lines *l = &sn->s->net.lines;
     cs_line_grid *g = &sn->grid;
     double w = sn->box[2] - sn->box[0], h = sn->box[3] - sn->box[1];
-    double side = sqrt(fmax(w * h, 1.0) / (double)(l->count / 8 + 1));
+    double side = sqrt(fmax(w * h, 1.0) / (double)(sn->line_count / 8 + 1));
     side = fmax(side, fmax(w, h) / 4096);
     g->cell = isfinite(side) && side > 0 ? side : 1.0;
     g->x0 = isfinite(sn->box[0]) ? sn->box[0] : 0, g->y0 = isfinite(sn->box[1]) ? sn->box[1] : 0;
@@ -135,7 +142,7 @@ static bool make_line_grid(cs_shard_net *sn)
                 return false;
             g->wide_n = 0;
         }
-        for (size_t i = 0; i < l->count; i++) {
+        for (size_t i = 0; i < sn->line_count; i++) {
             if (!grid_cells(g, sn->line_box + 4 * i, c))
                 continue;
             if (is_wide(c)) {
@@ -183,30 +190,39 @@ long *cs_shard_net_lines_meeting(const cs_shard_net *sn, const double w[4], size
                 j < g->at[cy * g->nx + first_x + 1] && cs_box_meets(box + 4 * i, w))
                 found[(*n)++] = (long)i;
         }
-    if (!cs_sort_ids(found, *n, sn->s->net.lines.count + 1)) {
+    if (!cs_sort_ids(found, *n, sn->line_count + 1)) {
         cs_free(found);
         return NULL;
     }
     return found;
 }
 
-cs_status cs_shard_net_begin(cs_context *ctx, const cs_study *s, cs_shard_net *out)
+cs_status cs_shard_net_begin(cs_context *ctx, const cs_config *cfg, const cs_study *s,
+                            cs_shard_net *out)
 {
     memset(out, 0, sizeof *out);
     out->s = s;
+    cs_status st = cs_line_cache_create(ctx, cfg, s, &out->lines);
     const cs_lines *l = &s->net.lines;
-    cs_lines_box(l, out->box);
-    out->line_box = cs_calloc(4 * l->count + 1, sizeof *out->line_box);
-    if (!out->line_box)
-        return cs_nomem(ctx);
-    for (size_t i = 0; i < l->count; i++)
-        cs_box_of(l->x + l->start[i], l->y + l->start[i], l->start[i + 1] - l->start[i],
-                  out->line_box + 4 * i);
-    if (!make_line_grid(out)) {
-        cs_shard_net_free(out);
-        return cs_nomem(ctx);
+    out->line_count = s->net.streamed ? s->net.known.count : l->count;
+    if (st == CS_OK && s->net.streamed) {
+        out->line_box = s->net.known.box;
+    } else if (st == CS_OK) {
+        out->line_box = out->own_box = cs_calloc(4 * l->count + 1, sizeof *out->own_box);
+        if (!out->own_box)
+            st = cs_nomem(ctx);
+        for (size_t i = 0; st == CS_OK && i < l->count; i++)
+            cs_box_of(l->x + l->start[i], l->y + l->start[i], l->start[i + 1] - l->start[i],
+                      out->own_box + 4 * i);
     }
-    cs_status st = find_first(ctx, out);
+    /* the box of every vertex: of every line's box (NaN vertices passed over in both) */
+    out->box[0] = out->box[1] = INFINITY, out->box[2] = out->box[3] = -INFINITY;
+    for (size_t i = 0; st == CS_OK && i < out->line_count; i++)
+        cs_box_join(out->box, out->line_box + 4 * i);
+    if (st == CS_OK && !make_line_grid(out))
+        st = cs_nomem(ctx);
+    if (st == CS_OK)
+        st = find_first(ctx, out);
     if (st != CS_OK)
         cs_shard_net_free(out);
     return st;

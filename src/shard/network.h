@@ -74,10 +74,34 @@ typedef struct cs_line_grid {
     size_t wide_n;
 } cs_line_grid;
 
+/*
+ * The network's lines as the cut holds them (lines.c): the study's, or for a network
+ * left to read (net.streamed) those near the windows lately built, at most
+ * shard.network_memory_mb of them, the network read again for others.
+ */
+typedef struct cs_line_cache cs_line_cache;
+cs_status cs_line_cache_create(cs_context *ctx, const cs_config *cfg, const cs_study *s,
+                               cs_line_cache **out);
+void cs_line_cache_destroy(cs_line_cache *c);
+struct cs_shard_net;
+/* Hold lines[] (n, ascending), which meet box w: when some are not held, the network is
+ * read again for the lines meeting w grown as far as they fit. Errors: CS_ERR_NOMEM,
+ * CS_ERR_INPUT (the network cannot be read again, or changed since the study was
+ * loaded). */
+cs_status cs_line_cache_hold(cs_line_cache *c, const struct cs_shard_net *sn,
+                             const double w[4], const long *lines, size_t n);
+/* The lines held; study line i held is their line cs_line_cache_at(c, i). */
+const cs_lines *cs_line_cache_lines(const cs_line_cache *c);
+size_t cs_line_cache_at(const cs_line_cache *c, size_t line);
+size_t cs_line_cache_readings(const cs_line_cache *c); /* times the network was read again */
+
 typedef struct cs_shard_net {
     const cs_study *s;
+    cs_line_cache *lines; /* their vertices */
+    size_t line_count;
     double box[4];      /* the box of every line's vertices, which numbers the nodes */
-    double *line_box;   /* 4 per line: each line's box */
+    const double *line_box; /* 4 per line: each line's box (the study's when streamed) */
+    double *own_box;    /* line_box when made here */
     cs_line_grid grid;  /* over line_box */
     cs_net_window win;  /* the window of shard `part` */
     size_t part;
@@ -85,9 +109,11 @@ typedef struct cs_shard_net {
     cs_lines first;     /* that edge, as one line (every shard's file holds it) */
 } cs_shard_net;
 
-/* The network of study s, ready to cut: the lines' boxes and the whole graph's first edge.
- * Errors: CS_ERR_INPUT (no edge of positive length, as a run says), CS_ERR_NOMEM. */
-cs_status cs_shard_net_begin(cs_context *ctx, const cs_study *s, cs_shard_net *out);
+/* The network of study s (loaded with cfg), ready to cut: the lines' boxes and the whole
+ * graph's first edge. Errors: CS_ERR_INPUT (no edge of positive length, as a run says;
+ * the network cannot be read again), CS_ERR_NOMEM. */
+cs_status cs_shard_net_begin(cs_context *ctx, const cs_config *cfg, const cs_study *s,
+                            cs_shard_net *out);
 void cs_shard_net_free(cs_shard_net *sn);
 
 /* The lines whose box meets box w, ascending, into a new array of *n (NULL without

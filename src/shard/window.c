@@ -73,14 +73,19 @@ static bool kept(const cs_lines *l, size_t a, size_t b, size_t v, const double w
  * node of the window that is not one of the whole graph: but it lies outside w, far
  * from what the window vouches for. Counts first, then copies. False when out of
  * memory. */
-static bool take_pieces(const cs_shard_net *sn, const double w[4], cs_net_window *win)
+static cs_status take_pieces(const cs_shard_net *sn, const double w[4], cs_net_window *win)
 {
-    const cs_lines *l = &sn->s->net.lines;
     cs_lines *t = &win->lines;
     size_t n = 0, nv = 0, lines_n;
     long *lines = cs_shard_net_lines_meeting(sn, w, &lines_n);
     if (!lines)
-        return false;
+        return CS_ERR_NOMEM;
+    cs_status st = cs_line_cache_hold(sn->lines, sn, w, lines, lines_n);
+    if (st != CS_OK) {
+        cs_free(lines);
+        return st;
+    }
+    const cs_lines *l = cs_line_cache_lines(sn->lines);
     for (int pass = 0; pass < 2; pass++) {
         if (pass == 1) {
             t->start = cs_calloc(n + 1, sizeof *t->start);
@@ -90,13 +95,13 @@ static bool take_pieces(const cs_shard_net *sn, const double w[4], cs_net_window
             win->line_of = cs_calloc(n + 1, sizeof *win->line_of);
             if (!t->start || !t->x || !t->y || (l->speed && !t->speed) || !win->line_of) {
                 cs_free(lines);
-                return false;
+                return CS_ERR_NOMEM;
             }
             n = nv = 0;
         }
         for (size_t j = 0; j < lines_n; j++) {
-            size_t i = (size_t)lines[j];
-            size_t a = l->start[i], b = l->start[i + 1];
+            size_t i = (size_t)lines[j], h = cs_line_cache_at(sn->lines, i);
+            size_t a = l->start[h], b = l->start[h + 1];
             bool whole = false; /* the graph bridges a vertex without coordinates: keep
                                    such a line whole rather than end a piece there */
             for (size_t v = a; v < b && !whole; v++)
@@ -108,7 +113,7 @@ static bool take_pieces(const cs_shard_net *sn, const double w[4], cs_net_window
                     if (pass == 1) {
                         t->start[n] = nv;
                         if (t->speed)
-                            t->speed[n] = l->speed[i];
+                            t->speed[n] = l->speed[h];
                         win->line_of[n] = i;
                     }
                     n++;
@@ -122,7 +127,7 @@ static bool take_pieces(const cs_shard_net *sn, const double w[4], cs_net_window
     cs_free(lines);
     t->start[n] = nv;
     t->count = n;
-    return true;
+    return CS_OK;
 }
 
 /* ------------------------------------------------------------ clusters */
@@ -325,9 +330,10 @@ static cs_status build(const cs_shard_net *sn, cs_net_window *win, const double 
         cs_box_padded(sn->box, SLACK_M, w);
     for (;;) {
         cs_net_window_free(win);
-        if (!take_pieces(sn, w, win))
-            return CS_ERR_NOMEM;
-        cs_status st = cs_graph_build_boxed(&win->lines, s->net.snap_m, s->net.node_crossings,
+        cs_status st = take_pieces(sn, w, win);
+        if (st != CS_OK)
+            return st;
+        st = cs_graph_build_boxed(&win->lines, s->net.snap_m, s->net.node_crossings,
                                             sn->box, &win->graph);
         if (st != CS_OK)
             return st;
