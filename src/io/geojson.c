@@ -25,6 +25,7 @@ struct cs_geojson_rows {
     const char *map;   /* the file, mapped */
     size_t map_len;
     const char *at, *end;
+    const char *kept;  /* the map's pages from here on are still mapped in */
     bool first;        /* no feature read yet */
     int field_count;
     const char **name; /* per field: GDAL's name */
@@ -555,6 +556,25 @@ static void clear_feature(cs_geojson_rows *r)
         r->start[0] = 0;
 }
 
+/* The bytes read past, in steps of this many: the file's pages behind are let go. */
+#define LET_GO_STEP ((size_t)32 << 20)
+
+/*
+ * Let the pages of the features read go (they stay in the page cache, and a fault reads
+ * them again): else a file of gigabytes is counted whole in the process's memory as it
+ * is read, and careshed shard, reading the network again while it holds a window's
+ * graph, added the network file's size to its peak.
+ */
+static void let_go_behind(cs_geojson_rows *r)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    if ((size_t)(r->at - r->kept) < LET_GO_STEP || page == 0)
+        return;
+    const char *upto = r->map + ((size_t)(r->at - r->map) / page) * page;
+    (void)madvise((void *)r->kept, (size_t)(upto - r->kept), MADV_DONTNEED);
+    r->kept = upto;
+}
+
 cs_geojson_step cs_geojson_next(cs_geojson_rows *r)
 {
     const char *p = ws(r->at, r->end);
@@ -573,6 +593,7 @@ cs_geojson_step cs_geojson_next(cs_geojson_rows *r)
         return CS_GEOJSON_DECLINED;
     r->first = false;
     r->at = p;
+    let_go_behind(r);
     return CS_GEOJSON_FEATURE;
 }
 
@@ -629,7 +650,7 @@ cs_status cs_geojson_open(cs_context *ctx, const char *path, OGRFeatureDefnH def
     int n = OGR_FD_GetFieldCount(defn);
     size_t m = (size_t)n + 1;
     if (r) {
-        r->map = map;
+        r->map = r->kept = map;
         r->map_len = (size_t)info.st_size;
         r->end = r->map + r->map_len;
         r->first = true;
