@@ -1311,8 +1311,9 @@ static void same_windows(const cs_net_window *a, const cs_net_window *b)
  * A network left to read (careshed shard) with room for a hundred of its vertices:
  * each window the cut builds, tile by tile in rows and then over each shard, is the
  * whole load's, byte for byte, its lines read again as they are needed (many times);
- * given a megabyte, the lines are held as the whole load holds them. A network changed
- * since the load, or gone, is an error naming it.
+ * given a megabyte, the lines are held as the whole load holds them. Memory refused at
+ * any allocation of the readings fails cleanly. A network changed since the load, or
+ * gone, is an error naming it; one far from the areas is refused as a run refuses it.
  */
 static void network_read_by_windows(void **state)
 {
@@ -1388,6 +1389,35 @@ static void network_read_by_windows(void **state)
     assert_true(cs_line_cache_readings(read.lines) >= 5);
     assert_int_equal(cs_line_cache_readings(whole.lines), 0);
     assert_int_equal(cs_context_warning_count(ctx), said); /* the readings said nothing */
+    /* memory refused at each allocation in turn, as the lines are read for three windows:
+       each refusal fails cleanly, and the windows of the last try are the whole load's */
+    long refusals = 0;
+    for (long k = 0;; k++) {
+        cs_shard_net t;
+        tu_alloc_refuse_one(k);
+        cs_status st = cs_shard_net_begin(ctx, cr, sr, &t);
+        bool begun = st == CS_OK; /* else nothing is left */
+        for (int b = 0; st == CS_OK && b < 3; b++) {
+            double q[4] = {whole.box[0] + 900 * b, whole.box[1] + 1300 * b,
+                           whole.box[0] + 900 * b + 400, whole.box[1] + 1300 * b + 400};
+            cs_shard_net_for(&t, (size_t)b);
+            cs_shard_net_for(&whole, windows++);
+            st = cs_net_window_cover(&t, q);
+            if (st == CS_OK && cs_net_window_cover(&whole, q) == CS_OK && tu_alloc_made() <= k)
+                same_windows(&whole.win, &t.win);
+        }
+        long made = tu_alloc_made();
+        tu_alloc_restore();
+        if (begun)
+            cs_shard_net_free(&t);
+        assert_true(st == CS_OK || st == CS_ERR_NOMEM);
+        refusals += st == CS_ERR_NOMEM;
+        if (made <= k)
+            break;
+    }
+    cs_context_clear_messages(ctx);
+    print_message("allocation failure: %ld points of the readings checked\n", refusals);
+    assert_true(refusals > 100);
     /* the network changed: the streets after its first grid gone */
     char *net = tu_join(dir, "network.geojson"), *text = tu_read(net, NULL);
     char *cut = strstr(text, ",\n{\"type\":\"Feature\",\"properties\":{\"highway\":\"motorway\"");
