@@ -292,7 +292,10 @@ static const struct {
      "Writes DIR/NNNN/study.yaml and its layers per shard, DIR/shards.json and\n"
      "DIR/careshed.sbatch (a Slurm array). Run each shard with\n"
      "  careshed run DIR/NNNN/study.yaml --out DIR/NNNN/out\n"
-     "(sbatch --wait DIR/careshed.sbatch runs them all), then careshed merge DIR.\n"},
+     "(sbatch --wait DIR/careshed.sbatch runs them all), then careshed merge DIR.\n"
+     "A population grid and a cost matrix are read as the shards are cut, never held\n"
+     "whole; so is a network whose lines take more than --set\n"
+     "shard.network_memory_mb=MB (default 256), read again for the windows it needs.\n"},
     {CLI_MERGE, "merge", "careshed merge DIR [--out OUT] [--partial] [options]",
      "Join the results of the shards careshed shard wrote into DIR: the outputs of a\n"
      "single run of the whole study, byte for byte, with the shards in summary.json.\n",
