@@ -126,7 +126,8 @@ void cs_shard_net_for(cs_shard_net *sn, size_t part);
 /*
  * Make sure the window's edges are the whole graph's over box q (x0, y0, x1, y1): keep it
  * when they are, else build it again over q and what it already covered. Errors:
- * CS_ERR_NOMEM.
+ * CS_ERR_NOMEM, and CS_ERR_INPUT when lines not held cannot be read again (said in the
+ * cut's context: cs_line_cache_hold).
  */
 cs_status cs_net_window_cover(cs_shard_net *sn, const double q[4]);
 /* The same for a window of the caller's (zeroed at first), not the shard's. */
