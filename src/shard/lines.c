@@ -263,13 +263,8 @@ cs_status cs_line_cache_hold(cs_line_cache *c, const cs_shard_net *sn, const dou
     cs_stage_end(c->ctx, "read network again", t0);
     if (st == CS_ERR_NOMEM)
         st = cs_nomem(c->ctx);
-    for (size_t j = 0; st == CS_OK && j < n; j++)
-        if (c->slot[lines[j]] < 0) {
-            cs_where where = {.file = c->s->net.display};
-            st = cs_error(c->ctx, CS_ERR_INPUT, &where, "cut the study again",
-                          "the network changed while the study was cut: its line %ld is "
-                          "gone", lines[j] + 1);
-        }
+    /* read whole (as many lines as at the load), every line marked came: lines[] among
+     * them, as they meet w */
     if (st != CS_OK) /* nothing half read is kept */
         let_go(c, read, m);
     cs_free(read);
