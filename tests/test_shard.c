@@ -1312,7 +1312,7 @@ static void same_windows(const cs_net_window *a, const cs_net_window *b)
  * each window the cut builds, tile by tile in rows and then over each shard, is the
  * whole load's, byte for byte, its lines read again as they are needed (many times);
  * given a megabyte, the lines are held as the whole load holds them. Memory refused at
- * any allocation of the readings fails cleanly. A network changed since the load, or
+ * any allocation of the readings, or of the load, fails cleanly. A network changed since the load, or
  * gone, is an error naming it; one far from the areas is refused as a run refuses it.
  */
 static void network_read_by_windows(void **state)
@@ -1418,6 +1418,33 @@ static void network_read_by_windows(void **state)
     cs_context_clear_messages(ctx);
     print_message("allocation failure: %ld points of the readings checked\n", refusals);
     assert_true(refusals > 100);
+    /* and at each allocation of the load, its lines held (1 MB) or only their boxes */
+    const char *const budgets[] = {"1", "0.002"};
+    for (size_t b = 0; b < 2; b++) {
+        cs_config *cl = NULL;
+        assert_int_equal(cs_config_create(ctx, &cl), CS_OK);
+        assert_int_equal(cs_config_load(ctx, cl, path), CS_OK);
+        cs_config_stream_inputs(cl);
+        assert_int_equal(cs_config_set(ctx, cl, "shard.network_memory_mb", budgets[b]), CS_OK);
+        long failed = 0;
+        for (long k = 0;; k += 3) {
+            cs_study *sl = NULL;
+            tu_alloc_refuse_one(k);
+            cs_status st = cs_study_load(ctx, cl, &sl);
+            long made = tu_alloc_made();
+            tu_alloc_restore();
+            cs_context_clear_messages(ctx);
+            assert_true(st == CS_OK || st == CS_ERR_NOMEM);
+            failed += st == CS_ERR_NOMEM;
+            if (st == CS_OK)
+                assert_int_equal(sl->net.streamed, b == 1);
+            cs_study_destroy(sl);
+            if (made <= k)
+                break;
+        }
+        assert_true(failed > 10);
+        cs_config_destroy(cl);
+    }
     /* the network changed: the streets after its first grid gone */
     char *net = tu_join(dir, "network.geojson"), *text = tu_read(net, NULL);
     char *cut = strstr(text, ",\n{\"type\":\"Feature\",\"properties\":{\"highway\":\"motorway\"");
