@@ -237,15 +237,15 @@ static void coarse_area_cells_are_refused(void **state)
 }
 
 /* Service areas drawn on cells of 0.01 m over the sample's 30 km would take about
- * (30,000 / 0.01)² = 9e12 cells, over the billion a grid may hold: refused, naming the
- * key, instead of running out of memory. */
+ * (30,000 / 0.01)² = 9e12 cells, over the 10^12 a drawing's box may span: refused,
+ * naming the key, instead of drawing for hours. */
 static void fine_area_cells_over_the_cap_are_refused(void **state)
 {
     fixture *f = *state;
     expect_cli(f, "run study.yaml --out out -q --set network.area_max_pieces=0 "
                   "--set network.area_cell_m=0.01", 3,
-               "'network.area_cell_m': the network service areas span more than a billion "
-               "cells of 0.01 m", "give larger cells", NULL);
+               "'network.area_cell_m': the network service areas span more than 10^12 cells "
+               "of 0.01 m, or more than 2^26 across", "give larger cells", NULL);
 }
 
 /* population.spread_m = 0.001 (inside its documented range [0, 10000]) grew memory

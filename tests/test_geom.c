@@ -333,15 +333,85 @@ static void cells_buffer_keeps_its_bound(void **state)
         cs_geom_destroy(h, g);
         cs_lines_free(&l);
     }
-    /* sizes not positive, and a grid over a billion cells, are refused */
-    double x[2] = {0, 1e6}, y[2] = {0, 1e6};
+    /* sizes not positive, a box over 10^12 cells (1e7 x 1e7 of them), and a box over
+     * 2^26 cells across (1e8 x 12), are refused */
+    double x[2] = {0, 1e8}, y[2] = {0, 1e8}, flat[2] = {0, 0}, across[2] = {0, 1e9};
     size_t start[2] = {0, 2};
-    cs_lines far = {1, start, x, y, NULL, NULL};
+    cs_lines far = {1, start, x, y, NULL, NULL}, wide = {1, start, across, flat, NULL, NULL};
     cs_status st;
     assert_null(cs_geom_buffer_cells(h, &far, 50, 10, &st));
     assert_int_equal(st, CS_ERR_ARGUMENT);
+    assert_null(cs_geom_buffer_cells(h, &wide, 50, 10, &st));
+    assert_int_equal(st, CS_ERR_ARGUMENT);
     assert_null(cs_geom_buffer_cells(h, &far, 0, 10, &st));
     assert_int_equal(st, CS_ERR_ARGUMENT);
+    cs_geos_destroy(h);
+}
+
+/* The cells of a grid aligned on multiples of cell whose centre lies within r of the
+ * point (px, py), by brute force. */
+static size_t cells_near_point(double px, double py, double r, double cell)
+{
+    size_t n = 0;
+    for (double i = floor((px - r) / cell) - 1; i <= ceil((px + r) / cell) + 1; i++)
+        for (double j = floor((py - r) / cell) - 1; j <= ceil((py + r) / cell) + 1; j++)
+            n += hypot((i + 0.5) * cell - px, (j + 0.5) * cell - py) <= r;
+    return n;
+}
+
+/* The area where a and b differ, with GEOS. */
+static double area_apart(cs_geos h, const cs_geom *a, const cs_geom *b)
+{
+    GEOSGeometry *d = GEOSSymDifference_r(h, a, b);
+    assert_non_null(d);
+    double area = cs_geom_area_m2(h, d);
+    GEOSGeom_destroy_r(h, d);
+    return area;
+}
+
+/* Random streets, and a point some 2,000 to 19,000 km east and 3 km south of them, drawn
+ * as two levels: the grid's box spans up to 8 billion cells, far more than could be held,
+ * and its rows are drawn 1 to 5 at a time (a band of 2 MB, as the box's width gives).
+ * Level 0 is exactly the streets drawn alone (checked by brute force over their cells);
+ * level 1 is those and the point's cells (counted by brute force) side by side. */
+static void cells_far_apart_are_drawn_band_by_band(void **state)
+{
+    (void)state;
+    cs_geos h = cs_geos_create();
+    srand(17);
+    for (int t = 0; t < 10; t++) {
+        double width = 20 + rand() % 40, cell = 1 + rand() % 9, rows = 1 + t % 5;
+        double px = 1000 + cell * ((double)(1 << 21) / rows - 100), py = -3500;
+        size_t start[2] = {0, 1};
+        cs_lines two[2], *point = &two[1];
+        random_lines(&two[0]);
+        *point = (cs_lines){1, start, &px, &py, NULL, NULL};
+        cs_rings near, out[2];
+        const bool want[2] = {true, true};
+        assert_int_equal(cs_cells_buffer(&two[0], width, cell, &near), CS_OK);
+        assert_int_equal(cs_cells_buffer_levels(two, 2, width, cell, want, out), CS_OK);
+        cs_geom *g_near = cs_geom_from_polygons(h, &near);
+        cs_geom *g0 = cs_geom_from_polygons(h, &out[0]), *g1 = cs_geom_from_polygons(h, &out[1]);
+        cells_are_brute_force(h, g_near, &two[0], 1, width, cell, t);
+        assert_true(area_apart(h, g0, g_near) < 1e-6);
+        assert_int_equal(out[0].ring_count, near.ring_count);
+        /* level 1: the streets' polygons and one more, the point's disc of cells */
+        assert_int_equal(out[1].area_count, near.area_count + 1);
+        double disc = (double)cells_near_point(px, py, width - cell * M_SQRT2 / 2, cell);
+        double area = cs_geom_area_m2(h, g_near) + disc * cell * cell;
+        assert_true(fabs(cs_geom_area_m2(h, g1) - area) < 1e-6 * area);
+        GEOSGeometry *both = GEOSUnion_r(h, g_near, g1);
+        assert_true(area_apart(h, both, g1) < 1e-6);
+        assert_true(cs_geom_is_valid(h, g1, NULL, 0));
+        GEOSGeom_destroy_r(h, both);
+        cs_geom_destroy(h, g_near);
+        cs_geom_destroy(h, g0);
+        cs_geom_destroy(h, g1);
+        cs_rings_free(&near);
+        cs_rings_free(&out[0]);
+        cs_rings_free(&out[1]);
+        cs_lines_free(&two[0]);
+    }
     cs_geos_destroy(h);
 }
 
@@ -542,6 +612,7 @@ int main(void)
         cmocka_unit_test(cells_outline_follows_the_mask),
         cmocka_unit_test(cells_buffer_keeps_its_bound),
         cmocka_unit_test(cells_levels_each_hold_the_levels_before),
+        cmocka_unit_test(cells_far_apart_are_drawn_band_by_band),
         cmocka_unit_test(cells_out_of_memory),
         cmocka_unit_test(polygons_appended_after_a_refusal),
         cmocka_unit_test(polygons_added_one_by_one_grow_geometrically),

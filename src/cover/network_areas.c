@@ -269,7 +269,8 @@ cs_status cs_cover_network_areas(cs_context *ctx, const cs_result *r, cs_lines *
     if (why == CS_ERR_ARGUMENT) {
         cs_where w = {.field = "network.area_cell_m"};
         return cs_error(ctx, CS_ERR_STUDY, &w, "give larger cells",
-                        "the network service areas span more than a billion cells of %g m",
+                        "the network service areas span more than 10^12 cells of %g m, or "
+                        "more than 2^26 across",
                         s->net.area_cell_m);
     }
     if (cs_take_nomem() || why == CS_ERR_NOMEM)

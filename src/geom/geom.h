@@ -66,8 +66,10 @@ cs_geom *cs_geom_buffer_lines(cs_geos h, const cs_lines *lines, double width_m);
  * cells lying wholly within width_m, as polygons (one area per group of cells joined
  * through their sides) into out. It lies inside the exact buffer, and no point of the
  * exact buffer is farther than cell_m·√2 from it. Its cost grows with the area, not
- * with the overlaps. CS_ERR_ARGUMENT when a size is not positive or the grid would
- * exceed a billion cells (a larger cell is needed), CS_ERR_NOMEM. */
+ * with the overlaps; its memory with the outline, not with the box (the grid is drawn
+ * a band of rows at a time). CS_ERR_ARGUMENT when a size is not positive or the box
+ * would span more than 10^12 cells, or 2^26 across or along (a larger cell is needed),
+ * CS_ERR_NOMEM. */
 cs_status cs_cells_buffer(const cs_lines *lines, double width_m, double cell_m, cs_rings *out);
 
 /* cs_cells_buffer of several levels of lines at once: out[l], for each l with want[l],
