@@ -553,6 +553,56 @@ static void streamed_write_failure_of(bool unbuffered)
     cs_context_destroy(ctx);
 }
 
+/* A file written in place by another library (as SQLite writes the GeoPackage): its
+ * path is in the staging folder, it appears with the set at the commit, and its name
+ * is taken; one never made stops the commit, naming it, and nothing is replaced; a set
+ * of single files has no such files. */
+static void a_file_written_by_path(void **state)
+{
+    (void)state;
+    cs_context *ctx = NULL;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    char *dir = tu_mkdtemp();
+    cs_outset *set = NULL;
+    const char *path = NULL;
+    assert_int_equal(cs_outset_begin_folder(ctx, dir, "run", &set), CS_OK);
+    assert_int_equal(cs_outset_open_path(ctx, set, "pkg.gpkg", &path), CS_OK);
+    assert_non_null(path);
+    assert_false(tu_exists(path)); /* the library creates it */
+    char *final = tu_join(dir, "pkg.gpkg");
+    assert_true(strcmp(path, final) != 0);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs("written in place", f);
+    fclose(f);
+    assert_false(tu_exists(final));
+    assert_int_equal(cs_outset_add(ctx, set, "pkg.gpkg", "x", 1), CS_ERR_ARGUMENT);
+    assert_int_equal(cs_outset_add(ctx, set, "a.csv", "a", 1), CS_OK);
+    assert_int_equal(cs_outset_commit(ctx, set), CS_OK);
+    cs_outset_destroy(set);
+    assert_content(dir, "pkg.gpkg", "written in place", 16);
+    assert_content(dir, "a.csv", "a", 1);
+    /* never made: the commit refuses, naming it, and the folder is as it was */
+    assert_int_equal(cs_outset_begin_folder(ctx, dir, "run", &set), CS_OK);
+    assert_int_equal(cs_outset_open_path(ctx, set, "pkg.gpkg", &path), CS_OK);
+    assert_int_equal(cs_outset_add(ctx, set, "a.csv", "b", 1), CS_OK);
+    assert_int_equal(cs_outset_commit(ctx, set), CS_ERR_OUTPUT);
+    assert_true(tu_has_message(ctx, final, "cannot write the output file",
+                               "No such file", "no output was replaced", NULL));
+    cs_outset_destroy(set);
+    assert_content(dir, "pkg.gpkg", "written in place", 16);
+    assert_content(dir, "a.csv", "a", 1);
+    /* single files: refused */
+    assert_int_equal(cs_outset_begin(ctx, dir, &set), CS_OK);
+    assert_int_equal(cs_outset_open_path(ctx, set, "pkg.gpkg", &path), CS_ERR_ARGUMENT);
+    assert_int_equal(cs_outset_open_path(ctx, NULL, "pkg.gpkg", &path), CS_ERR_ARGUMENT);
+    cs_outset_destroy(set);
+    free(final);
+    tu_rmtree(dir);
+    free(dir);
+    cs_context_destroy(ctx);
+}
+
 static void streamed_write_failure(void **state)
 {
     (void)state;
@@ -935,6 +985,7 @@ int main(void)
         cmocka_unit_test(write_failure_removes_the_temporary),
         cmocka_unit_test(streamed_pieces_in_any_order),
         cmocka_unit_test(streamed_write_failure),
+        cmocka_unit_test(a_file_written_by_path),
         cmocka_unit_test(unbuffered_pieces_in_any_order),
         cmocka_unit_test(unbuffered_pieces_one_after_another),
         cmocka_unit_test(unbuffered_held_block_failure),

@@ -21,6 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 
 #define SAMPLE CS_SOURCE_DIR "/geodata"
 
@@ -513,35 +516,39 @@ static void bad_format_refused(void **state)
     free(dir);
 }
 
-/* cs_gpkg_take's receiver: a copy of the package into a buffer. */
-static cs_status keep_bytes(void *user, const void *bytes, size_t len)
+/* The last message of ctx names what failed. */
+static void last_message_says(const cs_context *ctx, const char *what)
 {
-    cs_buf *b = user;
-    cs_buf_addn(b, bytes, len);
-    return b->failed ? CS_ERR_NOMEM : CS_OK;
+    size_t n = cs_context_message_count(ctx);
+    assert_true(n > 0);
+    const cs_message *m = cs_context_get_message(ctx, n - 1);
+    if (!strstr(m->text, what))
+        fail_msg("expected \"%s\" in \"%s\"", what, m->text);
 }
 
-/* A receiver that cannot write. */
-static cs_status refuse_bytes(void *user, const void *bytes, size_t len)
+/* Whether a file exists at path. */
+static bool exists(const char *path)
 {
-    (void)user;
-    (void)bytes;
-    (void)len;
-    return CS_ERR_OUTPUT;
+    struct stat st;
+    return stat(path, &st) == 0;
 }
 
 /* The GeoPackage door on its own: arguments refused, a package of one feature read
- * back, a dropped package leaves nothing in GDAL's memory files. */
+ * back, a dropped package removed, a package over a file GDAL does not know refused. */
 static void gpkg_door(void **state)
 {
     (void)state;
     cs_context *ctx = NULL;
     assert_int_equal(cs_context_create(&ctx), CS_OK);
+    char *dir = tu_mkdtemp(), path[512], other[512];
+    snprintf(path, sizeof path, "%s/door.gpkg", dir);
+    snprintf(other, sizeof other, "%s/dropped.gpkg", dir);
     cs_gpkg *g = NULL;
     cs_gpkg_layer *l = NULL;
-    assert_int_equal(cs_gpkg_create(NULL, &g), CS_ERR_ARGUMENT);
-    assert_int_equal(cs_gpkg_create(ctx, NULL), CS_ERR_ARGUMENT);
-    assert_int_equal(cs_gpkg_create(ctx, &g), CS_OK);
+    assert_int_equal(cs_gpkg_create(NULL, path, &g), CS_ERR_ARGUMENT);
+    assert_int_equal(cs_gpkg_create(ctx, NULL, &g), CS_ERR_ARGUMENT);
+    assert_int_equal(cs_gpkg_create(ctx, path, NULL), CS_ERR_ARGUMENT);
+    assert_int_equal(cs_gpkg_create(ctx, path, &g), CS_OK);
     assert_int_equal(cs_gpkg_layer_create(ctx, g, NULL, CS_GPKG_POINT, &l), CS_ERR_ARGUMENT);
     assert_int_equal(cs_gpkg_layer_create(ctx, g, "p", CS_GPKG_POINT, &l), CS_OK);
     /* a field added after the first feature: null in it, typed all the same */
@@ -556,15 +563,10 @@ static void gpkg_door(void **state)
     cs_gpkg_set_text(l, cs_gpkg_field(l, "t", CS_FIELD_TEXT), "二");
     cs_gpkg_set_number(l, cs_gpkg_field(l, "r", CS_FIELD_REAL), NAN);
     assert_int_equal(cs_gpkg_feature_end(ctx, l), CS_OK);
-    cs_buf bytes;
-    cs_buf_init(&bytes);
-    assert_int_equal(cs_gpkg_take(NULL, NULL, keep_bytes, &bytes), CS_ERR_ARGUMENT);
-    assert_int_equal(cs_gpkg_take(ctx, g, NULL, &bytes), CS_ERR_ARGUMENT);
-    assert_int_equal(cs_gpkg_take(ctx, g, keep_bytes, &bytes), CS_OK);
-    VSILFILE *f = VSIFileFromMemBuffer("/vsimem/test_gpkg_door.gpkg", (GByte *)bytes.data,
-                                       bytes.len, FALSE);
-    VSIFCloseL(f);
-    GDALDatasetH ds = GDALOpenEx("/vsimem/test_gpkg_door.gpkg", GDAL_OF_VECTOR, NULL, NULL, NULL);
+    assert_int_equal(cs_gpkg_close(NULL, g), CS_ERR_ARGUMENT);
+    assert_int_equal(cs_gpkg_close(ctx, NULL), CS_ERR_ARGUMENT);
+    assert_int_equal(cs_gpkg_close(ctx, g), CS_OK);
+    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR, NULL, NULL, NULL);
     assert_non_null(ds);
     OGRLayerH p = GDALDatasetGetLayerByName(ds, "p");
     OGRFeatureDefnH d = OGR_L_GetLayerDefn(p);
@@ -583,22 +585,27 @@ static void gpkg_door(void **state)
     OGR_F_Destroy(a);
     OGR_F_Destroy(b);
     GDALClose(ds);
-    VSIUnlink("/vsimem/test_gpkg_door.gpkg");
-    cs_buf_free(&bytes);
-    /* a receiver that fails: its status, and the package gone all the same */
-    assert_int_equal(cs_gpkg_create(ctx, &g), CS_OK);
-    assert_int_equal(cs_gpkg_layer_create(ctx, g, "r", CS_GPKG_POINT, &l), CS_OK);
-    assert_int_equal(cs_gpkg_take(ctx, g, refuse_bytes, NULL), CS_ERR_OUTPUT);
-    /* dropped unfinished: its memory file goes too */
-    assert_int_equal(cs_gpkg_create(ctx, &g), CS_OK);
+    /* a package where a file GDAL does not know is: refused with GDAL's reason, the
+     * file left alone */
+    char *text = tu_write(dir, "notes.gpkg", "not a package\n");
+    assert_int_equal(cs_gpkg_create(ctx, text, &g), CS_ERR_OUTPUT);
+    assert_null(g);
+    last_message_says(ctx, "already exists");
+    size_t len = 0;
+    char *kept = tu_read(text, &len);
+    assert_string_equal(kept, "not a package\n");
+    free(kept);
+    free(text);
+    /* dropped unfinished: its file goes */
+    assert_int_equal(cs_gpkg_create(ctx, other, &g), CS_OK);
     assert_int_equal(cs_gpkg_layer_create(ctx, g, "q", CS_GPKG_MULTIPOLYGON, &l), CS_OK);
+    assert_true(exists(other));
     cs_gpkg_destroy(g);
-    char **files = VSIReadDir("/vsimem/");
-    for (char **n = files; n && *n; n++)
-        assert_null(strstr(*n, "careshed-"));
-    CSLDestroy(files);
+    assert_false(exists(other));
     cs_gpkg_destroy(NULL);
     cs_context_destroy(ctx);
+    tu_rmtree(dir);
+    free(dir);
 }
 
 /* The sample run with extra arguments writes the same package, byte for byte, as the
@@ -633,20 +640,11 @@ static void same_bytes_on_one_thread(void **state)
     same_package_as_setup(*state, "--threads 1");
 }
 
-/* The last message of ctx names what failed. */
-static void last_message_says(const cs_context *ctx, const char *what)
-{
-    size_t n = cs_context_message_count(ctx);
-    assert_true(n > 0);
-    const cs_message *m = cs_context_get_message(ctx, n - 1);
-    if (!strstr(m->text, what))
-        fail_msg("expected \"%s\" in \"%s\"", what, m->text);
-}
 
 /* GDAL refusing a request (a second layer of the same name): with one thread the
  * request itself fails; on the package's thread the next feature returns the status
- * and the message arrives when the package is taken, which fails, leaving nothing in
- * GDAL's memory files. */
+ * and the message arrives when the package is closed, which fails, removing its
+ * file. */
 static void refusal_is_reported(void **state)
 {
     (void)state;
@@ -656,7 +654,9 @@ static void refusal_is_reported(void **state)
         cs_context_set_threads(ctx, threads);
         cs_gpkg *g = NULL;
         cs_gpkg_layer *a = NULL, *b = NULL;
-        assert_int_equal(cs_gpkg_create(ctx, &g), CS_OK);
+        char *dir = tu_mkdtemp(), path[512];
+        snprintf(path, sizeof path, "%s/refused.gpkg", dir);
+        assert_int_equal(cs_gpkg_create(ctx, path, &g), CS_OK);
         assert_int_equal(cs_gpkg_layer_create(ctx, g, "twice", CS_GPKG_POINT, &a), CS_OK);
         cs_status st = cs_gpkg_layer_create(ctx, g, "twice", CS_GPKG_POINT, &b);
         if (threads == 1) {
@@ -664,21 +664,57 @@ static void refusal_is_reported(void **state)
             last_message_says(ctx, "adding layer twice");
         } else {
             /* the thread is told in a batch: the package's status shows at the latest
-             * when it is taken */
+             * when it is closed */
             assert_true(st == CS_OK || st == CS_ERR_OUTPUT);
         }
-        cs_buf bytes;
-        cs_buf_init(&bytes);
-        assert_int_equal(cs_gpkg_take(ctx, g, keep_bytes, &bytes), CS_ERR_OUTPUT);
-        assert_int_equal(bytes.len, 0);
+        assert_int_equal(cs_gpkg_close(ctx, g), CS_ERR_OUTPUT);
         last_message_says(ctx, "adding layer twice");
-        cs_buf_free(&bytes);
-        char **files = VSIReadDir("/vsimem/");
-        for (char **n = files; n && *n; n++)
-            assert_null(strstr(*n, "careshed-"));
-        CSLDestroy(files);
+        assert_false(exists(path));
         cs_context_destroy(ctx);
+        tu_rmtree(dir);
+        free(dir);
     }
+}
+
+/* A disk that fills while SQLite writes the package in place (the file-size limit:
+ * EFBIG, as a full disk gives ENOSPC): the package fails, with SQLite's reason and what
+ * to do, at a feature or at the latest when it is closed; its file is removed. */
+static void full_disk_is_reported(void **state)
+{
+    (void)state;
+    cs_context *ctx = NULL;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    char *dir = tu_mkdtemp(), path[512];
+    snprintf(path, sizeof path, "%s/full.gpkg", dir);
+    cs_gpkg *g = NULL;
+    cs_gpkg_layer *l = NULL;
+    struct rlimit old, small;
+    getrlimit(RLIMIT_FSIZE, &old);
+    small = old;
+    small.rlim_cur = 256 << 10;
+    void (*handler)(int) = signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+    cs_status st = cs_gpkg_create(ctx, path, &g);
+    if (st == CS_OK)
+        st = cs_gpkg_layer_create(ctx, g, "many", CS_GPKG_NONE, &l);
+    for (int i = 0; st == CS_OK && i < 20000; i++) { /* some 4 MB of text */
+        cs_gpkg_feature_begin(l);
+        cs_gpkg_set_text(l, cs_gpkg_field(l, "t", CS_FIELD_TEXT),
+                         "a line of text that fills the package, two hundred bytes a "
+                         "feature or so, until the disk is full; a line of text that "
+                         "fills the package, two hundred bytes a feature or so, again");
+        st = cs_gpkg_feature_end(ctx, l);
+    }
+    cs_status closed = g ? cs_gpkg_close(ctx, g) : st;
+    setrlimit(RLIMIT_FSIZE, &old);
+    signal(SIGXFSZ, handler);
+    assert_int_equal(closed, CS_ERR_OUTPUT);
+    assert_true(tu_has_message(ctx, "careshed.gpkg", "the GeoPackage cannot be written",
+                               "free some disk space", NULL));
+    assert_false(tu_exists(path));
+    cs_context_destroy(ctx);
+    tu_rmtree(dir);
+    free(dir);
 }
 
 /* A field asked for under another case is the same field, as GDAL names them. */
@@ -689,7 +725,9 @@ static void fields_ignore_case(void **state)
     assert_int_equal(cs_context_create(&ctx), CS_OK);
     cs_gpkg *g = NULL;
     cs_gpkg_layer *l = NULL;
-    assert_int_equal(cs_gpkg_create(ctx, &g), CS_OK);
+    char *dir = tu_mkdtemp(), path[512];
+    snprintf(path, sizeof path, "%s/case.gpkg", dir);
+    assert_int_equal(cs_gpkg_create(ctx, path, &g), CS_OK);
     assert_int_equal(cs_gpkg_layer_create(ctx, g, "t", CS_GPKG_NONE, &l), CS_OK);
     cs_gpkg_feature_begin(l);
     int first = cs_gpkg_field(l, "Name", CS_FIELD_TEXT);
@@ -698,12 +736,15 @@ static void fields_ignore_case(void **state)
     assert_int_equal(cs_gpkg_field(l, "name", CS_FIELD_TEXT), first);
     cs_gpkg_set_text(l, first, "x");
     assert_int_equal(cs_gpkg_feature_end(ctx, l), CS_OK);
-    cs_buf bytes;
-    cs_buf_init(&bytes);
-    assert_int_equal(cs_gpkg_take(ctx, g, keep_bytes, &bytes), CS_OK);
-    assert_true(bytes.len > 0);
-    cs_buf_free(&bytes);
+    assert_int_equal(cs_gpkg_close(ctx, g), CS_OK);
+    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR, NULL, NULL, NULL);
+    assert_non_null(ds);
+    OGRFeatureDefnH d = OGR_L_GetLayerDefn(GDALDatasetGetLayerByName(ds, "t"));
+    assert_int_equal(OGR_FD_GetFieldCount(d), 2);
+    GDALClose(ds);
     cs_context_destroy(ctx);
+    tu_rmtree(dir);
+    free(dir);
 }
 
 /* Each kind's reached streets, in the GeoJSON file and in the package: every line has
@@ -760,6 +801,7 @@ int main(void)
         cmocka_unit_test(gpkg_door),
         cmocka_unit_test(refusal_is_reported),
         cmocka_unit_test(fields_ignore_case),
+        cmocka_unit_test(full_disk_is_reported),
         cmocka_unit_test(safe_names),
         cmocka_unit_test(shapefile_mapping),
         cmocka_unit_test(shapefile_names_run),

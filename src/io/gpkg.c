@@ -1,7 +1,10 @@
 /*
- * gpkg.c — a GeoPackage built through GDAL's GPKG driver in a /vsimem/ file, all of it
- * in one transaction (one SQLite commit instead of one per feature, which is what makes
- * it fast), then read back as bytes for the atomic output set.
+ * gpkg.c — a GeoPackage built through GDAL's GPKG driver in its file of the output set,
+ * all of it in one transaction (one SQLite commit instead of one per feature, which is
+ * what makes it fast). SQLite writes it in place, spilling pages as its small cache
+ * fills, so a package of hundreds of megabytes is never held in memory; its journal is
+ * kept in memory and nothing is flushed to disk (the output set flushes the file at its
+ * commit, and a run that fails drops it).
  *
  * GDAL's side runs on a thread of its own. Making an OGR feature of each geometry and
  * storing it in SQLite costs about as much as building the layers themselves (at the
@@ -68,7 +71,8 @@ typedef struct batch {
 } batch;
 
 struct cs_gpkg {
-    char path[96];
+    char *path;
+    bool made, closed;    /* its file created; committed and closed: the file is kept */
     GDALDatasetH ds;
     OGRSpatialReferenceH wgs84;
     cs_gpkg_layer *layers;
@@ -103,7 +107,8 @@ static cs_status gdal_failed(cs_context *ctx, const char *what)
 {
     const char *why = CPLGetLastErrorMsg();
     cs_where w = {.file = "careshed.gpkg"};
-    return cs_error(ctx, CS_ERR_OUTPUT, &w, "check the free memory and disk space",
+    return cs_error(ctx, CS_ERR_OUTPUT, &w,
+                    "free some disk space, or choose another --out folder",
                     "the GeoPackage cannot be written: %s%s%s", what, why && *why ? ": " : "",
                     why ? why : "");
 }
@@ -404,6 +409,9 @@ static cs_status open_dataset(cs_context *ctx, cs_gpkg *g)
     /* GDAL stamps the package's tables with this date instead of the clock, so that
      * the same run writes the same bytes; cleared when the package is closed */
     CPLSetThreadLocalConfigOption("OGR_CURRENT_DATE", CS_GPKG_DATE);
+    /* a journal in memory (none beside the file) and no flush: see the top */
+    CPLSetThreadLocalConfigOption("OGR_SQLITE_JOURNAL", "MEMORY");
+    CPLSetThreadLocalConfigOption("OGR_SQLITE_SYNCHRONOUS", "OFF");
     CPLPushErrorHandlerEx(keep_message, ctx);
     CPLErrorReset();
     GDALDriverH drv = GDALGetDriverByName("GPKG");
@@ -411,6 +419,9 @@ static cs_status open_dataset(cs_context *ctx, cs_gpkg *g)
         st = gdal_failed(ctx, "GDAL has no GPKG driver");
     if (st == CS_OK && !(g->ds = GDALCreate(drv, g->path, 0, 0, 0, GDT_Unknown, NULL)))
         st = gdal_failed(ctx, "creating it");
+    g->made = g->ds != NULL;
+    CPLSetThreadLocalConfigOption("OGR_SQLITE_JOURNAL", NULL);
+    CPLSetThreadLocalConfigOption("OGR_SQLITE_SYNCHRONOUS", NULL);
     if (st == CS_OK && GDALDatasetStartTransaction(g->ds, FALSE) != OGRERR_NONE)
         st = gdal_failed(ctx, "starting its transaction");
     if (st == CS_OK) {
@@ -424,18 +435,18 @@ static cs_status open_dataset(cs_context *ctx, cs_gpkg *g)
     return st;
 }
 
-cs_status cs_gpkg_create(cs_context *ctx, cs_gpkg **out)
+cs_status cs_gpkg_create(cs_context *ctx, const char *path, cs_gpkg **out)
 {
-    if (!ctx || !out)
+    if (!ctx || !path || !out)
         return CS_ERR_ARGUMENT;
     *out = NULL;
-    static atomic_ulong serial;
     cs_gpkg *g = cs_calloc(1, sizeof *g);
+    if (g && !(g->path = cs_strdup(path))) {
+        cs_free(g);
+        g = NULL;
+    }
     if (!g)
         return cs_nomem(ctx);
-    /* a name of its own per package, so that threads and runs never share one */
-    snprintf(g->path, sizeof g->path, "/vsimem/careshed-%p-%lu.gpkg", (void *)g,
-             (unsigned long)atomic_fetch_add(&serial, 1));
     g->ctx = ctx;
     g->helper.ctx = ctx;
     atomic_init(&g->status, CS_OK);
@@ -592,9 +603,9 @@ static void free_layers(cs_gpkg *g)
     }
 }
 
-cs_status cs_gpkg_take(cs_context *ctx, cs_gpkg *g, cs_gpkg_put put, void *user)
+cs_status cs_gpkg_close(cs_context *ctx, cs_gpkg *g)
 {
-    if (!ctx || !g || !put)
+    if (!ctx || !g)
         return CS_ERR_ARGUMENT;
     cs_status st = finish(g);
     free_layers(g);
@@ -611,12 +622,7 @@ cs_status cs_gpkg_take(cs_context *ctx, cs_gpkg *g, cs_gpkg_put put, void *user)
     if (st == CS_OK && CPLGetErrorCounter() != errors_before && CPLGetLastErrorType() >= CE_Failure)
         st = gdal_failed(ctx, "closing it");
     CPLPopErrorHandler();
-    vsi_l_offset len = 0;
-    GByte *bytes = st == CS_OK ? VSIGetMemFileBuffer(g->path, &len, FALSE) : NULL;
-    if (st == CS_OK && !bytes)
-        st = gdal_failed(ctx, "reading it back");
-    if (st == CS_OK)
-        st = put(user, bytes, (size_t)len);
+    g->closed = st == CS_OK;
     cs_gpkg_destroy(g);
     return st;
 }
@@ -638,11 +644,9 @@ void cs_gpkg_destroy(cs_gpkg *g)
     if (g->wgs84)
         OSRDestroySpatialReference(g->wgs84);
     CPLSetThreadLocalConfigOption("OGR_CURRENT_DATE", NULL);
-    VSIUnlink(g->path);
-    /* SQLite may leave a journal beside it */
-    char journal[112];
-    snprintf(journal, sizeof journal, "%s-journal", g->path);
-    VSIUnlink(journal);
+    if (g->made && !g->closed)
+        VSIUnlink(g->path);
+    cs_free(g->path);
     free_batches(g->filling);
     free_batches(g->queue);
     free_batches(g->spare);

@@ -39,16 +39,17 @@ typedef enum cs_field_type {
 } cs_field_type;
 
 /*
- * Start a package in memory. *out is new (cs_gpkg_take or cs_gpkg_destroy), NULL on
- * failure. Errors: CS_ERR_ARGUMENT, CS_ERR_OUTPUT with GDAL's reason (no GPKG
- * driver, SQLite failing), CS_ERR_NOMEM.
+ * Start a package at path, a new file SQLite writes in place (GDAL refuses to write
+ * over a file). *out is new (cs_gpkg_close or cs_gpkg_destroy), NULL on failure. Errors:
+ * CS_ERR_ARGUMENT, CS_ERR_OUTPUT with GDAL's reason (no GPKG driver, SQLite failing,
+ * the folder not writable), CS_ERR_NOMEM.
  *
  * What follows is stored by a thread of the package's own, in the order asked, while
  * the caller goes on (gpkg.c); with ctx->threads 1, at once. A failure there is
  * returned by the next cs_gpkg_feature_end (or cs_gpkg_layer_create) as its status,
  * and its message joins ctx when the package is taken or destroyed.
  */
-cs_status cs_gpkg_create(cs_context *ctx, cs_gpkg **out);
+cs_status cs_gpkg_create(cs_context *ctx, const char *path, cs_gpkg **out);
 
 /*
  * A new layer named name (letters, digits, '_' and '-'). *out is borrowed: valid until
@@ -76,18 +77,15 @@ void cs_gpkg_set_wkb(cs_gpkg_layer *l, const unsigned char *wkb, size_t len);
 /* Store the feature. Errors: CS_ERR_OUTPUT with GDAL's reason, CS_ERR_NOMEM. */
 cs_status cs_gpkg_feature_end(cs_context *ctx, cs_gpkg_layer *l);
 
-/* What is given the finished package's bytes, the whole file at once; its status is
- * cs_gpkg_take's. */
-typedef cs_status (*cs_gpkg_put)(void *user, const void *bytes, size_t len);
-
 /*
- * Commit the transaction, close the package and hand its bytes to put, where they lie
- * in GDAL's memory (no copy of a package of hundreds of megabytes). The package is
- * destroyed either way. Errors: CS_ERR_OUTPUT with GDAL's reason, put's.
+ * Commit the transaction and close the package: its file is complete (not flushed to
+ * disk: the caller's output set does that). The package is destroyed either way, and
+ * on failure its file removed. Errors: CS_ERR_ARGUMENT, CS_ERR_OUTPUT with GDAL's
+ * reason.
  */
-cs_status cs_gpkg_take(cs_context *ctx, cs_gpkg *g, cs_gpkg_put put, void *user);
+cs_status cs_gpkg_close(cs_context *ctx, cs_gpkg *g);
 
-/* Drop an unfinished package. NULL is ignored. */
+/* Drop an unfinished package, removing its file. NULL is ignored. */
 void cs_gpkg_destroy(cs_gpkg *g);
 
 #endif /* CS_GPKG_H */

@@ -107,6 +107,7 @@ typedef struct pending_file {
                        * files: and flock'ed until renamed or removed, so others can tell
                        * it from a dead run's) */
     struct direct_writer *direct; /* an unbuffered file's writer; NULL otherwise */
+    bool by_path;     /* written in place by another library (fd -1): opened to flush */
 } pending_file;
 
 struct cs_outset {
@@ -561,6 +562,8 @@ static cs_status flush_all(cs_context *ctx, cs_outset *set)
     for (size_t i = 0; i < set->count; i++) {
         pending_file *f = &set->files[i];
         int err = direct_finish(f); /* what it wrote is the file's: the fsync covers it */
+        if (f->by_path && (f->fd = open(f->tmp_path, O_RDONLY | O_CLOEXEC)) < 0)
+            err = errno;
         if (!err && fsync(f->fd) != 0)
             err = errno;
         /* close() can be where a network file system reports a failed write */
@@ -652,6 +655,28 @@ cs_status cs_outset_open_unbuffered(cs_context *ctx, cs_outset *set, const char 
                                     size_t *file)
 {
     return open_file(ctx, set, name, true, file);
+}
+
+cs_status cs_outset_open_path(cs_context *ctx, cs_outset *set, const char *name,
+                              const char **path)
+{
+    if (!set || !set->folder || !path)
+        return cs_error(ctx, CS_ERR_ARGUMENT, NULL, NULL,
+                        "cs_outset_open_path: no set, a set of single files, or no path");
+    size_t file = 0;
+    cs_status st = open_file(ctx, set, name, false, &file);
+    if (st != CS_OK)
+        return st;
+    pthread_mutex_lock(&set->lock);
+    pending_file *f = &set->files[file];
+    close(f->fd); /* the name is taken in the staging folder, the file left to the
+                   * library to create (GDAL refuses to create a package over a file) */
+    unlink(f->tmp_path);
+    f->fd = -1;
+    f->by_path = true;
+    *path = f->tmp_path;
+    pthread_mutex_unlock(&set->lock);
+    return CS_OK;
 }
 
 cs_status cs_outset_write_at(cs_context *ctx, cs_outset *set, size_t file, const void *data,

@@ -84,6 +84,17 @@ cs_status cs_outset_open_unbuffered(cs_context *ctx, cs_outset *set, const char 
                                     size_t *file);
 cs_status cs_outset_write_at(cs_context *ctx, cs_outset *set, size_t file, const void *data,
                              size_t len, uint64_t offset);
+/*
+ * A pending file of a folder's set that another library writes in place by its path
+ * (SQLite, for the GeoPackage: a package of hundreds of megabytes is then never held
+ * in memory): its name is taken as cs_outset_open takes it, and *path is where the
+ * library is to create it in the staging folder (the set's, valid until it is
+ * destroyed). It is not written through the set; the commit flushes it to disk before
+ * the set is swapped in, and refuses when it is missing. Errors as cs_outset_open's, and
+ * CS_ERR_ARGUMENT for a set of single files.
+ */
+cs_status cs_outset_open_path(cs_context *ctx, cs_outset *set, const char *name,
+                              const char **path);
 cs_status cs_outset_sync(cs_context *ctx, cs_outset *set, size_t file);
 
 /*

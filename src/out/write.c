@@ -485,13 +485,6 @@ static cs_status stream_end(cs_context *ctx, streaming *s)
     return s->st;
 }
 
-/* careshed.gpkg into the set, from where GDAL holds it */
-static cs_status add_package(void *user, const void *bytes, size_t len)
-{
-    const streamed *f = user;
-    return cs_outset_add(f->ctx, f->set, GPKG_NAME, bytes, len);
-}
-
 /* The package, when asked for, and the other files. */
 static cs_status write_files(cs_context *ctx, const sources *src, cs_outset *set)
 {
@@ -518,15 +511,17 @@ static cs_status write_files(cs_context *ctx, const sources *src, cs_outset *set
             st = cs_outset_add(ctx, set, files[i].name, buf.data, buf.len);
         stage_end(ctx, "write", files[i].name, t0);
     }
-    if (st == CS_OK && format_on(r, CS_FORMAT_GPKG))
-        st = cs_gpkg_create(ctx, &gpkg);
+    const char *gpkg_path = NULL; /* SQLite writes the package in place */
+    if (st == CS_OK && format_on(r, CS_FORMAT_GPKG) &&
+        (st = cs_outset_open_path(ctx, set, GPKG_NAME, &gpkg_path)) == CS_OK)
+        st = cs_gpkg_create(ctx, gpkg_path, &gpkg);
     if (st == CS_OK && r->study->settings.shapefile_names && !(names = cs_names_create(true)))
         st = cs_nomem(ctx);
     if (st == CS_OK)
         st = write_layers(ctx, src, set, gpkg, names, &buf);
     if (st == CS_OK && gpkg) {
         double t0 = cs_stage_begin();
-        st = cs_gpkg_take(ctx, gpkg, add_package, &(streamed){ctx, set, 0});
+        st = cs_gpkg_close(ctx, gpkg);
         gpkg = NULL;
         stage_end(ctx, "write", GPKG_NAME, t0);
     }
