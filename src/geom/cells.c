@@ -104,8 +104,9 @@ static inline void narrow(double ax, double k, double inv_k, double p, double q,
 }
 
 /*
- * Set to value the cells of the band whose centre lies within r of the segment a-b. Along each row (the
- * line y) those centres are an interval, as the set within r of a segment is convex:
+ * Set to value the cells of the band whose centre lies within r of the segment a-b.
+ * Along each row (the line y) those centres are an interval, as the set within r of a
+ * segment is convex:
  * the hull of the two end discs and of the band of points whose foot falls on the
  * segment and whose distance from it is at most r. With v = y - ay and d = b - a, the
  * foot's position (x - ax)·dx + v·dy lies in [0, |d|²], and the signed distance times
