@@ -11,7 +11,7 @@
  * large scale along the network, 1.1 s of the write stage), so the caller only writes
  * down what it asks for — layers, fields, features — in batches, and the package's
  * thread replays them in order while the caller builds the next layer. Only that thread
- * touches the dataset between cs_gpkg_create and cs_gpkg_take, so GDAL is never used
+ * touches the dataset between cs_gpkg_create and cs_gpkg_close, so GDAL is never used
  * from two threads at once. A field's index is given by the caller's side (the fields
  * of a layer in the order first asked for, as GDAL numbers them), so nothing waits for
  * GDAL's answer. With one thread (--threads 1), or when no thread can be started, each
@@ -19,7 +19,7 @@
  *
  * Errors on the package's thread stop the replay; the caller learns the status at its
  * next feature, and the message with the package's thread's others when the package is
- * taken or destroyed.
+ * closed or destroyed.
  */
 #include "io/gpkg.h"
 

@@ -47,13 +47,13 @@ typedef enum cs_field_type {
  * What follows is stored by a thread of the package's own, in the order asked, while
  * the caller goes on (gpkg.c); with ctx->threads 1, at once. A failure there is
  * returned by the next cs_gpkg_feature_end (or cs_gpkg_layer_create) as its status,
- * and its message joins ctx when the package is taken or destroyed.
+ * and its message joins ctx when the package is closed or destroyed.
  */
 cs_status cs_gpkg_create(cs_context *ctx, const char *path, cs_gpkg **out);
 
 /*
  * A new layer named name (letters, digits, '_' and '-'). *out is borrowed: valid until
- * the package is taken or destroyed. Errors: CS_ERR_OUTPUT with GDAL's reason,
+ * the package is closed or destroyed. Errors: CS_ERR_OUTPUT with GDAL's reason,
  * CS_ERR_NOMEM.
  */
 cs_status cs_gpkg_layer_create(cs_context *ctx, cs_gpkg *g, const char *name,
