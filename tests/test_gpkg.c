@@ -18,6 +18,7 @@
 #include <gdal_utils.h>
 #include <math.h>
 #include <ogr_api.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -717,6 +718,76 @@ static void full_disk_is_reported(void **state)
     free(dir);
 }
 
+/* A MultiLineString of one line of n points, x = i, y = seed + i / 1000, as WKB. */
+static unsigned char *one_line_wkb(size_t n, double seed, size_t *len)
+{
+    *len = 1 + 4 + 4 + 1 + 4 + 4 + 16 * n;
+    unsigned char *w = malloc(*len), *p = w;
+    const uint32_t head[] = {5, 1}, line = 2, count = (uint32_t)n;
+    *p++ = 1; /* little-endian, as the machines careshed runs on */
+    memcpy(p, head, 8);
+    p += 8;
+    *p++ = 1;
+    memcpy(p, &line, 4);
+    memcpy(p + 4, &count, 4);
+    p += 8;
+    for (size_t i = 0; i < n; i++, p += 16) {
+        double xy[2] = {(double)i, seed + (double)i / 1000};
+        memcpy(p, xy, 16);
+    }
+    return w;
+}
+
+/* Features far larger than a batch (5 MB of geometry against batches of 1 MB), between
+ * small ones, on the package's thread and without it: every one stored whole, in
+ * order (the large batches give their memory back once replayed). */
+static void features_larger_than_a_batch(void **state)
+{
+    (void)state;
+    const size_t points[4] = {300000, 2, 320000, 3};
+    for (int threads = 1; threads >= 0; threads--) {
+        cs_context *ctx = NULL;
+        assert_int_equal(cs_context_create(&ctx), CS_OK);
+        cs_context_set_threads(ctx, threads);
+        char *dir = tu_mkdtemp(), path[512];
+        snprintf(path, sizeof path, "%s/large.gpkg", dir);
+        cs_gpkg *g = NULL;
+        cs_gpkg_layer *l = NULL;
+        assert_int_equal(cs_gpkg_create(ctx, path, &g), CS_OK);
+        assert_int_equal(cs_gpkg_layer_create(ctx, g, "lines", CS_GPKG_MULTILINE, &l), CS_OK);
+        for (size_t f = 0; f < 4; f++) {
+            size_t len = 0;
+            unsigned char *wkb = one_line_wkb(points[f], (double)f, &len);
+            cs_gpkg_feature_begin(l);
+            cs_gpkg_set_number(l, cs_gpkg_field(l, "n", CS_FIELD_INTEGER), (double)points[f]);
+            cs_gpkg_set_wkb(l, wkb, len);
+            assert_int_equal(cs_gpkg_feature_end(ctx, l), CS_OK);
+            free(wkb);
+        }
+        assert_int_equal(cs_gpkg_close(ctx, g), CS_OK);
+        GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR, NULL, NULL, NULL);
+        assert_non_null(ds);
+        OGRLayerH lines = GDALDatasetGetLayerByName(ds, "lines");
+        assert_int_equal(OGR_L_GetFeatureCount(lines, TRUE), 4);
+        for (size_t f = 0; f < 4; f++) {
+            OGRFeatureH feature = OGR_L_GetNextFeature(lines);
+            OGRGeometryH line = OGR_G_GetGeometryRef(OGR_F_GetGeometryRef(feature), 0);
+            size_t n = points[f];
+            assert_int_equal(OGR_F_GetFieldAsInteger64(feature, 0), (long long)n);
+            assert_int_equal(OGR_G_GetPointCount(line), (int)n);
+            for (size_t i = 0; i < n; i += n / 2 > 0 ? n / 2 : 1) /* first, middle, last */
+                assert_true(OGR_G_GetX(line, (int)i) == (double)i &&
+                            OGR_G_GetY(line, (int)i) == (double)f + (double)i / 1000);
+            assert_true(OGR_G_GetY(line, (int)n - 1) == (double)f + (double)(n - 1) / 1000);
+            OGR_F_Destroy(feature);
+        }
+        GDALClose(ds);
+        cs_context_destroy(ctx);
+        tu_rmtree(dir);
+        free(dir);
+    }
+}
+
 /* A field asked for under another case is the same field, as GDAL names them. */
 static void fields_ignore_case(void **state)
 {
@@ -802,6 +873,7 @@ int main(void)
         cmocka_unit_test(refusal_is_reported),
         cmocka_unit_test(fields_ignore_case),
         cmocka_unit_test(full_disk_is_reported),
+        cmocka_unit_test(features_larger_than_a_batch),
         cmocka_unit_test(safe_names),
         cmocka_unit_test(shapefile_mapping),
         cmocka_unit_test(shapefile_names_run),

@@ -92,6 +92,8 @@ struct cs_gpkg {
 /* A batch is handed over from this size; the caller waits while this much is queued. */
 #define BATCH_BYTES ((size_t)1 << 20)
 #define QUEUED_MAX ((size_t)64 << 20)
+/* A spare batch keeps at most this much memory. */
+#define SPARE_MAX (4 * BATCH_BYTES)
 
 /* GDAL must not print: its last message is kept for the error this module reports. */
 static void CPL_STDCALL keep_message(CPLErr level, CPLErrorNum number, const char *text)
@@ -284,7 +286,12 @@ static void *package_thread(void *arg)
         }
         pthread_mutex_lock(&g->lock);
         g->queued_bytes -= b->bytes.len;
-        cs_buf_clear(&b->bytes);
+        /* a batch grown far past its size by one large feature (a province's service
+         * area: 130 MB) gives its memory back rather than keep it among the spares */
+        if (b->bytes.cap > SPARE_MAX)
+            cs_buf_free(&b->bytes);
+        else
+            cs_buf_clear(&b->bytes);
         b->next = g->spare;
         g->spare = b;
         pthread_cond_broadcast(&g->changed);
