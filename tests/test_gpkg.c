@@ -24,7 +24,6 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 
 #define SAMPLE CS_SOURCE_DIR "/geodata"
 
@@ -527,13 +526,6 @@ static void last_message_says(const cs_context *ctx, const char *what)
         fail_msg("expected \"%s\" in \"%s\"", what, m->text);
 }
 
-/* Whether a file exists at path. */
-static bool exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0;
-}
-
 /* The GeoPackage door on its own: arguments refused, a package of one feature read
  * back, a dropped package removed, a package over a file GDAL does not know refused. */
 static void gpkg_door(void **state)
@@ -600,9 +592,9 @@ static void gpkg_door(void **state)
     /* dropped unfinished: its file goes */
     assert_int_equal(cs_gpkg_create(ctx, other, &g), CS_OK);
     assert_int_equal(cs_gpkg_layer_create(ctx, g, "q", CS_GPKG_MULTIPOLYGON, &l), CS_OK);
-    assert_true(exists(other));
+    assert_true(tu_exists(other));
     cs_gpkg_destroy(g);
-    assert_false(exists(other));
+    assert_false(tu_exists(other));
     cs_gpkg_destroy(NULL);
     cs_context_destroy(ctx);
     tu_rmtree(dir);
@@ -670,7 +662,7 @@ static void refusal_is_reported(void **state)
         }
         assert_int_equal(cs_gpkg_close(ctx, g), CS_ERR_OUTPUT);
         last_message_says(ctx, "adding layer twice");
-        assert_false(exists(path));
+        assert_false(tu_exists(path));
         cs_context_destroy(ctx);
         tu_rmtree(dir);
         free(dir);

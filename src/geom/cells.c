@@ -50,6 +50,12 @@ typedef struct grid {
     size_t *lo, *hi;       /* the cells written in each row of the band, lo > hi: none */
 } grid;
 
+/* Whether a box of w x h cells may be drawn. */
+static bool box_fits(double w, double h)
+{
+    return w * h <= CELLS_MAX && w <= ACROSS_MAX && h <= ACROSS_MAX;
+}
+
 /* The first and last cell (inclusive) of the inner grid (the border cells stay empty),
  * n cells across, whose centre c + 0.5 lies in [lo, hi], in cell units; false when
  * none. */
@@ -180,7 +186,7 @@ static cs_status grid_for(const cs_lines *lines, size_t levels, double width_m, 
     g->y0 = (floor((box[1] - width_m) / cell_m) - 1) * cell_m;
     double w = ceil((box[2] + width_m - g->x0) / cell_m) + 2;
     double h = ceil((box[3] + width_m - g->y0) / cell_m) + 2;
-    if (!(w * h <= CELLS_MAX && w <= ACROSS_MAX && h <= ACROSS_MAX))
+    if (!box_fits(w, h))
         return CS_ERR_ARGUMENT;
     g->w = (size_t)w;
     g->h = (size_t)h;
@@ -566,8 +572,7 @@ cs_status cs_cells_outline(const uint8_t *filled, size_t w, size_t h, double x0,
                            double cell_m, cs_rings *out)
 {
     memset(out, 0, sizeof *out);
-    if (!(cell_m > 0) || w == 0 || h == 0 || (double)(w + 2) * (double)(h + 2) > CELLS_MAX ||
-        w + 2 > ACROSS_MAX || h + 2 > ACROSS_MAX)
+    if (!(cell_m > 0) || w == 0 || h == 0 || !box_fits((double)w + 2, (double)h + 2))
         return CS_ERR_ARGUMENT;
     /* each row copied between empty border cells */
     runs rs;

@@ -72,7 +72,7 @@ typedef struct batch {
 
 struct cs_gpkg {
     char *path;
-    bool made, closed;    /* its file created; committed and closed: the file is kept */
+    bool made;            /* its file created and not yet complete: removed if dropped */
     GDALDatasetH ds;
     OGRSpatialReferenceH wgs84;
     cs_gpkg_layer *layers;
@@ -629,7 +629,7 @@ cs_status cs_gpkg_close(cs_context *ctx, cs_gpkg *g)
     if (st == CS_OK && CPLGetErrorCounter() != errors_before && CPLGetLastErrorType() >= CE_Failure)
         st = gdal_failed(ctx, "closing it");
     CPLPopErrorHandler();
-    g->closed = st == CS_OK;
+    g->made = g->made && st != CS_OK; /* complete: kept */
     cs_gpkg_destroy(g);
     return st;
 }
@@ -651,7 +651,7 @@ void cs_gpkg_destroy(cs_gpkg *g)
     if (g->wgs84)
         OSRDestroySpatialReference(g->wgs84);
     CPLSetThreadLocalConfigOption("OGR_CURRENT_DATE", NULL);
-    if (g->made && !g->closed)
+    if (g->made)
         VSIUnlink(g->path);
     cs_free(g->path);
     free_batches(g->filling);

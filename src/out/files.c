@@ -605,7 +605,11 @@ static char *join_path(const char *dir, const char *prefix, const char *name,
     return cs_buf_take(&b);
 }
 
-static cs_status open_file(cs_context *ctx, cs_outset *set, const char *name, bool unbuffered,
+/* How a pending file is written: through the page cache, past it, or by another
+ * library at its path (not created here). */
+typedef enum written { BUFFERED, UNBUFFERED, BY_PATH } written;
+
+static cs_status open_file(cs_context *ctx, cs_outset *set, const char *name, written how,
                            size_t *file)
 {
     if (!set || !valid_name(name) || !file || set->committed)
@@ -629,7 +633,9 @@ static cs_status open_file(cs_context *ctx, cs_outset *set, const char *name, bo
         return cs_nomem(ctx);
     }
     cs_status st = set->folder ? CS_OK : cs_output_path_check(ctx, f.final_path);
-    int err = st == CS_OK ? open_temporary(set, &f) : 0;
+    /* a file written by path is left to its library to create (GDAL refuses to make a
+     * package over a file); its name in the staging folder is the set's alone */
+    int err = st == CS_OK && how != BY_PATH ? open_temporary(set, &f) : 0;
     if (st == CS_OK && err)
         st = file_failed(ctx, &f, err);
     if (st != CS_OK) {
@@ -637,8 +643,9 @@ static cs_status open_file(cs_context *ctx, cs_outset *set, const char *name, bo
         mark_failed(set);
         return st;
     }
-    if (unbuffered)
+    if (how == UNBUFFERED)
         f.direct = direct_start(&f);
+    f.by_path = how == BY_PATH;
     pthread_mutex_lock(&set->lock);
     *file = set->count;
     set->files[set->count++] = f;
@@ -648,13 +655,13 @@ static cs_status open_file(cs_context *ctx, cs_outset *set, const char *name, bo
 
 cs_status cs_outset_open(cs_context *ctx, cs_outset *set, const char *name, size_t *file)
 {
-    return open_file(ctx, set, name, false, file);
+    return open_file(ctx, set, name, BUFFERED, file);
 }
 
 cs_status cs_outset_open_unbuffered(cs_context *ctx, cs_outset *set, const char *name,
                                     size_t *file)
 {
-    return open_file(ctx, set, name, true, file);
+    return open_file(ctx, set, name, UNBUFFERED, file);
 }
 
 cs_status cs_outset_open_path(cs_context *ctx, cs_outset *set, const char *name,
@@ -664,17 +671,11 @@ cs_status cs_outset_open_path(cs_context *ctx, cs_outset *set, const char *name,
         return cs_error(ctx, CS_ERR_ARGUMENT, NULL, NULL,
                         "cs_outset_open_path: no set, a set of single files, or no path");
     size_t file = 0;
-    cs_status st = open_file(ctx, set, name, false, &file);
+    cs_status st = open_file(ctx, set, name, BY_PATH, &file);
     if (st != CS_OK)
         return st;
     pthread_mutex_lock(&set->lock);
-    pending_file *f = &set->files[file];
-    close(f->fd); /* the name is taken in the staging folder, the file left to the
-                   * library to create (GDAL refuses to create a package over a file) */
-    unlink(f->tmp_path);
-    f->fd = -1;
-    f->by_path = true;
-    *path = f->tmp_path;
+    *path = set->files[file].tmp_path;
     pthread_mutex_unlock(&set->lock);
     return CS_OK;
 }
