@@ -592,10 +592,13 @@ static void a_file_written_by_path(void **state)
     cs_outset_destroy(set);
     assert_content(dir, "pkg.gpkg", "written in place", 16);
     assert_content(dir, "a.csv", "a", 1);
-    /* single files: refused */
+    /* single files, no set, no path: refused */
     assert_int_equal(cs_outset_begin(ctx, dir, &set), CS_OK);
     assert_int_equal(cs_outset_open_path(ctx, set, "pkg.gpkg", &path), CS_ERR_ARGUMENT);
     assert_int_equal(cs_outset_open_path(ctx, NULL, "pkg.gpkg", &path), CS_ERR_ARGUMENT);
+    cs_outset_destroy(set);
+    assert_int_equal(cs_outset_begin_folder(ctx, dir, "run", &set), CS_OK);
+    assert_int_equal(cs_outset_open_path(ctx, set, "pkg.gpkg", NULL), CS_ERR_ARGUMENT);
     cs_outset_destroy(set);
     free(final);
     tu_rmtree(dir);
