@@ -281,6 +281,19 @@ static double to_lines(double px, double py, const cs_lines *l, size_t n)
     return best;
 }
 
+/* Rings as GEOS polygons (new), their area as cs_rings_area_m2 gives it checked against
+ * GEOS's to the last bit; the rings are freed. */
+static cs_geom *as_geos(cs_geos h, cs_rings *p)
+{
+    cs_geom *g = cs_geom_from_polygons(h, p);
+    assert_non_null(g);
+    double mine = cs_rings_area_m2(p), geos = cs_geom_area_m2(h, g);
+    if (mine != geos)
+        fail_msg("the rings' area %.17g m², GEOS's %.17g m²", mine, geos);
+    cs_rings_free(p);
+    return g;
+}
+
 /* Brute force: every cell of a grid aligned on multiples of the cell is drawn in g
  * exactly when its centre lies within r of the lines l[0 .. n) (so all of it within the
  * width), and g's area is those cells'. */
@@ -319,10 +332,9 @@ static void cells_buffer_keeps_its_bound(void **state)
         double width = 20 + rand() % 40, cell = 1 + rand() % 9;
         cs_lines l;
         random_lines(&l);
-        cs_status st;
-        cs_geom *g = cs_geom_buffer_cells(h, &l, width, cell, &st);
-        assert_int_equal(st, CS_OK);
-        assert_non_null(g);
+        cs_rings drawn;
+        assert_int_equal(cs_cells_buffer(&l, width, cell, &drawn), CS_OK);
+        cs_geom *g = as_geos(h, &drawn);
         assert_true(cs_geom_is_valid(h, g, NULL, 0));
         cells_are_brute_force(h, g, &l, 1, width, cell, t);
         cs_geom *inner = cs_geom_buffer_lines(h, &l, width - cell * M_SQRT2 - 1e-6);
@@ -338,13 +350,11 @@ static void cells_buffer_keeps_its_bound(void **state)
     double x[2] = {0, 1e8}, y[2] = {0, 1e8}, flat[2] = {0, 0}, across[2] = {0, 1e9};
     size_t start[2] = {0, 2};
     cs_lines far = {1, start, x, y, NULL, NULL}, wide = {1, start, across, flat, NULL, NULL};
-    cs_status st;
-    assert_null(cs_geom_buffer_cells(h, &far, 50, 10, &st));
-    assert_int_equal(st, CS_ERR_ARGUMENT);
-    assert_null(cs_geom_buffer_cells(h, &wide, 50, 10, &st));
-    assert_int_equal(st, CS_ERR_ARGUMENT);
-    assert_null(cs_geom_buffer_cells(h, &far, 0, 10, &st));
-    assert_int_equal(st, CS_ERR_ARGUMENT);
+    cs_rings none;
+    assert_int_equal(cs_cells_buffer(&far, 50, 10, &none), CS_ERR_ARGUMENT);
+    assert_int_equal(cs_cells_buffer(&wide, 50, 10, &none), CS_ERR_ARGUMENT);
+    assert_int_equal(cs_cells_buffer(&far, 0, 10, &none), CS_ERR_ARGUMENT);
+    assert_int_equal(none.vertex_count + none.ring_count + none.area_count, 0);
     cs_geos_destroy(h);
 }
 
@@ -430,16 +440,15 @@ static void cells_levels_each_hold_the_levels_before(void **state)
             random_lines(&l[k]);
         cs_lines_free(&l[2]); /* nothing first reached at level 2 */
         const bool want[4] = {true, t % 2 == 0, true, t % 3 != 0};
-        cs_geom *g[4];
-        cs_status st;
-        assert_true(cs_geom_buffer_cells_levels(h, l, 4, width, cell, want, g, &st));
-        assert_int_equal(st, CS_OK);
+        cs_rings drawn[4];
+        cs_geom *g[4] = {NULL};
+        assert_int_equal(cs_cells_buffer_levels(l, 4, width, cell, want, drawn), CS_OK);
         for (size_t k = 0; k < 4; k++) {
             if (!want[k]) {
-                assert_null(g[k]);
+                assert_int_equal(drawn[k].vertex_count + drawn[k].area_count, 0);
                 continue;
             }
-            assert_non_null(g[k]);
+            g[k] = as_geos(h, &drawn[k]);
             assert_true(cs_geom_is_valid(h, g[k], NULL, 0));
             cells_are_brute_force(h, g[k], l, k + 1, width, cell, t);
         }
@@ -449,6 +458,44 @@ static void cells_levels_each_hold_the_levels_before(void **state)
             cs_lines_free(&l[k]);
         }
     }
+    cs_geos_destroy(h);
+}
+
+/* The area of rings, as the service areas held as rings give it: a rectangle of 3 x 2 m
+ * with a hole of 1 m² and a triangle apart make 5 + 0.5 m² (by hand), and GEOS's own
+ * area of random buffers (several parts, holes, vertices off any grid, 500 km east of
+ * the origin as in a UTM zone) is matched to the last bit. */
+static void rings_area_is_geos_area(void **state)
+{
+    (void)state;
+    double x[] = {10, 13, 13, 10, 10, 11, 11, 12, 12, 11, 20, 21, 20, 20};
+    double y[] = {0, 0, 2, 2, 0, 0.5, 1.5, 1.5, 0.5, 0.5, 0, 0, 1, 0};
+    size_t ring_start[] = {0, 5, 10, 14}, area_ring_start[] = {0, 2, 3};
+    cs_rings hand = {x, y, 14, ring_start, 3, area_ring_start, 2, 0, 0, 0};
+    assert_true(cs_rings_area_m2(&hand) == 5.5);
+    cs_geos h = cs_geos_create();
+    srand(23);
+    size_t with_holes = 0, in_parts = 0;
+    for (int t = 0; t < 40; t++) {
+        cs_lines l;
+        random_lines(&l);
+        for (size_t v = 0; v < l.start[l.count]; v++) {
+            l.x[v] += 500000;
+            l.y[v] += 3400000;
+        }
+        cs_geom *g = cs_geom_buffer_lines(h, &l, 5 + rand() % 60);
+        cs_rings p = {0};
+        assert_int_equal(cs_geom_append_polygons(h, g, &p), CS_OK);
+        double mine = cs_rings_area_m2(&p), geos = cs_geom_area_m2(h, g);
+        if (mine != geos)
+            fail_msg("case %d: the rings' area %.17g m², GEOS's %.17g m²", t, mine, geos);
+        with_holes += p.ring_count > p.area_count;
+        in_parts += p.area_count > 1;
+        cs_rings_free(&p);
+        cs_geom_destroy(h, g);
+        cs_lines_free(&l);
+    }
+    assert_true(with_holes > 0 && in_parts > 0);
     cs_geos_destroy(h);
 }
 
@@ -614,6 +661,7 @@ int main(void)
         cmocka_unit_test(cells_levels_each_hold_the_levels_before),
         cmocka_unit_test(cells_far_apart_are_drawn_band_by_band),
         cmocka_unit_test(cells_out_of_memory),
+        cmocka_unit_test(rings_area_is_geos_area),
         cmocka_unit_test(polygons_appended_after_a_refusal),
         cmocka_unit_test(polygons_added_one_by_one_grow_geometrically),
     };

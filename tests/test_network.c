@@ -169,21 +169,19 @@ static void river_with_one_bridge(void **state)
 
     /* the 15-minute network area stops at the bridge's east end: E is not inside */
     cs_lines lines[2 * CS_MAX_THRESHOLDS];
-    cs_geom *polys[2 * CS_MAX_THRESHOLDS];
+    cs_rings *polys[2 * CS_MAX_THRESHOLDS];
     assert_int_equal(cs_cover_network_areas(R.ctx, R.result, lines, polys), CS_OK);
-    cs_rings rings = {0};
-    assert_int_equal(cs_geom_append_polygons(R.study->geos, polys[2], &rings), CS_OK);
     cs_area_index *ix = NULL;
     /* each polygon is an "area" of the rings: locate() says whether a point is inside */
-    assert_int_equal(cs_area_index_create(&rings, &ix), CS_OK);
+    assert_non_null(polys[2]);
+    assert_int_equal(cs_area_index_create(polys[2], &ix), CS_OK);
     assert_true(cs_area_index_locate(ix, FX_X0 + 2300, FX_Y0 + 1000) < 0);
     assert_true(cs_area_index_locate(ix, FX_X0 + 1100, FX_Y0 + 1000) >= 0);
     assert_true(cs_area_index_locate(ix, FX_X0 + 2130, FX_Y0 + 1900) >= 0); /* past the bridge */
     cs_area_index_destroy(ix);
-    cs_rings_free(&rings);
     for (size_t i = 0; i < 2 * CS_MAX_THRESHOLDS; i++) {
         cs_lines_free(&lines[i]);
-        cs_geom_destroy(R.study->geos, polys[i]);
+        cs_rings_destroy(polys[i]);
     }
     fx_env_close(&R);
     fx_free(&d);
@@ -533,16 +531,15 @@ static void self_check(bool cells)
     double cost[GRID_N * GRID_N];
     grid_costs(&d, cost);
     cs_lines lines[2 * CS_MAX_THRESHOLDS];
-    cs_geom *polys[2 * CS_MAX_THRESHOLDS];
+    cs_rings *polys[2 * CS_MAX_THRESHOLDS];
     assert_int_equal(cs_cover_network_areas(R.ctx, R.result, lines, polys), CS_OK);
     size_t checked = 0;
     for (size_t j = 0; j < 3; j++) {
         double budget = 400.0 * (double)(j + 1);
-        cs_rings rings = {0};
         assert_non_null(polys[j]);
-        assert_int_equal(cs_geom_append_polygons(R.study->geos, polys[j], &rings), CS_OK);
-        for (size_t v = 0; v < rings.vertex_count; v++) {
-            double px = rings.x[v] - FX_X0, py = rings.y[v] - FX_Y0;
+        const cs_rings *rings = polys[j];
+        for (size_t v = 0; v < rings->vertex_count; v++) {
+            double px = rings->x[v] - FX_X0, py = rings->y[v] - FX_Y0;
             double far = to_reached_network(px, py, cost, &d, budget);
             if (far > 40 + 1e-6)
                 fail_msg("vertex (%.3f, %.3f) of the %g m area is %.3f m from the reached "
@@ -565,7 +562,6 @@ static void self_check(bool cells)
             assert_false(lines[j].x[a] == lines[j].x[a - 1] &&
                          lines[j].y[a] == lines[j].y[a - 1]);
         }
-        cs_rings_free(&rings);
     }
     /* the rings together are the network reached within the largest threshold, once */
     double rings_m = 0, all_m = 0;
@@ -580,7 +576,7 @@ static void self_check(bool cells)
     assert_true(checked > 100);
     for (size_t i = 0; i < 2 * CS_MAX_THRESHOLDS; i++) {
         cs_lines_free(&lines[i]);
-        cs_geom_destroy(R.study->geos, polys[i]);
+        cs_rings_destroy(polys[i]);
     }
     fx_env_close(&R);
     fx_free(&d);
@@ -609,7 +605,7 @@ static void cells_against_the_exact_union(void **state)
     const cs_walk_network *net = &e.study->net;
     size_t K = e.result->K;
     cs_lines *lines = calloc(K * CS_MAX_THRESHOLDS, sizeof *lines);
-    cs_geom **polys = calloc(K * CS_MAX_THRESHOLDS, sizeof *polys);
+    cs_rings **polys = calloc(K * CS_MAX_THRESHOLDS, sizeof *polys);
     assert_int_equal(cs_cover_network_areas(e.ctx, e.result, lines, polys), CS_OK);
     const cs_kind *kind = &e.study->settings.kinds[0];
     assert_true(kind->threshold_count == 3 && net->area_cell_m == 10);
@@ -620,28 +616,34 @@ static void cells_against_the_exact_union(void **state)
                                                 -1, &within, &pieces), CS_OK);
         assert_true((double)pieces <= net->area_max_pieces); /* polys[j] is exact */
         assert_true(within.count < pieces); /* pieces of one street joined */
-        cs_status st;
-        cs_geom *cells = cs_geom_buffer_cells(h, &within, net->access_width_m,
-                                              net->area_cell_m, &st);
+        cs_rings drawn_rings;
+        assert_int_equal(cs_cells_buffer(&within, net->access_width_m, net->area_cell_m,
+                                         &drawn_rings), CS_OK);
+        cs_geom *cells = cs_geom_from_polygons(h, &drawn_rings);
+        cs_geom *exact_g = cs_geom_from_polygons(h, polys[j]);
         assert_non_null(cells);
+        assert_non_null(exact_g);
         cs_geom *inner = cs_geom_buffer_lines(h, &within, net->access_width_m -
                                                               net->area_cell_m * M_SQRT2 - 1e-6);
         cs_geom *chords = GEOSBuffer_r(
-            h, polys[j], net->access_width_m * (1 - cos(M_PI / 8) + 0.01), 8);
+            h, exact_g, net->access_width_m * (1 - cos(M_PI / 8) + 0.01), 8);
         assert_true(GEOSCovers_r(h, cells, inner) == 1);
         assert_true(GEOSCovers_r(h, chords, cells) == 1);
-        double exact = cs_geom_area_m2(h, polys[j]), drawn = cs_geom_area_m2(h, cells);
+        double exact = cs_rings_area_m2(polys[j]), drawn = cs_rings_area_m2(&drawn_rings);
+        assert_true(exact == cs_geom_area_m2(h, exact_g) && drawn == cs_geom_area_m2(h, cells));
         print_message("%g m: exact %.3f km², on cells %.3f km² (%.1f%%)\n",
                       kind->threshold_m[j], exact / 1e6, drawn / 1e6, 100 * drawn / exact);
         assert_true(drawn < exact && drawn > 0.8 * exact);
         cs_geom_destroy(h, chords);
         cs_geom_destroy(h, inner);
         cs_geom_destroy(h, cells);
+        cs_geom_destroy(h, exact_g);
+        cs_rings_free(&drawn_rings);
         cs_lines_free(&within);
     }
     for (size_t i = 0; i < K * CS_MAX_THRESHOLDS; i++) {
         cs_lines_free(&lines[i]);
-        cs_geom_destroy(h, polys[i]);
+        cs_rings_destroy(polys[i]);
     }
     free(lines);
     free(polys);

@@ -139,19 +139,21 @@ cs_status cs_cover_reached_lines(const cs_net_field *f, double budget_m, double 
  * pieces, on cells beyond. It is not clipped to the district: the streets already end
  * where the network does, and clipping a polygon with hundreds of holes costs as much
  * again as building it. */
-static cs_geom *area_of(cs_geos h, const cs_walk_network *net, const cs_lines *lines,
-                        size_t pieces, cs_status *st)
+static cs_rings *area_of(cs_geos h, const cs_walk_network *net, const cs_lines *lines,
+                         size_t pieces, cs_status *st)
 {
     *st = CS_OK;
     if ((double)pieces <= net->area_max_pieces)
-        return cs_geom_buffer_lines(h, lines, net->access_width_m);
-    return cs_geom_buffer_cells(h, lines, net->access_width_m, net->area_cell_m, st);
+        return cs_rings_of_geom(h, cs_geom_buffer_lines(h, lines, net->access_width_m));
+    cs_rings drawn;
+    *st = cs_cells_buffer(lines, net->access_width_m, net->area_cell_m, &drawn);
+    return *st == CS_OK ? cs_rings_moved(&drawn) : NULL;
 }
 
 typedef struct kind_areas {
     const cs_result *r;
     cs_lines *lines;
-    cs_geom **polys;
+    cs_rings **polys;
     size_t *pieces; /* the pieces reached within each threshold */
     cs_status *why; /* why a polygon could not be drawn */
 } kind_areas;
@@ -186,8 +188,8 @@ static bool kind_area_job(const void *data, cs_geos h, const cs_geom *district, 
         if (ok && !want[j]) {
             cs_lines within;
             ok = lines_of(f->g, iv, n, &within) == CS_OK &&
-                 (ka->polys[at + j] = cs_geom_buffer_lines(h, &within,
-                                                           s->net.access_width_m)) != NULL;
+                 (ka->polys[at + j] = cs_rings_of_geom(
+                      h, cs_geom_buffer_lines(h, &within, s->net.access_width_m))) != NULL;
             cs_lines_free(&within);
         }
         cs_free(ring);
@@ -198,15 +200,15 @@ static bool kind_area_job(const void *data, cs_geos h, const cs_geom *district, 
     cs_free(before);
     if (!ok || !cells)
         return ok;
-    cs_geom *drawn[CS_MAX_THRESHOLDS];
-    if (!cs_geom_buffer_cells_levels(h, &ka->lines[at], kind->threshold_count,
-                                     s->net.access_width_m, s->net.area_cell_m, want, drawn,
-                                     &ka->why[at]))
-        return false;
-    for (size_t j = 0; j < kind->threshold_count; j++)
-        if (want[j])
-            ka->polys[at + j] = drawn[j];
-    return true;
+    cs_rings drawn[CS_MAX_THRESHOLDS];
+    ka->why[at] = cs_cells_buffer_levels(&ka->lines[at], kind->threshold_count,
+                                         s->net.access_width_m, s->net.area_cell_m, want, drawn);
+    for (size_t j = 0; j < kind->threshold_count; j++) {
+        if (want[j] && ka->why[at] == CS_OK && !(ka->polys[at + j] = cs_rings_moved(&drawn[j])))
+            ka->why[at] = CS_ERR_NOMEM;
+        cs_rings_free(&drawn[j]); /* a level not taken (none when all went well) */
+    }
+    return ka->why[at] == CS_OK;
 }
 
 /* Say which service areas were drawn on cells, and how close that is. */
@@ -237,7 +239,7 @@ static cs_status first_reason(const cs_status *why, long jobs)
 }
 
 cs_status cs_cover_network_areas(cs_context *ctx, const cs_result *r, cs_lines *lines,
-                                 cs_geom **polys)
+                                 cs_rings **polys)
 {
     const cs_study *s = r->study;
     long jobs = (long)(r->K * CS_MAX_THRESHOLDS); /* areas; one job per kind */
@@ -263,7 +265,7 @@ cs_status cs_cover_network_areas(cs_context *ctx, const cs_result *r, cs_lines *
         return CS_OK;
     for (long i = 0; i < jobs; i++) {
         cs_lines_free(&lines[i]);
-        cs_geom_destroy(s->geos, polys[i]);
+        cs_rings_destroy(polys[i]);
         polys[i] = NULL;
     }
     if (why == CS_ERR_ARGUMENT) {
@@ -282,7 +284,7 @@ cs_status cs_cover_network_areas(cs_context *ctx, const cs_result *r, cs_lines *
 
 typedef struct facility_areas {
     const cs_result *r;
-    cs_geom **polys;
+    cs_rings **polys;
 } facility_areas;
 
 /* Facility f's own service area at its kind's largest threshold: a search from f alone. */
@@ -314,7 +316,7 @@ static bool facility_area_job(const void *data, cs_geos h, const cs_geom *distri
     return ok;
 }
 
-cs_status cs_cover_facility_areas(cs_context *ctx, const cs_result *r, cs_geom **polys)
+cs_status cs_cover_facility_areas(cs_context *ctx, const cs_result *r, cs_rings **polys)
 {
     const cs_study *s = r->study;
     for (size_t f = 0; f < s->fac.count; f++)
@@ -325,7 +327,7 @@ cs_status cs_cover_facility_areas(cs_context *ctx, const cs_result *r, cs_geom *
     if (cs_cover_run_jobs(&s->areas, (long)s->fac.count, ctx->threads, facility_area_job, &fa))
         return CS_OK;
     for (size_t f = 0; f < s->fac.count; f++) {
-        cs_geom_destroy(s->geos, polys[f]);
+        cs_rings_destroy(polys[f]);
         polys[f] = NULL;
     }
     if (cs_take_nomem())

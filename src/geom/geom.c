@@ -270,6 +270,19 @@ cs_status cs_geom_append_polygons(cs_geos h, const cs_geom *g, cs_rings *out)
     return CS_OK;
 }
 
+cs_rings *cs_rings_of_geom(cs_geos h, cs_geom *g)
+{
+    if (!g)
+        return NULL;
+    cs_rings p = {0};
+    cs_status st = cs_geom_append_polygons(h, g, &p);
+    cs_geom_destroy(h, g);
+    if (st == CS_OK)
+        return cs_rings_moved(&p);
+    cs_rings_free(&p);
+    return NULL;
+}
+
 cs_geom *cs_geom_union(cs_geos h, cs_geom *const *geoms, size_t n)
 {
     GEOSGeometry **clones = cs_calloc(n ? n : 1, sizeof *clones);
@@ -434,46 +447,6 @@ cs_geom *cs_geom_buffer_lines(cs_geos h, const cs_lines *lines, double width_m)
         GEOSGeom_destroy_r(h, parts[i]);
     cs_free(parts);
     return u;
-}
-
-cs_geom *cs_geom_buffer_cells(cs_geos h, const cs_lines *lines, double width_m, double cell_m,
-                              cs_status *status)
-{
-    cs_rings cells;
-    *status = cs_cells_buffer(lines, width_m, cell_m, &cells);
-    if (*status != CS_OK)
-        return NULL;
-    cs_geom *g = cs_geom_from_polygons(h, &cells);
-    cs_rings_free(&cells);
-    if (!g)
-        *status = CS_ERR_NOMEM;
-    return g;
-}
-
-bool cs_geom_buffer_cells_levels(cs_geos h, const cs_lines *lines, size_t levels,
-                                 double width_m, double cell_m, const bool *want,
-                                 cs_geom **out, cs_status *status)
-{
-    for (size_t l = 0; l < levels; l++)
-        out[l] = NULL;
-    cs_rings *cells = cs_calloc(levels + 1, sizeof *cells);
-    *status = cells ? cs_cells_buffer_levels(lines, levels, width_m, cell_m, want, cells)
-                    : CS_ERR_NOMEM;
-    if (*status != CS_OK) {
-        cs_free(cells);
-        return false;
-    }
-    for (size_t l = 0; l < levels; l++) {
-        if (want[l] && *status == CS_OK && !(out[l] = cs_geom_from_polygons(h, &cells[l])))
-            *status = CS_ERR_NOMEM;
-        cs_rings_free(&cells[l]);
-    }
-    cs_free(cells);
-    for (size_t l = 0; *status != CS_OK && l < levels; l++) {
-        cs_geom_destroy(h, out[l]);
-        out[l] = NULL;
-    }
-    return *status == CS_OK;
 }
 
 cs_geom *cs_geom_intersection(cs_geos h, const cs_geom *a, const cs_geom *b)

@@ -38,6 +38,10 @@ cs_geom *cs_geom_repair(cs_geos h, const cs_geom *g);
 /* Append the polygons of a polygonal g to out, one "area" per polygon. */
 cs_status cs_geom_append_polygons(cs_geos h, const cs_geom *g, cs_rings *out);
 
+/* g's polygons as rings held on their own (cs_rings_moved), g destroyed; NULL when g is
+ * NULL or out of memory. */
+cs_rings *cs_rings_of_geom(cs_geos h, cs_geom *g);
+
 /* Union of n geometries (borrowed); new; NULL on failure. n = 0 gives an empty polygon. */
 cs_geom *cs_geom_union(cs_geos h, cs_geom *const *geoms, size_t n);
 
@@ -82,17 +86,6 @@ cs_status cs_cells_buffer_levels(const cs_lines *lines, size_t levels, double wi
  * (i, j) spanning x0 + i·cell_m .. and y0 + j·cell_m ..; as cs_cells_buffer. */
 cs_status cs_cells_outline(const uint8_t *filled, size_t w, size_t h, double x0, double y0,
                            double cell_m, cs_rings *out);
-
-/* cs_cells_buffer as one (Multi)Polygon; new; *status says why when NULL. */
-cs_geom *cs_geom_buffer_cells(cs_geos h, const cs_lines *lines, double width_m, double cell_m,
-                              cs_status *status);
-
-/* cs_cells_buffer_levels as (Multi)Polygons into out[l] for each l with want[l] (NULL
- * elsewhere); new; false, with *status saying why, when they could not be made (none
- * is then left). */
-bool cs_geom_buffer_cells_levels(cs_geos h, const cs_lines *lines, size_t levels,
-                                 double width_m, double cell_m, const bool *want,
-                                 cs_geom **out, cs_status *status);
 
 /* a ∩ b; new. */
 cs_geom *cs_geom_intersection(cs_geos h, const cs_geom *a, const cs_geom *b);

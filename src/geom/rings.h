@@ -26,6 +26,17 @@ typedef struct cs_rings {
 
 void cs_rings_free(cs_rings *rings); /* frees the arrays, leaves a zeroed struct */
 
+/* Rings held on their own (the service areas, made once and kept until written): from's
+ * arrays, trimmed to their counts, in a new struct, from left zeroed; NULL when out of
+ * memory (from then freed). cs_rings_destroy frees the arrays and the struct. */
+cs_rings *cs_rings_moved(cs_rings *from);
+void cs_rings_destroy(cs_rings *rings);
+
+/* The area of the rings taken as polygons (each area's first ring its shell, the others
+ * its holes): the shells' areas less the holes', summed area by area, exactly as GEOS
+ * gives it for the same polygons (GEOSArea_r), to the last bit. */
+double cs_rings_area_m2(const cs_rings *rings);
+
 /* Polylines (the walking network's ways) as plain arrays. */
 typedef struct cs_lines {
     size_t count;          /* lines */

@@ -115,12 +115,12 @@ static void kind_props(cs_lw *w, const cs_kind *kind, size_t m, size_t t)
 }
 
 static void circle_properties(cs_lw *w, const cs_result *r, size_t m, size_t k, size_t t,
-                              const cs_geom *g)
+                              const cs_rings *p)
 {
     const cs_study *s = r->study;
     kind_props(w, &s->settings.kinds[k], m, t);
     cs_lw_number(w, "facilities", r->fac_count[cs_res_count(r, k, r->A)], 0);
-    cs_lw_number(w, "area_km2", g ? cs_geom_area_m2(s->geos, g) / 1e6 : NAN, 3);
+    cs_lw_number(w, "area_km2", p ? cs_rings_area_m2(p) / 1e6 : NAN, 3);
     for (size_t b = 0; b < r->B; b++) {
         char key[96], band[64];
         cs_out_safe_name(s->settings.band_names[b], band, sizeof band);
@@ -130,7 +130,7 @@ static void circle_properties(cs_lw *w, const cs_result *r, size_t m, size_t k, 
 }
 
 cs_status cs_out_circles_layer(cs_context *ctx, const cs_result *r, cs_transform *to_wgs84,
-                               cs_geom *const *net_polys, cs_lw *w)
+                               cs_rings *const *net_polys, cs_lw *w)
 {
     const cs_study *s = r->study;
     size_t n = r->K * CS_MAX_THRESHOLDS;
@@ -153,11 +153,18 @@ cs_status cs_out_circles_layer(cs_context *ctx, const cs_result *r, cs_transform
             for (size_t t = 0; st == CS_OK && t < s->settings.kinds[k].threshold_count; t++) {
                 if (!r->dist_m[cs_res_field(r, m, k)])
                     continue;
-                const cs_geom *g = (m ? net_polys : circles)[k * CS_MAX_THRESHOLDS + t];
-                cs_lw_feature(w);
-                circle_properties(w, r, m, k, t, g);
-                cs_lw_polygons(w, s, g, to_wgs84);
-                st = w->st;
+                size_t at = k * CS_MAX_THRESHOLDS + t;
+                cs_rings circle = {0};
+                const cs_rings *p = m ? net_polys[at] : circles[at] ? &circle : NULL;
+                if (!m && circles[at])
+                    st = cs_geom_append_polygons(s->geos, circles[at], &circle);
+                if (st == CS_OK) {
+                    cs_lw_feature(w);
+                    circle_properties(w, r, m, k, t, p);
+                    cs_lw_rings(w, p, to_wgs84);
+                    st = w->st;
+                }
+                cs_rings_free(&circle);
             }
     for (size_t i = 0; i < n; i++)
         cs_geom_destroy(s->geos, circles[i]);
@@ -191,7 +198,7 @@ cs_status cs_out_network_layer(const cs_result *r, const cs_lines *lines,
     return st;
 }
 
-cs_status cs_out_facility_areas_layer(const cs_result *r, cs_geom *const *polys,
+cs_status cs_out_facility_areas_layer(const cs_result *r, cs_rings *const *polys,
                                       cs_transform *to_wgs84, cs_lw *w)
 {
     const cs_study *s = r->study;
@@ -203,8 +210,8 @@ cs_status cs_out_facility_areas_layer(const cs_result *r, cs_geom *const *polys,
         cs_lw_text(w, "id", s->fac.id[f]);
         cs_lw_text(w, "name", s->fac.name[f]);
         kind_props(w, kind, 1, kind->threshold_count - 1);
-        cs_lw_number(w, "area_km2", cs_geom_area_m2(s->geos, polys[f]) / 1e6, 3);
-        cs_lw_polygons(w, s, polys[f], to_wgs84);
+        cs_lw_number(w, "area_km2", cs_rings_area_m2(polys[f]) / 1e6, 3);
+        cs_lw_rings(w, polys[f], to_wgs84);
     }
     return w->st;
 }

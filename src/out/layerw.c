@@ -329,29 +329,48 @@ void cs_lw_polygons(cs_lw *w, const cs_study *s, const cs_geom *g, cs_transform 
     }
     cs_rings p = {0};
     cs_status st = cs_geom_append_polygons(s->geos, g, &p);
-    if (st != CS_OK) {
-        cs_rings_free(&p);
-        if (w->st == CS_OK)
-            w->st = st;
+    if (st == CS_OK)
+        cs_lw_rings(w, &p, to_wgs84);
+    else if (w->st == CS_OK)
+        w->st = st;
+    cs_rings_free(&p);
+}
+
+void cs_lw_rings(cs_lw *w, const cs_rings *p, cs_transform *to_wgs84)
+{
+    if (!p) {
+        cs_lw_no_geometry(w);
         return;
     }
-    cs_transform_apply(to_wgs84, p.x, p.y, p.vertex_count);
+    size_t nv = p->vertex_count;
+    double *x = cs_malloc((nv + 1) * sizeof *x), *y = cs_malloc((nv + 1) * sizeof *y);
+    if (!x || !y) {
+        cs_free(x);
+        cs_free(y);
+        w->st = CS_ERR_NOMEM;
+        return;
+    }
+    if (nv) { /* the rings are kept: their copy goes to WGS84 */
+        memcpy(x, p->x, nv * sizeof *x);
+        memcpy(y, p->y, nv * sizeof *y);
+        cs_transform_apply(to_wgs84, x, y, nv);
+    }
     begin_geometry(w, "MultiPolygon");
     if (w->json)
         cs_json_begin_array(&w->j);
     wkb_header(&w->wkb, 6);
-    wkb_u32(&w->wkb, (uint32_t)p.area_count);
-    for (size_t poly = 0; poly < p.area_count; poly++) {
+    wkb_u32(&w->wkb, (uint32_t)p->area_count);
+    for (size_t poly = 0; poly < p->area_count; poly++) {
         if (w->json)
             cs_json_begin_array(&w->j);
-        size_t first = p.area_ring_start[poly], end = p.area_ring_start[poly + 1];
+        size_t first = p->area_ring_start[poly], end = p->area_ring_start[poly + 1];
         wkb_header(&w->wkb, 3);
         wkb_u32(&w->wkb, (uint32_t)(end - first));
         for (size_t r = first; r < end; r++) {
-            size_t start = p.ring_start[r], n = p.ring_start[r + 1] - start;
+            size_t start = p->ring_start[r], n = p->ring_start[r + 1] - start;
             bool ccw = r == first; /* the exterior turns counter-clockwise, holes not */
-            bool reverse = (signed_area(p.x + start, p.y + start, n) > 0) != ccw;
-            emit_points(w, clean_points(w, p.x + start, p.y + start, n, reverse));
+            bool reverse = (signed_area(x + start, y + start, n) > 0) != ccw;
+            emit_points(w, clean_points(w, x + start, y + start, n, reverse));
             maybe_drain(w);
         }
         if (w->json)
@@ -359,7 +378,8 @@ void cs_lw_polygons(cs_lw *w, const cs_study *s, const cs_geom *g, cs_transform 
     }
     if (w->json)
         cs_json_end_array(&w->j);
-    cs_rings_free(&p);
+    cs_free(x);
+    cs_free(y);
     end_feature(w, true);
 }
 

@@ -130,6 +130,7 @@ void cs_lw_cell(cs_lw *w, const char *name, const cs_cell *c, cs_cell_type colum
 /* The geometry, in the working CRS; each ends and stores the feature. A NULL g is a
  * feature without geometry. */
 void cs_lw_polygons(cs_lw *w, const cs_study *s, const cs_geom *g, cs_transform *to_wgs84);
+void cs_lw_rings(cs_lw *w, const cs_rings *polygons, cs_transform *to_wgs84);
 cs_status cs_lw_lines(cs_lw *w, const cs_lines *lines, cs_transform *to_wgs84);
 void cs_lw_point(cs_lw *w, double lon, double lat);
 void cs_lw_no_geometry(cs_lw *w);
@@ -157,13 +158,13 @@ cs_status cs_out_facilities_layer(const cs_result *r, cs_lw *w);
 /* Straight circles (computed here) and the network areas net_polys (see
  * cs_cover_network_areas) of every kind and threshold. */
 cs_status cs_out_circles_layer(cs_context *ctx, const cs_result *r, cs_transform *to_wgs84,
-                               cs_geom *const *net_polys, cs_lw *w);
+                               cs_rings *const *net_polys, cs_lw *w);
 /* The reached network of every kind, a feature per threshold with the pieces first
  * reached within it (lines from cs_cover_network_areas). */
 cs_status cs_out_network_layer(const cs_result *r, const cs_lines *lines,
                                cs_transform *to_wgs84, cs_lw *w);
 /* Per-facility service areas (from cs_cover_facility_areas). */
-cs_status cs_out_facility_areas_layer(const cs_result *r, cs_geom *const *polys,
+cs_status cs_out_facility_areas_layer(const cs_result *r, cs_rings *const *polys,
                                       cs_transform *to_wgs84, cs_lw *w);
 /* Under-served patches of every kind (out/demand.c). */
 cs_status cs_out_underserved_layer(const cs_result *r, cs_transform *to_wgs84, cs_lw *w);

@@ -20,8 +20,8 @@ typedef struct sources {
     const cs_table *table;
     cs_transform *to_wgs84;
     cs_lines *net_lines;   /* K x CS_MAX_THRESHOLDS reached networks */
-    cs_geom **net_polys;   /* K x CS_MAX_THRESHOLDS network service areas */
-    cs_geom **fac_polys;   /* per facility, when asked for */
+    cs_rings **net_polys;  /* K x CS_MAX_THRESHOLDS network service areas */
+    cs_rings **fac_polys;  /* per facility, when asked for */
     double *dem_lon, *dem_lat; /* the demand points in WGS84, for the demand files */
 } sources;
 
@@ -284,10 +284,10 @@ static void free_network_geometry(const cs_result *r, sources *src)
         if (src->net_lines)
             cs_lines_free(&src->net_lines[i]);
         if (src->net_polys)
-            cs_geom_destroy(s->geos, src->net_polys[i]);
+            cs_rings_destroy(src->net_polys[i]);
     }
     for (size_t f = 0; src->fac_polys && f < s->fac.count; f++)
-        cs_geom_destroy(s->geos, src->fac_polys[f]);
+        cs_rings_destroy(src->fac_polys[f]);
     cs_free(src->net_lines);
     cs_free(src->net_polys);
     cs_free(src->fac_polys);

@@ -206,7 +206,7 @@ static void study_summary(const cs_api *api, cs_json *j)
 typedef struct layer_sources {
     cs_transform *to_wgs84;
     cs_table table;      /* the areas' columns */
-    cs_geom **net_polys; /* the network service areas, K x CS_MAX_THRESHOLDS */
+    cs_rings **net_polys; /* the network service areas, K x CS_MAX_THRESHOLDS */
 } layer_sources;
 
 /* The whole walking network, one feature of lines (none without a network). */
@@ -260,7 +260,7 @@ static cs_status network_areas(cs_context *ctx, const cs_result *r, layer_source
 static void free_layer_sources(const cs_result *r, layer_sources *src)
 {
     for (size_t i = 0; src->net_polys && i < r->K * CS_MAX_THRESHOLDS; i++)
-        cs_geom_destroy(r->study->geos, src->net_polys[i]);
+        cs_rings_destroy(src->net_polys[i]);
     cs_free(src->net_polys);
     cs_table_free(&src->table);
     cs_transform_destroy(src->to_wgs84);
