@@ -650,6 +650,105 @@ static void cells_against_the_exact_union(void **state)
     fx_env_close(&e);
 }
 
+/* The sample (geodata) loaded and run in e, with a study key set first when key is given. */
+static void sample_run(fx_env *e, const char *key, const char *value)
+{
+    assert_int_equal(fx_env_open_file(e, strdup(CS_SOURCE_DIR "/geodata/study.yaml")), CS_OK);
+    if (key)
+        fx_env_set(e, key, value);
+    fx_env_run_ok(e);
+}
+
+/* Every file written into da and db, byte for byte the same; how many. */
+static size_t same_files(const cs_result *r, const char *da, const char *db)
+{
+    size_t i = 0;
+    for (const char *name; (name = cs_result_output_name(r, i)); i++) {
+        char *pa = tu_join(da, name), *pb = tu_join(db, name);
+        size_t na = 0, nb = 0;
+        char *ta = tu_read(pa, &na), *tb = tu_read(pb, &nb);
+        if (!ta || !tb || na != nb || memcmp(ta, tb, na) != 0)
+            fail_msg("%s differs (%zu and %zu bytes)", name, na, nb);
+        free(ta);
+        free(tb);
+        free(pa);
+        free(pb);
+    }
+    return i;
+}
+
+/* The sample written by cs_result_write and, from a second run of it, by
+ * cs_result_write_releasing: the same files byte for byte. The released result gives
+ * the same coverage (every kind, threshold, band and street), network report and
+ * facility loads as the other; what needs the network's searches is refused (writing
+ * again, evaluating or suggesting sites, serving), and it is destroyed cleanly (the
+ * sanitizer). A result without a network keeps all it had. */
+static void writing_releases_the_network(void **state)
+{
+    (void)state;
+    fx_env a = {0}, b = {0};
+    sample_run(&a, NULL, NULL);
+    sample_run(&b, NULL, NULL);
+    assert_true(b.result->has_network);
+    char *da = tu_mkdtemp(), *db = tu_mkdtemp();
+    assert_int_equal(cs_result_write(a.ctx, a.study, a.result, da), CS_OK);
+    assert_int_equal(cs_result_write_releasing(b.ctx, b.study, b.result, db), CS_OK);
+    assert_true(same_files(a.result, da, db) >= 10);
+    const cs_result *ra = a.result, *rb = b.result;
+    for (size_t k = 0; k < ra->K; k++)
+        for (size_t j = 0; j < a.study->settings.kinds[k].threshold_count; j++)
+            for (size_t band = 0; band < ra->B; band++)
+                for (size_t area = 0; area <= ra->A; area++) {
+                    cs_coverage ca, cb;
+                    assert_int_equal(cs_result_coverage(ra, k, j, band, area, &ca), CS_OK);
+                    assert_int_equal(cs_result_coverage(rb, k, j, band, area, &cb), CS_OK);
+                    assert_memory_equal(&ca, &cb, sizeof ca);
+                }
+    cs_network_report na, nb;
+    assert_int_equal(cs_result_network(ra, &na), CS_OK);
+    assert_int_equal(cs_result_network(rb, &nb), CS_OK);
+    assert_true(na.edges > 0 && na.edges == nb.edges && na.length_km == nb.length_km);
+    for (size_t f = 0; f < a.study->fac.count; f++) {
+        double sa, sb, la, lb;
+        assert_int_equal(cs_result_served(ra, f, 0, &sa, &la), CS_OK);
+        assert_int_equal(cs_result_served(rb, f, 0, &sb, &lb), CS_OK);
+        assert_true(sa == sb && (la == lb || (isnan(la) && isnan(lb))));
+    }
+    /* what needs the searches */
+    assert_int_equal(cs_result_write_releasing(b.ctx, b.study, b.result, db), CS_ERR_ARGUMENT);
+    assert_int_equal(cs_result_write(b.ctx, b.study, b.result, db), CS_ERR_ARGUMENT);
+    cs_site_cache *cache = NULL;
+    assert_int_equal(cs_site_cache_create(b.ctx, rb, &cache), CS_ERR_ARGUMENT);
+    cs_site_input in = {.lon = 121.38, .lat = 31.1, .kind = a.study->settings.kinds[0].id,
+                        .capacity = NAN};
+    cs_site *site = NULL;
+    assert_int_equal(cs_site_evaluate(b.ctx, rb, &in, 1, NULL, &site), CS_ERR_ARGUMENT);
+    cs_suggest_options so = {.kind = in.kind, .k = 1, .within_min = NAN, .reach_share = NAN};
+    cs_suggest_report rep;
+    assert_int_equal(cs_site_suggest(b.ctx, rb, &so, &site, &rep), CS_ERR_ARGUMENT);
+    cs_server *server = NULL;
+    assert_int_equal(cs_serve_start(b.ctx, b.study, rb, NULL, &server), CS_ERR_ARGUMENT);
+    assert_null(site);
+    assert_null(server);
+    tu_rmtree(da);
+    tu_rmtree(db);
+    free(da);
+    free(db);
+    fx_env_close(&a);
+    fx_env_close(&b);
+
+    /* in a straight line there is no network to let go: sites are still evaluated */
+    fx_env c = {0};
+    sample_run(&c, "measure", "straight");
+    char *dc = tu_mkdtemp();
+    assert_int_equal(cs_result_write_releasing(c.ctx, c.study, c.result, dc), CS_OK);
+    assert_int_equal(cs_site_cache_create(c.ctx, c.result, &cache), CS_OK);
+    cs_site_cache_destroy(cache);
+    tu_rmtree(dc);
+    free(dc);
+    fx_env_close(&c);
+}
+
 /* ------------------------------------------------ catchments and loads */
 
 /*
@@ -1048,6 +1147,7 @@ int main(void)
         cmocka_unit_test(service_area_self_check),
         cmocka_unit_test(large_areas_drawn_on_cells),
         cmocka_unit_test(cells_against_the_exact_union),
+        cmocka_unit_test(writing_releases_the_network),
         cmocka_unit_test(catchments_and_load),
         cmocka_unit_test(twins_share_equally),
         cmocka_unit_test(equidistant_on_the_network),

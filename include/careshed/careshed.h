@@ -765,6 +765,18 @@ CS_API cs_status cs_report_write(cs_context *ctx, const cs_study *study,
 CS_API cs_status cs_result_write(cs_context *ctx, const cs_study *study,
                                  const cs_result *result, const char *out_dir);
 /**
+ * cs_result_write for the last use of a result's network: once the service areas are
+ * drawn, the network's graph, its searches and where the demand points attach are
+ * freed before the files are written (a province's network takes a gigabyte), and
+ * the files are cs_result_write's, byte for byte. The result still answers every
+ * cs_result_* query and can be destroyed as ever; a result with a network cannot then
+ * be written again, nor given to cs_site_evaluate, cs_site_cache_create,
+ * cs_site_suggest or cs_serve_start (CS_ERR_ARGUMENT). careshed run and merge write
+ * this way. Errors: those of cs_result_write.
+ */
+CS_API cs_status cs_result_write_releasing(cs_context *ctx, const cs_study *study,
+                                           cs_result *result, const char *out_dir);
+/**
  * Check that path may be written as an output file: it is not a file this context
  * has read as an input (by any name: a link, a relative path), nor a folder, device,
  * pipe or socket. CS_OK when nothing is there yet or a plain file that is no input.

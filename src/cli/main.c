@@ -664,12 +664,12 @@ static cs_status serve_result(cs_context *ctx, const options *o, const cs_study 
 /* What run and site do with the run: write the outputs, or evaluate or choose sites;
  * serve serves it. */
 static cs_status use_result(cs_context *ctx, const options *o, const cs_study *study,
-                            const cs_result *result, size_t *shown)
+                            cs_result *result, size_t *shown)
 {
     if (!strcmp(o->command, "serve"))
         return serve_result(ctx, o, study, result);
-    if (strcmp(o->command, "site") != 0)
-        return cs_result_write(ctx, study, result, o->out_dir);
+    if (strcmp(o->command, "site") != 0) /* the last use of its network */
+        return cs_result_write_releasing(ctx, study, result, o->out_dir);
     if (o->suggest > 0 || !isnan(o->reach_share))
         return suggest_sites(ctx, o, study, result, shown);
     return evaluate_sites(ctx, o, result, shown);

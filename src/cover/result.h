@@ -27,6 +27,8 @@ struct cs_result {
     bool has_network;
     cs_net net;           /* the network, when any kind is measured along it */
     cs_net_field *fields; /* per kind: its network search (node costs), for service areas */
+    bool network_freed;   /* graph, searches and demand attachments let go once the service
+                             areas were drawn (cs_result_write_releasing) */
     /* accessibility (2SFCA) of kinds with a load capacity (NULL elsewhere), main measure */
     double **access;     /* per kind: each demand point's supply per access_per residents */
     double **fac_ratio;  /* per kind: per facility of the study, its supply per resident

@@ -10,6 +10,7 @@
 #include "out/folder.h"
 #include "out/out.h"
 #include "out/shard_results.h"
+#include "run/run.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -542,10 +543,13 @@ static cs_status write_files(cs_context *ctx, const sources *src, cs_outset *set
     return st;
 }
 
-cs_status cs_result_write(cs_context *ctx, const cs_study *study, const cs_result *r,
-                          const char *out_dir)
+/* cs_result_write; with `release` (r itself), the network's working memory is let go once
+ * the service areas are drawn: a province's graph, searches and attachments (a gigabyte)
+ * are then not held beside its polygons while the files are written. */
+static cs_status write_result(cs_context *ctx, const cs_study *study, const cs_result *r,
+                              const char *out_dir, cs_result *release)
 {
-    if (!ctx || !study || !r || !out_dir || r->study != study)
+    if (!ctx || !study || !r || !out_dir || r->study != study || r->network_freed)
         return CS_ERR_ARGUMENT;
     if (study->settings.shard_part > 0) /* careshed merge writes the layers of them all */
         return cs_shard_results_write(ctx, r, out_dir);
@@ -568,6 +572,8 @@ cs_status cs_result_write(cs_context *ctx, const cs_study *study, const cs_resul
         st = network_geometry(ctx, r, &src);
     if (r->has_network)
         cs_stage_end(ctx, "write service areas", t1);
+    if (st == CS_OK && release && r->has_network)
+        cs_result_free_network(release);
     if (st == CS_OK && r->has_network)
         cs_progress(ctx, "service areas", 1);
     if (st == CS_OK)
@@ -594,4 +600,16 @@ cs_status cs_result_write(cs_context *ctx, const cs_study *study, const cs_resul
     cs_transform_destroy(src.to_wgs84);
     cs_stage_end(ctx, "write", t0);
     return st;
+}
+
+cs_status cs_result_write(cs_context *ctx, const cs_study *study, const cs_result *r,
+                          const char *out_dir)
+{
+    return write_result(ctx, study, r, out_dir, NULL);
+}
+
+cs_status cs_result_write_releasing(cs_context *ctx, const cs_study *study, cs_result *r,
+                                    const char *out_dir)
+{
+    return write_result(ctx, study, r, out_dir, r);
 }

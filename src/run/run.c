@@ -134,6 +134,17 @@ cs_status cs_run(cs_context *ctx, const cs_study *study, cs_result **out)
     return cs_run_given(ctx, study, NULL, out);
 }
 
+void cs_result_free_network(cs_result *r)
+{
+    for (size_t k = 0; r->fields && k < r->K; k++)
+        cs_net_field_free(&r->fields[k]);
+    cs_graph_free(&r->net.graph);
+    cs_segment_index_destroy(r->net.index);
+    r->net.index = NULL;
+    cs_attach_free(&r->net.demand);
+    r->network_freed = true;
+}
+
 void cs_result_destroy(cs_result *r)
 {
     if (!r)

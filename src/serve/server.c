@@ -4,6 +4,7 @@
  * rebinding, the token, the body's size), and one table of routes to the API's
  * answers (api.c).
  */
+#include "cover/result.h"
 #include "serve/api.h"
 #include "serve/assets.h"
 
@@ -278,6 +279,8 @@ cs_status cs_serve_start(cs_context *ctx, const cs_study *study, const cs_result
                          const cs_serve_options *opt, cs_server **out)
 {
     *out = NULL;
+    if (!r || r->network_freed) /* its searches gone (cs_result_write_releasing) */
+        return CS_ERR_ARGUMENT;
     cs_serve_options o = opt ? *opt : (cs_serve_options){0};
     const char *address = o.listen ? o.listen : "127.0.0.1";
     cs_server *s = cs_calloc(1, sizeof *s);

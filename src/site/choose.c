@@ -1203,8 +1203,8 @@ static cs_status check_options(cs_context *ctx, const cs_result *r,
 cs_status cs_site_suggest(cs_context *ctx, const cs_result *r, const cs_suggest_options *opt,
                           cs_site **out, cs_suggest_report *report)
 {
-    if (!ctx || !r || !opt || !out || !report ||
-        !cs_site_model_name(opt->model))
+    if (!ctx || !r || !opt || !out || !report || !cs_site_model_name(opt->model) ||
+        r->network_freed)
         return CS_ERR_ARGUMENT;
     *out = NULL;
     memset(report, 0, sizeof *report);

@@ -190,7 +190,8 @@ cs_status cs_site_place(cs_context *ctx, const cs_result *r, const cs_site_input
 static cs_status evaluate(cs_context *ctx, const cs_result *r, const cs_site_cache *cache,
                          const cs_site_input *in, size_t n, const char *where, cs_site **out)
 {
-    if (!ctx || !r || (!in && n) || !out || (cache && cs_site_cache_result(cache) != r))
+    if (!ctx || !r || (!in && n) || !out || (cache && cs_site_cache_result(cache) != r) ||
+        r->network_freed)
         return CS_ERR_ARGUMENT;
     *out = NULL;
     if (n == 0)
@@ -227,7 +228,7 @@ cs_status cs_site_evaluate_cached(cs_context *ctx, const cs_site_cache *cache,
 
 cs_status cs_site_cache_create(cs_context *ctx, const cs_result *r, cs_site_cache **out)
 {
-    if (!ctx || !r || !out)
+    if (!ctx || !r || !out || r->network_freed)
         return CS_ERR_ARGUMENT;
     cs_status st = cs_site_cache_build(r, NULL, out);
     if (st != CS_OK) {
