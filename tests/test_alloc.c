@@ -19,7 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* One full run; returns its status. */
+/* One full run, written as careshed run writes it (the network let go once the service
+ * areas are drawn: a failure after that must still leave a result that frees cleanly);
+ * returns its status. */
 static cs_status pipeline(const char *study_path, const char *out_dir)
 {
     cs_context *ctx = NULL;
@@ -39,7 +41,7 @@ static cs_status pipeline(const char *study_path, const char *out_dir)
     if (st == CS_OK)
         st = cs_run(ctx, study, &result);
     if (st == CS_OK)
-        st = cs_result_write(ctx, study, result, out_dir);
+        st = cs_result_write_releasing(ctx, study, result, out_dir);
     /* a failed allocation must show up as an error, never as a silent success */
     if (st == CS_OK && ctx && cs_context_error_count(ctx) > 0)
         st = CS_ERR_INTERNAL;

@@ -749,6 +749,72 @@ static void writing_releases_the_network(void **state)
     fx_env_close(&c);
 }
 
+/* The service areas are made an edge at a time (the whole network's stretches never
+ * held): on the sample, with network.area_max_pieces between the first and the last
+ * threshold's pieces (so the first is dissolved exactly and the last drawn on cells),
+ * each threshold's lines are, vertex for vertex, those cs_cover_reached_lines gives from
+ * the whole lists; the exact polygon is GEOS's buffer of all the network reached within
+ * its threshold (the same area), and the one on cells is the cells of that network. */
+static void areas_made_edge_by_edge(void **state)
+{
+    (void)state;
+    fx_env e = {0};
+    sample_run(&e, NULL, NULL);
+    cs_geos h = e.study->geos;
+    const cs_kind *kind = &e.study->settings.kinds[0];
+    size_t T = kind->threshold_count, pieces[CS_MAX_THRESHOLDS];
+    cs_lines whole[CS_MAX_THRESHOLDS], first[CS_MAX_THRESHOLDS];
+    for (size_t j = 0; j < T; j++) {
+        assert_int_equal(cs_cover_reached_lines(&e.result->fields[0], kind->threshold_m[j], -1,
+                                                &whole[j], &pieces[j]), CS_OK);
+        assert_int_equal(cs_cover_reached_lines(&e.result->fields[0], kind->threshold_m[j],
+                                                j ? kind->threshold_m[j - 1] : -1, &first[j],
+                                                NULL), CS_OK);
+    }
+    assert_true(T == 3 && pieces[0] < pieces[T - 1]);
+    /* the study's setting, changed here alone: thresholds 0 exact, T - 1 on cells */
+    ((cs_study *)e.study)->net.area_max_pieces = (double)pieces[0];
+    size_t K = e.result->K;
+    cs_lines *lines = calloc(K * CS_MAX_THRESHOLDS, sizeof *lines);
+    cs_rings **polys = calloc(K * CS_MAX_THRESHOLDS, sizeof *polys);
+    assert_int_equal(cs_cover_network_areas(e.ctx, e.result, lines, polys), CS_OK);
+    for (size_t j = 0; j < T; j++) {
+        assert_int_equal(lines[j].count, first[j].count);
+        for (size_t l = 0; l <= first[j].count; l++)
+            assert_int_equal(lines[j].start[l], first[j].start[l]);
+        size_t nv = first[j].start[first[j].count];
+        assert_true(nv > 0);
+        assert_memory_equal(lines[j].x, first[j].x, nv * sizeof *first[j].x);
+        assert_memory_equal(lines[j].y, first[j].y, nv * sizeof *first[j].y);
+    }
+    cs_rings *exact = cs_rings_of_geom(h, cs_geom_buffer_lines(h, &whole[0],
+                                                                e.study->net.access_width_m));
+    assert_non_null(exact);
+    assert_true(cs_rings_area_m2(polys[0]) == cs_rings_area_m2(exact));
+    cs_rings drawn;
+    assert_int_equal(cs_cells_buffer(&whole[T - 1], e.study->net.access_width_m,
+                                     e.study->net.area_cell_m, &drawn), CS_OK);
+    double cell2 = e.study->net.area_cell_m * e.study->net.area_cell_m;
+    double got = cs_rings_area_m2(polys[T - 1]), want = cs_rings_area_m2(&drawn);
+    /* the same cells, but where a cut's vertex moves a cell's centre across the width
+     * by rounding: a few cells at most */
+    if (!(want > 0 && fabs(got - want) <= 4 * cell2))
+        fail_msg("on cells %.1f m², the cells of the reached network %.1f m²", got, want);
+    cs_rings_free(&drawn);
+    cs_rings_destroy(exact);
+    for (size_t j = 0; j < T; j++) {
+        cs_lines_free(&whole[j]);
+        cs_lines_free(&first[j]);
+    }
+    for (size_t i = 0; i < K * CS_MAX_THRESHOLDS; i++) {
+        cs_lines_free(&lines[i]);
+        cs_rings_destroy(polys[i]);
+    }
+    free(lines);
+    free(polys);
+    fx_env_close(&e);
+}
+
 /* ------------------------------------------------ catchments and loads */
 
 /*
@@ -1148,6 +1214,7 @@ int main(void)
         cmocka_unit_test(large_areas_drawn_on_cells),
         cmocka_unit_test(cells_against_the_exact_union),
         cmocka_unit_test(writing_releases_the_network),
+        cmocka_unit_test(areas_made_edge_by_edge),
         cmocka_unit_test(catchments_and_load),
         cmocka_unit_test(twins_share_equally),
         cmocka_unit_test(equidistant_on_the_network),

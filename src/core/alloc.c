@@ -85,6 +85,14 @@ char *cs_strdup(const char *s)
     return d;
 }
 
+void *cs_shrink(void *array, size_t n, size_t elem_size)
+{
+    if (!array || n == 0 || elem_size == 0 || n > SIZE_MAX / elem_size)
+        return array;
+    void *p = current.realloc_fn(array, n * elem_size);
+    return p ? p : array;
+}
+
 bool cs_grow(void **array, size_t *capacity, size_t need, size_t elem_size)
 {
     if (need <= *capacity)

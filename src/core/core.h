@@ -54,6 +54,9 @@ bool cs_message_means_nomem(const char *text);
 
 /* Grow *array (of *capacity elements of elem_size) to hold at least need elements. */
 bool cs_grow(void **array, size_t *capacity, size_t need, size_t elem_size);
+/* An array grown beyond its n elements, trimmed to them for keeping (what is held until
+ * written); kept as it is when it cannot be (that is no failure: nothing is noted). */
+void *cs_shrink(void *array, size_t n, size_t elem_size);
 /* Take n from the budget *left when it holds that much, safely from any thread; false
  * (and *left unchanged) when it does not. */
 bool cs_budget_take(size_t *left, size_t n);

@@ -88,21 +88,51 @@ static size_t ring_of(const cs_interval *iv, size_t n, const cs_interval *before
     return subtract(iv, n, before, m, out, &cap);
 }
 
+/* Polylines built a few stretches at a time (add_cut), with the room they have. */
+typedef struct line_builder {
+    cs_lines *lines;
+    size_t line_cap, vertex_cap;
+} line_builder;
+
+static bool builder_begin(line_builder *b, cs_lines *lines)
+{
+    memset(lines, 0, sizeof *lines);
+    *b = (line_builder){lines, 0, 0};
+    if (!cs_grow((void **)&lines->start, &b->line_cap, 1, sizeof *lines->start))
+        return false;
+    lines->start[0] = 0;
+    return true;
+}
+
+/* The stretches iv[0 .. n) appended, the empty ones passed over. */
+static bool builder_add(line_builder *b, const cs_graph *g, const cs_interval *iv, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (iv[i].to_m > iv[i].from_m && !add_cut(g, &iv[i], b->lines, &b->line_cap,
+                                                  &b->vertex_cap))
+            return false;
+    return true;
+}
+
+/* The lines trimmed to what they hold: they are kept until written. */
+static void builder_end(line_builder *b)
+{
+    cs_lines *l = b->lines;
+    size_t nv = l->start[l->count];
+    l->x = cs_shrink(l->x, nv, sizeof *l->x);
+    l->y = cs_shrink(l->y, nv, sizeof *l->y);
+    l->start = cs_shrink(l->start, l->count + 1, sizeof *l->start);
+}
+
 /* The stretches iv[0 .. n) as polylines into *out. Errors: CS_ERR_NOMEM. */
 static cs_status lines_of(const cs_graph *g, const cs_interval *iv, size_t n, cs_lines *out)
 {
-    memset(out, 0, sizeof *out);
-    size_t line_cap = 0, vertex_cap = 0;
-    bool ok = cs_grow((void **)&out->start, &line_cap, 1, sizeof *out->start);
-    if (ok)
-        out->start[0] = 0;
-    for (size_t i = 0; ok && i < n; i++)
-        if (iv[i].to_m > iv[i].from_m)
-            ok = add_cut(g, &iv[i], out, &line_cap, &vertex_cap);
-    if (!ok) {
+    line_builder b;
+    if (!builder_begin(&b, out) || !builder_add(&b, g, iv, n)) {
         cs_lines_free(out);
         return CS_ERR_NOMEM;
     }
+    builder_end(&b);
     return CS_OK;
 }
 
@@ -158,8 +188,51 @@ typedef struct kind_areas {
     cs_status *why; /* why a polygon could not be drawn */
 } kind_areas;
 
+/* One threshold's part of a kind's service areas, made an edge at a time. */
+typedef struct threshold_work {
+    cs_interval *iv, *ring; /* the edge's stretches within it; those less the threshold
+                               before's (reached first within this one) */
+    size_t n, iv_cap, ring_cap;
+    line_builder first;     /* the stretches reached first within it: the lines written */
+    cs_lines within;        /* all within it, while few enough to be dissolved exactly */
+    line_builder within_builder;
+    bool exact;
+} threshold_work;
+
+/* Edge e's part of every threshold of kind k; false without memory. */
+static bool edge_areas(const kind_areas *ka, const cs_net_field *f, size_t k, size_t e,
+                       size_t *next_src, threshold_work *w)
+{
+    const cs_study *s = ka->r->study;
+    const cs_kind *kind = &s->settings.kinds[k];
+    size_t T = kind->threshold_count, any = 0;
+    for (size_t j = 0; j < T; j++) {
+        w[j].n = 0;
+        if (!cs_net_field_edge_reached(f, e, kind->threshold_m[j], next_src, &w[j].iv,
+                                       &w[j].iv_cap, &w[j].n))
+            return false;
+        any += w[j].n;
+    }
+    for (size_t j = 0; any && j < T; j++) {
+        size_t nr = subtract(w[j].iv, w[j].n, j ? w[j - 1].iv : NULL, j ? w[j - 1].n : 0,
+                             &w[j].ring, &w[j].ring_cap);
+        if (nr == (size_t)-1 || !builder_add(&w[j].first, f->g, w[j].ring, nr))
+            return false;
+        size_t *pieces = &ka->pieces[k * CS_MAX_THRESHOLDS + j];
+        *pieces += pieces_of(w[j].iv, w[j].n);
+        if (w[j].exact && (double)*pieces > s->net.area_max_pieces) {
+            w[j].exact = false; /* to be drawn on cells: its lines are not needed */
+            cs_lines_free(&w[j].within);
+        } else if (w[j].exact && !builder_add(&w[j].within_builder, f->g, w[j].iv, w[j].n)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* Kind k's service areas: for each threshold j, the stretches first reached within it
- * (its lines) and the polygon of all the network reached within it. Thresholds reaching
+ * (its lines) and the polygon of all the network reached within it. They are made an
+ * edge at a time: the whole network's stretches are never held. Thresholds reaching
  * up to network.area_max_pieces pieces are dissolved exactly; the others are drawn on
  * cells all in one pass, each piece once, at the threshold that first reaches it. */
 static bool kind_area_job(const void *data, cs_geos h, const cs_geom *district, long job)
@@ -173,37 +246,35 @@ static bool kind_area_job(const void *data, cs_geos h, const cs_geom *district, 
     if (!r->dist_m[cs_res_field(r, 1, k)])
         return true;
     const cs_net_field *f = &r->fields[k];
+    size_t T = kind->threshold_count, next_src = 0;
+    threshold_work w[CS_MAX_THRESHOLDS];
+    memset(w, 0, sizeof w);
     bool want[CS_MAX_THRESHOLDS] = {false}, cells = false, ok = true;
-    cs_interval *before = NULL; /* the stretches within the threshold before */
-    size_t m = 0;
-    for (size_t j = 0; ok && j < kind->threshold_count; j++) {
-        cs_interval *iv = NULL, *ring = NULL;
-        size_t cap = 0, n = cs_net_field_reached(f, kind->threshold_m[j], &iv, &cap);
-        size_t nr = n != (size_t)-1 ? ring_of(iv, n, before, m, &ring) : (size_t)-1;
-        ok = nr != (size_t)-1 && lines_of(f->g, ring, nr, &ka->lines[at + j]) == CS_OK;
-        if (ok) {
-            ka->pieces[at + j] = pieces_of(iv, n);
-            cells |= want[j] = (double)ka->pieces[at + j] > s->net.area_max_pieces;
-        }
-        if (ok && !want[j]) {
-            cs_lines within;
-            ok = lines_of(f->g, iv, n, &within) == CS_OK &&
-                 (ka->polys[at + j] = cs_rings_of_geom(
-                      h, cs_geom_buffer_lines(h, &within, s->net.access_width_m))) != NULL;
-            cs_lines_free(&within);
-        }
-        cs_free(ring);
-        cs_free(before);
-        before = iv;
-        m = n;
+    for (size_t j = 0; j < T; j++) {
+        w[j].exact = true;
+        ok = ok && builder_begin(&w[j].first, &ka->lines[at + j]) &&
+             builder_begin(&w[j].within_builder, &w[j].within);
     }
-    cs_free(before);
+    for (size_t e = 0; ok && e < f->g->edge_count; e++)
+        ok = edge_areas(ka, f, k, e, &next_src, w);
+    for (size_t j = 0; j < T; j++) {
+        if (ok) {
+            builder_end(&w[j].first);
+            cells |= want[j] = !w[j].exact;
+        }
+        if (ok && w[j].exact)
+            ok = (ka->polys[at + j] = cs_rings_of_geom(
+                      h, cs_geom_buffer_lines(h, &w[j].within, s->net.access_width_m))) != NULL;
+        cs_lines_free(&w[j].within);
+        cs_free(w[j].iv);
+        cs_free(w[j].ring);
+    }
     if (!ok || !cells)
         return ok;
     cs_rings drawn[CS_MAX_THRESHOLDS];
-    ka->why[at] = cs_cells_buffer_levels(&ka->lines[at], kind->threshold_count,
-                                         s->net.access_width_m, s->net.area_cell_m, want, drawn);
-    for (size_t j = 0; j < kind->threshold_count; j++) {
+    ka->why[at] = cs_cells_buffer_levels(&ka->lines[at], T, s->net.access_width_m,
+                                         s->net.area_cell_m, want, drawn);
+    for (size_t j = 0; j < T; j++) {
         if (want[j] && ka->why[at] == CS_OK && !(ka->polys[at + j] = cs_rings_moved(&drawn[j])))
             ka->why[at] = CS_ERR_NOMEM;
         cs_rings_free(&drawn[j]); /* a level not taken (none when all went well) */

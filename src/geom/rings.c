@@ -20,15 +20,6 @@ void cs_rings_free(cs_rings *rings)
     memset(rings, 0, sizeof *rings);
 }
 
-/* Array p of cap elements trimmed to n (kept as it is when realloc cannot). */
-static void *trimmed(void *p, size_t cap, size_t n, size_t size)
-{
-    if (!p || cap <= n || n == 0)
-        return p;
-    void *q = cs_realloc(p, n * size);
-    return q ? q : p;
-}
-
 cs_rings *cs_rings_moved(cs_rings *from)
 {
     cs_rings *p = cs_malloc(sizeof *p);
@@ -38,12 +29,11 @@ cs_rings *cs_rings_moved(cs_rings *from)
     }
     *p = *from;
     memset(from, 0, sizeof *from);
-    p->x = trimmed(p->x, p->vertex_cap, p->vertex_count, sizeof *p->x);
-    p->y = trimmed(p->y, p->vertex_cap, p->vertex_count, sizeof *p->y);
-    p->ring_start = trimmed(p->ring_start, p->ring_cap, p->ring_count + 1,
-                            sizeof *p->ring_start);
-    p->area_ring_start = trimmed(p->area_ring_start, p->area_cap, p->area_count + 1,
-                                 sizeof *p->area_ring_start);
+    p->x = cs_shrink(p->x, p->vertex_count, sizeof *p->x);
+    p->y = cs_shrink(p->y, p->vertex_count, sizeof *p->y);
+    p->ring_start = cs_shrink(p->ring_start, p->ring_count + 1, sizeof *p->ring_start);
+    p->area_ring_start = cs_shrink(p->area_ring_start, p->area_count + 1,
+                                   sizeof *p->area_ring_start);
     p->vertex_cap = p->ring_cap = p->area_cap = 0; /* unknown: grown from the counts */
     return p;
 }

@@ -560,21 +560,26 @@ static bool edge_reached(const cs_net_field *f, long e, double b, size_t first_s
     return true;
 }
 
+bool cs_net_field_edge_reached(const cs_net_field *f, size_t e, double budget_m,
+                               size_t *next_src, cs_interval **out, size_t *cap, size_t *n)
+{
+    const cs_graph *g = f->g;
+    while (*next_src < f->src_count && f->src_edge[*next_src] < (long)e)
+        (*next_src)++;
+    bool near_src = *next_src < f->src_count && f->src_edge[*next_src] == (long)e;
+    if (!near_src && !(f->node_cost[g->edge_u[e]] <= budget_m) &&
+        !(f->node_cost[g->edge_v[e]] <= budget_m))
+        return true;
+    return edge_reached(f, (long)e, budget_m, *next_src, out, cap, n);
+}
+
 size_t cs_net_field_reached(const cs_net_field *f, double budget_m, cs_interval **out,
                             size_t *cap)
 {
-    const cs_graph *g = f->g;
     size_t n = 0, next_src = 0;
-    for (size_t e = 0; e < g->edge_count; e++) {
-        while (next_src < f->src_count && f->src_edge[next_src] < (long)e)
-            next_src++;
-        bool near_src = next_src < f->src_count && f->src_edge[next_src] == (long)e;
-        if (!near_src && !(f->node_cost[g->edge_u[e]] <= budget_m) &&
-            !(f->node_cost[g->edge_v[e]] <= budget_m))
-            continue;
-        if (!edge_reached(f, (long)e, budget_m, next_src, out, cap, &n))
+    for (size_t e = 0; e < f->g->edge_count; e++)
+        if (!cs_net_field_edge_reached(f, e, budget_m, &next_src, out, cap, &n))
             return (size_t)-1;
-    }
     return n;
 }
 

@@ -80,6 +80,13 @@ typedef struct cs_interval {
 size_t cs_net_field_reached(const cs_net_field *f, double budget_m, cs_interval **out,
                             size_t *cap);
 
+/* The same for edge e alone, appended to *out (*n held): visit the edges in increasing
+ * order, with *next_src 0 before the first (several budgets may share it: it only
+ * depends on e), so that the whole network's stretches need not be held at once.
+ * Returns false when memory runs out. */
+bool cs_net_field_edge_reached(const cs_net_field *f, size_t e, double budget_m,
+                               size_t *next_src, cs_interval **out, size_t *cap, size_t *n);
+
 /*
  * The straightforward way: one bounded search per source, each touching only the
  * nodes it reaches; for each point the cheapest over all sources (ties: lowest id).
