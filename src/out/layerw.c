@@ -321,40 +321,9 @@ static void end_feature(cs_lw *w, bool has_geometry)
     w->st = cs_gpkg_feature_end(w->ctx, w->gpkg);
 }
 
-void cs_lw_polygons(cs_lw *w, const cs_study *s, const cs_geom *g, cs_transform *to_wgs84)
+/* Polygons p as the feature's geometry, their vertices at x, y (already in WGS84). */
+static void emit_polygons(cs_lw *w, const cs_rings *p, const double *x, const double *y)
 {
-    if (!g) {
-        cs_lw_no_geometry(w);
-        return;
-    }
-    cs_rings p = {0};
-    cs_status st = cs_geom_append_polygons(s->geos, g, &p);
-    if (st == CS_OK)
-        cs_lw_rings(w, &p, to_wgs84);
-    else if (w->st == CS_OK)
-        w->st = st;
-    cs_rings_free(&p);
-}
-
-void cs_lw_rings(cs_lw *w, const cs_rings *p, cs_transform *to_wgs84)
-{
-    if (!p) {
-        cs_lw_no_geometry(w);
-        return;
-    }
-    size_t nv = p->vertex_count;
-    double *x = cs_malloc((nv + 1) * sizeof *x), *y = cs_malloc((nv + 1) * sizeof *y);
-    if (!x || !y) {
-        cs_free(x);
-        cs_free(y);
-        w->st = CS_ERR_NOMEM;
-        return;
-    }
-    if (nv) { /* the rings are kept: their copy goes to WGS84 */
-        memcpy(x, p->x, nv * sizeof *x);
-        memcpy(y, p->y, nv * sizeof *y);
-        cs_transform_apply(to_wgs84, x, y, nv);
-    }
     begin_geometry(w, "MultiPolygon");
     if (w->json)
         cs_json_begin_array(&w->j);
@@ -378,9 +347,48 @@ void cs_lw_rings(cs_lw *w, const cs_rings *p, cs_transform *to_wgs84)
     }
     if (w->json)
         cs_json_end_array(&w->j);
+    end_feature(w, true);
+}
+
+void cs_lw_polygons(cs_lw *w, const cs_study *s, const cs_geom *g, cs_transform *to_wgs84)
+{
+    if (!g) {
+        cs_lw_no_geometry(w);
+        return;
+    }
+    cs_rings p = {0};
+    cs_status st = cs_geom_append_polygons(s->geos, g, &p);
+    if (st == CS_OK) { /* the rings are this feature's own: taken to WGS84 in place */
+        cs_transform_apply(to_wgs84, p.x, p.y, p.vertex_count);
+        emit_polygons(w, &p, p.x, p.y);
+    } else if (w->st == CS_OK) {
+        w->st = st;
+    }
+    cs_rings_free(&p);
+}
+
+void cs_lw_rings(cs_lw *w, const cs_rings *p, cs_transform *to_wgs84)
+{
+    if (!p) {
+        cs_lw_no_geometry(w);
+        return;
+    }
+    size_t nv = p->vertex_count;
+    double *x = cs_malloc((nv + 1) * sizeof *x), *y = cs_malloc((nv + 1) * sizeof *y);
+    if (!x || !y) {
+        cs_free(x);
+        cs_free(y);
+        w->st = CS_ERR_NOMEM;
+        return;
+    }
+    if (nv) { /* the rings are kept: their copy goes to WGS84 */
+        memcpy(x, p->x, nv * sizeof *x);
+        memcpy(y, p->y, nv * sizeof *y);
+        cs_transform_apply(to_wgs84, x, y, nv);
+    }
+    emit_polygons(w, p, x, y);
     cs_free(x);
     cs_free(y);
-    end_feature(w, true);
 }
 
 cs_status cs_lw_lines(cs_lw *w, const cs_lines *lines, cs_transform *to_wgs84)
