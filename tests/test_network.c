@@ -728,6 +728,7 @@ static void writing_releases_the_network(void **state)
     assert_int_equal(cs_site_suggest(b.ctx, rb, &so, &site, &rep), CS_ERR_ARGUMENT);
     cs_server *server = NULL;
     assert_int_equal(cs_serve_start(b.ctx, b.study, rb, NULL, &server), CS_ERR_ARGUMENT);
+    assert_int_equal(cs_serve_start(b.ctx, b.study, NULL, NULL, &server), CS_ERR_ARGUMENT);
     assert_null(site);
     assert_null(server);
     tu_rmtree(da);
