@@ -589,7 +589,7 @@ static void identical_on_any_thread_count(void **state)
 {
     (void)state;
     problem p;
-    make_problem(&p, 400, 60000, 700, 77);
+    make_problem(&p, 400, 120000, 700, 77); /* above the points loops run in parallel */
     const cs_decay decays[] = {CS_DECAY_NONE, CS_DECAY_STEPS, CS_DECAY_GAUSSIAN};
     outputs a, b, c;
     outputs_alloc(&a, p.F, p.N);
@@ -851,7 +851,7 @@ static void shared_cells_give_the_same_access(void **state)
     outputs o, want;
     outputs_alloc(&o, p.F, p.N);
     outputs_alloc(&want, p.F, p.N);
-    cs_access_cells *cells = cs_access_cells_create(1000, p.px, p.py, p.N, NULL);
+    cs_access_cells *cells = cs_access_cells_create(1000, p.px, p.py, p.N, NULL, 0);
     assert_non_null(cells);
     const cs_decay decays[] = {CS_DECAY_NONE, CS_DECAY_STEPS, CS_DECAY_GAUSSIAN};
     for (size_t d = 0; d < 3; d++) {
@@ -879,7 +879,7 @@ static void shared_cells_give_the_same_access(void **state)
     long k = 0;
     for (;; k++) {
         tu_alloc_fail_after(k);
-        cells = cs_access_cells_create(1000, p.px, p.py, p.N, NULL);
+        cells = cs_access_cells_create(1000, p.px, p.py, p.N, NULL, 0);
         tu_alloc_restore();
         if (cells)
             break;

@@ -145,6 +145,52 @@ static void facility_counts_and_capacity_by_area(void **state)
     fx_env_close(&L);
 }
 
+/* Every table a run makes of its cost fields, the same to the last bit in one and two
+ * results: coverage by area and for the district, each facility's served residents, and
+ * each point's accessibility. */
+static void same_tables(const fx_env *one, const fx_env *two)
+{
+    const cs_study *s = one->study;
+    size_t A = cs_study_area_count(s), B = cs_study_band_count(s);
+    for (size_t k = 0; k < cs_study_kind_count(s); k++) {
+        for (size_t j = 0; j < cs_study_threshold_count(s, k); j++)
+            for (size_t b = 0; b < B; b++)
+                for (size_t a = 0; a <= A; a++) {
+                    size_t at = a == A ? CS_DISTRICT : a;
+                    cs_coverage c1, c2;
+                    assert_int_equal(cs_result_coverage(one->result, k, j, b, at, &c1), CS_OK);
+                    assert_int_equal(cs_result_coverage(two->result, k, j, b, at, &c2), CS_OK);
+                    assert_memory_equal(&c1, &c2, sizeof c1);
+                }
+        const double *a1 = cs_result_access_points(one->result, k);
+        const double *a2 = cs_result_access_points(two->result, k);
+        assert_true((a1 == NULL) == (a2 == NULL));
+        if (a1)
+            assert_memory_equal(a1, a2, cs_study_demand_count(s) * sizeof *a1);
+    }
+    for (size_t f = 0; f < cs_study_facility_count(s); f++)
+        for (size_t b = 0; b < B; b++) {
+            double s1, s2, l1, l2;
+            assert_int_equal(cs_result_served(one->result, f, b, &s1, &l1), CS_OK);
+            assert_int_equal(cs_result_served(two->result, f, b, &s2, &l2), CS_OK);
+            assert_memory_equal(&s1, &s2, sizeof s1);
+            assert_memory_equal(&l1, &l2, sizeof l1);
+        }
+}
+
+/* A study with accessibility (kind b weighs its beds), of more points than the loops
+ * over them take on one thread, run on one thread and on two. */
+static void load_with_access(fx_env *L, int threads)
+{
+    memset(L, 0, sizeof *L);
+    fx_random(&L->d, 31, 3, 3, 1500, 60, 120000);
+    assert_int_equal(fx_env_open(L, &L->d, NULL), CS_OK);
+    fx_env_set(L, "kinds.b.load_capacity", "beds");
+    fx_env_set(L, "kinds.b.load_band", "65+");
+    cs_context_set_threads(L->ctx, threads);
+    fx_env_run_ok(L);
+}
+
 static void thread_count_does_not_change_results(void **state)
 {
     (void)state;
@@ -164,6 +210,12 @@ static void thread_count_does_not_change_results(void **state)
     free(d2);
     free(n1);
     free(n2);
+    fx_env_close(&one);
+    fx_env_close(&two);
+    load_with_access(&one, 1);
+    load_with_access(&two, 2);
+    assert_non_null(cs_result_access_points(one.result, 1));
+    same_tables(&one, &two);
     fx_env_close(&one);
     fx_env_close(&two);
 }

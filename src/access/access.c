@@ -39,6 +39,8 @@
 #define CELLS_PER_RADIUS 4
 /* Facilities whose pairs the pairs engine holds at once. */
 #define PAIRS_CHUNK 256
+/* Loops over the points run on several threads above this many points. */
+#define PARALLEL_POINTS 100000
 
 /* ------------------------------------------------------------------ weights */
 
@@ -269,9 +271,12 @@ static uint32_t cell_of(const geometry *g, double x, double y)
     return (uint32_t)((size_t)cy * g->grid.nx + (size_t)cx);
 }
 
-/* Counting sort of the chosen points (keep[i]) inside the grid into cell order, stable. */
+/* Counting sort of the chosen points (keep[i]) inside the grid into cell order, stable.
+ * The points' cells and the sorted copies are worked out on nt threads: at two million
+ * points this ran alone between parallel stages, most of it the first touches of the
+ * copies' fresh memory. */
 static bool fill_cells(cell_set *cs, const geometry *g, const double *x, const double *y,
-                       const double *w, const unsigned char *keep, size_t n)
+                       const double *w, const unsigned char *keep, size_t n, int nt)
 {
     size_t ncells = cs_ugrid_cells(&g->grid);
     if (n >= UINT32_MAX || ncells >= UINT32_MAX)
@@ -279,7 +284,13 @@ static bool fill_cells(cell_set *cs, const geometry *g, const double *x, const d
     uint32_t *cell = cs_reallocarray(NULL, n + 1, sizeof *cell);
     if (!cell)
         return false;
-    for (size_t i = 0; i < n; i++)
+    bool parallel = nt > 1 && n > PARALLEL_POINTS;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) num_threads(nt) if (parallel)
+#else
+    (void)parallel;
+#endif
+    for (long i = 0; i < (long)n; i++)
         cell[i] = keep && !keep[i] ? CS_UGRID_NONE : cell_of(g, x[i], y[i]);
     cs_status st = cs_ugrid_csr_sort(&cs->cells, cell, n, ncells);
     cs_free(cell);
@@ -292,7 +303,10 @@ static bool fill_cells(cell_set *cs, const geometry *g, const double *x, const d
     if (!cs->x || !cs->y || !cs->w)
         return false;
     cs->n = kept;
-    for (size_t k = 0; k < kept; k++) {
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) num_threads(nt) if (parallel)
+#endif
+    for (long k = 0; k < (long)kept; k++) {
         size_t i = cs->cells.item[k];
         cs->x[k] = x[i];
         cs->y[k] = y[i];
@@ -638,7 +652,7 @@ struct cs_access_cells {
 };
 
 cs_access_cells *cs_access_cells_create(double catchment_m, const double *px, const double *py,
-                                        size_t N, const cs_access_extent *extent)
+                                        size_t N, const cs_access_extent *extent, int threads)
 {
     cs_access_cells *c = cs_calloc(1, sizeof *c);
     unsigned char *keep = cs_malloc(N + 1);
@@ -651,7 +665,7 @@ cs_access_cells *cs_access_cells_create(double catchment_m, const double *px, co
         own.points = c->kept;
         if (c->kept) {
             make_geometry(&c->g, catchment_m, own.box, extent ? extent : &own);
-            ok = fill_cells(&c->pts, &c->g, px, py, NULL, keep, N);
+            ok = fill_cells(&c->pts, &c->g, px, py, NULL, keep, N, cs_team_size(threads));
         }
     }
     cs_free(keep);
@@ -691,7 +705,7 @@ static bool weigh_points(const cs_access_cells *c, const double *demand, int nt,
         return false;
     long kept = (long)c->kept;
 #ifdef _OPENMP
-#pragma omp parallel for schedule(static) num_threads(nt) if (kept > 100000)
+#pragma omp parallel for schedule(static) num_threads(nt) if (kept > PARALLEL_POINTS)
 #else
     (void)nt;
 #endif
@@ -738,7 +752,8 @@ cs_status cs_access_straight(const cs_access_spec *s, const double *fx, const do
         access[i] = 0.0;
 
     cs_status status = CS_ERR_NOMEM;
-    cs_access_cells *own = cells ? NULL : cs_access_cells_create(s->catchment_m, px, py, N, NULL);
+    cs_access_cells *own =
+        cells ? NULL : cs_access_cells_create(s->catchment_m, px, py, N, NULL, threads);
     cell_set pts = {0}, fac = {0};
     long *off = NULL;
     double *choice = NULL; /* 3SFCA: each point's sum of weights */
@@ -765,7 +780,7 @@ cs_status cs_access_straight(const cs_access_spec *s, const double *fx, const do
         if (!keep[j] && state)
             state[j] = CS_ACCESS_IGNORED;
     }
-    if (!fill_cells(&fac, g, fx, fy, NULL, keep, F))
+    if (!fill_cells(&fac, g, fx, fy, NULL, keep, F, nt))
         goto done;
     size_t noff = 0;
     off = reach_offsets(g, s->catchment_m, &noff);

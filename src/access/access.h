@@ -79,11 +79,11 @@ cs_access_extent cs_access_extent_of(const double *px, const double *py, size_t 
  * people of each point change from one kind to the next. The cells' size is chosen for
  * extent (NULL: the points' own); a shard gives its whole study's, so that each of its
  * sums adds the same points in the same order as the whole study's, to the last bit.
- * NULL without memory.
+ * Made on `threads` (0: all cores), the same whatever their number. NULL without memory.
  */
 typedef struct cs_access_cells cs_access_cells;
 cs_access_cells *cs_access_cells_create(double catchment_m, const double *px, const double *py,
-                                        size_t N, const cs_access_extent *extent);
+                                        size_t N, const cs_access_extent *extent, int threads);
 void cs_access_cells_destroy(cs_access_cells *cells);
 double cs_access_cells_catchment(const cs_access_cells *cells);
 

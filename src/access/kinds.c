@@ -168,7 +168,8 @@ static cs_status shared_reach(const cs_result *r, cs_net_reach **reach)
 
 /* The demand points in the cells of this catchment: the kind before's when it had the
  * same (kinds seldom differ in their reach). A shard lays them out for its whole study. */
-static cs_status shared_cells(const cs_study *s, double catchment_m, cs_access_cells **cells)
+static cs_status shared_cells(const cs_study *s, double catchment_m, int threads,
+                              cs_access_cells **cells)
 {
     if (*cells && cs_access_cells_catchment(*cells) == catchment_m)
         return CS_OK;
@@ -178,7 +179,7 @@ static cs_status shared_cells(const cs_study *s, double catchment_m, cs_access_c
                                set->shard_box[3]},
                               set->shard_points};
     *cells = cs_access_cells_create(catchment_m, s->dem.x, s->dem.y, s->dem.count,
-                                    set->shard_part > 0 ? &whole : NULL);
+                                    set->shard_part > 0 ? &whole : NULL, threads);
     return *cells ? CS_OK : CS_ERR_NOMEM;
 }
 
@@ -289,7 +290,8 @@ static cs_status kind_access(cs_context *ctx, cs_result *r, size_t k, shared_dem
     else if (st == CS_OK && m == CS_M_MATRIX)
         st = cs_access_pairs(&spec, supply, nk, demand, N, list_matrix_pairs, &mp,
                              ctx->threads, ratio, r->access[k], NULL);
-    else if (st == CS_OK && (st = shared_cells(s, spec.catchment_m, &shared->cells)) == CS_OK)
+    else if (st == CS_OK &&
+             (st = shared_cells(s, spec.catchment_m, ctx->threads, &shared->cells)) == CS_OK)
         st = cs_access_straight(&spec, fx, fy, supply, nk, s->dem.x, s->dem.y, demand, N,
                                 shared->cells, ctx->threads, ratio, r->access[k], NULL);
     for (size_t f = 0; st == CS_OK && f < F; f++)

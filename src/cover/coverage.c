@@ -71,6 +71,12 @@ static void tabulate_facilities(cs_result *r)
     }
 }
 
+/*
+ * The tables' parts are independent: the population, and each kind by each measure,
+ * sum into places of their own. So they are summed a part a thread, each in the
+ * order above, and the tables are the same to the last bit on any number of threads
+ * (at two million points a tenth of a second on one core, between parallel stages).
+ */
 cs_status cs_cover_tabulate(cs_context *ctx, cs_result *r)
 {
     size_t A1 = r->A + 1;
@@ -81,14 +87,50 @@ cs_status cs_cover_tabulate(cs_context *ctx, cs_result *r)
     r->fac_cap = cs_calloc(r->K * A1 * r->C + 1, sizeof *r->fac_cap);
     if (!r->population || !r->covered || !r->fac_count || !r->fac_cap)
         return cs_nomem(ctx);
-    tabulate_population(r);
-    for (size_t k = 0; k < r->K; k++) {
-        for (size_t m = 0; m < CS_MEASURES; m++)
-            tabulate_kind(r, m, k);
-        cs_progress(ctx, "coverage", (double)(k + 1) / (double)r->K);
+    cs_progress(ctx, "coverage", 0);
+    long parts = (long)(r->K * CS_MEASURES) + 1; /* the last: the population */
+    int nt = cs_team_size(ctx->threads);
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1)
+#else
+    (void)nt;
+#endif
+    for (long part = 0; part < parts; part++) {
+        if (part + 1 == parts)
+            tabulate_population(r);
+        else
+            tabulate_kind(r, (size_t)part % CS_MEASURES, (size_t)part / CS_MEASURES);
     }
+    cs_progress(ctx, "coverage", 1);
     tabulate_facilities(r);
     return CS_OK;
+}
+
+/* Kind k's residents to its nearest facilities within reach (cs_cover_catchments). */
+static void catchments_of_kind(cs_result *r, size_t k)
+{
+    const cs_study *s = r->study;
+    size_t i = cs_res_field(r, cs_res_main(r, k), k);
+    double reach = cs_kind_reach_m(&s->settings.kinds[k]);
+    const cs_ties *ties = &r->ties[i];
+    size_t next = 0; /* the next tied point (ties are listed in point order) */
+    for (size_t d = 0; d < s->dem.count; d++) {
+        long f = r->nearest[i][d];
+        bool tied = next < ties->count && ties->pt[next] == d;
+        next += tied;
+        if (f < 0 || !(r->dist_m[i][d] <= reach))
+            continue;
+        if (!tied) {
+            for (size_t b = 0; b < r->B; b++)
+                r->served[(size_t)f * r->B + b] += s->dem.pop[d * r->B + b];
+            continue;
+        }
+        size_t from = ties->start[next - 1], to = ties->start[next];
+        double n = (double)(to - from);
+        for (size_t q = from; q < to; q++)
+            for (size_t b = 0; b < r->B; b++)
+                r->served[(size_t)ties->fac[q] * r->B + b] += s->dem.pop[d * r->B + b] / n;
+    }
 }
 
 /*
@@ -97,7 +139,9 @@ cs_status cs_cover_tabulate(cs_context *ctx, cs_result *r)
  * residents a facility gets are then set against its capacity (cs_result_served).
  * A resident with several nearest facilities (the same cost, as computed: twins at one
  * spot, or one equally far from both) is shared equally among them, so neither the
- * order of the facility file nor an index decides who gets whom.
+ * order of the facility file nor an index decides who gets whom. A kind's residents go
+ * only to its own facilities, so the kinds are summed a kind a thread, each in point
+ * order: the same sums on any number of threads.
  */
 cs_status cs_cover_catchments(cs_context *ctx, cs_result *r)
 {
@@ -105,29 +149,14 @@ cs_status cs_cover_catchments(cs_context *ctx, cs_result *r)
     r->served = cs_calloc(s->fac.count * r->B + 1, sizeof *r->served);
     if (!r->served)
         return cs_nomem(ctx);
-    for (size_t k = 0; k < r->K; k++) {
-        size_t i = cs_res_field(r, cs_res_main(r, k), k);
-        double reach = cs_kind_reach_m(&s->settings.kinds[k]);
-        const cs_ties *ties = &r->ties[i];
-        size_t next = 0; /* the next tied point (ties are listed in point order) */
-        for (size_t d = 0; d < s->dem.count; d++) {
-            long f = r->nearest[i][d];
-            bool tied = next < ties->count && ties->pt[next] == d;
-            next += tied;
-            if (f < 0 || !(r->dist_m[i][d] <= reach))
-                continue;
-            if (!tied) {
-                for (size_t b = 0; b < r->B; b++)
-                    r->served[(size_t)f * r->B + b] += s->dem.pop[d * r->B + b];
-                continue;
-            }
-            size_t from = ties->start[next - 1], to = ties->start[next];
-            double n = (double)(to - from);
-            for (size_t q = from; q < to; q++)
-                for (size_t b = 0; b < r->B; b++)
-                    r->served[(size_t)ties->fac[q] * r->B + b] += s->dem.pop[d * r->B + b] / n;
-        }
-    }
+    int nt = cs_team_size(ctx->threads);
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1)
+#else
+    (void)nt;
+#endif
+    for (long k = 0; k < (long)r->K; k++)
+        catchments_of_kind(r, (size_t)k);
     return CS_OK;
 }
 
