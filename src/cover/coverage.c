@@ -71,11 +71,36 @@ static void tabulate_facilities(cs_result *r)
     }
 }
 
+/* fn(r, part) for each part in [0, parts), a part a thread: the parts sum into places
+ * of their own, each in point order, so the sums are the same on any number of threads. */
+static void each_part(const cs_context *ctx, cs_result *r, long parts,
+                      void (*fn)(cs_result *, long))
+{
+    int nt = cs_team_size(ctx->threads);
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1)
+#else
+    (void)nt;
+#endif
+    for (long part = 0; part < parts; part++)
+        fn(r, part);
+}
+
+/* Part `part` of the tables: kind part / CS_MEASURES by measure part % CS_MEASURES, or
+ * the population for the last. */
+static void tabulate_part(cs_result *r, long part)
+{
+    if ((size_t)part == r->K * CS_MEASURES)
+        tabulate_population(r);
+    else
+        tabulate_kind(r, (size_t)part % CS_MEASURES, (size_t)part / CS_MEASURES);
+}
+
 /*
  * The tables' parts are independent: the population, and each kind by each measure,
- * sum into places of their own. So they are summed a part a thread, each in the
- * order above, and the tables are the same to the last bit on any number of threads
- * (at two million points a tenth of a second on one core, between parallel stages).
+ * sum into places of their own. So they are summed a part a thread (each_part), and
+ * the tables are the same to the last bit on any number of threads (at two million
+ * points a tenth of a second on one core, between parallel stages).
  */
 cs_status cs_cover_tabulate(cs_context *ctx, cs_result *r)
 {
@@ -88,29 +113,17 @@ cs_status cs_cover_tabulate(cs_context *ctx, cs_result *r)
     if (!r->population || !r->covered || !r->fac_count || !r->fac_cap)
         return cs_nomem(ctx);
     cs_progress(ctx, "coverage", 0);
-    long parts = (long)(r->K * CS_MEASURES) + 1; /* the last: the population */
-    int nt = cs_team_size(ctx->threads);
-#ifdef _OPENMP
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1)
-#else
-    (void)nt;
-#endif
-    for (long part = 0; part < parts; part++) {
-        if (part + 1 == parts)
-            tabulate_population(r);
-        else
-            tabulate_kind(r, (size_t)part % CS_MEASURES, (size_t)part / CS_MEASURES);
-    }
+    each_part(ctx, r, (long)(r->K * CS_MEASURES) + 1, tabulate_part);
     cs_progress(ctx, "coverage", 1);
     tabulate_facilities(r);
     return CS_OK;
 }
 
 /* Kind k's residents to its nearest facilities within reach (cs_cover_catchments). */
-static void catchments_of_kind(cs_result *r, size_t k)
+static void catchments_of_kind(cs_result *r, long k)
 {
     const cs_study *s = r->study;
-    size_t i = cs_res_field(r, cs_res_main(r, k), k);
+    size_t i = cs_res_field(r, cs_res_main(r, (size_t)k), (size_t)k);
     double reach = cs_kind_reach_m(&s->settings.kinds[k]);
     const cs_ties *ties = &r->ties[i];
     size_t next = 0; /* the next tied point (ties are listed in point order) */
@@ -149,14 +162,7 @@ cs_status cs_cover_catchments(cs_context *ctx, cs_result *r)
     r->served = cs_calloc(s->fac.count * r->B + 1, sizeof *r->served);
     if (!r->served)
         return cs_nomem(ctx);
-    int nt = cs_team_size(ctx->threads);
-#ifdef _OPENMP
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1)
-#else
-    (void)nt;
-#endif
-    for (long k = 0; k < (long)r->K; k++)
-        catchments_of_kind(r, (size_t)k);
+    each_part(ctx, r, (long)r->K, catchments_of_kind);
     return CS_OK;
 }
 
