@@ -1274,14 +1274,16 @@ static void grid_cut_without_memory(void **state)
     grid_memory_case("grid-memory-network", true);
 }
 
-/* The study at path loaded, streamed (with the network's lines held at most `mb` MB) or
- * whole, and its network ready to cut. */
-static cs_study *load_cut_network(cs_context *ctx, const char *path, const char *mb,
-                                  cs_config **cfg, cs_shard_net *sn)
+/* The study at path loaded (its network file net, when given), streamed (with the
+ * network's lines held at most `mb` MB) or whole, and its network ready to cut. */
+static cs_study *load_cut_network(cs_context *ctx, const char *path, const char *net,
+                                  const char *mb, cs_config **cfg, cs_shard_net *sn)
 {
     cs_study *s = NULL;
     assert_int_equal(cs_config_create(ctx, cfg), CS_OK);
     assert_int_equal(cs_config_load(ctx, *cfg, path), CS_OK);
+    if (net)
+        assert_int_equal(cs_config_set(ctx, *cfg, "network.path", net), CS_OK);
     if (mb) {
         cs_config_stream_inputs(*cfg);
         assert_int_equal(cs_config_set(ctx, *cfg, "shard.network_memory_mb", mb), CS_OK);
@@ -1307,18 +1309,10 @@ static void same_windows(const cs_net_window *a, const cs_net_window *b)
                         a->graph.edge_count * sizeof *a->graph.edge_cost_m);
 }
 
-/*
- * A network left to read (careshed shard) with room for a hundred of its vertices:
- * each window the cut builds, tile by tile in rows and then over each shard, is the
- * whole load's, byte for byte, its lines read again as they are needed (many times);
- * given a megabyte, the lines are held as the whole load holds them. Memory refused at
- * any allocation of the readings, or of the load, fails cleanly. A network changed since the load, or
- * gone, is an error naming it; one far from the areas is refused as a run refuses it.
- */
-static void network_read_by_windows(void **state)
+/* Four squares, a grid of people, two facilities and three street grids (study.yaml in
+ * dir): a study whose network the cut reads by windows. Returns its path. */
+static char *windows_study(const char *dir)
 {
-    (void)state;
-    char *dir = tu_join(work, "network-windows");
     assert_int_equal(run(NULL, "mkdir -p %s", dir), 0);
     const double x[4] = {121.40, 121.42, 121.40, 121.42}, y[4] = {31.10, 31.10, 31.12, 31.12};
     square_areas(dir, x, y, 0.02);
@@ -1335,20 +1329,58 @@ static void network_read_by_windows(void **state)
              "population: {path: population.tif, bands: {65+: {share: 0.2}, 80+: {share: "
              "0.05}}}\nnetwork: {path: network.geojson, speed: speed}\n%s", network_kinds);
     free(tu_write(dir, "study.yaml", study));
-    char *path = tu_join(dir, "study.yaml");
+    return tu_join(dir, "study.yaml");
+}
+
+/* Tiles of 400 m in rows, as a strip cut walks them, then two shards' boxes: each
+ * window read is the whole load's, byte for byte. Returns the windows made. */
+static size_t same_windows_throughout(cs_shard_net *whole, cs_shard_net *read)
+{
+    size_t windows = 0;
+    for (double ty = whole->box[1]; ty < whole->box[3]; ty += 400)
+        for (double tx = whole->box[0]; tx < whole->box[2]; tx += 400) {
+            double q[4] = {tx, ty, tx + 400, ty + 400};
+            cs_shard_net_for(whole, windows), cs_shard_net_for(read, windows++);
+            assert_int_equal(cs_net_window_cover(whole, q), CS_OK);
+            assert_int_equal(cs_net_window_cover(read, q), CS_OK);
+            same_windows(&whole->win, &read->win);
+        }
+    for (int k = 0; k < 2; k++) {
+        double q[4] = {whole->box[0], whole->box[1], whole->box[2], whole->box[3]};
+        q[k ? 0 : 2] = (whole->box[0] + whole->box[2]) / 2;
+        cs_shard_net_for(whole, windows), cs_shard_net_for(read, windows++);
+        assert_int_equal(cs_net_window_cover(whole, q), CS_OK);
+        assert_int_equal(cs_net_window_cover(read, q), CS_OK);
+        same_windows(&whole->win, &read->win);
+    }
+    return windows;
+}
+
+/*
+ * A network left to read (careshed shard) with room for a hundred of its vertices:
+ * each window the cut builds, tile by tile in rows and then over each shard, is the
+ * whole load's, byte for byte, its lines read again as they are needed (many times);
+ * given a megabyte, the lines are held as the whole load holds them. Memory refused at
+ * any allocation of the readings, or of the load, fails cleanly. A network changed since the load, or
+ * gone, is an error naming it; one far from the areas is refused as a run refuses it.
+ */
+static void network_read_by_windows(void **state)
+{
+    (void)state;
+    char *dir = tu_join(work, "network-windows"), *path = windows_study(dir);
     cs_context *ctx = NULL;
     cs_config *cw = NULL, *cr = NULL;
     cs_shard_net whole, read;
     assert_int_equal(cs_context_create(&ctx), CS_OK);
-    cs_study *sw = load_cut_network(ctx, path, NULL, &cw, &whole);
-    cs_study *sr = load_cut_network(ctx, path, "0.002", &cr, &read);
+    cs_study *sw = load_cut_network(ctx, path, NULL, NULL, &cw, &whole);
+    cs_study *sr = load_cut_network(ctx, path, NULL, "0.002", &cr, &read);
     size_t said = cs_context_warning_count(ctx); /* the load's */
     assert_false(sw->net.streamed);
     assert_true(sr->net.streamed && sr->net.lines.count == 0);
     { /* lines within the memory given are held as the whole load holds them */
         cs_config *cf = NULL;
         cs_shard_net fit;
-        cs_study *sf = load_cut_network(ctx, path, "1", &cf, &fit);
+        cs_study *sf = load_cut_network(ctx, path, NULL, "1", &cf, &fit);
         const cs_lines *a = &sw->net.lines, *b = &sf->net.lines;
         assert_false(sf->net.streamed);
         assert_int_equal(b->count, a->count);
@@ -1366,28 +1398,12 @@ static void network_read_by_windows(void **state)
     assert_int_equal(read.first_line, whole.first_line);
     assert_int_equal(read.first.start[1], whole.first.start[1]);
     assert_memory_equal(read.first.x, whole.first.x, whole.first.start[1] * sizeof(double));
-    /* tiles of 400 m in rows, as a strip cut walks them, then two shards' boxes */
-    size_t windows = 0;
-    for (double ty = whole.box[1]; ty < whole.box[3]; ty += 400)
-        for (double tx = whole.box[0]; tx < whole.box[2]; tx += 400) {
-            double q[4] = {tx, ty, tx + 400, ty + 400};
-            cs_shard_net_for(&whole, windows), cs_shard_net_for(&read, windows++);
-            assert_int_equal(cs_net_window_cover(&whole, q), CS_OK);
-            assert_int_equal(cs_net_window_cover(&read, q), CS_OK);
-            same_windows(&whole.win, &read.win);
-        }
-    for (int k = 0; k < 2; k++) {
-        double q[4] = {whole.box[0], whole.box[1], whole.box[2], whole.box[3]};
-        q[k ? 0 : 2] = (whole.box[0] + whole.box[2]) / 2;
-        cs_shard_net_for(&whole, windows), cs_shard_net_for(&read, windows++);
-        assert_int_equal(cs_net_window_cover(&whole, q), CS_OK);
-        assert_int_equal(cs_net_window_cover(&read, q), CS_OK);
-        same_windows(&whole.win, &read.win);
-    }
+    size_t windows = same_windows_throughout(&whole, &read);
     print_message("%zu windows, the network read again %zu times\n", windows,
-                  cs_line_cache_readings(read.lines));
-    assert_true(cs_line_cache_readings(read.lines) >= 5);
-    assert_int_equal(cs_line_cache_readings(whole.lines), 0);
+                  cs_line_cache_readings(read.lines)->readings);
+    assert_true(cs_line_cache_readings(read.lines)->readings >= 5);
+    assert_int_equal(cs_line_cache_readings(read.lines)->by_window, 0); /* GeoJSON */
+    assert_int_equal(cs_line_cache_readings(whole.lines)->readings, 0);
     assert_int_equal(cs_context_warning_count(ctx), said); /* the readings said nothing */
     /* memory refused at each allocation in turn, as the lines are read for three windows:
        each refusal fails cleanly, and the windows of the last try are the whole load's */
@@ -1491,6 +1507,129 @@ static void network_read_by_windows(void **state)
     cs_config_destroy(cr);
     cs_context_destroy(ctx);
     free(net);
+    free(path);
+    free(dir);
+}
+
+/* A window's reading is refused, its message saying `said`, once network.gpkg is
+ * replaced by a copy changed by the shell command `change` (run in dir on the copy,
+ * x.gpkg); the package is put back after. */
+static void changed_file_refused(cs_context *ctx, cs_shard_net *read, size_t *windows,
+                                 const char *dir, const char *change, const char *said)
+{
+    assert_int_equal(run(NULL, "cd %s && cp network.gpkg x.gpkg && %s && mv network.gpkg "
+                               "kept.gpkg && mv x.gpkg network.gpkg", dir, change), 0);
+    double all[4] = {read->box[0], read->box[1], read->box[2], read->box[3]};
+    cs_context_clear_messages(ctx);
+    cs_shard_net_for(read, (*windows)++);
+    assert_int_equal(cs_net_window_cover(read, all), CS_ERR_INPUT);
+    assert_true(tu_has_message(ctx, "network.gpkg", "changed while the study was cut", said,
+                               "cut the study again", NULL));
+    assert_int_equal(run(NULL, "cd %s && mv kept.gpkg network.gpkg", dir), 0);
+}
+
+/*
+ * A GeoPackage or FlatGeobuf network, left to read, is read again by window through its
+ * spatial index: each window the cut builds is the whole load's, byte for byte, every
+ * reading was by window, and together they read fewer features than whole readings
+ * would. So with FIDs that do not follow one another (features deleted from the
+ * package). A package changed since the load (a feature gone, one added in a window, one
+ * with other lines) is an error naming it; memory refused at any allocation of the
+ * load or the readings fails cleanly.
+ */
+static void network_read_by_index(void **state)
+{
+    (void)state;
+    char *dir = tu_join(work, "network-index"), *path = windows_study(dir);
+    assert_int_equal(run(NULL, "cd %s && ogr2ogr -f GPKG network.gpkg network.geojson && "
+                               "ogr2ogr -f FlatGeobuf network.fgb network.geojson && "
+                               "cp network.gpkg sparse.gpkg && ogrinfo -q sparse.gpkg -sql "
+                               "'DELETE FROM network WHERE fid %% 3 = 2' >/dev/null", dir), 0);
+    cs_context *ctx = NULL;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    const char *const nets[] = {"network.gpkg", "network.fgb", "sparse.gpkg"};
+    for (size_t f = 0; f < 3; f++) {
+        cs_config *cw = NULL, *cr = NULL;
+        cs_shard_net whole, read;
+        cs_study *sw = load_cut_network(ctx, path, nets[f], NULL, &cw, &whole);
+        cs_study *sr = load_cut_network(ctx, path, nets[f], "0.002", &cr, &read);
+        const cs_net_features *nf = &sr->net.known.features;
+        assert_true(sr->net.streamed && nf->indexed);
+        assert_int_equal(nf->fid != NULL, f == 2); /* FIDs 1, 2, 4, 5, 7...: a list */
+        size_t said = cs_context_warning_count(ctx);
+        size_t windows = same_windows_throughout(&whole, &read);
+        const cs_network_reading *t = cs_line_cache_readings(read.lines);
+        print_message("%s: %zu windows, %zu readings by window of %zu features in all "
+                      "(%zu in the file)\n", nets[f], windows, t->by_window, t->features,
+                      nf->count);
+        assert_true(t->readings >= 5);
+        assert_int_equal(t->by_window, t->readings);
+        assert_true(4 * t->features < 3 * t->readings * nf->count);
+        assert_int_equal(cs_context_warning_count(ctx), said);
+        if (f == 0) { /* changed since the load: a feature gone, added, with other lines */
+            changed_file_refused(ctx, &read, &windows, dir,
+                                 "ogrinfo -q x.gpkg -sql 'DELETE FROM network WHERE fid = 9' "
+                                 ">/dev/null", "lines now");
+            const char *added = "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":"
+                                "\"Feature\",\"id\":%d,\"properties\":{\"highway\":\"footway\","
+                                "\"speed\":1},\"geometry\":{\"type\":\"MultiLineString\","
+                                "\"coordinates\":[[[121.41,31.11],[121.411,31.111]],"
+                                "[[121.412,31.11],[121.413,31.111]]]}}]}\n";
+            char text[512], cmd[1024];
+            snprintf(text, sizeof text, added, 100000);
+            free(tu_write(dir, "added.geojson", text));
+            snprintf(cmd, sizeof cmd, "ogr2ogr -q -append -preserve_fid x.gpkg added.geojson "
+                                      "-nln network 2>/dev/null");
+            changed_file_refused(ctx, &read, &windows, dir, cmd, "FID 100000 it did not have");
+            snprintf(text, sizeof text, added, 9);
+            free(tu_write(dir, "added.geojson", text));
+            snprintf(cmd, sizeof cmd, "ogrinfo -q x.gpkg -sql 'DELETE FROM network WHERE fid "
+                                      "= 9' >/dev/null && ogr2ogr -q -append -preserve_fid "
+                                      "x.gpkg added.geojson -nln network 2>/dev/null");
+            changed_file_refused(ctx, &read, &windows, dir, cmd, "FID 9 has 2 lines now, 1 when");
+        }
+        cs_shard_net_free(&whole);
+        cs_shard_net_free(&read);
+        cs_study_destroy(sw);
+        cs_study_destroy(sr);
+        cs_config_destroy(cw);
+        cs_config_destroy(cr);
+    }
+    /* memory refused at each allocation of the package's load and of three windows */
+    long refusals = 0;
+    for (long k = 0;; k++) {
+        cs_config *c = NULL;
+        cs_study *sl = NULL;
+        cs_shard_net t;
+        assert_int_equal(cs_config_create(ctx, &c), CS_OK);
+        assert_int_equal(cs_config_load(ctx, c, path), CS_OK);
+        assert_int_equal(cs_config_set(ctx, c, "network.path", "sparse.gpkg"), CS_OK);
+        cs_config_stream_inputs(c);
+        assert_int_equal(cs_config_set(ctx, c, "shard.network_memory_mb", "0.002"), CS_OK);
+        tu_alloc_refuse_one(k);
+        cs_status st = cs_study_load(ctx, c, &sl);
+        bool begun = st == CS_OK && (st = cs_shard_net_begin(ctx, c, sl, &t)) == CS_OK;
+        for (int b = 0; begun && st == CS_OK && b < 3; b++) {
+            double q[4] = {t.box[0] + 900 * b, t.box[1] + 1300 * b, t.box[0] + 900 * b + 400,
+                           t.box[1] + 1300 * b + 400};
+            cs_shard_net_for(&t, (size_t)b);
+            st = cs_net_window_cover(&t, q);
+        }
+        long made = tu_alloc_made();
+        tu_alloc_restore();
+        cs_context_clear_messages(ctx);
+        assert_true(st == CS_OK || st == CS_ERR_NOMEM);
+        refusals += st == CS_ERR_NOMEM;
+        if (begun)
+            cs_shard_net_free(&t);
+        cs_study_destroy(sl);
+        cs_config_destroy(c);
+        if (made <= k)
+            break;
+    }
+    print_message("allocation failure: %ld points checked\n", refusals);
+    assert_true(refusals > 50);
+    cs_context_destroy(ctx);
     free(path);
     free(dir);
 }
@@ -1607,6 +1746,7 @@ int main(void)
         cmocka_unit_test(grid_cut_along_the_network),
         cmocka_unit_test(grid_cut_without_memory),
         cmocka_unit_test(network_read_by_windows),
+        cmocka_unit_test(network_read_by_index),
     };
     /* CS_TEST_ONLY=grid_* runs the tests it matches only (all of them take minutes) */
     if (getenv("CS_TEST_ONLY"))

@@ -76,6 +76,9 @@ struct cs_layer {
     bool geojson_suits;
     cs_geojson_rows *geojson;
     cs_status read_failed; /* starting the stream failed, or the file was cut short */
+    /* A GeoPackage or FlatGeobuf layer read through GDAL's features answers a spatial
+     * filter from the file's own index, each feature keeping its FID (cs_layer_window). */
+    bool spatial_index;
     long long expected;    /* the features a GeoPackage or FlatGeobuf says it holds */
     long csv_lines;        /* a CSV's lines, header included (cs_csv_check) */
     long long file_bytes;  /* the file's size; 0 when not known (not a plain file) */
@@ -681,6 +684,8 @@ cs_status cs_layer_open(cs_context *ctx, const cs_layer_config *lc, const char *
     /* their headers count the features: GDAL ends a file cut short as if it ended there
      * (FlatGeobuf, with a message only), so fewer features read is an error (at_end) */
     l->expected = st == CS_OK && counted ? (long long)OGR_L_GetFeatureCount(l->layer, 0) : -1;
+    l->spatial_index = st == CS_OK && counted && !l->arrow_suits && !l->geojson_suits &&
+                       !l->plain && OGR_L_TestCapability(l->layer, OLCFastSpatialFilter);
     if (st != CS_OK) {
         cs_layer_close(l);
         return st;
@@ -997,6 +1002,26 @@ static void features_after(cs_layer *l, long done)
             break;
         OGR_F_Destroy(f);
     }
+}
+
+bool cs_layer_indexed(const cs_layer *l)
+{
+    return l->spatial_index;
+}
+
+bool cs_layer_window(cs_layer *l, const double box[4])
+{
+    if (!l->spatial_index || l->number > 0)
+        return false;
+    OGR_L_SetSpatialFilterRect(l->layer, box[0], box[1], box[2], box[3]);
+    l->expected = -1; /* the features met, not the file's count */
+    return true;
+}
+
+int64_t cs_layer_fid(const cs_layer *l)
+{
+    return l->feature && !l->arrow && !l->plain && !l->geojson ? (int64_t)OGR_F_GetFID(l->feature)
+                                                                : -1;
 }
 
 bool cs_layer_next(cs_layer *l, long *number)

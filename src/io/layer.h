@@ -86,6 +86,14 @@ void cs_layer_keep_fields(cs_layer *layer, const int *fields, size_t n);
 
 /* Iterate: returns false at the end. *number is the 1-based feature number. */
 bool cs_layer_next(cs_layer *layer, long *number);
+/* Whether the layer can be read by window through its file's spatial index, its
+ * features keeping their FIDs (a GeoPackage or FlatGeobuf with an index, read feature
+ * by feature). cs_layer_window, before the first cs_layer_next, reads only the features
+ * meeting box (the layer's CRS), in the index's order; false (nothing changes) when the
+ * layer cannot. cs_layer_fid: the current feature's FID (-1 when it has none). */
+bool cs_layer_indexed(const cs_layer *layer);
+bool cs_layer_window(cs_layer *layer, const double box[4]);
+int64_t cs_layer_fid(const cs_layer *layer);
 /* CS_OK, or the error that ended cs_layer_next early, reported already: a read error,
  * a GeoPackage or FlatGeobuf holding fewer features than its header counts (a file cut
  * short), CS_ERR_NOMEM. */

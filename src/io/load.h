@@ -91,6 +91,11 @@ typedef struct cs_raw_lines {
     size_t left_out_class; /* left out by their class (highway=motorway, ...) */
     size_t left_out_closed;/* left out as closed (foot=no, access=private, closed field) */
     size_t lines_handed;   /* read in batches: the lines handed on (none left in lines) */
+    /* careshed shard: the features noted as the file is read whole (when it can be read
+     * by window), or, read again, those meeting window (the file's CRS) numbered by them */
+    cs_net_features *features_noted;
+    const double *window;
+    bool windowed;         /* the reading was by window (else whole) */
 } cs_raw_lines;
 
 /* The value of tag key in an OpenStreetMap other_tags text ("foot"=>"no",...), into
@@ -105,12 +110,14 @@ void cs_raw_lines_free(cs_raw_lines *l);
  * ways usable on foot. Errors: CS_ERR_INPUT (unreadable, no lines, bad fields). */
 cs_status cs_load_network(cs_context *ctx, const cs_config *cfg, cs_raw_lines *out);
 
-/* The same, the lines handed to take(user, lines, first) in batches of about
- * CS_LINES_BATCH vertices as they are read (first: the index of the batch's first line
- * among all the network's), then forgotten (take may change them): out->lines is left
- * empty. Errors: those of cs_load_network, and take's. */
+/* The same, the lines handed to take(user, lines, line) in batches of about
+ * CS_LINES_BATCH vertices as they are read (line[i]: the index of line i among all the
+ * network's, as the whole file numbers them), then forgotten (take may change them):
+ * out->lines is left empty. Errors: those of cs_load_network (a feature read by window
+ * that the whole reading did not have, or with other lines: the file changed), and
+ * take's. */
 #define CS_LINES_BATCH ((size_t)1 << 20)
-typedef cs_status (*cs_lines_take)(void *user, cs_lines *lines, size_t first);
+typedef cs_status (*cs_lines_take)(void *user, cs_lines *lines, const size_t *line);
 cs_status cs_load_network_batches(cs_context *ctx, const cs_config *cfg, cs_raw_lines *out,
                                   cs_lines_take take, void *user);
 void cs_raw_points_free(cs_raw_points *p);

@@ -131,6 +131,8 @@ typedef struct net_reader {
     cs_lines_take take;                    /* the lines handed on in batches (or NULL) */
     void *user;
     size_t taken;                          /* lines handed on so far */
+    size_t *line_no, line_no_cap;          /* each line handed on: its number (take) */
+    cs_net_features *noting;               /* read whole: the features noted (or NULL) */
 } net_reader;
 
 static bool in_list(const char *v, const char *const *list, size_t n)
@@ -414,6 +416,141 @@ static cs_status nothing_walked(const net_reader *r)
     return st;
 }
 
+/* ------------------------------------------- careshed shard: read by window */
+
+void cs_net_features_free(cs_net_features *f)
+{
+    cs_free(f->fid);
+    cs_free(f->first_line);
+    cs_free(f->box);
+    memset(f, 0, sizeof *f);
+}
+
+/* Feature n's FID as noted. */
+static int64_t fid_of(const cs_net_features *f, size_t n)
+{
+    return f->fid ? f->fid[n - 1] : (int64_t)n + f->fid_offset;
+}
+
+/* The number of the feature whose FID is fid (0: none), by halving: they ascend. */
+static size_t number_of_fid(const cs_net_features *f, int64_t fid)
+{
+    size_t lo = 1, hi = f->count + 1;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (fid_of(f, mid) < fid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo <= f->count && fid_of(f, lo) == fid ? lo : 0;
+}
+
+/* Feature n (the next) noted as read whole: its FID, and where its lines start. FIDs
+ * that do not ascend leave the file to be read whole (f->indexed false). */
+static bool note_feature(net_reader *r, size_t n, int64_t fid)
+{
+    cs_net_features *f = r->noting;
+    if (!cs_grow((void **)&f->first_line, &f->first_cap, n + 1, sizeof *f->first_line))
+        return false;
+    f->first_line[n - 1] = r->taken + r->out->lines.count;
+    if (n == 1)
+        f->fid_offset = fid - 1;
+    else if (fid <= fid_of(f, n - 1)) {
+        cs_net_features_free(f); /* not indexed: read whole again */
+        r->noting = NULL;
+        return true;
+    } else if (!f->fid && fid != (int64_t)n + f->fid_offset) { /* they stop following */
+        size_t cap = 0;
+        if (!cs_grow((void **)&f->fid, &cap, n, sizeof *f->fid))
+            return false;
+        f->fid_cap = cap;
+        for (size_t i = 1; i < n; i++)
+            f->fid[i - 1] = (int64_t)i + f->fid_offset;
+    }
+    if (f->fid && !cs_grow((void **)&f->fid, &f->fid_cap, n, sizeof *f->fid))
+        return false;
+    if (f->fid)
+        f->fid[n - 1] = fid;
+    f->count = n;
+    return true;
+}
+
+/* The error of a feature read by window that the whole reading did not have so:
+ * another FID (had < 0), or other lines. */
+static cs_status changed_since(net_reader *r, long number, int64_t fid, size_t now, long had)
+{
+    cs_where w = {.file = r->out->layer.display, .feature = number};
+    if (had < 0)
+        return cs_error(r->ctx, CS_ERR_INPUT, &w, "cut the study again",
+                        "the network changed while the study was cut: it has a feature of "
+                        "FID %lld it did not have", (long long)fid);
+    return cs_error(r->ctx, CS_ERR_INPUT, &w, "cut the study again",
+                    "the network changed while the study was cut: the feature of FID %lld "
+                    "has %zu lines now, %ld when it was loaded", (long long)fid, now, had);
+}
+
+/* The feature just read: noted (read whole), or given back its number (read by
+ * window), which its lines carry. */
+static cs_status renumber(net_reader *r, long *number)
+{
+    if (r->noting)
+        return note_feature(r, (size_t)*number, cs_layer_fid(r->layer)) ? CS_OK
+                                                                           : cs_nomem(r->ctx);
+    if (!r->out->windowed)
+        return CS_OK;
+    int64_t fid = cs_layer_fid(r->layer);
+    size_t n = number_of_fid(r->out->features_noted, fid);
+    if (n == 0)
+        return changed_since(r, *number, fid, 0, -1);
+    *number = (long)n;
+    return CS_OK;
+}
+
+/* Each line's box in the file's CRS, rounded outward to floats, noted (read whole). */
+static bool note_boxes(net_reader *r, const cs_lines *l)
+{
+    cs_net_features *f = r->noting;
+    if (!cs_grow((void **)&f->box, &f->box_cap, 4 * (r->taken + l->count), sizeof *f->box))
+        return false;
+    for (size_t i = 0; i < l->count; i++) {
+        double b[4];
+        float *o = f->box + 4 * (r->taken + i);
+        cs_box_of(l->x + l->start[i], l->y + l->start[i], l->start[i + 1] - l->start[i], b);
+        for (int c = 0; c < 4; c++) {
+            o[c] = (float)b[c];
+            if (c < 2 && o[c] > b[c])
+                o[c] = nextafterf(o[c], -INFINITY);
+            else if (c >= 2 && o[c] < b[c])
+                o[c] = nextafterf(o[c], INFINITY);
+        }
+    }
+    return true;
+}
+
+/* Each line's number among the whole file's: in turn (read whole), or from its
+ * feature's (read by window), which must have as many lines as it had. */
+static cs_status number_lines(net_reader *r, const cs_lines *l)
+{
+    if (!cs_grow((void **)&r->line_no, &r->line_no_cap, l->count, sizeof *r->line_no))
+        return cs_nomem(r->ctx);
+    const cs_net_features *f = r->out->features_noted;
+    for (size_t i = 0, k = 0; i < l->count; i++) {
+        if (!r->out->windowed) {
+            r->line_no[i] = r->taken + i;
+            continue;
+        }
+        size_t n = (size_t)l->feature[i];
+        k = i > 0 && l->feature[i - 1] == l->feature[i] ? k + 1 : 0;
+        r->line_no[i] = f->first_line[n - 1] + k;
+        size_t had = f->first_line[n] - f->first_line[n - 1];
+        if (i + 1 == l->count || l->feature[i + 1] != l->feature[i]) /* its last line */
+            if (k + 1 != had)
+                return changed_since(r, (long)n, fid_of(f, n), k + 1, (long)had);
+    }
+    return CS_OK;
+}
+
 /* The lines read so far handed on, once they hold `vertices` vertices or more (0: any),
  * and forgotten. */
 static cs_status hand_on(net_reader *r, size_t vertices)
@@ -421,11 +558,31 @@ static cs_status hand_on(net_reader *r, size_t vertices)
     cs_lines *l = &r->out->lines;
     if (!r->take || l->count == 0 || l->start[l->count] < vertices)
         return CS_OK;
+    if (r->noting && !note_boxes(r, l))
+        return cs_nomem(r->ctx);
+    cs_status st = number_lines(r, l);
     size_t n = l->count; /* take may change the lines */
-    cs_status st = r->take(r->user, l, r->taken);
+    if (st == CS_OK)
+        st = r->take(r->user, l, r->line_no);
     r->taken += n;
     l->count = 0;
     return st;
+}
+
+/* How the reading starts for careshed shard: by window when asked and the file can, or
+ * whole, its features noted when it could be read by window later. */
+static void begin_noting(net_reader *r)
+{
+    cs_raw_lines *out = r->out;
+    if (out->window) {
+        out->windowed = cs_layer_window(r->layer, out->window);
+        return;
+    }
+    if (out->features_noted && cs_layer_indexed(r->layer)) {
+        cs_net_features_free(out->features_noted);
+        out->features_noted->indexed = true;
+        r->noting = out->features_noted;
+    }
 }
 
 cs_status cs_load_network(cs_context *ctx, const cs_config *cfg, cs_raw_lines *out)
@@ -436,7 +593,11 @@ cs_status cs_load_network(cs_context *ctx, const cs_config *cfg, cs_raw_lines *o
 cs_status cs_load_network_batches(cs_context *ctx, const cs_config *cfg, cs_raw_lines *out,
                                   cs_lines_take take, void *user)
 {
+    cs_net_features *noted = out->features_noted;
+    const double *window = out->window;
     memset(out, 0, sizeof *out);
+    out->features_noted = noted;
+    out->window = noted ? window : NULL;
     if (!cfg->network.layer.path)
         return CS_OK;
     net_reader r = {.ctx = ctx, .cfg = cfg, .out = out, .take = take, .user = user};
@@ -448,10 +609,13 @@ cs_status cs_load_network_batches(cs_context *ctx, const cs_config *cfg, cs_raw_
     size_t first_message = cs_context_message_count(ctx);
     st = find_fields(&r);
     bool fields_found = st == CS_OK; /* else reading the features would tell nothing */
+    begin_noting(&r);
     long number;
     while (fields_found && st != CS_ERR_NOMEM && cs_layer_next(r.layer, &number)) {
         out->features++;
-        cs_status fst = read_feature(&r, number);
+        cs_status fst = renumber(&r, &number);
+        if (fst == CS_OK)
+            fst = read_feature(&r, number);
         if (fst == CS_OK)
             fst = hand_on(&r, CS_LINES_BATCH);
         if (fst != CS_OK && (st == CS_OK || fst == CS_ERR_NOMEM))
@@ -466,7 +630,13 @@ cs_status cs_load_network_batches(cs_context *ctx, const cs_config *cfg, cs_raw_
     cs_context_limit_messages(ctx, first_message, CS_MESSAGES_PER_LAYER, out->layer.display);
     cs_layer_close(r.layer);
     out->lines_handed = r.taken;
-    if (st == CS_OK && out->lines.count + r.taken == 0)
+    cs_free(r.line_no);
+    if (r.noting && !cs_grow((void **)&r.noting->first_line, &r.noting->first_cap,
+                             r.noting->count + 1, sizeof *r.noting->first_line))
+        st = cs_nomem(ctx);
+    else if (r.noting)
+        r.noting->first_line[r.noting->count] = r.taken;
+    if (st == CS_OK && out->lines.count + r.taken == 0 && !out->windowed)
         st = nothing_walked(&r);
     return st;
 }

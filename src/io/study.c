@@ -1228,6 +1228,8 @@ typedef struct net_placer {
     cs_line_want want;           /* read again: the lines wanted (NULL: all) */
     cs_lines_fn fn;              /* and each batch of them handed to fn(user, ...) */
     void *user;
+    uint8_t *got;                /* and each line handed on, marked (or NULL) */
+    size_t handed;               /* lines handed on */
 } net_placer;
 
 static void placer_begin(net_placer *p, cs_context *ctx, cs_study *study, const cs_config *cfg,
@@ -1374,9 +1376,10 @@ static bool keep_while_they_fit(net_placer *p, const cs_lines *l)
 }
 
 /* A batch placed, each line's box and vertices kept (or nothing, the areas unplaced). */
-static cs_status know_batch(void *user, cs_lines *l, size_t first)
+static cs_status know_batch(void *user, cs_lines *l, const size_t *line)
 {
     net_placer *p = user;
+    size_t first = line[0]; /* read whole: the lines come in turn */
     if (p->discard)
         return CS_OK;
     cs_status st = place_batch(p, l);
@@ -1397,13 +1400,14 @@ static cs_status know_batch(void *user, cs_lines *l, size_t first)
     return st;
 }
 
-/* The lines of a batch wanted, moved to its front; line[j]: the study's index of the
- * j-th. */
-static void keep_wanted(net_placer *p, cs_lines *l, size_t first, size_t *line)
+/* The lines of a batch wanted and not yet handed on, moved to its front; in_line[i]:
+ * the study's index of the batch's i-th, line[j] that of the j-th kept. */
+static void keep_wanted(net_placer *p, cs_lines *l, const size_t *in_line, size_t *line)
 {
     size_t k = 0, nv = 0;
     for (size_t i = 0; i < l->count; i++) {
-        if (p->want && !p->want(p->user, first + i))
+        size_t at = in_line[i];
+        if ((p->want && !p->want(p->user, at)) || (p->got && p->got[at]))
             continue;
         size_t a = l->start[i], n = l->start[i + 1] - a;
         memmove(l->x + nv, l->x + a, n * sizeof *l->x);
@@ -1413,7 +1417,7 @@ static void keep_wanted(net_placer *p, cs_lines *l, size_t first, size_t *line)
         if (l->feature)
             l->feature[k] = l->feature[i];
         l->start[k] = nv;
-        line[k++] = first + i;
+        line[k++] = at;
         nv += n;
     }
     l->start[k] = nv;
@@ -1421,13 +1425,16 @@ static void keep_wanted(net_placer *p, cs_lines *l, size_t first, size_t *line)
 }
 
 /* A batch read again: the lines wanted placed and handed on. */
-static cs_status hand_batch(void *user, cs_lines *l, size_t first)
+static cs_status hand_batch(void *user, cs_lines *l, const size_t *in_line)
 {
     net_placer *p = user;
     size_t *line = cs_malloc((l->count + 1) * sizeof *line);
     if (!line)
         return CS_ERR_NOMEM;
-    keep_wanted(p, l, first, line);
+    keep_wanted(p, l, in_line, line);
+    for (size_t j = 0; p->got && j < l->count; j++)
+        p->got[line[j]] = 1;
+    p->handed += l->count;
     cs_status st = l->count ? place_batch(p, l) : CS_OK;
     if (st == CS_OK && l->count)
         st = p->fn(p->user, l, line);
@@ -1435,27 +1442,84 @@ static cs_status hand_batch(void *user, cs_lines *l, size_t first)
     return st;
 }
 
-cs_status cs_study_each_network_batch(cs_context *ctx, const cs_config *cfg, const cs_study *s,
-                                      cs_line_want want, cs_lines_fn fn, void *user)
+/* The box, in the network file's CRS, of the lines want wants (by their boxes noted as
+ * the file was read whole); returns how many it wants. */
+static size_t wanted_box(const cs_study *s, cs_line_want want, void *user, double box[4])
 {
-    if (!ctx || !cfg || !s || !fn || !s->net.streamed)
-        return CS_ERR_ARGUMENT;
-    cs_raw_lines raw = {0};
-    net_placer p;
-    placer_begin(&p, ctx, (cs_study *)s, cfg, &raw.layer, NULL);
-    p.want = want;
-    p.fn = fn;
-    p.user = user;
+    const cs_net_lines_known *k = &s->net.known;
+    size_t n = 0;
+    box[0] = box[1] = INFINITY, box[2] = box[3] = -INFINITY;
+    for (size_t i = 0; i < k->count; i++) {
+        if (want && !want(user, i))
+            continue;
+        const float *b = k->features.box + 4 * i;
+        if (b[0] <= b[2]) /* a line of NaN vertices only has none */
+            box[0] = fmin(box[0], b[0]), box[1] = fmin(box[1], b[1]),
+            box[2] = fmax(box[2], b[2]), box[3] = fmax(box[3], b[3]);
+        n++;
+    }
+    return n;
+}
+
+/* One reading of the network: by window when box is given (and the file can be read
+ * so), else whole, checked to have as many lines as the load when whole. */
+static cs_status read_network_again(cs_context *ctx, const cs_config *cfg, const cs_study *s,
+                                    net_placer *p, const double *box, bool *windowed,
+                                    cs_network_reading *tally)
+{
+    /* the features noted at the load number those read by window (read whole, they
+     * come in turn, and are not noted again) */
+    cs_raw_lines raw = {.features_noted = box ? (cs_net_features *)&s->net.known.features
+                                              : NULL,
+                        .window = box};
+    p->layer = &raw.layer;
+    p->begun = false;
     size_t first_message = cs_context_message_count(ctx);
-    cs_status st = cs_load_network_batches(ctx, cfg, &raw, hand_batch, &p);
+    cs_status st = cs_load_network_batches(ctx, cfg, &raw, hand_batch, p);
     cs_context_forget_warnings(ctx, first_message); /* said when the study was loaded */
-    if (st == CS_OK && raw.lines_handed != s->net.known.count) {
+    *windowed = raw.windowed;
+    if (tally) {
+        tally->readings++;
+        tally->by_window += raw.windowed;
+        tally->features += raw.features;
+    }
+    if (st == CS_OK && !raw.windowed && raw.lines_handed != s->net.known.count) {
         cs_where w = {.file = raw.layer.display};
         st = cs_error(ctx, CS_ERR_INPUT, &w, "cut the study again",
                       "the network changed while the study was cut: %zu lines now, %zu when "
                       "it was loaded", raw.lines_handed, s->net.known.count);
     }
     cs_raw_lines_free(&raw);
+    return st;
+}
+
+cs_status cs_study_each_network_batch(cs_context *ctx, const cs_config *cfg, const cs_study *s,
+                                      cs_line_want want, cs_lines_fn fn, void *user,
+                                      cs_network_reading *tally)
+{
+    if (!ctx || !cfg || !s || !fn || !s->net.streamed)
+        return CS_ERR_ARGUMENT;
+    net_placer p;
+    placer_begin(&p, ctx, (cs_study *)s, cfg, NULL, NULL);
+    p.want = want;
+    p.fn = fn;
+    p.user = user;
+    double box[4];
+    size_t wanted = s->net.known.features.indexed ? wanted_box(s, want, user, box) : 0;
+    if (wanted == 0) { /* read whole */
+        bool windowed;
+        return read_network_again(ctx, cfg, s, &p, NULL, &windowed, tally);
+    }
+    /* by window through the file's index; a line wanted that did not come (its box in
+     * the file's CRS would have to be wrong) is read whole after all */
+    p.got = cs_calloc(s->net.known.count + 1, 1);
+    if (!p.got)
+        return cs_nomem(ctx);
+    bool windowed = false;
+    cs_status st = read_network_again(ctx, cfg, s, &p, box, &windowed, tally);
+    if (st == CS_OK && windowed && p.handed < wanted)
+        st = read_network_again(ctx, cfg, s, &p, NULL, &windowed, tally);
+    cs_free(p.got);
     return st;
 }
 
@@ -1471,7 +1535,9 @@ static cs_status know_network(cs_context *ctx, const cs_config *cfg, cs_study *s
     p.known = &known;
     p.kept = &kept;
     p.discard = !placed;
+    raw->features_noted = &known.features;
     cs_status st = cs_load_network_batches(ctx, cfg, raw, know_batch, &p);
+    raw->features_noted = NULL;
     if (st == CS_OK && placed)
         st = network_missed(&p, p.kept);
     if (st == CS_OK && placed) {
@@ -1486,6 +1552,7 @@ static cs_status know_network(cs_context *ctx, const cs_config *cfg, cs_study *s
     } else {
         cs_free(known.box);
         cs_free(known.vertices);
+        cs_net_features_free(&known.features);
     }
     cs_lines_free(&kept);
     return st;

@@ -173,6 +173,24 @@ bool cs_demand_create(cs_demand *d, size_t n, size_t nb, bool with_ids);
 void cs_demand_free(cs_demand *d);
 
 /* The walking network (optional): the walkable ways in the working CRS. */
+/*
+ * A network file's features as careshed shard first read it whole, so that reading it
+ * again by window (through the file's spatial index: cs_layer_window) gives each
+ * feature met its number, and so its lines, back: the FIDs (ascending, as GeoPackage
+ * and FlatGeobuf read them whole), where each feature's lines start, and each line's box
+ * in the file's CRS.
+ */
+typedef struct cs_net_features {
+    bool indexed;        /* the file can be read by window (else nothing below is kept) */
+    size_t count;        /* features */
+    int64_t fid_offset;  /* feature n's FID is n + fid_offset, */
+    int64_t *fid;        /* or fid[n - 1] when they do not follow one another */
+    size_t *first_line;  /* count + 1: feature n's lines are [first_line[n-1], first_line[n]) */
+    float *box;          /* 4 per line: its box in the file's CRS, rounded outward */
+    size_t fid_cap, first_cap, box_cap;
+} cs_net_features;
+void cs_net_features_free(cs_net_features *f);
+
 /* A network left to read (careshed shard; see cs_study_each_network_batch): what the
  * whole load knew of its lines, in the working CRS. */
 typedef struct cs_net_lines_known {
@@ -180,6 +198,7 @@ typedef struct cs_net_lines_known {
     double *box;            /* 4 per line: its box (NaN vertices passed over) */
     size_t *vertices;       /* per line: its vertices */
     bool speed;             /* the lines carry a speed factor */
+    cs_net_features features; /* to read the file again by window, when it can be */
 } cs_net_lines_known;
 
 typedef struct cs_walk_network {
@@ -296,14 +315,22 @@ cs_status cs_study_each_cost_pair(cs_context *ctx, const cs_config *cfg, const c
  * held (lines that fit are held, as in the whole load). cs_study_each_network_batch
  * reads the network again, handing fn batches of the lines want(user, i) wants (every
  * line when want is NULL) in the working CRS, as the whole load would hold them: batch
- * line j is the study's line line[j]. Only those wanted are converted. The reading's
- * warnings are not said again. Errors: CS_ERR_ARGUMENT (the study holds its lines),
- * CS_ERR_INPUT (the network cannot be read again, or has changed since: another number
- * of lines), CS_ERR_NOMEM, fn's.
+ * line j is the study's line line[j]. Only those wanted are converted. A GeoPackage or
+ * FlatGeobuf with a spatial index is read by window: only its features whose boxes meet
+ * the lines wanted (the others are passed over by the index), each found again by its
+ * FID. The reading's warnings are not said again; *tally (when given) adds the
+ * readings, those by window and the features read. Errors: CS_ERR_ARGUMENT (the study
+ * holds its lines), CS_ERR_INPUT (the network cannot be read again, or has changed
+ * since: another number of lines, a feature it did not have or with other lines),
+ * CS_ERR_NOMEM, fn's.
  */
 typedef bool (*cs_line_want)(void *user, size_t line);
 typedef cs_status (*cs_lines_fn)(void *user, const cs_lines *batch, const size_t *line);
+typedef struct cs_network_reading {
+    size_t readings, by_window, features;
+} cs_network_reading;
 cs_status cs_study_each_network_batch(cs_context *ctx, const cs_config *cfg, const cs_study *s,
-                                      cs_line_want want, cs_lines_fn fn, void *user);
+                                      cs_line_want want, cs_lines_fn fn, void *user,
+                                      cs_network_reading *tally);
 
 #endif

@@ -169,6 +169,7 @@ void cs_walk_network_free(cs_walk_network *n)
     cs_lines_free(&n->lines);
     cs_free(n->known.box);
     cs_free(n->known.vertices);
+    cs_net_features_free(&n->known.features);
     cs_free(n->display);
     memset(n, 0, sizeof *n);
 }

@@ -4,9 +4,10 @@
  * near the windows lately built: when a window needs a line not held, the lines held are
  * let go and the network is read again (cs_study_each_network_batch) for the lines
  * meeting a box around the window, grown while their vertices fit the budget
- * (shard.network_memory_mb). Shards near each other are cut one after another, so a
- * reading serves a group of them. (A network within the budget is held as the study is
- * loaded, and never read again.)
+ * (shard.network_memory_mb): only the features meeting them when the file has a spatial
+ * index (a GeoPackage or FlatGeobuf), else the whole file. Shards near each other are
+ * cut one after another, so a reading serves a group of them. (A network within the
+ * budget is held as the study is loaded, and never read again.)
  */
 #include "shard/network.h"
 
@@ -30,7 +31,7 @@ struct cs_line_cache {
     size_t *line;        /* streamed: each line held's index among the study's */
     long *slot;          /* streamed: each study line's index in held, -1 when not held,
                             -2 while it is being read */
-    size_t readings;     /* times the network was read again */
+    cs_network_reading tally; /* the readings again */
 };
 
 static bool streamed(const cs_line_cache *c)
@@ -81,9 +82,9 @@ size_t cs_line_cache_at(const cs_line_cache *c, size_t line)
     return streamed(c) ? (size_t)c->slot[line] : line;
 }
 
-size_t cs_line_cache_readings(const cs_line_cache *c)
+const cs_network_reading *cs_line_cache_readings(const cs_line_cache *c)
 {
-    return c->readings;
+    return &c->tally;
 }
 
 /* The bytes lines[] take held. */
@@ -257,10 +258,12 @@ cs_status cs_line_cache_hold(cs_line_cache *c, const cs_shard_net *sn, const dou
         cs_free(read);
         return cs_nomem(c->ctx);
     }
-    c->readings++;
     double t0 = cs_stage_begin();
-    cs_status st = cs_study_each_network_batch(c->ctx, c->cfg, c->s, marked, keep_marked, c);
-    cs_stage_end(c->ctx, "read network again", t0);
+    size_t by_window = c->tally.by_window;
+    cs_status st = cs_study_each_network_batch(c->ctx, c->cfg, c->s, marked, keep_marked, c,
+                                               &c->tally);
+    cs_stage_end(c->ctx, c->tally.by_window > by_window ? "read network by window"
+                                                        : "read network again", t0);
     if (st == CS_ERR_NOMEM)
         st = cs_nomem(c->ctx);
     /* read whole (as many lines as at the load), every line marked came: lines[] among

@@ -93,7 +93,8 @@ cs_status cs_line_cache_hold(cs_line_cache *c, const struct cs_shard_net *sn,
 /* The lines held; study line i held is their line cs_line_cache_at(c, i). */
 const cs_lines *cs_line_cache_lines(const cs_line_cache *c);
 size_t cs_line_cache_at(const cs_line_cache *c, size_t line);
-size_t cs_line_cache_readings(const cs_line_cache *c); /* times the network was read again */
+/* The network's readings again: how many, how many by window, the features read. */
+const cs_network_reading *cs_line_cache_readings(const cs_line_cache *c);
 
 typedef struct cs_shard_net {
     const cs_study *s;
