@@ -1511,20 +1511,24 @@ static void network_read_by_windows(void **state)
     free(dir);
 }
 
-/* A window's reading is refused, its message saying `said`, once network.gpkg is
- * replaced by a copy changed by the shell command `change` (run in dir on the copy,
- * x.gpkg); the package is put back after. */
-static void changed_file_refused(cs_context *ctx, cs_shard_net *read, size_t *windows,
+/* A window over the whole network is refused, its message saying `said`, once
+ * network.gpkg is replaced by a copy changed by the shell command `change` (run in dir on
+ * the copy, x.gpkg); the package is put back after. The window is a new cut's, which
+ * holds no line yet (lines held are not read again). */
+static void changed_file_refused(cs_context *ctx, const cs_config *cfg, const cs_study *s,
                                  const char *dir, const char *change, const char *said)
 {
     assert_int_equal(run(NULL, "cd %s && cp network.gpkg x.gpkg && %s && mv network.gpkg "
                                "kept.gpkg && mv x.gpkg network.gpkg", dir, change), 0);
-    double all[4] = {read->box[0], read->box[1], read->box[2], read->box[3]};
+    cs_shard_net t;
+    assert_int_equal(cs_shard_net_begin(ctx, cfg, s, &t), CS_OK);
+    double all[4] = {t.box[0], t.box[1], t.box[2], t.box[3]};
     cs_context_clear_messages(ctx);
-    cs_shard_net_for(read, (*windows)++);
-    assert_int_equal(cs_net_window_cover(read, all), CS_ERR_INPUT);
+    cs_shard_net_for(&t, 0);
+    assert_int_equal(cs_net_window_cover(&t, all), CS_ERR_INPUT);
     assert_true(tu_has_message(ctx, "network.gpkg", "changed while the study was cut", said,
                                "cut the study again", NULL));
+    cs_shard_net_free(&t);
     assert_int_equal(run(NULL, "cd %s && mv kept.gpkg network.gpkg", dir), 0);
 }
 
@@ -1567,7 +1571,7 @@ static void network_read_by_index(void **state)
         assert_true(4 * t->features < 3 * t->readings * nf->count);
         assert_int_equal(cs_context_warning_count(ctx), said);
         if (f == 0) { /* changed since the load: a feature gone, added, with other lines */
-            changed_file_refused(ctx, &read, &windows, dir,
+            changed_file_refused(ctx, cr, sr, dir,
                                  "ogrinfo -q x.gpkg -sql 'DELETE FROM network WHERE fid = 9' "
                                  ">/dev/null", "lines now");
             const char *added = "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":"
@@ -1580,13 +1584,13 @@ static void network_read_by_index(void **state)
             free(tu_write(dir, "added.geojson", text));
             snprintf(cmd, sizeof cmd, "ogr2ogr -q -append -preserve_fid x.gpkg added.geojson "
                                       "-nln network 2>/dev/null");
-            changed_file_refused(ctx, &read, &windows, dir, cmd, "FID 100000 it did not have");
+            changed_file_refused(ctx, cr, sr, dir, cmd, "FID 100000 it did not have");
             snprintf(text, sizeof text, added, 9);
             free(tu_write(dir, "added.geojson", text));
             snprintf(cmd, sizeof cmd, "ogrinfo -q x.gpkg -sql 'DELETE FROM network WHERE fid "
                                       "= 9' >/dev/null && ogr2ogr -q -append -preserve_fid "
                                       "x.gpkg added.geojson -nln network 2>/dev/null");
-            changed_file_refused(ctx, &read, &windows, dir, cmd, "FID 9 has 2 lines now, 1 when");
+            changed_file_refused(ctx, cr, sr, dir, cmd, "FID 9 has 2 lines now, 1 when");
         }
         cs_shard_net_free(&whole);
         cs_shard_net_free(&read);

@@ -26,7 +26,7 @@ struct cs_line_cache {
     const cs_config *cfg;
     const cs_study *s;
     size_t budget;       /* bytes the lines held may take (streamed) */
-    cs_lines held;       /* the lines held, by study index ascending */
+    cs_lines held;       /* the lines held (cs_line_cache_at finds each) */
     size_t held_cap, vertex_cap;
     size_t *line;        /* streamed: each line held's index among the study's */
     long *slot;          /* streamed: each study line's index in held, -1 when not held,
@@ -148,33 +148,57 @@ static long *lines_to_read(const cs_line_cache *c, const cs_shard_net *sn, const
     return best;
 }
 
-/* Room for `lines` lines of `vertices` vertices in all, none held: made at once, as
- * doubling would take up to twice what they need. False when out of memory. */
+/* Room for `lines` lines of `vertices` vertices in all, those held kept: made at once,
+ * as doubling would take up to twice what they need. False when out of memory (what is
+ * held is still there). */
 static bool reserve(cs_line_cache *c, size_t lines, size_t vertices)
 {
     cs_lines *h = &c->held;
-    if (lines + 1 > c->held_cap) {
-        cs_free(h->start), cs_free(c->line), cs_free(h->speed);
-        h->start = cs_malloc((lines + 1) * sizeof *h->start);
-        c->line = cs_malloc((lines + 1) * sizeof *c->line);
-        h->speed = c->s->net.known.speed ? cs_malloc((lines + 1) * sizeof *h->speed) : NULL;
-        c->held_cap = lines + 1;
-        if (!h->start || !c->line || (c->s->net.known.speed && !h->speed)) {
-            c->held_cap = 0;
+    void **per_line[] = {(void **)&h->start, (void **)&c->line, (void **)&h->speed};
+    const size_t line_sizes[] = {sizeof *h->start, sizeof *c->line, sizeof *h->speed};
+    void **per_vertex[] = {(void **)&h->x, (void **)&h->y};
+    for (size_t i = 0; lines + 1 > c->held_cap && i < (c->s->net.known.speed ? 3u : 2u); i++) {
+        void *p = cs_reallocarray(*per_line[i], lines + 1, line_sizes[i]);
+        if (!p)
             return false;
-        }
+        *per_line[i] = p;
     }
-    if (vertices > c->vertex_cap) {
-        cs_free(h->x), cs_free(h->y);
-        h->x = cs_malloc((vertices + 1) * sizeof *h->x);
-        h->y = cs_malloc((vertices + 1) * sizeof *h->y);
-        c->vertex_cap = vertices + 1;
-        if (!h->x || !h->y) {
-            c->vertex_cap = 0;
+    c->held_cap = lines + 1 > c->held_cap ? lines + 1 : c->held_cap;
+    for (size_t i = 0; vertices + 1 > c->vertex_cap && i < 2; i++) {
+        void *p = cs_reallocarray(*per_vertex[i], vertices + 1, sizeof(double));
+        if (!p)
             return false;
-        }
+        *per_vertex[i] = p;
     }
+    c->vertex_cap = vertices + 1 > c->vertex_cap ? vertices + 1 : c->vertex_cap;
     return true;
+}
+
+/* The lines held that keep[] marks kept (moved to the front, in their order), the others
+ * let go. */
+static void keep_held(cs_line_cache *c, const uint8_t *keep)
+{
+    cs_lines *h = &c->held;
+    size_t k = 0, at = 0, a = h->count ? h->start[0] : 0;
+    for (size_t j = 0; j < h->count; j++) {
+        size_t b = h->start[j + 1], n = b - a; /* read before start[k], k <= j, is written */
+        if (keep[j]) {
+            memmove(h->x + at, h->x + a, n * sizeof *h->x);
+            memmove(h->y + at, h->y + a, n * sizeof *h->y);
+            if (h->speed)
+                h->speed[k] = h->speed[j];
+            c->line[k] = c->line[j];
+            c->slot[c->line[k]] = (long)k;
+            h->start[k++] = at;
+            at += n;
+        } else {
+            c->slot[c->line[j]] = -1;
+        }
+        a = b;
+    }
+    h->count = k;
+    if (h->start)
+        h->start[k] = at;
 }
 
 /* Room for one more line of n vertices in the lines held. */
@@ -247,11 +271,23 @@ cs_status cs_line_cache_hold(cs_line_cache *c, const cs_shard_net *sn, const dou
     long *read = lines_to_read(c, sn, w, &m);
     if (!read)
         return cs_nomem(c->ctx);
-    let_go(c, NULL, 0);
-    size_t vertices = 0;
+    /* the lines held that the new box also wants stay (about half of them, as the cut
+     * walks on), the others go; only those missing are read */
+    uint8_t *keep = cs_calloc(c->held.count + 1, 1);
+    if (!keep) {
+        cs_free(read);
+        return cs_nomem(c->ctx);
+    }
+    for (size_t j = 0; j < m; j++)
+        if (c->slot[read[j]] >= 0)
+            keep[c->slot[read[j]]] = 1;
+    keep_held(c, keep);
+    cs_free(keep);
+    size_t vertices = c->held.count ? c->held.start[c->held.count] : 0;
     for (size_t j = 0; j < m; j++) {
-        c->slot[read[j]] = -2;
-        vertices += c->s->net.known.vertices[read[j]];
+        vertices += c->slot[read[j]] < 0 ? c->s->net.known.vertices[read[j]] : 0;
+        if (c->slot[read[j]] < 0)
+            c->slot[read[j]] = -2;
     }
     if (!reserve(c, m, vertices)) {
         let_go(c, read, m);
