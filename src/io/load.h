@@ -96,6 +96,7 @@ typedef struct cs_raw_lines {
     cs_net_features *features_noted;
     const double *window;
     bool windowed;         /* the reading was by window (else whole) */
+    long long file_bytes, file_mtime_ns; /* the file as it was opened (0: not known) */
 } cs_raw_lines;
 
 /* The value of tag key in an OpenStreetMap other_tags text ("foot"=>"no",...), into

@@ -14,6 +14,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Motorways and trunk roads are left out (people cannot walk on them, or only on a
  * separately mapped sidewalk), and so are construction/proposed ways, tracks, cycleways
@@ -606,6 +607,11 @@ cs_status cs_load_network_batches(cs_context *ctx, const cs_config *cfg, cs_raw_
     if (st != CS_OK)
         return st;
     out->osm = cs_layer_is_osm(r.layer);
+    struct stat fs; /* to tell a file changed between readings (careshed shard) */
+    if (cs_layer_path(r.layer) && stat(cs_layer_path(r.layer), &fs) == 0) {
+        out->file_bytes = (long long)fs.st_size;
+        out->file_mtime_ns = (long long)fs.st_mtim.tv_sec * 1000000000LL + fs.st_mtim.tv_nsec;
+    }
     size_t first_message = cs_context_message_count(ctx);
     st = find_fields(&r);
     bool fields_found = st == CS_OK; /* else reading the features would tell nothing */

@@ -1465,7 +1465,7 @@ static size_t wanted_box(const cs_study *s, cs_line_want want, void *user, doubl
  * so), else whole, checked to have as many lines as the load when whole. */
 static cs_status read_network_again(cs_context *ctx, const cs_config *cfg, const cs_study *s,
                                     net_placer *p, const double *box, bool *windowed,
-                                    cs_network_reading *tally)
+                                    bool *written, cs_network_reading *tally)
 {
     /* the features noted at the load number those read by window (read whole, they
      * come in turn, and are not noted again) */
@@ -1483,12 +1483,17 @@ static cs_status read_network_again(cs_context *ctx, const cs_config *cfg, const
         tally->by_window += raw.windowed;
         tally->features += raw.features;
     }
-    if (st == CS_OK && !raw.windowed && raw.lines_handed != s->net.known.count) {
-        cs_where w = {.file = raw.layer.display};
+    const cs_net_lines_known *k = &s->net.known;
+    cs_where w = {.file = raw.layer.display};
+    if (st == CS_OK && !raw.windowed && raw.lines_handed != k->count)
         st = cs_error(ctx, CS_ERR_INPUT, &w, "cut the study again",
                       "the network changed while the study was cut: %zu lines now, %zu when "
-                      "it was loaded", raw.lines_handed, s->net.known.count);
-    }
+                      "it was loaded", raw.lines_handed, k->count);
+    /* a change among the lines not read again (held, or outside the window), once
+     * the reading found none (the last reading's file is the one checked) */
+    if (st == CS_OK && k->file_mtime_ns &&
+        (raw.file_bytes != k->file_bytes || raw.file_mtime_ns != k->file_mtime_ns))
+        *written = true;
     cs_raw_lines_free(&raw);
     return st;
 }
@@ -1506,20 +1511,28 @@ cs_status cs_study_each_network_batch(cs_context *ctx, const cs_config *cfg, con
     p.user = user;
     double box[4];
     size_t wanted = s->net.known.features.indexed ? wanted_box(s, want, user, box) : 0;
+    bool windowed = false, written = false;
+    cs_status st;
     if (wanted == 0) { /* read whole */
-        bool windowed;
-        return read_network_again(ctx, cfg, s, &p, NULL, &windowed, tally);
+        st = read_network_again(ctx, cfg, s, &p, NULL, &windowed, &written, tally);
+    } else {
+        /* by window through the file's index; a line wanted that did not come (its box
+         * in the file's CRS would have to be wrong, or the file changed) is read whole
+         * after all */
+        p.got = cs_calloc(s->net.known.count + 1, 1);
+        if (!p.got)
+            return cs_nomem(ctx);
+        st = read_network_again(ctx, cfg, s, &p, box, &windowed, &written, tally);
+        if (st == CS_OK && windowed && p.handed < wanted)
+            st = read_network_again(ctx, cfg, s, &p, NULL, &windowed, &written, tally);
+        cs_free(p.got);
     }
-    /* by window through the file's index; a line wanted that did not come (its box in
-     * the file's CRS would have to be wrong) is read whole after all */
-    p.got = cs_calloc(s->net.known.count + 1, 1);
-    if (!p.got)
-        return cs_nomem(ctx);
-    bool windowed = false;
-    cs_status st = read_network_again(ctx, cfg, s, &p, box, &windowed, tally);
-    if (st == CS_OK && windowed && p.handed < wanted)
-        st = read_network_again(ctx, cfg, s, &p, NULL, &windowed, tally);
-    cs_free(p.got);
+    if (st == CS_OK && written) {
+        cs_where w = {.file = s->net.display};
+        st = cs_error(ctx, CS_ERR_INPUT, &w, "cut the study again",
+                      "the network changed while the study was cut: the file was written "
+                      "since it was loaded (its size or time is not the same)");
+    }
     return st;
 }
 
@@ -1548,6 +1561,8 @@ static cs_status know_network(cs_context *ctx, const cs_config *cfg, cs_study *s
     }
     if (st == CS_OK && placed && !p.kept) {
         s->net.streamed = true;
+        known.file_bytes = raw->file_bytes;
+        known.file_mtime_ns = raw->file_mtime_ns;
         s->net.known = known;
     } else {
         cs_free(known.box);

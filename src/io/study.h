@@ -199,6 +199,7 @@ typedef struct cs_net_lines_known {
     size_t *vertices;       /* per line: its vertices */
     bool speed;             /* the lines carry a speed factor */
     cs_net_features features; /* to read the file again by window, when it can be */
+    long long file_bytes, file_mtime_ns; /* the file as the load read it (0: not known) */
 } cs_net_lines_known;
 
 typedef struct cs_walk_network {
@@ -321,7 +322,8 @@ cs_status cs_study_each_cost_pair(cs_context *ctx, const cs_config *cfg, const c
  * FID. The reading's warnings are not said again; *tally (when given) adds the
  * readings, those by window and the features read. Errors: CS_ERR_ARGUMENT (the study
  * holds its lines), CS_ERR_INPUT (the network cannot be read again, or has changed
- * since: another number of lines, a feature it did not have or with other lines),
+ * since: another number of lines, a feature it did not have or with other lines, or
+ * the file written again since the load: another size or time),
  * CS_ERR_NOMEM, fn's.
  */
 typedef bool (*cs_line_want)(void *user, size_t line);
