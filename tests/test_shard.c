@@ -1375,6 +1375,9 @@ static void network_read_by_windows(void **state)
     cs_study *sw = load_cut_network(ctx, path, NULL, NULL, &cw, &whole);
     cs_study *sr = load_cut_network(ctx, path, NULL, "0.002", &cr, &read);
     size_t said = cs_context_warning_count(ctx); /* the load's */
+    assert_true(tu_has_message(ctx, "network.geojson", "0.002 MB", "no spatial index",
+                               "reads it again, whole",
+                               "ogr2ogr -f GPKG network.gpkg network.geojson", NULL));
     assert_false(sw->net.streamed);
     assert_true(sr->net.streamed && sr->net.lines.count == 0);
     { /* lines within the memory given are held as the whole load holds them */
@@ -1559,6 +1562,7 @@ static void network_read_by_index(void **state)
         cs_study *sr = load_cut_network(ctx, path, nets[f], "0.002", &cr, &read);
         const cs_net_features *nf = &sr->net.known.features;
         assert_true(sr->net.streamed && nf->indexed);
+        assert_false(tu_has_message(ctx, "no spatial index", NULL)); /* read by window */
         assert_int_equal(nf->fid != NULL, f == 2); /* FIDs 1, 2, 4, 5, 7...: a list */
         size_t said = cs_context_warning_count(ctx);
         size_t windows = same_windows_throughout(&whole, &read);

@@ -1564,6 +1564,18 @@ static cs_status know_network(cs_context *ctx, const cs_config *cfg, cs_study *s
         known.file_bytes = raw->file_bytes;
         known.file_mtime_ns = raw->file_mtime_ns;
         s->net.known = known;
+        if (!known.features.indexed) { /* a national GeoJSON: hours of parsing */
+            cs_where w = {.file = raw->layer.display};
+            char hint[1024];
+            snprintf(hint, sizeof hint, "convert it once to a GeoPackage or FlatGeobuf, read "
+                     "by window through its spatial index (ogr2ogr -f GPKG network.gpkg %s, "
+                     "then network.path: network.gpkg), or raise shard.network_memory_mb",
+                     raw->layer.display);
+            cs_warn(ctx, &w, hint, "the network's lines take more than "
+                    "shard.network_memory_mb (%g MB), and the file has no spatial index: "
+                    "the cut reads it again, whole, each time its windows need lines it "
+                    "does not hold", cfg->shard_network_mb);
+        }
     } else {
         cs_free(known.box);
         cs_free(known.vertices);
@@ -1955,7 +1967,7 @@ cs_status cs_study_load(cs_context *ctx, const cs_config *cfg, cs_study **out)
     if (!ctx || !cfg || !out)
         return CS_ERR_ARGUMENT;
     *out = NULL;
-    size_t errors_before = cs_context_error_count(ctx);
+    size_t errors_before = cs_context_error_count(ctx), recorded_before = ctx->error_count;
     cs_study *s = new_study(cfg);
     if (!s)
         return cs_nomem(ctx);
@@ -1976,8 +1988,9 @@ cs_status cs_study_load(cs_context *ctx, const cs_config *cfg, cs_study **out)
         st = first_error(st, resolve_patches(ctx, cfg, s));
     }
     take_inputs(ctx, s, &r);
+    /* an error was recorded on a path that went on, or a message could not be (memory) */
     if (st == CS_OK && cs_context_error_count(ctx) > errors_before)
-        st = CS_ERR_INPUT; /* an error was recorded on a path that went on */
+        st = ctx->error_count > recorded_before ? CS_ERR_INPUT : CS_ERR_NOMEM;
     if (st != CS_OK) {
         cs_study_destroy(s);
         return st;
