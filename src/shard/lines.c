@@ -1,13 +1,14 @@
 /*
  * lines.c — the network's lines as the cut holds them. A study loaded whole holds them
  * all. A network left to read (careshed shard: cs_config_stream_inputs) is held only
- * near the windows lately built: when a window needs a line not held, the lines held are
- * let go and the network is read again (cs_study_each_network_batch) for the lines
- * meeting a box around the window, grown while their vertices fit the budget
- * (shard.network_memory_mb): only the features meeting them when the file has a spatial
- * index (a GeoPackage or FlatGeobuf), else the whole file. Shards near each other are
- * cut one after another, so a reading serves a group of them. (A network within the
- * budget is held as the study is loaded, and never read again.)
+ * near the windows lately built: when a window needs a line not held, the lines meeting
+ * a box around the window, grown while their vertices fit the budget
+ * (shard.network_memory_mb), are held instead: those held already stay, the others are
+ * let go, and the network is read again (cs_study_each_network_batch) for the missing
+ * ones: only the features meeting them when the file has a spatial index (a GeoPackage
+ * or FlatGeobuf), else the whole file. Shards near each other are cut one after
+ * another, so a reading serves a group of them. (A network within the budget is held as
+ * the study is loaded, and never read again.)
  */
 #include "shard/network.h"
 
