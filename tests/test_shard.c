@@ -1645,6 +1645,32 @@ static void network_read_by_index(void **state)
     free(dir);
 }
 
+/* The merge refuses a walking network that changed since the cut: the cut (reading
+ * the network in batches) and the merge (holding it) agree on the network's digest, and
+ * a vertex moved by a ten-thousandth of a degree after the cut is an error. */
+static void merge_refuses_a_changed_network(void **state)
+{
+    (void)state;
+    char *dir = tu_join(work, "network-changed"), *path = windows_study(dir), *out = NULL;
+    assert_int_equal(run(NULL, "cd %s && %s shard study.yaml --parts 2 --out sh -q --set "
+                               "shard.network_memory_mb=0.002 2>/dev/null && "
+                               "%s run sh/0001/study.yaml --out sh/0001/out -q && "
+                               "%s run sh/0002/study.yaml --out sh/0002/out -q && "
+                               "%s merge sh --out m -q", dir, CS_CLI, CS_CLI, CS_CLI, CS_CLI), 0);
+    assert_int_equal(run(NULL, "cd %s && grep -Eq '\"network_digest\": \"[0-9a-f]{16}\"' "
+                               "sh/shards.json && sed -i 's/\\[\\[121.39,31.09\\]/"
+                               "[[121.3901,31.09]/' network.geojson && grep -q "
+                               "'121.3901,31.09' network.geojson", dir), 0);
+    assert_int_equal(run(&out, "cd %s && %s merge sh --out m2", dir, CS_CLI), 4);
+    assert_non_null(strstr(out, "network.geojson"));
+    assert_non_null(strstr(out, "not the one the shards were cut from"));
+    assert_non_null(strstr(out, "cut the study again"));
+    assert_int_equal(run(NULL, "test ! -e %s/m2", dir), 0);
+    free(out);
+    free(path);
+    free(dir);
+}
+
 /* Loaded with cs_config_stream_inputs, a cost matrix study holds no pair. */
 static cs_study *load_streaming(cs_context *ctx, cs_config **cfg, const char *path)
 {
@@ -1758,6 +1784,7 @@ int main(void)
         cmocka_unit_test(grid_cut_without_memory),
         cmocka_unit_test(network_read_by_windows),
         cmocka_unit_test(network_read_by_index),
+        cmocka_unit_test(merge_refuses_a_changed_network),
     };
     /* CS_TEST_ONLY=grid_* runs the tests it matches only (all of them take minutes) */
     if (getenv("CS_TEST_ONLY"))

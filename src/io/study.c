@@ -1375,6 +1375,42 @@ static bool keep_while_they_fit(net_placer *p, const cs_lines *l)
     return true;
 }
 
+/* ------------------------------------------------------- the network's digest */
+
+#define DIGEST_START 0xcbf29ce484222325ULL /* FNV-1a's, a 64-bit word at a time */
+
+static uint64_t digest_word(uint64_t h, uint64_t w)
+{
+    return (h ^ w) * 0x100000001b3ULL;
+}
+
+static uint64_t double_bits(double v)
+{
+    uint64_t w;
+    memcpy(&w, &v, sizeof w);
+    return w;
+}
+
+/* The digest h continued over the lines l, in their order. */
+static uint64_t digest_lines(uint64_t h, const cs_lines *l)
+{
+    for (size_t i = 0; i < l->count; i++) {
+        size_t a = l->start[i], b = l->start[i + 1];
+        h = digest_word(h, b - a);
+        for (size_t v = a; v < b; v++)
+            h = digest_word(digest_word(h, double_bits(l->x[v])), double_bits(l->y[v]));
+        h = digest_word(h, double_bits(l->speed ? l->speed[i] : 1.0));
+    }
+    return h;
+}
+
+uint64_t cs_study_network_digest(const cs_study *s)
+{
+    if (!s || !s->net.present)
+        return 0;
+    return s->net.streamed ? s->net.known.digest : digest_lines(DIGEST_START, &s->net.lines);
+}
+
 /* A batch placed, each line's box and vertices kept (or nothing, the areas unplaced). */
 static cs_status know_batch(void *user, cs_lines *l, const size_t *line)
 {
@@ -1395,6 +1431,8 @@ static cs_status know_batch(void *user, cs_lines *l, const size_t *line)
     }
     k->count = first + l->count;
     k->speed = l->speed != NULL;
+    if (st == CS_OK)
+        k->digest = digest_lines(first == 0 ? DIGEST_START : k->digest, l);
     if (st == CS_OK && p->kept && !keep_while_they_fit(p, l))
         st = cs_nomem(p->ctx);
     return st;

@@ -200,6 +200,7 @@ typedef struct cs_net_lines_known {
     bool speed;             /* the lines carry a speed factor */
     cs_net_features features; /* to read the file again by window, when it can be */
     long long file_bytes, file_mtime_ns; /* the file as the load read it (0: not known) */
+    uint64_t digest;        /* of the lines as placed (cs_study_network_digest) */
 } cs_net_lines_known;
 
 typedef struct cs_walk_network {
@@ -326,6 +327,12 @@ cs_status cs_study_each_cost_pair(cs_context *ctx, const cs_config *cfg, const c
  * the file written again since the load: another size or time),
  * CS_ERR_NOMEM, fn's.
  */
+/* A digest of the network's lines as the load placed them (each line's vertices, their
+ * coordinates' bits and its speed; 0 without a network): the same whether the lines are
+ * held or were read in batches (careshed shard), so that careshed merge can tell the
+ * network the shards were cut from. */
+uint64_t cs_study_network_digest(const cs_study *s);
+
 typedef bool (*cs_line_want)(void *user, size_t line);
 typedef cs_status (*cs_lines_fn)(void *user, const cs_lines *batch, const size_t *line);
 typedef struct cs_network_reading {

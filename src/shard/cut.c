@@ -27,6 +27,7 @@
 #include "out/out.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -811,6 +812,12 @@ void cut_manifest_begin(cs_json *j, const cut *c)
         cs_json_end_array(j);
     }
     cs_json_end_array(j);
+    if (c->s->net.present) { /* the merge tells by it the network the shards were cut from */
+        char digest[17];
+        snprintf(digest, sizeof digest, "%016" PRIx64, cs_study_network_digest(c->s));
+        cs_json_key(j, "network_digest");
+        cs_json_string(j, digest);
+    }
     cs_json_key(j, "parts");
     cs_json_integer(j, (long long)c->parts);
     cs_json_key(j, "shards");

@@ -17,6 +17,7 @@
 #include "run/run.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <json-c/json.h>
 #include <math.h>
 #include <stdio.h>
@@ -560,6 +561,22 @@ static cs_status note_merge(cs_context *ctx, const merge *m, cs_result *r)
     return CS_OK;
 }
 
+/* The study's network is the one the shards were cut from (the manifest's digest of its
+ * lines): a street moved since the cut would be in the merged network report and service
+ * areas but not in the shards' costs. */
+static cs_status same_network(cs_context *ctx, const merge *m)
+{
+    const char *then = text_of(m->man.root, "network_digest");
+    char now[17];
+    snprintf(now, sizeof now, "%016" PRIx64, cs_study_network_digest(m->s));
+    if (!then || !strcmp(then, now))
+        return CS_OK;
+    cs_where w = {.file = m->s->net.display ? m->s->net.display : m->man.study};
+    return cs_error(ctx, CS_ERR_INPUT, &w, "cut the study again with careshed shard and run "
+                    "the shards", "the walking network is not the one the shards were cut "
+                    "from: it changed since the cut");
+}
+
 cs_status cs_merge_load(cs_context *ctx, const char *dir, int partial, cs_config **cfg,
                         cs_study **study, cs_result **result)
 {
@@ -576,6 +593,8 @@ cs_status cs_merge_load(cs_context *ctx, const char *dir, int partial, cs_config
     if (st == CS_OK)
         st = cs_study_load(ctx, *cfg, study);
     m.s = *study;
+    if (st == CS_OK)
+        st = same_network(ctx, &m);
     if (st == CS_OK)
         st = place_areas(ctx, &m);
     if (st == CS_OK)
