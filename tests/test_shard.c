@@ -1645,10 +1645,11 @@ static void network_read_by_index(void **state)
     free(dir);
 }
 
-/* The merge refuses a walking network that changed since the cut: the cut (reading
- * the network in batches) and the merge (holding it) agree on the network's digest, and
- * a vertex moved by a ten-thousandth of a degree after the cut is an error. */
-static void merge_refuses_a_changed_network(void **state)
+/* The merge refuses a walking network or facilities that changed since the cut: the cut
+ * (reading the network in batches) and the merge (holding it) agree on their digests,
+ * and a vertex moved by a ten-thousandth of a degree after the cut, or a facility's meals
+ * changed by one, is an error. */
+static void merge_refuses_changed_inputs(void **state)
 {
     (void)state;
     char *dir = tu_join(work, "network-changed"), *path = windows_study(dir), *out = NULL;
@@ -1658,15 +1659,25 @@ static void merge_refuses_a_changed_network(void **state)
                                "%s run sh/0002/study.yaml --out sh/0002/out -q && "
                                "%s merge sh --out m -q", dir, CS_CLI, CS_CLI, CS_CLI, CS_CLI), 0);
     assert_int_equal(run(NULL, "cd %s && grep -Eq '\"network_digest\": \"[0-9a-f]{16}\"' "
-                               "sh/shards.json && sed -i 's/\\[\\[121.39,31.09\\]/"
+                               "sh/shards.json && cp network.geojson network.geojson.cut && "
+                               "sed -i 's/\\[\\[121.39,31.09\\]/"
                                "[[121.3901,31.09]/' network.geojson && grep -q "
                                "'121.3901,31.09' network.geojson", dir), 0);
     assert_int_equal(run(&out, "cd %s && %s merge sh --out m2", dir, CS_CLI), 4);
-    assert_non_null(strstr(out, "network.geojson"));
-    assert_non_null(strstr(out, "not the one the shards were cut from"));
+    assert_non_null(strstr(out, "network.geojson: the study's network is not what the shards "
+                                "were cut from: it changed since the cut"));
     assert_non_null(strstr(out, "cut the study again"));
-    assert_int_equal(run(NULL, "test ! -e %s/m2", dir), 0);
     free(out);
+    /* the network as it was, a facility's meals changed */
+    assert_int_equal(run(NULL, "cd %s && mv network.geojson.cut network.geojson && sed -i "
+                               "'s/^f1,meal,121.405,31.105,40,0$/f1,meal,121.405,31.105,41,0/' "
+                               "facilities.csv && grep -q ',41,0$' facilities.csv && "
+                               "%s merge sh --out m3 -q", dir, CS_CLI), 4);
+    assert_int_equal(run(&out, "cd %s && %s merge sh --out m2", dir, CS_CLI), 4);
+    assert_non_null(strstr(out, "facilities.csv: the study's facilities are not what the "
+                                "shards were cut from: they changed since the cut"));
+    free(out);
+    assert_int_equal(run(NULL, "test ! -e %s/m2 && test ! -e %s/m3", dir, dir), 0);
     free(path);
     free(dir);
 }
@@ -1784,7 +1795,7 @@ int main(void)
         cmocka_unit_test(grid_cut_without_memory),
         cmocka_unit_test(network_read_by_windows),
         cmocka_unit_test(network_read_by_index),
-        cmocka_unit_test(merge_refuses_a_changed_network),
+        cmocka_unit_test(merge_refuses_changed_inputs),
     };
     /* CS_TEST_ONLY=grid_* runs the tests it matches only (all of them take minutes) */
     if (getenv("CS_TEST_ONLY"))

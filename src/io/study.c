@@ -1411,6 +1411,33 @@ uint64_t cs_study_network_digest(const cs_study *s)
     return s->net.streamed ? s->net.known.digest : digest_lines(DIGEST_START, &s->net.lines);
 }
 
+static uint64_t digest_text(uint64_t h, const char *t)
+{
+    size_t n = t ? strlen(t) : 0;
+    h = digest_word(h, n);
+    for (size_t i = 0; i < n; i++)
+        h = digest_word(h, (unsigned char)t[i]);
+    return h;
+}
+
+uint64_t cs_study_facilities_digest(const cs_study *s)
+{
+    if (!s || s->fac.count == 0)
+        return 0;
+    const cs_facilities *f = &s->fac;
+    uint64_t h = digest_word(DIGEST_START, f->count);
+    for (size_t i = 0; i < f->count; i++) {
+        h = digest_text(h, f->id[i]);
+        h = digest_word(h, (uint64_t)f->kind[i]);
+        h = digest_word(digest_word(h, double_bits(f->x[i])), double_bits(f->y[i]));
+        for (size_t c = 0; c < f->capacity_count; c++)
+            h = digest_word(h, double_bits(f->capacity[i * f->capacity_count + c]));
+        h = digest_word(h, double_bits(f->opened ? f->opened[i] : NAN));
+        h = digest_word(h, double_bits(f->closed ? f->closed[i] : NAN));
+    }
+    return h;
+}
+
 /* A batch placed, each line's box and vertices kept (or nothing, the areas unplaced). */
 static cs_status know_batch(void *user, cs_lines *l, const size_t *line)
 {

@@ -327,11 +327,12 @@ cs_status cs_study_each_cost_pair(cs_context *ctx, const cs_config *cfg, const c
  * the file written again since the load: another size or time),
  * CS_ERR_NOMEM, fn's.
  */
-/* A digest of the network's lines as the load placed them (each line's vertices, their
- * coordinates' bits and its speed; 0 without a network): the same whether the lines are
- * held or were read in batches (careshed shard), so that careshed merge can tell the
- * network the shards were cut from. */
+/* Digests of what the load placed, so that careshed merge can tell the inputs the shards
+ * were cut from (0 when absent): the network's lines (each line's vertices, their
+ * coordinates' bits and its speed; the same whether the lines are held or were read in
+ * batches) and the facilities (ids, kinds, positions, capacities, years). */
 uint64_t cs_study_network_digest(const cs_study *s);
+uint64_t cs_study_facilities_digest(const cs_study *s);
 
 typedef bool (*cs_line_want)(void *user, size_t line);
 typedef cs_status (*cs_lines_fn)(void *user, const cs_lines *batch, const size_t *line);

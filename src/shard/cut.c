@@ -792,6 +792,11 @@ void cut_manifest_shard(cs_json *j, const cut *c, size_t p, const members *m)
     cs_json_end_object(j);
 }
 
+const cs_shard_digest cs_shard_digests[CS_SHARD_DIGESTS] = {
+    {"network_digest", "network", cs_study_network_digest},
+    {"facilities_digest", "facilities", cs_study_facilities_digest},
+};
+
 void cut_manifest_begin(cs_json *j, const cut *c)
 {
     cs_json_begin_object(j);
@@ -812,10 +817,10 @@ void cut_manifest_begin(cs_json *j, const cut *c)
         cs_json_end_array(j);
     }
     cs_json_end_array(j);
-    if (c->s->net.present) { /* the merge tells by it the network the shards were cut from */
+    for (size_t d = 0; d < CS_SHARD_DIGESTS; d++) {
         char digest[17];
-        snprintf(digest, sizeof digest, "%016" PRIx64, cs_study_network_digest(c->s));
-        cs_json_key(j, "network_digest");
+        snprintf(digest, sizeof digest, "%016" PRIx64, cs_shard_digests[d].of(c->s));
+        cs_json_key(j, cs_shard_digests[d].key);
         cs_json_string(j, digest);
     }
     cs_json_key(j, "parts");

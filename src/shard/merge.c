@@ -561,20 +561,36 @@ static cs_status note_merge(cs_context *ctx, const merge *m, cs_result *r)
     return CS_OK;
 }
 
-/* The study's network is the one the shards were cut from (the manifest's digest of its
- * lines): a street moved since the cut would be in the merged network report and service
- * areas but not in the shards' costs. */
-static cs_status same_network(cs_context *ctx, const merge *m)
+/* The file of the study's input of this role, as the user named it. */
+static const char *input_named(const cs_study *s, const char *role)
 {
-    const char *then = text_of(m->man.root, "network_digest");
-    char now[17];
-    snprintf(now, sizeof now, "%016" PRIx64, cs_study_network_digest(m->s));
-    if (!then || !strcmp(then, now))
-        return CS_OK;
-    cs_where w = {.file = m->s->net.display ? m->s->net.display : m->man.study};
-    return cs_error(ctx, CS_ERR_INPUT, &w, "cut the study again with careshed shard and run "
-                    "the shards", "the walking network is not the one the shards were cut "
-                    "from: it changed since the cut");
+    for (size_t i = 0; i < s->input_count; i++)
+        if (s->inputs[i].role && !strcmp(s->inputs[i].role, role))
+            return s->inputs[i].path;
+    return NULL;
+}
+
+/* The study's network and facilities are those the shards were cut from (the manifest's
+ * digests): a street moved or a capacity changed since the cut would be in the merged
+ * outputs but not in the shards' results. */
+static cs_status same_inputs(cs_context *ctx, const merge *m)
+{
+    for (size_t d = 0; d < CS_SHARD_DIGESTS; d++) {
+        const cs_shard_digest *dg = &cs_shard_digests[d];
+        const char *then = text_of(m->man.root, dg->key);
+        char now[17];
+        snprintf(now, sizeof now, "%016" PRIx64, dg->of(m->s));
+        if (!then || !strcmp(then, now))
+            continue;
+        const char *file = input_named(m->s, dg->role);
+        cs_where w = {.file = file ? file : m->man.study};
+        return cs_error(ctx, CS_ERR_INPUT, &w, "cut the study again with careshed shard and "
+                        "run the shards", "the study's %s %s not what the shards were cut "
+                        "from: %s changed since the cut", dg->role,
+                        strcmp(dg->role, "network") ? "are" : "is",
+                        strcmp(dg->role, "network") ? "they" : "it");
+    }
+    return CS_OK;
 }
 
 cs_status cs_merge_load(cs_context *ctx, const char *dir, int partial, cs_config **cfg,
@@ -594,7 +610,7 @@ cs_status cs_merge_load(cs_context *ctx, const char *dir, int partial, cs_config
         st = cs_study_load(ctx, *cfg, study);
     m.s = *study;
     if (st == CS_OK)
-        st = same_network(ctx, &m);
+        st = same_inputs(ctx, &m);
     if (st == CS_OK)
         st = place_areas(ctx, &m);
     if (st == CS_OK)
