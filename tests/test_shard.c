@@ -1293,6 +1293,18 @@ static cs_study *load_cut_network(cs_context *ctx, const char *path, const char 
     return s;
 }
 
+/* A study loaded whole and streamed (load_cut_network), let go. */
+static void free_loaded_pair(cs_shard_net *whole, cs_shard_net *read, cs_study *sw,
+                             cs_study *sr, cs_config *cw, cs_config *cr)
+{
+    cs_shard_net_free(whole);
+    cs_shard_net_free(read);
+    cs_study_destroy(sw);
+    cs_study_destroy(sr);
+    cs_config_destroy(cw);
+    cs_config_destroy(cr);
+}
+
 /* Two windows' lines are the same, byte for byte, and so their graphs. */
 static void same_windows(const cs_net_window *a, const cs_net_window *b)
 {
@@ -1502,12 +1514,7 @@ static void network_read_by_windows(void **state)
                                "longitude 100.5000 to 100.7500, latitude 20.2500 to 20.5000",
                                NULL));
     cs_config_destroy(cfar);
-    cs_shard_net_free(&whole);
-    cs_shard_net_free(&read);
-    cs_study_destroy(sw);
-    cs_study_destroy(sr);
-    cs_config_destroy(cw);
-    cs_config_destroy(cr);
+    free_loaded_pair(&whole, &read, sw, sr, cw, cr);
     cs_context_destroy(ctx);
     free(net);
     free(path);
@@ -1599,12 +1606,7 @@ static void network_read_by_index(void **state)
             changed_file_refused(ctx, cr, sr, dir, "touch -d '2001-01-01' x.gpkg",
                                  "the file was written since it was loaded");
         }
-        cs_shard_net_free(&whole);
-        cs_shard_net_free(&read);
-        cs_study_destroy(sw);
-        cs_study_destroy(sr);
-        cs_config_destroy(cw);
-        cs_config_destroy(cr);
+        free_loaded_pair(&whole, &read, sw, sr, cw, cr);
     }
     /* memory refused at each allocation of the package's load and of three windows */
     long refusals = 0;

@@ -28,6 +28,13 @@ static inline double cs_max(double a, double b)
 {
     return a > b ? a : b;
 }
+/* A double's bits, as stored (for files written byte for byte, and digests). */
+static inline uint64_t cs_double_bits(double v)
+{
+    uint64_t u;
+    __builtin_memcpy(&u, &v, sizeof u);
+    return u;
+}
 
 /* All library allocations go through these, so tests can make them fail. */
 void *cs_malloc(size_t size);

@@ -1384,13 +1384,6 @@ static uint64_t digest_word(uint64_t h, uint64_t w)
     return (h ^ w) * 0x100000001b3ULL;
 }
 
-static uint64_t double_bits(double v)
-{
-    uint64_t w;
-    memcpy(&w, &v, sizeof w);
-    return w;
-}
-
 /* The digest h continued over the lines l, in their order. */
 static uint64_t digest_lines(uint64_t h, const cs_lines *l)
 {
@@ -1398,8 +1391,8 @@ static uint64_t digest_lines(uint64_t h, const cs_lines *l)
         size_t a = l->start[i], b = l->start[i + 1];
         h = digest_word(h, b - a);
         for (size_t v = a; v < b; v++)
-            h = digest_word(digest_word(h, double_bits(l->x[v])), double_bits(l->y[v]));
-        h = digest_word(h, double_bits(l->speed ? l->speed[i] : 1.0));
+            h = digest_word(digest_word(h, cs_double_bits(l->x[v])), cs_double_bits(l->y[v]));
+        h = digest_word(h, cs_double_bits(l->speed ? l->speed[i] : 1.0));
     }
     return h;
 }
@@ -1429,11 +1422,11 @@ uint64_t cs_study_facilities_digest(const cs_study *s)
     for (size_t i = 0; i < f->count; i++) {
         h = digest_text(h, f->id[i]);
         h = digest_word(h, (uint64_t)f->kind[i]);
-        h = digest_word(digest_word(h, double_bits(f->x[i])), double_bits(f->y[i]));
+        h = digest_word(digest_word(h, cs_double_bits(f->x[i])), cs_double_bits(f->y[i]));
         for (size_t c = 0; c < f->capacity_count; c++)
-            h = digest_word(h, double_bits(f->capacity[i * f->capacity_count + c]));
-        h = digest_word(h, double_bits(f->opened ? f->opened[i] : NAN));
-        h = digest_word(h, double_bits(f->closed ? f->closed[i] : NAN));
+            h = digest_word(h, cs_double_bits(f->capacity[i * f->capacity_count + c]));
+        h = digest_word(h, cs_double_bits(f->opened ? f->opened[i] : NAN));
+        h = digest_word(h, cs_double_bits(f->closed ? f->closed[i] : NAN));
     }
     return h;
 }

@@ -61,12 +61,6 @@ static void add_le(cs_buf *b, uint64_t v, size_t bytes)
     put_le(le, v, bytes);
     cs_buf_addn(b, (const char *)le, bytes);
 }
-static uint64_t double_bits(double v)
-{
-    uint64_t u;
-    memcpy(&u, &v, sizeof u);
-    return u;
-}
 /* Zero bytes up to a multiple of `to` from base (none once the buffer has failed:
  * it no longer grows). */
 static void pad(cs_buf *b, size_t base, size_t to)
@@ -137,7 +131,7 @@ static size_t header_table(cs_fgb *w, size_t base, const char *name, const doubl
     patch_offset(b, t + 16);
     add_le(b, 4, 4);
     for (int i = 0; i < 4; i++)
-        add_le(b, double_bits(env[i]), 8);
+        add_le(b, cs_double_bits(env[i]), 8);
     /* columns: [Column], each a table of name (0) and type (1), sharing one vtable */
     pad(b, base, 4);
     patch_offset(b, t + 20);
@@ -267,7 +261,7 @@ static size_t tree_nodes(size_t n)
 static void add_node(cs_buf *b, const double box[4], uint64_t offset)
 {
     for (int i = 0; i < 4; i++)
-        add_le(b, double_bits(box[i]), 8);
+        add_le(b, cs_double_bits(box[i]), 8);
     add_le(b, offset, 8);
 }
 
@@ -473,7 +467,7 @@ static unsigned char *put_properties(const cs_fgb *w, unsigned char *p, size_t q
         case CS_FGB_BOOL: *p++ = v->number != 0; break;
         case CS_FGB_LONG: p = put_le(p, (uint64_t)(int64_t)v->number, 8); break;
         case CS_FGB_INT: p = put_le(p, (uint32_t)(int32_t)v->number, 4); break;
-        default: p = put_le(p, double_bits(v->number), 8); break;
+        default: p = put_le(p, cs_double_bits(v->number), 8); break;
         }
     }
     return p;
@@ -505,8 +499,8 @@ static bool put_feature(const cs_fgb *w, unsigned char *p, size_t size, size_t r
                         const cs_fgb_value *values, size_t stride)
 {
     memcpy(p, fixed_part, sizeof fixed_part);
-    put_le(p + 52, double_bits(w->x[r]), 8);
-    put_le(p + 60, double_bits(w->y[r]), 8);
+    put_le(p + 52, cs_double_bits(w->x[r]), 8);
+    put_le(p + 60, cs_double_bits(w->y[r]), 8);
     unsigned char *end = put_properties(w, p + FIXED, q, values, stride);
     put_le(p + 68, size - FIXED, 4); /* the properties' length */
     put_le(p, size - 4, 4);          /* the size prefix */

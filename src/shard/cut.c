@@ -793,9 +793,17 @@ void cut_manifest_shard(cs_json *j, const cut *c, size_t p, const members *m)
 }
 
 const cs_shard_digest cs_shard_digests[CS_SHARD_DIGESTS] = {
-    {"network_digest", "network", cs_study_network_digest},
-    {"facilities_digest", "facilities", cs_study_facilities_digest},
+    {"network_digest", "network", cs_study_network_digest,
+     "the study's network is not what the shards were cut from: it changed since the cut"},
+    {"facilities_digest", "facilities", cs_study_facilities_digest,
+     "the study's facilities are not what the shards were cut from: they changed since the "
+     "cut"},
 };
+
+void cs_shard_digest_text(const cs_shard_digest *d, const cs_study *s, char out[17])
+{
+    snprintf(out, 17, "%016" PRIx64, d->of(s));
+}
 
 void cut_manifest_begin(cs_json *j, const cut *c)
 {
@@ -819,7 +827,7 @@ void cut_manifest_begin(cs_json *j, const cut *c)
     cs_json_end_array(j);
     for (size_t d = 0; d < CS_SHARD_DIGESTS; d++) {
         char digest[17];
-        snprintf(digest, sizeof digest, "%016" PRIx64, cs_shard_digests[d].of(c->s));
+        cs_shard_digest_text(&cs_shard_digests[d], c->s, digest);
         cs_json_key(j, cs_shard_digests[d].key);
         cs_json_string(j, digest);
     }

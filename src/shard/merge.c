@@ -17,7 +17,6 @@
 #include "run/run.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <json-c/json.h>
 #include <math.h>
 #include <stdio.h>
@@ -579,16 +578,13 @@ static cs_status same_inputs(cs_context *ctx, const merge *m)
         const cs_shard_digest *dg = &cs_shard_digests[d];
         const char *then = text_of(m->man.root, dg->key);
         char now[17];
-        snprintf(now, sizeof now, "%016" PRIx64, dg->of(m->s));
+        cs_shard_digest_text(dg, m->s, now);
         if (!then || !strcmp(then, now))
             continue;
         const char *file = input_named(m->s, dg->role);
         cs_where w = {.file = file ? file : m->man.study};
         return cs_error(ctx, CS_ERR_INPUT, &w, "cut the study again with careshed shard and "
-                        "run the shards", "the study's %s %s not what the shards were cut "
-                        "from: %s changed since the cut", dg->role,
-                        strcmp(dg->role, "network") ? "are" : "is",
-                        strcmp(dg->role, "network") ? "they" : "it");
+                        "run the shards", "%s", dg->changed);
     }
     return CS_OK;
 }

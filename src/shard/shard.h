@@ -26,13 +26,17 @@
 #define CS_SHARD_SBATCH "careshed.sbatch"
 
 /* What the cut writes into the manifest for careshed merge to tell the inputs the shards
- * were cut from: the key, the input it names (its role) and the study's digest of it. */
+ * were cut from: the key, the input it names (its role), the study's digest of it and
+ * what the merge says when the study's is another. */
 typedef struct cs_shard_digest {
     const char *key, *role;
     uint64_t (*of)(const cs_study *s);
+    const char *changed;
 } cs_shard_digest;
 #define CS_SHARD_DIGESTS 2
 extern const cs_shard_digest cs_shard_digests[CS_SHARD_DIGESTS];
+/* Digest d of study s as the manifest writes it (16 hexadecimal digits). */
+void cs_shard_digest_text(const cs_shard_digest *d, const cs_study *s, char out[17]);
 #define CS_SHARD_MAX_PARTS 100000
 
 /* A number that reads back as the same double: whole numbers (most counts) as integers,
