@@ -1647,10 +1647,11 @@ static void network_read_by_index(void **state)
     free(dir);
 }
 
-/* The merge refuses a walking network or facilities that changed since the cut: the cut
- * (reading the network in batches) and the merge (holding it) agree on their digests,
- * and a vertex moved by a ten-thousandth of a degree after the cut, or a facility's meals
- * changed by one, is an error. */
+/* The merge refuses a walking network, facilities, areas or residents that changed since
+ * the cut: the cut (reading the network in batches and the grid in strips) and the merge
+ * (holding them) agree on their digests, and a vertex moved by a ten-thousandth of a
+ * degree after the cut, a facility's meals changed by one, a street's corner moved or the
+ * grid's residents doubled, is an error. */
 static void merge_refuses_changed_inputs(void **state)
 {
     (void)state;
@@ -1678,6 +1679,24 @@ static void merge_refuses_changed_inputs(void **state)
     assert_int_equal(run(&out, "cd %s && %s merge sh --out m2", dir, CS_CLI), 4);
     assert_non_null(strstr(out, "facilities.csv: the study's facilities are not what the "
                                 "shards were cut from: they changed since the cut"));
+    free(out);
+    /* the facilities as they were, a corner of street s3 moved 10 m east */
+    assert_int_equal(run(NULL, "cd %s && sed -i 's/,41,0$/,40,0/' facilities.csv && "
+                               "cp areas.geojson areas.geojson.cut && sed -i "
+                               "'s/\\[121.44,31.14\\]/[121.4401,31.14]/' areas.geojson && "
+                               "grep -q '121.4401,31.14' areas.geojson", dir), 0);
+    assert_int_equal(run(&out, "cd %s && %s merge sh --out m2", dir, CS_CLI), 4);
+    assert_non_null(strstr(out, "areas.geojson: the study's areas are not what the shards "
+                                "were cut from: their outlines, ids or names changed"));
+    free(out);
+    /* the areas as they were, twice the residents in every populated cell */
+    assert_int_equal(run(NULL, "cd %s && mv areas.geojson.cut areas.geojson && "
+                               "gdal_calc.py -A population.tif --outfile=p2.tif --quiet "
+                               "--calc='where(A>0,A*2,A)' --NoDataValue=-1 --type=Float32 && "
+                               "mv p2.tif population.tif", dir), 0);
+    assert_int_equal(run(&out, "cd %s && %s merge sh --out m2", dir, CS_CLI), 4);
+    assert_non_null(strstr(out, "population.tif: the study's residents are not what the "
+                                "shards were cut from: the population changed since the cut"));
     free(out);
     assert_int_equal(run(NULL, "test ! -e %s/m2 && test ! -e %s/m3", dir, dir), 0);
     free(path);

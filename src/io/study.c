@@ -1000,6 +1000,133 @@ static cs_status project_surfaces(cs_context *ctx, const cs_study *study,
     return st == CS_OK ? to_working(ctx, study, layer, x, y, n, NULL) : st;
 }
 
+/* A population grid whose cells careshed shard reads later, strip by strip
+ * (cs_study_each_demand), and what that needs of the load. */
+struct cs_demand_stream {
+    cs_raw_points grid; /* its layer's names and the grid's surfaces */
+    lonlat_box box;
+    double spread_m;
+    uint64_t digest; /* of the points of the last whole reading (0: none yet) */
+};
+
+/* ------------------------------------------------------- the digests (study.h) */
+
+#define DIGEST_START 0xcbf29ce484222325ULL /* FNV-1a's, a 64-bit word at a time */
+
+static uint64_t digest_word(uint64_t h, uint64_t w)
+{
+    return (h ^ w) * 0x100000001b3ULL;
+}
+
+/* The digest h continued over the lines l, in their order. */
+static uint64_t digest_lines(uint64_t h, const cs_lines *l)
+{
+    for (size_t i = 0; i < l->count; i++) {
+        size_t a = l->start[i], b = l->start[i + 1];
+        h = digest_word(h, b - a);
+        for (size_t v = a; v < b; v++)
+            h = digest_word(digest_word(h, cs_double_bits(l->x[v])), cs_double_bits(l->y[v]));
+        h = digest_word(h, cs_double_bits(l->speed ? l->speed[i] : 1.0));
+    }
+    return h;
+}
+
+uint64_t cs_study_network_digest(const cs_study *s)
+{
+    if (!s || !s->net.present)
+        return 0;
+    return s->net.streamed ? s->net.known.digest : digest_lines(DIGEST_START, &s->net.lines);
+}
+
+static uint64_t digest_text(uint64_t h, const char *t)
+{
+    size_t n = t ? strlen(t) : 0;
+    h = digest_word(h, n);
+    for (size_t i = 0; i < n; i++)
+        h = digest_word(h, (unsigned char)t[i]);
+    return h;
+}
+
+uint64_t cs_study_facilities_digest(const cs_study *s)
+{
+    if (!s || s->fac.count == 0)
+        return 0;
+    const cs_facilities *f = &s->fac;
+    uint64_t h = digest_word(DIGEST_START, f->count);
+    for (size_t i = 0; i < f->count; i++) {
+        h = digest_text(h, f->id[i]);
+        h = digest_word(h, (uint64_t)f->kind[i]);
+        h = digest_word(digest_word(h, cs_double_bits(f->x[i])), cs_double_bits(f->y[i]));
+        for (size_t c = 0; c < f->capacity_count; c++)
+            h = digest_word(h, cs_double_bits(f->capacity[i * f->capacity_count + c]));
+        h = digest_word(h, cs_double_bits(f->opened ? f->opened[i] : NAN));
+        h = digest_word(h, cs_double_bits(f->closed ? f->closed[i] : NAN));
+    }
+    return h;
+}
+
+/* The digest h continued over n demand points of nb bands, in their order. */
+static uint64_t digest_points(uint64_t h, const double *x, const double *y, const double *pop,
+                              const long *area, size_t n, size_t nb)
+{
+    for (size_t i = 0; i < n; i++) {
+        h = digest_word(digest_word(h, cs_double_bits(x[i])), cs_double_bits(y[i]));
+        h = digest_word(h, (uint64_t)area[i]);
+        for (size_t b = 0; b < nb; b++)
+            h = digest_word(h, cs_double_bits(pop[i * nb + b]));
+    }
+    return h;
+}
+
+/* The population's digest, its points' h (n of them) done: their count, their ids, the
+ * year and the other years' rows (none for a grid read in strips). */
+static uint64_t digest_population_end(uint64_t h, size_t n, const cs_demand *d, size_t nb)
+{
+    h = digest_word(h, n);
+    for (size_t i = 0; d->id && i < n; i++)
+        h = digest_text(h, d->id[i]);
+    h = digest_word(h, cs_double_bits(d->year));
+    const cs_demand_rows *o = &d->other;
+    h = digest_points(h, o->x, o->y, o->pop, o->area, o->count, nb);
+    for (size_t i = 0; i < o->count; i++)
+        h = digest_word(h, cs_double_bits(o->year[i]));
+    return digest_word(h, o->count);
+}
+
+uint64_t cs_study_population_digest(const cs_study *s)
+{
+    if (!s)
+        return 0;
+    const cs_demand *d = &s->dem;
+    if (d->stream)
+        return d->stream->digest;
+    size_t nb = s->settings.band_count;
+    uint64_t h = digest_points(DIGEST_START, d->x, d->y, d->pop, d->area, d->count, nb);
+    return digest_population_end(h, d->count, d, nb);
+}
+
+uint64_t cs_study_areas_digest(const cs_study *s)
+{
+    if (!s)
+        return 0;
+    const cs_areas *a = &s->areas;
+    const cs_rings *r = &a->rings;
+    uint64_t h = digest_word(DIGEST_START, a->count);
+    for (size_t i = 0; i < a->count; i++) {
+        h = digest_text(digest_text(h, a->id[i]), a->name ? a->name[i] : NULL);
+        bool ringed = r->area_ring_start && i < r->area_count;
+        size_t r0 = ringed ? r->area_ring_start[i] : 0, r1 = ringed ? r->area_ring_start[i + 1] : 0;
+        h = digest_word(h, r1 - r0);
+        for (size_t k = r0; k < r1; k++) {
+            size_t v0 = r->ring_start[k], v1 = r->ring_start[k + 1];
+            h = digest_word(h, v1 - v0);
+            for (size_t v = v0; v < v1; v++)
+                h = digest_word(digest_word(h, cs_double_bits(r->x[v])), cs_double_bits(r->y[v]));
+        }
+    }
+    return h;
+}
+
 /* A strip of a grid's cells, projected and spread into d as it is read; with fn, d's
  * points are handed to it and dropped, strip by strip. */
 typedef struct grid_strip {
@@ -1010,6 +1137,8 @@ typedef struct grid_strip {
     cs_demand_buf *d;
     cs_demand_fn fn;
     void *user;
+    uint64_t digest; /* of the points handed to fn (cs_study_population_digest) */
+    size_t handed;
 } grid_strip;
 
 static cs_status place_strip(void *user, cs_raw_points *p)
@@ -1023,6 +1152,9 @@ static cs_status place_strip(void *user, cs_raw_points *p)
     if (st != CS_OK || !g->fn || g->d->count == 0)
         return st;
     cs_demand_batch b = {g->d->count, g->d->x, g->d->y, g->d->pop, g->d->area};
+    g->digest = digest_points(g->digest, b.x, b.y, b.pop, b.area, b.count,
+                              g->study->settings.band_count);
+    g->handed += b.count;
     st = g->fn(g->user, &b);
     g->d->count = 0;
     return st;
@@ -1035,7 +1167,7 @@ static cs_status spread_grid(cs_context *ctx, cs_study *study, const cs_config *
 {
     double gbox[4];
     cs_status st = grid_box(ctx, raw, box, gbox);
-    grid_strip g = {ctx, study, box, NULL, d, NULL, NULL};
+    grid_strip g = {ctx, study, box, NULL, d, NULL, NULL, 0, 0};
     if (st == CS_OK)
         st = cs_spread_begin(ctx, study, raw, cfg->spread_m, d, ov, gap, &g.spreader);
     if (st != CS_OK)
@@ -1100,14 +1232,6 @@ static cs_status place_landuse(cs_context *ctx, cs_study *study, cs_raw_areas *l
     return st;
 }
 
-/* A population grid whose cells careshed shard reads later, strip by strip
- * (cs_study_each_demand), and what that needs of the load. */
-struct cs_demand_stream {
-    cs_raw_points grid; /* its layer's names and the grid's surfaces */
-    lonlat_box box;
-    double spread_m;
-};
-
 void cs_demand_stream_free(cs_demand_stream *ds)
 {
     if (!ds)
@@ -1162,7 +1286,7 @@ cs_status cs_study_each_demand(cs_context *ctx, const cs_study *study, cs_demand
     /* the seams' residents and what is left out are the whole load's to count */
     double *ov = cs_calloc(study->areas.overlap_count + 1, sizeof *ov);
     double *gap = cs_calloc(study->areas.gap_count + 1, sizeof *gap);
-    grid_strip g = {ctx, study, &ds->box, NULL, &d, fn, user};
+    grid_strip g = {ctx, study, &ds->box, NULL, &d, fn, user, DIGEST_START, 0};
     if (st == CS_OK && (!ov || !gap))
         st = cs_nomem(ctx);
     if (st == CS_OK)
@@ -1172,6 +1296,9 @@ cs_status cs_study_each_demand(cs_context *ctx, const cs_study *study, cs_demand
                                   &g);
         st = cs_spread_end(g.spreader, st, NULL, NULL);
     }
+    if (st == CS_OK)
+        ds->digest = digest_population_end(g.digest, g.handed, &study->dem,
+                                           study->settings.band_count);
     cs_demand_buf_free(&d);
     cs_free(ov);
     cs_free(gap);
@@ -1373,62 +1500,6 @@ static bool keep_while_they_fit(net_placer *p, const cs_lines *l)
     k->count += l->count;
     k->start[k->count] = at + nv;
     return true;
-}
-
-/* ------------------------------------------------------- the network's digest */
-
-#define DIGEST_START 0xcbf29ce484222325ULL /* FNV-1a's, a 64-bit word at a time */
-
-static uint64_t digest_word(uint64_t h, uint64_t w)
-{
-    return (h ^ w) * 0x100000001b3ULL;
-}
-
-/* The digest h continued over the lines l, in their order. */
-static uint64_t digest_lines(uint64_t h, const cs_lines *l)
-{
-    for (size_t i = 0; i < l->count; i++) {
-        size_t a = l->start[i], b = l->start[i + 1];
-        h = digest_word(h, b - a);
-        for (size_t v = a; v < b; v++)
-            h = digest_word(digest_word(h, cs_double_bits(l->x[v])), cs_double_bits(l->y[v]));
-        h = digest_word(h, cs_double_bits(l->speed ? l->speed[i] : 1.0));
-    }
-    return h;
-}
-
-uint64_t cs_study_network_digest(const cs_study *s)
-{
-    if (!s || !s->net.present)
-        return 0;
-    return s->net.streamed ? s->net.known.digest : digest_lines(DIGEST_START, &s->net.lines);
-}
-
-static uint64_t digest_text(uint64_t h, const char *t)
-{
-    size_t n = t ? strlen(t) : 0;
-    h = digest_word(h, n);
-    for (size_t i = 0; i < n; i++)
-        h = digest_word(h, (unsigned char)t[i]);
-    return h;
-}
-
-uint64_t cs_study_facilities_digest(const cs_study *s)
-{
-    if (!s || s->fac.count == 0)
-        return 0;
-    const cs_facilities *f = &s->fac;
-    uint64_t h = digest_word(DIGEST_START, f->count);
-    for (size_t i = 0; i < f->count; i++) {
-        h = digest_text(h, f->id[i]);
-        h = digest_word(h, (uint64_t)f->kind[i]);
-        h = digest_word(digest_word(h, cs_double_bits(f->x[i])), cs_double_bits(f->y[i]));
-        for (size_t c = 0; c < f->capacity_count; c++)
-            h = digest_word(h, cs_double_bits(f->capacity[i * f->capacity_count + c]));
-        h = digest_word(h, cs_double_bits(f->opened ? f->opened[i] : NAN));
-        h = digest_word(h, cs_double_bits(f->closed ? f->closed[i] : NAN));
-    }
-    return h;
 }
 
 /* A batch placed, each line's box and vertices kept (or nothing, the areas unplaced). */

@@ -330,9 +330,14 @@ cs_status cs_study_each_cost_pair(cs_context *ctx, const cs_config *cfg, const c
 /* Digests of what the load placed, so that careshed merge can tell the inputs the shards
  * were cut from (0 when absent): the network's lines (each line's vertices, their
  * coordinates' bits and its speed; the same whether the lines are held or were read in
- * batches) and the facilities (ids, kinds, positions, capacities, years). */
+ * batches), the facilities (ids, kinds, positions, capacities, years), the areas (ids,
+ * names, rings) and the population (each point's position, area and residents by band,
+ * ids and years; for a grid read in strips, those of the last whole reading by
+ * cs_study_each_demand, 0 before one). */
 uint64_t cs_study_network_digest(const cs_study *s);
 uint64_t cs_study_facilities_digest(const cs_study *s);
+uint64_t cs_study_areas_digest(const cs_study *s);
+uint64_t cs_study_population_digest(const cs_study *s);
 
 typedef bool (*cs_line_want)(void *user, size_t line);
 typedef cs_status (*cs_lines_fn)(void *user, const cs_lines *batch, const size_t *line);

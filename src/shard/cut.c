@@ -798,6 +798,12 @@ const cs_shard_digest cs_shard_digests[CS_SHARD_DIGESTS] = {
     {"facilities_digest", "facilities", cs_study_facilities_digest,
      "the study's facilities are not what the shards were cut from: they changed since the "
      "cut"},
+    {"areas_digest", "areas", cs_study_areas_digest,
+     "the study's areas are not what the shards were cut from: their outlines, ids or names "
+     "changed since the cut"},
+    {"population_digest", "population", cs_study_population_digest,
+     "the study's residents are not what the shards were cut from: the population changed "
+     "since the cut"},
 };
 
 void cs_shard_digest_text(const cs_shard_digest *d, const cs_study *s, char out[17])

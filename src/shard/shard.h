@@ -33,7 +33,7 @@ typedef struct cs_shard_digest {
     uint64_t (*of)(const cs_study *s);
     const char *changed;
 } cs_shard_digest;
-#define CS_SHARD_DIGESTS 2
+#define CS_SHARD_DIGESTS 4
 extern const cs_shard_digest cs_shard_digests[CS_SHARD_DIGESTS];
 /* Digest d of study s as the manifest writes it (16 hexadecimal digits). */
 void cs_shard_digest_text(const cs_shard_digest *d, const cs_study *s, char out[17]);
