@@ -678,7 +678,9 @@ static size_t same_files(const cs_result *r, const char *da, const char *db)
 }
 
 /* The sample written by cs_result_write and, from a second run of it, by
- * cs_result_write_releasing: the same files byte for byte. The released result gives
+ * cs_result_write_releasing (which lets go of the index, the demand points' attachments
+ * and each node's nearest facility before drawing the service areas, of the graph and
+ * searches after): the same files byte for byte. The released result gives
  * the same coverage (every kind, threshold, band and street), network report and
  * facility loads as the other; what needs the network's searches is refused (writing
  * again, evaluating or suggesting sites, serving), and it is destroyed cleanly (the

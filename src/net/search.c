@@ -253,6 +253,21 @@ void cs_net_field_free(cs_net_field *f)
     memset(f, 0, sizeof *f);
 }
 
+void cs_net_field_keep_costs(cs_net_field *f)
+{
+    if (!f)
+        return;
+    cs_free(f->node_src);
+    cs_free(f->node_tie);
+    cs_free(f->tie_start);
+    cs_free(f->tie_src);
+    f->node_src = NULL;
+    f->node_tie = NULL;
+    f->tie_start = NULL;
+    f->tie_src = NULL;
+    f->tie_sets = 0;
+}
+
 static bool resolve_ties(cs_net_field *f, const uint32_t *list, size_t n);
 
 cs_status cs_net_field_compute(const cs_graph *g, const cs_attach *src, const long *src_id,

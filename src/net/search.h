@@ -45,6 +45,9 @@ typedef struct cs_net_field {
 cs_status cs_net_field_compute(const cs_graph *g, const cs_attach *src, const long *src_id,
                                double budget_m, cs_net_field *out);
 void cs_net_field_free(cs_net_field *f);
+/* Let go of each node's nearest sources (node_src and the ties), keeping its cost and the
+ * sources: what the reached stretches (cs_net_field_reached) need. */
+void cs_net_field_keep_costs(cs_net_field *f);
 
 /*
  * The cost of each attached point (access included) and its nearest source id, on up

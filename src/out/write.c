@@ -568,6 +568,8 @@ static cs_status write_result(cs_context *ctx, const cs_study *study, const cs_r
     if (st == CS_OK && r->has_network)
         cs_progress(ctx, "service areas", 0);
     double t1 = cs_stage_begin();
+    if (st == CS_OK && release && r->has_network)
+        cs_result_free_attachments(release); /* not needed to draw */
     if (st == CS_OK)
         st = network_geometry(ctx, r, &src);
     if (r->has_network)

@@ -134,14 +134,21 @@ cs_status cs_run(cs_context *ctx, const cs_study *study, cs_result **out)
     return cs_run_given(ctx, study, NULL, out);
 }
 
+void cs_result_free_attachments(cs_result *r)
+{
+    cs_segment_index_destroy(r->net.index);
+    r->net.index = NULL;
+    cs_attach_free(&r->net.demand);
+    for (size_t k = 0; r->fields && k < r->K; k++)
+        cs_net_field_keep_costs(&r->fields[k]);
+}
+
 void cs_result_free_network(cs_result *r)
 {
     for (size_t k = 0; r->fields && k < r->K; k++)
         cs_net_field_free(&r->fields[k]);
     cs_graph_free(&r->net.graph);
-    cs_segment_index_destroy(r->net.index);
-    r->net.index = NULL;
-    cs_attach_free(&r->net.demand);
+    cs_result_free_attachments(r);
     r->network_freed = true;
 }
 

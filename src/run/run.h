@@ -19,8 +19,12 @@ typedef struct cs_run_source {
 
 /* Let go of what only the network's searches need once the outputs' service areas are
  * drawn (cs_result_write_releasing): the graph, its index, the searches and where the
- * demand points attach. The facilities' attachments and the network report stay. */
+ * demand points attach. The facilities' attachments and the network report stay.
+ * cs_result_free_attachments lets go only of what drawing the service areas does not
+ * need: the index, where the demand points attach and which facility is each node's
+ * nearest (cs_net_field_keep_costs). */
 void cs_result_free_network(cs_result *r);
+void cs_result_free_attachments(cs_result *r);
 
 /* cs_run with the fields and accessibility from given (NULL: computed, as cs_run). */
 cs_status cs_run_given(cs_context *ctx, const cs_study *study, const cs_run_source *given,
