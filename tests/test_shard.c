@@ -1373,8 +1373,9 @@ static size_t same_windows_throughout(cs_shard_net *whole, cs_shard_net *read)
  * each window the cut builds, tile by tile in rows and then over each shard, is the
  * whole load's, byte for byte, its lines read again as they are needed (many times);
  * given a megabyte, the lines are held as the whole load holds them. Memory refused at
- * any allocation of the readings, or of the load, fails cleanly. A network changed since the load, or
- * gone, is an error naming it; one far from the areas is refused as a run refuses it.
+ * any allocation of the readings, or of the load, fails cleanly. A network changed since
+ * the load, or gone, is an error naming it; one far from the areas is refused as a run
+ * refuses it.
  */
 static void network_read_by_windows(void **state)
 {
@@ -1652,53 +1653,54 @@ static void network_read_by_index(void **state)
  * (holding them) agree on their digests, and a vertex moved by a ten-thousandth of a
  * degree after the cut, a facility's meals changed by one, a street's corner moved or the
  * grid's residents doubled, is an error. */
+/* The merge of dir/sh after change (a shell command in dir): refused (exit 4, also under
+ * -q), saying says and what to do, writing nothing. */
+static void merge_refused(const char *dir, const char *change, const char *says)
+{
+    char *out = NULL;
+    assert_int_equal(run(NULL, "cd %s && %s", dir, change), 0);
+    assert_int_equal(run(NULL, "cd %s && %s merge sh --out m2 -q", dir, CS_CLI), 4);
+    assert_int_equal(run(&out, "cd %s && %s merge sh --out m2", dir, CS_CLI), 4);
+    assert_non_null(strstr(out, says));
+    assert_non_null(strstr(out, "cut the study again"));
+    free(out);
+    assert_int_equal(run(NULL, "test ! -e %s/m2", dir), 0);
+}
+
 static void merge_refuses_changed_inputs(void **state)
 {
     (void)state;
-    char *dir = tu_join(work, "network-changed"), *path = windows_study(dir), *out = NULL;
+    char *dir = tu_join(work, "network-changed"), *path = windows_study(dir);
     assert_int_equal(run(NULL, "cd %s && %s shard study.yaml --parts 2 --out sh -q --set "
                                "shard.network_memory_mb=0.002 2>/dev/null && "
                                "%s run sh/0001/study.yaml --out sh/0001/out -q && "
                                "%s run sh/0002/study.yaml --out sh/0002/out -q && "
                                "%s merge sh --out m -q", dir, CS_CLI, CS_CLI, CS_CLI, CS_CLI), 0);
-    assert_int_equal(run(NULL, "cd %s && grep -Eq '\"network_digest\": \"[0-9a-f]{16}\"' "
-                               "sh/shards.json && cp network.geojson network.geojson.cut && "
-                               "sed -i 's/\\[\\[121.39,31.09\\]/"
-                               "[[121.3901,31.09]/' network.geojson && grep -q "
-                               "'121.3901,31.09' network.geojson", dir), 0);
-    assert_int_equal(run(&out, "cd %s && %s merge sh --out m2", dir, CS_CLI), 4);
-    assert_non_null(strstr(out, "network.geojson: the study's network is not what the shards "
-                                "were cut from: it changed since the cut"));
-    assert_non_null(strstr(out, "cut the study again"));
-    free(out);
-    /* the network as it was, a facility's meals changed */
-    assert_int_equal(run(NULL, "cd %s && mv network.geojson.cut network.geojson && sed -i "
-                               "'s/^f1,meal,121.405,31.105,40,0$/f1,meal,121.405,31.105,41,0/' "
-                               "facilities.csv && grep -q ',41,0$' facilities.csv && "
-                               "%s merge sh --out m3 -q", dir, CS_CLI), 4);
-    assert_int_equal(run(&out, "cd %s && %s merge sh --out m2", dir, CS_CLI), 4);
-    assert_non_null(strstr(out, "facilities.csv: the study's facilities are not what the "
-                                "shards were cut from: they changed since the cut"));
-    free(out);
+    assert_int_equal(run(NULL, "grep -Eq '\"network_digest\": \"[0-9a-f]{16}\"' %s/sh/shards.json",
+                         dir), 0);
+    merge_refused(dir, "cp network.geojson network.geojson.cut && sed -i "
+                       "'s/\\[\\[121.39,31.09\\]/[[121.3901,31.09]/' network.geojson && "
+                       "grep -q '121.3901,31.09' network.geojson",
+                  "network.geojson: the study's network is not what the shards were cut from: "
+                  "it changed since the cut");
+    merge_refused(dir, "mv network.geojson.cut network.geojson && sed -i "
+                       "'s/^f1,meal,121.405,31.105,40,0$/f1,meal,121.405,31.105,41,0/' "
+                       "facilities.csv && grep -q ',41,0$' facilities.csv",
+                  "facilities.csv: the study's facilities are not what the shards were cut "
+                  "from: they changed since the cut");
     /* the facilities as they were, a corner of street s3 moved 10 m east */
-    assert_int_equal(run(NULL, "cd %s && sed -i 's/,41,0$/,40,0/' facilities.csv && "
-                               "cp areas.geojson areas.geojson.cut && sed -i "
-                               "'s/\\[121.44,31.14\\]/[121.4401,31.14]/' areas.geojson && "
-                               "grep -q '121.4401,31.14' areas.geojson", dir), 0);
-    assert_int_equal(run(&out, "cd %s && %s merge sh --out m2", dir, CS_CLI), 4);
-    assert_non_null(strstr(out, "areas.geojson: the study's areas are not what the shards "
-                                "were cut from: their outlines, ids or names changed"));
-    free(out);
+    merge_refused(dir, "sed -i 's/,41,0$/,40,0/' facilities.csv && "
+                       "cp areas.geojson areas.geojson.cut && sed -i "
+                       "'s/\\[121.44,31.14\\]/[121.4401,31.14]/' areas.geojson && "
+                       "grep -q '121.4401,31.14' areas.geojson",
+                  "areas.geojson: the study's areas are not what the shards were cut from: "
+                  "their outlines, ids or names changed");
     /* the areas as they were, twice the residents in every populated cell */
-    assert_int_equal(run(NULL, "cd %s && mv areas.geojson.cut areas.geojson && "
-                               "gdal_calc.py -A population.tif --outfile=p2.tif --quiet "
-                               "--calc='where(A>0,A*2,A)' --NoDataValue=-1 --type=Float32 && "
-                               "mv p2.tif population.tif", dir), 0);
-    assert_int_equal(run(&out, "cd %s && %s merge sh --out m2", dir, CS_CLI), 4);
-    assert_non_null(strstr(out, "population.tif: the study's residents are not what the "
-                                "shards were cut from: the population changed since the cut"));
-    free(out);
-    assert_int_equal(run(NULL, "test ! -e %s/m2 && test ! -e %s/m3", dir, dir), 0);
+    merge_refused(dir, "mv areas.geojson.cut areas.geojson && gdal_calc.py -A population.tif "
+                       "--outfile=p2.tif --quiet --calc='where(A>0,A*2,A)' --NoDataValue=-1 "
+                       "--type=Float32 && mv p2.tif population.tif",
+                  "population.tif: the study's residents are not what the shards were cut "
+                  "from: the population changed since the cut");
     free(path);
     free(dir);
 }
