@@ -1018,14 +1018,25 @@ static uint64_t digest_word(uint64_t h, uint64_t w)
     return (h ^ w) * 0x100000001b3ULL;
 }
 
+static uint64_t digest_xy(uint64_t h, double x, double y)
+{
+    return digest_word(digest_word(h, cs_double_bits(x)), cs_double_bits(y));
+}
+
+/* The digest h continued over the vertices [a, b) of x, y, their count first. */
+static uint64_t digest_run(uint64_t h, const double *x, const double *y, size_t a, size_t b)
+{
+    h = digest_word(h, b - a);
+    for (size_t v = a; v < b; v++)
+        h = digest_xy(h, x[v], y[v]);
+    return h;
+}
+
 /* The digest h continued over the lines l, in their order. */
 static uint64_t digest_lines(uint64_t h, const cs_lines *l)
 {
     for (size_t i = 0; i < l->count; i++) {
-        size_t a = l->start[i], b = l->start[i + 1];
-        h = digest_word(h, b - a);
-        for (size_t v = a; v < b; v++)
-            h = digest_word(digest_word(h, cs_double_bits(l->x[v])), cs_double_bits(l->y[v]));
+        h = digest_run(h, l->x, l->y, l->start[i], l->start[i + 1]);
         h = digest_word(h, cs_double_bits(l->speed ? l->speed[i] : 1.0));
     }
     return h;
@@ -1056,7 +1067,7 @@ uint64_t cs_study_facilities_digest(const cs_study *s)
     for (size_t i = 0; i < f->count; i++) {
         h = digest_text(h, f->id[i]);
         h = digest_word(h, (uint64_t)f->kind[i]);
-        h = digest_word(digest_word(h, cs_double_bits(f->x[i])), cs_double_bits(f->y[i]));
+        h = digest_xy(h, f->x[i], f->y[i]);
         for (size_t c = 0; c < f->capacity_count; c++)
             h = digest_word(h, cs_double_bits(f->capacity[i * f->capacity_count + c]));
         h = digest_word(h, cs_double_bits(f->opened ? f->opened[i] : NAN));
@@ -1070,8 +1081,7 @@ static uint64_t digest_points(uint64_t h, const double *x, const double *y, cons
                               const long *area, size_t n, size_t nb)
 {
     for (size_t i = 0; i < n; i++) {
-        h = digest_word(digest_word(h, cs_double_bits(x[i])), cs_double_bits(y[i]));
-        h = digest_word(h, (uint64_t)area[i]);
+        h = digest_word(digest_xy(h, x[i], y[i]), (uint64_t)area[i]);
         for (size_t b = 0; b < nb; b++)
             h = digest_word(h, cs_double_bits(pop[i * nb + b]));
     }
@@ -1114,15 +1124,11 @@ uint64_t cs_study_areas_digest(const cs_study *s)
     uint64_t h = digest_word(DIGEST_START, a->count);
     for (size_t i = 0; i < a->count; i++) {
         h = digest_text(digest_text(h, a->id[i]), a->name ? a->name[i] : NULL);
-        bool ringed = r->area_ring_start && i < r->area_count;
-        size_t r0 = ringed ? r->area_ring_start[i] : 0, r1 = ringed ? r->area_ring_start[i + 1] : 0;
+        /* every area placed has its entry in the rings (build_area) */
+        size_t r0 = r->area_ring_start[i], r1 = r->area_ring_start[i + 1];
         h = digest_word(h, r1 - r0);
-        for (size_t k = r0; k < r1; k++) {
-            size_t v0 = r->ring_start[k], v1 = r->ring_start[k + 1];
-            h = digest_word(h, v1 - v0);
-            for (size_t v = v0; v < v1; v++)
-                h = digest_word(digest_word(h, cs_double_bits(r->x[v])), cs_double_bits(r->y[v]));
-        }
+        for (size_t k = r0; k < r1; k++)
+            h = digest_run(h, r->x, r->y, r->ring_start[k], r->ring_start[k + 1]);
     }
     return h;
 }
