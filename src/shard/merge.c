@@ -461,35 +461,10 @@ static void drop_field(merge *m, size_t f)
     }
 }
 
-static cs_status merged_fields(cs_context *ctx, cs_result *r, void *data)
-{
-    merge *m = data;
-    cs_status st = CS_OK;
-    /* the network's report and service areas are the whole network's: its searches
-       are made again here, one per kind (the costs at residents come from the shards) */
-    bool network = false;
-    for (size_t k = 0; k < r->K; k++)
-        network |= (m->s->settings.kinds[k].measures & CS_MEASURE_NETWORK) != 0;
-    if (network) {
-        st = cs_net_prepare(ctx, m->s, &r->net);
-        r->has_network = st == CS_OK;
-        if (st == CS_OK)
-            st = cs_net_search_kinds(ctx, m->s, &r->net, r->fields);
-    }
-    for (size_t k = 0; st == CS_OK && k < r->K; k++)
-        for (size_t mm = 0; st == CS_OK && mm < CS_MEASURES; mm++)
-            if (m->s->settings.kinds[k].measures & cs_measure_bit(mm)) {
-                st = kind_field(ctx, m, r, k, mm, cs_res_field(r, mm, k));
-                drop_field(m, cs_res_field(r, mm, k));
-            }
-    return st;
-}
-
 /* Each resident's accessibility from its shard; each facility's ratio from the first
  * shard holding it (every shard holding it has all its catchment: the same ratio). */
-static cs_status merged_access(cs_context *ctx, cs_result *r, void *data)
+static cs_status join_access(cs_context *ctx, merge *m, cs_result *r)
 {
-    merge *m = data;
     const cs_study *s = m->s;
     cs_status st = cs_access_kinds_begin(ctx, r);
     for (size_t k = 0; st == CS_OK && k < r->K; k++) {
@@ -519,9 +494,60 @@ static cs_status merged_access(cs_context *ctx, cs_result *r, void *data)
             }
         }
         cs_free(seen);
-        cs_access_area_means(r, k);
     }
     return st;
+}
+
+/* The shards' results, once joined: a province's 16 held 250 MB, which the network's
+ * graph would otherwise be built beside. */
+static void drop_shards(merge *m)
+{
+    for (size_t p = 0; p < m->man.parts; p++) {
+        cs_shard_results_free(&m->res[p]);
+        cs_free(m->own[p]);
+        cs_free(m->fac[p]);
+        m->own[p] = NULL;
+        m->fac[p] = NULL;
+    }
+}
+
+/* Every field and the accessibility from the shards, then the network's searches. */
+static cs_status merged_fields(cs_context *ctx, cs_result *r, void *data)
+{
+    merge *m = data;
+    cs_status st = CS_OK;
+    for (size_t k = 0; st == CS_OK && k < r->K; k++)
+        for (size_t mm = 0; st == CS_OK && mm < CS_MEASURES; mm++)
+            if (m->s->settings.kinds[k].measures & cs_measure_bit(mm)) {
+                st = kind_field(ctx, m, r, k, mm, cs_res_field(r, mm, k));
+                drop_field(m, cs_res_field(r, mm, k));
+            }
+    if (st == CS_OK)
+        st = join_access(ctx, m, r);
+    drop_shards(m);
+    /* the network's report and service areas are the whole network's: its searches
+       are made again here, one per kind (the costs at residents come from the shards) */
+    bool network = false;
+    for (size_t k = 0; k < r->K; k++)
+        network |= (m->s->settings.kinds[k].measures & CS_MEASURE_NETWORK) != 0;
+    if (st == CS_OK && network) {
+        st = cs_net_prepare(ctx, m->s, &r->net);
+        r->has_network = st == CS_OK;
+        if (st == CS_OK)
+            st = cs_net_search_kinds(ctx, m->s, &r->net, r->fields);
+    }
+    return st;
+}
+
+/* The accessibility was joined with the fields: its means by area. */
+static cs_status merged_access(cs_context *ctx, cs_result *r, void *data)
+{
+    (void)ctx;
+    merge *m = data;
+    for (size_t k = 0; k < r->K; k++)
+        if (m->s->settings.kinds[k].load_capacity >= 0)
+            cs_access_area_means(r, k);
+    return CS_OK;
 }
 
 /* ------------------------------------------------------------ the merge */
