@@ -4,6 +4,9 @@
  */
 #include "core/core.h"
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +36,14 @@ void cs_set_allocator(const cs_allocator *allocator)
         current = *allocator;
     else
         current = (cs_allocator){malloc, realloc, free};
+}
+
+void cs_memory_return(void)
+{
+#ifdef __GLIBC__
+    if (current.free_fn == free)
+        malloc_trim(0);
+#endif
 }
 
 void *cs_malloc(size_t size)

@@ -44,6 +44,11 @@ void *cs_reallocarray(void *ptr, size_t count, size_t size); /* checks overflow 
 void cs_free(void *ptr);
 char *cs_strdup(const char *s); /* NULL in, NULL out */
 
+/* Memory freed handed back to the system, after letting a large part of a run go: glibc
+ * keeps what its heaps free below their tops, so a process that let the graph of a
+ * province go (0.6 GB) would otherwise still hold it while it draws and writes. */
+void cs_memory_return(void);
+
 /* Running out of memory, wherever it happens (our allocator, GEOS's std::bad_alloc,
  * GDAL's CPLE_OutOfMemory, PROJ), is noted per thread: cs_note_nomem sets the note,
  * cs_take_nomem returns and clears it. cs_report turns the next error into an

@@ -180,13 +180,30 @@ static cs_rings *area_of(cs_geos h, const cs_walk_network *net, const cs_lines *
     return *st == CS_OK ? cs_rings_moved(&drawn) : NULL;
 }
 
+/* What the first step of drawing (the lines, from the graph and its searches) leaves for
+ * the second (the polygons, from the lines alone), per kind and threshold. */
+struct cs_network_drawing {
+    long jobs;      /* K x CS_MAX_THRESHOLDS */
+    size_t *pieces; /* the pieces reached within each threshold */
+    cs_lines *within; /* all the network within it, where few enough to dissolve exactly */
+    bool *cells;      /* to be drawn on cells */
+    cs_status *why;   /* why a polygon could not be drawn */
+};
+
+/* Step one's jobs: the lines they make. */
 typedef struct kind_areas {
     const cs_result *r;
     cs_lines *lines;
-    cs_rings **polys;
-    size_t *pieces; /* the pieces reached within each threshold */
-    cs_status *why; /* why a polygon could not be drawn */
+    cs_network_drawing *d;
 } kind_areas;
+
+/* Step two's jobs: the polygons they draw from the lines. */
+typedef struct kind_polygons {
+    const cs_result *r;
+    const cs_lines *lines;
+    cs_rings **polys;
+    cs_network_drawing *d;
+} kind_polygons;
 
 /* One threshold's part of a kind's service areas, made an edge at a time. */
 typedef struct threshold_work {
@@ -194,8 +211,7 @@ typedef struct threshold_work {
                                before's (reached first within this one) */
     size_t n, iv_cap, ring_cap;
     line_builder first;     /* the stretches reached first within it: the lines written */
-    cs_lines within;        /* all within it, while few enough to be dissolved exactly */
-    line_builder within_builder;
+    line_builder within;    /* all within it, while few enough to be dissolved exactly */
     bool exact;
 } threshold_work;
 
@@ -218,68 +234,89 @@ static bool edge_areas(const kind_areas *ka, const cs_net_field *f, size_t k, si
                              &w[j].ring, &w[j].ring_cap);
         if (nr == (size_t)-1 || !builder_add(&w[j].first, f->g, w[j].ring, nr))
             return false;
-        size_t *pieces = &ka->pieces[k * CS_MAX_THRESHOLDS + j];
+        size_t *pieces = &ka->d->pieces[k * CS_MAX_THRESHOLDS + j];
         *pieces += pieces_of(w[j].iv, w[j].n);
         if (w[j].exact && (double)*pieces > s->net.area_max_pieces) {
             w[j].exact = false; /* to be drawn on cells: its lines are not needed */
-            cs_lines_free(&w[j].within);
-        } else if (w[j].exact && !builder_add(&w[j].within_builder, f->g, w[j].iv, w[j].n)) {
+            cs_lines_free(w[j].within.lines);
+        } else if (w[j].exact && !builder_add(&w[j].within, f->g, w[j].iv, w[j].n)) {
             return false;
         }
     }
     return true;
 }
 
-/* Kind k's service areas: for each threshold j, the stretches first reached within it
- * (its lines) and the polygon of all the network reached within it. They are made an
- * edge at a time: the whole network's stretches are never held. Thresholds reaching
- * up to network.area_max_pieces pieces are dissolved exactly; the others are drawn on
- * cells all in one pass, each piece once, at the threshold that first reaches it. */
-static bool kind_area_job(const void *data, cs_geos h, const cs_geom *district, long job)
+/* Kind k's lines: for each threshold j, the stretches first reached within it (its
+ * lines) and, while they are few enough to be dissolved exactly, all those within it.
+ * They are made an edge at a time: the whole network's stretches are never held. */
+static bool kind_lines_job(const void *data, cs_geos h, const cs_geom *district, long job)
 {
+    (void)h;
     (void)district;
     const kind_areas *ka = data;
     const cs_result *r = ka->r;
-    const cs_study *s = r->study;
     size_t k = (size_t)job, at = k * CS_MAX_THRESHOLDS;
-    const cs_kind *kind = &s->settings.kinds[k];
     if (!r->dist_m[cs_res_field(r, 1, k)])
         return true;
     const cs_net_field *f = &r->fields[k];
-    size_t T = kind->threshold_count, next_src = 0;
+    size_t T = r->study->settings.kinds[k].threshold_count, next_src = 0;
     threshold_work w[CS_MAX_THRESHOLDS];
     memset(w, 0, sizeof w);
-    bool want[CS_MAX_THRESHOLDS] = {false}, cells = false, ok = true;
+    bool ok = true;
     for (size_t j = 0; j < T; j++) {
         w[j].exact = true;
         ok = ok && builder_begin(&w[j].first, &ka->lines[at + j]) &&
-             builder_begin(&w[j].within_builder, &w[j].within);
+             builder_begin(&w[j].within, &ka->d->within[at + j]);
     }
     for (size_t e = 0; ok && e < f->g->edge_count; e++)
         ok = edge_areas(ka, f, k, e, &next_src, w);
     for (size_t j = 0; j < T; j++) {
         if (ok) {
             builder_end(&w[j].first);
-            cells |= want[j] = !w[j].exact;
+            ka->d->cells[at + j] = !w[j].exact;
         }
         if (ok && w[j].exact)
-            ok = (ka->polys[at + j] = cs_rings_of_geom(
-                      h, cs_geom_buffer_lines(h, &w[j].within, s->net.access_width_m))) != NULL;
-        cs_lines_free(&w[j].within);
+            builder_end(&w[j].within);
         cs_free(w[j].iv);
         cs_free(w[j].ring);
     }
-    if (!ok || !cells)
-        return ok;
-    cs_rings drawn[CS_MAX_THRESHOLDS];
-    ka->why[at] = cs_cells_buffer_levels(&ka->lines[at], T, s->net.access_width_m,
-                                         s->net.area_cell_m, want, drawn);
+    return ok;
+}
+
+/* Kind k's polygons, from its lines: thresholds reaching up to network.area_max_pieces
+ * pieces are dissolved exactly; the others are drawn on cells all in one pass, each
+ * piece once, at the threshold that first reaches it. */
+static bool kind_polygons_job(const void *data, cs_geos h, const cs_geom *district, long job)
+{
+    (void)district;
+    const kind_polygons *kp = data;
+    const cs_study *s = kp->r->study;
+    size_t k = (size_t)job, at = k * CS_MAX_THRESHOLDS;
+    size_t T = s->settings.kinds[k].threshold_count;
+    cs_network_drawing *d = kp->d;
+    if (!kp->r->dist_m[cs_res_field(kp->r, 1, k)])
+        return true;
+    bool cells = false;
     for (size_t j = 0; j < T; j++) {
-        if (want[j] && ka->why[at] == CS_OK && !(ka->polys[at + j] = cs_rings_moved(&drawn[j])))
-            ka->why[at] = CS_ERR_NOMEM;
+        cells |= d->cells[at + j];
+        if (!d->cells[at + j] &&
+            !(kp->polys[at + j] = cs_rings_of_geom(
+                  h, cs_geom_buffer_lines(h, &d->within[at + j], s->net.access_width_m))))
+            return false;
+        cs_lines_free(&d->within[at + j]);
+    }
+    if (!cells)
+        return true;
+    cs_rings drawn[CS_MAX_THRESHOLDS];
+    d->why[at] = cs_cells_buffer_levels(&kp->lines[at], T, s->net.access_width_m,
+                                        s->net.area_cell_m, &d->cells[at], drawn);
+    for (size_t j = 0; j < T; j++) {
+        if (d->cells[at + j] && d->why[at] == CS_OK &&
+            !(kp->polys[at + j] = cs_rings_moved(&drawn[j])))
+            d->why[at] = CS_ERR_NOMEM;
         cs_rings_free(&drawn[j]); /* a level not taken (none when all went well) */
     }
-    return ka->why[at] == CS_OK;
+    return d->why[at] == CS_OK;
 }
 
 /* Say which service areas were drawn on cells, and how close that is. */
@@ -300,57 +337,100 @@ static void note_cells(cs_context *ctx, const cs_result *r, const size_t *pieces
             n, net->area_max_pieces, net->area_cell_m, net->area_cell_m * M_SQRT2);
 }
 
-/* The first reason a job gave, CS_OK when none. */
-static cs_status first_reason(const cs_status *why, long jobs)
+void cs_network_drawing_destroy(cs_network_drawing *d)
 {
-    for (long i = 0; i < jobs; i++)
-        if (why[i] != CS_OK)
-            return why[i];
-    return CS_OK;
+    if (!d)
+        return;
+    for (long i = 0; d->within && i < d->jobs; i++)
+        cs_lines_free(&d->within[i]);
+    cs_free(d->pieces);
+    cs_free(d->within);
+    cs_free(d->cells);
+    cs_free(d->why);
+    cs_free(d);
 }
 
-cs_status cs_cover_network_areas(cs_context *ctx, const cs_result *r, cs_lines *lines,
-                                 cs_rings **polys)
+/* The error of a failed step: the first reason a job gave, else memory or GEOS. */
+static cs_status drawing_failed(cs_context *ctx, const cs_result *r, const cs_network_drawing *d)
 {
-    const cs_study *s = r->study;
-    long jobs = (long)(r->K * CS_MAX_THRESHOLDS); /* areas; one job per kind */
-    memset(lines, 0, (size_t)jobs * sizeof *lines);
-    for (long i = 0; i < jobs; i++)
-        polys[i] = NULL;
-    if (!r->has_network)
-        return CS_OK;
-    kind_areas ka = {r, lines, polys, cs_calloc((size_t)jobs, sizeof *ka.pieces),
-                     cs_calloc((size_t)jobs, sizeof *ka.why)};
-    if (!ka.pieces || !ka.why) {
-        cs_free(ka.pieces);
-        cs_free(ka.why);
-        return cs_nomem(ctx);
-    }
-    bool done = cs_cover_run_jobs(&s->areas, (long)r->K, ctx->threads, kind_area_job, &ka);
-    if (done)
-        note_cells(ctx, r, ka.pieces);
-    cs_status why = first_reason(ka.why, jobs);
-    cs_free(ka.pieces);
-    cs_free(ka.why);
-    if (done)
-        return CS_OK;
-    for (long i = 0; i < jobs; i++) {
-        cs_lines_free(&lines[i]);
-        cs_rings_destroy(polys[i]);
-        polys[i] = NULL;
-    }
+    cs_status why = CS_OK;
+    for (long i = 0; why == CS_OK && i < d->jobs; i++)
+        why = d->why[i];
     if (why == CS_ERR_ARGUMENT) {
         cs_where w = {.field = "network.area_cell_m"};
         return cs_error(ctx, CS_ERR_STUDY, &w, "give larger cells",
                         "the network service areas span more than 10^12 cells of %g m, or "
                         "more than 2^26 across",
-                        s->net.area_cell_m);
+                        r->study->net.area_cell_m);
     }
     if (cs_take_nomem() || why == CS_ERR_NOMEM)
         return cs_error(ctx, CS_ERR_NOMEM, NULL, CS_NOMEM_HINT,
                         "out of memory while building the network service areas");
     return cs_error(ctx, CS_ERR_INTERNAL, NULL, NULL,
                     "building the network service areas failed (GEOS, or out of memory)");
+}
+
+cs_status cs_cover_network_lines(cs_context *ctx, const cs_result *r, cs_lines *lines,
+                                 cs_network_drawing **drawing)
+{
+    long jobs = (long)(r->K * CS_MAX_THRESHOLDS);
+    memset(lines, 0, (size_t)jobs * sizeof *lines);
+    cs_network_drawing *d = cs_calloc(1, sizeof *d);
+    if (d) {
+        d->jobs = jobs;
+        d->pieces = cs_calloc((size_t)jobs, sizeof *d->pieces);
+        d->within = cs_calloc((size_t)jobs, sizeof *d->within);
+        d->cells = cs_calloc((size_t)jobs, sizeof *d->cells);
+        d->why = cs_calloc((size_t)jobs, sizeof *d->why);
+    }
+    *drawing = d;
+    if (!d || !d->pieces || !d->within || !d->cells || !d->why)
+        return cs_nomem(ctx);
+    kind_areas ka = {r, lines, d};
+    if (!r->has_network ||
+        cs_cover_run_jobs(&r->study->areas, (long)r->K, ctx->threads, kind_lines_job, &ka))
+        return CS_OK;
+    for (long i = 0; i < jobs; i++)
+        cs_lines_free(&lines[i]);
+    return drawing_failed(ctx, r, d);
+}
+
+cs_status cs_cover_network_polygons(cs_context *ctx, const cs_result *r, const cs_lines *lines,
+                                    cs_network_drawing *drawing, cs_rings **polys)
+{
+    long jobs = drawing->jobs;
+    for (long i = 0; i < jobs; i++)
+        polys[i] = NULL;
+    kind_polygons kp = {r, lines, polys, drawing};
+    bool done = !r->has_network || cs_cover_run_jobs(&r->study->areas, (long)r->K,
+                                                      ctx->threads, kind_polygons_job, &kp);
+    cs_status st = CS_OK;
+    if (done && r->has_network)
+        note_cells(ctx, r, drawing->pieces);
+    if (!done) {
+        for (long i = 0; i < jobs; i++) {
+            cs_rings_destroy(polys[i]);
+            polys[i] = NULL;
+        }
+        st = drawing_failed(ctx, r, drawing);
+    }
+    cs_network_drawing_destroy(drawing);
+    return st;
+}
+
+cs_status cs_cover_network_areas(cs_context *ctx, const cs_result *r, cs_lines *lines,
+                                 cs_rings **polys)
+{
+    cs_network_drawing *d = NULL;
+    cs_status st = cs_cover_network_lines(ctx, r, lines, &d);
+    if (st != CS_OK) {
+        cs_network_drawing_destroy(d);
+        return st;
+    }
+    st = cs_cover_network_polygons(ctx, r, lines, d, polys);
+    for (long i = 0; st != CS_OK && i < (long)(r->K * CS_MAX_THRESHOLDS); i++)
+        cs_lines_free(&lines[i]);
+    return st;
 }
 
 typedef struct facility_areas {

@@ -24,6 +24,7 @@ typedef struct sources {
     cs_rings **net_polys;  /* K x CS_MAX_THRESHOLDS network service areas */
     cs_rings **fac_polys;  /* per facility, when asked for */
     double *dem_lon, *dem_lat; /* the demand points in WGS84, for the demand files */
+    bool release;          /* each layer's geometry let go once written */
 } sources;
 
 typedef cs_status (*layer_fn)(cs_context *ctx, const sources *src, cs_lw *w);
@@ -150,6 +151,28 @@ static cs_status build_summary(cs_context *ctx, const sources *src, cs_buf *out)
     return cs_out_summary_json(ctx, src->r, src->table, out);
 }
 
+/* The network's geometries, each let go once its layer is written (with release) or at
+ * the end. */
+static void drop_polys(sources *src)
+{
+    for (size_t i = 0; src->net_polys && i < src->r->K * CS_MAX_THRESHOLDS; i++) {
+        cs_rings_destroy(src->net_polys[i]);
+        src->net_polys[i] = NULL;
+    }
+}
+static void drop_lines(sources *src)
+{
+    for (size_t i = 0; src->net_lines && i < src->r->K * CS_MAX_THRESHOLDS; i++)
+        cs_lines_free(&src->net_lines[i]);
+}
+static void drop_facility_polys(sources *src)
+{
+    for (size_t f = 0; src->fac_polys && f < src->r->study->fac.count; f++) {
+        cs_rings_destroy(src->fac_polys[f]);
+        src->fac_polys[f] = NULL;
+    }
+}
+
 typedef enum when {
     ALWAYS,
     WITH_NETWORK,
@@ -168,17 +191,20 @@ static const struct {
     cs_gpkg_geometry geometry;
     layer_fn build;
     when when;
+    void (*drop)(sources *src); /* what only this layer shows, let go once written */
 } layers[] = {
-    {"areas", "areas.geojson", CS_GPKG_MULTIPOLYGON, build_areas, ALWAYS},
-    {"service_circles", "service-circles.geojson", CS_GPKG_MULTIPOLYGON, build_circles, ALWAYS},
+    {"areas", "areas.geojson", CS_GPKG_MULTIPOLYGON, build_areas, ALWAYS, NULL},
+    {"service_circles", "service-circles.geojson", CS_GPKG_MULTIPOLYGON, build_circles, ALWAYS,
+     drop_polys},
     {"service_network", "service-network.geojson", CS_GPKG_MULTILINE, build_network,
-     WITH_NETWORK},
+     WITH_NETWORK, drop_lines},
     {"facility_service_areas", "facility-service-areas.geojson", CS_GPKG_MULTIPOLYGON,
-     build_facility_areas, WITH_FACILITY_AREAS},
-    {"facilities", "facilities.geojson", CS_GPKG_POINT, build_facilities, ALWAYS},
-    {"underserved", "underserved.geojson", CS_GPKG_MULTIPOLYGON, build_underserved, ALWAYS},
-    {"coverage", NULL, CS_GPKG_NONE, build_coverage_layer, ALWAYS},
-    {"targets", NULL, CS_GPKG_NONE, build_targets_layer, ALWAYS},
+     build_facility_areas, WITH_FACILITY_AREAS, drop_facility_polys},
+    {"facilities", "facilities.geojson", CS_GPKG_POINT, build_facilities, ALWAYS, NULL},
+    {"underserved", "underserved.geojson", CS_GPKG_MULTIPOLYGON, build_underserved, ALWAYS,
+     NULL},
+    {"coverage", NULL, CS_GPKG_NONE, build_coverage_layer, ALWAYS, NULL},
+    {"targets", NULL, CS_GPKG_NONE, build_targets_layer, ALWAYS, NULL},
 };
 
 /* The other files, after the package; format 0: whatever output.formats says. The
@@ -263,8 +289,11 @@ static cs_status demand_positions(cs_context *ctx, const cs_result *r, sources *
     return CS_OK;
 }
 
-/* The network's service areas, computed once for the files that show them. */
-static cs_status network_geometry(cs_context *ctx, const cs_result *r, sources *src)
+/* The network's service areas, computed once for the files that show them. With
+ * `release` (r itself), the graph and its searches are let go once the lines and the
+ * facilities' areas are made: the polygons are drawn from the lines alone. */
+static cs_status network_geometry(cs_context *ctx, const cs_result *r, sources *src,
+                                  cs_result *release)
 {
     size_t n = r->K * CS_MAX_THRESHOLDS + 1;
     src->net_lines = cs_calloc(n, sizeof *src->net_lines);
@@ -272,23 +301,24 @@ static cs_status network_geometry(cs_context *ctx, const cs_result *r, sources *
     src->fac_polys = cs_calloc(r->study->fac.count + 1, sizeof *src->fac_polys);
     if (!src->net_lines || !src->net_polys || !src->fac_polys)
         return cs_nomem(ctx);
-    cs_status st = cs_cover_network_areas(ctx, r, src->net_lines, src->net_polys);
+    cs_network_drawing *drawing = NULL;
+    cs_status st = cs_cover_network_lines(ctx, r, src->net_lines, &drawing);
     if (st == CS_OK && wanted(r, WITH_FACILITY_AREAS))
         st = cs_cover_facility_areas(ctx, r, src->fac_polys);
-    return st;
+    if (st != CS_OK) {
+        cs_network_drawing_destroy(drawing);
+        return st;
+    }
+    if (release && r->has_network)
+        cs_result_free_network(release);
+    return cs_cover_network_polygons(ctx, r, src->net_lines, drawing, src->net_polys);
 }
 
-static void free_network_geometry(const cs_result *r, sources *src)
+static void free_network_geometry(sources *src)
 {
-    const cs_study *s = r->study;
-    for (size_t i = 0; i < r->K * CS_MAX_THRESHOLDS; i++) {
-        if (src->net_lines)
-            cs_lines_free(&src->net_lines[i]);
-        if (src->net_polys)
-            cs_rings_destroy(src->net_polys[i]);
-    }
-    for (size_t f = 0; src->fac_polys && f < s->fac.count; f++)
-        cs_rings_destroy(src->fac_polys[f]);
+    drop_polys(src);
+    drop_lines(src);
+    drop_facility_polys(src);
     cs_free(src->net_lines);
     cs_free(src->net_polys);
     cs_free(src->fac_polys);
@@ -374,7 +404,7 @@ static cs_status finish_json(json_file *f, const cs_buf *json)
 }
 
 /* Every layer, as GeoJSON files into the set and/or into the package. */
-static cs_status write_layers(cs_context *ctx, const sources *src, cs_outset *set,
+static cs_status write_layers(cs_context *ctx, sources *src, cs_outset *set,
                               cs_gpkg *gpkg, cs_names *names, cs_buf *buf)
 {
     const cs_result *r = src->r;
@@ -412,6 +442,8 @@ static cs_status write_layers(cs_context *ctx, const sources *src, cs_outset *se
         if (st == CS_OK && json)
             st = finish_json(&file, buf);
         stage_end(ctx, "write layer", layers[i].layer, t0);
+        if (src->release && layers[i].drop)
+            layers[i].drop(src);
         geometries[count] = layers[i].geometry;
         written[count++] = layers[i].layer;
         cs_progress(ctx, "write", (double)(i + 1) / (double)(n + 2));
@@ -487,7 +519,7 @@ static cs_status stream_end(cs_context *ctx, streaming *s)
 }
 
 /* The package, when asked for, and the other files. */
-static cs_status write_files(cs_context *ctx, const sources *src, cs_outset *set)
+static cs_status write_files(cs_context *ctx, sources *src, cs_outset *set)
 {
     const cs_result *r = src->r;
     cs_gpkg *gpkg = NULL;
@@ -543,9 +575,9 @@ static cs_status write_files(cs_context *ctx, const sources *src, cs_outset *set
     return st;
 }
 
-/* cs_result_write; with `release` (r itself), the network's working memory is let go once
- * the service areas are drawn: a province's graph, searches and attachments (a gigabyte)
- * are then not held beside its polygons while the files are written. */
+/* cs_result_write; with `release` (r itself), the network's working memory is let go as
+ * soon as the service areas' lines are made: a province's graph, searches and attachments
+ * (a gigabyte) are then not held beside its polygons while they are drawn and written. */
 static cs_status write_result(cs_context *ctx, const cs_study *study, const cs_result *r,
                               const char *out_dir, cs_result *release)
 {
@@ -555,7 +587,7 @@ static cs_status write_result(cs_context *ctx, const cs_study *study, const cs_r
         return cs_shard_results_write(ctx, r, out_dir);
     cs_outset *set = NULL;
     cs_table table = {0};
-    sources src = {.r = r, .table = &table};
+    sources src = {.r = r, .table = &table, .release = release != NULL};
     double t0 = cs_stage_begin();
     cs_status st = cs_outset_begin_folder(ctx, out_dir, "run", &set);
     if (st == CS_OK)
@@ -571,13 +603,13 @@ static cs_status write_result(cs_context *ctx, const cs_study *study, const cs_r
     if (st == CS_OK && release && r->has_network)
         cs_result_free_attachments(release); /* not needed to draw */
     if (st == CS_OK)
-        st = network_geometry(ctx, r, &src);
+        st = network_geometry(ctx, r, &src, release);
     if (r->has_network)
         cs_stage_end(ctx, "write service areas", t1);
-    if (st == CS_OK && release && r->has_network)
-        cs_result_free_network(release);
     if (st == CS_OK && r->has_network)
         cs_progress(ctx, "service areas", 1);
+    if (release) /* what the run and the drawing let go, before the files are made */
+        cs_memory_return();
     if (st == CS_OK)
         st = write_files(ctx, &src, set);
     if (st == CS_OK) {
@@ -595,7 +627,7 @@ static cs_status write_result(cs_context *ctx, const cs_study *study, const cs_r
     if (set && st != CS_OK)
         cs_outset_abort(set);
     cs_outset_destroy(set);
-    free_network_geometry(r, &src);
+    free_network_geometry(&src);
     cs_free(src.dem_lon);
     cs_free(src.dem_lat);
     cs_table_free(&table);

@@ -141,6 +141,7 @@ void cs_result_free_attachments(cs_result *r)
     cs_attach_free(&r->net.demand);
     for (size_t k = 0; r->fields && k < r->K; k++)
         cs_net_field_keep_costs(&r->fields[k]);
+    cs_memory_return();
 }
 
 void cs_result_free_network(cs_result *r)
@@ -148,7 +149,7 @@ void cs_result_free_network(cs_result *r)
     for (size_t k = 0; r->fields && k < r->K; k++)
         cs_net_field_free(&r->fields[k]);
     cs_graph_free(&r->net.graph);
-    cs_result_free_attachments(r);
+    cs_result_free_attachments(r); /* and the memory returned */
     r->network_freed = true;
 }
 
