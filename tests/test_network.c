@@ -677,16 +677,6 @@ static size_t same_files(const cs_result *r, const char *da, const char *db)
     return i;
 }
 
-/* The sample written by cs_result_write and, from a second run of it, by
- * cs_result_write_releasing (which lets go of the index, the demand points' attachments
- * and each node's nearest facility before drawing the service areas, of the graph and
- * searches once their lines are made, before the polygons): the same files byte for
- * byte, with the polygons dissolved exactly or drawn on cells and with each facility's
- * own area (drawn before the graph goes). The released result gives
- * the same coverage (every kind, threshold, band and street), network report and
- * facility loads as the other; what needs the network's searches is refused (writing
- * again, evaluating or suggesting sites, serving), and it is destroyed cleanly (the
- * sanitizer). A result without a network keeps all it had. */
 /* Written both ways from two runs of the sample with setting key (or none): how many
  * files, each the same byte for byte. */
 static size_t released_is_the_same(const char *key, const char *value)
@@ -707,6 +697,16 @@ static size_t released_is_the_same(const char *key, const char *value)
     return n;
 }
 
+/* The sample written by cs_result_write and, from a second run of it, by
+ * cs_result_write_releasing (which lets go of the index, the demand points' attachments
+ * and each node's nearest facility before drawing the service areas, of the graph and
+ * searches once their lines are made, before the polygons): the same files byte for
+ * byte, with the polygons dissolved exactly or drawn on cells and with each facility's
+ * own area (drawn before the graph goes). The released result gives
+ * the same coverage (every kind, threshold, band and street), network report and
+ * facility loads as the other; what needs the network's searches is refused (writing
+ * again, evaluating or suggesting sites, serving), and it is destroyed cleanly (the
+ * sanitizer). A result without a network keeps all it had. */
 static void writing_releases_the_network(void **state)
 {
     (void)state;
