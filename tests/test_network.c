@@ -677,24 +677,36 @@ static size_t same_files(const cs_result *r, const char *da, const char *db)
     return i;
 }
 
-/* Written both ways from two runs of the sample with setting key (or none): how many
- * files, each the same byte for byte. */
-static size_t released_is_the_same(const char *key, const char *value)
+/* Two runs of the sample with setting key (or none), written the one by cs_result_write
+ * into da, the other by cs_result_write_releasing into db: `same` files, each the same
+ * byte for byte. */
+typedef struct written_pair {
+    fx_env a, b;
+    char *da, *db;
+    size_t same;
+} written_pair;
+
+static void write_both_ways(written_pair *p, const char *key, const char *value)
 {
-    fx_env a = {0}, b = {0};
-    sample_run(&a, key, value);
-    sample_run(&b, key, value);
-    char *da = tu_mkdtemp(), *db = tu_mkdtemp();
-    assert_int_equal(cs_result_write(a.ctx, a.study, a.result, da), CS_OK);
-    assert_int_equal(cs_result_write_releasing(b.ctx, b.study, b.result, db), CS_OK);
-    size_t n = same_files(a.result, da, db);
-    tu_rmtree(da);
-    tu_rmtree(db);
-    free(da);
-    free(db);
-    fx_env_close(&a);
-    fx_env_close(&b);
-    return n;
+    memset(p, 0, sizeof *p);
+    sample_run(&p->a, key, value);
+    sample_run(&p->b, key, value);
+    p->da = tu_mkdtemp();
+    p->db = tu_mkdtemp();
+    assert_int_equal(cs_result_write(p->a.ctx, p->a.study, p->a.result, p->da), CS_OK);
+    assert_int_equal(cs_result_write_releasing(p->b.ctx, p->b.study, p->b.result, p->db),
+                     CS_OK);
+    p->same = same_files(p->a.result, p->da, p->db);
+}
+
+static void close_pair(written_pair *p)
+{
+    tu_rmtree(p->da);
+    tu_rmtree(p->db);
+    free(p->da);
+    free(p->db);
+    fx_env_close(&p->a);
+    fx_env_close(&p->b);
 }
 
 /* The sample written by cs_result_write and, from a second run of it, by
@@ -710,20 +722,19 @@ static size_t released_is_the_same(const char *key, const char *value)
 static void writing_releases_the_network(void **state)
 {
     (void)state;
-    /* every polygon on cells; and each facility's own area, a layer more */
-    assert_true(released_is_the_same("network.area_max_pieces", "0") >= 10);
-    assert_true(released_is_the_same("network.facility_areas", "true") >= 11);
-    fx_env a = {0}, b = {0};
-    sample_run(&a, NULL, NULL);
-    sample_run(&b, NULL, NULL);
-    assert_true(b.result->has_network);
-    char *da = tu_mkdtemp(), *db = tu_mkdtemp();
-    assert_int_equal(cs_result_write(a.ctx, a.study, a.result, da), CS_OK);
-    assert_int_equal(cs_result_write_releasing(b.ctx, b.study, b.result, db), CS_OK);
-    assert_true(same_files(a.result, da, db) >= 10);
-    const cs_result *ra = a.result, *rb = b.result;
+    written_pair p;
+    write_both_ways(&p, "network.area_max_pieces", "0"); /* every polygon on cells */
+    assert_true(p.same >= 10);
+    close_pair(&p);
+    write_both_ways(&p, "network.facility_areas", "true"); /* a layer more */
+    assert_true(p.same >= 11);
+    close_pair(&p);
+    write_both_ways(&p, NULL, NULL);
+    assert_true(p.same >= 10 && p.b.result->has_network);
+    const cs_study *sa = p.a.study, *sb = p.b.study;
+    const cs_result *ra = p.a.result, *rb = p.b.result;
     for (size_t k = 0; k < ra->K; k++)
-        for (size_t j = 0; j < a.study->settings.kinds[k].threshold_count; j++)
+        for (size_t j = 0; j < sa->settings.kinds[k].threshold_count; j++)
             for (size_t band = 0; band < ra->B; band++)
                 for (size_t area = 0; area <= ra->A; area++) {
                     cs_coverage ca, cb;
@@ -735,35 +746,31 @@ static void writing_releases_the_network(void **state)
     assert_int_equal(cs_result_network(ra, &na), CS_OK);
     assert_int_equal(cs_result_network(rb, &nb), CS_OK);
     assert_true(na.edges > 0 && na.edges == nb.edges && na.length_km == nb.length_km);
-    for (size_t f = 0; f < a.study->fac.count; f++) {
-        double sa, sb, la, lb;
-        assert_int_equal(cs_result_served(ra, f, 0, &sa, &la), CS_OK);
-        assert_int_equal(cs_result_served(rb, f, 0, &sb, &lb), CS_OK);
-        assert_true(sa == sb && (la == lb || (isnan(la) && isnan(lb))));
+    for (size_t f = 0; f < sa->fac.count; f++) {
+        double va, vb, la, lb;
+        assert_int_equal(cs_result_served(ra, f, 0, &va, &la), CS_OK);
+        assert_int_equal(cs_result_served(rb, f, 0, &vb, &lb), CS_OK);
+        assert_true(va == vb && (la == lb || (isnan(la) && isnan(lb))));
     }
     /* what needs the searches */
-    assert_int_equal(cs_result_write_releasing(b.ctx, b.study, b.result, db), CS_ERR_ARGUMENT);
-    assert_int_equal(cs_result_write(b.ctx, b.study, b.result, db), CS_ERR_ARGUMENT);
+    cs_context *cb = p.b.ctx;
+    assert_int_equal(cs_result_write_releasing(cb, sb, p.b.result, p.db), CS_ERR_ARGUMENT);
+    assert_int_equal(cs_result_write(cb, sb, rb, p.db), CS_ERR_ARGUMENT);
     cs_site_cache *cache = NULL;
-    assert_int_equal(cs_site_cache_create(b.ctx, rb, &cache), CS_ERR_ARGUMENT);
-    cs_site_input in = {.lon = 121.38, .lat = 31.1, .kind = a.study->settings.kinds[0].id,
+    assert_int_equal(cs_site_cache_create(cb, rb, &cache), CS_ERR_ARGUMENT);
+    cs_site_input in = {.lon = 121.38, .lat = 31.1, .kind = sa->settings.kinds[0].id,
                         .capacity = NAN};
     cs_site *site = NULL;
-    assert_int_equal(cs_site_evaluate(b.ctx, rb, &in, 1, NULL, &site), CS_ERR_ARGUMENT);
+    assert_int_equal(cs_site_evaluate(cb, rb, &in, 1, NULL, &site), CS_ERR_ARGUMENT);
     cs_suggest_options so = {.kind = in.kind, .k = 1, .within_min = NAN, .reach_share = NAN};
     cs_suggest_report rep;
-    assert_int_equal(cs_site_suggest(b.ctx, rb, &so, &site, &rep), CS_ERR_ARGUMENT);
+    assert_int_equal(cs_site_suggest(cb, rb, &so, &site, &rep), CS_ERR_ARGUMENT);
     cs_server *server = NULL;
-    assert_int_equal(cs_serve_start(b.ctx, b.study, rb, NULL, &server), CS_ERR_ARGUMENT);
-    assert_int_equal(cs_serve_start(b.ctx, b.study, NULL, NULL, &server), CS_ERR_ARGUMENT);
+    assert_int_equal(cs_serve_start(cb, sb, rb, NULL, &server), CS_ERR_ARGUMENT);
+    assert_int_equal(cs_serve_start(cb, sb, NULL, NULL, &server), CS_ERR_ARGUMENT);
     assert_null(site);
     assert_null(server);
-    tu_rmtree(da);
-    tu_rmtree(db);
-    free(da);
-    free(db);
-    fx_env_close(&a);
-    fx_env_close(&b);
+    close_pair(&p);
 
     /* in a straight line there is no network to let go: sites are still evaluated */
     fx_env c = {0};

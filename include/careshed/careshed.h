@@ -765,9 +765,10 @@ CS_API cs_status cs_report_write(cs_context *ctx, const cs_study *study,
 CS_API cs_status cs_result_write(cs_context *ctx, const cs_study *study,
                                  const cs_result *result, const char *out_dir);
 /**
- * cs_result_write for the last use of a result's network: once the service areas are
- * drawn, the network's graph, its searches and where the demand points attach are
- * freed before the files are written (a province's network takes a gigabyte), and
+ * cs_result_write for the last use of a result's network: once the service areas' lines
+ * are made, the network's graph, its searches and where the demand points attach are
+ * freed before their polygons are drawn and the files written (a province's network
+ * takes a gigabyte; the memory is handed back to the system), and
  * the files are cs_result_write's, byte for byte. The result still answers every
  * cs_result_* query and can be destroyed as ever; a result with a network cannot then
  * be written again, nor given to cs_site_evaluate, cs_site_cache_create,

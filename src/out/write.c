@@ -608,7 +608,7 @@ static cs_status write_result(cs_context *ctx, const cs_study *study, const cs_r
         cs_stage_end(ctx, "write service areas", t1);
     if (st == CS_OK && r->has_network)
         cs_progress(ctx, "service areas", 1);
-    if (release) /* what the run and the drawing let go, before the files are made */
+    if (release && r->has_network) /* what drawing let go, before the files are made */
         cs_memory_return();
     if (st == CS_OK)
         st = write_files(ctx, &src, set);

@@ -17,12 +17,12 @@ typedef struct cs_run_source {
     void *data;
 } cs_run_source;
 
-/* Let go of what only the network's searches need once the outputs' service areas are
- * drawn (cs_result_write_releasing): the graph, its index, the searches and where the
- * demand points attach. The facilities' attachments and the network report stay.
- * cs_result_free_attachments lets go only of what drawing the service areas does not
+/* Let go of what only the network's searches need once the outputs' service areas'
+ * lines are made (cs_result_write_releasing): the graph, its index, the searches and
+ * where the demand points attach. The facilities' attachments and the network report
+ * stay. cs_result_free_attachments lets go only of what making those lines does not
  * need: the index, where the demand points attach and which facility is each node's
- * nearest (cs_net_field_keep_costs). */
+ * nearest (cs_net_field_keep_costs). Both hand the memory back (cs_memory_return). */
 void cs_result_free_network(cs_result *r);
 void cs_result_free_attachments(cs_result *r);
 

@@ -525,6 +525,7 @@ static cs_status merged_fields(cs_context *ctx, cs_result *r, void *data)
     if (st == CS_OK)
         st = join_access(ctx, m, r);
     drop_shards(m);
+    cs_memory_return();
     /* the network's report and service areas are the whole network's: its searches
        are made again here, one per kind (the costs at residents come from the shards) */
     bool network = false;
