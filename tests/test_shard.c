@@ -1314,7 +1314,9 @@ static void same_windows(const cs_net_window *a, const cs_net_window *b)
     assert_memory_equal(la->start, lb->start, (la->count + 1) * sizeof *la->start);
     assert_memory_equal(la->x, lb->x, nv * sizeof *la->x);
     assert_memory_equal(la->y, lb->y, nv * sizeof *la->y);
-    assert_memory_equal(la->speed, lb->speed, la->count * sizeof *la->speed);
+    assert_int_equal(la->speed != NULL, lb->speed != NULL); /* none: no speed field */
+    if (la->speed)
+        assert_memory_equal(la->speed, lb->speed, la->count * sizeof *la->speed);
     assert_memory_equal(a->line_of, b->line_of, la->count * sizeof *a->line_of);
     assert_int_equal(a->graph.edge_count, b->graph.edge_count);
     assert_memory_equal(a->graph.edge_cost_m, b->graph.edge_cost_m,
@@ -1368,29 +1370,52 @@ static size_t same_windows_throughout(cs_shard_net *whole, cs_shard_net *read)
     return windows;
 }
 
+/* Whether the folder at path holds nothing (or is not there). */
+static bool empty_folder(const char *path)
+{
+    DIR *d = opendir(path);
+    struct dirent *e;
+    int n = 0;
+    while (d && (e = readdir(d)))
+        n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+    if (d)
+        closedir(d);
+    return n == 0;
+}
+
 /*
  * A network left to read (careshed shard) with room for a hundred of its vertices:
- * each window the cut builds, tile by tile in rows and then over each shard, is the
- * whole load's, byte for byte, its lines read again as they are needed (many times);
- * given a megabyte, the lines are held as the whole load holds them. Memory refused at
- * any allocation of the readings, or of the load, fails cleanly. A network changed since
- * the load, or gone, is an error naming it; one far from the areas is refused as a run
- * refuses it.
+ * its GeoJSON, which has no spatial index, is copied once to a GeoPackage under $TMPDIR
+ * (gone with the study), read by window: each window the cut builds, tile by tile in
+ * rows and then over each shard, is the whole load's, byte for byte, its lines read
+ * again as they are needed (many times); given a megabyte, the lines are held as the
+ * whole load holds them. Memory refused at any allocation of the readings, or of the
+ * load, fails cleanly. A network changed since the load, or gone, is an error naming it;
+ * one far from the areas is refused as a run refuses it.
  */
 static void network_read_by_windows(void **state)
 {
     (void)state;
     char *dir = tu_join(work, "network-windows"), *path = windows_study(dir);
+    char *tmp = tu_join(dir, "tmp");
+    assert_int_equal(run(NULL, "mkdir -p %s", tmp), 0);
+    setenv("TMPDIR", tmp, 1);
     cs_context *ctx = NULL;
     cs_config *cw = NULL, *cr = NULL;
     cs_shard_net whole, read;
     assert_int_equal(cs_context_create(&ctx), CS_OK);
     cs_study *sw = load_cut_network(ctx, path, NULL, NULL, &cw, &whole);
+    assert_true(empty_folder(tmp)); /* held: no copy */
     cs_study *sr = load_cut_network(ctx, path, NULL, "0.002", &cr, &read);
     size_t said = cs_context_warning_count(ctx); /* the load's */
-    assert_true(tu_has_message(ctx, "network.geojson", "0.002 MB", "no spatial index",
-                               "reads it again, whole",
-                               "ogr2ogr -f GPKG network.gpkg network.geojson", NULL));
+    assert_false(tu_has_message(ctx, "no spatial index", NULL));
+    const cs_net_copy *copy = &sr->net.known.copy;
+    assert_non_null(copy->path);
+    assert_int_equal(strncmp(copy->path, tmp, strlen(tmp)), 0);
+    assert_int_equal(run(NULL, "test \"$(ogrinfo -so -al %s | grep 'Feature Count')\" = "
+                               "\"$(ogrinfo -so -al %s/network.geojson | grep 'Feature Count')\"",
+                         copy->path, dir), 0); /* every feature */
+    assert_true(sr->net.known.features.indexed);
     assert_false(sw->net.streamed);
     assert_true(sr->net.streamed && sr->net.lines.count == 0);
     { /* lines within the memory given are held as the whole load holds them */
@@ -1418,7 +1443,8 @@ static void network_read_by_windows(void **state)
     print_message("%zu windows, the network read again %zu times\n", windows,
                   cs_line_cache_readings(read.lines)->readings);
     assert_true(cs_line_cache_readings(read.lines)->readings >= 5);
-    assert_int_equal(cs_line_cache_readings(read.lines)->by_window, 0); /* GeoJSON */
+    assert_int_equal(cs_line_cache_readings(read.lines)->by_window,
+                     cs_line_cache_readings(read.lines)->readings); /* the copy's index */
     assert_int_equal(cs_line_cache_readings(whole.lines)->readings, 0);
     assert_int_equal(cs_context_warning_count(ctx), said); /* the readings said nothing */
     /* memory refused at each allocation in turn, as the lines are read for three windows:
@@ -1489,13 +1515,14 @@ static void network_read_by_windows(void **state)
     cs_shard_net_for(&read, windows++);
     assert_int_equal(cs_net_window_cover(&read, all), CS_ERR_INPUT);
     assert_true(tu_has_message(ctx, "network.geojson", "changed while the study was cut",
-                               "when it was loaded", NULL));
+                               "the file was written since it was loaded",
+                               "cut the study again", NULL));
     /* gone */
     assert_int_equal(run(NULL, "rm %s", net), 0);
     cs_context_clear_messages(ctx);
     cs_shard_net_for(&read, windows++);
     assert_int_equal(cs_net_window_cover(&read, all), CS_ERR_INPUT);
-    assert_true(tu_has_message(ctx, "network.geojson", NULL));
+    assert_true(tu_has_message(ctx, "network.geojson", "the file is gone", NULL));
     assert_int_equal(run(NULL, "mv %s.kept %s", net, net), 0);
     /* a network far from the areas, read by batches, is refused as a run refuses it */
     free(tu_write(dir, "far.geojson", "{\"type\":\"FeatureCollection\",\"features\":[{"
@@ -1516,9 +1543,134 @@ static void network_read_by_windows(void **state)
                                NULL));
     cs_config_destroy(cfar);
     free_loaded_pair(&whole, &read, sw, sr, cw, cr);
+    assert_true(empty_folder(tmp)); /* every copy gone with its study */
+    unsetenv("TMPDIR");
     cs_context_destroy(ctx);
     free(net);
+    free(tmp);
     free(path);
+    free(dir);
+}
+
+/*
+ * A network without a spatial index that is not copied is read again whole, and said:
+ * a GeoJSON whose copy cannot be made, saying why ($TMPDIR cannot hold it; a text field
+ * of the copy's FID column's name), and a Shapefile (only a GeoJSON is copied: its text
+ * is UTF-8). A text field "fid", GeoPackage's usual FID column, is copied. The windows
+ * are the whole load's all the same.
+ */
+static void network_read_whole_uncopied(void **state)
+{
+    (void)state;
+    char *dir = tu_join(work, "network-uncopied"), *path = windows_study(dir);
+    assert_int_equal(run(NULL, "cd %s && ogr2ogr -f 'ESRI Shapefile' network.shp "
+                               "network.geojson && sed 's/\"properties\":{/\"properties\":"
+                               "{\"careshed_fid\":\"x\",/' network.geojson > fid.geojson && "
+                               "sed 's/\"properties\":{/\"properties\":{\"fid\":\"x\",/' "
+                               "network.geojson > text-fid.geojson && mkdir tmp", dir), 0);
+    char *tmp = tu_join(dir, "tmp"), *gone = tu_join(dir, "no-such-folder");
+    const struct {
+        const char *net, *tmpdir, *why; /* why: NULL when copied, "" when said without */
+    } cases[] = {
+        {"network.geojson", gone, "could not be copied to one (cannot make a folder in"},
+        {"fid.geojson", tmp, "could not be copied to one (Wrong field type for careshed_fid)"},
+        {"network.shp", tmp, ""},
+        {"text-fid.geojson", tmp, NULL},
+    };
+    cs_context *ctx = NULL;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        cs_config *cw = NULL, *cr = NULL;
+        cs_shard_net whole, read;
+        setenv("TMPDIR", cases[c].tmpdir, 1);
+        cs_context_clear_messages(ctx);
+        cs_study *sw = load_cut_network(ctx, path, cases[c].net, NULL, &cw, &whole);
+        cs_study *sr = load_cut_network(ctx, path, cases[c].net, "0.002", &cr, &read);
+        const char *why = cases[c].why;
+        char hint[128];
+        snprintf(hint, sizeof hint, "ogr2ogr -f GPKG network.gpkg %s", cases[c].net);
+        if (why)
+            assert_true(tu_has_message(ctx, cases[c].net, "0.002 MB", "no spatial index",
+                                       "reads it again, whole", hint, *why ? why : NULL, NULL));
+        else
+            assert_false(tu_has_message(ctx, "no spatial index", NULL));
+        if (why && !*why)
+            assert_false(tu_has_message(ctx, "could not be copied", NULL));
+        assert_int_equal(sr->net.known.copy.path == NULL, why != NULL);
+        same_windows_throughout(&whole, &read);
+        const cs_network_reading *t = cs_line_cache_readings(read.lines);
+        assert_true(t->readings >= 5);
+        assert_int_equal(t->by_window, why ? 0 : t->readings);
+        free_loaded_pair(&whole, &read, sw, sr, cw, cr);
+        assert_true(empty_folder(tmp)); /* no copy left */
+    }
+    unsetenv("TMPDIR");
+    assert_int_equal(run(NULL, "test ! -e %s", gone), 0);
+    cs_context_destroy(ctx);
+    free(gone);
+    free(tmp);
+    free(path);
+    free(dir);
+}
+
+/*
+ * An OpenStreetMap network left to read is copied too (its text is UTF-8), its ways of a
+ * class only, as the reading keeps them: on the real central Shanghai extract
+ * (../shared/data/real), one way's highway= made a waterway= (a way the reading leaves
+ * out of an OpenStreetMap file, and would keep in a line layer), every window the cut
+ * builds is the whole load's, byte for byte, and every reading is by window.
+ */
+static void osm_network_copied(void **state)
+{
+    (void)state;
+    if (!shared) {
+        print_message("skipped: ../shared/data/real is absent\n");
+        skip();
+    }
+    char *dir = tu_join(work, "network-osm"), *tmp = tu_join(dir, "tmp");
+    assert_int_equal(run(NULL, "mkdir -p %s && sed '0,/k=\"highway\" v=\"residential\"/s//"
+                               "k=\"waterway\" v=\"river\"/' %s/shanghai-central-drive-osm.osm "
+                               "> %s/network.osm && grep -q waterway %s/network.osm",
+                         tmp, shared, dir, dir), 0);
+    const double x[4] = {121.462, 121.473, 121.462, 121.473};
+    const double y[4] = {31.220, 31.220, 31.230, 31.230};
+    square_areas(dir, x, y, 0.011);
+    char *tif = tu_join(dir, "population.tif");
+    (void)write_grid(tif, 121.461, 31.242, 0.001, 24, 23);
+    free(tif);
+    free(tu_write(dir, "facilities.csv", "id,kind,lon,lat,meals,beds\n"
+                                         "f1,meal,121.468,31.226,40,0\n"
+                                         "f2,centre,121.479,31.236,0,0\n"));
+    char study[1024];
+    snprintf(study, sizeof study,
+             "areas: {path: areas.geojson, id: code}\n"
+             "facilities: {path: facilities.csv, x: lon, y: lat, crs: EPSG:4326}\n"
+             "population: {path: population.tif, bands: {65+: {share: 0.2}, 80+: {share: "
+             "0.05}}}\nnetwork: {path: network.osm}\n%s", network_kinds);
+    free(tu_write(dir, "study.yaml", study));
+    char *path = tu_join(dir, "study.yaml");
+    setenv("TMPDIR", tmp, 1);
+    cs_context *ctx = NULL;
+    cs_config *cw = NULL, *cr = NULL;
+    cs_shard_net whole, read;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    cs_study *sw = load_cut_network(ctx, path, NULL, NULL, &cw, &whole);
+    cs_study *sr = load_cut_network(ctx, path, NULL, "0.002", &cr, &read);
+    assert_false(tu_has_message(ctx, "no spatial index", NULL));
+    assert_non_null(sr->net.known.copy.path);
+    assert_true(sw->net.left_out_class > 0); /* the waterway among them */
+    assert_int_equal(sr->net.known.count, sw->net.lines.count);
+    size_t windows = same_windows_throughout(&whole, &read);
+    const cs_network_reading *t = cs_line_cache_readings(read.lines);
+    print_message("%zu windows, %zu readings by window\n", windows, t->by_window);
+    assert_true(t->readings >= 5);
+    assert_int_equal(t->by_window, t->readings);
+    free_loaded_pair(&whole, &read, sw, sr, cw, cr);
+    assert_true(empty_folder(tmp));
+    unsetenv("TMPDIR");
+    cs_context_destroy(ctx);
+    free(path);
+    free(tmp);
     free(dir);
 }
 
@@ -1817,6 +1969,8 @@ int main(void)
         cmocka_unit_test(grid_cut_along_the_network),
         cmocka_unit_test(grid_cut_without_memory),
         cmocka_unit_test(network_read_by_windows),
+        cmocka_unit_test(network_read_whole_uncopied),
+        cmocka_unit_test(osm_network_copied),
         cmocka_unit_test(network_read_by_index),
         cmocka_unit_test(merge_refuses_changed_inputs),
     };

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define WGS84 "EPSG:4326"
 #define DEG_TO_M 111320.0 /* metres per degree of latitude, for rough distances */
@@ -1596,6 +1597,28 @@ static size_t wanted_box(const cs_study *s, cs_line_want want, void *user, doubl
     return n;
 }
 
+/* The settings with the network's file replaced by its copy. */
+static cs_config reading_copy(const cs_config *cfg, const cs_net_copy *copy)
+{
+    cs_config c = *cfg;
+    c.network.layer.path = copy->path;
+    c.network.layer.layer = NULL; /* the copy's one layer */
+    return c;
+}
+
+/* Whether the file the network was copied from is gone (2), written since the load
+ * read it (1), or as it was (0): the cut reads the copy, which would not show it. */
+static int copied_file_changed(const cs_net_copy *c)
+{
+    struct stat fs;
+    if (!c->source_mtime_ns) /* not known */
+        return 0;
+    if (stat(c->source, &fs) != 0)
+        return 2;
+    long long ns = (long long)fs.st_mtim.tv_sec * 1000000000LL + fs.st_mtim.tv_nsec;
+    return (long long)fs.st_size != c->source_bytes || ns != c->source_mtime_ns;
+}
+
 /* One reading of the network: by window when box is given (and the file can be read
  * so), else whole, checked to have as many lines as the load when whole. */
 static cs_status read_network_again(cs_context *ctx, const cs_config *cfg, const cs_study *s,
@@ -1639,6 +1662,9 @@ cs_status cs_study_each_network_batch(cs_context *ctx, const cs_config *cfg, con
 {
     if (!ctx || !cfg || !s || !fn || !s->net.streamed)
         return CS_ERR_ARGUMENT;
+    const cs_net_copy *copy = &s->net.known.copy;
+    cs_config of_copy = copy->path ? reading_copy(cfg, copy) : *cfg;
+    cfg = &of_copy;
     net_placer p;
     placer_begin(&p, ctx, (cs_study *)s, cfg, NULL, NULL);
     p.want = want;
@@ -1662,13 +1688,102 @@ cs_status cs_study_each_network_batch(cs_context *ctx, const cs_config *cfg, con
             st = read_network_again(ctx, cfg, s, &p, NULL, &windowed, &written, tally);
         cs_free(p.got);
     }
-    if (st == CS_OK && written) {
+    int changed = st == CS_OK && copy->path ? copied_file_changed(copy) : 0;
+    changed = changed ? changed : written;
+    if (st == CS_OK && changed) {
         cs_where w = {.file = s->net.display};
         st = cs_error(ctx, CS_ERR_INPUT, &w, "cut the study again",
-                      "the network changed while the study was cut: the file was written "
-                      "since it was loaded (its size or time is not the same)");
+                      "the network changed while the study was cut: the file %s",
+                      changed == 2 ? "is gone"
+                                   : "was written since it was loaded (its size or time is not "
+                                     "the same)");
     }
     return st;
+}
+
+/* The warning for a network left to read whole each time: its file has no spatial
+ * index, and was not copied to one (why, when it could not be). */
+static void warn_read_whole(cs_context *ctx, const cs_config *cfg, const cs_raw_lines *raw,
+                            const char *why)
+{
+    cs_where w = {.file = raw->layer.display};
+    char hint[1024];
+    snprintf(hint, sizeof hint, "convert it once to a GeoPackage or FlatGeobuf, read by window "
+             "through its spatial index (ogr2ogr -f GPKG network.gpkg %s, then network.path: "
+             "network.gpkg), or raise shard.network_memory_mb", raw->layer.display);
+    cs_warn(ctx, &w, hint, "the network's lines take more than shard.network_memory_mb (%g MB), "
+            "and the file has no spatial index%s%s%s: the cut reads it again, whole, each time "
+            "its windows need lines it does not hold", cfg->shard_network_mb,
+            *why ? " and could not be copied to one (" : "", why, *why ? ")" : "");
+}
+
+/* The copy read whole as the load read the file, its features noted to be read by
+ * window: its lines must be the file's as placed (the digest), else why says so. Its
+ * messages, the file's already said, go to a context of its own. */
+static cs_status note_copy(cs_context *ctx, const cs_config *cfg, cs_study *s,
+                           const lonlat_box *box, cs_net_lines_known *known, char why[256])
+{
+    cs_context *quiet = NULL;
+    if (cs_context_create_for_thread(ctx, &quiet) != CS_OK)
+        return cs_nomem(ctx);
+    cs_config c = reading_copy(cfg, &known->copy);
+    cs_raw_lines raw = {0};
+    cs_net_lines_known k = {0};
+    net_placer p;
+    placer_begin(&p, quiet, s, &c, &raw.layer, box);
+    p.known = &k;
+    raw.features_noted = &k.features;
+    cs_status st = cs_load_network_batches(quiet, &c, &raw, know_batch, &p);
+    const cs_message *m = NULL; /* its first error */
+    for (size_t i = 0; (!m || m->severity != CS_SEVERITY_ERROR) &&
+                       i < cs_context_message_count(quiet); i++)
+        m = cs_context_get_message(quiet, i);
+    if (st == CS_ERR_NOMEM || quiet->out_of_memory)
+        st = cs_nomem(ctx);
+    else if (st != CS_OK)
+        snprintf(why, 256, "its copy could not be read: %s", m ? m->text : "?");
+    else if (!k.features.indexed || k.count != known->count || k.digest != known->digest ||
+             k.speed != known->speed)
+        snprintf(why, 256, "its copy's lines are not the file's");
+    if (st == CS_OK && !*why) {
+        cs_net_features_free(&known->features);
+        known->features = k.features;
+        memset(&k.features, 0, sizeof k.features);
+        known->file_bytes = raw.file_bytes; /* the copy's: checked at each reading */
+        known->file_mtime_ns = raw.file_mtime_ns;
+    }
+    raw.features_noted = NULL;
+    cs_raw_lines_free(&raw);
+    cs_free(k.box);
+    cs_free(k.vertices);
+    cs_net_features_free(&k.features);
+    cs_context_destroy(quiet);
+    return st == CS_OK && *why ? CS_ERR_OUTPUT : st;
+}
+
+/* A network file without a spatial index (a GeoJSON) copied once to a GeoPackage with
+ * one, which the cut reads by window from then on; when no copy can be made, the file
+ * is read again whole, with a warning. */
+static cs_status index_by_copy(cs_context *ctx, const cs_config *cfg, cs_study *s,
+                               const cs_raw_lines *raw, const lonlat_box *box,
+                               cs_net_lines_known *known)
+{
+    double t0 = cs_stage_begin();
+    char why[256] = "";
+    cs_status st = cs_network_copy_make(ctx, cfg, &known->copy, why);
+    if (st == CS_OK) {
+        known->copy.source_bytes = raw->file_bytes;
+        known->copy.source_mtime_ns = raw->file_mtime_ns;
+        st = note_copy(ctx, cfg, s, box, known, why);
+    }
+    cs_stage_end(ctx, "copy network to GeoPackage", t0);
+    if (st != CS_OK)
+        cs_network_copy_remove(&known->copy);
+    if (st == CS_ERR_NOMEM)
+        return st;
+    if (st != CS_OK)
+        warn_read_whole(ctx, cfg, raw, why);
+    return CS_OK;
 }
 
 /* The network read in batches and checked, only its lines' boxes kept (careshed shard). */
@@ -1699,18 +1814,8 @@ static cs_status know_network(cs_context *ctx, const cs_config *cfg, cs_study *s
         known.file_bytes = raw->file_bytes;
         known.file_mtime_ns = raw->file_mtime_ns;
         s->net.known = known;
-        if (!known.features.indexed) { /* a national GeoJSON: hours of parsing */
-            cs_where w = {.file = raw->layer.display};
-            char hint[1024];
-            snprintf(hint, sizeof hint, "convert it once to a GeoPackage or FlatGeobuf, read "
-                     "by window through its spatial index (ogr2ogr -f GPKG network.gpkg %s, "
-                     "then network.path: network.gpkg), or raise shard.network_memory_mb",
-                     raw->layer.display);
-            cs_warn(ctx, &w, hint, "the network's lines take more than "
-                    "shard.network_memory_mb (%g MB), and the file has no spatial index: "
-                    "the cut reads it again, whole, each time its windows need lines it "
-                    "does not hold", cfg->shard_network_mb);
-        }
+        if (!known.features.indexed) /* a national GeoJSON: hours of parsing */
+            st = index_by_copy(ctx, cfg, s, raw, box, &s->net.known);
     } else {
         cs_free(known.box);
         cs_free(known.vertices);

@@ -191,6 +191,13 @@ typedef struct cs_net_features {
 } cs_net_features;
 void cs_net_features_free(cs_net_features *f);
 
+/* A network file without a spatial index, copied to one that has (careshed shard). */
+typedef struct cs_net_copy {
+    char *dir, *path;   /* the copy, in a folder of its own (NULL: none) */
+    char *source;       /* the file it copies */
+    long long source_bytes, source_mtime_ns; /* that file as the load read it */
+} cs_net_copy;
+
 /* A network left to read (careshed shard; see cs_study_each_network_batch): what the
  * whole load knew of its lines, in the working CRS. */
 typedef struct cs_net_lines_known {
@@ -201,6 +208,8 @@ typedef struct cs_net_lines_known {
     cs_net_features features; /* to read the file again by window, when it can be */
     long long file_bytes, file_mtime_ns; /* the file as the load read it (0: not known) */
     uint64_t digest;        /* of the lines as placed (cs_study_network_digest) */
+    cs_net_copy copy;       /* the file copied to be read by window (then `features` and
+                               file_bytes are the copy's) */
 } cs_net_lines_known;
 
 typedef struct cs_walk_network {

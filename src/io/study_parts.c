@@ -2,6 +2,7 @@
  * study_parts.c — the parts of a loaded study (areas, facilities, demand, walking
  * network, settings): making room for them, selecting facilities, freeing each.
  */
+#include "io/load.h"
 #include "io/seams.h"
 #include "io/study.h"
 
@@ -170,6 +171,7 @@ void cs_walk_network_free(cs_walk_network *n)
     cs_free(n->known.box);
     cs_free(n->known.vertices);
     cs_net_features_free(&n->known.features);
+    cs_network_copy_remove(&n->known.copy);
     cs_free(n->display);
     memset(n, 0, sizeof *n);
 }

@@ -1,0 +1,157 @@
+/*
+ * network_copy.c — a GeoJSON or OpenStreetMap network copied once to a GeoPackage with a
+ * spatial index (io/load.h), for careshed shard: when the network's lines do not fit
+ * shard.network_memory_mb, the cut reads them again each time its windows need lines it
+ * does not hold, and a file without an index is parsed whole each time (the province's
+ * 16 shards read its GeoJSON 39 times). The copy is read by window through its index.
+ *
+ * Only these are copied: their text is UTF-8 by definition, so the copy's text is the
+ * file's, where a Shapefile's or a CSV's declared encoding would have to follow it. The
+ * copy keeps the features in the file's order, numbered 1, 2, ... (ogr2ogr -unsetFid),
+ * in a folder of its own under $TMPDIR, which goes with the study.
+ */
+#include "io/load.h"
+
+#include <cpl_error.h>
+#include <errno.h>
+#include <gdal.h>
+#include <gdal_utils.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define COPY_NAME "network.gpkg"
+#define COPY_FID "careshed_fid"
+
+/* GDAL's last error message, kept (the first says most: later ones follow from it). */
+static void keep_first(CPLErr level, CPLErrorNum no, const char *msg)
+{
+    (void)no;
+    char *why = CPLGetErrorHandlerUserData();
+    if (level >= CE_Failure && why && !*why && msg)
+        snprintf(why, 256, "%s", msg);
+}
+
+/* The folder for the copy under $TMPDIR (or /tmp); NULL, errno set, when none. */
+static char *new_folder(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    if (!tmp || !*tmp)
+        tmp = "/tmp";
+    size_t n = strlen(tmp) + sizeof "/careshed-network-XXXXXX";
+    char *dir = cs_malloc(n);
+    if (!dir) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    snprintf(dir, n, "%s/careshed-network-XXXXXX", tmp);
+    if (mkdtemp(dir))
+        return dir;
+    int e = errno;
+    cs_free(dir);
+    errno = e;
+    return NULL;
+}
+
+/* ogr2ogr -f GPKG -nln network -unsetFid [-where where] copy source [layer]; false, why
+ * set, on failure. */
+static bool translate(GDALDatasetH src, const char *layer, const char *where, const char *copy,
+                      char why[256])
+{
+    /* the FID column named so that no field of the file is likely to take its name (a
+     * text field "fid" would stop the copy) */
+    char *argv[16] = {"-f", "GPKG", "-nln", "network", "-unsetFid", "-lco", "FID=" COPY_FID,
+                      "-lco", "SPATIAL_INDEX=YES", "-gt", "65536"};
+    size_t n = 11;
+    if (where) {
+        argv[n++] = "-where";
+        argv[n++] = (char *)where;
+    }
+    if (layer)
+        argv[n++] = (char *)layer;
+    CPLPushErrorHandlerEx(keep_first, why);
+    GDALVectorTranslateOptions *opts = GDALVectorTranslateOptionsNew(argv, NULL);
+    int usage_error = 0;
+    GDALDatasetH out = opts ? GDALVectorTranslate(copy, NULL, 1, &src, opts, &usage_error)
+                            : NULL;
+    if (out)
+        GDALClose(out); /* writes the index: a failure is said through the handler */
+    bool ok = out != NULL && !*why;
+    GDALVectorTranslateOptionsFree(opts);
+    CPLPopErrorHandler();
+    if (!ok && !*why)
+        snprintf(why, 256, "GDAL could not write it");
+    return ok;
+}
+
+/* The file opened when it is one that is copied; *osm when OpenStreetMap. */
+static GDALDatasetH open_copied(const char *path, const cs_layer_config *lc, bool *osm)
+{
+    const char *const drivers[] = {"GeoJSON", "OSM", NULL};
+    if (lc->encoding)
+        return NULL;
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    GDALDatasetH src = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, drivers, NULL, NULL);
+    CPLPopErrorHandler();
+    *osm = src && !strcmp(GDALGetDriverShortName(GDALGetDatasetDriver(src)), "OSM");
+    return src;
+}
+
+cs_status cs_network_copy_make(cs_context *ctx, const cs_config *cfg, cs_net_copy *out,
+                               char why[256])
+{
+    memset(out, 0, sizeof *out);
+    *why = 0;
+    const cs_layer_config *lc = &cfg->network.layer;
+    out->source = cs_config_resolve_path(cfg, lc->path);
+    if (!out->source)
+        return cs_nomem(ctx);
+    bool osm = false;
+    GDALDatasetH src = open_copied(out->source, lc, &osm);
+    if (!src) { /* not copied: nothing to say but the reading's warning */
+        cs_network_copy_remove(out);
+        return CS_ERR_INPUT;
+    }
+    /* OpenStreetMap: its ways ("lines"), without those of no class, which the reading
+     * leaves out of an OpenStreetMap file only (rivers, fences...) */
+    char where[160] = "";
+    const char *klass = cfg->network.class_field ? cfg->network.class_field : "highway";
+    if (osm && strlen(klass) < 60 && !strchr(klass, '"'))
+        snprintf(where, sizeof where, "\"%s\" IS NOT NULL AND \"%s\" <> ''", klass, klass);
+    out->dir = new_folder();
+    size_t n = out->dir ? strlen(out->dir) + sizeof "/" COPY_NAME : 0;
+    out->path = n ? cs_malloc(n) : NULL;
+    cs_status st = CS_OK;
+    if (!out->dir)
+        st = errno == ENOMEM ? cs_nomem(ctx) : CS_ERR_OUTPUT;
+    else if (!out->path)
+        st = cs_nomem(ctx);
+    if (st == CS_ERR_OUTPUT)
+        snprintf(why, 256, "cannot make a folder in %s (%s)",
+                 getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
+                 strerror(errno));
+    if (st == CS_OK) {
+        snprintf(out->path, n, "%s/" COPY_NAME, out->dir);
+        const char *layer = lc->layer ? lc->layer : osm ? "lines" : NULL;
+        if (!translate(src, layer, *where ? where : NULL, out->path, why))
+            st = CS_ERR_OUTPUT;
+    }
+    GDALClose(src);
+    if (st != CS_OK)
+        cs_network_copy_remove(out);
+    return st;
+}
+
+void cs_network_copy_remove(cs_net_copy *c)
+{
+    if (c->path)
+        unlink(c->path);
+    if (c->dir)
+        rmdir(c->dir);
+    cs_free(c->path);
+    cs_free(c->dir);
+    cs_free(c->source);
+    memset(c, 0, sizeof *c);
+}
