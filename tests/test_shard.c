@@ -1555,9 +1555,9 @@ static void network_read_by_windows(void **state)
 /*
  * A network without a spatial index that is not copied is read again whole, and said:
  * a GeoJSON whose copy cannot be made, saying why ($TMPDIR cannot hold it; a text field
- * of the copy's FID column's name), and a Shapefile (only a GeoJSON is copied: its text
- * is UTF-8). A text field "fid", GeoPackage's usual FID column, is copied. The windows
- * are the whole load's all the same.
+ * of the copy's FID column's name), and a Shapefile (only a GeoJSON or OpenStreetMap
+ * file is copied: their text is UTF-8). A text field "fid", GeoPackage's usual FID
+ * column, is copied. The windows are the whole load's all the same.
  */
 static void network_read_whole_uncopied(void **state)
 {

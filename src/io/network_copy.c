@@ -19,13 +19,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define COPY_NAME "network.gpkg"
 #define COPY_FID "careshed_fid"
 
-/* GDAL's last error message, kept (the first says most: later ones follow from it). */
+/* GDAL's first error message, kept in why (those after it follow from it). */
 static void keep_first(CPLErr level, CPLErrorNum no, const char *msg)
 {
     (void)no;
