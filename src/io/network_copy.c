@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #define COPY_NAME "network.gpkg"
-#define COPY_FID "careshed_fid"
+#define COPY_FID "FID=careshed_fid" /* the copy's FID column, as a creation option */
 
 /* GDAL's first error message, kept in why (those after it follow from it). */
 static void keep_first(CPLErr level, CPLErrorNum no, const char *msg)
@@ -61,7 +61,7 @@ static bool translate(GDALDatasetH src, const char *layer, const char *where, co
 {
     /* the FID column named so that no field of the file is likely to take its name (a
      * text field "fid" would stop the copy) */
-    char *argv[16] = {"-f", "GPKG", "-nln", "network", "-unsetFid", "-lco", "FID=" COPY_FID,
+    char *argv[16] = {"-f", "GPKG", "-nln", "network", "-unsetFid", "-lco", COPY_FID,
                       "-lco", "SPATIAL_INDEX=YES", "-gt", "65536"};
     size_t n = 11;
     if (where) {
