@@ -2,9 +2,9 @@
  * test_nothing_lost.c — the careshed command never loses anything: no command
  * (run, site, report) replaces any kind of input, whatever --out says; an output
  * folder killed at random moments during a run (with folder changes slowed by an
- * LD_PRELOAD shim) always holds a complete set, the previous or the new; and two runs
- * racing into one folder leave one complete set. Expected sets come from runs that
- * were not killed.
+ * LD_PRELOAD shim) always holds a complete set, the previous or the new; two runs
+ * racing into one folder leave one complete set; and a cut stopped by a signal leaves
+ * no scratch file. Expected sets come from runs that were not killed.
  */
 #include "testutil.h"
 
@@ -507,6 +507,55 @@ static void unbuffered_writes_refused_fall_back(void **state)
     assert_int_equal(sh("rm -r direct_taken direct_refused", NULL), 0);
 }
 
+/* Whether the folder holds nothing. */
+static bool folder_empty(const char *path)
+{
+    DIR *d = opendir(path);
+    assert_non_null(d);
+    struct dirent *e;
+    int n = 0;
+    while ((e = readdir(d)))
+        n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+    closedir(d);
+    return n == 0;
+}
+
+/* A cut stopped by Ctrl-C or a scheduler's SIGTERM while its network's copy is in
+ * $TMPDIR (the sample's network given 10 kB of lines, folder changes slowed) leaves
+ * nothing there, and ends by that signal. */
+static void stopped_cut_leaves_no_copy(void **state)
+{
+    (void)state;
+    char *tmp = tu_join(work, "scratch");
+    assert_int_equal(mkdir(tmp, 0755), 0);
+    const int stops[] = {SIGINT, SIGTERM};
+    for (size_t k = 0; k < sizeof stops / sizeof *stops; k++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            if (chdir(work) != 0 || !freopen("/dev/null", "w", stdout) ||
+                !freopen("/dev/null", "w", stderr))
+                _exit(99);
+            setenv("TMPDIR", tmp, 1);
+            setenv("LD_PRELOAD", CS_SLOWFS, 1);
+            setenv("SLOWFS_MS", "40", 1);
+            setenv("ASAN_OPTIONS", "detect_leaks=0:verify_asan_link_order=0", 1);
+            execl(CS_CLI, CS_CLI, "shard", "study.yaml", "--parts", "2", "--out", "stopped",
+                  "--set", "measure=network", "--set", "shard.network_memory_mb=0.01", "-q",
+                  (char *)NULL);
+            _exit(98);
+        }
+        bool copying = false; /* its folder made */
+        for (int i = 0; i < 10000 && !copying; i++)
+            if (!(copying = !folder_empty(tmp)))
+                usleep(1000);
+        assert_true(copying);
+        assert_int_equal(kill(pid, stops[k]), 0);
+        assert_int_equal(wait_exit(pid), -stops[k]);
+        assert_true(folder_empty(tmp));
+    }
+    free(tmp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -518,6 +567,7 @@ int main(void)
         cmocka_unit_test(a_file_the_disk_cannot_write_replaces_nothing),
         cmocka_unit_test(killed_runs_leave_a_complete_set),
         cmocka_unit_test(racing_runs_leave_one_complete_set),
+        cmocka_unit_test(stopped_cut_leaves_no_copy),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

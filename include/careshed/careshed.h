@@ -242,11 +242,21 @@ CS_API void cs_config_show_network(cs_config *cfg);
  * it cuts, so that a national input is never held whole: a population grid when every
  * kind is measured in a straight line (read a strip at a time, three times), and a cost
  * matrix's pairs (checked as the load reads it, then read again once, and once more per
- * group of shards). Such a study lacks its demand points or pairs: give it to
- * cs_shard_write only. A population of points, and a network, load whole as without
- * it. NULL is ignored.
+ * group of shards), and a network whose lines take more than shard.network_memory_mb
+ * (only each line's box held; read again by window through the file's spatial index, a
+ * GeoJSON's or an OpenStreetMap file's through a copy made in $TMPDIR, removed with the
+ * study). Such a study lacks its demand points or pairs: give it to cs_shard_write
+ * only. A population of points loads whole as without it. NULL is ignored.
  */
 CS_API void cs_config_stream_inputs(cs_config *cfg);
+
+/**
+ * Remove the scratch files careshed made and has not removed yet (the network's copy
+ * of a study loaded for careshed shard, see cs_config_stream_inputs). Async-signal-safe:
+ * for a program's handler of SIGINT or SIGTERM, just before the program ends; nothing of
+ * careshed may be used after it.
+ */
+CS_API void cs_remove_scratch(void);
 
 /** One study key, as `careshed check --keys` lists it. */
 typedef struct cs_config_key {

@@ -80,6 +80,7 @@ static void write_stopped_message(const char *how)
 
 static void on_fatal_signal(int sig)
 {
+    cs_remove_scratch();
     write_stopped_message(sig == SIGABRT ? "a library aborted" : "a library crashed");
     _exit(EXIT_INTERNAL);
 }
@@ -88,8 +89,30 @@ static void on_early_exit(void)
 {
     if (finished)
         return;
+    cs_remove_scratch();
     write_stopped_message("a library ended the program");
     _exit(EXIT_INTERNAL);
+}
+
+/* Stopped (Ctrl-C, a scheduler's SIGTERM): the scratch files go, then the signal ends
+ * the program as it would have. */
+static void on_stop_signal(int sig)
+{
+    cs_remove_scratch();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+/* careshed shard may copy the network to $TMPDIR: a stop does not leave it there. */
+static void remove_scratch_when_stopped(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    const int stops[] = {SIGINT, SIGTERM, SIGHUP};
+    for (size_t i = 0; i < sizeof stops / sizeof *stops; i++)
+        sigaction(stops[i], &sa, NULL);
 }
 
 static void install_safety_net(void)
@@ -830,8 +853,10 @@ static int run(options *o)
         bad_serve_option = st != CS_OK;
         cs_config_show_network(cfg); /* drawn under the map, whatever is measured */
     }
-    if (st == CS_OK && shard_only)
+    if (st == CS_OK && shard_only) {
         cs_config_stream_inputs(cfg); /* a grid, a matrix are read as the shards are cut */
+        remove_scratch_when_stopped();
+    }
     if (st == CS_OK)
         cli_stage = "loading the layers";
     if (st == CS_OK && merge_only) {

@@ -16,6 +16,8 @@
 #include <errno.h>
 #include <gdal.h>
 #include <gdal_utils.h>
+#include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,50 @@
 
 #define COPY_NAME "network.gpkg"
 #define COPY_FID "FID=careshed_fid" /* the copy's FID column, as a creation option */
+
+/* ------------------------------------------------- the copies, for a signal */
+
+/* The copies not removed yet, each with SQLite's files beside it, named in full when
+ * made so that cs_remove_scratch, in a signal handler, only unlinks. A slot is free (0),
+ * being filled (1) or held (2). */
+#define SCRATCH_SLOTS 8
+static const char *const sqlite_ends[] = {"", "-journal", "-wal", "-shm"};
+#define SCRATCH_FILES (sizeof sqlite_ends / sizeof *sqlite_ends)
+static struct {
+    char file[SCRATCH_FILES][PATH_MAX];
+    char dir[PATH_MAX];
+} scratch[SCRATCH_SLOTS];
+static atomic_int scratch_state[SCRATCH_SLOTS];
+
+/* The copy noted for cs_remove_scratch; its slot + 1, or 0 when none is free. */
+static int note_scratch(const cs_net_copy *c)
+{
+    for (int i = 0; i < SCRATCH_SLOTS; i++) {
+        int free_slot = 0;
+        if (!atomic_compare_exchange_strong(&scratch_state[i], &free_slot, 1))
+            continue;
+        snprintf(scratch[i].dir, PATH_MAX, "%s", c->dir);
+        for (size_t f = 0; f < SCRATCH_FILES; f++)
+            snprintf(scratch[i].file[f], PATH_MAX, "%s%s", c->path, sqlite_ends[f]);
+        atomic_store(&scratch_state[i], 2);
+        return i + 1;
+    }
+    return 0;
+}
+
+void cs_remove_scratch(void)
+{
+    for (int i = 0; i < SCRATCH_SLOTS; i++) {
+        if (atomic_load(&scratch_state[i]) != 2)
+            continue;
+        for (size_t f = 0; f < SCRATCH_FILES; f++)
+            unlink(scratch[i].file[f]);
+        rmdir(scratch[i].dir);
+        atomic_store(&scratch_state[i], 0);
+    }
+}
+
+/* ------------------------------------------------------------- the copy */
 
 /* GDAL's first error message, kept in why (those after it follow from it). */
 static void keep_first(CPLErr level, CPLErrorNum no, const char *msg)
@@ -133,6 +179,7 @@ cs_status cs_network_copy_make(cs_context *ctx, const cs_config *cfg, cs_net_cop
                  strerror(errno));
     if (st == CS_OK) {
         snprintf(out->path, n, "%s/" COPY_NAME, out->dir);
+        out->scratch = note_scratch(out);
         const char *layer = lc->layer ? lc->layer : osm ? "lines" : NULL;
         if (!translate(src, layer, *where ? where : NULL, out->path, why))
             st = CS_ERR_OUTPUT;
@@ -145,6 +192,8 @@ cs_status cs_network_copy_make(cs_context *ctx, const cs_config *cfg, cs_net_cop
 
 void cs_network_copy_remove(cs_net_copy *c)
 {
+    if (c->scratch)
+        atomic_store(&scratch_state[c->scratch - 1], 0);
     if (c->path)
         unlink(c->path);
     if (c->dir)

@@ -196,6 +196,7 @@ typedef struct cs_net_copy {
     char *dir, *path;   /* the copy, in a folder of its own (NULL: none) */
     char *source;       /* the file it copies */
     long long source_bytes, source_mtime_ns; /* that file as the load read it */
+    int scratch;        /* its place among those cs_remove_scratch removes, + 1 (0: none) */
 } cs_net_copy;
 
 /* A network left to read (careshed shard; see cs_study_each_network_batch): what the
