@@ -854,7 +854,7 @@ static int run(options *o)
         cs_config_show_network(cfg); /* drawn under the map, whatever is measured */
     }
     if (st == CS_OK && shard_only) {
-        cs_config_stream_inputs(cfg); /* a grid, a matrix are read as the shards are cut */
+        cs_config_stream_inputs(cfg); /* a grid, a matrix, a large network: read as cut */
         remove_scratch_when_stopped();
     }
     if (st == CS_OK)
