@@ -1383,10 +1383,29 @@ static bool empty_folder(const char *path)
     return n == 0;
 }
 
+/* What a progress stage was told: how often, the last fraction, and whether rising. */
+typedef struct stage_told {
+    const char *stage;
+    int times;
+    double last;
+    bool rising;
+} stage_told;
+
+static void note_stage(void *user, const char *stage, double fraction)
+{
+    stage_told *t = user;
+    if (strcmp(stage, t->stage) != 0)
+        return;
+    t->rising &= fraction >= t->last;
+    t->last = fraction;
+    t->times++;
+}
+
 /*
  * A network left to read (careshed shard) with room for a hundred of its vertices:
  * its GeoJSON, which has no spatial index, is copied once to a GeoPackage under $TMPDIR
- * (gone with the study), read by window: each window the cut builds, tile by tile in
+ * (gone with the study; the copying told as a progress stage from GDAL's own), read by
+ * window: each window the cut builds, tile by tile in
  * rows and then over each shard, is the whole load's, byte for byte, its lines read
  * again as they are needed (many times); given a megabyte, the lines are held as the
  * whole load holds them. Memory refused at any allocation of the readings, or of the
@@ -1404,9 +1423,14 @@ static void network_read_by_windows(void **state)
     cs_config *cw = NULL, *cr = NULL;
     cs_shard_net whole, read;
     assert_int_equal(cs_context_create(&ctx), CS_OK);
+    stage_told copying = {"copy network", 0, 0, true};
+    cs_context_set_progress(ctx, note_stage, &copying);
     cs_study *sw = load_cut_network(ctx, path, NULL, NULL, &cw, &whole);
     assert_true(empty_folder(tmp)); /* held: no copy */
+    assert_int_equal(copying.times, 0);
     cs_study *sr = load_cut_network(ctx, path, NULL, "0.002", &cr, &read);
+    cs_context_set_progress(ctx, NULL, NULL);
+    assert_true(copying.times >= 3 && copying.rising && copying.last == 1); /* GDAL's, then 1 */
     size_t said = cs_context_warning_count(ctx); /* the load's */
     assert_false(tu_has_message(ctx, "no spatial index", NULL));
     const cs_net_copy *copy = &sr->net.known.copy;

@@ -131,6 +131,8 @@ void cs_raw_points_free(cs_raw_points *p);
  * so; CS_ERR_NOMEM. Nothing is left on error. */
 cs_status cs_network_copy_make(cs_context *ctx, const cs_config *cfg, cs_net_copy *out,
                                char why[256]);
+/* The progress stage of making the copy and reading it once (to 1 when done). */
+#define CS_COPY_STAGE "copy network"
 /* The copy and its folder removed. */
 void cs_network_copy_remove(cs_net_copy *copy);
 

@@ -100,16 +100,33 @@ static char *new_folder(void)
     return NULL;
 }
 
+/* GDAL's progress through the copy (at each feature), told at each percent as the first
+ * part of the stage (the copy is read once more after it). */
+typedef struct copy_progress {
+    cs_context *ctx;
+    int percent; /* told last */
+} copy_progress;
+
+static int CPL_STDCALL copying(double done, const char *message, void *user)
+{
+    (void)message;
+    copy_progress *p = user;
+    int percent = (int)(80 * done);
+    if (percent != p->percent)
+        cs_progress(p->ctx, CS_COPY_STAGE, (p->percent = percent) / 100.0);
+    return TRUE;
+}
+
 /* ogr2ogr -f GPKG -nln network -unsetFid [-where where] copy source [layer]; false, why
  * set, on failure. */
-static bool translate(GDALDatasetH src, const char *layer, const char *where, const char *copy,
-                      char why[256])
+static bool translate(cs_context *ctx, GDALDatasetH src, const char *layer, const char *where,
+                      const char *copy, char why[256])
 {
     /* the FID column named so that no field of the file is likely to take its name (a
      * text field "fid" would stop the copy) */
     char *argv[16] = {"-f", "GPKG", "-nln", "network", "-unsetFid", "-lco", COPY_FID,
-                      "-lco", "SPATIAL_INDEX=YES", "-gt", "65536"};
-    size_t n = 11;
+                      "-lco", "SPATIAL_INDEX=YES", "-gt", "65536", "-progress"};
+    size_t n = 12;
     if (where) {
         argv[n++] = "-where";
         argv[n++] = (char *)where;
@@ -118,6 +135,9 @@ static bool translate(GDALDatasetH src, const char *layer, const char *where, co
         argv[n++] = (char *)layer;
     CPLPushErrorHandlerEx(keep_first, why);
     GDALVectorTranslateOptions *opts = GDALVectorTranslateOptionsNew(argv, NULL);
+    copy_progress progress = {ctx, -1};
+    if (opts)
+        GDALVectorTranslateOptionsSetProgress(opts, copying, &progress);
     int usage_error = 0;
     GDALDatasetH out = opts ? GDALVectorTranslate(copy, NULL, 1, &src, opts, &usage_error)
                             : NULL;
@@ -181,7 +201,7 @@ cs_status cs_network_copy_make(cs_context *ctx, const cs_config *cfg, cs_net_cop
         snprintf(out->path, n, "%s/" COPY_NAME, out->dir);
         out->scratch = note_scratch(out);
         const char *layer = lc->layer ? lc->layer : osm ? "lines" : NULL;
-        if (!translate(src, layer, *where ? where : NULL, out->path, why))
+        if (!translate(ctx, src, layer, *where ? where : NULL, out->path, why))
             st = CS_ERR_OUTPUT;
     }
     GDALClose(src);

@@ -1776,6 +1776,8 @@ static cs_status index_by_copy(cs_context *ctx, const cs_config *cfg, cs_study *
         known->copy.source_mtime_ns = raw->file_mtime_ns;
         st = note_copy(ctx, cfg, s, box, known, why);
     }
+    if (st != CS_ERR_INPUT) /* a copy was made or tried */
+        cs_progress(ctx, CS_COPY_STAGE, 1);
     cs_stage_end(ctx, "copy network to GeoPackage", t0);
     if (st != CS_OK)
         cs_network_copy_remove(&known->copy);
