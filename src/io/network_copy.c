@@ -79,12 +79,17 @@ static void keep_first(CPLErr level, CPLErrorNum no, const char *msg)
         snprintf(why, 256, "%s", msg);
 }
 
-/* The folder for the copy under $TMPDIR (or /tmp); NULL, errno set, when none. */
-static char *new_folder(void)
+/* Where scratch folders go: $TMPDIR, else /tmp. */
+static const char *scratch_root(void)
 {
     const char *tmp = getenv("TMPDIR");
-    if (!tmp || !*tmp)
-        tmp = "/tmp";
+    return tmp && *tmp ? tmp : "/tmp";
+}
+
+/* The folder for the copy under scratch_root(); NULL, errno set, when none. */
+static char *new_folder(void)
+{
+    const char *tmp = scratch_root();
     size_t n = strlen(tmp) + sizeof "/careshed-network-XXXXXX";
     char *dir = cs_malloc(n);
     if (!dir) {
@@ -194,9 +199,7 @@ cs_status cs_network_copy_make(cs_context *ctx, const cs_config *cfg, cs_net_cop
     else if (!out->path)
         st = cs_nomem(ctx);
     if (st == CS_ERR_OUTPUT)
-        snprintf(why, 256, "cannot make a folder in %s (%s)",
-                 getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
-                 strerror(errno));
+        snprintf(why, 256, "cannot make a folder in %s (%s)", scratch_root(), strerror(errno));
     if (st == CS_OK) {
         snprintf(out->path, n, "%s/" COPY_NAME, out->dir);
         out->scratch = note_scratch(out);

@@ -1735,9 +1735,9 @@ static cs_status note_copy(cs_context *ctx, const cs_config *cfg, cs_study *s,
     raw.features_noted = &k.features;
     cs_status st = cs_load_network_batches(quiet, &c, &raw, know_batch, &p);
     const cs_message *m = NULL; /* its first error */
-    for (size_t i = 0; (!m || m->severity != CS_SEVERITY_ERROR) &&
-                       i < cs_context_message_count(quiet); i++)
-        m = cs_context_get_message(quiet, i);
+    for (size_t i = 0; !m && i < cs_context_message_count(quiet); i++)
+        if (cs_context_get_message(quiet, i)->severity == CS_SEVERITY_ERROR)
+            m = cs_context_get_message(quiet, i);
     if (st == CS_ERR_NOMEM || quiet->out_of_memory)
         st = cs_nomem(ctx);
     else if (st != CS_OK)
