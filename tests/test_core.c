@@ -5,6 +5,7 @@
 #include "testutil.h"
 
 #include "core/core.h"
+#include "io/textenc.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -186,6 +187,14 @@ static void utf8_check(void **state)
     assert_true(cs_is_utf8("闵行区 abc"));
     assert_false(cs_is_utf8("\xc3\xfc\xd0\xd0")); /* 闵行 in GBK */
     assert_false(cs_is_utf8("\xc0\x80"));         /* overlong */
+    /* UTF-8 of two-byte characters only, as GBK byte pairs can be by accident */
+    const char gbk[] = "\xd7\xa1\xd5\xac\xc2\xb7"; /* 住宅路 in GBK: U+05E1 U+056C U+00B7 */
+    assert_true(cs_utf8_two_byte_only(gbk, strlen(gbk)));
+    assert_true(cs_utf8_two_byte_only("Caf\xc3\xa9 0", 6)); /* Café 0 */
+    assert_false(cs_utf8_two_byte_only("abc", 3));           /* nothing beyond ASCII */
+    assert_false(cs_utf8_two_byte_only("\xe9\x97\xb5", 3));  /* 闵 in UTF-8: three bytes */
+    assert_false(cs_utf8_two_byte_only("Caf\xc3\xa9\xe9\x97\xb5", 8));
+    assert_false(cs_utf8_two_byte_only("\xc3\xfc\xd0\xd0", 4)); /* 闵行 in GBK: not UTF-8 */
 }
 
 static void report_survives_allocation_failure(void **state)

@@ -430,6 +430,31 @@ static void gbk_csv_detected_with_warning(void **state)
                                "facilities.encoding", NULL));
 }
 
+/* GBK text that happens to be valid UTF-8 (住宅路 in GBK is d7a1 d5ac c2b7, which UTF-8
+ * reads as Hebrew, Armenian and a middle dot) in a GBK table without a declared
+ * encoding: read as GBK like the rest of the table, the first name before any text
+ * that is not UTF-8. Names in UTF-8 of the same two-byte kind (Latin-1, Cyrillic), in a
+ * UTF-8 table, stay as they are, with nothing said. */
+static void gbk_text_valid_as_utf8(void **state)
+{
+    env *e = *state;
+    write_facilities_in(e, "f-gbk.csv", "GBK", "住宅路", kinds_gbk, false);
+    char *path = tu_join(e->dir, "f-gbk.csv"), *raw = tu_read(path, NULL);
+    free(path);
+    const char gbk[] = "\xd7\xa1\xd5\xac\xc2\xb7"; /* 住宅路, by iconv above */
+    assert_non_null(strstr(raw, gbk));
+    free(raw);
+    expect_facilities_as_written(e, "住宅路");
+    assert_true(tu_has_message(e->ctx, "warning", "f-gbk.csv", "not UTF-8", "GB18030", NULL));
+    const char *const words[] = {"Café", "Дом"};
+    for (size_t w = 0; w < 2; w++) {
+        cs_context_clear_messages(e->ctx);
+        write_facilities_in(e, "f-utf8.csv", "UTF-8", words[w], kinds_gbk, false);
+        expect_facilities_as_written(e, words[w]);
+        assert_int_equal(cs_context_message_count(e->ctx), 0);
+    }
+}
+
 /* A GeoJSON with GBK names (not valid GeoJSON, but common): the street names come out
  * as written, with a warning naming areas.encoding. */
 static void gbk_geojson_detected(void **state)
@@ -1857,6 +1882,7 @@ int main(void)
         T(gbk_shapefile_without_cpg),
         T(gbk_csv_with_declared_encoding),
         T(utf8_declared_reads_chinese),
+        T(gbk_text_valid_as_utf8),
         T(gbk_csv_detected_with_warning),
         T(gbk_geojson_detected),
         T(big5_csv_detected_and_declared),

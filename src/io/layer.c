@@ -445,8 +445,9 @@ static cs_status scan_encoding(cs_context *ctx, cs_layer *l)
         cs_textenc_guess_free(&g);
         return cs_nomem(ctx);
     }
-    int best;
-    int chosen = cs_textenc_guess_choose(&g, &best);
+    int best = 0;
+    /* none: the layer is UTF-8 (the scan was for text that only might not be) */
+    int chosen = g.values ? cs_textenc_guess_choose(&g, &best) : -1;
     char hint[256], field[128];
     if (chosen >= 0) {
         l->enc = cs_textenc_guess_take(&g, chosen);
@@ -471,21 +472,46 @@ static cs_status scan_encoding(cs_context *ctx, cs_layer *l)
     return CS_OK;
 }
 
+/* Undeclared text that is UTF-8 of two-byte characters only, which GBK or Big5 text
+ * can be by accident: read in the encoding the scan chose, when the layer has one and
+ * it reads the text as Chinese names are written; else as it is. */
+static const char *doubtful_utf8(cs_layer *l, const char *raw, size_t len)
+{
+    if (!l->enc)
+        return raw;
+    cs_status st = cs_textenc_convert_plain(l->enc, raw, len, &l->conv);
+    if (st == CS_ERR_NOMEM) {
+        cs_nomem(l->ctx);
+        return "";
+    }
+    return st == CS_OK ? l->conv.data : raw;
+}
+
 /*
- * raw as UTF-8: itself when it is UTF-8 (unless role.encoding names another
- * encoding) or ASCII, else converted into l->conv (from the declared encoding, or the
- * one the scan chooses on the first such value). Text that does not convert is
- * reported (once when the scan failed, else for each value, naming feature and field)
- * and comes back with '?' for its bytes that are not ASCII.
+ * raw as UTF-8: itself when it is ASCII, or UTF-8 (unless role.encoding names another
+ * encoding, or it may be GBK or Big5 read as UTF-8 by accident: doubtful_utf8), else
+ * converted into l->conv (from the declared encoding, or the one the scan chooses on the
+ * first such value). Text that does not convert is reported (once when the scan failed,
+ * else for each value, naming feature and field) and comes back with '?' for its bytes
+ * that are not ASCII.
  */
 static const char *convert_text(cs_layer *l, const char *raw, long number, int field)
 {
     size_t len = strlen(raw);
-    /* UTF-8 passes unless another encoding was declared (role.encoding: UTF-8 too) */
-    if (is_ascii(raw) || ((!l->enc_declared || !l->enc) && cs_utf8_valid(raw, len)))
+    if (is_ascii(raw))
         return raw;
-    if (!l->enc && !l->enc_scanned && scan_encoding(l->ctx, l) != CS_OK)
-        return "";
+    bool utf8 = cs_utf8_valid(raw, len);
+    if (utf8 && l->enc_declared && !l->enc) /* role.encoding: UTF-8 */
+        return raw;
+    if (!l->enc_declared) {
+        bool doubtful = utf8 && cs_utf8_two_byte_only(raw, len);
+        if (utf8 && !doubtful)
+            return raw;
+        if (!l->enc_scanned && scan_encoding(l->ctx, l) != CS_OK)
+            return "";
+        if (doubtful)
+            return doubtful_utf8(l, raw, len);
+    }
     char hint[256], name[128];
     size_t bad = 0;
     cs_status st = CS_ERR_INPUT;
@@ -641,7 +667,7 @@ cs_status cs_layer_open(cs_context *ctx, const cs_layer_config *lc, const char *
     struct stat info;
     if (stat(opened, &info) == 0 && S_ISREG(info.st_mode))
         l->file_bytes = (long long)info.st_size;
-    l->open_opts = open_options(lc, path);
+    l->open_opts = cs_layer_open_options(lc, path);
     l->path = cs_strdup(opened);
     if (!l->path) {
         cs_layer_close(l);

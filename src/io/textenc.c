@@ -72,6 +72,21 @@ bool cs_utf8_valid(const char *s, size_t n)
     return true;
 }
 
+bool cs_utf8_two_byte_only(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    bool beyond_ascii = false;
+    for (size_t i = 0; i < n;) {
+        unsigned long cp;
+        size_t len = utf8_next(p + i, n - i, &cp);
+        if (!len || len > 2)
+            return false;
+        beyond_ascii |= len == 2;
+        i += len;
+    }
+    return beyond_ascii;
+}
+
 bool cs_textenc_is_utf8(const char *encoding)
 {
     return encoding && (!cs_strcasecmp(encoding, "UTF-8") || !cs_strcasecmp(encoding, "UTF8"));
@@ -187,6 +202,12 @@ static size_t count_odd(const char *s, size_t n)
         i += len;
     }
     return odd;
+}
+
+cs_status cs_textenc_convert_plain(cs_textenc *enc, const char *in, size_t n, cs_buf *out)
+{
+    cs_status st = cs_textenc_convert(enc, in, n, out, NULL);
+    return st == CS_OK && count_odd(out->data, out->len) ? CS_ERR_INPUT : st;
 }
 
 cs_status cs_textenc_guess_init(cs_textenc_guess *g)

@@ -24,6 +24,12 @@
 /* Whether the n bytes at s are UTF-8 (NUL bytes allowed). */
 bool cs_utf8_valid(const char *s, size_t n);
 
+/* Whether the n bytes at s are UTF-8 whose every character beyond ASCII (at least one)
+ * takes two bytes (U+0080 to U+07FF: Latin-1, Greek, Cyrillic, Hebrew, Arabic...), as
+ * GBK or Big5 byte pairs do when they happen to be valid UTF-8 (住宅 in GBK reads as
+ * Hebrew and Armenian). Chinese in UTF-8 takes three bytes a character. */
+bool cs_utf8_two_byte_only(const char *s, size_t n);
+
 /* Whether an encoding name means UTF-8 ("UTF-8", "utf8"...): text is checked, not
  * converted. */
 bool cs_textenc_is_utf8(const char *encoding);
@@ -46,6 +52,10 @@ const char *cs_textenc_name(const cs_textenc *enc);
  */
 cs_status cs_textenc_convert(cs_textenc *enc, const char *in, size_t n, cs_buf *out,
                              size_t *bad_offset);
+
+/* cs_textenc_convert, and CS_ERR_INPUT also when the text it gives holds a character
+ * Chinese names do not use (those cs_textenc_guess counts against a candidate). */
+cs_status cs_textenc_convert_plain(cs_textenc *enc, const char *in, size_t n, cs_buf *out);
 
 /* Choosing among the candidates: feed every value that is not UTF-8, then ask. */
 #define CS_TEXTENC_CANDIDATES 2
