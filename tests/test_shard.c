@@ -1579,15 +1579,15 @@ static void network_read_by_windows(void **state)
 /*
  * A network without a spatial index that is not copied is read again whole, and said:
  * a GeoJSON whose copy cannot be made, saying why ($TMPDIR cannot hold it; a text field
- * of the copy's FID column's name), and a Shapefile (only a GeoJSON or OpenStreetMap
- * file is copied: their text is UTF-8). A text field "fid", GeoPackage's usual FID
- * column, is copied. The windows are the whole load's all the same.
+ * of the copy's FID column's name), and a KML (its text is converted before GDAL reads
+ * it). A text field "fid", GeoPackage's usual FID column, is copied. The windows are the
+ * whole load's all the same.
  */
 static void network_read_whole_uncopied(void **state)
 {
     (void)state;
     char *dir = tu_join(work, "network-uncopied"), *path = windows_study(dir);
-    assert_int_equal(run(NULL, "cd %s && ogr2ogr -f 'ESRI Shapefile' network.shp "
+    assert_int_equal(run(NULL, "cd %s && ogr2ogr -f KML network.kml "
                                "network.geojson && sed 's/\"properties\":{/\"properties\":"
                                "{\"careshed_fid\":\"x\",/' network.geojson > fid.geojson && "
                                "sed 's/\"properties\":{/\"properties\":{\"fid\":\"x\",/' "
@@ -1598,7 +1598,7 @@ static void network_read_whole_uncopied(void **state)
     } cases[] = {
         {"network.geojson", gone, "could not be copied to one (cannot make a folder in"},
         {"fid.geojson", tmp, "could not be copied to one (Wrong field type for careshed_fid)"},
-        {"network.shp", tmp, ""},
+        {"network.kml", tmp, ""},
         {"text-fid.geojson", tmp, NULL},
     };
     cs_context *ctx = NULL;
@@ -1695,6 +1695,77 @@ static void osm_network_copied(void **state)
     cs_context_destroy(ctx);
     free(path);
     free(tmp);
+    free(dir);
+}
+
+/*
+ * A Shapefile or a CSV network left to read is copied too, its text as the reader gets it
+ * from the file, and the copy read with the study's encoding: the streets' classes in
+ * Chinese (住宅路, 台阶), in GBK, walked by name (network.highway). A Shapefile with a .cpg
+ * (GDAL converts its text), one without and network.encoding: GBK (its bytes copied raw
+ * and converted by the reader), one without and no encoding (the reader finds GBK and
+ * says so), and a CSV of WKT lines with network.encoding: GBK. Each is copied, every
+ * reading is by window, and every window the cut builds is the whole load's, byte for
+ * byte; a copy whose text came out otherwise would lose the streets of those classes,
+ * and be refused (then read whole, not by window).
+ */
+static void network_copied_in_its_encoding(void **state)
+{
+    (void)state;
+    char *dir = tu_join(work, "network-encoding"), *path = windows_study(dir);
+    char *tmp = tu_join(dir, "tmp");
+    assert_int_equal(run(NULL, "cd %s && mkdir tmp && sed 's/\"residential\"/\"住宅路\"/; "
+                               "s/\"steps\"/\"台阶\"/' network.geojson > zh.geojson && "
+                               "ogr2ogr -f 'ESRI Shapefile' -lco ENCODING=GBK cpg.shp zh.geojson "
+                               "&& for f in shp shx dbf prj; do cp cpg.$f raw.$f; done && "
+                               "ogr2ogr -f CSV -lco GEOMETRY=AS_WKT zh.csv zh.geojson && "
+                               "iconv -f UTF-8 -t GBK zh.csv > gbk.csv && grep -q 住宅路 zh.csv",
+                         dir), 0);
+    const struct {
+        const char *net, *more, *said; /* more: the network's settings; said: a warning */
+    } cases[] = {
+        {"cpg.shp", "", NULL},
+        {"raw.shp", ", encoding: GBK", NULL},
+        {"raw.shp", "", "network text is not UTF-8: read as GB18030 (GBK)"},
+        {"gbk.csv", ", encoding: GBK, crs: EPSG:4326", NULL},
+    };
+    char *text = tu_read(path, NULL), *line = strstr(text, "network: {");
+    assert_non_null(line);
+    *line = 0;
+    setenv("TMPDIR", tmp, 1);
+    cs_context *ctx = NULL;
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        char study[4096];
+        snprintf(study, sizeof study, "%snetwork: {path: %s, speed: speed, highway: [住宅路, "
+                 "台阶, service]%s}\n%s", text, cases[c].net, cases[c].more, network_kinds);
+        free(tu_write(dir, "zh.yaml", study));
+        char *zh = tu_join(dir, "zh.yaml");
+        cs_config *cw = NULL, *cr = NULL;
+        cs_shard_net whole, read;
+        cs_context_clear_messages(ctx);
+        cs_study *sw = load_cut_network(ctx, zh, NULL, NULL, &cw, &whole);
+        cs_study *sr = load_cut_network(ctx, zh, NULL, "0.002", &cr, &read);
+        assert_int_equal(sw->net.left_out_class, 3); /* the three motorways only */
+        assert_false(tu_has_message(ctx, "no spatial index", NULL));
+        assert_int_equal(tu_has_message(ctx, cases[c].net, cases[c].said, NULL),
+                         cases[c].said != NULL);
+        assert_non_null(sr->net.known.copy.path);
+        size_t said = cs_context_warning_count(ctx);
+        same_windows_throughout(&whole, &read);
+        const cs_network_reading *t = cs_line_cache_readings(read.lines);
+        assert_true(t->readings >= 5);
+        assert_int_equal(t->by_window, t->readings);
+        assert_int_equal(cs_context_warning_count(ctx), said); /* the readings said nothing */
+        free_loaded_pair(&whole, &read, sw, sr, cw, cr);
+        assert_true(empty_folder(tmp));
+        free(zh);
+    }
+    unsetenv("TMPDIR");
+    cs_context_destroy(ctx);
+    free(text);
+    free(tmp);
+    free(path);
     free(dir);
 }
 
@@ -1995,6 +2066,7 @@ int main(void)
         cmocka_unit_test(network_read_by_windows),
         cmocka_unit_test(network_read_whole_uncopied),
         cmocka_unit_test(osm_network_copied),
+        cmocka_unit_test(network_copied_in_its_encoding),
         cmocka_unit_test(network_read_by_index),
         cmocka_unit_test(merge_refuses_changed_inputs),
     };

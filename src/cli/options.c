@@ -296,7 +296,7 @@ static const struct {
      "A population grid and a cost matrix are read as the shards are cut, never held\n"
      "whole; so is a network whose lines take more than --set\n"
      "shard.network_memory_mb=MB (default 256), read again for the windows it needs;\n"
-     "a GeoJSON or OpenStreetMap file through an indexed GeoPackage copy in $TMPDIR.\n"},
+     "a file without a spatial index through an indexed GeoPackage copy in $TMPDIR.\n"},
     {CLI_MERGE, "merge", "careshed merge DIR [--out OUT] [--partial] [options]",
      "Join the results of the shards careshed shard wrote into DIR: the outputs of a\n"
      "single run of the whole study, byte for byte, with the shards in summary.json.\n",

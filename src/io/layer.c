@@ -167,11 +167,9 @@ static bool has_cpg(const char *path)
     return found;
 }
 
-/* Open options. CSV coordinate columns are read by cs_layer_point itself (so text in
- * them is reported), so GDAL is not asked to make point geometries from them. A
- * Shapefile is read as raw bytes unless a .cpg names its encoding and role.encoding
- * does not: its text is then converted here like any other format's. */
-static char **open_options(const cs_layer_config *lc, const char *path)
+/* Open options (layer.h). CSV coordinate columns are read by cs_layer_point itself (so
+ * text in them is reported), so GDAL is not asked to make point geometries from them. */
+char **cs_layer_open_options(const cs_layer_config *lc, const char *path)
 {
     char **opts = NULL;
     if ((ends_with(path, ".shp") || ends_with(path, ".dbf")) && (lc->encoding || !has_cpg(path)))

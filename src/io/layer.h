@@ -26,6 +26,11 @@ typedef struct cs_layer cs_layer;
 cs_status cs_layer_open(cs_context *ctx, const cs_layer_config *lc, const char *role,
                         const char *path, bool want_points, cs_layer **out);
 void cs_layer_close(cs_layer *layer);
+/* GDAL's open options for the file at path, as cs_layer_open opens it (a CSL list, NULL
+ * when none; CSLDestroy). A Shapefile is read as raw bytes unless a .cpg names its
+ * encoding and role.encoding does not: its text is then converted by the reader like
+ * any other format's. */
+char **cs_layer_open_options(const cs_layer_config *lc, const char *path);
 
 /* What path is when it is not something a layer can be read from (a FIFO, a device,
  * a socket, or a folder other than a FileGDB .gdb), e.g. "a named pipe (FIFO)"; NULL

@@ -1,18 +1,23 @@
 /*
- * network_copy.c — a GeoJSON or OpenStreetMap network copied once to a GeoPackage with a
- * spatial index (io/load.h), for careshed shard: when the network's lines do not fit
+ * network_copy.c — a network file without a spatial index copied once to a GeoPackage
+ * with one (io/load.h), for careshed shard: when the network's lines do not fit
  * shard.network_memory_mb, the cut reads them again each time its windows need lines it
  * does not hold, and a file without an index is parsed whole each time (the province's
  * 16 shards read its GeoJSON 39 times). The copy is read by window through its index.
  *
- * Only these are copied: their text is UTF-8 by definition, so the copy's text is the
- * file's, where a Shapefile's or a CSV's declared encoding would have to follow it. The
- * copy keeps the features in the file's order, numbered 1, 2, ... (ogr2ogr -unsetFid),
- * in a folder of its own under $TMPDIR, which goes with the study.
+ * The file is opened as the reader opens it (cs_layer_open_options), so the copy's text
+ * is the bytes the reader would get from the file: a Shapefile read as raw bytes stays
+ * raw (GeoPackage keeps them, with a warning GDAL gives here), and the copy is read with
+ * the study's encoding, converted as the file's text is. The copy keeps the features in
+ * the file's order, numbered 1, 2, ... (ogr2ogr -unsetFid), in a folder of its own under
+ * $TMPDIR, which goes with the study. A KML is not copied: the reader converts its text
+ * before GDAL reads it (io/kml.h).
  */
+#include "io/layer.h"
 #include "io/load.h"
 
 #include <cpl_error.h>
+#include <cpl_string.h>
 #include <errno.h>
 #include <gdal.h>
 #include <gdal_utils.h>
@@ -156,16 +161,22 @@ static bool translate(cs_context *ctx, GDALDatasetH src, const char *layer, cons
     return ok;
 }
 
-/* The file opened when it is one that is copied; *osm when OpenStreetMap. */
+/* The file opened as the reader opens it, when it is one that is copied; *osm when
+ * OpenStreetMap. */
 static GDALDatasetH open_copied(const char *path, const cs_layer_config *lc, bool *osm)
 {
-    const char *const drivers[] = {"GeoJSON", "OSM", NULL};
-    if (lc->encoding)
-        return NULL;
+    char **opts = cs_layer_open_options(lc, path);
     CPLPushErrorHandler(CPLQuietErrorHandler);
-    GDALDatasetH src = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, drivers, NULL, NULL);
+    GDALDatasetH src = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL,
+                                  (const char *const *)opts, NULL);
     CPLPopErrorHandler();
-    *osm = src && !strcmp(GDALGetDriverShortName(GDALGetDatasetDriver(src)), "OSM");
+    CSLDestroy(opts);
+    const char *driver = src ? GDALGetDriverShortName(GDALGetDatasetDriver(src)) : "";
+    if (!strcmp(driver, "KML") || !strcmp(driver, "LIBKML")) {
+        GDALClose(src);
+        return NULL;
+    }
+    *osm = !strcmp(driver, "OSM");
     return src;
 }
 
