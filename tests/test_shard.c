@@ -17,6 +17,7 @@
 #include "careshed/careshed.h"
 #include "cover/result.h"
 #include "io/config.h"
+#include "io/layer.h"
 #include "shard/network.h"
 #include "shard/shard.h"
 
@@ -1704,7 +1705,8 @@ static void osm_network_copied(void **state)
  * Chinese (住宅路, 台阶), in GBK, walked by name (network.highway). A Shapefile with a .cpg
  * (GDAL converts its text), one without and network.encoding: GBK (its bytes copied raw
  * and converted by the reader), one without and no encoding (the reader finds GBK and
- * says so), and a CSV of WKT lines with network.encoding: GBK. Each is copied, every
+ * says so, once: the readings read the text in the encoding it chose, without scanning
+ * it again), and a CSV of WKT lines with network.encoding: GBK. Each is copied, every
  * reading is by window, and every window the cut builds is the whole load's, byte for
  * byte; a copy whose text came out otherwise would lose the streets of those classes,
  * and be refused (then read whole, not by window).
@@ -1751,8 +1753,10 @@ static void network_copied_in_its_encoding(void **state)
         assert_int_equal(tu_has_message(ctx, cases[c].net, cases[c].said, NULL),
                          cases[c].said != NULL);
         assert_non_null(sr->net.known.copy.path);
-        size_t said = cs_context_warning_count(ctx);
+        assert_string_equal(sr->net.known.encoding_found, cases[c].said ? "GB18030" : "");
+        size_t said = cs_context_warning_count(ctx), scans = cs_layer_scans();
         same_windows_throughout(&whole, &read);
+        assert_int_equal(cs_layer_scans(), scans); /* none again */
         const cs_network_reading *t = cs_line_cache_readings(read.lines);
         assert_true(t->readings >= 5);
         assert_int_equal(t->by_window, t->readings);

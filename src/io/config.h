@@ -30,6 +30,10 @@ typedef struct cs_layer_config {
     char *name_field;
     int path_line;  /* line in the study file where path was set (0 = not from a file) */
     bool may_be_empty; /* not a key: a shard's layers may hold nothing (careshed shard) */
+    /* not a key: the encoding a scan of the same text chose when it was read before
+     * (careshed shard reads its network again): text is read as that scan read it,
+     * without scanning again. Borrowed. */
+    const char *encoding_found;
 } cs_layer_config;
 
 /* A named capacity measured at facilities: beds, meals per day, floor area... */

@@ -24,6 +24,7 @@
 #include <gdal.h>
 #include <math.h>
 #include <ogr_api.h>
+#include <stdatomic.h>
 #include <ogr_srs_api.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -392,9 +393,14 @@ static cs_where text_where(const cs_layer *l, long number, int field, char *buf,
  * encoding and the key; when no candidate reads every value, one error names the
  * first value that the closest one fails on, and scan_failed is set.
  */
+static atomic_size_t scans; /* cs_layer_scans */
+
+size_t cs_layer_scans(void) { return atomic_load(&scans); }
+
 static cs_status scan_encoding(cs_context *ctx, cs_layer *l)
 {
     l->enc_scanned = true;
+    atomic_fetch_add(&scans, 1);
     cs_textenc_guess g;
     if (cs_textenc_guess_init(&g) != CS_OK)
         return cs_nomem(ctx);
@@ -566,6 +572,12 @@ static cs_status prepare_text(cs_context *ctx, cs_layer *l, const cs_layer_confi
     }
     l->enc_declared = encoding != NULL;
     l->enc_scanned = l->enc_declared;
+    if (!encoding && lc->encoding_found) { /* as the scan before chose it */
+        l->enc = cs_textenc_open(lc->encoding_found);
+        if (!l->enc)
+            return cs_nomem(ctx);
+        l->enc_scanned = true;
+    }
     bool plain = true;
     for (int i = 0; i < l->field_count; i++)
         plain = plain && is_ascii(raw_field_name(l, i));
@@ -1134,6 +1146,11 @@ const char *cs_layer_text(cs_layer *l, int index)
 }
 
 bool cs_layer_text_failed(const cs_layer *l) { return l->scan_failed || l->text_errors; }
+
+const char *cs_layer_encoding_found(const cs_layer *l)
+{
+    return l->enc && !l->enc_declared ? cs_textenc_name(l->enc) : NULL;
+}
 
 cs_where cs_layer_where(const cs_layer *l, const char *id, const char *field)
 {

@@ -97,6 +97,7 @@ typedef struct cs_raw_lines {
     const double *window;
     bool windowed;         /* the reading was by window (else whole) */
     long long file_bytes, file_mtime_ns; /* the file as it was opened (0: not known) */
+    char encoding_found[32]; /* its text's, as a scan chose it (cs_layer_encoding_found) */
 } cs_raw_lines;
 
 /* The value of tag key in an OpenStreetMap other_tags text ("foot"=>"no",...), into

@@ -634,6 +634,8 @@ cs_status cs_load_network_batches(cs_context *ctx, const cs_config *cfg, cs_raw_
     out->layer.input.features = out->features;
     cs_context_limit_repeats(ctx, first_message, CS_REPEATS_SHOWN, out->layer.display);
     cs_context_limit_messages(ctx, first_message, CS_MESSAGES_PER_LAYER, out->layer.display);
+    const char *found = cs_layer_encoding_found(r.layer);
+    snprintf(out->encoding_found, sizeof out->encoding_found, "%s", found ? found : "");
     cs_layer_close(r.layer);
     out->lines_handed = r.taken;
     cs_free(r.line_no);

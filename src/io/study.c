@@ -1597,12 +1597,18 @@ static size_t wanted_box(const cs_study *s, cs_line_want want, void *user, doubl
     return n;
 }
 
-/* The settings with the network's file replaced by its copy. */
-static cs_config reading_copy(const cs_config *cfg, const cs_net_copy *copy)
+/* The settings to read the network again: its file replaced by its copy when there is
+ * one, its text read in the encoding the load's scan chose (a scan at each reading
+ * would read all of its text again). */
+static cs_config reading_again(const cs_config *cfg, const cs_net_lines_known *known)
 {
     cs_config c = *cfg;
-    c.network.layer.path = copy->path;
-    c.network.layer.layer = NULL; /* the copy's one layer */
+    if (known->copy.path) {
+        c.network.layer.path = known->copy.path;
+        c.network.layer.layer = NULL; /* the copy's one layer */
+    }
+    if (*known->encoding_found)
+        c.network.layer.encoding_found = known->encoding_found;
     return c;
 }
 
@@ -1662,9 +1668,8 @@ cs_status cs_study_each_network_batch(cs_context *ctx, const cs_config *cfg, con
 {
     if (!ctx || !cfg || !s || !fn || !s->net.streamed)
         return CS_ERR_ARGUMENT;
-    const cs_net_copy *copy = &s->net.known.copy;
-    cs_config of_copy = copy->path ? reading_copy(cfg, copy) : *cfg;
-    cfg = &of_copy;
+    cs_config again = reading_again(cfg, &s->net.known);
+    cfg = &again;
     net_placer p;
     placer_begin(&p, ctx, (cs_study *)s, cfg, NULL, NULL);
     p.want = want;
@@ -1688,6 +1693,7 @@ cs_status cs_study_each_network_batch(cs_context *ctx, const cs_config *cfg, con
             st = read_network_again(ctx, cfg, s, &p, NULL, &windowed, &written, tally);
         cs_free(p.got);
     }
+    const cs_net_copy *copy = &s->net.known.copy;
     int changed = st == CS_OK && copy->path ? copied_file_changed(copy) : 0;
     changed = changed ? changed : written;
     if (st == CS_OK && changed) {
@@ -1726,7 +1732,7 @@ static cs_status note_copy(cs_context *ctx, const cs_config *cfg, cs_study *s,
     cs_context *quiet = NULL;
     if (cs_context_create_for_thread(ctx, &quiet) != CS_OK)
         return cs_nomem(ctx);
-    cs_config c = reading_copy(cfg, &known->copy);
+    cs_config c = reading_again(cfg, known);
     cs_raw_lines raw = {0};
     cs_net_lines_known k = {0};
     net_placer p;
@@ -1815,6 +1821,7 @@ static cs_status know_network(cs_context *ctx, const cs_config *cfg, cs_study *s
         s->net.streamed = true;
         known.file_bytes = raw->file_bytes;
         known.file_mtime_ns = raw->file_mtime_ns;
+        memcpy(known.encoding_found, raw->encoding_found, sizeof known.encoding_found);
         s->net.known = known;
         if (!known.features.indexed) /* a national GeoJSON: hours of parsing */
             st = index_by_copy(ctx, cfg, s, raw, box, &s->net.known);

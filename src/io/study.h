@@ -211,6 +211,7 @@ typedef struct cs_net_lines_known {
     uint64_t digest;        /* of the lines as placed (cs_study_network_digest) */
     cs_net_copy copy;       /* the file copied to be read by window (then `features` and
                                file_bytes are the copy's) */
+    char encoding_found[32]; /* its text's, as the load's scan chose it ("": none) */
 } cs_net_lines_known;
 
 typedef struct cs_walk_network {
