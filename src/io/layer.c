@@ -459,9 +459,9 @@ static cs_status scan_encoding(cs_context *ctx, cs_layer *l)
         snprintf(hint, sizeof hint, "if that is right, set %s.encoding: %s to say so; else "
                  "name the file's encoding there, or save the file as UTF-8", l->role,
                  cs_textenc_guess_name(chosen));
-        cs_warn(ctx, &w, hint, "%s text is not UTF-8: read as %s, %zu value%s converted",
-                l->role, chosen == 0 ? "GB18030 (GBK)" : "Big5", g.values,
-                g.values == 1 ? "" : "s");
+        cs_warn(ctx, &w, hint, "%s text is not UTF-8: read as %s (%zu of its values %s "
+                "not UTF-8)", l->role, chosen == 0 ? "GB18030 (GBK)" : "Big5", g.values,
+                g.values == 1 ? "is" : "are");
     } else if (g.values > 0) {
         l->scan_failed = true;
         cs_where w = text_where(l, g.first_failure[best][0], (int)g.first_failure[best][1],
