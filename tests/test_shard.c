@@ -1578,11 +1578,10 @@ static void network_read_by_windows(void **state)
 }
 
 /*
- * A network without a spatial index that is not copied is read again whole, and said:
- * a GeoJSON whose copy cannot be made, saying why ($TMPDIR cannot hold it; a text field
- * of the copy's FID column's name), and a KML (its text is converted before GDAL reads
- * it). A text field "fid", GeoPackage's usual FID column, is copied. The windows are the
- * whole load's all the same.
+ * A network without a spatial index whose copy cannot be made is read again whole, and
+ * the cut says why ($TMPDIR cannot hold it; a text field of the copy's FID column's
+ * name). A text field "fid", GeoPackage's usual FID column, is copied, and so is a KML.
+ * The windows are the whole load's all the same.
  */
 static void network_read_whole_uncopied(void **state)
 {
@@ -1599,7 +1598,7 @@ static void network_read_whole_uncopied(void **state)
     } cases[] = {
         {"network.geojson", gone, "could not be copied to one (cannot make a folder in"},
         {"fid.geojson", tmp, "could not be copied to one (Wrong field type for careshed_fid)"},
-        {"network.kml", tmp, ""},
+        {"network.kml", tmp, NULL},
         {"text-fid.geojson", tmp, NULL},
     };
     cs_context *ctx = NULL;
@@ -1706,7 +1705,9 @@ static void osm_network_copied(void **state)
  * (GDAL converts its text), one without and network.encoding: GBK (its bytes copied raw
  * and converted by the reader), one without and no encoding (the reader finds GBK and
  * says so, once: the readings read the text in the encoding it chose, without scanning
- * it again), and a CSV of WKT lines with network.encoding: GBK. Each is copied, every
+ * it again), a CSV of WKT lines with network.encoding: GBK, and a KML in GBK that says
+ * so or with network.encoding: GBK (converted to UTF-8 before GDAL reads it, and so
+ * copied, the copy then read as UTF-8). Each is copied, every
  * reading is by window, and every window the cut builds is the whole load's, byte for
  * byte; a copy whose text came out otherwise would lose the streets of those classes,
  * and be refused (then read whole, not by window).
@@ -1721,7 +1722,11 @@ static void network_copied_in_its_encoding(void **state)
                                "ogr2ogr -f 'ESRI Shapefile' -lco ENCODING=GBK cpg.shp zh.geojson "
                                "&& for f in shp shx dbf prj; do cp cpg.$f raw.$f; done && "
                                "ogr2ogr -f CSV -lco GEOMETRY=AS_WKT zh.csv zh.geojson && "
-                               "iconv -f UTF-8 -t GBK zh.csv > gbk.csv && grep -q 住宅路 zh.csv",
+                               "iconv -f UTF-8 -t GBK zh.csv > gbk.csv && grep -q 住宅路 zh.csv && "
+                               "ogr2ogr -f KML zh.kml zh.geojson && iconv -f UTF-8 -t GBK zh.kml "
+                               "| sed '1s/encoding=\"[Uu][Tt][Ff]-8\"/encoding=\"GBK\"/' > gbk.kml "
+                               "&& head -1 gbk.kml | grep -q GBK && iconv -f UTF-8 -t GBK zh.kml "
+                               "> raw.kml",
                          dir), 0);
     const struct {
         const char *net, *more, *said; /* more: the network's settings; said: a warning */
@@ -1730,6 +1735,8 @@ static void network_copied_in_its_encoding(void **state)
         {"raw.shp", ", encoding: GBK", NULL},
         {"raw.shp", "", "network text is not UTF-8: read as GB18030 (GBK)"},
         {"gbk.csv", ", encoding: GBK, crs: EPSG:4326", NULL},
+        {"gbk.kml", "", NULL},
+        {"raw.kml", ", encoding: GBK", NULL},
     };
     char *text = tu_read(path, NULL), *line = strstr(text, "network: {");
     assert_non_null(line);
@@ -1753,6 +1760,7 @@ static void network_copied_in_its_encoding(void **state)
         assert_int_equal(tu_has_message(ctx, cases[c].net, cases[c].said, NULL),
                          cases[c].said != NULL);
         assert_non_null(sr->net.known.copy.path);
+        assert_int_equal(sr->net.known.copy.utf8, strstr(cases[c].net, ".kml") != NULL);
         assert_string_equal(sr->net.known.encoding_found, cases[c].said ? "GB18030" : "");
         size_t said = cs_context_warning_count(ctx), scans = cs_layer_scans();
         same_windows_throughout(&whole, &read);

@@ -128,9 +128,9 @@ void cs_raw_points_free(cs_raw_points *p);
  * Shapefile...) copied to an indexed GeoPackage in a new folder under $TMPDIR, its
  * features (an OpenStreetMap file's ways of a class) in the file's order numbered from 1,
  * its text the bytes the reader gets from the file, for careshed shard to read by window
- * (network_copy.c). Errors: CS_ERR_INPUT, nothing said, when the file is not copied (a
- * KML, or one GDAL cannot open); CS_ERR_OUTPUT when the copy cannot be made, why saying
- * so; CS_ERR_NOMEM. Nothing is left on error. */
+ * (network_copy.c). Errors: CS_ERR_INPUT, nothing said, when the file cannot be opened
+ * again; CS_ERR_OUTPUT when the copy cannot be made, why saying so; CS_ERR_NOMEM.
+ * Nothing is left on error. */
 cs_status cs_network_copy_make(cs_context *ctx, const cs_config *cfg, cs_net_copy *out,
                                char why[256]);
 /* The progress stage of making the copy and reading it once (to 1 when done). */

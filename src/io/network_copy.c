@@ -10,14 +10,16 @@
  * raw (GeoPackage keeps them, with a warning GDAL gives here), and the copy is read with
  * the study's encoding, converted as the file's text is. The copy keeps the features in
  * the file's order, numbered 1, 2, ... (ogr2ogr -unsetFid), in a folder of its own under
- * $TMPDIR, which goes with the study. A KML is not copied: the reader converts its text
- * before GDAL reads it (io/kml.h).
+ * $TMPDIR, which goes with the study. A KML that the reader converts to UTF-8 before GDAL
+ * reads it (io/kml.h) is converted so here too, and its copy is read as UTF-8.
  */
+#include "io/kml.h"
 #include "io/layer.h"
 #include "io/load.h"
 
 #include <cpl_error.h>
 #include <cpl_string.h>
+#include <cpl_vsi.h>
 #include <errno.h>
 #include <gdal.h>
 #include <gdal_utils.h>
@@ -161,23 +163,36 @@ static bool translate(cs_context *ctx, GDALDatasetH src, const char *layer, cons
     return ok;
 }
 
-/* The file opened as the reader opens it, when it is one that is copied; *osm when
- * OpenStreetMap. */
-static GDALDatasetH open_copied(const char *path, const cs_layer_config *lc, bool *osm)
+/* The file opened as the reader opens it (a KML's UTF-8 text in GDAL's memory, *utf8
+ * its path, when the reader converts it so: its messages, said at the load, are not
+ * said again); NULL when it cannot be. *osm when OpenStreetMap. */
+static GDALDatasetH open_copied(const cs_context *ctx, const char *path,
+                                const cs_layer_config *lc, char **utf8, bool *osm)
 {
+    cs_context *quiet = NULL;
+    *utf8 = NULL;
+    if (cs_context_create_for_thread(ctx, &quiet) != CS_OK)
+        return NULL;
+    cs_status st = cs_kml_utf8_copy(quiet, path, path, "network", lc->encoding, utf8);
+    cs_context_destroy(quiet);
+    if (st != CS_OK)
+        return NULL;
     char **opts = cs_layer_open_options(lc, path);
     CPLPushErrorHandler(CPLQuietErrorHandler);
-    GDALDatasetH src = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL,
-                                  (const char *const *)opts, NULL);
+    GDALDatasetH src = GDALOpenEx(*utf8 ? *utf8 : path, GDAL_OF_VECTOR | GDAL_OF_READONLY,
+                                  NULL, (const char *const *)opts, NULL);
     CPLPopErrorHandler();
     CSLDestroy(opts);
-    const char *driver = src ? GDALGetDriverShortName(GDALGetDatasetDriver(src)) : "";
-    if (!strcmp(driver, "KML") || !strcmp(driver, "LIBKML")) {
-        GDALClose(src);
-        return NULL;
-    }
-    *osm = !strcmp(driver, "OSM");
+    *osm = src && !strcmp(GDALGetDriverShortName(GDALGetDatasetDriver(src)), "OSM");
     return src;
+}
+
+/* The KML's UTF-8 text in GDAL's memory let go. */
+static void drop_utf8(char *utf8)
+{
+    if (utf8)
+        VSIUnlink(utf8);
+    cs_free(utf8);
 }
 
 cs_status cs_network_copy_make(cs_context *ctx, const cs_config *cfg, cs_net_copy *out,
@@ -190,11 +205,14 @@ cs_status cs_network_copy_make(cs_context *ctx, const cs_config *cfg, cs_net_cop
     if (!out->source)
         return cs_nomem(ctx);
     bool osm = false;
-    GDALDatasetH src = open_copied(out->source, lc, &osm);
+    char *utf8 = NULL;
+    GDALDatasetH src = open_copied(ctx, out->source, lc, &utf8, &osm);
     if (!src) { /* not copied: nothing to say but the reading's warning */
+        drop_utf8(utf8);
         cs_network_copy_remove(out);
         return CS_ERR_INPUT;
     }
+    out->utf8 = utf8 != NULL;
     /* OpenStreetMap: its ways ("lines"), without those of no class, which the reading
      * leaves out of an OpenStreetMap file only (rivers, fences...) */
     char where[160] = "";
@@ -219,6 +237,7 @@ cs_status cs_network_copy_make(cs_context *ctx, const cs_config *cfg, cs_net_cop
             st = CS_ERR_OUTPUT;
     }
     GDALClose(src);
+    drop_utf8(utf8);
     if (st != CS_OK)
         cs_network_copy_remove(out);
     return st;

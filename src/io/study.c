@@ -1606,6 +1606,8 @@ static cs_config reading_again(const cs_config *cfg, const cs_net_lines_known *k
     if (known->copy.path) {
         c.network.layer.path = known->copy.path;
         c.network.layer.layer = NULL; /* the copy's one layer */
+        if (known->copy.utf8)
+            c.network.layer.encoding = NULL; /* converted already */
     }
     if (*known->encoding_found)
         c.network.layer.encoding_found = known->encoding_found;

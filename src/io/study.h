@@ -197,6 +197,7 @@ typedef struct cs_net_copy {
     char *source;       /* the file it copies */
     long long source_bytes, source_mtime_ns; /* that file as the load read it */
     int scratch;        /* its place among those cs_remove_scratch removes, + 1 (0: none) */
+    bool utf8;          /* its text is the file's converted to UTF-8 (a KML: io/kml.h) */
 } cs_net_copy;
 
 /* A network left to read (careshed shard; see cs_study_each_network_batch): what the
