@@ -434,7 +434,9 @@ static void gbk_csv_detected_with_warning(void **state)
  * reads as Hebrew, Armenian and a middle dot) in a GBK table without a declared
  * encoding: read as GBK like the rest of the table, the first name before any text
  * that is not UTF-8. Names in UTF-8 of the same two-byte kind (Latin-1, Cyrillic), in a
- * UTF-8 table, stay as they are, with nothing said. */
+ * UTF-8 table, stay as they are, with nothing said: the table's text, in no defined
+ * encoding, is scanned once; the same names in a GeoJSON, UTF-8 by definition, are not
+ * scanned for. */
 static void gbk_text_valid_as_utf8(void **state)
 {
     env *e = *state;
@@ -450,7 +452,18 @@ static void gbk_text_valid_as_utf8(void **state)
     for (size_t w = 0; w < 2; w++) {
         cs_context_clear_messages(e->ctx);
         write_facilities_in(e, "f-utf8.csv", "UTF-8", words[w], kinds_gbk, false);
+        size_t scans = cs_layer_scans();
         expect_facilities_as_written(e, words[w]);
+        assert_int_equal(cs_layer_scans() - scans, 1);
+        assert_int_equal(cs_context_message_count(e->ctx), 0);
+        char cmd[512];
+        snprintf(cmd, sizeof cmd, "cd '%s' && rm -f f.geojson && ogr2ogr -f GeoJSON f.geojson "
+                 "f-utf8.csv -oo X_POSSIBLE_NAMES=x -oo Y_POSSIBLE_NAMES=y", e->dir);
+        assert_int_equal(tu_run(cmd, NULL), 0);
+        fx_env_set(e, "facilities.path", "f.geojson");
+        scans = cs_layer_scans();
+        expect_facilities_as_written(e, words[w]);
+        assert_int_equal(cs_layer_scans(), scans);
         assert_int_equal(cs_context_message_count(e->ctx), 0);
     }
 }

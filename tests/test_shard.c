@@ -1707,10 +1707,13 @@ static void osm_network_copied(void **state)
  * says so, once: the readings read the text in the encoding it chose, without scanning
  * it again), a CSV of WKT lines with network.encoding: GBK, and a KML in GBK that says
  * so or with network.encoding: GBK (converted to UTF-8 before GDAL reads it, and so
- * copied, the copy then read as UTF-8). Each is copied, every
- * reading is by window, and every window the cut builds is the whole load's, byte for
- * byte; a copy whose text came out otherwise would lose the streets of those classes,
- * and be refused (then read whole, not by window).
+ * copied, the copy then read as UTF-8). Classes in German (Straße, Gäßle: UTF-8 of
+ * two-byte characters, as GBK can look by accident) are not scanned for in a GeoJSON,
+ * whose text is UTF-8 by definition, and once at each load of a CSV, whose text has no
+ * defined encoding (found UTF-8, and read so again). Each is copied, every reading is by
+ * window, and every window the cut builds is the whole load's, byte for byte; a copy
+ * whose text came out otherwise would lose the streets of those classes, and be refused
+ * (then read whole, not by window).
  */
 static void network_copied_in_its_encoding(void **state)
 {
@@ -1726,17 +1729,24 @@ static void network_copied_in_its_encoding(void **state)
                                "ogr2ogr -f KML zh.kml zh.geojson && iconv -f UTF-8 -t GBK zh.kml "
                                "| sed '1s/encoding=\"[Uu][Tt][Ff]-8\"/encoding=\"GBK\"/' > gbk.kml "
                                "&& head -1 gbk.kml | grep -q GBK && iconv -f UTF-8 -t GBK zh.kml "
-                               "> raw.kml",
+                               "> raw.kml && sed 's/住宅路/Straße/; s/台阶/Gäßle/' zh.geojson > "
+                               "de.geojson && ogr2ogr -f CSV -lco GEOMETRY=AS_WKT de.csv de.geojson",
                          dir), 0);
+    const char *const zh = "住宅路, 台阶", *const de = "Straße, Gäßle";
     const struct {
-        const char *net, *more, *said; /* more: the network's settings; said: a warning */
+        const char *net, *classes, *more, *said; /* more: the network's settings; said: a
+                                                     warning */
+        const char *found; /* the encoding the load's scan found ("": no scan) */
+        size_t scans;      /* by the two loads (the copy's reading makes none) */
     } cases[] = {
-        {"cpg.shp", "", NULL},
-        {"raw.shp", ", encoding: GBK", NULL},
-        {"raw.shp", "", "network text is not UTF-8: read as GB18030 (GBK)"},
-        {"gbk.csv", ", encoding: GBK, crs: EPSG:4326", NULL},
-        {"gbk.kml", "", NULL},
-        {"raw.kml", ", encoding: GBK", NULL},
+        {"cpg.shp", zh, "", NULL, "", 0},
+        {"raw.shp", zh, ", encoding: GBK", NULL, "", 0},
+        {"raw.shp", zh, "", "network text is not UTF-8: read as GB18030 (GBK)", "GB18030", 2},
+        {"gbk.csv", zh, ", encoding: GBK, crs: EPSG:4326", NULL, "", 0},
+        {"gbk.kml", zh, "", NULL, "", 0},
+        {"raw.kml", zh, ", encoding: GBK", NULL, "", 0},
+        {"de.geojson", de, "", NULL, "", 0},
+        {"de.csv", de, ", crs: EPSG:4326", NULL, "UTF-8", 2},
     };
     char *text = tu_read(path, NULL), *line = strstr(text, "network: {");
     assert_non_null(line);
@@ -1746,22 +1756,25 @@ static void network_copied_in_its_encoding(void **state)
     assert_int_equal(cs_context_create(&ctx), CS_OK);
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
         char study[4096];
-        snprintf(study, sizeof study, "%snetwork: {path: %s, speed: speed, highway: [住宅路, "
-                 "台阶, service]%s}\n%s", text, cases[c].net, cases[c].more, network_kinds);
-        free(tu_write(dir, "zh.yaml", study));
-        char *zh = tu_join(dir, "zh.yaml");
+        snprintf(study, sizeof study, "%snetwork: {path: %s, speed: speed, highway: [%s, "
+                 "service]%s}\n%s", text, cases[c].net, cases[c].classes, cases[c].more,
+                 network_kinds);
+        free(tu_write(dir, "c.yaml", study));
+        char *yaml = tu_join(dir, "c.yaml");
         cs_config *cw = NULL, *cr = NULL;
         cs_shard_net whole, read;
         cs_context_clear_messages(ctx);
-        cs_study *sw = load_cut_network(ctx, zh, NULL, NULL, &cw, &whole);
-        cs_study *sr = load_cut_network(ctx, zh, NULL, "0.002", &cr, &read);
+        size_t before = cs_layer_scans();
+        cs_study *sw = load_cut_network(ctx, yaml, NULL, NULL, &cw, &whole);
+        cs_study *sr = load_cut_network(ctx, yaml, NULL, "0.002", &cr, &read);
+        assert_int_equal(cs_layer_scans() - before, cases[c].scans);
         assert_int_equal(sw->net.left_out_class, 3); /* the three motorways only */
         assert_false(tu_has_message(ctx, "no spatial index", NULL));
         assert_int_equal(tu_has_message(ctx, cases[c].net, cases[c].said, NULL),
                          cases[c].said != NULL);
         assert_non_null(sr->net.known.copy.path);
         assert_int_equal(sr->net.known.copy.utf8, strstr(cases[c].net, ".kml") != NULL);
-        assert_string_equal(sr->net.known.encoding_found, cases[c].said ? "GB18030" : "");
+        assert_string_equal(sr->net.known.encoding_found, cases[c].found);
         size_t said = cs_context_warning_count(ctx), scans = cs_layer_scans();
         same_windows_throughout(&whole, &read);
         assert_int_equal(cs_layer_scans(), scans); /* none again */
@@ -1771,7 +1784,7 @@ static void network_copied_in_its_encoding(void **state)
         assert_int_equal(cs_context_warning_count(ctx), said); /* the readings said nothing */
         free_loaded_pair(&whole, &read, sw, sr, cw, cr);
         assert_true(empty_folder(tmp));
-        free(zh);
+        free(yaml);
     }
     unsetenv("TMPDIR");
     cs_context_destroy(ctx);

@@ -55,6 +55,11 @@ struct cs_layer {
     cs_textenc *enc;     /* text that is not UTF-8 is converted from it; NULL: none yet */
     bool enc_declared;   /* role.encoding named it: every value is converted */
     bool enc_scanned;    /* the layer's text was scanned for its encoding (once) */
+    bool no_encoding;    /* its text comes as the file stores it, in no defined encoding (a
+                            CSV, a Shapefile read raw): text that only looks like UTF-8
+                            (cs_utf8_two_byte_only) is in doubt, and starts the scan */
+    bool doubt_in_enc;   /* such text is read in enc (when enc reads it plainly): enc was
+                            chosen before any text of the layer was read */
     bool scan_failed;    /* no encoding reads the layer's text: reported once */
     size_t text_errors;  /* values that did not convert, reported one by one */
     int field_count;
@@ -455,6 +460,7 @@ static cs_status scan_encoding(cs_context *ctx, cs_layer *l)
     char hint[256], field[128];
     if (chosen >= 0) {
         l->enc = cs_textenc_guess_take(&g, chosen);
+        l->doubt_in_enc = l->no_encoding; /* else text in doubt was read as UTF-8 before */
         cs_where w = {.file = l->name};
         snprintf(hint, sizeof hint, "if that is right, set %s.encoding: %s to say so; else "
                  "name the file's encoding there, or save the file as UTF-8", l->role,
@@ -476,12 +482,11 @@ static cs_status scan_encoding(cs_context *ctx, cs_layer *l)
     return CS_OK;
 }
 
-/* Undeclared text that is UTF-8 of two-byte characters only, which GBK or Big5 text
- * can be by accident: read in the encoding the scan chose, when the layer has one and
- * it reads the text as Chinese names are written; else as it is. */
+/* Text in doubt (see no_encoding) read in the encoding chosen for the layer when that
+ * reads it as names are written (cs_textenc_convert_plain); else as it is. */
 static const char *doubtful_utf8(cs_layer *l, const char *raw, size_t len)
 {
-    if (!l->enc)
+    if (!l->enc || !l->doubt_in_enc)
         return raw;
     cs_status st = cs_textenc_convert_plain(l->enc, raw, len, &l->conv);
     if (st == CS_ERR_NOMEM) {
@@ -493,11 +498,10 @@ static const char *doubtful_utf8(cs_layer *l, const char *raw, size_t len)
 
 /*
  * raw as UTF-8: itself when it is ASCII, or UTF-8 (unless role.encoding names another
- * encoding, or it may be GBK or Big5 read as UTF-8 by accident: doubtful_utf8), else
- * converted into l->conv (from the declared encoding, or the one the scan chooses on the
- * first such value). Text that does not convert is reported (once when the scan failed,
- * else for each value, naming feature and field) and comes back with '?' for its bytes
- * that are not ASCII.
+ * encoding, or it is in doubt: doubtful_utf8), else converted into l->conv (from the
+ * declared encoding, or the one the scan chooses on the first such value). Text that
+ * does not convert is reported (once when the scan failed, else for each value, naming
+ * feature and field) and comes back with '?' for its bytes that are not ASCII.
  */
 static const char *convert_text(cs_layer *l, const char *raw, long number, int field)
 {
@@ -508,12 +512,12 @@ static const char *convert_text(cs_layer *l, const char *raw, long number, int f
     if (utf8 && l->enc_declared && !l->enc) /* role.encoding: UTF-8 */
         return raw;
     if (!l->enc_declared) {
-        bool doubtful = utf8 && cs_utf8_two_byte_only(raw, len);
-        if (utf8 && !doubtful)
+        bool doubt = (l->no_encoding || l->doubt_in_enc) && cs_utf8_two_byte_only(raw, len);
+        if (utf8 && !doubt)
             return raw;
         if (!l->enc_scanned && scan_encoding(l->ctx, l) != CS_OK)
             return "";
-        if (doubtful)
+        if (utf8)
             return doubtful_utf8(l, raw, len);
     }
     char hint[256], name[128];
@@ -572,11 +576,16 @@ static cs_status prepare_text(cs_context *ctx, cs_layer *l, const cs_layer_confi
     }
     l->enc_declared = encoding != NULL;
     l->enc_scanned = l->enc_declared;
-    if (!encoding && lc->encoding_found) { /* as the scan before chose it */
-        l->enc = cs_textenc_open(lc->encoding_found);
-        if (!l->enc)
-            return cs_nomem(ctx);
+    /* as stored: a CSV's text, a Shapefile's read raw (cs_layer_open_options) */
+    l->no_encoding = !encoding && (l->csv || CSLFetchNameValue(l->open_opts, "ENCODING"));
+    if (!encoding && lc->encoding_found) { /* as the scan before found it */
         l->enc_scanned = true;
+        if (!cs_textenc_is_utf8(lc->encoding_found)) {
+            l->enc = cs_textenc_open(lc->encoding_found);
+            if (!l->enc)
+                return cs_nomem(ctx);
+            l->doubt_in_enc = true;
+        }
     }
     bool plain = true;
     for (int i = 0; i < l->field_count; i++)
@@ -734,6 +743,8 @@ cs_status cs_layer_open(cs_context *ctx, const cs_layer_config *lc, const char *
 /* A part (cs_layer_part) holds its reader, line and texts; the rest is its layer's. */
 static void close_part(cs_layer *l)
 {
+    if (l->enc != l->part_of->enc) /* chosen by the part's own scan */
+        cs_textenc_close(l->enc);
     cs_line_gaps_free(&l->gaps);
     cs_csv_lines_close(l->plain);
     cs_free(l->cells);
@@ -1149,7 +1160,9 @@ bool cs_layer_text_failed(const cs_layer *l) { return l->scan_failed || l->text_
 
 const char *cs_layer_encoding_found(const cs_layer *l)
 {
-    return l->enc && !l->enc_declared ? cs_textenc_name(l->enc) : NULL;
+    if (!l->no_encoding || !l->enc_scanned || l->enc_declared)
+        return NULL; /* not chosen, or chosen only once text was read (then read so) */
+    return l->enc ? cs_textenc_name(l->enc) : "UTF-8";
 }
 
 cs_where cs_layer_where(const cs_layer *l, const char *id, const char *field)

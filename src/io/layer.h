@@ -141,8 +141,10 @@ void cs_layer_read_through_features(bool on);
 const char *cs_layer_text(cs_layer *layer, int index);
 /* Whether some text of the layer did not convert (each such error is recorded). */
 bool cs_layer_text_failed(const cs_layer *layer);
-/* The encoding the layer's scan chose for its text (cs_layer_config.encoding_found, to
- * read it again without scanning); NULL when none was (UTF-8, or declared). Borrowed. */
+/* The encoding the layer's scan found for its text, "UTF-8" included, when the text has
+ * no defined encoding (a CSV, a Shapefile read raw): cs_layer_config.encoding_found, to
+ * read it again as it was read without scanning again. NULL when no scan was made before
+ * any text was read (or role.encoding declared it). Borrowed. */
 const char *cs_layer_encoding_found(const cs_layer *layer);
 /* How many layers' text has been scanned for its encoding, in the process (tests). */
 size_t cs_layer_scans(void);
