@@ -1580,8 +1580,9 @@ static void network_read_by_windows(void **state)
 /*
  * A network without a spatial index whose copy cannot be made is read again whole, and
  * the cut says why ($TMPDIR cannot hold it; a text field of the copy's FID column's
- * name). A text field "fid", GeoPackage's usual FID column, is copied, and so is a KML.
- * The windows are the whole load's all the same.
+ * name). A text field "fid", GeoPackage's usual FID column, is copied, and so is a KML,
+ * and of a file of two layers (SQLite) its first, which the reader reads, alone. The
+ * windows are the whole load's all the same.
  */
 static void network_read_whole_uncopied(void **state)
 {
@@ -1591,7 +1592,9 @@ static void network_read_whole_uncopied(void **state)
                                "network.geojson && sed 's/\"properties\":{/\"properties\":"
                                "{\"careshed_fid\":\"x\",/' network.geojson > fid.geojson && "
                                "sed 's/\"properties\":{/\"properties\":{\"fid\":\"x\",/' "
-                               "network.geojson > text-fid.geojson && mkdir tmp", dir), 0);
+                               "network.geojson > text-fid.geojson && mkdir tmp && ogr2ogr -f "
+                               "SQLite two.sqlite network.geojson -nln a && ogr2ogr -update "
+                               "two.sqlite network.geojson -nln b", dir), 0);
     char *tmp = tu_join(dir, "tmp"), *gone = tu_join(dir, "no-such-folder");
     const struct {
         const char *net, *tmpdir, *why; /* why: NULL when copied, "" when said without */
@@ -1599,6 +1602,7 @@ static void network_read_whole_uncopied(void **state)
         {"network.geojson", gone, "could not be copied to one (cannot make a folder in"},
         {"fid.geojson", tmp, "could not be copied to one (Wrong field type for careshed_fid)"},
         {"network.kml", tmp, NULL},
+        {"two.sqlite", tmp, NULL},
         {"text-fid.geojson", tmp, NULL},
     };
     cs_context *ctx = NULL;

@@ -232,7 +232,10 @@ cs_status cs_network_copy_make(cs_context *ctx, const cs_config *cfg, cs_net_cop
     if (st == CS_OK) {
         snprintf(out->path, n, "%s/" COPY_NAME, out->dir);
         out->scratch = note_scratch(out);
-        const char *layer = lc->layer ? lc->layer : osm ? "lines" : NULL;
+        /* the layer the reader reads (ogr2ogr would put every layer into the copy) */
+        OGRLayerH first = GDALDatasetGetLayer(src, 0);
+        const char *layer = lc->layer ? lc->layer : osm ? "lines"
+                                      : first ? OGR_L_GetName(first) : NULL;
         if (!translate(ctx, src, layer, *where ? where : NULL, out->path, why))
             st = CS_ERR_OUTPUT;
     }
