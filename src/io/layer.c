@@ -24,8 +24,8 @@
 #include <gdal.h>
 #include <math.h>
 #include <ogr_api.h>
-#include <stdatomic.h>
 #include <ogr_srs_api.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
