@@ -433,7 +433,7 @@ static void gbk_csv_detected_with_warning(void **state)
 /* GBK text that happens to be valid UTF-8 (住宅路 in GBK is d7a1 d5ac c2b7, which UTF-8
  * reads as Hebrew, Armenian and a middle dot) in a GBK table without a declared
  * encoding: read as GBK like the rest of the table, the first name before any text
- * that is not UTF-8. Names in UTF-8 of the same two-byte kind (Latin-1, Cyrillic), in a
+ * that is not UTF-8; and so Big5 text in a Big5 table. Names in UTF-8 of the same two-byte kind (Latin-1, Cyrillic), in a
  * UTF-8 table, stay as they are, with nothing said: the table's text, in no defined
  * encoding, is scanned once; the same names in a GeoJSON, UTF-8 by definition, are not
  * scanned for. */
@@ -448,6 +448,17 @@ static void gbk_text_valid_as_utf8(void **state)
     free(raw);
     expect_facilities_as_written(e, "住宅路");
     assert_true(tu_has_message(e->ctx, "warning", "f-gbk.csv", "not UTF-8", "GB18030", NULL));
+    /* Big5 too: 簡禮 is c2b2 c2a7, "²§" as UTF-8 */
+    static const char *const kinds_big5[2] = {"綜合服務中心", "長者飯堂"};
+    cs_context_clear_messages(e->ctx);
+    write_facilities_in(e, "f-big5.csv", "BIG5", "簡禮", kinds_big5, false);
+    path = tu_join(e->dir, "f-big5.csv");
+    raw = tu_read(path, NULL);
+    free(path);
+    assert_non_null(strstr(raw, "\xc2\xb2\xc2\xa7"));
+    free(raw);
+    expect_facilities_as_written(e, "簡禮");
+    assert_true(tu_has_message(e->ctx, "warning", "f-big5.csv", "Big5", NULL));
     const char *const words[] = {"Café", "Дом"};
     for (size_t w = 0; w < 2; w++) {
         cs_context_clear_messages(e->ctx);
