@@ -7,11 +7,13 @@
 #include "core/core.h"
 #include "io/textenc.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void message_names_file_feature_field_and_hint(void **state)
 {
@@ -195,6 +197,95 @@ static void utf8_check(void **state)
     assert_false(cs_utf8_two_byte_only("\xe9\x97\xb5", 3));  /* 闵 in UTF-8: three bytes */
     assert_false(cs_utf8_two_byte_only("Caf\xc3\xa9\xe9\x97\xb5", 8));
     assert_false(cs_utf8_two_byte_only("\xc3\xfc\xd0\xd0", 4)); /* 闵行 in GBK: not UTF-8 */
+}
+
+/* The mappings of spilled blocks the process holds (/proc/self/maps names their files,
+ * "(deleted)"). */
+static int spill_mappings(void)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[4096];
+    int n = 0;
+    while (f && fgets(line, sizeof line, f))
+        n += strstr(line, "careshed-spill-") != NULL;
+    if (f)
+        fclose(f);
+    return n;
+}
+
+static bool folder_is_empty(const char *path)
+{
+    DIR *d = opendir(path);
+    struct dirent *e;
+    int n = 0;
+    while (d && (e = readdir(d)))
+        n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+    if (d)
+        closedir(d);
+    return d && n == 0;
+}
+
+static bool holds_pattern(const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != (unsigned char)(i * 7 + 3))
+            return false;
+    return true;
+}
+
+static void put_pattern(unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] = (unsigned char)(i * 7 + 3);
+}
+
+/*
+ * Blocks spilled to a folder (cs_spill_to; from 1 MB here): a block grown from memory
+ * into the spill, within it and back keeps its bytes; each spilled block is a file
+ * removed from the folder as it is made (the folder stays empty), mapped while held and
+ * unmapped when freed; calloc's are zero. A file, or a folder that is not there, is
+ * refused; NULL turns spilling off.
+ */
+static void spilled_blocks(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp(), *file = tu_write(dir, "f", "x");
+    assert_int_equal(cs_spill_to(file), CS_ERR_ARGUMENT);
+    assert_int_equal(cs_spill_to("/no/such/folder"), CS_ERR_ARGUMENT);
+    unlink(file);
+    size_t min = cs_spill_min_bytes((size_t)1 << 20), made = cs_spill_made();
+    assert_int_equal(cs_spill_to(dir), CS_OK);
+    unsigned char *p = cs_malloc(1000);
+    assert_int_equal(cs_spill_made(), made); /* small: in memory */
+    put_pattern(p, 1000);
+    p = cs_realloc(p, (size_t)3 << 20); /* into the spill */
+    assert_int_equal(cs_spill_made(), made + 1);
+    assert_true(holds_pattern(p, 1000));
+    put_pattern(p, (size_t)3 << 20);
+    p = cs_realloc(p, (size_t)6 << 20); /* within it */
+    assert_int_equal(cs_spill_made(), made + 2);
+    assert_true(holds_pattern(p, (size_t)3 << 20));
+    assert_int_equal(spill_mappings(), 1);
+    unsigned char *z = cs_calloc((size_t)2 << 20, 1);
+    assert_int_equal(spill_mappings(), 2);
+    size_t nonzero = 0;
+    for (size_t i = 0; i < (size_t)2 << 20; i++)
+        nonzero += z[i] != 0;
+    assert_int_equal(nonzero, 0);
+    assert_true(folder_is_empty(dir));
+    cs_free(z);
+    p = cs_realloc(p, 1000); /* back to memory */
+    assert_true(holds_pattern(p, 1000));
+    assert_int_equal(spill_mappings(), 0);
+    cs_free(p);
+    assert_int_equal(cs_spill_to(NULL), CS_OK);
+    made = cs_spill_made();
+    cs_free(cs_malloc((size_t)2 << 20));
+    assert_int_equal(cs_spill_made(), made);
+    cs_spill_min_bytes(min);
+    tu_rmtree(dir);
+    free(file);
+    free(dir);
 }
 
 static void report_survives_allocation_failure(void **state)
@@ -457,6 +548,7 @@ int main(void)
         cmocka_unit_test(g17_numbers_are_printf_s),
         cmocka_unit_test(strict_number_parsing),
         cmocka_unit_test(utf8_check),
+        cmocka_unit_test(spilled_blocks),
         cmocka_unit_test(report_survives_allocation_failure),
         cmocka_unit_test(foreign_messages_about_memory),
         cmocka_unit_test(failed_allocation_is_noted),

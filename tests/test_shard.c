@@ -15,6 +15,7 @@
 #include "testutil.h"
 
 #include "careshed/careshed.h"
+#include "core/core.h"
 #include "cover/result.h"
 #include "io/config.h"
 #include "io/layer.h"
@@ -257,6 +258,19 @@ static void same_outputs(const char *one, const char *merged)
     assert_true(files >= 10); /* layers, package, demand layer, tables, summary */
 }
 
+/* Whether the folder at path holds nothing (or is not there). */
+static bool empty_folder(const char *path)
+{
+    DIR *d = opendir(path);
+    struct dirent *e;
+    int n = 0;
+    while (d && (e = readdir(d)))
+        n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+    if (d)
+        closedir(d);
+    return n == 0;
+}
+
 /* Cut into parts shards in folder `name`, run each, merge into name/merged. */
 static void cut_run_merge(const char *name, int parts)
 {
@@ -382,6 +396,41 @@ static void merged_result_is_exact(void **state)
     char *path = tu_join(work, "study.yaml"), *dir = tu_join(work, "cut7");
     assert_true(exact_merge(path, dir, 3) > 0); /* the twins' residents are tied */
     free(path);
+    free(dir);
+}
+
+/* The merge of the 7 shards with its large blocks spilled to a folder (cs_spill_to; from
+ * 64 kB here, so that the residents' arrays, the graph's and the demand layer's are):
+ * the single run's outputs byte for byte, and nothing left in the folder. */
+static void merged_in_spill_is_the_single_run(void **state)
+{
+    (void)state;
+    if (!shared)
+        skip();
+    char *dir = tu_join(work, "cut7"), *out = tu_join(work, "cut7/spilled");
+    char *spill = tu_join(work, "spill");
+    assert_int_equal(run(NULL, "mkdir -p %s", spill), 0);
+    cs_context *ctx = NULL;
+    cs_config *cfg = NULL;
+    cs_study *study = NULL;
+    cs_result *r = NULL;
+    size_t min = cs_spill_min_bytes((size_t)64 << 10), made = cs_spill_made();
+    assert_int_equal(cs_spill_to(spill), CS_OK);
+    assert_int_equal(cs_context_create(&ctx), CS_OK);
+    assert_int_equal(cs_merge_load(ctx, dir, 0, &cfg, &study, &r), CS_OK);
+    assert_int_equal(cs_result_write_releasing(ctx, study, r, out), CS_OK);
+    cs_result_destroy(r);
+    cs_study_destroy(study);
+    cs_config_destroy(cfg);
+    cs_context_destroy(ctx);
+    assert_int_equal(cs_spill_to(NULL), CS_OK);
+    cs_spill_min_bytes(min);
+    print_message("%zu blocks spilled\n", cs_spill_made() - made);
+    assert_true(cs_spill_made() - made >= 20);
+    assert_true(empty_folder(spill));
+    same_outputs(single, out);
+    free(spill);
+    free(out);
     free(dir);
 }
 
@@ -1371,19 +1420,6 @@ static size_t same_windows_throughout(cs_shard_net *whole, cs_shard_net *read)
     return windows;
 }
 
-/* Whether the folder at path holds nothing (or is not there). */
-static bool empty_folder(const char *path)
-{
-    DIR *d = opendir(path);
-    struct dirent *e;
-    int n = 0;
-    while (d && (e = readdir(d)))
-        n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
-    if (d)
-        closedir(d);
-    return n == 0;
-}
-
 /* What a progress stage was told: how often, the last fraction, and whether rising. */
 typedef struct stage_told {
     const char *stage;
@@ -2078,6 +2114,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(merged_is_the_single_run),
         cmocka_unit_test(merged_result_is_exact),
+        cmocka_unit_test(merged_in_spill_is_the_single_run),
         cmocka_unit_test(missing_and_stale_shards_are_named),
         cmocka_unit_test(changed_studies_are_refused),
         cmocka_unit_test(cut_by_a_field),

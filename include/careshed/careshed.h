@@ -258,6 +258,18 @@ CS_API void cs_config_stream_inputs(cs_config *cfg);
  */
 CS_API void cs_remove_scratch(void);
 
+/**
+ * Keep careshed's large blocks (8 MB and more: the residents' positions, numbers and
+ * results, the graph...) in files in the folder dir from now on, each removed from the
+ * folder as it is made and mapped into memory: the system writes their pages to disk
+ * and drops them when memory runs short, so that a study larger than the machine's
+ * memory (a national merge) runs to its end, slower, where it would otherwise be killed.
+ * Their disk is taken as they are made; a block the folder cannot hold is kept in memory.
+ * Nothing is left in dir, even when the process is killed. NULL: blocks made from now on
+ * stay in memory. CS_ERR_ARGUMENT when dir is not a folder this process can write in.
+ */
+CS_API cs_status cs_spill_to(const char *dir);
+
 /** One study key, as `careshed check --keys` lists it. */
 typedef struct cs_config_key {
     const char *key;          /**< dotted name; <id> (<band>) stands for an entry's id */

@@ -989,6 +989,12 @@ static int main_body(int argc, char **argv)
     char html[4200];
     if (code < 0 && bit == CLI_REPORT && !report_as_pdf(&o, html, sizeof html))
         code = EXIT_USAGE;
+    if (code < 0 && o.spill && cs_spill_to(o.spill) != CS_OK) {
+        fprintf(stderr, "careshed: error: --spill %s: not a folder careshed can write in "
+                "(%s); name a folder on a local disk with room for the study's arrays, "
+                "e.g. --spill \"$TMPDIR\"\n", o.spill, strerror(errno));
+        code = EXIT_USAGE;
+    }
     if (code < 0)
         code = run(&o);
     cli_options_free(&o); /* also when parsing stopped at a usage error */

@@ -245,6 +245,11 @@ static const cli_option table[] = {
     {.name = "--threads", .commands = STUDY_CMDS | CLI_MERGE, .arg = "N", .store = STORE_INT,
      .offset = OFF(threads), .lo = 0, .hi = 1024, .want = "a number from 0 to 1024",
      .group = GROUP_RUN, .help = "threads for the parallel stages (default: all cores)"},
+    {.name = "--spill", .commands = CLI_RUN | CLI_MERGE, .arg = "DIR", .store = STORE_STRING,
+     .offset = OFF(spill), .group = GROUP_RUN,
+     .help = "keep the large arrays in files in DIR (e.g. $TMPDIR), which the\n"
+             "system pages when memory runs short: a study larger than memory\n"
+             "(a national merge) runs to its end, slower"},
     {.name = "--timings", .commands = STUDY_CMDS | CLI_MERGE, .store = STORE_FLAG, .offset = OFF(timings),
      .group = GROUP_RUN, .help = "print each stage's time and the peak memory to stderr"},
     {.name = "--quiet", .short_name = 'q', .commands = STUDY_CMDS | CLI_MERGE, .store = STORE_FLAG,

@@ -70,6 +70,7 @@ typedef struct options {
     int parts;      /* shard --parts N */
     const char *by; /* shard --by FIELD: a shard per value of the areas' field */
     bool partial; /* merge --partial: without the shards that have no results */
+    const char *spill; /* run, merge --spill DIR: large arrays in files there (cs_spill_to) */
     bool list_keys, markdown; /* check --keys [--markdown] */
     int threads;
     /* key=value settings in the order given */

@@ -1,17 +1,157 @@
 /*
  * alloc.c — the one door every library allocation goes through, so that a test can
- * swap in an allocator that fails after N calls and check for clean errors.
+ * swap in an allocator that fails after N calls and check for clean errors; and, when
+ * asked (cs_spill_to), large blocks kept in scratch files the system pages.
  */
+#include "careshed/careshed.h"
 #include "core/core.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static cs_allocator current = {malloc, realloc, free};
+
+/* ------------------------------------------------------------ spilled blocks */
+
+/*
+ * A block of spill_min bytes or more, once cs_spill_to named a folder, is a file there,
+ * unlinked as it is made and mapped shared: its pages are the page cache's, which the
+ * system writes back and drops when memory runs short, where anonymous memory (no swap
+ * on most compute nodes) would end the process. Its disk is reserved up front
+ * (posix_fallocate), so a full disk is a failed allocation, not a SIGBUS later; a
+ * block that cannot be spilled comes from malloc. The blocks are found again, at free
+ * and realloc, in a table of their addresses: open addressing, read without a lock (a
+ * slot changes only when its own block is made or freed), written under one.
+ */
+#define SPILL_SLOTS 65536
+#define SPILL_GONE ((void *)1) /* a freed slot: probing goes on past it */
+static void *_Atomic spill_at[SPILL_SLOTS];
+static size_t spill_len[SPILL_SLOTS];
+static atomic_size_t spill_live, spill_used; /* blocks held; slots taken (freed too) */
+static atomic_size_t spill_made;               /* blocks spilled so far (tests) */
+static atomic_size_t spill_min = (size_t)8 << 20;
+
+size_t cs_spill_min_bytes(size_t bytes)
+{
+    return atomic_exchange(&spill_min, bytes);
+}
+
+size_t cs_spill_made(void) { return atomic_load(&spill_made); }
+static pthread_mutex_t spill_lock = PTHREAD_MUTEX_INITIALIZER;
+static char spill_dir[PATH_MAX]; /* under spill_lock */
+static atomic_bool spill_on;
+
+cs_status cs_spill_to(const char *dir)
+{
+    struct stat st;
+    if (dir && strlen(dir) + sizeof "/careshed-spill-XXXXXX" > sizeof spill_dir)
+        errno = ENAMETOOLONG;
+    else if (dir && stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
+        errno = ENOTDIR;
+    else if (!dir || (stat(dir, &st) == 0 && access(dir, W_OK | X_OK) == 0))
+        errno = 0;
+    if (dir && errno)
+        return CS_ERR_ARGUMENT;
+    pthread_mutex_lock(&spill_lock);
+    snprintf(spill_dir, sizeof spill_dir, "%s", dir ? dir : "");
+    atomic_store(&spill_on, dir != NULL);
+    pthread_mutex_unlock(&spill_lock);
+    return CS_OK;
+}
+
+static size_t slot_of(const void *p)
+{
+    return (size_t)(((uintptr_t)p >> 12) * 2654435761u % SPILL_SLOTS);
+}
+
+/* The slot of spilled block p, or -1 when p is not one. */
+static long spilled(const void *p)
+{
+    if (!p || atomic_load(&spill_live) == 0)
+        return -1;
+    for (size_t i = slot_of(p), n = 0; n < SPILL_SLOTS; i = (i + 1) % SPILL_SLOTS, n++) {
+        void *q = atomic_load(&spill_at[i]);
+        if (q == p)
+            return (long)i;
+        if (!q)
+            return -1;
+    }
+    return -1;
+}
+
+/* Whether a block of size bytes goes to the spill (the tests' allocators keep theirs). */
+static bool spills(size_t size)
+{
+    return size >= atomic_load(&spill_min) && atomic_load(&spill_on) && current.malloc_fn == malloc &&
+           atomic_load(&spill_used) < SPILL_SLOTS / 2;
+}
+
+/* A new spilled block of at least size bytes (zeroed), or NULL (then malloc's). */
+static void *spill_alloc(size_t size)
+{
+    if (!spills(size))
+        return NULL;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE), len = (size + page - 1) / page * page;
+    char path[sizeof spill_dir + sizeof "/careshed-spill-XXXXXX"];
+    pthread_mutex_lock(&spill_lock);
+    snprintf(path, sizeof path, "%s/careshed-spill-XXXXXX", spill_dir);
+    pthread_mutex_unlock(&spill_lock);
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return NULL;
+    unlink(path);
+    void *p = posix_fallocate(fd, 0, (off_t)len) == 0
+                  ? mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
+                  : MAP_FAILED;
+    close(fd);
+    if (p == MAP_FAILED)
+        return NULL;
+    pthread_mutex_lock(&spill_lock);
+    size_t i = slot_of(p);
+    while (atomic_load(&spill_at[i]) && atomic_load(&spill_at[i]) != SPILL_GONE)
+        i = (i + 1) % SPILL_SLOTS;
+    if (!atomic_load(&spill_at[i]))
+        atomic_fetch_add(&spill_used, 1);
+    spill_len[i] = len;
+    atomic_store(&spill_at[i], p);
+    atomic_fetch_add(&spill_live, 1);
+    atomic_fetch_add(&spill_made, 1);
+    pthread_mutex_unlock(&spill_lock);
+    return p;
+}
+
+static void spill_free(void *p, long slot)
+{
+    pthread_mutex_lock(&spill_lock);
+    munmap(p, spill_len[slot]);
+    atomic_store(&spill_at[slot], SPILL_GONE);
+    atomic_fetch_sub(&spill_live, 1);
+    pthread_mutex_unlock(&spill_lock);
+}
+
+/* The usable size of a block of malloc's (at least what was asked). */
+static size_t malloc_size(void *p)
+{
+#ifdef __GLIBC__
+    return p ? malloc_usable_size(p) : 0;
+#else
+    (void)p;
+    return 0;
+#endif
+}
 
 /* Set when an allocation of this thread failed or a library said it ran out of memory;
  * read (and cleared) by cs_take_nomem so that an error it caused is reported as what it
@@ -48,6 +188,9 @@ void cs_memory_return(void)
 
 void *cs_malloc(size_t size)
 {
+    void *s = spill_alloc(size);
+    if (s)
+        return s;
     void *p = current.malloc_fn(size ? size : 1);
     if (!p)
         memory_failed = true;
@@ -64,8 +207,25 @@ void *cs_calloc(size_t count, size_t size)
     return p;
 }
 
+/* A block moved into or out of the spill, or grown within it: a new block and a copy. */
+static void *respill(void *ptr, long slot, size_t size)
+{
+    size_t had = slot >= 0 ? spill_len[slot] : malloc_size(ptr);
+    if (slot >= 0 && size <= had && size >= atomic_load(&spill_min))
+        return ptr; /* a spilled block does not shrink */
+    void *p = cs_malloc(size);
+    if (!p)
+        return NULL;
+    memcpy(p, ptr, had < size ? had : size);
+    cs_free(ptr);
+    return p;
+}
+
 void *cs_realloc(void *ptr, size_t size)
 {
+    long slot = spilled(ptr);
+    if (ptr && (slot >= 0 || spills(size)))
+        return respill(ptr, slot, size);
     void *p = current.realloc_fn(ptr, size ? size : 1);
     if (!p)
         memory_failed = true;
@@ -81,7 +241,10 @@ void *cs_reallocarray(void *ptr, size_t count, size_t size)
 
 void cs_free(void *ptr)
 {
-    if (ptr)
+    long slot = spilled(ptr);
+    if (slot >= 0)
+        spill_free(ptr, slot);
+    else if (ptr)
         current.free_fn(ptr);
 }
 
@@ -98,7 +261,7 @@ char *cs_strdup(const char *s)
 
 void *cs_shrink(void *array, size_t n, size_t elem_size)
 {
-    if (!array || n == 0 || elem_size == 0 || n > SIZE_MAX / elem_size)
+    if (!array || n == 0 || elem_size == 0 || n > SIZE_MAX / elem_size || spilled(array) >= 0)
         return array;
     void *p = current.realloc_fn(array, n * elem_size);
     return p ? p : array;

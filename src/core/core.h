@@ -41,6 +41,10 @@ void *cs_malloc(size_t size);
 void *cs_calloc(size_t count, size_t size); /* zeroed; checks count*size overflow */
 void *cs_realloc(void *ptr, size_t size);
 void *cs_reallocarray(void *ptr, size_t count, size_t size); /* checks overflow */
+/* The size from which blocks are spilled once cs_spill_to named a folder (8 MB; tests
+ * lower it); returns the one before. cs_spill_made: the blocks spilled so far. */
+size_t cs_spill_min_bytes(size_t bytes);
+size_t cs_spill_made(void);
 void cs_free(void *ptr);
 char *cs_strdup(const char *s); /* NULL in, NULL out */
 
