@@ -278,6 +278,10 @@ static void spilled_blocks(void **state)
     assert_true(holds_pattern(p, 1000));
     assert_int_equal(spill_mappings(), 0);
     cs_free(p);
+    unsigned char *fresh = cs_realloc(NULL, (size_t)2 << 20); /* realloc as malloc */
+    assert_int_equal(spill_mappings(), 1);
+    cs_free(fresh);
+    assert_int_equal(spill_mappings(), 0);
     assert_int_equal(cs_spill_to(NULL), CS_OK);
     made = cs_spill_made();
     cs_free(cs_malloc((size_t)2 << 20));

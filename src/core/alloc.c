@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 static cs_allocator current = {malloc, realloc, free};
@@ -30,11 +31,12 @@ static cs_allocator current = {malloc, realloc, free};
  * A block of spill_min bytes or more, once cs_spill_to named a folder, is a file there,
  * unlinked as it is made and mapped shared: its pages are the page cache's, which the
  * system writes back and drops when memory runs short, where anonymous memory (no swap
- * on most compute nodes) would end the process. Its disk is reserved up front
- * (posix_fallocate), so a full disk is a failed allocation, not a SIGBUS later; a
- * block that cannot be spilled comes from malloc. The blocks are found again, at free
- * and realloc, in a table of their addresses: open addressing, read without a lock (a
- * slot changes only when its own block is made or freed), written under one.
+ * on most compute nodes) would end the process. A block is spilled only while its
+ * folder has room for it and a gigabyte more (a full disk would end the process at a
+ * page's first write back); one that is not comes from malloc. The blocks are found
+ * again, at free and realloc, in a table of their addresses: open addressing, read
+ * without a lock (a slot changes only when its own block is made or freed), written
+ * under one.
  */
 #define SPILL_SLOTS 65536
 #define SPILL_GONE ((void *)1) /* a freed slot: probing goes on past it */
@@ -53,7 +55,6 @@ size_t cs_spill_made(void) { return atomic_load(&spill_made); }
 static pthread_mutex_t spill_lock = PTHREAD_MUTEX_INITIALIZER;
 static char spill_dir[PATH_MAX]; /* under spill_lock */
 static atomic_bool spill_on;
-
 cs_status cs_spill_to(const char *dir)
 {
     struct stat st;
@@ -92,10 +93,10 @@ static long spilled(const void *p)
     return -1;
 }
 
-/* Whether a block of size bytes goes to the spill (the tests' allocators keep theirs). */
+/* Whether a block of size bytes goes to the spill. */
 static bool spills(size_t size)
 {
-    return size >= atomic_load(&spill_min) && atomic_load(&spill_on) && current.malloc_fn == malloc &&
+    return size >= atomic_load(&spill_min) && atomic_load(&spill_on) &&
            atomic_load(&spill_used) < SPILL_SLOTS / 2;
 }
 
@@ -109,11 +110,18 @@ static void *spill_alloc(size_t size)
     pthread_mutex_lock(&spill_lock);
     snprintf(path, sizeof path, "%s/careshed-spill-XXXXXX", spill_dir);
     pthread_mutex_unlock(&spill_lock);
+    struct statvfs fs; /* room for it, and a gigabyte more */
+    char *slash = strrchr(path, '/');
+    *slash = '\0';
+    bool room = statvfs(path, &fs) == 0 && (double)fs.f_bavail * fs.f_frsize >= (double)len + 1e9;
+    *slash = '/';
+    if (!room)
+        return NULL;
     int fd = mkstemp(path);
     if (fd < 0)
         return NULL;
     unlink(path);
-    void *p = posix_fallocate(fd, 0, (off_t)len) == 0
+    void *p = ftruncate(fd, (off_t)len) == 0
                   ? mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
                   : MAP_FAILED;
     close(fd);
@@ -142,7 +150,8 @@ static void spill_free(void *p, long slot)
     pthread_mutex_unlock(&spill_lock);
 }
 
-/* The usable size of a block of malloc's (at least what was asked). */
+/* The usable size of a block of the allocator's (at least what was asked): the allocator
+ * set by cs_set_allocator hands out glibc's blocks (the command's, the tests'). */
 static size_t malloc_size(void *p)
 {
 #ifdef __GLIBC__
@@ -223,8 +232,10 @@ static void *respill(void *ptr, long slot, size_t size)
 
 void *cs_realloc(void *ptr, size_t size)
 {
+    if (!ptr)
+        return cs_malloc(size);
     long slot = spilled(ptr);
-    if (ptr && (slot >= 0 || spills(size)))
+    if (slot >= 0 || spills(size))
         return respill(ptr, slot, size);
     void *p = current.realloc_fn(ptr, size ? size : 1);
     if (!p)
