@@ -17,7 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <linux/magic.h>
 #include <sys/resource.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -945,6 +947,13 @@ static int print_keys(bool markdown)
 
 static int main_body(int argc, char **argv);
 
+/* Whether the folder is in memory (tmpfs): spilling there would save none. */
+static bool spill_in_memory(const char *dir)
+{
+    struct statfs fs;
+    return statfs(dir, &fs) == 0 && fs.f_type == TMPFS_MAGIC;
+}
+
 int main(int argc, char **argv)
 {
     cli_memory_setup();
@@ -994,6 +1003,9 @@ static int main_body(int argc, char **argv)
                 "(%s); name a folder on a local disk with room for the study's arrays, "
                 "e.g. --spill \"$TMPDIR\"\n", o.spill, strerror(errno));
         code = EXIT_USAGE;
+    } else if (code < 0 && o.spill && !o.quiet && spill_in_memory(o.spill)) {
+        fprintf(stderr, "careshed: warning: --spill %s: the folder is in memory (tmpfs), "
+                "so spilling there saves none; name a folder on a disk\n", o.spill);
     }
     if (code < 0)
         code = run(&o);

@@ -3,6 +3,7 @@
  * swap in an allocator that fails after N calls and check for clean errors; and, when
  * asked (cs_spill_to), large blocks kept in scratch files the system pages.
  */
+#define _GNU_SOURCE /* fallocate */
 #include "careshed/careshed.h"
 #include "core/core.h"
 
@@ -20,7 +21,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 static cs_allocator current = {malloc, realloc, free};
@@ -31,12 +31,12 @@ static cs_allocator current = {malloc, realloc, free};
  * A block of spill_min bytes or more, once cs_spill_to named a folder, is a file there,
  * unlinked as it is made and mapped shared: its pages are the page cache's, which the
  * system writes back and drops when memory runs short, where anonymous memory (no swap
- * on most compute nodes) would end the process. A block is spilled only while its
- * folder has room for it and a gigabyte more (a full disk would end the process at a
- * page's first write back); one that is not comes from malloc. The blocks are found
- * again, at free and realloc, in a table of their addresses: open addressing, read
- * without a lock (a slot changes only when its own block is made or freed), written
- * under one.
+ * on most compute nodes) would end the process. Its disk is taken as it is made
+ * (fallocate), so that a full disk is a block kept in memory, not a SIGBUS later. The
+ * blocks are found again, at free and realloc, in a table of their addresses: open
+ * addressing, read without a lock, written under one. A freed slot is marked gone, so
+ * that probes for the blocks after it go on; it is emptied once the slot after it is
+ * empty (then no probe for a block held passes it), with the gone ones before it.
  */
 #define SPILL_SLOTS 65536
 #define SPILL_GONE ((void *)1) /* a freed slot: probing goes on past it */
@@ -110,18 +110,13 @@ static void *spill_alloc(size_t size)
     pthread_mutex_lock(&spill_lock);
     snprintf(path, sizeof path, "%s/careshed-spill-XXXXXX", spill_dir);
     pthread_mutex_unlock(&spill_lock);
-    struct statvfs fs; /* room for it, and a gigabyte more */
-    char *slash = strrchr(path, '/');
-    *slash = '\0';
-    bool room = statvfs(path, &fs) == 0 && (double)fs.f_bavail * fs.f_frsize >= (double)len + 1e9;
-    *slash = '/';
-    if (!room)
-        return NULL;
     int fd = mkstemp(path);
     if (fd < 0)
         return NULL;
     unlink(path);
-    void *p = ftruncate(fd, (off_t)len) == 0
+    /* its disk taken now: a full disk would otherwise end the process (SIGBUS) at the
+     * first write back of a page it has no room for */
+    void *p = fallocate(fd, 0, 0, (off_t)len) == 0
                   ? mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
                   : MAP_FAILED;
     close(fd);
@@ -144,10 +139,17 @@ static void *spill_alloc(size_t size)
 static void spill_free(void *p, long slot)
 {
     pthread_mutex_lock(&spill_lock);
-    munmap(p, spill_len[slot]);
-    atomic_store(&spill_at[slot], SPILL_GONE);
+    size_t len = spill_len[slot], i = (size_t)slot;
+    atomic_store(&spill_at[i], SPILL_GONE);
+    while (atomic_load(&spill_at[i]) == SPILL_GONE &&
+           !atomic_load(&spill_at[(i + 1) % SPILL_SLOTS])) {
+        atomic_store(&spill_at[i], NULL);
+        atomic_fetch_sub(&spill_used, 1);
+        i = (i + SPILL_SLOTS - 1) % SPILL_SLOTS;
+    }
     atomic_fetch_sub(&spill_live, 1);
     pthread_mutex_unlock(&spill_lock);
+    munmap(p, len); /* its address taken again only now */
 }
 
 /* The usable size of a block of the allocator's (at least what was asked): the allocator
@@ -210,17 +212,21 @@ void *cs_calloc(size_t count, size_t size)
 {
     if (size && count > SIZE_MAX / size)
         return NULL;
+    void *s = spill_alloc(count * size);
+    if (s) /* a new file's pages are zeros: written, each would go to disk */
+        return s;
     void *p = cs_malloc(count * size);
     if (p)
         memset(p, 0, count * size);
     return p;
 }
 
-/* A block moved into or out of the spill, or grown within it: a new block and a copy. */
+/* A spilled block resized: kept when it still holds size bytes of the spill's; else a
+ * new block and a copy. */
 static void *respill(void *ptr, long slot, size_t size)
 {
-    size_t had = slot >= 0 ? spill_len[slot] : malloc_size(ptr);
-    if (slot >= 0 && size <= had && size >= atomic_load(&spill_min))
+    size_t had = spill_len[slot];
+    if (size <= had && size >= atomic_load(&spill_min))
         return ptr; /* a spilled block does not shrink */
     void *p = cs_malloc(size);
     if (!p)
@@ -230,13 +236,28 @@ static void *respill(void *ptr, long slot, size_t size)
     return p;
 }
 
+/* A block of the allocator's grown into the spill, or NULL (then realloc's). */
+static void *into_spill(void *ptr, size_t size)
+{
+    size_t had = malloc_size(ptr); /* 0 unknown: left to realloc */
+    void *p = had ? spill_alloc(size) : NULL;
+    if (p) {
+        memcpy(p, ptr, had < size ? had : size);
+        current.free_fn(ptr);
+    }
+    return p;
+}
+
 void *cs_realloc(void *ptr, size_t size)
 {
     if (!ptr)
         return cs_malloc(size);
     long slot = spilled(ptr);
-    if (slot >= 0 || spills(size))
+    if (slot >= 0)
         return respill(ptr, slot, size);
+    void *s = spills(size) ? into_spill(ptr, size) : NULL;
+    if (s)
+        return s;
     void *p = current.realloc_fn(ptr, size ? size : 1);
     if (!p)
         memory_failed = true;
