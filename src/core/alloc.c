@@ -45,6 +45,9 @@ static size_t spill_len[SPILL_SLOTS];
 static atomic_size_t spill_live, spill_used; /* blocks held; slots taken (freed too) */
 static atomic_size_t spill_made;               /* blocks spilled so far (tests) */
 static atomic_size_t spill_min = (size_t)8 << 20;
+static pthread_mutex_t spill_lock = PTHREAD_MUTEX_INITIALIZER;
+static char spill_dir[PATH_MAX]; /* under spill_lock */
+static atomic_bool spill_on;
 
 size_t cs_spill_min_bytes(size_t bytes)
 {
@@ -52,9 +55,7 @@ size_t cs_spill_min_bytes(size_t bytes)
 }
 
 size_t cs_spill_made(void) { return atomic_load(&spill_made); }
-static pthread_mutex_t spill_lock = PTHREAD_MUTEX_INITIALIZER;
-static char spill_dir[PATH_MAX]; /* under spill_lock */
-static atomic_bool spill_on;
+
 cs_status cs_spill_to(const char *dir)
 {
     struct stat st;
