@@ -7,7 +7,6 @@
 #include "core/core.h"
 #include "io/textenc.h"
 
-#include <dirent.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -213,18 +212,6 @@ static int spill_mappings(void)
     return n;
 }
 
-static bool folder_is_empty(const char *path)
-{
-    DIR *d = opendir(path);
-    struct dirent *e;
-    int n = 0;
-    while (d && (e = readdir(d)))
-        n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
-    if (d)
-        closedir(d);
-    return d && n == 0;
-}
-
 static bool holds_pattern(const unsigned char *p, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -272,7 +259,7 @@ static void spilled_blocks(void **state)
     for (size_t i = 0; i < (size_t)2 << 20; i++)
         nonzero += z[i] != 0;
     assert_int_equal(nonzero, 0);
-    assert_true(folder_is_empty(dir));
+    assert_true(tu_folder_empty(dir));
     cs_free(z);
     p = cs_realloc(p, 1000); /* back to memory */
     assert_true(holds_pattern(p, 1000));

@@ -258,19 +258,6 @@ static void same_outputs(const char *one, const char *merged)
     assert_true(files >= 10); /* layers, package, demand layer, tables, summary */
 }
 
-/* Whether the folder at path holds nothing (or is not there). */
-static bool empty_folder(const char *path)
-{
-    DIR *d = opendir(path);
-    struct dirent *e;
-    int n = 0;
-    while (d && (e = readdir(d)))
-        n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
-    if (d)
-        closedir(d);
-    return n == 0;
-}
-
 /* Cut into parts shards in folder `name`, run each, merge into name/merged. */
 static void cut_run_merge(const char *name, int parts)
 {
@@ -427,7 +414,7 @@ static void merged_in_spill_is_the_single_run(void **state)
     cs_spill_min_bytes(min);
     print_message("%zu blocks spilled\n", cs_spill_made() - made);
     assert_true(cs_spill_made() - made >= 20);
-    assert_true(empty_folder(spill));
+    assert_true(tu_folder_empty(spill));
     same_outputs(single, out);
     free(spill);
     free(out);
@@ -1463,7 +1450,7 @@ static void network_read_by_windows(void **state)
     stage_told copying = {"copy network", 0, 0, true};
     cs_context_set_progress(ctx, note_stage, &copying);
     cs_study *sw = load_cut_network(ctx, path, NULL, NULL, &cw, &whole);
-    assert_true(empty_folder(tmp)); /* held: no copy */
+    assert_true(tu_folder_empty(tmp)); /* held: no copy */
     assert_int_equal(copying.times, 0);
     cs_study *sr = load_cut_network(ctx, path, NULL, "0.002", &cr, &read);
     cs_context_set_progress(ctx, NULL, NULL);
@@ -1604,7 +1591,7 @@ static void network_read_by_windows(void **state)
                                NULL));
     cs_config_destroy(cfar);
     free_loaded_pair(&whole, &read, sw, sr, cw, cr);
-    assert_true(empty_folder(tmp)); /* every copy gone with its study */
+    assert_true(tu_folder_empty(tmp)); /* every copy gone with its study */
     unsetenv("TMPDIR");
     cs_context_destroy(ctx);
     free(net);
@@ -1666,7 +1653,7 @@ static void network_read_whole_uncopied(void **state)
         assert_true(t->readings >= 5);
         assert_int_equal(t->by_window, why ? 0 : t->readings);
         free_loaded_pair(&whole, &read, sw, sr, cw, cr);
-        assert_true(empty_folder(tmp)); /* no copy left */
+        assert_true(tu_folder_empty(tmp)); /* no copy left */
     }
     unsetenv("TMPDIR");
     assert_int_equal(run(NULL, "test ! -e %s", gone), 0);
@@ -1730,7 +1717,7 @@ static void osm_network_copied(void **state)
     assert_true(t->readings >= 5);
     assert_int_equal(t->by_window, t->readings);
     free_loaded_pair(&whole, &read, sw, sr, cw, cr);
-    assert_true(empty_folder(tmp));
+    assert_true(tu_folder_empty(tmp));
     unsetenv("TMPDIR");
     cs_context_destroy(ctx);
     free(path);
@@ -1823,7 +1810,7 @@ static void network_copied_in_its_encoding(void **state)
         assert_int_equal(t->by_window, t->readings);
         assert_int_equal(cs_context_warning_count(ctx), said); /* the readings said nothing */
         free_loaded_pair(&whole, &read, sw, sr, cw, cr);
-        assert_true(empty_folder(tmp));
+        assert_true(tu_folder_empty(tmp));
         free(yaml);
     }
     unsetenv("TMPDIR");

@@ -18,6 +18,8 @@
 /* A fresh temporary folder (new string, free()); removed by tu_rmtree. */
 char *tu_mkdtemp(void);
 void tu_rmtree(const char *path);
+/* Whether the folder at path holds nothing (or is not there). */
+bool tu_folder_empty(const char *path);
 /* path = dir + "/" + name; new string, free(). */
 char *tu_join(const char *dir, const char *name);
 /* Write text to dir/name; returns the full path (free()). */
