@@ -264,8 +264,8 @@ CS_API void cs_remove_scratch(void);
  * folder as it is made and mapped into memory: the system writes their pages to disk
  * and drops them when memory runs short, so that a study larger than the machine's
  * memory (a national merge) runs to its end, slower, where it would otherwise be killed.
- * A block is kept in memory when the folder's disk lacks room for it and a gigabyte
- * more. Nothing is left in dir, even when the process is killed. NULL: blocks made from now on
+ * Each block's disk is taken as it is made; a block the disk has no room for is kept in
+ * memory. Nothing is left in dir, even when the process is killed. NULL: blocks made from now on
  * stay in memory. CS_ERR_ARGUMENT when dir is not a folder this process can write in.
  */
 CS_API cs_status cs_spill_to(const char *dir);
