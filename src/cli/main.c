@@ -1001,7 +1001,7 @@ static int main_body(int argc, char **argv)
     if (code < 0 && o.spill && cs_spill_to(o.spill) != CS_OK) {
         fprintf(stderr, "careshed: error: --spill %s: not a folder careshed can write in "
                 "(%s); name a folder on a local disk with room for the study's arrays, "
-                "e.g. --spill \"$TMPDIR\"\n", o.spill, strerror(errno));
+                "e.g. --spill /scratch/$USER (not tmpfs)\n", o.spill, strerror(errno));
         code = EXIT_USAGE;
     } else if (code < 0 && o.spill && !o.quiet && spill_in_memory(o.spill)) {
         fprintf(stderr, "careshed: warning: --spill %s: the folder is in memory (tmpfs), "

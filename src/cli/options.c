@@ -247,9 +247,9 @@ static const cli_option table[] = {
      .group = GROUP_RUN, .help = "threads for the parallel stages (default: all cores)"},
     {.name = "--spill", .commands = CLI_RUN | CLI_MERGE, .arg = "DIR", .store = STORE_STRING,
      .offset = OFF(spill), .group = GROUP_RUN,
-     .help = "keep the large arrays in files in DIR (e.g. $TMPDIR), which the\n"
-             "system pages when memory runs short: a study larger than memory\n"
-             "(a national merge) runs to its end, slower"},
+     .help = "keep the large arrays in files in DIR (on a local disk, not\n"
+             "tmpfs), which the system pages when memory runs short: a study\n"
+             "larger than memory (a national merge) runs to its end, slower"},
     {.name = "--timings", .commands = STUDY_CMDS | CLI_MERGE, .store = STORE_FLAG, .offset = OFF(timings),
      .group = GROUP_RUN, .help = "print each stage's time and the peak memory to stderr"},
     {.name = "--quiet", .short_name = 'q', .commands = STUDY_CMDS | CLI_MERGE, .store = STORE_FLAG,
