@@ -36,10 +36,11 @@ typedef struct merge {
     manifest man;
     const cs_study *s;
     long *shard_of;           /* area -> shard */
-    cs_shard_results *res;    /* per shard; zeroed when missing (partial) */
-    bool *missing;
-    size_t **own, *own_n;     /* per shard: its own points in the study */
-    long **fac;               /* per shard: its facilities in the study */
+    bool *missing;            /* per shard: no results (partial) */
+    /* the study's points grouped by shard, each shard's in the study's order: shard p's
+     * own points are own[own_start[p] .. own_start[p + 1]). One array, not one a shard,
+     * so that --spill keeps it out of memory however many shards there are. */
+    size_t *own, *own_start;
     cs_idmap fac_ids;
 } merge;
 
@@ -177,35 +178,43 @@ static cs_status place_areas(cs_context *ctx, merge *m)
     return st;
 }
 
-/* Shard p's results, checked against the study and the cut. */
-static cs_status check_results(cs_context *ctx, merge *m, size_t p, const char *path)
+/* Shard p's own points in the study (*n of them), in the study's order. */
+static const size_t *own_of(const merge *m, size_t p, size_t *n)
+{
+    *n = m->own_start[p + 1] - m->own_start[p];
+    return m->own + m->own_start[p];
+}
+
+/* Shard p's results r, checked against the study and the cut; *fac (cs_free) maps the
+ * shard's facilities to the study's. */
+static cs_status check_results(cs_context *ctx, const merge *m, size_t p, const char *path,
+                               const cs_shard_results *r, long **fac)
 {
     const cs_study *s = m->s;
-    const cs_shard_results *r = &m->res[p];
     cs_where w = {.file = path};
     if (strcmp(r->cut, m->man.cut) != 0 || r->part != (long)p + 1)
         return cs_error(ctx, CS_ERR_INPUT, &w, "run the shard again on its study.yaml",
                         "these results are of another cut of the study (shard %ld)", r->part);
-    bool same = r->K == s->settings.kind_count && r->n == m->own_n[p];
+    size_t n;
+    const size_t *own = own_of(m, p, &n);
+    bool same = r->K == s->settings.kind_count && r->n == n;
     for (size_t k = 0; same && k < r->K; k++)
         same = !strcmp(r->kind_id[k], s->settings.kinds[k].id) &&
                r->measures[k] == s->settings.kinds[k].measures;
-    for (size_t q = 0; same && q < r->n; q++) {
-        size_t i = m->own[p][q];
-        same = !memcmp(&r->x[q], &s->dem.x[i], sizeof(double)) &&
-               !memcmp(&r->y[q], &s->dem.y[i], sizeof(double));
-    }
+    for (size_t q = 0; same && q < r->n; q++)
+        same = !memcmp(&r->x[q], &s->dem.x[own[q]], sizeof(double)) &&
+               !memcmp(&r->y[q], &s->dem.y[own[q]], sizeof(double));
     if (!same)
         return cs_error(ctx, CS_ERR_INPUT, &w, "cut the study again with careshed shard and "
                         "run the shards",
                         "the shard's residents or kinds are not the study's: its layers or "
                         "settings changed since the cut");
-    m->fac[p] = cs_calloc(r->F + 1, sizeof *m->fac[p]);
-    if (!m->fac[p])
+    *fac = cs_calloc(r->F + 1, sizeof **fac);
+    if (!*fac)
         return cs_nomem(ctx);
     for (size_t f = 0; f < r->F; f++) {
-        m->fac[p][f] = cs_idmap_get(&m->fac_ids, r->fac_id[f]);
-        if (m->fac[p][f] < 0)
+        (*fac)[f] = cs_idmap_get(&m->fac_ids, r->fac_id[f]);
+        if ((*fac)[f] < 0)
             return cs_error(ctx, CS_ERR_INPUT, &w, "cut the study again with careshed shard",
                             "facility %s of the shard is not in the study: it changed since "
                             "the cut", r->fac_id[f]);
@@ -238,63 +247,79 @@ static void say_missing(cs_context *ctx, const merge *m, size_t p, bool partial)
     cs_free(folder);
 }
 
-/* Every shard's results, and which are missing. */
-static cs_status read_shards(cs_context *ctx, merge *m, bool partial, size_t *missing)
+/* Each shard's own points, and the shards without results, said before the run. */
+static cs_status find_shards(cs_context *ctx, merge *m, bool partial, size_t *missing)
 {
     const cs_study *s = m->s;
-    size_t P = m->man.parts;
-    m->res = cs_calloc(P, sizeof *m->res);
+    size_t P = m->man.parts, N = s->dem.count;
     m->missing = cs_calloc(P, sizeof *m->missing);
-    m->own = cs_calloc(P, sizeof *m->own);
-    m->own_n = cs_calloc(P, sizeof *m->own_n);
-    m->fac = cs_calloc(P, sizeof *m->fac);
-    if (!m->res || !m->missing || !m->own || !m->own_n || !m->fac)
+    m->own_start = cs_calloc(P + 1, sizeof *m->own_start);
+    m->own = cs_calloc(N + 1, sizeof *m->own);
+    size_t *at = cs_calloc(P, sizeof *at);
+    if (!m->missing || !m->own_start || !m->own || !at) {
+        cs_free(at);
         return cs_nomem(ctx);
-    /* each shard's list as long as its own residents (the study's length for each made
-     * the merge of 64 shards of a province take 1.4 GB more) */
-    for (size_t i = 0; i < s->dem.count; i++)
-        m->own_n[(size_t)m->shard_of[s->dem.area[i]]]++;
-    for (size_t p = 0; p < P; p++) {
-        if (!(m->own[p] = cs_calloc(m->own_n[p] + 1, sizeof *m->own[p])))
-            return cs_nomem(ctx);
-        m->own_n[p] = 0;
     }
-    for (size_t i = 0; i < s->dem.count; i++) {
-        size_t p = (size_t)m->shard_of[s->dem.area[i]];
-        m->own[p][m->own_n[p]++] = i;
-    }
+    for (size_t i = 0; i < N; i++)
+        m->own_start[(size_t)m->shard_of[s->dem.area[i]] + 1]++;
+    for (size_t p = 0; p < P; p++)
+        at[p] = m->own_start[p + 1] += m->own_start[p];
+    for (size_t i = N; i-- > 0;)
+        m->own[--at[(size_t)m->shard_of[s->dem.area[i]]]] = i;
+    cs_free(at);
     for (size_t f = 0; f < s->fac.count; f++)
         if (cs_idmap_put(&m->fac_ids, s->fac.id[f], (long)f) < -1)
             return cs_nomem(ctx);
-    cs_status worst = CS_OK;
-    for (size_t p = 0; p < P && worst != CS_ERR_NOMEM; p++) {
+    cs_status st = CS_OK;
+    for (size_t p = 0; p < P; p++) {
         char *path = folder_of(m, p, "out/" CS_SHARD_RESULTS_FILE);
         if (!path)
             return cs_nomem(ctx);
-        cs_status st = CS_OK;
         if (access(path, F_OK) != 0) {
             m->missing[p] = true;
             (*missing)++;
             say_missing(ctx, m, p, partial);
-            st = partial ? CS_OK : CS_ERR_INPUT;
-        } else {
-            st = cs_shard_results_read(ctx, path, &m->res[p]);
-            if (st == CS_OK)
-                st = check_results(ctx, m, p, path);
+            if (!partial)
+                st = CS_ERR_INPUT;
         }
         cs_free(path);
-        if (worst == CS_OK || st == CS_ERR_NOMEM)
-            worst = st;
     }
-    return worst;
+    return st;
 }
 
 /* ------------------------------------------------------------ the fields */
 
+/* One field's tied residents, gathered shard by shard (so not in the study's order)
+ * before they are sorted into the result: entry e's facilities, as the study's, are
+ * fac[e.at .. e.at + e.n). Flat arrays, not one block a resident. */
 typedef struct tie_entry {
-    size_t pt, n;
-    long *fac;
+    size_t pt, at, n;
 } tie_entry;
+
+typedef struct tie_list {
+    tie_entry *e;
+    size_t count, cap;
+    long *fac;
+    size_t used, fac_cap;
+} tie_list;
+
+/* Room for resident pt's n facilities, or NULL without memory. */
+static long *tie_list_add(tie_list *t, size_t pt, size_t n)
+{
+    if (!cs_grow((void **)&t->e, &t->cap, t->count + 1, sizeof *t->e) ||
+        !cs_grow((void **)&t->fac, &t->fac_cap, t->used + n, sizeof *t->fac))
+        return NULL;
+    t->e[t->count++] = (tie_entry){pt, t->used, n};
+    t->used += n;
+    return t->fac + t->used - n;
+}
+
+static void tie_list_free(tie_list *t)
+{
+    cs_free(t->e);
+    cs_free(t->fac);
+    memset(t, 0, sizeof *t);
+}
 
 static int by_point(const void *a, const void *b)
 {
@@ -302,63 +327,182 @@ static int by_point(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Field f of kind k from the shards, into r; the residents whose nearest facility is
- * out of the kind's reach are listed in far[] (*nfar) to be searched again. */
-static cs_status fill_field(merge *m, cs_result *r, size_t f, double reach, size_t *far,
-                            size_t *nfar, tie_entry **ties, size_t *nties, size_t *cap)
+/* The list, sorted, as the result's ties. */
+static cs_status tie_list_into(tie_list *t, cs_ties *out)
 {
-    for (size_t p = 0; p < m->man.parts; p++) {
-        const cs_shard_results *sr = &m->res[p];
-        for (size_t q = 0; q < m->own_n[p]; q++) {
-            size_t i = m->own[p][q];
-            if (m->missing[p]) {
-                r->dist_m[f][i] = INFINITY;
-                r->nearest[f][i] = -1;
-                continue;
-            }
-            long j = sr->nearest[f][q];
-            r->dist_m[f][i] = sr->dist_m[f][q];
-            r->nearest[f][i] = j >= 0 ? m->fac[p][j] : -1;
-            if (!(sr->dist_m[f][q] <= reach) || j < 0)
-                far[(*nfar)++] = i;
-        }
-        const cs_ties *t = m->missing[p] ? NULL : &sr->ties[f];
-        for (size_t e = 0; t && e < t->count; e++) {
-            size_t q = t->pt[e], n = t->start[e + 1] - t->start[e];
-            if (!(sr->dist_m[f][q] <= reach))
-                continue; /* searched again */
-            if (*nties == *cap && !cs_grow((void **)ties, cap, *nties + 1, sizeof **ties))
-                return CS_ERR_NOMEM;
-            long *fac = cs_calloc(n, sizeof *fac);
-            if (!fac)
-                return CS_ERR_NOMEM;
-            for (size_t j = 0; j < n; j++)
-                fac[j] = m->fac[p][t->fac[t->start[e] + j]];
-            (*ties)[(*nties)++] = (tie_entry){m->own[p][q], n, fac};
-        }
-    }
+    if (t->count)
+        qsort(t->e, t->count, sizeof *t->e, by_point);
+    for (size_t e = 0; e < t->count; e++)
+        if (!cs_ties_add(out, t->e[e].pt, t->fac + t->e[e].at, t->e[e].n))
+            return CS_ERR_NOMEM;
     return CS_OK;
 }
 
 /* Tie set e of t, as resident pt's, added to the list. */
-static cs_status add_tie(const cs_ties *t, size_t e, size_t pt, tie_entry **ties, size_t *nties,
-                         size_t *cap)
+static cs_status add_tie(const cs_ties *t, size_t e, size_t pt, tie_list *ties)
 {
     size_t n = t->start[e + 1] - t->start[e];
-    long *fac = cs_calloc(n, sizeof *fac);
-    if (!fac || (*nties == *cap && !cs_grow((void **)ties, cap, *nties + 1, sizeof **ties))) {
-        cs_free(fac);
+    long *to = tie_list_add(ties, pt, n);
+    if (!to)
         return CS_ERR_NOMEM;
-    }
-    memcpy(fac, t->fac + t->start[e], n * sizeof *fac);
-    (*ties)[(*nties)++] = (tie_entry){pt, n, fac};
+    memcpy(to, t->fac + t->start[e], n * sizeof *to);
     return CS_OK;
+}
+
+/* Field f (of reach `reach`) of shard p's results sr into r: each own resident's cost
+ * and nearest facility, and those tied within reach (the others are searched again). */
+static cs_status join_field(const merge *m, cs_result *r, size_t p,
+                            const cs_shard_results *sr, const long *fac, size_t f,
+                            double reach, tie_list *ties)
+{
+    size_t n;
+    const size_t *own = own_of(m, p, &n);
+    for (size_t q = 0; q < n; q++) {
+        long j = sr->nearest[f][q];
+        r->dist_m[f][own[q]] = sr->dist_m[f][q];
+        r->nearest[f][own[q]] = j >= 0 ? fac[j] : -1;
+    }
+    const cs_ties *t = &sr->ties[f];
+    for (size_t e = 0; e < t->count; e++) {
+        size_t q = t->pt[e], k = t->start[e + 1] - t->start[e];
+        if (!(sr->dist_m[f][q] <= reach))
+            continue;
+        long *to = tie_list_add(ties, own[q], k);
+        if (!to)
+            return CS_ERR_NOMEM;
+        for (size_t j = 0; j < k; j++)
+            to[j] = fac[t->fac[t->start[e] + j]];
+    }
+    return CS_OK;
+}
+
+/* Each own resident's accessibility of shard p, and each facility's ratio from the first
+ * shard holding it (every shard holding it has all its catchment: the same ratio);
+ * seen[k] marks the facilities whose ratio is taken. */
+static void join_access(const merge *m, cs_result *r, size_t p, const cs_shard_results *sr,
+                        const long *fac, unsigned char **seen)
+{
+    size_t n;
+    const size_t *own = own_of(m, p, &n);
+    for (size_t k = 0; k < r->K; k++) {
+        if (!r->access[k] || !sr->access[k])
+            continue;
+        for (size_t q = 0; q < n; q++)
+            r->access[k][own[q]] = sr->access[k][q];
+        for (size_t j = 0; j < sr->F; j++) {
+            long f = fac[j];
+            if (m->s->fac.kind[f] == (long)k && !seen[k][f]) {
+                r->fac_ratio[k][f] = sr->ratio[k][j];
+                seen[k][f] = 1;
+            }
+        }
+    }
+}
+
+/* Shard p's results joined into r. */
+static cs_status join_shard(const merge *m, cs_result *r, size_t p, const cs_shard_results *sr,
+                            const long *fac, tie_list *ties, unsigned char **seen)
+{
+    cs_status st = CS_OK;
+    for (size_t k = 0; st == CS_OK && k < r->K; k++) {
+        double reach = cs_kind_reach_m(&m->s->settings.kinds[k]);
+        for (size_t mm = 0; st == CS_OK && mm < CS_MEASURES; mm++) {
+            size_t f = cs_res_field(r, mm, k);
+            if (r->dist_m[f])
+                st = join_field(m, r, p, sr, fac, f, reach, &ties[f]);
+        }
+    }
+    if (st == CS_OK)
+        join_access(m, r, p, sr, fac, seen);
+    return st;
+}
+
+/* A shard without results (--partial): its residents out of reach. */
+static void join_missing(const merge *m, cs_result *r, size_t p)
+{
+    size_t n;
+    const size_t *own = own_of(m, p, &n);
+    for (size_t f = 0; f < CS_MEASURES * r->K; f++)
+        for (size_t q = 0; r->dist_m[f] && q < n; q++) {
+            r->dist_m[f][own[q]] = INFINITY;
+            r->nearest[f][own[q]] = -1;
+        }
+}
+
+/* r's arrays the shards fill: every measured field, and the accessibility and ratios
+ * of each kind with a load capacity (a facility no shard holds reaches no resident: its
+ * ratio is 0, as a run gives it); seen[k] for join_access. */
+static cs_status begin_join(cs_context *ctx, const merge *m, cs_result *r,
+                            unsigned char **seen)
+{
+    const cs_study *s = m->s;
+    size_t N = s->dem.count;
+    for (size_t k = 0; k < r->K; k++)
+        for (size_t mm = 0; mm < CS_MEASURES; mm++) {
+            if (!(s->settings.kinds[k].measures & cs_measure_bit(mm)))
+                continue;
+            size_t f = cs_res_field(r, mm, k);
+            r->dist_m[f] = cs_calloc(N + 1, sizeof **r->dist_m);
+            r->nearest[f] = cs_calloc(N + 1, sizeof **r->nearest);
+            if (!r->dist_m[f] || !r->nearest[f])
+                return cs_nomem(ctx);
+        }
+    cs_status st = cs_access_kinds_begin(ctx, r);
+    for (size_t k = 0; st == CS_OK && k < r->K; k++) {
+        if (s->settings.kinds[k].load_capacity < 0)
+            continue;
+        r->access[k] = cs_calloc(N + 1, sizeof **r->access);
+        r->fac_ratio[k] = cs_calloc(s->fac.count + 1, sizeof **r->fac_ratio);
+        seen[k] = cs_calloc(s->fac.count + 1, 1);
+        if (!r->access[k] || !r->fac_ratio[k] || !seen[k])
+            return cs_nomem(ctx);
+        for (size_t f = 0; f < s->fac.count; f++)
+            r->fac_ratio[k][f] = s->fac.kind[f] == (long)k ? 0.0 : NAN;
+    }
+    return st;
+}
+
+/* Every shard's results joined into r, one shard at a time, each let go once joined:
+ * the merge holds one shard's results, not all of them (each under --spill's block
+ * size, so all of them would stay in memory nationally). A damaged or stale shard is
+ * named and the others still read, so that one merge names every such shard; with r
+ * NULL they are only read and checked (the shards' errors, when some are missing). */
+static cs_status join_shards(cs_context *ctx, const merge *m, cs_result *r, tie_list *ties)
+{
+    unsigned char **seen = r ? cs_calloc(r->K + 1, sizeof *seen) : NULL;
+    cs_status worst = !r ? CS_OK : seen ? begin_join(ctx, m, r, seen) : cs_nomem(ctx);
+    for (size_t p = 0; r && p < m->man.parts && worst == CS_OK; p++)
+        if (m->missing[p])
+            join_missing(m, r, p);
+    for (size_t p = 0; p < m->man.parts && worst != CS_ERR_NOMEM; p++) {
+        if (m->missing[p])
+            continue;
+        char *path = folder_of(m, p, "out/" CS_SHARD_RESULTS_FILE);
+        cs_shard_results sr;
+        long *fac = NULL;
+        cs_status st = path ? cs_shard_results_read(ctx, path, &sr) : cs_nomem(ctx);
+        if (st == CS_OK)
+            st = check_results(ctx, m, p, path, &sr, &fac);
+        if (st == CS_OK && r && worst == CS_OK)
+            st = join_shard(m, r, p, &sr, fac, ties, seen);
+        if (st == CS_ERR_NOMEM)
+            st = cs_nomem(ctx);
+        if (path)
+            cs_shard_results_free(&sr);
+        cs_free(fac);
+        cs_free(path);
+        if (worst == CS_OK || st == CS_ERR_NOMEM)
+            worst = st;
+    }
+    for (size_t k = 0; seen && k < r->K; k++)
+        cs_free(seen[k]);
+    cs_free(seen);
+    return worst;
 }
 
 /* The residents out of reach in their shard: their nearest facility among all. */
 static cs_status search_far(cs_context *ctx, cs_result *r, size_t k, size_t f,
-                            const size_t *far, size_t nfar, tie_entry **ties, size_t *nties,
-                            size_t *cap)
+                            const size_t *far, size_t nfar, tie_list *ties)
 {
     const cs_study *s = r->study;
     double *x = cs_calloc(nfar + 1, sizeof *x), *y = cs_calloc(nfar + 1, sizeof *y);
@@ -377,7 +521,7 @@ static cs_status search_far(cs_context *ctx, cs_result *r, size_t k, size_t f,
         r->nearest[f][far[q]] = near[q];
     }
     for (size_t e = 0; st == CS_OK && e < t.count; e++)
-        st = add_tie(&t, e, far[t.pt[e]], ties, nties, cap);
+        st = add_tie(&t, e, far[t.pt[e]], ties);
     cs_ties_free(&t);
     cs_free(x);
     cs_free(y);
@@ -389,7 +533,7 @@ static cs_status search_far(cs_context *ctx, cs_result *r, size_t k, size_t f,
 /* The residents out of reach in their shard, by the cost matrix: their cheapest
  * facility among all the matrix lists (a pass over the kind's pairs). */
 static cs_status search_far_matrix(cs_result *r, size_t k, size_t f, const size_t *far,
-                                   size_t nfar, tie_entry **ties, size_t *nties, size_t *cap)
+                                   size_t nfar, tie_list *ties)
 {
     const cs_study *s = r->study;
     size_t N = s->dem.count;
@@ -407,7 +551,7 @@ static cs_status search_far_matrix(cs_result *r, size_t k, size_t f, const size_
     }
     for (size_t e = 0; st == CS_OK && e < t.count; e++)
         if (is_far[t.pt[e]])
-            st = add_tie(&t, e, t.pt[e], ties, nties, cap);
+            st = add_tie(&t, e, t.pt[e], ties);
     cs_ties_free(&t);
     cs_free(d);
     cs_free(near);
@@ -415,116 +559,52 @@ static cs_status search_far_matrix(cs_result *r, size_t k, size_t f, const size_
     return st;
 }
 
-/* Field f of kind k, measured mm, from the shards. A resident out of reach in its shard
- * is out of reach along the network too (the run's searches stop at the reach); in a
- * straight line or by the matrix its nearest facility is searched again among all. */
-static cs_status kind_field(cs_context *ctx, merge *m, cs_result *r, size_t k, size_t mm,
-                            size_t f)
-{
-    size_t N = m->s->dem.count;
-    double reach = cs_kind_reach_m(&m->s->settings.kinds[k]);
-    r->dist_m[f] = cs_calloc(N + 1, sizeof **r->dist_m);
-    r->nearest[f] = cs_calloc(N + 1, sizeof **r->nearest);
-    size_t *far = cs_calloc(N + 1, sizeof *far), nfar = 0, nties = 0, cap = 0;
-    tie_entry *ties = NULL;
-    cs_status st = r->dist_m[f] && r->nearest[f] && far ? CS_OK : CS_ERR_NOMEM;
-    if (st == CS_OK)
-        st = fill_field(m, r, f, reach, far, &nfar, &ties, &nties, &cap);
-    if (st == CS_OK && mm == CS_M_STRAIGHT)
-        st = search_far(ctx, r, k, f, far, nfar, &ties, &nties, &cap);
-    else if (st == CS_OK && mm == CS_M_MATRIX && nfar)
-        st = search_far_matrix(r, k, f, far, nfar, &ties, &nties, &cap);
-    if (st == CS_OK && nties)
-        qsort(ties, nties, sizeof *ties, by_point);
-    for (size_t e = 0; st == CS_OK && e < nties; e++)
-        if (!cs_ties_add(&r->ties[f], ties[e].pt, ties[e].fac, ties[e].n))
-            st = CS_ERR_NOMEM;
-    for (size_t e = 0; e < nties; e++)
-        cs_free(ties[e].fac);
-    cs_free(ties);
-    cs_free(far);
-    return st == CS_ERR_NOMEM ? cs_nomem(ctx) : st;
-}
-
-/* The shards' fields of f, once joined: memory for the rest of the run. */
-static void drop_field(merge *m, size_t f)
-{
-    for (size_t p = 0; p < m->man.parts; p++) {
-        cs_shard_results *sr = &m->res[p];
-        if (m->missing[p] || !sr->dist_m)
-            continue;
-        cs_free(sr->dist_m[f]);
-        cs_free(sr->nearest[f]);
-        cs_ties_free(&sr->ties[f]);
-        sr->dist_m[f] = NULL;
-        sr->nearest[f] = NULL;
-    }
-}
-
-/* Each resident's accessibility from its shard; each facility's ratio from the first
- * shard holding it (every shard holding it has all its catchment: the same ratio). */
-static cs_status join_access(cs_context *ctx, merge *m, cs_result *r)
+/* Field f of kind k, measured mm, once the shards are joined. A resident out of reach
+ * in its shard is out of reach along the network too (the run's searches stop at the
+ * reach); in a straight line or by the matrix its nearest facility is searched again
+ * among all. Then the ties, in the study's order. */
+static cs_status finish_field(cs_context *ctx, const merge *m, cs_result *r, size_t k,
+                              size_t mm, size_t f, tie_list *ties)
 {
     const cs_study *s = m->s;
-    cs_status st = cs_access_kinds_begin(ctx, r);
-    for (size_t k = 0; st == CS_OK && k < r->K; k++) {
-        if (s->settings.kinds[k].load_capacity < 0)
-            continue;
-        r->access[k] = cs_calloc(s->dem.count + 1, sizeof **r->access);
-        r->fac_ratio[k] = cs_calloc(s->fac.count + 1, sizeof **r->fac_ratio);
-        unsigned char *seen = cs_calloc(s->fac.count + 1, 1);
-        if (!r->access[k] || !r->fac_ratio[k] || !seen) {
-            cs_free(seen);
-            return cs_nomem(ctx);
-        }
-        for (size_t f = 0; f < s->fac.count; f++)
-            r->fac_ratio[k][f] = s->fac.kind[f] == (long)k ? 0.0 : NAN;
-        for (size_t p = 0; p < m->man.parts; p++) {
-            const cs_shard_results *sr = &m->res[p];
-            if (m->missing[p] || !sr->access[k])
-                continue;
-            for (size_t q = 0; q < m->own_n[p]; q++)
-                r->access[k][m->own[p][q]] = sr->access[k][q];
-            for (size_t j = 0; j < sr->F; j++) {
-                long f = m->fac[p][j];
-                if (s->fac.kind[f] == (long)k && !seen[f]) {
-                    r->fac_ratio[k][f] = sr->ratio[k][j];
-                    seen[f] = 1;
-                }
-            }
-        }
-        cs_free(seen);
-    }
-    return st;
-}
-
-/* The shards' results, once joined: a province's 16 held 250 MB, which the network's
- * graph would otherwise be built beside. */
-static void drop_shards(merge *m)
-{
-    for (size_t p = 0; p < m->man.parts; p++) {
-        cs_shard_results_free(&m->res[p]);
-        cs_free(m->own[p]);
-        cs_free(m->fac[p]);
-        m->own[p] = NULL;
-        m->fac[p] = NULL;
-    }
+    size_t N = s->dem.count, nfar = 0;
+    double reach = cs_kind_reach_m(&s->settings.kinds[k]);
+    size_t *far = mm == CS_M_NETWORK ? NULL : cs_calloc(N + 1, sizeof *far);
+    cs_status st = far || mm == CS_M_NETWORK ? CS_OK : CS_ERR_NOMEM;
+    for (size_t i = 0; far && i < N; i++)
+        if (!m->missing[m->shard_of[s->dem.area[i]]] &&
+            (!(r->dist_m[f][i] <= reach) || r->nearest[f][i] < 0))
+            far[nfar++] = i;
+    if (st == CS_OK && mm == CS_M_STRAIGHT)
+        st = search_far(ctx, r, k, f, far, nfar, ties);
+    else if (st == CS_OK && mm == CS_M_MATRIX && nfar)
+        st = search_far_matrix(r, k, f, far, nfar, ties);
+    if (st == CS_OK)
+        st = tie_list_into(ties, &r->ties[f]);
+    cs_free(far);
+    return st == CS_ERR_NOMEM ? cs_nomem(ctx) : st;
 }
 
 /* Every field and the accessibility from the shards, then the network's searches. */
 static cs_status merged_fields(cs_context *ctx, cs_result *r, void *data)
 {
     merge *m = data;
-    cs_status st = CS_OK;
+    size_t nf = CS_MEASURES * r->K;
+    tie_list *ties = cs_calloc(nf + 1, sizeof *ties);
+    cs_status st = ties ? join_shards(ctx, m, r, ties) : cs_nomem(ctx);
     for (size_t k = 0; st == CS_OK && k < r->K; k++)
-        for (size_t mm = 0; st == CS_OK && mm < CS_MEASURES; mm++)
-            if (m->s->settings.kinds[k].measures & cs_measure_bit(mm)) {
-                st = kind_field(ctx, m, r, k, mm, cs_res_field(r, mm, k));
-                drop_field(m, cs_res_field(r, mm, k));
-            }
-    if (st == CS_OK)
-        st = join_access(ctx, m, r);
-    drop_shards(m);
+        for (size_t mm = 0; st == CS_OK && mm < CS_MEASURES; mm++) {
+            size_t f = cs_res_field(r, mm, k);
+            if (r->dist_m[f])
+                st = finish_field(ctx, m, r, k, mm, f, &ties[f]);
+            tie_list_free(&ties[f]);
+        }
+    for (size_t f = 0; ties && f < nf; f++)
+        tie_list_free(&ties[f]);
+    cs_free(ties);
+    /* what only the joining needed, let go before the network's graph is built */
+    cs_free(m->own);
+    m->own = NULL;
     cs_memory_return();
     /* the network's report and service areas are the whole network's: its searches
        are made again here, one per kind (the costs at residents come from the shards) */
@@ -555,19 +635,9 @@ static cs_status merged_access(cs_context *ctx, cs_result *r, void *data)
 
 static void merge_free(merge *m)
 {
-    for (size_t p = 0; p < m->man.parts; p++) {
-        if (m->res)
-            cs_shard_results_free(&m->res[p]);
-        if (m->own)
-            cs_free(m->own[p]);
-        if (m->fac)
-            cs_free(m->fac[p]);
-    }
-    cs_free(m->res);
     cs_free(m->missing);
     cs_free(m->own);
-    cs_free(m->own_n);
-    cs_free(m->fac);
+    cs_free(m->own_start);
     cs_free(m->shard_of);
     cs_idmap_free(&m->fac_ids);
     manifest_free(&m->man);
@@ -636,8 +706,11 @@ cs_status cs_merge_load(cs_context *ctx, const char *dir, int partial, cs_config
         st = same_inputs(ctx, &m);
     if (st == CS_OK)
         st = place_areas(ctx, &m);
-    if (st == CS_OK)
-        st = read_shards(ctx, &m, partial != 0, &missing);
+    if (st == CS_OK) {
+        st = find_shards(ctx, &m, partial != 0, &missing);
+        if (st == CS_ERR_INPUT)
+            join_shards(ctx, &m, NULL, NULL); /* the others' errors said too */
+    }
     if (st == CS_OK && missing == m.man.parts) {
         cs_where w = {.file = dir};
         st = cs_error(ctx, CS_ERR_INPUT, &w, "run the shards first (careshed.sbatch)",
