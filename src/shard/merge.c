@@ -589,18 +589,15 @@ static cs_status finish_field(cs_context *ctx, const merge *m, cs_result *r, siz
 static cs_status merged_fields(cs_context *ctx, cs_result *r, void *data)
 {
     merge *m = data;
-    size_t nf = CS_MEASURES * r->K;
-    tie_list *ties = cs_calloc(nf + 1, sizeof *ties);
+    tie_list *ties = cs_calloc(CS_MEASURES * r->K + 1, sizeof *ties);
     cs_status st = ties ? join_shards(ctx, m, r, ties) : cs_nomem(ctx);
-    for (size_t k = 0; st == CS_OK && k < r->K; k++)
-        for (size_t mm = 0; st == CS_OK && mm < CS_MEASURES; mm++) {
+    for (size_t k = 0; ties && k < r->K; k++)
+        for (size_t mm = 0; mm < CS_MEASURES; mm++) {
             size_t f = cs_res_field(r, mm, k);
-            if (r->dist_m[f])
+            if (st == CS_OK && r->dist_m[f])
                 st = finish_field(ctx, m, r, k, mm, f, &ties[f]);
-            tie_list_free(&ties[f]);
+            tie_list_free(&ties[f]); /* each field's once sorted in, or on an error */
         }
-    for (size_t f = 0; ties && f < nf; f++)
-        tie_list_free(&ties[f]);
     cs_free(ties);
     /* what only the joining needed, let go before the network's graph is built */
     cs_free(m->own);
